@@ -1,0 +1,367 @@
+// Package datasets holds dsopilot's receivables ledger: the domain types
+// (customers, invoices, payments, credit notes, disputes, dunning actions,
+// promises to pay and credit-limit decisions), the Store interface that the
+// ClickHouse and embedded stores implement, and the canonical file layout that
+// importers read and the simulator writes.
+//
+// Money is kept in minor units (Money, an int64 of cents) and dates as whole
+// days (Date); neither is ever a float in storage.
+package datasets
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Sentinel errors shared by the stores and importers.
+var (
+	// ErrNotFound is returned when a requested entity does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrInvalid marks a record that fails validation.
+	ErrInvalid = errors.New("invalid record")
+	// ErrSchema marks a store whose schema is missing or newer than this build.
+	ErrSchema = errors.New("schema mismatch")
+)
+
+// Date is a calendar day counted from 1970-01-01 (day 0). The zero value means
+// "no date": 1970-01-01 itself cannot be stored, which costs nothing because
+// ClickHouse's Date type starts there and no receivables ledger does.
+type Date int32
+
+// Bounds of a storable date: ClickHouse's Date covers 1970-01-01..2149-06-06.
+const (
+	MinDate Date = 1
+	MaxDate Date = 65535
+)
+
+// DateOf returns the Date of t's calendar day in t's location.
+func DateOf(t time.Time) Date {
+	y, m, d := t.Date()
+	return Date(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}
+
+// NewDate returns the Date for a calendar day.
+func NewDate(year int, month time.Month, day int) Date {
+	return Date(time.Date(year, month, day, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}
+
+// ParseDate parses an ISO date (2006-01-02).
+func ParseDate(s string) (Date, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return 0, fmt.Errorf("parse date %q: want YYYY-MM-DD", s)
+	}
+	d := DateOf(t)
+	if d < MinDate || d > MaxDate {
+		return 0, fmt.Errorf("date %s outside 1970-01-02..2149-06-06", s)
+	}
+	return d, nil
+}
+
+// IsZero reports whether d is unset.
+func (d Date) IsZero() bool { return d == 0 }
+
+// Time returns midnight UTC of d.
+func (d Date) Time() time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
+
+// String formats d as YYYY-MM-DD, or "" when unset.
+func (d Date) String() string {
+	if d == 0 {
+		return ""
+	}
+	return d.Time().Format(time.DateOnly)
+}
+
+// AddDays returns d moved by n days.
+func (d Date) AddDays(n int) Date { return d + Date(n) }
+
+// Money is an amount in minor units (hundredths of the currency unit).
+// Currencies without minor units simply carry two zero decimals.
+type Money int64
+
+// MoneyScale is the number of decimals Money keeps.
+const MoneyScale = 2
+
+// ParseMoney parses a decimal amount such as "1234.5", "-12.30" or "1e3".
+// More than two decimals are rounded half away from zero, as an accountant would.
+func ParseMoney(s string) (Money, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, errors.New("empty amount")
+	}
+	neg := false
+	switch s[0] {
+	case '-':
+		neg, s = true, s[1:]
+	case '+':
+		s = s[1:]
+	}
+	intPart, frac, hasDot := strings.Cut(s, ".")
+	if strings.ContainsAny(s, "eE") || intPart == "" && frac == "" {
+		return parseMoneyFloatSyntax(s, neg)
+	}
+	if intPart == "" {
+		intPart = "0"
+	}
+	if !allDigits(intPart) || (hasDot && !allDigits(frac)) {
+		return 0, fmt.Errorf("amount %q is not a number", s)
+	}
+	if len(intPart) > 16 {
+		return 0, fmt.Errorf("amount %q is too large", s)
+	}
+	whole, _ := strconv.ParseInt(intPart, 10, 64)
+	cents := int64(0)
+	switch {
+	case len(frac) >= 2:
+		cents, _ = strconv.ParseInt(frac[:2], 10, 64)
+		if len(frac) > 2 && frac[2] >= '5' {
+			cents++
+		}
+	case len(frac) == 1:
+		cents = int64(frac[0]-'0') * 10
+	}
+	v := whole*100 + cents
+	if neg {
+		v = -v
+	}
+	return Money(v), nil
+}
+
+// parseMoneyFloatSyntax accepts exponent notation, which some spreadsheets
+// write; the value is rounded to cents once, never accumulated as a float.
+func parseMoneyFloatSyntax(s string, neg bool) (Money, error) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f > 9e15 {
+		return 0, fmt.Errorf("amount %q is not a number", s)
+	}
+	v := int64(f*100 + 0.5)
+	if neg {
+		v = -v
+	}
+	return Money(v), nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// String formats m with two decimals.
+func (m Money) String() string {
+	v := int64(m)
+	sign := ""
+	if v < 0 {
+		sign, v = "-", -v
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, v/100, v%100)
+}
+
+// Float returns m in currency units; for model inputs only, never for storage.
+func (m Money) Float() float64 { return float64(m) / 100 }
+
+// Terms are payment terms: net Days after the issue date, or, with EOM, Days
+// after the end of the issue month.
+type Terms struct {
+	Days int
+	EOM  bool
+}
+
+// ParseTerms reads "NET30", "net 45", "30", "EOM30" or "EOM+30".
+func ParseTerms(s string) (Terms, error) {
+	u := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), " ", ""))
+	var t Terms
+	switch {
+	case strings.HasPrefix(u, "EOM"):
+		t.EOM = true
+		u = strings.TrimPrefix(strings.TrimPrefix(u, "EOM"), "+")
+	case strings.HasPrefix(u, "NET"):
+		u = strings.TrimPrefix(u, "NET")
+	}
+	if u == "" && t.EOM {
+		return t, nil
+	}
+	n, err := strconv.Atoi(u)
+	if err != nil || n < 0 || n > 365 {
+		return Terms{}, fmt.Errorf("payment terms %q: want NET<days> or EOM<days>", s)
+	}
+	t.Days = n
+	return t, nil
+}
+
+// String formats t canonically (NET30, EOM30).
+func (t Terms) String() string {
+	if t.EOM {
+		return "EOM" + strconv.Itoa(t.Days)
+	}
+	return "NET" + strconv.Itoa(t.Days)
+}
+
+// DueDate returns the due date of an invoice issued on issue under t.
+func (t Terms) DueDate(issue Date) Date {
+	if !t.EOM {
+		return issue.AddDays(t.Days)
+	}
+	y, m, _ := issue.Time().Date()
+	eom := NewDate(y, m+1, 1) - 1
+	return eom.AddDays(t.Days)
+}
+
+// Customer is a buyer on credit.
+type Customer struct {
+	ID          string
+	Name        string
+	Segment     string // e.g. enterprise, mid_market, small_business, public_sector
+	Country     string // ISO 3166-1 alpha-2
+	Currency    string // ISO 4217
+	CreditLimit Money
+	Terms       Terms
+	Channel     string // delivery / sales channel
+	Since       Date   // start of the relationship; zero when unknown
+}
+
+// Invoice is an open or settled receivable. SettledDate is set when the
+// ledger export says the item is cleared (a cleared-items export gives it
+// directly; otherwise it is derived from payments).
+type Invoice struct {
+	ID          string
+	CustomerID  string
+	IssueDate   Date
+	DueDate     Date
+	Amount      Money
+	Currency    string
+	SettledDate Date
+	Disputed    bool
+	Country     string
+	Segment     string
+	Channel     string
+}
+
+// Payment is cash received. InvoiceID is empty for unallocated cash; partial
+// payments are ordinary.
+type Payment struct {
+	ID         string
+	CustomerID string
+	InvoiceID  string
+	Date       Date
+	Amount     Money
+	Currency   string
+}
+
+// Credit-note kinds.
+const (
+	KindCreditNote = "credit_note"
+	KindWriteOff   = "write_off"
+)
+
+// CreditNote reduces what a customer owes: a commercial credit note or a
+// bad-debt write-off (Kind).
+type CreditNote struct {
+	ID         string
+	CustomerID string
+	InvoiceID  string
+	Date       Date
+	Amount     Money
+	Kind       string
+	Reason     string
+}
+
+// Dispute is a contested invoice. Payment of the disputed amount is usually
+// held until it is resolved. Resolved is zero while it is open.
+type Dispute struct {
+	ID         string
+	CustomerID string
+	InvoiceID  string
+	Opened     Date
+	Resolved   Date
+	Reason     string // price, short_delivery, quality, duplicate, other
+	Amount     Money
+	Outcome    string // credited, rejected, withdrawn; empty while open
+}
+
+// Action is a dunning action taken on a customer or one invoice.
+type Action struct {
+	ID         string
+	CustomerID string
+	InvoiceID  string
+	Date       Date
+	Type       string // courtesy_reminder, reminder, call, final_notice, credit_hold, collection_agency
+	Channel    string // email, phone, letter, portal
+	Outcome    string // no_response, promise, paid, dispute, contact_failed
+}
+
+// Promise-to-pay states.
+const (
+	PromiseOpen   = "open"
+	PromiseKept   = "kept"
+	PromiseBroken = "broken"
+)
+
+// Promise is a customer's promise to pay an amount by a date.
+type Promise struct {
+	ID           string
+	CustomerID   string
+	InvoiceID    string
+	Made         Date
+	PromisedDate Date
+	Amount       Money
+	Status       string // open, kept, broken
+}
+
+// CreditDecision records a change of a customer's credit limit.
+type CreditDecision struct {
+	ID         string
+	CustomerID string
+	Date       Date
+	OldLimit   Money
+	NewLimit   Money
+	Reason     string
+	DecidedBy  string
+}
+
+// Ledger is a set of records of every kind. It is both a batch to write and
+// the result of reading a store.
+type Ledger struct {
+	Customers       []Customer
+	Invoices        []Invoice
+	Payments        []Payment
+	CreditNotes     []CreditNote
+	Disputes        []Dispute
+	Actions         []Action
+	Promises        []Promise
+	CreditDecisions []CreditDecision
+}
+
+// Len is the number of records in l.
+func (l *Ledger) Len() int {
+	return len(l.Customers) + len(l.Invoices) + len(l.Payments) + len(l.CreditNotes) +
+		len(l.Disputes) + len(l.Actions) + len(l.Promises) + len(l.CreditDecisions)
+}
+
+// Counts holds the number of distinct records of each entity in a store.
+type Counts struct {
+	Customers       uint64 `json:"customers"`
+	Invoices        uint64 `json:"invoices"`
+	Payments        uint64 `json:"payments"`
+	CreditNotes     uint64 `json:"credit_notes"`
+	Disputes        uint64 `json:"disputes"`
+	Actions         uint64 `json:"actions"`
+	Promises        uint64 `json:"promises"`
+	CreditDecisions uint64 `json:"credit_decisions"`
+}
+
+// Counts returns the record counts of l (not deduplicated).
+func (l *Ledger) Counts() Counts {
+	return Counts{
+		Customers: uint64(len(l.Customers)), Invoices: uint64(len(l.Invoices)),
+		Payments: uint64(len(l.Payments)), CreditNotes: uint64(len(l.CreditNotes)),
+		Disputes: uint64(len(l.Disputes)), Actions: uint64(len(l.Actions)),
+		Promises: uint64(len(l.Promises)), CreditDecisions: uint64(len(l.CreditDecisions)),
+	}
+}
