@@ -1,5 +1,12 @@
 package datasets
 
+import (
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
 // Entity names one kind of ledger record and its canonical file.
 type Entity string
 
@@ -117,4 +124,64 @@ func (p *Promise) Record() []string {
 // Record formats d as a row of EntityCreditDecisions.Columns().
 func (d *CreditDecision) Record() []string {
 	return []string{d.ID, d.CustomerID, d.Date.String(), d.OldLimit.String(), d.NewLimit.String(), d.Reason, d.DecidedBy}
+}
+
+// WriteDir writes l into dir as canonical CSV files, one per entity that has
+// records. It is the inverse of importing a ledger directory.
+func WriteDir(dir string, l *Ledger) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create ledger directory: %w", err)
+	}
+	rows := map[Entity][][]string{}
+	add := func(e Entity, r []string) { rows[e] = append(rows[e], r) }
+	for i := range l.Customers {
+		add(EntityCustomers, l.Customers[i].Record())
+	}
+	for i := range l.Invoices {
+		add(EntityInvoices, l.Invoices[i].Record())
+	}
+	for i := range l.Payments {
+		add(EntityPayments, l.Payments[i].Record())
+	}
+	for i := range l.CreditNotes {
+		add(EntityCreditNotes, l.CreditNotes[i].Record())
+	}
+	for i := range l.Disputes {
+		add(EntityDisputes, l.Disputes[i].Record())
+	}
+	for i := range l.Actions {
+		add(EntityActions, l.Actions[i].Record())
+	}
+	for i := range l.Promises {
+		add(EntityPromises, l.Promises[i].Record())
+	}
+	for i := range l.CreditDecisions {
+		add(EntityCreditDecisions, l.CreditDecisions[i].Record())
+	}
+	for _, e := range Entities() {
+		if len(rows[e]) == 0 {
+			continue
+		}
+		if err := writeCSV(filepath.Join(dir, e.FileName()), e.Columns(), rows[e]); err != nil {
+			return fmt.Errorf("write %s: %w", e.FileName(), err)
+		}
+	}
+	return nil
+}
+
+func writeCSV(path string, header []string, rows [][]string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(f) // csv.Writer buffers itself; WriteAll flushes
+	if err := w.Write(header); err != nil {
+		f.Close()
+		return err
+	}
+	if err := w.WriteAll(rows); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

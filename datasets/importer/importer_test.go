@@ -1,0 +1,278 @@
+package importer
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/datasets/embedded"
+	"github.com/dsopilot/dsopilot/datasets/storetest"
+)
+
+func openStore(t *testing.T) *embedded.Store {
+	t.Helper()
+	s, err := embedded.Open(context.Background(), t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func writeFile(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func opts(t *testing.T) Options {
+	return Options{RejectsPath: filepath.Join(t.TempDir(), "rejects.csv")}
+}
+
+func TestCanonicalDirectoryRoundTripsAndReimportChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if err := datasets.WriteDir(dir, storetest.Sample()); err != nil {
+		t.Fatal(err)
+	}
+	st := openStore(t)
+	for pass := 1; pass <= 2; pass++ {
+		sum, err := Import(ctx, st, []string{dir}, opts(t))
+		if err != nil {
+			t.Fatalf("pass %d: %v", pass, err)
+		}
+		want := storetest.Sample().Len()
+		if sum.Read != want || sum.Loaded != want || sum.Rejected != 0 {
+			t.Fatalf("pass %d: read %d loaded %d rejected %d, want %d %d 0", pass, sum.Read, sum.Loaded, sum.Rejected, want, want)
+		}
+		c, err := st.Counts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c != storetest.Sample().Counts() {
+			t.Fatalf("pass %d: counts %+v, want %+v", pass, c, storetest.Sample().Counts())
+		}
+	}
+	got, err := st.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, storetest.Sample()) {
+		t.Fatalf("loaded ledger differs:\n got %+v\nwant %+v", got, storetest.Sample())
+	}
+}
+
+func TestBadRowsAreReportedAndGoodRowsLoad(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	writeFile(t, dir, "customers.csv", "customer_id,name\nC1,Acme\nC2,Zeta\n")
+	writeFile(t, dir, "invoices.csv", strings.Join([]string{
+		"customer_id,invoice_id,issue_date,due_date,amount,currency",
+		"C1,I1,2024-01-05,2024-02-04,100.00,EUR",       // line 2 good
+		"C1,I2,2024-13-05,2024-02-04,100.00,EUR",       // line 3 bad issue_date
+		"C1,I3,2024-01-05,2024-01-04,100.00,EUR",       // line 4 due before issue
+		"C1,,2024-01-05,2024-02-04,100.00,EUR",         // line 5 empty id
+		"C2,I5,2024-01-05,2024-02-04,1O0.00,EUR",       // line 6 letter O in amount
+		"C9,I6,2024-01-05,2024-02-04,100.00,EUR",       // line 7 unknown customer
+		"C2,I7,2024-01-05",                             // line 8 short row
+		"C2,I8,2024-01-06,2024-02-05,\"1,250.50\",EUR", // line 9 good, thousands separator
+	}, "\n")+"\n")
+	o := opts(t)
+	st := openStore(t)
+	sum, err := Import(ctx, st, []string{dir}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := sum.Files[1]
+	if inv.Read != 8 || inv.Loaded != 2 || inv.Rejected != 6 {
+		t.Fatalf("invoices read %d loaded %d rejected %d, want 8 2 6", inv.Read, inv.Loaded, inv.Rejected)
+	}
+	f, err := os.Open(o.RejectsPath)
+	if err != nil {
+		t.Fatalf("rejects file: %v", err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type key struct{ line, field string }
+	got := map[key]bool{}
+	for _, r := range recs[1:] {
+		if r[0] != filepath.Join(dir, "invoices.csv") || r[4] == "" {
+			t.Errorf("reject %v lacks file or reason", r)
+		}
+		got[key{r[1], r[2]}] = true
+	}
+	for _, k := range []key{{"3", "issue_date"}, {"4", "due_date"}, {"5", "invoice_id"}, {"6", "amount"}, {"7", "customer_id"}, {"8", ""}} {
+		if !got[k] {
+			t.Errorf("no reject for line %s field %q; rejects: %v", k.line, k.field, recs)
+		}
+	}
+	l, err := st.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Invoices) != 2 || l.Invoices[1].Amount != 125050 {
+		t.Fatalf("stored invoices %+v, want I1 and I8 (1250.50)", l.Invoices)
+	}
+}
+
+func TestClearedItemsExportWithMappingDateFormatAndDecimalComma(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	p := writeFile(t, dir, "fbl5n.csv", "\ufeffKunde;Beleg;Belegdatum;Nettofällig;Betrag;Währung;Ausgleich;Land\n"+
+		"4711;90001;05.01.2024;04.02.2024;1.234,56;EUR;10.02.2024;de\n"+
+		"4711;90002;06.01.2024;05.02.2024;99,00;EUR;;de\n"+
+		"4712;90003;07.01.2024;06.02.2024;10,00-;EUR;;fr\n")
+	o := opts(t)
+	o.Kind = datasets.EntityInvoices
+	o.DateFormat = "%d.%m.%Y"
+	o.DecimalComma = true
+	o.Columns = map[string]string{"customer_id": "Kunde", "invoice_id": "Beleg", "issue_date": "Belegdatum",
+		"due_date": "Nettofällig", "amount": "Betrag", "currency": "Währung", "settled_date": "Ausgleich", "country": "Land"}
+	st := openStore(t)
+	sum, err := Import(ctx, st, []string{p}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Loaded != 2 || sum.Rejected != 1 || sum.DerivedCustomers != 1 {
+		t.Fatalf("loaded %d rejected %d derived %d, want 2 1 1 (the credit memo is rejected)", sum.Loaded, sum.Rejected, sum.DerivedCustomers)
+	}
+	l, err := st.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := datasets.Invoice{ID: "90001", CustomerID: "4711", IssueDate: datasets.NewDate(2024, 1, 5), DueDate: datasets.NewDate(2024, 2, 4),
+		Amount: 123456, Currency: "EUR", SettledDate: datasets.NewDate(2024, 2, 10), Country: "DE"}
+	if !reflect.DeepEqual(l.Invoices[0], want) {
+		t.Fatalf("invoice = %+v, want %+v", l.Invoices[0], want)
+	}
+	if len(l.Customers) != 1 || l.Customers[0].ID != "4711" || l.Customers[0].Country != "DE" {
+		t.Fatalf("derived customers = %+v", l.Customers)
+	}
+}
+
+func TestHeaderDetectsTheEntity(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "export.csv", "customer_id,invoice_id,issue_date,due_date,amount\nC1,I1,2024-01-01,2024-01-31,5\n")
+	sum, err := Import(context.Background(), openStore(t), []string{p}, opts(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Files[0].Entity != datasets.EntityInvoices || sum.Loaded != 1 {
+		t.Fatalf("file summary %+v, want 1 invoice loaded", sum.Files[0])
+	}
+}
+
+func TestNDJSON(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "invoices.ndjson", `{"customer_id":"C1","invoice_id":"I1","issue_date":"2024-01-01","due_date":"2024-01-31","amount":1234.5,"disputed":true}
+{"customer_id":"C1","invoice_id":"I2","issue_date":"2024-01-01","due_date":"2024-01-31","amount":"0.10"}
+
+{"customer_id":"C1","invoice_id":"I3", broken
+{"customer_id":"C1","invoice_id":"I4","issue_date":"2024-01-01","due_date":"2024-01-31"}
+`)
+	st := openStore(t)
+	sum, err := Import(context.Background(), st, []string{dir}, opts(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Loaded != 2 || sum.Rejected != 2 {
+		t.Fatalf("loaded %d rejected %d, want 2 2; rejects %v", sum.Loaded, sum.Rejected, sum.FirstRejects)
+	}
+	if sum.FirstRejects[0].Line != 4 || sum.FirstRejects[1].Line != 5 || sum.FirstRejects[1].Field != "amount" {
+		t.Fatalf("rejects %v, want line 4 (JSON) and line 5 amount", sum.FirstRejects)
+	}
+	l, _ := st.Load(context.Background())
+	if l.Invoices[0].Amount != 123450 || !l.Invoices[0].Disputed {
+		t.Fatalf("I1 = %+v", l.Invoices[0])
+	}
+}
+
+func TestAFileMissingARequiredColumnIsReportedAndOthersLoad(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "customers.csv", "customer_id\nC1\n")
+	writeFile(t, dir, "payments.csv", "payment_id,customer_id,amount\nP1,C1,5\n")
+	sum, err := Import(context.Background(), openStore(t), []string{dir}, opts(t))
+	if !errors.Is(err, ErrFiles) {
+		t.Fatalf("err = %v, want ErrFiles", err)
+	}
+	if !strings.Contains(err.Error(), `missing required column "payment_date"`) {
+		t.Fatalf("error %q does not name the missing column", err)
+	}
+	if sum.Loaded != 1 || sum.Files[1].Error == "" {
+		t.Fatalf("summary %+v, want the customer loaded and the payments file in error", sum)
+	}
+}
+
+func TestDuplicateIDsInOneFileAreCountedAndTheLastWins(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "customers.csv", "customer_id,name\nC1,Old\nC1,New\n")
+	st := openStore(t)
+	sum, err := Import(context.Background(), st, []string{p}, opts(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := st.Load(context.Background())
+	if sum.Duplicates != 1 || len(l.Customers) != 1 || l.Customers[0].Name != "New" {
+		t.Fatalf("duplicates %d customers %+v, want 1 and C1 named New", sum.Duplicates, l.Customers)
+	}
+}
+
+func TestBadOptions(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "customers.csv", "customer_id\nC1\n")
+	for _, o := range []Options{
+		{Columns: map[string]string{"amout": "Betrag"}},
+		{DateFormat: "%Q"},
+		{Kind: "bananas"},
+	} {
+		if _, err := Import(context.Background(), openStore(t), []string{p}, o); !errors.Is(err, ErrUsage) {
+			t.Errorf("options %+v: err = %v, want ErrUsage", o, err)
+		}
+	}
+}
+
+type failingStore struct {
+	*embedded.Store
+	after int
+}
+
+func (f *failingStore) Put(ctx context.Context, b *datasets.Ledger) error {
+	if f.after == 0 {
+		return errors.New("disk full")
+	}
+	f.after--
+	return f.Store.Put(ctx, b)
+}
+
+func TestStoreFailureStopsAndCountsOnlyAcknowledgedRows(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("customer_id,name\n")
+	for i := 0; i < 25; i++ {
+		b.WriteString("C" + string(rune('A'+i)) + ",x\n")
+	}
+	p := writeFile(t, dir, "customers.csv", b.String())
+	o := opts(t)
+	o.BatchSize = 10
+	st := &failingStore{Store: openStore(t), after: 1}
+	sum, err := Import(context.Background(), st, []string{p}, o)
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("err = %v, want the store failure", err)
+	}
+	c, _ := st.Counts(context.Background())
+	if sum.Loaded != 10 || c.Customers != 10 {
+		t.Fatalf("summary says %d loaded, store holds %d; want 10 and 10", sum.Loaded, c.Customers)
+	}
+}

@@ -1,0 +1,226 @@
+package importer
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// source yields the rows of one file as string fields aligned with header.
+type source interface {
+	header() []string
+	// next returns the next row and its line number, or io.EOF. A *rowError
+	// means this row is unreadable but the file goes on.
+	next() (vals []string, line int, err error)
+}
+
+// rowError is a row that could not be split into fields.
+type rowError struct {
+	line   int
+	reason string
+}
+
+func (e *rowError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.reason) }
+
+type csvSource struct {
+	r    *csv.Reader
+	head []string
+	n    int
+}
+
+// newCSVSource reads the header and guesses the delimiter from it: European
+// ERP exports often use ';' and some use tabs or '|'.
+func newCSVSource(r io.Reader) (*csvSource, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	first, err := br.Peek(64 << 10)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, fmt.Errorf("read header: %w", err)
+	}
+	if i := bytes.IndexByte(first, '\n'); i >= 0 {
+		first = first[:i]
+	}
+	cr := csv.NewReader(br)
+	cr.Comma = guessDelimiter(first)
+	cr.FieldsPerRecord = -1 // checked per row, so that one short row is one reject
+	cr.ReuseRecord = true
+	head, err := cr.Read()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("file is empty: no header row")
+		}
+		return nil, fmt.Errorf("read header: %w", err)
+	}
+	head = append([]string(nil), head...)
+	if len(head) > 0 {
+		head[0] = strings.TrimPrefix(head[0], "\ufeff")
+	}
+	return &csvSource{r: cr, head: head, n: len(head)}, nil
+}
+
+func guessDelimiter(line []byte) rune {
+	best, bestN := ',', 0
+	for _, d := range []rune{',', ';', '\t', '|'} {
+		n, quoted := 0, false
+		for _, c := range string(line) {
+			switch {
+			case c == '"':
+				quoted = !quoted
+			case c == d && !quoted:
+				n++
+			}
+		}
+		if n > bestN {
+			best, bestN = d, n
+		}
+	}
+	return best
+}
+
+func (s *csvSource) header() []string { return s.head }
+
+func (s *csvSource) next() ([]string, int, error) {
+	for {
+		rec, err := s.r.Read()
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				return nil, pe.StartLine, &rowError{line: pe.StartLine, reason: pe.Err.Error()}
+			}
+			return nil, 0, err
+		}
+		line, _ := s.r.FieldPos(0)
+		if len(rec) == 1 && rec[0] == "" {
+			continue // blank line
+		}
+		if len(rec) != s.n {
+			return nil, line, &rowError{line: line, reason: fmt.Sprintf("row has %d fields, header has %d", len(rec), s.n)}
+		}
+		return rec, line, nil
+	}
+}
+
+// ndjsonSource reads one JSON object per line. Its header is the key set of
+// the first object plus every canonical name, so that any key can be mapped.
+type ndjsonSource struct {
+	sc   *bufio.Scanner
+	head []string
+	idx  map[string]int
+	line int
+	vals []string
+	// first is the already-decoded first object.
+	first map[string]any
+}
+
+func newNDJSONSource(r io.Reader, canonical []string) (*ndjsonSource, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	s := &ndjsonSource{sc: sc, idx: map[string]int{}}
+	add := func(k string) {
+		if _, ok := s.idx[k]; !ok {
+			s.idx[k] = len(s.head)
+			s.head = append(s.head, k)
+		}
+	}
+	for _, c := range canonical {
+		add(c)
+	}
+	for s.sc.Scan() {
+		s.line++
+		b := bytes.TrimSpace(s.sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		obj, err := decodeObject(b)
+		if err != nil {
+			// The first row is bad: keep going, it is reported as a reject.
+			s.first = nil
+			s.line--
+			break
+		}
+		for k := range obj {
+			add(k)
+		}
+		s.first = obj
+		break
+	}
+	if err := s.sc.Err(); err != nil {
+		return nil, fmt.Errorf("read first object: %w", err)
+	}
+	return s, nil
+}
+
+func decodeObject(b []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // keep amounts as written, never through float64
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+func (s *ndjsonSource) header() []string { return s.head }
+
+func (s *ndjsonSource) next() ([]string, int, error) {
+	if s.first != nil {
+		obj := s.first
+		s.first = nil
+		return s.fill(obj), s.line, nil
+	}
+	for s.sc.Scan() {
+		s.line++
+		b := bytes.TrimSpace(s.sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		obj, err := decodeObject(b)
+		if err != nil {
+			return nil, s.line, &rowError{line: s.line, reason: "invalid JSON: " + err.Error()}
+		}
+		return s.fill(obj), s.line, nil
+	}
+	if err := s.sc.Err(); err != nil {
+		return nil, s.line, err
+	}
+	return nil, s.line, io.EOF
+}
+
+func (s *ndjsonSource) fill(obj map[string]any) []string {
+	if cap(s.vals) < len(s.head) {
+		s.vals = make([]string, len(s.head))
+	}
+	s.vals = s.vals[:len(s.head)]
+	for i := range s.vals {
+		s.vals[i] = ""
+	}
+	for k, v := range obj {
+		i, ok := s.idx[k]
+		if !ok {
+			continue // a key first seen after line 1 cannot be mapped; ignored like an extra CSV column
+		}
+		s.vals[i] = jsonString(v)
+	}
+	return s.vals
+}
+
+func jsonString(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	case bool:
+		return strconv.FormatBool(x)
+	default:
+		b, _ := json.Marshal(x)
+		return string(b)
+	}
+}
