@@ -1,0 +1,328 @@
+package features
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// CatalogueVersion changes whenever a definition changes; models record it.
+const CatalogueVersion = "1"
+
+// Kind says how a feature is encoded.
+type Kind int
+
+// Feature kinds.
+const (
+	Numeric Kind = iota
+	Categorical
+)
+
+// Spec defines one feature: its name, what it means, and exactly how it is
+// computed. The Go engine evaluates num or cat; the ClickHouse engine has
+// the same definition in SQL, and tests hold the two equal.
+type Spec struct {
+	Name       string
+	Kind       Kind
+	Group      string
+	Meaning    string
+	Definition string
+	num        func(s *custStats, iv *invoiceCtx) float64
+	cat        func(s *custStats, iv *invoiceCtx) string
+}
+
+// invoiceCtx is the invoice being described, for invoice-level features.
+type invoiceCtx struct {
+	pos      int
+	v        *datasets.Invoice
+	open     datasets.Money
+	disputed bool
+}
+
+// Options configure the feature definitions.
+type Options struct {
+	// Windows are the history windows in days (default 90, 180, 365).
+	Windows []int
+	// GraceDays: an invoice is late when settled more than this many days
+	// after its due date (default 0).
+	GraceDays int
+}
+
+// WithDefaults fills unset options.
+func (o Options) WithDefaults() Options {
+	if len(o.Windows) == 0 {
+		o.Windows = []int{90, 180, 365}
+	}
+	return o
+}
+
+func (o Options) longest() int {
+	w := o.Windows[0]
+	for _, x := range o.Windows {
+		w = max(w, x)
+	}
+	return w
+}
+
+func (o Options) shortest() int {
+	w := o.Windows[0]
+	for _, x := range o.Windows {
+		w = min(w, x)
+	}
+	return w
+}
+
+func num(name, group, meaning, def string, f func(*custStats, *invoiceCtx) float64) Spec {
+	return Spec{Name: name, Kind: Numeric, Group: group, Meaning: meaning, Definition: def, num: f}
+}
+
+// CustomerSpecs lists the customer features in output order.
+func CustomerSpecs(o Options) []Spec {
+	o = o.WithDefaults()
+	var specs []Spec
+	for k, w := range o.Windows {
+		k, sfx := k, fmt.Sprintf("_%dd", w)
+		win := fmt.Sprintf("in the window (t−%d, t]", w)
+		ws := func(s *custStats) *winStats { return &s.win[k] }
+		specs = append(specs,
+			num("invoices_issued"+sfx, "history", "invoices issued", "count of invoices with issue_date "+win,
+				func(s *custStats, _ *invoiceCtx) float64 { return float64(ws(s).issued) }),
+			num("amount_issued"+sfx, "history", "amount invoiced", "sum of amount of invoices with issue_date "+win,
+				func(s *custStats, _ *invoiceCtx) float64 { return ws(s).issuedAmt.Float() }),
+			num("invoices_settled"+sfx, "history", "invoices settled", "count of invoices with settled_date "+win,
+				func(s *custStats, _ *invoiceCtx) float64 { return float64(ws(s).settled) }),
+			num("amount_settled"+sfx, "history", "amount settled", "sum of amount of invoices with settled_date "+win,
+				func(s *custStats, _ *invoiceCtx) float64 { return ws(s).settledAmt.Float() }),
+			num("invoices_settled_late"+sfx, "history", "invoices settled late", "count of invoices with settled_date "+win+" and settled_date > due_date + grace",
+				func(s *custStats, _ *invoiceCtx) float64 { return float64(ws(s).late) }),
+			num("amount_settled_late"+sfx, "history", "amount settled late", "sum of amount of those invoices",
+				func(s *custStats, _ *invoiceCtx) float64 { return ws(s).lateAmt.Float() }),
+			num("late_ratio"+sfx, "history", "share of settlements that were late, by count", "invoices_settled_late / invoices_settled; missing when none settled",
+				func(s *custStats, _ *invoiceCtx) float64 { return ratio(float64(ws(s).late), float64(ws(s).settled)) }),
+			num("late_amount_ratio"+sfx, "history", "share of settlements that were late, by amount", "amount_settled_late / amount_settled; missing when zero",
+				func(s *custStats, _ *invoiceCtx) float64 {
+					return ratio(ws(s).lateAmt.Float(), ws(s).settledAmt.Float())
+				}),
+			num("days_late_mean"+sfx, "history", "mean days late", "mean of max(0, settled_date − due_date) over invoices settled "+win+"; missing when none",
+				func(s *custStats, _ *invoiceCtx) float64 { return mean(ws(s).daysLate) }),
+			num("days_late_median"+sfx, "history", "median days late", "exact quantile 0.5 (element floor(0.5·n) of the sorted values) of the same",
+				func(s *custStats, _ *invoiceCtx) float64 { return quantile(ws(s).daysLate, 0.5) }),
+			num("days_late_p90"+sfx, "history", "90th percentile of days late", "exact quantile 0.9 (element floor(0.9·n)) of the same",
+				func(s *custStats, _ *invoiceCtx) float64 { return quantile(ws(s).daysLate, 0.9) }),
+			num("days_late_std"+sfx, "history", "spread of days late", "population standard deviation of the same",
+				func(s *custStats, _ *invoiceCtx) float64 { return stddev(ws(s).daysLate) }),
+			num("days_to_pay_mean"+sfx, "history", "mean days to pay", "mean of settled_date − issue_date over invoices settled "+win,
+				func(s *custStats, _ *invoiceCtx) float64 { return mean(ws(s).daysToPay) }),
+			num("days_to_pay_median"+sfx, "history", "median days to pay", "exact quantile 0.5 of the same",
+				func(s *custStats, _ *invoiceCtx) float64 { return quantile(ws(s).daysToPay, 0.5) }),
+			num("days_to_pay_p90"+sfx, "history", "90th percentile of days to pay", "exact quantile 0.9 of the same",
+				func(s *custStats, _ *invoiceCtx) float64 { return quantile(ws(s).daysToPay, 0.9) }),
+			num("days_to_pay_std"+sfx, "history", "spread of days to pay", "population standard deviation of the same",
+				func(s *custStats, _ *invoiceCtx) float64 { return stddev(ws(s).daysToPay) }),
+			num("disputes_opened"+sfx, "disputes", "disputes opened", "count of disputes with opened_date "+win,
+				func(s *custStats, _ *invoiceCtx) float64 { return float64(ws(s).disputesOpened) }),
+			num("dispute_rate"+sfx, "disputes", "disputes per invoice", "disputes_opened / invoices_issued; missing when none issued",
+				func(s *custStats, _ *invoiceCtx) float64 {
+					return ratio(float64(ws(s).disputesOpened), float64(ws(s).issued))
+				}),
+			num("dunning_actions"+sfx, "dunning", "dunning actions received", "count of actions with action_date "+win,
+				func(s *custStats, _ *invoiceCtx) float64 { return float64(ws(s).actions) }),
+			num("dunning_response_rate"+sfx, "dunning", "share of dunning actions answered by payment or promise", "actions with outcome paid or promise / dunning_actions; missing when none",
+				func(s *custStats, _ *invoiceCtx) float64 {
+					return ratio(float64(ws(s).actionResponses), float64(ws(s).actions))
+				}),
+			num("promises_made"+sfx, "promises", "promises to pay made", "count of promises with made_date "+win,
+				func(s *custStats, _ *invoiceCtx) float64 { return float64(ws(s).promisesMade) }),
+			num("promises_kept"+sfx, "promises", "promises kept", "of those, promised_date < t and status kept",
+				func(s *custStats, _ *invoiceCtx) float64 { return float64(ws(s).kept) }),
+			num("promises_broken"+sfx, "promises", "promises broken", "of those, promised_date < t and status not kept",
+				func(s *custStats, _ *invoiceCtx) float64 { return float64(ws(s).broken) }),
+			num("promise_kept_rate"+sfx, "promises", "share of due promises kept", "promises_kept / (promises_kept + promises_broken); missing when none due",
+				func(s *custStats, _ *invoiceCtx) float64 {
+					return ratio(float64(ws(s).kept), float64(ws(s).kept+ws(s).broken))
+				}),
+			num("partial_payment_share"+sfx, "relationship", "share of invoice payments that were partial", "payments linked to an invoice with payment_date "+win+" and amount < the invoice amount / all such linked payments; missing when none",
+				func(s *custStats, _ *invoiceCtx) float64 {
+					return ratio(float64(ws(s).partialPays), float64(ws(s).linkedPayments))
+				}),
+		)
+	}
+	short, long := -1, -1
+	for k, w := range o.Windows {
+		if w == o.shortest() && short < 0 {
+			short = k
+		}
+		if w == o.longest() && long < 0 {
+			long = k
+		}
+	}
+	specs = append(specs,
+		num("days_late_trend", "history", "is lateness getting worse",
+			fmt.Sprintf("days_late_mean_%dd − days_late_mean_%dd; missing when either is", o.shortest(), o.longest()),
+			func(s *custStats, _ *invoiceCtx) float64 {
+				return mean(s.win[short].daysLate) - mean(s.win[long].daysLate)
+			}),
+		num("last3_days_late_mean", "history", "days late of the latest settlements",
+			"mean days late of the 3 most recent settlements by settled_date ≤ t (ties: higher invoice_id first); missing when none",
+			func(s *custStats, _ *invoiceCtx) float64 { return mean(s.last3DaysLate) }),
+		num("last3_vs_window", "history", "latest settlements against the long window",
+			fmt.Sprintf("last3_days_late_mean − days_late_mean_%dd", o.longest()),
+			func(s *custStats, _ *invoiceCtx) float64 { return mean(s.last3DaysLate) - mean(s.win[long].daysLate) }),
+		num("open_invoices", "exposure", "invoices open at t", "count of invoices issued ≤ t with outstanding > 0, where outstanding = 0 once settled_date ≤ t, else amount − linked payments ≤ t − linked credit notes ≤ t, floored at 0",
+			func(s *custStats, _ *invoiceCtx) float64 { return float64(s.openCount) }),
+		num("open_amount", "exposure", "receivable at t", "sum of outstanding at t",
+			func(s *custStats, _ *invoiceCtx) float64 { return s.openAmt.Float() }),
+		num("overdue_invoices", "exposure", "invoices overdue at t", "open invoices with due_date < t",
+			func(s *custStats, _ *invoiceCtx) float64 { return float64(s.overdueCount) }),
+		num("overdue_amount", "exposure", "overdue receivable at t", "sum of outstanding of open invoices with due_date < t",
+			func(s *custStats, _ *invoiceCtx) float64 { return s.overdueAmt.Float() }),
+		num("aging_current", "exposure", "not yet due", "outstanding with t − due_date ≤ 0",
+			func(s *custStats, _ *invoiceCtx) float64 { return s.aging[0].Float() }),
+		num("aging_1_30", "exposure", "1–30 days overdue", "outstanding with t − due_date in 1..30",
+			func(s *custStats, _ *invoiceCtx) float64 { return s.aging[1].Float() }),
+		num("aging_31_60", "exposure", "31–60 days overdue", "outstanding with t − due_date in 31..60",
+			func(s *custStats, _ *invoiceCtx) float64 { return s.aging[2].Float() }),
+		num("aging_61_90", "exposure", "61–90 days overdue", "outstanding with t − due_date in 61..90",
+			func(s *custStats, _ *invoiceCtx) float64 { return s.aging[3].Float() }),
+		num("aging_90_plus", "exposure", "over 90 days overdue", "outstanding with t − due_date > 90",
+			func(s *custStats, _ *invoiceCtx) float64 { return s.aging[4].Float() }),
+		num("oldest_overdue_days", "exposure", "age of the oldest overdue item", "max of t − due_date over open overdue invoices; 0 when none",
+			func(s *custStats, _ *invoiceCtx) float64 { return float64(s.oldestOverdue) }),
+		num("credit_limit", "exposure", "credit limit in force at t", "new_limit of the latest credit decision ≤ t; before the first decision its old_limit; without decisions the customer's credit_limit",
+			func(s *custStats, _ *invoiceCtx) float64 { return s.limit.Float() }),
+		num("credit_utilisation", "exposure", "share of the limit in use", "open_amount / credit_limit; missing when the limit is 0",
+			func(s *custStats, _ *invoiceCtx) float64 { return ratio(s.openAmt.Float(), s.limit.Float()) }),
+		num("disputes_open", "disputes", "disputes open at t", "disputes with opened_date ≤ t and (no resolved_date or resolved_date > t)",
+			func(s *custStats, _ *invoiceCtx) float64 { return float64(s.disputesOpen) }),
+		num("dispute_resolution_days_mean", "disputes", "mean days to resolve a dispute", "mean of resolved_date − opened_date over disputes resolved ≤ t; missing when none",
+			func(s *custStats, _ *invoiceCtx) float64 {
+				return ratio(float64(s.resolutionDaysSum), float64(s.resolvedDisputes))
+			}),
+		num("tenure_days", "relationship", "length of the relationship", "t − since; without since, t − the first issue_date ≤ t; missing when neither exists or the start is after t",
+			func(s *custStats, _ *invoiceCtx) float64 {
+				start := s.c.c.Since
+				if start == 0 {
+					start = s.firstIssue
+				}
+				if start == 0 || start > s.t {
+					return nan()
+				}
+				return float64(s.t - start)
+			}),
+		num("days_since_last_payment", "relationship", "days since cash last came in", "t − the latest payment_date ≤ t; missing when none",
+			func(s *custStats, _ *invoiceCtx) float64 {
+				if s.lastPayment == 0 {
+					return nan()
+				}
+				return float64(s.t - s.lastPayment)
+			}),
+		num("unallocated_cash", "relationship", "cash received but not matched to an invoice", "sum of amount of payments with no invoice_id and payment_date ≤ t",
+			func(s *custStats, _ *invoiceCtx) float64 { return s.unallocatedCash.Float() }),
+		num("terms_days", "relationship", "the customer's payment terms in days", "the customer master's terms days (EOM terms count from month end)",
+			func(s *custStats, _ *invoiceCtx) float64 { return float64(s.c.c.Terms.Days) }),
+		Spec{Name: "segment", Kind: Categorical, Group: "relationship", Meaning: "customer segment", Definition: "the customer master's segment",
+			cat: func(s *custStats, _ *invoiceCtx) string { return s.c.c.Segment }},
+		Spec{Name: "country", Kind: Categorical, Group: "relationship", Meaning: "customer country", Definition: "the customer master's country",
+			cat: func(s *custStats, _ *invoiceCtx) string { return s.c.c.Country }},
+		Spec{Name: "channel", Kind: Categorical, Group: "relationship", Meaning: "delivery channel", Definition: "the customer master's channel",
+			cat: func(s *custStats, _ *invoiceCtx) string { return s.c.c.Channel }},
+	)
+	return specs
+}
+
+// InvoiceSpecs lists the invoice features, then the customer's.
+func InvoiceSpecs(o Options) []Spec {
+	o = o.WithDefaults()
+	usual := fmt.Sprintf("amount_issued_%dd / invoices_issued_%dd", o.longest(), o.longest())
+	var long int
+	for k, w := range o.Windows {
+		if w == o.longest() {
+			long = k
+			break
+		}
+	}
+	specs := []Spec{
+		num("inv_amount", "invoice", "invoice amount", "amount",
+			func(_ *custStats, iv *invoiceCtx) float64 { return iv.v.Amount.Float() }),
+		num("inv_amount_vs_usual", "invoice", "amount against the customer's usual invoice", "amount / ("+usual+"); missing when no invoices in the window",
+			func(s *custStats, iv *invoiceCtx) float64 {
+				ws := s.win[long]
+				return ratio(iv.v.Amount.Float(), ratio(ws.issuedAmt.Float(), float64(ws.issued)))
+			}),
+		num("inv_outstanding", "invoice", "still owed on the invoice at t", "outstanding at t (see open_invoices)",
+			func(_ *custStats, iv *invoiceCtx) float64 { return iv.open.Float() }),
+		num("inv_terms_days", "invoice", "days granted", "due_date − issue_date",
+			func(_ *custStats, iv *invoiceCtx) float64 { return float64(iv.v.DueDate - iv.v.IssueDate) }),
+		num("inv_days_to_due", "invoice", "days until due (negative when overdue)", "due_date − t",
+			func(s *custStats, iv *invoiceCtx) float64 { return float64(iv.v.DueDate - s.t) }),
+		num("inv_age_days", "invoice", "days since issue", "t − issue_date",
+			func(s *custStats, iv *invoiceCtx) float64 { return float64(s.t - iv.v.IssueDate) }),
+		num("inv_due_day_of_month", "invoice", "day of month of the due date", "1..31",
+			func(_ *custStats, iv *invoiceCtx) float64 { return float64(iv.v.DueDate.Time().Day()) }),
+		num("inv_due_month", "invoice", "month of the due date", "1..12",
+			func(_ *custStats, iv *invoiceCtx) float64 { return float64(iv.v.DueDate.Time().Month()) }),
+		num("inv_due_month_end", "invoice", "due in the last 3 days of a month", "1 when due_date is within 2 days of its month's last day, else 0",
+			func(_ *custStats, iv *invoiceCtx) float64 { return b2f(monthEnd(iv.v.DueDate)) }),
+		num("inv_due_quarter_end", "invoice", "due at a quarter end", "inv_due_month_end and month in 3, 6, 9, 12",
+			func(_ *custStats, iv *invoiceCtx) float64 {
+				return b2f(monthEnd(iv.v.DueDate) && iv.v.DueDate.Time().Month()%3 == 0)
+			}),
+		num("inv_disputed", "invoice", "disputed at t", "1 when a dispute on the invoice has opened_date ≤ t and is unresolved at t; for ledgers without dispute records, the invoice's disputed flag",
+			func(_ *custStats, iv *invoiceCtx) float64 { return b2f(iv.disputed) }),
+		Spec{Name: "inv_channel", Kind: Categorical, Group: "invoice", Meaning: "channel of the sale", Definition: "the invoice's channel, else the customer's",
+			cat: func(s *custStats, iv *invoiceCtx) string { return or(iv.v.Channel, s.c.c.Channel) }},
+		Spec{Name: "inv_country", Kind: Categorical, Group: "invoice", Meaning: "country of the sale", Definition: "the invoice's country, else the customer's",
+			cat: func(s *custStats, iv *invoiceCtx) string { return or(iv.v.Country, s.c.c.Country) }},
+		Spec{Name: "inv_segment", Kind: Categorical, Group: "invoice", Meaning: "segment of the buyer", Definition: "the invoice's segment, else the customer's",
+			cat: func(s *custStats, iv *invoiceCtx) string { return or(iv.v.Segment, s.c.c.Segment) }},
+	}
+	return append(specs, CustomerSpecs(o)...)
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func monthEnd(d datasets.Date) bool {
+	y, m, _ := d.Time().Date()
+	last := datasets.NewDate(y, m+1, 1) - 1
+	return last-d <= 2
+}
+
+// Markdown renders the catalogue as docs/features.md.
+func Markdown(o Options) string {
+	o = o.WithDefaults()
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Feature catalogue (version %s)\n\n", CatalogueVersion)
+	b.WriteString("Generated by `dsopilot features --catalogue`; a test keeps this file equal to the code.\n\n")
+	b.WriteString("Every feature is computed as of a date t using only what was known at the end of day t: ")
+	b.WriteString("invoices issued ≤ t, settlements, payments, credit notes and actions dated ≤ t, disputes opened ≤ t. ")
+	fmt.Fprintf(&b, "Windows are (t−W, t] for W in %v days; an invoice is late when settled after due_date + %d grace days. ", o.Windows, o.GraceDays)
+	b.WriteString("*Missing* (empty in CSV, null in JSON) is a value: it means no history, not zero.\n\n")
+	for _, level := range []struct {
+		title string
+		specs []Spec
+	}{{"Invoice features", InvoiceSpecs(o)[:len(InvoiceSpecs(o))-len(CustomerSpecs(o))]}, {"Customer features", CustomerSpecs(o)}} {
+		fmt.Fprintf(&b, "## %s\n\n| name | group | meaning | definition |\n|---|---|---|---|\n", level.title)
+		for _, s := range level.specs {
+			kind := ""
+			if s.Kind == Categorical {
+				kind = " (categorical)"
+			}
+			fmt.Fprintf(&b, "| `%s` | %s | %s%s | %s |\n", s.Name, s.Group, s.Meaning, kind, s.Definition)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}

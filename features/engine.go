@@ -1,0 +1,142 @@
+// Package features computes point-in-time payment-behaviour features per
+// customer and per invoice, and the receivables KPIs. A feature as of date t
+// uses only what was known at the end of day t; tests prove that events
+// after t change nothing. The same definitions run as ClickHouse SQL (see
+// SQLEngine) so that large ledgers never leave the database; tests hold the
+// two engines equal.
+package features
+
+import (
+	"math"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// Table is a feature matrix: one Row per entity, values in Specs order
+// (numeric values in Num, categorical in Cat, each in spec order).
+type Table struct {
+	Level string // customer or invoice
+	AsOf  datasets.Date
+	Specs []Spec
+	Rows  []Row
+}
+
+// Row is one entity's features. InvoiceID is empty at customer level.
+type Row struct {
+	CustomerID string
+	InvoiceID  string
+	AsOf       datasets.Date
+	Num        []float64
+	Cat        []string
+}
+
+// Engine computes features over an Index in Go.
+type Engine struct {
+	ix   *Index
+	opts Options
+}
+
+// NewEngine returns an engine over ix.
+func NewEngine(ix *Index, o Options) *Engine {
+	return &Engine{ix: ix, opts: o.WithDefaults()}
+}
+
+// Options returns the engine's options with defaults filled.
+func (e *Engine) Options() Options { return e.opts }
+
+func split(specs []Spec) (nums, cats []Spec) {
+	for _, s := range specs {
+		if s.Kind == Numeric {
+			nums = append(nums, s)
+		} else {
+			cats = append(cats, s)
+		}
+	}
+	return nums, cats
+}
+
+func fill(specs []Spec, s *custStats, iv *invoiceCtx) ([]float64, []string) {
+	var num []float64
+	var cat []string
+	for _, sp := range specs {
+		if sp.Kind == Numeric {
+			v := sp.num(s, iv)
+			if math.IsInf(v, 0) {
+				v = math.NaN()
+			}
+			num = append(num, v)
+		} else {
+			cat = append(cat, sp.cat(s, iv))
+		}
+	}
+	return num, cat
+}
+
+// Customers returns the features of every customer known at t (a customer
+// whose first invoice is after t and whose master record starts after t
+// still gets a row: the model sees "no history"). ids, when given, restricts
+// the rows to those customers.
+func (e *Engine) Customers(t datasets.Date, ids ...string) *Table {
+	specs := CustomerSpecs(e.opts)
+	tab := &Table{Level: "customer", AsOf: t, Specs: specs}
+	for _, c := range e.pick(ids) {
+		s := computeCustomer(e.ix, c, t, e.opts)
+		n, k := fill(specs, s, nil)
+		tab.Rows = append(tab.Rows, Row{CustomerID: c.c.ID, AsOf: t, Num: n, Cat: k})
+	}
+	return tab
+}
+
+func (e *Engine) pick(ids []string) []*customerIndex {
+	if len(ids) == 0 {
+		return e.ix.customers
+	}
+	var out []*customerIndex
+	for _, id := range ids {
+		if c, ok := e.ix.byID[id]; ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// OpenInvoices returns the features of every invoice open at the end of day
+// t (issued ≤ t, outstanding > 0), ordered by customer, issue date and id.
+func (e *Engine) OpenInvoices(t datasets.Date, ids ...string) *Table {
+	specs := InvoiceSpecs(e.opts)
+	tab := &Table{Level: "invoice", AsOf: t, Specs: specs}
+	for _, c := range e.pick(ids) {
+		var s *custStats
+		for i := range c.invoices {
+			v := &c.invoices[i]
+			if v.IssueDate > t {
+				break
+			}
+			left := c.outstanding(i, t)
+			if left <= 0 {
+				continue
+			}
+			if s == nil {
+				s = computeCustomer(e.ix, c, t, e.opts)
+			}
+			iv := &invoiceCtx{pos: i, v: v, open: left, disputed: e.ix.disputedAt(c, i, t)}
+			n, k := fill(specs, s, iv)
+			tab.Rows = append(tab.Rows, Row{CustomerID: c.c.ID, InvoiceID: v.ID, AsOf: t, Num: n, Cat: k})
+		}
+	}
+	return tab
+}
+
+// InvoiceAt returns the features of invoice (customer, position) as of t;
+// used by training sets, which describe each invoice at chosen dates.
+func (e *Engine) invoiceAt(c *customerIndex, i int, t datasets.Date, specs []Spec, cache map[datasets.Date]*custStats) Row {
+	s, ok := cache[t]
+	if !ok {
+		s = computeCustomer(e.ix, c, t, e.opts)
+		cache[t] = s
+	}
+	v := &c.invoices[i]
+	iv := &invoiceCtx{pos: i, v: v, open: c.outstanding(i, t), disputed: e.ix.disputedAt(c, i, t)}
+	n, k := fill(specs, s, iv)
+	return Row{CustomerID: c.c.ID, InvoiceID: v.ID, AsOf: t, Num: n, Cat: k}
+}

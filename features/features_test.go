@@ -1,0 +1,296 @@
+package features
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// randomLedger builds a small ledger with every kind of record, dated
+// between start and start+days.
+func randomLedger(seed uint64, customers int, start datasets.Date, days int) *datasets.Ledger {
+	r := rand.New(rand.NewPCG(seed, 7))
+	l := &datasets.Ledger{}
+	segs := []string{"enterprise", "small_business"}
+	for ci := 0; ci < customers; ci++ {
+		cid := fmt.Sprintf("C%03d", ci)
+		c := datasets.Customer{ID: cid, Segment: segs[ci%2], Country: "DE", Currency: "EUR",
+			CreditLimit: datasets.Money(r.IntN(5_000_000)), Terms: datasets.Terms{Days: 30}, Channel: "direct"}
+		if ci%3 == 0 {
+			c.Since = start.AddDays(-r.IntN(400))
+		}
+		l.Customers = append(l.Customers, c)
+		n := r.IntN(40)
+		for k := 0; k < n; k++ {
+			issue := start.AddDays(r.IntN(days))
+			v := datasets.Invoice{ID: fmt.Sprintf("%s-I%03d", cid, k), CustomerID: cid, IssueDate: issue,
+				DueDate: issue.AddDays(30), Amount: datasets.Money(1000 + r.IntN(1_000_000)), Currency: "EUR"}
+			if r.Float64() < 0.85 {
+				v.SettledDate = issue.AddDays(5 + r.IntN(80))
+				pay := datasets.Payment{ID: "P" + v.ID, CustomerID: cid, InvoiceID: v.ID, Date: v.SettledDate, Amount: v.Amount, Currency: "EUR"}
+				if r.Float64() < 0.2 {
+					half := v.Amount / 2
+					mid := issue.AddDays(r.IntN(int(v.SettledDate-issue) + 1))
+					l.Payments = append(l.Payments, datasets.Payment{ID: "Q" + v.ID, CustomerID: cid, InvoiceID: v.ID, Date: mid, Amount: half, Currency: "EUR"})
+					pay.Amount -= half
+				}
+				l.Payments = append(l.Payments, pay)
+			} else if r.Float64() < 0.5 {
+				l.Payments = append(l.Payments, datasets.Payment{ID: "R" + v.ID, CustomerID: cid, InvoiceID: v.ID,
+					Date: issue.AddDays(r.IntN(60)), Amount: v.Amount / 3, Currency: "EUR"})
+			}
+			l.Invoices = append(l.Invoices, v)
+			if r.Float64() < 0.1 {
+				d := datasets.Dispute{ID: "D" + v.ID, CustomerID: cid, InvoiceID: v.ID, Opened: issue.AddDays(r.IntN(20)), Reason: "price", Amount: v.Amount / 10}
+				if r.Float64() < 0.7 {
+					d.Resolved = d.Opened.AddDays(r.IntN(40))
+					d.Outcome = "credited"
+					l.CreditNotes = append(l.CreditNotes, datasets.CreditNote{ID: "N" + v.ID, CustomerID: cid, InvoiceID: v.ID,
+						Date: d.Resolved, Amount: d.Amount, Kind: datasets.KindCreditNote})
+				}
+				l.Disputes = append(l.Disputes, d)
+			}
+			if r.Float64() < 0.3 {
+				outcomes := []string{"no_response", "promise", "paid"}
+				a := datasets.Action{ID: "A" + v.ID, CustomerID: cid, InvoiceID: v.ID, Date: v.DueDate.AddDays(7), Type: "reminder",
+					Channel: "email", Outcome: outcomes[r.IntN(3)]}
+				l.Actions = append(l.Actions, a)
+				if a.Outcome == "promise" {
+					st := []string{datasets.PromiseKept, datasets.PromiseBroken}[r.IntN(2)]
+					l.Promises = append(l.Promises, datasets.Promise{ID: "PR" + v.ID, CustomerID: cid, InvoiceID: v.ID,
+						Made: a.Date, PromisedDate: a.Date.AddDays(10), Amount: v.Amount, Status: st})
+				}
+			}
+		}
+		if r.Float64() < 0.3 {
+			l.Payments = append(l.Payments, datasets.Payment{ID: "U" + cid, CustomerID: cid, Date: start.AddDays(r.IntN(days)), Amount: 777, Currency: "EUR"})
+		}
+		if r.Float64() < 0.3 {
+			l.CreditDecisions = append(l.CreditDecisions, datasets.CreditDecision{ID: "CD" + cid, CustomerID: cid,
+				Date: start.AddDays(r.IntN(days)), OldLimit: c.CreditLimit / 2, NewLimit: c.CreditLimit, Reason: "review"})
+		}
+	}
+	return l
+}
+
+// addEventsAfter returns a copy of l with new events dated after t: new
+// invoices, payments, disputes, actions, promises and decisions, and open
+// items settled or resolved after t. Nothing known at t changes.
+func addEventsAfter(l *datasets.Ledger, t datasets.Date) *datasets.Ledger {
+	cp := *l
+	cp.Invoices = append([]datasets.Invoice(nil), l.Invoices...)
+	cp.Disputes = append([]datasets.Dispute(nil), l.Disputes...)
+	for i := range cp.Invoices {
+		if v := &cp.Invoices[i]; v.SettledDate == 0 && v.IssueDate <= t {
+			v.SettledDate = t.AddDays(3)
+		}
+	}
+	for i := range cp.Disputes {
+		if d := &cp.Disputes[i]; d.Resolved == 0 && d.Opened <= t {
+			d.Resolved = t.AddDays(1)
+		}
+	}
+	limitAt := NewIndex(l)
+	for _, c := range l.Customers {
+		id := c.ID
+		v := datasets.Invoice{ID: id + "-LATE", CustomerID: id, IssueDate: t.AddDays(1), DueDate: t.AddDays(31), Amount: 5000, SettledDate: t.AddDays(2)}
+		cp.Invoices = append(cp.Invoices, v)
+		cp.Payments = append(cp.Payments, datasets.Payment{ID: id + "-PL", CustomerID: id, InvoiceID: v.ID, Date: t.AddDays(2), Amount: 5000},
+			datasets.Payment{ID: id + "-UL", CustomerID: id, Date: t.AddDays(1), Amount: 9})
+		cp.Disputes = append(cp.Disputes, datasets.Dispute{ID: id + "-DL", CustomerID: id, InvoiceID: v.ID, Opened: t.AddDays(1)})
+		cp.Actions = append(cp.Actions, datasets.Action{ID: id + "-AL", CustomerID: id, Date: t.AddDays(1), Type: "call", Outcome: "paid"})
+		cp.Promises = append(cp.Promises, datasets.Promise{ID: id + "-PRL", CustomerID: id, Made: t.AddDays(1), PromisedDate: t.AddDays(4), Status: datasets.PromiseKept})
+		cp.CreditNotes = append(cp.CreditNotes, datasets.CreditNote{ID: id + "-NL", CustomerID: id, InvoiceID: v.ID, Date: t.AddDays(1), Amount: 1, Kind: datasets.KindCreditNote})
+		// A later decision records, as its old limit, the limit in force at t.
+		cp.CreditDecisions = append(cp.CreditDecisions, datasets.CreditDecision{ID: id + "-CDL", CustomerID: id, Date: t.AddDays(1),
+			OldLimit: limitAt.byID[id].creditLimitAt(t), NewLimit: 1})
+	}
+	return &cp
+}
+
+func sameFloat(a, b float64) bool {
+	if math.IsNaN(a) || math.IsNaN(b) {
+		return math.IsNaN(a) && math.IsNaN(b)
+	}
+	return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(a))
+}
+
+func assertTablesEqual(t *testing.T, got, want *Table) {
+	t.Helper()
+	if len(got.Rows) != len(want.Rows) || len(want.Rows) == 0 {
+		t.Fatalf("%d rows, want %d (and more than none)", len(got.Rows), len(want.Rows))
+	}
+	nums, cats := split(want.Specs)
+	for i := range want.Rows {
+		g, w := got.Rows[i], want.Rows[i]
+		if g.CustomerID != w.CustomerID || g.InvoiceID != w.InvoiceID {
+			t.Fatalf("row %d is %s/%s, want %s/%s", i, g.CustomerID, g.InvoiceID, w.CustomerID, w.InvoiceID)
+		}
+		for k := range w.Num {
+			if !sameFloat(g.Num[k], w.Num[k]) {
+				t.Errorf("%s/%s %s = %v, want %v", w.CustomerID, w.InvoiceID, nums[k].Name, g.Num[k], w.Num[k])
+			}
+		}
+		for k := range w.Cat {
+			if g.Cat[k] != w.Cat[k] {
+				t.Errorf("%s/%s %s = %q, want %q", w.CustomerID, w.InvoiceID, cats[k].Name, g.Cat[k], w.Cat[k])
+			}
+		}
+	}
+}
+
+func TestEventsAfterTheAsOfDateChangeNothing(t *testing.T) {
+	start := datasets.NewDate(2023, 1, 1)
+	l := randomLedger(1, 60, start, 540)
+	for _, asOf := range []datasets.Date{start.AddDays(30), start.AddDays(200), start.AddDays(400)} {
+		base := NewEngine(NewIndex(l), Options{})
+		later := NewEngine(NewIndex(addEventsAfter(l, asOf)), Options{})
+		t.Run(asOf.String()+"/customers", func(t *testing.T) {
+			assertTablesEqual(t, later.Customers(asOf), base.Customers(asOf))
+		})
+		t.Run(asOf.String()+"/open-invoices", func(t *testing.T) {
+			assertTablesEqual(t, later.OpenInvoices(asOf), base.OpenInvoices(asOf))
+		})
+		t.Run(asOf.String()+"/training", func(t *testing.T) {
+			o := TrainingOptions{From: start, To: asOf, DaysBeforeDue: []int{5}}
+			_, a, err := base.TrainingSet(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, b, err := later.TrainingSet(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(a) != len(b) || len(a) == 0 {
+				t.Fatalf("%d examples after adding later events, %d before", len(b), len(a))
+			}
+			for i := range a {
+				if a[i].Late != b[i].Late || a[i].LateKnown != b[i].LateKnown || a[i].DaysLate != b[i].DaysLate || a[i].Censored != b[i].Censored {
+					t.Fatalf("example %d label changed: %+v vs %+v", i, b[i], a[i])
+				}
+			}
+		})
+	}
+}
+
+// A hand-built customer whose every feature value is worked out by hand.
+func TestCustomerFeaturesByHand(t *testing.T) {
+	d := datasets.NewDate
+	l := &datasets.Ledger{
+		Customers: []datasets.Customer{{ID: "C1", CreditLimit: 100_000, Terms: datasets.Terms{Days: 30}, Since: d(2023, 1, 1)}},
+		Invoices: []datasets.Invoice{
+			// settled 10 days late, 40 days to pay
+			{ID: "A", CustomerID: "C1", IssueDate: d(2024, 1, 1), DueDate: d(2024, 1, 31), Amount: 10_000, SettledDate: d(2024, 2, 10)},
+			// settled on time (5 days early): 0 days late, 25 to pay
+			{ID: "B", CustomerID: "C1", IssueDate: d(2024, 2, 1), DueDate: d(2024, 3, 2), Amount: 30_000, SettledDate: d(2024, 2, 26)},
+			// open, 20,000 of 50,000 paid, 9 days overdue at t
+			{ID: "C", CustomerID: "C1", IssueDate: d(2024, 2, 20), DueDate: d(2024, 3, 21), Amount: 50_000},
+			// issued after t: invisible
+			{ID: "D", CustomerID: "C1", IssueDate: d(2024, 4, 1), DueDate: d(2024, 5, 1), Amount: 1},
+		},
+		Payments: []datasets.Payment{
+			{ID: "p1", CustomerID: "C1", InvoiceID: "C", Date: d(2024, 3, 1), Amount: 20_000},
+			{ID: "p2", CustomerID: "C1", Date: d(2024, 3, 5), Amount: 500},
+		},
+	}
+	tab := NewEngine(NewIndex(l), Options{Windows: []int{90}}).Customers(d(2024, 3, 30))
+	want := map[string]float64{
+		"invoices_issued_90d": 3, "amount_issued_90d": 900, "invoices_settled_90d": 2, "amount_settled_90d": 400,
+		"invoices_settled_late_90d": 1, "late_ratio_90d": 0.5, "late_amount_ratio_90d": 0.25,
+		"days_late_mean_90d": 5, "days_late_median_90d": 10, "days_late_p90_90d": 10, "days_late_std_90d": 5,
+		"days_to_pay_mean_90d": 32.5, "open_invoices": 1, "open_amount": 300, "overdue_amount": 300, "aging_1_30": 300,
+		"oldest_overdue_days": 9, "credit_limit": 1000, "credit_utilisation": 0.3, "tenure_days": 454,
+		"days_since_last_payment": 25, "unallocated_cash": 5, "partial_payment_share_90d": 1,
+		"last3_days_late_mean": 5, "dispute_rate_90d": 0, "promise_kept_rate_90d": math.NaN(),
+	}
+	nums, _ := split(tab.Specs)
+	seen := 0
+	for k, s := range nums {
+		if w, ok := want[s.Name]; ok {
+			seen++
+			if !sameFloat(tab.Rows[0].Num[k], w) {
+				t.Errorf("%s = %v, want %v", s.Name, tab.Rows[0].Num[k], w)
+			}
+		}
+	}
+	if seen != len(want) {
+		t.Fatalf("checked %d features, want %d: a name is wrong", seen, len(want))
+	}
+}
+
+func TestNewCustomerHasMissingHistoryNotErrors(t *testing.T) {
+	l := &datasets.Ledger{Customers: []datasets.Customer{{ID: "NEW"}}}
+	tab := NewEngine(NewIndex(l), Options{}).Customers(datasets.NewDate(2024, 1, 1))
+	nums, _ := split(tab.Specs)
+	for k, s := range nums {
+		v := tab.Rows[0].Num[k]
+		if math.IsInf(v, 0) {
+			t.Errorf("%s is infinite", s.Name)
+		}
+		if s.Name == "late_ratio_365d" && !math.IsNaN(v) {
+			t.Errorf("late_ratio_365d of a new customer = %v, want missing", v)
+		}
+	}
+}
+
+func TestTrainingLabelsAndCensoring(t *testing.T) {
+	d := datasets.NewDate
+	cut := d(2024, 3, 31)
+	cases := []struct {
+		name                      string
+		v                         datasets.Invoice
+		lateKnown, late, censored bool
+		daysLate, daysToPay       int
+	}{
+		{"paid late", datasets.Invoice{IssueDate: d(2024, 1, 1), DueDate: d(2024, 1, 31), SettledDate: d(2024, 2, 5)}, true, true, false, 5, 35},
+		{"paid on time", datasets.Invoice{IssueDate: d(2024, 1, 1), DueDate: d(2024, 1, 31), SettledDate: d(2024, 1, 31)}, true, false, false, 0, 30},
+		{"open and overdue", datasets.Invoice{IssueDate: d(2024, 1, 1), DueDate: d(2024, 1, 31)}, true, true, true, 60, 90},
+		{"open, not yet due", datasets.Invoice{IssueDate: d(2024, 3, 20), DueDate: d(2024, 4, 19)}, false, false, true, 0, 11},
+		{"settled after the cut-off", datasets.Invoice{IssueDate: d(2024, 3, 20), DueDate: d(2024, 4, 19), SettledDate: d(2024, 4, 2)}, false, false, true, 0, 11},
+	}
+	for _, c := range cases {
+		x := label(&c.v, TrainingOptions{Cutoff: cut})
+		if x.LateKnown != c.lateKnown || x.Late != c.late || x.Censored != c.censored || x.DaysLate != c.daysLate || x.DaysToPay != c.daysToPay {
+			t.Errorf("%s: got %+v", c.name, x)
+		}
+	}
+}
+
+func TestCatalogueDocIsCurrent(t *testing.T) {
+	path := filepath.Join("..", "docs", "features.md")
+	got := []byte(Markdown(Options{}))
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./features -run Catalogue -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("docs/features.md is out of date: run go test ./features -run Catalogue -update")
+	}
+}
+
+func TestSpecNamesAreUnique(t *testing.T) {
+	seen := map[string]bool{}
+	for _, s := range InvoiceSpecs(Options{}) {
+		if seen[s.Name] {
+			t.Errorf("duplicate feature %s", s.Name)
+		}
+		seen[s.Name] = true
+		if s.Meaning == "" || s.Definition == "" {
+			t.Errorf("feature %s is undocumented", s.Name)
+		}
+	}
+}

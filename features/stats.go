@@ -1,0 +1,234 @@
+package features
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// winStats summarises one customer's settlements and issues in one window
+// (t−W, t].
+type winStats struct {
+	days                        int
+	issued, settled, late       int
+	issuedAmt, settledAmt       datasets.Money
+	lateAmt                     datasets.Money
+	daysLate, daysToPay         []int // per settled invoice in the window
+	disputesOpened              int
+	actions, actionResponses    int
+	promisesMade, kept, broken  int
+	linkedPayments, partialPays int
+}
+
+// custStats is everything the customer features need, computed in one pass
+// over the customer's records as of the end of day t.
+type custStats struct {
+	c   *customerIndex
+	t   datasets.Date
+	win []winStats
+
+	openCount, overdueCount int
+	openAmt, overdueAmt     datasets.Money
+	aging                   [5]datasets.Money // current, 1–30, 31–60, 61–90, 90+
+	oldestOverdue           int
+	limit                   datasets.Money
+
+	disputesOpen      int
+	resolvedDisputes  int
+	resolutionDaysSum int
+
+	firstIssue      datasets.Date
+	lastPayment     datasets.Date
+	unallocatedCash datasets.Money
+	last3DaysLate   []int // days late of the three most recent settlements
+}
+
+// lateAfter is the day after which an invoice counts as paid late.
+func lateAfter(v *datasets.Invoice, grace int) datasets.Date { return v.DueDate.AddDays(grace) }
+
+func inWindow(d, t datasets.Date, w int) bool { return d != 0 && d <= t && d > t.AddDays(-w) }
+
+func computeCustomer(ix *Index, c *customerIndex, t datasets.Date, o Options) *custStats {
+	s := &custStats{c: c, t: t, win: make([]winStats, len(o.Windows)), limit: c.creditLimitAt(t)}
+	for k, w := range o.Windows {
+		s.win[k].days = w
+	}
+	type settlement struct {
+		d  datasets.Date
+		id string
+		dl int
+	}
+	var recent []settlement
+	for i := range c.invoices {
+		v := &c.invoices[i]
+		if v.IssueDate > t {
+			break // sorted by issue date: nothing later is known at t
+		}
+		if s.firstIssue == 0 {
+			s.firstIssue = v.IssueDate
+		}
+		settled := v.SettledDate != 0 && v.SettledDate <= t
+		dl, dtp := 0, 0
+		if settled {
+			dl = max(0, int(v.SettledDate-v.DueDate))
+			dtp = int(v.SettledDate - v.IssueDate)
+			recent = append(recent, settlement{v.SettledDate, v.ID, dl})
+		}
+		for k := range s.win {
+			ws := &s.win[k]
+			if inWindow(v.IssueDate, t, ws.days) {
+				ws.issued++
+				ws.issuedAmt += v.Amount
+			}
+			if settled && inWindow(v.SettledDate, t, ws.days) {
+				ws.settled++
+				ws.settledAmt += v.Amount
+				ws.daysLate = append(ws.daysLate, dl)
+				ws.daysToPay = append(ws.daysToPay, dtp)
+				if v.SettledDate > lateAfter(v, o.GraceDays) {
+					ws.late++
+					ws.lateAmt += v.Amount
+				}
+			}
+		}
+		if left := c.outstanding(i, t); left > 0 {
+			s.openCount++
+			s.openAmt += left
+			over := int(t - v.DueDate)
+			switch {
+			case over <= 0:
+				s.aging[0] += left
+			case over <= 30:
+				s.aging[1] += left
+			case over <= 60:
+				s.aging[2] += left
+			case over <= 90:
+				s.aging[3] += left
+			default:
+				s.aging[4] += left
+			}
+			if over > 0 {
+				s.overdueCount++
+				s.overdueAmt += left
+				s.oldestOverdue = max(s.oldestOverdue, over)
+			}
+		}
+		// Partial payments: linked payments in the window smaller than the invoice.
+		for _, p := range c.invPayments[i] {
+			for k := range s.win {
+				if inWindow(p.Date, t, s.win[k].days) {
+					s.win[k].linkedPayments++
+					if p.Amount < v.Amount {
+						s.win[k].partialPays++
+					}
+				}
+			}
+		}
+	}
+	slices.SortFunc(recent, func(a, b settlement) int { return cmp.Or(cmp.Compare(b.d, a.d), cmp.Compare(b.id, a.id)) })
+	for _, r := range recent[:min(3, len(recent))] {
+		s.last3DaysLate = append(s.last3DaysLate, r.dl)
+	}
+	for _, p := range c.payments {
+		if p.Date > t {
+			break
+		}
+		s.lastPayment = p.Date
+		if p.InvoiceID == "" {
+			s.unallocatedCash += p.Amount
+		}
+	}
+	for _, d := range c.disputes {
+		if d.Opened > t {
+			continue
+		}
+		if d.Resolved == 0 || d.Resolved > t {
+			s.disputesOpen++
+		} else {
+			s.resolvedDisputes++
+			s.resolutionDaysSum += int(d.Resolved - d.Opened)
+		}
+		for k := range s.win {
+			if inWindow(d.Opened, t, s.win[k].days) {
+				s.win[k].disputesOpened++
+			}
+		}
+	}
+	for _, a := range c.actions {
+		for k := range s.win {
+			if inWindow(a.Date, t, s.win[k].days) {
+				s.win[k].actions++
+				if a.Outcome == "paid" || a.Outcome == "promise" {
+					s.win[k].actionResponses++
+				}
+			}
+		}
+	}
+	for _, p := range c.promises {
+		for k := range s.win {
+			if !inWindow(p.Made, t, s.win[k].days) {
+				continue
+			}
+			ws := &s.win[k]
+			ws.promisesMade++
+			// A promise's outcome is known once its date has passed.
+			if p.PromisedDate < t {
+				if p.Status == datasets.PromiseKept {
+					ws.kept++
+				} else {
+					ws.broken++
+				}
+			}
+		}
+	}
+	return s
+}
+
+// nan marks a missing value: a ratio over nothing, a statistic of no data.
+func nan() float64 { return math.NaN() }
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return nan()
+	}
+	return a / b
+}
+
+func mean(xs []int) float64 {
+	if len(xs) == 0 {
+		return nan()
+	}
+	s := 0
+	for _, x := range xs {
+		s += x
+	}
+	return float64(s) / float64(len(xs))
+}
+
+// quantile is the exact quantile as ClickHouse's quantileExact defines it:
+// the element at position floor(level·n) of the sorted values (the upper
+// median for even n). It sorts xs in place.
+func quantile(xs []int, level float64) float64 {
+	if len(xs) == 0 {
+		return nan()
+	}
+	slices.Sort(xs)
+	i := min(int(level*float64(len(xs))), len(xs)-1)
+	return float64(xs[i])
+}
+
+// stddev is the population standard deviation.
+func stddev(xs []int) float64 {
+	if len(xs) == 0 {
+		return nan()
+	}
+	m := mean(xs)
+	ss := 0.0
+	for _, x := range xs {
+		d := float64(x) - m
+		ss += d * d
+	}
+	return math.Sqrt(ss / float64(len(xs)))
+}

@@ -1,0 +1,107 @@
+package features
+
+import (
+	"fmt"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// TrainingOptions choose which invoices become examples and how they are
+// labelled.
+type TrainingOptions struct {
+	// From and To bound the issue dates of the invoices described (inclusive).
+	From, To datasets.Date
+	// Cutoff is the last day whose events are known: labels use nothing after
+	// it. Zero means To.
+	Cutoff datasets.Date
+	// GraceDays: paid late means settled after due_date + GraceDays.
+	GraceDays int
+	// DaysBeforeDue adds, for each value n, a snapshot n days before the due
+	// date (when that is after the issue date and not after Cutoff), besides
+	// the snapshot at the issue date.
+	DaysBeforeDue []int
+}
+
+// Example is one labelled row: an invoice described as of Row.AsOf.
+//
+// Labels are what was known at the cut-off. An invoice settled by then has
+// every label. One still open past its due date plus grace is known to be
+// late (LateKnown), but its days late and days to pay are only lower bounds
+// (Censored). One still open and not yet due plus grace has no late label
+// either (LateKnown false): it is censored, not guessed.
+type Example struct {
+	Row
+	IssueDate, DueDate datasets.Date
+	Amount             datasets.Money
+	LateKnown          bool
+	Late               bool
+	Censored           bool
+	// DaysLate is max(0, settled − due); when censored, max(0, cutoff − due).
+	DaysLate int
+	// DaysToPay is settled − issue; when censored, cutoff − issue (a lower bound).
+	DaysToPay int
+}
+
+// TrainingSet builds labelled examples. It describes each snapshot with the
+// invoice feature specs (InvoiceSpecs) as of the snapshot date.
+func (e *Engine) TrainingSet(o TrainingOptions) ([]Spec, []Example, error) {
+	if o.To < o.From {
+		return nil, nil, fmt.Errorf("training set: to %s is before from %s", o.To, o.From)
+	}
+	if o.Cutoff == 0 {
+		o.Cutoff = o.To
+	}
+	if o.Cutoff < o.To {
+		return nil, nil, fmt.Errorf("training set: cut-off %s is before the last issue date %s", o.Cutoff, o.To)
+	}
+	specs := InvoiceSpecs(e.opts)
+	var out []Example
+	for _, c := range e.ix.customers {
+		cache := map[datasets.Date]*custStats{}
+		for i := range c.invoices {
+			v := &c.invoices[i]
+			if v.IssueDate < o.From {
+				continue
+			}
+			if v.IssueDate > o.To {
+				break
+			}
+			ex := label(v, o)
+			snaps := []datasets.Date{v.IssueDate}
+			for _, n := range o.DaysBeforeDue {
+				if d := v.DueDate.AddDays(-n); d > v.IssueDate && d <= o.Cutoff {
+					snaps = append(snaps, d)
+				}
+			}
+			for _, t := range snaps {
+				// A snapshot of an invoice already settled then teaches nothing.
+				if t > v.IssueDate && v.SettledDate != 0 && v.SettledDate <= t {
+					continue
+				}
+				x := ex
+				x.Row = e.invoiceAt(c, i, t, specs, cache)
+				out = append(out, x)
+			}
+		}
+	}
+	return specs, out, nil
+}
+
+func label(v *datasets.Invoice, o TrainingOptions) Example {
+	x := Example{IssueDate: v.IssueDate, DueDate: v.DueDate, Amount: v.Amount}
+	lateAfter := v.DueDate.AddDays(o.GraceDays)
+	if v.SettledDate != 0 && v.SettledDate <= o.Cutoff {
+		x.LateKnown = true
+		x.Late = v.SettledDate > lateAfter
+		x.DaysLate = max(0, int(v.SettledDate-v.DueDate))
+		x.DaysToPay = int(v.SettledDate - v.IssueDate)
+		return x
+	}
+	x.Censored = true
+	x.DaysLate = max(0, int(o.Cutoff-v.DueDate))
+	x.DaysToPay = int(o.Cutoff - v.IssueDate)
+	if o.Cutoff > lateAfter {
+		x.LateKnown, x.Late = true, true
+	}
+	return x
+}
