@@ -1,0 +1,134 @@
+package chstore
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// maxMoney is the largest magnitude Decimal(18, 2) holds, in cents. The driver
+// only checks that a value fits an Int64, so a larger one would be stored as
+// a number ClickHouse itself considers out of range.
+const maxMoney = 999_999_999_999_999_999
+
+// column is one column of an entity table. The same value drives the INSERT
+// column list, the SELECT list and the conversions both ways, so the three
+// cannot drift apart.
+type column[T any] struct {
+	name   string
+	chType string // as system.columns spells it; the tests compare
+	// check rejects a value the ClickHouse type cannot hold; nil when every
+	// value of the Go type fits.
+	check func(*T) error
+	// values returns the column of rows as the slice type the driver's
+	// columnar Append takes ([]string, []time.Time, ...).
+	values func(rows []T) any
+	// scan returns a destination for rows.Scan and a function copying the
+	// scanned value into a record; the pair is reused for every row.
+	scan func() (dest any, set func(*T))
+}
+
+func stringColumn[T any](name string, field func(*T) *string) column[T] {
+	return column[T]{
+		name:   name,
+		chType: "String",
+		values: func(rows []T) any { return gather(rows, func(r *T) string { return *field(r) }) },
+		scan: func() (any, func(*T)) {
+			var v string
+			return &v, func(r *T) { *field(r) = v }
+		},
+	}
+}
+
+// dateColumn stores a datasets.Date as a ClickHouse Date; the unset date (0)
+// is 1970-01-01, which is ClickHouse's day 0 as well.
+func dateColumn[T any](name string, field func(*T) *datasets.Date) column[T] {
+	return column[T]{
+		name:   name,
+		chType: "Date",
+		check: func(r *T) error {
+			if d := *field(r); d < 0 || d > datasets.MaxDate {
+				return fmt.Errorf("%s is day %d, outside ClickHouse's Date range", name, d)
+			}
+			return nil
+		},
+		values: func(rows []T) any { return gather(rows, func(r *T) time.Time { return field(r).Time() }) },
+		scan: func() (any, func(*T)) {
+			var v time.Time
+			return &v, func(r *T) { *field(r) = datasets.DateOf(v) }
+		},
+	}
+}
+
+// moneyColumn stores cents as Decimal(18, 2). The driver takes decimals only
+// as decimal.Decimal; built from the cents with exponent -2 it is exact.
+func moneyColumn[T any](name string, field func(*T) *datasets.Money) column[T] {
+	return column[T]{
+		name:   name,
+		chType: "Decimal(18, 2)",
+		check: func(r *T) error {
+			if m := *field(r); m > maxMoney || m < -maxMoney {
+				return fmt.Errorf("%s %v exceeds Decimal(18, 2)", name, m)
+			}
+			return nil
+		},
+		values: func(rows []T) any {
+			return gather(rows, func(r *T) decimal.Decimal { return decimal.New(int64(*field(r)), -datasets.MoneyScale) })
+		},
+		scan: func() (any, func(*T)) {
+			var v decimal.Decimal
+			return &v, func(r *T) { *field(r) = datasets.Money(v.Shift(datasets.MoneyScale).IntPart()) }
+		},
+	}
+}
+
+// flagColumn stores a bool as UInt8 (0 or 1): 18.16 has no Bool type.
+func flagColumn[T any](name string, field func(*T) *bool) column[T] {
+	return column[T]{
+		name:   name,
+		chType: "UInt8",
+		values: func(rows []T) any {
+			return gather(rows, func(r *T) uint8 {
+				if *field(r) {
+					return 1
+				}
+				return 0
+			})
+		},
+		scan: func() (any, func(*T)) {
+			var v uint8
+			return &v, func(r *T) { *field(r) = v != 0 }
+		},
+	}
+}
+
+// daysColumn stores a count of days (payment terms) as UInt16.
+func daysColumn[T any](name string, field func(*T) *int) column[T] {
+	return column[T]{
+		name:   name,
+		chType: "UInt16",
+		check: func(r *T) error {
+			if n := *field(r); n < 0 || n > 65535 {
+				return fmt.Errorf("%s %d outside 0..65535", name, n)
+			}
+			return nil
+		},
+		values: func(rows []T) any { return gather(rows, func(r *T) uint16 { return uint16(*field(r)) }) },
+		scan: func() (any, func(*T)) {
+			var v uint16
+			return &v, func(r *T) { *field(r) = int(v) }
+		},
+	}
+}
+
+// gather maps every row to one value: the columnar form of a field.
+func gather[T, V any](rows []T, get func(*T) V) []V {
+	out := make([]V, len(rows))
+	for i := range rows {
+		out[i] = get(&rows[i])
+	}
+	return out
+}

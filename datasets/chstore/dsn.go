@@ -1,0 +1,105 @@
+package chstore
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+)
+
+// DefaultPort is ClickHouse's native-protocol port, used when a DSN has none.
+const DefaultPort = "9000"
+
+// Config is a parsed ClickHouse DSN.
+type Config struct {
+	Addr     string // host:port of the native protocol
+	Database string // database holding the ledger tables
+	Username string
+	Password string
+}
+
+// ParseDSN parses clickhouse://[user[:password]@]host[:port][/database]
+// [?username=...&password=...]. The port defaults to 9000, the database to
+// "default" and the user to "default". The user may be given in the userinfo
+// or as query parameters, not both; any other parameter is rejected so that a
+// misspelt one is not silently ignored.
+func ParseDSN(dsn string) (Config, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return Config{}, fmt.Errorf("parse clickhouse dsn: %w", err)
+	}
+	if u.Scheme != "clickhouse" {
+		return Config{}, fmt.Errorf("clickhouse dsn: scheme %q, want clickhouse://host:port/database", u.Scheme)
+	}
+	if u.Opaque != "" || u.Hostname() == "" {
+		return Config{}, fmt.Errorf("clickhouse dsn: no host, want clickhouse://host:port/database")
+	}
+	port := u.Port()
+	if port == "" {
+		port = DefaultPort
+	}
+	cfg := Config{Addr: net.JoinHostPort(u.Hostname(), port), Username: "default"}
+	if cfg.Database, err = dsnDatabase(u.Path); err != nil {
+		return Config{}, err
+	}
+	if err := dsnCredentials(u, &cfg); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+func dsnDatabase(path string) (string, error) {
+	db := strings.TrimPrefix(path, "/")
+	if db == "" {
+		return "default", nil
+	}
+	if !isIdentifier(db) {
+		return "", fmt.Errorf("clickhouse dsn: database %q: want letters, digits and underscores", db)
+	}
+	return db, nil
+}
+
+func dsnCredentials(u *url.URL, cfg *Config) error {
+	q := u.Query()
+	for k := range q {
+		if k != "username" && k != "password" {
+			return fmt.Errorf("clickhouse dsn: unknown parameter %q (want username, password)", k)
+		}
+	}
+	switch {
+	case u.User != nil && (q.Has("username") || q.Has("password")):
+		return fmt.Errorf("clickhouse dsn: credentials given both before @ and as parameters")
+	case u.User != nil:
+		cfg.Username = u.User.Username()
+		cfg.Password, _ = u.User.Password()
+	default:
+		if q.Has("username") {
+			cfg.Username = q.Get("username")
+		}
+		cfg.Password = q.Get("password")
+	}
+	if cfg.Username == "" {
+		return fmt.Errorf("clickhouse dsn: empty username")
+	}
+	return nil
+}
+
+// String formats c as a DSN without the password, for logs and errors.
+func (c Config) String() string {
+	u := url.URL{Scheme: "clickhouse", User: url.User(c.Username), Host: c.Addr, Path: "/" + c.Database}
+	return u.String()
+}
+
+// isIdentifier reports whether s is a name ClickHouse accepts unquoted. Only
+// such database names are allowed because Migrate splices the name into
+// CREATE DATABASE, which takes no bind parameters.
+func isIdentifier(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		letter := c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+		if !letter && (i == 0 || c < '0' || c > '9') {
+			return false
+		}
+	}
+	return s != ""
+}

@@ -1,0 +1,70 @@
+package chstore
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseDSN(t *testing.T) {
+	tests := []struct {
+		dsn     string
+		want    Config
+		wantErr string
+	}{
+		{dsn: "clickhouse://127.0.0.1:9000/ledger",
+			want: Config{Addr: "127.0.0.1:9000", Database: "ledger", Username: "default"}},
+		{dsn: "clickhouse://db.example.com/ledger",
+			want: Config{Addr: "db.example.com:9000", Database: "ledger", Username: "default"}},
+		{dsn: "clickhouse://127.0.0.1:9000",
+			want: Config{Addr: "127.0.0.1:9000", Database: "default", Username: "default"}},
+		{dsn: "clickhouse://127.0.0.1:9000/",
+			want: Config{Addr: "127.0.0.1:9000", Database: "default", Username: "default"}},
+		{dsn: "clickhouse://[::1]:9440/ledger_2",
+			want: Config{Addr: "[::1]:9440", Database: "ledger_2", Username: "default"}},
+		{dsn: "clickhouse://[::1]/x",
+			want: Config{Addr: "[::1]:9000", Database: "x", Username: "default"}},
+		{dsn: "clickhouse://ann:s%3Acr%40t@h:9000/d",
+			want: Config{Addr: "h:9000", Database: "d", Username: "ann", Password: "s:cr@t"}},
+		{dsn: "clickhouse://ann@h/d",
+			want: Config{Addr: "h:9000", Database: "d", Username: "ann"}},
+		{dsn: "clickhouse://h/d?username=bob&password=p%26w",
+			want: Config{Addr: "h:9000", Database: "d", Username: "bob", Password: "p&w"}},
+		{dsn: "clickhouse://h/d?password=pw",
+			want: Config{Addr: "h:9000", Database: "d", Username: "default", Password: "pw"}},
+
+		{dsn: "", wantErr: "scheme"},
+		{dsn: "http://h:8123/d", wantErr: "scheme"},
+		{dsn: "tcp://h:9000/d", wantErr: "scheme"},
+		{dsn: "clickhouse:///d", wantErr: "no host"},
+		{dsn: "clickhouse:h", wantErr: "no host"},
+		{dsn: "clickhouse://h:nine/d", wantErr: "invalid port"},
+		{dsn: "clickhouse://h/a/b", wantErr: "database"},
+		{dsn: "clickhouse://h/my-db", wantErr: "database"},
+		{dsn: "clickhouse://h/1db", wantErr: "database"},
+		{dsn: "clickhouse://h/d;DROP", wantErr: "database"},
+		{dsn: "clickhouse://h/d?user=bob", wantErr: `unknown parameter "user"`},
+		{dsn: "clickhouse://ann@h/d?username=bob", wantErr: "both"},
+		{dsn: "clickhouse://h/d?username=", wantErr: "empty username"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.dsn, func(t *testing.T) {
+			got, err := ParseDSN(tt.dsn)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ParseDSN(%q) = %+v, %v; want error containing %q", tt.dsn, got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("ParseDSN(%q) = %+v, %v; want %+v", tt.dsn, got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestConfigStringHidesPassword(t *testing.T) {
+	c := Config{Addr: "h:9000", Database: "d", Username: "ann", Password: "secret"}
+	if got, want := c.String(), "clickhouse://ann@h:9000/d"; got != want {
+		t.Fatalf("String() = %q, want %q", got, want)
+	}
+}

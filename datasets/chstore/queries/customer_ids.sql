@@ -1,0 +1,1 @@
+SELECT customer_id FROM customers FINAL ORDER BY customer_id

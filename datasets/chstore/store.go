@@ -1,0 +1,235 @@
+// Package chstore is the ClickHouse implementation of datasets.Store.
+//
+// # Connection
+//
+// Open takes a DSN clickhouse://[user[:password]@]host[:port][/database]
+// (see ParseDSN) and talks the native protocol through clickhouse-go/v2; the
+// HTTP interface of the oldest supported server (18.16) does not work with
+// the driver. The SQL runs on 18.16 and on current releases alike: no
+// LowCardinality, Nullable, DateTime64, Bool or Map, no window functions.
+//
+// # Schema
+//
+// The schema is versioned by the embedded migrations/NNNN_name.sql files and
+// recorded in the table schema_migrations. Open does not touch the schema,
+// and succeeds even when the database does not exist yet, so that the same
+// Store can run Migrate ("dsopilot db migrate", also run before imports).
+// Put, Load, Counts and CustomerIDs first check that the database holds
+// exactly this build's migrations and otherwise fail with an error wrapping
+// datasets.ErrSchema that says what to do.
+//
+// There is one table per entity, ReplacingMergeTree(version) ORDER BY the
+// natural id. Unset dates are stored as 1970-01-01, which is day 0 for both
+// ClickHouse and datasets.Date; money is Decimal(18, 2), booleans UInt8.
+//
+// # Upserts
+//
+// Put only ever inserts. Every row gets a version from a per-Store counter
+// that starts at the wall clock in nanoseconds and only grows, one value per
+// row, so a later Put outranks an earlier one, in this process or (clocks
+// permitting) another, and within one Put a later duplicate of an id
+// outranks an earlier one. Readers use FINAL, which keeps the highest version
+// of each id whether or not the background merges have run yet.
+//
+// The tables are deliberately not partitioned: FINAL only collapses rows
+// within one partition, and every candidate key (issue month, customer...) can
+// change between two exports of the same id, which would leave both versions
+// visible. A ledger of a few million rows per table is small for ClickHouse.
+//
+// Put is not atomic across tables or chunks (ClickHouse has no transactions):
+// after a failure some records may be stored. Because writing a record twice
+// changes nothing, the remedy is to run the same Put again.
+package chstore
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+//go:embed queries/customer_ids.sql
+var customerIDsSQL string
+
+const (
+	// defaultChunkRows is how many rows Put sends per INSERT: large enough to
+	// amortise a round trip and a part, small enough to bound the columnar
+	// copies in memory.
+	defaultChunkRows = 100_000
+	// defaultInserters is how many INSERTs of one table run at once. Two let
+	// the client encode a chunk while the server writes the previous one;
+	// on 1M invoices that cut Put from 2.6 s to 1.5 s, and a third did not help.
+	defaultInserters = 2
+)
+
+var _ datasets.Store = (*Store)(nil)
+
+// Store is a ledger in a ClickHouse database. It is safe for concurrent use.
+type Store struct {
+	conn      driver.Conn
+	cfg       Config
+	log       *slog.Logger
+	tables    []ledgerTable
+	chunkRows int
+	inserters int
+	// schemaOK caches a successful schema check.
+	schemaOK atomic.Bool
+	// lastVersion is the highest row version handed out.
+	lastVersion atomic.Uint64
+	// closed makes Close idempotent.
+	closed atomic.Bool
+}
+
+// Open connects to the ClickHouse server and database named by dsn. A
+// missing database is not an error (Migrate creates it); a server that
+// cannot be reached or refuses the credentials is. log may be nil.
+func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
+	cfg, err := ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	conn, err := clickhouse.Open(options(cfg, cfg.Database))
+	if err != nil {
+		return nil, fmt.Errorf("open clickhouse %s: %w", cfg, err)
+	}
+	switch err := conn.Ping(ctx); {
+	case hasCode(err, codeUnknownDatabase):
+		// Not a warning: this is how `dsopilot db migrate` starts on a new server.
+		log.Info("clickhouse database does not exist yet", "dsn", cfg.String())
+	case err != nil:
+		conn.Close()
+		return nil, fmt.Errorf("ping clickhouse %s: %w", cfg, err)
+	}
+	log.Debug("clickhouse store opened", "dsn", cfg.String())
+	return &Store{conn: conn, cfg: cfg, log: log, tables: ledgerTables(), chunkRows: defaultChunkRows, inserters: defaultInserters}, nil
+}
+
+// options returns the driver options for cfg connecting to database; ""
+// means the user's default database.
+func options(cfg Config, database string) *clickhouse.Options {
+	return &clickhouse.Options{
+		Protocol: clickhouse.Native,
+		Addr:     []string{cfg.Addr},
+		Auth:     clickhouse.Auth{Database: database, Username: cfg.Username, Password: cfg.Password},
+		ClientInfo: clickhouse.ClientInfo{Products: []struct {
+			Name    string
+			Version string
+		}{{Name: "dsopilot"}}},
+		// LZ4 costs little CPU and shrinks the String-heavy blocks severalfold.
+		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
+		DialTimeout: 10 * time.Second,
+	}
+}
+
+// Close releases the connections. It may be called more than once.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	if err := s.conn.Close(); err != nil {
+		return fmt.Errorf("close clickhouse %s: %w", s.cfg, err)
+	}
+	return nil
+}
+
+// Put upserts every record of batch by its natural id. Nothing is written
+// when a record cannot be stored (a date or amount out of the column's
+// range); the error wraps datasets.ErrInvalid.
+func (s *Store) Put(ctx context.Context, batch *datasets.Ledger) error {
+	if batch == nil {
+		batch = &datasets.Ledger{}
+	}
+	if err := s.ensureSchema(ctx); err != nil {
+		return err
+	}
+	for _, t := range s.tables {
+		if err := t.check(batch); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	for _, t := range s.tables {
+		if err := t.put(ctx, s, batch); err != nil {
+			return err
+		}
+	}
+	s.log.Debug("clickhouse put", "records", batch.Len(), "elapsed", time.Since(start))
+	return nil
+}
+
+// Load reads the whole deduplicated ledger, each slice sorted by id.
+func (s *Store) Load(ctx context.Context) (*datasets.Ledger, error) {
+	if err := s.ensureSchema(ctx); err != nil {
+		return nil, err
+	}
+	l := &datasets.Ledger{}
+	for _, t := range s.tables {
+		if err := t.load(ctx, s, l); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// Counts returns the number of distinct records of each entity.
+func (s *Store) Counts(ctx context.Context) (datasets.Counts, error) {
+	var c datasets.Counts
+	if err := s.ensureSchema(ctx); err != nil {
+		return c, err
+	}
+	for _, t := range s.tables {
+		// FINAL makes count() count ids, not rows awaiting a merge.
+		q := "SELECT count() FROM " + t.tableName() + " FINAL"
+		if err := s.conn.QueryRow(ctx, q).Scan(t.counter(&c)); err != nil {
+			return datasets.Counts{}, fmt.Errorf("count %s: %w", t.tableName(), err)
+		}
+	}
+	return c, nil
+}
+
+// CustomerIDs returns the ids of all stored customers, sorted.
+func (s *Store) CustomerIDs(ctx context.Context) ([]string, error) {
+	if err := s.ensureSchema(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := s.conn.Query(ctx, customerIDsSQL)
+	if err != nil {
+		return nil, fmt.Errorf("query customer ids: %w", err)
+	}
+	defer rows.Close()
+	ids := []string{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("scan customer id: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read customer ids: %w", err)
+	}
+	return ids, nil
+}
+
+// reserveVersions returns the first of n consecutive row versions, all above
+// every version this Store handed out before and none below the wall clock
+// in nanoseconds.
+func (s *Store) reserveVersions(n int) uint64 {
+	for {
+		last := s.lastVersion.Load()
+		base := max(uint64(time.Now().UnixNano()), last+1)
+		if s.lastVersion.CompareAndSwap(last, base+uint64(n)-1) {
+			return base
+		}
+	}
+}

@@ -1,0 +1,195 @@
+package chstore
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// versionColumn is the ReplacingMergeTree version every table ends with. It is
+// written by Put and never read back.
+const versionColumn = "version"
+
+// ledgerTable is the part of an entity table that Put, Load and Counts need,
+// independent of the record type.
+type ledgerTable interface {
+	tableName() string
+	check(l *datasets.Ledger) error
+	put(ctx context.Context, s *Store, l *datasets.Ledger) error
+	load(ctx context.Context, s *Store, l *datasets.Ledger) error
+	counter(c *datasets.Counts) *uint64
+	columnTypes() [][2]string // name and type, version included
+}
+
+// table maps one record type to its table. cols[0] is the natural id, which
+// is also the table's ORDER BY key.
+type table[T any] struct {
+	name      string
+	id        func(*T) *string
+	cols      []column[T]
+	rows      func(*datasets.Ledger) *[]T
+	count     func(*datasets.Counts) *uint64
+	insertSQL string
+	selectSQL string
+}
+
+// newTable describes the table name whose natural id is the column idName,
+// read from a record by id, followed by cols.
+func newTable[T any](name, idName string, id func(*T) *string, rows func(*datasets.Ledger) *[]T,
+	count func(*datasets.Counts) *uint64, cols ...column[T]) *table[T] {
+	cols = append([]column[T]{stringColumn(idName, id)}, cols...)
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.name
+	}
+	list := strings.Join(names, ", ")
+	return &table[T]{
+		name:      name,
+		id:        id,
+		cols:      cols,
+		rows:      rows,
+		count:     count,
+		insertSQL: fmt.Sprintf("INSERT INTO %s (%s, %s)", name, list, versionColumn),
+		// FINAL merges the versions of each id at read time. Ordering by the
+		// String id sorts bytewise, which is Go's string order.
+		selectSQL: fmt.Sprintf("SELECT %s FROM %s FINAL ORDER BY %s", list, name, cols[0].name),
+	}
+}
+
+func (t *table[T]) tableName() string                  { return t.name }
+func (t *table[T]) counter(c *datasets.Counts) *uint64 { return t.count(c) }
+
+func (t *table[T]) columnTypes() [][2]string {
+	out := make([][2]string, 0, len(t.cols)+1)
+	for _, c := range t.cols {
+		out = append(out, [2]string{c.name, c.chType})
+	}
+	return append(out, [2]string{versionColumn, "UInt64"})
+}
+
+// check validates every row before anything is written, so that an invalid
+// record fails the whole Put instead of leaving half of it stored.
+func (t *table[T]) check(l *datasets.Ledger) error {
+	rows := *t.rows(l)
+	for _, c := range t.cols {
+		if c.check == nil {
+			continue
+		}
+		for i := range rows {
+			if err := c.check(&rows[i]); err != nil {
+				return fmt.Errorf("%s %q: %w: %v", t.name, *t.id(&rows[i]), datasets.ErrInvalid, err)
+			}
+		}
+	}
+	return nil
+}
+
+// put writes the rows in chunks of s.chunkRows, s.inserters INSERTs at a
+// time. Chunks because one INSERT of a huge block would hold its whole
+// columnar copy in memory (and ClickHouse makes a part per block anyway);
+// concurrent ones so that the client encodes while the server writes. The
+// versions are reserved for all rows first, in slice order, so that a later
+// duplicate of an id wins whichever chunk reaches the server first.
+func (t *table[T]) put(ctx context.Context, s *Store, l *datasets.Ledger) error {
+	rows := *t.rows(l)
+	if len(rows) == 0 {
+		return nil
+	}
+	base := s.reserveVersions(len(rows))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu    sync.Mutex
+		first error // the first failure; the others follow from cancel
+	)
+	starts := make(chan int)
+	var wg sync.WaitGroup
+	for range min(s.inserters, (len(rows)+s.chunkRows-1)/s.chunkRows) {
+		wg.Go(func() {
+			for start := range starts {
+				chunk := rows[start:min(start+s.chunkRows, len(rows))]
+				if err := t.putChunk(ctx, s, chunk, base+uint64(start)); err != nil {
+					mu.Lock()
+					first = cmp.Or(first, err)
+					mu.Unlock()
+					cancel()
+				}
+			}
+		})
+	}
+	for start := 0; start < len(rows) && ctx.Err() == nil; start += s.chunkRows {
+		select {
+		case starts <- start:
+		case <-ctx.Done():
+		}
+	}
+	close(starts)
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("put %s: %w", t.name, err)
+	}
+	return nil
+}
+
+// putChunk sends rows as one INSERT, column by column, with the versions
+// firstVersion, firstVersion+1, ...
+func (t *table[T]) putChunk(ctx context.Context, s *Store, rows []T, firstVersion uint64) error {
+	batch, err := s.conn.PrepareBatch(ctx, t.insertSQL)
+	if err != nil {
+		return fmt.Errorf("prepare %s batch: %w", t.name, err)
+	}
+	defer batch.Close()
+	for i, c := range t.cols {
+		if err := batch.Column(i).Append(c.values(rows)); err != nil {
+			return fmt.Errorf("append %s.%s: %w", t.name, c.name, err)
+		}
+	}
+	versions := make([]uint64, len(rows))
+	for i := range versions {
+		versions[i] = firstVersion + uint64(i)
+	}
+	if err := batch.Column(len(t.cols)).Append(versions); err != nil {
+		return fmt.Errorf("append %s.%s: %w", t.name, versionColumn, err)
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("send %s batch: %w", t.name, err)
+	}
+	return nil
+}
+
+// load reads the deduplicated table into its ledger slice, sorted by id.
+func (t *table[T]) load(ctx context.Context, s *Store, l *datasets.Ledger) error {
+	rows, err := s.conn.Query(ctx, t.selectSQL)
+	if err != nil {
+		return fmt.Errorf("query %s: %w", t.name, err)
+	}
+	defer rows.Close()
+	dests := make([]any, len(t.cols))
+	sets := make([]func(*T), len(t.cols))
+	for i, c := range t.cols {
+		dests[i], sets[i] = c.scan()
+	}
+	var out []T
+	for rows.Next() {
+		if err := rows.Scan(dests...); err != nil {
+			return fmt.Errorf("scan %s: %w", t.name, err)
+		}
+		var r T
+		for _, set := range sets {
+			set(&r)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read %s: %w", t.name, err)
+	}
+	*t.rows(l) = out
+	return nil
+}
