@@ -143,6 +143,20 @@ func (s *Store) createDatabase(ctx context.Context) error {
 		return fmt.Errorf("create database %s: %w", s.cfg.Database, err)
 	}
 	s.log.Info("clickhouse database created", "database", s.cfg.Database)
+	// The pool may keep connections whose handshake failed while the
+	// database was missing; a later INSERT on one of them fails with "use of
+	// closed network connection". Start a fresh pool now that it exists.
+	fresh, err := clickhouse.Open(options(s.cfg, s.cfg.Database))
+	if err != nil {
+		return fmt.Errorf("reconnect to %s: %w", s.cfg, err)
+	}
+	if err := fresh.Ping(ctx); err != nil {
+		fresh.Close()
+		return fmt.Errorf("ping %s: %w", s.cfg, err)
+	}
+	old := s.conn
+	s.conn = fresh
+	old.Close()
 	return nil
 }
 
