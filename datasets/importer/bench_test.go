@@ -203,4 +203,3 @@ func nativeInvoicesCSV(src, dst string) (int, error) {
 	w.Flush()
 	return n, w.Error()
 }
-

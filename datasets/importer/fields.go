@@ -92,6 +92,8 @@ func (p DateParser) Parse(s string) (datasets.Date, error) {
 		if t, err := time.Parse(p.layout, s); err == nil {
 			return checkRange(datasets.DateOf(t), s)
 		}
+	} else if d, ok := datasets.ParseISO(s); ok {
+		return d, nil // the common case, without allocating
 	}
 	iso := s
 	if len(iso) > 10 && (iso[10] == 'T' || iso[10] == ' ') {

@@ -9,6 +9,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"log/slog"
 	"os"
@@ -275,7 +276,11 @@ type run struct {
 
 	known  map[string]bool // customer ids in the store or imported now
 	derive bool            // no customer master: derive customers from rows
-	seen   map[datasets.Entity]map[string]bool
+	// seen holds a 64-bit hash of every id imported per entity, to count
+	// duplicates; hashes keep the memory small for ledgers of many millions
+	// (a false duplicate needs a 64-bit collision).
+	seen     map[datasets.Entity]map[uint64]struct{}
+	seenSeed maphash.Seed
 
 	rejectsFile *os.File
 	rejects     *csv.Writer
@@ -292,7 +297,8 @@ func (im *run) loadKnownCustomers(ctx context.Context, inputs []input) error {
 	}
 	hasMaster := len(ids) > 0 || slices.ContainsFunc(inputs, func(in input) bool { return in.entity == datasets.EntityCustomers })
 	im.derive = !hasMaster
-	im.seen = map[datasets.Entity]map[string]bool{}
+	im.seen = map[datasets.Entity]map[uint64]struct{}{}
+	im.seenSeed = maphash.MakeSeed()
 	if im.derive {
 		im.opts.Log.Info("no customer master in the store or the import: customers are derived from the rows")
 	}
@@ -363,14 +369,31 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	}
 	seen := im.seen[in.entity]
 	if seen == nil {
-		seen = map[string]bool{}
+		// Size for the file (about 100 bytes a row) so the map rarely grows.
+		hint := 1024
+		if fi, err := f.Stat(); err == nil {
+			hint = max(hint, int(fi.Size()/100))
+		}
+		seen = make(map[uint64]struct{}, hint)
 		im.seen[in.entity] = seen
 	}
 	r := &row{pos: pos, dates: im.dates, decimalComma: im.opts.DecimalComma}
+	// Exports list a customer's rows together: remember the last customer
+	// checked rather than looking every row up.
+	lastCustomer := ""
 	if !im.derive && in.entity != datasets.EntityCustomers {
-		r.knownCustomer = func(id string) bool { return im.known[id] }
+		r.knownCustomer = func(id string) bool {
+			if id == lastCustomer {
+				return true
+			}
+			if im.known[id] {
+				lastCustomer = id
+				return true
+			}
+			return false
+		}
 	}
-	batch := &datasets.Ledger{}
+	batch := newBatch(in.entity, im.opts.BatchSize)
 	pending := 0
 	for {
 		if err := ctx.Err(); err != nil {
@@ -408,14 +431,15 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			}
 			continue
 		}
-		if seen[id] {
+		h := maphash.String(im.seenSeed, id)
+		if _, dup := seen[h]; dup {
 			fs.Duplicates++
 			im.opts.Log.Warn("duplicate id: the later row replaces the earlier", "file", in.path, "line", line, "entity", in.entity, "id", id)
 		}
-		seen[id] = true
+		seen[h] = struct{}{}
 		if in.entity == datasets.EntityCustomers {
 			im.known[id] = true
-		} else if im.derive && !im.known[cust] {
+		} else if im.derive && cust != lastCustomer && !im.known[cust] {
 			im.known[cust] = true
 			c := datasets.Customer{ID: cust}
 			if in.entity == datasets.EntityInvoices {
@@ -424,10 +448,13 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			batch.Customers = append(batch.Customers, c)
 			im.sum.DerivedCustomers++
 		}
+		if im.derive {
+			lastCustomer = cust
+		}
 		pending += batch.Len() - before
 		if pending >= im.opts.BatchSize {
 			w.send(batch, fs, countOf(batch, in.entity))
-			batch, pending = &datasets.Ledger{}, 0
+			batch, pending = newBatch(in.entity, im.opts.BatchSize), 0
 		}
 	}
 	if batch.Len() > 0 {
@@ -438,6 +465,20 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		return err
 	}
 	return nil
+}
+
+// newBatch preallocates the slice of entity e, so appends never regrow it.
+func newBatch(e datasets.Entity, n int) *datasets.Ledger {
+	b := &datasets.Ledger{}
+	switch e {
+	case datasets.EntityCustomers:
+		b.Customers = make([]datasets.Customer, 0, n)
+	case datasets.EntityInvoices:
+		b.Invoices = make([]datasets.Invoice, 0, n)
+	case datasets.EntityPayments:
+		b.Payments = make([]datasets.Payment, 0, n)
+	}
+	return b
 }
 
 // countOf is the number of rows of the file's own entity in batch (derived

@@ -3,7 +3,6 @@ package importer
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,10 +27,17 @@ type rowError struct {
 
 func (e *rowError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.reason) }
 
+// csvSource splits RFC 4180 CSV. Lines without quotes, nearly all of an
+// ERP export, are split in place with one allocation per line; quoted fields
+// (with "" escapes and line breaks) take the slower path.
 type csvSource struct {
-	r    *csv.Reader
-	head []string
-	n    int
+	br    *bufio.Reader
+	comma byte
+	head  []string
+	n     int
+	line  int // lines read so far
+	rec   []string
+	buf   []byte
 }
 
 // newCSVSource reads the header and guesses the delimiter from it: European
@@ -45,11 +51,8 @@ func newCSVSource(r io.Reader) (*csvSource, error) {
 	if i := bytes.IndexByte(first, '\n'); i >= 0 {
 		first = first[:i]
 	}
-	cr := csv.NewReader(br)
-	cr.Comma = guessDelimiter(first)
-	cr.FieldsPerRecord = -1 // checked per row, so that one short row is one reject
-	cr.ReuseRecord = true
-	head, err := cr.Read()
+	s := &csvSource{br: br, comma: byte(guessDelimiter(first))}
+	head, _, err := s.read()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, errors.New("file is empty: no header row")
@@ -60,7 +63,8 @@ func newCSVSource(r io.Reader) (*csvSource, error) {
 	if len(head) > 0 {
 		head[0] = strings.TrimPrefix(head[0], "\ufeff")
 	}
-	return &csvSource{r: cr, head: head, n: len(head)}, nil
+	s.head, s.n = head, len(head)
+	return s, nil
 }
 
 func guessDelimiter(line []byte) rune {
@@ -84,17 +88,113 @@ func guessDelimiter(line []byte) rune {
 
 func (s *csvSource) header() []string { return s.head }
 
+// readLine returns the next physical line without its line ending.
+func (s *csvSource) readLine() ([]byte, error) {
+	line, err := s.br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		// A line longer than the buffer: collect it.
+		s.buf = append(s.buf[:0], line...)
+		for errors.Is(err, bufio.ErrBufferFull) {
+			line, err = s.br.ReadSlice('\n')
+			s.buf = append(s.buf, line...)
+		}
+		line = s.buf
+	}
+	if len(line) == 0 && err != nil {
+		return nil, err
+	}
+	s.line++
+	line = bytes.TrimSuffix(line, []byte{'\n'})
+	line = bytes.TrimSuffix(line, []byte{'\r'})
+	return line, nil
+}
+
+// read returns the next record and the line it starts on.
+func (s *csvSource) read() ([]string, int, error) {
+	raw, err := s.readLine()
+	if err != nil {
+		return nil, s.line, err
+	}
+	start := s.line
+	s.rec = s.rec[:0]
+	if bytes.IndexByte(raw, '"') < 0 {
+		text := string(raw)
+		for {
+			i := strings.IndexByte(text, s.comma)
+			if i < 0 {
+				s.rec = append(s.rec, text)
+				return s.rec, start, nil
+			}
+			s.rec = append(s.rec, text[:i])
+			text = text[i+1:]
+		}
+	}
+	return s.readQuoted(raw, start)
+}
+
+// readQuoted parses a record with quoted fields, reading more lines while a
+// quoted field is open.
+func (s *csvSource) readQuoted(raw []byte, start int) ([]string, int, error) {
+	var field []byte
+	i := 0
+	for {
+		// At the start of a field.
+		if i < len(raw) && raw[i] == '"' {
+			i++
+			for {
+				j := bytes.IndexByte(raw[i:], '"')
+				if j < 0 {
+					field = append(field, raw[i:]...)
+					field = append(field, '\n')
+					more, err := s.readLine()
+					if err != nil {
+						return nil, start, &rowError{line: start, reason: "quoted field not closed before the end of the file"}
+					}
+					raw, i = more, 0
+					continue
+				}
+				field = append(field, raw[i:i+j]...)
+				i += j + 1
+				if i < len(raw) && raw[i] == '"' { // an escaped quote
+					field = append(field, '"')
+					i++
+					continue
+				}
+				break
+			}
+			if i < len(raw) && raw[i] != s.comma {
+				return nil, start, &rowError{line: s.line, reason: fmt.Sprintf("unexpected %q after a closing quote", raw[i])}
+			}
+		} else {
+			j := bytes.IndexByte(raw[i:], s.comma)
+			if j < 0 {
+				j = len(raw) - i
+			}
+			if bytes.IndexByte(raw[i:i+j], '"') >= 0 {
+				return nil, start, &rowError{line: s.line, reason: "bare \" in an unquoted field"}
+			}
+			field = append(field, raw[i:i+j]...)
+			i += j
+		}
+		s.rec = append(s.rec, string(field))
+		field = field[:0]
+		if i >= len(raw) {
+			return s.rec, start, nil
+		}
+		i++ // the delimiter
+		if i == len(raw) {
+			s.rec = append(s.rec, "")
+			return s.rec, start, nil
+		}
+	}
+}
+
 func (s *csvSource) next() ([]string, int, error) {
 	for {
-		rec, err := s.r.Read()
+		rec, line, err := s.read()
 		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return nil, pe.StartLine, &rowError{line: pe.StartLine, reason: pe.Err.Error()}
-			}
-			return nil, 0, err
+			return nil, line, err
 		}
-		line, _ := s.r.FieldPos(0)
 		if len(rec) == 1 && rec[0] == "" {
 			continue // blank line
 		}

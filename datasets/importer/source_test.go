@@ -1,0 +1,59 @@
+package importer
+
+import (
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestCSVSourceSplitsRecords(t *testing.T) {
+	type rec struct {
+		line   int
+		fields []string
+		bad    bool
+	}
+	cases := []struct {
+		name, in string
+		want     []rec
+	}{
+		{"plain", "a,b,c\n1,2,3\n4,5,6\n", []rec{{2, []string{"1", "2", "3"}, false}, {3, []string{"4", "5", "6"}, false}}},
+		{"crlf and no final newline", "a,b\r\n1,2\r\n3,4", []rec{{2, []string{"1", "2"}, false}, {3, []string{"3", "4"}, false}}},
+		{"quoted delimiter and escaped quote", "a,b\n\"x,y\",\"say \"\"hi\"\"\"\n", []rec{{2, []string{"x,y", `say "hi"`}, false}}},
+		{"line break inside quotes", "a,b\n\"two\nlines\",z\n1,2\n", []rec{{2, []string{"two\nlines", "z"}, false}, {4, []string{"1", "2"}, false}}},
+		{"empty fields", "a,b,c\n,,\n\"\",x,\n", []rec{{2, []string{"", "", ""}, false}, {3, []string{"", "x", ""}, false}}},
+		{"blank lines skipped", "a,b\n\n1,2\n\n", []rec{{3, []string{"1", "2"}, false}}},
+		{"wrong field count", "a,b\n1,2,3\n4,5\n", []rec{{2, nil, true}, {3, []string{"4", "5"}, false}}},
+		{"bare quote", "a,b\n5\" tv,2\n4,5\n", []rec{{2, nil, true}, {3, []string{"4", "5"}, false}}},
+		{"semicolons", "a;b\n1,5;2\n", []rec{{2, []string{"1,5", "2"}, false}}},
+		{"unclosed quote at the end", "a,b\n\"open,1\n", []rec{{2, nil, true}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := newCSVSource(strings.NewReader(c.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []rec
+			for {
+				f, line, err := s.next()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				var re *rowError
+				if errors.As(err, &re) {
+					got = append(got, rec{line: re.line, bad: true})
+					continue
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, rec{line: line, fields: append([]string(nil), f...)})
+			}
+			if !reflect.DeepEqual(got, c.want) {
+				t.Fatalf("got %+v\nwant %+v", got, c.want)
+			}
+		})
+	}
+}
