@@ -1,0 +1,219 @@
+package model
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
+	"github.com/dsopilot/dsopilot/model/metrics"
+)
+
+// Metrics measure late-payment predictions against outcomes. A prediction
+// counts as "late" when its calibrated probability is at least 0.5.
+type Metrics struct {
+	N               int                     `json:"n"`
+	LateShare       float64                 `json:"late_share"`
+	AUC             float64                 `json:"auc"`
+	Brier           float64                 `json:"brier"`
+	LogLoss         float64                 `json:"log_loss"`
+	Accuracy        float64                 `json:"accuracy"`
+	MacroF1         float64                 `json:"macro_f1"`
+	ECE             float64                 `json:"ece"`
+	MAEDaysLate     float64                 `json:"mae_days_late"`
+	ErrorCutVsNaive float64                 `json:"error_cut_vs_naive"`
+	Confusion       metrics.ConfusionMatrix `json:"confusion"`
+}
+
+// score computes Metrics of probabilities p for outcomes y; prior is the
+// training share of late invoices, whose majority class is the naive guess.
+// daysPred and daysTrue, when given, measure the days-late error.
+func score(p, y []float64, prior float64, daysPred, daysTrue []float64) Metrics {
+	m := Metrics{N: len(p)}
+	if len(p) == 0 {
+		return m
+	}
+	late := 0.0
+	for _, v := range y {
+		late += v
+	}
+	m.LateShare = late / float64(len(y))
+	m.AUC = metrics.AUC(p, y, nil)
+	m.Brier = metrics.Brier(p, y)
+	m.LogLoss = metrics.LogLoss(p, y)
+	m.ECE = metrics.ECE(p, y, 10)
+	m.Confusion = metrics.Confusion(p, y, 0.5)
+	m.Accuracy = m.Confusion.Accuracy()
+	m.MacroF1 = m.Confusion.MacroF1()
+	naive := 0.0 // the majority class of training
+	if prior >= 0.5 {
+		naive = 1
+	}
+	naiveErr := 0.0
+	for _, v := range y {
+		if v != naive {
+			naiveErr++
+		}
+	}
+	modelErr := float64(m.Confusion.FP + m.Confusion.FN)
+	if naiveErr > 0 {
+		m.ErrorCutVsNaive = 1 - modelErr/naiveErr
+	}
+	if len(daysPred) > 0 {
+		m.MAEDaysLate = metrics.MAE(daysPred, daysTrue)
+	}
+	return m
+}
+
+// evaluate scores the validation examples (issue-date snapshots only).
+func evaluate(b *Bundle, valid []features.Example, grace int) Metrics {
+	specs := features.InvoiceSpecs(b.Options.Features)
+	sc, err := NewScorer(b, specs)
+	if err != nil {
+		return Metrics{}
+	}
+	var p, y, dp, dt []float64
+	for i := range valid {
+		x := &valid[i]
+		if x.AsOf != x.IssueDate {
+			continue
+		}
+		pr := sc.Score(&x.Row, 0)
+		p = append(p, pr.PLate)
+		y = append(y, b2f(x.Late))
+		if !x.Censored {
+			dp, dt = append(dp, pr.PredictedDaysLate), append(dt, float64(x.DaysLate))
+		}
+	}
+	return score(p, y, b.Late.Base, dp, dt)
+}
+
+// BacktestOptions configure a backtest.
+type BacktestOptions struct {
+	// Cutoff splits time: train on what was known then, test on invoices
+	// issued from it on. Zero means the Split quantile of issue dates.
+	Cutoff datasets.Date
+	Split  float64
+	Train  TrainOptions
+}
+
+// Backtest is the honest out-of-time evaluation of a model trained at a
+// cut-off, against two baselines.
+type Backtest struct {
+	Cutoff     string      `json:"cutoff"`
+	DataEnd    string      `json:"data_end"`
+	NTrain     int         `json:"n_train"`
+	NTest      int         `json:"n_test"`
+	NTestOpen  int         `json:"n_test_unresolved"`
+	Champion   string      `json:"champion"`
+	Candidates []Candidate `json:"candidates"`
+	Metrics
+	Baselines struct {
+		Prior           Metrics `json:"prior"`
+		CustomerHistory Metrics `json:"customer_history"`
+	} `json:"baselines"`
+}
+
+// PredictionRow is one test invoice's prediction and outcome.
+type PredictionRow struct {
+	InvoiceID         string
+	PLate             float64
+	PredictedDaysLate float64
+	ActualLate        bool
+}
+
+// RunBacktest trains at the cut-off and tests on later invoices whose
+// outcome is known by the end of the data: settled, or open past due +
+// grace (late). Invoices still open and not yet due at the end are counted
+// as unresolved and left out.
+func RunBacktest(ctx context.Context, l *datasets.Ledger, o BacktestOptions) (*Backtest, []PredictionRow, error) {
+	if len(l.Invoices) == 0 {
+		return nil, nil, fmt.Errorf("backtest: %w: the ledger has no invoices", ErrTooLittleData)
+	}
+	end := datasets.Date(0)
+	issues := make([]datasets.Date, len(l.Invoices))
+	for i, v := range l.Invoices {
+		issues[i] = v.IssueDate
+		end = max(end, v.IssueDate, v.SettledDate)
+	}
+	for _, p := range l.Payments {
+		end = max(end, p.Date)
+	}
+	cut := o.Cutoff
+	if cut == 0 {
+		if o.Split <= 0 || o.Split >= 1 {
+			return nil, nil, fmt.Errorf("backtest: --split %v must be between 0 and 1", o.Split)
+		}
+		sort.Slice(issues, func(a, b int) bool { return issues[a] < issues[b] })
+		cut = issues[int(float64(len(issues))*o.Split)]
+	}
+	ix := features.NewIndex(l)
+	to := o.Train
+	to.AsOf = cut - 1 // everything known before the first test day
+	b, err := Train(ctx, ix, to)
+	if err != nil {
+		return nil, nil, err
+	}
+	to = to.withDefaults()
+	eng := features.NewEngine(ix, b.Options.Features)
+	specs, test, err := eng.TrainingSet(features.TrainingOptions{From: cut, To: end, Cutoff: end, GraceDays: to.GraceDays})
+	if err != nil {
+		return nil, nil, err
+	}
+	sc, err := NewScorer(b, specs)
+	if err != nil {
+		return nil, nil, err
+	}
+	res := &Backtest{Cutoff: cut.String(), DataEnd: end.String(), NTrain: b.TrainExample + b.ValidExample, Champion: b.Champion, Candidates: b.Candidates}
+	histIdx := -1
+	ni := 0
+	for _, s := range specs {
+		if s.Kind == features.Numeric {
+			if s.Name == fmt.Sprintf("late_ratio_%dd", longestWindow(b.Options.Features)) {
+				histIdx = ni
+			}
+			ni++
+		}
+	}
+	var p, y, prior, hist, dp, dt []float64
+	var rows []PredictionRow
+	for i := range test {
+		x := &test[i]
+		if !x.LateKnown {
+			res.NTestOpen++
+			continue
+		}
+		pr := sc.Score(&x.Row, 0)
+		p = append(p, pr.PLate)
+		y = append(y, b2f(x.Late))
+		prior = append(prior, b.Late.Base)
+		h := b.Late.Base
+		if histIdx >= 0 && !math.IsNaN(x.Num[histIdx]) {
+			h = x.Num[histIdx]
+		}
+		hist = append(hist, h)
+		if !x.Censored {
+			dp, dt = append(dp, pr.PredictedDaysLate), append(dt, float64(x.DaysLate))
+		}
+		rows = append(rows, PredictionRow{InvoiceID: x.InvoiceID, PLate: pr.PLate, PredictedDaysLate: pr.PredictedDaysLate, ActualLate: x.Late})
+	}
+	if len(p) == 0 {
+		return nil, nil, fmt.Errorf("backtest: %w: no invoice issued from %s on has a known outcome", ErrTooLittleData, cut)
+	}
+	res.NTest = len(p)
+	res.Metrics = score(p, y, b.Late.Base, dp, dt)
+	res.Baselines.Prior = score(prior, y, b.Late.Base, nil, nil)
+	res.Baselines.CustomerHistory = score(hist, y, b.Late.Base, nil, nil)
+	return res, rows, nil
+}
+
+func longestWindow(o features.Options) int {
+	w := o.WithDefaults().Windows
+	m := w[0]
+	for _, x := range w {
+		m = max(m, x)
+	}
+	return m
+}

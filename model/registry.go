@@ -1,0 +1,224 @@
+package model
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
+)
+
+// Registry errors.
+var (
+	ErrNoModel     = errors.New("no such model")
+	ErrNoPromoted  = errors.New("no model has been promoted")
+	errBadRegistry = errors.New("registry entry is damaged")
+)
+
+// Meta describes a registered model. Everything in it follows from the
+// data, the options and the build, so that retraining on the same data with
+// the same seed writes identical files (the registration time is kept apart).
+type Meta struct {
+	ID               string      `json:"id"`
+	Champion         string      `json:"champion"`
+	Features         []string    `json:"features"`
+	CatalogueVersion string      `json:"catalogue_version"`
+	TrainWindow      [2]string   `json:"train_window"`
+	DataFingerprint  string      `json:"data_fingerprint"`
+	Seed             uint64      `json:"seed"`
+	BuildVersion     string      `json:"build_version"`
+	Validation       Metrics     `json:"validation"`
+	Candidates       []Candidate `json:"candidates"`
+	TrainExamples    int         `json:"train_examples"`
+	ValidExamples    int         `json:"valid_examples"`
+}
+
+// Registry is a directory of versioned models: DIR/<id>/{bundle.json,
+// meta.json, registered_at} and DIR/PROMOTED naming the model in service.
+type Registry struct{ Dir string }
+
+// Fingerprint hashes a ledger's records (each slice in id order, as stores
+// load them), so a model records exactly which data it learned from.
+func Fingerprint(l *datasets.Ledger) string {
+	h := sha256.New()
+	w := func(kind string, rec []string) {
+		h.Write([]byte(kind))
+		for _, f := range rec {
+			h.Write([]byte{0})
+			h.Write([]byte(f))
+		}
+		h.Write([]byte{'\n'})
+	}
+	for i := range l.Customers {
+		w("c", l.Customers[i].Record())
+	}
+	for i := range l.Invoices {
+		w("i", l.Invoices[i].Record())
+	}
+	for i := range l.Payments {
+		w("p", l.Payments[i].Record())
+	}
+	for i := range l.CreditNotes {
+		w("n", l.CreditNotes[i].Record())
+	}
+	for i := range l.Disputes {
+		w("d", l.Disputes[i].Record())
+	}
+	for i := range l.Actions {
+		w("a", l.Actions[i].Record())
+	}
+	for i := range l.Promises {
+		w("r", l.Promises[i].Record())
+	}
+	for i := range l.CreditDecisions {
+		w("l", l.CreditDecisions[i].Record())
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Register writes b with its metadata and returns the model id: a hash of
+// the model and its metadata, so the same training gives the same id.
+func (r Registry) Register(b *Bundle, fingerprint, build string, now time.Time) (Meta, error) {
+	body, err := json.MarshalIndent(b, "", " ")
+	if err != nil {
+		return Meta{}, fmt.Errorf("encode model: %w", err)
+	}
+	var names []string
+	for _, s := range features.InvoiceSpecs(b.Options.Features) {
+		names = append(names, s.Name)
+	}
+	m := Meta{Champion: b.Champion, Features: names, CatalogueVersion: features.CatalogueVersion, TrainWindow: b.TrainWindow,
+		DataFingerprint: fingerprint, Seed: b.Options.Seed, BuildVersion: build, Validation: b.Validation, Candidates: b.Candidates,
+		TrainExamples: b.TrainExample, ValidExamples: b.ValidExample}
+	h := sha256.New()
+	h.Write(body)
+	mb, _ := json.Marshal(m)
+	h.Write(mb)
+	m.ID = b.Options.AsOf + "-" + hex.EncodeToString(h.Sum(nil))[:10]
+	dir := filepath.Join(r.Dir, m.ID)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Meta{}, fmt.Errorf("create model directory: %w", err)
+	}
+	meta, err := json.MarshalIndent(m, "", " ")
+	if err != nil {
+		return Meta{}, fmt.Errorf("encode model metadata: %w", err)
+	}
+	for name, data := range map[string][]byte{"bundle.json": body, "meta.json": meta, "registered_at": []byte(now.UTC().Format(time.RFC3339) + "\n")} {
+		if err := writeAtomic(filepath.Join(dir, name), data); err != nil {
+			return Meta{}, err
+		}
+	}
+	return m, nil
+}
+
+// writeAtomic writes through a temporary file and a rename, so a crash never
+// leaves half a model.
+func writeAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// List returns every registered model's metadata, newest training window
+// first, and the promoted id ("" if none).
+func (r Registry) List() ([]Meta, string, error) {
+	entries, err := os.ReadDir(r.Dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, "", fmt.Errorf("read registry: %w", err)
+	}
+	var out []Meta
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		m, err := r.meta(e.Name())
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, m)
+	}
+	sort.Slice(out, func(a, b int) bool {
+		if out[a].TrainWindow[1] != out[b].TrainWindow[1] {
+			return out[a].TrainWindow[1] > out[b].TrainWindow[1]
+		}
+		return out[a].ID < out[b].ID
+	})
+	promoted, err := r.Promoted()
+	if err != nil && !errors.Is(err, ErrNoPromoted) {
+		return nil, "", err
+	}
+	return out, promoted, nil
+}
+
+func (r Registry) meta(id string) (Meta, error) {
+	b, err := os.ReadFile(filepath.Join(r.Dir, id, "meta.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return Meta{}, fmt.Errorf("%w: %s", ErrNoModel, id)
+	}
+	if err != nil {
+		return Meta{}, fmt.Errorf("read model %s: %w", id, err)
+	}
+	var m Meta
+	if err := json.Unmarshal(b, &m); err != nil {
+		return Meta{}, fmt.Errorf("%w: %s/meta.json: %v", errBadRegistry, id, err)
+	}
+	return m, nil
+}
+
+// Promote puts model id in service.
+func (r Registry) Promote(id string) error {
+	if _, err := r.meta(id); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(r.Dir, "PROMOTED"), []byte(id+"\n"))
+}
+
+// Promoted returns the id in service.
+func (r Registry) Promoted() (string, error) {
+	b, err := os.ReadFile(filepath.Join(r.Dir, "PROMOTED"))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", ErrNoPromoted
+	}
+	if err != nil {
+		return "", fmt.Errorf("read promoted model: %w", err)
+	}
+	return strings.TrimSpace(string(bytes.TrimSpace(b))), nil
+}
+
+// Load reads model id ("" = the promoted one).
+func (r Registry) Load(id string) (*Bundle, Meta, error) {
+	if id == "" {
+		p, err := r.Promoted()
+		if err != nil {
+			return nil, Meta{}, err
+		}
+		id = p
+	}
+	m, err := r.meta(id)
+	if err != nil {
+		return nil, Meta{}, err
+	}
+	body, err := os.ReadFile(filepath.Join(r.Dir, id, "bundle.json"))
+	if err != nil {
+		return nil, Meta{}, fmt.Errorf("read model %s: %w", id, err)
+	}
+	var b Bundle
+	if err := json.Unmarshal(body, &b); err != nil {
+		return nil, Meta{}, fmt.Errorf("%w: %s/bundle.json: %v", errBadRegistry, id, err)
+	}
+	return &b, m, nil
+}
