@@ -2,6 +2,8 @@ package chstore
 
 import (
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -24,8 +26,9 @@ type column[T any] struct {
 	// value of the Go type fits.
 	check func(*T) error
 	// values returns the column of rows as the slice type the driver's
-	// columnar Append takes ([]string, []time.Time, ...).
-	values func(rows []T) any
+	// columnar Append takes ([]string, []time.Time, ...), and a function
+	// to call once the driver has copied it, which recycles the slice.
+	values func(rows []T) (any, func())
 	// scan returns a destination for rows.Scan and a function copying the
 	// scanned value into a record; the pair is reused for every row.
 	scan func() (dest any, set func(*T))
@@ -35,7 +38,7 @@ func stringColumn[T any](name string, field func(*T) *string) column[T] {
 	return column[T]{
 		name:   name,
 		chType: "String",
-		values: func(rows []T) any { return gather(rows, func(r *T) string { return *field(r) }) },
+		values: gatherer(func(r *T) string { return *field(r) }),
 		scan: func() (any, func(*T)) {
 			var v string
 			return &v, func(r *T) { *field(r) = v }
@@ -55,7 +58,7 @@ func dateColumn[T any](name string, field func(*T) *datasets.Date) column[T] {
 			}
 			return nil
 		},
-		values: func(rows []T) any { return gather(rows, func(r *T) time.Time { return field(r).Time() }) },
+		values: gatherer(func(r *T) time.Time { return field(r).Time() }),
 		scan: func() (any, func(*T)) {
 			var v time.Time
 			return &v, func(r *T) { *field(r) = datasets.DateOf(v) }
@@ -75,9 +78,7 @@ func moneyColumn[T any](name string, field func(*T) *datasets.Money) column[T] {
 			}
 			return nil
 		},
-		values: func(rows []T) any {
-			return gather(rows, func(r *T) decimal.Decimal { return decimal.New(int64(*field(r)), -datasets.MoneyScale) })
-		},
+		values: gatherer(func(r *T) decimal.Decimal { return decimal.New(int64(*field(r)), -datasets.MoneyScale) }),
 		scan: func() (any, func(*T)) {
 			var v decimal.Decimal
 			return &v, func(r *T) { *field(r) = datasets.Money(v.Shift(datasets.MoneyScale).IntPart()) }
@@ -90,14 +91,12 @@ func flagColumn[T any](name string, field func(*T) *bool) column[T] {
 	return column[T]{
 		name:   name,
 		chType: "UInt8",
-		values: func(rows []T) any {
-			return gather(rows, func(r *T) uint8 {
-				if *field(r) {
-					return 1
-				}
-				return 0
-			})
-		},
+		values: gatherer(func(r *T) uint8 {
+			if *field(r) {
+				return 1
+			}
+			return 0
+		}),
 		scan: func() (any, func(*T)) {
 			var v uint8
 			return &v, func(r *T) { *field(r) = v != 0 }
@@ -116,7 +115,7 @@ func daysColumn[T any](name string, field func(*T) *int) column[T] {
 			}
 			return nil
 		},
-		values: func(rows []T) any { return gather(rows, func(r *T) uint16 { return uint16(*field(r)) }) },
+		values: gatherer(func(r *T) uint16 { return uint16(*field(r)) }),
 		scan: func() (any, func(*T)) {
 			var v uint16
 			return &v, func(r *T) { *field(r) = int(v) }
@@ -124,11 +123,26 @@ func daysColumn[T any](name string, field func(*T) *int) column[T] {
 	}
 }
 
-// gather maps every row to one value: the columnar form of a field.
-func gather[T, V any](rows []T, get func(*T) V) []V {
-	out := make([]V, len(rows))
-	for i := range rows {
-		out[i] = get(&rows[i])
+// gatherer returns a column's values function: it maps every row to one
+// value, the columnar form of a field, in a slice reused across chunks
+// (the driver copies what it is given, so the slice is free again once
+// Append returns; reusing it spares the garbage collector most of a chunk's
+// size in allocations).
+func gatherer[T, V any](get func(*T) V) func(rows []T) (any, func()) {
+	var pool sync.Pool
+	return func(rows []T) (any, func()) {
+		p, _ := pool.Get().(*[]V)
+		if p == nil {
+			p = new([]V)
+		}
+		out := slices.Grow((*p)[:0], len(rows))[:len(rows)]
+		for i := range rows {
+			out[i] = get(&rows[i])
+		}
+		*p = out
+		return out, func() {
+			clear(out) // drop the references into the rows
+			pool.Put(p)
+		}
 	}
-	return out
 }

@@ -46,6 +46,8 @@ import (
 	_ "embed"
 	"fmt"
 	"log/slog"
+	"net"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -125,10 +127,35 @@ func options(cfg Config, database string) *clickhouse.Options {
 			Name    string
 			Version string
 		}{{Name: "dsopilot"}}},
-		// LZ4 costs little CPU and shrinks the String-heavy blocks severalfold.
-		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
+		Compression: compression(cfg.Addr),
 		DialTimeout: 10 * time.Second,
 	}
+}
+
+// compression returns LZ4 for a server across a network, where it costs
+// little CPU and shrinks the String-heavy blocks severalfold, and none for
+// one on this machine (as clickhouse-client does): there the bytes are
+// free, while compressing and decompressing every block takes CPU from
+// the import and the server alike.
+func compression(addr string) *clickhouse.Compression {
+	if isLoopback(addr) {
+		return &clickhouse.Compression{Method: clickhouse.CompressionNone}
+	}
+	return &clickhouse.Compression{Method: clickhouse.CompressionLZ4}
+}
+
+// isLoopback reports whether host:port names this machine by a loopback
+// address or as localhost; any other name is taken for a remote one.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Close releases the connections. It may be called more than once.

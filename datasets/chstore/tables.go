@@ -4,11 +4,15 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/dsopilot/dsopilot/datasets"
 )
+
+// minSplitRows is the smallest chunk put splits a batch into.
+const minSplitRows = 8192
 
 // versionColumn is the ReplacingMergeTree version every table ends with. It is
 // written by Put and never read back.
@@ -35,6 +39,25 @@ type table[T any] struct {
 	count     func(*datasets.Counts) *uint64
 	insertSQL string
 	selectSQL string
+	versions  func(n int, first uint64) ([]uint64, func())
+}
+
+// versionSequence returns a function giving the n versions first, first+1,
+// ... in a slice reused across chunks, and a function releasing it.
+func versionSequence() func(n int, first uint64) ([]uint64, func()) {
+	var pool sync.Pool
+	return func(n int, first uint64) ([]uint64, func()) {
+		p, _ := pool.Get().(*[]uint64)
+		if p == nil {
+			p = new([]uint64)
+		}
+		out := slices.Grow((*p)[:0], n)[:n]
+		for i := range out {
+			out[i] = first + uint64(i)
+		}
+		*p = out
+		return out, func() { pool.Put(p) }
+	}
 }
 
 // newTable describes the table name whose natural id is the column idName,
@@ -53,6 +76,7 @@ func newTable[T any](name, idName string, id func(*T) *string, rows func(*datase
 		cols:      cols,
 		rows:      rows,
 		count:     count,
+		versions:  versionSequence(),
 		insertSQL: fmt.Sprintf("INSERT INTO %s (%s, %s)", name, list, versionColumn),
 		// FINAL merges the versions of each id at read time. Ordering by the
 		// String id sorts bytewise, which is Go's string order.
@@ -100,6 +124,11 @@ func (t *table[T]) put(ctx context.Context, s *Store, l *datasets.Ledger) error 
 		return nil
 	}
 	base := s.reserveVersions(len(rows))
+	// A batch of up to inserters*chunkRows rows is split evenly over the
+	// inserters, so that they all work on it: the client encodes one chunk
+	// while the server writes another, and the server's two cores both
+	// work. Chunks stay at least minSplitRows, so small Puts make one part.
+	size := min(s.chunkRows, max((len(rows)+s.inserters-1)/s.inserters, minSplitRows))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -108,10 +137,10 @@ func (t *table[T]) put(ctx context.Context, s *Store, l *datasets.Ledger) error 
 	)
 	starts := make(chan int)
 	var wg sync.WaitGroup
-	for range min(s.inserters, (len(rows)+s.chunkRows-1)/s.chunkRows) {
+	for range min(s.inserters, (len(rows)+size-1)/size) {
 		wg.Go(func() {
 			for start := range starts {
-				chunk := rows[start:min(start+s.chunkRows, len(rows))]
+				chunk := rows[start:min(start+size, len(rows))]
 				if err := t.putChunk(ctx, s, chunk, base+uint64(start)); err != nil {
 					mu.Lock()
 					first = cmp.Or(first, err)
@@ -121,7 +150,7 @@ func (t *table[T]) put(ctx context.Context, s *Store, l *datasets.Ledger) error 
 			}
 		})
 	}
-	for start := 0; start < len(rows) && ctx.Err() == nil; start += s.chunkRows {
+	for start := 0; start < len(rows) && ctx.Err() == nil; start += size {
 		select {
 		case starts <- start:
 		case <-ctx.Done():
@@ -147,15 +176,17 @@ func (t *table[T]) putChunk(ctx context.Context, s *Store, rows []T, firstVersio
 	}
 	defer batch.Close()
 	for i, c := range t.cols {
-		if err := batch.Column(i).Append(c.values(rows)); err != nil {
+		v, release := c.values(rows)
+		err := batch.Column(i).Append(v)
+		release()
+		if err != nil {
 			return fmt.Errorf("append %s.%s: %w", t.name, c.name, err)
 		}
 	}
-	versions := make([]uint64, len(rows))
-	for i := range versions {
-		versions[i] = firstVersion + uint64(i)
-	}
-	if err := batch.Column(len(t.cols)).Append(versions); err != nil {
+	versions, release := t.versions(len(rows), firstVersion)
+	err = batch.Column(len(t.cols)).Append(versions)
+	release()
+	if err != nil {
 		return fmt.Errorf("append %s.%s: %w", t.name, versionColumn, err)
 	}
 	if err := batch.Send(); err != nil {

@@ -5,6 +5,7 @@
 package embedded
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,12 +14,18 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/dsopilot/dsopilot/datasets"
 )
+
+// initialMmapSize is the address space mapped when a store opens: 1 GiB on
+// 64-bit platforms, where it costs nothing until used; bbolt's default on
+// others.
+const initialMmapSize = (strconv.IntSize / 64) << 30
 
 // FileName is the database file inside the store directory.
 const FileName = "ledger.db"
@@ -53,7 +60,15 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*Store, error) {
 	path := filepath.Join(dir, FileName)
 	// A short lock timeout: a second dsopilot on the same directory should
 	// fail with a clear message rather than hang.
-	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: 2 * time.Second})
+	db, err := bolt.Open(path, 0o644, &bolt.Options{
+		Timeout: 2 * time.Second,
+		// Reserve address space (not disk) up front, so that a growing
+		// store is rarely re-mapped: each re-map copies every key and value
+		// the open write transaction touched out of the old mapping.
+		InitialMmapSize: initialMmapSize,
+		// The free list's in-memory form only; the file is the same.
+		FreelistType: bolt.FreelistMapType,
+	})
 	if err != nil {
 		if errors.Is(err, bolt.ErrTimeout) {
 			return nil, fmt.Errorf("open store %s: locked by another dsopilot process", path)
@@ -130,40 +145,81 @@ func creditDecisions() table[datasets.CreditDecision] {
 }
 
 // put writes items in id order: bbolt inserts far faster into sorted
-// positions than at random ones.
-func put[T any](tx *bolt.Tx, t table[T], items []T) error {
+// positions than at random ones. Keys and values are copied into a; bbolt
+// references them until the transaction ends.
+func put[T any](tx *bolt.Tx, t table[T], items []T, a *arena) error {
 	if len(items) == 0 {
 		return nil
 	}
 	b := tx.Bucket([]byte(t.entity))
-	order := make([]int, len(items))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(i, j int) int {
-		a, c := t.id(&items[i]), t.id(&items[j])
-		switch {
-		case a < c:
-			return -1
-		case a > c:
-			return 1
+	// Exports are usually sorted by id already: sort only when not.
+	var order []int
+	for i := 1; i < len(items); i++ {
+		if t.id(&items[i-1]) > t.id(&items[i]) {
+			order = make([]int, len(items))
+			for i := range order {
+				order[i] = i
+			}
+			slices.SortStableFunc(order, func(i, j int) int {
+				// Equal ids in one batch: the later row wins, as in a later batch.
+				return cmp.Or(strings.Compare(t.id(&items[i]), t.id(&items[j])), i-j)
+			})
+			break
 		}
-		// Equal ids in one batch: the later row wins, as in a later batch.
-		return i - j
-	})
+	}
+	at := func(k int) *T {
+		if order != nil {
+			return &items[order[k]]
+		}
+		return &items[k]
+	}
+	// Keys arriving after every stored one (a first import, or the next
+	// batch of a sorted export) are appended: fill the pages completely
+	// rather than half, since no later insert will land between them.
+	if last, _ := b.Cursor().Last(); last == nil || string(last) < t.id(at(0)) {
+		b.FillPercent = 1.0
+	}
 	var buf []byte
-	for _, i := range order {
-		id := t.id(&items[i])
+	for k := range items {
+		item := at(k)
+		id := t.id(item)
 		if id == "" {
 			return fmt.Errorf("put %s: %w: empty id", t.entity, datasets.ErrInvalid)
 		}
-		buf = t.enc(buf, &items[i])
-		// bbolt keeps a reference to value until commit, so copy.
-		if err := b.Put([]byte(id), slices.Clone(buf)); err != nil {
+		buf = t.enc(buf, item)
+		if err := b.Put(a.copyString(id), a.copy(buf)); err != nil {
 			return fmt.Errorf("put %s %s: %w", t.entity, id, err)
 		}
 	}
 	return nil
+}
+
+// arena hands out copies of keys and values that stay valid until the
+// transaction commits, from a few large blocks instead of one allocation
+// each.
+type arena struct{ block []byte }
+
+const arenaBlock = 1 << 20
+
+func (a *arena) alloc(n int) []byte {
+	if cap(a.block)-len(a.block) < n {
+		a.block = make([]byte, 0, max(n, arenaBlock))
+	}
+	start := len(a.block)
+	a.block = a.block[:start+n]
+	return a.block[start : start+n : start+n]
+}
+
+func (a *arena) copy(b []byte) []byte {
+	out := a.alloc(len(b))
+	copy(out, b)
+	return out
+}
+
+func (a *arena) copyString(s string) []byte {
+	out := a.alloc(len(s))
+	copy(out, s)
+	return out
 }
 
 func load[T any](tx *bolt.Tx, t table[T]) ([]T, error) {
@@ -186,15 +242,16 @@ func (s *Store) Put(ctx context.Context, batch *datasets.Ledger) error {
 		return err
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
+		var a arena
 		return errors.Join(
-			put(tx, customers(), batch.Customers),
-			put(tx, invoices(), batch.Invoices),
-			put(tx, payments(), batch.Payments),
-			put(tx, creditNotes(), batch.CreditNotes),
-			put(tx, disputes(), batch.Disputes),
-			put(tx, actions(), batch.Actions),
-			put(tx, promises(), batch.Promises),
-			put(tx, creditDecisions(), batch.CreditDecisions),
+			put(tx, customers(), batch.Customers, &a),
+			put(tx, invoices(), batch.Invoices, &a),
+			put(tx, payments(), batch.Payments, &a),
+			put(tx, creditNotes(), batch.CreditNotes, &a),
+			put(tx, disputes(), batch.Disputes, &a),
+			put(tx, actions(), batch.Actions, &a),
+			put(tx, promises(), batch.Promises, &a),
+			put(tx, creditDecisions(), batch.CreditDecisions, &a),
 		)
 	})
 	if err != nil {

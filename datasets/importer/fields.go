@@ -120,6 +120,11 @@ func checkRange(d datasets.Date, s string) (datasets.Date, error) {
 // parseAmount reads money. With decimalComma, "1.234,56" is 1234.56; without
 // it, commas are accepted only as thousands separators ("1,234.56").
 func parseAmount(s string, decimalComma bool) (datasets.Money, error) {
+	if !decimalComma {
+		if m, ok := plainAmount(s); ok {
+			return m, nil
+		}
+	}
 	s = strings.TrimSpace(s)
 	s = strings.ReplaceAll(s, " ", "")
 	s = strings.ReplaceAll(s, "\u00a0", "")
@@ -141,6 +146,45 @@ func parseAmount(s string, decimalComma bool) (datasets.Money, error) {
 		return 0, err
 	}
 	return m, nil
+}
+
+// plainAmount reads the common spelling -?d{1,16}(.d{1,2})?, such as
+// "1234.50", exactly as parseAmount would, without its rewriting; ok is
+// false for anything else, which then takes the general path.
+func plainAmount(s string) (m datasets.Money, ok bool) {
+	i := 0
+	if len(s) > 0 && s[0] == '-' {
+		i = 1
+	}
+	var whole int64
+	digits := 0
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		whole = whole*10 + int64(s[i]-'0')
+		digits++
+	}
+	if digits == 0 || digits > 16 {
+		return 0, false
+	}
+	cents := int64(0)
+	if i < len(s) {
+		if s[i] != '.' {
+			return 0, false
+		}
+		frac := s[i+1:]
+		switch {
+		case len(frac) == 2 && frac[0] >= '0' && frac[0] <= '9' && frac[1] >= '0' && frac[1] <= '9':
+			cents = int64(frac[0]-'0')*10 + int64(frac[1]-'0')
+		case len(frac) == 1 && frac[0] >= '0' && frac[0] <= '9':
+			cents = int64(frac[0]-'0') * 10
+		default:
+			return 0, false
+		}
+	}
+	v := whole*100 + cents
+	if s[0] == '-' {
+		v = -v
+	}
+	return datasets.Money(v), true
 }
 
 // thousandsGrouped reports whether the integer part of s is grouped by

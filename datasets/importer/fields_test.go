@@ -83,3 +83,48 @@ func TestParseBool(t *testing.T) {
 		t.Error(`parseBool("maybe") succeeded`)
 	}
 }
+
+// TestFieldNames checks that the field constants name every canonical
+// column of every entity, and nothing else.
+func TestFieldNames(t *testing.T) {
+	canonical := map[string]bool{}
+	for _, e := range datasets.Entities() {
+		for _, c := range e.Columns() {
+			canonical[c] = true
+		}
+	}
+	seen := map[string]bool{}
+	for f, name := range fieldNames {
+		if !canonical[name] {
+			t.Errorf("field %d is %q, not a canonical column", f, name)
+		}
+		if seen[name] {
+			t.Errorf("field %q twice", name)
+		}
+		seen[name] = true
+	}
+	for c := range canonical {
+		if !seen[c] {
+			t.Errorf("canonical column %q has no field", c)
+		}
+	}
+}
+
+// TestPlainAmountAgreesWithGeneralPath checks the fast path of parseAmount
+// against datasets.ParseMoney, which the general path ends in.
+func TestPlainAmountAgreesWithGeneralPath(t *testing.T) {
+	for _, s := range []string{"0", "1", "-1", "12.3", "12.30", "-12.34", "0.05", "9999999999999999.99",
+		"-9999999999999999.99", "12345678901234567", "1.", ".5", "-", "", "1.234", "1.2.3", "1,234.56",
+		"+5", "1e3", " 1.5", "1.5 ", "1.-5", "-0.00", "007.10", "1x", "1.x", "1.1x"} {
+		m, ok := plainAmount(s)
+		want, err := datasets.ParseMoney(s)
+		if ok && (err != nil || m != want) {
+			t.Errorf("plainAmount(%q) = %v, general path %v, %v", s, m, want, err)
+		}
+	}
+	for _, s := range []string{"0", "-12.34", "5.5", "9999999999999999.99"} {
+		if _, ok := plainAmount(s); !ok {
+			t.Errorf("plainAmount(%q) not taken", s)
+		}
+	}
+}

@@ -27,31 +27,46 @@ type rowError struct {
 
 func (e *rowError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.reason) }
 
-// csvSource splits RFC 4180 CSV. Lines without quotes, nearly all of an
-// ERP export, are split in place with one allocation per line; quoted fields
-// (with "" escapes and line breaks) take the slower path.
+// csvSource splits RFC 4180 CSV. It reads the file in large chunks and
+// turns each chunk's complete lines into one string, so that the fields of
+// lines without quotes, nearly all of an ERP export, are substrings of it:
+// no allocation per line or field. Quoted fields (with "" escapes and line
+// breaks) take the slower path.
 type csvSource struct {
-	br    *bufio.Reader
+	r     io.Reader
 	comma byte
 	head  []string
 	n     int
 	line  int // lines read so far
 	rec   []string
-	buf   []byte
+	// text holds complete lines (ending in '\n', except the file's last);
+	// off is where the next line starts.
+	text string
+	off  int
+	// buf[:pend] is read but not yet in text: the start of a line.
+	buf  []byte
+	pend int
+	err  error // the reader's error, returned once text is consumed
 }
+
+// csvChunk is how much the source reads at a time.
+const csvChunk = 1 << 20
 
 // newCSVSource reads the header and guesses the delimiter from it: European
 // ERP exports often use ';' and some use tabs or '|'.
 func newCSVSource(r io.Reader) (*csvSource, error) {
-	br := bufio.NewReaderSize(r, 1<<20)
-	first, err := br.Peek(64 << 10)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return nil, fmt.Errorf("read header: %w", err)
+	s := &csvSource{r: r, buf: make([]byte, csvChunk)}
+	if !s.fill() && s.err != nil && !errors.Is(s.err, io.EOF) {
+		return nil, fmt.Errorf("read header: %w", s.err)
 	}
-	if i := bytes.IndexByte(first, '\n'); i >= 0 {
+	first := s.text
+	if len(first) > 64<<10 {
+		first = first[:64<<10]
+	}
+	if i := strings.IndexByte(first, '\n'); i >= 0 {
 		first = first[:i]
 	}
-	s := &csvSource{br: br, comma: byte(guessDelimiter(first))}
+	s.comma = byte(guessDelimiter(first))
 	head, _, err := s.read()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
@@ -67,11 +82,11 @@ func newCSVSource(r io.Reader) (*csvSource, error) {
 	return s, nil
 }
 
-func guessDelimiter(line []byte) rune {
+func guessDelimiter(line string) rune {
 	best, bestN := ',', 0
 	for _, d := range []rune{',', ';', '\t', '|'} {
 		n, quoted := 0, false
-		for _, c := range string(line) {
+		for _, c := range line {
 			switch {
 			case c == '"':
 				quoted = !quoted
@@ -88,37 +103,69 @@ func guessDelimiter(line []byte) rune {
 
 func (s *csvSource) header() []string { return s.head }
 
-// readLine returns the next physical line without its line ending.
-func (s *csvSource) readLine() ([]byte, error) {
-	line, err := s.br.ReadSlice('\n')
-	if errors.Is(err, bufio.ErrBufferFull) {
-		// A line longer than the buffer: collect it.
-		s.buf = append(s.buf[:0], line...)
-		for errors.Is(err, bufio.ErrBufferFull) {
-			line, err = s.br.ReadSlice('\n')
-			s.buf = append(s.buf, line...)
+// fill replaces the consumed text with the next complete lines (or, at the
+// end of the input, the unterminated last line). It reports whether there
+// is new text; when not, s.err says why.
+func (s *csvSource) fill() bool {
+	for s.err == nil {
+		if s.pend == len(s.buf) {
+			// A line longer than the buffer: make room for more of it.
+			s.buf = append(s.buf, make([]byte, len(s.buf))...)
 		}
-		line = s.buf
+		k, err := s.r.Read(s.buf[s.pend:])
+		if k > 0 {
+			start := s.pend
+			s.pend += k
+			if j := bytes.LastIndexByte(s.buf[start:s.pend], '\n'); j >= 0 {
+				j += start + 1
+				s.text, s.off = string(s.buf[:j]), 0
+				s.pend = copy(s.buf, s.buf[j:s.pend])
+				if err != nil {
+					s.err = err
+				}
+				return true
+			}
+		}
+		if err != nil {
+			s.err = err
+		}
 	}
-	if len(line) == 0 && err != nil {
-		return nil, err
+	if s.pend > 0 {
+		s.text, s.off, s.pend = string(s.buf[:s.pend]), 0, 0
+		return true
+	}
+	return false
+}
+
+// readLine returns the next physical line without its line ending.
+func (s *csvSource) readLine() (string, error) {
+	if s.off >= len(s.text) && !s.fill() {
+		return "", s.err
+	}
+	rest := s.text[s.off:]
+	line := rest
+	if i := strings.IndexByte(rest, '\n'); i >= 0 {
+		line = rest[:i]
+		s.off += i + 1
+	} else {
+		s.off = len(s.text)
 	}
 	s.line++
-	line = bytes.TrimSuffix(line, []byte{'\n'})
-	line = bytes.TrimSuffix(line, []byte{'\r'})
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
 	return line, nil
 }
 
 // read returns the next record and the line it starts on.
 func (s *csvSource) read() ([]string, int, error) {
-	raw, err := s.readLine()
+	text, err := s.readLine()
 	if err != nil {
 		return nil, s.line, err
 	}
 	start := s.line
 	s.rec = s.rec[:0]
-	if bytes.IndexByte(raw, '"') < 0 {
-		text := string(raw)
+	if strings.IndexByte(text, '"') < 0 {
 		for {
 			i := strings.IndexByte(text, s.comma)
 			if i < 0 {
@@ -129,12 +176,12 @@ func (s *csvSource) read() ([]string, int, error) {
 			text = text[i+1:]
 		}
 	}
-	return s.readQuoted(raw, start)
+	return s.readQuoted(text, start)
 }
 
 // readQuoted parses a record with quoted fields, reading more lines while a
 // quoted field is open.
-func (s *csvSource) readQuoted(raw []byte, start int) ([]string, int, error) {
+func (s *csvSource) readQuoted(raw string, start int) ([]string, int, error) {
 	var field []byte
 	i := 0
 	for {
@@ -142,7 +189,7 @@ func (s *csvSource) readQuoted(raw []byte, start int) ([]string, int, error) {
 		if i < len(raw) && raw[i] == '"' {
 			i++
 			for {
-				j := bytes.IndexByte(raw[i:], '"')
+				j := strings.IndexByte(raw[i:], '"')
 				if j < 0 {
 					field = append(field, raw[i:]...)
 					field = append(field, '\n')
@@ -166,11 +213,11 @@ func (s *csvSource) readQuoted(raw []byte, start int) ([]string, int, error) {
 				return nil, start, &rowError{line: s.line, reason: fmt.Sprintf("unexpected %q after a closing quote", raw[i])}
 			}
 		} else {
-			j := bytes.IndexByte(raw[i:], s.comma)
+			j := strings.IndexByte(raw[i:], s.comma)
 			if j < 0 {
 				j = len(raw) - i
 			}
-			if bytes.IndexByte(raw[i:i+j], '"') >= 0 {
+			if strings.IndexByte(raw[i:i+j], '"') >= 0 {
 				return nil, start, &rowError{line: s.line, reason: "bare \" in an unquoted field"}
 			}
 			field = append(field, raw[i:i+j]...)

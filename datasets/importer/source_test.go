@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func TestCSVSourceSplitsRecords(t *testing.T) {
@@ -29,31 +30,48 @@ func TestCSVSourceSplitsRecords(t *testing.T) {
 		{"semicolons", "a;b\n1,5;2\n", []rec{{2, []string{"1,5", "2"}, false}}},
 		{"unclosed quote at the end", "a,b\n\"open,1\n", []rec{{2, nil, true}}},
 	}
+	long := strings.Repeat("x", 3*csvChunk+7) // a line longer than the read buffer
+	cases = append(cases, struct {
+		name, in string
+		want     []rec
+	}{"longer than the buffer", "a,b\n1," + long + "\n\"" + long + "\",2\n3,4", []rec{
+		{2, []string{"1", long}, false}, {3, []string{long, "2"}, false}, {4, []string{"3", "4"}, false}}})
+	readers := map[string]func(io.Reader) io.Reader{
+		"whole":    func(r io.Reader) io.Reader { return r },
+		"one byte": iotest.OneByteReader,
+		"half":     iotest.HalfReader,
+		"data+EOF": iotest.DataErrReader,
+	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			s, err := newCSVSource(strings.NewReader(c.in))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []rec
-			for {
-				f, line, err := s.next()
-				if errors.Is(err, io.EOF) {
-					break
+		for rname, wrap := range readers {
+			t.Run(c.name+"/"+rname, func(t *testing.T) {
+				if rname == "one byte" && len(c.in) > 1<<20 {
+					t.Skip("too slow a byte at a time")
 				}
-				var re *rowError
-				if errors.As(err, &re) {
-					got = append(got, rec{line: re.line, bad: true})
-					continue
-				}
+				s, err := newCSVSource(wrap(strings.NewReader(c.in)))
 				if err != nil {
 					t.Fatal(err)
 				}
-				got = append(got, rec{line: line, fields: append([]string(nil), f...)})
-			}
-			if !reflect.DeepEqual(got, c.want) {
-				t.Fatalf("got %+v\nwant %+v", got, c.want)
-			}
-		})
+				var got []rec
+				for {
+					f, line, err := s.next()
+					if errors.Is(err, io.EOF) {
+						break
+					}
+					var re *rowError
+					if errors.As(err, &re) {
+						got = append(got, rec{line: re.line, bad: true})
+						continue
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					got = append(got, rec{line: line, fields: append([]string(nil), f...)})
+				}
+				if !reflect.DeepEqual(got, c.want) {
+					t.Fatalf("got %+v\nwant %+v", got, c.want)
+				}
+			})
+		}
 	}
 }
