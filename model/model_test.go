@@ -19,24 +19,13 @@ import (
 // probability of late payment.
 func simulate(t testing.TB, customers, months int, seed uint64) (*datasets.Ledger, map[string]float64) {
 	t.Helper()
-	l := &datasets.Ledger{}
-	truth := map[string]float64{}
-	sink := synth.SinkFunc(func(_ context.Context, b *synth.Batch) error {
-		l.Customers = append(l.Customers, b.Ledger.Customers...)
-		l.Invoices = append(l.Invoices, b.Ledger.Invoices...)
-		l.Payments = append(l.Payments, b.Ledger.Payments...)
-		l.CreditNotes = append(l.CreditNotes, b.Ledger.CreditNotes...)
-		l.Disputes = append(l.Disputes, b.Ledger.Disputes...)
-		l.Actions = append(l.Actions, b.Ledger.Actions...)
-		l.Promises = append(l.Promises, b.Ledger.Promises...)
-		l.CreditDecisions = append(l.CreditDecisions, b.Ledger.CreditDecisions...)
-		for _, x := range b.Truth {
-			truth[x.InvoiceID] = x.PLate
-		}
-		return nil
-	})
-	if _, err := synth.Generate(context.Background(), synth.Config{Customers: customers, Months: months, Seed: seed, Start: datasets.NewDate(2023, 1, 1)}, sink); err != nil {
+	l, tr, err := synth.Collect(context.Background(), synth.Config{Customers: customers, Months: months, Seed: seed, Start: datasets.NewDate(2023, 1, 1)})
+	if err != nil {
 		t.Fatal(err)
+	}
+	truth := make(map[string]float64, len(tr))
+	for _, x := range tr {
+		truth[x.InvoiceID] = x.PLate
 	}
 	return l, truth
 }

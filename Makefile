@@ -1,0 +1,49 @@
+# dsopilot: `make demo` runs the main job on the embedded store (no server);
+# `make test` runs every test (ClickHouse tests when DSOPILOT_TEST_CLICKHOUSE
+# names a server, e.g. clickhouse://127.0.0.1:9000); `make bench` prints the
+# performance figures quoted in the README.
+GO      ?= go
+BIN     := bin/dsopilot
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+DEMO    := demo
+
+.PHONY: all build demo test bench clean fmt vet
+
+all: build
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/dsopilot
+
+demo: build
+	rm -rf $(DEMO)
+	$(BIN) synth --customers 600 --months 24 --seed 42 --start 2023-01-01 --out $(DEMO)/ledger
+	$(BIN) import --store $(DEMO)/store --rejects $(DEMO)/rejects.csv $(DEMO)/ledger
+	$(BIN) stats --store $(DEMO)/store
+	$(BIN) kpi --store $(DEMO)/store --from 2024-10-01 --to 2024-12-31
+	$(BIN) kpi --store $(DEMO)/store --from 2024-01-01 --to 2024-12-31 --by segment
+	$(BIN) features --store $(DEMO)/store --as-of 2024-12-31 > $(DEMO)/customer_features.csv
+	$(BIN) features --store $(DEMO)/store --as-of 2024-12-31 --level invoice > $(DEMO)/open_invoice_features.csv
+	$(BIN) backtest --input $(DEMO)/ledger --split 0.7 --predictions $(DEMO)/backtest_predictions.csv
+	$(BIN) train --store $(DEMO)/store --as-of 2024-12-31 --registry $(DEMO)/models
+	$(BIN) score --store $(DEMO)/store --as-of 2024-12-31 --registry $(DEMO)/models > $(DEMO)/scores.csv
+	@echo "scored $$(($$(wc -l < $(DEMO)/scores.csv) - 1)) open invoices into $(DEMO)/scores.csv; top of the list:"
+	@head -4 $(DEMO)/scores.csv | cut -c1-240
+	@echo "features of $$(($$(wc -l < $(DEMO)/customer_features.csv) - 1)) customers and $$(($$(wc -l < $(DEMO)/open_invoice_features.csv) - 1)) open invoices as of 2024-12-31 are in $(DEMO)/"
+
+test: vet
+	$(GO) test -count=1 ./...
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+
+# Benchmarks print figures; they do not fail on speed. BENCH narrows them.
+BENCH ?= .
+bench:
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime 1x -timeout 60m ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin $(DEMO)

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/datasets/chstore"
+	"github.com/dsopilot/dsopilot/features"
+)
+
+// parseAsOf reads a --as-of style date; empty means today (UTC).
+func parseAsOf(flagName, s string) (datasets.Date, error) {
+	if s == "" {
+		return datasets.DateOf(time.Now().UTC()), nil
+	}
+	d, err := datasets.ParseDate(s)
+	if err != nil {
+		return 0, fmt.Errorf("%w: --%s: %v", errUsage, flagName, err)
+	}
+	return d, nil
+}
+
+func runFeatures(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "features", "[--store S] --as-of DATE [--level customer|invoice] [--customer ID] [--format csv|json]",
+		"Prints point-in-time payment-behaviour features as of the end of day DATE: one row per customer, or\n"+
+			"per invoice open at DATE with --level invoice. On ClickHouse the features are computed inside the\n"+
+			"database by SQL; on the embedded store by the Go engine. Both print the same output for the same\n"+
+			"ledger. --catalogue prints the definitions (docs/features.md) instead.")
+	store := storeFlag(fs, e)
+	asOf := fs.String("as-of", "", "date the features describe (YYYY-MM-DD; default today)")
+	level := fs.String("level", "customer", "customer or invoice")
+	var customers multiFlag
+	fs.Var(&customers, "customer", "only this customer id (repeatable)")
+	format := fs.String("format", "csv", "csv or json")
+	engine := fs.String("engine", "auto", "auto (SQL on ClickHouse, Go otherwise), go or sql")
+	catalogue := fs.Bool("catalogue", false, "print the feature catalogue as Markdown and exit")
+	grace := fs.Int("grace-days", 0, "days after the due date before a settlement counts as late")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	opts := features.Options{GraceDays: *grace}
+	if *catalogue {
+		_, err := io.WriteString(e.stdout, features.Markdown(opts))
+		return err
+	}
+	t, err := parseAsOf("as-of", *asOf)
+	if err != nil {
+		return err
+	}
+	if *level != "customer" && *level != "invoice" {
+		return fmt.Errorf("%w: features: --level %q, want customer or invoice", errUsage, *level)
+	}
+	if *format != "csv" && *format != "json" {
+		return fmt.Errorf("%w: features: --format %q, want csv or json", errUsage, *format)
+	}
+	st, err := openStore(ctx, *store, newLogger(e), false)
+	if err != nil {
+		return fmt.Errorf("features: %w", err)
+	}
+	defer st.Close()
+	var tab *features.Table
+	ch, isCH := st.(*chstore.Store)
+	switch {
+	case *engine == "sql" && !isCH:
+		return fmt.Errorf("%w: features: --engine sql needs a ClickHouse store", errUsage)
+	case isCH && *engine != "go":
+		sql := features.NewSQLEngine(ch.Conn(), ch.Database(), opts)
+		if *level == "invoice" {
+			tab, err = sql.OpenInvoices(ctx, t, customers...)
+		} else {
+			tab, err = sql.Customers(ctx, t, customers...)
+		}
+		if err != nil {
+			return fmt.Errorf("features: %w", err)
+		}
+	default:
+		l, err := st.Load(ctx)
+		if err != nil {
+			return fmt.Errorf("features: %w", err)
+		}
+		eng := features.NewEngine(features.NewIndex(l), opts)
+		if *level == "invoice" {
+			tab = eng.OpenInvoices(t, customers...)
+		} else {
+			tab = eng.Customers(t, customers...)
+		}
+	}
+	if *format == "json" {
+		return tab.WriteJSON(e.stdout)
+	}
+	return tab.WriteCSV(e.stdout)
+}
+
+func runKPI(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "kpi", "[--store S] --from DATE --to DATE [--by segment|country|customer] [--monthly] [--json]",
+		"Prints receivables KPIs for the period [from, to]: DSO, countback DSO, best-possible DSO, ADD, CEI,\n"+
+			"aging, overdue ratio, late rate, recovery rate, days to pay, dispute and promise figures;\n"+
+			"per group with --by and month by month with --monthly.")
+	store := storeFlag(fs, e)
+	from := fs.String("from", "", "first day of the period (YYYY-MM-DD, required)")
+	to := fs.String("to", "", "last day of the period (YYYY-MM-DD, required)")
+	by := fs.String("by", "", "group by segment, country or customer")
+	monthly := fs.Bool("monthly", false, "add the same KPIs month by month")
+	asJSON := fs.Bool("json", false, "print JSON (the only format for now besides a short text summary)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *from == "" || *to == "" {
+		return fmt.Errorf("%w: kpi: --from and --to are required", errUsage)
+	}
+	f, err := parseAsOf("from", *from)
+	if err != nil {
+		return err
+	}
+	t, err := parseAsOf("to", *to)
+	if err != nil {
+		return err
+	}
+	l, err := loadLedger(ctx, e, *store, "kpi")
+	if err != nil {
+		return err
+	}
+	rep, err := features.ComputeKPIs(features.NewIndex(l), f, t, *by, *monthly)
+	if err != nil {
+		return fmt.Errorf("%w: kpi: %v", errUsage, err)
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, rep)
+	}
+	return printKPIs(e.stdout, rep)
+}
+
+// multiFlag collects a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return fmt.Sprint(*m) }
+func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
+
+// printKPIs prints the headline KPIs as text, one per line, then groups and
+// months as a table.
+func printKPIs(w io.Writer, r *features.KPIReport) error {
+	f := func(p *float64, unit string) string {
+		if p == nil {
+			return "n/a"
+		}
+		return fmt.Sprintf("%.1f%s", *p, unit)
+	}
+	pct := func(p *float64) string {
+		if p == nil {
+			return "n/a"
+		}
+		return fmt.Sprintf("%.1f%%", *p*100)
+	}
+	k := r.KPIs
+	fmt.Fprintf(w, "KPIs %s .. %s (%d days)\n", k.From, k.To, k.Days)
+	fmt.Fprintf(w, "  DSO %s   countback DSO %s   best-possible DSO %s   ADD %s\n",
+		f(k.DSO, "d"), f(k.CountbackDSO, "d"), f(k.BestPossibleDSO, "d"), f(k.ADD, "d"))
+	fmt.Fprintf(w, "  CEI %s   late rate %s   overdue ratio %s   recovery rate %s\n",
+		f(k.CEI, ""), pct(k.LateRate), pct(k.OverdueRatio), pct(k.RecoveryRate))
+	fmt.Fprintf(w, "  invoiced %s   collected %s   receivables %s (current %s, overdue %s)\n",
+		k.Invoiced, k.Collected, k.Receivables, k.CurrentReceivables, k.OverdueReceivables)
+	fmt.Fprintf(w, "  aging: current %s | 1-30 %s | 31-60 %s | 61-90 %s | 90+ %s\n",
+		k.Aging.Current, k.Aging.Days1To30, k.Aging.Days31To60, k.Aging.Days61To90, k.Aging.Over90)
+	fmt.Fprintf(w, "  days to pay %s (amount-weighted %s)   dispute rate %s, resolved in %s   promises kept %s\n",
+		f(k.AvgDaysToPay, "d"), f(k.AvgDaysToPayWeighted, "d"), pct(k.DisputeRate), f(k.DisputeResolutionDays, "d"), pct(k.PromiseKeptRate))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	if len(r.Groups) > 0 {
+		fmt.Fprintf(tw, "%s\tDSO\tbest\tADD\tCEI\tlate rate\treceivables\t\n", r.By)
+		for _, g := range r.Groups {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", g.Key, f(g.DSO, ""), f(g.BestPossibleDSO, ""), f(g.ADD, ""), f(g.CEI, ""), pct(g.LateRate), g.Receivables)
+		}
+	}
+	if len(r.Months) > 0 {
+		fmt.Fprintf(tw, "month\tDSO\tbest\tADD\tCEI\tlate rate\treceivables\t\n")
+		for _, m := range r.Months {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", m.From[:7], f(m.DSO, ""), f(m.BestPossibleDSO, ""), f(m.ADD, ""), f(m.CEI, ""), pct(m.LateRate), m.Receivables)
+		}
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,319 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dsopilot/dsopilot/datasets/chstore"
+)
+
+// call runs the CLI in-process with the given environment.
+func call(t *testing.T, vars map[string]string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := env{stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }}
+	err = run(context.Background(), args, e)
+	return out.String(), errb.String(), err
+}
+
+// chStore returns a ClickHouse store spec for a fresh database, or skips
+// (fails in CI) when no server is configured.
+func chStore(t *testing.T) string {
+	t.Helper()
+	addr := os.Getenv("DSOPILOT_TEST_CLICKHOUSE")
+	if addr == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI needs DSOPILOT_TEST_CLICKHOUSE: a skipped ClickHouse test is a failure")
+		}
+		t.Skip("set DSOPILOT_TEST_CLICKHOUSE=clickhouse://127.0.0.1:9000 to run the ClickHouse tests")
+	}
+	db := fmt.Sprintf("dsopilot_cmd_%d_%s", os.Getpid(), strings.ToLower(strings.NewReplacer("/", "_", "-", "_").Replace(t.Name())))
+	spec := strings.TrimSuffix(addr, "/") + "/" + db
+	t.Cleanup(func() {
+		s, err := chstore.Open(context.Background(), spec, nil)
+		if err != nil {
+			t.Logf("drop %s: %v", db, err)
+			return
+		}
+		defer s.Close()
+		if err := s.Conn().Exec(context.Background(), "DROP DATABASE IF EXISTS "+db); err != nil {
+			t.Logf("drop %s: %v", db, err)
+		}
+	})
+	return spec
+}
+
+func TestHelpListsEveryCommandAndEveryCommandHasHelp(t *testing.T) {
+	out, _, err := call(t, nil, "help")
+	if err != nil {
+		t.Fatalf("help: %v", err)
+	}
+	for _, c := range commands() {
+		if !strings.Contains(out, c.name) {
+			t.Errorf("help does not list %s", c.name)
+		}
+		if c.name == "version" {
+			continue
+		}
+		out, _, err := call(t, nil, c.name, "--help")
+		if !errors.Is(err, errHelp) || !strings.Contains(out, "Usage: dsopilot "+c.name) {
+			t.Errorf("%s --help = %v, %q", c.name, err, out)
+		}
+	}
+}
+
+func TestUsageErrorsExitWithTwo(t *testing.T) {
+	for _, args := range [][]string{{}, {"bogus"}, {"import"}, {"synth", "--customers", "x"}, {"kpi", "--from", "2024-01-01"}, {"features", "--level", "x", "--as-of", "2024-01-01"}} {
+		_, _, err := call(t, map[string]string{"DSOPILOT_STORE": t.TempDir()}, args...)
+		if exitCode(err) != 2 {
+			t.Errorf("%v: exit %d (%v), want 2", args, exitCode(err), err)
+		}
+	}
+}
+
+func TestSynthImportStatsRoundTripIsIdempotent(t *testing.T) {
+	dir := t.TempDir()
+	ledger := filepath.Join(dir, "ledger")
+	if _, _, err := call(t, nil, "synth", "--customers", "40", "--months", "6", "--seed", "3", "--out", ledger); err != nil {
+		t.Fatalf("synth: %v", err)
+	}
+	stores := map[string]string{"embedded": filepath.Join(dir, "store")}
+	if os.Getenv("DSOPILOT_TEST_CLICKHOUSE") != "" || os.Getenv("CI") != "" {
+		stores["clickhouse"] = chStore(t)
+	}
+	counts := map[string]string{}
+	for name, st := range stores {
+		var first string
+		for pass := 0; pass < 2; pass++ {
+			out, _, err := call(t, nil, "import", "--store", st, "--json", "--rejects", filepath.Join(dir, "rejects.csv"), ledger)
+			if err != nil {
+				t.Fatalf("%s import %d: %v", name, pass, err)
+			}
+			var sum struct{ Read, Loaded, Rejected int }
+			if err := json.Unmarshal([]byte(out), &sum); err != nil {
+				t.Fatalf("%s import summary: %v\n%s", name, err, out)
+			}
+			if sum.Read == 0 || sum.Loaded != sum.Read || sum.Rejected != 0 {
+				t.Fatalf("%s import %d: %+v, want every simulated row loaded", name, pass, sum)
+			}
+			stats, _, err := call(t, nil, "stats", "--store", st, "--json")
+			if err != nil {
+				t.Fatalf("%s stats: %v", name, err)
+			}
+			if pass == 0 {
+				first = stats
+			} else if stats != first {
+				t.Fatalf("%s: counts changed on re-import:\n%s\nvs\n%s", name, first, stats)
+			}
+		}
+		counts[name] = first
+	}
+	if ch, ok := counts["clickhouse"]; ok && ch != counts["embedded"] {
+		t.Fatalf("stores disagree:\nembedded %s\nclickhouse %s", counts["embedded"], ch)
+	}
+}
+
+func TestImportOfBadRowsReportsThemAndLoadsTheRest(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "invoices.csv")
+	body := "customer_id,invoice_id,issue_date,due_date,amount\nC1,I1,2024-01-01,2024-01-31,10\nC1,I2,2024-02-30,2024-03-31,10\n"
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, err := call(t, nil, "import", "--store", filepath.Join(dir, "s"), "--rejects", filepath.Join(dir, "r.csv"), p)
+	if err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	if !strings.Contains(stderr, "invoices.csv:3: issue_date") || !strings.Contains(out, "total") {
+		t.Fatalf("stdout %q stderr %q: want a summary and the reject at line 3", out, stderr)
+	}
+}
+
+// simulated returns a small simulated ledger directory, imported into a new
+// embedded store, and the store's directory.
+func simulated(t *testing.T) (ledger, store string) {
+	t.Helper()
+	dir := t.TempDir()
+	ledger, store = filepath.Join(dir, "ledger"), filepath.Join(dir, "store")
+	if _, _, err := call(t, nil, "synth", "--customers", "60", "--months", "12", "--seed", "5", "--start", "2023-01-01", "--out", ledger); err != nil {
+		t.Fatalf("synth: %v", err)
+	}
+	if _, _, err := call(t, nil, "import", "--store", store, "--rejects", filepath.Join(dir, "r.csv"), ledger); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	return ledger, store
+}
+
+func TestKPIJSONHasTheHeadlineKeys(t *testing.T) {
+	_, store := simulated(t)
+	out, _, err := call(t, nil, "kpi", "--store", store, "--from", "2023-10-01", "--to", "2023-12-31", "--by", "segment", "--monthly", "--json")
+	if err != nil {
+		t.Fatalf("kpi: %v", err)
+	}
+	var rep map[string]any
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("kpi json: %v\n%s", err, out)
+	}
+	for _, k := range []string{"dso", "countback_dso", "best_possible_dso", "add", "cei", "late_rate", "recovery_rate", "aging", "groups", "months"} {
+		if _, ok := rep[k]; !ok {
+			t.Errorf("kpi JSON lacks %q", k)
+		}
+	}
+	dso, ok := rep["dso"].(float64)
+	if !ok || dso <= 0 || dso > 365 {
+		t.Errorf("dso = %v, want a plausible number of days", rep["dso"])
+	}
+	if months := rep["months"].([]any); len(months) != 3 {
+		t.Errorf("%d months, want 3", len(months))
+	}
+}
+
+func TestFeaturesCSVHeaderAndRows(t *testing.T) {
+	_, store := simulated(t)
+	for _, c := range []struct {
+		level, first string
+	}{{"customer", "customer_id,"}, {"invoice", "customer_id,invoice_id,"}} {
+		out, _, err := call(t, nil, "features", "--store", store, "--as-of", "2023-09-30", "--level", c.level)
+		if err != nil {
+			t.Fatalf("features %s: %v", c.level, err)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if !strings.HasPrefix(lines[0], c.first) || len(lines) < 10 {
+			t.Fatalf("features %s: header %q and %d rows", c.level, lines[0], len(lines)-1)
+		}
+	}
+}
+
+// The two engines must print the same features for the same ledger.
+func TestFeaturesAreIdenticalOnClickHouseAndEmbedded(t *testing.T) {
+	ch := chStore(t)
+	ledger, store := simulated(t)
+	if _, _, err := call(t, nil, "import", "--store", ch, "--rejects", filepath.Join(t.TempDir(), "r.csv"), ledger); err != nil {
+		t.Fatalf("import into clickhouse: %v", err)
+	}
+	for _, args := range [][]string{
+		{"--as-of", "2023-06-30"},
+		{"--as-of", "2023-12-31", "--level", "invoice"},
+		{"--as-of", "2023-12-31", "--format", "json"},
+	} {
+		emb, _, err := call(t, nil, append([]string{"features", "--store", store}, args...)...)
+		if err != nil {
+			t.Fatalf("embedded features %v: %v", args, err)
+		}
+		sql, _, err := call(t, nil, append([]string{"features", "--store", ch}, args...)...)
+		if err != nil {
+			t.Fatalf("clickhouse features %v: %v", args, err)
+		}
+		if emb != sql {
+			el, sl := strings.Split(emb, "\n"), strings.Split(sql, "\n")
+			for i := range min(len(el), len(sl)) {
+				if el[i] != sl[i] {
+					t.Fatalf("features %v differ at line %d:\nembedded   %s\nclickhouse %s", args, i+1, el[i], sl[i])
+				}
+			}
+			t.Fatalf("features %v differ: %d vs %d lines", args, len(el), len(sl))
+		}
+	}
+}
+
+func TestTrainScoreAndModels(t *testing.T) {
+	dir := t.TempDir()
+	ledger, store := filepath.Join(dir, "ledger"), filepath.Join(dir, "store")
+	if _, _, err := call(t, nil, "synth", "--customers", "100", "--months", "15", "--seed", "9", "--start", "2023-01-01", "--out", ledger); err != nil {
+		t.Fatalf("synth: %v", err)
+	}
+	if _, _, err := call(t, nil, "import", "--store", store, "--rejects", filepath.Join(dir, "r.csv"), ledger); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	reg := filepath.Join(dir, "models")
+	out, _, err := call(t, nil, "train", "--store", store, "--registry", reg, "--as-of", "2024-02-29", "--json")
+	if err != nil {
+		t.Fatalf("train: %v", err)
+	}
+	var meta struct {
+		ID       string
+		Champion string
+	}
+	if err := json.Unmarshal([]byte(out), &meta); err != nil || meta.ID == "" {
+		t.Fatalf("train output %q: %v", out, err)
+	}
+	list, _, err := call(t, nil, "models", "list", "--registry", reg)
+	if err != nil || !strings.Contains(list, "* ") || !strings.Contains(list, meta.ID) {
+		t.Fatalf("models list = %q, %v; want %s promoted", list, err, meta.ID)
+	}
+	scores, _, err := call(t, nil, "score", "--store", store, "--registry", reg, "--as-of", "2024-02-29")
+	if err != nil {
+		t.Fatalf("score: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(scores), "\n")
+	if !strings.HasPrefix(lines[0], "customer_id,invoice_id,due_date,p_late") || len(lines) < 20 {
+		t.Fatalf("score printed %d lines, header %q", len(lines), lines[0])
+	}
+	if _, _, err := call(t, nil, "models", "promote", "--registry", reg, "nope"); err == nil {
+		t.Fatal("promoting an unknown model succeeded")
+	}
+}
+
+// A cleared-items export with its own headers and dates is backtested
+// through a column mapping, like a real ERP file.
+func TestBacktestOnAClearedItemsCSVWithMapping(t *testing.T) {
+	dir := t.TempDir()
+	ledger := filepath.Join(dir, "ledger")
+	if _, _, err := call(t, nil, "synth", "--customers", "120", "--months", "18", "--seed", "4", "--start", "2023-01-01", "--out", ledger); err != nil {
+		t.Fatalf("synth: %v", err)
+	}
+	src, err := os.ReadFile(filepath.Join(ledger, "invoices.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rewrite as Kunde;Beleg;Belegdatum;Faellig;Betrag;Ausgleich with dd.mm.yyyy dates.
+	dmy := func(iso string) string {
+		if iso == "" {
+			return ""
+		}
+		return iso[8:10] + "." + iso[5:7] + "." + iso[0:4]
+	}
+	var b strings.Builder
+	b.WriteString("Kunde;Beleg;Belegdatum;Faellig;Betrag;Ausgleich\n")
+	for i, line := range strings.Split(strings.TrimSpace(string(src)), "\n") {
+		if i == 0 {
+			continue
+		}
+		f := strings.Split(line, ",")
+		fmt.Fprintf(&b, "%s;%s;%s;%s;%s;%s\n", f[0], f[1], dmy(f[2]), dmy(f[3]), f[4], dmy(f[6]))
+	}
+	export := filepath.Join(dir, "fbl5n.csv")
+	if err := os.WriteFile(export, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	preds := filepath.Join(dir, "preds.csv")
+	out, _, err := call(t, nil, "backtest", "--input", export, "--columns",
+		"customer_id=Kunde,invoice_id=Beleg,issue_date=Belegdatum,due_date=Faellig,amount=Betrag,settled_date=Ausgleich",
+		"--date-format", "%d.%m.%Y", "--split", "0.7", "--json", "--predictions", preds)
+	if err != nil {
+		t.Fatalf("backtest: %v", err)
+	}
+	var res map[string]any
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("backtest json: %v\n%s", err, out)
+	}
+	for _, k := range []string{"n_train", "n_test", "auc", "brier", "log_loss", "accuracy", "macro_f1", "ece", "mae_days_late", "error_cut_vs_naive", "confusion", "champion", "baselines"} {
+		if _, ok := res[k]; !ok {
+			t.Errorf("backtest JSON lacks %q", k)
+		}
+	}
+	if auc := res["auc"].(float64); auc < 0.6 {
+		t.Errorf("auc %.3f on a cleared-items export: the model learned nothing", auc)
+	}
+	p, err := os.ReadFile(preds)
+	if err != nil || !strings.HasPrefix(string(p), "invoice_id,p_late,predicted_days_late,actual_late\n") {
+		t.Fatalf("predictions file: %v %q", err, string(p[:min(len(p), 80)]))
+	}
+}

@@ -1,0 +1,297 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/datasets/embedded"
+	"github.com/dsopilot/dsopilot/datasets/importer"
+	"github.com/dsopilot/dsopilot/features"
+	"github.com/dsopilot/dsopilot/model"
+)
+
+func registryFlag(fs interface {
+	String(name, value, usage string) *string
+}, e env) *string {
+	def := e.getenv("DSOPILOT_REGISTRY")
+	if def == "" {
+		def = "./models"
+	}
+	return fs.String("registry", def, "model registry directory (env DSOPILOT_REGISTRY)")
+}
+
+func runTrain(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "train", "[--store S] --as-of DATE [--registry DIR] [--seed N] [--json]",
+		"Trains the late-payment, very-late, 90+ and pay-date models on what was known at the end of DATE,\n"+
+			"compares a boosted tree ensemble with a logistic regression on the most recent invoices held out,\n"+
+			"calibrates the champion and registers the result. The first model registered is promoted.")
+	store := storeFlag(fs, e)
+	asOf := fs.String("as-of", "", "training cut-off (YYYY-MM-DD; default today)")
+	reg := registryFlag(fs, e)
+	seed := fs.Uint64("seed", 1, "random seed (same data and seed give the same model)")
+	grace := fs.Int("grace-days", 0, "days after due before a payment counts as late")
+	promote := fs.Bool("promote", false, "promote the new model even if another is in service")
+	asJSON := fs.Bool("json", false, "print the registered model's metadata as JSON")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	t, err := parseAsOf("as-of", *asOf)
+	if err != nil {
+		return err
+	}
+	log := newLogger(e)
+	l, err := loadLedger(ctx, e, *store, "train")
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	b, err := model.Train(ctx, features.NewIndex(l), model.TrainOptions{AsOf: t, Seed: *seed, GraceDays: *grace, Log: log})
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	r := model.Registry{Dir: *reg}
+	m, err := r.Register(b, model.Fingerprint(l), version, time.Now())
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if _, perr := r.Promoted(); *promote || errors.Is(perr, model.ErrNoPromoted) {
+		if err := r.Promote(m.ID); err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, m)
+	}
+	fmt.Fprintf(e.stdout, "registered %s in %s (%.1fs)\n", m.ID, *reg, time.Since(start).Seconds())
+	for _, c := range m.Candidates {
+		fmt.Fprintf(e.stdout, "  %-8s validation AUC %.3f  log loss %.3f  Brier %.3f\n", c.Family, c.AUC, c.LogLoss, c.Brier)
+	}
+	v := m.Validation
+	fmt.Fprintf(e.stdout, "champion %s, calibrated on %d held-out invoices: AUC %.3f, Brier %.3f, ECE %.3f, accuracy %.3f, errors cut vs naive %.0f%%\n",
+		m.Champion, v.N, v.AUC, v.Brier, v.ECE, v.Accuracy, 100*v.ErrorCutVsNaive)
+	return nil
+}
+
+func runModels(ctx context.Context, e env, args []string) error {
+	const usage = "Usage: dsopilot models list [--registry DIR] [--json] | dsopilot models promote ID [--registry DIR]"
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		fmt.Fprintln(e.stdout, usage)
+		return errHelp
+	}
+	if len(args) == 0 || (args[0] != "list" && args[0] != "promote") {
+		fmt.Fprintln(e.stderr, usage)
+		return fmt.Errorf("%w: models: want list or promote", errUsage)
+	}
+	fs := newFlags(e, "models "+args[0], "[--registry DIR] [ID]", "Lists the registered models, or promotes one into service.")
+	reg := registryFlag(fs, e)
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	r := model.Registry{Dir: *reg}
+	if args[0] == "promote" {
+		if len(pos) != 1 {
+			return fmt.Errorf("%w: models promote: want one model id", errUsage)
+		}
+		if err := r.Promote(pos[0]); err != nil {
+			return fmt.Errorf("models promote: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "promoted %s\n", pos[0])
+		return nil
+	}
+	list, promoted, err := r.List()
+	if err != nil {
+		return fmt.Errorf("models list: %w", err)
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, map[string]any{"promoted": promoted, "models": list})
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\tid\tchampion\ttrained on\tvalidation AUC\tECE\tdata")
+	for _, m := range list {
+		mark := ""
+		if m.ID == promoted {
+			mark = "*"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s..%s\t%.3f\t%.3f\t%s\n", mark, m.ID, m.Champion, m.TrainWindow[0], m.TrainWindow[1], m.Validation.AUC, m.Validation.ECE, m.DataFingerprint[:12])
+	}
+	return tw.Flush()
+}
+
+func runScore(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "score", "[--store S] --as-of DATE [--model ID] [--registry DIR] [--format csv|json] [--reasons N]",
+		"Scores every invoice open at the end of DATE with the promoted model (or --model): probability of late\n"+
+			"payment, on time / 1-30 days late / very late, 90+ risk, the pay date with P10 and P90, and the top reasons.")
+	store := storeFlag(fs, e)
+	asOf := fs.String("as-of", "", "date of the open book (YYYY-MM-DD; default today)")
+	reg := registryFlag(fs, e)
+	id := fs.String("model", "", "model id (default: the promoted one)")
+	format := fs.String("format", "csv", "csv or json")
+	nReasons := fs.Int("reasons", 3, "reasons per invoice")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *format != "csv" && *format != "json" {
+		return fmt.Errorf("%w: score: --format %q, want csv or json", errUsage, *format)
+	}
+	t, err := parseAsOf("as-of", *asOf)
+	if err != nil {
+		return err
+	}
+	b, meta, err := model.Registry{Dir: *reg}.Load(*id)
+	if err != nil {
+		return fmt.Errorf("score: %w (train one with dsopilot train)", err)
+	}
+	l, err := loadLedger(ctx, e, *store, "score")
+	if err != nil {
+		return err
+	}
+	tab := features.NewEngine(features.NewIndex(l), b.Options.Features).OpenInvoices(t)
+	sc, err := model.NewScorer(b, tab.Specs)
+	if err != nil {
+		return fmt.Errorf("score: %w", err)
+	}
+	preds := make([]model.Prediction, len(tab.Rows))
+	for i := range tab.Rows {
+		preds[i] = sc.Score(&tab.Rows[i], *nReasons)
+	}
+	if *format == "json" {
+		return writeJSON(e.stdout, map[string]any{"model": meta.ID, "as_of": t.String(), "invoices": preds})
+	}
+	return writePredictionsCSV(e.stdout, meta.ID, preds)
+}
+
+func writePredictionsCSV(w io.Writer, id string, preds []model.Prediction) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"customer_id", "invoice_id", "due_date", "p_late", "p_on_time", "p_late_1_30", "p_very_late", "p_90_plus",
+		"pay_date", "pay_date_p10", "pay_date_p90", "known_late", "cold_start", "reasons", "model"})
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
+	for _, p := range preds {
+		d90 := ""
+		if p.PDefault90 != nil {
+			d90 = f(*p.PDefault90)
+		}
+		var rs []string
+		for _, r := range p.Reasons {
+			rs = append(rs, r.Text)
+		}
+		cw.Write([]string{p.CustomerID, p.InvoiceID, p.DueDate, f(p.PLate), f(p.POnTime), f(p.PLate1To30), f(p.PVeryLate), d90,
+			p.PayDate, p.PayDateP10, p.PayDateP90, strconv.FormatBool(p.KnownLate), strconv.FormatBool(p.ColdStart), strings.Join(rs, "; "), id})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func runBacktest(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "backtest", "--input PATH [--columns ...] [--date-format FMT] (--split 0.7 | --cutoff DATE) [--grace-days N] [--json] [--predictions FILE]",
+		"Honest out-of-time evaluation. PATH is a ledger directory or a single cleared-items CSV (one row per\n"+
+			"invoice with its settled date). It is imported into a temporary embedded store; the models train only\n"+
+			"on what was known at the cut-off and are tested on invoices issued from it on, against two baselines:\n"+
+			"the training prior and the customer's own historical late ratio.")
+	input := fs.String("input", "", "ledger directory or cleared-items CSV (required)")
+	cols := columnsFlag{}
+	fs.Var(cols, "columns", "map canonical columns to the export's headers: customer_id=KUNNR,...")
+	dateFormat := fs.String("date-format", "", "strftime date format of the export")
+	decimalComma := fs.Bool("decimal-comma", false, "amounts are written 1.234,56")
+	split := fs.Float64("split", 0.7, "cut-off at this quantile of issue dates")
+	cutoff := fs.String("cutoff", "", "cut-off date (overrides --split)")
+	grace := fs.Int("grace-days", 0, "days after due before a payment counts as late")
+	seed := fs.Uint64("seed", 1, "random seed")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	predictions := fs.String("predictions", "", "write invoice_id,p_late,predicted_days_late,actual_late for the test invoices")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *input == "" {
+		return fmt.Errorf("%w: backtest: --input is required", errUsage)
+	}
+	o := model.BacktestOptions{Split: *split, Train: model.TrainOptions{GraceDays: *grace, Seed: *seed, Log: newLogger(e)}}
+	if *cutoff != "" {
+		d, err := datasets.ParseDate(*cutoff)
+		if err != nil {
+			return fmt.Errorf("%w: backtest: --cutoff: %v", errUsage, err)
+		}
+		o.Cutoff = d
+	}
+	tmp, err := os.MkdirTemp("", "dsopilot-backtest-")
+	if err != nil {
+		return fmt.Errorf("backtest: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	st, err := embedded.Open(ctx, filepath.Join(tmp, "store"), newLogger(e))
+	if err != nil {
+		return fmt.Errorf("backtest: %w", err)
+	}
+	defer st.Close()
+	sum, err := importer.Import(ctx, st, []string{*input}, importer.Options{Columns: cols, DateFormat: *dateFormat,
+		DecimalComma: *decimalComma, RejectsPath: filepath.Join(tmp, "rejects.csv"), Log: newLogger(e)})
+	if errors.Is(err, importer.ErrUsage) {
+		return fmt.Errorf("%w: backtest: %v", errUsage, err)
+	}
+	if err != nil {
+		return fmt.Errorf("backtest: import: %w", err)
+	}
+	printRejects(e.stderr, sum)
+	l, err := st.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("backtest: %w", err)
+	}
+	res, rows, err := model.RunBacktest(ctx, l, o)
+	if err != nil {
+		return fmt.Errorf("backtest: %w", err)
+	}
+	if *predictions != "" {
+		if err := writeBacktestPredictions(*predictions, rows); err != nil {
+			return fmt.Errorf("backtest: %w", err)
+		}
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, res)
+	}
+	fmt.Fprintf(e.stdout, "cut-off %s: trained on %d, tested on %d invoices (%d unresolved left out); champion %s\n",
+		res.Cutoff, res.NTrain, res.NTest, res.NTestOpen, res.Champion)
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "\tAUC\tBrier\tlog loss\taccuracy\tmacro F1\tECE\terrors cut\t")
+	for _, r := range []struct {
+		name string
+		m    model.Metrics
+	}{{"dsopilot", res.Metrics}, {"prior", res.Baselines.Prior}, {"customer history", res.Baselines.CustomerHistory}} {
+		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.0f%%\t\n", r.name, r.m.AUC, r.m.Brier, r.m.LogLoss, r.m.Accuracy, r.m.MacroF1, r.m.ECE, 100*r.m.ErrorCutVsNaive)
+	}
+	tw.Flush()
+	fmt.Fprintf(e.stdout, "mean absolute error of days late: %.1f\n", res.MAEDaysLate)
+	return nil
+}
+
+func writeBacktestPredictions(path string, rows []model.PredictionRow) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	cw := csv.NewWriter(f)
+	cw.Write([]string{"invoice_id", "p_late", "predicted_days_late", "actual_late"})
+	for _, r := range rows {
+		actual := "0"
+		if r.ActualLate {
+			actual = "1"
+		}
+		cw.Write([]string{r.InvoiceID, strconv.FormatFloat(r.PLate, 'f', 6, 64), strconv.FormatFloat(r.PredictedDaysLate, 'f', 1, 64), actual})
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,417 @@
+{{/*
+ledger.sql: the building blocks of the feature queries, as text/template
+definitions. Each block reads one ledger table (always with FINAL, so that
+every id counts once, in its newest version) and summarises it as of the end
+of day t.
+
+Query parameters, bound by the driver (never spliced into the text here):
+  @t       the as-of date, as a day number (days since 1970-01-01)
+  @grace   GraceDays: late means settled after due_date + @grace
+  @w0..@wN the history windows in days, one per .Windows entry (@w<K>)
+  @wmax    the longest window
+  @kept    the promise status that counts as kept
+  @ids     the customers asked for (only when .Filter)
+
+Template data: .DB is the quoted database name and a dot (or empty for the
+connection's database), .Windows lists {K, Days, Sfx} per window, .Filter
+says whether @ids restricts the customers.
+
+Dates are compared as day numbers (toInt32 of a Date), where 0 is an unset
+date, exactly as datasets.Date. Money is summed in cents (Int64) and turned
+into currency units only at the end, as cents / 100, which is what Go's
+Money.Float does, so the two engines agree to the bit.
+*/}}
+
+{{/* cents converts a Decimal(18, 2) column to Int64 cents. The detour through
+Decimal128 keeps "* 100" from overflowing Decimal(18, 2). */}}
+{{define "cents"}}toInt64(toDecimal128({{.}}, 2) * 100){{end}}
+
+{{/* selected restricts a table's rows to the requested customers. */}}
+{{define "selected"}}{{if .Filter}}
+      AND customer_id IN (SELECT arrayJoin(@ids)){{end}}{{end}}
+
+{{/* known_customers: every customer id found in any table but credit notes
+(which the Go engine files under their invoice, not their customer), so that
+a customer missing from the master data still gets a row. */}}
+{{define "known_customers"}}
+    SELECT customer_id
+    FROM
+    (
+        SELECT customer_id FROM {{.DB}}customers FINAL WHERE 1{{template "selected" .}}
+        UNION ALL
+        SELECT customer_id FROM {{.DB}}invoices FINAL WHERE 1{{template "selected" .}}
+        UNION ALL
+        SELECT customer_id FROM {{.DB}}payments FINAL WHERE 1{{template "selected" .}}
+        UNION ALL
+        SELECT customer_id FROM {{.DB}}disputes FINAL WHERE 1{{template "selected" .}}
+        UNION ALL
+        SELECT customer_id FROM {{.DB}}actions FINAL WHERE 1{{template "selected" .}}
+        UNION ALL
+        SELECT customer_id FROM {{.DB}}promises FINAL WHERE 1{{template "selected" .}}
+        UNION ALL
+        SELECT customer_id FROM {{.DB}}credit_decisions FINAL WHERE 1{{template "selected" .}}
+    )
+    GROUP BY customer_id
+{{end}}
+
+{{define "master_columns"}}m_segment, m_country, m_channel, m_terms_days, m_limit_cents, m_since{{end}}
+{{/* master: the customer master record. */}}
+{{define "master"}}
+    SELECT
+        customer_id,
+        segment AS m_segment,
+        country AS m_country,
+        channel AS m_channel,
+        toInt64(terms_days) AS m_terms_days,
+        {{template "cents" "credit_limit"}} AS m_limit_cents,
+        toInt32(since) AS m_since
+    FROM {{.DB}}customers FINAL
+    WHERE 1{{template "selected" .}}
+{{end}}
+
+{{/* invoices_at_t: one row per invoice issued by t, with what is still owed
+on it at t: nothing once settled by t, else the amount less the payments
+(linked to it by the same customer) and credit notes (linked to it by
+invoice_id alone) dated by t, never below zero. pay_days and pay_cents list
+its linked payments in the longest window, for the partial-payment share.
+
+An invoice meets its payments in one GROUP BY over the rows of both tables,
+which costs one hash table of invoices where grouping the payments and
+joining them to the invoices would cost two. Only the numbers the features
+need travel through it; open_invoice_rows joins the rest back for the few
+open invoices. */}}
+{{define "invoices_at_t"}}
+    SELECT
+        customer_id,
+        invoice_id,
+        issue,
+        due,
+        settled,
+        inv_cents,
+        pay_days,
+        pay_cents,
+        settled != 0 AND settled <= @t AS is_settled,
+        if(is_settled, toInt64(0), greatest(inv_cents - paid_cents - credited_cents, toInt64(0))) AS outstanding_cents
+    FROM
+    (
+        SELECT
+            customer_id,
+            invoice_id,
+            max(is_invoice) AS issued_by_t,
+            anyIf(row_issue, is_invoice) AS issue,
+            anyIf(row_due, is_invoice) AS due,
+            anyIf(row_settled, is_invoice) AS settled,
+            anyIf(row_cents, is_invoice) AS inv_cents,
+            sumIf(row_cents, NOT is_invoice) AS paid_cents,
+            groupArrayIf(row_paid, NOT is_invoice AND row_paid != 0 AND row_paid > @t - @wmax) AS pay_days,
+            groupArrayIf(row_cents, NOT is_invoice AND row_paid != 0 AND row_paid > @t - @wmax) AS pay_cents
+        FROM
+        (
+            SELECT
+                toUInt8(1) AS is_invoice,
+                customer_id,
+                invoice_id,
+                toInt32(issue_date) AS row_issue,
+                toInt32(due_date) AS row_due,
+                toInt32(settled_date) AS row_settled,
+                {{template "cents" "amount"}} AS row_cents,
+                toInt32(0) AS row_paid
+            FROM {{.DB}}invoices FINAL
+            WHERE row_issue <= @t{{template "selected" .}}
+            UNION ALL
+            SELECT
+                toUInt8(0) AS is_invoice,
+                customer_id,
+                invoice_id,
+                toInt32(0) AS row_issue,
+                toInt32(0) AS row_due,
+                toInt32(0) AS row_settled,
+                {{template "cents" "amount"}} AS row_cents,
+                toInt32(payment_date) AS row_paid
+            FROM {{.DB}}payments FINAL
+            WHERE invoice_id != '' AND row_paid <= @t{{template "selected" .}}
+        )
+        GROUP BY customer_id, invoice_id
+        HAVING issued_by_t = 1
+    ) AS linked
+    ANY LEFT JOIN
+    (
+        SELECT invoice_id, sum({{template "cents" "amount"}}) AS credited_cents
+        FROM {{.DB}}credit_notes FINAL
+        WHERE invoice_id != '' AND toInt32(note_date) <= @t
+        GROUP BY invoice_id
+    ) AS credited
+    USING invoice_id
+{{end}}
+
+{{define "invoice_history_columns"}}
+        {{- range .Windows}}
+        w{{.K}}_issued, w{{.K}}_issued_cents, w{{.K}}_settled, w{{.K}}_settled_cents, w{{.K}}_late, w{{.K}}_late_cents,
+        w{{.K}}_dl_sum, w{{.K}}_dl_sq, w{{.K}}_dl_p50, w{{.K}}_dl_p90, w{{.K}}_dtp_sum, w{{.K}}_dtp_sq, w{{.K}}_dtp_p50, w{{.K}}_dtp_p90,
+        w{{.K}}_linked, w{{.K}}_partial,
+        {{- end}}
+        open_count, open_cents, overdue_count, overdue_cents,
+        aging0_cents, aging1_cents, aging2_cents, aging3_cents, aging4_cents, oldest_overdue,
+        first_issue, last3_count, last3_sum,
+        open_invoice_ids, open_issue_days, open_due_days, open_inv_cents, open_amounts
+{{- end}}
+{{/* invoice_history: per customer, the invoice counts, sums and statistics of
+each window, the receivable and its aging at t, the first issue date and
+the days late of the three latest settlements.
+
+The aggregation only gathers each customer's invoices into parallel arrays
+(one state per column instead of one per window and statistic, which is
+what costs in ClickHouse); the statistics are then array functions over
+each customer's arrays. Lambdas capture nothing but constants and aliases of
+their own SELECT: ClickHouse 18.16 does not see a subquery column that only
+a lambda uses. */}}
+{{define "invoice_history"}}
+    WITH
+        -- Per invoice, meaningful once settled by t (settled_days != 0).
+        arrayMap((s, d) -> greatest(0, s - d), settled_days, due_days) AS late_by,
+        arrayMap((s, i) -> s - i, settled_days, issue_days) AS took,
+        {{- range .Windows}}
+        arrayMap(i -> i != 0 AND i > @t - @w{{.K}}, issue_days) AS issued_in_w{{.K}},
+        arrayMap(s -> s != 0 AND s > @t - @w{{.K}}, settled_days) AS settled_in_w{{.K}},
+        arrayMap((f, s, d) -> f AND s > d + @grace, settled_in_w{{.K}}, settled_days, due_days) AS late_in_w{{.K}},
+        arrayFilter((x, f) -> f, late_by, settled_in_w{{.K}}) AS late_by_w{{.K}},
+        arrayFilter((x, f) -> f, took, settled_in_w{{.K}}) AS took_w{{.K}},
+        {{- end}}
+        -- The three latest settlements, by settled date and then invoice id,
+        -- both descending: those after the third-latest date, then those on
+        -- it by invoice id. Only the ties are sorted by a string.
+        arrayFilter(s -> s != 0, settled_days) AS done_days,
+        arrayFilter((x, s) -> s != 0, late_by, settled_days) AS done_late,
+        arrayFilter((id, s) -> s != 0, invoice_ids, settled_days) AS done_ids,
+        if(length(done_days) < 3, 0, arrayReverseSort(done_days)[3]) AS third_day,
+        arrayFilter((x, s) -> s > third_day, done_late, done_days) AS latest_late,
+        arraySlice(
+            arrayReverseSort((x, id) -> id,
+                arrayFilter((x, s) -> s = third_day, done_late, done_days),
+                arrayFilter((id, s) -> s = third_day, done_ids, done_days)),
+            1, 3 - length(latest_late)) AS tied_late
+    SELECT
+        customer_id,
+        {{- range .Windows}}
+        arrayCount(issued_in_w{{.K}}) AS w{{.K}}_issued,
+        arraySum((f, c) -> f * c, issued_in_w{{.K}}, amounts) AS w{{.K}}_issued_cents,
+        arrayCount(settled_in_w{{.K}}) AS w{{.K}}_settled,
+        arraySum((f, c) -> f * c, settled_in_w{{.K}}, amounts) AS w{{.K}}_settled_cents,
+        arrayCount(late_in_w{{.K}}) AS w{{.K}}_late,
+        arraySum((f, c) -> f * c, late_in_w{{.K}}, amounts) AS w{{.K}}_late_cents,
+        arraySum(late_by_w{{.K}}) AS w{{.K}}_dl_sum,
+        arraySum(x -> x * x, late_by_w{{.K}}) AS w{{.K}}_dl_sq,
+        -- Exact quantile: element floor(level·n) (from 0) of the sorted
+        -- values, as quantileExact and the Go engine pick it.
+        arraySort(late_by_w{{.K}})[toUInt64(0.5 * length(late_by_w{{.K}})) + 1] AS w{{.K}}_dl_p50,
+        arraySort(late_by_w{{.K}})[toUInt64(0.9 * length(late_by_w{{.K}})) + 1] AS w{{.K}}_dl_p90,
+        arraySum(took_w{{.K}}) AS w{{.K}}_dtp_sum,
+        arraySum(x -> x * x, took_w{{.K}}) AS w{{.K}}_dtp_sq,
+        arraySort(took_w{{.K}})[toUInt64(0.5 * length(took_w{{.K}})) + 1] AS w{{.K}}_dtp_p50,
+        arraySort(took_w{{.K}})[toUInt64(0.9 * length(took_w{{.K}})) + 1] AS w{{.K}}_dtp_p90,
+        arrayCount(d -> d > @t - @w{{.K}}, linked_pay_days) AS w{{.K}}_linked,
+        arrayCount((d, p) -> p AND d > @t - @w{{.K}}, linked_pay_days, linked_pay_partial) AS w{{.K}}_partial,
+        {{- end}}
+        length(open_amounts) AS open_count,
+        arraySum(open_amounts) AS open_cents,
+        arrayCount(d -> d < @t, open_due_days) AS overdue_count,
+        arraySum((c, d) -> if(d < @t, c, 0), open_amounts, open_due_days) AS overdue_cents,
+        arraySum((c, d) -> if(@t - d <= 0, c, 0), open_amounts, open_due_days) AS aging0_cents,
+        arraySum((c, d) -> if(@t - d BETWEEN 1 AND 30, c, 0), open_amounts, open_due_days) AS aging1_cents,
+        arraySum((c, d) -> if(@t - d BETWEEN 31 AND 60, c, 0), open_amounts, open_due_days) AS aging2_cents,
+        arraySum((c, d) -> if(@t - d BETWEEN 61 AND 90, c, 0), open_amounts, open_due_days) AS aging3_cents,
+        arraySum((c, d) -> if(@t - d > 90, c, 0), open_amounts, open_due_days) AS aging4_cents,
+        arrayReduce('max', arrayMap(d -> greatest(@t - d, 0), open_due_days)) AS oldest_overdue,
+        arrayReduce('min', arrayFilter(i -> i != 0, issue_days)) AS first_issue,
+        length(latest_late) + length(tied_late) AS last3_count,
+        arraySum(latest_late) + arraySum(tied_late) AS last3_sum,
+        -- The open invoices themselves, for open_invoices.sql.
+        open_invoice_ids,
+        open_issue_days,
+        open_due_days,
+        open_inv_cents,
+        open_amounts
+    FROM
+    (
+        SELECT
+            customer_id,
+            groupArray(invoice_id) AS invoice_ids,
+            groupArray(issue) AS issue_days,
+            groupArray(due) AS due_days,
+            -- The settled date, or 0 when not settled by t.
+            groupArray(if(is_settled, settled, 0)) AS settled_days,
+            groupArray(inv_cents) AS amounts,
+            groupArrayIf(invoice_id, outstanding_cents > 0) AS open_invoice_ids,
+            groupArrayIf(issue, outstanding_cents > 0) AS open_issue_days,
+            groupArrayIf(due, outstanding_cents > 0) AS open_due_days,
+            groupArrayIf(inv_cents, outstanding_cents > 0) AS open_inv_cents,
+            groupArrayIf(outstanding_cents, outstanding_cents > 0) AS open_amounts,
+            groupArrayArray(pay_days) AS linked_pay_days,
+            groupArrayArray(pay_partial) AS linked_pay_partial
+        FROM
+        (
+            SELECT
+                customer_id, invoice_id, issue, due, settled, is_settled, inv_cents, outstanding_cents, pay_days,
+                arrayMap(c -> c < inv_cents, pay_cents) AS pay_partial
+            FROM ({{template "invoices_at_t" .}}) AS at_t
+        )
+        GROUP BY customer_id
+    )
+{{end}}
+
+{{define "payment_columns"}}last_payment, unallocated_cents{{end}}
+{{/* payments: the latest payment date by t and the cash received by t that
+is linked to no invoice. */}}
+{{define "payments"}}
+    SELECT
+        customer_id,
+        max(pay_day) AS last_payment,
+        sumIf(pay_cent, invoice_id = '') AS unallocated_cents
+    FROM
+    (
+        SELECT customer_id, invoice_id, toInt32(payment_date) AS pay_day, {{template "cents" "amount"}} AS pay_cent
+        FROM {{.DB}}payments FINAL
+        WHERE pay_day <= @t{{template "selected" .}}
+    )
+    GROUP BY customer_id
+{{end}}
+
+{{define "dispute_columns"}}
+        {{- range .Windows}}w{{.K}}_disputes, {{end}}open_disputes, resolved_disputes, resolution_days
+{{- end}}
+{{/* disputes: those opened by t, open or resolved at t, and those opened in
+each window. */}}
+{{define "disputes"}}
+    SELECT
+        customer_id,
+        {{- range .Windows}}
+        countIf(opened != 0 AND opened > @t - @w{{.K}}) AS w{{.K}}_disputes,
+        {{- end}}
+        countIf(resolved = 0 OR resolved > @t) AS open_disputes,
+        countIf(resolved != 0 AND resolved <= @t) AS resolved_disputes,
+        sumIf(resolved - opened, resolved != 0 AND resolved <= @t) AS resolution_days
+    FROM
+    (
+        SELECT customer_id, toInt32(opened_date) AS opened, toInt32(resolved_date) AS resolved
+        FROM {{.DB}}disputes FINAL
+        WHERE opened <= @t{{template "selected" .}}
+    )
+    GROUP BY customer_id
+{{end}}
+
+{{define "action_columns"}}
+        {{- range $i, $w := .Windows}}{{if $i}}, {{end}}w{{.K}}_actions, w{{.K}}_responses{{end}}
+{{- end}}
+{{/* actions: dunning actions in each window, and those answered by a
+payment or a promise. */}}
+{{define "actions"}}
+    SELECT
+        customer_id
+        {{- range .Windows}},
+        countIf(action_day > @t - @w{{.K}}) AS w{{.K}}_actions,
+        countIf(action_day > @t - @w{{.K}} AND outcome IN ('paid', 'promise')) AS w{{.K}}_responses
+        {{- end}}
+    FROM
+    (
+        SELECT customer_id, toInt32(action_date) AS action_day, outcome
+        FROM {{.DB}}actions FINAL
+        WHERE action_day != 0 AND action_day <= @t{{template "selected" .}}
+    )
+    GROUP BY customer_id
+{{end}}
+
+{{define "promise_columns"}}
+        {{- range $i, $w := .Windows}}{{if $i}}, {{end}}w{{.K}}_promises, w{{.K}}_kept, w{{.K}}_broken{{end}}
+{{- end}}
+{{/* promises: promises made in each window and, of those whose promised
+date is before t, the kept and the broken. */}}
+{{define "promises"}}
+    SELECT
+        customer_id
+        {{- range .Windows}},
+        countIf(made > @t - @w{{.K}}) AS w{{.K}}_promises,
+        countIf(made > @t - @w{{.K}} AND promised < @t AND status = @kept) AS w{{.K}}_kept,
+        countIf(made > @t - @w{{.K}} AND promised < @t AND status != @kept) AS w{{.K}}_broken
+        {{- end}}
+    FROM
+    (
+        SELECT customer_id, toInt32(made_date) AS made, toInt32(promised_date) AS promised, status
+        FROM {{.DB}}promises FINAL
+        WHERE made != 0 AND made <= @t{{template "selected" .}}
+    )
+    GROUP BY customer_id
+{{end}}
+
+{{define "decision_columns"}}decisions, decisions_by_t, limit_by_t_cents, limit_before_first_cents{{end}}
+{{/* decisions: the credit limit set by the latest decision by t (by date,
+then decision id), and the old limit of the first decision ever. */}}
+{{define "decisions"}}
+    SELECT
+        customer_id,
+        count() AS decisions,
+        countIf(decided <= @t) AS decisions_by_t,
+        argMaxIf(new_cents, (decided, decision_id), decided <= @t) AS limit_by_t_cents,
+        argMin(old_cents, (decided, decision_id)) AS limit_before_first_cents
+    FROM
+    (
+        SELECT
+            customer_id,
+            decision_id,
+            toInt32(decision_date) AS decided,
+            {{template "cents" "new_limit"}} AS new_cents,
+            {{template "cents" "old_limit"}} AS old_cents
+        FROM {{.DB}}credit_decisions FINAL
+        WHERE 1{{template "selected" .}}
+    )
+    GROUP BY customer_id
+{{end}}
+
+{{/* customer_summary joins the summaries onto the known customers, one join
+per SELECT as ClickHouse 18.16 requires. A customer absent from a summary
+gets its columns' defaults: 0, '' and empty arrays (join_use_nulls = 0). */}}
+{{define "customer_summary"}}
+    SELECT customer_id, {{template "master_columns"}}, {{template "invoice_history_columns" .}}, {{template "payment_columns"}},
+        {{template "dispute_columns" .}}, {{template "action_columns" .}}, {{template "promise_columns" .}}, {{template "decision_columns"}}
+    FROM
+    (
+        SELECT customer_id, {{template "master_columns"}}, {{template "invoice_history_columns" .}}, {{template "payment_columns"}},
+            {{template "dispute_columns" .}}, {{template "action_columns" .}}, {{template "promise_columns" .}}
+        FROM
+        (
+            SELECT customer_id, {{template "master_columns"}}, {{template "invoice_history_columns" .}}, {{template "payment_columns"}},
+                {{template "dispute_columns" .}}, {{template "action_columns" .}}
+            FROM
+            (
+                SELECT customer_id, {{template "master_columns"}}, {{template "invoice_history_columns" .}}, {{template "payment_columns"}},
+                    {{template "dispute_columns" .}}
+                FROM
+                (
+                    SELECT customer_id, {{template "master_columns"}}, {{template "invoice_history_columns" .}}, {{template "payment_columns"}}
+                    FROM
+                    (
+                        SELECT customer_id, {{template "master_columns"}}, {{template "invoice_history_columns" .}}
+                        FROM
+                        (
+                            SELECT customer_id, {{template "master_columns"}}
+                            FROM ({{template "known_customers" .}}) AS known
+                            ANY LEFT JOIN ({{template "master" .}}) AS master_rec
+                            USING customer_id
+                        ) AS s1
+                        ANY LEFT JOIN ({{template "invoice_history" .}}) AS inv_hist
+                        USING customer_id
+                    ) AS s2
+                    ANY LEFT JOIN ({{template "payments" .}}) AS pay_sum
+                    USING customer_id
+                ) AS s3
+                ANY LEFT JOIN ({{template "disputes" .}}) AS disp_sum
+                USING customer_id
+            ) AS s4
+            ANY LEFT JOIN ({{template "actions" .}}) AS act_sum
+            USING customer_id
+        ) AS s5
+        ANY LEFT JOIN ({{template "promises" .}}) AS prom_sum
+        USING customer_id
+    ) AS s6
+    ANY LEFT JOIN ({{template "decisions" .}}) AS dec_sum
+    USING customer_id
+{{end}}

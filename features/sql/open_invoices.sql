@@ -1,0 +1,100 @@
+{{/*
+open_invoices.sql: the features of every invoice open at t (issued by t,
+outstanding > 0), InvoiceSpecs: the invoice's own features, then its
+customer's (customer_features in customers.sql).
+*/}}
+
+{{/* open_invoice_rows: the open invoices, unfolded from the arrays that
+customer_features carries, each with its customer's features. */}}
+{{define "open_invoice_rows"}}
+    SELECT
+        customer_id, invoice_id, issue, due, inv_cents, outstanding_cents
+        {{- range .CustomerNames}}, {{.}}{{end}}
+    FROM ({{template "customer_features" .}}) AS features
+    ARRAY JOIN
+        open_invoice_ids AS invoice_id,
+        open_issue_days AS issue,
+        open_due_days AS due,
+        open_inv_cents AS inv_cents,
+        open_amounts AS outstanding_cents
+{{end}}
+
+{{/* open_invoice_master: the open invoices with their master data from the
+invoices table, which streams past the open invoices' hash table. */}}
+{{define "open_invoice_master"}}
+    SELECT
+        customer_id, invoice_id, issue, due, inv_cents, outstanding_cents,
+        inv_due_date, inv_flag_disputed, sale_country, sale_segment, sale_channel
+        {{- range .CustomerNames}}, {{.}}{{end}}
+    FROM
+    (
+        SELECT
+            customer_id,
+            invoice_id,
+            due_date AS inv_due_date,
+            disputed AS inv_flag_disputed,
+            country AS sale_country,
+            segment AS sale_segment,
+            channel AS sale_channel
+        FROM {{.DB}}invoices FINAL
+        WHERE toInt32(issue_date) <= @t{{template "selected" .}}
+    ) AS master_data
+    ANY INNER JOIN ({{template "open_invoice_rows" .}}) AS open_rows
+    USING (customer_id, invoice_id)
+{{end}}
+
+{{/* invoice_features: the invoice features, then the customer's. A dispute
+on the invoice is open at t, or, when the ledger has no dispute records at
+all, the invoice's disputed flag stands in. */}}
+{{define "invoice_features"}}
+    SELECT
+        customer_id,
+        invoice_id,
+        issue AS sort_issue,
+        inv_cents / 100 AS inv_amount,
+        -- amount / (amount_issued / invoices_issued) over the longest window.
+        if(invoices_issued_{{.Long.Sfx}} = 0 OR amount_issued_{{.Long.Sfx}} = 0, nan,
+            inv_amount / (amount_issued_{{.Long.Sfx}} / invoices_issued_{{.Long.Sfx}})) AS inv_amount_vs_usual,
+        outstanding_cents / 100 AS inv_outstanding,
+        toFloat64(due - issue) AS inv_terms_days,
+        toFloat64(due - @t) AS inv_days_to_due,
+        toFloat64(@t - issue) AS inv_age_days,
+        toFloat64(toDayOfMonth(inv_due_date)) AS inv_due_day_of_month,
+        toFloat64(toMonth(inv_due_date)) AS inv_due_month,
+        -- Due within 2 days of its month's last day.
+        multiIf(toMonth(inv_due_date) IN (4, 6, 9, 11), 30,
+                toMonth(inv_due_date) != 2, 31,
+                (toYear(inv_due_date) % 4 = 0 AND toYear(inv_due_date) % 100 != 0) OR toYear(inv_due_date) % 400 = 0, 29,
+                28) - toDayOfMonth(inv_due_date) <= 2 AS due_at_month_end,
+        toFloat64(due_at_month_end) AS inv_due_month_end,
+        toFloat64(due_at_month_end AND toMonth(inv_due_date) % 3 = 0) AS inv_due_quarter_end,
+        toFloat64(if((SELECT count() FROM (SELECT 1 FROM {{.DB}}disputes FINAL LIMIT 1)) > 0,
+            open_disputes_on_invoice > 0, inv_flag_disputed != 0)) AS inv_disputed,
+        if(sale_channel != '', sale_channel, channel) AS inv_channel,
+        if(sale_country != '', sale_country, country) AS inv_country,
+        if(sale_segment != '', sale_segment, segment) AS inv_segment
+        {{- range .CustomerNames}}, {{.}}{{end}}
+    FROM ({{template "open_invoice_master" .}}) AS open_master
+    ANY LEFT JOIN
+    (
+        SELECT customer_id, invoice_id, count() AS open_disputes_on_invoice
+        FROM {{.DB}}disputes FINAL
+        WHERE toInt32(opened_date) <= @t AND (toInt32(resolved_date) = 0 OR toInt32(resolved_date) > @t){{template "selected" .}}
+        GROUP BY customer_id, invoice_id
+    ) AS open_disp
+    USING (customer_id, invoice_id)
+{{end}}
+
+{{define "open_invoices"}}
+{{- if .Filter}}
+SELECT customer_id, invoice_id{{range .InvoiceNames}}, {{.}}{{end}}
+FROM ({{template "requested" .}}) AS requested_ids
+ALL INNER JOIN ({{template "invoice_features" .}}) AS features
+USING customer_id
+ORDER BY requested, sort_issue, invoice_id
+{{- else}}
+SELECT customer_id, invoice_id{{range .InvoiceNames}}, {{.}}{{end}}
+FROM ({{template "invoice_features" .}}) AS features
+ORDER BY customer_id, sort_issue, invoice_id
+{{- end}}
+{{end}}

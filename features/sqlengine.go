@@ -1,0 +1,250 @@
+package features
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"text/template"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// sqlFiles are the feature queries as text/template definitions. The
+// templates only lay out column lists and per-window expressions; every
+// value (the as-of date, the windows, the grace days, the customer ids) is a
+// bound query parameter.
+//
+//go:embed sql/*.sql
+var sqlFiles embed.FS
+
+var sqlTemplates = template.Must(template.New("features").ParseFS(sqlFiles, "sql/*.sql"))
+
+// SQLEngine computes the same features as Engine, as ClickHouse SQL over the
+// ledger tables of a chstore database, so that a large ledger never leaves
+// the database. Tests hold the two engines equal value for value.
+//
+// The queries run on ClickHouse 18.16 and on current releases: no window
+// functions, one JOIN per SELECT, ANY LEFT JOIN with join_use_nulls = 0 (a
+// customer missing from a summary reads as zeros, so every mean, ratio and
+// quantile is guarded by its count and is nan over nothing).
+type SQLEngine struct {
+	conn driver.Conn
+	opts Options
+	// Rendered queries, by level and whether the ids filter is on; err is
+	// set instead when the options cannot be expressed in SQL.
+	customers, customersByID       string
+	openInvoices, openInvoicesByID string
+	custNames, invNames            []string
+	err                            error
+}
+
+// NewSQLEngine returns an engine that reads the ledger tables in database
+// (the connection's default database when empty) through conn. Options are
+// those of NewEngine; the SQL engine also needs the windows to be positive
+// and distinct, since each becomes a set of columns named after it, and
+// reports otherwise from every query.
+func NewSQLEngine(conn driver.Conn, database string, o Options) *SQLEngine {
+	e := &SQLEngine{conn: conn, opts: o.WithDefaults()}
+	e.custNames = specNames(CustomerSpecs(e.opts))
+	e.invNames = specNames(InvoiceSpecs(e.opts))
+	e.err = e.render(database)
+	return e
+}
+
+// Options returns the engine's options with defaults filled.
+func (e *SQLEngine) Options() Options { return e.opts }
+
+// sqlWindow is one history window as the templates see it: K numbers its
+// parameter (@w<K>) and its intermediate columns, Sfx ends its feature names.
+type sqlWindow struct {
+	K    int
+	Days int
+	Sfx  string
+}
+
+// sqlData is the template data of the feature queries.
+type sqlData struct {
+	DB            string // quoted database name and a dot, or empty
+	Windows       []sqlWindow
+	Short, Long   sqlWindow
+	Filter        bool
+	CustomerNames []string
+	InvoiceNames  []string
+}
+
+var identifier = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+func (e *SQLEngine) render(database string) error {
+	d := sqlData{CustomerNames: e.custNames, InvoiceNames: e.invNames}
+	if database != "" {
+		d.DB = quoteIdentifier(database) + "."
+	}
+	seen := map[int]bool{}
+	for k, w := range e.opts.Windows {
+		if w <= 0 || seen[w] {
+			return fmt.Errorf("sql feature engine: windows %v: each must be a distinct number of days above 0", e.opts.Windows)
+		}
+		seen[w] = true
+		d.Windows = append(d.Windows, sqlWindow{K: k, Days: w, Sfx: fmt.Sprintf("%dd", w)})
+	}
+	// The first window of the shortest and of the longest length, as
+	// CustomerSpecs picks them.
+	for _, w := range d.Windows {
+		if w.Days == e.opts.shortest() && d.Short.Sfx == "" {
+			d.Short = w
+		}
+		if w.Days == e.opts.longest() && d.Long.Sfx == "" {
+			d.Long = w
+		}
+	}
+	for _, n := range e.invNames {
+		if !identifier.MatchString(n) {
+			return fmt.Errorf("sql feature engine: feature name %q is not a plain SQL identifier", n)
+		}
+	}
+	var err error
+	for _, q := range []struct {
+		out    *string
+		name   string
+		filter bool
+	}{
+		{&e.customers, "customers", false},
+		{&e.customersByID, "customers", true},
+		{&e.openInvoices, "open_invoices", false},
+		{&e.openInvoicesByID, "open_invoices", true},
+	} {
+		d.Filter = q.filter
+		if *q.out, err = renderSQL(q.name, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func renderSQL(name string, d sqlData) (string, error) {
+	var b strings.Builder
+	if err := sqlTemplates.ExecuteTemplate(&b, name, d); err != nil {
+		return "", fmt.Errorf("sql feature engine: render %s query: %w", name, err)
+	}
+	return b.String(), nil
+}
+
+// quoteIdentifier quotes a database name for ClickHouse.
+func quoteIdentifier(s string) string {
+	r := strings.NewReplacer("\\", "\\\\", "`", "\\`")
+	return "`" + r.Replace(s) + "`"
+}
+
+func specNames(specs []Spec) []string {
+	out := make([]string, len(specs))
+	for i, s := range specs {
+		out[i] = s.Name
+	}
+	return out
+}
+
+// params binds the query parameters of the feature queries.
+func (e *SQLEngine) params(t datasets.Date, ids []string) []any {
+	args := []any{
+		clickhouse.Named("t", int32(t)),
+		clickhouse.Named("grace", e.opts.GraceDays),
+		clickhouse.Named("wmax", e.opts.longest()),
+		clickhouse.Named("kept", datasets.PromiseKept),
+	}
+	for k, w := range e.opts.Windows {
+		args = append(args, clickhouse.Named(fmt.Sprintf("w%d", k), w))
+	}
+	if len(ids) > 0 {
+		args = append(args, clickhouse.Named("ids", ids))
+	}
+	return args
+}
+
+// Customers returns the features of every customer known at t, as
+// Engine.Customers does: customers by id, or in the order of ids (repeats
+// included, unknown ids left out) when ids are given.
+func (e *SQLEngine) Customers(ctx context.Context, t datasets.Date, ids ...string) (*Table, error) {
+	q := e.customers
+	if len(ids) > 0 {
+		q = e.customersByID
+	}
+	tab := &Table{Level: "customer", AsOf: t, Specs: CustomerSpecs(e.opts)}
+	if err := e.query(ctx, tab, q, t, ids); err != nil {
+		return nil, fmt.Errorf("customer features as of %s: %w", t, err)
+	}
+	return tab, nil
+}
+
+// OpenInvoices returns the features of every invoice open at the end of day
+// t, as Engine.OpenInvoices does: ordered by customer (or by ids), issue
+// date and invoice id.
+func (e *SQLEngine) OpenInvoices(ctx context.Context, t datasets.Date, ids ...string) (*Table, error) {
+	q := e.openInvoices
+	if len(ids) > 0 {
+		q = e.openInvoicesByID
+	}
+	tab := &Table{Level: "invoice", AsOf: t, Specs: InvoiceSpecs(e.opts)}
+	if err := e.query(ctx, tab, q, t, ids); err != nil {
+		return nil, fmt.Errorf("open invoice features as of %s: %w", t, err)
+	}
+	return tab, nil
+}
+
+// query runs q and reads its rows into tab. The columns must be
+// customer_id, invoice_id at invoice level, then one per spec, named after
+// it: Float64 for numeric features (nan is a missing value), String for
+// categorical ones.
+func (e *SQLEngine) query(ctx context.Context, tab *Table, q string, t datasets.Date, ids []string) error {
+	if e.err != nil {
+		return e.err
+	}
+	want := tab.Header()
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
+		// The queries rely on unmatched LEFT JOIN rows reading as defaults.
+		"join_use_nulls": 0,
+	}))
+	rows, err := e.conn.Query(ctx, q, e.params(t, ids)...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if got := rows.Columns(); !slices.Equal(got, want) {
+		return fmt.Errorf("query returned columns %v, want %v", got, want)
+	}
+	nums, cats := split(tab.Specs)
+	var r Row
+	dest := make([]any, 0, len(want))
+	dest = append(dest, &r.CustomerID)
+	if tab.Level == "invoice" {
+		dest = append(dest, &r.InvoiceID)
+	}
+	num := make([]float64, len(nums))
+	cat := make([]string, len(cats))
+	ni, ci := 0, 0
+	for _, s := range tab.Specs {
+		if s.Kind == Numeric {
+			dest = append(dest, &num[ni])
+			ni++
+		} else {
+			dest = append(dest, &cat[ci])
+			ci++
+		}
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("scan features: %w", err)
+		}
+		tab.Rows = append(tab.Rows, Row{CustomerID: r.CustomerID, InvoiceID: r.InvoiceID, AsOf: t,
+			Num: slices.Clone(num), Cat: slices.Clone(cat)})
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read features: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,490 @@
+package features
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/datasets/chstore"
+)
+
+// envClickHouse names the server of the SQL engine's integration tests, e.g.
+// clickhouse://127.0.0.1:9000. Without it they skip, except under CI (CI
+// set), where a skipped ClickHouse test would hide a broken engine.
+const envClickHouse = "DSOPILOT_TEST_CLICKHOUSE"
+
+// envBenchInvoices sets how many invoices the SQL benchmarks load.
+const envBenchInvoices = "DSOPILOT_BENCH_INVOICES"
+
+var sqlTestDatabases atomic.Int64
+
+// clickHouseServer returns the configured server or skips tb.
+func clickHouseServer(tb testing.TB) chstore.Config {
+	tb.Helper()
+	dsn := os.Getenv(envClickHouse)
+	if dsn == "" {
+		if os.Getenv("CI") != "" {
+			tb.Fatalf("%s is not set: CI must run the ClickHouse tests", envClickHouse)
+		}
+		tb.Skipf("ClickHouse integration test: set %s=clickhouse://127.0.0.1:9000 to run it", envClickHouse)
+	}
+	cfg, err := chstore.ParseDSN(dsn)
+	if err != nil {
+		tb.Fatalf("%s: %v", envClickHouse, err)
+	}
+	return cfg
+}
+
+func dsnFor(cfg chstore.Config, database string) string {
+	u := url.URL{Scheme: "clickhouse", User: url.UserPassword(cfg.Username, cfg.Password), Host: cfg.Addr, Path: "/" + database}
+	return u.String()
+}
+
+// openDatabase opens (and migrates) database on the test server.
+func openDatabase(tb testing.TB, database string) *chstore.Store {
+	tb.Helper()
+	ctx := context.Background()
+	s, err := chstore.Open(ctx, dsnFor(clickHouseServer(tb), database), nil)
+	if err != nil {
+		tb.Fatalf("open %s: %v", database, err)
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		s.Close()
+		tb.Fatalf("migrate %s: %v", database, err)
+	}
+	return s
+}
+
+// ledgerDatabase puts each ledger in turn into a fresh database, which is
+// dropped when the test ends, and returns its store. A later ledger
+// overwrites the records of an earlier one with the same ids.
+func ledgerDatabase(tb testing.TB, ls ...*datasets.Ledger) *chstore.Store {
+	tb.Helper()
+	name := fmt.Sprintf("dsopilot_features_test_%d_%d", os.Getpid(), sqlTestDatabases.Add(1))
+	s := openDatabase(tb, name)
+	tb.Cleanup(func() {
+		if err := s.Conn().Exec(context.Background(), "DROP DATABASE IF EXISTS "+name); err != nil {
+			tb.Errorf("drop %s: %v", name, err)
+		}
+		s.Close()
+	})
+	for _, l := range ls {
+		if err := s.Put(context.Background(), l); err != nil {
+			tb.Fatalf("put: %v", err)
+		}
+	}
+	return s
+}
+
+func sqlEngine(s *chstore.Store, o Options) *SQLEngine {
+	return NewSQLEngine(s.Conn(), s.Database(), o)
+}
+
+// assertSameTables holds the SQL engine's table equal to the Go engine's,
+// value for value and in CSV, byte for byte.
+func assertSameTables(t *testing.T, got *Table, err error, want *Table) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Level != want.Level || got.AsOf != want.AsOf || !slicesEqualNames(got.Specs, want.Specs) {
+		t.Fatalf("table %s as of %s with %d specs, want %s as of %s with %d", got.Level, got.AsOf, len(got.Specs), want.Level, want.AsOf, len(want.Specs))
+	}
+	assertTablesEqual(t, got, want)
+	for i := range got.Rows {
+		if got.Rows[i].AsOf != want.AsOf {
+			t.Fatalf("row %d as of %s, want %s", i, got.Rows[i].AsOf, want.AsOf)
+		}
+	}
+	var a, b bytes.Buffer
+	if err := got.WriteCSV(&a); err != nil {
+		t.Fatal(err)
+	}
+	if err := want.WriteCSV(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		al, bl := bytes.Split(a.Bytes(), []byte("\n")), bytes.Split(b.Bytes(), []byte("\n"))
+		for i := range min(len(al), len(bl)) {
+			if !bytes.Equal(al[i], bl[i]) {
+				t.Fatalf("CSV differs at line %d:\nsql: %s\ngo:  %s", i+1, al[i], bl[i])
+			}
+		}
+		t.Fatalf("CSV has %d lines, want %d", len(al), len(bl))
+	}
+}
+
+func slicesEqualNames(a, b []Spec) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name || a[i].Kind != b[i].Kind {
+			return false
+		}
+	}
+	return true
+}
+
+// oddLedger adds to l the records that exercise the Go engine's corner
+// cases: customers known only from other tables, a credit note filed under
+// another customer's invoice, a payment linked to an invoice of another
+// customer, unset and zero-valued fields, and same-day settlements whose
+// order falls to the invoice id.
+func oddLedger(l *datasets.Ledger, start datasets.Date) *datasets.Ledger {
+	cp := *l
+	cp.Invoices = append([]datasets.Invoice(nil), l.Invoices...)
+	cp.Payments = append([]datasets.Payment(nil), l.Payments...)
+	cp.CreditNotes = append([]datasets.CreditNote(nil), l.CreditNotes...)
+	cp.Actions = append([]datasets.Action(nil), l.Actions...)
+	cp.Promises = append([]datasets.Promise(nil), l.Promises...)
+	cp.CreditDecisions = append([]datasets.CreditDecision(nil), l.CreditDecisions...)
+	d := start.AddDays(100)
+	cp.Invoices = append(cp.Invoices,
+		// No master record; four settled on the same day, whose days late
+		// differ: the three latest settlements are the highest ids.
+		datasets.Invoice{ID: "X-1", CustomerID: "ZNOMASTER", IssueDate: d, DueDate: d.AddDays(10), Amount: 5000, SettledDate: d.AddDays(20), Channel: "web", Country: "FR"},
+		datasets.Invoice{ID: "X-2", CustomerID: "ZNOMASTER", IssueDate: d, DueDate: d.AddDays(10), Amount: 0, SettledDate: d.AddDays(20)},
+		datasets.Invoice{ID: "X-0", CustomerID: "ZNOMASTER", IssueDate: d, DueDate: d.AddDays(19), Amount: 1, SettledDate: d.AddDays(20)},
+		datasets.Invoice{ID: "X-3", CustomerID: "ZNOMASTER", IssueDate: d.AddDays(1), DueDate: d.AddDays(5), Amount: 7000, SettledDate: d.AddDays(20), Segment: "retail"},
+		datasets.Invoice{ID: "X-4", CustomerID: "ZNOMASTER", IssueDate: d.AddDays(2), DueDate: d.AddDays(2), Amount: 9000},
+		// Open, partly credited by a note recorded under another customer.
+		datasets.Invoice{ID: "X-5", CustomerID: "ZNOMASTER", IssueDate: d.AddDays(3), DueDate: d.AddDays(40), Amount: 12345},
+		// Due at a month end, at a quarter end, and open.
+		datasets.Invoice{ID: "X-6", CustomerID: "C001", IssueDate: d, DueDate: datasets.NewDate(2024, 3, 29), Amount: 100},
+		datasets.Invoice{ID: "X-7", CustomerID: "C001", IssueDate: d, DueDate: datasets.NewDate(2024, 2, 27), Amount: 100},
+		datasets.Invoice{ID: "X-8", CustomerID: "C001", IssueDate: d, DueDate: datasets.NewDate(2023, 2, 26), Amount: 100},
+	)
+	cp.CreditNotes = append(cp.CreditNotes,
+		datasets.CreditNote{ID: "XN-1", CustomerID: "C002", InvoiceID: "X-5", Date: d.AddDays(4), Amount: 345, Kind: datasets.KindCreditNote},
+		datasets.CreditNote{ID: "XN-2", CustomerID: "ZNOTES", InvoiceID: "", Date: d, Amount: 1, Kind: datasets.KindWriteOff})
+	cp.Payments = append(cp.Payments,
+		datasets.Payment{ID: "XP-1", CustomerID: "ZPAYER", Date: d, Amount: 250},
+		// Linked to another customer's invoice: neither reduces it nor counts as partial.
+		datasets.Payment{ID: "XP-2", CustomerID: "C003", InvoiceID: "X-5", Date: d.AddDays(5), Amount: 1000},
+		datasets.Payment{ID: "XP-3", CustomerID: "ZNOMASTER", InvoiceID: "X-4", Date: d.AddDays(5), Amount: 1000},
+		datasets.Payment{ID: "XP-4", CustomerID: "ZNOMASTER", InvoiceID: "X-4", Date: d.AddDays(6), Amount: 9000})
+	cp.Actions = append(cp.Actions, datasets.Action{ID: "XA-1", CustomerID: "ZACTED", Date: d, Type: "call", Outcome: "promise"},
+		datasets.Action{ID: "XA-2", CustomerID: "ZONLYACTIONS", Date: d, Type: "letter", Outcome: "paid"})
+	cp.Disputes = append(append([]datasets.Dispute(nil), l.Disputes...),
+		datasets.Dispute{ID: "XD-1", CustomerID: "ZONLYDISPUTES", InvoiceID: "NONE", Opened: d, Resolved: d.AddDays(9)})
+	cp.Promises = append(cp.Promises,
+		datasets.Promise{ID: "XPR-1", CustomerID: "ZACTED", Made: d, PromisedDate: d.AddDays(3), Status: datasets.PromiseOpen},
+		// Due on an as-of date of the tests: not yet known to be kept.
+		datasets.Promise{ID: "XPR-2", CustomerID: "ZACTED", Made: d.AddDays(-10), PromisedDate: start.AddDays(101), Status: datasets.PromiseKept})
+	// A relationship that starts after some of the as-of dates, though
+	// invoiced before.
+	cp.Customers = append(append([]datasets.Customer(nil), l.Customers...),
+		datasets.Customer{ID: "ZSINCE", Since: start.AddDays(150), CreditLimit: 100, Terms: datasets.Terms{Days: 14, EOM: true}})
+	cp.Invoices = append(cp.Invoices, datasets.Invoice{ID: "X-9", CustomerID: "ZSINCE", IssueDate: start.AddDays(50), DueDate: start.AddDays(64), Amount: 99},
+		datasets.Invoice{ID: "X-10", CustomerID: "ZONLYINVOICES", IssueDate: start.AddDays(500), DueDate: start.AddDays(530), Amount: 99})
+	cp.Promises = append(cp.Promises, datasets.Promise{ID: "XPR-3", CustomerID: "ZONLYPROMISES", Made: d, PromisedDate: d, Status: datasets.PromiseBroken})
+	cp.CreditDecisions = append(cp.CreditDecisions,
+		datasets.CreditDecision{ID: "XCD-2", CustomerID: "ZNOMASTER", Date: d.AddDays(50), OldLimit: 100, NewLimit: 200},
+		datasets.CreditDecision{ID: "XCD-1", CustomerID: "ZNOMASTER", Date: d.AddDays(50), OldLimit: 300, NewLimit: 400},
+		datasets.CreditDecision{ID: "XCD-0", CustomerID: "ZNOMASTER", Date: d.AddDays(60), OldLimit: 500, NewLimit: 600},
+		datasets.CreditDecision{ID: "XCD-3", CustomerID: "ZONLYDECISIONS", Date: d, OldLimit: 0, NewLimit: 800})
+	return &cp
+}
+
+// stale returns a version of l to be overwritten: every record changed, so
+// that reading without FINAL, or the wrong version, shows.
+func stale(l *datasets.Ledger) *datasets.Ledger {
+	cp := &datasets.Ledger{}
+	for _, c := range l.Customers {
+		c.Segment, c.CreditLimit, c.Since = "stale", c.CreditLimit+1, c.Since.AddDays(1)
+		cp.Customers = append(cp.Customers, c)
+	}
+	for i, v := range l.Invoices {
+		v.Amount, v.IssueDate, v.DueDate, v.SettledDate, v.Disputed = v.Amount*2, v.IssueDate.AddDays(-3), v.DueDate.AddDays(1), 0, !v.Disputed
+		if i%3 == 0 {
+			v.CustomerID = "STALE"
+		}
+		cp.Invoices = append(cp.Invoices, v)
+	}
+	for _, n := range l.CreditNotes {
+		n.Amount, n.Date = n.Amount*3, n.Date.AddDays(-30)
+		cp.CreditNotes = append(cp.CreditNotes, n)
+	}
+	for _, a := range l.Actions {
+		a.Date, a.Outcome = a.Date.AddDays(-40), "paid"
+		cp.Actions = append(cp.Actions, a)
+	}
+	for _, p := range l.Promises {
+		p.Made, p.Status = p.Made.AddDays(-40), datasets.PromiseKept
+		cp.Promises = append(cp.Promises, p)
+	}
+	for _, d := range l.CreditDecisions {
+		d.Date, d.NewLimit = d.Date.AddDays(-100), d.NewLimit+1
+		cp.CreditDecisions = append(cp.CreditDecisions, d)
+	}
+	for _, p := range l.Payments {
+		p.Amount, p.Date = p.Amount+7, p.Date.AddDays(-2)
+		cp.Payments = append(cp.Payments, p)
+	}
+	for _, d := range l.Disputes {
+		d.Resolved = 0
+		cp.Disputes = append(cp.Disputes, d)
+	}
+	return cp
+}
+
+func TestSQLEngineMatchesGoEngine(t *testing.T) {
+	clickHouseServer(t)
+	ctx := context.Background()
+	start := datasets.NewDate(2023, 1, 1)
+	for _, seed := range []uint64{1, 2, 3} {
+		l := oddLedger(randomLedger(seed, 40, start, 540), start)
+		s := ledgerDatabase(t, stale(l), l)
+		goIx := NewIndex(l)
+		for _, o := range []Options{{}, {Windows: []int{120, 30, 400}, GraceDays: 5}} {
+			sql, gold := sqlEngine(s, o), NewEngine(goIx, o)
+			for _, days := range []int{30, 101, 200, 400, 600} {
+				asOf := start.AddDays(days)
+				name := fmt.Sprintf("seed%d/%v/grace%d/%s", seed, gold.Options().Windows, o.GraceDays, asOf)
+				t.Run(name+"/customers", func(t *testing.T) {
+					got, err := sql.Customers(ctx, asOf)
+					assertSameTables(t, got, err, gold.Customers(asOf))
+				})
+				t.Run(name+"/open-invoices", func(t *testing.T) {
+					got, err := sql.OpenInvoices(ctx, asOf)
+					assertSameTables(t, got, err, gold.OpenInvoices(asOf))
+				})
+			}
+		}
+	}
+}
+
+// Without dispute records the invoices' disputed flag stands in for them.
+func TestSQLEngineWithoutDisputeRecords(t *testing.T) {
+	clickHouseServer(t)
+	start := datasets.NewDate(2023, 1, 1)
+	l := randomLedger(4, 30, start, 400)
+	l.Disputes = nil
+	for i := range l.Invoices {
+		l.Invoices[i].Disputed = i%4 == 0
+	}
+	s := ledgerDatabase(t, l)
+	asOf := start.AddDays(300)
+	got, err := sqlEngine(s, Options{}).OpenInvoices(context.Background(), asOf)
+	assertSameTables(t, got, err, NewEngine(NewIndex(l), Options{}).OpenInvoices(asOf))
+}
+
+func TestSQLEngineSelectedCustomers(t *testing.T) {
+	clickHouseServer(t)
+	ctx := context.Background()
+	start := datasets.NewDate(2023, 1, 1)
+	l := oddLedger(randomLedger(5, 40, start, 540), start)
+	s := ledgerDatabase(t, l)
+	sql, gold := sqlEngine(s, Options{}), NewEngine(NewIndex(l), Options{})
+	asOf := start.AddDays(250)
+	// Out of order, repeated, unknown and master-less ids: the Go engine
+	// answers in the order asked, repeats included, unknown ones left out.
+	for _, ids := range [][]string{{"C007"}, {"C031", "C002", "NOBODY", "C031", "ZNOMASTER", "ZPAYER", "C010"}} {
+		t.Run(fmt.Sprint(ids), func(t *testing.T) {
+			got, err := sql.Customers(ctx, asOf, ids...)
+			assertSameTables(t, got, err, gold.Customers(asOf, ids...))
+			got, err = sql.OpenInvoices(ctx, asOf, ids...)
+			assertSameTables(t, got, err, gold.OpenInvoices(asOf, ids...))
+		})
+	}
+	t.Run("unknown", func(t *testing.T) {
+		for _, q := range []func(context.Context, datasets.Date, ...string) (*Table, error){sql.Customers, sql.OpenInvoices} {
+			got, err := q(ctx, asOf, "NOBODY")
+			if err != nil || len(got.Rows) != 0 {
+				t.Fatalf("features of an unknown customer: %d rows, %v; want none", len(got.Rows), err)
+			}
+		}
+	})
+}
+
+func TestSQLEngineEventsAfterTheAsOfDateChangeNothing(t *testing.T) {
+	clickHouseServer(t)
+	ctx := context.Background()
+	start := datasets.NewDate(2023, 1, 1)
+	l := randomLedger(1, 60, start, 540)
+	base := sqlEngine(ledgerDatabase(t, l), Options{})
+	for _, asOf := range []datasets.Date{start.AddDays(30), start.AddDays(200), start.AddDays(400)} {
+		later := sqlEngine(ledgerDatabase(t, addEventsAfter(l, asOf)), Options{})
+		t.Run(asOf.String()+"/customers", func(t *testing.T) {
+			want, err := base.Customers(ctx, asOf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := later.Customers(ctx, asOf)
+			assertSameTables(t, got, err, want)
+		})
+		t.Run(asOf.String()+"/open-invoices", func(t *testing.T) {
+			want, err := base.OpenInvoices(ctx, asOf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := later.OpenInvoices(ctx, asOf)
+			assertSameTables(t, got, err, want)
+		})
+	}
+}
+
+func TestSQLEngineRejectsWindowsItCannotName(t *testing.T) {
+	for _, w := range [][]int{{90, 90}, {0, 30}, {-5}} {
+		e := NewSQLEngine(nil, "db", Options{Windows: w})
+		if _, err := e.Customers(context.Background(), datasets.NewDate(2024, 1, 1)); err == nil {
+			t.Errorf("windows %v accepted", w)
+		}
+	}
+}
+
+// The queries render for any set of windows without touching a server, and
+// their text carries no value: the as-of date and the ids are parameters.
+func TestSQLEngineQueriesAreParameterised(t *testing.T) {
+	e := NewSQLEngine(nil, "weird`db", Options{Windows: []int{7, 30}})
+	if e.err != nil {
+		t.Fatal(e.err)
+	}
+	for _, q := range []string{e.customers, e.customersByID, e.openInvoices, e.openInvoicesByID} {
+		for _, bad := range []string{"{{", "2024", "weird`db"} {
+			if bytes.Contains([]byte(q), []byte(bad)) {
+				t.Errorf("query contains %q", bad)
+			}
+		}
+		if !bytes.Contains([]byte(q), []byte("`weird\\`db`.invoices FINAL")) {
+			t.Errorf("query does not read the quoted database's invoices with FINAL")
+		}
+	}
+}
+
+var benchTables = []string{"customers", "invoices", "payments", "credit_notes", "disputes", "actions", "promises", "credit_decisions"}
+
+//go:embed sql/bench_floor.sql
+var benchFloorSQL string
+
+// benchLedger returns a store holding a randomLedger of about n invoices
+// (randomLedger gives a customer 19.5 on average), loading it only when the
+// database does not hold it yet: the database is kept, named after n, so
+// that benchmarks run again start at once.
+func benchLedger(b *testing.B) (*chstore.Store, int) {
+	b.Helper()
+	n := 1_000_000
+	if v := os.Getenv(envBenchInvoices); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n <= 0 {
+			b.Fatalf("%s=%q: want a positive number", envBenchInvoices, v)
+		}
+	}
+	ctx := context.Background()
+	s := openDatabase(b, fmt.Sprintf("dsopilot_bench_features_%d", n))
+	b.Cleanup(func() { s.Close() })
+	var have uint64
+	if err := s.Conn().QueryRow(ctx, "SELECT count() FROM invoices FINAL").Scan(&have); err != nil {
+		b.Fatal(err)
+	}
+	l := randomLedger(99, n*2/39, datasets.NewDate(2021, 1, 1), 1500)
+	if have != uint64(len(l.Invoices)) {
+		b.Logf("loading %d invoices, %d records in all", len(l.Invoices), l.Len())
+		for _, table := range benchTables {
+			if err := s.Conn().Exec(ctx, "TRUNCATE TABLE "+table); err != nil {
+				b.Fatal(err)
+			}
+		}
+		start := time.Now()
+		if err := s.Put(ctx, l); err != nil {
+			b.Fatal(err)
+		}
+		// Merge every table into one part, as the background merges of a
+		// ledger at rest would, for the floor and the engine alike.
+		for _, table := range benchTables {
+			if err := s.Conn().Exec(ctx, "OPTIMIZE TABLE "+table+" FINAL"); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Logf("loaded in %v", time.Since(start))
+	}
+	return s, len(l.Invoices)
+}
+
+// BenchmarkSQLCustomers times the customer features of the whole benchmark
+// ledger as of its last day:
+//
+//	DSOPILOT_TEST_CLICKHOUSE=clickhouse://127.0.0.1:9000 go test ./features -run '^$' -bench SQL -benchtime 5x
+func BenchmarkSQLCustomers(b *testing.B) {
+	s, n := benchLedger(b)
+	e := sqlEngine(s, Options{})
+	asOf := datasets.NewDate(2021, 1, 1).AddDays(1500)
+	ctx := context.Background()
+	rows := 0
+	b.ResetTimer()
+	for range b.N {
+		tab, err := e.Customers(ctx, asOf)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows = len(tab.Rows)
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "invoices/s")
+	b.ReportMetric(float64(rows), "customers")
+}
+
+// BenchmarkSQLOpenInvoices times the open invoices' features likewise.
+func BenchmarkSQLOpenInvoices(b *testing.B) {
+	s, n := benchLedger(b)
+	e := sqlEngine(s, Options{})
+	asOf := datasets.NewDate(2021, 1, 1).AddDays(1500)
+	ctx := context.Background()
+	rows := 0
+	b.ResetTimer()
+	for range b.N {
+		tab, err := e.OpenInvoices(ctx, asOf)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows = len(tab.Rows)
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "invoices/s")
+	b.ReportMetric(float64(rows), "open-invoices")
+}
+
+// BenchmarkSQLFloor times one pass over the same invoices, grouped by
+// customer: the least any feature query must do, against which
+// BenchmarkSQLCustomers is judged.
+func BenchmarkSQLFloor(b *testing.B) {
+	s, n := benchLedger(b)
+	ctx := context.Background()
+	rows := 0
+	b.ResetTimer()
+	for range b.N {
+		r, err := s.Conn().Query(ctx, benchFloorSQL)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var (
+			id                  string
+			count               uint64
+			total               decimal.Decimal
+			lastIssue, firstDue time.Time
+			mean                float64
+		)
+		rows = 0
+		for r.Next() {
+			if err := r.Scan(&id, &count, &total, &lastIssue, &firstDue, &mean); err != nil {
+				b.Fatal(err)
+			}
+			rows++
+		}
+		if err := r.Err(); err != nil {
+			b.Fatal(err)
+		}
+		r.Close()
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "invoices/s")
+	b.ReportMetric(float64(rows), "customers")
+}
