@@ -3,10 +3,15 @@ package chstore
 import (
 	"cmp"
 	"context"
+	"database/sql/driver"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/dsopilot/dsopilot/datasets"
 )
@@ -170,6 +175,34 @@ func (t *table[T]) put(ctx context.Context, s *Store, l *datasets.Ledger) error 
 // putChunk sends rows as one INSERT, column by column, with the versions
 // firstVersion, firstVersion+1, ...
 func (t *table[T]) putChunk(ctx context.Context, s *Store, rows []T, firstVersion uint64) error {
+	// The driver's pool can hand out a connection the server has already
+	// closed (seen with 18.16 after DDL). Sending the same rows with the same
+	// versions again changes nothing, so a broken connection is retried.
+	var err error
+	for attempt := 1; attempt <= sendAttempts; attempt++ {
+		err = t.sendChunk(ctx, s, rows, firstVersion)
+		if err == nil || !brokenConnection(err) || ctx.Err() != nil {
+			return err
+		}
+		s.log.Warn("clickhouse connection broken; sending the chunk again", "table", t.name, "attempt", attempt, "err", err)
+	}
+	return err
+}
+
+// sendAttempts bounds the retries of a chunk on a broken connection.
+const sendAttempts = 3
+
+// brokenConnection reports whether err means the connection, not the data,
+// failed.
+func brokenConnection(err error) bool {
+	if errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, driver.ErrBadConn) {
+		return true
+	}
+	return strings.Contains(err.Error(), "use of closed network connection")
+}
+
+func (t *table[T]) sendChunk(ctx context.Context, s *Store, rows []T, firstVersion uint64) error {
 	batch, err := s.conn.PrepareBatch(ctx, t.insertSQL)
 	if err != nil {
 		return fmt.Errorf("prepare %s batch: %w", t.name, err)
