@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -315,5 +316,46 @@ func TestBacktestOnAClearedItemsCSVWithMapping(t *testing.T) {
 	p, err := os.ReadFile(preds)
 	if err != nil || !strings.HasPrefix(string(p), "invoice_id,p_late,predicted_days_late,actual_late\n") {
 		t.Fatalf("predictions file: %v %q", err, string(p[:min(len(p), 80)]))
+	}
+}
+
+// The issue's worked check through the command: a 31-day month with 100,000
+// invoiced and 40,000 still receivable at its end has a DSO of 12.4.
+func TestKPICommandReproducesTheWorkedDSOExample(t *testing.T) {
+	dir := t.TempDir()
+	ledger := filepath.Join(dir, "ledger")
+	if err := os.MkdirAll(ledger, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"customers.csv": "customer_id,segment\nC1,enterprise\n",
+		"invoices.csv": "customer_id,invoice_id,issue_date,due_date,amount,settled_date\n" +
+			"C1,I1,2024-01-03,2024-01-20,60000.00,2024-01-19\n" +
+			"C1,I2,2024-01-15,2024-02-14,40000.00,\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(ledger, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store := filepath.Join(dir, "store")
+	if _, _, err := call(t, nil, "import", "--store", store, "--rejects", filepath.Join(dir, "r.csv"), ledger); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	out, _, err := call(t, nil, "kpi", "--store", store, "--from", "2024-01-01", "--to", "2024-01-31", "--json")
+	if err != nil {
+		t.Fatalf("kpi: %v", err)
+	}
+	var rep struct {
+		DSO             float64 `json:"dso"`
+		BestPossibleDSO float64 `json:"best_possible_dso"`
+		ADD             float64 `json:"add"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	// All 40,000 open at the end are not yet due: best possible = DSO, ADD 0.
+	if math.Abs(rep.DSO-12.4) > 1e-9 || math.Abs(rep.BestPossibleDSO-12.4) > 1e-9 || math.Abs(rep.ADD) > 1e-9 {
+		t.Fatalf("dso %v best %v add %v, want 12.4, 12.4, 0", rep.DSO, rep.BestPossibleDSO, rep.ADD)
 	}
 }
