@@ -44,10 +44,10 @@ func TestCSVSourceSplitsRecords(t *testing.T) {
 	}
 	for _, c := range cases {
 		for rname, wrap := range readers {
+			if rname == "one byte" && len(c.in) > 1<<20 {
+				continue // a byte at a time is too slow for a line longer than the buffer; "half" covers it
+			}
 			t.Run(c.name+"/"+rname, func(t *testing.T) {
-				if rname == "one byte" && len(c.in) > 1<<20 {
-					t.Skip("too slow a byte at a time")
-				}
 				s, err := newCSVSource(wrap(strings.NewReader(c.in)))
 				if err != nil {
 					t.Fatal(err)
