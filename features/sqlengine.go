@@ -74,6 +74,7 @@ type sqlData struct {
 	Windows       []sqlWindow
 	Short, Long   sqlWindow
 	Filter        bool
+	Unfold        bool // carry the open invoices as arrays (invoice level)
 	CustomerNames []string
 	InvoiceNames  []string
 }
@@ -110,16 +111,16 @@ func (e *SQLEngine) render(database string) error {
 	}
 	var err error
 	for _, q := range []struct {
-		out    *string
-		name   string
-		filter bool
+		out            *string
+		name           string
+		filter, unfold bool
 	}{
-		{&e.customers, "customers", false},
-		{&e.customersByID, "customers", true},
-		{&e.openInvoices, "open_invoices", false},
-		{&e.openInvoicesByID, "open_invoices", true},
+		{&e.customers, "customers", false, false},
+		{&e.customersByID, "customers", true, false},
+		{&e.openInvoices, "open_invoices", false, true},
+		{&e.openInvoicesByID, "open_invoices", true, true},
 	} {
-		d.Filter = q.filter
+		d.Filter, d.Unfold = q.filter, q.unfold
 		if *q.out, err = renderSQL(q.name, d); err != nil {
 			return err
 		}

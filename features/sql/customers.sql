@@ -1,8 +1,8 @@
 {{/*
 customers.sql: the customer features (CustomerSpecs), one column per feature
-named as the feature and in catalogue order (then the customer's open
-invoices as arrays, for open_invoices.sql), from the summaries of
-ledger.sql. Ratios and statistics over nothing are nan (a missing value);
+named as the feature and in catalogue order (then, with .Unfold, the
+customer's open invoices as arrays, for open_invoices.sql), from the
+summaries of ledger.sql. Ratios and statistics over nothing are nan (a missing value);
 money is cents / 100.
 
 .Short and .Long are the shortest and the longest window ({K, Days, Sfx}),
@@ -70,9 +70,11 @@ money is cents / 100.
         toFloat64(m_terms_days) AS terms_days,
         m_segment AS segment,
         m_country AS country,
-        m_channel AS channel,
+        m_channel AS channel
+        {{- if .Unfold}},
         -- Not features: the open invoices, which open_invoices.sql unfolds.
         open_invoice_ids, open_issue_days, open_due_days, open_inv_cents, open_amounts
+        {{- end}}
     FROM ({{template "customer_summary" .}}) AS summary
 {{end}}
 

@@ -1,8 +1,8 @@
 {{/*
 ledger.sql: the building blocks of the feature queries, as text/template
-definitions. Each block reads one ledger table (always with FINAL, so that
-every id counts once, in its newest version) and summarises it as of the end
-of day t.
+definitions. Each block summarises ledger tables per customer (or per
+invoice) as of the end of day t, reading every table with FINAL, so that
+every id counts once, in its newest version.
 
 Query parameters, bound by the driver (never spliced into the text here):
   @t       the as-of date, as a day number (days since 1970-01-01)
@@ -14,7 +14,9 @@ Query parameters, bound by the driver (never spliced into the text here):
 
 Template data: .DB is the quoted database name and a dot (or empty for the
 connection's database), .Windows lists {K, Days, Sfx} per window, .Filter
-says whether @ids restricts the customers.
+says whether @ids restricts the customers, .Unfold whether the customer
+summary also carries each customer's open invoices as arrays (for
+open_invoices.sql).
 
 Dates are compared as day numbers (toInt32 of a Date), where 0 is an unset
 date, exactly as datasets.Date. Money is summed in cents (Int64) and turned
@@ -152,8 +154,8 @@ open invoices. */}}
         {{- end}}
         open_count, open_cents, overdue_count, overdue_cents,
         aging0_cents, aging1_cents, aging2_cents, aging3_cents, aging4_cents, oldest_overdue,
-        first_issue, last3_count, last3_sum,
-        open_invoice_ids, open_issue_days, open_due_days, open_inv_cents, open_amounts
+        first_issue, last3_count, last3_sum
+        {{- if .Unfold}}, open_invoice_ids, open_issue_days, open_due_days, open_inv_cents, open_amounts{{end}}
 {{- end}}
 {{/* invoice_history: per customer, the invoice counts, sums and statistics of
 each window, the receivable and its aging at t, the first issue date and
@@ -224,13 +226,15 @@ a lambda uses. */}}
         arrayReduce('max', arrayMap(d -> greatest(@t - d, 0), open_due_days)) AS oldest_overdue,
         arrayReduce('min', arrayFilter(i -> i != 0, issue_days)) AS first_issue,
         length(latest_late) + length(tied_late) AS last3_count,
-        arraySum(latest_late) + arraySum(tied_late) AS last3_sum,
+        arraySum(latest_late) + arraySum(tied_late) AS last3_sum
+        {{- if .Unfold}},
         -- The open invoices themselves, for open_invoices.sql.
         open_invoice_ids,
         open_issue_days,
         open_due_days,
         open_inv_cents,
         open_amounts
+        {{- end}}
     FROM
     (
         SELECT
@@ -241,10 +245,12 @@ a lambda uses. */}}
             -- The settled date, or 0 when not settled by t.
             groupArray(if(is_settled, settled, 0)) AS settled_days,
             groupArray(inv_cents) AS amounts,
+            {{- if .Unfold}}
             groupArrayIf(invoice_id, outstanding_cents > 0) AS open_invoice_ids,
             groupArrayIf(issue, outstanding_cents > 0) AS open_issue_days,
-            groupArrayIf(due, outstanding_cents > 0) AS open_due_days,
             groupArrayIf(inv_cents, outstanding_cents > 0) AS open_inv_cents,
+            {{- end}}
+            groupArrayIf(due, outstanding_cents > 0) AS open_due_days,
             groupArrayIf(outstanding_cents, outstanding_cents > 0) AS open_amounts,
             groupArrayArray(pay_days) AS linked_pay_days,
             groupArrayArray(pay_partial) AS linked_pay_partial
@@ -252,6 +258,8 @@ a lambda uses. */}}
         (
             SELECT
                 customer_id, invoice_id, issue, due, settled, is_settled, inv_cents, outstanding_cents, pay_days,
+                -- Partial: a linked payment smaller than the invoice. (inv_cents
+                -- is also selected, which 18.16 needs to see it in the lambda.)
                 arrayMap(c -> c < inv_cents, pay_cents) AS pay_partial
             FROM ({{template "invoices_at_t" .}}) AS at_t
         )
