@@ -412,45 +412,41 @@ func benchLedger(b *testing.B) (*chstore.Store, int) {
 	return s, len(l.Invoices)
 }
 
+// benchSQLTable times one SQL engine query over the whole benchmark ledger
+// as of its last day.
+func benchSQLTable(b *testing.B, unit string, query func(*SQLEngine, context.Context, datasets.Date) (*Table, error)) {
+	s, n := benchLedger(b)
+	e := sqlEngine(s, Options{})
+	asOf := datasets.NewDate(2021, 1, 1).AddDays(1500)
+	ctx := context.Background()
+	rows := 0
+	b.ResetTimer()
+	for range b.N {
+		tab, err := query(e, ctx, asOf)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows = len(tab.Rows)
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "invoices/s")
+	b.ReportMetric(float64(rows), unit)
+}
+
 // BenchmarkSQLCustomers times the customer features of the whole benchmark
 // ledger as of its last day:
 //
 //	DSOPILOT_TEST_CLICKHOUSE=clickhouse://127.0.0.1:9000 go test ./features -run '^$' -bench SQL -benchtime 5x
 func BenchmarkSQLCustomers(b *testing.B) {
-	s, n := benchLedger(b)
-	e := sqlEngine(s, Options{})
-	asOf := datasets.NewDate(2021, 1, 1).AddDays(1500)
-	ctx := context.Background()
-	rows := 0
-	b.ResetTimer()
-	for range b.N {
-		tab, err := e.Customers(ctx, asOf)
-		if err != nil {
-			b.Fatal(err)
-		}
-		rows = len(tab.Rows)
-	}
-	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "invoices/s")
-	b.ReportMetric(float64(rows), "customers")
+	benchSQLTable(b, "customers", func(e *SQLEngine, ctx context.Context, t datasets.Date) (*Table, error) {
+		return e.Customers(ctx, t)
+	})
 }
 
 // BenchmarkSQLOpenInvoices times the open invoices' features likewise.
 func BenchmarkSQLOpenInvoices(b *testing.B) {
-	s, n := benchLedger(b)
-	e := sqlEngine(s, Options{})
-	asOf := datasets.NewDate(2021, 1, 1).AddDays(1500)
-	ctx := context.Background()
-	rows := 0
-	b.ResetTimer()
-	for range b.N {
-		tab, err := e.OpenInvoices(ctx, asOf)
-		if err != nil {
-			b.Fatal(err)
-		}
-		rows = len(tab.Rows)
-	}
-	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "invoices/s")
-	b.ReportMetric(float64(rows), "open-invoices")
+	benchSQLTable(b, "open-invoices", func(e *SQLEngine, ctx context.Context, t datasets.Date) (*Table, error) {
+		return e.OpenInvoices(ctx, t)
+	})
 }
 
 // BenchmarkSQLFloor times one pass over the same invoices, grouped by
