@@ -22,7 +22,28 @@ type node struct {
 	defaultLeft bool
 }
 
-type tree struct{ nodes []node }
+type tree struct {
+	nodes []node
+	// exp[i] is the cover-weighted mean leaf value below node i, for
+	// path-based contributions; filled by newTree.
+	exp []float64
+}
+
+// newTree wraps nodes and precomputes the expected value of every node.
+func newTree(nodes []node) tree {
+	t := tree{nodes: nodes, exp: make([]float64, len(nodes))}
+	// Children follow their parents, so a backward pass sees children first.
+	for i := len(nodes) - 1; i >= 0; i-- {
+		nd := &nodes[i]
+		if nd.feature < 0 {
+			t.exp[i] = nd.value
+			continue
+		}
+		l, r := &nodes[nd.left], &nodes[nd.right]
+		t.exp[i] = (l.cover*t.exp[nd.left] + r.cover*t.exp[nd.right]) / (l.cover + r.cover)
+	}
+	return t
+}
 
 func (t *tree) leaf(x []float64) int {
 	i := 0
@@ -225,7 +246,7 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 				}
 			}
 		}
-		trees[ti] = tree{nodes: nodes}
+		trees[ti] = newTree(nodes)
 	}
 	if len(r) != 0 {
 		return fmt.Errorf("gbdt: unmarshal: %d trailing bytes", len(r))

@@ -153,3 +153,37 @@ func (t *tree) shap(x, phi []float64, i int, buf []pathElem, d int, zero, one fl
 	t.shap(x, phi, hot, child, ud+1, inZero*t.nodes[hot].cover/cover, inOne, int(nd.feature))
 	t.shap(x, phi, cold, child, ud+1, inZero*t.nodes[cold].cover/cover, 0, int(nd.feature))
 }
+
+// PathContributions writes path-based (Saabas) contributions of x's margin
+// into out and returns the bias: along x's path through each tree, the
+// feature split on is credited with the change in the expected value from a
+// node to the child x goes to. bias + Σ out == Margin(x) exactly as Tree SHAP,
+// at O(depth) per tree instead of O(leaves·depth²); the split of credit
+// between features is less even-handed than Shapley values' (it depends on
+// the order of the splits), which is acceptable for reason codes.
+func (m *Model) PathContributions(x []float64, out []float64) float64 {
+	if len(out) != m.nFeatures {
+		panic(fmt.Sprintf("gbdt: PathContributions: len(out) = %d, want %d", len(out), m.nFeatures))
+	}
+	clear(out)
+	bias := m.base
+	for ti := range m.trees {
+		t := &m.trees[ti]
+		bias += t.exp[0]
+		i := 0
+		for {
+			nd := &t.nodes[i]
+			if nd.feature < 0 {
+				break
+			}
+			v := x[nd.feature]
+			next := int(nd.right)
+			if (v != v && nd.defaultLeft) || (v == v && v < nd.threshold) {
+				next = int(nd.left)
+			}
+			out[nd.feature] += t.exp[next] - t.exp[i]
+			i = next
+		}
+	}
+	return bias
+}

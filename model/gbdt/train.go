@@ -131,7 +131,7 @@ func train(ctx context.Context, X [][]float64, y, w []float64, valid *Set, p Par
 			sub = rows
 		}
 		tr := tb.build(gh, sub, feats)
-		m.trees = append(m.trees, tree{nodes: tr.nodes})
+		m.trees = append(m.trees, newTree(tr.nodes))
 
 		if !sampled {
 			// Every row sits in exactly one leaf's range of tb.pos.
