@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -132,7 +133,8 @@ func runModels(ctx context.Context, e env, args []string) error {
 func runScore(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "score", "[--store S] --as-of DATE [--model ID] [--registry DIR] [--format csv|json] [--reasons N]",
 		"Scores every invoice open at the end of DATE with the promoted model (or --model): probability of late\n"+
-			"payment, on time / 1-30 days late / very late, 90+ risk, the pay date with P10 and P90, and the top reasons.")
+			"payment, on time / 1-30 days late / very late, 90+ risk, the pay date with P10 and P90, and the top reasons.\n"+
+			"Riskiest invoices first.")
 	store := storeFlag(fs, e)
 	asOf := fs.String("as-of", "", "date of the open book (YYYY-MM-DD; default today)")
 	reg := registryFlag(fs, e)
@@ -166,6 +168,17 @@ func runScore(ctx context.Context, e env, args []string) error {
 	for i := range tab.Rows {
 		preds[i] = sc.Score(&tab.Rows[i], *nReasons)
 	}
+	// Riskiest first: a worklist, not a ledger listing.
+	sort.SliceStable(preds, func(a, b int) bool {
+		pa, pb := preds[a], preds[b]
+		if pa.PLate != pb.PLate {
+			return pa.PLate > pb.PLate
+		}
+		if pa.PVeryLate != pb.PVeryLate {
+			return pa.PVeryLate > pb.PVeryLate
+		}
+		return pa.InvoiceID < pb.InvoiceID
+	})
 	if *format == "json" {
 		return writeJSON(e.stdout, map[string]any{"model": meta.ID, "as_of": t.String(), "invoices": preds})
 	}
