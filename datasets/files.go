@@ -126,6 +126,35 @@ func (d *CreditDecision) Record() []string {
 	return []string{d.ID, d.CustomerID, d.Date.String(), d.OldLimit.String(), d.NewLimit.String(), d.Reason, d.DecidedBy}
 }
 
+// EachRecord calls fn with every record of l formatted as a canonical row,
+// entity by entity in load order, each in slice order.
+func (l *Ledger) EachRecord(fn func(e Entity, rec []string)) {
+	for i := range l.Customers {
+		fn(EntityCustomers, l.Customers[i].Record())
+	}
+	for i := range l.Invoices {
+		fn(EntityInvoices, l.Invoices[i].Record())
+	}
+	for i := range l.Payments {
+		fn(EntityPayments, l.Payments[i].Record())
+	}
+	for i := range l.CreditNotes {
+		fn(EntityCreditNotes, l.CreditNotes[i].Record())
+	}
+	for i := range l.Disputes {
+		fn(EntityDisputes, l.Disputes[i].Record())
+	}
+	for i := range l.Actions {
+		fn(EntityActions, l.Actions[i].Record())
+	}
+	for i := range l.Promises {
+		fn(EntityPromises, l.Promises[i].Record())
+	}
+	for i := range l.CreditDecisions {
+		fn(EntityCreditDecisions, l.CreditDecisions[i].Record())
+	}
+}
+
 // WriteDir writes l into dir as canonical CSV files, one per entity that has
 // records. It is the inverse of importing a ledger directory.
 func WriteDir(dir string, l *Ledger) error {
@@ -133,31 +162,7 @@ func WriteDir(dir string, l *Ledger) error {
 		return fmt.Errorf("create ledger directory: %w", err)
 	}
 	rows := map[Entity][][]string{}
-	add := func(e Entity, r []string) { rows[e] = append(rows[e], r) }
-	for i := range l.Customers {
-		add(EntityCustomers, l.Customers[i].Record())
-	}
-	for i := range l.Invoices {
-		add(EntityInvoices, l.Invoices[i].Record())
-	}
-	for i := range l.Payments {
-		add(EntityPayments, l.Payments[i].Record())
-	}
-	for i := range l.CreditNotes {
-		add(EntityCreditNotes, l.CreditNotes[i].Record())
-	}
-	for i := range l.Disputes {
-		add(EntityDisputes, l.Disputes[i].Record())
-	}
-	for i := range l.Actions {
-		add(EntityActions, l.Actions[i].Record())
-	}
-	for i := range l.Promises {
-		add(EntityPromises, l.Promises[i].Record())
-	}
-	for i := range l.CreditDecisions {
-		add(EntityCreditDecisions, l.CreditDecisions[i].Record())
-	}
+	l.EachRecord(func(e Entity, r []string) { rows[e] = append(rows[e], r) })
 	for _, e := range Entities() {
 		if len(rows[e]) == 0 {
 			continue

@@ -50,38 +50,14 @@ type Registry struct{ Dir string }
 // load them), so a model records exactly which data it learned from.
 func Fingerprint(l *datasets.Ledger) string {
 	h := sha256.New()
-	w := func(kind string, rec []string) {
-		h.Write([]byte(kind))
+	l.EachRecord(func(e datasets.Entity, rec []string) {
+		h.Write([]byte(e))
 		for _, f := range rec {
 			h.Write([]byte{0})
 			h.Write([]byte(f))
 		}
 		h.Write([]byte{'\n'})
-	}
-	for i := range l.Customers {
-		w("c", l.Customers[i].Record())
-	}
-	for i := range l.Invoices {
-		w("i", l.Invoices[i].Record())
-	}
-	for i := range l.Payments {
-		w("p", l.Payments[i].Record())
-	}
-	for i := range l.CreditNotes {
-		w("n", l.CreditNotes[i].Record())
-	}
-	for i := range l.Disputes {
-		w("d", l.Disputes[i].Record())
-	}
-	for i := range l.Actions {
-		w("a", l.Actions[i].Record())
-	}
-	for i := range l.Promises {
-		w("r", l.Promises[i].Record())
-	}
-	for i := range l.CreditDecisions {
-		w("l", l.CreditDecisions[i].Record())
-	}
+	})
 	return hex.EncodeToString(h.Sum(nil))
 }
 
