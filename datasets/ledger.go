@@ -75,6 +75,24 @@ func (d Date) String() string {
 	return d.Time().Format(time.DateOnly)
 }
 
+// MarshalText formats d as YYYY-MM-DD, or empty when unset, so that JSON
+// shows dates as credit managers read them.
+func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText parses YYYY-MM-DD; empty text is the unset date.
+func (d *Date) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*d = 0
+		return nil
+	}
+	v, ok := ParseISO(string(b))
+	if !ok {
+		return fmt.Errorf("date %q: want YYYY-MM-DD", b)
+	}
+	*d = v
+	return nil
+}
+
 // AddDays returns d moved by n days.
 func (d Date) AddDays(n int) Date { return d + Date(n) }
 
