@@ -294,3 +294,63 @@ func TestSpecNamesAreUnique(t *testing.T) {
 		}
 	}
 }
+
+// Sampling keeps about the asked share of invoices, the same ones whatever
+// the ledger's order, with every snapshot of a kept invoice, and each kept
+// example equals the unsampled set's example.
+func TestTrainingSetSample(t *testing.T) {
+	start := datasets.NewDate(2023, 1, 1)
+	l := randomLedger(11, 120, start, 500)
+	o := TrainingOptions{From: start, To: start.AddDays(400), Cutoff: start.AddDays(500), DaysBeforeDue: []int{7, -7}}
+	_, all, err := NewEngine(NewIndex(l), Options{}).TrainingSet(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Sample, o.SampleSeed = 0.3, 9
+	_, part, err := NewEngine(NewIndex(l), Options{}).TrainingSet(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev := *l
+	rev.Invoices = append([]datasets.Invoice(nil), l.Invoices...)
+	for i, j := 0, len(rev.Invoices)-1; i < j; i, j = i+1, j-1 {
+		rev.Invoices[i], rev.Invoices[j] = rev.Invoices[j], rev.Invoices[i]
+	}
+	_, part2, err := NewEngine(NewIndex(&rev), Options{}).TrainingSet(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(part) != len(part2) {
+		t.Fatalf("sample depends on ledger order: %d vs %d examples", len(part), len(part2))
+	}
+	full := map[string]Example{}
+	ids := map[string]bool{}
+	for _, x := range all {
+		full[x.InvoiceID+"@"+x.AsOf.String()] = x
+		ids[x.InvoiceID] = true
+	}
+	kept := map[string]bool{}
+	for i, x := range part {
+		if part2[i].InvoiceID != x.InvoiceID || part2[i].AsOf != x.AsOf {
+			t.Fatalf("example %d differs with the ledger reversed", i)
+		}
+		want, ok := full[x.InvoiceID+"@"+x.AsOf.String()]
+		if !ok || fmt.Sprint(want) != fmt.Sprint(x) {
+			t.Fatalf("sampled example %s@%s is not the full set's", x.InvoiceID, x.AsOf)
+		}
+		kept[x.InvoiceID] = true
+	}
+	snaps := 0
+	for _, x := range all {
+		if kept[x.InvoiceID] {
+			snaps++
+		}
+	}
+	if snaps != len(part) {
+		t.Errorf("kept invoices have %d snapshots in the full set, %d in the sample", snaps, len(part))
+	}
+	share := float64(len(kept)) / float64(len(ids))
+	if math.Abs(share-0.3) > 0.06 {
+		t.Errorf("kept %.3f of %d invoices, want about 0.3", share, len(ids))
+	}
+}

@@ -27,7 +27,7 @@ type customerIndex struct {
 	invPayments [][]datasets.Payment
 	invCredits  [][]datasets.CreditNote
 	payments    []datasets.Payment // all of the customer's, by date
-	disputes    []datasets.Dispute // by opened date
+	disputes    []datasets.Dispute
 	actions     []datasets.Action
 	promises    []datasets.Promise
 	decisions   []datasets.CreditDecision // by date, then id
@@ -166,4 +166,38 @@ func (c *customerIndex) creditLimitAt(t datasets.Date) datasets.Money {
 		limit = d.NewLimit
 	}
 	return limit
+}
+
+// OpenDisputes returns the customer's disputes open at the end of day t
+// (opened by t, not resolved by t), oldest first; when invoiceID is not
+// empty, only that invoice's. Reason codes quote them ("open dispute since
+// 12 March"), so only what was known at t is returned.
+func (ix *Index) OpenDisputes(customerID, invoiceID string, t datasets.Date) []datasets.Dispute {
+	c, ok := ix.byID[customerID]
+	if !ok {
+		return nil
+	}
+	var out []datasets.Dispute
+	for _, d := range c.disputes {
+		if d.Opened <= t && (invoiceID == "" || d.InvoiceID == invoiceID) && (d.Resolved == 0 || d.Resolved > t) {
+			out = append(out, d)
+		}
+	}
+	slices.SortFunc(out, func(a, b datasets.Dispute) int {
+		return cmp.Or(cmp.Compare(a.Opened, b.Opened), cmp.Compare(a.ID, b.ID))
+	})
+	return out
+}
+
+// InvoicesIssued counts the invoices issued in [from, to].
+func (ix *Index) InvoicesIssued(from, to datasets.Date) int {
+	n := 0
+	for _, c := range ix.customers {
+		for i := range c.invoices {
+			if d := c.invoices[i].IssueDate; d >= from && d <= to {
+				n++
+			}
+		}
+	}
+	return n
 }

@@ -2,6 +2,10 @@ package features
 
 import (
 	"fmt"
+	"hash/fnv"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/dsopilot/dsopilot/datasets"
 )
@@ -20,6 +24,33 @@ type TrainingOptions struct {
 	// date (when that is after the issue date and not after Cutoff), besides
 	// the snapshot at the issue date.
 	DaysBeforeDue []int
+	// Sample, when in (0,1), keeps about that share of the invoices, chosen
+	// by a hash of the invoice id and SampleSeed: the same invoices whatever
+	// the order of the ledger, and always all snapshots of a kept invoice.
+	Sample     float64
+	SampleSeed uint64
+}
+
+// sampled reports whether invoice id is in a Sample share.
+func sampled(id string, share float64, seed uint64) bool {
+	if share <= 0 || share >= 1 {
+		return true
+	}
+	h := fnv.New64a()
+	var b [8]byte
+	for i := range b {
+		b[i] = byte(seed >> (8 * i))
+	}
+	h.Write(b[:])
+	h.Write([]byte(id))
+	// FNV's high bits barely change between ids that differ in their last
+	// characters; a splitmix64 finaliser spreads every bit before the top
+	// 53 become a uniform number in [0,1).
+	z := h.Sum64()
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	z ^= z >> 31
+	return float64(z>>11)/(1<<53) < share
 }
 
 // Example is one labelled row: an invoice described as of Row.AsOf.
@@ -55,36 +86,69 @@ func (e *Engine) TrainingSet(o TrainingOptions) ([]Spec, []Example, error) {
 		return nil, nil, fmt.Errorf("training set: cut-off %s is before the last issue date %s", o.Cutoff, o.To)
 	}
 	specs := InvoiceSpecs(e.opts)
-	var out []Example
-	for _, c := range e.ix.customers {
-		cache := map[datasets.Date]*custStats{}
-		for i := range c.invoices {
-			v := &c.invoices[i]
-			if v.IssueDate < o.From {
-				continue
-			}
-			if v.IssueDate > o.To {
-				break
-			}
-			ex := label(v, o)
-			snaps := []datasets.Date{v.IssueDate}
-			for _, n := range o.DaysBeforeDue {
-				if d := v.DueDate.AddDays(-n); d > v.IssueDate && d <= o.Cutoff {
-					snaps = append(snaps, d)
+	// Customers are independent: describe them in parallel, then join their
+	// examples in customer order so the set does not depend on scheduling.
+	per := make([][]Example, len(e.ix.customers))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(1, len(per))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k := int(next.Add(1) - 1)
+				if k >= len(per) {
+					return
 				}
+				per[k] = e.customerExamples(e.ix.customers[k], specs, o)
 			}
-			for _, t := range snaps {
-				// A snapshot of an invoice already settled then teaches nothing.
-				if t > v.IssueDate && v.SettledDate != 0 && v.SettledDate <= t {
-					continue
-				}
-				x := ex
-				x.Row = e.invoiceAt(c, i, t, specs, cache)
-				out = append(out, x)
-			}
-		}
+		}()
+	}
+	wg.Wait()
+	total := 0
+	for _, xs := range per {
+		total += len(xs)
+	}
+	out := make([]Example, 0, total)
+	for _, xs := range per {
+		out = append(out, xs...)
 	}
 	return specs, out, nil
+}
+
+// customerExamples describes one customer's invoices issued in [From, To].
+func (e *Engine) customerExamples(c *customerIndex, specs []Spec, o TrainingOptions) []Example {
+	var out []Example
+	cache := map[datasets.Date]*custStats{}
+	for i := range c.invoices {
+		v := &c.invoices[i]
+		if v.IssueDate < o.From {
+			continue
+		}
+		if v.IssueDate > o.To {
+			break
+		}
+		if !sampled(v.ID, o.Sample, o.SampleSeed) {
+			continue
+		}
+		ex := label(v, o)
+		snaps := []datasets.Date{v.IssueDate}
+		for _, n := range o.DaysBeforeDue {
+			if d := v.DueDate.AddDays(-n); d > v.IssueDate && d <= o.Cutoff {
+				snaps = append(snaps, d)
+			}
+		}
+		for _, t := range snaps {
+			// A snapshot of an invoice already settled then teaches nothing.
+			if t > v.IssueDate && v.SettledDate != 0 && v.SettledDate <= t {
+				continue
+			}
+			x := ex
+			x.Row = e.invoiceAt(c, i, t, specs, cache)
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func label(v *datasets.Invoice, o TrainingOptions) Example {
