@@ -144,18 +144,35 @@ func TrainHazard(ctx context.Context, X [][]float64, durations []int, events []b
 	lambda := fo.L2
 	N := float64(total)
 
+	// As in TrainLogistic, the standardised objective is evaluated on raw
+	// rows: e0 = Σ θ_k z_k = c + Σ β_j x_j, and the feature gradient is
+	// recovered from Σ rs·x_j and Σ rs.
+	beta := make([]float64, p)
+	rawGrads := make([][]float64, len(be.loss))
+	for k := range rawGrads {
+		rawGrads[k] = make([]float64, p)
+	}
 	eval := func(theta, grad []float64) float64 {
+		c := 0.0
+		clear(beta)
+		for k, j := range act {
+			beta[j] = theta[K+k] * sc.invStd[j]
+			c -= beta[j] * sc.mean[j]
+		}
 		f := be.run(ctx, grad, func(lo, hi int, g []float64) float64 {
-			var loss float64
+			raw := rawGrads[lo/blockRows]
+			clear(raw)
+			var loss, rsAll float64
 			for r := lo; r < hi; r++ {
 				i := rows[r]
 				d := dur[i]
 				if d == 0 {
 					continue
 				}
-				var e0 float64
-				for k, j := range act {
-					e0 += theta[K+k] * (X[i][j] - sc.mean[j]) * sc.invStd[j]
+				x := X[i][:len(beta)]
+				e0 := c
+				for j, b := range beta {
+					e0 += b * x[j]
 				}
 				var rs float64
 				for k := range d {
@@ -169,9 +186,13 @@ func TrainHazard(ctx context.Context, X [][]float64, durations []int, events []b
 					g[k] += res
 					rs += res
 				}
-				for k, j := range act {
-					g[K+k] += rs * (X[i][j] - sc.mean[j]) * sc.invStd[j]
+				rsAll += rs
+				for j, v := range x {
+					raw[j] += rs * v
 				}
+			}
+			for k, j := range act {
+				g[K+k] = sc.invStd[j] * (raw[j] - sc.mean[j]*rsAll)
 			}
 			return loss
 		})
@@ -300,6 +321,20 @@ func (m *Hazard) PaidBy(x []float64) []float64 {
 		s[k] = 1 - s[k]
 	}
 	return s
+}
+
+// PaidByInto writes PaidBy(x) to out (len(out) must be Periods) without
+// allocating.
+func (m *Hazard) PaidByInto(x, out []float64) {
+	if len(out) != m.Periods {
+		panic(fmt.Sprintf("linear: len(out) = %d, want %d periods", len(out), m.Periods))
+	}
+	e := m.linear(x)
+	surv := 1.0
+	for k := range out {
+		surv *= 1 - sigmoid(m.Alpha[k]+e)
+		out[k] = 1 - surv
+	}
 }
 
 // Quantile returns the first period k (1-based) at which PaidBy(x)[k−1] ≥ q,

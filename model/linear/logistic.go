@@ -111,11 +111,26 @@ func TrainLogistic(ctx context.Context, X [][]float64, y, w []float64, o Options
 	dim := 1 + len(act)
 	be := newBlockEval(n, dim)
 	lambda := o.L2
-	z := func(i, k int) float64 { j := act[k]; return (X[i][j] - sc.mean[j]) * sc.invStd[j] }
-
+	// The objective is defined on standardised features z = (x − mean)·invStd
+	// but evaluated on the raw rows: η = θ₀ + Σ θ_k z_k = c + Σ β_j x_j with
+	// β_j = θ_k·invStd_j, and Σ r·z_k = invStd_j·(Σ r·x_j − mean_j·Σ r).
+	// The inner loops are then a plain dot product and axpy over each row.
+	beta := make([]float64, p)
+	rawGrads := make([][]float64, len(be.loss))
+	for k := range rawGrads {
+		rawGrads[k] = make([]float64, p)
+	}
 	eval := func(theta, grad []float64) float64 {
+		c := theta[0]
+		clear(beta)
+		for k, j := range act {
+			beta[j] = theta[1+k] * sc.invStd[j]
+			c -= beta[j] * sc.mean[j]
+		}
 		f := be.run(ctx, grad, func(lo, hi int, g []float64) float64 {
-			var loss float64
+			raw := rawGrads[lo/blockRows]
+			clear(raw)
+			var loss, rsum float64
 			for i := lo; i < hi; i++ {
 				wi := 1.0
 				if w != nil {
@@ -124,17 +139,22 @@ func TrainLogistic(ctx context.Context, X [][]float64, y, w []float64, o Options
 						continue
 					}
 				}
-				eta := theta[0]
-				for k := range act {
-					eta += theta[1+k] * z(i, k)
+				x := X[i][:len(beta)]
+				eta := c
+				for j, b := range beta {
+					eta += b * x[j]
 				}
 				sp, pr := lossAndProb(eta)
 				loss += wi * (sp - y[i]*eta)
 				r := wi * (pr - y[i])
-				g[0] += r
-				for k := range act {
-					g[1+k] += r * z(i, k)
+				rsum += r
+				for j, v := range x {
+					raw[j] += r * v
 				}
+			}
+			g[0] = rsum
+			for k, j := range act {
+				g[1+k] = sc.invStd[j] * (raw[j] - sc.mean[j]*rsum)
 			}
 			return loss
 		})
