@@ -7,7 +7,7 @@ import (
 
 // maxBinSample is the most rows whose values are sorted to place the cut
 // points of one feature.
-const maxBinSample = 200_000
+const maxBinSample = 100_000
 
 // binBlock is the number of rows one task bins; fixed so work splits the
 // same way whatever the thread count (binning is exact, so it only matters

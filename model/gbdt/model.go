@@ -75,6 +75,25 @@ type Model struct {
 	nFeatures int
 	base      float64 // margin before any tree (log-odds of the weighted mean label)
 	trees     []tree
+	// fl is the compiled form used for prediction; nil when the trees are
+	// too deep to pad (see maxFlatDepth).
+	fl *flat
+}
+
+// maxFlatDepth bounds the depth of trees compiled to the padded form, whose
+// size grows as 2^depth.
+const maxFlatDepth = 12
+
+// prepare compiles the trees for prediction once they are final.
+func (m *Model) prepare() {
+	m.fl = nil
+	d := 0
+	for i := range m.trees {
+		d = max(d, m.trees[i].depth(0))
+	}
+	if d <= maxFlatDepth {
+		m.fl = compile(m.trees)
+	}
 }
 
 // Trees is the number of trees (boosting rounds kept).
@@ -85,11 +104,37 @@ func (m *Model) Features() int { return m.nFeatures }
 
 // Margin is the raw log-odds score of row x (len = Features(); NaN = missing).
 func (m *Model) Margin(x []float64) float64 {
+	if m.fl != nil {
+		return m.fl.margin(m.base, x[:m.nFeatures])
+	}
 	s := m.base
 	for i := range m.trees {
 		s += m.trees[i].value(x)
 	}
 	return s
+}
+
+// MarginsFlat writes the margins of the rows of X to out: row i is
+// X[i*stride : i*stride+Features()], stride ≥ Features(), len(X) ≥
+// len(out)*stride. It is the batch form of Margin, several times faster
+// for blocks of a few hundred rows.
+func (m *Model) MarginsFlat(X []float64, stride int, out []float64) {
+	if stride < m.nFeatures {
+		panic(fmt.Sprintf("gbdt: MarginsFlat: stride %d < %d features", stride, m.nFeatures))
+	}
+	for i := range out {
+		out[i] = m.base
+	}
+	if m.fl != nil {
+		m.fl.addMargins(X, stride, out)
+		return
+	}
+	for i := range out {
+		x := X[i*stride : i*stride+m.nFeatures]
+		for t := range m.trees {
+			out[i] += m.trees[t].value(x)
+		}
+	}
 }
 
 // Predict is the probability of label 1 for x: sigmoid(Margin(x)).
@@ -106,6 +151,12 @@ func (m *Model) PredictBatch(X [][]float64, out []float64) {
 		lo, hi := b*block, min(len(X), (b+1)*block)
 		for i := lo; i < hi; i++ {
 			out[i] = m.base
+		}
+		if m.fl != nil {
+			for i := lo; i < hi; i++ {
+				out[i] = sigmoid(m.fl.margin(m.base, X[i][:m.nFeatures]))
+			}
+			return
 		}
 		// Tree-major within a block keeps one tree hot in cache.
 		for t := range m.trees {
@@ -252,5 +303,6 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 		return fmt.Errorf("gbdt: unmarshal: %d trailing bytes", len(r))
 	}
 	*m = Model{nFeatures: int(nf), base: base, trees: trees}
+	m.prepare()
 	return nil
 }

@@ -61,3 +61,40 @@ func TestPathContributionsAddUpAndShareTheBias(t *testing.T) {
 		}
 	}
 }
+
+// The compiled (padded, branch-free) trees must give exactly the margins of
+// the trees as trained, including missing values sent by default either way
+// and trees of uneven depth.
+func TestCompiledMarginsEqualTrees(t *testing.T) {
+	X, y, _ := logisticData(31, 3000, 8, 0.3)
+	for i := range X {
+		if i%7 == 0 {
+			X[i][i%8] = math.NaN()
+		}
+	}
+	for _, depth := range []int{1, 3, 6} {
+		m := mustTrain(t, X, y, nil, nil, Params{Trees: 40, MaxDepth: depth, MinChildWeight: 20})
+		if m.fl == nil {
+			t.Fatalf("depth %d: model not compiled", depth)
+		}
+		flatX := make([]float64, 0, len(X)*8)
+		for _, x := range X {
+			flatX = append(flatX, x...)
+		}
+		batch := make([]float64, len(X))
+		m.MarginsFlat(flatX, 8, batch)
+		for i, x := range X {
+			want := m.base
+			for k := range m.trees {
+				want += m.trees[k].value(x)
+			}
+			if got := m.Margin(x); got != want {
+				t.Fatalf("depth %d row %d: Margin %v, trees %v", depth, i, got, want)
+			}
+			// Sums in another order may differ in the last bits.
+			if math.Abs(batch[i]-want) > 1e-12 {
+				t.Fatalf("depth %d row %d: MarginsFlat %v, trees %v", depth, i, batch[i], want)
+			}
+		}
+	}
+}

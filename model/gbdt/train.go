@@ -168,6 +168,7 @@ func train(ctx context.Context, X [][]float64, y, w []float64, valid *Set, p Par
 	if p.EarlyStopping > 0 {
 		m.trees = m.trees[:bestTrees]
 	}
+	m.prepare()
 	return m, nil
 }
 
@@ -245,6 +246,7 @@ type treeBuilder struct {
 	scratchGH []ghPair
 	ident     bool // pos is 0..n-1 (no row sampling) before any split
 	pool      [][]ghPair
+	parts     []ghPair // partial histograms of multi-block nodes
 	leaves    []leafRange
 }
 
@@ -283,32 +285,6 @@ func (tb *treeBuilder) putHist(h []ghPair) {
 // depth and min child weight limits.
 func (tb *treeBuilder) canSplit(nw *nodeWork) bool {
 	return nw.depth < tb.p.MaxDepth && nw.end-nw.start >= 2 && nw.H >= 2*tb.p.MinChildWeight
-}
-
-// buildHist fills the histogram segment of feature f for node nw.
-func (tb *treeBuilder) buildHist(nw *nodeWork, f int) {
-	bd := tb.bd
-	off := bd.off[f]
-	clear(nw.hist[off : off+bd.nbins[f]])
-	seg := (*[256]ghPair)(nw.hist[off : off+256])
-	col := bd.cols[f]
-	if tb.ident && nw.start == 0 && nw.end == bd.n {
-		gh := tb.posGH[:len(col)]
-		for r, b := range col {
-			c := &seg[b]
-			c.g += gh[r].g
-			c.h += gh[r].h
-		}
-		return
-	}
-	pos := tb.pos[nw.start:nw.end]
-	gh := tb.posGH[nw.start:nw.end]
-	gh = gh[:len(pos)]
-	for i, r := range pos {
-		c := &seg[col[r]]
-		c.g += gh[i].g
-		c.h += gh[i].h
-	}
 }
 
 // bestSplit scans feature f of node nw.
@@ -521,19 +497,14 @@ func (tb *treeBuilder) build(gh []ghPair, sub []int32, feats []int) *builtTree {
 // and their reduction order never depend on the thread count.
 const histBlock = 32_768
 
-// buildHists builds the histograms of the given nodes for feats. The root
-// with all rows in order is built column-wise (one task per feature,
-// streaming through each column); other nodes row-wise (one task per block
-// of histBlock positions, reading each row's bins contiguously), partial
-// histograms of a node's blocks being summed in block order.
+// buildHists builds the histograms of the given nodes for feats row-wise:
+// one task per block of histBlock positions, reading each row's bins
+// contiguously, partial histograms of a node's blocks being summed in block
+// order. Row-wise beat column-wise even at the root (5x per cell on 145
+// features), because a column pass re-reads every gradient once per feature
+// and stalls on runs of equal bins.
 func (tb *treeBuilder) buildHists(nodes []*nodeWork, feats []int) {
 	nfs := len(feats)
-	if len(nodes) == 1 && tb.ident && nodes[0].start == 0 && nodes[0].end == tb.bd.n {
-		parallelFor(tb.p.Threads, nfs, func(i int) {
-			tb.buildHist(nodes[0], feats[i])
-		})
-		return
-	}
 	type task struct {
 		nw     *nodeWork
 		lo, hi int
@@ -547,13 +518,26 @@ func (tb *treeBuilder) buildHists(nodes []*nodeWork, feats []int) {
 	}
 	var multis []multi
 	hl := tb.histLen()
+	// Partial histograms live in one reused buffer: allocating them per
+	// level made the garbage collector interrupt the histogram loops.
+	need := 0
+	for _, nw := range nodes {
+		if k := (nw.end - nw.start + histBlock - 1) / histBlock; k > 1 {
+			need += k * hl
+		}
+	}
+	if cap(tb.parts) < need {
+		tb.parts = make([]ghPair, need)
+	}
+	free := tb.parts[:need]
 	for _, nw := range nodes {
 		k := (nw.end - nw.start + histBlock - 1) / histBlock
 		if k <= 1 {
 			tasks = append(tasks, task{nw, nw.start, nw.end, nw.hist})
 			continue
 		}
-		parts := make([]ghPair, k*hl)
+		parts := free[:k*hl]
+		free = free[k*hl:]
 		for j := 0; j < k; j++ {
 			lo := nw.start + j*histBlock
 			tasks = append(tasks, task{nw, lo, min(nw.end, lo+histBlock), parts[j*hl : (j+1)*hl]})
