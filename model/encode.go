@@ -173,13 +173,17 @@ func (e *Encoder) EncodeTree(dst []float64, r *features.Row) []float64 {
 	return e.oneHot(dst, r)
 }
 
-// EncodeLinear appends the linear encoding of r to dst.
+// EncodeLinear appends the linear encoding of r to dst. It does not
+// allocate when dst has room.
 func (e *Encoder) EncodeLinear(dst []float64, r *features.Row) []float64 {
-	if e.Keep != nil {
-		p := project(r, e.Keep)
-		r = &p
+	num := func(j int) float64 {
+		if e.Keep != nil {
+			return r.Num[e.Keep[j]]
+		}
+		return r.Num[j]
 	}
-	for j, v := range r.Num {
+	for j := range e.Numeric {
+		v := num(j)
 		switch {
 		case math.IsNaN(v):
 			v = e.Means[j]
@@ -188,10 +192,14 @@ func (e *Encoder) EncodeLinear(dst []float64, r *features.Row) []float64 {
 		}
 		dst = append(dst, v)
 	}
-	for j, v := range r.Num {
+	for j := range e.Numeric {
 		if e.HasMissing[j] {
-			dst = append(dst, b2f(math.IsNaN(v)))
+			dst = append(dst, b2f(math.IsNaN(num(j))))
 		}
+	}
+	if e.Keep != nil {
+		// A compact encoder reads numeric features only.
+		return dst
 	}
 	return e.oneHot(dst, r)
 }

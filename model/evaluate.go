@@ -75,12 +75,17 @@ func evaluate(b *Bundle, valid []features.Example, grace int) Metrics {
 		return Metrics{}
 	}
 	var p, y, dp, dt []float64
+	var xs []*features.Example
+	var rows []features.Row
 	for i := range valid {
-		x := &valid[i]
-		if x.AsOf != x.IssueDate {
-			continue
+		if x := &valid[i]; x.AsOf == x.IssueDate {
+			xs, rows = append(xs, x), append(rows, x.Row)
 		}
-		pr := sc.Score(&x.Row, 0)
+	}
+	preds := make([]Prediction, len(rows))
+	sc.ScoreBatch(rows, 0, preds)
+	for i, x := range xs {
+		pr := &preds[i]
 		p = append(p, pr.PLate)
 		y = append(y, b2f(x.Late))
 		if !x.Censored {
@@ -179,13 +184,19 @@ func RunBacktest(ctx context.Context, l *datasets.Ledger, o BacktestOptions) (*B
 	}
 	var p, y, prior, hist, dp, dt []float64
 	var rows []PredictionRow
+	var known []*features.Example
+	var knownRows []features.Row
 	for i := range test {
-		x := &test[i]
-		if !x.LateKnown {
+		if x := &test[i]; x.LateKnown {
+			known, knownRows = append(known, x), append(knownRows, x.Row)
+		} else {
 			res.NTestOpen++
-			continue
 		}
-		pr := sc.Score(&x.Row, 0)
+	}
+	preds := make([]Prediction, len(knownRows))
+	sc.ScoreBatch(knownRows, 0, preds)
+	for i, x := range known {
+		pr := &preds[i]
 		p = append(p, pr.PLate)
 		y = append(y, b2f(x.Late))
 		prior = append(prior, b.Late.Base)

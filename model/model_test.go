@@ -141,12 +141,7 @@ func TestTrainingIsReproducibleAndReasonsAddUp(t *testing.T) {
 		if len(p.Reasons) == 0 || p.Reasons[len(p.Reasons)-1].Text == "" {
 			t.Fatalf("no reasons: %+v", p.Reasons)
 		}
-		var x []float64
-		if loaded.Late.Family == FamilyGBDT {
-			x = enc.EncodeTree(nil, r)
-		} else {
-			x = enc.EncodeLinear(nil, r)
-		}
+		x := enc.encode(loaded.Late.Family, nil, r)
 		contrib := make([]float64, len(x))
 		base := loaded.Late.Contributions(x, contrib)
 		sum := base

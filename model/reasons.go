@@ -3,9 +3,9 @@ package model
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 
+	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/features"
 )
 
@@ -18,25 +18,37 @@ type Reason struct {
 	Text         string  `json:"text"`
 }
 
-// featureValues indexes a row's values by feature name.
+// featureValues reads a row's values by feature name for the sentences; a
+// name the row lacks reads as 0.
 type featureValues struct {
-	num map[string]float64
-	cat map[string]string
+	s *Scorer
+	r *features.Row
 }
 
-func valuesOf(specs []features.Spec, r *features.Row) featureValues {
-	fv := featureValues{num: map[string]float64{}, cat: map[string]string{}}
-	ni, ci := 0, 0
-	for _, s := range specs {
-		if s.Kind == features.Numeric {
-			fv.num[s.Name] = r.Num[ni]
-			ni++
-		} else {
-			fv.cat[s.Name] = r.Cat[ci]
-			ci++
-		}
+func (fv featureValues) num(name string) float64 {
+	if j, ok := fv.s.numPos[name]; ok {
+		return fv.r.Num[j]
 	}
-	return fv
+	return 0
+}
+
+func (fv featureValues) cat(name string) (string, bool) {
+	if j, ok := fv.s.catPos[name]; ok {
+		return fv.r.Cat[j], true
+	}
+	return "", false
+}
+
+// openDisputes is what the evidence says is open at the row's date.
+func (fv featureValues) openDisputes(invoiceOnly bool) []datasets.Dispute {
+	if fv.s.evidence == nil {
+		return nil
+	}
+	inv := ""
+	if invoiceOnly {
+		inv = fv.r.InvoiceID
+	}
+	return fv.s.evidence.OpenDisputes(fv.r.CustomerID, inv, fv.r.AsOf)
 }
 
 // sourceFeature maps an encoded column back to the feature it came from.
@@ -51,35 +63,8 @@ func sourceFeature(col string) string {
 	return col
 }
 
-// topReasons sums the column contributions per feature and returns the n
-// largest by absolute size, each with its sentence.
-func topReasons(cols []string, contrib []float64, specs []features.Spec, r *features.Row, n int) []Reason {
-	byFeature := map[string]float64{}
-	for j, c := range contrib {
-		byFeature[sourceFeature(cols[j])] += c
-	}
-	fv := valuesOf(specs, r)
-	out := make([]Reason, 0, len(byFeature))
-	for f, c := range byFeature {
-		if c == 0 {
-			continue
-		}
-		out = append(out, Reason{Feature: f, Contribution: c})
-	}
-	sort.Slice(out, func(a, b int) bool {
-		if math.Abs(out[a].Contribution) != math.Abs(out[b].Contribution) {
-			return math.Abs(out[a].Contribution) > math.Abs(out[b].Contribution)
-		}
-		return out[a].Feature < out[b].Feature
-	})
-	if len(out) > n {
-		out = out[:n]
-	}
-	for i := range out {
-		out[i].Text = sentence(out[i].Feature, out[i].Contribution, fv)
-	}
-	return out
-}
+// longDate formats a date as credit managers write it: "12 March 2024".
+func longDate(d datasets.Date) string { return d.Time().Format("2 January 2006") }
 
 // windowOf splits "late_ratio_365d" into ("late_ratio", "365").
 func windowOf(name string) (base, days string) {
@@ -103,8 +88,8 @@ func sentence(f string, c float64, fv featureValues) string {
 	if c > 0 {
 		dir = "raises the risk"
 	}
-	n := func(k string) float64 { return fv.num[k] }
-	missing := func(k string) bool { return math.IsNaN(fv.num[k]) }
+	n := fv.num
+	missing := func(k string) bool { return math.IsNaN(fv.num(k)) }
 	base, w := windowOf(f)
 	switch base {
 	case "late_ratio", "invoices_settled_late", "invoices_settled", "late_amount_ratio", "amount_settled_late":
@@ -137,10 +122,21 @@ func sentence(f string, c float64, fv featureValues) string {
 	switch f {
 	case "inv_disputed":
 		if n(f) == 1 {
+			if ds := fv.openDisputes(true); len(ds) > 0 {
+				d := ds[0]
+				what := ""
+				if d.Reason != "" {
+					what = " about " + strings.ReplaceAll(d.Reason, "_", " ")
+				}
+				return fmt.Sprintf("open dispute%s since %s (%s)", what, longDate(d.Opened), dir)
+			}
 			return "the invoice is under an open dispute (" + dir + ")"
 		}
 		return "no open dispute on the invoice (" + dir + ")"
 	case "disputes_open":
+		if ds := fv.openDisputes(false); len(ds) > 0 {
+			return fmt.Sprintf("%d disputes open on the account, the oldest since %s (%s)", len(ds), longDate(ds[0].Opened), dir)
+		}
 		return fmt.Sprintf("%.0f disputes open on the account (%s)", n(f), dir)
 	case "overdue_amount", "overdue_invoices", "oldest_overdue_days", "aging_1_30", "aging_31_60", "aging_61_90", "aging_90_plus":
 		if n("overdue_invoices") == 0 {
@@ -177,7 +173,7 @@ func sentence(f string, c float64, fv featureValues) string {
 	case "inv_due_month_end", "inv_due_quarter_end", "inv_due_day_of_month", "inv_due_month":
 		return fmt.Sprintf("due on day %.0f of month %.0f (%s)", n("inv_due_day_of_month"), n("inv_due_month"), dir)
 	}
-	if v, ok := fv.cat[f]; ok {
+	if v, ok := fv.cat(f); ok {
 		return fmt.Sprintf("%s is %q (%s)", strings.TrimPrefix(f, "inv_"), v, dir)
 	}
 	if missing(f) {

@@ -159,15 +159,14 @@ func runScore(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tab := features.NewEngine(features.NewIndex(l), b.Options.Features).OpenInvoices(t)
+	ix := features.NewIndex(l)
+	tab := features.NewEngine(ix, b.Options.Features).OpenInvoices(t)
 	sc, err := model.NewScorer(b, tab.Specs)
 	if err != nil {
 		return fmt.Errorf("score: %w", err)
 	}
 	preds := make([]model.Prediction, len(tab.Rows))
-	for i := range tab.Rows {
-		preds[i] = sc.Score(&tab.Rows[i], *nReasons)
-	}
+	sc.WithEvidence(ix).ScoreBatch(tab.Rows, *nReasons, preds)
 	// Riskiest first: a worklist, not a ledger listing.
 	sort.SliceStable(preds, func(a, b int) bool {
 		pa, pb := preds[a], preds[b]
@@ -199,8 +198,8 @@ func writePredictionsCSV(w io.Writer, id string, preds []model.Prediction) error
 		for _, r := range p.Reasons {
 			rs = append(rs, r.Text)
 		}
-		cw.Write([]string{p.CustomerID, p.InvoiceID, p.DueDate, f(p.PLate), f(p.POnTime), f(p.PLate1To30), f(p.PVeryLate), d90,
-			p.PayDate, p.PayDateP10, p.PayDateP90, strconv.FormatBool(p.KnownLate), strconv.FormatBool(p.ColdStart), strings.Join(rs, "; "), id})
+		cw.Write([]string{p.CustomerID, p.InvoiceID, p.DueDate.String(), f(p.PLate), f(p.POnTime), f(p.PLate1To30), f(p.PVeryLate), d90,
+			p.PayDate.String(), p.PayDateP10.String(), p.PayDateP90.String(), strconv.FormatBool(p.KnownLate), strconv.FormatBool(p.ColdStart), strings.Join(rs, "; "), id})
 	}
 	cw.Flush()
 	return cw.Error()

@@ -1,0 +1,120 @@
+package model
+
+import (
+	"context"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
+)
+
+// trainedScorer trains a bundle on a small simulated ledger and returns a
+// scorer with the ledger as evidence and the open invoices at asOf.
+func trainedScorer(t *testing.T, seed uint64) (*Scorer, *features.Table, *datasets.Ledger) {
+	t.Helper()
+	l, _ := simulate(t, 150, 18, seed)
+	asOf := datasets.NewDate(2024, 5, 31)
+	ix := features.NewIndex(l)
+	b, err := Train(context.Background(), ix, TrainOptions{AsOf: asOf, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := features.NewEngine(ix, b.Options.Features).OpenInvoices(asOf)
+	sc, err := NewScorer(b, tab.Specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tab.Rows) < scoreBlock+10 {
+		t.Fatalf("only %d open invoices: the test needs more than one block", len(tab.Rows))
+	}
+	return sc.WithEvidence(ix), tab, l
+}
+
+// Batch scoring (several blocks, several goroutines) gives exactly what
+// scoring one invoice at a time gives.
+func TestScoreBatchEqualsScore(t *testing.T) {
+	sc, tab, _ := trainedScorer(t, 21)
+	batch := make([]Prediction, len(tab.Rows))
+	sc.ScoreBatch(tab.Rows, 3, batch)
+	for i := range tab.Rows {
+		one := sc.Score(&tab.Rows[i], 3)
+		if !reflect.DeepEqual(one, batch[i]) {
+			t.Fatalf("invoice %s: batch %+v, single %+v", tab.Rows[i].InvoiceID, batch[i], one)
+		}
+	}
+}
+
+// Reasons are the features with the largest contributions, largest first,
+// and an open dispute is quoted with the date it was opened.
+func TestReasonsAreTheLargestFactorsAndQuoteDisputes(t *testing.T) {
+	sc, tab, l := trainedScorer(t, 22)
+	opened := map[string]datasets.Date{}
+	for _, d := range l.Disputes {
+		if d.Opened <= tab.AsOf && (d.Resolved == 0 || d.Resolved > tab.AsOf) {
+			if o, ok := opened[d.InvoiceID]; !ok || d.Opened < o {
+				opened[d.InvoiceID] = d.Opened
+			}
+		}
+	}
+	quoted, example := 0, ""
+	for i := range tab.Rows {
+		r := &tab.Rows[i]
+		p := sc.Score(r, 4)
+		// Recompute the per-feature sums from the classifier itself.
+		x := sc.b.Encoder.encode(sc.b.Late.Family, nil, r)
+		contrib := make([]float64, len(x))
+		sc.b.Late.Contributions(x, contrib)
+		by := map[string]float64{}
+		for j, c := range contrib {
+			by[sourceFeature(sc.cols[j])] += c
+		}
+		var rs []Reason
+		for _, rr := range p.Reasons {
+			if rr.Feature != "cold_start" {
+				rs = append(rs, rr)
+			}
+		}
+		if len(rs) != min(4, len(by)) {
+			t.Fatalf("%d reasons, want 4", len(rs))
+		}
+		for k, rr := range rs {
+			if math.Abs(by[rr.Feature]-rr.Contribution) > 1e-12 {
+				t.Fatalf("reason %s: contribution %v, features sum to %v", rr.Feature, rr.Contribution, by[rr.Feature])
+			}
+			if k > 0 && math.Abs(rr.Contribution) > math.Abs(rs[k-1].Contribution) {
+				t.Fatalf("reasons out of order: %+v", rs)
+			}
+		}
+		smallest := math.Abs(rs[len(rs)-1].Contribution)
+		in := map[string]bool{}
+		for _, rr := range rs {
+			in[rr.Feature] = true
+		}
+		for f, c := range by {
+			if !in[f] && math.Abs(c) > smallest {
+				t.Fatalf("feature %s (%.4f) outweighs reason %s", f, c, rs[len(rs)-1].Feature)
+			}
+		}
+		for _, rr := range rs {
+			if rr.Feature != "inv_disputed" || !strings.HasPrefix(rr.Text, "open dispute") {
+				continue
+			}
+			d, ok := opened[r.InvoiceID]
+			if !ok {
+				t.Fatalf("invoice %s has no open dispute but reason says %q", r.InvoiceID, rr.Text)
+			}
+			if want := "since " + longDate(d); !strings.Contains(rr.Text, want) {
+				t.Fatalf("reason %q does not say %q", rr.Text, want)
+			}
+			quoted++
+			example = rr.Text
+		}
+	}
+	if quoted == 0 {
+		t.Fatal("no reason quoted an open dispute")
+	}
+	t.Logf("%d reasons quoted an open dispute, e.g. %q", quoted, example)
+}
