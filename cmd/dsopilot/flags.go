@@ -39,7 +39,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
+				// The flag package has already called fs.Usage.
 				return nil, errHelp
 			}
 			return nil, fmt.Errorf("%w: %s: %v (see dsopilot %s --help)", errUsage, fs.Name(), err, fs.Name())

@@ -67,11 +67,16 @@ func TestHelpListsEveryCommandAndEveryCommandHasHelp(t *testing.T) {
 		if !errors.Is(err, errHelp) || !strings.Contains(out, "Usage: dsopilot "+c.name) {
 			t.Errorf("%s --help = %v, %q", c.name, err, out)
 		}
+		if n := strings.Count(out, "Usage:"); n != 1 {
+			t.Errorf("%s --help prints its usage %d times", c.name, n)
+		}
 	}
 }
 
 func TestUsageErrorsExitWithTwo(t *testing.T) {
-	for _, args := range [][]string{{}, {"bogus"}, {"import"}, {"synth", "--customers", "x"}, {"kpi", "--from", "2024-01-01"}, {"features", "--level", "x", "--as-of", "2024-01-01"}} {
+	for _, args := range [][]string{{}, {"bogus"}, {"import"}, {"synth", "--customers", "x"}, {"kpi", "--from", "2024-01-01"}, {"features", "--level", "x", "--as-of", "2024-01-01"},
+		{"train", "--as-of", "2024-01-01", "--families", "gbdt,forest"}, {"train", "--as-of", "2024-01-01", "--very-late-days", "0"},
+		{"backtest", "--input", "x", "--max-invoices", "0"}} {
 		_, _, err := call(t, map[string]string{"DSOPILOT_STORE": t.TempDir()}, args...)
 		if exitCode(err) != 2 {
 			t.Errorf("%v: exit %d (%v), want 2", args, exitCode(err), err)

@@ -31,19 +31,64 @@ func registryFlag(fs interface {
 	return fs.String("registry", def, "model registry directory (env DSOPILOT_REGISTRY)")
 }
 
+// trainFlags are the model options train and backtest share.
+type trainFlags struct {
+	grace, veryLate, maxInvoices *int
+	seed                         *uint64
+	families                     *string
+}
+
+func newTrainFlags(fs interface {
+	Int(name string, value int, usage string) *int
+	Uint64(name string, value uint64, usage string) *uint64
+	String(name, value, usage string) *string
+}) trainFlags {
+	return trainFlags{
+		grace:       fs.Int("grace-days", 0, "days after due before a payment counts as late"),
+		veryLate:    fs.Int("very-late-days", 30, "days late beyond which a payment is very late"),
+		maxInvoices: fs.Int("max-invoices", 100_000, "learn from a hashed sample of at most this many invoices (-1: all)"),
+		seed:        fs.Uint64("seed", 1, "random seed (same data and seed give the same model)"),
+		families: fs.String("families", strings.Join([]string{model.FamilyGBDT, model.FamilyLogistic, model.FamilyScorecard}, ","),
+			"model families to compare, comma-separated"),
+	}
+}
+
+// options checks the flags and returns the training options they set.
+func (f trainFlags) options(cmd string) (model.TrainOptions, error) {
+	o := model.TrainOptions{GraceDays: *f.grace, VeryLateDays: *f.veryLate, MaxInvoices: *f.maxInvoices, Seed: *f.seed}
+	if *f.grace < 0 || *f.veryLate <= *f.grace {
+		return o, fmt.Errorf("%w: %s: --very-late-days %d must exceed --grace-days %d (≥ 0)", errUsage, cmd, *f.veryLate, *f.grace)
+	}
+	if *f.maxInvoices == 0 {
+		return o, fmt.Errorf("%w: %s: --max-invoices must be positive or -1", errUsage, cmd)
+	}
+	for _, fam := range strings.Split(*f.families, ",") {
+		switch fam = strings.TrimSpace(fam); fam {
+		case model.FamilyGBDT, model.FamilyLogistic, model.FamilyScorecard:
+			o.Families = append(o.Families, fam)
+		default:
+			return o, fmt.Errorf("%w: %s: --families: unknown family %q (gbdt, logistic, scorecard)", errUsage, cmd, fam)
+		}
+	}
+	return o, nil
+}
+
 func runTrain(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "train", "[--store S] --as-of DATE [--registry DIR] [--seed N] [--json]",
+	fs := newFlags(e, "train", "[--store S] --as-of DATE [--registry DIR] [--seed N] [--grace-days N] [--very-late-days N] [--max-invoices N] [--families F] [--json]",
 		"Trains the late-payment, very-late, 90+ and pay-date models on what was known at the end of DATE,\n"+
-			"compares a boosted tree ensemble with a logistic regression on the most recent invoices held out,\n"+
-			"calibrates the champion and registers the result. The first model registered is promoted.")
+			"compares a boosted tree ensemble, a logistic regression and a points scorecard on the most recent\n"+
+			"invoices held out, calibrates the champion and registers the result. The first model registered is promoted.")
 	store := storeFlag(fs, e)
 	asOf := fs.String("as-of", "", "training cut-off (YYYY-MM-DD; default today)")
 	reg := registryFlag(fs, e)
-	seed := fs.Uint64("seed", 1, "random seed (same data and seed give the same model)")
-	grace := fs.Int("grace-days", 0, "days after due before a payment counts as late")
+	tf := newTrainFlags(fs)
 	promote := fs.Bool("promote", false, "promote the new model even if another is in service")
 	asJSON := fs.Bool("json", false, "print the registered model's metadata as JSON")
 	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	o, err := tf.options("train")
+	if err != nil {
 		return err
 	}
 	t, err := parseAsOf("as-of", *asOf)
@@ -56,7 +101,8 @@ func runTrain(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	start := time.Now()
-	b, err := model.Train(ctx, features.NewIndex(l), model.TrainOptions{AsOf: t, Seed: *seed, GraceDays: *grace, Log: log})
+	o.AsOf, o.Log = t, log
+	b, err := model.Train(ctx, features.NewIndex(l), o)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
@@ -218,8 +264,7 @@ func runBacktest(ctx context.Context, e env, args []string) error {
 	decimalComma := fs.Bool("decimal-comma", false, "amounts are written 1.234,56")
 	split := fs.Float64("split", 0.7, "cut-off at this quantile of issue dates")
 	cutoff := fs.String("cutoff", "", "cut-off date (overrides --split)")
-	grace := fs.Int("grace-days", 0, "days after due before a payment counts as late")
-	seed := fs.Uint64("seed", 1, "random seed")
+	tf := newTrainFlags(fs)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	predictions := fs.String("predictions", "", "write invoice_id,p_late,predicted_days_late,actual_late for the test invoices")
 	if _, err := parse(fs, args); err != nil {
@@ -228,7 +273,12 @@ func runBacktest(ctx context.Context, e env, args []string) error {
 	if *input == "" {
 		return fmt.Errorf("%w: backtest: --input is required", errUsage)
 	}
-	o := model.BacktestOptions{Split: *split, Train: model.TrainOptions{GraceDays: *grace, Seed: *seed, Log: newLogger(e)}}
+	to, err := tf.options("backtest")
+	if err != nil {
+		return err
+	}
+	to.Log = newLogger(e)
+	o := model.BacktestOptions{Split: *split, Train: to}
 	if *cutoff != "" {
 		d, err := datasets.ParseDate(*cutoff)
 		if err != nil {
