@@ -124,8 +124,8 @@ func newScaler(X [][]float64, rows []int, w []float64, p int) scaler {
 
 // blockEval evaluates a separable objective over n rows in fixed blocks of
 // blockRows rows, in parallel, and reduces the per-block loss and gradient
-// in block order. fn must accumulate (not overwrite) into grad, which has
-// length dim and is zeroed before each block.
+// in block order. fn writes its block's gradient into grad, which has
+// length dim and is zeroed before each block (so it may add or assign).
 type blockEval struct {
 	n, dim  int
 	loss    []float64

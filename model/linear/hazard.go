@@ -144,25 +144,23 @@ func TrainHazard(ctx context.Context, X [][]float64, durations []int, events []b
 	lambda := fo.L2
 	N := float64(total)
 
-	// As in TrainLogistic, the standardised objective is evaluated on raw
-	// rows: e0 = Σ θ_k z_k = c + Σ β_j x_j, and the feature gradient is
-	// recovered from Σ rs·x_j and Σ rs.
+	// As in TrainLogistic, the standardised objective is evaluated on
+	// centred rows: e0 = Σ θ_k z_k = Σ β_j (x_j − mean_j), and the feature
+	// gradient is invStd_j · Σ rs·(x_j − mean_j).
 	beta := make([]float64, p)
 	rawGrads := make([][]float64, len(be.loss))
 	for k := range rawGrads {
 		rawGrads[k] = make([]float64, p)
 	}
 	eval := func(theta, grad []float64) float64 {
-		c := 0.0
 		clear(beta)
 		for k, j := range act {
 			beta[j] = theta[K+k] * sc.invStd[j]
-			c -= beta[j] * sc.mean[j]
 		}
 		f := be.run(ctx, grad, func(lo, hi int, g []float64) float64 {
 			raw := rawGrads[lo/blockRows]
 			clear(raw)
-			var loss, rsAll float64
+			var loss float64
 			for r := lo; r < hi; r++ {
 				i := rows[r]
 				d := dur[i]
@@ -170,9 +168,10 @@ func TrainHazard(ctx context.Context, X [][]float64, durations []int, events []b
 					continue
 				}
 				x := X[i][:len(beta)]
-				e0 := c
+				mean := sc.mean[:len(x)]
+				var e0 float64
 				for j, b := range beta {
-					e0 += b * x[j]
+					e0 += b * (x[j] - mean[j])
 				}
 				var rs float64
 				for k := range d {
@@ -186,13 +185,12 @@ func TrainHazard(ctx context.Context, X [][]float64, durations []int, events []b
 					g[k] += res
 					rs += res
 				}
-				rsAll += rs
 				for j, v := range x {
-					raw[j] += rs * v
+					raw[j] += rs * (v - mean[j])
 				}
 			}
 			for k, j := range act {
-				g[K+k] = sc.invStd[j] * (raw[j] - sc.mean[j]*rsAll)
+				g[K+k] = sc.invStd[j] * raw[j]
 			}
 			return loss
 		})

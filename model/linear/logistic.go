@@ -112,9 +112,11 @@ func TrainLogistic(ctx context.Context, X [][]float64, y, w []float64, o Options
 	be := newBlockEval(n, dim)
 	lambda := o.L2
 	// The objective is defined on standardised features z = (x − mean)·invStd
-	// but evaluated on the raw rows: η = θ₀ + Σ θ_k z_k = c + Σ β_j x_j with
-	// β_j = θ_k·invStd_j, and Σ r·z_k = invStd_j·(Σ r·x_j − mean_j·Σ r).
-	// The inner loops are then a plain dot product and axpy over each row.
+	// but evaluated on centred rows: η = θ₀ + Σ θ_k z_k = θ₀ + Σ β_j (x_j −
+	// mean_j) with β_j = θ_k·invStd_j, and Σ r·z_k = invStd_j·Σ r·(x_j −
+	// mean_j). The inner loops are then a plain dot product and axpy over
+	// each row; centring (not folding the means into the intercept) keeps
+	// offset, nearly constant columns from cancelling every digit.
 	beta := make([]float64, p)
 	rawGrads := make([][]float64, len(be.loss))
 	for k := range rawGrads {
@@ -125,7 +127,6 @@ func TrainLogistic(ctx context.Context, X [][]float64, y, w []float64, o Options
 		clear(beta)
 		for k, j := range act {
 			beta[j] = theta[1+k] * sc.invStd[j]
-			c -= beta[j] * sc.mean[j]
 		}
 		f := be.run(ctx, grad, func(lo, hi int, g []float64) float64 {
 			raw := rawGrads[lo/blockRows]
@@ -140,21 +141,22 @@ func TrainLogistic(ctx context.Context, X [][]float64, y, w []float64, o Options
 					}
 				}
 				x := X[i][:len(beta)]
+				mean := sc.mean[:len(x)]
 				eta := c
 				for j, b := range beta {
-					eta += b * x[j]
+					eta += b * (x[j] - mean[j])
 				}
 				sp, pr := lossAndProb(eta)
 				loss += wi * (sp - y[i]*eta)
 				r := wi * (pr - y[i])
 				rsum += r
 				for j, v := range x {
-					raw[j] += r * v
+					raw[j] += r * (v - mean[j])
 				}
 			}
 			g[0] = rsum
 			for k, j := range act {
-				g[1+k] = sc.invStd[j] * (raw[j] - sc.mean[j]*rsum)
+				g[1+k] = sc.invStd[j] * raw[j]
 			}
 			return loss
 		})

@@ -227,3 +227,30 @@ func TestLogisticOneClassStaysFinite(t *testing.T) {
 		t.Errorf("one-class fit: intercept %v, p %v", m.Intercept, p)
 	}
 }
+
+// A column with a large offset and a tiny spread (an amount near a fixed
+// limit, a date as a day number) must fit as well as the same column
+// centred: the loss is evaluated on centred values, so no digits cancel.
+func TestLogisticOffsetColumnFitsLikeCentred(t *testing.T) {
+	X, y, _, _ := simLogistic(20000, 9)
+	shifted := make([][]float64, len(X))
+	for i, x := range X {
+		s := append([]float64(nil), x...)
+		s[0] = 1e8 + x[0]*1e-2 // same information as x[0]
+		shifted[i] = s
+	}
+	a, err := TrainLogistic(context.Background(), X, y, nil, Options{L2: 1e-9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := TrainLogistic(context.Background(), shifted, y, nil, Options{L2: 1e-9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 200; i++ {
+		pa, pb := a.Predict(X[i]), b.Predict(shifted[i])
+		if math.Abs(pa-pb) > 1e-4 {
+			t.Fatalf("row %d: p = %.6f centred, %.6f offset", i, pa, pb)
+		}
+	}
+}
