@@ -173,6 +173,9 @@ func (c *customerIndex) creditLimitAt(t datasets.Date) datasets.Money {
 // empty, only that invoice's. Reason codes quote them ("open dispute since
 // 12 March"), so only what was known at t is returned.
 func (ix *Index) OpenDisputes(customerID, invoiceID string, t datasets.Date) []datasets.Dispute {
+	if ix == nil {
+		return nil
+	}
 	c, ok := ix.byID[customerID]
 	if !ok {
 		return nil

@@ -33,7 +33,7 @@ type TrainingOptions struct {
 
 // sampled reports whether invoice id is in a Sample share.
 func sampled(id string, share float64, seed uint64) bool {
-	if share <= 0 || share >= 1 {
+	if !(share > 0 && share < 1) { // includes NaN: no sampling
 		return true
 	}
 	h := fnv.New64a()

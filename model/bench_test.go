@@ -90,7 +90,9 @@ func BenchmarkScore(b *testing.B) {
 			n := 0
 			start := time.Now()
 			for range b.N {
-				sc.ScoreBatch(rows, reasons, out)
+				if err := sc.ScoreBatch(rows, reasons, out); err != nil {
+					b.Fatal(err)
+				}
 				n += len(rows)
 			}
 			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "invoices/s")

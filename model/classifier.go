@@ -88,9 +88,21 @@ func (c *Classifier) Margins(X []float64, stride int, out []float64) {
 		c.gb.MarginsFlat(X, stride, out)
 		return
 	}
+	w := c.width()
 	for i := range out {
-		out[i] = c.Margin(X[i*stride : (i+1)*stride])
+		out[i] = c.Margin(X[i*stride : i*stride+w])
 	}
+}
+
+// width is the number of encoded columns the classifier reads.
+func (c *Classifier) width() int {
+	switch c.Family {
+	case FamilyGBDT:
+		return c.gb.Features()
+	case FamilyScorecard:
+		return len(c.Scorecard.Features)
+	}
+	return len(c.Logistic.Coef)
 }
 
 // Prob is the calibrated probability of x.

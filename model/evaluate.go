@@ -83,7 +83,9 @@ func evaluate(b *Bundle, valid []features.Example, grace int) Metrics {
 		}
 	}
 	preds := make([]Prediction, len(rows))
-	sc.ScoreBatch(rows, 0, preds)
+	if err := sc.ScoreBatch(rows, 0, preds); err != nil {
+		return Metrics{}
+	}
 	for i, x := range xs {
 		pr := &preds[i]
 		p = append(p, pr.PLate)
@@ -194,7 +196,9 @@ func RunBacktest(ctx context.Context, l *datasets.Ledger, o BacktestOptions) (*B
 		}
 	}
 	preds := make([]Prediction, len(knownRows))
-	sc.ScoreBatch(knownRows, 0, preds)
+	if err := sc.ScoreBatch(knownRows, 0, preds); err != nil {
+		return nil, nil, err
+	}
 	for i, x := range known {
 		pr := &preds[i]
 		p = append(p, pr.PLate)

@@ -129,7 +129,10 @@ func TestTrainingIsReproducibleAndReasonsAddUp(t *testing.T) {
 	enc := loaded.Encoder
 	for i := range tab.Rows[:min(50, len(tab.Rows))] {
 		r := &tab.Rows[i]
-		p := sc.Score(r, 3)
+		p, err := sc.Score(r, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if p.PLate < 0 || p.PLate > 1 || p.PVeryLate > p.PLate+1e-12 || len(p.PaidBy) != 13 {
 			t.Fatalf("implausible prediction %+v", p)
 		}

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -42,6 +43,10 @@ type Prediction struct {
 	Reasons   []Reason `json:"reasons"`
 }
 
+// ErrBadRow means a feature row does not have the shape the model was
+// trained on.
+var ErrBadRow = errors.New("feature row does not fit the model")
+
 // Evidence looks up the ledger facts that reason sentences quote, as known
 // at the as-of date. *features.Index implements it.
 type Evidence interface {
@@ -65,6 +70,8 @@ type Scorer struct {
 	catPos     map[string]int // categorical feature → position in Row.Cat
 	width      int            // encoded columns of the classifiers
 	payWidth   int            // encoded columns of the pay-date hazard
+	periods    int            // weeks of the pay-date curve
+	nNum, nCat int            // feature row shape
 	// feature positions used at scoring time
 	daysToDue, settledLong, segment int
 	longest                         int
@@ -93,6 +100,17 @@ func NewScorer(b *Bundle, specs []features.Spec) (*Scorer, error) {
 	s.cols = b.Encoder.columns(b.Late.Family)
 	s.width = len(s.cols)
 	s.payWidth = len(b.PayDateEnc.LinearColumns())
+	s.periods = b.PayDate.Periods
+	if len(b.PayDate.Coef) != s.payWidth || len(b.PayDate.Alpha) != s.periods || s.periods < 1 {
+		return nil, fmt.Errorf("pay-date model reads %d columns over %d weeks, its encoder gives %d columns", len(b.PayDate.Coef), len(b.PayDate.Alpha), s.payWidth)
+	}
+	for name, c := range map[string]*Classifier{"late": b.Late, "very-late": b.VeryLate, "90+": b.Default90} {
+		if c != nil {
+			if w := c.width(); w != s.width {
+				return nil, fmt.Errorf("%s model reads %d columns, the encoder gives %d", name, w, s.width)
+			}
+		}
+	}
 	w := b.Options.Features.WithDefaults().Windows
 	s.longest = w[0]
 	for _, x := range w {
@@ -118,6 +136,7 @@ func NewScorer(b *Bundle, specs []features.Spec) (*Scorer, error) {
 	if i, ok := s.catPos["inv_segment"]; ok {
 		s.segment = i
 	}
+	s.nNum, s.nCat = ni, ci
 	if len(b.Encoder.Numeric) != ni || len(b.Encoder.Categorical) != ci {
 		return nil, fmt.Errorf("model expects %d numeric and %d categorical features, rows have %d and %d: score with the feature options the model was trained with",
 			len(b.Encoder.Numeric), len(b.Encoder.Categorical), ni, ci)
@@ -137,7 +156,8 @@ func NewScorer(b *Bundle, specs []features.Spec) (*Scorer, error) {
 	return s, nil
 }
 
-// WithEvidence lets reason sentences quote ledger facts (dispute dates).
+// WithEvidence lets reason sentences quote ledger facts (dispute dates);
+// e may be nil.
 func (s *Scorer) WithEvidence(e Evidence) *Scorer {
 	c := *s
 	c.evidence = e
@@ -153,7 +173,6 @@ const scoreBlock = 64
 type scratch struct {
 	x, payX               []float64
 	late, veryLate, def90 []float64
-	surv                  []float64
 	contrib, byFeature    []float64
 }
 
@@ -163,7 +182,6 @@ func (s *Scorer) newScratch(rows int) *scratch {
 		x:    make([]float64, rows*s.width),
 		payX: make([]float64, s.payWidth),
 		late: make([]float64, rows), veryLate: make([]float64, rows), def90: make([]float64, rows),
-		surv:      make([]float64, payDatePeriods),
 		contrib:   make([]float64, s.width),
 		byFeature: make([]float64, len(s.featNames)),
 	}
@@ -171,17 +189,35 @@ func (s *Scorer) newScratch(rows int) *scratch {
 
 // Score predicts one invoice row. reasons is how many factors to explain
 // (0 for none, which is faster). Use ScoreBatch for many rows.
-func (s *Scorer) Score(r *features.Row, reasons int) Prediction {
+func (s *Scorer) Score(r *features.Row, reasons int) (Prediction, error) {
 	var p [1]Prediction
+	if err := s.check(r); err != nil {
+		return p[0], err
+	}
 	s.scoreRows(s.newScratch(1), []features.Row{*r}, reasons, p[:])
-	return p[0]
+	return p[0], nil
+}
+
+// check reports a row whose shape is not the model's.
+func (s *Scorer) check(r *features.Row) error {
+	if len(r.Num) != s.nNum || len(r.Cat) != s.nCat {
+		return fmt.Errorf("%w: invoice %s has %d numeric and %d categorical features, the model %d and %d",
+			ErrBadRow, r.InvoiceID, len(r.Num), len(r.Cat), s.nNum, s.nCat)
+	}
+	return nil
 }
 
 // ScoreBatch predicts every row into out (len(out) must equal len(rows)),
-// in blocks spread over GOMAXPROCS goroutines.
-func (s *Scorer) ScoreBatch(rows []features.Row, reasons int, out []Prediction) {
+// in blocks spread over GOMAXPROCS goroutines. It checks every row first
+// and scores none if one does not fit the model.
+func (s *Scorer) ScoreBatch(rows []features.Row, reasons int, out []Prediction) error {
 	if len(out) != len(rows) {
-		panic(fmt.Sprintf("model: ScoreBatch: %d outputs for %d rows", len(out), len(rows)))
+		return fmt.Errorf("%w: %d outputs for %d rows", ErrBadRow, len(out), len(rows))
+	}
+	for i := range rows {
+		if err := s.check(&rows[i]); err != nil {
+			return fmt.Errorf("row %d: %w", i, err)
+		}
 	}
 	blocks := (len(rows) + scoreBlock - 1) / scoreBlock
 	workers := min(runtime.GOMAXPROCS(0), blocks)
@@ -191,7 +227,7 @@ func (s *Scorer) ScoreBatch(rows []features.Row, reasons int, out []Prediction) 
 			hi := min(len(rows), lo+scoreBlock)
 			s.scoreRows(sc, rows[lo:hi], reasons, out[lo:hi])
 		}
-		return
+		return nil
 	}
 	var wg sync.WaitGroup
 	next := make(chan int, blocks)
@@ -211,15 +247,18 @@ func (s *Scorer) ScoreBatch(rows []features.Row, reasons int, out []Prediction) 
 		}()
 	}
 	wg.Wait()
+	return nil
 }
 
-// scoreRows scores at most scoreBlock rows.
+// scoreRows scores at most scoreBlock rows that passed check.
 func (s *Scorer) scoreRows(sc *scratch, rows []features.Row, reasons int, out []Prediction) {
 	b := s.b
 	n := len(rows)
 	w := s.width
 	for i := range rows {
-		b.Encoder.encode(b.Late.Family, sc.x[i*w:i*w:(i+1)*w], &rows[i])
+		if got := b.Encoder.encode(b.Late.Family, sc.x[i*w:i*w:(i+1)*w], &rows[i]); len(got) != w {
+			panic(fmt.Sprintf("model: encoded %d columns, want %d", len(got), w)) // check makes this unreachable
+		}
 	}
 	x := sc.x[:n*w]
 	b.Late.Margins(x, w, sc.late[:n])
@@ -228,7 +267,7 @@ func (s *Scorer) scoreRows(sc *scratch, rows []features.Row, reasons int, out []
 		b.Default90.Margins(x, w, sc.def90[:n])
 	}
 	// One allocation per block for the slices every prediction keeps.
-	paidBy := make([]float64, n*payDatePeriods)
+	paidBy := make([]float64, n*s.periods)
 	var d90 []float64
 	if b.Default90 != nil {
 		d90 = make([]float64, n)
@@ -257,7 +296,7 @@ func (s *Scorer) scoreRows(sc *scratch, rows []features.Row, reasons int, out []
 		}
 		p.POnTime = 1 - p.PLate
 		p.PLate1To30 = math.Max(0, p.PLate-p.PVeryLate)
-		p.PaidBy = paidBy[i*payDatePeriods : (i+1)*payDatePeriods : (i+1)*payDatePeriods]
+		p.PaidBy = paidBy[i*s.periods : (i+1)*s.periods : (i+1)*s.periods]
 		s.payDate(sc, p, r, due)
 		if s.settledLong >= 0 && r.Num[s.settledLong] == 0 {
 			p.ColdStart = true

@@ -38,9 +38,14 @@ func trainedScorer(t *testing.T, seed uint64) (*Scorer, *features.Table, *datase
 func TestScoreBatchEqualsScore(t *testing.T) {
 	sc, tab, _ := trainedScorer(t, 21)
 	batch := make([]Prediction, len(tab.Rows))
-	sc.ScoreBatch(tab.Rows, 3, batch)
+	if err := sc.ScoreBatch(tab.Rows, 3, batch); err != nil {
+		t.Fatal(err)
+	}
 	for i := range tab.Rows {
-		one := sc.Score(&tab.Rows[i], 3)
+		one, err := sc.Score(&tab.Rows[i], 3)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if !reflect.DeepEqual(one, batch[i]) {
 			t.Fatalf("invoice %s: batch %+v, single %+v", tab.Rows[i].InvoiceID, batch[i], one)
 		}
@@ -62,7 +67,10 @@ func TestReasonsAreTheLargestFactorsAndQuoteDisputes(t *testing.T) {
 	quoted, example := 0, ""
 	for i := range tab.Rows {
 		r := &tab.Rows[i]
-		p := sc.Score(r, 4)
+		p, err := sc.Score(r, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
 		// Recompute the per-feature sums from the classifier itself.
 		x := sc.b.Encoder.encode(sc.b.Late.Family, nil, r)
 		contrib := make([]float64, len(x))

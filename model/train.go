@@ -117,7 +117,8 @@ type Bundle struct {
 	TrainWindow  [2]string          `json:"train_window"`
 	TrainExample int                `json:"train_examples"`
 	ValidExample int                `json:"valid_examples"`
-	// Sample is the share of the window's invoices learned from (1 = all).
+	// Sample is the share of the window's invoices learned from (1 = all;
+	// 0 in bundles trained before sampling existed, which used all).
 	Sample float64 `json:"invoice_sample"`
 }
 

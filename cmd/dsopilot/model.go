@@ -46,7 +46,7 @@ func newTrainFlags(fs interface {
 	return trainFlags{
 		grace:       fs.Int("grace-days", 0, "days after due before a payment counts as late"),
 		veryLate:    fs.Int("very-late-days", 30, "days late beyond which a payment is very late"),
-		maxInvoices: fs.Int("max-invoices", 100_000, "learn from a hashed sample of at most this many invoices (-1: all)"),
+		maxInvoices: fs.Int("max-invoices", 100_000, "learn from a hashed sample of about this many invoices when the window holds more (-1: all)"),
 		seed:        fs.Uint64("seed", 1, "random seed (same data and seed give the same model)"),
 		families: fs.String("families", strings.Join([]string{model.FamilyGBDT, model.FamilyLogistic, model.FamilyScorecard}, ","),
 			"model families to compare, comma-separated"),
@@ -212,7 +212,9 @@ func runScore(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("score: %w", err)
 	}
 	preds := make([]model.Prediction, len(tab.Rows))
-	sc.WithEvidence(ix).ScoreBatch(tab.Rows, *nReasons, preds)
+	if err := sc.WithEvidence(ix).ScoreBatch(tab.Rows, *nReasons, preds); err != nil {
+		return fmt.Errorf("score: %w", err)
+	}
 	// Riskiest first: a worklist, not a ledger listing.
 	sort.SliceStable(preds, func(a, b int) bool {
 		pa, pb := preds[a], preds[b]

@@ -80,9 +80,12 @@ type Model struct {
 	fl *flat
 }
 
-// maxFlatDepth bounds the depth of trees compiled to the padded form, whose
-// size grows as 2^depth.
-const maxFlatDepth = 12
+// Padding every tree to the deepest one grows as trees × 2^depth; beyond
+// these bounds (24 bytes a padded node) the trees are walked node by node.
+const (
+	maxFlatDepth = 10
+	maxFlatNodes = 1 << 22
+)
 
 // prepare compiles the trees for prediction once they are final.
 func (m *Model) prepare() {
@@ -91,7 +94,7 @@ func (m *Model) prepare() {
 	for i := range m.trees {
 		d = max(d, m.trees[i].depth(0))
 	}
-	if d <= maxFlatDepth {
+	if d <= maxFlatDepth && len(m.trees)<<d <= maxFlatNodes {
 		m.fl = compile(m.trees)
 	}
 }
