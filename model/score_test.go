@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"errors"
 	"math"
 	"reflect"
 	"strings"
@@ -125,4 +126,28 @@ func TestReasonsAreTheLargestFactorsAndQuoteDisputes(t *testing.T) {
 		t.Fatal("no reason quoted an open dispute")
 	}
 	t.Logf("%d reasons quoted an open dispute, e.g. %q", quoted, example)
+}
+
+// A row that does not have the model's shape is an error, in Score and in
+// ScoreBatch (which then scores nothing), never a panic in a worker.
+func TestRowsOfTheWrongShapeAreErrors(t *testing.T) {
+	sc, tab, _ := trainedScorer(t, 23)
+	rows := append([]features.Row(nil), tab.Rows...)
+	bad := rows[70]
+	bad.Num = bad.Num[:len(bad.Num)-1]
+	rows[70] = bad
+	if _, err := sc.Score(&bad, 3); !errors.Is(err, ErrBadRow) {
+		t.Fatalf("Score of a short row: %v, want ErrBadRow", err)
+	}
+	out := make([]Prediction, len(rows))
+	err := sc.ScoreBatch(rows, 0, out)
+	if !errors.Is(err, ErrBadRow) || !strings.Contains(err.Error(), bad.InvoiceID) {
+		t.Fatalf("ScoreBatch with a short row: %v, want ErrBadRow naming %s", err, bad.InvoiceID)
+	}
+	if out[0].InvoiceID != "" {
+		t.Fatal("ScoreBatch scored rows although one did not fit")
+	}
+	if err := sc.ScoreBatch(rows[:3], 0, out[:2]); !errors.Is(err, ErrBadRow) {
+		t.Fatalf("mismatched output length: %v", err)
+	}
 }
