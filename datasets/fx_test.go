@@ -1,0 +1,147 @@
+package datasets
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestParseRate(t *testing.T) {
+	cases := []struct {
+		in   string
+		want Rate
+		ok   bool
+	}{
+		{"1", 1_000_000_000, true},
+		{"0.0869", 86_900_000, true},
+		{"11.5", 11_500_000_000, true},
+		{" 1.123456789 ", 1_123_456_789, true},
+		{".5", 500_000_000, true},
+		{"", 0, false},
+		{"0", 0, false},
+		{"0.000", 0, false},
+		{"-1", 0, false},
+		{"1.1234567891", 0, false},
+		{"1e3", 0, false},
+		{"1,5", 0, false},
+	}
+	for _, c := range cases {
+		got, err := ParseRate(c.in)
+		if (err == nil) != c.ok || got != c.want {
+			t.Errorf("ParseRate(%q) = %v, %v; want %v ok=%v", c.in, got, err, c.want, c.ok)
+		}
+		if c.ok {
+			if back, err := ParseRate(got.String()); err != nil || back != got {
+				t.Errorf("ParseRate(%q).String() = %q does not parse back", c.in, got.String())
+			}
+		}
+	}
+}
+
+func TestMoneyConvert(t *testing.T) {
+	half, _ := ParseRate("0.5")
+	third, _ := ParseRate("0.333333333")
+	sek, _ := ParseRate("0.086956522") // 1/11.5
+	cases := []struct {
+		m    Money
+		r    Rate
+		want Money
+		ok   bool
+	}{
+		{10000, half, 5000, true},
+		{1, half, 1, true},   // half a cent rounds away from zero
+		{-1, half, -1, true}, // and so does a negative one
+		{3, half, 2, true},
+		{300, third, 100, true},
+		{115000, sek, 10000, true}, // 1,150.00 SEK is 100.00 EUR
+		{0, sek, 0, true},
+		{math.MaxInt64, 2 * rateScale, 0, false},
+		{math.MinInt64, half, math.MinInt64 / 2, true},
+	}
+	for _, c := range cases {
+		got, ok := c.m.Convert(c.r)
+		if ok != c.ok || (ok && got != c.want) {
+			t.Errorf("%d × %s = %d, %v; want %d, %v", c.m, c.r, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func TestReadFX(t *testing.T) {
+	good := "currency,rate,source\nSEK,0.086956522,ecb\ngbp,1.162790698,ecb\nEUR,1,\n"
+	fx, err := ReadFX(strings.NewReader(good), "rates.csv", "eur")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fx.To != "EUR" || fx.Rates["SEK"] != 86_956_522 || fx.Rates["GBP"] != 1_162_790_698 {
+		t.Fatalf("read %+v", fx)
+	}
+	if r, ok := fx.Rate("EUR"); !ok || r != rateScale {
+		t.Fatalf("reporting currency rate %v %v", r, ok)
+	}
+	bad := "rate,currency\n0.1,SEK\nx,USD\n1.2,GBPX\n0.2,SEK\n2,EUR\n"
+	_, err = ReadFX(strings.NewReader(bad), "rates.csv", "EUR")
+	if !errors.Is(err, ErrFX) {
+		t.Fatalf("bad rates: %v, want ErrFX", err)
+	}
+	for _, want := range []string{"rates.csv:3: field rate", "rates.csv:4: field currency", "rates.csv:5: field currency: SEK already", "rates.csv:6: field rate: the reporting currency"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if _, err := ReadFX(strings.NewReader("code,value\nSEK,1\n"), "r.csv", "EUR"); err == nil || !strings.Contains(err.Error(), "r.csv:1") {
+		t.Errorf("header without currency and rate: %v", err)
+	}
+	if _, err := ReadFX(strings.NewReader(good), "r.csv", "EURO"); !errors.Is(err, ErrFX) {
+		t.Errorf("bad reporting currency: %v", err)
+	}
+}
+
+func TestLedgerConvert(t *testing.T) {
+	l := &Ledger{
+		Customers: []Customer{{ID: "S", Currency: "SEK", CreditLimit: 11_500_00}, {ID: "E", Currency: "EUR", CreditLimit: 500_00}},
+		Invoices: []Invoice{{ID: "I1", CustomerID: "S", Amount: 2_300_00, Currency: "SEK"},
+			{ID: "I2", CustomerID: "S", Amount: 1_150_00}, // no currency: the customer's
+			{ID: "I3", CustomerID: "E", Amount: 100_00, Currency: "EUR"}},
+		Payments:        []Payment{{ID: "P1", CustomerID: "S", InvoiceID: "I1", Amount: 1_150_00, Currency: "SEK"}},
+		CreditNotes:     []CreditNote{{ID: "N1", CustomerID: "S", InvoiceID: "I1", Amount: 115_00}},
+		Disputes:        []Dispute{{ID: "D1", CustomerID: "S", InvoiceID: "I2", Amount: 1_150_00}},
+		Promises:        []Promise{{ID: "R1", CustomerID: "S", Amount: 230_00}},
+		CreditDecisions: []CreditDecision{{ID: "C1", CustomerID: "S", OldLimit: 11_500_00, NewLimit: 23_000_00}},
+	}
+	sek, _ := ParseRate("0.086956522")
+	got, err := l.Convert(FX{To: "EUR", Rates: map[string]Rate{"SEK": sek}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want Money
+	}{
+		{"limit", got.Customers[0].CreditLimit, 1_000_00},
+		{"EUR limit", got.Customers[1].CreditLimit, 500_00},
+		{"invoice", got.Invoices[0].Amount, 200_00},
+		{"invoice in the customer's currency", got.Invoices[1].Amount, 100_00},
+		{"EUR invoice", got.Invoices[2].Amount, 100_00},
+		{"payment", got.Payments[0].Amount, 100_00},
+		{"credit note", got.CreditNotes[0].Amount, 10_00},
+		{"dispute", got.Disputes[0].Amount, 100_00},
+		{"promise", got.Promises[0].Amount, 20_00},
+		{"new limit", got.CreditDecisions[0].NewLimit, 2_000_00},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, c.got, c.want)
+		}
+	}
+	if got.Invoices[1].Currency != "EUR" || l.Invoices[0].Amount != 2_300_00 || l.Invoices[0].Currency != "SEK" {
+		t.Error("Convert changed the original ledger or left a currency")
+	}
+	if cs := l.Currencies(); strings.Join(cs, ",") != "EUR,SEK" {
+		t.Errorf("Currencies() = %v", cs)
+	}
+	l.Invoices = append(l.Invoices, Invoice{ID: "I4", CustomerID: "E", Amount: 1, Currency: "USD"})
+	if _, err := l.Convert(FX{To: "EUR", Rates: map[string]Rate{"SEK": sek}}); !errors.Is(err, ErrFX) || !strings.Contains(err.Error(), "USD (1 amounts)") {
+		t.Errorf("missing USD rate: %v", err)
+	}
+}
