@@ -6,7 +6,8 @@
 // truth files: truth.csv (per invoice, the exact probability of being paid
 // after the due date), truth_customers.csv (each customer's behaviour type and
 // latent parameters) and truth_action_effects.csv (the true response of each
-// behaviour to each dunning action). Generate streams the same records to a
+// behaviour to each dunning action), and fx_rates.csv, the exchange rates to
+// EUR its amounts were drawn with. Generate streams the same records to a
 // Sink, one customer at a time, for tests and benchmarks that need no disk.
 //
 // # Generative process

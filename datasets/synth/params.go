@@ -1,7 +1,10 @@
 package synth
 
 import (
+	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 
 	"github.com/dsopilot/dsopilot/datasets"
 )
@@ -171,6 +174,33 @@ func channelShift(channel string) float64 {
 		return 1
 	}
 	return 0
+}
+
+// FXRatesFile is the simulator's exchange rates to EUR in a ledger
+// directory.
+const FXRatesFile = "fx_rates.csv"
+
+// FXRate is what one unit of Currency is worth in EUR in the simulation.
+type FXRate struct {
+	Currency string
+	Rate     datasets.Rate
+}
+
+// FXRates lists the simulation's currencies other than EUR with their rates
+// to EUR (1 / the local units per EUR the amounts are drawn with, to 9
+// decimals), sorted by currency.
+func FXRates() []FXRate {
+	seen := map[string]bool{"EUR": true}
+	var out []FXRate
+	for _, c := range countries {
+		if seen[c.currency] {
+			continue
+		}
+		seen[c.currency] = true
+		out = append(out, FXRate{c.currency, datasets.Rate(math.Round(1e9 / c.fx))})
+	}
+	slices.SortFunc(out, func(a, b FXRate) int { return strings.Compare(a.Currency, b.Currency) })
+	return out
 }
 
 type countrySpec struct {

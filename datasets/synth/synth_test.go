@@ -162,8 +162,9 @@ func TestDeterminism(t *testing.T) {
 	a := hashDir(cfg)
 	cfg.Workers = 4
 	b := hashDir(cfg)
-	if len(a) != 11 {
-		t.Fatalf("wrote %d files, want 11", len(a))
+	// Eight ledger files, three truth files and the exchange rates.
+	if len(a) != 12 {
+		t.Fatalf("wrote %d files, want 12", len(a))
 	}
 	for name, h := range a {
 		if b[name] != h {
@@ -707,6 +708,34 @@ func TestAppendRowRoundTrips(t *testing.T) {
 	for i := range rows {
 		if !slices.Equal(got[i], rows[i]) {
 			t.Errorf("row %d: %q, want %q", i, got[i], rows[i])
+		}
+	}
+}
+
+// The rates file is what the amounts were drawn with: each currency's rate
+// to EUR is 1 / its local units per EUR, and it reads back with the rates
+// reader that dsopilot kpi uses.
+func TestFXRatesFileMatchesTheSimulation(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := WriteDir(context.Background(), Config{Customers: 20, Months: 3, Seed: 1}, dir); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(dir, FXRatesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fx, err := datasets.ReadFX(f, FXRatesFile, "EUR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range countries {
+		r, ok := fx.Rate(c.currency)
+		if !ok {
+			t.Fatalf("no rate for %s", c.currency)
+		}
+		if got := float64(r) / 1e9 * c.fx; math.Abs(got-1) > 1e-8 {
+			t.Errorf("%s: rate %s × %v local units per EUR = %v, want 1", c.currency, r, c.fx, got)
 		}
 	}
 }

@@ -64,7 +64,24 @@ func WriteDir(ctx context.Context, cfg Config, dir string) (Summary, error) {
 	if err := writeActionEffects(filepath.Join(dir, TruthActionEffectsFile)); err != nil {
 		return sum, err
 	}
+	if err := writeFXRates(filepath.Join(dir, FXRatesFile)); err != nil {
+		return sum, err
+	}
 	return sum, nil
+}
+
+// writeFXRates writes the simulator's exchange rates to EUR, the rates its
+// amounts were drawn with, for reporting in one currency
+// (dsopilot kpi --currency EUR --fx fx_rates.csv).
+func writeFXRates(path string) error {
+	b := appendRow(nil, []string{"currency", "rate"})
+	for _, r := range FXRates() {
+		b = appendRow(b, []string{r.Currency, r.Rate.String()})
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", FXRatesFile, err)
+	}
+	return nil
 }
 
 // dirWriter is the Sink of WriteDir: it copies the rows the workers
