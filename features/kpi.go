@@ -20,9 +20,9 @@ const maxCountbackMonths = 1200
 
 // KPIOptions configure ComputeKPIsWith.
 type KPIOptions struct {
-	// By groups the report: "" (portfolio only), "segment", "country" or
-	// "customer". Invoices go to the group of their own Segment or Country
-	// when set, else to their customer's. A payment, dispute or promise
+	// By groups the report: "" (portfolio only), "segment", "country",
+	// "currency" or "customer". Invoices go to the group of their own
+	// Segment, Country or Currency when set, else to their customer's. A payment, dispute or promise
 	// linked to a known invoice of its customer follows that invoice; one
 	// that is not (unallocated cash, a customer-level dispute or promise)
 	// follows its customer's attributes.
@@ -40,6 +40,14 @@ type KPIOptions struct {
 type KPIReport struct {
 	// By is the grouping ("" for none).
 	By string `json:"by,omitempty"`
+	// Currency is the reporting currency every amount was converted to;
+	// empty when the ledger was not converted.
+	Currency string `json:"currency,omitempty"`
+	// Currencies lists the currencies whose amounts were added together
+	// unconverted: more than one means money totals mix units (group by
+	// currency or convert the ledger first). Set by the caller, which
+	// knows how the ledger was prepared.
+	Currencies []string `json:"currencies,omitempty"`
 	KPIs
 	// Months holds the portfolio's KPIs per calendar month overlapping the
 	// period, in order, the first and last clipped to the period.
@@ -313,8 +321,15 @@ func kpiKeyFunc(by string) (key kpiKey, perInvoice bool, err error) {
 			}
 			return c.c.Country
 		}, true, nil
+	case "currency":
+		return func(c *customerIndex, v *datasets.Invoice) string {
+			if v != nil && v.Currency != "" {
+				return v.Currency
+			}
+			return c.c.Currency
+		}, true, nil
 	}
-	return nil, false, fmt.Errorf("kpi: unknown grouping %q: want segment, country, customer or nothing", by)
+	return nil, false, fmt.Errorf("kpi: unknown grouping %q: want segment, country, currency, customer or nothing", by)
 }
 
 // kpiPlan is the shape of one computation: the period, its months, the days

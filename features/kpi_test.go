@@ -544,6 +544,9 @@ func kpiRandomLedger(seed uint64, customers, invoicesPer int, start datasets.Dat
 	l := &datasets.Ledger{}
 	for c := range customers {
 		cust := datasets.Customer{ID: fmt.Sprintf("C%05d", c), Segment: segments[r.IntN(3)], Country: countries[r.IntN(3)]}
+		// Currencies are set without drawing from r, so the rest of the
+		// ledger is what it was before they existed.
+		cust.Currency = []string{"EUR", "GBP"}[c%2]
 		l.Customers = append(l.Customers, cust)
 		for k := range invoicesPer {
 			id := fmt.Sprintf("%s-%d", cust.ID, k)
@@ -554,6 +557,9 @@ func kpiRandomLedger(seed uint64, customers, invoicesPer int, start datasets.Dat
 			}
 			if r.IntN(20) == 0 {
 				v.Country = countries[r.IntN(3)]
+			}
+			if k%17 == 3 {
+				v.Currency = "USD" // an invoice in another currency than its customer's
 			}
 			pay := func(d datasets.Date, amt datasets.Money) {
 				l.Payments = append(l.Payments, datasets.Payment{ID: fmt.Sprint(id, "-p", d), CustomerID: cust.ID, InvoiceID: id, Date: d, Amount: amt})
@@ -622,7 +628,7 @@ func TestKPIGroupsSumToPortfolio(t *testing.T) {
 	l := kpiRandomLedger(1, 60, 40, kd("2023-01-01"), 700)
 	ix := NewIndex(l)
 	from, to := kd("2023-07-10"), kd("2024-02-20")
-	for _, by := range []string{"segment", "country", "customer"} {
+	for _, by := range []string{"segment", "country", "currency", "customer"} {
 		rep, err := ComputeKPIs(ix, from, to, by, true)
 		if err != nil {
 			t.Fatal(err)
@@ -761,7 +767,7 @@ func TestKPIPointInTime(t *testing.T) {
 	if len(l2.Invoices) == len(l.Invoices) || len(l2.Disputes) == len(l.Disputes) {
 		t.Fatal("nothing added after to")
 	}
-	for _, by := range []string{"", "segment", "country", "customer"} {
+	for _, by := range []string{"", "segment", "country", "currency", "customer"} {
 		a, err := ComputeKPIs(NewIndex(l), from, to, by, true)
 		if err != nil {
 			t.Fatal(err)
