@@ -19,8 +19,9 @@ demo: build
 	$(BIN) synth --customers 600 --months 24 --seed 42 --start 2023-01-01 --out $(DEMO)/ledger
 	$(BIN) import --store $(DEMO)/store --rejects $(DEMO)/rejects.csv $(DEMO)/ledger
 	$(BIN) stats --store $(DEMO)/store
-	$(BIN) kpi --store $(DEMO)/store --from 2024-10-01 --to 2024-12-31
-	$(BIN) kpi --store $(DEMO)/store --from 2024-01-01 --to 2024-12-31 --by segment
+	$(BIN) kpi --store $(DEMO)/store --from 2024-10-01 --to 2024-12-31 --currency EUR --fx $(DEMO)/ledger/fx_rates.csv
+	$(BIN) kpi --store $(DEMO)/store --from 2024-01-01 --to 2024-12-31 --by segment --currency EUR --fx $(DEMO)/ledger/fx_rates.csv
+	$(BIN) kpi --store $(DEMO)/store --from 2024-10-01 --to 2024-12-31 --by currency
 	$(BIN) features --store $(DEMO)/store --as-of 2024-12-31 > $(DEMO)/customer_features.csv
 	$(BIN) features --store $(DEMO)/store --as-of 2024-12-31 --level invoice > $(DEMO)/open_invoice_features.csv
 	$(BIN) backtest --input $(DEMO)/ledger --split 0.7 --predictions $(DEMO)/backtest_predictions.csv

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -96,14 +98,18 @@ func runFeatures(ctx context.Context, e env, args []string) error {
 }
 
 func runKPI(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "kpi", "[--store S] --from DATE --to DATE [--by segment|country|customer] [--monthly] [--json]",
+	fs := newFlags(e, "kpi", "[--store S] --from DATE --to DATE [--by segment|country|currency|customer] [--monthly] [--currency CUR --fx FILE] [--json]",
 		"Prints receivables KPIs for the period [from, to]: DSO, countback DSO, best-possible DSO, ADD, CEI,\n"+
 			"aging, overdue ratio, late rate, recovery rate, days to pay, dispute and promise figures;\n"+
-			"per group with --by and month by month with --monthly.")
+			"per group with --by and month by month with --monthly. With --currency and --fx (a CSV of\n"+
+			"currency,rate: units of CUR one unit of currency is worth) every amount is converted to CUR first;\n"+
+			"without them a ledger in several currencies is summed unconverted, and a warning says so.")
 	store := storeFlag(fs, e)
 	from := fs.String("from", "", "first day of the period (YYYY-MM-DD, required)")
 	to := fs.String("to", "", "last day of the period (YYYY-MM-DD, required)")
-	by := fs.String("by", "", "group by segment, country or customer")
+	by := fs.String("by", "", "group by segment, country, currency or customer")
+	currency := fs.String("currency", "", "reporting currency (ISO 4217) to convert every amount to")
+	fxPath := fs.String("fx", "", "exchange rates to the reporting currency: CSV with columns currency,rate")
 	monthly := fs.Bool("monthly", false, "add the same KPIs month by month")
 	asJSON := fs.Bool("json", false, "print JSON (the only format for now besides a short text summary)")
 	if _, err := parse(fs, args); err != nil {
@@ -120,18 +126,62 @@ func runKPI(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *fxPath != "" && *currency == "" {
+		return fmt.Errorf("%w: kpi: --fx needs --currency, the currency its rates convert to", errUsage)
+	}
 	l, err := loadLedger(ctx, e, *store, "kpi")
 	if err != nil {
 		return err
+	}
+	l, reporting, mixed, err := reportingLedger(l, *currency, *fxPath)
+	if err != nil {
+		return fmt.Errorf("kpi: %w", err)
 	}
 	rep, err := features.ComputeKPIs(features.NewIndex(l), f, t, *by, *monthly)
 	if err != nil {
 		return fmt.Errorf("%w: kpi: %v", errUsage, err)
 	}
+	rep.Currency = reporting
+	if len(mixed) > 1 {
+		rep.Currencies = mixed
+		fmt.Fprintf(e.stderr, "dsopilot: warning: kpi: amounts in %s are added unconverted; give --currency and --fx, or --by currency\n",
+			strings.Join(mixed, ", "))
+	}
 	if *asJSON {
 		return writeJSON(e.stdout, rep)
 	}
 	return printKPIs(e.stdout, rep)
+}
+
+// reportingLedger converts l to the reporting currency when asked. It
+// returns the ledger to report on, its currency (empty when unconverted)
+// and, when not converted, the currencies its amounts are in.
+func reportingLedger(l *datasets.Ledger, currency, fxPath string) (*datasets.Ledger, string, []string, error) {
+	have := l.Currencies()
+	if currency == "" {
+		return l, "", have, nil
+	}
+	currency = strings.ToUpper(currency)
+	if fxPath == "" {
+		if len(have) > 1 || (len(have) == 1 && have[0] != currency) {
+			return nil, "", nil, fmt.Errorf("%w: the ledger has amounts in %s: give --fx rates to %s", errUsage, strings.Join(have, ", "), currency)
+		}
+		return l, currency, nil, nil
+	}
+	f, err := os.Open(fxPath)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	defer f.Close()
+	fx, err := datasets.ReadFX(f, fxPath, currency)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	conv, err := l.Convert(fx)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return conv, fx.To, nil, nil
 }
 
 // multiFlag collects a repeatable string flag.
@@ -156,7 +206,14 @@ func printKPIs(w io.Writer, r *features.KPIReport) error {
 		return fmt.Sprintf("%.1f%%", *p*100)
 	}
 	k := r.KPIs
-	fmt.Fprintf(w, "KPIs %s .. %s (%d days)\n", k.From, k.To, k.Days)
+	unit := ""
+	switch {
+	case r.Currency != "":
+		unit = ", amounts in " + r.Currency
+	case len(r.Currencies) > 1:
+		unit = ", amounts in " + strings.Join(r.Currencies, " + ") + " added unconverted"
+	}
+	fmt.Fprintf(w, "KPIs %s .. %s (%d days%s)\n", k.From, k.To, k.Days, unit)
 	fmt.Fprintf(w, "  DSO %s   countback DSO %s   best-possible DSO %s   ADD %s\n",
 		f(k.DSO, "d"), f(k.CountbackDSO, "d"), f(k.BestPossibleDSO, "d"), f(k.ADD, "d"))
 	fmt.Fprintf(w, "  CEI %s   late rate %s   overdue ratio %s   recovery rate %s\n",

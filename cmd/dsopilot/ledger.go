@@ -64,7 +64,8 @@ func runSynth(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "synth", "--customers N --months M --seed S [--start DATE] --out DIR",
 		"Simulates a receivables ledger with realistic payment behaviour and writes it as canonical CSV files,\n"+
 			"with truth.csv (each invoice's true probability of being paid late, as of its issue date),\n"+
-			"truth_customers.csv (behaviour types) and truth_action_effects.csv. Same seed, same files.")
+			"truth_customers.csv (behaviour types), truth_action_effects.csv and fx_rates.csv (the exchange\n"+
+			"rates to EUR its amounts were drawn with, for dsopilot kpi --currency EUR --fx). Same seed, same files.")
 	customers := fs.Int("customers", 1000, "number of customers")
 	months := fs.Int("months", 24, "months of history")
 	seed := fs.Uint64("seed", 1, "random seed")

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/chstore"
 )
 
@@ -362,5 +363,79 @@ func TestKPICommandReproducesTheWorkedDSOExample(t *testing.T) {
 	// All 40,000 open at the end are not yet due: best possible = DSO, ADD 0.
 	if math.Abs(rep.DSO-12.4) > 1e-9 || math.Abs(rep.BestPossibleDSO-12.4) > 1e-9 || math.Abs(rep.ADD) > 1e-9 {
 		t.Fatalf("dso %v best %v add %v, want 12.4, 12.4, 0", rep.DSO, rep.BestPossibleDSO, rep.ADD)
+	}
+}
+
+// A ledger in several currencies is reported in one with --currency and
+// --fx: the invoiced total is the per-currency totals converted (to the
+// cent per invoice), and without conversion the report says it mixes units.
+func TestKPIConvertsToTheReportingCurrency(t *testing.T) {
+	ledger, store := simulated(t)
+	args := []string{"kpi", "--store", store, "--from", "2023-10-01", "--to", "2023-12-31", "--json"}
+	type report struct {
+		Currency   string   `json:"currency"`
+		Currencies []string `json:"currencies"`
+		Invoiced   float64  `json:"invoiced"`
+		Issued     int      `json:"invoices_issued"`
+		Groups     []struct {
+			Key      string  `json:"key"`
+			Invoiced float64 `json:"invoiced"`
+			Issued   int     `json:"invoices_issued"`
+		} `json:"groups"`
+	}
+	get := func(extra ...string) (report, string) {
+		t.Helper()
+		out, stderr, err := call(t, nil, append(append([]string(nil), args...), extra...)...)
+		if err != nil {
+			t.Fatalf("kpi %v: %v", extra, err)
+		}
+		var r report
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r, stderr
+	}
+	mixed, warn := get()
+	if len(mixed.Currencies) < 2 || !strings.Contains(warn, "unconverted") {
+		t.Fatalf("mixed ledger: currencies %v, stderr %q", mixed.Currencies, warn)
+	}
+	fxPath := filepath.Join(ledger, "fx_rates.csv")
+	conv, warn := get("--currency", "eur", "--fx", fxPath)
+	if conv.Currency != "EUR" || conv.Currencies != nil || warn != "" {
+		t.Fatalf("converted: currency %q, currencies %v, stderr %q", conv.Currency, conv.Currencies, warn)
+	}
+	byCur, _ := get("--by", "currency")
+	f, err := os.Open(fxPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fx, err := datasets.ReadFX(f, fxPath, "EUR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0.0
+	for _, g := range byCur.Groups {
+		r, ok := fx.Rate(g.Key)
+		if !ok {
+			t.Fatalf("no rate for %s", g.Key)
+		}
+		want += g.Invoiced * float64(r) / 1e9
+	}
+	if math.Abs(conv.Invoiced-want) > 0.005*float64(conv.Issued)+0.01 || conv.Issued != mixed.Issued {
+		t.Errorf("converted invoiced %.2f (%d invoices), per-currency totals converted %.2f", conv.Invoiced, conv.Issued, want)
+	}
+	for _, bad := range [][]string{{"--fx", fxPath}, {"--currency", "EUR"}} {
+		if _, _, err := call(t, nil, append(append([]string(nil), args...), bad...)...); exitCode(err) != 2 {
+			t.Errorf("kpi %v: %v, want a usage error", bad, err)
+		}
+	}
+	badFX := filepath.Join(t.TempDir(), "rates.csv")
+	if err := os.WriteFile(badFX, []byte("currency,rate\nSEK,0.09\nGBP,lots\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := call(t, nil, append(append([]string(nil), args...), "--currency", "EUR", "--fx", badFX)...); err == nil ||
+		!strings.Contains(err.Error(), "rates.csv:3: field rate") {
+		t.Errorf("bad rates file: %v", err)
 	}
 }
