@@ -144,8 +144,12 @@ func runKPI(ctx context.Context, e env, args []string) error {
 	rep.Currency = reporting
 	if len(mixed) > 1 {
 		rep.Currencies = mixed
-		fmt.Fprintf(e.stderr, "dsopilot: warning: kpi: amounts in %s are added unconverted; give --currency and --fx, or --by currency\n",
-			strings.Join(mixed, ", "))
+		hint := "give --currency and --fx, or --by currency"
+		if *by == "currency" {
+			hint = "each currency's own line is in that currency"
+		}
+		fmt.Fprintf(e.stderr, "dsopilot: warning: kpi: the portfolio totals add amounts in %s unconverted; %s\n",
+			strings.Join(mixed, ", "), hint)
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, rep)
