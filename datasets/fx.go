@@ -45,6 +45,19 @@ func (r Rate) String() string {
 	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
 }
 
+// MarshalText writes r as a decimal, so rates read as rates in JSON.
+func (r Rate) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText reads a decimal rate.
+func (r *Rate) UnmarshalText(b []byte) error {
+	v, err := ParseRate(string(b))
+	if err != nil {
+		return err
+	}
+	*r = v
+	return nil
+}
+
 // Convert returns m × r rounded to the cent, halves away from zero; ok is
 // false when the result does not fit in Money.
 func (m Money) Convert(r Rate) (Money, bool) {
@@ -75,8 +88,8 @@ func (m Money) Convert(r Rate) (Money, bool) {
 // period, and an invoice less its payments converts to its outstanding
 // amount converted).
 type FX struct {
-	To    string          // the reporting currency, ISO 4217
-	Rates map[string]Rate // per other currency; To itself is 1
+	To    string          `json:"to"`    // the reporting currency, ISO 4217
+	Rates map[string]Rate `json:"rates"` // per other currency; To itself is 1
 }
 
 // Rate returns the rate of currency c.

@@ -51,7 +51,11 @@ type TrainOptions struct {
 	// while training time grows with it.
 	MaxInvoices int
 	Features    features.Options
-	Log         *slog.Logger
+	// FX, when set, is the conversion the ledger was put through before
+	// training (amount features then share one currency). It is recorded in
+	// the bundle so that scoring converts the open book the same way.
+	FX  *datasets.FX
+	Log *slog.Logger
 }
 
 func (o TrainOptions) withDefaults() TrainOptions {
@@ -129,6 +133,10 @@ type BundleOptions struct {
 	VeryLateDays int              `json:"very_late_days"`
 	Features     features.Options `json:"features"`
 	Seed         uint64           `json:"seed"`
+	// FX is the currency conversion the training ledger went through, which
+	// scoring applies to the open book; nil when amounts were used as they
+	// were.
+	FX *datasets.FX `json:"fx,omitempty"`
 }
 
 // examples builds the labelled training rows known at o.AsOf.
@@ -190,7 +198,7 @@ func Train(ctx context.Context, ix *features.Index, o TrainOptions) (*Bundle, er
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	b := &Bundle{Encoder: enc, Options: BundleOptions{AsOf: o.AsOf.String(), GraceDays: o.GraceDays, VeryLateDays: o.VeryLateDays, Features: o.Features, Seed: o.Seed},
+	b := &Bundle{Encoder: enc, Options: BundleOptions{AsOf: o.AsOf.String(), GraceDays: o.GraceDays, VeryLateDays: o.VeryLateDays, Features: o.Features, Seed: o.Seed, FX: o.FX},
 		TrainWindow: [2]string{from.String(), o.AsOf.String()}, TrainExample: len(train), ValidExample: len(valid), Sample: share}
 	b.SegmentLate = segmentRates(specs, train)
 
