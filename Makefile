@@ -24,8 +24,8 @@ demo: build
 	$(BIN) kpi --store $(DEMO)/store --from 2024-10-01 --to 2024-12-31 --by currency
 	$(BIN) features --store $(DEMO)/store --as-of 2024-12-31 > $(DEMO)/customer_features.csv
 	$(BIN) features --store $(DEMO)/store --as-of 2024-12-31 --level invoice > $(DEMO)/open_invoice_features.csv
-	$(BIN) backtest --input $(DEMO)/ledger --split 0.7 --predictions $(DEMO)/backtest_predictions.csv
-	$(BIN) train --store $(DEMO)/store --as-of 2024-12-31 --registry $(DEMO)/models
+	$(BIN) backtest --input $(DEMO)/ledger --split 0.7 --currency EUR --fx $(DEMO)/ledger/fx_rates.csv --predictions $(DEMO)/backtest_predictions.csv
+	$(BIN) train --store $(DEMO)/store --as-of 2024-12-31 --registry $(DEMO)/models --currency EUR --fx $(DEMO)/ledger/fx_rates.csv
 	$(BIN) score --store $(DEMO)/store --as-of 2024-12-31 --registry $(DEMO)/models > $(DEMO)/scores.csv
 	@echo "scored $$(($$(wc -l < $(DEMO)/scores.csv) - 1)) open invoices into $(DEMO)/scores.csv; top of the list:"
 	@head -4 $(DEMO)/scores.csv | cut -c1-240

@@ -133,7 +133,7 @@ func runKPI(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	l, reporting, mixed, err := reportingLedger(l, *currency, *fxPath)
+	l, fx, mixed, err := reportingLedger(l, *currency, *fxPath)
 	if err != nil {
 		return fmt.Errorf("kpi: %w", err)
 	}
@@ -141,7 +141,9 @@ func runKPI(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: kpi: %v", errUsage, err)
 	}
-	rep.Currency = reporting
+	if fx != nil {
+		rep.Currency = fx.To
+	}
 	if len(mixed) > 1 {
 		rep.Currencies = mixed
 		hint := "give --currency and --fx, or --by currency"
@@ -158,34 +160,37 @@ func runKPI(ctx context.Context, e env, args []string) error {
 }
 
 // reportingLedger converts l to the reporting currency when asked. It
-// returns the ledger to report on, its currency (empty when unconverted)
-// and, when not converted, the currencies its amounts are in.
-func reportingLedger(l *datasets.Ledger, currency, fxPath string) (*datasets.Ledger, string, []string, error) {
+// returns the ledger to report on, the conversion (nil when none) and, when
+// not converted, the currencies its amounts are in.
+func reportingLedger(l *datasets.Ledger, currency, fxPath string) (*datasets.Ledger, *datasets.FX, []string, error) {
 	have := l.Currencies()
 	if currency == "" {
-		return l, "", have, nil
+		if fxPath != "" {
+			return nil, nil, nil, fmt.Errorf("%w: --fx needs --currency, the currency its rates convert to", errUsage)
+		}
+		return l, nil, have, nil
 	}
 	currency = strings.ToUpper(currency)
 	if fxPath == "" {
 		if len(have) > 1 || (len(have) == 1 && have[0] != currency) {
-			return nil, "", nil, fmt.Errorf("%w: the ledger has amounts in %s: give --fx rates to %s", errUsage, strings.Join(have, ", "), currency)
+			return nil, nil, nil, fmt.Errorf("%w: the ledger has amounts in %s: give --fx rates to %s", errUsage, strings.Join(have, ", "), currency)
 		}
-		return l, currency, nil, nil
+		return l, &datasets.FX{To: currency}, nil, nil
 	}
 	f, err := os.Open(fxPath)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, nil, nil, err
 	}
 	defer f.Close()
 	fx, err := datasets.ReadFX(f, fxPath, currency)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, nil, nil, err
 	}
 	conv, err := l.Convert(fx)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, nil, nil, err
 	}
-	return conv, fx.To, nil, nil
+	return conv, &fx, nil, nil
 }
 
 // multiFlag collects a repeatable string flag.

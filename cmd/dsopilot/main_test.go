@@ -14,6 +14,7 @@ import (
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/chstore"
+	"github.com/dsopilot/dsopilot/model"
 )
 
 // call runs the CLI in-process with the given environment.
@@ -437,5 +438,55 @@ func TestKPIConvertsToTheReportingCurrency(t *testing.T) {
 	if _, _, err := call(t, nil, append(append([]string(nil), args...), "--currency", "EUR", "--fx", badFX)...); err == nil ||
 		!strings.Contains(err.Error(), "rates.csv:3: field rate") {
 		t.Errorf("bad rates file: %v", err)
+	}
+}
+
+// A model trained on amounts converted to EUR records the rates, and
+// scoring converts the open book with them without being told again; a
+// ledger with a currency the rates lack is refused, naming it.
+func TestTrainInOneCurrencyScoresInIt(t *testing.T) {
+	dir := t.TempDir()
+	ledger, store := filepath.Join(dir, "ledger"), filepath.Join(dir, "store")
+	if _, _, err := call(t, nil, "synth", "--customers", "100", "--months", "15", "--seed", "9", "--start", "2023-01-01", "--out", ledger); err != nil {
+		t.Fatalf("synth: %v", err)
+	}
+	if _, _, err := call(t, nil, "import", "--store", store, "--rejects", filepath.Join(dir, "r.csv"), ledger); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	reg := filepath.Join(dir, "models")
+	out, stderr, err := call(t, nil, "train", "--store", store, "--registry", reg, "--as-of", "2024-02-29", "--json",
+		"--currency", "EUR", "--fx", filepath.Join(ledger, "fx_rates.csv"))
+	if err != nil {
+		t.Fatalf("train: %v", err)
+	}
+	if strings.Contains(stderr, "unconverted") {
+		t.Errorf("converted training warns: %q", stderr)
+	}
+	var meta struct{ ID string }
+	if err := json.Unmarshal([]byte(out), &meta); err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := model.Registry{Dir: reg}.Load(meta.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Options.FX == nil || b.Options.FX.To != "EUR" || b.Options.FX.Rates["SEK"] == 0 {
+		t.Fatalf("bundle FX = %+v", b.Options.FX)
+	}
+	scores, _, err := call(t, nil, "score", "--store", store, "--registry", reg, "--as-of", "2024-02-29")
+	if err != nil || strings.Count(scores, "\n") < 20 {
+		t.Fatalf("score: %v (%d lines)", err, strings.Count(scores, "\n"))
+	}
+	// The same customers, one invoice now in Swiss francs.
+	extra := filepath.Join(dir, "extra.csv")
+	line := "customer_id,invoice_id,issue_date,due_date,amount,currency\nC000001,CHF-1,2024-02-01,2024-03-02,100.00,CHF\n"
+	if err := os.WriteFile(extra, []byte(line), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := call(t, nil, "import", "--store", store, "--kind", "invoices", "--rejects", filepath.Join(dir, "r2.csv"), extra); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	if _, _, err := call(t, nil, "score", "--store", store, "--registry", reg, "--as-of", "2024-02-29"); err == nil || !strings.Contains(err.Error(), "CHF") {
+		t.Fatalf("scoring a CHF invoice with EUR rates: %v", err)
 	}
 }

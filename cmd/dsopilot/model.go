@@ -35,7 +35,7 @@ func registryFlag(fs interface {
 type trainFlags struct {
 	grace, veryLate, maxInvoices *int
 	seed                         *uint64
-	families                     *string
+	families, currency, fx       *string
 }
 
 func newTrainFlags(fs interface {
@@ -50,7 +50,23 @@ func newTrainFlags(fs interface {
 		seed:        fs.Uint64("seed", 1, "random seed (same data and seed give the same model)"),
 		families: fs.String("families", strings.Join([]string{model.FamilyGBDT, model.FamilyLogistic, model.FamilyScorecard}, ","),
 			"model families to compare, comma-separated"),
+		currency: fs.String("currency", "", "convert every amount to this currency before learning (needs --fx for other currencies)"),
+		fx:       fs.String("fx", "", "exchange rates to --currency: CSV with columns currency,rate"),
 	}
+}
+
+// convert puts l through the --currency/--fx conversion and records it in
+// o, warning when amounts of several currencies stay mixed.
+func (f trainFlags) convert(e env, cmd string, l *datasets.Ledger, o *model.TrainOptions) (*datasets.Ledger, error) {
+	conv, fx, mixed, err := reportingLedger(l, *f.currency, *f.fx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cmd, err)
+	}
+	if len(mixed) > 1 {
+		fmt.Fprintf(e.stderr, "dsopilot: warning: %s: amounts in %s are compared unconverted; give --currency and --fx\n", cmd, strings.Join(mixed, ", "))
+	}
+	o.FX = fx
+	return conv, nil
 }
 
 // options checks the flags and returns the training options they set.
@@ -100,9 +116,13 @@ func runTrain(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	conv, err := tf.convert(e, "train", l, &o)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	o.AsOf, o.Log = t, log
-	b, err := model.Train(ctx, features.NewIndex(l), o)
+	b, err := model.Train(ctx, features.NewIndex(conv), o)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
@@ -204,6 +224,12 @@ func runScore(ctx context.Context, e env, args []string) error {
 	l, err := loadLedger(ctx, e, *store, "score")
 	if err != nil {
 		return err
+	}
+	if fx := b.Options.FX; fx != nil {
+		// Score in the currency the model learned in.
+		if l, err = l.Convert(*fx); err != nil {
+			return fmt.Errorf("score: model %s learned in %s: %w", meta.ID, fx.To, err)
+		}
 	}
 	ix := features.NewIndex(l)
 	tab := features.NewEngine(ix, b.Options.Features).OpenInvoices(t)
@@ -310,6 +336,9 @@ func runBacktest(ctx context.Context, e env, args []string) error {
 	l, err := st.Load(ctx)
 	if err != nil {
 		return fmt.Errorf("backtest: %w", err)
+	}
+	if l, err = tf.convert(e, "backtest", l, &o.Train); err != nil {
+		return err
 	}
 	res, rows, err := model.RunBacktest(ctx, l, o)
 	if err != nil {
