@@ -121,6 +121,10 @@ type Bundle struct {
 	TrainWindow  [2]string          `json:"train_window"`
 	TrainExample int                `json:"train_examples"`
 	ValidExample int                `json:"valid_examples"`
+	// Importance is the late-payment model's global explanation: each
+	// feature's mean absolute contribution to the score on the held-out
+	// invoices, as a share of the total, largest first.
+	Importance []FeatureWeight `json:"importance"`
 	// Sample is the share of the window's invoices learned from (1 = all;
 	// 0 in bundles trained before sampling existed, which used all).
 	Sample float64 `json:"invoice_sample"`
@@ -244,6 +248,7 @@ func Train(ctx context.Context, ix *features.Index, o TrainOptions) (*Bundle, er
 	}
 	o.Log.Info("pay-date model", "seconds", time.Since(start).Seconds())
 	b.Validation = evaluate(b, valid, o.GraceDays)
+	b.Importance = importance(b, valid)
 	return b, nil
 }
 

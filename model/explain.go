@@ -1,0 +1,78 @@
+package model
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/dsopilot/dsopilot/features"
+)
+
+// FeatureWeight is a feature's share of a model's total attribution.
+type FeatureWeight struct {
+	Feature string  `json:"feature"`
+	Share   float64 `json:"share"`
+}
+
+// maxImportanceRows bounds the held-out rows the importance is measured on.
+const maxImportanceRows = 5000
+
+// importance measures each feature's mean absolute contribution to the late
+// model's margin over (up to maxImportanceRows evenly spaced) held-out
+// rows: the same additive contributions the reasons quote, summed per
+// feature, so the global picture and the per-invoice reasons agree.
+func importance(b *Bundle, valid []features.Example) []FeatureWeight {
+	if len(valid) == 0 || b.Late == nil {
+		return nil
+	}
+	if err := b.Late.load(); err != nil {
+		return nil
+	}
+	cols := b.Encoder.columns(b.Late.Family)
+	byName := map[string]int{}
+	var names []string
+	colFeature := make([]int, len(cols))
+	for j, c := range cols {
+		f := sourceFeature(c)
+		k, ok := byName[f]
+		if !ok {
+			k = len(names)
+			byName[f] = k
+			names = append(names, f)
+		}
+		colFeature[j] = k
+	}
+	total := make([]float64, len(names))
+	per := make([]float64, len(names))
+	contrib := make([]float64, len(cols))
+	step := max(1, len(valid)/maxImportanceRows)
+	var x []float64
+	for i := 0; i < len(valid); i += step {
+		x = b.Encoder.encode(b.Late.Family, x[:0], &valid[i].Row)
+		b.Late.Contributions(x, contrib)
+		clear(per)
+		for j, c := range contrib {
+			per[colFeature[j]] += c
+		}
+		for k, v := range per {
+			total[k] += math.Abs(v)
+		}
+	}
+	sum := 0.0
+	for _, v := range total {
+		sum += v
+	}
+	if sum == 0 {
+		return nil
+	}
+	out := make([]FeatureWeight, 0, len(names))
+	for k, v := range total {
+		if v > 0 {
+			out = append(out, FeatureWeight{Feature: names[k], Share: v / sum})
+		}
+	}
+	slices.SortFunc(out, func(a, b FeatureWeight) int {
+		return cmp.Or(cmp.Compare(b.Share, a.Share), cmp.Compare(a.Feature, b.Feature))
+	})
+	return out
+}
