@@ -267,6 +267,30 @@ func TestTrainScoreAndModels(t *testing.T) {
 	if _, _, err := call(t, nil, "models", "promote", "--registry", reg, "nope"); err == nil {
 		t.Fatal("promoting an unknown model succeeded")
 	}
+	shown, _, err := call(t, nil, "models", "show", "--registry", reg)
+	if err != nil || !strings.Contains(shown, meta.ID+" (in service)") || !strings.Contains(shown, "what drives the late-payment score") {
+		t.Fatalf("models show = %q, %v", shown, err)
+	}
+	js, _, err := call(t, nil, "models", "show", meta.ID, "--registry", reg, "--json")
+	var ev struct {
+		Importance []struct {
+			Feature string
+			Share   float64
+		}
+	}
+	if err != nil || json.Unmarshal([]byte(js), &ev) != nil || len(ev.Importance) < 5 {
+		t.Fatalf("models show --json = %q, %v", js, err)
+	}
+	sum := 0.0
+	for i, f := range ev.Importance {
+		sum += f.Share
+		if i > 0 && f.Share > ev.Importance[i-1].Share {
+			t.Fatalf("importance not sorted: %+v", ev.Importance[:i+1])
+		}
+	}
+	if math.Abs(sum-1) > 1e-9 {
+		t.Errorf("importance shares sum to %v", sum)
+	}
 }
 
 // A cleared-items export with its own headers and dates is backtested

@@ -150,16 +150,17 @@ func runTrain(ctx context.Context, e env, args []string) error {
 }
 
 func runModels(ctx context.Context, e env, args []string) error {
-	const usage = "Usage: dsopilot models list [--registry DIR] [--json] | dsopilot models promote ID [--registry DIR]"
+	const usage = "Usage: dsopilot models list [--registry DIR] [--json] | dsopilot models show [ID] [--registry DIR] [--json] | dsopilot models promote ID [--registry DIR]"
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 		fmt.Fprintln(e.stdout, usage)
 		return errHelp
 	}
-	if len(args) == 0 || (args[0] != "list" && args[0] != "promote") {
+	if len(args) == 0 || (args[0] != "list" && args[0] != "promote" && args[0] != "show") {
 		fmt.Fprintln(e.stderr, usage)
-		return fmt.Errorf("%w: models: want list or promote", errUsage)
+		return fmt.Errorf("%w: models: want list, show or promote", errUsage)
 	}
-	fs := newFlags(e, "models "+args[0], "[--registry DIR] [ID]", "Lists the registered models, or promotes one into service.")
+	fs := newFlags(e, "models "+args[0], "[--registry DIR] [ID]",
+		"Lists the registered models, shows one (its evidence: validation, candidates, what drives its scores), or promotes one into service.")
 	reg := registryFlag(fs, e)
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args[1:])
@@ -167,6 +168,25 @@ func runModels(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	r := model.Registry{Dir: *reg}
+	if args[0] == "show" {
+		if len(pos) > 1 {
+			return fmt.Errorf("%w: models show: at most one model id", errUsage)
+		}
+		id := ""
+		if len(pos) == 1 {
+			id = pos[0]
+		}
+		b, meta, err := r.Load(id)
+		if err != nil {
+			return fmt.Errorf("models show: %w", err)
+		}
+		promoted, _ := r.Promoted()
+		if *asJSON {
+			return writeJSON(e.stdout, map[string]any{"model": meta, "promoted": meta.ID == promoted, "importance": b.Importance,
+				"invoice_sample": b.Sample, "fx": b.Options.FX, "options": b.Options})
+		}
+		return printModel(e.stdout, b, meta, meta.ID == promoted)
+	}
 	if args[0] == "promote" {
 		if len(pos) != 1 {
 			return fmt.Errorf("%w: models promote: want one model id", errUsage)
@@ -387,4 +407,42 @@ func writeBacktestPredictions(path string, rows []model.PredictionRow) error {
 		return err
 	}
 	return f.Close()
+}
+
+// printModel prints a model's evidence for a credit manager.
+func printModel(w io.Writer, b *model.Bundle, m model.Meta, promoted bool) error {
+	state := ""
+	if promoted {
+		state = " (in service)"
+	}
+	fmt.Fprintf(w, "model %s%s, built by %s, seed %d\n", m.ID, state, m.BuildVersion, m.Seed)
+	cur := "amounts as recorded"
+	if fx := b.Options.FX; fx != nil {
+		cur = "amounts converted to " + fx.To
+	}
+	sample := b.Sample
+	if sample == 0 {
+		sample = 1
+	}
+	fmt.Fprintf(w, "learned from invoices issued %s..%s: %d training and %d held-out snapshots, %.0f%% of the invoices, %s\n",
+		m.TrainWindow[0], m.TrainWindow[1], m.TrainExamples, m.ValidExamples, 100*sample, cur)
+	fmt.Fprintf(w, "late means paid more than %d days after the due date; very late, more than %d\n", b.Options.GraceDays, b.Options.VeryLateDays)
+	v := m.Validation
+	fmt.Fprintf(w, "champion %s on the held-out invoices: AUC %.3f, Brier %.3f, ECE %.3f, accuracy %.3f, %.0f%% of the naive guess's errors removed\n",
+		m.Champion, v.AUC, v.Brier, v.ECE, v.Accuracy, 100*v.ErrorCutVsNaive)
+	fmt.Fprintln(w, "candidates:")
+	for _, c := range m.Candidates {
+		fmt.Fprintf(w, "  %-10s AUC %.3f  log loss %.3f  Brier %.3f\n", c.Family, c.AUC, c.LogLoss, c.Brier)
+	}
+	if len(b.Importance) > 0 {
+		fmt.Fprintln(w, "what drives the late-payment score (share of the attribution on held-out invoices):")
+		for _, f := range b.Importance[:min(12, len(b.Importance))] {
+			fmt.Fprintf(w, "  %-32s %5.1f%%\n", f.Feature, 100*f.Share)
+		}
+	}
+	if sc := b.Late.Scorecard; sc != nil {
+		fmt.Fprintln(w, "points table:")
+		fmt.Fprint(w, sc.Table())
+	}
+	return nil
 }
