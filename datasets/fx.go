@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -21,20 +22,28 @@ const rateScale = 1_000_000_000
 // ErrFX means amounts could not be converted to the reporting currency.
 var ErrFX = errors.New("currency conversion")
 
-// ParseRate reads a positive decimal rate with at most 9 decimals ("0.0869",
-// "11.5").
+// ParseRate reads a positive decimal rate ("0.0869", "11.5"). Decimals
+// beyond the ninth are rounded, since inverted rates (1/11.5) rarely stop.
 func ParseRate(s string) (Rate, error) {
 	s = strings.TrimSpace(s)
 	whole, frac, _ := strings.Cut(s, ".")
-	if whole == "" && frac == "" || !allDigits(whole) || !allDigits(frac) || len(frac) > 9 || len(whole) > 9 {
-		return 0, fmt.Errorf("rate %q: want a positive decimal with at most 9 decimals", s)
+	if whole == "" && frac == "" || !allDigits(whole) || !allDigits(frac) || len(whole) > 9 {
+		return 0, fmt.Errorf("rate %q: want a positive decimal number", s)
+	}
+	up := false
+	if len(frac) > 9 {
+		up = frac[9] >= '5'
+		frac = frac[:9]
 	}
 	var r int64
 	for _, c := range whole + frac + strings.Repeat("0", 9-len(frac)) {
 		r = r*10 + int64(c-'0')
 	}
+	if up {
+		r++
+	}
 	if r == 0 {
-		return 0, fmt.Errorf("rate %q: must be positive", s)
+		return 0, fmt.Errorf("rate %q: must be positive (at least 0.000000001)", s)
 	}
 	return Rate(r), nil
 }
@@ -72,12 +81,17 @@ func (m Money) Convert(r Rate) (Money, bool) {
 	}
 	q, rem := bits.Div64(hi, lo, rateScale)
 	if rem >= rateScale/2 {
+		if q == math.MaxUint64 {
+			return 0, false
+		}
 		q++
 	}
-	if q > math.MaxInt64 {
+	switch {
+	case neg && q == 1<<63:
+		return math.MinInt64, true
+	case q > math.MaxInt64:
 		return 0, false
-	}
-	if neg {
+	case neg:
 		return -Money(q), true
 	}
 	return Money(q), true
@@ -85,8 +99,7 @@ func (m Money) Convert(r Rate) (Money, bool) {
 
 // FX converts amounts into one reporting currency at one rate per currency
 // (constant-currency reporting: the same invoice weighs the same in every
-// period, and an invoice less its payments converts to its outstanding
-// amount converted).
+// period).
 type FX struct {
 	To    string          `json:"to"`    // the reporting currency, ISO 4217
 	Rates map[string]Rate `json:"rates"` // per other currency; To itself is 1
@@ -107,14 +120,17 @@ func (fx FX) Rate(c string) (Rate, bool) {
 // errors, which give the line and the field.
 func ReadFX(r io.Reader, name, to string) (FX, error) {
 	fx := FX{To: strings.ToUpper(strings.TrimSpace(to)), Rates: map[string]Rate{}}
-	if len(fx.To) != 3 {
+	if !isCurrencyCode(fx.To) {
 		return fx, fmt.Errorf("%w: reporting currency %q: want a 3-letter ISO 4217 code", ErrFX, to)
 	}
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	head, err := cr.Read()
+	if err == io.EOF {
+		return fx, fmt.Errorf("%w: %s:1: empty file, want a header currency,rate", ErrFX, name)
+	}
 	if err != nil {
-		return fx, fmt.Errorf("%w: %s: read header: %v", ErrFX, name, err)
+		return fx, fmt.Errorf("%w: %s: %v", ErrFX, name, err)
 	}
 	ci, ri := -1, -1
 	for i, h := range head {
@@ -134,17 +150,26 @@ func ReadFX(r io.Reader, name, to string) (FX, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s:%d: %v", name, line, err))
-			continue
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				errs = append(errs, fmt.Errorf("%s:%d: %v (noticed on line %d)", name, pe.StartLine, pe.Err, pe.Line))
+				continue
+			}
+			errs = append(errs, fmt.Errorf("%s: %v", name, err))
+			break
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) <= max(ci, ri) {
-			errs = append(errs, fmt.Errorf("%s:%d: %d fields, want at least %d", name, line, len(rec), max(ci, ri)+1))
+			field := head[ri]
+			if ci > ri {
+				field = head[ci]
+			}
+			errs = append(errs, fmt.Errorf("%s:%d: field %s: missing (%d fields)", name, line, strings.TrimSpace(field), len(rec)))
 			continue
 		}
 		c := strings.ToUpper(strings.TrimSpace(rec[ci]))
-		if len(c) != 3 {
+		if !isCurrencyCode(c) {
 			errs = append(errs, fmt.Errorf("%s:%d: field currency: %q is not a 3-letter code", name, line, rec[ci]))
 			continue
 		}
@@ -171,22 +196,79 @@ func ReadFX(r io.Reader, name, to string) (FX, error) {
 	return fx, nil
 }
 
-// Currencies lists the currencies of l's amounts, sorted; an invoice or
-// payment without one takes its customer's.
-func (l *Ledger) Currencies() []string {
-	seen := map[string]bool{}
-	cust := map[string]string{}
-	for _, c := range l.Customers {
-		cust[c.ID] = c.Currency
-		if c.Currency != "" {
-			seen[c.Currency] = true
+// isCurrencyCode reports whether c looks like an ISO 4217 code.
+func isCurrencyCode(c string) bool {
+	if len(c) != 3 {
+		return false
+	}
+	for i := 0; i < 3; i++ {
+		if c[i] < 'A' || c[i] > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// currencies works out the currency of every amount of a ledger: a
+// record's own, else its invoice's, else its customer's; a customer's is
+// its master record's, else that of its first invoice that has one.
+type currencies struct {
+	cust map[string]string
+	inv  map[string]string
+}
+
+func newCurrencies(l *Ledger) currencies {
+	c := currencies{cust: make(map[string]string, len(l.Customers)), inv: make(map[string]string, len(l.Invoices))}
+	for _, m := range l.Customers {
+		if m.Currency != "" {
+			c.cust[m.ID] = m.Currency
 		}
 	}
 	for _, v := range l.Invoices {
-		seen[currencyOf(v.Currency, cust[v.CustomerID])] = true
+		if _, ok := c.cust[v.CustomerID]; !ok && v.Currency != "" {
+			c.cust[v.CustomerID] = v.Currency
+		}
+	}
+	for _, v := range l.Invoices {
+		c.inv[v.ID] = currencyOf(v.Currency, c.cust[v.CustomerID])
+	}
+	return c
+}
+
+// of returns the currency of a record with its own currency (may be
+// empty), invoice and customer.
+func (c currencies) of(own, invoiceID, customerID string) string {
+	if own != "" {
+		return own
+	}
+	if cur, ok := c.inv[invoiceID]; ok && invoiceID != "" {
+		return cur
+	}
+	return c.cust[customerID]
+}
+
+func currencyOf(own, fallback string) string {
+	if own != "" {
+		return own
+	}
+	return fallback
+}
+
+// Currencies lists the currencies of l's amounts (invoices, payments and
+// credit limits), sorted.
+func (l *Ledger) Currencies() []string {
+	cs := newCurrencies(l)
+	seen := map[string]bool{}
+	for _, m := range l.Customers {
+		if m.CreditLimit != 0 {
+			seen[cs.cust[m.ID]] = true
+		}
+	}
+	for _, v := range l.Invoices {
+		seen[cs.inv[v.ID]] = true
 	}
 	for _, p := range l.Payments {
-		seen[currencyOf(p.Currency, cust[p.CustomerID])] = true
+		seen[cs.of(p.Currency, p.InvoiceID, p.CustomerID)] = true
 	}
 	delete(seen, "")
 	out := make([]string, 0, len(seen))
@@ -197,33 +279,21 @@ func (l *Ledger) Currencies() []string {
 	return out
 }
 
-func currencyOf(own, customer string) string {
-	if own != "" {
-		return own
-	}
-	return customer
-}
-
-// Convert returns a copy of l with every amount in fx.To: invoices and
-// payments at their own currency (else their customer's), credit notes,
-// disputes and promises at their invoice's (else the customer's), credit
-// limits at the customer's. It fails, converting nothing, when a currency
-// has no rate or an amount overflows; the error names the currency and how
-// many records use it.
+// Convert returns a copy of l with every amount in fx.To, each at the rate
+// of its currency (see Currencies). Amounts with no currency anywhere are
+// taken to be in fx.To already. Payments and credit notes linked to an
+// invoice in the same currency are converted as running totals, so that
+// what settled an invoice in full still settles it in full after rounding.
+// Convert fails, converting nothing, when a currency has no rate or an
+// amount overflows; the error names the currency and how many amounts use
+// it.
 func (l *Ledger) Convert(fx FX) (*Ledger, error) {
-	cust := make(map[string]string, len(l.Customers))
-	for _, c := range l.Customers {
-		cust[c.ID] = c.Currency
-	}
-	invCur := make(map[string]string, len(l.Invoices))
-	for _, v := range l.Invoices {
-		invCur[v.ID] = currencyOf(v.Currency, cust[v.CustomerID])
-	}
+	cs := newCurrencies(l)
 	missing := map[string]int{}
 	overflow := 0
 	conv := func(m Money, cur string) Money {
 		if cur == "" || m == 0 {
-			return m // no currency anywhere: taken as the reporting currency
+			return m
 		}
 		r, ok := fx.Rate(cur)
 		if !ok {
@@ -235,12 +305,6 @@ func (l *Ledger) Convert(fx FX) (*Ledger, error) {
 			overflow++
 		}
 		return v
-	}
-	linked := func(invoiceID, customerID string) string {
-		if c, ok := invCur[invoiceID]; ok && invoiceID != "" {
-			return c
-		}
-		return cust[customerID]
 	}
 	out := &Ledger{
 		Customers:       slices.Clone(l.Customers),
@@ -254,37 +318,64 @@ func (l *Ledger) Convert(fx FX) (*Ledger, error) {
 	}
 	for i := range out.Customers {
 		c := &out.Customers[i]
-		c.CreditLimit = conv(c.CreditLimit, c.Currency)
+		c.CreditLimit = conv(c.CreditLimit, cs.cust[c.ID])
 		if c.Currency != "" {
 			c.Currency = fx.To
 		}
 	}
 	for i := range out.Invoices {
 		v := &out.Invoices[i]
-		v.Amount = conv(v.Amount, currencyOf(v.Currency, cust[v.CustomerID]))
+		v.Amount = conv(v.Amount, cs.inv[v.ID])
 		v.Currency = fx.To
 	}
+	// What was applied to each invoice in its own currency, in date order:
+	// converted as running totals, each record taking the difference.
+	type applied struct {
+		date   Date
+		id     string
+		amount *Money
+	}
+	byInvoice := map[string][]applied{}
 	for i := range out.Payments {
 		p := &out.Payments[i]
-		p.Amount = conv(p.Amount, currencyOf(p.Currency, cust[p.CustomerID]))
+		cur := cs.of(p.Currency, p.InvoiceID, p.CustomerID)
+		if inv, ok := cs.inv[p.InvoiceID]; ok && p.InvoiceID != "" && inv == cur && cur != "" {
+			byInvoice[p.InvoiceID] = append(byInvoice[p.InvoiceID], applied{p.Date, "p" + p.ID, &p.Amount})
+		} else {
+			p.Amount = conv(p.Amount, cur)
+		}
 		p.Currency = fx.To
 	}
 	for i := range out.CreditNotes {
 		n := &out.CreditNotes[i]
-		n.Amount = conv(n.Amount, linked(n.InvoiceID, n.CustomerID))
+		if _, ok := cs.inv[n.InvoiceID]; ok && n.InvoiceID != "" && cs.inv[n.InvoiceID] != "" {
+			byInvoice[n.InvoiceID] = append(byInvoice[n.InvoiceID], applied{n.Date, "n" + n.ID, &n.Amount})
+		} else {
+			n.Amount = conv(n.Amount, cs.of("", n.InvoiceID, n.CustomerID))
+		}
+	}
+	for id, recs := range byInvoice {
+		slices.SortFunc(recs, func(a, b applied) int { return cmp.Or(cmp.Compare(a.date, b.date), cmp.Compare(a.id, b.id)) })
+		var raw, done Money
+		for _, r := range recs {
+			raw += *r.amount
+			total := conv(raw, cs.inv[id])
+			*r.amount = total - done
+			done = total
+		}
 	}
 	for i := range out.Disputes {
 		d := &out.Disputes[i]
-		d.Amount = conv(d.Amount, linked(d.InvoiceID, d.CustomerID))
+		d.Amount = conv(d.Amount, cs.of("", d.InvoiceID, d.CustomerID))
 	}
 	for i := range out.Promises {
 		p := &out.Promises[i]
-		p.Amount = conv(p.Amount, linked(p.InvoiceID, p.CustomerID))
+		p.Amount = conv(p.Amount, cs.of("", p.InvoiceID, p.CustomerID))
 	}
 	for i := range out.CreditDecisions {
 		d := &out.CreditDecisions[i]
-		d.OldLimit = conv(d.OldLimit, cust[d.CustomerID])
-		d.NewLimit = conv(d.NewLimit, cust[d.CustomerID])
+		d.OldLimit = conv(d.OldLimit, cs.cust[d.CustomerID])
+		d.NewLimit = conv(d.NewLimit, cs.cust[d.CustomerID])
 	}
 	if len(missing) > 0 {
 		var parts []string

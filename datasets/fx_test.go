@@ -22,7 +22,9 @@ func TestParseRate(t *testing.T) {
 		{"0", 0, false},
 		{"0.000", 0, false},
 		{"-1", 0, false},
-		{"1.1234567891", 0, false},
+		{"1.1234567891", 1_123_456_789, true},  // the tenth decimal rounds
+		{"0.08695652173913", 86_956_522, true}, // 1/11.5, rounded up
+		{"0.0000000001", 0, false},
 		{"1e3", 0, false},
 		{"1,5", 0, false},
 	}
@@ -58,6 +60,9 @@ func TestMoneyConvert(t *testing.T) {
 		{0, sek, 0, true},
 		{math.MaxInt64, 2 * rateScale, 0, false},
 		{math.MinInt64, half, math.MinInt64 / 2, true},
+		{math.MinInt64, rateScale, math.MinInt64, true},
+		{9223372018408031771, 2_000_000_004, 0, false}, // would round past 2^64
+		{math.MaxInt64, rateScale, math.MaxInt64, true},
 	}
 	for _, c := range cases {
 		got, ok := c.m.Convert(c.r)
@@ -94,6 +99,17 @@ func TestReadFX(t *testing.T) {
 	}
 	if _, err := ReadFX(strings.NewReader(good), "r.csv", "EURO"); !errors.Is(err, ErrFX) {
 		t.Errorf("bad reporting currency: %v", err)
+	}
+	// A CSV syntax error is reported with its line, not a panic.
+	_, err = ReadFX(strings.NewReader("currency,rate\nSEK,0.08\n\"USD,1\nGBP,\"1.1\"\"x\n"), "q.csv", "EUR")
+	if !errors.Is(err, ErrFX) || !strings.Contains(err.Error(), "q.csv:3") {
+		t.Errorf("bad quoting: %v", err)
+	}
+	if _, err := ReadFX(strings.NewReader(""), "e.csv", "EUR"); err == nil || !strings.Contains(err.Error(), "e.csv:1") {
+		t.Errorf("empty file: %v", err)
+	}
+	if _, err := ReadFX(strings.NewReader("currency,rate\nSEK\n"), "s.csv", "EUR"); err == nil || !strings.Contains(err.Error(), "s.csv:2: field rate") {
+		t.Errorf("short row: %v", err)
 	}
 }
 
@@ -143,5 +159,44 @@ func TestLedgerConvert(t *testing.T) {
 	l.Invoices = append(l.Invoices, Invoice{ID: "I4", CustomerID: "E", Amount: 1, Currency: "USD"})
 	if _, err := l.Convert(FX{To: "EUR", Rates: map[string]Rate{"SEK": sek}}); !errors.Is(err, ErrFX) || !strings.Contains(err.Error(), "USD (1 amounts)") {
 		t.Errorf("missing USD rate: %v", err)
+	}
+}
+
+// Rounding each amount on its own could leave an invoice paid in full with
+// a cent outstanding; running totals keep it settled, whatever the order
+// the records come in. Records without a currency follow their invoice,
+// and a customer without a master currency takes its invoices'.
+func TestConvertKeepsSettledInvoicesSettled(t *testing.T) {
+	l := &Ledger{
+		Customers: []Customer{{ID: "S", CreditLimit: 10_000_00}}, // no master currency
+		Invoices: []Invoice{{ID: "I1", CustomerID: "S", Amount: 10_07, Currency: "SEK"},
+			{ID: "I2", CustomerID: "S", Amount: 1000_00, Currency: "USD"}},
+		Payments: []Payment{{ID: "P3", CustomerID: "S", InvoiceID: "I1", Date: 3, Amount: 3_37, Currency: "SEK"},
+			{ID: "P1", CustomerID: "S", InvoiceID: "I1", Date: 1, Amount: 3_35, Currency: "SEK"},
+			{ID: "P2", CustomerID: "S", InvoiceID: "I1", Date: 2, Amount: 3_35}, // no currency: the invoice's
+			{ID: "P4", CustomerID: "S", InvoiceID: "I2", Date: 2, Amount: 1000_00}},
+	}
+	sek, _ := ParseRate("0.087")
+	usd, _ := ParseRate("0.9")
+	got, err := l.Convert(FX{To: "EUR", Rates: map[string]Rate{"SEK": sek, "USD": usd}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := got.Invoices[0].Amount
+	var paid Money
+	for _, p := range got.Payments[:3] {
+		paid += p.Amount
+	}
+	if inv != 88 || paid != inv {
+		t.Errorf("10.07 SEK paid in three parts: invoice %d cents, payments %d cents", inv, paid)
+	}
+	if got.Payments[3].Amount != got.Invoices[1].Amount || got.Invoices[1].Amount != 900_00 {
+		t.Errorf("USD invoice %d, its payment without a currency %d", got.Invoices[1].Amount, got.Payments[3].Amount)
+	}
+	if got.Customers[0].CreditLimit != 870_00 {
+		t.Errorf("limit of a customer invoicing in SEK: %d, want 870.00 EUR", got.Customers[0].CreditLimit)
+	}
+	if cs := l.Currencies(); strings.Join(cs, ",") != "SEK,USD" {
+		t.Errorf("Currencies() = %v", cs)
 	}
 }
