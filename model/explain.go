@@ -45,7 +45,7 @@ func importance(b *Bundle, valid []features.Example) []FeatureWeight {
 	total := make([]float64, len(names))
 	per := make([]float64, len(names))
 	contrib := make([]float64, len(cols))
-	step := max(1, len(valid)/maxImportanceRows)
+	step := max(1, (len(valid)+maxImportanceRows-1)/maxImportanceRows)
 	var x []float64
 	for i := 0; i < len(valid); i += step {
 		x = b.Encoder.encode(b.Late.Family, x[:0], &valid[i].Row)

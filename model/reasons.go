@@ -39,6 +39,16 @@ func (fv featureValues) cat(name string) (string, bool) {
 	return "", false
 }
 
+// money formats an amount, with the currency when the model converted every
+// amount to one (otherwise each invoice is in its own, which the row does
+// not carry).
+func (fv featureValues) money(v float64) string {
+	if fx := fv.s.b.Options.FX; fx != nil {
+		return fmt.Sprintf("%.2f %s", v, fx.To)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
 // openDisputes is what the evidence says is open at the row's date.
 func (fv featureValues) openDisputes(invoiceOnly bool) []datasets.Dispute {
 	if fv.s.evidence == nil {
@@ -155,9 +165,9 @@ func sentence(f string, c float64, fv featureValues) string {
 		return fmt.Sprintf("the last 3 settlements were on average %.0f days late (%s)", n("last3_days_late_mean"), dir)
 	case "inv_amount", "inv_amount_vs_usual":
 		if missing("inv_amount_vs_usual") {
-			return fmt.Sprintf("invoice of %.2f (%s)", n("inv_amount"), dir)
+			return fmt.Sprintf("invoice of %s (%s)", fv.money(n("inv_amount")), dir)
 		}
-		return fmt.Sprintf("invoice of %.2f is %.1f times the customer's usual (%s)", n("inv_amount"), n("inv_amount_vs_usual"), dir)
+		return fmt.Sprintf("invoice of %s is %.1f times the customer's usual (%s)", fv.money(n("inv_amount")), n("inv_amount_vs_usual"), dir)
 	case "tenure_days":
 		if missing(f) {
 			return "new customer: no relationship history (" + dir + ")"

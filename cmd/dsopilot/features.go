@@ -171,6 +171,9 @@ func reportingLedger(l *datasets.Ledger, currency, fxPath string) (*datasets.Led
 		return l, nil, have, nil
 	}
 	currency = strings.ToUpper(currency)
+	if len(currency) != 3 || strings.Trim(currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+		return nil, nil, nil, fmt.Errorf("%w: --currency %q: want a 3-letter ISO 4217 code", errUsage, currency)
+	}
 	if fxPath == "" {
 		if len(have) > 1 || (len(have) == 1 && have[0] != currency) {
 			return nil, nil, nil, fmt.Errorf("%w: the ledger has amounts in %s: give --fx rates to %s", errUsage, strings.Join(have, ", "), currency)

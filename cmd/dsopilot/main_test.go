@@ -78,7 +78,8 @@ func TestHelpListsEveryCommandAndEveryCommandHasHelp(t *testing.T) {
 func TestUsageErrorsExitWithTwo(t *testing.T) {
 	for _, args := range [][]string{{}, {"bogus"}, {"import"}, {"synth", "--customers", "x"}, {"kpi", "--from", "2024-01-01"}, {"features", "--level", "x", "--as-of", "2024-01-01"},
 		{"train", "--as-of", "2024-01-01", "--families", "gbdt,forest"}, {"train", "--as-of", "2024-01-01", "--very-late-days", "0"},
-		{"backtest", "--input", "x", "--max-invoices", "0"}} {
+		{"backtest", "--input", "x", "--max-invoices", "0"}, {"train", "--as-of", "2024-01-01", "--fx", "rates.csv"},
+		{"kpi", "--from", "2024-01-01", "--to", "2024-02-01", "--currency", "EURO"}} {
 		_, _, err := call(t, map[string]string{"DSOPILOT_STORE": t.TempDir()}, args...)
 		if exitCode(err) != 2 {
 			t.Errorf("%v: exit %d (%v), want 2", args, exitCode(err), err)

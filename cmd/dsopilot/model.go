@@ -78,6 +78,9 @@ func (f trainFlags) options(cmd string) (model.TrainOptions, error) {
 	if *f.maxInvoices == 0 {
 		return o, fmt.Errorf("%w: %s: --max-invoices must be positive or -1", errUsage, cmd)
 	}
+	if *f.fx != "" && *f.currency == "" {
+		return o, fmt.Errorf("%w: %s: --fx needs --currency, the currency its rates convert to", errUsage, cmd)
+	}
 	for _, fam := range strings.Split(*f.families, ",") {
 		switch fam = strings.TrimSpace(fam); fam {
 		case model.FamilyGBDT, model.FamilyLogistic, model.FamilyScorecard:
@@ -183,7 +186,7 @@ func runModels(ctx context.Context, e env, args []string) error {
 		promoted, _ := r.Promoted()
 		if *asJSON {
 			return writeJSON(e.stdout, map[string]any{"model": meta, "promoted": meta.ID == promoted, "importance": b.Importance,
-				"invoice_sample": b.Sample, "fx": b.Options.FX, "options": b.Options})
+				"invoice_sample": b.Sample, "options": b.Options})
 		}
 		return printModel(e.stdout, b, meta, meta.ID == promoted)
 	}
