@@ -149,15 +149,24 @@ func TestImportOfBadRowsReportsThemAndLoadsTheRest(t *testing.T) {
 // embedded store, and the store's directory.
 func simulated(t *testing.T) (ledger, store string) {
 	t.Helper()
-	dir := t.TempDir()
+	_, ledger, store = simulatedWith(t, 60, 12, 5)
+	return ledger, store
+}
+
+// simulatedWith simulates a ledger from 2023-01-01 and imports it into an
+// embedded store, in a fresh directory dir.
+func simulatedWith(t *testing.T, customers, months int, seed uint64) (dir, ledger, store string) {
+	t.Helper()
+	dir = t.TempDir()
 	ledger, store = filepath.Join(dir, "ledger"), filepath.Join(dir, "store")
-	if _, _, err := call(t, nil, "synth", "--customers", "60", "--months", "12", "--seed", "5", "--start", "2023-01-01", "--out", ledger); err != nil {
+	if _, _, err := call(t, nil, "synth", "--customers", fmt.Sprint(customers), "--months", fmt.Sprint(months), "--seed", fmt.Sprint(seed),
+		"--start", "2023-01-01", "--out", ledger); err != nil {
 		t.Fatalf("synth: %v", err)
 	}
 	if _, _, err := call(t, nil, "import", "--store", store, "--rejects", filepath.Join(dir, "r.csv"), ledger); err != nil {
 		t.Fatalf("import: %v", err)
 	}
-	return ledger, store
+	return dir, ledger, store
 }
 
 func TestKPIJSONHasTheHeadlineKeys(t *testing.T) {
@@ -233,14 +242,7 @@ func TestFeaturesAreIdenticalOnClickHouseAndEmbedded(t *testing.T) {
 }
 
 func TestTrainScoreAndModels(t *testing.T) {
-	dir := t.TempDir()
-	ledger, store := filepath.Join(dir, "ledger"), filepath.Join(dir, "store")
-	if _, _, err := call(t, nil, "synth", "--customers", "100", "--months", "15", "--seed", "9", "--start", "2023-01-01", "--out", ledger); err != nil {
-		t.Fatalf("synth: %v", err)
-	}
-	if _, _, err := call(t, nil, "import", "--store", store, "--rejects", filepath.Join(dir, "r.csv"), ledger); err != nil {
-		t.Fatalf("import: %v", err)
-	}
+	dir, _, store := simulatedWith(t, 100, 15, 9)
 	reg := filepath.Join(dir, "models")
 	out, _, err := call(t, nil, "train", "--store", store, "--registry", reg, "--as-of", "2024-02-29", "--json")
 	if err != nil {
@@ -470,14 +472,7 @@ func TestKPIConvertsToTheReportingCurrency(t *testing.T) {
 // scoring converts the open book with them without being told again; a
 // ledger with a currency the rates lack is refused, naming it.
 func TestTrainInOneCurrencyScoresInIt(t *testing.T) {
-	dir := t.TempDir()
-	ledger, store := filepath.Join(dir, "ledger"), filepath.Join(dir, "store")
-	if _, _, err := call(t, nil, "synth", "--customers", "100", "--months", "15", "--seed", "9", "--start", "2023-01-01", "--out", ledger); err != nil {
-		t.Fatalf("synth: %v", err)
-	}
-	if _, _, err := call(t, nil, "import", "--store", store, "--rejects", filepath.Join(dir, "r.csv"), ledger); err != nil {
-		t.Fatalf("import: %v", err)
-	}
+	dir, ledger, store := simulatedWith(t, 100, 15, 9)
 	reg := filepath.Join(dir, "models")
 	out, stderr, err := call(t, nil, "train", "--store", store, "--registry", reg, "--as-of", "2024-02-29", "--json",
 		"--currency", "EUR", "--fx", filepath.Join(ledger, "fx_rates.csv"))
