@@ -493,9 +493,28 @@ func TestTrainInOneCurrencyScoresInIt(t *testing.T) {
 	if b.Options.FX == nil || b.Options.FX.To != "EUR" || b.Options.FX.Rates["SEK"] == 0 {
 		t.Fatalf("bundle FX = %+v", b.Options.FX)
 	}
-	scores, _, err := call(t, nil, "score", "--store", store, "--registry", reg, "--as-of", "2024-02-29")
-	if err != nil || strings.Count(scores, "\n") < 20 {
-		t.Fatalf("score: %v (%d lines)", err, strings.Count(scores, "\n"))
+	type scored struct {
+		Invoices []struct {
+			CustomerID string  `json:"customer_id"`
+			InvoiceID  string  `json:"invoice_id"`
+			PLate      float64 `json:"p_late"`
+		}
+	}
+	scoreJSON := func(extra ...string) scored {
+		t.Helper()
+		out, _, err := call(t, nil, append([]string{"score", "--store", store, "--registry", reg, "--as-of", "2024-02-29", "--format", "json"}, extra...)...)
+		if err != nil {
+			t.Fatalf("score %v: %v", extra, err)
+		}
+		var s scored
+		if err := json.Unmarshal([]byte(out), &s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := scoreJSON()
+	if len(before.Invoices) < 20 {
+		t.Fatalf("score: %d invoices", len(before.Invoices))
 	}
 	// The same customers, one invoice now in Swiss francs.
 	extra := filepath.Join(dir, "extra.csv")
@@ -508,5 +527,29 @@ func TestTrainInOneCurrencyScoresInIt(t *testing.T) {
 	}
 	if _, _, err := call(t, nil, "score", "--store", store, "--registry", reg, "--as-of", "2024-02-29"); err == nil || !strings.Contains(err.Error(), "CHF") {
 		t.Fatalf("scoring a CHF invoice with EUR rates: %v", err)
+	}
+	// --fx adds the missing rate; the model's own rates stay.
+	chf := filepath.Join(dir, "chf.csv")
+	if err := os.WriteFile(chf, []byte("currency,rate\nCHF,1.05\nSEK,5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	after := scoreJSON("--fx", chf)
+	pBefore := map[string]float64{}
+	for _, p := range before.Invoices {
+		pBefore[p.InvoiceID] = p.PLate
+	}
+	sawCHF := false
+	for _, p := range after.Invoices {
+		if p.InvoiceID == "CHF-1" {
+			sawCHF = true
+		}
+		// Other customers' scores, SEK ones included, do not move: the
+		// file's SEK rate does not replace the model's.
+		if p.CustomerID != "C000001" && p.PLate != pBefore[p.InvoiceID] {
+			t.Fatalf("invoice %s: p_late %v, %v before the CHF rate", p.InvoiceID, p.PLate, pBefore[p.InvoiceID])
+		}
+	}
+	if !sawCHF {
+		t.Fatal("the CHF invoice was not scored")
 	}
 }

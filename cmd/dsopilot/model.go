@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -230,6 +231,7 @@ func runScore(ctx context.Context, e env, args []string) error {
 	id := fs.String("model", "", "model id (default: the promoted one)")
 	format := fs.String("format", "csv", "csv or json")
 	nReasons := fs.Int("reasons", 3, "reasons per invoice")
+	extraFX := fs.String("fx", "", "rates to the model's currency for currencies it did not learn (CSV currency,rate; the model's own rates stay)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -249,10 +251,33 @@ func runScore(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	if fx := b.Options.FX; fx != nil {
-		// Score in the currency the model learned in.
-		if l, err = l.Convert(*fx); err != nil {
-			return fmt.Errorf("score: model %s learned in %s: %w", meta.ID, fx.To, err)
+		// Score in the currency the model learned in, at its rates; --fx
+		// only adds currencies the model has no rate for.
+		rates := maps.Clone(fx.Rates)
+		if rates == nil {
+			rates = map[string]datasets.Rate{}
 		}
+		if *extraFX != "" {
+			f, err := os.Open(*extraFX)
+			if err != nil {
+				return fmt.Errorf("score: %w", err)
+			}
+			more, err := datasets.ReadFX(f, *extraFX, fx.To)
+			f.Close()
+			if err != nil {
+				return fmt.Errorf("score: %w", err)
+			}
+			for c, r := range more.Rates {
+				if _, ok := rates[c]; !ok {
+					rates[c] = r
+				}
+			}
+		}
+		if l, err = l.Convert(datasets.FX{To: fx.To, Rates: rates}); err != nil {
+			return fmt.Errorf("score: model %s learned in %s: %w (give --fx with the missing rates)", meta.ID, fx.To, err)
+		}
+	} else if *extraFX != "" {
+		return fmt.Errorf("%w: score: model %s learned from unconverted amounts: --fx does not apply", errUsage, meta.ID)
 	}
 	ix := features.NewIndex(l)
 	tab := features.NewEngine(ix, b.Options.Features).OpenInvoices(t)
