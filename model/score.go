@@ -339,7 +339,14 @@ func (s *Scorer) reasons(sc *scratch, p *Prediction, r *features.Row, x []float6
 	}
 	top := s.topFeatures(sc.byFeature, n)
 	fv := featureValues{s: s, r: r}
-	p.Reasons = make([]Reason, 0, len(top)+1)
+	p.Reasons = make([]Reason, 0, len(top)+2)
+	if p.KnownLate {
+		// Past due + grace, the invoice is late by definition: say so first,
+		// since the factors below only explain what the model would have
+		// said before.
+		p.Reasons = append(p.Reasons, Reason{Feature: "known_late", Text: fmt.Sprintf(
+			"already %d days past its due date of %s: late whatever happens next", int(p.AsOf-p.DueDate), longDate(p.DueDate))})
+	}
 	if p.ColdStart && s.segment >= 0 {
 		seg := r.Cat[s.segment]
 		p.Reasons = append(p.Reasons, Reason{Feature: "cold_start", Text: fmt.Sprintf(

@@ -81,10 +81,20 @@ func TestReasonsAreTheLargestFactorsAndQuoteDisputes(t *testing.T) {
 			by[sourceFeature(sc.cols[j])] += c
 		}
 		var rs []Reason
-		for _, rr := range p.Reasons {
-			if rr.Feature != "cold_start" {
+		for k, rr := range p.Reasons {
+			switch rr.Feature {
+			case "known_late":
+				// Stated first, and only for invoices past due + grace.
+				if k != 0 || !p.KnownLate || !strings.Contains(rr.Text, "days past its due date") {
+					t.Fatalf("known-late reason %d %q for %+v", k, rr.Text, p)
+				}
+			case "cold_start":
+			default:
 				rs = append(rs, rr)
 			}
+		}
+		if p.KnownLate && (len(p.Reasons) == 0 || p.Reasons[0].Feature != "known_late") {
+			t.Fatalf("known-late invoice without the reason: %+v", p.Reasons)
 		}
 		if len(rs) != min(4, len(by)) {
 			t.Fatalf("%d reasons, want 4", len(rs))
