@@ -51,18 +51,21 @@ const (
 //     fall between these intervals, so InitBins sets the resolution;
 //     golearn's frequency table is quadratic in the number of distinct
 //     values, so this also bounds its cost.
-//  3. golearn merges the intervals down to MaxBins (at least 3: golearn
-//     forces its maximum above its minimum of 2).
-//  4. Intervals with less than MinShare of the sample are merged into their
+//  3. golearn builds the ChiMerge frequency table and intervals of the
+//     codes. It merges nothing: its chi² statistic sums over Go maps in
+//     random order, so exact ties between pairs broke differently from run
+//     to run, and its significance test never fires for binary labels (see
+//     golearnChiMerge). Its intervals are checked to be the codes in order.
+//  4. The ChiMerge merge runs here, deterministically: first golearn's
+//     phase (every pair tied at the smallest chi² merged at once) down to
+//     MaxBins, then
+//  5. intervals with less than MinShare of the sample are merged into their
 //     most alike neighbour: a tiny interval with an extreme bad rate passes
-//     the chi² test by chance far more often than its nominal level.
-//  5. The merge continues, with the same greedy rule and statistic as
-//     golearn, while more than MaxBins intervals remain or the most alike
-//     pair is not significant. This step exists because golearn's own
-//     significance test never fires for binary labels (see
-//     golearnChiMerge); continuing golearn's greedy sequence here gives the
-//     merges a working ChiMerge would make.
-//  6. Each cut is placed midway between the largest sampled value below it
+//     the chi² test by chance far more often than its nominal level, and
+//  6. the most alike adjacent pair (smallest chi², ties to the leftmost) is
+//     merged while more than MaxBins intervals remain or that pair is not
+//     significant.
+//  7. Each cut is placed midway between the largest sampled value below it
 //     and the smallest sampled value above it.
 //
 // Why Significance defaults to 0.999 rather than the textbook 0.95: the
@@ -220,6 +223,7 @@ func (c ChiMerge) Cuts(ctx context.Context, x, y []float64) ([]float64, error) {
 		m.good += iv.good
 	}
 
+	merged = mergeTiesDownTo(merged, max(c.MaxBins, 3))
 	merged = mergeSmall(merged, c.MinShare*float64(len(sample)))
 	crit := distuv.ChiSquared{K: 1}.Quantile(c.Significance)
 	merged = mergeWhile(merged, func(n int, minChi float64) bool {
@@ -309,6 +313,30 @@ func chi2(a, b interval) float64 {
 // mergeWhile repeatedly merges the adjacent pair of intervals with the
 // smallest chi² (the leftmost on ties) while more(len, smallest chi²)
 // holds and more than one interval is left.
+// mergeTiesDownTo is ChiMerge's first phase as golearn runs it, made
+// deterministic: while more than maxBins intervals remain, every adjacent
+// pair at the smallest chi² is merged (left to right, each interval in at
+// most one merge), stopping once maxBins is reached.
+func mergeTiesDownTo(ivs []interval, maxBins int) []interval {
+	for len(ivs) > maxBins {
+		minChi := math.Inf(1)
+		for i := 0; i+1 < len(ivs); i++ {
+			minChi = math.Min(minChi, chi2(ivs[i], ivs[i+1]))
+		}
+		out := ivs[:0:0]
+		for i := 0; i < len(ivs); i++ {
+			if i+1 < len(ivs) && chi2(ivs[i], ivs[i+1]) == minChi && len(out)+len(ivs)-i > maxBins {
+				out = append(out, mergeTwo(ivs[i], ivs[i+1]))
+				i++
+				continue
+			}
+			out = append(out, ivs[i])
+		}
+		ivs = out
+	}
+	return ivs
+}
+
 func mergeWhile(ivs []interval, more func(n int, minChi float64) bool) []interval {
 	for len(ivs) > 1 {
 		best, bestChi := 0, math.Inf(1)

@@ -344,8 +344,12 @@ func fitColumn(ctx context.Context, name string, x, y []float64, nBad int, minCo
 
 	f := &col.feat
 	f.Cuts = cuts
+	// A missing bin smaller than the smallest bin allowed would overfit as
+	// a value bin would (three bad rows of 150,000 gave it a WOE of 2.6):
+	// its rows then get WOE 0, as an unseen NaN does.
+	keepMissing := nMissing > 0 && (float64(nMissing) >= minCount || nMissing == n)
 	total := nb
-	if nMissing > 0 {
+	if keepMissing {
 		total++
 	}
 	prior := float64(nBad) / float64(n)
@@ -371,7 +375,7 @@ func fitColumn(ctx context.Context, name string, x, y []float64, nBad int, minCo
 			f.Bins[k].Upper = cuts[k]
 		}
 	}
-	if nMissing > 0 {
+	if keepMissing {
 		mb := mk(nb)
 		mb.Missing = true
 		mb.Lower, mb.Upper = math.NaN(), math.NaN()

@@ -81,8 +81,13 @@ func golearnChiMerge(codes []int, bad []bool, nCodes, maxBins int, significance 
 		}
 		f := filters.NewChiMergeFilter(inst, significance)
 		// golearn's MaxRows is the maximum number of intervals, not of
-		// data rows (NewChiMergeFilter sets it to the row count).
-		f.MaxRows = maxBins
+		// data rows (NewChiMergeFilter sets it to the row count). It is
+		// kept at the number of codes, so golearn builds the frequency
+		// table and the intervals but merges nothing: its chi² sums range
+		// over Go maps, whose order changes from run to run, so exact ties
+		// between pairs were broken differently each time and the same
+		// data gave different cuts. The caller's merge is deterministic.
+		f.MaxRows = max(maxBins, nCodes)
 		if err := f.AddAttribute(xAttr); err != nil {
 			return err
 		}

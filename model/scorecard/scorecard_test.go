@@ -443,3 +443,28 @@ func TestSearch(t *testing.T) {
 		t.Errorf("search on no cuts = %d, want 0", got)
 	}
 }
+
+// A handful of missing values gets no missing bin of its own, however bad
+// they all were: a tiny bin's WOE would be noise with a large weight.
+func TestTinyMissingBinIsNotKept(t *testing.T) {
+	X, y, _ := simulate(20000, 5)
+	for i, n := 0, 0; n < 3; i++ {
+		if y[i] == 1 {
+			X[i][0] = math.NaN() // util: otherwise never missing
+			n++
+		}
+	}
+	s, err := Fit(context.Background(), X, y, simNames, Options{Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := s.Features[0]
+	if u.Dropped != "" || u.Missing != nil {
+		t.Fatalf("util: dropped %q, missing bin %+v; want kept without a missing bin", u.Dropped, u.Missing)
+	}
+	x := []float64{math.NaN(), 0, 1000, 30, 0}
+	base := []float64{0.5, 0, 1000, 30, 0}
+	if got, want := s.Margin(x)-s.Margin(base), u.Coef*(0-u.woe(0.5)); math.Abs(got-want) > 1e-12 {
+		t.Errorf("NaN util moved the margin by %v, want %v (WOE 0)", got, want)
+	}
+}
