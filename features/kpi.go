@@ -308,28 +308,26 @@ func kpiKeyFunc(by string) (key kpiKey, perInvoice bool, err error) {
 	case "customer":
 		return func(c *customerIndex, _ *datasets.Invoice) string { return c.c.ID }, false, nil
 	case "segment":
-		return func(c *customerIndex, v *datasets.Invoice) string {
-			if v != nil && v.Segment != "" {
-				return v.Segment
-			}
-			return c.c.Segment
-		}, true, nil
+		return attributeKey(func(v *datasets.Invoice) string { return v.Segment }, func(c *datasets.Customer) string { return c.Segment }), true, nil
 	case "country":
-		return func(c *customerIndex, v *datasets.Invoice) string {
-			if v != nil && v.Country != "" {
-				return v.Country
-			}
-			return c.c.Country
-		}, true, nil
+		return attributeKey(func(v *datasets.Invoice) string { return v.Country }, func(c *datasets.Customer) string { return c.Country }), true, nil
 	case "currency":
-		return func(c *customerIndex, v *datasets.Invoice) string {
-			if v != nil && v.Currency != "" {
-				return v.Currency
-			}
-			return c.c.Currency
-		}, true, nil
+		return attributeKey(func(v *datasets.Invoice) string { return v.Currency }, func(c *datasets.Customer) string { return c.Currency }), true, nil
 	}
 	return nil, false, fmt.Errorf("kpi: unknown grouping %q: want segment, country, currency, customer or nothing", by)
+}
+
+// attributeKey groups by an invoice attribute, or its customer's when the
+// invoice leaves it empty.
+func attributeKey(ofInvoice func(*datasets.Invoice) string, ofCustomer func(*datasets.Customer) string) kpiKey {
+	return func(c *customerIndex, v *datasets.Invoice) string {
+		if v != nil {
+			if k := ofInvoice(v); k != "" {
+				return k
+			}
+		}
+		return ofCustomer(&c.c)
+	}
 }
 
 // kpiPlan is the shape of one computation: the period, its months, the days
