@@ -105,9 +105,6 @@ func (c *Classifier) width() int {
 	return len(c.Logistic.Coef)
 }
 
-// Prob is the calibrated probability of x.
-func (c *Classifier) Prob(x []float64) float64 { return c.Calibrate(c.Margin(x)) }
-
 // Calibrate turns a margin into the calibrated probability.
 func (c *Classifier) Calibrate(m float64) float64 {
 	switch {

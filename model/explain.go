@@ -29,19 +29,7 @@ func importance(b *Bundle, valid []features.Example) []FeatureWeight {
 		return nil
 	}
 	cols := b.Encoder.columns(b.Late.Family)
-	byName := map[string]int{}
-	var names []string
-	colFeature := make([]int, len(cols))
-	for j, c := range cols {
-		f := sourceFeature(c)
-		k, ok := byName[f]
-		if !ok {
-			k = len(names)
-			byName[f] = k
-			names = append(names, f)
-		}
-		colFeature[j] = k
-	}
+	colFeature, names := featuresOf(cols)
 	total := make([]float64, len(names))
 	per := make([]float64, len(names))
 	contrib := make([]float64, len(cols))

@@ -59,7 +59,6 @@ var _ Evidence = (*features.Index)(nil)
 // concurrent use.
 type Scorer struct {
 	b        *Bundle
-	specs    []features.Spec
 	cols     []string
 	evidence Evidence
 	// colFeature[j] is the feature (index into featNames) encoded column j
@@ -95,7 +94,7 @@ func NewScorer(b *Bundle, specs []features.Spec) (*Scorer, error) {
 			return nil, fmt.Errorf("model bundle mixes %s and %s classifiers", b.Late.Family, c.Family)
 		}
 	}
-	s := &Scorer{b: b, specs: specs, daysToDue: -1, settledLong: -1, segment: -1,
+	s := &Scorer{b: b, daysToDue: -1, settledLong: -1, segment: -1,
 		numPos: map[string]int{}, catPos: map[string]int{}}
 	s.cols = b.Encoder.columns(b.Late.Family)
 	s.width = len(s.cols)
@@ -141,19 +140,27 @@ func NewScorer(b *Bundle, specs []features.Spec) (*Scorer, error) {
 		return nil, fmt.Errorf("model expects %d numeric and %d categorical features, rows have %d and %d: score with the feature options the model was trained with",
 			len(b.Encoder.Numeric), len(b.Encoder.Categorical), ni, ci)
 	}
+	s.colFeature, s.featNames = featuresOf(s.cols)
+	return s, nil
+}
+
+// featuresOf maps encoded columns to the features they come from:
+// colFeature[j] indexes names, the features in order of first column.
+// Contributions are summed per feature with it.
+func featuresOf(cols []string) (colFeature []int, names []string) {
 	byName := map[string]int{}
-	s.colFeature = make([]int, len(s.cols))
-	for j, c := range s.cols {
+	colFeature = make([]int, len(cols))
+	for j, c := range cols {
 		f := sourceFeature(c)
 		k, ok := byName[f]
 		if !ok {
-			k = len(s.featNames)
+			k = len(names)
 			byName[f] = k
-			s.featNames = append(s.featNames, f)
+			names = append(names, f)
 		}
-		s.colFeature[j] = k
+		colFeature[j] = k
 	}
-	return s, nil
+	return colFeature, names
 }
 
 // WithEvidence lets reason sentences quote ledger facts (dispute dates);

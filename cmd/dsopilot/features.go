@@ -180,12 +180,7 @@ func reportingLedger(l *datasets.Ledger, currency, fxPath string) (*datasets.Led
 		}
 		return l, &datasets.FX{To: currency}, nil, nil
 	}
-	f, err := os.Open(fxPath)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	defer f.Close()
-	fx, err := datasets.ReadFX(f, fxPath, currency)
+	fx, err := readFXFile(fxPath, currency)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -194,6 +189,16 @@ func reportingLedger(l *datasets.Ledger, currency, fxPath string) (*datasets.Led
 		return nil, nil, nil, err
 	}
 	return conv, &fx, nil, nil
+}
+
+// readFXFile reads a rates file to currency.
+func readFXFile(path, currency string) (datasets.FX, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return datasets.FX{}, err
+	}
+	defer f.Close()
+	return datasets.ReadFX(f, path, currency)
 }
 
 // multiFlag collects a repeatable string flag.

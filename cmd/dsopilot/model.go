@@ -258,12 +258,7 @@ func runScore(ctx context.Context, e env, args []string) error {
 			rates = map[string]datasets.Rate{}
 		}
 		if *extraFX != "" {
-			f, err := os.Open(*extraFX)
-			if err != nil {
-				return fmt.Errorf("score: %w", err)
-			}
-			more, err := datasets.ReadFX(f, *extraFX, fx.To)
-			f.Close()
+			more, err := readFXFile(*extraFX, fx.To)
 			if err != nil {
 				return fmt.Errorf("score: %w", err)
 			}
