@@ -242,6 +242,9 @@ type Customer struct {
 	Terms       Terms
 	Channel     string // delivery / sales channel
 	Since       Date   // start of the relationship; zero when unknown
+	// Collector is the person or team that works the account; empty when
+	// the ledger does not say. The recommender's agendas are per collector.
+	Collector string
 }
 
 // Invoice is an open or settled receivable. SettledDate is set when the
@@ -312,6 +315,14 @@ type Action struct {
 	Type       string // courtesy_reminder, reminder, call, final_notice, credit_hold, collection_agency
 	Channel    string // email, phone, letter, portal
 	Outcome    string // no_response, promise, paid, dispute, contact_failed
+	// Policy names what chose the action: empty or "manual" for a person,
+	// "scenario" for the fixed dunning scenario, "recommender", or
+	// "holdout" for a randomised alternative kept to measure effects.
+	Policy string
+	// Propensity is the probability with which the policy chose this
+	// action, recorded when the choice was randomised; 0 means unknown (an
+	// action that was taken cannot have had probability 0).
+	Propensity float64
 }
 
 // Promise-to-pay states.
