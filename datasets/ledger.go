@@ -1,8 +1,10 @@
 // Package datasets holds dsopilot's receivables ledger: the domain types
 // (customers, invoices, payments, credit notes, disputes, dunning actions,
-// promises to pay and credit-limit decisions), the Store interface that the
-// ClickHouse and embedded stores implement, and the canonical file layout that
-// importers read and the simulator writes.
+// promises to pay, credit-limit decisions and credit-information reports),
+// the Store interface that the ClickHouse and embedded stores implement, and
+// each entity's Schema: its fields, their file columns, kinds, store columns
+// and rules, written once (entities.go) and used by the CSV writer, the
+// importer and both stores.
 //
 // Money is kept in minor units (Money, an int64 of cents) and dates as whole
 // days (Date); neither is ever a float in storage.
@@ -354,6 +356,33 @@ type CreditDecision struct {
 	DecidedBy  string
 }
 
+// Financial is what a credit-information provider reported about a
+// customer on Date: its tangible net worth and turnover from the latest
+// accounts, the provider's rating class and, when it gives one, its score.
+// Date is the day the report was issued, so that a feature as of t sees
+// only the reports issued by t.
+//
+// ID is the export's own id when it has one, else derived from the customer,
+// the date and the source (see FinancialID): one report per customer, day
+// and provider.
+type Financial struct {
+	ID               string
+	CustomerID       string
+	Date             Date
+	TangibleNetWorth Money // may be negative
+	Turnover         Money
+	Rating           string // the provider's rating class, as written (e.g. "A", "3", "BB+")
+	Score            float64
+	HasScore         bool   // Score is set: a provider's score may well be 0
+	Source           string // the provider
+}
+
+// FinancialID is the natural id of a provider's report on customer as of
+// date when the export has none: customer|date|source.
+func FinancialID(customer string, date Date, source string) string {
+	return customer + "|" + date.String() + "|" + source
+}
+
 // Ledger is a set of records of every kind. It is both a batch to write and
 // the result of reading a store.
 type Ledger struct {
@@ -365,12 +394,13 @@ type Ledger struct {
 	Actions         []Action
 	Promises        []Promise
 	CreditDecisions []CreditDecision
+	Financials      []Financial
 }
 
 // Len is the number of records in l.
 func (l *Ledger) Len() int {
 	return len(l.Customers) + len(l.Invoices) + len(l.Payments) + len(l.CreditNotes) +
-		len(l.Disputes) + len(l.Actions) + len(l.Promises) + len(l.CreditDecisions)
+		len(l.Disputes) + len(l.Actions) + len(l.Promises) + len(l.CreditDecisions) + len(l.Financials)
 }
 
 // Counts holds the number of distinct records of each entity in a store.
@@ -383,6 +413,7 @@ type Counts struct {
 	Actions         uint64 `json:"actions"`
 	Promises        uint64 `json:"promises"`
 	CreditDecisions uint64 `json:"credit_decisions"`
+	Financials      uint64 `json:"financials"`
 }
 
 // Counts returns the record counts of l (not deduplicated).
@@ -392,6 +423,7 @@ func (l *Ledger) Counts() Counts {
 		Payments: uint64(len(l.Payments)), CreditNotes: uint64(len(l.CreditNotes)),
 		Disputes: uint64(len(l.Disputes)), Actions: uint64(len(l.Actions)),
 		Promises: uint64(len(l.Promises)), CreditDecisions: uint64(len(l.CreditDecisions)),
+		Financials: uint64(len(l.Financials)),
 	}
 }
 

@@ -204,12 +204,8 @@ func runStats(ctx context.Context, e env, args []string) error {
 		return writeJSON(e.stdout, c)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	for _, row := range []struct {
-		name string
-		n    uint64
-	}{{"customers", c.Customers}, {"invoices", c.Invoices}, {"payments", c.Payments}, {"credit_notes", c.CreditNotes},
-		{"disputes", c.Disputes}, {"actions", c.Actions}, {"promises", c.Promises}, {"credit_decisions", c.CreditDecisions}} {
-		fmt.Fprintf(tw, "%s\t%d\t\n", row.name, row.n)
+	for _, ent := range datasets.Entities() {
+		fmt.Fprintf(tw, "%s\t%d\t\n", ent, *datasets.Describe(ent).Count(&c))
 	}
 	return tw.Flush()
 }

@@ -38,6 +38,8 @@ var recordMigrationSQL string
 const (
 	codeUnknownTable    = 60
 	codeUnknownDatabase = 81
+	// codeIllegalColumn is also what an ADD COLUMN of an existing column gets.
+	codeIllegalColumn = 44
 )
 
 type migration struct {
@@ -162,7 +164,14 @@ func (s *Store) createDatabase(ctx context.Context) error {
 
 func (s *Store) apply(ctx context.Context, m migration) error {
 	for i, stmt := range m.statements {
-		if err := s.conn.Exec(ctx, stmt); err != nil {
+		err := s.conn.Exec(ctx, stmt)
+		if err != nil && addsExistingColumn(stmt, err) {
+			// Applied before, but not recorded: 18.16 has no ADD COLUMN IF
+			// NOT EXISTS to make the statement itself idempotent.
+			s.log.Info("clickhouse column already added", "statement", stmt)
+			continue
+		}
+		if err != nil {
 			return fmt.Errorf("migration %04d_%s statement %d: %w", m.version, m.name, i+1, err)
 		}
 	}
@@ -239,6 +248,14 @@ func (s *Store) checkNotNewer(done []int, latest int) error {
 			datasets.ErrSchema, s.cfg.Database, done[len(done)-1], latest)
 	}
 	return nil
+}
+
+// addsExistingColumn reports whether err is ClickHouse refusing stmt, an
+// ALTER TABLE ... ADD COLUMN, because the column exists.
+func addsExistingColumn(stmt string, err error) bool {
+	var e *clickhouse.Exception
+	return errors.As(err, &e) && e.Code == codeIllegalColumn && strings.Contains(e.Message, "already exists") &&
+		strings.Contains(strings.ToUpper(stmt), "ADD COLUMN")
 }
 
 func hasCode(err error, code int32) bool {

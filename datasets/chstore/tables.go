@@ -38,10 +38,8 @@ type ledgerTable interface {
 // is also the table's ORDER BY key.
 type table[T any] struct {
 	name      string
-	id        func(*T) *string
+	schema    *datasets.Schema[T]
 	cols      []column[T]
-	rows      func(*datasets.Ledger) *[]T
-	count     func(*datasets.Counts) *uint64
 	insertSQL string
 	selectSQL string
 	versions  func(n int, first uint64) ([]uint64, func())
@@ -65,22 +63,23 @@ func versionSequence() func(n int, first uint64) ([]uint64, func()) {
 	}
 }
 
-// newTable describes the table name whose natural id is the column idName,
-// read from a record by id, followed by cols.
-func newTable[T any](name, idName string, id func(*T) *string, rows func(*datasets.Ledger) *[]T,
-	count func(*datasets.Counts) *uint64, cols ...column[T]) *table[T] {
-	cols = append([]column[T]{stringColumn(idName, id)}, cols...)
+// newTable describes the table of schema's entity: named after it, with the
+// columns of its fields in store order (the natural id first).
+func newTable[T any](schema *datasets.Schema[T]) *table[T] {
+	var cols []column[T]
+	for _, f := range schema.StoreOrder() {
+		cols = append(cols, columnsOf(f)...)
+	}
 	names := make([]string, len(cols))
 	for i, c := range cols {
 		names[i] = c.name
 	}
 	list := strings.Join(names, ", ")
+	name := string(schema.Entity())
 	return &table[T]{
 		name:      name,
-		id:        id,
+		schema:    schema,
 		cols:      cols,
-		rows:      rows,
-		count:     count,
 		versions:  versionSequence(),
 		insertSQL: fmt.Sprintf("INSERT INTO %s (%s, %s)", name, list, versionColumn),
 		// FINAL merges the versions of each id at read time. Ordering by the
@@ -90,7 +89,7 @@ func newTable[T any](name, idName string, id func(*T) *string, rows func(*datase
 }
 
 func (t *table[T]) tableName() string                  { return t.name }
-func (t *table[T]) counter(c *datasets.Counts) *uint64 { return t.count(c) }
+func (t *table[T]) counter(c *datasets.Counts) *uint64 { return t.schema.Count(c) }
 
 func (t *table[T]) columnTypes() [][2]string {
 	out := make([][2]string, 0, len(t.cols)+1)
@@ -103,14 +102,14 @@ func (t *table[T]) columnTypes() [][2]string {
 // check validates every row before anything is written, so that an invalid
 // record fails the whole Put instead of leaving half of it stored.
 func (t *table[T]) check(l *datasets.Ledger) error {
-	rows := *t.rows(l)
+	rows := *t.schema.Rows(l)
 	for _, c := range t.cols {
 		if c.check == nil {
 			continue
 		}
 		for i := range rows {
 			if err := c.check(&rows[i]); err != nil {
-				return fmt.Errorf("%s %q: %w: %v", t.name, *t.id(&rows[i]), datasets.ErrInvalid, err)
+				return fmt.Errorf("%s %q: %w: %v", t.name, t.schema.ID(&rows[i]), datasets.ErrInvalid, err)
 			}
 		}
 	}
@@ -124,7 +123,7 @@ func (t *table[T]) check(l *datasets.Ledger) error {
 // versions are reserved for all rows first, in slice order, so that a later
 // duplicate of an id wins whichever chunk reaches the server first.
 func (t *table[T]) put(ctx context.Context, s *Store, l *datasets.Ledger) error {
-	rows := *t.rows(l)
+	rows := *t.schema.Rows(l)
 	if len(rows) == 0 {
 		return nil
 	}
@@ -254,6 +253,6 @@ func (t *table[T]) load(ctx context.Context, s *Store, l *datasets.Ledger) error
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read %s: %w", t.name, err)
 	}
-	*t.rows(l) = out
+	*t.schema.Rows(l) = out
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/chstore"
 	"github.com/dsopilot/dsopilot/datasets/embedded"
 	"github.com/dsopilot/dsopilot/datasets/importer"
@@ -202,4 +203,27 @@ func nativeInvoicesCSV(src, dst string) (int, error) {
 	}
 	w.Flush()
 	return n, w.Error()
+}
+
+// discardStore acknowledges every batch without keeping it, so that
+// BenchmarkImportParse measures reading, parsing and checking alone.
+type discardStore struct{}
+
+func (discardStore) Put(context.Context, *datasets.Ledger) error   { return nil }
+func (discardStore) CustomerIDs(context.Context) ([]string, error) { return nil, nil }
+
+// BenchmarkImportParse imports the simulated ledger into a store that keeps
+// nothing: the importer's own speed (read, split, parse, check, dedupe).
+func BenchmarkImportParse(b *testing.B) {
+	dir := benchLedger(b)
+	for _, c := range []struct {
+		name  string
+		paths []string
+	}{{"ledger", []string{dir}}, {"invoices", []string{filepath.Join(dir, "invoices.csv")}}} {
+		b.Run(c.name, func(b *testing.B) {
+			for range b.N {
+				reportImport(b, discardStore{}, c.paths)
+			}
+		})
+	}
 }

@@ -117,6 +117,15 @@ func checkRange(d datasets.Date, s string) (datasets.Date, error) {
 	return d, nil
 }
 
+// amountParser reads the amounts of one file.
+type amountParser struct {
+	decimalComma bool
+}
+
+func (a *amountParser) parse(_ string, s string) (datasets.Money, error) {
+	return parseAmount(s, a.decimalComma)
+}
+
 // parseAmount reads money. With decimalComma, "1.234,56" is 1234.56; without
 // it, commas are accepted only as thousands separators ("1,234.56").
 func parseAmount(s string, decimalComma bool) (datasets.Money, error) {

@@ -84,32 +84,6 @@ func TestParseBool(t *testing.T) {
 	}
 }
 
-// TestFieldNames checks that the field constants name every canonical
-// column of every entity, and nothing else.
-func TestFieldNames(t *testing.T) {
-	canonical := map[string]bool{}
-	for _, e := range datasets.Entities() {
-		for _, c := range e.Columns() {
-			canonical[c] = true
-		}
-	}
-	seen := map[string]bool{}
-	for f, name := range fieldNames {
-		if !canonical[name] {
-			t.Errorf("field %d is %q, not a canonical column", f, name)
-		}
-		if seen[name] {
-			t.Errorf("field %q twice", name)
-		}
-		seen[name] = true
-	}
-	for c := range canonical {
-		if !seen[c] {
-			t.Errorf("canonical column %q has no field", c)
-		}
-	}
-}
-
 // TestPlainAmountAgreesWithGeneralPath checks the fast path of parseAmount
 // against datasets.ParseMoney, which the general path ends in.
 func TestPlainAmountAgreesWithGeneralPath(t *testing.T) {

@@ -101,6 +101,8 @@ var (
 	ErrFiles = errors.New("some files could not be imported")
 	// ErrUsage marks bad options.
 	ErrUsage = errors.New("bad import options")
+	// errNotNumber is the reason given for a number field that is not one.
+	errNotNumber = errors.New("not a number")
 )
 
 // input is one file to import.
@@ -133,7 +135,7 @@ func Import(ctx context.Context, st Store, paths []string, opts Options) (*Summa
 	if err := checkMapping(opts.Columns); err != nil {
 		return nil, err
 	}
-	if opts.Kind != "" && opts.Kind.Columns() == nil {
+	if opts.Kind != "" && datasets.Describe(opts.Kind) == nil {
 		return nil, fmt.Errorf("%w: unknown kind %q (want one of %s)", ErrUsage, opts.Kind, entityList())
 	}
 	inputs, err := expand(paths, opts.Kind)
@@ -387,13 +389,13 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	}}
 	// Runs before the summary is stored (defers run last first).
 	defer dups.flush()
-	r := &row{dates: im.dates, decimalComma: im.opts.DecimalComma}
-	r.resolve(pos)
+	p := &parser{dates: im.dates, amounts: &amountParser{decimalComma: im.opts.DecimalComma}}
+	dec := decoderFor(in.entity, pos, p)
 	// Exports list a customer's rows together: remember the last customer
 	// checked rather than looking every row up.
 	lastCustomer := ""
 	if !im.derive && in.entity != datasets.EntityCustomers {
-		r.knownCustomer = func(id string) bool {
+		p.knownCustomer = func(id string) bool {
 			if id == lastCustomer {
 				return true
 			}
@@ -404,7 +406,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			return false
 		}
 	}
-	batch := newBatch(in.entity, im.opts.BatchSize)
+	batch := dec.newBatch(im.opts.BatchSize)
 	pending := 0
 	for n := 0; ; n++ {
 		// Checked every 256 rows: a cancellation or a store failure stops
@@ -434,12 +436,12 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			return fail(fmt.Errorf("read line %d: %w", line, err))
 		}
 		fs.Read++
-		r.vals, r.errs = vals, r.errs[:0]
+		p.errs, p.warns = p.errs[:0], p.warns[:0]
 		before := batch.Len()
-		id, cust := r.decode(in.entity, batch)
-		if len(r.errs) > 0 {
+		id, cust := dec.decode(vals, batch)
+		if len(p.errs) > 0 {
 			fs.Rejected++
-			for _, fe := range r.errs {
+			for _, fe := range p.errs {
 				if err := im.reject(Reject{File: in.path, Line: line, Field: fe.field, Value: fe.value, Reason: fe.reason}); err != nil {
 					return err
 				}
@@ -463,57 +465,18 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		}
 		pending += batch.Len() - before
 		if pending >= im.opts.BatchSize {
-			w.send(batch, fs, countOf(batch, in.entity))
-			batch, pending = newBatch(in.entity, im.opts.BatchSize), 0
+			w.send(batch, fs, dec.count(batch))
+			batch, pending = dec.newBatch(im.opts.BatchSize), 0
 		}
 	}
 	if batch.Len() > 0 {
-		w.send(batch, fs, countOf(batch, in.entity))
+		w.send(batch, fs, dec.count(batch))
 	}
 	// Wait for this file's batches so its summary is final.
 	if err := w.flush(); err != nil {
 		return err
 	}
 	return nil
-}
-
-// newBatch preallocates the slice of entity e, so appends never regrow it.
-func newBatch(e datasets.Entity, n int) *datasets.Ledger {
-	b := &datasets.Ledger{}
-	switch e {
-	case datasets.EntityCustomers:
-		b.Customers = make([]datasets.Customer, 0, n)
-	case datasets.EntityInvoices:
-		b.Invoices = make([]datasets.Invoice, 0, n)
-	case datasets.EntityPayments:
-		b.Payments = make([]datasets.Payment, 0, n)
-	}
-	return b
-}
-
-// countOf is the number of rows of the file's own entity in batch (derived
-// customers are not rows of the file).
-func countOf(b *datasets.Ledger, e datasets.Entity) int {
-	c := b.Counts()
-	switch e {
-	case datasets.EntityCustomers:
-		return int(c.Customers)
-	case datasets.EntityInvoices:
-		return int(c.Invoices)
-	case datasets.EntityPayments:
-		return int(c.Payments)
-	case datasets.EntityCreditNotes:
-		return int(c.CreditNotes)
-	case datasets.EntityDisputes:
-		return int(c.Disputes)
-	case datasets.EntityActions:
-		return int(c.Actions)
-	case datasets.EntityPromises:
-		return int(c.Promises)
-	case datasets.EntityCreditDecisions:
-		return int(c.CreditDecisions)
-	}
-	return 0
 }
 
 // sourceNames lists, for each canonical column of e, the name to look for in
