@@ -276,3 +276,61 @@ func TestStoreFailureStopsAndCountsOnlyAcknowledgedRows(t *testing.T) {
 		t.Fatalf("summary says %d loaded, store holds %d; want 10 and 10", sum.Loaded, c.Customers)
 	}
 }
+
+// TestNewFieldsAndFinancials imports customers.collector, actions.policy
+// and propensity, and a credit-information export with and without its own
+// ids, and checks what was stored value by value.
+func TestNewFieldsAndFinancials(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	writeFile(t, dir, "customers.csv", "customer_id,collector\nC1,Ann\nC2,\n")
+	writeFile(t, dir, "actions.csv", "action_id,customer_id,action_date,type,policy,propensity\n"+
+		"A1,C1,2024-02-05,Call,Holdout,0.25\n"+ // line 2
+		"A2,C2,2024-02-06,reminder,,\n"+ // line 3: unknown propensity
+		"A3,C2,2024-02-07,reminder,recommender,0\n"+ // line 4: 0 is no probability
+		"A4,C2,2024-02-07,reminder,recommender,1.5\n") // line 5
+	writeFile(t, dir, "financials.csv", "customer_id,date,tangible_net_worth,turnover,rating,score,source\n"+
+		"C1,2024-01-15,-1250.50,1000000,BB+,0,creditreform\n"+ // a known score of 0
+		"C2,2024-01-15,10,20,3,,dnb\n"+ // no score
+		"C2,2024-01-16,,20,3,,dnb\n"+ // line 4: tangible net worth missing
+		"C9,2024-01-16,1,20,3,,dnb\n") // line 5: unknown customer
+	st := openStore(t)
+	sum, err := Import(ctx, st, []string{dir}, opts(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type key struct {
+		line  int
+		field string
+	}
+	var got []key
+	for _, r := range sum.FirstRejects {
+		got = append(got, key{r.Line, r.Field})
+	}
+	if want := []key{{4, "propensity"}, {5, "propensity"}, {4, "tangible_net_worth"}, {5, "customer_id"}}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("rejects %v, want %v", sum.FirstRejects, want)
+	}
+	l, err := st.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Customers[0].Collector != "Ann" || l.Customers[1].Collector != "" {
+		t.Errorf("collectors %+v", l.Customers)
+	}
+	d := datasets.NewDate
+	wantActions := []datasets.Action{
+		{ID: "A1", CustomerID: "C1", Date: d(2024, 2, 5), Type: "call", Policy: "holdout", Propensity: 0.25},
+		{ID: "A2", CustomerID: "C2", Date: d(2024, 2, 6), Type: "reminder"},
+	}
+	if !reflect.DeepEqual(l.Actions, wantActions) {
+		t.Errorf("actions\n got %+v\nwant %+v", l.Actions, wantActions)
+	}
+	wantFin := []datasets.Financial{
+		{ID: "C1|2024-01-15|creditreform", CustomerID: "C1", Date: d(2024, 1, 15), TangibleNetWorth: -125050, Turnover: 100000000,
+			Rating: "BB+", Score: 0, HasScore: true, Source: "creditreform"},
+		{ID: "C2|2024-01-15|dnb", CustomerID: "C2", Date: d(2024, 1, 15), TangibleNetWorth: 1000, Turnover: 2000, Rating: "3", Source: "dnb"},
+	}
+	if !reflect.DeepEqual(l.Financials, wantFin) {
+		t.Errorf("financials\n got %+v\nwant %+v", l.Financials, wantFin)
+	}
+}

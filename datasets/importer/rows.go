@@ -140,7 +140,7 @@ func (d *decoder[T]) decode(vals []string, batch *datasets.Ledger) (id, customer
 			// Empty text is checked by the schema; an empty date or amount
 			// cannot be told from an unset one afterwards.
 			if f.Required && f.Kind != datasets.KindText {
-				p.fail(f.Name, "", "missing "+f.Kind.String())
+				p.fail(f.Name, "", missing(f.Kind))
 			}
 			continue
 		}
@@ -198,11 +198,13 @@ func (d *decoder[T]) parse(f *datasets.Field[T], r *T, v string) {
 		}
 		*f.Terms(r) = t
 	case datasets.KindProbability:
+		// The schema checks the range; 0 is the unset value, so a
+		// written 0 must be refused here.
 		x, err := parseNumber(v)
 		switch {
 		case err != nil:
 			p.fail(f.Name, v, err.Error())
-		case !(x > 0 && x <= 1):
+		case x == 0:
 			p.fail(f.Name, v, "a probability must be in (0, 1]; leave it empty when unknown")
 		}
 		*f.Float(r) = x
@@ -213,6 +215,13 @@ func (d *decoder[T]) parse(f *datasets.Field[T], r *T, v string) {
 		}
 		*f.Float(r), *f.Known(r) = x, err == nil
 	}
+}
+
+func missing(k datasets.Kind) string {
+	if k == datasets.KindMoney {
+		return "missing amount"
+	}
+	return "missing " + k.String()
 }
 
 // parseNumber reads a plain decimal number (a score, a probability); a
