@@ -91,7 +91,9 @@ func (v *invoiceView) bucket() int    { return agingBucket(v.DaysLate) }
 func (v *invoiceView) disputed() bool { return len(openDisputes(v.disputes, v.cust.b.asOf)) > 0 }
 
 // agingBucket is the aging bucket of an invoice overdue days past due,
-// with the KPIs' bounds: current, 1–30, 31–60, 61–90, over 90.
+// with the KPIs' bounds: current, 1–30, 31–60, 61–90, over 90. It mirrors
+// features' unexported kpiBucket; TestRowsAddUpToTheFigures holds the two
+// equal through the aging totals.
 func agingBucket(overdue int) int {
 	switch {
 	case overdue <= 0:
@@ -293,14 +295,7 @@ func (b *book) reportingLedger() (*datasets.Ledger, error) {
 // gather groups what was known at the report's date by customer and invoice.
 func (b *book) gather(l *datasets.Ledger) {
 	t := b.asOf
-	get := func(id string) *customer {
-		c, ok := b.custByID[id]
-		if !ok {
-			c = &customer{b: b, Customer: datasets.Customer{ID: id}}
-			b.custByID[id] = c
-		}
-		return c
-	}
+	get := b.customer
 	for _, c := range l.Customers {
 		x := get(c.ID)
 		x.Customer = c
@@ -316,75 +311,64 @@ func (b *book) gather(l *datasets.Ledger) {
 		c.invoices = append(c.invoices, iv)
 		b.invByID[v.ID] = iv
 	}
-	inv := func(customerID, id string) *invoiceView {
-		if v, ok := b.invByID[id]; ok && id != "" && v.CustomerID == customerID {
-			return v
-		}
-		return nil
+	for i := range l.Payments {
+		attach(b, &l.Payments[i], l.Payments[i].Date, l.Payments[i].CustomerID, l.Payments[i].InvoiceID,
+			func(c *customer, v *invoiceView, p datasets.Payment) {
+				c.payments = append(c.payments, p)
+				if v != nil {
+					v.payments = append(v.payments, p)
+				}
+			})
 	}
-	for _, p := range l.Payments {
-		if p.Date > t {
-			continue
-		}
-		c := get(p.CustomerID)
-		c.payments = append(c.payments, p)
-		if v := inv(p.CustomerID, p.InvoiceID); v != nil {
-			v.payments = append(v.payments, p)
-		}
+	for i := range l.CreditNotes {
+		n := &l.CreditNotes[i]
+		attach(b, n, n.Date, n.CustomerID, n.InvoiceID, func(c *customer, v *invoiceView, n datasets.CreditNote) {
+			c.credits = append(c.credits, n)
+			if v != nil {
+				v.credits = append(v.credits, n)
+			}
+		})
 	}
-	for _, n := range l.CreditNotes {
-		if n.Date > t {
-			continue
-		}
-		c := get(n.CustomerID)
-		c.credits = append(c.credits, n)
-		if v := inv(n.CustomerID, n.InvoiceID); v != nil {
-			v.credits = append(v.credits, n)
-		}
-	}
-	for _, d := range l.Disputes {
-		if d.Opened > t {
-			continue
-		}
+	for i := range l.Disputes {
+		d := l.Disputes[i]
 		if d.Resolved > t {
 			d.Resolved, d.Outcome = 0, "" // not known yet at t
 		}
-		c := get(d.CustomerID)
-		c.disputes = append(c.disputes, d)
-		b.disputes = append(b.disputes, d)
-		if v := inv(d.CustomerID, d.InvoiceID); v != nil {
-			v.disputes = append(v.disputes, d)
-		}
+		attach(b, &d, d.Opened, d.CustomerID, d.InvoiceID, func(c *customer, v *invoiceView, d datasets.Dispute) {
+			c.disputes = append(c.disputes, d)
+			b.disputes = append(b.disputes, d)
+			if v != nil {
+				v.disputes = append(v.disputes, d)
+			}
+		})
 	}
-	for _, a := range l.Actions {
-		if a.Date > t {
-			continue
-		}
-		c := get(a.CustomerID)
-		c.actions = append(c.actions, a)
-		b.actions = append(b.actions, a)
-		if v := inv(a.CustomerID, a.InvoiceID); v != nil {
-			v.actions = append(v.actions, a)
-		}
+	for i := range l.Actions {
+		a := &l.Actions[i]
+		attach(b, a, a.Date, a.CustomerID, a.InvoiceID, func(c *customer, v *invoiceView, a datasets.Action) {
+			c.actions = append(c.actions, a)
+			b.actions = append(b.actions, a)
+			if v != nil {
+				v.actions = append(v.actions, a)
+			}
+		})
 	}
-	for _, p := range l.Promises {
-		if p.Made > t {
-			continue
-		}
+	for i := range l.Promises {
+		p := l.Promises[i]
 		if p.PromisedDate >= t {
 			p.Status = datasets.PromiseOpen // its outcome is not known at t
 		}
-		c := get(p.CustomerID)
-		c.promises = append(c.promises, p)
-		if v := inv(p.CustomerID, p.InvoiceID); v != nil {
-			v.promises = append(v.promises, p)
-		}
+		attach(b, &p, p.Made, p.CustomerID, p.InvoiceID, func(c *customer, v *invoiceView, p datasets.Promise) {
+			c.promises = append(c.promises, p)
+			if v != nil {
+				v.promises = append(v.promises, p)
+			}
+		})
 	}
-	for _, d := range l.CreditDecisions {
-		if d.Date > t {
-			continue
-		}
-		get(d.CustomerID).decisions = append(get(d.CustomerID).decisions, d)
+	for i := range l.CreditDecisions {
+		d := &l.CreditDecisions[i]
+		attach(b, d, d.Date, d.CustomerID, "", func(c *customer, _ *invoiceView, d datasets.CreditDecision) {
+			c.decisions = append(c.decisions, d)
+		})
 	}
 	for _, c := range b.custByID {
 		if len(c.invoices) == 0 && len(c.payments) == 0 && len(c.disputes) == 0 && len(c.actions) == 0 {
@@ -405,6 +389,31 @@ func (b *book) gather(l *datasets.Ledger) {
 	slices.SortFunc(b.actions, func(x, y datasets.Action) int {
 		return cmp.Or(cmp.Compare(x.Date, y.Date), cmp.Compare(x.ID, y.ID))
 	})
+}
+
+// customer returns the customer with the id, a bare one when the ledger
+// has records of a customer missing from its customer master.
+func (b *book) customer(id string) *customer {
+	c, ok := b.custByID[id]
+	if !ok {
+		c = &customer{b: b, Customer: datasets.Customer{ID: id}}
+		b.custByID[id] = c
+	}
+	return c
+}
+
+// attach hands a record known by the report's date (dated on or before it)
+// to add with its customer and, when it names one of the customer's
+// invoices issued by then, that invoice (else nil).
+func attach[T any](b *book, rec *T, date datasets.Date, customerID, invoiceID string, add func(*customer, *invoiceView, T)) {
+	if date > b.asOf {
+		return
+	}
+	var v *invoiceView
+	if x, ok := b.invByID[invoiceID]; ok && invoiceID != "" && x.CustomerID == customerID {
+		v = x
+	}
+	add(b.customer(customerID), v, *rec)
 }
 
 // finish sorts a customer's records and works out each invoice's state at t.

@@ -154,14 +154,19 @@ func (p *page) stackedBars(title, subtitle, xName, yName, format string, cats []
 	c.SetGlobalOptions(append(frame(title, subtitle, len(series) > 1, "axis"),
 		charts.WithXAxisOpts(xCategory(xName)), charts.WithYAxisOpts(yAxis(yName)))...)
 	c.SetXAxis(cats)
+	addBars(c, series, stack, "48")
+	return p.newChart(c, title, hint, chartHeight, spec{Links: links, Y: format, Tip: format})
+}
+
+// addBars adds the series to a bar chart.
+func addBars(c *charts.Bar, series []barSeries, stack bool, maxWidth string) {
 	for _, s := range series {
 		data := make([]opts.BarData, len(s.Values))
 		for i, v := range s.Values {
 			data[i] = opts.BarData{Value: v}
 		}
-		c.AddSeries(s.Name, data, barOpts(stack, "48"), charts.WithItemStyleOpts(opts.ItemStyle{Color: s.Color}))
+		c.AddSeries(s.Name, data, barOpts(stack, maxWidth), charts.WithItemStyleOpts(opts.ItemStyle{Color: s.Color}))
 	}
-	return p.newChart(c, title, hint, chartHeight, spec{Links: links, Y: format, Tip: format})
 }
 
 // barOpts stacks bars when asked and bounds their width.
@@ -181,13 +186,7 @@ func (p *page) ranking(title, subtitle, xName, format string, names []string, se
 		charts.WithXAxisOpts(xValue(xName)),
 		charts.WithYAxisOpts(opts.YAxis{Type: "category", Inverse: opts.Bool(true), Data: names,
 			AxisLabel: &opts.AxisLabel{Interval: "0"}}))...)
-	for _, s := range series {
-		data := make([]opts.BarData, len(s.Values))
-		for i, v := range s.Values {
-			data[i] = opts.BarData{Value: v}
-		}
-		c.AddSeries(s.Name, data, barOpts(stack, "18"), charts.WithItemStyleOpts(opts.ItemStyle{Color: s.Color}))
-	}
+	addBars(c, series, stack, "18")
 	h := 130 + rankRow*len(names)
 	if len(series) > 1 {
 		h += 24

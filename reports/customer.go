@@ -181,13 +181,23 @@ func (s *Site) customerTiles(p *page, c *customer, limit datasets.Money) []tile 
 	return tiles
 }
 
-// timeline draws every invoice as a bar from issue to payment (or to the
-// report's date while open), with a tick at its due date.
+// timelineMax is how many invoices the timeline draws: more would merge
+// into one smear; the invoice table lists them all.
+const timelineMax = 150
+
+// timeline draws the latest invoices as bars from issue to payment (or to
+// the report's date while open), with a tick at the due date.
 func (s *Site) timeline(p *page, c *customer) *chart {
 	b := s.b
 	series := make([][]opts.CustomData, len(timelineStates))
 	links := make([][]string, len(timelineStates))
-	for i, v := range c.invoices {
+	shown := c.invoices[max(0, len(c.invoices)-timelineMax):]
+	sub := "one bar per invoice, oldest at the bottom: issued → paid (or today while open); the black tick is its due date"
+	if len(shown) < len(c.invoices) {
+		sub = fmt.Sprintf("the latest %d of %s invoices, oldest at the bottom: issued → paid (or today while open); the tick is the due date",
+			len(shown), fmtInt(len(c.invoices)))
+	}
+	for i, v := range shown {
 		end := b.asOf
 		if v.Paid != 0 {
 			end = v.Paid
@@ -198,14 +208,14 @@ func (s *Site) timeline(p *page, c *customer) *chart {
 	}
 	ch := charts.NewCustom()
 	title := "Invoices on a timeline"
-	ch.SetGlobalOptions(append(frame(title, "one bar per invoice, oldest at the bottom: issued → paid (or today while open); the black tick is its due date", true, "item"),
+	ch.SetGlobalOptions(append(frame(title, sub, true, "item"),
 		charts.WithXAxisOpts(opts.XAxis{Type: "time", Name: "date", NameLocation: "middle", NameGap: 28}),
-		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "invoices", NameLocation: "end", Min: -1, Max: len(c.invoices),
+		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "invoices", NameLocation: "end", Min: -1, Max: len(shown),
 			AxisLabel: &opts.AxisLabel{Show: opts.Bool(false)}, SplitLine: &opts.SplitLine{Show: opts.Bool(false)}}))...)
 	for i, st := range timelineStates {
 		ch.AddSeries(st.name, series[i], charts.WithItemStyleOpts(opts.ItemStyle{Color: st.color}))
 	}
-	h := min(520, max(280, 130+4*len(c.invoices)))
+	h := min(520, max(280, 130+4*len(shown)))
 	return p.newChart(ch, title, "Click a bar for the invoice.", h, spec{Kind: "timeline", Links: links, Unit: b.unit()})
 }
 
@@ -299,7 +309,7 @@ func (s *Site) scoreChart(p *page, c *customer) *chart {
 		links[1][i] = links[0][i]
 	}
 	return p.ranking("Open invoices by risk of late payment", "the model's probabilities; click a bar for the invoice", "probability", "prob",
-		names, []barSeries{{Name: "P(paid late)", Values: pl, Color: colorThird}, {Name: "P(more than 30 days late)", Values: pv, Color: colorBad}}, false, links, "")
+		names, []barSeries{{Name: "P(paid late)", Values: pl, Color: agingColors[1]}, {Name: "P(more than 30 days late)", Values: pv, Color: agingColors[4]}}, false, links, "")
 }
 
 func round4(v float64) float64 { return float64(int64(v*10000+0.5)) / 10000 }

@@ -172,6 +172,10 @@ func (s *Site) modelSections(p *page) {
 		cs = append(cs, s.importanceChart(p, bu.Importance))
 	}
 	sec := section{ID: "curves", Title: "Discrimination, calibration and what drives the score", Blocks: []block{{Charts: cs}}}
+	if len(rows) > 0 || b.in.Backtest != nil {
+		sec.Lead = "The charts marked backtest come from dsopilot backtest: the same training at an earlier cut-off, tested on the invoices issued after it, " +
+			"whose outcome is known; the others describe the model in service."
+	}
 	if len(rows) == 0 {
 		sec.Blocks = append(sec.Blocks, block{Note: &note{Class: "na", Text: "ROC and reliability curves: not available, as the registry keeps " +
 			"the validation's figures but not its predictions. Run dsopilot backtest with --predictions FILE and give the file to dsopilot report with --backtest-predictions."}})

@@ -98,6 +98,11 @@
       opt.tooltip.valueFormatter = formats[spec.tip];
     }
     if (spec.kind === 'timeline') { timeline(opt, spec); }
+    (opt.series || []).forEach(function (s) {
+      if (s.type === 'heatmap' && s.label && s.label.show) {
+        s.label.formatter = function (p) { return formats.int(p.value[2]); };
+      }
+    });
     var dpr = Math.max(2, window.devicePixelRatio || 1);
     var chart = echarts.init(el, null, { renderer: 'canvas', devicePixelRatio: dpr });
     chart.setOption(opt);
