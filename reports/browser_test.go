@@ -193,6 +193,7 @@ func TestBrowser(t *testing.T) {
 	if chromium() == "" {
 		newBrowser(t, "") // skips, or fails under CI
 	}
+	needECharts(t)
 	in := modelInput(t)
 	s, err := New(context.Background(), in)
 	if err != nil {

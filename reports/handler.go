@@ -12,8 +12,10 @@ import (
 
 // Handler serves a Site over HTTP: the same pages as WriteSite, rendered
 // on demand, and the assets. Mount it under a prefix with
-// http.StripPrefix("/reports", h). Swap replaces the site (after new data
-// or a new model) without failing a request in flight.
+// mux.Handle("/reports/", http.StripPrefix("/reports", h)), and redirect
+// "/reports" to "/reports/" so that the pages' relative links resolve.
+// Swap replaces the site (after new data or a new model) without failing a
+// request in flight.
 type Handler struct {
 	site atomic.Pointer[Site]
 	log  *slog.Logger

@@ -21,9 +21,6 @@ var assetFS embed.FS
 // echartsAsset is where the Makefile puts ECharts.
 const echartsAsset = "assets/echarts/echarts.min.js"
 
-// ErrPageNotFound is returned for a path that names no page of the site.
-var ErrPageNotFound = errors.New("no such page")
-
 // siteMarker marks a directory written by WriteSite, which may replace it.
 const siteMarker = ".dsopilot-report"
 

@@ -41,6 +41,9 @@ func runReport(ctx context.Context, e env, args []string) error {
 	if *fxPath != "" && *currency == "" {
 		return fmt.Errorf("%w: report: --fx needs --currency, the currency its rates convert to", errUsage)
 	}
+	if err := reports.CheckAssets(); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
 	start := time.Now()
 	in := reports.Input{AsOf: t, Months: *months, Models: model.Registry{Dir: *reg}, Build: version, Log: newLogger(e)}
 	if *backtest != "" {
