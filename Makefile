@@ -45,10 +45,10 @@ demo: build
 	$(BIN) backtest --input $(DEMO)/ledger --split 0.7 --currency EUR --fx $(DEMO)/ledger/fx_rates.csv --predictions $(DEMO)/backtest_predictions.csv
 	$(BIN) train --store $(DEMO)/store --as-of 2024-12-31 --registry $(DEMO)/models --currency EUR --fx $(DEMO)/ledger/fx_rates.csv
 	$(BIN) score --store $(DEMO)/store --as-of 2024-12-31 --registry $(DEMO)/models > $(DEMO)/scores.csv
-	$(BIN) report --store $(DEMO)/store --as-of 2024-12-31 --registry $(DEMO)/models --currency EUR --fx $(DEMO)/ledger/fx_rates.csv --backtest-predictions $(DEMO)/backtest_predictions.csv --out $(DEMO)/report
 	@echo "scored $$(($$(wc -l < $(DEMO)/scores.csv) - 1)) open invoices into $(DEMO)/scores.csv; top of the list:"
 	@head -4 $(DEMO)/scores.csv | cut -c1-240
 	@echo "features of $$(($$(wc -l < $(DEMO)/customer_features.csv) - 1)) customers and $$(($$(wc -l < $(DEMO)/open_invoice_features.csv) - 1)) open invoices as of 2024-12-31 are in $(DEMO)/"
+	$(BIN) report --store $(DEMO)/store --as-of 2024-12-31 --registry $(DEMO)/models --currency EUR --fx $(DEMO)/ledger/fx_rates.csv --backtest-predictions $(DEMO)/backtest_predictions.csv --out $(DEMO)/report
 
 test: vet echarts
 	$(GO) test -count=1 ./...
