@@ -7,11 +7,29 @@ BIN     := bin/dsopilot
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 DEMO    := demo
 
-.PHONY: all build demo test bench bench-deps clean fmt vet
+.PHONY: all build demo test bench bench-deps clean fmt vet echarts
 
 all: build
 
-build:
+# ECharts for the reports (reports/ embeds it and serves it itself, so no page
+# loads anything from outside): the npm package at a pinned version, fetched
+# at build time (npm checks the tarball against the registry's integrity
+# hash) into reports/assets/echarts/, which git ignores. Never committed.
+ECHARTS_VERSION := 5.6.0
+ECHARTS_DIR     := reports/assets/echarts
+echarts:
+	@if [ "$$(cat $(ECHARTS_DIR)/VERSION 2>/dev/null)" != "$(ECHARTS_VERSION)" ] || [ ! -s $(ECHARTS_DIR)/echarts.min.js ]; then \
+		command -v npm >/dev/null || { echo "make echarts: npm is needed to fetch echarts $(ECHARTS_VERSION) (apt-get install npm)"; exit 1; }; \
+		tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+		(cd "$$tmp" && npm pack --silent echarts@$(ECHARTS_VERSION) >/dev/null) && \
+		tar -xzf "$$tmp/echarts-$(ECHARTS_VERSION).tgz" -C "$$tmp" package/dist/echarts.min.js package/LICENSE package/NOTICE && \
+		mkdir -p $(ECHARTS_DIR) && \
+		cp "$$tmp/package/dist/echarts.min.js" "$$tmp/package/LICENSE" "$$tmp/package/NOTICE" $(ECHARTS_DIR)/ && \
+		echo $(ECHARTS_VERSION) > $(ECHARTS_DIR)/VERSION && \
+		echo "fetched echarts $(ECHARTS_VERSION) into $(ECHARTS_DIR)"; \
+	fi
+
+build: echarts
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/dsopilot
 
 demo: build
@@ -30,8 +48,9 @@ demo: build
 	@echo "scored $$(($$(wc -l < $(DEMO)/scores.csv) - 1)) open invoices into $(DEMO)/scores.csv; top of the list:"
 	@head -4 $(DEMO)/scores.csv | cut -c1-240
 	@echo "features of $$(($$(wc -l < $(DEMO)/customer_features.csv) - 1)) customers and $$(($$(wc -l < $(DEMO)/open_invoice_features.csv) - 1)) open invoices as of 2024-12-31 are in $(DEMO)/"
+	$(BIN) report --store $(DEMO)/store --as-of 2024-12-31 --registry $(DEMO)/models --currency EUR --fx $(DEMO)/ledger/fx_rates.csv --backtest-predictions $(DEMO)/backtest_predictions.csv --out $(DEMO)/report
 
-test: vet
+test: vet echarts
 	$(GO) test -count=1 ./...
 
 vet:
@@ -47,7 +66,7 @@ export GBDT_XGB_ROWS ?= 200000
 export GBDT_XGB_FEATURES ?= 145
 export GBDT_XGB_TREES ?= 200
 export GBDT_XGB_DEPTH ?= 5
-bench: bench-deps
+bench: bench-deps echarts
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime 1x -timeout 120m ./...
 
 # xgboost is only needed for the comparison; install it when apt can.

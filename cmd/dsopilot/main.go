@@ -76,6 +76,7 @@ func commands() []command {
 		{"score", "score every open invoice: p_late, pay date, reasons", runScore},
 		{"models", "list registered models or promote one: models list | models promote ID", runModels},
 		{"backtest", "out-of-time evaluation of the models on a ledger or cleared-items CSV", runBacktest},
+		{"report", "write the charts and drill-down pages as a static site", runReport},
 		{"version", "print the build version", func(_ context.Context, e env, _ []string) error {
 			fmt.Fprintln(e.stdout, "dsopilot", version)
 			return nil
