@@ -77,7 +77,7 @@ func open(ctx context.Context, dir string, log *slog.Logger, readOnly bool) (*St
 	if readOnly {
 		if _, err := os.Stat(path); err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
-				return nil, fmt.Errorf("store %s: %w: no %s there (import into it first, or check --store)", dir, datasets.ErrNotFound, FileName)
+				return nil, fmt.Errorf("store %s: %w (no %s there: import into it first, or check --store)", dir, datasets.ErrNotFound, FileName)
 			}
 			return nil, fmt.Errorf("open store %s: %w", path, err)
 		}
