@@ -37,8 +37,18 @@
 // visible. A ledger of a few million rows per table is small for ClickHouse.
 //
 // Put is not atomic across tables or chunks (ClickHouse has no transactions):
-// after a failure some records may be stored. Because writing a record twice
-// changes nothing, the remedy is to run the same Put again.
+// after a failure some records may be stored, and the error is a
+// *datasets.PartialError counting those the server acknowledged. Because
+// writing a record twice changes nothing, the remedy is to run the same Put
+// again.
+//
+// # Deadlines
+//
+// Every round trip has a deadline, the DSN's timeout (DefaultTimeout): the
+// driver's read timeout bounds each wait for the server, and each INSERT
+// chunk runs under a context with that deadline, which also bounds its
+// writes. A chunk that times out or meets a broken connection is sent again
+// with the same row versions (idempotent); errors name the server.
 package chstore
 
 import (

@@ -1,7 +1,11 @@
 // Package embedded is dsopilot's default store: the ledger kept on local disk
 // in a bbolt database (one B+tree bucket per entity, keyed by natural id), so
 // that dsopilot runs with no server. bbolt is transactional and crash-safe:
-// a Put either lands whole or not at all, and survives restarts.
+// a Put either lands whole or not at all, and survives restarts. Open takes
+// the file's exclusive lock (one writer); OpenReadOnly a shared one, so that
+// readers run side by side, and it refuses a store that does not exist.
+// Records are encoded from the datasets schemas (codec.go); a store written
+// by an older build is read as it is and upgraded when opened for writing.
 package embedded
 
 import (

@@ -226,9 +226,15 @@ func (s *csvSource) lineTooLong() error {
 }
 
 func (s *csvSource) tooLong(format string, line, limit int) error {
-	return fmt.Errorf("%w: "+format+" (is it a CSV file with line breaks? --max-line-bytes and --max-field-bytes raise the limits)",
-		errTooLong, line, limit)
+	return &tooLongError{msg: fmt.Sprintf(format+" (is it a CSV file with line breaks? --max-line-bytes and --max-field-bytes raise the limits)",
+		line, limit)}
 }
+
+// tooLongError is a line or field over the limits; it is errTooLong.
+type tooLongError struct{ msg string }
+
+func (e *tooLongError) Error() string        { return e.msg }
+func (e *tooLongError) Is(target error) bool { return target == errTooLong }
 
 // fill replaces the consumed text with the next complete lines (or, at the
 // end of the input, the unterminated last line). It reports whether there
