@@ -7,7 +7,7 @@ BIN     := bin/dsopilot
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 DEMO    := demo
 
-.PHONY: all build demo test bench bench-deps clean fmt vet echarts
+.PHONY: all build demo test fuzz bench bench-deps clean fmt vet echarts
 
 all: build
 
@@ -50,8 +50,30 @@ demo: build
 	@echo "features of $$(($$(wc -l < $(DEMO)/customer_features.csv) - 1)) customers and $$(($$(wc -l < $(DEMO)/open_invoice_features.csv) - 1)) open invoices as of 2024-12-31 are in $(DEMO)/"
 	$(BIN) report --store $(DEMO)/store --as-of 2024-12-31 --registry $(DEMO)/models --currency EUR --fx $(DEMO)/ledger/fx_rates.csv --backtest-predictions $(DEMO)/backtest_predictions.csv --out $(DEMO)/report
 
+# The readers' fuzz targets: make test runs each for FUZZ_BRIEF inputs (a
+# count, which a loaded machine cannot turn into a timeout), make fuzz for
+# FUZZTIME each. A failing input is written to testdata/fuzz, where it
+# stays as a regression case.
+FUZZ_PKG     := ./datasets/importer
+FUZZ_TARGETS := FuzzCSVSource FuzzNDJSONSource FuzzAmount FuzzDateParser FuzzColumnMapping
+FUZZ_BRIEF   ?= 3000x
+FUZZTIME     ?= 2m
+
+# The importer's tests run again under the race detector: its parsing and
+# its store writes run on two goroutines.
 test: vet echarts
 	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -race $(FUZZ_PKG)
+	@for f in $(FUZZ_TARGETS); do \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZ_BRIEF) $(FUZZ_PKG) >/dev/null || \
+		{ echo "$$f failed: go test -run '^$$' -fuzz '^$$f\$$' -fuzztime $(FUZZ_BRIEF) $(FUZZ_PKG)"; exit 1; }; \
+	done; echo "fuzzed $(FUZZ_TARGETS) ($(FUZZ_BRIEF) inputs each)"
+
+fuzz:
+	@for f in $(FUZZ_TARGETS); do \
+		echo "== $$f ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $(FUZZ_PKG) || exit 1; \
+	done
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }

@@ -5,10 +5,15 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // DefaultPort is ClickHouse's native-protocol port, used when a DSN has none.
 const DefaultPort = "9000"
+
+// DefaultTimeout bounds every round trip to the server (a read, an INSERT
+// chunk) unless the DSN's timeout parameter says otherwise.
+const DefaultTimeout = 30 * time.Second
 
 // Config is a parsed ClickHouse DSN.
 type Config struct {
@@ -16,13 +21,17 @@ type Config struct {
 	Database string // database holding the ledger tables
 	Username string
 	Password string
+	// Timeout bounds each round trip: the server must answer a read, and
+	// take an INSERT chunk, within it.
+	Timeout time.Duration
 }
 
 // ParseDSN parses clickhouse://[user[:password]@]host[:port][/database]
-// [?username=...&password=...]. The port defaults to 9000, the database to
-// "default" and the user to "default". The user may be given in the userinfo
-// or as query parameters, not both; any other parameter is rejected so that a
-// misspelt one is not silently ignored.
+// [?username=...&password=...&timeout=30s]. The port defaults to 9000, the
+// database to "default", the user to "default" and the timeout to
+// DefaultTimeout. The user may be given in the userinfo or as query
+// parameters, not both; any other parameter is rejected so that a misspelt
+// one is not silently ignored.
 func ParseDSN(dsn string) (Config, error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
@@ -38,7 +47,7 @@ func ParseDSN(dsn string) (Config, error) {
 	if port == "" {
 		port = DefaultPort
 	}
-	cfg := Config{Addr: net.JoinHostPort(u.Hostname(), port), Username: "default"}
+	cfg := Config{Addr: net.JoinHostPort(u.Hostname(), port), Username: "default", Timeout: DefaultTimeout}
 	if cfg.Database, err = dsnDatabase(u.Path); err != nil {
 		return Config{}, err
 	}
@@ -62,9 +71,16 @@ func dsnDatabase(path string) (string, error) {
 func dsnCredentials(u *url.URL, cfg *Config) error {
 	q := u.Query()
 	for k := range q {
-		if k != "username" && k != "password" {
-			return fmt.Errorf("clickhouse dsn: unknown parameter %q (want username, password)", k)
+		if k != "username" && k != "password" && k != "timeout" {
+			return fmt.Errorf("clickhouse dsn: unknown parameter %q (want username, password, timeout)", k)
 		}
+	}
+	if q.Has("timeout") {
+		d, err := time.ParseDuration(q.Get("timeout"))
+		if err != nil || d <= 0 {
+			return fmt.Errorf("clickhouse dsn: timeout %q: want a duration such as 30s", q.Get("timeout"))
+		}
+		cfg.Timeout = d
 	}
 	switch {
 	case u.User != nil && (q.Has("username") || q.Has("password")):

@@ -211,6 +211,17 @@ func (s *Store) appliedVersions(ctx context.Context) ([]int, error) {
 	return out, nil
 }
 
+// CheckSchema fails unless the database exists and holds exactly this
+// build's schema: what a command that only reads checks first, so that a
+// mistyped database is an error rather than an empty ledger.
+func (s *Store) CheckSchema(ctx context.Context) error {
+	if err := s.conn.Ping(ctx); hasCode(err, codeUnknownDatabase) {
+		return fmt.Errorf("%w: clickhouse database %s does not exist on %s (check --store, or import into it first)",
+			datasets.ErrNotFound, s.cfg.Database, s.cfg.Addr)
+	}
+	return s.ensureSchema(ctx)
+}
+
 // ensureSchema fails with datasets.ErrSchema unless the database holds
 // exactly the migrations of this build. Success is remembered; failure is
 // not, so that a Migrate from elsewhere is noticed.

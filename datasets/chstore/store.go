@@ -37,8 +37,18 @@
 // visible. A ledger of a few million rows per table is small for ClickHouse.
 //
 // Put is not atomic across tables or chunks (ClickHouse has no transactions):
-// after a failure some records may be stored. Because writing a record twice
-// changes nothing, the remedy is to run the same Put again.
+// after a failure some records may be stored, and the error is a
+// *datasets.PartialError counting those the server acknowledged. Because
+// writing a record twice changes nothing, the remedy is to run the same Put
+// again.
+//
+// # Deadlines
+//
+// Every round trip has a deadline, the DSN's timeout (DefaultTimeout): the
+// driver's read timeout bounds each wait for the server, and each INSERT
+// chunk runs under a context with that deadline, which also bounds its
+// writes. A chunk that times out or meets a broken connection is sent again
+// with the same row versions (idempotent); errors name the server.
 package chstore
 
 import (
@@ -128,7 +138,10 @@ func options(cfg Config, database string) *clickhouse.Options {
 			Version string
 		}{{Name: "dsopilot"}}},
 		Compression: compression(cfg.Addr),
-		DialTimeout: 10 * time.Second,
+		DialTimeout: min(10*time.Second, cfg.Timeout),
+		// Every read from the server has this deadline; writes get theirs
+		// from the context of each INSERT chunk (putChunk).
+		ReadTimeout: cfg.Timeout,
 	}
 }
 
@@ -171,7 +184,10 @@ func (s *Store) Close() error {
 
 // Put upserts every record of batch by its natural id. Nothing is written
 // when a record cannot be stored (a date or amount out of the column's
-// range); the error wraps datasets.ErrInvalid.
+// range); the error wraps datasets.ErrInvalid. A failure after the server
+// acknowledged some chunks is a *datasets.PartialError counting them: they
+// stay stored (ClickHouse has no transaction across INSERTs), and putting
+// the batch again stores the rest and changes nothing else.
 func (s *Store) Put(ctx context.Context, batch *datasets.Ledger) error {
 	if batch == nil {
 		batch = &datasets.Ledger{}
@@ -185,9 +201,12 @@ func (s *Store) Put(ctx context.Context, batch *datasets.Ledger) error {
 		}
 	}
 	start := time.Now()
+	var stored datasets.Counts
 	for _, t := range s.tables {
-		if err := t.put(ctx, s, batch); err != nil {
-			return err
+		n, err := t.put(ctx, s, batch)
+		*t.counter(&stored) = uint64(n)
+		if err != nil {
+			return &datasets.PartialError{Stored: stored, Err: fmt.Errorf("clickhouse %s: %w", s.cfg, err)}
 		}
 	}
 	s.log.Debug("clickhouse put", "records", batch.Len(), "elapsed", time.Since(start))
@@ -222,6 +241,32 @@ func (s *Store) Counts(ctx context.Context) (datasets.Counts, error) {
 		}
 	}
 	return c, nil
+}
+
+// EachID calls fn with the id of every stored record of e.
+func (s *Store) EachID(ctx context.Context, e datasets.Entity, fn func(id string)) error {
+	if err := s.ensureSchema(ctx); err != nil {
+		return err
+	}
+	for _, t := range s.tables {
+		if t.tableName() != string(e) {
+			continue
+		}
+		rows, err := s.conn.Query(ctx, t.idsSQL())
+		if err != nil {
+			return fmt.Errorf("clickhouse %s: query %s ids: %w", s.cfg, e, err)
+		}
+		defer rows.Close()
+		var id string
+		for rows.Next() {
+			if err := rows.Scan(&id); err != nil {
+				return fmt.Errorf("scan %s id: %w", e, err)
+			}
+			fn(id)
+		}
+		return rows.Err()
+	}
+	return fmt.Errorf("clickhouse: no table for %q", e)
 }
 
 // CustomerIDs returns the ids of all stored customers, sorted.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -28,10 +29,12 @@ const versionColumn = "version"
 type ledgerTable interface {
 	tableName() string
 	check(l *datasets.Ledger) error
-	put(ctx context.Context, s *Store, l *datasets.Ledger) error
+	// put returns the number of rows the server acknowledged.
+	put(ctx context.Context, s *Store, l *datasets.Ledger) (int, error)
 	load(ctx context.Context, s *Store, l *datasets.Ledger) error
 	counter(c *datasets.Counts) *uint64
 	columnTypes() [][2]string // name and type, version included
+	idsSQL() string
 }
 
 // table maps one record type to its table. cols[0] is the natural id, which
@@ -88,7 +91,13 @@ func newTable[T any](schema *datasets.Schema[T]) *table[T] {
 	}
 }
 
-func (t *table[T]) tableName() string                  { return t.name }
+func (t *table[T]) tableName() string { return t.name }
+
+// idsSQL selects the table's distinct ids.
+func (t *table[T]) idsSQL() string {
+	return fmt.Sprintf("SELECT %s FROM %s FINAL", t.cols[0].name, t.name)
+}
+
 func (t *table[T]) counter(c *datasets.Counts) *uint64 { return t.schema.Count(c) }
 
 func (t *table[T]) columnTypes() [][2]string {
@@ -117,15 +126,16 @@ func (t *table[T]) check(l *datasets.Ledger) error {
 }
 
 // put writes the rows in chunks of s.chunkRows, s.inserters INSERTs at a
-// time. Chunks because one INSERT of a huge block would hold its whole
-// columnar copy in memory (and ClickHouse makes a part per block anyway);
-// concurrent ones so that the client encodes while the server writes. The
-// versions are reserved for all rows first, in slice order, so that a later
-// duplicate of an id wins whichever chunk reaches the server first.
-func (t *table[T]) put(ctx context.Context, s *Store, l *datasets.Ledger) error {
+// time, and returns how many rows the server acknowledged. Chunks because
+// one INSERT of a huge block would hold its whole columnar copy in memory
+// (and ClickHouse makes a part per block anyway); concurrent ones so that the
+// client encodes while the server writes. The versions are reserved for all
+// rows first, in slice order, so that a later duplicate of an id wins
+// whichever chunk reaches the server first.
+func (t *table[T]) put(ctx context.Context, s *Store, l *datasets.Ledger) (int, error) {
 	rows := *t.schema.Rows(l)
 	if len(rows) == 0 {
-		return nil
+		return 0, nil
 	}
 	base := s.reserveVersions(len(rows))
 	// A batch of up to inserters*chunkRows rows is split evenly over the
@@ -138,6 +148,7 @@ func (t *table[T]) put(ctx context.Context, s *Store, l *datasets.Ledger) error 
 	var (
 		mu    sync.Mutex
 		first error // the first failure; the others follow from cancel
+		acked int
 	)
 	starts := make(chan int)
 	var wg sync.WaitGroup
@@ -145,12 +156,15 @@ func (t *table[T]) put(ctx context.Context, s *Store, l *datasets.Ledger) error 
 		wg.Go(func() {
 			for start := range starts {
 				chunk := rows[start:min(start+size, len(rows))]
-				if err := t.putChunk(ctx, s, chunk, base+uint64(start)); err != nil {
-					mu.Lock()
+				err := t.putChunk(ctx, s, chunk, base+uint64(start))
+				mu.Lock()
+				if err == nil {
+					acked += len(chunk)
+				} else {
 					first = cmp.Or(first, err)
-					mu.Unlock()
 					cancel()
 				}
+				mu.Unlock()
 			}
 		})
 	}
@@ -163,39 +177,66 @@ func (t *table[T]) put(ctx context.Context, s *Store, l *datasets.Ledger) error 
 	close(starts)
 	wg.Wait()
 	if first != nil {
-		return first
+		return acked, first
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("put %s: %w", t.name, err)
+		return acked, fmt.Errorf("put %s: %w", t.name, err)
 	}
-	return nil
+	return acked, nil
 }
 
 // putChunk sends rows as one INSERT, column by column, with the versions
-// firstVersion, firstVersion+1, ...
+// firstVersion, firstVersion+1, ... Each attempt has its own deadline
+// (the store's timeout), so that a server that stops answering fails the
+// chunk instead of hanging the import. Sending the same rows with the same
+// versions again changes nothing (FINAL keeps one row per id and version),
+// so a chunk is sent again after a broken connection or a timeout.
 func (t *table[T]) putChunk(ctx context.Context, s *Store, rows []T, firstVersion uint64) error {
-	// The driver's pool can hand out a connection the server has already
-	// closed (seen with 18.16 after DDL). Sending the same rows with the same
-	// versions again changes nothing, so a broken connection is retried.
 	var err error
+	timeouts := 0
 	for attempt := 1; attempt <= sendAttempts; attempt++ {
-		err = t.sendChunk(ctx, s, rows, firstVersion)
-		if err == nil || !brokenConnection(err) || ctx.Err() != nil {
+		actx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+		err = t.sendChunk(actx, s, rows, firstVersion)
+		timedOut := actx.Err() == context.DeadlineExceeded || isTimeout(err)
+		cancel()
+		if err == nil || ctx.Err() != nil {
 			return err
 		}
-		s.log.Warn("clickhouse connection broken; sending the chunk again", "table", t.name, "attempt", attempt, "err", err)
+		if timedOut {
+			timeouts++
+			err = fmt.Errorf("no answer within %s to an insert of %d rows into %s (raise ?timeout= in the DSN for a slow server): %w",
+				s.cfg.Timeout, len(rows), t.name, err)
+			if timeouts == timeoutAttempts {
+				return err
+			}
+		} else if !brokenConnection(err) {
+			return err
+		}
+		s.log.Warn("clickhouse insert failed; sending the chunk again", "server", s.cfg.String(), "table", t.name, "attempt", attempt, "err", err)
 	}
 	return err
 }
 
-// sendAttempts bounds the retries of a chunk on a broken connection.
-const sendAttempts = 3
+// sendAttempts bounds the sends of a chunk after broken connections, and
+// timeoutAttempts those that time out: a server that did not answer twice
+// is reported rather than waited for.
+const (
+	sendAttempts    = 3
+	timeoutAttempts = 2
+)
+
+// isTimeout reports whether err is a read or write that hit its deadline.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
+}
 
 // brokenConnection reports whether err means the connection, not the data,
 // failed.
 func brokenConnection(err error) bool {
 	if errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, driver.ErrBadConn) {
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, driver.ErrBadConn) {
 		return true
 	}
 	return strings.Contains(err.Error(), "use of closed network connection")

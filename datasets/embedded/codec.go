@@ -163,17 +163,11 @@ func (d *decoder) str() string {
 	return s
 }
 
+// int reads a zig-zag varint (binary.AppendVarint): a uvarint whose low
+// bit is the sign.
 func (d *decoder) int() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, k := binary.Varint(d.b)
-	if k <= 0 {
-		d.err = errShortRecord
-		return 0
-	}
-	d.b = d.b[k:]
-	return v
+	u := d.uvarint()
+	return int64(u>>1) ^ -int64(u&1)
 }
 
 func (d *decoder) bool() bool {

@@ -1,7 +1,11 @@
 // Package embedded is dsopilot's default store: the ledger kept on local disk
 // in a bbolt database (one B+tree bucket per entity, keyed by natural id), so
 // that dsopilot runs with no server. bbolt is transactional and crash-safe:
-// a Put either lands whole or not at all, and survives restarts.
+// a Put either lands whole or not at all, and survives restarts. Open takes
+// the file's exclusive lock (one writer); OpenReadOnly a shared one, so that
+// readers run side by side, and it refuses a store that does not exist.
+// Records are encoded from the datasets schemas (codec.go); a store written
+// by an older build is read as it is and upgraded when opened for writing.
 package embedded
 
 import (
@@ -77,7 +81,7 @@ func open(ctx context.Context, dir string, log *slog.Logger, readOnly bool) (*St
 	if readOnly {
 		if _, err := os.Stat(path); err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
-				return nil, fmt.Errorf("store %s: %w: no %s there (import into it first, or check --store)", dir, datasets.ErrNotFound, FileName)
+				return nil, fmt.Errorf("store %s: %w (no %s there: import into it first, or check --store)", dir, datasets.ErrNotFound, FileName)
 			}
 			return nil, fmt.Errorf("open store %s: %w", path, err)
 		}

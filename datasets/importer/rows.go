@@ -8,10 +8,17 @@ import (
 	"github.com/dsopilot/dsopilot/datasets"
 )
 
-// fieldError is one bad field of one row.
+// fieldError is one bad field of one row; kind is its reason without the
+// value, to count rows rejected alike.
 type fieldError struct {
-	field, value, reason string
+	field, value, reason, kind string
 }
+
+// kinded is an error that says its kind.
+type kinded interface{ errorKind() string }
+
+func (e *dateError) errorKind() string   { return e.kind }
+func (e *amountError) errorKind() string { return e.kind }
 
 // rowDecoder turns the fields of one source row into a record of its
 // entity, appended to a batch when it is valid. There is one per file,
@@ -34,15 +41,42 @@ type rowDecoder interface {
 type parser struct {
 	dates   DateParser
 	amounts *amountParser
+	// columns reads each money column of the file; scan looks at the whole
+	// file for a column's decimal mark.
+	columns map[string]*amountColumn
+	scan    func(column string) (decimalMark, string)
+	diag    *diagnosis
 	// knownCustomer, when set, rejects rows whose customer is not in the
 	// customer master; it is nil when customers are derived from invoices.
 	knownCustomer func(id string) bool
-	errs          []fieldError
-	warns         []fieldError
+	// The current row: its line, which of its fields were JSON numbers,
+	// and its problems.
+	line    int
+	numeric func(i int) bool
+	errs    []fieldError
+	warns   []fieldError
 }
 
 func (p *parser) fail(field, value, reason string) {
-	p.errs = append(p.errs, fieldError{field: field, value: value, reason: reason})
+	p.errs = append(p.errs, fieldError{field: field, value: value, reason: reason, kind: reason})
+}
+
+func (p *parser) failErr(field, value string, err error) {
+	kind := err.Error()
+	if k, ok := err.(kinded); ok {
+		kind = k.errorKind()
+	}
+	p.errs = append(p.errs, fieldError{field: field, value: value, reason: err.Error(), kind: kind})
+}
+
+// column returns the reader of money column name.
+func (p *parser) column(name string) *amountColumn {
+	c := p.columns[name]
+	if c == nil {
+		c = p.amounts.column(name, func() (decimalMark, string) { return p.scan(name) })
+		p.columns[name] = c
+	}
+	return c
 }
 
 // decoder is the rowDecoder of records of type T.
@@ -56,21 +90,43 @@ type decoder[T any] struct {
 	// dirty says the slot past the end of the batch holds a rejected
 	// record, which must be cleared before it is reused.
 	dirty bool
+	// amounts reads each money field, dates samples each date field (nil
+	// for other fields).
+	amounts []*amountColumn
+	dates   []*dateSample
 }
 
 // newDecoder resolves schema's fields against pos (canonical column name to
 // index in the file's rows).
 func newDecoder[T any](schema *datasets.Schema[T], pos map[string]int, p *parser) *decoder[T] {
 	d := &decoder[T]{schema: schema, fields: schema.Fields(), p: p}
-	d.bad = func(pr datasets.Problem) { p.fail(pr.Field, pr.Value, pr.Reason) }
+	d.bad = func(pr datasets.Problem) {
+		kind := pr.Reason
+		if strings.Contains(pr.Reason, " is before ") {
+			kind, _, _ = strings.Cut(pr.Reason, " is before ")
+			kind += " is before another date"
+		}
+		p.errs = append(p.errs, fieldError{field: pr.Field, value: pr.Value, reason: pr.Reason, kind: kind})
+	}
 	d.warn = func(pr datasets.Problem) {
-		p.warns = append(p.warns, fieldError{field: pr.Field, value: pr.Value, reason: pr.Reason})
+		p.warns = append(p.warns, fieldError{field: pr.Field, value: pr.Value, reason: pr.Reason, kind: pr.Reason})
 	}
 	d.at = make([]int, len(d.fields))
+	d.amounts = make([]*amountColumn, len(d.fields))
+	d.dates = make([]*dateSample, len(d.fields))
 	for i := range d.fields {
+		f := &d.fields[i]
 		d.at[i] = -1
-		if j, ok := pos[d.fields[i].Name]; ok {
-			d.at[i] = j
+		j, ok := pos[f.Name]
+		if !ok {
+			continue
+		}
+		d.at[i] = j
+		switch f.Kind {
+		case datasets.KindMoney:
+			d.amounts[i] = p.column(f.Name)
+		case datasets.KindDate:
+			d.dates[i] = p.diag.sample(f.Name)
 		}
 	}
 	return d
@@ -144,7 +200,7 @@ func (d *decoder[T]) decode(vals []string, batch *datasets.Ledger) (id, customer
 			}
 			continue
 		}
-		d.parse(f, r, v)
+		d.parse(i, f, r, v)
 	}
 	d.schema.Complete(r)
 	d.schema.Check(r, d.bad)
@@ -161,8 +217,8 @@ func (d *decoder[T]) decode(vals []string, batch *datasets.Ledger) (id, customer
 	return id, customer
 }
 
-// parse sets field f of r from the non-empty text v.
-func (d *decoder[T]) parse(f *datasets.Field[T], r *T, v string) {
+// parse sets field f (the i-th) of r from the non-empty text v.
+func (d *decoder[T]) parse(i int, f *datasets.Field[T], r *T, v string) {
 	p := d.p
 	switch f.Kind {
 	case datasets.KindText:
@@ -175,26 +231,37 @@ func (d *decoder[T]) parse(f *datasets.Field[T], r *T, v string) {
 		*f.Text(r) = v
 	case datasets.KindDate:
 		t, err := p.dates.Parse(v)
+		s := d.dates[i]
 		if err != nil {
-			p.fail(f.Name, v, err.Error())
+			p.failErr(f.Name, v, err)
+			s.bad(v)
+		} else if s.goodN < sampleSize {
+			s.good = append(s.good, v)
+			s.goodN++
 		}
 		*f.Date(r) = t
 	case datasets.KindMoney:
-		m, err := p.amounts.parse(f.Name, v)
+		var m datasets.Money
+		var err error
+		if p.numeric != nil && p.numeric(d.at[i]) {
+			m, err = p.amounts.jsonAmount(v)
+		} else {
+			m, err = d.amounts[i].parse(v, p.line)
+		}
 		if err != nil {
-			p.fail(f.Name, v, err.Error())
+			p.failErr(f.Name, v, err)
 		}
 		*f.Money(r) = m
 	case datasets.KindBool:
 		b, err := parseBool(v)
 		if err != nil {
-			p.fail(f.Name, v, err.Error())
+			p.failErr(f.Name, v, err)
 		}
 		*f.Bool(r) = b
 	case datasets.KindTerms:
 		t, err := datasets.ParseTerms(v)
 		if err != nil {
-			p.fail(f.Name, v, err.Error())
+			p.failErr(f.Name, v, err)
 		}
 		*f.Terms(r) = t
 	case datasets.KindProbability:
@@ -203,7 +270,7 @@ func (d *decoder[T]) parse(f *datasets.Field[T], r *T, v string) {
 		x, err := parseNumber(v)
 		switch {
 		case err != nil:
-			p.fail(f.Name, v, err.Error())
+			p.failErr(f.Name, v, err)
 		case x == 0:
 			p.fail(f.Name, v, "a probability must be in (0, 1]; leave it empty when unknown")
 		}
@@ -211,7 +278,7 @@ func (d *decoder[T]) parse(f *datasets.Field[T], r *T, v string) {
 	case datasets.KindNumber:
 		x, err := parseNumber(v)
 		if err != nil {
-			p.fail(f.Name, v, err.Error())
+			p.failErr(f.Name, v, err)
 		}
 		*f.Float(r), *f.Known(r) = x, err == nil
 	}
