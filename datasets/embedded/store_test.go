@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
@@ -253,22 +254,62 @@ func TestReadOnlyOpen(t *testing.T) {
 		}
 	})
 	t.Run("ReadOnlyFile", func(t *testing.T) {
-		if os.Geteuid() == 0 {
-			t.Skip("root ignores file permissions")
-		}
 		dir := t.TempDir()
 		w, err := Open(ctx, dir, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		w.Close()
-		if err := os.Chmod(filepath.Join(dir, FileName), 0o444); err != nil {
+		path := filepath.Join(dir, FileName)
+		// Root ignores permission bits, so a 0444 file alone proves nothing
+		// there; the descriptor's access mode, read back from /proc, does.
+		if err := os.Chmod(path, 0o444); err != nil {
 			t.Fatal(err)
 		}
 		r, err := OpenReadOnly(ctx, dir, nil)
 		if err != nil {
 			t.Fatalf("read-only open of a read-only file: %v", err)
 		}
-		r.Close()
+		defer r.Close()
+		modes := openModes(t, path)
+		if len(modes) == 0 {
+			t.Fatalf("no open descriptor of %s found in /proc/self/fd", path)
+		}
+		for _, m := range modes {
+			if m&syscall.O_ACCMODE != syscall.O_RDONLY {
+				t.Errorf("%s is open with flags %#o, want read-only", path, m)
+			}
+		}
 	})
+}
+
+// openModes returns the open flags of this process's descriptors of path,
+// read from /proc/self/fdinfo.
+func openModes(t *testing.T, path string) []int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatalf("list descriptors: %v", err)
+	}
+	var modes []int
+	for _, fd := range fds {
+		target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if err != nil || target != path {
+			continue
+		}
+		info, err := os.ReadFile(filepath.Join("/proc/self/fdinfo", fd.Name()))
+		if err != nil {
+			t.Fatalf("read fdinfo of %s: %v", fd.Name(), err)
+		}
+		for _, line := range strings.Split(string(info), "\n") {
+			if v, ok := strings.CutPrefix(line, "flags:"); ok {
+				m, err := strconv.ParseInt(strings.TrimSpace(v), 8, 64)
+				if err != nil {
+					t.Fatalf("fdinfo flags %q: %v", v, err)
+				}
+				modes = append(modes, int(m))
+			}
+		}
+	}
+	return modes
 }
