@@ -27,6 +27,18 @@ type Book struct {
 	// propensity; Contacts all contacts (actions other than waits).
 	Randomised, Contacts int
 	byID                 map[string]*Account
+	// profiles counts customers per payment profile and, of them, those
+	// in default: the base of the default hazard (see hazard).
+	profiles map[string][2]int
+}
+
+// hazard is the estimated daily default hazard of a customer of the
+// profile: the share of the ledger's customers of that profile who are in
+// default, spread over a year, with half a default of prior so that a
+// profile without defaults is not deemed safe for ever.
+func (b *Book) hazard(profile string) float64 {
+	n := b.profiles[profile]
+	return (float64(n[1]) + 0.5) / (float64(n[0]) + 1) / 365
 }
 
 // Account is one customer's open book and history.
@@ -140,11 +152,19 @@ func NewBook(l *datasets.Ledger, day datasets.Date, currency string, fx datasets
 
 // book builds the book of day from an index synced with its ledger.
 func (ix *ledgerIndex) book(day datasets.Date, conv *converter) (*Book, error) {
-	b := &Book{Day: day, Currency: conv.currency, byID: map[string]*Account{}}
+	b := &Book{Day: day, Currency: conv.currency, byID: map[string]*Account{}, profiles: map[string][2]int{}}
 	for _, c := range ix.customers {
 		acc, randomised, contacts := c.account(ix.l, day, conv)
 		b.Randomised += randomised
 		b.Contacts += contacts
+		if acc.History.Issued > 0 || acc.Defaulted {
+			n := b.profiles[acc.History.Profile()]
+			n[0]++
+			if acc.Defaulted {
+				n[1]++
+			}
+			b.profiles[acc.History.Profile()] = n
+		}
 		if len(acc.Open) > 0 {
 			b.Accounts = append(b.Accounts, acc)
 			b.byID[acc.Customer.ID] = acc

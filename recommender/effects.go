@@ -71,7 +71,7 @@ type Effects struct {
 	// P(paid within Horizon days), over the logged decisions where the type
 	// was allowed, with a bootstrap interval.
 	ATE    map[string]Estimate `json:"ate"`
-	models [][]Predictor // per horizon, the bags
+	models [][]Predictor       // per horizon, the bags
 	hIndex int
 	rows   []decisionRow
 }

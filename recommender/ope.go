@@ -1,0 +1,278 @@
+package recommender
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/datasets/synth"
+)
+
+// OPEResult is an off-policy estimate of a policy's value on a logged
+// history. The unit is one logged decision about one invoice; its reward is
+// what the invoice brought in within the horizon (its value if paid within
+// H days of the decision, else 0) less the contact's cost. The policy is the
+// recommender's rule applied to each logged situation: the allowed type of
+// highest expected value, or wait.
+type OPEResult struct {
+	Policy    string  `json:"policy"`
+	Decisions int     `json:"decisions"`
+	Horizon   int     `json:"horizon_days"`
+	Logged    float64 `json:"logged"` // mean reward of what was done
+	// Estimate is the doubly-robust estimate of the mean reward under the
+	// policy, with a bootstrap 95% interval; DirectMethod and IPS are its
+	// two ingredients alone.
+	Estimate     Estimate `json:"estimate"`
+	DirectMethod float64  `json:"direct_method"`
+	IPS          float64  `json:"ips"`
+	// Agreement is the share of decisions where the policy does what was
+	// logged.
+	Agreement float64 `json:"agreement"`
+	// Simulated is the true mean reward under the policy, replayed in the
+	// simulator with the same random draws (evaluation only; 0 otherwise).
+	Simulated float64 `json:"simulated,omitempty"`
+}
+
+// OPE estimates, on the logged decisions of a ledger up to cutoff, the
+// value of the recommender's rule with effects e (learnt on that ledger or
+// another).
+func OPE(ctx context.Context, l *datasets.Ledger, cutoff datasets.Date, s *Scenarios, fx datasets.FX, e *Effects, seed uint64) (*OPEResult, error) {
+	conv := newConverter(s.Currency, fx)
+	rows, err := collectDecisions(ctx, l, cutoff, s, conv)
+	if err != nil {
+		return nil, err
+	}
+	if err := conv.err(); err != nil {
+		return nil, err
+	}
+	res, _ := opeRows(rows, e, s, seed)
+	if res.Decisions == 0 {
+		return nil, fmt.Errorf("%w: no logged decision with a propensity and a known outcome by %s", ErrNoRandomisation, cutoff)
+	}
+	return res, nil
+}
+
+// opeRow is a decision with the policy's choice.
+type opeRow struct {
+	r      *decisionRow
+	choice string
+}
+
+func opeRows(rows []decisionRow, e *Effects, s *Scenarios, seed uint64) (*OPEResult, []opeRow) {
+	k := e.hIndex
+	res := &OPEResult{Policy: PolicyRecommender, Horizon: curveDays[k]}
+	perDay := s.CostOfCapital / 365
+	cost := func(a string) float64 {
+		if t := s.Types[a]; t != nil && a != ActionWait {
+			return t.Cost.Float()
+		}
+		return 0
+	}
+	var scores []float64
+	var out []opeRow
+	agree := 0
+	for i := range rows {
+		r := &rows[i]
+		if r.paid[k] < 0 {
+			continue
+		}
+		val := r.value.Float()
+		cw := e.curve(ActionWait, r.x, nil)
+		qhat := map[string]float64{ActionWait: val * cw[k]}
+		choice, best := ActionWait, 0.0
+		for _, a := range r.feasible {
+			if a == ActionWait {
+				continue
+			}
+			ca := e.curve(a, r.x, nil)
+			qhat[a] = val*ca[k] - cost(a)
+			ev := val*(expectedDaysUnpaid(cw)-expectedDaysUnpaid(ca))*perDay - cost(a)
+			if ev > best {
+				choice, best = a, ev
+			}
+		}
+		q, ok := qhat[r.arm]
+		if !ok {
+			continue // logged an arm the rules no longer allow (a changed file)
+		}
+		reward := val*float64(r.paid[k]) - cost(r.arm)
+		dm := qhat[choice]
+		ips := 0.0
+		dr := dm
+		if r.arm == choice {
+			agree++
+			wgt := min(maxWeight, 1/r.propensity)
+			ips = wgt * reward
+			dr += wgt * (reward - q)
+		}
+		res.Logged += reward
+		res.DirectMethod += dm
+		res.IPS += ips
+		scores = append(scores, dr)
+		out = append(out, opeRow{r: r, choice: choice})
+	}
+	n := float64(len(scores))
+	res.Decisions = len(scores)
+	if n == 0 {
+		return res, nil
+	}
+	res.Logged /= n
+	res.DirectMethod /= n
+	res.IPS /= n
+	res.Agreement = float64(agree) / n
+	res.Estimate = bootstrapMean(scores, rand.New(rand.NewPCG(seed, 0x0be)))
+	return res, out
+}
+
+// evaluateOPE is OPE on the training history, with the simulated truth:
+// each decision replayed with the policy's choice in place of what was
+// logged, the later logged contacts kept, the same random draws.
+func evaluateOPE(e *Effects, env *synth.Env, s *Scenarios, fx datasets.FX) (*OPEResult, error) {
+	res, rows := opeRows(e.rows, e, s, 1)
+	if res.Decisions == 0 {
+		return nil, fmt.Errorf("%w: no logged decision with a known outcome", ErrNoRandomisation)
+	}
+	l := env.Ledger()
+	later := map[string][]synth.Contact{}
+	for i := range l.Actions {
+		a := &l.Actions[i]
+		if a.InvoiceID != "" && a.Type != ActionWait {
+			later[a.InvoiceID] = append(later[a.InvoiceID], synth.Contact{Day: a.Date, Type: a.Type})
+		}
+	}
+	h := curveDays[e.hIndex]
+	total := 0.0
+	for _, o := range rows {
+		r := o.r
+		until := r.day.AddDays(h)
+		var cs []synth.Contact
+		if o.choice != ActionWait {
+			cs = append(cs, synth.Contact{Day: r.day, Type: o.choice})
+		}
+		for _, c := range later[r.invoice] {
+			if c.Day > r.day && c.Day <= until {
+				cs = append(cs, c)
+			}
+		}
+		paid, ok := env.Replay(r.invoice, r.day, until, cs)
+		if !ok {
+			return nil, fmt.Errorf("replay %s: unknown invoice", r.invoice)
+		}
+		reward := 0.0
+		if paid != 0 {
+			reward = r.value.Float()
+		}
+		if t := s.Types[o.choice]; t != nil && o.choice != ActionWait {
+			reward -= t.Cost.Float()
+		}
+		total += reward
+	}
+	res.Simulated = total / float64(len(rows))
+	return res, nil
+}
+
+// RankingRow compares, for one true behaviour, the estimated uplift of each
+// action type (averaged over the logged decisions about customers of that
+// behaviour where the type was allowed) with the truth's response
+// probability.
+type RankingRow struct {
+	Behaviour string `json:"behaviour"`
+	Action    string `json:"action"`
+	// UpliftH and Uplift30 are the mean estimated uplifts on P(paid within
+	// the horizon) and within 30 days (which holds every response lag).
+	UpliftH   float64 `json:"uplift_h"`
+	Uplift30  float64 `json:"uplift_30d"`
+	N         int     `json:"n"`
+	PRespond  float64 `json:"truth_p_respond"`
+	RankEst   int     `json:"rank_estimated"` // 1 = largest Uplift30
+	RankTruth int     `json:"rank_truth"`     // 1 = largest PRespond
+}
+
+func upliftRanking(e *Effects, env *synth.Env) []RankingRow {
+	truth := map[[2]string]float64{}
+	for _, t := range synth.ActionEffects() {
+		truth[[2]string{t.Behaviour, t.Action}] = t.PRespond
+	}
+	type acc struct {
+		h, d30 float64
+		n      int
+	}
+	sums := map[[2]string]*acc{}
+	k30 := horizonIndex(30)
+	for i := range e.rows {
+		r := &e.rows[i]
+		b := env.Behaviour(r.customer)
+		cw := e.curve(ActionWait, r.x, nil)
+		for _, a := range r.feasible {
+			if a == ActionWait {
+				continue
+			}
+			ca := e.curve(a, r.x, nil)
+			key := [2]string{b, a}
+			s := sums[key]
+			if s == nil {
+				s = &acc{}
+				sums[key] = s
+			}
+			s.h += ca[e.hIndex] - cw[e.hIndex]
+			s.d30 += ca[k30] - cw[k30]
+			s.n++
+		}
+	}
+	var out []RankingRow
+	for key, s := range sums {
+		p, ok := truth[key]
+		if !ok || s.n == 0 {
+			continue
+		}
+		out = append(out, RankingRow{Behaviour: key[0], Action: key[1], UpliftH: s.h / float64(s.n),
+			Uplift30: s.d30 / float64(s.n), N: s.n, PRespond: p})
+	}
+	slices.SortFunc(out, func(a, b RankingRow) int {
+		if c := cmp.Compare(a.Behaviour, b.Behaviour); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.PRespond, a.PRespond)
+	})
+	for i := 0; i < len(out); {
+		j := i
+		for j < len(out) && out[j].Behaviour == out[i].Behaviour {
+			j++
+		}
+		grp := out[i:j]
+		for x := range grp {
+			grp[x].RankEst, grp[x].RankTruth = 1, 1
+			for y := range grp {
+				if grp[y].Uplift30 > grp[x].Uplift30 {
+					grp[x].RankEst++
+				}
+				if grp[y].PRespond > grp[x].PRespond {
+					grp[x].RankTruth++
+				}
+			}
+		}
+		i = j
+	}
+	return out
+}
+
+// RankAgreement is the share of pairs of actions, within a behaviour, that
+// the estimates order as the truth does (pairs tied in the truth left out).
+func RankAgreement(rows []RankingRow) (agree, pairs int) {
+	for i := range rows {
+		for j := i + 1; j < len(rows); j++ {
+			a, b := rows[i], rows[j]
+			if a.Behaviour != b.Behaviour || a.PRespond == b.PRespond {
+				continue
+			}
+			pairs++
+			if (a.PRespond > b.PRespond) == (a.Uplift30 > b.Uplift30) {
+				agree++
+			}
+		}
+	}
+	return agree, pairs
+}
