@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sort"
 
+	"gonum.org/v1/gonum/floats"
+
 	"github.com/dsopilot/dsopilot/datasets"
 )
 
@@ -328,6 +330,18 @@ func (e *Effects) fitBags(ctx context.Context, idx []int, k int, o EffectsOption
 	if len(idx) < o.MinRows {
 		return nil, fmt.Errorf("%w: %d decisions with a known outcome, at least %d needed", ErrNoRandomisation, len(idx), o.MinRows)
 	}
+	pos := 0
+	for _, i := range idx {
+		pos += int(rows[i].paid[k])
+	}
+	if pos == 0 || pos == len(idx) {
+		// One class only (a short history where every known outcome at a
+		// long horizon is a payment): the smoothed rate is all there is.
+		for b := range bags {
+			bags[b] = constant((float64(pos) + 0.5) / (float64(len(idx)) + 1))
+		}
+		return bags, nil
+	}
 	size := min(len(idx), o.MaxRowsPerArm)
 	for b := range bags {
 		X := make([][]float64, size)
@@ -336,6 +350,10 @@ func (e *Effects) fitBags(ctx context.Context, idx []int, k int, o EffectsOption
 		for j := range size {
 			r := &rows[idx[rng.IntN(len(idx))]]
 			X[j], y[j], w[j] = e.armInput(r.x, r.arm, nil), float64(r.paid[k]), min(maxWeight, 1/r.propensity)
+		}
+		if n := floats.Sum(y); n == 0 || n == float64(size) {
+			bags[b] = constant((n + 0.5) / (float64(size) + 1))
+			continue
 		}
 		p, err := o.Learner.Fit(ctx, X, y, w, seed*131+uint64(b))
 		if err != nil {
