@@ -2,8 +2,10 @@ package recommender
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/dsopilot/dsopilot/datasets"
 )
@@ -153,10 +155,37 @@ func NewBook(l *datasets.Ledger, day datasets.Date, currency string, fx datasets
 // book builds the book of day from an index synced with its ledger.
 func (ix *ledgerIndex) book(day datasets.Date, conv *converter) (*Book, error) {
 	b := &Book{Day: day, Currency: conv.currency, byID: map[string]*Account{}, profiles: map[string][2]int{}}
-	for _, c := range ix.customers {
-		acc, randomised, contacts := c.account(ix.l, day, conv)
-		b.Randomised += randomised
-		b.Contacts += contacts
+	// Accounts are independent: build them on every core, each worker
+	// with its own converter (they cache rates and count what is missing).
+	type built struct {
+		acc                  *Account
+		randomised, contacts int
+	}
+	out := make([]built, len(ix.customers))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(ix.customers)/256))
+	convs := make([]*converter, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		convs[w] = newConverter(conv.currency, conv.fx)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(ix.customers); i += workers {
+				acc, r, c := ix.customers[i].account(ix.l, day, convs[w])
+				out[i] = built{acc, r, c}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, c := range convs {
+		for cur, n := range c.missing {
+			conv.missing[cur] += n
+		}
+	}
+	for _, o := range out {
+		acc := o.acc
+		b.Randomised += o.randomised
+		b.Contacts += o.contacts
 		if acc.History.Issued > 0 || acc.Defaulted {
 			n := b.profiles[acc.History.Profile()]
 			n[0]++

@@ -51,17 +51,19 @@ func (o EffectsOptions) withDefaults() EffectsOptions {
 }
 
 // Effects are the learnt effects of each action type: a payment curve
-// P(paid within h days | arm, x) for h in 7, 14, 30 and 60 days. Each point
-// of the curve is a bag of tree ensembles fitted on bootstrap resamples of
-// the logged decisions of every arm, the arm one of the inputs (an
-// S-learner), each decision weighted by its inverse propensity so that
-// every arm's decisions stand for the same mix of situations. Separate
-// models per arm (a T-learner) were tried first: the thin arms (wait is
-// chosen only by the holdout) could not learn how the natural payment
-// varies with days past due, and their errors became the uplift (a courtesy
-// reminder "lowered" chronic late payers' payments by 28 points). The
-// uplift of a type is its curve less wait's; its interval is the spread
-// over the bags, which are bootstrap replicates.
+// P(paid within h days | arm, x) for h in 7, 14, 30 and 60 days, one model
+// per point of the curve fitted on the logged decisions of every arm, the
+// arm one of the inputs (an S-learner), each decision weighted by its
+// inverse propensity so that every arm's decisions stand for the same mix
+// of situations. At the horizon H the model is a bag of fits on bootstrap
+// resamples; their spread is the uplift's interval. Separate models per
+// arm (a T-learner) were tried first: the thin arms (wait is chosen only by
+// the holdout) could not learn how the natural payment varies with days
+// past due, and their errors became the uplift (a courtesy reminder
+// "lowered" chronic late payers' payments by 28 points). The uplift of a
+// type is its curve less wait's. "Wait" means skipping this decision and
+// carrying on as the logging policy does, so the uplift is that of acting
+// now against the process's next step, not against never acting.
 type Effects struct {
 	Horizon    int            `json:"horizon_days"`
 	Arms       []string       `json:"arms"` // ActionWait first
@@ -281,7 +283,13 @@ func LearnEffects(ctx context.Context, l *datasets.Ledger, cutoff datasets.Date,
 				known = append(known, i)
 			}
 		}
-		bags, err := e.fitBags(ctx, known, k, o, rng, o.Seed+uint64(k))
+		// Bootstrap bags at the horizon give the uplift its interval; the
+		// other points of the curve need only their mean, one model each.
+		nbags := 1
+		if k == e.hIndex {
+			nbags = o.Bags
+		}
+		bags, err := e.fitBags(ctx, known, k, nbags, o, rng, o.Seed+uint64(k))
 		if err != nil {
 			return nil, fmt.Errorf("learn effects at %d days: %w", curveDays[k], err)
 		}
@@ -322,11 +330,12 @@ func (e *Effects) armInput(x []float64, arm string, buf []float64) []float64 {
 	return buf
 }
 
-// fitBags fits o.Bags outcome models on bootstrap resamples of the rows
-// idx, each row described with its arm and weighted by inverse propensity.
-func (e *Effects) fitBags(ctx context.Context, idx []int, k int, o EffectsOptions, rng *rand.Rand, seed uint64) ([]Predictor, error) {
+// fitBags fits nbags outcome models on bootstrap resamples of the rows idx
+// (one model on the rows themselves when nbags is 1), each row described
+// with its arm and weighted by inverse propensity.
+func (e *Effects) fitBags(ctx context.Context, idx []int, k, nbags int, o EffectsOptions, rng *rand.Rand, seed uint64) ([]Predictor, error) {
 	rows := e.rows
-	bags := make([]Predictor, o.Bags)
+	bags := make([]Predictor, nbags)
 	if len(idx) < o.MinRows {
 		return nil, fmt.Errorf("%w: %d decisions with a known outcome, at least %d needed", ErrNoRandomisation, len(idx), o.MinRows)
 	}
@@ -348,7 +357,11 @@ func (e *Effects) fitBags(ctx context.Context, idx []int, k int, o EffectsOption
 		y := make([]float64, size)
 		w := make([]float64, size)
 		for j := range size {
-			r := &rows[idx[rng.IntN(len(idx))]]
+			pick := idx[rng.IntN(len(idx))]
+			if nbags == 1 && size == len(idx) {
+				pick = idx[j] // one model: every row once
+			}
+			r := &rows[pick]
 			X[j], y[j], w[j] = e.armInput(r.x, r.arm, nil), float64(r.paid[k]), min(maxWeight, 1/r.propensity)
 		}
 		if n := floats.Sum(y); n == 0 || n == float64(size) {

@@ -15,9 +15,12 @@ type Learner interface {
 	Fit(ctx context.Context, X [][]float64, y, w []float64, seed uint64) (Predictor, error)
 }
 
-// Predictor is a fitted probability model.
+// Predictor is a fitted probability model. PredictFlat predicts the rows
+// of X (row i is X[i*stride:], len(out) rows) at once, which is how
+// worklists of a million invoices stay fast.
 type Predictor interface {
 	Predict(x []float64) float64
+	PredictFlat(X []float64, stride int, out []float64)
 }
 
 // GBDTLearner fits small gradient-boosted tree ensembles (model/gbdt).
@@ -39,7 +42,18 @@ func (g GBDTLearner) Fit(ctx context.Context, X [][]float64, y, w []float64, see
 	if err != nil {
 		return nil, err
 	}
-	return m, nil
+	return trees{m}, nil
+}
+
+type trees struct{ m *gbdt.Model }
+
+func (t trees) Predict(x []float64) float64 { return t.m.Predict(x) }
+
+func (t trees) PredictFlat(X []float64, stride int, out []float64) {
+	t.m.MarginsFlat(X, stride, out)
+	for i, v := range out {
+		out[i] = 1 / (1 + math.Exp(-v))
+	}
 }
 
 // LogisticLearner fits an L2-regularised logistic regression (model/linear),
@@ -96,8 +110,21 @@ type imputed struct {
 
 func (i imputed) Predict(x []float64) float64 { return i.m.Predict(i.fill(x)) }
 
+func (i imputed) PredictFlat(X []float64, stride int, out []float64) {
+	n := len(i.m.Coef)
+	for r := range out {
+		out[r] = i.Predict(X[r*stride : r*stride+n])
+	}
+}
+
 // constant predicts one probability: the outcome rate of an arm too thin to
 // learn more from.
 type constant float64
 
 func (c constant) Predict([]float64) float64 { return float64(c) }
+
+func (c constant) PredictFlat(_ []float64, _ int, out []float64) {
+	for i := range out {
+		out[i] = float64(c)
+	}
+}

@@ -174,20 +174,23 @@ func evaluateOPE(e *Effects, env *synth.Env, s *Scenarios, fx datasets.FX) (*OPE
 	return res, nil
 }
 
-// RankingRow compares, for one true behaviour, the estimated uplift of each
-// action type (averaged over the logged decisions about customers of that
-// behaviour where the type was allowed) with the truth's response
-// probability.
+// RankingRow compares, for one true behaviour, the estimated effect of
+// each action type with the truth's response probability. Every type is
+// evaluated on the same logged situations (all decisions about customers
+// of that behaviour), so that the comparison is not one of situations.
 type RankingRow struct {
 	Behaviour string `json:"behaviour"`
 	Action    string `json:"action"`
-	// UpliftH and Uplift30 are the mean estimated uplifts on P(paid within
-	// the horizon) and within 30 days (which holds every response lag).
-	UpliftH   float64 `json:"uplift_h"`
-	Uplift30  float64 `json:"uplift_30d"`
+	// UpliftH is the mean estimated uplift on P(paid within the horizon).
+	UpliftH float64 `json:"uplift_h"`
+	// Response is the mean estimated share of the invoices still unpaid
+	// after 30 days under wait that the action gets paid within 30 days
+	// ((P_a − P_wait) / (1 − P_wait) at 30 days, every response lag
+	// inside): the estimate of the truth's p_respond.
+	Response  float64 `json:"response_30d"`
 	N         int     `json:"n"`
 	PRespond  float64 `json:"truth_p_respond"`
-	RankEst   int     `json:"rank_estimated"` // 1 = largest Uplift30
+	RankEst   int     `json:"rank_estimated"` // 1 = largest Response
 	RankTruth int     `json:"rank_truth"`     // 1 = largest PRespond
 }
 
@@ -197,8 +200,8 @@ func upliftRanking(e *Effects, env *synth.Env) []RankingRow {
 		truth[[2]string{t.Behaviour, t.Action}] = t.PRespond
 	}
 	type acc struct {
-		h, d30 float64
-		n      int
+		h, resp float64
+		n       int
 	}
 	sums := map[[2]string]*acc{}
 	k30 := horizonIndex(30)
@@ -206,10 +209,7 @@ func upliftRanking(e *Effects, env *synth.Env) []RankingRow {
 		r := &e.rows[i]
 		b := env.Behaviour(r.customer)
 		cw := e.curve(ActionWait, r.x, nil)
-		for _, a := range r.feasible {
-			if a == ActionWait {
-				continue
-			}
+		for _, a := range e.Arms[1:] {
 			ca := e.curve(a, r.x, nil)
 			key := [2]string{b, a}
 			s := sums[key]
@@ -218,7 +218,7 @@ func upliftRanking(e *Effects, env *synth.Env) []RankingRow {
 				sums[key] = s
 			}
 			s.h += ca[e.hIndex] - cw[e.hIndex]
-			s.d30 += ca[k30] - cw[k30]
+			s.resp += (ca[k30] - cw[k30]) / max(0.01, 1-cw[k30])
 			s.n++
 		}
 	}
@@ -229,7 +229,7 @@ func upliftRanking(e *Effects, env *synth.Env) []RankingRow {
 			continue
 		}
 		out = append(out, RankingRow{Behaviour: key[0], Action: key[1], UpliftH: s.h / float64(s.n),
-			Uplift30: s.d30 / float64(s.n), N: s.n, PRespond: p})
+			Response: s.resp / float64(s.n), N: s.n, PRespond: p})
 	}
 	slices.SortFunc(out, func(a, b RankingRow) int {
 		if c := cmp.Compare(a.Behaviour, b.Behaviour); c != 0 {
@@ -246,7 +246,7 @@ func upliftRanking(e *Effects, env *synth.Env) []RankingRow {
 		for x := range grp {
 			grp[x].RankEst, grp[x].RankTruth = 1, 1
 			for y := range grp {
-				if grp[y].Uplift30 > grp[x].Uplift30 {
+				if grp[y].Response > grp[x].Response {
 					grp[x].RankEst++
 				}
 				if grp[y].PRespond > grp[x].PRespond {
@@ -269,7 +269,7 @@ func RankAgreement(rows []RankingRow) (agree, pairs int) {
 				continue
 			}
 			pairs++
-			if (a.PRespond > b.PRespond) == (a.Uplift30 > b.Uplift30) {
+			if (a.PRespond > b.PRespond) == (a.Response > b.Response) {
 				agree++
 			}
 		}

@@ -52,6 +52,8 @@ type oracleValuer struct {
 	effects map[[2]string]synth.ActionEffect
 }
 
+func (o *oracleValuer) fork() valuer { return o }
+
 // value computes the true expected days saved of each invoice: with T the
 // days until the natural payment (given it has not come by this morning)
 // and L the response lag, the contact pays at L with probability p, so

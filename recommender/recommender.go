@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/dsopilot/dsopilot/datasets"
 )
@@ -89,9 +91,11 @@ type Recommender struct {
 	policy string
 }
 
-// valuer prices one candidate contact.
+// valuer prices one candidate contact. fork returns a valuer for another
+// goroutine.
 type valuer interface {
 	value(b *Book, a *assessment, c *candidate) actionValue
+	fork() valuer
 }
 
 type actionValue struct {
@@ -132,57 +136,52 @@ func (r *Recommender) worklist(b *Book) *Worklist {
 	}
 	basis := BasisScenario
 	switch {
-	case r.valuer != nil:
+	case r.policy == PolicyOracle:
 		basis = BasisOracle
 	case r.Effects != nil:
 		basis = BasisEffects
-		r.valuer = &effectsValuer{e: r.Effects, s: r.S}
+		if r.valuer == nil {
+			r.valuer = &effectsValuer{e: r.Effects, s: r.S}
+		}
 	}
 	w := &Worklist{Day: b.Day, Currency: r.S.Currency, Basis: basis, Note: r.Note, Excluded: map[string]int{}}
-	toolbox := r.S.ActionTypes()
-	var plans []*planned
+	var accounts []*Account
 	for _, acc := range b.Accounts {
-		if r.Collector != "" && acc.Customer.Collector != r.Collector {
-			continue
+		if r.Collector == "" || acc.Customer.Collector == r.Collector {
+			accounts = append(accounts, acc)
 		}
-		a := r.S.assess(b, acc)
-		for _, bl := range a.blocked {
-			if bl.Rule == RuleDispute {
-				w.Disputes = append(w.Disputes, bl)
+	}
+	// Valuing is the costly part: accounts are planned in parallel, each
+	// worker with its own valuer (they cache per invoice).
+	results := make([]accountPlan, len(accounts))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(accounts)/64))
+	var wg sync.WaitGroup
+	for wk := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var v valuer
+			if r.valuer != nil {
+				v = r.valuer.fork()
 			}
-		}
-		if a.stop.Rule != "" && a.stop.Rule != RuleQuietDay {
-			w.Excluded[a.stop.Rule]++
-			continue
-		}
-		p := &planned{a: a}
-		p.scenario, p.step, p.hasStep = r.S.scenarioPlan(a)
-		if basis == BasisScenario {
-			if !p.hasStep {
-				continue
+			toolbox := r.S.ActionTypes()
+			for i := wk; i < len(accounts); i += workers {
+				results[i] = r.planAccount(b, accounts[i], basis, toolbox, v)
 			}
-			p.cands = []candidate{p.scenario}
-			p.values = []actionValue{{}}
-		} else {
-			for _, c := range r.S.candidates(a, toolbox) {
-				v := r.valuer.value(b, a, &c)
-				if v.ev > 0 {
-					p.cands = append(p.cands, c)
-					p.values = append(p.values, v)
-				}
-			}
-			if len(p.cands) == 0 {
-				continue
-			}
+		}()
+	}
+	wg.Wait()
+	var plans []*planned
+	for _, res := range results {
+		w.Disputes = append(w.Disputes, res.disputes...)
+		switch {
+		case res.excluded != "":
+			w.Excluded[res.excluded]++
+		case res.deferred != nil:
+			w.Deferred = append(w.Deferred, *res.deferred)
+		case res.p != nil:
+			plans = append(plans, res.p)
 		}
-		if a.stop.Rule == RuleQuietDay {
-			rec := r.recommendation(b, p, 0, basis)
-			rec.Date = a.moveTo
-			rec.Blocked = append(rec.Blocked, a.stop)
-			w.Deferred = append(w.Deferred, rec)
-			continue
-		}
-		plans = append(plans, p)
 	}
 	choice := r.allocate(plans, basis)
 	capa := r.S.newCapacity(r.Capacity)
@@ -219,6 +218,73 @@ func (r *Recommender) worklist(b *Book) *Worklist {
 		return cmp.Compare(y.Amount, x.Amount)
 	})
 	return w
+}
+
+// valueAll prices an account's candidates, in one batch when the valuer
+// can.
+func valueAll(v valuer, b *Book, a *assessment, cands []candidate) []actionValue {
+	if bv, ok := v.(interface {
+		values(*Book, *assessment, []candidate) []actionValue
+	}); ok && len(cands) > 0 {
+		return bv.values(b, a, cands)
+	}
+	out := make([]actionValue, len(cands))
+	for i := range cands {
+		out[i] = v.value(b, a, &cands[i])
+	}
+	return out
+}
+
+// accountPlan is what the rules and the values make of one account.
+type accountPlan struct {
+	p        *planned
+	deferred *Recommendation
+	excluded string
+	disputes []Blocked
+}
+
+func (r *Recommender) planAccount(b *Book, acc *Account, basis string, toolbox []string, v valuer) accountPlan {
+	var out accountPlan
+	a := r.S.assess(b, acc)
+	for _, bl := range a.blocked {
+		if bl.Rule == RuleDispute {
+			out.disputes = append(out.disputes, bl)
+		}
+	}
+	if a.stop.Rule != "" && a.stop.Rule != RuleQuietDay {
+		out.excluded = a.stop.Rule
+		return out
+	}
+	p := &planned{a: a}
+	p.scenario, p.step, p.hasStep = r.S.scenarioPlan(a)
+	if basis == BasisScenario {
+		if !p.hasStep {
+			return out
+		}
+		p.cands = []candidate{p.scenario}
+		p.values = []actionValue{{}}
+	} else {
+		cands := r.S.candidates(a, toolbox)
+		vals := valueAll(v, b, a, cands)
+		for i, c := range cands {
+			if vals[i].ev > 0 {
+				p.cands = append(p.cands, c)
+				p.values = append(p.values, vals[i])
+			}
+		}
+		if len(p.cands) == 0 {
+			return out
+		}
+	}
+	if a.stop.Rule == RuleQuietDay {
+		rec := r.recommendation(b, p, bestIndex(p.values), basis)
+		rec.Date = a.moveTo
+		rec.Blocked = append(rec.Blocked, a.stop)
+		out.deferred = &rec
+		return out
+	}
+	out.p = p
+	return out
 }
 
 func (r *Recommender) policyName() string {

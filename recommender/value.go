@@ -12,79 +12,127 @@ import (
 // maxItemsValued is how many of a contact's invoices (the largest) are
 // valued one by one; the rest take their value-weighted mean days saved.
 // Customers with many small open invoices then cost no more than others.
-const maxItemsValued = 3
+const maxItemsValued = 2
 
 // effectsValuer values contacts with the learnt effects.
 type effectsValuer struct {
-	e     *Effects
-	s     *Scenarios
-	day   datasets.Date
-	waits map[*Item]waitCurve
+	e *Effects
+	s *Scenarios
 }
 
-type waitCurve struct {
-	x     []float64
-	curve [len(curveDays)]float64
-	bags  []float64
-}
+func (v *effectsValuer) fork() valuer { return &effectsValuer{e: v.e, s: v.s} }
 
-// value is Σ over the invoices of value × days saved × (cost of capital
-// per day + default hazard per day × loss given default) − the cost.
+// value values one candidate (see values).
 func (v *effectsValuer) value(b *Book, a *assessment, c *candidate) actionValue {
-	if v.day != b.Day || v.waits == nil {
-		v.day, v.waits = b.Day, map[*Item]waitCurve{}
-	}
+	return v.values(b, a, []candidate{*c})[0]
+}
+
+// values prices an account's candidates together: Σ over each contact's
+// invoices of value × days saved × (cost of capital per day + default
+// hazard per day × loss given default) − the contact's cost. The largest
+// maxItemsValued invoices of a contact are valued one by one, the rest at
+// their mean days saved. Every (invoice, arm) row of the account goes
+// through each model in one batch.
+func (v *effectsValuer) values(b *Book, a *assessment, cands []candidate) []actionValue {
+	e := v.e
 	perDay := v.s.CostOfCapital/365 + b.hazard(a.profile)*v.s.LossGivenDefault
-	items := slices.Clone(c.items)
-	slices.SortStableFunc(items, func(x, y *Item) int { return cmp.Compare(y.Value, x.Value) })
-	var out actionValue
-	var w, saved float64
-	nb := len(v.e.models[v.e.hIndex])
-	for i, it := range items {
-		val := it.Value.Float()
-		if i >= maxItemsValued {
-			if w > 0 {
-				out.ev += val * saved / w * perDay
+	nf := len(e.Features)
+	stride := nf + len(e.Arms)
+	// Rows: a wait row per invoice valued, then an arm row per (contact,
+	// invoice valued).
+	waitRow := map[*Item]int{}
+	valued := make([][]*Item, len(cands))
+	var X []float64
+	addRow := func(x []float64, arm string) int {
+		X = append(X, x...)
+		for _, a := range e.Arms {
+			X = append(X, b2f(a == arm))
+		}
+		return len(X)/stride - 1
+	}
+	xs := map[*Item][]float64{}
+	armRows := make([][]int, len(cands))
+	for ci := range cands {
+		items := slices.Clone(cands[ci].items)
+		slices.SortStableFunc(items, func(x, y *Item) int { return cmp.Compare(y.Value, x.Value) })
+		valued[ci] = items
+		for i, it := range items {
+			if i >= maxItemsValued {
+				break
 			}
-			continue
+			x, ok := xs[it]
+			if !ok {
+				x = featurize(a.acc, it, b.Day)
+				xs[it] = x
+				waitRow[it] = addRow(x, ActionWait)
+			}
+			armRows[ci] = append(armRows[ci], addRow(x, cands[ci].typ.Name))
 		}
-		wc, ok := v.waits[it]
-		if !ok {
-			wc.x = featurize(a.acc, it, b.Day)
-			wc.bags = make([]float64, nb)
-			wc.curve = v.e.curve(ActionWait, wc.x, wc.bags)
-			v.waits[it] = wc
-		}
-		ab := make([]float64, nb)
-		ca := v.e.curve(c.typ.Name, wc.x, ab)
-		d := make([]float64, nb)
-		for k := range d {
-			d[k] = ab[k] - wc.bags[k]
-		}
-		lo, hi := interval(d)
-		days := expectedDaysUnpaid(wc.curve) - expectedDaysUnpaid(ca)
-		out.ev += val * days * perDay
-		w += val
-		saved += val * days
-		u := &out.uplift
-		u.PaidWithin += val * ca[v.e.hIndex]
-		u.PaidWithinWait += val * wc.curve[v.e.hIndex]
-		u.Low += val * lo
-		u.High += val * hi
-		u.DaysSaved += val * days
 	}
-	if w > 0 {
-		u := &out.uplift
-		u.PaidWithin /= w
-		u.PaidWithinWait /= w
-		u.Low /= w
-		u.High /= w
-		u.DaysSaved /= w
-		u.Uplift = u.PaidWithin - u.PaidWithinWait
+	n := len(X) / stride
+	curves := make([][len(curveDays)]float64, n)
+	nb := len(e.models[e.hIndex])
+	bagsH := make([]float64, n*nb)
+	out := make([]float64, n)
+	for k := range curveDays {
+		for j, m := range e.models[k] {
+			m.PredictFlat(X, stride, out)
+			for r, p := range out {
+				curves[r][k] += p / float64(len(e.models[k]))
+				if k == e.hIndex {
+					bagsH[r*nb+j] = p
+				}
+			}
+		}
 	}
-	out.uplift.Action = c.typ.Name
-	out.ev -= c.typ.Cost.Float()
-	return out
+	for r := range curves {
+		for k := 1; k < len(curveDays); k++ {
+			curves[r][k] = max(curves[r][k], curves[r][k-1])
+		}
+	}
+	res := make([]actionValue, len(cands))
+	d := make([]float64, nb)
+	for ci := range cands {
+		c := &cands[ci]
+		o := &res[ci]
+		var w, saved float64
+		for i, it := range valued[ci] {
+			val := it.Value.Float()
+			if i >= maxItemsValued {
+				if w > 0 {
+					o.ev += val * saved / w * perDay
+				}
+				continue
+			}
+			ar, wr := armRows[ci][i], waitRow[it]
+			for j := range d {
+				d[j] = bagsH[ar*nb+j] - bagsH[wr*nb+j]
+			}
+			lo, hi := interval(d)
+			days := expectedDaysUnpaid(curves[wr]) - expectedDaysUnpaid(curves[ar])
+			o.ev += val * days * perDay
+			w += val
+			saved += val * days
+			u := &o.uplift
+			u.PaidWithin += val * curves[ar][e.hIndex]
+			u.PaidWithinWait += val * curves[wr][e.hIndex]
+			u.Low += val * lo
+			u.High += val * hi
+			u.DaysSaved += val * days
+		}
+		if w > 0 {
+			u := &o.uplift
+			u.PaidWithin /= w
+			u.PaidWithinWait /= w
+			u.Low /= w
+			u.High /= w
+			u.DaysSaved /= w
+			u.Uplift = u.PaidWithin - u.PaidWithinWait
+		}
+		o.uplift.Action = c.typ.Name
+		o.ev -= c.typ.Cost.Float()
+	}
+	return res
 }
 
 // recommendation describes plan p's candidate k.
@@ -190,6 +238,13 @@ func (r *Recommender) reasons(b *Book, p *planned, k int, rec Recommendation) []
 		out = append(out, fmt.Sprintf("last contacted on %s (%s)", acc.LastContact, label(acc.LastContactType)))
 	}
 	return out
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func label(t string) string { return strings.ReplaceAll(t, "_", " ") }
