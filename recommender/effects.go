@@ -175,7 +175,8 @@ func featurize(acc *Account, it *Item, day datasets.Date) []float64 {
 // collectDecisions reads the logged decisions with a recorded propensity
 // made by cutoff−7 (so at least the first horizon can be known), each
 // described as of its day, with its outcome as known at cutoff.
-func collectDecisions(ctx context.Context, l *datasets.Ledger, cutoff datasets.Date, s *Scenarios, conv *converter) ([]decisionRow, error) {
+func collectDecisions(ctx context.Context, l *datasets.Ledger, cutoff datasets.Date, s *Scenarios, fx datasets.FX) ([]decisionRow, error) {
+	conv := newConverter(s.Currency, fx)
 	ix := &ledgerIndex{}
 	ix.sync(l)
 	toolbox := s.ActionTypes()
@@ -244,7 +245,7 @@ func collectDecisions(ctx context.Context, l *datasets.Ledger, cutoff datasets.D
 			rows = append(rows, r)
 		}
 	}
-	return rows, nil
+	return rows, conv.err()
 }
 
 // LearnEffects learns the effects of the scenario file's action types from
@@ -254,12 +255,8 @@ func collectDecisions(ctx context.Context, l *datasets.Ledger, cutoff datasets.D
 // collectors' choices.
 func LearnEffects(ctx context.Context, l *datasets.Ledger, cutoff datasets.Date, s *Scenarios, fx datasets.FX, o EffectsOptions) (*Effects, error) {
 	o = o.withDefaults()
-	conv := newConverter(s.Currency, fx)
-	rows, err := collectDecisions(ctx, l, cutoff, s, conv)
+	rows, err := collectDecisions(ctx, l, cutoff, s, fx)
 	if err != nil {
-		return nil, err
-	}
-	if err := conv.err(); err != nil {
 		return nil, err
 	}
 	e := &Effects{Horizon: s.HorizonDays, Arms: append([]string{ActionWait}, s.ActionTypes()...), Features: featureNames(),
@@ -427,6 +424,20 @@ type Uplift struct {
 	// DaysSaved is the reduction in expected days unpaid over the next 60
 	// days.
 	DaysSaved float64 `json:"days_saved"`
+}
+
+// average turns sums weighted by value (w in all) into means, and sets
+// the uplift.
+func (u *Uplift) average(w float64) {
+	if w <= 0 {
+		return
+	}
+	u.PaidWithin /= w
+	u.PaidWithinWait /= w
+	u.Low /= w
+	u.High /= w
+	u.DaysSaved /= w
+	u.Uplift = u.PaidWithin - u.PaidWithinWait
 }
 
 // UpliftAt estimates an action's uplift for a row of features.

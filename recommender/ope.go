@@ -40,12 +40,8 @@ type OPEResult struct {
 // value of the recommender's rule with effects e (learnt on that ledger or
 // another).
 func OPE(ctx context.Context, l *datasets.Ledger, cutoff datasets.Date, s *Scenarios, fx datasets.FX, e *Effects, seed uint64) (*OPEResult, error) {
-	conv := newConverter(s.Currency, fx)
-	rows, err := collectDecisions(ctx, l, cutoff, s, conv)
+	rows, err := collectDecisions(ctx, l, cutoff, s, fx)
 	if err != nil {
-		return nil, err
-	}
-	if err := conv.err(); err != nil {
 		return nil, err
 	}
 	res, _ := opeRows(rows, e, s, seed)

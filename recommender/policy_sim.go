@@ -107,14 +107,11 @@ func (o *oracleValuer) value(b *Book, a *assessment, c *candidate) actionValue {
 		u.PaidWithin += val * (1 - unpaidH*(1-eff.PRespond*lagP(h)))
 		u.DaysSaved += val * saved
 	}
-	if w > 0 {
-		u := &out.uplift
-		u.PaidWithinWait /= w
-		u.PaidWithin /= w
-		u.DaysSaved /= w
-		u.Uplift = u.PaidWithin - u.PaidWithinWait
-		u.Low, u.High = u.Uplift, u.Uplift
-	}
+	// The truth has no interval: low and high are the uplift itself (the
+	// sums are still weighted by value here; average divides them).
+	u := &out.uplift
+	u.Low, u.High = u.PaidWithin-u.PaidWithinWait, u.PaidWithin-u.PaidWithinWait
+	u.average(w)
 	out.uplift.Action = c.typ.Name
 	out.ev -= c.typ.Cost.Float()
 	return out

@@ -120,15 +120,7 @@ func (v *effectsValuer) values(b *Book, a *assessment, cands []candidate) []acti
 			u.High += val * hi
 			u.DaysSaved += val * days
 		}
-		if w > 0 {
-			u := &o.uplift
-			u.PaidWithin /= w
-			u.PaidWithinWait /= w
-			u.Low /= w
-			u.High /= w
-			u.DaysSaved /= w
-			u.Uplift = u.PaidWithin - u.PaidWithinWait
-		}
+		o.uplift.average(w)
 		o.uplift.Action = c.typ.Name
 		o.ev -= c.typ.Cost.Float()
 	}

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/recommender"
 )
 
@@ -141,17 +140,9 @@ func runPolicyOPE(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	s := recommender.DefaultScenarios()
-	if *scenario != "" {
-		if s, err = recommender.LoadScenarios(*scenario); err != nil {
-			return fmt.Errorf("policy ope: %w", err)
-		}
-	}
-	var fx datasets.FX
-	if *fxPath != "" {
-		if fx, err = readFXFile(*fxPath, s.Currency); err != nil {
-			return fmt.Errorf("policy ope: %w", err)
-		}
+	s, fx, err := scenarioAndRates(*scenario, *fxPath)
+	if err != nil {
+		return fmt.Errorf("policy ope: %w", err)
 	}
 	l, err := loadLedger(ctx, e, *store, "policy ope")
 	if err != nil {

@@ -41,21 +41,13 @@ func runRecommend(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	s := recommender.DefaultScenarios()
-	if *scenario != "" {
-		if s, err = recommender.LoadScenarios(*scenario); err != nil {
-			return fmt.Errorf("recommend: %w", err)
-		}
-	}
 	capa, err := recommender.ParseCapacity(*capacity)
 	if err != nil {
 		return fmt.Errorf("%w: recommend: --capacity: %v", errUsage, err)
 	}
-	var fx datasets.FX
-	if *fxPath != "" {
-		if fx, err = readFXFile(*fxPath, s.Currency); err != nil {
-			return fmt.Errorf("recommend: %w", err)
-		}
+	s, fx, err := scenarioAndRates(*scenario, *fxPath)
+	if err != nil {
+		return fmt.Errorf("recommend: %w", err)
 	}
 	l, err := loadLedger(ctx, e, *store, "recommend")
 	if err != nil {
@@ -73,4 +65,23 @@ func runRecommend(ctx context.Context, e env, args []string) error {
 		return w.WriteJSON(e.stdout)
 	}
 	return w.WriteCSV(e.stdout)
+}
+
+// scenarioAndRates loads the scenario file (the built-in one when path is
+// empty) and, when fxPath is set, the rates to its currency.
+func scenarioAndRates(path, fxPath string) (*recommender.Scenarios, datasets.FX, error) {
+	s := recommender.DefaultScenarios()
+	var fx datasets.FX
+	var err error
+	if path != "" {
+		if s, err = recommender.LoadScenarios(path); err != nil {
+			return nil, fx, err
+		}
+	}
+	if fxPath != "" {
+		if fx, err = readFXFile(fxPath, s.Currency); err != nil {
+			return nil, fx, err
+		}
+	}
+	return s, fx, nil
 }

@@ -60,7 +60,7 @@ func (CreditTeam) review(e *Env, t datasets.Date) []datasets.CreditDecision {
 			continue
 		}
 		if p.since == t && p.since >= e.per.start {
-			out = append(out, datasets.CreditDecision{CustomerID: p.id, NewLimit: c.limitFor(c.expectedMonthly()),
+			out = append(out, datasets.CreditDecision{CustomerID: p.id, NewLimit: p.limitFor(p.expectedMonthly()),
 				Reason: "new_customer", DecidedBy: "onboarding"})
 			continue
 		}
@@ -85,7 +85,7 @@ func (CreditTeam) review(e *Env, t datasets.Date) []datasets.CreditDecision {
 				sum += is.amount
 			}
 		}
-		next := c.limitFor(float64(sum) / 6)
+		next := p.limitFor(float64(sum) / 6)
 		if math.Abs(float64(next-c.limit)) > reviewMinChange*float64(c.limit) {
 			out = append(out, datasets.CreditDecision{CustomerID: p.id, NewLimit: next,
 				Reason: "periodic_review", DecidedBy: "credit_team"})

@@ -96,7 +96,7 @@ func newEnvCustomer(seed uint64, idx int, per *period) *envCustomer {
 		slices.Sort(c.orders[first:])
 	}
 	if p.since < per.start {
-		c.limit = c.limitFor(c.expectedMonthly())
+		c.limit = p.limitFor(p.expectedMonthly())
 	}
 	c.review = 1
 	return c
@@ -113,22 +113,6 @@ func (c *envCustomer) nextID(prefix string) string {
 	n := c.seq[prefix]
 	c.seq[prefix] = n + 1
 	return paddedID(prefix, c.p.index+1, 6, "-", n+1, 4)
-}
-
-func (c *envCustomer) expectedMonthly() float64 {
-	p := &c.p
-	return p.rate * p.medianEUR * math.Exp(amountSigma*amountSigma/2) * p.country.fx * 100
-}
-
-// limitFor is the credit team's sizing rule (see customerSim.limitFor).
-func (c *envCustomer) limitFor(monthlyCents float64) datasets.Money {
-	months := float64(c.p.terms.Days)/30 + 1
-	if c.p.terms.EOM {
-		months += 0.5
-	}
-	const unit = 1000 * 100
-	v := math.Ceil(monthlyCents*months*limitHeadroom/unit) * unit
-	return datasets.Money(max(unit, v))
 }
 
 // exposure is what the customer owes now, in its currency.
