@@ -57,6 +57,8 @@ type Account struct {
 	// promise (one without an invoice), zero when none.
 	PromisedUntil datasets.Date
 	History       History
+	// Risk is the payment model's view, when the worklist was given one.
+	Risk *CustomerRisk
 }
 
 // Item is an open invoice on the book's day.

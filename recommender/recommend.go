@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/model"
 )
 
 // RecommendOptions configure Recommend.
@@ -22,6 +23,10 @@ type RecommendOptions struct {
 	// overriding the file's.
 	Capacity  map[string]int
 	Collector string
+	// Model, when set, is a payment model whose probabilities of late
+	// payment and of 90+ days set the customers' risk classes and default
+	// hazards.
+	Model *model.Bundle
 	// Holdout is the randomised share (negative: the file's).
 	Holdout float64
 	Seed    uint64
@@ -46,6 +51,11 @@ func Recommend(ctx context.Context, l *datasets.Ledger, day datasets.Date, o Rec
 		return nil, err
 	}
 	r := &Recommender{S: s, FX: o.FX, Capacity: capa, Holdout: o.Holdout, Collector: o.Collector, Seed: o.Seed}
+	if o.Model != nil {
+		if r.Risk, err = ModelRisk(ctx, l, o.Model, day-1); err != nil {
+			return nil, err
+		}
+	}
 	eo := o.Effects
 	eo.Seed = o.Seed
 	eff, err := LearnEffects(ctx, l, day-1, s, o.FX, eo)
@@ -116,7 +126,7 @@ func (w *Worklist) WriteJSON(out io.Writer) error {
 func (w *Worklist) WriteCSV(out io.Writer) error {
 	cw := csv.NewWriter(out)
 	head := []string{"date", "customer_id", "customer", "collector", "action", "channel", "invoices", "amount", "currency",
-		"expected_value", "uplift", "uplift_low", "uplift_high", "days_saved", "basis", "scenario_step", "relation",
+		"expected_value", "uplift", "uplift_low", "uplift_high", "days_saved", "basis", "risk_class", "payment_profile", "scenario_step", "relation",
 		"blocked", "policy", "propensity", "reasons"}
 	if err := cw.Write(head); err != nil {
 		return err
@@ -141,7 +151,7 @@ func (w *Worklist) WriteCSV(out io.Writer) error {
 		}
 		row := []string{r.Date.String(), r.CustomerID, r.Customer, r.Collector, r.Action, r.Channel,
 			strings.Join(r.Invoices, " "), r.Amount.String(), w.Currency, f(r.ExpectedValue), up, lo, hi, days,
-			r.Basis, r.Step, r.Relation, strings.Join(blocked, "; "), r.Policy,
+			r.Basis, r.RiskClass, r.Profile, r.Step, r.Relation, strings.Join(blocked, "; "), r.Policy,
 			strconv.FormatFloat(r.Propensity, 'f', 6, 64), strings.Join(r.Reasons, "; ")}
 		if err := cw.Write(row); err != nil {
 			return err

@@ -40,6 +40,8 @@ type Recommendation struct {
 	// scenario basis.
 	Uplift     *Uplift   `json:"uplift,omitempty"`
 	Basis      string    `json:"basis"`
+	RiskClass  string    `json:"risk_class"`
+	Profile    string    `json:"payment_profile"`
 	Scenario   string    `json:"scenario,omitempty"`
 	Step       string    `json:"scenario_step,omitempty"` // the step due today, if any
 	Relation   string    `json:"relation"`                // follows, replaces, ahead_of or scenario
@@ -82,6 +84,9 @@ type Recommender struct {
 	Holdout float64
 	// Collector, when set, keeps only that collector's agenda.
 	Collector string
+	// Risk is a payment model's view per customer (ModelRisk); nil: the
+	// customers' own history sets risk classes and default hazards.
+	Risk map[string]CustomerRisk
 	// Note explains a scenario basis (set by the caller that tried to learn).
 	Note   string
 	Seed   uint64
@@ -148,6 +153,9 @@ func (r *Recommender) worklist(b *Book) *Worklist {
 	var accounts []*Account
 	for _, acc := range b.Accounts {
 		if r.Collector == "" || acc.Customer.Collector == r.Collector {
+			if risk, ok := r.Risk[acc.Customer.ID]; ok {
+				acc.Risk = &risk
+			}
 			accounts = append(accounts, acc)
 		}
 	}

@@ -2,6 +2,7 @@ package recommender
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -52,6 +53,9 @@ func (s *Scenarios) assess(b *Book, acc *Account) *assessment {
 	if !ok {
 		share = 0.5
 	}
+	if acc.Risk != nil {
+		share = acc.Risk.PLate // the payment model's, when one was given
+	}
 	a.risk = s.RiskClass(share)
 	a.scenario = s.For(acc.Customer.Segment, a.risk, a.profile)
 	r := &s.Rules
@@ -90,6 +94,17 @@ func (s *Scenarios) assess(b *Book, acc *Account) *assessment {
 		}
 	}
 	return a
+}
+
+// hazard is the customer's daily default hazard: from the payment model's
+// probability of ending 90+ days overdue when there is one (a constant
+// hazard giving that probability over 90 days), else the book's estimate
+// for its payment profile.
+func (a *assessment) hazard(b *Book) float64 {
+	if r := a.acc.Risk; r != nil && r.PDefault90 > 0 {
+		return -math.Log1p(-math.Min(r.PDefault90, 0.999)) / 90
+	}
+	return b.hazard(a.profile)
 }
 
 // feasible reports whether a contact of type t may cover the item.

@@ -35,7 +35,7 @@ func (v *effectsValuer) value(b *Book, a *assessment, c *candidate) actionValue 
 // through each model in one batch.
 func (v *effectsValuer) values(b *Book, a *assessment, cands []candidate) []actionValue {
 	e := v.e
-	perDay := v.s.CostOfCapital/365 + b.hazard(a.profile)*v.s.LossGivenDefault
+	perDay := v.s.CostOfCapital/365 + a.hazard(b)*v.s.LossGivenDefault
 	nf := len(e.Features)
 	stride := nf + len(e.Arms)
 	// Rows: a wait row per invoice valued, then an arm row per (contact,
@@ -132,7 +132,8 @@ func (r *Recommender) recommendation(b *Book, p *planned, k int, basis string) R
 	a, c := p.a, p.cands[k]
 	acc := a.acc
 	rec := Recommendation{CustomerID: acc.Customer.ID, Customer: acc.Customer.Name, Collector: acc.Customer.Collector,
-		Date: b.Day, Action: c.typ.Name, Channel: c.typ.Channel, Amount: c.value, Cost: c.typ.Cost.Float(), Basis: basis}
+		Date: b.Day, Action: c.typ.Name, Channel: c.typ.Channel, Amount: c.value, Cost: c.typ.Cost.Float(), Basis: basis,
+		RiskClass: a.risk, Profile: a.profile}
 	for _, it := range c.items {
 		rec.Invoices = append(rec.Invoices, it.Invoice.ID)
 	}

@@ -5,11 +5,12 @@ import (
 	"fmt"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/model"
 	"github.com/dsopilot/dsopilot/recommender"
 )
 
 func runRecommend(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "recommend", "[--store S] --as-of DATE [--scenario FILE] [--capacity call=40,email=1000] [--collector NAME] [--holdout 0.05] [--fx FILE] [--format csv|json]",
+	fs := newFlags(e, "recommend", "[--store S] --as-of DATE [--scenario FILE] [--model ID] [--capacity call=40,email=1000] [--collector NAME] [--holdout 0.05] [--fx FILE] [--format csv|json]",
 		"Prints the day's dunning worklist: for each customer with something to do on DATE, the next action\n"+
 			"(type, channel, date), the invoices it covers and their amount, its expected value (cash brought\n"+
 			"forward × cost of capital + expected loss avoided − the action's cost), the estimated uplift on\n"+
@@ -28,6 +29,8 @@ func runRecommend(ctx context.Context, e env, args []string) error {
 	fxPath := fs.String("fx", "", "rates to the scenario file's currency (CSV currency,rate), needed when invoices are in other currencies")
 	format := fs.String("format", "csv", "csv or json")
 	seed := fs.Uint64("seed", 1, "seed of the holdout's draws and of the bootstrap")
+	reg := registryFlag(fs, e)
+	modelID := fs.String("model", "", "payment model whose late and 90+ probabilities set risk classes and default hazards (an id, or \"promoted\")")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -49,12 +52,22 @@ func runRecommend(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("recommend: %w", err)
 	}
+	var bundle *model.Bundle
+	if *modelID != "" {
+		id := *modelID
+		if id == "promoted" {
+			id = ""
+		}
+		if bundle, _, err = (model.Registry{Dir: *reg}).Load(id); err != nil {
+			return fmt.Errorf("recommend: %w (train one with dsopilot train)", err)
+		}
+	}
 	l, err := loadLedger(ctx, e, *store, "recommend")
 	if err != nil {
 		return err
 	}
 	w, err := recommender.Recommend(ctx, l, day, recommender.RecommendOptions{Scenarios: s, FX: fx, Capacity: capa,
-		Collector: *collector, Holdout: *holdout, Seed: *seed, Log: newLogger(e)})
+		Collector: *collector, Holdout: *holdout, Seed: *seed, Model: bundle, Log: newLogger(e)})
 	if err != nil {
 		return fmt.Errorf("recommend: %w", err)
 	}

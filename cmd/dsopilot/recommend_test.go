@@ -106,3 +106,34 @@ func TestPolicyEvaluateJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestRecommendWithAPaymentModel(t *testing.T) {
+	dir, ledger, store := simulatedWith(t, 120, 10, 6)
+	reg := filepath.Join(dir, "models")
+	fx := filepath.Join(ledger, "fx_rates.csv")
+	if _, stderr, err := call(t, nil, "train", "--store", store, "--as-of", "2023-10-20", "--registry", reg,
+		"--currency", "EUR", "--fx", fx, "--families", "logistic"); err != nil {
+		t.Fatalf("train: %v\n%s", err, stderr)
+	}
+	out, stderr, err := call(t, nil, "recommend", "--store", store, "--as-of", "2023-10-23", "--fx", fx,
+		"--registry", reg, "--model", "promoted", "--format", "json")
+	if err != nil {
+		t.Fatalf("recommend: %v\n%s", err, stderr)
+	}
+	var w struct {
+		Recommendations []struct {
+			RiskClass string `json:"risk_class"`
+		} `json:"recommendations"`
+	}
+	if err := json.Unmarshal([]byte(out), &w); err != nil || len(w.Recommendations) == 0 {
+		t.Fatalf("JSON %v, %d recommendations", err, len(w.Recommendations))
+	}
+	for _, r := range w.Recommendations {
+		if r.RiskClass != "low" && r.RiskClass != "medium" && r.RiskClass != "high" {
+			t.Fatalf("risk class %q", r.RiskClass)
+		}
+	}
+	if _, _, err := call(t, nil, "recommend", "--store", store, "--as-of", "2023-10-23", "--fx", fx, "--registry", reg, "--model", "nosuch"); err == nil {
+		t.Error("an unknown model was accepted")
+	}
+}
