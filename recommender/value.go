@@ -52,7 +52,17 @@ func (v *effectsValuer) values(b *Book, a *assessment, cands []candidate) []acti
 	}
 	xs := map[*Item][]float64{}
 	armRows := make([][]int, len(cands))
+	// A contact cannot save more than the curve's 60 days on every invoice
+	// it covers: one whose cost exceeds even that is not worth predicting.
+	horizon := float64(curveDays[len(curveDays)-1])
+	skip := make([]bool, len(cands))
 	for ci := range cands {
+		skip[ci] = cands[ci].value.Float()*horizon*perDay <= cands[ci].typ.Cost.Float()
+	}
+	for ci := range cands {
+		if skip[ci] {
+			continue
+		}
 		items := slices.Clone(cands[ci].items)
 		slices.SortStableFunc(items, func(x, y *Item) int { return cmp.Compare(y.Value, x.Value) })
 		valued[ci] = items
@@ -95,6 +105,10 @@ func (v *effectsValuer) values(b *Book, a *assessment, cands []candidate) []acti
 	for ci := range cands {
 		c := &cands[ci]
 		o := &res[ci]
+		if skip[ci] {
+			o.uplift.Action, o.ev = c.typ.Name, -c.typ.Cost.Float()
+			continue
+		}
 		var w, saved float64
 		for i, it := range valued[ci] {
 			val := it.Value.Float()
