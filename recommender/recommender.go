@@ -214,6 +214,9 @@ func (r *Recommender) worklist(b *Book) *Worklist {
 		}
 		rec := r.recommendation(b, p, choice[i], basis)
 		rec.Policy, rec.Propensity = r.policyName(), 1
+		if basis == BasisScenario {
+			rec.Policy = PolicyScenario // the scenario's step, with the holdout on top
+		}
 		if hold > 0 {
 			r.randomise(&rec, b, p, choice[i], capa, hold)
 		}
