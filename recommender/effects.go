@@ -259,6 +259,11 @@ func LearnEffects(ctx context.Context, l *datasets.Ledger, cutoff datasets.Date,
 	if err != nil {
 		return nil, err
 	}
+	return learnRows(ctx, rows, cutoff, s, o)
+}
+
+// learnRows fits the effects on decisions already collected.
+func learnRows(ctx context.Context, rows []decisionRow, cutoff datasets.Date, s *Scenarios, o EffectsOptions) (*Effects, error) {
 	e := &Effects{Horizon: s.HorizonDays, Arms: append([]string{ActionWait}, s.ActionTypes()...), Features: featureNames(),
 		Rows: map[string]int{}, Cutoff: cutoff, rows: rows}
 	for _, r := range rows {

@@ -161,7 +161,7 @@ func Evaluate(ctx context.Context, cfg EvalConfig) (*EvalReport, error) {
 		rep.Effects = &EffectsSummary{Rows: eff.Rows, Randomised: eff.Randomised, ATE: eff.ATE, Explore: cfg.Explore}
 		cfg.Log.Info("effects learnt", "decisions", len(eff.rows), "randomised", eff.Randomised, "seconds", time.Since(t1).Seconds())
 		rep.Ranking = upliftRanking(eff, train)
-		ope, err := evaluateOPE(eff, train, s, fx)
+		ope, err := evaluateOPE(ctx, eff, train, s, eo)
 		if err != nil {
 			return nil, err
 		}

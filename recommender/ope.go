@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"slices"
 
@@ -23,8 +24,8 @@ type OPEResult struct {
 	Horizon   int     `json:"horizon_days"`
 	Logged    float64 `json:"logged"` // mean reward of what was done
 	// Estimate is the doubly-robust estimate of the mean reward under the
-	// policy, with a bootstrap 95% interval; DirectMethod and IPS are its
-	// two ingredients alone.
+	// policy (cross-fitted: see OPE), with a bootstrap 95% interval;
+	// DirectMethod and IPS are its two ingredients alone.
 	Estimate     Estimate `json:"estimate"`
 	DirectMethod float64  `json:"direct_method"`
 	IPS          float64  `json:"ips"`
@@ -37,18 +38,61 @@ type OPEResult struct {
 }
 
 // OPE estimates, on the logged decisions of a ledger up to cutoff, the
-// value of the recommender's rule with effects e (learnt on that ledger or
-// another).
-func OPE(ctx context.Context, l *datasets.Ledger, cutoff datasets.Date, s *Scenarios, fx datasets.FX, e *Effects, seed uint64) (*OPEResult, error) {
+// value of the recommender's rule. It cross-fits: the customers are split
+// in two halves by a hash of their id, the effects learnt on each half
+// score the other's decisions, so that no decision is scored by a model
+// that saw its outcome (in-sample scores flattered the estimate by 2–7%).
+func OPE(ctx context.Context, l *datasets.Ledger, cutoff datasets.Date, s *Scenarios, fx datasets.FX, o EffectsOptions) (*OPEResult, error) {
 	rows, err := collectDecisions(ctx, l, cutoff, s, fx)
 	if err != nil {
 		return nil, err
 	}
-	res, _ := opeRows(rows, e, s, seed)
-	if res.Decisions == 0 {
-		return nil, fmt.Errorf("%w: no logged decision with a propensity and a known outcome by %s", ErrNoRandomisation, cutoff)
+	res, _, err := crossFitOPE(ctx, rows, cutoff, s, o.withDefaults())
+	if err != nil {
+		return nil, err
 	}
 	return res, nil
+}
+
+// crossFitOPE is OPE on rows with two-fold cross-fitting by customer.
+func crossFitOPE(ctx context.Context, rows []decisionRow, cutoff datasets.Date, s *Scenarios, o EffectsOptions) (*OPEResult, []opeRow, error) {
+	var folds [2][]decisionRow
+	for _, r := range rows {
+		h := fnv.New64a()
+		h.Write([]byte(r.customer))
+		f := h.Sum64() % 2
+		folds[f] = append(folds[f], r)
+	}
+	var all []opeRow
+	var scores []float64
+	res := &OPEResult{Policy: PolicyRecommender}
+	var agree float64
+	for f := range folds {
+		e, err := learnRows(ctx, folds[f], cutoff, s, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		part, out, sc := opeScores(folds[1-f], e, s)
+		n := float64(len(sc))
+		res.Logged += part.Logged * n
+		res.DirectMethod += part.DirectMethod * n
+		res.IPS += part.IPS * n
+		agree += part.Agreement * n
+		res.Horizon = part.Horizon
+		scores = append(scores, sc...)
+		all = append(all, out...)
+	}
+	n := float64(len(scores))
+	res.Decisions = len(scores)
+	if n == 0 {
+		return nil, nil, fmt.Errorf("%w: no logged decision with a propensity and a known outcome by %s", ErrNoRandomisation, cutoff)
+	}
+	res.Logged /= n
+	res.DirectMethod /= n
+	res.IPS /= n
+	res.Agreement = agree / n
+	res.Estimate = bootstrapMean(scores, rand.New(rand.NewPCG(o.Seed, 0x0be)))
+	return res, all, nil
 }
 
 // opeRow is a decision with the policy's choice.
@@ -57,7 +101,9 @@ type opeRow struct {
 	choice string
 }
 
-func opeRows(rows []decisionRow, e *Effects, s *Scenarios, seed uint64) (*OPEResult, []opeRow) {
+// opeScores scores the rows with effects e: the means (in res) and each
+// decision's doubly-robust score.
+func opeScores(rows []decisionRow, e *Effects, s *Scenarios) (*OPEResult, []opeRow, []float64) {
 	k := e.hIndex
 	res := &OPEResult{Policy: PolicyRecommender, Horizon: curveDays[k]}
 	perDay := s.CostOfCapital / 365
@@ -113,23 +159,23 @@ func opeRows(rows []decisionRow, e *Effects, s *Scenarios, seed uint64) (*OPERes
 	n := float64(len(scores))
 	res.Decisions = len(scores)
 	if n == 0 {
-		return res, nil
+		return res, nil, nil
 	}
 	res.Logged /= n
 	res.DirectMethod /= n
 	res.IPS /= n
 	res.Agreement = float64(agree) / n
-	res.Estimate = bootstrapMean(scores, rand.New(rand.NewPCG(seed, 0x0be)))
-	return res, out
+	res.Estimate.Mean = res.DirectMethod
+	return res, out, scores
 }
 
 // evaluateOPE is OPE on the training history, with the simulated truth:
 // each decision replayed with the policy's choice in place of what was
 // logged, the later logged contacts kept, the same random draws.
-func evaluateOPE(e *Effects, env *synth.Env, s *Scenarios, fx datasets.FX) (*OPEResult, error) {
-	res, rows := opeRows(e.rows, e, s, 1)
-	if res.Decisions == 0 {
-		return nil, fmt.Errorf("%w: no logged decision with a known outcome", ErrNoRandomisation)
+func evaluateOPE(ctx context.Context, e *Effects, env *synth.Env, s *Scenarios, o EffectsOptions) (*OPEResult, error) {
+	res, rows, err := crossFitOPE(ctx, e.rows, e.Cutoff, s, o.withDefaults())
+	if err != nil {
+		return nil, err
 	}
 	l := env.Ledger()
 	later := map[string][]synth.Contact{}
@@ -139,7 +185,7 @@ func evaluateOPE(e *Effects, env *synth.Env, s *Scenarios, fx datasets.FX) (*OPE
 			later[a.InvoiceID] = append(later[a.InvoiceID], synth.Contact{Day: a.Date, Type: a.Type})
 		}
 	}
-	h := curveDays[e.hIndex]
+	h := res.Horizon
 	total := 0.0
 	for _, o := range rows {
 		r := o.r

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -301,6 +302,13 @@ func TestLearntEffectsDriveTheWorklist(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &back); err != nil || back["basis"] != BasisEffects {
 		t.Fatalf("JSON: %v %v", err, back["basis"])
 	}
+	ope, err := OPE(context.Background(), l, cutoff, DefaultScenarios(), SimFX(), EffectsOptions{Seed: 3, Bags: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ope.Decisions == 0 || ope.Estimate.Low > ope.Estimate.Mean || ope.Estimate.High < ope.Estimate.Mean || ope.Logged <= 0 {
+		t.Errorf("OPE %+v", ope)
+	}
 	// The same history without its propensities has nothing to learn from.
 	bare := *l
 	bare.Actions = slices.Clone(l.Actions)
@@ -361,5 +369,33 @@ func TestEvaluateOnCommonRandomNumbers(t *testing.T) {
 	}
 	if _, err := Evaluate(context.Background(), EvalConfig{Customers: 10, Months: 1, TrainMonths: 1, Policies: []string{"greedy"}}); !errors.Is(err, ErrInput) {
 		t.Errorf("unknown policy: %v", err)
+	}
+}
+
+// A cleared-items export: invoices alone, no customer master, no currency,
+// no actions, amounts from cents to millions.
+func TestRecommendOnAClearedItemsExport(t *testing.T) {
+	l := &datasets.Ledger{}
+	amounts := []datasets.Money{2500, 125000, 99999999, 4200000, 310}
+	for i := range 40 {
+		due := d0.AddDays(-(i*3)%60 + 5)
+		inv := datasets.Invoice{ID: fmt.Sprintf("X%d", i), CustomerID: fmt.Sprintf("K%d", i%7), IssueDate: due - 30, DueDate: due,
+			Amount: amounts[i%len(amounts)]}
+		if i%4 == 0 {
+			inv.SettledDate = due.AddDays(i % 9)
+		}
+		l.Invoices = append(l.Invoices, inv)
+	}
+	w, err := Recommend(context.Background(), l, d0, RecommendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Basis != BasisScenario || len(w.Recommendations) == 0 {
+		t.Fatalf("basis %s, %d recommendations, excluded %v", w.Basis, len(w.Recommendations), w.Excluded)
+	}
+	for _, r := range w.Recommendations {
+		if r.Amount <= 0 || len(r.Invoices) == 0 || len(r.Reasons) == 0 {
+			t.Errorf("recommendation %+v", r)
+		}
 	}
 }

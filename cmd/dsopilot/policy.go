@@ -148,11 +148,7 @@ func runPolicyOPE(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	eff, err := recommender.LearnEffects(ctx, l, day, s, fx, recommender.EffectsOptions{Seed: *seed})
-	if err != nil {
-		return fmt.Errorf("policy ope: %w", err)
-	}
-	res, err := recommender.OPE(ctx, l, day, s, fx, eff, *seed)
+	res, err := recommender.OPE(ctx, l, day, s, fx, recommender.EffectsOptions{Seed: *seed})
 	if err != nil {
 		return fmt.Errorf("policy ope: %w", err)
 	}
