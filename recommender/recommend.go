@@ -23,6 +23,8 @@ type RecommendOptions struct {
 	// overriding the file's.
 	Capacity  map[string]int
 	Collector string
+	// Customers, when set, restricts the worklist to these customers.
+	Customers []string
 	// Model, when set, is a payment model whose probabilities of late
 	// payment and of 90+ days set the customers' risk classes and default
 	// hazards.
@@ -50,7 +52,7 @@ func Recommend(ctx context.Context, l *datasets.Ledger, day datasets.Date, o Rec
 	if err != nil {
 		return nil, err
 	}
-	r := &Recommender{S: s, FX: o.FX, Capacity: capa, Holdout: o.Holdout, Collector: o.Collector, Seed: o.Seed}
+	r := &Recommender{S: s, FX: o.FX, Capacity: capa, Holdout: o.Holdout, Collector: o.Collector, Customers: o.Customers, Seed: o.Seed}
 	if o.Model != nil {
 		if r.Risk, err = ModelRisk(ctx, l, o.Model, day-1); err != nil {
 			return nil, err

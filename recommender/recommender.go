@@ -69,6 +69,20 @@ type Worklist struct {
 	Disputes []Blocked `json:"disputes,omitempty"`
 }
 
+// For returns a customer's recommendation of the day, or, when a rule
+// deferred it, the deferred one (ok false when the customer has nothing
+// to do).
+func (w *Worklist) For(customerID string) (Recommendation, bool) {
+	for _, list := range [][]Recommendation{w.Recommendations, w.Deferred} {
+		for _, r := range list {
+			if r.CustomerID == customerID {
+				return r, true
+			}
+		}
+	}
+	return Recommendation{}, false
+}
+
 // Recommender builds worklists. Set the fields, then call Worklist; in the
 // simulator it is a synth.Policy (see Decide).
 type Recommender struct {
@@ -84,6 +98,10 @@ type Recommender struct {
 	Holdout float64
 	// Collector, when set, keeps only that collector's agenda.
 	Collector string
+	// Customers, when set, keeps only these customers (the next action of
+	// one customer for an API): they then compete for the day's capacity
+	// only among themselves.
+	Customers []string
 	// Risk is a payment model's view per customer (ModelRisk); nil: the
 	// customers' own history sets risk classes and default hazards.
 	Risk map[string]CustomerRisk
@@ -150,9 +168,16 @@ func (r *Recommender) worklist(b *Book) *Worklist {
 		}
 	}
 	w := &Worklist{Day: b.Day, Currency: r.S.Currency, Basis: basis, Note: r.Note, Excluded: map[string]int{}}
+	var only map[string]bool
+	if len(r.Customers) > 0 {
+		only = map[string]bool{}
+		for _, id := range r.Customers {
+			only[id] = true
+		}
+	}
 	var accounts []*Account
 	for _, acc := range b.Accounts {
-		if r.Collector == "" || acc.Customer.Collector == r.Collector {
+		if (r.Collector == "" || acc.Customer.Collector == r.Collector) && (only == nil || only[acc.Customer.ID]) {
 			if risk, ok := r.Risk[acc.Customer.ID]; ok {
 				acc.Risk = &risk
 			}

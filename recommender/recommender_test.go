@@ -294,6 +294,18 @@ func TestLearntEffectsDriveTheWorklist(t *testing.T) {
 	if calls > 4 {
 		t.Errorf("%d calls over a capacity of 4", calls)
 	}
+	first := w.Recommendations[0]
+	one := &Recommender{S: DefaultScenarios(), FX: SimFX(), Effects: eff, Holdout: 0, Customers: []string{first.CustomerID}}
+	w1, err := one.Worklist(l, on)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := w1.For(first.CustomerID); !ok || len(w1.Recommendations) != 1 || got.Action == "" {
+		t.Errorf("one customer's next action: %+v (%d recommendations)", got, len(w1.Recommendations))
+	}
+	if _, ok := w1.For("nobody"); ok {
+		t.Error("a customer with nothing to do got an action")
+	}
 	var buf bytes.Buffer
 	if err := w.WriteJSON(&buf); err != nil {
 		t.Fatal(err)
