@@ -10,8 +10,9 @@
 // the morning of a day. Effects learns, from the ledger's randomised
 // actions (Action.Policy and Action.Propensity), the uplift of each action
 // type on the probability of payment within H days and on the expected days
-// to pay, per customer and invoice (a T-learner over gradient-boosted trees
-// with inverse-propensity weights, bootstrap bags for the intervals).
+// to pay, per customer and invoice (an S-learner over gradient-boosted
+// trees with inverse-propensity weights, bootstrap bags for the intervals,
+// doubly-robust average effects).
 // Recommender turns a Book into a Worklist: the next action per customer
 // with its expected value (cash brought forward × cost of capital + change
 // in expected loss − action cost), allocated under the capacities, with

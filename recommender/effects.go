@@ -13,7 +13,7 @@ import (
 	"github.com/dsopilot/dsopilot/datasets"
 )
 
-// curveDays are the horizons of the payment curve the T-learner fits:
+// curveDays are the horizons of the payment curve the effects model fits:
 // P(paid within h days of the decision) for each h.
 var curveDays = [...]int{7, 14, 30, 60}
 
