@@ -2,7 +2,6 @@ package synth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -15,11 +14,6 @@ import (
 // measured. It is recorded in the ledger as an action of this type, costs
 // nothing and changes nothing.
 const ActionWait = "wait"
-
-// ErrDecision marks a policy's decision the environment refuses: an unknown
-// customer or invoice, two decisions for one customer on one day, or more
-// contacts on a channel than its daily capacity.
-var ErrDecision = errors.New("invalid policy decision")
 
 // Decision is one contact with a customer, about some of its open invoices,
 // taken on the observation's day.
@@ -185,9 +179,6 @@ func (e *Env) Step(ctx context.Context, p Policy) error {
 	e.day++
 	return nil
 }
-
-// ErrEnded is returned by Step after the last day of the period.
-var ErrEnded = errors.New("the simulated period has ended")
 
 // apply checks the day's decisions and takes them.
 func (e *Env) apply(t datasets.Date, ds []Decision) error {
