@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
 )
 
 // Bases of a worklist.
@@ -28,8 +29,8 @@ type Recommendation struct {
 	Channel    string        `json:"channel,omitempty"`
 	Invoices   []string      `json:"invoices"`
 	// Amount is what the covered invoices still owe, in the worklist's
-	// currency.
-	Amount datasets.Money `json:"amount"`
+	// currency (exact cents, a JSON number with two decimals).
+	Amount features.KPIMoney `json:"amount"`
 	// ExpectedValue (currency units): cash brought forward × cost of
 	// capital + reduction in expected loss − the action's cost; nil on a
 	// scenario basis, where no effect is known.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
 )
 
 // maxItemsValued is how many of a contact's invoices (the largest) are
@@ -146,7 +147,7 @@ func (r *Recommender) recommendation(b *Book, p *planned, k int, basis string) R
 	a, c := p.a, p.cands[k]
 	acc := a.acc
 	rec := Recommendation{CustomerID: acc.Customer.ID, Customer: acc.Customer.Name, Collector: acc.Customer.Collector,
-		Date: b.Day, Action: c.typ.Name, Channel: c.typ.Channel, Amount: c.value, Cost: c.typ.Cost.Float(), Basis: basis,
+		Date: b.Day, Action: c.typ.Name, Channel: c.typ.Channel, Amount: features.KPIMoney(c.value), Cost: c.typ.Cost.Float(), Basis: basis,
 		RiskClass: a.risk, Profile: a.profile}
 	for _, it := range c.items {
 		rec.Invoices = append(rec.Invoices, it.Invoice.ID)
@@ -188,14 +189,14 @@ func (r *Recommender) reasons(b *Book, p *planned, k int, rec Recommendation) []
 	acc, h := a.acc, &a.acc.History
 	cur := r.S.Currency
 	var out []string
-	oldest := 0
+	oldest, newest := c.items[0].DPD, c.items[0].DPD
 	for _, it := range c.items {
-		oldest = max(oldest, it.DPD)
+		oldest, newest = max(oldest, it.DPD), min(newest, it.DPD)
 	}
 	if oldest > 0 {
 		out = append(out, fmt.Sprintf("owes %s %s on %d invoice(s) in this contact, the oldest %d days overdue", money(c.value), cur, len(c.items), oldest))
 	} else {
-		out = append(out, fmt.Sprintf("%s %s falls due within %d days on %d invoice(s)", money(c.value), cur, -oldest, len(c.items)))
+		out = append(out, fmt.Sprintf("%s %s falls due within %d days on %d invoice(s)", money(c.value), cur, -newest, len(c.items)))
 	}
 	if share, ok := h.LateShare(); ok {
 		out = append(out, fmt.Sprintf("paid %d of its last %d invoices late (median %d days late)", h.Late, h.Settled, h.MedianDaysLate()))
