@@ -48,6 +48,10 @@ demo: build
 	@echo "scored $$(($$(wc -l < $(DEMO)/scores.csv) - 1)) open invoices into $(DEMO)/scores.csv; top of the list:"
 	@head -4 $(DEMO)/scores.csv | cut -c1-240
 	@echo "features of $$(($$(wc -l < $(DEMO)/customer_features.csv) - 1)) customers and $$(($$(wc -l < $(DEMO)/open_invoice_features.csv) - 1)) open invoices as of 2024-12-31 are in $(DEMO)/"
+	$(BIN) recommend --store $(DEMO)/store --as-of 2025-01-02 --fx $(DEMO)/ledger/fx_rates.csv --capacity call=12 > $(DEMO)/worklist.csv
+	@echo "the worklist of 2025-01-02 has $$(($$(wc -l < $(DEMO)/worklist.csv) - 1)) contacts in $(DEMO)/worklist.csv (scenario-based: the demo ledger has no randomised history); top of it:"
+	@head -4 $(DEMO)/worklist.csv | cut -c1-240
+	$(BIN) policy evaluate --customers 300 --months 3 --train-months 9 --seed 11
 	$(BIN) report --store $(DEMO)/store --as-of 2024-12-31 --registry $(DEMO)/models --currency EUR --fx $(DEMO)/ledger/fx_rates.csv --backtest-predictions $(DEMO)/backtest_predictions.csv --out $(DEMO)/report
 
 # The readers' fuzz targets: make test runs each for FUZZ_BRIEF inputs (a
