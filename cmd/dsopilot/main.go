@@ -77,6 +77,8 @@ func commands() []command {
 		{"models", "list registered models or promote one: models list | models promote ID", runModels},
 		{"backtest", "out-of-time evaluation of the models on a ledger or cleared-items CSV", runBacktest},
 		{"report", "write the charts and drill-down pages as a static site", runReport},
+		{"serve", "serve the HTTP API: scoring, customers, KPIs, recording, ingest, reports", runServe},
+		{"keys", "create or list API keys for serve: keys create --name N --role R", runKeys},
 		{"version", "print the build version", func(_ context.Context, e env, _ []string) error {
 			fmt.Fprintln(e.stdout, "dsopilot", version)
 			return nil
