@@ -7,7 +7,7 @@ BIN     := bin/dsopilot
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 DEMO    := demo
 
-.PHONY: all build demo test bench bench-deps clean fmt vet echarts
+.PHONY: all build demo test fuzz bench bench-api bench-deps clean fmt vet echarts
 
 all: build
 
@@ -50,8 +50,17 @@ demo: build
 	@echo "features of $$(($$(wc -l < $(DEMO)/customer_features.csv) - 1)) customers and $$(($$(wc -l < $(DEMO)/open_invoice_features.csv) - 1)) open invoices as of 2024-12-31 are in $(DEMO)/"
 	$(BIN) report --store $(DEMO)/store --as-of 2024-12-31 --registry $(DEMO)/models --currency EUR --fx $(DEMO)/ledger/fx_rates.csv --backtest-predictions $(DEMO)/backtest_predictions.csv --out $(DEMO)/report
 
-test: vet echarts
+test: vet echarts fuzz
 	$(GO) test -count=1 ./...
+
+# The API's JSON decoders are fuzzed briefly on every test run (the seed
+# corpus is in api/testdata/fuzz; FUZZTIME=1m digs deeper).
+FUZZTIME ?= 3s
+fuzz:
+	@for f in FuzzDecodeScoreRequest FuzzDecodeRecording FuzzAmount; do \
+		$(GO) test ./api -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) >/dev/null || { echo "fuzz $$f failed; rerun: go test ./api -run '^$$' -fuzz $$f"; exit 1; }; \
+	done
+	@echo "fuzzed the API decoders ($(FUZZTIME) each)"
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
@@ -68,6 +77,15 @@ export GBDT_XGB_TREES ?= 200
 export GBDT_XGB_DEPTH ?= 5
 bench: bench-deps echarts
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime 1x -timeout 120m ./...
+
+# The API alone, with its figures (wrk when installed, else a Go load
+# generator, on loopback): GET score vs /healthz at 32 connections, POST
+# /v1/score with 10,000 invoices, 1M invoice rows over HTTP vs the
+# importer, and memory over a load run of DSOPILOT_BENCH_SOAK (5m).
+export DSOPILOT_BENCH_SECONDS ?= 10
+export DSOPILOT_BENCH_SOAK ?= 5m
+bench-api: echarts
+	$(GO) test ./api -run '^$$' -bench 'HTTP' -benchtime 1x -timeout 60m -v | grep -E '^(Benchmark|\s+bench_test|ok|FAIL|---)'
 
 # xgboost is only needed for the comparison; install it when apt can.
 bench-deps:

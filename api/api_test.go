@@ -159,7 +159,7 @@ func (emptyRegistry) List() ([]model.Meta, string, error) { return nil, "", nil 
 func (emptyRegistry) Load(id string) (*model.Bundle, model.Meta, error) {
 	return nil, model.Meta{}, model.ErrNoPromoted
 }
-func (emptyRegistry) Promote(id string) error    { return model.ErrNoModel }
+func (emptyRegistry) Promote(id string) error   { return model.ErrNoModel }
 func (emptyRegistry) Promoted() (string, error) { return "", model.ErrNoPromoted }
 
 func TestUnknownRouteAndMethod(t *testing.T) {

@@ -83,26 +83,13 @@ type KPIView = features.KPIReport
 func (s *Server) getCustomer(c *gin.Context) {
 	snap := s.snap.Load()
 	id := c.Param("id")
-	var fe fieldErrors
 	asOf, err := dateParam(c, "as_of", snap.asOf)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	to, err := dateParam(c, "to", asOf)
+	from, to, err := periodParams(c, asOf)
 	if err != nil {
-		fail(c, err)
-		return
-	}
-	from, err := dateParam(c, "from", to.AddDays(-89))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	if from > to {
-		fe.add("query:from", fmt.Sprintf("%s is after to %s", from, to))
-	}
-	if err := fe.err("bad period"); err != nil {
 		fail(c, err)
 		return
 	}
@@ -199,18 +186,10 @@ var kpiGroupings = []string{"", "segment", "country", "currency", "customer"}
 func (s *Server) getKPI(c *gin.Context) {
 	snap := s.snap.Load()
 	var fe fieldErrors
-	to, err := dateParam(c, "to", snap.asOf)
+	from, to, err := periodParams(c, snap.asOf)
 	if err != nil {
 		fail(c, err)
 		return
-	}
-	from, err := dateParam(c, "from", to.AddDays(-89))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	if from > to {
-		fe.add("query:from", fmt.Sprintf("%s is after to %s", from, to))
 	}
 	by := c.Query("by")
 	if !slices.Contains(kpiGroupings, by) {
@@ -244,4 +223,19 @@ func (s *Server) getKPI(c *gin.Context) {
 	}
 	rep.Currency, rep.Currencies = label, mixedCur
 	ok(c, http.StatusOK, rep)
+}
+
+// periodParams reads ?from and ?to: to defaults to defTo, from to the 90
+// days ending at to.
+func periodParams(c *gin.Context, defTo datasets.Date) (from, to datasets.Date, err error) {
+	if to, err = dateParam(c, "to", defTo); err != nil {
+		return 0, 0, err
+	}
+	if from, err = dateParam(c, "from", to.AddDays(-89)); err != nil {
+		return 0, 0, err
+	}
+	if from > to {
+		return 0, 0, invalid("bad period", FieldError{Pointer: "query:from", Detail: fmt.Sprintf("%s is after to %s", from, to)})
+	}
+	return from, to, nil
 }

@@ -97,16 +97,26 @@ func (s *Server) getWorklist(c *gin.Context) {
 	ok(c, http.StatusOK, Worklist{Date: date, Actions: list[:min(len(list), limit)]})
 }
 
-func (s *Server) getNextAction(c *gin.Context) {
+// customerAt reads the customer of the path (404 when unknown) and the
+// date parameter name (default the book's date); ok is false after a
+// problem was answered.
+func (s *Server) customerAt(c *gin.Context, name string) (id string, date datasets.Date, ok bool) {
 	snap := s.snap.Load()
-	date, err := dateParam(c, "date", snap.asOf)
+	date, err := dateParam(c, name, snap.asOf)
+	if err == nil {
+		id = c.Param("id")
+		err = knownCustomer(snap, id)
+	}
 	if err != nil {
 		fail(c, err)
-		return
+		return "", 0, false
 	}
-	id := c.Param("id")
-	if err := knownCustomer(snap, id); err != nil {
-		fail(c, err)
+	return id, date, true
+}
+
+func (s *Server) getNextAction(c *gin.Context) {
+	id, date, found := s.customerAt(c, "date")
+	if !found {
 		return
 	}
 	if s.cfg.Collections == nil {
@@ -122,15 +132,8 @@ func (s *Server) getNextAction(c *gin.Context) {
 }
 
 func (s *Server) getCreditLimit(c *gin.Context) {
-	snap := s.snap.Load()
-	asOf, err := dateParam(c, "as_of", snap.asOf)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	id := c.Param("id")
-	if err := knownCustomer(snap, id); err != nil {
-		fail(c, err)
+	id, asOf, found := s.customerAt(c, "as_of")
+	if !found {
 		return
 	}
 	if s.cfg.Credit == nil {

@@ -18,6 +18,10 @@ import (
 	"github.com/dsopilot/dsopilot/datasets/importer"
 )
 
+// quietIngestBytes is the body size above which an ingest is read back
+// from the store rather than merged into the snapshot from memory.
+const quietIngestBytes = 8 << 20
+
 // maxRejectsListed bounds the rejects an ingest answer lists; the counts
 // are always complete.
 const maxRejectsListed = 1000
@@ -62,7 +66,11 @@ func entityNames() []string {
 // through the sink (store or spool), and customer ids come from the store
 // when it answers and from the snapshot and pending batches in any case.
 type ingestStore struct {
-	s       *Server
+	s *Server
+	// quiet: the batches are not kept for the snapshot, which rereads the
+	// store after the request instead (large bodies: holding a million
+	// records in memory while the importer runs slows it down).
+	quiet   bool
 	mu      sync.Mutex
 	spooled int
 	ids     []string
@@ -70,7 +78,11 @@ type ingestStore struct {
 }
 
 func (st *ingestStore) Put(ctx context.Context, b *datasets.Ledger) error {
-	e, err := st.s.sink.write(ctx, b)
+	acked := st.s.sink.acked
+	if st.quiet {
+		acked = nil
+	}
+	e, err := st.s.sink.writeAck(ctx, b, acked)
 	if err != nil {
 		return err
 	}
@@ -143,13 +155,19 @@ func (s *Server) postIngest(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	st := &ingestStore{s: s, hint: 100_000}
+	st := &ingestStore{s: s, hint: 100_000, quiet: body.size > quietIngestBytes}
 	if real, err := s.store.get(c.Request.Context()); err == nil {
 		if h, ok := real.(interface{ BatchHint() int }); ok && h.BatchHint() > 0 {
 			st.hint = h.BatchHint()
 		}
 	}
+	s.ingesting.Add(1)
 	sum, err := importer.Import(c.Request.Context(), st, []string{body.path}, opts)
+	s.ingesting.Add(-1)
+	if st.quiet && sum != nil && sum.Loaded > 0 {
+		s.reloadWanted.Store(true)
+	}
+	s.kickRebuild()
 	switch {
 	case errors.Is(err, importer.ErrUsage):
 		fail(c, invalid("bad ingest options", FieldError{Pointer: "query", Detail: strings.TrimPrefix(err.Error(), importer.ErrUsage.Error()+": ")}))

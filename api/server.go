@@ -125,6 +125,13 @@ type Server struct {
 	pendingMu sync.Mutex
 	pending   []*datasets.Ledger
 	kick      chan struct{}
+	// ingesting counts the ingest requests running: their batches are
+	// merged once they end (or after maxMergeDelay), not batch by batch
+	// while the importer still needs the cores.
+	ingesting atomic.Int32
+	// reloadWanted asks for the ledger to be reread from the store (after
+	// a large ingest), once the spool is empty.
+	reloadWanted atomic.Bool
 	// loaded is set once the ledger was read from the store.
 	loaded atomic.Bool
 	// reportsReady is set once the report site was built.
@@ -210,6 +217,11 @@ func (s *Server) addPending(b *datasets.Ledger) {
 	s.pendingMu.Lock()
 	s.pending = append(s.pending, b)
 	s.pendingMu.Unlock()
+	s.kickRebuild()
+}
+
+// kickRebuild asks the background loop for a new snapshot.
+func (s *Server) kickRebuild() {
 	select {
 	case s.kick <- struct{}{}:
 	default:
@@ -234,6 +246,9 @@ func (s *Server) Start(ctx context.Context) {
 // rebuildDelay gathers the batches of a burst of writes into one rebuild.
 const rebuildDelay = 200 * time.Millisecond
 
+// maxMergeDelay bounds how long a running ingest defers the rebuild.
+const maxMergeDelay = 30 * time.Second
+
 func (s *Server) background(ctx context.Context) {
 	poll := time.NewTicker(s.cfg.PollEvery)
 	defer poll.Stop()
@@ -251,7 +266,7 @@ func (s *Server) background(ctx context.Context) {
 			}
 		case <-poll.C:
 		}
-		full := !s.loaded.Load() || s.cfg.ReloadEvery > 0 && s.now().Sub(lastReload) >= s.cfg.ReloadEvery
+		full := !s.loaded.Load() || s.reloadWanted.Load() || s.cfg.ReloadEvery > 0 && s.now().Sub(lastReload) >= s.cfg.ReloadEvery
 		// Reread the store only once the spool is empty: before, it lacks
 		// acknowledged batches the snapshot already has.
 		full = full && s.sink.spool.empty()
@@ -259,8 +274,14 @@ func (s *Server) background(ctx context.Context) {
 		s.pollKeys()
 		cur := s.snap.Load()
 		need := full || s.hasPending() || cur.asOf != s.asOf() || cur.modelID() != s.servedID()
-		if need {
+		// A running ingest's batches wait for its end (or maxMergeDelay),
+		// unless the model or the day changed.
+		deferred := !full && cur.asOf == s.asOf() && cur.modelID() == s.servedID() &&
+			s.ingesting.Load() > 0 && s.now().Sub(cur.built) < maxMergeDelay
+		if need && !deferred {
+			wanted := s.reloadWanted.Swap(false)
 			if err := s.rebuild(ctx, full); err != nil && ctx.Err() == nil {
+				s.reloadWanted.Store(wanted)
 				s.log.Warn("snapshot not rebuilt", "err", err)
 			} else if full {
 				lastReload = s.now()

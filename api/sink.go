@@ -121,6 +121,14 @@ const writeTimeout = 2 * time.Minute
 // write stores b, or spools it when the store is unreachable; it returns
 // the spool entry in that case. An error means b was not acknowledged.
 func (k *sink) write(ctx context.Context, b *datasets.Ledger) (*spoolEntry, error) {
+	return k.writeAck(ctx, b, k.acked)
+}
+
+// writeAck is write telling acked (nil: nobody) of the batch.
+func (k *sink) writeAck(ctx context.Context, b *datasets.Ledger, acked func(*datasets.Ledger)) (*spoolEntry, error) {
+	if acked == nil {
+		acked = func(*datasets.Ledger) {}
+	}
 	if b.Len() == 0 {
 		return nil, nil
 	}
@@ -128,7 +136,7 @@ func (k *sink) write(ctx context.Context, b *datasets.Ledger) (*spoolEntry, erro
 	queued := !k.spool.empty()
 	if queued {
 		defer k.order.Unlock()
-		return k.toSpool(b, "earlier batches wait in the spool")
+		return k.toSpool(b, "earlier batches wait in the spool", acked)
 	}
 	k.order.Unlock()
 	st, err := k.store.get(ctx)
@@ -137,7 +145,7 @@ func (k *sink) write(ctx context.Context, b *datasets.Ledger) (*spoolEntry, erro
 		err = st.Put(wctx, b)
 		cancel()
 		if err == nil {
-			k.acked(b)
+			acked(b)
 			return nil, nil
 		}
 		if errors.Is(err, datasets.ErrInvalid) || errors.Is(err, datasets.ErrSchema) {
@@ -151,18 +159,18 @@ func (k *sink) write(ctx context.Context, b *datasets.Ledger) (*spoolEntry, erro
 	}
 	k.order.Lock()
 	defer k.order.Unlock()
-	return k.toSpool(b, err.Error())
+	return k.toSpool(b, err.Error(), acked)
 }
 
 // toSpool appends b; the caller holds order.
-func (k *sink) toSpool(b *datasets.Ledger, why string) (*spoolEntry, error) {
+func (k *sink) toSpool(b *datasets.Ledger, why string, acked func(*datasets.Ledger)) (*spoolEntry, error) {
 	e, err := k.spool.append(b)
 	if err != nil {
 		return nil, fmt.Errorf("%w: the store cannot take the batch (%s) and the spool failed: %v", ErrUnavailable, why, err)
 	}
 	k.log.Warn("batch spooled", "spool_id", e.ID, "rows", e.Rows, "why", why)
 	k.gauge()
-	k.acked(b)
+	acked(b)
 	select {
 	case k.wake <- struct{}{}:
 	default:
