@@ -117,6 +117,8 @@ func commands() []command {
 		{"recommend", "the day's dunning worklist: next action per customer with expected value and reasons", runRecommend},
 		{"policy", "dunning policies: policy evaluate (closed-loop simulation) | policy ope (off-policy estimate)", runPolicy},
 		{"report", "write the charts and drill-down pages as a static site", runReport},
+		{"serve", "serve the HTTP API: scoring, customers, KPIs, recording, ingest, reports", runServe},
+		{"keys", "create or list API keys for serve: keys create --name N --role R", runKeys},
 		{"version", "print the build version", func(_ context.Context, e env, _ []string) error {
 			fmt.Fprintln(e.stdout, "dsopilot", version)
 			return nil
