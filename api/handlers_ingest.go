@@ -42,8 +42,11 @@ type IngestResult struct {
 	IgnoredColumns   []string       `json:"ignored_columns"`
 	Rejects          []IngestReject `json:"rejects"`
 	RejectsTruncated bool           `json:"rejects_truncated"`
-	Seconds          float64        `json:"seconds"`
-	RowsPerSecond    float64        `json:"rows_per_second"`
+	// Diagnosis, when more than half the rows were rejected, names the
+	// most common reason (and a date format that would have read them).
+	Diagnosis     string  `json:"diagnosis,omitempty" doc:"the most common reason when more than half the rows were rejected"`
+	Seconds       float64 `json:"seconds"`
+	RowsPerSecond float64 `json:"rows_per_second"`
 }
 
 // IngestReject is one bad field of one line of the body.
@@ -175,6 +178,9 @@ func (s *Server) postIngest(c *gin.Context) {
 	case errors.Is(err, importer.ErrFiles) && sum != nil && len(sum.Files) == 1:
 		fail(c, invalid("the body cannot be read as "+string(e), FieldError{Pointer: "body", Detail: strings.ReplaceAll(sum.Files[0].Error, body.path, "body")}))
 		return
+	case errors.Is(err, importer.ErrRejected) && sum != nil:
+		// Most rows were rejected, but the good ones were stored: the
+		// answer lists both and names the most common reason.
 	case err != nil:
 		fail(c, err)
 		return
@@ -186,6 +192,7 @@ func (s *Server) postIngest(c *gin.Context) {
 		res.SpoolIDs = []string{}
 	}
 	if len(sum.Files) == 1 {
+		res.Diagnosis = strings.ReplaceAll(sum.Files[0].Diagnosis, body.path, "body")
 		res.Format = sum.Files[0].Format
 		if sum.Files[0].IgnoredColumns != nil {
 			res.IgnoredColumns = sum.Files[0].IgnoredColumns

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -220,6 +221,11 @@ func TestIngest(t *testing.T) {
 	if res.Read != 4 || res.Loaded != 1 || res.Rejected != 3 || len(res.Rejects) != 3 || res.Rejects[0].Line != 3 || res.Rejects[0].Field != "due_date" ||
 		!slices.Equal(res.IgnoredColumns, []string{"extra"}) || res.Format != "csv" {
 		t.Fatalf("ingest %+v", res)
+	}
+	// Three of four rows rejected: the good one is stored all the same, and
+	// the answer names the most common reason.
+	if res.Diagnosis == "" || strings.Contains(res.Diagnosis, os.TempDir()) {
+		t.Fatalf("diagnosis %q: want the most common reason, without the server's temp path", res.Diagnosis)
 	}
 	nd := fmt.Sprintf(`{"payment_id":"ING-P1","customer_id":%q,"invoice_id":"ING-1","payment_date":"2024-03-20","amount":"40,00"}`+"\n"+
 		`{"payment_id":"ING-P2","customer_id":%q,"payment_date":"20.03.2024","amount":"1.234,50"}`+"\n", cust, cust)
