@@ -214,11 +214,7 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 // settle waits until every acknowledged write is in the snapshot.
 func (ts *testServer) settle() {
 	ts.t.Helper()
-	waitFor(ts.t, "the snapshot to take the pending writes", func() bool { return !ts.srv.hasPending() && ts.srv.loaded.Load() })
-	gen := ts.srv.Generation()
-	// A rebuild may be running with batches it took from pending.
-	time.Sleep(3 * rebuildDelay / 2)
-	waitFor(ts.t, "the snapshot", func() bool { return !ts.srv.hasPending() && ts.srv.Generation() >= gen })
+	waitFor(ts.t, "the snapshot to take the acknowledged writes", ts.srv.Settled)
 }
 
 // req is a test request.

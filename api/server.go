@@ -124,7 +124,11 @@ type Server struct {
 	// pending are acknowledged batches not yet in a snapshot, in order.
 	pendingMu sync.Mutex
 	pending   []*datasets.Ledger
-	kick      chan struct{}
+	// queued counts the batches ever added to pending; a snapshot's
+	// applied says how many of them it holds (pending is a queue that a
+	// rebuild drains whole), so tests can wait for exactly their writes.
+	queued uint64
+	kick   chan struct{}
 	// ingesting counts the ingest requests running: their batches are
 	// merged once they end (or after maxMergeDelay), not batch by batch
 	// while the importer still needs the cores.
@@ -216,6 +220,7 @@ func (s *Server) asOf() datasets.Date {
 func (s *Server) addPending(b *datasets.Ledger) {
 	s.pendingMu.Lock()
 	s.pending = append(s.pending, b)
+	s.queued++
 	s.pendingMu.Unlock()
 	s.kickRebuild()
 }
@@ -344,6 +349,7 @@ func (s *Server) rebuild(ctx context.Context, full bool) error {
 	s.pendingMu.Lock()
 	deltas := s.pending
 	s.pending = nil
+	applied := s.queued
 	s.pendingMu.Unlock()
 	putBack := func() {
 		s.pendingMu.Lock()
@@ -371,6 +377,7 @@ func (s *Server) rebuild(ctx context.Context, full bool) error {
 		base = mergeLedger(base, deltas)
 	}
 	snap := buildSnapshot(ctx, cur.gen+1, base, s.model.Load(), s.asOf(), s.cfg.MaxReasons, s.cfg.FX)
+	snap.applied = applied
 	if ctx.Err() != nil {
 		putBack()
 		return ctx.Err()
@@ -430,6 +437,15 @@ func (s *Server) WaitSnapshot(ctx context.Context, gen uint64) error {
 		}
 	}
 	return nil
+}
+
+// Settled reports whether the snapshot in service holds every batch
+// acknowledged so far and the store's ledger was read (tests).
+func (s *Server) Settled() bool {
+	s.pendingMu.Lock()
+	queued := s.queued
+	s.pendingMu.Unlock()
+	return s.loaded.Load() && s.snap.Load().applied >= queued
 }
 
 // Generation is the generation of the snapshot in service.

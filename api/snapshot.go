@@ -18,9 +18,11 @@ import (
 // reload, and swaps it in atomically, so a request sees one consistent
 // state from start to end and no request waits for a rebuild.
 type snapshot struct {
-	gen   uint64
-	asOf  datasets.Date
-	built time.Time
+	gen uint64
+	// applied is how many acknowledged batches (Server.queued) it holds.
+	applied uint64
+	asOf    datasets.Date
+	built   time.Time
 	// ledger is the ledger in its own currencies, sorted by id.
 	ledger *datasets.Ledger
 	cust   map[string]*customerRecords
