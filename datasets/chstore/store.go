@@ -62,7 +62,6 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/dsopilot/dsopilot/datasets"
 )
@@ -85,7 +84,9 @@ var _ datasets.Store = (*Store)(nil)
 
 // Store is a ledger in a ClickHouse database. It is safe for concurrent use.
 type Store struct {
-	conn      driver.Conn
+	// entry is the server the DSN names; on a cluster it runs the queries
+	// over the Distributed tables.
+	entry     *node
 	cfg       Config
 	log       *slog.Logger
 	tables    []ledgerTable
@@ -97,11 +98,24 @@ type Store struct {
 	lastVersion atomic.Uint64
 	// closed makes Close idempotent.
 	closed atomic.Bool
+	// shards are the cluster's shards in shard order, and slots maps
+	// sipHash64(shard key) mod len(slots) to an index in shards, as the
+	// Distributed tables do. Both nil on a single server.
+	shards []shard
+	slots  []int
+	// throughDistributed makes Put write through the Distributed tables
+	// of the server the DSN names, with insert_distributed_sync = 1,
+	// instead of straight to each shard: the alternative the cluster
+	// benchmark measures (see put).
+	throughDistributed bool
 }
 
 // Open connects to the ClickHouse server and database named by dsn. A
 // missing database is not an error (Migrate creates it); a server that
-// cannot be reached or refuses the credentials is. log may be nil.
+// cannot be reached or refuses the credentials is. With ?cluster=NAME it
+// also reads the cluster's shards from the server's remote_servers and
+// connects to each: an unknown cluster is ErrCluster, a shard that does
+// not answer ErrShardDown, both naming it. log may be nil.
 func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	cfg, err := ParseDSN(dsn)
 	if err != nil {
@@ -110,26 +124,37 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	conn, err := clickhouse.Open(options(cfg, cfg.Database))
+	all, err := migrations()
 	if err != nil {
-		return nil, fmt.Errorf("open clickhouse %s: %w", cfg, err)
+		return nil, err
 	}
-	switch err := conn.Ping(ctx); {
-	case hasCode(err, codeUnknownDatabase):
-		// Not a warning: this is how `dsopilot db migrate` starts on a new server.
-		log.Info("clickhouse database does not exist yet", "dsn", cfg.String())
-	case err != nil:
-		conn.Close()
-		return nil, fmt.Errorf("ping clickhouse %s: %w", cfg, err)
+	tables, err := ledgerTables(shardKeys(all))
+	if err != nil {
+		return nil, err
+	}
+	entry, err := openNode(ctx, cfg.String(), cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{entry: entry, cfg: cfg, log: log, tables: tables, chunkRows: defaultChunkRows, inserters: defaultInserters}
+	if cfg.Cluster != "" {
+		if s.shards, err = discoverShards(ctx, cfg, entry, log); err == nil {
+			s.slots, err = slotMap(s.shards)
+		}
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		log.Debug("clickhouse cluster", "cluster", cfg.Cluster, "shards", len(s.shards))
 	}
 	log.Debug("clickhouse store opened", "dsn", cfg.String())
-	return &Store{conn: conn, cfg: cfg, log: log, tables: ledgerTables(), chunkRows: defaultChunkRows, inserters: defaultInserters}, nil
+	return s, nil
 }
 
 // options returns the driver options for cfg connecting to database; ""
 // means the user's default database.
 func options(cfg Config, database string) *clickhouse.Options {
-	return &clickhouse.Options{
+	o := &clickhouse.Options{
 		Protocol: clickhouse.Native,
 		Addr:     []string{cfg.Addr},
 		Auth:     clickhouse.Auth{Database: database, Username: cfg.Username, Password: cfg.Password},
@@ -143,6 +168,20 @@ func options(cfg Config, database string) *clickhouse.Options {
 		// from the context of each INSERT chunk (putChunk).
 		ReadTimeout: cfg.Timeout,
 	}
+	if cfg.Cluster != "" {
+		o.Settings = clickhouse.Settings{
+			// A profile may let Distributed reads skip a shard that is down
+			// and return what the others hold; a ledger read must fail.
+			"skip_unavailable_shards": 0,
+			// 18.16 reads the shard on the server that takes the query in
+			// process, and there loses the columns FINAL needs when the query
+			// does not select them and sorts or limits ("Cannot find column
+			// version in source stream"). Over the network every shard
+			// runs the query as a query of its own.
+			"prefer_localhost_replica": 0,
+		}
+	}
+	return o
 }
 
 // compression returns LZ4 for a server across a network, where it costs
@@ -176,7 +215,8 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
-	if err := s.conn.Close(); err != nil {
+	closeShards(s.shards, s.entry)
+	if err := s.entry.conn.Close(); err != nil {
 		return fmt.Errorf("close clickhouse %s: %w", s.cfg, err)
 	}
 	return nil
@@ -221,7 +261,7 @@ func (s *Store) Load(ctx context.Context) (*datasets.Ledger, error) {
 	l := &datasets.Ledger{}
 	for _, t := range s.tables {
 		if err := t.load(ctx, s, l); err != nil {
-			return nil, err
+			return nil, s.explain(ctx, err)
 		}
 	}
 	return l, nil
@@ -236,8 +276,8 @@ func (s *Store) Counts(ctx context.Context) (datasets.Counts, error) {
 	for _, t := range s.tables {
 		// FINAL makes count() count ids, not rows awaiting a merge.
 		q := "SELECT count() FROM " + t.tableName() + " FINAL"
-		if err := s.conn.QueryRow(ctx, q).Scan(t.counter(&c)); err != nil {
-			return datasets.Counts{}, fmt.Errorf("count %s: %w", t.tableName(), err)
+		if err := s.entry.conn.QueryRow(ctx, q).Scan(t.counter(&c)); err != nil {
+			return datasets.Counts{}, s.explain(ctx, fmt.Errorf("count %s: %w", t.tableName(), err))
 		}
 	}
 	return c, nil
@@ -252,9 +292,9 @@ func (s *Store) EachID(ctx context.Context, e datasets.Entity, fn func(id string
 		if t.tableName() != string(e) {
 			continue
 		}
-		rows, err := s.conn.Query(ctx, t.idsSQL())
+		rows, err := s.entry.conn.Query(ctx, t.idsSQL())
 		if err != nil {
-			return fmt.Errorf("clickhouse %s: query %s ids: %w", s.cfg, e, err)
+			return s.explain(ctx, fmt.Errorf("clickhouse %s: query %s ids: %w", s.cfg, e, err))
 		}
 		defer rows.Close()
 		var id string
@@ -264,7 +304,10 @@ func (s *Store) EachID(ctx context.Context, e datasets.Entity, fn func(id string
 			}
 			fn(id)
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return s.explain(ctx, fmt.Errorf("clickhouse %s: read %s ids: %w", s.cfg, e, err))
+		}
+		return nil
 	}
 	return fmt.Errorf("clickhouse: no table for %q", e)
 }
@@ -274,9 +317,9 @@ func (s *Store) CustomerIDs(ctx context.Context) ([]string, error) {
 	if err := s.ensureSchema(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.conn.Query(ctx, customerIDsSQL)
+	rows, err := s.entry.conn.Query(ctx, customerIDsSQL)
 	if err != nil {
-		return nil, fmt.Errorf("query customer ids: %w", err)
+		return nil, s.explain(ctx, fmt.Errorf("query customer ids: %w", err))
 	}
 	defer rows.Close()
 	ids := []string{}
@@ -288,7 +331,7 @@ func (s *Store) CustomerIDs(ctx context.Context) ([]string, error) {
 		ids = append(ids, id)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read customer ids: %w", err)
+		return nil, s.explain(ctx, fmt.Errorf("read customer ids: %w", err))
 	}
 	return ids, nil
 }

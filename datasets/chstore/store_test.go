@@ -126,7 +126,7 @@ func TestMigrateTwiceIsNoop(t *testing.T) {
 	if err != nil || len(second) != 0 {
 		t.Fatalf("second migrate applied %v, %v; want nothing", second, err)
 	}
-	versions, err := s.appliedVersions(ctx)
+	versions, err := appliedVersions(ctx, s.entry)
 	if err != nil || !reflect.DeepEqual(versions, first) {
 		t.Fatalf("recorded versions = %v, %v; want %v", versions, err, first)
 	}
@@ -145,11 +145,11 @@ func TestMigrationRerunAfterPartialApply(t *testing.T) {
 	adds := 0
 	for _, m := range all {
 		for _, stmt := range m.statements {
-			if strings.Contains(stmt, "ADD COLUMN") {
+			if strings.Contains(stmt.text, "ADD COLUMN") {
 				adds++
 			}
 		}
-		if err := s.apply(ctx, m); err != nil {
+		if err := s.apply(ctx, s.entry, m); err != nil {
 			t.Fatalf("re-applying %04d_%s: %v", m.version, m.name, err)
 		}
 	}
@@ -165,7 +165,7 @@ func TestColumnsMatchMigrations(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openMigrated(t)
 	for _, tbl := range s.tables {
-		rows, err := s.conn.Query(ctx,
+		rows, err := s.entry.conn.Query(ctx,
 			"SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = ? ORDER BY name",
 			tbl.tableName())
 		if err != nil {
@@ -232,7 +232,7 @@ func TestNewerSchemaIsErrSchema(t *testing.T) {
 	old, dsn := openMigrated(t)
 	// Not conn.Exec("INSERT ... VALUES"): on 18.16 the driver then waits for
 	// the server until its read timeout.
-	if err := old.apply(ctx, migration{version: 9999, name: "future", statements: []string{"SELECT 1"}}); err != nil {
+	if err := old.apply(ctx, old.entry, migration{version: 9999, name: "future"}); err != nil {
 		t.Fatalf("record a future migration: %v", err)
 	}
 	s := open(t, dsn)
