@@ -14,7 +14,6 @@ import (
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/importer"
-	"github.com/dsopilot/dsopilot/datasets/storetest"
 	"github.com/dsopilot/dsopilot/datasets/synth"
 )
 
@@ -62,16 +61,8 @@ func TestSlotMap(t *testing.T) {
 }
 
 func TestClusterConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) (datasets.Store, func() datasets.Store) {
-		s, dsn := openMigratedCluster(t)
-		reopen := func() datasets.Store {
-			if err := s.Close(); err != nil {
-				t.Fatalf("close: %v", err)
-			}
-			return open(t, dsn)
-		}
-		return s, reopen
-	})
+	clusterDSN(t)
+	conformance(t, openMigratedCluster)
 }
 
 // TestClusterMigrate checks the tables a migration makes on each server: the

@@ -111,34 +111,6 @@ func columnType(columns, name string) string {
 	return ""
 }
 
-// splitTopLevel splits s on the commas outside parentheses and quotes.
-func splitTopLevel(s string) []string {
-	var out []string
-	depth, start := 0, 0
-	var quote byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0:
-			if c == '\\' {
-				i++
-			} else if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"' || c == '`':
-			quote = c
-		case c == '(':
-			depth++
-		case c == ')':
-			depth--
-		case c == ',' && depth == 0:
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return append(out, s[start:])
-}
-
 // single returns the statement for a single server: the one written.
 func (d ddl) single() []string { return []string{d.text} }
 
@@ -167,70 +139,6 @@ func (d ddl) distributed(db, local, cluster string) string {
 	}
 	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s %s ENGINE = Distributed('%s', '%s', '%s', sipHash64(%s))",
 		db, d.table, d.columns, cluster, local, d.table, d.shardBy)
-}
-
-// closingParen returns the index of the parenthesis closing the one at
-// open, skipping quoted text.
-func closingParen(s string, open int) (int, bool) {
-	depth := 0
-	var quote byte
-	for i := open; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0:
-			if c == '\\' {
-				i++
-			} else if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"' || c == '`':
-			quote = c
-		case c == '(':
-			depth++
-		case c == ')':
-			depth--
-			if depth == 0 {
-				return i, true
-			}
-		}
-	}
-	return 0, false
-}
-
-// stripComments returns s without its -- and /* */ comments (quoted text
-// kept as it is), each comment replaced by a space.
-func stripComments(s string) string {
-	var b strings.Builder
-	var quote byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0:
-			b.WriteByte(c)
-			if c == '\\' && i+1 < len(s) {
-				i++
-				b.WriteByte(s[i])
-			} else if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"' || c == '`':
-			quote = c
-			b.WriteByte(c)
-		case c == '-' && strings.HasPrefix(s[i:], "--"):
-			b.WriteByte(' ')
-			j := strings.IndexByte(s[i:], '\n')
-			if j < 0 {
-				return b.String()
-			}
-			i += j - 1 // the newline is kept
-		case c == '/' && strings.HasPrefix(s[i:], "/*"):
-			i = skipTo(s, i+2, "*/") + 1
-			b.WriteByte(' ')
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
 }
 
 func firstLine(s string) string {

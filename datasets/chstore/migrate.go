@@ -358,12 +358,20 @@ func (s *Store) ensureSchema(ctx context.Context) error {
 	return nil
 }
 
-// on names server n in a message about the database, on a cluster only.
+// on and from name server n in a message, on a cluster only: a single
+// server's errors are wrapped with its name once, by Put and the reads.
 func (s *Store) on(n *node) string {
 	if s.cfg.Cluster == "" {
 		return ""
 	}
 	return " on " + n.name
+}
+
+func (s *Store) from(n *node) string {
+	if s.cfg.Cluster == "" {
+		return ""
+	}
+	return " from " + n.name
 }
 
 // versionMismatch describes the schema version of each server when they
@@ -404,54 +412,4 @@ func addsExistingColumn(stmt string, err error) bool {
 func hasCode(err error, code int32) bool {
 	var e *clickhouse.Exception
 	return errors.As(err, &e) && e.Code == code
-}
-
-// splitStatements splits a script on the semicolons that end statements,
-// skipping those inside quotes and comments, and drops empty statements
-// and comment-only ones.
-func splitStatements(script string) []string {
-	var (
-		out   []string
-		start int
-		quote byte // the open quote: ', " or `; 0 outside quotes
-		code  bool // the current statement has more than comments and space
-	)
-	flush := func(end int) {
-		if code {
-			out = append(out, strings.TrimSpace(script[start:end]))
-		}
-		start, code = end+1, false
-	}
-	for i := 0; i < len(script); i++ {
-		c := script[i]
-		switch {
-		case quote != 0:
-			if c == '\\' {
-				i++
-			} else if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"' || c == '`':
-			quote, code = c, true
-		case c == '-' && strings.HasPrefix(script[i:], "--"):
-			i = skipTo(script, i, "\n")
-		case c == '/' && strings.HasPrefix(script[i:], "/*"):
-			i = skipTo(script, i+2, "*/") + 1
-		case c == ';':
-			flush(i)
-		case c != ' ' && c != '\t' && c != '\n' && c != '\r':
-			code = true
-		}
-	}
-	flush(len(script))
-	return out
-}
-
-// skipTo returns the index of the first byte of the first sep at or after
-// from, or the last index of s when there is none.
-func skipTo(s string, from int, sep string) int {
-	if j := strings.Index(s[from:], sep); j >= 0 {
-		return from + j
-	}
-	return len(s) - 1
 }

@@ -2,8 +2,10 @@ package chstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -43,43 +45,65 @@ func (t *table[T]) latest(rows []T) []bool {
 
 // moves returns, by index of the shard holding them, the ids that the batch
 // sends to another shard but that shard already holds: rows whose customer
-// changed since they were stored.
+// changed since they were stored. It asks the shards at once, and put asks
+// while it writes: the ids it looks for on a shard are never the ones the
+// batch writes there. A shard whose table is empty (a first import) is
+// not asked.
 func (t *table[T]) moves(ctx context.Context, s *Store, rows []T, dests []destination) (map[int][]string, error) {
 	if t.schema.IDIndex() == t.schema.CustomerIndex() {
 		return nil, nil // the id is the shard key: it cannot move
 	}
-	out := map[int][]string{}
+	found := make([][]string, len(s.shards))
+	errs := make([]error, len(s.shards))
+	var wg sync.WaitGroup
 	for k, sh := range s.shards {
-		ids, err := ext.NewTable("batch_ids", ext.Column("id", "String"))
-		if err != nil {
-			return nil, fmt.Errorf("moved %s: %w", t.name, err)
+		wg.Go(func() { found[k], errs[k] = t.movedFrom(ctx, s, sh, rows, dests) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	out := map[int][]string{}
+	for k, ids := range found {
+		if len(ids) > 0 {
+			out[k] = ids
 		}
-		n := 0
-		for _, d := range dests {
-			if d.node == sh.node {
-				continue
-			}
+	}
+	return out, nil
+}
+
+// movedFrom returns the ids that shard sh holds and the batch sends to
+// other shards.
+func (t *table[T]) movedFrom(ctx context.Context, s *Store, sh shard, rows []T, dests []destination) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	var held uint64
+	if err := sh.conn.QueryRow(ctx, fmt.Sprintf("SELECT count() FROM %s.%s", s.cfg.LocalDatabase(), t.name)).Scan(&held); err != nil {
+		return nil, s.unreachable(sh.node, fmt.Errorf("look for moved %s on %s: %w", t.name, sh.name, err))
+	}
+	var batchIDs []string
+	for _, d := range dests {
+		if d.node != sh.node {
 			for _, i := range d.idx {
-				if err := ids.Append(t.schema.ID(&rows[i])); err != nil {
-					return nil, fmt.Errorf("moved %s: %w", t.name, err)
-				}
-				n++
+				batchIDs = append(batchIDs, t.schema.ID(&rows[i]))
 			}
 		}
-		if n == 0 {
-			continue
-		}
-		id := t.cols[0].name
-		q := fmt.Sprintf("SELECT DISTINCT %s FROM %s.%s WHERE %s IN (SELECT id FROM batch_ids)", id, s.cfg.LocalDatabase(), t.name, id)
-		qctx, cancel := context.WithTimeout(clickhouse.Context(ctx, clickhouse.WithExternalTable(ids)), s.cfg.Timeout)
-		found, err := t.queryIDs(qctx, sh.node, q)
-		cancel()
-		if err != nil {
-			return nil, s.unreachable(sh.node, fmt.Errorf("look for moved %s on %s: %w", t.name, sh.name, err))
-		}
-		if len(found) > 0 {
-			out[k] = found
-		}
+	}
+	if held == 0 || len(batchIDs) == 0 {
+		return nil, nil
+	}
+	ids, err := ext.NewTable("batch_ids", ext.Column("id", "String"))
+	if err == nil {
+		_, err = ids.Block().Columns[0].Append(batchIDs)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("moved %s: %w", t.name, err)
+	}
+	id := t.cols[0].name
+	q := fmt.Sprintf("SELECT DISTINCT %s FROM %s.%s WHERE %s IN (SELECT id FROM batch_ids)", id, s.cfg.LocalDatabase(), t.name, id)
+	out, err := t.queryIDs(clickhouse.Context(ctx, clickhouse.WithExternalTable(ids)), sh.node, q)
+	if err != nil {
+		return nil, s.unreachable(sh.node, fmt.Errorf("look for moved %s on %s: %w", t.name, sh.name, err))
 	}
 	return out, nil
 }

@@ -19,7 +19,7 @@
 // datasets.ErrSchema that says what to do.
 //
 // There is one table per entity, ReplacingMergeTree(version) ORDER BY the
-// natural id. Unset dates are stored as 1970-01-01, which is day 0 for both
+// natural id (on a cluster, on each shard; see Cluster). Unset dates are stored as 1970-01-01, which is day 0 for both
 // ClickHouse and datasets.Date; money is Decimal(18, 2), booleans UInt8.
 //
 // # Upserts
@@ -49,6 +49,61 @@
 // chunk runs under a context with that deadline, which also bounds its
 // writes. A chunk that times out or meets a broken connection is sent again
 // with the same row versions (idempotent); errors name the server.
+//
+// # Cluster
+//
+// With ?cluster=NAME the ledger is sharded over the shards of cluster NAME
+// as the server the DSN names knows it (system.clusters, from its
+// remote_servers): one server per shard (replicas need ZooKeeper, which
+// dsopilot does not use, and are refused with ErrCluster). On every shard
+// the tables are in database <db>_local; on every server, the DSN's
+// included, database <db> holds a Distributed table of the same name over
+// them, sharded by sipHash64(customer_id): all rows about a customer live
+// on one shard.
+//
+// Put sends each row straight to its shard's local table, computing the
+// Distributed table's own routing (sipHash64, then the shards' weights), so
+// that a row the server acknowledged is on its shard; the Distributed
+// tables, written to, acknowledge once they queued the rows on the server
+// that took them. An id whose customer changes moves to the new customer's
+// shard and is deleted from the old (see moves.go): every id lives on one
+// shard, so FINAL, which ClickHouse applies on each shard, deduplicates it
+// as on a single server, and Load, Counts, CustomerIDs and EachID read the
+// Distributed tables with the single server's SQL and give its results.
+//
+// Every shard must answer. Open connects to each; a read or write that
+// fails while one does not answer returns ErrShardDown naming it ("shard 2
+// (host:9000)"), and Distributed reads never skip a shard
+// (skip_unavailable_shards = 0). What a failed Put wrote is counted in its
+// *datasets.PartialError, and putting the batch again once the shard is
+// back completes it.
+//
+// # Migrations on a cluster
+//
+// 18.16 runs ON CLUSTER DDL only with ZooKeeper, so Migrate runs each
+// migration on each server itself and records it in that server's
+// schema_migrations. It pings every server before it changes anything.
+// Reads and imports refuse a cluster whose servers recorded different
+// versions (a Migrate interrupted by a shard going down), naming each;
+// Migrate brings the late ones forward.
+//
+// A migration is written once, for a single server, and its statements on
+// a cluster are derived from it (ddl.go). Each CREATE TABLE IF NOT EXISTS
+// carries a comment saying how a cluster shards the table,
+//
+//	-- cluster: shard by customer_id
+//
+// naming one of its String columns; the only other statements allowed are
+// ALTER TABLE ... ADD|DROP|MODIFY COLUMN, applied to the shards' tables and
+// the Distributed ones alike. Anything else fails to load (and the tests),
+// not a customer's cluster.
+//
+// # Queries from other packages
+//
+// *Store implements chsql.Querier, which code that runs its own SQL on the
+// ledger (features, model) uses without linking the driver: Query,
+// QueryRow and Exec on the Distributed tables (or the single server's),
+// and Shards for a Querier per shard over its local tables.
 package chstore
 
 import (

@@ -92,8 +92,14 @@ func openMigrated(tb testing.TB) (*Store, string) {
 
 func TestConformance(t *testing.T) {
 	testServer(t)
+	conformance(t, openMigrated)
+}
+
+// conformance runs the stores' conformance suite on the stores migrated
+// opens.
+func conformance(t *testing.T, migrated func(testing.TB) (*Store, string)) {
 	storetest.Run(t, func(t *testing.T) (datasets.Store, func() datasets.Store) {
-		s, dsn := openMigrated(t)
+		s, dsn := migrated(t)
 		reopen := func() datasets.Store {
 			if err := s.Close(); err != nil {
 				t.Fatalf("close: %v", err)

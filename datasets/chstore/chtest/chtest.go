@@ -231,14 +231,38 @@ func (c *Cluster) Stop(i int) error { return c.servers[i].stop(syscall.SIGTERM) 
 // exited; what it acknowledged stays for Start.
 func (c *Cluster) Kill(i int) error { return c.servers[i].stop(syscall.SIGKILL) }
 
+// Signal sends sig to server i: SIGSTOP freezes it (it keeps its
+// connections and answers nothing), SIGCONT thaws it.
+func (c *Cluster) Signal(i int, sig syscall.Signal) error {
+	s := c.servers[i]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return fmt.Errorf("chtest: server %d is not running", i)
+	}
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		return fmt.Errorf("chtest: signal %v: %w", sig, err)
+	}
+	return nil
+}
+
 func (s *server) stop(sig syscall.Signal) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cmd == nil {
 		return nil
 	}
+	select {
+	case <-s.exited: // killed or crashed already
+		s.cmd = nil
+		return nil
+	default:
+	}
 	if err := s.cmd.Process.Signal(sig); err != nil {
 		return fmt.Errorf("chtest: signal %v: %w", sig, err)
+	}
+	if sig != syscall.SIGKILL {
+		s.cmd.Process.Signal(syscall.SIGCONT) // a frozen server cannot stop
 	}
 	select {
 	case <-s.exited:
