@@ -92,3 +92,43 @@ func TestClusterPrintsWhatASingleServerPrints(t *testing.T) {
 		t.Fatalf("stats on an unknown cluster: %v", err)
 	}
 }
+
+// A shard down fails the commands with its name; once it is back they
+// print what they printed before.
+func TestClusterShardDownFailsCommandsByName(t *testing.T) {
+	chStore(t)
+	c, err := chtest.Start(context.Background(), t.TempDir(), "cmd_down", 2)
+	if err != nil {
+		t.Fatalf("start a two-shard cluster: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	spec := c.DSN("ledger", "timeout=10s")
+	ledger, _ := simulated(t)
+	if _, _, err := call(t, nil, "import", "--store", spec, "--rejects", filepath.Join(t.TempDir(), "r.csv"), ledger); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	before, _, err := call(t, nil, "stats", "--store", spec)
+	if err != nil {
+		t.Fatalf("stats: %v", err)
+	}
+	if err := c.Kill(1); err != nil {
+		t.Fatal(err)
+	}
+	down := "shard 2 (" + c.Addr(1) + ")"
+	for _, args := range [][]string{
+		{"stats", "--store", spec},
+		{"kpi", "--store", spec, "--from", "2023-07-01", "--to", "2023-12-31"},
+		{"import", "--store", spec, "--rejects", filepath.Join(t.TempDir(), "r.csv"), ledger},
+	} {
+		if _, _, err := call(t, nil, args...); err == nil || !strings.Contains(err.Error(), down) {
+			t.Errorf("%s with shard 2 down: %v; want an error naming %s", args[0], err, down)
+		}
+	}
+	if err := c.Start(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	after, _, err := call(t, nil, "stats", "--store", spec)
+	if err != nil || after != before {
+		t.Fatalf("stats once the shard is back: %v\n%s\nwant\n%s", err, after, before)
+	}
+}

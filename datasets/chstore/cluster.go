@@ -51,7 +51,7 @@ func openNode(ctx context.Context, name string, cfg Config, log *slog.Logger) (*
 		log.Info("clickhouse database does not exist yet", "server", name, "database", cfg.Database)
 	case err != nil:
 		conn.Close()
-		return nil, fmt.Errorf("ping clickhouse %s: %w", name, err)
+		return nil, fmt.Errorf("%s does not answer: %w", name, err)
 	}
 	return &node{name: name, cfg: cfg, conn: conn}, nil
 }

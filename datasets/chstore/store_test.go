@@ -168,27 +168,9 @@ func TestMigrationRerunAfterPartialApply(t *testing.T) {
 // Order does not matter (INSERT and SELECT name their columns), and 18.16's
 // system.columns has no position to order by.
 func TestColumnsMatchMigrations(t *testing.T) {
-	ctx := context.Background()
 	s, _ := openMigrated(t)
 	for _, tbl := range s.tables {
-		rows, err := s.entry.conn.Query(ctx,
-			"SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = ? ORDER BY name",
-			tbl.tableName())
-		if err != nil {
-			t.Fatalf("columns of %s: %v", tbl.tableName(), err)
-		}
-		var got [][2]string
-		for rows.Next() {
-			var c [2]string
-			if err := rows.Scan(&c[0], &c[1]); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, c)
-		}
-		rows.Close()
-		want := tbl.columnTypes()
-		slices.SortFunc(want, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
-		if !reflect.DeepEqual(got, want) {
+		if got, want := tableColumns(t, s.entry, s.cfg.Database, tbl.tableName()), sortedColumnTypes(tbl); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s columns:\n got  %v\n want %v", tbl.tableName(), got, want)
 		}
 	}
