@@ -37,6 +37,12 @@ func TestParseDSN(t *testing.T) {
 			want: Config{Addr: "h:9000", Database: "d", Username: "default", Timeout: 90 * time.Second}},
 		{dsn: "clickhouse://h/d?timeout=soon", wantErr: "timeout"},
 		{dsn: "clickhouse://h/d?timeout=-1s", wantErr: "timeout"},
+		{dsn: "clickhouse://h/ledger?cluster=two_shards",
+			want: Config{Timeout: DefaultTimeout, Addr: "h:9000", Database: "ledger", Username: "default", Cluster: "two_shards"}},
+		{dsn: "clickhouse://h/ledger?cluster=eu-west.1&timeout=5s",
+			want: Config{Timeout: 5 * time.Second, Addr: "h:9000", Database: "ledger", Username: "default", Cluster: "eu-west.1"}},
+		{dsn: "clickhouse://h/d?cluster=", wantErr: "cluster"},
+		{dsn: "clickhouse://h/d?cluster=a'b", wantErr: "cluster"},
 		{dsn: "", wantErr: "scheme"},
 		{dsn: "http://h:8123/d", wantErr: "scheme"},
 		{dsn: "tcp://h:9000/d", wantErr: "scheme"},
@@ -71,5 +77,18 @@ func TestConfigStringHidesPassword(t *testing.T) {
 	c := Config{Addr: "h:9000", Database: "d", Username: "ann", Password: "secret"}
 	if got, want := c.String(), "clickhouse://ann@h:9000/d"; got != want {
 		t.Fatalf("String() = %q, want %q", got, want)
+	}
+	c.Cluster = "two"
+	if got, want := c.String(), "clickhouse://ann@h:9000/d?cluster=two"; got != want {
+		t.Fatalf("String() = %q, want %q", got, want)
+	}
+}
+
+func TestLocalDatabase(t *testing.T) {
+	if got := (Config{Database: "ledger"}).LocalDatabase(); got != "ledger" {
+		t.Errorf("single server: %q, want ledger", got)
+	}
+	if got := (Config{Database: "ledger", Cluster: "c"}).LocalDatabase(); got != "ledger_local" {
+		t.Errorf("cluster: %q, want ledger_local", got)
 	}
 }

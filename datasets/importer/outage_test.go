@@ -3,7 +3,6 @@ package importer_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,17 +12,17 @@ import (
 	"time"
 
 	"github.com/dsopilot/dsopilot/datasets/chstore"
+	"github.com/dsopilot/dsopilot/datasets/chstore/chtest"
 	"github.com/dsopilot/dsopilot/datasets/importer"
 )
 
 // ownServer is a ClickHouse server this test starts on its own ports and
-// directory, to freeze and kill it; the shared test server is never
-// touched.
+// directory (chtest), to freeze and kill it; the shared test server is
+// never touched.
 type ownServer struct {
 	t    *testing.T
-	dir  string
-	port int
-	cmd  *exec.Cmd
+	c    *chtest.Cluster
+	addr string
 }
 
 // startOwnServer starts clickhouse-server, or skips the test when there is
@@ -36,97 +35,38 @@ func startOwnServer(t *testing.T) *ownServer {
 	if _, err := exec.LookPath("clickhouse-server"); err != nil {
 		t.Skip("clickhouse-server not installed")
 	}
-	dir := t.TempDir()
-	users, err := os.ReadFile("/etc/clickhouse-server/users.xml")
-	if err != nil {
-		t.Skipf("no users.xml to start a server with: %v", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "users.xml"), users, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s := &ownServer{t: t, dir: dir, port: freePort(t)}
-	config := fmt.Sprintf(`<?xml version="1.0"?>
-<yandex>
-  <logger><level>warning</level><log>%[1]s/server.log</log><errorlog>%[1]s/err.log</errorlog></logger>
-  <tcp_port>%[2]d</tcp_port>
-  <http_port>%[3]d</http_port>
-  <listen_host>127.0.0.1</listen_host>
-  <path>%[1]s/data/</path>
-  <tmp_path>%[1]s/tmp/</tmp_path>
-  <user_files_path>%[1]s/user_files/</user_files_path>
-  <format_schema_path>%[1]s/format_schemas/</format_schema_path>
-  <users_config>%[1]s/users.xml</users_config>
-  <default_profile>default</default_profile>
-  <default_database>default</default_database>
-  <mark_cache_size>53687091</mark_cache_size>
-</yandex>
-`, dir, s.port, freePort(t))
-	if err := os.WriteFile(filepath.Join(dir, "config.xml"), []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s.start()
-	t.Cleanup(s.stop)
-	return s
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	c, err := chtest.Start(context.Background(), t.TempDir(), "outage", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func (s *ownServer) start() {
-	s.t.Helper()
-	s.cmd = exec.Command("clickhouse-server", "--config-file="+filepath.Join(s.dir, "config.xml"))
-	s.cmd.Dir = s.dir
-	if err := s.cmd.Start(); err != nil {
-		s.t.Fatalf("start clickhouse-server: %v", err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		st, err := chstore.Open(ctx, s.patientDSN("default"), nil)
-		cancel()
-		if err == nil {
-			st.Close()
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	s.t.Fatalf("clickhouse-server on port %d did not come up", s.port)
+	t.Cleanup(func() { c.Kill(0) })
+	return &ownServer{t: t, c: c, addr: c.Addr(0)}
 }
 
 // dsn names database db on the server with short deadlines (2s), for the
 // imports that meet the outage.
-func (s *ownServer) dsn(db string) string {
-	return fmt.Sprintf("clickhouse://127.0.0.1:%d/%s?timeout=2s", s.port, db)
-}
+func (s *ownServer) dsn(db string) string { return s.c.ServerDSN(0, db) + "?timeout=2s" }
 
 // patientDSN names db with deadlines a loaded machine meets (a test under
 // the race detector on two busy cores), for the work outside the outage.
-func (s *ownServer) patientDSN(db string) string {
-	return fmt.Sprintf("clickhouse://127.0.0.1:%d/%s?timeout=2m", s.port, db)
-}
+func (s *ownServer) patientDSN(db string) string { return s.c.ServerDSN(0, db) + "?timeout=2m" }
 
 func (s *ownServer) signal(sig syscall.Signal) {
-	if err := s.cmd.Process.Signal(sig); err != nil {
+	if err := s.c.Signal(0, sig); err != nil {
 		s.t.Errorf("signal %v: %v", sig, err)
 	}
 }
 
-// stop ends the server (thawing it first) and waits for it.
-func (s *ownServer) stop() {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
+// restart kills the server (frozen or not) and starts it again on the same
+// data.
+func (s *ownServer) restart() {
+	s.t.Helper()
+	if err := s.c.Kill(0); err != nil {
+		s.t.Fatal(err)
 	}
-	s.cmd.Process.Signal(syscall.SIGCONT)
-	s.cmd.Process.Kill()
-	s.cmd.Wait()
-	s.cmd = nil
+	if err := s.c.Start(context.Background(), 0); err != nil {
+		s.t.Fatal(err)
+	}
 }
 
 // count is the number of distinct invoices the server holds.
@@ -196,7 +136,7 @@ func TestClickHouseOutages(t *testing.T) {
 			if !hit {
 				t.Fatal("the import ended before the outage")
 			}
-			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("127.0.0.1:%d", srv.port)) {
+			if err == nil || !strings.Contains(err.Error(), srv.addr) {
 				t.Fatalf("import through an outage: %v; want an error naming the server", err)
 			}
 			if took > time.Minute {
@@ -204,8 +144,7 @@ func TestClickHouseOutages(t *testing.T) {
 			}
 			t.Logf("%s server: %v after %v; summary: %d loaded", c.name, err, took.Round(time.Millisecond), sum.Loaded)
 			if c.sig == syscall.SIGKILL {
-				srv.stop()
-				srv.start()
+				srv.restart()
 			} else {
 				srv.signal(syscall.SIGCONT)
 			}

@@ -15,6 +15,7 @@ ALTER TABLE actions ADD COLUMN propensity Float64 AFTER policy;
 -- financial_id is the export's own id, or customer_id|report_date|source.
 -- report_date is the day the provider issued the report. score is NaN when
 -- the provider gives none (no Nullable columns in this schema).
+-- cluster: shard by customer_id
 CREATE TABLE IF NOT EXISTS financials
 (
     financial_id       String,
