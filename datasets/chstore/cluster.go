@@ -53,7 +53,7 @@ func openNode(ctx context.Context, name string, cfg Config, log *slog.Logger) (*
 		conn.Close()
 		return nil, fmt.Errorf("%s does not answer: %w", name, err)
 	}
-	return &node{name: name, cfg: cfg, conn: conn}, nil
+	return &node{name: name, cfg: cfg, conn: readRetry{conn}}, nil
 }
 
 // discoverShards reads the shards of cfg.Cluster from the remote_servers of

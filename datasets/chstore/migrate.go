@@ -239,7 +239,7 @@ func (s *Store) createDatabase(ctx context.Context, n *node) error {
 		return fmt.Errorf("ping %s: %w", n.name, err)
 	}
 	old := n.conn
-	n.conn = fresh
+	n.conn = readRetry{fresh}
 	old.Close()
 	return nil
 }
