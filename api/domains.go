@@ -42,6 +42,10 @@ type NextAction struct {
 	// Amount is what the covered invoices still owe, in Currency.
 	Amount   Amount `json:"amount"`
 	Currency string `json:"currency"`
+	// Basis is effects when ExpectedValue and Uplift were estimated from
+	// effects learnt on randomised history, scenario when the action is the
+	// scenario's step for want of it (both are then 0).
+	Basis string `json:"basis"`
 	// ExpectedValue is the action's expected value (cash brought forward,
 	// change in expected loss, less its cost).
 	ExpectedValue Amount `json:"expected_value"`

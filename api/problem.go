@@ -10,6 +10,7 @@ import (
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/model"
+	"github.com/dsopilot/dsopilot/recommender"
 )
 
 // Sentinel errors of the API. Handlers and the adapters of other packages
@@ -121,6 +122,7 @@ var statusRules = [...]statusRule{
 	{ErrMediaType, http.StatusUnsupportedMediaType, "unsupported-media-type"},
 	{ErrInvalid, http.StatusUnprocessableEntity, "invalid"},
 	{datasets.ErrInvalid, http.StatusUnprocessableEntity, "invalid"},
+	{recommender.ErrInput, http.StatusUnprocessableEntity, "invalid"},
 	{ErrRateLimited, http.StatusTooManyRequests, "rate-limited"},
 	{ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 	{model.ErrNoPromoted, http.StatusServiceUnavailable, "unavailable"},

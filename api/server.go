@@ -383,6 +383,7 @@ func (s *Server) rebuild(ctx context.Context, full bool) error {
 		return ctx.Err()
 	}
 	s.snap.Store(snap)
+	s.follow(snap)
 	if full {
 		s.loaded.Store(true)
 	}
@@ -400,6 +401,15 @@ func (s *Server) rebuild(ctx context.Context, full bool) error {
 		}
 	}
 	return nil
+}
+
+// follow hands the snapshot's ledger to the parts that work on it.
+func (s *Server) follow(snap *snapshot) {
+	for _, p := range []any{s.cfg.Collections, s.cfg.Credit, s.cfg.Forecast} {
+		if f, ok := p.(Follower); ok {
+			f.Follow(snap.ledger, snap.asOf)
+		}
+	}
 }
 
 func errString(err error) string {

@@ -96,10 +96,11 @@ type EvalReport struct {
 
 // EffectsSummary is what the learnt effects rest on.
 type EffectsSummary struct {
+	Horizon    int                 `json:"horizon_days"`
 	Rows       map[string]int      `json:"rows"`
 	Randomised int                 `json:"randomised"`
 	ATE        map[string]Estimate `json:"ate"`
-	Explore    float64             `json:"explore"`
+	Explore    float64             `json:"explore,omitempty"`
 }
 
 // Evaluate simulates TrainMonths under the scenario with randomised
@@ -158,7 +159,7 @@ func Evaluate(ctx context.Context, cfg EvalConfig) (*EvalReport, error) {
 		if err != nil {
 			return nil, err
 		}
-		rep.Effects = &EffectsSummary{Rows: eff.Rows, Randomised: eff.Randomised, ATE: eff.ATE, Explore: cfg.Explore}
+		rep.Effects = &EffectsSummary{Horizon: eff.Horizon, Rows: eff.Rows, Randomised: eff.Randomised, ATE: eff.ATE, Explore: cfg.Explore}
 		cfg.Log.Info("effects learnt", "decisions", len(eff.rows), "randomised", eff.Randomised, "seconds", time.Since(t1).Seconds())
 		rep.Ranking = upliftRanking(eff, train)
 		ope, err := evaluateOPE(ctx, eff, train, s, eo)

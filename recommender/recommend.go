@@ -73,7 +73,14 @@ func Recommend(ctx context.Context, l *datasets.Ledger, day datasets.Date, o Rec
 	default:
 		return nil, err
 	}
-	return r.Worklist(l, day)
+	w, err := r.Worklist(l, day)
+	if err != nil {
+		return nil, err
+	}
+	if r.Effects != nil {
+		w.Effects = &EffectsSummary{Horizon: r.Effects.Horizon, Rows: r.Effects.Rows, Randomised: r.Effects.Randomised, ATE: r.Effects.ATE}
+	}
+	return w, nil
 }
 
 // ChannelCapacities turns capacities given per channel or per action type

@@ -68,6 +68,10 @@ type Worklist struct {
 	Excluded map[string]int `json:"excluded"`
 	// Disputes lists invoices routed to dispute handling.
 	Disputes []Blocked `json:"disputes,omitempty"`
+	// Effects, on an effects basis, is what the list rests on: each action
+	// type's doubly-robust average uplift on P(paid within HorizonDays)
+	// over waiting, from Randomised randomised decisions.
+	Effects *EffectsSummary `json:"effects,omitempty"`
 }
 
 // For returns a customer's recommendation of the day, or, when a rule

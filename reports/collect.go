@@ -34,7 +34,7 @@ func (b *book) sources(ctx context.Context) {
 		b.worklist = w
 		e, err := c.Effects(ctx, b.asOf)
 		if err != nil {
-			b.notes["effects"] = "the action effects failed: " + err.Error()
+			b.notes["effects"] = "no measured action effects: " + err.Error()
 		}
 		b.effects = e
 	}

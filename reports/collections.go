@@ -173,7 +173,7 @@ func (s *Site) holdoutSection(acts []datasets.Action) section {
 // worklistSection is today's worklist from the recommender.
 func (s *Site) worklistSection(p *page) section {
 	b := s.b
-	sec := section{ID: "worklist", Title: "Today's worklist"}
+	sec := section{ID: "worklist", Title: "Next working day's worklist"}
 	switch {
 	case b.in.Collections == nil:
 		sec.Blocks = append(sec.Blocks, block{Note: &note{Class: "na", Text: "Not available yet: the day's worklist (whom to contact, how, " +
@@ -183,13 +183,17 @@ func (s *Site) worklistSection(p *page) section {
 		sec.Blocks = append(sec.Blocks, block{Note: &note{Class: "warn", Text: b.notes["worklist"]}})
 		return sec
 	}
-	t := &table{ID: "worklist-table", Empty: "nothing to do on " + b.asOf.String(), Cols: []col{{Title: "customer"}, {Title: "collector"},
+	t := &table{ID: "worklist-table", Empty: "nothing to do on the next working day", Cols: []col{{Title: "customer"}, {Title: "collector"},
 		{Title: "action"}, {Title: "channel"}, {Title: "date"}, {Title: "invoices"}, {Title: "amount", Num: true}, {Title: "expected value", Num: true},
 		{Title: "uplift", Num: true}, {Title: "why"}}}
 	for _, a := range b.worklist {
 		cust := txt(a.CustomerID)
 		if c := b.custByID[a.CustomerID]; c != nil {
 			cust = ln(customerLabel(c), p.href(customerPath(c.ID)))
+		}
+		value, uplift := txt("scenario step"), txt("not measured")
+		if a.Valued {
+			value, uplift = num(fmtMoney(a.Value)), num(fmt.Sprintf("%+.1f pts", 100*a.Uplift))
 		}
 		why := a.Blocked
 		for _, r := range a.Reasons {
@@ -199,8 +203,7 @@ func (s *Site) worklistSection(p *page) section {
 			why += r
 		}
 		t.Rows = append(t.Rows, row{Cells: []cell{cust, txt(a.Collector), txt(a.Type), txt(a.Channel), txt(a.Date.String()),
-			txt(fmt.Sprintf("%d", len(a.InvoiceIDs))), num(fmtMoney(a.Amount)), num(fmtMoney(a.Value)),
-			num(fmt.Sprintf("%+.1f pts", 100*a.Uplift)), txt(why)}})
+			txt(fmt.Sprintf("%d", len(a.InvoiceIDs))), num(fmtMoney(a.Amount)), value, uplift, txt(why)}})
 	}
 	sec.Blocks = append(sec.Blocks, block{Table: t})
 	return sec
@@ -222,13 +225,17 @@ func (s *Site) effectsSection() section {
 	t := &table{Empty: "no effect measured", Cols: []col{{Title: "action"}, {Title: "change in P(paid within horizon)", Num: true},
 		{Title: "change in days to pay", Num: true}, {Title: "actions", Num: true}, {Title: "from"}}}
 	for _, e := range b.effects {
+		days := txt("not measured")
+		if e.HasDays {
+			days = num(fmt.Sprintf("%+.1f (%+.1f to %+.1f)", e.Days, e.DaysLo, e.DaysHi))
+		}
 		from := "observational data (confounded)"
 		if e.Randomised {
 			from = "randomised holdouts"
 		}
 		t.Rows = append(t.Rows, row{Cells: []cell{txt(e.Type),
 			num(fmt.Sprintf("%+.1f pts (%+.1f to %+.1f), %d days", 100*e.Uplift, 100*e.Lo, 100*e.Hi, e.HorizonDays)),
-			num(fmt.Sprintf("%+.1f (%+.1f to %+.1f)", e.Days, e.DaysLo, e.DaysHi)), num(fmtInt(e.N)), txt(from)}})
+			days, num(fmtInt(e.N)), txt(from)}})
 	}
 	sec.Blocks = append(sec.Blocks, block{Table: t})
 	return sec

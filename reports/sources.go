@@ -73,8 +73,11 @@ type NextAction struct {
 	// Amount is what the covered invoices still owe.
 	Amount datasets.Money
 	// Value is the expected value of the action (cash brought forward,
-	// change in expected loss, less its cost).
-	Value datasets.Money
+	// change in expected loss, less its cost) and Uplift its effect, when
+	// Valued: a worklist that follows the scenario for want of randomised
+	// history has neither.
+	Valued bool
+	Value  datasets.Money
 	// Uplift is the estimated change in the probability of payment within
 	// the horizon, with its interval.
 	Uplift, UpliftLo, UpliftHi float64
@@ -93,7 +96,9 @@ type ActionEffect struct {
 	Type           string
 	HorizonDays    int
 	Uplift, Lo, Hi float64
-	// Days is the change in expected days to pay, with its interval.
+	// Days is the change in expected days to pay, with its interval, when
+	// HasDays (the recommender measures the change in P(paid) only).
+	HasDays              bool
 	Days, DaysLo, DaysHi float64
 	N                    int
 	Randomised           bool

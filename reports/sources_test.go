@@ -44,7 +44,7 @@ func (f *fakeSources) Worklist(_ context.Context, asOf datasets.Date) ([]NextAct
 		return nil, f.err
 	}
 	return []NextAction{{CustomerID: "C000001", Collector: "Ana", Date: asOf.AddDays(1), Type: "call", Channel: "phone",
-		InvoiceIDs: []string{"X1", "X2"}, Amount: 12_345_00, Value: 321_00, Uplift: 0.12, UpliftLo: 0.05, UpliftHi: 0.2,
+		InvoiceIDs: []string{"X1", "X2"}, Amount: 12_345_00, Valued: true, Value: 321_00, Uplift: 0.12, UpliftLo: 0.05, UpliftHi: 0.2,
 		Reasons: []string{"pays within 5 days of a call: 4 of the last 5 times"}}}, nil
 }
 
@@ -52,7 +52,7 @@ func (f *fakeSources) Effects(context.Context, datasets.Date) ([]ActionEffect, e
 	if f.err != nil {
 		return nil, f.err
 	}
-	return []ActionEffect{{Type: "call", HorizonDays: 14, Uplift: 0.1, Lo: 0.04, Hi: 0.16, Days: -3.5, DaysLo: -5, DaysHi: -2, N: 812, Randomised: true}}, nil
+	return []ActionEffect{{Type: "call", HorizonDays: 14, Uplift: 0.1, Lo: 0.04, Hi: 0.16, HasDays: true, Days: -3.5, DaysLo: -5, DaysHi: -2, N: 812, Randomised: true}}, nil
 }
 
 func (f *fakeSources) Credit(_ context.Context, _ datasets.Date, ids ...string) ([]CreditAdvice, error) {

@@ -13,7 +13,7 @@ import (
 )
 
 func runReport(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "report", "[--store S] --as-of DATE [--registry DIR] [--currency CUR --fx FILE] [--backtest FILE] [--backtest-predictions FILE] --out DIR",
+	fs := newFlags(e, "report", "[--store S] --as-of DATE [--registry DIR] [--currency CUR --fx FILE] [--scenario FILE] [--backtest FILE] [--backtest-predictions FILE] --out DIR",
 		"Writes the receivables report as a static HTML site with charts: the portfolio's DSO, CEI, aging and top\n"+
 			"customers, a page per segment, country, currency and customer (each invoice at an anchor of its customer's\n"+
 			"page), disputes, collections and the model's evidence. Every figure and chart drills down to the rows\n"+
@@ -24,6 +24,7 @@ func runReport(ctx context.Context, e env, args []string) error {
 	reg := registryFlag(fs, e)
 	currency := fs.String("currency", "", "reporting currency (ISO 4217) to convert every amount to")
 	fxPath := fs.String("fx", "", "exchange rates to the reporting currency: CSV with columns currency,rate")
+	scenario := fs.String("scenario", "", "dunning scenario file for the collections page's worklist (default: the built-in one)")
 	months := fs.Int("months", reports.DefaultMonths, "months of history in the trend charts")
 	backtest := fs.String("backtest", "", "the JSON of dsopilot backtest --json, for the comparison with the baselines")
 	predictions := fs.String("backtest-predictions", "", "the --predictions file of dsopilot backtest, for the ROC and reliability curves")
@@ -73,6 +74,11 @@ func runReport(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("report: %w", err)
 	}
 	in.Ledger, in.FX = l, fx
+	daily, err := newDaily(collectionsConfig{scenario: *scenario, fx: fx, registry: *reg, log: in.Log})
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	in.Collections = reports.RecommenderCollections(daily, l, fx)
 	site, err := reports.New(ctx, in)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)

@@ -14,6 +14,7 @@ import (
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/chstore"
 	"github.com/dsopilot/dsopilot/model"
+	"github.com/dsopilot/dsopilot/recommender"
 	"github.com/dsopilot/dsopilot/reports"
 )
 
@@ -21,7 +22,7 @@ import (
 type serveConfig struct {
 	store, registry, keys, addr, state string
 	asOf                               datasets.Date
-	currency, fx                       string
+	currency, fx, scenario             string
 	rateLimit                          float64
 	rateBurst                          int
 	maxBody, maxIngest                 int64
@@ -40,8 +41,8 @@ func envDefault(e env, name, def string) string {
 func parseServe(e env, args []string) (serveConfig, error) {
 	fs := newFlags(e, "serve", "[--store S] [--registry DIR] [--keys FILE] [--addr HOST:PORT] [--state DIR] [flags]",
 		"Serves the HTTP API (see the README's API section and GET /openapi.json): scoring, customers, KPIs,\n"+
-			"recording actions, promises and disputes, ingest, the reports under /reports/, and the worklist, credit\n"+
-			"and forecast routes once their packages are wired. Every flag has a DSOPILOT_<FLAG> variable\n"+
+			"recording actions, promises and disputes, ingest, the reports under /reports/, the dunning worklist and\n"+
+			"next actions (from --scenario and the promoted model at start), and the credit and forecast routes. Every flag has a DSOPILOT_<FLAG> variable\n"+
 			"(DSOPILOT_ADDR, DSOPILOT_KEYS, DSOPILOT_RATE_LIMIT, ...). Stops gracefully on SIGTERM.")
 	var c serveConfig
 	fs.StringVar(&c.store, "store", envDefault(e, "DSOPILOT_STORE", "./data"), "clickhouse://host:port/database, or the embedded store's directory (env DSOPILOT_STORE)")
@@ -52,6 +53,7 @@ func parseServe(e env, args []string) (serveConfig, error) {
 	asOf := fs.String("as-of", e.getenv("DSOPILOT_AS_OF"), "score the book as of this date (default today, rolling; env DSOPILOT_AS_OF)")
 	fs.StringVar(&c.currency, "currency", e.getenv("DSOPILOT_CURRENCY"), "reporting currency for KPIs and reports (env DSOPILOT_CURRENCY)")
 	fs.StringVar(&c.fx, "fx", e.getenv("DSOPILOT_FX"), "rates to --currency: CSV currency,rate (env DSOPILOT_FX)")
+	fs.StringVar(&c.scenario, "scenario", e.getenv("DSOPILOT_SCENARIO"), "dunning scenario file for the worklist routes, YAML or JSON (default the built-in one; env DSOPILOT_SCENARIO)")
 	num := func(name string, def float64, usage string) *float64 {
 		v := def
 		if s := e.getenv("DSOPILOT_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); s != "" {
@@ -149,11 +151,16 @@ func runServe(ctx context.Context, e env, args []string) error {
 			}
 			return st, err
 		}}
+	daily, err := newDaily(collectionsConfig{scenario: c.scenario, fx: fx, registry: c.registry, log: log})
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	cfg.Collections = api.NewRecommenderCollections(daily)
 	if c.reports {
 		if err := reports.CheckAssets(); err != nil {
 			log.Warn("reports not served", "err", err)
 		} else {
-			cfg.Reports = &reportSite{in: reports.Input{FX: fx, Models: reg, Build: version, Log: log}, log: log}
+			cfg.Reports = &reportSite{in: reports.Input{FX: fx, Models: reg, Build: version, Log: log}, daily: daily, log: log}
 		}
 	}
 	srv, err := api.New(cfg)
@@ -168,9 +175,10 @@ func runServe(ctx context.Context, e env, args []string) error {
 
 // reportSite serves the report pages of the latest ledger.
 type reportSite struct {
-	in  reports.Input
-	log *slog.Logger
-	h   atomic.Pointer[reports.Handler]
+	in    reports.Input
+	daily *recommender.Daily
+	log   *slog.Logger
+	h     atomic.Pointer[reports.Handler]
 }
 
 func (r *reportSite) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -185,6 +193,7 @@ func (r *reportSite) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 func (r *reportSite) Update(ctx context.Context, l *datasets.Ledger, asOf datasets.Date) error {
 	in := r.in
 	in.Ledger, in.AsOf = l, asOf
+	in.Collections = reports.RecommenderCollections(r.daily, l, in.FX)
 	site, err := reports.New(ctx, in)
 	if err != nil {
 		return err
