@@ -116,6 +116,8 @@ type Backtest struct {
 	NTestOpen  int         `json:"n_test_unresolved"`
 	Champion   string      `json:"champion"`
 	Candidates []Candidate `json:"candidates"`
+	// Assumptions are the trained bundle's (see Bundle.Assumptions).
+	Assumptions []string `json:"assumptions,omitempty"`
 	Metrics
 	Baselines struct {
 		Prior           Metrics `json:"prior"`
@@ -129,6 +131,8 @@ type PredictionRow struct {
 	PLate             float64
 	PredictedDaysLate float64
 	ActualLate        bool
+	// ColdStart: the customer had no settled invoice in the history window.
+	ColdStart bool
 }
 
 // RunBacktest trains at the cut-off and tests on later invoices whose
@@ -173,7 +177,8 @@ func RunBacktest(ctx context.Context, l *datasets.Ledger, o BacktestOptions) (*B
 	if err != nil {
 		return nil, nil, err
 	}
-	res := &Backtest{Cutoff: cut.String(), DataEnd: end.String(), NTrain: b.TrainExample + b.ValidExample, Champion: b.Champion, Candidates: b.Candidates}
+	res := &Backtest{Cutoff: cut.String(), DataEnd: end.String(), NTrain: b.TrainExample + b.ValidExample, Champion: b.Champion, Candidates: b.Candidates,
+		Assumptions: b.Assumptions}
 	histIdx := -1
 	ni := 0
 	for _, s := range specs {
@@ -212,7 +217,7 @@ func RunBacktest(ctx context.Context, l *datasets.Ledger, o BacktestOptions) (*B
 		if !x.Censored {
 			dp, dt = append(dp, pr.PredictedDaysLate), append(dt, float64(x.DaysLate))
 		}
-		rows = append(rows, PredictionRow{InvoiceID: x.InvoiceID, PLate: pr.PLate, PredictedDaysLate: pr.PredictedDaysLate, ActualLate: x.Late})
+		rows = append(rows, PredictionRow{InvoiceID: x.InvoiceID, PLate: pr.PLate, PredictedDaysLate: pr.PredictedDaysLate, ActualLate: x.Late, ColdStart: pr.ColdStart})
 	}
 	if len(p) == 0 {
 		return nil, nil, fmt.Errorf("backtest: %w: no invoice issued from %s on has a known outcome", ErrTooLittleData, cut)

@@ -129,6 +129,24 @@ type Bundle struct {
 	// Sample is the share of the window's invoices learned from (1 = all;
 	// 0 in bundles trained before sampling existed, which used all).
 	Sample float64 `json:"invoice_sample"`
+	// Assumptions name what the training took on trust about data that
+	// carries no date (see Assumptions); the CLI prints them.
+	Assumptions []string `json:"assumptions,omitempty"`
+}
+
+// Assumptions names, for a credit manager, how the features read statuses
+// that carry no date on this ledger: the invoices' disputed flag, when it
+// stands in for dispute records, is known only as of the ledger's own date
+// unless the user stated when disputes open.
+func Assumptions(ix *features.Index, o features.Options) []string {
+	used, from := ix.DisputeFlags()
+	if !used {
+		return nil
+	}
+	if n := o.DisputeOpenedAfterDays; n != nil {
+		return []string{fmt.Sprintf("no dispute records: an invoice's disputed flag is assumed known %d days after its issue date (--dispute-opened-after-days %d)", *n, *n)}
+	}
+	return []string{fmt.Sprintf("no dispute records: the invoices' disputed flag carries no date, so it is read only as of %s, the ledger's latest date (give --dispute-opened-after-days N to assume disputes open N days after issue)", from)}
 }
 
 // BundleOptions are the options a bundle needs again at scoring time.
@@ -206,6 +224,7 @@ func Train(ctx context.Context, ix *features.Index, o TrainOptions) (*Bundle, er
 	b := &Bundle{Encoder: enc, Options: BundleOptions{AsOf: o.AsOf.String(), GraceDays: o.GraceDays, VeryLateDays: o.VeryLateDays, Features: o.Features, Seed: o.Seed, FX: o.FX},
 		TrainWindow: [2]string{from.String(), o.AsOf.String()}, TrainExample: len(train), ValidExample: len(valid), Sample: share}
 	b.SegmentLate = segmentRates(specs, train)
+	b.Assumptions = Assumptions(ix, o.Features)
 
 	late := func(x *features.Example) bool { return x.Late }
 	b.Late, b.Candidates, err = champion(ctx, enc, train, valid, late, o)

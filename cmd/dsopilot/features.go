@@ -41,10 +41,15 @@ func runFeatures(ctx context.Context, e env, args []string) error {
 	engine := fs.String("engine", "auto", "auto (SQL on ClickHouse, Go otherwise), go or sql")
 	catalogue := fs.Bool("catalogue", false, "print the feature catalogue as Markdown and exit")
 	grace := fs.Int("grace-days", 0, "days after the due date before a settlement counts as late")
+	after := disputeAfterFlag(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	opts := features.Options{GraceDays: *grace}
+	var err error
+	if opts.DisputeOpenedAfterDays, err = disputeAfter("features", *after); err != nil {
+		return err
+	}
 	if *catalogue {
 		_, err := io.WriteString(e.stdout, features.Markdown(opts))
 		return err
@@ -52,6 +57,9 @@ func runFeatures(ctx context.Context, e env, args []string) error {
 	t, err := parseAsOf("as-of", *asOf)
 	if err != nil {
 		return err
+	}
+	if opts.DisputeOpenedAfterDays != nil {
+		fmt.Fprintf(e.stderr, "dsopilot: features: assumption: on a ledger without dispute records, an invoice's disputed flag is read from %d days after its issue date\n", *opts.DisputeOpenedAfterDays)
 	}
 	if *level != "customer" && *level != "invoice" {
 		return fmt.Errorf("%w: features: --level %q, want customer or invoice", errUsage, *level)

@@ -35,6 +35,7 @@ func registryFlag(fs interface {
 // trainFlags are the model options train and backtest share.
 type trainFlags struct {
 	grace, veryLate, maxInvoices *int
+	disputeAfter                 *int
 	seed                         *uint64
 	families, currency, fx       *string
 }
@@ -45,10 +46,11 @@ func newTrainFlags(fs interface {
 	String(name, value, usage string) *string
 }) trainFlags {
 	return trainFlags{
-		grace:       fs.Int("grace-days", 0, "days after due before a payment counts as late"),
-		veryLate:    fs.Int("very-late-days", 30, "days late beyond which a payment is very late"),
-		maxInvoices: fs.Int("max-invoices", 100_000, "learn from a hashed sample of about this many invoices when the window holds more (-1: all)"),
-		seed:        fs.Uint64("seed", 1, "random seed (same data and seed give the same model)"),
+		grace:        fs.Int("grace-days", 0, "days after due before a payment counts as late"),
+		veryLate:     fs.Int("very-late-days", 30, "days late beyond which a payment is very late"),
+		maxInvoices:  fs.Int("max-invoices", 100_000, "learn from a hashed sample of about this many invoices when the window holds more (-1: all)"),
+		seed:         fs.Uint64("seed", 1, "random seed (same data and seed give the same model)"),
+		disputeAfter: disputeAfterFlag(fs),
 		families: fs.String("families", strings.Join([]string{model.FamilyGBDT, model.FamilyLogistic, model.FamilyScorecard}, ","),
 			"model families to compare, comma-separated"),
 		currency: fs.String("currency", "", "convert every amount to this currency before learning (needs --fx for other currencies)"),
@@ -73,6 +75,10 @@ func (f trainFlags) convert(e env, cmd string, l *datasets.Ledger, o *model.Trai
 // options checks the flags and returns the training options they set.
 func (f trainFlags) options(cmd string) (model.TrainOptions, error) {
 	o := model.TrainOptions{GraceDays: *f.grace, VeryLateDays: *f.veryLate, MaxInvoices: *f.maxInvoices, Seed: *f.seed}
+	var err error
+	if o.Features.DisputeOpenedAfterDays, err = disputeAfter(cmd, *f.disputeAfter); err != nil {
+		return o, err
+	}
 	if *f.grace < 0 || *f.veryLate <= *f.grace {
 		return o, fmt.Errorf("%w: %s: --very-late-days %d must exceed --grace-days %d (≥ 0)", errUsage, cmd, *f.veryLate, *f.grace)
 	}
@@ -147,6 +153,7 @@ func runTrain(ctx context.Context, e env, args []string) error {
 	for _, c := range m.Candidates {
 		fmt.Fprintf(e.stdout, "  %-8s validation AUC %.3f  log loss %.3f  Brier %.3f\n", c.Family, c.AUC, c.LogLoss, c.Brier)
 	}
+	printAssumptions(e.stdout, b.Assumptions)
 	v := m.Validation
 	fmt.Fprintf(e.stdout, "champion %s, calibrated on %d held-out invoices: AUC %.3f, Brier %.3f, ECE %.3f, accuracy %.3f, errors cut vs naive %.0f%%\n",
 		m.Champion, v.N, v.AUC, v.Brier, v.ECE, v.Accuracy, 100*v.ErrorCutVsNaive)
@@ -397,6 +404,7 @@ func runBacktest(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "cut-off %s: trained on %d, tested on %d invoices (%d unresolved left out); champion %s\n",
 		res.Cutoff, res.NTrain, res.NTest, res.NTestOpen, res.Champion)
+	printAssumptions(e.stdout, res.Assumptions)
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "\tAUC\tBrier\tlog loss\taccuracy\tmacro F1\tECE\terrors cut\t")
 	for _, r := range []struct {
@@ -450,6 +458,7 @@ func printModel(w io.Writer, b *model.Bundle, m model.Meta, promoted bool) error
 	fmt.Fprintf(w, "learned from invoices issued %s..%s: %d training and %d held-out snapshots, %.0f%% of the invoices, %s\n",
 		m.TrainWindow[0], m.TrainWindow[1], m.TrainExamples, m.ValidExamples, 100*sample, cur)
 	fmt.Fprintf(w, "late means paid more than %d days after the due date; very late, more than %d\n", b.Options.GraceDays, b.Options.VeryLateDays)
+	printAssumptions(w, b.Assumptions)
 	v := m.Validation
 	fmt.Fprintf(w, "champion %s on the held-out invoices: AUC %.3f, Brier %.3f, ECE %.3f, accuracy %.3f, %.0f%% of the naive guess's errors removed\n",
 		m.Champion, v.AUC, v.Brier, v.ECE, v.Accuracy, 100*v.ErrorCutVsNaive)
@@ -468,4 +477,31 @@ func printModel(w io.Writer, b *model.Bundle, m model.Meta, promoted bool) error
 		fmt.Fprint(w, sc.Table())
 	}
 	return nil
+}
+
+// disputeAfterFlag registers --dispute-opened-after-days (-1: unset).
+func disputeAfterFlag(fs interface {
+	Int(name string, value int, usage string) *int
+}) *int {
+	return fs.Int("dispute-opened-after-days", -1,
+		"on a ledger without dispute records, assume a flagged invoice's dispute opened this many days after issue\n"+
+			"(default: the undated flag is read only as of the ledger's latest date)")
+}
+
+// disputeAfter turns the flag's value into the features option.
+func disputeAfter(cmd string, n int) (*int, error) {
+	switch {
+	case n == -1:
+		return nil, nil
+	case n < 0:
+		return nil, fmt.Errorf("%w: %s: --dispute-opened-after-days %d: want a number of days ≥ 0", errUsage, cmd, n)
+	}
+	return &n, nil
+}
+
+// printAssumptions names what a model took on trust.
+func printAssumptions(w io.Writer, as []string) {
+	for _, a := range as {
+		fmt.Fprintf(w, "assumption: %s\n", a)
+	}
 }
