@@ -32,6 +32,7 @@ func main() {
 	months := flag.Int("months", 24, "months per ledger")
 	split := flag.Float64("split", 0.7, "backtest split quantile of issue dates")
 	cleared := flag.Bool("cleared", false, "keep only the invoices (flags on the invoice, no dispute, payment or action records), as a cleared-items export")
+	currency := flag.String("currency", "EUR", "convert amounts to this currency at the simulator's rates first, as --currency and --fx do (empty: leave them)")
 	disputeAfter := flag.Int("dispute-opened-after-days", -1, "assume a flagged invoice's dispute opened this many days after issue (-1: no assumption)")
 	flag.Parse()
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
@@ -45,7 +46,7 @@ func main() {
 		if *disputeAfter >= 0 {
 			o.Features.DisputeOpenedAfterDays = disputeAfter
 		}
-		if err := one(tw, seed, *customers, *months, *split, *cleared, o); err != nil {
+		if err := one(tw, seed, *customers, *months, *split, *cleared, *currency, o); err != nil {
 			fatal(fmt.Errorf("seed %d: %w", seed, err))
 		}
 		tw.Flush()
@@ -57,7 +58,7 @@ func fatal(err error) {
 	os.Exit(1)
 }
 
-func one(tw *tabwriter.Writer, seed uint64, customers, months int, split float64, cleared bool, o model.TrainOptions) error {
+func one(tw *tabwriter.Writer, seed uint64, customers, months int, split float64, cleared bool, currency string, o model.TrainOptions) error {
 	ctx := context.Background()
 	l, tr, err := synth.Collect(ctx, synth.Config{Customers: customers, Months: months, Seed: seed, Start: datasets.NewDate(2023, 1, 1)})
 	if err != nil {
@@ -66,6 +67,16 @@ func one(tw *tabwriter.Writer, seed uint64, customers, months int, split float64
 	truth := make(map[string]float64, len(tr))
 	for _, x := range tr {
 		truth[x.InvoiceID] = x.PLate
+	}
+	if currency != "" {
+		fx := datasets.FX{To: currency, Rates: map[string]datasets.Rate{}}
+		for _, r := range synth.FXRates() {
+			fx.Rates[r.Currency] = r.Rate
+		}
+		if l, err = l.Convert(fx); err != nil {
+			return err
+		}
+		o.FX = &fx
 	}
 	if cleared {
 		l = clearedItems(l)
