@@ -435,6 +435,45 @@ func TestCatalogueDocIsCurrent(t *testing.T) {
 	}
 }
 
+// A spec's Base and Window name it: Find gives the same position as a
+// scan by name, and a windowed feature is its base over its window.
+func TestSpecsAreTyped(t *testing.T) {
+	o := Options{Windows: []int{30, 120}}
+	specs := InvoiceSpecs(o)
+	ni, ci := 0, 0
+	for _, s := range specs {
+		want := s.Base
+		if s.Window != 0 {
+			want = fmt.Sprintf("%s_%dd", s.Base, s.Window)
+		}
+		if s.Name != want {
+			t.Errorf("%s: base %q window %d", s.Name, s.Base, s.Window)
+		}
+		pos, ok := Find(specs, s.Base, s.Window)
+		at := ni
+		if s.Kind == Categorical {
+			at = ci
+		}
+		if !ok || pos != at {
+			t.Errorf("Find(%s, %d) = %d, %v; want %d", s.Base, s.Window, pos, ok, at)
+		}
+		if (s.Kind == Categorical) != (s.Unit == Level) {
+			t.Errorf("%s: kind %v with unit %v", s.Name, s.Kind, s.Unit)
+		}
+		if s.Kind == Numeric {
+			ni++
+		} else {
+			ci++
+		}
+	}
+	if _, ok := Find(specs, "late_ratio", 365); ok {
+		t.Error("Find found a window the options do not have")
+	}
+	if o.Longest() != 120 || o.Shortest() != 30 || (Options{}).Longest() != 365 {
+		t.Errorf("Longest/Shortest = %d/%d, default longest %d", o.Longest(), o.Shortest(), Options{}.Longest())
+	}
+}
+
 func TestSpecNamesAreUnique(t *testing.T) {
 	seen := map[string]bool{}
 	for _, s := range InvoiceSpecs(Options{}) {

@@ -99,10 +99,10 @@ func (e *SQLEngine) render(database string) error {
 	// The first window of the shortest and of the longest length, as
 	// CustomerSpecs picks them.
 	for _, w := range d.Windows {
-		if w.Days == e.opts.shortest() && d.Short.Sfx == "" {
+		if w.Days == e.opts.Shortest() && d.Short.Sfx == "" {
 			d.Short = w
 		}
-		if w.Days == e.opts.longest() && d.Long.Sfx == "" {
+		if w.Days == e.opts.Longest() && d.Long.Sfx == "" {
 			d.Long = w
 		}
 	}
@@ -187,7 +187,7 @@ func (e *SQLEngine) params(t datasets.Date, ids []string, d disputeBasis) []any 
 	args := []any{
 		clickhouse.Named("t", int32(t)),
 		clickhouse.Named("grace", e.opts.GraceDays),
-		clickhouse.Named("wmax", e.opts.longest()),
+		clickhouse.Named("wmax", e.opts.Longest()),
 		clickhouse.Named("respond", e.opts.ResponseDays),
 		clickhouse.Named("has_disputes", b2i(d.has)),
 		clickhouse.Named("flags_from", int32(d.from)),

@@ -61,6 +61,7 @@ func computeCustomer(ix *Index, c *customerIndex, t datasets.Date, o Options) *c
 		dl int
 	}
 	var recent []settlement
+	longest := o.Longest()
 	for i := range c.invoices {
 		v := &c.invoices[i]
 		if v.IssueDate > t {
@@ -157,7 +158,7 @@ func computeCustomer(ix *Index, c *customerIndex, t datasets.Date, o Options) *c
 		}
 	}
 	for _, a := range c.actions {
-		if !inWindow(a.Date, t, o.longest()) {
+		if !inWindow(a.Date, t, longest) {
 			continue
 		}
 		// The recorded outcome is as seen at the export; what answered the
@@ -173,7 +174,7 @@ func computeCustomer(ix *Index, c *customerIndex, t datasets.Date, o Options) *c
 		}
 	}
 	for _, p := range c.promises {
-		if !inWindow(p.Made, t, o.longest()) {
+		if !inWindow(p.Made, t, longest) {
 			continue
 		}
 		// A promise's outcome is known once its date has passed, and is

@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -134,8 +134,8 @@ func runKPI(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *fxPath != "" && *currency == "" {
-		return fmt.Errorf("%w: kpi: --fx needs --currency, the currency its rates convert to", errUsage)
+	if _, err := datasets.CheckReporting(*currency, *fxPath); err != nil {
+		return fmt.Errorf("%w: kpi: %v", errUsage, err)
 	}
 	l, err := loadLedger(ctx, e, *store, "kpi")
 	if err != nil {
@@ -171,42 +171,17 @@ func runKPI(ctx context.Context, e env, args []string) error {
 // returns the ledger to report on, the conversion (nil when none) and, when
 // not converted, the currencies its amounts are in.
 func reportingLedger(l *datasets.Ledger, currency, fxPath string) (*datasets.Ledger, *datasets.FX, []string, error) {
-	have := l.Currencies()
-	if currency == "" {
-		if fxPath != "" {
-			return nil, nil, nil, fmt.Errorf("%w: --fx needs --currency, the currency its rates convert to", errUsage)
+	fx, err := datasets.ReportingFX(currency, fxPath)
+	if err == nil {
+		var mixed []string
+		if l, mixed, err = l.InCurrency(fx); err == nil {
+			return l, fx, mixed, nil
 		}
-		return l, nil, have, nil
 	}
-	currency = strings.ToUpper(currency)
-	if len(currency) != 3 || strings.Trim(currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
-		return nil, nil, nil, fmt.Errorf("%w: --currency %q: want a 3-letter ISO 4217 code", errUsage, currency)
+	if re := (*datasets.RequestError)(nil); errors.As(err, &re) {
+		return nil, nil, nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	if fxPath == "" {
-		if len(have) > 1 || (len(have) == 1 && have[0] != currency) {
-			return nil, nil, nil, fmt.Errorf("%w: the ledger has amounts in %s: give --fx rates to %s", errUsage, strings.Join(have, ", "), currency)
-		}
-		return l, &datasets.FX{To: currency}, nil, nil
-	}
-	fx, err := readFXFile(fxPath, currency)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	conv, err := l.Convert(fx)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return conv, &fx, nil, nil
-}
-
-// readFXFile reads a rates file to currency.
-func readFXFile(path, currency string) (datasets.FX, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return datasets.FX{}, err
-	}
-	defer f.Close()
-	return datasets.ReadFX(f, path, currency)
+	return nil, nil, nil, err
 }
 
 // multiFlag collects a repeatable string flag.
