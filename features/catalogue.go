@@ -2,13 +2,14 @@ package features
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dsopilot/dsopilot/datasets"
 )
 
 // CatalogueVersion changes whenever a definition changes; models record it.
-const CatalogueVersion = "1"
+const CatalogueVersion = "2"
 
 // Kind says how a feature is encoded.
 type Kind int
@@ -19,12 +20,35 @@ const (
 	Categorical
 )
 
+// Unit says what a numeric feature measures, which decides how models read
+// it (amounts span orders of magnitude and are read on a log scale by the
+// linear models).
+type Unit int
+
+// Units of numeric features; categorical ones have Level.
+const (
+	Count    Unit = iota // a number of records
+	Money                // an amount in the ledger's (or the reporting) currency
+	Ratio                // a share, or a ratio of like quantities
+	Days                 // a number of days
+	Calendar             // a day of the month or a month of the year
+	Flag                 // 0 or 1
+	Level                // a categorical level
+)
+
 // Spec defines one feature: its name, what it means, and exactly how it is
 // computed. The Go engine evaluates num or cat; the ClickHouse engine has
-// the same definition in SQL, and tests hold the two equal.
+// the same definition in SQL, and tests hold the two equal. Models carry
+// specs, not names: Base and Window say which statistic over which history
+// window a feature is (late_ratio over 365 days), Unit how to read it.
 type Spec struct {
-	Name       string
+	Name string
+	// Base is Name without its window suffix; Window is the history window
+	// in days, 0 for a feature without one.
+	Base       string
+	Window     int
 	Kind       Kind
+	Unit       Unit
 	Group      string
 	Meaning    string
 	Definition string
@@ -47,6 +71,16 @@ type Options struct {
 	// GraceDays: an invoice is late when settled more than this many days
 	// after its due date (default 0).
 	GraceDays int
+	// ResponseDays: a dunning action counts as answered when a payment or
+	// a promise follows it within this many days (default 7).
+	ResponseDays int
+	// DisputeOpenedAfterDays, when set, is the user's assumption that a
+	// dispute opens this many days after the invoice's issue: on a ledger
+	// without dispute records, the invoices' undated disputed flag is then
+	// used from that day on. Unset, the flag is used only as of the
+	// ledger's own date (scoring today's open book), since it says what was
+	// disputed at the export, not since when.
+	DisputeOpenedAfterDays *int `json:",omitempty"`
 }
 
 // WithDefaults fills unset options.
@@ -54,27 +88,52 @@ func (o Options) WithDefaults() Options {
 	if len(o.Windows) == 0 {
 		o.Windows = []int{90, 180, 365}
 	}
+	if o.ResponseDays == 0 {
+		o.ResponseDays = 7
+	}
 	return o
 }
 
-func (o Options) longest() int {
-	w := o.Windows[0]
-	for _, x := range o.Windows {
-		w = max(w, x)
+// Longest is the longest history window in days (of the defaults when
+// Windows is empty).
+func (o Options) Longest() int { return slices.Max(o.WithDefaults().Windows) }
+
+// Shortest is the shortest history window in days.
+func (o Options) Shortest() int { return slices.Min(o.WithDefaults().Windows) }
+
+// Find returns the position of the feature with base name base over window
+// (0 for a feature without one) among specs: its index in Row.Num when it
+// is numeric, in Row.Cat when categorical. ok is false when specs lack it.
+func Find(specs []Spec, base string, window int) (pos int, ok bool) {
+	ni, ci := 0, 0
+	for _, s := range specs {
+		if s.Base == base && s.Window == window {
+			if s.Kind == Numeric {
+				return ni, true
+			}
+			return ci, true
+		}
+		if s.Kind == Numeric {
+			ni++
+		} else {
+			ci++
+		}
 	}
-	return w
+	return -1, false
 }
 
-func (o Options) shortest() int {
-	w := o.Windows[0]
-	for _, x := range o.Windows {
-		w = min(w, x)
-	}
-	return w
+func num(name, group string, unit Unit, meaning, def string, f func(*custStats, *invoiceCtx) float64) Spec {
+	return Spec{Name: name, Base: name, Kind: Numeric, Unit: unit, Group: group, Meaning: meaning, Definition: def, num: f}
 }
 
-func num(name, group, meaning, def string, f func(*custStats, *invoiceCtx) float64) Spec {
-	return Spec{Name: name, Kind: Numeric, Group: group, Meaning: meaning, Definition: def, num: f}
+// windowed marks the specs of window w: their Base drops the "_<w>d"
+// suffix their Name carries.
+func windowed(specs []Spec, w int) []Spec {
+	sfx := fmt.Sprintf("_%dd", w)
+	for i := range specs {
+		specs[i].Base, specs[i].Window = strings.TrimSuffix(specs[i].Name, sfx), w
+	}
+	return specs
 }
 
 // CustomerSpecs lists the customer features in output order.
@@ -85,121 +144,122 @@ func CustomerSpecs(o Options) []Spec {
 		k, sfx := k, fmt.Sprintf("_%dd", w)
 		win := fmt.Sprintf("in the window (t−%d, t]", w)
 		ws := func(s *custStats) *winStats { return &s.win[k] }
-		specs = append(specs,
-			num("invoices_issued"+sfx, "history", "invoices issued", "count of invoices with issue_date "+win,
+		specs = append(specs, windowed([]Spec{
+			num("invoices_issued"+sfx, "history", Count, "invoices issued", "count of invoices with issue_date "+win,
 				func(s *custStats, _ *invoiceCtx) float64 { return float64(ws(s).issued) }),
-			num("amount_issued"+sfx, "history", "amount invoiced", "sum of amount of invoices with issue_date "+win,
+			num("amount_issued"+sfx, "history", Money, "amount invoiced", "sum of amount of invoices with issue_date "+win,
 				func(s *custStats, _ *invoiceCtx) float64 { return ws(s).issuedAmt.Float() }),
-			num("invoices_settled"+sfx, "history", "invoices settled", "count of invoices with settled_date "+win,
+			num("invoices_settled"+sfx, "history", Count, "invoices settled", "count of invoices with settled_date "+win,
 				func(s *custStats, _ *invoiceCtx) float64 { return float64(ws(s).settled) }),
-			num("amount_settled"+sfx, "history", "amount settled", "sum of amount of invoices with settled_date "+win,
+			num("amount_settled"+sfx, "history", Money, "amount settled", "sum of amount of invoices with settled_date "+win,
 				func(s *custStats, _ *invoiceCtx) float64 { return ws(s).settledAmt.Float() }),
-			num("invoices_settled_late"+sfx, "history", "invoices settled late", "count of invoices with settled_date "+win+" and settled_date > due_date + grace",
+			num("invoices_settled_late"+sfx, "history", Count, "invoices settled late", "count of invoices with settled_date "+win+" and settled_date > due_date + grace",
 				func(s *custStats, _ *invoiceCtx) float64 { return float64(ws(s).late) }),
-			num("amount_settled_late"+sfx, "history", "amount settled late", "sum of amount of those invoices",
+			num("amount_settled_late"+sfx, "history", Money, "amount settled late", "sum of amount of those invoices",
 				func(s *custStats, _ *invoiceCtx) float64 { return ws(s).lateAmt.Float() }),
-			num("late_ratio"+sfx, "history", "share of settlements that were late, by count", "invoices_settled_late / invoices_settled; missing when none settled",
+			num("late_ratio"+sfx, "history", Ratio, "share of settlements that were late, by count", "invoices_settled_late / invoices_settled; missing when none settled",
 				func(s *custStats, _ *invoiceCtx) float64 { return ratio(float64(ws(s).late), float64(ws(s).settled)) }),
-			num("late_amount_ratio"+sfx, "history", "share of settlements that were late, by amount", "amount_settled_late / amount_settled; missing when zero",
+			num("late_amount_ratio"+sfx, "history", Ratio, "share of settlements that were late, by amount", "amount_settled_late / amount_settled; missing when zero",
 				func(s *custStats, _ *invoiceCtx) float64 {
 					return ratio(ws(s).lateAmt.Float(), ws(s).settledAmt.Float())
 				}),
-			num("days_late_mean"+sfx, "history", "mean days late", "mean of max(0, settled_date − due_date) over invoices settled "+win+"; missing when none",
+			num("days_late_mean"+sfx, "history", Days, "mean days late", "mean of max(0, settled_date − due_date) over invoices settled "+win+"; missing when none",
 				func(s *custStats, _ *invoiceCtx) float64 { return mean(ws(s).daysLate) }),
-			num("days_late_median"+sfx, "history", "median days late", "exact quantile 0.5 (element floor(0.5·n) of the sorted values) of the same",
+			num("days_late_median"+sfx, "history", Days, "median days late", "exact quantile 0.5 (element floor(0.5·n) of the sorted values) of the same",
 				func(s *custStats, _ *invoiceCtx) float64 { return quantile(ws(s).daysLate, 0.5) }),
-			num("days_late_p90"+sfx, "history", "90th percentile of days late", "exact quantile 0.9 (element floor(0.9·n)) of the same",
+			num("days_late_p90"+sfx, "history", Days, "90th percentile of days late", "exact quantile 0.9 (element floor(0.9·n)) of the same",
 				func(s *custStats, _ *invoiceCtx) float64 { return quantile(ws(s).daysLate, 0.9) }),
-			num("days_late_std"+sfx, "history", "spread of days late", "population standard deviation of the same",
+			num("days_late_std"+sfx, "history", Days, "spread of days late", "population standard deviation of the same",
 				func(s *custStats, _ *invoiceCtx) float64 { return stddev(ws(s).daysLate) }),
-			num("days_to_pay_mean"+sfx, "history", "mean days to pay", "mean of settled_date − issue_date over invoices settled "+win,
+			num("days_to_pay_mean"+sfx, "history", Days, "mean days to pay", "mean of settled_date − issue_date over invoices settled "+win,
 				func(s *custStats, _ *invoiceCtx) float64 { return mean(ws(s).daysToPay) }),
-			num("days_to_pay_median"+sfx, "history", "median days to pay", "exact quantile 0.5 of the same",
+			num("days_to_pay_median"+sfx, "history", Days, "median days to pay", "exact quantile 0.5 of the same",
 				func(s *custStats, _ *invoiceCtx) float64 { return quantile(ws(s).daysToPay, 0.5) }),
-			num("days_to_pay_p90"+sfx, "history", "90th percentile of days to pay", "exact quantile 0.9 of the same",
+			num("days_to_pay_p90"+sfx, "history", Days, "90th percentile of days to pay", "exact quantile 0.9 of the same",
 				func(s *custStats, _ *invoiceCtx) float64 { return quantile(ws(s).daysToPay, 0.9) }),
-			num("days_to_pay_std"+sfx, "history", "spread of days to pay", "population standard deviation of the same",
+			num("days_to_pay_std"+sfx, "history", Days, "spread of days to pay", "population standard deviation of the same",
 				func(s *custStats, _ *invoiceCtx) float64 { return stddev(ws(s).daysToPay) }),
-			num("disputes_opened"+sfx, "disputes", "disputes opened", "count of disputes with opened_date "+win,
+			num("disputes_opened"+sfx, "disputes", Count, "disputes opened", "count of disputes with opened_date "+win,
 				func(s *custStats, _ *invoiceCtx) float64 { return float64(ws(s).disputesOpened) }),
-			num("dispute_rate"+sfx, "disputes", "disputes per invoice", "disputes_opened / invoices_issued; missing when none issued",
+			num("dispute_rate"+sfx, "disputes", Ratio, "disputes per invoice", "disputes_opened / invoices_issued; missing when none issued",
 				func(s *custStats, _ *invoiceCtx) float64 {
 					return ratio(float64(ws(s).disputesOpened), float64(ws(s).issued))
 				}),
-			num("dunning_actions"+sfx, "dunning", "dunning actions received", "count of actions with action_date "+win,
+			num("dunning_actions"+sfx, "dunning", Count, "dunning actions received", "count of actions with action_date "+win,
 				func(s *custStats, _ *invoiceCtx) float64 { return float64(ws(s).actions) }),
-			num("dunning_response_rate"+sfx, "dunning", "share of dunning actions answered by payment or promise", "actions with outcome paid or promise / dunning_actions; missing when none",
+			num("dunning_response_rate"+sfx, "dunning", Ratio, "share of dunning actions answered by payment or promise",
+				fmt.Sprintf("answered actions / dunning_actions; missing when none. An action is answered when a payment linked to its invoice (any payment of the customer when it names none) or that invoice's settlement is dated in (action_date, action_date + %d], or a promise about it (any, when it names none) is made in [action_date, action_date + %d], all ≤ t. The recorded outcome is not read: an export writes it as seen at its own date", o.ResponseDays, o.ResponseDays),
 				func(s *custStats, _ *invoiceCtx) float64 {
 					return ratio(float64(ws(s).actionResponses), float64(ws(s).actions))
 				}),
-			num("promises_made"+sfx, "promises", "promises to pay made", "count of promises with made_date "+win,
+			num("promises_made"+sfx, "promises", Count, "promises to pay made", "count of promises with made_date "+win,
 				func(s *custStats, _ *invoiceCtx) float64 { return float64(ws(s).promisesMade) }),
-			num("promises_kept"+sfx, "promises", "promises kept", "of those, promised_date < t and status kept",
+			num("promises_kept"+sfx, "promises", Count, "promises kept", "of those, promised_date < t and kept: the promise's invoice settled by promised_date, or payments linked to it (any of the customer's when it names none) dated in [made_date, promised_date] adding up to its amount (at least a cent). The recorded status is not read",
 				func(s *custStats, _ *invoiceCtx) float64 { return float64(ws(s).kept) }),
-			num("promises_broken"+sfx, "promises", "promises broken", "of those, promised_date < t and status not kept",
+			num("promises_broken"+sfx, "promises", Count, "promises broken", "of those, promised_date < t and not kept",
 				func(s *custStats, _ *invoiceCtx) float64 { return float64(ws(s).broken) }),
-			num("promise_kept_rate"+sfx, "promises", "share of due promises kept", "promises_kept / (promises_kept + promises_broken); missing when none due",
+			num("promise_kept_rate"+sfx, "promises", Ratio, "share of due promises kept", "promises_kept / (promises_kept + promises_broken); missing when none due",
 				func(s *custStats, _ *invoiceCtx) float64 {
 					return ratio(float64(ws(s).kept), float64(ws(s).kept+ws(s).broken))
 				}),
-			num("partial_payment_share"+sfx, "relationship", "share of invoice payments that were partial", "payments linked to an invoice with payment_date "+win+" and amount < the invoice amount / all such linked payments; missing when none",
+			num("partial_payment_share"+sfx, "relationship", Ratio, "share of invoice payments that were partial", "payments linked to an invoice with payment_date "+win+" and amount < the invoice amount / all such linked payments; missing when none",
 				func(s *custStats, _ *invoiceCtx) float64 {
 					return ratio(float64(ws(s).partialPays), float64(ws(s).linkedPayments))
 				}),
-		)
+		}, w)...)
 	}
 	short, long := -1, -1
 	for k, w := range o.Windows {
-		if w == o.shortest() && short < 0 {
+		if w == o.Shortest() && short < 0 {
 			short = k
 		}
-		if w == o.longest() && long < 0 {
+		if w == o.Longest() && long < 0 {
 			long = k
 		}
 	}
 	specs = append(specs,
-		num("days_late_trend", "history", "is lateness getting worse",
-			fmt.Sprintf("days_late_mean_%dd − days_late_mean_%dd; missing when either is", o.shortest(), o.longest()),
+		num("days_late_trend", "history", Days, "is lateness getting worse",
+			fmt.Sprintf("days_late_mean_%dd − days_late_mean_%dd; missing when either is", o.Shortest(), o.Longest()),
 			func(s *custStats, _ *invoiceCtx) float64 {
 				return mean(s.win[short].daysLate) - mean(s.win[long].daysLate)
 			}),
-		num("last3_days_late_mean", "history", "days late of the latest settlements",
+		num("last3_days_late_mean", "history", Days, "days late of the latest settlements",
 			"mean days late of the 3 most recent settlements by settled_date ≤ t (ties: higher invoice_id first); missing when none",
 			func(s *custStats, _ *invoiceCtx) float64 { return mean(s.last3DaysLate) }),
-		num("last3_vs_window", "history", "latest settlements against the long window",
-			fmt.Sprintf("last3_days_late_mean − days_late_mean_%dd", o.longest()),
+		num("last3_vs_window", "history", Days, "latest settlements against the long window",
+			fmt.Sprintf("last3_days_late_mean − days_late_mean_%dd", o.Longest()),
 			func(s *custStats, _ *invoiceCtx) float64 { return mean(s.last3DaysLate) - mean(s.win[long].daysLate) }),
-		num("open_invoices", "exposure", "invoices open at t", "count of invoices issued ≤ t with outstanding > 0, where outstanding = 0 once settled_date ≤ t, else amount − linked payments ≤ t − linked credit notes ≤ t, floored at 0",
+		num("open_invoices", "exposure", Count, "invoices open at t", "count of invoices issued ≤ t with outstanding > 0, where outstanding = 0 once settled_date ≤ t, else amount − linked payments ≤ t − linked credit notes ≤ t, floored at 0",
 			func(s *custStats, _ *invoiceCtx) float64 { return float64(s.openCount) }),
-		num("open_amount", "exposure", "receivable at t", "sum of outstanding at t",
+		num("open_amount", "exposure", Money, "receivable at t", "sum of outstanding at t",
 			func(s *custStats, _ *invoiceCtx) float64 { return s.openAmt.Float() }),
-		num("overdue_invoices", "exposure", "invoices overdue at t", "open invoices with due_date < t",
+		num("overdue_invoices", "exposure", Count, "invoices overdue at t", "open invoices with due_date < t",
 			func(s *custStats, _ *invoiceCtx) float64 { return float64(s.overdueCount) }),
-		num("overdue_amount", "exposure", "overdue receivable at t", "sum of outstanding of open invoices with due_date < t",
+		num("overdue_amount", "exposure", Money, "overdue receivable at t", "sum of outstanding of open invoices with due_date < t",
 			func(s *custStats, _ *invoiceCtx) float64 { return s.overdueAmt.Float() }),
-		num("aging_current", "exposure", "not yet due", "outstanding with t − due_date ≤ 0",
+		num("aging_current", "exposure", Money, "not yet due", "outstanding with t − due_date ≤ 0",
 			func(s *custStats, _ *invoiceCtx) float64 { return s.aging[0].Float() }),
-		num("aging_1_30", "exposure", "1–30 days overdue", "outstanding with t − due_date in 1..30",
+		num("aging_1_30", "exposure", Money, "1–30 days overdue", "outstanding with t − due_date in 1..30",
 			func(s *custStats, _ *invoiceCtx) float64 { return s.aging[1].Float() }),
-		num("aging_31_60", "exposure", "31–60 days overdue", "outstanding with t − due_date in 31..60",
+		num("aging_31_60", "exposure", Money, "31–60 days overdue", "outstanding with t − due_date in 31..60",
 			func(s *custStats, _ *invoiceCtx) float64 { return s.aging[2].Float() }),
-		num("aging_61_90", "exposure", "61–90 days overdue", "outstanding with t − due_date in 61..90",
+		num("aging_61_90", "exposure", Money, "61–90 days overdue", "outstanding with t − due_date in 61..90",
 			func(s *custStats, _ *invoiceCtx) float64 { return s.aging[3].Float() }),
-		num("aging_90_plus", "exposure", "over 90 days overdue", "outstanding with t − due_date > 90",
+		num("aging_90_plus", "exposure", Money, "over 90 days overdue", "outstanding with t − due_date > 90",
 			func(s *custStats, _ *invoiceCtx) float64 { return s.aging[4].Float() }),
-		num("oldest_overdue_days", "exposure", "age of the oldest overdue item", "max of t − due_date over open overdue invoices; 0 when none",
+		num("oldest_overdue_days", "exposure", Days, "age of the oldest overdue item", "max of t − due_date over open overdue invoices; 0 when none",
 			func(s *custStats, _ *invoiceCtx) float64 { return float64(s.oldestOverdue) }),
-		num("credit_limit", "exposure", "credit limit in force at t", "new_limit of the latest credit decision ≤ t; before the first decision its old_limit; without decisions the customer's credit_limit",
+		num("credit_limit", "exposure", Money, "credit limit in force at t", "new_limit of the latest credit decision ≤ t; before the first decision its old_limit; without decisions the customer's credit_limit",
 			func(s *custStats, _ *invoiceCtx) float64 { return s.limit.Float() }),
-		num("credit_utilisation", "exposure", "share of the limit in use", "open_amount / credit_limit; missing when the limit is 0",
+		num("credit_utilisation", "exposure", Ratio, "share of the limit in use", "open_amount / credit_limit; missing when the limit is 0",
 			func(s *custStats, _ *invoiceCtx) float64 { return ratio(s.openAmt.Float(), s.limit.Float()) }),
-		num("disputes_open", "disputes", "disputes open at t", "disputes with opened_date ≤ t and (no resolved_date or resolved_date > t)",
+		num("disputes_open", "disputes", Count, "disputes open at t", "disputes with opened_date ≤ t and (no resolved_date or resolved_date > t)",
 			func(s *custStats, _ *invoiceCtx) float64 { return float64(s.disputesOpen) }),
-		num("dispute_resolution_days_mean", "disputes", "mean days to resolve a dispute", "mean of resolved_date − opened_date over disputes resolved ≤ t; missing when none",
+		num("dispute_resolution_days_mean", "disputes", Days, "mean days to resolve a dispute", "mean of resolved_date − opened_date over disputes resolved ≤ t; missing when none",
 			func(s *custStats, _ *invoiceCtx) float64 {
 				return ratio(float64(s.resolutionDaysSum), float64(s.resolvedDisputes))
 			}),
-		num("tenure_days", "relationship", "length of the relationship", "t − since; without since, t − the first issue_date ≤ t; missing when neither exists or the start is after t",
+		num("tenure_days", "relationship", Days, "length of the relationship", "t − since; without since, t − the first issue_date ≤ t; missing when neither exists or the start is after t",
 			func(s *custStats, _ *invoiceCtx) float64 {
 				start := s.c.c.Since
 				if start == 0 {
@@ -210,22 +270,22 @@ func CustomerSpecs(o Options) []Spec {
 				}
 				return float64(s.t - start)
 			}),
-		num("days_since_last_payment", "relationship", "days since cash last came in", "t − the latest payment_date ≤ t; missing when none",
+		num("days_since_last_payment", "relationship", Days, "days since cash last came in", "t − the latest payment_date ≤ t; missing when none",
 			func(s *custStats, _ *invoiceCtx) float64 {
 				if s.lastPayment == 0 {
 					return nan()
 				}
 				return float64(s.t - s.lastPayment)
 			}),
-		num("unallocated_cash", "relationship", "cash received but not matched to an invoice", "sum of amount of payments with no invoice_id and payment_date ≤ t",
+		num("unallocated_cash", "relationship", Money, "cash received but not matched to an invoice", "sum of amount of payments with no invoice_id and payment_date ≤ t",
 			func(s *custStats, _ *invoiceCtx) float64 { return s.unallocatedCash.Float() }),
-		num("terms_days", "relationship", "the customer's payment terms in days", "the customer master's terms days (EOM terms count from month end)",
+		num("terms_days", "relationship", Days, "the customer's payment terms in days", "the customer master's terms days (EOM terms count from month end)",
 			func(s *custStats, _ *invoiceCtx) float64 { return float64(s.c.c.Terms.Days) }),
-		Spec{Name: "segment", Kind: Categorical, Group: "relationship", Meaning: "customer segment", Definition: "the customer master's segment",
+		Spec{Name: "segment", Base: "segment", Kind: Categorical, Unit: Level, Group: "relationship", Meaning: "customer segment", Definition: "the customer master's segment",
 			cat: func(s *custStats, _ *invoiceCtx) string { return s.c.c.Segment }},
-		Spec{Name: "country", Kind: Categorical, Group: "relationship", Meaning: "customer country", Definition: "the customer master's country",
+		Spec{Name: "country", Base: "country", Kind: Categorical, Unit: Level, Group: "relationship", Meaning: "customer country", Definition: "the customer master's country",
 			cat: func(s *custStats, _ *invoiceCtx) string { return s.c.c.Country }},
-		Spec{Name: "channel", Kind: Categorical, Group: "relationship", Meaning: "delivery channel", Definition: "the customer master's channel",
+		Spec{Name: "channel", Base: "channel", Kind: Categorical, Unit: Level, Group: "relationship", Meaning: "delivery channel", Definition: "the customer master's channel",
 			cat: func(s *custStats, _ *invoiceCtx) string { return s.c.c.Channel }},
 	)
 	return specs
@@ -234,47 +294,47 @@ func CustomerSpecs(o Options) []Spec {
 // InvoiceSpecs lists the invoice features, then the customer's.
 func InvoiceSpecs(o Options) []Spec {
 	o = o.WithDefaults()
-	usual := fmt.Sprintf("amount_issued_%dd / invoices_issued_%dd", o.longest(), o.longest())
+	usual := fmt.Sprintf("amount_issued_%dd / invoices_issued_%dd", o.Longest(), o.Longest())
 	var long int
 	for k, w := range o.Windows {
-		if w == o.longest() {
+		if w == o.Longest() {
 			long = k
 			break
 		}
 	}
 	specs := []Spec{
-		num("inv_amount", "invoice", "invoice amount", "amount",
+		num("inv_amount", "invoice", Money, "invoice amount", "amount",
 			func(_ *custStats, iv *invoiceCtx) float64 { return iv.v.Amount.Float() }),
-		num("inv_amount_vs_usual", "invoice", "amount against the customer's usual invoice", "amount / ("+usual+"); missing when no invoices in the window",
+		num("inv_amount_vs_usual", "invoice", Ratio, "amount against the customer's usual invoice", "amount / ("+usual+"); missing when no invoices in the window",
 			func(s *custStats, iv *invoiceCtx) float64 {
 				ws := s.win[long]
 				return ratio(iv.v.Amount.Float(), ratio(ws.issuedAmt.Float(), float64(ws.issued)))
 			}),
-		num("inv_outstanding", "invoice", "still owed on the invoice at t", "outstanding at t (see open_invoices)",
+		num("inv_outstanding", "invoice", Money, "still owed on the invoice at t", "outstanding at t (see open_invoices)",
 			func(_ *custStats, iv *invoiceCtx) float64 { return iv.open.Float() }),
-		num("inv_terms_days", "invoice", "days granted", "due_date − issue_date",
+		num("inv_terms_days", "invoice", Days, "days granted", "due_date − issue_date",
 			func(_ *custStats, iv *invoiceCtx) float64 { return float64(iv.v.DueDate - iv.v.IssueDate) }),
-		num("inv_days_to_due", "invoice", "days until due (negative when overdue)", "due_date − t",
+		num("inv_days_to_due", "invoice", Days, "days until due (negative when overdue)", "due_date − t",
 			func(s *custStats, iv *invoiceCtx) float64 { return float64(iv.v.DueDate - s.t) }),
-		num("inv_age_days", "invoice", "days since issue", "t − issue_date",
+		num("inv_age_days", "invoice", Days, "days since issue", "t − issue_date",
 			func(s *custStats, iv *invoiceCtx) float64 { return float64(s.t - iv.v.IssueDate) }),
-		num("inv_due_day_of_month", "invoice", "day of month of the due date", "1..31",
+		num("inv_due_day_of_month", "invoice", Calendar, "day of month of the due date", "1..31",
 			func(_ *custStats, iv *invoiceCtx) float64 { return float64(iv.v.DueDate.Time().Day()) }),
-		num("inv_due_month", "invoice", "month of the due date", "1..12",
+		num("inv_due_month", "invoice", Calendar, "month of the due date", "1..12",
 			func(_ *custStats, iv *invoiceCtx) float64 { return float64(iv.v.DueDate.Time().Month()) }),
-		num("inv_due_month_end", "invoice", "due in the last 3 days of a month", "1 when due_date is within 2 days of its month's last day, else 0",
+		num("inv_due_month_end", "invoice", Flag, "due in the last 3 days of a month", "1 when due_date is within 2 days of its month's last day, else 0",
 			func(_ *custStats, iv *invoiceCtx) float64 { return b2f(monthEnd(iv.v.DueDate)) }),
-		num("inv_due_quarter_end", "invoice", "due at a quarter end", "inv_due_month_end and month in 3, 6, 9, 12",
+		num("inv_due_quarter_end", "invoice", Flag, "due at a quarter end", "inv_due_month_end and month in 3, 6, 9, 12",
 			func(_ *custStats, iv *invoiceCtx) float64 {
 				return b2f(monthEnd(iv.v.DueDate) && iv.v.DueDate.Time().Month()%3 == 0)
 			}),
-		num("inv_disputed", "invoice", "disputed at t", "1 when a dispute on the invoice has opened_date ≤ t and is unresolved at t; for ledgers without dispute records, the invoice's disputed flag",
+		num("inv_disputed", "invoice", Flag, "disputed at t", "1 when a dispute on the invoice has opened_date ≤ t and is unresolved at t. For ledgers without dispute records, the invoice's disputed flag, which carries no date: known only when t ≥ the latest issue or settled date of any invoice (the open book as exported), or, under the stated assumption that disputes open N days after issue (--dispute-opened-after-days N), when t ≥ issue_date + N",
 			func(_ *custStats, iv *invoiceCtx) float64 { return b2f(iv.disputed) }),
-		Spec{Name: "inv_channel", Kind: Categorical, Group: "invoice", Meaning: "channel of the sale", Definition: "the invoice's channel, else the customer's",
+		Spec{Name: "inv_channel", Base: "inv_channel", Kind: Categorical, Unit: Level, Group: "invoice", Meaning: "channel of the sale", Definition: "the invoice's channel, else the customer's",
 			cat: func(s *custStats, iv *invoiceCtx) string { return or(iv.v.Channel, s.c.c.Channel) }},
-		Spec{Name: "inv_country", Kind: Categorical, Group: "invoice", Meaning: "country of the sale", Definition: "the invoice's country, else the customer's",
+		Spec{Name: "inv_country", Base: "inv_country", Kind: Categorical, Unit: Level, Group: "invoice", Meaning: "country of the sale", Definition: "the invoice's country, else the customer's",
 			cat: func(s *custStats, iv *invoiceCtx) string { return or(iv.v.Country, s.c.c.Country) }},
-		Spec{Name: "inv_segment", Kind: Categorical, Group: "invoice", Meaning: "segment of the buyer", Definition: "the invoice's segment, else the customer's",
+		Spec{Name: "inv_segment", Base: "inv_segment", Kind: Categorical, Unit: Level, Group: "invoice", Meaning: "segment of the buyer", Definition: "the invoice's segment, else the customer's",
 			cat: func(s *custStats, iv *invoiceCtx) string { return or(iv.v.Segment, s.c.c.Segment) }},
 	}
 	return append(specs, CustomerSpecs(o)...)
@@ -294,11 +354,8 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-func monthEnd(d datasets.Date) bool {
-	y, m, _ := d.Time().Date()
-	last := datasets.NewDate(y, m+1, 1) - 1
-	return last-d <= 2
-}
+// monthEnd reports whether d is within 2 days of its month's last day.
+func monthEnd(d datasets.Date) bool { return d.MonthEnd()-d <= 2 }
 
 // Markdown renders the catalogue as docs/features.md.
 func Markdown(o Options) string {
@@ -308,6 +365,7 @@ func Markdown(o Options) string {
 	b.WriteString("Generated by `dsopilot features --catalogue`; a test keeps this file equal to the code.\n\n")
 	b.WriteString("Every feature is computed as of a date t using only what was known at the end of day t: ")
 	b.WriteString("invoices issued ≤ t, settlements, payments, credit notes and actions dated ≤ t, disputes opened ≤ t. ")
+	b.WriteString("A status that carries no date of its own (a dunning action's outcome, a promise's status, an invoice's disputed flag) is not read as of t: it is derived from dated events or, for the flag, used only where it is current. ")
 	fmt.Fprintf(&b, "Windows are (t−W, t] for W in %v days; an invoice is late when settled after due_date + %d grace days. ", o.Windows, o.GraceDays)
 	b.WriteString("*Missing* (empty in CSV, null in JSON) is a value: it means no history, not zero.\n\n")
 	for _, level := range []struct {

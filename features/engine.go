@@ -119,7 +119,7 @@ func (e *Engine) OpenInvoices(t datasets.Date, ids ...string) *Table {
 			if s == nil {
 				s = computeCustomer(e.ix, c, t, e.opts)
 			}
-			iv := &invoiceCtx{pos: i, v: v, open: left, disputed: e.ix.disputedAt(c, i, t)}
+			iv := &invoiceCtx{pos: i, v: v, open: left, disputed: e.ix.disputedAt(c, i, t, e.opts.DisputeOpenedAfterDays)}
 			n, k := fill(specs, s, iv)
 			tab.Rows = append(tab.Rows, Row{CustomerID: c.c.ID, InvoiceID: v.ID, AsOf: t, Num: n, Cat: k})
 		}
@@ -136,7 +136,7 @@ func (e *Engine) invoiceAt(c *customerIndex, i int, t datasets.Date, specs []Spe
 		cache[t] = s
 	}
 	v := &c.invoices[i]
-	iv := &invoiceCtx{pos: i, v: v, open: c.outstanding(i, t), disputed: e.ix.disputedAt(c, i, t)}
+	iv := &invoiceCtx{pos: i, v: v, open: c.outstanding(i, t), disputed: e.ix.disputedAt(c, i, t, e.opts.DisputeOpenedAfterDays)}
 	n, k := fill(specs, s, iv)
 	return Row{CustomerID: c.c.ID, InvoiceID: v.ID, AsOf: t, Num: n, Cat: k}
 }

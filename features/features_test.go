@@ -82,22 +82,40 @@ func randomLedger(seed uint64, customers int, start datasets.Date, days int) *da
 	return l
 }
 
-// addEventsAfter returns a copy of l with new events dated after t: new
-// invoices, payments, disputes, actions, promises and decisions, and open
-// items settled or resolved after t. Nothing known at t changes.
+// addEventsAfter returns a copy of l with what happened after t: new
+// invoices, payments, disputes (when l has dispute records), actions,
+// promises and decisions dated after t; open items settled, paid or
+// resolved after t; and every status written as an export after t would
+// write it: each dunning outcome rewritten to "paid", each promise's status
+// to "kept", and each invoice's disputed flag turned over. Nothing known at
+// t changes.
 func addEventsAfter(l *datasets.Ledger, t datasets.Date) *datasets.Ledger {
 	cp := *l
 	cp.Invoices = append([]datasets.Invoice(nil), l.Invoices...)
 	cp.Disputes = append([]datasets.Dispute(nil), l.Disputes...)
+	cp.Payments = append([]datasets.Payment(nil), l.Payments...)
+	cp.Actions = append([]datasets.Action(nil), l.Actions...)
+	cp.Promises = append([]datasets.Promise(nil), l.Promises...)
+	cp.CreditNotes = append([]datasets.CreditNote(nil), l.CreditNotes...)
+	cp.CreditDecisions = append([]datasets.CreditDecision(nil), l.CreditDecisions...)
 	for i := range cp.Invoices {
-		if v := &cp.Invoices[i]; v.SettledDate == 0 && v.IssueDate <= t {
+		v := &cp.Invoices[i]
+		v.Disputed = !v.Disputed
+		if v.SettledDate == 0 && v.IssueDate <= t {
 			v.SettledDate = t.AddDays(3)
+			cp.Payments = append(cp.Payments, datasets.Payment{ID: v.ID + "-PAID", CustomerID: v.CustomerID, InvoiceID: v.ID, Date: t.AddDays(1), Amount: v.Amount})
 		}
 	}
 	for i := range cp.Disputes {
 		if d := &cp.Disputes[i]; d.Resolved == 0 && d.Opened <= t {
-			d.Resolved = t.AddDays(1)
+			d.Resolved, d.Outcome = t.AddDays(1), "credited"
 		}
+	}
+	for i := range cp.Actions {
+		cp.Actions[i].Outcome = "paid"
+	}
+	for i := range cp.Promises {
+		cp.Promises[i].Status = datasets.PromiseKept
 	}
 	limitAt := NewIndex(l)
 	for _, c := range l.Customers {
@@ -106,7 +124,9 @@ func addEventsAfter(l *datasets.Ledger, t datasets.Date) *datasets.Ledger {
 		cp.Invoices = append(cp.Invoices, v)
 		cp.Payments = append(cp.Payments, datasets.Payment{ID: id + "-PL", CustomerID: id, InvoiceID: v.ID, Date: t.AddDays(2), Amount: 5000},
 			datasets.Payment{ID: id + "-UL", CustomerID: id, Date: t.AddDays(1), Amount: 9})
-		cp.Disputes = append(cp.Disputes, datasets.Dispute{ID: id + "-DL", CustomerID: id, InvoiceID: v.ID, Opened: t.AddDays(1)})
+		if len(l.Disputes) > 0 {
+			cp.Disputes = append(cp.Disputes, datasets.Dispute{ID: id + "-DL", CustomerID: id, InvoiceID: v.ID, Opened: t.AddDays(1)})
+		}
 		cp.Actions = append(cp.Actions, datasets.Action{ID: id + "-AL", CustomerID: id, Date: t.AddDays(1), Type: "call", Outcome: "paid"})
 		cp.Promises = append(cp.Promises, datasets.Promise{ID: id + "-PRL", CustomerID: id, Made: t.AddDays(1), PromisedDate: t.AddDays(4), Status: datasets.PromiseKept})
 		cp.CreditNotes = append(cp.CreditNotes, datasets.CreditNote{ID: id + "-NL", CustomerID: id, InvoiceID: v.ID, Date: t.AddDays(1), Amount: 1, Kind: datasets.KindCreditNote})
@@ -114,6 +134,22 @@ func addEventsAfter(l *datasets.Ledger, t datasets.Date) *datasets.Ledger {
 		cp.CreditDecisions = append(cp.CreditDecisions, datasets.CreditDecision{ID: id + "-CDL", CustomerID: id, Date: t.AddDays(1),
 			OldLimit: limitAt.byID[id].creditLimitAt(t), NewLimit: 1})
 	}
+	return &cp
+}
+
+// clearedLedger is l as a cleared-items export shows it: no dispute
+// records, a disputed flag on the invoices that had a dispute.
+func clearedLedger(l *datasets.Ledger) *datasets.Ledger {
+	cp := *l
+	cp.Invoices = append([]datasets.Invoice(nil), l.Invoices...)
+	disputed := map[string]bool{}
+	for _, d := range l.Disputes {
+		disputed[d.InvoiceID] = true
+	}
+	for i := range cp.Invoices {
+		cp.Invoices[i].Disputed = disputed[cp.Invoices[i].ID]
+	}
+	cp.Disputes = nil
 	return &cp
 }
 
@@ -150,35 +186,152 @@ func assertTablesEqual(t *testing.T, got, want *Table) {
 
 func TestEventsAfterTheAsOfDateChangeNothing(t *testing.T) {
 	start := datasets.NewDate(2023, 1, 1)
-	l := randomLedger(1, 60, start, 540)
-	for _, asOf := range []datasets.Date{start.AddDays(30), start.AddDays(200), start.AddDays(400)} {
-		base := NewEngine(NewIndex(l), Options{})
-		later := NewEngine(NewIndex(addEventsAfter(l, asOf)), Options{})
-		t.Run(asOf.String()+"/customers", func(t *testing.T) {
-			assertTablesEqual(t, later.Customers(asOf), base.Customers(asOf))
-		})
-		t.Run(asOf.String()+"/open-invoices", func(t *testing.T) {
-			assertTablesEqual(t, later.OpenInvoices(asOf), base.OpenInvoices(asOf))
-		})
-		t.Run(asOf.String()+"/training", func(t *testing.T) {
-			o := TrainingOptions{From: start, To: asOf, DaysBeforeDue: []int{5}}
-			_, a, err := base.TrainingSet(o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, b, err := later.TrainingSet(o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(a) != len(b) || len(a) == 0 {
-				t.Fatalf("%d examples after adding later events, %d before", len(b), len(a))
-			}
-			for i := range a {
-				if a[i].Late != b[i].Late || a[i].LateKnown != b[i].LateKnown || a[i].DaysLate != b[i].DaysLate || a[i].Censored != b[i].Censored {
-					t.Fatalf("example %d label changed: %+v vs %+v", i, b[i], a[i])
+	full := randomLedger(1, 60, start, 540)
+	for _, lc := range []struct {
+		name string
+		l    *datasets.Ledger
+	}{{"records", full}, {"cleared-items", clearedLedger(full)}} {
+		for _, asOf := range []datasets.Date{start.AddDays(30), start.AddDays(200), start.AddDays(400)} {
+			l := lc.l
+			base := NewEngine(NewIndex(l), Options{})
+			later := NewEngine(NewIndex(addEventsAfter(l, asOf)), Options{})
+			name := lc.name + "/" + asOf.String()
+			t.Run(name+"/customers", func(t *testing.T) {
+				assertTablesEqual(t, later.Customers(asOf), base.Customers(asOf))
+			})
+			t.Run(name+"/open-invoices", func(t *testing.T) {
+				assertTablesEqual(t, later.OpenInvoices(asOf), base.OpenInvoices(asOf))
+			})
+			t.Run(name+"/training", func(t *testing.T) {
+				o := TrainingOptions{From: start, To: asOf, DaysBeforeDue: []int{5}}
+				_, a, err := base.TrainingSet(o)
+				if err != nil {
+					t.Fatal(err)
 				}
+				_, b, err := later.TrainingSet(o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(a) != len(b) || len(a) == 0 {
+					t.Fatalf("%d examples after adding later events, %d before", len(b), len(a))
+				}
+				for i := range a {
+					if a[i].Late != b[i].Late || a[i].LateKnown != b[i].LateKnown || a[i].DaysLate != b[i].DaysLate || a[i].Censored != b[i].Censored {
+						t.Fatalf("example %d label changed: %+v vs %+v", i, b[i], a[i])
+					}
+				}
+				specs := InvoiceSpecs(Options{})
+				assertTablesEqual(t, &Table{Specs: specs, Rows: rowsOf(b)}, &Table{Specs: specs, Rows: rowsOf(a)})
+			})
+		}
+	}
+}
+
+func rowsOf(xs []Example) []Row {
+	out := make([]Row, len(xs))
+	for i := range xs {
+		out[i] = xs[i].Row
+	}
+	return out
+}
+
+// Dunning outcomes and promise states come from dated events, whatever the
+// export recorded: an action is answered by a payment or a promise within
+// ResponseDays, a promise is kept when the payments by its date cover it,
+// and neither is known before it happens.
+func TestOutcomesFromDatedEvents(t *testing.T) {
+	d := datasets.NewDate
+	day := d(2024, 3, 1)
+	l := &datasets.Ledger{
+		Customers: []datasets.Customer{{ID: "C"}},
+		Invoices: []datasets.Invoice{
+			{ID: "I1", CustomerID: "C", IssueDate: d(2024, 1, 1), DueDate: d(2024, 1, 31), Amount: 10_000, SettledDate: day.AddDays(3)},
+			{ID: "I2", CustomerID: "C", IssueDate: d(2024, 1, 1), DueDate: d(2024, 1, 31), Amount: 10_000, SettledDate: day.AddDays(9)},
+			{ID: "I3", CustomerID: "C", IssueDate: d(2024, 1, 1), DueDate: d(2024, 1, 31), Amount: 10_000},
+			{ID: "I4", CustomerID: "C", IssueDate: d(2024, 1, 1), DueDate: d(2024, 1, 31), Amount: 10_000},
+		},
+		Payments: []datasets.Payment{
+			{ID: "p1", CustomerID: "C", InvoiceID: "I1", Date: day.AddDays(3), Amount: 10_000},
+			{ID: "p2", CustomerID: "C", InvoiceID: "I2", Date: day.AddDays(9), Amount: 10_000},
+			// Two parts that cover I4's promise only together.
+			{ID: "p3", CustomerID: "C", InvoiceID: "I4", Date: day.AddDays(1), Amount: 4_000},
+			{ID: "p4", CustomerID: "C", InvoiceID: "I4", Date: day.AddDays(2), Amount: 6_000},
+		},
+		Actions: []datasets.Action{
+			// Paid 3 days later, though recorded as unanswered.
+			{ID: "a1", CustomerID: "C", InvoiceID: "I1", Date: day, Type: "reminder", Outcome: "no_response"},
+			// Paid 9 days later, beyond the response window, though recorded as paid.
+			{ID: "a2", CustomerID: "C", InvoiceID: "I2", Date: day, Type: "reminder", Outcome: "paid"},
+			// Answered by a promise the same day.
+			{ID: "a3", CustomerID: "C", InvoiceID: "I3", Date: day, Type: "call", Outcome: "no_response"},
+			// On the account: answered by any payment or promise.
+			{ID: "a4", CustomerID: "C", Date: day, Type: "letter", Outcome: "no_response"},
+		},
+		Promises: []datasets.Promise{
+			// Kept by the settlement, recorded as broken; it also answers a1.
+			{ID: "r1", CustomerID: "C", InvoiceID: "I1", Made: day.AddDays(1), PromisedDate: day.AddDays(5), Amount: 10_000, Status: datasets.PromiseBroken},
+			// Paid after the promised date: broken, recorded as kept.
+			{ID: "r2", CustomerID: "C", InvoiceID: "I3", Made: day, PromisedDate: day.AddDays(4), Amount: 10_000, Status: datasets.PromiseKept},
+			// Kept by two partial payments.
+			{ID: "r3", CustomerID: "C", InvoiceID: "I4", Made: day, PromisedDate: day.AddDays(2), Amount: 10_000, Status: datasets.PromiseOpen},
+		},
+	}
+	ix := NewIndex(l)
+	cases := []struct {
+		asOf                  datasets.Date
+		responded, kept, brok float64
+	}{
+		{day, 2, 0, 0},             // a3 and a4 by the promises of the day
+		{day.AddDays(1), 3, 0, 0},  // and a1 by r1
+		{day.AddDays(3), 3, 1, 0},  // r3 came due on day+2 and is kept
+		{day.AddDays(5), 3, 1, 1},  // r2 broken
+		{day.AddDays(6), 3, 2, 1},  // r1 kept
+		{day.AddDays(30), 3, 2, 1}, // a2's payment came too late to count
+	}
+	for _, c := range cases {
+		tab := NewEngine(ix, Options{Windows: []int{90}}).Customers(c.asOf)
+		got := map[string]float64{}
+		nums, _ := split(tab.Specs)
+		for k, s := range nums {
+			got[s.Name] = tab.Rows[0].Num[k]
+		}
+		if got["dunning_actions_90d"] != 4 || !sameFloat(got["dunning_response_rate_90d"], c.responded/4) ||
+			got["promises_kept_90d"] != c.kept || got["promises_broken_90d"] != c.brok {
+			t.Errorf("as of %s: %v actions, response rate %v, %v kept, %v broken; want 4, %v, %v, %v", c.asOf,
+				got["dunning_actions_90d"], got["dunning_response_rate_90d"], got["promises_kept_90d"], got["promises_broken_90d"], c.responded/4, c.kept, c.brok)
+		}
+	}
+}
+
+// Without dispute records, the invoices' undated disputed flag is known only
+// as of the ledger's own date, or from issue + N days under a stated
+// assumption.
+func TestDisputedFlagIsKnownOnlyWhereItIsCurrent(t *testing.T) {
+	d := datasets.NewDate
+	l := &datasets.Ledger{Invoices: []datasets.Invoice{
+		{ID: "F", CustomerID: "C", IssueDate: d(2024, 3, 1), DueDate: d(2024, 4, 30), Amount: 100, Disputed: true},
+		{ID: "G", CustomerID: "C", IssueDate: d(2024, 3, 20), DueDate: d(2024, 4, 19), Amount: 100, SettledDate: d(2024, 4, 2)},
+	}}
+	ix := NewIndex(l)
+	if used, from := ix.DisputeFlags(); !used || from != d(2024, 4, 2) {
+		t.Fatalf("DisputeFlags() = %v, %s; want true, 2024-04-02", used, from)
+	}
+	ten := 10
+	for _, c := range []struct {
+		asOf  datasets.Date
+		after *int
+		want  float64
+	}{
+		{d(2024, 3, 5), nil, 0}, {d(2024, 4, 1), nil, 0}, {d(2024, 4, 2), nil, 1}, {d(2024, 4, 20), nil, 1},
+		{d(2024, 3, 10), &ten, 0}, {d(2024, 3, 11), &ten, 1},
+	} {
+		tab := NewEngine(ix, Options{DisputeOpenedAfterDays: c.after}).OpenInvoices(c.asOf, "C")
+		nums, _ := split(tab.Specs)
+		for k, s := range nums {
+			if s.Name == "inv_disputed" && tab.Rows[0].InvoiceID == "F" && tab.Rows[0].Num[k] != c.want {
+				t.Errorf("as of %s (assumption %v): inv_disputed = %v, want %v", c.asOf, c.after != nil, tab.Rows[0].Num[k], c.want)
 			}
-		})
+		}
 	}
 }
 
@@ -279,6 +432,45 @@ func TestCatalogueDocIsCurrent(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Fatal("docs/features.md is out of date: run go test ./features -run Catalogue -update")
+	}
+}
+
+// A spec's Base and Window name it: Find gives the same position as a
+// scan by name, and a windowed feature is its base over its window.
+func TestSpecsAreTyped(t *testing.T) {
+	o := Options{Windows: []int{30, 120}}
+	specs := InvoiceSpecs(o)
+	ni, ci := 0, 0
+	for _, s := range specs {
+		want := s.Base
+		if s.Window != 0 {
+			want = fmt.Sprintf("%s_%dd", s.Base, s.Window)
+		}
+		if s.Name != want {
+			t.Errorf("%s: base %q window %d", s.Name, s.Base, s.Window)
+		}
+		pos, ok := Find(specs, s.Base, s.Window)
+		at := ni
+		if s.Kind == Categorical {
+			at = ci
+		}
+		if !ok || pos != at {
+			t.Errorf("Find(%s, %d) = %d, %v; want %d", s.Base, s.Window, pos, ok, at)
+		}
+		if (s.Kind == Categorical) != (s.Unit == Level) {
+			t.Errorf("%s: kind %v with unit %v", s.Name, s.Kind, s.Unit)
+		}
+		if s.Kind == Numeric {
+			ni++
+		} else {
+			ci++
+		}
+	}
+	if _, ok := Find(specs, "late_ratio", 365); ok {
+		t.Error("Find found a window the options do not have")
+	}
+	if o.Longest() != 120 || o.Shortest() != 30 || (Options{}).Longest() != 365 {
+		t.Errorf("Longest/Shortest = %d/%d, default longest %d", o.Longest(), o.Shortest(), Options{}.Longest())
 	}
 }
 

@@ -15,8 +15,12 @@ type Index struct {
 	byID      map[string]*customerIndex
 	// disputesKnown is false when the ledger has no dispute records at all
 	// (a cleared-items export); the invoices' disputed flag then stands in
-	// for the dispute history.
+	// for the dispute history, but only where it is known (see flagsAsOf).
 	disputesKnown bool
+	// flagsAsOf is the latest issue or settled date of any invoice: the
+	// undated disputed flag describes the ledger as exported, which is at
+	// least that late, so it is only known as of then.
+	flagsAsOf datasets.Date
 }
 
 type customerIndex struct {
@@ -33,6 +37,61 @@ type customerIndex struct {
 	decisions   []datasets.CreditDecision // by date, then id
 	// invDisputes maps an invoice position to its disputes.
 	invDisputes map[int][]datasets.Dispute
+	// follow holds the dated events that can answer a dunning action or
+	// keep a promise, by the invoice id they name ("" for those naming
+	// none); only ids that an action or a promise names are kept.
+	follow map[string]*followUps
+}
+
+// followUps are the dated events that follow up an invoice id of one
+// customer (or, under "", the customer as a whole): its settlement when it is
+// the customer's invoice, the customer's payments linked to it (all of them
+// under ""), and the promises made about it (all under ""). Dunning
+// outcomes and promise states are derived from them as of t, never taken
+// from the recorded outcome or status, which an export writes as seen at
+// its own date.
+type followUps struct {
+	settled  datasets.Date      // 0 unless the id is the customer's settled invoice
+	pays     []datasets.Payment // by date, then id
+	promised []datasets.Date    // made dates, ascending
+}
+
+// answered reports whether an action of day d was answered by the end of
+// day t: a payment or the settlement dated in (d, d+days], or a promise made
+// in [d, d+days], and none of it after t.
+func (f *followUps) answered(d, t datasets.Date, days int) bool {
+	if f == nil {
+		return false
+	}
+	hi := min(d.AddDays(days), t)
+	if f.settled > d && f.settled <= hi {
+		return true
+	}
+	i, _ := slices.BinarySearchFunc(f.pays, d+1, func(p datasets.Payment, x datasets.Date) int { return cmp.Compare(p.Date, x) })
+	if i < len(f.pays) && f.pays[i].Date <= hi {
+		return true
+	}
+	j, _ := slices.BinarySearch(f.promised, d)
+	return j < len(f.promised) && f.promised[j] <= hi
+}
+
+// kept reports whether a promise made on day made to pay amount by day by
+// was kept: the invoice was settled by then, or the payments dated in
+// [made, by] add up to the amount (at least a cent). Everything it reads is
+// dated ≤ by, so it is known at any t > by.
+func (f *followUps) kept(made, by datasets.Date, amount datasets.Money) bool {
+	if f == nil {
+		return false
+	}
+	if f.settled != 0 && f.settled <= by {
+		return true
+	}
+	i, _ := slices.BinarySearchFunc(f.pays, made, func(p datasets.Payment, x datasets.Date) int { return cmp.Compare(p.Date, x) })
+	paid := datasets.Money(0)
+	for ; i < len(f.pays) && f.pays[i].Date <= by; i++ {
+		paid += f.pays[i].Amount
+	}
+	return paid >= max(amount, 1)
 }
 
 // NewIndex arranges l for feature computation. Records of customers missing
@@ -53,6 +112,7 @@ func NewIndex(l *datasets.Ledger) *Index {
 	for _, v := range l.Invoices {
 		c := get(v.CustomerID)
 		c.invoices = append(c.invoices, v)
+		ix.flagsAsOf = max(ix.flagsAsOf, v.IssueDate, v.SettledDate)
 	}
 	for _, p := range l.Payments {
 		c := get(p.CustomerID)
@@ -114,6 +174,43 @@ func (c *customerIndex) finish(credits map[string][]datasets.CreditNote) {
 			c.invDisputes[i] = append(c.invDisputes[i], d)
 		}
 	}
+	c.follow = map[string]*followUps{}
+	for _, a := range c.actions {
+		c.follow[a.InvoiceID] = &followUps{}
+	}
+	for _, p := range c.promises {
+		c.follow[p.InvoiceID] = &followUps{}
+	}
+	if len(c.follow) == 0 {
+		return
+	}
+	for id, f := range c.follow {
+		if i, ok := pos[id]; ok && id != "" {
+			f.settled = c.invoices[i].SettledDate
+		}
+	}
+	for _, p := range c.payments { // by date, then id
+		if f := c.follow[p.InvoiceID]; f != nil && p.InvoiceID != "" {
+			f.pays = append(f.pays, p)
+		}
+		if f := c.follow[""]; f != nil {
+			f.pays = append(f.pays, p)
+		}
+	}
+	for _, p := range c.promises {
+		if p.Made == 0 {
+			continue
+		}
+		if f := c.follow[p.InvoiceID]; p.InvoiceID != "" {
+			f.promised = append(f.promised, p.Made)
+		}
+		if f := c.follow[""]; f != nil {
+			f.promised = append(f.promised, p.Made)
+		}
+	}
+	for _, f := range c.follow {
+		slices.Sort(f.promised)
+	}
 }
 
 // outstanding is what is still owed on invoice i at the end of day t: zero
@@ -138,10 +235,15 @@ func (c *customerIndex) outstanding(i int, t datasets.Date) datasets.Money {
 	return max(left, 0)
 }
 
-// disputedAt reports whether invoice i has a dispute open at the end of day t.
-func (ix *Index) disputedAt(c *customerIndex, i int, t datasets.Date) bool {
+// disputedAt reports whether invoice i has a dispute open at the end of day
+// t. Without dispute records the invoice's disputed flag stands in, but it
+// carries no date: it is known only as of the ledger's own date (flagsAsOf,
+// when scoring today's open book), or, when the user states that disputes
+// open openedAfter days after issue (≥ 0), from then on.
+func (ix *Index) disputedAt(c *customerIndex, i int, t datasets.Date, openedAfter *int) bool {
 	if !ix.disputesKnown {
-		return c.invoices[i].Disputed
+		v := &c.invoices[i]
+		return v.Disputed && (t >= ix.flagsAsOf || (openedAfter != nil && t >= v.IssueDate.AddDays(*openedAfter)))
 	}
 	for _, d := range c.invDisputes[i] {
 		if d.Opened <= t && (d.Resolved == 0 || d.Resolved > t) {
@@ -149,6 +251,14 @@ func (ix *Index) disputedAt(c *customerIndex, i int, t datasets.Date) bool {
 		}
 	}
 	return false
+}
+
+// DisputeFlags reports whether the invoices' disputed flag stands in for
+// dispute records (the ledger has none), and the date from which the flag is
+// known without an assumption: the latest issue or settled date of any
+// invoice.
+func (ix *Index) DisputeFlags() (used bool, knownFrom datasets.Date) {
+	return !ix.disputesKnown, ix.flagsAsOf
 }
 
 // creditLimitAt is the limit in force at the end of day t: the newest

@@ -848,21 +848,6 @@ func TestKPIMatchesDirectSums(t *testing.T) {
 	}
 }
 
-func TestKPIMonthNumbers(t *testing.T) {
-	for d := datasets.Date(-800); d < 70000; d++ {
-		y, m, _ := d.Time().Date()
-		if got, want := kpiMonth(d), y*12+int(m)-1; got != want {
-			t.Fatalf("kpiMonth(%d) = %d, want %d", d, got, want)
-		}
-	}
-	for m := 1960 * 12; m < 2200*12; m++ {
-		s := kpiMonthStart(m)
-		if kpiMonth(s) != m || kpiMonth(s-1) != m-1 {
-			t.Fatalf("kpiMonthStart(%d) = %s", m, s)
-		}
-	}
-}
-
 func BenchmarkComputeKPIs(b *testing.B) {
 	l := kpiRandomLedger(5, 50_000, 20, kd("2022-01-01"), 1000)
 	ix := NewIndex(l)

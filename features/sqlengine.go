@@ -41,6 +41,7 @@ type SQLEngine struct {
 	customers, customersByID       string
 	openInvoices, openInvoicesByID string
 	custNames, invNames            []string
+	db                             string // the quoted database name and a dot, or empty
 	err                            error
 }
 
@@ -86,6 +87,7 @@ func (e *SQLEngine) render(database string) error {
 	if database != "" {
 		d.DB = quoteIdentifier(database) + "."
 	}
+	e.db = d.DB
 	seen := map[int]bool{}
 	for k, w := range e.opts.Windows {
 		if w <= 0 || seen[w] {
@@ -97,10 +99,10 @@ func (e *SQLEngine) render(database string) error {
 	// The first window of the shortest and of the longest length, as
 	// CustomerSpecs picks them.
 	for _, w := range d.Windows {
-		if w.Days == e.opts.shortest() && d.Short.Sfx == "" {
+		if w.Days == e.opts.Shortest() && d.Short.Sfx == "" {
 			d.Short = w
 		}
-		if w.Days == e.opts.longest() && d.Long.Sfx == "" {
+		if w.Days == e.opts.Longest() && d.Long.Sfx == "" {
 			d.Long = w
 		}
 	}
@@ -150,13 +152,46 @@ func specNames(specs []Spec) []string {
 	return out
 }
 
-// params binds the query parameters of the feature queries.
-func (e *SQLEngine) params(t datasets.Date, ids []string) []any {
+// disputeBasis says how open_invoices.sql reads disputes: whether the
+// ledger has dispute records and, when it has none, from which date the
+// invoices' undated disputed flag is known (as Index.DisputeFlags).
+type disputeBasis struct {
+	has  bool
+	from datasets.Date
+}
+
+// disputeBasis asks the database what Index.DisputeFlags computes in Go.
+// The latest date is only looked up when the flag is needed.
+func (e *SQLEngine) disputeBasis(ctx context.Context) (disputeBasis, error) {
+	var n uint64
+	if err := e.conn.QueryRow(ctx, "SELECT count() FROM (SELECT 1 FROM "+e.db+"disputes FINAL LIMIT 1)").Scan(&n); err != nil {
+		return disputeBasis{}, fmt.Errorf("look for dispute records: %w", err)
+	}
+	if n > 0 {
+		return disputeBasis{has: true}, nil
+	}
+	var from int32
+	if err := e.conn.QueryRow(ctx, "SELECT toInt32(max(greatest(toInt32(issue_date), toInt32(settled_date)))) FROM "+e.db+"invoices FINAL").Scan(&from); err != nil {
+		return disputeBasis{}, fmt.Errorf("latest invoice date: %w", err)
+	}
+	return disputeBasis{from: datasets.Date(from)}, nil
+}
+
+// params binds the query parameters of the feature queries; d only
+// matters to the open-invoice queries.
+func (e *SQLEngine) params(t datasets.Date, ids []string, d disputeBasis) []any {
+	after := -1
+	if e.opts.DisputeOpenedAfterDays != nil {
+		after = *e.opts.DisputeOpenedAfterDays
+	}
 	args := []any{
 		clickhouse.Named("t", int32(t)),
 		clickhouse.Named("grace", e.opts.GraceDays),
-		clickhouse.Named("wmax", e.opts.longest()),
-		clickhouse.Named("kept", datasets.PromiseKept),
+		clickhouse.Named("wmax", e.opts.Longest()),
+		clickhouse.Named("respond", e.opts.ResponseDays),
+		clickhouse.Named("has_disputes", b2i(d.has)),
+		clickhouse.Named("flags_from", int32(d.from)),
+		clickhouse.Named("disp_after", after),
 	}
 	for k, w := range e.opts.Windows {
 		args = append(args, clickhouse.Named(fmt.Sprintf("w%d", k), w))
@@ -176,7 +211,7 @@ func (e *SQLEngine) Customers(ctx context.Context, t datasets.Date, ids ...strin
 		q = e.customersByID
 	}
 	tab := &Table{Level: "customer", AsOf: t, Specs: CustomerSpecs(e.opts)}
-	if err := e.query(ctx, tab, q, t, ids); err != nil {
+	if err := e.query(ctx, tab, q, e.params(t, ids, disputeBasis{})); err != nil {
 		return nil, fmt.Errorf("customer features as of %s: %w", t, err)
 	}
 	return tab, nil
@@ -191,7 +226,14 @@ func (e *SQLEngine) OpenInvoices(ctx context.Context, t datasets.Date, ids ...st
 		q = e.openInvoicesByID
 	}
 	tab := &Table{Level: "invoice", AsOf: t, Specs: InvoiceSpecs(e.opts)}
-	if err := e.query(ctx, tab, q, t, ids); err != nil {
+	if e.err != nil {
+		return nil, e.err
+	}
+	d, err := e.disputeBasis(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open invoice features as of %s: %w", t, err)
+	}
+	if err := e.query(ctx, tab, q, e.params(t, ids, d)); err != nil {
 		return nil, fmt.Errorf("open invoice features as of %s: %w", t, err)
 	}
 	return tab, nil
@@ -201,7 +243,7 @@ func (e *SQLEngine) OpenInvoices(ctx context.Context, t datasets.Date, ids ...st
 // customer_id, invoice_id at invoice level, then one per spec, named after
 // it: Float64 for numeric features (nan is a missing value), String for
 // categorical ones.
-func (e *SQLEngine) query(ctx context.Context, tab *Table, q string, t datasets.Date, ids []string) error {
+func (e *SQLEngine) query(ctx context.Context, tab *Table, q string, args []any) error {
 	if e.err != nil {
 		return e.err
 	}
@@ -210,7 +252,7 @@ func (e *SQLEngine) query(ctx context.Context, tab *Table, q string, t datasets.
 		// The queries rely on unmatched LEFT JOIN rows reading as defaults.
 		"join_use_nulls": 0,
 	}))
-	rows, err := e.conn.Query(ctx, q, e.params(t, ids)...)
+	rows, err := e.conn.Query(ctx, q, args...)
 	if err != nil {
 		return err
 	}
@@ -241,11 +283,18 @@ func (e *SQLEngine) query(ctx context.Context, tab *Table, q string, t datasets.
 		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("scan features: %w", err)
 		}
-		tab.Rows = append(tab.Rows, Row{CustomerID: r.CustomerID, InvoiceID: r.InvoiceID, AsOf: t,
+		tab.Rows = append(tab.Rows, Row{CustomerID: r.CustomerID, InvoiceID: r.InvoiceID, AsOf: tab.AsOf,
 			Num: slices.Clone(num), Cat: slices.Clone(cat)})
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read features: %w", err)
 	}
 	return nil
+}
+
+func b2i(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -61,6 +61,7 @@ func computeCustomer(ix *Index, c *customerIndex, t datasets.Date, o Options) *c
 		dl int
 	}
 	var recent []settlement
+	longest := o.Longest()
 	for i := range c.invoices {
 		v := &c.invoices[i]
 		if v.IssueDate > t {
@@ -157,29 +158,41 @@ func computeCustomer(ix *Index, c *customerIndex, t datasets.Date, o Options) *c
 		}
 	}
 	for _, a := range c.actions {
+		if !inWindow(a.Date, t, longest) {
+			continue
+		}
+		// The recorded outcome is as seen at the export; what answered the
+		// action by t is read from dated events instead.
+		answered := c.follow[a.InvoiceID].answered(a.Date, t, o.ResponseDays)
 		for k := range s.win {
 			if inWindow(a.Date, t, s.win[k].days) {
 				s.win[k].actions++
-				if a.Outcome == "paid" || a.Outcome == "promise" {
+				if answered {
 					s.win[k].actionResponses++
 				}
 			}
 		}
 	}
 	for _, p := range c.promises {
+		if !inWindow(p.Made, t, longest) {
+			continue
+		}
+		// A promise's outcome is known once its date has passed, and is
+		// read from the payments and the settlement by that date, not
+		// from the recorded status.
+		due := p.PromisedDate < t
+		kept := due && c.follow[p.InvoiceID].kept(p.Made, p.PromisedDate, p.Amount)
 		for k := range s.win {
 			if !inWindow(p.Made, t, s.win[k].days) {
 				continue
 			}
 			ws := &s.win[k]
 			ws.promisesMade++
-			// A promise's outcome is known once its date has passed.
-			if p.PromisedDate < t {
-				if p.Status == datasets.PromiseKept {
-					ws.kept++
-				} else {
-					ws.broken++
-				}
+			switch {
+			case kept:
+				ws.kept++
+			case due:
+				ws.broken++
 			}
 		}
 	}

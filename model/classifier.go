@@ -12,11 +12,13 @@ import (
 	"github.com/dsopilot/dsopilot/model/scorecard"
 )
 
-// Model families.
+// Model families. FamilyPrior is not trained: it stands for an outcome too
+// rare in the training window to learn, and predicts its training rate.
 const (
 	FamilyGBDT      = "gbdt"
 	FamilyLogistic  = "logistic"
 	FamilyScorecard = "scorecard"
+	FamilyPrior     = "prior"
 )
 
 // treeEncoded reports whether a family reads the tree encoding (raw values,
@@ -54,6 +56,11 @@ type Classifier struct {
 	Base      float64              `json:"base_rate"` // training share of positives
 	Positives int                  `json:"positives"`
 	Examples  int                  `json:"examples"`
+	// Setting names the regularisation chosen on the time-series folds;
+	// Calibration is the number of out-of-fold predictions Platt scaling
+	// was fitted on.
+	Setting     string `json:"setting,omitempty"`
+	Calibration int    `json:"calibration_examples,omitempty"`
 
 	gb *gbdt.Model
 }
@@ -70,6 +77,11 @@ func (c *Classifier) load() error {
 	return nil
 }
 
+// priorClassifier predicts the share of positives among examples.
+func priorClassifier(positives, examples int) *Classifier {
+	return &Classifier{Family: FamilyPrior, Positives: positives, Examples: examples, Base: float64(positives) / float64(max(1, examples))}
+}
+
 // Margin is the uncalibrated log-odds of x.
 func (c *Classifier) Margin(x []float64) float64 {
 	switch c.Family {
@@ -77,6 +89,8 @@ func (c *Classifier) Margin(x []float64) float64 {
 		return c.gb.Margin(x)
 	case FamilyScorecard:
 		return c.Scorecard.Margin(x)
+	case FamilyPrior:
+		return calib.Logit(c.Base)
 	}
 	return c.Logistic.Margin(x)
 }
@@ -88,6 +102,13 @@ func (c *Classifier) Margins(X []float64, stride int, out []float64) {
 		c.gb.MarginsFlat(X, stride, out)
 		return
 	}
+	if c.Family == FamilyPrior {
+		m := c.Margin(nil)
+		for i := range out {
+			out[i] = m
+		}
+		return
+	}
 	w := c.width()
 	for i := range out {
 		out[i] = c.Margin(X[i*stride : i*stride+w])
@@ -95,12 +116,15 @@ func (c *Classifier) Margins(X []float64, stride int, out []float64) {
 }
 
 // width is the number of encoded columns the classifier reads.
+// A prior reads none, and answers -1.
 func (c *Classifier) width() int {
 	switch c.Family {
 	case FamilyGBDT:
 		return c.gb.Features()
 	case FamilyScorecard:
 		return len(c.Scorecard.Features)
+	case FamilyPrior:
+		return -1
 	}
 	return len(c.Logistic.Coef)
 }
@@ -126,28 +150,29 @@ func (c *Classifier) Contributions(x, out []float64) float64 {
 		return c.gb.PathContributions(x, out)
 	case FamilyScorecard:
 		return c.Scorecard.Contributions(x, out)
+	case FamilyPrior:
+		clear(out)
+		return c.Margin(x)
 	}
 	return c.Logistic.Contributions(x, out)
 }
 
 func sigmoid(m float64) float64 { return 1 / (1 + math.Exp(-m)) }
 
-// trainClassifier fits one family on (X, y).
-func trainClassifier(ctx context.Context, family string, X [][]float64, y []float64, valid [][]float64, validY []float64, cols []string, o TrainOptions) (*Classifier, error) {
-	pos := 0
-	for _, v := range y {
-		if v == 1 {
-			pos++
-		}
-	}
-	c := &Classifier{Family: family, Examples: len(y), Positives: pos, Base: float64(pos) / float64(len(y))}
-	switch family {
+// trainClassifier fits setting s on (X, y); a booster with early stopping
+// stops on (VX, vy) when given.
+func trainClassifier(ctx context.Context, s setting, X [][]float64, y []float64, VX [][]float64, vy []float64, cols []string, seed uint64) (*Classifier, error) {
+	pos := positives(y)
+	c := &Classifier{Family: s.family, Examples: len(y), Positives: pos, Base: float64(pos) / float64(len(y))}
+	switch s.family {
 	case FamilyGBDT:
-		p := o.GBDT
-		p.Seed = o.Seed
+		p := s.gbdt
+		p.Seed = seed
 		var vs *gbdt.Set
-		if len(valid) > 0 && p.EarlyStopping > 0 {
-			vs = &gbdt.Set{X: valid, Y: validY}
+		if len(VX) > 0 && p.EarlyStopping > 0 {
+			vs = &gbdt.Set{X: VX, Y: vy}
+		} else {
+			p.EarlyStopping = 0
 		}
 		m, err := gbdt.Train(ctx, X, y, nil, vs, p)
 		if err != nil {
@@ -159,19 +184,19 @@ func trainClassifier(ctx context.Context, family string, X [][]float64, y []floa
 		}
 		c.Trees, c.gb = b, m
 	case FamilyLogistic:
-		m, err := linear.TrainLogistic(ctx, X, y, nil, linear.Options{L2: o.L2, MaxIter: 200, Tol: 1e-5})
+		m, err := linear.TrainLogistic(ctx, X, y, nil, linear.Options{L2: s.l2, MaxIter: 200, Tol: 1e-5})
 		if err != nil {
 			return nil, fmt.Errorf("train logistic: %w", err)
 		}
 		c.Logistic = m
 	case FamilyScorecard:
-		m, err := scorecard.Fit(ctx, X, y, cols, scorecard.Options{L2: o.L2, Seed: o.Seed})
+		m, err := scorecard.Fit(ctx, X, y, cols, scorecard.Options{L2: s.l2, Seed: seed})
 		if err != nil {
 			return nil, fmt.Errorf("train scorecard: %w", err)
 		}
 		c.Scorecard = m
 	default:
-		return nil, fmt.Errorf("unknown model family %q", family)
+		return nil, fmt.Errorf("unknown model family %q", s.family)
 	}
 	return c, nil
 }

@@ -9,7 +9,6 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/dsopilot/dsopilot/features"
 )
@@ -34,17 +33,6 @@ type Encoder struct {
 // maxLevels bounds the one-hot width of a categorical feature.
 const maxLevels = 30
 
-// moneyLike reports whether a feature is an amount whose scale spans orders
-// of magnitude, which the linear model reads better on a log scale.
-func moneyLike(name string) bool {
-	for _, k := range []string{"amount", "aging_", "unallocated", "credit_limit", "outstanding"} {
-		if strings.Contains(name, k) && !strings.Contains(name, "ratio") && !strings.Contains(name, "vs_usual") {
-			return true
-		}
-	}
-	return false
-}
-
 func signedLog(v float64) float64 {
 	if v < 0 {
 		return -math.Log1p(-v)
@@ -61,7 +49,9 @@ func FitEncoder(specs []features.Spec, rows []features.Row) (*Encoder, error) {
 	for _, s := range specs {
 		if s.Kind == features.Numeric {
 			e.Numeric = append(e.Numeric, s.Name)
-			e.LogScaled = append(e.LogScaled, moneyLike(s.Name))
+			// Amounts span orders of magnitude: the linear model reads
+			// them on a log scale.
+			e.LogScaled = append(e.LogScaled, s.Unit == features.Money)
 		} else {
 			e.Categorical = append(e.Categorical, s.Name)
 		}
@@ -202,4 +192,60 @@ func (e *Encoder) EncodeLinear(dst []float64, r *features.Row) []float64 {
 		return dst
 	}
 	return e.oneHot(dst, r)
+}
+
+// columnSources names, for every column of the encoding family reads, the
+// feature it comes from, in column order: reasons and importances sum the
+// columns' contributions per feature with it.
+func (e *Encoder) columnSources(family string) []string {
+	out := append([]string(nil), e.Numeric...)
+	if !treeEncoded(family) {
+		for j, n := range e.Numeric {
+			if e.HasMissing[j] {
+				out = append(out, n)
+			}
+		}
+		if e.Keep != nil {
+			return out
+		}
+	}
+	for _, c := range e.Categorical {
+		for range e.Levels[c] {
+			out = append(out, c)
+		}
+		out = append(out, c) // other
+	}
+	return out
+}
+
+// check reports an encoder that cannot encode rows of the feature specs
+// (numeric names nums, categorical names cats): parts of different lengths,
+// positions out of range, unsorted levels or other feature names than the
+// rows carry.
+func (e *Encoder) check(nums, cats []string) error {
+	n := len(e.Numeric)
+	if len(e.Means) != n || len(e.HasMissing) != n || len(e.LogScaled) != n {
+		return fmt.Errorf("%w: %d numeric features with %d means, %d missing flags and %d scale flags", ErrBadBundle, n, len(e.Means), len(e.HasMissing), len(e.LogScaled))
+	}
+	if e.Keep != nil {
+		if len(e.Keep) != n || len(e.Categorical) != 0 {
+			return fmt.Errorf("%w: a compact encoder keeps %d positions for %d features", ErrBadBundle, len(e.Keep), n)
+		}
+		for j, k := range e.Keep {
+			if k < 0 || k >= len(nums) || nums[k] != e.Numeric[j] {
+				return fmt.Errorf("%w: feature %s is kept at position %d of %d numeric features", ErrBadBundle, e.Numeric[j], k, len(nums))
+			}
+		}
+		return nil
+	}
+	if !slices.Equal(e.Numeric, nums) || !slices.Equal(e.Categorical, cats) {
+		return fmt.Errorf("%w: it reads %d numeric and %d categorical features, the rows have %d and %d (or other ones): score with the feature options the model was trained with",
+			ErrBadBundle, len(e.Numeric), len(e.Categorical), len(nums), len(cats))
+	}
+	for _, c := range e.Categorical {
+		if !slices.IsSorted(e.Levels[c]) {
+			return fmt.Errorf("%w: levels of %s are not sorted", ErrBadBundle, c)
+		}
+	}
+	return nil
 }

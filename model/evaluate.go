@@ -67,12 +67,17 @@ func score(p, y []float64, prior float64, daysPred, daysTrue []float64) Metrics 
 	return m
 }
 
-// evaluate scores the validation examples (issue-date snapshots only).
-func evaluate(b *Bundle, valid []features.Example, grace int) Metrics {
+// evaluate scores the validation examples (issue-date snapshots only),
+// with the peers of each example's date when the bundle reads the peer
+// prior (h, which training keeps).
+func evaluate(b *Bundle, valid []features.Example, h *peerHistory) (Metrics, error) {
 	specs := features.InvoiceSpecs(b.Options.Features)
 	sc, err := NewScorer(b, specs)
 	if err != nil {
-		return Metrics{}
+		return Metrics{}, err
+	}
+	if sc.peerOn && h != nil {
+		sc.peersAt = h.at
 	}
 	var p, y, dp, dt []float64
 	var xs []*features.Example
@@ -84,7 +89,7 @@ func evaluate(b *Bundle, valid []features.Example, grace int) Metrics {
 	}
 	preds := make([]Prediction, len(rows))
 	if err := sc.ScoreBatch(rows, 0, preds); err != nil {
-		return Metrics{}
+		return Metrics{}, err
 	}
 	for i, x := range xs {
 		pr := &preds[i]
@@ -94,7 +99,7 @@ func evaluate(b *Bundle, valid []features.Example, grace int) Metrics {
 			dp, dt = append(dp, pr.PredictedDaysLate), append(dt, float64(x.DaysLate))
 		}
 	}
-	return score(p, y, b.Late.Base, dp, dt)
+	return score(p, y, b.Late.Base, dp, dt), nil
 }
 
 // BacktestOptions configure a backtest.
@@ -104,6 +109,10 @@ type BacktestOptions struct {
 	Cutoff datasets.Date
 	Split  float64
 	Train  TrainOptions
+	// Progress, when set, is called at stage boundaries: the training's
+	// stages, then "test" (unless Train.Progress is set, which then gets
+	// the training's own).
+	Progress func(stage string, done, total int64)
 }
 
 // Backtest is the honest out-of-time evaluation of a model trained at a
@@ -116,11 +125,24 @@ type Backtest struct {
 	NTestOpen  int         `json:"n_test_unresolved"`
 	Champion   string      `json:"champion"`
 	Candidates []Candidate `json:"candidates"`
+	// Assumptions are the trained bundle's (see Bundle.Assumptions).
+	Assumptions []string `json:"assumptions,omitempty"`
 	Metrics
 	Baselines struct {
 		Prior           Metrics `json:"prior"`
 		CustomerHistory Metrics `json:"customer_history"`
 	} `json:"baselines"`
+	// ColdStart measures the test invoices of customers without a settled
+	// invoice in the longest history window (whose customer-history
+	// baseline is the prior); nil when there are none.
+	ColdStart *ColdStartMetrics `json:"cold_start,omitempty"`
+}
+
+// ColdStartMetrics are the model's and the prior's figures on the
+// cold-start share of a backtest.
+type ColdStartMetrics struct {
+	Model Metrics `json:"model"`
+	Prior Metrics `json:"prior"`
 }
 
 // PredictionRow is one test invoice's prediction and outcome.
@@ -129,6 +151,13 @@ type PredictionRow struct {
 	PLate             float64
 	PredictedDaysLate float64
 	ActualLate        bool
+	// ColdStart: the customer had no settled invoice in the history window.
+	ColdStart bool
+	// PVeryLate is the predicted probability of paying very late; DaysLate
+	// the days late (a lower bound when Censored: still open at the end).
+	PVeryLate float64
+	DaysLate  int
+	Censored  bool
 }
 
 // RunBacktest trains at the cut-off and tests on later invoices whose
@@ -159,6 +188,9 @@ func RunBacktest(ctx context.Context, l *datasets.Ledger, o BacktestOptions) (*B
 	ix := features.NewIndex(l)
 	to := o.Train
 	to.AsOf = cut - 1 // everything known before the first test day
+	if to.Progress == nil {
+		to.Progress = o.Progress
+	}
 	b, err := Train(ctx, ix, to)
 	if err != nil {
 		return nil, nil, err
@@ -173,16 +205,13 @@ func RunBacktest(ctx context.Context, l *datasets.Ledger, o BacktestOptions) (*B
 	if err != nil {
 		return nil, nil, err
 	}
-	res := &Backtest{Cutoff: cut.String(), DataEnd: end.String(), NTrain: b.TrainExample + b.ValidExample, Champion: b.Champion, Candidates: b.Candidates}
-	histIdx := -1
-	ni := 0
-	for _, s := range specs {
-		if s.Kind == features.Numeric {
-			if s.Name == fmt.Sprintf("late_ratio_%dd", longestWindow(b.Options.Features)) {
-				histIdx = ni
-			}
-			ni++
-		}
+	to.progress("test", 0, 1)
+	defer to.progress("test", 1, 1)
+	res := &Backtest{Cutoff: cut.String(), DataEnd: end.String(), NTrain: b.TrainExample + b.ValidExample, Champion: b.Champion, Candidates: b.Candidates,
+		Assumptions: b.Assumptions}
+	histIdx, ok := features.Find(specs, "late_ratio", b.Options.Features.Longest())
+	if !ok {
+		histIdx = -1
 	}
 	var p, y, prior, hist, dp, dt []float64
 	var rows []PredictionRow
@@ -212,7 +241,8 @@ func RunBacktest(ctx context.Context, l *datasets.Ledger, o BacktestOptions) (*B
 		if !x.Censored {
 			dp, dt = append(dp, pr.PredictedDaysLate), append(dt, float64(x.DaysLate))
 		}
-		rows = append(rows, PredictionRow{InvoiceID: x.InvoiceID, PLate: pr.PLate, PredictedDaysLate: pr.PredictedDaysLate, ActualLate: x.Late})
+		rows = append(rows, PredictionRow{InvoiceID: x.InvoiceID, PLate: pr.PLate, PredictedDaysLate: pr.PredictedDaysLate, ActualLate: x.Late, ColdStart: pr.ColdStart,
+			PVeryLate: pr.PVeryLate, DaysLate: x.DaysLate, Censored: x.Censored})
 	}
 	if len(p) == 0 {
 		return nil, nil, fmt.Errorf("backtest: %w: no invoice issued from %s on has a known outcome", ErrTooLittleData, cut)
@@ -221,14 +251,14 @@ func RunBacktest(ctx context.Context, l *datasets.Ledger, o BacktestOptions) (*B
 	res.Metrics = score(p, y, b.Late.Base, dp, dt)
 	res.Baselines.Prior = score(prior, y, b.Late.Base, nil, nil)
 	res.Baselines.CustomerHistory = score(hist, y, b.Late.Base, nil, nil)
-	return res, rows, nil
-}
-
-func longestWindow(o features.Options) int {
-	w := o.WithDefaults().Windows
-	m := w[0]
-	for _, x := range w {
-		m = max(m, x)
+	var cp, cy, cprior []float64
+	for i, r := range rows {
+		if r.ColdStart {
+			cp, cy, cprior = append(cp, p[i]), append(cy, y[i]), append(cprior, prior[i])
+		}
 	}
-	return m
+	if len(cp) > 0 {
+		res.ColdStart = &ColdStartMetrics{Model: score(cp, cy, b.Late.Base, nil, nil), Prior: score(cprior, cy, b.Late.Base, nil, nil)}
+	}
+	return res, rows, nil
 }

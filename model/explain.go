@@ -2,6 +2,7 @@ package model
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
 
@@ -21,14 +22,17 @@ const maxImportanceRows = 5000
 // model's margin over (up to maxImportanceRows evenly spaced) held-out
 // rows: the same additive contributions the reasons quote, summed per
 // feature, so the global picture and the per-invoice reasons agree.
-func importance(b *Bundle, valid []features.Example) []FeatureWeight {
-	if len(valid) == 0 || b.Late == nil {
-		return nil
+func importance(b *Bundle, valid []features.Example) ([]FeatureWeight, error) {
+	if len(valid) == 0 {
+		return nil, nil
+	}
+	if b.Late == nil {
+		return nil, fmt.Errorf("importance: the bundle has no late-payment model")
 	}
 	if err := b.Late.load(); err != nil {
-		return nil
+		return nil, fmt.Errorf("importance: %w", err)
 	}
-	cols := b.Encoder.columns(b.Late.Family)
+	cols := b.Encoder.columnSources(b.Late.Family)
 	colFeature, names := featuresOf(cols)
 	total := make([]float64, len(names))
 	per := make([]float64, len(names))
@@ -51,7 +55,7 @@ func importance(b *Bundle, valid []features.Example) []FeatureWeight {
 		sum += v
 	}
 	if sum == 0 {
-		return nil
+		return nil, nil
 	}
 	out := make([]FeatureWeight, 0, len(names))
 	for k, v := range total {
@@ -62,5 +66,5 @@ func importance(b *Bundle, valid []features.Example) []FeatureWeight {
 	slices.SortFunc(out, func(a, b FeatureWeight) int {
 		return cmp.Or(cmp.Compare(b.Share, a.Share), cmp.Compare(a.Feature, b.Feature))
 	})
-	return out
+	return out, nil
 }

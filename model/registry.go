@@ -17,13 +17,6 @@ import (
 	"github.com/dsopilot/dsopilot/features"
 )
 
-// Registry errors.
-var (
-	ErrNoModel     = errors.New("no such model")
-	ErrNoPromoted  = errors.New("no model has been promoted")
-	errBadRegistry = errors.New("registry entry is damaged")
-)
-
 // Meta describes a registered model. Everything in it follows from the
 // data, the options and the build, so that retraining on the same data with
 // the same seed writes identical files (the registration time is kept apart).
@@ -80,31 +73,103 @@ func (r Registry) Register(b *Bundle, fingerprint, build string, now time.Time) 
 	mb, _ := json.Marshal(m)
 	h.Write(mb)
 	m.ID = b.Options.AsOf + "-" + hex.EncodeToString(h.Sum(nil))[:10]
-	dir := filepath.Join(r.Dir, m.ID)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return Meta{}, fmt.Errorf("create model directory: %w", err)
-	}
 	meta, err := json.MarshalIndent(m, "", " ")
 	if err != nil {
 		return Meta{}, fmt.Errorf("encode model metadata: %w", err)
 	}
-	for name, data := range map[string][]byte{"bundle.json": body, "meta.json": meta, "registered_at": []byte(now.UTC().Format(time.RFC3339) + "\n")} {
-		if err := writeAtomic(filepath.Join(dir, name), data); err != nil {
+	if err := os.MkdirAll(r.Dir, 0o755); err != nil {
+		return Meta{}, fmt.Errorf("create registry: %w", err)
+	}
+	// The entry is written whole into a hidden directory, every file synced,
+	// then renamed into place: a crash leaves either no entry or all of it.
+	tmp, err := os.MkdirTemp(r.Dir, "."+m.ID+".tmp-")
+	if err != nil {
+		return Meta{}, fmt.Errorf("create model directory: %w", err)
+	}
+	defer os.RemoveAll(tmp) // gone once renamed
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{"bundle.json", body}, {"meta.json", meta}, {"registered_at", []byte(now.UTC().Format(time.RFC3339) + "\n")}} {
+		if err := writeSynced(filepath.Join(tmp, f.name), f.data); err != nil {
 			return Meta{}, err
 		}
+	}
+	if err := syncDir(tmp); err != nil {
+		return Meta{}, err
+	}
+	dir := filepath.Join(r.Dir, m.ID)
+	if old, err := os.ReadFile(filepath.Join(dir, "bundle.json")); err == nil && bytes.Equal(old, body) {
+		if _, err := r.meta(m.ID); err == nil {
+			// The same training registered again: the id hashes the model
+			// and its metadata, so the entry already holds it.
+			return m, nil
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil { // a damaged entry of the same id
+		return Meta{}, fmt.Errorf("replace model directory: %w", err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return Meta{}, fmt.Errorf("register model: %w", err)
+	}
+	if err := syncDir(r.Dir); err != nil {
+		return Meta{}, err
 	}
 	return m, nil
 }
 
-// writeAtomic writes through a temporary file and a rename, so a crash never
-// leaves half a model.
+// writeSynced writes a new file and syncs it to disk.
+func writeSynced(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// syncDir syncs a directory, so that the names created or renamed in it
+// survive a crash.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// writeAtomic replaces path through a synced temporary file and a rename,
+// then syncs the directory: a crash leaves the old file or the new one.
 func writeAtomic(path string, data []byte) error {
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	if err := writeSynced(tmp, data); err != nil {
+		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// checkID refuses an id that is not one directory name inside the
+// registry ("../x", "a/b", "."), so that no id reaches outside it.
+func checkID(id string) error {
+	if id == "" || id == "." || id == ".." || strings.HasPrefix(id, ".") || strings.ContainsAny(id, `/\`) || !filepath.IsLocal(id) {
+		return fmt.Errorf("%w: %q", ErrBadModelID, id)
 	}
 	return nil
 }
@@ -118,8 +183,8 @@ func (r Registry) List() ([]Meta, string, error) {
 	}
 	var out []Meta
 	for _, e := range entries {
-		if !e.IsDir() {
-			continue
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue // files, and entries being written
 		}
 		m, err := r.meta(e.Name())
 		if err != nil {
@@ -141,6 +206,9 @@ func (r Registry) List() ([]Meta, string, error) {
 }
 
 func (r Registry) meta(id string) (Meta, error) {
+	if err := checkID(id); err != nil {
+		return Meta{}, err
+	}
 	b, err := os.ReadFile(filepath.Join(r.Dir, id, "meta.json"))
 	if errors.Is(err, os.ErrNotExist) {
 		return Meta{}, fmt.Errorf("%w: %s", ErrNoModel, id)
@@ -150,7 +218,7 @@ func (r Registry) meta(id string) (Meta, error) {
 	}
 	var m Meta
 	if err := json.Unmarshal(b, &m); err != nil {
-		return Meta{}, fmt.Errorf("%w: %s/meta.json: %v", errBadRegistry, id, err)
+		return Meta{}, fmt.Errorf("%w: %s/meta.json: %v", ErrBadBundle, id, err)
 	}
 	return m, nil
 }
@@ -194,7 +262,7 @@ func (r Registry) Load(id string) (*Bundle, Meta, error) {
 	}
 	var b Bundle
 	if err := json.Unmarshal(body, &b); err != nil {
-		return nil, Meta{}, fmt.Errorf("%w: %s/bundle.json: %v", errBadRegistry, id, err)
+		return nil, Meta{}, fmt.Errorf("%w: %s/bundle.json: %v", ErrBadBundle, id, err)
 	}
 	return &b, m, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/features"
+	"github.com/dsopilot/dsopilot/model/peers"
 )
 
 // Prediction is what dsopilot says about one open invoice as of a date.
@@ -43,10 +44,6 @@ type Prediction struct {
 	Reasons   []Reason `json:"reasons"`
 }
 
-// ErrBadRow means a feature row does not have the shape the model was
-// trained on.
-var ErrBadRow = errors.New("feature row does not fit the model")
-
 // Evidence looks up the ledger facts that reason sentences quote, as known
 // at the as-of date. *features.Index implements it.
 type Evidence interface {
@@ -59,99 +56,147 @@ var _ Evidence = (*features.Index)(nil)
 // concurrent use.
 type Scorer struct {
 	b        *Bundle
-	cols     []string
 	evidence Evidence
-	// colFeature[j] is the feature (index into featNames) encoded column j
-	// comes from; reasons are summed per feature.
+	// colFeature[j] is the feature (index into feats) encoded column j comes
+	// from; reasons are summed per feature.
 	colFeature []int
-	featNames  []string
-	numPos     map[string]int // numeric feature → position in Row.Num
-	catPos     map[string]int // categorical feature → position in Row.Cat
-	width      int            // encoded columns of the classifiers
-	payWidth   int            // encoded columns of the pay-date hazard
-	periods    int            // weeks of the pay-date curve
-	nNum, nCat int            // feature row shape
+	feats      []features.Spec
+	at         map[specKey]int // a feature's position in Row.Num or Row.Cat
+	width      int             // encoded columns of the classifiers
+	payWidth   int             // encoded columns of the pay-date hazard
+	periods    int             // weeks of the pay-date curve
+	nNum, nCat int             // feature row shape
 	// feature positions used at scoring time
 	daysToDue, settledLong, segment int
 	longest                         int
+	// With the peer prior, rows are extended by it (after the catalogue's
+	// features) before encoding; peersAt gives the peers known at a date.
+	peerOn  bool
+	rr      rowReader
+	peersAt func(datasets.Date) *peers.Set
+}
+
+// specKey names a feature by its base and window.
+type specKey struct {
+	base   string
+	window int
 }
 
 // NewScorer prepares b to score rows described by specs (the bundle's
-// invoice feature specs).
+// invoice feature specs). It refuses a bundle whose parts do not fit each
+// other or the specs, as a damaged registry entry would have them, rather
+// than failing while scoring.
 func NewScorer(b *Bundle, specs []features.Spec) (*Scorer, error) {
+	if b.Late == nil || b.VeryLate == nil || b.PayDate == nil || b.Encoder == nil || b.PayDateEnc == nil {
+		return nil, fmt.Errorf("%w: a model, the pay-date model or an encoder is missing", ErrBadBundle)
+	}
 	for _, c := range []*Classifier{b.Late, b.VeryLate, b.Default90} {
 		if c != nil {
 			if err := c.load(); err != nil {
-				return nil, err
+				return nil, fmt.Errorf("%w: %w", ErrBadBundle, err)
 			}
 		}
 	}
-	if b.Late == nil || b.VeryLate == nil || b.PayDate == nil {
-		return nil, fmt.Errorf("model bundle is incomplete")
+	if b.Late.Family == FamilyPrior {
+		return nil, fmt.Errorf("%w: the late-payment model is a prior", ErrBadBundle)
 	}
 	for _, c := range []*Classifier{b.VeryLate, b.Default90} {
-		if c != nil && c.Family != b.Late.Family {
-			return nil, fmt.Errorf("model bundle mixes %s and %s classifiers", b.Late.Family, c.Family)
+		if c != nil && c.Family != b.Late.Family && c.Family != FamilyPrior {
+			return nil, fmt.Errorf("%w: it mixes %s and %s classifiers", ErrBadBundle, b.Late.Family, c.Family)
 		}
 	}
-	s := &Scorer{b: b, daysToDue: -1, settledLong: -1, segment: -1,
-		numPos: map[string]int{}, catPos: map[string]int{}}
-	s.cols = b.Encoder.columns(b.Late.Family)
-	s.width = len(s.cols)
-	s.payWidth = len(b.PayDateEnc.LinearColumns())
-	s.periods = b.PayDate.Periods
-	if len(b.PayDate.Coef) != s.payWidth || len(b.PayDate.Alpha) != s.periods || s.periods < 1 {
-		return nil, fmt.Errorf("pay-date model reads %d columns over %d weeks, its encoder gives %d columns", len(b.PayDate.Coef), len(b.PayDate.Alpha), s.payWidth)
-	}
-	for name, c := range map[string]*Classifier{"late": b.Late, "very-late": b.VeryLate, "90+": b.Default90} {
-		if c != nil {
-			if w := c.width(); w != s.width {
-				return nil, fmt.Errorf("%s model reads %d columns, the encoder gives %d", name, w, s.width)
-			}
-		}
-	}
-	w := b.Options.Features.WithDefaults().Windows
-	s.longest = w[0]
-	for _, x := range w {
-		s.longest = max(s.longest, x)
-	}
-	ni, ci := 0, 0
+	s := &Scorer{b: b, daysToDue: -1, settledLong: -1, segment: -1, at: map[specKey]int{}, longest: b.Options.Features.Longest()}
+	var nums, cats []string
 	for _, sp := range specs {
 		if sp.Kind == features.Numeric {
-			s.numPos[sp.Name] = ni
-			ni++
+			s.at[specKey{sp.Base, sp.Window}] = len(nums)
+			nums = append(nums, sp.Name)
 		} else {
-			s.catPos[sp.Name] = ci
-			ci++
+			s.at[specKey{sp.Base, sp.Window}] = len(cats)
+			cats = append(cats, sp.Name)
+		}
+	}
+	s.nNum, s.nCat = len(nums), len(cats)
+	if b.PeerPrior {
+		var ok bool
+		if s.rr, ok = newRowReader(specs, s.longest); !ok {
+			return nil, fmt.Errorf("%w: the peer prior needs invoice features the rows lack", ErrBadBundle)
+		}
+		if b.Peers != nil {
+			if err := b.Peers.Prepare(); err != nil {
+				return nil, fmt.Errorf("%w: peers: %w", ErrBadBundle, err)
+			}
+		}
+		s.peerOn, s.peersAt = true, func(datasets.Date) *peers.Set { return b.Peers }
+		s.at[specKey{peerPriorName, 0}] = len(nums)
+		nums = append(nums, peerPriorName)
+		specs = append(specs[:len(specs):len(specs)], peerSpec())
+	}
+	if err := b.Encoder.check(nums, cats); err != nil {
+		return nil, err
+	}
+	if err := b.PayDateEnc.check(nums, cats); err != nil {
+		return nil, fmt.Errorf("pay-date encoder: %w", err)
+	}
+	cols := b.Encoder.columnSources(b.Late.Family)
+	s.width = len(cols)
+	s.payWidth = len(b.PayDateEnc.columnSources(FamilyLogistic))
+	s.periods = b.PayDate.Periods
+	if len(b.PayDate.Coef) != s.payWidth || len(b.PayDate.Alpha) != s.periods || s.periods < 1 {
+		return nil, fmt.Errorf("%w: the pay-date model reads %d columns over %d weeks, its encoder gives %d columns", ErrBadBundle, len(b.PayDate.Coef), len(b.PayDate.Alpha), s.payWidth)
+	}
+	for name, c := range map[string]*Classifier{"late": b.Late, "very-late": b.VeryLate, "90+": b.Default90} {
+		if c != nil && c.Family != FamilyPrior {
+			if w := c.width(); w != s.width {
+				return nil, fmt.Errorf("%w: the %s model reads %d columns, the encoder gives %d", ErrBadBundle, name, w, s.width)
+			}
 		}
 	}
 	var ok bool
-	if s.daysToDue, ok = s.numPos["inv_days_to_due"]; !ok {
+	if s.daysToDue, ok = features.Find(specs, "inv_days_to_due", 0); !ok {
 		return nil, fmt.Errorf("feature specs lack inv_days_to_due: not invoice features")
 	}
-	if i, ok := s.numPos[fmt.Sprintf("invoices_settled_%dd", s.longest)]; ok {
+	if i, ok := features.Find(specs, "invoices_settled", s.longest); ok {
 		s.settledLong = i
 	}
-	if i, ok := s.catPos["inv_segment"]; ok {
+	if i, ok := features.Find(specs, "inv_segment", 0); ok {
 		s.segment = i
 	}
-	s.nNum, s.nCat = ni, ci
-	if len(b.Encoder.Numeric) != ni || len(b.Encoder.Categorical) != ci {
-		return nil, fmt.Errorf("model expects %d numeric and %d categorical features, rows have %d and %d: score with the feature options the model was trained with",
-			len(b.Encoder.Numeric), len(b.Encoder.Categorical), ni, ci)
+	byName := map[string]features.Spec{}
+	for _, sp := range specs {
+		byName[sp.Name] = sp
 	}
-	s.colFeature, s.featNames = featuresOf(s.cols)
+	var names []string
+	s.colFeature, names = featuresOf(cols)
+	for _, n := range names {
+		s.feats = append(s.feats, byName[n])
+	}
 	return s, nil
 }
 
-// featuresOf maps encoded columns to the features they come from:
-// colFeature[j] indexes names, the features in order of first column.
-// Contributions are summed per feature with it.
-func featuresOf(cols []string) (colFeature []int, names []string) {
+// modelRow is r as the bundle's models read it: the catalogue's features,
+// then, when the bundle reads it, the peer prior, written into dst (of
+// length nNum+1 then).
+func (s *Scorer) modelRow(dst []float64, r *features.Row) (features.Row, error) {
+	if !s.peerOn {
+		return *r, nil
+	}
+	copy(dst, r.Num)
+	v, err := s.rr.prior(s.peersAt(r.AsOf), r)
+	if err != nil {
+		return features.Row{}, fmt.Errorf("invoice %s: peer prior: %w", r.InvoiceID, err)
+	}
+	dst[s.nNum] = v
+	return features.Row{CustomerID: r.CustomerID, InvoiceID: r.InvoiceID, AsOf: r.AsOf, Num: dst, Cat: r.Cat}, nil
+}
+
+// featuresOf maps encoded columns, given by the feature each comes from, to
+// their features: colFeature[j] indexes names, the features in order of
+// first column. Contributions are summed per feature with it.
+func featuresOf(sources []string) (colFeature []int, names []string) {
 	byName := map[string]int{}
-	colFeature = make([]int, len(cols))
-	for j, c := range cols {
-		f := sourceFeature(c)
+	colFeature = make([]int, len(sources))
+	for j, f := range sources {
 		k, ok := byName[f]
 		if !ok {
 			k = len(names)
@@ -179,6 +224,8 @@ const scoreBlock = 64
 // scratch holds one worker's buffers.
 type scratch struct {
 	x, payX               []float64
+	ext                   []float64      // rows extended by the peer prior
+	rows                  []features.Row // the extended rows
 	late, veryLate, def90 []float64
 	contrib, byFeature    []float64
 }
@@ -187,10 +234,12 @@ type scratch struct {
 func (s *Scorer) newScratch(rows int) *scratch {
 	return &scratch{
 		x:    make([]float64, rows*s.width),
+		ext:  make([]float64, rows*(s.nNum+1)),
+		rows: make([]features.Row, rows),
 		payX: make([]float64, s.payWidth),
 		late: make([]float64, rows), veryLate: make([]float64, rows), def90: make([]float64, rows),
 		contrib:   make([]float64, s.width),
-		byFeature: make([]float64, len(s.featNames)),
+		byFeature: make([]float64, len(s.feats)),
 	}
 }
 
@@ -201,8 +250,8 @@ func (s *Scorer) Score(r *features.Row, reasons int) (Prediction, error) {
 	if err := s.check(r); err != nil {
 		return p[0], err
 	}
-	s.scoreRows(s.newScratch(1), []features.Row{*r}, reasons, p[:])
-	return p[0], nil
+	err := s.scoreRows(s.newScratch(1), []features.Row{*r}, reasons, p[:])
+	return p[0], err
 }
 
 // check reports a row whose shape is not the model's.
@@ -232,10 +281,13 @@ func (s *Scorer) ScoreBatch(rows []features.Row, reasons int, out []Prediction) 
 		sc := s.newScratch(scoreBlock)
 		for lo := 0; lo < len(rows); lo += scoreBlock {
 			hi := min(len(rows), lo+scoreBlock)
-			s.scoreRows(sc, rows[lo:hi], reasons, out[lo:hi])
+			if err := s.scoreRows(sc, rows[lo:hi], reasons, out[lo:hi]); err != nil {
+				return err
+			}
 		}
 		return nil
 	}
+	errs := make([]error, blocks)
 	var wg sync.WaitGroup
 	next := make(chan int, blocks)
 	for b := range blocks {
@@ -249,22 +301,33 @@ func (s *Scorer) ScoreBatch(rows []features.Row, reasons int, out []Prediction) 
 			sc := s.newScratch(scoreBlock)
 			for b := range next {
 				lo, hi := b*scoreBlock, min(len(rows), (b+1)*scoreBlock)
-				s.scoreRows(sc, rows[lo:hi], reasons, out[lo:hi])
+				errs[b] = s.scoreRows(sc, rows[lo:hi], reasons, out[lo:hi])
 			}
 		}()
 	}
 	wg.Wait()
-	return nil
+	return errors.Join(errs...)
 }
 
 // scoreRows scores at most scoreBlock rows that passed check.
-func (s *Scorer) scoreRows(sc *scratch, rows []features.Row, reasons int, out []Prediction) {
+func (s *Scorer) scoreRows(sc *scratch, rows []features.Row, reasons int, out []Prediction) error {
 	b := s.b
 	n := len(rows)
 	w := s.width
+	if s.peerOn {
+		// The rows extended by the peer prior, in the block's scratch.
+		m := s.nNum + 1
+		for i := range rows {
+			var err error
+			if sc.rows[i], err = s.modelRow(sc.ext[i*m:(i+1)*m:(i+1)*m], &rows[i]); err != nil {
+				return err
+			}
+		}
+		rows = sc.rows[:n]
+	}
 	for i := range rows {
 		if got := b.Encoder.encode(b.Late.Family, sc.x[i*w:i*w:(i+1)*w], &rows[i]); len(got) != w {
-			panic(fmt.Sprintf("model: encoded %d columns, want %d", len(got), w)) // check makes this unreachable
+			return fmt.Errorf("%w: encoded %d columns, want %d", ErrBadBundle, len(got), w) // check makes this unreachable
 		}
 	}
 	x := sc.x[:n*w]
@@ -312,6 +375,7 @@ func (s *Scorer) scoreRows(sc *scratch, rows []features.Row, reasons int, out []
 			s.reasons(sc, p, r, x[i*w:(i+1)*w], reasons)
 		}
 	}
+	return nil
 }
 
 // payDate fills the weekly payment curve and the P10/median/P90 dates.
@@ -361,8 +425,8 @@ func (s *Scorer) reasons(sc *scratch, p *Prediction, r *features.Row, x []float6
 			s.longest, seg, 100*s.b.SegmentLate[seg])})
 	}
 	for _, k := range top {
-		f, c := s.featNames[k], sc.byFeature[k]
-		p.Reasons = append(p.Reasons, Reason{Feature: f, Contribution: c, Text: sentence(f, c, fv)})
+		sp, c := s.feats[k], sc.byFeature[k]
+		p.Reasons = append(p.Reasons, Reason{Feature: sp.Name, Contribution: c, Text: sentence(sp, c, fv)})
 	}
 }
 
@@ -374,7 +438,7 @@ func (s *Scorer) topFeatures(by []float64, n int) []int {
 		if x, y := math.Abs(by[a]), math.Abs(by[b]); x != y {
 			return x > y
 		}
-		return s.featNames[a] < s.featNames[b]
+		return s.feats[a].Name < s.feats[b].Name
 	}
 	for k, c := range by {
 		if c == 0 {

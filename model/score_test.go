@@ -3,9 +3,11 @@ package model
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -13,31 +15,51 @@ import (
 )
 
 // trainedScorer trains a bundle on a small simulated ledger and returns a
-// scorer with the ledger as evidence and the open invoices at asOf.
-func trainedScorer(t *testing.T, seed uint64) (*Scorer, *features.Table, *datasets.Ledger) {
+// scorer with the ledger as evidence and the open invoices at asOf. The
+// tests share one training (a small window trains on three folds and a
+// grid: tens of seconds on a loaded machine).
+func trainedScorer(t *testing.T) (*Scorer, *features.Table, *datasets.Ledger) {
 	t.Helper()
+	sharedScorer.once.Do(func() {
+		sharedScorer.sc, sharedScorer.tab, sharedScorer.l, sharedScorer.err = trainScorer(t, 22)
+	})
+	if sharedScorer.err != nil {
+		t.Fatal(sharedScorer.err)
+	}
+	return sharedScorer.sc, sharedScorer.tab, sharedScorer.l
+}
+
+var sharedScorer struct {
+	once sync.Once
+	sc   *Scorer
+	tab  *features.Table
+	l    *datasets.Ledger
+	err  error
+}
+
+func trainScorer(t *testing.T, seed uint64) (*Scorer, *features.Table, *datasets.Ledger, error) {
 	l, _ := simulate(t, 150, 18, seed)
 	asOf := datasets.NewDate(2024, 5, 31)
 	ix := features.NewIndex(l)
 	b, err := Train(context.Background(), ix, TrainOptions{AsOf: asOf, Seed: 1})
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, nil, err
 	}
 	tab := features.NewEngine(ix, b.Options.Features).OpenInvoices(asOf)
 	sc, err := NewScorer(b, tab.Specs)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, nil, err
 	}
 	if len(tab.Rows) < scoreBlock+10 {
-		t.Fatalf("only %d open invoices: the test needs more than one block", len(tab.Rows))
+		return nil, nil, nil, fmt.Errorf("only %d open invoices: the test needs more than one block", len(tab.Rows))
 	}
-	return sc.WithEvidence(ix), tab, l
+	return sc.WithEvidence(ix), tab, l, nil
 }
 
 // Batch scoring (several blocks, several goroutines) gives exactly what
 // scoring one invoice at a time gives.
 func TestScoreBatchEqualsScore(t *testing.T) {
-	sc, tab, _ := trainedScorer(t, 21)
+	sc, tab, _ := trainedScorer(t)
 	batch := make([]Prediction, len(tab.Rows))
 	if err := sc.ScoreBatch(tab.Rows, 3, batch); err != nil {
 		t.Fatal(err)
@@ -56,7 +78,7 @@ func TestScoreBatchEqualsScore(t *testing.T) {
 // Reasons are the features with the largest contributions, largest first,
 // and an open dispute is quoted with the date it was opened.
 func TestReasonsAreTheLargestFactorsAndQuoteDisputes(t *testing.T) {
-	sc, tab, l := trainedScorer(t, 22)
+	sc, tab, l := trainedScorer(t)
 	opened := map[string]datasets.Date{}
 	for _, d := range l.Disputes {
 		if d.Opened <= tab.AsOf && (d.Resolved == 0 || d.Resolved > tab.AsOf) {
@@ -73,12 +95,17 @@ func TestReasonsAreTheLargestFactorsAndQuoteDisputes(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Recompute the per-feature sums from the classifier itself.
-		x := sc.b.Encoder.encode(sc.b.Late.Family, nil, r)
+		mr, err := sc.modelRow(make([]float64, sc.nNum+1), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := sc.b.Encoder.encode(sc.b.Late.Family, nil, &mr)
 		contrib := make([]float64, len(x))
 		sc.b.Late.Contributions(x, contrib)
 		by := map[string]float64{}
+		cols := sc.b.Encoder.columns(sc.b.Late.Family)
 		for j, c := range contrib {
-			by[sourceFeature(sc.cols[j])] += c
+			by[featureOfColumn(cols[j])] += c
 		}
 		var rs []Reason
 		for k, rr := range p.Reasons {
@@ -141,7 +168,7 @@ func TestReasonsAreTheLargestFactorsAndQuoteDisputes(t *testing.T) {
 // A row that does not have the model's shape is an error, in Score and in
 // ScoreBatch (which then scores nothing), never a panic in a worker.
 func TestRowsOfTheWrongShapeAreErrors(t *testing.T) {
-	sc, tab, _ := trainedScorer(t, 23)
+	sc, tab, _ := trainedScorer(t)
 	rows := append([]features.Row(nil), tab.Rows...)
 	bad := rows[70]
 	bad.Num = bad.Num[:len(bad.Num)-1]
@@ -160,4 +187,18 @@ func TestRowsOfTheWrongShapeAreErrors(t *testing.T) {
 	if err := sc.ScoreBatch(rows[:3], 0, out[:2]); !errors.Is(err, ErrBadRow) {
 		t.Fatalf("mismatched output length: %v", err)
 	}
+}
+
+// featureOfColumn reads the feature back out of an encoded column's display
+// name ("x=level", "log(x)", "x missing"): an account of the columns
+// independent of the encoder's own.
+func featureOfColumn(col string) string {
+	if i := strings.Index(col, "="); i > 0 {
+		return col[:i]
+	}
+	col = strings.TrimSuffix(col, " missing")
+	if strings.HasPrefix(col, "log(") {
+		col = strings.TrimSuffix(strings.TrimPrefix(col, "log("), ")")
+	}
+	return col
 }

@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -41,10 +41,15 @@ func runFeatures(ctx context.Context, e env, args []string) error {
 	engine := fs.String("engine", "auto", "auto (SQL on ClickHouse, Go otherwise), go or sql")
 	catalogue := fs.Bool("catalogue", false, "print the feature catalogue as Markdown and exit")
 	grace := fs.Int("grace-days", 0, "days after the due date before a settlement counts as late")
+	after := disputeAfterFlag(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	opts := features.Options{GraceDays: *grace}
+	var err error
+	if opts.DisputeOpenedAfterDays, err = disputeAfter("features", *after); err != nil {
+		return err
+	}
 	if *catalogue {
 		_, err := io.WriteString(e.stdout, features.Markdown(opts))
 		return err
@@ -52,6 +57,9 @@ func runFeatures(ctx context.Context, e env, args []string) error {
 	t, err := parseAsOf("as-of", *asOf)
 	if err != nil {
 		return err
+	}
+	if opts.DisputeOpenedAfterDays != nil {
+		fmt.Fprintf(e.stderr, "dsopilot: features: assumption: on a ledger without dispute records, an invoice's disputed flag is read from %d days after its issue date\n", *opts.DisputeOpenedAfterDays)
 	}
 	if *level != "customer" && *level != "invoice" {
 		return fmt.Errorf("%w: features: --level %q, want customer or invoice", errUsage, *level)
@@ -126,8 +134,8 @@ func runKPI(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *fxPath != "" && *currency == "" {
-		return fmt.Errorf("%w: kpi: --fx needs --currency, the currency its rates convert to", errUsage)
+	if _, err := datasets.CheckReporting(*currency, *fxPath); err != nil {
+		return fmt.Errorf("%w: kpi: %v", errUsage, err)
 	}
 	l, err := loadLedger(ctx, e, *store, "kpi")
 	if err != nil {
@@ -163,42 +171,17 @@ func runKPI(ctx context.Context, e env, args []string) error {
 // returns the ledger to report on, the conversion (nil when none) and, when
 // not converted, the currencies its amounts are in.
 func reportingLedger(l *datasets.Ledger, currency, fxPath string) (*datasets.Ledger, *datasets.FX, []string, error) {
-	have := l.Currencies()
-	if currency == "" {
-		if fxPath != "" {
-			return nil, nil, nil, fmt.Errorf("%w: --fx needs --currency, the currency its rates convert to", errUsage)
+	fx, err := datasets.ReportingFX(currency, fxPath)
+	if err == nil {
+		var mixed []string
+		if l, mixed, err = l.InCurrency(fx); err == nil {
+			return l, fx, mixed, nil
 		}
-		return l, nil, have, nil
 	}
-	currency = strings.ToUpper(currency)
-	if len(currency) != 3 || strings.Trim(currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
-		return nil, nil, nil, fmt.Errorf("%w: --currency %q: want a 3-letter ISO 4217 code", errUsage, currency)
+	if re := (*datasets.RequestError)(nil); errors.As(err, &re) {
+		return nil, nil, nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	if fxPath == "" {
-		if len(have) > 1 || (len(have) == 1 && have[0] != currency) {
-			return nil, nil, nil, fmt.Errorf("%w: the ledger has amounts in %s: give --fx rates to %s", errUsage, strings.Join(have, ", "), currency)
-		}
-		return l, &datasets.FX{To: currency}, nil, nil
-	}
-	fx, err := readFXFile(fxPath, currency)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	conv, err := l.Convert(fx)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return conv, &fx, nil, nil
-}
-
-// readFXFile reads a rates file to currency.
-func readFXFile(path, currency string) (datasets.FX, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return datasets.FX{}, err
-	}
-	defer f.Close()
-	return datasets.ReadFX(f, path, currency)
+	return nil, nil, nil, err
 }
 
 // multiFlag collects a repeatable string flag.

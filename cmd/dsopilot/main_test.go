@@ -9,11 +9,15 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/chstore"
+	"github.com/dsopilot/dsopilot/datasets/embedded"
+	"github.com/dsopilot/dsopilot/features"
 	"github.com/dsopilot/dsopilot/model"
 )
 
@@ -174,42 +178,83 @@ func simulatedWith(t *testing.T, customers, months int, seed uint64) (dir, ledge
 	return dir, ledger, store
 }
 
-func TestKPIJSONHasTheHeadlineKeys(t *testing.T) {
+// loadStore reads an embedded store's ledger (after the CLI has closed it).
+func loadStore(t *testing.T, store string) *datasets.Ledger {
+	t.Helper()
+	st, err := embedded.Open(context.Background(), store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	l, err := st.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// sameJSON holds two JSON documents equal as values.
+func sameJSON(t *testing.T, what, got string, want any) {
+	t.Helper()
+	wb, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g, w any
+	if err := json.Unmarshal([]byte(got), &g); err != nil {
+		t.Fatalf("%s: %v\n%s", what, err, got)
+	}
+	if err := json.Unmarshal(wb, &w); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(g, w) {
+		t.Fatalf("%s printed\n%s\nwant\n%s", what, got, wb)
+	}
+}
+
+// kpi --json prints exactly the report the features package computes for
+// the stored ledger (whose figures kpi_test.go checks by hand), with the
+// currencies it added unconverted named.
+func TestKPIJSONIsTheComputedReport(t *testing.T) {
 	_, store := simulated(t)
 	out, _, err := call(t, nil, "kpi", "--store", store, "--from", "2023-10-01", "--to", "2023-12-31", "--by", "segment", "--monthly", "--json")
 	if err != nil {
 		t.Fatalf("kpi: %v", err)
 	}
-	var rep map[string]any
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("kpi json: %v\n%s", err, out)
+	l := loadStore(t, store)
+	want, err := features.ComputeKPIs(features.NewIndex(l), datasets.NewDate(2023, 10, 1), datasets.NewDate(2023, 12, 31), "segment", true)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, k := range []string{"dso", "countback_dso", "best_possible_dso", "add", "cei", "late_rate", "recovery_rate", "aging", "groups", "months"} {
-		if _, ok := rep[k]; !ok {
-			t.Errorf("kpi JSON lacks %q", k)
-		}
+	if cs := l.Currencies(); len(cs) > 1 {
+		want.Currencies = cs
 	}
-	dso, ok := rep["dso"].(float64)
-	if !ok || dso <= 0 || dso > 365 {
-		t.Errorf("dso = %v, want a plausible number of days", rep["dso"])
+	if want.DSO == nil || len(want.Months) != 3 || len(want.Groups) < 2 {
+		t.Fatalf("the test ledger gives no DSO, %d months and %d groups", len(want.Months), len(want.Groups))
 	}
-	if months := rep["months"].([]any); len(months) != 3 {
-		t.Errorf("%d months, want 3", len(months))
-	}
+	sameJSON(t, "kpi --json", out, want)
 }
 
-func TestFeaturesCSVHeaderAndRows(t *testing.T) {
+// features prints, byte for byte, the engine's table for the stored ledger.
+func TestFeaturesCSVIsTheEnginesTable(t *testing.T) {
 	_, store := simulated(t)
-	for _, c := range []struct {
-		level, first string
-	}{{"customer", "customer_id,"}, {"invoice", "customer_id,invoice_id,"}} {
-		out, _, err := call(t, nil, "features", "--store", store, "--as-of", "2023-09-30", "--level", c.level)
+	asOf := datasets.NewDate(2023, 9, 30)
+	for _, level := range []string{"customer", "invoice"} {
+		out, _, err := call(t, nil, "features", "--store", store, "--as-of", asOf.String(), "--level", level)
 		if err != nil {
-			t.Fatalf("features %s: %v", c.level, err)
+			t.Fatalf("features %s: %v", level, err)
 		}
-		lines := strings.Split(strings.TrimSpace(out), "\n")
-		if !strings.HasPrefix(lines[0], c.first) || len(lines) < 10 {
-			t.Fatalf("features %s: header %q and %d rows", c.level, lines[0], len(lines)-1)
+		eng := features.NewEngine(features.NewIndex(loadStore(t, store)), features.Options{})
+		tab := eng.Customers(asOf)
+		if level == "invoice" {
+			tab = eng.OpenInvoices(asOf)
+		}
+		var want bytes.Buffer
+		if err := tab.WriteCSV(&want); err != nil {
+			t.Fatal(err)
+		}
+		if len(tab.Rows) < 10 || out != want.String() {
+			t.Fatalf("features %s: %d lines printed, the engine's table has %d rows (or other values)", level, strings.Count(out, "\n"), len(tab.Rows))
 		}
 	}
 }
@@ -269,8 +314,17 @@ func TestTrainScoreAndModels(t *testing.T) {
 		t.Fatalf("score: %v", err)
 	}
 	lines := strings.Split(strings.TrimSpace(scores), "\n")
-	if !strings.HasPrefix(lines[0], "customer_id,invoice_id,due_date,p_late") || len(lines) < 20 {
-		t.Fatalf("score printed %d lines, header %q", len(lines), lines[0])
+	open := features.NewEngine(features.NewIndex(loadStore(t, store)), features.Options{}).OpenInvoices(datasets.NewDate(2024, 2, 29))
+	if !strings.HasPrefix(lines[0], "customer_id,invoice_id,due_date,p_late") || len(lines)-1 != len(open.Rows) {
+		t.Fatalf("score printed %d lines, header %q; %d invoices are open", len(lines), lines[0], len(open.Rows))
+	}
+	prev := 2.0
+	for _, line := range lines[1:] {
+		p, err := strconv.ParseFloat(strings.Split(line, ",")[3], 64)
+		if err != nil || p < 0 || p > prev {
+			t.Fatalf("p_late %q out of order or range after %v", line, prev)
+		}
+		prev = p
 	}
 	if _, _, err := call(t, nil, "models", "promote", "--registry", reg, "nope"); err == nil {
 		t.Fatal("promoting an unknown model succeeded")
@@ -280,25 +334,15 @@ func TestTrainScoreAndModels(t *testing.T) {
 		t.Fatalf("models show = %q, %v", shown, err)
 	}
 	js, _, err := call(t, nil, "models", "show", meta.ID, "--registry", reg, "--json")
-	var ev struct {
-		Importance []struct {
-			Feature string
-			Share   float64
-		}
+	if err != nil {
+		t.Fatalf("models show --json: %v", err)
 	}
-	if err != nil || json.Unmarshal([]byte(js), &ev) != nil || len(ev.Importance) < 5 {
-		t.Fatalf("models show --json = %q, %v", js, err)
+	b, m, err := model.Registry{Dir: reg}.Load(meta.ID)
+	if err != nil || len(b.Importance) < 5 {
+		t.Fatalf("load %s: %v, %d importances", meta.ID, err, len(b.Importance))
 	}
-	sum := 0.0
-	for i, f := range ev.Importance {
-		sum += f.Share
-		if i > 0 && f.Share > ev.Importance[i-1].Share {
-			t.Fatalf("importance not sorted: %+v", ev.Importance[:i+1])
-		}
-	}
-	if math.Abs(sum-1) > 1e-9 {
-		t.Errorf("importance shares sum to %v", sum)
-	}
+	sameJSON(t, "models show --json", js, map[string]any{"model": m, "promoted": true, "importance": b.Importance,
+		"invoice_sample": b.Sample, "options": b.Options})
 }
 
 // A cleared-items export with its own headers and dates is backtested
@@ -353,7 +397,7 @@ func TestBacktestOnAClearedItemsCSVWithMapping(t *testing.T) {
 		t.Errorf("auc %.3f on a cleared-items export: the model learned nothing", auc)
 	}
 	p, err := os.ReadFile(preds)
-	if err != nil || !strings.HasPrefix(string(p), "invoice_id,p_late,predicted_days_late,actual_late\n") {
+	if err != nil || !strings.HasPrefix(string(p), "invoice_id,p_late,predicted_days_late,actual_late,cold_start\n") {
 		t.Fatalf("predictions file: %v %q", err, string(p[:min(len(p), 80)]))
 	}
 }

@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -35,6 +33,7 @@ func registryFlag(fs interface {
 // trainFlags are the model options train and backtest share.
 type trainFlags struct {
 	grace, veryLate, maxInvoices *int
+	disputeAfter                 *int
 	seed                         *uint64
 	families, currency, fx       *string
 }
@@ -45,10 +44,11 @@ func newTrainFlags(fs interface {
 	String(name, value, usage string) *string
 }) trainFlags {
 	return trainFlags{
-		grace:       fs.Int("grace-days", 0, "days after due before a payment counts as late"),
-		veryLate:    fs.Int("very-late-days", 30, "days late beyond which a payment is very late"),
-		maxInvoices: fs.Int("max-invoices", 100_000, "learn from a hashed sample of about this many invoices when the window holds more (-1: all)"),
-		seed:        fs.Uint64("seed", 1, "random seed (same data and seed give the same model)"),
+		grace:        fs.Int("grace-days", 0, "days after due before a payment counts as late"),
+		veryLate:     fs.Int("very-late-days", 30, "days late beyond which a payment is very late"),
+		maxInvoices:  fs.Int("max-invoices", 100_000, "learn from a hashed sample of about this many invoices when the window holds more (-1: all)"),
+		seed:         fs.Uint64("seed", 1, "random seed (same data and seed give the same model)"),
+		disputeAfter: disputeAfterFlag(fs),
 		families: fs.String("families", strings.Join([]string{model.FamilyGBDT, model.FamilyLogistic, model.FamilyScorecard}, ","),
 			"model families to compare, comma-separated"),
 		currency: fs.String("currency", "", "convert every amount to this currency before learning (needs --fx for other currencies)"),
@@ -73,14 +73,18 @@ func (f trainFlags) convert(e env, cmd string, l *datasets.Ledger, o *model.Trai
 // options checks the flags and returns the training options they set.
 func (f trainFlags) options(cmd string) (model.TrainOptions, error) {
 	o := model.TrainOptions{GraceDays: *f.grace, VeryLateDays: *f.veryLate, MaxInvoices: *f.maxInvoices, Seed: *f.seed}
+	var err error
+	if o.Features.DisputeOpenedAfterDays, err = disputeAfter(cmd, *f.disputeAfter); err != nil {
+		return o, err
+	}
 	if *f.grace < 0 || *f.veryLate <= *f.grace {
 		return o, fmt.Errorf("%w: %s: --very-late-days %d must exceed --grace-days %d (≥ 0)", errUsage, cmd, *f.veryLate, *f.grace)
 	}
 	if *f.maxInvoices == 0 {
 		return o, fmt.Errorf("%w: %s: --max-invoices must be positive or -1", errUsage, cmd)
 	}
-	if *f.fx != "" && *f.currency == "" {
-		return o, fmt.Errorf("%w: %s: --fx needs --currency, the currency its rates convert to", errUsage, cmd)
+	if _, err := datasets.CheckReporting(*f.currency, *f.fx); err != nil {
+		return o, fmt.Errorf("%w: %s: %v", errUsage, cmd, err)
 	}
 	for _, fam := range strings.Split(*f.families, ",") {
 		switch fam = strings.TrimSpace(fam); fam {
@@ -96,8 +100,9 @@ func (f trainFlags) options(cmd string) (model.TrainOptions, error) {
 func runTrain(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "train", "[--store S] --as-of DATE [--registry DIR] [--seed N] [--grace-days N] [--very-late-days N] [--max-invoices N] [--families F] [--json]",
 		"Trains the late-payment, very-late, 90+ and pay-date models on what was known at the end of DATE,\n"+
-			"compares a boosted tree ensemble, a logistic regression and a points scorecard on the most recent\n"+
-			"invoices held out, calibrates the champion and registers the result. The first model registered is promoted.")
+			"compares a boosted tree ensemble, a logistic regression and a points scorecard on time-series folds of\n"+
+			"the training window, calibrates the champion on their out-of-fold predictions, reports it on the latest\n"+
+			"invoices, held out from all of that, and registers the result. The first model registered is promoted.")
 	store := storeFlag(fs, e)
 	asOf := fs.String("as-of", "", "training cut-off (YYYY-MM-DD; default today)")
 	reg := registryFlag(fs, e)
@@ -144,13 +149,28 @@ func runTrain(ctx context.Context, e env, args []string) error {
 		return writeJSON(e.stdout, m)
 	}
 	fmt.Fprintf(e.stdout, "registered %s in %s (%.1fs)\n", m.ID, *reg, time.Since(start).Seconds())
+	printEvidence(e.stdout, b, m)
+	return nil
+}
+
+// printEvidence says how the champion was chosen and calibrated and how it
+// did on the invoices held out from all of that.
+func printEvidence(w io.Writer, b *model.Bundle, m model.Meta) {
+	folds := "folds"
+	if b.Folds == 1 {
+		folds = "fold"
+	}
+	fmt.Fprintf(w, "candidates, on %d time-series %s of the training window (out-of-fold, before calibration):\n", b.Folds, folds)
 	for _, c := range m.Candidates {
-		fmt.Fprintf(e.stdout, "  %-8s validation AUC %.3f  log loss %.3f  Brier %.3f\n", c.Family, c.AUC, c.LogLoss, c.Brier)
+		fmt.Fprintf(w, "  %-10s %-10s AUC %.3f  log loss %.3f  Brier %.3f\n", c.Family, c.Setting, c.AUC, c.LogLoss, c.Brier)
+	}
+	printAssumptions(w, b.Assumptions)
+	for _, s := range b.Skipped {
+		fmt.Fprintf(w, "skipped: %s\n", s)
 	}
 	v := m.Validation
-	fmt.Fprintf(e.stdout, "champion %s, calibrated on %d held-out invoices: AUC %.3f, Brier %.3f, ECE %.3f, accuracy %.3f, errors cut vs naive %.0f%%\n",
-		m.Champion, v.N, v.AUC, v.Brier, v.ECE, v.Accuracy, 100*v.ErrorCutVsNaive)
-	return nil
+	fmt.Fprintf(w, "champion %s (%s), calibrated on %d out-of-fold predictions; on %d later invoices held out from all of it: AUC %.3f, Brier %.3f, ECE %.3f, accuracy %.3f, errors cut vs naive %.0f%%\n",
+		m.Champion, b.Late.Setting, b.Late.Calibration, v.N, v.AUC, v.Brier, v.ECE, v.Accuracy, 100*v.ErrorCutVsNaive)
 }
 
 func runModels(ctx context.Context, e env, args []string) error {
@@ -215,7 +235,7 @@ func runModels(ctx context.Context, e env, args []string) error {
 		if m.ID == promoted {
 			mark = "*"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s..%s\t%.3f\t%.3f\t%s\n", mark, m.ID, m.Champion, m.TrainWindow[0], m.TrainWindow[1], m.Validation.AUC, m.Validation.ECE, m.DataFingerprint[:12])
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s..%s\t%.3f\t%.3f\t%s\n", mark, m.ID, m.Champion, m.TrainWindow[0], m.TrainWindow[1], m.Validation.AUC, m.Validation.ECE, prefix(m.DataFingerprint, 12))
 	}
 	return tw.Flush()
 }
@@ -250,29 +270,27 @@ func runScore(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if fx := b.Options.FX; fx != nil {
-		// Score in the currency the model learned in, at its rates; --fx
-		// only adds currencies the model has no rate for.
-		rates := maps.Clone(fx.Rates)
-		if rates == nil {
-			rates = map[string]datasets.Rate{}
+	if *extraFX != "" && b.Options.FX == nil {
+		return fmt.Errorf("%w: score: model %s learned from unconverted amounts: --fx does not apply", errUsage, meta.ID)
+	}
+	var extra *datasets.FX
+	if *extraFX != "" {
+		more, err := datasets.ReadFXFile(*extraFX, b.Options.FX.To)
+		if err != nil {
+			return fmt.Errorf("score: %w", err)
 		}
-		if *extraFX != "" {
-			more, err := readFXFile(*extraFX, fx.To)
-			if err != nil {
-				return fmt.Errorf("score: %w", err)
-			}
-			for c, r := range more.Rates {
-				if _, ok := rates[c]; !ok {
-					rates[c] = r
-				}
-			}
-		}
-		if l, err = l.Convert(datasets.FX{To: fx.To, Rates: rates}); err != nil {
+		extra = &more
+	}
+	// Score in the currency the model learned in, at its rates; --fx only
+	// adds currencies the model has no rate for.
+	fx, err := b.ScoringFX(extra)
+	if err != nil {
+		return fmt.Errorf("score: %w", err)
+	}
+	if fx != nil {
+		if l, err = l.Convert(*fx); err != nil {
 			return fmt.Errorf("score: model %s learned in %s: %w (give --fx with the missing rates)", meta.ID, fx.To, err)
 		}
-	} else if *extraFX != "" {
-		return fmt.Errorf("%w: score: model %s learned from unconverted amounts: --fx does not apply", errUsage, meta.ID)
 	}
 	ix := features.NewIndex(l)
 	tab := features.NewEngine(ix, b.Options.Features).OpenInvoices(t)
@@ -284,17 +302,7 @@ func runScore(ctx context.Context, e env, args []string) error {
 	if err := sc.WithEvidence(ix).ScoreBatch(tab.Rows, *nReasons, preds); err != nil {
 		return fmt.Errorf("score: %w", err)
 	}
-	// Riskiest first: a worklist, not a ledger listing.
-	sort.SliceStable(preds, func(a, b int) bool {
-		pa, pb := preds[a], preds[b]
-		if pa.PLate != pb.PLate {
-			return pa.PLate > pb.PLate
-		}
-		if pa.PVeryLate != pb.PVeryLate {
-			return pa.PVeryLate > pb.PVeryLate
-		}
-		return pa.InvoiceID < pb.InvoiceID
-	})
+	model.SortWorklist(preds) // riskiest first: a worklist, not a ledger listing
 	if *format == "json" {
 		return writeJSON(e.stdout, map[string]any{"model": meta.ID, "as_of": t.String(), "invoices": preds})
 	}
@@ -397,6 +405,7 @@ func runBacktest(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "cut-off %s: trained on %d, tested on %d invoices (%d unresolved left out); champion %s\n",
 		res.Cutoff, res.NTrain, res.NTest, res.NTestOpen, res.Champion)
+	printAssumptions(e.stdout, res.Assumptions)
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "\tAUC\tBrier\tlog loss\taccuracy\tmacro F1\tECE\terrors cut\t")
 	for _, r := range []struct {
@@ -406,6 +415,10 @@ func runBacktest(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.0f%%\t\n", r.name, r.m.AUC, r.m.Brier, r.m.LogLoss, r.m.Accuracy, r.m.MacroF1, r.m.ECE, 100*r.m.ErrorCutVsNaive)
 	}
 	tw.Flush()
+	if c := res.ColdStart; c != nil {
+		fmt.Fprintf(e.stdout, "cold start (no settled invoice in the history window): %d test invoices, AUC %.3f, Brier %.3f, accuracy %.3f; the prior: Brier %.3f, accuracy %.3f\n",
+			c.Model.N, c.Model.AUC, c.Model.Brier, c.Model.Accuracy, c.Prior.Brier, c.Prior.Accuracy)
+	}
 	fmt.Fprintf(e.stdout, "mean absolute error of days late: %.1f\n", res.MAEDaysLate)
 	return nil
 }
@@ -416,13 +429,15 @@ func writeBacktestPredictions(path string, rows []model.PredictionRow) error {
 		return err
 	}
 	cw := csv.NewWriter(f)
-	cw.Write([]string{"invoice_id", "p_late", "predicted_days_late", "actual_late"})
-	for _, r := range rows {
-		actual := "0"
-		if r.ActualLate {
-			actual = "1"
+	cw.Write([]string{"invoice_id", "p_late", "predicted_days_late", "actual_late", "cold_start"})
+	b01 := func(b bool) string {
+		if b {
+			return "1"
 		}
-		cw.Write([]string{r.InvoiceID, strconv.FormatFloat(r.PLate, 'f', 6, 64), strconv.FormatFloat(r.PredictedDaysLate, 'f', 1, 64), actual})
+		return "0"
+	}
+	for _, r := range rows {
+		cw.Write([]string{r.InvoiceID, strconv.FormatFloat(r.PLate, 'f', 6, 64), strconv.FormatFloat(r.PredictedDaysLate, 'f', 1, 64), b01(r.ActualLate), b01(r.ColdStart)})
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
@@ -450,13 +465,7 @@ func printModel(w io.Writer, b *model.Bundle, m model.Meta, promoted bool) error
 	fmt.Fprintf(w, "learned from invoices issued %s..%s: %d training and %d held-out snapshots, %.0f%% of the invoices, %s\n",
 		m.TrainWindow[0], m.TrainWindow[1], m.TrainExamples, m.ValidExamples, 100*sample, cur)
 	fmt.Fprintf(w, "late means paid more than %d days after the due date; very late, more than %d\n", b.Options.GraceDays, b.Options.VeryLateDays)
-	v := m.Validation
-	fmt.Fprintf(w, "champion %s on the held-out invoices: AUC %.3f, Brier %.3f, ECE %.3f, accuracy %.3f, %.0f%% of the naive guess's errors removed\n",
-		m.Champion, v.AUC, v.Brier, v.ECE, v.Accuracy, 100*v.ErrorCutVsNaive)
-	fmt.Fprintln(w, "candidates:")
-	for _, c := range m.Candidates {
-		fmt.Fprintf(w, "  %-10s AUC %.3f  log loss %.3f  Brier %.3f\n", c.Family, c.AUC, c.LogLoss, c.Brier)
-	}
+	printEvidence(w, b, m)
 	if len(b.Importance) > 0 {
 		fmt.Fprintln(w, "what drives the late-payment score (share of the attribution on held-out invoices):")
 		for _, f := range b.Importance[:min(12, len(b.Importance))] {
@@ -469,3 +478,34 @@ func printModel(w io.Writer, b *model.Bundle, m model.Meta, promoted bool) error
 	}
 	return nil
 }
+
+// disputeAfterFlag registers --dispute-opened-after-days (-1: unset).
+func disputeAfterFlag(fs interface {
+	Int(name string, value int, usage string) *int
+}) *int {
+	return fs.Int("dispute-opened-after-days", -1,
+		"on a ledger without dispute records, assume a flagged invoice's dispute opened this many days after issue\n"+
+			"(default: the undated flag is read only as of the ledger's latest date)")
+}
+
+// disputeAfter turns the flag's value into the features option.
+func disputeAfter(cmd string, n int) (*int, error) {
+	switch {
+	case n == -1:
+		return nil, nil
+	case n < 0:
+		return nil, fmt.Errorf("%w: %s: --dispute-opened-after-days %d: want a number of days ≥ 0", errUsage, cmd, n)
+	}
+	return &n, nil
+}
+
+// printAssumptions names what a model took on trust.
+func printAssumptions(w io.Writer, as []string) {
+	for _, a := range as {
+		fmt.Fprintf(w, "assumption: %s\n", a)
+	}
+}
+
+// prefix is s cut to at most n bytes (a fingerprint read from a file may be
+// shorter than it should be).
+func prefix(s string, n int) string { return s[:min(n, len(s))] }

@@ -92,7 +92,7 @@ func scenarioAndRates(path, fxPath string) (*recommender.Scenarios, datasets.FX,
 		}
 	}
 	if fxPath != "" {
-		if fx, err = readFXFile(fxPath, s.Currency); err != nil {
+		if fx, err = datasets.ReadFXFile(fxPath, s.Currency); err != nil {
 			return nil, fx, err
 		}
 	}

@@ -133,7 +133,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		if c.fx == "" {
 			fx = &datasets.FX{To: strings.ToUpper(c.currency)}
 		} else {
-			f, err := readFXFile(c.fx, strings.ToUpper(c.currency))
+			f, err := datasets.ReadFXFile(c.fx, strings.ToUpper(c.currency))
 			if err != nil {
 				return fmt.Errorf("serve: %w", err)
 			}

@@ -9,7 +9,12 @@ Query parameters, bound by the driver (never spliced into the text here):
   @grace   GraceDays: late means settled after due_date + @grace
   @w0..@wN the history windows in days, one per .Windows entry (@w<K>)
   @wmax    the longest window
-  @kept    the promise status that counts as kept
+  @respond ResponseDays: how long after a dunning action a payment or a
+           promise counts as its answer
+  @has_disputes, @flags_from, @disp_after  whether the ledger has dispute
+           records; if not, the date from which the invoices' undated
+           disputed flag is known, and the assumed days from issue to a
+           dispute (-1: no assumption); open_invoices.sql only
   @ids     the customers asked for (only when .Filter)
 
 Template data: .DB is the quoted database name and a dot (or empty for the
@@ -307,23 +312,93 @@ each window. */}}
     GROUP BY customer_id
 {{end}}
 
+{{/* followed_invoices and followed_customers are the invoice ids that an
+action or a promise names, and the customers with an action or a promise that
+names none: follow_ups gathers events for those alone. Older versions of a
+record may add an id that is never joined, which costs nothing but a row. */}}
+{{define "followed_invoices"}}
+            SELECT invoice_id FROM {{.DB}}actions WHERE invoice_id != ''
+            UNION ALL
+            SELECT invoice_id FROM {{.DB}}promises WHERE invoice_id != ''
+{{- end}}
+{{define "followed_customers"}}
+            SELECT customer_id FROM {{.DB}}actions WHERE invoice_id = ''
+            UNION ALL
+            SELECT customer_id FROM {{.DB}}promises WHERE invoice_id = ''
+{{- end}}
+
+{{/* follow_ups: per customer and invoice id, the dated events that can
+answer a dunning action or keep a promise about it: the invoice's settled
+date when it is the customer's invoice, the customer's payments linked to it
+by t (dates and cents) and the promises made about it by t. Under the
+invoice id '' the customer's every payment and promise by t. Dunning outcomes
+and promise states are derived from these, never read from the recorded
+outcome or status, which an export writes as seen at its own date. */}}
+{{define "follow_ups"}}
+    SELECT
+        customer_id,
+        invoice_id,
+        max(ev_settled) AS ev_settled,
+        groupArrayIf(ev_day, ev_kind = 1) AS ev_pay_days,
+        groupArrayIf(ev_cents, ev_kind = 1) AS ev_pay_cents,
+        groupArrayIf(ev_day, ev_kind = 2) AS ev_promise_days
+    FROM
+    (
+        SELECT customer_id, invoice_id, toInt32(settled_date) AS ev_settled, toUInt8(0) AS ev_kind, toInt32(0) AS ev_day, toInt64(0) AS ev_cents
+        FROM {{.DB}}invoices FINAL
+        WHERE invoice_id IN ({{template "followed_invoices" .}}){{template "selected" .}}
+        UNION ALL
+        SELECT customer_id, invoice_id, toInt32(0) AS ev_settled, toUInt8(1) AS ev_kind, toInt32(payment_date) AS ev_day, {{template "cents" "amount"}} AS ev_cents
+        FROM {{.DB}}payments FINAL
+        WHERE invoice_id != '' AND ev_day <= @t AND invoice_id IN ({{template "followed_invoices" .}}){{template "selected" .}}
+        UNION ALL
+        SELECT customer_id, '' AS invoice_id, toInt32(0) AS ev_settled, toUInt8(1) AS ev_kind, toInt32(payment_date) AS ev_day, {{template "cents" "amount"}} AS ev_cents
+        FROM {{.DB}}payments FINAL
+        WHERE ev_day <= @t AND customer_id IN ({{template "followed_customers" .}}){{template "selected" .}}
+        UNION ALL
+        SELECT customer_id, invoice_id, toInt32(0) AS ev_settled, toUInt8(2) AS ev_kind, toInt32(made_date) AS ev_day, toInt64(0) AS ev_cents
+        FROM {{.DB}}promises FINAL
+        WHERE invoice_id != '' AND ev_day != 0 AND ev_day <= @t{{template "selected" .}}
+        UNION ALL
+        SELECT customer_id, '' AS invoice_id, toInt32(0) AS ev_settled, toUInt8(2) AS ev_kind, toInt32(made_date) AS ev_day, toInt64(0) AS ev_cents
+        FROM {{.DB}}promises FINAL
+        WHERE ev_day != 0 AND ev_day <= @t AND customer_id IN ({{template "followed_customers" .}}){{template "selected" .}}
+    )
+    GROUP BY customer_id, invoice_id
+{{end}}
+
 {{define "action_columns"}}
         {{- range $i, $w := .Windows}}{{if $i}}, {{end}}w{{.K}}_actions, w{{.K}}_responses{{end}}
 {{- end}}
-{{/* actions: dunning actions in each window, and those answered by a
-payment or a promise. */}}
+{{/* actions: dunning actions in each window, and those answered by t: a
+payment linked to the action's invoice (any of the customer's when it names
+none) or that invoice's settlement dated in (action_day, action_day +
+@respond], or a promise made in [action_day, action_day + @respond], none of
+it after t. */}}
 {{define "actions"}}
     SELECT
         customer_id
         {{- range .Windows}},
         countIf(action_day > @t - @w{{.K}}) AS w{{.K}}_actions,
-        countIf(action_day > @t - @w{{.K}} AND outcome IN ('paid', 'promise')) AS w{{.K}}_responses
+        countIf(action_day > @t - @w{{.K}} AND answered) AS w{{.K}}_responses
         {{- end}}
     FROM
     (
-        SELECT customer_id, toInt32(action_date) AS action_day, outcome
-        FROM {{.DB}}actions FINAL
-        WHERE action_day != 0 AND action_day <= @t{{template "selected" .}}
+        SELECT
+            customer_id,
+            action_day,
+            least(action_day + @respond, @t) AS answer_by,
+            (ev_settled > action_day AND ev_settled <= answer_by)
+                OR arrayExists(d -> d > action_day AND d <= answer_by, ev_pay_days)
+                OR arrayExists(d -> d >= action_day AND d <= answer_by, ev_promise_days) AS answered
+        FROM
+        (
+            SELECT customer_id, invoice_id, toInt32(action_date) AS action_day
+            FROM {{.DB}}actions FINAL
+            WHERE action_day != 0 AND action_day <= @t{{template "selected" .}}
+        ) AS acted
+        ANY LEFT JOIN ({{template "follow_ups" .}}) AS follow
+        USING (customer_id, invoice_id)
     )
     GROUP BY customer_id
 {{end}}
@@ -332,20 +407,37 @@ payment or a promise. */}}
         {{- range $i, $w := .Windows}}{{if $i}}, {{end}}w{{.K}}_promises, w{{.K}}_kept, w{{.K}}_broken{{end}}
 {{- end}}
 {{/* promises: promises made in each window and, of those whose promised
-date is before t, the kept and the broken. */}}
+date is before t, the kept and the broken. Kept: the invoice settled by the
+promised date, or the payments linked to it (any of the customer's when it
+names none) dated in [made, promised] add up to the amount (at least a
+cent). */}}
 {{define "promises"}}
     SELECT
         customer_id
         {{- range .Windows}},
         countIf(made > @t - @w{{.K}}) AS w{{.K}}_promises,
-        countIf(made > @t - @w{{.K}} AND promised < @t AND status = @kept) AS w{{.K}}_kept,
-        countIf(made > @t - @w{{.K}} AND promised < @t AND status != @kept) AS w{{.K}}_broken
+        countIf(made > @t - @w{{.K}} AND promised < @t AND kept) AS w{{.K}}_kept,
+        countIf(made > @t - @w{{.K}} AND promised < @t AND NOT kept) AS w{{.K}}_broken
         {{- end}}
     FROM
     (
-        SELECT customer_id, toInt32(made_date) AS made, toInt32(promised_date) AS promised, status
-        FROM {{.DB}}promises FINAL
-        WHERE made != 0 AND made <= @t{{template "selected" .}}
+        SELECT
+            customer_id,
+            made,
+            promised,
+            promise_cents,
+            (ev_settled != 0 AND ev_settled <= promised)
+                OR arraySum(arrayMap((d, c) -> if(d >= made AND d <= promised, c, toInt64(0)), ev_pay_days, ev_pay_cents))
+                    >= greatest(promise_cents, toInt64(1)) AS kept
+        FROM
+        (
+            SELECT customer_id, invoice_id, toInt32(made_date) AS made, toInt32(promised_date) AS promised,
+                {{template "cents" "amount"}} AS promise_cents
+            FROM {{.DB}}promises FINAL
+            WHERE made != 0 AND made <= @t{{template "selected" .}}
+        ) AS made_promises
+        ANY LEFT JOIN ({{template "follow_ups" .}}) AS follow
+        USING (customer_id, invoice_id)
     )
     GROUP BY customer_id
 {{end}}

@@ -45,7 +45,7 @@ invoices table, which streams past the open invoices' hash table. */}}
 
 {{/* invoice_features: the invoice features, then the customer's. A dispute
 on the invoice is open at t, or, when the ledger has no dispute records at
-all, the invoice's disputed flag stands in. */}}
+all, the invoice's disputed flag stands in where it is known. */}}
 {{define "invoice_features"}}
     SELECT
         customer_id,
@@ -68,8 +68,10 @@ all, the invoice's disputed flag stands in. */}}
                 28) - toDayOfMonth(inv_due_date) <= 2 AS due_at_month_end,
         toFloat64(due_at_month_end) AS inv_due_month_end,
         toFloat64(due_at_month_end AND toMonth(inv_due_date) % 3 = 0) AS inv_due_quarter_end,
-        toFloat64(if((SELECT count() FROM (SELECT 1 FROM {{.DB}}disputes FINAL LIMIT 1)) > 0,
-            open_disputes_on_invoice > 0, inv_flag_disputed != 0)) AS inv_disputed,
+        -- Without dispute records the undated flag stands in where it is
+        -- known: at the ledger's own date, or from the assumed day on.
+        toFloat64(if(@has_disputes = 1, open_disputes_on_invoice > 0,
+            inv_flag_disputed != 0 AND (@t >= @flags_from OR (@disp_after >= 0 AND @t >= issue + @disp_after)))) AS inv_disputed,
         if(sale_channel != '', sale_channel, channel) AS inv_channel,
         if(sale_country != '', sale_country, country) AS inv_country,
         if(sale_segment != '', sale_segment, segment) AS inv_segment

@@ -220,10 +220,31 @@ func minimize(ctx context.Context, x0 []float64, maxIter int, tol float64, eval 
 		}
 		return nil, fmt.Errorf("linear: optimisation failed: %w", err)
 	}
-	// A line-search failure close to the optimum (no further decrease is
-	// representable) is reported by gonum as an error; the best location
-	// found is still the answer we want, so it is accepted.
+	if err != nil {
+		// gonum reports a line search that cannot decrease the objective
+		// any further as an error. Close to the optimum that is only
+		// rounding, and the location found is the answer; anywhere else
+		// (a gradient still far from zero) it is a failure.
+		lineSearch := errors.Is(err, optimize.ErrLinesearcherFailure) || errors.Is(err, optimize.ErrNoProgress) || errors.Is(err, optimize.ErrNonDescentDirection)
+		grad := make([]float64, dim)
+		eval(res.X, grad)
+		if g := maxAbs(grad); !lineSearch || !(g <= nearOptimum*max(tol, 1e-8)) {
+			return nil, fmt.Errorf("linear: optimisation failed with gradient %.3g: %w", g, err)
+		}
+	}
 	return res.X, nil
+}
+
+// nearOptimum is how many times the convergence tolerance the gradient may
+// still be when a line search gives up, for the location to be accepted.
+const nearOptimum = 100
+
+func maxAbs(x []float64) float64 {
+	m := 0.0
+	for _, v := range x {
+		m = max(m, math.Abs(v))
+	}
+	return m
 }
 
 func equal(a, b []float64) bool {

@@ -102,9 +102,8 @@ func BenchmarkFit(b *testing.B) { benchFit(b, 200_000, 20) }
 // chosen for (target: under ~5 s on 2 cores).
 func BenchmarkFitLarge(b *testing.B) { benchFit(b, 500_000, 60) }
 
-// BenchmarkChiMergeCuts measures one column's binning (sampling, sorting,
-// golearn and the merge passes) on 500k rows for several MaxRows: golearn
-// costs a few µs per sampled row, so this is what MaxRows trades against.
+// BenchmarkChiMergeCuts measures one column's binning (sampling, sorting
+// and the merge passes) on 500k rows for several MaxRows.
 func BenchmarkChiMergeCuts(b *testing.B) {
 	d := wide(500_000, 60)
 	x := make([]float64, len(d.X))

@@ -32,41 +32,36 @@ const (
 	DefaultMinShare     = 0.05
 )
 
-// ChiMerge is a Binner backed by golearn's ChiMerge (Kerber 1992): start
-// from many small intervals and repeatedly merge the adjacent pair whose
-// class distributions are most alike (smallest chi² statistic) while there
-// are more than MaxBins intervals or the most alike pair is not
-// significantly different at the Significance level.
+// ChiMerge is a Binner doing Kerber's (1992) ChiMerge: start from many
+// small intervals and repeatedly merge the adjacent pair whose class
+// distributions are most alike (smallest chi² statistic) while there are
+// more than MaxBins intervals or the most alike pair is not significantly
+// different at the Significance level.
 //
 // How it runs, and why:
 //
 //  1. Rows with NaN x are ignored. If more than MaxRows rows remain, a
 //     uniform sample of MaxRows rows is drawn with a PCG generator seeded
-//     by Seed, so cuts are reproducible. golearn costs about 1.5 µs per
-//     sampled row (mostly its radix sort, which writes every row through
-//     bytes.Buffer and reflection-based binary.Write), so the sample bounds
-//     the cost per column.
+//     by Seed, so cuts are reproducible, and the cost per column is bounded.
 //  2. The sample is pre-quantised into at most InitBins equal-frequency
 //     intervals (ties never straddle an interval boundary). Cuts can only
-//     fall between these intervals, so InitBins sets the resolution;
-//     golearn's frequency table is quadratic in the number of distinct
-//     values, so this also bounds its cost.
-//  3. golearn builds the ChiMerge frequency table and intervals of the
-//     codes. It merges nothing: its chi² statistic sums over Go maps in
-//     random order, so exact ties between pairs broke differently from run
-//     to run, and its significance test never fires for binary labels (see
-//     golearnChiMerge). Its intervals are checked to be the codes in order.
-//  4. The ChiMerge merge runs here, deterministically: first golearn's
-//     phase (every pair tied at the smallest chi² merged at once) down to
-//     MaxBins, then
-//  5. intervals with less than MinShare of the sample are merged into their
+//     fall between these intervals, so InitBins sets the resolution.
+//  3. The merge runs deterministically: first every adjacent pair tied at
+//     the smallest chi² is merged at once, down to max(MaxBins, 3)
+//     intervals, then
+//  4. intervals with less than MinShare of the sample are merged into their
 //     most alike neighbour: a tiny interval with an extreme bad rate passes
 //     the chi² test by chance far more often than its nominal level, and
-//  6. the most alike adjacent pair (smallest chi², ties to the leftmost) is
+//  5. the most alike adjacent pair (smallest chi², ties to the leftmost) is
 //     merged while more than MaxBins intervals remain or that pair is not
 //     significant.
-//  7. Each cut is placed midway between the largest sampled value below it
+//  6. Each cut is placed midway between the largest sampled value below it
 //     and the smallest sampled value above it.
+//
+// (This binning used to hand the quantised codes to golearn's ChiMerge
+// filter, which with MaxRows above the number of codes merged nothing: an
+// identity mapping that cost half of Fit's time. It was removed; golearn's
+// job is now the cold-start neighbours of package model/peers.)
 //
 // Why Significance defaults to 0.999 rather than the textbook 0.95: the
 // greedy merge effectively searches every boundary of a homogeneous region
@@ -84,11 +79,9 @@ type ChiMerge struct {
 	// MaxBins caps the number of bins (excluding the missing bin);
 	// default 8.
 	MaxBins int
-	// MaxRows caps the number of non-missing rows handed to golearn;
-	// default 20000. Measured on 500k rows × 60 columns (2 cores): Fit
-	// takes ~1.9 s idle and ~3.5 s on a loaded machine at 20000; 30000
-	// costs ~0.4 s more and 50000 ~1 s more, recovering a few more weakly
-	// informative columns; 10000 saves little time but loses half of them.
+	// MaxRows caps the number of non-missing rows binned per column;
+	// default 20000. Sorting the sample is most of a column's cost; 10000
+	// rows lose about half of the weakly informative columns' cuts.
 	MaxRows int
 	// InitBins is the number of equal-frequency intervals the sample is
 	// cut into before merging; default 64.
@@ -202,28 +195,7 @@ func (c ChiMerge) Cuts(ctx context.Context, x, y []float64) ([]float64, error) {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 
-	bad := make([]bool, len(sample))
-	for k, o := range sample {
-		bad[k] = o.bad
-	}
-	groups, err := golearnChiMerge(codes, bad, len(ivs), c.MaxBins, c.Significance)
-	if err != nil {
-		return nil, err
-	}
-	merged := make([]interval, 0, groups[len(groups)-1]+1)
-	for code, g := range groups {
-		iv := ivs[code]
-		if g == len(merged) {
-			merged = append(merged, iv)
-			continue
-		}
-		m := &merged[g]
-		m.hi = iv.hi
-		m.bad += iv.bad
-		m.good += iv.good
-	}
-
-	merged = mergeTiesDownTo(merged, max(c.MaxBins, 3))
+	merged := mergeTiesDownTo(ivs, max(c.MaxBins, 3))
 	merged = mergeSmall(merged, c.MinShare*float64(len(sample)))
 	crit := distuv.ChiSquared{K: 1}.Quantile(c.Significance)
 	merged = mergeWhile(merged, func(n int, minChi float64) bool {
@@ -287,8 +259,8 @@ func quantise(xs []float64, k int) ([]int, []interval) {
 }
 
 // chi2 is the Pearson chi² statistic of the 2×2 table formed by two adjacent
-// intervals. Expected counts are floored at 0.5 exactly as golearn does, so
-// that continuing golearn's merge here follows the same ordering.
+// intervals. Expected counts are floored at 0.5, which keeps a pair with an
+// almost empty class from dominating the order of merges.
 func chi2(a, b interval) float64 {
 	na, nb := a.bad+a.good, b.bad+b.good
 	n := na + nb
@@ -310,13 +282,10 @@ func chi2(a, b interval) float64 {
 	return s
 }
 
-// mergeWhile repeatedly merges the adjacent pair of intervals with the
-// smallest chi² (the leftmost on ties) while more(len, smallest chi²)
-// holds and more than one interval is left.
-// mergeTiesDownTo is ChiMerge's first phase as golearn runs it, made
-// deterministic: while more than maxBins intervals remain, every adjacent
-// pair at the smallest chi² is merged (left to right, each interval in at
-// most one merge), stopping once maxBins is reached.
+// mergeTiesDownTo is ChiMerge's first phase: while more than maxBins
+// intervals remain, every adjacent pair at the smallest chi² is merged (left
+// to right, each interval in at most one merge), stopping once maxBins is
+// reached.
 func mergeTiesDownTo(ivs []interval, maxBins int) []interval {
 	for len(ivs) > maxBins {
 		minChi := math.Inf(1)
@@ -337,6 +306,9 @@ func mergeTiesDownTo(ivs []interval, maxBins int) []interval {
 	return ivs
 }
 
+// mergeWhile repeatedly merges the adjacent pair of intervals with the
+// smallest chi² (the leftmost on ties) while more(len, smallest chi²)
+// holds and more than one interval is left.
 func mergeWhile(ivs []interval, more func(n int, minChi float64) bool) []interval {
 	for len(ivs) > 1 {
 		best, bestChi := 0, math.Inf(1)

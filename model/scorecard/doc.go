@@ -9,12 +9,8 @@
 // of the project. Points run the other way, as credit managers expect:
 // higher points mean a safer customer.
 //
-// Binning. Cut points come from a Binner; the default, ChiMerge, is backed
-// by github.com/sjwhitworth/golearn's ChiMerge filter. golearn is
-// unmaintained and has several defects that this package works around (see
-// ChiMerge); all golearn calls are isolated in golearn.go, their panics are
-// turned into errors wrapping ErrGolearn, and no golearn type leaves that
-// file.
+// Binning. Cut points come from a Binner; the default is ChiMerge (see
+// there), a deterministic implementation of Kerber's algorithm.
 //
 // Missing values. NaN is missing. A column that had NaN in training gets its
 // own "missing" bin with its own WOE. A column that had no NaN in training

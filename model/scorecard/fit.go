@@ -26,8 +26,6 @@ var (
 	ErrOneClass = errors.New("y has a single class")
 	// ErrOption: an Options or ChiMerge field is out of range.
 	ErrOption = errors.New("invalid option")
-	// ErrGolearn: golearn panicked or returned something inconsistent.
-	ErrGolearn = errors.New("golearn failed")
 )
 
 // Defaults of Options. See Options for why.
@@ -139,7 +137,7 @@ type column struct {
 // usual for scorecards; MinBinShare is what keeps that from overfitting.
 //
 // Errors wrap ErrNoData (no rows or columns), ErrLength (ragged X, len(y)
-// or len(names) wrong), ErrLabel, ErrOneClass, ErrOption, ErrGolearn or the
+// or len(names) wrong), ErrLabel, ErrOneClass, ErrOption or the
 // context's error. The result is deterministic: the same inputs and options
 // give the same Scorecard, and the same JSON bytes, for any GOMAXPROCS.
 func Fit(ctx context.Context, X [][]float64, y []float64, names []string, o Options) (*Scorecard, error) {

@@ -1,0 +1,330 @@
+package features
+
+import (
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// kpiPoint is receivables at one day by aging bucket.
+type kpiPoint struct {
+	aging [5]datasets.Money
+}
+
+func (pt *kpiPoint) total() datasets.Money {
+	var s datasets.Money
+	for _, x := range pt.aging {
+		s += x
+	}
+	return s
+}
+
+// kpiFlow is what happened within one period.
+type kpiFlow struct {
+	invoiced                 datasets.Money
+	issued, issuedDisputed   int
+	collected                datasets.Money
+	settled, late            int
+	payDays                  int64
+	payAmount                datasets.Money
+	payWeighted              float64 // Σ amount (cents) × days to pay
+	disputesOpened, resolved int
+	resolutionDays           int64
+	kept, broken             int
+	recBase, recovered       datasets.Money
+}
+
+// kpiAcc accumulates one group (or one customer's share of it).
+type kpiAcc struct {
+	points []kpiPoint       // per plan.bounds
+	flows  []kpiFlow        // per plan.periods
+	hist   []datasets.Money // sales per month from plan.histBase
+}
+
+func (p *kpiPlan) newAcc() *kpiAcc {
+	return &kpiAcc{
+		points: make([]kpiPoint, len(p.bounds)),
+		flows:  make([]kpiFlow, len(p.periods)),
+		hist:   make([]datasets.Money, len(p.histStart)-1),
+	}
+}
+
+func (a *kpiAcc) reset() {
+	clear(a.points)
+	clear(a.flows)
+	clear(a.hist)
+}
+
+// active reports whether a has receivables at some bound or any event in
+// the period; sales history alone does not count.
+func (a *kpiAcc) active() bool {
+	for i := range a.points {
+		if a.points[i] != (kpiPoint{}) {
+			return true
+		}
+	}
+	for i := range a.flows {
+		if a.flows[i] != (kpiFlow{}) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *kpiAcc) add(b *kpiAcc) {
+	for i := range a.points {
+		for k := range a.points[i].aging {
+			a.points[i].aging[k] += b.points[i].aging[k]
+		}
+	}
+	for i := range a.flows {
+		f, g := &a.flows[i], &b.flows[i]
+		f.invoiced += g.invoiced
+		f.issued += g.issued
+		f.issuedDisputed += g.issuedDisputed
+		f.collected += g.collected
+		f.settled += g.settled
+		f.late += g.late
+		f.payDays += g.payDays
+		f.payAmount += g.payAmount
+		f.payWeighted += g.payWeighted
+		f.disputesOpened += g.disputesOpened
+		f.resolved += g.resolved
+		f.resolutionDays += g.resolutionDays
+		f.kept += g.kept
+		f.broken += g.broken
+		f.recBase += g.recBase
+		f.recovered += g.recovered
+	}
+	for i := range a.hist {
+		a.hist[i] += b.hist[i]
+	}
+}
+
+// kpiScratch holds one customer's accumulators, one per group key its
+// records fall in (nearly always one), reused from customer to customer.
+type kpiScratch struct {
+	p    *kpiPlan
+	keys []string
+	accs []*kpiAcc
+	n    int
+	out  []datasets.Money // outstanding of the current invoice per bound
+	pos  map[string]int   // invoice id → position, built when needed
+	// invAcc is the accumulator of each invoice of the customer, when its
+	// invoices fall in several groups.
+	invAcc []*kpiAcc
+}
+
+// acc returns the accumulator of key k for the current customer.
+func (s *kpiScratch) acc(k string) *kpiAcc {
+	for j := range s.n {
+		if s.keys[j] == k {
+			return s.accs[j]
+		}
+	}
+	if s.n == len(s.accs) {
+		s.accs = append(s.accs, s.p.newAcc())
+		s.keys = append(s.keys, "")
+	}
+	a := s.accs[s.n]
+	a.reset()
+	s.keys[s.n] = k
+	s.n++
+	return a
+}
+
+// linked returns the accumulator of the invoice of c with id invoiceID, or
+// def when there is none.
+func (s *kpiScratch) linked(c *customerIndex, invoiceID string, key kpiKey, def *kpiAcc) *kpiAcc {
+	if invoiceID == "" {
+		return def
+	}
+	if s.pos == nil {
+		s.pos = make(map[string]int, len(c.invoices))
+		for i := range c.invoices {
+			s.pos[c.invoices[i].ID] = i
+		}
+	}
+	i, ok := s.pos[invoiceID]
+	if !ok {
+		return def
+	}
+	return s.acc(key(c, &c.invoices[i]))
+}
+
+// scan accumulates customer c into s's accumulators, one pass over each of
+// its record lists. When c's invoices fall in several groups, records
+// linked to an invoice are first added to c's own group, then moved to the
+// invoice's: the index already links payments and disputes to invoices.
+func (s *kpiScratch) scan(c *customerIndex, key kpiKey, perInvoice bool) {
+	p := s.p
+	s.n, s.pos = 0, nil
+	own := key(c, nil)
+	base := s.acc(own)
+	single := true
+	if perInvoice {
+		for i := range c.invoices {
+			if key(c, &c.invoices[i]) != own {
+				single = false
+				break
+			}
+		}
+	}
+	s.invAcc = s.invAcc[:0]
+	if !single {
+		for i := range c.invoices {
+			s.invAcc = append(s.invAcc, s.acc(key(c, &c.invoices[i])))
+		}
+	}
+	for i := range c.invoices {
+		if c.invoices[i].IssueDate > p.to {
+			break // sorted by issue date: nothing later is known at to
+		}
+		a := base
+		if !single {
+			a = s.invAcc[i]
+		}
+		p.invoice(c, i, a, s.out)
+	}
+	for k := range c.payments {
+		if c.payments[k].Date > p.to {
+			break // sorted by date
+		}
+		p.payment(base, &c.payments[k], 1)
+	}
+	if p.disputesKnown {
+		for k := range c.disputes {
+			p.dispute(base, &c.disputes[k], 1)
+		}
+	}
+	if !single {
+		for i, a := range s.invAcc {
+			if a == base {
+				continue
+			}
+			for k := range c.invPayments[i] {
+				p.payment(base, &c.invPayments[i][k], -1)
+				p.payment(a, &c.invPayments[i][k], 1)
+			}
+			if p.disputesKnown {
+				for k := range c.invDisputes[i] {
+					p.dispute(base, &c.invDisputes[i][k], -1)
+					p.dispute(a, &c.invDisputes[i][k], 1)
+				}
+			}
+		}
+	}
+	for k := range c.promises {
+		pr := &c.promises[k]
+		kept := pr.Status == datasets.PromiseKept
+		if (!kept && pr.Status != datasets.PromiseBroken) || pr.Made > p.to {
+			continue
+		}
+		n, ks := p.hits(pr.PromisedDate)
+		if n == 0 {
+			continue
+		}
+		a := base
+		if !single {
+			a = s.linked(c, pr.InvoiceID, key, base)
+		}
+		for _, k := range ks[:n] {
+			if kept {
+				a.flows[k].kept++
+			} else {
+				a.flows[k].broken++
+			}
+		}
+	}
+}
+
+// payment adds sign × payment pm to a's collections.
+func (p *kpiPlan) payment(a *kpiAcc, pm *datasets.Payment, sign datasets.Money) {
+	n, ks := p.hits(pm.Date)
+	for _, k := range ks[:n] {
+		a.flows[k].collected += sign * pm.Amount
+	}
+}
+
+// dispute adds sign × dispute d to a's openings and resolutions. A dispute
+// counts once opened (by to); its resolution counts when dated on or after
+// its opening.
+func (p *kpiPlan) dispute(a *kpiAcc, d *datasets.Dispute, sign int) {
+	if d.Opened == 0 || d.Opened > p.to {
+		return
+	}
+	n, ks := p.hits(d.Opened)
+	for _, k := range ks[:n] {
+		a.flows[k].disputesOpened += sign
+	}
+	if d.Resolved < d.Opened {
+		return
+	}
+	n, ks = p.hits(d.Resolved)
+	for _, k := range ks[:n] {
+		a.flows[k].resolved += sign
+		a.flows[k].resolutionDays += int64(sign) * int64(d.Resolved-d.Opened)
+	}
+}
+
+// invoice accumulates invoice i of c (issued by p.to) into a; out is scratch
+// space of len(p.bounds).
+func (p *kpiPlan) invoice(c *customerIndex, i int, a *kpiAcc, out []datasets.Money) {
+	v := &c.invoices[i]
+	n, ks := p.hits(v.IssueDate)
+	for _, k := range ks[:n] {
+		f := &a.flows[k]
+		f.invoiced += v.Amount
+		f.issued++
+		if v.Disputed {
+			f.issuedDisputed++
+		}
+	}
+	if v.IssueDate >= p.histStart[0] {
+		a.hist[v.IssueDate.MonthIndex()-p.histBase] += v.Amount
+	}
+	if sd := v.SettledDate; sd != 0 {
+		n, ks := p.hits(sd)
+		days := int64(sd - v.IssueDate)
+		for _, k := range ks[:n] {
+			f := &a.flows[k]
+			f.settled++
+			if sd > v.DueDate {
+				f.late++
+			}
+			f.payDays += days
+			f.payAmount += v.Amount
+			f.payWeighted += float64(v.Amount) * float64(days)
+		}
+		if sd <= p.bounds[0] {
+			return // owed nothing at any bound
+		}
+	}
+	for j, b := range p.bounds {
+		out[j] = 0
+		if v.IssueDate > b {
+			continue
+		}
+		left := c.outstanding(i, b)
+		out[j] = left
+		if left != 0 {
+			a.points[j].aging[kpiBucket(int(b-v.DueDate))] += left
+		}
+	}
+	for k := range p.periods {
+		per := &p.periods[k]
+		start := p.bounds[per.open]
+		open := out[per.open]
+		if open <= 0 || int(start-v.DueDate) <= 90 {
+			continue
+		}
+		end := p.bounds[per.close]
+		var written datasets.Money
+		for _, cn := range c.invCredits[i] {
+			if cn.Kind == datasets.KindWriteOff && cn.Date > start && cn.Date <= end {
+				written += cn.Amount
+			}
+		}
+		f := &a.flows[k]
+		f.recBase += open
+		f.recovered += max(0, open-out[per.close]-written)
+	}
+}

@@ -1,0 +1,336 @@
+package features
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// ComputeKPIs returns the receivables KPIs of the period [from, to] (see
+// KPIs for the definitions), grouped by "" (portfolio only), "segment",
+// "country" or "customer", and month by month when monthly is set.
+func ComputeKPIs(ix *Index, from, to datasets.Date, by string, monthly bool) (*KPIReport, error) {
+	return ComputeKPIsWith(ix, from, to, KPIOptions{By: by, Monthly: monthly})
+}
+
+// ComputeKPIsWith is ComputeKPIs with every option. It reads each customer's
+// records once: the cost is linear in the ledger up to `to`, times the
+// number of period ends when monthly.
+func ComputeKPIsWith(ix *Index, from, to datasets.Date, o KPIOptions) (*KPIReport, error) {
+	if ix == nil {
+		return nil, errors.New("kpi: nil index")
+	}
+	key, perInvoice, err := kpiKeyFunc(o.By)
+	if err != nil {
+		return nil, err
+	}
+	if from < datasets.MinDate || from > datasets.MaxDate || to < datasets.MinDate || to > datasets.MaxDate {
+		return nil, fmt.Errorf("kpi: period %s..%s: dates must be set and within %s..%s",
+			from, to, datasets.MinDate, datasets.MaxDate)
+	}
+	if from > to {
+		return nil, fmt.Errorf("kpi: period starts (%s) after it ends (%s)", from, to)
+	}
+	cb := o.CountbackMonths
+	if cb == 0 {
+		cb = DefaultCountbackMonths
+	}
+	if cb < 1 || cb > maxCountbackMonths {
+		return nil, fmt.Errorf("kpi: countback horizon %d months: want 1..%d", o.CountbackMonths, maxCountbackMonths)
+	}
+	p := newKPIPlan(from, to, o.Monthly, cb, ix.disputesKnown)
+
+	total := p.newAcc()
+	groups := map[string]*kpiAcc{}
+	var out []KPIGroup
+	if o.By == "customer" {
+		out = make([]KPIGroup, 0, len(ix.customers))
+	}
+	sc := &kpiScratch{p: p, out: make([]datasets.Money, len(p.bounds))}
+	for _, c := range ix.customers {
+		sc.scan(c, key, perInvoice)
+		for j, a := range sc.accs[:sc.n] {
+			// Sales history counts for countback even when nothing else
+			// does, so every customer adds into the totals.
+			total.add(a)
+			switch o.By {
+			case "":
+			case "customer":
+				if a.active() {
+					out = append(out, p.group(sc.keys[j], a))
+				}
+			default:
+				g := groups[sc.keys[j]]
+				if g == nil {
+					g = p.newAcc()
+					groups[sc.keys[j]] = g
+				}
+				g.add(a)
+			}
+		}
+	}
+	for k, g := range groups {
+		if g.active() {
+			out = append(out, p.group(k, g))
+		}
+	}
+	slices.SortFunc(out, func(a, b KPIGroup) int { return strings.Compare(a.Key, b.Key) })
+
+	rep := &KPIReport{By: o.By, KPIs: p.kpis(total, 0), Groups: out}
+	if o.Monthly {
+		rep.Months = p.months(total)
+	}
+	return rep, nil
+}
+
+// kpiKey returns the group key of invoice v of c, or c's own key when v is
+// nil.
+type kpiKey func(c *customerIndex, v *datasets.Invoice) string
+
+func kpiKeyFunc(by string) (key kpiKey, perInvoice bool, err error) {
+	switch by {
+	case "":
+		return func(*customerIndex, *datasets.Invoice) string { return "" }, false, nil
+	case "customer":
+		return func(c *customerIndex, _ *datasets.Invoice) string { return c.c.ID }, false, nil
+	case "segment":
+		return attributeKey(func(v *datasets.Invoice) string { return v.Segment }, func(c *datasets.Customer) string { return c.Segment }), true, nil
+	case "country":
+		return attributeKey(func(v *datasets.Invoice) string { return v.Country }, func(c *datasets.Customer) string { return c.Country }), true, nil
+	case "currency":
+		return attributeKey(func(v *datasets.Invoice) string { return v.Currency }, func(c *datasets.Customer) string { return c.Currency }), true, nil
+	}
+	return nil, false, fmt.Errorf("kpi: unknown grouping %q: want segment, country, currency, customer or nothing", by)
+}
+
+// attributeKey groups by an invoice attribute, or its customer's when the
+// invoice leaves it empty.
+func attributeKey(ofInvoice func(*datasets.Invoice) string, ofCustomer func(*datasets.Customer) string) kpiKey {
+	return func(c *customerIndex, v *datasets.Invoice) string {
+		if v != nil {
+			if k := ofInvoice(v); k != "" {
+				return k
+			}
+		}
+		return ofCustomer(&c.c)
+	}
+}
+
+// kpiPlan is the shape of one computation: the period, its months, the days
+// at which receivables are taken and the countback sales histogram's range.
+type kpiPlan struct {
+	from, to datasets.Date
+	monthly  bool
+	month0   int // month number (kpiMonth) of from
+	// bounds are the days receivables are taken at: from−1, then the end of
+	// every month period (monthly) or just to.
+	bounds []datasets.Date
+	// periods[0] is [from, to]; periods[1:] the months when monthly.
+	periods []kpiPeriod
+	// The sales histogram has one bucket per calendar month from histBase
+	// (month number) through the month of to; histStart[j] is the first day
+	// of month histBase+j (one more entry than buckets).
+	histBase  int
+	histStart []datasets.Date
+	cbMonths  int
+
+	disputesKnown bool
+}
+
+// kpiPeriod is a period and the positions in plan.bounds of its opening
+// (the day before it starts) and closing day.
+type kpiPeriod struct {
+	from, to       datasets.Date
+	fromStr, toStr string
+	open, close    int
+}
+
+func newKPIPlan(from, to datasets.Date, monthly bool, cbMonths int, disputesKnown bool) *kpiPlan {
+	p := &kpiPlan{from: from, to: to, monthly: monthly, month0: from.MonthIndex(), cbMonths: cbMonths, disputesKnown: disputesKnown}
+	p.bounds = []datasets.Date{from - 1}
+	p.periods = []kpiPeriod{{from: from, to: to}}
+	if monthly {
+		for m := p.month0; m <= to.MonthIndex(); m++ {
+			start := max(from, datasets.MonthStart(m))
+			end := min(to, datasets.MonthStart(m+1)-1)
+			p.bounds = append(p.bounds, end)
+			p.periods = append(p.periods, kpiPeriod{from: start, to: end, open: len(p.bounds) - 2, close: len(p.bounds) - 1})
+		}
+	} else {
+		p.bounds = append(p.bounds, to)
+	}
+	p.periods[0].close = len(p.bounds) - 1
+	for k := range p.periods {
+		p.periods[k].fromStr, p.periods[k].toStr = p.periods[k].from.String(), p.periods[k].to.String()
+	}
+
+	p.histBase = p.month0 - (cbMonths - 1)
+	for m := p.histBase; m <= to.MonthIndex()+1; m++ {
+		p.histStart = append(p.histStart, datasets.MonthStart(m))
+	}
+	return p
+}
+
+// hits returns the periods that contain day d: none, the whole period, and
+// its month when monthly.
+func (p *kpiPlan) hits(d datasets.Date) (int, [2]int) {
+	if d < p.from || d > p.to {
+		return 0, [2]int{}
+	}
+	if !p.monthly {
+		return 1, [2]int{}
+	}
+	return 2, [2]int{0, d.MonthIndex() - p.month0 + 1}
+}
+
+// kpiBucket is the aging bucket of an amount overdue days past due.
+func kpiBucket(overdue int) int {
+	switch {
+	case overdue <= 0:
+		return 0
+	case overdue <= 30:
+		return 1
+	case overdue <= 60:
+		return 2
+	case overdue <= 90:
+		return 3
+	}
+	return 4
+}
+
+// group returns the KPIs of group k.
+func (p *kpiPlan) group(k string, a *kpiAcc) KPIGroup {
+	g := KPIGroup{Key: k, KPIs: p.kpis(a, 0)}
+	if p.monthly {
+		g.Months = p.months(a)
+	}
+	return g
+}
+
+func (p *kpiPlan) months(a *kpiAcc) []KPIs {
+	ms := make([]KPIs, 0, len(p.periods)-1)
+	for k := 1; k < len(p.periods); k++ {
+		ms = append(ms, p.kpis(a, k))
+	}
+	return ms
+}
+
+// kpis turns accumulator a into the KPIs of period k.
+func (p *kpiPlan) kpis(a *kpiAcc, k int) KPIs {
+	per := &p.periods[k]
+	opening := a.points[per.open].total()
+	cl := &a.points[per.close]
+	ar := cl.total()
+	cur := cl.aging[0]
+	overdue := ar - cur
+	f := &a.flows[k]
+	days := int(per.to - per.from + 1)
+
+	r := KPIs{
+		From: per.fromStr, To: per.toStr, Days: days,
+		Aging: KPIAging{
+			Current: KPIMoney(cl.aging[0]), Days1To30: KPIMoney(cl.aging[1]), Days31To60: KPIMoney(cl.aging[2]),
+			Days61To90: KPIMoney(cl.aging[3]), Over90: KPIMoney(cl.aging[4]),
+		},
+		OpeningReceivables:  KPIMoney(opening),
+		Receivables:         KPIMoney(ar),
+		CurrentReceivables:  KPIMoney(cur),
+		OverdueReceivables:  KPIMoney(overdue),
+		Invoiced:            KPIMoney(f.invoiced),
+		Collected:           KPIMoney(f.collected),
+		RecoveryBase:        KPIMoney(f.recBase),
+		Recovered:           KPIMoney(f.recovered),
+		InvoicesIssued:      f.issued,
+		InvoicesSettled:     f.settled,
+		InvoicesSettledLate: f.late,
+		DisputesOpened:      f.disputesOpened,
+		DisputesResolved:    f.resolved,
+		PromisesKept:        f.kept,
+		PromisesBroken:      f.broken,
+	}
+	if !p.disputesKnown {
+		r.DisputesOpened = f.issuedDisputed
+	}
+	// The defined values share one allocation.
+	vals, used := new([kpiFloats]float64), 0
+	kpiFloat := func(v float64) *float64 {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		if used == len(vals) {
+			q := new(float64)
+			*q = v
+			return q
+		}
+		vals[used] = v
+		used++
+		return &vals[used-1]
+	}
+	kpiRatio := func(num, den float64) *float64 {
+		if den == 0 {
+			return nil
+		}
+		return kpiFloat(num / den)
+	}
+	if f.invoiced > 0 {
+		inv, d := float64(f.invoiced), float64(days)
+		r.DSO = kpiFloat(float64(ar) * d / inv)
+		r.BestPossibleDSO = kpiFloat(float64(cur) * d / inv)
+		r.ADD = kpiFloat(float64(overdue) * d / inv)
+	}
+	cb, capped := p.countback(a.hist, per.to, ar)
+	r.CountbackDSO, r.CountbackCapped = kpiFloat(cb), capped
+	if den := opening + f.invoiced - cur; den > 0 {
+		r.CEI = kpiFloat(float64(opening+f.invoiced-ar) / float64(den) * 100)
+	}
+	r.LateRate = kpiRatio(float64(f.late), float64(f.settled))
+	r.RecoveryRate = kpiRatio(float64(f.recovered), float64(f.recBase))
+	r.OverdueRatio = kpiRatio(float64(overdue), float64(ar))
+	r.AvgDaysToPay = kpiRatio(float64(f.payDays), float64(f.settled))
+	if f.payAmount > 0 {
+		r.AvgDaysToPayWeighted = kpiFloat(f.payWeighted / float64(f.payAmount))
+	}
+	r.DisputeRate = kpiRatio(float64(r.DisputesOpened), float64(f.issued))
+	if p.disputesKnown {
+		r.DisputeResolutionDays = kpiRatio(float64(f.resolutionDays), float64(f.resolved))
+	}
+	r.PromiseKeptRate = kpiRatio(float64(f.kept), float64(f.kept+f.broken))
+	return r
+}
+
+// countback walks the sales histogram back from the month of end; see
+// KPIs.CountbackDSO. It reports whether receivables remained at the horizon.
+func (p *kpiPlan) countback(hist []datasets.Money, end datasets.Date, ar datasets.Money) (float64, bool) {
+	if ar <= 0 {
+		return 0, false
+	}
+	m := end.MonthIndex() - p.histBase
+	span := float64(end - p.histStart[m] + 1)
+	days, left := 0.0, ar
+	for n := 0; n < p.cbMonths && m >= 0; n++ {
+		s := hist[m]
+		if s > 0 && left < s {
+			return days + span*float64(left)/float64(s), false
+		}
+		days += span
+		if s > 0 {
+			left -= s
+		}
+		if left == 0 {
+			return days, false
+		}
+		m--
+		if m >= 0 {
+			span = float64(p.histStart[m+1] - p.histStart[m])
+		}
+	}
+	return days, true
+}
+
+// kpiFloats is the number of *float64 fields of KPIs (kpis allocates them
+// together; any beyond are allocated alone).
+const kpiFloats = 13

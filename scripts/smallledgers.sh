@@ -1,0 +1,21 @@
+#!/bin/sh
+# Backtests dsopilot on the small real-format ledgers (package
+# datasets/realformat) and compares it, on the same invoices, with the
+# scikit-learn and XGBoost references of scripts/reference.py and the
+# customer-history baseline. Not part of make test.
+#
+#   scripts/smallledgers.sh [OUT_DIR] [SEED]   # SEED replaces every variant's seed
+set -eu
+out=${1:-/tmp/dsopilot-realformat}
+seed=${2:-0}
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+go build -o "$out/dsopilot" ./cmd/dsopilot
+go run ./scripts/realformat -out "$out" -seed "$seed" > "$out/variants.tsv"
+while IFS="$(printf '\t')" read -r name invoices customers cold path flags; do
+	echo "== $name: $invoices, $customers, $cold"
+	eval "\"$out/dsopilot\" backtest --input \"$path\" $flags --split 0.7 --predictions \"$out/$name/predictions.csv\"" > "$out/$name/backtest.txt" 2> "$out/$name/backtest.log"
+	grep -E "cut-off|assumption|skipped|cold start" "$out/$name/backtest.txt" || true
+	cut=$(sed -n 's/^cut-off \([0-9-]*\):.*/\1/p' "$out/$name/backtest.txt")
+	eval "/usr/bin/python3 scripts/reference.py --export \"$path\" $flags --cutoff $cut --predictions \"$out/$name/predictions.csv\""
+done < "$out/variants.tsv"
