@@ -259,7 +259,11 @@ func (s *server) stop(sig syscall.Signal) error {
 	default:
 	}
 	if err := s.cmd.Process.Signal(sig); err != nil {
-		return fmt.Errorf("chtest: signal %v: %w", sig, err)
+		if !errors.Is(err, os.ErrProcessDone) {
+			return fmt.Errorf("chtest: signal %v: %w", sig, err)
+		}
+		// Killed a moment ago (a test's own SIGKILL) and reaped before
+		// exited was closed: wait for that rather than fail.
 	}
 	if sig != syscall.SIGKILL {
 		s.cmd.Process.Signal(syscall.SIGCONT) // a frozen server cannot stop
