@@ -96,7 +96,8 @@ type decisionRow struct {
 	propensity        float64
 	x                 []float64
 	paid              [len(curveDays)]int8 // 1 paid within h, 0 not, -1 unknown at the cut-off
-	feasible          []string             // arms the rules allowed
+	feasible          []string             // arms the rules allowed for the account
+	allowed           []string             // of those, the types whose window and earlier steps fit this invoice
 	value             datasets.Money       // the invoice's outstanding value
 }
 
@@ -198,6 +199,7 @@ func collectDecisions(ctx context.Context, l *datasets.Ledger, cutoff datasets.D
 		var acc *Account
 		var a *assessment
 		var feasible []string
+		var cands []candidate
 		accDay := datasets.Date(0)
 		for _, al := range c.actions {
 			act := &l.Actions[al.rec]
@@ -210,7 +212,8 @@ func collectDecisions(ctx context.Context, l *datasets.Ledger, cutoff datasets.D
 				b := &Book{Day: act.Date, Currency: conv.currency}
 				a = s.assess(b, acc)
 				feasible = []string{ActionWait}
-				for _, cand := range s.candidates(a, toolbox) {
+				cands = s.candidates(a, toolbox)
+				for _, cand := range cands {
 					feasible = append(feasible, cand.typ.Name)
 				}
 			}
@@ -225,8 +228,16 @@ func collectDecisions(ctx context.Context, l *datasets.Ledger, cutoff datasets.D
 			if it == nil {
 				continue // paid, disputed or promised by the morning of the decision
 			}
+			// A courtesy reminder allowed for another, not yet due invoice
+			// is no alternative for an overdue one.
+			var allowed []string
+			for _, cand := range cands {
+				if cand.typ.feasible(it) {
+					allowed = append(allowed, cand.typ.Name)
+				}
+			}
 			r := decisionRow{customer: c.id, invoice: inv.ID, day: act.Date, arm: act.Type, propensity: act.Propensity,
-				x: featurize(acc, it, act.Date), feasible: feasible, value: it.Value}
+				x: featurize(acc, it, act.Date), feasible: feasible, allowed: allowed, value: it.Value}
 			paid := inv.SettledDate
 			if written[inv.ID] || paid > cutoff {
 				paid = 0
@@ -377,6 +388,17 @@ func (e *Effects) fitBags(ctx context.Context, idx []int, k, nbags int, o Effect
 		bags[b] = p
 	}
 	return bags, nil
+}
+
+// bags is the number of bootstrap fits at point k of the curve.
+func (e *Effects) bags(k int) int { return len(e.models[k]) }
+
+// bagPoint writes each bag's P(paid within curveDays[k] | arm, x) to out.
+func (e *Effects) bagPoint(arm string, x []float64, k int, out []float64) {
+	xa := e.armInput(x, arm, make([]float64, 0, len(x)+len(e.Arms)))
+	for b, m := range e.models[k] {
+		out[b] = m.Predict(xa)
+	}
 }
 
 // curve returns an arm's payment curve at x (mean over the bags, made

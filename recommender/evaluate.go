@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -91,6 +92,7 @@ type EvalReport struct {
 	Effects     *EffectsSummary         `json:"effects,omitempty"`
 	OPE         *OPEResult              `json:"ope,omitempty"`
 	Ranking     []RankingRow            `json:"uplift_ranking,omitempty"`
+	RankingSum  *RankingSummary         `json:"uplift_ranking_summary,omitempty"`
 	Targets     map[string]float64      `json:"targets,omitempty"`
 }
 
@@ -161,7 +163,8 @@ func Evaluate(ctx context.Context, cfg EvalConfig) (*EvalReport, error) {
 		}
 		rep.Effects = &EffectsSummary{Horizon: eff.Horizon, Rows: eff.Rows, Randomised: eff.Randomised, ATE: eff.ATE, Explore: cfg.Explore}
 		cfg.Log.Info("effects learnt", "decisions", len(eff.rows), "randomised", eff.Randomised, "seconds", time.Since(t1).Seconds())
-		rep.Ranking = upliftRanking(eff, train)
+		rk, sum := upliftRanking(eff, train, rand.New(rand.NewPCG(cfg.Seed, 0x4a2c)))
+		rep.Ranking, rep.RankingSum = rk, &sum
 		ope, err := evaluateOPE(ctx, eff, train, s, eo)
 		if err != nil {
 			return nil, err

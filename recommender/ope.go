@@ -1,12 +1,10 @@
 package recommender
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
-	"slices"
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/synth"
@@ -214,107 +212,4 @@ func evaluateOPE(ctx context.Context, e *Effects, env *synth.Env, s *Scenarios, 
 	}
 	res.Simulated = total / float64(len(rows))
 	return res, nil
-}
-
-// RankingRow compares, for one true behaviour, the estimated effect of
-// each action type with the truth's response probability. Every type is
-// evaluated on the same logged situations (all decisions about customers
-// of that behaviour), so that the comparison is not one of situations.
-type RankingRow struct {
-	Behaviour string `json:"behaviour"`
-	Action    string `json:"action"`
-	// UpliftH is the mean estimated uplift on P(paid within the horizon).
-	UpliftH float64 `json:"uplift_h"`
-	// Response is the mean estimated share of the invoices still unpaid
-	// after 30 days under wait that the action gets paid within 30 days
-	// ((P_a − P_wait) / (1 − P_wait) at 30 days, every response lag
-	// inside): the estimate of the truth's p_respond.
-	Response  float64 `json:"response_30d"`
-	N         int     `json:"n"`
-	PRespond  float64 `json:"truth_p_respond"`
-	RankEst   int     `json:"rank_estimated"` // 1 = largest Response
-	RankTruth int     `json:"rank_truth"`     // 1 = largest PRespond
-}
-
-func upliftRanking(e *Effects, env *synth.Env) []RankingRow {
-	truth := map[[2]string]float64{}
-	for _, t := range synth.ActionEffects() {
-		truth[[2]string{t.Behaviour, t.Action}] = t.PRespond
-	}
-	type acc struct {
-		h, resp float64
-		n       int
-	}
-	sums := map[[2]string]*acc{}
-	k30 := horizonIndex(30)
-	for i := range e.rows {
-		r := &e.rows[i]
-		b := env.Behaviour(r.customer)
-		cw := e.curve(ActionWait, r.x, nil)
-		for _, a := range e.Arms[1:] {
-			ca := e.curve(a, r.x, nil)
-			key := [2]string{b, a}
-			s := sums[key]
-			if s == nil {
-				s = &acc{}
-				sums[key] = s
-			}
-			s.h += ca[e.hIndex] - cw[e.hIndex]
-			s.resp += (ca[k30] - cw[k30]) / max(0.01, 1-cw[k30])
-			s.n++
-		}
-	}
-	var out []RankingRow
-	for key, s := range sums {
-		p, ok := truth[key]
-		if !ok || s.n == 0 {
-			continue
-		}
-		out = append(out, RankingRow{Behaviour: key[0], Action: key[1], UpliftH: s.h / float64(s.n),
-			Response: s.resp / float64(s.n), N: s.n, PRespond: p})
-	}
-	slices.SortFunc(out, func(a, b RankingRow) int {
-		if c := cmp.Compare(a.Behaviour, b.Behaviour); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.PRespond, a.PRespond)
-	})
-	for i := 0; i < len(out); {
-		j := i
-		for j < len(out) && out[j].Behaviour == out[i].Behaviour {
-			j++
-		}
-		grp := out[i:j]
-		for x := range grp {
-			grp[x].RankEst, grp[x].RankTruth = 1, 1
-			for y := range grp {
-				if grp[y].Response > grp[x].Response {
-					grp[x].RankEst++
-				}
-				if grp[y].PRespond > grp[x].PRespond {
-					grp[x].RankTruth++
-				}
-			}
-		}
-		i = j
-	}
-	return out
-}
-
-// RankAgreement is the share of pairs of actions, within a behaviour, that
-// the estimates order as the truth does (pairs tied in the truth left out).
-func RankAgreement(rows []RankingRow) (agree, pairs int) {
-	for i := range rows {
-		for j := i + 1; j < len(rows); j++ {
-			a, b := rows[i], rows[j]
-			if a.Behaviour != b.Behaviour || a.PRespond == b.PRespond {
-				continue
-			}
-			pairs++
-			if (a.PRespond > b.PRespond) == (a.Response > b.Response) {
-				agree++
-			}
-		}
-	}
-	return agree, pairs
 }

@@ -203,8 +203,21 @@ func (r *Recommender) worklist(b *Book) *Worklist {
 				v = r.valuer.fork()
 			}
 			toolbox := r.S.ActionTypes()
+			// Accounts go in chunks: their candidates are valued in one
+			// batch when the valuer can (see effectsValuer.valuesMany).
+			const chunk = 64
+			var idx []int
+			var pend []pendingAccount
 			for i := wk; i < len(accounts); i += workers {
-				results[i] = r.planAccount(b, accounts[i], basis, toolbox, v)
+				idx = append(idx, i)
+				pend = append(pend, r.prepareAccount(b, accounts[i], basis, toolbox))
+				if len(idx) == chunk || i+workers >= len(accounts) {
+					r.valuePending(b, pend, basis, v)
+					for j, pa := range pend {
+						results[idx[j]] = r.finishAccount(b, pa, basis)
+					}
+					idx, pend = idx[:0], pend[:0]
+				}
 			}
 		}()
 	}
@@ -261,20 +274,12 @@ func (r *Recommender) worklist(b *Book) *Worklist {
 	return w
 }
 
-// valueAll prices an account's candidates, in one batch when the valuer
-// can.
-func valueAll(v valuer, b *Book, a *assessment, cands []candidate) []actionValue {
-	if bv, ok := v.(interface {
-		values(*Book, *assessment, []candidate) []actionValue
-	}); ok && len(cands) > 0 {
-		return bv.values(b, a, cands)
-	}
-	out := make([]actionValue, len(cands))
-	for i := range cands {
-		out[i] = v.value(b, a, &cands[i])
-	}
-	return out
+// batchValuer values many accounts' candidates in one go.
+type batchValuer interface {
+	valuesMany(b *Book, accs []accountCands) [][]actionValue
 }
+
+var _ batchValuer = (*effectsValuer)(nil)
 
 // accountPlan is what the rules and the values make of one account.
 type accountPlan struct {
@@ -284,39 +289,93 @@ type accountPlan struct {
 	disputes []Blocked
 }
 
-func (r *Recommender) planAccount(b *Book, acc *Account, basis string, toolbox []string, v valuer) accountPlan {
-	var out accountPlan
+// pendingAccount is an account assessed, its candidates not yet valued.
+type pendingAccount struct {
+	out   accountPlan
+	p     *planned // nil: nothing to value (excluded, or no scenario step)
+	cands []candidate
+	vals  []actionValue
+}
+
+// prepareAccount assesses an account and lists its candidates.
+func (r *Recommender) prepareAccount(b *Book, acc *Account, basis string, toolbox []string) pendingAccount {
+	var pa pendingAccount
 	a := r.S.assess(b, acc)
 	for _, bl := range a.blocked {
 		if bl.Rule == RuleDispute {
-			out.disputes = append(out.disputes, bl)
+			pa.out.disputes = append(pa.out.disputes, bl)
 		}
 	}
 	if a.stop.Rule != "" && a.stop.Rule != RuleQuietDay {
-		out.excluded = a.stop.Rule
-		return out
+		pa.out.excluded = a.stop.Rule
+		return pa
 	}
 	p := &planned{a: a}
 	p.scenario, p.step, p.hasStep = r.S.scenarioPlan(a)
 	if basis == BasisScenario {
 		if !p.hasStep {
-			return out
+			return pa
 		}
 		p.cands = []candidate{p.scenario}
 		p.values = []actionValue{{}}
 	} else {
-		cands := r.S.candidates(a, toolbox)
-		vals := valueAll(v, b, a, cands)
-		for i, c := range cands {
-			if vals[i].ev > 0 {
+		pa.cands = r.S.candidates(a, toolbox)
+	}
+	pa.p = p
+	return pa
+}
+
+// valuePending values the candidates of the accounts, in one batch when
+// the valuer can.
+func (r *Recommender) valuePending(b *Book, pend []pendingAccount, basis string, v valuer) {
+	if basis == BasisScenario {
+		return
+	}
+	if bv, ok := v.(batchValuer); ok {
+		var accs []accountCands
+		var at []int
+		for i := range pend {
+			if pend[i].p != nil && len(pend[i].cands) > 0 {
+				accs = append(accs, accountCands{a: pend[i].p.a, cands: pend[i].cands})
+				at = append(at, i)
+			}
+		}
+		for j, vals := range bv.valuesMany(b, accs) {
+			pend[at[j]].vals = vals
+		}
+		return
+	}
+	for i := range pend {
+		pa := &pend[i]
+		if pa.p == nil {
+			continue
+		}
+		pa.vals = make([]actionValue, len(pa.cands))
+		for k := range pa.cands {
+			pa.vals[k] = v.value(b, pa.p.a, &pa.cands[k])
+		}
+	}
+}
+
+// finishAccount keeps the candidates worth their cost and plans the
+// account's contact, or defers it past a quiet day.
+func (r *Recommender) finishAccount(b *Book, pa pendingAccount, basis string) accountPlan {
+	out, p := pa.out, pa.p
+	if p == nil {
+		return out
+	}
+	if basis != BasisScenario {
+		for i, c := range pa.cands {
+			if pa.vals[i].ev > 0 {
 				p.cands = append(p.cands, c)
-				p.values = append(p.values, vals[i])
+				p.values = append(p.values, pa.vals[i])
 			}
 		}
 		if len(p.cands) == 0 {
 			return out
 		}
 	}
+	a := p.a
 	if a.stop.Rule == RuleQuietDay {
 		rec := r.recommendation(b, p, bestIndex(p.values), basis)
 		rec.Date = a.moveTo

@@ -266,6 +266,30 @@ func TestLearntEffectsDriveTheWorklist(t *testing.T) {
 	if w.Basis != BasisEffects || len(w.Recommendations) == 0 {
 		t.Fatalf("basis %s with %d recommendations", w.Basis, len(w.Recommendations))
 	}
+	// The worklist values accounts in batches: the same values as one
+	// candidate at a time.
+	book, err := NewBook(l, on, r.S.Currency, r.FX)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &effectsValuer{e: eff, s: r.S}
+	var accs []accountCands
+	for _, acc := range book.Accounts {
+		a := r.S.assess(book, acc)
+		if cands := r.S.candidates(a, r.S.ActionTypes()); len(cands) > 0 {
+			accs = append(accs, accountCands{a: a, cands: cands})
+		}
+	}
+	if len(accs) < 10 {
+		t.Fatalf("%d accounts with candidates", len(accs))
+	}
+	for i, vals := range v.valuesMany(book, accs) {
+		for k, got := range vals {
+			if want := v.value(book, accs[i].a, &accs[i].cands[k]); math.Abs(got.ev-want.ev) > 1e-9*(1+math.Abs(want.ev)) || got.uplift != want.uplift {
+				t.Fatalf("account %d, candidate %d: %+v in a batch, %+v alone", i, k, got, want)
+			}
+		}
+	}
 	calls, holdouts := 0, 0
 	for i, rec := range w.Recommendations {
 		if rec.Channel == "phone" {
@@ -365,8 +389,8 @@ func TestEvaluateOnCommonRandomNumbers(t *testing.T) {
 	if e := math.Abs(rep.OPE.Estimate.Mean/rep.OPE.Simulated - 1); e > 0.15 {
 		t.Errorf("DR estimate %.0f is %.0f%% off the replayed %.0f", rep.OPE.Estimate.Mean, 100*e, rep.OPE.Simulated)
 	}
-	if len(rep.Ranking) == 0 {
-		t.Error("no uplift ranking")
+	if len(rep.Ranking) == 0 || rep.RankingSum == nil || rep.RankingSum.Pairs == 0 || len(rep.RankingSum.List) != rep.RankingSum.Pairs {
+		t.Errorf("uplift ranking %d rows, summary %+v", len(rep.Ranking), rep.RankingSum)
 	}
 	b, err := json.Marshal(rep)
 	if err != nil {

@@ -115,9 +115,8 @@ func printEvaluation(w io.Writer, rep *recommender.EvalReport, order []string) {
 		fmt.Fprintf(w, "OPE on %d logged decisions: DR estimate %.0f EUR per decision (95%% %.0f..%.0f), simulated %.0f, logged %.0f\n",
 			o.Decisions, o.Estimate.Mean, o.Estimate.Low, o.Estimate.High, o.Simulated, o.Logged)
 	}
-	if len(rep.Ranking) > 0 {
-		agree, pairs := recommender.RankAgreement(rep.Ranking)
-		fmt.Fprintf(w, "uplift ranking: %d of %d action pairs ordered as the truth's response probabilities\n", agree, pairs)
+	if rep.RankingSum != nil {
+		fmt.Fprintf(w, "uplift ranking: %s\n", rep.RankingSum)
 	}
 }
 
