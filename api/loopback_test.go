@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,16 +20,22 @@ import (
 // context (SIGTERM) and returns Serve's error.
 func serveLoopback(t testing.TB, ts *testServer) (base string, stop func() error) {
 	t.Helper()
+	ln, err := listenLoopback()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serveOn(t, ts, ln)
+}
+
+// serveOn is serveLoopback on a listener of the caller's.
+func serveOn(t testing.TB, ts *testServer, ln net.Listener) (base string, stop func() error) {
+	t.Helper()
 	ts.stop() // the test server's own start; Serve starts it again
 	srv, err := New(ts.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts.srv = srv
-	ln, err := listenLoopback()
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ctx, ln) }()
@@ -98,9 +105,45 @@ func exercise(t *testing.T, ts *testServer, base string) {
 	}
 }
 
+// sightListener tells when the server has read a request whose bytes hold
+// mark, so a test can act while that request is in flight rather than
+// after a sleep a loaded machine outlasts.
+type sightListener struct {
+	net.Listener
+	mark string
+	once sync.Once
+	seen chan struct{}
+}
+
+func (l *sightListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &sightConn{Conn: c, l: l}, nil
+}
+
+type sightConn struct {
+	net.Conn
+	l *sightListener
+}
+
+func (c *sightConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 && strings.Contains(string(p[:n]), c.l.mark) {
+		c.l.once.Do(func() { close(c.l.seen) })
+	}
+	return n, err
+}
+
 func TestLoopbackEmbeddedAndGracefulShutdown(t *testing.T) {
 	ts := newTestServer(t, nil)
-	base, stop := serveLoopback(t, ts)
+	inner, err := listenLoopback()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := &sightListener{Listener: inner, mark: `{"invoice_ids":[`, seen: make(chan struct{})}
+	base, stop := serveOn(t, ts, ln)
 	exercise(t, ts, base)
 	// A request whose body is still arriving when SIGTERM comes finishes.
 	pr, pw := io.Pipe()
@@ -124,7 +167,11 @@ func TestLoopbackEmbeddedAndGracefulShutdown(t *testing.T) {
 	}()
 	a := openInvoice(t, ts.srv.snap.Load(), 0)
 	io.WriteString(pw, `{"invoice_ids":[`)
-	time.Sleep(100 * time.Millisecond)
+	select {
+	case <-ln.seen: // the server is reading the request's body
+	case <-time.After(time.Minute):
+		t.Fatal("the server never read the request")
+	}
 	stopped := make(chan error, 1)
 	go func() { stopped <- stop() }()
 	time.Sleep(200 * time.Millisecond)
