@@ -20,7 +20,7 @@ import (
 
 // # The credit workflow on ClickHouse
 //
-// Events are appended to credit_events (migration 0003). ClickHouse 18.16
+// Events are appended to credit_events (migration 0004_credit_proposals). ClickHouse 18.16
 // has no transactions and, without ZooKeeper, no conditional insert, so the
 // one decision a proposal may have is settled by a DDL statement instead:
 // the n-th decision of a customer creates the view

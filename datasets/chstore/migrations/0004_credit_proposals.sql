@@ -1,4 +1,5 @@
--- 0003: the credit-limit workflow's event log (see credit.go).
+-- 0004: the credit-limit workflow's event log of limit proposals (see
+-- credit.go).
 --
 -- Append-only: a proposal is one row (event_id proposal/1) and its decision
 -- another (proposal/2); nothing is ever updated in place. An event written
@@ -6,6 +7,7 @@
 -- under FINAL.
 -- Which decision won a race is not decided here but by the claim views
 -- credit_claim_<customer hash>_<n>, created by the workflow itself.
+-- cluster: shard by customer_id
 CREATE TABLE IF NOT EXISTS credit_events
 (
     event_id    String,
