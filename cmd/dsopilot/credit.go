@@ -222,7 +222,11 @@ func runCreditFlags(ctx context.Context, e env, args []string) error {
 		if c.Blocked() {
 			held = " — orders held"
 		}
-		fmt.Fprintf(e.stdout, "%s (%s): owes %s %s, limit %s%s\n", c.CustomerID, c.Customer, recommender.FormatAmount(c.Exposure.Money()),
+		name := c.CustomerID
+		if c.Customer != "" {
+			name += " (" + c.Customer + ")"
+		}
+		fmt.Fprintf(e.stdout, "%s: owes %s %s, limit %s%s\n", name, recommender.FormatAmount(c.Exposure.Money()),
 			c.Currency, recommender.FormatAmount(c.Limit.Money()), held)
 		for _, f := range c.Flags {
 			fmt.Fprintf(e.stdout, "  %-15s %12s  %s\n  %15s %12s  expected: %s\n", f.Kind, recommender.FormatAmount(f.Amount.Money()), f.Reason, "", "", f.Resolution)

@@ -129,6 +129,7 @@ func accounts(l *datasets.Ledger, asOf datasets.Date, pol *Policy, ids []string)
 		segOf[l.Customers[i].ID] = l.Customers[i].Segment
 	}
 	var segMonths map[string]*[12]float64
+	segCount := map[string]int{}
 	first := datasets.MaxDate
 	for i := range l.Invoices {
 		v := &l.Invoices[i]
@@ -145,6 +146,7 @@ func accounts(l *datasets.Ledger, asOf datasets.Date, pol *Policy, ids []string)
 				segMonths[seg] = &[12]float64{}
 			}
 			segMonths[seg][k] += v.Amount.Float()
+			segCount[seg]++
 		}
 		a := byID[v.CustomerID]
 		if a == nil {
@@ -168,7 +170,7 @@ func accounts(l *datasets.Ledger, asOf datasets.Date, pol *Policy, ids []string)
 	full := first <= asOf.AddDays(-365)
 	for _, a := range byID {
 		a.season = 1
-		if m := segMonths[a.c.Segment]; full && m != nil {
+		if m := segMonths[a.c.Segment]; full && m != nil && segCount[a.c.Segment] >= minSeasonInvoices {
 			a.season = seasonOf(m)
 		}
 		if a.issued >= 2 {
@@ -269,6 +271,12 @@ func events(l *datasets.Ledger, asOf datasets.Date, pol *Policy, byID map[string
 		a.fin = f
 	}
 }
+
+// minSeasonInvoices is how many invoices a segment needs in the last year
+// for its season to count: with a handful of customers and heavy-tailed
+// amounts (a real export of a small book), three months against the year
+// vary by chance by half or more, which is not a season.
+const minSeasonInvoices = 200
 
 // seasonOf is the seasonal index of the coming three months from a
 // segment's invoicing in the last twelve (m[k]: k months back): the same

@@ -288,8 +288,8 @@ func (as *assessment) suggest(a *account) Suggestion {
 	base, bound := s.Need.Money(), BoundNeed
 	if cold {
 		base, bound = as.local(id, seg.StartingLimit), BoundColdStart
-		reasons = append(reasons, fmt.Sprintf("new or quiet customer (%d invoices and %d settled in the last %d months): the %s starting limit of %s",
-			a.issued, a.settled, pol.HistoryMonths, segLabel(segName, a.c.Segment), amt(base)))
+		reasons = append(reasons, fmt.Sprintf("new or quiet customer (%s issued and %d settled in the last %d months): the %s starting limit of %s",
+			plural(a.issued, "invoice"), a.settled, pol.HistoryMonths, segLabel(segName, a.c.Segment), amt(base)))
 	} else {
 		reasons = append(reasons, needReason(a, n, pol, amt))
 	}
@@ -379,7 +379,11 @@ func (as *assessment) secured(id string) datasets.Money {
 func needReason(a *account, n needCalc, pol *Policy, amt func(datasets.Money) string) string {
 	m := func(v float64) string { return amt(datasets.Money(math.Round(v * 100))) }
 	var b strings.Builder
-	fmt.Fprintf(&b, "invoices %s a month (%.1f invoices) on %s terms and pays %.0f days late on average", m(n.runRate), n.perMonth, a.c.Terms, a.daysLate)
+	terms := a.c.Terms.String() + " terms"
+	if a.c.Terms == (datasets.Terms{}) {
+		terms = fmt.Sprintf("%.0f-day terms (from its invoices)", a.termsDays)
+	}
+	fmt.Fprintf(&b, "invoices %s a month (%.1f invoices) on %s and pays %.0f days late on average", m(n.runRate), n.perMonth, terms, a.daysLate)
 	switch {
 	case n.runRate == n.recent && n.recent > n.year*n.season*1.05:
 		fmt.Fprintf(&b, " (the last 3 months; %s over %d months)", m(n.year), int(math.Ceil(a.months)))

@@ -174,3 +174,18 @@ func TestSuggestUnknownCustomer(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// A cleared-items export: customers derived from the invoices have no
+// terms, so the need reads them from the invoices and says so.
+func TestSuggestTermsFromInvoices(t *testing.T) {
+	l := baseLedger()
+	l.Customers[0].Terms = datasets.Terms{}
+	s := suggestOne(t, l, DefaultPolicy(), map[string]Risk{"C1": {PD: 0.01, Source: "model"}}, "C1")
+	if all := strings.Join(s.Reasons, " | "); !strings.Contains(all, "on 60-day terms (from its invoices) and pays 10 days late") {
+		t.Fatalf("reasons: %s", all)
+	}
+	want := suggestOne(t, baseLedger(), DefaultPolicy(), map[string]Risk{"C1": {PD: 0.01, Source: "model"}}, "C1")
+	if s.Need != want.Need {
+		t.Fatalf("need %s without terms, %s with NET60", s.Need.Money(), want.Need.Money())
+	}
+}
