@@ -52,6 +52,12 @@ demo: build
 	@echo "the worklist of 2025-01-02 has $$(($$(wc -l < $(DEMO)/worklist.csv) - 1)) contacts in $(DEMO)/worklist.csv (scenario-based: the demo ledger has no randomised history); top of it:"
 	@head -4 $(DEMO)/worklist.csv | cut -c1-240
 	$(BIN) policy evaluate --customers 300 --months 3 --train-months 9 --seed 11
+	@echo "suggested credit limits as of 2024-12-31, the 10 biggest changes first (reasons below the table):"
+	$(BIN) credit suggest --store $(DEMO)/store --as-of 2024-12-31 --fx $(DEMO)/ledger/fx_rates.csv --top 10 > $(DEMO)/credit_suggestions.txt
+	@cut -c1-400 $(DEMO)/credit_suggestions.txt
+	$(BIN) credit flags --store $(DEMO)/store --as-of 2024-12-31 --fx $(DEMO)/ledger/fx_rates.csv > $(DEMO)/credit_flags.txt
+	@echo "order-block flags as of 2024-12-31 in $(DEMO)/credit_flags.txt; the most exposed:"
+	@head -9 $(DEMO)/credit_flags.txt | cut -c1-300; tail -1 $(DEMO)/credit_flags.txt
 	$(BIN) report --store $(DEMO)/store --as-of 2024-12-31 --registry $(DEMO)/models --currency EUR --fx $(DEMO)/ledger/fx_rates.csv --backtest-predictions $(DEMO)/backtest_predictions.csv --out $(DEMO)/report
 
 # Fuzz targets, as package:target. make test runs each for FUZZ_BRIEF

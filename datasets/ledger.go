@@ -29,6 +29,9 @@ var (
 	ErrSchema = errors.New("schema mismatch")
 	// ErrOverflow means a sum of money does not fit a Money.
 	ErrOverflow = errors.New("money sum overflows")
+	// ErrConflict means a conditional write lost: what it depended on
+	// changed (a credit proposal already decided).
+	ErrConflict = errors.New("conflict")
 )
 
 // Date is a calendar day counted from 1970-01-01 (day 0). The zero value means

@@ -41,6 +41,10 @@ type EvalConfig struct {
 	Holdout float64
 	Effects EffectsOptions
 	Log     *slog.Logger
+	// Credit names the credit policies to compare (evaluate_credit.go):
+	// "current" (the simulator's team) and those of CreditPolicies.
+	Credit         []string
+	CreditPolicies map[string]CreditPolicyMaker
 }
 
 // ScaledCapacity is the default daily capacity for a simulated portfolio:
@@ -93,6 +97,7 @@ type EvalReport struct {
 	OPE         *OPEResult              `json:"ope,omitempty"`
 	Ranking     []RankingRow            `json:"uplift_ranking,omitempty"`
 	RankingSum  *RankingSummary         `json:"uplift_ranking_summary,omitempty"`
+	Credit      map[string]CreditResult `json:"credit,omitempty"`
 	Targets     map[string]float64      `json:"targets,omitempty"`
 }
 
@@ -137,6 +142,9 @@ func Evaluate(ctx context.Context, cfg EvalConfig) (*EvalReport, error) {
 	fx := SimFX()
 	s := cfg.Scenarios
 	logging := func() synth.Policy { return NewScenarioPolicy(s, fx, cfg.Capacity, cfg.Explore, cfg.Seed^0x10661) }
+	if len(cfg.Policies) == 0 {
+		return evaluateCreditOnly(ctx, cfg, env)
+	}
 
 	// Training months, and the effects learnt from them.
 	t0 := time.Now()
@@ -233,6 +241,11 @@ func Evaluate(ctx context.Context, cfg EvalConfig) (*EvalReport, error) {
 	for name := range rep.Policies {
 		if !slices.Contains(cfg.Policies, name) {
 			delete(rep.Policies, name)
+		}
+	}
+	if len(cfg.Credit) > 0 {
+		if err := evaluateCredit(ctx, cfg, env, rep); err != nil {
+			return nil, err
 		}
 	}
 	return rep, nil

@@ -115,6 +115,7 @@ func commands() []command {
 		{"models", "list registered models or promote one: models list | models promote ID", runModels},
 		{"backtest", "out-of-time evaluation of the models on a ledger or cleared-items CSV", runBacktest},
 		{"recommend", "the day's dunning worklist: next action per customer with expected value and reasons", runRecommend},
+		{"credit", "credit limits: credit suggest | flags | propose | approve | reject | list | expire", runCredit},
 		{"policy", "dunning policies: policy evaluate (closed-loop simulation) | policy ope (off-policy estimate)", runPolicy},
 		{"report", "write the charts and drill-down pages as a static site", runReport},
 		{"serve", "serve the HTTP API: scoring, customers, KPIs, recording, ingest, reports", runServe},

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/dsopilot/dsopilot/recommender"
+	"github.com/dsopilot/dsopilot/recommender/credit"
 )
 
 func runPolicy(ctx context.Context, e env, args []string) error {
@@ -32,14 +33,18 @@ func runPolicy(ctx context.Context, e env, args []string) error {
 }
 
 func runPolicyEvaluate(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "policy evaluate", "--customers N --months M --train-months K --seed S [--policies none,scenario,recommender,oracle] [--capacity phone=40,email=800] [--explore 0.1] [--json]",
+	fs := newFlags(e, "policy evaluate", "--customers N --months M --train-months K --seed S [--policies none,scenario,recommender,oracle] [--credit current,suggested [--credit-policy FILE]] [--capacity phone=40,email=800] [--explore 0.1] [--json]",
 		"Simulates K months of dunning by the scenario with randomised variation (the logging policy), learns the\n"+
 			"effects from them, then runs each policy on the same M following months (the same customers and random\n"+
 			"draws) under the same capacities, and reports per policy dso, add, collected, collected_on_time_share,\n"+
 			"contacts by type, contact_cost, bad_debt and value (EUR against doing nothing). The recommender and the\n"+
 			"oracle (which knows the true effects) get the scenario's daily spend as their budget. Also reports the\n"+
 			"doubly-robust estimate of the recommender's value on the logged history against its replayed truth,\n"+
-			"and the estimated uplift per action and true behaviour against truth_action_effects.csv.")
+			"and the estimated uplift per action and true behaviour against truth_action_effects.csv.\n"+
+			"With --credit it compares credit policies instead (or also, with --policies): the training months run\n"+
+			"under the simulator's credit team (blocking orders over the limit), the evaluation months under each\n"+
+			"policy, with the scenario's dunning; per policy orders, sales, lost_sales, bad_debt, expected_loss\n"+
+			"(the true hazard × exposure), defaults and limit_changes, under \"credit\" in the JSON.")
 	customers := fs.Int("customers", 2000, "customers")
 	months := fs.Int("months", 6, "evaluation months")
 	train := fs.Int("train-months", 12, "months of logged history to learn from")
@@ -49,12 +54,27 @@ func runPolicyEvaluate(ctx context.Context, e env, args []string) error {
 	explore := fs.Float64("explore", 0.1, "share of the logging policy's contacts replaced at random")
 	holdout := fs.Float64("holdout", -1, "the recommender's own holdout (default: the scenario file's 0.05)")
 	scenario := fs.String("scenario", "", "scenario file (default: the built-in standard scenario)")
+	creditList := fs.String("credit", "", "credit policies to compare instead (or, with --policies, as well): current,suggested")
+	creditPolicy := fs.String("credit-policy", "", "credit policy file of the suggested policy (default: the built-in one)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	cfg := recommender.EvalConfig{Customers: *customers, Months: *months, TrainMonths: *train, Seed: *seed,
 		Policies: splitList(*policies), Explore: *explore, Holdout: *holdout, Log: newLogger(e)}
+	if *creditList != "" {
+		if !flagSet(fs, "policies") {
+			cfg.Policies = nil // the credit comparison alone
+		}
+		pol := credit.DefaultPolicy()
+		if *creditPolicy != "" {
+			var err error
+			if pol, err = credit.LoadPolicy(*creditPolicy); err != nil {
+				return fmt.Errorf("policy evaluate: %w", err)
+			}
+		}
+		cfg.Credit, cfg.CreditPolicies = splitList(*creditList), credit.EvalPolicies(pol, cfg.Log)
+	}
 	if *explore <= 0 || *explore > 0.5 {
 		return fmt.Errorf("%w: policy evaluate: --explore %g, want (0, 0.5]", errUsage, *explore)
 	}
@@ -107,6 +127,15 @@ func printEvaluation(w io.Writer, rep *recommender.EvalReport, order []string) {
 		}
 		fmt.Fprintf(w, "%-12s %7.2f %6.2f %15.0f %8.3f %9d %12.0f %12.0f %12.0f  %s\n", name, r.DSO, r.ADD, r.Collected,
 			r.CollectedOnTimeShare, r.ContactsTotal, r.ContactCost, r.BadDebt, r.Value, strings.Join(types, " "))
+	}
+	if len(rep.Credit) > 0 {
+		fmt.Fprintf(w, "credit policies, %s..%s (EUR):\n%-12s %8s %15s %13s %11s %12s %13s %8s %13s\n", rep.From, rep.To,
+			"credit", "orders", "sales", "lost_sales", "lost_orders", "bad_debt", "expected_loss", "defaults", "limit_changes")
+		for _, name := range slices.Sorted(maps.Keys(rep.Credit)) {
+			r := rep.Credit[name]
+			fmt.Fprintf(w, "%-12s %8d %15.0f %13.0f %11d %12.0f %13.0f %8d %13d\n", name, r.Orders, r.Sales, r.LostSales,
+				r.LostOrders, r.BadDebt, r.ExpectedLoss, r.Defaults, r.LimitChanges)
+		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(rep.Targets)) {
 		fmt.Fprintf(w, "%s: %.3f\n", k, rep.Targets[k])

@@ -162,6 +162,13 @@ func (s *Store) init() error {
 				return fmt.Errorf("create bucket %s: %w", t.entity(), err)
 			}
 		}
+		// The credit workflow's buckets (credit.go): new buckets only, which
+		// older builds ignore, so the schema version stays.
+		for _, name := range creditBuckets {
+			if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
 		if was == schemaVersion {
 			return nil
 		}

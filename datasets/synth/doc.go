@@ -105,6 +105,17 @@
 //     own CreditTeam (onboarding, half-yearly reviews, the distress cut, zero
 //     at default) blocks nothing unless BlockOverLimit is set; a blocked
 //     order is a lost sale. Bad debt is the exposure at default.
+//   - The credit policy can change during a run (Env.SetCredit): policy
+//     evaluate runs the training months under the simulator's team with
+//     BlockOverLimit (a team that blocked nothing would make limits
+//     meaningless) and the months it measures under the policy compared.
+//     The team cuts a cash-strapped customer's limit knowing when its
+//     distress began, which no real team knows: a handicap for any policy
+//     compared with it, kept rather than weakened.
+//   - Env.Stats().ExpectedLoss adds, every night, each customer's true
+//     default hazard × what it owes: the mean of the bad debt, without
+//     the noise of a few dozen heavy-tailed defaults. It reads the
+//     simulation and changes nothing in it.
 //
 // Common random numbers: orders, each invoice's natural course (amount,
 // dispute, natural payment time, instalment) and each response (per

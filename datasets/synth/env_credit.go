@@ -29,6 +29,11 @@ type CreditPolicy interface {
 	Accept(o Order) bool
 }
 
+// ReasonDefault is the reason of the credit decision that cuts a
+// defaulting customer's limit to zero, which the simulator records itself
+// whatever the credit policy.
+const ReasonDefault = "default"
+
 // CreditTeam is the simulator's own credit team, as Generate applies it:
 // onboarding limits, half-yearly reviews sized on recent invoicing, a cut
 // when a cash-strapped customer's distress shows, zero at default. It knows

@@ -361,7 +361,7 @@ func (e *Env) pay(c *envCustomer, inv *envInvoice, amount datasets.Money, t data
 func (e *Env) defaultCustomer(c *envCustomer, t datasets.Date) {
 	e.ledger.Actions = append(e.ledger.Actions, datasets.Action{ID: c.nextID("ACT"), CustomerID: c.p.id,
 		Date: t, Type: ActionCreditHold, Channel: "letter"})
-	e.decide(c, t, 0, "default", "credit_manager")
+	e.decide(c, t, 0, ReasonDefault, "credit_manager")
 	e.stats.Defaults++
 	for _, inv := range c.open {
 		inv.done = true

@@ -297,7 +297,7 @@ func (s *customerSim) creditDecisions(defaultDay datasets.Date) datasets.Money {
 		}
 	}
 	if defaultDay != 0 {
-		s.decide(defaultDay, limit, 0, "default", "credit_manager")
+		s.decide(defaultDay, limit, 0, ReasonDefault, "credit_manager")
 		limit = 0
 	}
 	return limit

@@ -1,0 +1,1 @@
+SELECT count() FROM credit_events FINAL WHERE event_id = ?

@@ -1,0 +1,327 @@
+package credit
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
+)
+
+// daysPerMonth is the mean length of a month, for run-rates.
+const daysPerMonth = 365.25 / 12
+
+// account is one customer as known at the end of the as-of day: only
+// records dated that day or earlier count (features' point-in-time rules:
+// an invoice settled later is open, a payment made later is not made).
+// Amounts are in the customer's currency.
+type account struct {
+	c datasets.Customer
+	// limit is the limit in force; limitSet the day its decision was taken
+	// (zero without one).
+	limit    datasets.Money
+	limitSet datasets.Date
+	exposure datasets.Money
+	open     []item // open invoices, oldest due date first
+	// overdue90 is what is more than 90 days past due.
+	overdue90 datasets.Money
+	// daysLate is the mean days late (0 when on time) of the invoices
+	// settled in the history window, settled how many.
+	daysLate float64
+	settled  int
+	// issued is the invoices issued in the window, issuedAmt their amount,
+	// cv2 the squared coefficient of variation of their amounts.
+	issued    int
+	issuedAmt datasets.Money
+	sumSq     float64 // of the amounts in currency units
+	cv2       float64
+	// monthly[k] is what was invoiced in the k-th month back from the as-of
+	// day (month 0 ends on it), for 24 months.
+	monthly [24]datasets.Money
+	// months is how many of the history months the customer was active
+	// (since its start or first invoice).
+	months float64
+	// season is the segment's seasonal index of the coming three months
+	// (1 without a year of history).
+	season    float64
+	termsDays float64
+	// defaulted is the day a default or write-off is on record, hold the
+	// day of a credit hold not lifted since; zero when none.
+	defaulted, hold datasets.Date
+	defaultWhy      string
+	broken          []datasets.Promise // broken within the flag window, latest first
+	fin             *datasets.Financial
+	start           datasets.Date // the relationship's start, or its first invoice
+}
+
+// item is an open invoice.
+type item struct {
+	id          string
+	issue, due  datasets.Date
+	outstanding datasets.Money
+	// promised is the latest promised date of a promise on the invoice that
+	// is still open (its date not passed), zero when none.
+	promised datasets.Date
+	// disputed: a dispute is open on it, so it is not a credit matter.
+	disputed bool
+}
+
+// dpd is the item's days past due on day t.
+func (it *item) dpd(t datasets.Date) int { return int(t - it.due) }
+
+// accounts describes every customer of l (or those in ids) as of asOf.
+func accounts(l *datasets.Ledger, asOf datasets.Date, pol *Policy, ids []string) (map[string]*account, error) {
+	historyDays := int(math.Round(float64(pol.HistoryMonths) * daysPerMonth))
+	ix := features.NewIndex(l)
+	eng := features.NewEngine(ix, features.Options{Windows: []int{historyDays}})
+	cust := eng.Customers(asOf, ids...)
+	col, err := columns(cust.Specs, "credit_limit", fmt.Sprintf("days_late_mean_%dd", historyDays),
+		fmt.Sprintf("invoices_settled_%dd", historyDays))
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*account, len(cust.Rows))
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	for i := range l.Customers {
+		c := l.Customers[i]
+		if len(ids) > 0 && !want[c.ID] {
+			continue
+		}
+		byID[c.ID] = &account{c: c, termsDays: termsDays(c.Terms), start: c.Since}
+	}
+	for _, r := range cust.Rows {
+		a := byID[r.CustomerID]
+		if a == nil {
+			continue
+		}
+		a.limit = datasets.Money(math.Round(r.Num[col[0]] * 100))
+		if v := r.Num[col[1]]; !math.IsNaN(v) {
+			a.daysLate = v
+		}
+		a.settled = int(r.Num[col[2]])
+	}
+	inv := eng.OpenInvoices(asOf, ids...)
+	icol, err := columns(inv.Specs, "inv_outstanding", "inv_days_to_due", "inv_age_days", "inv_disputed")
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range inv.Rows {
+		a := byID[r.CustomerID]
+		if a == nil {
+			continue
+		}
+		it := item{id: r.InvoiceID, outstanding: datasets.Money(math.Round(r.Num[icol[0]] * 100)),
+			due: asOf.AddDays(int(r.Num[icol[1]])), issue: asOf.AddDays(-int(r.Num[icol[2]])), disputed: r.Num[icol[3]] == 1}
+		a.open = append(a.open, it)
+		a.exposure += it.outstanding
+		if it.dpd(asOf) > 90 {
+			a.overdue90 += it.outstanding
+		}
+	}
+	from := asOf.AddDays(-historyDays)
+	segOf := make(map[string]string, len(l.Customers))
+	for i := range l.Customers {
+		segOf[l.Customers[i].ID] = l.Customers[i].Segment
+	}
+	var segMonths map[string]*[12]float64
+	segCount := map[string]int{}
+	first := datasets.MaxDate
+	for i := range l.Invoices {
+		v := &l.Invoices[i]
+		if v.IssueDate > asOf {
+			continue
+		}
+		first = min(first, v.IssueDate)
+		if k := int(float64(asOf-v.IssueDate) / daysPerMonth); k < 12 {
+			if segMonths == nil {
+				segMonths = map[string]*[12]float64{}
+			}
+			seg := segOf[v.CustomerID]
+			if segMonths[seg] == nil {
+				segMonths[seg] = &[12]float64{}
+			}
+			segMonths[seg][k] += v.Amount.Float()
+			segCount[seg]++
+		}
+		a := byID[v.CustomerID]
+		if a == nil {
+			continue
+		}
+		if a.start == 0 || v.IssueDate < a.start {
+			a.start = v.IssueDate
+		}
+		if k := int(float64(asOf-v.IssueDate) / daysPerMonth); k < len(a.monthly) {
+			a.monthly[k] += v.Amount
+		}
+		if v.IssueDate > from {
+			a.issued++
+			a.issuedAmt += v.Amount
+			a.sumSq += v.Amount.Float() * v.Amount.Float()
+		}
+		if a.c.Terms == (datasets.Terms{}) && a.termsDays == 0 {
+			a.termsDays = float64(v.DueDate - v.IssueDate)
+		}
+	}
+	full := first <= asOf.AddDays(-365)
+	for _, a := range byID {
+		a.season = 1
+		if m := segMonths[a.c.Segment]; full && m != nil && segCount[a.c.Segment] >= minSeasonInvoices {
+			a.season = seasonOf(m)
+		}
+		if a.issued >= 2 {
+			mean := a.issuedAmt.Float() / float64(a.issued)
+			if mean > 0 {
+				a.cv2 = max(0, (a.sumSq/float64(a.issued)-mean*mean)*float64(a.issued)/float64(a.issued-1)) / (mean * mean)
+			}
+		}
+		a.months = min(float64(pol.HistoryMonths), max(1, float64(asOf-a.start)/daysPerMonth))
+		slices.SortFunc(a.open, func(x, y item) int {
+			if x.due != y.due {
+				return int(x.due - y.due)
+			}
+			return strings.Compare(x.id, y.id)
+		})
+	}
+	events(l, asOf, pol, byID)
+	return byID, nil
+}
+
+// events reads the records that change a customer's standing: defaults,
+// write-offs and holds, promises, the decision that set the limit, and the
+// latest credit report.
+func events(l *datasets.Ledger, asOf datasets.Date, pol *Policy, byID map[string]*account) {
+	for i := range l.CreditNotes {
+		n := &l.CreditNotes[i]
+		if a := byID[n.CustomerID]; a != nil && n.Kind == datasets.KindWriteOff && n.Date <= asOf && (a.defaulted == 0 || n.Date < a.defaulted) {
+			a.defaulted, a.defaultWhy = n.Date, "a write-off"
+		}
+	}
+	var lifted map[string]datasets.Date
+	for i := range l.CreditDecisions {
+		d := &l.CreditDecisions[i]
+		a := byID[d.CustomerID]
+		if a == nil || d.Date > asOf {
+			continue
+		}
+		if d.Date >= a.limitSet {
+			a.limitSet = d.Date
+		}
+		switch r := strings.ToLower(d.Reason); {
+		case d.NewLimit == 0 && (strings.Contains(r, "default") || strings.Contains(r, "insolven")):
+			if a.defaulted == 0 || d.Date < a.defaulted {
+				a.defaulted, a.defaultWhy = d.Date, "a credit decision for "+d.Reason
+			}
+		case d.NewLimit > 0:
+			if lifted == nil {
+				lifted = map[string]datasets.Date{}
+			}
+			lifted[d.CustomerID] = max(lifted[d.CustomerID], d.Date)
+		}
+	}
+	for i := range l.Actions {
+		x := &l.Actions[i]
+		if a := byID[x.CustomerID]; a != nil && x.Type == "credit_hold" && x.Date <= asOf && x.Date > a.hold {
+			a.hold = x.Date
+		}
+	}
+	for id, a := range byID {
+		if a.hold != 0 && lifted[id] > a.hold {
+			a.hold = 0
+		}
+	}
+	open := map[string]*item{}
+	for _, a := range byID {
+		for k := range a.open {
+			open[a.open[k].id] = &a.open[k]
+		}
+	}
+	since := asOf.AddDays(-pol.Flags.BrokenPromiseDays)
+	for i := range l.Promises {
+		p := &l.Promises[i]
+		a := byID[p.CustomerID]
+		if a == nil || p.Made > asOf {
+			continue
+		}
+		switch {
+		case p.PromisedDate >= asOf:
+			// Still to come: the promise's date has not passed.
+			if it := open[p.InvoiceID]; it != nil && p.PromisedDate > it.promised {
+				it.promised = p.PromisedDate
+			}
+		case p.PromisedDate > since && p.Status == datasets.PromiseBroken:
+			// Its date passed by asOf, so its status was known by then.
+			a.broken = append(a.broken, *p)
+		}
+	}
+	for _, a := range byID {
+		slices.SortFunc(a.broken, func(x, y datasets.Promise) int { return int(y.PromisedDate - x.PromisedDate) })
+	}
+	oldest := asOf.AddDays(-int(float64(pol.Financials.MaxAgeMonths) * daysPerMonth))
+	for i := range l.Financials {
+		f := &l.Financials[i]
+		a := byID[f.CustomerID]
+		if a == nil || f.Date > asOf || f.Date < oldest || a.fin != nil && a.fin.Date >= f.Date {
+			continue
+		}
+		a.fin = f
+	}
+}
+
+// minSeasonInvoices is how many invoices a segment needs in the last year
+// for its season to count: with a handful of customers and heavy-tailed
+// amounts (a real export of a small book), three months against the year
+// vary by chance by half or more, which is not a season.
+const minSeasonInvoices = 200
+
+// seasonOf is the seasonal index of the coming three months from a
+// segment's invoicing in the last twelve (m[k]: k months back): the same
+// three months a year earlier against the year's mean, within 0.5..2.
+// Seasonality is read per segment, not per customer: a customer's own
+// three months of invoices vary too much by chance (uneven amounts) to say
+// anything about its season.
+func seasonOf(m *[12]float64) float64 {
+	year := 0.0
+	for _, v := range m {
+		year += v
+	}
+	if year <= 0 {
+		return 1
+	}
+	return min(2, max(0.5, (m[9]+m[10]+m[11])/3/(year/12)))
+}
+
+// columns finds the positions of the named numeric features among specs.
+func columns(specs []features.Spec, names ...string) ([]int, error) {
+	pos := map[string]int{}
+	n := 0
+	for _, s := range specs {
+		if s.Kind == features.Numeric {
+			pos[s.Name] = n
+			n++
+		}
+	}
+	out := make([]int, len(names))
+	for i, name := range names {
+		p, ok := pos[name]
+		if !ok {
+			return nil, fmt.Errorf("credit: the feature catalogue has no %s", name)
+		}
+		out[i] = p
+	}
+	return out, nil
+}
+
+// termsDays is the days an invoice is outstanding before due under t:
+// end-of-month terms add half a month on average.
+func termsDays(t datasets.Terms) float64 {
+	d := float64(t.Days)
+	if t.EOM {
+		d += daysPerMonth / 2
+	}
+	return d
+}

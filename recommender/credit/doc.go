@@ -1,0 +1,57 @@
+// Package credit suggests credit limits, flags the customers whose orders
+// should be held, and runs the approval workflow of limit changes.
+//
+// Suggest sizes each customer's limit from its behaviour (the exposure its
+// business needs: the invoicing run-rate with its season, over the terms
+// plus the days it pays late, with room for the exposure's swings and for
+// growth), caps it by the risk appetite (probability of 90+ or write-off ×
+// loss given default × the unsecured limit within the segment's maximum
+// expected loss) and, when a credit report is on file, by the report's rule
+// (the lower of shares of tangible net worth and turnover, by rating
+// class), rounds it down to a grid, and applies the hard rules: no credit
+// in default or on credit hold, no increase with debt 90+ days overdue, the
+// segment's starting limit for a new customer. Every suggestion says which
+// rule bound it, in sentences with the customer's numbers, and carries a
+// risk class and the review date of its class. Flags lists the customers
+// over their limit, overdue beyond N days, with an expired limit or with
+// broken promises, each with the amount, the reason and the expected
+// resolution. A Policy (LoadPolicy, DefaultPolicy) holds every number.
+//
+// Service is the workflow over a store (datasets.CreditStore): proposals,
+// by hand or from the suggestion, are approved or rejected by someone other
+// than the proposer whose role covers the change of the unsecured limit, or
+// expire; an approval records a credit decision and the customer's new
+// limit with its review date; the limit in force proposed again is a
+// renewal, which sets a new review date. Every step is an event in the store's
+// append-only log, and a proposal is decided once even when approvals race
+// (the stores' DecideCredit).
+//
+// SimPolicy is the same policy in the simulator's closed loop (a
+// synth.CreditPolicy), which recommender.Evaluate compares with the
+// simulator's own credit team (EvalPolicies).
+package credit
+
+import "errors"
+
+// Sentinel errors of the package. Each refusal of the workflow names its
+// rule and wraps one of them.
+var (
+	// ErrPolicy marks an invalid policy file.
+	ErrPolicy = errors.New("invalid credit policy")
+	// ErrNotFound: an unknown customer or proposal.
+	ErrNotFound = errors.New("not found")
+	// ErrFourEyes: the proposer cannot approve their own proposal.
+	ErrFourEyes = errors.New("four eyes")
+	// ErrRole: the approver's role is below what the change needs.
+	ErrRole = errors.New("role below the approval threshold")
+	// ErrConflict: the proposal is already decided, or the customer's
+	// limit changed since it was read (a concurrent decision).
+	ErrConflict = errors.New("already decided")
+	// ErrExpired: the proposal was not decided in time.
+	ErrExpired = errors.New("proposal expired")
+	// ErrInvalidAmount: a limit that is negative, not a number or too large.
+	ErrInvalidAmount = errors.New("invalid amount")
+	// ErrInput: another bad argument (a missing user or reason, an unknown
+	// role or status).
+	ErrInput = errors.New("invalid input")
+)

@@ -1,0 +1,249 @@
+package credit
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
+	"github.com/dsopilot/dsopilot/recommender"
+)
+
+// Flag is a reason to hold a customer's orders: what (Kind), the amount
+// concerned (over the limit, overdue, the limit due for review, the
+// promises broken), why, and how it is expected to be resolved.
+type Flag struct {
+	Kind       string            `json:"kind"`
+	Amount     features.KPIMoney `json:"amount"`
+	Reason     string            `json:"reason"`
+	Resolution string            `json:"resolution"`
+	// BlocksOrders says the policy holds orders on this flag.
+	BlocksOrders bool `json:"blocks_orders"`
+}
+
+// CustomerFlags are one customer's flags. Amounts are in its currency.
+type CustomerFlags struct {
+	CustomerID string            `json:"customer_id"`
+	Customer   string            `json:"customer,omitempty"`
+	Currency   string            `json:"currency,omitempty"`
+	Limit      features.KPIMoney `json:"limit"`
+	Exposure   features.KPIMoney `json:"exposure"`
+	// Review is the day the limit is (or was) due for review.
+	Review datasets.Date `json:"review_date,omitempty"`
+	Flags  []Flag        `json:"flags"`
+}
+
+// Blocked reports whether a flag holds the customer's orders.
+func (f *CustomerFlags) Blocked() bool {
+	for _, x := range f.Flags {
+		if x.BlocksOrders {
+			return true
+		}
+	}
+	return false
+}
+
+// Flags returns the customers with at least one flag as of the end of asOf,
+// most exposed first.
+func Flags(l *datasets.Ledger, asOf datasets.Date, pol *Policy, o Options) ([]CustomerFlags, []string, error) {
+	as, err := assess(l, asOf, pol, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := []CustomerFlags{}
+	for _, a := range as.list {
+		if f := as.flags(a, nil); len(f.Flags) > 0 {
+			out = append(out, f)
+		}
+	}
+	sortFlags(as, out)
+	return out, as.problems, nil
+}
+
+// flags computes a customer's flags; sugg, when known, is its suggestion
+// (quoted by the resolution of an expired limit).
+func (as *assessment) flags(a *account, sugg *Suggestion) CustomerFlags {
+	pol, t := as.pol, as.asOf
+	cur := a.c.Currency
+	if cur == "" {
+		cur = pol.Currency
+	}
+	amt := func(m datasets.Money) string { return recommender.FormatAmount(m) + " " + cur }
+	out := CustomerFlags{CustomerID: a.c.ID, Customer: a.c.Name, Currency: cur, Limit: features.KPIMoney(a.limit),
+		Exposure: features.KPIMoney(a.exposure), Review: as.reviewDate(a), Flags: []Flag{}}
+	add := func(kind string, m datasets.Money, reason, resolution string) {
+		out.Flags = append(out.Flags, Flag{Kind: kind, Amount: features.KPIMoney(m), Reason: reason, Resolution: resolution, BlocksOrders: pol.blocks(kind)})
+	}
+	if over := a.exposure - a.limit; over > 0 {
+		reason := fmt.Sprintf("owes %s against a limit of %s: %s over", amt(a.exposure), amt(a.limit), amt(over))
+		if a.limit == 0 {
+			reason = fmt.Sprintf("owes %s and has no credit limit", amt(a.exposure))
+		}
+		add(FlagOverLimit, over, reason, a.underLimit(t, over, amt))
+	}
+	var overdue, disputed datasets.Money
+	var late []item
+	for _, it := range a.open {
+		switch {
+		case it.dpd(t) <= pol.Flags.OverdueDays:
+		case it.disputed:
+			disputed += it.outstanding
+		default:
+			overdue += it.outstanding
+			late = append(late, it)
+		}
+	}
+	if len(late) > 0 {
+		old := late[0]
+		reason := fmt.Sprintf("%s is more than %d days overdue (%s; the oldest, %s of %s due on %s, is %d days overdue)",
+			amt(overdue), pol.Flags.OverdueDays, plural(len(late), "invoice"), old.id, amt(old.outstanding), longDate(old.due), old.dpd(t))
+		if disputed > 0 {
+			reason += fmt.Sprintf("; %s as overdue is in dispute and not counted", amt(disputed))
+		}
+		add(FlagOverdue, overdue, reason, overdueResolution(late, amt))
+	}
+	if r := out.Review; r != 0 && r < t && a.limit > 0 {
+		set := "on record"
+		if a.limitSet != 0 {
+			set = "set on " + longDate(a.limitSet)
+		}
+		reason := fmt.Sprintf("the limit of %s %s was due for review on %s", amt(a.limit), set, longDate(r))
+		resolution := "review it and propose a limit (dsopilot credit propose --limit suggested)"
+		if sugg != nil {
+			resolution = fmt.Sprintf("review it: the suggestion is %s (%s); propose it with dsopilot credit propose --customer %s --limit suggested",
+				amt(sugg.Suggested.Money()), boundLabel(sugg.Bound), a.c.ID)
+			if sugg.Suggested.Money() == a.limit {
+				resolution = fmt.Sprintf("review it: the suggestion keeps %s (%s); renew it with dsopilot credit propose --customer %s --limit suggested",
+					amt(a.limit), boundLabel(sugg.Bound), a.c.ID)
+			}
+		}
+		add(FlagExpired, a.limit, reason, resolution)
+	}
+	if n := len(a.broken); n >= pol.Flags.BrokenPromises {
+		var sum datasets.Money
+		for _, p := range a.broken {
+			sum += p.Amount
+		}
+		last := a.broken[0]
+		reason := fmt.Sprintf("%d promises to pay broken in the last %d days (%s; the latest, %s, was for %s)",
+			n, pol.Flags.BrokenPromiseDays, amt(sum), amt(last.Amount), longDate(last.PromisedDate))
+		resolution := "ask for payment before releasing orders: no promise is open"
+		for _, it := range a.open {
+			if it.promised != 0 {
+				resolution = fmt.Sprintf("watch the next promise: the %s due on %s is promised for %s", amt(it.outstanding), longDate(it.due), longDate(it.promised))
+				break
+			}
+		}
+		add(FlagBrokenPromises, sum, reason, resolution)
+	}
+	return out
+}
+
+// reviewDate is the day a customer's limit is due for review: the one an
+// approval recorded, else the class cadence from the decision that set it
+// (or from the relationship's start when no decision is on record).
+func (as *assessment) reviewDate(a *account) datasets.Date {
+	if r, ok := as.review[a.c.ID]; ok {
+		return r
+	}
+	from := a.limitSet
+	if from == 0 {
+		from = a.start
+	}
+	if from == 0 {
+		return 0
+	}
+	return addMonths(from, as.pol.class(as.risk[a.c.ID].PD).ReviewMonths)
+}
+
+// underLimit says which payments bring the exposure back under the limit,
+// in the order they are expected: promised ones on their date, those not
+// yet due on their due date plus the customer's usual days late; overdue
+// ones without a promise have no date.
+func (a *account) underLimit(t datasets.Date, over datasets.Money, amt func(datasets.Money) string) string {
+	type exp struct {
+		it   item
+		on   datasets.Date
+		note string
+	}
+	var dated, undated []exp
+	late := int(math.Round(a.daysLate))
+	for _, it := range a.open {
+		switch {
+		case it.promised != 0:
+			dated = append(dated, exp{it, it.promised, "promised for " + longDate(it.promised)})
+		case it.due >= t:
+			on := it.due.AddDays(late)
+			note := "expected on its due date"
+			if late > 0 {
+				note = fmt.Sprintf("expected about %s (pays %d days late on average)", longDate(on), late)
+			}
+			dated = append(dated, exp{it, on, note})
+		default:
+			undated = append(undated, exp{it, 0, fmt.Sprintf("%d days overdue with no promise to pay", it.dpd(t))})
+		}
+	}
+	slices.SortStableFunc(dated, func(x, y exp) int { return int(x.on - y.on) })
+	var parts []string
+	var paid datasets.Money
+	when, allDated := datasets.Date(0), true
+	for _, e := range append(dated, undated...) {
+		parts = append(parts, fmt.Sprintf("the %s due on %s is %s", amt(e.it.outstanding), longDate(e.it.due), e.note))
+		paid += e.it.outstanding
+		when, allDated = max(when, e.on), allDated && e.on != 0
+		if paid >= over {
+			break
+		}
+	}
+	if len(parts) == 0 {
+		return "no open invoice: the limit itself must rise"
+	}
+	if len(parts) > 3 {
+		parts = append(parts[:3:3], fmt.Sprintf("%d more", len(parts)-3))
+	}
+	switch {
+	case paid < over:
+		return "even with every open invoice paid it stays over the limit: " + strings.Join(parts, "; ")
+	case allDated:
+		return fmt.Sprintf("back under the limit by %s: %s", longDate(when), strings.Join(parts, "; "))
+	}
+	return "back under the limit once paid: " + strings.Join(parts, "; ")
+}
+
+// overdueResolution says what is expected of the overdue invoices.
+func overdueResolution(late []item, amt func(datasets.Money) string) string {
+	var promised []string
+	open := 0
+	for _, it := range late {
+		if it.promised != 0 {
+			promised = append(promised, fmt.Sprintf("the %s due on %s is promised for %s", amt(it.outstanding), longDate(it.due), longDate(it.promised)))
+		} else {
+			open++
+		}
+	}
+	switch {
+	case open == 0:
+		return strings.Join(promised, "; ")
+	case len(promised) == 0:
+		return "no promise to pay: escalate (final notice or collection agency) before releasing orders"
+	}
+	return strings.Join(promised, "; ") + fmt.Sprintf("; %s without a promise: escalate", plural(open, "invoice"))
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// sortFlags puts the most exposed customers first.
+func sortFlags(as *assessment, fs []CustomerFlags) {
+	slices.SortStableFunc(fs, func(x, y CustomerFlags) int {
+		return cmp.Or(cmp.Compare(as.inPolicy(y.CustomerID, y.Exposure.Money()), as.inPolicy(x.CustomerID, x.Exposure.Money())),
+			strings.Compare(x.CustomerID, y.CustomerID))
+	})
+}

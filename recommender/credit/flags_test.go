@@ -1,0 +1,122 @@
+package credit
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+func flagsOf(t *testing.T, l *datasets.Ledger, pol *Policy, id string) CustomerFlags {
+	t.Helper()
+	fs, problems, err := Flags(l, asOf, pol, Options{Risk: map[string]Risk{"C1": {PD: 0.01, Source: "model"}}, Customers: []string{id}})
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("flags: %v %v", err, problems)
+	}
+	if len(fs) == 0 {
+		return CustomerFlags{}
+	}
+	return fs[0]
+}
+
+func kinds(f CustomerFlags) []string {
+	var out []string
+	for _, x := range f.Flags {
+		out = append(out, x.Kind)
+	}
+	return out
+}
+
+func flagOf(t *testing.T, f CustomerFlags, kind string) Flag {
+	t.Helper()
+	for _, x := range f.Flags {
+		if x.Kind == kind {
+			return x
+		}
+	}
+	t.Fatalf("no %s flag among %v", kind, kinds(f))
+	return Flag{}
+}
+
+func TestFlags(t *testing.T) {
+	pol := DefaultPolicy()
+	l := baseLedger()
+	exposure := exposureOf(l, "C1", asOf)
+	if f := flagsOf(t, l, pol, "C1"); len(f.Flags) != 1 || f.Flags[0].Kind != FlagOverLimit {
+		t.Fatalf("base ledger: flags %v, want over_limit only (owes %s against %s)", kinds(f), exposure, baseLimit)
+	}
+	over := flagOf(t, flagsOf(t, l, pol, "C1"), FlagOverLimit)
+	if over.Amount.Money() != exposure-baseLimit || !over.BlocksOrders {
+		t.Fatalf("over limit by %s, want %s (blocking)", over.Amount.Money(), exposure-baseLimit)
+	}
+	// Invoices not yet due come in at their due date plus the usual 10 days.
+	if !strings.Contains(over.Reason, "over") || !strings.Contains(over.Resolution, "back under the limit by") ||
+		!strings.Contains(over.Resolution, "pays 10 days late on average") {
+		t.Fatalf("over limit: %q / %q", over.Reason, over.Resolution)
+	}
+
+	// An invoice 101 days overdue, promised for 5 July, and two broken
+	// promises in the window. The limit in force is the decision's.
+	l.CreditDecisions[0].NewLimit = 1_000_000_00
+	for i := range l.Invoices {
+		if l.Invoices[i].ID == "I0031" {
+			l.Invoices[i].SettledDate = 0
+		}
+	}
+	l.Payments = dropPayment(l.Payments, "PI0031")
+	l.Promises = []datasets.Promise{
+		{ID: "PR1", CustomerID: "C1", InvoiceID: "I0031", Made: asOf.AddDays(-2), PromisedDate: asOf.AddDays(5), Amount: baseAmount, Status: datasets.PromiseOpen},
+		{ID: "PR2", CustomerID: "C1", InvoiceID: "I0031", Made: asOf.AddDays(-40), PromisedDate: asOf.AddDays(-30), Amount: baseAmount, Status: datasets.PromiseBroken},
+		{ID: "PR3", CustomerID: "C1", InvoiceID: "I0031", Made: asOf.AddDays(-25), PromisedDate: asOf.AddDays(-15), Amount: baseAmount, Status: datasets.PromiseBroken},
+		// Made after asOf: not known.
+		{ID: "PR4", CustomerID: "C1", InvoiceID: "I0031", Made: asOf.AddDays(3), PromisedDate: asOf.AddDays(-20), Amount: baseAmount, Status: datasets.PromiseBroken},
+	}
+	f := flagsOf(t, l, pol, "C1")
+	if got := strings.Join(kinds(f), ","); got != "overdue,broken_promises" {
+		t.Fatalf("flags %s, want overdue,broken_promises", got)
+	}
+	od := flagOf(t, f, FlagOverdue)
+	var due datasets.Date
+	for _, v := range l.Invoices {
+		if v.ID == "I0031" {
+			due = v.DueDate
+		}
+	}
+	if od.Amount.Money() != baseAmount || !strings.Contains(od.Reason, "more than 60 days overdue") ||
+		od.Resolution != "the 10,000 EUR due on "+longDate(due)+" is promised for 5 July 2024" {
+		t.Fatalf("overdue: %s %q / %q", od.Amount.Money(), od.Reason, od.Resolution)
+	}
+	bp := flagOf(t, f, FlagBrokenPromises)
+	if bp.Amount.Money() != 2*baseAmount || !strings.HasPrefix(bp.Reason, "2 promises to pay broken in the last 90 days") {
+		t.Fatalf("broken promises: %s %q", bp.Amount.Money(), bp.Reason)
+	}
+	// The shipped policy holds orders over the limit only; a policy that
+	// blocks on these flags holds them.
+	if f.Blocked() {
+		t.Fatalf("overdue and broken promises hold orders under the shipped policy: %+v", f.Flags)
+	}
+	pol.Flags.BlockOrdersOn = []string{FlagOverdue}
+	if f := flagsOf(t, l, pol, "C1"); !f.Blocked() || !flagOf(t, f, FlagOverdue).BlocksOrders || flagOf(t, f, FlagBrokenPromises).BlocksOrders {
+		t.Fatalf("blocking on overdue: %+v", f.Flags)
+	}
+}
+
+// A limit set longer ago than its class's cadence is flagged expired.
+func TestFlagsExpiredLimit(t *testing.T) {
+	pol := DefaultPolicy()
+	l := baseLedger()
+	l.Customers[0].CreditLimit = 1_000_000_00
+	l.CreditDecisions[0].Date = asOf.AddDays(-400) // a low-risk limit is reviewed yearly
+	l.CreditDecisions[0].NewLimit = 1_000_000_00
+	f := flagsOf(t, l, pol, "C1")
+	ex := flagOf(t, f, FlagExpired)
+	if ex.Amount.Money() != 1_000_000_00 || !strings.Contains(ex.Reason, "was due for review on") || f.Review != addMonths(asOf.AddDays(-400), 12) {
+		t.Fatalf("expired: %+v review %s", ex, f.Review)
+	}
+	// An approval's review date replaces the cadence.
+	fs, _, err := Flags(l, asOf, pol, Options{Risk: map[string]Risk{"C1": {PD: 0.01}}, Customers: []string{"C1"},
+		Events: []datasets.CreditEvent{{Kind: datasets.CreditApproved, CustomerID: "C1", Review: asOf.AddDays(30)}}})
+	if err != nil || len(fs) != 0 {
+		t.Fatalf("with a review date in a month: %v %v", fs, err)
+	}
+}

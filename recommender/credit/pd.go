@@ -1,0 +1,229 @@
+package credit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
+	"github.com/dsopilot/dsopilot/model/gbdt"
+)
+
+// errTooFewDefaults: the ledger has too few defaults to learn a default
+// model from (LearnedRisk then falls back).
+var errTooFewDefaults = errors.New("too few defaults to learn from")
+
+// The default model's inputs: how a customer pays and owes, as features
+// defines them. Missing values (no settlement in the window) are 0, with
+// noHistory saying so.
+var defaultModelFeatures = []string{
+	"days_late_mean_90d", "days_late_trend", "last3_vs_window", "late_ratio_90d",
+	"partial_payment_share_365d", "promises_broken_365d", "oldest_overdue_days", "credit_utilisation",
+}
+
+// Default-model settings.
+const (
+	pdHorizonMonths  = 12 // the PD is of a default within a year
+	pdLookbackMonths = 12 // snapshots of the last year learn
+	pdMinDefaults    = 10 // fewer default events: no model
+	dpdDefault       = 90 // days past due that count as a default
+)
+
+// pdTrees are the default model's trees: few and shallow, for a few dozen
+// default events among thousands of customer-months. They rank defaults
+// better than a logistic regression on the same inputs (on the simulator's
+// tuning seeds 1 and 2, out of time: AUC 0.90–0.91 against 0.87–0.89), whose
+// straight lines miss that partial payments matter only when frequent.
+var pdTrees = gbdt.Params{Trees: 150, MaxDepth: 3, LearningRate: 0.05, MinChildWeight: 1, Lambda: 1, MaxBins: 64, Subsample: 1, ColSample: 1}
+
+// DefaultModel is a customer's probability of default within a year, from
+// its payment behaviour: gradient-boosted trees (model/gbdt), fitted on the
+// ledger's own month-end snapshots, of "defaults within the next 30 days"
+// on defaultModelFeatures, turned into a year's probability as
+// 1 − (1 − h)^12.
+// A default is a loss event: a write-off, a credit decision for default or
+// insolvency, or a credit hold. Debt 90+ days overdue is not one: most of it
+// is paid in the end (by slow payers who never lose anyone a cent), and
+// counting it made every slow payer a defaulter whose limit the risk
+// appetite cut; it enters as a predictor (oldest_overdue_days) and through
+// the hard rule that freezes increases.
+//
+// The payment model's probability that an invoice ends 90+ days overdue is
+// the chance of a loss on that invoice; it stays low for a customer in
+// distress until it defaults, because most of its invoices are still paid
+// (late). The credit limit weighs the customer's risk over the life of its
+// exposure, which this model is for.
+type DefaultModel struct {
+	m      interface{ Predict(x []float64) float64 }
+	Events int // default events it learnt from
+	Rows   int // customer-months
+}
+
+var _ RiskSource = (*DefaultModel)(nil)
+
+// defaultDays returns each customer's default day known by the end of
+// asOf: its first write-off, credit decision for default or insolvency, or
+// credit hold.
+func defaultDays(l *datasets.Ledger, asOf datasets.Date) map[string]datasets.Date {
+	out := map[string]datasets.Date{}
+	note := func(id string, d datasets.Date) {
+		if d <= asOf && (out[id] == 0 || d < out[id]) {
+			out[id] = d
+		}
+	}
+	for i := range l.CreditNotes {
+		if n := &l.CreditNotes[i]; n.Kind == datasets.KindWriteOff {
+			note(n.CustomerID, n.Date)
+		}
+	}
+	for i := range l.CreditDecisions {
+		d := &l.CreditDecisions[i]
+		if r := strings.ToLower(d.Reason); d.NewLimit == 0 && (strings.Contains(r, "default") || strings.Contains(r, "insolven")) {
+			note(d.CustomerID, d.Date)
+		}
+	}
+	for i := range l.Actions {
+		if a := &l.Actions[i]; a.Type == "credit_hold" {
+			note(a.CustomerID, a.Date)
+		}
+	}
+	return out
+}
+
+// pdFeatures reads the model's inputs from a customer feature table.
+type pdFeatures struct {
+	col       []int
+	issued365 int
+	settled90 int
+}
+
+func newPDFeatures(specs []features.Spec) (pdFeatures, error) {
+	col, err := columns(specs, append(defaultModelFeatures, "invoices_issued_365d", "invoices_settled_90d", "open_amount")...)
+	if err != nil {
+		return pdFeatures{}, err
+	}
+	n := len(defaultModelFeatures)
+	return pdFeatures{col: col[: n+1 : n+1], issued365: col[n], settled90: col[n+1]}, nil
+}
+
+// row returns the inputs of r, and whether the customer is active (issued
+// in the year or owes something).
+func (f pdFeatures) row(r *features.Row) ([]float64, bool) {
+	x := make([]float64, len(defaultModelFeatures)+1)
+	for i, c := range f.col[:len(defaultModelFeatures)] {
+		v := r.Num[c]
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			v = 0
+		}
+		switch defaultModelFeatures[i] {
+		case "oldest_overdue_days":
+			v = min(v, 180)
+		case "credit_utilisation":
+			v = min(v, 3)
+		}
+		x[i] = v
+	}
+	if r.Num[f.settled90] == 0 {
+		x[len(x)-1] = 1 // no settlement in 90 days
+	}
+	open := r.Num[f.col[len(f.col)-1]]
+	return x, r.Num[f.issued365] > 0 || open > 0
+}
+
+// TrainDefaultModel fits the default model on what was known by the end of
+// asOf: month-end snapshots of the last year, each customer not yet in
+// default labelled by whether it defaulted within the next 30 days.
+func TrainDefaultModel(ctx context.Context, l *datasets.Ledger, asOf datasets.Date) (*DefaultModel, error) {
+	dd := defaultDays(l, asOf)
+	eng := features.NewEngine(features.NewIndex(l), features.Options{Windows: []int{90, 365}})
+	var (
+		X      [][]float64
+		y      []float64
+		events int
+		f      pdFeatures
+	)
+	for k := 1; k <= pdLookbackMonths; k++ {
+		t := asOf.AddDays(-30 * k)
+		tab := eng.Customers(t)
+		if k == 1 {
+			var err error
+			if f, err = newPDFeatures(tab.Specs); err != nil {
+				return nil, err
+			}
+		}
+		for i := range tab.Rows {
+			r := &tab.Rows[i]
+			d, defaulted := dd[r.CustomerID]
+			if defaulted && d <= t {
+				continue
+			}
+			x, active := f.row(r)
+			if !active {
+				continue
+			}
+			label := 0.0
+			if defaulted && d <= t.AddDays(30) {
+				label, events = 1, events+1
+			}
+			X, y = append(X, x), append(y, label)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if events < pdMinDefaults {
+		return nil, fmt.Errorf("%w: %d default events in the last %d months (want %d)", errTooFewDefaults, events, pdLookbackMonths, pdMinDefaults)
+	}
+	m, err := gbdt.Train(ctx, X, y, nil, nil, pdTrees)
+	if err != nil {
+		return nil, fmt.Errorf("fit the default model: %w", err)
+	}
+	return &DefaultModel{m: m, Events: events, Rows: len(X)}, nil
+}
+
+// CustomerRisk gives every customer not in default at asOf its probability
+// of default within a year.
+func (dm *DefaultModel) CustomerRisk(ctx context.Context, l *datasets.Ledger, asOf datasets.Date) (map[string]Risk, error) {
+	dd := defaultDays(l, asOf)
+	tab := features.NewEngine(features.NewIndex(l), features.Options{Windows: []int{90, 365}}).Customers(asOf)
+	f, err := newPDFeatures(tab.Specs)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Risk, len(tab.Rows))
+	for i := range tab.Rows {
+		r := &tab.Rows[i]
+		if _, defaulted := dd[r.CustomerID]; defaulted {
+			out[r.CustomerID] = Risk{PD: 1, Source: "default"}
+			continue
+		}
+		x, _ := f.row(r)
+		h := dm.m.Predict(x)
+		out[r.CustomerID] = Risk{PD: 1 - math.Pow(1-h, pdHorizonMonths), Source: "model"}
+	}
+	return out, ctx.Err()
+}
+
+// LearnedRisk is a RiskSource that learns the default model from the
+// ledger it is asked about, and falls back to Fallback (or, when nil, to
+// the segments' rates) when the ledger has too few defaults.
+type LearnedRisk struct {
+	Fallback RiskSource
+}
+
+// CustomerRisk learns the default model as of asOf and applies it.
+func (lr LearnedRisk) CustomerRisk(ctx context.Context, l *datasets.Ledger, asOf datasets.Date) (map[string]Risk, error) {
+	dm, err := TrainDefaultModel(ctx, l, asOf)
+	switch {
+	case errors.Is(err, errTooFewDefaults) && lr.Fallback != nil:
+		return lr.Fallback.CustomerRisk(ctx, l, asOf)
+	case errors.Is(err, errTooFewDefaults):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	return dm.CustomerRisk(ctx, l, asOf)
+}

@@ -1,0 +1,483 @@
+package credit
+
+import (
+	_ "embed"
+	"fmt"
+	"math"
+	"os"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/recommender"
+)
+
+//go:embed default_policy.yaml
+var defaultPolicyYAML []byte
+
+// DefaultPolicyFile is the name errors give the embedded default policy.
+const DefaultPolicyFile = "default_policy.yaml"
+
+// Policy is a credit policy file: how limits are sized, capped, rounded,
+// classed, flagged and approved. Amounts are in Currency.
+type Policy struct {
+	Source           string
+	Currency         string
+	LossGivenDefault float64
+	HistoryMonths    int
+	Need             NeedRule
+	Grid             []GridStep
+	MinChange        float64
+	// Segments by name; "*" applies to any other segment.
+	Segments    map[string]Segment
+	RiskClasses []RiskClass
+	Financials  FinancialRule
+	Flags       FlagRule
+	// Secured parts by customer id.
+	Secured  map[string]Security
+	Approval Approval
+}
+
+// NeedRule sizes the exposure a relationship needs.
+type NeedRule struct {
+	Headroom    float64 // multiplier for growth, ≥ 1
+	Cover       float64 // share of days whose exposure the need holds, in [0.5, 0.999]
+	MinInvoices int     // fewer invoices in the history: cold start
+}
+
+// GridStep rounds amounts below Below (0: any) down to multiples of Step,
+// in the customer's currency.
+type GridStep struct {
+	Below datasets.Money
+	Step  datasets.Money
+}
+
+// Segment is a segment's appetite. The largest expected loss accepted on
+// one customer is MaxExpectedLoss, or MaxExpectedLossShare of what the
+// customer was invoiced over the history when that is more: a customer who
+// buys more earns the margin that carries more risk.
+type Segment struct {
+	StartingLimit        datasets.Money
+	MaxExpectedLoss      datasets.Money
+	MaxExpectedLossShare float64
+}
+
+// RiskClass is a band of risk: customers whose probability of 90+ or
+// write-off is at most MaxPD (or whose points are at least MinPoints) and
+// did not fit a better class. The last class has neither and takes the rest.
+type RiskClass struct {
+	Name         string
+	MaxPD        float64
+	MinPoints    float64
+	ByPoints     bool
+	ReviewMonths int
+}
+
+// FinancialRule limits credit from a provider's report.
+type FinancialRule struct {
+	MaxAgeMonths int
+	// Ratings by the provider's class as written; "*" for any other.
+	Ratings map[string]RatingShares
+}
+
+// RatingShares are the shares of tangible net worth and of turnover a
+// rating class allows; the limit is the lower of the two.
+type RatingShares struct{ NetWorth, Turnover float64 }
+
+// Order-block flag kinds.
+const (
+	FlagOverLimit      = "over_limit"
+	FlagOverdue        = "overdue"
+	FlagExpired        = "expired"
+	FlagBrokenPromises = "broken_promises"
+)
+
+// FlagRule says when a customer's orders are flagged.
+type FlagRule struct {
+	OverdueDays       int
+	BrokenPromises    int
+	BrokenPromiseDays int
+	// BlockOrdersOn lists the flag kinds that block orders.
+	BlockOrdersOn []string
+}
+
+// Security is the secured part of a customer's limit.
+type Security struct {
+	Amount datasets.Money
+	Kind   string        // credit_insurance, guarantee, ...
+	Until  datasets.Date // zero: open-ended
+}
+
+// Approval says who may approve what.
+type Approval struct {
+	ProposalDays int
+	// Roles from the least to the most authority.
+	Roles        []Role
+	DecreaseRole string
+}
+
+// Role is an approver's role and the largest increase of the unsecured
+// limit it may approve (Unlimited: any).
+type Role struct {
+	Name        string
+	MaxIncrease datasets.Money
+	Unlimited   bool
+}
+
+// DefaultPolicy returns the shipped policy (default_policy.yaml).
+func DefaultPolicy() *Policy {
+	p, err := ParsePolicy(DefaultPolicyFile, defaultPolicyYAML)
+	if err != nil {
+		panic("the embedded default credit policy does not parse: " + err.Error())
+	}
+	return p
+}
+
+// DefaultPolicyYAML returns the text of the shipped policy, to start one's
+// own from.
+func DefaultPolicyYAML() []byte { return slices.Clone(defaultPolicyYAML) }
+
+// LoadPolicy reads a policy file (YAML or JSON).
+func LoadPolicy(path string) (*Policy, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrPolicy, err)
+	}
+	return ParsePolicy(path, b)
+}
+
+// ParsePolicy reads a policy file's text. Every problem is reported as
+// "file:line: field: message", all of them in one error wrapping ErrPolicy.
+// A file states a whole policy: segments (with "*"), risk_classes and
+// approval.roles are required; other fields left out take the values the
+// shipped file gives them, except secured and financials.ratings (none).
+func ParsePolicy(name string, data []byte) (*Policy, error) {
+	fp := recommender.NewFileParser(name)
+	p := &Policy{Source: name, Currency: "EUR", LossGivenDefault: 0.6, HistoryMonths: 12,
+		Need: NeedRule{Headroom: 1.1, Cover: 0.95, MinInvoices: 3}, MinChange: 0.1,
+		Segments: map[string]Segment{}, Secured: map[string]Security{},
+		Financials: FinancialRule{MaxAgeMonths: 18, Ratings: map[string]RatingShares{}},
+		Flags:      FlagRule{OverdueDays: 60, BrokenPromises: 2, BrokenPromiseDays: 90},
+		Approval:   Approval{ProposalDays: 30}}
+	root, ok := fp.Root(data)
+	if !ok {
+		return nil, fp.Err(ErrPolicy)
+	}
+	fp.Mapping(root, "", map[string]func(*yaml.Node, string){
+		"currency": func(n *yaml.Node, path string) {
+			p.Currency = strings.ToUpper(fp.Str(n, path))
+			if len(p.Currency) != 3 {
+				fp.Errf(n, path, "want a 3-letter ISO 4217 code, got %q", p.Currency)
+			}
+		},
+		"loss_given_default": func(n *yaml.Node, path string) { p.LossGivenDefault = fp.Fraction(n, path, 0.01, 1) },
+		"history_months":     func(n *yaml.Node, path string) { p.HistoryMonths = fp.IntIn(n, path, 3, 24) },
+		"need": func(n *yaml.Node, path string) {
+			fp.Mapping(n, path, map[string]func(*yaml.Node, string){
+				"headroom":     func(n *yaml.Node, path string) { p.Need.Headroom = fp.Fraction(n, path, 1, 5) },
+				"cover":        func(n *yaml.Node, path string) { p.Need.Cover = fp.Fraction(n, path, 0.5, 0.999) },
+				"min_invoices": func(n *yaml.Node, path string) { p.Need.MinInvoices = fp.IntIn(n, path, 1, 100) },
+			})
+		},
+		"grid":       func(n *yaml.Node, path string) { p.Grid = parseGrid(fp, n, path) },
+		"min_change": func(n *yaml.Node, path string) { p.MinChange = fp.Fraction(n, path, 0, 1) },
+		"segments": func(n *yaml.Node, path string) {
+			eachKey(fp, n, path, func(key string, v *yaml.Node, kpath string) {
+				var s Segment
+				fp.Mapping(v, kpath, map[string]func(*yaml.Node, string){
+					"starting_limit":    func(n *yaml.Node, path string) { s.StartingLimit = fp.Money(n, path, false) },
+					"max_expected_loss": func(n *yaml.Node, path string) { s.MaxExpectedLoss = fp.Money(n, path, false) },
+					"max_expected_loss_share": func(n *yaml.Node, path string) {
+						s.MaxExpectedLossShare = fp.Fraction(n, path, 0, 0.5)
+					},
+				})
+				if s.MaxExpectedLoss == 0 {
+					fp.Errf(v, kpath+".max_expected_loss", "want a positive amount (the appetite)")
+				}
+				p.Segments[key] = s
+			})
+		},
+		"risk_classes": func(n *yaml.Node, path string) { p.RiskClasses = parseClasses(fp, n, path) },
+		"financials": func(n *yaml.Node, path string) {
+			fp.Mapping(n, path, map[string]func(*yaml.Node, string){
+				"max_age_months": func(n *yaml.Node, path string) { p.Financials.MaxAgeMonths = fp.IntIn(n, path, 1, 60) },
+				"ratings": func(n *yaml.Node, path string) {
+					eachKey(fp, n, path, func(key string, v *yaml.Node, kpath string) {
+						var r RatingShares
+						fp.Mapping(v, kpath, map[string]func(*yaml.Node, string){
+							"net_worth": func(n *yaml.Node, path string) { r.NetWorth = fp.Fraction(n, path, 0, 10) },
+							"turnover":  func(n *yaml.Node, path string) { r.Turnover = fp.Fraction(n, path, 0, 10) },
+						})
+						p.Financials.Ratings[key] = r
+					})
+				},
+			})
+		},
+		"flags":   func(n *yaml.Node, path string) { parseFlags(fp, n, path, &p.Flags) },
+		"secured": func(n *yaml.Node, path string) { parseSecured(fp, n, path, p.Secured) },
+		"approval": func(n *yaml.Node, path string) {
+			fp.Mapping(n, path, map[string]func(*yaml.Node, string){
+				"proposal_days": func(n *yaml.Node, path string) { p.Approval.ProposalDays = fp.IntIn(n, path, 1, 365) },
+				"roles":         func(n *yaml.Node, path string) { p.Approval.Roles = parseRoles(fp, n, path) },
+				"decrease_role": func(n *yaml.Node, path string) { p.Approval.DecreaseRole = fp.Str(n, path) },
+			})
+		},
+	})
+	p.validate(fp, root)
+	if err := fp.Err(ErrPolicy); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// validate reports what is missing or inconsistent once every field is read.
+func (p *Policy) validate(fp *recommender.FileParser, root *yaml.Node) {
+	if fp.Failed() {
+		return
+	}
+	if len(p.Grid) == 0 {
+		p.Grid = []GridStep{{Step: 100}}
+	}
+	if _, ok := p.Segments["*"]; !ok {
+		fp.Errf(root, "segments", `want a "*" segment for customers of any other segment`)
+	}
+	if len(p.RiskClasses) == 0 {
+		fp.Errf(root, "risk_classes", "want at least one class")
+	}
+	if len(p.Approval.Roles) == 0 {
+		fp.Errf(root, "approval.roles", "want at least one role")
+	}
+	if p.Approval.DecreaseRole == "" && len(p.Approval.Roles) > 0 {
+		p.Approval.DecreaseRole = p.Approval.Roles[0].Name
+	}
+	if p.Approval.DecreaseRole != "" && p.RoleRank(p.Approval.DecreaseRole) < 0 {
+		fp.Errf(root, "approval.decrease_role", "%q is not among the roles", p.Approval.DecreaseRole)
+	}
+	if len(p.Financials.Ratings) > 0 {
+		if _, ok := p.Financials.Ratings["*"]; !ok {
+			fp.Errf(root, "financials.ratings", `want a "*" class for other ratings`)
+		}
+	}
+}
+
+func eachKey(fp *recommender.FileParser, n *yaml.Node, path string, fn func(key string, v *yaml.Node, kpath string)) {
+	if n.Kind != yaml.MappingNode {
+		fp.Errf(n, path, "want a mapping")
+		return
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key := n.Content[i].Value
+		kpath := path + "." + key
+		if seen[key] {
+			fp.Errf(n.Content[i], kpath, "repeated key")
+			continue
+		}
+		seen[key] = true
+		fn(key, n.Content[i+1], kpath)
+	}
+}
+
+func parseGrid(fp *recommender.FileParser, n *yaml.Node, path string) []GridStep {
+	var out []GridStep
+	for i, item := range fp.Seq(n, path) {
+		ipath := fmt.Sprintf("%s[%d]", path, i)
+		var g GridStep
+		fp.Mapping(item, ipath, map[string]func(*yaml.Node, string){
+			"below": func(n *yaml.Node, path string) { g.Below = fp.Money(n, path, false) },
+			"step":  func(n *yaml.Node, path string) { g.Step = fp.Money(n, path, false) },
+		})
+		switch {
+		case g.Step <= 0:
+			fp.Errf(item, ipath+".step", "want a positive step")
+		case i > 0 && (out[i-1].Below == 0 || g.Below != 0 && g.Below <= out[i-1].Below):
+			fp.Errf(item, ipath+".below", "steps must rise: each below greater than the previous, only the last open")
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+func parseClasses(fp *recommender.FileParser, n *yaml.Node, path string) []RiskClass {
+	var out []RiskClass
+	items := fp.Seq(n, path)
+	for i, item := range items {
+		ipath := fmt.Sprintf("%s[%d]", path, i)
+		c := RiskClass{ReviewMonths: 12}
+		hasPD, hasPoints := false, false
+		fp.Mapping(item, ipath, map[string]func(*yaml.Node, string){
+			"name":          func(n *yaml.Node, path string) { c.Name = fp.Str(n, path) },
+			"max_pd":        func(n *yaml.Node, path string) { c.MaxPD, hasPD = fp.Fraction(n, path, 0, 1), true },
+			"min_points":    func(n *yaml.Node, path string) { c.MinPoints, hasPoints = fp.Fraction(n, path, -10000, 10000), true },
+			"review_months": func(n *yaml.Node, path string) { c.ReviewMonths = fp.IntIn(n, path, 1, 60) },
+		})
+		c.ByPoints = hasPoints
+		last := i == len(items)-1
+		switch {
+		case c.Name == "":
+			fp.Errf(item, ipath+".name", "missing")
+		case hasPD && hasPoints:
+			fp.Errf(item, ipath, "give max_pd or min_points, not both")
+		case last && (hasPD || hasPoints):
+			fp.Errf(item, ipath, "the last class takes the rest: no max_pd or min_points")
+		case !last && !hasPD && !hasPoints:
+			fp.Errf(item, ipath, "want max_pd or min_points (only the last class has neither)")
+		case i > 0 && !last && hasPD && !out[i-1].ByPoints && c.MaxPD <= out[i-1].MaxPD:
+			fp.Errf(item, ipath+".max_pd", "classes run from the best: max_pd must rise")
+		case i > 0 && !last && hasPoints && out[i-1].ByPoints && c.MinPoints >= out[i-1].MinPoints:
+			fp.Errf(item, ipath+".min_points", "classes run from the best: min_points must fall")
+		}
+		for _, prev := range out {
+			if prev.Name == c.Name && c.Name != "" {
+				fp.Errf(item, ipath+".name", "class %q is named twice", c.Name)
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func parseFlags(fp *recommender.FileParser, n *yaml.Node, path string, f *FlagRule) {
+	fp.Mapping(n, path, map[string]func(*yaml.Node, string){
+		"overdue_days":        func(n *yaml.Node, path string) { f.OverdueDays = fp.IntIn(n, path, 1, 365) },
+		"broken_promises":     func(n *yaml.Node, path string) { f.BrokenPromises = fp.IntIn(n, path, 1, 100) },
+		"broken_promise_days": func(n *yaml.Node, path string) { f.BrokenPromiseDays = fp.IntIn(n, path, 1, 730) },
+		"block_orders_on": func(n *yaml.Node, path string) {
+			f.BlockOrdersOn = []string{}
+			for _, item := range fp.Seq(n, path) {
+				k := fp.Str(item, path)
+				if !slices.Contains([]string{FlagOverLimit, FlagOverdue, FlagExpired, FlagBrokenPromises}, k) {
+					fp.Errf(item, path, "unknown flag %q (want over_limit, overdue, expired or broken_promises)", k)
+				}
+				f.BlockOrdersOn = append(f.BlockOrdersOn, k)
+			}
+		},
+	})
+}
+
+func parseSecured(fp *recommender.FileParser, n *yaml.Node, path string, into map[string]Security) {
+	if n.Kind == yaml.MappingNode && len(n.Content) == 0 {
+		return
+	}
+	eachKey(fp, n, path, func(key string, v *yaml.Node, kpath string) {
+		s := Security{Kind: "credit_insurance"}
+		fp.Mapping(v, kpath, map[string]func(*yaml.Node, string){
+			"amount": func(n *yaml.Node, path string) { s.Amount = fp.Money(n, path, false) },
+			"kind":   func(n *yaml.Node, path string) { s.Kind = fp.Str(n, path) },
+			"until": func(n *yaml.Node, path string) {
+				d, err := datasets.ParseDate(fp.Str(n, path))
+				if err != nil {
+					fp.Errf(n, path, "%v", err)
+				}
+				s.Until = d
+			},
+		})
+		if s.Amount <= 0 {
+			fp.Errf(v, kpath+".amount", "want a positive amount")
+		}
+		into[key] = s
+	})
+}
+
+func parseRoles(fp *recommender.FileParser, n *yaml.Node, path string) []Role {
+	var out []Role
+	items := fp.Seq(n, path)
+	for i, item := range items {
+		ipath := fmt.Sprintf("%s[%d]", path, i)
+		r := Role{Unlimited: true}
+		fp.Mapping(item, ipath, map[string]func(*yaml.Node, string){
+			"role":         func(n *yaml.Node, path string) { r.Name = fp.Str(n, path) },
+			"max_increase": func(n *yaml.Node, path string) { r.MaxIncrease, r.Unlimited = fp.Money(n, path, false), false },
+		})
+		switch {
+		case r.Name == "":
+			fp.Errf(item, ipath+".role", "missing")
+		case i > 0 && out[i-1].Unlimited:
+			fp.Errf(item, ipath, "roles run from the least authority: only the last may approve any increase")
+		case i > 0 && !r.Unlimited && r.MaxIncrease <= out[i-1].MaxIncrease:
+			fp.Errf(item, ipath+".max_increase", "must rise from role to role")
+		}
+		for _, prev := range out {
+			if prev.Name == r.Name && r.Name != "" {
+				fp.Errf(item, ipath+".role", "role %q is listed twice", r.Name)
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// segment returns the appetite of a segment.
+func (p *Policy) segment(name string) (Segment, string) {
+	if s, ok := p.Segments[name]; ok {
+		return s, name
+	}
+	return p.Segments["*"], "*"
+}
+
+// shares returns the financial rule's shares of a rating.
+func (p *Policy) shares(rating string) RatingShares {
+	if r, ok := p.Financials.Ratings[rating]; ok {
+		return r
+	}
+	return p.Financials.Ratings["*"]
+}
+
+// class returns the risk class of a probability of 90+ or write-off.
+func (p *Policy) class(pd float64) RiskClass {
+	points := Points(pd)
+	for _, c := range p.RiskClasses[:len(p.RiskClasses)-1] {
+		if c.ByPoints && points >= c.MinPoints || !c.ByPoints && pd <= c.MaxPD {
+			return c
+		}
+	}
+	return p.RiskClasses[len(p.RiskClasses)-1]
+}
+
+// Points is a probability of 90+ or write-off on the scorecard's scale: 600
+// points at odds of 50 good to 1 bad, 20 points more for each doubling of
+// the odds (model/scorecard's scaling).
+func Points(pd float64) float64 {
+	pd = min(max(pd, 1e-6), 1-1e-6)
+	factor := 20 / math.Ln2
+	return 600 + factor*(math.Log((1-pd)/pd)-math.Log(50))
+}
+
+// round rounds an amount down to its grid step.
+func (p *Policy) round(m datasets.Money) datasets.Money {
+	if m <= 0 {
+		return 0
+	}
+	for _, g := range p.Grid {
+		if g.Below == 0 || m < g.Below {
+			return m / g.Step * g.Step
+		}
+	}
+	return m
+}
+
+// RoleRank is the position of role among the approval roles, -1 when it is
+// not one.
+func (p *Policy) RoleRank(role string) int {
+	return slices.IndexFunc(p.Approval.Roles, func(r Role) bool { return r.Name == role })
+}
+
+// RequiredRole is the least role that may approve a change of the unsecured
+// limit by delta (in the policy's currency): a decrease needs DecreaseRole,
+// an increase the first role whose MaxIncrease covers it; "" when none may.
+func (p *Policy) RequiredRole(delta datasets.Money) string {
+	if delta <= 0 {
+		return p.Approval.DecreaseRole
+	}
+	for _, r := range p.Approval.Roles {
+		if r.Unlimited || delta <= r.MaxIncrease {
+			return r.Name
+		}
+	}
+	return ""
+}
+
+// blocks reports whether a flag kind blocks orders.
+func (p *Policy) blocks(kind string) bool { return slices.Contains(p.Flags.BlockOrdersOn, kind) }

@@ -1,0 +1,88 @@
+package credit
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+func TestDefaultPolicyParses(t *testing.T) {
+	p := DefaultPolicy()
+	if p.Currency != "EUR" || len(p.RiskClasses) != 3 || len(p.Approval.Roles) != 3 || p.Segments["*"].MaxExpectedLoss == 0 {
+		t.Fatalf("default policy %+v", p)
+	}
+	for _, tc := range []struct {
+		delta datasets.Money
+		role  string
+	}{{-1, "credit_analyst"}, {10_000_00, "credit_analyst"}, {10_000_01, "credit_manager"}, {50_000_00, "credit_manager"}, {50_000_01, "finance_director"}} {
+		if got := p.RequiredRole(tc.delta); got != tc.role {
+			t.Errorf("RequiredRole(%s) = %s, want %s", tc.delta, got, tc.role)
+		}
+	}
+	for _, tc := range []struct {
+		pd    float64
+		class string
+	}{{0.005, "low"}, {0.02, "low"}, {0.05, "medium"}, {0.3, "high"}} {
+		if got := p.class(tc.pd).Name; got != tc.class {
+			t.Errorf("class(%g) = %s, want %s", tc.pd, got, tc.class)
+		}
+	}
+}
+
+// Every problem of a policy file is reported with its file, line and field.
+func TestParsePolicyErrors(t *testing.T) {
+	const file = `currency: EURO
+need:
+  headroom: 0.5
+  colour: red
+segments:
+  mid_market: {starting_limit: -5, max_expected_loss: 100}
+risk_classes:
+  - {name: low, max_pd: 0.05}
+  - {name: mid, max_pd: 0.02}
+  - {name: rest}
+flags:
+  block_orders_on: [over_limit, late]
+approval:
+  roles:
+    - {role: boss}
+    - {role: clerk, max_increase: 10}
+`
+	_, err := ParsePolicy("pol.yaml", []byte(file))
+	if !errors.Is(err, ErrPolicy) {
+		t.Fatalf("err %v", err)
+	}
+	for _, want := range []string{
+		"pol.yaml:1: currency",
+		"pol.yaml:3: need.headroom",
+		"pol.yaml:4: need.colour",
+		"pol.yaml:6: segments.mid_market.starting_limit",
+		"pol.yaml:9: risk_classes[1].max_pd",
+		"pol.yaml:12: flags.block_orders_on",
+		"pol.yaml:16: approval.roles[1]",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestParsePolicyFinancialsAndSecured(t *testing.T) {
+	y := strings.Replace(string(DefaultPolicyYAML()), "secured: {}", "secured:\n  C1: {amount: 50000, kind: guarantee, until: 2025-12-31}", 1)
+	y = strings.Replace(y, `"*": {net_worth: 0.10, turnover: 0.05}`, `"*": {net_worth: 0.10, turnover: 0.05}`+"\n    A: {net_worth: 0.2, turnover: 0.1}", 1)
+	p, err := ParsePolicy("mine.yaml", []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := p.Secured["C1"]; s.Amount != 50_000_00 || s.Kind != "guarantee" || s.Until != mustDate("2025-12-31") {
+		t.Fatalf("secured %+v", s)
+	}
+	if r := p.shares("A"); r.NetWorth != 0.2 || r.Turnover != 0.1 {
+		t.Fatalf("rating A %+v", r)
+	}
+	if r := p.shares("C"); r.NetWorth != 0.10 || r.Turnover != 0.05 {
+		t.Fatalf("other ratings %+v", r)
+	}
+}

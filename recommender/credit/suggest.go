@@ -1,0 +1,512 @@
+package credit
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
+	"github.com/dsopilot/dsopilot/recommender"
+)
+
+// What bound a suggestion.
+const (
+	BoundNeed         = "need"          // the exposure the relationship needs
+	BoundRiskAppetite = "risk_appetite" // expected loss at the segment's maximum
+	BoundFinancials   = "financials"    // the credit report's limit
+	BoundColdStart    = "cold_start"    // the segment's starting limit
+	BoundRequest      = "request"       // a limit request (an order held)
+	BoundDefault      = "default"       // in default: no credit
+	BoundCreditHold   = "credit_hold"   // on credit hold: no credit
+	BoundOverdue90    = "overdue_90"    // 90+ days overdue debt: no increase
+	BoundNoChange     = "no_change"     // within min_change of the current limit
+)
+
+// Risk is what is known about a customer's risk of loss.
+type Risk struct {
+	// PD is the probability of ending 90+ days overdue or written off.
+	PD float64
+	// Source says where it comes from: "model" (the payment model's
+	// amount-weighted mean over the open invoices) or "segment" (the mean
+	// of the segment's customers, or its observed default rate).
+	Source string
+}
+
+// Options say what Suggest and Flags look at beyond the ledger.
+type Options struct {
+	// Risk by customer; a customer without one gets its segment's.
+	Risk map[string]Risk
+	// FX converts the customers' currencies to the policy's; needed only
+	// when a customer's currency differs from it.
+	FX datasets.FX
+	// Customers, when not empty, restricts the answer to these.
+	Customers []string
+	// Events are the credit workflow's events (review dates of approved
+	// limits); nil: none.
+	Events []datasets.CreditEvent
+	// Requests are limit requests by customer: the exposure an order that
+	// was held would have reached (what was owed plus the order), in the
+	// customer's currency. The need covers a request, with the headroom;
+	// the caps still apply.
+	Requests map[string]Request
+}
+
+// Request is a limit request: an order held on Day because the exposure
+// would have reached Exposure.
+type Request struct {
+	Day      datasets.Date
+	Exposure datasets.Money
+}
+
+// Suggestion is the suggested credit limit of one customer, with what it
+// rests on. Amounts are in the customer's currency.
+type Suggestion struct {
+	CustomerID  string            `json:"customer_id"`
+	Customer    string            `json:"customer,omitempty"`
+	Segment     string            `json:"segment,omitempty"`
+	Currency    string            `json:"currency,omitempty"`
+	Current     features.KPIMoney `json:"current_limit"`
+	Exposure    features.KPIMoney `json:"exposure"`
+	Utilisation *float64          `json:"utilisation"` // exposure ÷ current limit; nil without a limit
+	Suggested   features.KPIMoney `json:"suggested_limit"`
+	Change      features.KPIMoney `json:"change"`
+	// Need is the behaviour-based need; RiskCap and FinancialLimit the
+	// caps (nil when they do not apply); Secured the secured part.
+	Need           features.KPIMoney  `json:"need"`
+	RiskCap        *features.KPIMoney `json:"risk_cap,omitempty"`
+	FinancialLimit *features.KPIMoney `json:"financial_limit,omitempty"`
+	Secured        features.KPIMoney  `json:"secured,omitempty"`
+	// Bound names the rule that set the suggestion (BoundNeed, ...).
+	Bound     string        `json:"bound"`
+	PD        float64       `json:"pd"`
+	PDSource  string        `json:"pd_source"`
+	RiskClass string        `json:"risk_class"`
+	Review    datasets.Date `json:"review_date"`
+	// RequiredRole is the least role that may approve the change (empty
+	// when none may, or nothing changes).
+	RequiredRole string   `json:"required_role,omitempty"`
+	Reasons      []string `json:"reasons"`
+}
+
+// Suggestions are a ledger's suggestions as of a day.
+type Suggestions struct {
+	AsOf   datasets.Date `json:"as_of"`
+	Policy string        `json:"policy"`
+	Rows   []Suggestion  `json:"suggestions"`
+	// Problems lists the customers that got no suggestion, with the reason.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// Suggest suggests a limit for every customer of l (or those in
+// o.Customers) from what was known at the end of asOf, biggest changes
+// first (by their size in the policy's currency).
+func Suggest(l *datasets.Ledger, asOf datasets.Date, pol *Policy, o Options) (*Suggestions, error) {
+	as, err := assess(l, asOf, pol, o)
+	if err != nil {
+		return nil, err
+	}
+	out := &Suggestions{AsOf: asOf, Policy: pol.Source, Rows: []Suggestion{}, Problems: as.problems}
+	for _, a := range as.list {
+		out.Rows = append(out.Rows, as.suggest(a))
+	}
+	slices.SortStableFunc(out.Rows, func(x, y Suggestion) int {
+		return cmp.Or(cmp.Compare(as.inPolicy(y.CustomerID, abs(y.Change.Money())), as.inPolicy(x.CustomerID, abs(x.Change.Money()))),
+			strings.Compare(x.CustomerID, y.CustomerID))
+	})
+	return out, nil
+}
+
+// assessment is the accounts of a ledger with their risk and currency.
+type assessment struct {
+	pol      *Policy
+	asOf     datasets.Date
+	list     []*account // by customer id
+	risk     map[string]Risk
+	rate     map[string]float64 // policy currency per unit of the customer's
+	review   map[string]datasets.Date
+	requests map[string]Request
+	problems []string
+}
+
+// assess builds the accounts and settles each one's risk and exchange rate.
+// Customers whose currency has no rate are left out and listed in problems.
+func assess(l *datasets.Ledger, asOf datasets.Date, pol *Policy, o Options) (*assessment, error) {
+	byID, err := accounts(l, asOf, pol, o.Customers)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range o.Customers {
+		if byID[id] == nil {
+			return nil, fmt.Errorf("%w: customer %q", ErrNotFound, id)
+		}
+	}
+	as := &assessment{pol: pol, asOf: asOf, risk: map[string]Risk{}, rate: map[string]float64{}, review: map[string]datasets.Date{},
+		requests: o.Requests}
+	for _, id := range sortedIDs(byID) {
+		a := byID[id]
+		r, ok := currencyRate(a.c.Currency, pol.Currency, o.FX)
+		if !ok {
+			as.problems = append(as.problems, fmt.Sprintf("customer %s: no rate from %s to %s (pass the rates with --fx)", id, a.c.Currency, pol.Currency))
+			continue
+		}
+		as.rate[id] = r
+		as.list = append(as.list, a)
+	}
+	fallback := segmentPD(as.list, o.Risk, asOf)
+	for _, a := range as.list {
+		if r, ok := o.Risk[a.c.ID]; ok && r.PD > 0 {
+			as.risk[a.c.ID] = r
+		} else {
+			as.risk[a.c.ID] = Risk{PD: fallback[a.c.Segment], Source: "segment"}
+		}
+	}
+	for i := range o.Events {
+		e := &o.Events[i]
+		if e.Kind == datasets.CreditApproved && e.Review != 0 {
+			as.review[e.CustomerID] = e.Review // events come in proposal order; approvals set limits in claim order
+		}
+	}
+	return as, nil
+}
+
+func sortedIDs[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// currencyRate is what one unit of cur is worth in to.
+func currencyRate(cur, to string, fx datasets.FX) (float64, bool) {
+	if cur == "" || cur == to {
+		return 1, true
+	}
+	if fx.To != to {
+		return 0, false
+	}
+	r, ok := fx.Rate(cur)
+	return float64(r) / 1e9, ok
+}
+
+// inPolicy converts a customer's amount to the policy's currency.
+func (as *assessment) inPolicy(id string, m datasets.Money) datasets.Money {
+	return datasets.Money(math.Round(float64(m) * as.rate[id]))
+}
+
+// local converts a policy amount to a customer's currency.
+func (as *assessment) local(id string, m datasets.Money) datasets.Money {
+	return datasets.Money(math.Round(float64(m) / as.rate[id]))
+}
+
+// needCalc is the behaviour-based need and its parts (currency units).
+type needCalc struct {
+	runRate, year, recent, season float64
+	perMonth, days, mean, sd      float64
+	need                          float64
+}
+
+// needOf sizes the exposure a customer's business needs: the monthly
+// run-rate (the history's, adjusted for its segment's coming season, or the last
+// three months' when higher) over the terms plus the days it pays late,
+// with room for the exposure's swings (a compound-Poisson approximation:
+// invoices arrive at the customer's rate, their amounts vary as they did)
+// so that it holds on pol.Need.Cover of days, times the headroom.
+func (a *account) needOf(pol *Policy) needCalc {
+	var n needCalc
+	full := int(math.Ceil(a.months))
+	var sum datasets.MoneySum
+	for k := range min(full, pol.HistoryMonths) {
+		sum.Add(a.monthly[k])
+	}
+	total, _ := sum.Total()
+	n.year = total.Float() / a.months
+	n.recent = (a.monthly[0] + a.monthly[1] + a.monthly[2]).Float() / min(3, a.months)
+	n.season = a.season
+	n.runRate = max(n.year*n.season, n.recent)
+	n.perMonth = float64(a.issued) / a.months
+	n.days = a.termsDays + a.daysLate
+	n.mean = n.runRate * n.days / daysPerMonth
+	cv2 := a.cv2
+	if a.issued < 5 {
+		cv2 = max(cv2, 1)
+	}
+	if count := n.perMonth * n.days / daysPerMonth; count > 0 {
+		n.sd = n.mean * math.Sqrt((1+cv2)/count)
+	}
+	z := distuv.UnitNormal.Quantile(pol.Need.Cover)
+	n.need = (n.mean + z*n.sd) * pol.Need.Headroom
+	return n
+}
+
+// suggest computes one customer's suggestion.
+func (as *assessment) suggest(a *account) Suggestion {
+	pol, id := as.pol, a.c.ID
+	cur := a.c.Currency
+	if cur == "" {
+		cur = pol.Currency
+	}
+	amt := func(m datasets.Money) string { return recommender.FormatAmount(m) + " " + cur }
+	risk := as.risk[id]
+	seg, segName := pol.segment(a.c.Segment)
+	class := pol.class(risk.PD)
+	s := Suggestion{CustomerID: id, Customer: a.c.Name, Segment: a.c.Segment, Currency: cur,
+		Current: features.KPIMoney(a.limit), Exposure: features.KPIMoney(a.exposure),
+		PD: round4(risk.PD), PDSource: risk.Source, RiskClass: class.Name,
+		Review: addMonths(as.asOf, class.ReviewMonths)}
+	if a.limit > 0 {
+		u := round4(a.exposure.Float() / a.limit.Float())
+		s.Utilisation = &u
+	}
+	var reasons []string
+	if a.limit > 0 {
+		reasons = append(reasons, fmt.Sprintf("owes %s against a limit of %s (%.0f%% used)", amt(a.exposure), amt(a.limit), 100**s.Utilisation))
+	} else {
+		reasons = append(reasons, fmt.Sprintf("owes %s and has no limit", amt(a.exposure)))
+	}
+	secured := as.secured(id)
+	s.Secured = features.KPIMoney(secured)
+	if secured > 0 {
+		sec := pol.Secured[id]
+		until := ""
+		if sec.Until != 0 {
+			until = " until " + longDate(sec.Until)
+		}
+		reasons = append(reasons, fmt.Sprintf("%s is secured by %s%s: the caps below apply to the rest", amt(secured), label(sec.Kind), until))
+	}
+
+	n := a.needOf(pol)
+	s.Need = features.KPIMoney(math.Round(n.need * 100))
+	cold := a.issued < pol.Need.MinInvoices || a.settled == 0
+	base, bound := s.Need.Money(), BoundNeed
+	if cold {
+		base, bound = as.local(id, seg.StartingLimit), BoundColdStart
+		reasons = append(reasons, fmt.Sprintf("new or quiet customer (%s issued and %d settled in the last %d months): the %s starting limit of %s",
+			plural(a.issued, "invoice"), a.settled, pol.HistoryMonths, segLabel(segName, a.c.Segment), amt(base)))
+	} else {
+		reasons = append(reasons, needReason(a, n, pol, amt))
+	}
+	if r, ok := as.requests[id]; ok {
+		if req := datasets.Money(math.Round(float64(r.Exposure) * pol.Need.Headroom)); req > base {
+			base, bound = req, BoundRequest
+			s.Need = features.KPIMoney(req)
+			reasons = append(reasons, fmt.Sprintf("an order held on %s would have taken the exposure to %s: the request needs %s with the headroom",
+				longDate(r.Day), amt(r.Exposure), amt(req)))
+		}
+	}
+	if fin := a.fin; fin != nil {
+		sh := pol.shares(fin.Rating)
+		nw := datasets.Money(math.Round(float64(max(0, fin.TangibleNetWorth)) * sh.NetWorth))
+		to := datasets.Money(math.Round(float64(fin.Turnover) * sh.Turnover))
+		limit := secured + min(nw, to)
+		s.FinancialLimit = ptr(features.KPIMoney(limit))
+		src := cmp.Or(fin.Source, "credit report")
+		rating := ""
+		if fin.Rating != "" {
+			rating = ", rating " + fin.Rating
+		}
+		reasons = append(reasons, fmt.Sprintf("the %s report of %s%s allows %s: the lower of %.0f%% of the tangible net worth (%s) and %.0f%% of the turnover (%s)",
+			src, longDate(fin.Date), rating, amt(limit-secured), 100*sh.NetWorth, amt(fin.TangibleNetWorth), 100*sh.Turnover, amt(fin.Turnover)))
+		if cold || limit < base {
+			base, bound = limit, BoundFinancials
+		}
+	}
+	if risk.PD > 0 {
+		appetite, of := as.local(id, seg.MaxExpectedLoss), ""
+		yearly := datasets.Money(math.Round(float64(a.issuedAmt) * 12 / a.months))
+		if share := datasets.Money(math.Round(float64(yearly) * seg.MaxExpectedLossShare)); share > appetite {
+			appetite, of = share, fmt.Sprintf(" (%s%% of its %s a year)", strconv.FormatFloat(100*seg.MaxExpectedLossShare, 'g', 3, 64), amt(yearly))
+		}
+		unsecured := float64(appetite) / (risk.PD * pol.LossGivenDefault)
+		capAmt := secured + datasets.Money(min(float64(datasets.MaxAmount), math.Round(unsecured)))
+		s.RiskCap = ptr(features.KPIMoney(capAmt))
+		el := datasets.Money(math.Round(risk.PD * pol.LossGivenDefault * float64(max(0, a.limit-secured))))
+		src := pdSource(risk.Source)
+		if el > appetite {
+			reasons = append(reasons, fmt.Sprintf("probability of default within a year %s (%s): the expected loss at the current limit, %s, exceeds the %s appetite of %s%s, which allows %s",
+				percent(risk.PD), src, amt(el), segLabel(segName, a.c.Segment), amt(appetite), of, amt(capAmt)))
+		} else {
+			reasons = append(reasons, fmt.Sprintf("probability of default within a year %s (%s): the %s appetite of %s expected loss%s allows %s",
+				percent(risk.PD), src, segLabel(segName, a.c.Segment), amt(appetite), of, amt(capAmt)))
+		}
+		if capAmt < base {
+			base, bound = capAmt, BoundRiskAppetite
+		}
+	}
+	sugg := pol.round(base)
+	switch {
+	case a.defaulted != 0:
+		sugg, bound = 0, BoundDefault
+		reasons = append(reasons, fmt.Sprintf("in default since %s (%s): no credit", longDate(a.defaulted), a.defaultWhy))
+	case a.hold != 0:
+		sugg, bound = 0, BoundCreditHold
+		reasons = append(reasons, fmt.Sprintf("on credit hold since %s: no credit until it is lifted", longDate(a.hold)))
+	case a.overdue90 > 0 && sugg > a.limit:
+		sugg, bound = a.limit, BoundOverdue90
+		reasons = append(reasons, fmt.Sprintf("%s is more than 90 days overdue: the limit is not raised", amt(a.overdue90)))
+	case a.limit > 0 && math.Abs(float64(sugg-a.limit)) < pol.MinChange*float64(a.limit):
+		reasons = append(reasons, fmt.Sprintf("the rules give %s (%s), within %.0f%% of the current limit: no change", amt(sugg), boundLabel(bound), 100*pol.MinChange))
+		sugg, bound = a.limit, BoundNoChange
+	default:
+		reasons = append(reasons, fmt.Sprintf("%s binds: %s, rounded down to the grid", boundLabel(bound), amt(sugg)))
+	}
+	s.Suggested, s.Change, s.Bound = features.KPIMoney(sugg), features.KPIMoney(sugg-a.limit), bound
+	if sugg != a.limit {
+		s.RequiredRole = pol.RequiredRole(as.inPolicy(id, max(0, sugg-secured)-max(0, a.limit-secured)))
+	}
+	reasons = append(reasons, fmt.Sprintf("risk class %s: review by %s (every %s)", class.Name, longDate(s.Review), months(class.ReviewMonths)))
+	s.Reasons = reasons
+	return s
+}
+
+// secured is the customer's secured part in force, in its currency.
+func (as *assessment) secured(id string) datasets.Money {
+	sec, ok := as.pol.Secured[id]
+	if !ok || sec.Until != 0 && sec.Until < as.asOf {
+		return 0
+	}
+	return as.local(id, sec.Amount)
+}
+
+// needReason says how the need was sized, with the customer's numbers.
+func needReason(a *account, n needCalc, pol *Policy, amt func(datasets.Money) string) string {
+	m := func(v float64) string { return amt(datasets.Money(math.Round(v * 100))) }
+	var b strings.Builder
+	terms := a.c.Terms.String() + " terms"
+	if a.c.Terms == (datasets.Terms{}) {
+		terms = fmt.Sprintf("%.0f-day terms (from its invoices)", a.termsDays)
+	}
+	fmt.Fprintf(&b, "invoices %s a month (%.1f invoices) on %s and pays %.0f days late on average", m(n.runRate), n.perMonth, terms, a.daysLate)
+	switch {
+	case n.runRate == n.recent && n.recent > n.year*n.season*1.05:
+		fmt.Fprintf(&b, " (the last 3 months; %s over %d months)", m(n.year), int(math.Ceil(a.months)))
+	case math.Abs(n.season-1) >= 0.05:
+		fmt.Fprintf(&b, " (%s a month over the year, %+.0f%% for the segment's coming season)", m(n.year), 100*(n.season-1))
+	}
+	fmt.Fprintf(&b, ": about %.0f days of sales are open, %s on average; to hold the exposure on %.0f%% of days with %.0f%% headroom it needs about %s",
+		n.days, m(n.mean), 100*pol.Need.Cover, 100*(pol.Need.Headroom-1), m(n.need))
+	return b.String()
+}
+
+// segmentPD is each segment's probability of 90+ or write-off for customers
+// without their own: the mean of the segment's known ones when at least five
+// customers have one, else the segment's observed yearly default rate, with
+// half a default of prior so that no segment is deemed riskless.
+func segmentPD(list []*account, risk map[string]Risk, asOf datasets.Date) map[string]float64 {
+	type acc struct {
+		known, sum       float64
+		active, defaults float64
+	}
+	by := map[string]*acc{}
+	yearAgo := asOf.AddDays(-365)
+	for _, a := range list {
+		s := by[a.c.Segment]
+		if s == nil {
+			s = &acc{}
+			by[a.c.Segment] = s
+		}
+		if r, ok := risk[a.c.ID]; ok && r.PD > 0 {
+			s.known++
+			s.sum += r.PD
+		}
+		if a.issued > 0 || a.exposure > 0 || a.defaulted > yearAgo {
+			s.active++
+			if a.defaulted > yearAgo {
+				s.defaults++
+			}
+		}
+	}
+	out := make(map[string]float64, len(by))
+	for seg, s := range by {
+		if s.known >= 5 {
+			out[seg] = s.sum / s.known
+		} else {
+			out[seg] = (s.defaults + 0.5) / (s.active + 1)
+		}
+	}
+	return out
+}
+
+func pdSource(source string) string {
+	switch source {
+	case "model":
+		return "the default model"
+	case "payment_model":
+		return "the payment model's 90+ probability"
+	case "default":
+		return "in default"
+	}
+	return "the segment's rate"
+}
+
+func boundLabel(b string) string {
+	switch b {
+	case BoundNeed:
+		return "the need"
+	case BoundRiskAppetite:
+		return "the risk appetite"
+	case BoundFinancials:
+		return "the credit report"
+	case BoundColdStart:
+		return "the starting limit"
+	case BoundRequest:
+		return "the limit request"
+	}
+	return label(b)
+}
+
+func segLabel(policySeg, seg string) string {
+	if policySeg == "*" {
+		if seg == "" {
+			return "default segment's"
+		}
+		return label(seg) + " (default)"
+	}
+	return label(seg)
+}
+
+func label(s string) string { return strings.ReplaceAll(s, "_", " ") }
+
+func longDate(d datasets.Date) string { return d.Time().Format("2 January 2006") }
+
+func months(n int) string {
+	switch n {
+	case 1:
+		return "month"
+	case 12:
+		return "year"
+	}
+	return fmt.Sprintf("%d months", n)
+}
+
+// addMonths moves d by n calendar months.
+func addMonths(d datasets.Date, n int) datasets.Date {
+	return datasets.DateOf(d.Time().AddDate(0, n, 0))
+}
+
+// percent writes a probability with one decimal, or two significant
+// digits below 1% (0.034%, not 0.0%).
+func percent(p float64) string {
+	if p < 0.01 {
+		return strconv.FormatFloat(100*p, 'g', 2, 64) + "%"
+	}
+	return strconv.FormatFloat(100*p, 'f', 1, 64) + "%"
+}
+
+func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }
+
+func abs(m datasets.Money) datasets.Money {
+	if m < 0 {
+		return -m
+	}
+	return m
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,582 @@
+package credit
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
+	"github.com/dsopilot/dsopilot/recommender"
+)
+
+// Proposal sources.
+const (
+	SourceSuggestion = "suggestion"
+	SourceManual     = "manual"
+)
+
+// Store is what the workflow needs of a store.
+type Store interface {
+	Load(ctx context.Context) (*datasets.Ledger, error)
+	datasets.CreditStore
+}
+
+// Service runs the credit workflow on a store. Its methods are safe for
+// concurrent use when the store's are; a proposal is decided once however
+// many approve it at the same time.
+type Service struct {
+	Store  Store
+	Policy *Policy
+	// Risk gives the customers' probabilities of 90+ or write-off; nil: the
+	// segments' observed rates.
+	Risk RiskSource
+	// FX converts customers' currencies to the policy's.
+	FX datasets.FX
+	// Now is the clock (nil: time.Now); proposals expire by its day (UTC).
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+// Step is one entry of a proposal's audit trail.
+type Step struct {
+	At      time.Time `json:"at"`
+	Kind    string    `json:"kind"`
+	By      string    `json:"by"`
+	Role    string    `json:"role,omitempty"`
+	Comment string    `json:"comment,omitempty"`
+}
+
+// Proposal is a proposed limit change, its state and its audit trail.
+// Amounts are in the customer's currency.
+type Proposal struct {
+	ID         string            `json:"id"`
+	CustomerID string            `json:"customer_id"`
+	Currency   string            `json:"currency,omitempty"`
+	Status     string            `json:"status"` // proposed, approved, rejected or expired
+	OldLimit   features.KPIMoney `json:"old_limit"`
+	NewLimit   features.KPIMoney `json:"new_limit"`
+	Secured    features.KPIMoney `json:"secured"`
+	Reason     string            `json:"reason"`
+	Source     string            `json:"source"`
+	RiskClass  string            `json:"risk_class,omitempty"`
+	// Review is when the new limit, once approved, is due for review.
+	Review datasets.Date `json:"review_date,omitempty"`
+	// Expires is the last day the proposal may be decided.
+	Expires datasets.Date `json:"expires"`
+	// RequiredRole is the least role that may approve it ("" when none may).
+	RequiredRole string    `json:"required_role"`
+	ProposedBy   string    `json:"proposed_by"`
+	ProposedAt   time.Time `json:"proposed_at"`
+	DecidedBy    string    `json:"decided_by,omitempty"`
+	DecidedRole  string    `json:"decided_role,omitempty"`
+	DecidedAt    time.Time `json:"decided_at,omitzero"`
+	Comment      string    `json:"comment,omitempty"`
+	DecisionID   string    `json:"decision_id,omitempty"`
+	History      []Step    `json:"history"`
+}
+
+// ProposeRequest asks for a limit change.
+type ProposeRequest struct {
+	CustomerID string
+	// Limit is the proposed limit, in the customer's currency; with
+	// FromSuggestion the suggestion's limit is proposed instead.
+	Limit          datasets.Money
+	FromSuggestion bool
+	// Reason is required by hand; from the suggestion its reasons are used
+	// when it is empty.
+	Reason string
+	By     string
+}
+
+// DecideRequest is an approver's decision.
+type DecideRequest struct {
+	By, Role, Comment string
+}
+
+// Filter selects proposals; empty fields select all.
+type Filter struct {
+	Statuses   []string
+	CustomerID string
+}
+
+// ParseLimit reads a limit given as text ("50000", "50000.00"): a plain,
+// non-negative amount with at most two decimals. "NaN", "-5", "1e6" and
+// amounts above datasets.MaxAmount are errors wrapping ErrInvalidAmount.
+func ParseLimit(s string) (datasets.Money, error) {
+	m, err := datasets.ParseMoney(s)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%w: limit %q: %v", ErrInvalidAmount, s, err)
+	case m < 0:
+		return 0, fmt.Errorf("%w: limit %q is negative: a limit is 0 (no credit) or more", ErrInvalidAmount, s)
+	case m > datasets.MaxAmount:
+		return 0, fmt.Errorf("%w: limit %q is above %s", ErrInvalidAmount, s, datasets.MaxAmount)
+	}
+	return m, nil
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC().Truncate(time.Second)
+	}
+	return time.Now().UTC().Truncate(time.Second)
+}
+
+func (s *Service) today() datasets.Date { return datasets.DateOf(s.now()) }
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// options gathers what Suggest and Flags need beyond the ledger.
+func (s *Service) options(ctx context.Context, l *datasets.Ledger, asOf datasets.Date, ids []string) (Options, error) {
+	o := Options{FX: s.FX, Customers: ids}
+	if s.Risk != nil {
+		r, err := s.Risk.CustomerRisk(ctx, l, asOf)
+		if err != nil {
+			return o, err
+		}
+		o.Risk = r
+	}
+	ev, err := s.Store.CreditEvents(ctx, "")
+	if err != nil {
+		return o, err
+	}
+	o.Events = ev
+	return o, nil
+}
+
+// Suggest suggests limits as of asOf for the given customers (all when none
+// is given).
+func (s *Service) Suggest(ctx context.Context, asOf datasets.Date, customerIDs ...string) (*Suggestions, error) {
+	l, err := s.Store.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.options(ctx, l, asOf, customerIDs)
+	if err != nil {
+		return nil, err
+	}
+	return Suggest(l, asOf, s.Policy, o)
+}
+
+// Advice is a customer's suggestion and flags together: what a customer's
+// page and GET /customers/{id}/credit-limit show.
+type Advice struct {
+	Suggestion
+	// LimitReview is when the current limit is due for review.
+	LimitReview datasets.Date `json:"limit_review_date,omitempty"`
+	Flags       []Flag        `json:"flags"`
+}
+
+// Advice returns the suggestion and flags of the given customers (all when
+// none is given), as of asOf, in customer order; an unknown customer is an
+// error wrapping ErrNotFound.
+func (s *Service) Advice(ctx context.Context, asOf datasets.Date, customerIDs ...string) ([]Advice, error) {
+	l, err := s.Store.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.options(ctx, l, asOf, customerIDs)
+	if err != nil {
+		return nil, err
+	}
+	as, err := assess(l, asOf, s.Policy, o)
+	if err != nil {
+		return nil, err
+	}
+	if len(as.problems) > 0 && len(customerIDs) > 0 {
+		return nil, fmt.Errorf("%w: %s", ErrInput, strings.Join(as.problems, "; "))
+	}
+	out := make([]Advice, 0, len(as.list))
+	for _, a := range as.list {
+		sg := as.suggest(a)
+		f := as.flags(a, &sg)
+		out = append(out, Advice{Suggestion: sg, LimitReview: f.Review, Flags: f.Flags})
+	}
+	return out, nil
+}
+
+// Flags returns the flagged customers as of asOf (among the given ones, or
+// all), and the customers that could not be assessed with the reason.
+func (s *Service) Flags(ctx context.Context, asOf datasets.Date, customerIDs ...string) ([]CustomerFlags, []string, error) {
+	l, err := s.Store.Load(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	o, err := s.options(ctx, l, asOf, customerIDs)
+	if err != nil {
+		return nil, nil, err
+	}
+	as, err := assess(l, asOf, s.Policy, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := []CustomerFlags{}
+	for _, a := range as.list {
+		sg := as.suggest(a)
+		if f := as.flags(a, &sg); len(f.Flags) > 0 {
+			out = append(out, f)
+		}
+	}
+	sortFlags(as, out)
+	return out, as.problems, nil
+}
+
+// Propose records a proposal. The customer's current limit is the stored
+// one; its risk class, and so the new limit's review date, come from its
+// suggestion as of yesterday (the ledger is read for it).
+func (s *Service) Propose(ctx context.Context, req ProposeRequest) (Proposal, error) {
+	req.By, req.Reason = strings.TrimSpace(req.By), strings.TrimSpace(req.Reason)
+	switch {
+	case req.By == "":
+		return Proposal{}, fmt.Errorf("%w: a proposal needs its proposer (--by)", ErrInput)
+	case req.Reason == "" && !req.FromSuggestion:
+		return Proposal{}, fmt.Errorf("%w: a proposal by hand needs a reason (--reason)", ErrInput)
+	case !req.FromSuggestion && (req.Limit < 0 || req.Limit > datasets.MaxAmount):
+		return Proposal{}, fmt.Errorf("%w: limit %s: a limit is 0 (no credit) to %s", ErrInvalidAmount, req.Limit, datasets.MaxAmount)
+	}
+	c, err := s.Store.Customer(ctx, req.CustomerID)
+	if err != nil {
+		return Proposal{}, s.notFound(err, "customer %q", req.CustomerID)
+	}
+	now := s.now()
+	day := datasets.DateOf(now)
+	sugg, err := s.Suggest(ctx, day-1, c.ID)
+	if err != nil {
+		return Proposal{}, err
+	}
+	if len(sugg.Rows) != 1 {
+		return Proposal{}, fmt.Errorf("%w: %s", ErrInput, strings.Join(sugg.Problems, "; "))
+	}
+	sg := sugg.Rows[0]
+	limit, source := req.Limit, SourceManual
+	if req.FromSuggestion {
+		limit, source = sg.Suggested.Money(), SourceSuggestion
+		if req.Reason == "" {
+			req.Reason = strings.Join(sg.Reasons, "; ")
+		}
+	}
+	// A proposal of the limit in force is a renewal: once approved, the
+	// limit gets a new review date (what clears an expired-limit flag).
+	class, _ := s.classNamed(sg.RiskClass)
+	e := datasets.CreditEvent{ProposalID: newProposalID(day), Kind: datasets.CreditProposed, At: now,
+		CustomerID: c.ID, Currency: cmp.Or(c.Currency, s.Policy.Currency), OldLimit: c.CreditLimit, NewLimit: limit,
+		Secured: sg.Secured.Money(), Reason: req.Reason, Source: source, RiskClass: sg.RiskClass,
+		Review: addMonths(day, class.ReviewMonths), Expires: day.AddDays(s.Policy.Approval.ProposalDays), By: req.By}
+	if err := s.Store.AddCreditProposal(ctx, e); err != nil {
+		return Proposal{}, err
+	}
+	s.log().Info("credit limit proposed", "proposal", e.ProposalID, "customer", c.ID, "old", c.CreditLimit, "new", limit, "by", req.By)
+	return s.proposal([]datasets.CreditEvent{e}, day)
+}
+
+// Approve approves a proposal: the approver is not the proposer (four
+// eyes), their role covers the change of the unsecured limit, the proposal
+// is still open and not expired, and the customer's limit is still the one
+// it changes. The customer's limit is then changed and a credit decision
+// recorded. Each refusal names its rule, wraps its sentinel error and
+// changes nothing.
+func (s *Service) Approve(ctx context.Context, id string, req DecideRequest) (Proposal, error) {
+	return s.decide(ctx, id, req, datasets.CreditApproved)
+}
+
+// Reject rejects an open proposal; any role may, the proposer too (a
+// withdrawal).
+func (s *Service) Reject(ctx context.Context, id string, req DecideRequest) (Proposal, error) {
+	return s.decide(ctx, id, req, datasets.CreditRejected)
+}
+
+func (s *Service) decide(ctx context.Context, id string, req DecideRequest, kind string) (Proposal, error) {
+	req.By, req.Role = strings.TrimSpace(req.By), strings.TrimSpace(req.Role)
+	verb := "approve"
+	if kind == datasets.CreditRejected {
+		verb = "reject"
+	}
+	if req.By == "" {
+		return Proposal{}, fmt.Errorf("%w: who decides (--by) is required", ErrInput)
+	}
+	rank := s.Policy.RoleRank(req.Role)
+	if rank < 0 {
+		return Proposal{}, fmt.Errorf("%w: role %q is not among the policy's roles (%s)", ErrInput, req.Role, s.roleNames())
+	}
+	events, p, err := s.find(ctx, id)
+	if err != nil {
+		return Proposal{}, err
+	}
+	now := s.now()
+	day := datasets.DateOf(now)
+	cur, err := s.proposal(events, day)
+	if err != nil {
+		return Proposal{}, err
+	}
+	switch cur.Status {
+	case datasets.CreditApproved, datasets.CreditRejected:
+		return cur, fmt.Errorf("%w: proposal %s was %s by %s on %s", ErrConflict, id, cur.Status, cur.DecidedBy, cur.DecidedAt.Format(time.DateOnly))
+	case datasets.CreditExpired:
+		return cur, fmt.Errorf("%w: proposal %s expired on %s (proposals are decided within %d days): propose again", ErrExpired, id, p.Expires, s.Policy.Approval.ProposalDays)
+	}
+	if kind == datasets.CreditApproved {
+		if strings.EqualFold(req.By, p.By) {
+			return cur, fmt.Errorf("%w: %s proposed %s and cannot approve it: another person must", ErrFourEyes, p.By, id)
+		}
+		if err := s.mayApprove(p, req.Role); err != nil {
+			return cur, err
+		}
+	}
+	c, err := s.Store.Customer(ctx, p.CustomerID)
+	if err != nil {
+		return cur, s.notFound(err, "customer %q", p.CustomerID)
+	}
+	if kind == datasets.CreditApproved && c.CreditLimit != p.OldLimit {
+		return cur, fmt.Errorf("%w: customer %s's limit changed since proposal %s (from %s to %s): propose again",
+			ErrConflict, c.ID, id, recommender.FormatAmount(p.OldLimit), recommender.FormatAmount(c.CreditLimit))
+	}
+	claim, err := s.nextClaim(ctx, p.CustomerID)
+	if err != nil {
+		return cur, err
+	}
+	e := p
+	e.Kind, e.At, e.By, e.Role, e.Comment, e.Claim = kind, now, req.By, req.Role, strings.TrimSpace(req.Comment), claim
+	e.OldLimit = c.CreditLimit
+	var d *datasets.CreditDecision
+	if kind == datasets.CreditApproved {
+		class, _ := s.classNamed(p.RiskClass)
+		e.Review = addMonths(day, class.ReviewMonths)
+		e.DecisionID = "CD-" + id
+		d = &datasets.CreditDecision{ID: e.DecisionID, CustomerID: c.ID, Date: day, OldLimit: c.CreditLimit, NewLimit: p.NewLimit,
+			Reason: p.Reason, DecidedBy: req.By}
+	}
+	if err := s.Store.DecideCredit(ctx, e, d); err != nil {
+		if errors.Is(err, datasets.ErrConflict) {
+			return cur, fmt.Errorf("%w: could not %s proposal %s: %w", ErrConflict, verb, id, err)
+		}
+		return cur, err
+	}
+	s.log().Info("credit proposal decided", "proposal", id, "status", kind, "by", req.By, "role", req.Role)
+	return s.proposal(append(events, e), day)
+}
+
+// nextClaim is the claim of the customer's next decision: one more than
+// its decisions so far (datasets.CreditStore.DecideCredit).
+func (s *Service) nextClaim(ctx context.Context, customerID string) (int, error) {
+	mine, err := s.Store.CreditEvents(ctx, customerID)
+	if err != nil {
+		return 0, err
+	}
+	claim := 1
+	for i := range mine {
+		if mine[i].Terminal() {
+			claim++
+		}
+	}
+	return claim, nil
+}
+
+// mayApprove checks the approver's role against the change of the
+// unsecured limit, in the policy's currency.
+func (s *Service) mayApprove(p datasets.CreditEvent, role string) error {
+	r, ok := currencyRate(p.Currency, s.Policy.Currency, s.FX)
+	if !ok {
+		return fmt.Errorf("%w: no rate from %s to %s to weigh the change against the approval thresholds (pass the rates)", ErrInput, p.Currency, s.Policy.Currency)
+	}
+	delta := unsecuredChange(p, r)
+	need := s.Policy.RequiredRole(delta)
+	rank := s.Policy.RoleRank(role)
+	rr := s.Policy.Approval.Roles[rank]
+	amt := func(m datasets.Money) string { return recommender.FormatAmount(m) + " " + s.Policy.Currency }
+	switch {
+	case delta <= 0 && rank >= s.Policy.RoleRank(s.Policy.Approval.DecreaseRole):
+		return nil
+	case delta <= 0:
+		return fmt.Errorf("%w: a decrease needs %s or above; %s is below", ErrRole, s.Policy.Approval.DecreaseRole, role)
+	case rr.Unlimited || delta <= rr.MaxIncrease:
+		return nil
+	case need == "":
+		return fmt.Errorf("%w: an increase of the unsecured limit by %s is above what any role may approve", ErrRole, amt(delta))
+	}
+	return fmt.Errorf("%w: raising the unsecured limit by %s needs %s; %s may approve up to %s", ErrRole, amt(delta), need, role, amt(rr.MaxIncrease))
+}
+
+// unsecuredChange is the change of the unsecured part of the limit in the
+// policy's currency (rate: policy currency per unit of the customer's).
+func unsecuredChange(p datasets.CreditEvent, rate float64) datasets.Money {
+	d := max(0, p.NewLimit-p.Secured) - max(0, p.OldLimit-p.Secured)
+	return datasets.Money(math.Round(float64(d) * rate))
+}
+
+// Expire records every open proposal past its last day as expired (an
+// audit event by by) and returns how many.
+func (s *Service) Expire(ctx context.Context, by string) (int, error) {
+	if strings.TrimSpace(by) == "" {
+		return 0, fmt.Errorf("%w: who records the expiry (--by) is required", ErrInput)
+	}
+	all, err := s.Store.CreditEvents(ctx, "")
+	if err != nil {
+		return 0, err
+	}
+	day := s.today()
+	n := 0
+	for _, evs := range byProposal(all) {
+		p, err := s.proposal(evs, day)
+		if err != nil || p.Status != datasets.CreditExpired || len(evs) != 1 {
+			continue
+		}
+		claim, err := s.nextClaim(ctx, p.CustomerID)
+		if err != nil {
+			return n, err
+		}
+		e := evs[0]
+		e.Kind, e.At, e.By, e.Role, e.Comment, e.Claim = datasets.CreditExpired, s.now(), strings.TrimSpace(by), "", "not decided by "+e.Expires.String(), claim
+		if err := s.Store.DecideCredit(ctx, e, nil); err != nil && !errors.Is(err, datasets.ErrConflict) {
+			return n, err
+		} else if err == nil {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Get returns one proposal.
+func (s *Service) Get(ctx context.Context, id string) (Proposal, error) {
+	events, _, err := s.find(ctx, id)
+	if err != nil {
+		return Proposal{}, err
+	}
+	return s.proposal(events, s.today())
+}
+
+// List returns the proposals that pass f, newest first.
+func (s *Service) List(ctx context.Context, f Filter) ([]Proposal, error) {
+	for _, st := range f.Statuses {
+		if !slices.Contains([]string{datasets.CreditProposed, datasets.CreditApproved, datasets.CreditRejected, datasets.CreditExpired}, st) {
+			return nil, fmt.Errorf("%w: status %q (want proposed, approved, rejected or expired)", ErrInput, st)
+		}
+	}
+	all, err := s.Store.CreditEvents(ctx, f.CustomerID)
+	if err != nil {
+		return nil, err
+	}
+	day := s.today()
+	out := []Proposal{}
+	for _, evs := range byProposal(all) {
+		p, err := s.proposal(evs, day)
+		if err != nil {
+			return nil, err
+		}
+		if len(f.Statuses) == 0 || slices.Contains(f.Statuses, p.Status) {
+			out = append(out, p)
+		}
+	}
+	slices.SortStableFunc(out, func(x, y Proposal) int {
+		return cmp.Or(y.ProposedAt.Compare(x.ProposedAt), strings.Compare(x.ID, y.ID))
+	})
+	return out, nil
+}
+
+// find returns the events of proposal id and its proposal event.
+func (s *Service) find(ctx context.Context, id string) ([]datasets.CreditEvent, datasets.CreditEvent, error) {
+	all, err := s.Store.CreditEvents(ctx, "")
+	if err != nil {
+		return nil, datasets.CreditEvent{}, err
+	}
+	var out []datasets.CreditEvent
+	for _, e := range all {
+		if e.ProposalID == id {
+			out = append(out, e)
+		}
+	}
+	if len(out) == 0 || out[0].Kind != datasets.CreditProposed {
+		return nil, datasets.CreditEvent{}, fmt.Errorf("%w: no credit proposal %q", ErrNotFound, id)
+	}
+	return out, out[0], nil
+}
+
+// proposal builds a proposal's state from its events as of day.
+func (s *Service) proposal(events []datasets.CreditEvent, day datasets.Date) (Proposal, error) {
+	if len(events) == 0 || events[0].Kind != datasets.CreditProposed {
+		return Proposal{}, fmt.Errorf("%w: events without their proposal", ErrNotFound)
+	}
+	e := events[0]
+	p := Proposal{ID: e.ProposalID, CustomerID: e.CustomerID, Currency: e.Currency, Status: datasets.CreditProposed,
+		OldLimit: features.KPIMoney(e.OldLimit), NewLimit: features.KPIMoney(e.NewLimit), Secured: features.KPIMoney(e.Secured),
+		Reason: e.Reason, Source: e.Source, RiskClass: e.RiskClass, Review: e.Review, Expires: e.Expires,
+		ProposedBy: e.By, ProposedAt: e.At}
+	if r, ok := currencyRate(e.Currency, s.Policy.Currency, s.FX); ok {
+		p.RequiredRole = s.Policy.RequiredRole(unsecuredChange(e, r))
+	}
+	for _, x := range events {
+		p.History = append(p.History, Step{At: x.At, Kind: x.Kind, By: x.By, Role: x.Role, Comment: x.Comment})
+		if x.Terminal() {
+			p.Status, p.DecidedBy, p.DecidedRole, p.DecidedAt, p.Comment, p.DecisionID = x.Kind, x.By, x.Role, x.At, x.Comment, x.DecisionID
+			if x.Kind == datasets.CreditApproved {
+				p.Review, p.OldLimit = x.Review, features.KPIMoney(x.OldLimit)
+			}
+		}
+	}
+	if p.Status == datasets.CreditProposed && day > p.Expires {
+		p.Status = datasets.CreditExpired
+	}
+	return p, nil
+}
+
+// byProposal groups events by proposal, in proposal id order.
+func byProposal(all []datasets.CreditEvent) [][]datasets.CreditEvent {
+	var out [][]datasets.CreditEvent
+	for i := 0; i < len(all); {
+		j := i + 1
+		for j < len(all) && all[j].ProposalID == all[i].ProposalID {
+			j++
+		}
+		out = append(out, all[i:j])
+		i = j
+	}
+	return out
+}
+
+// classNamed returns the policy's class of that name, or its last class.
+func (s *Service) classNamed(name string) (RiskClass, bool) {
+	for _, c := range s.Policy.RiskClasses {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return s.Policy.RiskClasses[len(s.Policy.RiskClasses)-1], false
+}
+
+func (s *Service) roleNames() string {
+	var names []string
+	for _, r := range s.Policy.Approval.Roles {
+		names = append(names, r.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// notFound turns a store's ErrNotFound into the package's.
+func (s *Service) notFound(err error, format string, args ...any) error {
+	if errors.Is(err, datasets.ErrNotFound) {
+		return fmt.Errorf("%w: no %s", ErrNotFound, fmt.Sprintf(format, args...))
+	}
+	return err
+}
+
+// newProposalID returns a fresh proposal id: the day and 64 random bits.
+func newProposalID(day datasets.Date) string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("crypto/rand: " + err.Error()) // documented never to fail
+	}
+	return "CP-" + strings.ReplaceAll(day.String(), "-", "") + "-" + hex.EncodeToString(b[:])
+}
