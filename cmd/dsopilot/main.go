@@ -76,6 +76,7 @@ func commands() []command {
 		{"score", "score every open invoice: p_late, pay date, reasons", runScore},
 		{"models", "list registered models or promote one: models list | models promote ID", runModels},
 		{"backtest", "out-of-time evaluation of the models on a ledger or cleared-items CSV", runBacktest},
+		{"forecast", "13-week cash-receipts forecast with bands: forecast | backtest | snapshot | compare", runForecast},
 		{"version", "print the build version", func(_ context.Context, e env, _ []string) error {
 			fmt.Fprintln(e.stdout, "dsopilot", version)
 			return nil
