@@ -159,8 +159,8 @@ func printForecast(w io.Writer, r *forecast.Result) error {
 	if !s.Estimated {
 		how = "defaults: too little history (" + strconv.Itoa(s.Replays) + " past weeks) to estimate them"
 	}
-	fmt.Fprintf(w, "shocks (%s): customer %.3f, portfolio %.3f, week %.3f, month-end/holiday week %.3f, new volume %.3f\n",
-		how, s.Customer, s.Portfolio, s.Week, s.WeekCalendar, s.NewVolume)
+	fmt.Fprintf(w, "shocks (%s): customer %.3f, portfolio %.3f, week boundary %.3f, month-end/holiday boundary %.3f, new business volume %.3f and week %.3f\n",
+		how, s.Customer, s.Portfolio, s.Week, s.WeekCalendar, s.NewVolume, s.NewWeek)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "week\tfrom\tto\topen P10\topen P50\topen P90\topen mean\tnew mean\ttotal P10\ttotal P50\ttotal P90\tdue dates\t")
 	for k, wk := range r.Weeks {

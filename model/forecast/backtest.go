@@ -225,7 +225,7 @@ func RunBacktest(ctx context.Context, l *datasets.Ledger, currency map[string]st
 			return nil, nil, fmt.Errorf("origin %s: %w", t, err)
 		}
 		actOpen := h.bookReceipts(t, in.Book, W)
-		actNew := h.newReceiptsActual(t, W)
+		actNew := h.newReceiptsActual(t, W, nil)
 		rates := h.Measure(t)
 		dd := DueDateSchedule(t, in.Book, W)
 		ad := AverageDelaySchedule(t, in.Book, rates, W)
@@ -287,13 +287,16 @@ func (h *History) bookReceipts(t datasets.Date, book []Item, weeks int) []datase
 	return out
 }
 
-// newReceiptsActual is what invoices issued after t brought in per week.
-func (h *History) newReceiptsActual(t datasets.Date, weeks int) []datasets.Money {
+// newReceiptsActual is what invoices issued after t brought in per week,
+// from the customers at custs (nil: all).
+func (h *History) newReceiptsActual(t datasets.Date, weeks int, custs []int) []datasets.Money {
 	out := make([]datasets.Money, weeks)
 	end := t.AddDays(7 * weeks)
-	for i := range h.inv {
-		if v := &h.inv[i]; v.IssueDate > t && v.IssueDate <= end {
-			v.receipts(t, out)
+	for _, ci := range h.customers(custs) {
+		for _, i := range h.cust[ci].inv {
+			if v := &h.inv[i]; v.IssueDate > t && v.IssueDate <= end {
+				v.receipts(t, out)
+			}
 		}
 	}
 	return out

@@ -41,7 +41,8 @@
 // already waited. Due dates cluster at month ends and customers keep their
 // habits, which a hazard in weeks from the as-of date cannot place; on the
 // backtests this record is what beats the baselines, and the model's level
-// changes WAPE by under a point either way. An open promise to pay moves
+// changes WAPE by under a point (Backtest.TimingOnly scores the record
+// alone). An open promise to pay moves
 // the promised amount to its week with the customer's promise-kept rate.
 //
 // # Bands

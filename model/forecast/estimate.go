@@ -25,8 +25,11 @@ type Shocks struct {
 	// the smaller week's receipts) a path moves across it.
 	Week         float64 `json:"week"`
 	WeekCalendar float64 `json:"week_calendar"`
-	// NewVolume is the scale of the new-business volume factor.
+	// NewVolume is the scale (log standard deviation) of the new-business
+	// volume factor, shared by the horizon's weeks; NewWeek that of each
+	// week's own factor on new business (when the new invoices pay).
 	NewVolume float64 `json:"new_volume"`
+	NewWeek   float64 `json:"new_week"`
 	// Replays is the number of past weekly origins they were estimated
 	// from; Estimated is false when there were too few and the defaults
 	// stand.
@@ -38,7 +41,7 @@ type Shocks struct {
 // shocks (fewer than replayMin past origins): moderate values, the same
 // for every ledger.
 func DefaultShocks() Shocks {
-	return Shocks{Customer: 0.2, Portfolio: 0.02, Week: 0.3, WeekCalendar: 0.5, NewVolume: 0.15}
+	return Shocks{Customer: 0.2, Portfolio: 0.02, Week: 0.3, WeekCalendar: 0.5, NewVolume: 0.15, NewWeek: 0.2}
 }
 
 // Replay settings: the shocks are estimated by forecasting, from the
@@ -54,10 +57,6 @@ const (
 	replayCustomers = 2000
 )
 
-// replayHorizons are the cumulative horizons the customer factor is
-// measured at.
-var replayHorizons = [...]int{1, 2, 4, 8, 13}
-
 // replay is one past forecast and its outcome.
 type replay struct {
 	t     datasets.Date
@@ -69,8 +68,10 @@ type replay struct {
 	next  float64   // expected receipts of the week after the n observed (or after the horizon)
 	cal   []bool
 	// Invoicing forecast by the run-rate and actually invoiced in the n
-	// weeks.
-	invPred, invAct float64
+	// weeks; new business forecast per week (mean and the variance of its
+	// invoices' sizes and timing) and received.
+	invPred, invAct  float64
+	newM, newV, newA []float64
 }
 
 type replayCust struct {
@@ -133,6 +134,7 @@ func (h *History) EstimateShocks(t datasets.Date, weeks int) Shocks {
 	}
 	s.Week, s.WeekCalendar = estimateBoundaries(reps, b, s.Customer, s.Portfolio)
 	s.NewVolume = estimateVolume(reps)
+	s.NewWeek = estimateNewWeek(reps, s.NewVolume)
 	s.Estimated = true
 	return s
 }
@@ -159,12 +161,7 @@ func (h *History) replay(tj datasets.Date, n, weeks int, sample []int) (replay, 
 	for i := range book {
 		it := &book[i]
 		if i == 0 || book[i-1].CustomerID != it.CustomerID {
-			lo, hi := int32(math.MaxInt32), int32(math.MinInt32)
-			for j := i; j < len(book) && book[j].CustomerID == it.CustomerID; j++ {
-				x := int32(tj - book[j].DueDate)
-				lo, hi = min(lo, x), max(hi, x+int32(7*nq))
-			}
-			tm.view(&v, int(it.cust), lo, hi)
+			tm.customerView(&v, book, i, nq)
 			r.custs = append(r.custs, replayCust{f: make([]float64, n), y: make([]float64, n),
 				luck: make([]float64, n), flowLuck: make([]float64, n)})
 			cur = &r.custs[len(r.custs)-1]
@@ -225,10 +222,19 @@ func (h *History) replay(tj datasets.Date, n, weeks int, sample []int) (replay, 
 		}
 	}
 	rr, season := h.runRate(tj, n, sample)
-	for _, v := range rr {
+	r.newM, r.newV, r.newA = make([]float64, n), make([]float64, n), make([]float64, n)
+	var sc newScratch
+	for ci, v := range rr {
 		r.invPred += v.perDay * season * float64(7*n)
+		for k, m := range h.newReceipts(tm, &sc, ci, tj, n, v.perDay*season) {
+			r.newM[k] += m
+			r.newV[k] += v.bar * m
+		}
 	}
 	r.invAct = h.invoiced(tj, tj.AddDays(7*n), sample)
+	for k, m := range h.newReceiptsActual(tj, n, sample) {
+		r.newA[k] = float64(m)
+	}
 	return r, true
 }
 
@@ -324,9 +330,11 @@ func estimateCustomer(reps []replay, b *bivariate) float64 {
 	type ob struct{ w, h, f, a float64 }
 	var obs []ob
 	var lhs float64
+	// The cumulative horizons the customer factor is measured at.
+	horizons := [...]int{1, 2, 4, 8, 13}
 	for ri := range reps {
 		r := &reps[ri]
-		for _, hz := range replayHorizons {
+		for _, hz := range horizons {
 			k := hz - 1
 			if k >= r.n {
 				break
@@ -547,4 +555,28 @@ func estimateVolume(reps []replay) float64 {
 		return DefaultShocks().NewVolume
 	}
 	return min(math.Sqrt(s/float64(n)), 1)
+}
+
+// estimateNewWeek sets the scale of the weekly factor on new business to
+// the new receipts' squared errors beyond what their invoices' sizes and
+// timing and the volume factor (scale vol) explain, relative to the
+// squared expectation.
+func estimateNewWeek(reps []replay, vol float64) float64 {
+	var num, den float64
+	n := 0
+	for _, r := range reps {
+		for k, m := range r.newM {
+			if m <= 0 {
+				continue
+			}
+			d := r.newA[k] - m
+			num += d*d - r.newV[k] - math.Expm1(vol*vol)*m*m
+			den += m * m
+			n++
+		}
+	}
+	if n < replayMin || den <= 0 {
+		return DefaultShocks().NewWeek
+	}
+	return min(math.Sqrt(math.Log1p(max(num/den, 0))), 1)
 }

@@ -91,7 +91,7 @@ func Compare(h *History, s *datasets.ForecastSnapshot) (*Comparison, error) {
 	c.BookNow = BookSummary{Invoices: len(book), Customers: len(custs), Outstanding: Money(out)}
 	c.BookChanged = len(book) != s.Invoices || datasets.Money(out) != s.Outstanding
 	actOpen := h.bookReceipts(s.AsOf, book, W)
-	actNew := h.newReceiptsActual(s.AsOf, W)
+	actNew := h.newReceiptsActual(s.AsOf, W, nil)
 	acc := newAccumulator(W)
 	var mean, covered float64
 	for k, w := range s.Weeks {

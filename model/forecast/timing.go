@@ -2,6 +2,7 @@ package forecast
 
 import (
 	"cmp"
+	"math"
 	"slices"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -215,6 +216,18 @@ func (tm *Timing) view(v *view, ci int, lo, hi int32) {
 		}
 		v.weight += own.n
 	}
+}
+
+// customerView lays out, once for all of them, the curve of the customer
+// of book[i] over the days its invoices (book[i] and those after it of
+// the same customer) need for weeks weeks.
+func (tm *Timing) customerView(v *view, book []Item, i, weeks int) {
+	lo, hi := int32(math.MaxInt32), int32(math.MinInt32)
+	for j := i; j < len(book) && book[j].CustomerID == book[i].CustomerID; j++ {
+		e := int32(tm.t - book[j].DueDate)
+		lo, hi = min(lo, e), max(hi, e+int32(7*weeks))
+	}
+	tm.view(v, int(book[i].cust), lo, hi)
 }
 
 func (v *view) idx(x int32) int { return int(min(max(x, v.lo), v.hi) - v.lo) }
