@@ -30,6 +30,8 @@ demo: build
 	@echo "scored $$(($$(wc -l < $(DEMO)/scores.csv) - 1)) open invoices into $(DEMO)/scores.csv; top of the list:"
 	@head -4 $(DEMO)/scores.csv | cut -c1-240
 	@echo "features of $$(($$(wc -l < $(DEMO)/customer_features.csv) - 1)) customers and $$(($$(wc -l < $(DEMO)/open_invoice_features.csv) - 1)) open invoices as of 2024-12-31 are in $(DEMO)/"
+	$(BIN) forecast --store $(DEMO)/store --as-of 2024-12-31 --registry $(DEMO)/models --currency EUR --fx $(DEMO)/ledger/fx_rates.csv
+	$(BIN) forecast backtest --input $(DEMO)/ledger --origins 2024-06-30,2024-08-31,2024-09-30 --families logistic --currency EUR --fx $(DEMO)/ledger/fx_rates.csv --predictions $(DEMO)/forecast_backtest.csv
 
 test: vet
 	$(GO) test -count=1 ./...
