@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -111,6 +113,78 @@ func TestForecastPrintsTheIssuesJSONAndCSV(t *testing.T) {
 	text, _, err := call(t, nil, "forecast", "--store", store, "--registry", reg, "--as-of", "2024-01-31", "--paths", "200")
 	if err != nil || !strings.Contains(text, "open P50") || !strings.Contains(text, "due dates") {
 		t.Errorf("forecast text: %v\n%s", err, text)
+	}
+}
+
+// With --currency and --fx every amount is converted before the forecast,
+// as kpi converts, and --by currency still names each invoice's own
+// currency: each currency's converted receipts are its own-currency
+// receipts at its rate, and the groups add up to the whole. Without them a
+// mixed book is added unconverted with a warning.
+func TestForecastConvertsToTheReportingCurrency(t *testing.T) {
+	store, reg := trained(t, "", "2024-01-31")
+	fxPath := filepath.Join(filepath.Dir(store), "ledger", "fx_rates.csv")
+	rates := map[string]float64{"EUR": 1}
+	b, err := os.ReadFile(fxPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(strings.NewReader(string(b))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs[1:] {
+		v, err := strconv.ParseFloat(r[1], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rates[r[0]] = v
+	}
+	type result struct {
+		Currency string
+		Total    struct{ Open struct{ Mean float64 } } `json:"total_13w"`
+		Groups   []struct {
+			Key   string
+			Total struct{ Open struct{ Mean float64 } } `json:"total_13w"`
+		}
+	}
+	get := func(extra ...string) (result, string) {
+		t.Helper()
+		args := append([]string{"forecast", "--store", store, "--registry", reg, "--as-of", "2024-01-31", "--by", "currency", "--json", "--paths", "200"}, extra...)
+		out, errOut, err := call(t, nil, args...)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		var r result
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r, errOut
+	}
+	own, warn := get()
+	if own.Currency != "" || !strings.Contains(warn, "added unconverted") {
+		t.Errorf("a mixed book without --currency: currency %q, stderr %q", own.Currency, warn)
+	}
+	conv, _ := get("--currency", "EUR", "--fx", fxPath)
+	if conv.Currency != "EUR" || len(conv.Groups) < 2 || len(conv.Groups) != len(own.Groups) {
+		t.Fatalf("converted: currency %q, %d groups (unconverted %d)", conv.Currency, len(conv.Groups), len(own.Groups))
+	}
+	var sum float64
+	for i, g := range conv.Groups {
+		sum += g.Total.Open.Mean
+		rate, ok := rates[g.Key]
+		if !ok || own.Groups[i].Key != g.Key {
+			t.Fatalf("group %q: no rate, or not the unconverted group %q", g.Key, own.Groups[i].Key)
+		}
+		// The customers' timing records are the same in any currency; only
+		// the portfolio's curve, which weighs the currencies by amount,
+		// moves a little.
+		if want := own.Groups[i].Total.Open.Mean * rate; !near(g.Total.Open.Mean, want, 0.03*want) {
+			t.Errorf("%s: %.2f EUR expected, want %.2f × %.4f = %.2f", g.Key, g.Total.Open.Mean, own.Groups[i].Total.Open.Mean, rate, want)
+		}
+	}
+	if !near(sum, conv.Total.Open.Mean, 0.01*float64(len(conv.Groups))) {
+		t.Errorf("the currencies add up to %.2f, the whole book %.2f", sum, conv.Total.Open.Mean)
 	}
 }
 
@@ -242,7 +316,7 @@ func TestForecastBacktestOnARealFormatExport(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("JSON: %v", err)
 	}
-	for _, k := range []string{"origins", "weeks", "wape", "bias", "coverage_p10_p90", "pinball", "wape_by_week", "baselines"} {
+	for _, k := range []string{"origins", "weeks", "wape", "bias", "coverage_p10_p90", "pinball", "wape_by_week", "baselines", "total_13w"} {
 		if _, ok := res[k]; !ok {
 			t.Errorf("JSON lacks %q", k)
 		}
@@ -275,3 +349,5 @@ func TestForecastBacktestOnARealFormatExport(t *testing.T) {
 		t.Errorf("forecast backtest text: %v\n%s", err, text)
 	}
 }
+
+func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }

@@ -67,9 +67,13 @@ type Backtest struct {
 	// expected value of the timing record alone, without the model.
 	Mean       Score `json:"mean"`
 	TimingOnly Score `json:"timing_only"`
+	// Horizon scores each origin's whole-horizon open-book receipts: its
+	// P50's WAPE, the mean's bias and the share of origins whose receipts
+	// fell within the horizon's P10–P90.
+	Horizon PartScore `json:"total_13w"`
 	// New scores the new-business part (receipts from invoices issued
 	// after each origin).
-	New      NewScore      `json:"new"`
+	New      PartScore     `json:"new"`
 	Actual   Money         `json:"actual"`
 	PerOrig  []OriginShock `json:"per_origin"`
 	Paths    int           `json:"paths"`
@@ -91,8 +95,9 @@ type Score struct {
 	WAPEByWeek []float64 `json:"wape_by_week"`
 }
 
-// NewScore is the new-business part's accuracy.
-type NewScore struct {
+// PartScore is a part's accuracy: the P50's WAPE, the mean's bias and
+// the P10–P90 coverage.
+type PartScore struct {
 	WAPE     float64 `json:"wape"`
 	Bias     float64 `json:"bias"`
 	Coverage float64 `json:"coverage_p10_p90"`
@@ -200,7 +205,8 @@ func RunBacktest(ctx context.Context, l *datasets.Ledger, currency map[string]st
 	due, avg := newAccumulator(W), newAccumulator(W)
 	nw := newAccumulator(W)
 	var pin Pinball
-	var covered, cells, newCovered, newCells int
+	var covered, cells, newCovered, newCells, totCovered int
+	var totAbs, totSigned, totActual float64
 	var rows []PredictionRow
 	for _, t := range origins {
 		if err := ctx.Err(); err != nil {
@@ -259,6 +265,17 @@ func RunBacktest(ctx context.Context, l *datasets.Ledger, currency map[string]st
 			rows = append(rows, PredictionRow{Part: "open", Origin: t, WeekStart: wk.Start, Band: wk.Open, Actual: Money(actOpen[k])},
 				PredictionRow{Part: "new", Origin: t, WeekStart: wk.Start, Band: wk.New, Actual: Money(actNew[k])})
 		}
+		var y float64
+		for _, m := range actOpen {
+			y += float64(m)
+		}
+		tot := fc.Total.Open
+		totAbs += math.Abs(float64(tot.P50) - y)
+		totSigned += float64(tot.Mean) - y
+		totActual += y
+		if y >= float64(tot.P10) && y <= float64(tot.P90) {
+			totCovered++
+		}
 		res.PerOrig = append(res.PerOrig, OriginShock{Origin: t, Invoices: len(in.Book), Model: b.Champion, Shocks: fc.Shocks})
 		res.Paths = fc.Paths
 		o.Log.Info("forecast backtest origin", "origin", t, "open_invoices", len(in.Book), "shocks", fc.Shocks, "seconds", time.Since(start).Seconds())
@@ -271,8 +288,9 @@ func RunBacktest(ctx context.Context, l *datasets.Ledger, currency map[string]st
 	res.Coverage = ratio(float64(covered), float64(cells))
 	res.Pinball = Pinball{P10: ratio(pin.P10, model50.actual), P50: ratio(pin.P50, model50.actual), P90: ratio(pin.P90, model50.actual)}
 	res.VsBestBaseline = ratio(res.WAPE, min(res.Baselines.DueDate.WAPE, res.Baselines.AvgDelay.WAPE))
+	res.Horizon = PartScore{WAPE: ratio(totAbs, totActual), Bias: ratio(totSigned, totActual), Coverage: ratio(float64(totCovered), float64(len(origins)))}
 	ns := nw.score()
-	res.New = NewScore{WAPE: ns.WAPE, Bias: ns.Bias, Coverage: ratio(float64(newCovered), float64(newCells))}
+	res.New = PartScore{WAPE: ns.WAPE, Bias: ns.Bias, Coverage: ratio(float64(newCovered), float64(newCells))}
 	res.Actual = cents(model50.actual)
 	res.Seconds = time.Since(start).Seconds()
 	return res, rows, nil

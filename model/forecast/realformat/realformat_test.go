@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -16,10 +17,19 @@ import (
 // column mapping and date format: every row loads, the dates are read
 // right and the amounts are heavy-tailed. With REALFORMAT_OUT=DIR the
 // exports (and fx_rates.csv) are also written there, for the README's
-// commands.
+// commands; REALFORMAT_SEED_OFFSET=N adds N to their seeds there (other
+// ledgers of the same shape, for checks on seeds nobody tuned on).
 func TestWriteExportsThatImport(t *testing.T) {
 	ctx := context.Background()
 	dirs := []string{t.TempDir()}
+	var offset uint64
+	if v := os.Getenv("REALFORMAT_SEED_OFFSET"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("REALFORMAT_SEED_OFFSET: %v", err)
+		}
+		offset = n
+	}
 	if out := os.Getenv("REALFORMAT_OUT"); out != "" {
 		if err := os.MkdirAll(out, 0o755); err != nil {
 			t.Fatal(err)
@@ -31,6 +41,9 @@ func TestWriteExportsThatImport(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, e := range Exports() {
+			if dir != dirs[0] {
+				e.Seed += offset
+			}
 			path, err := Write(ctx, dir, e)
 			if err != nil {
 				t.Fatal(err)
