@@ -1,4 +1,4 @@
--- 0002: saved cash-receipts forecasts (dsopilot forecast snapshot), one row
+-- 0003: saved cash-receipts forecasts (dsopilot forecast snapshot), one row
 -- per snapshot and week.
 --
 -- ReplacingMergeTree(version) ordered by (snapshot_id, week): saving a
@@ -6,7 +6,12 @@
 -- per snapshot, only the rows of its highest version, so a snapshot saved
 -- again with fewer weeks leaves no stale week behind. The snapshot's own
 -- fields repeat on each of its rows; money is Decimal(18, 2) as in 0001.
+--
+-- A snapshot is portfolio-wide (no customer_id): a cluster shards by
+-- snapshot_id, so all weeks and versions of one snapshot live on one shard
+-- and ReplacingMergeTree can collapse its versions there.
 
+-- cluster: shard by snapshot_id
 CREATE TABLE IF NOT EXISTS forecast_snapshots
 (
     snapshot_id  String,
