@@ -58,6 +58,8 @@ demo: build
 	$(BIN) credit flags --store $(DEMO)/store --as-of 2024-12-31 --fx $(DEMO)/ledger/fx_rates.csv > $(DEMO)/credit_flags.txt
 	@echo "order-block flags as of 2024-12-31 in $(DEMO)/credit_flags.txt; the most exposed:"
 	@head -9 $(DEMO)/credit_flags.txt | cut -c1-300; tail -1 $(DEMO)/credit_flags.txt
+	$(BIN) forecast --store $(DEMO)/store --as-of 2024-12-31 --registry $(DEMO)/models --currency EUR --fx $(DEMO)/ledger/fx_rates.csv
+	$(BIN) forecast backtest --input $(DEMO)/ledger --origins 2024-06-30,2024-08-31,2024-09-30 --families logistic --currency EUR --fx $(DEMO)/ledger/fx_rates.csv --predictions $(DEMO)/forecast_backtest.csv
 	$(BIN) report --store $(DEMO)/store --as-of 2024-12-31 --registry $(DEMO)/models --currency EUR --fx $(DEMO)/ledger/fx_rates.csv --backtest-predictions $(DEMO)/backtest_predictions.csv --out $(DEMO)/report
 
 # Fuzz targets, as package:target. make test runs each for FUZZ_BRIEF

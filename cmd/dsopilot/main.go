@@ -114,6 +114,7 @@ func commands() []command {
 		{"score", "score every open invoice: p_late, pay date, reasons", runScore},
 		{"models", "list registered models or promote one: models list | models promote ID", runModels},
 		{"backtest", "out-of-time evaluation of the models on a ledger or cleared-items CSV", runBacktest},
+		{"forecast", "13-week cash-receipts forecast with bands: forecast | backtest | snapshot | compare", runForecast},
 		{"recommend", "the day's dunning worklist: next action per customer with expected value and reasons", runRecommend},
 		{"credit", "credit limits: credit suggest | flags | propose | approve | reject | list | expire", runCredit},
 		{"policy", "dunning policies: policy evaluate (closed-loop simulation) | policy ope (off-policy estimate)", runPolicy},

@@ -7,15 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
-	"github.com/dsopilot/dsopilot/datasets/embedded"
-	"github.com/dsopilot/dsopilot/datasets/importer"
 	"github.com/dsopilot/dsopilot/features"
 	"github.com/dsopilot/dsopilot/model"
 )
@@ -270,27 +267,10 @@ func runScore(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *extraFX != "" && b.Options.FX == nil {
-		return fmt.Errorf("%w: score: model %s learned from unconverted amounts: --fx does not apply", errUsage, meta.ID)
-	}
-	var extra *datasets.FX
-	if *extraFX != "" {
-		more, err := datasets.ReadFXFile(*extraFX, b.Options.FX.To)
-		if err != nil {
-			return fmt.Errorf("score: %w", err)
-		}
-		extra = &more
-	}
 	// Score in the currency the model learned in, at its rates; --fx only
 	// adds currencies the model has no rate for.
-	fx, err := b.ScoringFX(extra)
-	if err != nil {
+	if l, err = modelLedger(l, b, meta.ID, *extraFX); err != nil {
 		return fmt.Errorf("score: %w", err)
-	}
-	if fx != nil {
-		if l, err = l.Convert(*fx); err != nil {
-			return fmt.Errorf("score: model %s learned in %s: %w (give --fx with the missing rates)", meta.ID, fx.To, err)
-		}
 	}
 	ix := features.NewIndex(l)
 	tab := features.NewEngine(ix, b.Options.Features).OpenInvoices(t)
@@ -336,11 +316,7 @@ func runBacktest(ctx context.Context, e env, args []string) error {
 			"invoice with its settled date). It is imported into a temporary embedded store; the models train only\n"+
 			"on what was known at the cut-off and are tested on invoices issued from it on, against two baselines:\n"+
 			"the training prior and the customer's own historical late ratio.")
-	input := fs.String("input", "", "ledger directory or cleared-items CSV (required)")
-	cols := columnsFlag{}
-	fs.Var(cols, "columns", "map canonical columns to the export's headers: customer_id=KUNNR,...")
-	dateFormat := fs.String("date-format", "", "strftime date format of the export")
-	decimalComma := fs.Bool("decimal-comma", false, "amounts are written 1.234,56")
+	in := newInputFlags(fs)
 	split := fs.Float64("split", 0.7, "cut-off at this quantile of issue dates")
 	cutoff := fs.String("cutoff", "", "cut-off date (overrides --split)")
 	tf := newTrainFlags(fs)
@@ -349,7 +325,7 @@ func runBacktest(ctx context.Context, e env, args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	if *input == "" {
+	if *in.input == "" {
 		return fmt.Errorf("%w: backtest: --input is required", errUsage)
 	}
 	to, err := tf.options("backtest")
@@ -365,28 +341,9 @@ func runBacktest(ctx context.Context, e env, args []string) error {
 		}
 		o.Cutoff = d
 	}
-	tmp, err := os.MkdirTemp("", "dsopilot-backtest-")
+	l, err := importTemp(ctx, e, "backtest", in)
 	if err != nil {
-		return fmt.Errorf("backtest: %w", err)
-	}
-	defer os.RemoveAll(tmp)
-	st, err := embedded.Open(ctx, filepath.Join(tmp, "store"), newLogger(e))
-	if err != nil {
-		return fmt.Errorf("backtest: %w", err)
-	}
-	defer st.Close()
-	sum, err := importer.Import(ctx, st, []string{*input}, importer.Options{Columns: cols, DateFormat: *dateFormat,
-		DecimalComma: *decimalComma, RejectsPath: filepath.Join(tmp, "rejects.csv"), Log: newLogger(e)})
-	if errors.Is(err, importer.ErrUsage) {
-		return fmt.Errorf("%w: backtest: %v", errUsage, err)
-	}
-	if err != nil {
-		return fmt.Errorf("backtest: import: %w", err)
-	}
-	printRejects(e.stderr, sum)
-	l, err := st.Load(ctx)
-	if err != nil {
-		return fmt.Errorf("backtest: %w", err)
+		return err
 	}
 	if l, err = tf.convert(e, "backtest", l, &o.Train); err != nil {
 		return err

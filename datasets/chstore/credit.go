@@ -231,13 +231,14 @@ func (s *Store) claim(ctx context.Context, n *node, name, payload string) (bool,
 	return text == payload, nil
 }
 
-// nodeOf returns the server that holds a customer's rows and credit
-// claims: its shard's on a cluster, the one server otherwise.
-func (s *Store) nodeOf(customerID string) *node {
+// nodeOf returns the server that holds the rows of shard key key (a
+// customer id; a forecast snapshot's id): its shard's on a cluster, the one
+// server otherwise.
+func (s *Store) nodeOf(key string) *node {
 	if s.cfg.Cluster == "" {
 		return s.entry
 	}
-	return s.shards[s.shardOf(customerID)].node
+	return s.shards[s.shardOf(key)].node
 }
 
 // claimNodes returns the servers whose claims a prefix may match: the

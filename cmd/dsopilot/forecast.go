@@ -1,0 +1,515 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
+	"github.com/dsopilot/dsopilot/model"
+	"github.com/dsopilot/dsopilot/model/forecast"
+)
+
+// runForecast dispatches dsopilot forecast and its subcommands backtest,
+// snapshot and compare.
+func runForecast(ctx context.Context, e env, args []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "backtest":
+			return runForecastBacktest(ctx, e, args[1:])
+		case "snapshot":
+			return runForecastSnapshot(ctx, e, args[1:])
+		case "compare":
+			return runForecastCompare(ctx, e, args[1:])
+		}
+	}
+	fs := newFlags(e, "forecast", "[--store S] --as-of DATE [--weeks 13] [--by currency|segment|customer|country] [--currency CUR --fx FILE] [--model ID] [--json | --format csv]\n"+
+		"       dsopilot forecast backtest --input PATH (--origins D1,D2,... | --from DATE --every DAYS) [--weeks 13] [--json] [--predictions FILE]\n"+
+		"       dsopilot forecast snapshot [--store S] --as-of DATE [...]\n"+
+		"       dsopilot forecast compare [--store S] [--snapshot ID] [--fx FILE] [--json]",
+		"Forecasts the cash receipts of the weeks after DATE (week k: DATE+7(k-1)+1 ... DATE+7k) for treasury:\n"+
+			"from the invoices open at DATE (after partial payments and credit notes; open disputes held back at the\n"+
+			"customer's measured credit rate; open promises to pay moved to their week at its promise-kept rate) and,\n"+
+			"as a separate part, from invoices still to be issued (each customer's run-rate). Each week and the horizon\n"+
+			"total have a mean and P10/P50/P90 from a simulation in which a customer's invoices move together and a\n"+
+			"portfolio-wide factor and month-end and holiday weeks shift everyone, the scales estimated from the\n"+
+			"ledger's own past forecasts. The due-date schedule is shown for comparison.")
+	f := newForecastFlags(fs, e)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	res, _, err := f.run(ctx, e, "forecast")
+	if err != nil {
+		return err
+	}
+	switch {
+	case *f.asJSON:
+		return writeJSON(e.stdout, res)
+	case *f.format == "csv":
+		return writeForecastCSV(e.stdout, res)
+	}
+	return printForecast(e.stdout, res)
+}
+
+// forecastFlags are the flags of forecast and forecast snapshot.
+type forecastFlags struct {
+	store, asOf, by, currency, fx, model, registry, format *string
+	weeks, paths                                           *int
+	seed                                                   *uint64
+	asJSON                                                 *bool
+}
+
+func newForecastFlags(fs *flag.FlagSet, e env) forecastFlags {
+	return forecastFlags{
+		store:    storeFlag(fs, e),
+		asOf:     fs.String("as-of", "", "date of the open book (YYYY-MM-DD; default today)"),
+		weeks:    fs.Int("weeks", forecast.DefaultWeeks, "weeks to forecast (at most the model's 13)"),
+		by:       fs.String("by", "", "break down by currency, segment, customer (with the invoices behind each week) or country"),
+		currency: fs.String("currency", "", "reporting currency (ISO 4217) to convert every amount to"),
+		fx:       fs.String("fx", "", "exchange rates to the reporting currency: CSV with columns currency,rate"),
+		model:    fs.String("model", "", "model id (default: the promoted one)"),
+		registry: registryFlag(fs, e),
+		format:   fs.String("format", "text", "text or csv (--json for JSON)"),
+		paths:    fs.Int("paths", forecast.DefaultPaths, "simulated paths behind the bands"),
+		seed:     fs.Uint64("seed", 1, "random seed of the simulation"),
+		asJSON:   fs.Bool("json", false, "print JSON"),
+	}
+}
+
+// run loads the model and the ledger and computes the forecast; it
+// returns the model's id too.
+func (f forecastFlags) run(ctx context.Context, e env, cmd string) (*forecast.Result, string, error) {
+	if *f.format != "text" && *f.format != "csv" {
+		return nil, "", fmt.Errorf("%w: %s: --format %q, want text or csv", errUsage, cmd, *f.format)
+	}
+	if *f.fx != "" && *f.currency == "" {
+		return nil, "", fmt.Errorf("%w: %s: --fx needs --currency, the currency its rates convert to", errUsage, cmd)
+	}
+	t, err := parseAsOf("as-of", *f.asOf)
+	if err != nil {
+		return nil, "", err
+	}
+	o := forecast.Options{AsOf: t, Weeks: *f.weeks, Paths: *f.paths, Seed: *f.seed, By: *f.by, Log: newLogger(e)}
+	if _, err := o.Validate(); err != nil {
+		return nil, "", fmt.Errorf("%w: %s: %v", errUsage, cmd, err)
+	}
+	b, meta, err := model.Registry{Dir: *f.registry}.Load(*f.model)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: no model to forecast with: %w (train one with dsopilot train)", cmd, err)
+	}
+	l, err := loadLedger(ctx, e, *f.store, cmd)
+	if err != nil {
+		return nil, "", err
+	}
+	rep, fx, mixed, err := reportingLedger(l, *f.currency, *f.fx)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", cmd, err)
+	}
+	h := forecast.NewHistory(rep, forecast.InvoiceCurrencies(l))
+	if err := h.CheckAsOf(t); err != nil {
+		return nil, "", fmt.Errorf("%s: %w", cmd, err)
+	}
+	switch {
+	case fx != nil:
+		o.Currency = fx.To
+	case len(mixed) == 1:
+		o.Currency = mixed[0]
+	case len(mixed) > 1:
+		fmt.Fprintf(e.stderr, "dsopilot: warning: %s: amounts in %s are added unconverted; give --currency and --fx, or --by currency\n",
+			cmd, strings.Join(mixed, ", "))
+	}
+	ml, err := modelLedger(l, b, meta.ID, "")
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", cmd, err)
+	}
+	preds, err := forecast.Predict(features.NewIndex(ml), b, t)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", cmd, err)
+	}
+	res, err := forecast.Forecast(ctx, h, preds, o)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", cmd, err)
+	}
+	return res, meta.ID, nil
+}
+
+// printForecast prints the forecast as a table a treasurer reads.
+func printForecast(w io.Writer, r *forecast.Result) error {
+	cur := r.Currency
+	if cur == "" {
+		cur = "mixed currencies"
+	}
+	b := r.Book
+	fmt.Fprintf(w, "cash receipts forecast as of %s, %s; %d paths\n", r.AsOf, cur, r.Paths)
+	fmt.Fprintf(w, "open book: %d invoices of %d customers, %s outstanding (%s overdue); disputed %s, expected credit %s; promised %s; expected after the horizon or never %s\n",
+		b.Invoices, b.Customers, b.Outstanding, b.Overdue, b.Disputed, b.ExpectedCredit, b.Promised, b.Beyond)
+	fmt.Fprintf(w, "new business: %d customers expected to invoice %s over the horizon (seasonal factor %.2f)\n",
+		r.NewBusiness.Customers, r.NewBusiness.Invoicing, r.NewBusiness.Seasonal)
+	s := r.Shocks
+	how := "estimated from " + strconv.Itoa(s.Replays) + " past weekly forecasts"
+	if !s.Estimated {
+		how = "defaults: too little history (" + strconv.Itoa(s.Replays) + " past weeks) to estimate them"
+	}
+	fmt.Fprintf(w, "shocks (%s): customer %.3f, portfolio %.3f, week boundary %.3f, month-end/holiday boundary %.3f, new business volume %.3f and week %.3f\n",
+		how, s.Customer, s.Portfolio, s.Week, s.WeekCalendar, s.NewVolume, s.NewWeek)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "week\tfrom\tto\topen P10\topen P50\topen P90\topen mean\tnew mean\ttotal P10\ttotal P50\ttotal P90\tdue dates\t")
+	for k, wk := range r.Weeks {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", k+1, wk.Start, wk.End, wk.Open.P10, wk.Open.P50, wk.Open.P90,
+			wk.Open.Mean, wk.New.Mean, wk.Total.P10, wk.Total.P50, wk.Total.P90, r.DueSchedule[k].Amount)
+	}
+	t := r.Total
+	var due forecast.Money
+	for _, d := range r.DueSchedule {
+		due += d.Amount
+	}
+	fmt.Fprintf(tw, "total\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Weeks[0].Start, r.Weeks[len(r.Weeks)-1].End,
+		t.Open.P10, t.Open.P50, t.Open.P90, t.Open.Mean, t.New.Mean, t.Total.P10, t.Total.P50, t.Total.P90, due)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(r.Groups) == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\nby %s, whole horizon:\n", r.By)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "%s\topen P10\topen P50\topen P90\topen mean\tnew mean\ttotal P50\t\n", r.By)
+	for _, g := range r.Groups {
+		t := g.Total
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", g.Key, t.Open.P10, t.Open.P50, t.Open.P90, t.Open.Mean, t.New.Mean, t.Total.P50)
+	}
+	return tw.Flush()
+}
+
+// writeForecastCSV writes one row per week (and group), then the horizon
+// total, each with the open, new and total bands and the due-date
+// schedule.
+func writeForecastCSV(w io.Writer, r *forecast.Result) error {
+	cw := csv.NewWriter(w)
+	head := []string{"period", "week_start", "week_end"}
+	for _, p := range []string{"open", "new", "total"} {
+		head = append(head, p+"_mean", p+"_p10", p+"_p50", p+"_p90")
+	}
+	head = append(head, "due_schedule")
+	if r.By != "" {
+		head = append([]string{r.By}, head...)
+	}
+	cw.Write(head)
+	row := func(key, period string, from, to datasets.Date, open, nw, tot forecast.Band, due string) {
+		rec := []string{period, from.String(), to.String()}
+		for _, b := range []forecast.Band{open, nw, tot} {
+			rec = append(rec, b.Mean.String(), b.P10.String(), b.P50.String(), b.P90.String())
+		}
+		rec = append(rec, due)
+		if r.By != "" {
+			rec = append([]string{key}, rec...)
+		}
+		cw.Write(rec)
+	}
+	emit := func(key string, weeks []forecast.Week, total forecast.Horizon, due []forecast.Scheduled) {
+		var sum forecast.Money
+		for k, wk := range weeks {
+			d := ""
+			if due != nil {
+				d = due[k].Amount.String()
+				sum += due[k].Amount
+			}
+			row(key, "week "+strconv.Itoa(k+1), wk.Start, wk.End, wk.Open, wk.New, wk.Total, d)
+		}
+		d := ""
+		if due != nil {
+			d = sum.String()
+		}
+		row(key, "total", weeks[0].Start, weeks[len(weeks)-1].End, total.Open, total.New, total.Total, d)
+	}
+	if r.By == "" {
+		emit("", r.Weeks, r.Total, r.DueSchedule)
+	}
+	for _, g := range r.Groups {
+		emit(g.Key, g.Weeks, g.Total, nil)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func runForecastSnapshot(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "forecast snapshot", "[--store S] --as-of DATE [--weeks 13] [--currency CUR --fx FILE] [--model ID] [--json]",
+		"Computes the forecast as dsopilot forecast does and saves it in the store (ClickHouse: the\n"+
+			"forecast_snapshots table, after applying pending migrations; embedded: its own bucket), so that\n"+
+			"dsopilot forecast compare can later line it up against what was received. Prints the snapshot id.")
+	f := newForecastFlags(fs, e)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *f.by != "" {
+		return fmt.Errorf("%w: forecast snapshot: --by does not apply, a snapshot keeps the portfolio's weeks", errUsage)
+	}
+	res, id, err := f.run(ctx, e, "forecast snapshot")
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *f.store, newLogger(e), true)
+	if err != nil {
+		return fmt.Errorf("forecast snapshot: %w", err)
+	}
+	defer st.Close()
+	ss, ok := st.(datasets.SnapshotStore)
+	if !ok {
+		return fmt.Errorf("forecast snapshot: store %s cannot keep snapshots", *f.store)
+	}
+	now := time.Now()
+	snap := res.Snapshot(forecast.SnapshotID(res.AsOf, now), now, id)
+	if err := ss.PutSnapshot(ctx, snap); err != nil {
+		return fmt.Errorf("forecast snapshot: %w", err)
+	}
+	if *f.asJSON {
+		return writeJSON(e.stdout, map[string]any{"snapshot": snap.ID, "forecast": res})
+	}
+	fmt.Fprintf(e.stdout, "saved forecast snapshot %s (as of %s, %d weeks, %d open invoices, model %s)\n",
+		snap.ID, snap.AsOf, len(snap.Weeks), snap.Invoices, id)
+	return nil
+}
+
+func runForecastCompare(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "forecast compare", "[--store S] [--snapshot ID] [--fx FILE] [--json]",
+		"Lines a saved forecast (the latest, or --snapshot ID) up against what the store now shows was received,\n"+
+			"week by week: the open book's receipts against its P10/P50/P90, and new business against its forecast.\n"+
+			"Weeks the ledger has not reached yet are pending. With --list, lists the saved snapshots.")
+	store := storeFlag(fs, e)
+	id := fs.String("snapshot", "", "snapshot id (default: the latest saved)")
+	fxPath := fs.String("fx", "", "rates to the snapshot's currency, when the ledger holds others")
+	list := fs.Bool("list", false, "list the saved snapshots instead")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *store, newLogger(e), false)
+	if err != nil {
+		return fmt.Errorf("forecast compare: %w", err)
+	}
+	defer st.Close()
+	ss, ok := st.(datasets.SnapshotStore)
+	if !ok {
+		return fmt.Errorf("forecast compare: store %s cannot keep snapshots", *store)
+	}
+	all, err := ss.Snapshots(ctx)
+	if err != nil {
+		return fmt.Errorf("forecast compare: %w", err)
+	}
+	if *list {
+		if *asJSON {
+			return writeJSON(e.stdout, all)
+		}
+		for _, s := range all {
+			fmt.Fprintf(e.stdout, "%s  as of %s  %d weeks  %d open invoices  %s  model %s\n", s.ID, s.AsOf, len(s.Weeks), s.Invoices, s.Currency, s.Model)
+		}
+		return nil
+	}
+	var snap *datasets.ForecastSnapshot
+	switch {
+	case *id != "":
+		if snap, err = ss.Snapshot(ctx, *id); err != nil {
+			return fmt.Errorf("forecast compare: %w", err)
+		}
+	case len(all) == 0:
+		return fmt.Errorf("forecast compare: no forecast snapshot in %s (save one with dsopilot forecast snapshot)", *store)
+	default:
+		snap = &all[len(all)-1]
+	}
+	l, err := st.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("forecast compare: %w", err)
+	}
+	rep := l
+	if snap.Currency != "" {
+		if rep, _, _, err = reportingLedger(l, snap.Currency, *fxPath); err != nil {
+			return fmt.Errorf("forecast compare: snapshot %s is in %s: %w", snap.ID, snap.Currency, err)
+		}
+	}
+	c, err := forecast.Compare(forecast.NewHistory(rep, nil), snap)
+	if err != nil {
+		return fmt.Errorf("forecast compare: %w", err)
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, c)
+	}
+	fmt.Fprintf(e.stdout, "snapshot %s: forecast as of %s with model %s, %s; the ledger runs to %s\n", c.Snapshot, c.AsOf, c.Model, c.Currency, c.Through)
+	if c.BookChanged {
+		fmt.Fprintf(e.stdout, "note: the ledger now shows %d open invoices (%s) at %s; the snapshot saw %d (%s): later exports changed history\n",
+			c.BookNow.Invoices, c.BookNow.Outstanding, c.AsOf, snap.Invoices, snap.Outstanding)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "week\tfrom\tto\tstatus\topen P10\topen P50\topen P90\treceived\twithin\tnew mean\tnew received\t")
+	for k, w := range c.Weeks {
+		within := ""
+		if w.Status == "complete" {
+			within = "no"
+			if w.Within {
+				within = "yes"
+			}
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", k+1, w.Start, w.End, w.Status, w.Open.P10, w.Open.P50, w.Open.P90,
+			w.ActualOpen, within, w.New.Mean, w.ActualNew)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if c.Complete > 0 {
+		fmt.Fprintf(e.stdout, "over %d complete weeks: WAPE %.3f, bias %+.1f%%, %d%% of weeks within P10-P90\n",
+			c.Complete, c.WAPE, 100*c.Bias, int(100*c.Coverage+0.5))
+	}
+	return nil
+}
+
+func runForecastBacktest(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "forecast backtest", "--input PATH [--columns ...] [--date-format FMT] (--origins D1,D2,... | --from DATE --every DAYS [--to DATE]) [--weeks 13] [--json] [--predictions FILE]",
+		"Backtests the cash forecast. PATH (a ledger directory or a cleared-items CSV) is imported into a temporary\n"+
+			"store as dsopilot backtest does. At each origin a model is trained only on what was known then, the open\n"+
+			"book is forecast and compared with what its invoices brought in: WAPE of the P50, bias of the mean, pinball\n"+
+			"losses, P10-P90 coverage and WAPE by week ahead, with the due-date schedule and the customer's average\n"+
+			"delay as baselines on the same weeks. --from/--every step origins from DATE while their horizon fits the data.")
+	in := newInputFlags(fs)
+	originsFlag := fs.String("origins", "", "comma-separated origins (YYYY-MM-DD)")
+	from := fs.String("from", "", "first origin (with --every)")
+	to := fs.String("to", "", "last origin (with --every; default: the last whose horizon the data cover)")
+	every := fs.Int("every", 0, "days between origins (with --from)")
+	weeks := fs.Int("weeks", forecast.DefaultWeeks, "weeks to forecast")
+	paths := fs.Int("paths", forecast.DefaultPaths, "simulated paths behind the bands")
+	tf := newTrainFlags(fs)
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	predictions := fs.String("predictions", "", "write part,origin,week_start,mean,p10,p50,p90,actual per origin-week")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if (*originsFlag == "") == (*from == "") {
+		return fmt.Errorf("%w: forecast backtest: give either --origins or --from with --every", errUsage)
+	}
+	if *from != "" && *every <= 0 {
+		return fmt.Errorf("%w: forecast backtest: --from needs --every DAYS (positive)", errUsage)
+	}
+	var origins []datasets.Date
+	for _, s := range strings.Split(*originsFlag, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		d, err := datasets.ParseDate(s)
+		if err != nil {
+			return fmt.Errorf("%w: forecast backtest: --origins: %v", errUsage, err)
+		}
+		origins = append(origins, d)
+	}
+	to0, err := tf.options("forecast backtest")
+	if err != nil {
+		return err
+	}
+	l, err := importTemp(ctx, e, "forecast backtest", in)
+	if err != nil {
+		return err
+	}
+	orig := forecast.InvoiceCurrencies(l)
+	if l, err = tf.convert(e, "forecast backtest", l, &to0); err != nil {
+		return err
+	}
+	if *from != "" {
+		if origins, err = stepOrigins(l, *from, *to, *every, *weeks); err != nil {
+			return err
+		}
+	}
+	to0.Log = newLogger(e)
+	cur := ""
+	if to0.FX != nil {
+		cur = to0.FX.To
+	}
+	res, rows, err := forecast.RunBacktest(ctx, l, orig, forecast.BacktestOptions{Origins: origins, Weeks: *weeks, Paths: *paths,
+		Seed: to0.Seed, Train: to0, Currency: cur, Log: newLogger(e)})
+	if err != nil {
+		return fmt.Errorf("forecast backtest: %w", err)
+	}
+	if *predictions != "" {
+		if err := writeForecastPredictions(*predictions, rows); err != nil {
+			return fmt.Errorf("forecast backtest: %w", err)
+		}
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, res)
+	}
+	return printForecastBacktest(e.stdout, res)
+}
+
+// stepOrigins lists origins from, from+every, ... up to to (default: the
+// last whose horizon the ledger covers).
+func stepOrigins(l *datasets.Ledger, from, to string, every, weeks int) ([]datasets.Date, error) {
+	f, err := datasets.ParseDate(from)
+	if err != nil {
+		return nil, fmt.Errorf("%w: forecast backtest: --from: %v", errUsage, err)
+	}
+	_, last := forecast.NewHistory(l, nil).Span()
+	end := last.AddDays(-7 * weeks)
+	if to != "" {
+		if end, err = datasets.ParseDate(to); err != nil {
+			return nil, fmt.Errorf("%w: forecast backtest: --to: %v", errUsage, err)
+		}
+	}
+	var out []datasets.Date
+	for d := f; d <= end; d = d.AddDays(every) {
+		out = append(out, d)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("forecast backtest: %w: no origin from %s: the data end %s, and %d weeks after %s run past them",
+			forecast.ErrAfterData, f, last, weeks, f)
+	}
+	return out, nil
+}
+
+func writeForecastPredictions(path string, rows []forecast.PredictionRow) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	cw := csv.NewWriter(f)
+	cw.Write([]string{"part", "origin", "week_start", "mean", "p10", "p50", "p90", "actual"})
+	for _, r := range rows {
+		cw.Write([]string{r.Part, r.Origin.String(), r.WeekStart.String(), r.Band.Mean.String(), r.Band.P10.String(),
+			r.Band.P50.String(), r.Band.P90.String(), r.Actual.String()})
+	}
+	cw.Flush()
+	return errors.Join(cw.Error(), f.Close())
+}
+
+func printForecastBacktest(w io.Writer, r *forecast.Backtest) error {
+	fmt.Fprintf(w, "%d origins %s..%s, %d weeks each, %d paths; %s received from the open books\n",
+		len(r.Origins), r.Origins[0], r.Origins[len(r.Origins)-1], r.Weeks, r.Paths, r.Actual)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "open book\tWAPE\tbias\tweek 1\tweek 2\tweek 3\tweek 4\t")
+	line := func(name string, s forecast.Score) {
+		fmt.Fprintf(tw, "%s\t%.3f\t%+.1f%%\t", name, s.WAPE, 100*s.Bias)
+		for k := range min(4, len(s.WAPEByWeek)) {
+			fmt.Fprintf(tw, "%.3f\t", s.WAPEByWeek[k])
+		}
+		fmt.Fprintln(tw)
+	}
+	line("dsopilot P50", forecast.Score{WAPE: r.WAPE, Bias: r.BiasP50, WAPEByWeek: r.WAPEByWeek})
+	line("dsopilot mean", r.Mean)
+	line("timing record alone", r.TimingOnly)
+	line("due-date schedule", r.Baselines.DueDate)
+	line("average delay", r.Baselines.AvgDelay)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "P50 WAPE is %.2f of the better baseline's; P10-P90 coverage %.1f%%; pinball P10 %.4f P50 %.4f P90 %.4f (scaled by receipts)\n",
+		r.VsBestBaseline, 100*r.Coverage, r.Pinball.P10, r.Pinball.P50, r.Pinball.P90)
+	fmt.Fprintf(w, "whole horizon (open book): WAPE %.3f, bias %+.1f%%, %d of %d origins within P10-P90\n",
+		r.Horizon.WAPE, 100*r.Horizon.Bias, int(math.Round(r.Horizon.Coverage*float64(len(r.Origins)))), len(r.Origins))
+	fmt.Fprintf(w, "new business: WAPE %.3f, bias %+.1f%%, coverage %.1f%%\n", r.New.WAPE, 100*r.New.Bias, 100*r.New.Coverage)
+	return nil
+}

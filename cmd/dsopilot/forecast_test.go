@@ -1,0 +1,353 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/dsopilot/dsopilot/model/forecast/realformat"
+)
+
+// trained simulates 15 months from 2023-01-01 (to 2024-03-31), imports them
+// into store (a fresh embedded store when empty) and registers a model
+// trained at asOf; it returns the store and the registry.
+func trained(t *testing.T, store, asOf string) (string, string) {
+	t.Helper()
+	dir, ledger, emb := simulatedWith(t, 80, 15, 9)
+	if store == "" {
+		store = emb
+	} else if _, _, err := call(t, nil, "import", "--store", store, "--rejects", filepath.Join(dir, "r2.csv"), ledger); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	reg := filepath.Join(dir, "models")
+	if _, _, err := call(t, nil, "train", "--store", store, "--registry", reg, "--as-of", asOf, "--families", "logistic"); err != nil {
+		t.Fatalf("train: %v", err)
+	}
+	return store, reg
+}
+
+func TestForecastPrintsTheIssuesJSONAndCSV(t *testing.T) {
+	store, reg := trained(t, "", "2024-01-31")
+	out, _, err := call(t, nil, "forecast", "--store", store, "--registry", reg, "--as-of", "2024-01-31", "--json", "--paths", "500")
+	if err != nil {
+		t.Fatalf("forecast: %v", err)
+	}
+	var res map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("forecast --json: %v\n%s", err, out)
+	}
+	for _, k := range []string{"as_of", "currency", "weeks", "total_13w", "due_schedule"} {
+		if _, ok := res[k]; !ok {
+			t.Errorf("JSON lacks %q", k)
+		}
+	}
+	type band struct{ Mean, P10, P50, P90 *float64 }
+	var weeks []struct{ Open, New band }
+	if err := json.Unmarshal(res["weeks"], &weeks); err != nil || len(weeks) != 13 {
+		t.Fatalf("weeks: %d, %v", len(weeks), err)
+	}
+	var raw []map[string]json.RawMessage
+	json.Unmarshal(res["weeks"], &raw)
+	if string(raw[0]["week_start"]) != `"2024-02-01"` || string(raw[12]["week_end"]) != `"2024-05-01"` {
+		t.Errorf("weeks run %s..%s, want 2024-02-01..2024-05-01", raw[0]["week_start"], raw[12]["week_end"])
+	}
+	for i, w := range weeks {
+		for name, b := range map[string]band{"open": w.Open, "new": w.New} {
+			if b.Mean == nil || b.P10 == nil || b.P50 == nil || b.P90 == nil {
+				t.Fatalf("week %d %s lacks mean/p10/p50/p90", i+1, name)
+			}
+			if *b.P10 > *b.P50 || *b.P50 > *b.P90 {
+				t.Errorf("week %d %s: P10 %v P50 %v P90 %v out of order", i+1, name, *b.P10, *b.P50, *b.P90)
+			}
+		}
+	}
+	var total struct{ Open, New band }
+	if err := json.Unmarshal(res["total_13w"], &total); err != nil || total.Open.P50 == nil || *total.Open.P50 <= 0 {
+		t.Errorf("total_13w = %s, %v", res["total_13w"], err)
+	}
+
+	csvOut, _, err := call(t, nil, "forecast", "--store", store, "--registry", reg, "--as-of", "2024-01-31", "--format", "csv", "--by", "segment", "--paths", "200")
+	if err != nil {
+		t.Fatalf("forecast --format csv: %v", err)
+	}
+	recs, err := csv.NewReader(strings.NewReader(csvOut)).ReadAll()
+	if err != nil || len(recs) < 15 {
+		t.Fatalf("csv: %d records, %v", len(recs), err)
+	}
+	if got := strings.Join(recs[0], ","); !strings.HasPrefix(got, "segment,period,week_start,week_end,open_mean,open_p10,open_p50,open_p90,new_mean") {
+		t.Errorf("csv header %q", got)
+	}
+
+	js, _, err := call(t, nil, "forecast", "--store", store, "--registry", reg, "--as-of", "2024-01-31", "--by", "customer", "--json", "--paths", "200")
+	if err != nil {
+		t.Fatalf("forecast --by customer: %v", err)
+	}
+	var byCust struct {
+		Groups []struct {
+			Key   string
+			Weeks []struct {
+				Invoices []struct {
+					InvoiceID string `json:"invoice_id"`
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(js), &byCust); err != nil || len(byCust.Groups) < 10 {
+		t.Fatalf("--by customer: %d groups, %v", len(byCust.Groups), err)
+	}
+	listed := 0
+	for _, g := range byCust.Groups {
+		for _, w := range g.Weeks {
+			listed += len(w.Invoices)
+		}
+	}
+	if listed == 0 {
+		t.Error("--by customer lists no invoice behind any week")
+	}
+	text, _, err := call(t, nil, "forecast", "--store", store, "--registry", reg, "--as-of", "2024-01-31", "--paths", "200")
+	if err != nil || !strings.Contains(text, "open P50") || !strings.Contains(text, "due dates") {
+		t.Errorf("forecast text: %v\n%s", err, text)
+	}
+}
+
+// With --currency and --fx every amount is converted before the forecast,
+// as kpi converts, and --by currency still names each invoice's own
+// currency: each currency's converted receipts are its own-currency
+// receipts at its rate, and the groups add up to the whole. Without them a
+// mixed book is added unconverted with a warning.
+func TestForecastConvertsToTheReportingCurrency(t *testing.T) {
+	store, reg := trained(t, "", "2024-01-31")
+	fxPath := filepath.Join(filepath.Dir(store), "ledger", "fx_rates.csv")
+	rates := map[string]float64{"EUR": 1}
+	b, err := os.ReadFile(fxPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(strings.NewReader(string(b))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs[1:] {
+		v, err := strconv.ParseFloat(r[1], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rates[r[0]] = v
+	}
+	type result struct {
+		Currency string
+		Total    struct{ Open struct{ Mean float64 } } `json:"total_13w"`
+		Groups   []struct {
+			Key   string
+			Total struct{ Open struct{ Mean float64 } } `json:"total_13w"`
+		}
+	}
+	get := func(extra ...string) (result, string) {
+		t.Helper()
+		args := append([]string{"forecast", "--store", store, "--registry", reg, "--as-of", "2024-01-31", "--by", "currency", "--json", "--paths", "200"}, extra...)
+		out, errOut, err := call(t, nil, args...)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		var r result
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r, errOut
+	}
+	own, warn := get()
+	if own.Currency != "" || !strings.Contains(warn, "added unconverted") {
+		t.Errorf("a mixed book without --currency: currency %q, stderr %q", own.Currency, warn)
+	}
+	conv, _ := get("--currency", "EUR", "--fx", fxPath)
+	if conv.Currency != "EUR" || len(conv.Groups) < 2 || len(conv.Groups) != len(own.Groups) {
+		t.Fatalf("converted: currency %q, %d groups (unconverted %d)", conv.Currency, len(conv.Groups), len(own.Groups))
+	}
+	var sum float64
+	for i, g := range conv.Groups {
+		sum += g.Total.Open.Mean
+		rate, ok := rates[g.Key]
+		if !ok || own.Groups[i].Key != g.Key {
+			t.Fatalf("group %q: no rate, or not the unconverted group %q", g.Key, own.Groups[i].Key)
+		}
+		// The customers' timing records are the same in any currency; only
+		// the portfolio's curve, which weighs the currencies by amount,
+		// moves a little.
+		if want := own.Groups[i].Total.Open.Mean * rate; !near(g.Total.Open.Mean, want, 0.03*want) {
+			t.Errorf("%s: %.2f EUR expected, want %.2f × %.4f = %.2f", g.Key, g.Total.Open.Mean, own.Groups[i].Total.Open.Mean, rate, want)
+		}
+	}
+	if !near(sum, conv.Total.Open.Mean, 0.01*float64(len(conv.Groups))) {
+		t.Errorf("the currencies add up to %.2f, the whole book %.2f", sum, conv.Total.Open.Mean)
+	}
+}
+
+// Bad input gets one line naming what is wrong, never a panic or an empty
+// success.
+func TestForecastBadInputFailsInOneLine(t *testing.T) {
+	store, reg := trained(t, "", "2024-01-31")
+	empty := filepath.Join(t.TempDir(), "no-models")
+	e := realformat.Exports()[0]
+	export, err := realformat.Write(context.Background(), t.TempDir(), e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cols []string
+	for k, v := range e.Columns() {
+		cols = append(cols, k+"="+v)
+	}
+	backtest := func(origins ...string) []string {
+		return append([]string{"forecast", "backtest", "--input", export, "--columns", strings.Join(cols, ","), "--date-format", e.DateFormat,
+			"--families", "logistic"}, origins...)
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no model", []string{"forecast", "--store", store, "--registry", empty, "--as-of", "2024-01-31"}, "no model"},
+		{"as-of before the data", []string{"forecast", "--store", store, "--registry", reg, "--as-of", "2019-06-30"}, "before the first record"},
+		{"weeks past the model", []string{"forecast", "--store", store, "--registry", reg, "--as-of", "2024-01-31", "--weeks", "20"}, "13 weeks"},
+		{"unknown breakdown", []string{"forecast", "--store", store, "--registry", reg, "--as-of", "2024-01-31", "--by", "planet"}, "by \"planet\""},
+		{"compare without snapshots", []string{"forecast", "compare", "--store", store}, "no forecast snapshot"},
+		{"backtest origin past the data", backtest("--origins", "2024-06-30,2024-12-01"), "after the last record"},
+		{"backtest origin before the data", backtest("--origins", "2019-01-31"), "days of history are needed"},
+		{"backtest steps past the data", backtest("--from", "2025-06-01", "--every", "7"), "run past them"},
+		{"backtest without origins", backtest(), "--origins or --from"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out, _, err := call(t, nil, c.args...)
+			if err == nil {
+				t.Fatalf("succeeded: %s", out)
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "\n") || !strings.Contains(msg, c.want) {
+				t.Errorf("error %q: want one line saying %q", msg, c.want)
+			}
+		})
+	}
+}
+
+func TestForecastSnapshotAndCompareOnBothStores(t *testing.T) {
+	for _, kind := range []string{"embedded", "clickhouse"} {
+		t.Run(kind, func(t *testing.T) {
+			spec := ""
+			if kind == "clickhouse" {
+				spec = chStore(t)
+			}
+			store, reg := trained(t, spec, "2024-01-31")
+			out, _, err := call(t, nil, "forecast", "snapshot", "--store", store, "--registry", reg, "--as-of", "2024-01-31", "--paths", "300")
+			if err != nil || !strings.HasPrefix(out, "saved forecast snapshot 2024-01-31-") {
+				t.Fatalf("snapshot: %v\n%s", err, out)
+			}
+			id := strings.Fields(out)[3]
+			list, _, err := call(t, nil, "forecast", "compare", "--store", store, "--list")
+			if err != nil || !strings.Contains(list, id) {
+				t.Fatalf("compare --list: %v\n%s", err, list)
+			}
+			js, _, err := call(t, nil, "forecast", "compare", "--store", store, "--snapshot", id, "--json")
+			if err != nil {
+				t.Fatalf("compare: %v", err)
+			}
+			var c struct {
+				Snapshot    string
+				Complete    int     `json:"complete_weeks"`
+				Coverage    float64 `json:"coverage_p10_p90"`
+				WAPE        float64 `json:"wape"`
+				BookChanged bool    `json:"open_book_changed"`
+				Weeks       []struct {
+					Status     string
+					ActualOpen float64 `json:"actual_open"`
+				}
+			}
+			if err := json.Unmarshal([]byte(js), &c); err != nil {
+				t.Fatalf("compare --json: %v\n%s", err, js)
+			}
+			// The ledger runs to 2024-03-31: weeks ending by then are
+			// complete (8), the one holding it partial, the rest pending.
+			if c.Snapshot != id || c.Complete != 8 || len(c.Weeks) != 13 || c.Weeks[7].Status != "complete" ||
+				c.Weeks[8].Status != "partial" || c.Weeks[12].Status != "pending" || c.BookChanged {
+				t.Fatalf("comparison %+v", c)
+			}
+			received := 0.0
+			for _, w := range c.Weeks[:8] {
+				received += w.ActualOpen
+			}
+			if received <= 0 || c.WAPE <= 0 || c.WAPE > 1 || c.Coverage < 0 || c.Coverage > 1 {
+				t.Errorf("received %.2f over the complete weeks, WAPE %.3f, coverage %.2f", received, c.WAPE, c.Coverage)
+			}
+			text, _, err := call(t, nil, "forecast", "compare", "--store", store)
+			if err != nil || !strings.Contains(text, "snapshot "+id) || !strings.Contains(text, "complete weeks") {
+				t.Errorf("compare (latest): %v\n%s", err, text)
+			}
+		})
+	}
+}
+
+func TestForecastBacktestOnARealFormatExport(t *testing.T) {
+	dir := t.TempDir()
+	e := realformat.Exports()[0] // few customers, %d.%m.%Y, ';', heavy tails
+	path, err := realformat.Write(context.Background(), dir, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx, err := realformat.WriteFX(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cols []string
+	for k, v := range e.Columns() {
+		cols = append(cols, k+"="+v)
+	}
+	pred := filepath.Join(dir, "pred.csv")
+	out, _, err := call(t, nil, "forecast", "backtest", "--input", path, "--columns", strings.Join(cols, ","), "--date-format", e.DateFormat,
+		"--origins", "2024-06-30,2024-08-31", "--families", "logistic", "--currency", "EUR", "--fx", fx, "--paths", "500",
+		"--json", "--predictions", pred)
+	if err != nil {
+		t.Fatalf("forecast backtest: %v", err)
+	}
+	var res map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("JSON: %v", err)
+	}
+	for _, k := range []string{"origins", "weeks", "wape", "bias", "coverage_p10_p90", "pinball", "wape_by_week", "baselines", "total_13w"} {
+		if _, ok := res[k]; !ok {
+			t.Errorf("JSON lacks %q", k)
+		}
+	}
+	var b struct {
+		DueDate  struct{ WAPE *float64 } `json:"due_date"`
+		AvgDelay struct{ WAPE *float64 } `json:"avg_delay"`
+	}
+	if err := json.Unmarshal(res["baselines"], &b); err != nil || b.DueDate.WAPE == nil || b.AvgDelay.WAPE == nil {
+		t.Errorf("baselines = %s", res["baselines"])
+	}
+	f, err := os.Open(pred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(recs[0], ","); got != "part,origin,week_start,mean,p10,p50,p90,actual" {
+		t.Errorf("predictions header %q", got)
+	}
+	if len(recs) != 1+2*13*2 {
+		t.Errorf("%d prediction rows, want 2 origins × 13 weeks × 2 parts", len(recs)-1)
+	}
+	text, _, err := call(t, nil, "forecast", "backtest", "--input", path, "--columns", strings.Join(cols, ","), "--date-format", e.DateFormat,
+		"--from", "2024-07-31", "--every", "28", "--families", "logistic", "--paths", "200")
+	if err != nil || !strings.Contains(text, "average delay") || !strings.Contains(text, "coverage") {
+		t.Errorf("forecast backtest text: %v\n%s", err, text)
+	}
+}
+
+func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }

@@ -1,0 +1,124 @@
+package chstore
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+//go:embed queries/insert_snapshot.sql
+var insertSnapshotSQL string
+
+//go:embed queries/select_snapshots.sql
+var selectSnapshotsSQL string
+
+var _ datasets.SnapshotStore = (*Store)(nil)
+
+// PutSnapshot saves s, one row per week, all with one new version, so
+// that readers see either the whole new snapshot or the old one.
+func (s *Store) PutSnapshot(ctx context.Context, snap *datasets.ForecastSnapshot) error {
+	if err := snap.Validate(); err != nil {
+		return err
+	}
+	money := []datasets.Money{snap.Outstanding}
+	for _, w := range snap.Weeks {
+		money = append(money, w.Open.Mean, w.Open.P10, w.Open.P50, w.Open.P90, w.New.Mean, w.New.P10, w.New.P50, w.New.P90)
+	}
+	for _, m := range money {
+		if m > maxMoney || m < -maxMoney {
+			return fmt.Errorf("forecast snapshot %s: %w: amount %v exceeds Decimal(18, 2)", snap.ID, datasets.ErrInvalid, m)
+		}
+	}
+	if err := s.ensureSchema(ctx); err != nil {
+		return err
+	}
+	version := s.reserveVersions(1)
+	// On a cluster, straight to the shard the Distributed table would send
+	// the snapshot to (sharded by snapshot_id), as every other write.
+	n := s.nodeOf(snap.ID)
+	batch, err := n.conn.PrepareBatch(ctx, strings.ReplaceAll(insertSnapshotSQL, "{db}", s.cfg.LocalDatabase()))
+	if err != nil {
+		return fmt.Errorf("prepare forecast snapshot batch%s: %w", s.on(n), err)
+	}
+	defer batch.Close()
+	dec := func(m datasets.Money) decimal.Decimal { return decimal.New(int64(m), -datasets.MoneyScale) }
+	for k, w := range snap.Weeks {
+		if err := batch.Append(snap.ID, uint16(k+1), snap.AsOf.Time(), snap.CreatedAt.UTC().Truncate(time.Second), snap.Currency, snap.Model,
+			uint32(snap.Invoices), dec(snap.Outstanding), w.Start.Time(), w.End.Time(),
+			dec(w.Open.Mean), dec(w.Open.P10), dec(w.Open.P50), dec(w.Open.P90),
+			dec(w.New.Mean), dec(w.New.P10), dec(w.New.P50), dec(w.New.P90), version); err != nil {
+			return fmt.Errorf("append forecast snapshot %s week %d: %w", snap.ID, k+1, err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("send forecast snapshot %s%s: %w", snap.ID, s.on(n), err)
+	}
+	return nil
+}
+
+// Snapshot returns the snapshot id.
+func (s *Store) Snapshot(ctx context.Context, id string) (*datasets.ForecastSnapshot, error) {
+	if id == "" {
+		return nil, fmt.Errorf("forecast snapshot %q: %w", id, datasets.ErrNotFound)
+	}
+	out, err := s.snapshots(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("forecast snapshot %q: %w", id, datasets.ErrNotFound)
+	}
+	return &out[0], nil
+}
+
+// Snapshots returns every snapshot, oldest first.
+func (s *Store) Snapshots(ctx context.Context) ([]datasets.ForecastSnapshot, error) {
+	return s.snapshots(ctx, "")
+}
+
+// snapshots reads the snapshot id, or all when id is empty.
+func (s *Store) snapshots(ctx context.Context, id string) ([]datasets.ForecastSnapshot, error) {
+	if err := s.ensureSchema(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := s.entry.conn.Query(ctx, selectSnapshotsSQL, id, id)
+	if err != nil {
+		return nil, fmt.Errorf("query forecast snapshots: %w", err)
+	}
+	defer rows.Close()
+	var out []datasets.ForecastSnapshot
+	for rows.Next() {
+		var (
+			sid, cur, model   string
+			week              uint16
+			asOf, created     time.Time
+			start, end        time.Time
+			invoices          uint32
+			outstanding       decimal.Decimal
+			om, o10, o50, o90 decimal.Decimal
+			nm, n10, n50, n90 decimal.Decimal
+		)
+		if err := rows.Scan(&sid, &week, &asOf, &created, &cur, &model, &invoices, &outstanding, &start, &end,
+			&om, &o10, &o50, &o90, &nm, &n10, &n50, &n90); err != nil {
+			return nil, fmt.Errorf("scan forecast snapshot: %w", err)
+		}
+		if len(out) == 0 || out[len(out)-1].ID != sid {
+			out = append(out, datasets.ForecastSnapshot{ID: sid, AsOf: datasets.DateOf(asOf), CreatedAt: created.UTC(),
+				Currency: cur, Model: model, Invoices: int(invoices), Outstanding: cents(outstanding)})
+		}
+		snap := &out[len(out)-1]
+		snap.Weeks = append(snap.Weeks, datasets.SnapshotWeek{Start: datasets.DateOf(start), End: datasets.DateOf(end),
+			Open: datasets.SnapshotBand{Mean: cents(om), P10: cents(o10), P50: cents(o50), P90: cents(o90)},
+			New:  datasets.SnapshotBand{Mean: cents(nm), P10: cents(n10), P50: cents(n50), P90: cents(n90)}})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read forecast snapshots: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,76 @@
+// Package forecast is dsopilot's cash-receipts forecast for treasury: the
+// cash the open receivables book and the invoices still to be issued will
+// bring in, week by week over 13 weeks, with P10/P50/P90 bands that hold
+// their coverage, backtested against the schedules treasurers use.
+//
+// # Contract
+//
+//   - Weeks. Week k covers the days AsOf+7(k−1)+1 … AsOf+7k: the as-of day
+//     itself is history. Forecasts run 1 to 13 weeks (the pay-date model's
+//     horizon).
+//   - Money. Amounts are datasets.Money (int64 cents) wherever they are
+//     stored or summed; floats appear only inside the simulation and as
+//     model inputs, and every reported amount is rounded to cents once.
+//     The History must already be in the reporting currency
+//     (datasets.Ledger.Convert); NewHistory takes the invoices' original
+//     currencies for breakdowns by currency.
+//   - Point in time. Everything a forecast as of t uses (the open book,
+//     disputes and promises, the customers' promise-kept and dispute-credit
+//     rates, their timing records, the run-rates and the shock scales) is
+//     what was known at the end of day t; TestPointInTime adds later events
+//     and checks that nothing changes. A backtest trains its model at each
+//     origin (model.Train with AsOf = origin).
+//   - Errors. An as-of date before the data, an empty open book, origins
+//     whose horizon runs past the data, predictions of another day and bad
+//     options are errors wrapping this package's sentinels, never a panic
+//     or an empty result.
+//
+// # Open book
+//
+// An invoice open at the as-of date (issued by then, not settled, something
+// still owed after partial payments and credit notes) is expected to bring
+// its outstanding less the expected credit on an open dispute (the disputed
+// amount times the customer's measured credit rate, shrunk towards the
+// portfolio's). When it will pay comes from two sources: the pay-date
+// model (model.Prediction.PaidBy, moved one day because the model's weeks
+// start on the as-of day) says how much of it arrives within the horizon,
+// and the customer's timing record says in which weeks: a Kaplan-Meier
+// estimate of days from due date to payment over the invoices issued in
+// the year before (open ones censored, write-offs a competing outcome),
+// mixed with the portfolio's and conditioned on how long the invoice has
+// already waited. Due dates cluster at month ends and customers keep their
+// habits, which a hazard in weeks from the as-of date cannot place; on the
+// backtests this record is what beats the baselines, and the model's level
+// changes WAPE by under a point (Backtest.TimingOnly scores the record
+// alone). An open promise to pay moves
+// the promised amount to its week with the customer's promise-kept rate.
+//
+// # Bands
+//
+// The bands come from simulated paths (see sim.go): a one-factor-per-level
+// Gaussian copula on each invoice's pay week, with a customer factor (a
+// customer's invoices pay early or late together), a portfolio factor and a
+// lognormal calendar factor per week, wider for weeks holding a month end
+// or the year-end holidays. The scales are estimated, never set per ledger:
+// at each of the last 52 weekly origins before the as-of date the timing
+// record's forecast is replayed and compared with what was received by the
+// as-of date, and the loadings and scales are set by the method of moments
+// to explain the customers' and the book's errors beyond the invoices' own
+// luck (see estimate.go). With fewer than 8 past origins DefaultShocks
+// stand and Shocks.Estimated says so.
+//
+// # New business
+//
+// Each customer's run-rate over the last 13 weeks, times the portfolio's
+// seasonal factor (the same weeks a year earlier against the 13 weeks
+// before them), is issued evenly over the horizon, due after the customer's
+// terms as its invoices show them (net days or end of month plus days) and
+// paid as its timing record says. It is reported as its own part.
+//
+// # Backtest
+//
+// RunBacktest scores the open-book P50 (WAPE, WAPE by week ahead), the
+// mean's bias, pinball losses and P10–P90 coverage over every origin-week,
+// against the due-date schedule and the customer's average delay on the
+// same weeks, from a ledger imported as dsopilot backtest does.
+package forecast

@@ -1,0 +1,402 @@
+package forecast
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
+	"github.com/dsopilot/dsopilot/model"
+)
+
+// Sentinel errors of the package.
+var (
+	// ErrEmptyBook means no invoice was open at the as-of date.
+	ErrEmptyBook = errors.New("no invoice is open")
+	// ErrBeforeData means the as-of date or an origin precedes the ledger.
+	ErrBeforeData = errors.New("date before the data")
+	// ErrAfterData means a backtest origin's horizon runs past the data.
+	ErrAfterData = errors.New("horizon past the data")
+	// ErrOptions marks invalid options.
+	ErrOptions = errors.New("invalid forecast options")
+	// ErrPredictions means the predictions do not describe the open book.
+	ErrPredictions = errors.New("predictions do not match the open book")
+	// ErrOverflow means a money total does not fit in 64 bits of cents.
+	ErrOverflow = errors.New("money total overflows")
+)
+
+// Breakdowns Options.By accepts.
+const (
+	ByCurrency = "currency"
+	BySegment  = "segment"
+	ByCustomer = "customer"
+	ByCountry  = "country"
+)
+
+// DefaultWeeks is the horizon of a treasury cash forecast.
+const DefaultWeeks = 13
+
+// DefaultPaths is the number of simulated paths: enough that P10 and P90
+// move by well under a percent between seeds.
+const DefaultPaths = 2000
+
+// MinPaths is the fewest paths a forecast accepts.
+const MinPaths = 100
+
+// Options configure a forecast.
+type Options struct {
+	// AsOf is the date of the open book: week k covers AsOf+7(k−1)+1 …
+	// AsOf+7k.
+	AsOf datasets.Date
+	// Weeks is the horizon (default 13, at most the model's curve).
+	Weeks int
+	// Paths is the number of simulated paths (default 2000, at least 100).
+	Paths int
+	Seed  uint64
+	// By breaks the forecast down by currency, segment, customer or
+	// country; empty for the portfolio only.
+	By string
+	// Currency names the currency the history's amounts are in.
+	Currency string
+	// Shocks, when not nil, are used instead of estimating them from the
+	// history (tests; the backtest's fixed-settings check).
+	Shocks *Shocks
+	Log    *slog.Logger
+}
+
+// Validate returns o with its defaults filled in, or what is wrong with it.
+func (o Options) Validate() (Options, error) {
+	if o.Weeks == 0 {
+		o.Weeks = DefaultWeeks
+	}
+	if o.Paths == 0 {
+		o.Paths = DefaultPaths
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	switch {
+	case o.AsOf == 0:
+		return o, fmt.Errorf("%w: no as-of date", ErrOptions)
+	case o.Weeks < 1:
+		return o, fmt.Errorf("%w: weeks %d must be at least 1", ErrOptions, o.Weeks)
+	case o.Paths < MinPaths:
+		return o, fmt.Errorf("%w: paths %d, need at least %d", ErrOptions, o.Paths, MinPaths)
+	}
+	switch o.By {
+	case "", ByCurrency, BySegment, ByCustomer, ByCountry:
+	default:
+		return o, fmt.Errorf("%w: by %q: want currency, segment, customer or country", ErrOptions, o.By)
+	}
+	return o, nil
+}
+
+// Money is an amount of the forecast: exact cents, written in JSON as a
+// number with two decimals (the KPI reports' format).
+type Money = features.KPIMoney
+
+// Band is a forecast amount and its uncertainty: the expected value and
+// the 10th, 50th and 90th percentiles of the simulated paths.
+type Band struct {
+	Mean Money `json:"mean"`
+	P10  Money `json:"p10"`
+	P50  Money `json:"p50"`
+	P90  Money `json:"p90"`
+}
+
+// Week is one week of the forecast: receipts from the open book, from
+// invoices still to be issued (new business), and both together.
+type Week struct {
+	Start datasets.Date `json:"week_start"`
+	End   datasets.Date `json:"week_end"`
+	Open  Band          `json:"open"`
+	New   Band          `json:"new"`
+	Total Band          `json:"total"`
+	// Invoices are the open invoices behind the week's expected receipts,
+	// largest first (customer breakdowns only).
+	Invoices []InvoiceShare `json:"invoices,omitempty"`
+}
+
+// InvoiceShare is what one open invoice is expected to bring in a week.
+type InvoiceShare struct {
+	InvoiceID   string        `json:"invoice_id"`
+	DueDate     datasets.Date `json:"due_date"`
+	Outstanding Money         `json:"outstanding"`
+	Expected    Money         `json:"expected"`
+}
+
+// Horizon is the whole horizon's receipts.
+type Horizon struct {
+	Open  Band `json:"open"`
+	New   Band `json:"new"`
+	Total Band `json:"total"`
+}
+
+// Scheduled is an amount per week from a schedule.
+type Scheduled struct {
+	Start  datasets.Date `json:"week_start"`
+	End    datasets.Date `json:"week_end"`
+	Amount Money         `json:"amount"`
+}
+
+// BookSummary describes the open book the forecast starts from.
+type BookSummary struct {
+	Invoices    int   `json:"invoices"`
+	Customers   int   `json:"customers"`
+	Outstanding Money `json:"outstanding"`
+	Overdue     Money `json:"overdue"`
+	Disputed    Money `json:"disputed"`
+	// ExpectedCredit is what open disputes are expected to be credited.
+	ExpectedCredit Money `json:"expected_credit"`
+	// Promised is the amount under open promises to pay.
+	Promised Money `json:"promised"`
+	// Beyond is the expected part of the book not received within the
+	// horizon (paid later, or never).
+	Beyond Money `json:"beyond_horizon"`
+	// Unscored counts open invoices the model gave no prediction for: their
+	// timing record alone forecasts them.
+	Unscored int `json:"unscored"`
+}
+
+// Group is one line of a breakdown.
+type Group struct {
+	Key   string  `json:"key"`
+	Weeks []Week  `json:"weeks"`
+	Total Horizon `json:"total_13w"`
+}
+
+// Result is a cash-receipts forecast.
+type Result struct {
+	AsOf        datasets.Date `json:"as_of"`
+	Currency    string        `json:"currency"`
+	Weeks       []Week        `json:"weeks"`
+	Total       Horizon       `json:"total_13w"`
+	DueSchedule []Scheduled   `json:"due_schedule"`
+	Book        BookSummary   `json:"open_book"`
+	NewBusiness NewBusiness   `json:"new_business"`
+	Shocks      Shocks        `json:"shocks"`
+	Paths       int           `json:"paths"`
+	Seed        uint64        `json:"seed"`
+	By          string        `json:"by,omitempty"`
+	Groups      []Group       `json:"groups,omitempty"`
+}
+
+// Inputs are a forecast's ingredients at one date, before simulation:
+// the open book with each invoice's expected receipts per week. Forecast
+// builds them; backtests and snapshots read them.
+type Inputs struct {
+	AsOf  datasets.Date
+	Weeks int
+	Book  []Item
+	// Q[i*Weeks+k] is the probability that item i is paid in week k (its
+	// promise aside); Mean[i*Weeks+k] its expected receipts that week.
+	Q, Mean  []float64
+	Unscored int
+	timing   *Timing
+}
+
+// Prepare builds the inputs of a forecast at t: the open book, each
+// invoice's weekly probabilities (the model's probability of payment
+// within the horizon, spread over the weeks by the customer's timing
+// record) and its expected receipts. preds may be nil (timing record
+// alone).
+func (h *History) Prepare(t datasets.Date, weeks int, preds []model.Prediction) (*Inputs, error) {
+	r := h.Measure(t)
+	book := h.Book(t, r)
+	if len(book) == 0 {
+		return nil, fmt.Errorf("%w at the end of %s", ErrEmptyBook, t)
+	}
+	for i := range preds {
+		p := &preds[i]
+		if p.AsOf != t {
+			return nil, fmt.Errorf("%w: invoice %s was scored as of %s, the forecast is as of %s", ErrPredictions, p.InvoiceID, p.AsOf, t)
+		}
+		if len(p.PaidBy) < weeks {
+			return nil, fmt.Errorf("%w: the model forecasts %d weeks, %d asked for", ErrOptions, len(p.PaidBy), weeks)
+		}
+	}
+	predOf := matcher(book, preds)
+	in := &Inputs{AsOf: t, Weeks: weeks, Book: book, Q: make([]float64, len(book)*weeks), Mean: make([]float64, len(book)*weeks)}
+	tm := h.Timing(t)
+	in.timing = tm
+	qm := make([]float64, weeks)
+	var v view
+	for i := range book {
+		it := &book[i]
+		if i == 0 || book[i-1].CustomerID != it.CustomerID {
+			tm.customerView(&v, book, i, weeks)
+		}
+		q := in.Q[i*weeks : (i+1)*weeks]
+		v.weekly(int32(t-it.DueDate), q)
+		if p := predOf(i); p != nil {
+			WeeklyFromPaidBy(p.PaidBy, qm)
+			level(q, qm)
+		} else if preds != nil {
+			in.Unscored++
+		}
+		it.expectedWeeks(t, q, in.Mean[i*weeks:(i+1)*weeks])
+	}
+	return in, nil
+}
+
+// matcher returns, for book item i, its prediction or nil. The feature
+// engine lists open invoices in the book's order (customer, issue date,
+// id), so the two are walked side by side; a map is built only when they
+// are not in step.
+func matcher(book []Item, preds []model.Prediction) func(i int) *model.Prediction {
+	j := 0
+	var byID map[string]*model.Prediction
+	return func(i int) *model.Prediction {
+		id := book[i].InvoiceID
+		if byID == nil {
+			if j < len(preds) && preds[j].InvoiceID == id {
+				j++
+				return &preds[j-1]
+			}
+			byID = make(map[string]*model.Prediction, len(preds))
+			for k := range preds {
+				byID[preds[k].InvoiceID] = &preds[k]
+			}
+		}
+		return byID[id]
+	}
+}
+
+// level rescales the timing record's weekly probabilities q to the
+// model's probability of payment within the horizon (the sum of qm): the
+// model, which sees the invoice, its disputes and dunning and the
+// customer's recent behaviour, says how much arrives; the customer's
+// record of paying relative to due dates says when. When the record
+// expects nothing within the horizon, the model's own curve stands.
+func level(q, qm []float64) {
+	var sq, sm float64
+	for k := range q {
+		sq += q[k]
+		sm += qm[k]
+	}
+	if sq <= 1e-9 {
+		copy(q, qm)
+		return
+	}
+	f := sm / sq
+	for k := range q {
+		q[k] *= f
+	}
+	clampCurve(q)
+}
+
+// expectedWeeks writes the item's expected receipts per week: with its
+// promise kept (probability KeptRate) the promised amount arrives in the
+// promised week and the rest follows q; broken, everything follows q.
+func (it *Item) expectedWeeks(t datasets.Date, q, out []float64) {
+	e := float64(it.Expected())
+	p, w := it.promise(t, len(q))
+	for k := range q {
+		out[k] = (e - it.KeptRate*p) * q[k]
+	}
+	if p > 0 && w >= 0 {
+		out[w] += it.KeptRate * p
+	}
+}
+
+// promise returns the promised amount (at most what is expected) and its
+// week (-1 beyond the horizon).
+func (it *Item) promise(t datasets.Date, weeks int) (float64, int) {
+	if it.PromiseDate == 0 || it.PromiseAmount <= 0 {
+		return 0, -1
+	}
+	return math.Min(float64(it.PromiseAmount), math.Max(float64(it.Expected()), 0)), weekOf(t, it.PromiseDate, weeks)
+}
+
+// simItems turns the inputs' items (those selected by pick, or all) into
+// simulation items.
+func (in *Inputs) simItems(pick []int, cust func(i int) int32) []simItem {
+	W := in.Weeks
+	if pick == nil {
+		pick = make([]int, len(in.Book))
+		for i := range pick {
+			pick[i] = i
+		}
+	}
+	thr := make([]float64, len(pick)*W)
+	out := make([]simItem, 0, len(pick))
+	for n, i := range pick {
+		it := &in.Book[i]
+		e := float64(it.Expected())
+		if e <= 0 {
+			continue
+		}
+		t := thr[n*W : (n+1)*W : (n+1)*W]
+		c := 0.0
+		for k, v := range in.Q[i*W : (i+1)*W] {
+			c += v
+			t[k] = probit(c)
+		}
+		s := simItem{amt: e, thr: t, cust: cust(i), pWeek: -1}
+		if p, w := it.promise(in.AsOf, W); p > 0 {
+			s.pAmt, s.pWeek, s.pThr = p, w, probit(it.KeptRate)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// Forecast computes the cash-receipts forecast as of o.AsOf from the
+// history and the pay-date predictions for the invoices open then (nil:
+// the timing record alone). The shock scales are estimated from the
+// history known at the as-of date unless o.Shocks gives them.
+func Forecast(ctx context.Context, h *History, preds []model.Prediction, o Options) (*Result, error) {
+	o, err := o.Validate()
+	if err != nil {
+		return nil, err
+	}
+	if err := h.CheckAsOf(o.AsOf); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	in, err := h.Prepare(o.AsOf, o.Weeks, preds)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var s Shocks
+	if o.Shocks != nil {
+		s = *o.Shocks
+	} else {
+		s = h.EstimateShocks(o.AsOf, o.Weeks)
+	}
+	o.Log.Debug("forecast inputs", "invoices", len(in.Book), "shocks", s, "seconds", time.Since(start).Seconds())
+	nb := h.newBusiness(o.AsOf, o.Weeks, in.timing)
+	res, err := in.simulate(ctx, nb, s, o)
+	if err != nil {
+		return nil, err
+	}
+	o.Log.Debug("forecast simulated", "paths", o.Paths, "seconds", time.Since(start).Seconds())
+	return res, nil
+}
+
+// boundaryCalendar reports, per forecast week, whether the boundary at
+// its end has a month end or a year-end holiday (24 December to 1
+// January) within three days either side, where payment runs bunch and
+// may land in either week: the calendar loading applies to it.
+func boundaryCalendar(t datasets.Date, weeks int) []bool {
+	out := make([]bool, weeks)
+	for k := range out {
+		end := t.AddDays(7 * (k + 1))
+		for d := end.AddDays(-2); d <= end.AddDays(3); d++ {
+			tm := d.Time()
+			_, m, day := tm.Date()
+			if tm.AddDate(0, 0, 1).Month() != m || (m == 12 && day >= 24) || (m == 1 && day == 1) {
+				out[k] = true
+				break
+			}
+		}
+	}
+	return out
+}

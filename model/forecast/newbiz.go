@@ -1,0 +1,266 @@
+package forecast
+
+import (
+	"math"
+	"slices"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// NewBusiness is the forecast of receipts from invoices still to be
+// issued during the horizon: each customer's invoicing run-rate over the
+// last 13 weeks, times the portfolio's seasonal factor (how the same
+// weeks a year earlier compared with the 13 weeks before them), issued
+// evenly over the days, due after the customer's usual terms and paid as
+// its timing record says.
+type NewBusiness struct {
+	// Customers is the number of customers with a run-rate.
+	Customers int `json:"customers"`
+	// Invoicing is the expected amount invoiced during the horizon.
+	Invoicing Money `json:"expected_invoicing"`
+	// Seasonal is the seasonal factor applied to the run-rates.
+	Seasonal float64 `json:"seasonal_factor"`
+	total    newPart
+	perCust  map[string]newPart
+	labels   map[string]Item // a customer's labels, from its latest invoice
+}
+
+// newPart is new business per week: the expected receipts and the
+// variance the invoices' own sizes and timing give them (a compound
+// Poisson sum: the expected receipts times the amount-weighted mean
+// invoice amount).
+type newPart struct {
+	mean, vari []float64
+}
+
+func (p *newPart) add(q newPart) {
+	if p.mean == nil {
+		p.mean, p.vari = make([]float64, len(q.mean)), make([]float64, len(q.mean))
+	}
+	for k := range q.mean {
+		p.mean[k] += q.mean[k]
+		p.vari[k] += q.vari[k]
+	}
+}
+
+// runRateDays is the trailing window of the run-rate: 13 weeks, long
+// enough to hold a few invoices of a monthly customer, short enough to
+// follow a customer who grows, shrinks or stops.
+const runRateDays = 91
+
+// seasonalLimit bounds the seasonal factor: a year-ago pattern is a hint,
+// not a law.
+const seasonalLimit = 2.0
+
+// runRate returns each customer's daily invoicing rate (positions custs,
+// nil for all) known at t, before the seasonal factor, and the seasonal
+// factor for the weeks after t.
+func (h *History) runRate(t datasets.Date, weeks int, custs []int) (map[int]rate, float64) {
+	rates := map[int]rate{}
+	var lyH, lyBase float64
+	// A year is 364 days here, so that last year's weeks start on the
+	// same weekday.
+	ly := t.AddDays(-364)
+	for _, ci := range h.customers(custs) {
+		var sum, sq float64
+		for _, i := range h.cust[ci].inv {
+			v := &h.inv[i]
+			if v.IssueDate > t {
+				break
+			}
+			if v.IssueDate > t-runRateDays {
+				a := float64(v.Amount)
+				sum += a
+				sq += a * a
+			}
+			switch {
+			case v.IssueDate > ly && v.IssueDate <= ly.AddDays(7*weeks):
+				lyH += float64(v.Amount)
+			case v.IssueDate > ly-runRateDays && v.IssueDate <= ly:
+				lyBase += float64(v.Amount)
+			}
+		}
+		if sum > 0 {
+			rates[ci] = rate{perDay: sum / runRateDays, bar: sq / sum}
+		}
+	}
+	season := 1.0
+	if lyH > 0 && lyBase > 0 && ly-runRateDays >= h.first {
+		season = min(max((lyH/float64(7*weeks))/(lyBase/runRateDays), 1/seasonalLimit), seasonalLimit)
+	}
+	return rates, season
+}
+
+// rate is a customer's invoicing: per day, and the amount-weighted mean
+// invoice amount (Σa²/Σa), which sets the spread of what a given rate
+// brings in.
+type rate struct{ perDay, bar float64 }
+
+// invoiced is what the customers at custs (nil: all) invoiced in (from, to].
+func (h *History) invoiced(from, to datasets.Date, custs []int) float64 {
+	var s float64
+	for _, ci := range h.customers(custs) {
+		for _, i := range h.cust[ci].inv {
+			v := &h.inv[i]
+			if v.IssueDate > to {
+				break
+			}
+			if v.IssueDate > from {
+				s += float64(v.Amount)
+			}
+		}
+	}
+	return s
+}
+
+// terms returns the customer's payment terms as its invoices show them
+// in the year to t (all its invoices when none): net days when most
+// invoices fall due a fixed number of days after issue, end of month plus
+// days when more fall due a fixed number of days after the end of their
+// issue month; the customer master's terms when its invoices say nothing,
+// NET30 without either. net and eom are scratch.
+func (h *History) terms(ci int, t datasets.Date, net, eom *[]int) datasets.Terms {
+	*net, *eom = (*net)[:0], (*eom)[:0]
+	for pass := 0; pass < 2 && len(*net) == 0; pass++ {
+		for _, i := range h.cust[ci].inv {
+			v := &h.inv[i]
+			if v.IssueDate > t {
+				break
+			}
+			if pass == 1 || v.IssueDate > t-timingWindow {
+				*net = append(*net, int(v.DueDate-v.IssueDate))
+				*eom = append(*eom, int(v.DueDate-datasets.Terms{EOM: true}.DueDate(v.IssueDate)))
+			}
+		}
+	}
+	if len(*net) == 0 {
+		if c := h.cust[ci].Terms; c.Days > 0 || c.EOM {
+			return c
+		}
+		return datasets.Terms{Days: 30}
+	}
+	nd, nn := mode(*net)
+	ed, en := mode(*eom)
+	if en > nn && ed >= 0 {
+		return datasets.Terms{Days: ed, EOM: true}
+	}
+	return datasets.Terms{Days: max(nd, 0)}
+}
+
+// mode returns the most frequent value of xs (reordered; the smallest on
+// a tie) and how often it occurs.
+func mode(xs []int) (value, count int) {
+	slices.Sort(xs)
+	for i := 0; i < len(xs); {
+		j := i
+		for j < len(xs) && xs[j] == xs[i] {
+			j++
+		}
+		if j-i > count {
+			value, count = xs[i], j-i
+		}
+		i = j
+	}
+	return value, count
+}
+
+// NewBusiness forecasts the receipts from invoices issued after t.
+func (h *History) NewBusiness(t datasets.Date, weeks int) *NewBusiness {
+	return h.newBusiness(t, weeks, h.Timing(t))
+}
+
+// newBusiness is NewBusiness with the timing record at t.
+func (h *History) newBusiness(t datasets.Date, weeks int, tm *Timing) *NewBusiness {
+	rates, season := h.runRate(t, weeks, nil)
+	nb := &NewBusiness{Seasonal: season, perCust: map[string]newPart{}, labels: map[string]Item{}}
+	var invoicing float64
+	var sc newScratch
+	for ci := range h.cust {
+		r, ok := rates[ci]
+		if !ok {
+			continue
+		}
+		perDay := r.perDay * season
+		c := &h.cust[ci]
+		m := h.newReceipts(tm, &sc, ci, t, weeks, perDay)
+		p := newPart{mean: m, vari: make([]float64, weeks)}
+		for k, v := range m {
+			p.vari[k] = r.bar * v
+		}
+		nb.perCust[c.ID] = p
+		nb.total.add(p)
+		invoicing += perDay * float64(7*weeks)
+		// Labelled like its latest invoice issued by t (a run-rate means
+		// there is one).
+		var last *invoice
+		for _, i := range c.inv {
+			if h.inv[i].IssueDate > t {
+				break
+			}
+			last = &h.inv[i]
+		}
+		nb.labels[c.ID] = Item{CustomerID: c.ID, Currency: last.label.currency, Segment: last.label.segment, Country: last.label.country}
+	}
+	if nb.total.mean == nil {
+		nb.total = newPart{mean: make([]float64, weeks), vari: make([]float64, weeks)}
+	}
+	nb.Customers = len(nb.perCust)
+	nb.Invoicing = cents(invoicing)
+	return nb
+}
+
+// newReceipts is the expected receipts per week of a customer invoicing
+// rate per day from the day after t: an invoice issued on day t+d is due
+// terms days later and paid x days after that as the timing record says.
+func (h *History) newReceipts(tm *Timing, sc *newScratch, ci int, t datasets.Date, weeks int, rate float64) []float64 {
+	terms := h.terms(ci, t, &sc.net, &sc.eom)
+	W := int32(weeks)
+	// due[d-1]: days from t to the due date of an invoice issued on t+d.
+	sc.due = slices.Grow(sc.due[:0], int(7*W))[:7*W]
+	due := sc.due
+	lo, hi := int32(math.MaxInt32), int32(math.MinInt32)
+	for d := int32(1); d <= 7*W; d++ {
+		due[d-1] = int32(terms.DueDate(t.AddDays(int(d))) - t)
+		lo, hi = min(lo, 7-due[d-1]), max(hi, 7*W-due[d-1])
+	}
+	v := &sc.view
+	tm.view(v, ci, lo, hi)
+	out := make([]float64, weeks)
+	for d := int32(1); d <= 7*W; d++ {
+		prev := 0.0
+		for k := int32(1); k <= W; k++ {
+			// Paid by the end of day t+7k: x ≤ 7k − due, and not before
+			// it is issued.
+			c := 0.0
+			if 7*k >= d {
+				c = v.cashAt(7*k - due[d-1])
+			}
+			out[k-1] += rate * (c - prev)
+			prev = c
+		}
+	}
+	return out
+}
+
+// newScratch is the buffers newReceipts reuses from customer to customer.
+type newScratch struct {
+	view     view
+	due      []int32
+	net, eom []int
+}
+
+// by sums the new business per breakdown key.
+func (nb *NewBusiness) by(key string) map[string]*newPart {
+	out := map[string]*newPart{}
+	for id, p := range nb.perCust {
+		it := nb.labels[id]
+		k := it.groupKey(key)
+		s := out[k]
+		if s == nil {
+			s = &newPart{}
+			out[k] = s
+		}
+		s.add(p)
+	}
+	return out
+}

@@ -1,0 +1,270 @@
+package forecast
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// Running the simulation and turning its paths into the Result: weeks,
+// the horizon, the book's totals and the breakdowns.
+
+// simulate runs the paths and assembles the result.
+func (in *Inputs) simulate(ctx context.Context, nb *NewBusiness, s Shocks, o Options) (*Result, error) {
+	W := in.Weeks
+	res := &Result{AsOf: in.AsOf, Currency: o.Currency, Shocks: s, Paths: o.Paths, Seed: o.Seed, By: o.By}
+	if err := in.summarise(&res.Book); err != nil {
+		return nil, err
+	}
+	if nb != nil {
+		res.NewBusiness = *nb
+	}
+	cust := func(i int) int32 { return in.Book[i].cust }
+	draws := newDraws(o.Seed, o.Paths, W)
+	scale := boundaryScales(s, boundaryCalendar(in.AsOf, W))
+	vol := newVolume(o.Seed, o.Paths, W, s.NewVolume, s.NewWeek)
+	open := make([]float64, o.Paths*W)
+	newEngine(in.simItems(nil, cust), W, s, scale).run(o.Seed, 1, draws, open)
+	meanOpen := make([]float64, W)
+	for i := range in.Book {
+		for k := range W {
+			meanOpen[k] += in.Mean[i*W+k]
+		}
+	}
+	var nw *newPart
+	if nb != nil {
+		nw = &nb.total
+	}
+	res.Weeks, res.Total = assemble(in.AsOf, W, draws, vol, open, meanOpen, nw)
+	res.DueSchedule = in.dueSchedule()
+	if o.By != "" {
+		groups, err := in.breakdown(ctx, o, s, scale, draws, vol, nb, cust)
+		if err != nil {
+			return nil, err
+		}
+		res.Groups = groups
+	}
+	return res, nil
+}
+
+// volume holds the new business's draws of each path: a volume factor
+// and a factor per week, lognormal with mean 1, and a standard normal per
+// week for the invoices' own sizes and timing.
+type volume struct {
+	factor []float64
+	week   []float64 // paths × weeks
+	noise  []float64 // paths × weeks
+}
+
+func newVolume(seed uint64, paths, weeks int, sigma, weekSigma float64) volume {
+	r := newRand(seed, 0xb12)
+	v := volume{factor: make([]float64, paths), week: make([]float64, paths*weeks), noise: make([]float64, paths*weeks)}
+	for p := range v.factor {
+		v.factor[p] = math.Exp(sigma*r.NormFloat64() - sigma*sigma/2)
+		for k := range weeks {
+			v.week[p*weeks+k] = math.Exp(weekSigma*r.NormFloat64() - weekSigma*weekSigma/2)
+			v.noise[p*weeks+k] = r.NormFloat64()
+		}
+	}
+	return v
+}
+
+// assemble turns simulated open-book paths and new business (nil: none)
+// into weeks and the horizon total.
+func assemble(t datasets.Date, W int, draws []pathDraws, vol volume, open, meanOpen []float64, nw *newPart) ([]Week, Horizon) {
+	P := len(draws)
+	weeks := make([]Week, W)
+	colO, colN, colT := make([]float64, P), make([]float64, P), make([]float64, P)
+	totO, totN, totT := make([]float64, P), make([]float64, P), make([]float64, P)
+	var sumO, sumN float64
+	for k := range W {
+		mn, sd := 0.0, 0.0
+		if nw != nil {
+			mn, sd = nw.mean[k], math.Sqrt(nw.vari[k])
+		}
+		for p := range draws {
+			o := open[p*W+k]
+			n := max(mn*vol.factor[p]*vol.week[p*W+k]+sd*vol.noise[p*W+k], 0)
+			colO[p], colN[p], colT[p] = o, n, o+n
+			totO[p] += o
+			totN[p] += n
+			totT[p] += o + n
+		}
+		sumO += meanOpen[k]
+		sumN += mn
+		weeks[k] = Week{Start: t.AddDays(7*k + 1), End: t.AddDays(7*k + 7),
+			Open: band(meanOpen[k], colO), New: band(mn, colN), Total: band(meanOpen[k]+mn, colT)}
+	}
+	return weeks, Horizon{Open: band(sumO, totO), New: band(sumN, totN), Total: band(sumO+sumN, totT)}
+}
+
+// band rounds an expected value and the percentiles of paths (reordered)
+// to cents.
+func band(mean float64, paths []float64) Band {
+	slices.Sort(paths)
+	return Band{Mean: cents(mean), P10: cents(quantile(paths, 0.1)), P50: cents(quantile(paths, 0.5)), P90: cents(quantile(paths, 0.9))}
+}
+
+// quantile is the q-quantile of sorted xs, interpolating between order
+// statistics (type 7, as R and NumPy default).
+func quantile(xs []float64, q float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	h := q * float64(len(xs)-1)
+	i := int(h)
+	if i >= len(xs)-1 {
+		return xs[len(xs)-1]
+	}
+	return xs[i] + (h-float64(i))*(xs[i+1]-xs[i])
+}
+
+// cents rounds a simulated amount to Money, half away from zero.
+func cents(x float64) Money {
+	return Money(roundHalfAway(x))
+}
+
+// summarise totals the open book exactly.
+func (in *Inputs) summarise(b *BookSummary) error {
+	var out, over, disp, credit, prom, beyond int64
+	custs := map[string]bool{}
+	ok := true
+	add := func(s *int64, m datasets.Money) {
+		v, o := addChecked(*s, int64(m))
+		*s, ok = v, ok && o
+	}
+	W := in.Weeks
+	for i := range in.Book {
+		it := &in.Book[i]
+		custs[it.CustomerID] = true
+		add(&out, it.Outstanding)
+		if it.DueDate < in.AsOf {
+			add(&over, it.Outstanding)
+		}
+		add(&disp, it.Disputed)
+		add(&credit, it.Outstanding-it.Expected())
+		if it.PromiseDate != 0 {
+			add(&prom, it.PromiseAmount)
+		}
+		got := 0.0
+		for _, v := range in.Mean[i*W : (i+1)*W] {
+			got += v
+		}
+		add(&beyond, datasets.Money(roundHalfAway(float64(it.Expected())-got)))
+	}
+	if !ok {
+		return fmt.Errorf("%w: the open book of %d invoices", ErrOverflow, len(in.Book))
+	}
+	*b = BookSummary{Invoices: len(in.Book), Customers: len(custs), Outstanding: Money(out), Overdue: Money(over), Disputed: Money(disp),
+		ExpectedCredit: Money(credit), Promised: Money(prom), Beyond: Money(beyond), Unscored: in.Unscored}
+	return nil
+}
+
+// addChecked adds without wrapping around; ok is false on overflow.
+func addChecked(a, b int64) (int64, bool) {
+	s := a + b
+	if (b > 0 && s < a) || (b < 0 && s > a) {
+		return 0, false
+	}
+	return s, true
+}
+
+// dueSchedule is the due-date baseline by week.
+func (in *Inputs) dueSchedule() []Scheduled {
+	sch := DueDateSchedule(in.AsOf, in.Book, in.Weeks)
+	out := make([]Scheduled, len(sch))
+	for k, m := range sch {
+		out[k] = Scheduled{Start: in.AsOf.AddDays(7*k + 1), End: in.AsOf.AddDays(7*k + 7), Amount: Money(m)}
+	}
+	return out
+}
+
+// groupKey is the breakdown key of item i.
+func (it *Item) groupKey(by string) string {
+	switch by {
+	case ByCurrency:
+		return it.Currency
+	case BySegment:
+		return it.Segment
+	case ByCountry:
+		return it.Country
+	}
+	return it.CustomerID
+}
+
+// breakdown simulates each group on its own, with the portfolio and
+// boundary factors of the whole (so that bad paths are bad for every
+// group), and for customers lists the invoices behind each week.
+func (in *Inputs) breakdown(ctx context.Context, o Options, s Shocks, scale []float64, draws []pathDraws, vol volume, nb *NewBusiness, cust func(int) int32) ([]Group, error) {
+	W := in.Weeks
+	members := map[string][]int{}
+	for i := range in.Book {
+		k := in.Book[i].groupKey(o.By)
+		members[k] = append(members[k], i)
+	}
+	var newBy map[string]*newPart
+	if nb != nil {
+		newBy = nb.by(o.By)
+		for k := range newBy {
+			if _, ok := members[k]; !ok {
+				members[k] = nil
+			}
+		}
+	}
+	keys := make([]string, 0, len(members))
+	for k := range members {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]Group, 0, len(keys))
+	paths := make([]float64, len(draws)*W)
+	for gi, key := range keys {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		pick := members[key]
+		clear(paths)
+		mean := make([]float64, W)
+		if len(pick) > 0 {
+			newEngine(in.simItems(pick, cust), W, s, scale).run(o.Seed, uint64(gi)+2, draws, paths)
+			for _, i := range pick {
+				for k := range W {
+					mean[k] += in.Mean[i*W+k]
+				}
+			}
+		}
+		g := Group{Key: key}
+		g.Weeks, g.Total = assemble(in.AsOf, W, draws, vol, paths, mean, newBy[key])
+		if o.By == ByCustomer {
+			in.listInvoices(pick, g.Weeks)
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+// listInvoices attaches to each week the invoices expected to bring at
+// least 1% of their expected amount (or a cent) in it, largest first.
+func (in *Inputs) listInvoices(pick []int, weeks []Week) {
+	W := in.Weeks
+	for _, i := range pick {
+		it := &in.Book[i]
+		e := float64(it.Expected())
+		for k := range W {
+			m := in.Mean[i*W+k]
+			if m >= 1 && m >= 0.01*e {
+				weeks[k].Invoices = append(weeks[k].Invoices, InvoiceShare{InvoiceID: it.InvoiceID, DueDate: it.DueDate,
+					Outstanding: Money(it.Outstanding), Expected: cents(m)})
+			}
+		}
+	}
+	for k := range weeks {
+		slices.SortStableFunc(weeks[k].Invoices, func(a, b InvoiceShare) int {
+			return cmp.Or(cmp.Compare(b.Expected, a.Expected), cmp.Compare(a.InvoiceID, b.InvoiceID))
+		})
+	}
+}

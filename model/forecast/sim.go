@@ -1,0 +1,523 @@
+package forecast
+
+import (
+	"cmp"
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// The simulation keeps the dependence between invoices with a Gaussian
+// copula on each invoice's pay week, the model credit risk managers know
+// from Vasicek's portfolio loss distribution, applied to timing instead of
+// default. Invoice i of customer c is paid by the end of week k when
+//
+//	√ρp·G + √ρc·Z_c + √(1−ρp−ρc)·ε_i ≤ Φ⁻¹(F_i(k)),
+//
+// F_i(k) being its forecast probability of payment by then, G the
+// portfolio factor shared by every invoice, Z_c the customer's factor
+// shared by its invoices and ε_i the invoice's own luck, all standard
+// normal. Averaged over the factors the probabilities are exactly F_i(k),
+// while a customer's invoices pay early or late together and a bad quarter
+// delays everyone.
+//
+// On top, each boundary between two weeks has its own factor U_k, uniform
+// on [−1, 1] and shared by the whole book: payment runs that land either
+// side of it. In each path a share a_k·U_k of the cash near the boundary
+// (half the smaller of the two weeks' receipts) moves across it, into the
+// earlier week when positive; a_k is wider for a boundary near a month end
+// or the year-end holidays. The moves have mean zero and take only what a
+// week holds: no path receives more than the book owes or loses any
+// expectation, and a week never gives up more than it received.
+//
+// Simulating every invoice in every path costs invoices × paths draws,
+// far too many for a million invoices. Only the largest invoices (and
+// those with an open promise) are drawn one by one; the other invoices of
+// the largest customers are summed per customer from a table of their
+// expected cumulative receipts against the customer's factor value, with
+// binomial draws for the invoices' own luck; the remaining small customers
+// form a pool whose receipts, given G, follow from the law of large
+// numbers (a table against G, built from a histogram of the invoices'
+// thresholds) with a normal term for what the customer factors add.
+
+// simItem is an invoice as the simulation sees it.
+type simItem struct {
+	amt  float64   // what it may bring in, in cents
+	thr  []float64 // per week: Φ⁻¹(P(paid by the end of the week)), non-decreasing
+	cust int32     // customer, dense within the run
+	// An open promise: pAmt arrives in week pWeek (-1: after the horizon)
+	// when the promise is kept, which happens with probability Φ(pThr).
+	pAmt  float64
+	pWeek int
+	pThr  float64
+}
+
+// Tier sizes. Groups up to allExplicit invoices are drawn invoice by
+// invoice, exactly; larger ones keep explicitItems invoices and
+// unitCustomers customers explicit and pool the rest.
+const (
+	allExplicit   = 2048
+	explicitItems = 1024
+	unitCustomers = 1024
+	gridPoints    = 49 // factor values a customer's or the pool's table holds
+	gridSpan      = 6  // the table covers ±6 standard deviations of the factor
+	histBins      = 641
+	histLo        = -probitCap
+	histStep      = 2.0 * probitCap / (histBins - 1)
+)
+
+// engine simulates the receipts of one set of invoices.
+type engine struct {
+	weeks          int
+	sqP, sqC, sRes float64
+	// scale[k] is a_k, the scale of the boundary at the end of week k.
+	scale    []float64
+	explicit []simItem
+	units    []unit
+	pool     *unit // nil when there is no pool
+	nCust    int   // customer factors drawn per path
+	total    float64
+}
+
+// unit is a set of invoices summed conditionally on one factor value s:
+// mean[g*weeks+k] is the expected cumulative receipts by the end of week k
+// at the grid's g-th factor value. bar is the amount-weighted mean amount
+// (Σa²/Σa), which sets the variance of the invoices' own luck; extra is
+// the per-week variance the pool's customer factors add.
+type unit struct {
+	cust       int32 // customer factor (-1 for the pool)
+	total, bar float64
+	lo, step   float64
+	mean       []float64
+	extra      []float64
+}
+
+// newEngine prepares items (reordered) for simulation under s with the
+// boundary scales scale (one per week, each in [0, 1]).
+func newEngine(items []simItem, weeks int, s Shocks, scale []float64) *engine {
+	rp, rc := clampLoadings(s.Portfolio, s.Customer)
+	e := &engine{weeks: weeks, sqP: math.Sqrt(rp), sqC: math.Sqrt(rc), sRes: math.Sqrt(1 - rp - rc), scale: make([]float64, weeks)}
+	for k := range min(weeks, len(scale)) {
+		e.scale[k] = min(max(scale[k], 0), 1)
+	}
+	for _, it := range items {
+		e.total += it.amt
+	}
+	dense := map[int32]int32{}
+	id := func(c int32) int32 {
+		v, ok := dense[c]
+		if !ok {
+			v = int32(len(dense))
+			dense[c] = v
+		}
+		return v
+	}
+	if len(items) <= allExplicit {
+		for _, it := range items {
+			it.cust = id(it.cust)
+			e.explicit = append(e.explicit, it)
+		}
+		e.nCust = len(dense)
+		return e
+	}
+	// The largest invoices (those above the explicitItems-th amount, and
+	// as many at it as fit) and those with a promise are drawn one by one.
+	amts := make([]float64, len(items))
+	for i, it := range items {
+		amts[i] = it.amt
+	}
+	slices.Sort(amts)
+	cut := amts[len(amts)-explicitItems]
+	atCut := explicitItems
+	for _, a := range amts[len(amts)-explicitItems:] {
+		if a > cut {
+			atCut--
+		}
+	}
+	rest := make([]simItem, 0, len(items)-explicitItems)
+	for _, it := range items {
+		big := it.amt > cut || (it.amt == cut && atCut > 0)
+		if it.amt == cut && big {
+			atCut--
+		}
+		if big || it.pAmt > 0 {
+			it.cust = id(it.cust)
+			e.explicit = append(e.explicit, it)
+		} else {
+			rest = append(rest, it)
+		}
+	}
+	// The rest per customer (the book lists them so already), largest
+	// exposure first.
+	if !slices.IsSortedFunc(rest, func(a, b simItem) int { return cmp.Compare(a.cust, b.cust) }) {
+		slices.SortStableFunc(rest, func(a, b simItem) int { return cmp.Compare(a.cust, b.cust) })
+	}
+	type group struct {
+		lo, hi int
+		total  float64
+	}
+	var groups []group
+	for lo := 0; lo < len(rest); {
+		hi := lo
+		g := group{lo: lo}
+		for ; hi < len(rest) && rest[hi].cust == rest[lo].cust; hi++ {
+			g.total += rest[hi].amt
+		}
+		g.hi = hi
+		groups = append(groups, g)
+		lo = hi
+	}
+	slices.SortStableFunc(groups, func(a, b group) int { return cmp.Compare(b.total, a.total) })
+	var pooled []simItem
+	for gi, g := range groups {
+		if gi < unitCustomers {
+			e.units = append(e.units, e.customerUnit(rest[g.lo:g.hi], id(rest[g.lo].cust)))
+		} else {
+			pooled = append(pooled, rest[g.lo:g.hi]...)
+		}
+	}
+	if len(pooled) > 0 {
+		e.pool = e.poolUnit(pooled)
+	}
+	e.nCust = len(dense)
+	return e
+}
+
+// clampLoadings keeps the factor loadings valid: each in [0, 0.9], and
+// some of every invoice's luck its own.
+func clampLoadings(rp, rc float64) (float64, float64) {
+	rp = min(max(rp, 0), 0.9)
+	rc = min(max(rc, 0), 0.9)
+	if rp+rc > 0.95 {
+		f := 0.95 / (rp + rc)
+		rp, rc = rp*f, rc*f
+	}
+	return rp, rc
+}
+
+// newUnit lays out a table over factor values ±gridSpan·sd.
+func (e *engine) newUnit(items []simItem, cust int32, sd float64) unit {
+	u := unit{cust: cust, mean: make([]float64, gridPoints*e.weeks), extra: make([]float64, e.weeks)}
+	var sq float64
+	for _, it := range items {
+		u.total += it.amt
+		sq += it.amt * it.amt
+	}
+	if u.total > 0 {
+		u.bar = sq / u.total
+	}
+	u.lo, u.step = -gridSpan*sd, 2*gridSpan*sd/(gridPoints-1)
+	return u
+}
+
+// customerUnit tabulates a customer's invoices against its factor value
+// s = √ρp·G + √ρc·Z_c.
+func (e *engine) customerUnit(items []simItem, cust int32) unit {
+	u := e.newUnit(items, cust, math.Hypot(e.sqP, e.sqC))
+	if len(items) > histBins/4 {
+		e.fill(&u, histogram(items, e.weeks), e.sRes)
+		return u
+	}
+	// Few invoices: sum them directly, cheaper than a histogram.
+	for g := range gridPoints {
+		x := u.lo + float64(g)*u.step
+		row := u.mean[g*e.weeks : (g+1)*e.weeks]
+		for _, it := range items {
+			for k, a := range it.thr {
+				row[k] += it.amt * phi((a-x)/e.sRes)
+			}
+		}
+	}
+	return u
+}
+
+// poolUnit tabulates the pooled invoices against s = √ρp·G, their
+// customer factors averaged out, and adds to each week the variance
+// the customer factors leave (to first order in their loading: the square
+// of each customer's sensitivity, summed over customers).
+func (e *engine) poolUnit(items []simItem) *unit {
+	u := e.newUnit(items, -1, e.sqP)
+	resid := math.Sqrt(1 - e.sqP*e.sqP)
+	e.fill(&u, histogram(items, e.weeks), resid)
+	if e.sqC > 0 {
+		cur := make([]float64, e.weeks)
+		flush := func() {
+			for k := range cur {
+				d := cur[k]
+				if k > 0 {
+					d -= cur[k-1]
+				}
+				u.extra[k] += e.sqC * e.sqC * d * d
+			}
+			clear(cur)
+		}
+		for i, it := range items {
+			if i > 0 && items[i-1].cust != it.cust {
+				flush()
+			}
+			for k, a := range it.thr {
+				cur[k] += it.amt * density(a/resid) / resid
+			}
+		}
+		flush()
+	}
+	return &u
+}
+
+// hist is an amount-weighted histogram of thresholds, per week.
+type hist [][]float64
+
+// histogram bins items' thresholds, each amount split between the two
+// nearest bin centres.
+func histogram(items []simItem, weeks int) hist {
+	h := make(hist, weeks)
+	for k := range h {
+		h[k] = make([]float64, histBins)
+	}
+	for _, it := range items {
+		for k, a := range it.thr {
+			x := (a - histLo) / histStep
+			j := int(x)
+			if j >= histBins-1 {
+				h[k][histBins-1] += it.amt
+				continue
+			}
+			if j < 0 {
+				h[k][0] += it.amt
+				continue
+			}
+			f := x - float64(j)
+			h[k][j] += it.amt * (1 - f)
+			h[k][j+1] += it.amt * f
+		}
+	}
+	return h
+}
+
+// fill tabulates the expected cumulative receipts at each factor value x:
+// Σ mass·Φ((a − x)/resid), a the bins' thresholds.
+func (e *engine) fill(u *unit, h hist, resid float64) {
+	for g := range gridPoints {
+		x := u.lo + float64(g)*u.step
+		for k := range e.weeks {
+			u.mean[g*e.weeks+k] = sumPhi(h[k], x, resid)
+		}
+	}
+}
+
+func sumPhi(bins []float64, x, resid float64) float64 {
+	var v float64
+	for j, m := range bins {
+		if m != 0 {
+			v += m * phi((histLo+float64(j)*histStep-x)/resid)
+		}
+	}
+	return v
+}
+
+// at writes the unit's expected cumulative receipts at factor value s,
+// interpolating the table.
+func (u *unit) at(s float64, weeks int, cum []float64) {
+	if u.step == 0 {
+		copy(cum, u.mean[:weeks])
+		return
+	}
+	p := (s - u.lo) / u.step
+	g := int(math.Floor(p))
+	switch {
+	case g < 0:
+		copy(cum, u.mean[:weeks])
+		return
+	case g >= gridPoints-1:
+		copy(cum, u.mean[(gridPoints-1)*weeks:])
+		return
+	}
+	f := p - float64(g)
+	a, b := u.mean[g*weeks:(g+1)*weeks], u.mean[(g+1)*weeks:(g+2)*weeks]
+	for k := range cum {
+		cum[k] = a[k] + f*(b[k]-a[k])
+	}
+}
+
+// boundaryShare is the share of the smaller of two neighbouring weeks'
+// receipts that counts as near their boundary: half, so that a week never
+// gives up more than it holds to its two boundaries together.
+const boundaryShare = 0.5
+
+// boundaryScales returns each week's boundary scale a_k: the calendar
+// scale for a boundary near a month end or the year-end holidays.
+func boundaryScales(s Shocks, calendar []bool) []float64 {
+	out := make([]float64, len(calendar))
+	for k, c := range calendar {
+		out[k] = s.Week
+		if c {
+			out[k] = s.WeekCalendar
+		}
+	}
+	return out
+}
+
+// pathDraws are the draws a path shares across the groups of a breakdown:
+// the portfolio factor and the boundary factors.
+type pathDraws struct {
+	g float64
+	u []float64 // boundary factor per week, uniform on [−1, 1]
+}
+
+// newDraws draws the shared factors of paths paths of weeks weeks.
+func newDraws(seed uint64, paths, weeks int) []pathDraws {
+	r := rand.New(rand.NewPCG(seed, 0x5eed))
+	out := make([]pathDraws, paths)
+	for p := range out {
+		out[p].g = r.NormFloat64()
+		out[p].u = make([]float64, weeks)
+		for k := range weeks {
+			out[p].u[k] = 2*r.Float64() - 1
+		}
+	}
+	return out
+}
+
+// moveBoundaries applies the boundary factors to a path's weekly receipts
+// (beyond is what the path receives after the horizon, or never): across
+// boundary k a share scale·u of half the smaller neighbour moves into week
+// k when positive, into week k+1 when negative. Every move is computed
+// from the receipts before any, so that a week gives up at most half of
+// itself to each side.
+func moveBoundaries(flows []float64, beyond float64, scale, u, moved []float64) {
+	W := len(flows)
+	for k := range W {
+		next := beyond
+		if k+1 < W {
+			next = flows[k+1]
+		}
+		moved[k] = scale[k] * u[k] * boundaryShare * min(flows[k], next)
+	}
+	for k := range W {
+		flows[k] += moved[k]
+		if k > 0 {
+			flows[k] -= moved[k-1]
+		}
+	}
+}
+
+// run simulates every path into out[p*weeks+k], the receipts of week k in
+// path p. stream separates the random numbers of different engines under
+// one seed.
+func (e *engine) run(seed, stream uint64, draws []pathDraws, out []float64) {
+	r := rand.New(rand.NewPCG(seed, stream))
+	W := e.weeks
+	z := make([]float64, e.nCust)
+	cum := make([]float64, W)
+	moved := make([]float64, W)
+	for p, d := range draws {
+		row := out[p*W : (p+1)*W]
+		clear(row)
+		for c := range z {
+			z[c] = r.NormFloat64()
+		}
+		base := e.sqP * d.g
+		for i := range e.explicit {
+			it := &e.explicit[i]
+			s := base + e.sqC*z[it.cust]
+			amt := it.amt
+			if it.pAmt > 0 && s+e.sRes*r.NormFloat64() <= it.pThr {
+				amt -= it.pAmt
+				if it.pWeek >= 0 {
+					row[it.pWeek] += it.pAmt
+				}
+			}
+			y := s + e.sRes*r.NormFloat64()
+			for k, a := range it.thr {
+				if y <= a {
+					row[k] += amt
+					break
+				}
+			}
+		}
+		for ui := range e.units {
+			u := &e.units[ui]
+			u.at(base+e.sqC*z[u.cust], W, cum)
+			u.addFlows(cum, row, r)
+		}
+		if e.pool != nil {
+			e.pool.at(base, W, cum)
+			e.pool.addFlows(cum, row, r)
+		}
+		var paid float64
+		for _, x := range row {
+			paid += x
+		}
+		moveBoundaries(row, max(e.total-paid, 0), e.scale, d.u, moved)
+	}
+}
+
+// addFlows adds a unit's weekly receipts given its cumulative expectation.
+// The invoices' own luck makes a week's receipts a sum of whole invoices:
+// the unit counts as n = total/bar invoices of equal size (bar = Σa²/Σa,
+// the amount-weighted mean amount, so that the variance Σa²·p(1−p) is
+// kept), each still unpaid one paying in week k with the probability its
+// expectation gives, a binomial draw per week. The mean is exact, nothing
+// is ever negative and the unit never pays more than its total. The pool
+// adds a normal term for its customer factors.
+func (u *unit) addFlows(cum, row []float64, r *rand.Rand) {
+	n := 1
+	if u.bar > 0 {
+		n = max(1, int(math.Round(u.total/u.bar)))
+	}
+	size := u.total / float64(n)
+	left := n
+	prev := 0.0
+	for k, c := range cum {
+		m := max(c-prev, 0)
+		rest := u.total - prev
+		prev = max(c, prev)
+		x := 0.0
+		if m > 0 && rest > 0 && left > 0 {
+			d := binomial(r, left, min(m/rest, 1))
+			left -= d
+			x = float64(d) * size
+		}
+		if v := u.extra[k]; v > 0 {
+			x = max(x+math.Sqrt(v)*r.NormFloat64(), 0)
+		}
+		row[k] += x
+	}
+}
+
+// binomial draws the number of successes of n trials of probability p:
+// trial by trial for a handful, from the normal approximation when the
+// variance is large enough for it (≥ 9), else by skipping from success
+// to success with geometric waiting times (cost ∝ the count drawn).
+func binomial(r *rand.Rand, n int, p float64) int {
+	switch {
+	case n <= 0 || p <= 0:
+		return 0
+	case p >= 1:
+		return n
+	case n <= 8:
+		c := 0
+		for range n {
+			if r.Float64() < p {
+				c++
+			}
+		}
+		return c
+	}
+	if v := float64(n) * p * (1 - p); v >= 9 {
+		x := math.Round(float64(n)*p + math.Sqrt(v)*r.NormFloat64())
+		return int(min(max(x, 0), float64(n)))
+	}
+	if p > 0.5 {
+		return n - binomial(r, n, 1-p)
+	}
+	lq := math.Log1p(-p)
+	c, i := 0, 0
+	for {
+		i += int(math.Log(1-r.Float64())/lq) + 1
+		if i > n {
+			return c
+		}
+		c++
+	}
+}

@@ -1,0 +1,128 @@
+package forecast
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// Snapshot returns r as a snapshot to save (id, the time it is saved and
+// the model it used).
+func (r *Result) Snapshot(id string, created time.Time, model string) *datasets.ForecastSnapshot {
+	s := &datasets.ForecastSnapshot{ID: id, AsOf: r.AsOf, CreatedAt: created.UTC().Truncate(time.Second), Currency: r.Currency,
+		Model: model, Invoices: r.Book.Invoices, Outstanding: r.Book.Outstanding.Money()}
+	band := func(b Band) datasets.SnapshotBand {
+		return datasets.SnapshotBand{Mean: b.Mean.Money(), P10: b.P10.Money(), P50: b.P50.Money(), P90: b.P90.Money()}
+	}
+	for _, w := range r.Weeks {
+		s.Weeks = append(s.Weeks, datasets.SnapshotWeek{Start: w.Start, End: w.End, Open: band(w.Open), New: band(w.New)})
+	}
+	return s
+}
+
+// SnapshotID names a snapshot by its as-of date and the second it was
+// saved: readable, sortable, and unique unless two are saved within a
+// second (the later then replaces the earlier).
+func SnapshotID(asOf datasets.Date, created time.Time) string {
+	return fmt.Sprintf("%s-%s", asOf, created.UTC().Format("20060102T150405Z"))
+}
+
+// Comparison lines a saved forecast up against what has since been
+// received.
+type Comparison struct {
+	Snapshot string        `json:"snapshot"`
+	AsOf     datasets.Date `json:"as_of"`
+	Currency string        `json:"currency"`
+	Model    string        `json:"model"`
+	// Through is the last day the ledger records: weeks ending by then are
+	// complete, the week holding it partial, later ones pending.
+	Through datasets.Date  `json:"through"`
+	Weeks   []ComparedWeek `json:"weeks"`
+	// Scores of the open-book P50 over the complete weeks (zero when
+	// none): WAPE, the expected receipts' bias, and the share of weeks
+	// whose receipts fell within P10–P90.
+	Complete int     `json:"complete_weeks"`
+	WAPE     float64 `json:"wape"`
+	Bias     float64 `json:"bias"`
+	Coverage float64 `json:"coverage_p10_p90"`
+	// BookNow is the open book at the as-of date as the ledger shows it
+	// today; it differs from the snapshot's when later exports rewrote
+	// history (BookChanged).
+	BookNow     BookSummary `json:"open_book_now"`
+	BookChanged bool        `json:"open_book_changed"`
+}
+
+// ComparedWeek is one week of a comparison.
+type ComparedWeek struct {
+	Start  datasets.Date `json:"week_start"`
+	End    datasets.Date `json:"week_end"`
+	Status string        `json:"status"` // complete, partial or pending
+	Open   Band          `json:"open"`
+	New    Band          `json:"new"`
+	// ActualOpen and ActualNew are what the open book's invoices and
+	// invoices issued after the as-of date brought in (so far).
+	ActualOpen Money `json:"actual_open"`
+	ActualNew  Money `json:"actual_new"`
+	// Within reports whether ActualOpen lies within the open P10–P90
+	// (complete weeks only).
+	Within bool `json:"within_p10_p90"`
+}
+
+// Compare lines snapshot s up against the history h, which must be in the
+// snapshot's currency.
+func Compare(h *History, s *datasets.ForecastSnapshot) (*Comparison, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	first, last := h.Span()
+	if first == 0 || s.AsOf < first {
+		return nil, fmt.Errorf("%w: snapshot %s is as of %s, before the first record (%s)", ErrBeforeData, s.ID, s.AsOf, first)
+	}
+	W := len(s.Weeks)
+	c := &Comparison{Snapshot: s.ID, AsOf: s.AsOf, Currency: s.Currency, Model: s.Model, Through: last}
+	book := h.Book(s.AsOf, h.Measure(s.AsOf))
+	var out int64
+	custs := map[string]bool{}
+	for i := range book {
+		out += int64(book[i].Outstanding)
+		custs[book[i].CustomerID] = true
+	}
+	c.BookNow = BookSummary{Invoices: len(book), Customers: len(custs), Outstanding: Money(out)}
+	c.BookChanged = len(book) != s.Invoices || datasets.Money(out) != s.Outstanding
+	actOpen := h.bookReceipts(s.AsOf, book, W)
+	actNew := h.newReceiptsActual(s.AsOf, W, nil)
+	acc := newAccumulator(W)
+	var mean, covered float64
+	for k, w := range s.Weeks {
+		cw := ComparedWeek{Start: w.Start, End: w.End, Open: bandOf(w.Open), New: bandOf(w.New),
+			ActualOpen: Money(actOpen[k]), ActualNew: Money(actNew[k])}
+		switch {
+		case w.End <= last:
+			cw.Status = "complete"
+			y := float64(actOpen[k])
+			acc.add(k, float64(w.Open.P50), y)
+			mean += float64(w.Open.Mean) - y
+			cw.Within = actOpen[k] >= w.Open.P10 && actOpen[k] <= w.Open.P90
+			if cw.Within {
+				covered++
+			}
+			c.Complete++
+		case w.Start <= last:
+			cw.Status = "partial"
+		default:
+			cw.Status = "pending"
+		}
+		c.Weeks = append(c.Weeks, cw)
+	}
+	if c.Complete > 0 {
+		c.WAPE = ratio(acc.abs, acc.actual)
+		c.Bias = ratio(mean, acc.actual)
+		c.Coverage = covered / float64(c.Complete)
+	}
+	return c, nil
+}
+
+func bandOf(b datasets.SnapshotBand) Band {
+	return Band{Mean: Money(b.Mean), P10: Money(b.P10), P50: Money(b.P50), P90: Money(b.P90)}
+}

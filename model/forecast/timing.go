@@ -1,0 +1,269 @@
+package forecast
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// Timing is each customer's record of when, relative to the due date, its
+// invoices were paid, as known at an as-of date: a Kaplan-Meier estimate
+// (Aalen-Johansen, with write-offs as the competing outcome "never paid")
+// over the invoices issued in the year before, those still open counted
+// as unpaid so far rather than dropped. A customer's own curve is mixed
+// with the portfolio's in proportion to how many invoices it rests on, and
+// conditioning on how long an open invoice has already waited shifts the
+// weight to the portfolio when the customer never waited that long.
+type Timing struct {
+	t         datasets.Date
+	h         *History
+	portfolio delayCurve
+	byCust    []*delayCurve // by customer position; nil without a record
+	// pCash and pDone are the portfolio curve laid out densely over
+	// portfolioLo … portfolioHi.
+	pCash, pDone []float64
+}
+
+// delayCurve is a cumulative incidence step function over days relative
+// to the due date: at x[j] and after, cash[j] of the invoices have been
+// paid and done[j] have been paid or written off. n is the number of
+// invoices it rests on.
+type delayCurve struct {
+	x          []int32
+	cash, done []float64
+	n          float64
+}
+
+// timingWindow is how far back, in days of issue dates, the timing record
+// reaches: a year, so that seasonality is represented once and a changed
+// customer does not drag years of old habits along.
+const timingWindow = 365
+
+// timingPrior is the weight, in invoices, of the portfolio's curve in a
+// customer's.
+const timingPrior = 3
+
+// kernel is the half-width in days of the smoothing of a curve: a
+// customer who paid on the 2nd day after the due date may pay on the 4th,
+// and week boundaries should not decide the forecast.
+const kernel = 3
+
+type obs struct {
+	x    int32
+	kind int8 // 0 censored (still unpaid after x), 1 paid at x, 2 written off at x
+}
+
+// Timing measures the timing record known at the end of day t.
+func (h *History) Timing(t datasets.Date) *Timing { return h.timing(t, nil) }
+
+// timing measures the record of the customers at positions custs (nil:
+// all), the portfolio's curve being theirs.
+func (h *History) timing(t datasets.Date, custs []int) *Timing {
+	tm := &Timing{t: t, h: h, byCust: make([]*delayCurve, len(h.cust))}
+	var all []obs
+	var own []obs
+	for _, ci := range h.customers(custs) {
+		c := &h.cust[ci]
+		own = own[:0]
+		for _, i := range c.inv {
+			v := &h.inv[i]
+			if v.IssueDate > t {
+				break
+			}
+			if v.IssueDate <= t-timingWindow {
+				continue
+			}
+			o := obs{x: int32(t - v.DueDate)}
+			if s := v.SettledDate; s != 0 && s <= t {
+				o.x = int32(s - v.DueDate)
+				o.kind = 1
+				if v.writeOff {
+					o.kind = 2
+				}
+			}
+			own = append(own, o)
+		}
+		if len(own) == 0 {
+			continue
+		}
+		all = append(all, own...)
+		tm.byCust[ci] = newDelayCurve(own)
+	}
+	tm.portfolio = *newDelayCurve(all)
+	var raw []float64
+	tm.portfolio.denseInto(portfolioLo, portfolioHi, &tm.pCash, &tm.pDone, &raw)
+	return tm
+}
+
+// newDelayCurve estimates the cumulative incidences from obs (reordered).
+func newDelayCurve(os []obs) *delayCurve {
+	slices.SortFunc(os, func(a, b obs) int {
+		// At one x, events come before censoring: a censored invoice was
+		// still unpaid at the end of day x, so it was at risk there.
+		return cmp.Or(cmp.Compare(a.x, b.x), cmp.Compare(b.kind, a.kind))
+	})
+	c := &delayCurve{n: float64(len(os))}
+	atRisk := float64(len(os))
+	surv, cash, done := 1.0, 0.0, 0.0
+	for j := 0; j < len(os); {
+		x := os[j].x
+		var paid, wo, cens float64
+		for ; j < len(os) && os[j].x == x; j++ {
+			switch os[j].kind {
+			case 1:
+				paid++
+			case 2:
+				wo++
+			default:
+				cens++
+			}
+		}
+		if paid+wo > 0 {
+			cash += surv * paid / atRisk
+			done += surv * (paid + wo) / atRisk
+			surv *= 1 - (paid+wo)/atRisk
+			c.x = append(c.x, x)
+			c.cash = append(c.cash, cash)
+			c.done = append(c.done, done)
+		}
+		atRisk -= paid + wo + cens
+	}
+	return c
+}
+
+// denseInto writes the curve's cumulative incidences, smoothed over
+// x-kernel … x+kernel, for x from lo to hi into cash and done (resized),
+// with raw as scratch: one walk along the steps.
+func (c *delayCurve) denseInto(lo, hi int32, cash, done, raw *[]float64) {
+	n := int(hi-lo) + 1
+	m := n + 2*kernel
+	*raw = slices.Grow((*raw)[:0], 2*m)[:2*m]
+	rc, rd := (*raw)[:m], (*raw)[m:]
+	j := -1
+	for i := range m {
+		x := lo - kernel + int32(i)
+		for j+1 < len(c.x) && c.x[j+1] <= x {
+			j++
+		}
+		rc[i], rd[i] = 0, 0
+		if j >= 0 {
+			rc[i], rd[i] = c.cash[j], c.done[j]
+		}
+	}
+	*cash = slices.Grow((*cash)[:0], n)[:n]
+	*done = slices.Grow((*done)[:0], n)[:n]
+	var sc, sd float64
+	for i := range 2*kernel + 1 {
+		sc += rc[i]
+		sd += rd[i]
+	}
+	const w = 2*kernel + 1
+	for i := range n {
+		(*cash)[i], (*done)[i] = sc/w, sd/w
+		if i+w < m {
+			sc += rc[i+w] - rc[i]
+			sd += rd[i+w] - rd[i]
+		}
+	}
+}
+
+// view is a customer's timing curve, mixed with the portfolio's, laid out
+// densely over days lo … hi relative to the due date: cash[x-lo] and
+// done[x-lo] are the weighted cumulative incidences, weight their total
+// weight (the customer's invoices plus the portfolio's prior weight). A
+// view is reused from customer to customer.
+type view struct {
+	lo, hi     int32
+	cash, done []float64
+	weight     float64
+	// own holds the customer's own curve laid out, raw the scratch of
+	// laying it out.
+	ownCash, ownDone, raw []float64
+}
+
+// portfolioSpan is the range of days relative to the due date the
+// portfolio's curve is laid out over once: from 2 years before the due
+// date to 5 years after, which covers any invoice and horizon a ledger
+// can hold without looking up a day twice.
+const portfolioLo, portfolioHi = -730, 1826
+
+// view lays the mixed curve of the customer at position ci out over lo …
+// hi (clamped to the portfolio's span) into v.
+func (tm *Timing) view(v *view, ci int, lo, hi int32) {
+	lo, hi = max(lo, portfolioLo), min(hi, portfolioHi)
+	if hi < lo {
+		hi = lo
+	}
+	v.lo, v.hi, v.weight = lo, hi, timingPrior
+	n := int(hi-lo) + 1
+	v.cash = slices.Grow(v.cash[:0], n)[:n]
+	v.done = slices.Grow(v.done[:0], n)[:n]
+	off := int(lo - portfolioLo)
+	for i := range n {
+		v.cash[i] = timingPrior * tm.pCash[off+i]
+		v.done[i] = timingPrior * tm.pDone[off+i]
+	}
+	if ci < 0 || ci >= len(tm.byCust) {
+		return
+	}
+	if own := tm.byCust[ci]; own != nil {
+		own.denseInto(lo, hi, &v.ownCash, &v.ownDone, &v.raw)
+		for i := range n {
+			v.cash[i] += own.n * v.ownCash[i]
+			v.done[i] += own.n * v.ownDone[i]
+		}
+		v.weight += own.n
+	}
+}
+
+// customerView lays out, once for all of them, the curve of the customer
+// of book[i] over the days its invoices (book[i] and those after it of
+// the same customer) need for weeks weeks.
+func (tm *Timing) customerView(v *view, book []Item, i, weeks int) {
+	lo, hi := int32(math.MaxInt32), int32(math.MinInt32)
+	for j := i; j < len(book) && book[j].CustomerID == book[i].CustomerID; j++ {
+		e := int32(tm.t - book[j].DueDate)
+		lo, hi = min(lo, e), max(hi, e+int32(7*weeks))
+	}
+	tm.view(v, int(book[i].cust), lo, hi)
+}
+
+func (v *view) idx(x int32) int { return int(min(max(x, v.lo), v.hi) - v.lo) }
+
+// cashAt is the mixed probability of having been paid by day x.
+func (v *view) cashAt(x int32) float64 { return v.cash[v.idx(x)] / v.weight }
+
+// weekly writes to q the probabilities that an invoice still unpaid e
+// days after its due date (negative: before it) is paid in each of the
+// following weeks, week k covering days e+7k+1 … e+7k+7.
+func (v *view) weekly(e int32, q []float64) {
+	surv := v.weight - v.done[v.idx(e)]
+	if surv <= 1e-9*v.weight {
+		clear(q)
+		return
+	}
+	prev := v.cash[v.idx(e)]
+	for k := range q {
+		c := v.cash[v.idx(e+int32(7*(k+1)))]
+		q[k] = max(0, c-prev) / surv
+		prev = c
+	}
+	clampCurve(q)
+}
+
+// Weekly writes to q the probabilities that an invoice of customer id due
+// on due and still unpaid at the end of the as-of day is paid in each
+// forecast week. Prepare lays each customer's curve out once for all its
+// invoices; this is the one-invoice form.
+func (tm *Timing) Weekly(id string, due datasets.Date, q []float64) {
+	e := int32(tm.t - due)
+	var v view
+	ci, ok := tm.h.byID[id]
+	if !ok {
+		ci = -1
+	}
+	tm.view(&v, ci, e, e+int32(7*len(q)))
+	v.weekly(e, q)
+}
