@@ -118,6 +118,7 @@ const (
 	ProposalPending  = "pending"
 	ProposalApproved = "approved"
 	ProposalRejected = "rejected"
+	ProposalExpired  = "expired" // not decided within the policy's days
 )
 
 // Proposal is a credit-limit change and its decision.
@@ -135,6 +136,13 @@ type Proposal struct {
 	DecidedAt     *time.Time    `json:"decided_at"`
 	DecisionNote  string        `json:"decision_note"`
 	Effective     datasets.Date `json:"effective_date"`
+	// DecisionID is the credit decision an approval wrote, when the
+	// workflow records it itself (then the API records nothing more).
+	DecisionID string `json:"decision_id,omitempty"`
+	// Review is when the approved limit is due for review; Expires the
+	// last day the proposal may be decided (zero when not known).
+	Review  datasets.Date `json:"review_date,omitzero"`
+	Expires datasets.Date `json:"expires,omitzero"`
 }
 
 // Decision approves or rejects a proposal.
@@ -145,7 +153,9 @@ type Decision struct {
 
 // Credit is the credit-limit advice and workflow (issue 12). When Decide
 // approves, the API records the new limit as a credit decision in the
-// ledger (through the store or the spool), so Decide must not.
+// ledger (through the store or the spool), unless the part recorded it
+// itself and says so with the proposal's DecisionID (CreditWorkflow does,
+// with the claim that settles concurrent approvals).
 type Credit interface {
 	CreditLimit(ctx context.Context, customerID string, asOf datasets.Date) (*CreditAdvice, error)
 	Propose(ctx context.Context, in ProposalInput, by Actor) (*Proposal, error)

@@ -193,8 +193,8 @@ func (s *Server) postProposal(c *gin.Context) {
 
 func (s *Server) listProposals(c *gin.Context) {
 	st := c.Query("status")
-	if st != "" && !slices.Contains([]string{ProposalPending, ProposalApproved, ProposalRejected}, st) {
-		fail(c, invalid("bad status", FieldError{Pointer: "query:status", Detail: "want pending, approved or rejected"}))
+	if st != "" && !slices.Contains([]string{ProposalPending, ProposalApproved, ProposalRejected, ProposalExpired}, st) {
+		fail(c, invalid("bad status", FieldError{Pointer: "query:status", Detail: "want pending, approved, rejected or expired"}))
 		return
 	}
 	if s.cfg.Credit == nil {
@@ -232,7 +232,13 @@ func (s *Server) decideProposal(approve bool) gin.HandlerFunc {
 		}
 		out := DecidedProposal{Proposal: *p}
 		status := http.StatusOK
-		if approve && p.Status == ProposalApproved {
+		if approve && p.Status == ProposalApproved && p.DecisionID != "" {
+			// The workflow wrote the decision and the new limit to the store
+			// itself: reread the store so the snapshot shows them.
+			out.CreditDecision = &Recorded{Entity: datasets.EntityCreditDecisions, ID: p.DecisionID, State: "stored"}
+			s.reloadWanted.Store(true)
+			s.kickRebuild()
+		} else if approve && p.Status == ProposalApproved {
 			date := p.Effective
 			if date == 0 {
 				date = datasets.DateOf(s.now().UTC())

@@ -11,6 +11,7 @@ import (
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/model"
 	"github.com/dsopilot/dsopilot/recommender"
+	"github.com/dsopilot/dsopilot/recommender/credit"
 )
 
 // Sentinel errors of the API. Handlers and the adapters of other packages
@@ -114,15 +115,22 @@ var statusRules = [...]statusRule{
 	{ErrMalformed, http.StatusBadRequest, "malformed"},
 	{ErrUnauthenticated, http.StatusUnauthorized, "unauthenticated"},
 	{ErrForbidden, http.StatusForbidden, "forbidden"},
+	{credit.ErrFourEyes, http.StatusForbidden, "forbidden"},
+	{credit.ErrRole, http.StatusForbidden, "forbidden"},
 	{ErrNotFound, http.StatusNotFound, "not-found"},
 	{datasets.ErrNotFound, http.StatusNotFound, "not-found"},
 	{model.ErrNoModel, http.StatusNotFound, "not-found"},
 	{ErrConflict, http.StatusConflict, "conflict"},
+	{credit.ErrConflict, http.StatusConflict, "conflict"},
+	{credit.ErrExpired, http.StatusConflict, "conflict"},
+	{credit.ErrNotFound, http.StatusNotFound, "not-found"},
 	{ErrTooLarge, http.StatusRequestEntityTooLarge, "too-large"},
 	{ErrMediaType, http.StatusUnsupportedMediaType, "unsupported-media-type"},
 	{ErrInvalid, http.StatusUnprocessableEntity, "invalid"},
 	{datasets.ErrInvalid, http.StatusUnprocessableEntity, "invalid"},
 	{recommender.ErrInput, http.StatusUnprocessableEntity, "invalid"},
+	{credit.ErrInvalidAmount, http.StatusUnprocessableEntity, "invalid"},
+	{credit.ErrInput, http.StatusUnprocessableEntity, "invalid"},
 	{ErrRateLimited, http.StatusTooManyRequests, "rate-limited"},
 	{ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 	{model.ErrNoPromoted, http.StatusServiceUnavailable, "unavailable"},

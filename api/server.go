@@ -185,6 +185,9 @@ func New(cfg Config) (*Server, error) {
 		idem: idem, now: cfg.Now, kick: make(chan struct{}, 1), reportsKick: make(chan struct{}, 1), tmpDir: tmp}
 	s.store = &storeHandle{open: cfg.OpenStore, log: cfg.Log}
 	s.sink = &sink{store: s.store, spool: sp, metrics: s.metrics, log: cfg.Log, acked: s.addPending, wake: make(chan struct{}, 1)}
+	if b, ok := cfg.Credit.(storeBinder); ok {
+		b.bindStore(s.store.get)
+	}
 	s.sink.stored = func(id string) {
 		if err := idem.markStored(id, s.now()); err != nil {
 			s.log.Error("remember stored spool entry", "spool_id", id, "err", err)

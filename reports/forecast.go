@@ -85,8 +85,10 @@ func (s *Site) fanChart(p *page, title, subtitle string, fc *Forecast) *chart {
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: "rgba(29,78,216,0.35)"}))
 	c.AddSeries("P50 (open invoices)", p50, charts.WithLineStyleOpts(opts.LineStyle{Color: colorMain, Width: 2.5}),
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: colorMain}))
-	c.AddSeries("due-date schedule", due, charts.WithLineStyleOpts(opts.LineStyle{Color: colorMuted, Width: 2, Type: "dashed"}),
-		charts.WithItemStyleOpts(opts.ItemStyle{Color: colorMuted}))
+	if fc.HasDue {
+		c.AddSeries("due-date schedule", due, charts.WithLineStyleOpts(opts.LineStyle{Color: colorMuted, Width: 2, Type: "dashed"}),
+			charts.WithItemStyleOpts(opts.ItemStyle{Color: colorMuted}))
+	}
 	c.AddSeries("new invoices (P50)", nw, charts.WithLineStyleOpts(opts.LineStyle{Color: colorSecond, Width: 2, Type: "dotted"}),
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: colorSecond}))
 	return p.newChart(c, title, "The shaded band holds 80 % of the outcomes the forecast considers likely.", chartHeight, spec{Y: "money", Tip: "money"})

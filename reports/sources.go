@@ -39,6 +39,9 @@ type ForecastWeek struct {
 type Forecast struct {
 	AsOf  datasets.Date
 	Weeks []ForecastWeek
+	// HasDue says whether the weeks carry the due-date schedule (the
+	// portfolio's does; a slice's may not).
+	HasDue bool
 	// Total is the whole horizon, open and new together.
 	Total Band
 }

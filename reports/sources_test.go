@@ -21,7 +21,7 @@ func (f *fakeSources) Forecast(_ context.Context, asOf datasets.Date, s Slice) (
 	if f.err != nil {
 		return nil, f.err
 	}
-	fc := &Forecast{AsOf: asOf}
+	fc := &Forecast{AsOf: asOf, HasDue: s.Kind == ""}
 	for k := range 13 {
 		m := datasets.Money(100_000_00 + int64(k)*1_000_00)
 		fc.Weeks = append(fc.Weeks, ForecastWeek{Start: asOf.AddDays(7*k + 1), End: asOf.AddDays(7 * (k + 1)),

@@ -2,19 +2,19 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/model"
 	"github.com/dsopilot/dsopilot/recommender"
+	"github.com/dsopilot/dsopilot/recommender/credit"
 )
 
 // collectionsConfig is what serve and report need to show worklists.
 type collectionsConfig struct {
-	scenario string       // scenario file ("" for the built-in one)
-	fx       *datasets.FX // the command's reporting rates (may be nil)
-	registry string       // its promoted model, if any, sets risk classes
+	scenario string        // scenario file ("" for the built-in one)
+	fx       *datasets.FX  // the command's reporting rates (may be nil)
+	model    *model.Bundle // the promoted model, if any, sets risk classes
 	log      *slog.Logger
 }
 
@@ -22,7 +22,7 @@ type collectionsConfig struct {
 // file, the rates to its currency (the command's when they convert to
 // the scenario's currency; none otherwise, which is enough for a ledger in
 // that currency and gives each other currency's request a clear error) and
-// the promoted model when there is one.
+// the model, when there is one, for risk classes.
 func newDaily(c collectionsConfig) (*recommender.Daily, error) {
 	s, _, err := scenarioAndRates(c.scenario, "")
 	if err != nil {
@@ -36,16 +36,48 @@ func newDaily(c collectionsConfig) (*recommender.Daily, error) {
 			c.log.Warn("the scenario file's currency differs from --currency: worklists convert no other currency", "scenario", s.Currency, "currency", c.fx.To)
 		}
 	}
-	o := recommender.RecommendOptions{Scenarios: s, FX: fx, Holdout: -1, Seed: 1, Log: c.log}
-	b, meta, err := model.Registry{Dir: c.registry}.Load("")
+	o := recommender.RecommendOptions{Scenarios: s, FX: fx, Holdout: -1, Seed: 1, Log: c.log, Model: c.model}
+	return recommender.NewDaily(o), nil
+}
+
+// promotedModel loads the registry's promoted model; nil without one.
+func promotedModel(registry string, log *slog.Logger) (*model.Bundle, error) {
+	b, meta, err := model.Registry{Dir: registry}.Load("")
 	switch {
 	case err == nil:
-		o.Model = b
-		c.log.Info("worklists use the promoted model's risk classes", "model", meta.ID)
+		log.Info("using the promoted model", "model", meta.ID)
+		return b, nil
 	case errors.Is(err, model.ErrNoPromoted) || errors.Is(err, model.ErrNoModel):
-		c.log.Info("no promoted model: worklists take risk classes from payment behaviour")
-	default:
-		return nil, fmt.Errorf("worklists: %w", err)
+		log.Info("no promoted model: worklists and credit advice take risk from payment behaviour; no cash forecast")
+		return nil, nil
 	}
-	return recommender.NewDaily(o), nil
+	return nil, err
+}
+
+// creditPart builds the credit workflow of serve and report: the policy
+// file (the built-in one when empty), the command's rates when they convert
+// to the policy's currency, and the promoted model's default
+// probabilities when there is one (the segments' observed rates
+// otherwise).
+func creditPart(path string, fx *datasets.FX, b *model.Bundle, log *slog.Logger) (*credit.Policy, datasets.FX, credit.RiskSource, error) {
+	pol := credit.DefaultPolicy()
+	if path != "" {
+		var err error
+		if pol, err = credit.LoadPolicy(path); err != nil {
+			return nil, datasets.FX{}, nil, err
+		}
+	}
+	cfx := datasets.FX{To: pol.Currency}
+	if fx != nil {
+		if fx.To == pol.Currency {
+			cfx = *fx
+		} else {
+			log.Warn("the credit policy's currency differs from --currency: credit advice converts no other currency", "policy", pol.Currency, "currency", fx.To)
+		}
+	}
+	var risk credit.RiskSource
+	if b != nil {
+		risk = credit.ModelRisk{Bundle: b}
+	}
+	return pol, cfx, risk, nil
 }

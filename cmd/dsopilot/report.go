@@ -8,12 +8,14 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/model"
+	"github.com/dsopilot/dsopilot/recommender/credit"
 	"github.com/dsopilot/dsopilot/reports"
 )
 
 func runReport(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "report", "[--store S] --as-of DATE [--registry DIR] [--currency CUR --fx FILE] [--scenario FILE] [--backtest FILE] [--backtest-predictions FILE] --out DIR",
+	fs := newFlags(e, "report", "[--store S] --as-of DATE [--registry DIR] [--currency CUR --fx FILE] [--scenario FILE] [--credit-policy FILE] [--backtest FILE] [--backtest-predictions FILE] --out DIR",
 		"Writes the receivables report as a static HTML site with charts: the portfolio's DSO, CEI, aging and top\n"+
 			"customers, a page per segment, country, currency and customer (each invoice at an anchor of its customer's\n"+
 			"page), disputes, collections and the model's evidence. Every figure and chart drills down to the rows\n"+
@@ -25,6 +27,7 @@ func runReport(ctx context.Context, e env, args []string) error {
 	currency := fs.String("currency", "", "reporting currency (ISO 4217) to convert every amount to")
 	fxPath := fs.String("fx", "", "exchange rates to the reporting currency: CSV with columns currency,rate")
 	scenario := fs.String("scenario", "", "dunning scenario file for the collections page's worklist (default: the built-in one)")
+	creditPolicy := fs.String("credit-policy", "", "credit policy file for the credit-limit advice (default: the built-in one)")
 	months := fs.Int("months", reports.DefaultMonths, "months of history in the trend charts")
 	backtest := fs.String("backtest", "", "the JSON of dsopilot backtest --json, for the comparison with the baselines")
 	predictions := fs.String("backtest-predictions", "", "the --predictions file of dsopilot backtest, for the ROC and reliability curves")
@@ -74,11 +77,18 @@ func runReport(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("report: %w", err)
 	}
 	in.Ledger, in.FX = l, fx
-	daily, err := newDaily(collectionsConfig{scenario: *scenario, fx: fx, registry: *reg, log: in.Log})
+	promoted, err := promotedModel(*reg, in.Log)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	daily, err := newDaily(collectionsConfig{scenario: *scenario, fx: fx, model: promoted, log: in.Log})
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	in.Collections = reports.RecommenderCollections(daily, l, fx)
+	if err := reportStoreParts(ctx, e, *store, *creditPolicy, l, fx, promoted, &in); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
 	site, err := reports.New(ctx, in)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
@@ -105,4 +115,38 @@ func readBacktest(path string) (*model.Backtest, error) {
 		return nil, fmt.Errorf("%s: no test invoices: want the output of dsopilot backtest --json", path)
 	}
 	return &bt, nil
+}
+
+// reportStoreParts adds the parts that read the store beyond the ledger:
+// the cash forecast with the saved snapshots (with a promoted model) and
+// the credit advice with the workflow's events.
+func reportStoreParts(ctx context.Context, e env, spec, policy string, l *datasets.Ledger, fx *datasets.FX, b *model.Bundle, in *reports.Input) error {
+	st, err := openStore(ctx, spec, in.Log, false)
+	if err != nil {
+		return err
+	}
+	// The report reads it while it builds the pages: closed by the caller's
+	// exit (a read-only handle).
+	if b != nil {
+		var snaps []datasets.ForecastSnapshot
+		if ss, ok := st.(datasets.SnapshotStore); ok {
+			if snaps, err = ss.Snapshots(ctx); err != nil {
+				return err
+			}
+		}
+		in.Forecast = reports.ModelForecast(l, b, fx, snaps, 0)
+	}
+	cs, ok := st.(credit.Store)
+	if !ok {
+		return nil
+	}
+	pol, cfx, risk, err := creditPart(policy, fx, b, in.Log)
+	if err != nil {
+		return err
+	}
+	svc := &credit.Service{Store: cs, Policy: pol, Risk: risk, FX: cfx, Log: in.Log}
+	in.Credit = reports.CreditFrom(func(ctx context.Context, asOf datasets.Date, ids ...string) ([]credit.Advice, error) {
+		return svc.AdviceOn(ctx, l, asOf, ids...)
+	}, fx)
+	return nil
 }

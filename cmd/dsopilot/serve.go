@@ -15,6 +15,7 @@ import (
 	"github.com/dsopilot/dsopilot/datasets/chstore"
 	"github.com/dsopilot/dsopilot/model"
 	"github.com/dsopilot/dsopilot/recommender"
+	"github.com/dsopilot/dsopilot/recommender/credit"
 	"github.com/dsopilot/dsopilot/reports"
 )
 
@@ -23,6 +24,7 @@ type serveConfig struct {
 	store, registry, keys, addr, state string
 	asOf                               datasets.Date
 	currency, fx, scenario             string
+	creditPolicy                       string
 	rateLimit                          float64
 	rateBurst                          int
 	maxBody, maxIngest                 int64
@@ -53,6 +55,7 @@ func parseServe(e env, args []string) (serveConfig, error) {
 	asOf := fs.String("as-of", e.getenv("DSOPILOT_AS_OF"), "score the book as of this date (default today, rolling; env DSOPILOT_AS_OF)")
 	fs.StringVar(&c.currency, "currency", e.getenv("DSOPILOT_CURRENCY"), "reporting currency for KPIs and reports (env DSOPILOT_CURRENCY)")
 	fs.StringVar(&c.fx, "fx", e.getenv("DSOPILOT_FX"), "rates to --currency: CSV currency,rate (env DSOPILOT_FX)")
+	fs.StringVar(&c.creditPolicy, "credit-policy", e.getenv("DSOPILOT_CREDIT_POLICY"), "credit policy file for the credit routes, YAML or JSON (default the built-in one; env DSOPILOT_CREDIT_POLICY)")
 	fs.StringVar(&c.scenario, "scenario", e.getenv("DSOPILOT_SCENARIO"), "dunning scenario file for the worklist routes, YAML or JSON (default the built-in one; env DSOPILOT_SCENARIO)")
 	num := func(name string, def float64, usage string) *float64 {
 		v := def
@@ -151,16 +154,31 @@ func runServe(ctx context.Context, e env, args []string) error {
 			}
 			return st, err
 		}}
-	daily, err := newDaily(collectionsConfig{scenario: c.scenario, fx: fx, registry: c.registry, log: log})
+	// The worklist and the credit advice take the model promoted at start;
+	// scoring and the forecast follow promotions.
+	promoted, err := promotedModel(c.registry, log)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	daily, err := newDaily(collectionsConfig{scenario: c.scenario, fx: fx, model: promoted, log: log})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	cfg.Collections = api.NewRecommenderCollections(daily)
+	cfg.Forecast = api.NewModelForecaster(reg, fx, 0)
+	pol, cfx, risk, err := creditPart(c.creditPolicy, fx, promoted, log)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	// An admin key approves as the policy's most senior role.
+	roles := map[string]string{"admin": pol.Approval.Roles[len(pol.Approval.Roles)-1].Name}
+	cw := api.NewCreditWorkflow(pol, cfx, risk, roles, log)
+	cfg.Credit = cw
 	if c.reports {
 		if err := reports.CheckAssets(); err != nil {
 			log.Warn("reports not served", "err", err)
 		} else {
-			cfg.Reports = &reportSite{in: reports.Input{FX: fx, Models: reg, Build: version, Log: log}, daily: daily, log: log}
+			cfg.Reports = &reportSite{in: reports.Input{FX: fx, Models: reg, Build: version, Log: log}, daily: daily, credit: cw, model: promoted, log: log}
 		}
 	}
 	srv, err := api.New(cfg)
@@ -175,10 +193,12 @@ func runServe(ctx context.Context, e env, args []string) error {
 
 // reportSite serves the report pages of the latest ledger.
 type reportSite struct {
-	in    reports.Input
-	daily *recommender.Daily
-	log   *slog.Logger
-	h     atomic.Pointer[reports.Handler]
+	in     reports.Input
+	daily  *recommender.Daily
+	credit *api.CreditWorkflow
+	model  *model.Bundle
+	log    *slog.Logger
+	h      atomic.Pointer[reports.Handler]
 }
 
 func (r *reportSite) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -194,6 +214,12 @@ func (r *reportSite) Update(ctx context.Context, l *datasets.Ledger, asOf datase
 	in := r.in
 	in.Ledger, in.AsOf = l, asOf
 	in.Collections = reports.RecommenderCollections(r.daily, l, in.FX)
+	in.Credit = reports.CreditFrom(func(ctx context.Context, asOf datasets.Date, ids ...string) ([]credit.Advice, error) {
+		return r.credit.Advice(ctx, l, asOf, ids...)
+	}, in.FX)
+	if r.model != nil {
+		in.Forecast = reports.ModelForecast(l, r.model, in.FX, nil, 0) // saved snapshots: dsopilot report
+	}
 	site, err := reports.New(ctx, in)
 	if err != nil {
 		return err

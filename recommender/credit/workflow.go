@@ -189,6 +189,12 @@ func (s *Service) Advice(ctx context.Context, asOf datasets.Date, customerIDs ..
 	if err != nil {
 		return nil, err
 	}
+	return s.AdviceOn(ctx, l, asOf, customerIDs...)
+}
+
+// AdviceOn is Advice on a ledger the caller holds already (the API's
+// snapshot of the store), with the workflow's events read from the store.
+func (s *Service) AdviceOn(ctx context.Context, l *datasets.Ledger, asOf datasets.Date, customerIDs ...string) ([]Advice, error) {
 	o, err := s.options(ctx, l, asOf, customerIDs)
 	if err != nil {
 		return nil, err

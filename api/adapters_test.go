@@ -1,0 +1,112 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/model/forecast"
+	"github.com/dsopilot/dsopilot/recommender"
+	"github.com/dsopilot/dsopilot/recommender/credit"
+)
+
+// TestModelForecasterServesTheForecast checks the wiring of model/forecast
+// behind GET /v1/forecast: the served weeks are the package's own for the
+// promoted model, a breakdown adds its groups, and a currency the server
+// does not convert to is refused.
+func TestModelForecasterServesTheForecast(t *testing.T) {
+	const paths = 300
+	fx := recommender.SimFX()
+	ts := newTestServer(t, func(c *Config) { c.Forecast = NewModelForecaster(c.Models, &fx, paths) })
+	snap := ts.srv.snap.Load()
+	b, _, err := ts.cfg.Models.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := forecast.Options{AsOf: snap.asOf, Paths: paths, Seed: 1}.Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, err := forecast.FromLedger(context.Background(), snap.ledger, b, &fx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := decode[Forecast](t, ts.do(req{method: "GET", path: "/v1/forecast", role: "viewer"}))
+	if got.Currency != "EUR" || len(got.Groups) != 1 || len(got.Groups[0].Weeks) != len(want.Weeks) {
+		t.Fatalf("forecast %+v", got)
+	}
+	for k, w := range got.Groups[0].Weeks {
+		ww := want.Weeks[k]
+		if w.Open.Mean != ww.Open.Mean || w.Open.P10 != ww.Open.P10 || w.Open.P90 != ww.Open.P90 || w.New.P50 != ww.New.P50 ||
+			w.Due != want.DueSchedule[k].Amount || w.Start != ww.Start {
+			t.Fatalf("week %d: served %+v, forecast %+v (due %v)", k+1, w, ww, want.DueSchedule[k].Amount)
+		}
+	}
+	seg := decode[Forecast](t, ts.do(req{method: "GET", path: "/v1/forecast?by=segment&weeks=4", role: "viewer"}))
+	if len(seg.Groups) < 2 || seg.Groups[0].Key != "" || len(seg.Groups[1].Weeks) != 4 {
+		t.Fatalf("by segment: %d groups %+v", len(seg.Groups), seg.Groups)
+	}
+	problemOf(t, ts.do(req{method: "GET", path: "/v1/forecast?currency=USD", role: "viewer"}), 422)
+}
+
+// TestCreditWorkflowOnTheServersStore runs the credit routes on the real
+// workflow and the server's own embedded store: advice from the policy,
+// four eyes and the role thresholds as 403, one decision written by the
+// workflow (not a second one by the API), and the new limit in the
+// snapshot after the reload the approval asks for.
+func TestCreditWorkflowOnTheServersStore(t *testing.T) {
+	roles := map[string]string{"admin": "finance_director"}
+	ts := newTestServer(t, func(c *Config) {
+		c.Credit = NewCreditWorkflow(credit.DefaultPolicy(), recommender.SimFX(), nil, roles, nil)
+	})
+	snap := ts.srv.snap.Load()
+	cust := snap.ledger.Customers[0].ID
+	adv := decode[CreditAdvice](t, ts.do(req{method: "GET", path: "/v1/customers/" + cust + "/credit-limit", role: "viewer"}))
+	if adv.CustomerID != cust || adv.RiskClass == "" || len(adv.Reasons) == 0 || adv.AsOf != snap.asOf {
+		t.Fatalf("advice %+v", adv)
+	}
+	propose := func(limit datasets.Money) Proposal {
+		w := ts.do(req{method: "POST", path: "/v1/credit-proposals", role: "credit_manager",
+			body: fmt.Sprintf(`{"customer_id":%q,"new_limit":%q,"reason":"growth"}`, cust, limit.String())})
+		expect(t, w, 201)
+		return decode[Proposal](t, w)
+	}
+	small := propose(snap.ledger.Customers[0].CreditLimit + 5_000_00)
+	if small.Status != ProposalPending || small.ProposedBy.Name != "test-credit_manager" || small.CustomerID != cust {
+		t.Fatalf("proposal %+v", small)
+	}
+	// The proposer may not approve (four eyes).
+	problemOf(t, ts.do(req{method: "POST", path: "/v1/credit-proposals/" + small.ID + "/approve", role: "credit_manager", body: `{}`}), 403)
+	w := ts.do(req{method: "POST", path: "/v1/credit-proposals/" + small.ID + "/approve", role: "admin", body: `{"note":"ok"}`})
+	expect(t, w, 200)
+	d := decode[DecidedProposal](t, w)
+	if d.Proposal.Status != ProposalApproved || d.Proposal.DecisionID == "" || d.CreditDecision == nil || d.CreditDecision.ID != d.Proposal.DecisionID {
+		t.Fatalf("decided %+v, recorded %+v", d.Proposal, d.CreditDecision)
+	}
+	problemOf(t, ts.do(req{method: "POST", path: "/v1/credit-proposals/" + small.ID + "/reject", role: "admin", body: `{}`}), 409)
+	list := decode[ProposalList](t, ts.do(req{method: "GET", path: "/v1/credit-proposals?status=approved", role: "viewer"}))
+	if len(list.Proposals) != 1 || list.Proposals[0].ID != small.ID {
+		t.Fatalf("approved proposals %+v", list)
+	}
+	waitFor(t, "the approved limit in the snapshot", func() bool {
+		l := ts.srv.snap.Load().ledger
+		i := slices.IndexFunc(l.Customers, func(c datasets.Customer) bool { return c.ID == cust })
+		return i >= 0 && l.Customers[i].CreditLimit == small.ProposedLimit.Money()
+	})
+	l := ts.srv.snap.Load().ledger
+	n := 0
+	for _, cd := range l.CreditDecisions {
+		if cd.ID == d.Proposal.DecisionID {
+			n++
+		}
+		if cd.ID == "proposal-"+small.ID {
+			t.Fatal("the API recorded a second decision beside the workflow's")
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d decisions %s in the ledger, want 1", n, d.Proposal.DecisionID)
+	}
+}
+

@@ -1,0 +1,202 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/recommender/credit"
+)
+
+// CreditWorkflow serves the credit routes from recommender/credit on the
+// server's own store: advice on the served snapshot's ledger, proposals and
+// decisions in the store's credit event log (where the decision and the
+// customer's new limit are written with the claim that settles races, so
+// the handler records nothing more).
+type CreditWorkflow struct {
+	policy *credit.Policy
+	fx     datasets.FX
+	risk   credit.RiskSource
+	roles  map[string]string
+	log    *slog.Logger
+
+	mu    sync.RWMutex
+	l     *datasets.Ledger
+	store func(context.Context) (Store, error)
+}
+
+var (
+	_ Credit   = (*CreditWorkflow)(nil)
+	_ Follower = (*CreditWorkflow)(nil)
+)
+
+// NewCreditWorkflow returns the credit part: pol is the credit policy, fx
+// the rates to its currency, risk the customers' default probabilities
+// (nil: the segments' observed rates), roles maps an API key's role to
+// the policy's approval role (a role left out is passed as it is: with
+// the default policy, credit_manager is credit_manager, and admin should
+// be mapped to finance_director if admins may approve any increase).
+func NewCreditWorkflow(pol *credit.Policy, fx datasets.FX, risk credit.RiskSource, roles map[string]string, log *slog.Logger) *CreditWorkflow {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &CreditWorkflow{policy: pol, fx: fx, risk: risk, roles: roles, log: log}
+}
+
+// Follow implements Follower.
+func (w *CreditWorkflow) Follow(l *datasets.Ledger, _ datasets.Date) {
+	w.mu.Lock()
+	w.l = l
+	w.mu.Unlock()
+}
+
+// bindStore gives the workflow the server's store (New calls it).
+func (w *CreditWorkflow) bindStore(get func(context.Context) (Store, error)) {
+	w.mu.Lock()
+	w.store = get
+	w.mu.Unlock()
+}
+
+// storeBinder is a part that works on the server's own store.
+type storeBinder interface {
+	bindStore(get func(context.Context) (Store, error))
+}
+
+var _ storeBinder = (*CreditWorkflow)(nil)
+
+func (w *CreditWorkflow) service(ctx context.Context) (*credit.Service, *datasets.Ledger, error) {
+	w.mu.RLock()
+	get, l := w.store, w.l
+	w.mu.RUnlock()
+	if get == nil {
+		return nil, nil, unavailable("the credit-limit workflow (no store)")
+	}
+	st, err := get(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	cs, ok := st.(credit.Store)
+	if !ok {
+		return nil, nil, unavailable(fmt.Sprintf("the credit-limit workflow (a %T keeps no credit events)", st))
+	}
+	return &credit.Service{Store: cs, Policy: w.policy, Risk: w.risk, FX: w.fx, Log: w.log}, l, nil
+}
+
+// CreditLimit implements Credit.
+func (w *CreditWorkflow) CreditLimit(ctx context.Context, customerID string, asOf datasets.Date) (*CreditAdvice, error) {
+	svc, l, err := w.service(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if l == nil {
+		return nil, unavailable("the credit-limit advice (no ledger loaded yet)")
+	}
+	as, err := svc.AdviceOn(ctx, l, asOf, customerID)
+	if err != nil {
+		return nil, err
+	}
+	if len(as) == 0 {
+		return nil, fmt.Errorf("%w: customer %q", ErrNotFound, customerID)
+	}
+	a := as[0]
+	out := &CreditAdvice{CustomerID: a.CustomerID, AsOf: asOf, Currency: a.Currency, Current: a.Current, Exposure: a.Exposure,
+		Suggested: a.Suggested, RiskClass: a.RiskClass, Review: a.Review, Reasons: a.Reasons, Flags: []CreditFlag{}}
+	if out.Reasons == nil {
+		out.Reasons = []string{}
+	}
+	for _, f := range a.Flags {
+		out.Flags = append(out.Flags, CreditFlag{Kind: f.Kind, Amount: f.Amount, Reason: f.Reason, Resolution: f.Resolution})
+	}
+	return out, nil
+}
+
+// Propose implements Credit.
+func (w *CreditWorkflow) Propose(ctx context.Context, in ProposalInput, by Actor) (*Proposal, error) {
+	svc, _, err := w.service(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := svc.Propose(ctx, credit.ProposeRequest{CustomerID: in.CustomerID, Limit: in.NewLimit.Money(), Reason: in.Reason, By: by.Name})
+	if err != nil {
+		return nil, err
+	}
+	return proposalOf(&p), nil
+}
+
+// Proposals implements Credit.
+func (w *CreditWorkflow) Proposals(ctx context.Context, status string) ([]Proposal, error) {
+	svc, _, err := w.service(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f := credit.Filter{}
+	if status != "" {
+		st := status
+		if st == ProposalPending {
+			st = datasets.CreditProposed
+		}
+		f.Statuses = []string{st}
+	}
+	ps, err := svc.List(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Proposal, 0, len(ps))
+	for i := len(ps) - 1; i >= 0; i-- { // newest first
+		out = append(out, *proposalOf(&ps[i]))
+	}
+	return out, nil
+}
+
+// Decide implements Credit. The policy's thresholds apply to the key's
+// role as mapped by NewCreditWorkflow's roles.
+func (w *CreditWorkflow) Decide(ctx context.Context, id string, d Decision, by Actor) (*Proposal, error) {
+	svc, _, err := w.service(ctx)
+	if err != nil {
+		return nil, err
+	}
+	role := by.Role
+	if r, ok := w.roles[role]; ok {
+		role = r
+	}
+	req := credit.DecideRequest{By: by.Name, Role: role, Comment: d.Note}
+	var p credit.Proposal
+	if d.Approve {
+		p, err = svc.Approve(ctx, id, req)
+	} else {
+		p, err = svc.Reject(ctx, id, req)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return proposalOf(&p), nil
+}
+
+// proposalOf maps the workflow's proposal onto the API's.
+func proposalOf(p *credit.Proposal) *Proposal {
+	out := &Proposal{ID: p.ID, CustomerID: p.CustomerID, Currency: p.Currency, CurrentLimit: p.OldLimit, ProposedLimit: p.NewLimit,
+		Reason: p.Reason, Status: p.Status, ProposedBy: Actor{Name: p.ProposedBy}, ProposedAt: p.ProposedAt,
+		DecisionNote: p.Comment, DecisionID: p.DecisionID, Review: p.Review, Expires: p.Expires}
+	if p.Status == datasets.CreditProposed {
+		out.Status = ProposalPending
+	}
+	if p.DecidedBy != "" {
+		out.DecidedBy = &Actor{Name: p.DecidedBy, Role: p.DecidedRole}
+		at := p.DecidedAt
+		out.DecidedAt = &at
+		out.Effective = datasets.DateOf(at)
+	}
+	return out
+}
+
+// Advice is the workflow's advice on ledger l (the report site's), with
+// the store's credit events: what the report's credit part shows.
+func (w *CreditWorkflow) Advice(ctx context.Context, l *datasets.Ledger, asOf datasets.Date, customerIDs ...string) ([]credit.Advice, error) {
+	svc, _, err := w.service(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return svc.AdviceOn(ctx, l, asOf, customerIDs...)
+}

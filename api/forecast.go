@@ -1,0 +1,129 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/model"
+	"github.com/dsopilot/dsopilot/model/forecast"
+)
+
+// ModelForecaster serves GET /v1/forecast from model/forecast with the
+// registry's promoted model, in the server's reporting currency. Each
+// (snapshot, model, query) is simulated once and kept until the next
+// snapshot or promotion.
+type ModelForecaster struct {
+	models Models
+	fx     *datasets.FX
+	paths  int
+
+	mu    sync.Mutex
+	l     *datasets.Ledger
+	model string
+	b     *model.Bundle
+	cache map[ForecastQuery]*Forecast
+}
+
+var (
+	_ Forecaster = (*ModelForecaster)(nil)
+	_ Follower   = (*ModelForecaster)(nil)
+)
+
+// NewModelForecaster returns the forecast part: models is the registry,
+// fx the server's reporting rates (nil: amounts as recorded), paths the
+// simulated paths behind the bands (0: the package's default).
+func NewModelForecaster(models Models, fx *datasets.FX, paths int) *ModelForecaster {
+	return &ModelForecaster{models: models, fx: fx, paths: paths, cache: map[ForecastQuery]*Forecast{}}
+}
+
+// Follow implements Follower.
+func (f *ModelForecaster) Follow(l *datasets.Ledger, _ datasets.Date) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.l, f.cache = l, map[ForecastQuery]*Forecast{}
+}
+
+// Forecast implements Forecaster.
+func (f *ModelForecaster) Forecast(ctx context.Context, q ForecastQuery) (*Forecast, error) {
+	reporting := ""
+	if f.fx != nil {
+		reporting = f.fx.To
+	}
+	if q.Currency != "" && q.Currency != reporting {
+		if reporting == "" {
+			return nil, &ValidationError{Msg: "bad forecast query", Fields: []FieldError{{Pointer: "query:currency",
+				Detail: "this server converts no currency (start it with --currency and --fx); leave currency out"}}}
+		}
+		return nil, &ValidationError{Msg: "bad forecast query", Fields: []FieldError{{Pointer: "query:currency",
+			Detail: fmt.Sprintf("this server forecasts in %s only", reporting)}}}
+	}
+	q.Currency = reporting
+	f.mu.Lock()
+	defer f.mu.Unlock() // one simulation at a time: each uses every core
+	if f.l == nil {
+		return nil, unavailable("the cash forecast (no ledger loaded yet)")
+	}
+	id, err := f.models.Promoted()
+	if err != nil {
+		return nil, fmt.Errorf("%w: the cash forecast needs a promoted model: %v", ErrUnavailable, err)
+	}
+	if id != f.model {
+		b, _, err := f.models.Load(id)
+		if err != nil {
+			return nil, fmt.Errorf("%w: the cash forecast: %v", ErrUnavailable, err)
+		}
+		f.model, f.b, f.cache = id, b, map[ForecastQuery]*Forecast{}
+	}
+	if out, ok := f.cache[q]; ok {
+		return out, nil
+	}
+	o, err := forecast.Options{AsOf: q.AsOf, Weeks: q.Weeks, Paths: f.paths, Seed: 1, By: q.By}.Validate()
+	if err != nil {
+		return nil, &ValidationError{Msg: "bad forecast query", Fields: []FieldError{{Pointer: "query", Detail: err.Error()}}}
+	}
+	res, _, err := forecast.FromLedger(ctx, f.l, f.b, f.fx, o)
+	if err != nil {
+		return nil, forecastError(err)
+	}
+	out := forecastOf(res, q.By)
+	f.cache[q] = out
+	return out, nil
+}
+
+// forecastError maps the forecast's refusals to the API's errors.
+func forecastError(err error) error {
+	for _, e := range []error{forecast.ErrBeforeData, forecast.ErrAfterData, forecast.ErrOptions} {
+		if errors.Is(err, e) {
+			return &ValidationError{Msg: "bad forecast query", Fields: []FieldError{{Pointer: "query:as_of", Detail: err.Error()}}}
+		}
+	}
+	if errors.Is(err, forecast.ErrEmptyBook) {
+		return fmt.Errorf("%w: %v", ErrNotFound, err)
+	}
+	return err
+}
+
+// forecastOf maps a result onto the API's type: the portfolio first (key
+// ""), then the groups of the breakdown.
+func forecastOf(r *forecast.Result, by string) *Forecast {
+	band := func(b forecast.Band) Band { return Band{Mean: b.Mean, P10: b.P10, P50: b.P50, P90: b.P90} }
+	weeks := func(ws []forecast.Week, due []forecast.Scheduled) []ForecastWeek {
+		out := make([]ForecastWeek, len(ws))
+		for k, w := range ws {
+			out[k] = ForecastWeek{Start: w.Start, End: w.End, Open: band(w.Open), New: band(w.New)}
+			if k < len(due) {
+				out[k].Due = due[k].Amount
+			}
+		}
+		return out
+	}
+	out := &Forecast{AsOf: r.AsOf, Currency: r.Currency, By: by,
+		Groups: []ForecastGroup{{Key: "", Weeks: weeks(r.Weeks, r.DueSchedule), Total: band(r.Total.Total)}}}
+	for _, g := range r.Groups {
+		out.Groups = append(out.Groups, ForecastGroup{Key: g.Key, Weeks: weeks(g.Weeks, nil), Total: band(g.Total.Total)})
+	}
+	return out
+}

@@ -1,0 +1,125 @@
+package reports
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/model"
+	"github.com/dsopilot/dsopilot/model/forecast"
+)
+
+// modelForecast is the ForecastSource of one ledger: model/forecast with
+// one model, each breakdown simulated once.
+type modelForecast struct {
+	l     *datasets.Ledger
+	b     *model.Bundle
+	fx    *datasets.FX
+	snaps []datasets.ForecastSnapshot
+	paths int
+
+	mu   sync.Mutex
+	byOf map[string]*forecast.Result // by kind ("" for the portfolio)
+}
+
+var _ ForecastSource = (*modelForecast)(nil)
+
+// ModelForecast returns the forecast part of a report on l with model b in
+// the report's currency (fx; nil: as recorded), and snaps, the forecasts
+// saved so far (dsopilot forecast snapshot), to line up against what came
+// in. paths is the simulation's (0: the package's default).
+func ModelForecast(l *datasets.Ledger, b *model.Bundle, fx *datasets.FX, snaps []datasets.ForecastSnapshot, paths int) ForecastSource {
+	return &modelForecast{l: l, b: b, fx: fx, snaps: snaps, paths: paths, byOf: map[string]*forecast.Result{}}
+}
+
+func (m *modelForecast) result(ctx context.Context, asOf datasets.Date, by string) (*forecast.Result, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r, ok := m.byOf[by]; ok {
+		return r, nil
+	}
+	o, err := forecast.Options{AsOf: asOf, Paths: m.paths, Seed: 1, By: by}.Validate()
+	if err != nil {
+		return nil, err
+	}
+	r, _, err := forecast.FromLedger(ctx, m.l, m.b, m.fx, o)
+	if err != nil {
+		return nil, err
+	}
+	m.byOf[by] = r
+	return r, nil
+}
+
+// Forecast implements ForecastSource. Only the portfolio has the due-date
+// schedule beside it: the package computes it for the whole book.
+func (m *modelForecast) Forecast(ctx context.Context, asOf datasets.Date, s Slice) (*Forecast, error) {
+	r, err := m.result(ctx, asOf, s.Kind)
+	if err != nil {
+		return nil, err
+	}
+	if s.Kind == "" {
+		return forecastView(r.AsOf, r.Weeks, r.DueSchedule, r.Total.Total), nil
+	}
+	for _, g := range r.Groups {
+		if g.Key == s.Key {
+			return forecastView(r.AsOf, g.Weeks, nil, g.Total.Total), nil
+		}
+	}
+	return nil, nil // nothing open or expected for this slice
+}
+
+func forecastView(asOf datasets.Date, ws []forecast.Week, due []forecast.Scheduled, total forecast.Band) *Forecast {
+	f := &Forecast{AsOf: asOf, Total: bandOf(total), HasDue: due != nil}
+	for k, w := range ws {
+		fw := ForecastWeek{Start: w.Start, End: w.End, Open: bandOf(w.Open), New: bandOf(w.New)}
+		if k < len(due) {
+			fw.Due = due[k].Amount.Money()
+		}
+		f.Weeks = append(f.Weeks, fw)
+	}
+	return f
+}
+
+func bandOf(b forecast.Band) Band {
+	return Band{Mean: b.Mean.Money(), P10: b.P10.Money(), P50: b.P50.Money(), P90: b.P90.Money()}
+}
+
+// Snapshots implements ForecastSource: the saved forecasts in the report's
+// currency made before asOf, each with what its open book brought in
+// during its weeks that ended by asOf.
+func (m *modelForecast) Snapshots(ctx context.Context, asOf datasets.Date) ([]ForecastSnapshot, error) {
+	cur := ""
+	if m.fx != nil {
+		cur = m.fx.To
+	}
+	var h *forecast.History
+	var out []ForecastSnapshot
+	for i := range m.snaps {
+		s := &m.snaps[i]
+		if s.AsOf >= asOf || s.Currency != cur && cur != "" {
+			continue
+		}
+		if h == nil {
+			var err error
+			if h, _, err = forecast.ReportingHistory(m.l, m.fx); err != nil {
+				return nil, err
+			}
+		}
+		c, err := forecast.Compare(h, s)
+		if err != nil {
+			return nil, fmt.Errorf("snapshot %s: %w", s.ID, err)
+		}
+		fs := ForecastSnapshot{Forecast: Forecast{AsOf: s.AsOf}}
+		for k, w := range s.Weeks {
+			fs.Weeks = append(fs.Weeks, ForecastWeek{Start: w.Start, End: w.End,
+				Open: Band{Mean: w.Open.Mean, P10: w.Open.P10, P50: w.Open.P50, P90: w.Open.P90},
+				New:  Band{Mean: w.New.Mean, P10: w.New.P10, P50: w.New.P50, P90: w.New.P90}})
+			if w.End <= asOf && k < len(c.Weeks) && c.Weeks[k].Status == "complete" {
+				fs.Actual = append(fs.Actual, c.Weeks[k].ActualOpen.Money())
+			}
+		}
+		out = append(out, fs)
+	}
+	return out, nil
+}
