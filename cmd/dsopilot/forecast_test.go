@@ -202,6 +202,19 @@ func TestForecastBadInputFailsInOneLine(t *testing.T) {
 	for k, v := range e.Columns() {
 		cols = append(cols, k+"="+v)
 	}
+	// A ledger whose every invoice was settled: nothing to forecast.
+	settledDir := t.TempDir()
+	settled := filepath.Join(settledDir, "store")
+	if err := os.MkdirAll(filepath.Join(settledDir, "ledger"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(settledDir, "ledger", "invoices.csv"), []byte("customer_id,invoice_id,issue_date,due_date,amount,currency,settled_date\n"+
+		"C1,I1,2023-01-05,2023-02-04,100.00,EUR,2023-02-01\nC1,I2,2023-03-05,2023-04-04,250.00,EUR,2023-04-10\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := call(t, nil, "import", "--store", settled, "--rejects", filepath.Join(settledDir, "r.csv"), filepath.Join(settledDir, "ledger")); err != nil {
+		t.Fatalf("import: %v", err)
+	}
 	backtest := func(origins ...string) []string {
 		return append([]string{"forecast", "backtest", "--input", export, "--columns", strings.Join(cols, ","), "--date-format", e.DateFormat,
 			"--families", "logistic"}, origins...)
@@ -213,6 +226,7 @@ func TestForecastBadInputFailsInOneLine(t *testing.T) {
 	}{
 		{"no model", []string{"forecast", "--store", store, "--registry", empty, "--as-of", "2024-01-31"}, "no model"},
 		{"as-of before the data", []string{"forecast", "--store", store, "--registry", reg, "--as-of", "2019-06-30"}, "before the first record"},
+		{"empty open book", []string{"forecast", "--store", settled, "--registry", reg, "--as-of", "2023-06-30"}, "no invoice is open"},
 		{"weeks past the model", []string{"forecast", "--store", store, "--registry", reg, "--as-of", "2024-01-31", "--weeks", "20"}, "13 weeks"},
 		{"unknown breakdown", []string{"forecast", "--store", store, "--registry", reg, "--as-of", "2024-01-31", "--by", "planet"}, "by \"planet\""},
 		{"compare without snapshots", []string{"forecast", "compare", "--store", store}, "no forecast snapshot"},
