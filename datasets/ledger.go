@@ -1,8 +1,10 @@
 // Package datasets holds dsopilot's receivables ledger: the domain types
 // (customers, invoices, payments, credit notes, disputes, dunning actions,
-// promises to pay and credit-limit decisions), the Store interface that the
-// ClickHouse and embedded stores implement, and the canonical file layout that
-// importers read and the simulator writes.
+// promises to pay, credit-limit decisions and credit-information reports),
+// the Store interface that the ClickHouse and embedded stores implement, and
+// each entity's Schema: its fields, their file columns, kinds, store columns
+// and rules, written once (entities.go) and used by the CSV writer, the
+// importer and both stores.
 //
 // Money is kept in minor units (Money, an int64 of cents) and dates as whole
 // days (Date); neither is ever a float in storage.
@@ -11,6 +13,7 @@ package datasets
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +27,8 @@ var (
 	ErrInvalid = errors.New("invalid record")
 	// ErrSchema marks a store whose schema is missing or newer than this build.
 	ErrSchema = errors.New("schema mismatch")
+	// ErrOverflow means a sum of money does not fit a Money.
+	ErrOverflow = errors.New("money sum overflows")
 )
 
 // Date is a calendar day counted from 1970-01-01 (day 0). The zero value means
@@ -103,61 +108,56 @@ type Money int64
 // MoneyScale is the number of decimals Money keeps.
 const MoneyScale = 2
 
-// ParseMoney parses a decimal amount such as "1234.5", "-12.30" or "1e3".
-// More than two decimals are rounded half away from zero, as an accountant would.
+// MaxAmount bounds the amount of one record that importers accept: 10
+// trillion currency units less a cent, more than any invoice in any
+// currency (10 trillion dong is about 400 million US dollars) and 10,000
+// times less than Decimal(18, 2) holds. Any 9,223 amounts within it add
+// up without overflowing a Money; sums over more records use MoneySum.
+const MaxAmount Money = 1_000_000_000_000_000 - 1
+
+// ParseMoney parses a plain decimal amount: an optional sign, digits, and
+// an optional dot with up to two decimals ("1234.5", "-12.30", "+7"); more
+// decimals only when they are zeros ("12.500"). Anything else (exponents,
+// hexadecimal, grouping, a third significant decimal) is an error, and so is
+// an amount that does not fit a Money. Importers read the spellings of
+// exports (grouping, decimal commas) themselves and bound amounts by
+// MaxAmount.
 func ParseMoney(s string) (Money, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, errors.New("empty amount")
 	}
+	body := s
 	neg := false
-	switch s[0] {
+	switch body[0] {
 	case '-':
-		neg, s = true, s[1:]
+		neg, body = true, body[1:]
 	case '+':
-		s = s[1:]
+		body = body[1:]
 	}
-	intPart, frac, hasDot := strings.Cut(s, ".")
-	if strings.ContainsAny(s, "eE") || intPart == "" && frac == "" {
-		return parseMoneyFloatSyntax(s, neg)
+	intPart, frac, _ := strings.Cut(body, ".")
+	if intPart == "" && frac == "" || !allDigits(intPart) || !allDigits(frac) {
+		return 0, fmt.Errorf("amount %q is not a plain decimal", s)
 	}
-	if intPart == "" {
-		intPart = "0"
+	if len(frac) > MoneyScale {
+		if strings.Trim(frac[MoneyScale:], "0") != "" {
+			return 0, fmt.Errorf("amount %q has more than %d decimals", s, MoneyScale)
+		}
+		frac = frac[:MoneyScale]
 	}
-	if !allDigits(intPart) || (hasDot && !allDigits(frac)) {
-		return 0, fmt.Errorf("amount %q is not a number", s)
+	for len(frac) < MoneyScale {
+		frac += "0"
 	}
-	if len(intPart) > 16 {
+	intPart = strings.TrimLeft(intPart, "0")
+	if len(intPart) > 17 {
 		return 0, fmt.Errorf("amount %q is too large", s)
 	}
-	whole, _ := strconv.ParseInt(intPart, 10, 64)
-	cents := int64(0)
-	switch {
-	case len(frac) >= 2:
-		cents, _ = strconv.ParseInt(frac[:2], 10, 64)
-		if len(frac) > 2 && frac[2] >= '5' {
-			cents++
-		}
-	case len(frac) == 1:
-		cents = int64(frac[0]-'0') * 10
+	v, err := strconv.ParseUint(intPart+frac, 10, 64)
+	if err != nil || v > math.MaxInt64 {
+		return 0, fmt.Errorf("amount %q is too large", s)
 	}
-	v := whole*100 + cents
 	if neg {
-		v = -v
-	}
-	return Money(v), nil
-}
-
-// parseMoneyFloatSyntax accepts exponent notation, which some spreadsheets
-// write; the value is rounded to cents once, never accumulated as a float.
-func parseMoneyFloatSyntax(s string, neg bool) (Money, error) {
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f > 9e15 {
-		return 0, fmt.Errorf("amount %q is not a number", s)
-	}
-	v := int64(f*100 + 0.5)
-	if neg {
-		v = -v
+		return Money(-int64(v)), nil
 	}
 	return Money(v), nil
 }
@@ -169,6 +169,44 @@ func allDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// Add returns m+n, and false when the sum does not fit a Money.
+func (m Money) Add(n Money) (Money, bool) {
+	s := m + n
+	// Overflow when both have the same sign and the sum's differs.
+	if (m > 0 && n > 0 && s < 0) || (m < 0 && n < 0 && s >= 0) {
+		return 0, false
+	}
+	return s, true
+}
+
+// MoneySum adds amounts exactly and remembers an overflow instead of
+// wrapping around: ten amounts of 9,999,999,999,999,999.99 do not sum to a
+// negative total. The zero value is an empty sum.
+type MoneySum struct {
+	total    Money
+	overflow bool
+}
+
+// Add adds m to the sum.
+func (s *MoneySum) Add(m Money) {
+	if s.overflow {
+		return
+	}
+	if t, ok := s.total.Add(m); ok {
+		s.total = t
+	} else {
+		s.overflow = true
+	}
+}
+
+// Total is the sum, or ErrOverflow when it does not fit a Money.
+func (s MoneySum) Total() (Money, error) {
+	if s.overflow {
+		return 0, ErrOverflow
+	}
+	return s.total, nil
 }
 
 // String formats m with two decimals.
@@ -354,6 +392,33 @@ type CreditDecision struct {
 	DecidedBy  string
 }
 
+// Financial is what a credit-information provider reported about a
+// customer on Date: its tangible net worth and turnover from the latest
+// accounts, the provider's rating class and, when it gives one, its score.
+// Date is the day the report was issued, so that a feature as of t sees
+// only the reports issued by t.
+//
+// ID is the export's own id when it has one, else derived from the customer,
+// the date and the source (see FinancialID): one report per customer, day
+// and provider.
+type Financial struct {
+	ID               string
+	CustomerID       string
+	Date             Date
+	TangibleNetWorth Money // may be negative
+	Turnover         Money
+	Rating           string // the provider's rating class, as written (e.g. "A", "3", "BB+")
+	Score            float64
+	HasScore         bool   // Score is set: a provider's score may well be 0
+	Source           string // the provider
+}
+
+// FinancialID is the natural id of a provider's report on customer as of
+// date when the export has none: customer|date|source.
+func FinancialID(customer string, date Date, source string) string {
+	return customer + "|" + date.String() + "|" + source
+}
+
 // Ledger is a set of records of every kind. It is both a batch to write and
 // the result of reading a store.
 type Ledger struct {
@@ -365,12 +430,13 @@ type Ledger struct {
 	Actions         []Action
 	Promises        []Promise
 	CreditDecisions []CreditDecision
+	Financials      []Financial
 }
 
 // Len is the number of records in l.
 func (l *Ledger) Len() int {
 	return len(l.Customers) + len(l.Invoices) + len(l.Payments) + len(l.CreditNotes) +
-		len(l.Disputes) + len(l.Actions) + len(l.Promises) + len(l.CreditDecisions)
+		len(l.Disputes) + len(l.Actions) + len(l.Promises) + len(l.CreditDecisions) + len(l.Financials)
 }
 
 // Counts holds the number of distinct records of each entity in a store.
@@ -383,6 +449,7 @@ type Counts struct {
 	Actions         uint64 `json:"actions"`
 	Promises        uint64 `json:"promises"`
 	CreditDecisions uint64 `json:"credit_decisions"`
+	Financials      uint64 `json:"financials"`
 }
 
 // Counts returns the record counts of l (not deduplicated).
@@ -392,6 +459,7 @@ func (l *Ledger) Counts() Counts {
 		Payments: uint64(len(l.Payments)), CreditNotes: uint64(len(l.CreditNotes)),
 		Disputes: uint64(len(l.Disputes)), Actions: uint64(len(l.Actions)),
 		Promises: uint64(len(l.Promises)), CreditDecisions: uint64(len(l.CreditDecisions)),
+		Financials: uint64(len(l.Financials)),
 	}
 }
 

@@ -1,6 +1,9 @@
 package datasets
 
 import (
+	"errors"
+	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -29,15 +32,57 @@ func TestParseMoney(t *testing.T) {
 		want Money
 		ok   bool
 	}{
-		{"0", 0, true}, {"12", 1200, true}, {"12.3", 1230, true}, {"12.34", 1234, true}, {"12.345", 1235, true},
-		{"-12.345", -1235, true}, {".5", 50, true}, {"+7.00", 700, true}, {"1e2", 10000, true},
-		{"", 0, false}, {"1.2.3", 0, false}, {"12a", 0, false}, {"99999999999999999", 0, false},
+		{"0", 0, true}, {"12", 1200, true}, {"12.3", 1230, true}, {"12.34", 1234, true}, {"12.340", 1234, true},
+		{"-12.30", -1230, true}, {".5", 50, true}, {"+7.00", 700, true}, {"007.10", 710, true},
+		{"92233720368547758.07", math.MaxInt64, true}, {"-92233720368547758.07", -math.MaxInt64, true},
+		{"12.345", 0, false}, {"1e2", 0, false}, {"--1e3", 0, false}, {"0x1ep2", 0, false}, {"1e20", 0, false},
+		{"", 0, false}, {"1.2.3", 0, false}, {"12a", 0, false}, {".", 0, false}, {"-", 0, false}, {"1,234", 0, false},
+		{"92233720368547758.08", 0, false}, {"99999999999999999999", 0, false}, {"Inf", 0, false}, {"NaN", 0, false},
 	}
 	for _, c := range cases {
 		got, err := ParseMoney(c.in)
 		if (err == nil) != c.ok || got != c.want {
 			t.Errorf("ParseMoney(%q) = %v, %v; want %v ok=%v", c.in, got, err, c.want, c.ok)
 		}
+	}
+	if _, err := ParseMoney("1e20"); err == nil || !strings.Contains(err.Error(), "not a plain decimal") {
+		t.Errorf("1e20: %v", err)
+	}
+	if _, err := ParseMoney("99999999999999999999"); err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Errorf("20 nines: %v, want too large", err)
+	}
+}
+
+// TestMaxAmountSums proves the bound's promise: 9,223 amounts within
+// MaxAmount, of either sign, add up without overflow; one more may not, and
+// MoneySum says so instead of wrapping around.
+func TestMaxAmountSums(t *testing.T) {
+	var s MoneySum
+	for range 9_223 {
+		s.Add(MaxAmount)
+	}
+	if got, err := s.Total(); err != nil || got != 9_223*MaxAmount {
+		t.Fatalf("9,223 × MaxAmount = %v, %v", got, err)
+	}
+	if 9_223*uint64(MaxAmount) > math.MaxInt64 {
+		t.Fatal("the bound promises more than int64 holds")
+	}
+	var big MoneySum
+	for range 10 {
+		big.Add(999_999_999_999_999_999) // Decimal(18, 2)'s largest, as issue 8 reproduced
+	}
+	if got, err := big.Total(); !errors.Is(err, ErrOverflow) {
+		t.Fatalf("ten of Decimal(18, 2)'s largest = %v, %v; want ErrOverflow", got, err)
+	}
+	var neg MoneySum
+	for range 10 {
+		neg.Add(-999_999_999_999_999_999)
+	}
+	if _, err := neg.Total(); !errors.Is(err, ErrOverflow) {
+		t.Fatalf("negative overflow not detected: %v", err)
+	}
+	if v, ok := Money(math.MaxInt64).Add(-1); !ok || v != math.MaxInt64-1 {
+		t.Fatalf("max - 1 = %v, %v", v, ok)
 	}
 }
 

@@ -18,3 +18,17 @@ type Store interface {
 	// Close releases the store.
 	Close() error
 }
+
+// PartialError is the error of a Put that failed after the store had
+// acknowledged part of its batch: a store without transactions across
+// writes (ClickHouse) may keep what it acknowledged. Stored counts those
+// records, so that a caller reports what was stored, no more and no less.
+// Writing the whole batch again is safe: stores upsert by natural id.
+type PartialError struct {
+	Stored Counts
+	Err    error
+}
+
+func (e *PartialError) Error() string { return e.Err.Error() }
+
+func (e *PartialError) Unwrap() error { return e.Err }

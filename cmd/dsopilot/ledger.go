@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -17,8 +19,13 @@ import (
 	"github.com/dsopilot/dsopilot/datasets/synth"
 )
 
-// openStore opens the store named by spec. For ClickHouse, migrate applies
-// pending schema migrations first (import does; read-only commands do not).
+// openStore opens the store named by spec. With migrate (import) it is
+// opened for writing: an embedded store is created if needed, and pending
+// ClickHouse migrations are applied. Without (the commands that read) the
+// store must exist and is opened read-only: an embedded store with a
+// shared lock, so that readers run side by side and a read-only file works,
+// and a ClickHouse database must hold this build's schema. A mistyped
+// --store is then an error, not an empty ledger.
 func openStore(ctx context.Context, spec string, log *slog.Logger, migrate bool) (datasets.Store, error) {
 	if strings.HasPrefix(spec, "clickhouse://") {
 		s, err := chstore.Open(ctx, spec, log)
@@ -34,8 +41,14 @@ func openStore(ctx context.Context, spec string, log *slog.Logger, migrate bool)
 			if len(applied) > 0 {
 				log.Info("applied schema migrations", "versions", applied)
 			}
+		} else if err := s.CheckSchema(ctx); err != nil {
+			s.Close()
+			return nil, err
 		}
 		return s, nil
+	}
+	if !migrate {
+		return embedded.OpenReadOnly(ctx, spec, log)
 	}
 	return embedded.Open(ctx, spec, log)
 }
@@ -95,21 +108,30 @@ func runSynth(ctx context.Context, e env, args []string) error {
 
 func runImport(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "import", "[--store S] [--kind K] [--columns canonical=source,...] [--date-format FMT] [--json] PATH...",
-		"Loads ledger files into the store. PATH is a file or a directory of canonical files\n"+
-			"(customers, invoices, payments, credit_notes, disputes, actions, promises, credit_decisions;\n"+
-			".csv, .ndjson or .jsonl). CSV delimiters , ; tab | are detected. Each bad row is reported with\n"+
-			"file, line, field and reason and written to the rejects file; the good rows load. Importing the\n"+
-			"same data again changes nothing. Without a customers file or stored customers, customers are\n"+
-			"derived from the invoices (a cleared-items export). Exit status 1 when a whole file could not be read.")
+		"Loads ledger files into the store. PATH is a file or a directory of ledger files named after what\n"+
+			"they hold (customers, invoices, payments, credit_notes, disputes, actions, promises,\n"+
+			"credit_decisions, financials; Invoices_2024.CSV counts; .csv, .ndjson or .jsonl). CSV delimiters\n"+
+			", ; tab | are detected. Amounts are plain decimals; whether '.' or ',' is the decimal mark is read\n"+
+			"from each column's values, and an amount that could be read either way in a column that does not\n"+
+			"say is rejected, never guessed. Each bad row is reported with file, line, field and reason and\n"+
+			"written to the rejects file; the good rows load. Importing the same data again changes nothing.\n"+
+			"Without a customers file or stored customers, customers are derived from the invoices.\n"+
+			"Exit status 1 when a file could not be read or more than half the rows of one were rejected.")
 	store := storeFlag(fs, e)
 	kind := fs.String("kind", "", "entity of every PATH file ("+entityNames()+"); default from the file name or header")
 	cols := columnsFlag{}
 	fs.Var(cols, "columns", "map canonical columns to the export's headers: customer_id=KUNNR,amount=DMBTR,...")
 	dateFormat := fs.String("date-format", "", "strftime date format of the export, e.g. %d.%m.%Y or %m/%d/%Y (ISO always works)")
-	decimalComma := fs.Bool("decimal-comma", false, "amounts are written 1.234,56")
-	rejects := fs.String("rejects", "", "rejects file (default dsopilot-rejects-<time>.csv in the current directory)")
+	decimalComma := fs.Bool("decimal-comma", false, "every amount's decimal mark is a comma (1.234,56); default: read from each column")
+	decimalPoint := fs.Bool("decimal-point", false, "every amount's decimal mark is a point (1,234.56); default: read from each column")
+	roundAmounts := fs.Bool("round-amounts", false, "round amounts with more than two decimals half away from zero instead of rejecting them")
+	encoding := fs.String("encoding", "", "utf-8 (reject rows with other bytes), latin1 or windows-1252; default: UTF-8, other bytes read as Windows-1252 with a warning")
+	maxLine := fs.Int("max-line-bytes", 16<<20, "longest line read; a CSV file with a longer one is not imported, a longer NDJSON line is rejected")
+	maxField := fs.Int("max-field-bytes", 1<<20, "longest field read")
+	rejects := fs.String("rejects", "", "rejects file (default: dsopilot-rejects-<time>.csv in the embedded store's directory, or the temporary directory)")
 	batch := fs.Int("batch", 0, "records per store write (default: 1,000,000 for ClickHouse, 100,000 embedded)")
 	asJSON := fs.Bool("json", false, "print the summary as one JSON object")
+	quiet := fs.Bool("quiet", false, "no progress line on the terminal")
 	paths, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -117,16 +139,32 @@ func runImport(ctx context.Context, e env, args []string) error {
 	if len(paths) == 0 {
 		return fmt.Errorf("%w: import: no PATH given", errUsage)
 	}
+	// Before the store is opened (and, embedded, created): a mistyped path
+	// leaves nothing behind.
+	for _, p := range paths {
+		if _, err := os.Stat(p); err != nil {
+			return fmt.Errorf("%w: import: %v", errUsage, err)
+		}
+	}
 	log := newLogger(e)
 	st, err := openStore(ctx, *store, log, true)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
 	defer st.Close()
+	rejectsDir := ""
+	if !strings.HasPrefix(*store, "clickhouse://") {
+		rejectsDir = *store
+	}
+	bar := newProgress(e, *quiet)
 	sum, err := importer.Import(ctx, st, paths, importer.Options{
-		Kind: datasets.Entity(*kind), Columns: cols, DateFormat: *dateFormat, DecimalComma: *decimalComma,
-		RejectsPath: *rejects, BatchSize: *batch, Log: log,
+		Kind: datasets.Entity(*kind), Columns: cols, DateFormat: *dateFormat,
+		DecimalComma: *decimalComma, DecimalPoint: *decimalPoint, RoundAmounts: *roundAmounts, Encoding: *encoding,
+		MaxLineBytes: *maxLine, MaxFieldBytes: *maxField,
+		RejectsPath: *rejects, RejectsDir: rejectsDir, RejectsFallback: e.stderr, BatchSize: *batch, Log: log,
+		Progress: importProgress(bar),
 	})
+	bar.Done()
 	if errors.Is(err, importer.ErrUsage) {
 		return fmt.Errorf("%w: import: %v", errUsage, err)
 	}
@@ -146,6 +184,21 @@ func runImport(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
+// importProgress draws an import's progress: rows read, and the rows the
+// whole import will have estimated from the bytes read so far.
+func importProgress(bar *progress) func(importer.Progress) {
+	if bar == nil {
+		return nil
+	}
+	return func(p importer.Progress) {
+		total := int64(0)
+		if p.Bytes > 0 && p.TotalBytes > 0 {
+			total = p.Rows * p.TotalBytes / p.Bytes
+		}
+		bar.Update("import "+filepath.Base(p.File), "rows", p.Rows, total)
+	}
+}
+
 func entityNames() string {
 	var n []string
 	for _, x := range datasets.Entities() {
@@ -156,11 +209,19 @@ func entityNames() string {
 
 func printImportSummary(w io.Writer, s *importer.Summary) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "file\tentity\tread\tloaded\trejected\tduplicates\t")
+	fmt.Fprintln(tw, "file\tentity\tread\tloaded\trejected\tduplicates\twarnings\t")
 	for _, f := range s.Files {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t\n", f.Path, f.Entity, f.Read, f.Loaded, f.Rejected, f.Duplicates)
+		n := 0
+		for _, x := range f.Warnings {
+			n += x.Count
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t\n", f.Path, f.Entity, f.Read, f.Loaded, f.Rejected, f.Duplicates, n)
 	}
-	fmt.Fprintf(tw, "total\t\t%d\t%d\t%d\t%d\t\n", s.Read, s.Loaded, s.Rejected, s.Duplicates)
+	n := 0
+	for _, x := range s.Warnings {
+		n += x.Count
+	}
+	fmt.Fprintf(tw, "total\t\t%d\t%d\t%d\t%d\t%d\t\n", s.Read, s.Loaded, s.Rejected, s.Duplicates, n)
 	tw.Flush()
 	fmt.Fprintf(w, "%.0f rows/s over %.2fs", s.RowsPerSecond, s.Seconds)
 	if s.DerivedCustomers > 0 {
@@ -168,20 +229,40 @@ func printImportSummary(w io.Writer, s *importer.Summary) {
 	}
 	fmt.Fprintln(w)
 	for _, f := range s.Files {
-		if f.Error != "" {
+		switch {
+		case f.Error != "":
 			fmt.Fprintf(w, "NOT IMPORTED %s: %s\n", f.Path, f.Error)
+		case f.Failed:
+			fmt.Fprintf(w, "FAILED %s: %s\n", f.Path, f.Diagnosis)
 		}
 	}
 }
 
+// printRejects prints on stderr what deserves a look: the first rejects,
+// where the others are, the warnings and the files skipped.
 func printRejects(w io.Writer, s *importer.Summary) {
+	for _, x := range s.Warnings {
+		fmt.Fprintf(w, "warning: %d× %s (first: %s)\n", x.Count, x.Reason, x.Example)
+	}
+	if len(s.Skipped) > 0 {
+		fmt.Fprintf(w, "skipped, not ledger files by their names: %s\n", strings.Join(s.Skipped, ", "))
+	}
 	if s.Rejected == 0 {
 		return
 	}
 	for _, r := range s.FirstRejects {
 		fmt.Fprintln(w, "rejected", r)
 	}
-	fmt.Fprintf(w, "%d rows rejected; every reject is in %s\n", s.Rejected, s.RejectsFile)
+	for _, f := range s.Files {
+		if f.Diagnosis != "" && !f.Failed {
+			fmt.Fprintf(w, "%s: %s\n", f.Path, f.Diagnosis)
+		}
+	}
+	rows := "rows"
+	if s.Rejected == 1 {
+		rows = "row"
+	}
+	fmt.Fprintf(w, "%d %s rejected; every reject is in %s\n", s.Rejected, rows, s.RejectsFile)
 }
 
 func runStats(ctx context.Context, e env, args []string) error {
@@ -204,12 +285,8 @@ func runStats(ctx context.Context, e env, args []string) error {
 		return writeJSON(e.stdout, c)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	for _, row := range []struct {
-		name string
-		n    uint64
-	}{{"customers", c.Customers}, {"invoices", c.Invoices}, {"payments", c.Payments}, {"credit_notes", c.CreditNotes},
-		{"disputes", c.Disputes}, {"actions", c.Actions}, {"promises", c.Promises}, {"credit_decisions", c.CreditDecisions}} {
-		fmt.Fprintf(tw, "%s\t%d\t\n", row.name, row.n)
+	for _, ent := range datasets.Entities() {
+		fmt.Fprintf(tw, "%s\t%d\t\n", ent, *datasets.Describe(ent).Count(&c))
 	}
 	return tw.Flush()
 }

@@ -21,7 +21,7 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
+	err := run(ctx, os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, stderrTTY: isTerminal(os.Stderr)})
 	stop()
 	if err != nil {
 		if !errors.Is(err, errHelp) {
@@ -31,10 +31,48 @@ func main() {
 	}
 }
 
+// isTerminal reports whether f is a terminal (a character device), where
+// progress may be drawn.
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// message is the text of a command's error for the user: the packages and
+// the command both name the operation, so a prefix that repeats ("kpi:
+// kpi:") is said once, and a remedy naming a flag the command does not
+// take is put in its words.
+func message(args []string, err error) string {
+	msg := err.Error()
+	for {
+		first, rest, ok := strings.Cut(msg, ": ")
+		if !ok || strings.ContainsAny(first, " \t") || !strings.HasPrefix(rest, first+": ") {
+			break
+		}
+		msg = rest
+	}
+	if len(args) > 0 && args[0] == "backtest" {
+		msg = strings.ReplaceAll(msg, "a later --as-of", "a later --cutoff or a larger --split")
+	}
+	return msg
+}
+
+// tidied is an error with its message put for the user (message); it
+// unwraps to the original, so errors.Is still finds the sentinels.
+type tidied struct {
+	msg string
+	err error
+}
+
+func (t tidied) Error() string { return t.msg }
+func (t tidied) Unwrap() error { return t.err }
+
 // env is the process's outside world, passed in so commands are testable.
 type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// stderrTTY says stderr is a terminal: progress is drawn there.
+	stderrTTY bool
 }
 
 // Sentinel errors of the command line.
@@ -76,6 +114,11 @@ func commands() []command {
 		{"score", "score every open invoice: p_late, pay date, reasons", runScore},
 		{"models", "list registered models or promote one: models list | models promote ID", runModels},
 		{"backtest", "out-of-time evaluation of the models on a ledger or cleared-items CSV", runBacktest},
+		{"recommend", "the day's dunning worklist: next action per customer with expected value and reasons", runRecommend},
+		{"policy", "dunning policies: policy evaluate (closed-loop simulation) | policy ope (off-policy estimate)", runPolicy},
+		{"report", "write the charts and drill-down pages as a static site", runReport},
+		{"serve", "serve the HTTP API: scoring, customers, KPIs, recording, ingest, reports", runServe},
+		{"keys", "create or list API keys for serve: keys create --name N --role R", runKeys},
 		{"version", "print the build version", func(_ context.Context, e env, _ []string) error {
 			fmt.Fprintln(e.stdout, "dsopilot", version)
 			return nil
@@ -84,9 +127,17 @@ func commands() []command {
 }
 
 func run(ctx context.Context, args []string, e env) error {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		if len(args) > 1 {
-			return run(ctx, []string{args[1], "--help"}, e)
+	if len(args) == 0 || isHelp(args[0]) {
+		// help COMMAND is COMMAND --help; help help, help --help and the
+		// like are help itself, not a loop.
+		if len(args) > 1 && !isHelp(args[1]) {
+			for _, c := range commands() {
+				if c.name == args[1] {
+					return c.run(ctx, e, []string{"--help"})
+				}
+			}
+			usage(e.stderr)
+			return fmt.Errorf("%w: unknown command %q", errUsage, args[1])
 		}
 		usage(e.stdout)
 		if len(args) == 0 {
@@ -96,11 +147,18 @@ func run(ctx context.Context, args []string, e env) error {
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
-			return c.run(ctx, e, args[1:])
+			if err := c.run(ctx, e, args[1:]); err != nil {
+				return tidied{msg: message(args, err), err: err}
+			}
+			return nil
 		}
 	}
 	usage(e.stderr)
 	return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
+}
+
+func isHelp(arg string) bool {
+	return arg == "help" || arg == "-h" || arg == "--help" || arg == "-help"
 }
 
 func usage(w io.Writer) {

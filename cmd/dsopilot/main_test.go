@@ -84,7 +84,12 @@ func TestUsageErrorsExitWithTwo(t *testing.T) {
 		{"train", "--as-of", "2024-01-01", "--families", "gbdt,forest"}, {"train", "--as-of", "2024-01-01", "--very-late-days", "0"},
 		{"backtest", "--input", "x", "--max-invoices", "0"}, {"train", "--as-of", "2024-01-01", "--fx", "rates.csv"},
 		{"kpi", "--from", "2024-01-01", "--to", "2024-02-01", "--currency", "EURO"}} {
-		_, _, err := call(t, map[string]string{"DSOPILOT_STORE": t.TempDir()}, args...)
+		// An existing (empty) store: reading commands refuse a missing one.
+		store := t.TempDir()
+		if _, _, err := call(t, nil, "db", "migrate", "--store", store); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := call(t, map[string]string{"DSOPILOT_STORE": store}, args...)
 		if exitCode(err) != 2 {
 			t.Errorf("%v: exit %d (%v), want 2", args, exitCode(err), err)
 		}

@@ -2,6 +2,7 @@ package chstore
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -121,6 +122,78 @@ func daysColumn[T any](name string, field func(*T) *int) column[T] {
 			return &v, func(r *T) { *field(r) = int(v) }
 		},
 	}
+}
+
+// floatColumn stores a float64 (a probability) as Float64.
+func floatColumn[T any](name string, field func(*T) *float64) column[T] {
+	return column[T]{
+		name:   name,
+		chType: "Float64",
+		values: gatherer(func(r *T) float64 { return *field(r) }),
+		scan: func() (any, func(*T)) {
+			var v float64
+			return &v, func(r *T) { *field(r) = v }
+		},
+	}
+}
+
+// numberColumn stores a number that may be unknown as Float64, NaN when
+// unknown: one column, and no Nullable (which costs a second file per
+// column and which the rest of the schema avoids).
+func numberColumn[T any](name string, field func(*T) *float64, known func(*T) *bool) column[T] {
+	return column[T]{
+		name:   name,
+		chType: "Float64",
+		check: func(r *T) error {
+			if v := *field(r); *known(r) && (math.IsNaN(v) || math.IsInf(v, 0)) {
+				return fmt.Errorf("%s %v is not a finite number", name, v)
+			}
+			return nil
+		},
+		values: gatherer(func(r *T) float64 {
+			if *known(r) {
+				return *field(r)
+			}
+			return math.NaN()
+		}),
+		scan: func() (any, func(*T)) {
+			var v float64
+			return &v, func(r *T) {
+				if math.IsNaN(v) {
+					*field(r), *known(r) = 0, false
+				} else {
+					*field(r), *known(r) = v, true
+				}
+			}
+		},
+	}
+}
+
+// columnsOf returns the store columns of a field: one, or two for payment
+// terms (days and end-of-month flag).
+func columnsOf[T any](f datasets.Field[T]) []column[T] {
+	name := f.StoreName()
+	switch f.Kind {
+	case datasets.KindText:
+		return []column[T]{stringColumn(name, f.Text)}
+	case datasets.KindDate:
+		return []column[T]{dateColumn(name, f.Date)}
+	case datasets.KindMoney:
+		return []column[T]{moneyColumn(name, f.Money)}
+	case datasets.KindBool:
+		return []column[T]{flagColumn(name, f.Bool)}
+	case datasets.KindTerms:
+		terms := f.Terms
+		return []column[T]{
+			daysColumn(name+"_days", func(r *T) *int { return &terms(r).Days }),
+			flagColumn(name+"_eom", func(r *T) *bool { return &terms(r).EOM }),
+		}
+	case datasets.KindProbability:
+		return []column[T]{floatColumn(name, f.Float)}
+	case datasets.KindNumber:
+		return []column[T]{numberColumn(name, f.Float, f.Known)}
+	}
+	panic(fmt.Sprintf("chstore: field %s has no store kind %v", f.Name, f.Kind))
 }
 
 // gatherer returns a column's values function: it maps every row to one

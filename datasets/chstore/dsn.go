@@ -5,10 +5,15 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // DefaultPort is ClickHouse's native-protocol port, used when a DSN has none.
 const DefaultPort = "9000"
+
+// DefaultTimeout bounds every round trip to the server (a read, an INSERT
+// chunk) unless the DSN's timeout parameter says otherwise.
+const DefaultTimeout = 30 * time.Second
 
 // Config is a parsed ClickHouse DSN.
 type Config struct {
@@ -16,13 +21,21 @@ type Config struct {
 	Database string // database holding the ledger tables
 	Username string
 	Password string
+	// Timeout bounds each round trip: the server must answer a read, and
+	// take an INSERT chunk, within it.
+	Timeout time.Duration
+	// Cluster names a cluster of the server's remote_servers: the ledger is
+	// then sharded over its shards (see the package documentation). Empty
+	// for a single server.
+	Cluster string
 }
 
 // ParseDSN parses clickhouse://[user[:password]@]host[:port][/database]
-// [?username=...&password=...]. The port defaults to 9000, the database to
-// "default" and the user to "default". The user may be given in the userinfo
-// or as query parameters, not both; any other parameter is rejected so that a
-// misspelt one is not silently ignored.
+// [?username=...&password=...&timeout=30s&cluster=NAME]. The port defaults to 9000, the
+// database to "default", the user to "default" and the timeout to
+// DefaultTimeout. The user may be given in the userinfo or as query
+// parameters, not both; any other parameter is rejected so that a misspelt
+// one is not silently ignored.
 func ParseDSN(dsn string) (Config, error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
@@ -38,7 +51,7 @@ func ParseDSN(dsn string) (Config, error) {
 	if port == "" {
 		port = DefaultPort
 	}
-	cfg := Config{Addr: net.JoinHostPort(u.Hostname(), port), Username: "default"}
+	cfg := Config{Addr: net.JoinHostPort(u.Hostname(), port), Username: "default", Timeout: DefaultTimeout}
 	if cfg.Database, err = dsnDatabase(u.Path); err != nil {
 		return Config{}, err
 	}
@@ -62,9 +75,22 @@ func dsnDatabase(path string) (string, error) {
 func dsnCredentials(u *url.URL, cfg *Config) error {
 	q := u.Query()
 	for k := range q {
-		if k != "username" && k != "password" {
-			return fmt.Errorf("clickhouse dsn: unknown parameter %q (want username, password)", k)
+		if k != "username" && k != "password" && k != "timeout" && k != "cluster" {
+			return fmt.Errorf("clickhouse dsn: unknown parameter %q (want username, password, timeout, cluster)", k)
 		}
+	}
+	if q.Has("cluster") {
+		cfg.Cluster = q.Get("cluster")
+		if !isClusterName(cfg.Cluster) {
+			return fmt.Errorf("clickhouse dsn: cluster %q: want the name of a cluster in the server's remote_servers (letters, digits, _ . -)", cfg.Cluster)
+		}
+	}
+	if q.Has("timeout") {
+		d, err := time.ParseDuration(q.Get("timeout"))
+		if err != nil || d <= 0 {
+			return fmt.Errorf("clickhouse dsn: timeout %q: want a duration such as 30s", q.Get("timeout"))
+		}
+		cfg.Timeout = d
 	}
 	switch {
 	case u.User != nil && (q.Has("username") || q.Has("password")):
@@ -87,7 +113,37 @@ func dsnCredentials(u *url.URL, cfg *Config) error {
 // String formats c as a DSN without the password, for logs and errors.
 func (c Config) String() string {
 	u := url.URL{Scheme: "clickhouse", User: url.User(c.Username), Host: c.Addr, Path: "/" + c.Database}
+	if c.Cluster != "" {
+		u.RawQuery = url.Values{"cluster": {c.Cluster}}.Encode()
+	}
 	return u.String()
+}
+
+// localSuffix ends the name of the database that holds a cluster's shard
+// tables: <database>_local beside the Distributed tables' <database>.
+const localSuffix = "_local"
+
+// LocalDatabase is the database that holds the tables' rows on each
+// server: the database itself on a single server, <database>_local on the
+// shards of a cluster.
+func (c Config) LocalDatabase() string {
+	if c.Cluster == "" {
+		return c.Database
+	}
+	return c.Database + localSuffix
+}
+
+// isClusterName reports whether s can name a cluster: remote_servers names
+// are XML element names, and Migrate writes the name into the Distributed
+// engine's arguments as a quoted string.
+func isClusterName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c == '.' || c == '-' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // isIdentifier reports whether s is a name ClickHouse accepts unquoted. Only

@@ -3,6 +3,7 @@ package chstore
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseDSN(t *testing.T) {
@@ -12,26 +13,36 @@ func TestParseDSN(t *testing.T) {
 		wantErr string
 	}{
 		{dsn: "clickhouse://127.0.0.1:9000/ledger",
-			want: Config{Addr: "127.0.0.1:9000", Database: "ledger", Username: "default"}},
+			want: Config{Timeout: DefaultTimeout, Addr: "127.0.0.1:9000", Database: "ledger", Username: "default"}},
 		{dsn: "clickhouse://db.example.com/ledger",
-			want: Config{Addr: "db.example.com:9000", Database: "ledger", Username: "default"}},
+			want: Config{Timeout: DefaultTimeout, Addr: "db.example.com:9000", Database: "ledger", Username: "default"}},
 		{dsn: "clickhouse://127.0.0.1:9000",
-			want: Config{Addr: "127.0.0.1:9000", Database: "default", Username: "default"}},
+			want: Config{Timeout: DefaultTimeout, Addr: "127.0.0.1:9000", Database: "default", Username: "default"}},
 		{dsn: "clickhouse://127.0.0.1:9000/",
-			want: Config{Addr: "127.0.0.1:9000", Database: "default", Username: "default"}},
+			want: Config{Timeout: DefaultTimeout, Addr: "127.0.0.1:9000", Database: "default", Username: "default"}},
 		{dsn: "clickhouse://[::1]:9440/ledger_2",
-			want: Config{Addr: "[::1]:9440", Database: "ledger_2", Username: "default"}},
+			want: Config{Timeout: DefaultTimeout, Addr: "[::1]:9440", Database: "ledger_2", Username: "default"}},
 		{dsn: "clickhouse://[::1]/x",
-			want: Config{Addr: "[::1]:9000", Database: "x", Username: "default"}},
+			want: Config{Timeout: DefaultTimeout, Addr: "[::1]:9000", Database: "x", Username: "default"}},
 		{dsn: "clickhouse://ann:s%3Acr%40t@h:9000/d",
-			want: Config{Addr: "h:9000", Database: "d", Username: "ann", Password: "s:cr@t"}},
+			want: Config{Timeout: DefaultTimeout, Addr: "h:9000", Database: "d", Username: "ann", Password: "s:cr@t"}},
 		{dsn: "clickhouse://ann@h/d",
-			want: Config{Addr: "h:9000", Database: "d", Username: "ann"}},
+			want: Config{Timeout: DefaultTimeout, Addr: "h:9000", Database: "d", Username: "ann"}},
 		{dsn: "clickhouse://h/d?username=bob&password=p%26w",
-			want: Config{Addr: "h:9000", Database: "d", Username: "bob", Password: "p&w"}},
+			want: Config{Timeout: DefaultTimeout, Addr: "h:9000", Database: "d", Username: "bob", Password: "p&w"}},
 		{dsn: "clickhouse://h/d?password=pw",
-			want: Config{Addr: "h:9000", Database: "d", Username: "default", Password: "pw"}},
+			want: Config{Timeout: DefaultTimeout, Addr: "h:9000", Database: "d", Username: "default", Password: "pw"}},
 
+		{dsn: "clickhouse://h/d?timeout=1m30s",
+			want: Config{Addr: "h:9000", Database: "d", Username: "default", Timeout: 90 * time.Second}},
+		{dsn: "clickhouse://h/d?timeout=soon", wantErr: "timeout"},
+		{dsn: "clickhouse://h/d?timeout=-1s", wantErr: "timeout"},
+		{dsn: "clickhouse://h/ledger?cluster=two_shards",
+			want: Config{Timeout: DefaultTimeout, Addr: "h:9000", Database: "ledger", Username: "default", Cluster: "two_shards"}},
+		{dsn: "clickhouse://h/ledger?cluster=eu-west.1&timeout=5s",
+			want: Config{Timeout: 5 * time.Second, Addr: "h:9000", Database: "ledger", Username: "default", Cluster: "eu-west.1"}},
+		{dsn: "clickhouse://h/d?cluster=", wantErr: "cluster"},
+		{dsn: "clickhouse://h/d?cluster=a'b", wantErr: "cluster"},
 		{dsn: "", wantErr: "scheme"},
 		{dsn: "http://h:8123/d", wantErr: "scheme"},
 		{dsn: "tcp://h:9000/d", wantErr: "scheme"},
@@ -66,5 +77,18 @@ func TestConfigStringHidesPassword(t *testing.T) {
 	c := Config{Addr: "h:9000", Database: "d", Username: "ann", Password: "secret"}
 	if got, want := c.String(), "clickhouse://ann@h:9000/d"; got != want {
 		t.Fatalf("String() = %q, want %q", got, want)
+	}
+	c.Cluster = "two"
+	if got, want := c.String(), "clickhouse://ann@h:9000/d?cluster=two"; got != want {
+		t.Fatalf("String() = %q, want %q", got, want)
+	}
+}
+
+func TestLocalDatabase(t *testing.T) {
+	if got := (Config{Database: "ledger"}).LocalDatabase(); got != "ledger" {
+		t.Errorf("single server: %q, want ledger", got)
+	}
+	if got := (Config{Database: "ledger", Cluster: "c"}).LocalDatabase(); got != "ledger_local" {
+		t.Errorf("cluster: %q, want ledger_local", got)
 	}
 }

@@ -19,7 +19,7 @@
 // datasets.ErrSchema that says what to do.
 //
 // There is one table per entity, ReplacingMergeTree(version) ORDER BY the
-// natural id. Unset dates are stored as 1970-01-01, which is day 0 for both
+// natural id (on a cluster, on each shard; see Cluster). Unset dates are stored as 1970-01-01, which is day 0 for both
 // ClickHouse and datasets.Date; money is Decimal(18, 2), booleans UInt8.
 //
 // # Upserts
@@ -37,8 +37,73 @@
 // visible. A ledger of a few million rows per table is small for ClickHouse.
 //
 // Put is not atomic across tables or chunks (ClickHouse has no transactions):
-// after a failure some records may be stored. Because writing a record twice
-// changes nothing, the remedy is to run the same Put again.
+// after a failure some records may be stored, and the error is a
+// *datasets.PartialError counting those the server acknowledged. Because
+// writing a record twice changes nothing, the remedy is to run the same Put
+// again.
+//
+// # Deadlines
+//
+// Every round trip has a deadline, the DSN's timeout (DefaultTimeout): the
+// driver's read timeout bounds each wait for the server, and each INSERT
+// chunk runs under a context with that deadline, which also bounds its
+// writes. A chunk that times out or meets a broken connection is sent again
+// with the same row versions (idempotent); errors name the server.
+//
+// # Cluster
+//
+// With ?cluster=NAME the ledger is sharded over the shards of cluster NAME
+// as the server the DSN names knows it (system.clusters, from its
+// remote_servers): one server per shard (replicas need ZooKeeper, which
+// dsopilot does not use, and are refused with ErrCluster). On every shard
+// the tables are in database <db>_local; on every server, the DSN's
+// included, database <db> holds a Distributed table of the same name over
+// them, sharded by sipHash64(customer_id): all rows about a customer live
+// on one shard.
+//
+// Put sends each row straight to its shard's local table, computing the
+// Distributed table's own routing (sipHash64, then the shards' weights), so
+// that a row the server acknowledged is on its shard; the Distributed
+// tables, written to, acknowledge once they queued the rows on the server
+// that took them. An id whose customer changes moves to the new customer's
+// shard and is deleted from the old (see moves.go): every id lives on one
+// shard, so FINAL, which ClickHouse applies on each shard, deduplicates it
+// as on a single server, and Load, Counts, CustomerIDs and EachID read the
+// Distributed tables with the single server's SQL and give its results.
+//
+// Every shard must answer. Open connects to each; a read or write that
+// fails while one does not answer returns ErrShardDown naming it ("shard 2
+// (host:9000)"), and Distributed reads never skip a shard
+// (skip_unavailable_shards = 0). What a failed Put wrote is counted in its
+// *datasets.PartialError, and putting the batch again once the shard is
+// back completes it.
+//
+// # Migrations on a cluster
+//
+// 18.16 runs ON CLUSTER DDL only with ZooKeeper, so Migrate runs each
+// migration on each server itself and records it in that server's
+// schema_migrations. It pings every server before it changes anything.
+// Reads and imports refuse a cluster whose servers recorded different
+// versions (a Migrate interrupted by a shard going down), naming each;
+// Migrate brings the late ones forward.
+//
+// A migration is written once, for a single server, and its statements on
+// a cluster are derived from it (ddl.go). Each CREATE TABLE IF NOT EXISTS
+// carries a comment saying how a cluster shards the table,
+//
+//	-- cluster: shard by customer_id
+//
+// naming one of its String columns; the only other statements allowed are
+// ALTER TABLE ... ADD|DROP|MODIFY COLUMN, applied to the shards' tables and
+// the Distributed ones alike. Anything else fails to load (and the tests),
+// not a customer's cluster.
+//
+// # Queries from other packages
+//
+// *Store implements chsql.Querier, which code that runs its own SQL on the
+// ledger (features, model) uses without linking the driver: Query,
+// QueryRow and Exec on the Distributed tables (or the single server's),
+// and Shards for a Querier per shard over its local tables.
 package chstore
 
 import (
@@ -52,7 +117,6 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/dsopilot/dsopilot/datasets"
 )
@@ -75,7 +139,9 @@ var _ datasets.Store = (*Store)(nil)
 
 // Store is a ledger in a ClickHouse database. It is safe for concurrent use.
 type Store struct {
-	conn      driver.Conn
+	// entry is the server the DSN names; on a cluster it runs the queries
+	// over the Distributed tables.
+	entry     *node
 	cfg       Config
 	log       *slog.Logger
 	tables    []ledgerTable
@@ -87,11 +153,24 @@ type Store struct {
 	lastVersion atomic.Uint64
 	// closed makes Close idempotent.
 	closed atomic.Bool
+	// shards are the cluster's shards in shard order, and slots maps
+	// sipHash64(shard key) mod len(slots) to an index in shards, as the
+	// Distributed tables do. Both nil on a single server.
+	shards []shard
+	slots  []int
+	// throughDistributed makes Put write through the Distributed tables
+	// of the server the DSN names, with insert_distributed_sync = 1,
+	// instead of straight to each shard: the alternative the cluster
+	// benchmark measures (see put).
+	throughDistributed bool
 }
 
 // Open connects to the ClickHouse server and database named by dsn. A
 // missing database is not an error (Migrate creates it); a server that
-// cannot be reached or refuses the credentials is. log may be nil.
+// cannot be reached or refuses the credentials is. With ?cluster=NAME it
+// also reads the cluster's shards from the server's remote_servers and
+// connects to each: an unknown cluster is ErrCluster, a shard that does
+// not answer ErrShardDown, both naming it. log may be nil.
 func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	cfg, err := ParseDSN(dsn)
 	if err != nil {
@@ -100,26 +179,37 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	conn, err := clickhouse.Open(options(cfg, cfg.Database))
+	all, err := migrations()
 	if err != nil {
-		return nil, fmt.Errorf("open clickhouse %s: %w", cfg, err)
+		return nil, err
 	}
-	switch err := conn.Ping(ctx); {
-	case hasCode(err, codeUnknownDatabase):
-		// Not a warning: this is how `dsopilot db migrate` starts on a new server.
-		log.Info("clickhouse database does not exist yet", "dsn", cfg.String())
-	case err != nil:
-		conn.Close()
-		return nil, fmt.Errorf("ping clickhouse %s: %w", cfg, err)
+	tables, err := ledgerTables(shardKeys(all))
+	if err != nil {
+		return nil, err
+	}
+	entry, err := openNode(ctx, cfg.String(), cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{entry: entry, cfg: cfg, log: log, tables: tables, chunkRows: defaultChunkRows, inserters: defaultInserters}
+	if cfg.Cluster != "" {
+		if s.shards, err = discoverShards(ctx, cfg, entry, log); err == nil {
+			s.slots, err = slotMap(s.shards)
+		}
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		log.Debug("clickhouse cluster", "cluster", cfg.Cluster, "shards", len(s.shards))
 	}
 	log.Debug("clickhouse store opened", "dsn", cfg.String())
-	return &Store{conn: conn, cfg: cfg, log: log, tables: ledgerTables(), chunkRows: defaultChunkRows, inserters: defaultInserters}, nil
+	return s, nil
 }
 
 // options returns the driver options for cfg connecting to database; ""
 // means the user's default database.
 func options(cfg Config, database string) *clickhouse.Options {
-	return &clickhouse.Options{
+	o := &clickhouse.Options{
 		Protocol: clickhouse.Native,
 		Addr:     []string{cfg.Addr},
 		Auth:     clickhouse.Auth{Database: database, Username: cfg.Username, Password: cfg.Password},
@@ -128,8 +218,25 @@ func options(cfg Config, database string) *clickhouse.Options {
 			Version string
 		}{{Name: "dsopilot"}}},
 		Compression: compression(cfg.Addr),
-		DialTimeout: 10 * time.Second,
+		DialTimeout: min(10*time.Second, cfg.Timeout),
+		// Every read from the server has this deadline; writes get theirs
+		// from the context of each INSERT chunk (putChunk).
+		ReadTimeout: cfg.Timeout,
 	}
+	if cfg.Cluster != "" {
+		o.Settings = clickhouse.Settings{
+			// A profile may let Distributed reads skip a shard that is down
+			// and return what the others hold; a ledger read must fail.
+			"skip_unavailable_shards": 0,
+			// 18.16 reads the shard on the server that takes the query in
+			// process, and there loses the columns FINAL needs when the query
+			// does not select them and sorts or limits ("Cannot find column
+			// version in source stream"). Over the network every shard
+			// runs the query as a query of its own.
+			"prefer_localhost_replica": 0,
+		}
+	}
+	return o
 }
 
 // compression returns LZ4 for a server across a network, where it costs
@@ -163,7 +270,8 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
-	if err := s.conn.Close(); err != nil {
+	closeShards(s.shards, s.entry)
+	if err := s.entry.conn.Close(); err != nil {
 		return fmt.Errorf("close clickhouse %s: %w", s.cfg, err)
 	}
 	return nil
@@ -171,7 +279,10 @@ func (s *Store) Close() error {
 
 // Put upserts every record of batch by its natural id. Nothing is written
 // when a record cannot be stored (a date or amount out of the column's
-// range); the error wraps datasets.ErrInvalid.
+// range); the error wraps datasets.ErrInvalid. A failure after the server
+// acknowledged some chunks is a *datasets.PartialError counting them: they
+// stay stored (ClickHouse has no transaction across INSERTs), and putting
+// the batch again stores the rest and changes nothing else.
 func (s *Store) Put(ctx context.Context, batch *datasets.Ledger) error {
 	if batch == nil {
 		batch = &datasets.Ledger{}
@@ -185,9 +296,12 @@ func (s *Store) Put(ctx context.Context, batch *datasets.Ledger) error {
 		}
 	}
 	start := time.Now()
+	var stored datasets.Counts
 	for _, t := range s.tables {
-		if err := t.put(ctx, s, batch); err != nil {
-			return err
+		n, err := t.put(ctx, s, batch)
+		*t.counter(&stored) = uint64(n)
+		if err != nil {
+			return &datasets.PartialError{Stored: stored, Err: fmt.Errorf("clickhouse %s: %w", s.cfg, err)}
 		}
 	}
 	s.log.Debug("clickhouse put", "records", batch.Len(), "elapsed", time.Since(start))
@@ -202,7 +316,7 @@ func (s *Store) Load(ctx context.Context) (*datasets.Ledger, error) {
 	l := &datasets.Ledger{}
 	for _, t := range s.tables {
 		if err := t.load(ctx, s, l); err != nil {
-			return nil, err
+			return nil, s.explain(ctx, err)
 		}
 	}
 	return l, nil
@@ -217,11 +331,40 @@ func (s *Store) Counts(ctx context.Context) (datasets.Counts, error) {
 	for _, t := range s.tables {
 		// FINAL makes count() count ids, not rows awaiting a merge.
 		q := "SELECT count() FROM " + t.tableName() + " FINAL"
-		if err := s.conn.QueryRow(ctx, q).Scan(t.counter(&c)); err != nil {
-			return datasets.Counts{}, fmt.Errorf("count %s: %w", t.tableName(), err)
+		if err := s.entry.conn.QueryRow(ctx, q).Scan(t.counter(&c)); err != nil {
+			return datasets.Counts{}, s.explain(ctx, fmt.Errorf("count %s: %w", t.tableName(), err))
 		}
 	}
 	return c, nil
+}
+
+// EachID calls fn with the id of every stored record of e.
+func (s *Store) EachID(ctx context.Context, e datasets.Entity, fn func(id string)) error {
+	if err := s.ensureSchema(ctx); err != nil {
+		return err
+	}
+	for _, t := range s.tables {
+		if t.tableName() != string(e) {
+			continue
+		}
+		rows, err := s.entry.conn.Query(ctx, t.idsSQL())
+		if err != nil {
+			return s.explain(ctx, fmt.Errorf("clickhouse %s: query %s ids: %w", s.cfg, e, err))
+		}
+		defer rows.Close()
+		var id string
+		for rows.Next() {
+			if err := rows.Scan(&id); err != nil {
+				return fmt.Errorf("scan %s id: %w", e, err)
+			}
+			fn(id)
+		}
+		if err := rows.Err(); err != nil {
+			return s.explain(ctx, fmt.Errorf("clickhouse %s: read %s ids: %w", s.cfg, e, err))
+		}
+		return nil
+	}
+	return fmt.Errorf("clickhouse: no table for %q", e)
 }
 
 // CustomerIDs returns the ids of all stored customers, sorted.
@@ -229,9 +372,9 @@ func (s *Store) CustomerIDs(ctx context.Context) ([]string, error) {
 	if err := s.ensureSchema(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.conn.Query(ctx, customerIDsSQL)
+	rows, err := s.entry.conn.Query(ctx, customerIDsSQL)
 	if err != nil {
-		return nil, fmt.Errorf("query customer ids: %w", err)
+		return nil, s.explain(ctx, fmt.Errorf("query customer ids: %w", err))
 	}
 	defer rows.Close()
 	ids := []string{}
@@ -243,7 +386,7 @@ func (s *Store) CustomerIDs(ctx context.Context) ([]string, error) {
 		ids = append(ids, id)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read customer ids: %w", err)
+		return nil, s.explain(ctx, fmt.Errorf("read customer ids: %w", err))
 	}
 	return ids, nil
 }

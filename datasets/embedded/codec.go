@@ -4,36 +4,131 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/dsopilot/dsopilot/datasets"
 )
 
-// Records are stored as a version byte followed by their fields in a fixed
-// order: strings as uvarint length plus bytes, integers as zig-zag varints.
-// The format is private to this package; bbolt is the storage engine.
-const recordVersion = 1
+// Records are stored as a version byte followed by their fields in the
+// schema's store order (datasets.Schema.StoreOrder): strings as a uvarint
+// length and the bytes, dates, amounts and term days as zig-zag varints,
+// flags as a byte, floats as their 8 IEEE-754 bytes. The format is private
+// to this package; bbolt is the storage engine.
+//
+//   - Version 1 (dsopilot before the collector, policy and propensity
+//     fields) holds a fixed number of fields per entity, table.v1Fields.
+//   - Version 2 holds a uvarint field count after the version byte. Fields
+//     are only ever added at the end of an entity's list, so a record with
+//     fewer fields than this build knows reads its missing ones as unset,
+//     and one with more was written by a newer build and is refused.
+const (
+	recordV1 = 1
+	recordV2 = 2
+)
 
-var errShortRecord = errors.New("record truncated")
+var (
+	errShortRecord = errors.New("record truncated")
+	errLongRecord  = errors.New("record has bytes after its last field")
+	errFlag        = errors.New("flag byte neither 0 nor 1")
+)
 
-type encoder struct{ b []byte }
-
-func (e *encoder) str(s string) {
-	e.b = binary.AppendUvarint(e.b, uint64(len(s)))
-	e.b = append(e.b, s...)
+// codec encodes and decodes the records of one entity.
+type codec[T any] struct {
+	fields   []datasets.Field[T] // store order
+	v1Fields int                 // fields in a version-1 record
 }
-func (e *encoder) int(v int64)            { e.b = binary.AppendVarint(e.b, v) }
-func (e *encoder) date(d datasets.Date)   { e.int(int64(d)) }
-func (e *encoder) money(m datasets.Money) { e.int(int64(m)) }
-func (e *encoder) bool(v bool) {
-	if v {
-		e.b = append(e.b, 1)
-	} else {
-		e.b = append(e.b, 0)
+
+func newCodec[T any](s *datasets.Schema[T], v1Fields int) codec[T] {
+	return codec[T]{fields: s.StoreOrder(), v1Fields: v1Fields}
+}
+
+func (c *codec[T]) encode(buf []byte, r *T) []byte {
+	b := append(buf[:0], recordV2)
+	b = binary.AppendUvarint(b, uint64(len(c.fields)))
+	for i := range c.fields {
+		f := &c.fields[i]
+		switch f.Kind {
+		case datasets.KindText:
+			s := *f.Text(r)
+			b = binary.AppendUvarint(b, uint64(len(s)))
+			b = append(b, s...)
+		case datasets.KindDate:
+			b = binary.AppendVarint(b, int64(*f.Date(r)))
+		case datasets.KindMoney:
+			b = binary.AppendVarint(b, int64(*f.Money(r)))
+		case datasets.KindBool:
+			b = appendBool(b, *f.Bool(r))
+		case datasets.KindTerms:
+			t := f.Terms(r)
+			b = binary.AppendVarint(b, int64(t.Days))
+			b = appendBool(b, t.EOM)
+		case datasets.KindProbability:
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(*f.Float(r)))
+		case datasets.KindNumber:
+			known := *f.Known(r)
+			b = appendBool(b, known)
+			if known {
+				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(*f.Float(r)))
+			}
+		default:
+			panic(fmt.Sprintf("embedded: field %s of kind %v has no encoding", f.Name, f.Kind))
+		}
 	}
+	return b
 }
-func (e *encoder) terms(t datasets.Terms) {
-	e.int(int64(t.Days))
-	e.bool(t.EOM)
+
+func appendBool(b []byte, v bool) []byte {
+	if v {
+		return append(b, 1)
+	}
+	return append(b, 0)
+}
+
+func (c *codec[T]) decode(b []byte) (T, error) {
+	var r T
+	if len(b) == 0 {
+		return r, errShortRecord
+	}
+	d := decoder{b: b[1:]}
+	n := 0
+	switch b[0] {
+	case recordV1:
+		n = c.v1Fields
+	case recordV2:
+		n = int(min(d.uvarint(), uint64(math.MaxInt32)))
+		if d.err == nil && n > len(c.fields) {
+			return r, fmt.Errorf("record of %d fields, this build knows %d: written by a newer dsopilot", n, len(c.fields))
+		}
+	default:
+		return r, fmt.Errorf("unknown record version %d", b[0])
+	}
+	for i := 0; i < n && d.err == nil; i++ {
+		f := &c.fields[i]
+		switch f.Kind {
+		case datasets.KindText:
+			*f.Text(&r) = d.str()
+		case datasets.KindDate:
+			*f.Date(&r) = datasets.Date(d.int())
+		case datasets.KindMoney:
+			*f.Money(&r) = datasets.Money(d.int())
+		case datasets.KindBool:
+			*f.Bool(&r) = d.bool()
+		case datasets.KindTerms:
+			t := f.Terms(&r)
+			t.Days = int(d.int())
+			t.EOM = d.bool()
+		case datasets.KindProbability:
+			*f.Float(&r) = d.float()
+		case datasets.KindNumber:
+			if *f.Known(&r) = d.bool(); *f.Known(&r) {
+				*f.Float(&r) = d.float()
+			}
+		}
+	}
+	if d.err == nil && len(d.b) > 0 {
+		d.err = errLongRecord
+	}
+	return r, d.err
 }
 
 type decoder struct {
@@ -41,35 +136,11 @@ type decoder struct {
 	err error
 }
 
-func newDecoder(b []byte) *decoder {
-	d := &decoder{b: b}
-	if len(b) == 0 || b[0] != recordVersion {
-		d.err = fmt.Errorf("unknown record version")
-		return d
-	}
-	d.b = b[1:]
-	return d
-}
-
-func (d *decoder) str() string {
-	if d.err != nil {
-		return ""
-	}
-	n, k := binary.Uvarint(d.b)
-	if k <= 0 || uint64(len(d.b)-k) < n {
-		d.err = errShortRecord
-		return ""
-	}
-	s := string(d.b[k : k+int(n)])
-	d.b = d.b[k+int(n):]
-	return s
-}
-
-func (d *decoder) int() int64 {
+func (d *decoder) uvarint() uint64 {
 	if d.err != nil {
 		return 0
 	}
-	v, k := binary.Varint(d.b)
+	v, k := binary.Uvarint(d.b)
 	if k <= 0 {
 		d.err = errShortRecord
 		return 0
@@ -78,8 +149,27 @@ func (d *decoder) int() int64 {
 	return v
 }
 
-func (d *decoder) date() datasets.Date   { return datasets.Date(d.int()) }
-func (d *decoder) money() datasets.Money { return datasets.Money(d.int()) }
+func (d *decoder) str() string {
+	n := d.uvarint()
+	if d.err != nil {
+		return ""
+	}
+	if uint64(len(d.b)) < n {
+		d.err = errShortRecord
+		return ""
+	}
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return s
+}
+
+// int reads a zig-zag varint (binary.AppendVarint): a uvarint whose low
+// bit is the sign.
+func (d *decoder) int() int64 {
+	u := d.uvarint()
+	return int64(u>>1) ^ -int64(u&1)
+}
+
 func (d *decoder) bool() bool {
 	if d.err != nil {
 		return false
@@ -88,166 +178,24 @@ func (d *decoder) bool() bool {
 		d.err = errShortRecord
 		return false
 	}
+	if d.b[0] > 1 {
+		d.err = errFlag
+		return false
+	}
 	v := d.b[0] == 1
 	d.b = d.b[1:]
 	return v
 }
-func (d *decoder) terms() datasets.Terms {
-	days := d.int()
-	return datasets.Terms{Days: int(days), EOM: d.bool()}
-}
 
-func start(buf []byte) *encoder { return &encoder{b: append(buf[:0], recordVersion)} }
-
-func encodeCustomer(buf []byte, c *datasets.Customer) []byte {
-	e := start(buf)
-	e.str(c.ID)
-	e.str(c.Name)
-	e.str(c.Segment)
-	e.str(c.Country)
-	e.str(c.Currency)
-	e.money(c.CreditLimit)
-	e.terms(c.Terms)
-	e.str(c.Channel)
-	e.date(c.Since)
-	return e.b
-}
-
-func decodeCustomer(b []byte) (c datasets.Customer, err error) {
-	d := newDecoder(b)
-	c = datasets.Customer{ID: d.str(), Name: d.str(), Segment: d.str(), Country: d.str(), Currency: d.str(),
-		CreditLimit: d.money(), Terms: d.terms(), Channel: d.str(), Since: d.date()}
-	return c, d.err
-}
-
-func encodeInvoice(buf []byte, v *datasets.Invoice) []byte {
-	e := start(buf)
-	e.str(v.ID)
-	e.str(v.CustomerID)
-	e.date(v.IssueDate)
-	e.date(v.DueDate)
-	e.money(v.Amount)
-	e.str(v.Currency)
-	e.date(v.SettledDate)
-	e.bool(v.Disputed)
-	e.str(v.Country)
-	e.str(v.Segment)
-	e.str(v.Channel)
-	return e.b
-}
-
-func decodeInvoice(b []byte) (v datasets.Invoice, err error) {
-	d := newDecoder(b)
-	v = datasets.Invoice{ID: d.str(), CustomerID: d.str(), IssueDate: d.date(), DueDate: d.date(), Amount: d.money(),
-		Currency: d.str(), SettledDate: d.date(), Disputed: d.bool(), Country: d.str(), Segment: d.str(), Channel: d.str()}
-	return v, d.err
-}
-
-func encodePayment(buf []byte, p *datasets.Payment) []byte {
-	e := start(buf)
-	e.str(p.ID)
-	e.str(p.CustomerID)
-	e.str(p.InvoiceID)
-	e.date(p.Date)
-	e.money(p.Amount)
-	e.str(p.Currency)
-	return e.b
-}
-
-func decodePayment(b []byte) (p datasets.Payment, err error) {
-	d := newDecoder(b)
-	p = datasets.Payment{ID: d.str(), CustomerID: d.str(), InvoiceID: d.str(), Date: d.date(), Amount: d.money(), Currency: d.str()}
-	return p, d.err
-}
-
-func encodeCreditNote(buf []byte, n *datasets.CreditNote) []byte {
-	e := start(buf)
-	e.str(n.ID)
-	e.str(n.CustomerID)
-	e.str(n.InvoiceID)
-	e.date(n.Date)
-	e.money(n.Amount)
-	e.str(n.Kind)
-	e.str(n.Reason)
-	return e.b
-}
-
-func decodeCreditNote(b []byte) (n datasets.CreditNote, err error) {
-	d := newDecoder(b)
-	n = datasets.CreditNote{ID: d.str(), CustomerID: d.str(), InvoiceID: d.str(), Date: d.date(), Amount: d.money(), Kind: d.str(), Reason: d.str()}
-	return n, d.err
-}
-
-func encodeDispute(buf []byte, x *datasets.Dispute) []byte {
-	e := start(buf)
-	e.str(x.ID)
-	e.str(x.CustomerID)
-	e.str(x.InvoiceID)
-	e.date(x.Opened)
-	e.date(x.Resolved)
-	e.str(x.Reason)
-	e.money(x.Amount)
-	e.str(x.Outcome)
-	return e.b
-}
-
-func decodeDispute(b []byte) (x datasets.Dispute, err error) {
-	d := newDecoder(b)
-	x = datasets.Dispute{ID: d.str(), CustomerID: d.str(), InvoiceID: d.str(), Opened: d.date(), Resolved: d.date(),
-		Reason: d.str(), Amount: d.money(), Outcome: d.str()}
-	return x, d.err
-}
-
-func encodeAction(buf []byte, a *datasets.Action) []byte {
-	e := start(buf)
-	e.str(a.ID)
-	e.str(a.CustomerID)
-	e.str(a.InvoiceID)
-	e.date(a.Date)
-	e.str(a.Type)
-	e.str(a.Channel)
-	e.str(a.Outcome)
-	return e.b
-}
-
-func decodeAction(b []byte) (a datasets.Action, err error) {
-	d := newDecoder(b)
-	a = datasets.Action{ID: d.str(), CustomerID: d.str(), InvoiceID: d.str(), Date: d.date(), Type: d.str(), Channel: d.str(), Outcome: d.str()}
-	return a, d.err
-}
-
-func encodePromise(buf []byte, p *datasets.Promise) []byte {
-	e := start(buf)
-	e.str(p.ID)
-	e.str(p.CustomerID)
-	e.str(p.InvoiceID)
-	e.date(p.Made)
-	e.date(p.PromisedDate)
-	e.money(p.Amount)
-	e.str(p.Status)
-	return e.b
-}
-
-func decodePromise(b []byte) (p datasets.Promise, err error) {
-	d := newDecoder(b)
-	p = datasets.Promise{ID: d.str(), CustomerID: d.str(), InvoiceID: d.str(), Made: d.date(), PromisedDate: d.date(), Amount: d.money(), Status: d.str()}
-	return p, d.err
-}
-
-func encodeCreditDecision(buf []byte, x *datasets.CreditDecision) []byte {
-	e := start(buf)
-	e.str(x.ID)
-	e.str(x.CustomerID)
-	e.date(x.Date)
-	e.money(x.OldLimit)
-	e.money(x.NewLimit)
-	e.str(x.Reason)
-	e.str(x.DecidedBy)
-	return e.b
-}
-
-func decodeCreditDecision(b []byte) (x datasets.CreditDecision, err error) {
-	d := newDecoder(b)
-	x = datasets.CreditDecision{ID: d.str(), CustomerID: d.str(), Date: d.date(), OldLimit: d.money(), NewLimit: d.money(), Reason: d.str(), DecidedBy: d.str()}
-	return x, d.err
+func (d *decoder) float() float64 {
+	if d.err != nil {
+		return 0
+	}
+	if len(d.b) < 8 {
+		d.err = errShortRecord
+		return 0
+	}
+	v := math.Float64frombits(binary.LittleEndian.Uint64(d.b))
+	d.b = d.b[8:]
+	return v
 }

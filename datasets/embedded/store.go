@@ -1,7 +1,11 @@
 // Package embedded is dsopilot's default store: the ledger kept on local disk
 // in a bbolt database (one B+tree bucket per entity, keyed by natural id), so
 // that dsopilot runs with no server. bbolt is transactional and crash-safe:
-// a Put either lands whole or not at all, and survives restarts.
+// a Put either lands whole or not at all, and survives restarts. Open takes
+// the file's exclusive lock (one writer); OpenReadOnly a shared one, so that
+// readers run side by side, and it refuses a store that does not exist.
+// Records are encoded from the datasets schemas (codec.go); a store written
+// by an older build is read as it is and upgraded when opened for writing.
 package embedded
 
 import (
@@ -9,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -30,8 +35,11 @@ const initialMmapSize = (strconv.IntSize / 64) << 30
 // FileName is the database file inside the store directory.
 const FileName = "ledger.db"
 
-// schemaVersion is bumped when the record layout changes incompatibly.
-const schemaVersion = 1
+// schemaVersion is bumped when the layout changes: version 2 added the
+// financials bucket and records with a field count (codec.go). A store of
+// version 1 is upgraded when opened for writing; read-only it is read as it
+// is (a missing bucket is empty).
+const schemaVersion = 2
 
 const (
 	metaBucket       = "meta"
@@ -40,28 +48,51 @@ const (
 
 // Store is a ledger in a bbolt file.
 type Store struct {
-	db  *bolt.DB
-	log *slog.Logger
+	db       *bolt.DB
+	log      *slog.Logger
+	tables   []bucket
+	readOnly bool
 }
 
 var _ datasets.Store = (*Store)(nil)
 
-// Open opens (creating if needed) the store in directory dir.
+// Open opens (creating if needed) the store in directory dir for reading
+// and writing. It holds the file's exclusive lock until Close.
 func Open(ctx context.Context, dir string, log *slog.Logger) (*Store, error) {
+	return open(ctx, dir, log, false)
+}
+
+// OpenReadOnly opens the existing store in directory dir for reading. It
+// takes a shared lock, so several readers may run at once (and no writer),
+// and works on a read-only file. A missing store is an error wrapping
+// datasets.ErrNotFound: reading it would show an empty ledger.
+func OpenReadOnly(ctx context.Context, dir string, log *slog.Logger) (*Store, error) {
+	return open(ctx, dir, log, true)
+}
+
+func open(ctx context.Context, dir string, log *slog.Logger, readOnly bool) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	path := filepath.Join(dir, FileName)
+	if readOnly {
+		if _, err := os.Stat(path); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("store %s: %w (no %s there: import into it first, or check --store)", dir, datasets.ErrNotFound, FileName)
+			}
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create store directory: %w", err)
 	}
-	path := filepath.Join(dir, FileName)
 	// A short lock timeout: a second dsopilot on the same directory should
 	// fail with a clear message rather than hang.
 	db, err := bolt.Open(path, 0o644, &bolt.Options{
-		Timeout: 2 * time.Second,
+		Timeout:  2 * time.Second,
+		ReadOnly: readOnly,
 		// Reserve address space (not disk) up front, so that a growing
 		// store is rarely re-mapped: each re-map copies every key and value
 		// the open write transaction touched out of the old mapping.
@@ -71,37 +102,74 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*Store, error) {
 	})
 	if err != nil {
 		if errors.Is(err, bolt.ErrTimeout) {
+			if readOnly {
+				return nil, fmt.Errorf("open store %s: another dsopilot process is writing to it", path)
+			}
 			return nil, fmt.Errorf("open store %s: locked by another dsopilot process", path)
 		}
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &Store{db: db, log: log}
-	if err := s.init(); err != nil {
+	s := &Store{db: db, log: log, tables: buckets(), readOnly: readOnly}
+	if readOnly {
+		err = db.View(s.checkVersion)
+	} else {
+		err = s.init()
+	}
+	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	log.Debug("embedded store opened", "path", path)
+	log.Debug("embedded store opened", "path", path, "read_only", readOnly)
 	return s, nil
+}
+
+// checkVersion refuses a store written by a newer build.
+func (s *Store) checkVersion(tx *bolt.Tx) error {
+	_, err := storedVersion(tx)
+	return err
+}
+
+// storedVersion is the store's schema version, 0 for a new file; a newer
+// one than this build's is an error.
+func storedVersion(tx *bolt.Tx) (int, error) {
+	meta := tx.Bucket([]byte(metaBucket))
+	if meta == nil {
+		return 0, nil
+	}
+	v := meta.Get([]byte(schemaVersionKey))
+	if v == nil {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(string(v))
+	if err != nil || n > schemaVersion {
+		return 0, fmt.Errorf("%w: store schema version %q, this build reads up to %d; upgrade dsopilot", datasets.ErrSchema, v, schemaVersion)
+	}
+	return n, nil
 }
 
 func (s *Store) init() error {
 	return s.db.Update(func(tx *bolt.Tx) error {
+		was, err := storedVersion(tx)
+		if err != nil {
+			return err
+		}
 		meta, err := tx.CreateBucketIfNotExists([]byte(metaBucket))
 		if err != nil {
 			return fmt.Errorf("create meta bucket: %w", err)
 		}
-		if v := meta.Get([]byte(schemaVersionKey)); v != nil {
-			n, err := strconv.Atoi(string(v))
-			if err != nil || n > schemaVersion {
-				return fmt.Errorf("%w: store schema version %q, this build reads up to %d", datasets.ErrSchema, v, schemaVersion)
+		for _, t := range s.tables {
+			if _, err := tx.CreateBucketIfNotExists([]byte(t.entity())); err != nil {
+				return fmt.Errorf("create bucket %s: %w", t.entity(), err)
 			}
-		} else if err := meta.Put([]byte(schemaVersionKey), []byte(strconv.Itoa(schemaVersion))); err != nil {
-			return fmt.Errorf("write schema version: %w", err)
 		}
-		for _, e := range datasets.Entities() {
-			if _, err := tx.CreateBucketIfNotExists([]byte(e)); err != nil {
-				return fmt.Errorf("create bucket %s: %w", e, err)
-			}
+		if was == schemaVersion {
+			return nil
+		}
+		if was != 0 {
+			s.log.Info("embedded store upgraded", "from", was, "to", schemaVersion)
+		}
+		if err := meta.Put([]byte(schemaVersionKey), []byte(strconv.Itoa(schemaVersion))); err != nil {
+			return fmt.Errorf("write schema version: %w", err)
 		}
 		return nil
 	})
@@ -110,59 +178,81 @@ func (s *Store) init() error {
 // Close closes the database file.
 func (s *Store) Close() error { return s.db.Close() }
 
-// table ties an entity's bucket to its id and codec.
-type table[T any] struct {
-	entity datasets.Entity
-	id     func(*T) string
-	enc    func([]byte, *T) []byte
-	dec    func([]byte) (T, error)
+// bucket is the part of an entity's table that Put, Load and Counts need,
+// whatever the record type.
+type bucket interface {
+	entity() datasets.Entity
+	put(tx *bolt.Tx, l *datasets.Ledger, a *arena) error
+	load(tx *bolt.Tx, l *datasets.Ledger) error
+	count(tx *bolt.Tx, c *datasets.Counts)
 }
 
-// The tables are built by functions so that no mutable state lives at package level.
-func customers() table[datasets.Customer] {
-	return table[datasets.Customer]{datasets.EntityCustomers, func(x *datasets.Customer) string { return x.ID }, encodeCustomer, decodeCustomer}
+// table ties an entity's bucket to its schema and codec.
+type table[T any] struct {
+	schema *datasets.Schema[T]
+	codec  codec[T]
 }
-func invoices() table[datasets.Invoice] {
-	return table[datasets.Invoice]{datasets.EntityInvoices, func(x *datasets.Invoice) string { return x.ID }, encodeInvoice, decodeInvoice}
+
+func newTable[T any](s *datasets.Schema[T], v1Fields int) *table[T] {
+	return &table[T]{schema: s, codec: newCodec(s, v1Fields)}
 }
-func payments() table[datasets.Payment] {
-	return table[datasets.Payment]{datasets.EntityPayments, func(x *datasets.Payment) string { return x.ID }, encodePayment, decodePayment}
+
+// buckets lists the entity tables with the number of fields their
+// version-1 records hold: every field but those added since (customers'
+// collector; actions' policy and propensity; financials came with
+// version 2).
+func buckets() []bucket {
+	return []bucket{
+		newTable(datasets.CustomersSchema(), 9),
+		newTable(datasets.InvoicesSchema(), 11),
+		newTable(datasets.PaymentsSchema(), 6),
+		newTable(datasets.CreditNotesSchema(), 7),
+		newTable(datasets.DisputesSchema(), 8),
+		newTable(datasets.ActionsSchema(), 7),
+		newTable(datasets.PromisesSchema(), 7),
+		newTable(datasets.CreditDecisionsSchema(), 7),
+		newTable(datasets.FinancialsSchema(), 0),
+	}
 }
-func creditNotes() table[datasets.CreditNote] {
-	return table[datasets.CreditNote]{datasets.EntityCreditNotes, func(x *datasets.CreditNote) string { return x.ID }, encodeCreditNote, decodeCreditNote}
+
+func (t *table[T]) entity() datasets.Entity { return t.schema.Entity() }
+
+func (t *table[T]) count(tx *bolt.Tx, c *datasets.Counts) {
+	if b := tx.Bucket([]byte(t.entity())); b != nil {
+		*t.schema.Count(c) = uint64(b.Stats().KeyN)
+	}
 }
-func disputes() table[datasets.Dispute] {
-	return table[datasets.Dispute]{datasets.EntityDisputes, func(x *datasets.Dispute) string { return x.ID }, encodeDispute, decodeDispute}
+
+func (t *table[T]) put(tx *bolt.Tx, l *datasets.Ledger, a *arena) error {
+	return put(tx, t, *t.schema.Rows(l), a)
 }
-func actions() table[datasets.Action] {
-	return table[datasets.Action]{datasets.EntityActions, func(x *datasets.Action) string { return x.ID }, encodeAction, decodeAction}
-}
-func promises() table[datasets.Promise] {
-	return table[datasets.Promise]{datasets.EntityPromises, func(x *datasets.Promise) string { return x.ID }, encodePromise, decodePromise}
-}
-func creditDecisions() table[datasets.CreditDecision] {
-	return table[datasets.CreditDecision]{datasets.EntityCreditDecisions, func(x *datasets.CreditDecision) string { return x.ID }, encodeCreditDecision, decodeCreditDecision}
+
+func (t *table[T]) load(tx *bolt.Tx, l *datasets.Ledger) error {
+	rows, err := load(tx, t)
+	*t.schema.Rows(l) = rows
+	return err
 }
 
 // put writes items in id order: bbolt inserts far faster into sorted
 // positions than at random ones. Keys and values are copied into a; bbolt
 // references them until the transaction ends.
-func put[T any](tx *bolt.Tx, t table[T], items []T, a *arena) error {
+func put[T any](tx *bolt.Tx, t *table[T], items []T, a *arena) error {
 	if len(items) == 0 {
 		return nil
 	}
-	b := tx.Bucket([]byte(t.entity))
+	id := t.schema.ID
+	b := tx.Bucket([]byte(t.entity()))
 	// Exports are usually sorted by id already: sort only when not.
 	var order []int
 	for i := 1; i < len(items); i++ {
-		if t.id(&items[i-1]) > t.id(&items[i]) {
+		if id(&items[i-1]) > id(&items[i]) {
 			order = make([]int, len(items))
 			for i := range order {
 				order[i] = i
 			}
 			slices.SortStableFunc(order, func(i, j int) int {
 				// Equal ids in one batch: the later row wins, as in a later batch.
-				return cmp.Or(strings.Compare(t.id(&items[i]), t.id(&items[j])), i-j)
+				return cmp.Or(strings.Compare(id(&items[i]), id(&items[j])), i-j)
 			})
 			break
 		}
@@ -176,19 +266,19 @@ func put[T any](tx *bolt.Tx, t table[T], items []T, a *arena) error {
 	// Keys arriving after every stored one (a first import, or the next
 	// batch of a sorted export) are appended: fill the pages completely
 	// rather than half, since no later insert will land between them.
-	if last, _ := b.Cursor().Last(); last == nil || string(last) < t.id(at(0)) {
+	if last, _ := b.Cursor().Last(); last == nil || string(last) < id(at(0)) {
 		b.FillPercent = 1.0
 	}
 	var buf []byte
 	for k := range items {
 		item := at(k)
-		id := t.id(item)
-		if id == "" {
-			return fmt.Errorf("put %s: %w: empty id", t.entity, datasets.ErrInvalid)
+		key := id(item)
+		if key == "" {
+			return fmt.Errorf("put %s: %w: empty id", t.entity(), datasets.ErrInvalid)
 		}
-		buf = t.enc(buf, item)
-		if err := b.Put(a.copyString(id), a.copy(buf)); err != nil {
-			return fmt.Errorf("put %s %s: %w", t.entity, id, err)
+		buf = t.codec.encode(buf, item)
+		if err := b.Put(a.copyString(key), a.copy(buf)); err != nil {
+			return fmt.Errorf("put %s %s: %w", t.entity(), key, err)
 		}
 	}
 	return nil
@@ -222,13 +312,16 @@ func (a *arena) copyString(s string) []byte {
 	return out
 }
 
-func load[T any](tx *bolt.Tx, t table[T]) ([]T, error) {
-	b := tx.Bucket([]byte(t.entity))
+func load[T any](tx *bolt.Tx, t *table[T]) ([]T, error) {
+	b := tx.Bucket([]byte(t.entity()))
+	if b == nil {
+		return nil, nil // a version-1 store opened read-only
+	}
 	out := make([]T, 0, b.Stats().KeyN)
 	err := b.ForEach(func(k, v []byte) error {
-		x, err := t.dec(v)
+		x, err := t.codec.decode(v)
 		if err != nil {
-			return fmt.Errorf("decode %s %q: %w", t.entity, k, err)
+			return fmt.Errorf("decode %s %q: %w", t.entity(), k, err)
 		}
 		out = append(out, x)
 		return nil
@@ -241,18 +334,17 @@ func (s *Store) Put(ctx context.Context, batch *datasets.Ledger) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if s.readOnly {
+		return fmt.Errorf("embedded put: store opened read-only")
+	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		var a arena
-		return errors.Join(
-			put(tx, customers(), batch.Customers, &a),
-			put(tx, invoices(), batch.Invoices, &a),
-			put(tx, payments(), batch.Payments, &a),
-			put(tx, creditNotes(), batch.CreditNotes, &a),
-			put(tx, disputes(), batch.Disputes, &a),
-			put(tx, actions(), batch.Actions, &a),
-			put(tx, promises(), batch.Promises, &a),
-			put(tx, creditDecisions(), batch.CreditDecisions, &a),
-		)
+		for _, t := range s.tables {
+			if err := t.put(tx, batch, &a); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("embedded put: %w", err)
@@ -267,16 +359,12 @@ func (s *Store) Load(ctx context.Context) (*datasets.Ledger, error) {
 	}
 	l := &datasets.Ledger{}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		var errs [8]error
-		l.Customers, errs[0] = load(tx, customers())
-		l.Invoices, errs[1] = load(tx, invoices())
-		l.Payments, errs[2] = load(tx, payments())
-		l.CreditNotes, errs[3] = load(tx, creditNotes())
-		l.Disputes, errs[4] = load(tx, disputes())
-		l.Actions, errs[5] = load(tx, actions())
-		l.Promises, errs[6] = load(tx, promises())
-		l.CreditDecisions, errs[7] = load(tx, creditDecisions())
-		return errors.Join(errs[:]...)
+		for _, t := range s.tables {
+			if err := t.load(tx, l); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("embedded load: %w", err)
@@ -292,12 +380,8 @@ func (s *Store) Counts(ctx context.Context) (datasets.Counts, error) {
 		return c, err
 	}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		n := func(e datasets.Entity) uint64 { return uint64(tx.Bucket([]byte(e)).Stats().KeyN) }
-		c = datasets.Counts{
-			Customers: n(datasets.EntityCustomers), Invoices: n(datasets.EntityInvoices),
-			Payments: n(datasets.EntityPayments), CreditNotes: n(datasets.EntityCreditNotes),
-			Disputes: n(datasets.EntityDisputes), Actions: n(datasets.EntityActions),
-			Promises: n(datasets.EntityPromises), CreditDecisions: n(datasets.EntityCreditDecisions),
+		for _, t := range s.tables {
+			t.count(tx, &c)
 		}
 		return nil
 	})
@@ -306,15 +390,24 @@ func (s *Store) Counts(ctx context.Context) (datasets.Counts, error) {
 
 // CustomerIDs returns the stored customer ids in order.
 func (s *Store) CustomerIDs(ctx context.Context) ([]string, error) {
+	ids := []string{}
+	err := s.EachID(ctx, datasets.EntityCustomers, func(id string) { ids = append(ids, id) })
+	return ids, err
+}
+
+// EachID calls fn with the id of every stored record of e, in order.
+func (s *Store) EachID(ctx context.Context, e datasets.Entity, fn func(id string)) error {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
-	var ids []string
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket([]byte(datasets.EntityCustomers)).ForEach(func(k, _ []byte) error {
-			ids = append(ids, string(k))
+	return s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(e))
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, _ []byte) error {
+			fn(string(k))
 			return nil
 		})
 	})
-	return ids, err
 }

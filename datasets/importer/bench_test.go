@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/chstore"
 	"github.com/dsopilot/dsopilot/datasets/embedded"
 	"github.com/dsopilot/dsopilot/datasets/importer"
@@ -56,9 +57,9 @@ func reportImport(b *testing.B, st importer.Store, paths []string) {
 	b.ReportMetric(float64(sum.Loaded), "rows")
 }
 
-// BenchmarkImportEmbedded imports the whole simulated ledger (every file)
-// and then its invoices alone into a fresh embedded store.
-func BenchmarkImportEmbedded(b *testing.B) {
+// benchImports runs the import of the whole simulated ledger (every file)
+// and then of its invoices alone, each into the store open returns.
+func benchImports(b *testing.B, open func(b *testing.B) (importer.Store, func())) {
 	dir := benchLedger(b)
 	for _, c := range []struct {
 		name  string
@@ -66,15 +67,23 @@ func BenchmarkImportEmbedded(b *testing.B) {
 	}{{"ledger", []string{dir}}, {"invoices", []string{filepath.Join(dir, "invoices.csv")}}} {
 		b.Run(c.name, func(b *testing.B) {
 			for range b.N {
-				st, err := embedded.Open(context.Background(), b.TempDir(), nil)
-				if err != nil {
-					b.Fatal(err)
-				}
+				st, done := open(b)
 				reportImport(b, st, c.paths)
-				st.Close()
+				done()
 			}
 		})
 	}
+}
+
+// BenchmarkImportEmbedded imports into a fresh embedded store.
+func BenchmarkImportEmbedded(b *testing.B) {
+	benchImports(b, func(b *testing.B) (importer.Store, func()) {
+		st, err := embedded.Open(context.Background(), b.TempDir(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return st, func() { st.Close() }
+	})
 }
 
 func chServer(b *testing.B) string {
@@ -202,4 +211,17 @@ func nativeInvoicesCSV(src, dst string) (int, error) {
 	}
 	w.Flush()
 	return n, w.Error()
+}
+
+// discardStore acknowledges every batch without keeping it, so that
+// BenchmarkImportParse measures reading, parsing and checking alone.
+type discardStore struct{}
+
+func (discardStore) Put(context.Context, *datasets.Ledger) error   { return nil }
+func (discardStore) CustomerIDs(context.Context) ([]string, error) { return nil, nil }
+
+// BenchmarkImportParse imports the simulated ledger into a store that keeps
+// nothing: the importer's own speed (read, split, parse, check, dedupe).
+func BenchmarkImportParse(b *testing.B) {
+	benchImports(b, func(*testing.B) (importer.Store, func()) { return discardStore{}, func() {} })
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -89,11 +90,11 @@ func TestBadRowsAreReportedAndGoodRowsLoad(t *testing.T) {
 	o := opts(t)
 	st := openStore(t)
 	sum, err := Import(ctx, st, []string{dir}, o)
-	if err != nil {
-		t.Fatal(err)
+	if !errors.Is(err, ErrRejected) {
+		t.Fatalf("err = %v, want ErrRejected: 6 of the 8 invoices are bad", err)
 	}
 	inv := sum.Files[1]
-	if inv.Read != 8 || inv.Loaded != 2 || inv.Rejected != 6 {
+	if inv.Read != 8 || inv.Loaded != 2 || inv.Rejected != 6 || !inv.Failed {
 		t.Fatalf("invoices read %d loaded %d rejected %d, want 8 2 6", inv.Read, inv.Loaded, inv.Rejected)
 	}
 	f, err := os.Open(o.RejectsPath)
@@ -274,5 +275,147 @@ func TestStoreFailureStopsAndCountsOnlyAcknowledgedRows(t *testing.T) {
 	c, _ := st.Counts(context.Background())
 	if sum.Loaded != 10 || c.Customers != 10 {
 		t.Fatalf("summary says %d loaded, store holds %d; want 10 and 10", sum.Loaded, c.Customers)
+	}
+}
+
+// TestNewFieldsAndFinancials imports customers.collector, actions.policy
+// and propensity, and a credit-information export with and without its own
+// ids, and checks what was stored value by value.
+func TestNewFieldsAndFinancials(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	writeFile(t, dir, "customers.csv", "customer_id,collector\nC1,Ann\nC2,\n")
+	writeFile(t, dir, "actions.csv", "action_id,customer_id,action_date,type,policy,propensity\n"+
+		"A1,C1,2024-02-05,Call,Holdout,0.25\n"+ // line 2
+		"A2,C2,2024-02-06,reminder,,\n"+ // line 3: unknown propensity
+		"A3,C2,2024-02-07,reminder,recommender,0\n"+ // line 4: 0 is no probability
+		"A4,C2,2024-02-07,reminder,recommender,1.5\n") // line 5
+	writeFile(t, dir, "financials.csv", "customer_id,date,tangible_net_worth,turnover,rating,score,source\n"+
+		"C1,2024-01-15,-1250.50,1000000,BB+,0,creditreform\n"+ // a known score of 0
+		"C2,2024-01-15,10,20,3,,dnb\n"+ // no score
+		"C2,2024-01-16,,20,3,,dnb\n"+ // line 4: tangible net worth missing
+		"C9,2024-01-16,1,20,3,,dnb\n") // line 5: unknown customer
+	st := openStore(t)
+	sum, err := Import(ctx, st, []string{dir}, opts(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type key struct {
+		line  int
+		field string
+	}
+	var got []key
+	for _, r := range sum.FirstRejects {
+		got = append(got, key{r.Line, r.Field})
+	}
+	if want := []key{{4, "propensity"}, {5, "propensity"}, {4, "tangible_net_worth"}, {5, "customer_id"}}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("rejects %v, want %v", sum.FirstRejects, want)
+	}
+	l, err := st.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Customers[0].Collector != "Ann" || l.Customers[1].Collector != "" {
+		t.Errorf("collectors %+v", l.Customers)
+	}
+	d := datasets.NewDate
+	wantActions := []datasets.Action{
+		{ID: "A1", CustomerID: "C1", Date: d(2024, 2, 5), Type: "call", Policy: "holdout", Propensity: 0.25},
+		{ID: "A2", CustomerID: "C2", Date: d(2024, 2, 6), Type: "reminder"},
+	}
+	if !reflect.DeepEqual(l.Actions, wantActions) {
+		t.Errorf("actions\n got %+v\nwant %+v", l.Actions, wantActions)
+	}
+	wantFin := []datasets.Financial{
+		{ID: "C1|2024-01-15|creditreform", CustomerID: "C1", Date: d(2024, 1, 15), TangibleNetWorth: -125050, Turnover: 100000000,
+			Rating: "BB+", Score: 0, HasScore: true, Source: "creditreform"},
+		{ID: "C2|2024-01-15|dnb", CustomerID: "C2", Date: d(2024, 1, 15), TangibleNetWorth: 1000, Turnover: 2000, Rating: "3", Source: "dnb"},
+	}
+	if !reflect.DeepEqual(l.Financials, wantFin) {
+		t.Errorf("financials\n got %+v\nwant %+v", l.Financials, wantFin)
+	}
+}
+
+// TestUnwritableRejectsFileLosesNoGoodRow: rejects go to the fallback, the
+// summary says where, and every good row loads (issue 8: the file stopped
+// at its first bad row). With a small batch and a store that fails, it is
+// also the data race the race detector found: the writer crediting a file
+// while its summary was copied.
+func TestUnwritableRejectsFileLosesNoGoodRow(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("customer_id,name,credit_limit\n")
+	for i := range 60 {
+		limit := "100"
+		if i%10 == 3 {
+			limit = "lots"
+		}
+		fmt.Fprintf(&b, "C%02d,x,%s\n", i, limit)
+	}
+	p := writeFile(t, dir, "customers.csv", b.String())
+	blocker := writeFile(t, dir, "not-a-dir", "")
+	var fallback strings.Builder
+	o := Options{RejectsPath: filepath.Join(blocker, "rejects.csv"), RejectsFallback: &fallback, BatchSize: 5}
+	st := openStore(t)
+	sum, err := Import(context.Background(), st, []string{p}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := st.Counts(context.Background())
+	if sum.Loaded != 54 || c.Customers != 54 || sum.Rejected != 6 {
+		t.Fatalf("loaded %d (store %d), rejected %d; want 54, 54, 6", sum.Loaded, c.Customers, sum.Rejected)
+	}
+	if !strings.HasPrefix(sum.RejectsFile, "stderr") || strings.Count(fallback.String(), "credit_limit") != 6 {
+		t.Fatalf("rejects file %q, fallback %q", sum.RejectsFile, fallback.String())
+	}
+
+	failing := &failingStore{Store: openStore(t), after: 4}
+	sum, err = Import(context.Background(), failing, []string{p}, o)
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("err = %v, want the store failure", err)
+	}
+	c, _ = failing.Counts(context.Background())
+	if sum.Loaded != 20 || c.Customers != 20 {
+		t.Fatalf("summary says %d loaded, store holds %d; want 20 and 20", sum.Loaded, c.Customers)
+	}
+}
+
+func TestDefaultRejectsFileAndNoFileWithoutRejects(t *testing.T) {
+	dir := t.TempDir()
+	rejectsDir := t.TempDir()
+	good := writeFile(t, dir, "customers.csv", "customer_id\nC1\n")
+	sum, err := Import(context.Background(), openStore(t), []string{good}, Options{RejectsDir: rejectsDir})
+	if err != nil || sum.RejectsFile != "" {
+		t.Fatalf("clean import: %v, rejects file %q", err, sum.RejectsFile)
+	}
+	if left, _ := os.ReadDir(rejectsDir); len(left) != 0 {
+		t.Fatalf("a clean import left %v", left)
+	}
+	bad := writeFile(t, dir, "payments.csv", "payment_id,customer_id,payment_date,amount\nP1,C1,2024-01-01,x\nP2,C1,2024-01-01,1\nP3,C1,2024-01-01,2\n")
+	sum, err = Import(context.Background(), openStore(t), []string{bad}, Options{RejectsDir: rejectsDir})
+	if err != nil || filepath.Dir(sum.RejectsFile) != rejectsDir {
+		t.Fatalf("rejects file %q, %v; want one in %s", sum.RejectsFile, err, rejectsDir)
+	}
+	body, err := os.ReadFile(sum.RejectsFile)
+	if err != nil || !strings.Contains(string(body), "payments.csv,2,amount,x,") {
+		t.Fatalf("rejects file holds %q, %v", body, err)
+	}
+}
+
+func TestLimitsFailTheFileFast(t *testing.T) {
+	dir := t.TempDir()
+	// A file without line breaks (or with old Mac ones) is one long line.
+	mac := writeFile(t, dir, "customers.csv", "customer_id,name\r"+strings.Repeat("C1,Acme\r", 50_000))
+	field := writeFile(t, dir, "payments.csv", "payment_id,customer_id,payment_date,amount,note\nP1,C1,2024-01-01,1,"+strings.Repeat("n", 5000)+"\n")
+	sum, err := Import(context.Background(), openStore(t), []string{mac, field},
+		Options{MaxLineBytes: 64 << 10, MaxFieldBytes: 1000, RejectsPath: filepath.Join(t.TempDir(), "r.csv")})
+	if !errors.Is(err, ErrFiles) {
+		t.Fatalf("err = %v, want ErrFiles", err)
+	}
+	if !strings.Contains(sum.Files[0].Error, "longer than 65536 bytes") || !strings.Contains(sum.Files[1].Error, "field longer than 1000 bytes") {
+		t.Fatalf("errors %q and %q", sum.Files[0].Error, sum.Files[1].Error)
+	}
+	if len(err.Error()) > 1000 {
+		t.Fatalf("the error is %d bytes long", len(err.Error()))
 	}
 }

@@ -1,118 +1,312 @@
 package importer
 
 import (
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/dsopilot/dsopilot/datasets"
 )
 
-// field is a canonical column of any entity. decode addresses fields by
-// these constants, so that a row's value is one slice index away: the
-// header is resolved to positions once per file (row.resolve), not per field
-// per row.
-type field uint8
-
-const (
-	fCustomerID field = iota
-	fName
-	fSegment
-	fCountry
-	fCurrency
-	fCreditLimit
-	fPaymentTerms
-	fChannel
-	fSince
-	fInvoiceID
-	fIssueDate
-	fDueDate
-	fAmount
-	fSettledDate
-	fDisputed
-	fPaymentID
-	fPaymentDate
-	fCreditNoteID
-	fDate
-	fKind
-	fReason
-	fDisputeID
-	fOpenedDate
-	fResolvedDate
-	fOutcome
-	fActionID
-	fActionDate
-	fType
-	fPromiseID
-	fMadeDate
-	fPromisedDate
-	fStatus
-	fDecisionID
-	fDecisionDate
-	fOldLimit
-	fNewLimit
-	fDecidedBy
-	numFields
-)
-
-// fieldNames are the canonical column names of the fields (TestFieldNames
-// checks them against datasets.Entity.Columns).
-var fieldNames = [numFields]string{
-	fCustomerID: "customer_id", fName: "name", fSegment: "segment", fCountry: "country", fCurrency: "currency",
-	fCreditLimit: "credit_limit", fPaymentTerms: "payment_terms", fChannel: "channel", fSince: "since",
-	fInvoiceID: "invoice_id", fIssueDate: "issue_date", fDueDate: "due_date", fAmount: "amount",
-	fSettledDate: "settled_date", fDisputed: "disputed", fPaymentID: "payment_id", fPaymentDate: "payment_date",
-	fCreditNoteID: "credit_note_id", fDate: "date", fKind: "kind", fReason: "reason", fDisputeID: "dispute_id",
-	fOpenedDate: "opened_date", fResolvedDate: "resolved_date", fOutcome: "outcome", fActionID: "action_id",
-	fActionDate: "action_date", fType: "type", fPromiseID: "promise_id", fMadeDate: "made_date",
-	fPromisedDate: "promised_date", fStatus: "status", fDecisionID: "decision_id", fDecisionDate: "decision_date",
-	fOldLimit: "old_limit", fNewLimit: "new_limit", fDecidedBy: "decided_by",
-}
-
-func (f field) String() string { return fieldNames[f] }
-
-// fieldError is one bad field of one row.
+// fieldError is one bad field of one row; kind is its reason without the
+// value, to count rows rejected alike.
 type fieldError struct {
-	field, value, reason string
+	field, value, reason, kind string
 }
 
-// row reads the canonical fields of one source row and collects every
-// problem with it, so that a rejected row is reported completely at once.
-type row struct {
-	vals         []string
-	at           [numFields]int // index in vals of each field, -1 when absent
-	dates        DateParser
-	decimalComma bool
+// kinded is an error that says its kind.
+type kinded interface{ errorKind() string }
+
+func (e *dateError) errorKind() string   { return e.kind }
+func (e *amountError) errorKind() string { return e.kind }
+
+// rowDecoder turns the fields of one source row into a record of its
+// entity, appended to a batch when it is valid. There is one per file,
+// built from the entity's datasets.Schema.
+type rowDecoder interface {
+	// decode parses vals (aligned with the file's header). It returns the
+	// record's id and customer id, valid or not; the row's problems are in
+	// the parser's errs afterwards, and the record is in batch only when
+	// there are none.
+	decode(vals []string, batch *datasets.Ledger) (id, customer string)
+	// newBatch returns a batch whose slice of the entity has room for n.
+	newBatch(n int) *datasets.Ledger
+	// count is the number of records of the entity in b.
+	count(b *datasets.Ledger) int
+}
+
+// parser holds what decoding needs besides the schema: the value parsers
+// configured by the options, the customer check, and the current row's
+// problems.
+type parser struct {
+	dates   DateParser
+	amounts *amountParser
+	// columns reads each money column of the file; scan looks at the whole
+	// file for a column's decimal mark.
+	columns map[string]*amountColumn
+	scan    func(column string) (decimalMark, string)
+	diag    *diagnosis
 	// knownCustomer, when set, rejects rows whose customer is not in the
 	// customer master; it is nil when customers are derived from invoices.
 	knownCustomer func(id string) bool
-	errs          []fieldError
+	// The current row: its line, which of its fields were JSON numbers,
+	// and its problems.
+	line    int
+	numeric func(i int) bool
+	errs    []fieldError
+	warns   []fieldError
 }
 
-// resolve records where each field is in the file's rows; pos maps
-// canonical column names to indexes (resolveHeader).
-func (r *row) resolve(pos map[string]int) {
-	for f, name := range fieldNames {
-		r.at[f] = -1
-		if i, ok := pos[name]; ok {
-			r.at[f] = i
+func (p *parser) fail(field, value, reason string) {
+	p.errs = append(p.errs, fieldError{field: field, value: value, reason: reason, kind: reason})
+}
+
+func (p *parser) failErr(field, value string, err error) {
+	kind := err.Error()
+	if k, ok := err.(kinded); ok {
+		kind = k.errorKind()
+	}
+	p.errs = append(p.errs, fieldError{field: field, value: value, reason: err.Error(), kind: kind})
+}
+
+// column returns the reader of money column name.
+func (p *parser) column(name string) *amountColumn {
+	c := p.columns[name]
+	if c == nil {
+		c = p.amounts.column(name, func() (decimalMark, string) { return p.scan(name) })
+		p.columns[name] = c
+	}
+	return c
+}
+
+// decoder is the rowDecoder of records of type T.
+type decoder[T any] struct {
+	schema *datasets.Schema[T]
+	fields []datasets.Field[T]
+	at     []int // index in a row of each field, -1 when the file lacks it
+	p      *parser
+	// bad and warn collect the schema's problems; made once, not per row.
+	bad, warn func(datasets.Problem)
+	// dirty says the slot past the end of the batch holds a rejected
+	// record, which must be cleared before it is reused.
+	dirty bool
+	// amounts reads each money field, dates samples each date field (nil
+	// for other fields).
+	amounts []*amountColumn
+	dates   []*dateSample
+}
+
+// newDecoder resolves schema's fields against pos (canonical column name to
+// index in the file's rows).
+func newDecoder[T any](schema *datasets.Schema[T], pos map[string]int, p *parser) *decoder[T] {
+	d := &decoder[T]{schema: schema, fields: schema.Fields(), p: p}
+	d.bad = func(pr datasets.Problem) {
+		kind := pr.Reason
+		if strings.Contains(pr.Reason, " is before ") {
+			kind, _, _ = strings.Cut(pr.Reason, " is before ")
+			kind += " is before another date"
+		}
+		p.errs = append(p.errs, fieldError{field: pr.Field, value: pr.Value, reason: pr.Reason, kind: kind})
+	}
+	d.warn = func(pr datasets.Problem) {
+		p.warns = append(p.warns, fieldError{field: pr.Field, value: pr.Value, reason: pr.Reason, kind: pr.Reason})
+	}
+	d.at = make([]int, len(d.fields))
+	d.amounts = make([]*amountColumn, len(d.fields))
+	d.dates = make([]*dateSample, len(d.fields))
+	for i := range d.fields {
+		f := &d.fields[i]
+		d.at[i] = -1
+		j, ok := pos[f.Name]
+		if !ok {
+			continue
+		}
+		d.at[i] = j
+		switch f.Kind {
+		case datasets.KindMoney:
+			d.amounts[i] = p.column(f.Name)
+		case datasets.KindDate:
+			d.dates[i] = p.diag.sample(f.Name)
 		}
 	}
+	return d
 }
 
-func (r *row) customer(name field) string {
-	id := r.id(name)
-	if id != "" && r.knownCustomer != nil && !r.knownCustomer(id) {
-		r.fail(name, id, "unknown customer (not in the customers file or the store)")
+// decoderFor returns the decoder of entity e's rows, nil for an unknown e.
+func decoderFor(e datasets.Entity, pos map[string]int, p *parser) rowDecoder {
+	switch e {
+	case datasets.EntityCustomers:
+		return newDecoder(datasets.CustomersSchema(), pos, p)
+	case datasets.EntityInvoices:
+		return newDecoder(datasets.InvoicesSchema(), pos, p)
+	case datasets.EntityPayments:
+		return newDecoder(datasets.PaymentsSchema(), pos, p)
+	case datasets.EntityCreditNotes:
+		return newDecoder(datasets.CreditNotesSchema(), pos, p)
+	case datasets.EntityDisputes:
+		return newDecoder(datasets.DisputesSchema(), pos, p)
+	case datasets.EntityActions:
+		return newDecoder(datasets.ActionsSchema(), pos, p)
+	case datasets.EntityPromises:
+		return newDecoder(datasets.PromisesSchema(), pos, p)
+	case datasets.EntityCreditDecisions:
+		return newDecoder(datasets.CreditDecisionsSchema(), pos, p)
+	case datasets.EntityFinancials:
+		return newDecoder(datasets.FinancialsSchema(), pos, p)
 	}
-	return id
+	return nil
 }
 
-func (r *row) str(f field) string {
-	i := r.at[f]
-	if i < 0 || i >= len(r.vals) {
-		return ""
+func (d *decoder[T]) newBatch(n int) *datasets.Ledger {
+	d.dirty = false
+	b := &datasets.Ledger{}
+	*d.schema.Rows(b) = make([]T, 0, n)
+	return b
+}
+
+func (d *decoder[T]) count(b *datasets.Ledger) int { return d.schema.Len(b) }
+
+func (d *decoder[T]) decode(vals []string, batch *datasets.Ledger) (id, customer string) {
+	p := d.p
+	rows := d.schema.Rows(batch)
+	// Decode in place at the end of the batch: no copy of the record, and
+	// an invalid one is dropped by cutting the slice back. The batch's
+	// memory is zero when allocated, so a slot needs clearing only after
+	// a rejected record used it.
+	var r *T
+	if n := len(*rows); n < cap(*rows) {
+		*rows = (*rows)[:n+1]
+		r = &(*rows)[n]
+		if d.dirty {
+			var zero T
+			*r, d.dirty = zero, false
+		}
+	} else {
+		var zero T
+		*rows = append(*rows, zero)
+		r = &(*rows)[n]
 	}
-	return trimSpace(r.vals[i])
+	for i := range d.fields {
+		f := &d.fields[i]
+		v := ""
+		if j := d.at[i]; j >= 0 && j < len(vals) {
+			v = trimSpace(vals[j])
+		}
+		if v == "" {
+			// Empty text is checked by the schema; an empty date or amount
+			// cannot be told from an unset one afterwards.
+			if f.Required && f.Kind != datasets.KindText {
+				p.fail(f.Name, "", missing(f.Kind))
+			}
+			continue
+		}
+		d.parse(i, f, r, v)
+	}
+	d.schema.Complete(r)
+	d.schema.Check(r, d.bad)
+	id, customer = d.schema.ID(r), d.schema.CustomerID(r)
+	if p.knownCustomer != nil && customer != "" && d.schema.CustomerIndex() != d.schema.IDIndex() && !p.knownCustomer(customer) {
+		p.fail(d.fields[d.schema.CustomerIndex()].Name, customer, "unknown customer (not in the customers file or the store)")
+	}
+	if len(p.errs) > 0 {
+		*rows = (*rows)[:len(*rows)-1]
+		d.dirty = true
+		return id, customer
+	}
+	d.schema.Warn(r, d.warn)
+	return id, customer
+}
+
+// parse sets field f (the i-th) of r from the non-empty text v.
+func (d *decoder[T]) parse(i int, f *datasets.Field[T], r *T, v string) {
+	p := d.p
+	switch f.Kind {
+	case datasets.KindText:
+		switch f.Case {
+		case datasets.CaseUpper:
+			v = strings.ToUpper(v)
+		case datasets.CaseLower:
+			v = strings.ToLower(v)
+		}
+		*f.Text(r) = v
+	case datasets.KindDate:
+		t, err := p.dates.Parse(v)
+		s := d.dates[i]
+		if err != nil {
+			p.failErr(f.Name, v, err)
+			s.bad(v)
+		} else if s.goodN < sampleSize {
+			s.good = append(s.good, v)
+			s.goodN++
+		}
+		*f.Date(r) = t
+	case datasets.KindMoney:
+		var m datasets.Money
+		var err error
+		if p.numeric != nil && p.numeric(d.at[i]) {
+			m, err = p.amounts.jsonAmount(v)
+		} else {
+			m, err = d.amounts[i].parse(v, p.line)
+		}
+		if err != nil {
+			p.failErr(f.Name, v, err)
+		}
+		*f.Money(r) = m
+	case datasets.KindBool:
+		b, err := parseBool(v)
+		if err != nil {
+			p.failErr(f.Name, v, err)
+		}
+		*f.Bool(r) = b
+	case datasets.KindTerms:
+		t, err := datasets.ParseTerms(v)
+		if err != nil {
+			p.failErr(f.Name, v, err)
+		}
+		*f.Terms(r) = t
+	case datasets.KindProbability:
+		// The schema checks the range; 0 is the unset value, so a
+		// written 0 must be refused here.
+		x, err := parseNumber(v)
+		switch {
+		case err != nil:
+			p.failErr(f.Name, v, err)
+		case x == 0:
+			p.fail(f.Name, v, "a probability must be in (0, 1]; leave it empty when unknown")
+		}
+		*f.Float(r) = x
+	case datasets.KindNumber:
+		x, err := parseNumber(v)
+		if err != nil {
+			p.failErr(f.Name, v, err)
+		}
+		*f.Float(r), *f.Known(r) = x, err == nil
+	}
+}
+
+func missing(k datasets.Kind) string {
+	if k == datasets.KindMoney {
+		return "missing amount"
+	}
+	return "missing " + k.String()
+}
+
+// parseNumber reads a plain decimal number (a score, a probability); a
+// decimal comma is accepted when it is the only separator.
+func parseNumber(s string) (float64, error) {
+	if strings.Count(s, ",") == 1 && !strings.Contains(s, ".") {
+		s = strings.Replace(s, ",", ".", 1)
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c == '.' || (i == 0 && (c == '-' || c == '+'))) {
+			return 0, errNotNumber
+		}
+	}
+	x, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, errNotNumber
+	}
+	return x, nil
 }
 
 // trimSpace is strings.TrimSpace without its scan when, as nearly always,
@@ -123,182 +317,6 @@ func trimSpace(s string) string {
 		return s
 	}
 	return strings.TrimSpace(s)
-}
-
-func (r *row) fail(f field, value, reason string) {
-	r.errs = append(r.errs, fieldError{field: fieldNames[f], value: value, reason: reason})
-}
-
-func (r *row) id(name field) string {
-	v := r.str(name)
-	if v == "" {
-		r.fail(name, v, "empty id")
-	}
-	return v
-}
-
-func (r *row) date(name field, required bool) datasets.Date {
-	v := r.str(name)
-	if v == "" {
-		if required {
-			r.fail(name, v, "missing date")
-		}
-		return 0
-	}
-	d, err := r.dates.Parse(v)
-	if err != nil {
-		r.fail(name, v, err.Error())
-	}
-	return d
-}
-
-func (r *row) money(name field, required bool) datasets.Money {
-	v := r.str(name)
-	if v == "" {
-		if required {
-			r.fail(name, v, "missing amount")
-		}
-		return 0
-	}
-	m, err := parseAmount(v, r.decimalComma)
-	if err != nil {
-		r.fail(name, v, err.Error())
-	}
-	return m
-}
-
-func (r *row) flag(name field) bool {
-	v := r.str(name)
-	b, err := parseBool(v)
-	if err != nil {
-		r.fail(name, v, err.Error())
-	}
-	return b
-}
-
-func (r *row) terms(name field) datasets.Terms {
-	v := r.str(name)
-	if v == "" {
-		return datasets.Terms{}
-	}
-	t, err := datasets.ParseTerms(v)
-	if err != nil {
-		r.fail(name, v, err.Error())
-	}
-	return t
-}
-
-// notBefore records an error on field later when it precedes earlier.
-func (r *row) notBefore(later field, l datasets.Date, earlier field, e datasets.Date) {
-	if l != 0 && e != 0 && l < e {
-		r.fail(later, l.String(), fieldNames[later]+" is before "+fieldNames[earlier]+" "+e.String())
-	}
-}
-
-func (r *row) positive(name field, m datasets.Money) {
-	if m < 0 {
-		r.fail(name, m.String(), "negative amount")
-	}
-}
-
-// decode appends the row, parsed as entity e, to batch when it is valid.
-// It returns the record's id and customer id (for duplicate and customer
-// checks), valid or not.
-func (r *row) decode(e datasets.Entity, batch *datasets.Ledger) (id, customer string) {
-	switch e {
-	case datasets.EntityCustomers:
-		c := datasets.Customer{ID: r.id(fCustomerID), Name: r.str(fName), Segment: r.str(fSegment),
-			Country: strings.ToUpper(r.str(fCountry)), Currency: strings.ToUpper(r.str(fCurrency)),
-			CreditLimit: r.money(fCreditLimit, false), Terms: r.terms(fPaymentTerms),
-			Channel: r.str(fChannel), Since: r.date(fSince, false)}
-		r.positive(fCreditLimit, c.CreditLimit)
-		if len(r.errs) == 0 {
-			batch.Customers = append(batch.Customers, c)
-		}
-		return c.ID, c.ID
-	case datasets.EntityInvoices:
-		v := datasets.Invoice{CustomerID: r.customer(fCustomerID), ID: r.id(fInvoiceID),
-			IssueDate: r.date(fIssueDate, true), DueDate: r.date(fDueDate, true),
-			Amount: r.money(fAmount, true), Currency: strings.ToUpper(r.str(fCurrency)),
-			SettledDate: r.date(fSettledDate, false), Disputed: r.flag(fDisputed),
-			Country: strings.ToUpper(r.str(fCountry)), Segment: r.str(fSegment), Channel: r.str(fChannel)}
-		r.notBefore(fDueDate, v.DueDate, fIssueDate, v.IssueDate)
-		r.notBefore(fSettledDate, v.SettledDate, fIssueDate, v.IssueDate)
-		if v.Amount < 0 {
-			r.fail(fAmount, v.Amount.String(), "negative invoice amount (load credit memos as credit notes)")
-		}
-		if len(r.errs) == 0 {
-			batch.Invoices = append(batch.Invoices, v)
-		}
-		return v.ID, v.CustomerID
-	case datasets.EntityPayments:
-		p := datasets.Payment{ID: r.id(fPaymentID), CustomerID: r.customer(fCustomerID), InvoiceID: r.str(fInvoiceID),
-			Date: r.date(fPaymentDate, true), Amount: r.money(fAmount, true), Currency: strings.ToUpper(r.str(fCurrency))}
-		if len(r.errs) == 0 {
-			batch.Payments = append(batch.Payments, p)
-		}
-		return p.ID, p.CustomerID
-	case datasets.EntityCreditNotes:
-		n := datasets.CreditNote{ID: r.id(fCreditNoteID), CustomerID: r.customer(fCustomerID), InvoiceID: r.str(fInvoiceID),
-			Date: r.date(fDate, true), Amount: r.money(fAmount, true), Kind: strings.ToLower(r.str(fKind)), Reason: r.str(fReason)}
-		switch n.Kind {
-		case "":
-			n.Kind = datasets.KindCreditNote
-		case datasets.KindCreditNote, datasets.KindWriteOff:
-		default:
-			r.fail(fKind, n.Kind, "want credit_note or write_off")
-		}
-		if len(r.errs) == 0 {
-			batch.CreditNotes = append(batch.CreditNotes, n)
-		}
-		return n.ID, n.CustomerID
-	case datasets.EntityDisputes:
-		d := datasets.Dispute{ID: r.id(fDisputeID), CustomerID: r.customer(fCustomerID), InvoiceID: r.id(fInvoiceID),
-			Opened: r.date(fOpenedDate, true), Resolved: r.date(fResolvedDate, false), Reason: r.str(fReason),
-			Amount: r.money(fAmount, false), Outcome: strings.ToLower(r.str(fOutcome))}
-		r.notBefore(fResolvedDate, d.Resolved, fOpenedDate, d.Opened)
-		if len(r.errs) == 0 {
-			batch.Disputes = append(batch.Disputes, d)
-		}
-		return d.ID, d.CustomerID
-	case datasets.EntityActions:
-		a := datasets.Action{ID: r.id(fActionID), CustomerID: r.customer(fCustomerID), InvoiceID: r.str(fInvoiceID),
-			Date: r.date(fActionDate, true), Type: strings.ToLower(r.str(fType)), Channel: strings.ToLower(r.str(fChannel)),
-			Outcome: strings.ToLower(r.str(fOutcome))}
-		if a.Type == "" {
-			r.fail(fType, "", "missing action type")
-		}
-		if len(r.errs) == 0 {
-			batch.Actions = append(batch.Actions, a)
-		}
-		return a.ID, a.CustomerID
-	case datasets.EntityPromises:
-		p := datasets.Promise{ID: r.id(fPromiseID), CustomerID: r.customer(fCustomerID), InvoiceID: r.str(fInvoiceID),
-			Made: r.date(fMadeDate, true), PromisedDate: r.date(fPromisedDate, true), Amount: r.money(fAmount, true),
-			Status: strings.ToLower(r.str(fStatus))}
-		r.notBefore(fPromisedDate, p.PromisedDate, fMadeDate, p.Made)
-		switch p.Status {
-		case "":
-			p.Status = datasets.PromiseOpen
-		case datasets.PromiseOpen, datasets.PromiseKept, datasets.PromiseBroken:
-		default:
-			r.fail(fStatus, p.Status, "want open, kept or broken")
-		}
-		if len(r.errs) == 0 {
-			batch.Promises = append(batch.Promises, p)
-		}
-		return p.ID, p.CustomerID
-	case datasets.EntityCreditDecisions:
-		d := datasets.CreditDecision{ID: r.id(fDecisionID), CustomerID: r.customer(fCustomerID), Date: r.date(fDecisionDate, true),
-			OldLimit: r.money(fOldLimit, false), NewLimit: r.money(fNewLimit, true), Reason: r.str(fReason), DecidedBy: r.str(fDecidedBy)}
-		r.positive(fNewLimit, d.NewLimit)
-		r.positive(fOldLimit, d.OldLimit)
-		if len(r.errs) == 0 {
-			batch.CreditDecisions = append(batch.CreditDecisions, d)
-		}
-		return d.ID, d.CustomerID
-	}
-	return "", ""
 }
 
 // derivedCustomer builds a customer record from what an invoice row says,

@@ -9,14 +9,22 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // source yields the rows of one file as string fields aligned with header.
 type source interface {
 	header() []string
 	// next returns the next row and its line number, or io.EOF. A *rowError
-	// means this row is unreadable but the file goes on.
+	// means this row is unreadable but the file goes on; any other error
+	// stops the file.
 	next() (vals []string, line int, err error)
+	// numeric reports whether field i of the last row was written as a
+	// number (a JSON number), whose decimal mark is always a point.
+	numeric(i int) bool
+	// transcoded is the number of lines that held bytes that are not UTF-8
+	// and were read as Windows-1252.
+	transcoded() int
 }
 
 // rowError is a row that could not be split into fields.
@@ -27,42 +35,147 @@ type rowError struct {
 
 func (e *rowError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.reason) }
 
+// limits bound what one line and one field may hold, so that a file that is
+// no CSV (or has no line breaks) fails fast instead of filling memory.
+type limits struct {
+	maxLine, maxField int
+	// enc says how to read bytes that are not UTF-8.
+	enc encoding
+}
+
+// encoding is how a file's bytes become text.
+type encoding uint8
+
+const (
+	// encAuto reads UTF-8, and a line with other bytes as Windows-1252,
+	// counting it (the summary warns).
+	encAuto encoding = iota
+	// encUTF8 reads UTF-8 only: a row with other bytes is rejected.
+	encUTF8
+	// encCP1252 reads every byte as Windows-1252 (a superset of Latin-1's
+	// printable characters, which is what "Latin-1" exports hold).
+	encCP1252
+)
+
+// parseEncoding reads --encoding.
+func parseEncoding(s string) (encoding, error) {
+	switch strings.ToLower(strings.ReplaceAll(s, "_", "-")) {
+	case "":
+		return encAuto, nil
+	case "utf-8", "utf8":
+		return encUTF8, nil
+	case "latin1", "latin-1", "iso-8859-1", "iso8859-1", "windows-1252", "cp1252", "win1252":
+		return encCP1252, nil
+	}
+	return encAuto, fmt.Errorf("encoding %q: want utf-8, latin1 or windows-1252", s)
+}
+
+// cp1252 maps the bytes 0x80-0x9F, where Windows-1252 differs from
+// Latin-1; the five it leaves undefined keep their Latin-1 meaning.
+var cp1252 = [32]rune{
+	'€', 0x81, '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', 0x8D, 'Ž', 0x8F,
+	0x90, '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', 0x9D, 'ž', 'Ÿ',
+}
+
+// decodeCP1252 turns s into UTF-8: with all, every byte is Windows-1252;
+// otherwise valid UTF-8 sequences are kept and only the other bytes are.
+func decodeCP1252(s string, all bool) string {
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/8)
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		if !all {
+			if r, size := utf8.DecodeRuneInString(s[i:]); r != utf8.RuneError || size > 1 {
+				b.WriteString(s[i : i+size])
+				i += size
+				continue
+			}
+		}
+		if c < 0xA0 {
+			b.WriteRune(cp1252[c-0x80])
+		} else {
+			b.WriteRune(rune(c))
+		}
+		i++
+	}
+	return b.String()
+}
+
+// text makes a line's bytes text under enc: it returns the text, whether it
+// was transcoded, and false when enc refuses it.
+func (l limits) text(line string) (string, bool, bool) {
+	switch l.enc {
+	case encCP1252:
+		for i := 0; i < len(line); i++ {
+			if line[i] >= utf8.RuneSelf {
+				return decodeCP1252(line, true), false, true
+			}
+		}
+		return line, false, true
+	case encUTF8:
+		return line, false, utf8.ValidString(line)
+	}
+	if utf8.ValidString(line) {
+		return line, false, true
+	}
+	return decodeCP1252(line, false), true, true
+}
+
 // csvSource splits RFC 4180 CSV. It reads the file in large chunks and
 // turns each chunk's complete lines into one string, so that the fields of
 // lines without quotes, nearly all of an ERP export, are substrings of it:
 // no allocation per line or field. Quoted fields (with "" escapes and line
 // breaks) take the slower path.
+//
+// A quote that opens a field and does not close on its line makes the field
+// run on over the next lines, as RFC 4180 allows. When that yields no
+// proper row (the wrong number of fields, the end of the file, a field over
+// the limit), the quote was a stray one: the row on the opening line is
+// rejected and reading goes on with the line after it, so that one stray
+// quote costs one row, not the rest of the file.
 type csvSource struct {
 	r     io.Reader
+	lim   limits
 	comma byte
 	head  []string
 	n     int
 	line  int // lines read so far
 	rec   []string
 	// text holds complete lines (ending in '\n', except the file's last);
-	// off is where the next line starts.
-	text string
-	off  int
+	// off is where the next line starts. valid says text is all UTF-8.
+	text  string
+	off   int
+	valid bool
 	// buf[:pend] is read but not yet in text: the start of a line.
 	buf  []byte
 	pend int
 	err  error // the reader's error, returned once text is consumed
+	// again holds lines to read again (after a stray quote), in order.
+	again  []string
+	taken  []string // lines a quoted field ran on over, while reading one row
+	nTrans int
+	badEnc bool // the last line was not UTF-8 and the encoding refuses it
 }
 
 // csvChunk is how much the source reads at a time.
 const csvChunk = 1 << 20
 
+// errTooLong marks a line or field over the limits: the file is not read on.
+var errTooLong = errors.New("too long")
+
 // newCSVSource reads the header and guesses the delimiter from it: European
 // ERP exports often use ';' and some use tabs or '|'.
-func newCSVSource(r io.Reader) (*csvSource, error) {
-	s := &csvSource{r: r, buf: make([]byte, csvChunk)}
+func newCSVSource(r io.Reader, lim limits) (*csvSource, error) {
+	s := &csvSource{r: r, lim: lim, buf: make([]byte, min(csvChunk, lim.maxLine+1))}
 	if !s.fill() && s.err != nil && !errors.Is(s.err, io.EOF) {
 		return nil, fmt.Errorf("read header: %w", s.err)
 	}
 	first := s.text
-	if len(first) > 64<<10 {
-		first = first[:64<<10]
-	}
 	if i := strings.IndexByte(first, '\n'); i >= 0 {
 		first = first[:i]
 	}
@@ -71,6 +184,10 @@ func newCSVSource(r io.Reader) (*csvSource, error) {
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, errors.New("file is empty: no header row")
+		}
+		var re *rowError
+		if errors.As(err, &re) {
+			return nil, fmt.Errorf("header: %s", re.reason)
 		}
 		return nil, fmt.Errorf("read header: %w", err)
 	}
@@ -102,6 +219,22 @@ func guessDelimiter(line string) rune {
 }
 
 func (s *csvSource) header() []string { return s.head }
+func (s *csvSource) numeric(int) bool { return false }
+func (s *csvSource) transcoded() int  { return s.nTrans }
+func (s *csvSource) lineTooLong() error {
+	return s.tooLong("line %d is longer than %d bytes", s.line+1, s.lim.maxLine)
+}
+
+func (s *csvSource) tooLong(format string, line, limit int) error {
+	return &tooLongError{msg: fmt.Sprintf(format+" (is it a CSV file with line breaks? --max-line-bytes and --max-field-bytes raise the limits)",
+		line, limit)}
+}
+
+// tooLongError is a line or field over the limits; it is errTooLong.
+type tooLongError struct{ msg string }
+
+func (e *tooLongError) Error() string        { return e.msg }
+func (e *tooLongError) Is(target error) bool { return target == errTooLong }
 
 // fill replaces the consumed text with the next complete lines (or, at the
 // end of the input, the unterminated last line). It reports whether there
@@ -109,8 +242,12 @@ func (s *csvSource) header() []string { return s.head }
 func (s *csvSource) fill() bool {
 	for s.err == nil {
 		if s.pend == len(s.buf) {
+			if len(s.buf) > s.lim.maxLine {
+				s.err = s.lineTooLong()
+				break
+			}
 			// A line longer than the buffer: make room for more of it.
-			s.buf = append(s.buf, make([]byte, len(s.buf))...)
+			s.buf = append(s.buf, make([]byte, min(len(s.buf), s.lim.maxLine+1-len(s.buf)+1))...)
 		}
 		k, err := s.r.Read(s.buf[s.pend:])
 		if k > 0 {
@@ -118,7 +255,7 @@ func (s *csvSource) fill() bool {
 			s.pend += k
 			if j := bytes.LastIndexByte(s.buf[start:s.pend], '\n'); j >= 0 {
 				j += start + 1
-				s.text, s.off = string(s.buf[:j]), 0
+				s.setText(string(s.buf[:j]))
 				s.pend = copy(s.buf, s.buf[j:s.pend])
 				if err != nil {
 					s.err = err
@@ -130,15 +267,29 @@ func (s *csvSource) fill() bool {
 			s.err = err
 		}
 	}
-	if s.pend > 0 {
-		s.text, s.off, s.pend = string(s.buf[:s.pend]), 0, 0
+	if s.pend > 0 && (s.err == nil || errors.Is(s.err, io.EOF)) {
+		s.setText(string(s.buf[:s.pend]))
+		s.pend = 0
 		return true
 	}
 	return false
 }
 
+func (s *csvSource) setText(t string) {
+	s.text, s.off = t, 0
+	// Valid UTF-8 text needs no look per line, unless it is declared to be
+	// Windows-1252.
+	s.valid = s.lim.enc != encCP1252 && utf8.ValidString(t)
+}
+
 // readLine returns the next physical line without its line ending.
 func (s *csvSource) readLine() (string, error) {
+	if len(s.again) > 0 {
+		line := s.again[0]
+		s.again = s.again[1:]
+		s.line++
+		return line, nil
+	}
 	if s.off >= len(s.text) && !s.fill() {
 		return "", s.err
 	}
@@ -154,11 +305,26 @@ func (s *csvSource) readLine() (string, error) {
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]
 	}
+	if len(line) > s.lim.maxLine {
+		return "", s.tooLong("line %d is longer than %d bytes", s.line, s.lim.maxLine)
+	}
+	if !s.valid {
+		t, trans, ok := s.lim.text(line)
+		if !ok {
+			s.badEnc = true
+		}
+		if trans {
+			s.nTrans++
+		}
+		line = t
+	}
 	return line, nil
 }
 
 // read returns the next record and the line it starts on.
 func (s *csvSource) read() ([]string, int, error) {
+	s.badEnc = false
+	s.taken = s.taken[:0]
 	text, err := s.readLine()
 	if err != nil {
 		return nil, s.line, err
@@ -170,17 +336,33 @@ func (s *csvSource) read() ([]string, int, error) {
 			i := strings.IndexByte(text, s.comma)
 			if i < 0 {
 				s.rec = append(s.rec, text)
-				return s.rec, start, nil
+				break
 			}
 			s.rec = append(s.rec, text[:i])
 			text = text[i+1:]
 		}
+		for _, f := range s.rec {
+			if len(f) > s.lim.maxField {
+				return nil, start, s.tooLong("line %d has a field longer than %d bytes", start, s.lim.maxField)
+			}
+		}
+		return s.rec, start, nil
 	}
 	return s.readQuoted(text, start)
 }
 
+// maxQuotedLines bounds the lines one quoted field may run on over. It
+// bounds the cost of a stray quote too: the lines it ran on over are read
+// again, so a file with a stray quote on every line reads each line at
+// most this many times.
+const maxQuotedLines = 100
+
+// errStray is what readQuoted returns when a quoted field runs into the end
+// of the file or past the field limit.
+var errStray = errors.New("stray quote")
+
 // readQuoted parses a record with quoted fields, reading more lines while a
-// quoted field is open.
+// quoted field is open (remembering them in s.taken).
 func (s *csvSource) readQuoted(raw string, start int) ([]string, int, error) {
 	var field []byte
 	i := 0
@@ -193,10 +375,17 @@ func (s *csvSource) readQuoted(raw string, start int) ([]string, int, error) {
 				if j < 0 {
 					field = append(field, raw[i:]...)
 					field = append(field, '\n')
+					if len(field) > s.lim.maxField || len(s.taken) == maxQuotedLines {
+						return nil, start, errStray
+					}
 					more, err := s.readLine()
 					if err != nil {
-						return nil, start, &rowError{line: start, reason: "quoted field not closed before the end of the file"}
+						if errors.Is(err, io.EOF) {
+							return nil, start, errStray
+						}
+						return nil, start, err
 					}
+					s.taken = append(s.taken, more)
 					raw, i = more, 0
 					continue
 				}
@@ -210,7 +399,10 @@ func (s *csvSource) readQuoted(raw string, start int) ([]string, int, error) {
 				break
 			}
 			if i < len(raw) && raw[i] != s.comma {
-				return nil, start, &rowError{line: s.line, reason: fmt.Sprintf("unexpected %q after a closing quote", raw[i])}
+				if len(s.taken) > 0 {
+					return nil, start, errStray
+				}
+				return nil, start, &rowError{line: start, reason: fmt.Sprintf("unexpected %q after a closing quote", raw[i])}
 			}
 		} else {
 			j := strings.IndexByte(raw[i:], s.comma)
@@ -218,10 +410,19 @@ func (s *csvSource) readQuoted(raw string, start int) ([]string, int, error) {
 				j = len(raw) - i
 			}
 			if strings.IndexByte(raw[i:i+j], '"') >= 0 {
-				return nil, start, &rowError{line: s.line, reason: "bare \" in an unquoted field"}
+				if len(s.taken) > 0 {
+					return nil, start, errStray
+				}
+				return nil, start, &rowError{line: start, reason: "bare \" in an unquoted field"}
 			}
 			field = append(field, raw[i:i+j]...)
 			i += j
+		}
+		if len(field) > s.lim.maxField {
+			if len(s.taken) > 0 {
+				return nil, start, errStray
+			}
+			return nil, start, s.tooLong("line %d has a field longer than %d bytes", start, s.lim.maxField)
 		}
 		s.rec = append(s.rec, string(field))
 		field = field[:0]
@@ -239,8 +440,14 @@ func (s *csvSource) readQuoted(raw string, start int) ([]string, int, error) {
 func (s *csvSource) next() ([]string, int, error) {
 	for {
 		rec, line, err := s.read()
+		if errors.Is(err, errStray) || err == nil && len(s.taken) > 0 && len(rec) != s.n {
+			return nil, line, s.stray(line)
+		}
 		if err != nil {
 			return nil, line, err
+		}
+		if s.badEnc {
+			return nil, line, &rowError{line: line, reason: "bytes that are not UTF-8 (pass --encoding latin1 or windows-1252 if the file is in one)"}
 		}
 		if len(rec) == 1 && rec[0] == "" {
 			continue // blank line
@@ -252,22 +459,39 @@ func (s *csvSource) next() ([]string, int, error) {
 	}
 }
 
+// stray rejects the row on line, whose quote does not close there, and
+// puts the lines the quoted field ran on over back to be read again.
+func (s *csvSource) stray(line int) error {
+	s.again = append(append([]string(nil), s.taken...), s.again...)
+	s.taken = s.taken[:0]
+	s.line = line
+	return &rowError{line: line, reason: "a quote opens a field here and does not close on this line; the row is skipped and reading goes on with the next line"}
+}
+
 // ndjsonSource reads one JSON object per line. Its header is the key set of
 // the first object plus every canonical name, so that any key can be mapped.
 type ndjsonSource struct {
-	sc   *bufio.Scanner
+	r    *bufio.Reader
+	lim  limits
 	head []string
 	idx  map[string]int
 	line int
 	vals []string
-	// first is the already-decoded first object.
-	first map[string]any
+	nums []bool
+	// queue holds the lines read to find the first object, to be returned
+	// first.
+	queue  []ndjsonItem
+	nTrans int
 }
 
-func newNDJSONSource(r io.Reader, canonical []string) (*ndjsonSource, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	s := &ndjsonSource{sc: sc, idx: map[string]int{}}
+type ndjsonItem struct {
+	line int
+	obj  map[string]any
+	err  error
+}
+
+func newNDJSONSource(r io.Reader, canonical []string, lim limits) (*ndjsonSource, error) {
+	s := &ndjsonSource{r: bufio.NewReaderSize(r, 64<<10), lim: lim, idx: map[string]int{}}
 	add := func(k string) {
 		if _, ok := s.idx[k]; !ok {
 			s.idx[k] = len(s.head)
@@ -277,29 +501,70 @@ func newNDJSONSource(r io.Reader, canonical []string) (*ndjsonSource, error) {
 	for _, c := range canonical {
 		add(c)
 	}
-	for s.sc.Scan() {
-		s.line++
-		b := bytes.TrimSpace(s.sc.Bytes())
-		if len(b) == 0 {
+	for {
+		b, err := s.readLine()
+		var re *rowError
+		switch {
+		case errors.Is(err, io.EOF):
+			return s, nil
+		case errors.As(err, &re):
+			s.queue = append(s.queue, ndjsonItem{line: s.line, err: err})
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("read line %d: %w", s.line+1, err)
+		case len(b) == 0:
 			continue
 		}
 		obj, err := decodeObject(b)
 		if err != nil {
-			// The first row is bad: keep going, it is reported as a reject.
-			s.first = nil
-			s.line--
-			break
+			s.queue = append(s.queue, ndjsonItem{line: s.line, err: &rowError{line: s.line, reason: "invalid JSON: " + err.Error()}})
+			continue
 		}
 		for k := range obj {
 			add(k)
 		}
-		s.first = obj
+		s.queue = append(s.queue, ndjsonItem{line: s.line, obj: obj})
+		return s, nil
+	}
+}
+
+// readLine returns the next line, trimmed and made UTF-8, or a *rowError
+// for a line over the limit (which is skipped) or one the encoding refuses.
+func (s *ndjsonSource) readLine() ([]byte, error) {
+	var line []byte
+	tooLong := false
+	for {
+		chunk, err := s.r.ReadSlice('\n')
+		if len(line)+len(chunk) > s.lim.maxLine {
+			tooLong = true
+			line = line[:0]
+		} else if len(chunk) > 0 {
+			line = append(line, chunk...)
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, err
+		}
+		if err != nil && len(line) == 0 && !tooLong {
+			return nil, io.EOF
+		}
 		break
 	}
-	if err := s.sc.Err(); err != nil {
-		return nil, fmt.Errorf("read first object: %w", err)
+	s.line++
+	if tooLong {
+		return nil, &rowError{line: s.line, reason: fmt.Sprintf("line longer than %d bytes (--max-line-bytes raises the limit)", s.lim.maxLine)}
 	}
-	return s, nil
+	line = bytes.TrimSpace(line)
+	t, trans, ok := s.lim.text(string(line))
+	if !ok {
+		return nil, &rowError{line: s.line, reason: "bytes that are not UTF-8 (pass --encoding latin1 or windows-1252 if the file is in one)"}
+	}
+	if trans {
+		s.nTrans++
+	}
+	return []byte(t), nil
 }
 
 func decodeObject(b []byte) (map[string]any, error) {
@@ -309,20 +574,32 @@ func decodeObject(b []byte) (map[string]any, error) {
 	if err := dec.Decode(&obj); err != nil {
 		return nil, err
 	}
+	if dec.More() {
+		return nil, errors.New("more than one value on the line")
+	}
 	return obj, nil
 }
 
 func (s *ndjsonSource) header() []string { return s.head }
+func (s *ndjsonSource) transcoded() int  { return s.nTrans }
+func (s *ndjsonSource) numeric(i int) bool {
+	return i < len(s.nums) && s.nums[i]
+}
 
 func (s *ndjsonSource) next() ([]string, int, error) {
-	if s.first != nil {
-		obj := s.first
-		s.first = nil
-		return s.fill(obj), s.line, nil
+	if len(s.queue) > 0 {
+		it := s.queue[0]
+		s.queue = s.queue[1:]
+		if it.err != nil {
+			return nil, it.line, it.err
+		}
+		return s.fill(it.obj), it.line, nil
 	}
-	for s.sc.Scan() {
-		s.line++
-		b := bytes.TrimSpace(s.sc.Bytes())
+	for {
+		b, err := s.readLine()
+		if err != nil {
+			return nil, s.line, err
+		}
 		if len(b) == 0 {
 			continue
 		}
@@ -332,26 +609,23 @@ func (s *ndjsonSource) next() ([]string, int, error) {
 		}
 		return s.fill(obj), s.line, nil
 	}
-	if err := s.sc.Err(); err != nil {
-		return nil, s.line, err
-	}
-	return nil, s.line, io.EOF
 }
 
 func (s *ndjsonSource) fill(obj map[string]any) []string {
 	if cap(s.vals) < len(s.head) {
 		s.vals = make([]string, len(s.head))
+		s.nums = make([]bool, len(s.head))
 	}
-	s.vals = s.vals[:len(s.head)]
-	for i := range s.vals {
-		s.vals[i] = ""
-	}
+	s.vals, s.nums = s.vals[:len(s.head)], s.nums[:len(s.head)]
+	clear(s.vals)
+	clear(s.nums)
 	for k, v := range obj {
 		i, ok := s.idx[k]
 		if !ok {
 			continue // a key first seen after line 1 cannot be mapped; ignored like an extra CSV column
 		}
 		s.vals[i] = jsonString(v)
+		_, s.nums[i] = v.(json.Number)
 	}
 	return s.vals
 }

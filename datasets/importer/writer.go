@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -9,6 +10,8 @@ import (
 
 // writer stores batches on its own goroutine, so that parsing the next batch
 // overlaps with the store writing the last one (the two cores both work).
+// It credits each file with the rows the store acknowledged, in the file's
+// own counter: the file's summary is only read once the writer has stopped.
 type writer struct {
 	ctx  context.Context
 	st   Store
@@ -22,8 +25,9 @@ type writer struct {
 
 type job struct {
 	batch *datasets.Ledger
-	file  *FileSummary
-	rows  int // rows of the file in batch, credited to file.Loaded once stored
+	file  *fileRun
+	count func(*datasets.Counts) *uint64 // the file's entity in a Counts
+	rows  int                            // rows of the file in batch
 }
 
 func newWriter(ctx context.Context, st Store) *writer {
@@ -38,21 +42,27 @@ func (w *writer) loop() {
 		// After a failure the remaining batches are drained unstored, so
 		// that no sender blocks; they are not counted as loaded.
 		if w.failed() == nil {
-			if err := w.st.Put(w.ctx, j.batch); err != nil {
+			err := w.st.Put(w.ctx, j.batch)
+			var pe *datasets.PartialError
+			switch {
+			case err == nil:
+				j.file.loaded.Add(int64(j.rows))
+			case errors.As(err, &pe):
+				j.file.loaded.Add(int64(*j.count(&pe.Stored)))
+			}
+			if err != nil {
 				w.mu.Lock()
 				w.err = err
 				w.mu.Unlock()
-			} else {
-				j.file.Loaded += j.rows
 			}
 		}
 		w.wg.Done()
 	}
 }
 
-func (w *writer) send(b *datasets.Ledger, file *FileSummary, rows int) {
+func (w *writer) send(b *datasets.Ledger, file *fileRun, rows int) {
 	w.wg.Add(1)
-	w.jobs <- job{batch: b, file: file, rows: rows}
+	w.jobs <- job{batch: b, file: file, rows: rows, count: file.count}
 }
 
 // flush waits until every batch sent so far is stored.

@@ -16,13 +16,14 @@ import (
 type Opener func(t *testing.T) (s datasets.Store, reopen func() datasets.Store)
 
 // Sample returns a small ledger with one record of every kind and every
-// optional field exercised (empty, zero, negative and large amounts).
+// optional field exercised (empty, zero, negative and large amounts; a
+// score of 0 that is known and one that is not).
 func Sample() *datasets.Ledger {
 	d := datasets.NewDate
 	return &datasets.Ledger{
 		Customers: []datasets.Customer{
 			{ID: "C1", Name: "Acme, \"the\" Ltd", Segment: "enterprise", Country: "DE", Currency: "EUR",
-				CreditLimit: 5_000_000, Terms: datasets.Terms{Days: 30}, Channel: "direct", Since: d(2019, 3, 1)},
+				CreditLimit: 5_000_000, Terms: datasets.Terms{Days: 30}, Channel: "direct", Since: d(2019, 3, 1), Collector: "Jörg M."},
 			{ID: "C2", Name: "Zeta", Segment: "small_business", Country: "FR", Currency: "EUR",
 				Terms: datasets.Terms{Days: 45, EOM: true}},
 		},
@@ -46,7 +47,8 @@ func Sample() *datasets.Ledger {
 			{ID: "D2", CustomerID: "C2", InvoiceID: "I2", Opened: d(2024, 3, 1), Reason: "quality", Amount: -1},
 		},
 		Actions: []datasets.Action{
-			{ID: "A1", CustomerID: "C1", InvoiceID: "I1", Date: d(2024, 2, 5), Type: "reminder", Channel: "email", Outcome: "promise"},
+			{ID: "A1", CustomerID: "C1", InvoiceID: "I1", Date: d(2024, 2, 5), Type: "reminder", Channel: "email", Outcome: "promise",
+				Policy: "holdout", Propensity: 0.125},
 			{ID: "A2", CustomerID: "C2", Date: d(2024, 3, 20), Type: "call"},
 		},
 		Promises: []datasets.Promise{
@@ -55,6 +57,12 @@ func Sample() *datasets.Ledger {
 		},
 		CreditDecisions: []datasets.CreditDecision{
 			{ID: "CD1", CustomerID: "C1", Date: d(2023, 12, 1), OldLimit: 4_000_000, NewLimit: 5_000_000, Reason: "growth", DecidedBy: "jane"},
+		},
+		Financials: []datasets.Financial{
+			{ID: "C1|2024-01-15|creditreform", CustomerID: "C1", Date: d(2024, 1, 15), TangibleNetWorth: -12_345_678,
+				Turnover: 98_765_432_100, Rating: "BB+", Score: 0, HasScore: true, Source: "creditreform"},
+			{ID: "F2", CustomerID: "C2", Date: d(2024, 2, 1), TangibleNetWorth: 1, Turnover: 0, Rating: "3"},
+			{ID: "F3", CustomerID: "C2", Date: d(2024, 3, 1), Score: 612.5, HasScore: true, Source: "dnb"},
 		},
 	}
 }

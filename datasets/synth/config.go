@@ -9,8 +9,17 @@ import (
 	"github.com/dsopilot/dsopilot/datasets"
 )
 
-// ErrConfig marks an invalid Config.
-var ErrConfig = errors.New("invalid simulator config")
+// Sentinel errors of the simulator.
+var (
+	// ErrConfig marks an invalid Config.
+	ErrConfig = errors.New("invalid simulator config")
+	// ErrDecision marks a policy's decision the closed loop refuses: an
+	// unknown customer or invoice, two decisions for one customer on one
+	// day, or more contacts on a channel than its daily capacity.
+	ErrDecision = errors.New("invalid policy decision")
+	// ErrEnded is returned by Env.Step after the last day of the period.
+	ErrEnded = errors.New("the simulated period has ended")
+)
 
 // Config says what to simulate.
 type Config struct {

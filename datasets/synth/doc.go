@@ -66,6 +66,60 @@
 // settlement would fall later stays open, and actions, promises, disputes,
 // credit notes and decisions after the end are dropped.
 //
+// # Closed loop
+//
+// NewEnv runs the same customers (the same profiles, so the same behaviour
+// types, latent parameters, invoice counts per month and default times as
+// Generate for the same Seed) one day at a time. Each morning a Policy sees
+// the ledger as known at the end of the day before and chooses contacts:
+// one decision per customer at most, covering some of its open invoices,
+// within the daily capacity of each channel (EnvConfig.Capacity, the same
+// for every policy). Then the day's orders, payments, disputes, promises,
+// defaults and write-offs happen and are recorded.
+//
+// The generative process is Generate's with these differences, all forced
+// by letting a policy choose what Generate fixes:
+//
+//   - Dunning is whatever the policy does, at any day; Generate applies the
+//     standard scenario to every invoice by itself. Each contact about an
+//     undisputed, unpaid invoice of a customer not in default is an
+//     independent trial with the behaviour's true effect (ActionEffects:
+//     the response probability and the lag window), as the truth file says
+//     ("independently of everything else"). A repeated contact of the same
+//     type is a new trial: nothing in the truth says a second reminder works
+//     less than the first, so the loop does not invent fatigue. A contact
+//     about several invoices is one trial per invoice. Custom action types
+//     and credit holds have no effect; a disputed invoice ignores dunning
+//     from its issue on, as in Generate.
+//   - The settlement is the earliest of the natural payment day and the
+//     payment days that responses trigger, unless the customer defaults
+//     first; a call's promise is recorded when made, kept when the invoice
+//     is paid by the promised day and broken the day after otherwise. An
+//     action's outcome becomes "paid" when its invoice is paid within a week.
+//   - A first instalment falls some days before the natural payment day; it
+//     is skipped when a response brings the settlement before it.
+//   - Invoice ids are per customer (INV000123-0007), so the n-th order of a
+//     customer has the same id under every policy.
+//   - Orders are placed on the days Generate would issue invoices (drawn
+//     from their own stream) and go through a CreditPolicy: the simulator's
+//     own CreditTeam (onboarding, half-yearly reviews, the distress cut, zero
+//     at default) blocks nothing unless BlockOverLimit is set; a blocked
+//     order is a lost sale. Bad debt is the exposure at default.
+//
+// Common random numbers: orders, each invoice's natural course (amount,
+// dispute, natural payment time, instalment) and each response (per
+// invoice, action type and attempt number) come from their own streams, so
+// every policy meets the same customers and orders, the same natural
+// payment times, and the same reaction to the same contact. Env.Replay uses
+// the same draws to say when an invoice would have been paid under other
+// contacts, the ground truth for off-policy evaluation.
+//
+// Under a policy that takes the standard scenario invoice by invoice, the
+// closed loop's late share per behaviour matches Generate's within sampling
+// error (a test checks it), so the two processes agree where they overlap.
+// Generate and WriteDir are unchanged: their files are byte-identical to
+// those of earlier versions for a given Config.
+//
 // # Determinism
 //
 // Each customer draws from its own random streams derived from (Seed, customer

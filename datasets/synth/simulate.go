@@ -271,9 +271,7 @@ func (s *customerSim) defaultEvents() datasets.Date {
 // It returns the limit at the end of the period.
 func (s *customerSim) creditDecisions(defaultDay datasets.Date) datasets.Money {
 	p, per := s.p, s.per
-	// Expected monthly volume in local cents: rate × mean amount.
-	monthly := p.rate * p.medianEUR * math.Exp(amountSigma*amountSigma/2) * p.country.fx * 100
-	limit := s.limitFor(monthly)
+	limit := p.limitFor(p.expectedMonthly())
 	if p.since >= per.start {
 		s.decide(p.since, 0, limit, "new_customer", "onboarding")
 	}
@@ -292,7 +290,7 @@ func (s *customerSim) creditDecisions(defaultDay datasets.Date) datasets.Money {
 			limit, cut = next, true
 			continue
 		}
-		next := s.limitFor(float64(s.invoicedBetween(day.AddDays(-182), day)) / 6)
+		next := p.limitFor(float64(s.invoicedBetween(day.AddDays(-182), day)) / 6)
 		if math.Abs(float64(next-limit)) > reviewMinChange*float64(limit) {
 			s.decide(day, limit, next, "periodic_review", "credit_team")
 			limit = next
@@ -307,14 +305,20 @@ func (s *customerSim) creditDecisions(defaultDay datasets.Date) datasets.Money {
 
 // limitFor sizes a limit to cover the receivables of a monthly volume over
 // the terms plus a month, with headroom, in whole thousands.
-func (s *customerSim) limitFor(monthlyCents float64) datasets.Money {
-	months := float64(s.p.terms.Days)/30 + 1
-	if s.p.terms.EOM {
+func (p *profile) limitFor(monthlyCents float64) datasets.Money {
+	months := float64(p.terms.Days)/30 + 1
+	if p.terms.EOM {
 		months += 0.5
 	}
 	const unit = 1000 * 100
 	v := math.Ceil(monthlyCents*months*limitHeadroom/unit) * unit
 	return datasets.Money(max(unit, v))
+}
+
+// expectedMonthly is the customer's expected monthly invoicing in local
+// cents: rate × mean amount.
+func (p *profile) expectedMonthly() float64 {
+	return p.rate * p.medianEUR * math.Exp(amountSigma*amountSigma/2) * p.country.fx * 100
 }
 
 func (s *customerSim) invoicedBetween(from, to datasets.Date) datasets.Money {

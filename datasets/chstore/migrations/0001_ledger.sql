@@ -11,7 +11,10 @@
 --   * Money is Decimal(18, 2), booleans UInt8, payment-term days UInt16.
 --   * Every statement is idempotent (IF NOT EXISTS): a migration that ran but
 --     was not recorded is simply run again.
+--   * Every table says how a cluster shards it ("-- cluster: shard by
+--     customer_id"): all rows about one customer live on one shard.
 
+-- cluster: shard by customer_id
 CREATE TABLE IF NOT EXISTS customers
 (
     customer_id  String,
@@ -29,6 +32,7 @@ CREATE TABLE IF NOT EXISTS customers
 ENGINE = ReplacingMergeTree(version)
 ORDER BY customer_id;
 
+-- cluster: shard by customer_id
 CREATE TABLE IF NOT EXISTS invoices
 (
     invoice_id   String,
@@ -47,6 +51,7 @@ CREATE TABLE IF NOT EXISTS invoices
 ENGINE = ReplacingMergeTree(version)
 ORDER BY invoice_id;
 
+-- cluster: shard by customer_id
 CREATE TABLE IF NOT EXISTS payments
 (
     payment_id   String,
@@ -60,6 +65,7 @@ CREATE TABLE IF NOT EXISTS payments
 ENGINE = ReplacingMergeTree(version)
 ORDER BY payment_id;
 
+-- cluster: shard by customer_id
 CREATE TABLE IF NOT EXISTS credit_notes
 (
     credit_note_id String,
@@ -74,6 +80,7 @@ CREATE TABLE IF NOT EXISTS credit_notes
 ENGINE = ReplacingMergeTree(version)
 ORDER BY credit_note_id;
 
+-- cluster: shard by customer_id
 CREATE TABLE IF NOT EXISTS disputes
 (
     dispute_id    String,
@@ -89,6 +96,7 @@ CREATE TABLE IF NOT EXISTS disputes
 ENGINE = ReplacingMergeTree(version)
 ORDER BY dispute_id;
 
+-- cluster: shard by customer_id
 CREATE TABLE IF NOT EXISTS actions
 (
     action_id   String,
@@ -103,6 +111,7 @@ CREATE TABLE IF NOT EXISTS actions
 ENGINE = ReplacingMergeTree(version)
 ORDER BY action_id;
 
+-- cluster: shard by customer_id
 CREATE TABLE IF NOT EXISTS promises
 (
     promise_id    String,
@@ -117,6 +126,7 @@ CREATE TABLE IF NOT EXISTS promises
 ENGINE = ReplacingMergeTree(version)
 ORDER BY promise_id;
 
+-- cluster: shard by customer_id
 CREATE TABLE IF NOT EXISTS credit_decisions
 (
     decision_id   String,

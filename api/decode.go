@@ -1,0 +1,154 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// DateText is a date in a request: YYYY-MM-DD. It is read as text and
+// checked by the handler, so a bad date is reported with its field.
+type DateText string
+
+// AmountText is an amount in a request: a JSON number or a quoted decimal
+// (1234.5, "1234.50", "1,234.50"), read exactly to the cent, never through
+// a float.
+type AmountText json.RawMessage
+
+// UnmarshalJSON keeps the literal.
+func (a *AmountText) UnmarshalJSON(b []byte) error {
+	*a = AmountText(bytes.Clone(b))
+	return nil
+}
+
+// MarshalJSON writes the literal back.
+func (a AmountText) MarshalJSON() ([]byte, error) {
+	if len(a) == 0 {
+		return []byte("null"), nil
+	}
+	return a, nil
+}
+
+// decodeJSON reads body into v strictly: one JSON value, no unknown
+// fields. Syntax errors are 400; values of the wrong type and unknown
+// fields 422 with the field.
+func decodeJSON(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return &ValidationError{Msg: "malformed JSON", Kind: ErrMalformed,
+			Fields: []FieldError{{Pointer: "", Detail: "more than one JSON value in the body"}}}
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return &ValidationError{Msg: "malformed JSON", Kind: ErrMalformed, Fields: []FieldError{{Pointer: "", Detail: "empty body"}}}
+	case errors.As(err, &syn):
+		return &ValidationError{Msg: "malformed JSON", Kind: ErrMalformed,
+			Fields: []FieldError{{Pointer: "", Detail: fmt.Sprintf("%v (at byte %d)", syn, syn.Offset)}}}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &ValidationError{Msg: "malformed JSON", Kind: ErrMalformed, Fields: []FieldError{{Pointer: "", Detail: "the body ends in the middle of a value"}}}
+	case errors.As(err, &typ):
+		return invalid("wrong JSON type", FieldError{Pointer: pointerOf(typ.Field), Detail: fmt.Sprintf("want %s, got %s", typ.Type, typ.Value)})
+	}
+	msg := err.Error()
+	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		name, _ := strconv.Unquote(f)
+		return invalid("unknown field", FieldError{Pointer: "/" + name, Detail: "unknown field"})
+	}
+	return &ValidationError{Msg: "malformed JSON", Kind: ErrMalformed, Fields: []FieldError{{Pointer: "", Detail: msg}}}
+}
+
+// pointerOf turns encoding/json's a.b.c into /a/b/c.
+func pointerOf(field string) string {
+	if field == "" {
+		return ""
+	}
+	return "/" + strings.ReplaceAll(field, ".", "/")
+}
+
+// fieldErrors collects the field errors of one request.
+type fieldErrors []FieldError
+
+func (f *fieldErrors) add(pointer, detail string) {
+	*f = append(*f, FieldError{Pointer: pointer, Detail: detail})
+}
+
+// err is nil when nothing was wrong.
+func (f fieldErrors) err(msg string) error {
+	if len(f) == 0 {
+		return nil
+	}
+	return invalid(msg, f...)
+}
+
+// date parses an optional date field; ok false means it was bad (and
+// reported).
+func (f *fieldErrors) date(pointer string, v DateText, required bool) datasets.Date {
+	s := strings.TrimSpace(string(v))
+	if s == "" {
+		if required {
+			f.add(pointer, "missing value")
+		}
+		return 0
+	}
+	d, ok := datasets.ParseISO(s)
+	if !ok {
+		f.add(pointer, fmt.Sprintf("%q is not a date: want YYYY-MM-DD", s))
+		return 0
+	}
+	return d
+}
+
+// amount parses an amount field.
+func (f *fieldErrors) amount(pointer string, v AmountText, required bool) datasets.Money {
+	raw := strings.TrimSpace(string(v))
+	if raw == "" || raw == "null" {
+		if required {
+			f.add(pointer, "missing value")
+		}
+		return 0
+	}
+	if strings.HasPrefix(raw, `"`) {
+		s, err := strconv.Unquote(raw)
+		if err != nil {
+			f.add(pointer, "not an amount")
+			return 0
+		}
+		raw = strings.ReplaceAll(strings.TrimSpace(s), ",", "")
+	} else if !json.Valid([]byte(raw)) || raw[0] == '{' || raw[0] == '[' || raw == "true" || raw == "false" {
+		f.add(pointer, "not an amount: want a number or a quoted decimal")
+		return 0
+	}
+	m, err := datasets.ParseMoney(raw)
+	if err != nil {
+		f.add(pointer, err.Error())
+		return 0
+	}
+	return m
+}
+
+// problems adds a schema's problems with a record at prefix.
+func (f *fieldErrors) problems(prefix string) func(datasets.Problem) {
+	return func(p datasets.Problem) {
+		d := p.Reason
+		if p.Value != "" {
+			d = fmt.Sprintf("%q: %s", p.Value, p.Reason)
+		}
+		f.add(prefix+"/"+p.Field, d)
+	}
+}

@@ -1,0 +1,200 @@
+package api
+
+import (
+	"context"
+	"time"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
+)
+
+// The interfaces below are what the API needs from the packages that
+// recommend actions (issue 11), suggest credit limits and run the credit
+// workflow (issue 12) and forecast cash (issue 10). Each is optional in
+// Config: without it, its routes answer 503 "not available in this
+// build". Their types are the API's JSON: an adapter beside the package
+// (or in cmd/dsopilot) maps the package's own types onto them. Errors
+// should wrap the API's sentinels: ErrNotFound (unknown customer or
+// proposal), ErrConflict (a proposal already decided), ErrForbidden (an
+// approval beyond the approver's threshold), ErrInvalid or a
+// *ValidationError (bad values), ErrUnavailable (not ready).
+
+// Amount is money on the wire: a JSON number with exactly two decimals
+// (1234.50), read from a number or a quoted decimal, exact to the cent.
+type Amount = features.KPIMoney
+
+// Actor is who did something through the API: the key's name and role.
+type Actor struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+}
+
+// NextAction is the recommender's next dunning action for one customer.
+type NextAction struct {
+	CustomerID string        `json:"customer_id"`
+	Collector  string        `json:"collector"`
+	Date       datasets.Date `json:"date"`
+	// Type is courtesy_reminder, reminder, call, final_notice, credit_hold,
+	// collection_agency; Channel email, phone, letter, portal.
+	Type       string   `json:"type"`
+	Channel    string   `json:"channel"`
+	InvoiceIDs []string `json:"invoice_ids"`
+	// Amount is what the covered invoices still owe, in Currency.
+	Amount   Amount `json:"amount"`
+	Currency string `json:"currency"`
+	// ExpectedValue is the action's expected value (cash brought forward,
+	// change in expected loss, less its cost).
+	ExpectedValue Amount `json:"expected_value"`
+	// Uplift is the estimated change in the probability of payment within
+	// the horizon, with its interval.
+	Uplift   float64 `json:"uplift"`
+	UpliftLo float64 `json:"uplift_lo"`
+	UpliftHi float64 `json:"uplift_hi"`
+	// Policy is recommender or holdout; Propensity the probability the
+	// policy chose this action with: record both with the action taken
+	// (POST /v1/actions) so effects can be measured.
+	Policy     string  `json:"policy"`
+	Propensity float64 `json:"propensity"`
+	// Step is the scenario step the action follows or replaces; Blocked
+	// the rule that kept an alternative off the list.
+	Step    string   `json:"step"`
+	Blocked string   `json:"blocked,omitempty"`
+	Reasons []string `json:"reasons"`
+}
+
+// WorklistQuery selects the day's worklist.
+type WorklistQuery struct {
+	Date      datasets.Date
+	Collector string // "" for all
+	Channel   string // "" for all
+	Limit     int    // at most this many, highest value first
+}
+
+// Collections is the recommender (issue 11).
+type Collections interface {
+	// Worklist returns the day's actions, highest expected value first.
+	Worklist(ctx context.Context, q WorklistQuery) ([]NextAction, error)
+	// NextAction returns the customer's next action as of date; nil when
+	// nothing should be done (ErrNotFound for an unknown customer).
+	NextAction(ctx context.Context, customerID string, date datasets.Date) (*NextAction, error)
+}
+
+// CreditFlag is an order-block flag: over_limit, overdue, expired,
+// broken_promises, ...
+type CreditFlag struct {
+	Kind       string `json:"kind"`
+	Amount     Amount `json:"amount"`
+	Reason     string `json:"reason"`
+	Resolution string `json:"resolution"`
+}
+
+// CreditAdvice is a customer's suggested credit limit and flags.
+type CreditAdvice struct {
+	CustomerID string        `json:"customer_id"`
+	AsOf       datasets.Date `json:"as_of"`
+	Currency   string        `json:"currency"`
+	Current    Amount        `json:"current_limit"`
+	Exposure   Amount        `json:"exposure"`
+	Suggested  Amount        `json:"suggested_limit"`
+	RiskClass  string        `json:"risk_class"`
+	Review     datasets.Date `json:"review_date"`
+	Reasons    []string      `json:"reasons"`
+	Flags      []CreditFlag  `json:"flags"`
+}
+
+// ProposalInput is a request to change a customer's credit limit.
+type ProposalInput struct {
+	CustomerID string `json:"customer_id"`
+	NewLimit   Amount `json:"new_limit"`
+	Reason     string `json:"reason"`
+}
+
+// Proposal states.
+const (
+	ProposalPending  = "pending"
+	ProposalApproved = "approved"
+	ProposalRejected = "rejected"
+)
+
+// Proposal is a credit-limit change and its decision.
+type Proposal struct {
+	ID            string        `json:"id"`
+	CustomerID    string        `json:"customer_id"`
+	Currency      string        `json:"currency"`
+	CurrentLimit  Amount        `json:"current_limit"`
+	ProposedLimit Amount        `json:"proposed_limit"`
+	Reason        string        `json:"reason"`
+	Status        string        `json:"status"`
+	ProposedBy    Actor         `json:"proposed_by"`
+	ProposedAt    time.Time     `json:"proposed_at"`
+	DecidedBy     *Actor        `json:"decided_by"`
+	DecidedAt     *time.Time    `json:"decided_at"`
+	DecisionNote  string        `json:"decision_note"`
+	Effective     datasets.Date `json:"effective_date"`
+}
+
+// Decision approves or rejects a proposal.
+type Decision struct {
+	Approve bool
+	Note    string
+}
+
+// Credit is the credit-limit advice and workflow (issue 12). When Decide
+// approves, the API records the new limit as a credit decision in the
+// ledger (through the store or the spool), so Decide must not.
+type Credit interface {
+	CreditLimit(ctx context.Context, customerID string, asOf datasets.Date) (*CreditAdvice, error)
+	Propose(ctx context.Context, in ProposalInput, by Actor) (*Proposal, error)
+	// Proposals lists proposals of a status ("" for all), newest first.
+	Proposals(ctx context.Context, status string) ([]Proposal, error)
+	// Decide approves or rejects proposal id: ErrConflict when it was
+	// decided already, ErrForbidden when beyond by's thresholds.
+	Decide(ctx context.Context, id string, d Decision, by Actor) (*Proposal, error)
+}
+
+// ForecastQuery selects a cash-receipts forecast.
+type ForecastQuery struct {
+	AsOf     datasets.Date
+	Weeks    int    // 1..13 (default 13)
+	By       string // "", segment, country, currency or customer
+	Currency string // reporting currency ("" for amounts as recorded)
+}
+
+// Band is an uncertain amount: its mean and P10, P50, P90.
+type Band struct {
+	Mean Amount `json:"mean"`
+	P10  Amount `json:"p10"`
+	P50  Amount `json:"p50"`
+	P90  Amount `json:"p90"`
+}
+
+// ForecastWeek is one week of receipts: from invoices open at the as-of
+// date (Open), from invoices still to be issued (New), and what the due
+// dates alone say (Due).
+type ForecastWeek struct {
+	Start datasets.Date `json:"start"`
+	End   datasets.Date `json:"end"`
+	Open  Band          `json:"open"`
+	New   Band          `json:"new"`
+	Due   Amount        `json:"due"`
+}
+
+// ForecastGroup is the forecast of one group (Key "" for the portfolio).
+type ForecastGroup struct {
+	Key   string         `json:"key"`
+	Weeks []ForecastWeek `json:"weeks"`
+	Total Band           `json:"total"`
+}
+
+// Forecast is a cash-receipts forecast made at AsOf.
+type Forecast struct {
+	AsOf     datasets.Date   `json:"as_of"`
+	Currency string          `json:"currency"`
+	By       string          `json:"by"`
+	Groups   []ForecastGroup `json:"groups"`
+}
+
+// Forecaster is the cash forecast (issue 10).
+type Forecaster interface {
+	Forecast(ctx context.Context, q ForecastQuery) (*Forecast, error)
+}

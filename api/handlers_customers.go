@@ -1,0 +1,241 @@
+package api
+
+import (
+	"cmp"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
+)
+
+// CustomerInfo is a customer's master data.
+type CustomerInfo struct {
+	ID           string        `json:"customer_id"`
+	Name         string        `json:"name"`
+	Segment      string        `json:"segment"`
+	Country      string        `json:"country"`
+	Currency     string        `json:"currency"`
+	CreditLimit  Amount        `json:"credit_limit"`
+	PaymentTerms string        `json:"payment_terms"`
+	Channel      string        `json:"channel"`
+	Since        datasets.Date `json:"since"`
+	Collector    string        `json:"collector"`
+	// InMaster is false for a customer known only from its records (no
+	// row in customers).
+	InMaster bool `json:"in_master"`
+}
+
+// OpenItem is an invoice open at the as-of date.
+type OpenItem struct {
+	InvoiceID   string        `json:"invoice_id"`
+	IssueDate   datasets.Date `json:"issue_date"`
+	DueDate     datasets.Date `json:"due_date"`
+	Amount      Amount        `json:"amount"`
+	Outstanding Amount        `json:"outstanding"`
+	Currency    string        `json:"currency"`
+	DaysOverdue int           `json:"days_overdue"`
+	Disputed    bool          `json:"disputed"`
+	// Score is null when no model scores the book.
+	Score *Score `json:"score"`
+}
+
+// CurrencyAmount is an amount in one currency.
+type CurrencyAmount struct {
+	Currency string `json:"currency"`
+	Amount   Amount `json:"amount"`
+}
+
+// ScoreSummary sums up a customer's open-invoice scores.
+type ScoreSummary struct {
+	Scored     int      `json:"scored"`
+	MaxPLate   *float64 `json:"max_p_late"`
+	MeanPLate  *float64 `json:"mean_p_late"`
+	MaxP90Plus *float64 `json:"max_p_90_plus"`
+	ColdStart  bool     `json:"cold_start"`
+	// Outstanding is the open amount per currency (exact sums).
+	Outstanding []CurrencyAmount `json:"outstanding"`
+}
+
+// CustomerView answers GET /v1/customers/{id}.
+type CustomerView struct {
+	Customer CustomerInfo  `json:"customer"`
+	AsOf     datasets.Date `json:"as_of"`
+	Model    string        `json:"model"`
+	// Features are the customer's point-in-time features as of as_of, by
+	// name (docs/features.md); null for a missing value. Amount features
+	// are in the model's currency when it converts.
+	Features map[string]any `json:"features"`
+	// KPIs are the customer's receivables KPIs over [from, to], in its
+	// invoices' own currencies.
+	KPIs      features.KPIs `json:"kpis"`
+	OpenItems []OpenItem    `json:"open_items"`
+	Scores    ScoreSummary  `json:"scores"`
+}
+
+// KPIView answers GET /v1/kpi.
+type KPIView = features.KPIReport
+
+func (s *Server) getCustomer(c *gin.Context) {
+	snap := s.snap.Load()
+	id := c.Param("id")
+	asOf, err := dateParam(c, "as_of", snap.asOf)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	from, to, err := periodParams(c, asOf)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	recs := snap.cust[id]
+	if recs == nil {
+		fail(c, fmt.Errorf("%w: no customer %q", ErrNotFound, id))
+		return
+	}
+	mini := snap.draftLedger([]string{id}, nil, nil)
+	view := CustomerView{AsOf: asOf, Model: snap.modelID(), Customer: CustomerInfo{ID: id}, OpenItems: []OpenItem{}}
+	if cu, found := findCustomer(snap.ledger, id); found {
+		view.Customer = CustomerInfo{ID: cu.ID, Name: cu.Name, Segment: cu.Segment, Country: cu.Country, Currency: cu.Currency,
+			CreditLimit: Amount(cu.CreditLimit), PaymentTerms: cu.Terms.String(), Channel: cu.Channel, Since: cu.Since, Collector: cu.Collector, InMaster: true}
+	}
+	ix := features.NewIndex(mini)
+	rep, err := features.ComputeKPIs(ix, from, to, "", false)
+	if err != nil {
+		fail(c, invalid("bad period", FieldError{Pointer: "query:from", Detail: err.Error()}))
+		return
+	}
+	view.KPIs = rep.KPIs
+	if snap.scoreIx != nil {
+		view.Features = customerFeatures(snap.scoreIx, snap.model.bundle.Options.Features, asOf, id)
+	} else {
+		view.Features = customerFeatures(ix, features.Options{}, asOf, id)
+	}
+	scores := map[string]Score{}
+	if snap.scoring() == nil {
+		reasons := min(defaultReasons, s.cfg.MaxReasons)
+		if asOf == snap.asOf {
+			for _, k := range snap.byCustomer[id] {
+				scores[snap.scores[k].InvoiceID] = snap.scores[k].withReasons(reasons)
+			}
+		} else if list, err := snap.scoreCustomers(asOf, reasons, []string{id}, nil, nil, nil); err == nil {
+			for _, sc := range list {
+				scores[sc.InvoiceID] = sc
+			}
+		}
+	}
+	view.OpenItems, view.Scores = openItems(mini, asOf, scores)
+	ok(c, http.StatusOK, view)
+}
+
+// openItems lists the invoices of l open at the end of asOf, most overdue
+// first, with their scores, and sums them up.
+func openItems(l *datasets.Ledger, asOf datasets.Date, scores map[string]Score) ([]OpenItem, ScoreSummary) {
+	items := []OpenItem{}
+	var sum ScoreSummary
+	byCur := map[string]datasets.Money{}
+	var total, maxP, max90 float64
+	for i := range l.Invoices {
+		v := &l.Invoices[i]
+		if v.IssueDate > asOf {
+			continue
+		}
+		left := outstanding(l, v, asOf)
+		if left <= 0 {
+			continue
+		}
+		it := OpenItem{InvoiceID: v.ID, IssueDate: v.IssueDate, DueDate: v.DueDate, Amount: Amount(v.Amount), Outstanding: Amount(left),
+			Currency: v.Currency, DaysOverdue: max(0, int(asOf-v.DueDate)), Disputed: v.Disputed}
+		byCur[v.Currency] += left
+		if sc, ok := scores[v.ID]; ok {
+			it.Score = &sc
+			sum.Scored++
+			total += sc.PLate
+			maxP = max(maxP, sc.PLate)
+			if sc.P90Plus != nil {
+				max90 = max(max90, *sc.P90Plus)
+				sum.MaxP90Plus = &max90
+			}
+			sum.ColdStart = sum.ColdStart || sc.ColdStart
+		}
+		items = append(items, it)
+	}
+	if sum.Scored > 0 {
+		mean := total / float64(sum.Scored)
+		sum.MeanPLate, sum.MaxPLate = &mean, &maxP
+	}
+	sum.Outstanding = []CurrencyAmount{}
+	for cur, m := range byCur {
+		sum.Outstanding = append(sum.Outstanding, CurrencyAmount{Currency: cur, Amount: Amount(m)})
+	}
+	slices.SortFunc(sum.Outstanding, func(a, b CurrencyAmount) int { return strings.Compare(a.Currency, b.Currency) })
+	slices.SortFunc(items, func(a, b OpenItem) int {
+		return cmp.Or(cmp.Compare(b.DaysOverdue, a.DaysOverdue), cmp.Compare(b.Outstanding, a.Outstanding), strings.Compare(a.InvoiceID, b.InvoiceID))
+	})
+	return items, sum
+}
+
+// kpiGroupings are the values of ?by.
+var kpiGroupings = []string{"", "segment", "country", "currency", "customer"}
+
+func (s *Server) getKPI(c *gin.Context) {
+	snap := s.snap.Load()
+	var fe fieldErrors
+	from, to, err := periodParams(c, snap.asOf)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	by := c.Query("by")
+	if !slices.Contains(kpiGroupings, by) {
+		fe.add("query:by", fmt.Sprintf("%q: want segment, country, currency or customer", by))
+	}
+	monthly := false
+	switch c.Query("monthly") {
+	case "", "false", "0":
+	case "true", "1":
+		monthly = true
+	default:
+		fe.add("query:monthly", "want true or false")
+	}
+	currency := strings.ToUpper(c.Query("currency"))
+	if currency != "" && (len(currency) != 3 || strings.Trim(currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
+		fe.add("query:currency", fmt.Sprintf("%q: want a 3-letter ISO 4217 code", c.Query("currency")))
+	}
+	if err := fe.err("bad KPI query"); err != nil {
+		fail(c, err)
+		return
+	}
+	ix, label, mixedCur, err := snap.kpiIndex(currency)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	rep, err := features.ComputeKPIsWith(ix, from, to, features.KPIOptions{By: by, Monthly: monthly})
+	if err != nil {
+		fail(c, invalid("bad KPI query", FieldError{Pointer: "query:from", Detail: err.Error()}))
+		return
+	}
+	rep.Currency, rep.Currencies = label, mixedCur
+	ok(c, http.StatusOK, rep)
+}
+
+// periodParams reads ?from and ?to: to defaults to defTo, from to the 90
+// days ending at to.
+func periodParams(c *gin.Context, defTo datasets.Date) (from, to datasets.Date, err error) {
+	if to, err = dateParam(c, "to", defTo); err != nil {
+		return 0, 0, err
+	}
+	if from, err = dateParam(c, "from", to.AddDays(-89)); err != nil {
+		return 0, 0, err
+	}
+	if from > to {
+		return 0, 0, invalid("bad period", FieldError{Pointer: "query:from", Detail: fmt.Sprintf("%s is after to %s", from, to)})
+	}
+	return from, to, nil
+}

@@ -1,0 +1,293 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// Worklist answers GET /v1/worklist.
+type Worklist struct {
+	Date    datasets.Date `json:"date"`
+	Actions []NextAction  `json:"actions"`
+}
+
+// NextActionView answers GET /v1/customers/{id}/next-action.
+type NextActionView struct {
+	CustomerID string        `json:"customer_id"`
+	Date       datasets.Date `json:"date"`
+	// Action is null when nothing should be done today.
+	Action *NextAction `json:"action"`
+}
+
+// ProposalList answers GET /v1/credit-proposals.
+type ProposalList struct {
+	Proposals []Proposal `json:"proposals"`
+}
+
+// DecisionInput is the body of an approval or rejection.
+type DecisionInput struct {
+	Note string `json:"note" doc:"why; kept with the decision"`
+}
+
+// DecidedProposal answers an approval or rejection; an approval records
+// the new limit as a credit decision in the ledger.
+type DecidedProposal struct {
+	Proposal       Proposal  `json:"proposal"`
+	CreditDecision *Recorded `json:"credit_decision"`
+}
+
+// unavailable is the 503 of a part this build does not have.
+func unavailable(what string) error {
+	return fmt.Errorf("%w: not available in this build: %s", ErrUnavailable, what)
+}
+
+// knownCustomer reports an unknown customer as 404.
+func knownCustomer(snap *snapshot, id string) error {
+	if snap.cust[id] == nil {
+		return fmt.Errorf("%w: no customer %q", ErrNotFound, id)
+	}
+	return nil
+}
+
+func actorOf(c *gin.Context) Actor {
+	k := keyOf(c)
+	return Actor{Name: k.Name, Role: k.Role}
+}
+
+func (s *Server) getWorklist(c *gin.Context) {
+	snap := s.snap.Load()
+	var fe fieldErrors
+	date, err := dateParam(c, "date", snap.asOf)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	limit := 100
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10_000 {
+			fe.add("query:limit", "want an integer 1..10000")
+		}
+		limit = n
+	}
+	if err := fe.err("bad worklist query"); err != nil {
+		fail(c, err)
+		return
+	}
+	if s.cfg.Collections == nil {
+		fail(c, unavailable("the dunning recommender (worklist)"))
+		return
+	}
+	list, err := s.cfg.Collections.Worklist(c.Request.Context(), WorklistQuery{Date: date, Collector: c.Query("collector"),
+		Channel: strings.ToLower(c.Query("channel")), Limit: limit})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if list == nil {
+		list = []NextAction{}
+	}
+	ok(c, http.StatusOK, Worklist{Date: date, Actions: list[:min(len(list), limit)]})
+}
+
+// customerAt reads the customer of the path (404 when unknown) and the
+// date parameter name (default the book's date); ok is false after a
+// problem was answered.
+func (s *Server) customerAt(c *gin.Context, name string) (id string, date datasets.Date, ok bool) {
+	snap := s.snap.Load()
+	date, err := dateParam(c, name, snap.asOf)
+	if err == nil {
+		id = c.Param("id")
+		err = knownCustomer(snap, id)
+	}
+	if err != nil {
+		fail(c, err)
+		return "", 0, false
+	}
+	return id, date, true
+}
+
+func (s *Server) getNextAction(c *gin.Context) {
+	id, date, found := s.customerAt(c, "date")
+	if !found {
+		return
+	}
+	if s.cfg.Collections == nil {
+		fail(c, unavailable("the dunning recommender (next action)"))
+		return
+	}
+	a, err := s.cfg.Collections.NextAction(c.Request.Context(), id, date)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	ok(c, http.StatusOK, NextActionView{CustomerID: id, Date: date, Action: a})
+}
+
+func (s *Server) getCreditLimit(c *gin.Context) {
+	id, asOf, found := s.customerAt(c, "as_of")
+	if !found {
+		return
+	}
+	if s.cfg.Credit == nil {
+		fail(c, unavailable("credit-limit suggestions"))
+		return
+	}
+	adv, err := s.cfg.Credit.CreditLimit(c.Request.Context(), id, asOf)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	ok(c, http.StatusOK, adv)
+}
+
+func (s *Server) postProposal(c *gin.Context) {
+	var raw struct {
+		CustomerID string     `json:"customer_id"`
+		NewLimit   AmountText `json:"new_limit"`
+		Reason     string     `json:"reason"`
+	}
+	if err := decodeJSON(bodyOf(c).data, &raw); err != nil {
+		fail(c, err)
+		return
+	}
+	var fe fieldErrors
+	in := ProposalInput{CustomerID: strings.TrimSpace(raw.CustomerID), Reason: strings.TrimSpace(raw.Reason)}
+	in.NewLimit = Amount(fe.amount("/new_limit", raw.NewLimit, true))
+	if in.NewLimit < 0 {
+		fe.add("/new_limit", "a credit limit is not negative")
+	}
+	if in.CustomerID == "" {
+		fe.add("/customer_id", "missing value")
+	}
+	if in.Reason == "" {
+		fe.add("/reason", "say why: the approver reads it")
+	}
+	if err := fe.err("invalid proposal"); err != nil {
+		fail(c, err)
+		return
+	}
+	if err := knownCustomer(s.snap.Load(), in.CustomerID); err != nil {
+		fail(c, err)
+		return
+	}
+	if s.cfg.Credit == nil {
+		fail(c, unavailable("the credit-limit workflow"))
+		return
+	}
+	p, err := s.cfg.Credit.Propose(c.Request.Context(), in, actorOf(c))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.Header("Location", "/v1/credit-proposals?status="+p.Status)
+	ok(c, http.StatusCreated, p)
+}
+
+func (s *Server) listProposals(c *gin.Context) {
+	st := c.Query("status")
+	if st != "" && !slices.Contains([]string{ProposalPending, ProposalApproved, ProposalRejected}, st) {
+		fail(c, invalid("bad status", FieldError{Pointer: "query:status", Detail: "want pending, approved or rejected"}))
+		return
+	}
+	if s.cfg.Credit == nil {
+		fail(c, unavailable("the credit-limit workflow"))
+		return
+	}
+	list, err := s.cfg.Credit.Proposals(c.Request.Context(), st)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if list == nil {
+		list = []Proposal{}
+	}
+	ok(c, http.StatusOK, ProposalList{Proposals: list})
+}
+
+// decideProposal approves or rejects; an approval records the new limit.
+func (s *Server) decideProposal(approve bool) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		var in DecisionInput
+		if err := decodeJSON(bodyOf(c).data, &in); err != nil {
+			fail(c, err)
+			return
+		}
+		if s.cfg.Credit == nil {
+			fail(c, unavailable("the credit-limit workflow"))
+			return
+		}
+		by := actorOf(c)
+		p, err := s.cfg.Credit.Decide(c.Request.Context(), c.Param("id"), Decision{Approve: approve, Note: strings.TrimSpace(in.Note)}, by)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		out := DecidedProposal{Proposal: *p}
+		status := http.StatusOK
+		if approve && p.Status == ProposalApproved {
+			date := p.Effective
+			if date == 0 {
+				date = datasets.DateOf(s.now().UTC())
+			}
+			d := datasets.CreditDecision{ID: "proposal-" + p.ID, CustomerID: p.CustomerID, Date: date, OldLimit: datasets.Money(p.CurrentLimit),
+				NewLimit: datasets.Money(p.ProposedLimit), Reason: p.Reason, DecidedBy: by.Name}
+			spooled, err := s.sink.write(c.Request.Context(), &datasets.Ledger{CreditDecisions: []datasets.CreditDecision{d}})
+			if err != nil {
+				fail(c, fmt.Errorf("proposal %s approved but the new limit was not recorded: %w", p.ID, err))
+				return
+			}
+			rec := &Recorded{Entity: datasets.EntityCreditDecisions, ID: d.ID, State: "stored"}
+			if spooled != nil {
+				rec.State, rec.SpoolID, status = "spooled", spooled.ID, http.StatusAccepted
+			}
+			out.CreditDecision = rec
+		}
+		ok(c, status, out)
+	}
+}
+
+func (s *Server) getForecast(c *gin.Context) {
+	snap := s.snap.Load()
+	var fe fieldErrors
+	asOf, err := dateParam(c, "as_of", snap.asOf)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	q := ForecastQuery{AsOf: asOf, Weeks: 13, By: c.Query("by"), Currency: strings.ToUpper(c.Query("currency"))}
+	if v := c.Query("weeks"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 13 {
+			fe.add("query:weeks", "want an integer 1..13")
+		}
+		q.Weeks = n
+	}
+	if !slices.Contains(kpiGroupings, q.By) {
+		fe.add("query:by", fmt.Sprintf("%q: want segment, country, currency or customer", q.By))
+	}
+	if q.Currency != "" && (len(q.Currency) != 3 || strings.Trim(q.Currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
+		fe.add("query:currency", "want a 3-letter ISO 4217 code")
+	}
+	if err := fe.err("bad forecast query"); err != nil {
+		fail(c, err)
+		return
+	}
+	if s.cfg.Forecast == nil {
+		fail(c, unavailable("the cash forecast"))
+		return
+	}
+	f, err := s.cfg.Forecast.Forecast(c.Request.Context(), q)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	ok(c, http.StatusOK, f)
+}

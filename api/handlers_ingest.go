@@ -1,0 +1,259 @@
+package api
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/datasets/importer"
+)
+
+// quietIngestBytes is the body size above which an ingest is read back
+// from the store rather than merged into the snapshot from memory.
+const quietIngestBytes = 8 << 20
+
+// maxRejectsListed bounds the rejects an ingest answer lists; the counts
+// are always complete.
+const maxRejectsListed = 1000
+
+// IngestResult answers POST /v1/ingest/{entity}.
+type IngestResult struct {
+	Entity datasets.Entity `json:"entity"`
+	Format string          `json:"format"`
+	// Read rows; Loaded were acknowledged (stored, or spooled when Spooled
+	// says so); Rejected had a bad field (listed in Rejects).
+	Read             int            `json:"read"`
+	Loaded           int            `json:"loaded"`
+	Rejected         int            `json:"rejected"`
+	Duplicates       int            `json:"duplicates" doc:"rows repeating an id of an earlier row of the body (the later one wins)"`
+	DerivedCustomers int            `json:"derived_customers"`
+	Spooled          int            `json:"spooled" doc:"records waiting in the spool for the store"`
+	SpoolIDs         []string       `json:"spool_ids"`
+	IgnoredColumns   []string       `json:"ignored_columns"`
+	Rejects          []IngestReject `json:"rejects"`
+	RejectsTruncated bool           `json:"rejects_truncated"`
+	// Diagnosis, when more than half the rows were rejected, names the
+	// most common reason (and a date format that would have read them).
+	Diagnosis     string  `json:"diagnosis,omitempty" doc:"the most common reason when more than half the rows were rejected"`
+	Seconds       float64 `json:"seconds"`
+	RowsPerSecond float64 `json:"rows_per_second"`
+}
+
+// IngestReject is one bad field of one line of the body.
+type IngestReject struct {
+	Line   int    `json:"line"`
+	Field  string `json:"field"`
+	Value  string `json:"value"`
+	Reason string `json:"reason"`
+}
+
+func entityNames() []string {
+	var out []string
+	for _, e := range datasets.Entities() {
+		out = append(out, string(e))
+	}
+	return out
+}
+
+// ingestStore is the store the importer writes to: every batch goes
+// through the sink (store or spool), and customer ids come from the store
+// when it answers and from the snapshot and pending batches in any case.
+type ingestStore struct {
+	s *Server
+	// quiet: the batches are not kept for the snapshot, which rereads the
+	// store after the request instead (large bodies: holding a million
+	// records in memory while the importer runs slows it down).
+	quiet   bool
+	mu      sync.Mutex
+	spooled int
+	ids     []string
+	hint    int
+}
+
+func (st *ingestStore) Put(ctx context.Context, b *datasets.Ledger) error {
+	acked := st.s.sink.acked
+	if st.quiet {
+		acked = nil
+	}
+	e, err := st.s.sink.writeAck(ctx, b, acked)
+	if err != nil {
+		return err
+	}
+	if e != nil {
+		st.mu.Lock()
+		st.spooled += e.Rows
+		st.ids = append(st.ids, e.ID)
+		st.mu.Unlock()
+	}
+	return nil
+}
+
+func (st *ingestStore) CustomerIDs(ctx context.Context) ([]string, error) {
+	seen := map[string]bool{}
+	if real, err := st.s.store.get(ctx); err == nil {
+		if ids, err := real.CustomerIDs(ctx); err == nil {
+			for _, id := range ids {
+				seen[id] = true
+			}
+		}
+	}
+	for i := range st.s.snap.Load().ledger.Customers {
+		seen[st.s.snap.Load().ledger.Customers[i].ID] = true
+	}
+	for _, p := range st.s.pendingLedgers() {
+		for i := range p.Customers {
+			seen[p.Customers[i].ID] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for id := range seen {
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// BatchHint passes the store's preferred batch size to the importer.
+func (st *ingestStore) BatchHint() int { return st.hint }
+
+func (s *Server) postIngest(c *gin.Context) {
+	e := datasets.Entity(c.Param("entity"))
+	if datasets.Describe(e) == nil {
+		fail(c, fmt.Errorf("%w: no entity %q (want one of %s)", ErrNotFound, e, strings.Join(entityNames(), ", ")))
+		return
+	}
+	body := bodyOf(c)
+	var fe fieldErrors
+	opts := importer.Options{Kind: e, DateFormat: c.Query("date_format"), Log: loggerOf(c).With("entity", string(e)),
+		RejectsPath: body.path + ".rejects"}
+	defer os.Remove(opts.RejectsPath)
+	switch c.Query("decimal_comma") {
+	case "", "false", "0":
+	case "true", "1":
+		opts.DecimalComma = true
+	default:
+		fe.add("query:decimal_comma", "want true or false")
+	}
+	if v := c.Query("columns"); v != "" {
+		opts.Columns = map[string]string{}
+		for _, pair := range strings.Split(v, ",") {
+			k, src, ok := strings.Cut(pair, "=")
+			if !ok || strings.TrimSpace(k) == "" || strings.TrimSpace(src) == "" {
+				fe.add("query:columns", fmt.Sprintf("want canonical=source pairs, got %q", pair))
+				continue
+			}
+			opts.Columns[strings.TrimSpace(k)] = strings.TrimSpace(src)
+		}
+	}
+	if err := fe.err("bad ingest options"); err != nil {
+		fail(c, err)
+		return
+	}
+	st := &ingestStore{s: s, hint: 100_000, quiet: body.size > quietIngestBytes}
+	if real, err := s.store.get(c.Request.Context()); err == nil {
+		if h, ok := real.(interface{ BatchHint() int }); ok && h.BatchHint() > 0 {
+			st.hint = h.BatchHint()
+		}
+	}
+	s.ingesting.Add(1)
+	sum, err := importer.Import(c.Request.Context(), st, []string{body.path}, opts)
+	s.ingesting.Add(-1)
+	if st.quiet && sum != nil && sum.Loaded > 0 {
+		s.reloadWanted.Store(true)
+	}
+	s.kickRebuild()
+	switch {
+	case errors.Is(err, importer.ErrUsage):
+		fail(c, invalid("bad ingest options", FieldError{Pointer: "query", Detail: strings.TrimPrefix(err.Error(), importer.ErrUsage.Error()+": ")}))
+		return
+	case errors.Is(err, importer.ErrFiles) && sum != nil && len(sum.Files) == 1:
+		fail(c, invalid("the body cannot be read as "+string(e), FieldError{Pointer: "body", Detail: strings.ReplaceAll(sum.Files[0].Error, body.path, "body")}))
+		return
+	case errors.Is(err, importer.ErrRejected) && sum != nil:
+		// Most rows were rejected, but the good ones were stored: the
+		// answer lists both and names the most common reason.
+	case err != nil:
+		fail(c, err)
+		return
+	}
+	res := IngestResult{Entity: e, Format: "csv", Read: sum.Read, Loaded: sum.Loaded, Rejected: sum.Rejected, Duplicates: sum.Duplicates,
+		DerivedCustomers: sum.DerivedCustomers, Spooled: st.spooled, SpoolIDs: st.ids, IgnoredColumns: []string{},
+		Seconds: sum.Seconds, RowsPerSecond: sum.RowsPerSecond}
+	if res.SpoolIDs == nil {
+		res.SpoolIDs = []string{}
+	}
+	if len(sum.Files) == 1 {
+		res.Diagnosis = strings.ReplaceAll(sum.Files[0].Diagnosis, body.path, "body")
+		res.Format = sum.Files[0].Format
+		if sum.Files[0].IgnoredColumns != nil {
+			res.IgnoredColumns = sum.Files[0].IgnoredColumns
+		}
+	}
+	res.Rejects, res.RejectsTruncated, err = readRejects(opts.RejectsPath, res.Rejected)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	s.metrics.ingest.WithLabelValues(string(e), "loaded").Add(float64(res.Loaded))
+	s.metrics.ingest.WithLabelValues(string(e), "rejected").Add(float64(res.Rejected))
+	s.metrics.ingest.WithLabelValues(string(e), "spooled").Add(float64(res.Spooled))
+	if res.Loaded == 0 && res.Rejected > 0 {
+		// Nothing was stored: the request as a whole failed.
+		var errs []FieldError
+		for _, r := range res.Rejects {
+			errs = append(errs, FieldError{Pointer: fmt.Sprintf("line %d: %s", r.Line, r.Field), Detail: r.Reason})
+		}
+		fail(c, invalid(fmt.Sprintf("all %d rows were rejected", res.Rejected), errs...))
+		return
+	}
+	status := http.StatusOK
+	if res.Spooled > 0 {
+		status = http.StatusAccepted
+	}
+	ok(c, status, res)
+}
+
+// readRejects reads up to maxRejectsListed rejects of the importer's
+// rejects file (file,line,field,value,reason).
+func readRejects(path string, n int) ([]IngestReject, bool, error) {
+	out := []IngestReject{}
+	if n == 0 {
+		return out, false, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, fmt.Errorf("read rejects: %w", err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = 5
+	if _, err := r.Read(); err != nil {
+		return nil, false, fmt.Errorf("read rejects: %w", err)
+	}
+	truncated := false
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("read rejects: %w", err)
+		}
+		if len(out) == maxRejectsListed {
+			truncated = true
+			break
+		}
+		line, _ := strconv.Atoi(rec[1])
+		out = append(out, IngestReject{Line: line, Field: rec[2], Value: rec[3], Reason: rec[4]})
+	}
+	return out, truncated, nil
+}

@@ -1,0 +1,167 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/model"
+)
+
+// Sentinel errors of the API. Handlers and the adapters of other packages
+// wrap these (fmt.Errorf("...: %w", ErrNotFound)); problemFor turns them into
+// statuses in one place.
+var (
+	// ErrMalformed: the body is not the JSON (or CSV/NDJSON) it claims to be. 400.
+	ErrMalformed = errors.New("malformed request")
+	// ErrUnauthenticated: no key, or a key that is not in the keys file. 401.
+	ErrUnauthenticated = errors.New("missing or unknown API key")
+	// ErrForbidden: the key's role does not allow the operation, or the
+	// operation is beyond the role's thresholds. 403.
+	ErrForbidden = errors.New("not allowed for this key's role")
+	// ErrNotFound: an unknown id. 404.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the resource is in a state that refuses the operation
+	// (a proposal decided twice, an idempotency key still in flight). 409.
+	ErrConflict = errors.New("conflict")
+	// ErrTooLarge: the body exceeds the route's limit. 413.
+	ErrTooLarge = errors.New("request body too large")
+	// ErrMediaType: a Content-Type the route does not read. 415.
+	ErrMediaType = errors.New("unsupported content type")
+	// ErrInvalid: well-formed but invalid values; see ValidationError. 422.
+	ErrInvalid = errors.New("invalid field values")
+	// ErrRateLimited: the key used up its request budget. 429.
+	ErrRateLimited = errors.New("rate limit exceeded")
+	// ErrUnavailable: not ready (no store, no model) or not in this build. 503.
+	ErrUnavailable = errors.New("service unavailable")
+
+	// errKeyName refuses an empty or duplicate key name.
+	errKeyName = errors.New("key name")
+	// errSpoolCorrupt marks a spool file that does not decode.
+	errSpoolCorrupt = errors.New("spool file damaged")
+)
+
+// FieldError is one invalid field: Pointer is a JSON pointer into the
+// request body (/invoices/3/due_date), or the name of a query parameter or
+// of a CSV/NDJSON column with its line.
+type FieldError struct {
+	Pointer string `json:"pointer"`
+	Detail  string `json:"detail"`
+}
+
+// ValidationError carries every invalid field of a request; it wraps
+// ErrInvalid unless Status says otherwise (ErrMalformed for a body that
+// does not parse).
+type ValidationError struct {
+	Msg    string
+	Fields []FieldError
+	Kind   error // ErrInvalid (default) or ErrMalformed
+}
+
+func (e *ValidationError) Error() string {
+	if len(e.Fields) == 0 {
+		return e.Msg
+	}
+	return fmt.Sprintf("%s: %s %s", e.Msg, e.Fields[0].Pointer, e.Fields[0].Detail)
+}
+
+func (e *ValidationError) Unwrap() error {
+	if e.Kind != nil {
+		return e.Kind
+	}
+	return ErrInvalid
+}
+
+// invalid builds a ValidationError from field errors.
+func invalid(msg string, fields ...FieldError) error {
+	return &ValidationError{Msg: msg, Fields: fields}
+}
+
+// Problem is an RFC 9457 problem document.
+type Problem struct {
+	Type      string       `json:"type"`
+	Title     string       `json:"title"`
+	Status    int          `json:"status"`
+	Detail    string       `json:"detail"`
+	Instance  string       `json:"instance,omitempty"`
+	RequestID string       `json:"request_id"`
+	Errors    []FieldError `json:"errors,omitempty"`
+}
+
+// problemTypeBase prefixes the problem types; each names its status's
+// section of the API documentation.
+const problemTypeBase = "https://dsopilot.dev/problems/"
+
+// retryAfter is carried by errors that tell the client when to come back.
+type retryAfter interface{ RetryAfterSeconds() int }
+
+// statusRule maps one error to a status and a problem type.
+type statusRule struct {
+	err    error
+	status int
+	slug   string
+}
+
+// statusRules is the one table from errors to statuses, most specific
+// first. Errors of other packages that mean the same are listed here so
+// handlers can return them unwrapped.
+var statusRules = [...]statusRule{
+	{ErrMalformed, http.StatusBadRequest, "malformed"},
+	{ErrUnauthenticated, http.StatusUnauthorized, "unauthenticated"},
+	{ErrForbidden, http.StatusForbidden, "forbidden"},
+	{ErrNotFound, http.StatusNotFound, "not-found"},
+	{datasets.ErrNotFound, http.StatusNotFound, "not-found"},
+	{model.ErrNoModel, http.StatusNotFound, "not-found"},
+	{ErrConflict, http.StatusConflict, "conflict"},
+	{ErrTooLarge, http.StatusRequestEntityTooLarge, "too-large"},
+	{ErrMediaType, http.StatusUnsupportedMediaType, "unsupported-media-type"},
+	{ErrInvalid, http.StatusUnprocessableEntity, "invalid"},
+	{datasets.ErrInvalid, http.StatusUnprocessableEntity, "invalid"},
+	{ErrRateLimited, http.StatusTooManyRequests, "rate-limited"},
+	{ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
+	{model.ErrNoPromoted, http.StatusServiceUnavailable, "unavailable"},
+}
+
+// problemFor maps err to its problem document: the only place where errors
+// become statuses. Anything unknown is a 500 whose detail hides the cause
+// (it is logged with the request id instead).
+func problemFor(err error) Problem {
+	p := Problem{Status: http.StatusInternalServerError, Type: problemTypeBase + "internal",
+		Detail: "internal error; the server log has the cause under this request id"}
+	for _, r := range statusRules {
+		if errors.Is(err, r.err) {
+			p.Status, p.Type, p.Detail = r.status, problemTypeBase+r.slug, err.Error()
+			break
+		}
+	}
+	p.Title = http.StatusText(p.Status)
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		p.Errors = ve.Fields
+	}
+	return p
+}
+
+// fail answers c with err's problem and stops the handler chain.
+func fail(c *gin.Context, err error) {
+	p := problemFor(err)
+	p.RequestID = requestID(c)
+	p.Instance = c.Request.URL.Path
+	if p.Status == http.StatusInternalServerError {
+		loggerOf(c).Error("request failed", "err", err)
+	}
+	var ra retryAfter
+	if errors.As(err, &ra) {
+		c.Header("Retry-After", strconv.Itoa(max(1, ra.RetryAfterSeconds())))
+	}
+	if p.Status == http.StatusUnauthorized {
+		c.Header("WWW-Authenticate", `Bearer realm="dsopilot"`)
+	}
+	c.Error(err) //nolint:errcheck // recorded for the access log
+	writeJSON(c, p.Status, "application/problem+json", p)
+	c.Abort()
+}

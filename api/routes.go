@@ -1,0 +1,235 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// route is one endpoint: how it is served and how it is documented. The
+// gin engine and the OpenAPI document are both built from routes(), so
+// they cannot disagree (a test checks it anyway).
+type route struct {
+	method, path string // gin syntax: /v1/invoices/:id/score
+	role         Role   // 0: open to all
+	handle       gin.HandlerFunc
+	// body, for POSTs: the media types read, and whether the body goes to
+	// a temporary file (ingest) rather than memory.
+	media  []string
+	toFile bool
+	// idempotent: the route creates or changes something and honours
+	// Idempotency-Key.
+	idempotent bool
+	doc        routeDoc
+}
+
+// routeDoc is the OpenAPI side of a route.
+type routeDoc struct {
+	id, summary, description string
+	tag                      string
+	params                   []param
+	// request is a zero value of the JSON body's type (nil: none or not
+	// JSON); responses maps a status to its description and a zero value of
+	// its JSON type (nil: no JSON body).
+	request   any
+	responses []response
+	// errors are the route's own problem statuses beyond those every
+	// route of its kind has (401/403/429 for keyed routes, 400/413/415/422
+	// for POSTs, 409/422 for idempotent ones, 500).
+	errors []int
+}
+
+type param struct {
+	name, in, typ, format, description string
+	required                           bool
+	enum                               []string
+}
+
+type response struct {
+	status      int
+	description string
+	body        any
+	media       string // default application/json
+}
+
+func query(name, typ, description string, enum ...string) param {
+	return param{name: name, in: "query", typ: typ, description: description, enum: enum}
+}
+
+func dateQuery(name, description string) param {
+	return param{name: name, in: "query", typ: "string", format: "date", description: description}
+}
+
+func pathID(description string) param {
+	return param{name: "id", in: "path", typ: "string", description: description, required: true}
+}
+
+const (
+	mediaJSON   = "application/json"
+	mediaCSV    = "text/csv"
+	mediaNDJSON = "application/x-ndjson"
+)
+
+// ndjsonTypes are the media types read as NDJSON.
+var ndjsonTypes = []string{mediaNDJSON, "application/ndjson", "application/jsonl", "application/x-jsonlines"}
+
+// routes lists every endpoint of the API.
+func (s *Server) routeTable() []route {
+	asOf := dateQuery("as_of", "date the answer is as of (YYYY-MM-DD; default the server's as-of date)")
+	reasons := query("reasons", "integer", "reasons per score, 0 to the server's maximum (default 3)")
+	ingestMedia := append([]string{mediaCSV}, ndjsonTypes...)
+	return []route{
+		{method: http.MethodGet, path: "/healthz", handle: s.healthz, doc: routeDoc{id: "healthz", tag: "operations",
+			summary: "The process is alive", responses: []response{{200, "alive", health{}, ""}}}},
+		{method: http.MethodGet, path: "/readyz", handle: s.readyz, doc: routeDoc{id: "readyz", tag: "operations",
+			summary:   "The store is reachable and a model is loaded",
+			responses: []response{{200, "ready", readiness{}, ""}}, errors: []int{503}}},
+		{method: http.MethodGet, path: "/metrics", handle: s.metricsHandler(), doc: routeDoc{id: "metrics", tag: "operations",
+			summary:   "Prometheus metrics (text exposition format)",
+			responses: []response{{200, "metrics", nil, "text/plain"}}}},
+		{method: http.MethodGet, path: "/openapi.json", handle: s.openapi, doc: routeDoc{id: "openapi", tag: "operations",
+			summary: "This document", responses: []response{{200, "the OpenAPI 3 document", nil, ""}}}},
+
+		{method: http.MethodPost, path: "/v1/score", role: RoleViewer, handle: s.postScore, media: []string{mediaJSON},
+			doc: routeDoc{id: "scoreInvoices", tag: "scoring", summary: "Score up to 10,000 invoices, given in full or by id",
+				description: "Either invoices (drafts or invoices not yet exported, scored as if booked with the customer's stored history) " +
+					"or invoice_ids (stored invoices open at as_of). Scores of stored invoices at the server's as-of date come from the precomputed book.",
+				params: []param{reasons}, request: ScoreRequest{}, responses: []response{{200, "scores, in the order asked", ScoreResponse{}, ""}}, errors: []int{503}}},
+		{method: http.MethodGet, path: "/v1/invoices/:id/score", role: RoleViewer, handle: s.getInvoiceScore,
+			doc: routeDoc{id: "invoiceScore", tag: "scoring", summary: "Score of one stored open invoice",
+				params: []param{pathID("invoice id"), asOf, reasons}, responses: []response{{200, "the score", InvoiceScore{}, ""}}, errors: []int{404, 422, 503}}},
+		{method: http.MethodGet, path: "/v1/customers/:id", role: RoleViewer, handle: s.getCustomer,
+			doc: routeDoc{id: "customer", tag: "customers", summary: "A customer's master data, features, KPIs, open items and scores",
+				params: []param{pathID("customer id"), asOf, dateQuery("from", "first day of the KPI period (default 90 days before as_of)"),
+					dateQuery("to", "last day of the KPI period (default as_of)")},
+				responses: []response{{200, "the customer", CustomerView{}, ""}}, errors: []int{404, 422}}},
+		{method: http.MethodGet, path: "/v1/customers/:id/next-action", role: RoleViewer, handle: s.getNextAction,
+			doc: routeDoc{id: "nextAction", tag: "collections", summary: "The recommender's next dunning action for a customer",
+				params:    []param{pathID("customer id"), dateQuery("date", "the day (default the server's as-of date)")},
+				responses: []response{{200, "the action, or null when nothing should be done", NextActionView{}, ""}}, errors: []int{404, 422, 503}}},
+		{method: http.MethodGet, path: "/v1/worklist", role: RoleViewer, handle: s.getWorklist,
+			doc: routeDoc{id: "worklist", tag: "collections", summary: "The day's dunning worklist, highest expected value first",
+				params: []param{dateQuery("date", "the day (default the server's as-of date)"), query("collector", "string", "only this collector's accounts"),
+					query("channel", "string", "only actions on this channel"), query("limit", "integer", "at most this many (1..10000, default 100)")},
+				responses: []response{{200, "the worklist", Worklist{}, ""}}, errors: []int{422, 503}}},
+		{method: http.MethodGet, path: "/v1/customers/:id/credit-limit", role: RoleViewer, handle: s.getCreditLimit,
+			doc: routeDoc{id: "creditLimit", tag: "credit", summary: "Suggested credit limit and order-block flags",
+				params: []param{pathID("customer id"), asOf}, responses: []response{{200, "the advice", CreditAdvice{}, ""}}, errors: []int{404, 422, 503}}},
+		{method: http.MethodPost, path: "/v1/credit-proposals", role: RoleCreditManager, handle: s.postProposal, media: []string{mediaJSON}, idempotent: true,
+			doc: routeDoc{id: "proposeCreditLimit", tag: "credit", summary: "Propose a new credit limit",
+				request: ProposalInput{}, responses: []response{{201, "the proposal, pending", Proposal{}, ""}}, errors: []int{404, 503}}},
+		{method: http.MethodGet, path: "/v1/credit-proposals", role: RoleViewer, handle: s.listProposals,
+			doc: routeDoc{id: "creditProposals", tag: "credit", summary: "Credit-limit proposals, newest first",
+				params:    []param{query("status", "string", "only proposals in this state", ProposalPending, ProposalApproved, ProposalRejected)},
+				responses: []response{{200, "the proposals", ProposalList{}, ""}}, errors: []int{422, 503}}},
+		{method: http.MethodPost, path: "/v1/credit-proposals/:id/approve", role: RoleCreditManager, handle: s.decideProposal(true), media: []string{mediaJSON}, idempotent: true,
+			doc: routeDoc{id: "approveCreditProposal", tag: "credit", summary: "Approve a proposal (within the approver's thresholds); records the new limit",
+				params: []param{pathID("proposal id")}, request: DecisionInput{}, responses: []response{{200, "the decided proposal", DecidedProposal{}, ""}, {202, "decided; the new limit waits in the spool", DecidedProposal{}, ""}},
+				errors: []int{404, 409, 503}}},
+		{method: http.MethodPost, path: "/v1/credit-proposals/:id/reject", role: RoleCreditManager, handle: s.decideProposal(false), media: []string{mediaJSON}, idempotent: true,
+			doc: routeDoc{id: "rejectCreditProposal", tag: "credit", summary: "Reject a proposal",
+				params: []param{pathID("proposal id")}, request: DecisionInput{}, responses: []response{{200, "the decided proposal", DecidedProposal{}, ""}},
+				errors: []int{404, 409, 503}}},
+		{method: http.MethodGet, path: "/v1/forecast", role: RoleViewer, handle: s.getForecast,
+			doc: routeDoc{id: "forecast", tag: "treasury", summary: "Cash-receipts forecast, week by week",
+				params: []param{asOf, query("weeks", "integer", "weeks ahead, 1..13 (default 13)"),
+					query("by", "string", "group by", "segment", "country", "currency", "customer"), query("currency", "string", "reporting currency (ISO 4217)")},
+				responses: []response{{200, "the forecast", Forecast{}, ""}}, errors: []int{422, 503}}},
+		{method: http.MethodGet, path: "/v1/kpi", role: RoleViewer, handle: s.getKPI,
+			doc: routeDoc{id: "kpi", tag: "treasury", summary: "Receivables KPIs of a period: DSO, countback DSO, best-possible DSO, ADD, CEI, aging, ...",
+				params: []param{dateQuery("from", "first day (default 90 days before to)"), dateQuery("to", "last day (default the server's as-of date)"),
+					query("by", "string", "group by", "segment", "country", "currency", "customer"), query("currency", "string", "reporting currency (ISO 4217); needs the server's rates"),
+					query("monthly", "boolean", "add the KPIs month by month")},
+				responses: []response{{200, "the KPIs", KPIView{}, ""}}, errors: []int{422}}},
+		{method: http.MethodPost, path: "/v1/actions", role: RoleCollector, handle: s.postAction, media: []string{mediaJSON}, idempotent: true,
+			doc: routeDoc{id: "recordAction", tag: "recording", summary: "Record a dunning action taken and its outcome",
+				description: "Policy holdout or recommender with the propensity the recommendation carried, so effects can be measured.",
+				request:     ActionInput{}, responses: recorded(), errors: []int{503}}},
+		{method: http.MethodPost, path: "/v1/promises", role: RoleCollector, handle: s.postPromise, media: []string{mediaJSON}, idempotent: true,
+			doc: routeDoc{id: "recordPromise", tag: "recording", summary: "Record a promise to pay (or its new status: same promise_id)",
+				request: PromiseInput{}, responses: recorded(), errors: []int{503}}},
+		{method: http.MethodPost, path: "/v1/disputes", role: RoleCollector, handle: s.postDispute, media: []string{mediaJSON}, idempotent: true,
+			doc: routeDoc{id: "openDispute", tag: "recording", summary: "Open a dispute (or record it in full, resolved or not)",
+				request: DisputeInput{}, responses: recorded(), errors: []int{503}}},
+		{method: http.MethodPost, path: "/v1/disputes/:id/resolve", role: RoleCollector, handle: s.resolveDispute, media: []string{mediaJSON}, idempotent: true,
+			doc: routeDoc{id: "resolveDispute", tag: "recording", summary: "Resolve an open dispute",
+				params: []param{pathID("dispute id")}, request: ResolveInput{}, responses: recorded(), errors: []int{404, 409, 503}}},
+		{method: http.MethodPost, path: "/v1/ingest/:entity", role: RoleAdmin, handle: s.postIngest, media: ingestMedia, toFile: true, idempotent: true,
+			doc: routeDoc{id: "ingest", tag: "ingest", summary: "Load ledger records (CSV or NDJSON, the importer's formats and rules)",
+				description: "Upserts by natural id. Bad rows are rejected with their line, field and reason; the good rows load. " +
+					"When the store is unreachable the validated rows are spooled to disk and the answer is 202 with the spool ids.",
+				params: []param{{name: "entity", in: "path", typ: "string", required: true, description: "what the body holds",
+					enum: entityNames()},
+					query("date_format", "string", "strftime date format of the export, e.g. %d.%m.%Y (ISO always works)"),
+					query("decimal_comma", "boolean", "amounts are written 1.234,56"),
+					query("columns", "string", "map canonical columns to the export's headers: customer_id=KUNNR,amount=DMBTR")},
+				responses: []response{{200, "stored", IngestResult{}, ""}, {202, "accepted into the spool: the store was unreachable", IngestResult{}, ""}},
+				errors:    []int{404, 503}}},
+		{method: http.MethodGet, path: "/v1/spool/:id", role: RoleViewer, handle: s.getSpool,
+			doc: routeDoc{id: "spoolEntry", tag: "ingest", summary: "Whether a spooled batch is stored yet",
+				params: []param{pathID("spool id from a 202 answer")}, responses: []response{{200, "its state", SpoolState{}, ""}}, errors: []int{404}}},
+		{method: http.MethodGet, path: "/v1/models", role: RoleViewer, handle: s.listModels,
+			doc: routeDoc{id: "models", tag: "models", summary: "Registered models and the one in service",
+				responses: []response{{200, "the models", ModelList{}, ""}}}},
+		{method: http.MethodPost, path: "/v1/models/:id/promote", role: RoleAdmin, handle: s.promoteModel, media: []string{mediaJSON}, idempotent: true,
+			doc: routeDoc{id: "promoteModel", tag: "models", summary: "Put a registered model in service (scores switch without a failed request)",
+				params: []param{pathID("model id")}, request: struct{}{}, responses: []response{{200, "promoted", ModelPromoted{}, ""}}, errors: []int{404}}},
+		{method: http.MethodGet, path: "/reports/*path", role: RoleViewer, handle: s.reports,
+			doc: routeDoc{id: "reports", tag: "reports", summary: "The chart and drill-down pages (HTML); Basic auth with the key as password works for browsers",
+				params:    []param{{name: "path", in: "path", typ: "string", required: true, description: "page, e.g. index.html or customers/C1.html"}},
+				responses: []response{{200, "the page", nil, "text/html"}}, errors: []int{404, 503}}},
+	}
+}
+
+func recorded() []response {
+	return []response{{201, "stored", Recorded{}, ""}, {202, "accepted into the spool: the store was unreachable", Recorded{}, ""}}
+}
+
+// newEngine registers the routes on a gin engine.
+func (s *Server) newEngine() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	e.RedirectTrailingSlash = false
+	e.Use(s.observe)
+	e.NoRoute(func(c *gin.Context) { fail(c, ErrNotFound) })
+	e.NoMethod(func(c *gin.Context) {
+		p := problemFor(ErrNotFound)
+		p.Status, p.Title, p.Type = http.StatusMethodNotAllowed, http.StatusText(http.StatusMethodNotAllowed), problemTypeBase+"method-not-allowed"
+		p.Detail, p.RequestID, p.Instance = c.Request.Method+" is not allowed here", requestID(c), c.Request.URL.Path
+		writeJSON(c, p.Status, "application/problem+json", p)
+		c.Abort()
+	})
+	s.routes = s.routeTable()
+	for _, r := range s.routes {
+		var chain []gin.HandlerFunc
+		if r.role != 0 {
+			chain = append(chain, s.authorize(r.role))
+		}
+		if len(r.media) > 0 {
+			limit := s.cfg.MaxBodyBytes
+			if r.toFile {
+				limit = s.cfg.MaxIngestBytes
+			}
+			chain = append(chain, captureBody(limit, r.media, r.toFile, s.tmpDir))
+		}
+		if r.idempotent {
+			chain = append(chain, s.idempotent)
+		}
+		chain = append(chain, r.handle)
+		e.Handle(r.method, r.path, chain...)
+	}
+	return e
+}
+
+// openAPIPath turns gin's /v1/invoices/:id/score into /v1/invoices/{id}/score.
+func openAPIPath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, x := range parts {
+		if strings.HasPrefix(x, ":") || strings.HasPrefix(x, "*") {
+			parts[i] = "{" + x[1:] + "}"
+		}
+	}
+	return strings.Join(parts, "/")
+}

@@ -1,0 +1,183 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
+)
+
+// snapshot is the ledger as the API serves it, with everything a request
+// should not recompute: the open book scored as of asOf with the model in
+// service, and each customer's records. A snapshot never changes; the
+// server builds a new one after ingest, a model promotion, a new day or a
+// reload, and swaps it in atomically, so a request sees one consistent
+// state from start to end and no request waits for a rebuild.
+type snapshot struct {
+	gen uint64
+	// applied is how many acknowledged batches (Server.queued) it holds.
+	applied uint64
+	asOf    datasets.Date
+	built   time.Time
+	// ledger is the ledger in its own currencies, sorted by id.
+	ledger *datasets.Ledger
+	cust   map[string]*customerRecords
+	// model is nil when no model is in service; scoreErr says why scores
+	// are missing.
+	model    *servedModel
+	scoreErr error
+	// scoreIx indexes the ledger converted to the model's currency.
+	scoreIx    *features.Index
+	scores     []Score
+	byInvoice  map[string]int32
+	byCustomer map[string][]int32
+	// fx is the server's reporting-currency conversion for KPIs (may be nil).
+	fx *datasets.FX
+	// kpi holds the KPI indexes built on first use, per currency ("" for
+	// amounts as recorded).
+	kpiMu sync.Mutex
+	kpi   map[string]*features.Index
+}
+
+// buildSnapshot scores l's open book as of asOf with m (nil: no model).
+func buildSnapshot(ctx context.Context, gen uint64, l *datasets.Ledger, m *servedModel, asOf datasets.Date, maxReasons int, fx *datasets.FX) *snapshot {
+	s := &snapshot{gen: gen, asOf: asOf, ledger: l, cust: indexCustomers(l), model: m, fx: fx, kpi: map[string]*features.Index{},
+		byInvoice: map[string]int32{}, byCustomer: map[string][]int32{}}
+	defer func() { s.built = time.Now() }()
+	if m == nil {
+		s.scoreErr = fmt.Errorf("%w: no model is in service (train one and promote it: dsopilot train, dsopilot models promote)", ErrUnavailable)
+		return s
+	}
+	conv, err := m.convert(l)
+	if err != nil {
+		s.scoreErr = fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return s
+	}
+	s.scoreIx = features.NewIndex(conv)
+	if m.fx() == nil {
+		s.kpi[""] = s.scoreIx
+	} else {
+		s.kpi[m.fx().To] = s.scoreIx
+	}
+	if ctx.Err() != nil {
+		s.scoreErr = ctx.Err()
+		return s
+	}
+	scores, err := m.scoreOpen(s.scoreIx, asOf, maxReasons, nil)
+	if err != nil {
+		s.scoreErr = err
+		return s
+	}
+	s.scores = scores
+	for i := range scores {
+		s.byInvoice[scores[i].InvoiceID] = int32(i)
+		c := scores[i].CustomerID
+		s.byCustomer[c] = append(s.byCustomer[c], int32(i))
+	}
+	return s
+}
+
+// modelID is the id of the model in service, "" for none.
+func (s *snapshot) modelID() string {
+	if s.model == nil {
+		return ""
+	}
+	return s.model.meta.ID
+}
+
+// scoring reports whether the snapshot can score, and why not.
+func (s *snapshot) scoring() error { return s.scoreErr }
+
+// draftLedger gathers the records of customers from the snapshot plus the
+// given invoices (which replace stored ones of the same id), ready to be
+// indexed on their own. Features of a customer depend only on that
+// customer's records and on whether the ledger knows disputes at all (with
+// no dispute records the invoices' disputed flags stand in), so a phantom
+// dispute of no customer keeps that choice the same as the whole ledger's.
+func (s *snapshot) draftLedger(customers []string, given []datasets.Invoice, disputes []datasets.Dispute) *datasets.Ledger {
+	recs := make([]*customerRecords, 0, len(customers))
+	for _, c := range customers {
+		recs = append(recs, s.cust[c])
+	}
+	mini := customerLedger(s.ledger, recs...)
+	if len(given) > 0 {
+		ids := make(map[string]bool, len(given))
+		for i := range given {
+			ids[given[i].ID] = true
+		}
+		mini.Invoices = slices.DeleteFunc(mini.Invoices, func(v datasets.Invoice) bool { return ids[v.ID] })
+		mini.Invoices = append(mini.Invoices, given...)
+	}
+	mini.Disputes = append(mini.Disputes, disputes...)
+	if len(s.ledger.Disputes) > 0 && len(mini.Disputes) == 0 {
+		mini.Disputes = append(mini.Disputes, datasets.Dispute{ID: "\x00phantom", CustomerID: "\x00phantom", InvoiceID: "\x00phantom", Opened: datasets.MinDate, Resolved: datasets.MinDate})
+	}
+	return mini
+}
+
+// scoreCustomers scores, as of t, the open invoices of customers in
+// the snapshot's ledger plus given (kept only when keep says so; nil keeps
+// all), outside the snapshot's precomputed book.
+func (s *snapshot) scoreCustomers(t datasets.Date, reasons int, customers []string, given []datasets.Invoice, disputes []datasets.Dispute, keep func(string) bool) ([]Score, error) {
+	if err := s.scoring(); err != nil {
+		return nil, err
+	}
+	conv, err := s.model.convert(s.draftLedger(customers, given, disputes))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	ix := features.NewIndex(conv)
+	return s.model.scoreOpen(ix, t, reasons, keep, customers...)
+}
+
+// kpiIndex returns the index KPIs in currency are computed on ("" for
+// amounts as recorded), the currency label and the currencies summed
+// unconverted.
+func (s *snapshot) kpiIndex(currency string) (*features.Index, string, []string, error) {
+	have := s.ledger.Currencies()
+	var fx *datasets.FX
+	switch {
+	case currency == "":
+	case s.fx != nil && s.fx.To == currency:
+		fx = s.fx
+	case s.model != nil && s.model.fx() != nil && s.model.fx().To == currency:
+		fx = s.model.fx()
+	case len(have) == 0 || len(have) == 1 && have[0] == currency:
+		// Already in that currency: nothing to convert.
+	default:
+		return nil, "", nil, invalid("no exchange rates to "+currency,
+			FieldError{Pointer: "query:currency", Detail: "the server has no rates to " + currency + " (start it with --currency " + currency + " --fx FILE)"})
+	}
+	s.kpiMu.Lock()
+	defer s.kpiMu.Unlock()
+	key := currency
+	if fx == nil {
+		key = ""
+	}
+	if ix, ok := s.kpi[key]; ok {
+		return ix, currency, mixed(currency, have), nil
+	}
+	l := s.ledger
+	if fx != nil {
+		conv, err := l.Convert(*fx)
+		if err != nil {
+			return nil, "", nil, invalid("cannot convert to "+currency, FieldError{Pointer: "query:currency", Detail: err.Error()})
+		}
+		l = conv
+	}
+	ix := features.NewIndex(l)
+	s.kpi[key] = ix
+	return ix, currency, mixed(currency, have), nil
+}
+
+// mixed lists the currencies summed unconverted (none when converted).
+func mixed(currency string, have []string) []string {
+	if currency != "" || len(have) < 2 {
+		return nil
+	}
+	return have
+}

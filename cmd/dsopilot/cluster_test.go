@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dsopilot/dsopilot/datasets/chstore"
+	"github.com/dsopilot/dsopilot/datasets/chstore/chtest"
+)
+
+// chCluster returns the store spec of a fresh database on a two-shard
+// ClickHouse cluster: the one DSOPILOT_TEST_CLUSTER names (.ci/run starts
+// it), or two servers this test starts. It skips, or fails in CI, as
+// chStore does.
+func chCluster(t *testing.T) string {
+	t.Helper()
+	chStore(t)
+	base := os.Getenv(chtest.EnvCluster)
+	if base == "" {
+		c, err := chtest.Start(context.Background(), t.TempDir(), "cmd_test", 2)
+		if err != nil {
+			t.Fatalf("start a two-shard cluster: %v", err)
+		}
+		t.Cleanup(func() { c.Close() })
+		base = c.DSN("")
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("%s: %v", chtest.EnvCluster, err)
+	}
+	db := fmt.Sprintf("dsopilot_cmd_%d_%s", os.Getpid(), strings.ToLower(strings.NewReplacer("/", "_", "-", "_").Replace(t.Name())))
+	u.Path = "/" + db
+	spec := u.String()
+	t.Cleanup(func() {
+		s, err := chstore.Open(context.Background(), spec, nil)
+		if err != nil {
+			t.Logf("drop %s: %v", db, err)
+			return
+		}
+		defer s.Close()
+		for _, q := range s.Shards() {
+			for _, name := range []string{db, db + "_local"} {
+				if err := q.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name); err != nil {
+					t.Logf("drop %s: %v", name, err)
+				}
+			}
+		}
+	})
+	return spec
+}
+
+// The commands that read the store print the same on a cluster as on a
+// single server holding the same ledger, imported twice into the cluster.
+func TestClusterPrintsWhatASingleServerPrints(t *testing.T) {
+	single, cluster := chStore(t), chCluster(t)
+	ledger, _ := simulated(t)
+	for _, spec := range []string{single, cluster, cluster} {
+		if _, _, err := call(t, nil, "import", "--store", spec, "--rejects", filepath.Join(t.TempDir(), "r.csv"), ledger); err != nil {
+			t.Fatalf("import into %s: %v", spec, err)
+		}
+	}
+	if out, _, err := call(t, nil, "db", "migrate", "--store", cluster); err != nil || !strings.Contains(out, "applied 0 migrations") {
+		t.Fatalf("db migrate on the migrated cluster: %q, %v", out, err)
+	}
+	for _, args := range [][]string{
+		{"stats", "--json"},
+		{"stats"},
+		{"kpi", "--from", "2023-07-01", "--to", "2023-12-31", "--by", "segment", "--json"},
+	} {
+		want, _, err := call(t, nil, append(args, "--store", single)...)
+		if err != nil {
+			t.Fatalf("%v on the single server: %v", args, err)
+		}
+		got, _, err := call(t, nil, append(args, "--store", cluster)...)
+		if err != nil {
+			t.Fatalf("%v on the cluster: %v", args, err)
+		}
+		if got != want || !strings.Contains(want, "invoices") {
+			t.Errorf("%v on the cluster:\n%s\nand on the single server:\n%s", args, got, want)
+		}
+	}
+	u, _ := url.Parse(cluster)
+	q := u.Query()
+	q.Set("cluster", "no_such_cluster")
+	u.RawQuery = q.Encode()
+	if _, _, err := call(t, nil, "stats", "--store", u.String()); err == nil || !strings.Contains(err.Error(), `cluster "no_such_cluster" is not in the remote_servers`) {
+		t.Fatalf("stats on an unknown cluster: %v", err)
+	}
+}
+
+// A shard down fails the commands with its name; once it is back they
+// print what they printed before.
+func TestClusterShardDownFailsCommandsByName(t *testing.T) {
+	chStore(t)
+	c, err := chtest.Start(context.Background(), t.TempDir(), "cmd_down", 2)
+	if err != nil {
+		t.Fatalf("start a two-shard cluster: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	spec := c.DSN("ledger", "timeout=10s")
+	ledger, _ := simulated(t)
+	if _, _, err := call(t, nil, "import", "--store", spec, "--rejects", filepath.Join(t.TempDir(), "r.csv"), ledger); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	before, _, err := call(t, nil, "stats", "--store", spec)
+	if err != nil {
+		t.Fatalf("stats: %v", err)
+	}
+	if err := c.Kill(1); err != nil {
+		t.Fatal(err)
+	}
+	down := "shard 2 (" + c.Addr(1) + ")"
+	for _, args := range [][]string{
+		{"stats", "--store", spec},
+		{"kpi", "--store", spec, "--from", "2023-07-01", "--to", "2023-12-31"},
+		{"import", "--store", spec, "--rejects", filepath.Join(t.TempDir(), "r.csv"), ledger},
+	} {
+		if _, _, err := call(t, nil, args...); err == nil || !strings.Contains(err.Error(), down) {
+			t.Errorf("%s with shard 2 down: %v; want an error naming %s", args[0], err, down)
+		}
+	}
+	if err := c.Start(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	after, _, err := call(t, nil, "stats", "--store", spec)
+	if err != nil || after != before {
+		t.Fatalf("stats once the shard is back: %v\n%s\nwant\n%s", err, after, before)
+	}
+}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+func TestHelpOfHelpIsHelp(t *testing.T) {
+	for _, args := range [][]string{{"help", "help"}, {"help", "--help"}, {"--help", "--help"}, {"-h", "help"}, {"help", "-h"}} {
+		out, _, err := call(t, nil, args...)
+		if err != nil || !strings.Contains(out, "Usage: dsopilot COMMAND") {
+			t.Errorf("%v: %v, %q", args, err, out)
+		}
+	}
+	if out, _, err := call(t, nil, "help", "kpi"); !errors.Is(err, errHelp) || !strings.Contains(out, "Usage: dsopilot kpi") {
+		t.Errorf("help kpi: %v, %q", err, out)
+	}
+	if _, _, err := call(t, nil, "help", "bogus"); exitCode(err) != 2 {
+		t.Errorf("help bogus: %v, want a usage error", err)
+	}
+}
+
+func TestMessagesSayTheirPrefixOnce(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		err  error
+		want string
+	}{
+		{[]string{"kpi"}, errors.New("kpi: kpi: period starts after it ends"), "kpi: period starts after it ends"},
+		{[]string{"backtest"}, errors.New("backtest: backtest: too little data: use a longer history or a later --as-of"),
+			"backtest: too little data: use a longer history or a later --cutoff or a larger --split"},
+		{[]string{"train"}, errors.New("train: too little data: use a later --as-of"), "train: too little data: use a later --as-of"},
+		{[]string{"import"}, errors.New("import: import stopped: x"), "import: import stopped: x"},
+	} {
+		if got := message(c.args, c.err); got != c.want {
+			t.Errorf("message(%v, %q) = %q, want %q", c.args, c.err, got, c.want)
+		}
+	}
+}
+
+// TestReadCommandsRefuseAMissingStore: a mistyped --store is an error, and
+// no store is created by reading it.
+func TestReadCommandsRefuseAMissingStore(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "typo")
+	for _, args := range [][]string{{"stats"}, {"kpi", "--from", "2024-01-01", "--to", "2024-03-31"},
+		{"features", "--as-of", "2024-01-01"}, {"train", "--as-of", "2024-01-01"}} {
+		_, _, err := call(t, nil, append(args, "--store", missing)...)
+		if !errors.Is(err, datasets.ErrNotFound) || !strings.Contains(err.Error(), "typo") {
+			t.Errorf("%v on a missing store: %v, want an error naming it", args, err)
+		}
+	}
+	if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("reading created the store: %v", err)
+	}
+	if _, _, err := call(t, nil, "import", "--store", missing, filepath.Join(t.TempDir(), "no-such.csv")); exitCode(err) != 2 {
+		t.Fatalf("import of a missing file: %v, want a usage error", err)
+	}
+	if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("an import of a missing file created the store: %v", err)
+	}
+}
+
+// TestReadersShareTheStore: two readers at once (a shared lock), and a
+// store in a directory this process cannot write still reads.
+func TestReadersShareTheStore(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "store")
+	csv := filepath.Join(dir, "invoices.csv")
+	os.WriteFile(csv, []byte("customer_id,invoice_id,issue_date,due_date,amount\nC1,I1,2024-01-05,2024-02-04,10.00\n"), 0o644)
+	if _, _, err := call(t, nil, "import", "--store", store, csv); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	held, err := openStore(ctx, store, newLogger(env{stderr: &bytes.Buffer{}, getenv: func(string) string { return "" }}), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	out, _, err := call(t, nil, "stats", "--store", store)
+	if err != nil || !strings.Contains(out, "invoices  1") {
+		t.Fatalf("stats beside another reader: %v, %q", err, out)
+	}
+	if _, _, err := call(t, nil, "import", "--store", store, csv); err == nil || !strings.Contains(err.Error(), "locked") {
+		t.Fatalf("import while a reader holds the store: %v, want it refused as locked", err)
+	}
+}
+
+// TestImportFailureExitsNonZeroWithTheReason: a US export read with the
+// wrong date format fails with the count, the reason and the format that
+// reads it; the rejects file lands beside the store.
+func TestImportFailureExitsNonZeroWithTheReason(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "store")
+	var b strings.Builder
+	b.WriteString("customer_id,invoice_id,issue_date,due_date,amount\n")
+	for i := range 40 {
+		b.WriteString("C1,I" + strings.Repeat("x", i+1) + ",31/12/2023,15/1/2024,10.00\n")
+	}
+	csv := filepath.Join(dir, "export.csv")
+	os.WriteFile(csv, []byte(b.String()), 0o644)
+	out, stderr, err := call(t, nil, "import", "--store", store, "--date-format", "%m/%d/%Y", csv)
+	if exitCode(err) != 1 {
+		t.Fatalf("exit %d (%v), want 1", exitCode(err), err)
+	}
+	for _, want := range []string{"40 of 40 rows rejected", `issue_date "31/12/2023"`, "--date-format '%d/%m/%Y'"} {
+		if !strings.Contains(err.Error(), want) || !strings.Contains(out, want) {
+			t.Errorf("error %q / summary %q lack %q", err, out, want)
+		}
+	}
+	rejects, _ := filepath.Glob(filepath.Join(store, "dsopilot-rejects-*.csv"))
+	if len(rejects) != 1 || !strings.Contains(stderr, rejects[0]) {
+		t.Errorf("rejects files %v beside the store, stderr %q", rejects, stderr)
+	}
+	if _, _, err := call(t, nil, "import", "--store", store, "--date-format", "%d/%m/%Y", csv); err != nil {
+		t.Fatalf("with the suggested format: %v", err)
+	}
+}
+
+func TestProgressOnlyOnATerminal(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "invoices.csv")
+	os.WriteFile(csv, []byte("customer_id,invoice_id,issue_date,due_date,amount\nC1,I1,2024-01-05,2024-02-04,10.00\n"), 0o644)
+	for _, c := range []struct {
+		tty, quiet, want bool
+	}{{true, false, true}, {true, true, false}, {false, false, false}} {
+		var out, errb bytes.Buffer
+		e := env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }, stderrTTY: c.tty}
+		args := []string{"import", "--store", t.TempDir(), csv}
+		if c.quiet {
+			args = append(args, "--quiet")
+		}
+		if err := run(context.Background(), args, e); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(errb.String(), "\r\x1b[Kimport invoices.csv"); got != c.want {
+			t.Errorf("tty %v quiet %v: progress drawn %v, want %v: %q", c.tty, c.quiet, got, c.want, errb.String())
+		}
+		if strings.Contains(out.String(), "\r") {
+			t.Errorf("progress on stdout: %q", out.String())
+		}
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	var buf bytes.Buffer
+	now := time.Unix(0, 0)
+	p := &progress{w: &buf, now: func() time.Time { return now }}
+	step := p.Func("steps")
+	step("train champion", 0, 200)
+	now = now.Add(2 * time.Second)
+	step("train champion", 50, 200)
+	now = now.Add(10 * time.Millisecond) // too soon: not drawn
+	step("train champion", 51, 200)
+	p.Done()
+	p.Update("after done", "rows", 1, 1)
+	got := buf.String()
+	want := "\r\x1b[Ktrain champion  0 of 200 steps (0%)" +
+		"\r\x1b[Ktrain champion  50 of 200 steps (25%)  25 steps/s  0:06 left" +
+		"\r\x1b[K"
+	if got != want {
+		t.Fatalf("drawn %q\nwant  %q", got, want)
+	}
+	if l := progressLine("import a.csv", "rows", 1_234_567, 0, 3*time.Second); l != "import a.csv  1,234,567 rows  412k rows/s" {
+		t.Errorf("unknown total: %q", l)
+	}
+	var none *progress
+	none.Update("x", "rows", 1, 2) // a nil renderer draws nothing and does not panic
+	none.Done()
+}

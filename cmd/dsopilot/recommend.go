@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/model"
+	"github.com/dsopilot/dsopilot/recommender"
+)
+
+func runRecommend(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "recommend", "[--store S] --as-of DATE [--scenario FILE] [--model ID] [--capacity call=40,email=1000] [--collector NAME] [--holdout 0.05] [--fx FILE] [--format csv|json]",
+		"Prints the day's dunning worklist: for each customer with something to do on DATE, the next action\n"+
+			"(type, channel, date), the invoices it covers and their amount, its expected value (cash brought\n"+
+			"forward × cost of capital + expected loss avoided − the action's cost), the estimated uplift on\n"+
+			"P(paid within H days) with its interval, the scenario step it follows or replaces, the rules that\n"+
+			"blocked alternatives and the reasons, most valuable first. What was known by the end of the day\n"+
+			"before DATE counts. Effects are learnt from the ledger's randomised actions (actions.policy and\n"+
+			"actions.propensity); without them the list follows the scenario and says so. A share of the\n"+
+			"recommendations (--holdout) is replaced by a random alternative, with its propensity, so that\n"+
+			"effects can be measured; record the policy and propensity columns with the actions taken.")
+	store := storeFlag(fs, e)
+	asOf := fs.String("as-of", "", "the day the actions are for (YYYY-MM-DD; default today)")
+	scenario := fs.String("scenario", "", "scenario file, YAML or JSON (default: the built-in standard scenario)")
+	capacity := fs.String("capacity", "", "contacts a day per channel or action type, e.g. call=40,email=1000 (overrides the file)")
+	collector := fs.String("collector", "", "only this collector's agenda")
+	holdout := fs.Float64("holdout", -1, "share of recommendations replaced by a random alternative (default: the file's, 0.05)")
+	fxPath := fs.String("fx", "", "rates to the scenario file's currency (CSV currency,rate), needed when invoices are in other currencies")
+	format := fs.String("format", "csv", "csv or json")
+	seed := fs.Uint64("seed", 1, "seed of the holdout's draws and of the bootstrap")
+	reg := registryFlag(fs, e)
+	modelID := fs.String("model", "", "payment model whose late and 90+ probabilities set risk classes and default hazards (an id, or \"promoted\")")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *format != "csv" && *format != "json" {
+		return fmt.Errorf("%w: recommend: --format %q, want csv or json", errUsage, *format)
+	}
+	if *holdout > 0.5 {
+		return fmt.Errorf("%w: recommend: --holdout %g, want 0..0.5", errUsage, *holdout)
+	}
+	day, err := parseAsOf("as-of", *asOf)
+	if err != nil {
+		return err
+	}
+	capa, err := recommender.ParseCapacity(*capacity)
+	if err != nil {
+		return fmt.Errorf("%w: recommend: --capacity: %v", errUsage, err)
+	}
+	s, fx, err := scenarioAndRates(*scenario, *fxPath)
+	if err != nil {
+		return fmt.Errorf("recommend: %w", err)
+	}
+	var bundle *model.Bundle
+	if *modelID != "" {
+		id := *modelID
+		if id == "promoted" {
+			id = ""
+		}
+		if bundle, _, err = (model.Registry{Dir: *reg}).Load(id); err != nil {
+			return fmt.Errorf("recommend: %w (train one with dsopilot train)", err)
+		}
+	}
+	l, err := loadLedger(ctx, e, *store, "recommend")
+	if err != nil {
+		return err
+	}
+	w, err := recommender.Recommend(ctx, l, day, recommender.RecommendOptions{Scenarios: s, FX: fx, Capacity: capa,
+		Collector: *collector, Holdout: *holdout, Seed: *seed, Model: bundle, Log: newLogger(e)})
+	if err != nil {
+		return fmt.Errorf("recommend: %w", err)
+	}
+	if w.Note != "" {
+		fmt.Fprintln(e.stderr, "recommend:", w.Note)
+	}
+	if *format == "json" {
+		return w.WriteJSON(e.stdout)
+	}
+	return w.WriteCSV(e.stdout)
+}
+
+// scenarioAndRates loads the scenario file (the built-in one when path is
+// empty) and, when fxPath is set, the rates to its currency.
+func scenarioAndRates(path, fxPath string) (*recommender.Scenarios, datasets.FX, error) {
+	s := recommender.DefaultScenarios()
+	var fx datasets.FX
+	var err error
+	if path != "" {
+		if s, err = recommender.LoadScenarios(path); err != nil {
+			return nil, fx, err
+		}
+	}
+	if fxPath != "" {
+		if fx, err = datasets.ReadFXFile(fxPath, s.Currency); err != nil {
+			return nil, fx, err
+		}
+	}
+	return s, fx, nil
+}

@@ -1,0 +1,1 @@
+SELECT DISTINCT cluster FROM system.clusters ORDER BY cluster

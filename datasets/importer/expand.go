@@ -1,0 +1,112 @@
+package importer
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// input is one file to import.
+type input struct {
+	path   string
+	entity datasets.Entity // "" until detected from the header
+	format string          // csv or ndjson
+}
+
+// expand turns paths into files in load order. A directory contributes the
+// files whose names say which entity they hold (invoices.csv,
+// Invoices_2024.CSV, payments-jan.ndjson); its other files are returned as
+// skipped. kind applies to the files named, not to directories.
+func expand(paths []string, kind datasets.Entity) ([]input, []string, error) {
+	var out []input
+	var skipped []string
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: %v", ErrUsage, err)
+		}
+		if !fi.IsDir() {
+			in := input{path: p, entity: kind, format: formatOf(p)}
+			if in.entity == "" {
+				in.entity = entityFromName(p)
+			}
+			out = append(out, in)
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: %v", ErrUsage, err)
+		}
+		found := 0
+		for _, de := range entries {
+			name := de.Name()
+			if de.IsDir() || strings.HasPrefix(name, ".") {
+				continue
+			}
+			f := filepath.Join(p, name)
+			e := entityFromName(name)
+			if e == "" || !isLedgerExt(name) {
+				skipped = append(skipped, f)
+				continue
+			}
+			out = append(out, input{path: f, entity: e, format: formatOf(name)})
+			found++
+		}
+		if found == 0 {
+			return nil, nil, fmt.Errorf("%w: directory %s holds no ledger file (%s.csv, invoices_2024.csv, ...)", ErrUsage, p, datasets.EntityInvoices)
+		}
+	}
+	// Load customers first so that later files can be checked against them.
+	order := map[datasets.Entity]int{}
+	for i, e := range datasets.Entities() {
+		order[e] = i
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		oi, oki := order[out[i].entity]
+		oj, okj := order[out[j].entity]
+		if !oki {
+			oi = 1 // undetected files are most often invoice exports
+		}
+		if !okj {
+			oj = 1
+		}
+		return oi < oj
+	})
+	return out, skipped, nil
+}
+
+func isLedgerExt(name string) bool {
+	return slices.Contains([]string{".csv", ".ndjson", ".jsonl", ".json", ".txt", ".tsv"}, strings.ToLower(filepath.Ext(name)))
+}
+
+func formatOf(path string) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".ndjson", ".jsonl", ".json":
+		return "ndjson"
+	}
+	return "csv"
+}
+
+// entityFromName recognises a file by the entity its name starts with,
+// whatever the case, followed by its extension or a mark that is no letter:
+// invoices.csv, Invoices.CSV, invoices_2024.csv, INVOICES-Q1.csv, but not
+// invoicesfoo.csv. The longest matching entity wins.
+func entityFromName(path string) datasets.Entity {
+	base := strings.ToLower(filepath.Base(path))
+	var best datasets.Entity
+	for _, e := range datasets.Entities() {
+		rest, ok := strings.CutPrefix(base, string(e))
+		if !ok || len(e) <= len(best) {
+			continue
+		}
+		if rest == "" || !(rest[0] >= 'a' && rest[0] <= 'z') {
+			best = e
+		}
+	}
+	return best
+}

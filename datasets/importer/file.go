@@ -1,0 +1,468 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// fileRun is the state of one file of an import.
+type fileRun struct {
+	sum FileSummary
+	// loaded is credited by the writer goroutine with the rows the store
+	// acknowledged; read into sum once the writer has stopped.
+	loaded atomic.Int64
+	count  func(*datasets.Counts) *uint64
+	warns  map[string]*Warning
+	order  []string
+	diag   *diagnosis
+	marks  map[string]markScan // the decimal-mark scan, once done
+}
+
+// warn counts a warning of the file.
+func (fr *fileRun) warn(reason, example string) {
+	w := fr.warns[reason]
+	if w == nil {
+		w = &Warning{Reason: reason, Example: example}
+		fr.warns[reason] = w
+		fr.order = append(fr.order, reason)
+	}
+	w.Count++
+}
+
+// conclude fills the summary's warnings, diagnosis and verdict.
+func (fr *fileRun) conclude() {
+	s := &fr.sum
+	for _, r := range fr.order {
+		s.Warnings = append(s.Warnings, *fr.warns[r])
+	}
+	if s.Rejected > 0 {
+		s.Diagnosis = fr.diag.summary(s.Rejected, s.Read)
+	}
+	s.Failed = s.Error != "" || s.Rejected*2 > s.Read
+}
+
+// countingReader counts the bytes read through it, for progress.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	return n, err
+}
+
+// openSource opens path as a source of rows of entity e (NDJSON needs it
+// to list the canonical keys).
+func (im *run) openSource(r io.Reader, in input) (source, error) {
+	if in.format == "ndjson" {
+		if in.entity == "" {
+			return nil, fmt.Errorf("cannot tell what %s holds: name it after an entity (invoices.ndjson) or pass --kind", filepath.Base(in.path))
+		}
+		return newNDJSONSource(r, im.sourceNames(in.entity), im.lim)
+	}
+	return newCSVSource(r, im.lim)
+}
+
+// importFile streams one file into the writer. It returns an error only when
+// the file as a whole cannot be read; bad rows are rejects.
+func (im *run) importFile(ctx context.Context, w *writer, in input) error {
+	fr := &fileRun{sum: FileSummary{Path: in.path, Entity: in.entity, Format: in.format},
+		warns: map[string]*Warning{}, diag: newDiagnosis()}
+	fs := &fr.sum
+	im.files = append(im.files, fr)
+	defer fr.conclude()
+	fail := func(err error) error {
+		fs.Error = clip(err.Error(), 400)
+		im.opts.Log.Error("file not imported", "file", in.path, "err", fs.Error)
+		return fmt.Errorf("%s: %s", in.path, fs.Error)
+	}
+
+	f, err := os.Open(in.path)
+	if err != nil {
+		return fail(err)
+	}
+	defer f.Close()
+	cr := &countingReader{r: f}
+	defer func() { im.bytesDone += cr.n }()
+	src, err := im.openSource(cr, in)
+	if err != nil {
+		return fail(err)
+	}
+	pos, ignored := im.resolveHeader(src.header())
+	if in.entity == "" {
+		in.entity = detectEntity(pos)
+		fs.Entity = in.entity
+		if in.entity == "" {
+			return fail(fmt.Errorf("cannot tell what %s holds from its header %s: pass --kind or --columns",
+				filepath.Base(in.path), clip(strings.Join(src.header(), ","), 200)))
+		}
+	}
+	desc := datasets.Describe(in.entity)
+	fr.count = desc.Count
+	fs.IgnoredColumns = ignored(in.entity)
+	for _, req := range in.entity.Required() {
+		if _, ok := pos[req]; !ok {
+			return fail(fmt.Errorf("missing required column %q for %s (header: %s; map it with --columns %s=<header>)",
+				req, in.entity, clip(strings.Join(src.header(), ","), 200), req))
+		}
+	}
+	seen := im.seen[in.entity]
+	if seen == nil {
+		// Size for the file (about 100 bytes a row) so the set rarely grows.
+		hint := 1024
+		if fi, err := f.Stat(); err == nil {
+			hint = max(hint, int(fi.Size()/100))
+		}
+		seen = newHashSet(hint)
+		im.seen[in.entity] = seen
+	}
+	dups := &dupCheck{set: seen, dup: func(line int, id string) {
+		fs.Duplicates++
+		im.opts.Log.Debug("duplicate id: the later row replaces the earlier", "file", in.path, "line", line, "entity", in.entity, "id", id)
+	}}
+	// Runs before the summary is concluded (defers run last first).
+	defer dups.flush()
+	p := &parser{dates: im.dates, amounts: im.amounts, columns: map[string]*amountColumn{}, diag: fr.diag, numeric: src.numeric}
+	p.scan = func(column string) (decimalMark, string) { return im.scanMarks(fr, in, pos, column) }
+	dec := decoderFor(in.entity, pos, p)
+	// Exports list a customer's rows together: remember the last customer
+	// checked rather than looking every row up.
+	lastCustomer := ""
+	if !im.derive && in.entity != datasets.EntityCustomers {
+		p.knownCustomer = func(id string) bool {
+			if id == lastCustomer {
+				return true
+			}
+			if im.known[id] {
+				lastCustomer = id
+				return true
+			}
+			return false
+		}
+	}
+	invoiceAt, refersToInvoices := pos["invoice_id"]
+	var knownInvoice func(string) bool
+	if refersToInvoices && in.entity != datasets.EntityInvoices {
+		// The invoices of this import are in it too: their file came
+		// first (load order) and flushed its ids.
+		if knownInvoice, err = im.knownInvoice(ctx); err != nil {
+			return err
+		}
+	}
+	batch := dec.newBatch(im.opts.BatchSize)
+	pending := 0
+	im.progress(in.path, cr.n)
+	for n := 1; ; n++ {
+		// Checked every 256 rows: a cancellation or a store failure stops
+		// the file within a fraction of a millisecond all the same.
+		if n&255 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := w.failed(); err != nil {
+				return err
+			}
+			if n&16383 == 0 {
+				im.progress(in.path, cr.n)
+			}
+		}
+		vals, line, err := src.next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			var re *rowError
+			if errors.As(err, &re) {
+				fs.Read++
+				im.rows++
+				fs.Rejected++
+				fr.diag.reject(re.line, fieldError{reason: re.reason, kind: rowErrorKind(re.reason)})
+				im.rej.add(Reject{File: in.path, Line: re.line, Reason: re.reason})
+				continue
+			}
+			if errors.Is(err, errTooLong) {
+				return fail(err)
+			}
+			return fail(fmt.Errorf("read line %d: %w", line, err))
+		}
+		fs.Read++
+		im.rows++
+		p.line, p.errs, p.warns = line, p.errs[:0], p.warns[:0]
+		before := batch.Len()
+		id, cust := dec.decode(vals, batch)
+		if len(p.errs) > 0 {
+			fs.Rejected++
+			for _, fe := range p.errs {
+				fr.diag.reject(line, fe)
+				im.rej.add(Reject{File: in.path, Line: line, Field: fe.field, Value: fe.value, Reason: fe.reason})
+			}
+			continue
+		}
+		for _, we := range p.warns {
+			fr.warn(we.reason, fmt.Sprintf("%s:%d %s %q", in.path, line, we.field, clip(we.value, 80)))
+		}
+		if knownInvoice != nil {
+			if ref := trimSpace(vals[invoiceAt]); ref != "" && !knownInvoice(ref) {
+				fr.warn("refers to an invoice neither in the store nor in the import",
+					fmt.Sprintf("%s:%d invoice_id %q", in.path, line, clip(ref, 80)))
+			}
+		}
+		dups.add(maphash.String(im.seenSeed, id), line, id)
+		if in.entity == datasets.EntityCustomers {
+			im.known[id] = true
+		} else if im.derive && cust != lastCustomer && !im.known[cust] {
+			im.known[cust] = true
+			c := datasets.Customer{ID: cust}
+			if in.entity == datasets.EntityInvoices {
+				c = derivedCustomer(&batch.Invoices[len(batch.Invoices)-1])
+			}
+			batch.Customers = append(batch.Customers, c)
+			im.sum.DerivedCustomers++
+		}
+		if im.derive {
+			lastCustomer = cust
+		}
+		pending += batch.Len() - before
+		if pending >= im.opts.BatchSize {
+			w.send(batch, fr, dec.count(batch))
+			batch, pending = dec.newBatch(im.opts.BatchSize), 0
+		}
+	}
+	if batch.Len() > 0 {
+		w.send(batch, fr, dec.count(batch))
+	}
+	if n := src.transcoded(); n > 0 {
+		fs.Warnings = append(fs.Warnings, Warning{Reason: "lines with bytes that are not UTF-8, read as Windows-1252 (pass --encoding to say what the file is in)", Count: n,
+			Example: in.path})
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.columns)) {
+		if m := p.columns[name].mixed(); m != "" {
+			fr.warn(m, in.path)
+		}
+	}
+	im.progress(in.path, cr.n)
+	// Wait for this file's batches so its summary is final.
+	return w.flush()
+}
+
+func rowErrorKind(reason string) string {
+	if strings.HasPrefix(reason, "row has ") {
+		return "row has the wrong number of fields"
+	}
+	if strings.HasPrefix(reason, "invalid JSON") {
+		return "invalid JSON"
+	}
+	return reason
+}
+
+// markScan is what the scan of a file found about one money column.
+type markScan struct {
+	mark                 decimalMark
+	point, comma         int
+	pointEx, commaEx     string
+	pointLine, commaLine int
+}
+
+// scanMarks reads the whole file once (when an amount first reads
+// differently under the two decimal marks) to find each money column's
+// convention, and returns column's: its own, or, when its values show
+// none, the one every other money column of the file shows.
+func (im *run) scanMarks(fr *fileRun, in input, pos map[string]int, column string) (decimalMark, string) {
+	if fr.marks == nil {
+		fr.marks = im.scanFile(in, pos)
+	}
+	own := fr.marks[column]
+	switch own.mark {
+	case markPoint, markComma:
+		return own.mark, ""
+	case markMixed:
+		return markMixed, fmt.Sprintf("mixes decimal marks (%q on line %d, %q on line %d)", own.pointEx, own.pointLine, own.commaEx, own.commaLine)
+	}
+	other := markUnknown
+	for name, m := range fr.marks {
+		if name == column || m.mark == markUnknown {
+			continue
+		}
+		if other != markUnknown && other != m.mark || m.mark == markMixed {
+			return markUnknown, ""
+		}
+		other = m.mark
+	}
+	return other, ""
+}
+
+// scanFile classifies every amount of the file's money columns.
+func (im *run) scanFile(in input, pos map[string]int) map[string]markScan {
+	out := map[string]markScan{}
+	cols := map[string]int{}
+	for _, c := range datasets.Describe(in.entity).Columns() {
+		if i, ok := pos[c.Name]; ok && c.Kind == datasets.KindMoney {
+			cols[c.Name] = i
+		}
+	}
+	f, err := os.Open(in.path)
+	if err != nil {
+		return out
+	}
+	defer f.Close()
+	src, err := im.openSource(f, in)
+	if err != nil {
+		return out
+	}
+	for {
+		vals, line, err := src.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var re *rowError
+		if errors.As(err, &re) {
+			continue
+		}
+		if err != nil {
+			break
+		}
+		for name, i := range cols {
+			if i >= len(vals) || src.numeric(i) {
+				continue
+			}
+			v := trimSpace(vals[i])
+			if v == "" {
+				continue
+			}
+			shows, _, _, err := classify(v)
+			if err != nil {
+				continue
+			}
+			m := out[name]
+			switch shows {
+			case markPoint:
+				if m.point == 0 {
+					m.pointEx, m.pointLine = v, line
+				}
+				m.point++
+			case markComma:
+				if m.comma == 0 {
+					m.commaEx, m.commaLine = v, line
+				}
+				m.comma++
+			}
+			out[name] = m
+		}
+	}
+	for name, m := range out {
+		switch {
+		case m.point > 0 && m.comma > 0:
+			m.mark = markMixed
+		case m.point > 0:
+			m.mark = markPoint
+		case m.comma > 0:
+			m.mark = markComma
+		}
+		out[name] = m
+	}
+	im.opts.Log.Debug("decimal marks scanned", "file", in.path, "columns", strconv.Itoa(len(out)))
+	return out
+}
+
+// sourceNames lists, for each canonical column of e, the name to look for in
+// the file (the --columns mapping or the canonical name).
+func (im *run) sourceNames(e datasets.Entity) []string {
+	var names []string
+	for _, c := range e.Columns() {
+		if m, ok := im.opts.Columns[c]; ok {
+			names = append(names, m)
+		} else {
+			names = append(names, c)
+		}
+	}
+	return names
+}
+
+// resolveHeader finds each canonical column in the header, matching names
+// case-insensitively. A mapped column is looked up by its export name only.
+func (im *run) resolveHeader(head []string) (map[string]int, func(datasets.Entity) []string) {
+	at := map[string]int{}
+	for i, h := range head {
+		k := strings.ToLower(strings.TrimSpace(h))
+		if _, dup := at[k]; !dup {
+			at[k] = i
+		}
+	}
+	pos := map[string]int{}
+	for _, e := range datasets.Entities() {
+		for _, c := range e.Columns() {
+			name := c
+			if m, ok := im.opts.Columns[c]; ok {
+				name = m
+			}
+			if i, ok := at[strings.ToLower(strings.TrimSpace(name))]; ok {
+				pos[c] = i
+			}
+		}
+	}
+	ignored := func(e datasets.Entity) []string {
+		used := map[int]bool{}
+		for _, c := range e.Columns() {
+			if i, ok := pos[c]; ok {
+				used[i] = true
+			}
+		}
+		var out []string
+		for i, h := range head {
+			if !used[i] {
+				out = append(out, clip(h, 80))
+			}
+		}
+		return out
+	}
+	return pos, ignored
+}
+
+// detectEntity picks the entity whose required columns are all present and
+// which has the most of its columns present; ties mean "cannot tell".
+func detectEntity(pos map[string]int) datasets.Entity {
+	var best datasets.Entity
+	bestScore, tie := -1, false
+	for _, e := range datasets.Entities() {
+		ok := true
+		for _, r := range e.Required() {
+			if _, has := pos[r]; !has {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		score := 0
+		for _, c := range e.Required() {
+			if _, has := pos[c]; has {
+				score++
+			}
+		}
+		switch {
+		case score > bestScore:
+			best, bestScore, tie = e, score, false
+		case score == bestScore:
+			tie = true
+		}
+	}
+	if tie {
+		return ""
+	}
+	return best
+}

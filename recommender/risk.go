@@ -1,0 +1,70 @@
+package recommender
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
+	"github.com/dsopilot/dsopilot/model"
+)
+
+// CustomerRisk is what a payment model says about a customer's open
+// invoices: the amount-weighted mean probability of paying late and of
+// ending 90+ days overdue or written off.
+type CustomerRisk struct {
+	PLate      float64
+	PDefault90 float64 // 0 when the model has no 90+ classifier
+}
+
+// ModelRisk scores the invoices open at the end of asOf with a payment
+// model bundle (dsopilot train) and sums them up per customer. It is the
+// recommender's only use of the model package, kept in this one function
+// so that a change of that API touches nothing else.
+func ModelRisk(ctx context.Context, l *datasets.Ledger, b *model.Bundle, asOf datasets.Date) (map[string]CustomerRisk, error) {
+	if fx := b.Options.FX; fx != nil {
+		conv, err := l.Convert(*fx)
+		if err != nil {
+			return nil, fmt.Errorf("score with the model: it learned in %s: %w", fx.To, err)
+		}
+		l = conv
+	}
+	tab := features.NewEngine(features.NewIndex(l), b.Options.Features).OpenInvoices(asOf)
+	sc, err := model.NewScorer(b, tab.Specs)
+	if err != nil {
+		return nil, fmt.Errorf("score with the model: %w", err)
+	}
+	preds := make([]model.Prediction, len(tab.Rows))
+	if err := sc.ScoreBatch(tab.Rows, 0, preds); err != nil {
+		return nil, fmt.Errorf("score with the model: %w", err)
+	}
+	amount := map[string]datasets.Money{}
+	for i := range l.Invoices {
+		amount[l.Invoices[i].ID] = l.Invoices[i].Amount
+	}
+	type acc struct{ w, late, d90 float64 }
+	sums := map[string]*acc{}
+	for i, p := range preds {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		id := tab.Rows[i].CustomerID
+		a := sums[id]
+		if a == nil {
+			a = &acc{}
+			sums[id] = a
+		}
+		w := math.Max(1, amount[tab.Rows[i].InvoiceID].Float())
+		a.w += w
+		a.late += w * p.PLate
+		if p.PDefault90 != nil {
+			a.d90 += w * *p.PDefault90
+		}
+	}
+	out := make(map[string]CustomerRisk, len(sums))
+	for id, a := range sums {
+		out[id] = CustomerRisk{PLate: a.late / a.w, PDefault90: a.d90 / a.w}
+	}
+	return out, nil
+}

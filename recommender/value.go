@@ -1,0 +1,279 @@
+package recommender
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
+)
+
+// maxItemsValued is how many of a contact's invoices (the largest) are
+// valued one by one; the rest take their value-weighted mean days saved.
+// Customers with many small open invoices then cost no more than others.
+const maxItemsValued = 2
+
+// effectsValuer values contacts with the learnt effects.
+type effectsValuer struct {
+	e *Effects
+	s *Scenarios
+}
+
+func (v *effectsValuer) fork() valuer { return &effectsValuer{e: v.e, s: v.s} }
+
+// value values one candidate (see values).
+func (v *effectsValuer) value(b *Book, a *assessment, c *candidate) actionValue {
+	return v.values(b, a, []candidate{*c})[0]
+}
+
+// values prices an account's candidates together: Σ over each contact's
+// invoices of value × days saved × (cost of capital per day + default
+// hazard per day × loss given default) − the contact's cost. The largest
+// maxItemsValued invoices of a contact are valued one by one, the rest at
+// their mean days saved. Every (invoice, arm) row of the account goes
+// through each model in one batch.
+func (v *effectsValuer) values(b *Book, a *assessment, cands []candidate) []actionValue {
+	e := v.e
+	perDay := v.s.CostOfCapital/365 + a.hazard(b)*v.s.LossGivenDefault
+	nf := len(e.Features)
+	stride := nf + len(e.Arms)
+	// Rows: a wait row per invoice valued, then an arm row per (contact,
+	// invoice valued).
+	waitRow := map[*Item]int{}
+	valued := make([][]*Item, len(cands))
+	var X []float64
+	addRow := func(x []float64, arm string) int {
+		X = append(X, x...)
+		for _, a := range e.Arms {
+			X = append(X, b2f(a == arm))
+		}
+		return len(X)/stride - 1
+	}
+	xs := map[*Item][]float64{}
+	armRows := make([][]int, len(cands))
+	// A contact cannot save more than the curve's 60 days on every invoice
+	// it covers: one whose cost exceeds even that is not worth predicting.
+	horizon := float64(curveDays[len(curveDays)-1])
+	skip := make([]bool, len(cands))
+	for ci := range cands {
+		skip[ci] = cands[ci].value.Float()*horizon*perDay <= cands[ci].typ.Cost.Float()
+	}
+	for ci := range cands {
+		if skip[ci] {
+			continue
+		}
+		items := slices.Clone(cands[ci].items)
+		slices.SortStableFunc(items, func(x, y *Item) int { return cmp.Compare(y.Value, x.Value) })
+		valued[ci] = items
+		for i, it := range items {
+			if i >= maxItemsValued {
+				break
+			}
+			x, ok := xs[it]
+			if !ok {
+				x = featurize(a.acc, it, b.Day)
+				xs[it] = x
+				waitRow[it] = addRow(x, ActionWait)
+			}
+			armRows[ci] = append(armRows[ci], addRow(x, cands[ci].typ.Name))
+		}
+	}
+	n := len(X) / stride
+	curves := make([][len(curveDays)]float64, n)
+	nb := len(e.models[e.hIndex])
+	bagsH := make([]float64, n*nb)
+	out := make([]float64, n)
+	for k := range curveDays {
+		for j, m := range e.models[k] {
+			m.PredictFlat(X, stride, out)
+			for r, p := range out {
+				curves[r][k] += p / float64(len(e.models[k]))
+				if k == e.hIndex {
+					bagsH[r*nb+j] = p
+				}
+			}
+		}
+	}
+	for r := range curves {
+		for k := 1; k < len(curveDays); k++ {
+			curves[r][k] = max(curves[r][k], curves[r][k-1])
+		}
+	}
+	res := make([]actionValue, len(cands))
+	d := make([]float64, nb)
+	for ci := range cands {
+		c := &cands[ci]
+		o := &res[ci]
+		if skip[ci] {
+			o.uplift.Action, o.ev = c.typ.Name, -c.typ.Cost.Float()
+			continue
+		}
+		var w, saved float64
+		for i, it := range valued[ci] {
+			val := it.Value.Float()
+			if i >= maxItemsValued {
+				if w > 0 {
+					o.ev += val * saved / w * perDay
+				}
+				continue
+			}
+			ar, wr := armRows[ci][i], waitRow[it]
+			for j := range d {
+				d[j] = bagsH[ar*nb+j] - bagsH[wr*nb+j]
+			}
+			lo, hi := interval(d)
+			days := expectedDaysUnpaid(curves[wr]) - expectedDaysUnpaid(curves[ar])
+			o.ev += val * days * perDay
+			w += val
+			saved += val * days
+			u := &o.uplift
+			u.PaidWithin += val * curves[ar][e.hIndex]
+			u.PaidWithinWait += val * curves[wr][e.hIndex]
+			u.Low += val * lo
+			u.High += val * hi
+			u.DaysSaved += val * days
+		}
+		o.uplift.average(w)
+		o.uplift.Action = c.typ.Name
+		o.ev -= c.typ.Cost.Float()
+	}
+	return res
+}
+
+// recommendation describes plan p's candidate k.
+func (r *Recommender) recommendation(b *Book, p *planned, k int, basis string) Recommendation {
+	a, c := p.a, p.cands[k]
+	acc := a.acc
+	rec := Recommendation{CustomerID: acc.Customer.ID, Customer: acc.Customer.Name, Collector: acc.Customer.Collector,
+		Date: b.Day, Action: c.typ.Name, Channel: c.typ.Channel, Amount: features.KPIMoney(c.value), Cost: c.typ.Cost.Float(), Basis: basis,
+		RiskClass: a.risk, Profile: a.profile}
+	for _, it := range c.items {
+		rec.Invoices = append(rec.Invoices, it.Invoice.ID)
+	}
+	if a.scenario != nil {
+		rec.Scenario = a.scenario.Name
+	}
+	if p.hasStep {
+		st := a.scenario.Steps[p.step]
+		rec.Step = fmt.Sprintf("%s at due%+d", st.Action, st.Offset)
+	}
+	switch {
+	case basis == BasisScenario:
+		rec.Relation = "scenario"
+	case p.hasStep && p.scenario.typ.Name == c.typ.Name:
+		rec.Relation = "follows"
+	case p.hasStep:
+		rec.Relation = "replaces"
+	default:
+		rec.Relation = "ahead_of"
+	}
+	for _, bl := range a.blocked {
+		rec.Blocked = append(rec.Blocked, bl)
+	}
+	if basis != BasisScenario {
+		v := p.values[k]
+		ev := v.ev
+		rec.ExpectedValue = &ev
+		u := v.uplift
+		rec.Uplift = &u
+	}
+	rec.Reasons = r.reasons(b, p, k, rec)
+	return rec
+}
+
+// reasons says why, with the customer's own numbers.
+func (r *Recommender) reasons(b *Book, p *planned, k int, rec Recommendation) []string {
+	a, c := p.a, p.cands[k]
+	acc, h := a.acc, &a.acc.History
+	cur := r.S.Currency
+	var out []string
+	oldest, newest := c.items[0].DPD, c.items[0].DPD
+	for _, it := range c.items {
+		oldest, newest = max(oldest, it.DPD), min(newest, it.DPD)
+	}
+	if oldest > 0 {
+		out = append(out, fmt.Sprintf("owes %s %s on %d invoice(s) in this contact, the oldest %d days overdue", money(c.value), cur, len(c.items), oldest))
+	} else {
+		out = append(out, fmt.Sprintf("%s %s falls due within %d days on %d invoice(s)", money(c.value), cur, -newest, len(c.items)))
+	}
+	if share, ok := h.LateShare(); ok {
+		out = append(out, fmt.Sprintf("paid %d of its last %d invoices late (median %d days late)", h.Late, h.Settled, h.MedianDaysLate()))
+		_ = share
+	} else {
+		out = append(out, "no invoice settled in the last year: the estimate rests on customers like it")
+	}
+	if rs := h.Responses[c.typ.Name]; len(rs) > 0 {
+		last := rs[max(0, len(rs)-5):]
+		n, within := 0, 0
+		for _, d := range last {
+			if d >= 0 {
+				n++
+				within = max(within, d)
+			}
+		}
+		if n > 0 {
+			out = append(out, fmt.Sprintf("paid within %d days of a %s: %d of the last %d times", within, label(c.typ.Name), n, len(last)))
+		} else {
+			out = append(out, fmt.Sprintf("did not pay within %d days of a %s any of the last %d times", responseWindowDays, label(c.typ.Name), len(last)))
+		}
+	}
+	for _, t := range []string{ActionReminder, ActionCourtesyReminder} {
+		if t == c.typ.Name {
+			continue
+		}
+		if rs := h.Responses[t]; len(rs) >= 3 && !slices.ContainsFunc(rs[max(0, len(rs)-5):], func(d int) bool { return d >= 0 }) {
+			out = append(out, fmt.Sprintf("%ss had no measurable effect on this customer (none of the last %d answered by payment)", label(t), min(5, len(rs))))
+		}
+	}
+	if rec.Uplift != nil {
+		u := rec.Uplift
+		out = append(out, fmt.Sprintf("a %s raises the chance of payment within %d days from %.0f%% to %.0f%% (uplift %+.0f points, 95%% interval %+.0f to %+.0f)",
+			label(c.typ.Name), r.S.HorizonDays, 100*u.PaidWithinWait, 100*u.PaidWithin, 100*u.Uplift, 100*u.Low, 100*u.High))
+		out = append(out, fmt.Sprintf("brings about %.1f days × %s %s forward: worth %.2f %s net of its %.2f %s cost",
+			u.DaysSaved, money(c.value), cur, *rec.ExpectedValue, cur, rec.Cost, cur))
+	}
+	switch rec.Relation {
+	case "replaces":
+		out = append(out, fmt.Sprintf("the scenario would take the %s today; the %s is worth more", rec.Step, label(c.typ.Name)))
+	case "ahead_of":
+		out = append(out, "the scenario has nothing due today: acting now is worth more than waiting")
+	case "scenario":
+		out = append(out, fmt.Sprintf("scenario %q step %s", rec.Scenario, rec.Step))
+	}
+	if acc.LastContact != 0 {
+		out = append(out, fmt.Sprintf("last contacted on %s (%s)", acc.LastContact, label(acc.LastContactType)))
+	}
+	return out
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func label(t string) string { return strings.ReplaceAll(t, "_", " ") }
+
+// money formats an amount with thousands separators and no cents.
+func money(m datasets.Money) string {
+	v := int64(m+50) / 100
+	neg := v < 0
+	if neg {
+		v = -v
+	}
+	s := fmt.Sprint(v)
+	var b strings.Builder
+	for i, ch := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(ch)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
