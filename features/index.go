@@ -122,7 +122,14 @@ func NewIndex(l *datasets.Ledger) *Index {
 		get(d.CustomerID).disputes = append(get(d.CustomerID).disputes, d)
 	}
 	for _, a := range l.Actions {
-		get(a.CustomerID).actions = append(get(a.CustomerID).actions, a)
+		c := get(a.CustomerID)
+		if a.Type == datasets.ActionWait {
+			// A holdout's decision to wait is recorded as an action but
+			// contacted no one: the customer is known, the action is no
+			// dunning action.
+			continue
+		}
+		c.actions = append(c.actions, a)
 	}
 	for _, p := range l.Promises {
 		get(p.CustomerID).promises = append(get(p.CustomerID).promises, p)

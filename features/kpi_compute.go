@@ -61,7 +61,11 @@ func ComputeKPIsWith(ix *Index, from, to datasets.Date, o KPIOptions) (*KPIRepor
 			case "":
 			case "customer":
 				if a.active() {
-					out = append(out, p.group(sc.keys[j], a))
+					g, err := p.group(sc.keys[j], a)
+					if err != nil {
+						return nil, err
+					}
+					out = append(out, g)
 				}
 			default:
 				g := groups[sc.keys[j]]
@@ -75,16 +79,20 @@ func ComputeKPIsWith(ix *Index, from, to datasets.Date, o KPIOptions) (*KPIRepor
 	}
 	for k, g := range groups {
 		if g.active() {
-			out = append(out, p.group(k, g))
+			kg, err := p.group(k, g)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, kg)
 		}
 	}
 	slices.SortFunc(out, func(a, b KPIGroup) int { return strings.Compare(a.Key, b.Key) })
 
-	rep := &KPIReport{By: o.By, KPIs: p.kpis(total, 0), Groups: out}
-	if o.Monthly {
-		rep.Months = p.months(total)
+	whole, err := p.group("", total)
+	if err != nil {
+		return nil, err
 	}
-	return rep, nil
+	return &KPIReport{By: o.By, KPIs: whole.KPIs, Months: whole.Months, Groups: out}, nil
 }
 
 // kpiKey returns the group key of invoice v of c, or c's own key when v is
@@ -202,32 +210,53 @@ func kpiBucket(overdue int) int {
 	return 4
 }
 
-// group returns the KPIs of group k.
-func (p *kpiPlan) group(k string, a *kpiAcc) KPIGroup {
-	g := KPIGroup{Key: k, KPIs: p.kpis(a, 0)}
-	if p.monthly {
-		g.Months = p.months(a)
+// group returns the KPIs of group k ("" for the portfolio), and the
+// months' when monthly. A money sum that does not fit a Money is an error
+// wrapping datasets.ErrOverflow.
+func (p *kpiPlan) group(k string, a *kpiAcc) (KPIGroup, error) {
+	var err error
+	g := KPIGroup{Key: k}
+	if g.KPIs, err = p.kpis(a, 0); err != nil {
+		return KPIGroup{}, p.overflow(k, err)
 	}
-	return g
+	if p.monthly {
+		g.Months = make([]KPIs, 0, len(p.periods)-1)
+		for m := 1; m < len(p.periods); m++ {
+			r, err := p.kpis(a, m)
+			if err != nil {
+				return KPIGroup{}, p.overflow(k, err)
+			}
+			g.Months = append(g.Months, r)
+		}
+	}
+	return g, nil
 }
 
-func (p *kpiPlan) months(a *kpiAcc) []KPIs {
-	ms := make([]KPIs, 0, len(p.periods)-1)
-	for k := 1; k < len(p.periods); k++ {
-		ms = append(ms, p.kpis(a, k))
+func (p *kpiPlan) overflow(k string, err error) error {
+	if k == "" {
+		return fmt.Errorf("kpi %s..%s: portfolio: %w", p.periods[0].fromStr, p.periods[0].toStr, err)
 	}
-	return ms
+	return fmt.Errorf("kpi %s..%s: group %q: %w", p.periods[0].fromStr, p.periods[0].toStr, k, err)
 }
 
 // kpis turns accumulator a into the KPIs of period k.
-func (p *kpiPlan) kpis(a *kpiAcc, k int) KPIs {
+func (p *kpiPlan) kpis(a *kpiAcc, k int) (KPIs, error) {
 	per := &p.periods[k]
-	opening := a.points[per.open].total()
+	if a.overflow {
+		return KPIs{}, datasets.ErrOverflow
+	}
+	opening, ok1 := a.points[per.open].total()
 	cl := &a.points[per.close]
-	ar := cl.total()
+	ar, ok2 := cl.total()
 	cur := cl.aging[0]
-	overdue := ar - cur
+	overdue, ok3 := moneySum(ar, -cur)
 	f := &a.flows[k]
+	// The CEI's numerator and denominator.
+	ceiNum, ok4 := moneySum(opening, f.invoiced, -ar)
+	ceiDen, ok5 := moneySum(opening, f.invoiced, -cur)
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 {
+		return KPIs{}, fmt.Errorf("%s..%s: %w", per.fromStr, per.toStr, datasets.ErrOverflow)
+	}
 	days := int(per.to - per.from + 1)
 
 	r := KPIs{
@@ -284,8 +313,8 @@ func (p *kpiPlan) kpis(a *kpiAcc, k int) KPIs {
 	}
 	cb, capped := p.countback(a.hist, per.to, ar)
 	r.CountbackDSO, r.CountbackCapped = kpiFloat(cb), capped
-	if den := opening + f.invoiced - cur; den > 0 {
-		r.CEI = kpiFloat(float64(opening+f.invoiced-ar) / float64(den) * 100)
+	if ceiDen > 0 {
+		r.CEI = kpiFloat(float64(ceiNum) / float64(ceiDen) * 100)
 	}
 	r.LateRate = kpiRatio(float64(f.late), float64(f.settled))
 	r.RecoveryRate = kpiRatio(float64(f.recovered), float64(f.recBase))
@@ -299,7 +328,7 @@ func (p *kpiPlan) kpis(a *kpiAcc, k int) KPIs {
 		r.DisputeResolutionDays = kpiRatio(float64(f.resolutionDays), float64(f.resolved))
 	}
 	r.PromiseKeptRate = kpiRatio(float64(f.kept), float64(f.kept+f.broken))
-	return r
+	return r, nil
 }
 
 // countback walks the sales histogram back from the month of end; see

@@ -2,6 +2,7 @@ package features
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -472,6 +473,50 @@ func TestKPIErrors(t *testing.T) {
 	// One-day periods are fine.
 	if _, err := ComputeKPIs(ix, jan1, jan1, "customer", true); err != nil {
 		t.Errorf("one-day period: %v", err)
+	}
+}
+
+// Money sums that do not fit a Money are an error naming the group, not a
+// wrapped (negative) total: 10,000 invoices of the largest storable amount
+// (10¹⁹ cents > 2⁶³), invoiced, owed and in the sales history, by one
+// customer or across ten.
+func TestKPIMoneyOverflow(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		customers int
+		by        string
+		monthly   bool
+	}{
+		{"one customer", 1, "", false},
+		{"one customer by customer", 1, "customer", false},
+		{"ten customers by segment", 10, "segment", true},
+		{"ten customers", 10, "", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l := &datasets.Ledger{}
+			for i := range 10_000 {
+				cust := fmt.Sprintf("C%d", i%c.customers)
+				l.Invoices = append(l.Invoices, datasets.Invoice{ID: fmt.Sprintf("I%d", i), CustomerID: cust,
+					IssueDate: kd("2024-01-05"), DueDate: kd("2024-02-05"), Amount: datasets.MaxAmount, Segment: "retail"})
+			}
+			rep, err := ComputeKPIs(NewIndex(l), kd("2024-01-01"), kd("2024-01-31"), c.by, c.monthly)
+			if !errors.Is(err, datasets.ErrOverflow) {
+				t.Fatalf("err = %v (report %+v), want datasets.ErrOverflow", err, rep)
+			}
+		})
+	}
+	// 9,000 fit: 9·10¹⁸ cents < 2⁶³.
+	l := &datasets.Ledger{}
+	for i := range 9_000 {
+		l.Invoices = append(l.Invoices, datasets.Invoice{ID: fmt.Sprintf("I%d", i), CustomerID: "C",
+			IssueDate: kd("2024-01-05"), DueDate: kd("2024-02-05"), Amount: datasets.MaxAmount})
+	}
+	rep, err := ComputeKPIs(NewIndex(l), kd("2024-01-01"), kd("2024-01-31"), "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rep.KPIs.Invoiced.Money(), 9_000*datasets.MaxAmount; got != want {
+		t.Errorf("invoiced %v, want %v", got, want)
 	}
 }
 

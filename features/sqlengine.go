@@ -2,6 +2,7 @@ package features
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"regexp"
@@ -9,10 +10,8 @@ import (
 	"strings"
 	"text/template"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/datasets/chstore/chsql"
 )
 
 // sqlFiles are the feature queries as text/template definitions. The
@@ -33,8 +32,11 @@ var sqlTemplates = template.Must(template.New("features").ParseFS(sqlFiles, "sql
 // functions, one JOIN per SELECT, ANY LEFT JOIN with join_use_nulls = 0 (a
 // customer missing from a summary reads as zeros, so every mean, ratio and
 // quantile is guarded by its count and is nan over nothing).
+//
+// The engine runs its queries through a chsql.Querier, which the store
+// owns: this package does not link the ClickHouse driver.
 type SQLEngine struct {
-	conn driver.Conn
+	q    chsql.Querier
 	opts Options
 	// Rendered queries, by level and whether the ids filter is on; err is
 	// set instead when the options cannot be expressed in SQL.
@@ -45,16 +47,16 @@ type SQLEngine struct {
 	err                            error
 }
 
-// NewSQLEngine returns an engine that reads the ledger tables in database
-// (the connection's default database when empty) through conn. Options are
-// those of NewEngine; the SQL engine also needs the windows to be positive
-// and distinct, since each becomes a set of columns named after it, and
-// reports otherwise from every query.
-func NewSQLEngine(conn driver.Conn, database string, o Options) *SQLEngine {
-	e := &SQLEngine{conn: conn, opts: o.WithDefaults()}
+// NewSQLEngine returns an engine that reads the ledger tables in
+// q.Database() (the connection's default database when empty) through q.
+// Options are those of NewEngine; the SQL engine also needs the windows to
+// be positive and distinct, since each becomes a set of columns named after
+// it, and reports otherwise from every query.
+func NewSQLEngine(q chsql.Querier, o Options) *SQLEngine {
+	e := &SQLEngine{q: q, opts: o.WithDefaults()}
 	e.custNames = specNames(CustomerSpecs(e.opts))
 	e.invNames = specNames(InvoiceSpecs(e.opts))
-	e.err = e.render(database)
+	e.err = e.render(q.Database())
 	return e
 }
 
@@ -164,14 +166,14 @@ type disputeBasis struct {
 // The latest date is only looked up when the flag is needed.
 func (e *SQLEngine) disputeBasis(ctx context.Context) (disputeBasis, error) {
 	var n uint64
-	if err := e.conn.QueryRow(ctx, "SELECT count() FROM (SELECT 1 FROM "+e.db+"disputes FINAL LIMIT 1)").Scan(&n); err != nil {
+	if err := e.q.QueryRow(ctx, "SELECT count() FROM (SELECT 1 FROM "+e.db+"disputes FINAL LIMIT 1)").Scan(&n); err != nil {
 		return disputeBasis{}, fmt.Errorf("look for dispute records: %w", err)
 	}
 	if n > 0 {
 		return disputeBasis{has: true}, nil
 	}
 	var from int32
-	if err := e.conn.QueryRow(ctx, "SELECT toInt32(max(greatest(toInt32(issue_date), toInt32(settled_date)))) FROM "+e.db+"invoices FINAL").Scan(&from); err != nil {
+	if err := e.q.QueryRow(ctx, "SELECT toInt32(max(greatest(toInt32(issue_date), toInt32(settled_date)))) FROM "+e.db+"invoices FINAL").Scan(&from); err != nil {
 		return disputeBasis{}, fmt.Errorf("latest invoice date: %w", err)
 	}
 	return disputeBasis{from: datasets.Date(from)}, nil
@@ -185,19 +187,20 @@ func (e *SQLEngine) params(t datasets.Date, ids []string, d disputeBasis) []any 
 		after = *e.opts.DisputeOpenedAfterDays
 	}
 	args := []any{
-		clickhouse.Named("t", int32(t)),
-		clickhouse.Named("grace", e.opts.GraceDays),
-		clickhouse.Named("wmax", e.opts.Longest()),
-		clickhouse.Named("respond", e.opts.ResponseDays),
-		clickhouse.Named("has_disputes", b2i(d.has)),
-		clickhouse.Named("flags_from", int32(d.from)),
-		clickhouse.Named("disp_after", after),
+		sql.Named("t", int32(t)),
+		sql.Named("grace", e.opts.GraceDays),
+		sql.Named("wmax", e.opts.Longest()),
+		sql.Named("respond", e.opts.ResponseDays),
+		sql.Named("has_disputes", b2i(d.has)),
+		sql.Named("flags_from", int32(d.from)),
+		sql.Named("disp_after", after),
+		sql.Named("wait", datasets.ActionWait),
 	}
 	for k, w := range e.opts.Windows {
-		args = append(args, clickhouse.Named(fmt.Sprintf("w%d", k), w))
+		args = append(args, sql.Named(fmt.Sprintf("w%d", k), w))
 	}
 	if len(ids) > 0 {
-		args = append(args, clickhouse.Named("ids", ids))
+		args = append(args, sql.Named("ids", ids))
 	}
 	return args
 }
@@ -248,11 +251,11 @@ func (e *SQLEngine) query(ctx context.Context, tab *Table, q string, args []any)
 		return e.err
 	}
 	want := tab.Header()
-	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
+	ctx = chsql.WithSettings(ctx, chsql.Settings{
 		// The queries rely on unmatched LEFT JOIN rows reading as defaults.
 		"join_use_nulls": 0,
-	}))
-	rows, err := e.conn.Query(ctx, q, args...)
+	})
+	rows, err := e.q.Query(ctx, q, args...)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/chstore"
+	"github.com/dsopilot/dsopilot/datasets/chstore/chsql"
 )
 
 // envClickHouse names the server of the SQL engine's integration tests, e.g.
@@ -87,7 +89,7 @@ func ledgerDatabase(tb testing.TB, ls ...*datasets.Ledger) *chstore.Store {
 }
 
 func sqlEngine(s *chstore.Store, o Options) *SQLEngine {
-	return NewSQLEngine(s.Conn(), s.Database(), o)
+	return NewSQLEngine(s, o)
 }
 
 // assertSameTables holds the SQL engine's table equal to the Go engine's,
@@ -175,7 +177,10 @@ func oddLedger(l *datasets.Ledger, start datasets.Date) *datasets.Ledger {
 		datasets.Payment{ID: "XP-3", CustomerID: "ZNOMASTER", InvoiceID: "X-4", Date: d.AddDays(5), Amount: 1000},
 		datasets.Payment{ID: "XP-4", CustomerID: "ZNOMASTER", InvoiceID: "X-4", Date: d.AddDays(6), Amount: 9000})
 	cp.Actions = append(cp.Actions, datasets.Action{ID: "XA-1", CustomerID: "ZACTED", Date: d, Type: "call", Outcome: "promise"},
-		datasets.Action{ID: "XA-2", CustomerID: "ZONLYACTIONS", Date: d, Type: "letter", Outcome: "paid"})
+		datasets.Action{ID: "XA-2", CustomerID: "ZONLYACTIONS", Date: d, Type: "letter", Outcome: "paid"},
+		// Holdout waits: no dunning actions, though the customer is known.
+		datasets.Action{ID: "XA-3", CustomerID: "ZACTED", Date: d, Type: datasets.ActionWait, Policy: "holdout", Propensity: 0.25},
+		datasets.Action{ID: "XA-4", CustomerID: "ZONLYWAITS", Date: d, Type: datasets.ActionWait, Policy: "holdout", Propensity: 0.25})
 	cp.Disputes = append(append([]datasets.Dispute(nil), l.Disputes...),
 		datasets.Dispute{ID: "XD-1", CustomerID: "ZONLYDISPUTES", InvoiceID: "NONE", Opened: d, Resolved: d.AddDays(9)})
 	cp.Promises = append(cp.Promises,
@@ -357,9 +362,31 @@ func TestSQLEngineEventsAfterTheAsOfDateChangeNothing(t *testing.T) {
 	}
 }
 
+// namedDatabase is a Querier that only names its database: the tests that
+// render queries without a server use it, and any query through it fails.
+type namedDatabase string
+
+var _ chsql.Querier = namedDatabase("")
+
+func (d namedDatabase) Query(context.Context, string, ...any) (chsql.Rows, error) {
+	return nil, errNoServer
+}
+func (d namedDatabase) QueryRow(context.Context, string, ...any) chsql.Row { return noRow{} }
+func (d namedDatabase) Exec(context.Context, string, ...any) error         { return errNoServer }
+func (d namedDatabase) Database() string                                   { return string(d) }
+func (d namedDatabase) Cluster() string                                    { return "" }
+func (d namedDatabase) Shards() []chsql.Querier                            { return []chsql.Querier{d} }
+
+var errNoServer = errors.New("no server behind this querier")
+
+type noRow struct{}
+
+func (noRow) Scan(...any) error { return errNoServer }
+func (noRow) Err() error        { return errNoServer }
+
 func TestSQLEngineRejectsWindowsItCannotName(t *testing.T) {
 	for _, w := range [][]int{{90, 90}, {0, 30}, {-5}} {
-		e := NewSQLEngine(nil, "db", Options{Windows: w})
+		e := NewSQLEngine(namedDatabase("db"), Options{Windows: w})
 		if _, err := e.Customers(context.Background(), datasets.NewDate(2024, 1, 1)); err == nil {
 			t.Errorf("windows %v accepted", w)
 		}
@@ -369,7 +396,7 @@ func TestSQLEngineRejectsWindowsItCannotName(t *testing.T) {
 // The queries render for any set of windows without touching a server, and
 // their text carries no value: the as-of date and the ids are parameters.
 func TestSQLEngineQueriesAreParameterised(t *testing.T) {
-	e := NewSQLEngine(nil, "weird`db", Options{Windows: []int{7, 30}})
+	e := NewSQLEngine(namedDatabase("weird`db"), Options{Windows: []int{7, 30}})
 	if e.err != nil {
 		t.Fatal(e.err)
 	}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
-	"github.com/dsopilot/dsopilot/datasets/chstore"
+	"github.com/dsopilot/dsopilot/datasets/chstore/chsql"
 	"github.com/dsopilot/dsopilot/features"
 )
 
@@ -73,12 +73,12 @@ func runFeatures(ctx context.Context, e env, args []string) error {
 	}
 	defer st.Close()
 	var tab *features.Table
-	ch, isCH := st.(*chstore.Store)
+	q, isCH := st.(chsql.Querier)
 	switch {
 	case *engine == "sql" && !isCH:
 		return fmt.Errorf("%w: features: --engine sql needs a ClickHouse store", errUsage)
 	case isCH && *engine != "go":
-		sql := features.NewSQLEngine(ch.Conn(), ch.Database(), opts)
+		sql := features.NewSQLEngine(q, opts)
 		if *level == "invoice" {
 			tab, err = sql.OpenInvoices(ctx, t, customers...)
 		} else {

@@ -15,6 +15,8 @@ Query parameters, bound by the driver (never spliced into the text here):
            records; if not, the date from which the invoices' undated
            disputed flag is known, and the assumed days from issue to a
            dispute (-1: no assumption); open_invoices.sql only
+  @wait    the action type of a holdout's decision to wait
+           (datasets.ActionWait), which is no dunning action
   @ids     the customers asked for (only when .Filter)
 
 Template data: .DB is the quoted database name and a dot (or empty for the
@@ -395,7 +397,8 @@ it after t. */}}
         (
             SELECT customer_id, invoice_id, toInt32(action_date) AS action_day
             FROM {{.DB}}actions FINAL
-            WHERE action_day != 0 AND action_day <= @t{{template "selected" .}}
+            -- A holdout's wait (@wait) contacted no one: no dunning action.
+            WHERE action_day != 0 AND action_day <= @t AND action_type != @wait{{template "selected" .}}
         ) AS acted
         ANY LEFT JOIN ({{template "follow_ups" .}}) AS follow
         USING (customer_id, invoice_id)
