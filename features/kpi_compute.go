@@ -24,6 +24,37 @@ func ComputeKPIsWith(ix *Index, from, to datasets.Date, o KPIOptions) (*KPIRepor
 	if ix == nil {
 		return nil, errors.New("kpi: nil index")
 	}
+	r, err := NewKPIRun(from, to, o, ix.disputesKnown)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Add(ix); err != nil {
+		return nil, err
+	}
+	return r.Report()
+}
+
+// KPIRun computes the KPIs of a ledger read in parts, each holding whole
+// customers (every record of a customer, and the credit notes on its
+// invoices, in one part: chstore's LoadPart), so that a ledger larger than
+// memory is reported on one part at a time. The KPIs are sums over
+// customers, so the report is the one ComputeKPIsWith gives on the whole
+// ledger, whatever the parts.
+type KPIRun struct {
+	o          KPIOptions
+	p          *kpiPlan
+	key        kpiKey
+	perInvoice bool
+	total      *kpiAcc
+	groups     map[string]*kpiAcc
+	out        []KPIGroup
+	sc         *kpiScratch
+}
+
+// NewKPIRun starts a computation of the KPIs of [from, to] with o.
+// disputesKnown says whether the whole ledger has dispute records (a part
+// may have none where others do).
+func NewKPIRun(from, to datasets.Date, o KPIOptions, disputesKnown bool) (*KPIRun, error) {
 	key, perInvoice, err := kpiKeyFunc(o.By)
 	if err != nil {
 		return nil, err
@@ -42,44 +73,56 @@ func ComputeKPIsWith(ix *Index, from, to datasets.Date, o KPIOptions) (*KPIRepor
 	if cb < 1 || cb > maxCountbackMonths {
 		return nil, fmt.Errorf("kpi: countback horizon %d months: want 1..%d", o.CountbackMonths, maxCountbackMonths)
 	}
-	p := newKPIPlan(from, to, o.Monthly, cb, ix.disputesKnown)
+	p := newKPIPlan(from, to, o.Monthly, cb, disputesKnown)
+	return &KPIRun{o: o, p: p, key: key, perInvoice: perInvoice, total: p.newAcc(), groups: map[string]*kpiAcc{},
+		sc: &kpiScratch{p: p, out: make([]datasets.Money, len(p.bounds))}}, nil
+}
 
-	total := p.newAcc()
-	groups := map[string]*kpiAcc{}
-	var out []KPIGroup
-	if o.By == "customer" {
-		out = make([]KPIGroup, 0, len(ix.customers))
+// Add accumulates the customers of ix, a part of the ledger holding whole
+// customers that no other part holds.
+func (r *KPIRun) Add(ix *Index) error {
+	if ix == nil {
+		return errors.New("kpi: nil index")
 	}
-	sc := &kpiScratch{p: p, out: make([]datasets.Money, len(p.bounds))}
+	p, sc := r.p, r.sc
+	if r.o.By == "customer" {
+		r.out = slices.Grow(r.out, len(ix.customers))
+	}
 	for _, c := range ix.customers {
-		sc.scan(c, key, perInvoice)
+		sc.scan(c, r.key, r.perInvoice)
 		for j, a := range sc.accs[:sc.n] {
 			// Sales history counts for countback even when nothing else
 			// does, so every customer adds into the totals.
-			total.add(a)
-			switch o.By {
+			r.total.add(a)
+			switch r.o.By {
 			case "":
 			case "customer":
 				if a.active() {
 					g, err := p.group(sc.keys[j], a)
 					if err != nil {
-						return nil, err
+						return err
 					}
-					out = append(out, g)
+					r.out = append(r.out, g)
 				}
 			default:
-				g := groups[sc.keys[j]]
+				g := r.groups[sc.keys[j]]
 				if g == nil {
 					g = p.newAcc()
-					groups[sc.keys[j]] = g
+					r.groups[sc.keys[j]] = g
 				}
 				g.add(a)
 			}
 		}
 	}
-	for k, g := range groups {
+	return nil
+}
+
+// Report returns the KPIs of every customer added, groups sorted by key.
+func (r *KPIRun) Report() (*KPIReport, error) {
+	out := slices.Clone(r.out)
+	for k, g := range r.groups {
 		if g.active() {
-			kg, err := p.group(k, g)
+			kg, err := r.p.group(k, g)
 			if err != nil {
 				return nil, err
 			}
@@ -87,12 +130,11 @@ func ComputeKPIsWith(ix *Index, from, to datasets.Date, o KPIOptions) (*KPIRepor
 		}
 	}
 	slices.SortFunc(out, func(a, b KPIGroup) int { return strings.Compare(a.Key, b.Key) })
-
-	whole, err := p.group("", total)
+	whole, err := r.p.group("", r.total)
 	if err != nil {
 		return nil, err
 	}
-	return &KPIReport{By: o.By, KPIs: whole.KPIs, Months: whole.Months, Groups: out}, nil
+	return &KPIReport{By: r.o.By, KPIs: whole.KPIs, Months: whole.Months, Groups: out}, nil
 }
 
 // kpiKey returns the group key of invoice v of c, or c's own key when v is

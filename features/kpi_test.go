@@ -910,3 +910,81 @@ func BenchmarkComputeKPIs(b *testing.B) {
 		})
 	}
 }
+
+// kpiParts splits l in n parts of whole customers, each credit note going
+// with its invoice's customer, as chstore's LoadPart does.
+func kpiParts(l *datasets.Ledger, n int) []*datasets.Ledger {
+	parts := make([]*datasets.Ledger, n)
+	for k := range parts {
+		parts[k] = &datasets.Ledger{}
+	}
+	part := func(customer string) *datasets.Ledger {
+		h := 0
+		for _, b := range []byte(customer) {
+			h = h*31 + int(b)
+		}
+		return parts[(h%n+n)%n]
+	}
+	owner := map[string]string{}
+	for _, v := range l.Invoices {
+		owner[v.ID] = v.CustomerID
+	}
+	splitRows(l.Invoices, part, func(v datasets.Invoice) string { return v.CustomerID }, func(p *datasets.Ledger) *[]datasets.Invoice { return &p.Invoices })
+	splitRows(l.Customers, part, func(c datasets.Customer) string { return c.ID }, func(p *datasets.Ledger) *[]datasets.Customer { return &p.Customers })
+	splitRows(l.Payments, part, func(v datasets.Payment) string { return v.CustomerID }, func(p *datasets.Ledger) *[]datasets.Payment { return &p.Payments })
+	splitRows(l.CreditNotes, part, func(cn datasets.CreditNote) string {
+		if o, ok := owner[cn.InvoiceID]; ok {
+			return o
+		}
+		return cn.CustomerID
+	}, func(p *datasets.Ledger) *[]datasets.CreditNote { return &p.CreditNotes })
+	splitRows(l.Disputes, part, func(v datasets.Dispute) string { return v.CustomerID }, func(p *datasets.Ledger) *[]datasets.Dispute { return &p.Disputes })
+	splitRows(l.Actions, part, func(v datasets.Action) string { return v.CustomerID }, func(p *datasets.Ledger) *[]datasets.Action { return &p.Actions })
+	splitRows(l.Promises, part, func(v datasets.Promise) string { return v.CustomerID }, func(p *datasets.Ledger) *[]datasets.Promise { return &p.Promises })
+	splitRows(l.CreditDecisions, part, func(v datasets.CreditDecision) string { return v.CustomerID }, func(p *datasets.Ledger) *[]datasets.CreditDecision { return &p.CreditDecisions })
+	return parts
+}
+
+// splitRows appends each of rows to the part of its customer.
+func splitRows[T any](rows []T, part func(string) *datasets.Ledger, customer func(T) string, slice func(*datasets.Ledger) *[]T) {
+	for _, r := range rows {
+		s := slice(part(customer(r)))
+		*s = append(*s, r)
+	}
+}
+
+// KPIs computed part by part (KPIRun) are those of the whole ledger, for
+// every grouping, monthly or not, in any number of parts.
+func TestKPIRunInPartsIsWhole(t *testing.T) {
+	l := kpiRandomLedger(3, 80, 30, kd("2023-01-01"), 600)
+	from, to := kd("2023-07-01"), kd("2024-03-31")
+	ix := NewIndex(l)
+	for _, by := range []string{"", "segment", "country", "currency", "customer"} {
+		for _, monthly := range []bool{false, true} {
+			o := KPIOptions{By: by, Monthly: monthly}
+			want, err := ComputeKPIsWith(ix, from, to, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantJSON, _ := json.Marshal(want)
+			for _, n := range []int{1, 2, 7} {
+				r, err := NewKPIRun(from, to, o, len(l.Disputes) > 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, p := range kpiParts(l, n) {
+					if err := r.Add(NewIndex(p)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				got, err := r.Report()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if gotJSON, _ := json.Marshal(got); string(gotJSON) != string(wantJSON) {
+					t.Errorf("by %q, monthly %v, %d parts: report differs from the whole ledger's:\n%s\nwant\n%s", by, monthly, n, gotJSON, wantJSON)
+				}
+			}
+		}
+	}
+}

@@ -43,7 +43,8 @@ type SQLEngine struct {
 	customers, customersByID       string
 	openInvoices, openInvoicesByID string
 	custNames, invNames            []string
-	db                             string // the quoted database name and a dot, or empty
+	db                             string  // the quoted database name and a dot, or empty
+	data                           sqlData // the template data, for stageSQL
 	err                            error
 }
 
@@ -113,6 +114,7 @@ func (e *SQLEngine) render(database string) error {
 			return fmt.Errorf("sql feature engine: feature name %q is not a plain SQL identifier", n)
 		}
 	}
+	e.data = d
 	var err error
 	for _, q := range []struct {
 		out            *string
@@ -130,6 +132,17 @@ func (e *SQLEngine) render(database string) error {
 		}
 	}
 	return nil
+}
+
+// stageSQL renders one building block of ledger.sql (a per-customer
+// summary such as "invoice_history" or "dunning") over every customer, for
+// the benchmark that prices each stage. It takes the parameters of the
+// customer query (params).
+func (e *SQLEngine) stageSQL(name string) (string, error) {
+	if e.err != nil {
+		return "", e.err
+	}
+	return renderSQL(name, e.data)
 }
 
 func renderSQL(name string, d sqlData) (string, error) {

@@ -67,6 +67,51 @@ func loadLedger(ctx context.Context, e env, spec, cmd string) (*datasets.Ledger,
 	return l, nil
 }
 
+// partLoader is a store that reads its ledger in parts of whole customers
+// (chstore.Store.LoadPart), so that a command over whole customers never
+// holds more than one part.
+type partLoader interface {
+	LoadPart(ctx context.Context, k, n int) (*datasets.Ledger, error)
+	Counts(ctx context.Context) (datasets.Counts, error)
+}
+
+// partRecords is the most records a part read by eachPart holds, about:
+// a few hundred bytes each in memory, with the index built over them.
+const partRecords = 1_000_000
+
+// eachPart calls fn with each part of the ledger in st: the whole ledger at
+// once when st cannot read parts, else parts of whole customers, n of them
+// (n = 0: as many as keep each near partRecords). disputesKnown tells fn
+// whether the whole ledger has dispute records, which a part alone cannot.
+func eachPart(ctx context.Context, st datasets.Store, n int, fn func(l *datasets.Ledger, disputesKnown bool) error) error {
+	pl, ok := st.(partLoader)
+	if !ok {
+		l, err := st.Load(ctx)
+		if err != nil {
+			return err
+		}
+		return fn(l, len(l.Disputes) > 0)
+	}
+	c, err := pl.Counts(ctx)
+	if err != nil {
+		return err
+	}
+	if n <= 0 {
+		total := c.Customers + c.Invoices + c.Payments + c.CreditNotes + c.Disputes + c.Actions + c.Promises + c.CreditDecisions + c.Financials
+		n = int(max(1, (total+partRecords-1)/partRecords))
+	}
+	for k := range n {
+		l, err := pl.LoadPart(ctx, k, n)
+		if err != nil {
+			return err
+		}
+		if err := fn(l, c.Disputes > 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
