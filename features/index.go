@@ -23,6 +23,31 @@ type Index struct {
 	flagsAsOf datasets.Date
 }
 
+// LedgerFacts are what the index of a part of a ledger cannot tell from
+// the part: whether the whole ledger has dispute records, and the latest
+// issue or settled date of any of its invoices (from which the invoices'
+// undated disputed flag is known). Features and KPIs read them; every
+// other input is per customer.
+type LedgerFacts struct {
+	DisputesKnown bool
+	FlagsAsOf     datasets.Date
+}
+
+// Facts returns the facts of the ledger ix indexes.
+func (ix *Index) Facts() LedgerFacts {
+	return LedgerFacts{DisputesKnown: ix.disputesKnown, FlagsAsOf: ix.flagsAsOf}
+}
+
+// NewPartIndex indexes l, a part of a ledger holding whole customers (every
+// record of each, and the credit notes on their invoices: chstore's
+// LoadPart), with the whole ledger's facts, so that its features are those
+// an index of the whole ledger gives for the same customers.
+func NewPartIndex(l *datasets.Ledger, whole LedgerFacts) *Index {
+	ix := NewIndex(l)
+	ix.disputesKnown, ix.flagsAsOf = whole.DisputesKnown, whole.FlagsAsOf
+	return ix
+}
+
 type customerIndex struct {
 	c        datasets.Customer
 	invoices []datasets.Invoice // by issue date, then id

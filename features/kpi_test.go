@@ -988,3 +988,57 @@ func TestKPIRunInPartsIsWhole(t *testing.T) {
 		}
 	}
 }
+
+// Features from an index of a part of the ledger (NewPartIndex with the
+// whole ledger's facts) are the whole index's for the same customers, with
+// and without dispute records (without, the disputed flag is known only as
+// of the whole ledger's latest date, which a part alone would misjudge).
+func TestPartIndexFeaturesAreWhole(t *testing.T) {
+	start := kd("2023-01-01")
+	for _, disputes := range []bool{true, false} {
+		l := randomLedger(4, 40, start, 500)
+		if !disputes {
+			l.Disputes = nil
+		}
+		// One customer's late invoice makes the whole ledger's latest date
+		// (start+700) later than any other part's; flag disputes widely.
+		l.Invoices = append(l.Invoices, datasets.Invoice{ID: "LATE", CustomerID: "C000", IssueDate: start.AddDays(690),
+			DueDate: start.AddDays(720), SettledDate: start.AddDays(700), Amount: 100})
+		for i := range l.Invoices {
+			l.Invoices[i].Disputed = l.Invoices[i].Disputed || i%4 == 0
+		}
+		whole := NewIndex(l)
+		for _, asOf := range []datasets.Date{start.AddDays(200), start.AddDays(499), start.AddDays(600)} {
+			for _, level := range []string{"customer", "invoice"} {
+				table := func(ix *Index) *Table {
+					e := NewEngine(ix, Options{})
+					if level == "invoice" {
+						return e.OpenInvoices(asOf)
+					}
+					return e.Customers(asOf)
+				}
+				want := map[string]string{}
+				var b strings.Builder
+				wt := table(whole)
+				for i := range wt.Rows {
+					want[wt.Rows[i].CustomerID+"|"+wt.Rows[i].InvoiceID] = strings.Join(wt.record(&wt.Rows[i]), ",")
+				}
+				seen := 0
+				for _, p := range kpiParts(l, 3) {
+					pt := table(NewPartIndex(p, whole.Facts()))
+					for i := range pt.Rows {
+						k := pt.Rows[i].CustomerID + "|" + pt.Rows[i].InvoiceID
+						if got := strings.Join(pt.record(&pt.Rows[i]), ","); got != want[k] {
+							fmt.Fprintf(&b, "%s: %s\n  want %s\n", k, got, want[k])
+						}
+						seen++
+					}
+				}
+				if b.Len() > 0 || seen != len(wt.Rows) {
+					t.Errorf("disputes %v, %s level as of %s: parts give %d rows, the whole %d; differences:\n%s",
+						disputes, level, asOf, seen, len(wt.Rows), b.String())
+				}
+			}
+		}
+	}
+}

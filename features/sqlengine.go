@@ -43,7 +43,6 @@ type SQLEngine struct {
 	customers, customersByID       string
 	openInvoices, openInvoicesByID string
 	custNames, invNames            []string
-	db                             string  // the quoted database name and a dot, or empty
 	data                           sqlData // the template data, for stageSQL
 	err                            error
 }
@@ -90,7 +89,6 @@ func (e *SQLEngine) render(database string) error {
 	if database != "" {
 		d.DB = quoteIdentifier(database) + "."
 	}
-	e.db = d.DB
 	seen := map[int]bool{}
 	for k, w := range e.opts.Windows {
 		if w <= 0 || seen[w] {
@@ -178,18 +176,37 @@ type disputeBasis struct {
 // disputeBasis asks the database what Index.DisputeFlags computes in Go.
 // The latest date is only looked up when the flag is needed.
 func (e *SQLEngine) disputeBasis(ctx context.Context) (disputeBasis, error) {
-	var n uint64
-	if err := e.q.QueryRow(ctx, "SELECT count() FROM (SELECT 1 FROM "+e.db+"disputes FINAL LIMIT 1)").Scan(&n); err != nil {
-		return disputeBasis{}, fmt.Errorf("look for dispute records: %w", err)
+	f, err := ledgerFacts(ctx, e.q, false)
+	return disputeBasis{has: f.DisputesKnown, from: f.FlagsAsOf}, err
+}
+
+// SQLLedgerFacts returns the facts of the ledger in q's database, for
+// indexes of its parts (NewPartIndex).
+func SQLLedgerFacts(ctx context.Context, q chsql.Querier) (LedgerFacts, error) {
+	return ledgerFacts(ctx, q, true)
+}
+
+// ledgerFacts reads the facts of the ledger in q's database; FlagsAsOf only
+// when the ledger has no dispute records, unless always.
+func ledgerFacts(ctx context.Context, q chsql.Querier, always bool) (LedgerFacts, error) {
+	db := ""
+	if q.Database() != "" {
+		db = quoteIdentifier(q.Database()) + "."
 	}
-	if n > 0 {
-		return disputeBasis{has: true}, nil
+	var n uint64
+	if err := q.QueryRow(ctx, "SELECT count() FROM (SELECT 1 FROM "+db+"disputes FINAL LIMIT 1)").Scan(&n); err != nil {
+		return LedgerFacts{}, fmt.Errorf("look for dispute records: %w", err)
+	}
+	f := LedgerFacts{DisputesKnown: n > 0}
+	if f.DisputesKnown && !always {
+		return f, nil
 	}
 	var from int32
-	if err := e.q.QueryRow(ctx, "SELECT toInt32(max(greatest(toInt32(issue_date), toInt32(settled_date)))) FROM "+e.db+"invoices FINAL").Scan(&from); err != nil {
-		return disputeBasis{}, fmt.Errorf("latest invoice date: %w", err)
+	if err := q.QueryRow(ctx, "SELECT toInt32(max(greatest(toInt32(issue_date), toInt32(settled_date)))) FROM "+db+"invoices FINAL").Scan(&from); err != nil {
+		return LedgerFacts{}, fmt.Errorf("latest invoice date: %w", err)
 	}
-	return disputeBasis{from: datasets.Date(from)}, nil
+	f.FlagsAsOf = datasets.Date(from)
+	return f, nil
 }
 
 // params binds the query parameters of the feature queries; d only

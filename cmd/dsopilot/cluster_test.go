@@ -104,6 +104,21 @@ func TestClusterPrintsWhatASingleServerPrints(t *testing.T) {
 			t.Errorf("kpi in %s parts: %v\n%s\nwhole, from the embedded store:\n%s", parts, err, got, want)
 		}
 	}
+	// Scores read in parts: the worklist scored from the whole ledger.
+	reg := filepath.Join(t.TempDir(), "models")
+	if _, _, err := call(t, nil, "train", "--store", embedded, "--registry", reg, "--as-of", "2023-12-31", "--json"); err != nil {
+		t.Fatalf("train: %v", err)
+	}
+	score := []string{"score", "--as-of", "2023-12-31", "--registry", reg}
+	if want, _, err = call(t, nil, append(score, "--store", embedded)...); err != nil || strings.Count(want, "\n") < 10 {
+		t.Fatalf("score from the embedded store: %v\n%s", err, want)
+	}
+	for _, c := range []struct{ store, parts string }{{single, "1"}, {single, "3"}, {cluster, "2"}} {
+		got, _, err := call(t, nil, append(score, "--store", c.store, "--parts", c.parts)...)
+		if err != nil || got != want {
+			t.Errorf("score from %s in %s parts: %v\n%s\nwhole, from the embedded store:\n%s", c.store, c.parts, err, got, want)
+		}
+	}
 	u, _ := url.Parse(cluster)
 	q := u.Query()
 	q.Set("cluster", "no_such_cluster")

@@ -121,15 +121,12 @@ func runKPI(ctx context.Context, e env, args []string) error {
 	fxPath := fs.String("fx", "", "exchange rates to the reporting currency: CSV with columns currency,rate")
 	monthly := fs.Bool("monthly", false, "add the same KPIs month by month")
 	asJSON := fs.Bool("json", false, "print JSON (the only format for now besides a short text summary)")
-	parts := fs.Int("parts", 0, "on a ClickHouse store, read the ledger in this many parts of whole customers, one at a time\n(0: as many as keep each near 1M records, so that a ledger larger than memory is reported on)")
+	parts := partsFlag(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if *from == "" || *to == "" {
 		return fmt.Errorf("%w: kpi: --from and --to are required", errUsage)
-	}
-	if *parts < 0 {
-		return fmt.Errorf("%w: kpi: --parts %d: want 0 or more", errUsage, *parts)
 	}
 	f, err := parseAsOf("from", *from)
 	if err != nil {
@@ -183,18 +180,18 @@ func kpiReport(ctx context.Context, e env, store string, from, to datasets.Date,
 	if _, err := features.NewKPIRun(from, to, o, false); err != nil {
 		return nil, nil, nil, fmt.Errorf("%w: kpi: %v", errUsage, err)
 	}
-	err = eachPart(ctx, st, parts, func(l *datasets.Ledger, disputesKnown bool) error {
+	err = eachPart(ctx, st, parts, func(l *datasets.Ledger, whole features.LedgerFacts) error {
 		l, f, m, err := reportingLedger(l, currency, fxPath)
 		if err != nil {
 			return err
 		}
 		fx, mixed = f, mergeSorted(mixed, m)
 		if run == nil {
-			if run, err = features.NewKPIRun(from, to, o, disputesKnown); err != nil {
+			if run, err = features.NewKPIRun(from, to, o, whole.DisputesKnown); err != nil {
 				return err
 			}
 		}
-		return run.Add(features.NewIndex(l))
+		return run.Add(features.NewPartIndex(l, whole))
 	})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("kpi: %w", err)
