@@ -366,6 +366,12 @@ type Action struct {
 	Propensity float64
 }
 
+// ActionWait is the type of an action row that records a decision to
+// contact no one (a randomised holdout that chose to wait): it is kept so
+// that the effect of waiting can be measured, but it is no dunning action,
+// and features do not count it as one.
+const ActionWait = "wait"
+
 // Promise-to-pay states.
 const (
 	PromiseOpen   = "open"

@@ -185,7 +185,7 @@ func CustomerSpecs(o Options) []Spec {
 				func(s *custStats, _ *invoiceCtx) float64 {
 					return ratio(float64(ws(s).disputesOpened), float64(ws(s).issued))
 				}),
-			num("dunning_actions"+sfx, "dunning", Count, "dunning actions received", "count of actions with action_date "+win,
+			num("dunning_actions"+sfx, "dunning", Count, "dunning actions received", "count of actions with action_date "+win+", a holdout's decision to wait (type "+datasets.ActionWait+") excluded",
 				func(s *custStats, _ *invoiceCtx) float64 { return float64(ws(s).actions) }),
 			num("dunning_response_rate"+sfx, "dunning", Ratio, "share of dunning actions answered by payment or promise",
 				fmt.Sprintf("answered actions / dunning_actions; missing when none. An action is answered when a payment linked to its invoice (any payment of the customer when it names none) or that invoice's settlement is dated in (action_date, action_date + %d], or a promise about it (any, when it names none) is made in [action_date, action_date + %d], all ≤ t. The recorded outcome is not read: an export writes it as seen at its own date", o.ResponseDays, o.ResponseDays),

@@ -266,6 +266,10 @@ func TestOutcomesFromDatedEvents(t *testing.T) {
 			{ID: "a3", CustomerID: "C", InvoiceID: "I3", Date: day, Type: "call", Outcome: "no_response"},
 			// On the account: answered by any payment or promise.
 			{ID: "a4", CustomerID: "C", Date: day, Type: "letter", Outcome: "no_response"},
+			// A holdout's decision to wait, answered by I1's payment as a
+			// reminder would be: no dunning action, so neither counted nor
+			// answered.
+			{ID: "a5", CustomerID: "C", InvoiceID: "I1", Date: day, Type: datasets.ActionWait, Policy: "holdout", Propensity: 0.2},
 		},
 		Promises: []datasets.Promise{
 			// Kept by the settlement, recorded as broken; it also answers a1.

@@ -23,6 +23,31 @@ type Index struct {
 	flagsAsOf datasets.Date
 }
 
+// LedgerFacts are what the index of a part of a ledger cannot tell from
+// the part: whether the whole ledger has dispute records, and the latest
+// issue or settled date of any of its invoices (from which the invoices'
+// undated disputed flag is known). Features and KPIs read them; every
+// other input is per customer.
+type LedgerFacts struct {
+	DisputesKnown bool
+	FlagsAsOf     datasets.Date
+}
+
+// Facts returns the facts of the ledger ix indexes.
+func (ix *Index) Facts() LedgerFacts {
+	return LedgerFacts{DisputesKnown: ix.disputesKnown, FlagsAsOf: ix.flagsAsOf}
+}
+
+// NewPartIndex indexes l, a part of a ledger holding whole customers (every
+// record of each, and the credit notes on their invoices: chstore's
+// LoadPart), with the whole ledger's facts, so that its features are those
+// an index of the whole ledger gives for the same customers.
+func NewPartIndex(l *datasets.Ledger, whole LedgerFacts) *Index {
+	ix := NewIndex(l)
+	ix.disputesKnown, ix.flagsAsOf = whole.DisputesKnown, whole.FlagsAsOf
+	return ix
+}
+
 type customerIndex struct {
 	c        datasets.Customer
 	invoices []datasets.Invoice // by issue date, then id
@@ -122,7 +147,14 @@ func NewIndex(l *datasets.Ledger) *Index {
 		get(d.CustomerID).disputes = append(get(d.CustomerID).disputes, d)
 	}
 	for _, a := range l.Actions {
-		get(a.CustomerID).actions = append(get(a.CustomerID).actions, a)
+		c := get(a.CustomerID)
+		if a.Type == datasets.ActionWait {
+			// A holdout's decision to wait is recorded as an action but
+			// contacted no one: the customer is known, the action is no
+			// dunning action.
+			continue
+		}
+		c.actions = append(c.actions, a)
 	}
 	for _, p := range l.Promises {
 		get(p.CustomerID).promises = append(get(p.CustomerID).promises, p)

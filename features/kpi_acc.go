@@ -9,12 +9,20 @@ type kpiPoint struct {
 	aging [5]datasets.Money
 }
 
-func (pt *kpiPoint) total() datasets.Money {
-	var s datasets.Money
-	for _, x := range pt.aging {
-		s += x
+// total is the receivables of every bucket; ok is false when their sum
+// does not fit a Money.
+func (pt *kpiPoint) total() (datasets.Money, bool) {
+	return moneySum(pt.aging[:]...)
+}
+
+// moneySum adds amounts with datasets.MoneySum; ok is false on overflow.
+func moneySum(xs ...datasets.Money) (datasets.Money, bool) {
+	var s datasets.MoneySum
+	for _, x := range xs {
+		s.Add(x)
 	}
-	return s
+	t, err := s.Total()
+	return t, err == nil
 }
 
 // kpiFlow is what happened within one period.
@@ -37,6 +45,18 @@ type kpiAcc struct {
 	points []kpiPoint       // per plan.bounds
 	flows  []kpiFlow        // per plan.periods
 	hist   []datasets.Money // sales per month from plan.histBase
+	// overflow is set when a money sum of a did not fit a Money: the KPIs
+	// of a are then an error (datasets.ErrOverflow), never wrapped totals.
+	overflow bool
+}
+
+// addMoney adds m to *dst, or marks a as overflowed.
+func (a *kpiAcc) addMoney(dst *datasets.Money, m datasets.Money) {
+	if s, ok := dst.Add(m); ok {
+		*dst = s
+	} else {
+		a.overflow = true
+	}
 }
 
 func (p *kpiPlan) newAcc() *kpiAcc {
@@ -51,6 +71,7 @@ func (a *kpiAcc) reset() {
 	clear(a.points)
 	clear(a.flows)
 	clear(a.hist)
+	a.overflow = false
 }
 
 // active reports whether a has receivables at some bound or any event in
@@ -70,32 +91,33 @@ func (a *kpiAcc) active() bool {
 }
 
 func (a *kpiAcc) add(b *kpiAcc) {
+	a.overflow = a.overflow || b.overflow
 	for i := range a.points {
 		for k := range a.points[i].aging {
-			a.points[i].aging[k] += b.points[i].aging[k]
+			a.addMoney(&a.points[i].aging[k], b.points[i].aging[k])
 		}
 	}
 	for i := range a.flows {
 		f, g := &a.flows[i], &b.flows[i]
-		f.invoiced += g.invoiced
+		a.addMoney(&f.invoiced, g.invoiced)
 		f.issued += g.issued
 		f.issuedDisputed += g.issuedDisputed
-		f.collected += g.collected
+		a.addMoney(&f.collected, g.collected)
 		f.settled += g.settled
 		f.late += g.late
 		f.payDays += g.payDays
-		f.payAmount += g.payAmount
+		a.addMoney(&f.payAmount, g.payAmount)
 		f.payWeighted += g.payWeighted
 		f.disputesOpened += g.disputesOpened
 		f.resolved += g.resolved
 		f.resolutionDays += g.resolutionDays
 		f.kept += g.kept
 		f.broken += g.broken
-		f.recBase += g.recBase
-		f.recovered += g.recovered
+		a.addMoney(&f.recBase, g.recBase)
+		a.addMoney(&f.recovered, g.recovered)
 	}
 	for i := range a.hist {
-		a.hist[i] += b.hist[i]
+		a.addMoney(&a.hist[i], b.hist[i])
 	}
 }
 
@@ -240,7 +262,7 @@ func (s *kpiScratch) scan(c *customerIndex, key kpiKey, perInvoice bool) {
 func (p *kpiPlan) payment(a *kpiAcc, pm *datasets.Payment, sign datasets.Money) {
 	n, ks := p.hits(pm.Date)
 	for _, k := range ks[:n] {
-		a.flows[k].collected += sign * pm.Amount
+		a.addMoney(&a.flows[k].collected, sign*pm.Amount)
 	}
 }
 
@@ -272,14 +294,14 @@ func (p *kpiPlan) invoice(c *customerIndex, i int, a *kpiAcc, out []datasets.Mon
 	n, ks := p.hits(v.IssueDate)
 	for _, k := range ks[:n] {
 		f := &a.flows[k]
-		f.invoiced += v.Amount
+		a.addMoney(&f.invoiced, v.Amount)
 		f.issued++
 		if v.Disputed {
 			f.issuedDisputed++
 		}
 	}
 	if v.IssueDate >= p.histStart[0] {
-		a.hist[v.IssueDate.MonthIndex()-p.histBase] += v.Amount
+		a.addMoney(&a.hist[v.IssueDate.MonthIndex()-p.histBase], v.Amount)
 	}
 	if sd := v.SettledDate; sd != 0 {
 		n, ks := p.hits(sd)
@@ -291,7 +313,7 @@ func (p *kpiPlan) invoice(c *customerIndex, i int, a *kpiAcc, out []datasets.Mon
 				f.late++
 			}
 			f.payDays += days
-			f.payAmount += v.Amount
+			a.addMoney(&f.payAmount, v.Amount)
 			f.payWeighted += float64(v.Amount) * float64(days)
 		}
 		if sd <= p.bounds[0] {
@@ -306,7 +328,7 @@ func (p *kpiPlan) invoice(c *customerIndex, i int, a *kpiAcc, out []datasets.Mon
 		left := c.outstanding(i, b)
 		out[j] = left
 		if left != 0 {
-			a.points[j].aging[kpiBucket(int(b-v.DueDate))] += left
+			a.addMoney(&a.points[j].aging[kpiBucket(int(b-v.DueDate))], left)
 		}
 	}
 	for k := range p.periods {
@@ -317,14 +339,22 @@ func (p *kpiPlan) invoice(c *customerIndex, i int, a *kpiAcc, out []datasets.Mon
 			continue
 		}
 		end := p.bounds[per.close]
-		var written datasets.Money
+		// recovered = open − outstanding at the close − written off,
+		// never below zero, summed exactly.
+		var rec datasets.MoneySum
+		rec.Add(open)
+		rec.Add(-out[per.close])
 		for _, cn := range c.invCredits[i] {
 			if cn.Kind == datasets.KindWriteOff && cn.Date > start && cn.Date <= end {
-				written += cn.Amount
+				rec.Add(-cn.Amount)
 			}
 		}
+		recovered, err := rec.Total()
+		if err != nil {
+			a.overflow = true
+		}
 		f := &a.flows[k]
-		f.recBase += open
-		f.recovered += max(0, open-out[per.close]-written)
+		a.addMoney(&f.recBase, open)
+		a.addMoney(&f.recovered, max(0, recovered))
 	}
 }

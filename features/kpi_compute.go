@@ -24,6 +24,37 @@ func ComputeKPIsWith(ix *Index, from, to datasets.Date, o KPIOptions) (*KPIRepor
 	if ix == nil {
 		return nil, errors.New("kpi: nil index")
 	}
+	r, err := NewKPIRun(from, to, o, ix.disputesKnown)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Add(ix); err != nil {
+		return nil, err
+	}
+	return r.Report()
+}
+
+// KPIRun computes the KPIs of a ledger read in parts, each holding whole
+// customers (every record of a customer, and the credit notes on its
+// invoices, in one part: chstore's LoadPart), so that a ledger larger than
+// memory is reported on one part at a time. The KPIs are sums over
+// customers, so the report is the one ComputeKPIsWith gives on the whole
+// ledger, whatever the parts.
+type KPIRun struct {
+	o          KPIOptions
+	p          *kpiPlan
+	key        kpiKey
+	perInvoice bool
+	total      *kpiAcc
+	groups     map[string]*kpiAcc
+	out        []KPIGroup
+	sc         *kpiScratch
+}
+
+// NewKPIRun starts a computation of the KPIs of [from, to] with o.
+// disputesKnown says whether the whole ledger has dispute records (a part
+// may have none where others do).
+func NewKPIRun(from, to datasets.Date, o KPIOptions, disputesKnown bool) (*KPIRun, error) {
 	key, perInvoice, err := kpiKeyFunc(o.By)
 	if err != nil {
 		return nil, err
@@ -42,49 +73,68 @@ func ComputeKPIsWith(ix *Index, from, to datasets.Date, o KPIOptions) (*KPIRepor
 	if cb < 1 || cb > maxCountbackMonths {
 		return nil, fmt.Errorf("kpi: countback horizon %d months: want 1..%d", o.CountbackMonths, maxCountbackMonths)
 	}
-	p := newKPIPlan(from, to, o.Monthly, cb, ix.disputesKnown)
+	p := newKPIPlan(from, to, o.Monthly, cb, disputesKnown)
+	return &KPIRun{o: o, p: p, key: key, perInvoice: perInvoice, total: p.newAcc(), groups: map[string]*kpiAcc{},
+		sc: &kpiScratch{p: p, out: make([]datasets.Money, len(p.bounds))}}, nil
+}
 
-	total := p.newAcc()
-	groups := map[string]*kpiAcc{}
-	var out []KPIGroup
-	if o.By == "customer" {
-		out = make([]KPIGroup, 0, len(ix.customers))
+// Add accumulates the customers of ix, a part of the ledger holding whole
+// customers that no other part holds.
+func (r *KPIRun) Add(ix *Index) error {
+	if ix == nil {
+		return errors.New("kpi: nil index")
 	}
-	sc := &kpiScratch{p: p, out: make([]datasets.Money, len(p.bounds))}
+	p, sc := r.p, r.sc
+	if r.o.By == "customer" {
+		r.out = slices.Grow(r.out, len(ix.customers))
+	}
 	for _, c := range ix.customers {
-		sc.scan(c, key, perInvoice)
+		sc.scan(c, r.key, r.perInvoice)
 		for j, a := range sc.accs[:sc.n] {
 			// Sales history counts for countback even when nothing else
 			// does, so every customer adds into the totals.
-			total.add(a)
-			switch o.By {
+			r.total.add(a)
+			switch r.o.By {
 			case "":
 			case "customer":
 				if a.active() {
-					out = append(out, p.group(sc.keys[j], a))
+					g, err := p.group(sc.keys[j], a)
+					if err != nil {
+						return err
+					}
+					r.out = append(r.out, g)
 				}
 			default:
-				g := groups[sc.keys[j]]
+				g := r.groups[sc.keys[j]]
 				if g == nil {
 					g = p.newAcc()
-					groups[sc.keys[j]] = g
+					r.groups[sc.keys[j]] = g
 				}
 				g.add(a)
 			}
 		}
 	}
-	for k, g := range groups {
+	return nil
+}
+
+// Report returns the KPIs of every customer added, groups sorted by key.
+func (r *KPIRun) Report() (*KPIReport, error) {
+	out := slices.Clone(r.out)
+	for k, g := range r.groups {
 		if g.active() {
-			out = append(out, p.group(k, g))
+			kg, err := r.p.group(k, g)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, kg)
 		}
 	}
 	slices.SortFunc(out, func(a, b KPIGroup) int { return strings.Compare(a.Key, b.Key) })
-
-	rep := &KPIReport{By: o.By, KPIs: p.kpis(total, 0), Groups: out}
-	if o.Monthly {
-		rep.Months = p.months(total)
+	whole, err := r.p.group("", r.total)
+	if err != nil {
+		return nil, err
 	}
-	return rep, nil
+	return &KPIReport{By: r.o.By, KPIs: whole.KPIs, Months: whole.Months, Groups: out}, nil
 }
 
 // kpiKey returns the group key of invoice v of c, or c's own key when v is
@@ -202,32 +252,53 @@ func kpiBucket(overdue int) int {
 	return 4
 }
 
-// group returns the KPIs of group k.
-func (p *kpiPlan) group(k string, a *kpiAcc) KPIGroup {
-	g := KPIGroup{Key: k, KPIs: p.kpis(a, 0)}
-	if p.monthly {
-		g.Months = p.months(a)
+// group returns the KPIs of group k ("" for the portfolio), and the
+// months' when monthly. A money sum that does not fit a Money is an error
+// wrapping datasets.ErrOverflow.
+func (p *kpiPlan) group(k string, a *kpiAcc) (KPIGroup, error) {
+	var err error
+	g := KPIGroup{Key: k}
+	if g.KPIs, err = p.kpis(a, 0); err != nil {
+		return KPIGroup{}, p.overflow(k, err)
 	}
-	return g
+	if p.monthly {
+		g.Months = make([]KPIs, 0, len(p.periods)-1)
+		for m := 1; m < len(p.periods); m++ {
+			r, err := p.kpis(a, m)
+			if err != nil {
+				return KPIGroup{}, p.overflow(k, err)
+			}
+			g.Months = append(g.Months, r)
+		}
+	}
+	return g, nil
 }
 
-func (p *kpiPlan) months(a *kpiAcc) []KPIs {
-	ms := make([]KPIs, 0, len(p.periods)-1)
-	for k := 1; k < len(p.periods); k++ {
-		ms = append(ms, p.kpis(a, k))
+func (p *kpiPlan) overflow(k string, err error) error {
+	if k == "" {
+		return fmt.Errorf("kpi %s..%s: portfolio: %w", p.periods[0].fromStr, p.periods[0].toStr, err)
 	}
-	return ms
+	return fmt.Errorf("kpi %s..%s: group %q: %w", p.periods[0].fromStr, p.periods[0].toStr, k, err)
 }
 
 // kpis turns accumulator a into the KPIs of period k.
-func (p *kpiPlan) kpis(a *kpiAcc, k int) KPIs {
+func (p *kpiPlan) kpis(a *kpiAcc, k int) (KPIs, error) {
 	per := &p.periods[k]
-	opening := a.points[per.open].total()
+	if a.overflow {
+		return KPIs{}, datasets.ErrOverflow
+	}
+	opening, ok1 := a.points[per.open].total()
 	cl := &a.points[per.close]
-	ar := cl.total()
+	ar, ok2 := cl.total()
 	cur := cl.aging[0]
-	overdue := ar - cur
+	overdue, ok3 := moneySum(ar, -cur)
 	f := &a.flows[k]
+	// The CEI's numerator and denominator.
+	ceiNum, ok4 := moneySum(opening, f.invoiced, -ar)
+	ceiDen, ok5 := moneySum(opening, f.invoiced, -cur)
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 {
+		return KPIs{}, fmt.Errorf("%s..%s: %w", per.fromStr, per.toStr, datasets.ErrOverflow)
+	}
 	days := int(per.to - per.from + 1)
 
 	r := KPIs{
@@ -284,8 +355,8 @@ func (p *kpiPlan) kpis(a *kpiAcc, k int) KPIs {
 	}
 	cb, capped := p.countback(a.hist, per.to, ar)
 	r.CountbackDSO, r.CountbackCapped = kpiFloat(cb), capped
-	if den := opening + f.invoiced - cur; den > 0 {
-		r.CEI = kpiFloat(float64(opening+f.invoiced-ar) / float64(den) * 100)
+	if ceiDen > 0 {
+		r.CEI = kpiFloat(float64(ceiNum) / float64(ceiDen) * 100)
 	}
 	r.LateRate = kpiRatio(float64(f.late), float64(f.settled))
 	r.RecoveryRate = kpiRatio(float64(f.recovered), float64(f.recBase))
@@ -299,7 +370,7 @@ func (p *kpiPlan) kpis(a *kpiAcc, k int) KPIs {
 		r.DisputeResolutionDays = kpiRatio(float64(f.resolutionDays), float64(f.resolved))
 	}
 	r.PromiseKeptRate = kpiRatio(float64(f.kept), float64(f.kept+f.broken))
-	return r
+	return r, nil
 }
 
 // countback walks the sales histogram back from the month of end; see

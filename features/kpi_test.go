@@ -2,6 +2,7 @@ package features
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -475,6 +476,50 @@ func TestKPIErrors(t *testing.T) {
 	}
 }
 
+// Money sums that do not fit a Money are an error naming the group, not a
+// wrapped (negative) total: 10,000 invoices of the largest storable amount
+// (10¹⁹ cents > 2⁶³), invoiced, owed and in the sales history, by one
+// customer or across ten.
+func TestKPIMoneyOverflow(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		customers int
+		by        string
+		monthly   bool
+	}{
+		{"one customer", 1, "", false},
+		{"one customer by customer", 1, "customer", false},
+		{"ten customers by segment", 10, "segment", true},
+		{"ten customers", 10, "", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l := &datasets.Ledger{}
+			for i := range 10_000 {
+				cust := fmt.Sprintf("C%d", i%c.customers)
+				l.Invoices = append(l.Invoices, datasets.Invoice{ID: fmt.Sprintf("I%d", i), CustomerID: cust,
+					IssueDate: kd("2024-01-05"), DueDate: kd("2024-02-05"), Amount: datasets.MaxAmount, Segment: "retail"})
+			}
+			rep, err := ComputeKPIs(NewIndex(l), kd("2024-01-01"), kd("2024-01-31"), c.by, c.monthly)
+			if !errors.Is(err, datasets.ErrOverflow) {
+				t.Fatalf("err = %v (report %+v), want datasets.ErrOverflow", err, rep)
+			}
+		})
+	}
+	// 9,000 fit: 9·10¹⁸ cents < 2⁶³.
+	l := &datasets.Ledger{}
+	for i := range 9_000 {
+		l.Invoices = append(l.Invoices, datasets.Invoice{ID: fmt.Sprintf("I%d", i), CustomerID: "C",
+			IssueDate: kd("2024-01-05"), DueDate: kd("2024-02-05"), Amount: datasets.MaxAmount})
+	}
+	rep, err := ComputeKPIs(NewIndex(l), kd("2024-01-01"), kd("2024-01-31"), "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rep.KPIs.Invoiced.Money(), 9_000*datasets.MaxAmount; got != want {
+		t.Errorf("invoiced %v, want %v", got, want)
+	}
+}
+
 func TestKPIJSONUndefined(t *testing.T) {
 	// Nothing issued, settled or owed in June: every ratio is undefined.
 	settled := workedLedger()
@@ -863,5 +908,137 @@ func BenchmarkComputeKPIs(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// kpiParts splits l in n parts of whole customers, each credit note going
+// with its invoice's customer, as chstore's LoadPart does.
+func kpiParts(l *datasets.Ledger, n int) []*datasets.Ledger {
+	parts := make([]*datasets.Ledger, n)
+	for k := range parts {
+		parts[k] = &datasets.Ledger{}
+	}
+	part := func(customer string) *datasets.Ledger {
+		h := 0
+		for _, b := range []byte(customer) {
+			h = h*31 + int(b)
+		}
+		return parts[(h%n+n)%n]
+	}
+	owner := map[string]string{}
+	for _, v := range l.Invoices {
+		owner[v.ID] = v.CustomerID
+	}
+	splitRows(l.Invoices, part, func(v datasets.Invoice) string { return v.CustomerID }, func(p *datasets.Ledger) *[]datasets.Invoice { return &p.Invoices })
+	splitRows(l.Customers, part, func(c datasets.Customer) string { return c.ID }, func(p *datasets.Ledger) *[]datasets.Customer { return &p.Customers })
+	splitRows(l.Payments, part, func(v datasets.Payment) string { return v.CustomerID }, func(p *datasets.Ledger) *[]datasets.Payment { return &p.Payments })
+	splitRows(l.CreditNotes, part, func(cn datasets.CreditNote) string {
+		if o, ok := owner[cn.InvoiceID]; ok {
+			return o
+		}
+		return cn.CustomerID
+	}, func(p *datasets.Ledger) *[]datasets.CreditNote { return &p.CreditNotes })
+	splitRows(l.Disputes, part, func(v datasets.Dispute) string { return v.CustomerID }, func(p *datasets.Ledger) *[]datasets.Dispute { return &p.Disputes })
+	splitRows(l.Actions, part, func(v datasets.Action) string { return v.CustomerID }, func(p *datasets.Ledger) *[]datasets.Action { return &p.Actions })
+	splitRows(l.Promises, part, func(v datasets.Promise) string { return v.CustomerID }, func(p *datasets.Ledger) *[]datasets.Promise { return &p.Promises })
+	splitRows(l.CreditDecisions, part, func(v datasets.CreditDecision) string { return v.CustomerID }, func(p *datasets.Ledger) *[]datasets.CreditDecision { return &p.CreditDecisions })
+	return parts
+}
+
+// splitRows appends each of rows to the part of its customer.
+func splitRows[T any](rows []T, part func(string) *datasets.Ledger, customer func(T) string, slice func(*datasets.Ledger) *[]T) {
+	for _, r := range rows {
+		s := slice(part(customer(r)))
+		*s = append(*s, r)
+	}
+}
+
+// KPIs computed part by part (KPIRun) are those of the whole ledger, for
+// every grouping, monthly or not, in any number of parts.
+func TestKPIRunInPartsIsWhole(t *testing.T) {
+	l := kpiRandomLedger(3, 80, 30, kd("2023-01-01"), 600)
+	from, to := kd("2023-07-01"), kd("2024-03-31")
+	ix := NewIndex(l)
+	for _, by := range []string{"", "segment", "country", "currency", "customer"} {
+		for _, monthly := range []bool{false, true} {
+			o := KPIOptions{By: by, Monthly: monthly}
+			want, err := ComputeKPIsWith(ix, from, to, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantJSON, _ := json.Marshal(want)
+			for _, n := range []int{1, 2, 7} {
+				r, err := NewKPIRun(from, to, o, len(l.Disputes) > 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, p := range kpiParts(l, n) {
+					if err := r.Add(NewIndex(p)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				got, err := r.Report()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if gotJSON, _ := json.Marshal(got); string(gotJSON) != string(wantJSON) {
+					t.Errorf("by %q, monthly %v, %d parts: report differs from the whole ledger's:\n%s\nwant\n%s", by, monthly, n, gotJSON, wantJSON)
+				}
+			}
+		}
+	}
+}
+
+// Features from an index of a part of the ledger (NewPartIndex with the
+// whole ledger's facts) are the whole index's for the same customers, with
+// and without dispute records (without, the disputed flag is known only as
+// of the whole ledger's latest date, which a part alone would misjudge).
+func TestPartIndexFeaturesAreWhole(t *testing.T) {
+	start := kd("2023-01-01")
+	for _, disputes := range []bool{true, false} {
+		l := randomLedger(4, 40, start, 500)
+		if !disputes {
+			l.Disputes = nil
+		}
+		// One customer's late invoice makes the whole ledger's latest date
+		// (start+700) later than any other part's; flag disputes widely.
+		l.Invoices = append(l.Invoices, datasets.Invoice{ID: "LATE", CustomerID: "C000", IssueDate: start.AddDays(690),
+			DueDate: start.AddDays(720), SettledDate: start.AddDays(700), Amount: 100})
+		for i := range l.Invoices {
+			l.Invoices[i].Disputed = l.Invoices[i].Disputed || i%4 == 0
+		}
+		whole := NewIndex(l)
+		for _, asOf := range []datasets.Date{start.AddDays(200), start.AddDays(499), start.AddDays(600)} {
+			for _, level := range []string{"customer", "invoice"} {
+				table := func(ix *Index) *Table {
+					e := NewEngine(ix, Options{})
+					if level == "invoice" {
+						return e.OpenInvoices(asOf)
+					}
+					return e.Customers(asOf)
+				}
+				want := map[string]string{}
+				var b strings.Builder
+				wt := table(whole)
+				for i := range wt.Rows {
+					want[wt.Rows[i].CustomerID+"|"+wt.Rows[i].InvoiceID] = strings.Join(wt.record(&wt.Rows[i]), ",")
+				}
+				seen := 0
+				for _, p := range kpiParts(l, 3) {
+					pt := table(NewPartIndex(p, whole.Facts()))
+					for i := range pt.Rows {
+						k := pt.Rows[i].CustomerID + "|" + pt.Rows[i].InvoiceID
+						if got := strings.Join(pt.record(&pt.Rows[i]), ","); got != want[k] {
+							fmt.Fprintf(&b, "%s: %s\n  want %s\n", k, got, want[k])
+						}
+						seen++
+					}
+				}
+				if b.Len() > 0 || seen != len(wt.Rows) {
+					t.Errorf("disputes %v, %s level as of %s: parts give %d rows, the whole %d; differences:\n%s",
+						disputes, level, asOf, seen, len(wt.Rows), b.String())
+				}
+			}
+		}
 	}
 }

@@ -2,6 +2,7 @@ package features
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"regexp"
@@ -9,10 +10,8 @@ import (
 	"strings"
 	"text/template"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/datasets/chstore/chsql"
 )
 
 // sqlFiles are the feature queries as text/template definitions. The
@@ -33,28 +32,31 @@ var sqlTemplates = template.Must(template.New("features").ParseFS(sqlFiles, "sql
 // functions, one JOIN per SELECT, ANY LEFT JOIN with join_use_nulls = 0 (a
 // customer missing from a summary reads as zeros, so every mean, ratio and
 // quantile is guarded by its count and is nan over nothing).
+//
+// The engine runs its queries through a chsql.Querier, which the store
+// owns: this package does not link the ClickHouse driver.
 type SQLEngine struct {
-	conn driver.Conn
+	q    chsql.Querier
 	opts Options
 	// Rendered queries, by level and whether the ids filter is on; err is
 	// set instead when the options cannot be expressed in SQL.
 	customers, customersByID       string
 	openInvoices, openInvoicesByID string
 	custNames, invNames            []string
-	db                             string // the quoted database name and a dot, or empty
+	data                           sqlData // the template data, for stageSQL
 	err                            error
 }
 
-// NewSQLEngine returns an engine that reads the ledger tables in database
-// (the connection's default database when empty) through conn. Options are
-// those of NewEngine; the SQL engine also needs the windows to be positive
-// and distinct, since each becomes a set of columns named after it, and
-// reports otherwise from every query.
-func NewSQLEngine(conn driver.Conn, database string, o Options) *SQLEngine {
-	e := &SQLEngine{conn: conn, opts: o.WithDefaults()}
+// NewSQLEngine returns an engine that reads the ledger tables in
+// q.Database() (the connection's default database when empty) through q.
+// Options are those of NewEngine; the SQL engine also needs the windows to
+// be positive and distinct, since each becomes a set of columns named after
+// it, and reports otherwise from every query.
+func NewSQLEngine(q chsql.Querier, o Options) *SQLEngine {
+	e := &SQLEngine{q: q, opts: o.WithDefaults()}
 	e.custNames = specNames(CustomerSpecs(e.opts))
 	e.invNames = specNames(InvoiceSpecs(e.opts))
-	e.err = e.render(database)
+	e.err = e.render(q.Database())
 	return e
 }
 
@@ -87,7 +89,6 @@ func (e *SQLEngine) render(database string) error {
 	if database != "" {
 		d.DB = quoteIdentifier(database) + "."
 	}
-	e.db = d.DB
 	seen := map[int]bool{}
 	for k, w := range e.opts.Windows {
 		if w <= 0 || seen[w] {
@@ -111,6 +112,7 @@ func (e *SQLEngine) render(database string) error {
 			return fmt.Errorf("sql feature engine: feature name %q is not a plain SQL identifier", n)
 		}
 	}
+	e.data = d
 	var err error
 	for _, q := range []struct {
 		out            *string
@@ -128,6 +130,17 @@ func (e *SQLEngine) render(database string) error {
 		}
 	}
 	return nil
+}
+
+// stageSQL renders one building block of ledger.sql (a per-customer
+// summary such as "invoice_history" or "dunning") over every customer, for
+// the benchmark that prices each stage. It takes the parameters of the
+// customer query (params).
+func (e *SQLEngine) stageSQL(name string) (string, error) {
+	if e.err != nil {
+		return "", e.err
+	}
+	return renderSQL(name, e.data)
 }
 
 func renderSQL(name string, d sqlData) (string, error) {
@@ -163,18 +176,37 @@ type disputeBasis struct {
 // disputeBasis asks the database what Index.DisputeFlags computes in Go.
 // The latest date is only looked up when the flag is needed.
 func (e *SQLEngine) disputeBasis(ctx context.Context) (disputeBasis, error) {
-	var n uint64
-	if err := e.conn.QueryRow(ctx, "SELECT count() FROM (SELECT 1 FROM "+e.db+"disputes FINAL LIMIT 1)").Scan(&n); err != nil {
-		return disputeBasis{}, fmt.Errorf("look for dispute records: %w", err)
+	f, err := ledgerFacts(ctx, e.q, false)
+	return disputeBasis{has: f.DisputesKnown, from: f.FlagsAsOf}, err
+}
+
+// SQLLedgerFacts returns the facts of the ledger in q's database, for
+// indexes of its parts (NewPartIndex).
+func SQLLedgerFacts(ctx context.Context, q chsql.Querier) (LedgerFacts, error) {
+	return ledgerFacts(ctx, q, true)
+}
+
+// ledgerFacts reads the facts of the ledger in q's database; FlagsAsOf only
+// when the ledger has no dispute records, unless always.
+func ledgerFacts(ctx context.Context, q chsql.Querier, always bool) (LedgerFacts, error) {
+	db := ""
+	if q.Database() != "" {
+		db = quoteIdentifier(q.Database()) + "."
 	}
-	if n > 0 {
-		return disputeBasis{has: true}, nil
+	var n uint64
+	if err := q.QueryRow(ctx, "SELECT count() FROM (SELECT 1 FROM "+db+"disputes FINAL LIMIT 1)").Scan(&n); err != nil {
+		return LedgerFacts{}, fmt.Errorf("look for dispute records: %w", err)
+	}
+	f := LedgerFacts{DisputesKnown: n > 0}
+	if f.DisputesKnown && !always {
+		return f, nil
 	}
 	var from int32
-	if err := e.conn.QueryRow(ctx, "SELECT toInt32(max(greatest(toInt32(issue_date), toInt32(settled_date)))) FROM "+e.db+"invoices FINAL").Scan(&from); err != nil {
-		return disputeBasis{}, fmt.Errorf("latest invoice date: %w", err)
+	if err := q.QueryRow(ctx, "SELECT toInt32(max(greatest(toInt32(issue_date), toInt32(settled_date)))) FROM "+db+"invoices FINAL").Scan(&from); err != nil {
+		return LedgerFacts{}, fmt.Errorf("latest invoice date: %w", err)
 	}
-	return disputeBasis{from: datasets.Date(from)}, nil
+	f.FlagsAsOf = datasets.Date(from)
+	return f, nil
 }
 
 // params binds the query parameters of the feature queries; d only
@@ -185,19 +217,20 @@ func (e *SQLEngine) params(t datasets.Date, ids []string, d disputeBasis) []any 
 		after = *e.opts.DisputeOpenedAfterDays
 	}
 	args := []any{
-		clickhouse.Named("t", int32(t)),
-		clickhouse.Named("grace", e.opts.GraceDays),
-		clickhouse.Named("wmax", e.opts.Longest()),
-		clickhouse.Named("respond", e.opts.ResponseDays),
-		clickhouse.Named("has_disputes", b2i(d.has)),
-		clickhouse.Named("flags_from", int32(d.from)),
-		clickhouse.Named("disp_after", after),
+		sql.Named("t", int32(t)),
+		sql.Named("grace", e.opts.GraceDays),
+		sql.Named("wmax", e.opts.Longest()),
+		sql.Named("respond", e.opts.ResponseDays),
+		sql.Named("has_disputes", b2i(d.has)),
+		sql.Named("flags_from", int32(d.from)),
+		sql.Named("disp_after", after),
+		sql.Named("wait", datasets.ActionWait),
 	}
 	for k, w := range e.opts.Windows {
-		args = append(args, clickhouse.Named(fmt.Sprintf("w%d", k), w))
+		args = append(args, sql.Named(fmt.Sprintf("w%d", k), w))
 	}
 	if len(ids) > 0 {
-		args = append(args, clickhouse.Named("ids", ids))
+		args = append(args, sql.Named("ids", ids))
 	}
 	return args
 }
@@ -248,11 +281,11 @@ func (e *SQLEngine) query(ctx context.Context, tab *Table, q string, args []any)
 		return e.err
 	}
 	want := tab.Header()
-	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
+	ctx = chsql.WithSettings(ctx, chsql.Settings{
 		// The queries rely on unmatched LEFT JOIN rows reading as defaults.
 		"join_use_nulls": 0,
-	}))
-	rows, err := e.conn.Query(ctx, q, args...)
+	})
+	rows, err := e.q.Query(ctx, q, args...)
 	if err != nil {
 		return err
 	}

@@ -55,7 +55,8 @@ func chCluster(t *testing.T) string {
 }
 
 // The commands that read the store print the same on a cluster as on a
-// single server holding the same ledger, imported twice into the cluster.
+// single server holding the same ledger, imported twice into the cluster:
+// stats, KPIs, and the SQL engine's features, byte for byte.
 func TestClusterPrintsWhatASingleServerPrints(t *testing.T) {
 	single, cluster := chStore(t), chCluster(t)
 	ledger, _ := simulated(t)
@@ -71,6 +72,11 @@ func TestClusterPrintsWhatASingleServerPrints(t *testing.T) {
 		{"stats", "--json"},
 		{"stats"},
 		{"kpi", "--from", "2023-07-01", "--to", "2023-12-31", "--by", "segment", "--json"},
+		// The SQL feature engine: byte-identical CSV.
+		{"features", "--as-of", "2023-12-31"},
+		{"features", "--as-of", "2023-12-31", "--level", "invoice"},
+		// KPIs read in parts of whole customers.
+		{"kpi", "--from", "2023-03-01", "--to", "2023-12-31", "--by", "customer", "--monthly", "--parts", "3", "--json"},
 	} {
 		want, _, err := call(t, nil, append(args, "--store", single)...)
 		if err != nil {
@@ -82,6 +88,35 @@ func TestClusterPrintsWhatASingleServerPrints(t *testing.T) {
 		}
 		if got != want || !strings.Contains(want, "invoices") {
 			t.Errorf("%v on the cluster:\n%s\nand on the single server:\n%s", args, got, want)
+		}
+	}
+	// In parts or whole, the same KPIs, on the server and from the
+	// embedded store (which reads the whole ledger).
+	kpi := []string{"kpi", "--from", "2023-03-01", "--to", "2023-12-31", "--by", "segment", "--monthly", "--json"}
+	_, embedded := simulated(t)
+	want, _, err := call(t, nil, append(kpi, "--store", embedded)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, parts := range []string{"1", "4"} {
+		got, _, err := call(t, nil, append(kpi, "--store", single, "--parts", parts)...)
+		if err != nil || got != want {
+			t.Errorf("kpi in %s parts: %v\n%s\nwhole, from the embedded store:\n%s", parts, err, got, want)
+		}
+	}
+	// Scores read in parts: the worklist scored from the whole ledger.
+	reg := filepath.Join(t.TempDir(), "models")
+	if _, _, err := call(t, nil, "train", "--store", embedded, "--registry", reg, "--as-of", "2023-12-31", "--json"); err != nil {
+		t.Fatalf("train: %v", err)
+	}
+	score := []string{"score", "--as-of", "2023-12-31", "--registry", reg}
+	if want, _, err = call(t, nil, append(score, "--store", embedded)...); err != nil || strings.Count(want, "\n") < 10 {
+		t.Fatalf("score from the embedded store: %v\n%s", err, want)
+	}
+	for _, c := range []struct{ store, parts string }{{single, "1"}, {single, "3"}, {cluster, "2"}} {
+		got, _, err := call(t, nil, append(score, "--store", c.store, "--parts", c.parts)...)
+		if err != nil || got != want {
+			t.Errorf("score from %s in %s parts: %v\n%s\nwhole, from the embedded store:\n%s", c.store, c.parts, err, got, want)
 		}
 	}
 	u, _ := url.Parse(cluster)

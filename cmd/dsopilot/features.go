@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
-	"github.com/dsopilot/dsopilot/datasets/chstore"
+	"github.com/dsopilot/dsopilot/datasets/chstore/chsql"
 	"github.com/dsopilot/dsopilot/features"
 )
 
@@ -73,12 +74,12 @@ func runFeatures(ctx context.Context, e env, args []string) error {
 	}
 	defer st.Close()
 	var tab *features.Table
-	ch, isCH := st.(*chstore.Store)
+	q, isCH := st.(chsql.Querier)
 	switch {
 	case *engine == "sql" && !isCH:
 		return fmt.Errorf("%w: features: --engine sql needs a ClickHouse store", errUsage)
 	case isCH && *engine != "go":
-		sql := features.NewSQLEngine(ch.Conn(), ch.Database(), opts)
+		sql := features.NewSQLEngine(q, opts)
 		if *level == "invoice" {
 			tab, err = sql.OpenInvoices(ctx, t, customers...)
 		} else {
@@ -106,7 +107,7 @@ func runFeatures(ctx context.Context, e env, args []string) error {
 }
 
 func runKPI(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "kpi", "[--store S] --from DATE --to DATE [--by segment|country|currency|customer] [--monthly] [--currency CUR --fx FILE] [--json]",
+	fs := newFlags(e, "kpi", "[--store S] --from DATE --to DATE [--by segment|country|currency|customer] [--monthly] [--currency CUR --fx FILE] [--json] [--parts N]",
 		"Prints receivables KPIs for the period [from, to]: DSO, countback DSO, best-possible DSO, ADD, CEI,\n"+
 			"aging, overdue ratio, late rate, recovery rate, days to pay, dispute and promise figures;\n"+
 			"per group with --by and month by month with --monthly. With --currency and --fx (a CSV of\n"+
@@ -120,6 +121,7 @@ func runKPI(ctx context.Context, e env, args []string) error {
 	fxPath := fs.String("fx", "", "exchange rates to the reporting currency: CSV with columns currency,rate")
 	monthly := fs.Bool("monthly", false, "add the same KPIs month by month")
 	asJSON := fs.Bool("json", false, "print JSON (the only format for now besides a short text summary)")
+	parts := partsFlag(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -137,17 +139,9 @@ func runKPI(ctx context.Context, e env, args []string) error {
 	if _, err := datasets.CheckReporting(*currency, *fxPath); err != nil {
 		return fmt.Errorf("%w: kpi: %v", errUsage, err)
 	}
-	l, err := loadLedger(ctx, e, *store, "kpi")
+	rep, fx, mixed, err := kpiReport(ctx, e, *store, f, t, features.KPIOptions{By: *by, Monthly: *monthly}, *currency, *fxPath, *parts)
 	if err != nil {
 		return err
-	}
-	l, fx, mixed, err := reportingLedger(l, *currency, *fxPath)
-	if err != nil {
-		return fmt.Errorf("kpi: %w", err)
-	}
-	rep, err := features.ComputeKPIs(features.NewIndex(l), f, t, *by, *monthly)
-	if err != nil {
-		return fmt.Errorf("%w: kpi: %v", errUsage, err)
 	}
 	if fx != nil {
 		rep.Currency = fx.To
@@ -165,6 +159,55 @@ func runKPI(ctx context.Context, e env, args []string) error {
 		return writeJSON(e.stdout, rep)
 	}
 	return printKPIs(e.stdout, rep)
+}
+
+// kpiReport computes the KPIs of the ledger in store, converted to the
+// reporting currency when asked, one part of whole customers at a time on
+// a store that reads parts (eachPart). It returns the conversion (nil when
+// none) and, when not converted, the currencies the amounts are in.
+func kpiReport(ctx context.Context, e env, store string, from, to datasets.Date, o features.KPIOptions,
+	currency, fxPath string, parts int) (*features.KPIReport, *datasets.FX, []string, error) {
+	st, err := openStore(ctx, store, newLogger(e), false)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("kpi: %w", err)
+	}
+	defer st.Close()
+	var (
+		run   *features.KPIRun
+		fx    *datasets.FX
+		mixed []string
+	)
+	if _, err := features.NewKPIRun(from, to, o, false); err != nil {
+		return nil, nil, nil, fmt.Errorf("%w: kpi: %v", errUsage, err)
+	}
+	err = eachPart(ctx, st, parts, func(l *datasets.Ledger, whole features.LedgerFacts) error {
+		l, f, m, err := reportingLedger(l, currency, fxPath)
+		if err != nil {
+			return err
+		}
+		fx, mixed = f, mergeSorted(mixed, m)
+		if run == nil {
+			if run, err = features.NewKPIRun(from, to, o, whole.DisputesKnown); err != nil {
+				return err
+			}
+		}
+		return run.Add(features.NewPartIndex(l, whole))
+	})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("kpi: %w", err)
+	}
+	rep, err := run.Report()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("kpi: %w", err)
+	}
+	return rep, fx, mixed, nil
+}
+
+// mergeSorted returns the sorted union of a and b, both sorted.
+func mergeSorted(a, b []string) []string {
+	out := slices.Concat(a, b)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // reportingLedger converts l to the reporting currency when asked. It

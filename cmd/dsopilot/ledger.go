@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,9 +15,11 @@ import (
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/chstore"
+	"github.com/dsopilot/dsopilot/datasets/chstore/chsql"
 	"github.com/dsopilot/dsopilot/datasets/embedded"
 	"github.com/dsopilot/dsopilot/datasets/importer"
 	"github.com/dsopilot/dsopilot/datasets/synth"
+	"github.com/dsopilot/dsopilot/features"
 )
 
 // openStore opens the store named by spec. With migrate (import) it is
@@ -65,6 +68,67 @@ func loadLedger(ctx context.Context, e env, spec, cmd string) (*datasets.Ledger,
 		return nil, fmt.Errorf("%s: %w", cmd, err)
 	}
 	return l, nil
+}
+
+// partLoader is a store that reads its ledger in parts of whole customers
+// (chstore.Store.LoadPart), so that a command over whole customers never
+// holds more than one part.
+type partLoader interface {
+	chsql.Querier
+	LoadPart(ctx context.Context, k, n int) (*datasets.Ledger, error)
+	Counts(ctx context.Context) (datasets.Counts, error)
+}
+
+// partRecords is the most records a part read by eachPart holds, about:
+// a few hundred bytes each in memory, with the index built over them.
+const partRecords = 1_000_000
+
+// partsFlag is the --parts flag of the commands that read the ledger part
+// by part (eachPart).
+func partsFlag(fs *flag.FlagSet) *int {
+	return fs.Int("parts", 0, "on a ClickHouse store, read the ledger in this many parts of whole customers, one at a time\n"+
+		"(0: as many as keep each near 1M records, so that a ledger larger than memory fits)")
+}
+
+// eachPart calls fn with each part of the ledger in st: the whole ledger at
+// once when st cannot read parts, else parts of whole customers, n of them
+// (n = 0: as many as keep each near partRecords). whole gives fn the facts
+// of the whole ledger, which a part alone cannot tell (index a part with
+// features.NewPartIndex).
+func eachPart(ctx context.Context, st datasets.Store, n int, fn func(l *datasets.Ledger, whole features.LedgerFacts) error) error {
+	if n < 0 {
+		return fmt.Errorf("%w: --parts %d: want 0 or more", errUsage, n)
+	}
+	pl, ok := st.(partLoader)
+	if !ok {
+		l, err := st.Load(ctx)
+		if err != nil {
+			return err
+		}
+		return fn(l, features.NewIndex(l).Facts())
+	}
+	whole, err := features.SQLLedgerFacts(ctx, pl)
+	if err != nil {
+		return err
+	}
+	if n <= 0 {
+		c, err := pl.Counts(ctx)
+		if err != nil {
+			return err
+		}
+		total := c.Customers + c.Invoices + c.Payments + c.CreditNotes + c.Disputes + c.Actions + c.Promises + c.CreditDecisions + c.Financials
+		n = int(max(1, (total+partRecords-1)/partRecords))
+	}
+	for k := range n {
+		l, err := pl.LoadPart(ctx, k, n)
+		if err != nil {
+			return err
+		}
+		if err := fn(l, whole); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -238,7 +238,7 @@ func runModels(ctx context.Context, e env, args []string) error {
 }
 
 func runScore(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "score", "[--store S] --as-of DATE [--model ID] [--registry DIR] [--format csv|json] [--reasons N]",
+	fs := newFlags(e, "score", "[--store S] --as-of DATE [--model ID] [--registry DIR] [--format csv|json] [--reasons N] [--parts N]",
 		"Scores every invoice open at the end of DATE with the promoted model (or --model): probability of late\n"+
 			"payment, on time / 1-30 days late / very late, 90+ risk, the pay date with P10 and P90, and the top reasons.\n"+
 			"Riskiest invoices first.")
@@ -249,6 +249,7 @@ func runScore(ctx context.Context, e env, args []string) error {
 	format := fs.String("format", "csv", "csv or json")
 	nReasons := fs.Int("reasons", 3, "reasons per invoice")
 	extraFX := fs.String("fx", "", "rates to the model's currency for currencies it did not learn (CSV currency,rate; the model's own rates stay)")
+	parts := partsFlag(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -263,26 +264,27 @@ func runScore(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("score: %w (train one with dsopilot train)", err)
 	}
-	l, err := loadLedger(ctx, e, *store, "score")
-	if err != nil {
-		return err
+	if *extraFX != "" && b.Options.FX == nil {
+		return fmt.Errorf("%w: score: model %s learned from unconverted amounts: --fx does not apply", errUsage, meta.ID)
+	}
+	var extra *datasets.FX
+	if *extraFX != "" {
+		more, err := datasets.ReadFXFile(*extraFX, b.Options.FX.To)
+		if err != nil {
+			return fmt.Errorf("score: %w", err)
+		}
+		extra = &more
 	}
 	// Score in the currency the model learned in, at its rates; --fx only
 	// adds currencies the model has no rate for.
-	if l, err = modelLedger(l, b, meta.ID, *extraFX); err != nil {
-		return fmt.Errorf("score: %w", err)
-	}
-	ix := features.NewIndex(l)
-	tab := features.NewEngine(ix, b.Options.Features).OpenInvoices(t)
-	sc, err := model.NewScorer(b, tab.Specs)
+	fx, err := b.ScoringFX(extra)
 	if err != nil {
 		return fmt.Errorf("score: %w", err)
 	}
-	preds := make([]model.Prediction, len(tab.Rows))
-	if err := sc.WithEvidence(ix).ScoreBatch(tab.Rows, *nReasons, preds); err != nil {
-		return fmt.Errorf("score: %w", err)
+	preds, err := scoreOpenBook(ctx, e, *store, *parts, b, meta.ID, fx, t, *nReasons)
+	if err != nil {
+		return err
 	}
-	model.SortWorklist(preds) // riskiest first: a worklist, not a ledger listing
 	if *format == "json" {
 		return writeJSON(e.stdout, map[string]any{"model": meta.ID, "as_of": t.String(), "invoices": preds})
 	}

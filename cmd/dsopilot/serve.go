@@ -12,7 +12,6 @@ import (
 
 	"github.com/dsopilot/dsopilot/api"
 	"github.com/dsopilot/dsopilot/datasets"
-	"github.com/dsopilot/dsopilot/datasets/chstore"
 	"github.com/dsopilot/dsopilot/model"
 	"github.com/dsopilot/dsopilot/recommender"
 	"github.com/dsopilot/dsopilot/recommender/credit"
@@ -120,11 +119,6 @@ func jsonLogger(e env) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 }
 
-// pingStore adds the reachability check /readyz and the spool use.
-type pingStore struct{ *chstore.Store }
-
-func (p pingStore) Ping(ctx context.Context) error { return p.Conn().Ping(ctx) }
-
 func runServe(ctx context.Context, e env, args []string) error {
 	c, err := parseServe(e, args)
 	if err != nil {
@@ -148,11 +142,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		RateLimit: c.rateLimit, RateBurst: c.rateBurst, MaxBodyBytes: c.maxBody, MaxIngestBytes: c.maxIngest,
 		ShutdownTimeout: c.shutdown, PollEvery: c.poll, ReloadEvery: c.reload, AccessLog: c.accessLog, Log: log, Build: version,
 		OpenStore: func(ctx context.Context) (api.Store, error) {
-			st, err := openStore(ctx, c.store, log, true)
-			if ch, ok := st.(*chstore.Store); ok {
-				return pingStore{ch}, nil
-			}
-			return st, err
+			return openStore(ctx, c.store, log, true)
 		}}
 	// The worklist and the credit advice take the model promoted at start;
 	// scoring and the forecast follow promotions.

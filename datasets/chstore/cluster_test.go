@@ -284,6 +284,67 @@ func TestClusterMatchesSingleServer(t *testing.T) {
 	if split := customersOnSeveralShards(t, cluster); split != 0 {
 		t.Errorf("%d customers have payments on more than one shard", split)
 	}
+	// Read in parts, on either store, the ledger is the whole ledger.
+	for _, s := range []*Store{single, cluster} {
+		for _, n := range []int{1, 3} {
+			checkParts(t, s, want, n)
+		}
+	}
+}
+
+// checkParts reads s in n parts and checks that they hold the records of
+// want, each once, and every customer's records in one part.
+func checkParts(t *testing.T, s *Store, want *datasets.Ledger, n int) {
+	t.Helper()
+	ctx := context.Background()
+	records := func(l *datasets.Ledger) []string {
+		var out []string
+		l.EachRecord(func(e datasets.Entity, rec []string) { out = append(out, string(e)+"|"+strings.Join(rec, "|")) })
+		return out
+	}
+	var got []string
+	partOf := map[string]int{} // customer id → part
+	invoicePart := map[string]int{}
+	for k := range n {
+		p, err := s.LoadPart(ctx, k, n)
+		if err != nil {
+			t.Fatalf("%s: part %d of %d: %v", s.cfg, k, n, err)
+		}
+		got = append(got, records(p)...)
+		for _, v := range p.Invoices {
+			invoicePart[v.ID] = k
+		}
+		ids := []string{}
+		for _, v := range p.Invoices {
+			ids = append(ids, v.CustomerID)
+		}
+		for _, pm := range p.Payments {
+			ids = append(ids, pm.CustomerID)
+		}
+		for _, a := range p.Actions {
+			ids = append(ids, a.CustomerID)
+		}
+		for _, id := range ids {
+			if j, ok := partOf[id]; ok && j != k {
+				t.Errorf("%s: customer %s is in parts %d and %d of %d", s.cfg, id, j, k, n)
+			}
+			partOf[id] = k
+		}
+		for _, cn := range p.CreditNotes {
+			if j, ok := invoicePart[cn.InvoiceID]; ok && j != k {
+				t.Errorf("%s: credit note %s is in part %d, its invoice in %d", s.cfg, cn.ID, k, j)
+			}
+		}
+	}
+	all := records(want)
+	slices.Sort(all)
+	slices.Sort(got)
+	if !slices.Equal(got, all) {
+		t.Errorf("%s: %d parts hold %d records, the ledger %d (or others)", s.cfg, n, len(got), len(all))
+	}
+	if _, err := s.LoadPart(ctx, n, n); !errors.Is(err, ErrBadPart) {
+		t.Errorf("part %d of %d: %v, want ErrBadPart", n, n, err)
+	}
 }
 
 // customersOnSeveralShards counts the customers whose payments are on more

@@ -15,6 +15,9 @@ var (
 	// what an import wrote before it is counted (datasets.PartialError)
 	// and can be written again.
 	ErrShardDown = errors.New("clickhouse shard down")
+	// ErrBadPart means LoadPart was asked for a part that is not one of
+	// its 0..n-1.
+	ErrBadPart = errors.New("no such part of the ledger")
 )
 
 // pingTimeout bounds the pings that find out which shard is down after a

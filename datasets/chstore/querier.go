@@ -25,6 +25,15 @@ var (
 // QueryRow, Exec, Shards), which do not tie the caller to the driver.
 func (s *Store) Conn() driver.Conn { return s.entry.conn }
 
+// Ping checks that the server the DSN names answers (api.Pinger: /readyz
+// and the ingest spool ask it).
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.entry.conn.Ping(ctx); err != nil {
+		return fmt.Errorf("clickhouse %s: ping: %w", s.cfg, err)
+	}
+	return nil
+}
+
 // Database returns the name of the database that holds the ledger tables:
 // on a cluster, the Distributed tables over every shard.
 func (s *Store) Database() string { return s.cfg.Database }

@@ -315,8 +315,29 @@ func (s *Store) Load(ctx context.Context) (*datasets.Ledger, error) {
 	}
 	l := &datasets.Ledger{}
 	for _, t := range s.tables {
-		if err := t.load(ctx, s, l); err != nil {
+		if err := t.load(ctx, s, l, nil); err != nil {
 			return nil, s.explain(ctx, err)
+		}
+	}
+	return l, nil
+}
+
+// LoadPart reads part k (from 0) of the ledger split in n parts by a hash
+// of the customer id: every record of a customer, and the credit notes on
+// its invoices, are in one part, and every record is in exactly one. A
+// computation over whole customers (KPIs, features) can so read a ledger
+// larger than memory one part at a time. Each slice is sorted by id.
+func (s *Store) LoadPart(ctx context.Context, k, n int) (*datasets.Ledger, error) {
+	if n < 1 || k < 0 || k >= n {
+		return nil, fmt.Errorf("clickhouse %s: load part %d of %d: %w", s.cfg, k, n, ErrBadPart)
+	}
+	if err := s.ensureSchema(ctx); err != nil {
+		return nil, err
+	}
+	l := &datasets.Ledger{}
+	for _, t := range s.tables {
+		if err := t.load(ctx, s, l, &ledgerPart{k: k, n: n}); err != nil {
+			return nil, s.explain(ctx, fmt.Errorf("part %d of %d: %w", k, n, err))
 		}
 	}
 	return l, nil

@@ -11,9 +11,9 @@ import (
 
 // ActionWait is the decision to contact no one: a policy logs it when a
 // randomised holdout chose to wait, so that the effect of waiting can be
-// measured. It is recorded in the ledger as an action of this type, costs
-// nothing and changes nothing.
-const ActionWait = "wait"
+// measured. It is recorded in the ledger as an action of this type
+// (datasets.ActionWait), costs nothing and changes nothing.
+const ActionWait = datasets.ActionWait
 
 // Decision is one contact with a customer, about some of its open invoices,
 // taken on the observation's day.

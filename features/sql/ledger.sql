@@ -15,6 +15,8 @@ Query parameters, bound by the driver (never spliced into the text here):
            records; if not, the date from which the invoices' undated
            disputed flag is known, and the assumed days from issue to a
            dispute (-1: no assumption); open_invoices.sql only
+  @wait    the action type of a holdout's decision to wait
+           (datasets.ActionWait), which is no dunning action
   @ids     the customers asked for (only when .Filter)
 
 Template data: .DB is the quoted database name and a dot (or empty for the
@@ -315,7 +317,11 @@ each window. */}}
 {{/* followed_invoices and followed_customers are the invoice ids that an
 action or a promise names, and the customers with an action or a promise that
 names none: follow_ups gathers events for those alone. Older versions of a
-record may add an id that is never joined, which costs nothing but a row. */}}
+record may add an id that is never joined, which costs nothing but a row.
+The sets are read with GLOBAL IN: on a cluster the tables are Distributed,
+and a plain IN would send each shard a subquery over every shard (which
+ClickHouse refuses); GLOBAL IN builds the set once, on the server the query
+came to, and on a single server is the same as IN. */}}
 {{define "followed_invoices"}}
             SELECT invoice_id FROM {{.DB}}actions WHERE invoice_id != ''
             UNION ALL
@@ -346,15 +352,15 @@ outcome or status, which an export writes as seen at its own date. */}}
     (
         SELECT customer_id, invoice_id, toInt32(settled_date) AS ev_settled, toUInt8(0) AS ev_kind, toInt32(0) AS ev_day, toInt64(0) AS ev_cents
         FROM {{.DB}}invoices FINAL
-        WHERE invoice_id IN ({{template "followed_invoices" .}}){{template "selected" .}}
+        WHERE invoice_id GLOBAL IN ({{template "followed_invoices" .}}){{template "selected" .}}
         UNION ALL
         SELECT customer_id, invoice_id, toInt32(0) AS ev_settled, toUInt8(1) AS ev_kind, toInt32(payment_date) AS ev_day, {{template "cents" "amount"}} AS ev_cents
         FROM {{.DB}}payments FINAL
-        WHERE invoice_id != '' AND ev_day <= @t AND invoice_id IN ({{template "followed_invoices" .}}){{template "selected" .}}
+        WHERE invoice_id != '' AND ev_day <= @t AND invoice_id GLOBAL IN ({{template "followed_invoices" .}}){{template "selected" .}}
         UNION ALL
         SELECT customer_id, '' AS invoice_id, toInt32(0) AS ev_settled, toUInt8(1) AS ev_kind, toInt32(payment_date) AS ev_day, {{template "cents" "amount"}} AS ev_cents
         FROM {{.DB}}payments FINAL
-        WHERE ev_day <= @t AND customer_id IN ({{template "followed_customers" .}}){{template "selected" .}}
+        WHERE ev_day <= @t AND customer_id GLOBAL IN ({{template "followed_customers" .}}){{template "selected" .}}
         UNION ALL
         SELECT customer_id, invoice_id, toInt32(0) AS ev_settled, toUInt8(2) AS ev_kind, toInt32(made_date) AS ev_day, toInt64(0) AS ev_cents
         FROM {{.DB}}promises FINAL
@@ -362,7 +368,7 @@ outcome or status, which an export writes as seen at its own date. */}}
         UNION ALL
         SELECT customer_id, '' AS invoice_id, toInt32(0) AS ev_settled, toUInt8(2) AS ev_kind, toInt32(made_date) AS ev_day, toInt64(0) AS ev_cents
         FROM {{.DB}}promises FINAL
-        WHERE ev_day != 0 AND ev_day <= @t AND customer_id IN ({{template "followed_customers" .}}){{template "selected" .}}
+        WHERE ev_day != 0 AND ev_day <= @t AND customer_id GLOBAL IN ({{template "followed_customers" .}}){{template "selected" .}}
     )
     GROUP BY customer_id, invoice_id
 {{end}}
@@ -370,72 +376,61 @@ outcome or status, which an export writes as seen at its own date. */}}
 {{define "action_columns"}}
         {{- range $i, $w := .Windows}}{{if $i}}, {{end}}w{{.K}}_actions, w{{.K}}_responses{{end}}
 {{- end}}
-{{/* actions: dunning actions in each window, and those answered by t: a
-payment linked to the action's invoice (any of the customer's when it names
-none) or that invoice's settlement dated in (action_day, action_day +
-@respond], or a promise made in [action_day, action_day + @respond], none of
-it after t. */}}
-{{define "actions"}}
-    SELECT
-        customer_id
-        {{- range .Windows}},
-        countIf(action_day > @t - @w{{.K}}) AS w{{.K}}_actions,
-        countIf(action_day > @t - @w{{.K}} AND answered) AS w{{.K}}_responses
-        {{- end}}
-    FROM
-    (
-        SELECT
-            customer_id,
-            action_day,
-            least(action_day + @respond, @t) AS answer_by,
-            (ev_settled > action_day AND ev_settled <= answer_by)
-                OR arrayExists(d -> d > action_day AND d <= answer_by, ev_pay_days)
-                OR arrayExists(d -> d >= action_day AND d <= answer_by, ev_promise_days) AS answered
-        FROM
-        (
-            SELECT customer_id, invoice_id, toInt32(action_date) AS action_day
-            FROM {{.DB}}actions FINAL
-            WHERE action_day != 0 AND action_day <= @t{{template "selected" .}}
-        ) AS acted
-        ANY LEFT JOIN ({{template "follow_ups" .}}) AS follow
-        USING (customer_id, invoice_id)
-    )
-    GROUP BY customer_id
-{{end}}
-
 {{define "promise_columns"}}
         {{- range $i, $w := .Windows}}{{if $i}}, {{end}}w{{.K}}_promises, w{{.K}}_kept, w{{.K}}_broken{{end}}
 {{- end}}
-{{/* promises: promises made in each window and, of those whose promised
-date is before t, the kept and the broken. Kept: the invoice settled by the
-promised date, or the payments linked to it (any of the customer's when it
-names none) dated in [made, promised] add up to the amount (at least a
-cent). */}}
-{{define "promises"}}
+{{/* dunning: per customer, its dunning actions and its promises, both read
+against one follow_ups summary (one pass over the events for the two).
+
+Actions: those in each window, and those answered by t: a payment linked to
+the action's invoice (any of the customer's when it names none) or that
+invoice's settlement dated in (action_day, action_day + @respond], or a
+promise made in [action_day, action_day + @respond], none of it after t. A
+holdout's wait (@wait) contacted no one: no dunning action.
+
+Promises: those made in each window and, of those whose promised date is
+before t, the kept and the broken. Kept: the invoice settled by the promised
+date, or the payments linked to it (any of the customer's when it names
+none) dated in [made, promised] add up to the amount (at least a cent). */}}
+{{define "dunning"}}
     SELECT
         customer_id
         {{- range .Windows}},
-        countIf(made > @t - @w{{.K}}) AS w{{.K}}_promises,
-        countIf(made > @t - @w{{.K}} AND promised < @t AND kept) AS w{{.K}}_kept,
-        countIf(made > @t - @w{{.K}} AND promised < @t AND NOT kept) AS w{{.K}}_broken
+        countIf(is_action AND day > @t - @w{{.K}}) AS w{{.K}}_actions,
+        countIf(is_action AND day > @t - @w{{.K}} AND answered) AS w{{.K}}_responses
+        {{- end}}
+        {{- range .Windows}},
+        countIf(NOT is_action AND day > @t - @w{{.K}}) AS w{{.K}}_promises,
+        countIf(NOT is_action AND day > @t - @w{{.K}} AND promised < @t AND kept) AS w{{.K}}_kept,
+        countIf(NOT is_action AND day > @t - @w{{.K}} AND promised < @t AND NOT kept) AS w{{.K}}_broken
         {{- end}}
     FROM
     (
         SELECT
             customer_id,
-            made,
+            is_action,
+            day,
             promised,
             promise_cents,
+            least(day + @respond, @t) AS answer_by,
+            (ev_settled > day AND ev_settled <= answer_by)
+                OR arrayExists(d -> d > day AND d <= answer_by, ev_pay_days)
+                OR arrayExists(d -> d >= day AND d <= answer_by, ev_promise_days) AS answered,
             (ev_settled != 0 AND ev_settled <= promised)
-                OR arraySum(arrayMap((d, c) -> if(d >= made AND d <= promised, c, toInt64(0)), ev_pay_days, ev_pay_cents))
+                OR arraySum(arrayMap((d, c) -> if(d >= day AND d <= promised, c, toInt64(0)), ev_pay_days, ev_pay_cents))
                     >= greatest(promise_cents, toInt64(1)) AS kept
         FROM
         (
-            SELECT customer_id, invoice_id, toInt32(made_date) AS made, toInt32(promised_date) AS promised,
-                {{template "cents" "amount"}} AS promise_cents
+            SELECT customer_id, invoice_id, toUInt8(1) AS is_action, toInt32(action_date) AS day,
+                toInt32(0) AS promised, toInt64(0) AS promise_cents
+            FROM {{.DB}}actions FINAL
+            WHERE day != 0 AND day <= @t AND action_type != @wait{{template "selected" .}}
+            UNION ALL
+            SELECT customer_id, invoice_id, toUInt8(0) AS is_action, toInt32(made_date) AS day,
+                toInt32(promised_date) AS promised, {{template "cents" "amount"}} AS promise_cents
             FROM {{.DB}}promises FINAL
-            WHERE made != 0 AND made <= @t{{template "selected" .}}
-        ) AS made_promises
+            WHERE day != 0 AND day <= @t{{template "selected" .}}
+        ) AS dunned
         ANY LEFT JOIN ({{template "follow_ups" .}}) AS follow
         USING (customer_id, invoice_id)
     )
@@ -479,39 +474,32 @@ gets its columns' defaults: 0, '' and empty arrays (join_use_nulls = 0). */}}
         FROM
         (
             SELECT customer_id, {{template "master_columns"}}, {{template "invoice_history_columns" .}}, {{template "payment_columns"}},
-                {{template "dispute_columns" .}}, {{template "action_columns" .}}
+                {{template "dispute_columns" .}}
             FROM
             (
-                SELECT customer_id, {{template "master_columns"}}, {{template "invoice_history_columns" .}}, {{template "payment_columns"}},
-                    {{template "dispute_columns" .}}
+                SELECT customer_id, {{template "master_columns"}}, {{template "invoice_history_columns" .}}, {{template "payment_columns"}}
                 FROM
                 (
-                    SELECT customer_id, {{template "master_columns"}}, {{template "invoice_history_columns" .}}, {{template "payment_columns"}}
+                    SELECT customer_id, {{template "master_columns"}}, {{template "invoice_history_columns" .}}
                     FROM
                     (
-                        SELECT customer_id, {{template "master_columns"}}, {{template "invoice_history_columns" .}}
-                        FROM
-                        (
-                            SELECT customer_id, {{template "master_columns"}}
-                            FROM ({{template "known_customers" .}}) AS known
-                            ANY LEFT JOIN ({{template "master" .}}) AS master_rec
-                            USING customer_id
-                        ) AS s1
-                        ANY LEFT JOIN ({{template "invoice_history" .}}) AS inv_hist
+                        SELECT customer_id, {{template "master_columns"}}
+                        FROM ({{template "known_customers" .}}) AS known
+                        ANY LEFT JOIN ({{template "master" .}}) AS master_rec
                         USING customer_id
-                    ) AS s2
-                    ANY LEFT JOIN ({{template "payments" .}}) AS pay_sum
+                    ) AS s1
+                    ANY LEFT JOIN ({{template "invoice_history" .}}) AS inv_hist
                     USING customer_id
-                ) AS s3
-                ANY LEFT JOIN ({{template "disputes" .}}) AS disp_sum
+                ) AS s2
+                ANY LEFT JOIN ({{template "payments" .}}) AS pay_sum
                 USING customer_id
-            ) AS s4
-            ANY LEFT JOIN ({{template "actions" .}}) AS act_sum
+            ) AS s3
+            ANY LEFT JOIN ({{template "disputes" .}}) AS disp_sum
             USING customer_id
-        ) AS s5
-        ANY LEFT JOIN ({{template "promises" .}}) AS prom_sum
+        ) AS s4
+        ANY LEFT JOIN ({{template "dunning" .}}) AS dun_sum
         USING customer_id
-    ) AS s6
+    ) AS s5
     ANY LEFT JOIN ({{template "decisions" .}}) AS dec_sum
     USING customer_id
 {{end}}

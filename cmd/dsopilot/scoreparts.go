@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
+	"github.com/dsopilot/dsopilot/model"
+)
+
+// scoreOpenBook scores the invoices open at the end of t in the ledger of
+// store with b, riskiest first, one part of whole customers at a time
+// (eachPart): it holds one prediction per open invoice and one part of the
+// ledger, never the whole ledger. fx (nil: none) converts each part to the
+// currency b learned in first.
+func scoreOpenBook(ctx context.Context, e env, store string, parts int, b *model.Bundle, modelID string,
+	fx *datasets.FX, t datasets.Date, nReasons int) ([]model.Prediction, error) {
+	st, err := openStore(ctx, store, newLogger(e), false)
+	if err != nil {
+		return nil, fmt.Errorf("score: %w", err)
+	}
+	defer st.Close()
+	var (
+		sc    *model.Scorer
+		preds = []model.Prediction{} // an empty book is [] in JSON
+	)
+	err = eachPart(ctx, st, parts, func(l *datasets.Ledger, whole features.LedgerFacts) error {
+		if fx != nil {
+			var err error
+			if l, err = l.Convert(*fx); err != nil {
+				return fmt.Errorf("model %s learned in %s: %w (give --fx with the missing rates)", modelID, fx.To, err)
+			}
+		}
+		ix := features.NewPartIndex(l, whole)
+		tab := features.NewEngine(ix, b.Options.Features).OpenInvoices(t)
+		if sc == nil {
+			var err error
+			if sc, err = model.NewScorer(b, tab.Specs); err != nil {
+				return err
+			}
+		}
+		out := make([]model.Prediction, len(tab.Rows))
+		if err := sc.WithEvidence(ix).ScoreBatch(tab.Rows, nReasons, out); err != nil {
+			return err
+		}
+		preds = append(preds, out...)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("score: %w", err)
+	}
+	// Riskiest first: a worklist, not a ledger listing. The order is total
+	// (ties fall to the invoice id), so it does not depend on the parts.
+	model.SortWorklist(preds)
+	return preds, nil
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# largerthanmemory.sh: `dsopilot kpi` and `dsopilot score` on a ClickHouse
+# store work on a ledger larger than the memory they may use, reading the
+# ledger in parts of whole customers (--parts, chstore's LoadPart) instead
+# of loading it.
+#
+# It simulates a ledger, imports it into ClickHouse, then runs the same kpi
+# (and the same score, with a model trained on a small ledger) three times:
+#   1. the whole ledger at once (--parts 1), no limit: its peak resident
+#      memory is the ledger's size in the process;
+#   2. the same under a memory limit of half that peak: it must fail;
+#   3. in parts (--parts N) under the same limit: it must succeed and print
+#      exactly what run 1 printed.
+# The limit is RLIMIT_DATA (ulimit -d), which caps the private writable
+# memory the Go heap lives in, with GOMEMLIMIT set below it so that the
+# collector works to stay under it. The binary is built without cgo, whose
+# thread stacks would otherwise count against the limit.
+#
+#   scripts/largerthanmemory.sh [clickhouse://127.0.0.1:9000/dsopilot_ltm]
+#
+# CUSTOMERS and MONTHS size the ledger (default 3000 and 24, about 130k
+# invoices), PARTS the parts of run 3 (default 8). train and backtest still
+# load the whole ledger.
+set -euo pipefail
+
+store=${1:-clickhouse://127.0.0.1:9000/dsopilot_ltm}
+customers=${CUSTOMERS:-3000}
+months=${MONTHS:-24}
+parts=${PARTS:-8}
+from=2024-01-01
+to=2024-12-31
+
+cd "$(dirname "$0")/.."
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+bin=$work/dsopilot
+CGO_ENABLED=0 go build -o "$bin" ./cmd/dsopilot
+
+"$bin" synth --customers "$customers" --months "$months" --seed 21 --start 2023-01-01 --out "$work/ledger" >/dev/null
+"$bin" import --store "$store" --rejects "$work/rejects.csv" "$work/ledger" >/dev/null 2>"$work/import.err"
+"$bin" stats --store "$store" | head -3
+
+limited() {
+	(
+		ulimit -d "$limit"
+		GOMEMLIMIT=$((limit * 1024 * 8 / 10)) exec "$bin" "$@"
+	)
+}
+
+# check NAME ARGS...: runs 1-3 above for the command ARGS.
+check() {
+	local name=$1
+	shift
+	# 1. Whole, unlimited: peak resident memory in KB.
+	/usr/bin/time -f %M -o "$work/$name-whole.rss" "$bin" "$@" --parts 1 >"$work/$name-whole.out" 2>"$work/$name-whole.err"
+	local peak
+	peak=$(tail -1 "$work/$name-whole.rss")
+	limit=$((peak / 2))
+	echo "$name, whole ledger at once: peak resident memory $((peak / 1024)) MB; the limit is $((limit / 1024)) MB"
+	# 2. Whole, limited: must fail.
+	if limited "$@" --parts 1 >/dev/null 2>"$work/$name-limited.err"; then
+		echo "FAIL: $name on the whole ledger fitted in $((limit / 1024)) MB: make the ledger larger (CUSTOMERS, MONTHS)" >&2
+		exit 1
+	fi
+	echo "$name, whole ledger under the limit: failed as it must ($(grep -m1 -o 'out of memory[^:]*\|cannot allocate memory' "$work/$name-limited.err" || head -c 120 "$work/$name-limited.err"))"
+	# 3. In parts, limited: must succeed with the same output.
+	/usr/bin/time -f %M -o "$work/$name-parts.rss" bash -c "$(declare -f limited); limit=$limit bin=$bin; limited \"\$@\"" _ \
+		"$@" --parts "$parts" >"$work/$name-parts.out" 2>"$work/$name-parts.err"
+	echo "$name, in $parts parts under the limit: peak resident memory $(($(tail -1 "$work/$name-parts.rss") / 1024)) MB"
+	if ! cmp -s "$work/$name-whole.out" "$work/$name-parts.out"; then
+		echo "FAIL: $name read in parts differs from the whole ledger's" >&2
+		diff "$work/$name-whole.out" "$work/$name-parts.out" | head -20 >&2
+		exit 1
+	fi
+	echo "OK: $name prints the same, byte for byte, in $((limit / 1024)) MB"
+}
+
+check kpi kpi --store "$store" --from "$from" --to "$to" --by segment --monthly --json
+
+# A model to score with, trained on a small ledger of the same simulator in
+# an embedded store (train still loads the whole ledger it learns from).
+"$bin" synth --customers 100 --months 15 --seed 9 --start 2023-01-01 --out "$work/small" >/dev/null
+"$bin" import --store "$work/small-store" --rejects "$work/small-rejects.csv" "$work/small" >/dev/null 2>&1
+"$bin" train --store "$work/small-store" --registry "$work/models" --as-of 2024-02-29 >/dev/null 2>"$work/train.err" ||
+	{ cat "$work/train.err" >&2; exit 1; }
+check score score --store "$store" --registry "$work/models" --as-of "$to"
