@@ -12,8 +12,13 @@ import (
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/synth"
 	"github.com/dsopilot/dsopilot/features"
+	"github.com/dsopilot/dsopilot/model/gbdt"
 	"github.com/dsopilot/dsopilot/model/metrics"
 )
+
+// quickGBDT trains the tests that check mechanics (reproducibility,
+// reasons, scoring) in a fraction of the defaults' time.
+var quickGBDT = gbdt.Params{Trees: 150, MaxDepth: 4, LearningRate: 0.15, MinChildWeight: 10, Lambda: 2, MaxBins: 64, Subsample: 0.8, ColSample: 0.8, EarlyStopping: 20}
 
 // inEUR converts a simulated ledger's amounts to EUR at the simulator's
 // rates, as `--currency EUR --fx fx_rates.csv` does.
@@ -109,7 +114,7 @@ func TestTrainingIsReproducibleAndReasonsAddUp(t *testing.T) {
 	asOf := datasets.NewDate(2024, 5, 31)
 	ix := features.NewIndex(l)
 	train := func() []byte {
-		b, err := Train(context.Background(), ix, TrainOptions{AsOf: asOf, Seed: 7})
+		b, err := Train(context.Background(), ix, TrainOptions{AsOf: asOf, Seed: 7, GBDT: quickGBDT})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -169,8 +169,13 @@ func printEvidence(w io.Writer, b *model.Bundle, m model.Meta) {
 		fmt.Fprintf(w, "skipped: %s\n", s)
 	}
 	v := m.Validation
-	fmt.Fprintf(w, "champion %s (%s), calibrated on %d out-of-fold predictions; on %d later invoices held out from all of it: AUC %.3f, Brier %.3f, ECE %.3f, accuracy %.3f, errors cut vs naive %.0f%%\n",
-		m.Champion, b.Late.Setting, b.Late.Calibration, v.N, v.AUC, v.Brier, v.ECE, v.Accuracy, 100*v.ErrorCutVsNaive)
+	fmt.Fprintf(w, "champion %s (%s); on %d later invoices held out from every fit, stop, choice and calibration: AUC %.3f, Brier %.3f, ECE %.3f, accuracy %.3f, errors cut vs naive %.0f%%\n",
+		m.Champion, b.Late.Setting, v.N, v.AUC, v.Brier, v.ECE, v.Accuracy, 100*v.ErrorCutVsNaive)
+	if b.Folds == 1 {
+		fmt.Fprintf(w, "the registered model was then recalibrated on %d predictions of the fold and the held-out invoices\n", b.Late.Calibration)
+	} else {
+		fmt.Fprintf(w, "the registered model was then refitted with the held-out invoices and calibrated on %d out-of-fold and held-out predictions\n", b.Late.Calibration)
+	}
 }
 
 func runModels(ctx context.Context, e env, args []string) error {

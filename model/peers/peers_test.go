@@ -132,3 +132,24 @@ func TestErrors(t *testing.T) {
 		t.Errorf("guard: %v", err)
 	}
 }
+
+// BenchmarkPrior times one prior over 200 peers (golearn's k-d tree):
+//
+//	go test ./model/peers -run '^$' -bench Prior
+func BenchmarkPrior(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 8))
+	s, err := New(randomPeers(r, 200), peerTestK)
+	if err != nil {
+		b.Fatal(err)
+	}
+	qs := randomPeers(r, 64)
+	i := 0
+	for b.Loop() {
+		if _, err := s.Prior(qs[i%len(qs)].Profile); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+const peerTestK = 5
