@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -205,4 +206,26 @@ func TestTooLittleDataIsAClearError(t *testing.T) {
 		t.Fatalf("err = %v, want ErrTooLittleData", err)
 	}
 	t.Log(err)
+}
+
+// On a small window the models read the peer prior, and its value for a
+// cold-start invoice is the late share of peers known by its date; with
+// NoPeerPrior they do not read it at all.
+func TestPeerPriorOnSmallWindowsAndItsSwitch(t *testing.T) {
+	l, _ := simulate(t, 120, 18, 5)
+	ix := features.NewIndex(l)
+	for _, off := range []bool{false, true} {
+		b, err := Train(context.Background(), ix, TrainOptions{AsOf: datasets.NewDate(2024, 5, 31), Seed: 7, GBDT: quickGBDT,
+			Families: []string{FamilyLogistic}, NoPeerPrior: off})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reads := slices.Contains(b.Encoder.Numeric, peerPriorName)
+		if b.PeerPrior == off || reads == off || (b.Peers == nil) == !off {
+			t.Errorf("NoPeerPrior %v: bundle PeerPrior %v, encoder reads it %v, peers kept %v", off, b.PeerPrior, reads, b.Peers != nil)
+		}
+		if !off && len(b.Peers.Peers) < peerK {
+			t.Errorf("%d peers kept, want at least %d", len(b.Peers.Peers), peerK)
+		}
+	}
 }

@@ -44,6 +44,9 @@ type TrainOptions struct {
 	// gain nothing measurable beyond this size (see the README's figures)
 	// while training time grows with it.
 	MaxInvoices int
+	// NoPeerPrior leaves the cold-start peer prior (peerprior.go) out even
+	// on a small window, to measure what it adds.
+	NoPeerPrior bool
 	Features    features.Options
 	// FX, when set, is the conversion the ledger was put through before
 	// training (amount features then share one currency). It is recorded in
@@ -240,7 +243,7 @@ func Train(ctx context.Context, ix *features.Index, o TrainOptions) (*Bundle, er
 	// the examples they learn from, the catalogue's features and then it.
 	xplan, modelSpecs := plan, specs
 	var peerHist *peerHistory
-	if rr, ok := newRowReader(specs, o.Features.Longest()); ok && len(plan.fit) < smallWindow {
+	if rr, ok := newRowReader(specs, o.Features.Longest()); ok && !o.NoPeerPrior && len(plan.fit) < smallWindow {
 		if peerHist, err = newPeerHistory(eng, from, o.AsOf); err != nil {
 			return nil, fmt.Errorf("train: %w", err)
 		}

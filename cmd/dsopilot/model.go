@@ -36,9 +36,11 @@ type trainFlags struct {
 	disputeAfter                 *int
 	seed                         *uint64
 	families, currency, fx       *string
+	peerPrior                    *bool
 }
 
 func newTrainFlags(fs interface {
+	Bool(name string, value bool, usage string) *bool
 	Int(name string, value int, usage string) *int
 	Uint64(name string, value uint64, usage string) *uint64
 	String(name, value, usage string) *string
@@ -53,6 +55,8 @@ func newTrainFlags(fs interface {
 			"model families to compare, comma-separated"),
 		currency: fs.String("currency", "", "convert every amount to this currency before learning (needs --fx for other currencies)"),
 		fx:       fs.String("fx", "", "exchange rates to --currency: CSV with columns currency,rate"),
+		peerPrior: fs.Bool("peer-prior", true, "on a small training window, give cold-start invoices the late share of similar "+
+			"established customers (--peer-prior=false measures what it adds)"),
 	}
 }
 
@@ -72,7 +76,7 @@ func (f trainFlags) convert(e env, cmd string, l *datasets.Ledger, o *model.Trai
 
 // options checks the flags and returns the training options they set.
 func (f trainFlags) options(cmd string) (model.TrainOptions, error) {
-	o := model.TrainOptions{GraceDays: *f.grace, VeryLateDays: *f.veryLate, MaxInvoices: *f.maxInvoices, Seed: *f.seed}
+	o := model.TrainOptions{GraceDays: *f.grace, VeryLateDays: *f.veryLate, MaxInvoices: *f.maxInvoices, Seed: *f.seed, NoPeerPrior: !*f.peerPrior}
 	var err error
 	if o.Features.DisputeOpenedAfterDays, err = disputeAfter(cmd, *f.disputeAfter); err != nil {
 		return o, err

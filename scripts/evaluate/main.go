@@ -7,6 +7,7 @@
 //
 //	go run ./scripts/evaluate -seeds 3,8,9,11,21
 //	go run ./scripts/evaluate -seeds 3,8 -cleared   # invoices only, as a cleared-items export
+//	go run ./scripts/evaluate -seeds 3,8 -cleared -customers 150 -peer-prior=false
 package main
 
 import (
@@ -33,6 +34,7 @@ func main() {
 	split := flag.Float64("split", 0.7, "backtest split quantile of issue dates")
 	cleared := flag.Bool("cleared", false, "keep only the invoices (flags on the invoice, no dispute, payment or action records), as a cleared-items export")
 	currency := flag.String("currency", "EUR", "convert amounts to this currency at the simulator's rates first, as --currency and --fx do (empty: leave them)")
+	peerPrior := flag.Bool("peer-prior", true, "give cold-start invoices the peer prior on small windows (false: measure what it adds)")
 	disputeAfter := flag.Int("dispute-opened-after-days", -1, "assume a flagged invoice's dispute opened this many days after issue (-1: no assumption)")
 	flag.Parse()
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
@@ -42,7 +44,7 @@ func main() {
 		if err != nil {
 			fatal(err)
 		}
-		o := model.TrainOptions{Seed: 1}
+		o := model.TrainOptions{Seed: 1, NoPeerPrior: !*peerPrior}
 		if *disputeAfter >= 0 {
 			o.Features.DisputeOpenedAfterDays = disputeAfter
 		}
