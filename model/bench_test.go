@@ -85,7 +85,7 @@ func BenchmarkScore(b *testing.B) {
 		trees += treesOf(c)
 	}
 	sc = sc.WithEvidence(ix)
-	b.Logf("trees: late %d, very late %d, 90+ %d; peer prior %v; %d rows", treesOf(bundle.Late), treesOf(bundle.VeryLate), treesOf(bundle.Default90), bundle.PeerPrior, len(rows))
+	b.Logf("trees: late %d, very late %d, 90+ %d; peer prior %v; %d rows", treesOf(bundle.Late), treesOf(bundle.VeryLate), treesOf(bundle.Default90), bundle.Prior, len(rows))
 	for _, reasons := range []int{0, 3} {
 		b.Run("reasons="+strconv.Itoa(reasons), func(b *testing.B) {
 			// The testing package sets GOMAXPROCS for each benchmark run,

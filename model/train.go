@@ -44,10 +44,11 @@ type TrainOptions struct {
 	// gain nothing measurable beyond this size (see the README's figures)
 	// while training time grows with it.
 	MaxInvoices int
-	// NoPeerPrior leaves the cold-start peer prior (peerprior.go) out even
-	// on a small window, to measure what it adds.
-	NoPeerPrior bool
-	Features    features.Options
+	// Prior is the cold-start prior the models read on a small window
+	// (peerprior.go; default DefaultPrior): PriorOff, PriorSegment or
+	// PriorPeers, so that what each adds can be measured.
+	Prior    ColdPrior
+	Features features.Options
 	// FX, when set, is the conversion the ledger was put through before
 	// training (amount features then share one currency). It is recorded in
 	// the bundle so that scoring converts the open book the same way.
@@ -82,6 +83,9 @@ func (o TrainOptions) withDefaults() TrainOptions {
 
 	if len(o.Families) == 0 {
 		o.Families = []string{FamilyGBDT, FamilyLogistic, FamilyScorecard}
+	}
+	if o.Prior == "" {
+		o.Prior = DefaultPrior
 	}
 	if o.MinExamples == 0 {
 		o.MinExamples = 200
@@ -143,12 +147,12 @@ type Bundle struct {
 	// Folds is the number of time-series folds the champion was chosen and
 	// calibrated on (see planWindow).
 	Folds int `json:"folds,omitempty"`
-	// PeerPrior says the models read the derived peer prior (see
-	// peerprior.go) after the catalogue's features; Peers are the
-	// established customers as of AsOf it is computed from when scoring
-	// (nil when there were too few).
-	PeerPrior bool       `json:"peer_prior,omitempty"`
-	Peers     *peers.Set `json:"peers,omitempty"`
+	// Prior is the derived cold-start prior the models read after the
+	// catalogue's features (see peerprior.go; "" or PriorOff: none); Peers
+	// are the established customers as of AsOf it is computed from when
+	// scoring (nil when there were too few).
+	Prior ColdPrior  `json:"cold_prior,omitempty"`
+	Peers *peers.Set `json:"peers,omitempty"`
 	// Skipped says which outcome models were not trained and why (an
 	// outcome too rare in the window); a skipped very-late model predicts
 	// its training rate, a skipped 90+ model nothing.
@@ -192,6 +196,10 @@ func Train(ctx context.Context, ix *features.Index, o TrainOptions) (*Bundle, er
 	o = o.withDefaults()
 	if o.AsOf == 0 {
 		return nil, fmt.Errorf("train: no as-of date")
+	}
+	var err error
+	if o.Prior, err = ParseColdPrior(string(o.Prior)); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
 	}
 	eng := features.NewEngine(ix, o.Features)
 	from := o.AsOf.AddDays(-o.LookbackDays)
@@ -239,22 +247,23 @@ func Train(ctx context.Context, ix *features.Index, o TrainOptions) (*Bundle, er
 	for i := range plan.fit {
 		rows[i] = plan.fit[i].Row
 	}
-	// On a small window the models also read the peer prior; xplan holds
-	// the examples they learn from, the catalogue's features and then it.
+	// On a small window the models also read the cold-start prior; xplan
+	// holds the examples they learn from, the catalogue's features and then
+	// it.
 	xplan, modelSpecs := plan, specs
 	var peerHist *peerHistory
-	if rr, ok := newRowReader(specs, o.Features.Longest()); ok && !o.NoPeerPrior && len(plan.fit) < smallWindow {
+	if rr, ok := newRowReader(specs, o.Features.Longest()); ok && o.Prior != PriorOff && len(plan.fit) < smallWindow {
 		if peerHist, err = newPeerHistory(eng, from, o.AsOf); err != nil {
 			return nil, fmt.Errorf("train: %w", err)
 		}
 		if peerHist.any() {
-			if xplan.fit, err = withPeerPrior(plan.fit, rr, peerHist); err != nil {
+			if xplan.fit, err = withPrior(o.Prior, plan.fit, rr, peerHist); err != nil {
 				return nil, fmt.Errorf("train: %w", err)
 			}
-			if xplan.report, err = withPeerPrior(plan.report, rr, peerHist); err != nil {
+			if xplan.report, err = withPrior(o.Prior, plan.report, rr, peerHist); err != nil {
 				return nil, fmt.Errorf("train: %w", err)
 			}
-			modelSpecs = append(specs[:len(specs):len(specs)], peerSpec())
+			modelSpecs = append(specs[:len(specs):len(specs)], o.Prior.spec())
 		} else {
 			peerHist = nil
 		}
@@ -273,7 +282,7 @@ func Train(ctx context.Context, ix *features.Index, o TrainOptions) (*Bundle, er
 	b.SegmentLate = segmentRates(specs, plan.fit)
 	b.Assumptions = Assumptions(ix, o.Features)
 	if peerHist != nil {
-		b.PeerPrior = true
+		b.Prior = o.Prior
 		if b.Peers, err = peerSetAt(eng, o.AsOf); err != nil {
 			return nil, fmt.Errorf("train: %w", err)
 		}

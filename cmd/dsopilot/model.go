@@ -36,7 +36,7 @@ type trainFlags struct {
 	disputeAfter                 *int
 	seed                         *uint64
 	families, currency, fx       *string
-	peerPrior                    *bool
+	peerPrior                    *string
 }
 
 func newTrainFlags(fs interface {
@@ -55,8 +55,8 @@ func newTrainFlags(fs interface {
 			"model families to compare, comma-separated"),
 		currency: fs.String("currency", "", "convert every amount to this currency before learning (needs --fx for other currencies)"),
 		fx:       fs.String("fx", "", "exchange rates to --currency: CSV with columns currency,rate"),
-		peerPrior: fs.Bool("peer-prior", true, "on a small training window, give cold-start invoices the late share of similar "+
-			"established customers (--peer-prior=false measures what it adds)"),
+		peerPrior: fs.String("peer-prior", string(model.DefaultPrior), "on a small training window, the cold-start prior every invoice gets: "+
+			"peers (the late share of the most similar established customers), segment (of the segment's) or off (false)"),
 	}
 }
 
@@ -76,7 +76,7 @@ func (f trainFlags) convert(e env, cmd string, l *datasets.Ledger, o *model.Trai
 
 // options checks the flags and returns the training options they set.
 func (f trainFlags) options(cmd string) (model.TrainOptions, error) {
-	o := model.TrainOptions{GraceDays: *f.grace, VeryLateDays: *f.veryLate, MaxInvoices: *f.maxInvoices, Seed: *f.seed, NoPeerPrior: !*f.peerPrior}
+	o := model.TrainOptions{GraceDays: *f.grace, VeryLateDays: *f.veryLate, MaxInvoices: *f.maxInvoices, Seed: *f.seed}
 	var err error
 	if o.Features.DisputeOpenedAfterDays, err = disputeAfter(cmd, *f.disputeAfter); err != nil {
 		return o, err
@@ -86,6 +86,9 @@ func (f trainFlags) options(cmd string) (model.TrainOptions, error) {
 	}
 	if *f.maxInvoices == 0 {
 		return o, fmt.Errorf("%w: %s: --max-invoices must be positive or -1", errUsage, cmd)
+	}
+	if o.Prior, err = model.ParseColdPrior(*f.peerPrior); err != nil {
+		return o, fmt.Errorf("%w: %s: --peer-prior: %v", errUsage, cmd, err)
 	}
 	if _, err := datasets.CheckReporting(*f.currency, *f.fx); err != nil {
 		return o, fmt.Errorf("%w: %s: %v", errUsage, cmd, err)
