@@ -109,4 +109,3 @@ func TestCreditWorkflowOnTheServersStore(t *testing.T) {
 		t.Fatalf("%d decisions %s in the ledger, want 1", n, d.Proposal.DecisionID)
 	}
 }
-

@@ -141,8 +141,8 @@ type Proposal struct {
 	DecisionID string `json:"decision_id,omitempty"`
 	// Review is when the approved limit is due for review; Expires the
 	// last day the proposal may be decided (zero when not known).
-	Review  datasets.Date `json:"review_date,omitzero"`
-	Expires datasets.Date `json:"expires,omitzero"`
+	Review  datasets.Date `json:"review_date,omitempty"`
+	Expires datasets.Date `json:"expires,omitempty"`
 }
 
 // Decision approves or rejects a proposal.

@@ -328,7 +328,7 @@ func (p *kpiPlan) invoice(c *customerIndex, i int, a *kpiAcc, out []datasets.Mon
 		left := c.outstanding(i, b)
 		out[j] = left
 		if left != 0 {
-			a.addMoney(&a.points[j].aging[kpiBucket(int(b-v.DueDate))], left)
+			a.addMoney(&a.points[j].aging[AgingBucket(int(b-v.DueDate))], left)
 		}
 	}
 	for k := range p.periods {

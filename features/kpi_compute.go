@@ -237,8 +237,10 @@ func (p *kpiPlan) hits(d datasets.Date) (int, [2]int) {
 	return 2, [2]int{0, d.MonthIndex() - p.month0 + 1}
 }
 
-// kpiBucket is the aging bucket of an amount overdue days past due.
-func kpiBucket(overdue int) int {
+// AgingBucket is the aging bucket of an amount overdue days past due, as
+// the KPIs count it: 0 current, 1 for 1–30, 2 for 31–60, 3 for 61–90, 4
+// over 90 (the report's aging charts use it too).
+func AgingBucket(overdue int) int {
 	switch {
 	case overdue <= 0:
 		return 0

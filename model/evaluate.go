@@ -68,7 +68,7 @@ func score(p, y []float64, prior float64, daysPred, daysTrue []float64) Metrics 
 }
 
 // evaluate scores the validation examples (issue-date snapshots only),
-// with the peers of each example's date when the bundle reads the peer
+// with the peers of each example's date when the bundle reads a cold-start
 // prior (h, which training keeps).
 func evaluate(b *Bundle, valid []features.Example, h *peerHistory) (Metrics, error) {
 	specs := features.InvoiceSpecs(b.Options.Features)

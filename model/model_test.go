@@ -6,14 +6,20 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/synth"
 	"github.com/dsopilot/dsopilot/features"
+	"github.com/dsopilot/dsopilot/model/gbdt"
 	"github.com/dsopilot/dsopilot/model/metrics"
 )
+
+// quickGBDT trains the tests that check mechanics (reproducibility,
+// reasons, scoring) in a fraction of the defaults' time.
+var quickGBDT = gbdt.Params{Trees: 150, MaxDepth: 4, LearningRate: 0.15, MinChildWeight: 10, Lambda: 2, MaxBins: 64, Subsample: 0.8, ColSample: 0.8, EarlyStopping: 20}
 
 // inEUR converts a simulated ledger's amounts to EUR at the simulator's
 // rates, as `--currency EUR --fx fx_rates.csv` does.
@@ -109,7 +115,7 @@ func TestTrainingIsReproducibleAndReasonsAddUp(t *testing.T) {
 	asOf := datasets.NewDate(2024, 5, 31)
 	ix := features.NewIndex(l)
 	train := func() []byte {
-		b, err := Train(context.Background(), ix, TrainOptions{AsOf: asOf, Seed: 7})
+		b, err := Train(context.Background(), ix, TrainOptions{AsOf: asOf, Seed: 7, GBDT: quickGBDT})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -200,4 +206,122 @@ func TestTooLittleDataIsAClearError(t *testing.T) {
 		t.Fatalf("err = %v, want ErrTooLittleData", err)
 	}
 	t.Log(err)
+}
+
+// On a small window the models read the cold-start prior they are told to,
+// and with PriorOff none.
+func TestColdPriorOnSmallWindowsAndItsSwitch(t *testing.T) {
+	l, _ := simulate(t, 120, 18, 5)
+	ix := features.NewIndex(l)
+	for _, c := range []ColdPrior{PriorOff, PriorSegment, PriorPeers} {
+		b, err := Train(context.Background(), ix, TrainOptions{AsOf: datasets.NewDate(2024, 5, 31), Seed: 7, GBDT: quickGBDT,
+			Families: []string{FamilyLogistic}, Prior: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		on := c != PriorOff
+		reads := slices.Contains(b.Encoder.Numeric, c.name())
+		if (b.Prior == c) != on || reads != on || (b.Peers != nil) != on {
+			t.Errorf("prior %s: bundle's %q, encoder reads it %v, peers kept %v", c, b.Prior, reads, b.Peers != nil)
+		}
+		if on && len(b.Peers.Peers) <= peerK {
+			t.Errorf("prior %s: %d peers kept, want more than %d", c, len(b.Peers.Peers), peerK)
+		}
+	}
+	if _, err := Train(context.Background(), ix, TrainOptions{AsOf: datasets.NewDate(2024, 5, 31), Prior: "neighbours"}); err == nil {
+		t.Error("an unknown cold-start prior was accepted")
+	}
+}
+
+// lateAfter is l with what happens after d made as late as can be: every
+// invoice open at d settled 120 days after it, and every customer given an
+// invoice after d paid 90 days late.
+func lateAfter(l *datasets.Ledger, d datasets.Date) *datasets.Ledger {
+	cp := *l
+	cp.Invoices = slices.Clone(l.Invoices)
+	cp.Payments = slices.Clone(l.Payments)
+	for i := range cp.Invoices {
+		v := &cp.Invoices[i]
+		if v.IssueDate <= d && (v.SettledDate == 0 || v.SettledDate > d) {
+			v.SettledDate = d.AddDays(120)
+			cp.Payments = append(cp.Payments, datasets.Payment{ID: v.ID + "-LATE", CustomerID: v.CustomerID, InvoiceID: v.ID, Date: v.SettledDate, Amount: v.Amount})
+		}
+	}
+	for _, c := range l.Customers {
+		v := datasets.Invoice{ID: c.ID + "-AFTER", CustomerID: c.ID, IssueDate: d.AddDays(1), DueDate: d.AddDays(15), Amount: 1000, SettledDate: d.AddDays(105)}
+		cp.Invoices = append(cp.Invoices, v)
+		cp.Payments = append(cp.Payments, datasets.Payment{ID: v.ID + "-P", CustomerID: c.ID, InvoiceID: v.ID, Date: v.SettledDate, Amount: v.Amount})
+	}
+	return &cp
+}
+
+// Point in time: the cold-start prior of every training row dated by d,
+// of either kind, is the same when everything after d is made late; the
+// same change does move the priors known after it (or the test could not
+// fail). Every row, established customers' too, gets a value.
+func TestColdPriorIsPointInTime(t *testing.T) {
+	l, _ := simulate(t, 120, 18, 5)
+	d := datasets.NewDate(2024, 2, 29)
+	o := features.Options{}
+	from := datasets.NewDate(2023, 1, 1)
+	engs := []*features.Engine{features.NewEngine(features.NewIndex(l), o), features.NewEngine(features.NewIndex(lateAfter(l, d)), o)}
+	specs, xs, err := engs[0].TrainingSet(features.TrainingOptions{From: from, To: d, DaysBeforeDue: []int{7, -7}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, ok := newRowReader(specs, engs[0].Options().Longest())
+	if !ok {
+		t.Fatal("the invoice features lack what the prior reads")
+	}
+	for _, c := range []ColdPrior{PriorSegment, PriorPeers} {
+		var vals [2][]float64
+		for k, eng := range engs {
+			h, err := newPeerHistory(eng, from, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			with, err := withPrior(c, xs, rr, h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range with {
+				vals[k] = append(vals[k], x.Num[len(x.Num)-1])
+			}
+		}
+		given := 0
+		for i := range vals[0] {
+			if a, b := vals[0][i], vals[1][i]; a != b && !(math.IsNaN(a) && math.IsNaN(b)) {
+				t.Fatalf("%s prior of invoice %s as of %s: %v, with later events %v", c, xs[i].InvoiceID, xs[i].AsOf, a, b)
+			}
+			if !math.IsNaN(vals[0][i]) {
+				given++
+			}
+		}
+		if given < len(xs)*3/4 {
+			t.Errorf("%s prior given to %d of %d rows", c, given, len(xs))
+		}
+		later := d.AddDays(92)
+		a, err := peerSetAt(engs[0], later)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := peerSetAt(engs[1], later)
+		if err != nil {
+			t.Fatal(err)
+		}
+		moved := 0
+		for _, p := range a.Peers {
+			va, _, _ := a.PriorOf(p.ID)
+			vb, _, _ := b.PriorOf(p.ID)
+			if c == PriorSegment {
+				va, vb = a.SegmentRate(p.Segment, p.ID), b.SegmentRate(p.Segment, p.ID)
+			}
+			if va != vb {
+				moved++
+			}
+		}
+		if moved == 0 {
+			t.Errorf("%s prior: the later events moved no prior known after them", c)
+		}
+	}
 }

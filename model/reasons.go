@@ -129,11 +129,16 @@ func sentence(sp features.Spec, c float64, fv featureValues) string {
 			return "nothing overdue on the account (" + dir + ")"
 		}
 		return fmt.Sprintf("%.0f invoices overdue on the account, the oldest by %.0f days (%s)", v("overdue_invoices"), v("oldest_overdue_days"), dir)
-	case peerPriorName:
+	case PriorPeers.name():
 		if missing(sp.Base, 0) {
-			return "the customer's own history speaks, not its peers' (" + dir + ")"
+			return "too few established customers to compare with (" + dir + ")"
 		}
-		return fmt.Sprintf("new customer: established customers like it paid %.0f%% of their invoices late (%s)", 100*v(sp.Base), dir)
+		return fmt.Sprintf("established customers like it paid %.0f%% of their invoices late (%s)", 100*v(sp.Base), dir)
+	case PriorSegment.name():
+		if missing(sp.Base, 0) {
+			return "too few established customers to compare with (" + dir + ")"
+		}
+		return fmt.Sprintf("established customers of its segment paid %.0f%% of their invoices late (%s)", 100*v(sp.Base), dir)
 	case "credit_utilisation":
 		if missing(sp.Base, 0) {
 			return "no credit limit on record (" + dir + ")"

@@ -220,6 +220,9 @@ func (r Registry) meta(id string) (Meta, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return Meta{}, fmt.Errorf("%w: %s/meta.json: %v", ErrBadBundle, id, err)
 	}
+	if m.ID != id {
+		return Meta{}, fmt.Errorf("%w: %s/meta.json names model %q", ErrBadBundle, id, m.ID)
+	}
 	return m, nil
 }
 

@@ -69,7 +69,7 @@ type Scorer struct {
 	// feature positions used at scoring time
 	daysToDue, settledLong, segment int
 	longest                         int
-	// With the peer prior, rows are extended by it (after the catalogue's
+	// With a cold-start prior, rows are extended by it (after the catalogue's
 	// features) before encoding; peersAt gives the peers known at a date.
 	peerOn  bool
 	rr      rowReader
@@ -117,10 +117,13 @@ func NewScorer(b *Bundle, specs []features.Spec) (*Scorer, error) {
 		}
 	}
 	s.nNum, s.nCat = len(nums), len(cats)
-	if b.PeerPrior {
+	if b.Prior != "" && b.Prior != PriorOff {
+		if b.Prior != PriorSegment && b.Prior != PriorPeers {
+			return nil, fmt.Errorf("%w: cold-start prior %q", ErrBadBundle, b.Prior)
+		}
 		var ok bool
 		if s.rr, ok = newRowReader(specs, s.longest); !ok {
-			return nil, fmt.Errorf("%w: the peer prior needs invoice features the rows lack", ErrBadBundle)
+			return nil, fmt.Errorf("%w: the cold-start prior needs invoice features the rows lack", ErrBadBundle)
 		}
 		if b.Peers != nil {
 			if err := b.Peers.Prepare(); err != nil {
@@ -128,9 +131,9 @@ func NewScorer(b *Bundle, specs []features.Spec) (*Scorer, error) {
 			}
 		}
 		s.peerOn, s.peersAt = true, func(datasets.Date) *peers.Set { return b.Peers }
-		s.at[specKey{peerPriorName, 0}] = len(nums)
-		nums = append(nums, peerPriorName)
-		specs = append(specs[:len(specs):len(specs)], peerSpec())
+		s.at[specKey{b.Prior.name(), 0}] = len(nums)
+		nums = append(nums, b.Prior.name())
+		specs = append(specs[:len(specs):len(specs)], b.Prior.spec())
 	}
 	if err := b.Encoder.check(nums, cats); err != nil {
 		return nil, err
@@ -175,16 +178,16 @@ func NewScorer(b *Bundle, specs []features.Spec) (*Scorer, error) {
 }
 
 // modelRow is r as the bundle's models read it: the catalogue's features,
-// then, when the bundle reads it, the peer prior, written into dst (of
+// then, when the bundle reads it, the cold-start prior, written into dst (of
 // length nNum+1 then).
 func (s *Scorer) modelRow(dst []float64, r *features.Row) (features.Row, error) {
 	if !s.peerOn {
 		return *r, nil
 	}
 	copy(dst, r.Num)
-	v, err := s.rr.prior(s.peersAt(r.AsOf), r)
+	v, err := s.b.Prior.prior(s.rr, s.peersAt(r.AsOf), r)
 	if err != nil {
-		return features.Row{}, fmt.Errorf("invoice %s: peer prior: %w", r.InvoiceID, err)
+		return features.Row{}, fmt.Errorf("invoice %s: %s prior: %w", r.InvoiceID, s.b.Prior, err)
 	}
 	dst[s.nNum] = v
 	return features.Row{CustomerID: r.CustomerID, InvoiceID: r.InvoiceID, AsOf: r.AsOf, Num: dst, Cat: r.Cat}, nil
@@ -224,7 +227,7 @@ const scoreBlock = 64
 // scratch holds one worker's buffers.
 type scratch struct {
 	x, payX               []float64
-	ext                   []float64      // rows extended by the peer prior
+	ext                   []float64      // rows extended by the cold-start prior
 	rows                  []features.Row // the extended rows
 	late, veryLate, def90 []float64
 	contrib, byFeature    []float64
@@ -315,7 +318,7 @@ func (s *Scorer) scoreRows(sc *scratch, rows []features.Row, reasons int, out []
 	n := len(rows)
 	w := s.width
 	if s.peerOn {
-		// The rows extended by the peer prior, in the block's scratch.
+		// The rows extended by the cold-start prior, in the block's scratch.
 		m := s.nNum + 1
 		for i := range rows {
 			var err error

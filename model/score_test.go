@@ -41,7 +41,7 @@ func trainScorer(t *testing.T, seed uint64) (*Scorer, *features.Table, *datasets
 	l, _ := simulate(t, 150, 18, seed)
 	asOf := datasets.NewDate(2024, 5, 31)
 	ix := features.NewIndex(l)
-	b, err := Train(context.Background(), ix, TrainOptions{AsOf: asOf, Seed: 1})
+	b, err := Train(context.Background(), ix, TrainOptions{AsOf: asOf, Seed: 1, GBDT: quickGBDT})
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -26,11 +26,9 @@ import (
 //     refitted on the whole fit window (boosting for the folds' mean number
 //     of rounds) and calibrated on the pooled out-of-fold margins.
 //
-// Once validated, the chosen setting is refitted on the fit window and the
-// report slice together (the latest invoices carry the latest behaviour) and
-// that, the bundle's model, is calibrated on the report slice's margins (a
-// slice no choice saw), pooled with the out-of-fold margins on a small
-// window, where one slice is too few invoices to calibrate on.
+// Once validated, the model is completed with the report slice (see
+// bundleModel): recalibrated on it with one fold, refitted with it on a
+// small window.
 //
 // Every cut falls between issue dates, so an invoice's snapshots never sit
 // on both sides. (Stopping the boosting on the last rows of each fold's own
@@ -322,21 +320,29 @@ func champion(ctx context.Context, enc *Encoder, plan windowPlan, label func(*fe
 	return ch, cands, nil
 }
 
-// refitAll refits the chosen setting on the fit window and the report
-// slice together: the bundle's model, which learns from the latest invoices
-// too once they have validated the choices. It is calibrated on the report
-// slice's margins from the fit window's model (a slice no choice saw), with
-// the out-of-fold margins added when there were several folds.
-func (ch *chosen) refitAll(ctx context.Context, enc *Encoder, report []features.Example, nFolds int, label func(*features.Example) bool, o TrainOptions) (*Classifier, error) {
+// bundleModel is the bundle's late-payment model, once the fit window's
+// model has been validated on the report slice. With one fold it is that
+// model itself, recalibrated on the fold's and the report slice's
+// predictions (the latest invoices set the level). With several folds the
+// setting is refitted on the fit window and the report slice together (on
+// little data the latest invoices are too many to leave out) and calibrated
+// on the out-of-fold margins and the report slice's from the fit window's
+// model. (Refitting on everything with one fold too was tried: the same
+// AUC, but Platt scaling fitted on one model's margins and applied to
+// another's took the drift between them into account twice, ECE 0.040
+// instead of 0.024 on the demo ledger.)
+func (ch *chosen) bundleModel(ctx context.Context, enc *Encoder, report []features.Example, nFolds int, label func(*features.Example) bool, o TrainOptions) (*Classifier, error) {
 	rd := encodeDesign(enc, ch.cv.s.family, report, label)
-	var margins, y []float64
-	if nFolds > 1 {
-		margins = append(margins, ch.cv.margins...)
-		y = append(y, ch.cv.y...)
-	}
+	margins := append([]float64(nil), ch.cv.margins...)
+	y := append([]float64(nil), ch.cv.y...)
 	for i, x := range rd.X {
 		margins = append(margins, ch.model.Margin(x))
 		y = append(y, rd.y[i])
+	}
+	if nFolds == 1 {
+		c := *ch.model
+		calibrate(&c, ch.cv.s, margins, y, o)
+		return &c, nil
 	}
 	all := design{X: append(append([][]float64(nil), ch.d.X...), rd.X...), y: append(append([]float64(nil), ch.d.y...), rd.y...)}
 	return refit(ctx, ch.cv.s, ch.cv.trees, all, margins, y, ch.cols, o)

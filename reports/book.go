@@ -89,26 +89,8 @@ type invoiceView struct {
 }
 
 func (v *invoiceView) isOpen() bool   { return v.Open > 0 }
-func (v *invoiceView) bucket() int    { return agingBucket(v.DaysLate) }
+func (v *invoiceView) bucket() int    { return features.AgingBucket(v.DaysLate) }
 func (v *invoiceView) disputed() bool { return len(openDisputes(v.disputes, v.cust.b.asOf)) > 0 }
-
-// agingBucket is the aging bucket of an invoice overdue days past due,
-// with the KPIs' bounds: current, 1–30, 31–60, 61–90, over 90. It mirrors
-// features' unexported kpiBucket; TestRowsAddUpToTheFigures holds the two
-// equal through the aging totals.
-func agingBucket(overdue int) int {
-	switch {
-	case overdue <= 0:
-		return 0
-	case overdue <= 30:
-		return 1
-	case overdue <= 60:
-		return 2
-	case overdue <= 90:
-		return 3
-	}
-	return 4
-}
 
 var bucketNames = [5]string{"current", "1–30 days", "31–60 days", "61–90 days", "over 90 days"}
 var bucketIDs = [5]string{"current", "d1-30", "d31-60", "d61-90", "d90"}

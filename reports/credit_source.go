@@ -22,7 +22,9 @@ var _ CreditSource = creditSource{}
 // CreditFrom returns the credit part of a report: the workflow's advice,
 // converted from each customer's currency with fx, the report's rates
 // (nil: as they are).
-func CreditFrom(advise Advise, fx *datasets.FX) CreditSource { return creditSource{advise: advise, fx: fx} }
+func CreditFrom(advise Advise, fx *datasets.FX) CreditSource {
+	return creditSource{advise: advise, fx: fx}
+}
 
 // Credit implements CreditSource.
 func (c creditSource) Credit(ctx context.Context, asOf datasets.Date, customerIDs ...string) ([]CreditAdvice, error) {

@@ -602,3 +602,24 @@ func TestTrainInOneCurrencyScoresInIt(t *testing.T) {
 		t.Fatal("the CHF invoice was not scored")
 	}
 }
+
+// A registry entry whose fingerprint is shorter than the listing shows is
+// listed, not a panic; --model cannot name a directory outside the registry.
+func TestModelsListAndLoadWithDamagedEntries(t *testing.T) {
+	reg := t.TempDir()
+	id := "2024-01-31-0123456789"
+	if err := os.MkdirAll(filepath.Join(reg, id), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	meta := `{"id":"` + id + `","champion":"gbdt","train_window":["2023-01-01","2024-01-31"],"data_fingerprint":"ab"}`
+	if err := os.WriteFile(filepath.Join(reg, id, "meta.json"), []byte(meta), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := call(t, nil, "models", "list", "--registry", reg)
+	if err != nil || !strings.Contains(out, id) || !strings.Contains(out, "ab") {
+		t.Fatalf("models list = %q, %v", out, err)
+	}
+	if _, _, err := call(t, nil, "score", "--store", t.TempDir(), "--registry", reg, "--model", "../"+filepath.Base(reg)+"/"+id); !errors.Is(err, model.ErrBadModelID) {
+		t.Fatalf("score --model ../x: %v, want ErrBadModelID", err)
+	}
+}

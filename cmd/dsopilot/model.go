@@ -33,9 +33,11 @@ type trainFlags struct {
 	disputeAfter                 *int
 	seed                         *uint64
 	families, currency, fx       *string
+	peerPrior                    *string
 }
 
 func newTrainFlags(fs interface {
+	Bool(name string, value bool, usage string) *bool
 	Int(name string, value int, usage string) *int
 	Uint64(name string, value uint64, usage string) *uint64
 	String(name, value, usage string) *string
@@ -50,6 +52,8 @@ func newTrainFlags(fs interface {
 			"model families to compare, comma-separated"),
 		currency: fs.String("currency", "", "convert every amount to this currency before learning (needs --fx for other currencies)"),
 		fx:       fs.String("fx", "", "exchange rates to --currency: CSV with columns currency,rate"),
+		peerPrior: fs.String("peer-prior", string(model.DefaultPrior), "on a small training window, the cold-start prior every invoice gets: "+
+			"peers (the late share of the most similar established customers), segment (of the segment's) or off (false)"),
 	}
 }
 
@@ -79,6 +83,9 @@ func (f trainFlags) options(cmd string) (model.TrainOptions, error) {
 	}
 	if *f.maxInvoices == 0 {
 		return o, fmt.Errorf("%w: %s: --max-invoices must be positive or -1", errUsage, cmd)
+	}
+	if o.Prior, err = model.ParseColdPrior(*f.peerPrior); err != nil {
+		return o, fmt.Errorf("%w: %s: --peer-prior: %v", errUsage, cmd, err)
 	}
 	if _, err := datasets.CheckReporting(*f.currency, *f.fx); err != nil {
 		return o, fmt.Errorf("%w: %s: %v", errUsage, cmd, err)
@@ -166,8 +173,13 @@ func printEvidence(w io.Writer, b *model.Bundle, m model.Meta) {
 		fmt.Fprintf(w, "skipped: %s\n", s)
 	}
 	v := m.Validation
-	fmt.Fprintf(w, "champion %s (%s), calibrated on %d out-of-fold predictions; on %d later invoices held out from all of it: AUC %.3f, Brier %.3f, ECE %.3f, accuracy %.3f, errors cut vs naive %.0f%%\n",
-		m.Champion, b.Late.Setting, b.Late.Calibration, v.N, v.AUC, v.Brier, v.ECE, v.Accuracy, 100*v.ErrorCutVsNaive)
+	fmt.Fprintf(w, "champion %s (%s); on %d later invoices held out from every fit, stop, choice and calibration: AUC %.3f, Brier %.3f, ECE %.3f, accuracy %.3f, errors cut vs naive %.0f%%\n",
+		m.Champion, b.Late.Setting, v.N, v.AUC, v.Brier, v.ECE, v.Accuracy, 100*v.ErrorCutVsNaive)
+	if b.Folds == 1 {
+		fmt.Fprintf(w, "the registered model was then recalibrated on %d predictions of the fold and the held-out invoices\n", b.Late.Calibration)
+	} else {
+		fmt.Fprintf(w, "the registered model was then refitted with the held-out invoices and calibrated on %d out-of-fold and held-out predictions\n", b.Late.Calibration)
+	}
 }
 
 func runModels(ctx context.Context, e env, args []string) error {

@@ -5,8 +5,15 @@
 // terms, and the customers of the same kind who already have a history.
 //
 // A Set holds established customers' profiles as of one date, with their
-// late shares as known then, and answers Prior for a profile: the mean late
-// share of its K nearest peers. Profiles are compared as vectors (one-hot
+// late shares and settled counts as known then. Prior answers for a profile
+// with the pooled late share of its K nearest peers (late invoices over
+// settled ones), shrunk toward the segment's pooled rate by Shrink
+// pseudo-invoices: K peers with few settlements say little. Every answer can
+// leave one customer out (exclude), so that an established customer's own
+// rows get the prior of the others, the same prior a new one gets; PriorOf
+// answers for a customer of the Set with its own profile. SegmentRate is
+// the segment's pooled late rate without the neighbours, the baseline the
+// neighbours are measured against. Profiles are compared as vectors (one-hot
 // segment, country and channel; the log of the usual invoice amount in
 // standard deviations of the peers'; the terms in months). The search runs
 // behind the Searcher interface; the implementation is golearn's k-d tree
@@ -42,11 +49,13 @@ type Profile struct {
 	Terms   float64 `json:"terms"`  // days of terms
 }
 
-// Peer is an established customer: its profile and the share of its
-// settled invoices that were paid late.
+// Peer is an established customer: its id, its profile, how many of its
+// invoices were settled and the share of them that were paid late.
 type Peer struct {
+	ID string `json:"id"`
 	Profile
-	Late float64 `json:"late"`
+	Late    float64 `json:"late"`
+	Settled float64 `json:"settled"`
 }
 
 // Searcher finds the k points nearest to q among those it was built on,
@@ -59,18 +68,27 @@ type Searcher interface {
 type Set struct {
 	Peers []Peer `json:"peers"`
 	K     int    `json:"k"`
+	// Shrink is the weight, in settled invoices, of the segment's rate in
+	// a prior (0: the neighbours' pooled rate as it is).
+	Shrink float64 `json:"shrink"`
 
 	levels          [3][]string
 	amtMean, amtStd float64
 	search          Searcher
 	newSearch       func(points [][]float64) (Searcher, error)
 	prepared        bool
+	byID            map[string]int
+	// Late and settled invoices per segment and in all.
+	segLate, segN map[string]float64
+	totLate, totN float64
+	own           []float64 // PriorOf each peer, filled by Prepare
 }
 
-// New prepares a Set of peers answering with the mean of k neighbours (at
-// most as many as there are peers).
-func New(peers []Peer, k int) (*Set, error) {
-	s := &Set{Peers: peers, K: k}
+// New prepares a Set of peers answering with the pooled rate of k
+// neighbours (at most as many as there are other peers) shrunk toward the
+// segment's by shrink settled invoices.
+func New(peers []Peer, k int, shrink float64) (*Set, error) {
+	s := &Set{Peers: peers, K: k, Shrink: shrink}
 	if err := s.Prepare(); err != nil {
 		return nil, err
 	}
@@ -88,6 +106,24 @@ func (s *Set) Prepare() error {
 	}
 	if s.K < 1 {
 		return fmt.Errorf("peers: k = %d, want at least 1", s.K)
+	}
+	if !(s.Shrink >= 0) {
+		return fmt.Errorf("peers: shrink = %v, want at least 0", s.Shrink)
+	}
+	s.byID = make(map[string]int, len(s.Peers))
+	s.segLate, s.segN = map[string]float64{}, map[string]float64{}
+	for i, p := range s.Peers {
+		if !(p.Settled >= 1) || !(p.Late >= 0 && p.Late <= 1) {
+			return fmt.Errorf("peers: peer %q: %v settled, late share %v: want at least 1 and a share", p.ID, p.Settled, p.Late)
+		}
+		if _, dup := s.byID[p.ID]; dup {
+			return fmt.Errorf("peers: peer %q twice", p.ID)
+		}
+		s.byID[p.ID] = i
+		s.segLate[p.Segment] += p.Late * p.Settled
+		s.segN[p.Segment] += p.Settled
+		s.totLate += p.Late * p.Settled
+		s.totN += p.Settled
 	}
 	for a := range s.levels {
 		seen := map[string]bool{}
@@ -124,6 +160,15 @@ func (s *Set) Prepare() error {
 		return err
 	}
 	s.prepared = true
+	// Each peer's own prior (the others', with its profile), once: an
+	// established customer's rows all ask for it.
+	s.own = make([]float64, len(s.Peers))
+	for i := range s.Peers {
+		if s.own[i], err = s.Prior(s.Peers[i].Profile, s.Peers[i].ID); err != nil {
+			s.prepared = false
+			return err
+		}
+	}
 	return nil
 }
 
@@ -164,20 +209,83 @@ func (s *Set) vector(p *Profile) []float64 {
 	return append(v, amt, terms)
 }
 
-// Prior is the mean late share of the K peers nearest to q.
-func (s *Set) Prior(q Profile) (float64, error) {
+// SegmentRate is the pooled late rate of the peers in segment seg but
+// exclude (of all peers but exclude when no other is in seg); NaN when no
+// other peer is left.
+func (s *Set) SegmentRate(seg, exclude string) float64 {
+	late, n := s.segLate[seg], s.segN[seg]
+	tl, tn := s.totLate, s.totN
+	if i, ok := s.byID[exclude]; ok {
+		p := &s.Peers[i]
+		if p.Segment == seg {
+			late, n = late-p.Late*p.Settled, n-p.Settled
+		}
+		tl, tn = tl-p.Late*p.Settled, tn-p.Settled
+	}
+	if n >= 0.5 {
+		return clamp01(late / n)
+	}
+	if tn >= 0.5 {
+		return clamp01(tl / tn)
+	}
+	return math.NaN()
+}
+
+// clamp01 keeps a rate computed by subtraction inside [0, 1].
+func clamp01(x float64) float64 { return min(1, max(0, x)) }
+
+// Prior is the pooled late rate of the K peers nearest to q other than
+// exclude, shrunk toward SegmentRate(q.Segment, exclude) by Shrink settled
+// invoices; NaN when exclude is the only peer.
+func (s *Set) Prior(q Profile, exclude string) (float64, error) {
 	if !s.prepared {
 		if err := s.Prepare(); err != nil {
 			return math.NaN(), err
 		}
 	}
-	idx, err := s.search.Nearest(s.vector(&q), min(s.K, len(s.Peers)))
+	self, in := s.byID[exclude]
+	k, avail := s.K, len(s.Peers)
+	if in {
+		avail--
+	}
+	k = min(k, avail)
+	if k < 1 {
+		return math.NaN(), nil
+	}
+	ask := k
+	if in {
+		ask++
+	}
+	idx, err := s.search.Nearest(s.vector(&q), ask)
 	if err != nil {
 		return math.NaN(), err
 	}
-	sum := 0.0
+	var late, n float64
+	used := 0
 	for _, i := range idx {
-		sum += s.Peers[i].Late
+		if (in && i == self) || used == k {
+			continue
+		}
+		late += s.Peers[i].Late * s.Peers[i].Settled
+		n += s.Peers[i].Settled
+		used++
 	}
-	return sum / float64(len(idx)), nil
+	seg := s.SegmentRate(q.Segment, exclude)
+	if s.Shrink > 0 && !math.IsNaN(seg) {
+		return (late + s.Shrink*seg) / (n + s.Shrink), nil
+	}
+	return late / n, nil
+}
+
+// PriorOf is Prior for peer id with its own profile, leaving it out; ok is
+// false when id is not a peer.
+func (s *Set) PriorOf(id string) (v float64, ok bool, err error) {
+	if err := s.Prepare(); err != nil {
+		return math.NaN(), false, err
+	}
+	i, ok := s.byID[id]
+	if !ok {
+		return math.NaN(), false, nil
+	}
+	return s.own[i], true, nil
 }

@@ -3,10 +3,13 @@
 // targets are stated in: AUC against the simulator's own (the oracle's) AUC,
 // the mean gap to the true probability, accuracy and Brier against the
 // customer-history baseline, and the same on the cold-start share of the
-// test invoices. It is a measuring tool, not part of make test:
+// test invoices, with their mean predicted and mean true probability (how
+// far the cold-start gap is a bias). It is a measuring tool, not part of
+// make test:
 //
 //	go run ./scripts/evaluate -seeds 3,8,9,11,21
 //	go run ./scripts/evaluate -seeds 3,8 -cleared   # invoices only, as a cleared-items export
+//	go run ./scripts/evaluate -seeds 3,8 -cleared -customers 150 -peer-prior off
 package main
 
 import (
@@ -33,16 +36,21 @@ func main() {
 	split := flag.Float64("split", 0.7, "backtest split quantile of issue dates")
 	cleared := flag.Bool("cleared", false, "keep only the invoices (flags on the invoice, no dispute, payment or action records), as a cleared-items export")
 	currency := flag.String("currency", "EUR", "convert amounts to this currency at the simulator's rates first, as --currency and --fx do (empty: leave them)")
+	peerPrior := flag.String("peer-prior", string(model.DefaultPrior), "the cold-start prior on small windows: peers, segment or off (false)")
 	disputeAfter := flag.Int("dispute-opened-after-days", -1, "assume a flagged invoice's dispute opened this many days after issue (-1: no assumption)")
 	flag.Parse()
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "seed\tn test\tchampion\tAUC\toracle AUC\tgap\t|p−p_true|\taccuracy\tBrier\thist AUC\thist acc\thist Brier\tcold n\tcold AUC\tcold |p−p_true|\tseconds\t")
+	fmt.Fprintln(tw, "seed\tn test\tchampion\tAUC\toracle AUC\tgap\t|p−p_true|\taccuracy\tBrier\thist AUC\thist acc\thist Brier\tcold n\tcold AUC\tcold |p−p_true|\tcold mean p\tcold mean p_true\tseconds\t")
 	for _, s := range strings.Split(*seeds, ",") {
 		seed, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
 		if err != nil {
 			fatal(err)
 		}
-		o := model.TrainOptions{Seed: 1}
+		prior, err := model.ParseColdPrior(*peerPrior)
+		if err != nil {
+			fatal(err)
+		}
+		o := model.TrainOptions{Seed: 1, Prior: prior}
 		if *disputeAfter >= 0 {
 			o.Features.DisputeOpenedAfterDays = disputeAfter
 		}
@@ -107,10 +115,19 @@ func one(tw *tabwriter.Writer, seed uint64, customers, months int, split float64
 		cgap /= float64(len(cp))
 	}
 	h := res.Baselines.CustomerHistory
-	fmt.Fprintf(tw, "%d\t%d\t%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%.3f\t%.3f\t%.0f\t\n",
+	fmt.Fprintf(tw, "%d\t%d\t%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.0f\t\n",
 		seed, res.NTest, res.Champion, res.AUC, oracle, oracle-res.AUC, gap/float64(len(rows)), res.Accuracy, res.Brier,
-		h.AUC, h.Accuracy, h.Brier, len(cp), coldAUC, cgap, time.Since(start).Seconds())
+		h.AUC, h.Accuracy, h.Brier, len(cp), coldAUC, cgap, mean(cp), mean(ctp), time.Since(start).Seconds())
 	return nil
+}
+
+// mean is the mean of xs (NaN when empty).
+func mean(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
 }
 
 // clearedItems keeps only what a cleared-items export holds: the invoices
