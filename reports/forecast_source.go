@@ -20,6 +20,7 @@ type modelForecast struct {
 	paths int
 
 	mu   sync.Mutex
+	run  *forecast.Run               // made by the first forecast
 	byOf map[string]*forecast.Result // by kind ("" for the portfolio)
 }
 
@@ -36,14 +37,20 @@ func ModelForecast(l *datasets.Ledger, b *model.Bundle, fx *datasets.FX, snaps [
 func (m *modelForecast) result(ctx context.Context, asOf datasets.Date, by string) (*forecast.Result, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if r, ok := m.byOf[by]; ok {
+	if r, ok := m.byOf[by]; ok && r.AsOf == asOf {
 		return r, nil
 	}
-	o, err := forecast.Options{AsOf: asOf, Paths: m.paths, Seed: 1, By: by}.Validate()
-	if err != nil {
-		return nil, err
+	if m.run == nil || m.run.AsOf() != asOf {
+		m.byOf = map[string]*forecast.Result{}
+		run, err := forecast.NewRun(m.l, m.b, m.fx, asOf)
+		if err != nil {
+			return nil, err
+		}
+		m.run = run
 	}
-	r, _, err := forecast.FromLedger(ctx, m.l, m.b, m.fx, o)
+	// Every breakdown shares the run's scoring and estimated shocks (15.2 s
+	// for the demo's site when each estimated its own, 6.6 s shared).
+	r, err := m.run.Forecast(ctx, forecast.Options{Paths: m.paths, Seed: 1, By: by})
 	if err != nil {
 		return nil, err
 	}

@@ -16,35 +16,85 @@ import (
 // one currency). mixed lists the currencies added unconverted when there
 // are several and no fx.
 func FromLedger(ctx context.Context, l *datasets.Ledger, b *model.Bundle, fx *datasets.FX, o Options) (res *Result, mixed []string, err error) {
-	h, mixed, err := ReportingHistory(l, fx)
+	r, err := NewRun(l, b, fx, o.AsOf)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := h.CheckAsOf(o.AsOf); err != nil {
-		return nil, nil, err
+	res, err = r.Forecast(ctx, o)
+	return res, r.Mixed, err
+}
+
+// Run is a ledger and a model made ready to forecast as of one date (see
+// FromLedger), so that several forecasts (a report's breakdowns) share the
+// scoring of the open book, the history and the shocks estimated from its
+// replays, which the first forecast of each horizon estimates.
+type Run struct {
+	asOf     datasets.Date
+	h        *History
+	preds    []model.Prediction
+	currency string
+	// Mixed lists the currencies added unconverted (several, no fx).
+	Mixed  []string
+	shocks map[int]Shocks // by horizon in weeks
+}
+
+// NewRun scores l's open book as of asOf with b and converts the history
+// with fx (nil: as recorded).
+func NewRun(l *datasets.Ledger, b *model.Bundle, fx *datasets.FX, asOf datasets.Date) (*Run, error) {
+	h, mixed, err := ReportingHistory(l, fx)
+	if err != nil {
+		return nil, err
 	}
+	if err := h.CheckAsOf(asOf); err != nil {
+		return nil, err
+	}
+	r := &Run{asOf: asOf, h: h, shocks: map[int]Shocks{}}
 	switch {
 	case fx != nil:
-		o.Currency = fx.To
+		r.currency = fx.To
 	case len(mixed) == 1:
-		o.Currency, mixed = mixed[0], nil
+		r.currency = mixed[0]
+	default:
+		r.Mixed = mixed
 	}
 	ml := l
 	sfx, err := b.ScoringFX(nil)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if sfx != nil {
 		if ml, err = l.Convert(*sfx); err != nil {
-			return nil, nil, fmt.Errorf("the model learned in %s: %w", sfx.To, err)
+			return nil, fmt.Errorf("the model learned in %s: %w", sfx.To, err)
 		}
 	}
-	preds, err := Predict(features.NewIndex(ml), b, o.AsOf)
-	if err != nil {
-		return nil, nil, err
+	if r.preds, err = Predict(features.NewIndex(ml), b, asOf); err != nil {
+		return nil, err
 	}
-	res, err = Forecast(ctx, h, preds, o)
-	return res, mixed, err
+	return r, nil
+}
+
+// AsOf is the date the run forecasts from.
+func (r *Run) AsOf() datasets.Date { return r.asOf }
+
+// Forecast forecasts as of the run's date with o (its AsOf and Currency
+// are the run's). Not safe for concurrent use.
+func (r *Run) Forecast(ctx context.Context, o Options) (*Result, error) {
+	o.AsOf, o.Currency = r.asOf, r.currency
+	o, err := o.Validate()
+	if err != nil {
+		return nil, err
+	}
+	if s, ok := r.shocks[o.Weeks]; ok && o.Shocks == nil {
+		o.Shocks = &s
+	}
+	res, err := Forecast(ctx, r.h, r.preds, o)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := r.shocks[o.Weeks]; !ok {
+		r.shocks[o.Weeks] = res.Shocks
+	}
+	return res, nil
 }
 
 // ReportingHistory is the history of l converted with fx (nil: as
