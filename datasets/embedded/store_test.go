@@ -21,26 +21,35 @@ import (
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) (datasets.Store, func() datasets.Store) {
-		dir := t.TempDir()
-		s, err := Open(context.Background(), dir, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cur := s
-		t.Cleanup(func() { cur.Close() })
-		reopen := func() datasets.Store {
-			if err := cur.Close(); err != nil {
-				t.Fatalf("close: %v", err)
-			}
-			n, err := Open(context.Background(), dir, nil)
-			if err != nil {
-				t.Fatalf("reopen: %v", err)
-			}
-			cur = n
-			return n
-		}
-		return s, reopen
+		s, reopen := openReopenable(t)
+		return s, func() datasets.Store { return reopen() }
 	})
+}
+
+// openReopenable opens a store in a fresh directory; reopen closes the
+// store in use and opens the directory again (both closed at the test's
+// end). The conformance suites use it.
+func openReopenable(t *testing.T) (*Store, func() *Store) {
+	t.Helper()
+	dir := t.TempDir()
+	s, err := Open(context.Background(), dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur := s
+	t.Cleanup(func() { cur.Close() })
+	reopen := func() *Store {
+		if err := cur.Close(); err != nil {
+			t.Fatalf("close: %v", err)
+		}
+		n, err := Open(context.Background(), dir, nil)
+		if err != nil {
+			t.Fatalf("reopen: %v", err)
+		}
+		cur = n
+		return n
+	}
+	return s, reopen
 }
 
 func TestSecondOpenOfALockedStoreFailsClearly(t *testing.T) {
