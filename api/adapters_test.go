@@ -40,12 +40,12 @@ func TestModelForecasterServesTheForecast(t *testing.T) {
 	for k, w := range got.Groups[0].Weeks {
 		ww := want.Weeks[k]
 		if w.Open.Mean != ww.Open.Mean || w.Open.P10 != ww.Open.P10 || w.Open.P90 != ww.Open.P90 || w.New.P50 != ww.New.P50 ||
-			w.Due != want.DueSchedule[k].Amount || w.Start != ww.Start {
+			w.Due == nil || *w.Due != want.DueSchedule[k].Amount || w.Start != ww.Start {
 			t.Fatalf("week %d: served %+v, forecast %+v (due %v)", k+1, w, ww, want.DueSchedule[k].Amount)
 		}
 	}
 	seg := decode[Forecast](t, ts.do(req{method: "GET", path: "/v1/forecast?by=segment&weeks=4", role: "viewer"}))
-	if len(seg.Groups) < 2 || seg.Groups[0].Key != "" || len(seg.Groups[1].Weeks) != 4 {
+	if len(seg.Groups) < 2 || seg.Groups[0].Key != "" || len(seg.Groups[1].Weeks) != 4 || seg.Groups[1].Weeks[0].Due != nil {
 		t.Fatalf("by segment: %d groups %+v", len(seg.Groups), seg.Groups)
 	}
 	problemOf(t, ts.do(req{method: "GET", path: "/v1/forecast?currency=USD", role: "viewer"}), 422)
@@ -107,5 +107,17 @@ func TestCreditWorkflowOnTheServersStore(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("%d decisions %s in the ledger, want 1", n, d.Proposal.DecisionID)
+	}
+}
+
+// A server with a reporting currency answers KPIs in it unless the query
+// names another: never a silent sum of several currencies.
+func TestKPIDefaultsToTheServersCurrency(t *testing.T) {
+	fx := recommender.SimFX()
+	ts := newTestServer(t, func(c *Config) { c.FX = &fx })
+	def := decode[map[string]any](t, ts.do(req{method: "GET", path: "/v1/kpi?from=2024-01-01&to=2024-03-31", role: "viewer"}))
+	eur := decode[map[string]any](t, ts.do(req{method: "GET", path: "/v1/kpi?from=2024-01-01&to=2024-03-31&currency=EUR", role: "viewer"}))
+	if def["currency"] != "EUR" || def["dso"] != eur["dso"] || def["dso"] == nil {
+		t.Fatalf("default: currency %v dso %v; with currency=EUR: dso %v", def["currency"], def["dso"], eur["dso"])
 	}
 }

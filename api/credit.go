@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/recommender/credit"
@@ -21,6 +22,11 @@ type CreditWorkflow struct {
 	risk   credit.RiskSource
 	roles  map[string]string
 	log    *slog.Logger
+
+	// Now is the workflow's clock (proposal and decision times, expiry,
+	// review dates); nil: the wall clock. A server serving a fixed --as-of
+	// sets it to that day, so that decisions fall on the day it serves.
+	Now func() time.Time
 
 	mu    sync.RWMutex
 	l     *datasets.Ledger
@@ -41,6 +47,9 @@ var (
 func NewCreditWorkflow(pol *credit.Policy, fx datasets.FX, risk credit.RiskSource, roles map[string]string, log *slog.Logger) *CreditWorkflow {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if risk != nil {
+		risk = &cachedRisk{src: risk}
 	}
 	return &CreditWorkflow{policy: pol, fx: fx, risk: risk, roles: roles, log: log}
 }
@@ -81,7 +90,7 @@ func (w *CreditWorkflow) service(ctx context.Context) (*credit.Service, *dataset
 	if !ok {
 		return nil, nil, unavailable(fmt.Sprintf("the credit-limit workflow (a %T keeps no credit events)", st))
 	}
-	return &credit.Service{Store: cs, Policy: w.policy, Risk: w.risk, FX: w.fx, Log: w.log}, l, nil
+	return &credit.Service{Store: cs, Policy: w.policy, Risk: w.risk, FX: w.fx, Now: w.Now, Log: w.log}, l, nil
 }
 
 // CreditLimit implements Credit.
@@ -199,4 +208,29 @@ func (w *CreditWorkflow) Advice(ctx context.Context, l *datasets.Ledger, asOf da
 		return nil, err
 	}
 	return svc.AdviceOn(ctx, l, asOf, customerIDs...)
+}
+
+// cachedRisk keeps the last ledger's and day's risks: a learnt default
+// model (credit.LearnedRisk) takes seconds on a large ledger, and every
+// credit-limit request of a snapshot asks for the same.
+type cachedRisk struct {
+	src  credit.RiskSource
+	mu   sync.Mutex
+	l    *datasets.Ledger
+	asOf datasets.Date
+	risk map[string]credit.Risk
+}
+
+func (c *cachedRisk) CustomerRisk(ctx context.Context, l *datasets.Ledger, asOf datasets.Date) (map[string]credit.Risk, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.risk != nil && c.l == l && c.asOf == asOf {
+		return c.risk, nil
+	}
+	r, err := c.src.CustomerRisk(ctx, l, asOf)
+	if err != nil {
+		return nil, err
+	}
+	c.l, c.asOf, c.risk = l, asOf, r
+	return r, nil
 }

@@ -184,13 +184,14 @@ type Band struct {
 
 // ForecastWeek is one week of receipts: from invoices open at the as-of
 // date (Open), from invoices still to be issued (New), and what the due
-// dates alone say (Due).
+// dates alone say (Due; the portfolio's group only, absent from a
+// breakdown's groups, whose due schedule is not computed).
 type ForecastWeek struct {
 	Start datasets.Date `json:"start"`
 	End   datasets.Date `json:"end"`
 	Open  Band          `json:"open"`
 	New   Band          `json:"new"`
-	Due   Amount        `json:"due"`
+	Due   *Amount       `json:"due,omitempty"`
 }
 
 // ForecastGroup is the forecast of one group (Key "" for the portfolio).

@@ -102,7 +102,8 @@ func (fakeForecast) Forecast(_ context.Context, q ForecastQuery) (*Forecast, err
 	g := ForecastGroup{Key: ""}
 	for k := range q.Weeks {
 		start := q.AsOf.AddDays(7*k + 1)
-		g.Weeks = append(g.Weeks, ForecastWeek{Start: start, End: start.AddDays(6), Open: Band{Mean: 1000, P10: 500, P50: 900, P90: 1500}, Due: 1200})
+		due := Amount(1200)
+		g.Weeks = append(g.Weeks, ForecastWeek{Start: start, End: start.AddDays(6), Open: Band{Mean: 1000, P10: 500, P50: 900, P90: 1500}, Due: &due})
 	}
 	return &Forecast{AsOf: q.AsOf, Currency: q.Currency, By: q.By, Groups: []ForecastGroup{g}}, nil
 }

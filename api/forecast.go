@@ -115,7 +115,8 @@ func forecastOf(r *forecast.Result, by string) *Forecast {
 		for k, w := range ws {
 			out[k] = ForecastWeek{Start: w.Start, End: w.End, Open: band(w.Open), New: band(w.New)}
 			if k < len(due) {
-				out[k].Due = due[k].Amount
+				d := due[k].Amount
+				out[k].Due = &d
 			}
 		}
 		return out

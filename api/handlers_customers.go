@@ -211,6 +211,11 @@ func (s *Server) getKPI(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	if currency == "" && snap.fx != nil {
+		// The server's reporting currency (--currency) unless asked
+		// otherwise: never a silent sum of several currencies.
+		currency = snap.fx.To
+	}
 	ix, label, mixedCur, err := snap.kpiIndex(currency)
 	if err != nil {
 		fail(c, err)

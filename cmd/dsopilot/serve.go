@@ -156,13 +156,22 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	cfg.Collections = api.NewRecommenderCollections(daily)
 	cfg.Forecast = api.NewModelForecaster(reg, fx, 0)
-	pol, cfx, risk, err := creditPart(c.creditPolicy, fx, promoted, log)
+	pol, cfx, risk, err := creditPart(c.creditPolicy, fx, log)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	// An admin key approves as the policy's most senior role.
 	roles := map[string]string{"admin": pol.Approval.Roles[len(pol.Approval.Roles)-1].Name}
 	cw := api.NewCreditWorkflow(pol, cfx, risk, roles, log)
+	if c.asOf != 0 {
+		// A server living on a fixed day decides on that day (at the
+		// clock's time of day), so a decision counts in that day's advice.
+		day := c.asOf
+		cw.Now = func() time.Time {
+			t := time.Now().UTC()
+			return day.Time().Add(t.Sub(t.Truncate(24 * time.Hour)))
+		}
+	}
 	cfg.Credit = cw
 	if c.reports {
 		if err := reports.CheckAssets(); err != nil {
