@@ -51,7 +51,12 @@
 // Gaussian copula on each invoice's pay week, with a customer factor (a
 // customer's invoices pay early or late together), a portfolio factor and a
 // lognormal calendar factor per week, wider for weeks holding a month end
-// or the year-end holidays. The scales are estimated, never set per ledger:
+// or the year-end holidays, and a collection-level factor per path that
+// scales all the open book's receipts over the horizon by 1 + Level·G
+// (how much of the book gets collected at all, which timing factors only
+// shift between weeks; its scale is what the replays' 13-week totals
+// strayed from their forecast beyond the other factors and the invoices'
+// luck). The scales are estimated, never set per ledger:
 // at each of the last 52 weekly origins before the as-of date the timing
 // record's forecast is replayed and compared with what was received by the
 // as-of date, and the loadings and scales are set by the method of moments

@@ -30,6 +30,15 @@ type Shocks struct {
 	// week's own factor on new business (when the new invoices pay).
 	NewVolume float64 `json:"new_volume"`
 	NewWeek   float64 `json:"new_week"`
+	// Level is the standard deviation of the collection-level factor: one
+	// factor per path that scales all of the open book's receipts over the
+	// horizon (1 + Level·G), for how much of the book gets collected at
+	// all, which the timing factors above do not move.
+	Level float64 `json:"level"`
+	// LevelRaw is the root mean square relative error of the replays'
+	// horizon totals, before what the other factors explain (for
+	// diagnosis).
+	LevelRaw float64 `json:"level_raw"`
 	// Replays is the number of past weekly origins they were estimated
 	// from; Estimated is false when there were too few and the defaults
 	// stand.
@@ -133,6 +142,7 @@ func (h *History) EstimateShocks(t datasets.Date, weeks int) Shocks {
 		s.Portfolio = estimatePortfolio(reps, b, s.Customer, s.Week, s.WeekCalendar)
 	}
 	s.Week, s.WeekCalendar = estimateBoundaries(reps, b, s.Customer, s.Portfolio)
+	s.Level, s.LevelRaw = estimateLevel(reps, b, weeks, s)
 	s.NewVolume = estimateVolume(reps)
 	s.NewWeek = estimateNewWeek(reps, s.NewVolume)
 	s.Estimated = true
@@ -579,4 +589,43 @@ func estimateNewWeek(reps []replay, vol float64) float64 {
 		return DefaultShocks().NewWeek
 	}
 	return min(math.Sqrt(math.Log1p(max(num/den, 0))), 1)
+}
+
+// estimateLevel measures the collection-level factor from the replays
+// that saw the whole horizon: the mean squared relative error of their
+// horizon totals, (actual − expected) / expected, beyond the variance the
+// customer and portfolio factors, the invoices' luck and the last
+// boundary give the total. It returns the scale and the raw root mean
+// square error.
+func estimateLevel(reps []replay, b *bivariate, weeks int, s Shocks) (level, raw float64) {
+	tab := newPhi2Table(b, s.Customer)
+	gh := newHermite(20)
+	var sq, expl float64
+	n := 0
+	for ri := range reps {
+		r := &reps[ri]
+		if r.n < weeks {
+			continue
+		}
+		k := r.n - 1
+		var cm, ca float64
+		for j := range r.n {
+			cm += r.m[j]
+			ca += r.a[j]
+		}
+		if cm <= 0 {
+			continue
+		}
+		d := (ca - cm) / cm
+		f := cm / r.ep
+		v := customerVariance(r, tab, k) + portfolioVariance(r, gh, s.Portfolio, k, false) +
+			boundaryVariance(r, k, false, s.Week, s.WeekCalendar)
+		sq += d * d
+		expl += v / (f * f)
+		n++
+	}
+	if n < replayMin {
+		return 0, 0
+	}
+	return math.Sqrt(max(sq-expl, 0) / float64(n)), math.Sqrt(sq / float64(n))
 }

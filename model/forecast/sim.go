@@ -77,6 +77,8 @@ type engine struct {
 	pool     *unit // nil when there is no pool
 	nCust    int   // customer factors drawn per path
 	total    float64
+	// level is the scale of the collection-level factor (Shocks.Level).
+	level float64
 }
 
 // unit is a set of invoices summed conditionally on one factor value s:
@@ -96,7 +98,7 @@ type unit struct {
 // boundary scales scale (one per week, each in [0, 1]).
 func newEngine(items []simItem, weeks int, s Shocks, scale []float64) *engine {
 	rp, rc := clampLoadings(s.Portfolio, s.Customer)
-	e := &engine{weeks: weeks, sqP: math.Sqrt(rp), sqC: math.Sqrt(rc), sRes: math.Sqrt(1 - rp - rc), scale: make([]float64, weeks)}
+	e := &engine{weeks: weeks, level: max(s.Level, 0), sqP: math.Sqrt(rp), sqC: math.Sqrt(rc), sRes: math.Sqrt(1 - rp - rc), scale: make([]float64, weeks)}
 	for k := range min(weeks, len(scale)) {
 		e.scale[k] = min(max(scale[k], 0), 1)
 	}
@@ -361,6 +363,7 @@ func boundaryScales(s Shocks, calendar []bool) []float64 {
 // the portfolio factor and the boundary factors.
 type pathDraws struct {
 	g float64
+	l float64   // the open book's collection-level factor, standard normal
 	u []float64 // boundary factor per week, uniform on [−1, 1]
 }
 
@@ -368,12 +371,16 @@ type pathDraws struct {
 func newDraws(seed uint64, paths, weeks int) []pathDraws {
 	r := rand.New(rand.NewPCG(seed, 0x5eed))
 	out := make([]pathDraws, paths)
+	// The level factor has its own stream, so that adding it left the
+	// other draws as they were.
+	rl := rand.New(rand.NewPCG(seed, 0x1e7e1))
 	for p := range out {
 		out[p].g = r.NormFloat64()
 		out[p].u = make([]float64, weeks)
 		for k := range weeks {
 			out[p].u[k] = 2*r.Float64() - 1
 		}
+		out[p].l = rl.NormFloat64()
 	}
 	return out
 }
@@ -449,6 +456,27 @@ func (e *engine) run(seed, stream uint64, draws []pathDraws, out []float64) {
 			paid += x
 		}
 		moveBoundaries(row, max(e.total-paid, 0), e.scale, d.u, moved)
+		e.applyLevel(row, d.l)
+	}
+}
+
+// applyLevel scales a path's receipts by its collection-level factor
+// 1 + level·l, kept in [0, total/paid] so that no path collects more than
+// the book or less than nothing.
+func (e *engine) applyLevel(row []float64, l float64) {
+	if e.level <= 0 {
+		return
+	}
+	var paid float64
+	for _, x := range row {
+		paid += x
+	}
+	if paid <= 0 {
+		return
+	}
+	f := min(max(1+e.level*l, 0), e.total/paid)
+	for k := range row {
+		row[k] *= f
 	}
 }
 

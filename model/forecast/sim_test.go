@@ -42,6 +42,8 @@ func TestSimulatedPathsAverageToTheExpectedReceipts(t *testing.T) {
 		{"explicit, factors", 500, 50, Shocks{Customer: 0.3, Portfolio: 0.1, Week: 0.8}},
 		{"tiers, independent", 20000, 3000, Shocks{}},
 		{"tiers, factors", 20000, 3000, Shocks{Customer: 0.3, Portfolio: 0.1, Week: 0.8}},
+		{"explicit, level", 500, 50, Shocks{Customer: 0.3, Portfolio: 0.1, Week: 0.8, Level: 0.05}},
+		{"tiers, level", 20000, 3000, Shocks{Customer: 0.3, Portfolio: 0.1, Week: 0.8, Level: 0.05}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			items, mean := randomItems(c.n, c.nc, W, 7)
@@ -69,6 +71,37 @@ func TestSimulatedPathsAverageToTheExpectedReceipts(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The collection-level factor adds its own spread to the horizon's total:
+// with no other shock, the total's relative standard deviation grows from
+// the invoices' luck alone to about √(luck² + Level²).
+func TestLevelWidensTheHorizonTotal(t *testing.T) {
+	const W, P = 13, 4000
+	items, _ := randomItems(20000, 3000, W, 11)
+	relSD := func(level float64) float64 {
+		e := newEngine(items, W, Shocks{Level: level}, make([]float64, W))
+		out := make([]float64, P*W)
+		e.run(5, 1, newDraws(5, P, W), out)
+		var s, s2 float64
+		for p := range P {
+			var tot float64
+			for _, x := range out[p*W : (p+1)*W] {
+				tot += x
+			}
+			s += tot
+			s2 += tot * tot
+		}
+		m := s / P
+		return math.Sqrt(max(s2/P-m*m, 0)) / m
+	}
+	for _, level := range []float64{0.01, 0.03, 0.1} {
+		base, got := relSD(0), relSD(level)
+		want := math.Hypot(base, level)
+		if math.Abs(got-want) > 0.1*want {
+			t.Errorf("level %v: total's relative sd %.4f, want about %.4f (%.4f without it)", level, got, want, base)
+		}
 	}
 }
 
