@@ -359,7 +359,11 @@ func (s *Store) Counts(ctx context.Context) (datasets.Counts, error) {
 	return c, nil
 }
 
-// EachID calls fn with the id of every stored record of e.
+// EachID calls fn with the id of every stored record of e. The ids stream
+// from the server; when the connection breaks before the stream ends (a
+// pooled connection closed under it, "use of closed network connection"),
+// the read starts over once, so fn may see an id a second time: callers
+// must treat the ids as a set, as the importer does.
 func (s *Store) EachID(ctx context.Context, e datasets.Entity, fn func(id string)) error {
 	if err := s.ensureSchema(ctx); err != nil {
 		return err
@@ -368,46 +372,54 @@ func (s *Store) EachID(ctx context.Context, e datasets.Entity, fn func(id string
 		if t.tableName() != string(e) {
 			continue
 		}
-		rows, err := s.entry.conn.Query(ctx, t.idsSQL())
-		if err != nil {
-			return s.explain(ctx, fmt.Errorf("clickhouse %s: query %s ids: %w", s.cfg, e, err))
+		err := s.streamIDs(ctx, e, t.idsSQL(), fn)
+		if err != nil && brokenConnection(err) && ctx.Err() == nil {
+			s.log.Warn("the id read broke mid-stream; reading again", "entity", string(e), "err", err)
+			err = s.streamIDs(ctx, e, t.idsSQL(), fn)
 		}
-		defer rows.Close()
-		var id string
-		for rows.Next() {
-			if err := rows.Scan(&id); err != nil {
-				return fmt.Errorf("scan %s id: %w", e, err)
-			}
-			fn(id)
-		}
-		if err := rows.Err(); err != nil {
-			return s.explain(ctx, fmt.Errorf("clickhouse %s: read %s ids: %w", s.cfg, e, err))
-		}
-		return nil
+		return err
 	}
 	return fmt.Errorf("clickhouse: no table for %q", e)
 }
 
-// CustomerIDs returns the ids of all stored customers, sorted.
+// streamIDs runs one read of ids, passing each to fn as it arrives.
+func (s *Store) streamIDs(ctx context.Context, e datasets.Entity, q string, fn func(id string)) error {
+	rows, err := s.entry.conn.Query(ctx, q)
+	if err != nil {
+		return s.explain(ctx, fmt.Errorf("clickhouse %s: query %s ids: %w", s.cfg, e, err))
+	}
+	defer rows.Close()
+	var id string
+	for rows.Next() {
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("scan %s id: %w", e, err)
+		}
+		fn(id)
+	}
+	if err := rows.Err(); err != nil {
+		return s.explain(ctx, fmt.Errorf("clickhouse %s: read %s ids: %w", s.cfg, e, err))
+	}
+	return nil
+}
+
+// CustomerIDs returns the ids of all stored customers, sorted. Like EachID
+// it reads once more when the stream breaks before its end.
 func (s *Store) CustomerIDs(ctx context.Context) ([]string, error) {
 	if err := s.ensureSchema(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.entry.conn.Query(ctx, customerIDsSQL)
-	if err != nil {
-		return nil, s.explain(ctx, fmt.Errorf("query customer ids: %w", err))
-	}
-	defer rows.Close()
 	ids := []string{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("scan customer id: %w", err)
-		}
-		ids = append(ids, id)
+	read := func() error {
+		ids = ids[:0]
+		return s.streamIDs(ctx, datasets.EntityCustomers, customerIDsSQL, func(id string) { ids = append(ids, id) })
 	}
-	if err := rows.Err(); err != nil {
-		return nil, s.explain(ctx, fmt.Errorf("read customer ids: %w", err))
+	err := read()
+	if err != nil && brokenConnection(err) && ctx.Err() == nil {
+		s.log.Warn("the customer id read broke mid-stream; reading again", "err", err)
+		err = read()
+	}
+	if err != nil {
+		return nil, err
 	}
 	return ids, nil
 }

@@ -39,7 +39,9 @@ type Store interface {
 }
 
 // idLister is a store that can list the ids of an entity; with it the
-// importer warns about references to invoices it does not hold.
+// importer warns about references to invoices it does not hold. EachID may
+// hand out an id twice (a store may read again after a broken stream): the
+// importer keeps them in a set.
 type idLister interface {
 	EachID(ctx context.Context, e datasets.Entity, fn func(id string)) error
 }
