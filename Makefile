@@ -42,7 +42,7 @@ demo: build
 	$(BIN) kpi --store $(DEMO)/store --from 2024-10-01 --to 2024-12-31 --by currency
 	$(BIN) features --store $(DEMO)/store --as-of 2024-12-31 > $(DEMO)/customer_features.csv
 	$(BIN) features --store $(DEMO)/store --as-of 2024-12-31 --level invoice > $(DEMO)/open_invoice_features.csv
-	$(BIN) backtest --input $(DEMO)/ledger --split 0.7 --currency EUR --fx $(DEMO)/ledger/fx_rates.csv --predictions $(DEMO)/backtest_predictions.csv
+	$(BIN) backtest --input $(DEMO)/ledger --split 0.7 --currency EUR --fx $(DEMO)/ledger/fx_rates.csv --predictions $(DEMO)/backtest_predictions.csv --json-out $(DEMO)/backtest.json
 	$(BIN) train --store $(DEMO)/store --as-of 2024-12-31 --registry $(DEMO)/models --currency EUR --fx $(DEMO)/ledger/fx_rates.csv
 	$(BIN) score --store $(DEMO)/store --as-of 2024-12-31 --registry $(DEMO)/models > $(DEMO)/scores.csv
 	@echo "scored $$(($$(wc -l < $(DEMO)/scores.csv) - 1)) open invoices into $(DEMO)/scores.csv; top of the list:"
@@ -60,7 +60,7 @@ demo: build
 	@head -9 $(DEMO)/credit_flags.txt | cut -c1-300; tail -1 $(DEMO)/credit_flags.txt
 	$(BIN) forecast --store $(DEMO)/store --as-of 2024-12-31 --registry $(DEMO)/models --currency EUR --fx $(DEMO)/ledger/fx_rates.csv
 	$(BIN) forecast backtest --input $(DEMO)/ledger --origins 2024-06-30,2024-08-31,2024-09-30 --families logistic --currency EUR --fx $(DEMO)/ledger/fx_rates.csv --predictions $(DEMO)/forecast_backtest.csv
-	$(BIN) report --store $(DEMO)/store --as-of 2024-12-31 --registry $(DEMO)/models --currency EUR --fx $(DEMO)/ledger/fx_rates.csv --backtest-predictions $(DEMO)/backtest_predictions.csv --out $(DEMO)/report
+	$(BIN) report --store $(DEMO)/store --as-of 2024-12-31 --registry $(DEMO)/models --currency EUR --fx $(DEMO)/ledger/fx_rates.csv --backtest $(DEMO)/backtest.json --backtest-predictions $(DEMO)/backtest_predictions.csv --out $(DEMO)/report
 
 # Fuzz targets, as package:target. make test runs each for FUZZ_BRIEF
 # inputs (a count, which a loaded machine cannot turn into a timeout), make

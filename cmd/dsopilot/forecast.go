@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -472,18 +470,11 @@ func stepOrigins(l *datasets.Ledger, from, to string, every, weeks int) ([]datas
 }
 
 func writeForecastPredictions(path string, rows []forecast.PredictionRow) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	cw := csv.NewWriter(f)
-	cw.Write([]string{"part", "origin", "week_start", "mean", "p10", "p50", "p90", "actual"})
-	for _, r := range rows {
-		cw.Write([]string{r.Part, r.Origin.String(), r.WeekStart.String(), r.Band.Mean.String(), r.Band.P10.String(),
-			r.Band.P50.String(), r.Band.P90.String(), r.Actual.String()})
-	}
-	cw.Flush()
-	return errors.Join(cw.Error(), f.Close())
+	return writeCSVFile(path, []string{"part", "origin", "week_start", "mean", "p10", "p50", "p90", "actual"}, len(rows), func(i int) []string {
+		r := rows[i]
+		return []string{r.Part, r.Origin.String(), r.WeekStart.String(), r.Band.Mean.String(), r.Band.P10.String(),
+			r.Band.P50.String(), r.Band.P90.String(), r.Actual.String()}
+	})
 }
 
 func printForecastBacktest(w io.Writer, r *forecast.Backtest) error {

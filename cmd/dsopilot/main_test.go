@@ -378,11 +378,16 @@ func TestBacktestOnAClearedItemsCSVWithMapping(t *testing.T) {
 		t.Fatal(err)
 	}
 	preds := filepath.Join(dir, "preds.csv")
+	saved := filepath.Join(dir, "backtest.json")
 	out, _, err := call(t, nil, "backtest", "--input", export, "--columns",
 		"customer_id=Kunde,invoice_id=Beleg,issue_date=Belegdatum,due_date=Faellig,amount=Betrag,settled_date=Ausgleich",
-		"--date-format", "%d.%m.%Y", "--split", "0.7", "--json", "--predictions", preds)
+		"--date-format", "%d.%m.%Y", "--split", "0.7", "--json", "--predictions", preds, "--json-out", saved)
 	if err != nil {
 		t.Fatalf("backtest: %v", err)
+	}
+	// --json-out saves for the report what --json prints.
+	if b, err := os.ReadFile(saved); err != nil || string(b) != out {
+		t.Errorf("--json-out file (%v) differs from the printed JSON:\n%s\nwant\n%s", err, b, out)
 	}
 	var res map[string]any
 	if err := json.Unmarshal([]byte(out), &res); err != nil {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -325,7 +324,7 @@ func writePredictionsCSV(w io.Writer, id string, preds []model.Prediction) error
 }
 
 func runBacktest(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "backtest", "--input PATH [--columns ...] [--date-format FMT] (--split 0.7 | --cutoff DATE) [--grace-days N] [--json] [--predictions FILE]",
+	fs := newFlags(e, "backtest", "--input PATH [--columns ...] [--date-format FMT] (--split 0.7 | --cutoff DATE) [--grace-days N] [--json] [--json-out FILE] [--predictions FILE]",
 		"Honest out-of-time evaluation. PATH is a ledger directory or a single cleared-items CSV (one row per\n"+
 			"invoice with its settled date). It is imported into a temporary embedded store; the models train only\n"+
 			"on what was known at the cut-off and are tested on invoices issued from it on, against two baselines:\n"+
@@ -336,6 +335,7 @@ func runBacktest(ctx context.Context, e env, args []string) error {
 	tf := newTrainFlags(fs)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	predictions := fs.String("predictions", "", "write invoice_id,p_late,predicted_days_late,actual_late for the test invoices")
+	jsonOut := fs.String("json-out", "", "also write the result as JSON to this file (for dsopilot report --backtest), whatever is printed")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -371,6 +371,11 @@ func runBacktest(ctx context.Context, e env, args []string) error {
 			return fmt.Errorf("backtest: %w", err)
 		}
 	}
+	if *jsonOut != "" {
+		if err := writeJSONFile(*jsonOut, res); err != nil {
+			return fmt.Errorf("backtest: %w", err)
+		}
+	}
 	if *asJSON {
 		return writeJSON(e.stdout, res)
 	}
@@ -395,27 +400,16 @@ func runBacktest(ctx context.Context, e env, args []string) error {
 }
 
 func writeBacktestPredictions(path string, rows []model.PredictionRow) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	cw := csv.NewWriter(f)
-	cw.Write([]string{"invoice_id", "p_late", "predicted_days_late", "actual_late", "cold_start"})
 	b01 := func(b bool) string {
 		if b {
 			return "1"
 		}
 		return "0"
 	}
-	for _, r := range rows {
-		cw.Write([]string{r.InvoiceID, strconv.FormatFloat(r.PLate, 'f', 6, 64), strconv.FormatFloat(r.PredictedDaysLate, 'f', 1, 64), b01(r.ActualLate), b01(r.ColdStart)})
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return writeCSVFile(path, []string{"invoice_id", "p_late", "predicted_days_late", "actual_late", "cold_start"}, len(rows), func(i int) []string {
+		r := rows[i]
+		return []string{r.InvoiceID, strconv.FormatFloat(r.PLate, 'f', 6, 64), strconv.FormatFloat(r.PredictedDaysLate, 'f', 1, 64), b01(r.ActualLate), b01(r.ColdStart)}
+	})
 }
 
 // printModel prints a model's evidence for a credit manager.
