@@ -337,7 +337,8 @@ func (r *Recommender) prepareAccount(b *Book, acc *Account, basis string, toolbo
 		// Every open invoice is disputed, promised or held: nothing may
 		// be dunned, and the customer is listed rather than dropped
 		// without a word.
-		ex.Rule, ex.Detail, ex.Blocked = a.blocked[0].Rule, allBlockedDetail(a.blocked), a.blocked
+		ex.Rule, ex.Detail = allBlocked(a.blocked)
+		ex.Blocked = a.blocked
 		pa.out.excluded = &ex
 		return pa
 	}
@@ -356,22 +357,34 @@ func (r *Recommender) prepareAccount(b *Book, acc *Account, basis string, toolbo
 	return pa
 }
 
-// allBlockedDetail says why none of an account's open invoices may be
-// dunned.
-func allBlockedDetail(bs []Blocked) string {
+// allBlocked says why none of an account's open invoices may be dunned:
+// the rule (a dispute first, as it asks for handling, then a hold, then a
+// promise) and every rule's count.
+func allBlocked(bs []Blocked) (rule, detail string) {
 	n := map[string]int{}
-	var rules []string
 	for _, b := range bs {
-		if n[b.Rule] == 0 {
-			rules = append(rules, b.Rule)
-		}
 		n[b.Rule]++
 	}
-	parts := make([]string, len(rules))
-	for i, r := range rules {
-		parts[i] = fmt.Sprintf("%s: %s", label(r), Plural(n[r], "invoice"))
+	var parts []string
+	for _, r := range []string{RuleDispute, RuleHold, RulePromise} {
+		if n[r] > 0 {
+			if rule == "" {
+				rule = r
+			}
+			parts = append(parts, fmt.Sprintf("%s: %s", label(r), Plural(n[r], "invoice")))
+			delete(n, r)
+		}
 	}
-	return "every open invoice is blocked (" + strings.Join(parts, ", ") + ")"
+	for _, b := range bs { // any other invoice-level rule, in order
+		if n[b.Rule] > 0 {
+			if rule == "" {
+				rule = b.Rule
+			}
+			parts = append(parts, fmt.Sprintf("%s: %s", label(b.Rule), Plural(n[b.Rule], "invoice")))
+			delete(n, b.Rule)
+		}
+	}
+	return rule, "every open invoice is blocked (" + strings.Join(parts, ", ") + ")"
 }
 
 // valuePending values the candidates of the accounts, in one batch when
