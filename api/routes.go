@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -84,8 +85,10 @@ func (s *Server) routeTable() []route {
 	return []route{
 		{method: http.MethodGet, path: "/healthz", handle: s.healthz, doc: routeDoc{id: "healthz", tag: "operations",
 			summary: "The process is alive", responses: []response{{200, "alive", health{}, ""}}}},
-		{method: http.MethodGet, path: "/readyz", handle: s.readyz, doc: routeDoc{id: "readyz", tag: "operations",
-			summary:   "The store is reachable and a model is loaded",
+		{method: http.MethodGet, path: "/readyz", handle: s.readyzHandler(), doc: routeDoc{id: "readyz", tag: "operations",
+			summary: "The store is reachable and a model is loaded",
+			description: fmt.Sprintf("warnings lists what makes the answers doubtful though the server is ready: a ledger whose latest record "+
+				"(ledger_last_day) is more than %d days before as_of (serve with --as-of).", StaleAfterDays),
 			responses: []response{{200, "ready", readiness{}, ""}}, errors: []int{503}}},
 		{method: http.MethodGet, path: "/metrics", handle: s.metricsHandler(), doc: routeDoc{id: "metrics", tag: "operations",
 			summary:   "Prometheus metrics (text exposition format)",
