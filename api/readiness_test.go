@@ -59,7 +59,9 @@ func TestLastDayIsTheLatestRecord(t *testing.T) {
 		{"a promise: when made, not the promised date", func(l *datasets.Ledger) {
 			l.Promises = append(l.Promises, datasets.Promise{Made: d(7), PromisedDate: d(400)})
 		}, d(7)},
-		{"a dispute resolved", func(l *datasets.Ledger) { l.Disputes = append(l.Disputes, datasets.Dispute{Opened: d(1), Resolved: d(9)}) }, d(9)},
+		{"a dispute resolved", func(l *datasets.Ledger) {
+			l.Disputes = append(l.Disputes, datasets.Dispute{Opened: d(1), Resolved: d(9)})
+		}, d(9)},
 		{"an action", func(l *datasets.Ledger) { l.Actions = append(l.Actions, datasets.Action{Date: d(11)}) }, d(11)},
 	}
 	for _, tc := range cases {
