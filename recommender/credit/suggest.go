@@ -362,7 +362,7 @@ func (as *assessment) suggest(a *account) Suggestion {
 			base, bound = capAmt, BoundRiskAppetite
 		}
 	}
-	sugg := pol.round(base)
+	sugg, rules := pol.round(base), bound
 	if bound == BoundExposure {
 		sugg = pol.roundUp(base) // rounding down could fall under the exposure again
 	}
@@ -385,8 +385,12 @@ func (as *assessment) suggest(a *account) Suggestion {
 		reasons = append(reasons, fmt.Sprintf("%s binds: %s, rounded down to the grid", boundLabel(bound), amt(sugg)))
 	}
 	if sugg < a.exposure {
+		why := cutLabel(bound)
+		if bound == BoundNoChange { // what the rules gave, near the limit kept
+			why = cutLabel(rules) + ", which keeps the current limit"
+		}
 		s.BelowExposure = fmt.Sprintf("the suggestion of %s is below the %s owed now: the cut is advised because of %s; "+
-			"orders will be held until the exposure is back under it", amt(sugg), amt(a.exposure), cutLabel(bound))
+			"orders will be held until the exposure is back under it", amt(sugg), amt(a.exposure), why)
 		reasons = append(reasons, s.BelowExposure)
 	}
 	s.Suggested, s.Change, s.Bound = features.KPIMoney(sugg), features.KPIMoney(sugg-a.limit), bound
@@ -510,8 +514,6 @@ func cutLabel(b string) string {
 		return "the credit hold"
 	case BoundOverdue90:
 		return "debt more than 90 days overdue (the limit is not raised)"
-	case BoundNoChange:
-		return "the current limit (no change within the policy's minimum)"
 	}
 	return boundLabel(b)
 }
