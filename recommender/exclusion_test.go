@@ -53,6 +53,9 @@ func TestExcludedCustomersNameTheirRule(t *testing.T) {
 			if len(w.ExcludedCustomers) != 1 || len(w.Recommendations) != 0 || w.Excluded[tc.rule] != 1 || len(w.Excluded) != 1 {
 				t.Fatalf("excluded %+v (counts %v), %d recommendations; want C1 excluded by %s", w.ExcludedCustomers, w.Excluded, len(w.Recommendations), tc.rule)
 			}
+			if got, want := w.Summary(), "0 actions on the list; 1 customer kept from any contact ("+tc.rule+" 1)"; got != want {
+				t.Fatalf("summary %q, want %q", got, want)
+			}
 			e := w.ExcludedCustomers[0]
 			if e.CustomerID != "C1" || e.Rule != tc.rule || !strings.Contains(e.Detail, tc.detail) || e.Overdue.Money() != 3_000_00 {
 				t.Fatalf("exclusion %+v, want rule %s, detail with %q, overdue 3,000.00", e, tc.rule, tc.detail)
