@@ -74,8 +74,14 @@ func TestCreditWorkflowOnTheServersStore(t *testing.T) {
 		return decode[Proposal](t, w)
 	}
 	small := propose(snap.ledger.Customers[0].CreditLimit + 5_000_00)
-	if small.Status != ProposalPending || small.ProposedBy.Name != "test-credit_manager" || small.CustomerID != cust {
+	// The proposer's role is the key's (mapped as approvals map it), in
+	// the answer and in the listed proposal alike.
+	if small.Status != ProposalPending || small.ProposedBy != (Actor{Name: "test-credit_manager", Role: "credit_manager"}) || small.CustomerID != cust {
 		t.Fatalf("proposal %+v", small)
+	}
+	pending := decode[ProposalList](t, ts.do(req{method: "GET", path: "/v1/credit-proposals?status=pending", role: "viewer"}))
+	if len(pending.Proposals) != 1 || pending.Proposals[0].ProposedBy.Role != "credit_manager" {
+		t.Fatalf("pending proposals %+v: want the proposer's role", pending)
 	}
 	// The proposer may not approve (four eyes).
 	problemOf(t, ts.do(req{method: "POST", path: "/v1/credit-proposals/" + small.ID + "/approve", role: "credit_manager", body: `{}`}), 403)

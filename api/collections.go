@@ -2,13 +2,157 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/gin-gonic/gin"
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/recommender"
 )
+
+// Worklist answers GET /v1/worklist: a page of the day's actions and,
+// whole, the deferred actions and the excluded customers, so that a
+// customer missing from the page is accounted for.
+type Worklist struct {
+	Date datasets.Date `json:"date"`
+	// Basis is effects or scenario (see NextAction.Basis); Note says why.
+	Basis string `json:"basis"`
+	Note  string `json:"note,omitempty"`
+	// Actions is the page: Limit actions from the Offset-th of the Total
+	// that match the query. Truncated is true when more follow; NextOffset
+	// is then the offset of the next page (null on the last).
+	Actions    []NextAction `json:"actions"`
+	Total      int          `json:"total" doc:"actions that match the query, on every page"`
+	Offset     int          `json:"offset"`
+	Limit      int          `json:"limit"`
+	Truncated  bool         `json:"truncated" doc:"more actions follow this page (limit cut the list)"`
+	NextOffset *int         `json:"next_offset" doc:"offset of the next page; null on the last"`
+	// Deferred are actions a rule kept off the day's list (DeferredBy:
+	// quiet_day, capacity, budget), matching the query; not paged.
+	Deferred []NextAction `json:"deferred" doc:"actions a rule kept off the day's list (deferred_by names it); not paged"`
+	// Excluded are the customers with open invoices a rule kept from any
+	// contact (promise, contact_cap, hold, default, dispute, ...), of the
+	// query's collector (they have no channel); not paged.
+	Excluded []ExcludedCustomer `json:"excluded" doc:"customers a rule kept from any contact, with the rule; not paged"`
+}
+
+// NextActionView answers GET /v1/customers/{id}/next-action.
+type NextActionView struct {
+	CustomerID string        `json:"customer_id"`
+	Date       datasets.Date `json:"date"`
+	// Action is null when nothing should be done today; a deferred one has
+	// DeferredBy set.
+	Action *NextAction `json:"action"`
+	// Excluded, when set, is the rule that keeps the customer from any
+	// contact (Action is then null).
+	Excluded *ExcludedCustomer `json:"excluded,omitempty"`
+}
+
+// Paging of the worklist.
+const (
+	worklistLimit    = 100
+	worklistMaxLimit = 10_000
+)
+
+// onlyParams reports every query parameter the route does not read: a
+// misspelt filter (chanel=phone) would otherwise answer the whole list.
+func onlyParams(c *gin.Context, fe *fieldErrors, names ...string) {
+	var unknown []string
+	for k := range c.Request.URL.Query() {
+		if !slices.Contains(names, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	slices.Sort(unknown)
+	for _, k := range unknown {
+		fe.add("query:"+k, "unknown parameter: want "+strings.Join(names, ", "))
+	}
+}
+
+// intParam reads an optional integer query parameter within lo..hi.
+func intParam(c *gin.Context, fe *fieldErrors, name string, def, lo, hi int) int {
+	v := c.Query(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		fe.add("query:"+name, fmt.Sprintf("%q: want an integer %d..%d", v, lo, hi))
+		return def
+	}
+	return n
+}
+
+func (s *Server) getWorklist(c *gin.Context) {
+	snap := s.snap.Load()
+	var fe fieldErrors
+	onlyParams(c, &fe, "date", "collector", "channel", "limit", "offset")
+	date := snap.asOf
+	if v := c.Query("date"); v != "" {
+		date = fe.date("query:date", DateText(v), false)
+	}
+	limit := intParam(c, &fe, "limit", worklistLimit, 1, worklistMaxLimit)
+	offset := intParam(c, &fe, "offset", 0, 0, math.MaxInt32)
+	if err := fe.err("bad worklist query"); err != nil {
+		fail(c, err)
+		return
+	}
+	if s.cfg.Collections == nil {
+		fail(c, unavailable("the dunning recommender (worklist)"))
+		return
+	}
+	w, err := s.cfg.Collections.Worklist(c.Request.Context(), WorklistQuery{Date: date, Collector: c.Query("collector"),
+		Channel: strings.ToLower(c.Query("channel")), Offset: offset, Limit: limit})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	w.Date, w.Offset, w.Limit = date, offset, limit
+	if len(w.Actions) > limit { // an adapter that did not page: never more than asked
+		w.Actions = w.Actions[:limit]
+	}
+	if end := offset + len(w.Actions); end < w.Total {
+		w.Truncated, w.NextOffset = true, &end
+	}
+	for _, p := range []*[]NextAction{&w.Actions, &w.Deferred} {
+		if *p == nil {
+			*p = []NextAction{}
+		}
+	}
+	if w.Excluded == nil {
+		w.Excluded = []ExcludedCustomer{}
+	}
+	ok(c, http.StatusOK, w)
+}
+
+func (s *Server) getNextAction(c *gin.Context) {
+	var fe fieldErrors
+	onlyParams(c, &fe, "date")
+	if err := fe.err("bad next-action query"); err != nil {
+		fail(c, err)
+		return
+	}
+	id, date, found := s.customerAt(c, "date")
+	if !found {
+		return
+	}
+	if s.cfg.Collections == nil {
+		fail(c, unavailable("the dunning recommender (next action)"))
+		return
+	}
+	a, ex, err := s.cfg.Collections.NextAction(c.Request.Context(), id, date)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	ok(c, http.StatusOK, NextActionView{CustomerID: id, Date: date, Action: a, Excluded: ex})
+}
 
 // Follower is a part of Config (Collections, Credit, Forecast) that works
 // on the served ledger: the server hands it every new snapshot's ledger
@@ -25,6 +169,9 @@ type RecommenderCollections struct {
 	daily *recommender.Daily
 	mu    sync.RWMutex
 	l     *datasets.Ledger
+	// collectors are l's collectors (computed on the first request that
+	// names one).
+	collectors []string
 }
 
 var (
@@ -41,57 +188,148 @@ func NewRecommenderCollections(d *recommender.Daily) *RecommenderCollections {
 // Follow implements Follower.
 func (rc *RecommenderCollections) Follow(l *datasets.Ledger, _ datasets.Date) {
 	rc.mu.Lock()
-	rc.l = l
+	rc.l, rc.collectors = l, nil
 	rc.mu.Unlock()
 }
 
-func (rc *RecommenderCollections) worklist(ctx context.Context, day datasets.Date) (*recommender.Worklist, error) {
+func (rc *RecommenderCollections) ledger() (*datasets.Ledger, error) {
 	rc.mu.RLock()
 	l := rc.l
 	rc.mu.RUnlock()
 	if l == nil {
 		return nil, unavailable("the dunning recommender (no ledger loaded yet)")
 	}
+	return l, nil
+}
+
+func (rc *RecommenderCollections) worklist(ctx context.Context, day datasets.Date) (*recommender.Worklist, error) {
+	l, err := rc.ledger()
+	if err != nil {
+		return nil, err
+	}
 	return rc.daily.Worklist(ctx, l, day)
 }
 
+// ledgerCollectors lists the collectors of the served ledger's customers.
+func (rc *RecommenderCollections) ledgerCollectors() ([]string, error) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.l == nil {
+		return nil, unavailable("the dunning recommender (no ledger loaded yet)")
+	}
+	if rc.collectors == nil {
+		list := []string{}
+		for i := range rc.l.Customers {
+			if c := rc.l.Customers[i].Collector; c != "" && !slices.Contains(list, c) {
+				list = append(list, c)
+			}
+		}
+		slices.Sort(list)
+		rc.collectors = list
+	}
+	return rc.collectors, nil
+}
+
+// checkQuery refuses a channel the scenario file has no action on and a
+// collector no customer has: either would answer an empty list that reads
+// as "nothing to do".
+func (rc *RecommenderCollections) checkQuery(q WorklistQuery) error {
+	var fe fieldErrors
+	if chans := rc.daily.Scenarios().Channels(); q.Channel != "" && !slices.Contains(chans, q.Channel) {
+		fe.add("query:channel", fmt.Sprintf("unknown channel %q: want one of %s", q.Channel, strings.Join(chans, ", ")))
+	}
+	if q.Collector != "" {
+		colls, err := rc.ledgerCollectors()
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(colls, q.Collector) {
+			fe.add("query:collector", fmt.Sprintf("unknown collector %q: want one of %s", q.Collector, someOf(colls, 20)))
+		}
+	}
+	return fe.err("bad worklist query")
+}
+
+// someOf lists up to n values, saying how many more there are.
+func someOf(vs []string, n int) string {
+	if len(vs) == 0 {
+		return "(none: no customer has a collector)"
+	}
+	if len(vs) <= n {
+		return strings.Join(vs, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(vs[:n], ", "), len(vs)-n)
+}
+
 // Worklist implements Collections.
-func (rc *RecommenderCollections) Worklist(ctx context.Context, q WorklistQuery) ([]NextAction, error) {
+func (rc *RecommenderCollections) Worklist(ctx context.Context, q WorklistQuery) (*Worklist, error) {
+	if err := rc.checkQuery(q); err != nil {
+		return nil, err
+	}
 	w, err := rc.worklist(ctx, q.Date)
 	if err != nil {
 		return nil, err
 	}
-	var out []NextAction
+	match := func(r *recommender.Recommendation) bool {
+		return (q.Collector == "" || r.Collector == q.Collector) && (q.Channel == "" || strings.EqualFold(r.Channel, q.Channel))
+	}
+	out := &Worklist{Basis: w.Basis, Note: w.Note, Actions: []NextAction{}, Deferred: []NextAction{}, Excluded: []ExcludedCustomer{}}
 	for i := range w.Recommendations {
 		r := &w.Recommendations[i]
-		if q.Collector != "" && r.Collector != q.Collector || q.Channel != "" && !strings.EqualFold(r.Channel, q.Channel) {
+		if !match(r) {
 			continue
 		}
-		out = append(out, nextActionOf(r, w.Currency))
-		if q.Limit > 0 && len(out) == q.Limit {
-			break
+		// Only the page is converted: a large book's list is long.
+		if out.Total >= q.Offset && (q.Limit <= 0 || len(out.Actions) < q.Limit) {
+			out.Actions = append(out.Actions, nextActionOf(r, w.Currency))
+		}
+		out.Total++
+	}
+	for i := range w.Deferred {
+		if r := &w.Deferred[i]; match(r) {
+			out.Deferred = append(out.Deferred, deferredOf(r, w.Currency))
+		}
+	}
+	for i := range w.ExcludedCustomers {
+		if e := &w.ExcludedCustomers[i]; q.Collector == "" || e.Collector == q.Collector {
+			out.Excluded = append(out.Excluded, excludedOf(e, w.Currency))
 		}
 	}
 	return out, nil
 }
 
 // NextAction implements Collections: the customer's recommendation of the
-// day, or the one a rule deferred (its Blocked says which); nil when the
-// customer has nothing to do.
-func (rc *RecommenderCollections) NextAction(ctx context.Context, customerID string, date datasets.Date) (*NextAction, error) {
+// day, or the one a rule deferred (DeferredBy says which), or the rule
+// that excludes it; all nil when the customer has nothing to do.
+func (rc *RecommenderCollections) NextAction(ctx context.Context, customerID string, date datasets.Date) (*NextAction, *ExcludedCustomer, error) {
 	w, err := rc.worklist(ctx, date)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	r, found := w.For(customerID)
-	if !found {
-		return nil, nil
+	for i := range w.Recommendations {
+		if r := &w.Recommendations[i]; r.CustomerID == customerID {
+			a := nextActionOf(r, w.Currency)
+			return &a, nil, nil
+		}
 	}
-	a := nextActionOf(&r, w.Currency)
-	return &a, nil
+	for i := range w.Deferred {
+		if r := &w.Deferred[i]; r.CustomerID == customerID {
+			a := deferredOf(r, w.Currency)
+			return &a, nil, nil
+		}
+	}
+	for i := range w.ExcludedCustomers {
+		if e := &w.ExcludedCustomers[i]; e.CustomerID == customerID {
+			x := excludedOf(e, w.Currency)
+			return nil, &x, nil
+		}
+	}
+	return nil, nil, nil
 }
 
-// nextActionOf maps a recommendation onto the API's type.
+// nextActionOf maps a recommendation onto the API's type. On a scenario
+// basis the recommender has no expected value or uplift (nil): they stay
+// null rather than read as a known zero.
 func nextActionOf(r *recommender.Recommendation, currency string) NextAction {
 	a := NextAction{CustomerID: r.CustomerID, Collector: r.Collector, Date: r.Date, Type: r.Action, Channel: r.Channel,
 		InvoiceIDs: r.Invoices, Amount: r.Amount, Currency: currency, Basis: r.Basis, Policy: r.Policy, Propensity: r.Propensity,
@@ -103,17 +341,46 @@ func nextActionOf(r *recommender.Recommendation, currency string) NextAction {
 		a.Reasons = []string{}
 	}
 	if r.ExpectedValue != nil {
-		a.ExpectedValue = Amount(math.Round(*r.ExpectedValue * 100))
+		ev := Amount(math.Round(*r.ExpectedValue * 100))
+		a.ExpectedValue = &ev
 	}
 	if u := r.Uplift; u != nil {
-		a.Uplift, a.UpliftLo, a.UpliftHi = u.Uplift, u.Low, u.High
+		up, lo, hi := u.Uplift, u.Low, u.High
+		a.Uplift, a.UpliftLo, a.UpliftHi = &up, &lo, &hi
 	}
 	var blocked []string
 	for _, b := range r.Blocked {
 		blocked = append(blocked, blockedText(b))
 	}
 	a.Blocked = strings.Join(blocked, "; ")
+	a.BlockedBy = blockedRules(r.Blocked)
 	return a
+}
+
+// deferredOf maps a deferred recommendation: the recommender appends the
+// rule that deferred it last.
+func deferredOf(r *recommender.Recommendation, currency string) NextAction {
+	a := nextActionOf(r, currency)
+	if n := len(r.Blocked); n > 0 {
+		a.DeferredBy = r.Blocked[n-1].Rule
+	}
+	return a
+}
+
+func excludedOf(e *recommender.Exclusion, currency string) ExcludedCustomer {
+	return ExcludedCustomer{CustomerID: e.CustomerID, Collector: e.Collector, Rule: e.Rule, Detail: e.Detail,
+		Overdue: e.Overdue, Currency: currency, BlockedBy: blockedRules(e.Blocked)}
+}
+
+func blockedRules(bs []recommender.Blocked) []BlockedRule {
+	if len(bs) == 0 {
+		return nil
+	}
+	out := make([]BlockedRule, len(bs))
+	for i, b := range bs {
+		out[i] = BlockedRule{Rule: b.Rule, InvoiceID: b.InvoiceID, Action: b.Action, Detail: b.Detail}
+	}
+	return out
 }
 
 // blockedText says which rule kept what off the list.

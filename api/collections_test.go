@@ -2,7 +2,10 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,8 +62,109 @@ func TestRecommenderCollectionsServesTheRecommendersList(t *testing.T) {
 // first snapshot is 503, not an empty list that looks like "nothing to do".
 func TestRecommenderCollectionsBeforeALedger(t *testing.T) {
 	rc := NewRecommenderCollections(recommender.NewDaily(recommender.RecommendOptions{}))
-	_, err := rc.Worklist(context.Background(), WorklistQuery{Date: datasets.NewDate(2024, time.April, 2)})
+	_, err := rc.Worklist(context.Background(), WorklistQuery{Date: datasets.NewDate(2024, time.April, 2), Limit: 10})
 	if !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("err = %v, want ErrUnavailable", err)
+	}
+}
+
+// TestWorklistAccountsForEveryCustomer checks what the review found
+// missing: on a scenario basis the values are null, not 0; the deferred
+// actions and the excluded customers come with the rule that kept each one
+// off the list, as the recommender has them; a limit that cuts the list
+// says so; an unknown channel or collector is a 422 naming the parameter
+// and the values it may take.
+func TestWorklistAccountsForEveryCustomer(t *testing.T) {
+	opts := recommender.RecommendOptions{FX: recommender.SimFX(), Holdout: -1, Seed: 1}
+	rc := NewRecommenderCollections(recommender.NewDaily(opts))
+	ts := newTestServer(t, func(c *Config) { c.Collections = rc })
+	snap := ts.srv.snap.Load()
+	for _, day := range []string{"2024-04-02", "2024-04-06"} { // a Tuesday and a Saturday
+		t.Run(day, func(t *testing.T) {
+			d, _ := datasets.ParseISO(day)
+			want, err := recommender.Recommend(context.Background(), snap.ledger, d, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := ts.do(req{method: "GET", path: "/v1/worklist?limit=10000&date=" + day, role: "viewer"})
+			got := decode[Worklist](t, w)
+			if got.Basis != want.Basis || got.Total != len(want.Recommendations) || got.Truncated || got.NextOffset != nil {
+				t.Fatalf("basis %s total %d truncated %v, want %s %d false", got.Basis, got.Total, got.Truncated, want.Basis, len(want.Recommendations))
+			}
+			// Null, not 0, where the recommender knows no value.
+			var raw struct {
+				Actions, Deferred []map[string]json.RawMessage
+			}
+			if err := json.Unmarshal(w.Body.Bytes(), &raw); err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range append(raw.Actions, raw.Deferred...) {
+				var basis string
+				_ = json.Unmarshal(a["basis"], &basis)
+				for _, k := range []string{"expected_value", "uplift", "uplift_lo", "uplift_hi"} {
+					if isNull := string(a[k]) == "null"; isNull != (basis == recommender.BasisScenario) {
+						t.Fatalf("basis %s: %s is %s", basis, k, a[k])
+					}
+				}
+			}
+			if len(got.Deferred) != len(want.Deferred) {
+				t.Fatalf("%d deferred, the recommender defers %d", len(got.Deferred), len(want.Deferred))
+			}
+			for i, a := range got.Deferred {
+				r := want.Deferred[i]
+				if a.CustomerID != r.CustomerID || a.DeferredBy == "" || a.DeferredBy != r.Blocked[len(r.Blocked)-1].Rule || len(a.BlockedBy) != len(r.Blocked) {
+					t.Fatalf("deferred %d: %+v, recommender %+v", i, a, r)
+				}
+			}
+			byRule := map[string]int{}
+			for _, e := range got.Excluded {
+				if e.Rule == "" || e.Detail == "" || e.Currency != want.Currency {
+					t.Fatalf("excluded without its rule: %+v", e)
+				}
+				byRule[e.Rule]++
+			}
+			if len(byRule) != len(want.Excluded) {
+				t.Fatalf("excluded by rule %v, the recommender counts %v", byRule, want.Excluded)
+			}
+			for rule, n := range want.Excluded {
+				if byRule[rule] != n {
+					t.Fatalf("excluded by rule %v, the recommender counts %v", byRule, want.Excluded)
+				}
+			}
+			t.Logf("%s basis: %d actions, %d deferred, excluded %v", got.Basis, got.Total, len(got.Deferred), byRule)
+			if len(got.Actions)+len(got.Deferred)+len(got.Excluded) == 0 {
+				t.Fatalf("the fixture has nothing on %s; the test needs a list", day)
+			}
+			if day == "2024-04-06" && (len(got.Deferred) == 0 || got.Deferred[0].DeferredBy != recommender.RuleQuietDay) {
+				t.Fatalf("a Saturday defers to the next working day: %+v", got.Deferred)
+			}
+			for _, e := range got.Excluded[:min(3, len(got.Excluded))] {
+				na := decode[NextActionView](t, ts.do(req{method: "GET", path: "/v1/customers/" + e.CustomerID + "/next-action?date=" + day, role: "viewer"}))
+				if na.Action != nil || na.Excluded == nil || na.Excluded.Rule != e.Rule {
+					t.Fatalf("next action of excluded %s: %+v", e.CustomerID, na)
+				}
+			}
+		})
+	}
+	all := decode[Worklist](t, ts.do(req{method: "GET", path: "/v1/worklist?limit=10000&date=2024-04-02", role: "viewer"}))
+	if all.Total < 3 {
+		t.Fatalf("the fixture gives %d actions; the test needs a few", all.Total)
+	}
+	page := decode[Worklist](t, ts.do(req{method: "GET", path: "/v1/worklist?limit=2&date=2024-04-02", role: "viewer"}))
+	if len(page.Actions) != 2 || page.Total != all.Total || !page.Truncated || page.NextOffset == nil || *page.NextOffset != 2 {
+		t.Fatalf("limit 2 of %d: total %d truncated %v next %v", all.Total, page.Total, page.Truncated, page.NextOffset)
+	}
+	last := decode[Worklist](t, ts.do(req{method: "GET", path: fmt.Sprintf("/v1/worklist?limit=2&offset=%d&date=2024-04-02", all.Total-1), role: "viewer"}))
+	if len(last.Actions) != 1 || last.Actions[0].CustomerID != all.Actions[all.Total-1].CustomerID || last.Truncated || last.NextOffset != nil {
+		t.Fatalf("last page: %+v", last)
+	}
+	for _, tc := range []struct{ query, pointer, allowed string }{
+		{"channel=fax", "query:channel", "email"},
+		{"collector=nobody", "query:collector", all.Actions[0].Collector},
+	} {
+		p := problemOf(t, ts.do(req{method: "GET", path: "/v1/worklist?" + tc.query, role: "viewer"}), 422)
+		if len(p.Errors) != 1 || p.Errors[0].Pointer != tc.pointer || !strings.Contains(p.Errors[0].Detail, tc.allowed) {
+			t.Fatalf("%s: %+v, want an error on %s listing %s", tc.query, p, tc.pointer, tc.allowed)
+		}
 	}
 }

@@ -111,7 +111,7 @@ func (w *CreditWorkflow) CreditLimit(ctx context.Context, customerID string, asO
 	}
 	a := as[0]
 	out := &CreditAdvice{CustomerID: a.CustomerID, AsOf: asOf, Currency: a.Currency, Current: a.Current, Exposure: a.Exposure,
-		Suggested: a.Suggested, RiskClass: a.RiskClass, Review: a.Review, Reasons: a.Reasons, Flags: []CreditFlag{}}
+		Suggested: a.Suggested, RiskClass: a.RiskClass, Review: a.Review, BelowExposure: a.BelowExposure, Reasons: a.Reasons, Flags: []CreditFlag{}}
 	if out.Reasons == nil {
 		out.Reasons = []string{}
 	}
@@ -127,7 +127,8 @@ func (w *CreditWorkflow) Propose(ctx context.Context, in ProposalInput, by Actor
 	if err != nil {
 		return nil, err
 	}
-	p, err := svc.Propose(ctx, credit.ProposeRequest{CustomerID: in.CustomerID, Limit: in.NewLimit.Money(), Reason: in.Reason, By: by.Name})
+	p, err := svc.Propose(ctx, credit.ProposeRequest{CustomerID: in.CustomerID, Limit: in.NewLimit.Money(), Reason: in.Reason,
+		By: by.Name, Role: w.role(by.Role)})
 	if err != nil {
 		return nil, err
 	}
@@ -166,11 +167,7 @@ func (w *CreditWorkflow) Decide(ctx context.Context, id string, d Decision, by A
 	if err != nil {
 		return nil, err
 	}
-	role := by.Role
-	if r, ok := w.roles[role]; ok {
-		role = r
-	}
-	req := credit.DecideRequest{By: by.Name, Role: role, Comment: d.Note}
+	req := credit.DecideRequest{By: by.Name, Role: w.role(by.Role), Comment: d.Note}
 	var p credit.Proposal
 	if d.Approve {
 		p, err = svc.Approve(ctx, id, req)
@@ -183,10 +180,18 @@ func (w *CreditWorkflow) Decide(ctx context.Context, id string, d Decision, by A
 	return proposalOf(&p), nil
 }
 
+// role is the policy's role of an API key's role (see NewCreditWorkflow).
+func (w *CreditWorkflow) role(keyRole string) string {
+	if r, ok := w.roles[keyRole]; ok {
+		return r
+	}
+	return keyRole
+}
+
 // proposalOf maps the workflow's proposal onto the API's.
 func proposalOf(p *credit.Proposal) *Proposal {
 	out := &Proposal{ID: p.ID, CustomerID: p.CustomerID, Currency: p.Currency, CurrentLimit: p.OldLimit, ProposedLimit: p.NewLimit,
-		Reason: p.Reason, Status: p.Status, ProposedBy: Actor{Name: p.ProposedBy}, ProposedAt: p.ProposedAt,
+		Reason: p.Reason, Status: p.Status, ProposedBy: Actor{Name: p.ProposedBy, Role: p.ProposedRole}, ProposedAt: p.ProposedAt,
 		DecisionNote: p.Comment, DecisionID: p.DecisionID, Review: p.Review, Expires: p.Expires}
 	if p.Status == datasets.CreditProposed {
 		out.Status = ProposalPending

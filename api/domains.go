@@ -44,43 +44,82 @@ type NextAction struct {
 	Currency string `json:"currency"`
 	// Basis is effects when ExpectedValue and Uplift were estimated from
 	// effects learnt on randomised history, scenario when the action is the
-	// scenario's step for want of it (both are then 0).
+	// scenario's step for want of it: they are then null, as nothing is
+	// known of the action's effect (0 would claim it has none).
 	Basis string `json:"basis"`
 	// ExpectedValue is the action's expected value (cash brought forward,
 	// change in expected loss, less its cost).
-	ExpectedValue Amount `json:"expected_value"`
+	ExpectedValue *Amount `json:"expected_value" doc:"expected value in currency; null on a scenario basis, where no effect is known"`
 	// Uplift is the estimated change in the probability of payment within
 	// the horizon, with its interval.
-	Uplift   float64 `json:"uplift"`
-	UpliftLo float64 `json:"uplift_lo"`
-	UpliftHi float64 `json:"uplift_hi"`
+	Uplift   *float64 `json:"uplift" doc:"change in P(paid within the horizon); null on a scenario basis"`
+	UpliftLo *float64 `json:"uplift_lo" doc:"95% interval, low; null on a scenario basis"`
+	UpliftHi *float64 `json:"uplift_hi" doc:"95% interval, high; null on a scenario basis"`
 	// Policy is recommender or holdout; Propensity the probability the
 	// policy chose this action with: record both with the action taken
 	// (POST /v1/actions) so effects can be measured.
 	Policy     string  `json:"policy"`
 	Propensity float64 `json:"propensity"`
 	// Step is the scenario step the action follows or replaces; Blocked
-	// the rule that kept an alternative off the list.
-	Step    string   `json:"step"`
-	Blocked string   `json:"blocked,omitempty"`
-	Reasons []string `json:"reasons"`
+	// the rules that kept an alternative (or, on a deferred action, the
+	// action itself) off the list, in one line; BlockedBy the same, rule by
+	// rule.
+	Step      string        `json:"step"`
+	Blocked   string        `json:"blocked,omitempty"`
+	BlockedBy []BlockedRule `json:"blocked_by,omitempty"`
+	// DeferredBy, on a deferred action, is the rule that kept it off
+	// today's list: quiet_day (Date is then the next working day),
+	// capacity or budget.
+	DeferredBy string   `json:"deferred_by,omitempty" doc:"on a deferred action: the rule that deferred it (quiet_day, capacity, budget)"`
+	Reasons    []string `json:"reasons"`
 }
 
-// WorklistQuery selects the day's worklist.
+// BlockedRule is one rule that kept something from being done: dispute,
+// promise, hold, default, quiet_day, contact_cap, capacity, budget, ...
+type BlockedRule struct {
+	Rule      string `json:"rule"`
+	InvoiceID string `json:"invoice_id,omitempty"`
+	Action    string `json:"action,omitempty"`
+	Detail    string `json:"detail"`
+}
+
+// ExcludedCustomer is a customer with open invoices that a rule kept from
+// any contact on the day: an open promise, the contact cap, a hold, a
+// default, or every open invoice disputed or promised.
+type ExcludedCustomer struct {
+	CustomerID string `json:"customer_id"`
+	Collector  string `json:"collector"`
+	Rule       string `json:"rule"`
+	Detail     string `json:"detail"`
+	// Overdue is the customer's overdue total, in Currency.
+	Overdue   Amount        `json:"overdue"`
+	Currency  string        `json:"currency"`
+	BlockedBy []BlockedRule `json:"blocked_by,omitempty"`
+}
+
+// WorklistQuery selects the day's worklist and a page of its actions.
 type WorklistQuery struct {
 	Date      datasets.Date
 	Collector string // "" for all
 	Channel   string // "" for all
-	Limit     int    // at most this many, highest value first
+	// Offset and Limit select the page of actions: Limit of them from the
+	// Offset-th (0-based) of those that match.
+	Offset, Limit int
 }
 
 // Collections is the recommender (issue 11).
 type Collections interface {
-	// Worklist returns the day's actions, highest expected value first.
-	Worklist(ctx context.Context, q WorklistQuery) ([]NextAction, error)
-	// NextAction returns the customer's next action as of date; nil when
-	// nothing should be done (ErrNotFound for an unknown customer).
-	NextAction(ctx context.Context, customerID string, date datasets.Date) (*NextAction, error)
+	// Worklist returns the day's worklist for the query: the page of
+	// matching actions (highest expected value first) with Total, the
+	// number that match, and every matching deferred action and excluded
+	// customer. Date and the paging fields are the handler's. An unknown
+	// channel or collector is a *ValidationError naming the query
+	// parameter and the values it may take.
+	Worklist(ctx context.Context, q WorklistQuery) (*Worklist, error)
+	// NextAction returns the customer's next action as of date, or the
+	// deferred one, or why it is excluded; both nil when nothing should be
+	// done (ErrNotFound for an unknown customer).
+	NextAction(ctx context.Context, customerID string, date datasets.Date) (*NextAction, *ExcludedCustomer, error)
 }
 
 // CreditFlag is an order-block flag: over_limit, overdue, expired,
@@ -102,8 +141,11 @@ type CreditAdvice struct {
 	Suggested  Amount        `json:"suggested_limit"`
 	RiskClass  string        `json:"risk_class"`
 	Review     datasets.Date `json:"review_date"`
-	Reasons    []string      `json:"reasons"`
-	Flags      []CreditFlag  `json:"flags"`
+	// BelowExposure, set only when Suggested is below Exposure, says why
+	// the cut is advised (such a limit holds the customer's orders).
+	BelowExposure string       `json:"below_exposure,omitempty"`
+	Reasons       []string     `json:"reasons"`
+	Flags         []CreditFlag `json:"flags"`
 }
 
 // ProposalInput is a request to change a customer's credit limit.

@@ -18,25 +18,28 @@ type fakeCollections struct {
 	last WorklistQuery
 }
 
-func (f *fakeCollections) Worklist(_ context.Context, q WorklistQuery) ([]NextAction, error) {
+func (f *fakeCollections) Worklist(_ context.Context, q WorklistQuery) (*Worklist, error) {
 	f.last = q
-	var out []NextAction
+	out := &Worklist{Basis: "effects"}
 	for _, a := range f.list {
 		if (q.Collector == "" || a.Collector == q.Collector) && (q.Channel == "" || a.Channel == q.Channel) {
-			out = append(out, a)
+			if out.Total >= q.Offset && len(out.Actions) < q.Limit {
+				out.Actions = append(out.Actions, a)
+			}
+			out.Total++
 		}
 	}
 	return out, nil
 }
 
-func (f *fakeCollections) NextAction(_ context.Context, id string, d datasets.Date) (*NextAction, error) {
+func (f *fakeCollections) NextAction(_ context.Context, id string, d datasets.Date) (*NextAction, *ExcludedCustomer, error) {
 	for _, a := range f.list {
 		if a.CustomerID == id {
 			a.Date = d
-			return &a, nil
+			return &a, nil, nil
 		}
 	}
-	return nil, nil
+	return nil, nil, nil
 }
 
 // fakeCredit stands in for the credit workflow (issue 12): a credit
@@ -136,16 +139,22 @@ func TestCollectionsRoutes(t *testing.T) {
 	a := openInvoice(t, snap, 0)
 	fc.list = []NextAction{
 		{CustomerID: a.CustomerID, Collector: "anna", Type: "call", Channel: "phone", InvoiceIDs: []string{a.InvoiceID}, Amount: 12345,
-			Currency: "EUR", ExpectedValue: 2000, Uplift: 0.1, UpliftLo: 0.05, UpliftHi: 0.15, Policy: "recommender", Propensity: 0.9, Step: "reminder", Reasons: []string{"overdue"}},
+			Currency: "EUR", ExpectedValue: ptrTo[Amount](2000), Uplift: ptrTo(0.1), UpliftLo: ptrTo(0.05), UpliftHi: ptrTo(0.15), Policy: "recommender", Propensity: 0.9, Step: "reminder", Reasons: []string{"overdue"}},
 		{CustomerID: "other", Collector: "ben", Type: "reminder", Channel: "email", InvoiceIDs: []string{}, Policy: "holdout", Propensity: 0.1, Reasons: []string{}},
 	}
 	w := decode[Worklist](t, ts.do(req{method: "GET", path: "/v1/worklist?collector=anna&channel=PHONE&limit=5&date=2024-03-29", role: "viewer"}))
-	if len(w.Actions) != 1 || w.Actions[0].Amount != 12345 || fc.last.Limit != 5 || fc.last.Date.String() != "2024-03-29" || fc.last.Channel != "phone" {
+	if len(w.Actions) != 1 || w.Actions[0].Amount != 12345 || fc.last.Limit != 5 || fc.last.Date.String() != "2024-03-29" || fc.last.Channel != "phone" ||
+		w.Total != 1 || w.Truncated || w.NextOffset != nil || w.Deferred == nil || w.Excluded == nil {
 		t.Fatalf("worklist %+v, query %+v", w, fc.last)
 	}
+	// A limit that cuts the list says so, with the next page's offset.
 	all := decode[Worklist](t, ts.do(req{method: "GET", path: "/v1/worklist?limit=1", role: "viewer"}))
-	if len(all.Actions) != 1 {
-		t.Fatalf("limit: %d", len(all.Actions))
+	if len(all.Actions) != 1 || all.Total != 2 || !all.Truncated || all.NextOffset == nil || *all.NextOffset != 1 || all.Limit != 1 {
+		t.Fatalf("limit 1 of 2: %+v", all)
+	}
+	next := decode[Worklist](t, ts.do(req{method: "GET", path: "/v1/worklist?limit=1&offset=1", role: "viewer"}))
+	if len(next.Actions) != 1 || next.Actions[0].CustomerID != "other" || next.Truncated || next.NextOffset != nil || next.Offset != 1 {
+		t.Fatalf("second page: %+v", next)
 	}
 	na := decode[NextActionView](t, ts.do(req{method: "GET", path: "/v1/customers/" + a.CustomerID + "/next-action", role: "viewer"}))
 	if na.Action == nil || na.Action.Type != "call" || na.Date != snap.asOf {
@@ -157,7 +166,16 @@ func TestCollectionsRoutes(t *testing.T) {
 	}
 	problemOf(t, ts.do(req{method: "GET", path: "/v1/customers/NOPE/next-action", role: "viewer"}), 404)
 	problemOf(t, ts.do(req{method: "GET", path: "/v1/customers/" + a.CustomerID + "/next-action?date=soon", role: "viewer"}), 422)
-	problemOf(t, ts.do(req{method: "GET", path: "/v1/worklist?limit=0", role: "viewer"}), 422)
+	for _, tc := range []struct{ query, pointer string }{
+		{"limit=0", "query:limit"}, {"limit=10001", "query:limit"}, {"offset=-1", "query:offset"},
+		{"chanel=phone", "query:chanel"}, {"date=2024-02-31", "query:date"},
+	} {
+		p := problemOf(t, ts.do(req{method: "GET", path: "/v1/worklist?" + tc.query, role: "viewer"}), 422)
+		if len(p.Errors) != 1 || p.Errors[0].Pointer != tc.pointer {
+			t.Errorf("%s: errors %+v, want one naming %s", tc.query, p.Errors, tc.pointer)
+		}
+	}
+	problemOf(t, ts.do(req{method: "GET", path: "/v1/customers/" + a.CustomerID + "/next-action?as_of=2024-03-29", role: "viewer"}), 422)
 	problemOf(t, ts.do(req{method: "GET", path: "/v1/worklist?date=2024-02-31", role: "viewer"}), 422)
 }
 
@@ -231,3 +249,5 @@ func TestForecastRoute(t *testing.T) {
 		problemOf(t, ts.do(req{method: "GET", path: "/v1/forecast?" + q, role: "viewer"}), 422)
 	}
 }
+
+func ptrTo[T any](v T) *T { return &v }

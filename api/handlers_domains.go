@@ -12,20 +12,6 @@ import (
 	"github.com/dsopilot/dsopilot/datasets"
 )
 
-// Worklist answers GET /v1/worklist.
-type Worklist struct {
-	Date    datasets.Date `json:"date"`
-	Actions []NextAction  `json:"actions"`
-}
-
-// NextActionView answers GET /v1/customers/{id}/next-action.
-type NextActionView struct {
-	CustomerID string        `json:"customer_id"`
-	Date       datasets.Date `json:"date"`
-	// Action is null when nothing should be done today.
-	Action *NextAction `json:"action"`
-}
-
 // ProposalList answers GET /v1/credit-proposals.
 type ProposalList struct {
 	Proposals []Proposal `json:"proposals"`
@@ -61,42 +47,6 @@ func actorOf(c *gin.Context) Actor {
 	return Actor{Name: k.Name, Role: k.Role}
 }
 
-func (s *Server) getWorklist(c *gin.Context) {
-	snap := s.snap.Load()
-	var fe fieldErrors
-	date, err := dateParam(c, "date", snap.asOf)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	limit := 100
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 10_000 {
-			fe.add("query:limit", "want an integer 1..10000")
-		}
-		limit = n
-	}
-	if err := fe.err("bad worklist query"); err != nil {
-		fail(c, err)
-		return
-	}
-	if s.cfg.Collections == nil {
-		fail(c, unavailable("the dunning recommender (worklist)"))
-		return
-	}
-	list, err := s.cfg.Collections.Worklist(c.Request.Context(), WorklistQuery{Date: date, Collector: c.Query("collector"),
-		Channel: strings.ToLower(c.Query("channel")), Limit: limit})
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	if list == nil {
-		list = []NextAction{}
-	}
-	ok(c, http.StatusOK, Worklist{Date: date, Actions: list[:min(len(list), limit)]})
-}
-
 // customerAt reads the customer of the path (404 when unknown) and the
 // date parameter name (default the book's date); ok is false after a
 // problem was answered.
@@ -112,23 +62,6 @@ func (s *Server) customerAt(c *gin.Context, name string) (id string, date datase
 		return "", 0, false
 	}
 	return id, date, true
-}
-
-func (s *Server) getNextAction(c *gin.Context) {
-	id, date, found := s.customerAt(c, "date")
-	if !found {
-		return
-	}
-	if s.cfg.Collections == nil {
-		fail(c, unavailable("the dunning recommender (next action)"))
-		return
-	}
-	a, err := s.cfg.Collections.NextAction(c.Request.Context(), id, date)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	ok(c, http.StatusOK, NextActionView{CustomerID: id, Date: date, Action: a})
 }
 
 func (s *Server) getCreditLimit(c *gin.Context) {

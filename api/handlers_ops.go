@@ -6,11 +6,13 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/model"
 )
 
@@ -24,8 +26,13 @@ type readiness struct {
 	Model      string `json:"model"`
 	Generation uint64 `json:"snapshot_generation"`
 	AsOf       string `json:"as_of"`
-	Invoices   int    `json:"invoices"`
-	OpenScored int    `json:"open_invoices_scored"`
+	// LedgerLastDay is the day of the ledger's latest record (LastDay).
+	LedgerLastDay string `json:"ledger_last_day"`
+	// Warnings say what makes the answers doubtful though the server is
+	// ready, e.g. a ledger that ends long before the served date.
+	Warnings   []string `json:"warnings"`
+	Invoices   int      `json:"invoices"`
+	OpenScored int      `json:"open_invoices_scored"`
 	Spool      struct {
 		Batches int `json:"batches"`
 		Rows    int `json:"rows"`
@@ -34,9 +41,83 @@ type readiness struct {
 
 func (s *Server) healthz(c *gin.Context) { ok(c, http.StatusOK, health{Status: "ok"}) }
 
+// StaleAfterDays is how long after the ledger's latest record the served
+// date may be before the answers are suspect: a daily export is a day or
+// a long weekend behind; a month-old one is a forgotten --as-of.
+const StaleAfterDays = 7
+
+// LastDay is the day of l's latest record: an invoice issued, a payment,
+// a credit note, a dispute opened or resolved, an action, a promise made,
+// a credit decision or a credit report (due and promised dates, which lie
+// ahead, do not count). Zero for an empty ledger.
+func LastDay(l *datasets.Ledger) datasets.Date {
+	var d datasets.Date
+	for i := range l.Invoices {
+		d = max(d, l.Invoices[i].IssueDate, l.Invoices[i].SettledDate)
+	}
+	for i := range l.Payments {
+		d = max(d, l.Payments[i].Date)
+	}
+	for i := range l.CreditNotes {
+		d = max(d, l.CreditNotes[i].Date)
+	}
+	for i := range l.Disputes {
+		d = max(d, l.Disputes[i].Opened, l.Disputes[i].Resolved)
+	}
+	for i := range l.Actions {
+		d = max(d, l.Actions[i].Date)
+	}
+	for i := range l.Promises {
+		d = max(d, l.Promises[i].Made)
+	}
+	for i := range l.CreditDecisions {
+		d = max(d, l.CreditDecisions[i].Date)
+	}
+	for i := range l.Financials {
+		d = max(d, l.Financials[i].Date)
+	}
+	return d
+}
+
+// StaleLedger returns l's last day and, when asOf is more than
+// StaleAfterDays after it, a warning: every invoice then looks unpaid
+// since, the forecast's first weeks collect what is in fact long settled
+// or lost, and the worklist is empty or stale. Serving as of the day after
+// the ledger's end (--as-of) answers for the ledger's own time.
+func StaleLedger(l *datasets.Ledger, asOf datasets.Date) (datasets.Date, string) {
+	last := LastDay(l)
+	if last == 0 || asOf-last <= StaleAfterDays {
+		return last, ""
+	}
+	return last, fmt.Sprintf("the ledger's latest record is of %s, %d days before the served date %s: nothing paid, invoiced or "+
+		"recorded since is known, so scores, the forecast and the worklist describe a book frozen on %s; serve with --as-of %s "+
+		"(DSOPILOT_AS_OF) to answer as of the ledger's end, or load the recent records", last, int(asOf-last), asOf, last, last.AddDays(1))
+}
+
+// readyzHandler answers /readyz (see readyz); it keeps the last
+// snapshot's staleness, which takes a pass over the ledger.
+func (s *Server) readyzHandler() gin.HandlerFunc {
+	var mu sync.Mutex
+	var seen *snapshot
+	var last datasets.Date
+	var warn string
+	return func(c *gin.Context) {
+		snap := s.snap.Load()
+		mu.Lock()
+		if seen != snap {
+			seen = snap
+			last, warn = StaleLedger(snap.ledger, snap.asOf)
+		}
+		l, w := last, warn
+		mu.Unlock()
+		s.readyz(c, snap, l, w)
+	}
+}
+
 // readyz is 200 when the store answers, the ledger was loaded and a model
-// scores the book; 503 with the reason otherwise.
-func (s *Server) readyz(c *gin.Context) {
+// scores the book; 503 with the reason otherwise. A ledger that ends long
+// before the served date is ready, with a warning.
+func (s *Server) readyz(c *gin.Context, snap *snapshot, lastDay datasets.Date, warning string) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	var why []string
@@ -46,7 +127,6 @@ func (s *Server) readyz(c *gin.Context) {
 	if !s.loaded.Load() {
 		why = append(why, "the ledger has not been read from the store yet")
 	}
-	snap := s.snap.Load()
 	if err := snap.scoring(); err != nil {
 		why = append(why, err.Error())
 	}
@@ -55,7 +135,13 @@ func (s *Server) readyz(c *gin.Context) {
 		return
 	}
 	r := readiness{Status: "ready", Model: snap.modelID(), Generation: snap.gen, AsOf: snap.asOf.String(),
-		Invoices: len(snap.ledger.Invoices), OpenScored: len(snap.scores)}
+		Warnings: []string{}, Invoices: len(snap.ledger.Invoices), OpenScored: len(snap.scores)}
+	if lastDay != 0 {
+		r.LedgerLastDay = lastDay.String()
+	}
+	if warning != "" {
+		r.Warnings = append(r.Warnings, warning)
+	}
 	r.Spool.Batches, r.Spool.Rows = s.sink.spool.depth()
 	ok(c, http.StatusOK, r)
 }

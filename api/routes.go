@@ -1,10 +1,13 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/dsopilot/dsopilot/recommender"
 )
 
 // route is one endpoint: how it is served and how it is documented. The
@@ -82,8 +85,10 @@ func (s *Server) routeTable() []route {
 	return []route{
 		{method: http.MethodGet, path: "/healthz", handle: s.healthz, doc: routeDoc{id: "healthz", tag: "operations",
 			summary: "The process is alive", responses: []response{{200, "alive", health{}, ""}}}},
-		{method: http.MethodGet, path: "/readyz", handle: s.readyz, doc: routeDoc{id: "readyz", tag: "operations",
-			summary:   "The store is reachable and a model is loaded",
+		{method: http.MethodGet, path: "/readyz", handle: s.readyzHandler(), doc: routeDoc{id: "readyz", tag: "operations",
+			summary: "The store is reachable and a model is loaded",
+			description: fmt.Sprintf("warnings lists what makes the answers doubtful though the server is ready: a ledger whose latest record "+
+				"(ledger_last_day) is more than %d days before as_of (serve with --as-of).", StaleAfterDays),
 			responses: []response{{200, "ready", readiness{}, ""}}, errors: []int{503}}},
 		{method: http.MethodGet, path: "/metrics", handle: s.metricsHandler(), doc: routeDoc{id: "metrics", tag: "operations",
 			summary:   "Prometheus metrics (text exposition format)",
@@ -106,12 +111,22 @@ func (s *Server) routeTable() []route {
 				responses: []response{{200, "the customer", CustomerView{}, ""}}, errors: []int{404, 422}}},
 		{method: http.MethodGet, path: "/v1/customers/:id/next-action", role: RoleViewer, handle: s.getNextAction,
 			doc: routeDoc{id: "nextAction", tag: "collections", summary: "The recommender's next dunning action for a customer",
+				description: "The action of the day, or the deferred one (deferred_by names the rule), or the rule that excludes the customer from any contact (excluded). " +
+					"expected_value and uplift are null on a scenario basis. An unknown query parameter is a 422.",
 				params:    []param{pathID("customer id"), dateQuery("date", "the day (default the server's as-of date)")},
 				responses: []response{{200, "the action, or null when nothing should be done", NextActionView{}, ""}}, errors: []int{404, 422, 503}}},
 		{method: http.MethodGet, path: "/v1/worklist", role: RoleViewer, handle: s.getWorklist,
 			doc: routeDoc{id: "worklist", tag: "collections", summary: "The day's dunning worklist, highest expected value first",
-				params: []param{dateQuery("date", "the day (default the server's as-of date)"), query("collector", "string", "only this collector's accounts"),
-					query("channel", "string", "only actions on this channel"), query("limit", "integer", "at most this many (1..10000, default 100)")},
+				description: "A page of the day's actions (total, truncated and next_offset say when limit cut the list), with every deferred action and " +
+					"every excluded customer of the query and the rule that kept each off the list. On a scenario basis (no randomised history to learn " +
+					"effects from; note says so) expected_value and uplift are null. An unknown channel or collector, or an unknown query parameter, is a 422 " +
+					"naming the parameter and the values it may take.",
+				params: []param{dateQuery("date", "the day (default the server's as-of date)"),
+					query("collector", "string", "only this collector's accounts (a collector of the ledger's customers)"),
+					query("channel", "string", "only actions on this channel: one of the scenario file's (the built-in: "+
+						strings.Join(recommender.DefaultScenarios().Channels(), ", ")+")"),
+					query("limit", "integer", "at most this many actions (1..10000, default 100)"),
+					query("offset", "integer", "skip this many actions (default 0): the next_offset of the previous page")},
 				responses: []response{{200, "the worklist", Worklist{}, ""}}, errors: []int{422, 503}}},
 		{method: http.MethodGet, path: "/v1/customers/:id/credit-limit", role: RoleViewer, handle: s.getCreditLimit,
 			doc: routeDoc{id: "creditLimit", tag: "credit", summary: "Suggested credit limit and order-block flags",

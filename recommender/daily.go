@@ -65,3 +65,7 @@ func (d *Daily) Worklist(ctx context.Context, l *datasets.Ledger, day datasets.D
 func (d *Daily) NextWorkingDay(day datasets.Date) datasets.Date {
 	return d.opts.Scenarios.Rules.NextWorkingDay("*", day)
 }
+
+// Scenarios is the scenario file the worklists follow (the channels and
+// action types a request may name).
+func (d *Daily) Scenarios() *Scenarios { return d.opts.Scenarios }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -120,6 +121,38 @@ func ParseCapacity(spec string) (map[string]int, error) {
 		out[strings.TrimSpace(k)] = n
 	}
 	return out, nil
+}
+
+// Summary says in one line what is on the list and what rules kept off
+// it, by rule: the CSV has only the list, and a customer missing from it
+// should not look forgotten.
+func (w *Worklist) Summary() string {
+	byRule := func(m map[string]int) string {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = fmt.Sprintf("%s %d", k, m[k])
+		}
+		return strings.Join(parts, ", ")
+	}
+	deferred := map[string]int{}
+	for _, r := range w.Deferred {
+		if n := len(r.Blocked); n > 0 {
+			deferred[r.Blocked[n-1].Rule]++
+		}
+	}
+	s := fmt.Sprintf("%s on the list", Plural(len(w.Recommendations), "action"))
+	if len(w.Deferred) > 0 {
+		s += fmt.Sprintf("; %d deferred (%s)", len(w.Deferred), byRule(deferred))
+	}
+	if n := len(w.ExcludedCustomers); n > 0 {
+		s += fmt.Sprintf("; %s kept from any contact (%s)", Plural(n, "customer"), byRule(w.Excluded))
+	}
+	return s
 }
 
 // WriteJSON writes the worklist as one JSON object.

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -66,12 +67,30 @@ type Worklist struct {
 	// Excluded counts customers with open invoices kept from any contact,
 	// by rule.
 	Excluded map[string]int `json:"excluded"`
+	// ExcludedCustomers are those customers, each with the rule that kept
+	// it off the list (the counts above are theirs).
+	ExcludedCustomers []Exclusion `json:"excluded_customers,omitempty"`
 	// Disputes lists invoices routed to dispute handling.
 	Disputes []Blocked `json:"disputes,omitempty"`
 	// Effects, on an effects basis, is what the list rests on: each action
 	// type's doubly-robust average uplift on P(paid within HorizonDays)
 	// over waiting, from Randomised randomised decisions.
 	Effects *EffectsSummary `json:"effects,omitempty"`
+}
+
+// Exclusion is a customer with open invoices that a rule kept from any
+// contact today: a promise, the contact cap, a hold, a default, or every
+// open invoice disputed or promised.
+type Exclusion struct {
+	CustomerID string `json:"customer_id"`
+	Customer   string `json:"customer,omitempty"`
+	Collector  string `json:"collector,omitempty"`
+	Rule       string `json:"rule"`
+	Detail     string `json:"detail"`
+	// Overdue is the customer's overdue total in the worklist's currency.
+	Overdue features.KPIMoney `json:"overdue"`
+	// Blocked are the invoice-level blocks, when they are the reason.
+	Blocked []Blocked `json:"blocked,omitempty"`
 }
 
 // For returns a customer's recommendation of the day, or, when a rule
@@ -226,8 +245,9 @@ func (r *Recommender) worklist(b *Book) *Worklist {
 	for _, res := range results {
 		w.Disputes = append(w.Disputes, res.disputes...)
 		switch {
-		case res.excluded != "":
-			w.Excluded[res.excluded]++
+		case res.excluded != nil:
+			w.Excluded[res.excluded.Rule]++
+			w.ExcludedCustomers = append(w.ExcludedCustomers, *res.excluded)
 		case res.deferred != nil:
 			w.Deferred = append(w.Deferred, *res.deferred)
 		case res.p != nil:
@@ -285,7 +305,7 @@ var _ batchValuer = (*effectsValuer)(nil)
 type accountPlan struct {
 	p        *planned
 	deferred *Recommendation
-	excluded string
+	excluded *Exclusion
 	disputes []Blocked
 }
 
@@ -306,8 +326,20 @@ func (r *Recommender) prepareAccount(b *Book, acc *Account, basis string, toolbo
 			pa.out.disputes = append(pa.out.disputes, bl)
 		}
 	}
-	if a.stop.Rule != "" && a.stop.Rule != RuleQuietDay {
-		pa.out.excluded = a.stop.Rule
+	ex := Exclusion{CustomerID: acc.Customer.ID, Customer: acc.Customer.Name, Collector: acc.Customer.Collector,
+		Overdue: features.KPIMoney(a.overdue)}
+	switch {
+	case a.stop.Rule != "" && a.stop.Rule != RuleQuietDay:
+		ex.Rule, ex.Detail = a.stop.Rule, a.stop.Detail
+		pa.out.excluded = &ex
+		return pa
+	case len(a.eligible) == 0 && len(a.blocked) > 0:
+		// Every open invoice is disputed, promised or held: nothing may
+		// be dunned, and the customer is listed rather than dropped
+		// without a word.
+		ex.Rule, ex.Detail = allBlocked(a.blocked)
+		ex.Blocked = a.blocked
+		pa.out.excluded = &ex
 		return pa
 	}
 	p := &planned{a: a}
@@ -323,6 +355,36 @@ func (r *Recommender) prepareAccount(b *Book, acc *Account, basis string, toolbo
 	}
 	pa.p = p
 	return pa
+}
+
+// allBlocked says why none of an account's open invoices may be dunned:
+// the rule (a dispute first, as it asks for handling, then a hold, then a
+// promise) and every rule's count.
+func allBlocked(bs []Blocked) (rule, detail string) {
+	n := map[string]int{}
+	for _, b := range bs {
+		n[b.Rule]++
+	}
+	var parts []string
+	for _, r := range []string{RuleDispute, RuleHold, RulePromise} {
+		if n[r] > 0 {
+			if rule == "" {
+				rule = r
+			}
+			parts = append(parts, fmt.Sprintf("%s: %s", label(r), Plural(n[r], "invoice")))
+			delete(n, r)
+		}
+	}
+	for _, b := range bs { // any other invoice-level rule, in order
+		if n[b.Rule] > 0 {
+			if rule == "" {
+				rule = b.Rule
+			}
+			parts = append(parts, fmt.Sprintf("%s: %s", label(b.Rule), Plural(n[b.Rule], "invoice")))
+			delete(n, b.Rule)
+		}
+	}
+	return rule, "every open invoice is blocked (" + strings.Join(parts, ", ") + ")"
 }
 
 // valuePending values the candidates of the accounts, in one batch when

@@ -73,8 +73,8 @@ func (s *Scenarios) assess(b *Book, acc *Account) *assessment {
 		a.stop = Blocked{Rule: RulePromise, Detail: fmt.Sprintf("promised to pay by %s; waiting until %s",
 			acc.PromisedUntil, acc.PromisedUntil.AddDays(r.PromiseGraceDays))}
 	case acc.LastContact != 0 && r.ContactIntervalDays > 0 && acc.LastContact.AddDays(r.ContactIntervalDays) > day:
-		a.stop = Blocked{Rule: RuleContactCap, Detail: fmt.Sprintf("contacted on %s (%s); one contact per %d days",
-			acc.LastContact, acc.LastContactType, r.ContactIntervalDays)}
+		a.stop = Blocked{Rule: RuleContactCap, Detail: fmt.Sprintf("contacted on %s (%s); one contact per %s",
+			acc.LastContact, acc.LastContactType, Plural(r.ContactIntervalDays, "day"))}
 	case r.Quiet(country, day):
 		a.moveTo = r.NextWorkingDay(country, day)
 		a.stop = Blocked{Rule: RuleQuietDay, Detail: fmt.Sprintf("%s is a quiet day in %s; next working day %s", day, country, a.moveTo)}

@@ -219,6 +219,20 @@ func (s *Scenarios) ActionTypes() []string {
 	return out
 }
 
+// Channels lists the channels of the file's action types, sorted: what a
+// worklist's actions may use (a filter on any other channel is a mistake,
+// not an empty list).
+func (s *Scenarios) Channels() []string {
+	var out []string
+	for _, t := range s.Types {
+		if t.Channel != "" && !slices.Contains(out, t.Channel) {
+			out = append(out, t.Channel)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // RiskClass maps a probability of paying late to a class.
 func (s *Scenarios) RiskClass(pLate float64) string {
 	switch {

@@ -222,12 +222,12 @@ func (r *Recommender) reasons(b *Book, p *planned, k int, rec Recommendation) []
 		oldest, newest = max(oldest, it.DPD), min(newest, it.DPD)
 	}
 	if oldest > 0 {
-		out = append(out, fmt.Sprintf("owes %s %s on %d invoice(s) in this contact, the oldest %d days overdue", money(c.value), cur, len(c.items), oldest))
+		out = append(out, fmt.Sprintf("owes %s %s on %s in this contact, the oldest %s overdue", money(c.value), cur, Plural(len(c.items), "invoice"), Plural(oldest, "day")))
 	} else {
-		out = append(out, fmt.Sprintf("%s %s falls due within %d days on %d invoice(s)", money(c.value), cur, -newest, len(c.items)))
+		out = append(out, fmt.Sprintf("%s %s falls due within %s on %s", money(c.value), cur, Plural(-newest, "day"), Plural(len(c.items), "invoice")))
 	}
 	if share, ok := h.LateShare(); ok {
-		out = append(out, fmt.Sprintf("paid %d of its last %d invoices late (median %d days late)", h.Late, h.Settled, h.MedianDaysLate()))
+		out = append(out, fmt.Sprintf("paid %d of its last %s late (median %s late)", h.Late, Plural(h.Settled, "invoice"), Plural(h.MedianDaysLate(), "day")))
 		_ = share
 	} else {
 		out = append(out, "no invoice settled in the last year: the estimate rests on customers like it")
@@ -242,9 +242,9 @@ func (r *Recommender) reasons(b *Book, p *planned, k int, rec Recommendation) []
 			}
 		}
 		if n > 0 {
-			out = append(out, fmt.Sprintf("paid within %d days of a %s: %d of the last %d times", within, label(c.typ.Name), n, len(last)))
+			out = append(out, fmt.Sprintf("paid within %s of a %s: %d of the last %s", Plural(within, "day"), label(c.typ.Name), n, Plural(len(last), "time")))
 		} else {
-			out = append(out, fmt.Sprintf("did not pay within %d days of a %s any of the last %d times", responseWindowDays, label(c.typ.Name), len(last)))
+			out = append(out, fmt.Sprintf("did not pay within %s of a %s any of the last %s", Plural(responseWindowDays, "day"), label(c.typ.Name), Plural(len(last), "time")))
 		}
 	}
 	for _, t := range []string{ActionReminder, ActionCourtesyReminder} {
@@ -257,8 +257,8 @@ func (r *Recommender) reasons(b *Book, p *planned, k int, rec Recommendation) []
 	}
 	if rec.Uplift != nil {
 		u := rec.Uplift
-		out = append(out, fmt.Sprintf("a %s raises the chance of payment within %d days from %.0f%% to %.0f%% (uplift %+.0f points, 95%% interval %+.0f to %+.0f)",
-			label(c.typ.Name), r.S.HorizonDays, 100*u.PaidWithinWait, 100*u.PaidWithin, 100*u.Uplift, 100*u.Low, 100*u.High))
+		out = append(out, fmt.Sprintf("a %s raises the chance of payment within %s from %.0f%% to %.0f%% (uplift %+.0f points, 95%% interval %+.0f to %+.0f)",
+			label(c.typ.Name), Plural(r.S.HorizonDays, "day"), 100*u.PaidWithinWait, 100*u.PaidWithin, 100*u.Uplift, 100*u.Low, 100*u.High))
 		out = append(out, fmt.Sprintf("brings about %.1f days × %s %s forward: worth %.2f %s net of its %.2f %s cost",
 			u.DaysSaved, money(c.value), cur, *rec.ExpectedValue, cur, rec.Cost, cur))
 	}

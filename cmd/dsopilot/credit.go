@@ -237,7 +237,7 @@ func runCreditFlags(ctx context.Context, e env, args []string) error {
 }
 
 func runCreditPropose(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "credit propose", "[--store S] --customer ID --limit AMOUNT|suggested --reason TEXT --by USER [--policy FILE] [--json]",
+	fs := newFlags(e, "credit propose", "[--store S] --customer ID --limit AMOUNT|suggested --reason TEXT --by USER --role ROLE [--policy FILE] [--json]",
 		"Proposes a new credit limit for a customer (in its currency): an amount, or \"suggested\" for the\n"+
 			"suggestion as of yesterday (whose reasons are the reason when --reason is not given); the limit in\n"+
 			"force proposed again is a renewal, which gives it a new review date once approved. The proposal\n"+
@@ -248,13 +248,14 @@ func runCreditPropose(ctx context.Context, e env, args []string) error {
 	limit := fs.String("limit", "", "the proposed limit, e.g. 50000 or 50000.00, or suggested")
 	reason := fs.String("reason", "", "why (required unless --limit suggested)")
 	by := fs.String("by", "", "who proposes it")
+	role := fs.String("role", "", "their role, one of the policy's approval.roles (kept in the audit trail)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	if *customer == "" || *limit == "" {
-		return fmt.Errorf("%w: credit propose: --customer and --limit are required", errUsage)
+	if *customer == "" || *limit == "" || strings.TrimSpace(*role) == "" {
+		return fmt.Errorf("%w: credit propose: --customer, --limit and --role are required", errUsage)
 	}
-	req := credit.ProposeRequest{CustomerID: *customer, Reason: *reason, By: *by, FromSuggestion: *limit == "suggested"}
+	req := credit.ProposeRequest{CustomerID: *customer, Reason: *reason, By: *by, Role: strings.TrimSpace(*role), FromSuggestion: *limit == "suggested"}
 	if !req.FromSuggestion {
 		m, err := credit.ParseLimit(*limit)
 		if err != nil {
@@ -267,6 +268,9 @@ func runCreditPropose(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer done()
+	if svc.Policy.RoleRank(req.Role) < 0 {
+		return fmt.Errorf("%w: credit propose: --role %q is not among the policy's approval roles (%s)", errUsage, req.Role, policyRoles(svc.Policy))
+	}
 	p, err := svc.Propose(ctx, req)
 	if err != nil {
 		return fmt.Errorf("credit propose: %w", err)
@@ -367,12 +371,25 @@ func runCreditExpire(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
+// policyRoles lists the policy's approval roles, for a usage error.
+func policyRoles(pol *credit.Policy) string {
+	names := make([]string, len(pol.Approval.Roles))
+	for i, r := range pol.Approval.Roles {
+		names[i] = r.Name
+	}
+	return strings.Join(names, ", ")
+}
+
 func printProposal(w io.Writer, p credit.Proposal, asJSON bool) error {
 	if asJSON {
 		return writeJSON(w, p)
 	}
+	by := p.ProposedBy
+	if p.ProposedRole != "" {
+		by += " (" + p.ProposedRole + ")"
+	}
 	fmt.Fprintf(w, "%s %s: customer %s, limit %s -> %s %s, proposed by %s, needs %s, expires %s\n", p.ID, p.Status, p.CustomerID,
-		recommender.FormatAmount(p.OldLimit.Money()), recommender.FormatAmount(p.NewLimit.Money()), p.Currency, p.ProposedBy,
+		recommender.FormatAmount(p.OldLimit.Money()), recommender.FormatAmount(p.NewLimit.Money()), p.Currency, by,
 		dash(p.RequiredRole), p.Expires)
 	if p.DecidedBy != "" {
 		fmt.Fprintf(w, "  %s by %s (%s) on %s; decision %s; review by %s\n", p.Status, p.DecidedBy, p.DecidedRole,

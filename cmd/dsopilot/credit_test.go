@@ -42,23 +42,30 @@ func TestCreditCommands(t *testing.T) {
 		t.Fatalf("flags: %v\n%s", err, out)
 	}
 
-	if _, _, err := call(t, nil, "credit", "propose", "--store", store, "--customer", customer, "--limit", "-5", "--reason", "x", "--by", "ann"); err == nil || !strings.Contains(err.Error(), "invalid amount") || exitCode(err) == 0 {
+	if _, _, err := call(t, nil, "credit", "propose", "--store", store, "--customer", customer, "--limit", "-5", "--reason", "x", "--by", "ann", "--role", "credit_analyst"); err == nil || !strings.Contains(err.Error(), "invalid amount") || exitCode(err) == 0 {
 		t.Fatalf("negative limit: %v", err)
 	}
-	if _, _, err := call(t, nil, "credit", "propose", "--store", store, "--customer", "NOPE", "--limit", "5", "--reason", "x", "--by", "ann"); err == nil || !strings.Contains(err.Error(), `no customer "NOPE"`) {
+	if _, _, err := call(t, nil, "credit", "propose", "--store", store, "--customer", "NOPE", "--limit", "5", "--reason", "x", "--by", "ann", "--role", "credit_analyst"); err == nil || !strings.Contains(err.Error(), `no customer "NOPE"`) {
 		t.Fatalf("unknown customer: %v", err)
 	}
 	newLimit := fmt.Sprintf("%.2f", limit+20000)
-	out, _, err = call(t, nil, "credit", "propose", "--store", store, "--customer", customer, "--limit", newLimit, "--reason", "new contract", "--by", "ann", "--json")
+	propose := []string{"credit", "propose", "--store", store, "--customer", customer, "--limit", newLimit, "--reason", "new contract", "--by", "ann"}
+	for _, tc := range []struct{ extra []string }{{nil}, {[]string{"--role", "cfo"}}} {
+		if _, _, err := call(t, nil, append(propose, tc.extra...)...); err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "--role") {
+			t.Fatalf("propose with %v: %v, want a usage error naming --role", tc.extra, err)
+		}
+	}
+	out, _, err = call(t, nil, append(propose, "--role", "credit_analyst", "--json")...)
 	if err != nil {
 		t.Fatalf("propose: %v", err)
 	}
 	var p struct {
 		ID           string `json:"id"`
 		RequiredRole string `json:"required_role"`
+		ProposedRole string `json:"proposed_role"`
 	}
-	if err := json.Unmarshal([]byte(out), &p); err != nil || p.ID == "" {
-		t.Fatalf("propose JSON: %v\n%s", err, out)
+	if err := json.Unmarshal([]byte(out), &p); err != nil || p.ID == "" || p.ProposedRole != "credit_analyst" {
+		t.Fatalf("propose JSON (want proposed_role credit_analyst): %v\n%s", err, out)
 	}
 	for _, tc := range []struct{ by, role, want string }{
 		{"ann", "finance_director", "four eyes"},

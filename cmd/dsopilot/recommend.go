@@ -74,6 +74,9 @@ func runRecommend(ctx context.Context, e env, args []string) error {
 	if w.Note != "" {
 		fmt.Fprintln(e.stderr, "recommend:", w.Note)
 	}
+	// The CSV lists the actions only: say what the rules kept off it (the
+	// JSON has them in deferred and excluded_customers).
+	fmt.Fprintln(e.stderr, "recommend:", w.Summary())
 	if *format == "json" {
 		return w.WriteJSON(e.stdout)
 	}

@@ -19,6 +19,9 @@ func TestRecommendOnAStoreWithoutRandomisation(t *testing.T) {
 	if !strings.Contains(stderr, "scenario-based") {
 		t.Errorf("stderr does not say the list is scenario-based: %q", stderr)
 	}
+	if !strings.Contains(stderr, " on the list") || !strings.Contains(stderr, "kept from any contact (") {
+		t.Errorf("stderr does not say what the rules kept off the list: %q", stderr)
+	}
 	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
 	if err != nil || len(rows) < 2 {
 		t.Fatalf("CSV: %v, %d rows", err, len(rows))

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -154,7 +155,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	cfg.Collections = api.NewRecommenderCollections(daily)
+	cfg.Collections = &staleWatch{RecommenderCollections: api.NewRecommenderCollections(daily), log: log, fixed: c.asOf != 0}
 	cfg.Forecast = api.NewModelForecaster(reg, fx, 0)
 	pol, cfx, risk, err := creditPart(c.creditPolicy, fx, log)
 	if err != nil {
@@ -188,6 +189,42 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// staleWatch is the worklist part that also warns, in the log, when the
+// served ledger ends long before the served date: without --as-of a
+// server on an old export is ready, but every invoice looks unpaid since,
+// the forecast collects in week 1 what was settled long ago and the
+// worklist is empty. /readyz says the same (api.StaleLedger). It warns
+// once per ledger end and served date, so at start and after a reload
+// that changes either, not every snapshot.
+type staleWatch struct {
+	*api.RecommenderCollections
+	log    *slog.Logger
+	fixed  bool // --as-of given
+	mu     sync.Mutex
+	warned [2]datasets.Date
+}
+
+// Follow implements api.Follower.
+func (w *staleWatch) Follow(l *datasets.Ledger, asOf datasets.Date) {
+	w.RecommenderCollections.Follow(l, asOf)
+	last, warning := api.StaleLedger(l, asOf)
+	if warning == "" {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.warned == [2]datasets.Date{last, asOf} {
+		return
+	}
+	w.warned = [2]datasets.Date{last, asOf}
+	served := "today (no --as-of)"
+	if w.fixed {
+		served = "--as-of"
+	}
+	w.log.Warn("the ledger ends long before the served date: pass --as-of "+last.AddDays(1).String(),
+		"ledger_last_day", last.String(), "as_of", asOf.String(), "served_date", served, "days_behind", int(asOf-last), "detail", warning)
 }
 
 // reportSite serves the report pages of the latest ledger.

@@ -98,8 +98,8 @@ func (as *assessment) flags(a *account, sugg *Suggestion) CustomerFlags {
 	}
 	if len(late) > 0 {
 		old := late[0]
-		reason := fmt.Sprintf("%s is more than %d days overdue (%s; the oldest, %s of %s due on %s, is %d days overdue)",
-			amt(overdue), pol.Flags.OverdueDays, plural(len(late), "invoice"), old.id, amt(old.outstanding), longDate(old.due), old.dpd(t))
+		reason := fmt.Sprintf("%s is more than %s overdue (%s; the oldest, %s of %s due on %s, is %s overdue)",
+			amt(overdue), plural(pol.Flags.OverdueDays, "day"), plural(len(late), "invoice"), old.id, amt(old.outstanding), longDate(old.due), plural(old.dpd(t), "day"))
 		if disputed > 0 {
 			reason += fmt.Sprintf("; %s as overdue is in dispute and not counted", amt(disputed))
 		}
@@ -128,8 +128,8 @@ func (as *assessment) flags(a *account, sugg *Suggestion) CustomerFlags {
 			sum += p.Amount
 		}
 		last := a.broken[0]
-		reason := fmt.Sprintf("%d promises to pay broken in the last %d days (%s; the latest, %s, was for %s)",
-			n, pol.Flags.BrokenPromiseDays, amt(sum), amt(last.Amount), longDate(last.PromisedDate))
+		reason := fmt.Sprintf("%s to pay broken in the last %s (%s; the latest, %s, was for %s)",
+			plural(n, "promise"), plural(pol.Flags.BrokenPromiseDays, "day"), amt(sum), amt(last.Amount), longDate(last.PromisedDate))
 		resolution := "ask for payment before releasing orders: no promise is open"
 		for _, it := range a.open {
 			if it.promised != 0 {
@@ -179,11 +179,11 @@ func (a *account) underLimit(t datasets.Date, over datasets.Money, amt func(data
 			on := it.due.AddDays(late)
 			note := "expected on its due date"
 			if late > 0 {
-				note = fmt.Sprintf("expected about %s (pays %d days late on average)", longDate(on), late)
+				note = fmt.Sprintf("expected about %s (pays %s late on average)", longDate(on), plural(late, "day"))
 			}
 			dated = append(dated, exp{it, on, note})
 		default:
-			undated = append(undated, exp{it, 0, fmt.Sprintf("%d days overdue with no promise to pay", it.dpd(t))})
+			undated = append(undated, exp{it, 0, plural(it.dpd(t), "day") + " overdue with no promise to pay"})
 		}
 	}
 	slices.SortStableFunc(dated, func(x, y exp) int { return int(x.on - y.on) })
@@ -233,12 +233,8 @@ func overdueResolution(late []item, amt func(datasets.Money) string) string {
 	return strings.Join(promised, "; ") + fmt.Sprintf("; %s without a promise: escalate", plural(open, "invoice"))
 }
 
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
-}
+// plural is the recommender's one pluralising helper ("1 day", "2 days").
+func plural(n int, word string) string { return recommender.Plural(n, word) }
 
 // sortFlags puts the most exposed customers first.
 func sortFlags(as *assessment, fs []CustomerFlags) {

@@ -458,6 +458,18 @@ func (p *Policy) round(m datasets.Money) datasets.Money {
 	return m
 }
 
+// roundUp rounds m up to the grid (the step that applies to m).
+func (p *Policy) roundUp(m datasets.Money) datasets.Money {
+	if d := p.round(m); d < m {
+		for _, g := range p.Grid {
+			if g.Below == 0 || m < g.Below {
+				return d + g.Step
+			}
+		}
+	}
+	return p.round(m)
+}
+
 // RoleRank is the position of role among the approval roles, -1 when it is
 // not one.
 func (p *Policy) RoleRank(role string) int {

@@ -26,6 +26,7 @@ const (
 	BoundCreditHold   = "credit_hold"   // on credit hold: no credit
 	BoundOverdue90    = "overdue_90"    // 90+ days overdue debt: no increase
 	BoundNoChange     = "no_change"     // within min_change of the current limit
+	BoundExposure     = "exposure"      // what the customer owes now, with the headroom
 )
 
 // Risk is what is known about a customer's risk of loss.
@@ -90,8 +91,13 @@ type Suggestion struct {
 	Review    datasets.Date `json:"review_date"`
 	// RequiredRole is the least role that may approve the change (empty
 	// when none may, or nothing changes).
-	RequiredRole string   `json:"required_role,omitempty"`
-	Reasons      []string `json:"reasons"`
+	RequiredRole string `json:"required_role,omitempty"`
+	// BelowExposure, set only when the suggestion is below what the
+	// customer owes now, says why the cut is advised (a cap of risk or of
+	// the credit report, a default, a hold, 90+ days overdue): such a limit
+	// flags the customer as over it and holds its orders.
+	BelowExposure string   `json:"below_exposure,omitempty"`
+	Reasons       []string `json:"reasons"`
 }
 
 // Suggestions are a ledger's suggestions as of a day.
@@ -288,8 +294,8 @@ func (as *assessment) suggest(a *account) Suggestion {
 	base, bound := s.Need.Money(), BoundNeed
 	if cold {
 		base, bound = as.local(id, seg.StartingLimit), BoundColdStart
-		reasons = append(reasons, fmt.Sprintf("new or quiet customer (%s issued and %d settled in the last %d months): the %s starting limit of %s",
-			plural(a.issued, "invoice"), a.settled, pol.HistoryMonths, segLabel(segName, a.c.Segment), amt(base)))
+		reasons = append(reasons, fmt.Sprintf("new or quiet customer (%s issued and %d settled in the last %s): the %s starting limit of %s",
+			plural(a.issued, "invoice"), a.settled, plural(pol.HistoryMonths, "month"), segLabel(segName, a.c.Segment), amt(base)))
 	} else {
 		reasons = append(reasons, needReason(a, n, pol, amt))
 	}
@@ -300,6 +306,22 @@ func (as *assessment) suggest(a *account) Suggestion {
 			reasons = append(reasons, fmt.Sprintf("an order held on %s would have taken the exposure to %s: the request needs %s with the headroom",
 				longDate(r.Day), amt(r.Exposure), amt(req)))
 		}
+	}
+	// The need and the starting limit estimate what the business needs;
+	// what the customer owes today is a fact. A limit below it would flag
+	// a customer in good standing as over its limit and hold its orders,
+	// so the exposure, with the headroom, floors them. The caps of risk and
+	// of the credit report below may still cut under it: they are reasons
+	// to, and the suggestion then says so (BelowExposure).
+	if floor := datasets.Money(math.Round(float64(a.exposure) * pol.Need.Headroom)); a.exposure > 0 && floor > base &&
+		(bound == BoundNeed || bound == BoundColdStart) {
+		was := "the need"
+		if bound == BoundColdStart {
+			was = "the starting limit"
+		}
+		base, bound = floor, BoundExposure
+		reasons = append(reasons, fmt.Sprintf("it owes %s now, more than %s allows: the limit is not set below the exposure; with %.0f%% headroom that is %s",
+			amt(a.exposure), was, 100*(pol.Need.Headroom-1), amt(floor)))
 	}
 	if fin := a.fin; fin != nil {
 		sh := pol.shares(fin.Rating)
@@ -340,7 +362,10 @@ func (as *assessment) suggest(a *account) Suggestion {
 			base, bound = capAmt, BoundRiskAppetite
 		}
 	}
-	sugg := pol.round(base)
+	sugg, rules := pol.round(base), bound
+	if bound == BoundExposure {
+		sugg = pol.roundUp(base) // rounding down could fall under the exposure again
+	}
 	switch {
 	case a.defaulted != 0:
 		sugg, bound = 0, BoundDefault
@@ -354,8 +379,19 @@ func (as *assessment) suggest(a *account) Suggestion {
 	case a.limit > 0 && math.Abs(float64(sugg-a.limit)) < pol.MinChange*float64(a.limit):
 		reasons = append(reasons, fmt.Sprintf("the rules give %s (%s), within %.0f%% of the current limit: no change", amt(sugg), boundLabel(bound), 100*pol.MinChange))
 		sugg, bound = a.limit, BoundNoChange
+	case bound == BoundExposure:
+		reasons = append(reasons, fmt.Sprintf("%s binds: %s, rounded up to the grid", boundLabel(bound), amt(sugg)))
 	default:
 		reasons = append(reasons, fmt.Sprintf("%s binds: %s, rounded down to the grid", boundLabel(bound), amt(sugg)))
+	}
+	if sugg < a.exposure {
+		why := cutLabel(bound)
+		if bound == BoundNoChange { // what the rules gave, near the limit kept
+			why = cutLabel(rules) + ", which keeps the current limit"
+		}
+		s.BelowExposure = fmt.Sprintf("the suggestion of %s is below the %s owed now: the cut is advised because of %s; "+
+			"orders will be held until the exposure is back under it", amt(sugg), amt(a.exposure), why)
+		reasons = append(reasons, s.BelowExposure)
 	}
 	s.Suggested, s.Change, s.Bound = features.KPIMoney(sugg), features.KPIMoney(sugg-a.limit), bound
 	if sugg != a.limit {
@@ -383,15 +419,16 @@ func needReason(a *account, n needCalc, pol *Policy, amt func(datasets.Money) st
 	if a.c.Terms == (datasets.Terms{}) {
 		terms = fmt.Sprintf("%.0f-day terms (from its invoices)", a.termsDays)
 	}
-	fmt.Fprintf(&b, "invoices %s a month (%.1f invoices) on %s and pays %.0f days late on average", m(n.runRate), n.perMonth, terms, a.daysLate)
+	fmt.Fprintf(&b, "invoices %s a month (%.1f invoices) on %s and pays %s late on average", m(n.runRate), n.perMonth, terms, plural(int(math.Round(a.daysLate)), "day"))
 	switch {
 	case n.runRate == n.recent && n.recent > n.year*n.season*1.05:
-		fmt.Fprintf(&b, " (the last 3 months; %s over %d months)", m(n.year), int(math.Ceil(a.months)))
+		// n.year is a monthly mean over the history, not its total.
+		fmt.Fprintf(&b, " (the last 3 months; %s a month on average over the last %s)", m(n.year), plural(int(math.Ceil(a.months)), "month"))
 	case math.Abs(n.season-1) >= 0.05:
-		fmt.Fprintf(&b, " (%s a month over the year, %+.0f%% for the segment's coming season)", m(n.year), 100*(n.season-1))
+		fmt.Fprintf(&b, " (%s a month on average over the last %s, %+.0f%% for the segment's coming season)", m(n.year), plural(int(math.Ceil(a.months)), "month"), 100*(n.season-1))
 	}
-	fmt.Fprintf(&b, ": about %.0f days of sales are open, %s on average; to hold the exposure on %.0f%% of days with %.0f%% headroom it needs about %s",
-		n.days, m(n.mean), 100*pol.Need.Cover, 100*(pol.Need.Headroom-1), m(n.need))
+	fmt.Fprintf(&b, ": about %s of sales are open, %s on average; to hold the exposure on %.0f%% of days with %.0f%% headroom it needs about %s",
+		plural(int(math.Round(n.days)), "day"), m(n.mean), 100*pol.Need.Cover, 100*(pol.Need.Headroom-1), m(n.need))
 	return b.String()
 }
 
@@ -458,8 +495,27 @@ func boundLabel(b string) string {
 		return "the starting limit"
 	case BoundRequest:
 		return "the limit request"
+	case BoundExposure:
+		return "the current exposure"
 	}
 	return label(b)
+}
+
+// cutLabel names the rule that cut a limit below the exposure.
+func cutLabel(b string) string {
+	switch b {
+	case BoundRiskAppetite:
+		return "the risk appetite (the expected loss at the exposure exceeds it)"
+	case BoundFinancials:
+		return "the credit report's limit"
+	case BoundDefault:
+		return "the default"
+	case BoundCreditHold:
+		return "the credit hold"
+	case BoundOverdue90:
+		return "debt more than 90 days overdue (the limit is not raised)"
+	}
+	return boundLabel(b)
 }
 
 func segLabel(policySeg, seg string) string {

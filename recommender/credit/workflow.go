@@ -75,6 +75,7 @@ type Proposal struct {
 	// RequiredRole is the least role that may approve it ("" when none may).
 	RequiredRole string    `json:"required_role"`
 	ProposedBy   string    `json:"proposed_by"`
+	ProposedRole string    `json:"proposed_role,omitempty"`
 	ProposedAt   time.Time `json:"proposed_at"`
 	DecidedBy    string    `json:"decided_by,omitempty"`
 	DecidedRole  string    `json:"decided_role,omitempty"`
@@ -95,6 +96,9 @@ type ProposeRequest struct {
 	// when it is empty.
 	Reason string
 	By     string
+	// Role is the proposer's role (the API key's, or --role), kept in the
+	// audit trail beside the name.
+	Role string
 }
 
 // DecideRequest is an approver's decision.
@@ -245,7 +249,7 @@ func (s *Service) Flags(ctx context.Context, asOf datasets.Date, customerIDs ...
 // one; its risk class, and so the new limit's review date, come from its
 // suggestion as of yesterday (the ledger is read for it).
 func (s *Service) Propose(ctx context.Context, req ProposeRequest) (Proposal, error) {
-	req.By, req.Reason = strings.TrimSpace(req.By), strings.TrimSpace(req.Reason)
+	req.By, req.Role, req.Reason = strings.TrimSpace(req.By), strings.TrimSpace(req.Role), strings.TrimSpace(req.Reason)
 	switch {
 	case req.By == "":
 		return Proposal{}, fmt.Errorf("%w: a proposal needs its proposer (--by)", ErrInput)
@@ -281,11 +285,11 @@ func (s *Service) Propose(ctx context.Context, req ProposeRequest) (Proposal, er
 	e := datasets.CreditEvent{ProposalID: newProposalID(day), Kind: datasets.CreditProposed, At: now,
 		CustomerID: c.ID, Currency: cmp.Or(c.Currency, s.Policy.Currency), OldLimit: c.CreditLimit, NewLimit: limit,
 		Secured: sg.Secured.Money(), Reason: req.Reason, Source: source, RiskClass: sg.RiskClass,
-		Review: addMonths(day, class.ReviewMonths), Expires: day.AddDays(s.Policy.Approval.ProposalDays), By: req.By}
+		Review: addMonths(day, class.ReviewMonths), Expires: day.AddDays(s.Policy.Approval.ProposalDays), By: req.By, Role: req.Role}
 	if err := s.Store.AddCreditProposal(ctx, e); err != nil {
 		return Proposal{}, err
 	}
-	s.log().Info("credit limit proposed", "proposal", e.ProposalID, "customer", c.ID, "old", c.CreditLimit, "new", limit, "by", req.By)
+	s.log().Info("credit limit proposed", "proposal", e.ProposalID, "customer", c.ID, "old", c.CreditLimit, "new", limit, "by", req.By, "role", req.Role)
 	return s.proposal([]datasets.CreditEvent{e}, day)
 }
 
@@ -332,7 +336,7 @@ func (s *Service) decide(ctx context.Context, id string, req DecideRequest, kind
 	case datasets.CreditApproved, datasets.CreditRejected:
 		return cur, fmt.Errorf("%w: proposal %s was %s by %s on %s", ErrConflict, id, cur.Status, cur.DecidedBy, cur.DecidedAt.Format(time.DateOnly))
 	case datasets.CreditExpired:
-		return cur, fmt.Errorf("%w: proposal %s expired on %s (proposals are decided within %d days): propose again", ErrExpired, id, p.Expires, s.Policy.Approval.ProposalDays)
+		return cur, fmt.Errorf("%w: proposal %s expired on %s (proposals are decided within %s): propose again", ErrExpired, id, p.Expires, plural(s.Policy.Approval.ProposalDays, "day"))
 	}
 	if kind == datasets.CreditApproved {
 		if strings.EqualFold(req.By, p.By) {
@@ -519,7 +523,7 @@ func (s *Service) proposal(events []datasets.CreditEvent, day datasets.Date) (Pr
 	p := Proposal{ID: e.ProposalID, CustomerID: e.CustomerID, Currency: e.Currency, Status: datasets.CreditProposed,
 		OldLimit: features.KPIMoney(e.OldLimit), NewLimit: features.KPIMoney(e.NewLimit), Secured: features.KPIMoney(e.Secured),
 		Reason: e.Reason, Source: e.Source, RiskClass: e.RiskClass, Review: e.Review, Expires: e.Expires,
-		ProposedBy: e.By, ProposedAt: e.At}
+		ProposedBy: e.By, ProposedRole: e.Role, ProposedAt: e.At}
 	if r, ok := currencyRate(e.Currency, s.Policy.Currency, s.FX); ok {
 		p.RequiredRole = s.Policy.RequiredRole(unsecuredChange(e, r))
 	}
