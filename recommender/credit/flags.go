@@ -111,12 +111,12 @@ func (as *assessment) flags(a *account, sugg *Suggestion) CustomerFlags {
 			set = "set on " + longDate(a.limitSet)
 		}
 		reason := fmt.Sprintf("the limit of %s %s was due for review on %s", amt(a.limit), set, longDate(r))
-		resolution := "review it and propose a limit (dsopilot credit propose --limit suggested)"
+		resolution := "review it and propose a limit (dsopilot credit propose --limit suggested --by YOU --role ROLE)"
 		if sugg != nil {
-			resolution = fmt.Sprintf("review it: the suggestion is %s (%s); propose it with dsopilot credit propose --customer %s --limit suggested",
+			resolution = fmt.Sprintf("review it: the suggestion is %s (%s); propose it with dsopilot credit propose --customer %s --limit suggested --by YOU --role ROLE",
 				amt(sugg.Suggested.Money()), boundLabel(sugg.Bound), a.c.ID)
 			if sugg.Suggested.Money() == a.limit {
-				resolution = fmt.Sprintf("review it: the suggestion keeps %s (%s); renew it with dsopilot credit propose --customer %s --limit suggested",
+				resolution = fmt.Sprintf("review it: the suggestion keeps %s (%s); renew it with dsopilot credit propose --customer %s --limit suggested --by YOU --role ROLE",
 					amt(a.limit), boundLabel(sugg.Bound), a.c.ID)
 			}
 		}
