@@ -164,7 +164,10 @@ func assess(l *datasets.Ledger, asOf datasets.Date, pol *Policy, o Options) (*as
 		as.rate[id] = r
 		as.list = append(as.list, a)
 	}
-	fallback := segmentPD(as.list, o.Risk, asOf)
+	fallback, err := segmentFallback(l, asOf, pol, o, as.list)
+	if err != nil {
+		return nil, err
+	}
 	for _, a := range as.list {
 		if r, ok := o.Risk[a.c.ID]; ok && r.PD > 0 {
 			as.risk[a.c.ID] = r
@@ -179,6 +182,39 @@ func assess(l *datasets.Ledger, asOf datasets.Date, pol *Policy, o Options) (*as
 		}
 	}
 	return as, nil
+}
+
+// segmentFallback is the PD by segment for customers without their own:
+// from the whole portfolio's accounts, also when only some customers are
+// assessed (a segment's rate taken from the one customer asked about would
+// be that customer's own record). The portfolio's accounts are built only
+// when a selected customer needs the fallback.
+func segmentFallback(l *datasets.Ledger, asOf datasets.Date, pol *Policy, o Options, list []*account) (map[string]float64, error) {
+	if len(o.Customers) == 0 {
+		return segmentPD(list, o.Risk, asOf), nil
+	}
+	needed := false
+	for _, a := range list {
+		if r, ok := o.Risk[a.c.ID]; !ok || r.PD <= 0 {
+			needed = true
+			break
+		}
+	}
+	if !needed {
+		return nil, nil
+	}
+	all, err := accounts(l, asOf, pol, nil)
+	if err != nil {
+		return nil, err
+	}
+	// The same accounts as a whole-portfolio run counts: those with a rate.
+	var every []*account
+	for _, id := range sortedIDs(all) {
+		if _, ok := currencyRate(all[id].c.Currency, pol.Currency, o.FX); ok {
+			every = append(every, all[id])
+		}
+	}
+	return segmentPD(every, o.Risk, asOf), nil
 }
 
 func sortedIDs[V any](m map[string]V) []string {
