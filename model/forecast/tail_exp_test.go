@@ -15,8 +15,16 @@ import (
 	"github.com/dsopilot/dsopilot/model"
 )
 
-// TestExperimentTail (an experiment, not a check: it asserts nothing) splits the timing record's forecast and the actual
-// receipts of weeks 11-13 by where each open invoice stood at the origin.
+// TestExperimentTail is a measurement, not a check (it asserts nothing,
+// like the other experiments behind this tag): it splits the open book's
+// expected receipts per week ahead, and what came in, by where each
+// invoice stood at the origin (overdue, due within 4 weeks, ...), with the
+// timing record alone or, with FC_MODEL=1, leveled by a logistic model
+// trained at the origin. It shows where the weeks-11-13 shortfall of the
+// backtests comes from:
+//
+//	FC_TAIL=30,18,33 FC_ORIGINS=2023-10-31,2024-03-31 [FC_MODEL=1] \
+//	  go test -tags forecastexp ./model/forecast -run ExperimentTail -v
 func TestExperimentTail(t *testing.T) {
 	if os.Getenv("FC_TAIL") == "" {
 		t.Skip("FC_TAIL not set")
