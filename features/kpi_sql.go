@@ -238,3 +238,39 @@ func (r *KPIRun) addGroup(key string, a *kpiAcc) error {
 	}
 	return nil
 }
+
+// SQLLedgerCurrencies lists the currencies of the amounts of the ledger in
+// q's database, sorted, as datasets.Ledger.Currencies does for a loaded
+// ledger: more than one means that unconverted totals mix units.
+func SQLLedgerCurrencies(ctx context.Context, q chsql.Querier) ([]string, error) {
+	if q == nil {
+		return nil, errors.New("ledger currencies: no database to query")
+	}
+	d := kpiSQLData{}
+	if q.Database() != "" {
+		d.AllDB = quoteIdentifier(q.Database()) + "."
+	}
+	text, err := renderSQL("kpi_currencies", d)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.Query(chsql.WithSettings(ctx, chsql.Settings{"join_use_nulls": 0}), text)
+	if err != nil {
+		return nil, fmt.Errorf("ledger currencies: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, fmt.Errorf("ledger currencies: %w", err)
+		}
+		if c != "" {
+			out = append(out, c)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("ledger currencies: %w", err)
+	}
+	return out, nil
+}

@@ -216,6 +216,9 @@ func TestSQLKPIsOnClusterMatchGoEngine(t *testing.T) {
 		}
 		s := clusterDatabase(t, l)
 		ix := NewIndex(l)
+		if cur, err := SQLLedgerCurrencies(ctx, s); err != nil || strings.Join(cur, ",") != strings.Join(l.Currencies(), ",") {
+			t.Fatalf("currencies on the cluster: %v, %v; want %v", cur, err, l.Currencies())
+		}
 		for _, c := range kpiSQLCases() {
 			from, to := kd(c.from), kd(c.to)
 			t.Run(fmt.Sprintf("seed%d/%s..%s/by=%s/monthly=%v", seed, c.from, c.to, c.o.By, c.o.Monthly), func(t *testing.T) {
@@ -293,4 +296,38 @@ func TestSQLKPIsBadOptions(t *testing.T) {
 		t.Error("no querier: no error")
 	}
 	var _ chsql.Querier = q
+}
+
+// The ledger's currencies, read in SQL, are those Ledger.Currencies lists.
+func TestSQLLedgerCurrencies(t *testing.T) {
+	clickHouseServer(t)
+	start := datasets.NewDate(2023, 1, 1)
+	mixed := distinctPaymentIDs(kpiRandomLedger(6, 12, 8, start, 300))
+	// A customer without a master currency takes its lowest invoice id's;
+	// a payment without a currency its invoice's, else its customer's.
+	mixed.Customers = append(mixed.Customers, datasets.Customer{ID: "ZLIMIT", CreditLimit: 500})
+	mixed.Invoices = append(mixed.Invoices,
+		datasets.Invoice{ID: "Z-2", CustomerID: "ZBARE", IssueDate: start, DueDate: start, Amount: 1, Currency: "JPY"},
+		datasets.Invoice{ID: "Z-1", CustomerID: "ZBARE", IssueDate: start, DueDate: start, Amount: 1, Currency: "CHF"},
+		datasets.Invoice{ID: "Z-3", CustomerID: "ZBARE", IssueDate: start, DueDate: start, Amount: 1})
+	mixed.Payments = append(mixed.Payments,
+		datasets.Payment{ID: "ZP-1", CustomerID: "ZPAYER", InvoiceID: "Z-2", Date: start, Amount: 1},
+		datasets.Payment{ID: "ZP-2", CustomerID: "ZPAYER2", Date: start, Amount: 1, Currency: "SEK"})
+	one := &datasets.Ledger{Invoices: []datasets.Invoice{{ID: "I", CustomerID: "C", IssueDate: start, DueDate: start, Amount: 1, Currency: "EUR"}}}
+	none := &datasets.Ledger{Invoices: []datasets.Invoice{{ID: "I", CustomerID: "C", IssueDate: start, DueDate: start, Amount: 1}}}
+	for name, l := range map[string]*datasets.Ledger{"mixed": mixed, "one": one, "none": none} {
+		t.Run(name, func(t *testing.T) {
+			got, err := SQLLedgerCurrencies(context.Background(), ledgerDatabase(t, l))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := l.Currencies()
+			if name == "mixed" && len(want) < 5 {
+				t.Fatalf("the mixed ledger is in %v: too few currencies to prove much", want)
+			}
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Fatalf("currencies %v, want %v", got, want)
+			}
+		})
+	}
 }

@@ -213,3 +213,69 @@ does here (the caller ignores the value). */}}
     FROM ({{template "kpi_vectors" .}})
     GROUP BY gkey
 {{end}}
+
+{{/* kpi_currencies: the currencies the ledger's amounts are in, as
+datasets.Ledger.Currencies lists them: each invoice's own currency, else its
+customer's; each payment's own, else its invoice's (by invoice id), else its
+customer's; and the customer's for a credit limit other than zero. A
+customer's currency is its master record's, else that of its invoice with
+the lowest id that has one. It reads the whole ledger (.AllDB): an invoice
+id is looked up across customers. The result may hold '' (amounts with no
+currency anywhere), which the caller drops. */}}
+{{define "kpi_customer_currency"}}
+    SELECT customer_id, if(m_cur != '', m_cur, i_cur) AS cust_cur
+    FROM
+    (
+        SELECT customer_id, any(currency) AS m_cur FROM {{.AllDB}}customers FINAL WHERE currency != '' GROUP BY customer_id
+    ) AS m
+    ANY FULL OUTER JOIN
+    (
+        SELECT customer_id, argMin(currency, invoice_id) AS i_cur FROM {{.AllDB}}invoices FINAL WHERE currency != '' GROUP BY customer_id
+    ) AS i
+    USING customer_id
+{{end}}
+{{define "kpi_currencies"}}
+    SELECT DISTINCT cur
+    FROM
+    (
+        SELECT if(inv_cur != '', inv_cur, cust_cur) AS cur
+        FROM
+        (
+            SELECT customer_id, currency AS inv_cur FROM {{.AllDB}}invoices FINAL
+        ) AS inv
+        ANY LEFT JOIN ({{template "kpi_customer_currency" .}}) AS cc
+        USING customer_id
+        UNION ALL
+        SELECT cust_cur AS cur
+        FROM
+        (
+            SELECT customer_id FROM {{.AllDB}}customers FINAL WHERE credit_limit != 0
+        ) AS limited
+        ANY LEFT JOIN ({{template "kpi_customer_currency" .}}) AS cc
+        USING customer_id
+        UNION ALL
+        SELECT if(pay_cur != '', pay_cur, if(found, of_invoice, cust_cur)) AS cur
+        FROM
+        (
+            SELECT customer_id, pay_cur, found, of_invoice
+            FROM
+            (
+                SELECT customer_id, invoice_id, currency AS pay_cur FROM {{.AllDB}}payments FINAL
+            ) AS pay
+            ANY LEFT JOIN
+            (
+                SELECT invoice_id, toUInt8(1) AS found, if(inv_cur != '', inv_cur, cust_cur) AS of_invoice
+                FROM
+                (
+                    SELECT customer_id, invoice_id, currency AS inv_cur FROM {{.AllDB}}invoices FINAL
+                ) AS inv
+                ANY LEFT JOIN ({{template "kpi_customer_currency" .}}) AS cc
+                USING customer_id
+            ) AS invoice_cur
+            USING invoice_id
+        ) AS paid
+        ANY LEFT JOIN ({{template "kpi_customer_currency" .}}) AS cc
+        USING customer_id
+    )
+    ORDER BY cur
+{{end}}
