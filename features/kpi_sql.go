@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/chstore/chsql"
@@ -70,20 +71,49 @@ func SQLKPIReport(ctx context.Context, q chsql.Querier, from, to datasets.Date, 
 	}
 	args := r.p.sqlParams(facts.DisputesKnown)
 	ctx = chsql.WithSettings(ctx, chsql.Settings{"join_use_nulls": 0})
-	for i, shard := range q.Shards() {
-		d.DB = ""
+	// The shards sum their customers at the same time; their sums are
+	// added in shard order, so that the report does not depend on which
+	// answered first.
+	shards := q.Shards()
+	sums := make([][]sqlGroupSums, len(shards))
+	errs := make([]error, len(shards))
+	var wg sync.WaitGroup
+	for i, shard := range shards {
+		dd := d
 		if shard.Database() != "" {
-			d.DB = quoteIdentifier(shard.Database()) + "."
+			dd.DB = quoteIdentifier(shard.Database()) + "."
 		}
-		text, err := renderSQL("kpi", d)
+		text, err := renderSQL("kpi", dd)
 		if err != nil {
 			return nil, err
 		}
-		if err := r.addSQL(ctx, shard, text, args); err != nil {
-			return nil, fmt.Errorf("kpi %s..%s: shard %d: %w", from, to, i+1, err)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sums[i], errs[i] = r.p.querySums(ctx, shard, text, args)
+		}()
+	}
+	wg.Wait()
+	for i := range shards {
+		if errs[i] != nil {
+			if len(shards) == 1 {
+				return nil, fmt.Errorf("kpi %s..%s: %w", from, to, errs[i])
+			}
+			return nil, fmt.Errorf("kpi %s..%s: shard %d: %w", from, to, i+1, errs[i])
+		}
+		for _, g := range sums[i] {
+			if err := r.addGroup(g.key, g.acc); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return r.Report()
+}
+
+// sqlGroupSums are one group's sums from one shard.
+type sqlGroupSums struct {
+	key string
+	acc *kpiAcc
 }
 
 // sqlParams binds kpi.sql's parameters for plan p.
@@ -117,11 +147,11 @@ func (p *kpiPlan) sqlParams(disputesKnown bool) []any {
 	}
 }
 
-// addSQL runs kpi.sql (text) on one shard and adds its groups' sums to r.
-func (r *KPIRun) addSQL(ctx context.Context, q chsql.Querier, text string, args []any) error {
+// querySums runs kpi.sql (text) on one shard and returns its groups' sums.
+func (p *kpiPlan) querySums(ctx context.Context, q chsql.Querier, text string, args []any) ([]sqlGroupSums, error) {
 	rows, err := q.Query(ctx, text, args...)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer rows.Close()
 	var (
@@ -137,22 +167,21 @@ func (r *KPIRun) addSQL(ctx context.Context, q chsql.Querier, text string, args 
 	for i := range counts {
 		dest = append(dest, &counts[i])
 	}
+	var out []sqlGroupSums
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
-			return fmt.Errorf("scan KPI sums: %w", err)
+			return nil, fmt.Errorf("scan KPI sums: %w", err)
 		}
-		a, err := r.p.sqlAcc(money, counts)
+		a, err := p.sqlAcc(money, counts)
 		if err != nil {
-			return fmt.Errorf("group %q: %w", key, err)
+			return nil, fmt.Errorf("group %q: %w", key, err)
 		}
-		if err := r.addGroup(key, a); err != nil {
-			return err
-		}
+		out = append(out, sqlGroupSums{key, a})
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read KPI sums: %w", err)
+		return nil, fmt.Errorf("read KPI sums: %w", err)
 	}
-	return nil
+	return out, nil
 }
 
 // sqlAcc fills an accumulator from one row of kpi.sql: money and counts

@@ -193,11 +193,22 @@ func kpiReport(ctx context.Context, e env, store string, from, to datasets.Date,
 		return nil, nil, nil, fmt.Errorf("%w: kpi: --engine sql needs a ClickHouse store", errUsage)
 	}
 	if isCH && (engine == "sql" || (engine == "auto" && currency == "" && parts == 0)) {
+		// The currencies (for the mixed-units warning) are read while the
+		// KPIs are summed: two queries the server runs side by side.
+		var (
+			mixed  []string
+			curErr error
+			done   = make(chan struct{})
+		)
+		go func() {
+			defer close(done)
+			mixed, curErr = features.SQLLedgerCurrencies(ctx, q)
+		}()
 		rep, err := features.SQLKPIReport(ctx, q, from, to, o)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("kpi: %w", err)
+		<-done
+		if err == nil {
+			err = curErr
 		}
-		mixed, err := features.SQLLedgerCurrencies(ctx, q)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("kpi: %w", err)
 		}

@@ -238,42 +238,31 @@ currency anywhere), which the caller drops. */}}
     SELECT DISTINCT cur
     FROM
     (
-        SELECT if(inv_cur != '', inv_cur, cust_cur) AS cur
-        FROM
-        (
-            SELECT customer_id, currency AS inv_cur FROM {{.AllDB}}invoices FINAL
-        ) AS inv
-        ANY LEFT JOIN ({{template "kpi_customer_currency" .}}) AS cc
-        USING customer_id
+        -- Every invoice's currency is in the set (its own, else its
+        -- customer's), so a payment that names an invoice adds nothing new.
+        SELECT currency AS cur FROM {{.AllDB}}invoices FINAL WHERE currency != ''
+        UNION ALL
+        SELECT currency AS cur FROM {{.AllDB}}payments FINAL WHERE currency != ''
         UNION ALL
         SELECT cust_cur AS cur
         FROM
         (
-            SELECT customer_id FROM {{.AllDB}}customers FINAL WHERE credit_limit != 0
-        ) AS limited
-        ANY LEFT JOIN ({{template "kpi_customer_currency" .}}) AS cc
-        USING customer_id
-        UNION ALL
-        SELECT if(pay_cur != '', pay_cur, if(found, of_invoice, cust_cur)) AS cur
-        FROM
-        (
-            SELECT customer_id, pay_cur, found, of_invoice
+            SELECT DISTINCT customer_id
             FROM
             (
-                SELECT customer_id, invoice_id, currency AS pay_cur FROM {{.AllDB}}payments FINAL
-            ) AS pay
-            ANY LEFT JOIN
-            (
-                SELECT invoice_id, toUInt8(1) AS found, if(inv_cur != '', inv_cur, cust_cur) AS of_invoice
-                FROM
+                SELECT customer_id FROM {{.AllDB}}customers FINAL WHERE credit_limit != 0
+                UNION ALL
+                SELECT customer_id FROM {{.AllDB}}invoices FINAL WHERE currency = ''
+                UNION ALL
+                SELECT customer_id FROM {{.AllDB}}payments FINAL
+                WHERE currency = '' AND (invoice_id = '' OR invoice_id GLOBAL NOT IN
                 (
-                    SELECT customer_id, invoice_id, currency AS inv_cur FROM {{.AllDB}}invoices FINAL
-                ) AS inv
-                ANY LEFT JOIN ({{template "kpi_customer_currency" .}}) AS cc
-                USING customer_id
-            ) AS invoice_cur
-            USING invoice_id
-        ) AS paid
+                    -- Only the ids such payments name: usually none.
+                    SELECT invoice_id FROM {{.AllDB}}invoices
+                    WHERE invoice_id GLOBAL IN (SELECT invoice_id FROM {{.AllDB}}payments WHERE currency = '')
+                ))
+            )
+        ) AS needed
         ANY LEFT JOIN ({{template "kpi_customer_currency" .}}) AS cc
         USING customer_id
     )
