@@ -13,11 +13,11 @@ import (
 )
 
 // kpiMoneySums and kpiCountSums name the columns of kpi.sql, per period
-// (flows), bound (aging0..4) or histogram month (hist), in the order
-// sqlKPIRow reads them.
+// (flows) or bound (aging0..4), in the order sqlAcc reads them; the
+// sales histogram follows as months and amounts.
 var (
 	kpiMoneySums = []string{"invoiced", "collected", "pay_amount", "pay_weighted", "rec_base", "recovered",
-		"aging0", "aging1", "aging2", "aging3", "aging4", "hist"}
+		"aging0", "aging1", "aging2", "aging3", "aging4"}
 	kpiCountSums = []string{"issued", "issued_disputed", "settled", "late", "pay_days",
 		"disputes_opened", "resolved", "resolution_days", "kept", "broken"}
 )
@@ -139,7 +139,6 @@ func (p *kpiPlan) sqlParams(disputesKnown bool) []any {
 		sql.Named("pclose", pclose),
 		sql.Named("hist_start", int32(p.histStart[0])),
 		sql.Named("hist_base", int32(p.histBase)),
-		sql.Named("hist_len", uint32(len(p.histStart)-1)),
 		sql.Named("disputes_known", b2i(disputesKnown)),
 		sql.Named("kept", datasets.PromiseKept),
 		sql.Named("broken", datasets.PromiseBroken),
@@ -160,6 +159,8 @@ func (p *kpiPlan) querySums(ctx context.Context, q chsql.Querier, text string, a
 	)
 	money := make([][]string, len(kpiMoneySums))
 	counts := make([][]int64, len(kpiCountSums))
+	var histMonths []uint32
+	var hist []string
 	dest := []any{&key, &inputs}
 	for i := range money {
 		dest = append(dest, &money[i])
@@ -167,12 +168,13 @@ func (p *kpiPlan) querySums(ctx context.Context, q chsql.Querier, text string, a
 	for i := range counts {
 		dest = append(dest, &counts[i])
 	}
+	dest = append(dest, &histMonths, &hist)
 	var out []sqlGroupSums
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("scan KPI sums: %w", err)
 		}
-		a, err := p.sqlAcc(money, counts)
+		a, err := p.sqlAcc(money, counts, histMonths, hist)
 		if err != nil {
 			return nil, fmt.Errorf("group %q: %w", key, err)
 		}
@@ -188,10 +190,13 @@ func (p *kpiPlan) querySums(ctx context.Context, q chsql.Querier, text string, a
 // hold its columns in kpiMoneySums and kpiCountSums order. A money sum
 // that does not fit a Money marks the accumulator overflowed, as the Go
 // engine's additions do.
-func (p *kpiPlan) sqlAcc(money [][]string, counts [][]int64) (*kpiAcc, error) {
+func (p *kpiPlan) sqlAcc(money [][]string, counts [][]int64, histMonths []uint32, hist []string) (*kpiAcc, error) {
 	a := p.newAcc()
+	if len(histMonths) != len(hist) {
+		return nil, fmt.Errorf("sales histogram: %d months, %d amounts", len(histMonths), len(hist))
+	}
 	for i, want := range []int{len(p.periods), len(p.periods), len(p.periods), len(p.periods), len(p.periods), len(p.periods),
-		len(p.bounds), len(p.bounds), len(p.bounds), len(p.bounds), len(p.bounds), len(a.hist)} {
+		len(p.bounds), len(p.bounds), len(p.bounds), len(p.bounds), len(p.bounds)} {
 		if len(money[i]) != want {
 			return nil, fmt.Errorf("%s: %d sums, want %d", kpiMoneySums[i], len(money[i]), want)
 		}
@@ -237,8 +242,11 @@ func (p *kpiPlan) sqlAcc(money [][]string, counts [][]int64) (*kpiAcc, error) {
 			a.points[j].aging[q] = cents(money[6+q][j])
 		}
 	}
-	for m := range a.hist {
-		a.hist[m] = cents(money[11][m])
+	for i, m := range histMonths {
+		if int(m) >= len(a.hist) {
+			return nil, fmt.Errorf("sales histogram: month %d of %d", m, len(a.hist))
+		}
+		a.hist[m] = cents(hist[i])
 	}
 	return a, nil
 }

@@ -14,7 +14,6 @@ Query parameters, bound by the driver:
                    positions in @bounds
   @hist_start      the first day of the countback sales histogram
   @hist_base       its first month (year·12 + month − 1)
-  @hist_len        its number of months
   @disputes_known  1 when the ledger has dispute records
   @kept, @broken   the promise statuses that count (datasets.PromiseKept,
                    datasets.PromiseBroken)
@@ -130,8 +129,8 @@ customer's grouping attribute. */}}
 {{end}}
 
 {{/* kpi_vectors: each row's share of the sums, as arrays: one element per
-period (flows), per bound (receivables by aging bucket) or per month of the
-sales histogram. An invoice counts once issued by @to (counted); what it
+period (flows), per bound (receivables by aging bucket); the sales histogram as a month
+and an amount. An invoice counts once issued by @to (counted); what it
 still owes at bound b is outs[b]. */}}
 {{define "kpi_vectors"}}
     SELECT
@@ -190,8 +189,11 @@ still owes at bound b is outs[b]. */}}
         {{- range $q := .Buckets}}
         arrayMap((o, q) -> toDecimal128(if(q = {{$q}}, o, toInt64(0)), 0), outs, buckets) AS v_aging{{$q}},
         {{- end}}
-        arrayMap(m -> toDecimal128(if(counted AND issue >= @hist_start AND issue_month - @hist_base = m, cents, toInt64(0)), 0),
-            range(toUInt32(@hist_len))) AS v_hist
+        -- The month of the sales histogram the invoice falls in, if any,
+        -- and its amount: summed by sumMap, one entry per month.
+        counted AND issue >= @hist_start AS in_hist,
+        arraySlice([toUInt32(issue_month - @hist_base)], 1, in_hist) AS hist_month,
+        arraySlice([toDecimal128(cents, 0)], 1, in_hist) AS hist_cents
     FROM ({{template "kpi_rows" .}}) AS rows
 {{end}}
 
@@ -209,7 +211,10 @@ does here (the caller ignores the value). */}}
         {{- end}}
         {{- range .Counts}},
         arrayMap(x -> toInt64(x), sumForEach(v_{{.}})) AS sum_{{.}}
-        {{- end}}
+        {{- end}},
+        -- One sumMap: ClickHouse computes an aggregate written twice once.
+        tupleElement(sumMap(hist_month, hist_cents), 1) AS sum_hist_months,
+        arrayMap(x -> toString(x), tupleElement(sumMap(hist_month, hist_cents), 2)) AS sum_hist
     FROM ({{template "kpi_vectors" .}})
     GROUP BY gkey
 {{end}}
