@@ -112,7 +112,9 @@ func runKPI(ctx context.Context, e env, args []string) error {
 			"aging, overdue ratio, late rate, recovery rate, days to pay, dispute and promise figures;\n"+
 			"per group with --by and month by month with --monthly. With --currency and --fx (a CSV of\n"+
 			"currency,rate: units of CUR one unit of currency is worth) every amount is converted to CUR first;\n"+
-			"without them a ledger in several currencies is summed unconverted, and a warning says so.")
+			"without them a ledger in several currencies is summed unconverted, and a warning says so.\n"+
+			"On ClickHouse the KPIs are summed inside the database by SQL, on each shard of a cluster; with\n"+
+			"--currency, --parts or --engine go, and on the embedded store, by the Go engine. Both print the same.")
 	store := storeFlag(fs, e)
 	from := fs.String("from", "", "first day of the period (YYYY-MM-DD, required)")
 	to := fs.String("to", "", "last day of the period (YYYY-MM-DD, required)")
