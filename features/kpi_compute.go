@@ -84,7 +84,7 @@ func (r *KPIRun) Add(ix *Index) error {
 	if ix == nil {
 		return errors.New("kpi: nil index")
 	}
-	p, sc := r.p, r.sc
+	sc := r.sc
 	if r.o.By == "customer" {
 		r.out = slices.Grow(r.out, len(ix.customers))
 	}
@@ -93,24 +93,8 @@ func (r *KPIRun) Add(ix *Index) error {
 		for j, a := range sc.accs[:sc.n] {
 			// Sales history counts for countback even when nothing else
 			// does, so every customer adds into the totals.
-			r.total.add(a)
-			switch r.o.By {
-			case "":
-			case "customer":
-				if a.active() {
-					g, err := p.group(sc.keys[j], a)
-					if err != nil {
-						return err
-					}
-					r.out = append(r.out, g)
-				}
-			default:
-				g := r.groups[sc.keys[j]]
-				if g == nil {
-					g = p.newAcc()
-					r.groups[sc.keys[j]] = g
-				}
-				g.add(a)
+			if err := r.addGroup(sc.keys[j], a); err != nil {
+				return err
 			}
 		}
 	}

@@ -143,7 +143,7 @@ func (e *SQLEngine) stageSQL(name string) (string, error) {
 	return renderSQL(name, e.data)
 }
 
-func renderSQL(name string, d sqlData) (string, error) {
+func renderSQL(name string, d any) (string, error) {
 	var b strings.Builder
 	if err := sqlTemplates.ExecuteTemplate(&b, name, d); err != nil {
 		return "", fmt.Errorf("sql feature engine: render %s query: %w", name, err)

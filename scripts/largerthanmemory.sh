@@ -2,7 +2,8 @@
 # largerthanmemory.sh: `dsopilot kpi` and `dsopilot score` on a ClickHouse
 # store work on a ledger larger than the memory they may use, reading the
 # ledger in parts of whole customers (--parts, chstore's LoadPart) instead
-# of loading it.
+# of loading it; and `kpi` in SQL (--engine sql), which leaves the ledger in
+# the database, prints the same under the same limit.
 #
 # It simulates a ledger, imports it into ClickHouse, then runs the same kpi
 # (and the same score, with a model trained on a small ledger) three times:
@@ -76,6 +77,17 @@ check() {
 }
 
 check kpi kpi --store "$store" --from "$from" --to "$to" --by segment --monthly --json
+# 4. kpi in SQL (the default on ClickHouse without --parts) under the same
+# limit: the database sums, the process holds one row per group.
+/usr/bin/time -f %M -o "$work/kpi-sql.rss" bash -c "$(declare -f limited); limit=$limit bin=$bin; limited \"\$@\"" _ \
+	kpi --store "$store" --from "$from" --to "$to" --by segment --monthly --json --engine sql >"$work/kpi-sql.out" 2>"$work/kpi-sql.err" ||
+	{ cat "$work/kpi-sql.err" >&2; exit 1; }
+if ! cmp -s "$work/kpi-whole.out" "$work/kpi-sql.out"; then
+	echo "FAIL: kpi in SQL differs from the Go engine's on the whole ledger" >&2
+	diff "$work/kpi-whole.out" "$work/kpi-sql.out" | head -20 >&2
+	exit 1
+fi
+echo "OK: kpi in SQL under the same limit: peak resident memory $(($(tail -1 "$work/kpi-sql.rss") / 1024)) MB, the same bytes"
 
 # A model to score with, trained on a small ledger of the same simulator in
 # an embedded store (train still loads the whole ledger it learns from).

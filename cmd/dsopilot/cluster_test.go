@@ -167,3 +167,63 @@ func TestClusterShardDownFailsCommandsByName(t *testing.T) {
 		t.Fatalf("stats once the shard is back: %v\n%s\nwant\n%s", err, after, before)
 	}
 }
+
+// On ClickHouse, kpi computes the KPIs in SQL inside the database; it
+// prints, byte for byte and warnings included, what the Go engine prints
+// from the embedded store, from the same server (--engine go) and on a
+// two-shard cluster.
+func TestKPIInSQLPrintsWhatTheGoEnginePrints(t *testing.T) {
+	single, cluster := chStore(t), chCluster(t)
+	ledger, embedded := simulated(t)
+	for _, spec := range []string{single, cluster} {
+		if _, _, err := call(t, nil, "import", "--store", spec, "--rejects", filepath.Join(t.TempDir(), "r.csv"), ledger); err != nil {
+			t.Fatalf("import into %s: %v", spec, err)
+		}
+	}
+	for _, args := range [][]string{
+		{"kpi", "--from", "2023-07-01", "--to", "2023-12-31"},
+		{"kpi", "--from", "2023-07-01", "--to", "2023-12-31", "--json"},
+		{"kpi", "--from", "2023-03-15", "--to", "2023-12-20", "--monthly", "--json"},
+		{"kpi", "--from", "2023-01-01", "--to", "2023-12-31", "--by", "segment", "--monthly"},
+		{"kpi", "--from", "2023-10-01", "--to", "2023-10-31", "--by", "country", "--json"},
+		{"kpi", "--from", "2023-06-01", "--to", "2023-11-30", "--by", "currency", "--monthly", "--json"},
+		{"kpi", "--from", "2023-06-01", "--to", "2023-11-30", "--by", "customer", "--json"},
+		{"kpi", "--from", "2023-12-01", "--to", "2023-12-31", "--by", "customer"},
+	} {
+		want, wantErr, err := call(t, nil, append(args, "--store", embedded)...)
+		if err != nil {
+			t.Fatalf("%v from the embedded store: %v", args, err)
+		}
+		if !strings.Contains(want, "DSO") && !strings.Contains(want, `"dso"`) {
+			t.Fatalf("%v printed no KPIs:\n%s", args, want)
+		}
+		for _, c := range []struct{ name, store, engine string }{
+			{"single server, SQL", single, "auto"},
+			{"single server, SQL asked for", single, "sql"},
+			{"single server, Go", single, "go"},
+			{"two-shard cluster, SQL", cluster, "auto"},
+		} {
+			got, gotErr, err := call(t, nil, append(args, "--store", c.store, "--engine", c.engine)...)
+			if err != nil {
+				t.Fatalf("%v on the %s: %v", args, c.name, err)
+			}
+			if got != want || gotErr != wantErr {
+				t.Errorf("%v on the %s:\n%s%s\nthe Go engine from the embedded store:\n%s%s", args, c.name, got, gotErr, want, wantErr)
+			}
+		}
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--store", embedded, "--engine", "sql"}, "needs a ClickHouse store"},
+		{[]string{"--store", single, "--engine", "sql", "--currency", "EUR"}, "--currency and --parts need --engine go"},
+		{[]string{"--store", single, "--engine", "sql", "--parts", "2"}, "--currency and --parts need --engine go"},
+		{[]string{"--store", single, "--engine", "fast"}, `--engine "fast"`},
+	} {
+		_, _, err := call(t, nil, append([]string{"kpi", "--from", "2023-07-01", "--to", "2023-12-31"}, c.args...)...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("kpi %v: %v, want an error saying %q", c.args, err, c.want)
+		}
+	}
+}

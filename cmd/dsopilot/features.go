@@ -107,12 +107,14 @@ func runFeatures(ctx context.Context, e env, args []string) error {
 }
 
 func runKPI(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "kpi", "[--store S] --from DATE --to DATE [--by segment|country|currency|customer] [--monthly] [--currency CUR --fx FILE] [--json] [--parts N]",
+	fs := newFlags(e, "kpi", "[--store S] --from DATE --to DATE [--by segment|country|currency|customer] [--monthly] [--currency CUR --fx FILE] [--json] [--parts N] [--engine auto|go|sql]",
 		"Prints receivables KPIs for the period [from, to]: DSO, countback DSO, best-possible DSO, ADD, CEI,\n"+
 			"aging, overdue ratio, late rate, recovery rate, days to pay, dispute and promise figures;\n"+
 			"per group with --by and month by month with --monthly. With --currency and --fx (a CSV of\n"+
 			"currency,rate: units of CUR one unit of currency is worth) every amount is converted to CUR first;\n"+
-			"without them a ledger in several currencies is summed unconverted, and a warning says so.")
+			"without them a ledger in several currencies is summed unconverted, and a warning says so.\n"+
+			"On ClickHouse the KPIs are summed inside the database by SQL, on each shard of a cluster; with\n"+
+			"--currency, --parts or --engine go, and on the embedded store, by the Go engine. Both print the same.")
 	store := storeFlag(fs, e)
 	from := fs.String("from", "", "first day of the period (YYYY-MM-DD, required)")
 	to := fs.String("to", "", "last day of the period (YYYY-MM-DD, required)")
@@ -122,6 +124,8 @@ func runKPI(ctx context.Context, e env, args []string) error {
 	monthly := fs.Bool("monthly", false, "add the same KPIs month by month")
 	asJSON := fs.Bool("json", false, "print JSON (the only format for now besides a short text summary)")
 	parts := partsFlag(fs)
+	engine := fs.String("engine", "auto", "auto, go or sql: on ClickHouse, auto computes the KPIs in SQL inside the database\n"+
+		"(in Go, part by part, with --currency or --parts); the embedded store has the Go engine only")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -139,7 +143,7 @@ func runKPI(ctx context.Context, e env, args []string) error {
 	if _, err := datasets.CheckReporting(*currency, *fxPath); err != nil {
 		return fmt.Errorf("%w: kpi: %v", errUsage, err)
 	}
-	rep, fx, mixed, err := kpiReport(ctx, e, *store, f, t, features.KPIOptions{By: *by, Monthly: *monthly}, *currency, *fxPath, *parts)
+	rep, fx, mixed, err := kpiReport(ctx, e, *store, f, t, features.KPIOptions{By: *by, Monthly: *monthly}, *currency, *fxPath, *parts, *engine)
 	if err != nil {
 		return err
 	}
@@ -161,25 +165,62 @@ func runKPI(ctx context.Context, e env, args []string) error {
 	return printKPIs(e.stdout, rep)
 }
 
-// kpiReport computes the KPIs of the ledger in store, converted to the
-// reporting currency when asked, one part of whole customers at a time on
-// a store that reads parts (eachPart). It returns the conversion (nil when
-// none) and, when not converted, the currencies the amounts are in.
+// kpiReport computes the KPIs of the ledger in store: in SQL inside
+// ClickHouse (features.SQLKPIReport) when engine allows it, else with the
+// Go engine, converted to the reporting currency when asked, one part of
+// whole customers at a time on a store that reads parts (eachPart). The
+// two engines print the same. It returns the conversion (nil when none)
+// and, when not converted, the currencies the amounts are in.
 func kpiReport(ctx context.Context, e env, store string, from, to datasets.Date, o features.KPIOptions,
-	currency, fxPath string, parts int) (*features.KPIReport, *datasets.FX, []string, error) {
+	currency, fxPath string, parts int, engine string) (*features.KPIReport, *datasets.FX, []string, error) {
+	if _, err := features.NewKPIRun(from, to, o, false); err != nil {
+		return nil, nil, nil, fmt.Errorf("%w: kpi: %v", errUsage, err)
+	}
+	if engine != "auto" && engine != "go" && engine != "sql" {
+		return nil, nil, nil, fmt.Errorf("%w: kpi: --engine %q, want auto, go or sql", errUsage, engine)
+	}
+	if engine == "sql" && (currency != "" || parts != 0) {
+		// The conversion to a reporting currency is the Go engine's, and
+		// parts are how the Go engine reads a large ledger.
+		return nil, nil, nil, fmt.Errorf("%w: kpi: --engine sql reports in the ledger's own units, inside the database: "+
+			"--currency and --parts need --engine go", errUsage)
+	}
 	st, err := openStore(ctx, store, newLogger(e), false)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("kpi: %w", err)
 	}
 	defer st.Close()
+	q, isCH := st.(chsql.Querier)
+	if engine == "sql" && !isCH {
+		return nil, nil, nil, fmt.Errorf("%w: kpi: --engine sql needs a ClickHouse store", errUsage)
+	}
+	if isCH && (engine == "sql" || (engine == "auto" && currency == "" && parts == 0)) {
+		// The currencies (for the mixed-units warning) are read while the
+		// KPIs are summed: two queries the server runs side by side.
+		var (
+			mixed  []string
+			curErr error
+			done   = make(chan struct{})
+		)
+		go func() {
+			defer close(done)
+			mixed, curErr = features.SQLLedgerCurrencies(ctx, q)
+		}()
+		rep, err := features.SQLKPIReport(ctx, q, from, to, o)
+		<-done
+		if err == nil {
+			err = curErr
+		}
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("kpi: %w", err)
+		}
+		return rep, nil, mixed, nil
+	}
 	var (
 		run   *features.KPIRun
 		fx    *datasets.FX
 		mixed []string
 	)
-	if _, err := features.NewKPIRun(from, to, o, false); err != nil {
-		return nil, nil, nil, fmt.Errorf("%w: kpi: %v", errUsage, err)
-	}
 	err = eachPart(ctx, st, parts, func(l *datasets.Ledger, whole features.LedgerFacts) error {
 		l, f, m, err := reportingLedger(l, currency, fxPath)
 		if err != nil {

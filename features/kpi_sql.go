@@ -1,0 +1,313 @@
+package features
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/datasets/chstore/chsql"
+)
+
+// kpiMoneySums and kpiCountSums name the columns of kpi.sql, per period
+// (flows) or bound (aging0..4), in the order sqlAcc reads them; the
+// sales histogram follows as months and amounts.
+var (
+	kpiMoneySums = []string{"invoiced", "collected", "pay_amount", "pay_weighted", "rec_base", "recovered",
+		"aging0", "aging1", "aging2", "aging3", "aging4"}
+	kpiCountSums = []string{"issued", "issued_disputed", "settled", "late", "pay_days",
+		"disputes_opened", "resolved", "resolution_days", "kept", "broken"}
+)
+
+// kpiSQLData is the template data of kpi.sql.
+type kpiSQLData struct {
+	DB, AllDB     string
+	Attr          string
+	ByCustomer    bool
+	Buckets       []int
+	Money, Counts []string
+}
+
+// SQLKPIReport computes the KPIs of [from, to] with o over the ledger in
+// q's database, as ComputeKPIsWith does over an index of the same ledger:
+// tests hold the two reports equal. The sums that read the ledger run in
+// ClickHouse (kpi.sql), on each shard over its own customers (q.Shards():
+// the tables are sharded by customer, and every KPI is a sum over
+// customers), and only the per-group sums come back; they are added here,
+// which is the only merge across shards, and turned into KPIs by the same
+// code as the Go engine's. A ledger larger than memory is reported on
+// without leaving the database: what comes back is one row per group (per
+// customer with By "customer").
+//
+// Amounts are in the ledger's own units: a report in one currency from a
+// ledger in several needs the Go engine (the conversion is Go's).
+func SQLKPIReport(ctx context.Context, q chsql.Querier, from, to datasets.Date, o KPIOptions) (*KPIReport, error) {
+	if q == nil {
+		return nil, errors.New("kpi: no database to query")
+	}
+	if _, err := NewKPIRun(from, to, o, false); err != nil {
+		return nil, err
+	}
+	facts, err := ledgerFacts(ctx, q, false)
+	if err != nil {
+		return nil, fmt.Errorf("kpi: %w", err)
+	}
+	r, err := NewKPIRun(from, to, o, facts.DisputesKnown)
+	if err != nil {
+		return nil, err
+	}
+	d := kpiSQLData{Money: kpiMoneySums, Counts: kpiCountSums, Buckets: []int{0, 1, 2, 3, 4}}
+	switch o.By {
+	case "customer":
+		d.ByCustomer = true
+	case "segment", "country", "currency":
+		d.Attr = o.By
+	}
+	if q.Database() != "" {
+		d.AllDB = quoteIdentifier(q.Database()) + "."
+	}
+	args := r.p.sqlParams(facts.DisputesKnown)
+	ctx = chsql.WithSettings(ctx, chsql.Settings{"join_use_nulls": 0})
+	// The shards sum their customers at the same time; their sums are
+	// added in shard order, so that the report does not depend on which
+	// answered first.
+	shards := q.Shards()
+	sums := make([][]sqlGroupSums, len(shards))
+	errs := make([]error, len(shards))
+	var wg sync.WaitGroup
+	for i, shard := range shards {
+		dd := d
+		if shard.Database() != "" {
+			dd.DB = quoteIdentifier(shard.Database()) + "."
+		}
+		text, err := renderSQL("kpi", dd)
+		if err != nil {
+			return nil, err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sums[i], errs[i] = r.p.querySums(ctx, shard, text, args)
+		}()
+	}
+	wg.Wait()
+	for i := range shards {
+		if errs[i] != nil {
+			if len(shards) == 1 {
+				return nil, fmt.Errorf("kpi %s..%s: %w", from, to, errs[i])
+			}
+			return nil, fmt.Errorf("kpi %s..%s: shard %d: %w", from, to, i+1, errs[i])
+		}
+		for _, g := range sums[i] {
+			if err := r.addGroup(g.key, g.acc); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return r.Report()
+}
+
+// sqlGroupSums are one group's sums from one shard.
+type sqlGroupSums struct {
+	key string
+	acc *kpiAcc
+}
+
+// sqlParams binds kpi.sql's parameters for plan p.
+func (p *kpiPlan) sqlParams(disputesKnown bool) []any {
+	days := func(ds []datasets.Date) []int32 {
+		out := make([]int32, len(ds))
+		for i, d := range ds {
+			out[i] = int32(d)
+		}
+		return out
+	}
+	var pfrom, pto, popen, pclose []int32
+	for _, per := range p.periods {
+		pfrom, pto = append(pfrom, int32(per.from)), append(pto, int32(per.to))
+		popen, pclose = append(popen, int32(per.open)), append(pclose, int32(per.close))
+	}
+	return []any{
+		sql.Named("to", int32(p.to)),
+		sql.Named("bounds", days(p.bounds)),
+		sql.Named("pfrom", pfrom),
+		sql.Named("pto", pto),
+		sql.Named("popen", popen),
+		sql.Named("pclose", pclose),
+		sql.Named("hist_start", int32(p.histStart[0])),
+		sql.Named("hist_base", int32(p.histBase)),
+		sql.Named("disputes_known", b2i(disputesKnown)),
+		sql.Named("kept", datasets.PromiseKept),
+		sql.Named("broken", datasets.PromiseBroken),
+		sql.Named("write_off", datasets.KindWriteOff),
+	}
+}
+
+// querySums runs kpi.sql (text) on one shard and returns its groups' sums.
+func (p *kpiPlan) querySums(ctx context.Context, q chsql.Querier, text string, args []any) ([]sqlGroupSums, error) {
+	rows, err := q.Query(ctx, text, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var (
+		key    string
+		inputs uint64 // lambda_inputs, not a sum
+	)
+	money := make([][]string, len(kpiMoneySums))
+	counts := make([][]int64, len(kpiCountSums))
+	var histMonths []uint32
+	var hist []string
+	dest := []any{&key, &inputs}
+	for i := range money {
+		dest = append(dest, &money[i])
+	}
+	for i := range counts {
+		dest = append(dest, &counts[i])
+	}
+	dest = append(dest, &histMonths, &hist)
+	var out []sqlGroupSums
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("scan KPI sums: %w", err)
+		}
+		a, err := p.sqlAcc(money, counts, histMonths, hist)
+		if err != nil {
+			return nil, fmt.Errorf("group %q: %w", key, err)
+		}
+		out = append(out, sqlGroupSums{key, a})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read KPI sums: %w", err)
+	}
+	return out, nil
+}
+
+// sqlAcc fills an accumulator from one row of kpi.sql: money and counts
+// hold its columns in kpiMoneySums and kpiCountSums order. A money sum
+// that does not fit a Money marks the accumulator overflowed, as the Go
+// engine's additions do.
+func (p *kpiPlan) sqlAcc(money [][]string, counts [][]int64, histMonths []uint32, hist []string) (*kpiAcc, error) {
+	a := p.newAcc()
+	if len(histMonths) != len(hist) {
+		return nil, fmt.Errorf("sales histogram: %d months, %d amounts", len(histMonths), len(hist))
+	}
+	for i, want := range []int{len(p.periods), len(p.periods), len(p.periods), len(p.periods), len(p.periods), len(p.periods),
+		len(p.bounds), len(p.bounds), len(p.bounds), len(p.bounds), len(p.bounds)} {
+		if len(money[i]) != want {
+			return nil, fmt.Errorf("%s: %d sums, want %d", kpiMoneySums[i], len(money[i]), want)
+		}
+	}
+	for i, c := range counts {
+		if len(c) != len(p.periods) {
+			return nil, fmt.Errorf("%s: %d sums, want %d", kpiCountSums[i], len(c), len(p.periods))
+		}
+	}
+	cents := func(s string) datasets.Money {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			// Decimal128 text is digits: only a sum beyond int64 fails.
+			a.overflow = true
+		}
+		return datasets.Money(v)
+	}
+	for k := range a.flows {
+		f := &a.flows[k]
+		f.invoiced = cents(money[0][k])
+		f.collected = cents(money[1][k])
+		f.payAmount = cents(money[2][k])
+		w, err := strconv.ParseFloat(money[3][k], 64)
+		if err != nil {
+			return nil, fmt.Errorf("pay_weighted %q: %w", money[3][k], err)
+		}
+		f.payWeighted = w
+		f.recBase = cents(money[4][k])
+		f.recovered = cents(money[5][k])
+		f.issued = int(counts[0][k])
+		f.issuedDisputed = int(counts[1][k])
+		f.settled = int(counts[2][k])
+		f.late = int(counts[3][k])
+		f.payDays = counts[4][k]
+		f.disputesOpened = int(counts[5][k])
+		f.resolved = int(counts[6][k])
+		f.resolutionDays = counts[7][k]
+		f.kept = int(counts[8][k])
+		f.broken = int(counts[9][k])
+	}
+	for j := range a.points {
+		for q := range a.points[j].aging {
+			a.points[j].aging[q] = cents(money[6+q][j])
+		}
+	}
+	for i, m := range histMonths {
+		if int(m) >= len(a.hist) {
+			return nil, fmt.Errorf("sales histogram: month %d of %d", m, len(a.hist))
+		}
+		a.hist[m] = cents(hist[i])
+	}
+	return a, nil
+}
+
+// addGroup adds the sums a of group key (of one shard's customers, or one
+// customer's) to r, as Add does with each customer's accumulators.
+func (r *KPIRun) addGroup(key string, a *kpiAcc) error {
+	r.total.add(a)
+	switch r.o.By {
+	case "":
+	case "customer":
+		if a.active() {
+			g, err := r.p.group(key, a)
+			if err != nil {
+				return err
+			}
+			r.out = append(r.out, g)
+		}
+	default:
+		g := r.groups[key]
+		if g == nil {
+			g = r.p.newAcc()
+			r.groups[key] = g
+		}
+		g.add(a)
+	}
+	return nil
+}
+
+// SQLLedgerCurrencies lists the currencies of the amounts of the ledger in
+// q's database, sorted, as datasets.Ledger.Currencies does for a loaded
+// ledger: more than one means that unconverted totals mix units.
+func SQLLedgerCurrencies(ctx context.Context, q chsql.Querier) ([]string, error) {
+	if q == nil {
+		return nil, errors.New("ledger currencies: no database to query")
+	}
+	d := kpiSQLData{}
+	if q.Database() != "" {
+		d.AllDB = quoteIdentifier(q.Database()) + "."
+	}
+	text, err := renderSQL("kpi_currencies", d)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.Query(chsql.WithSettings(ctx, chsql.Settings{"join_use_nulls": 0}), text)
+	if err != nil {
+		return nil, fmt.Errorf("ledger currencies: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, fmt.Errorf("ledger currencies: %w", err)
+		}
+		if c != "" {
+			out = append(out, c)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("ledger currencies: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,275 @@
+{{/*
+kpi.sql: the sums behind the receivables KPIs (KPIs, kpiAcc in Go), per
+group key, over the ledger tables of one shard (or of the single server).
+The KPIs are sums over customers and the tables are sharded by customer, so
+each shard sums its own customers and only the per-group sums travel; the
+caller adds the shards' sums and turns them into KPIs with the Go engine's
+own formulas (kpiPlan.kpis), so that the two engines agree to the bit.
+
+Query parameters, bound by the driver:
+  @to              the period's last day (day number)
+  @bounds          the days receivables are taken at (kpiPlan.bounds)
+  @pfrom, @pto     each period's first and last day (kpiPlan.periods)
+  @popen, @pclose  each period's opening and closing day, as 0-based
+                   positions in @bounds
+  @hist_start      the first day of the countback sales histogram
+  @hist_base       its first month (year·12 + month − 1)
+  @disputes_known  1 when the ledger has dispute records
+  @kept, @broken   the promise statuses that count (datasets.PromiseKept,
+                   datasets.PromiseBroken)
+  @write_off       the credit note kind of a write-off
+
+Template data: .DB is the quoted database of the shard's tables and a dot,
+.AllDB the database holding the whole ledger (a credit note may sit on
+another shard than its invoice: it is sharded by its own customer id),
+.Attr the grouping column (segment, country, currency; empty otherwise),
+.ByCustomer whether the groups are customers.
+
+Money is summed as Decimal128 (38 digits, which no ledger fills) and
+returned as text, so that a sum that does not fit a Money is an error in
+Go (datasets.ErrOverflow), never a wrapped Int64. What Go computes in
+Money without a check (an invoice's outstanding amount) is computed in
+Int64 here too.
+*/}}
+
+{{/* kpi_links: one row per customer and invoice id, with the invoice (when
+the customer has one of that id: has_inv) and the payments, disputes and
+promises of the customer that name that id. A record that names no invoice
+of its customer lands in a row without one, and counts in its customer's
+group, as the Go engine files it. */}}
+{{define "kpi_links"}}
+    SELECT
+        customer_id,
+        invoice_id,
+        max(kind = 0) AS has_inv,
+        anyIf(r_issue, kind = 0) AS issue,
+        anyIf(r_due, kind = 0) AS due,
+        anyIf(r_settled, kind = 0) AS settled,
+        anyIf(r_cents, kind = 0) AS cents,
+        anyIf(r_flag, kind = 0) AS disputed,
+        anyIf(r_month, kind = 0) AS issue_month,
+        anyIf(r_attr, kind = 0) AS inv_attr,
+        groupArrayIf(r_day, kind = 1) AS pay_days,
+        groupArrayIf(r_cents, kind = 1) AS pay_cents,
+        groupArrayIf(r_day, kind = 2) AS dsp_opened,
+        groupArrayIf(r_day2, kind = 2) AS dsp_resolved,
+        groupArrayIf(r_day, kind = 3) AS prm_promised,
+        groupArrayIf(r_flag, kind = 3) AS prm_kept
+    FROM
+    (
+        SELECT
+            toUInt8(0) AS kind, customer_id, invoice_id,
+            toInt32(issue_date) AS r_issue, toInt32(due_date) AS r_due, toInt32(settled_date) AS r_settled,
+            {{template "cents" "amount"}} AS r_cents, toUInt8(disputed) AS r_flag,
+            toInt32(toYear(issue_date) * 12 + toMonth(issue_date) - 1) AS r_month,
+            {{if .Attr}}{{.Attr}}{{else}}''{{end}} AS r_attr, toInt32(0) AS r_day, toInt32(0) AS r_day2
+        FROM {{.DB}}invoices FINAL
+        UNION ALL
+        SELECT
+            toUInt8(1) AS kind, customer_id, invoice_id,
+            toInt32(0) AS r_issue, toInt32(0) AS r_due, toInt32(0) AS r_settled,
+            {{template "cents" "amount"}} AS r_cents, toUInt8(0) AS r_flag, toInt32(0) AS r_month,
+            '' AS r_attr, toInt32(payment_date) AS r_day, toInt32(0) AS r_day2
+        FROM {{.DB}}payments FINAL
+        WHERE r_day <= @to
+        UNION ALL
+        SELECT
+            toUInt8(2) AS kind, customer_id, invoice_id,
+            toInt32(0) AS r_issue, toInt32(0) AS r_due, toInt32(0) AS r_settled,
+            toInt64(0) AS r_cents, toUInt8(0) AS r_flag, toInt32(0) AS r_month,
+            '' AS r_attr, toInt32(opened_date) AS r_day, toInt32(resolved_date) AS r_day2
+        FROM {{.DB}}disputes FINAL
+        WHERE @disputes_known = 1 AND r_day != 0 AND r_day <= @to
+        UNION ALL
+        SELECT
+            toUInt8(3) AS kind, customer_id, invoice_id,
+            toInt32(0) AS r_issue, toInt32(0) AS r_due, toInt32(0) AS r_settled,
+            toInt64(0) AS r_cents, toUInt8(status = @kept) AS r_flag, toInt32(0) AS r_month,
+            '' AS r_attr, toInt32(promised_date) AS r_day, toInt32(0) AS r_day2
+        FROM {{.DB}}promises FINAL
+        WHERE toInt32(made_date) <= @to AND status IN (@kept, @broken)
+    )
+    GROUP BY customer_id, invoice_id
+{{end}}
+
+{{/* kpi_rows: kpi_links with the credit notes on each invoice (by invoice
+id alone, whoever's they are, as the Go index files them) and the
+customer's grouping attribute. */}}
+{{define "kpi_rows"}}
+    SELECT
+        customer_id, invoice_id, has_inv, issue, due, settled, cents, disputed, issue_month, inv_attr,
+        pay_days, pay_cents, dsp_opened, dsp_resolved, prm_promised, prm_kept, cn_days, cn_cents, cn_wo
+        {{- if .Attr}}, c_attr{{end}}
+    FROM
+    (
+        SELECT
+            customer_id, invoice_id, has_inv, issue, due, settled, cents, disputed, issue_month, inv_attr,
+            pay_days, pay_cents, dsp_opened, dsp_resolved, prm_promised, prm_kept, cn_days, cn_cents, cn_wo
+        FROM ({{template "kpi_links" .}}) AS links
+        ANY LEFT JOIN
+        (
+            SELECT
+                invoice_id,
+                groupArray(toInt32(note_date)) AS cn_days,
+                groupArray({{template "cents" "amount"}}) AS cn_cents,
+                groupArray(toUInt8(kind = @write_off)) AS cn_wo
+            FROM {{.AllDB}}credit_notes FINAL
+            WHERE invoice_id != ''
+            GROUP BY invoice_id
+        ) AS notes
+        USING invoice_id
+    ) AS noted
+    {{- if .Attr}}
+    ANY LEFT JOIN
+    (
+        SELECT customer_id, {{.Attr}} AS c_attr FROM {{.DB}}customers FINAL
+    ) AS master
+    USING customer_id
+    {{- end}}
+{{end}}
+
+{{/* kpi_vectors: each row's share of the sums, as arrays: one element per
+period (flows), per bound (receivables by aging bucket); the sales histogram as a month
+and an amount. An invoice counts once issued by @to (counted); what it
+still owes at bound b is outs[b]. */}}
+{{define "kpi_vectors"}}
+    SELECT
+        {{- if .ByCustomer}}
+        customer_id AS gkey,
+        {{- else if .Attr}}
+        if(has_inv AND inv_attr != '', inv_attr, c_attr) AS gkey,
+        {{- else}}
+        '' AS gkey,
+        {{- end}}
+        has_inv, issue, due, settled, cents, disputed, issue_month,
+        pay_days, pay_cents, dsp_opened, dsp_resolved, prm_promised, prm_kept, cn_days, cn_cents, cn_wo,
+        has_inv AND issue <= @to AS counted,
+        range(length(@pfrom)) AS periods,
+        arrayMap(k -> counted AND issue >= @pfrom[k + 1] AND issue <= @pto[k + 1], periods) AS issued_in,
+        arrayMap(k -> counted AND settled != 0 AND settled >= @pfrom[k + 1] AND settled <= @pto[k + 1], periods) AS settled_in,
+        -- What the invoice owes at each bound: nothing once settled, else its
+        -- amount less the linked payments and credit notes by then, never
+        -- below zero (customerIndex.outstanding).
+        arrayMap(b -> if(NOT counted OR issue > b OR (settled != 0 AND settled <= b), toInt64(0),
+            greatest(cents
+                - arraySum(arrayMap((d, c) -> if(d <= b, c, toInt64(0)), pay_days, pay_cents))
+                - arraySum(arrayMap((d, c) -> if(d <= b, c, toInt64(0)), cn_days, cn_cents)), toInt64(0))), @bounds) AS outs,
+        -- AgingBucket of each bound.
+        arrayMap(b -> multiIf(b - due <= 0, 0, b - due <= 30, 1, b - due <= 60, 2, b - due <= 90, 3, 4), @bounds) AS buckets,
+
+        arrayMap(f -> toDecimal128(if(f, cents, toInt64(0)), 0), issued_in) AS v_invoiced,
+        arrayMap(f -> toInt64(f), issued_in) AS v_issued,
+        arrayMap(f -> toInt64(f AND disputed), issued_in) AS v_issued_disputed,
+        arrayMap(k -> arrayReduce('sum', arrayMap((d, c) -> toDecimal128(if(d >= @pfrom[k + 1] AND d <= @pto[k + 1], c, toInt64(0)), 0),
+            pay_days, pay_cents)), periods) AS v_collected,
+        arrayMap(f -> toInt64(f), settled_in) AS v_settled,
+        arrayMap(f -> toInt64(f AND settled > due), settled_in) AS v_late,
+        arrayMap(f -> toInt64(if(f, settled - issue, 0)), settled_in) AS v_pay_days,
+        arrayMap(f -> toDecimal128(if(f, cents, toInt64(0)), 0), settled_in) AS v_pay_amount,
+        arrayMap(f -> toDecimal128(if(f, cents, toInt64(0)), 0) * (settled - issue), settled_in) AS v_pay_weighted,
+        arrayMap(k -> toInt64(arrayCount(o -> o >= @pfrom[k + 1] AND o <= @pto[k + 1], dsp_opened)), periods) AS v_disputes_opened,
+        -- A resolution counts when dated on or after the opening.
+        arrayMap(k -> toInt64(arrayCount((o, r) -> r >= o AND r >= @pfrom[k + 1] AND r <= @pto[k + 1], dsp_opened, dsp_resolved)),
+            periods) AS v_resolved,
+        arrayMap(k -> toInt64(arraySum((o, r) -> if(r >= o AND r >= @pfrom[k + 1] AND r <= @pto[k + 1], r - o, 0), dsp_opened, dsp_resolved)),
+            periods) AS v_resolution_days,
+        arrayMap(k -> toInt64(arrayCount((p, f) -> f AND p >= @pfrom[k + 1] AND p <= @pto[k + 1], prm_promised, prm_kept)), periods) AS v_kept,
+        arrayMap(k -> toInt64(arrayCount((p, f) -> NOT f AND p >= @pfrom[k + 1] AND p <= @pto[k + 1], prm_promised, prm_kept)), periods) AS v_broken,
+        -- Recovery: over invoices more than 90 days past due at the period's
+        -- opening, what was owed then, and what was taken off by its close,
+        -- write-offs dated in the period excluded, never below zero.
+        arrayMap(k -> outs[@popen[k + 1] + 1] > 0 AND @bounds[@popen[k + 1] + 1] - due > 90, periods) AS old_debt,
+        arrayMap((k, f) -> toDecimal128(if(f, outs[@popen[k + 1] + 1], toInt64(0)), 0), periods, old_debt) AS v_rec_base,
+        arrayMap((k, f) -> if(f,
+            greatest(toDecimal128(outs[@popen[k + 1] + 1], 0) - toDecimal128(outs[@pclose[k + 1] + 1], 0)
+                - arrayReduce('sum', arrayMap((d, c, w) -> toDecimal128(if(w AND d > @bounds[@popen[k + 1] + 1] AND d <= @bounds[@pclose[k + 1] + 1], c, toInt64(0)), 0),
+                    cn_days, cn_cents, cn_wo)),
+                toDecimal128(0, 0)),
+            toDecimal128(0, 0)), periods, old_debt) AS v_recovered,
+        {{- range $q := .Buckets}}
+        arrayMap((o, q) -> toDecimal128(if(q = {{$q}}, o, toInt64(0)), 0), outs, buckets) AS v_aging{{$q}},
+        {{- end}}
+        -- The month of the sales histogram the invoice falls in, if any,
+        -- and its amount: summed by sumMap, one entry per month.
+        counted AND issue >= @hist_start AS in_hist,
+        arraySlice([toUInt32(issue_month - @hist_base)], 1, in_hist) AS hist_month,
+        arraySlice([toDecimal128(cents, 0)], 1, in_hist) AS hist_cents
+    FROM ({{template "kpi_rows" .}}) AS rows
+{{end}}
+
+{{/* kpi: the sums per group key. Money as text (Decimal128), counts as
+Int64. lambda_inputs is no sum: 18.16 drops from a subquery the columns
+that only a lambda reads unless the outer query reads them too, which it
+does here (the caller ignores the value). */}}
+{{define "kpi"}}
+    SELECT
+        gkey,
+        max(cityHash64(has_inv, issue, due, settled, cents, disputed, issue_month, pay_days, pay_cents,
+            dsp_opened, dsp_resolved, prm_promised, prm_kept, cn_days, cn_cents, cn_wo)) AS lambda_inputs
+        {{- range .Money}},
+        arrayMap(x -> toString(x), sumForEach(v_{{.}})) AS sum_{{.}}
+        {{- end}}
+        {{- range .Counts}},
+        arrayMap(x -> toInt64(x), sumForEach(v_{{.}})) AS sum_{{.}}
+        {{- end}},
+        -- One sumMap: ClickHouse computes an aggregate written twice once.
+        tupleElement(sumMap(hist_month, hist_cents), 1) AS sum_hist_months,
+        arrayMap(x -> toString(x), tupleElement(sumMap(hist_month, hist_cents), 2)) AS sum_hist
+    FROM ({{template "kpi_vectors" .}})
+    GROUP BY gkey
+{{end}}
+
+{{/* kpi_currencies: the currencies the ledger's amounts are in, as
+datasets.Ledger.Currencies lists them: each invoice's own currency, else its
+customer's; each payment's own, else its invoice's (by invoice id), else its
+customer's; and the customer's for a credit limit other than zero. A
+customer's currency is its master record's, else that of its invoice with
+the lowest id that has one. It reads the whole ledger (.AllDB): an invoice
+id is looked up across customers. The result may hold '' (amounts with no
+currency anywhere), which the caller drops. */}}
+{{define "kpi_customer_currency"}}
+    SELECT customer_id, if(m_cur != '', m_cur, i_cur) AS cust_cur
+    FROM
+    (
+        SELECT customer_id, any(currency) AS m_cur FROM {{.AllDB}}customers FINAL WHERE currency != '' GROUP BY customer_id
+    ) AS m
+    ANY FULL OUTER JOIN
+    (
+        SELECT customer_id, argMin(currency, invoice_id) AS i_cur FROM {{.AllDB}}invoices FINAL WHERE currency != '' GROUP BY customer_id
+    ) AS i
+    USING customer_id
+{{end}}
+{{define "kpi_currencies"}}
+    SELECT DISTINCT cur
+    FROM
+    (
+        -- Every invoice's currency is in the set (its own, else its
+        -- customer's), so a payment that names an invoice adds nothing new.
+        SELECT currency AS cur FROM {{.AllDB}}invoices FINAL WHERE currency != ''
+        UNION ALL
+        SELECT currency AS cur FROM {{.AllDB}}payments FINAL WHERE currency != ''
+        UNION ALL
+        SELECT cust_cur AS cur
+        FROM
+        (
+            SELECT DISTINCT customer_id
+            FROM
+            (
+                SELECT customer_id FROM {{.AllDB}}customers FINAL WHERE credit_limit != 0
+                UNION ALL
+                SELECT customer_id FROM {{.AllDB}}invoices FINAL WHERE currency = ''
+                UNION ALL
+                SELECT customer_id FROM {{.AllDB}}payments FINAL
+                WHERE currency = '' AND (invoice_id = '' OR invoice_id GLOBAL NOT IN
+                (
+                    -- Only the ids such payments name: usually none.
+                    SELECT invoice_id FROM {{.AllDB}}invoices
+                    WHERE invoice_id GLOBAL IN (SELECT invoice_id FROM {{.AllDB}}payments WHERE currency = '')
+                ))
+            )
+        ) AS needed
+        ANY LEFT JOIN ({{template "kpi_customer_currency" .}}) AS cc
+        USING customer_id
+    )
+    ORDER BY cur
+{{end}}
