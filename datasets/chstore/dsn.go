@@ -15,6 +15,13 @@ const DefaultPort = "9000"
 // chunk) unless the DSN's timeout parameter says otherwise.
 const DefaultTimeout = 30 * time.Second
 
+// DefaultQueryTimeout bounds each read of a query's answer when the DSN
+// sets no timeout: an aggregation over a large ledger sends nothing while
+// ClickHouse (18.16 at least) merges its groups, so the 30 s that suit a
+// round trip would fail a KPI or feature query over tens of millions of
+// rows. A server that freezes mid-query is then noticed only after it.
+const DefaultQueryTimeout = 10 * time.Minute
+
 // Config is a parsed ClickHouse DSN.
 type Config struct {
 	Addr     string // host:port of the native protocol
@@ -24,6 +31,10 @@ type Config struct {
 	// Timeout bounds each round trip: the server must answer a read, and
 	// take an INSERT chunk, within it.
 	Timeout time.Duration
+	// QueryTimeout bounds each read of a query's answer; 0 means Timeout.
+	// ParseDSN sets DefaultQueryTimeout when the DSN gives neither timeout
+	// nor query_timeout.
+	QueryTimeout time.Duration
 	// Cluster names a cluster of the server's remote_servers: the ledger is
 	// then sharded over its shards (see the package documentation). Empty
 	// for a single server.
@@ -31,9 +42,10 @@ type Config struct {
 }
 
 // ParseDSN parses clickhouse://[user[:password]@]host[:port][/database]
-// [?username=...&password=...&timeout=30s&cluster=NAME]. The port defaults to 9000, the
-// database to "default", the user to "default" and the timeout to
-// DefaultTimeout. The user may be given in the userinfo or as query
+// [?username=...&password=...&timeout=30s&query_timeout=10m&cluster=NAME]. The port
+// defaults to 9000, the database to "default", the user to "default", the
+// timeout to DefaultTimeout and the query timeout to the timeout when one is
+// given, else to DefaultQueryTimeout. The user may be given in the userinfo or as query
 // parameters, not both; any other parameter is rejected so that a misspelt
 // one is not silently ignored.
 func ParseDSN(dsn string) (Config, error) {
@@ -75,7 +87,7 @@ func dsnDatabase(path string) (string, error) {
 func dsnCredentials(u *url.URL, cfg *Config) error {
 	q := u.Query()
 	for k := range q {
-		if k != "username" && k != "password" && k != "timeout" && k != "cluster" {
+		if k != "username" && k != "password" && k != "timeout" && k != "query_timeout" && k != "cluster" {
 			return fmt.Errorf("clickhouse dsn: unknown parameter %q (want username, password, timeout, cluster)", k)
 		}
 	}
@@ -91,6 +103,16 @@ func dsnCredentials(u *url.URL, cfg *Config) error {
 			return fmt.Errorf("clickhouse dsn: timeout %q: want a duration such as 30s", q.Get("timeout"))
 		}
 		cfg.Timeout = d
+	}
+	switch {
+	case q.Has("query_timeout"):
+		d, err := time.ParseDuration(q.Get("query_timeout"))
+		if err != nil || d <= 0 {
+			return fmt.Errorf("clickhouse dsn: query_timeout %q: want a duration such as 10m", q.Get("query_timeout"))
+		}
+		cfg.QueryTimeout = d
+	case !q.Has("timeout"):
+		cfg.QueryTimeout = DefaultQueryTimeout
 	}
 	switch {
 	case u.User != nil && (q.Has("username") || q.Has("password")):
@@ -117,6 +139,14 @@ func (c Config) String() string {
 		u.RawQuery = url.Values{"cluster": {c.Cluster}}.Encode()
 	}
 	return u.String()
+}
+
+// ReadTimeout is the deadline of each read of a query's answer.
+func (c Config) ReadTimeout() time.Duration {
+	if c.QueryTimeout > 0 {
+		return c.QueryTimeout
+	}
+	return c.Timeout
 }
 
 // localSuffix ends the name of the database that holds a cluster's shard

@@ -219,9 +219,10 @@ func options(cfg Config, database string) *clickhouse.Options {
 		}{{Name: "dsopilot"}}},
 		Compression: compression(cfg.Addr),
 		DialTimeout: min(10*time.Second, cfg.Timeout),
-		// Every read from the server has this deadline; writes get theirs
+		// Every read from the server has this deadline (longer than a round
+		// trip's by default: see DefaultQueryTimeout); writes get theirs
 		// from the context of each INSERT chunk (putChunk).
-		ReadTimeout: cfg.Timeout,
+		ReadTimeout: cfg.ReadTimeout(),
 	}
 	if cfg.Cluster != "" {
 		o.Settings = clickhouse.Settings{
