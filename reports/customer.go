@@ -433,10 +433,9 @@ func (s *Site) scoreSection(p *page, c *customer) section {
 		for _, r := range sc.Reasons {
 			reasons = append(reasons, r.Text)
 		}
+		// A customer without history is described by the model's own
+		// cold-start reason, with the prior it was scored on.
 		why := cell{Text: strings.Join(reasons, "; ")}
-		if sc.ColdStart {
-			why.Text = "new customer: the score rests on its segment's behaviour. " + why.Text
-		}
 		t.Rows = append(t.Rows, row{Cells: []cell{ln(v.ID, "#"+invoiceAnchor(v.ID)), txt(v.DueDate.String()), num(fmtMoney(v.Open)),
 			num(fmtFloat(100*sc.PLate, 1) + " %"), num(fmtFloat(100*sc.PLate1To30, 1) + " %"), num(fmtFloat(100*sc.PVeryLate, 1) + " %"),
 			num(p90), txt(pay), why}})
