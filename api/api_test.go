@@ -375,7 +375,7 @@ func TestScoreGiven(t *testing.T) {
 	// segment with a made-up 0%.
 	for _, c := range []struct{ segment, want string }{
 		{"enterprise", "scored on the enterprise segment prior ("},
-		{"", "no segment given; scored on the portfolio prior ("},
+		{"", "no segment given, so scored on the portfolio prior ("},
 	} {
 		body := fmt.Sprintf(`{"as_of":%q,"invoices":[{"invoice_id":"DRAFT-N","customer_id":"NEW-2","issue_date":%q,"due_date":%q,"amount":500,"segment":%q,"currency":%q}]}`,
 			snap.asOf, snap.asOf, snap.asOf.AddDays(30), c.segment, v.Currency)
@@ -385,7 +385,7 @@ func TestScoreGiven(t *testing.T) {
 			t.Fatalf("segment %q: no cold-start reason in %+v", c.segment, resp.Scores[0].Reasons)
 		}
 		text := resp.Scores[0].Reasons[i].Text
-		if !strings.HasPrefix(text, "new customer: no payment history; ") || !strings.Contains(text, c.want) || regexp.MustCompile(`\b0%|\( customers`).MatchString(text) {
+		if !strings.HasPrefix(text, "new customer: no payment history, ") || !strings.Contains(text, c.want) || regexp.MustCompile(`\b0%|\( customers`).MatchString(text) {
 			t.Errorf("segment %q: %q", c.segment, text)
 		}
 	}

@@ -149,7 +149,8 @@ func horizonReason(p *Prediction) string {
 	}
 	if p.PDefault90 != nil && *p.PDefault90 >= unpaid-1e-9 {
 		if p.DueDate.AddDays(90) < p.AsOf {
-			return t + "; already more than 90 days overdue, which counts as not paid within the horizon"
+			// No "; " inside: reasons are joined with it.
+			return t + ", as it is already more than 90 days overdue (counted as not paid within the horizon)"
 		}
 		return t + ", its chance of ending 90+ days overdue or written off"
 	}

@@ -213,13 +213,14 @@ func (s *Scorer) coldStartText(fv featureValues) string {
 	var prior string
 	switch rate, known := s.b.SegmentLate[seg]; {
 	case seg == "":
-		prior = "no segment given; " + portfolio
+		prior = "no segment given, so " + portfolio
 	case !known:
-		prior = fmt.Sprintf("segment %q unseen in training; %s", seg, portfolio)
+		prior = fmt.Sprintf("segment %q unseen in training, so %s", seg, portfolio)
 	default:
 		prior = fmt.Sprintf("scored on the %s segment prior (%.0f%% of its invoices paid late in training)", seg, 100*rate)
 	}
-	return who + "; " + prior + " and on the invoice itself"
+	// No "; " inside: reasons are joined with it (dsopilot score's CSV).
+	return who + ", " + prior + " and on the invoice itself"
 }
 
 // sentence describes a factor (feature sp, contribution c) in the credit

@@ -167,8 +167,8 @@ func TestColdStartNamesThePrior(t *testing.T) {
 		{"new, segment of the draft", &Bundle{SegmentLate: map[string]float64{"enterprise": 0.35}, PortfolioLate: &rate},
 			map[string]any{"days_since_last_payment": nan, "inv_segment": "enterprise"}, []string{"new customer: no payment history", "enterprise segment prior (35% of its invoices"}, `\b0%`},
 		{"segment unseen", &Bundle{SegmentLate: map[string]float64{"retail": 0.3}, PortfolioLate: &rate},
-			map[string]any{"days_since_last_payment": nan, "inv_segment": "martian"}, []string{`segment "martian" unseen in training`, "portfolio prior (20%"}, `\b0%`},
-		{"bundle without a portfolio rate", &Bundle{}, map[string]any{"days_since_last_payment": nan}, []string{"no segment given; scored on the portfolio prior and"}, `%`},
+			map[string]any{"days_since_last_payment": nan, "inv_segment": "martian"}, []string{`segment "martian" unseen in training, so scored`, "portfolio prior (20%"}, `\b0%`},
+		{"bundle without a portfolio rate", &Bundle{}, map[string]any{"days_since_last_payment": nan}, []string{"no segment given, so scored on the portfolio prior and"}, `%`},
 		{"dormant customer", &Bundle{SegmentLate: map[string]float64{"retail": 0.3}}, map[string]any{"days_since_last_payment": 400.0, "inv_segment": "retail"},
 			[]string{"no invoice settled in the last 365 days", "retail segment prior (30%"}, "new customer"},
 	}
@@ -180,6 +180,9 @@ func TestColdStartNamesThePrior(t *testing.T) {
 				if !strings.Contains(got, w) {
 					t.Errorf("%q lacks %q", got, w)
 				}
+			}
+			if strings.Contains(got, "; ") {
+				t.Errorf("%q holds the separator of joined reasons", got)
 			}
 			if regexp.MustCompile(c.notLike).MatchString(got) {
 				t.Errorf("%q matches %q", got, c.notLike)

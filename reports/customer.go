@@ -426,6 +426,10 @@ func (s *Site) scoreSection(p *page, c *customer) section {
 			p90 = fmtFloat(100**sc.PDefault90, 1) + " %"
 		}
 		pay := "beyond 13 weeks"
+		if sc.PayDate == 0 && sc.PayDateP10 != 0 {
+			// Some chance of payment within the horizon, not an even one.
+			pay = fmt.Sprintf("beyond 13 weeks (P10 %s)", sc.PayDateP10)
+		}
 		if sc.PayDate != 0 {
 			pay = fmt.Sprintf("%s (%s – %s)", sc.PayDate, orBeyond(sc.PayDateP10), orBeyond(sc.PayDateP90))
 		}
