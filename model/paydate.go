@@ -18,13 +18,17 @@ import (
 // due, knows nothing). payCurve reconciles them on a daily curve before any
 // date is read from it:
 //
-//   - the late model fixes P(paid by due + grace) = p_on_time; before that
-//     day the hazard's timing is kept for the share paid by then, after it
-//     for the share still open (both by rescaling, so the curve stays
-//     non-decreasing);
+//   - the late model fixes P(paid by due + grace) = p_on_time, the
+//     very-late model P(paid by due + very-late days) = 1 − p_very_late;
+//     between these days the hazard's timing is kept for the share paid
+//     in between, after the last for the share still open (by rescaling,
+//     so the curve stays non-decreasing);
 //   - the 90+ probability is the share not paid within the horizon: the
 //     curve ends at 1 − p_90_plus at most (again rescaled after the
-//     late-line anchor, which it keeps). An invoice already 90+ days
+//     last anchor, which it keeps). This is the conservative reading of
+//     "90+ days overdue or written off": the hazard, taught on invoices at
+//     most 30 days past due, and with write-offs counted as settlements,
+//     is not trusted to time the payment of such invoices. An invoice already 90+ days
 //     overdue has p_90_plus = 1: no date within the horizon.
 //
 // Quantile dates then follow from one curve, so a quantile whose level the
@@ -68,29 +72,41 @@ func anchor(F []float64, lo, d int, v float64) {
 	}
 }
 
-// reconcile applies the late and 90+ probabilities to the daily curve F
-// (see above). lateDay is the day (after the as-of date) of due + grace;
-// pOnTime the late model's P(paid by then); p90 the 90+ probability, nil
-// without a 90+ model.
-func reconcile(F []float64, lateDay int, pOnTime float64, p90 *float64) {
+// knot is a day (after the as-of date) by which a classifier says how
+// much is paid: due + grace and the on-time share, due + the very-late
+// days and one minus the very-late share.
+type knot struct {
+	day  int
+	paid float64
+}
+
+// reconcile applies the classifiers to the daily curve F (see above):
+// knots, in order of day with non-decreasing shares, are anchored one after
+// the other; a knot beyond the horizon caps what is paid within it. Then
+// the 90+ share p90 (nil without a 90+ model) is left unpaid at the
+// horizon.
+func reconcile(F []float64, knots []knot, p90 *float64) {
 	h := len(F) - 1
 	lo := 0
-	switch {
-	case lateDay <= 0:
-		// Already past due + grace: the late model has nothing to add.
-	case lateDay <= h:
-		anchor(F, 0, lateDay, pOnTime)
-		lo = lateDay
-	case F[h] > pOnTime:
-		// Due + grace lies beyond the horizon: no more than the on-time
-		// share can be paid before it.
-		anchor(F, 0, h, pOnTime)
+	for _, k := range knots {
+		switch {
+		case k.day <= 0:
+			// Already past: the invoice is late (or very late) for sure,
+			// and nothing is left to say about the days to come.
+		case k.day <= h:
+			anchor(F, lo, k.day, max(k.paid, F[lo]))
+			lo = k.day
+		case F[h] > k.paid:
+			// The day lies beyond the horizon: no more than its share can
+			// be paid before it.
+			anchor(F, lo, h, max(k.paid, F[lo]))
+		}
 	}
 	if p90 == nil {
 		return
 	}
 	// The 90+ share is the share not paid within the horizon; it never
-	// exceeds the late share (scoreRows caps it), so 1 − p90 ≥ F[lo].
+	// exceeds the very-late share (scoreRows caps it), so 1 − p90 ≥ F[lo].
 	if cap := 1 - *p90; F[h] > cap {
 		anchor(F, lo, h, max(cap, F[lo]))
 	}
@@ -114,7 +130,8 @@ func (s *Scorer) payDate(sc *scratch, p *Prediction, r *features.Row, due datase
 	s.b.PayDate.PaidByInto(x, p.PaidBy)
 	F := sc.days[:7*len(p.PaidBy)+1]
 	dailyCurve(p.PaidBy, F)
-	reconcile(F, int(due.AddDays(s.b.Options.GraceDays)-r.AsOf), p.POnTime, p.PDefault90)
+	o := s.b.Options
+	reconcile(F, []knot{{int(due.AddDays(o.GraceDays) - r.AsOf), p.POnTime}, {int(due.AddDays(o.VeryLateDays) - r.AsOf), 1 - p.PVeryLate}}, p.PDefault90)
 	for k := range p.PaidBy {
 		p.PaidBy[k] = F[7*(k+1)]
 	}

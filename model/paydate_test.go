@@ -32,26 +32,31 @@ func TestReconcileAgreesWithTheClassifiers(t *testing.T) {
 		hazard   float64 // weekly
 		lateDay  int     // due + grace, in days after the as-of date
 		pOnTime  float64
+		vlDay    int     // due + the very-late days
+		pVL      float64 // P(very late)
 		p90      *float64
 		wantDays [3]bool // P10, median, P90 within the horizon
 	}{
 		// The reported case: 111 days overdue, 90+ by definition, and a
 		// hazard that pays it next week.
-		{"long overdue, 90+ known", 0.95, -111, 0, ptr(1), [3]bool{false, false, false}},
-		{"defaulting customer", 0.5, -80, 0, ptr(0.73), [3]bool{true, false, false}},
-		{"90+ share above 10%", 0.5, -10, 0, ptr(0.2), [3]bool{true, true, false}},
+		{"long overdue, 90+ known", 0.95, -111, 0.0, -81, 1, ptr(1), [3]bool{false, false, false}},
+		{"defaulting customer", 0.5, -80, 0.0, -50, 0.865, ptr(0.73), [3]bool{true, false, false}},
+		{"90+ share above 10%", 0.5, -10, 0.0, 20, 0.6, ptr(0.2), [3]bool{true, true, false}},
 		// A probably late invoice the hazard would pay before its due date.
-		{"probably late, fast hazard", 0.6, 20, 0.2, ptr(0.05), [3]bool{true, true, true}},
-		{"probably on time", 0.3, 20, 0.9, ptr(0.01), [3]bool{true, true, true}},
-		{"no 90+ model", 0.3, 10, 0.4, nil, [3]bool{true, true, true}},
-		{"due beyond the horizon", 0.3, 120, 0.4, ptr(0.01), [3]bool{true, false, false}},
-		{"hazard without mass", 0, 14, 0.7, ptr(0.1), [3]bool{true, true, false}},
+		{"probably late, fast hazard", 0.6, 20, 0.2, 50, 0.425, ptr(0.05), [3]bool{true, true, true}},
+		{"probably on time", 0.3, 20, 0.9, 50, 0.055, ptr(0.01), [3]bool{true, true, true}},
+		{"no 90+ model", 0.3, 10, 0.4, 40, 0.3, nil, [3]bool{true, true, true}},
+		{"due beyond the horizon", 0.3, 120, 0.4, 150, 0.305, ptr(0.01), [3]bool{true, false, false}},
+		// A new customer: the hazard pays slowly, the classifiers expect
+		// most of it paid within 30 days after due.
+		{"slow hazard, very-late model", 0.02, 30, 0.29, 60, 0.35, ptr(0.13), [3]bool{true, true, false}},
+		{"hazard without mass", 0, 14, 0.7, 44, 0.2, ptr(0.1), [3]bool{true, true, false}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			F := make([]float64, 7*payDatePeriods+1)
 			dailyCurve(weekly(c.hazard), F)
-			reconcile(F, c.lateDay, c.pOnTime, c.p90)
+			reconcile(F, []knot{{c.lateDay, c.pOnTime}, {c.vlDay, 1 - c.pVL}}, c.p90)
 			h := len(F) - 1
 			for d := 1; d <= h; d++ {
 				if F[d] < F[d-1]-1e-12 || F[d] < -1e-12 || F[d] > 1+1e-12 {
@@ -60,6 +65,9 @@ func TestReconcileAgreesWithTheClassifiers(t *testing.T) {
 			}
 			if c.lateDay > 0 && c.lateDay <= h && math.Abs(F[c.lateDay]-c.pOnTime) > 1e-9 {
 				t.Fatalf("P(paid by due + grace) = %v, the late model says %v", F[c.lateDay], c.pOnTime)
+			}
+			if c.vlDay > 0 && c.vlDay <= h && math.Abs(F[c.vlDay]-(1-c.pVL)) > 1e-9 {
+				t.Fatalf("P(paid by due + very-late days) = %v, the very-late model says %v", F[c.vlDay], 1-c.pVL)
 			}
 			if c.lateDay > h && F[h] > c.pOnTime+1e-9 {
 				t.Fatalf("%v paid within the horizon, before due + grace; on time %v", F[h], c.pOnTime)
@@ -114,7 +122,7 @@ func TestScoredPayDatesAgreeWithTheProbabilities(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkPrediction(t, &p, sc.b.Options.GraceDays)
+		checkPrediction(t, &p, sc.b.Options)
 		if p.PayDate != 0 {
 			days[int(p.PayDate-p.AsOf)%7] = true
 		}
@@ -134,7 +142,7 @@ func TestScoredPayDatesAgreeWithTheProbabilities(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkPrediction(t, &p, sc.b.Options.GraceDays)
+		checkPrediction(t, &p, sc.b.Options)
 		if sc.b.Default90 == nil {
 			t.Skip("the model has no 90+ part")
 		}
@@ -157,8 +165,9 @@ func hasReason(p *Prediction, feature, text string) bool {
 }
 
 // checkPrediction fails when p's dates contradict its probabilities.
-func checkPrediction(t *testing.T, p *Prediction, grace int) {
+func checkPrediction(t *testing.T, p *Prediction, o BundleOptions) {
 	t.Helper()
+	grace := o.GraceDays
 	n := len(p.PaidBy)
 	unpaid := 1 - p.PaidBy[n-1]
 	if p.PDefault90 != nil {
@@ -179,6 +188,12 @@ func checkPrediction(t *testing.T, p *Prediction, grace int) {
 	}
 	if p.PLate > 0.5 && p.PayDate != 0 && p.PayDate <= p.DueDate.AddDays(grace) {
 		t.Fatalf("%s: P(late) %v but median pay date %s, due %s", p.InvoiceID, p.PLate, p.PayDate, p.DueDate)
+	}
+	if p.PVeryLate > 0.5 && p.PayDate != 0 && p.PayDate <= p.DueDate.AddDays(o.VeryLateDays) {
+		t.Fatalf("%s: P(very late) %v but median pay date %s, due %s", p.InvoiceID, p.PVeryLate, p.PayDate, p.DueDate)
+	}
+	if vl := p.DueDate.AddDays(o.VeryLateDays); vl > p.AsOf && vl <= p.AsOf.AddDays(7*n) && unpaid > p.PVeryLate+1e-9 {
+		t.Fatalf("%s: %v unpaid within the horizon, more than very late (%v)", p.InvoiceID, unpaid, p.PVeryLate)
 	}
 	if p.PayDateP10 != 0 && p.PayDate != 0 && p.PayDateP10 > p.PayDate || p.PayDate != 0 && p.PayDateP90 != 0 && p.PayDate > p.PayDateP90 {
 		t.Fatalf("%s: quantiles out of order %s %s %s", p.InvoiceID, p.PayDateP10, p.PayDate, p.PayDateP90)
