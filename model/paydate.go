@@ -15,7 +15,7 @@ import (
 // invoice (a median pay date before the due date of an invoice the late
 // model calls probably late; a pay date next week for one 90+ days
 // overdue, of which the hazard, taught on invoices at most 30 days past
-// due, knows nothing). payCurve reconciles them on a daily curve before any
+// due, knows nothing). payDate reconciles them on a daily curve before any
 // date is read from it:
 //
 //   - the late model fixes P(paid by due + grace) = p_on_time, the
@@ -27,9 +27,9 @@ import (
 //     curve ends at 1 − p_90_plus at most (again rescaled after the
 //     last anchor, which it keeps). This is the conservative reading of
 //     "90+ days overdue or written off": the hazard, taught on invoices at
-//     most 30 days past due, and with write-offs counted as settlements,
-//     is not trusted to time the payment of such invoices. An invoice already 90+ days
-//     overdue has p_90_plus = 1: no date within the horizon.
+//     most 30 days past due and with write-offs counted as settlements, is
+//     not trusted to time the payment of such invoices. An invoice already
+//     90+ days overdue has p_90_plus = 1: no date within the horizon.
 //
 // Quantile dates then follow from one curve, so a quantile whose level the
 // curve never reaches within the horizon is "beyond the horizon", never a
