@@ -23,17 +23,26 @@ import (
 //     between these days the hazard's timing is kept for the share paid
 //     in between, after the last for the share still open (by rescaling,
 //     so the curve stays non-decreasing);
-//   - the 90+ probability is the share not paid within the horizon: the
-//     curve ends at 1 − p_90_plus at most (again rescaled after the
-//     last anchor, which it keeps). This is the conservative reading of
-//     "90+ days overdue or written off": the hazard, taught on invoices at
-//     most 30 days past due and with write-offs counted as settlements, is
-//     not trusted to time the payment of such invoices. An invoice already
-//     90+ days overdue has p_90_plus = 1: no date within the horizon.
+//   - the 90+ model fixes P(paid by due + 90 days) = 1 − p_90_plus: it is
+//     the chance of reaching 90 days overdue unpaid (or being written
+//     off), so when that day lies within the horizon the hazard still
+//     pays part of the 90+ share after it (invoices 60 days overdue often
+//     clear a month later, and a cash forecast that left them unpaid for
+//     the whole horizon erred low by a fifth on small books); when it lies
+//     beyond, the curve ends at 1 − p_90_plus at most.
+//   - an invoice already 90+ days overdue has p_90_plus = 1 and no
+//     classifier says whether it will be paid within the horizon; the
+//     hazard, taught on invoices at most 30 days past due and with
+//     write-offs counted as settlements, is not trusted to time it. The
+//     conservative reading is kept: no date within the horizon.
 //
 // Quantile dates then follow from one curve, so a quantile whose level the
 // curve never reaches within the horizon is "beyond the horizon", never a
 // date.
+
+// default90Days is how far past due an invoice must stay unpaid to count
+// as 90+: the 90+ model's label is DaysLate > default90Days.
+const default90Days = 90
 
 // dailyCurve writes to days (of length 7·len(paidBy)+1) the probability of
 // payment by the end of each day after the as-of date, day 0 being the
@@ -82,10 +91,8 @@ type knot struct {
 
 // reconcile applies the classifiers to the daily curve F (see above):
 // knots, in order of day with non-decreasing shares, are anchored one after
-// the other; a knot beyond the horizon caps what is paid within it. Then
-// the 90+ share p90 (nil without a 90+ model) is left unpaid at the
-// horizon.
-func reconcile(F []float64, knots []knot, p90 *float64) {
+// the other; a knot beyond the horizon caps what is paid within it.
+func reconcile(F []float64, knots []knot) {
 	h := len(F) - 1
 	lo := 0
 	for _, k := range knots {
@@ -102,14 +109,21 @@ func reconcile(F []float64, knots []knot, p90 *float64) {
 			anchor(F, lo, h, max(k.paid, F[lo]))
 		}
 	}
-	if p90 == nil {
-		return
+}
+
+// reconcileInvoice reconciles F with an invoice's late and very-late knots
+// and its 90+ probability p90 (nil without a 90+ model), whose day is d90
+// (due + 90 days, after the as-of date): see above.
+func reconcileInvoice(F []float64, knots []knot, d90 int, p90 *float64) {
+	if p90 != nil {
+		if d90 > 0 {
+			knots = append(knots, knot{d90, 1 - *p90})
+		} else if *p90 >= 1 {
+			// Already 90+ days overdue: nothing within the horizon.
+			clear(F)
+		}
 	}
-	// The 90+ share is the share not paid within the horizon; it never
-	// exceeds the very-late share (scoreRows caps it), so 1 − p90 ≥ F[lo].
-	if cap := 1 - *p90; F[h] > cap {
-		anchor(F, lo, h, max(cap, F[lo]))
-	}
+	reconcile(F, knots)
 }
 
 // quantileDay is the first day at which F reaches q; 0 when it does not
@@ -131,7 +145,8 @@ func (s *Scorer) payDate(sc *scratch, p *Prediction, r *features.Row, due datase
 	F := sc.days[:7*len(p.PaidBy)+1]
 	dailyCurve(p.PaidBy, F)
 	o := s.b.Options
-	reconcile(F, []knot{{int(due.AddDays(o.GraceDays) - r.AsOf), p.POnTime}, {int(due.AddDays(o.VeryLateDays) - r.AsOf), 1 - p.PVeryLate}}, p.PDefault90)
+	reconcileInvoice(F, []knot{{int(due.AddDays(o.GraceDays) - r.AsOf), p.POnTime}, {int(due.AddDays(o.VeryLateDays) - r.AsOf), 1 - p.PVeryLate}},
+		int(due.AddDays(default90Days)-r.AsOf), p.PDefault90)
 	for k := range p.PaidBy {
 		p.PaidBy[k] = F[7*(k+1)]
 	}
@@ -165,7 +180,7 @@ func horizonReason(p *Prediction) string {
 		t = fmt.Sprintf("no pay date within %d weeks (P10, median and P90 all after %s): a %.0f%% chance of no payment by then", weeks, end, 100*unpaid)
 	}
 	if p.PDefault90 != nil && *p.PDefault90 >= unpaid-1e-9 {
-		if p.DueDate.AddDays(90) < p.AsOf {
+		if p.DueDate.AddDays(default90Days) < p.AsOf {
 			// No "; " inside: reasons are joined with it.
 			return t + ", as it is already more than 90 days overdue (counted as not paid within the horizon)"
 		}

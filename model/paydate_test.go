@@ -40,8 +40,12 @@ func TestReconcileAgreesWithTheClassifiers(t *testing.T) {
 		// The reported case: 111 days overdue, 90+ by definition, and a
 		// hazard that pays it next week.
 		{"long overdue, 90+ known", 0.95, -111, 0.0, -81, 1, ptr(1), [3]bool{false, false, false}},
-		{"defaulting customer", 0.5, -80, 0.0, -50, 0.865, ptr(0.73), [3]bool{true, false, false}},
-		{"90+ share above 10%", 0.5, -10, 0.0, 20, 0.6, ptr(0.2), [3]bool{true, true, false}},
+		// 80 days overdue: 73% will still be unpaid in 10 days, when it
+		// turns 90+; the hazard pays part of that share after it.
+		{"defaulting customer, 90+ day within the horizon", 0.5, -80, 0.0, -50, 0.865, ptr(0.73), [3]bool{true, true, true}},
+		{"defaulting customer, slow hazard", 0.02, -80, 0.0, -50, 0.865, ptr(0.73), [3]bool{true, false, false}},
+		{"90+ share above 10%, its day within the horizon", 0.5, -10, 0.0, 20, 0.6, ptr(0.2), [3]bool{true, true, true}},
+		{"90+ share above 10%, its day beyond the horizon", 0.5, 20, 0.1, 50, 0.6, ptr(0.2), [3]bool{true, true, false}},
 		// A probably late invoice the hazard would pay before its due date.
 		{"probably late, fast hazard", 0.6, 20, 0.2, 50, 0.425, ptr(0.05), [3]bool{true, true, true}},
 		{"probably on time", 0.3, 20, 0.9, 50, 0.055, ptr(0.01), [3]bool{true, true, true}},
@@ -56,7 +60,8 @@ func TestReconcileAgreesWithTheClassifiers(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			F := make([]float64, 7*payDatePeriods+1)
 			dailyCurve(weekly(c.hazard), F)
-			reconcile(F, []knot{{c.lateDay, c.pOnTime}, {c.vlDay, 1 - c.pVL}}, c.p90)
+			d90 := c.vlDay - 30 + default90Days // the cases' very-late days are 30
+			reconcileInvoice(F, []knot{{c.lateDay, c.pOnTime}, {c.vlDay, 1 - c.pVL}}, d90, c.p90)
 			h := len(F) - 1
 			for d := 1; d <= h; d++ {
 				if F[d] < F[d-1]-1e-12 || F[d] < -1e-12 || F[d] > 1+1e-12 {
@@ -72,8 +77,16 @@ func TestReconcileAgreesWithTheClassifiers(t *testing.T) {
 			if c.lateDay > h && F[h] > c.pOnTime+1e-9 {
 				t.Fatalf("%v paid within the horizon, before due + grace; on time %v", F[h], c.pOnTime)
 			}
-			if c.p90 != nil && 1-F[h] < *c.p90-1e-9 {
-				t.Fatalf("%v unpaid at the horizon, below the 90+ share %v", 1-F[h], *c.p90)
+			switch {
+			case c.p90 == nil:
+			case d90 > h && 1-F[h] < *c.p90-1e-9:
+				t.Fatalf("%v unpaid at the horizon, before due + 90 days, below the 90+ share %v", 1-F[h], *c.p90)
+			case d90 > 0 && d90 <= h && math.Abs(F[d90]-(1-*c.p90)) > 1e-9:
+				t.Fatalf("P(paid by due + 90 days) = %v, the 90+ model says %v", F[d90], 1-*c.p90)
+			case d90 > 0 && d90 < h && F[h] <= F[d90]+1e-12 && F[d90] < 1:
+				t.Fatalf("nothing paid after due + 90 days (%v by then): the 90+ share is paid after it too", F[d90])
+			case d90 <= 0 && *c.p90 >= 1 && F[h] != 0:
+				t.Fatalf("%v paid within the horizon of an invoice already 90+ days overdue", F[h])
 			}
 			for i, q := range []float64{0.1, 0.5, 0.9} {
 				d := quantileDay(F, q)
@@ -174,8 +187,14 @@ func checkPrediction(t *testing.T, p *Prediction, o BundleOptions) {
 		if *p.PDefault90 > p.PVeryLate+1e-12 {
 			t.Fatalf("%s: P(90+) %v above P(very late) %v", p.InvoiceID, *p.PDefault90, p.PVeryLate)
 		}
-		if unpaid < *p.PDefault90-1e-9 {
-			t.Fatalf("%s: %v unpaid within the horizon, P(90+) %v", p.InvoiceID, unpaid, *p.PDefault90)
+		// The 90+ share is unpaid at due + 90 days: at the horizon's end
+		// when that day lies beyond it; when within, what is paid by the
+		// end is at least what was paid by that day.
+		d90 := p.DueDate.AddDays(default90Days)
+		if beyond := d90 > p.AsOf.AddDays(7*n); beyond && unpaid < *p.PDefault90-1e-9 {
+			t.Fatalf("%s: %v unpaid within the horizon, which ends before due + 90 days, P(90+) %v", p.InvoiceID, unpaid, *p.PDefault90)
+		} else if !beyond && unpaid > *p.PDefault90+1e-9 {
+			t.Fatalf("%s: %v unpaid at the horizon, after due + 90 days, more than P(90+) %v", p.InvoiceID, unpaid, *p.PDefault90)
 		}
 	}
 	for _, c := range []struct {

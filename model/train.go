@@ -378,11 +378,11 @@ func Train(ctx context.Context, ix *features.Index, o TrainOptions) (*Bundle, er
 	// 90+ needs invoices whose 90 days past due have passed by the cut-off.
 	var xknown90 []features.Example
 	for _, x := range xknown {
-		if x.DueDate.AddDays(90) < o.AsOf {
+		if x.DueDate.AddDays(default90Days) < o.AsOf {
 			xknown90 = append(xknown90, x)
 		}
 	}
-	d90 := func(x *features.Example) bool { return x.DaysLate > 90 }
+	d90 := func(x *features.Example) bool { return x.DaysLate > default90Days }
 	if b.Default90, why, err = fitOutcome(ctx, enc, secondary, xknown90, d90, o); err != nil {
 		return nil, fmt.Errorf("train 90+ model: %w", err)
 	}
