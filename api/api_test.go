@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -368,6 +369,25 @@ func TestScoreGiven(t *testing.T) {
 	}
 	if !slices.ContainsFunc(resp.Scores[1].Reasons, func(r Reason) bool { return r.Feature == "cold_start" }) {
 		t.Fatal("a cold-start score does not say so in its reasons")
+	}
+	// A customer without history is described as such and scored on the
+	// draft's segment prior, or the portfolio's without one: never a blank
+	// segment with a made-up 0%.
+	for _, c := range []struct{ segment, want string }{
+		{"enterprise", "scored on the enterprise segment prior ("},
+		{"", "no segment given, so scored on the portfolio prior ("},
+	} {
+		body := fmt.Sprintf(`{"as_of":%q,"invoices":[{"invoice_id":"DRAFT-N","customer_id":"NEW-2","issue_date":%q,"due_date":%q,"amount":500,"segment":%q,"currency":%q}]}`,
+			snap.asOf, snap.asOf, snap.asOf.AddDays(30), c.segment, v.Currency)
+		resp := decode[ScoreResponse](t, ts.do(req{method: "POST", path: "/v1/score?reasons=0", role: "viewer", body: body}))
+		i := slices.IndexFunc(resp.Scores[0].Reasons, func(r Reason) bool { return r.Feature == "cold_start" })
+		if i < 0 {
+			t.Fatalf("segment %q: no cold-start reason in %+v", c.segment, resp.Scores[0].Reasons)
+		}
+		text := resp.Scores[0].Reasons[i].Text
+		if !strings.HasPrefix(text, "new customer: no payment history, ") || !strings.Contains(text, c.want) || regexp.MustCompile(`\b0%|\( customers`).MatchString(text) {
+			t.Errorf("segment %q: %q", c.segment, text)
+		}
 	}
 	bad := []struct {
 		name, body, ctype string

@@ -58,7 +58,8 @@ type Score struct {
 	ColdStart         bool          `json:"cold_start"`
 	Reasons           []Reason      `json:"reasons"`
 	// lead is the number of reasons before the model's factors (known
-	// late, cold start), which every answer keeps.
+	// late, cold start, pay dates beyond the horizon), which every answer
+	// keeps.
 	lead int
 }
 
@@ -76,11 +77,21 @@ func scoreOf(p *model.Prediction) Score {
 		KnownLate: p.KnownLate, ColdStart: p.ColdStart, Reasons: make([]Reason, len(p.Reasons))}
 	for i, r := range p.Reasons {
 		s.Reasons[i] = Reason{Feature: r.Feature, Contribution: r.Contribution, Text: r.Text}
-		if r.Feature == "known_late" || r.Feature == "cold_start" {
+		if isLeadReason(r.Feature) {
 			s.lead++
 		}
 	}
 	return s
+}
+
+// isLeadReason reports whether a reason is a statement the model's scorer
+// puts before the factors (model.Scorer's reasons).
+func isLeadReason(feature string) bool {
+	switch feature {
+	case "known_late", "cold_start", "beyond_horizon":
+		return true
+	}
+	return false
 }
 
 // servedModel is a loaded model ready to score.
@@ -133,12 +144,16 @@ func (m *servedModel) scoreOpen(ix *features.Index, t datasets.Date, reasons int
 		tab.Rows = slices.DeleteFunc(tab.Rows, func(r features.Row) bool { return !keep(r.InvoiceID) })
 	}
 	preds := make([]model.Prediction, len(tab.Rows))
-	if err := m.scorer.WithEvidence(ix).ScoreBatch(tab.Rows, reasons, preds); err != nil {
+	// The scorer states the leading reasons (known late, cold start, pay
+	// dates beyond the horizon) only with at least one factor; every answer
+	// keeps them, even with ?reasons=0, as the stored book's do.
+	if err := m.scorer.WithEvidence(ix).ScoreBatch(tab.Rows, max(reasons, 1), preds); err != nil {
 		return nil, fmt.Errorf("score: %w", err)
 	}
 	out := make([]Score, len(preds))
 	for i := range preds {
-		out[i] = scoreOf(&preds[i])
+		s := scoreOf(&preds[i])
+		out[i] = s.withReasons(reasons)
 	}
 	return out, nil
 }

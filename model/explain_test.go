@@ -7,9 +7,11 @@ import (
 	"github.com/dsopilot/dsopilot/features"
 )
 
-// A bundle's importances are its reasons averaged: each feature's mean
-// absolute contribution over the rows, as a share of the total, computed
-// here from the per-invoice reasons the Scorer gives.
+// A bundle's importances are the contributions its reasons sum: each
+// feature's mean absolute contribution over the rows, as a share of the
+// total, computed here from the classifier's contributions per encoded
+// column (the reasons quote them summed per sentence, see
+// TestReasonsAreTheLargestFactorsAndQuoteDisputes).
 func TestImportanceIsTheReasonsAveraged(t *testing.T) {
 	sc, tab, _ := trainedScorer(t)
 	var xs []features.Example
@@ -17,19 +19,15 @@ func TestImportanceIsTheReasonsAveraged(t *testing.T) {
 	sum := 0.0
 	for i := range tab.Rows {
 		r := tab.Rows[i]
-		p, err := sc.Score(&r, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, rr := range p.Reasons {
-			if rr.Feature != "known_late" && rr.Feature != "cold_start" {
-				total[rr.Feature] += math.Abs(rr.Contribution)
-				sum += math.Abs(rr.Contribution)
-			}
-		}
 		mr, err := sc.modelRow(make([]float64, sc.nNum+1), &r)
 		if err != nil {
 			t.Fatal(err)
+		}
+		for f, c := range featureContributions(sc, &mr) {
+			if c != 0 {
+				total[f] += math.Abs(c)
+				sum += math.Abs(c)
+			}
 		}
 		xs = append(xs, features.Example{Row: mr})
 	}
@@ -38,11 +36,11 @@ func TestImportanceIsTheReasonsAveraged(t *testing.T) {
 		t.Fatalf("importance: %v, %d features", err, len(imp))
 	}
 	if len(imp) != len(total) {
-		t.Errorf("%d features carry importance, %d appear in the reasons", len(imp), len(total))
+		t.Errorf("%d features carry importance, %d contribute", len(imp), len(total))
 	}
 	for _, f := range imp {
 		if want := total[f.Feature] / sum; math.Abs(f.Share-want) > 1e-9 {
-			t.Errorf("%s: importance %.6f, reasons give %.6f", f.Feature, f.Share, want)
+			t.Errorf("%s: importance %.6f, contributions give %.6f", f.Feature, f.Share, want)
 		}
 	}
 }

@@ -64,6 +64,165 @@ func (fv featureValues) openDisputes(invoiceOnly bool) []datasets.Dispute {
 // longDate formats a date as credit managers write it: "12 March 2024".
 func longDate(d datasets.Date) string { return d.Time().Format("2 January 2006") }
 
+// reasons explains p's late-payment score by its largest factors: the
+// leading statements (known late, no history, pay dates beyond the
+// horizon), then the groups of features with the largest net contributions.
+func (s *Scorer) reasons(sc *scratch, p *Prediction, r *features.Row, x []float64, n int) {
+	s.b.Late.Contributions(x, sc.contrib)
+	clear(sc.byFeature)
+	for j, c := range sc.contrib {
+		sc.byFeature[s.colFeature[j]] += c
+	}
+	clear(sc.byGroup)
+	for k, c := range sc.byFeature {
+		sc.byGroup[s.groupOf[k]] += c
+	}
+	top := topIndices(sc.byGroup, n, func(g int) string { return s.groups[g] })
+	fv := featureValues{s: s, r: r}
+	p.Reasons = make([]Reason, 0, len(top)+3)
+	if p.KnownLate {
+		// Past due + grace, the invoice is late by definition: say so first,
+		// since the factors below only explain what the model would have
+		// said before.
+		p.Reasons = append(p.Reasons, Reason{Feature: "known_late", Text: fmt.Sprintf(
+			"already %d days past its due date of %s: late whatever happens next", int(p.AsOf-p.DueDate), longDate(p.DueDate))})
+	}
+	if p.ColdStart {
+		p.Reasons = append(p.Reasons, Reason{Feature: "cold_start", Text: s.coldStartText(fv)})
+	}
+	if t := horizonReason(p); t != "" {
+		p.Reasons = append(p.Reasons, Reason{Feature: "beyond_horizon", Text: t})
+	}
+	for _, g := range top {
+		// The group is named by its member with the largest contribution
+		// and quoted with the group's net contribution and direction.
+		rep := -1
+		for k, gk := range s.groupOf {
+			if gk == g && (rep < 0 || math.Abs(sc.byFeature[k]) > math.Abs(sc.byFeature[rep])) {
+				rep = k
+			}
+		}
+		sp, c := s.feats[rep], sc.byGroup[g]
+		p.Reasons = append(p.Reasons, Reason{Feature: sp.Name, Contribution: c, Text: sentence(sp, c, fv)})
+	}
+}
+
+// topIndices returns the indices of the n largest non-zero values of by in
+// absolute size (ties by name), largest first.
+func topIndices(by []float64, n int, name func(int) string) []int {
+	top := make([]int, 0, n+1)
+	better := func(a, b int) bool {
+		if x, y := math.Abs(by[a]), math.Abs(by[b]); x != y {
+			return x > y
+		}
+		return name(a) < name(b)
+	}
+	for k, c := range by {
+		if c == 0 {
+			continue
+		}
+		if len(top) == n && !better(k, top[n-1]) {
+			continue
+		}
+		// Insert in order; n is small.
+		i := len(top)
+		if i == n {
+			i--
+		} else {
+			top = append(top, 0)
+		}
+		for i > 0 && better(k, top[i-1]) {
+			top[i] = top[i-1]
+			i--
+		}
+		top[i] = k
+	}
+	return top
+}
+
+// reasonGroup names the sentence that describes sp: features one sentence
+// quotes together (an invoice's amount and its ratio to the usual; the
+// mean, median and percentiles of days late over one window) form one
+// reason with their net contribution, so that one figure is never said to
+// raise and lower the risk at once.
+func reasonGroup(sp features.Spec) string {
+	if sp.Window > 0 {
+		switch sp.Base {
+		case "late_ratio", "invoices_settled_late", "invoices_settled", "late_amount_ratio", "amount_settled_late":
+			return fmt.Sprintf("late_share_%dd", sp.Window)
+		case "days_late_mean", "days_late_median", "days_late_p90", "days_late_std":
+			return fmt.Sprintf("days_late_%dd", sp.Window)
+		case "days_to_pay_mean", "days_to_pay_median", "days_to_pay_p90", "days_to_pay_std":
+			return fmt.Sprintf("days_to_pay_%dd", sp.Window)
+		case "disputes_opened", "dispute_rate":
+			return fmt.Sprintf("disputes_%dd", sp.Window)
+		case "dunning_actions", "dunning_response_rate":
+			return fmt.Sprintf("dunning_%dd", sp.Window)
+		case "promises_made", "promises_kept", "promises_broken", "promise_kept_rate":
+			return fmt.Sprintf("promises_%dd", sp.Window)
+		}
+		return sp.Name
+	}
+	switch sp.Base {
+	case "overdue_amount", "overdue_invoices", "oldest_overdue_days", "aging_1_30", "aging_31_60", "aging_61_90", "aging_90_plus":
+		return "overdue"
+	case "days_late_trend", "last3_days_late_mean", "last3_vs_window":
+		return "recent_lateness"
+	case "inv_amount", "inv_amount_vs_usual":
+		return "amount"
+	case "inv_days_to_due", "inv_age_days", "inv_terms_days", "terms_days":
+		return "terms"
+	case "inv_due_month_end", "inv_due_quarter_end", "inv_due_day_of_month", "inv_due_month":
+		return "due_day"
+	}
+	return sp.Name
+}
+
+// reasonGroups gives each feature its group's index, and the groups.
+func reasonGroups(feats []features.Spec) (groupOf []int, groups []string) {
+	at := map[string]int{}
+	groupOf = make([]int, len(feats))
+	for k, sp := range feats {
+		g := reasonGroup(sp)
+		i, ok := at[g]
+		if !ok {
+			i = len(groups)
+			at[g] = i
+			groups = append(groups, g)
+		}
+		groupOf[k] = i
+	}
+	return groupOf, groups
+}
+
+// coldStartText describes a customer without settled invoices in the
+// longest window: a new one (no payment ever) or a dormant one, and the
+// prior the score leans on: the draft's or the customer's segment when the
+// model knows it, else the portfolio. It never quotes a rate the model did
+// not learn.
+func (s *Scorer) coldStartText(fv featureValues) string {
+	who := fmt.Sprintf("no invoice settled in the last %d days", s.longest)
+	if _, ok := s.at[specKey{"days_since_last_payment", 0}]; ok && math.IsNaN(fv.num("days_since_last_payment", 0)) {
+		who = "new customer: no payment history"
+	}
+	seg := fv.cat("inv_segment")
+	portfolio := "scored on the portfolio prior"
+	if s.b.PortfolioLate != nil {
+		portfolio = fmt.Sprintf("scored on the portfolio prior (%.0f%% of invoices paid late in training)", 100**s.b.PortfolioLate)
+	}
+	var prior string
+	switch rate, known := s.b.SegmentLate[seg]; {
+	case seg == "":
+		prior = "no segment given, so " + portfolio
+	case !known:
+		prior = fmt.Sprintf("segment %q unseen in training, so %s", seg, portfolio)
+	default:
+		prior = fmt.Sprintf("scored on the %s segment prior (%.0f%% of its invoices paid late in training)", seg, 100*rate)
+	}
+	// No "; " inside: reasons are joined with it (dsopilot score's CSV).
+	return who + ", " + prior + " and on the invoice itself"
+}
+
 // sentence describes a factor (feature sp, contribution c) in the credit
 // manager's words, with the customer's own numbers.
 func sentence(sp features.Spec, c float64, fv featureValues) string {
@@ -86,16 +245,22 @@ func sentence(sp features.Spec, c float64, fv featureValues) string {
 			if missing(sp.Base, w) {
 				return fmt.Sprintf("no settlement in the last %d days (%s)", w, dir)
 			}
-			return fmt.Sprintf("paid on average %.0f days late over the last %d days (90th percentile %.0f) (%s)",
-				n("days_late_mean"), w, n("days_late_p90"), dir)
+			// Each figure by what it is: the catalogue's mean, median and
+			// 90th percentile.
+			return fmt.Sprintf("over the last %d days paid on average %.0f days late (median %.0f, 90th percentile %.0f) (%s)",
+				w, n("days_late_mean"), n("days_late_median"), n("days_late_p90"), dir)
 		case "days_to_pay_mean", "days_to_pay_median", "days_to_pay_p90", "days_to_pay_std":
 			if missing(sp.Base, w) {
 				return fmt.Sprintf("no settlement in the last %d days (%s)", w, dir)
 			}
-			return fmt.Sprintf("takes on average %.0f days to pay over the last %d days (%s)", n("days_to_pay_mean"), w, dir)
+			return fmt.Sprintf("over the last %d days took on average %.0f days to pay (median %.0f, 90th percentile %.0f) (%s)",
+				w, n("days_to_pay_mean"), n("days_to_pay_median"), n("days_to_pay_p90"), dir)
 		case "disputes_opened", "dispute_rate":
 			return fmt.Sprintf("%.0f disputes opened in the last %d days (%s)", n("disputes_opened"), w, dir)
 		case "dunning_actions", "dunning_response_rate":
+			if r := n("dunning_response_rate"); !math.IsNaN(r) && n("dunning_actions") > 0 {
+				return fmt.Sprintf("%.0f dunning actions in the last %d days, %.0f%% answered by payment or promise (%s)", n("dunning_actions"), w, 100*r, dir)
+			}
 			return fmt.Sprintf("%.0f dunning actions in the last %d days (%s)", n("dunning_actions"), w, dir)
 		case "promises_made", "promises_kept", "promises_broken", "promise_kept_rate":
 			return fmt.Sprintf("%.0f of %.0f promises to pay due in the last %d days were broken (%s)",
@@ -148,6 +313,10 @@ func sentence(sp features.Spec, c float64, fv featureValues) string {
 		if missing("last3_days_late_mean", 0) {
 			return "no recent settlement (" + dir + ")"
 		}
+		if long := fv.num("days_late_mean", fv.s.longest); !math.IsNaN(long) && fv.s.longest > 0 {
+			return fmt.Sprintf("the last 3 settlements were on average %.0f days late, against %.0f days on average over the last %d days (%s)",
+				v("last3_days_late_mean"), long, fv.s.longest, dir)
+		}
 		return fmt.Sprintf("the last 3 settlements were on average %.0f days late (%s)", v("last3_days_late_mean"), dir)
 	case "inv_amount", "inv_amount_vs_usual":
 		if missing("inv_amount_vs_usual", 0) {
@@ -165,16 +334,70 @@ func sentence(sp features.Spec, c float64, fv featureValues) string {
 		}
 		return fmt.Sprintf("last payment %.0f days ago (%s)", v(sp.Base), dir)
 	case "inv_days_to_due", "inv_age_days", "inv_terms_days", "terms_days":
-		return fmt.Sprintf("%.0f days of terms, due in %.0f days (%s)", v("inv_terms_days"), v("inv_days_to_due"), dir)
+		switch d := v("inv_days_to_due"); {
+		case d < 0:
+			return fmt.Sprintf("%.0f days of terms, overdue by %.0f days (%s)", v("inv_terms_days"), -d, dir)
+		case d == 0:
+			return fmt.Sprintf("%.0f days of terms, due today (%s)", v("inv_terms_days"), dir)
+		default:
+			return fmt.Sprintf("%.0f days of terms, due in %.0f days (%s)", v("inv_terms_days"), d, dir)
+		}
 	case "inv_due_month_end", "inv_due_quarter_end", "inv_due_day_of_month", "inv_due_month":
 		return fmt.Sprintf("due on day %.0f of month %.0f (%s)", v("inv_due_day_of_month"), v("inv_due_month"), dir)
 	}
+	// Any other feature by the catalogue's words, never its column name.
+	what := label(sp)
 	if sp.Kind == features.Categorical {
-		return fmt.Sprintf("%s is %q (%s)", strings.TrimPrefix(sp.Name, "inv_"), fv.cat(sp.Base), dir)
+		c := fv.cat(sp.Base)
+		if c == "" {
+			return fmt.Sprintf("%s not given (%s)", what, dir)
+		}
+		return fmt.Sprintf("%s is %q (%s)", what, c, dir)
 	}
 	x := fv.num(sp.Base, w)
 	if math.IsNaN(x) {
-		return fmt.Sprintf("%s unknown (%s)", sp.Name, dir)
+		return fmt.Sprintf("%s unknown (%s)", what, dir)
 	}
-	return fmt.Sprintf("%s is %s (%s)", sp.Name, features.FormatValue(x), dir)
+	val := features.FormatValue(x)
+	switch sp.Unit {
+	case features.Money:
+		val = fv.money(x)
+	case features.Ratio:
+		val = fmt.Sprintf("%.0f%%", 100*x)
+	case features.Days:
+		val = fmt.Sprintf("%.0f days", x)
+	}
+	return fmt.Sprintf("%s: %s (%s)", what, val, dir)
+}
+
+// label is a feature as a reader names it: the catalogue's meaning, with
+// its history window; the name only for a feature the catalogue does not
+// describe.
+func label(sp features.Spec) string {
+	// The catalogue says "at t" for the scoring date, which the reader
+	// knows: "receivable", not "receivable at t".
+	what := strings.TrimSuffix(sp.Meaning, " at t")
+	if what == "" {
+		what = strings.ReplaceAll(strings.TrimPrefix(sp.Name, "inv_"), "_", " ")
+	}
+	if sp.Window > 0 {
+		what += fmt.Sprintf(" in the last %d days", sp.Window)
+	}
+	return what
+}
+
+// FeatureLabel is a feature of b's late-payment model as a reader names it
+// (the catalogue's meaning and window, see label), for pages that list
+// features; the name itself for one the catalogue does not know.
+func (b *Bundle) FeatureLabel(name string) string {
+	specs := features.InvoiceSpecs(b.Options.Features)
+	if b.Prior != "" && b.Prior != PriorOff {
+		specs = append(specs, b.Prior.spec())
+	}
+	for _, sp := range specs {
+		if sp.Name == name {
+			return label(sp)
+		}
+	}
+	return name
 }

@@ -61,6 +61,10 @@ type Scorer struct {
 	// from; reasons are summed per feature.
 	colFeature []int
 	feats      []features.Spec
+	// groupOf[k] is the reason group (index into groups) of feature k:
+	// features one sentence describes are explained together.
+	groupOf    []int
+	groups     []string
 	at         map[specKey]int // a feature's position in Row.Num or Row.Cat
 	width      int             // encoded columns of the classifiers
 	payWidth   int             // encoded columns of the pay-date hazard
@@ -174,6 +178,7 @@ func NewScorer(b *Bundle, specs []features.Spec) (*Scorer, error) {
 	for _, n := range names {
 		s.feats = append(s.feats, byName[n])
 	}
+	s.groupOf, s.groups = reasonGroups(s.feats)
 	return s, nil
 }
 
@@ -227,10 +232,12 @@ const scoreBlock = 64
 // scratch holds one worker's buffers.
 type scratch struct {
 	x, payX               []float64
+	days                  []float64      // the daily pay-date curve
 	ext                   []float64      // rows extended by the cold-start prior
 	rows                  []features.Row // the extended rows
 	late, veryLate, def90 []float64
 	contrib, byFeature    []float64
+	byGroup               []float64
 }
 
 // newScratch sizes buffers for blocks of up to rows rows.
@@ -240,9 +247,11 @@ func (s *Scorer) newScratch(rows int) *scratch {
 		ext:  make([]float64, rows*(s.nNum+1)),
 		rows: make([]features.Row, rows),
 		payX: make([]float64, s.payWidth),
+		days: make([]float64, 7*s.periods+1),
 		late: make([]float64, rows), veryLate: make([]float64, rows), def90: make([]float64, rows),
 		contrib:   make([]float64, s.width),
 		byFeature: make([]float64, len(s.feats)),
+		byGroup:   make([]float64, len(s.groups)),
 	}
 }
 
@@ -360,7 +369,9 @@ func (s *Scorer) scoreRows(sc *scratch, rows []features.Row, reasons int, out []
 			p.PVeryLate = 1
 		}
 		if d90 != nil {
-			v := b.Default90.Calibrate(sc.def90[i])
+			// Ending 90+ days overdue is being very late: the 90+ share
+			// cannot exceed the very-late share.
+			v := math.Min(b.Default90.Calibrate(sc.def90[i]), p.PVeryLate)
 			if overdue > 90 {
 				v = 1
 			}
@@ -379,89 +390,4 @@ func (s *Scorer) scoreRows(sc *scratch, rows []features.Row, reasons int, out []
 		}
 	}
 	return nil
-}
-
-// payDate fills the weekly payment curve and the P10/median/P90 dates.
-func (s *Scorer) payDate(sc *scratch, p *Prediction, r *features.Row, due datasets.Date) {
-	x := s.b.PayDateEnc.EncodeLinear(sc.payX[:0], r)
-	s.b.PayDate.PaidByInto(x, p.PaidBy)
-	at := func(q float64) datasets.Date {
-		for k, v := range p.PaidBy {
-			if v >= q {
-				// Middle of week k+1 counted from the as-of date.
-				return r.AsOf.AddDays(7*k + 3)
-			}
-		}
-		return 0
-	}
-	p.PayDateP10 = at(0.1)
-	p.PayDateP90 = at(0.9)
-	p.PayDate = at(0.5)
-	d := p.PayDate
-	if d == 0 {
-		d = r.AsOf.AddDays(7 * len(p.PaidBy))
-	}
-	p.PredictedDaysLate = math.Max(0, float64(d-due))
-}
-
-// reasons explains p's late-payment score by its largest factors.
-func (s *Scorer) reasons(sc *scratch, p *Prediction, r *features.Row, x []float64, n int) {
-	s.b.Late.Contributions(x, sc.contrib)
-	clear(sc.byFeature)
-	for j, c := range sc.contrib {
-		sc.byFeature[s.colFeature[j]] += c
-	}
-	top := s.topFeatures(sc.byFeature, n)
-	fv := featureValues{s: s, r: r}
-	p.Reasons = make([]Reason, 0, len(top)+2)
-	if p.KnownLate {
-		// Past due + grace, the invoice is late by definition: say so first,
-		// since the factors below only explain what the model would have
-		// said before.
-		p.Reasons = append(p.Reasons, Reason{Feature: "known_late", Text: fmt.Sprintf(
-			"already %d days past its due date of %s: late whatever happens next", int(p.AsOf-p.DueDate), longDate(p.DueDate))})
-	}
-	if p.ColdStart && s.segment >= 0 {
-		seg := r.Cat[s.segment]
-		p.Reasons = append(p.Reasons, Reason{Feature: "cold_start", Text: fmt.Sprintf(
-			"no settled invoice in the last %d days: the score rests on segment behaviour (%s customers paid %.0f%% of invoices late in training) and the invoice itself",
-			s.longest, seg, 100*s.b.SegmentLate[seg])})
-	}
-	for _, k := range top {
-		sp, c := s.feats[k], sc.byFeature[k]
-		p.Reasons = append(p.Reasons, Reason{Feature: sp.Name, Contribution: c, Text: sentence(sp, c, fv)})
-	}
-}
-
-// topFeatures returns the indices of the n largest non-zero contributions
-// by absolute size (ties by feature name), largest first.
-func (s *Scorer) topFeatures(by []float64, n int) []int {
-	top := make([]int, 0, n+1)
-	better := func(a, b int) bool {
-		if x, y := math.Abs(by[a]), math.Abs(by[b]); x != y {
-			return x > y
-		}
-		return s.feats[a].Name < s.feats[b].Name
-	}
-	for k, c := range by {
-		if c == 0 {
-			continue
-		}
-		if len(top) == n && !better(k, top[n-1]) {
-			continue
-		}
-		// Insert in order; n is small.
-		i := len(top)
-		if i == n {
-			i--
-		} else {
-			top = append(top, 0)
-		}
-		for i > 0 && better(k, top[i-1]) {
-			top[i] = top[i-1]
-			i--
-		}
-		top[i] = k
-	}
-	return top
 }

@@ -94,18 +94,23 @@ func TestReasonsAreTheLargestFactorsAndQuoteDisputes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Recompute the per-feature sums from the classifier itself.
+		// Recompute the per-feature sums from the classifier itself, and
+		// sum them per sentence group.
 		mr, err := sc.modelRow(make([]float64, sc.nNum+1), r)
 		if err != nil {
 			t.Fatal(err)
 		}
-		x := sc.b.Encoder.encode(sc.b.Late.Family, nil, &mr)
-		contrib := make([]float64, len(x))
-		sc.b.Late.Contributions(x, contrib)
-		by := map[string]float64{}
-		cols := sc.b.Encoder.columns(sc.b.Late.Family)
-		for j, c := range contrib {
-			by[featureOfColumn(cols[j])] += c
+		byFeature := featureContributions(sc, &mr)
+		by, groupOf := map[string]float64{}, map[string]string{}
+		for _, sp := range sc.feats {
+			g := reasonGroup(sp)
+			groupOf[sp.Name] = g
+			by[g] += byFeature[sp.Name]
+		}
+		for g, c := range by {
+			if c == 0 {
+				delete(by, g)
+			}
 		}
 		var rs []Reason
 		for k, rr := range p.Reasons {
@@ -115,7 +120,7 @@ func TestReasonsAreTheLargestFactorsAndQuoteDisputes(t *testing.T) {
 				if k != 0 || !p.KnownLate || !strings.Contains(rr.Text, "days past its due date") {
 					t.Fatalf("known-late reason %d %q for %+v", k, rr.Text, p)
 				}
-			case "cold_start":
+			case "cold_start", "beyond_horizon":
 			default:
 				rs = append(rs, rr)
 			}
@@ -126,10 +131,18 @@ func TestReasonsAreTheLargestFactorsAndQuoteDisputes(t *testing.T) {
 		if len(rs) != min(4, len(by)) {
 			t.Fatalf("%d reasons, want 4", len(rs))
 		}
+		texts := map[string]string{}
 		for k, rr := range rs {
-			if math.Abs(by[rr.Feature]-rr.Contribution) > 1e-12 {
-				t.Fatalf("reason %s: contribution %v, features sum to %v", rr.Feature, rr.Contribution, by[rr.Feature])
+			if g := groupOf[rr.Feature]; math.Abs(by[g]-rr.Contribution) > 1e-12 {
+				t.Fatalf("reason %s: contribution %v, its group %s sums to %v", rr.Feature, rr.Contribution, g, by[g])
 			}
+			// One statement, one direction: no two reasons say the same
+			// thing (one raising, one lowering the risk).
+			st := strings.NewReplacer("(raises the risk)", "", "(lowers the risk)", "").Replace(rr.Text)
+			if prev, dup := texts[st]; dup {
+				t.Fatalf("invoice %s: %q and %q", r.InvoiceID, prev, rr.Text)
+			}
+			texts[st] = rr.Text
 			if k > 0 && math.Abs(rr.Contribution) > math.Abs(rs[k-1].Contribution) {
 				t.Fatalf("reasons out of order: %+v", rs)
 			}
@@ -137,11 +150,11 @@ func TestReasonsAreTheLargestFactorsAndQuoteDisputes(t *testing.T) {
 		smallest := math.Abs(rs[len(rs)-1].Contribution)
 		in := map[string]bool{}
 		for _, rr := range rs {
-			in[rr.Feature] = true
+			in[groupOf[rr.Feature]] = true
 		}
-		for f, c := range by {
-			if !in[f] && math.Abs(c) > smallest {
-				t.Fatalf("feature %s (%.4f) outweighs reason %s", f, c, rs[len(rs)-1].Feature)
+		for g, c := range by {
+			if !in[g] && math.Abs(c) > smallest {
+				t.Fatalf("group %s (%.4f) outweighs reason %s", g, c, rs[len(rs)-1].Feature)
 			}
 		}
 		for _, rr := range rs {
@@ -187,6 +200,20 @@ func TestRowsOfTheWrongShapeAreErrors(t *testing.T) {
 	if err := sc.ScoreBatch(rows[:3], 0, out[:2]); !errors.Is(err, ErrBadRow) {
 		t.Fatalf("mismatched output length: %v", err)
 	}
+}
+
+// featureContributions is the late model's contribution of each feature
+// to the margin of the model row mr, from the classifier's columns.
+func featureContributions(sc *Scorer, mr *features.Row) map[string]float64 {
+	x := sc.b.Encoder.encode(sc.b.Late.Family, nil, mr)
+	contrib := make([]float64, len(x))
+	sc.b.Late.Contributions(x, contrib)
+	by := map[string]float64{}
+	cols := sc.b.Encoder.columns(sc.b.Late.Family)
+	for j, c := range contrib {
+		by[featureOfColumn(cols[j])] += c
+	}
+	return by
 }
 
 // featureOfColumn reads the feature back out of an encoded column's display

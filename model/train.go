@@ -120,20 +120,24 @@ type Candidate struct {
 // Bundle is a trained model set: late, very late and 90+ classifiers, the
 // pay-date hazard, the encoder and the evidence of how they did.
 type Bundle struct {
-	Encoder      *Encoder           `json:"encoder"`
-	Late         *Classifier        `json:"late"`
-	VeryLate     *Classifier        `json:"very_late"`
-	Default90    *Classifier        `json:"default_90"`
-	PayDate      *linear.Hazard     `json:"pay_date"`
-	PayDateEnc   *Encoder           `json:"pay_date_encoder"`
-	SegmentLate  map[string]float64 `json:"segment_late_rate"`
-	Champion     string             `json:"champion"`
-	Candidates   []Candidate        `json:"candidates"`
-	Validation   Metrics            `json:"validation"`
-	Options      BundleOptions      `json:"options"`
-	TrainWindow  [2]string          `json:"train_window"`
-	TrainExample int                `json:"train_examples"`
-	ValidExample int                `json:"valid_examples"`
+	Encoder     *Encoder           `json:"encoder"`
+	Late        *Classifier        `json:"late"`
+	VeryLate    *Classifier        `json:"very_late"`
+	Default90   *Classifier        `json:"default_90"`
+	PayDate     *linear.Hazard     `json:"pay_date"`
+	PayDateEnc  *Encoder           `json:"pay_date_encoder"`
+	SegmentLate map[string]float64 `json:"segment_late_rate"`
+	// PortfolioLate is the share of the training invoices paid late, the
+	// prior a customer without history or segment is scored against; nil in
+	// bundles trained before it was kept.
+	PortfolioLate *float64      `json:"portfolio_late_rate,omitempty"`
+	Champion      string        `json:"champion"`
+	Candidates    []Candidate   `json:"candidates"`
+	Validation    Metrics       `json:"validation"`
+	Options       BundleOptions `json:"options"`
+	TrainWindow   [2]string     `json:"train_window"`
+	TrainExample  int           `json:"train_examples"`
+	ValidExample  int           `json:"valid_examples"`
 	// Importance is the late-payment model's global explanation: each
 	// feature's mean absolute contribution to the score on the held-out
 	// invoices, as a share of the total, largest first.
@@ -280,6 +284,7 @@ func Train(ctx context.Context, ix *features.Index, o TrainOptions) (*Bundle, er
 		TrainWindow: [2]string{from.String(), o.AsOf.String()}, TrainExample: len(plan.fit), ValidExample: len(plan.report), Sample: share,
 		Folds: len(plan.folds)}
 	b.SegmentLate = segmentRates(specs, plan.fit)
+	b.PortfolioLate = portfolioRate(plan.fit)
 	b.Assumptions = Assumptions(ix, o.Features)
 	if peerHist != nil {
 		b.Prior = o.Prior
@@ -373,11 +378,11 @@ func Train(ctx context.Context, ix *features.Index, o TrainOptions) (*Bundle, er
 	// 90+ needs invoices whose 90 days past due have passed by the cut-off.
 	var xknown90 []features.Example
 	for _, x := range xknown {
-		if x.DueDate.AddDays(90) < o.AsOf {
+		if x.DueDate.AddDays(default90Days) < o.AsOf {
 			xknown90 = append(xknown90, x)
 		}
 	}
-	d90 := func(x *features.Example) bool { return x.DaysLate > 90 }
+	d90 := func(x *features.Example) bool { return x.DaysLate > default90Days }
 	if b.Default90, why, err = fitOutcome(ctx, enc, secondary, xknown90, d90, o); err != nil {
 		return nil, fmt.Errorf("train 90+ model: %w", err)
 	}
@@ -454,6 +459,21 @@ func segmentRates(specs []features.Spec, xs []features.Example) map[string]float
 		out[k] = late[k] / v
 	}
 	return out
+}
+
+// portfolioRate is the share of xs paid late; nil when xs is empty.
+func portfolioRate(xs []features.Example) *float64 {
+	if len(xs) == 0 {
+		return nil
+	}
+	late := 0
+	for i := range xs {
+		if xs[i].Late {
+			late++
+		}
+	}
+	v := float64(late) / float64(len(xs))
+	return &v
 }
 
 // trainPayDate fits the weekly hazard of payment from the issue date, with

@@ -426,6 +426,10 @@ func (s *Site) scoreSection(p *page, c *customer) section {
 			p90 = fmtFloat(100**sc.PDefault90, 1) + " %"
 		}
 		pay := "beyond 13 weeks"
+		if sc.PayDate == 0 && sc.PayDateP10 != 0 {
+			// Some chance of payment within the horizon, not an even one.
+			pay = fmt.Sprintf("beyond 13 weeks (P10 %s)", sc.PayDateP10)
+		}
 		if sc.PayDate != 0 {
 			pay = fmt.Sprintf("%s (%s – %s)", sc.PayDate, orBeyond(sc.PayDateP10), orBeyond(sc.PayDateP90))
 		}
@@ -433,10 +437,9 @@ func (s *Site) scoreSection(p *page, c *customer) section {
 		for _, r := range sc.Reasons {
 			reasons = append(reasons, r.Text)
 		}
+		// A customer without history is described by the model's own
+		// cold-start reason, with the prior it was scored on.
 		why := cell{Text: strings.Join(reasons, "; ")}
-		if sc.ColdStart {
-			why.Text = "new customer: the score rests on its segment's behaviour. " + why.Text
-		}
 		t.Rows = append(t.Rows, row{Cells: []cell{ln(v.ID, "#"+invoiceAnchor(v.ID)), txt(v.DueDate.String()), num(fmtMoney(v.Open)),
 			num(fmtFloat(100*sc.PLate, 1) + " %"), num(fmtFloat(100*sc.PLate1To30, 1) + " %"), num(fmtFloat(100*sc.PVeryLate, 1) + " %"),
 			num(p90), txt(pay), why}})

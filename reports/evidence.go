@@ -169,7 +169,7 @@ func (s *Site) modelSections(p *page) {
 		cs = append(cs, s.baselineChart(p, bt))
 	}
 	if len(bu.Importance) > 0 {
-		cs = append(cs, s.importanceChart(p, bu.Importance))
+		cs = append(cs, s.importanceChart(p, bu, bu.Importance))
 	}
 	sec := section{ID: "curves", Title: "Discrimination, calibration and what drives the score", Blocks: []block{{Charts: cs}}}
 	if len(rows) > 0 || b.in.Backtest != nil {
@@ -274,12 +274,14 @@ func (s *Site) baselineTable(bt *model.Backtest) *table {
 	return t
 }
 
-func (s *Site) importanceChart(p *page, fw []model.FeatureWeight) *chart {
+// importanceChart ranks the features of bu by their share, named by the
+// catalogue's words rather than their column names.
+func (s *Site) importanceChart(p *page, bu *model.Bundle, fw []model.FeatureWeight) *chart {
 	fw = fw[:min(15, len(fw))]
 	names := make([]string, len(fw))
 	vals := make([]float64, len(fw))
 	for i, f := range fw {
-		names[i], vals[i] = f.Feature, round4(100*f.Share)
+		names[i], vals[i] = bu.FeatureLabel(f.Feature), round4(100*f.Share)
 	}
 	return p.ranking("What drives the late-payment score", "each feature's share of the attribution on held-out invoices", "% of the attribution", "pct",
 		names, []barSeries{{Name: "share", Values: vals, Color: colorSecond}}, false, nil, "")

@@ -323,3 +323,62 @@ func TestForecastBandsAreOrderedAndAddUp(t *testing.T) {
 		}
 	}
 }
+
+// An invoice already more than 90 days overdue whose 90+ probability is
+// certain is forecast by its customer's record, not left unpaid by the
+// model (which only says it is 90+); any other prediction levels the
+// record.
+func TestInvoicesPastTheModelFollowTheRecord(t *testing.T) {
+	l := ledger()
+	// B once cleared an invoice 120 days after its due date: its record
+	// expects something of a long-overdue one.
+	l.Invoices = append(l.Invoices, datasets.Invoice{ID: "B0", CustomerID: "B", IssueDate: d(2023, 11, 1), DueDate: d(2023, 12, 1), SettledDate: d(2024, 3, 30), Amount: 400_00})
+	h := NewHistory(l, nil)
+	asOf := d(2024, 9, 30) // B1, due 31 May and never paid, is 122 days overdue
+	one := func(v float64) *float64 { return &v }
+	record, err := h.Prepare(asOf, 13, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(record.Book, func(it Item) bool { return it.InvoiceID == "B1" })
+	if i < 0 {
+		t.Fatalf("B1 not in the book at %s: %+v", asOf, record.Book)
+	}
+	recordQ := record.Q[i*13 : (i+1)*13]
+	for _, c := range []struct {
+		name     string
+		p90      *float64
+		wantPast int
+		wantQ    func(k int) float64
+	}{
+		{"certain 90+: the record", one(1), 1, func(k int) float64 { return recordQ[k] }},
+		{"uncertain 90+: the model's level (nothing)", one(0.9), 0, func(int) float64 { return 0 }},
+		{"no 90+ model: the model's level (nothing)", nil, 0, func(int) float64 { return 0 }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			preds := make([]model.Prediction, len(record.Book))
+			for j, it := range record.Book {
+				preds[j] = model.Prediction{InvoiceID: it.InvoiceID, CustomerID: it.CustomerID, AsOf: asOf, DueDate: it.DueDate, PaidBy: make([]float64, 13)}
+			}
+			preds[i].PDefault90 = c.p90
+			in, err := h.Prepare(asOf, 13, preds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if in.PastModel != c.wantPast {
+				t.Errorf("past the model: %d, want %d", in.PastModel, c.wantPast)
+			}
+			sum := 0.0
+			for k := range 13 {
+				got := in.Q[i*13+k]
+				sum += got
+				if !near(got, c.wantQ(k), 1e-12) {
+					t.Fatalf("week %d: %v, want %v", k+1, got, c.wantQ(k))
+				}
+			}
+			if c.wantPast == 1 && sum <= 0 {
+				t.Fatal("the record expects nothing from B1 either: the case shows nothing")
+			}
+		})
+	}
+}

@@ -160,7 +160,7 @@ func (in *Inputs) summarise(b *BookSummary) error {
 		return fmt.Errorf("%w: the open book of %d invoices", ErrOverflow, len(in.Book))
 	}
 	*b = BookSummary{Invoices: len(in.Book), Customers: len(custs), Outstanding: Money(out), Overdue: Money(over), Disputed: Money(disp),
-		ExpectedCredit: Money(credit), Promised: Money(prom), Beyond: Money(beyond), Unscored: in.Unscored}
+		ExpectedCredit: Money(credit), Promised: Money(prom), Beyond: Money(beyond), Unscored: in.Unscored, PastModel: in.PastModel}
 	return nil
 }
 

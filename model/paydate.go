@@ -1,0 +1,190 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
+)
+
+// The pay-date hazard and the classifiers are fitted apart: the hazard
+// knows the timing of payment, the classifiers whether it comes after the
+// due date plus grace and whether it ever comes (90+ days overdue or
+// written off). On their own they can contradict each other on the same
+// invoice (a median pay date before the due date of an invoice the late
+// model calls probably late; a pay date next week for one 90+ days
+// overdue, of which the hazard, taught on invoices at most 30 days past
+// due, knows nothing). payDate reconciles them on a daily curve before any
+// date is read from it:
+//
+//   - the late model fixes P(paid by due + grace) = p_on_time, the
+//     very-late model P(paid by due + very-late days) = 1 − p_very_late;
+//     between these days the hazard's timing is kept for the share paid
+//     in between, after the last for the share still open (by rescaling,
+//     so the curve stays non-decreasing);
+//   - the 90+ model fixes P(paid by due + 90 days) = 1 − p_90_plus: it is
+//     the chance of reaching 90 days overdue unpaid (or being written
+//     off), so when that day lies within the horizon the hazard still
+//     pays part of the 90+ share after it (invoices 60 days overdue often
+//     clear a month later, and a cash forecast that left them unpaid for
+//     the whole horizon erred low by a fifth on small books); when it lies
+//     beyond, the curve ends at 1 − p_90_plus at most.
+//   - an invoice already 90+ days overdue has p_90_plus = 1 and no
+//     classifier says whether it will be paid within the horizon; the
+//     hazard, taught on invoices at most 30 days past due and with
+//     write-offs counted as settlements, is not trusted to time it. The
+//     conservative reading is kept: no date within the horizon.
+//
+// Quantile dates then follow from one curve, so a quantile whose level the
+// curve never reaches within the horizon is "beyond the horizon", never a
+// date.
+
+// default90Days is how far past due an invoice must stay unpaid to count
+// as 90+: the 90+ model's label is DaysLate > default90Days.
+const default90Days = 90
+
+// dailyCurve writes to days (of length 7·len(paidBy)+1) the probability of
+// payment by the end of each day after the as-of date, day 0 being the
+// as-of date itself (0): within week k the hazard's mass is spread evenly
+// over its 7 days, the model's weeks counting from the as-of date.
+func dailyCurve(paidBy, days []float64) {
+	days[0] = 0
+	prev := 0.0
+	for k, v := range paidBy {
+		for j := 1; j <= 7; j++ {
+			days[7*k+j] = prev + (v-prev)*float64(j)/7
+		}
+		prev = v
+	}
+}
+
+// anchor rescales F so that F[d] = v, keeping F[i] for i ≤ lo: on (lo, d]
+// the hazard's increments are scaled to reach v, after d the survival
+// 1 − F is scaled by (1 − v)/(1 − F[d]). v must lie in [F[lo], 1].
+func anchor(F []float64, lo, d int, v float64) {
+	a, b := F[lo], F[d]
+	for i := lo + 1; i <= d; i++ {
+		if b > a {
+			F[i] = a + (F[i]-a)*(v-a)/(b-a)
+		} else {
+			// The hazard put no mass there: spread it evenly.
+			F[i] = a + (v-a)*float64(i-lo)/float64(d-lo)
+		}
+	}
+	for i := d + 1; i < len(F); i++ {
+		if b < 1 {
+			F[i] = 1 - (1-F[i])*(1-v)/(1-b)
+		} else {
+			F[i] = v
+		}
+	}
+}
+
+// knot is a day (after the as-of date) by which a classifier says how
+// much is paid: due + grace and the on-time share, due + the very-late
+// days and one minus the very-late share.
+type knot struct {
+	day  int
+	paid float64
+}
+
+// reconcile applies the classifiers to the daily curve F (see above):
+// knots, in order of day with non-decreasing shares, are anchored one after
+// the other; a knot beyond the horizon caps what is paid within it.
+func reconcile(F []float64, knots []knot) {
+	h := len(F) - 1
+	lo := 0
+	for _, k := range knots {
+		switch {
+		case k.day <= 0:
+			// Already past: the invoice is late (or very late) for sure,
+			// and nothing is left to say about the days to come.
+		case k.day <= h:
+			anchor(F, lo, k.day, max(k.paid, F[lo]))
+			lo = k.day
+		case F[h] > k.paid:
+			// The day lies beyond the horizon: no more than its share can
+			// be paid before it.
+			anchor(F, lo, h, max(k.paid, F[lo]))
+		}
+	}
+}
+
+// reconcileInvoice reconciles F with an invoice's late and very-late knots
+// and its 90+ probability p90 (nil without a 90+ model), whose day is d90
+// (due + 90 days, after the as-of date): see above.
+func reconcileInvoice(F []float64, knots []knot, d90 int, p90 *float64) {
+	if p90 != nil {
+		if d90 > 0 {
+			knots = append(knots, knot{d90, 1 - *p90})
+		} else if *p90 >= 1 {
+			// Already 90+ days overdue: nothing within the horizon.
+			clear(F)
+		}
+	}
+	reconcile(F, knots)
+}
+
+// quantileDay is the first day at which F reaches q; 0 when it does not
+// within the horizon.
+func quantileDay(F []float64, q float64) int {
+	for d := 1; d < len(F); d++ {
+		if F[d] >= q-1e-12 {
+			return d
+		}
+	}
+	return 0
+}
+
+// payDate fills the weekly payment curve and the P10/median/P90 dates,
+// at day resolution, reconciled with the late and 90+ probabilities.
+func (s *Scorer) payDate(sc *scratch, p *Prediction, r *features.Row, due datasets.Date) {
+	x := s.b.PayDateEnc.EncodeLinear(sc.payX[:0], r)
+	s.b.PayDate.PaidByInto(x, p.PaidBy)
+	F := sc.days[:7*len(p.PaidBy)+1]
+	dailyCurve(p.PaidBy, F)
+	o := s.b.Options
+	reconcileInvoice(F, []knot{{int(due.AddDays(o.GraceDays) - r.AsOf), p.POnTime}, {int(due.AddDays(o.VeryLateDays) - r.AsOf), 1 - p.PVeryLate}},
+		int(due.AddDays(default90Days)-r.AsOf), p.PDefault90)
+	for k := range p.PaidBy {
+		p.PaidBy[k] = F[7*(k+1)]
+	}
+	at := func(q float64) datasets.Date {
+		if d := quantileDay(F, q); d > 0 {
+			return r.AsOf.AddDays(d)
+		}
+		return 0
+	}
+	p.PayDateP10 = at(0.1)
+	p.PayDateP90 = at(0.9)
+	p.PayDate = at(0.5)
+	d := p.PayDate
+	if d == 0 {
+		d = r.AsOf.AddDays(len(F) - 1)
+	}
+	p.PredictedDaysLate = math.Max(0, float64(d-due))
+}
+
+// horizonReason says which pay dates lie beyond the horizon and why, or
+// "" when the median is within it.
+func horizonReason(p *Prediction) string {
+	if p.PayDate != 0 || len(p.PaidBy) == 0 {
+		return ""
+	}
+	weeks := len(p.PaidBy)
+	unpaid := 1 - p.PaidBy[weeks-1]
+	end := longDate(p.AsOf.AddDays(7 * weeks))
+	t := fmt.Sprintf("median and P90 pay dates after %s (beyond %d weeks): a %.0f%% chance of no payment by then", end, weeks, 100*unpaid)
+	if p.PayDateP10 == 0 {
+		t = fmt.Sprintf("no pay date within %d weeks (P10, median and P90 all after %s): a %.0f%% chance of no payment by then", weeks, end, 100*unpaid)
+	}
+	if p.PDefault90 != nil && *p.PDefault90 >= unpaid-1e-9 {
+		if p.DueDate.AddDays(default90Days) < p.AsOf {
+			// No "; " inside: reasons are joined with it.
+			return t + ", as it is already more than 90 days overdue (counted as not paid within the horizon)"
+		}
+		return t + ", its chance of ending 90+ days overdue or written off"
+	}
+	return t
+}
