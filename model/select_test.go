@@ -9,20 +9,22 @@ import (
 	"github.com/dsopilot/dsopilot/model/gbdt"
 )
 
-// TestRefitBagsBoosters checks that a booster refitted on a small window is
-// the mean of smallBag boosters fitted with consecutive seeds, each of which
-// differs from the others, and that a linear model is refitted alone.
+// TestRefitBagsBoosters checks that a booster refitted on fewer than
+// bagWindow rows is the mean of smallBag boosters fitted with consecutive
+// seeds, each of which differs from the others, and that a linear model, or
+// a booster on bagWindow rows, is refitted alone.
 func TestRefitBagsBoosters(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	var d design
-	for range 600 {
+	var large design
+	for range bagWindow {
 		x := []float64{rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()}
 		y := 0.0
 		if rng.Float64() < sigmoid(0.8*x[0]-0.5*x[1]*x[2]) {
 			y = 1
 		}
-		d.X, d.y = append(d.X, x), append(d.y, y)
+		large.X, large.y = append(large.X, x), append(large.y, y)
 	}
+	small := design{X: large.X[:600], y: large.y[:600]}
 	cols := []string{"a", "b", "c"}
 	o := TrainOptions{Seed: 9}.withDefaults()
 	params := gbdt.Params{Trees: 30, MaxDepth: 3, LearningRate: 0.1, Subsample: 0.8, ColSample: 0.7, EarlyStopping: 10}
@@ -30,13 +32,16 @@ func TestRefitBagsBoosters(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		s     setting
+		d     design
 		folds []int // boosting rounds kept per fold
 		bag   int   // boosters averaged
 	}{
-		{"booster, fold rounds", setting{family: FamilyGBDT, gbdt: params}, []int{12, 18}, smallBag},
-		{"booster, no fold rounds", setting{family: FamilyGBDT, gbdt: params}, nil, smallBag},
-		{"logistic", setting{family: FamilyLogistic, l2: 1e-3}, nil, 1},
+		{"booster, fold rounds", setting{family: FamilyGBDT, gbdt: params}, small, []int{12, 18}, smallBag},
+		{"booster, no fold rounds", setting{family: FamilyGBDT, gbdt: params}, small, nil, smallBag},
+		{"booster, large window", setting{family: FamilyGBDT, gbdt: params}, large, []int{12, 18}, 1},
+		{"logistic", setting{family: FamilyLogistic, l2: 1e-3}, small, nil, 1},
 	} {
+		d := tc.d
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := refit(ctx, tc.s, tc.folds, d, nil, nil, cols, o)
 			if err != nil {
