@@ -222,9 +222,24 @@ func better(a, b Candidate) bool {
 	return a.LogLoss < b.LogLoss
 }
 
+// smallBag is the number of boosters refit averages when it learns from
+// fewer than bagWindow examples. Fitted with different seeds (their row and
+// column subsamples differ), their mean has less variance than any one: on
+// the 12 small real-format ledgers of scripts/smallledgers.sh (seeds 0, 7
+// and 13; 2,000-3,000 examples each) five lowered the mean Brier from
+// 0.1507 to 0.1496 and the mean gap to the simulator's true probabilities
+// from 0.125 to 0.123, and raised the mean AUC from 0.831 to 0.833. A
+// larger window has the rows to be steady, and an open book large enough
+// that five times the trees would cost scoring time.
+const (
+	smallBag  = 5
+	bagWindow = 10_000
+)
+
 // refit trains s on every row of d, boosting for the folds' mean number of
 // rounds (trees), and calibrates it by Platt scaling on margins and y:
-// predictions of the same setting by models that had not seen them.
+// predictions of the same setting by models that had not seen them. A
+// booster on fewer than bagWindow rows is the average of smallBag of them.
 func refit(ctx context.Context, s setting, trees []int, d design, margins, y []float64, cols []string, o TrainOptions) (*Classifier, error) {
 	if s.family == FamilyGBDT {
 		s.gbdt.EarlyStopping = 0
@@ -240,8 +255,36 @@ func refit(ctx context.Context, s setting, trees []int, d design, margins, y []f
 	if err != nil {
 		return nil, err
 	}
+	if s.family == FamilyGBDT && len(d.y) < bagWindow {
+		if err := bag(ctx, c, s, d, cols, o); err != nil {
+			return nil, err
+		}
+	}
 	calibrate(c, s, margins, y, o)
 	return c, nil
+}
+
+// bag replaces booster c, fitted on d with o.Seed, by the average of it and
+// smallBag-1 more fitted with the following seeds.
+func bag(ctx context.Context, c *Classifier, s setting, d design, cols []string, o TrainOptions) error {
+	ms := []*gbdt.Model{c.gb}
+	for j := 1; j < smallBag; j++ {
+		cj, err := trainClassifier(ctx, s, d.X, d.y, nil, nil, cols, o.Seed+uint64(j))
+		if err != nil {
+			return err
+		}
+		ms = append(ms, cj.gb)
+	}
+	avg, err := gbdt.Average(ms)
+	if err != nil {
+		return fmt.Errorf("bag: %w", err)
+	}
+	b, err := avg.MarshalBinary()
+	if err != nil {
+		return fmt.Errorf("bag: encode trees: %w", err)
+	}
+	c.Trees, c.gb = b, avg
+	return nil
 }
 
 // calibrate fits c's Platt scaling on out-of-sample margins.

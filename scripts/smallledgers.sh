@@ -9,6 +9,9 @@
 # issue date (--dispute-opened-after-days 0: what that leak was worth).
 #
 #   scripts/smallledgers.sh [OUT_DIR] [SEED]   # SEED replaces every variant's seed
+#
+# QUICK=1 skips the prior and dispute variants: the main backtest and the
+# references only.
 set -eu
 out=${1:-/tmp/dsopilot-realformat}
 seed=${2:-0}
@@ -20,11 +23,13 @@ while IFS="$(printf '\t')" read -r name invoices customers cold path flags; do
 	echo "== $name: $invoices, $customers, $cold"
 	eval "\"$out/dsopilot\" backtest --input \"$path\" $flags --split 0.7 --predictions \"$out/$name/predictions.csv\"" > "$out/$name/backtest.txt" 2> "$out/$name/backtest.log"
 	grep -E "cut-off|assumption|skipped|dsopilot|cold start" "$out/$name/backtest.txt" || true
-	for v in "--peer-prior off" "--peer-prior segment" "--peer-prior peers" "--dispute-opened-after-days 0"; do
-		echo "-- $v"
-		eval "\"$out/dsopilot\" backtest --input \"$path\" $flags --split 0.7 $v" > "$out/$name/backtest-$(echo "$v" | tr -dc 'a-z0-9-').txt" 2>/dev/null
-		grep -E "champion|dsopilot|cold start" "$out/$name/backtest-$(echo "$v" | tr -dc 'a-z0-9-').txt" || true
-	done
+	if [ "${QUICK:-0}" != 1 ]; then
+		for v in "--peer-prior off" "--peer-prior segment" "--peer-prior peers" "--dispute-opened-after-days 0"; do
+			echo "-- $v"
+			eval "\"$out/dsopilot\" backtest --input \"$path\" $flags --split 0.7 $v" > "$out/$name/backtest-$(echo "$v" | tr -dc 'a-z0-9-').txt" 2>/dev/null
+			grep -E "champion|dsopilot|cold start" "$out/$name/backtest-$(echo "$v" | tr -dc 'a-z0-9-').txt" || true
+		done
+	fi
 	cut=$(sed -n 's/^cut-off \([0-9-]*\):.*/\1/p' "$out/$name/backtest.txt")
 	eval "/usr/bin/python3 scripts/reference.py --export \"$path\" $flags --cutoff $cut --predictions \"$out/$name/predictions.csv\""
 done < "$out/variants.tsv"

@@ -309,3 +309,34 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 	m.prepare()
 	return nil
 }
+
+// Average is the model whose margin is the mean of the given models'
+// margins: every tree of each, its leaf values divided by the number of
+// models. A bag of boosters fitted with different seeds (their row and
+// column subsamples differ) averaged this way has less variance than any
+// one of them, which matters on small training sets; scoring, contributions
+// and the binary form are those of one model with more trees.
+func Average(models []*Model) (*Model, error) {
+	if len(models) == 0 {
+		return nil, errors.New("gbdt: average: no models")
+	}
+	k := float64(len(models))
+	out := &Model{nFeatures: models[0].nFeatures}
+	for _, m := range models {
+		if m.nFeatures != out.nFeatures {
+			return nil, fmt.Errorf("gbdt: average: a model reads %d features, another %d", out.nFeatures, m.nFeatures)
+		}
+		out.base += m.base / k
+		for _, t := range m.trees {
+			nodes := append([]node(nil), t.nodes...)
+			for i := range nodes {
+				if nodes[i].feature < 0 {
+					nodes[i].value /= k
+				}
+			}
+			out.trees = append(out.trees, newTree(nodes))
+		}
+	}
+	out.prepare()
+	return out, nil
+}
