@@ -2,6 +2,7 @@ package reports
 
 import (
 	"context"
+	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
 )
@@ -9,6 +10,11 @@ import (
 // sources asks the optional parts for their data once; a part that fails
 // leaves a note on its page instead of stopping the report.
 func (b *book) sources(ctx context.Context) {
+	start := time.Now()
+	took := func(part string) {
+		b.in.Log.Debug("report: "+part, "seconds", time.Since(start).Seconds())
+		start = time.Now()
+	}
 	if f := b.in.Forecast; f != nil {
 		for _, s := range b.allSlices() {
 			fc, err := f.Forecast(ctx, b.asOf, s.Slice)
@@ -25,6 +31,7 @@ func (b *book) sources(ctx context.Context) {
 			b.notes["snapshots"] = "past forecasts could not be read: " + err.Error()
 		}
 		b.snapshots = snaps
+		took("forecasts")
 	}
 	if c := b.in.Collections; c != nil {
 		w, err := c.Worklist(ctx, b.asOf)
@@ -37,6 +44,7 @@ func (b *book) sources(ctx context.Context) {
 			b.notes["effects"] = "no measured action effects: " + err.Error()
 		}
 		b.effects = e
+		took("worklist and effects")
 	}
 	if c := b.in.Credit; c != nil {
 		adv, err := c.Credit(ctx, b.asOf)
@@ -46,6 +54,7 @@ func (b *book) sources(ctx context.Context) {
 		for i := range adv {
 			b.credit[adv[i].CustomerID] = &adv[i]
 		}
+		took("credit advice")
 	}
 }
 
