@@ -16,6 +16,15 @@ func (b *book) sources(ctx context.Context) {
 		start = time.Now()
 	}
 	if f := b.in.Forecast; f != nil {
+		if p, ok := f.(interface {
+			prefetch(ctx context.Context, asOf datasets.Date, kinds []string)
+		}); ok {
+			var kinds []string
+			for _, s := range b.allSlices() {
+				kinds = append(kinds, s.Kind)
+			}
+			p.prefetch(ctx, b.asOf, kinds)
+		}
 		for _, s := range b.allSlices() {
 			fc, err := f.Forecast(ctx, b.asOf, s.Slice)
 			if err != nil {

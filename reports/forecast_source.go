@@ -3,6 +3,8 @@ package reports
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -56,6 +58,48 @@ func (m *modelForecast) result(ctx context.Context, asOf datasets.Date, by strin
 	}
 	m.byOf[by] = r
 	return r, nil
+}
+
+// prefetch simulates the breakdowns kinds as of asOf side by side, after
+// the portfolio (whose run estimates the shocks every breakdown then
+// shares), so that the report's slices wait for the slowest breakdown
+// rather than for all of them in turn. Each breakdown's simulation has
+// its own seeded streams: the result is what one after the other gives.
+// A breakdown that fails is left for Forecast to compute and report.
+func (m *modelForecast) prefetch(ctx context.Context, asOf datasets.Date, kinds []string) {
+	if _, err := m.result(ctx, asOf, ""); err != nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var todo []string
+	for _, k := range kinds {
+		if _, ok := m.byOf[k]; !ok && !slices.Contains(todo, k) {
+			todo = append(todo, k)
+		}
+	}
+	out := make([]*forecast.Result, len(todo))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	for i, k := range todo {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			// The run's shocks are set (by the portfolio above), so
+			// Forecast only reads the run.
+			if r, err := m.run.Forecast(ctx, forecast.Options{Paths: m.paths, Seed: 1, By: k}); err == nil {
+				out[i] = r
+			}
+		}()
+	}
+	wg.Wait()
+	for i, k := range todo {
+		if out[i] != nil {
+			m.byOf[k] = out[i]
+		}
+	}
 }
 
 // Forecast implements ForecastSource. Only the portfolio has the due-date

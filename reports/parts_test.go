@@ -2,6 +2,8 @@ package reports
 
 import (
 	"context"
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -110,5 +112,50 @@ func TestCreditSourceConverts(t *testing.T) {
 	_, err = CreditFrom(advise, &datasets.FX{To: "GBP"}).Credit(context.Background(), datasets.NewDate(2024, 1, 31))
 	if err == nil || !strings.Contains(err.Error(), "no USD") {
 		t.Fatalf("no USD rate: err %v", err)
+	}
+}
+
+// The breakdowns simulated side by side (prefetch) are exactly the ones
+// simulated one after the other: each has its own seeded streams and only
+// reads the shared run.
+func TestPrefetchedBreakdownsEqualSerialOnes(t *testing.T) {
+	ctx := context.Background()
+	l, _, err := synth.Collect(ctx, synth.Config{Customers: 60, Months: 14, Seed: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx := recommender.SimFX()
+	conv, err := l.Convert(fx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asOf := datasets.NewDate(2023, time.December, 31)
+	b, err := model.Train(ctx, features.NewIndex(conv), model.TrainOptions{AsOf: asOf, Seed: 1, Families: []string{model.FamilyLogistic}, FX: &fx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := []string{kindPortfolio, kindSegment, kindCountry, kindCurrency}
+	serial := ModelForecast(l, b, &fx, nil, 200).(*modelForecast)
+	for _, k := range kinds {
+		if _, err := serial.result(ctx, asOf, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	side := ModelForecast(l, b, &fx, nil, 200).(*modelForecast)
+	side.prefetch(ctx, asOf, kinds)
+	for _, k := range kinds {
+		got, ok := side.byOf[k]
+		if !ok {
+			t.Fatalf("breakdown %q not prefetched", k)
+		}
+		if !reflect.DeepEqual(got, serial.byOf[k]) {
+			a, _ := json.Marshal(got)
+			w, _ := json.Marshal(serial.byOf[k])
+			i := 0
+			for i < min(len(a), len(w)) && a[i] == w[i] {
+				i++
+			}
+			t.Fatalf("breakdown %q differs when simulated side by side, from byte %d: %s\nwant %s", k, i, a[max(0, i-200):min(len(a), i+100)], w[max(0, i-200):min(len(w), i+100)])
+		}
 	}
 }
