@@ -17,13 +17,12 @@ import (
 	"github.com/dsopilot/dsopilot/recommender/credit"
 )
 
-// TestModelForecastSource checks the report's view of model/forecast: the
-// portfolio's weeks are the package's own with the due-date schedule, a
-// slice is its group without one, and a saved snapshot comes back with
-// the receipts of its weeks that ended by the report's date.
-func TestModelForecastSource(t *testing.T) {
+// forecastFixture simulates 14 months of customers and trains a logistic
+// model as of asOf on them in the simulator's EUR.
+func forecastFixture(t *testing.T, customers int, seed uint64, asOf datasets.Date) (*datasets.Ledger, *model.Bundle, datasets.FX) {
+	t.Helper()
 	ctx := context.Background()
-	l, _, err := synth.Collect(ctx, synth.Config{Customers: 100, Months: 14, Seed: 5})
+	l, _, err := synth.Collect(ctx, synth.Config{Customers: customers, Months: 14, Seed: seed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,11 +31,21 @@ func TestModelForecastSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	early := datasets.NewDate(2023, time.November, 30)
-	b, err := model.Train(ctx, features.NewIndex(conv), model.TrainOptions{AsOf: early, Seed: 1, Families: []string{model.FamilyLogistic}, FX: &fx})
+	b, err := model.Train(ctx, features.NewIndex(conv), model.TrainOptions{AsOf: asOf, Seed: 1, Families: []string{model.FamilyLogistic}, FX: &fx})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return l, b, fx
+}
+
+// TestModelForecastSource checks the report's view of model/forecast: the
+// portfolio's weeks are the package's own with the due-date schedule, a
+// slice is its group without one, and a saved snapshot comes back with
+// the receipts of its weeks that ended by the report's date.
+func TestModelForecastSource(t *testing.T) {
+	ctx := context.Background()
+	early := datasets.NewDate(2023, time.November, 30)
+	l, b, fx := forecastFixture(t, 100, 5, early)
 	const paths = 200
 	o, _ := forecast.Options{AsOf: early, Paths: paths, Seed: 1}.Validate()
 	then, _, err := forecast.FromLedger(ctx, l, b, &fx, o)
@@ -120,20 +129,8 @@ func TestCreditSourceConverts(t *testing.T) {
 // reads the shared run.
 func TestPrefetchedBreakdownsEqualSerialOnes(t *testing.T) {
 	ctx := context.Background()
-	l, _, err := synth.Collect(ctx, synth.Config{Customers: 60, Months: 14, Seed: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fx := recommender.SimFX()
-	conv, err := l.Convert(fx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	asOf := datasets.NewDate(2023, time.December, 31)
-	b, err := model.Train(ctx, features.NewIndex(conv), model.TrainOptions{AsOf: asOf, Seed: 1, Families: []string{model.FamilyLogistic}, FX: &fx})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, b, fx := forecastFixture(t, 60, 8, asOf)
 	kinds := []string{kindPortfolio, kindSegment, kindCountry, kindCurrency}
 	serial := ModelForecast(l, b, &fx, nil, 200).(*modelForecast)
 	for _, k := range kinds {
