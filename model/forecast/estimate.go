@@ -427,29 +427,52 @@ func newHermite(n int) hermite {
 	return h
 }
 
-// portfolioVariance is Var over G of the book's expected cumulative
-// receipts by week k (fraction of the book) under loading rho; with
-// flow, of week k's receipts alone.
-func portfolioVariance(r *replay, gh hermite, rho float64, k int, flow bool) float64 {
+// portfolioGrid holds Φ((x_j − √ρ·g_n)/√(1−ρ)) for every coarse bin x_j
+// and Gauss-Hermite node g_n under one loading ρ. Every replay and week
+// shares these values, so they are computed once per ρ rather than once
+// per sum (the moment conditions make hundreds of thousands of sums).
+type portfolioGrid struct {
+	w   []float64
+	phi [][]float64 // [node][bin]
+}
+
+func newPortfolioGrid(gh hermite, rho float64) *portfolioGrid {
 	sq, res := math.Sqrt(rho), math.Sqrt(1-rho)
-	var m1, m2 float64
+	pg := &portfolioGrid{w: gh.w, phi: make([][]float64, len(gh.x))}
 	for n, g := range gh.x {
-		c := coarseSum(r.hist[k], sq*g, res)
+		s := sq * g
+		row := make([]float64, coarseBins)
+		for j := range row {
+			row[j] = phi((-probitCap + float64(j)*coarseStep - s) / res)
+		}
+		pg.phi[n] = row
+	}
+	return pg
+}
+
+// portfolioVariance is Var over G of the book's expected cumulative
+// receipts by week k (fraction of the book) under the grid's loading;
+// with flow, of week k's receipts alone.
+func portfolioVariance(r *replay, pg *portfolioGrid, k int, flow bool) float64 {
+	var m1, m2 float64
+	for n, row := range pg.phi {
+		c := coarseSum(r.hist[k], row)
 		if flow && k > 0 {
-			c -= coarseSum(r.hist[k-1], sq*g, res)
+			c -= coarseSum(r.hist[k-1], row)
 		}
 		c /= r.ep
-		m1 += gh.w[n] * c
-		m2 += gh.w[n] * c * c
+		m1 += pg.w[n] * c
+		m2 += pg.w[n] * c * c
 	}
 	return max(m2-m1*m1, 0)
 }
 
-func coarseSum(bins []float64, s, res float64) float64 {
+// coarseSum is Σ bins[j]·phi[j] over the non-empty bins.
+func coarseSum(bins, phi []float64) float64 {
 	var v float64
 	for j, m := range bins {
 		if m != 0 {
-			v += m * phi((-probitCap+float64(j)*coarseStep-s)/res)
+			v += m * phi[j]
 		}
 	}
 	return v
@@ -500,10 +523,11 @@ func estimatePortfolio(reps []replay, b *bivariate, rc, ord, cal float64) float6
 		}
 	}
 	rhs := func(rho float64) float64 {
+		pg := newPortfolioGrid(gh, rho)
 		var s float64
 		for ri := range reps {
 			for k := range reps[ri].n {
-				s += portfolioVariance(&reps[ri], gh, rho, k, false)
+				s += portfolioVariance(&reps[ri], pg, k, false)
 			}
 		}
 		return s
@@ -519,7 +543,7 @@ func estimatePortfolio(reps []replay, b *bivariate, rc, ord, cal float64) float6
 // kind has fewer than 8 weeks, one pooled scale serves both.
 func estimateBoundaries(reps []replay, b *bivariate, rc, rp float64) (ordinary, calendar float64) {
 	tab := newPhi2Table(b, rc)
-	gh := newHermite(20)
+	pg := newPortfolioGrid(newHermite(20), rp)
 	// For weeks ending at each kind i: Σ excess = v_ord·A[i][0] + v_cal·A[i][1].
 	var A [2][2]float64
 	var y [2]float64
@@ -528,7 +552,7 @@ func estimateBoundaries(reps []replay, b *bivariate, rc, rp float64) (ordinary, 
 		r := &reps[ri]
 		for k := range r.n {
 			d := (r.a[k] - r.m[k]) / r.ep
-			excess := d*d - customerFlowVariance(r, tab, k) - portfolioVariance(r, gh, rp, k, true)
+			excess := d*d - customerFlowVariance(r, tab, k) - portfolioVariance(r, pg, k, true)
 			i := 0
 			if r.cal[k] {
 				i = 1
@@ -604,7 +628,7 @@ func estimateNewWeek(reps []replay, vol float64) float64 {
 // square error.
 func estimateLevel(reps []replay, b *bivariate, weeks int, s Shocks) (level, raw float64) {
 	tab := newPhi2Table(b, s.Customer)
-	gh := newHermite(20)
+	pg := newPortfolioGrid(newHermite(20), s.Portfolio)
 	var sq, expl float64
 	n := 0
 	for ri := range reps {
@@ -623,7 +647,7 @@ func estimateLevel(reps []replay, b *bivariate, weeks int, s Shocks) (level, raw
 		}
 		d := (ca - cm) / cm
 		f := cm / r.ep
-		v := customerVariance(r, tab, k) + portfolioVariance(r, gh, s.Portfolio, k, false) +
+		v := customerVariance(r, tab, k) + portfolioVariance(r, pg, k, false) +
 			boundaryVariance(r, k, false, s.Week, s.WeekCalendar)
 		sq += d * d
 		expl += v / (f * f)
