@@ -16,9 +16,11 @@ import (
 	"github.com/dsopilot/dsopilot/recommender"
 )
 
-// Worklist answers GET /v1/worklist: a page of the day's actions and,
-// whole, the deferred actions and the excluded customers, so that a
-// customer missing from the page is accounted for.
+// Worklist answers GET /v1/worklist: a page of the day's actions and the
+// first page of the deferred actions and of the excluded customers, with
+// the totals of each, so that a customer missing from the page is
+// accounted for. GET /v1/worklist/deferred and /v1/worklist/excluded page
+// through the other two lists.
 type Worklist struct {
 	Date datasets.Date `json:"date"`
 	// Basis is effects or scenario (see NextAction.Basis); Note says why.
@@ -34,12 +36,58 @@ type Worklist struct {
 	Truncated  bool         `json:"truncated" doc:"more actions follow this page (limit cut the list)"`
 	NextOffset *int         `json:"next_offset" doc:"offset of the next page; null on the last"`
 	// Deferred are actions a rule kept off the day's list (DeferredBy:
-	// quiet_day, capacity, budget), matching the query; not paged.
-	Deferred []NextAction `json:"deferred" doc:"actions a rule kept off the day's list (deferred_by names it); not paged"`
+	// quiet_day, capacity, budget), matching the query: the first Limit of
+	// DeferredTotal (the rest from /v1/worklist/deferred).
+	Deferred      []NextAction `json:"deferred" doc:"the first limit of the actions a rule kept off the day's list (deferred_by names it); page with /v1/worklist/deferred"`
+	DeferredTotal int          `json:"deferred_total" doc:"deferred actions that match the query"`
 	// Excluded are the customers with open invoices a rule kept from any
 	// contact (promise, contact_cap, hold, default, dispute, ...), of the
-	// query's collector (they have no channel); not paged.
-	Excluded []ExcludedCustomer `json:"excluded" doc:"customers a rule kept from any contact, with the rule; not paged"`
+	// query's collector (they have no channel): the first Limit of
+	// ExcludedTotal (the rest from /v1/worklist/excluded).
+	Excluded      []ExcludedCustomer `json:"excluded" doc:"the first limit of the customers a rule kept from any contact, with the rule; page with /v1/worklist/excluded"`
+	ExcludedTotal int                `json:"excluded_total" doc:"excluded customers of the query's collector"`
+}
+
+// DeferredPage answers GET /v1/worklist/deferred: Limit deferred actions
+// from the Offset-th of Total; Truncated when more follow, NextOffset then
+// the next page's offset.
+type DeferredPage struct {
+	Date       datasets.Date `json:"date"`
+	Basis      string        `json:"basis"`
+	Deferred   []NextAction  `json:"deferred"`
+	Total      int           `json:"total" doc:"deferred actions that match the query"`
+	Offset     int           `json:"offset"`
+	Limit      int           `json:"limit"`
+	Truncated  bool          `json:"truncated" doc:"more follow this page"`
+	NextOffset *int          `json:"next_offset" doc:"offset of the next page; null on the last"`
+}
+
+// ExcludedPage answers GET /v1/worklist/excluded, paged as DeferredPage.
+type ExcludedPage struct {
+	Date       datasets.Date      `json:"date"`
+	Excluded   []ExcludedCustomer `json:"excluded"`
+	Total      int                `json:"total" doc:"excluded customers of the query's collector"`
+	Offset     int                `json:"offset"`
+	Limit      int                `json:"limit"`
+	Truncated  bool               `json:"truncated" doc:"more follow this page"`
+	NextOffset *int               `json:"next_offset" doc:"offset of the next page; null on the last"`
+}
+
+// page is where a page lies in its list.
+type page struct {
+	total, offset, limit int
+	next                 *int
+}
+
+// pageOf cuts limit items from the offset-th of all (never nil).
+func pageOf[T any](all []T, offset, limit int) ([]T, page) {
+	p := page{total: len(all), offset: offset, limit: limit}
+	lo := min(offset, len(all))
+	hi := min(lo+limit, len(all))
+	if hi < len(all) {
+		p.next = &hi
+	}
+	return append([]T{}, all[lo:hi]...), p
 }
 
 // NextActionView answers GET /v1/customers/{id}/next-action.
@@ -89,46 +137,85 @@ func intParam(c *gin.Context, fe *fieldErrors, name string, def, lo, hi int) int
 	return n
 }
 
-func (s *Server) getWorklist(c *gin.Context) {
-	snap := s.snap.Load()
+// worklistQuery reads the worklist routes' query (the parameters each
+// route takes: collector, date, limit, offset and those in more).
+func (s *Server) worklistQuery(c *gin.Context, more ...string) (WorklistQuery, error) {
 	var fe fieldErrors
-	onlyParams(c, &fe, "date", "collector", "channel", "limit", "offset")
-	date := snap.asOf
+	onlyParams(c, &fe, append([]string{"date", "collector", "limit", "offset"}, more...)...)
+	q := WorklistQuery{Date: s.snap.Load().asOf, Collector: c.Query("collector"), Channel: strings.ToLower(c.Query("channel"))}
 	if v := c.Query("date"); v != "" {
-		date = fe.date("query:date", DateText(v), false)
+		q.Date = fe.date("query:date", DateText(v), false)
 	}
-	limit := intParam(c, &fe, "limit", worklistLimit, 1, worklistMaxLimit)
-	offset := intParam(c, &fe, "offset", 0, 0, math.MaxInt32)
+	q.Limit = intParam(c, &fe, "limit", worklistLimit, 1, worklistMaxLimit)
+	q.Offset = intParam(c, &fe, "offset", 0, 0, math.MaxInt32)
 	if err := fe.err("bad worklist query"); err != nil {
-		fail(c, err)
-		return
+		return q, err
 	}
 	if s.cfg.Collections == nil {
-		fail(c, unavailable("the dunning recommender (worklist)"))
-		return
+		return q, unavailable("the dunning recommender (worklist)")
 	}
-	w, err := s.cfg.Collections.Worklist(c.Request.Context(), WorklistQuery{Date: date, Collector: c.Query("collector"),
-		Channel: strings.ToLower(c.Query("channel")), Offset: offset, Limit: limit})
+	return q, nil
+}
+
+func (s *Server) getWorklist(c *gin.Context) {
+	q, err := s.worklistQuery(c, "channel")
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	w.Date, w.Offset, w.Limit = date, offset, limit
-	if len(w.Actions) > limit { // an adapter that did not page: never more than asked
-		w.Actions = w.Actions[:limit]
+	w, err := s.cfg.Collections.Worklist(c.Request.Context(), q)
+	if err != nil {
+		fail(c, err)
+		return
 	}
-	if end := offset + len(w.Actions); end < w.Total {
+	w.Date, w.Offset, w.Limit = q.Date, q.Offset, q.Limit
+	if len(w.Actions) > q.Limit { // an adapter that did not page: never more than asked
+		w.Actions = w.Actions[:q.Limit]
+	}
+	if w.Actions == nil {
+		w.Actions = []NextAction{}
+	}
+	if end := q.Offset + len(w.Actions); end < w.Total {
 		w.Truncated, w.NextOffset = true, &end
 	}
-	for _, p := range []*[]NextAction{&w.Actions, &w.Deferred} {
-		if *p == nil {
-			*p = []NextAction{}
-		}
-	}
-	if w.Excluded == nil {
-		w.Excluded = []ExcludedCustomer{}
-	}
+	w.DeferredTotal, w.ExcludedTotal = len(w.Deferred), len(w.Excluded)
+	w.Deferred, _ = pageOf(w.Deferred, 0, q.Limit)
+	w.Excluded, _ = pageOf(w.Excluded, 0, q.Limit)
 	ok(c, http.StatusOK, w)
+}
+
+// getWorklistDeferred pages the day's deferred actions.
+func (s *Server) getWorklistDeferred(c *gin.Context) {
+	q, err := s.worklistQuery(c, "channel")
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	w, err := s.cfg.Collections.Worklist(c.Request.Context(), WorklistQuery{Date: q.Date, Collector: q.Collector, Channel: q.Channel, Limit: 1})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	items, p := pageOf(w.Deferred, q.Offset, q.Limit)
+	ok(c, http.StatusOK, DeferredPage{Date: q.Date, Basis: w.Basis, Deferred: items, Total: p.total, Offset: p.offset, Limit: p.limit,
+		Truncated: p.next != nil, NextOffset: p.next})
+}
+
+// getWorklistExcluded pages the day's excluded customers.
+func (s *Server) getWorklistExcluded(c *gin.Context) {
+	q, err := s.worklistQuery(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	w, err := s.cfg.Collections.Worklist(c.Request.Context(), WorklistQuery{Date: q.Date, Collector: q.Collector, Limit: 1})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	items, p := pageOf(w.Excluded, q.Offset, q.Limit)
+	ok(c, http.StatusOK, ExcludedPage{Date: q.Date, Excluded: items, Total: p.total, Offset: p.offset, Limit: p.limit,
+		Truncated: p.next != nil, NextOffset: p.next})
 }
 
 func (s *Server) getNextAction(c *gin.Context) {

@@ -168,3 +168,84 @@ func TestWorklistAccountsForEveryCustomer(t *testing.T) {
 		}
 	}
 }
+
+// TestDeferredAndExcludedArePaged walks /v1/worklist/deferred and
+// /v1/worklist/excluded two at a time and expects exactly the lists the
+// whole worklist gives, in its order, with the totals /v1/worklist
+// reports; /v1/worklist itself carries only the first limit of each.
+func TestDeferredAndExcludedArePaged(t *testing.T) {
+	opts := recommender.RecommendOptions{FX: recommender.SimFX(), Holdout: -1, Seed: 1}
+	ts := newTestServer(t, func(c *Config) { c.Collections = NewRecommenderCollections(recommender.NewDaily(opts)) })
+	const day = "2024-04-06" // a Saturday: every action is deferred to Monday
+	all := decode[Worklist](t, ts.do(req{method: "GET", path: "/v1/worklist?limit=10000&date=" + day, role: "viewer"}))
+	if len(all.Deferred) < 3 || len(all.Excluded) < 3 {
+		t.Fatalf("the fixture defers %d and excludes %d on %s; the test needs at least 3 of each", len(all.Deferred), len(all.Excluded), day)
+	}
+	if all.DeferredTotal != len(all.Deferred) || all.ExcludedTotal != len(all.Excluded) {
+		t.Fatalf("totals %d and %d for lists of %d and %d", all.DeferredTotal, all.ExcludedTotal, len(all.Deferred), len(all.Excluded))
+	}
+	first := decode[Worklist](t, ts.do(req{method: "GET", path: "/v1/worklist?limit=2&date=" + day, role: "viewer"}))
+	if len(first.Deferred) != 2 || len(first.Excluded) != 2 || first.DeferredTotal != all.DeferredTotal || first.ExcludedTotal != all.ExcludedTotal {
+		t.Fatalf("limit 2: %d deferred of %d, %d excluded of %d", len(first.Deferred), first.DeferredTotal, len(first.Excluded), first.ExcludedTotal)
+	}
+
+	var deferred []NextAction
+	for off, pages := 0, 0; ; pages++ {
+		p := decode[DeferredPage](t, ts.do(req{method: "GET", path: fmt.Sprintf("/v1/worklist/deferred?limit=2&offset=%d&date=%s", off, day), role: "viewer"}))
+		if p.Total != all.DeferredTotal || p.Offset != off || p.Limit != 2 || p.Basis != all.Basis || len(p.Deferred) > 2 {
+			t.Fatalf("deferred page at %d: %+v", off, p)
+		}
+		deferred = append(deferred, p.Deferred...)
+		if p.NextOffset == nil {
+			if p.Truncated || len(deferred) != p.Total {
+				t.Fatalf("last deferred page at %d: truncated %v, %d gathered of %d", off, p.Truncated, len(deferred), p.Total)
+			}
+			break
+		}
+		if !p.Truncated || *p.NextOffset != off+2 || pages > p.Total {
+			t.Fatalf("deferred page at %d: truncated %v next %d", off, p.Truncated, *p.NextOffset)
+		}
+		off = *p.NextOffset
+	}
+	for i := range deferred {
+		if deferred[i].CustomerID != all.Deferred[i].CustomerID || deferred[i].DeferredBy != all.Deferred[i].DeferredBy {
+			t.Fatalf("deferred %d: %+v, the whole list has %+v", i, deferred[i], all.Deferred[i])
+		}
+	}
+
+	var excluded []ExcludedCustomer
+	for off := 0; ; {
+		p := decode[ExcludedPage](t, ts.do(req{method: "GET", path: fmt.Sprintf("/v1/worklist/excluded?limit=2&offset=%d&date=%s", off, day), role: "viewer"}))
+		if p.Total != all.ExcludedTotal || len(p.Excluded) > 2 {
+			t.Fatalf("excluded page at %d: %+v", off, p)
+		}
+		excluded = append(excluded, p.Excluded...)
+		if p.NextOffset == nil {
+			break
+		}
+		off = *p.NextOffset
+	}
+	if len(excluded) != len(all.Excluded) {
+		t.Fatalf("%d excluded gathered page by page, %d in the whole list", len(excluded), len(all.Excluded))
+	}
+	for i := range excluded {
+		if excluded[i].CustomerID != all.Excluded[i].CustomerID || excluded[i].Rule != all.Excluded[i].Rule {
+			t.Fatalf("excluded %d: %+v, the whole list has %+v", i, excluded[i], all.Excluded[i])
+		}
+	}
+
+	past := decode[ExcludedPage](t, ts.do(req{method: "GET", path: fmt.Sprintf("/v1/worklist/excluded?offset=%d&date=%s", all.ExcludedTotal+5, day), role: "viewer"}))
+	if len(past.Excluded) != 0 || past.Excluded == nil || past.Truncated || past.NextOffset != nil {
+		t.Fatalf("a page past the end: %+v (want an empty list, not null)", past)
+	}
+	for _, tc := range []struct{ path, pointer string }{
+		{"/v1/worklist/excluded?channel=email", "query:channel"}, // excluded customers have no channel
+		{"/v1/worklist/deferred?limit=0", "query:limit"},
+		{"/v1/worklist/deferred?collector=nobody", "query:collector"},
+	} {
+		p := problemOf(t, ts.do(req{method: "GET", path: tc.path, role: "viewer"}), 422)
+		if len(p.Errors) != 1 || p.Errors[0].Pointer != tc.pointer {
+			t.Fatalf("%s: %+v, want one error on %s", tc.path, p, tc.pointer)
+		}
+	}
+}

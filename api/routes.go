@@ -117,8 +117,9 @@ func (s *Server) routeTable() []route {
 				responses: []response{{200, "the action, or null when nothing should be done", NextActionView{}, ""}}, errors: []int{404, 422, 503}}},
 		{method: http.MethodGet, path: "/v1/worklist", role: RoleViewer, handle: s.getWorklist,
 			doc: routeDoc{id: "worklist", tag: "collections", summary: "The day's dunning worklist, highest expected value first",
-				description: "A page of the day's actions (total, truncated and next_offset say when limit cut the list), with every deferred action and " +
-					"every excluded customer of the query and the rule that kept each off the list. On a scenario basis (no randomised history to learn " +
+				description: "A page of the day's actions (total, truncated and next_offset say when limit cut the list), with the first limit of the deferred " +
+					"actions and of the excluded customers of the query and the rule that kept each off the list (deferred_total and excluded_total count them; " +
+					"/v1/worklist/deferred and /v1/worklist/excluded page through them). On a scenario basis (no randomised history to learn " +
 					"effects from; note says so) expected_value and uplift are null. An unknown channel or collector, or an unknown query parameter, is a 422 " +
 					"naming the parameter and the values it may take.",
 				params: []param{dateQuery("date", "the day (default the server's as-of date)"),
@@ -128,6 +129,25 @@ func (s *Server) routeTable() []route {
 					query("limit", "integer", "at most this many actions (1..10000, default 100)"),
 					query("offset", "integer", "skip this many actions (default 0): the next_offset of the previous page")},
 				responses: []response{{200, "the worklist", Worklist{}, ""}}, errors: []int{422, 503}}},
+		{method: http.MethodGet, path: "/v1/worklist/deferred", role: RoleViewer, handle: s.getWorklistDeferred,
+			doc: routeDoc{id: "worklistDeferred", tag: "collections", summary: "The day's deferred dunning actions, a page at a time",
+				description: "The actions a rule (quiet_day, capacity, budget; deferred_by) kept off the day's worklist, in the worklist's order, paged like it. " +
+					"An unknown channel or collector, or an unknown query parameter, is a 422.",
+				params: []param{dateQuery("date", "the day (default the server's as-of date)"),
+					query("collector", "string", "only this collector's accounts"),
+					query("channel", "string", "only actions on this channel"),
+					query("limit", "integer", "at most this many (1..10000, default 100)"),
+					query("offset", "integer", "skip this many (default 0): the next_offset of the previous page")},
+				responses: []response{{200, "a page of deferred actions", DeferredPage{}, ""}}, errors: []int{422, 503}}},
+		{method: http.MethodGet, path: "/v1/worklist/excluded", role: RoleViewer, handle: s.getWorklistExcluded,
+			doc: routeDoc{id: "worklistExcluded", tag: "collections", summary: "The customers a rule keeps from any contact today, a page at a time",
+				description: "Customers with open invoices that a rule (promise, contact_cap, hold, default, dispute, ...) keeps from any contact on the day, " +
+					"with the rule and its detail, paged like the worklist. They have no channel: channel is an unknown parameter here (422).",
+				params: []param{dateQuery("date", "the day (default the server's as-of date)"),
+					query("collector", "string", "only this collector's accounts"),
+					query("limit", "integer", "at most this many (1..10000, default 100)"),
+					query("offset", "integer", "skip this many (default 0): the next_offset of the previous page")},
+				responses: []response{{200, "a page of excluded customers", ExcludedPage{}, ""}}, errors: []int{422, 503}}},
 		{method: http.MethodGet, path: "/v1/customers/:id/credit-limit", role: RoleViewer, handle: s.getCreditLimit,
 			doc: routeDoc{id: "creditLimit", tag: "credit", summary: "Suggested credit limit and order-block flags",
 				params: []param{pathID("customer id"), asOf}, responses: []response{{200, "the advice", CreditAdvice{}, ""}}, errors: []int{404, 422, 503}}},

@@ -2,69 +2,91 @@ package reports
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
 )
 
 // sources asks the optional parts for their data once; a part that fails
-// leaves a note on its page instead of stopping the report.
+// leaves a note on its page instead of stopping the report. The parts do
+// not depend on one another, so they run side by side: the forecast's
+// portfolio run is one long serial computation, and the worklist and the
+// credit advice fill the other cores meanwhile. Each writes its own fields
+// of the book; the notes are shared and locked.
 func (b *book) sources(ctx context.Context) {
-	start := time.Now()
-	took := func(part string) {
-		b.in.Log.Debug("report: "+part, "seconds", time.Since(start).Seconds())
-		start = time.Now()
+	var mu sync.Mutex
+	note := func(key, text string) {
+		mu.Lock()
+		defer mu.Unlock()
+		b.notes[key] = text
+	}
+	var wg sync.WaitGroup
+	part := func(name string, f func()) {
+		wg.Go(func() {
+			start := time.Now()
+			f()
+			b.in.Log.Debug("report: "+name, "seconds", time.Since(start).Seconds())
+		})
 	}
 	if f := b.in.Forecast; f != nil {
-		if p, ok := f.(interface {
-			prefetch(ctx context.Context, asOf datasets.Date, kinds []string)
-		}); ok {
-			var kinds []string
-			for _, s := range b.allSlices() {
-				kinds = append(kinds, s.Kind)
-			}
-			p.prefetch(ctx, b.asOf, kinds)
-		}
-		for _, s := range b.allSlices() {
-			fc, err := f.Forecast(ctx, b.asOf, s.Slice)
-			if err != nil {
-				b.notes["forecast"] = "the cash forecast failed: " + err.Error()
-				break
-			}
-			if fc != nil {
-				b.forecasts[s.Slice] = fc
-			}
-		}
-		snaps, err := f.Snapshots(ctx, b.asOf)
-		if err != nil {
-			b.notes["snapshots"] = "past forecasts could not be read: " + err.Error()
-		}
-		b.snapshots = snaps
-		took("forecasts")
+		part("forecasts", func() { b.forecastSources(ctx, f, note) })
 	}
 	if c := b.in.Collections; c != nil {
-		w, err := c.Worklist(ctx, b.asOf)
-		if err != nil {
-			b.notes["worklist"] = "the worklist failed: " + err.Error()
-		}
-		b.worklist = w
-		e, err := c.Effects(ctx, b.asOf)
-		if err != nil {
-			b.notes["effects"] = "no measured action effects: " + err.Error()
-		}
-		b.effects = e
-		took("worklist and effects")
+		part("worklist and effects", func() {
+			w, err := c.Worklist(ctx, b.asOf)
+			if err != nil {
+				note("worklist", "the worklist failed: "+err.Error())
+			}
+			b.worklist = w
+			e, err := c.Effects(ctx, b.asOf)
+			if err != nil {
+				note("effects", "no measured action effects: "+err.Error())
+			}
+			b.effects = e
+		})
 	}
 	if c := b.in.Credit; c != nil {
-		adv, err := c.Credit(ctx, b.asOf)
-		if err != nil {
-			b.notes["credit"] = "the credit-limit suggestions failed: " + err.Error()
-		}
-		for i := range adv {
-			b.credit[adv[i].CustomerID] = &adv[i]
-		}
-		took("credit advice")
+		part("credit advice", func() {
+			adv, err := c.Credit(ctx, b.asOf)
+			if err != nil {
+				note("credit", "the credit-limit suggestions failed: "+err.Error())
+			}
+			for i := range adv {
+				b.credit[adv[i].CustomerID] = &adv[i]
+			}
+		})
 	}
+	wg.Wait()
+}
+
+// forecastSources reads the forecast of the portfolio and of every slice,
+// and the saved snapshots.
+func (b *book) forecastSources(ctx context.Context, f ForecastSource, note func(key, text string)) {
+	if p, ok := f.(interface {
+		prefetch(ctx context.Context, asOf datasets.Date, kinds []string)
+	}); ok {
+		var kinds []string
+		for _, s := range b.allSlices() {
+			kinds = append(kinds, s.Kind)
+		}
+		p.prefetch(ctx, b.asOf, kinds)
+	}
+	for _, s := range b.allSlices() {
+		fc, err := f.Forecast(ctx, b.asOf, s.Slice)
+		if err != nil {
+			note("forecast", "the cash forecast failed: "+err.Error())
+			break
+		}
+		if fc != nil {
+			b.forecasts[s.Slice] = fc
+		}
+	}
+	snaps, err := f.Snapshots(ctx, b.asOf)
+	if err != nil {
+		note("snapshots", "past forecasts could not be read: "+err.Error())
+	}
+	b.snapshots = snaps
 }
 
 // nextActions returns the worklist's actions for one customer.
