@@ -20,10 +20,17 @@ import (
 )
 
 // TestExperimentDiag is a measurement: for an fbl5n-layout export
-// (FC_DIAG=DIR holding fbl5n_de.csv and fx_rates.csv) it prints, per
-// origin and week ahead, what came in, the P50, the mean and the average
-// delay schedule, and per customer the absolute error of the mean and of
-// the average delay over all origin-weeks.
+// (FC_DIAG=DIR holding fbl5n_de.csv and fx_rates.csv) at FC_ORIGINS it
+// prints, per origin and week ahead, what came in, the P50, the mean and
+// the average delay schedule, and per customer the absolute error of the
+// mean and of the average delay over all origin-weeks and in weeks 1-4.
+// FC_ITEMS=ID lists that customer's open invoices with their weekly
+// probabilities; FC_RHOC=x sets the customer factor's loading to x
+// instead of its estimate (what the P50 would be with invoices of one
+// customer moving together more).
+//
+//	FC_DIAG=DIR FC_ORIGINS=2024-01-31,... go test -tags forecastexp \
+//	  ./model/forecast -run ExperimentDiag -v
 func TestExperimentDiag(t *testing.T) {
 	dir := os.Getenv("FC_DIAG")
 	if dir == "" {
@@ -81,7 +88,15 @@ func TestExperimentDiag(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fc, err := Forecast(ctx, h, preds, Options{AsOf: tt, Weeks: W, Paths: 1000})
+		opt := Options{AsOf: tt, Weeks: W, Paths: 1000}
+		if v := os.Getenv("FC_RHOC"); v != "" {
+			// What the P50 would be with a stronger customer factor (a
+			// measurement, not a setting).
+			s := h.EstimateShocks(tt, W)
+			fmt.Sscanf(v, "%g", &s.Customer)
+			opt.Shocks = &s
+		}
+		fc, err := Forecast(ctx, h, preds, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
