@@ -31,19 +31,20 @@
 // still owed after partial payments and credit notes) is expected to bring
 // its outstanding less the expected credit on an open dispute (the disputed
 // amount times the customer's measured credit rate, shrunk towards the
-// portfolio's). When it will pay comes from two sources: the pay-date
-// model (model.Prediction.PaidBy, moved one day because the model's weeks
-// start on the as-of day) says how much of it arrives within the horizon,
-// and the customer's timing record says in which weeks: a Kaplan-Meier
-// estimate of days from due date to payment over the invoices issued in
-// the year before (open ones censored, write-offs a competing outcome),
-// mixed with the portfolio's and conditioned on how long the invoice has
-// already waited. Due dates cluster at month ends and customers keep their
-// habits, which a hazard in weeks from the as-of date cannot place; on the
-// backtests this record is what beats the baselines, and the model's level
-// changes WAPE by under a point (Backtest.TimingOnly scores the record
-// alone). An open promise to pay moves
-// the promised amount to its week with the customer's promise-kept rate.
+// portfolio's). When it will pay comes from two sources: the pay-date model
+// (model.Prediction.PaidBy, moved one day because the model's weeks start
+// on the as-of day) says how much of it arrives within the horizon, and the
+// customer's timing record says in which weeks: a Kaplan-Meier estimate of
+// days from due date to payment over the invoices issued in the year before
+// (open ones censored, write-offs a competing outcome), mixed with the
+// portfolio's and conditioned on how long the invoice has already waited,
+// and smoothed by as much as its length and spread call for (at most three
+// days either way; see smooth.go). Due dates cluster at month ends and
+// customers keep their habits, which a hazard in weeks from the as-of date
+// cannot place; on the backtests this record is what beats the baselines,
+// and the model's level changes WAPE by under a point (Backtest.TimingOnly
+// scores the record alone). An open promise to pay moves the promised
+// amount to its week with the customer's promise-kept rate.
 //
 // # Bands
 //

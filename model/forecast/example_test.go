@@ -10,8 +10,8 @@ import (
 
 // A customer that always paid ten days after the due date has one invoice
 // of 1,000.00 open, due on 3 July: the forecast expects it around 13 July,
-// mostly in the week of 8 to 14 July (its timing record is smoothed by
-// three days either way), all of it in one week or the other, while the
+// mostly in the week of 8 to 14 July (a record of three invoices is
+// smoothed by three days either way), all of it in one week or the other, while the
 // due dates alone would put it in the first week. Without a model (nil
 // predictions) the timing record alone forecasts; the shocks are given
 // here, a real forecast estimates them from the ledger.

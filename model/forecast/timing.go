@@ -34,6 +34,9 @@ type delayCurve struct {
 	x          []int32
 	cash, done []float64
 	n          float64
+	// kern are the weights of the smoothing over days −J … J (see
+	// smoothingKernel), summing to 1.
+	kern []float64
 }
 
 // timingWindow is how far back, in days of issue dates, the timing record
@@ -44,11 +47,6 @@ const timingWindow = 365
 // timingPrior is the weight, in invoices, of the portfolio's curve in a
 // customer's.
 const timingPrior = 3
-
-// kernel is the half-width in days of the smoothing of a curve: a
-// customer who paid on the 2nd day after the due date may pay on the 4th,
-// and week boundaries should not decide the forecast.
-const kernel = 3
 
 type obs struct {
 	x    int32
@@ -105,6 +103,13 @@ func newDelayCurve(os []obs) *delayCurve {
 		return cmp.Or(cmp.Compare(a.x, b.x), cmp.Compare(b.kind, a.kind))
 	})
 	c := &delayCurve{n: float64(len(os))}
+	var paid []int32
+	for _, o := range os {
+		if o.kind == 1 {
+			paid = append(paid, o.x)
+		}
+	}
+	c.kern = smoothingKernel(bandwidth(paid))
 	atRisk := float64(len(os))
 	surv, cash, done := 1.0, 0.0, 0.0
 	for j := 0; j < len(os); {
@@ -133,17 +138,18 @@ func newDelayCurve(os []obs) *delayCurve {
 	return c
 }
 
-// denseInto writes the curve's cumulative incidences, smoothed over
-// x-kernel … x+kernel, for x from lo to hi into cash and done (resized),
+// denseInto writes the curve's cumulative incidences, smoothed with its
+// kernel over x-J … x+J, for x from lo to hi into cash and done (resized),
 // with raw as scratch: one walk along the steps.
 func (c *delayCurve) denseInto(lo, hi int32, cash, done, raw *[]float64) {
+	J := len(c.kern) / 2
 	n := int(hi-lo) + 1
-	m := n + 2*kernel
+	m := n + 2*J
 	*raw = slices.Grow((*raw)[:0], 2*m)[:2*m]
 	rc, rd := (*raw)[:m], (*raw)[m:]
 	j := -1
 	for i := range m {
-		x := lo - kernel + int32(i)
+		x := lo - int32(J) + int32(i)
 		for j+1 < len(c.x) && c.x[j+1] <= x {
 			j++
 		}
@@ -154,18 +160,13 @@ func (c *delayCurve) denseInto(lo, hi int32, cash, done, raw *[]float64) {
 	}
 	*cash = slices.Grow((*cash)[:0], n)[:n]
 	*done = slices.Grow((*done)[:0], n)[:n]
-	var sc, sd float64
-	for i := range 2*kernel + 1 {
-		sc += rc[i]
-		sd += rd[i]
-	}
-	const w = 2*kernel + 1
 	for i := range n {
-		(*cash)[i], (*done)[i] = sc/w, sd/w
-		if i+w < m {
-			sc += rc[i+w] - rc[i]
-			sd += rd[i+w] - rd[i]
+		var sc, sd float64
+		for d, w := range c.kern {
+			sc += w * rc[i+d]
+			sd += w * rd[i+d]
 		}
+		(*cash)[i], (*done)[i] = sc, sd
 	}
 }
 
