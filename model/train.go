@@ -210,7 +210,7 @@ func Train(ctx context.Context, ix *features.Index, o TrainOptions) (*Bundle, er
 // Train learns a Bundle from the examples gathered, as Train does from an
 // index of the whole ledger.
 func (d *TrainingData) Train(ctx context.Context) (*Bundle, error) {
-	o, specs, from, share, start := d.o, d.specs, d.from, d.share, d.start
+	o, specs, from, share, start := d.o, d.specs, d.from, d.sample(), d.start
 	all := d.examples()
 	var err error
 	const stages = trainStages

@@ -29,6 +29,7 @@ type TrainingData struct {
 	o           TrainOptions
 	from        datasets.Date
 	share       float64
+	customers   float64 // share of the customers the parts added hold (0: all)
 	start       time.Time
 	specs       []features.Spec
 	all         []features.Example
@@ -138,4 +139,22 @@ func (d *TrainingData) peerHistory() (*peerHistory, *peers.Set, error) {
 	}
 	at, err := peerSetOf(d.peerRows[last])
 	return h, at, err
+}
+
+// SampleCustomers records that the parts added hold only this share of the
+// ledger's customers (a sample drawn where the ledger is stored), so that
+// the bundle's Sample is the share of the window's invoices learned from.
+func (d *TrainingData) SampleCustomers(share float64) {
+	if share > 0 && share < 1 {
+		d.customers = share
+	}
+}
+
+// sample is the share of the window's invoices learned from: the invoice
+// sample's share of the customer sample's.
+func (d *TrainingData) sample() float64 {
+	if d.customers > 0 {
+		return d.share * d.customers
+	}
+	return d.share
 }

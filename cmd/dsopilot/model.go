@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
-	"github.com/dsopilot/dsopilot/features"
 	"github.com/dsopilot/dsopilot/model"
 )
 
@@ -101,17 +100,21 @@ func (f trainFlags) options(cmd string) (model.TrainOptions, error) {
 }
 
 func runTrain(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "train", "[--store S] --as-of DATE [--registry DIR] [--seed N] [--grace-days N] [--very-late-days N] [--max-invoices N] [--families F] [--json]",
+	fs := newFlags(e, "train", "[--store S] --as-of DATE [--registry DIR] [--seed N] [--grace-days N] [--very-late-days N] [--max-invoices N] [--families F] [--parts N] [--sample-customers F] [--json]",
 		"Trains the late-payment, very-late, 90+ and pay-date models on what was known at the end of DATE,\n"+
 			"compares a boosted tree ensemble, a logistic regression and a points scorecard on time-series folds of\n"+
 			"the training window, calibrates the champion on their out-of-fold predictions, reports it on the latest\n"+
-			"invoices, held out from all of that, and registers the result. The first model registered is promoted.")
+			"invoices, held out from all of that, and registers the result. The first model registered is promoted.\n"+
+			"On a ClickHouse store the training set is built part by part (--parts) and only it is kept, not the ledger:\n"+
+			"the model is the one the whole ledger gives.")
 	store := storeFlag(fs, e)
 	asOf := fs.String("as-of", "", "training cut-off (YYYY-MM-DD; default today)")
 	reg := registryFlag(fs, e)
 	tf := newTrainFlags(fs)
 	promote := fs.Bool("promote", false, "promote the new model even if another is in service")
 	asJSON := fs.Bool("json", false, "print the registered model's metadata as JSON")
+	parts := partsFlag(fs)
+	sampleFlag := sampleCustomersFlag(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -119,27 +122,25 @@ func runTrain(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	sample, err := parseCustomerSample(*sampleFlag)
+	if err != nil {
+		return err
+	}
+	if *parts < 0 {
+		return fmt.Errorf("%w: train: --parts %d: want 0 or more", errUsage, *parts)
+	}
 	t, err := parseAsOf("as-of", *asOf)
 	if err != nil {
 		return err
 	}
-	log := newLogger(e)
-	l, err := loadLedger(ctx, e, *store, "train")
-	if err != nil {
-		return err
-	}
-	conv, err := tf.convert(e, "train", l, &o)
-	if err != nil {
-		return err
-	}
 	start := time.Now()
-	o.AsOf, o.Log = t, log
-	b, err := model.Train(ctx, features.NewIndex(conv), o)
+	o.AsOf, o.Log = t, newLogger(e)
+	b, fingerprint, err := trainOnStore(ctx, e, *store, *parts, sample, tf, o)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
 	r := model.Registry{Dir: *reg}
-	m, err := r.Register(b, model.Fingerprint(l), version, time.Now())
+	m, err := r.Register(b, fingerprint, version, time.Now())
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
