@@ -302,3 +302,42 @@ func TestTrainInPartsRegistersTheWholeLedgersModel(t *testing.T) {
 		}
 	}
 }
+
+// backtest --store on ClickHouse reads the ledger in parts twice (training
+// set, test set) and prints what backtest --input prints for the same
+// ledger, predictions included, on one server and on two shards.
+func TestBacktestFromTheStoreInPartsIsWhole(t *testing.T) {
+	single, cluster := chStore(t), chCluster(t)
+	ledger, embedded := simulated(t)
+	for _, spec := range []string{single, cluster} {
+		if _, _, err := call(t, nil, "import", "--store", spec, "--rejects", filepath.Join(t.TempDir(), "r.csv"), ledger); err != nil {
+			t.Fatalf("import into %s: %v", spec, err)
+		}
+	}
+	backtest := func(args ...string) (string, string) {
+		t.Helper()
+		pred := filepath.Join(t.TempDir(), "pred.csv")
+		out, _, err := call(t, nil, append([]string{"backtest", "--families", "logistic", "--split", "0.7", "--json", "--predictions", pred}, args...)...)
+		if err != nil {
+			t.Fatalf("backtest %v: %v", args, err)
+		}
+		p, err := os.ReadFile(pred)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out, string(p)
+	}
+	want, wantPred := backtest("--input", ledger)
+	if !strings.Contains(want, `"n_test"`) || strings.Count(wantPred, "\n") < 50 {
+		t.Fatalf("backtest --input printed\n%s\nand %d predictions", want, strings.Count(wantPred, "\n"))
+	}
+	for _, c := range [][]string{{"--store", embedded}, {"--store", single, "--parts", "1"}, {"--store", single, "--parts", "3"}, {"--store", cluster, "--parts", "2"}} {
+		got, gotPred := backtest(c...)
+		if got != want || gotPred != wantPred {
+			t.Errorf("backtest %v:\n%s\nwant, as backtest --input:\n%s\npredictions equal: %v", c, got, want, gotPred == wantPred)
+		}
+	}
+	if _, _, err := call(t, nil, "backtest", "--input", ledger, "--store", single); exitCode(err) != 2 || !strings.Contains(err.Error(), "give --input or --store") {
+		t.Errorf("backtest with --input and --store: %v", err)
+	}
+}

@@ -325,11 +325,12 @@ func writePredictionsCSV(w io.Writer, id string, preds []model.Prediction) error
 }
 
 func runBacktest(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "backtest", "--input PATH [--columns ...] [--date-format FMT] (--split 0.7 | --cutoff DATE) [--grace-days N] [--json] [--json-out FILE] [--predictions FILE]",
+	fs := newFlags(e, "backtest", "(--input PATH [--columns ...] [--date-format FMT] | --store S [--parts N]) (--split 0.7 | --cutoff DATE) [--grace-days N] [--json] [--json-out FILE] [--predictions FILE]",
 		"Honest out-of-time evaluation. PATH is a ledger directory or a single cleared-items CSV (one row per\n"+
 			"invoice with its settled date). It is imported into a temporary embedded store; the models train only\n"+
 			"on what was known at the cut-off and are tested on invoices issued from it on, against two baselines:\n"+
-			"the training prior and the customer's own historical late ratio.")
+			"the training prior and the customer's own historical late ratio. With --store instead, the ledger of\n"+
+			"that store; on ClickHouse it is read in parts of whole customers, twice (training set, then test set).")
 	in := newInputFlags(fs)
 	split := fs.Float64("split", 0.7, "cut-off at this quantile of issue dates")
 	cutoff := fs.String("cutoff", "", "cut-off date (overrides --split)")
@@ -337,11 +338,13 @@ func runBacktest(ctx context.Context, e env, args []string) error {
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	predictions := fs.String("predictions", "", "write invoice_id,p_late,predicted_days_late,actual_late for the test invoices")
 	jsonOut := fs.String("json-out", "", "also write the result as JSON to this file (for dsopilot report --backtest), whatever is printed")
+	store := fs.String("store", "", "backtest the ledger of this store instead of --input (a ClickHouse store is read in parts)")
+	parts := partsFlag(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	if *in.input == "" {
-		return fmt.Errorf("%w: backtest: --input is required", errUsage)
+	if (*in.input == "") == (*store == "") {
+		return fmt.Errorf("%w: backtest: give --input or --store (one of them)", errUsage)
 	}
 	to, err := tf.options("backtest")
 	if err != nil {
@@ -356,16 +359,25 @@ func runBacktest(ctx context.Context, e env, args []string) error {
 		}
 		o.Cutoff = d
 	}
-	l, err := importTemp(ctx, e, "backtest", in)
-	if err != nil {
-		return err
-	}
-	if l, err = tf.convert(e, "backtest", l, &o.Train); err != nil {
-		return err
-	}
-	res, rows, err := model.RunBacktest(ctx, l, o)
-	if err != nil {
-		return fmt.Errorf("backtest: %w", err)
+	var (
+		res  *model.Backtest
+		rows []model.PredictionRow
+	)
+	if *store != "" {
+		if res, rows, err = backtestOnStore(ctx, e, *store, *parts, tf, o); err != nil {
+			return fmt.Errorf("backtest: %w", err)
+		}
+	} else {
+		l, err := importTemp(ctx, e, "backtest", in)
+		if err != nil {
+			return err
+		}
+		if l, err = tf.convert(e, "backtest", l, &o.Train); err != nil {
+			return err
+		}
+		if res, rows, err = model.RunBacktest(ctx, l, o); err != nil {
+			return fmt.Errorf("backtest: %w", err)
+		}
 	}
 	if *predictions != "" {
 		if err := writeBacktestPredictions(*predictions, rows); err != nil {

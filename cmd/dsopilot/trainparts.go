@@ -101,22 +101,12 @@ func trainOnStore(ctx context.Context, e env, store string, parts int, s custome
 		return nil, "", err
 	}
 	defer st.Close()
-	fx, err := datasets.ReportingFX(*tf.currency, *tf.fx)
+	pc, err := newPartConverter(tf)
 	if err != nil {
-		return nil, "", usageIfRequest(err)
+		return nil, "", err
 	}
-	o.FX = fx
-	mixed := map[string]bool{}
-	convert := func(l *datasets.Ledger) (*datasets.Ledger, error) {
-		conv, m, err := l.InCurrency(fx)
-		if err != nil {
-			return nil, usageIfRequest(err)
-		}
-		for _, c := range m {
-			mixed[c] = true
-		}
-		return conv, nil
-	}
+	o.FX = pc.fx
+	convert := pc.convert
 	var (
 		d           *model.TrainingData
 		fingerprint string
@@ -172,14 +162,7 @@ func trainOnStore(ctx context.Context, e env, store string, parts int, s custome
 			return nil, "", err
 		}
 	}
-	if len(mixed) > 1 {
-		cs := make([]string, 0, len(mixed))
-		for c := range mixed {
-			cs = append(cs, c)
-		}
-		slices.Sort(cs)
-		fmt.Fprintf(e.stderr, "dsopilot: warning: train: amounts in %s are compared unconverted; give --currency and --fx\n", strings.Join(cs, ", "))
-	}
+	pc.warn(e, "train")
 	d.SampleCustomers(s.fraction())
 	b, err := d.Train(ctx)
 	if err != nil {
@@ -195,4 +178,43 @@ func usageIfRequest(err error) error {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	return err
+}
+
+// partConverter puts each part through the --currency/--fx conversion, and
+// gathers the currencies left mixed across the parts, which warn names as
+// the whole ledger's conversion (trainFlags.convert) does.
+type partConverter struct {
+	fx    *datasets.FX
+	mixed map[string]bool
+}
+
+func newPartConverter(tf trainFlags) (*partConverter, error) {
+	fx, err := datasets.ReportingFX(*tf.currency, *tf.fx)
+	if err != nil {
+		return nil, usageIfRequest(err)
+	}
+	return &partConverter{fx: fx, mixed: map[string]bool{}}, nil
+}
+
+func (pc *partConverter) convert(l *datasets.Ledger) (*datasets.Ledger, error) {
+	conv, m, err := l.InCurrency(pc.fx)
+	if err != nil {
+		return nil, usageIfRequest(err)
+	}
+	for _, c := range m {
+		pc.mixed[c] = true
+	}
+	return conv, nil
+}
+
+func (pc *partConverter) warn(e env, cmd string) {
+	if len(pc.mixed) <= 1 {
+		return
+	}
+	cs := make([]string, 0, len(pc.mixed))
+	for c := range pc.mixed {
+		cs = append(cs, c)
+	}
+	slices.Sort(cs)
+	fmt.Fprintf(e.stderr, "dsopilot: warning: %s: amounts in %s are compared unconverted; give --currency and --fx\n", cmd, strings.Join(cs, ", "))
 }
