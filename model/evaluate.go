@@ -1,9 +1,11 @@
 package model
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -186,20 +188,68 @@ func RunBacktest(ctx context.Context, l *datasets.Ledger, o BacktestOptions) (*B
 		cut = issues[int(float64(len(issues))*o.Split)]
 	}
 	ix := features.NewIndex(l)
+	b, err := Train(ctx, ix, BacktestTrainOptions(o, cut))
+	if err != nil {
+		return nil, nil, err
+	}
+	t := NewBacktestTest(b, o, cut, end)
+	if err := t.Add(ix); err != nil {
+		return nil, nil, err
+	}
+	return t.Result()
+}
+
+// BacktestTrainOptions are the training options of a backtest cut at cut:
+// everything known before the first test day.
+func BacktestTrainOptions(o BacktestOptions, cut datasets.Date) TrainOptions {
 	to := o.Train
-	to.AsOf = cut - 1 // everything known before the first test day
+	to.AsOf = cut - 1
 	if to.Progress == nil {
 		to.Progress = o.Progress
 	}
-	b, err := Train(ctx, ix, to)
+	return to
+}
+
+// BacktestTest gathers the test invoices of a backtest (issued from the
+// cut-off to the end of the data) one index of whole customers at a time,
+// and scores them with the bundle trained at the cut-off.
+type BacktestTest struct {
+	b        *Bundle
+	to       TrainOptions
+	cut, end datasets.Date
+	specs    []features.Spec
+	test     []features.Example
+	parts    int
+}
+
+// NewBacktestTest starts the test of bundle b, trained with
+// BacktestTrainOptions(o, cut), on the invoices issued in [cut, end].
+func NewBacktestTest(b *Bundle, o BacktestOptions, cut, end datasets.Date) *BacktestTest {
+	return &BacktestTest{b: b, to: BacktestTrainOptions(o, cut).withDefaults(), cut: cut, end: end}
+}
+
+// Add describes the test invoices of the customers of ix (the whole
+// ledger's index, or a part's: features.NewPartIndex).
+func (t *BacktestTest) Add(ix *features.Index) error {
+	eng := features.NewEngine(ix, t.b.Options.Features)
+	specs, test, err := eng.TrainingSet(features.TrainingOptions{From: t.cut, To: t.end, Cutoff: t.end, GraceDays: t.to.GraceDays})
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	to = to.withDefaults()
-	eng := features.NewEngine(ix, b.Options.Features)
-	specs, test, err := eng.TrainingSet(features.TrainingOptions{From: cut, To: end, Cutoff: end, GraceDays: to.GraceDays})
-	if err != nil {
-		return nil, nil, err
+	t.specs, t.test = specs, append(t.test, test...)
+	t.parts++
+	return nil
+}
+
+// Result scores the test invoices, in customer order (as one index of the
+// whole ledger lists them), and measures the model and the baselines.
+func (t *BacktestTest) Result() (*Backtest, []PredictionRow, error) {
+	if t.parts > 1 {
+		slices.SortStableFunc(t.test, func(a, b features.Example) int { return cmp.Compare(a.CustomerID, b.CustomerID) })
+	}
+	b, to, cut, end, specs, test := t.b, t.to, t.cut, t.end, t.specs, t.test
+	if specs == nil {
+		specs = features.InvoiceSpecs(b.Options.Features)
 	}
 	sc, err := NewScorer(b, specs)
 	if err != nil {

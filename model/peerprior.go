@@ -128,6 +128,16 @@ func (c ColdPrior) prior(rr rowReader, set *peers.Set, r *features.Row) (float64
 // peerSetAt is the established customers as of the end of day t, or nil
 // when there are not more than peerK.
 func peerSetAt(eng *features.Engine, t datasets.Date) (*peers.Set, error) {
+	ps, err := peerRowsAt(eng, t)
+	if err != nil {
+		return nil, err
+	}
+	return peerSetOf(ps)
+}
+
+// peerRowsAt lists the established customers of eng's index as of the end
+// of day t, by customer id.
+func peerRowsAt(eng *features.Engine, t datasets.Date) ([]peers.Peer, error) {
 	tab := eng.Customers(t)
 	longest := eng.Options().Longest()
 	pos := func(base string, w int) int {
@@ -155,6 +165,12 @@ func peerSetAt(eng *features.Engine, t datasets.Date) (*peers.Set, error) {
 		ps = append(ps, peers.Peer{ID: r.CustomerID, Profile: peers.Profile{Segment: r.Cat[seg], Country: r.Cat[country], Channel: r.Cat[channel], Amount: usual},
 			Late: r.Num[late], Settled: r.Num[settled]})
 	}
+	return ps, nil
+}
+
+// peerSetOf is the peer set of the established customers ps (by id), or
+// nil when there are not more than peerK.
+func peerSetOf(ps []peers.Peer) (*peers.Set, error) {
 	// One more than peerK, so that a peer left out still has peerK.
 	if len(ps) <= peerK {
 		return nil, nil

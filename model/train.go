@@ -197,32 +197,24 @@ type BundleOptions struct {
 // regularisation, the boosting rounds and the calibration are chosen on
 // time-series folds of the rest (see planWindow).
 func Train(ctx context.Context, ix *features.Index, o TrainOptions) (*Bundle, error) {
-	o = o.withDefaults()
-	if o.AsOf == 0 {
-		return nil, fmt.Errorf("train: no as-of date")
-	}
-	var err error
-	if o.Prior, err = ParseColdPrior(string(o.Prior)); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
-	}
-	eng := features.NewEngine(ix, o.Features)
-	from := o.AsOf.AddDays(-o.LookbackDays)
-	start := time.Now()
-	share := 1.0
-	if n := ix.InvoicesIssued(from, o.AsOf); o.MaxInvoices > 0 && n > o.MaxInvoices {
-		share = float64(o.MaxInvoices) / float64(n)
-	}
-	const stages = 6
-	o.progress("training set", 0, stages)
-	// Besides the issue date, each invoice is described a week before its
-	// due date and 7 and 30 days after it, so that the pay-date model knows
-	// invoices of every age, as it meets them when scoring an open book.
-	specs, all, err := eng.TrainingSet(features.TrainingOptions{From: from, To: o.AsOf, Cutoff: o.AsOf, GraceDays: o.GraceDays,
-		DaysBeforeDue: []int{7, -7, -30}, Sample: share, SampleSeed: o.Seed})
+	d, err := NewTrainingData(o, ix.InvoicesIssued(TrainingWindow(o)))
 	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+		return nil, err
 	}
-	o.Log.Info("training set", "snapshots", len(all), "invoice_sample", share, "seconds", time.Since(start).Seconds())
+	if err := d.Add(ix); err != nil {
+		return nil, err
+	}
+	return d.Train(ctx)
+}
+
+// Train learns a Bundle from the examples gathered, as Train does from an
+// index of the whole ledger.
+func (d *TrainingData) Train(ctx context.Context) (*Bundle, error) {
+	o, specs, from, share, start := d.o, d.specs, d.from, d.sample(), d.start
+	all := d.examples()
+	var err error
+	const stages = trainStages
+	o.Log.Info("training set", "snapshots", len(all), "parts", d.parts, "invoice_sample", share, "seconds", time.Since(start).Seconds())
 	// Only invoices whose late label is settled at the cut-off for every
 	// invoice of their issue date teach the classifier without bias: those
 	// due (plus grace) before it. Later ones enter the pay-date model as
@@ -256,8 +248,9 @@ func Train(ctx context.Context, ix *features.Index, o TrainOptions) (*Bundle, er
 	// it.
 	xplan, modelSpecs := plan, specs
 	var peerHist *peerHistory
+	var peersAsOf *peers.Set
 	if rr, ok := newRowReader(specs, o.Features.Longest()); ok && o.Prior != PriorOff && len(plan.fit) < smallWindow {
-		if peerHist, err = newPeerHistory(eng, from, o.AsOf); err != nil {
+		if peerHist, peersAsOf, err = d.peerHistory(); err != nil {
 			return nil, fmt.Errorf("train: %w", err)
 		}
 		if peerHist.any() {
@@ -285,12 +278,9 @@ func Train(ctx context.Context, ix *features.Index, o TrainOptions) (*Bundle, er
 		Folds: len(plan.folds)}
 	b.SegmentLate = segmentRates(specs, plan.fit)
 	b.PortfolioLate = portfolioRate(plan.fit)
-	b.Assumptions = Assumptions(ix, o.Features)
+	b.Assumptions = d.assumptions
 	if peerHist != nil {
-		b.Prior = o.Prior
-		if b.Peers, err = peerSetAt(eng, o.AsOf); err != nil {
-			return nil, fmt.Errorf("train: %w", err)
-		}
+		b.Prior, b.Peers = o.Prior, peersAsOf
 	}
 
 	o.progress("late-payment model", 1, stages)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/dsopilot/dsopilot/datasets/chstore"
 	"github.com/dsopilot/dsopilot/datasets/chstore/chtest"
+	"github.com/dsopilot/dsopilot/model"
 )
 
 // chCluster returns the store spec of a fresh database on a two-shard
@@ -225,5 +227,117 @@ func TestKPIInSQLPrintsWhatTheGoEnginePrints(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("kpi %v: %v, want an error saying %q", c.args, err, c.want)
 		}
+	}
+}
+
+// train on ClickHouse builds its training set part by part and keeps only
+// the examples; the model registered is the whole ledger's: the same id
+// (which hashes the bundle and its metadata, the data fingerprint
+// included) and the same bundle.json from the embedded store, one server
+// in 1 and 3 parts and two shards in 2 parts; with --currency too. A
+// customer sample drawn in ClickHouse is the same whatever the parts and
+// the server or cluster.
+func TestTrainInPartsRegistersTheWholeLedgersModel(t *testing.T) {
+	single, cluster := chStore(t), chCluster(t)
+	ledger, embedded := simulated(t)
+	for _, spec := range []string{single, cluster} {
+		if _, _, err := call(t, nil, "import", "--store", spec, "--rejects", filepath.Join(t.TempDir(), "r.csv"), ledger); err != nil {
+			t.Fatalf("import into %s: %v", spec, err)
+		}
+	}
+	train := func(args ...string) (model.Meta, string) {
+		t.Helper()
+		reg := filepath.Join(t.TempDir(), "models")
+		out, _, err := call(t, nil, append([]string{"train", "--as-of", "2023-12-31", "--registry", reg, "--json"}, args...)...)
+		if err != nil {
+			t.Fatalf("train %v: %v", args, err)
+		}
+		var m model.Meta
+		if err := json.Unmarshal([]byte(out), &m); err != nil {
+			t.Fatalf("train %v: %v\n%s", args, err, out)
+		}
+		b, err := os.ReadFile(filepath.Join(reg, m.ID, "bundle.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, string(b)
+	}
+	fx := filepath.Join(ledger, "fx_rates.csv")
+	for _, opts := range [][]string{nil, {"--families", "logistic", "--currency", "EUR", "--fx", fx}} {
+		want, wantBundle := train(append([]string{"--store", embedded}, opts...)...)
+		for _, c := range []struct{ store, parts string }{{single, "1"}, {single, "3"}, {cluster, "2"}} {
+			got, gotBundle := train(append([]string{"--store", c.store, "--parts", c.parts}, opts...)...)
+			if got.ID != want.ID || got.DataFingerprint != want.DataFingerprint || gotBundle != wantBundle {
+				t.Errorf("train %v from %s in %s parts: model %s (data %s), want %s (data %s) as from the embedded store; bundles equal: %v",
+					opts, c.store, c.parts, got.ID, got.DataFingerprint, want.ID, want.DataFingerprint, gotBundle == wantBundle)
+			}
+		}
+	}
+	sample := []string{"--families", "logistic", "--sample-customers", "0.5"}
+	want, wantBundle := train(append([]string{"--store", single, "--parts", "1"}, sample...)...)
+	whole, _ := train("--families", "logistic", "--store", single)
+	if want.DataFingerprint == whole.DataFingerprint || want.TrainExamples >= whole.TrainExamples || want.TrainExamples < whole.TrainExamples/4 {
+		t.Errorf("a half sample of the customers learned from %d examples (data %s), the whole ledger from %d (data %s)",
+			want.TrainExamples, want.DataFingerprint, whole.TrainExamples, whole.DataFingerprint)
+	}
+	for _, c := range []struct{ store, parts string }{{single, "3"}, {cluster, "2"}, {cluster, "0"}} {
+		got, gotBundle := train(append([]string{"--store", c.store, "--parts", c.parts}, sample...)...)
+		if got.ID != want.ID || gotBundle != wantBundle {
+			t.Errorf("a customer sample from %s in %s parts: model %s, want %s", c.store, c.parts, got.ID, want.ID)
+		}
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--store", embedded, "--sample-customers", "0.5"}, "needs a ClickHouse store"},
+		{[]string{"--store", single, "--sample-customers", "0"}, "want a share in (0, 1]"},
+		{[]string{"--store", single, "--sample-customers", "1.5"}, "want a share in (0, 1]"},
+		{[]string{"--store", single, "--sample-customers", "0.125"}, "at most two decimals"},
+		{[]string{"--store", single, "--parts", "-1"}, "want 0 or more"},
+	} {
+		_, _, err := call(t, nil, append([]string{"train", "--as-of", "2023-12-31", "--registry", t.TempDir()}, c.args...)...)
+		if exitCode(err) != 2 || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("train %v: %v, want a usage error saying %q", c.args, err, c.want)
+		}
+	}
+}
+
+// backtest --store on ClickHouse reads the ledger in parts twice (training
+// set, test set) and prints what backtest --input prints for the same
+// ledger, predictions included, on one server and on two shards.
+func TestBacktestFromTheStoreInPartsIsWhole(t *testing.T) {
+	single, cluster := chStore(t), chCluster(t)
+	ledger, embedded := simulated(t)
+	for _, spec := range []string{single, cluster} {
+		if _, _, err := call(t, nil, "import", "--store", spec, "--rejects", filepath.Join(t.TempDir(), "r.csv"), ledger); err != nil {
+			t.Fatalf("import into %s: %v", spec, err)
+		}
+	}
+	backtest := func(args ...string) (string, string) {
+		t.Helper()
+		pred := filepath.Join(t.TempDir(), "pred.csv")
+		out, _, err := call(t, nil, append([]string{"backtest", "--families", "logistic", "--split", "0.7", "--json", "--predictions", pred}, args...)...)
+		if err != nil {
+			t.Fatalf("backtest %v: %v", args, err)
+		}
+		p, err := os.ReadFile(pred)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out, string(p)
+	}
+	want, wantPred := backtest("--input", ledger)
+	if !strings.Contains(want, `"n_test"`) || strings.Count(wantPred, "\n") < 50 {
+		t.Fatalf("backtest --input printed\n%s\nand %d predictions", want, strings.Count(wantPred, "\n"))
+	}
+	for _, c := range [][]string{{"--store", embedded}, {"--store", single, "--parts", "1"}, {"--store", single, "--parts", "3"}, {"--store", cluster, "--parts", "2"}} {
+		got, gotPred := backtest(c...)
+		if got != want || gotPred != wantPred {
+			t.Errorf("backtest %v:\n%s\nwant, as backtest --input:\n%s\npredictions equal: %v", c, got, want, gotPred == wantPred)
+		}
+	}
+	if _, _, err := call(t, nil, "backtest", "--input", ledger, "--store", single); exitCode(err) != 2 || !strings.Contains(err.Error(), "give --input or --store") {
+		t.Errorf("backtest with --input and --store: %v", err)
 	}
 }

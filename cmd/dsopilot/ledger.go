@@ -96,11 +96,25 @@ func partsFlag(fs *flag.FlagSet) *int {
 // of the whole ledger, which a part alone cannot tell (index a part with
 // features.NewPartIndex).
 func eachPart(ctx context.Context, st datasets.Store, n int, fn func(l *datasets.Ledger, whole features.LedgerFacts) error) error {
+	return eachSampledPart(ctx, st, n, customerSample{}, fn)
+}
+
+// eachSampledPart is eachPart over the customers of sample s only, which
+// needs a store that reads parts. The sample is s.share customers of every
+// s.of, by the hash that splits the parts: the ledger is read in n·s.of
+// parts (n = 0: as many as keep the parts read near partRecords), of which
+// those k with k % s.of < s.share are read; since n·s.of is a multiple of
+// s.of, they hold the customers whose hash % s.of < s.share, whatever n.
+func eachSampledPart(ctx context.Context, st datasets.Store, n int, s customerSample, fn func(l *datasets.Ledger, whole features.LedgerFacts) error) error {
 	if n < 0 {
 		return fmt.Errorf("%w: --parts %d: want 0 or more", errUsage, n)
 	}
+	s = s.orAll()
 	pl, ok := st.(partLoader)
 	if !ok {
+		if !s.all() {
+			return fmt.Errorf("%w: --sample-customers needs a ClickHouse store (the embedded store reads the whole ledger)", errUsage)
+		}
 		l, err := st.Load(ctx)
 		if err != nil {
 			return err
@@ -117,9 +131,14 @@ func eachPart(ctx context.Context, st datasets.Store, n int, fn func(l *datasets
 			return err
 		}
 		total := c.Customers + c.Invoices + c.Payments + c.CreditNotes + c.Disputes + c.Actions + c.Promises + c.CreditDecisions + c.Financials
-		n = int(max(1, (total+partRecords-1)/partRecords))
+		per := uint64(partRecords * s.of)
+		n = int(max(1, (total+per-1)/per))
 	}
+	n *= s.of
 	for k := range n {
+		if k%s.of >= s.share {
+			continue
+		}
 		l, err := pl.LoadPart(ctx, k, n)
 		if err != nil {
 			return err

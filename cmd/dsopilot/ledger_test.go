@@ -175,3 +175,35 @@ func TestProgressLine(t *testing.T) {
 	none.Update("x", "rows", 1, 2) // a nil renderer draws nothing and does not panic
 	none.Done()
 }
+
+func TestParseCustomerSample(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want customerSample
+		err  string
+	}{
+		{"1", customerSample{1, 1}, ""},
+		{"0.5", customerSample{1, 2}, ""},
+		{"0.25", customerSample{1, 4}, ""},
+		{"0.3", customerSample{3, 10}, ""},
+		{"0.01", customerSample{1, 100}, ""},
+		{" 0.75 ", customerSample{3, 4}, ""},
+		{"0", customerSample{}, "want a share in (0, 1]"},
+		{"1.01", customerSample{}, "want a share in (0, 1]"},
+		{"NaN", customerSample{}, "want a share in (0, 1]"},
+		{"half", customerSample{}, "want a share in (0, 1]"},
+		{"0.125", customerSample{}, "at most two decimals"},
+		{"0.001", customerSample{}, "at most two decimals"},
+	} {
+		got, err := parseCustomerSample(c.in)
+		if c.err != "" {
+			if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%q: %v, want a usage error saying %q", c.in, err, c.err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%q = %+v, %v; want %+v", c.in, got, err, c.want)
+		}
+	}
+}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
-	"github.com/dsopilot/dsopilot/features"
 	"github.com/dsopilot/dsopilot/model"
 )
 
@@ -101,17 +100,21 @@ func (f trainFlags) options(cmd string) (model.TrainOptions, error) {
 }
 
 func runTrain(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "train", "[--store S] --as-of DATE [--registry DIR] [--seed N] [--grace-days N] [--very-late-days N] [--max-invoices N] [--families F] [--json]",
+	fs := newFlags(e, "train", "[--store S] --as-of DATE [--registry DIR] [--seed N] [--grace-days N] [--very-late-days N] [--max-invoices N] [--families F] [--parts N] [--sample-customers F] [--json]",
 		"Trains the late-payment, very-late, 90+ and pay-date models on what was known at the end of DATE,\n"+
 			"compares a boosted tree ensemble, a logistic regression and a points scorecard on time-series folds of\n"+
 			"the training window, calibrates the champion on their out-of-fold predictions, reports it on the latest\n"+
-			"invoices, held out from all of that, and registers the result. The first model registered is promoted.")
+			"invoices, held out from all of that, and registers the result. The first model registered is promoted.\n"+
+			"On a ClickHouse store the training set is built part by part (--parts) and only it is kept, not the ledger:\n"+
+			"the model is the one the whole ledger gives.")
 	store := storeFlag(fs, e)
 	asOf := fs.String("as-of", "", "training cut-off (YYYY-MM-DD; default today)")
 	reg := registryFlag(fs, e)
 	tf := newTrainFlags(fs)
 	promote := fs.Bool("promote", false, "promote the new model even if another is in service")
 	asJSON := fs.Bool("json", false, "print the registered model's metadata as JSON")
+	parts := partsFlag(fs)
+	sampleFlag := sampleCustomersFlag(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -119,27 +122,25 @@ func runTrain(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	sample, err := parseCustomerSample(*sampleFlag)
+	if err != nil {
+		return err
+	}
+	if *parts < 0 {
+		return fmt.Errorf("%w: train: --parts %d: want 0 or more", errUsage, *parts)
+	}
 	t, err := parseAsOf("as-of", *asOf)
 	if err != nil {
 		return err
 	}
-	log := newLogger(e)
-	l, err := loadLedger(ctx, e, *store, "train")
-	if err != nil {
-		return err
-	}
-	conv, err := tf.convert(e, "train", l, &o)
-	if err != nil {
-		return err
-	}
 	start := time.Now()
-	o.AsOf, o.Log = t, log
-	b, err := model.Train(ctx, features.NewIndex(conv), o)
+	o.AsOf, o.Log = t, newLogger(e)
+	b, fingerprint, err := trainOnStore(ctx, e, *store, *parts, sample, tf, o)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
 	r := model.Registry{Dir: *reg}
-	m, err := r.Register(b, model.Fingerprint(l), version, time.Now())
+	m, err := r.Register(b, fingerprint, version, time.Now())
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
@@ -324,11 +325,12 @@ func writePredictionsCSV(w io.Writer, id string, preds []model.Prediction) error
 }
 
 func runBacktest(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "backtest", "--input PATH [--columns ...] [--date-format FMT] (--split 0.7 | --cutoff DATE) [--grace-days N] [--json] [--json-out FILE] [--predictions FILE]",
+	fs := newFlags(e, "backtest", "(--input PATH [--columns ...] [--date-format FMT] | --store S [--parts N]) (--split 0.7 | --cutoff DATE) [--grace-days N] [--json] [--json-out FILE] [--predictions FILE]",
 		"Honest out-of-time evaluation. PATH is a ledger directory or a single cleared-items CSV (one row per\n"+
 			"invoice with its settled date). It is imported into a temporary embedded store; the models train only\n"+
 			"on what was known at the cut-off and are tested on invoices issued from it on, against two baselines:\n"+
-			"the training prior and the customer's own historical late ratio.")
+			"the training prior and the customer's own historical late ratio. With --store instead, the ledger of\n"+
+			"that store; on ClickHouse it is read in parts of whole customers, twice (training set, then test set).")
 	in := newInputFlags(fs)
 	split := fs.Float64("split", 0.7, "cut-off at this quantile of issue dates")
 	cutoff := fs.String("cutoff", "", "cut-off date (overrides --split)")
@@ -336,11 +338,13 @@ func runBacktest(ctx context.Context, e env, args []string) error {
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	predictions := fs.String("predictions", "", "write invoice_id,p_late,predicted_days_late,actual_late for the test invoices")
 	jsonOut := fs.String("json-out", "", "also write the result as JSON to this file (for dsopilot report --backtest), whatever is printed")
+	store := fs.String("store", "", "backtest the ledger of this store instead of --input (a ClickHouse store is read in parts)")
+	parts := partsFlag(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	if *in.input == "" {
-		return fmt.Errorf("%w: backtest: --input is required", errUsage)
+	if (*in.input == "") == (*store == "") {
+		return fmt.Errorf("%w: backtest: give --input or --store (one of them)", errUsage)
 	}
 	to, err := tf.options("backtest")
 	if err != nil {
@@ -355,16 +359,25 @@ func runBacktest(ctx context.Context, e env, args []string) error {
 		}
 		o.Cutoff = d
 	}
-	l, err := importTemp(ctx, e, "backtest", in)
-	if err != nil {
-		return err
-	}
-	if l, err = tf.convert(e, "backtest", l, &o.Train); err != nil {
-		return err
-	}
-	res, rows, err := model.RunBacktest(ctx, l, o)
-	if err != nil {
-		return fmt.Errorf("backtest: %w", err)
+	var (
+		res  *model.Backtest
+		rows []model.PredictionRow
+	)
+	if *store != "" {
+		if res, rows, err = backtestOnStore(ctx, e, *store, *parts, tf, o); err != nil {
+			return fmt.Errorf("backtest: %w", err)
+		}
+	} else {
+		l, err := importTemp(ctx, e, "backtest", in)
+		if err != nil {
+			return err
+		}
+		if l, err = tf.convert(e, "backtest", l, &o.Train); err != nil {
+			return err
+		}
+		if res, rows, err = model.RunBacktest(ctx, l, o); err != nil {
+			return fmt.Errorf("backtest: %w", err)
+		}
 	}
 	if *predictions != "" {
 		if err := writeBacktestPredictions(*predictions, rows); err != nil {

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/datasets/chstore/chsql"
+	"github.com/dsopilot/dsopilot/features"
+	"github.com/dsopilot/dsopilot/model"
+)
+
+// customerSample is share customers of every of, chosen by the hash that
+// splits a ledger into parts (cityHash64(customer_id) % of < share). The
+// zero value is every customer.
+type customerSample struct{ share, of int }
+
+func (s customerSample) orAll() customerSample {
+	if s.of < 1 {
+		return customerSample{share: 1, of: 1}
+	}
+	return s
+}
+
+func (s customerSample) all() bool { s = s.orAll(); return s.share >= s.of }
+
+// fraction is the share of customers s keeps.
+func (s customerSample) fraction() float64 { s = s.orAll(); return float64(s.share) / float64(s.of) }
+
+// sampleCustomersFlag registers --sample-customers.
+func sampleCustomersFlag(fs *flag.FlagSet) *string {
+	return fs.String("sample-customers", "1", "on a ClickHouse store, learn from this share of the customers only (0.01 to 1, two decimals at most),\n"+
+		"chosen in the database by a hash of the customer id: the same customers whatever --parts, and only their records are read")
+}
+
+// parseCustomerSample reads a --sample-customers value: a share in (0, 1]
+// with two decimals at most, as share/of in lowest terms (0.25: 1 of 4).
+func parseCustomerSample(v string) (customerSample, error) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || !(f > 0 && f <= 1) {
+		return customerSample{}, fmt.Errorf("%w: train: --sample-customers %q: want a share in (0, 1]", errUsage, v)
+	}
+	a := math.Round(f * 100)
+	if math.Abs(f*100-a) > 1e-6 || a < 1 {
+		return customerSample{}, fmt.Errorf("%w: train: --sample-customers %q: at most two decimals (0.01 to 1)", errUsage, v)
+	}
+	share, of := int(a), 100
+	for g := gcd(share, of); g > 1; g = gcd(share, of) {
+		share, of = share/g, of/g
+	}
+	return customerSample{share: share, of: of}, nil
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// quoteName quotes a ClickHouse identifier.
+func quoteName(s string) string {
+	return "`" + strings.NewReplacer(`\`, `\\`, "`", "\\`").Replace(s) + "`"
+}
+
+// issuedInWindow counts, in the database, the invoices of the customers of
+// sample s issued in [from, to]: what features.Index.InvoicesIssued gives
+// for the ledger of those customers.
+func issuedInWindow(ctx context.Context, q chsql.Querier, from, to datasets.Date, s customerSample) (int, error) {
+	s = s.orAll()
+	db := ""
+	if q.Database() != "" {
+		db = quoteName(q.Database()) + "."
+	}
+	var n uint64
+	err := q.QueryRow(ctx, "SELECT count() FROM "+db+"invoices FINAL WHERE toInt32(issue_date) BETWEEN @from AND @to AND cityHash64(customer_id) % @of < @share",
+		sql.Named("from", int32(from)), sql.Named("to", int32(to)), sql.Named("of", uint64(s.of)), sql.Named("share", uint64(s.share))).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count the invoices issued from %s to %s: %w", from, to, err)
+	}
+	return int(n), nil
+}
+
+// trainOnStore learns a bundle from the ledger in store and returns it with
+// the fingerprint of the records it read. A store that reads parts
+// (ClickHouse) is read in parts of whole customers, one at a time, each
+// indexed with the whole ledger's facts; only the training examples are
+// kept (model.TrainingData), never the ledger, and the model is the one
+// the whole ledger gives. The sample s (ClickHouse only) reads the parts of
+// its customers only. The embedded store reads the whole ledger.
+func trainOnStore(ctx context.Context, e env, store string, parts int, s customerSample, tf trainFlags, o model.TrainOptions) (*model.Bundle, string, error) {
+	st, err := openStore(ctx, store, newLogger(e), false)
+	if err != nil {
+		return nil, "", err
+	}
+	defer st.Close()
+	pc, err := newPartConverter(tf)
+	if err != nil {
+		return nil, "", err
+	}
+	o.FX = pc.fx
+	convert := pc.convert
+	var (
+		d           *model.TrainingData
+		fingerprint string
+	)
+	if pl, ok := st.(partLoader); ok {
+		from, to := model.TrainingWindow(o)
+		n, err := issuedInWindow(ctx, pl, from, to, s)
+		if err != nil {
+			return nil, "", err
+		}
+		if d, err = model.NewTrainingData(o, n); err != nil {
+			return nil, "", err
+		}
+		fp, err := newPartFingerprint()
+		if err != nil {
+			return nil, "", err
+		}
+		defer fp.Close()
+		err = eachSampledPart(ctx, st, parts, s, func(l *datasets.Ledger, whole features.LedgerFacts) error {
+			if err := fp.Add(l); err != nil {
+				return err
+			}
+			conv, err := convert(l)
+			if err != nil {
+				return err
+			}
+			return d.Add(features.NewPartIndex(conv, whole))
+		})
+		if err != nil {
+			return nil, "", err
+		}
+		if fingerprint, err = fp.Sum(); err != nil {
+			return nil, "", err
+		}
+	} else {
+		if !s.all() {
+			return nil, "", fmt.Errorf("%w: --sample-customers needs a ClickHouse store (the embedded store reads the whole ledger; --max-invoices samples invoices)", errUsage)
+		}
+		l, err := st.Load(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		fingerprint = model.Fingerprint(l)
+		conv, err := convert(l)
+		if err != nil {
+			return nil, "", err
+		}
+		ix := features.NewIndex(conv)
+		if d, err = model.NewTrainingData(o, ix.InvoicesIssued(model.TrainingWindow(o))); err != nil {
+			return nil, "", err
+		}
+		if err := d.Add(ix); err != nil {
+			return nil, "", err
+		}
+	}
+	pc.warn(e, "train")
+	d.SampleCustomers(s.fraction())
+	b, err := d.Train(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	return b, fingerprint, nil
+}
+
+// usageIfRequest makes a bad request (a currency without rates) a usage
+// error, as reportingLedger does.
+func usageIfRequest(err error) error {
+	if re := (*datasets.RequestError)(nil); errors.As(err, &re) {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return err
+}
+
+// partConverter puts each part through the --currency/--fx conversion, and
+// gathers the currencies left mixed across the parts, which warn names as
+// the whole ledger's conversion (trainFlags.convert) does.
+type partConverter struct {
+	fx    *datasets.FX
+	mixed map[string]bool
+}
+
+func newPartConverter(tf trainFlags) (*partConverter, error) {
+	fx, err := datasets.ReportingFX(*tf.currency, *tf.fx)
+	if err != nil {
+		return nil, usageIfRequest(err)
+	}
+	return &partConverter{fx: fx, mixed: map[string]bool{}}, nil
+}
+
+func (pc *partConverter) convert(l *datasets.Ledger) (*datasets.Ledger, error) {
+	conv, m, err := l.InCurrency(pc.fx)
+	if err != nil {
+		return nil, usageIfRequest(err)
+	}
+	for _, c := range m {
+		pc.mixed[c] = true
+	}
+	return conv, nil
+}
+
+func (pc *partConverter) warn(e env, cmd string) {
+	if len(pc.mixed) <= 1 {
+		return
+	}
+	cs := make([]string, 0, len(pc.mixed))
+	for c := range pc.mixed {
+		cs = append(cs, c)
+	}
+	slices.Sort(cs)
+	fmt.Fprintf(e.stderr, "dsopilot: warning: %s: amounts in %s are compared unconverted; give --currency and --fx\n", cmd, strings.Join(cs, ", "))
+}
