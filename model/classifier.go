@@ -2,7 +2,6 @@ package model
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 
@@ -24,14 +23,10 @@ const (
 
 // treeEncoded reports whether a family reads the tree encoding (raw values,
 // missing as NaN) rather than the linear one (imputed, log-scaled).
-// A blend reads the tree encoding followed by the linear one.
 func treeEncoded(family string) bool { return family != FamilyLogistic }
 
 // encode appends the encoding of r that family reads.
 func (e *Encoder) encode(family string, dst []float64, r *features.Row) []float64 {
-	if family == FamilyBlend {
-		return e.EncodeLinear(e.EncodeTree(dst, r), r)
-	}
 	if treeEncoded(family) {
 		return e.EncodeTree(dst, r)
 	}
@@ -40,9 +35,6 @@ func (e *Encoder) encode(family string, dst []float64, r *features.Row) []float6
 
 // columns names the columns of the encoding family reads.
 func (e *Encoder) columns(family string) []string {
-	if family == FamilyBlend {
-		return append(e.TreeColumns(), e.LinearColumns()...)
-	}
 	if treeEncoded(family) {
 		return e.TreeColumns()
 	}
@@ -59,7 +51,6 @@ type Classifier struct {
 	Trees     []byte               `json:"trees,omitempty"`
 	Logistic  *linear.Logistic     `json:"logistic,omitempty"`
 	Scorecard *scorecard.Scorecard `json:"scorecard,omitempty"`
-	Blend     *Blend               `json:"blend,omitempty"`
 	Isotonic  *calib.Isotonic      `json:"isotonic,omitempty"`
 	Platt     *calib.Platt         `json:"platt,omitempty"`
 	Base      float64              `json:"base_rate"` // training share of positives
@@ -76,12 +67,6 @@ type Classifier struct {
 
 // load decodes the trees after the classifier is read from JSON.
 func (c *Classifier) load() error {
-	if c.Family == FamilyBlend {
-		if c.Blend == nil {
-			return errors.New("blend: no members")
-		}
-		return c.Blend.load()
-	}
 	if c.Family == FamilyGBDT && c.gb == nil {
 		m := &gbdt.Model{}
 		if err := m.UnmarshalBinary(c.Trees); err != nil {
@@ -104,8 +89,6 @@ func (c *Classifier) Margin(x []float64) float64 {
 		return c.gb.Margin(x)
 	case FamilyScorecard:
 		return c.Scorecard.Margin(x)
-	case FamilyBlend:
-		return c.Blend.Margin(x)
 	case FamilyPrior:
 		return calib.Logit(c.Base)
 	}
@@ -140,8 +123,6 @@ func (c *Classifier) width() int {
 		return c.gb.Features()
 	case FamilyScorecard:
 		return len(c.Scorecard.Features)
-	case FamilyBlend:
-		return c.Blend.TreeWidth + c.Blend.Linear.width()
 	case FamilyPrior:
 		return -1
 	}
@@ -169,8 +150,6 @@ func (c *Classifier) Contributions(x, out []float64) float64 {
 		return c.gb.PathContributions(x, out)
 	case FamilyScorecard:
 		return c.Scorecard.Contributions(x, out)
-	case FamilyBlend:
-		return c.Blend.Contributions(x, out)
 	case FamilyPrior:
 		clear(out)
 		return c.Margin(x)

@@ -198,9 +198,6 @@ func (e *Encoder) EncodeLinear(dst []float64, r *features.Row) []float64 {
 // feature it comes from, in column order: reasons and importances sum the
 // columns' contributions per feature with it.
 func (e *Encoder) columnSources(family string) []string {
-	if family == FamilyBlend {
-		return append(e.columnSources(FamilyGBDT), e.columnSources(FamilyLogistic)...)
-	}
 	out := append([]string(nil), e.Numeric...)
 	if !treeEncoded(family) {
 		for j, n := range e.Numeric {

@@ -104,14 +104,8 @@ func NewScorer(b *Bundle, specs []features.Spec) (*Scorer, error) {
 	if b.Late.Family == FamilyPrior {
 		return nil, fmt.Errorf("%w: the late-payment model is a prior", ErrBadBundle)
 	}
-	// Beside a blend, the other outcomes' boosters read the tree encoding
-	// that leads its columns.
-	secondary := b.Late.Family
-	if secondary == FamilyBlend {
-		secondary = FamilyGBDT
-	}
 	for _, c := range []*Classifier{b.VeryLate, b.Default90} {
-		if c != nil && c.Family != secondary && c.Family != FamilyPrior {
+		if c != nil && c.Family != b.Late.Family && c.Family != FamilyPrior {
 			return nil, fmt.Errorf("%w: it mixes %s and %s classifiers", ErrBadBundle, b.Late.Family, c.Family)
 		}
 	}
@@ -160,17 +154,10 @@ func NewScorer(b *Bundle, specs []features.Spec) (*Scorer, error) {
 	}
 	for name, c := range map[string]*Classifier{"late": b.Late, "very-late": b.VeryLate, "90+": b.Default90} {
 		if c != nil && c.Family != FamilyPrior {
-			want := s.width
-			if c != b.Late && b.Late.Family == FamilyBlend {
-				want = b.Late.Blend.TreeWidth
-			}
-			if w := c.width(); w != want {
-				return nil, fmt.Errorf("%w: the %s model reads %d columns, the encoder gives %d", ErrBadBundle, name, w, want)
+			if w := c.width(); w != s.width {
+				return nil, fmt.Errorf("%w: the %s model reads %d columns, the encoder gives %d", ErrBadBundle, name, w, s.width)
 			}
 		}
-	}
-	if bl := b.Late.Blend; b.Late.Family == FamilyBlend && (bl.TreeWidth != len(b.Encoder.columnSources(FamilyGBDT)) || bl.HistLate >= bl.TreeWidth || bl.HistSettled >= bl.TreeWidth) {
-		return nil, fmt.Errorf("%w: the blend's columns do not fit its encoder", ErrBadBundle)
 	}
 	var ok bool
 	if s.daysToDue, ok = features.Find(specs, "inv_days_to_due", 0); !ok {

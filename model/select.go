@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
 
 	"github.com/dsopilot/dsopilot/features"
 	"github.com/dsopilot/dsopilot/model/calib"
@@ -120,11 +119,7 @@ func settings(o TrainOptions, grid bool) []setting {
 		default:
 			out = append(out, setting{family: fam, name: "default", l2: o.L2})
 			if grid {
-				fs := []float64{10, 100}
-				if os.Getenv("DSO_L2WIDE") != "" {
-					fs = []float64{10, 100, 1000, 10000}
-				}
-				for _, f := range fs {
+				for _, f := range []float64{10, 100} {
 					out = append(out, setting{family: fam, name: fmt.Sprintf("L2 %g", o.L2*f), l2: o.L2 * f})
 				}
 			}
@@ -165,7 +160,6 @@ func positives(y []float64) int {
 type cvFit struct {
 	s              setting
 	margins, y     []float64 // out of fold, folds in order
-	rows           []int     // the design's rows they are of
 	trees          []int     // boosting rounds kept per fold
 	last           *Classifier
 	folds, skipped int
@@ -189,7 +183,6 @@ func crossValidate(ctx context.Context, s setting, d design, folds []fold, cols 
 		}
 		for i := f.train; i < f.valid; i++ {
 			cv.margins = append(cv.margins, c.Margin(d.X[i]))
-			cv.rows = append(cv.rows, i)
 			cv.y = append(cv.y, d.y[i])
 		}
 		if c.gb != nil {
@@ -324,17 +317,6 @@ type chosen struct {
 	model *Classifier
 	d     design // the fit window's encoding for the setting's family
 	cols  []string
-	// blend, when set, is what model was stacked from; cv is then its
-	// booster, the setting of the other outcomes' models.
-	blend *blendFit
-}
-
-// family is the chosen model's family.
-func (ch *chosen) family() string {
-	if ch.blend != nil {
-		return FamilyBlend
-	}
-	return ch.cv.s.family
 }
 
 // champion cross-validates every setting of every family on the fit window
@@ -345,8 +327,6 @@ func champion(ctx context.Context, enc *Encoder, plan windowPlan, label func(*fe
 	var best *cvFit
 	var bestC Candidate
 	var cands []Candidate
-	famBest := map[string]*cvFit{}
-	famBestC := map[string]Candidate{}
 	ss := settings(o, plan.grid)
 	for i, s := range ss {
 		tree := treeEncoded(s.family)
@@ -371,24 +351,9 @@ func champion(ctx context.Context, enc *Encoder, plan windowPlan, label func(*fe
 		if best == nil || better(c, bestC) {
 			best, bestC = cv, c
 		}
-		if fb := famBest[s.family]; fb == nil || better(c, famBestC[s.family]) {
-			famBest[s.family], famBestC[s.family] = cv, c
-		}
 	}
 	if best == nil {
 		return nil, nil, fmt.Errorf("no model family to train")
-	}
-	if plan.grid {
-		if bf := newBlendFit(enc, famBest[FamilyGBDT], famBest[FamilyLogistic], designs[true], designs[false], o); bf != nil {
-			m, y := bf.oof()
-			model, err := bf.fit(ctx, bf.dt, bf.dl, m, y, o)
-			if err != nil {
-				return nil, nil, err
-			}
-			cands = append(cands, bf.candidate(model.Blend.Coef, model.Blend.Intercept))
-			o.Log.Info("blend", "coef", model.Blend.Coef, "intercept", model.Blend.Intercept)
-			return &chosen{cv: bf.tree, model: model, d: bf.dt, cols: bf.ct, blend: bf}, cands, nil
-		}
 	}
 	ch := &chosen{cv: best, d: designs[treeEncoded(best.s.family)], cols: enc.columns(best.s.family)}
 	var err error
@@ -410,9 +375,6 @@ func champion(ctx context.Context, enc *Encoder, plan windowPlan, label func(*fe
 // another's took the drift between them into account twice, ECE 0.040
 // instead of 0.024 on the demo ledger.)
 func (ch *chosen) bundleModel(ctx context.Context, enc *Encoder, report []features.Example, nFolds int, label func(*features.Example) bool, o TrainOptions) (*Classifier, error) {
-	if ch.blend != nil {
-		return ch.blend.bundleBlend(ctx, enc, ch.model, report, label, o)
-	}
 	rd := encodeDesign(enc, ch.cv.s.family, report, label)
 	margins := append([]float64(nil), ch.cv.margins...)
 	y := append([]float64(nil), ch.cv.y...)

@@ -299,7 +299,7 @@ func Train(ctx context.Context, ix *features.Index, o TrainOptions) (*Bundle, er
 	if err != nil {
 		return nil, fmt.Errorf("train late model: %w", err)
 	}
-	b.Candidates, b.Champion = cands, ch.family()
+	b.Candidates, b.Champion = cands, ch.cv.s.family
 	o.Log.Info("late-payment champion", "family", b.Champion, "setting", ch.cv.s.name, "folds", len(plan.folds), "candidates", b.Candidates, "seconds", time.Since(start).Seconds())
 
 	o.progress("pay-date model", 2, stages)
