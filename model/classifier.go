@@ -53,9 +53,13 @@ type Classifier struct {
 	Scorecard *scorecard.Scorecard `json:"scorecard,omitempty"`
 	Isotonic  *calib.Isotonic      `json:"isotonic,omitempty"`
 	Platt     *calib.Platt         `json:"platt,omitempty"`
-	Base      float64              `json:"base_rate"` // training share of positives
-	Positives int                  `json:"positives"`
-	Examples  int                  `json:"examples"`
+	// History, when set, calibrates the margin with the customer's own
+	// record in Platt scaling's place (see HistoryStack); Margin then
+	// includes it.
+	History   *HistoryStack `json:"history_stack,omitempty"`
+	Base      float64       `json:"base_rate"` // training share of positives
+	Positives int           `json:"positives"`
+	Examples  int           `json:"examples"`
 	// Setting names the regularisation chosen on the time-series folds;
 	// Calibration is the number of out-of-fold predictions Platt scaling
 	// was fitted on.
@@ -82,8 +86,18 @@ func priorClassifier(positives, examples int) *Classifier {
 	return &Classifier{Family: FamilyPrior, Positives: positives, Examples: examples, Base: float64(positives) / float64(max(1, examples))}
 }
 
-// Margin is the uncalibrated log-odds of x.
+// Margin is the log-odds of x: uncalibrated, or stacked with the
+// customer's record when c has a history stack.
 func (c *Classifier) Margin(x []float64) float64 {
+	m := c.rawMargin(x)
+	if c.History != nil {
+		return c.History.apply(m, x)
+	}
+	return m
+}
+
+// rawMargin is the model's own uncalibrated log-odds of x.
+func (c *Classifier) rawMargin(x []float64) float64 {
 	switch c.Family {
 	case FamilyGBDT:
 		return c.gb.Margin(x)
@@ -100,6 +114,11 @@ func (c *Classifier) Margin(x []float64) float64 {
 func (c *Classifier) Margins(X []float64, stride int, out []float64) {
 	if c.Family == FamilyGBDT {
 		c.gb.MarginsFlat(X, stride, out)
+		if h := c.History; h != nil {
+			for i := range out {
+				out[i] = h.apply(out[i], X[i*stride:(i+1)*stride])
+			}
+		}
 		return
 	}
 	if c.Family == FamilyPrior {
@@ -145,6 +164,15 @@ func (c *Classifier) Calibrate(m float64) float64 {
 // path-based contributions: as additive as Tree SHAP and a hundred times
 // cheaper, which matters when every open invoice carries its reasons.
 func (c *Classifier) Contributions(x, out []float64) float64 {
+	base := c.rawContributions(x, out)
+	if c.History != nil {
+		return c.History.contributions(x, out, base)
+	}
+	return base
+}
+
+// rawContributions are the contributions to rawMargin.
+func (c *Classifier) rawContributions(x, out []float64) float64 {
 	switch c.Family {
 	case FamilyGBDT:
 		return c.gb.PathContributions(x, out)

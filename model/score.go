@@ -159,6 +159,9 @@ func NewScorer(b *Bundle, specs []features.Spec) (*Scorer, error) {
 			}
 		}
 	}
+	if h := b.Late.History; h != nil && (h.Late < 0 || h.Late >= s.width || h.Settled < 0 || h.Settled >= s.width) {
+		return nil, fmt.Errorf("%w: the late model's history stack reads columns %d and %d of %d", ErrBadBundle, h.Late, h.Settled, s.width)
+	}
 	var ok bool
 	if s.daysToDue, ok = features.Find(specs, "inv_days_to_due", 0); !ok {
 		return nil, fmt.Errorf("feature specs lack inv_days_to_due: not invoice features")

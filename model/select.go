@@ -24,7 +24,9 @@ import (
 //   - a small window has smallFolds expanding folds of foldShare each and a
 //     grid of regularisation settings per family; the chosen setting is
 //     refitted on the whole fit window (boosting for the folds' mean number
-//     of rounds) and calibrated on the pooled out-of-fold margins.
+//     of rounds) and calibrated on the pooled out-of-fold margins, together
+//     with the customer's own late ratio when that adds to them (see
+//     HistoryStack), else by Platt scaling.
 //
 // Once validated, the model is completed with the report slice (see
 // bundleModel): recalibrated on it with one fold, refitted with it on a
@@ -160,6 +162,7 @@ func positives(y []float64) int {
 type cvFit struct {
 	s              setting
 	margins, y     []float64 // out of fold, folds in order
+	rows           []int     // the design's rows they are of
 	trees          []int     // boosting rounds kept per fold
 	last           *Classifier
 	folds, skipped int
@@ -183,6 +186,7 @@ func crossValidate(ctx context.Context, s setting, d design, folds []fold, cols 
 		}
 		for i := f.train; i < f.valid; i++ {
 			cv.margins = append(cv.margins, c.Margin(d.X[i]))
+			cv.rows = append(cv.rows, i)
 			cv.y = append(cv.y, d.y[i])
 		}
 		if c.gb != nil {
@@ -237,10 +241,11 @@ const (
 )
 
 // refit trains s on every row of d, boosting for the folds' mean number of
-// rounds (trees), and calibrates it by Platt scaling on margins and y:
-// predictions of the same setting by models that had not seen them. A
-// booster on fewer than bagWindow rows is the average of smallBag of them.
-func refit(ctx context.Context, s setting, trees []int, d design, margins, y []float64, cols []string, o TrainOptions) (*Classifier, error) {
+// rounds (trees), and calibrates it on margins and y (predictions of the
+// same setting by models that had not seen them): with the customer's
+// record when st is given, else by Platt scaling. A booster on fewer than
+// bagWindow rows is the average of smallBag of them.
+func refit(ctx context.Context, s setting, trees []int, d design, margins, y []float64, st *stackInput, cols []string, o TrainOptions) (*Classifier, error) {
 	if s.family == FamilyGBDT {
 		s.gbdt.EarlyStopping = 0
 		if len(trees) > 0 {
@@ -260,8 +265,15 @@ func refit(ctx context.Context, s setting, trees []int, d design, margins, y []f
 			return nil, err
 		}
 	}
-	calibrate(c, s, margins, y, o)
+	calibrate(c, s, margins, y, st, o)
 	return c, nil
+}
+
+// stackInput is what a history stack is fitted on beside the margins: its
+// columns and training rate, and each margin's customer-history log-odds.
+type stackInput struct {
+	tmpl HistoryStack
+	hist []float64
 }
 
 // bag replaces booster c, fitted on d with o.Seed, by the average of it and
@@ -287,27 +299,54 @@ func bag(ctx context.Context, c *Classifier, s setting, d design, cols []string,
 	return nil
 }
 
-// calibrate fits c's Platt scaling on out-of-sample margins.
-func calibrate(c *Classifier, s setting, margins, y []float64, o TrainOptions) {
+// calibrate fits c's calibration on out-of-sample margins: a history
+// stack when st is given and the customer's record adds to the margins,
+// else Platt scaling.
+func calibrate(c *Classifier, s setting, margins, y []float64, st *stackInput, o TrainOptions) {
+	c.Setting = s.name
+	c.Calibration = len(margins)
+	c.Platt, c.History = nil, nil
+	if st != nil {
+		h := st.tmpl
+		err := h.fit(margins, st.hist, y)
+		if err == nil {
+			c.History = &h
+			return
+		}
+		o.Log.Info("history stack not used", "family", s.family, "err", err)
+	}
 	if pl, err := calib.FitPlatt(margins, y, nil); err == nil {
 		c.Platt = &pl
 	} else {
 		o.Log.Warn("calibration skipped", "family", s.family, "err", err)
 	}
-	c.Setting = s.name
-	c.Calibration = len(margins)
 }
 
 // final is the classifier a cross-validated setting stands for on the rows
 // of d it was folded over: the fold's own model when there was one fold,
 // else the setting refitted on every row; either way calibrated on the
-// out-of-fold margins, which no model fitted on.
-func (cv *cvFit) final(ctx context.Context, d design, nFolds int, cols []string, o TrainOptions) (*Classifier, error) {
+// out-of-fold margins, which no model fitted on (with the customer's record
+// when hs is given and there are several folds).
+func (cv *cvFit) final(ctx context.Context, d design, nFolds int, hs *HistoryStack, cols []string, o TrainOptions) (*Classifier, error) {
 	if nFolds > 1 {
-		return refit(ctx, cv.s, cv.trees, d, cv.margins, cv.y, cols, o)
+		return refit(ctx, cv.s, cv.trees, d, cv.margins, cv.y, cv.stackInput(hs, d, nil), cols, o)
 	}
-	calibrate(cv.last, cv.s, cv.margins, cv.y, o)
+	calibrate(cv.last, cv.s, cv.margins, cv.y, nil, o)
 	return cv.last, nil
+}
+
+// stackInput is hs's input for the out-of-fold margins of d's rows, then
+// the rows of more; nil without hs.
+func (cv *cvFit) stackInput(hs *HistoryStack, d design, more [][]float64) *stackInput {
+	if hs == nil {
+		return nil
+	}
+	st := &stackInput{tmpl: *hs}
+	for _, i := range cv.rows {
+		st.hist = append(st.hist, hs.history(d.X[i]))
+	}
+	st.hist = append(st.hist, hs.histories(more)...)
+	return st
 }
 
 // chosen is the outcome of the champion's selection: the winning setting
@@ -317,6 +356,9 @@ type chosen struct {
 	model *Classifier
 	d     design // the fit window's encoding for the setting's family
 	cols  []string
+	// hs is the history stack's input on a small window (nil: Platt
+	// scaling).
+	hs *HistoryStack
 }
 
 // champion cross-validates every setting of every family on the fit window
@@ -356,8 +398,13 @@ func champion(ctx context.Context, enc *Encoder, plan windowPlan, label func(*fe
 		return nil, nil, fmt.Errorf("no model family to train")
 	}
 	ch := &chosen{cv: best, d: designs[treeEncoded(best.s.family)], cols: enc.columns(best.s.family)}
+	if plan.grid {
+		if hs, ok := newHistoryStack(enc, o.Features.Longest(), float64(positives(ch.d.y))/float64(len(ch.d.y))); ok {
+			ch.hs = &hs
+		}
+	}
 	var err error
-	if ch.model, err = best.final(ctx, ch.d, len(plan.folds), ch.cols, o); err != nil {
+	if ch.model, err = best.final(ctx, ch.d, len(plan.folds), ch.hs, ch.cols, o); err != nil {
 		return nil, nil, err
 	}
 	return ch, cands, nil
@@ -379,16 +426,16 @@ func (ch *chosen) bundleModel(ctx context.Context, enc *Encoder, report []featur
 	margins := append([]float64(nil), ch.cv.margins...)
 	y := append([]float64(nil), ch.cv.y...)
 	for i, x := range rd.X {
-		margins = append(margins, ch.model.Margin(x))
+		margins = append(margins, ch.model.rawMargin(x))
 		y = append(y, rd.y[i])
 	}
 	if nFolds == 1 {
 		c := *ch.model
-		calibrate(&c, ch.cv.s, margins, y, o)
+		calibrate(&c, ch.cv.s, margins, y, nil, o)
 		return &c, nil
 	}
 	all := design{X: append(append([][]float64(nil), ch.d.X...), rd.X...), y: append(append([]float64(nil), ch.d.y...), rd.y...)}
-	return refit(ctx, ch.cv.s, ch.cv.trees, all, margins, y, ch.cols, o)
+	return refit(ctx, ch.cv.s, ch.cv.trees, all, margins, y, ch.cv.stackInput(ch.hs, ch.d, rd.X), ch.cols, o)
 }
 
 // fitOutcome trains the champion's setting for another outcome on xs (the
@@ -408,6 +455,6 @@ func fitOutcome(ctx context.Context, enc *Encoder, s setting, xs []features.Exam
 		}
 		return nil, "", err
 	}
-	c, err := cv.final(ctx, d, len(folds), enc.columns(s.family), o)
+	c, err := cv.final(ctx, d, len(folds), nil, enc.columns(s.family), o)
 	return c, "", err
 }

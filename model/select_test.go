@@ -43,7 +43,7 @@ func TestRefitBagsBoosters(t *testing.T) {
 	} {
 		d := tc.d
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := refit(ctx, tc.s, tc.folds, d, nil, nil, cols, o)
+			c, err := refit(ctx, tc.s, tc.folds, d, nil, nil, nil, cols, o)
 			if err != nil {
 				t.Fatal(err)
 			}
