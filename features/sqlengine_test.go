@@ -28,6 +28,11 @@ const envClickHouse = "DSOPILOT_TEST_CLICKHOUSE"
 // envBenchInvoices sets how many invoices the SQL benchmarks load.
 const envBenchInvoices = "DSOPILOT_BENCH_INVOICES"
 
+// envBenchDatabase names the SQL benchmarks' database (default
+// dsopilot_bench_features_<invoices>), so that runs on a shared server
+// with different schemas keep apart.
+const envBenchDatabase = "DSOPILOT_BENCH_DATABASE"
+
 var sqlTestDatabases atomic.Int64
 
 // clickHouseServer returns the configured server or skips tb.
@@ -434,7 +439,11 @@ func benchLedger(b *testing.B) (*chstore.Store, int) {
 	// A feature query sends nothing until its last GROUP BY is done, which
 	// on a loaded machine takes longer than the default read timeout.
 	cfg := clickHouseServer(b)
-	s, err := chstore.Open(ctx, dsnFor(cfg, fmt.Sprintf("dsopilot_bench_features_%d", n))+"?timeout=30m", nil)
+	database := fmt.Sprintf("dsopilot_bench_features_%d", n)
+	if v := os.Getenv(envBenchDatabase); v != "" {
+		database = v
+	}
+	s, err := chstore.Open(ctx, dsnFor(cfg, database)+"?timeout=30m", nil)
 	if err != nil {
 		b.Fatal(err)
 	}
