@@ -417,7 +417,9 @@ func TestSQLEngineQueriesAreParameterised(t *testing.T) {
 	}
 }
 
-var benchTables = []string{"customers", "invoices", "payments", "credit_notes", "disputes", "actions", "promises", "credit_decisions"}
+// benchTables are the tables benchLedger empties and merges: the ledger's
+// and the invoice match chstore maintains from it.
+var benchTables = []string{"customers", "invoices", "payments", "credit_notes", "disputes", "actions", "promises", "credit_decisions", "invoice_match"}
 
 //go:embed sql/bench_floor.sql
 var benchFloorSQL string

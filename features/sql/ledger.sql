@@ -84,11 +84,11 @@ on it at t: nothing once settled by t, else the amount less the payments
 invoice_id alone) dated by t, never below zero. pay_days and pay_cents list
 its linked payments in the longest window, for the partial-payment share.
 
-An invoice meets its payments in one GROUP BY over the rows of both tables,
-which costs one hash table of invoices where grouping the payments and
-joining them to the invoices would cost two. Only the numbers the features
-need travel through it; open_invoice_rows joins the rest back for the few
-open invoices. */}}
+The invoices come matched to their payments from invoice_match, which
+chstore maintains at import (migrations/0005_invoice_match.sql): one scan,
+the payments dated after t filtered out of each row's arrays, and no hash
+table of invoices. Only the numbers the features need travel through it;
+open_invoice_rows joins the rest back for the few open invoices. */}}
 {{define "invoices_at_t"}}
     SELECT
         customer_id,
@@ -97,8 +97,8 @@ open invoices. */}}
         due,
         settled,
         inv_cents,
-        pay_days,
-        pay_cents,
+        window_pay_days AS pay_days,
+        window_pay_cents AS pay_cents,
         settled != 0 AND settled <= @t AS is_settled,
         if(is_settled, toInt64(0), greatest(inv_cents - paid_cents - credited_cents, toInt64(0))) AS outstanding_cents
     FROM
@@ -106,42 +106,15 @@ open invoices. */}}
         SELECT
             customer_id,
             invoice_id,
-            max(is_invoice) AS issued_by_t,
-            anyIf(row_issue, is_invoice) AS issue,
-            anyIf(row_due, is_invoice) AS due,
-            anyIf(row_settled, is_invoice) AS settled,
-            anyIf(row_cents, is_invoice) AS inv_cents,
-            sumIf(row_cents, NOT is_invoice) AS paid_cents,
-            groupArrayIf(row_paid, NOT is_invoice AND row_paid != 0 AND row_paid > @t - @wmax) AS pay_days,
-            groupArrayIf(row_cents, NOT is_invoice AND row_paid != 0 AND row_paid > @t - @wmax) AS pay_cents
-        FROM
-        (
-            SELECT
-                toUInt8(1) AS is_invoice,
-                customer_id,
-                invoice_id,
-                toInt32(issue_date) AS row_issue,
-                toInt32(due_date) AS row_due,
-                toInt32(settled_date) AS row_settled,
-                {{template "cents" "amount"}} AS row_cents,
-                toInt32(0) AS row_paid
-            FROM {{.DB}}invoices FINAL
-            WHERE row_issue <= @t{{template "selected" .}}
-            UNION ALL
-            SELECT
-                toUInt8(0) AS is_invoice,
-                customer_id,
-                invoice_id,
-                toInt32(0) AS row_issue,
-                toInt32(0) AS row_due,
-                toInt32(0) AS row_settled,
-                {{template "cents" "amount"}} AS row_cents,
-                toInt32(payment_date) AS row_paid
-            FROM {{.DB}}payments FINAL
-            WHERE invoice_id != '' AND row_paid <= @t{{template "selected" .}}
-        )
-        GROUP BY customer_id, invoice_id
-        HAVING issued_by_t = 1
+            issue_day AS issue,
+            due_day AS due,
+            settled_day AS settled,
+            cents AS inv_cents,
+            arraySum(arrayFilter((c, d) -> d <= @t, pay_cents, pay_days)) AS paid_cents,
+            arrayFilter(d -> d != 0 AND d > @t - @wmax AND d <= @t, pay_days) AS window_pay_days,
+            arrayFilter((c, d) -> d != 0 AND d > @t - @wmax AND d <= @t, pay_cents, pay_days) AS window_pay_cents
+        FROM {{.DB}}invoice_match FINAL
+        WHERE invoice = 1 AND issue_day <= @t{{template "selected" .}}
     ) AS linked
     ANY LEFT JOIN
     (
