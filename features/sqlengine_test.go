@@ -522,7 +522,7 @@ func floorSeconds(b *testing.B, s *chstore.Store) float64 {
 // a per-customer (invoices_at_t: per-invoice) summary that customer_summary
 // joins; BenchmarkSQLStages prices each alone.
 var stages = []string{"known_customers", "master", "invoices_at_t", "invoice_history", "payments", "disputes",
-	"follow_ups", "dunning", "decisions", "customer_summary"}
+	"dunning_rows", "dunning", "decisions", "customer_summary"}
 
 // BenchmarkSQLStages prices each stage of the customer query on the
 // benchmark ledger, as a multiple of the floor: every column of the
