@@ -18,6 +18,8 @@ type matchRow struct {
 	Invoice                bool
 	Issue, Due, Settled    int32
 	Cents                  int64
+	Disputed               bool
+	Sale                   string // country/segment/channel
 	Pays, Actions, Promise []string
 }
 
@@ -30,6 +32,7 @@ func wantMatch(l *datasets.Ledger) map[[2]string]matchRow {
 	for _, v := range l.Invoices {
 		r := get(v.CustomerID, v.ID)
 		r.Invoice, r.Issue, r.Due, r.Settled, r.Cents = true, int32(v.IssueDate), int32(v.DueDate), int32(v.SettledDate), int64(v.Amount)
+		r.Disputed, r.Sale = v.Disputed, v.Country+"/"+v.Segment+"/"+v.Channel
 		out[[2]string{v.CustomerID, v.ID}] = r
 	}
 	for _, p := range l.Payments {
@@ -63,7 +66,8 @@ func wantMatch(l *datasets.Ledger) map[[2]string]matchRow {
 func storedMatch(t *testing.T, s *Store) map[[2]string]matchRow {
 	t.Helper()
 	rows, err := s.Query(context.Background(), `
-		SELECT customer_id, invoice_id, invoice, issue_day, due_day, settled_day, cents,
+		SELECT customer_id, invoice_id, invoice, issue_day, due_day, settled_day, cents, disputed,
+			if(invoice = 1, concat(country, '/', segment, '/', channel), ''),
 			arrayMap((d, c) -> concat(toString(d), '/', toString(c)), pay_days, pay_cents),
 			arrayMap(d -> toString(d), action_days),
 			arrayMap((d, u, c) -> concat(toString(d), '/', toString(u), '/', toString(c)), promise_days, promised_days, promise_cents)
@@ -78,12 +82,13 @@ func storedMatch(t *testing.T, s *Store) map[[2]string]matchRow {
 		var (
 			c, i string
 			inv  uint8
+			disp uint8
 			r    matchRow
 		)
-		if err := rows.Scan(&c, &i, &inv, &r.Issue, &r.Due, &r.Settled, &r.Cents, &r.Pays, &r.Actions, &r.Promise); err != nil {
+		if err := rows.Scan(&c, &i, &inv, &r.Issue, &r.Due, &r.Settled, &r.Cents, &disp, &r.Sale, &r.Pays, &r.Actions, &r.Promise); err != nil {
 			t.Fatal(err)
 		}
-		r.Invoice = inv == 1
+		r.Invoice, r.Disputed = inv == 1, disp == 1
 		for _, a := range []*[]string{&r.Pays, &r.Actions, &r.Promise} {
 			if len(*a) == 0 {
 				*a = nil
@@ -144,7 +149,8 @@ func matchLedger() *datasets.Ledger {
 		for i := range 4 {
 			id := fmt.Sprintf("I%d-%d", c, i)
 			l.Invoices = append(l.Invoices, datasets.Invoice{ID: id, CustomerID: cust, IssueDate: d.AddDays(10 * i),
-				DueDate: d.AddDays(10*i + 30), Amount: datasets.Money(1000*(c+1) + i), Currency: "EUR"})
+				DueDate: d.AddDays(10*i + 30), Amount: datasets.Money(1000*(c+1) + i), Currency: "EUR",
+				Disputed: i == 2, Country: "DE", Segment: fmt.Sprint("S", i), Channel: "web"})
 			if i%2 == 0 {
 				l.Payments = append(l.Payments, datasets.Payment{ID: "P" + id, CustomerID: cust, InvoiceID: id,
 					Date: d.AddDays(10*i + 25), Amount: datasets.Money(500 + c), Currency: "EUR"})

@@ -99,6 +99,12 @@ open_invoice_rows joins the rest back for the few open invoices. */}}
         inv_cents,
         window_pay_days AS pay_days,
         window_pay_cents AS pay_cents,
+        {{- if .Unfold}}
+        inv_flag_disputed,
+        sale_country,
+        sale_segment,
+        sale_channel,
+        {{- end}}
         settled != 0 AND settled <= @t AS is_settled,
         if(is_settled, toInt64(0), greatest(inv_cents - paid_cents - credited_cents, toInt64(0))) AS outstanding_cents
     FROM
@@ -110,6 +116,12 @@ open_invoice_rows joins the rest back for the few open invoices. */}}
             due_day AS due,
             settled_day AS settled,
             cents AS inv_cents,
+            {{- if .Unfold}}
+            disputed AS inv_flag_disputed,
+            country AS sale_country,
+            segment AS sale_segment,
+            channel AS sale_channel,
+            {{- end}}
             arraySum(arrayFilter((c, d) -> d <= @t, pay_cents, pay_days)) AS paid_cents,
             arrayFilter(d -> d != 0 AND d > @t - @wmax AND d <= @t, pay_days) AS window_pay_days,
             arrayFilter((c, d) -> d != 0 AND d > @t - @wmax AND d <= @t, pay_cents, pay_days) AS window_pay_cents
@@ -126,6 +138,9 @@ open_invoice_rows joins the rest back for the few open invoices. */}}
     USING invoice_id
 {{end}}
 
+{{/* open_invoice_columns: the open invoices of a customer as parallel
+arrays (invoice_history with .Unfold), for open_invoices.sql. */}}
+{{define "open_invoice_columns"}}open_invoice_ids, open_issue_days, open_due_days, open_inv_cents, open_amounts, open_flags_disputed, open_sale_countries, open_sale_segments, open_sale_channels{{end}}
 {{define "invoice_history_columns"}}
         {{- range .Windows}}
         w{{.K}}_issued, w{{.K}}_issued_cents, w{{.K}}_settled, w{{.K}}_settled_cents, w{{.K}}_late, w{{.K}}_late_cents,
@@ -135,7 +150,7 @@ open_invoice_rows joins the rest back for the few open invoices. */}}
         open_count, open_cents, overdue_count, overdue_cents,
         aging0_cents, aging1_cents, aging2_cents, aging3_cents, aging4_cents, oldest_overdue,
         first_issue, last3_count, last3_sum
-        {{- if .Unfold}}, open_invoice_ids, open_issue_days, open_due_days, open_inv_cents, open_amounts{{end}}
+        {{- if .Unfold}}, {{template "open_invoice_columns"}}{{end}}
 {{- end}}
 {{/* invoice_history: per customer, the invoice counts, sums and statistics of
 each window, the receivable and its aging at t, the first issue date and
@@ -213,7 +228,11 @@ a lambda uses. */}}
         open_issue_days,
         open_due_days,
         open_inv_cents,
-        open_amounts
+        open_amounts,
+        open_flags_disputed,
+        open_sale_countries,
+        open_sale_segments,
+        open_sale_channels
         {{- end}}
     FROM
     (
@@ -229,6 +248,10 @@ a lambda uses. */}}
             groupArrayIf(invoice_id, outstanding_cents > 0) AS open_invoice_ids,
             groupArrayIf(issue, outstanding_cents > 0) AS open_issue_days,
             groupArrayIf(inv_cents, outstanding_cents > 0) AS open_inv_cents,
+            groupArrayIf(inv_flag_disputed, outstanding_cents > 0) AS open_flags_disputed,
+            groupArrayIf(sale_country, outstanding_cents > 0) AS open_sale_countries,
+            groupArrayIf(sale_segment, outstanding_cents > 0) AS open_sale_segments,
+            groupArrayIf(sale_channel, outstanding_cents > 0) AS open_sale_channels,
             {{- end}}
             groupArrayIf(due, outstanding_cents > 0) AS open_due_days,
             groupArrayIf(outstanding_cents, outstanding_cents > 0) AS open_amounts,
@@ -238,6 +261,7 @@ a lambda uses. */}}
         (
             SELECT
                 customer_id, invoice_id, issue, due, settled, is_settled, inv_cents, outstanding_cents, pay_days,
+                {{- if .Unfold}} inv_flag_disputed, sale_country, sale_segment, sale_channel,{{end}}
                 -- Partial: a linked payment smaller than the invoice. (inv_cents
                 -- is also selected, which 18.16 needs to see it in the lambda.)
                 arrayMap(c -> c < inv_cents, pay_cents) AS pay_partial

@@ -7,7 +7,9 @@
 -- payments, actions and promises that name no invoice are. A record is in
 -- exactly one row: that of its own customer and the invoice id it names.
 -- The row holds everything dated, never a state: the invoice's days
--- (invoice = 1 when the customer has an invoice of that id), its linked
+-- (invoice = 1 when the customer has an invoice of that id) and the
+-- fields an open invoice's features read (its disputed flag, which
+-- readers date themselves, and its sale's country, segment, channel), its linked
 -- payments, the days of its dunning actions (a holdout's wait is not one)
 -- and its promises, so that a feature as of t filters the dates itself.
 -- Days are day numbers (0: unset), money Int64 cents. source_ids lists the
@@ -30,6 +32,10 @@ CREATE TABLE IF NOT EXISTS invoice_match
     due_day       Int32,
     settled_day   Int32,
     cents         Int64,
+    disputed      UInt8,
+    country       String,
+    segment       String,
+    channel       String,
     pay_days      Array(Int32),
     pay_cents     Array(Int64),
     action_days   Array(Int32),
