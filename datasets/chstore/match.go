@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/ext"
 
 	"github.com/dsopilot/dsopilot/datasets"
 )
@@ -63,17 +64,17 @@ func (s *Store) rebuildMatch(ctx context.Context, since uint64) error {
 		}
 	}
 	local, all := s.cfg.LocalDatabase(), s.cfg.Database
-	touched := fmt.Sprintf(matchTouchedSQL, local, all)
-	q := fmt.Sprintf(matchRebuildSQL, local, all, touched)
+	touchedQ := fmt.Sprintf(matchTouchedSQL, local, all)
+	q := fmt.Sprintf(matchRebuildSQL, local, all)
 	errs := make([]error, len(nodes))
 	var wg sync.WaitGroup
 	for i, n := range nodes {
 		wg.Go(func() {
-			err := n.conn.Exec(ctx, q, args...)
+			err := s.rebuildMatchOn(ctx, n, touchedQ, q, args)
 			if err != nil && brokenConnection(err) && ctx.Err() == nil {
 				// A pooled connection closed under it; the rebuild writes
 				// the same rows with the same version again, harmlessly.
-				err = n.conn.Exec(ctx, q, args...)
+				err = s.rebuildMatchOn(ctx, n, touchedQ, q, args)
 			}
 			if err != nil {
 				errs[i] = s.unreachable(n, fmt.Errorf("rebuild the invoice match%s: %w", s.on(n), err))
@@ -85,5 +86,43 @@ func (s *Store) rebuildMatch(ctx context.Context, since uint64) error {
 		return err
 	}
 	s.log.Debug("clickhouse invoice match rebuilt", "since", since, "elapsed", time.Since(start))
+	return nil
+}
+
+// rebuildMatchOn rebuilds the match rows on server n: it asks which
+// customers the batch touched there (touchedQ), once, and hands them to
+// the rebuild (q) as the external table touched.
+func (s *Store) rebuildMatchOn(ctx context.Context, n *node, touchedQ, q string, args []any) error {
+	rows, err := n.conn.Query(ctx, touchedQ, args...)
+	if err != nil {
+		return fmt.Errorf("customers touched: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("scan a customer touched: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("customers touched: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	touched, err := ext.NewTable("touched", ext.Column("customer_id", "String"))
+	if err == nil {
+		_, err = touched.Block().Columns[0].Append(ids)
+	}
+	if err != nil {
+		return fmt.Errorf("customers touched: %w", err)
+	}
+	ctx = clickhouse.Context(ctx, clickhouse.WithExternalTable(touched))
+	if err := n.conn.Exec(ctx, q, args...); err != nil {
+		return fmt.Errorf("rebuild %d customers: %w", len(ids), err)
+	}
 	return nil
 }

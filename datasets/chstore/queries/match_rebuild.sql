@@ -3,14 +3,11 @@
 -- string (match.go): its first argument is the database of the tables
 -- written (a shard's local database on a cluster), the second the one
 -- whose tables hold every shard's rows (the Distributed tables on a
--- cluster, the same database on a single server), the third the customers
--- touched (match_touched.sql; 18.16 has no WITH subqueries).
+-- cluster, the same database on a single server).
 --
--- The customers touched: those of the rows written since version @since on
--- this server, and those whose match rows hold a record id written since
--- (a record that moved to another customer, perhaps on another shard).
--- Their every row is written again: the match of their records, and an
--- empty row for a row they had and no longer have.
+-- touched is an external table of the customers to rebuild
+-- (match_touched.sql). Their every row is written again: the match of
+-- their records, and an empty row for a row they had and no longer have.
 INSERT INTO %[1]s.invoice_match (customer_id, invoice_id, invoice, issue_day, due_day, settled_day, cents,
     disputed, country, segment, channel, pay_days, pay_cents, action_days, promise_days, promised_days, promise_cents, source_ids, version)
 SELECT
@@ -40,34 +37,34 @@ FROM
         toInt32(0) AS r_day, toInt32(0) AS r_until, toUInt8(1) AS r_counts,
         disputed AS r_disputed, country AS r_country, segment AS r_segment, channel AS r_channel
     FROM %[1]s.invoices FINAL
-    WHERE customer_id IN (%[3]s)
+    WHERE customer_id IN (SELECT customer_id FROM touched)
     UNION ALL
     SELECT toUInt8(1) AS kind, customer_id, invoice_id, payment_id AS r_id, toInt32(0) AS r_issue,
         toInt32(0) AS r_due, toInt32(0) AS r_settled, toInt64(toDecimal128(amount, 2) * 100) AS r_cents,
         toInt32(payment_date) AS r_day, toInt32(0) AS r_until, toUInt8(1) AS r_counts,
         toUInt8(0) AS r_disputed, '' AS r_country, '' AS r_segment, '' AS r_channel
     FROM %[1]s.payments FINAL
-    WHERE customer_id IN (%[3]s)
+    WHERE customer_id IN (SELECT customer_id FROM touched)
     UNION ALL
     SELECT toUInt8(2) AS kind, customer_id, invoice_id, action_id AS r_id, toInt32(0) AS r_issue,
         toInt32(0) AS r_due, toInt32(0) AS r_settled, toInt64(0) AS r_cents,
         toInt32(action_date) AS r_day, toInt32(0) AS r_until, toUInt8(action_type != @wait) AS r_counts,
         toUInt8(0) AS r_disputed, '' AS r_country, '' AS r_segment, '' AS r_channel
     FROM %[1]s.actions FINAL
-    WHERE customer_id IN (%[3]s)
+    WHERE customer_id IN (SELECT customer_id FROM touched)
     UNION ALL
     SELECT toUInt8(3) AS kind, customer_id, invoice_id, promise_id AS r_id, toInt32(0) AS r_issue,
         toInt32(0) AS r_due, toInt32(0) AS r_settled, toInt64(toDecimal128(amount, 2) * 100) AS r_cents,
         toInt32(made_date) AS r_day, toInt32(promised_date) AS r_until, toUInt8(1) AS r_counts,
         toUInt8(0) AS r_disputed, '' AS r_country, '' AS r_segment, '' AS r_channel
     FROM %[1]s.promises FINAL
-    WHERE customer_id IN (%[3]s)
+    WHERE customer_id IN (SELECT customer_id FROM touched)
     UNION ALL
     SELECT DISTINCT toUInt8(4) AS kind, customer_id, invoice_id, '' AS r_id, toInt32(0) AS r_issue,
         toInt32(0) AS r_due, toInt32(0) AS r_settled, toInt64(0) AS r_cents,
         toInt32(0) AS r_day, toInt32(0) AS r_until, toUInt8(0) AS r_counts,
         toUInt8(0) AS r_disputed, '' AS r_country, '' AS r_segment, '' AS r_channel
     FROM %[1]s.invoice_match
-    WHERE customer_id IN (%[3]s)
+    WHERE customer_id IN (SELECT customer_id FROM touched)
 )
 GROUP BY customer_id, invoice_id

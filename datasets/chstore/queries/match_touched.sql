@@ -1,3 +1,12 @@
+-- The customers whose invoice_match rows a batch touched (match.go): those
+-- of the rows written since version @since on this server, and those whose
+-- match rows hold a record id written since, anywhere (a record that moved
+-- to another customer, perhaps on another shard). The first argument is
+-- the database of this server's tables, the second the one whose tables
+-- hold every shard's rows.
+SELECT DISTINCT customer_id
+FROM
+(
         SELECT customer_id FROM %[1]s.invoices WHERE version >= @since
         UNION ALL
         SELECT customer_id FROM %[1]s.payments WHERE version >= @since
@@ -17,3 +26,4 @@
             UNION ALL
             SELECT promise_id FROM %[2]s.promises WHERE version >= @since
         )
+)
