@@ -411,8 +411,8 @@ func TestSQLEngineQueriesAreParameterised(t *testing.T) {
 				t.Errorf("query contains %q", bad)
 			}
 		}
-		if !bytes.Contains([]byte(q), []byte("`weird\\`db`.invoices FINAL")) {
-			t.Errorf("query does not read the quoted database's invoices with FINAL")
+		if !bytes.Contains([]byte(q), []byte("`weird\\`db`.invoice_match FINAL")) {
+			t.Errorf("query does not read the quoted database's invoice match with FINAL")
 		}
 	}
 }
@@ -521,7 +521,7 @@ func floorSeconds(b *testing.B, s *chstore.Store) float64 {
 // stages are the building blocks of the customer query (ledger.sql), each
 // a per-customer (invoices_at_t: per-invoice) summary that customer_summary
 // joins; BenchmarkSQLStages prices each alone.
-var stages = []string{"known_customers", "master", "invoices_at_t", "invoice_history", "payments", "disputes",
+var stages = []string{"known_customers", "master", "invoices_at_t", "invoice_history", "disputes",
 	"dunning_rows", "dunning", "decisions", "customer_summary"}
 
 // BenchmarkSQLStages prices each stage of the customer query on the

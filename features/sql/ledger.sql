@@ -41,22 +41,18 @@ Decimal128 keeps "* 100" from overflowing Decimal(18, 2). */}}
 
 {{/* known_customers: every customer id found in any table but credit notes
 (which the Go engine files under their invoice, not their customer), so that
-a customer missing from the master data still gets a row. */}}
+a customer missing from the master data still gets a row. Invoices,
+payments, actions and promises are read from invoice_match, whose rows
+with records are theirs (an emptied row has none). */}}
 {{define "known_customers"}}
     SELECT customer_id
     FROM
     (
         SELECT customer_id FROM {{.DB}}customers FINAL WHERE 1{{template "selected" .}}
         UNION ALL
-        SELECT customer_id FROM {{.DB}}invoices FINAL WHERE 1{{template "selected" .}}
-        UNION ALL
-        SELECT customer_id FROM {{.DB}}payments FINAL WHERE 1{{template "selected" .}}
+        SELECT customer_id FROM {{.DB}}invoice_match FINAL WHERE records > 0{{template "selected" .}}
         UNION ALL
         SELECT customer_id FROM {{.DB}}disputes FINAL WHERE 1{{template "selected" .}}
-        UNION ALL
-        SELECT customer_id FROM {{.DB}}actions FINAL WHERE 1{{template "selected" .}}
-        UNION ALL
-        SELECT customer_id FROM {{.DB}}promises FINAL WHERE 1{{template "selected" .}}
         UNION ALL
         SELECT customer_id FROM {{.DB}}credit_decisions FINAL WHERE 1{{template "selected" .}}
     )
@@ -272,22 +268,6 @@ a lambda uses. */}}
 {{end}}
 
 {{define "payment_columns"}}last_payment, unallocated_cents{{end}}
-{{/* payments: the latest payment date by t and the cash received by t that
-is linked to no invoice. */}}
-{{define "payments"}}
-    SELECT
-        customer_id,
-        max(pay_day) AS last_payment,
-        sumIf(pay_cent, invoice_id = '') AS unallocated_cents
-    FROM
-    (
-        SELECT customer_id, invoice_id, toInt32(payment_date) AS pay_day, {{template "cents" "amount"}} AS pay_cent
-        FROM {{.DB}}payments FINAL
-        WHERE pay_day <= @t{{template "selected" .}}
-    )
-    GROUP BY customer_id
-{{end}}
-
 {{define "dispute_columns"}}
         {{- range .Windows}}w{{.K}}_disputes, {{end}}open_disputes, resolved_disputes, resolution_days
 {{- end}}
@@ -322,7 +302,10 @@ invoice_match (migrations/0005_invoice_match.sql), where each action and
 promise already sits with what can answer or keep it: the row of its
 customer and invoice holds that invoice's settled date and linked payments,
 the row of invoice id '' the customer's actions and promises that name no
-invoice. One scan and one GROUP BY customer_id, no join.
+invoice. One scan and one GROUP BY customer_id, no join. It also gives the
+customer's payment summary (payment_columns): the latest payment date by t
+and the cash received by t that is linked to no invoice (every payment
+is in the match, under its invoice id or '').
 
 Actions: those in each window, and those answered by t: a payment linked to
 the action's invoice (any of the customer's when it names none) or that
@@ -350,7 +333,10 @@ by the GROUP BY and read by lambdas over its own aliases. */}}
         arrayFilter(d -> d != 0 AND d <= @t, action_days) AS acts,
         arrayFilter(d -> d != 0 AND d <= @t, promise_days) AS made,
         arrayFilter((u, d) -> d != 0 AND d <= @t, promised_days, promise_days) AS until,
-        arrayFilter((c, d) -> d != 0 AND d <= @t, promise_cents, promise_days) AS owed
+        arrayFilter((c, d) -> d != 0 AND d <= @t, promise_cents, promise_days) AS owed,
+        -- Payment dates are never negative: 0 stands for none.
+        arrayReduce('max', arrayPushBack(ev_pay_days, toInt32(0))) AS row_last_payment,
+        if(invoice_id = '', arraySum(ev_pay_cents), toInt64(0)) AS row_unallocated
         {{- range .Windows}},
         -- ignore(...) is 0: it makes what the lambdas read required
         -- columns, which 18.16 would otherwise not read.
@@ -379,7 +365,9 @@ by the GROUP BY and read by lambdas over its own aliases. */}}
         groupArrayArray(if(invoice_id = '', acts, emptyArrayInt32())) AS own_acts,
         groupArrayArray(if(invoice_id = '', made, emptyArrayInt32())) AS own_made,
         groupArrayArray(if(invoice_id = '', until, emptyArrayInt32())) AS own_until,
-        groupArrayArray(if(invoice_id = '', owed, emptyArrayInt64())) AS own_owed
+        groupArrayArray(if(invoice_id = '', owed, emptyArrayInt64())) AS own_owed,
+        max(row_last_payment) AS last_payment,
+        sum(row_unallocated) AS unallocated_cents
         {{- range .Windows}},
         -- ignore(...) is 0: it makes the arrays the lambdas read required
         -- columns, which 18.16 would otherwise drop from dunning_rows.
@@ -437,33 +425,26 @@ gets its columns' defaults: 0, '' and empty arrays (join_use_nulls = 0). */}}
             {{template "dispute_columns" .}}, {{template "action_columns" .}}, {{template "promise_columns" .}}
         FROM
         (
-            SELECT customer_id, {{template "master_columns"}}, {{template "invoice_history_columns" .}}, {{template "payment_columns"}},
-                {{template "dispute_columns" .}}
+            SELECT customer_id, {{template "master_columns"}}, {{template "invoice_history_columns" .}}, {{template "dispute_columns" .}}
             FROM
             (
-                SELECT customer_id, {{template "master_columns"}}, {{template "invoice_history_columns" .}}, {{template "payment_columns"}}
+                SELECT customer_id, {{template "master_columns"}}, {{template "invoice_history_columns" .}}
                 FROM
                 (
-                    SELECT customer_id, {{template "master_columns"}}, {{template "invoice_history_columns" .}}
-                    FROM
-                    (
-                        SELECT customer_id, {{template "master_columns"}}
-                        FROM ({{template "known_customers" .}}) AS known
-                        ANY LEFT JOIN ({{template "master" .}}) AS master_rec
-                        USING customer_id
-                    ) AS s1
-                    ANY LEFT JOIN ({{template "invoice_history" .}}) AS inv_hist
+                    SELECT customer_id, {{template "master_columns"}}
+                    FROM ({{template "known_customers" .}}) AS known
+                    ANY LEFT JOIN ({{template "master" .}}) AS master_rec
                     USING customer_id
-                ) AS s2
-                ANY LEFT JOIN ({{template "payments" .}}) AS pay_sum
+                ) AS s1
+                ANY LEFT JOIN ({{template "invoice_history" .}}) AS inv_hist
                 USING customer_id
-            ) AS s3
+            ) AS s2
             ANY LEFT JOIN ({{template "disputes" .}}) AS disp_sum
             USING customer_id
-        ) AS s4
+        ) AS s3
         ANY LEFT JOIN ({{template "dunning" .}}) AS dun_sum
         USING customer_id
-    ) AS s5
+    ) AS s4
     ANY LEFT JOIN ({{template "decisions" .}}) AS dec_sum
     USING customer_id
 {{end}}

@@ -14,7 +14,8 @@
 -- and its promises, so that a feature as of t filters the dates itself.
 -- Days are day numbers (0: unset), money Int64 cents. source_ids lists the
 -- ids of the records in the row, so that an import can find the rows a
--- record leaves when it changes customer or invoice.
+-- record leaves when it changes customer or invoice; records counts them
+-- (0 in an emptied row).
 --
 -- chstore maintains it: at the end of every Put it rebuilds the rows of
 -- the customers the batch touched (match.go). Migrating to this version
@@ -43,6 +44,7 @@ CREATE TABLE IF NOT EXISTS invoice_match
     promised_days Array(Int32),
     promise_cents Array(Int64),
     source_ids    Array(String),
+    records       UInt32,
     version       UInt64
 )
 ENGINE = ReplacingMergeTree(version)

@@ -9,7 +9,7 @@
 -- (match_touched.sql). Their every row is written again: the match of
 -- their records, and an empty row for a row they had and no longer have.
 INSERT INTO %[1]s.invoice_match (customer_id, invoice_id, invoice, issue_day, due_day, settled_day, cents,
-    disputed, country, segment, channel, pay_days, pay_cents, action_days, promise_days, promised_days, promise_cents, source_ids, version)
+    disputed, country, segment, channel, pay_days, pay_cents, action_days, promise_days, promised_days, promise_cents, source_ids, records, version)
 SELECT
     customer_id,
     invoice_id,
@@ -29,6 +29,7 @@ SELECT
     groupArrayIf(r_until, kind = 3) AS promised_days,
     groupArrayIf(r_cents, kind = 3) AS promise_cents,
     groupArrayIf(r_id, kind != 4) AS source_ids,
+    toUInt32(countIf(kind != 4)) AS records,
     toUInt64(@version) AS version
 FROM
 (
