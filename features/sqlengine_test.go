@@ -28,6 +28,11 @@ const envClickHouse = "DSOPILOT_TEST_CLICKHOUSE"
 // envBenchInvoices sets how many invoices the SQL benchmarks load.
 const envBenchInvoices = "DSOPILOT_BENCH_INVOICES"
 
+// envBenchDatabase names the SQL benchmarks' database (default
+// dsopilot_bench_features_<invoices>), so that runs on a shared server
+// with different schemas keep apart.
+const envBenchDatabase = "DSOPILOT_BENCH_DATABASE"
+
 var sqlTestDatabases atomic.Int64
 
 // clickHouseServer returns the configured server or skips tb.
@@ -406,13 +411,15 @@ func TestSQLEngineQueriesAreParameterised(t *testing.T) {
 				t.Errorf("query contains %q", bad)
 			}
 		}
-		if !bytes.Contains([]byte(q), []byte("`weird\\`db`.invoices FINAL")) {
-			t.Errorf("query does not read the quoted database's invoices with FINAL")
+		if !bytes.Contains([]byte(q), []byte("`weird\\`db`.invoice_match FINAL")) {
+			t.Errorf("query does not read the quoted database's invoice match with FINAL")
 		}
 	}
 }
 
-var benchTables = []string{"customers", "invoices", "payments", "credit_notes", "disputes", "actions", "promises", "credit_decisions"}
+// benchTables are the tables benchLedger empties and merges: the ledger's
+// and the invoice match chstore maintains from it.
+var benchTables = []string{"customers", "invoices", "payments", "credit_notes", "disputes", "actions", "promises", "credit_decisions", "invoice_match"}
 
 //go:embed sql/bench_floor.sql
 var benchFloorSQL string
@@ -434,7 +441,11 @@ func benchLedger(b *testing.B) (*chstore.Store, int) {
 	// A feature query sends nothing until its last GROUP BY is done, which
 	// on a loaded machine takes longer than the default read timeout.
 	cfg := clickHouseServer(b)
-	s, err := chstore.Open(ctx, dsnFor(cfg, fmt.Sprintf("dsopilot_bench_features_%d", n))+"?timeout=30m", nil)
+	database := fmt.Sprintf("dsopilot_bench_features_%d", n)
+	if v := os.Getenv(envBenchDatabase); v != "" {
+		database = v
+	}
+	s, err := chstore.Open(ctx, dsnFor(cfg, database)+"?timeout=30m", nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -510,8 +521,8 @@ func floorSeconds(b *testing.B, s *chstore.Store) float64 {
 // stages are the building blocks of the customer query (ledger.sql), each
 // a per-customer (invoices_at_t: per-invoice) summary that customer_summary
 // joins; BenchmarkSQLStages prices each alone.
-var stages = []string{"known_customers", "master", "invoices_at_t", "invoice_history", "payments", "disputes",
-	"follow_ups", "dunning", "decisions", "customer_summary"}
+var stages = []string{"known_customers", "master", "invoices_at_t", "invoice_history", "disputes",
+	"dunning_rows", "dunning", "decisions", "customer_summary"}
 
 // BenchmarkSQLStages prices each stage of the customer query on the
 // benchmark ledger, as a multiple of the floor: every column of the

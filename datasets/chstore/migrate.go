@@ -169,6 +169,12 @@ func (s *Store) Migrate(ctx context.Context) (applied []int, err error) {
 			applied = append(applied, m.version)
 		}
 	}
+	if slices.Contains(applied, matchMigration) {
+		// The match of a ledger stored before it existed.
+		if err := s.rebuildMatch(ctx, 0); err != nil {
+			return applied, err
+		}
+	}
 	s.schemaOK.Store(true)
 	s.log.Info("clickhouse schema migrated", "database", s.cfg.Database, "cluster", s.cfg.Cluster, "applied", applied, "version", len(all))
 	return applied, nil

@@ -297,11 +297,21 @@ func (s *Store) Put(ctx context.Context, batch *datasets.Ledger) error {
 		}
 	}
 	start := time.Now()
+	// Every row of this batch gets a higher version than since: the
+	// invoice match is rebuilt for the customers of the rows from since on.
+	since := s.reserveVersions(1)
 	var stored datasets.Counts
 	for _, t := range s.tables {
 		n, err := t.put(ctx, s, batch)
 		*t.counter(&stored) = uint64(n)
 		if err != nil {
+			return &datasets.PartialError{Stored: stored, Err: fmt.Errorf("clickhouse %s: %w", s.cfg, err)}
+		}
+	}
+	if matchSources(batch) {
+		// The records are stored; until the match is rebuilt the feature
+		// engine would not see them, and putting the batch again does it.
+		if err := s.rebuildMatch(ctx, since); err != nil {
 			return &datasets.PartialError{Stored: stored, Err: fmt.Errorf("clickhouse %s: %w", s.cfg, err)}
 		}
 	}

@@ -73,7 +73,7 @@ money is cents / 100.
         m_channel AS channel
         {{- if .Unfold}},
         -- Not features: the open invoices, which open_invoices.sql unfolds.
-        open_invoice_ids, open_issue_days, open_due_days, open_inv_cents, open_amounts
+        {{template "open_invoice_columns"}}
         {{- end}}
     FROM ({{template "customer_summary" .}}) AS summary
 {{end}}

@@ -41,22 +41,18 @@ Decimal128 keeps "* 100" from overflowing Decimal(18, 2). */}}
 
 {{/* known_customers: every customer id found in any table but credit notes
 (which the Go engine files under their invoice, not their customer), so that
-a customer missing from the master data still gets a row. */}}
+a customer missing from the master data still gets a row. Invoices,
+payments, actions and promises are read from invoice_match, whose rows
+with records are theirs (an emptied row has none). */}}
 {{define "known_customers"}}
     SELECT customer_id
     FROM
     (
         SELECT customer_id FROM {{.DB}}customers FINAL WHERE 1{{template "selected" .}}
         UNION ALL
-        SELECT customer_id FROM {{.DB}}invoices FINAL WHERE 1{{template "selected" .}}
-        UNION ALL
-        SELECT customer_id FROM {{.DB}}payments FINAL WHERE 1{{template "selected" .}}
+        SELECT customer_id FROM {{.DB}}invoice_match FINAL WHERE records > 0{{template "selected" .}}
         UNION ALL
         SELECT customer_id FROM {{.DB}}disputes FINAL WHERE 1{{template "selected" .}}
-        UNION ALL
-        SELECT customer_id FROM {{.DB}}actions FINAL WHERE 1{{template "selected" .}}
-        UNION ALL
-        SELECT customer_id FROM {{.DB}}promises FINAL WHERE 1{{template "selected" .}}
         UNION ALL
         SELECT customer_id FROM {{.DB}}credit_decisions FINAL WHERE 1{{template "selected" .}}
     )
@@ -84,11 +80,11 @@ on it at t: nothing once settled by t, else the amount less the payments
 invoice_id alone) dated by t, never below zero. pay_days and pay_cents list
 its linked payments in the longest window, for the partial-payment share.
 
-An invoice meets its payments in one GROUP BY over the rows of both tables,
-which costs one hash table of invoices where grouping the payments and
-joining them to the invoices would cost two. Only the numbers the features
-need travel through it; open_invoice_rows joins the rest back for the few
-open invoices. */}}
+The invoices come matched to their payments from invoice_match, which
+chstore maintains at import (migrations/0005_invoice_match.sql): one scan,
+the payments dated after t filtered out of each row's arrays, and no hash
+table of invoices. Only the numbers the features need travel through it;
+open_invoice_rows joins the rest back for the few open invoices. */}}
 {{define "invoices_at_t"}}
     SELECT
         customer_id,
@@ -97,8 +93,14 @@ open invoices. */}}
         due,
         settled,
         inv_cents,
-        pay_days,
-        pay_cents,
+        window_pay_days AS pay_days,
+        window_pay_cents AS pay_cents,
+        {{- if .Unfold}}
+        inv_flag_disputed,
+        sale_country,
+        sale_segment,
+        sale_channel,
+        {{- end}}
         settled != 0 AND settled <= @t AS is_settled,
         if(is_settled, toInt64(0), greatest(inv_cents - paid_cents - credited_cents, toInt64(0))) AS outstanding_cents
     FROM
@@ -106,42 +108,21 @@ open invoices. */}}
         SELECT
             customer_id,
             invoice_id,
-            max(is_invoice) AS issued_by_t,
-            anyIf(row_issue, is_invoice) AS issue,
-            anyIf(row_due, is_invoice) AS due,
-            anyIf(row_settled, is_invoice) AS settled,
-            anyIf(row_cents, is_invoice) AS inv_cents,
-            sumIf(row_cents, NOT is_invoice) AS paid_cents,
-            groupArrayIf(row_paid, NOT is_invoice AND row_paid != 0 AND row_paid > @t - @wmax) AS pay_days,
-            groupArrayIf(row_cents, NOT is_invoice AND row_paid != 0 AND row_paid > @t - @wmax) AS pay_cents
-        FROM
-        (
-            SELECT
-                toUInt8(1) AS is_invoice,
-                customer_id,
-                invoice_id,
-                toInt32(issue_date) AS row_issue,
-                toInt32(due_date) AS row_due,
-                toInt32(settled_date) AS row_settled,
-                {{template "cents" "amount"}} AS row_cents,
-                toInt32(0) AS row_paid
-            FROM {{.DB}}invoices FINAL
-            WHERE row_issue <= @t{{template "selected" .}}
-            UNION ALL
-            SELECT
-                toUInt8(0) AS is_invoice,
-                customer_id,
-                invoice_id,
-                toInt32(0) AS row_issue,
-                toInt32(0) AS row_due,
-                toInt32(0) AS row_settled,
-                {{template "cents" "amount"}} AS row_cents,
-                toInt32(payment_date) AS row_paid
-            FROM {{.DB}}payments FINAL
-            WHERE invoice_id != '' AND row_paid <= @t{{template "selected" .}}
-        )
-        GROUP BY customer_id, invoice_id
-        HAVING issued_by_t = 1
+            issue_day AS issue,
+            due_day AS due,
+            settled_day AS settled,
+            cents AS inv_cents,
+            {{- if .Unfold}}
+            disputed AS inv_flag_disputed,
+            country AS sale_country,
+            segment AS sale_segment,
+            channel AS sale_channel,
+            {{- end}}
+            arraySum(arrayFilter((c, d) -> d <= @t, pay_cents, pay_days)) AS paid_cents,
+            arrayFilter(d -> d != 0 AND d > @t - @wmax AND d <= @t, pay_days) AS window_pay_days,
+            arrayFilter((c, d) -> d != 0 AND d > @t - @wmax AND d <= @t, pay_cents, pay_days) AS window_pay_cents
+        FROM {{.DB}}invoice_match FINAL
+        WHERE invoice = 1 AND issue_day <= @t{{template "selected" .}}
     ) AS linked
     ANY LEFT JOIN
     (
@@ -153,6 +134,9 @@ open invoices. */}}
     USING invoice_id
 {{end}}
 
+{{/* open_invoice_columns: the open invoices of a customer as parallel
+arrays (invoice_history with .Unfold), for open_invoices.sql. */}}
+{{define "open_invoice_columns"}}open_invoice_ids, open_issue_days, open_due_days, open_inv_cents, open_amounts, open_flags_disputed, open_sale_countries, open_sale_segments, open_sale_channels{{end}}
 {{define "invoice_history_columns"}}
         {{- range .Windows}}
         w{{.K}}_issued, w{{.K}}_issued_cents, w{{.K}}_settled, w{{.K}}_settled_cents, w{{.K}}_late, w{{.K}}_late_cents,
@@ -162,7 +146,7 @@ open invoices. */}}
         open_count, open_cents, overdue_count, overdue_cents,
         aging0_cents, aging1_cents, aging2_cents, aging3_cents, aging4_cents, oldest_overdue,
         first_issue, last3_count, last3_sum
-        {{- if .Unfold}}, open_invoice_ids, open_issue_days, open_due_days, open_inv_cents, open_amounts{{end}}
+        {{- if .Unfold}}, {{template "open_invoice_columns"}}{{end}}
 {{- end}}
 {{/* invoice_history: per customer, the invoice counts, sums and statistics of
 each window, the receivable and its aging at t, the first issue date and
@@ -240,7 +224,11 @@ a lambda uses. */}}
         open_issue_days,
         open_due_days,
         open_inv_cents,
-        open_amounts
+        open_amounts,
+        open_flags_disputed,
+        open_sale_countries,
+        open_sale_segments,
+        open_sale_channels
         {{- end}}
     FROM
     (
@@ -256,6 +244,10 @@ a lambda uses. */}}
             groupArrayIf(invoice_id, outstanding_cents > 0) AS open_invoice_ids,
             groupArrayIf(issue, outstanding_cents > 0) AS open_issue_days,
             groupArrayIf(inv_cents, outstanding_cents > 0) AS open_inv_cents,
+            groupArrayIf(inv_flag_disputed, outstanding_cents > 0) AS open_flags_disputed,
+            groupArrayIf(sale_country, outstanding_cents > 0) AS open_sale_countries,
+            groupArrayIf(sale_segment, outstanding_cents > 0) AS open_sale_segments,
+            groupArrayIf(sale_channel, outstanding_cents > 0) AS open_sale_channels,
             {{- end}}
             groupArrayIf(due, outstanding_cents > 0) AS open_due_days,
             groupArrayIf(outstanding_cents, outstanding_cents > 0) AS open_amounts,
@@ -265,6 +257,7 @@ a lambda uses. */}}
         (
             SELECT
                 customer_id, invoice_id, issue, due, settled, is_settled, inv_cents, outstanding_cents, pay_days,
+                {{- if .Unfold}} inv_flag_disputed, sale_country, sale_segment, sale_channel,{{end}}
                 -- Partial: a linked payment smaller than the invoice. (inv_cents
                 -- is also selected, which 18.16 needs to see it in the lambda.)
                 arrayMap(c -> c < inv_cents, pay_cents) AS pay_partial
@@ -275,22 +268,6 @@ a lambda uses. */}}
 {{end}}
 
 {{define "payment_columns"}}last_payment, unallocated_cents{{end}}
-{{/* payments: the latest payment date by t and the cash received by t that
-is linked to no invoice. */}}
-{{define "payments"}}
-    SELECT
-        customer_id,
-        max(pay_day) AS last_payment,
-        sumIf(pay_cent, invoice_id = '') AS unallocated_cents
-    FROM
-    (
-        SELECT customer_id, invoice_id, toInt32(payment_date) AS pay_day, {{template "cents" "amount"}} AS pay_cent
-        FROM {{.DB}}payments FINAL
-        WHERE pay_day <= @t{{template "selected" .}}
-    )
-    GROUP BY customer_id
-{{end}}
-
 {{define "dispute_columns"}}
         {{- range .Windows}}w{{.K}}_disputes, {{end}}open_disputes, resolved_disputes, resolution_days
 {{- end}}
@@ -314,126 +291,101 @@ each window. */}}
     GROUP BY customer_id
 {{end}}
 
-{{/* followed_invoices and followed_customers are the invoice ids that an
-action or a promise names, and the customers with an action or a promise that
-names none: follow_ups gathers events for those alone. Older versions of a
-record may add an id that is never joined, which costs nothing but a row.
-The sets are read with GLOBAL IN: on a cluster the tables are Distributed,
-and a plain IN would send each shard a subquery over every shard (which
-ClickHouse refuses); GLOBAL IN builds the set once, on the server the query
-came to, and on a single server is the same as IN. */}}
-{{define "followed_invoices"}}
-            SELECT invoice_id FROM {{.DB}}actions WHERE invoice_id != ''
-            UNION ALL
-            SELECT invoice_id FROM {{.DB}}promises WHERE invoice_id != ''
-{{- end}}
-{{define "followed_customers"}}
-            SELECT customer_id FROM {{.DB}}actions WHERE invoice_id = ''
-            UNION ALL
-            SELECT customer_id FROM {{.DB}}promises WHERE invoice_id = ''
-{{- end}}
-
-{{/* follow_ups: per customer and invoice id, the dated events that can
-answer a dunning action or keep a promise about it: the invoice's settled
-date when it is the customer's invoice, the customer's payments linked to it
-by t (dates and cents) and the promises made about it by t. Under the
-invoice id '' the customer's every payment and promise by t. Dunning outcomes
-and promise states are derived from these, never read from the recorded
-outcome or status, which an export writes as seen at its own date. */}}
-{{define "follow_ups"}}
-    SELECT
-        customer_id,
-        invoice_id,
-        max(ev_settled) AS ev_settled,
-        groupArrayIf(ev_day, ev_kind = 1) AS ev_pay_days,
-        groupArrayIf(ev_cents, ev_kind = 1) AS ev_pay_cents,
-        groupArrayIf(ev_day, ev_kind = 2) AS ev_promise_days
-    FROM
-    (
-        SELECT customer_id, invoice_id, toInt32(settled_date) AS ev_settled, toUInt8(0) AS ev_kind, toInt32(0) AS ev_day, toInt64(0) AS ev_cents
-        FROM {{.DB}}invoices FINAL
-        WHERE invoice_id GLOBAL IN ({{template "followed_invoices" .}}){{template "selected" .}}
-        UNION ALL
-        SELECT customer_id, invoice_id, toInt32(0) AS ev_settled, toUInt8(1) AS ev_kind, toInt32(payment_date) AS ev_day, {{template "cents" "amount"}} AS ev_cents
-        FROM {{.DB}}payments FINAL
-        WHERE invoice_id != '' AND ev_day <= @t AND invoice_id GLOBAL IN ({{template "followed_invoices" .}}){{template "selected" .}}
-        UNION ALL
-        SELECT customer_id, '' AS invoice_id, toInt32(0) AS ev_settled, toUInt8(1) AS ev_kind, toInt32(payment_date) AS ev_day, {{template "cents" "amount"}} AS ev_cents
-        FROM {{.DB}}payments FINAL
-        WHERE ev_day <= @t AND customer_id GLOBAL IN ({{template "followed_customers" .}}){{template "selected" .}}
-        UNION ALL
-        SELECT customer_id, invoice_id, toInt32(0) AS ev_settled, toUInt8(2) AS ev_kind, toInt32(made_date) AS ev_day, toInt64(0) AS ev_cents
-        FROM {{.DB}}promises FINAL
-        WHERE invoice_id != '' AND ev_day != 0 AND ev_day <= @t{{template "selected" .}}
-        UNION ALL
-        SELECT customer_id, '' AS invoice_id, toInt32(0) AS ev_settled, toUInt8(2) AS ev_kind, toInt32(made_date) AS ev_day, toInt64(0) AS ev_cents
-        FROM {{.DB}}promises FINAL
-        WHERE ev_day != 0 AND ev_day <= @t AND customer_id GLOBAL IN ({{template "followed_customers" .}}){{template "selected" .}}
-    )
-    GROUP BY customer_id, invoice_id
-{{end}}
-
 {{define "action_columns"}}
         {{- range $i, $w := .Windows}}{{if $i}}, {{end}}w{{.K}}_actions, w{{.K}}_responses{{end}}
 {{- end}}
 {{define "promise_columns"}}
         {{- range $i, $w := .Windows}}{{if $i}}, {{end}}w{{.K}}_promises, w{{.K}}_kept, w{{.K}}_broken{{end}}
 {{- end}}
-{{/* dunning: per customer, its dunning actions and its promises, both read
-against one follow_ups summary (one pass over the events for the two).
+{{/* dunning: per customer, its dunning actions and its promises, read from
+invoice_match (migrations/0005_invoice_match.sql), where each action and
+promise already sits with what can answer or keep it: the row of its
+customer and invoice holds that invoice's settled date and linked payments,
+the row of invoice id '' the customer's actions and promises that name no
+invoice. One scan and one GROUP BY customer_id, no join. It also gives the
+customer's payment summary (payment_columns): the latest payment date by t
+and the cash received by t that is linked to no invoice (every payment
+is in the match, under its invoice id or '').
 
 Actions: those in each window, and those answered by t: a payment linked to
 the action's invoice (any of the customer's when it names none) or that
 invoice's settlement dated in (action_day, action_day + @respond], or a
-promise made in [action_day, action_day + @respond], none of it after t. A
-holdout's wait (@wait) contacted no one: no dunning action.
+promise made in [action_day, action_day + @respond] (about the same invoice;
+any of the customer's when it names none), none of it after t. A holdout's
+wait contacted no one: the match holds no dunning action for it (chstore
+leaves out datasets.ActionWait, which @wait also names).
 
 Promises: those made in each window and, of those whose promised date is
 before t, the kept and the broken. Kept: the invoice settled by the promised
 date, or the payments linked to it (any of the customer's when it names
-none) dated in [made, promised] add up to the amount (at least a cent). */}}
+none) dated in [made, promised] add up to the amount (at least a cent).
+
+The rows of named invoices are counted row by row (dunning_rows); those
+of invoice id '' need the customer's every payment and promise, gathered
+by the GROUP BY and read by lambdas over its own aliases. */}}
+{{define "dunning_rows"}}
+    SELECT
+        customer_id,
+        invoice_id,
+        if(invoice = 1, settled_day, 0) AS ev_settled,
+        arrayFilter(d -> d <= @t, pay_days) AS ev_pay_days,
+        arrayFilter((c, d) -> d <= @t, pay_cents, pay_days) AS ev_pay_cents,
+        arrayFilter(d -> d != 0 AND d <= @t, action_days) AS acts,
+        arrayFilter(d -> d != 0 AND d <= @t, promise_days) AS made,
+        arrayFilter((u, d) -> d != 0 AND d <= @t, promised_days, promise_days) AS until,
+        arrayFilter((c, d) -> d != 0 AND d <= @t, promise_cents, promise_days) AS owed,
+        -- Payment dates are never negative: 0 stands for none.
+        arrayReduce('max', arrayPushBack(ev_pay_days, toInt32(0))) AS row_last_payment,
+        if(invoice_id = '', arraySum(ev_pay_cents), toInt64(0)) AS row_unallocated
+        {{- range .Windows}},
+        -- ignore(...) is 0: it makes what the lambdas read required
+        -- columns, which 18.16 would otherwise not read.
+        if(invoice_id = '', 0, arrayCount(d -> d > @t - @w{{.K}}, acts))
+            + ignore(ev_settled, ev_pay_days, ev_pay_cents, acts, made, until, owed) AS row_w{{.K}}_actions,
+        if(invoice_id = '', 0, arrayCount(d -> d > @t - @w{{.K}} AND (
+            (ev_settled > d AND ev_settled <= least(d + @respond, @t))
+            OR arrayExists(p -> p > d AND p <= least(d + @respond, @t), ev_pay_days)
+            OR arrayExists(m -> m >= d AND m <= least(d + @respond, @t), made)), acts)) AS row_w{{.K}}_responses,
+        if(invoice_id = '', 0, arrayCount(d -> d > @t - @w{{.K}}, made)) AS row_w{{.K}}_promises,
+        if(invoice_id = '', 0, arrayCount((d, u, c) -> d > @t - @w{{.K}} AND u < @t AND (
+            (ev_settled != 0 AND ev_settled <= u)
+            OR arraySum(arrayMap((p, pc) -> if(p >= d AND p <= u, pc, toInt64(0)), ev_pay_days, ev_pay_cents)) >= greatest(c, toInt64(1))),
+            made, until, owed)) AS row_w{{.K}}_kept,
+        if(invoice_id = '', 0, arrayCount((d, u) -> d > @t - @w{{.K}} AND u < @t, made, until)) - row_w{{.K}}_kept AS row_w{{.K}}_broken
+        {{- end}}
+    FROM {{.DB}}invoice_match FINAL
+    WHERE 1{{template "selected" .}}
+{{end}}
 {{define "dunning"}}
     SELECT
-        customer_id
+        customer_id,
+        groupArrayArray(ev_pay_days) AS all_pay_days,
+        groupArrayArray(ev_pay_cents) AS all_pay_cents,
+        groupArrayArray(made) AS all_made,
+        groupArrayArray(if(invoice_id = '', acts, emptyArrayInt32())) AS own_acts,
+        groupArrayArray(if(invoice_id = '', made, emptyArrayInt32())) AS own_made,
+        groupArrayArray(if(invoice_id = '', until, emptyArrayInt32())) AS own_until,
+        groupArrayArray(if(invoice_id = '', owed, emptyArrayInt64())) AS own_owed,
+        max(row_last_payment) AS last_payment,
+        sum(row_unallocated) AS unallocated_cents
         {{- range .Windows}},
-        countIf(is_action AND day > @t - @w{{.K}}) AS w{{.K}}_actions,
-        countIf(is_action AND day > @t - @w{{.K}} AND answered) AS w{{.K}}_responses
+        -- ignore(...) is 0: it makes the arrays the lambdas read required
+        -- columns, which 18.16 would otherwise drop from dunning_rows.
+        sum(row_w{{.K}}_actions) + arrayCount(d -> d > @t - @w{{.K}}, own_acts)
+            + ignore(all_pay_days, all_pay_cents, all_made, own_acts, own_made, own_until, own_owed) AS w{{.K}}_actions,
+        sum(row_w{{.K}}_responses) + arrayCount(d -> d > @t - @w{{.K}} AND (
+            arrayExists(p -> p > d AND p <= least(d + @respond, @t), all_pay_days)
+            OR arrayExists(m -> m >= d AND m <= least(d + @respond, @t), all_made)), own_acts) AS w{{.K}}_responses
         {{- end}}
         {{- range .Windows}},
-        countIf(NOT is_action AND day > @t - @w{{.K}}) AS w{{.K}}_promises,
-        countIf(NOT is_action AND day > @t - @w{{.K}} AND promised < @t AND kept) AS w{{.K}}_kept,
-        countIf(NOT is_action AND day > @t - @w{{.K}} AND promised < @t AND NOT kept) AS w{{.K}}_broken
+        sum(row_w{{.K}}_promises) + arrayCount(d -> d > @t - @w{{.K}}, own_made) AS w{{.K}}_promises,
+        arrayCount((d, u, c) -> d > @t - @w{{.K}} AND u < @t AND
+            arraySum(arrayMap((p, pc) -> if(p >= d AND p <= u, pc, toInt64(0)), all_pay_days, all_pay_cents)) >= greatest(c, toInt64(1)),
+            own_made, own_until, own_owed) AS own_w{{.K}}_kept,
+        sum(row_w{{.K}}_kept) + own_w{{.K}}_kept AS w{{.K}}_kept,
+        sum(row_w{{.K}}_broken) + arrayCount((d, u) -> d > @t - @w{{.K}} AND u < @t, own_made, own_until) - own_w{{.K}}_kept AS w{{.K}}_broken
         {{- end}}
-    FROM
-    (
-        SELECT
-            customer_id,
-            is_action,
-            day,
-            promised,
-            promise_cents,
-            least(day + @respond, @t) AS answer_by,
-            (ev_settled > day AND ev_settled <= answer_by)
-                OR arrayExists(d -> d > day AND d <= answer_by, ev_pay_days)
-                OR arrayExists(d -> d >= day AND d <= answer_by, ev_promise_days) AS answered,
-            (ev_settled != 0 AND ev_settled <= promised)
-                OR arraySum(arrayMap((d, c) -> if(d >= day AND d <= promised, c, toInt64(0)), ev_pay_days, ev_pay_cents))
-                    >= greatest(promise_cents, toInt64(1)) AS kept
-        FROM
-        (
-            SELECT customer_id, invoice_id, toUInt8(1) AS is_action, toInt32(action_date) AS day,
-                toInt32(0) AS promised, toInt64(0) AS promise_cents
-            FROM {{.DB}}actions FINAL
-            WHERE day != 0 AND day <= @t AND action_type != @wait{{template "selected" .}}
-            UNION ALL
-            SELECT customer_id, invoice_id, toUInt8(0) AS is_action, toInt32(made_date) AS day,
-                toInt32(promised_date) AS promised, {{template "cents" "amount"}} AS promise_cents
-            FROM {{.DB}}promises FINAL
-            WHERE day != 0 AND day <= @t{{template "selected" .}}
-        ) AS dunned
-        ANY LEFT JOIN ({{template "follow_ups" .}}) AS follow
-        USING (customer_id, invoice_id)
-    )
+    FROM ({{template "dunning_rows" .}}) AS dunning_rows
     GROUP BY customer_id
 {{end}}
 
@@ -473,33 +425,26 @@ gets its columns' defaults: 0, '' and empty arrays (join_use_nulls = 0). */}}
             {{template "dispute_columns" .}}, {{template "action_columns" .}}, {{template "promise_columns" .}}
         FROM
         (
-            SELECT customer_id, {{template "master_columns"}}, {{template "invoice_history_columns" .}}, {{template "payment_columns"}},
-                {{template "dispute_columns" .}}
+            SELECT customer_id, {{template "master_columns"}}, {{template "invoice_history_columns" .}}, {{template "dispute_columns" .}}
             FROM
             (
-                SELECT customer_id, {{template "master_columns"}}, {{template "invoice_history_columns" .}}, {{template "payment_columns"}}
+                SELECT customer_id, {{template "master_columns"}}, {{template "invoice_history_columns" .}}
                 FROM
                 (
-                    SELECT customer_id, {{template "master_columns"}}, {{template "invoice_history_columns" .}}
-                    FROM
-                    (
-                        SELECT customer_id, {{template "master_columns"}}
-                        FROM ({{template "known_customers" .}}) AS known
-                        ANY LEFT JOIN ({{template "master" .}}) AS master_rec
-                        USING customer_id
-                    ) AS s1
-                    ANY LEFT JOIN ({{template "invoice_history" .}}) AS inv_hist
+                    SELECT customer_id, {{template "master_columns"}}
+                    FROM ({{template "known_customers" .}}) AS known
+                    ANY LEFT JOIN ({{template "master" .}}) AS master_rec
                     USING customer_id
-                ) AS s2
-                ANY LEFT JOIN ({{template "payments" .}}) AS pay_sum
+                ) AS s1
+                ANY LEFT JOIN ({{template "invoice_history" .}}) AS inv_hist
                 USING customer_id
-            ) AS s3
+            ) AS s2
             ANY LEFT JOIN ({{template "disputes" .}}) AS disp_sum
             USING customer_id
-        ) AS s4
+        ) AS s3
         ANY LEFT JOIN ({{template "dunning" .}}) AS dun_sum
         USING customer_id
-    ) AS s5
+    ) AS s4
     ANY LEFT JOIN ({{template "decisions" .}}) AS dec_sum
     USING customer_id
 {{end}}

@@ -5,10 +5,13 @@ customer's (customer_features in customers.sql).
 */}}
 
 {{/* open_invoice_rows: the open invoices, unfolded from the arrays that
-customer_features carries, each with its customer's features. */}}
+customer_features carries, each with its customer's features and the
+fields of its own that the invoice features read (from invoice_match, as
+the rest: no second read of the invoices). */}}
 {{define "open_invoice_rows"}}
     SELECT
-        customer_id, invoice_id, issue, due, inv_cents, outstanding_cents
+        customer_id, invoice_id, issue, due, inv_cents, outstanding_cents,
+        toDate('1970-01-01') + due AS inv_due_date, inv_flag_disputed, sale_country, sale_segment, sale_channel
         {{- range .CustomerNames}}, {{.}}{{end}}
     FROM ({{template "customer_features" .}}) AS features
     ARRAY JOIN
@@ -16,31 +19,11 @@ customer_features carries, each with its customer's features. */}}
         open_issue_days AS issue,
         open_due_days AS due,
         open_inv_cents AS inv_cents,
-        open_amounts AS outstanding_cents
-{{end}}
-
-{{/* open_invoice_master: the open invoices with their master data from the
-invoices table, which streams past the open invoices' hash table. */}}
-{{define "open_invoice_master"}}
-    SELECT
-        customer_id, invoice_id, issue, due, inv_cents, outstanding_cents,
-        inv_due_date, inv_flag_disputed, sale_country, sale_segment, sale_channel
-        {{- range .CustomerNames}}, {{.}}{{end}}
-    FROM
-    (
-        SELECT
-            customer_id,
-            invoice_id,
-            due_date AS inv_due_date,
-            disputed AS inv_flag_disputed,
-            country AS sale_country,
-            segment AS sale_segment,
-            channel AS sale_channel
-        FROM {{.DB}}invoices FINAL
-        WHERE toInt32(issue_date) <= @t{{template "selected" .}}
-    ) AS master_data
-    ANY INNER JOIN ({{template "open_invoice_rows" .}}) AS open_rows
-    USING (customer_id, invoice_id)
+        open_amounts AS outstanding_cents,
+        open_flags_disputed AS inv_flag_disputed,
+        open_sale_countries AS sale_country,
+        open_sale_segments AS sale_segment,
+        open_sale_channels AS sale_channel
 {{end}}
 
 {{/* invoice_features: the invoice features, then the customer's. A dispute
@@ -76,7 +59,7 @@ all, the invoice's disputed flag stands in where it is known. */}}
         if(sale_country != '', sale_country, country) AS inv_country,
         if(sale_segment != '', sale_segment, segment) AS inv_segment
         {{- range .CustomerNames}}, {{.}}{{end}}
-    FROM ({{template "open_invoice_master" .}}) AS open_master
+    FROM ({{template "open_invoice_rows" .}}) AS open_master
     ANY LEFT JOIN
     (
         SELECT customer_id, invoice_id, count() AS open_disputes_on_invoice

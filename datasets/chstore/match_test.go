@@ -1,0 +1,223 @@
+package chstore
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// matchRow is one invoice_match row as the tests compare it: the arrays
+// as sorted lists of "day/cents" (their order is the server's).
+type matchRow struct {
+	Invoice                bool
+	Issue, Due, Settled    int32
+	Cents                  int64
+	Disputed               bool
+	Sale                   string // country/segment/channel
+	Pays, Actions, Promise []string
+}
+
+// wantMatch is the match of ledger l, built in Go: each invoice, payment,
+// action (but a holdout's wait) and promise under its customer and the
+// invoice id it names.
+func wantMatch(l *datasets.Ledger) map[[2]string]matchRow {
+	out := map[[2]string]matchRow{}
+	get := func(c, i string) matchRow { return out[[2]string{c, i}] }
+	for _, v := range l.Invoices {
+		r := get(v.CustomerID, v.ID)
+		r.Invoice, r.Issue, r.Due, r.Settled, r.Cents = true, int32(v.IssueDate), int32(v.DueDate), int32(v.SettledDate), int64(v.Amount)
+		r.Disputed, r.Sale = v.Disputed, v.Country+"/"+v.Segment+"/"+v.Channel
+		out[[2]string{v.CustomerID, v.ID}] = r
+	}
+	for _, p := range l.Payments {
+		r := get(p.CustomerID, p.InvoiceID)
+		r.Pays = append(r.Pays, fmt.Sprintf("%d/%d", int32(p.Date), int64(p.Amount)))
+		out[[2]string{p.CustomerID, p.InvoiceID}] = r
+	}
+	for _, a := range l.Actions {
+		r := get(a.CustomerID, a.InvoiceID)
+		if a.Type != datasets.ActionWait {
+			r.Actions = append(r.Actions, fmt.Sprint(int32(a.Date)))
+		}
+		out[[2]string{a.CustomerID, a.InvoiceID}] = r
+	}
+	for _, p := range l.Promises {
+		r := get(p.CustomerID, p.InvoiceID)
+		r.Promise = append(r.Promise, fmt.Sprintf("%d/%d/%d", int32(p.Made), int32(p.PromisedDate), int64(p.Amount)))
+		out[[2]string{p.CustomerID, p.InvoiceID}] = r
+	}
+	for k, r := range out {
+		for _, a := range [][]string{r.Pays, r.Actions, r.Promise} {
+			sort.Strings(a)
+		}
+		out[k] = r
+	}
+	return out
+}
+
+// storedMatch reads the match as the feature engine does (FINAL), leaving
+// out the empty rows that stand for no row.
+func storedMatch(t *testing.T, s *Store) map[[2]string]matchRow {
+	t.Helper()
+	rows, err := s.Query(context.Background(), `
+		SELECT customer_id, invoice_id, invoice, issue_day, due_day, settled_day, cents, disputed,
+			if(invoice = 1, concat(country, '/', segment, '/', channel), ''),
+			arrayMap((d, c) -> concat(toString(d), '/', toString(c)), pay_days, pay_cents),
+			arrayMap(d -> toString(d), action_days),
+			arrayMap((d, u, c) -> concat(toString(d), '/', toString(u), '/', toString(c)), promise_days, promised_days, promise_cents)
+		FROM invoice_match FINAL
+		WHERE invoice = 1 OR notEmpty(source_ids)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[[2]string]matchRow{}
+	for rows.Next() {
+		var (
+			c, i string
+			inv  uint8
+			disp uint8
+			r    matchRow
+		)
+		if err := rows.Scan(&c, &i, &inv, &r.Issue, &r.Due, &r.Settled, &r.Cents, &disp, &r.Sale, &r.Pays, &r.Actions, &r.Promise); err != nil {
+			t.Fatal(err)
+		}
+		r.Invoice, r.Disputed = inv == 1, disp == 1
+		for _, a := range []*[]string{&r.Pays, &r.Actions, &r.Promise} {
+			if len(*a) == 0 {
+				*a = nil
+			}
+			sort.Strings(*a)
+		}
+		if r.Actions == nil && len(r.Pays)+len(r.Promise) == 0 && !r.Invoice {
+			// A row of wait actions alone: the same as none to a reader,
+			// but kept for the ids it holds.
+			continue
+		}
+		out[[2]string{c, i}] = r
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func withoutWaitOnly(m map[[2]string]matchRow) map[[2]string]matchRow {
+	for k, r := range m {
+		if !r.Invoice && len(r.Pays)+len(r.Actions)+len(r.Promise) == 0 {
+			delete(m, k)
+		}
+	}
+	return m
+}
+
+func assertMatch(t *testing.T, s *Store, l *datasets.Ledger) {
+	t.Helper()
+	want, got := withoutWaitOnly(wantMatch(l)), storedMatch(t, s)
+	if reflect.DeepEqual(got, want) {
+		return
+	}
+	var diff []string
+	for k, w := range want {
+		if g, ok := got[k]; !ok || !reflect.DeepEqual(g, w) {
+			diff = append(diff, fmt.Sprintf("%v: got %+v (stored %v), want %+v", k, g, ok, w))
+		}
+	}
+	for k, g := range got {
+		if _, ok := want[k]; !ok {
+			diff = append(diff, fmt.Sprintf("%v: got %+v, want no row", k, g))
+		}
+	}
+	slices.Sort(diff)
+	t.Fatalf("invoice match differs from the ledger's in %d rows:\n%s", len(diff), strings.Join(diff[:min(len(diff), 10)], "\n"))
+}
+
+// matchLedger is a small ledger with every kind of match row: invoices
+// with and without payments, actions and promises, payments and actions
+// naming no invoice or another customer's, a holdout's wait.
+func matchLedger() *datasets.Ledger {
+	d := datasets.NewDate(2024, 1, 1)
+	l := &datasets.Ledger{}
+	for c := range 6 {
+		cust := fmt.Sprintf("C%d", c)
+		for i := range 4 {
+			id := fmt.Sprintf("I%d-%d", c, i)
+			l.Invoices = append(l.Invoices, datasets.Invoice{ID: id, CustomerID: cust, IssueDate: d.AddDays(10 * i),
+				DueDate: d.AddDays(10*i + 30), Amount: datasets.Money(1000*(c+1) + i), Currency: "EUR",
+				Disputed: i == 2, Country: "DE", Segment: fmt.Sprint("S", i), Channel: "web"})
+			if i%2 == 0 {
+				l.Payments = append(l.Payments, datasets.Payment{ID: "P" + id, CustomerID: cust, InvoiceID: id,
+					Date: d.AddDays(10*i + 25), Amount: datasets.Money(500 + c), Currency: "EUR"})
+			}
+			if i == 1 {
+				l.Actions = append(l.Actions, datasets.Action{ID: "A" + id, CustomerID: cust, InvoiceID: id, Date: d.AddDays(45), Type: "reminder"})
+				l.Promises = append(l.Promises, datasets.Promise{ID: "R" + id, CustomerID: cust, InvoiceID: id, Made: d.AddDays(46),
+					PromisedDate: d.AddDays(50), Amount: 300})
+			}
+		}
+		l.Payments = append(l.Payments, datasets.Payment{ID: "PU" + cust, CustomerID: cust, Date: d.AddDays(70), Amount: 42, Currency: "EUR"})
+		l.Actions = append(l.Actions, datasets.Action{ID: "AU" + cust, CustomerID: cust, Date: d.AddDays(60), Type: "call"},
+			datasets.Action{ID: "AW" + cust, CustomerID: cust, Date: d.AddDays(61), Type: datasets.ActionWait})
+	}
+	// A parent company pays a subsidiary's invoice.
+	l.Payments = append(l.Payments, datasets.Payment{ID: "PX", CustomerID: "C0", InvoiceID: "I1-3", Date: d.AddDays(80), Amount: 7, Currency: "EUR"})
+	return l
+}
+
+// The match follows the ledger through every kind of import: in one
+// batch or one table at a time, again (idempotent), with a payment added
+// to an old invoice, and with records moving to another customer or
+// invoice, which must leave their old rows.
+func TestInvoiceMatchFollowsImports(t *testing.T) {
+	for name, migrated := range map[string]func(testing.TB) (*Store, string){"server": openMigrated, "cluster": openMigratedCluster} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			s, _ := migrated(t)
+			l := matchLedger()
+			// One table at a time, as the importer sends files.
+			for _, b := range []*datasets.Ledger{{Invoices: l.Invoices}, {Payments: l.Payments}, {Actions: l.Actions, Promises: l.Promises}} {
+				if err := s.Put(ctx, b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			assertMatch(t, s, l)
+			// Again: nothing changes.
+			if err := s.Put(ctx, l); err != nil {
+				t.Fatal(err)
+			}
+			assertMatch(t, s, l)
+			// A later export adds a payment to an old invoice, moves an
+			// invoice, a payment, an action and a promise to other
+			// customers, and re-links a payment to another invoice.
+			later := &datasets.Ledger{
+				Payments: []datasets.Payment{
+					{ID: "PNEW", CustomerID: "C2", InvoiceID: "I2-1", Date: datasets.NewDate(2024, 3, 1), Amount: 99, Currency: "EUR"},
+					{ID: "PI3-0", CustomerID: "C4", InvoiceID: "I4-0", Date: datasets.NewDate(2024, 2, 1), Amount: 11, Currency: "EUR"},
+					{ID: "PI1-2", CustomerID: "C1", InvoiceID: "I1-1", Date: datasets.NewDate(2024, 2, 2), Amount: 12, Currency: "EUR"},
+				},
+				Invoices: []datasets.Invoice{{ID: "I0-3", CustomerID: "C5", IssueDate: datasets.NewDate(2024, 1, 31),
+					DueDate: datasets.NewDate(2024, 3, 1), Amount: 5, Currency: "EUR"}},
+				Actions:  []datasets.Action{{ID: "AI0-1", CustomerID: "C3", InvoiceID: "I3-1", Date: datasets.NewDate(2024, 2, 15), Type: "call"}},
+				Promises: []datasets.Promise{{ID: "RI0-1", CustomerID: "C3", InvoiceID: "", Made: datasets.NewDate(2024, 2, 16), PromisedDate: datasets.NewDate(2024, 2, 20), Amount: 1}},
+			}
+			if err := s.Put(ctx, later); err != nil {
+				t.Fatal(err)
+			}
+			merged, err := s.Load(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertMatch(t, s, merged)
+			if err := s.Put(ctx, later); err != nil {
+				t.Fatal(err)
+			}
+			assertMatch(t, s, merged)
+		})
+	}
+}
