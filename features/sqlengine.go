@@ -285,6 +285,9 @@ func (e *SQLEngine) query(ctx context.Context, tab *Table, q string, args []any)
 		// The queries rely on unmatched LEFT JOIN rows reading as defaults.
 		"join_use_nulls": 0,
 	})
+	if err := syncMatch(ctx, e.q); err != nil {
+		return err
+	}
 	rows, err := e.q.Query(ctx, q, args...)
 	if err != nil {
 		return err
@@ -321,6 +324,18 @@ func (e *SQLEngine) query(ctx context.Context, tab *Table, q string, args []any)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read features: %w", err)
+	}
+	return nil
+}
+
+// syncMatch brings the invoice match the feature queries read up to the
+// ledger tables when q keeps one that can lag them (chsql.MatchSyncer);
+// a no-op otherwise.
+func syncMatch(ctx context.Context, q chsql.Querier) error {
+	if s, ok := q.(chsql.MatchSyncer); ok {
+		if err := s.SyncMatch(ctx); err != nil {
+			return fmt.Errorf("sync the invoice match: %w", err)
+		}
 	}
 	return nil
 }

@@ -469,6 +469,11 @@ func benchLedger(b *testing.B) (*chstore.Store, int) {
 		if err := s.Put(ctx, l); err != nil {
 			b.Fatal(err)
 		}
+		put := time.Since(start)
+		if err := s.SyncMatch(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("stored in %v, invoice match built in %v", put, time.Since(start)-put)
 		// Merge every table into one part, as the background merges of a
 		// ledger at rest would, for the floor and the engine alike.
 		for _, table := range benchTables {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/chstore"
@@ -250,6 +251,16 @@ func runImport(ctx context.Context, e env, args []string) error {
 	bar.Done()
 	if errors.Is(err, importer.ErrUsage) {
 		return fmt.Errorf("%w: import: %v", errUsage, err)
+	}
+	if m, ok := st.(chsql.MatchSyncer); ok && sum != nil && ctx.Err() == nil {
+		// Once for the whole import, so that the first features query
+		// after it does not pay for the rows it wrote.
+		start := time.Now()
+		if serr := m.SyncMatch(ctx); serr != nil {
+			err = errors.Join(err, fmt.Errorf("the rows are stored, but the invoice match the SQL feature engine reads is not built yet (the next features query builds it): %w", serr))
+		} else {
+			log.Info("invoice match built", "elapsed", time.Since(start).Round(time.Millisecond))
+		}
 	}
 	if sum != nil {
 		if *asJSON {

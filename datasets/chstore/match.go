@@ -16,14 +16,31 @@ import (
 
 // The invoice match (migrations/0005_invoice_match.sql) is what the SQL
 // feature engine reads instead of matching every invoice to its payments,
-// dunning actions and promises at each query. Put keeps it current: once a
-// batch is written, the match rows of every customer the batch touched are
-// rebuilt from the ledger tables (rebuildMatch). Rebuilding a customer
-// whole makes the match a function of the stored ledger, whatever the order
-// and repetition of the imports: a re-import writes the same rows again
-// (with a newer version, which FINAL reads as one), and a later import that
-// adds a payment to an old invoice touches its customer, whose rows are
-// rebuilt with it.
+// dunning actions and promises at each query. It is derived from the
+// ledger tables and brought up to them by SyncMatch, which readers call
+// before they read it (the feature engine through chsql.MatchSyncer) and
+// the import calls once at its end: a Put only notes that it wrote match
+// sources, so that an import of several files pays for one rebuild, and
+// none when nobody reads features. A sync rebuilds whole the customers
+// whose records were written since the match was last built, which makes
+// the match a function of the stored ledger whatever the order and
+// repetition of the imports: a re-import writes the same rows again (with
+// a newer version, which FINAL reads as one), and a later import that adds
+// a payment to an old invoice touches its customer, whose rows are rebuilt
+// with it.
+//
+// How far the match is built is kept with it, per server: each sync ends
+// by writing the row of customer id "" (an id no ledger record may have,
+// datasets.Check refuses it), with no records and, as its version, the
+// highest version of any ledger row it has seen. A server whose match
+// has a lower version than the newest match-source row of the ledger is
+// behind. That holds across processes: a reader in one process syncs what
+// an import in another wrote. One race remains, between processes only:
+// rows whose version was reserved before a sync began but that reached the
+// server after it read; the importing process's own sync, from the first
+// version it reserved, covers them, so only an import killed between its
+// writes and its sync leaves them out, and importing the files again puts
+// them in.
 
 // matchMigration is the schema version that creates the match: migrating
 // to it builds the match of the ledger already stored.
@@ -35,27 +52,64 @@ var matchRebuildSQL string
 //go:embed queries/match_touched.sql
 var matchTouchedSQL string
 
+//go:embed queries/match_latest.sql
+var matchLatestSQL string
+
+//go:embed queries/match_built.sql
+var matchBuiltSQL string
+
+//go:embed queries/match_mark.sql
+var matchMarkSQL string
+
 // matchSources are the tables the match is built from: a batch without
 // any of their records leaves it as it is.
 func matchSources(l *datasets.Ledger) bool {
 	return len(l.Invoices)+len(l.Payments)+len(l.Actions)+len(l.Promises) > 0
 }
 
-// rebuildMatch rebuilds the match rows of the customers whose invoices,
-// payments, actions or promises were written with a version of since or
-// above, and of those whose rows hold such a record's id (it moved to
-// another customer or invoice). On a cluster each shard rebuilds its own
-// customers from its local tables at once; the ids written anywhere are
-// read through the Distributed tables, so that a record that moved shard
-// leaves its old customer's rows too. since 0 rebuilds every customer.
-func (s *Store) rebuildMatch(ctx context.Context, since uint64) error {
-	start := time.Now()
-	version := s.reserveVersions(1)
-	args := []any{
-		clickhouse.Named("since", since),
-		clickhouse.Named("version", version),
-		clickhouse.Named("wait", datasets.ActionWait),
+// notePending records that a Put reserved version since for rows the
+// match is built from: the next sync rebuilds from there at the latest.
+func (s *Store) notePending(since uint64) {
+	for {
+		p := s.matchPending.Load()
+		if p != 0 && p <= since {
+			return
+		}
+		if s.matchPending.CompareAndSwap(p, since) {
+			return
+		}
 	}
+}
+
+// SyncMatch brings the invoice match of every server up to the ledger
+// tables: it rebuilds the match rows of the customers whose invoices,
+// payments, actions or promises were written since the server's match was
+// last built (or since the first Put of this process that it has not
+// synced yet), and of those whose rows hold such a record's id (it moved
+// to another customer or invoice). On a cluster each shard rebuilds its
+// own customers from its local tables, side by side; the ids written
+// anywhere are read through the Distributed tables, so that a record that
+// moved shard leaves its old customer's rows too. A match already current
+// costs two small queries. Puts of this Store wait while it runs.
+func (s *Store) SyncMatch(ctx context.Context) error {
+	if err := s.ensureSchema(ctx); err != nil {
+		return err
+	}
+	return s.syncMatch(ctx)
+}
+
+// syncMatch is SyncMatch on a store whose schema is known to be current.
+func (s *Store) syncMatch(ctx context.Context) error {
+	s.matchMu.Lock()
+	defer s.matchMu.Unlock()
+	start := time.Now()
+	pending := s.matchPending.Load()
+	local, all := s.cfg.LocalDatabase(), s.cfg.Database
+	var latest uint64
+	if err := s.entry.conn.QueryRow(queryContext(ctx), fmt.Sprintf(matchLatestSQL, all)).Scan(&latest); err != nil {
+		return s.explain(ctx, fmt.Errorf("clickhouse %s: the ledger's latest version: %w", s.cfg, err))
+	}
+	version := s.reserveVersions(1)
 	nodes := []*node{s.entry}
 	if s.cfg.Cluster != "" {
 		nodes = nodes[:0]
@@ -63,21 +117,23 @@ func (s *Store) rebuildMatch(ctx context.Context, since uint64) error {
 			nodes = append(nodes, sh.node)
 		}
 	}
-	local, all := s.cfg.LocalDatabase(), s.cfg.Database
 	touchedQ := fmt.Sprintf(matchTouchedSQL, local, all)
-	q := fmt.Sprintf(matchRebuildSQL, local, all)
+	rebuildQ := fmt.Sprintf(matchRebuildSQL, local, all)
+	markQ := fmt.Sprintf(matchMarkSQL, local)
 	errs := make([]error, len(nodes))
+	rebuilt := make([]int, len(nodes))
 	var wg sync.WaitGroup
 	for i, n := range nodes {
 		wg.Go(func() {
-			err := s.rebuildMatchOn(ctx, n, touchedQ, q, args)
+			var err error
+			rebuilt[i], err = s.syncMatchOn(ctx, n, pending, latest, version, touchedQ, rebuildQ, markQ)
 			if err != nil && brokenConnection(err) && ctx.Err() == nil {
 				// A pooled connection closed under it; the rebuild writes
 				// the same rows with the same version again, harmlessly.
-				err = s.rebuildMatchOn(ctx, n, touchedQ, q, args)
+				rebuilt[i], err = s.syncMatchOn(ctx, n, pending, latest, version, touchedQ, rebuildQ, markQ)
 			}
 			if err != nil {
-				errs[i] = s.unreachable(n, fmt.Errorf("rebuild the invoice match%s: %w", s.on(n), err))
+				errs[i] = s.unreachable(n, fmt.Errorf("clickhouse %s: bring the invoice match up to the ledger%s: %w", s.cfg, s.on(n), err))
 			}
 		})
 	}
@@ -85,44 +141,83 @@ func (s *Store) rebuildMatch(ctx context.Context, since uint64) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	s.log.Debug("clickhouse invoice match rebuilt", "since", since, "elapsed", time.Since(start))
+	// No Put ran meanwhile (matchMu): what they noted is built.
+	s.matchPending.Store(0)
+	var n int
+	for _, r := range rebuilt {
+		n += r
+	}
+	if n > 0 {
+		s.log.Debug("clickhouse invoice match rebuilt", "customers", n, "elapsed", time.Since(start))
+	}
 	return nil
+}
+
+// syncMatchOn brings the match of server n up to version latest of the
+// ledger (and to pending, the first version this process wrote unsynced,
+// when not 0), writing its rows with version; it returns how many
+// customers it rebuilt.
+func (s *Store) syncMatchOn(ctx context.Context, n *node, pending, latest, version uint64, touchedQ, rebuildQ, markQ string) (int, error) {
+	var built uint64
+	if err := n.conn.QueryRow(ctx, fmt.Sprintf(matchBuiltSQL, s.cfg.LocalDatabase())).Scan(&built); err != nil {
+		return 0, fmt.Errorf("how far the match is built: %w", err)
+	}
+	if pending == 0 && latest <= built {
+		return 0, nil
+	}
+	since := built + 1
+	if pending != 0 {
+		since = min(since, pending)
+	}
+	args := []any{
+		clickhouse.Named("since", since),
+		clickhouse.Named("version", version),
+		clickhouse.Named("wait", datasets.ActionWait),
+	}
+	count, err := s.rebuildMatchOn(ctx, n, touchedQ, rebuildQ, args)
+	if err != nil {
+		return count, err
+	}
+	if err := n.conn.Exec(ctx, markQ, clickhouse.Named("mark", max(version, latest))); err != nil {
+		return count, fmt.Errorf("record how far the match is built: %w", err)
+	}
+	return count, nil
 }
 
 // rebuildMatchOn rebuilds the match rows on server n: it asks which
 // customers the batch touched there (touchedQ), once, and hands them to
 // the rebuild (q) as the external table touched.
-func (s *Store) rebuildMatchOn(ctx context.Context, n *node, touchedQ, q string, args []any) error {
+func (s *Store) rebuildMatchOn(ctx context.Context, n *node, touchedQ, q string, args []any) (int, error) {
 	rows, err := n.conn.Query(ctx, touchedQ, args...)
 	if err != nil {
-		return fmt.Errorf("customers touched: %w", err)
+		return 0, fmt.Errorf("customers touched: %w", err)
 	}
 	var ids []string
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
 			rows.Close()
-			return fmt.Errorf("scan a customer touched: %w", err)
+			return 0, fmt.Errorf("scan a customer touched: %w", err)
 		}
 		ids = append(ids, id)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("customers touched: %w", err)
+		return 0, fmt.Errorf("customers touched: %w", err)
 	}
 	if len(ids) == 0 {
-		return nil
+		return 0, nil
 	}
 	touched, err := ext.NewTable("touched", ext.Column("customer_id", "String"))
 	if err == nil {
 		_, err = touched.Block().Columns[0].Append(ids)
 	}
 	if err != nil {
-		return fmt.Errorf("customers touched: %w", err)
+		return 0, fmt.Errorf("customers touched: %w", err)
 	}
 	ctx = clickhouse.Context(ctx, clickhouse.WithExternalTable(touched))
 	if err := n.conn.Exec(ctx, q, args...); err != nil {
-		return fmt.Errorf("rebuild %d customers: %w", len(ids), err)
+		return 0, fmt.Errorf("rebuild %d customers: %w", len(ids), err)
 	}
-	return nil
+	return len(ids), nil
 }

@@ -171,7 +171,7 @@ func (s *Store) Migrate(ctx context.Context) (applied []int, err error) {
 	}
 	if slices.Contains(applied, matchMigration) {
 		// The match of a ledger stored before it existed.
-		if err := s.rebuildMatch(ctx, 0); err != nil {
+		if err := s.syncMatch(ctx); err != nil {
 			return applied, err
 		}
 	}

@@ -15,6 +15,8 @@ import (
 var (
 	_ chsql.Querier = (*Store)(nil)
 	_ chsql.Querier = (*shardQuerier)(nil)
+
+	_ chsql.MatchSyncer = (*Store)(nil)
 )
 
 // Conn returns the connection to the server the DSN names, for code that

@@ -113,6 +113,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -163,6 +164,12 @@ type Store struct {
 	// instead of straight to each shard: the alternative the cluster
 	// benchmark measures (see put).
 	throughDistributed bool
+	// matchMu keeps Puts (read-locked) and SyncMatch (locked) apart, so
+	// that a sync never misses rows a Put of this process is writing;
+	// matchPending is the lowest version a Put reserved since the last
+	// sync (0: none).
+	matchMu      sync.RWMutex
+	matchPending atomic.Uint64
 }
 
 // Open connects to the ClickHouse server and database named by dsn. A
@@ -297,21 +304,20 @@ func (s *Store) Put(ctx context.Context, batch *datasets.Ledger) error {
 		}
 	}
 	start := time.Now()
-	// Every row of this batch gets a higher version than since: the
-	// invoice match is rebuilt for the customers of the rows from since on.
+	s.matchMu.RLock()
+	defer s.matchMu.RUnlock()
+	// Every row of this batch gets a higher version than since: the next
+	// SyncMatch rebuilds the invoice match of the customers of the rows
+	// from since on.
 	since := s.reserveVersions(1)
+	if matchSources(batch) {
+		s.notePending(since)
+	}
 	var stored datasets.Counts
 	for _, t := range s.tables {
 		n, err := t.put(ctx, s, batch)
 		*t.counter(&stored) = uint64(n)
 		if err != nil {
-			return &datasets.PartialError{Stored: stored, Err: fmt.Errorf("clickhouse %s: %w", s.cfg, err)}
-		}
-	}
-	if matchSources(batch) {
-		// The records are stored; until the match is rebuilt the feature
-		// engine would not see them, and putting the batch again does it.
-		if err := s.rebuildMatch(ctx, since); err != nil {
 			return &datasets.PartialError{Stored: stored, Err: fmt.Errorf("clickhouse %s: %w", s.cfg, err)}
 		}
 	}

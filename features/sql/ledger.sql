@@ -81,7 +81,8 @@ invoice_id alone) dated by t, never below zero. pay_days and pay_cents list
 its linked payments in the longest window, for the partial-payment share.
 
 The invoices come matched to their payments from invoice_match, which
-chstore maintains at import (migrations/0005_invoice_match.sql): one scan,
+chstore keeps up with the ledger (migrations/0005_invoice_match.sql; the
+engine asks the store to sync it before each query): one scan,
 the payments dated after t filtered out of each row's arrays, and no hash
 table of invoices. Only the numbers the features need travel through it;
 open_invoice_rows joins the rest back for the few open invoices. */}}

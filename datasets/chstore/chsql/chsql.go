@@ -31,6 +31,13 @@ package chsql
 
 import "context"
 
+// MatchSyncer is a Querier whose derived table invoice_match can lag the
+// ledger tables after a write (chstore builds it lazily, see its match.go):
+// code that reads invoice_match calls SyncMatch first.
+type MatchSyncer interface {
+	SyncMatch(ctx context.Context) error
+}
+
 // Querier runs SQL on the ledger's database.
 type Querier interface {
 	// Query runs a query and returns its rows, which the caller must close.

@@ -17,11 +17,13 @@
 -- record leaves when it changes customer or invoice; records counts them
 -- (0 in an emptied row).
 --
--- chstore maintains it: at the end of every Put it rebuilds the rows of
--- the customers the batch touched (match.go). Migrating to this version
+-- chstore maintains it: SyncMatch, which readers call before they read
+-- it and the import at its end, rebuilds the rows of the customers
+-- written since it was last built (match.go). Migrating to this version
 -- builds it for the whole ledger. A customer's rows are rebuilt whole, and
 -- a row that no longer has records is written back empty (invoice = 0,
--- no elements), which readers take as no row.
+-- no elements), which readers take as no row. The row of customer id ''
+-- (no ledger record has that id) records how far the match is built.
 
 -- cluster: shard by customer_id
 CREATE TABLE IF NOT EXISTS invoice_match
