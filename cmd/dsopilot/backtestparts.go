@@ -54,14 +54,18 @@ func backtestOnStore(ctx context.Context, e env, store string, parts int, tf tra
 	if err != nil {
 		return nil, nil, err
 	}
-	err = eachPart(ctx, st, parts, func(l *datasets.Ledger, whole features.LedgerFacts) error {
-		conv, err := pc.convert(l)
-		if err != nil {
-			return err
-		}
-		return d.Add(features.NewPartIndex(conv, whole))
-	})
-	if err != nil {
+	// Each pass reads the ledger part by part, converted as the model
+	// learns it, indexed with the whole ledger's facts.
+	eachIndex := func(add func(*features.Index) error) error {
+		return eachPart(ctx, st, parts, func(l *datasets.Ledger, whole features.LedgerFacts) error {
+			conv, err := pc.convert(l)
+			if err != nil {
+				return err
+			}
+			return add(features.NewPartIndex(conv, whole))
+		})
+	}
+	if err := eachIndex(d.Add); err != nil {
 		return nil, nil, err
 	}
 	pc.warn(e, "backtest")
@@ -70,14 +74,7 @@ func backtestOnStore(ctx context.Context, e env, store string, parts int, tf tra
 		return nil, nil, err
 	}
 	test := model.NewBacktestTest(b, o, cut, end)
-	err = eachPart(ctx, st, parts, func(l *datasets.Ledger, whole features.LedgerFacts) error {
-		conv, err := pc.convert(l)
-		if err != nil {
-			return err
-		}
-		return test.Add(features.NewPartIndex(conv, whole))
-	})
-	if err != nil {
+	if err := eachIndex(test.Add); err != nil {
 		return nil, nil, err
 	}
 	return test.Result()
