@@ -49,6 +49,24 @@ func TestModelForecasterServesTheForecast(t *testing.T) {
 		t.Fatalf("by segment: %d groups %+v", len(seg.Groups), seg.Groups)
 	}
 	problemOf(t, ts.do(req{method: "GET", path: "/v1/forecast?currency=USD", role: "viewer"}), 422)
+	if len(got.Currencies) != 0 {
+		t.Errorf("a converted forecast lists %v as added unconverted", got.Currencies)
+	}
+}
+
+// A server without rates forecasts a multi-currency ledger in its own
+// amounts, and says which currencies it added together unconverted, as
+// the CLI's warning does.
+func TestModelForecasterNamesTheCurrenciesItMixes(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) { c.Forecast = NewModelForecaster(c.Models, nil, 300) })
+	have := ts.srv.snap.Load().ledger.Currencies()
+	if len(have) < 2 {
+		t.Fatalf("the test ledger holds %v: the case needs several currencies", have)
+	}
+	got := decode[Forecast](t, ts.do(req{method: "GET", path: "/v1/forecast?weeks=4", role: "viewer"}))
+	if got.Currency != "" || !slices.Equal(got.Currencies, have) {
+		t.Fatalf("currency %q, currencies %v; want none and %v", got.Currency, got.Currencies, have)
+	}
 }
 
 // TestCreditWorkflowOnTheServersStore runs the credit routes on the real

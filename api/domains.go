@@ -245,10 +245,14 @@ type ForecastGroup struct {
 
 // Forecast is a cash-receipts forecast made at AsOf.
 type Forecast struct {
-	AsOf     datasets.Date   `json:"as_of"`
-	Currency string          `json:"currency"`
-	By       string          `json:"by"`
-	Groups   []ForecastGroup `json:"groups"`
+	AsOf     datasets.Date `json:"as_of"`
+	Currency string        `json:"currency"`
+	// Currencies lists the currencies whose amounts were added together
+	// unconverted (a multi-currency ledger on a server started without
+	// --currency and --fx); absent when the amounts are in one currency.
+	Currencies []string        `json:"currencies,omitempty" doc:"currencies added together unconverted: the sums mix them (start the server with --currency and --fx); absent when the amounts are in one currency"`
+	By         string          `json:"by"`
+	Groups     []ForecastGroup `json:"groups"`
 }
 
 // Forecaster is the cash forecast (issue 10).

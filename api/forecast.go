@@ -84,11 +84,12 @@ func (f *ModelForecaster) Forecast(ctx context.Context, q ForecastQuery) (*Forec
 	if err != nil {
 		return nil, &ValidationError{Msg: "bad forecast query", Fields: []FieldError{{Pointer: "query", Detail: err.Error()}}}
 	}
-	res, _, err := forecast.FromLedger(ctx, f.l, f.b, f.fx, o)
+	res, mixed, err := forecast.FromLedger(ctx, f.l, f.b, f.fx, o)
 	if err != nil {
 		return nil, forecastError(err)
 	}
 	out := forecastOf(res, q.By)
+	out.Currencies = mixed
 	f.cache[q] = out
 	return out, nil
 }

@@ -34,7 +34,10 @@ import (
 //     classifier says whether it will be paid within the horizon; the
 //     hazard, taught on invoices at most 30 days past due and with
 //     write-offs counted as settlements, is not trusted to time it. The
-//     conservative reading is kept: no date within the horizon.
+//     conservative reading is kept: no date within the horizon. A model
+//     trained without a 90+ model (too few such invoices to learn it)
+//     reads such an invoice the same way: its hazard is no more trusted
+//     there for lack of a p_90_plus.
 //
 // Quantile dates then follow from one curve, so a quantile whose level the
 // curve never reaches within the horizon is "beyond the horizon", never a
@@ -115,13 +118,14 @@ func reconcile(F []float64, knots []knot) {
 // and its 90+ probability p90 (nil without a 90+ model), whose day is d90
 // (due + 90 days, after the as-of date): see above.
 func reconcileInvoice(F []float64, knots []knot, d90 int, p90 *float64) {
-	if p90 != nil {
-		if d90 > 0 {
-			knots = append(knots, knot{d90, 1 - *p90})
-		} else if *p90 >= 1 {
-			// Already 90+ days overdue: nothing within the horizon.
-			clear(F)
-		}
+	switch {
+	case d90 <= 0 && (p90 == nil || *p90 >= 1):
+		// Already 90+ days overdue: nothing within the horizon, with or
+		// without a 90+ model (see above).
+		clear(F)
+		return
+	case p90 != nil && d90 > 0:
+		knots = append(knots, knot{d90, 1 - *p90})
 	}
 	reconcile(F, knots)
 }
@@ -178,6 +182,9 @@ func horizonReason(p *Prediction) string {
 	t := fmt.Sprintf("median and P90 pay dates after %s (beyond %d weeks): a %.0f%% chance of no payment by then", end, weeks, 100*unpaid)
 	if p.PayDateP10 == 0 {
 		t = fmt.Sprintf("no pay date within %d weeks (P10, median and P90 all after %s): a %.0f%% chance of no payment by then", weeks, end, 100*unpaid)
+	}
+	if p.PDefault90 == nil && p.DueDate.AddDays(default90Days) < p.AsOf {
+		return t + ", as it is already more than 90 days overdue (not timed within the horizon)"
 	}
 	if p.PDefault90 != nil && *p.PDefault90 >= unpaid-1e-9 {
 		if p.DueDate.AddDays(default90Days) < p.AsOf {

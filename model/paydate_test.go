@@ -50,6 +50,9 @@ func TestReconcileAgreesWithTheClassifiers(t *testing.T) {
 		{"probably late, fast hazard", 0.6, 20, 0.2, 50, 0.425, ptr(0.05), [3]bool{true, true, true}},
 		{"probably on time", 0.3, 20, 0.9, 50, 0.055, ptr(0.01), [3]bool{true, true, true}},
 		{"no 90+ model", 0.3, 10, 0.4, 40, 0.3, nil, [3]bool{true, true, true}},
+		// Without a 90+ model an invoice already 90+ days overdue is no
+		// more timed by the hazard than with one that says 1.
+		{"long overdue, no 90+ model", 0.95, -111, 0.0, -81, 1, nil, [3]bool{false, false, false}},
 		{"due beyond the horizon", 0.3, 120, 0.4, 150, 0.305, ptr(0.01), [3]bool{true, false, false}},
 		// A new customer: the hazard pays slowly, the classifiers expect
 		// most of it paid within 30 days after due.
@@ -78,6 +81,8 @@ func TestReconcileAgreesWithTheClassifiers(t *testing.T) {
 				t.Fatalf("%v paid within the horizon, before due + grace; on time %v", F[h], c.pOnTime)
 			}
 			switch {
+			case c.p90 == nil && d90 <= 0 && F[h] != 0:
+				t.Fatalf("%v paid within the horizon of an invoice already 90+ days overdue, without a 90+ model", F[h])
 			case c.p90 == nil:
 			case d90 > h && 1-F[h] < *c.p90-1e-9:
 				t.Fatalf("%v unpaid at the horizon, before due + 90 days, below the 90+ share %v", 1-F[h], *c.p90)

@@ -147,17 +147,18 @@ func runCreditSuggest(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("credit suggest: %w", err)
 	}
-	for _, p := range s.Problems {
-		fmt.Fprintln(e.stderr, "credit suggest:", p)
-	}
+	assessed := len(s.Rows)
 	if *top > 0 && len(s.Rows) > *top {
 		s.Rows = s.Rows[:*top]
 	}
 	if *r.asJSON {
-		return writeJSON(e.stdout, s)
+		if err := writeJSON(e.stdout, s); err != nil {
+			return err
+		}
+	} else {
+		printSuggestions(e.stdout, s)
 	}
-	printSuggestions(e.stdout, s)
-	return nil
+	return leftOut(e.stderr, "credit suggest", s.Problems, assessed)
 }
 
 func printSuggestions(w io.Writer, s *credit.Suggestions) {
@@ -211,11 +212,12 @@ func runCreditFlags(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("credit flags: %w", err)
 	}
-	for _, p := range problems {
-		fmt.Fprintln(e.stderr, "credit flags:", p)
-	}
 	if *r.asJSON {
-		return writeJSON(e.stdout, map[string]any{"as_of": day, "customers": flags})
+		if err := writeJSON(e.stdout, map[string]any{"as_of": day, "customers": flags}); err != nil {
+			return err
+		}
+		// flags lists the flagged customers only, not all assessed.
+		return leftOut(e.stderr, "credit flags", problems, -1)
 	}
 	for _, c := range flags {
 		held := ""
@@ -233,7 +235,7 @@ func runCreditFlags(ctx context.Context, e env, args []string) error {
 		}
 	}
 	fmt.Fprintf(e.stdout, "%d customers flagged as of %s\n", len(flags), day)
-	return nil
+	return leftOut(e.stderr, "credit flags", problems, -1)
 }
 
 func runCreditPropose(ctx context.Context, e env, args []string) error {
@@ -396,5 +398,27 @@ func printProposal(w io.Writer, p credit.Proposal, asJSON bool) error {
 			p.DecidedAt.Format(time.DateOnly), dash(p.DecisionID), p.Review)
 	}
 	fmt.Fprintf(w, "  reason: %s\n", p.Reason)
+	return nil
+}
+
+// leftOut reports the customers a credit command left out (problems, one
+// line each) after the kept ones it printed, and counts them, so that a
+// list with customers missing never passes for the whole: more left out
+// than kept (when kept is known, ≥ 0) is a failed run (exit status 1).
+func leftOut(w io.Writer, cmd string, problems []string, kept int) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	for _, p := range problems {
+		fmt.Fprintf(w, "%s: %s\n", cmd, p)
+	}
+	msg := fmt.Sprintf("%d customers left out (listed above); the list covers the others", len(problems))
+	if kept >= 0 {
+		msg = fmt.Sprintf("%d of %d customers left out (listed above)", len(problems), len(problems)+kept)
+	}
+	if kept >= 0 && len(problems) > kept {
+		return fmt.Errorf("%s: %s", cmd, msg)
+	}
+	fmt.Fprintf(w, "dsopilot: warning: %s: %s\n", cmd, msg)
 	return nil
 }

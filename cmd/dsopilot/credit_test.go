@@ -92,3 +92,40 @@ func TestCreditCommands(t *testing.T) {
 		t.Fatalf("the approved limit is not the current one: %v\n%s", err, out)
 	}
 }
+
+// A credit list with customers left out says how many, and fails when
+// they outnumber the customers it covers.
+func TestCreditLeftOutIsCountedAndFailsWhenMost(t *testing.T) {
+	two := []string{"customer A: no rate from GBP to EUR (pass the rates with --fx)", "customer B: no rate from USD to EUR (pass the rates with --fx)"}
+	for _, c := range []struct {
+		name     string
+		problems []string
+		kept     int
+		wantErr  bool
+		wantLast string
+	}{
+		{"none left out", nil, 5, false, ""},
+		{"fewer than kept", two, 3, false, "dsopilot: warning: credit suggest: 2 of 5 customers left out (listed above)"},
+		{"as many as kept", two, 2, false, "dsopilot: warning: credit suggest: 2 of 4 customers left out (listed above)"},
+		{"most left out", two, 1, true, "customer B: no rate from USD to EUR (pass the rates with --fx)"},
+		{"kept unknown", two, -1, false, "dsopilot: warning: credit suggest: 2 customers left out (listed above); the list covers the others"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var w strings.Builder
+			err := leftOut(&w, "credit suggest", c.problems, c.kept)
+			if (err != nil) != c.wantErr {
+				t.Fatalf("error %v, want one: %v", err, c.wantErr)
+			}
+			if err != nil && !strings.Contains(err.Error(), "2 of 3 customers left out") {
+				t.Errorf("error %q does not count them", err)
+			}
+			lines := strings.Split(strings.TrimSuffix(w.String(), "\n"), "\n")
+			if got := lines[len(lines)-1]; !strings.HasSuffix(got, c.wantLast) {
+				t.Errorf("last line %q, want %q", got, c.wantLast)
+			}
+			if len(c.problems) > 0 && !strings.Contains(w.String(), "credit suggest: customer A: no rate") {
+				t.Errorf("the problems are not listed:\n%s", w.String())
+			}
+		})
+	}
+}

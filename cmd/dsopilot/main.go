@@ -112,7 +112,7 @@ func commands() []command {
 		{"kpi", "receivables KPIs: DSO, countback DSO, best-possible DSO, ADD, CEI, aging, ...", runKPI},
 		{"train", "train, evaluate and register the payment models", runTrain},
 		{"score", "score every open invoice: p_late, pay date, reasons", runScore},
-		{"models", "list registered models or promote one: models list | models promote ID", runModels},
+		{"models", "list, show or promote registered models: models list | models show [ID] | models promote ID", runModels},
 		{"backtest", "out-of-time evaluation of the models on a ledger or cleared-items CSV", runBacktest},
 		{"forecast", "13-week cash-receipts forecast with bands: forecast | backtest | snapshot | compare", runForecast},
 		{"recommend", "the day's dunning worklist: next action per customer with expected value and reasons", runRecommend},

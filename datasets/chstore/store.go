@@ -170,6 +170,9 @@ type Store struct {
 	// sync (0: none).
 	matchMu      sync.RWMutex
 	matchPending atomic.Uint64
+	// matchChunk is how many customers one rebuild statement takes at
+	// most (matchRebuildCustomers; tests set fewer).
+	matchChunk int
 }
 
 // Open connects to the ClickHouse server and database named by dsn. A
@@ -198,7 +201,8 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{entry: entry, cfg: cfg, log: log, tables: tables, chunkRows: defaultChunkRows, inserters: defaultInserters}
+	s := &Store{entry: entry, cfg: cfg, log: log, tables: tables, chunkRows: defaultChunkRows, inserters: defaultInserters,
+		matchChunk: matchRebuildCustomers}
 	if cfg.Cluster != "" {
 		if s.shards, err = discoverShards(ctx, cfg, entry, log); err == nil {
 			s.slots, err = slotMap(s.shards)

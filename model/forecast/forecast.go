@@ -252,7 +252,8 @@ func (h *History) Prepare(t datasets.Date, weeks int, preds []model.Prediction) 
 }
 
 // pastModel reports whether p is of an invoice already more than 90 days
-// overdue at t with a certain 90+ probability: the model then leaves it
+// overdue at t with a certain 90+ probability, or with none because the
+// model has no 90+ model: the model then leaves it
 // unpaid for the whole horizon (model/paydate.go: its hazard is not
 // trusted that far past due), which says nothing about when it is paid, so
 // the customer's record of paying such invoices forecasts it instead. Left
@@ -260,7 +261,7 @@ func (h *History) Prepare(t datasets.Date, weeks int, preds []model.Prediction) 
 // debts are cleared late (seed 33: 15 of them, all paid within the
 // horizon).
 func pastModel(p *model.Prediction, t datasets.Date) bool {
-	return p.PDefault90 != nil && *p.PDefault90 >= 1 && t > p.DueDate.AddDays(90)
+	return (p.PDefault90 == nil || *p.PDefault90 >= 1) && t > p.DueDate.AddDays(90)
 }
 
 // matcher returns, for book item i, its prediction or nil. The feature

@@ -184,6 +184,42 @@ func TestTimingPutsACustomersHabitOnItsWeek(t *testing.T) {
 	}
 }
 
+// An invoice due beyond either end of the span the curves are laid out
+// over (five years past due, or due more than two years after the as-of
+// date) is a valid invoice of a real ledger: its weekly probabilities are
+// those of the span's edge, never an index past it.
+func TestTimingOutsideItsSpan(t *testing.T) {
+	h := NewHistory(ledger(), nil)
+	asOf := d(2024, 6, 30)
+	tm := h.Timing(asOf)
+	for _, c := range []struct {
+		name string
+		due  datasets.Date
+	}{
+		{"six years past due", asOf.AddDays(-6 * 365)},
+		{"on the last day of the span", asOf.AddDays(-portfolioHi)},
+		{"three years ahead", asOf.AddDays(3 * 365)},
+	} {
+		for _, id := range []string{"A", "unknown"} {
+			q := make([]float64, 13)
+			tm.Weekly(id, c.due, q)
+			s := 0.0
+			for _, p := range q {
+				if p < 0 || math.IsNaN(p) {
+					t.Fatalf("%s, customer %s: weekly probabilities %v", c.name, id, q)
+				}
+				s += p
+			}
+			if s > 1+1e-9 {
+				t.Errorf("%s, customer %s: weekly probabilities sum to %v", c.name, id, s)
+			}
+			if c.due < asOf && s > 1e-9 && c.name == "six years past due" {
+				t.Errorf("%s, customer %s: %v of it expected in 13 weeks, want none", c.name, id, s)
+			}
+		}
+	}
+}
+
 func TestBaselines(t *testing.T) {
 	h := NewHistory(ledger(), nil)
 	asOf := d(2024, 6, 30)
@@ -325,9 +361,9 @@ func TestForecastBandsAreOrderedAndAddUp(t *testing.T) {
 }
 
 // An invoice already more than 90 days overdue whose 90+ probability is
-// certain is forecast by its customer's record, not left unpaid by the
-// model (which only says it is 90+); any other prediction levels the
-// record.
+// certain, or that has none because the model has no 90+ model, is
+// forecast by its customer's record, not left unpaid by the model (which
+// only says it is 90+); any other prediction levels the record.
 func TestInvoicesPastTheModelFollowTheRecord(t *testing.T) {
 	l := ledger()
 	// B once cleared an invoice 120 days after its due date: its record
@@ -353,7 +389,9 @@ func TestInvoicesPastTheModelFollowTheRecord(t *testing.T) {
 	}{
 		{"certain 90+: the record", one(1), 1, func(k int) float64 { return recordQ[k] }},
 		{"uncertain 90+: the model's level (nothing)", one(0.9), 0, func(int) float64 { return 0 }},
-		{"no 90+ model: the model's level (nothing)", nil, 0, func(int) float64 { return 0 }},
+		// A model without a 90+ model leaves such an invoice untimed too
+		// (model/paydate.go): the record, not the hazard's guess.
+		{"no 90+ model: the record", nil, 1, func(k int) float64 { return recordQ[k] }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			preds := make([]model.Prediction, len(record.Book))

@@ -191,12 +191,12 @@ type view struct {
 const portfolioLo, portfolioHi = -730, 1826
 
 // view lays the mixed curve of the customer at position ci out over lo …
-// hi (clamped to the portfolio's span) into v.
+// hi (clamped to the portfolio's span) into v. Days beyond the span read
+// as its edge days (v.idx clamps): an invoice more than five years past
+// due is past the last day any record reaches and gets no receipts.
 func (tm *Timing) view(v *view, ci int, lo, hi int32) {
-	lo, hi = max(lo, portfolioLo), min(hi, portfolioHi)
-	if hi < lo {
-		hi = lo
-	}
+	lo = min(max(lo, portfolioLo), portfolioHi)
+	hi = max(min(hi, portfolioHi), lo)
 	v.lo, v.hi, v.weight = lo, hi, timingPrior
 	n := int(hi-lo) + 1
 	v.cash = slices.Grow(v.cash[:0], n)[:n]
