@@ -42,42 +42,8 @@ type readiness struct {
 func (s *Server) healthz(c *gin.Context) { ok(c, http.StatusOK, health{Status: "ok"}) }
 
 // StaleAfterDays is how long after the ledger's latest record the served
-// date may be before the answers are suspect: a daily export is a day or
-// a long weekend behind; a month-old one is a forgotten --as-of.
-const StaleAfterDays = 7
-
-// LastDay is the day of l's latest record: an invoice issued, a payment,
-// a credit note, a dispute opened or resolved, an action, a promise made,
-// a credit decision or a credit report (due and promised dates, which lie
-// ahead, do not count). Zero for an empty ledger.
-func LastDay(l *datasets.Ledger) datasets.Date {
-	var d datasets.Date
-	for i := range l.Invoices {
-		d = max(d, l.Invoices[i].IssueDate, l.Invoices[i].SettledDate)
-	}
-	for i := range l.Payments {
-		d = max(d, l.Payments[i].Date)
-	}
-	for i := range l.CreditNotes {
-		d = max(d, l.CreditNotes[i].Date)
-	}
-	for i := range l.Disputes {
-		d = max(d, l.Disputes[i].Opened, l.Disputes[i].Resolved)
-	}
-	for i := range l.Actions {
-		d = max(d, l.Actions[i].Date)
-	}
-	for i := range l.Promises {
-		d = max(d, l.Promises[i].Made)
-	}
-	for i := range l.CreditDecisions {
-		d = max(d, l.CreditDecisions[i].Date)
-	}
-	for i := range l.Financials {
-		d = max(d, l.Financials[i].Date)
-	}
-	return d
-}
+// date may be before the answers are suspect (datasets.StaleAfterDays).
+const StaleAfterDays = datasets.StaleAfterDays
 
 // StaleLedger returns l's last day and, when asOf is more than
 // StaleAfterDays after it, a warning: every invoice then looks unpaid
@@ -85,7 +51,7 @@ func LastDay(l *datasets.Ledger) datasets.Date {
 // or lost, and the worklist is empty or stale. Serving as of the day after
 // the ledger's end (--as-of) answers for the ledger's own time.
 func StaleLedger(l *datasets.Ledger, asOf datasets.Date) (datasets.Date, string) {
-	last := LastDay(l)
+	last := l.LastDay()
 	if last == 0 || asOf-last <= StaleAfterDays {
 		return last, ""
 	}

@@ -529,3 +529,41 @@ func ParseISO(s string) (Date, bool) {
 	}
 	return v, true
 }
+
+// StaleAfterDays is how long after the ledger's latest record (LastDay) an
+// as-of date may be before answers as of it are suspect: a daily export is
+// a day or a long weekend behind; a month-old one is a forgotten --as-of.
+const StaleAfterDays = 7
+
+// LastDay is the day of l's latest record: an invoice issued or settled, a
+// payment, a credit note, a dispute opened or resolved, an action, a
+// promise made, a credit decision or a credit report (due and promised
+// dates, which lie ahead, do not count). Zero for an empty ledger.
+func (l *Ledger) LastDay() Date {
+	var d Date
+	for i := range l.Invoices {
+		d = max(d, l.Invoices[i].IssueDate, l.Invoices[i].SettledDate)
+	}
+	for i := range l.Payments {
+		d = max(d, l.Payments[i].Date)
+	}
+	for i := range l.CreditNotes {
+		d = max(d, l.CreditNotes[i].Date)
+	}
+	for i := range l.Disputes {
+		d = max(d, l.Disputes[i].Opened, l.Disputes[i].Resolved)
+	}
+	for i := range l.Actions {
+		d = max(d, l.Actions[i].Date)
+	}
+	for i := range l.Promises {
+		d = max(d, l.Promises[i].Made)
+	}
+	for i := range l.CreditDecisions {
+		d = max(d, l.CreditDecisions[i].Date)
+	}
+	for i := range l.Financials {
+		d = max(d, l.Financials[i].Date)
+	}
+	return d
+}

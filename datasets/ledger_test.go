@@ -107,3 +107,39 @@ func TestTermsDueDate(t *testing.T) {
 		t.Error("ParseTerms(NETX) succeeded")
 	}
 }
+
+func TestLastDayIsTheLatestRecord(t *testing.T) {
+	d := func(n int) Date { return NewDate(2024, time.January, 1).AddDays(n) }
+	base := func() *Ledger {
+		return &Ledger{Invoices: []Invoice{{ID: "I1", IssueDate: d(0), DueDate: d(300)}}}
+	}
+	cases := []struct {
+		name string
+		edit func(*Ledger)
+		want Date
+	}{
+		{"an invoice: its issue, not its due date", nil, d(0)},
+		{"a payment", func(l *Ledger) { l.Payments = append(l.Payments, Payment{Date: d(5)}) }, d(5)},
+		{"a promise: when made, not the promised date", func(l *Ledger) {
+			l.Promises = append(l.Promises, Promise{Made: d(7), PromisedDate: d(400)})
+		}, d(7)},
+		{"a dispute resolved", func(l *Ledger) {
+			l.Disputes = append(l.Disputes, Dispute{Opened: d(1), Resolved: d(9)})
+		}, d(9)},
+		{"an action", func(l *Ledger) { l.Actions = append(l.Actions, Action{Date: d(11)}) }, d(11)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			l := base()
+			if tc.edit != nil {
+				tc.edit(l)
+			}
+			if got := l.LastDay(); got != tc.want {
+				t.Fatalf("LastDay %s, want %s", got, tc.want)
+			}
+		})
+	}
+	if (&Ledger{}).LastDay() != 0 {
+		t.Fatal("an empty ledger has no last day")
+	}
+}

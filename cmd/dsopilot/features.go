@@ -100,10 +100,38 @@ func runFeatures(ctx context.Context, e env, args []string) error {
 			tab = eng.Customers(t, customers...)
 		}
 	}
-	if *format == "json" {
-		return tab.WriteJSON(e.stdout)
+	var unknown []string
+	if *level == "customer" {
+		unknown = unknownCustomers(tab, customers)
+		if len(unknown) > 0 && len(unknown) == len(slices.Compact(slices.Sorted(slices.Values(customers)))) {
+			return fmt.Errorf("features: no customer %s known as of %s", strings.Join(unknown, ", "), t)
+		}
 	}
-	return tab.WriteCSV(e.stdout)
+	if *format == "json" {
+		err = tab.WriteJSON(e.stdout)
+	} else {
+		err = tab.WriteCSV(e.stdout)
+	}
+	if err == nil && len(unknown) > 0 {
+		fmt.Fprintf(e.stderr, "dsopilot: warning: features: no customer %s known as of %s: left out\n", strings.Join(unknown, ", "), t)
+	}
+	return err
+}
+
+// unknownCustomers lists the customer ids asked for that have no row in
+// tab (the engines leave out ids they do not know), each once, sorted.
+func unknownCustomers(tab *features.Table, asked []string) []string {
+	have := make(map[string]bool, len(tab.Rows))
+	for _, r := range tab.Rows {
+		have[r.CustomerID] = true
+	}
+	var out []string
+	for _, id := range slices.Compact(slices.Sorted(slices.Values(asked))) {
+		if !have[id] {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 func runKPI(ctx context.Context, e env, args []string) error {

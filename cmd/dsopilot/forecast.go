@@ -117,6 +117,9 @@ func (f forecastFlags) run(ctx context.Context, e env, cmd string) (*forecast.Re
 	if err := h.CheckAsOf(t); err != nil {
 		return nil, "", fmt.Errorf("%s: %w", cmd, err)
 	}
+	for _, w := range forecastWarnings(l, b.Options.AsOf, t) {
+		fmt.Fprintf(e.stderr, "dsopilot: warning: %s: %s\n", cmd, w)
+	}
 	switch {
 	case fx != nil:
 		o.Currency = fx.To
@@ -503,4 +506,24 @@ func printForecastBacktest(w io.Writer, r *forecast.Backtest) error {
 		r.Horizon.WAPE, 100*r.Horizon.Bias, int(math.Round(r.Horizon.Coverage*float64(len(r.Origins)))), len(r.Origins))
 	fmt.Fprintf(w, "new business: WAPE %.3f, bias %+.1f%%, coverage %.1f%%\n", r.New.WAPE, 100*r.New.Bias, 100*r.New.Coverage)
 	return nil
+}
+
+// forecastWarnings says what makes a forecast of l as of t with a model
+// trained as of trained doubtful though it runs: a ledger that ends long
+// before t (every invoice then looks unpaid since, and week 1 collects
+// what is long settled or lost) and a model that has seen what happened
+// after t (a snapshot or a comparison from it flatters the forecast).
+func forecastWarnings(l *datasets.Ledger, trained string, t datasets.Date) []string {
+	var out []string
+	if last := l.LastDay(); last != 0 && t-last > datasets.StaleAfterDays {
+		out = append(out, fmt.Sprintf("the ledger's latest record is of %s, %d days before the as-of date %s: nothing paid, "+
+			"invoiced or recorded since is known, so the forecast describes a book frozen on %s; give --as-of %s to forecast "+
+			"from the ledger's end, or load the recent records", last, int(t-last), t, last, last.AddDays(1)))
+	}
+	if d, err := datasets.ParseDate(trained); err == nil && d > t {
+		out = append(out, fmt.Sprintf("the model was trained as of %s, after the as-of date %s: it has learnt from what "+
+			"happened after %s, so this forecast (and a snapshot or comparison of it) is better than one made then could be; "+
+			"train a model as of %s or earlier for an honest one", d, t, t, t))
+	}
+	return out
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/model/forecast/realformat"
 )
 
@@ -365,3 +366,38 @@ func TestForecastBacktestOnARealFormatExport(t *testing.T) {
 }
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
+
+// A forecast as of long after the ledger's end, or from a model trained
+// after the as-of date, runs but says why its figures are doubtful.
+func TestForecastWarnsOfAStaleLedgerAndALookAheadModel(t *testing.T) {
+	day := func(s string) datasets.Date {
+		d, err := datasets.ParseDate(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	l := &datasets.Ledger{Invoices: []datasets.Invoice{{ID: "I1", CustomerID: "C1", IssueDate: day("2024-06-01"), DueDate: day("2024-07-01")}},
+		Payments: []datasets.Payment{{ID: "P1", CustomerID: "C1", Date: day("2024-06-30")}}}
+	for _, c := range []struct {
+		name, trained, asOf string
+		want                []string
+	}{
+		{"current ledger, model trained before", "2024-06-15", "2024-07-05", nil},
+		{"a week after the last record", "2024-06-15", "2024-07-07", nil},
+		{"stale ledger", "2024-06-15", "2024-07-08", []string{"latest record is of 2024-06-30, 8 days before", "--as-of 2024-07-01"}},
+		{"model from after the as-of date", "2024-07-01", "2024-06-30", []string{"trained as of 2024-07-01, after the as-of date 2024-06-30"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := strings.Join(forecastWarnings(l, c.trained, day(c.asOf)), "\n")
+			if len(c.want) == 0 && got != "" {
+				t.Fatalf("warned: %s", got)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("warnings %q lack %q", got, w)
+				}
+			}
+		})
+	}
+}

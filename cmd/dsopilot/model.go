@@ -392,7 +392,7 @@ func runBacktest(ctx context.Context, e env, args []string) error {
 	if *asJSON {
 		return writeJSON(e.stdout, res)
 	}
-	fmt.Fprintf(e.stdout, "cut-off %s: trained on %d, tested on %d invoices (%d unresolved left out); champion %s\n",
+	fmt.Fprintf(e.stdout, "cut-off %s: trained on %d snapshots of invoices (an invoice at each age it was scored), tested on %d invoices (%d unresolved left out); champion %s\n",
 		res.Cutoff, res.NTrain, res.NTest, res.NTestOpen, res.Champion)
 	printAssumptions(e.stdout, res.Assumptions)
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)

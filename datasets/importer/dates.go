@@ -147,7 +147,21 @@ func parseISOWithTime(s string) (datasets.Date, error) {
 		y, m, d := atoi(s[:4]), atoi(s[5:7]), atoi(s[8:10])
 		return civil(s[:10], y, m, d)
 	}
-	return 0, &dateError{msg: "is not YYYY-MM-DD (use --date-format, e.g. %d.%m.%Y)", kind: "is not YYYY-MM-DD"}
+	return 0, &dateError{msg: "is not YYYY-MM-DD (use --date-format, e.g. " + formatHint(s) + ")", kind: "is not YYYY-MM-DD"}
+}
+
+// formatHint names the --date-format a value's separator points to, for
+// the error of one row (the import's summary tries every format on a
+// sample instead, see suggestFormat).
+func formatHint(s string) string {
+	switch {
+	case strings.Contains(s, "/"):
+		return "%d/%m/%Y or %m/%d/%Y"
+	case strings.Contains(s, "-"):
+		return "%d-%m-%Y or %m-%d-%Y"
+	default:
+		return "%d.%m.%Y"
+	}
 }
 
 func atoi(s string) int {

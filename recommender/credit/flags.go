@@ -106,11 +106,16 @@ func (as *assessment) flags(a *account, sugg *Suggestion) CustomerFlags {
 		add(FlagOverdue, overdue, reason, overdueResolution(late, amt))
 	}
 	if r := out.Review; r != 0 && r < t && a.limit > 0 {
-		set := "on record"
-		if a.limitSet != 0 {
-			set = "set on " + longDate(a.limitSet)
+		reason := fmt.Sprintf("the limit of %s set on %s was due for review on %s", amt(a.limit), longDate(a.limitSet), longDate(r))
+		switch {
+		case a.limitSet == 0 && a.start == 0:
+			reason = fmt.Sprintf("the limit of %s on record was due for review on %s", amt(a.limit), longDate(r))
+		case a.limitSet == 0:
+			// No decision on record: the cadence counts from the start
+			// of the relationship (reviewDate), which says so.
+			reason = fmt.Sprintf("the limit of %s in the master data has no credit decision on record; reviewed from the "+
+				"relationship's start (%s) at its class's cadence, it was due for review on %s", amt(a.limit), longDate(a.start), longDate(r))
 		}
-		reason := fmt.Sprintf("the limit of %s %s was due for review on %s", amt(a.limit), set, longDate(r))
 		resolution := "review it and propose a limit (dsopilot credit propose --limit suggested --by YOU --role ROLE)"
 		if sugg != nil {
 			resolution = fmt.Sprintf("review it: the suggestion is %s (%s); propose it with dsopilot credit propose --customer %s --limit suggested --by YOU --role ROLE",

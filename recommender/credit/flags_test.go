@@ -119,4 +119,12 @@ func TestFlagsExpiredLimit(t *testing.T) {
 	if err != nil || len(fs) != 0 {
 		t.Fatalf("with a review date in a month: %v %v", fs, err)
 	}
+	// Without a decision on record the cadence counts from the start of
+	// the relationship, and the reason says so rather than naming a
+	// review that never was.
+	l.CreditDecisions = nil
+	ex = flagOf(t, flagsOf(t, l, pol, "C1"), FlagExpired)
+	if !strings.Contains(ex.Reason, "has no credit decision on record") || !strings.Contains(ex.Reason, "relationship's start") {
+		t.Fatalf("expired without a decision: %+v", ex)
+	}
 }
