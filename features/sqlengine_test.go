@@ -524,23 +524,23 @@ func floorSeconds(b *testing.B, s *chstore.Store) float64 {
 }
 
 // stages are the building blocks of the customer query (ledger.sql), each
-// a per-customer (invoices_at_t: per-invoice) summary that customer_summary
+// a per-customer (match_rows: per match row) summary that customer_summary
 // joins; BenchmarkSQLStages prices each alone.
-var stages = []string{"known_customers", "master", "invoices_at_t", "invoice_history", "disputes",
-	"dunning_rows", "dunning", "decisions", "customer_summary"}
+var stages = []string{"known_customers", "master", "match_rows", "customer_ledger", "disputes",
+	"decisions", "customer_summary"}
 
 // BenchmarkSQLStages prices each stage of the customer query on the
 // benchmark ledger, as a multiple of the floor: every column of the
 // stage's rows is computed (ignore(*) keeps ClickHouse from pruning any)
-// and counted on the server. The stages overlap (invoice_history contains
-// invoices_at_t, dunning follow_ups, customer_summary all of them), so
-// they do not add up; the whole customer query is BenchmarkSQLCustomers.
+// and counted on the server. The stages overlap (customer_ledger contains
+// match_rows, customer_summary all of them), so they do not add up; the
+// whole customer query is BenchmarkSQLCustomers.
 //
 //	DSOPILOT_TEST_CLICKHOUSE=clickhouse://127.0.0.1:9000 go test ./features -run '^$' -bench SQLStages -benchtime 1x
 func BenchmarkSQLStages(b *testing.B) {
 	s, _ := benchLedger(b)
 	e := sqlEngine(s, Options{})
-	ctx := chsql.WithSettings(context.Background(), chsql.Settings{"join_use_nulls": 0})
+	ctx := withFeatureSettings(context.Background())
 	floor := floorSeconds(b, s)
 	b.Logf("floor (one GROUP BY customer_id over the invoices): %.3f s", floor)
 	d, err := e.disputeBasis(ctx)

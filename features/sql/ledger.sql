@@ -74,44 +74,81 @@ with records are theirs (an emptied row has none). */}}
     WHERE 1{{template "selected" .}}
 {{end}}
 
-{{/* invoices_at_t: one row per invoice issued by t, with what is still owed
-on it at t: nothing once settled by t, else the amount less the payments
-(linked to it by the same customer) and credit notes (linked to it by
-invoice_id alone) dated by t, never below zero. pay_days and pay_cents list
-its linked payments in the longest window, for the partial-payment share.
+{{/* match_rows: one row per row of invoice_match (migrations/0005_invoice_match.sql),
+which chstore keeps up with the ledger (the engine asks the store to sync
+it before each query): per customer and invoice id, the invoice's days and
+cents and, as arrays, its linked payments, the days of its dunning actions
+and its promises (invoice id '': the customer's records that name no
+invoice). This is the one scan of the match: each row carries both what
+the invoice history reads and what the dunning counts read, and
+customer_ledger groups them once.
 
-The invoices come matched to their payments from invoice_match, which
-chstore keeps up with the ledger (migrations/0005_invoice_match.sql; the
-engine asks the store to sync it before each query): one scan,
-the payments dated after t filtered out of each row's arrays, and no hash
-table of invoices. Only the numbers the features need travel through it;
-open_invoice_rows joins the rest back for the few open invoices. */}}
-{{define "invoices_at_t"}}
+The invoice part (at_t: the row is an invoice issued by t): what is still
+owed on it at t, nothing once settled by t, else the amount less the
+payments (linked to it by the same customer) and credit notes (linked to it
+by invoice_id alone) dated by t, never below zero; pay_days and
+pay_partial its linked payments in the longest window, for the
+partial-payment share (partial: smaller than the invoice). Rows that are no
+invoice at t carry an empty invoice part. Only the numbers the features
+need travel through it; open_invoice_rows joins the rest back for the few
+open invoices.
+
+The dunning part: the row's actions and promises, and the events that can
+answer or keep them, none after t: the row's payments, and its invoice's
+settled date. Actions in each window, and those answered by t: a payment
+linked to the action's invoice (any of the customer's when it names none)
+or that invoice's settlement dated in (action_day, action_day + @respond],
+or a promise made in [action_day, action_day + @respond] (about the same
+invoice; any of the customer's when it names none). A holdout's wait
+contacted no one: the match holds no dunning action for it (chstore leaves
+out datasets.ActionWait, which @wait also names). Promises made in each
+window and, of those whose promised date is before t, the kept and the
+broken. Kept: the invoice settled by the promised date, or the payments
+linked to it (any of the customer's when it names none) dated in [made,
+promised] add up to the amount (at least a cent). Rows of named invoices
+are counted here, row by row; those of invoice id '' need the customer's
+every payment and promise, which customer_ledger gathers. */}}
+{{define "match_rows"}}
     SELECT
         customer_id,
         invoice_id,
+        at_t,
         issue,
         due,
         settled,
+        is_settled,
         inv_cents,
-        window_pay_days AS pay_days,
-        window_pay_cents AS pay_cents,
         {{- if .Unfold}}
         inv_flag_disputed,
         sale_country,
         sale_segment,
         sale_channel,
         {{- end}}
-        settled != 0 AND settled <= @t AS is_settled,
-        if(is_settled, toInt64(0), greatest(inv_cents - paid_cents - credited_cents, toInt64(0))) AS outstanding_cents
+        if(at_t AND NOT is_settled, greatest(inv_cents - paid_cents - credited_cents, toInt64(0)), toInt64(0)) AS outstanding_cents,
+        window_pay_days AS pay_days,
+        -- (inv_cents is also selected, which 18.16 needs to see it in the lambda.)
+        arrayMap(c -> c < inv_cents, window_pay_cents) AS pay_partial,
+        ev_pay_days,
+        ev_pay_cents,
+        acts,
+        made,
+        until,
+        owed,
+        row_last_payment,
+        row_unallocated
+        {{- range .Windows}},
+        row_w{{.K}}_actions, row_w{{.K}}_responses, row_w{{.K}}_promises, row_w{{.K}}_kept, row_w{{.K}}_broken
+        {{- end}}
     FROM
     (
         SELECT
             customer_id,
             invoice_id,
+            invoice = 1 AND issue_day <= @t AS at_t,
             issue_day AS issue,
             due_day AS due,
             settled_day AS settled,
+            settled != 0 AND settled <= @t AS is_settled,
             cents AS inv_cents,
             {{- if .Unfold}}
             disputed AS inv_flag_disputed,
@@ -120,10 +157,40 @@ open_invoice_rows joins the rest back for the few open invoices. */}}
             channel AS sale_channel,
             {{- end}}
             arraySum(arrayFilter((c, d) -> d <= @t, pay_cents, pay_days)) AS paid_cents,
-            arrayFilter(d -> d != 0 AND d > @t - @wmax AND d <= @t, pay_days) AS window_pay_days,
-            arrayFilter((c, d) -> d != 0 AND d > @t - @wmax AND d <= @t, pay_cents, pay_days) AS window_pay_cents
+            if(at_t, arrayFilter(d -> d != 0 AND d > @t - @wmax AND d <= @t, pay_days), emptyArrayInt32()) AS window_pay_days,
+            if(at_t, arrayFilter((c, d) -> d != 0 AND d > @t - @wmax AND d <= @t, pay_cents, pay_days), emptyArrayInt64()) AS window_pay_cents,
+            if(invoice = 1, settled_day, 0) AS ev_settled,
+            arrayFilter(d -> d <= @t, pay_days) AS ev_pay_days,
+            arrayFilter((c, d) -> d <= @t, pay_cents, pay_days) AS ev_pay_cents,
+            arrayFilter(d -> d != 0 AND d <= @t, action_days) AS acts,
+            arrayFilter(d -> d != 0 AND d <= @t, promise_days) AS made,
+            arrayFilter((u, d) -> d != 0 AND d <= @t, promised_days, promise_days) AS until,
+            arrayFilter((c, d) -> d != 0 AND d <= @t, promise_cents, promise_days) AS owed,
+            -- Payment dates are never negative: 0 stands for none.
+            arrayReduce('max', arrayPushBack(ev_pay_days, toInt32(0))) AS row_last_payment,
+            if(invoice_id = '', arraySum(ev_pay_cents), toInt64(0)) AS row_unallocated,
+            -- Per action, whether it was answered by t, and per promise
+            -- whether it was kept (its promised date before t): once, for
+            -- every window to count.
+            arrayMap(d -> (ev_settled > d AND ev_settled <= least(d + @respond, @t))
+                OR arrayExists(p -> p > d AND p <= least(d + @respond, @t), ev_pay_days)
+                OR arrayExists(m -> m >= d AND m <= least(d + @respond, @t), made), acts) AS answered,
+            arrayMap((d, u, c) -> u < @t AND (
+                (ev_settled != 0 AND ev_settled <= u)
+                OR arraySum(arrayMap((p, pc) -> if(p >= d AND p <= u, pc, toInt64(0)), ev_pay_days, ev_pay_cents)) >= greatest(c, toInt64(1))),
+                made, until, owed) AS kept
+            {{- range .Windows}},
+            -- ignore(...) is 0: it makes what the lambdas read required
+            -- columns, which 18.16 would otherwise not read.
+            if(invoice_id = '', 0, arrayCount(d -> d > @t - @w{{.K}}, acts))
+                + ignore(ev_settled, ev_pay_days, ev_pay_cents, acts, made, until, owed, answered, kept) AS row_w{{.K}}_actions,
+            if(invoice_id = '', 0, arrayCount((d, a) -> a AND d > @t - @w{{.K}}, acts, answered)) AS row_w{{.K}}_responses,
+            if(invoice_id = '', 0, arrayCount(d -> d > @t - @w{{.K}}, made)) AS row_w{{.K}}_promises,
+            if(invoice_id = '', 0, arrayCount((d, k) -> k AND d > @t - @w{{.K}}, made, kept)) AS row_w{{.K}}_kept,
+            if(invoice_id = '', 0, arrayCount((d, u) -> d > @t - @w{{.K}} AND u < @t, made, until)) - row_w{{.K}}_kept AS row_w{{.K}}_broken
+            {{- end}}
         FROM {{.DB}}invoice_match FINAL
-        WHERE invoice = 1 AND issue_day <= @t{{template "selected" .}}
+        WHERE 1{{template "selected" .}}
     ) AS linked
     ANY LEFT JOIN
     (
@@ -136,7 +203,7 @@ open_invoice_rows joins the rest back for the few open invoices. */}}
 {{end}}
 
 {{/* open_invoice_columns: the open invoices of a customer as parallel
-arrays (invoice_history with .Unfold), for open_invoices.sql. */}}
+arrays (customer_ledger with .Unfold), for open_invoices.sql. */}}
 {{define "open_invoice_columns"}}open_invoice_ids, open_issue_days, open_due_days, open_inv_cents, open_amounts, open_flags_disputed, open_sale_countries, open_sale_segments, open_sale_channels{{end}}
 {{define "invoice_history_columns"}}
         {{- range .Windows}}
@@ -149,17 +216,30 @@ arrays (invoice_history with .Unfold), for open_invoices.sql. */}}
         first_issue, last3_count, last3_sum
         {{- if .Unfold}}, {{template "open_invoice_columns"}}{{end}}
 {{- end}}
-{{/* invoice_history: per customer, the invoice counts, sums and statistics of
-each window, the receivable and its aging at t, the first issue date and
-the days late of the three latest settlements.
+{{define "payment_columns"}}last_payment, unallocated_cents{{end}}
+{{define "action_columns"}}
+        {{- range $i, $w := .Windows}}{{if $i}}, {{end}}w{{.K}}_actions, w{{.K}}_responses{{end}}
+{{- end}}
+{{define "promise_columns"}}
+        {{- range $i, $w := .Windows}}{{if $i}}, {{end}}w{{.K}}_promises, w{{.K}}_kept, w{{.K}}_broken{{end}}
+{{- end}}
+{{/* customer_ledger: per customer, from one GROUP BY over match_rows,
+(1) the invoice history: the invoice counts, sums and statistics of each
+window, the receivable and its aging at t, the first issue date and the
+days late of the three latest settlements; (2) the dunning counts: the
+named invoices' row counts summed, plus the actions and promises of
+invoice id '' read against all the customer's payments and promises;
+(3) the payment summary (payment_columns): the latest payment date by t and
+the cash received by t that is linked to no invoice (every payment is in
+the match, under its invoice id or '').
 
-The aggregation only gathers each customer's invoices into parallel arrays
+The GROUP BY only gathers each customer's invoices into parallel arrays
 (one state per column instead of one per window and statistic, which is
 what costs in ClickHouse); the statistics are then array functions over
 each customer's arrays. Lambdas capture nothing but constants and aliases of
 their own SELECT: ClickHouse 18.16 does not see a subquery column that only
 a lambda uses. */}}
-{{define "invoice_history"}}
+{{define "customer_ledger"}}
     WITH
         -- Per invoice, meaningful once settled by t (settled_days != 0).
         arrayMap((s, d) -> greatest(0, s - d), settled_days, due_days) AS late_by,
@@ -218,8 +298,8 @@ a lambda uses. */}}
         arrayReduce('max', arrayMap(d -> greatest(@t - d, 0), open_due_days)) AS oldest_overdue,
         arrayReduce('min', arrayFilter(i -> i != 0, issue_days)) AS first_issue,
         length(latest_late) + length(tied_late) AS last3_count,
-        arraySum(latest_late) + arraySum(tied_late) AS last3_sum
-        {{- if .Unfold}},
+        arraySum(latest_late) + arraySum(tied_late) AS last3_sum,
+        {{- if .Unfold}}
         -- The open invoices themselves, for open_invoices.sql.
         open_invoice_ids,
         open_issue_days,
@@ -229,18 +309,20 @@ a lambda uses. */}}
         open_flags_disputed,
         open_sale_countries,
         open_sale_segments,
-        open_sale_channels
+        open_sale_channels,
         {{- end}}
+        {{template "payment_columns"}}, {{template "action_columns" .}}, {{template "promise_columns" .}}
     FROM
     (
         SELECT
             customer_id,
-            groupArray(invoice_id) AS invoice_ids,
-            groupArray(issue) AS issue_days,
-            groupArray(due) AS due_days,
+            groupArrayIf(invoice_id, at_t) AS invoice_ids,
+            groupArrayIf(issue, at_t) AS issue_days,
+            groupArrayIf(due, at_t) AS due_days,
             -- The settled date, or 0 when not settled by t.
-            groupArray(if(is_settled, settled, 0)) AS settled_days,
-            groupArray(inv_cents) AS amounts,
+            groupArrayIf(if(is_settled, settled, 0), at_t) AS settled_days,
+            groupArrayIf(inv_cents, at_t) AS amounts,
+            -- Only an invoice at t has something outstanding.
             {{- if .Unfold}}
             groupArrayIf(invoice_id, outstanding_cents > 0) AS open_invoice_ids,
             groupArrayIf(issue, outstanding_cents > 0) AS open_issue_days,
@@ -252,23 +334,42 @@ a lambda uses. */}}
             {{- end}}
             groupArrayIf(due, outstanding_cents > 0) AS open_due_days,
             groupArrayIf(outstanding_cents, outstanding_cents > 0) AS open_amounts,
+            -- Empty for a row that is no invoice at t.
             groupArrayArray(pay_days) AS linked_pay_days,
-            groupArrayArray(pay_partial) AS linked_pay_partial
-        FROM
-        (
-            SELECT
-                customer_id, invoice_id, issue, due, settled, is_settled, inv_cents, outstanding_cents, pay_days,
-                {{- if .Unfold}} inv_flag_disputed, sale_country, sale_segment, sale_channel,{{end}}
-                -- Partial: a linked payment smaller than the invoice. (inv_cents
-                -- is also selected, which 18.16 needs to see it in the lambda.)
-                arrayMap(c -> c < inv_cents, pay_cents) AS pay_partial
-            FROM ({{template "invoices_at_t" .}}) AS at_t
-        )
+            groupArrayArray(pay_partial) AS linked_pay_partial,
+            groupArrayArray(ev_pay_days) AS all_pay_days,
+            groupArrayArray(ev_pay_cents) AS all_pay_cents,
+            groupArrayArray(made) AS all_made,
+            groupArrayArray(if(invoice_id = '', acts, emptyArrayInt32())) AS own_acts,
+            groupArrayArray(if(invoice_id = '', made, emptyArrayInt32())) AS own_made,
+            groupArrayArray(if(invoice_id = '', until, emptyArrayInt32())) AS own_until,
+            groupArrayArray(if(invoice_id = '', owed, emptyArrayInt64())) AS own_owed,
+            max(row_last_payment) AS last_payment,
+            sum(row_unallocated) AS unallocated_cents,
+            -- The actions and promises of invoice id '', answered and kept
+            -- as in match_rows, against all the customer's payments and
+            -- promises.
+            arrayMap(d -> arrayExists(p -> p > d AND p <= least(d + @respond, @t), all_pay_days)
+                OR arrayExists(m -> m >= d AND m <= least(d + @respond, @t), all_made), own_acts) AS own_answered,
+            arrayMap((d, u, c) -> u < @t AND
+                arraySum(arrayMap((p, pc) -> if(p >= d AND p <= u, pc, toInt64(0)), all_pay_days, all_pay_cents)) >= greatest(c, toInt64(1)),
+                own_made, own_until, own_owed) AS own_kept
+            {{- range .Windows}},
+            -- ignore(...) is 0: it makes the arrays the lambdas read required
+            -- columns, which 18.16 would otherwise drop from match_rows.
+            sum(row_w{{.K}}_actions) + arrayCount(d -> d > @t - @w{{.K}}, own_acts)
+                + ignore(all_pay_days, all_pay_cents, all_made, own_acts, own_made, own_until, own_owed, own_answered, own_kept) AS w{{.K}}_actions,
+            sum(row_w{{.K}}_responses) + arrayCount((d, a) -> a AND d > @t - @w{{.K}}, own_acts, own_answered) AS w{{.K}}_responses,
+            sum(row_w{{.K}}_promises) + arrayCount(d -> d > @t - @w{{.K}}, own_made) AS w{{.K}}_promises,
+            arrayCount((d, k) -> k AND d > @t - @w{{.K}}, own_made, own_kept) AS own_w{{.K}}_kept,
+            sum(row_w{{.K}}_kept) + own_w{{.K}}_kept AS w{{.K}}_kept,
+            sum(row_w{{.K}}_broken) + arrayCount((d, u) -> d > @t - @w{{.K}} AND u < @t, own_made, own_until) - own_w{{.K}}_kept AS w{{.K}}_broken
+            {{- end}}
+        FROM ({{template "match_rows" .}}) AS match_rows
         GROUP BY customer_id
     )
 {{end}}
 
-{{define "payment_columns"}}last_payment, unallocated_cents{{end}}
 {{define "dispute_columns"}}
         {{- range .Windows}}w{{.K}}_disputes, {{end}}open_disputes, resolved_disputes, resolution_days
 {{- end}}
@@ -289,104 +390,6 @@ each window. */}}
         FROM {{.DB}}disputes FINAL
         WHERE opened <= @t{{template "selected" .}}
     )
-    GROUP BY customer_id
-{{end}}
-
-{{define "action_columns"}}
-        {{- range $i, $w := .Windows}}{{if $i}}, {{end}}w{{.K}}_actions, w{{.K}}_responses{{end}}
-{{- end}}
-{{define "promise_columns"}}
-        {{- range $i, $w := .Windows}}{{if $i}}, {{end}}w{{.K}}_promises, w{{.K}}_kept, w{{.K}}_broken{{end}}
-{{- end}}
-{{/* dunning: per customer, its dunning actions and its promises, read from
-invoice_match (migrations/0005_invoice_match.sql), where each action and
-promise already sits with what can answer or keep it: the row of its
-customer and invoice holds that invoice's settled date and linked payments,
-the row of invoice id '' the customer's actions and promises that name no
-invoice. One scan and one GROUP BY customer_id, no join. It also gives the
-customer's payment summary (payment_columns): the latest payment date by t
-and the cash received by t that is linked to no invoice (every payment
-is in the match, under its invoice id or '').
-
-Actions: those in each window, and those answered by t: a payment linked to
-the action's invoice (any of the customer's when it names none) or that
-invoice's settlement dated in (action_day, action_day + @respond], or a
-promise made in [action_day, action_day + @respond] (about the same invoice;
-any of the customer's when it names none), none of it after t. A holdout's
-wait contacted no one: the match holds no dunning action for it (chstore
-leaves out datasets.ActionWait, which @wait also names).
-
-Promises: those made in each window and, of those whose promised date is
-before t, the kept and the broken. Kept: the invoice settled by the promised
-date, or the payments linked to it (any of the customer's when it names
-none) dated in [made, promised] add up to the amount (at least a cent).
-
-The rows of named invoices are counted row by row (dunning_rows); those
-of invoice id '' need the customer's every payment and promise, gathered
-by the GROUP BY and read by lambdas over its own aliases. */}}
-{{define "dunning_rows"}}
-    SELECT
-        customer_id,
-        invoice_id,
-        if(invoice = 1, settled_day, 0) AS ev_settled,
-        arrayFilter(d -> d <= @t, pay_days) AS ev_pay_days,
-        arrayFilter((c, d) -> d <= @t, pay_cents, pay_days) AS ev_pay_cents,
-        arrayFilter(d -> d != 0 AND d <= @t, action_days) AS acts,
-        arrayFilter(d -> d != 0 AND d <= @t, promise_days) AS made,
-        arrayFilter((u, d) -> d != 0 AND d <= @t, promised_days, promise_days) AS until,
-        arrayFilter((c, d) -> d != 0 AND d <= @t, promise_cents, promise_days) AS owed,
-        -- Payment dates are never negative: 0 stands for none.
-        arrayReduce('max', arrayPushBack(ev_pay_days, toInt32(0))) AS row_last_payment,
-        if(invoice_id = '', arraySum(ev_pay_cents), toInt64(0)) AS row_unallocated
-        {{- range .Windows}},
-        -- ignore(...) is 0: it makes what the lambdas read required
-        -- columns, which 18.16 would otherwise not read.
-        if(invoice_id = '', 0, arrayCount(d -> d > @t - @w{{.K}}, acts))
-            + ignore(ev_settled, ev_pay_days, ev_pay_cents, acts, made, until, owed) AS row_w{{.K}}_actions,
-        if(invoice_id = '', 0, arrayCount(d -> d > @t - @w{{.K}} AND (
-            (ev_settled > d AND ev_settled <= least(d + @respond, @t))
-            OR arrayExists(p -> p > d AND p <= least(d + @respond, @t), ev_pay_days)
-            OR arrayExists(m -> m >= d AND m <= least(d + @respond, @t), made)), acts)) AS row_w{{.K}}_responses,
-        if(invoice_id = '', 0, arrayCount(d -> d > @t - @w{{.K}}, made)) AS row_w{{.K}}_promises,
-        if(invoice_id = '', 0, arrayCount((d, u, c) -> d > @t - @w{{.K}} AND u < @t AND (
-            (ev_settled != 0 AND ev_settled <= u)
-            OR arraySum(arrayMap((p, pc) -> if(p >= d AND p <= u, pc, toInt64(0)), ev_pay_days, ev_pay_cents)) >= greatest(c, toInt64(1))),
-            made, until, owed)) AS row_w{{.K}}_kept,
-        if(invoice_id = '', 0, arrayCount((d, u) -> d > @t - @w{{.K}} AND u < @t, made, until)) - row_w{{.K}}_kept AS row_w{{.K}}_broken
-        {{- end}}
-    FROM {{.DB}}invoice_match FINAL
-    WHERE 1{{template "selected" .}}
-{{end}}
-{{define "dunning"}}
-    SELECT
-        customer_id,
-        groupArrayArray(ev_pay_days) AS all_pay_days,
-        groupArrayArray(ev_pay_cents) AS all_pay_cents,
-        groupArrayArray(made) AS all_made,
-        groupArrayArray(if(invoice_id = '', acts, emptyArrayInt32())) AS own_acts,
-        groupArrayArray(if(invoice_id = '', made, emptyArrayInt32())) AS own_made,
-        groupArrayArray(if(invoice_id = '', until, emptyArrayInt32())) AS own_until,
-        groupArrayArray(if(invoice_id = '', owed, emptyArrayInt64())) AS own_owed,
-        max(row_last_payment) AS last_payment,
-        sum(row_unallocated) AS unallocated_cents
-        {{- range .Windows}},
-        -- ignore(...) is 0: it makes the arrays the lambdas read required
-        -- columns, which 18.16 would otherwise drop from dunning_rows.
-        sum(row_w{{.K}}_actions) + arrayCount(d -> d > @t - @w{{.K}}, own_acts)
-            + ignore(all_pay_days, all_pay_cents, all_made, own_acts, own_made, own_until, own_owed) AS w{{.K}}_actions,
-        sum(row_w{{.K}}_responses) + arrayCount(d -> d > @t - @w{{.K}} AND (
-            arrayExists(p -> p > d AND p <= least(d + @respond, @t), all_pay_days)
-            OR arrayExists(m -> m >= d AND m <= least(d + @respond, @t), all_made)), own_acts) AS w{{.K}}_responses
-        {{- end}}
-        {{- range .Windows}},
-        sum(row_w{{.K}}_promises) + arrayCount(d -> d > @t - @w{{.K}}, own_made) AS w{{.K}}_promises,
-        arrayCount((d, u, c) -> d > @t - @w{{.K}} AND u < @t AND
-            arraySum(arrayMap((p, pc) -> if(p >= d AND p <= u, pc, toInt64(0)), all_pay_days, all_pay_cents)) >= greatest(c, toInt64(1)),
-            own_made, own_until, own_owed) AS own_w{{.K}}_kept,
-        sum(row_w{{.K}}_kept) + own_w{{.K}}_kept AS w{{.K}}_kept,
-        sum(row_w{{.K}}_broken) + arrayCount((d, u) -> d > @t - @w{{.K}} AND u < @t, own_made, own_until) - own_w{{.K}}_kept AS w{{.K}}_broken
-        {{- end}}
-    FROM ({{template "dunning_rows" .}}) AS dunning_rows
     GROUP BY customer_id
 {{end}}
 
@@ -426,26 +429,21 @@ gets its columns' defaults: 0, '' and empty arrays (join_use_nulls = 0). */}}
             {{template "dispute_columns" .}}, {{template "action_columns" .}}, {{template "promise_columns" .}}
         FROM
         (
-            SELECT customer_id, {{template "master_columns"}}, {{template "invoice_history_columns" .}}, {{template "dispute_columns" .}}
+            SELECT customer_id, {{template "master_columns"}}, {{template "invoice_history_columns" .}}, {{template "payment_columns"}},
+                {{template "action_columns" .}}, {{template "promise_columns" .}}
             FROM
             (
-                SELECT customer_id, {{template "master_columns"}}, {{template "invoice_history_columns" .}}
-                FROM
-                (
-                    SELECT customer_id, {{template "master_columns"}}
-                    FROM ({{template "known_customers" .}}) AS known
-                    ANY LEFT JOIN ({{template "master" .}}) AS master_rec
-                    USING customer_id
-                ) AS s1
-                ANY LEFT JOIN ({{template "invoice_history" .}}) AS inv_hist
+                SELECT customer_id, {{template "master_columns"}}
+                FROM ({{template "known_customers" .}}) AS known
+                ANY LEFT JOIN ({{template "master" .}}) AS master_rec
                 USING customer_id
-            ) AS s2
-            ANY LEFT JOIN ({{template "disputes" .}}) AS disp_sum
+            ) AS s1
+            ANY LEFT JOIN ({{template "customer_ledger" .}}) AS ledger_sum
             USING customer_id
-        ) AS s3
-        ANY LEFT JOIN ({{template "dunning" .}}) AS dun_sum
+        ) AS s2
+        ANY LEFT JOIN ({{template "disputes" .}}) AS disp_sum
         USING customer_id
-    ) AS s4
+    ) AS s3
     ANY LEFT JOIN ({{template "decisions" .}}) AS dec_sum
     USING customer_id
 {{end}}
