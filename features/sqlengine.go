@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -36,16 +38,32 @@ var sqlTemplates = template.Must(template.New("features").ParseFS(sqlFiles, "sql
 // The engine runs its queries through a chsql.Querier, which the store
 // owns: this package does not link the ClickHouse driver.
 type SQLEngine struct {
-	q    chsql.Querier
-	opts Options
-	// Rendered queries, by level and whether the ids filter is on; err is
-	// set instead when the options cannot be expressed in SQL.
+	q                   chsql.Querier
+	opts                Options
+	custNames, invNames []string
+	data                sqlData // the template data (one part), for stageSQL
+	// err is set when the options cannot be expressed in SQL.
+	err error
+
+	// queries are the rendered queries: in one part until the server has
+	// said how many threads a query may use (split), then in as many parts
+	// (customer_ledger_parts in ledger.sql).
+	mu      sync.Mutex
+	queries sqlQueries
+	split   bool
+}
+
+// sqlQueries are the rendered feature queries, by level and whether the
+// ids filter is on.
+type sqlQueries struct {
 	customers, customersByID       string
 	openInvoices, openInvoicesByID string
-	custNames, invNames            []string
-	data                           sqlData // the template data, for stageSQL
-	err                            error
 }
+
+// maxParts bounds the parts of the per-customer summary: each part reads
+// the invoice match's columns in full (PREWHERE picks its rows), so parts
+// beyond the server's threads only add reading.
+const maxParts = 16
 
 // NewSQLEngine returns an engine that reads the ledger tables in
 // q.Database() (the connection's default database when empty) through q.
@@ -80,6 +98,19 @@ type sqlData struct {
 	Unfold        bool // carry the open invoices as arrays (invoice level)
 	CustomerNames []string
 	InvoiceNames  []string
+	// The per-customer ledger summary runs in Parts parts of the customers
+	// (at least 1), this one being Part (customer_ledger_parts).
+	Part, Parts int
+}
+
+// Split returns the template data of each of d.Parts parts.
+func (d sqlData) Split() []sqlData {
+	out := make([]sqlData, max(d.Parts, 1))
+	for i := range out {
+		out[i] = d
+		out[i].Part = i
+	}
+	return out
 }
 
 var identifier = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -112,35 +143,79 @@ func (e *SQLEngine) render(database string) error {
 			return fmt.Errorf("sql feature engine: feature name %q is not a plain SQL identifier", n)
 		}
 	}
+	d.Parts = 1
 	e.data = d
+	var err error
+	e.queries, err = renderQueries(d)
+	return err
+}
+
+// renderQueries renders the four feature queries with template data d.
+func renderQueries(d sqlData) (sqlQueries, error) {
+	var out sqlQueries
 	var err error
 	for _, q := range []struct {
 		out            *string
 		name           string
 		filter, unfold bool
 	}{
-		{&e.customers, "customers", false, false},
-		{&e.customersByID, "customers", true, false},
-		{&e.openInvoices, "open_invoices", false, true},
-		{&e.openInvoicesByID, "open_invoices", true, true},
+		{&out.customers, "customers", false, false},
+		{&out.customersByID, "customers", true, false},
+		{&out.openInvoices, "open_invoices", false, true},
+		{&out.openInvoicesByID, "open_invoices", true, true},
 	} {
 		d.Filter, d.Unfold = q.filter, q.unfold
 		if *q.out, err = renderSQL(q.name, d); err != nil {
-			return err
+			return sqlQueries{}, err
 		}
 	}
-	return nil
+	return out, nil
+}
+
+// splitQueries returns the queries in as many parts as the server runs
+// threads for one query (max_threads, at most maxParts), asking it once.
+func (e *SQLEngine) splitQueries(ctx context.Context) (sqlQueries, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.split {
+		return e.queries, nil
+	}
+	var v string
+	if err := e.q.QueryRow(ctx, "SELECT value FROM system.settings WHERE name = 'max_threads'").Scan(&v); err != nil {
+		return sqlQueries{}, fmt.Errorf("ask the server for max_threads: %w", err)
+	}
+	d := e.data
+	d.Parts = min(serverThreads(v), maxParts)
+	qs, err := renderQueries(d)
+	if err != nil {
+		return sqlQueries{}, err
+	}
+	e.queries, e.split = qs, true
+	return qs, nil
+}
+
+// serverThreads reads the value of the max_threads setting: a number, or
+// on current releases 'auto(N)'; 1 when it says neither.
+func serverThreads(v string) int {
+	v = strings.TrimSuffix(strings.TrimPrefix(strings.Trim(v, "'"), "auto("), ")")
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 1
+	}
+	return n
 }
 
 // stageSQL renders one building block of ledger.sql (a per-customer
-// summary such as "invoice_history" or "dunning") over every customer, for
-// the benchmark that prices each stage. It takes the parameters of the
-// customer query (params).
-func (e *SQLEngine) stageSQL(name string) (string, error) {
+// summary such as "customer_ledger") over every customer, in parts parts
+// where it has them, for the benchmark that prices each stage. It takes the
+// parameters of the customer query (params).
+func (e *SQLEngine) stageSQL(name string, parts int) (string, error) {
 	if e.err != nil {
 		return "", e.err
 	}
-	return renderSQL(name, e.data)
+	d := e.data
+	d.Parts = parts
+	return renderSQL(name, d)
 }
 
 func renderSQL(name string, d any) (string, error) {
@@ -239,12 +314,13 @@ func (e *SQLEngine) params(t datasets.Date, ids []string, d disputeBasis) []any 
 // Engine.Customers does: customers by id, or in the order of ids (repeats
 // included, unknown ids left out) when ids are given.
 func (e *SQLEngine) Customers(ctx context.Context, t datasets.Date, ids ...string) (*Table, error) {
-	q := e.customers
-	if len(ids) > 0 {
-		q = e.customersByID
-	}
 	tab := &Table{Level: "customer", AsOf: t, Specs: CustomerSpecs(e.opts)}
-	if err := e.query(ctx, tab, q, e.params(t, ids, disputeBasis{})); err != nil {
+	if err := e.query(ctx, tab, func(q sqlQueries) string {
+		if len(ids) > 0 {
+			return q.customersByID
+		}
+		return q.customers
+	}, e.params(t, ids, disputeBasis{})); err != nil {
 		return nil, fmt.Errorf("customer features as of %s: %w", t, err)
 	}
 	return tab, nil
@@ -254,10 +330,6 @@ func (e *SQLEngine) Customers(ctx context.Context, t datasets.Date, ids ...strin
 // t, as Engine.OpenInvoices does: ordered by customer (or by ids), issue
 // date and invoice id.
 func (e *SQLEngine) OpenInvoices(ctx context.Context, t datasets.Date, ids ...string) (*Table, error) {
-	q := e.openInvoices
-	if len(ids) > 0 {
-		q = e.openInvoicesByID
-	}
 	tab := &Table{Level: "invoice", AsOf: t, Specs: InvoiceSpecs(e.opts)}
 	if e.err != nil {
 		return nil, e.err
@@ -266,20 +338,30 @@ func (e *SQLEngine) OpenInvoices(ctx context.Context, t datasets.Date, ids ...st
 	if err != nil {
 		return nil, fmt.Errorf("open invoice features as of %s: %w", t, err)
 	}
-	if err := e.query(ctx, tab, q, e.params(t, ids, d)); err != nil {
+	if err := e.query(ctx, tab, func(q sqlQueries) string {
+		if len(ids) > 0 {
+			return q.openInvoicesByID
+		}
+		return q.openInvoices
+	}, e.params(t, ids, d)); err != nil {
 		return nil, fmt.Errorf("open invoice features as of %s: %w", t, err)
 	}
 	return tab, nil
 }
 
-// query runs q and reads its rows into tab. The columns must be
+// query runs the query pick chooses and reads its rows into tab. The columns must be
 // customer_id, invoice_id at invoice level, then one per spec, named after
 // it: Float64 for numeric features (nan is a missing value), String for
 // categorical ones.
-func (e *SQLEngine) query(ctx context.Context, tab *Table, q string, args []any) error {
+func (e *SQLEngine) query(ctx context.Context, tab *Table, pick func(sqlQueries) string, args []any) error {
 	if e.err != nil {
 		return e.err
 	}
+	qs, err := e.splitQueries(ctx)
+	if err != nil {
+		return err
+	}
+	q := pick(qs)
 	want := tab.Header()
 	ctx = withFeatureSettings(ctx)
 	if err := syncMatch(ctx, e.q); err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -405,7 +406,7 @@ func TestSQLEngineQueriesAreParameterised(t *testing.T) {
 	if e.err != nil {
 		t.Fatal(e.err)
 	}
-	for _, q := range []string{e.customers, e.customersByID, e.openInvoices, e.openInvoicesByID} {
+	for _, q := range []string{e.queries.customers, e.queries.customersByID, e.queries.openInvoices, e.queries.openInvoicesByID} {
 		for _, bad := range []string{"{{", "2024", "weird`db"} {
 			if bytes.Contains([]byte(q), []byte(bad)) {
 				t.Errorf("query contains %q", bad)
@@ -413,6 +414,57 @@ func TestSQLEngineQueriesAreParameterised(t *testing.T) {
 		}
 		if !bytes.Contains([]byte(q), []byte("`weird\\`db`.invoice_match FINAL")) {
 			t.Errorf("query does not read the quoted database's invoice match with FINAL")
+		}
+	}
+}
+
+// The per-customer summary runs in as many parts as the server's
+// max_threads says, whichever way the release writes it.
+func TestServerThreads(t *testing.T) {
+	for _, c := range []struct {
+		value string
+		want  int
+	}{
+		{"2", 2},         // 18.16
+		{"'auto(8)'", 8}, // current releases
+		{"auto(4)", 4},
+		{"0", 1},
+		{"", 1},
+		{"many", 1},
+	} {
+		if got := serverThreads(c.value); got != c.want {
+			t.Errorf("serverThreads(%q) = %d, want %d", c.value, got, c.want)
+		}
+	}
+}
+
+// Split into parts, the customer summary is one SELECT per part, each
+// reading the match for its own customers; the customers known only from
+// the other tables are read once, in the first part.
+func TestSQLEngineSplitsTheSummaryIntoParts(t *testing.T) {
+	e := NewSQLEngine(namedDatabase("db"), Options{})
+	if e.err != nil {
+		t.Fatal(e.err)
+	}
+	for _, parts := range []int{1, 3} {
+		q, err := e.stageSQL("customer_ledger_parts", parts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Count(q, "GROUP BY customer_id\n        -- A customer whose"); got != parts {
+			t.Errorf("%d parts: %d ledger GROUP BYs, want %d", parts, got, parts)
+		}
+		if got := strings.Count(q, "FROM `db`.customers FINAL"); got != 1 {
+			t.Errorf("%d parts: the master read %d times, want once", parts, got)
+		}
+		if got := strings.Count(q, "PREWHERE cityHash64"); parts == 1 && got != 0 {
+			t.Errorf("1 part: %d hash filters, want none", got)
+		}
+		for k := range parts {
+			want := fmt.Sprintf("PREWHERE cityHash64(customer_id) %% %d = %d", parts, k)
+			if got := strings.Count(q, want); parts > 1 && got != 1 {
+				t.Errorf("%d parts: %q %d times, want once", parts, want, got)
+			}
 		}
 	}
 }
@@ -526,8 +578,8 @@ func floorSeconds(b *testing.B, s *chstore.Store) float64 {
 // stages are the building blocks of the customer query (ledger.sql), each
 // a per-customer (match_rows: per match row) summary that customer_summary
 // joins; BenchmarkSQLStages prices each alone.
-var stages = []string{"known_customers", "master", "match_rows", "customer_ledger", "disputes",
-	"decisions", "customer_summary"}
+var stages = []string{"other_customers", "master", "match_rows", "customer_ledger", "customer_ledger_parts",
+	"disputes", "decisions", "customer_facts", "customer_summary"}
 
 // BenchmarkSQLStages prices each stage of the customer query on the
 // benchmark ledger, as a multiple of the floor: every column of the
@@ -548,8 +600,18 @@ func BenchmarkSQLStages(b *testing.B) {
 		b.Fatal(err)
 	}
 	args := e.params(benchAsOf, nil, d)
+	var threads string
+	if err := s.QueryRow(ctx, "SELECT value FROM system.settings WHERE name = 'max_threads'").Scan(&threads); err != nil {
+		b.Fatal(err)
+	}
+	parts := min(serverThreads(threads), maxParts)
+	b.Logf("customer_ledger_parts and customer_summary in %d parts (max_threads %s)", parts, threads)
 	for _, name := range stages {
-		q, err := e.stageSQL(name)
+		n := 1 // a building block alone: every customer in one part
+		if name == "customer_ledger_parts" || name == "customer_summary" {
+			n = parts
+		}
+		q, err := e.stageSQL(name, n)
 		if err != nil {
 			b.Fatal(err)
 		}

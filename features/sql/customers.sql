@@ -1,8 +1,8 @@
 {{/*
 customers.sql: the customer features (CustomerSpecs), one column per feature
-named as the feature and in catalogue order (then, with .Unfold, the
-customer's open invoices as arrays, for open_invoices.sql), from the
-summaries of ledger.sql. Ratios and statistics over nothing are nan (a missing value);
+named as the feature and in catalogue order (with .Unfold, one row per
+open invoice of the customer's, with the invoice's own fields after the
+features, for open_invoices.sql), from the summaries of ledger.sql. Ratios and statistics over nothing are nan (a missing value);
 money is cents / 100.
 
 .Short and .Long are the shortest and the longest window ({K, Days, Sfx}),
@@ -72,10 +72,12 @@ money is cents / 100.
         m_country AS country,
         m_channel AS channel
         {{- if .Unfold}},
-        -- Not features: the open invoices, which open_invoices.sql unfolds.
-        {{template "open_invoice_columns"}}
+        -- Not features: an open invoice of the customer's (one row each),
+        -- for open_invoices.sql.
+        invoice_id, issue, due, inv_cents, outstanding_cents,
+        toDate('1970-01-01') + due AS inv_due_date, inv_flag_disputed, sale_country, sale_segment, sale_channel
         {{- end}}
-    FROM ({{template "customer_summary" .}}) AS summary
+    FROM {{template "summary_source" .}}
 {{end}}
 
 {{/* requested numbers the requested ids, keeping their order and repeats: a
@@ -92,8 +94,10 @@ ALL INNER JOIN ({{template "customer_features" .}}) AS features
 USING customer_id
 ORDER BY requested
 {{- else}}
-SELECT customer_id{{range .CustomerNames}}, {{.}}{{end}}
-FROM ({{template "customer_features" .}}) AS features
+{{- /* Not nested in another SELECT, which would have 18.16 analyse the
+whole query once more (summary_source): customer_features names its
+columns as the table wants them (the engine checks). */}}
+{{template "customer_features" .}}
 ORDER BY customer_id
 {{- end}}
 {{end}}

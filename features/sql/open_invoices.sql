@@ -4,36 +4,22 @@ outstanding > 0), InvoiceSpecs: the invoice's own features, then its
 customer's (customer_features in customers.sql).
 */}}
 
-{{/* open_invoice_rows: the open invoices, unfolded from the arrays that
-customer_features carries, each with its customer's features and the
-fields of its own that the invoice features read (from invoice_match, as
-the rest: no second read of the invoices). */}}
-{{define "open_invoice_rows"}}
-    SELECT
-        customer_id, invoice_id, issue, due, inv_cents, outstanding_cents,
-        toDate('1970-01-01') + due AS inv_due_date, inv_flag_disputed, sale_country, sale_segment, sale_channel
-        {{- range .CustomerNames}}, {{.}}{{end}}
-    FROM ({{template "customer_features" .}}) AS features
-    ARRAY JOIN
-        open_invoice_ids AS invoice_id,
-        open_issue_days AS issue,
-        open_due_days AS due,
-        open_inv_cents AS inv_cents,
-        open_amounts AS outstanding_cents,
-        open_flags_disputed AS inv_flag_disputed,
-        open_sale_countries AS sale_country,
-        open_sale_segments AS sale_segment,
-        open_sale_channels AS sale_channel
-{{end}}
-
-{{/* invoice_features: the invoice features, then the customer's. A dispute
+{{/* invoice_features: the features of every invoice open at t (one row
+each, from customer_features with .Unfold), then its customer's. The
+invoice's own fields come from invoice_match, as the rest: no second read
+of the invoices. A dispute
 on the invoice is open at t, or, when the ledger has no dispute records at
 all, the invoice's disputed flag stands in where it is known. */}}
 {{define "invoice_features"}}
+    WITH
+        -- Due within 2 days of its month's last day.
+        multiIf(toMonth(inv_due_date) IN (4, 6, 9, 11), 30,
+                toMonth(inv_due_date) != 2, 31,
+                (toYear(inv_due_date) % 4 = 0 AND toYear(inv_due_date) % 100 != 0) OR toYear(inv_due_date) % 400 = 0, 29,
+                28) - toDayOfMonth(inv_due_date) <= 2 AS due_at_month_end
     SELECT
         customer_id,
         invoice_id,
-        issue AS sort_issue,
         inv_cents / 100 AS inv_amount,
         -- amount / (amount_issued / invoices_issued) over the longest window.
         if(invoices_issued_{{.Long.Sfx}} = 0 OR amount_issued_{{.Long.Sfx}} = 0, nan,
@@ -44,11 +30,6 @@ all, the invoice's disputed flag stands in where it is known. */}}
         toFloat64(@t - issue) AS inv_age_days,
         toFloat64(toDayOfMonth(inv_due_date)) AS inv_due_day_of_month,
         toFloat64(toMonth(inv_due_date)) AS inv_due_month,
-        -- Due within 2 days of its month's last day.
-        multiIf(toMonth(inv_due_date) IN (4, 6, 9, 11), 30,
-                toMonth(inv_due_date) != 2, 31,
-                (toYear(inv_due_date) % 4 = 0 AND toYear(inv_due_date) % 100 != 0) OR toYear(inv_due_date) % 400 = 0, 29,
-                28) - toDayOfMonth(inv_due_date) <= 2 AS due_at_month_end,
         toFloat64(due_at_month_end) AS inv_due_month_end,
         toFloat64(due_at_month_end AND toMonth(inv_due_date) % 3 = 0) AS inv_due_quarter_end,
         -- Without dispute records the undated flag stands in where it is
@@ -59,7 +40,7 @@ all, the invoice's disputed flag stands in where it is known. */}}
         if(sale_country != '', sale_country, country) AS inv_country,
         if(sale_segment != '', sale_segment, segment) AS inv_segment
         {{- range .CustomerNames}}, {{.}}{{end}}
-    FROM ({{template "open_invoice_rows" .}}) AS open_master
+    FROM ({{template "customer_features" .}}) AS open_master
     ANY LEFT JOIN
     (
         SELECT customer_id, invoice_id, count() AS open_disputes_on_invoice
@@ -76,10 +57,12 @@ SELECT customer_id, invoice_id{{range .InvoiceNames}}, {{.}}{{end}}
 FROM ({{template "requested" .}}) AS requested_ids
 ALL INNER JOIN ({{template "invoice_features" .}}) AS features
 USING customer_id
-ORDER BY requested, sort_issue, invoice_id
+ORDER BY requested, inv_age_days DESC, invoice_id
 {{- else}}
-SELECT customer_id, invoice_id{{range .InvoiceNames}}, {{.}}{{end}}
-FROM ({{template "invoice_features" .}}) AS features
-ORDER BY customer_id, sort_issue, invoice_id
+{{- /* Not nested in another SELECT (as customers.sql): the engine checks
+the columns. */}}
+{{template "invoice_features" .}}
+-- By issue date: inv_age_days is t - issue, exactly.
+ORDER BY customer_id, inv_age_days DESC, invoice_id
 {{- end}}
 {{end}}
