@@ -1,9 +1,11 @@
 package features
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -323,6 +325,11 @@ func (e *SQLEngine) Customers(ctx context.Context, t datasets.Date, ids ...strin
 	}, e.params(t, ids, disputeBasis{})); err != nil {
 		return nil, fmt.Errorf("customer features as of %s: %w", t, err)
 	}
+	if len(ids) == 0 {
+		// By id, as String's order in ClickHouse (bytes): sorted here,
+		// not by the server (see sortOpenInvoices).
+		slices.SortFunc(tab.Rows, func(a, b Row) int { return strings.Compare(a.CustomerID, b.CustomerID) })
+	}
 	return tab, nil
 }
 
@@ -345,6 +352,11 @@ func (e *SQLEngine) OpenInvoices(ctx context.Context, t datasets.Date, ids ...st
 		return q.openInvoices
 	}, e.params(t, ids, d)); err != nil {
 		return nil, fmt.Errorf("open invoice features as of %s: %w", t, err)
+	}
+	if len(ids) == 0 {
+		if err := sortOpenInvoices(tab); err != nil {
+			return nil, fmt.Errorf("open invoice features as of %s: %w", t, err)
+		}
 	}
 	return tab, nil
 }
@@ -404,6 +416,33 @@ func (e *SQLEngine) query(ctx context.Context, tab *Table, pick func(sqlQueries)
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read features: %w", err)
 	}
+	return nil
+}
+
+// sortOpenInvoices puts the open invoices of every customer in the Go
+// engine's order: by customer, issue date and invoice id (strings by their
+// bytes, as ClickHouse orders String). The whole-ledger queries leave the
+// order to this: an ORDER BY over every open invoice's 130 columns cost the
+// server 0.45-0.55 s on the 1M-invoice benchmark ledger (175,328 rows), a
+// sort of the rows here a few tens of milliseconds. A customer's or
+// invoice's id is unique in its table, so the order is total.
+func sortOpenInvoices(tab *Table) error {
+	nums, _ := split(tab.Specs)
+	age := slices.IndexFunc(nums, func(s Spec) bool { return s.Name == "inv_age_days" })
+	if age < 0 {
+		return errors.New("sort the open invoices: no inv_age_days feature")
+	}
+	// inv_age_days is t − issue date, exactly (whole days in a float64):
+	// the older invoice first.
+	slices.SortFunc(tab.Rows, func(a, b Row) int {
+		if c := strings.Compare(a.CustomerID, b.CustomerID); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Num[age], a.Num[age]); c != 0 {
+			return c
+		}
+		return strings.Compare(a.InvoiceID, b.InvoiceID)
+	})
 	return nil
 }
 

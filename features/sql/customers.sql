@@ -96,8 +96,8 @@ ORDER BY requested
 {{- else}}
 {{- /* Not nested in another SELECT, which would have 18.16 analyse the
 whole query once more (summary_source): customer_features names its
-columns as the table wants them (the engine checks). */}}
+columns as the table wants them (the engine checks). Unordered: the
+engine sorts the rows (SQLEngine.Customers). */}}
 {{template "customer_features" .}}
-ORDER BY customer_id
 {{- end}}
 {{end}}

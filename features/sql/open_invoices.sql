@@ -60,9 +60,7 @@ USING customer_id
 ORDER BY requested, inv_age_days DESC, invoice_id
 {{- else}}
 {{- /* Not nested in another SELECT (as customers.sql): the engine checks
-the columns. */}}
+the columns. Unordered: the engine sorts the rows (sortOpenInvoices). */}}
 {{template "invoice_features" .}}
--- By issue date: inv_age_days is t - issue, exactly.
-ORDER BY customer_id, inv_age_days DESC, invoice_id
 {{- end}}
 {{end}}
