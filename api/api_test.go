@@ -411,7 +411,7 @@ func TestScoreGiven(t *testing.T) {
 	for _, c := range bad {
 		t.Run(c.name, func(t *testing.T) {
 			p := problemOf(t, ts.do(req{method: "POST", path: "/v1/score", role: "viewer", body: c.body, ctype: c.ctype}), c.status)
-			if c.pointer != "" && !slices.ContainsFunc(p.Errors, func(e FieldError) bool { return e.Pointer == c.pointer }) {
+			if c.pointer != "" && !slices.ContainsFunc(p.Errors, func(e FieldError) bool { return e.Where() == c.pointer }) {
 				t.Fatalf("errors %+v lack %s", p.Errors, c.pointer)
 			}
 		})

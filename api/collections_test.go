@@ -163,7 +163,7 @@ func TestWorklistAccountsForEveryCustomer(t *testing.T) {
 		{"collector=nobody", "query:collector", all.Actions[0].Collector},
 	} {
 		p := problemOf(t, ts.do(req{method: "GET", path: "/v1/worklist?" + tc.query, role: "viewer"}), 422)
-		if len(p.Errors) != 1 || p.Errors[0].Pointer != tc.pointer || !strings.Contains(p.Errors[0].Detail, tc.allowed) {
+		if len(p.Errors) != 1 || p.Errors[0].Where() != tc.pointer || !strings.Contains(p.Errors[0].Detail, tc.allowed) {
 			t.Fatalf("%s: %+v, want an error on %s listing %s", tc.query, p, tc.pointer, tc.allowed)
 		}
 	}
@@ -244,7 +244,7 @@ func TestDeferredAndExcludedArePaged(t *testing.T) {
 		{"/v1/worklist/deferred?collector=nobody", "query:collector"},
 	} {
 		p := problemOf(t, ts.do(req{method: "GET", path: tc.path, role: "viewer"}), 422)
-		if len(p.Errors) != 1 || p.Errors[0].Pointer != tc.pointer {
+		if len(p.Errors) != 1 || p.Errors[0].Where() != tc.pointer {
 			t.Fatalf("%s: %+v, want one error on %s", tc.path, p, tc.pointer)
 		}
 	}

@@ -85,7 +85,7 @@ func pointerOf(field string) string {
 type fieldErrors []FieldError
 
 func (f *fieldErrors) add(pointer, detail string) {
-	*f = append(*f, FieldError{Pointer: pointer, Detail: detail})
+	*f = append(*f, fieldAt(pointer, detail))
 }
 
 // err is nil when nothing was wrong.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -171,12 +172,45 @@ func TestCollectionsRoutes(t *testing.T) {
 		{"chanel=phone", "query:chanel"}, {"date=2024-02-31", "query:date"},
 	} {
 		p := problemOf(t, ts.do(req{method: "GET", path: "/v1/worklist?" + tc.query, role: "viewer"}), 422)
-		if len(p.Errors) != 1 || p.Errors[0].Pointer != tc.pointer {
+		if len(p.Errors) != 1 || p.Errors[0].Where() != tc.pointer {
 			t.Errorf("%s: errors %+v, want one naming %s", tc.query, p.Errors, tc.pointer)
 		}
 	}
 	problemOf(t, ts.do(req{method: "GET", path: "/v1/customers/" + a.CustomerID + "/next-action?as_of=2024-03-29", role: "viewer"}), 422)
-	problemOf(t, ts.do(req{method: "GET", path: "/v1/worklist?date=2024-02-31", role: "viewer"}), 422)
+	// On the wire a query parameter is "parameter", never a "pointer",
+	// which is a JSON pointer into a body.
+	bad := ts.do(req{method: "GET", path: "/v1/worklist?date=2024-02-31", role: "viewer"})
+	problemOf(t, bad, 422)
+	var raw struct{ Errors []map[string]string }
+	if err := json.Unmarshal(bad.Body.Bytes(), &raw); err != nil || len(raw.Errors) != 1 {
+		t.Fatalf("errors %s: %v", bad.Body.Bytes(), err)
+	}
+	if _, has := raw.Errors[0]["pointer"]; has || raw.Errors[0]["parameter"] != "date" {
+		t.Errorf("query error on the wire: %v, want parameter date and no pointer", raw.Errors[0])
+	}
+}
+
+// FieldError's JSON names a body field by pointer (even the whole body,
+// "") and a query parameter by name.
+func TestFieldErrorJSON(t *testing.T) {
+	for _, c := range []struct {
+		where, want string
+	}{
+		{"/invoices/3/due_date", `{"pointer":"/invoices/3/due_date","detail":"d"}`},
+		{"", `{"pointer":"","detail":"d"}`},
+		{"query:limit", `{"parameter":"limit","detail":"d"}`},
+		{"query", `{"parameter":"*","detail":"d"}`},
+	} {
+		fe := fieldAt(c.where, "d")
+		b, err := json.Marshal(fe)
+		if err != nil || string(b) != c.want {
+			t.Errorf("%q: %s %v, want %s", c.where, b, err, c.want)
+		}
+		var back FieldError
+		if err := json.Unmarshal(b, &back); err != nil || back.Where() != c.where {
+			t.Errorf("%q: back as %q (%v)", c.where, back.Where(), err)
+		}
+	}
 }
 
 func TestCreditRoutes(t *testing.T) {

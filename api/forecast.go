@@ -54,11 +54,9 @@ func (f *ModelForecaster) Forecast(ctx context.Context, q ForecastQuery) (*Forec
 	}
 	if q.Currency != "" && q.Currency != reporting {
 		if reporting == "" {
-			return nil, &ValidationError{Msg: "bad forecast query", Fields: []FieldError{{Pointer: "query:currency",
-				Detail: "this server converts no currency (start it with --currency and --fx); leave currency out"}}}
+			return nil, &ValidationError{Msg: "bad forecast query", Fields: []FieldError{fieldAt("query:currency", "this server converts no currency (start it with --currency and --fx); leave currency out")}}
 		}
-		return nil, &ValidationError{Msg: "bad forecast query", Fields: []FieldError{{Pointer: "query:currency",
-			Detail: fmt.Sprintf("this server forecasts in %s only", reporting)}}}
+		return nil, &ValidationError{Msg: "bad forecast query", Fields: []FieldError{fieldAt("query:currency", fmt.Sprintf("this server forecasts in %s only", reporting))}}
 	}
 	q.Currency = reporting
 	f.mu.Lock()
@@ -82,7 +80,7 @@ func (f *ModelForecaster) Forecast(ctx context.Context, q ForecastQuery) (*Forec
 	}
 	o, err := forecast.Options{AsOf: q.AsOf, Weeks: q.Weeks, Paths: f.paths, Seed: 1, By: q.By}.Validate()
 	if err != nil {
-		return nil, &ValidationError{Msg: "bad forecast query", Fields: []FieldError{{Pointer: "query", Detail: err.Error()}}}
+		return nil, &ValidationError{Msg: "bad forecast query", Fields: []FieldError{fieldAt("query", err.Error())}}
 	}
 	res, mixed, err := forecast.FromLedger(ctx, f.l, f.b, f.fx, o)
 	if err != nil {
@@ -98,7 +96,7 @@ func (f *ModelForecaster) Forecast(ctx context.Context, q ForecastQuery) (*Forec
 func forecastError(err error) error {
 	for _, e := range []error{forecast.ErrBeforeData, forecast.ErrAfterData, forecast.ErrOptions} {
 		if errors.Is(err, e) {
-			return &ValidationError{Msg: "bad forecast query", Fields: []FieldError{{Pointer: "query:as_of", Detail: err.Error()}}}
+			return &ValidationError{Msg: "bad forecast query", Fields: []FieldError{fieldAt("query:as_of", err.Error())}}
 		}
 	}
 	if errors.Is(err, forecast.ErrEmptyBook) {

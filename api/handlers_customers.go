@@ -107,7 +107,7 @@ func (s *Server) getCustomer(c *gin.Context) {
 	ix := features.NewIndex(mini)
 	rep, err := features.ComputeKPIs(ix, from, to, "", false)
 	if err != nil {
-		fail(c, invalid("bad period", FieldError{Pointer: "query:from", Detail: err.Error()}))
+		fail(c, invalid("bad period", fieldAt("query:from", err.Error())))
 		return
 	}
 	view.KPIs = rep.KPIs
@@ -223,7 +223,7 @@ func (s *Server) getKPI(c *gin.Context) {
 	}
 	rep, err := features.ComputeKPIsWith(ix, from, to, features.KPIOptions{By: by, Monthly: monthly})
 	if err != nil {
-		fail(c, invalid("bad KPI query", FieldError{Pointer: "query:from", Detail: err.Error()}))
+		fail(c, invalid("bad KPI query", fieldAt("query:from", err.Error())))
 		return
 	}
 	rep.Currency, rep.Currencies = label, mixedCur
@@ -240,7 +240,7 @@ func periodParams(c *gin.Context, defTo datasets.Date) (from, to datasets.Date, 
 		return 0, 0, err
 	}
 	if from > to {
-		return 0, 0, invalid("bad period", FieldError{Pointer: "query:from", Detail: fmt.Sprintf("%s is after to %s", from, to)})
+		return 0, 0, invalid("bad period", fieldAt("query:from", fmt.Sprintf("%s is after to %s", from, to)))
 	}
 	return from, to, nil
 }

@@ -127,7 +127,7 @@ func (s *Server) postProposal(c *gin.Context) {
 func (s *Server) listProposals(c *gin.Context) {
 	st := c.Query("status")
 	if st != "" && !slices.Contains([]string{ProposalPending, ProposalApproved, ProposalRejected, ProposalExpired}, st) {
-		fail(c, invalid("bad status", FieldError{Pointer: "query:status", Detail: "want pending, approved, rejected or expired"}))
+		fail(c, invalid("bad status", fieldAt("query:status", "want pending, approved, rejected or expired")))
 		return
 	}
 	if s.cfg.Credit == nil {

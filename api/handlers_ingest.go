@@ -173,7 +173,7 @@ func (s *Server) postIngest(c *gin.Context) {
 	s.kickRebuild()
 	switch {
 	case errors.Is(err, importer.ErrUsage):
-		fail(c, invalid("bad ingest options", FieldError{Pointer: "query", Detail: strings.TrimPrefix(err.Error(), importer.ErrUsage.Error()+": ")}))
+		fail(c, invalid("bad ingest options", fieldAt("query", strings.TrimPrefix(err.Error(), importer.ErrUsage.Error()+": "))))
 		return
 	case errors.Is(err, importer.ErrFiles) && sum != nil && len(sum.Files) == 1:
 		fail(c, invalid("the body cannot be read as "+string(e), FieldError{Pointer: "body", Detail: strings.ReplaceAll(sum.Files[0].Error, body.path, "body")}))

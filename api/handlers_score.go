@@ -60,7 +60,7 @@ func (s *Server) reasonsParam(c *gin.Context) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 || n > s.cfg.MaxReasons {
-		return 0, invalid("bad reasons", FieldError{Pointer: "query:reasons", Detail: fmt.Sprintf("want an integer 0..%d", s.cfg.MaxReasons)})
+		return 0, invalid("bad reasons", fieldAt("query:reasons", fmt.Sprintf("want an integer 0..%d", s.cfg.MaxReasons)))
 	}
 	return n, nil
 }
@@ -73,7 +73,7 @@ func dateParam(c *gin.Context, name string, def datasets.Date) (datasets.Date, e
 	}
 	d, ok := datasets.ParseISO(v)
 	if !ok {
-		return 0, invalid("bad "+name, FieldError{Pointer: "query:" + name, Detail: fmt.Sprintf("%q is not a date: want YYYY-MM-DD", v)})
+		return 0, invalid("bad "+name, fieldAt("query:"+name, fmt.Sprintf("%q is not a date: want YYYY-MM-DD", v)))
 	}
 	return d, nil
 }

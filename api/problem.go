@@ -1,10 +1,12 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -47,12 +49,55 @@ var (
 	errSpoolCorrupt = errors.New("spool file damaged")
 )
 
-// FieldError is one invalid field: Pointer is a JSON pointer into the
-// request body (/invoices/3/due_date), or the name of a query parameter or
-// of a CSV/NDJSON column with its line.
+// FieldError is one invalid field, where it is and what is wrong with it.
+// JSON carries "pointer" or, for a query parameter, "parameter" instead:
+// a query parameter has no JSON pointer.
 type FieldError struct {
-	Pointer string `json:"pointer"`
-	Detail  string `json:"detail"`
+	// Pointer is a JSON pointer into the request body (/invoices/3/due_date;
+	// "" for the whole body), or a CSV/NDJSON column with its line.
+	Pointer string `json:"pointer,omitempty" doc:"a JSON pointer into the request body (/invoices/3/due_date, empty for the whole body) or a CSV/NDJSON column with its line; absent when parameter is set"`
+	// Parameter names the query parameter at fault ("*": the query as a
+	// whole); Pointer is then not used.
+	Parameter string `json:"parameter,omitempty" doc:"the query parameter at fault (* for the query as a whole)"`
+	Detail    string `json:"detail"`
+}
+
+// fieldAt builds a FieldError at where: "query:NAME" is the query
+// parameter NAME, "query" the query as a whole, anything else a pointer.
+func fieldAt(where, detail string) FieldError {
+	if name, ok := strings.CutPrefix(where, "query:"); ok {
+		return FieldError{Parameter: name, Detail: detail}
+	}
+	if where == "query" {
+		return FieldError{Parameter: "*", Detail: detail}
+	}
+	return FieldError{Pointer: where, Detail: detail}
+}
+
+// Where is the field's place as fieldAt takes it.
+func (e FieldError) Where() string {
+	switch e.Parameter {
+	case "":
+		return e.Pointer
+	case "*":
+		return "query"
+	}
+	return "query:" + e.Parameter
+}
+
+// MarshalJSON writes "pointer" (even when "", the whole body) or
+// "parameter", whichever says where the field is, and "detail".
+func (e FieldError) MarshalJSON() ([]byte, error) {
+	if e.Parameter != "" {
+		return json.Marshal(struct {
+			Parameter string `json:"parameter"`
+			Detail    string `json:"detail"`
+		}{e.Parameter, e.Detail})
+	}
+	return json.Marshal(struct {
+		Pointer string `json:"pointer"`
+		Detail  string `json:"detail"`
+	}{e.Pointer, e.Detail})
 }
 
 // ValidationError carries every invalid field of a request; it wraps
@@ -68,7 +113,7 @@ func (e *ValidationError) Error() string {
 	if len(e.Fields) == 0 {
 		return e.Msg
 	}
-	return fmt.Sprintf("%s: %s %s", e.Msg, e.Fields[0].Pointer, e.Fields[0].Detail)
+	return fmt.Sprintf("%s: %s %s", e.Msg, e.Fields[0].Where(), e.Fields[0].Detail)
 }
 
 func (e *ValidationError) Unwrap() error {

@@ -150,7 +150,7 @@ func (s *snapshot) kpiIndex(currency string) (*features.Index, string, []string,
 		// Already in that currency: nothing to convert.
 	default:
 		return nil, "", nil, invalid("no exchange rates to "+currency,
-			FieldError{Pointer: "query:currency", Detail: "the server has no rates to " + currency + " (start it with --currency " + currency + " --fx FILE)"})
+			fieldAt("query:currency", "the server has no rates to "+currency+" (start it with --currency "+currency+" --fx FILE)"))
 	}
 	s.kpiMu.Lock()
 	defer s.kpiMu.Unlock()
@@ -165,7 +165,7 @@ func (s *snapshot) kpiIndex(currency string) (*features.Index, string, []string,
 	if fx != nil {
 		conv, err := l.Convert(*fx)
 		if err != nil {
-			return nil, "", nil, invalid("cannot convert to "+currency, FieldError{Pointer: "query:currency", Detail: err.Error()})
+			return nil, "", nil, invalid("cannot convert to "+currency, fieldAt("query:currency", err.Error()))
 		}
 		l = conv
 	}

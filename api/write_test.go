@@ -144,7 +144,7 @@ func TestRecordActionsPromisesDisputes(t *testing.T) {
 	}
 	for _, c := range bad {
 		p := problemOf(t, ts.do(req{method: "POST", path: c.path, role: "collector", body: c.body}), 422)
-		if !slices.ContainsFunc(p.Errors, func(e FieldError) bool { return e.Pointer == c.pointer }) {
+		if !slices.ContainsFunc(p.Errors, func(e FieldError) bool { return e.Where() == c.pointer }) {
 			t.Errorf("%s %s: errors %+v lack %s", c.path, c.body, p.Errors, c.pointer)
 		}
 	}

@@ -155,11 +155,29 @@ func (w *Worklist) Summary() string {
 	return s
 }
 
-// WriteJSON writes the worklist as one JSON object.
+// WriteJSON writes the worklist as one JSON object. Its lists are always
+// there, empty rather than null or left out, so that a reader need not
+// tell "none" from "not computed".
 func (w *Worklist) WriteJSON(out io.Writer) error {
+	c := *w
+	c.Recommendations = nonNil(c.Recommendations)
+	c.Deferred = nonNil(c.Deferred)
+	c.ExcludedCustomers = nonNil(c.ExcludedCustomers)
+	c.Disputes = nonNil(c.Disputes)
+	if c.Excluded == nil {
+		c.Excluded = map[string]int{}
+	}
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
-	return enc.Encode(w)
+	return enc.Encode(&c)
+}
+
+// nonNil returns s, or an empty slice for nil (which JSON writes as null).
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // WriteCSV writes one row per recommendation, most valuable first; the

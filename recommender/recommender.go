@@ -63,15 +63,15 @@ type Worklist struct {
 	Recommendations []Recommendation `json:"recommendations"`
 	// Deferred are customers with something to do that a rule kept off
 	// today's list (capacity, quiet day), with the rule.
-	Deferred []Recommendation `json:"deferred,omitempty"`
+	Deferred []Recommendation `json:"deferred"`
 	// Excluded counts customers with open invoices kept from any contact,
 	// by rule.
 	Excluded map[string]int `json:"excluded"`
 	// ExcludedCustomers are those customers, each with the rule that kept
 	// it off the list (the counts above are theirs).
-	ExcludedCustomers []Exclusion `json:"excluded_customers,omitempty"`
+	ExcludedCustomers []Exclusion `json:"excluded_customers"`
 	// Disputes lists invoices routed to dispute handling.
-	Disputes []Blocked `json:"disputes,omitempty"`
+	Disputes []Blocked `json:"disputes"`
 	// Effects, on an effects basis, is what the list rests on: each action
 	// type's doubly-robust average uplift on P(paid within HorizonDays)
 	// over waiting, from Randomised randomised decisions.

@@ -435,3 +435,25 @@ func TestRecommendOnAClearedItemsExport(t *testing.T) {
 		}
 	}
 }
+
+// An empty worklist still writes every list, as [] (an integrating reader
+// tells "none" from "not computed" by its presence).
+func TestEmptyWorklistJSONHasEveryList(t *testing.T) {
+	w := &Worklist{Day: datasets.NewDate(2024, 3, 1), Currency: "EUR", Basis: BasisScenario}
+	var buf bytes.Buffer
+	if err := w.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var back map[string]json.RawMessage
+	if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{"recommendations": "[]", "deferred": "[]", "excluded_customers": "[]", "disputes": "[]", "excluded": "{}"} {
+		if got := string(back[key]); got != want {
+			t.Errorf("%s = %q, want %q", key, got, want)
+		}
+	}
+	if w.Deferred != nil {
+		t.Error("WriteJSON changed the worklist")
+	}
+}

@@ -39,6 +39,8 @@ func TestMessagesSayTheirPrefixOnce(t *testing.T) {
 			"backtest: too little data: use a longer history or a later --cutoff or a larger --split"},
 		{[]string{"train"}, errors.New("train: too little data: use a later --as-of"), "train: too little data: use a later --as-of"},
 		{[]string{"import"}, errors.New("import: import stopped: x"), "import: import stopped: x"},
+		{[]string{"kpi"}, errors.New("usage: kpi: kpi: unknown grouping"), "usage: kpi: unknown grouping"},
+		{[]string{"kpi"}, errors.New(`parse date "a: a: b"`), `parse date "a: a: b"`},
 	} {
 		if got := message(c.args, c.err); got != c.want {
 			t.Errorf("message(%v, %q) = %q, want %q", c.args, c.err, got, c.want)

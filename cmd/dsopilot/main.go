@@ -43,14 +43,17 @@ func isTerminal(f *os.File) bool {
 // kpi:") is said once, and a remedy naming a flag the command does not
 // take is put in its words.
 func message(args []string, err error) string {
-	msg := err.Error()
-	for {
-		first, rest, ok := strings.Cut(msg, ": ")
-		if !ok || strings.ContainsAny(first, " \t") || !strings.HasPrefix(rest, first+": ") {
-			break
+	// A prefix said twice in a row ("kpi: kpi: ...", also after "usage: "),
+	// by a package and the command that wraps its error, is said once.
+	parts := strings.Split(err.Error(), ": ")
+	kept := parts[:1]
+	for _, p := range parts[1:] {
+		if last := kept[len(kept)-1]; p == last && !strings.ContainsAny(p, " \t") {
+			continue
 		}
-		msg = rest
+		kept = append(kept, p)
 	}
+	msg := strings.Join(kept, ": ")
 	if len(args) > 0 && args[0] == "backtest" {
 		msg = strings.ReplaceAll(msg, "a later --as-of", "a later --cutoff or a larger --split")
 	}

@@ -19,6 +19,7 @@ package importer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -151,15 +152,32 @@ type Summary struct {
 	// RejectsFile is where the rejects are: a path, or a note that they
 	// went to the fallback writer. Empty when nothing was rejected.
 	RejectsFile   string        `json:"rejects_file,omitempty"`
-	Warnings      []Warning     `json:"warnings,omitempty"`
+	Warnings      []Warning     `json:"warnings"`
 	Seconds       float64       `json:"seconds"`
 	RowsPerSecond float64       `json:"rows_per_second"`
 	Files         []FileSummary `json:"files"`
 	// Skipped are files of a directory that hold no ledger entity by
 	// their names (truth.csv, notes.txt).
-	Skipped []string `json:"skipped,omitempty"`
+	Skipped []string `json:"skipped"`
 	// FirstRejects holds up to 20 rejects, for printing.
 	FirstRejects []Reject `json:"first_rejects,omitempty"`
+}
+
+// MarshalJSON writes the summary with its lists always there, [] for
+// none, so that a reader need not tell "none" from "not reported".
+func (s Summary) MarshalJSON() ([]byte, error) {
+	type plain Summary // without this method
+	c := plain(s)
+	if c.Warnings == nil {
+		c.Warnings = []Warning{}
+	}
+	if c.Skipped == nil {
+		c.Skipped = []string{}
+	}
+	if c.Files == nil {
+		c.Files = []FileSummary{}
+	}
+	return json.Marshal(c)
 }
 
 // Sentinel errors of the importer.

@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -417,5 +418,25 @@ func TestLimitsFailTheFileFast(t *testing.T) {
 	}
 	if len(err.Error()) > 1000 {
 		t.Fatalf("the error is %d bytes long", len(err.Error()))
+	}
+}
+
+// A summary's lists are in its JSON even when empty, as [].
+func TestSummaryJSONHasEveryList(t *testing.T) {
+	b, err := json.Marshal(&Summary{Read: 3, Loaded: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back map[string]json.RawMessage
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"warnings", "skipped", "files"} {
+		if got := string(back[key]); got != "[]" {
+			t.Errorf("%s = %q, want []", key, got)
+		}
+	}
+	if string(back["loaded"]) != "3" {
+		t.Errorf("loaded = %s, want 3", back["loaded"])
 	}
 }
