@@ -90,6 +90,13 @@ func ledgerDatabase(tb testing.TB, ls ...*datasets.Ledger) *chstore.Store {
 		if err := s.Put(context.Background(), l); err != nil {
 			tb.Fatalf("put: %v", err)
 		}
+		// The invoice match is built after each ledger, so that an earlier
+		// one leaves older versions of its rows (and rows it empties) for
+		// the queries to see past, as an import followed by a correction
+		// does.
+		if err := s.SyncMatch(context.Background()); err != nil {
+			tb.Fatalf("sync the match: %v", err)
+		}
 	}
 	return s
 }
@@ -196,7 +203,10 @@ func oddLedger(l *datasets.Ledger, start datasets.Date) *datasets.Ledger {
 	// A relationship that starts after some of the as-of dates, though
 	// invoiced before.
 	cp.Customers = append(append([]datasets.Customer(nil), l.Customers...),
-		datasets.Customer{ID: "ZSINCE", Since: start.AddDays(150), CreditLimit: 100, Terms: datasets.Terms{Days: 14, EOM: true}})
+		datasets.Customer{ID: "ZSINCE", Since: start.AddDays(150), CreditLimit: 100, Terms: datasets.Terms{Days: 14, EOM: true}},
+		// In the master only; stale gives it an invoice that then moves
+		// away, which leaves it emptied rows in the invoice match.
+		datasets.Customer{ID: "ZEMPTIED", CreditLimit: 50, Terms: datasets.Terms{Days: 30}})
 	cp.Invoices = append(cp.Invoices, datasets.Invoice{ID: "X-9", CustomerID: "ZSINCE", IssueDate: start.AddDays(50), DueDate: start.AddDays(64), Amount: 99},
 		datasets.Invoice{ID: "X-10", CustomerID: "ZONLYINVOICES", IssueDate: start.AddDays(500), DueDate: start.AddDays(530), Amount: 99})
 	cp.Promises = append(cp.Promises, datasets.Promise{ID: "XPR-3", CustomerID: "ZONLYPROMISES", Made: d, PromisedDate: d, Status: datasets.PromiseBroken})
@@ -220,6 +230,9 @@ func stale(l *datasets.Ledger) *datasets.Ledger {
 		v.Amount, v.IssueDate, v.DueDate, v.SettledDate, v.Disputed = v.Amount*2, v.IssueDate.AddDays(-3), v.DueDate.AddDays(1), 0, !v.Disputed
 		if i%3 == 0 {
 			v.CustomerID = "STALE"
+		}
+		if i == 1 {
+			v.CustomerID = "ZEMPTIED"
 		}
 		cp.Invoices = append(cp.Invoices, v)
 	}
