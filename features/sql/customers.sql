@@ -2,8 +2,9 @@
 customers.sql: the customer features (CustomerSpecs), one column per feature
 named as the feature and in catalogue order (with .Unfold, one row per
 open invoice of the customer's, with the invoice's own fields after the
-features, for open_invoices.sql), from the summaries of ledger.sql. Ratios and statistics over nothing are nan (a missing value);
-money is cents / 100.
+features, for open_invoices.sql), from the summaries of ledger.sql.
+Ratios and statistics over nothing are nan (a missing value); money is
+cents / 100.
 
 .Short and .Long are the shortest and the longest window ({K, Days, Sfx}),
 .CustomerNames the customer feature names in order.
