@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -141,5 +142,75 @@ func TestLastDayIsTheLatestRecord(t *testing.T) {
 	}
 	if (&Ledger{}).LastDay() != 0 {
 		t.Fatal("an empty ledger has no last day")
+	}
+}
+
+// SplitByCustomer puts every record in exactly one part, every customer's
+// records in the same part (a credit note in its invoice's customer's,
+// whatever customer it names), in their original order.
+func TestSplitByCustomerKeepsCustomersWhole(t *testing.T) {
+	var l Ledger
+	for c := range 40 {
+		id := fmt.Sprintf("C%02d", c)
+		l.Customers = append(l.Customers, Customer{ID: id})
+		for i := range 3 {
+			inv := fmt.Sprintf("%s-%d", id, i)
+			l.Invoices = append(l.Invoices, Invoice{ID: inv, CustomerID: id})
+			l.Payments = append(l.Payments, Payment{ID: "P" + inv, CustomerID: id, InvoiceID: inv})
+			l.Actions = append(l.Actions, Action{ID: "A" + inv, CustomerID: id, InvoiceID: inv})
+		}
+		l.Promises = append(l.Promises, Promise{ID: "R" + id, CustomerID: id})
+		l.Disputes = append(l.Disputes, Dispute{ID: "D" + id, CustomerID: id})
+		l.CreditDecisions = append(l.CreditDecisions, CreditDecision{ID: "K" + id, CustomerID: id})
+		l.Financials = append(l.Financials, Financial{ID: "F" + id, CustomerID: id})
+		// A credit note naming another customer goes with its invoice.
+		l.CreditNotes = append(l.CreditNotes, CreditNote{ID: "N" + id, CustomerID: "ELSEWHERE", InvoiceID: id + "-0"})
+	}
+	for _, n := range []int{1, 2, 7} {
+		parts := l.SplitByCustomer(n)
+		if len(parts) != n {
+			t.Fatalf("%d parts, want %d", len(parts), n)
+		}
+		partOf := map[string]int{}
+		records, nonEmpty := 0, 0
+		for k, p := range parts {
+			claim := func(customer string) {
+				records++
+				if q, ok := partOf[customer]; ok && q != k {
+					t.Errorf("n=%d: a record of customer %s in part %d, the customer is in part %d", n, customer, k, q)
+				}
+				partOf[customer] = k
+			}
+			claimEach(p.Customers, func(r Customer) string { return r.ID }, claim)
+			claimEach(p.Invoices, func(r Invoice) string { return r.CustomerID }, claim)
+			claimEach(p.Payments, func(r Payment) string { return r.CustomerID }, claim)
+			claimEach(p.Actions, func(r Action) string { return r.CustomerID }, claim)
+			claimEach(p.Promises, func(r Promise) string { return r.CustomerID }, claim)
+			claimEach(p.Disputes, func(r Dispute) string { return r.CustomerID }, claim)
+			claimEach(p.CreditDecisions, func(r CreditDecision) string { return r.CustomerID }, claim)
+			claimEach(p.Financials, func(r Financial) string { return r.CustomerID }, claim)
+			claimEach(p.CreditNotes, func(r CreditNote) string { return strings.TrimSuffix(r.InvoiceID, "-0") }, claim)
+			for i := 1; i < len(p.Invoices); i++ {
+				if p.Invoices[i-1].ID >= p.Invoices[i].ID {
+					t.Errorf("n=%d part %d: invoice %s before %s, out of the ledger's order", n, k, p.Invoices[i-1].ID, p.Invoices[i].ID)
+				}
+			}
+			if p.Len() > 0 {
+				nonEmpty++
+			}
+		}
+		if records != l.Len() {
+			t.Errorf("n=%d: the parts hold %d records, the ledger %d", n, records, l.Len())
+		}
+		if n > 1 && nonEmpty < 2 {
+			t.Errorf("n=%d: %d parts hold records; the hash does not spread 40 customers", n, nonEmpty)
+		}
+	}
+}
+
+// claimEach calls claim with the customer of each record.
+func claimEach[T any](recs []T, customer func(T) string, claim func(string)) {
+	for _, r := range recs {
+		claim(customer(r))
 	}
 }

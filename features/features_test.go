@@ -339,6 +339,34 @@ func TestDisputedFlagIsKnownOnlyWhereItIsCurrent(t *testing.T) {
 	}
 }
 
+// FactsOf tells what an index of the ledger tells, without indexing it:
+// whether disputes are recorded, and the latest date an invoice records
+// (the date an undated disputed flag stands as of).
+func TestFactsOfIsTheIndexsFacts(t *testing.T) {
+	l := randomLedger(4, 30, datasets.NewDate(2023, 1, 1), 400)
+	d := datasets.NewDate
+	for _, c := range []struct {
+		name string
+		l    *datasets.Ledger
+	}{
+		{"random", l},
+		{"cleared items", clearedLedger(l)},
+		{"settled last", &datasets.Ledger{Invoices: []datasets.Invoice{
+			{ID: "A", CustomerID: "C", IssueDate: d(2024, 3, 1), SettledDate: d(2024, 5, 9)},
+			{ID: "B", CustomerID: "C", IssueDate: d(2024, 4, 1)},
+		}}},
+		{"empty", &datasets.Ledger{}},
+	} {
+		got, want := FactsOf(c.l), NewIndex(c.l).Facts()
+		if got != want {
+			t.Errorf("%s: FactsOf %+v, NewIndex(l).Facts() %+v", c.name, got, want)
+		}
+	}
+	if f := FactsOf(&datasets.Ledger{Invoices: []datasets.Invoice{{ID: "A", CustomerID: "C", IssueDate: d(2024, 3, 1), SettledDate: d(2024, 5, 9)}}}); f.FlagsAsOf != d(2024, 5, 9) || f.DisputesKnown {
+		t.Errorf("FactsOf one settled invoice: %+v, want flags as of 2024-05-09 and no disputes", f)
+	}
+}
+
 // A hand-built customer whose every feature value is worked out by hand.
 func TestCustomerFeaturesByHand(t *testing.T) {
 	d := datasets.NewDate

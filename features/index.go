@@ -38,6 +38,46 @@ func (ix *Index) Facts() LedgerFacts {
 	return LedgerFacts{DisputesKnown: ix.disputesKnown, FlagsAsOf: ix.flagsAsOf}
 }
 
+// Parts reads a ledger in parts that each hold whole customers (every record
+// of each of its customers, as chstore's LoadPart reads them): it calls fn
+// with one part at a time, and with the facts of the whole ledger, which a
+// part alone cannot tell. A command over a ledger larger than memory then
+// holds one part and what it keeps of each, never the whole ledger. No
+// customer may span two parts.
+type Parts func(fn func(part *datasets.Ledger, whole LedgerFacts) error) error
+
+// WholeLedger is l read as one part.
+func WholeLedger(l *datasets.Ledger) Parts {
+	return func(fn func(*datasets.Ledger, LedgerFacts) error) error {
+		return fn(l, FactsOf(l))
+	}
+}
+
+// PartsOf reads l in n parts of whole customers (datasets.Ledger's
+// SplitByCustomer) with l's facts, as a store reading parts would: the
+// parts code of a command runs on a ledger held in memory.
+func PartsOf(l *datasets.Ledger, n int) Parts {
+	facts, parts := FactsOf(l), l.SplitByCustomer(n)
+	return func(fn func(*datasets.Ledger, LedgerFacts) error) error {
+		for _, p := range parts {
+			if err := fn(p, facts); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// FactsOf returns the facts of ledger l without indexing it: what
+// NewIndex(l).Facts() returns.
+func FactsOf(l *datasets.Ledger) LedgerFacts {
+	f := LedgerFacts{DisputesKnown: len(l.Disputes) > 0}
+	for i := range l.Invoices {
+		f.FlagsAsOf = max(f.FlagsAsOf, l.Invoices[i].IssueDate, l.Invoices[i].SettledDate)
+	}
+	return f
+}
+
 // NewPartIndex indexes l, a part of a ledger holding whole customers (every
 // record of each, and the credit notes on their invoices: chstore's
 // LoadPart), with the whole ledger's facts, so that its features are those

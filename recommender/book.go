@@ -156,6 +156,16 @@ func NewBook(l *datasets.Ledger, day datasets.Date, currency string, fx datasets
 
 // book builds the book of day from an index synced with its ledger.
 func (ix *ledgerIndex) book(day datasets.Date, conv *converter) (*Book, error) {
+	b := ix.accounts(day, conv)
+	if err := conv.err(); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// accounts builds the book of day from an index synced with its ledger,
+// counting in conv the amounts it found no rate for.
+func (ix *ledgerIndex) accounts(day datasets.Date, conv *converter) *Book {
 	b := &Book{Day: day, Currency: conv.currency, byID: map[string]*Account{}, profiles: map[string][2]int{}}
 	// Accounts are independent: build them on every core, each worker
 	// with its own converter (they cache rates and count what is missing).
@@ -201,10 +211,22 @@ func (ix *ledgerIndex) book(day datasets.Date, conv *converter) (*Book, error) {
 			b.byID[acc.Customer.ID] = acc
 		}
 	}
-	if err := conv.err(); err != nil {
-		return nil, err
+	return b
+}
+
+// merge adds the book of other customers, of the same day and currency, to
+// b. Accounts are left in the order added: sort them by id after the last.
+func (b *Book) merge(o *Book) {
+	b.Accounts = append(b.Accounts, o.Accounts...)
+	for id, acc := range o.byID {
+		b.byID[id] = acc
 	}
-	return b, nil
+	for p, n := range o.profiles {
+		m := b.profiles[p]
+		b.profiles[p] = [2]int{m[0] + n[0], m[1] + n[1]}
+	}
+	b.Randomised += o.Randomised
+	b.Contacts += o.Contacts
 }
 
 // converter turns amounts into the book's currency at one rate each.

@@ -180,6 +180,18 @@ func collectDecisions(ctx context.Context, l *datasets.Ledger, cutoff datasets.D
 	conv := newConverter(s.Currency, fx)
 	ix := &ledgerIndex{}
 	ix.sync(l)
+	rows, err := ix.decisions(ctx, cutoff, s, conv)
+	if err != nil {
+		return nil, err
+	}
+	return rows, conv.err()
+}
+
+// decisions is collectDecisions over an index synced with its ledger,
+// counting in conv the amounts it found no rate for. The rows are by
+// customer id, each customer's in the order of its actions.
+func (ix *ledgerIndex) decisions(ctx context.Context, cutoff datasets.Date, s *Scenarios, conv *converter) ([]decisionRow, error) {
+	l := ix.l
 	toolbox := s.ActionTypes()
 	arms := map[string]bool{ActionWait: true}
 	for _, t := range toolbox {
@@ -256,7 +268,7 @@ func collectDecisions(ctx context.Context, l *datasets.Ledger, cutoff datasets.D
 			rows = append(rows, r)
 		}
 	}
-	return rows, conv.err()
+	return rows, nil
 }
 
 // LearnEffects learns the effects of the scenario file's action types from

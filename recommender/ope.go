@@ -8,6 +8,7 @@ import (
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/synth"
+	"github.com/dsopilot/dsopilot/features"
 )
 
 // OPEResult is an off-policy estimate of a policy's value on a logged
@@ -41,15 +42,7 @@ type OPEResult struct {
 // score the other's decisions, so that no decision is scored by a model
 // that saw its outcome (in-sample scores flattered the estimate by 2–7%).
 func OPE(ctx context.Context, l *datasets.Ledger, cutoff datasets.Date, s *Scenarios, fx datasets.FX, o EffectsOptions) (*OPEResult, error) {
-	rows, err := collectDecisions(ctx, l, cutoff, s, fx)
-	if err != nil {
-		return nil, err
-	}
-	res, _, err := crossFitOPE(ctx, rows, cutoff, s, o.withDefaults())
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
+	return OPEParts(ctx, features.WholeLedger(l), cutoff, s, fx, o)
 }
 
 // crossFitOPE is OPE on rows with two-fold cross-fitting by customer.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
 	"github.com/dsopilot/dsopilot/model"
 )
 
@@ -40,48 +40,10 @@ type RecommendOptions struct {
 // Recommend builds the worklist of day from a ledger: it learns the effects
 // from the randomised decisions known by the day before and values every
 // allowed contact with them; without enough randomised history it follows
-// the scenario and says so in the worklist's note.
+// the scenario and says so in the worklist's note. RecommendParts does the
+// same over a ledger read in parts.
 func Recommend(ctx context.Context, l *datasets.Ledger, day datasets.Date, o RecommendOptions) (*Worklist, error) {
-	s := o.Scenarios
-	if s == nil {
-		s = DefaultScenarios()
-	}
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
-	}
-	capa, err := s.ChannelCapacities(o.Capacity)
-	if err != nil {
-		return nil, err
-	}
-	r := &Recommender{S: s, FX: o.FX, Capacity: capa, Holdout: o.Holdout, Collector: o.Collector, Customers: o.Customers, Seed: o.Seed}
-	if o.Model != nil {
-		if r.Risk, err = ModelRisk(ctx, l, o.Model, day-1); err != nil {
-			return nil, err
-		}
-	}
-	eo := o.Effects
-	eo.Seed = o.Seed
-	eff, err := LearnEffects(ctx, l, day-1, s, o.FX, eo)
-	switch {
-	case err == nil:
-		r.Effects = eff
-		o.Log.Info("effects learnt", "decisions", len(eff.rows), "randomised", eff.Randomised)
-	case errors.Is(err, ErrNoRandomisation):
-		r.Note = fmt.Sprintf("scenario-based: %v. Effects cannot be told from who was chosen for which action; "+
-			"these are the scenario's steps under the rules. A holdout of %.0f%% of recommendations builds the history to learn from.",
-			err, 100*r.holdout())
-		o.Log.Warn("no randomised history: following the scenario", "detail", err)
-	default:
-		return nil, err
-	}
-	w, err := r.Worklist(l, day)
-	if err != nil {
-		return nil, err
-	}
-	if r.Effects != nil {
-		w.Effects = &EffectsSummary{Horizon: r.Effects.Horizon, Rows: r.Effects.Rows, Randomised: r.Effects.Randomised, ATE: r.Effects.ATE}
-	}
-	return w, nil
+	return RecommendParts(ctx, features.WholeLedger(l), day, o)
 }
 
 // ChannelCapacities turns capacities given per channel or per action type

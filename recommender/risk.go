@@ -23,21 +23,32 @@ type CustomerRisk struct {
 // recommender's only use of the model package, kept in this one function
 // so that a change of that API touches nothing else.
 func ModelRisk(ctx context.Context, l *datasets.Ledger, b *model.Bundle, asOf datasets.Date) (map[string]CustomerRisk, error) {
+	out := map[string]CustomerRisk{}
+	if err := addModelRisk(ctx, l, features.FactsOf(l), b, asOf, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// addModelRisk is ModelRisk over l, a part of a ledger holding whole
+// customers (see Parts), whose risks it adds to out: a customer's risk
+// depends on its own invoices only, so the parts' risks are the whole's.
+func addModelRisk(ctx context.Context, l *datasets.Ledger, whole features.LedgerFacts, b *model.Bundle, asOf datasets.Date, out map[string]CustomerRisk) error {
 	if fx := b.Options.FX; fx != nil {
 		conv, err := l.Convert(*fx)
 		if err != nil {
-			return nil, fmt.Errorf("score with the model: it learned in %s: %w", fx.To, err)
+			return fmt.Errorf("score with the model: it learned in %s: %w", fx.To, err)
 		}
 		l = conv
 	}
-	tab := features.NewEngine(features.NewIndex(l), b.Options.Features).OpenInvoices(asOf)
+	tab := features.NewEngine(features.NewPartIndex(l, whole), b.Options.Features).OpenInvoices(asOf)
 	sc, err := model.NewScorer(b, tab.Specs)
 	if err != nil {
-		return nil, fmt.Errorf("score with the model: %w", err)
+		return fmt.Errorf("score with the model: %w", err)
 	}
 	preds := make([]model.Prediction, len(tab.Rows))
 	if err := sc.ScoreBatch(tab.Rows, 0, preds); err != nil {
-		return nil, fmt.Errorf("score with the model: %w", err)
+		return fmt.Errorf("score with the model: %w", err)
 	}
 	amount := map[string]datasets.Money{}
 	for i := range l.Invoices {
@@ -47,7 +58,7 @@ func ModelRisk(ctx context.Context, l *datasets.Ledger, b *model.Bundle, asOf da
 	sums := map[string]*acc{}
 	for i, p := range preds {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
 		id := tab.Rows[i].CustomerID
 		a := sums[id]
@@ -62,9 +73,8 @@ func ModelRisk(ctx context.Context, l *datasets.Ledger, b *model.Bundle, asOf da
 			a.d90 += w * *p.PDefault90
 		}
 	}
-	out := make(map[string]CustomerRisk, len(sums))
 	for id, a := range sums {
 		out[id] = CustomerRisk{PLate: a.late / a.w, PDefault90: a.d90 / a.w}
 	}
-	return out, nil
+	return nil
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# largerthanmemory.sh: `dsopilot kpi`, `dsopilot train` and `dsopilot
-# score` on a ClickHouse store work on a ledger larger than the memory they
-# may use, reading the ledger in parts of whole customers (--parts,
+# largerthanmemory.sh: `dsopilot kpi`, `train`, `score`, `forecast` and
+# `recommend` on a ClickHouse store work on a ledger larger than the memory
+# they may use, reading the ledger in parts of whole customers (--parts,
 # chstore's LoadPart) instead of loading it; and `kpi` in SQL (--engine
 # sql), which leaves the ledger in the database, prints the same under the
 # same limit. train keeps only its training set (a hashed sample of
@@ -25,7 +25,9 @@
 #
 # CUSTOMERS and MONTHS size the ledger (default 3000 and 24, about 130k
 # invoices), PARTS the parts of run 3 (default 8), TRAIN_INVOICES the
-# invoices train learns from (default 20000). Each run's peak resident
+# invoices train learns from (default 20000), CHECKS the commands to check
+# (default "kpi train score forecast recommend"; forecast and recommend
+# need train's model, which runs for them). Each run's peak resident
 # memory and wall time are printed, and the load average before and after.
 # backtest still loads the whole ledger (it reads files, not a store).
 set -euo pipefail
@@ -86,6 +88,10 @@ check() {
 	echo "OK: $name prints the same, byte for byte, in $((limit / 1024)) MB"
 }
 
+checks=" ${CHECKS:-kpi train score forecast recommend} "
+wanted() { [[ $checks == *" $1 "* ]]; }
+
+if wanted kpi; then
 check kpi kpi --store "$store" --from "$from" --to "$to" --by segment --monthly --json
 # 4. kpi in SQL (the default on ClickHouse without --parts) under the same
 # limit: the database sums, the process holds one row per group.
@@ -98,10 +104,28 @@ if ! cmp -s "$work/kpi-whole.out" "$work/kpi-sql.out"; then
 	exit 1
 fi
 echo "OK: kpi in SQL under the same limit: peak resident memory $(($(tail -1 "$work/kpi-sql.rss" | cut -d' ' -f1) / 1024)) MB in $(tail -1 "$work/kpi-sql.rss" | cut -d' ' -f2) s, the same bytes"
+fi
 
 # train in parts registers the model the whole ledger gives (--json prints
 # its metadata: the id hashes the bundle and the data fingerprint); score
 # then reads the open book in parts with it.
-check train train --store "$store" --registry "$work/models" --as-of "$to" --max-invoices "$train_invoices" --json
-check score score --store "$store" --registry "$work/models" --as-of "$to"
+if wanted train || wanted score || wanted forecast || wanted recommend; then
+	check train train --store "$store" --registry "$work/models" --as-of "$to" --max-invoices "$train_invoices" --json
+fi
+if wanted score; then
+	check score score --store "$store" --registry "$work/models" --as-of "$to"
+fi
+# forecast reads its parts twice (the portfolio's record, then each part's
+# book against it) and keeps the open book, the new business per customer
+# and the customers its shock replays sample (at most 2,000: a ledger of
+# few customers keeps most of them, so give it CUSTOMERS well above that).
+if wanted forecast; then
+	check forecast forecast --store "$store" --registry "$work/models" --as-of "$to" --paths 500 --json
+fi
+# recommend keeps the open accounts, the logged decisions and the model's
+# risk per customer.
+if wanted recommend; then
+	check recommend recommend --store "$store" --registry "$work/models" --model promoted --as-of "$(date -d "$to + 2 days" +%F)" \
+		--fx "$work/ledger/fx_rates.csv" --format json
+fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -9,10 +9,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/chstore"
 	"github.com/dsopilot/dsopilot/datasets/chstore/chtest"
+	"github.com/dsopilot/dsopilot/datasets/synth"
 	"github.com/dsopilot/dsopilot/model"
+	"github.com/dsopilot/dsopilot/recommender"
 )
 
 // chCluster returns the store spec of a fresh database on a two-shard
@@ -119,6 +123,40 @@ func TestClusterPrintsWhatASingleServerPrints(t *testing.T) {
 		got, _, err := call(t, nil, append(score, "--store", c.store, "--parts", c.parts)...)
 		if err != nil || got != want {
 			t.Errorf("score from %s in %s parts: %v\n%s\nwhole, from the embedded store:\n%s", c.store, c.parts, err, got, want)
+		}
+	}
+	// The forecast reads its parts twice (the portfolio's record, then
+	// each part's book against it): the whole ledger's, breakdown and
+	// shocks included.
+	fc := []string{"forecast", "--as-of", "2023-12-31", "--registry", reg, "--paths", "300", "--by", "customer", "--json"}
+	if want, _, err = call(t, nil, append(fc, "--store", embedded)...); err != nil || !strings.Contains(want, `"estimated": true`) {
+		t.Fatalf("forecast from the embedded store: %v\n%s", err, want)
+	}
+	for _, c := range []struct{ store, parts string }{{single, "1"}, {single, "3"}, {cluster, "2"}} {
+		got, _, err := call(t, nil, append(fc, "--store", c.store, "--parts", c.parts)...)
+		if err != nil || got != want {
+			t.Errorf("forecast from %s in %s parts: %v\n%s\nwhole, from the embedded store:\n%s", c.store, c.parts, err, got, want)
+		}
+	}
+	// A snapshot saved in each store and compared with what came in since,
+	// read in parts: the same comparison (the ids differ by the second
+	// they were saved in).
+	var wantCmp string
+	for _, c := range []struct{ store, parts string }{{embedded, "0"}, {single, "3"}, {cluster, "2"}} {
+		out, _, err := call(t, nil, "forecast", "snapshot", "--store", c.store, "--registry", reg, "--as-of", "2023-10-31", "--paths", "300", "--parts", c.parts)
+		if err != nil || !strings.HasPrefix(out, "saved forecast snapshot ") {
+			t.Fatalf("snapshot in %s: %v\n%s", c.store, err, out)
+		}
+		id := strings.Fields(out)[3]
+		got, _, err := call(t, nil, "forecast", "compare", "--store", c.store, "--snapshot", id, "--json", "--parts", c.parts)
+		if err != nil || !strings.Contains(got, `"complete_weeks"`) {
+			t.Fatalf("compare in %s: %v\n%s", c.store, err, got)
+		}
+		got = strings.Replace(got, id, "ID", 1)
+		if wantCmp == "" {
+			wantCmp = got
+		} else if got != wantCmp {
+			t.Errorf("compare from %s in %s parts:\n%s\nfrom the embedded store:\n%s", c.store, c.parts, got, wantCmp)
 		}
 	}
 	u, _ := url.Parse(cluster)
@@ -339,5 +377,70 @@ func TestBacktestFromTheStoreInPartsIsWhole(t *testing.T) {
 	}
 	if _, _, err := call(t, nil, "backtest", "--input", ledger, "--store", single); exitCode(err) != 2 || !strings.Contains(err.Error(), "give --input or --store") {
 		t.Errorf("backtest with --input and --store: %v", err)
+	}
+}
+
+// recommend and policy ope on ClickHouse read the ledger in parts of whole
+// customers and print what they print from the whole ledger in the
+// embedded store: a worklist learnt from randomised decisions and ranked
+// with a payment model's risks, on one server and on two shards.
+func TestRecommendFromTheStoreInPartsIsWhole(t *testing.T) {
+	single, cluster := chStore(t), chCluster(t)
+	dir := t.TempDir()
+	// Dunning logged by the scenario with randomised variation, so that
+	// the effects are learnt and the off-policy estimate has decisions.
+	env, err := synth.NewEnv(synth.EnvConfig{Config: synth.Config{Customers: 150, Months: 9, Seed: 23, Start: datasets.NewDate(2023, 1, 1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.RunUntil(context.Background(), env.End(), recommender.NewScenarioPolicy(recommender.DefaultScenarios(), recommender.SimFX(), nil, 0.25, 23)); err != nil {
+		t.Fatal(err)
+	}
+	ledger := filepath.Join(dir, "ledger")
+	if err := datasets.WriteDir(ledger, env.Ledger()); err != nil {
+		t.Fatal(err)
+	}
+	fx := filepath.Join(dir, "fx.csv")
+	rates := "currency,rate\n"
+	for _, r := range synth.FXRates() {
+		rates += r.Currency + "," + r.Rate.String() + "\n"
+	}
+	if err := os.WriteFile(fx, []byte(rates), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	embedded := filepath.Join(dir, "store")
+	for _, spec := range []string{embedded, single, cluster} {
+		if _, _, err := call(t, nil, "import", "--store", spec, "--rejects", filepath.Join(t.TempDir(), "r.csv"), ledger); err != nil {
+			t.Fatalf("import into %s: %v", spec, err)
+		}
+	}
+	cutoff := env.End() - 1
+	day := env.End()
+	for day.Time().Weekday() == time.Saturday || day.Time().Weekday() == time.Sunday {
+		day++
+	}
+	reg := filepath.Join(dir, "models")
+	if _, stderr, err := call(t, nil, "train", "--store", embedded, "--as-of", cutoff.String(), "--registry", reg,
+		"--currency", "EUR", "--fx", fx, "--families", "logistic"); err != nil {
+		t.Fatalf("train: %v\n%s", err, stderr)
+	}
+	for _, c := range []struct {
+		args []string
+		want string // in the whole ledger's output
+	}{
+		{[]string{"recommend", "--as-of", day.String(), "--fx", fx, "--registry", reg, "--model", "promoted",
+			"--capacity", "call=3,email=60", "--holdout", "0.1", "--format", "json"}, `"basis": "effects"`},
+		{[]string{"policy", "ope", "--as-of", cutoff.String(), "--fx", fx, "--json"}, `"decisions"`},
+	} {
+		want, _, err := call(t, nil, append(c.args, "--store", embedded)...)
+		if err != nil || !strings.Contains(want, c.want) {
+			t.Fatalf("%v from the embedded store: %v\n%s", c.args[:2], err, want)
+		}
+		for _, p := range []struct{ store, parts string }{{single, "1"}, {single, "3"}, {cluster, "2"}} {
+			got, _, err := call(t, nil, append(c.args, "--store", p.store, "--parts", p.parts)...)
+			if err != nil || got != want {
+				t.Errorf("%v from %s in %s parts: %v\n%s\nwhole, from the embedded store:\n%s", c.args[:2], p.store, p.parts, err, got, want)
+			}
+		}
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -283,17 +282,26 @@ func mergeSorted(a, b []string) []string {
 // returns the ledger to report on, the conversion (nil when none) and, when
 // not converted, the currencies its amounts are in.
 func reportingLedger(l *datasets.Ledger, currency, fxPath string) (*datasets.Ledger, *datasets.FX, []string, error) {
+	fx, err := reportingFX(currency, fxPath)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	l, mixed, err := l.InCurrency(fx)
+	if err != nil {
+		return nil, nil, nil, usageIfRequest(err)
+	}
+	return l, fx, mixed, nil
+}
+
+// reportingFX reads the rates to the reporting currency (nil: none
+// asked for), as reportingLedger does, for a command that converts its
+// ledger part by part.
+func reportingFX(currency, fxPath string) (*datasets.FX, error) {
 	fx, err := datasets.ReportingFX(currency, fxPath)
-	if err == nil {
-		var mixed []string
-		if l, mixed, err = l.InCurrency(fx); err == nil {
-			return l, fx, mixed, nil
-		}
+	if err != nil {
+		return nil, usageIfRequest(err)
 	}
-	if re := (*datasets.RequestError)(nil); errors.As(err, &re) {
-		return nil, nil, nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	return nil, nil, nil, err
+	return fx, nil
 }
 
 // multiFlag collects a repeatable string flag.

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
-	"github.com/dsopilot/dsopilot/features"
 	"github.com/dsopilot/dsopilot/model"
 	"github.com/dsopilot/dsopilot/model/forecast"
 )
@@ -31,10 +30,10 @@ func runForecast(ctx context.Context, e env, args []string) error {
 			return runForecastCompare(ctx, e, args[1:])
 		}
 	}
-	fs := newFlags(e, "forecast", "[--store S] --as-of DATE [--weeks 13] [--by currency|segment|customer|country] [--currency CUR --fx FILE] [--model ID] [--json | --format csv]\n"+
+	fs := newFlags(e, "forecast", "[--store S] --as-of DATE [--weeks 13] [--by currency|segment|customer|country] [--currency CUR --fx FILE] [--model ID] [--parts N] [--json | --format csv]\n"+
 		"       dsopilot forecast backtest --input PATH (--origins D1,D2,... | --from DATE --every DAYS) [--weeks 13] [--json] [--predictions FILE]\n"+
 		"       dsopilot forecast snapshot [--store S] --as-of DATE [...]\n"+
-		"       dsopilot forecast compare [--store S] [--snapshot ID] [--fx FILE] [--json]",
+		"       dsopilot forecast compare [--store S] [--snapshot ID] [--fx FILE] [--parts N] [--json]",
 		"Forecasts the cash receipts of the weeks after DATE (week k: DATE+7(k-1)+1 ... DATE+7k) for treasury:\n"+
 			"from the invoices open at DATE (after partial payments and credit notes; open disputes held back at the\n"+
 			"customer's measured credit rate; open promises to pay moved to their week at its promise-kept rate) and,\n"+
@@ -62,7 +61,7 @@ func runForecast(ctx context.Context, e env, args []string) error {
 // forecastFlags are the flags of forecast and forecast snapshot.
 type forecastFlags struct {
 	store, asOf, by, currency, fx, model, registry, format *string
-	weeks, paths                                           *int
+	weeks, paths, parts                                    *int
 	seed                                                   *uint64
 	asJSON                                                 *bool
 }
@@ -81,6 +80,7 @@ func newForecastFlags(fs *flag.FlagSet, e env) forecastFlags {
 		paths:    fs.Int("paths", forecast.DefaultPaths, "simulated paths behind the bands"),
 		seed:     fs.Uint64("seed", 1, "random seed of the simulation"),
 		asJSON:   fs.Bool("json", false, "print JSON"),
+		parts:    partsFlag(fs),
 	}
 }
 
@@ -105,41 +105,28 @@ func (f forecastFlags) run(ctx context.Context, e env, cmd string) (*forecast.Re
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: no model to forecast with: %w (train one with dsopilot train)", cmd, err)
 	}
-	l, err := loadLedger(ctx, e, *f.store, cmd)
-	if err != nil {
-		return nil, "", err
-	}
-	rep, fx, mixed, err := reportingLedger(l, *f.currency, *f.fx)
+	fx, err := reportingFX(*f.currency, *f.fx)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", cmd, err)
 	}
-	h := forecast.NewHistory(rep, forecast.InvoiceCurrencies(l))
-	if err := h.CheckAsOf(t); err != nil {
+	st, err := openStore(ctx, *f.store, newLogger(e), false)
+	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", cmd, err)
 	}
-	for _, w := range forecastWarnings(l, b.Options.AsOf, t) {
+	defer st.Close()
+	// In parts of whole customers (on ClickHouse; the embedded store's
+	// ledger is one part), read twice: the portfolio's record, then each
+	// part's book against it.
+	res, info, err := forecast.FromParts(ctx, storeParts(ctx, st, *f.parts), b, fx, o)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", cmd, usageIfRequest(err))
+	}
+	for _, w := range forecastWarnings(info.LastDay, b.Options.AsOf, o.AsOf) {
 		fmt.Fprintf(e.stderr, "dsopilot: warning: %s: %s\n", cmd, w)
 	}
-	switch {
-	case fx != nil:
-		o.Currency = fx.To
-	case len(mixed) == 1:
-		o.Currency = mixed[0]
-	case len(mixed) > 1:
+	if len(info.Mixed) > 1 {
 		fmt.Fprintf(e.stderr, "dsopilot: warning: %s: amounts in %s are added unconverted; give --currency and --fx, or --by currency\n",
-			cmd, strings.Join(mixed, ", "))
-	}
-	ml, err := modelLedger(l, b, meta.ID, "")
-	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", cmd, err)
-	}
-	preds, err := forecast.Predict(features.NewIndex(ml), b, t)
-	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", cmd, err)
-	}
-	res, err := forecast.Forecast(ctx, h, preds, o)
-	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", cmd, err)
+			cmd, strings.Join(info.Mixed, ", "))
 	}
 	return res, meta.ID, nil
 }
@@ -244,7 +231,7 @@ func writeForecastCSV(w io.Writer, r *forecast.Result) error {
 }
 
 func runForecastSnapshot(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "forecast snapshot", "[--store S] --as-of DATE [--weeks 13] [--currency CUR --fx FILE] [--model ID] [--json]",
+	fs := newFlags(e, "forecast snapshot", "[--store S] --as-of DATE [--weeks 13] [--currency CUR --fx FILE] [--model ID] [--parts N] [--json]",
 		"Computes the forecast as dsopilot forecast does and saves it in the store (ClickHouse: the\n"+
 			"forecast_snapshots table, after applying pending migrations; embedded: its own bucket), so that\n"+
 			"dsopilot forecast compare can later line it up against what was received. Prints the snapshot id.")
@@ -282,7 +269,7 @@ func runForecastSnapshot(ctx context.Context, e env, args []string) error {
 }
 
 func runForecastCompare(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "forecast compare", "[--store S] [--snapshot ID] [--fx FILE] [--json]",
+	fs := newFlags(e, "forecast compare", "[--store S] [--snapshot ID] [--fx FILE] [--parts N] [--json]",
 		"Lines a saved forecast (the latest, or --snapshot ID) up against what the store now shows was received,\n"+
 			"week by week: the open book's receipts against its P10/P50/P90, and new business against its forecast.\n"+
 			"Weeks the ledger has not reached yet are pending. With --list, lists the saved snapshots.")
@@ -291,6 +278,7 @@ func runForecastCompare(ctx context.Context, e env, args []string) error {
 	fxPath := fs.String("fx", "", "rates to the snapshot's currency, when the ledger holds others")
 	list := fs.Bool("list", false, "list the saved snapshots instead")
 	asJSON := fs.Bool("json", false, "print JSON")
+	parts := partsFlag(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -327,19 +315,15 @@ func runForecastCompare(ctx context.Context, e env, args []string) error {
 	default:
 		snap = &all[len(all)-1]
 	}
-	l, err := st.Load(ctx)
-	if err != nil {
-		return fmt.Errorf("forecast compare: %w", err)
-	}
-	rep := l
+	var fx *datasets.FX
 	if snap.Currency != "" {
-		if rep, _, _, err = reportingLedger(l, snap.Currency, *fxPath); err != nil {
+		if fx, err = reportingFX(snap.Currency, *fxPath); err != nil {
 			return fmt.Errorf("forecast compare: snapshot %s is in %s: %w", snap.ID, snap.Currency, err)
 		}
 	}
-	c, err := forecast.Compare(forecast.NewHistory(rep, nil), snap)
+	c, err := forecast.CompareParts(storeParts(ctx, st, *parts), fx, snap)
 	if err != nil {
-		return fmt.Errorf("forecast compare: %w", err)
+		return fmt.Errorf("forecast compare: %w", usageIfRequest(err))
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, c)
@@ -508,14 +492,15 @@ func printForecastBacktest(w io.Writer, r *forecast.Backtest) error {
 	return nil
 }
 
-// forecastWarnings says what makes a forecast of l as of t with a model
+// forecastWarnings says what makes a forecast as of t of a ledger whose
+// latest record is of last with a model
 // trained as of trained doubtful though it runs: a ledger that ends long
 // before t (every invoice then looks unpaid since, and week 1 collects
 // what is long settled or lost) and a model that has seen what happened
 // after t (a snapshot or a comparison from it flatters the forecast).
-func forecastWarnings(l *datasets.Ledger, trained string, t datasets.Date) []string {
+func forecastWarnings(last datasets.Date, trained string, t datasets.Date) []string {
 	var out []string
-	if last := l.LastDay(); last != 0 && t-last > datasets.StaleAfterDays {
+	if last != 0 && t-last > datasets.StaleAfterDays {
 		out = append(out, fmt.Sprintf("the ledger's latest record is of %s, %d days before the as-of date %s: nothing paid, "+
 			"invoiced or recorded since is known, so the forecast describes a book frozen on %s; give --as-of %s to forecast "+
 			"from the ledger's end, or load the recent records", last, int(t-last), t, last, last.AddDays(1)))

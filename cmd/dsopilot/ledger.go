@@ -120,7 +120,7 @@ func eachSampledPart(ctx context.Context, st datasets.Store, n int, s customerSa
 		if err != nil {
 			return err
 		}
-		return fn(l, features.NewIndex(l).Facts())
+		return fn(l, features.FactsOf(l))
 	}
 	whole, err := features.SQLLedgerFacts(ctx, pl)
 	if err != nil {

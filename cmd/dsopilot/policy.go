@@ -150,7 +150,7 @@ func printEvaluation(w io.Writer, rep *recommender.EvalReport, order []string) {
 }
 
 func runPolicyOPE(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "policy ope", "[--store S] --as-of DATE [--scenario FILE] [--fx FILE] [--json]",
+	fs := newFlags(e, "policy ope", "[--store S] --as-of DATE [--scenario FILE] [--fx FILE] [--parts N] [--json]",
 		"Estimates, on the store's logged decisions (actions with a propensity) known by the end of DATE, the\n"+
 			"value of the recommender's rule: per decision, what the invoice brought in within the horizon less the\n"+
 			"contact's cost, doubly robust (outcome model plus inverse-propensity correction), with a bootstrap\n"+
@@ -161,6 +161,7 @@ func runPolicyOPE(ctx context.Context, e env, args []string) error {
 	fxPath := fs.String("fx", "", "rates to the scenario file's currency (CSV currency,rate)")
 	seed := fs.Uint64("seed", 1, "bootstrap seed")
 	asJSON := fs.Bool("json", false, "print JSON")
+	parts := partsFlag(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -172,11 +173,12 @@ func runPolicyOPE(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("policy ope: %w", err)
 	}
-	l, err := loadLedger(ctx, e, *store, "policy ope")
+	st, err := openStore(ctx, *store, newLogger(e), false)
 	if err != nil {
-		return err
+		return fmt.Errorf("policy ope: %w", err)
 	}
-	res, err := recommender.OPE(ctx, l, day, s, fx, recommender.EffectsOptions{Seed: *seed})
+	defer st.Close()
+	res, err := recommender.OPEParts(ctx, storeParts(ctx, st, *parts), day, s, fx, recommender.EffectsOptions{Seed: *seed})
 	if err != nil {
 		return fmt.Errorf("policy ope: %w", err)
 	}

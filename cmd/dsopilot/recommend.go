@@ -5,12 +5,13 @@ import (
 	"fmt"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
 	"github.com/dsopilot/dsopilot/model"
 	"github.com/dsopilot/dsopilot/recommender"
 )
 
 func runRecommend(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "recommend", "[--store S] --as-of DATE [--scenario FILE] [--model ID] [--capacity call=40,email=1000] [--collector NAME] [--holdout 0.05] [--fx FILE] [--format csv|json]",
+	fs := newFlags(e, "recommend", "[--store S] --as-of DATE [--scenario FILE] [--model ID] [--capacity call=40,email=1000] [--collector NAME] [--holdout 0.05] [--fx FILE] [--parts N] [--format csv|json]",
 		"Prints the day's dunning worklist: for each customer with something to do on DATE, the next action\n"+
 			"(type, channel, date), the invoices it covers and their amount, its expected value (cash brought\n"+
 			"forward × cost of capital + expected loss avoided − the action's cost), the estimated uplift on\n"+
@@ -31,6 +32,7 @@ func runRecommend(ctx context.Context, e env, args []string) error {
 	seed := fs.Uint64("seed", 1, "seed of the holdout's draws and of the bootstrap")
 	reg := registryFlag(fs, e)
 	modelID := fs.String("model", "", "payment model whose late and 90+ probabilities set risk classes and default hazards (an id, or \"promoted\")")
+	parts := partsFlag(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -62,11 +64,12 @@ func runRecommend(ctx context.Context, e env, args []string) error {
 			return fmt.Errorf("recommend: %w (train one with dsopilot train)", err)
 		}
 	}
-	l, err := loadLedger(ctx, e, *store, "recommend")
+	st, err := openStore(ctx, *store, newLogger(e), false)
 	if err != nil {
-		return err
+		return fmt.Errorf("recommend: %w", err)
 	}
-	w, err := recommender.Recommend(ctx, l, day, recommender.RecommendOptions{Scenarios: s, FX: fx, Capacity: capa,
+	defer st.Close()
+	w, err := recommender.RecommendParts(ctx, storeParts(ctx, st, *parts), day, recommender.RecommendOptions{Scenarios: s, FX: fx, Capacity: capa,
 		Collector: *collector, Holdout: *holdout, Seed: *seed, Model: bundle, Log: newLogger(e)})
 	if err != nil {
 		return fmt.Errorf("recommend: %w", err)
@@ -100,4 +103,27 @@ func scenarioAndRates(path, fxPath string) (*recommender.Scenarios, datasets.FX,
 		}
 	}
 	return s, fx, nil
+}
+
+// storeParts is the ledger in st read by eachPart, for the packages that
+// take their ledger in parts (features.Parts). A store that cannot read
+// parts (the embedded one) is loaded once, on the first read, and is one
+// part for every read after: a command that reads its parts twice
+// (forecast) does not load it twice.
+func storeParts(ctx context.Context, st datasets.Store, n int) features.Parts {
+	if _, ok := st.(partLoader); ok || n < 0 {
+		return func(fn func(*datasets.Ledger, features.LedgerFacts) error) error {
+			return eachPart(ctx, st, n, fn)
+		}
+	}
+	var l *datasets.Ledger
+	return func(fn func(*datasets.Ledger, features.LedgerFacts) error) error {
+		if l == nil {
+			var err error
+			if l, err = st.Load(ctx); err != nil {
+				return err
+			}
+		}
+		return fn(l, features.FactsOf(l))
+	}
 }

@@ -172,7 +172,7 @@ func trainOnStore(ctx context.Context, e env, store string, parts int, s custome
 }
 
 // usageIfRequest makes a bad request (a currency without rates) a usage
-// error, as reportingLedger does.
+// error.
 func usageIfRequest(err error) error {
 	if re := (*datasets.RequestError)(nil); errors.As(err, &re) {
 		return fmt.Errorf("%w: %v", errUsage, err)

@@ -52,7 +52,16 @@ type Rates struct {
 	// early); PortfolioDelay the same over all customers.
 	MeanDelay      map[string]float64
 	PortfolioDelay float64
+	// The portfolio's counts behind PromiseKept, DisputeCredited and
+	// PortfolioDelay, which a forecast in parts adds up (see portfolio).
+	kept, credited   tally
+	delaySum, delayN float64
 }
+
+// tally counts records and those of them that say yes.
+type tally struct{ yes, n float64 }
+
+func (t *tally) add(o tally) { t.yes, t.n = t.yes+o.yes, t.n+o.n }
 
 // shrink is the weight, in records, of the portfolio's rate in a
 // customer's: a customer with 4 resolved promises counts half its own.
@@ -65,7 +74,6 @@ func (h *History) Measure(t datasets.Date) *Rates { return h.measure(t, nil) }
 // all), the portfolio's rates being theirs.
 func (h *History) measure(t datasets.Date, custs []int) *Rates {
 	r := &Rates{keptByCust: map[string]float64{}, creditByCust: map[string]float64{}, MeanDelay: map[string]float64{}}
-	type tally struct{ yes, n float64 }
 	kept := make([]tally, len(h.cust))
 	cred := make([]tally, len(h.cust))
 	var keptAll, credAll tally
@@ -91,10 +99,15 @@ func (h *History) measure(t datasets.Date, custs []int) *Rates {
 				cred[ci].yes++
 			}
 		}
-		keptAll.yes += kept[ci].yes
-		keptAll.n += kept[ci].n
-		credAll.yes += cred[ci].yes
-		credAll.n += cred[ci].n
+		keptAll.add(kept[ci])
+		credAll.add(cred[ci])
+	}
+	r.kept, r.credited = keptAll, credAll
+	// A part of a ledger forecast in parts rates its customers against
+	// the whole portfolio's record.
+	pf := h.portfolioAt(t, custs)
+	if pf != nil {
+		keptAll, credAll = pf.kept, pf.credited
 	}
 	// Without any record, a promise counts as likely kept as not, and a
 	// dispute as likely credited as not.
@@ -130,6 +143,10 @@ func (h *History) measure(t datasets.Date, custs []int) *Rates {
 			delaySum += s
 			delayN += n
 		}
+	}
+	r.delaySum, r.delayN = delaySum, delayN
+	if pf != nil {
+		delaySum, delayN = pf.delaySum, pf.delayN
 	}
 	if delayN > 0 {
 		r.PortfolioDelay = delaySum / delayN

@@ -20,6 +20,11 @@
 //     what was known at the end of day t; TestPointInTime adds later events
 //     and checks that nothing changes. A backtest trains its model at each
 //     origin (model.Train with AsOf = origin).
+//   - Parts. FromParts forecasts from a ledger read in parts of whole
+//     customers (features.Parts), reading it twice: what is the whole
+//     portfolio's first, then each part's book against it (parts.go). It
+//     gives FromLedger's forecast, value for value; CompareParts likewise
+//     gives Compare's comparison.
 //   - Errors. An as-of date before the data, an empty open book, origins
 //     whose horizon runs past the data, predictions of another day and bad
 //     options are errors wrapping this package's sentinels, never a panic

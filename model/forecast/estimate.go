@@ -100,25 +100,40 @@ func newRand(seed, stream uint64) *rand.Rand { return rand.New(rand.NewPCG(seed,
 // sampleCustomers returns the positions of up to n customers chosen by a
 // hash of their id (nil: all, when there are no more than n).
 func (h *History) sampleCustomers(n int) []int {
-	if len(h.cust) <= n {
+	pop := len(h.cust)
+	if h.population > 0 {
+		pop = h.population // h holds the sample of a ledger read in parts
+	}
+	if pop <= n {
 		return nil
 	}
-	share := float64(n) / float64(len(h.cust))
+	share := float64(n) / float64(pop)
 	var out []int
 	for ci := range h.cust {
-		f := fnv.New64a()
-		f.Write([]byte(h.cust[ci].ID))
-		if float64(f.Sum64()>>11)/(1<<53) < share {
+		if inSample(h.cust[ci].ID, share) {
 			out = append(out, ci)
 		}
 	}
 	return out
 }
 
+// inSample reports whether the customer id falls in a hash sample of
+// share of the customers.
+func inSample(id string, share float64) bool {
+	f := fnv.New64a()
+	f.Write([]byte(id))
+	return float64(f.Sum64()>>11)/(1<<53) < share
+}
+
 // EstimateShocks measures the shock scales from the history known at the
 // end of day t, for a horizon of weeks weeks.
 func (h *History) EstimateShocks(t datasets.Date, weeks int) Shocks {
-	sample := h.sampleCustomers(replayCustomers)
+	return h.estimateShocks(t, weeks, replayCustomers)
+}
+
+// estimateShocks is EstimateShocks replaying a sample of n customers.
+func (h *History) estimateShocks(t datasets.Date, weeks, n int) Shocks {
+	sample := h.sampleCustomers(n)
 	var reps []replay
 	for j := 1; j <= replayMax; j++ {
 		tj := t.AddDays(-7 * j)

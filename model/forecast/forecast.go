@@ -66,6 +66,9 @@ type Options struct {
 	// history (tests; the backtest's fixed-settings check).
 	Shocks *Shocks
 	Log    *slog.Logger
+	// replaySample is how many customers the shock replays sample
+	// (default replayCustomers); tests lower it to sample a small ledger.
+	replaySample int
 }
 
 // Validate returns o with its defaults filled in, or what is wrong with it.
@@ -78,6 +81,9 @@ func (o Options) Validate() (Options, error) {
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.replaySample == 0 {
+		o.replaySample = replayCustomers
 	}
 	switch {
 	case o.AsOf == 0:
@@ -210,11 +216,21 @@ type Inputs struct {
 // record) and its expected receipts. preds may be nil (timing record
 // alone).
 func (h *History) Prepare(t datasets.Date, weeks int, preds []model.Prediction) (*Inputs, error) {
-	r := h.Measure(t)
-	book := h.Book(t, r)
-	if len(book) == 0 {
+	in, err := h.prepare(t, weeks, preds)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.Book) == 0 {
 		return nil, fmt.Errorf("%w at the end of %s", ErrEmptyBook, t)
 	}
+	return in, nil
+}
+
+// prepare is Prepare, an empty book included (a part of a ledger may
+// have none open).
+func (h *History) prepare(t datasets.Date, weeks int, preds []model.Prediction) (*Inputs, error) {
+	r := h.Measure(t)
+	book := h.Book(t, r)
 	for i := range preds {
 		p := &preds[i]
 		if p.AsOf != t {
@@ -390,7 +406,7 @@ func Forecast(ctx context.Context, h *History, preds []model.Prediction, o Optio
 	if o.Shocks != nil {
 		s = *o.Shocks
 	} else {
-		s = h.EstimateShocks(o.AsOf, o.Weeks)
+		s = h.estimateShocks(o.AsOf, o.Weeks, o.replaySample)
 	}
 	o.Log.Debug("forecast inputs", "invoices", len(in.Book), "shocks", s, "seconds", time.Since(start).Seconds())
 	nb := h.newBusiness(o.AsOf, o.Weeks, in.timing)

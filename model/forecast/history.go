@@ -24,6 +24,22 @@ type History struct {
 	// disputesKnown is false for a ledger without dispute records (a
 	// cleared-items export): the invoices' disputed flag stands in.
 	disputesKnown bool
+	// A History of a part of a ledger (FromParts) takes from the whole
+	// ledger what its portfolio-wide quantities at pf.asOf are, and how
+	// many customers the whole has (population, for the replay sample);
+	// both are unset for a whole ledger.
+	pf         *portfolio
+	population int
+}
+
+// portfolioAt returns the whole portfolio's quantities when h is a part of
+// a ledger and the question is the whole portfolio's (custs nil) at the
+// date they were gathered for; nil otherwise.
+func (h *History) portfolioAt(t datasets.Date, custs []int) *portfolio {
+	if h.pf == nil || custs != nil || h.pf.asOf != t {
+		return nil
+	}
+	return h.pf
 }
 
 // flow is money moving on an invoice on a day.
@@ -164,12 +180,16 @@ func (h *History) Span() (first, last datasets.Date) { return h.first, h.last }
 
 // CheckAsOf reports an as-of date the history cannot forecast from: one
 // before its first record (or a history without records).
-func (h *History) CheckAsOf(t datasets.Date) error {
-	if h.first == 0 {
+func (h *History) CheckAsOf(t datasets.Date) error { return checkAsOf(h.first, t) }
+
+// checkAsOf is CheckAsOf for a ledger whose first record is of first (0:
+// none).
+func checkAsOf(first, t datasets.Date) error {
+	if first == 0 {
 		return fmt.Errorf("%w: the ledger has no records", ErrEmptyBook)
 	}
-	if t < h.first {
-		return fmt.Errorf("%w: as-of %s is before the first record (%s)", ErrBeforeData, t, h.first)
+	if t < first {
+		return fmt.Errorf("%w: as-of %s is before the first record (%s)", ErrBeforeData, t, first)
 	}
 	return nil
 }

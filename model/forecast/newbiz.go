@@ -22,7 +22,8 @@ type NewBusiness struct {
 	Seasonal float64 `json:"seasonal_factor"`
 	total    newPart
 	perCust  map[string]newPart
-	labels   map[string]Item // a customer's labels, from its latest invoice
+	labels   map[string]Item    // a customer's labels, from its latest invoice
+	perDay   map[string]float64 // a customer's expected invoicing per day
 }
 
 // newPart is new business per week: the expected receipts and the
@@ -56,8 +57,27 @@ const seasonalLimit = 2.0
 // nil for all) known at t, before the seasonal factor, and the seasonal
 // factor for the weeks after t.
 func (h *History) runRate(t datasets.Date, weeks int, custs []int) (map[int]rate, float64) {
-	rates := map[int]rate{}
-	var lyH, lyBase float64
+	rates, lyH, lyBase := h.runRateSums(t, weeks, custs)
+	if pf := h.portfolioAt(t, custs); pf != nil && pf.weeks == weeks {
+		// A part of a ledger forecast in parts: the whole portfolio's
+		// season.
+		lyH, lyBase = pf.lyH, pf.lyBase
+	}
+	season := 1.0
+	ly := t.AddDays(-364)
+	if lyH > 0 && lyBase > 0 && ly-runRateDays >= h.first {
+		season = min(max((lyH/float64(7*weeks))/(lyBase/runRateDays), 1/seasonalLimit), seasonalLimit)
+	}
+	return rates, season
+}
+
+// runRateSums returns runRate's rates and the sums its seasonal factor
+// compares: what the customers invoiced in the horizon's weeks a year
+// earlier, and in the 13 weeks before those. The sums add whole cents, so
+// they are exact in any order (below 2⁵³ cents), and a ledger's parts add
+// up to the whole's.
+func (h *History) runRateSums(t datasets.Date, weeks int, custs []int) (rates map[int]rate, lyH, lyBase float64) {
+	rates = map[int]rate{}
 	// A year is 364 days here, so that last year's weeks start on the
 	// same weekday.
 	ly := t.AddDays(-364)
@@ -84,11 +104,7 @@ func (h *History) runRate(t datasets.Date, weeks int, custs []int) (map[int]rate
 			rates[ci] = rate{perDay: sum / runRateDays, bar: sq / sum}
 		}
 	}
-	season := 1.0
-	if lyH > 0 && lyBase > 0 && ly-runRateDays >= h.first {
-		season = min(max((lyH/float64(7*weeks))/(lyBase/runRateDays), 1/seasonalLimit), seasonalLimit)
-	}
-	return rates, season
+	return rates, lyH, lyBase
 }
 
 // rate is a customer's invoicing: per day, and the amount-weighted mean
@@ -172,7 +188,7 @@ func (h *History) NewBusiness(t datasets.Date, weeks int) *NewBusiness {
 // newBusiness is NewBusiness with the timing record at t.
 func (h *History) newBusiness(t datasets.Date, weeks int, tm *Timing) *NewBusiness {
 	rates, season := h.runRate(t, weeks, nil)
-	nb := &NewBusiness{Seasonal: season, perCust: map[string]newPart{}, labels: map[string]Item{}}
+	nb := &NewBusiness{Seasonal: season, perCust: map[string]newPart{}, labels: map[string]Item{}, perDay: map[string]float64{}}
 	var invoicing float64
 	var sc newScratch
 	for ci := range h.cust {
@@ -188,6 +204,7 @@ func (h *History) newBusiness(t datasets.Date, weeks int, tm *Timing) *NewBusine
 			p.vari[k] = r.bar * v
 		}
 		nb.perCust[c.ID] = p
+		nb.perDay[c.ID] = perDay
 		nb.total.add(p)
 		invoicing += perDay * float64(7*weeks)
 		// Labelled like its latest invoice issued by t (a run-rate means

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
 )
 
 // Snapshot returns r as a snapshot to save (id, the time it is saved and
@@ -75,23 +76,93 @@ func Compare(h *History, s *datasets.ForecastSnapshot) (*Comparison, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	first, last := h.Span()
+	return compareFrom(s, h.compareSums(s))
+}
+
+// CompareParts is Compare over a ledger read in parts of whole customers
+// (features.Parts), each converted with fx to the snapshot's currency
+// (nil: none). Everything a comparison adds up is whole cents, invoices
+// and days, so the parts give the whole ledger's comparison.
+func CompareParts(parts features.Parts, fx *datasets.FX, s *datasets.ForecastSnapshot) (*Comparison, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	var sum compareSums
+	err := parts(func(l *datasets.Ledger, _ features.LedgerFacts) error {
+		rep, _, err := l.InCurrency(fx)
+		if err != nil {
+			return fmt.Errorf("snapshot %s is in %s: %w", s.ID, s.Currency, err)
+		}
+		sum.add(NewHistory(rep, nil).compareSums(s))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return compareFrom(s, sum)
+}
+
+// compareSums is what a comparison adds up over the ledger: the dates it
+// spans, the open book at the snapshot's date as the ledger now shows it,
+// and what that book and the invoices issued after the date brought in,
+// per week.
+type compareSums struct {
+	first, last         datasets.Date
+	invoices, customers int
+	outstanding         int64
+	open, new           []datasets.Money
+}
+
+func (h *History) compareSums(s *datasets.ForecastSnapshot) compareSums {
+	W := len(s.Weeks)
+	c := compareSums{open: make([]datasets.Money, W), new: make([]datasets.Money, W)}
+	// A part whose records all come after the snapshot's date has no
+	// book then, but may well have new business since.
+	c.first, c.last = h.Span()
+	book := h.Book(s.AsOf, h.Measure(s.AsOf))
+	custs := map[string]bool{}
+	for i := range book {
+		c.outstanding += int64(book[i].Outstanding)
+		custs[book[i].CustomerID] = true
+	}
+	c.invoices, c.customers = len(book), len(custs)
+	c.open = h.bookReceipts(s.AsOf, book, W)
+	c.new = h.newReceiptsActual(s.AsOf, W, nil)
+	return c
+}
+
+// add adds the sums of other customers.
+func (c *compareSums) add(o compareSums) {
+	if o.first != 0 && (c.first == 0 || o.first < c.first) {
+		c.first = o.first
+	}
+	c.last = max(c.last, o.last)
+	c.invoices += o.invoices
+	c.customers += o.customers
+	c.outstanding += o.outstanding
+	if c.open == nil {
+		c.open, c.new = make([]datasets.Money, len(o.open)), make([]datasets.Money, len(o.new))
+	}
+	for k := range o.open {
+		c.open[k] += o.open[k]
+		c.new[k] += o.new[k]
+	}
+}
+
+// compareFrom turns the sums into the comparison of snapshot s.
+func compareFrom(s *datasets.ForecastSnapshot, sum compareSums) (*Comparison, error) {
+	first, last := sum.first, sum.last
 	if first == 0 || s.AsOf < first {
 		return nil, fmt.Errorf("%w: snapshot %s is as of %s, before the first record (%s)", ErrBeforeData, s.ID, s.AsOf, first)
 	}
 	W := len(s.Weeks)
-	c := &Comparison{Snapshot: s.ID, AsOf: s.AsOf, Currency: s.Currency, Model: s.Model, Through: last}
-	book := h.Book(s.AsOf, h.Measure(s.AsOf))
-	var out int64
-	custs := map[string]bool{}
-	for i := range book {
-		out += int64(book[i].Outstanding)
-		custs[book[i].CustomerID] = true
+	if sum.open == nil {
+		sum.open, sum.new = make([]datasets.Money, W), make([]datasets.Money, W)
 	}
-	c.BookNow = BookSummary{Invoices: len(book), Customers: len(custs), Outstanding: Money(out)}
-	c.BookChanged = len(book) != s.Invoices || datasets.Money(out) != s.Outstanding
-	actOpen := h.bookReceipts(s.AsOf, book, W)
-	actNew := h.newReceiptsActual(s.AsOf, W, nil)
+	c := &Comparison{Snapshot: s.ID, AsOf: s.AsOf, Currency: s.Currency, Model: s.Model, Through: last}
+	c.BookNow = BookSummary{Invoices: sum.invoices, Customers: sum.customers, Outstanding: Money(sum.outstanding)}
+	c.BookChanged = sum.invoices != s.Invoices || datasets.Money(sum.outstanding) != s.Outstanding
+	actOpen, actNew := sum.open, sum.new
 	acc := newAccumulator(W)
 	var mean, covered float64
 	for k, w := range s.Weeks {

@@ -60,11 +60,26 @@ func (h *History) Timing(t datasets.Date) *Timing { return h.timing(t, nil) }
 // all), the portfolio's curve being theirs.
 func (h *History) timing(t datasets.Date, custs []int) *Timing {
 	tm := &Timing{t: t, h: h, byCust: make([]*delayCurve, len(h.cust))}
-	var all []obs
-	var own []obs
+	pf := h.portfolioAt(t, custs)
+	all := h.timingObs(t, custs, func(ci int, own []obs) { tm.byCust[ci] = newDelayCurve(own) })
+	if pf != nil {
+		// A part of a ledger forecast in parts: the whole portfolio's curve.
+		tm.portfolio, tm.pCash, tm.pDone = pf.curve, pf.pCash, pf.pDone
+		return tm
+	}
+	tm.portfolio = *newDelayCurve(all)
+	var raw []float64
+	tm.portfolio.denseInto(portfolioLo, portfolioHi, &tm.pCash, &tm.pDone, &raw)
+	return tm
+}
+
+// timingObs returns the timing observations at the end of day t of the
+// customers at positions custs (nil: all), and calls own, when not nil,
+// with each customer's (which it may reorder).
+func (h *History) timingObs(t datasets.Date, custs []int, own func(ci int, obs []obs)) []obs {
+	var all, mine []obs
 	for _, ci := range h.customers(custs) {
 		c := &h.cust[ci]
-		own = own[:0]
 		for _, i := range c.inv {
 			v := &h.inv[i]
 			if v.IssueDate > t {
@@ -81,18 +96,18 @@ func (h *History) timing(t datasets.Date, custs []int) *Timing {
 					o.kind = 2
 				}
 			}
-			own = append(own, o)
+			mine = append(mine, o)
 		}
-		if len(own) == 0 {
+		if len(mine) == 0 {
 			continue
 		}
-		all = append(all, own...)
-		tm.byCust[ci] = newDelayCurve(own)
+		all = append(all, mine...)
+		if own != nil {
+			own(ci, mine)
+		}
+		mine = mine[:0]
 	}
-	tm.portfolio = *newDelayCurve(all)
-	var raw []float64
-	tm.portfolio.denseInto(portfolioLo, portfolioHi, &tm.pCash, &tm.pDone, &raw)
-	return tm
+	return all
 }
 
 // newDelayCurve estimates the cumulative incidences from obs (reordered).
