@@ -269,14 +269,14 @@ func (s *Scenarios) validate(p *parser) {
 				p.errAt(t.line, "action_types."+name+".after", "unknown action type %q (declare it under action_types)", a)
 			}
 		}
-		if t.MinDPD > t.MaxDPD {
+		if t.MinDPD > t.MaxDPD && !p.failed("action_types."+name+".dpd") {
 			p.errAt(t.line, "action_types."+name+".dpd", "the window [%d, %d] is empty", t.MinDPD, t.MaxDPD)
 		}
 	}
 	if cyc := escalationCycle(s.Types); cyc != nil {
 		p.errAt(s.Types[cyc[0]].line, "action_types."+cyc[0]+".after", "escalation cycle: %s", strings.Join(cyc, " → "))
 	}
-	if len(s.Scenarios) == 0 {
+	if len(s.Scenarios) == 0 && !p.failed("scenarios") {
 		p.errAt(1, "scenarios", "no scenario defined")
 	}
 	names := map[string]int{}
@@ -284,7 +284,7 @@ func (s *Scenarios) validate(p *parser) {
 	for i := range s.Scenarios {
 		sc := &s.Scenarios[i]
 		path := fmt.Sprintf("scenarios[%d]", i)
-		if prev, ok := names[sc.Name]; ok {
+		if prev, ok := names[sc.Name]; ok && sc.Name != "" {
 			p.errAt(sc.line, path+".name", "scenario %q is already defined at line %d", sc.Name, prev)
 		}
 		names[sc.Name] = sc.line
@@ -304,21 +304,27 @@ func (s *Scenarios) validate(p *parser) {
 				p.errAt(sc.whenLine, path+".when.payment_profile", "unknown payment profile %q (want new, prompt, erratic or late)", pr)
 			}
 		}
-		if len(sc.Steps) == 0 {
+		if len(sc.Steps) == 0 && !p.failed(path+".steps") {
 			p.errAt(sc.line, path+".steps", "scenario %q has no step", sc.Name)
 		}
 		taken := map[string]bool{}
 		for j, st := range sc.Steps {
 			spath := fmt.Sprintf("%s.steps[%d]", path, j)
+			// A field that failed to read is reported already: checks of
+			// what it would have said would be guesses.
+			offsetOK := !p.failed(spath + ".offset")
+			if p.failed(spath + ".action") {
+				continue
+			}
 			t := s.Types[st.Action]
 			if t == nil {
 				p.errAt(st.line, spath+".action", "unknown action type %q (custom types must be declared under action_types)", st.Action)
 				continue
 			}
-			if j > 0 && st.Offset <= sc.Steps[j-1].Offset {
+			if j > 0 && offsetOK && !p.failed(fmt.Sprintf("%s.steps[%d].offset", path, j-1)) && st.Offset <= sc.Steps[j-1].Offset {
 				p.errAt(st.line, spath+".offset", "offset %d does not come after the previous step's %d", st.Offset, sc.Steps[j-1].Offset)
 			}
-			if st.Offset < t.MinDPD || st.Offset > t.MaxDPD {
+			if (st.Offset < t.MinDPD || st.Offset > t.MaxDPD) && offsetOK && !p.failed("action_types."+st.Action) {
 				p.errAt(st.line, spath+".offset", "offset %d is outside %s's window [%d, %d] days past due", st.Offset, st.Action, t.MinDPD, t.MaxDPD)
 			}
 			if len(t.After) > 0 && !slices.ContainsFunc(t.After, func(a string) bool { return taken[a] }) {

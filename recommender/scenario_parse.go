@@ -57,9 +57,10 @@ func ParseScenarios(name string, data []byte) (*Scenarios, error) {
 		},
 	})
 	s.finishSteps()
-	if len(p.errs) == 0 {
-		s.validate(p)
-	}
+	// The file's rules are checked even when fields failed to read, so
+	// that one run reports every problem; validate skips what a failed
+	// field would only make look wrong (p.failed).
+	s.validate(p)
 	if err := p.err(); err != nil {
 		return nil, err
 	}
@@ -248,6 +249,8 @@ func (s *Scenarios) finishSteps() {
 type parser struct {
 	name string
 	errs []error
+	// bad holds the paths of the fields that failed to read.
+	bad map[string]bool
 }
 
 func (p *parser) errAt(line int, path, format string, args ...any) {
@@ -256,6 +259,21 @@ func (p *parser) errAt(line int, path, format string, args ...any) {
 		msg = path + ": " + msg
 	}
 	p.errs = append(p.errs, fmt.Errorf("%s:%d: %s", p.name, line, msg))
+	if p.bad == nil {
+		p.bad = map[string]bool{}
+	}
+	p.bad[path] = true
+}
+
+// failed reports whether an error was reported at path or within it
+// (path.field, path[i]): a check of what it read would only repeat it.
+func (p *parser) failed(path string) bool {
+	for b := range p.bad {
+		if b == path || strings.HasPrefix(b, path+".") || strings.HasPrefix(b, path+"[") {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *parser) errf(n *yaml.Node, path, format string, args ...any) {

@@ -176,3 +176,43 @@ func TestScenarioJSONAndSelectors(t *testing.T) {
 		t.Errorf("toolbox %v", got)
 	}
 }
+
+// One run reports every problem of a file: the fields that fail to read
+// and the rules the rest breaks, without the follow-on errors a failed
+// field would cause (an empty window of a type whose window failed to
+// read, a step order against an offset that failed to read).
+func TestScenarioErrorsComeInOneRound(t *testing.T) {
+	text := `currency: EUR
+cost_of_capital: lots
+action_types:
+  visit: {channel: field, dpd: [x, 30]}
+scenarios:
+  - name: s
+    steps:
+      - {offset: soon, action: reminder}
+      - {offset: 7, action: sms}
+  - name: s
+    when: {segment: [x]}
+    steps: [{offset: 7, action: reminder}]
+`
+	_, err := ParseScenarios("f.yaml", []byte(text))
+	if !errors.Is(err, ErrScenario) {
+		t.Fatalf("got %v, want ErrScenario", err)
+	}
+	lines := strings.Split(strings.TrimSpace(err.Error()), "\n")[1:]
+	want := []string{
+		"f.yaml:2: cost_of_capital: want a number",
+		"f.yaml:4: action_types.visit.dpd",
+		"f.yaml:8: scenarios[0].steps[0].offset",
+		`f.yaml:9: scenarios[0].steps[1].action: unknown action type "sms"`,
+		`f.yaml:10: scenarios[1].name: scenario "s" is already defined at line 6`,
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("%d errors, want %d:\n%s", len(lines), len(want), err)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("error %d is %q, want it to start %q", i+1, lines[i], w)
+		}
+	}
+}
