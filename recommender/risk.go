@@ -23,8 +23,17 @@ type CustomerRisk struct {
 // recommender's only use of the model package, kept in this one function
 // so that a change of that API touches nothing else.
 func ModelRisk(ctx context.Context, l *datasets.Ledger, b *model.Bundle, asOf datasets.Date) (map[string]CustomerRisk, error) {
+	return ModelRiskParts(ctx, features.WholeLedger(l), b, asOf)
+}
+
+// ModelRiskParts is ModelRisk over a ledger read in parts of whole
+// customers (features.Parts).
+func ModelRiskParts(ctx context.Context, parts features.Parts, b *model.Bundle, asOf datasets.Date) (map[string]CustomerRisk, error) {
 	out := map[string]CustomerRisk{}
-	if err := addModelRisk(ctx, l, features.FactsOf(l), b, asOf, out); err != nil {
+	err := parts(func(l *datasets.Ledger, whole features.LedgerFacts) error {
+		return addModelRisk(ctx, l, whole, b, asOf, out)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# largerthanmemory.sh: `dsopilot kpi`, `train`, `score`, `forecast` and
-# `recommend` on a ClickHouse store work on a ledger larger than the memory
-# they may use, reading the ledger in parts of whole customers (--parts,
+# largerthanmemory.sh: `dsopilot kpi`, `train`, `score`, `forecast`,
+# `recommend` and `credit suggest` on a ClickHouse store work on a ledger
+# larger than the memory they may use, reading the ledger in parts of whole customers (--parts,
 # chstore's LoadPart) instead of loading it; and `kpi` in SQL (--engine
 # sql), which leaves the ledger in the database, prints the same under the
 # same limit. train keeps only its training set (a hashed sample of
@@ -26,7 +26,7 @@
 # CUSTOMERS and MONTHS size the ledger (default 3000 and 24, about 130k
 # invoices), PARTS the parts of run 3 (default 8), TRAIN_INVOICES the
 # invoices train learns from (default 20000), CHECKS the commands to check
-# (default "kpi train score forecast recommend"; forecast and recommend
+# (default "kpi train score forecast recommend credit"; forecast and recommend
 # need train's model, which runs for them). Each run's peak resident
 # memory and wall time are printed, and the load average before and after.
 # backtest still loads the whole ledger (it reads files, not a store).
@@ -88,7 +88,7 @@ check() {
 	echo "OK: $name prints the same, byte for byte, in $((limit / 1024)) MB"
 }
 
-checks=" ${CHECKS:-kpi train score forecast recommend} "
+checks=" ${CHECKS:-kpi train score forecast recommend credit} "
 wanted() { [[ $checks == *" $1 "* ]]; }
 
 if wanted kpi; then
@@ -127,5 +127,10 @@ fi
 if wanted recommend; then
 	check recommend recommend --store "$store" --registry "$work/models" --model promoted --as-of "$(date -d "$to + 2 days" +%F)" \
 		--fx "$work/ledger/fx_rates.csv" --format json
+fi
+# credit suggest learns its default model from the parts' snapshots and
+# keeps an account per customer.
+if wanted credit; then
+	check credit credit suggest --store "$store" --as-of "$to" --fx "$work/ledger/fx_rates.csv" --json
 fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -159,6 +159,24 @@ func TestClusterPrintsWhatASingleServerPrints(t *testing.T) {
 			t.Errorf("compare from %s in %s parts:\n%s\nfrom the embedded store:\n%s", c.store, c.parts, got, wantCmp)
 		}
 	}
+	// The credit commands read their parts too: the default model's
+	// snapshots, the accounts, the segments' seasons and fallback rates.
+	fx := filepath.Join(ledger, "fx_rates.csv")
+	for _, args := range [][]string{
+		{"credit", "suggest", "--as-of", "2023-12-31", "--fx", fx, "--json"},
+		{"credit", "flags", "--as-of", "2023-12-31", "--fx", fx, "--json"},
+	} {
+		want, _, err := call(t, nil, append(args, "--store", embedded)...)
+		if err != nil || !strings.Contains(want, `"customer_id"`) {
+			t.Fatalf("%v from the embedded store: %v\n%s", args[:2], err, want)
+		}
+		for _, c := range []struct{ store, parts string }{{single, "1"}, {single, "3"}, {cluster, "2"}} {
+			got, _, err := call(t, nil, append(args, "--store", c.store, "--parts", c.parts)...)
+			if err != nil || got != want {
+				t.Errorf("%v from %s in %s parts: %v\n%s\nwhole, from the embedded store:\n%s", args[:2], c.store, c.parts, err, got, want)
+			}
+		}
+	}
 	u, _ := url.Parse(cluster)
 	q := u.Query()
 	q.Set("cluster", "no_such_cluster")

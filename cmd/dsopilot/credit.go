@@ -47,6 +47,9 @@ func runCredit(ctx context.Context, e env, args []string) error {
 type creditFlags struct {
 	store, policy, fx, model, registry *string
 	asJSON                             *bool
+	// parts is --parts of the commands that read the ledger (nil for the
+	// others): it is then read in parts of whole customers.
+	parts *int
 }
 
 func newCreditFlags(fs *flag.FlagSet, e env) creditFlags {
@@ -91,6 +94,9 @@ func (f creditFlags) service(ctx context.Context, e env, cmd string, write bool)
 		return nil, nil, fmt.Errorf("%s: the store %s keeps no credit workflow", cmd, *f.store)
 	}
 	svc.Store = cs
+	if f.parts != nil {
+		svc.Parts = storeParts(ctx, st, *f.parts)
+	}
 	return svc, func() { st.Close() }, nil
 }
 
@@ -102,7 +108,9 @@ type creditRead struct {
 }
 
 func newCreditRead(fs *flag.FlagSet, e env) creditRead {
-	return creditRead{creditFlags: newCreditFlags(fs, e), fs: fs,
+	cf := newCreditFlags(fs, e)
+	cf.parts = partsFlag(fs)
+	return creditRead{creditFlags: cf, fs: fs,
 		asOf:     fs.String("as-of", "", "the day, at its end (YYYY-MM-DD; default today)"),
 		customer: fs.String("customer", "", "only this customer")}
 }
@@ -128,7 +136,7 @@ func (r creditRead) open(ctx context.Context, e env, args []string) (*credit.Ser
 }
 
 func runCreditSuggest(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "credit suggest", "[--store S] --as-of DATE [--policy FILE] [--customer ID] [--top N] [--fx FILE] [--model ID] [--json]",
+	fs := newFlags(e, "credit suggest", "[--store S] --as-of DATE [--policy FILE] [--customer ID] [--top N] [--fx FILE] [--model ID] [--parts N] [--json]",
 		"Suggests a credit limit for every customer from what was known by the end of DATE: the exposure its\n"+
 			"business needs (run-rate with the season × (terms + days late) / 30 × headroom), capped by the risk\n"+
 			"appetite (PD × LGD × unsecured limit ≤ the segment's maximum expected loss) and by the credit report's\n"+
@@ -198,7 +206,7 @@ func dash(s string) string {
 }
 
 func runCreditFlags(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "credit flags", "[--store S] --as-of DATE [--policy FILE] [--customer ID] [--fx FILE] [--json]",
+	fs := newFlags(e, "credit flags", "[--store S] --as-of DATE [--policy FILE] [--customer ID] [--fx FILE] [--model ID] [--parts N] [--json]",
 		"Lists the customers whose orders should be held as of the end of DATE: over the limit, an invoice\n"+
 			"overdue beyond flags.overdue_days, a limit past its review date, or flags.broken_promises broken\n"+
 			"promises, each with the amount, the reason and the expected resolution, most exposed first.")
@@ -239,13 +247,14 @@ func runCreditFlags(ctx context.Context, e env, args []string) error {
 }
 
 func runCreditPropose(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "credit propose", "[--store S] --customer ID --limit AMOUNT|suggested --reason TEXT --by USER --role ROLE [--policy FILE] [--json]",
+	fs := newFlags(e, "credit propose", "[--store S] --customer ID --limit AMOUNT|suggested --reason TEXT --by USER --role ROLE [--policy FILE] [--parts N] [--json]",
 		"Proposes a new credit limit for a customer (in its currency): an amount, or \"suggested\" for the\n"+
 			"suggestion as of yesterday (whose reasons are the reason when --reason is not given); the limit in\n"+
 			"force proposed again is a renewal, which gives it a new review date once approved. The proposal\n"+
 			"waits for approval by someone else whose role covers the change (credit approve) and expires after\n"+
 			"approval.proposal_days. Prints the proposal; its id is what approve and reject take.")
 	cf := newCreditFlags(fs, e)
+	cf.parts = partsFlag(fs)
 	customer := fs.String("customer", "", "customer id")
 	limit := fs.String("limit", "", "the proposed limit, e.g. 50000 or 50000.00, or suggested")
 	reason := fs.String("reason", "", "why (required unless --limit suggested)")

@@ -73,8 +73,54 @@ func (it *item) dpd(t datasets.Date) int { return int(t - it.due) }
 
 // accounts describes every customer of l (or those in ids) as of asOf.
 func accounts(l *datasets.Ledger, asOf datasets.Date, pol *Policy, ids []string) (map[string]*account, error) {
+	return accountsParts(features.WholeLedger(l), asOf, pol, ids)
+}
+
+// accountsParts is accounts over a ledger read in parts of whole customers
+// (features.Parts). An account is its customer's own records but for its
+// season, which is its segment's across the portfolio: each part adds its
+// invoicing to the segments' sums (whole cents, exact in any order), and
+// the seasons are set once every part is read.
+func accountsParts(parts features.Parts, asOf datasets.Date, pol *Policy, ids []string) (map[string]*account, error) {
+	byID := map[string]*account{}
+	seg := &segmentInvoicing{months: map[string]*[12]datasets.Money{}, count: map[string]int{}, first: datasets.MaxDate}
+	err := parts(func(l *datasets.Ledger, whole features.LedgerFacts) error {
+		part, err := partAccounts(l, whole, asOf, pol, ids, seg)
+		if err != nil {
+			return err
+		}
+		for id, a := range part {
+			byID[id] = a
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	full := seg.first <= asOf.AddDays(-365)
+	for _, a := range byID {
+		a.season = 1
+		if m := seg.months[a.c.Segment]; full && m != nil && seg.count[a.c.Segment] >= minSeasonInvoices {
+			a.season = seasonOf(m)
+		}
+	}
+	return byID, nil
+}
+
+// segmentInvoicing is what the segments invoiced in each of the last
+// twelve months (month 0 ends on the as-of day), how many invoices, and
+// the first issue date by then.
+type segmentInvoicing struct {
+	months map[string]*[12]datasets.Money
+	count  map[string]int
+	first  datasets.Date
+}
+
+// partAccounts describes the customers of l, a part of a ledger with the
+// whole's facts, but for their season, and adds l's invoicing to seg.
+func partAccounts(l *datasets.Ledger, whole features.LedgerFacts, asOf datasets.Date, pol *Policy, ids []string, seg *segmentInvoicing) (map[string]*account, error) {
 	historyDays := int(math.Round(float64(pol.HistoryMonths) * daysPerMonth))
-	ix := features.NewIndex(l)
+	ix := features.NewPartIndex(l, whole)
 	eng := features.NewEngine(ix, features.Options{Windows: []int{historyDays}})
 	cust := eng.Customers(asOf, ids...)
 	col, err := columns(cust.Specs, "credit_limit", fmt.Sprintf("days_late_mean_%dd", historyDays),
@@ -128,25 +174,19 @@ func accounts(l *datasets.Ledger, asOf datasets.Date, pol *Policy, ids []string)
 	for i := range l.Customers {
 		segOf[l.Customers[i].ID] = l.Customers[i].Segment
 	}
-	var segMonths map[string]*[12]float64
-	segCount := map[string]int{}
-	first := datasets.MaxDate
 	for i := range l.Invoices {
 		v := &l.Invoices[i]
 		if v.IssueDate > asOf {
 			continue
 		}
-		first = min(first, v.IssueDate)
+		seg.first = min(seg.first, v.IssueDate)
 		if k := int(float64(asOf-v.IssueDate) / daysPerMonth); k < 12 {
-			if segMonths == nil {
-				segMonths = map[string]*[12]float64{}
+			s := segOf[v.CustomerID]
+			if seg.months[s] == nil {
+				seg.months[s] = &[12]datasets.Money{}
 			}
-			seg := segOf[v.CustomerID]
-			if segMonths[seg] == nil {
-				segMonths[seg] = &[12]float64{}
-			}
-			segMonths[seg][k] += v.Amount.Float()
-			segCount[seg]++
+			seg.months[s][k] += v.Amount
+			seg.count[s]++
 		}
 		a := byID[v.CustomerID]
 		if a == nil {
@@ -167,12 +207,7 @@ func accounts(l *datasets.Ledger, asOf datasets.Date, pol *Policy, ids []string)
 			a.termsDays = float64(v.DueDate - v.IssueDate)
 		}
 	}
-	full := first <= asOf.AddDays(-365)
 	for _, a := range byID {
-		a.season = 1
-		if m := segMonths[a.c.Segment]; full && m != nil && segCount[a.c.Segment] >= minSeasonInvoices {
-			a.season = seasonOf(m)
-		}
 		if a.issued >= 2 {
 			mean := a.issuedAmt.Float() / float64(a.issued)
 			if mean > 0 {
@@ -268,7 +303,8 @@ func events(l *datasets.Ledger, asOf datasets.Date, pol *Policy, byID map[string
 		if a == nil || f.Date > asOf || f.Date < oldest || a.fin != nil && a.fin.Date >= f.Date {
 			continue
 		}
-		a.fin = f
+		fin := *f // a copy: the account outlives its part of the ledger
+		a.fin = &fin
 	}
 }
 
@@ -284,15 +320,15 @@ const minSeasonInvoices = 200
 // Seasonality is read per segment, not per customer: a customer's own
 // three months of invoices vary too much by chance (uneven amounts) to say
 // anything about its season.
-func seasonOf(m *[12]float64) float64 {
-	year := 0.0
+func seasonOf(m *[12]datasets.Money) float64 {
+	var year datasets.Money
 	for _, v := range m {
 		year += v
 	}
 	if year <= 0 {
 		return 1
 	}
-	return min(2, max(0.5, (m[9]+m[10]+m[11])/3/(year/12)))
+	return min(2, max(0.5, (m[9]+m[10]+m[11]).Float()/3/(year.Float()/12)))
 }
 
 // columns finds the positions of the named numeric features among specs.

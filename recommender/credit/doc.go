@@ -24,7 +24,11 @@
 // limit with its review date; the limit in force proposed again is a
 // renewal, which sets a new review date. Every step is an event in the store's
 // append-only log, and a proposal is decided once even when approvals race
-// (the stores' DecideCredit).
+// (the stores' DecideCredit). With Service.Parts set, the ledger is read
+// in parts of whole customers (a ledger larger than memory) and the
+// suggestions, flags and advice are those of the whole ledger, value for
+// value: what is the portfolio's (the default model's training snapshots,
+// the segments' seasons and fallback rates) is gathered from every part.
 //
 // SimPolicy is the same policy in the simulator's closed loop (a
 // synth.CreditPolicy), which recommender.Evaluate compares with the

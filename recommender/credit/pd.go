@@ -1,10 +1,12 @@
 package credit
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -137,42 +139,66 @@ func (f pdFeatures) row(r *features.Row) ([]float64, bool) {
 // asOf: month-end snapshots of the last year, each customer not yet in
 // default labelled by whether it defaulted within the next 30 days.
 func TrainDefaultModel(ctx context.Context, l *datasets.Ledger, asOf datasets.Date) (*DefaultModel, error) {
-	dd := defaultDays(l, asOf)
-	eng := features.NewEngine(features.NewIndex(l), features.Options{Windows: []int{90, 365}})
+	return trainDefaultModel(ctx, features.WholeLedger(l), asOf)
+}
+
+// trainDefaultModel is TrainDefaultModel over a ledger read in parts of
+// whole customers (features.Parts). The snapshots are put back in the
+// whole ledger's order (month, then customer) before the fit, so that
+// whatever it adds up over the rows is added in the same order.
+func trainDefaultModel(ctx context.Context, parts features.Parts, asOf datasets.Date) (*DefaultModel, error) {
+	type snapshot struct {
+		k        int
+		customer string
+		x        []float64
+		y        float64
+	}
 	var (
-		X      [][]float64
-		y      []float64
+		rows   []snapshot
 		events int
-		f      pdFeatures
 	)
-	for k := 1; k <= pdLookbackMonths; k++ {
-		t := asOf.AddDays(-30 * k)
-		tab := eng.Customers(t)
-		if k == 1 {
-			var err error
-			if f, err = newPDFeatures(tab.Specs); err != nil {
-				return nil, err
+	err := parts(func(l *datasets.Ledger, whole features.LedgerFacts) error {
+		dd := defaultDays(l, asOf)
+		eng := features.NewEngine(features.NewPartIndex(l, whole), features.Options{Windows: []int{90, 365}})
+		var f pdFeatures
+		for k := 1; k <= pdLookbackMonths; k++ {
+			t := asOf.AddDays(-30 * k)
+			tab := eng.Customers(t)
+			if k == 1 {
+				var err error
+				if f, err = newPDFeatures(tab.Specs); err != nil {
+					return err
+				}
+			}
+			for i := range tab.Rows {
+				r := &tab.Rows[i]
+				d, defaulted := dd[r.CustomerID]
+				if defaulted && d <= t {
+					continue
+				}
+				x, active := f.row(r)
+				if !active {
+					continue
+				}
+				label := 0.0
+				if defaulted && d <= t.AddDays(30) {
+					label, events = 1, events+1
+				}
+				rows = append(rows, snapshot{k, r.CustomerID, x, label})
+			}
+			if err := ctx.Err(); err != nil {
+				return err
 			}
 		}
-		for i := range tab.Rows {
-			r := &tab.Rows[i]
-			d, defaulted := dd[r.CustomerID]
-			if defaulted && d <= t {
-				continue
-			}
-			x, active := f.row(r)
-			if !active {
-				continue
-			}
-			label := 0.0
-			if defaulted && d <= t.AddDays(30) {
-				label, events = 1, events+1
-			}
-			X, y = append(X, x), append(y, label)
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(rows, func(a, b snapshot) int { return cmp.Or(cmp.Compare(a.k, b.k), cmp.Compare(a.customer, b.customer)) })
+	X, y := make([][]float64, len(rows)), make([]float64, len(rows))
+	for i, r := range rows {
+		X[i], y[i] = r.x, r.y
 	}
 	if events < pdMinDefaults {
 		return nil, fmt.Errorf("%w: %d default events in the last %d months (want %d)", errTooFewDefaults, events, pdLookbackMonths, pdMinDefaults)
@@ -187,24 +213,36 @@ func TrainDefaultModel(ctx context.Context, l *datasets.Ledger, asOf datasets.Da
 // CustomerRisk gives every customer not in default at asOf its probability
 // of default within a year.
 func (dm *DefaultModel) CustomerRisk(ctx context.Context, l *datasets.Ledger, asOf datasets.Date) (map[string]Risk, error) {
-	dd := defaultDays(l, asOf)
-	tab := features.NewEngine(features.NewIndex(l), features.Options{Windows: []int{90, 365}}).Customers(asOf)
-	f, err := newPDFeatures(tab.Specs)
+	return dm.CustomerRiskParts(ctx, features.WholeLedger(l), asOf)
+}
+
+// CustomerRiskParts is CustomerRisk over a ledger read in parts: a
+// customer's probability is its own records'.
+func (dm *DefaultModel) CustomerRiskParts(ctx context.Context, parts features.Parts, asOf datasets.Date) (map[string]Risk, error) {
+	out := map[string]Risk{}
+	err := parts(func(l *datasets.Ledger, whole features.LedgerFacts) error {
+		dd := defaultDays(l, asOf)
+		tab := features.NewEngine(features.NewPartIndex(l, whole), features.Options{Windows: []int{90, 365}}).Customers(asOf)
+		f, err := newPDFeatures(tab.Specs)
+		if err != nil {
+			return err
+		}
+		for i := range tab.Rows {
+			r := &tab.Rows[i]
+			if _, defaulted := dd[r.CustomerID]; defaulted {
+				out[r.CustomerID] = Risk{PD: 1, Source: "default"}
+				continue
+			}
+			x, _ := f.row(r)
+			h := dm.m.Predict(x)
+			out[r.CustomerID] = Risk{PD: 1 - math.Pow(1-h, pdHorizonMonths), Source: "model"}
+		}
+		return ctx.Err()
+	})
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]Risk, len(tab.Rows))
-	for i := range tab.Rows {
-		r := &tab.Rows[i]
-		if _, defaulted := dd[r.CustomerID]; defaulted {
-			out[r.CustomerID] = Risk{PD: 1, Source: "default"}
-			continue
-		}
-		x, _ := f.row(r)
-		h := dm.m.Predict(x)
-		out[r.CustomerID] = Risk{PD: 1 - math.Pow(1-h, pdHorizonMonths), Source: "model"}
-	}
-	return out, ctx.Err()
+	return out, nil
 }
 
 // LearnedRisk is a RiskSource that learns the default model from the
@@ -216,14 +254,20 @@ type LearnedRisk struct {
 
 // CustomerRisk learns the default model as of asOf and applies it.
 func (lr LearnedRisk) CustomerRisk(ctx context.Context, l *datasets.Ledger, asOf datasets.Date) (map[string]Risk, error) {
-	dm, err := TrainDefaultModel(ctx, l, asOf)
+	return lr.CustomerRiskParts(ctx, features.WholeLedger(l), asOf)
+}
+
+// CustomerRiskParts is CustomerRisk over a ledger read in parts; a
+// Fallback must then read parts too.
+func (lr LearnedRisk) CustomerRiskParts(ctx context.Context, parts features.Parts, asOf datasets.Date) (map[string]Risk, error) {
+	dm, err := trainDefaultModel(ctx, parts, asOf)
 	switch {
 	case errors.Is(err, errTooFewDefaults) && lr.Fallback != nil:
-		return lr.Fallback.CustomerRisk(ctx, l, asOf)
+		return riskParts(ctx, lr.Fallback, parts, asOf)
 	case errors.Is(err, errTooFewDefaults):
 		return nil, nil
 	case err != nil:
 		return nil, err
 	}
-	return dm.CustomerRisk(ctx, l, asOf)
+	return dm.CustomerRiskParts(ctx, parts, asOf)
 }

@@ -2,8 +2,10 @@ package credit
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
 	"github.com/dsopilot/dsopilot/model"
 	"github.com/dsopilot/dsopilot/recommender"
 )
@@ -11,6 +13,29 @@ import (
 // RiskSource says how risky customers are as of a day.
 type RiskSource interface {
 	CustomerRisk(ctx context.Context, l *datasets.Ledger, asOf datasets.Date) (map[string]Risk, error)
+}
+
+// PartRiskSource is a RiskSource that also reads a ledger in parts of
+// whole customers (features.Parts), for a Service with Parts set.
+type PartRiskSource interface {
+	RiskSource
+	CustomerRiskParts(ctx context.Context, parts features.Parts, asOf datasets.Date) (map[string]Risk, error)
+}
+
+var (
+	_ PartRiskSource = ModelRisk{}
+	_ PartRiskSource = (*DefaultModel)(nil)
+	_ PartRiskSource = LearnedRisk{}
+)
+
+// riskParts asks src about a ledger read in parts, which it must be able
+// to read.
+func riskParts(ctx context.Context, src RiskSource, parts features.Parts, asOf datasets.Date) (map[string]Risk, error) {
+	ps, ok := src.(PartRiskSource)
+	if !ok {
+		return nil, fmt.Errorf("%w: the risk source %T cannot read a ledger in parts", ErrInput, src)
+	}
+	return ps.CustomerRiskParts(ctx, parts, asOf)
 }
 
 // ModelRisk is the risk a payment model bundle (dsopilot train) gives: for
@@ -23,7 +48,12 @@ var _ RiskSource = ModelRisk{}
 
 // CustomerRisk scores the invoices open at the end of asOf.
 func (m ModelRisk) CustomerRisk(ctx context.Context, l *datasets.Ledger, asOf datasets.Date) (map[string]Risk, error) {
-	rs, err := recommender.ModelRisk(ctx, l, m.Bundle, asOf)
+	return m.CustomerRiskParts(ctx, features.WholeLedger(l), asOf)
+}
+
+// CustomerRiskParts is CustomerRisk over a ledger read in parts.
+func (m ModelRisk) CustomerRiskParts(ctx context.Context, parts features.Parts, asOf datasets.Date) (map[string]Risk, error) {
+	rs, err := recommender.ModelRiskParts(ctx, parts, m.Bundle, asOf)
 	if err != nil {
 		return nil, err
 	}

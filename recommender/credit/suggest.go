@@ -113,7 +113,12 @@ type Suggestions struct {
 // o.Customers) from what was known at the end of asOf, biggest changes
 // first (by their size in the policy's currency).
 func Suggest(l *datasets.Ledger, asOf datasets.Date, pol *Policy, o Options) (*Suggestions, error) {
-	as, err := assess(l, asOf, pol, o)
+	return suggestParts(features.WholeLedger(l), asOf, pol, o)
+}
+
+// suggestParts is Suggest over a ledger read in parts of whole customers.
+func suggestParts(parts features.Parts, asOf datasets.Date, pol *Policy, o Options) (*Suggestions, error) {
+	as, err := assessParts(parts, asOf, pol, o)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +148,14 @@ type assessment struct {
 // assess builds the accounts and settles each one's risk and exchange rate.
 // Customers whose currency has no rate are left out and listed in problems.
 func assess(l *datasets.Ledger, asOf datasets.Date, pol *Policy, o Options) (*assessment, error) {
-	byID, err := accounts(l, asOf, pol, o.Customers)
+	return assessParts(features.WholeLedger(l), asOf, pol, o)
+}
+
+// assessParts is assess over a ledger read in parts of whole customers
+// (features.Parts); it reads them again when a selected customer needs
+// the segments' fallback rates, which are the whole portfolio's.
+func assessParts(parts features.Parts, asOf datasets.Date, pol *Policy, o Options) (*assessment, error) {
+	byID, err := accountsParts(parts, asOf, pol, o.Customers)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +176,7 @@ func assess(l *datasets.Ledger, asOf datasets.Date, pol *Policy, o Options) (*as
 		as.rate[id] = r
 		as.list = append(as.list, a)
 	}
-	fallback, err := segmentFallback(l, asOf, pol, o, as.list)
+	fallback, err := segmentFallback(parts, asOf, pol, o, as.list)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +201,7 @@ func assess(l *datasets.Ledger, asOf datasets.Date, pol *Policy, o Options) (*as
 // assessed (a segment's rate taken from the one customer asked about would
 // be that customer's own record). The portfolio's accounts are built only
 // when a selected customer needs the fallback.
-func segmentFallback(l *datasets.Ledger, asOf datasets.Date, pol *Policy, o Options, list []*account) (map[string]float64, error) {
+func segmentFallback(parts features.Parts, asOf datasets.Date, pol *Policy, o Options, list []*account) (map[string]float64, error) {
 	if len(o.Customers) == 0 {
 		return segmentPD(list, o.Risk, asOf), nil
 	}
@@ -203,7 +215,7 @@ func segmentFallback(l *datasets.Ledger, asOf datasets.Date, pol *Policy, o Opti
 	if !needed {
 		return nil, nil
 	}
-	all, err := accounts(l, asOf, pol, nil)
+	all, err := accountsParts(parts, asOf, pol, nil)
 	if err != nil {
 		return nil, err
 	}

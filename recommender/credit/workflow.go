@@ -44,6 +44,11 @@ type Service struct {
 	// Now is the clock (nil: time.Now); proposals expire by its day (UTC).
 	Now func() time.Time
 	Log *slog.Logger
+	// Parts, when set, reads the store's ledger in parts of whole
+	// customers instead of Store.Load, so that Suggest, Flags and Advice
+	// hold one part at a time and the accounts (a ledger larger than
+	// memory); Risk must then be a PartRiskSource.
+	Parts features.Parts
 }
 
 // Step is one entry of a proposal's audit trail.
@@ -144,11 +149,33 @@ func (s *Service) log() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// options gathers what Suggest and Flags need beyond the ledger.
-func (s *Service) options(ctx context.Context, l *datasets.Ledger, asOf datasets.Date, ids []string) (Options, error) {
+// ledger returns the ledger to assess: the store's in parts when s.Parts
+// is set, else loaded whole (l, which a caller holding it passes).
+func (s *Service) ledger(ctx context.Context) (features.Parts, *datasets.Ledger, error) {
+	if s.Parts != nil {
+		return s.Parts, nil, nil
+	}
+	l, err := s.Store.Load(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return features.WholeLedger(l), l, nil
+}
+
+// options gathers what Suggest and Flags need beyond the ledger, l when
+// it is held whole (nil: read in parts).
+func (s *Service) options(ctx context.Context, parts features.Parts, l *datasets.Ledger, asOf datasets.Date, ids []string) (Options, error) {
 	o := Options{FX: s.FX, Customers: ids}
 	if s.Risk != nil {
-		r, err := s.Risk.CustomerRisk(ctx, l, asOf)
+		var (
+			r   map[string]Risk
+			err error
+		)
+		if l != nil {
+			r, err = s.Risk.CustomerRisk(ctx, l, asOf)
+		} else {
+			r, err = riskParts(ctx, s.Risk, parts, asOf)
+		}
 		if err != nil {
 			return o, err
 		}
@@ -165,15 +192,15 @@ func (s *Service) options(ctx context.Context, l *datasets.Ledger, asOf datasets
 // Suggest suggests limits as of asOf for the given customers (all when none
 // is given).
 func (s *Service) Suggest(ctx context.Context, asOf datasets.Date, customerIDs ...string) (*Suggestions, error) {
-	l, err := s.Store.Load(ctx)
+	parts, l, err := s.ledger(ctx)
 	if err != nil {
 		return nil, err
 	}
-	o, err := s.options(ctx, l, asOf, customerIDs)
+	o, err := s.options(ctx, parts, l, asOf, customerIDs)
 	if err != nil {
 		return nil, err
 	}
-	return Suggest(l, asOf, s.Policy, o)
+	return suggestParts(parts, asOf, s.Policy, o)
 }
 
 // Advice is a customer's suggestion and flags together: what a customer's
@@ -189,21 +216,26 @@ type Advice struct {
 // none is given), as of asOf, in customer order; an unknown customer is an
 // error wrapping ErrNotFound.
 func (s *Service) Advice(ctx context.Context, asOf datasets.Date, customerIDs ...string) ([]Advice, error) {
-	l, err := s.Store.Load(ctx)
+	parts, l, err := s.ledger(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return s.AdviceOn(ctx, l, asOf, customerIDs...)
+	return s.advice(ctx, parts, l, asOf, customerIDs)
 }
 
 // AdviceOn is Advice on a ledger the caller holds already (the API's
 // snapshot of the store), with the workflow's events read from the store.
 func (s *Service) AdviceOn(ctx context.Context, l *datasets.Ledger, asOf datasets.Date, customerIDs ...string) ([]Advice, error) {
-	o, err := s.options(ctx, l, asOf, customerIDs)
+	return s.advice(ctx, features.WholeLedger(l), l, asOf, customerIDs)
+}
+
+// advice is Advice on parts (l: the same ledger held whole, or nil).
+func (s *Service) advice(ctx context.Context, parts features.Parts, l *datasets.Ledger, asOf datasets.Date, customerIDs []string) ([]Advice, error) {
+	o, err := s.options(ctx, parts, l, asOf, customerIDs)
 	if err != nil {
 		return nil, err
 	}
-	as, err := assess(l, asOf, s.Policy, o)
+	as, err := assessParts(parts, asOf, s.Policy, o)
 	if err != nil {
 		return nil, err
 	}
@@ -222,15 +254,15 @@ func (s *Service) AdviceOn(ctx context.Context, l *datasets.Ledger, asOf dataset
 // Flags returns the flagged customers as of asOf (among the given ones, or
 // all), and the customers that could not be assessed with the reason.
 func (s *Service) Flags(ctx context.Context, asOf datasets.Date, customerIDs ...string) ([]CustomerFlags, []string, error) {
-	l, err := s.Store.Load(ctx)
+	parts, l, err := s.ledger(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	o, err := s.options(ctx, l, asOf, customerIDs)
+	o, err := s.options(ctx, parts, l, asOf, customerIDs)
 	if err != nil {
 		return nil, nil, err
 	}
-	as, err := assess(l, asOf, s.Policy, o)
+	as, err := assessParts(parts, asOf, s.Policy, o)
 	if err != nil {
 		return nil, nil, err
 	}
