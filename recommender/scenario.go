@@ -276,19 +276,28 @@ func (s *Scenarios) validate(p *parser) {
 	if cyc := escalationCycle(s.Types); cyc != nil {
 		p.errAt(s.Types[cyc[0]].line, "action_types."+cyc[0]+".after", "escalation cycle: %s", strings.Join(cyc, " → "))
 	}
-	if len(s.Scenarios) == 0 && !p.failed("scenarios") {
+	if len(s.Scenarios) == 0 && !p.failed("scenarios") && !p.failedAt("") {
 		p.errAt(1, "scenarios", "no scenario defined")
 	}
 	names := map[string]int{}
 	defaults := 0
+	// unread: a scenario, or its selectors, that failed to read: what they
+	// would have selected is unknown, so neither counts as a default nor
+	// overlaps.
+	unread := make([]bool, len(s.Scenarios))
 	for i := range s.Scenarios {
 		sc := &s.Scenarios[i]
 		path := fmt.Sprintf("scenarios[%d]", i)
+		if p.failedAt(path) {
+			unread[i] = true
+			continue
+		}
+		unread[i] = p.failed(path + ".when")
 		if prev, ok := names[sc.Name]; ok && sc.Name != "" {
 			p.errAt(sc.line, path+".name", "scenario %q is already defined at line %d", sc.Name, prev)
 		}
 		names[sc.Name] = sc.line
-		if sc.IsDefault() {
+		if sc.IsDefault() && !unread[i] {
 			defaults++
 			if defaults > 1 {
 				p.errAt(sc.line, path+".when", "scenario %q has no selector, and another default scenario exists: selectors overlap", sc.Name)
@@ -308,26 +317,31 @@ func (s *Scenarios) validate(p *parser) {
 			p.errAt(sc.line, path+".steps", "scenario %q has no step", sc.Name)
 		}
 		taken := map[string]bool{}
+		// known: every earlier step's action was read and declared, so an
+		// escalation's missing prerequisite is not just an unread one.
+		known := true
 		for j, st := range sc.Steps {
 			spath := fmt.Sprintf("%s.steps[%d]", path, j)
 			// A field that failed to read is reported already: checks of
 			// what it would have said would be guesses.
 			offsetOK := !p.failed(spath + ".offset")
 			if p.failed(spath + ".action") {
+				known = false
 				continue
 			}
 			t := s.Types[st.Action]
 			if t == nil {
 				p.errAt(st.line, spath+".action", "unknown action type %q (custom types must be declared under action_types)", st.Action)
+				known = false
 				continue
 			}
 			if j > 0 && offsetOK && !p.failed(fmt.Sprintf("%s.steps[%d].offset", path, j-1)) && st.Offset <= sc.Steps[j-1].Offset {
 				p.errAt(st.line, spath+".offset", "offset %d does not come after the previous step's %d", st.Offset, sc.Steps[j-1].Offset)
 			}
-			if (st.Offset < t.MinDPD || st.Offset > t.MaxDPD) && offsetOK && !p.failed("action_types."+st.Action) {
+			if (st.Offset < t.MinDPD || st.Offset > t.MaxDPD) && offsetOK && !p.failed("action_types."+st.Action+".dpd") {
 				p.errAt(st.line, spath+".offset", "offset %d is outside %s's window [%d, %d] days past due", st.Offset, st.Action, t.MinDPD, t.MaxDPD)
 			}
-			if len(t.After) > 0 && !slices.ContainsFunc(t.After, func(a string) bool { return taken[a] }) {
+			if len(t.After) > 0 && known && !slices.ContainsFunc(t.After, func(a string) bool { return taken[a] }) {
 				p.errAt(st.line, spath+".action", "%s must come after one of %s, and no earlier step takes one", st.Action, strings.Join(t.After, ", "))
 			}
 			taken[st.Action] = true
@@ -337,7 +351,7 @@ func (s *Scenarios) validate(p *parser) {
 	for i := range s.Scenarios {
 		for j := i + 1; j < len(s.Scenarios); j++ {
 			a, b := &s.Scenarios[i], &s.Scenarios[j]
-			if a.IsDefault() || b.IsDefault() {
+			if a.IsDefault() || b.IsDefault() || unread[i] || unread[j] {
 				continue
 			}
 			if meet(a.Segments, b.Segments) && meet(a.RiskClasses, b.RiskClasses) && meet(a.Profiles, b.Profiles) {
@@ -346,7 +360,7 @@ func (s *Scenarios) validate(p *parser) {
 			}
 		}
 	}
-	if s.RiskBands[0] > s.RiskBands[1] {
+	if s.RiskBands[0] > s.RiskBands[1] && !p.failed("risk_bands") {
 		p.errAt(1, "risk_bands", "low bound %.3f is above the medium bound %.3f", s.RiskBands[0], s.RiskBands[1])
 	}
 }

@@ -219,7 +219,7 @@ func (p *parser) scenario(n *yaml.Node, path string) Scenario {
 			}
 		},
 	})
-	if sc.Name == "" {
+	if sc.Name == "" && !p.failedAt(path) && !p.failed(path+".name") {
 		p.errf(n, path+".name", "missing")
 	}
 	return sc
@@ -264,6 +264,10 @@ func (p *parser) errAt(line int, path, format string, args ...any) {
 	}
 	p.bad[path] = true
 }
+
+// failedAt reports whether an error was reported at path itself (not
+// within it): a node of the wrong kind, whose fields were never read.
+func (p *parser) failedAt(path string) bool { return p.bad[path] }
 
 // failed reports whether an error was reported at path or within it
 // (path.field, path[i]): a check of what it read would only repeat it.
@@ -331,8 +335,8 @@ func (p *parser) scalar(n *yaml.Node, path string) (string, bool) {
 }
 
 func (p *parser) str(n *yaml.Node, path string) string {
-	v, _ := p.scalar(n, path)
-	if strings.TrimSpace(v) == "" {
+	v, ok := p.scalar(n, path)
+	if ok && strings.TrimSpace(v) == "" {
 		p.errf(n, path, "must not be empty")
 	}
 	return strings.TrimSpace(v)

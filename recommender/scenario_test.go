@@ -216,3 +216,39 @@ scenarios:
 		}
 	}
 }
+
+// A field that fails to read is reported once, without the rule errors
+// its unread value would cause.
+func TestScenarioFailedFieldsCauseNoFollowOnErrors(t *testing.T) {
+	step := "\n    steps: [{offset: 7, action: reminder}]\n"
+	for _, c := range []struct {
+		name, text string
+		want       string // the one error
+	}{
+		{"unread risk band", "risk_bands: {medium: abc}\nscenarios:\n  - name: s" + step, "f.yaml:1: risk_bands.medium"},
+		{"unread segment list", "scenarios:\n  - name: a\n    when: {segment: {x: 1}, risk_class: [high]}" + step +
+			"  - name: b\n    when: {risk_class: [high]}" + step + "  - name: c" + step, "f.yaml:3: scenarios[0].when.segment"},
+		{"unread selectors", "scenarios:\n  - name: a\n    when: retail" + step + "  - name: b" + step, "f.yaml:3: scenarios[0].when"},
+		{"scenario not a mapping", "scenarios: [foo]\n", "f.yaml:1: scenarios[0]"},
+		{"document not a mapping", "- a\n- b\n", "f.yaml:1: "},
+		{"unread action before an escalation", "scenarios:\n  - name: s\n    steps:\n      - {offset: 7, action: [reminder]}\n      - {offset: 45, action: final_notice}\n",
+			"f.yaml:4: scenarios[0].steps[0].action"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseScenarios("f.yaml", []byte(c.text))
+			if !errors.Is(err, ErrScenario) {
+				t.Fatalf("got %v, want ErrScenario", err)
+			}
+			lines := strings.Split(strings.TrimSpace(err.Error()), "\n")[1:]
+			if len(lines) != 1 || !strings.HasPrefix(lines[0], c.want) {
+				t.Errorf("errors:\n%s\nwant one, starting %q", strings.Join(lines, "\n"), c.want)
+			}
+		})
+	}
+	// A type whose cost failed to read still has its window checked.
+	text := "action_types:\n  visit: {channel: field, cost: lots, dpd: [10, 30]}\nscenarios:\n  - name: s\n    steps: [{offset: 5, action: visit}]\n"
+	_, err := ParseScenarios("f.yaml", []byte(text))
+	if err == nil || !strings.Contains(err.Error(), "action_types.visit.cost") || !strings.Contains(err.Error(), "offset 5 is outside visit's window") {
+		t.Errorf("a bad cost and an offset outside the window: %v", err)
+	}
+}

@@ -152,6 +152,12 @@ func NewHistory(l *datasets.Ledger, currency map[string]string) *History {
 	for i := range h.inv {
 		slices.SortStableFunc(h.inv[i].pays, byDate)
 		slices.SortStableFunc(h.inv[i].credits, byDate)
+		// The promise in force is the latest made: ties fall to the id,
+		// whatever order the records came in (a part of a ledger appends
+		// the promises of other parts' customers, see strays).
+		slices.SortFunc(h.inv[i].promises, func(a, b datasets.Promise) int {
+			return cmp.Or(cmp.Compare(a.Made, b.Made), cmp.Compare(a.ID, b.ID))
+		})
 	}
 	for i := range h.cust {
 		slices.SortFunc(h.cust[i].promises, func(a, b datasets.Promise) int {

@@ -82,6 +82,74 @@ func (h *History) attach(pf *portfolio) {
 	h.population = pf.customers
 }
 
+// strays are the records of a ledger read in parts that point at an
+// invoice of another part: a payment, dispute or promise naming one
+// customer on another customer's invoice (an invoice moved between
+// accounts, a parent paying for a subsidiary). A part holds the records
+// naming its customers, and NewHistory links a record to its invoice
+// whatever customer it names, so the part holding the invoice is given
+// them too; the part of the customer they name keeps them for that
+// customer's own record.
+type strays struct {
+	payments map[string][]datasets.Payment // by invoice id
+	disputes map[string][]datasets.Dispute
+	promises map[string][]datasets.Promise
+}
+
+func newStrays() *strays {
+	return &strays{payments: map[string][]datasets.Payment{}, disputes: map[string][]datasets.Dispute{}, promises: map[string][]datasets.Promise{}}
+}
+
+// collect adds l's records that point at an invoice l does not hold.
+func (s *strays) collect(l *datasets.Ledger) {
+	own := make(map[string]bool, len(l.Invoices))
+	for i := range l.Invoices {
+		own[l.Invoices[i].ID] = true
+	}
+	away := func(id string) bool { return id != "" && !own[id] }
+	for _, p := range l.Payments {
+		if away(p.InvoiceID) {
+			s.payments[p.InvoiceID] = append(s.payments[p.InvoiceID], p)
+		}
+	}
+	for _, d := range l.Disputes {
+		if away(d.InvoiceID) {
+			s.disputes[d.InvoiceID] = append(s.disputes[d.InvoiceID], d)
+		}
+	}
+	for _, p := range l.Promises {
+		if away(p.InvoiceID) {
+			s.promises[p.InvoiceID] = append(s.promises[p.InvoiceID], p)
+		}
+	}
+}
+
+// into returns l with the strays on its invoices added (l itself when
+// there are none), for NewHistory; the feature engine keys records by the
+// customer they name and takes l as it is.
+func (s *strays) into(l *datasets.Ledger) *datasets.Ledger {
+	if len(s.payments)+len(s.disputes)+len(s.promises) == 0 {
+		return l
+	}
+	var pays []datasets.Payment
+	var disputes []datasets.Dispute
+	var promises []datasets.Promise
+	for i := range l.Invoices {
+		id := l.Invoices[i].ID
+		pays = append(pays, s.payments[id]...)
+		disputes = append(disputes, s.disputes[id]...)
+		promises = append(promises, s.promises[id]...)
+	}
+	if len(pays)+len(disputes)+len(promises) == 0 {
+		return l
+	}
+	out := *l
+	out.Payments = append(slices.Clip(l.Payments), pays...)
+	out.Disputes = append(slices.Clip(l.Disputes), disputes...)
+	out.Promises = append(slices.Clip(l.Promises), promises...)
+	return &out
+}
+
 // PartsInfo is what FromParts learnt of the ledger besides the forecast.
 type PartsInfo struct {
 	// Mixed lists the currencies added unconverted (several, no fx).
@@ -102,6 +170,7 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 	t := o.AsOf
 	pf := &portfolio{asOf: t, weeks: o.Weeks}
 	mixed := map[string]bool{}
+	away := newStrays()
 	err = parts(func(l *datasets.Ledger, _ features.LedgerFacts) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -115,6 +184,7 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 		}
 		info.LastDay = max(info.LastDay, l.LastDay())
 		pf.add(h)
+		away.collect(l)
 		return nil
 	})
 	if err != nil {
@@ -144,16 +214,17 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 	}
 	share := float64(o.replaySample) / float64(pf.customers)
 	var (
-		books    []*Inputs
-		news     []*NewBusiness
-		sample   datasets.Ledger
-		sampleCu = map[string]string{}
+		books  []*Inputs
+		news   []*NewBusiness
+		sample = newReplaySample(func(id string) bool { return share >= 1 || inSample(id, share) })
 	)
 	err = parts(func(l *datasets.Ledger, whole features.LedgerFacts) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		rep, _, err := l.InCurrency(fx)
+		// Converted with the strays, which take their invoice's currency
+		// as in the whole ledger.
+		rep, _, err := away.into(l).InCurrency(fx)
 		if err != nil {
 			return err
 		}
@@ -174,9 +245,12 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 		if err != nil {
 			return err
 		}
-		books = append(books, in)
 		news = append(news, h.newBusiness(t, o.Weeks, in.timing))
-		addSample(&sample, sampleCu, rep, cur, func(id string) bool { return share >= 1 || inSample(id, share) })
+		// The timing record points at the part's whole history: drop it,
+		// so that only the book's items and curves outlive the part.
+		in.timing = nil
+		books = append(books, in)
+		sample.add(rep, cur, len(l.Disputes), len(l.Promises))
 		return nil
 	})
 	if err != nil {
@@ -190,7 +264,7 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 	if o.Shocks != nil {
 		s = *o.Shocks
 	} else {
-		sh := NewHistory(&sample, sampleCu)
+		sh := NewHistory(sample.finish(), sample.currency)
 		sh.first, sh.last, sh.disputesKnown, sh.population = pf.first, pf.last, pf.disputesKnown, pf.customers
 		s = sh.estimateShocks(t, o.Weeks, o.replaySample)
 	}
@@ -198,46 +272,106 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 	return res, info, err
 }
 
-// addSample adds to sample the records of l's customers that keep
-// selects, as NewHistory links them: invoices by customer, payments and
-// credit notes by invoice, disputes and promises by invoice or customer.
-// cur gives the invoices' original currencies (InvoiceCurrencies).
-func addSample(sample *datasets.Ledger, sampleCu map[string]string, l *datasets.Ledger, cur map[string]string, keep func(id string) bool) {
-	inv := map[string]bool{}
+// replaySample gathers, part by part, the records of the customers the
+// shock replays sample, as NewHistory links them: invoices by customer,
+// payments and credit notes by invoice, disputes and promises by invoice
+// or customer. A dispute or promise naming one customer on another
+// part's invoice (a stray, see strays) is taken from the invoice's part,
+// converted at its invoice's currency as in the whole ledger, when its
+// invoice or its customer is sampled; one whose invoice no part holds is
+// taken from its customer's part once every part is read (finish).
+type replaySample struct {
+	keep     func(customer string) bool
+	l        datasets.Ledger
+	currency map[string]string // the invoices' original currencies
+	// absorbed: invoice ids whose strays a part took; pending: sampled
+	// customers' records on invoices of other parts, kept until it is
+	// known whether a part held the invoice.
+	absorbed        map[string]bool
+	pendingDisputes []datasets.Dispute
+	pendingPromises []datasets.Promise
+}
+
+func newReplaySample(keep func(string) bool) *replaySample {
+	return &replaySample{keep: keep, currency: map[string]string{}, absorbed: map[string]bool{}}
+}
+
+// add adds the part l (converted, with the strays on its invoices from
+// the ownDisputes-th dispute and ownPromises-th promise on), whose
+// invoices' original currencies cur gives.
+func (rs *replaySample) add(l *datasets.Ledger, cur map[string]string, ownDisputes, ownPromises int) {
+	local := make(map[string]bool, len(l.Invoices))
+	inv := map[string]bool{} // the sampled invoices
 	for _, c := range l.Customers {
-		if keep(c.ID) {
-			sample.Customers = append(sample.Customers, c)
+		if rs.keep(c.ID) {
+			rs.l.Customers = append(rs.l.Customers, c)
 		}
 	}
 	for _, v := range l.Invoices {
-		if keep(v.CustomerID) {
-			sample.Invoices = append(sample.Invoices, v)
+		local[v.ID] = true
+		if rs.keep(v.CustomerID) {
+			rs.l.Invoices = append(rs.l.Invoices, v)
 			inv[v.ID] = true
 			if c, ok := cur[v.ID]; ok {
-				sampleCu[v.ID] = c
+				rs.currency[v.ID] = c
 			}
 		}
 	}
 	for _, p := range l.Payments {
 		if inv[p.InvoiceID] {
-			sample.Payments = append(sample.Payments, p)
+			rs.l.Payments = append(rs.l.Payments, p)
 		}
 	}
 	for _, n := range l.CreditNotes {
 		if inv[n.InvoiceID] {
-			sample.CreditNotes = append(sample.CreditNotes, n)
+			rs.l.CreditNotes = append(rs.l.CreditNotes, n)
 		}
 	}
-	for _, d := range l.Disputes {
-		if inv[d.InvoiceID] || keep(d.CustomerID) {
-			sample.Disputes = append(sample.Disputes, d)
+	// pick says whether to take the i-th record (own: not a stray) of a
+	// customer on an invoice, and whether to hold it back as pending.
+	pick := func(i, own int, customer, invoice string) (take, pending bool) {
+		k := rs.keep(customer)
+		switch {
+		case i >= own: // a stray from another part, on a local invoice
+			rs.absorbed[invoice] = true
+			return inv[invoice] || k, false
+		case invoice != "" && !local[invoice]: // this part's stray elsewhere
+			return false, k
+		}
+		return inv[invoice] || k, false
+	}
+	for i, d := range l.Disputes {
+		switch take, pending := pick(i, ownDisputes, d.CustomerID, d.InvoiceID); {
+		case take:
+			rs.l.Disputes = append(rs.l.Disputes, d)
+		case pending:
+			rs.pendingDisputes = append(rs.pendingDisputes, d)
 		}
 	}
-	for _, p := range l.Promises {
-		if inv[p.InvoiceID] || keep(p.CustomerID) {
-			sample.Promises = append(sample.Promises, p)
+	for i, p := range l.Promises {
+		switch take, pending := pick(i, ownPromises, p.CustomerID, p.InvoiceID); {
+		case take:
+			rs.l.Promises = append(rs.l.Promises, p)
+		case pending:
+			rs.pendingPromises = append(rs.pendingPromises, p)
 		}
 	}
+}
+
+// finish adds the pending records whose invoice no part held, and
+// returns the sample's ledger.
+func (rs *replaySample) finish() *datasets.Ledger {
+	for _, d := range rs.pendingDisputes {
+		if !rs.absorbed[d.InvoiceID] {
+			rs.l.Disputes = append(rs.l.Disputes, d)
+		}
+	}
+	for _, p := range rs.pendingPromises {
+		if !rs.absorbed[p.InvoiceID] {
+			rs.l.Promises = append(rs.l.Promises, p)
+		}
+	}
+	return &rs.l
 }
 
 // mergeInputs puts the parts' open books together in the whole ledger's

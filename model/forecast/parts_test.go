@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -52,17 +53,22 @@ func TestForecastInPartsIsWhole(t *testing.T) {
 		}
 		return string(out)
 	}
+	strayed := withStrays(l)
 	for _, c := range []struct {
 		name   string
+		l      *datasets.Ledger
 		by     string
 		fx     *datasets.FX
 		sample int
 	}{
-		{"portfolio, replays of every customer", "", fx, 0},
-		{"by customer, replays of a sample", ByCustomer, fx, 40},
-		{"by currency, unconverted", ByCurrency, nil, 40},
+		{"portfolio, replays of every customer", l, "", fx, 0},
+		{"by customer, replays of a sample", l, ByCustomer, fx, 40},
+		{"by currency, unconverted", l, ByCurrency, nil, 40},
+		{"records on other customers' invoices", strayed, ByCustomer, fx, 40},
+		{"records on other customers' invoices, every customer replayed", strayed, "", fx, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			l := c.l
 			o := Options{AsOf: asOf, By: c.by, Paths: 300, Seed: 4, replaySample: c.sample}
 			want, mixed, err := FromLedger(ctx, l, b, c.fx, o)
 			if err != nil {
@@ -136,4 +142,26 @@ func nilIfEmpty(s []string) []string {
 		return nil
 	}
 	return s
+}
+
+// withStrays returns a copy of l in which some payments, disputes and
+// promises name another customer than their invoice's (an invoice moved
+// between accounts, a parent paying for a subsidiary): they then lie in
+// another part than their invoice.
+func withStrays(l *datasets.Ledger) *datasets.Ledger {
+	out := *l
+	out.Payments = slices.Clone(l.Payments)
+	out.Disputes = slices.Clone(l.Disputes)
+	out.Promises = slices.Clone(l.Promises)
+	other := func(i int) string { return l.Customers[(i*7+3)%len(l.Customers)].ID }
+	for i := 0; i < len(out.Payments); i += 50 {
+		out.Payments[i].CustomerID = other(i)
+	}
+	for i := 0; i < len(out.Disputes); i += 3 {
+		out.Disputes[i].CustomerID = other(i)
+	}
+	for i := 0; i < len(out.Promises); i += 3 {
+		out.Promises[i].CustomerID = other(i)
+	}
+	return &out
 }

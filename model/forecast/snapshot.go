@@ -80,16 +80,26 @@ func Compare(h *History, s *datasets.ForecastSnapshot) (*Comparison, error) {
 }
 
 // CompareParts is Compare over a ledger read in parts of whole customers
-// (features.Parts), each converted with fx to the snapshot's currency
-// (nil: none). Everything a comparison adds up is whole cents, invoices
+// (features.Parts), read twice, each converted with fx to the snapshot's
+// currency (nil: none). Everything a comparison adds up is whole cents, invoices
 // and days, so the parts give the whole ledger's comparison.
 func CompareParts(parts features.Parts, fx *datasets.FX, s *datasets.ForecastSnapshot) (*Comparison, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	var sum compareSums
+	// First the records pointing at other parts' invoices (see strays),
+	// then each part with those on its invoices.
+	away := newStrays()
 	err := parts(func(l *datasets.Ledger, _ features.LedgerFacts) error {
-		rep, _, err := l.InCurrency(fx)
+		away.collect(l)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var sum compareSums
+	err = parts(func(l *datasets.Ledger, _ features.LedgerFacts) error {
+		rep, _, err := away.into(l).InCurrency(fx)
 		if err != nil {
 			return fmt.Errorf("snapshot %s is in %s: %w", s.ID, s.Currency, err)
 		}
