@@ -24,7 +24,9 @@ import (
 // sample. What is held at once is one part, the open book's items, the new
 // business per customer, the portfolio's timing observations of one year
 // (8 bytes an invoice) and the replay sample (at most replayCustomers
-// customers, all of them on a ledger that has no more).
+// customers, all of them on a ledger that has no more). A ledger that
+// comes as one part (the embedded store's) is read and arranged once, and
+// replayed from its own history, as FromLedger does.
 
 // portfolio is what a forecast as of asOf over weeks takes from the whole
 // ledger (see above).
@@ -171,7 +173,16 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 	pf := &portfolio{asOf: t, weeks: o.Weeks}
 	mixed := map[string]bool{}
 	away := newStrays()
-	err = parts(func(l *datasets.Ledger, _ features.LedgerFacts) error {
+	type onePart struct {
+		l     *datasets.Ledger
+		whole features.LedgerFacts
+		h     *History
+	}
+	var (
+		nParts int
+		only   onePart
+	)
+	err = parts(func(l *datasets.Ledger, whole features.LedgerFacts) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -185,6 +196,14 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 		info.LastDay = max(info.LastDay, l.LastDay())
 		pf.add(h)
 		away.collect(l)
+		// A ledger read as one part (the embedded store's) is kept with
+		// its history for the second pass, which then neither reads nor
+		// arranges it again, and replays from it as FromLedger does.
+		if nParts++; nParts == 1 {
+			only = onePart{l, whole, h}
+		} else {
+			only = onePart{}
+		}
 		return nil
 	})
 	if err != nil {
@@ -218,18 +237,9 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 		news   []*NewBusiness
 		sample = newReplaySample(func(id string) bool { return share >= 1 || inSample(id, share) })
 	)
-	err = parts(func(l *datasets.Ledger, whole features.LedgerFacts) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		// Converted with the strays, which take their invoice's currency
-		// as in the whole ledger.
-		rep, _, err := away.into(l).InCurrency(fx)
-		if err != nil {
-			return err
-		}
-		cur := InvoiceCurrencies(l)
-		h := NewHistory(rep, cur)
+	// forecastPart forecasts the book and new business of part l, whose
+	// history h answers the portfolio's questions with pf's answers.
+	forecastPart := func(l *datasets.Ledger, whole features.LedgerFacts, h *History) error {
 		h.attach(pf)
 		ml := l
 		if sfx != nil {
@@ -250,9 +260,26 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 		// so that only the book's items and curves outlive the part.
 		in.timing = nil
 		books = append(books, in)
-		sample.add(rep, cur, len(l.Disputes), len(l.Promises))
 		return nil
-	})
+	}
+	if only.h != nil {
+		err = forecastPart(only.l, only.whole, only.h)
+	} else {
+		err = parts(func(l *datasets.Ledger, whole features.LedgerFacts) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			// Converted with the strays, which take their invoice's
+			// currency as in the whole ledger.
+			rep, _, err := away.into(l).InCurrency(fx)
+			if err != nil {
+				return err
+			}
+			cur := InvoiceCurrencies(l)
+			sample.add(rep, cur, len(l.Disputes), len(l.Promises))
+			return forecastPart(l, whole, NewHistory(rep, cur))
+		})
+	}
 	if err != nil {
 		return nil, info, err
 	}
@@ -261,9 +288,12 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 		return nil, info, fmt.Errorf("%w at the end of %s", ErrEmptyBook, t)
 	}
 	var s Shocks
-	if o.Shocks != nil {
+	switch {
+	case o.Shocks != nil:
 		s = *o.Shocks
-	} else {
+	case only.h != nil:
+		s = only.h.estimateShocks(t, o.Weeks, o.replaySample)
+	default:
 		sh := NewHistory(sample.finish(), sample.currency)
 		sh.first, sh.last, sh.disputesKnown, sh.population = pf.first, pf.last, pf.disputesKnown, pf.customers
 		s = sh.estimateShocks(t, o.Weeks, o.replaySample)
