@@ -174,10 +174,13 @@ func oddLedger(l *datasets.Ledger, start datasets.Date) *datasets.Ledger {
 		datasets.Invoice{ID: "X-3", CustomerID: "ZNOMASTER", IssueDate: d.AddDays(1), DueDate: d.AddDays(5), Amount: 7000, SettledDate: d.AddDays(20), Segment: "retail"},
 		datasets.Invoice{ID: "X-4", CustomerID: "ZNOMASTER", IssueDate: d.AddDays(2), DueDate: d.AddDays(2), Amount: 9000},
 		// Open, partly credited by a note recorded under another customer.
-		datasets.Invoice{ID: "X-5", CustomerID: "ZNOMASTER", IssueDate: d.AddDays(3), DueDate: d.AddDays(40), Amount: 12345},
-		// Due at a month end, at a quarter end, and open.
-		datasets.Invoice{ID: "X-6", CustomerID: "C001", IssueDate: d, DueDate: datasets.NewDate(2024, 3, 29), Amount: 100},
-		datasets.Invoice{ID: "X-7", CustomerID: "C001", IssueDate: d, DueDate: datasets.NewDate(2024, 2, 27), Amount: 100},
+		// Its channel is the sale's: the customer has none.
+		datasets.Invoice{ID: "X-5", CustomerID: "ZNOMASTER", IssueDate: d.AddDays(3), DueDate: d.AddDays(40), Amount: 12345, Channel: "fax"},
+		// Due at a month end, at a quarter end, and open; the sale's
+		// channel, country and segment other than the customer's, or the
+		// same, on some of the customer's open invoices.
+		datasets.Invoice{ID: "X-6", CustomerID: "C001", IssueDate: d, DueDate: datasets.NewDate(2024, 3, 29), Amount: 100, Channel: "web", Segment: "retail"},
+		datasets.Invoice{ID: "X-7", CustomerID: "C001", IssueDate: d, DueDate: datasets.NewDate(2024, 2, 27), Amount: 100, Channel: "direct", Country: "FR"},
 		datasets.Invoice{ID: "X-8", CustomerID: "C001", IssueDate: d, DueDate: datasets.NewDate(2023, 2, 26), Amount: 100},
 	)
 	cp.CreditNotes = append(cp.CreditNotes,
