@@ -214,3 +214,23 @@ func claimEach[T any](recs []T, customer func(T) string, claim func(string)) {
 		claim(customer(r))
 	}
 }
+
+// A credit note belongs to its invoice's customer when the ledger holds the
+// invoice, else to the customer it names.
+func TestCreditNoteOwnerIsTheInvoicesCustomer(t *testing.T) {
+	l := &Ledger{
+		Invoices: []Invoice{{ID: "I1", CustomerID: "A"}, {ID: "I2", CustomerID: "B"}},
+		CreditNotes: []CreditNote{
+			{ID: "N1", CustomerID: "A", InvoiceID: "I1"},
+			{ID: "N2", CustomerID: "A", InvoiceID: "I2"},      // filed under A against B's invoice
+			{ID: "N3", CustomerID: "C", InvoiceID: "MISSING"}, // its invoice is not in the ledger
+			{ID: "N4", CustomerID: "D", InvoiceID: ""},        // on no invoice
+		},
+	}
+	owner := l.CreditNoteOwner()
+	for i, want := range []string{"A", "B", "C", "D"} {
+		if got := owner(&l.CreditNotes[i]); got != want {
+			t.Errorf("note %s belongs to %q, want %q", l.CreditNotes[i].ID, got, want)
+		}
+	}
+}

@@ -294,6 +294,16 @@ type custRecords struct {
 	decisions   []int32          // indices in CreditDecisions
 }
 
+// localOf is the position of the customer's invoice id in its invoices;
+// c may be nil (no such customer).
+func (c *custRecords) localOf(invoiceID string) (int32, bool) {
+	if c == nil {
+		return 0, false
+	}
+	pos, ok := c.local[invoiceID]
+	return pos, ok
+}
+
 // linked is a record's index and its invoice's position in the customer's
 // invoices (-1: none, or not an invoice of this customer).
 type linked struct{ rec, inv int32 }
@@ -334,9 +344,36 @@ func (ix *ledgerIndex) sync(l *datasets.Ledger) {
 		c := get(l.Payments[i].CustomerID)
 		c.payments = append(c.payments, link(c, l.Payments[i].InvoiceID, i))
 	}
+	// A credit note is its invoice's customer's, whichever customer it
+	// names (datasets.Ledger.CreditNoteOwner): a ledger read in parts has
+	// it there. The owners of the invoices are looked up only when a note
+	// names an invoice its own customer lacks, which is CreditNoteOwner's
+	// answer as long as an invoice id is unique in the ledger (the
+	// importer and the store keep one row per id). The lookup table is
+	// built from every invoice, once per sync that meets such a note. A
+	// note indexed before its invoice (a later sync brings the invoice)
+	// stays with the customer it names, unlinked, as a note on the
+	// customer's own invoice would.
+	var owners map[string]*custRecords
 	for i := int(ix.seen.CreditNotes); i < len(l.CreditNotes); i++ {
-		c := get(l.CreditNotes[i].CustomerID)
-		c.creditNotes = append(c.creditNotes, link(c, l.CreditNotes[i].InvoiceID, i))
+		n := &l.CreditNotes[i]
+		c := ix.byID[n.CustomerID]
+		if _, own := c.localOf(n.InvoiceID); !own && n.InvoiceID != "" {
+			if owners == nil {
+				// The last invoice of an id, as CreditNoteOwner.
+				owners = make(map[string]*custRecords, len(l.Invoices))
+				for k := range l.Invoices {
+					owners[l.Invoices[k].ID] = ix.byID[l.Invoices[k].CustomerID]
+				}
+			}
+			if o := owners[n.InvoiceID]; o != nil {
+				c = o
+			}
+		}
+		if c == nil {
+			c = get(n.CustomerID)
+		}
+		c.creditNotes = append(c.creditNotes, link(c, n.InvoiceID, i))
 	}
 	for i := int(ix.seen.Disputes); i < len(l.Disputes); i++ {
 		c := get(l.Disputes[i].CustomerID)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/datasets/storetest"
 	"github.com/dsopilot/dsopilot/features"
 )
 
@@ -32,33 +33,46 @@ func TestRecommendInPartsIsWhole(t *testing.T) {
 	}
 	o := RecommendOptions{FX: SimFX(), Capacity: map[string]int{"phone": 2, "email": 40}, Holdout: 0.2, Seed: 5,
 		Effects: EffectsOptions{Bags: 3}}
-	want, err := Recommend(context.Background(), l, day, o)
-	if err != nil {
-		t.Fatal(err)
+	// Also with records naming another customer than their invoice's:
+	// write-offs among them, which count against the invoice's customer
+	// in parts as in the whole ledger.
+	strayed := storetest.WithStrays(l)
+	if n := movedWriteOffs(l, strayed); n == 0 {
+		t.Fatal("no write-off names another customer than its invoice's: the stray case is not exercised")
 	}
-	if want.Basis != BasisEffects || len(want.Recommendations) < 10 || len(want.Deferred) == 0 {
-		t.Fatalf("the whole ledger's worklist: basis %s, %d recommendations, %d deferred; want learnt effects and capacity at work",
-			want.Basis, len(want.Recommendations), len(want.Deferred))
-	}
-	wantOPE, err := OPE(context.Background(), l, day-1, DefaultScenarios(), SimFX(), EffectsOptions{Seed: 2, Bags: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range []int{1, 3, 7} {
-		parts := features.PartsOf(l, n)
-		got, err := RecommendParts(context.Background(), parts, day, o)
+	for _, c := range []struct {
+		name string
+		l    *datasets.Ledger
+		n    []int
+	}{{"simulated", l, []int{1, 3, 7}}, {"records on other customers' invoices", strayed, []int{3, 7}}} {
+		want, err := Recommend(context.Background(), c.l, day, o)
 		if err != nil {
-			t.Fatalf("%d parts: %v", n, err)
+			t.Fatal(err)
 		}
-		if g, w := jsonOf(t, got), jsonOf(t, want); g != w {
-			t.Errorf("worklist in %d parts differs from the whole ledger's:\n%s\nwant\n%s", n, g, w)
+		if want.Basis != BasisEffects || len(want.Recommendations) < 10 || len(want.Deferred) == 0 {
+			t.Fatalf("%s: the whole ledger's worklist: basis %s, %d recommendations, %d deferred; want learnt effects and capacity at work",
+				c.name, want.Basis, len(want.Recommendations), len(want.Deferred))
 		}
-		gotOPE, err := OPEParts(context.Background(), parts, day-1, DefaultScenarios(), SimFX(), EffectsOptions{Seed: 2, Bags: 3})
+		wantOPE, err := OPE(context.Background(), c.l, day-1, DefaultScenarios(), SimFX(), EffectsOptions{Seed: 2, Bags: 3})
 		if err != nil {
-			t.Fatalf("OPE in %d parts: %v", n, err)
+			t.Fatal(err)
 		}
-		if g, w := jsonOf(t, gotOPE), jsonOf(t, wantOPE); g != w {
-			t.Errorf("OPE in %d parts: %s, want %s", n, g, w)
+		for _, n := range c.n {
+			parts := features.PartsOf(c.l, n)
+			got, err := RecommendParts(context.Background(), parts, day, o)
+			if err != nil {
+				t.Fatalf("%s, %d parts: %v", c.name, n, err)
+			}
+			if g, w := jsonOf(t, got), jsonOf(t, want); g != w {
+				t.Errorf("%s: worklist in %d parts differs from the whole ledger's:\n%s\nwant\n%s", c.name, n, g, w)
+			}
+			gotOPE, err := OPEParts(context.Background(), parts, day-1, DefaultScenarios(), SimFX(), EffectsOptions{Seed: 2, Bags: 3})
+			if err != nil {
+				t.Fatalf("%s: OPE in %d parts: %v", c.name, n, err)
+			}
+			if g, w := jsonOf(t, gotOPE), jsonOf(t, wantOPE); g != w {
+				t.Errorf("%s: OPE in %d parts: %s, want %s", c.name, n, g, w)
+			}
 		}
 	}
 	// Missing rates are one error counting every part's amounts.
@@ -69,4 +83,16 @@ func TestRecommendInPartsIsWhole(t *testing.T) {
 	if wantErr == nil || gotErr == nil || gotErr.Error() != wantErr.Error() {
 		t.Errorf("without rates, in parts: %v; whole: %v", gotErr, wantErr)
 	}
+}
+
+// movedWriteOffs counts the write-offs of strayed that name another
+// customer than the same note of l (storetest.WithStrays).
+func movedWriteOffs(l, strayed *datasets.Ledger) int {
+	n := 0
+	for i := range strayed.CreditNotes {
+		if cn := &strayed.CreditNotes[i]; cn.Kind == datasets.KindWriteOff && cn.CustomerID != l.CreditNotes[i].CustomerID {
+			n++
+		}
+	}
+	return n
 }

@@ -84,19 +84,22 @@ func accounts(l *datasets.Ledger, asOf datasets.Date, pol *Policy, ids []string)
 func accountsParts(parts features.Parts, asOf datasets.Date, pol *Policy, ids []string) (map[string]*account, error) {
 	byID := map[string]*account{}
 	seg := &segmentInvoicing{months: map[string]*[12]datasets.Money{}, count: map[string]int{}, first: datasets.MaxDate}
+	var promised []promise
 	err := parts(func(l *datasets.Ledger, whole features.LedgerFacts) error {
-		part, err := partAccounts(l, whole, asOf, pol, ids, seg)
+		part, p, err := partAccounts(l, whole, asOf, pol, ids, seg)
 		if err != nil {
 			return err
 		}
 		for id, a := range part {
 			byID[id] = a
 		}
+		promised = append(promised, p...)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	datePromises(byID, promised)
 	full := seg.first <= asOf.AddDays(-365)
 	for _, a := range byID {
 		a.season = 1
@@ -117,8 +120,10 @@ type segmentInvoicing struct {
 }
 
 // partAccounts describes the customers of l, a part of a ledger with the
-// whole's facts, but for their season, and adds l's invoicing to seg.
-func partAccounts(l *datasets.Ledger, whole features.LedgerFacts, asOf datasets.Date, pol *Policy, ids []string, seg *segmentInvoicing) (map[string]*account, error) {
+// whole's facts, but for their season and their open invoices' promised
+// dates, and adds l's invoicing to seg. It returns l's promises still to
+// come, for datePromises.
+func partAccounts(l *datasets.Ledger, whole features.LedgerFacts, asOf datasets.Date, pol *Policy, ids []string, seg *segmentInvoicing) (map[string]*account, []promise, error) {
 	historyDays := int(math.Round(float64(pol.HistoryMonths) * daysPerMonth))
 	ix := features.NewPartIndex(l, whole)
 	eng := features.NewEngine(ix, features.Options{Windows: []int{historyDays}})
@@ -126,7 +131,7 @@ func partAccounts(l *datasets.Ledger, whole features.LedgerFacts, asOf datasets.
 	col, err := columns(cust.Specs, "credit_limit", fmt.Sprintf("days_late_mean_%dd", historyDays),
 		fmt.Sprintf("invoices_settled_%dd", historyDays))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	byID := make(map[string]*account, len(cust.Rows))
 	want := map[string]bool{}
@@ -154,7 +159,7 @@ func partAccounts(l *datasets.Ledger, whole features.LedgerFacts, asOf datasets.
 	inv := eng.OpenInvoices(asOf, ids...)
 	icol, err := columns(inv.Specs, "inv_outstanding", "inv_days_to_due", "inv_age_days", "inv_disputed")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, r := range inv.Rows {
 		a := byID[r.CustomerID]
@@ -222,17 +227,20 @@ func partAccounts(l *datasets.Ledger, whole features.LedgerFacts, asOf datasets.
 			return strings.Compare(x.id, y.id)
 		})
 	}
-	events(l, asOf, pol, byID)
-	return byID, nil
+	return byID, events(l, asOf, pol, byID), nil
 }
 
 // events reads the records that change a customer's standing: defaults,
 // write-offs and holds, promises, the decision that set the limit, and the
 // latest credit report.
-func events(l *datasets.Ledger, asOf datasets.Date, pol *Policy, byID map[string]*account) {
+func events(l *datasets.Ledger, asOf datasets.Date, pol *Policy, byID map[string]*account) (promised []promise) {
+	owner := l.CreditNoteOwner()
 	for i := range l.CreditNotes {
 		n := &l.CreditNotes[i]
-		if a := byID[n.CustomerID]; a != nil && n.Kind == datasets.KindWriteOff && n.Date <= asOf && (a.defaulted == 0 || n.Date < a.defaulted) {
+		if n.Kind != datasets.KindWriteOff || n.Date > asOf {
+			continue
+		}
+		if a := byID[owner(n)]; a != nil && (a.defaulted == 0 || n.Date < a.defaulted) {
 			a.defaulted, a.defaultWhy = n.Date, "a write-off"
 		}
 	}
@@ -269,27 +277,22 @@ func events(l *datasets.Ledger, asOf datasets.Date, pol *Policy, byID map[string
 			a.hold = 0
 		}
 	}
-	open := map[string]*item{}
-	for _, a := range byID {
-		for k := range a.open {
-			open[a.open[k].id] = &a.open[k]
-		}
-	}
 	since := asOf.AddDays(-pol.Flags.BrokenPromiseDays)
 	for i := range l.Promises {
 		p := &l.Promises[i]
-		a := byID[p.CustomerID]
-		if a == nil || p.Made > asOf {
+		if p.Made > asOf {
 			continue
 		}
-		switch {
-		case p.PromisedDate >= asOf:
-			// Still to come: the promise's date has not passed.
-			if it := open[p.InvoiceID]; it != nil && p.PromisedDate > it.promised {
-				it.promised = p.PromisedDate
-			}
-		case p.PromisedDate > since && p.Status == datasets.PromiseBroken:
-			// Its date passed by asOf, so its status was known by then.
+		if p.PromisedDate >= asOf {
+			// Still to come: the promise's date has not passed. It dates
+			// its invoice once every part is read (datePromises), whoever
+			// made it: a promise may name another customer's invoice, and
+			// that customer need not be among those asked about.
+			promised = append(promised, promise{p.InvoiceID, p.PromisedDate})
+			continue
+		}
+		// Its date passed by asOf, so its status was known by then.
+		if a := byID[p.CustomerID]; a != nil && p.PromisedDate > since && p.Status == datasets.PromiseBroken {
 			a.broken = append(a.broken, *p)
 		}
 	}
@@ -305,6 +308,34 @@ func events(l *datasets.Ledger, asOf datasets.Date, pol *Policy, byID map[string
 		}
 		fin := *f // a copy: the account outlives its part of the ledger
 		a.fin = &fin
+	}
+	return promised
+}
+
+// promise is a promise to pay an invoice by a date still to come.
+type promise struct {
+	invoice string
+	date    datasets.Date
+}
+
+// datePromises sets each open invoice's promised date: the latest of the
+// promises to come on it, whichever customer made them (a parent may
+// promise for a subsidiary). It runs once every part is read, since the
+// promise and the invoice may lie in different parts.
+func datePromises(byID map[string]*account, promised []promise) {
+	if len(promised) == 0 {
+		return
+	}
+	open := map[string]*item{}
+	for _, a := range byID {
+		for k := range a.open {
+			open[a.open[k].id] = &a.open[k]
+		}
+	}
+	for _, p := range promised {
+		if it := open[p.invoice]; it != nil && p.date > it.promised {
+			it.promised = p.date
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/embedded"
+	"github.com/dsopilot/dsopilot/datasets/storetest"
 	"github.com/dsopilot/dsopilot/datasets/synth"
 	"github.com/dsopilot/dsopilot/features"
 )
@@ -23,6 +24,37 @@ func TestCreditInPartsIsWhole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	asOf := datasets.NewDate(2024, 10, 31)
+	t.Run("simulated", func(t *testing.T) { creditInPartsIsWhole(t, l, asOf) })
+	// Records naming another customer than their invoice's: a write-off
+	// counts against the invoice's customer, and a promise still to come
+	// dates its invoice, whichever part it lies in.
+	strayed := storetest.WithStrays(l)
+	writeOffs, promises := 0, 0
+	open := map[string]bool{}
+	for i := range l.Invoices {
+		if v := &l.Invoices[i]; v.IssueDate <= asOf && (v.SettledDate == 0 || v.SettledDate > asOf) {
+			open[v.ID] = true
+		}
+	}
+	for i := range strayed.CreditNotes {
+		if n := &strayed.CreditNotes[i]; n.Kind == datasets.KindWriteOff && n.Date <= asOf && n.CustomerID != l.CreditNotes[i].CustomerID {
+			writeOffs++
+		}
+	}
+	for i := range strayed.Promises {
+		if p := &strayed.Promises[i]; p.CustomerID != l.Promises[i].CustomerID && p.Made <= asOf && p.PromisedDate >= asOf && open[p.InvoiceID] {
+			promises++
+		}
+	}
+	if writeOffs == 0 || promises == 0 {
+		t.Fatalf("%d write-offs and %d promises to come on an open invoice name another customer: the stray case is not exercised", writeOffs, promises)
+	}
+	t.Run("records on other customers' invoices", func(t *testing.T) { creditInPartsIsWhole(t, strayed, asOf) })
+}
+
+func creditInPartsIsWhole(t *testing.T, l *datasets.Ledger, asOf datasets.Date) {
+	ctx := context.Background()
 	st, err := embedded.Open(ctx, t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +71,6 @@ func TestCreditInPartsIsWhole(t *testing.T) {
 	for _, r := range synth.FXRates() {
 		fx.Rates[r.Currency] = r.Rate
 	}
-	asOf := datasets.NewDate(2024, 10, 31)
 	js := func(v any) string {
 		t.Helper()
 		b, err := json.Marshal(v)
@@ -100,5 +131,48 @@ func TestCreditInPartsIsWhole(t *testing.T) {
 	bad := &Service{Store: st, Policy: DefaultPolicy(), Risk: fixedRisk{}, FX: fx, Parts: features.PartsOf(stored, 2)}
 	if _, err := bad.Suggest(ctx, asOf); err == nil {
 		t.Error("a risk source that cannot read parts was accepted")
+	}
+}
+
+// A promise still to come dates its invoice whoever made it: asked about
+// one customer alone, an account's open invoices carry the promised dates
+// they carry among all the accounts, promises by customers not asked
+// about included.
+func TestPromisesDateInvoicesWhoeverMadeThem(t *testing.T) {
+	l, _, err := synth.Collect(context.Background(), synth.Config{Customers: 160, Months: 24, Seed: 9, Start: datasets.NewDate(2023, 1, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	strayed := storetest.WithStrays(l)
+	asOf := datasets.NewDate(2024, 10, 31)
+	all, err := accounts(strayed, asOf, DefaultPolicy(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byOther := 0
+	owner := map[string]string{}
+	for i := range strayed.Invoices {
+		owner[strayed.Invoices[i].ID] = strayed.Invoices[i].CustomerID
+	}
+	for i := range strayed.Promises {
+		if p := &strayed.Promises[i]; p.Made <= asOf && p.PromisedDate >= asOf && owner[p.InvoiceID] != "" && owner[p.InvoiceID] != p.CustomerID {
+			byOther++
+			one, err := accounts(strayed, asOf, DefaultPolicy(), []string{owner[p.InvoiceID]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, want := one[owner[p.InvoiceID]], all[owner[p.InvoiceID]]
+			if a == nil || want == nil || len(a.open) != len(want.open) {
+				t.Fatalf("customer %s alone: %v, among all: %v", owner[p.InvoiceID], a, want)
+			}
+			for k := range a.open {
+				if a.open[k] != want.open[k] {
+					t.Errorf("customer %s alone, invoice %s: %+v, among all %+v", owner[p.InvoiceID], a.open[k].id, a.open[k], want.open[k])
+				}
+			}
+		}
+	}
+	if byOther == 0 {
+		t.Fatal("no promise to come names another customer than its invoice's: the case is not exercised")
 	}
 }

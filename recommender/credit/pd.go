@@ -67,8 +67,9 @@ type DefaultModel struct {
 var _ RiskSource = (*DefaultModel)(nil)
 
 // defaultDays returns each customer's default day known by the end of
-// asOf: its first write-off, credit decision for default or insolvency, or
-// credit hold.
+// asOf: its first write-off (against the written-off invoice's customer,
+// datasets.Ledger.CreditNoteOwner), credit decision for default or
+// insolvency, or credit hold.
 func defaultDays(l *datasets.Ledger, asOf datasets.Date) map[string]datasets.Date {
 	out := map[string]datasets.Date{}
 	note := func(id string, d datasets.Date) {
@@ -76,9 +77,10 @@ func defaultDays(l *datasets.Ledger, asOf datasets.Date) map[string]datasets.Dat
 			out[id] = d
 		}
 	}
+	owner := l.CreditNoteOwner()
 	for i := range l.CreditNotes {
 		if n := &l.CreditNotes[i]; n.Kind == datasets.KindWriteOff {
-			note(n.CustomerID, n.Date)
+			note(owner(n), n.Date)
 		}
 	}
 	for i := range l.CreditDecisions {
