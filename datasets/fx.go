@@ -378,15 +378,73 @@ func (l *Ledger) Convert(fx FX) (*Ledger, error) {
 		d.NewLimit = conv(d.NewLimit, cs.cust[d.CustomerID])
 	}
 	if len(missing) > 0 {
-		var parts []string
-		for c, n := range missing {
-			parts = append(parts, fmt.Sprintf("%s (%d amounts)", c, n))
-		}
-		slices.Sort(parts)
-		return nil, fmt.Errorf("%w: no rate to %s for %s", ErrFX, fx.To, strings.Join(parts, ", "))
+		return nil, &MissingRatesError{To: fx.To, Amounts: missing}
 	}
 	if overflow > 0 {
 		return nil, fmt.Errorf("%w: %d amounts overflow when converted to %s", ErrFX, overflow, fx.To)
 	}
 	return out, nil
+}
+
+// MissingRatesError is Convert's error when amounts are in currencies
+// without a rate. It is an ErrFX.
+type MissingRatesError struct {
+	To      string
+	Amounts map[string]int // per currency without a rate, how many amounts
+}
+
+func (e *MissingRatesError) Error() string {
+	parts := make([]string, 0, len(e.Amounts))
+	for c, n := range e.Amounts {
+		parts = append(parts, fmt.Sprintf("%s (%d amounts)", c, n))
+	}
+	slices.Sort(parts)
+	return fmt.Sprintf("%v: no rate to %s for %s", ErrFX, e.To, strings.Join(parts, ", "))
+}
+
+func (e *MissingRatesError) Unwrap() error { return ErrFX }
+
+// PartConverter converts the parts of a ledger read in parts of whole
+// customers, and adds up over every part the amounts that have no rate, so
+// that a run failing for want of rates names every currency and counts
+// every part's amounts instead of the first failing part's. The counts
+// are those of Convert on the whole ledger when every record names its
+// invoice's customer; a record naming another customer lies in that
+// customer's part and takes that customer's currency there (the whole
+// ledger gives it its invoice's). FX is the conversion.
+type PartConverter struct {
+	FX      FX
+	missing *MissingRatesError
+}
+
+// Convert converts the part l. ok is false, with no error, when a rate is
+// missing in l or in an earlier part: the caller skips the part's work
+// and, once every part is read, Err reports the missing rates. Other
+// conversion errors (an overflow) are returned as they are.
+func (c *PartConverter) Convert(l *Ledger) (conv *Ledger, ok bool, err error) {
+	conv, err = l.Convert(c.FX)
+	var m *MissingRatesError
+	switch {
+	case errors.As(err, &m):
+		if c.missing == nil {
+			c.missing = &MissingRatesError{To: m.To, Amounts: map[string]int{}}
+		}
+		for cur, n := range m.Amounts {
+			c.missing.Amounts[cur] += n
+		}
+		return nil, false, nil
+	case err != nil:
+		return nil, false, err
+	case c.missing != nil:
+		return nil, false, nil
+	}
+	return conv, true, nil
+}
+
+// Err is the missing rates of every part converted so far, or nil.
+func (c *PartConverter) Err() error {
+	if c.missing == nil {
+		return nil
+	}
+	return c.missing
 }

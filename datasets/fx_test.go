@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -198,5 +199,57 @@ func TestConvertKeepsSettledInvoicesSettled(t *testing.T) {
 	}
 	if cs := l.Currencies(); strings.Join(cs, ",") != "SEK,USD" {
 		t.Errorf("Currencies() = %v", cs)
+	}
+}
+
+// A ledger converted part by part fails with the amounts of every part
+// that lacks a rate: the whole ledger's error, not the first part's.
+func TestPartConverterCountsEveryPart(t *testing.T) {
+	l := &Ledger{}
+	for i, cur := range []string{"USD", "USD", "GBP", "EUR", "USD", "CHF"} {
+		id := fmt.Sprintf("C%d", i)
+		l.Customers = append(l.Customers, Customer{ID: id, Currency: cur})
+		l.Invoices = append(l.Invoices, Invoice{ID: "I" + id, CustomerID: id, Currency: cur, Amount: 1000,
+			IssueDate: NewDate(2024, 1, 1), DueDate: NewDate(2024, 2, 1)})
+		l.Payments = append(l.Payments, Payment{ID: "P" + id, CustomerID: id, Currency: cur, Amount: 400, Date: NewDate(2024, 1, 20)})
+	}
+	rate := func(s string) Rate {
+		r, err := ParseRate(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	fx := FX{To: "EUR", Rates: map[string]Rate{"GBP": rate("1.17")}}
+	_, wantErr := l.Convert(fx)
+	var want *MissingRatesError
+	if !errors.As(wantErr, &want) || !errors.Is(wantErr, ErrFX) || want.Amounts["USD"] != 6 || want.Amounts["CHF"] != 2 {
+		t.Fatalf("whole ledger: %v, want USD (6 amounts) and CHF (2 amounts) missing", wantErr)
+	}
+	for _, n := range []int{1, 2, 4} {
+		c := &PartConverter{FX: fx}
+		for _, p := range l.SplitByCustomer(n) {
+			conv, ok, err := c.Convert(p)
+			if err != nil {
+				t.Fatalf("%d parts: %v", n, err)
+			}
+			if ok != (conv != nil) || ok && c.Err() != nil {
+				t.Fatalf("%d parts: ok %v with a ledger %v and errors %v so far", n, ok, conv != nil, c.Err())
+			}
+		}
+		if err := c.Err(); err == nil || err.Error() != wantErr.Error() || !errors.Is(err, ErrFX) {
+			t.Errorf("%d parts: %v, want %v", n, err, wantErr)
+		}
+	}
+	// Every rate known: each part converts, as the whole ledger does.
+	fx.Rates["USD"], fx.Rates["CHF"] = rate("0.92"), rate("1.05")
+	c := &PartConverter{FX: fx}
+	for _, p := range l.SplitByCustomer(3) {
+		if _, ok, err := c.Convert(p); !ok || err != nil {
+			t.Fatalf("with every rate: ok %v, %v", ok, err)
+		}
+	}
+	if c.Err() != nil {
+		t.Errorf("with every rate: %v", c.Err())
 	}
 }

@@ -35,8 +35,10 @@ func gather(ctx context.Context, parts features.Parts, day datasets.Date, s *Sce
 	if book {
 		g.book = &Book{Day: day, Currency: s.Currency, byID: map[string]*Account{}, profiles: map[string][2]int{}}
 	}
+	var mconv *datasets.PartConverter
 	if m != nil {
 		g.risk = map[string]CustomerRisk{}
+		mconv = modelConverter(m)
 	}
 	err := parts(func(l *datasets.Ledger, whole features.LedgerFacts) error {
 		if err := ctx.Err(); err != nil {
@@ -53,7 +55,7 @@ func gather(ctx context.Context, parts features.Parts, day datasets.Date, s *Sce
 			g.book.merge(ix.accounts(day, conv))
 		}
 		if m != nil {
-			return addModelRisk(ctx, l, whole, m, day-1, g.risk)
+			return addModelRisk(ctx, l, whole, m, mconv, day-1, g.risk)
 		}
 		return nil
 	})
@@ -62,6 +64,11 @@ func gather(ctx context.Context, parts features.Parts, day datasets.Date, s *Sce
 	}
 	if err := conv.err(); err != nil {
 		return nil, err
+	}
+	if m != nil {
+		if err := modelConvertErr(m, mconv); err != nil {
+			return nil, err
+		}
 	}
 	// Stable: each customer's decisions keep the order of its actions.
 	slices.SortStableFunc(g.rows, func(a, b decisionRow) int { return cmp.Compare(a.customer, b.customer) })

@@ -30,25 +30,53 @@ func ModelRisk(ctx context.Context, l *datasets.Ledger, b *model.Bundle, asOf da
 // customers (features.Parts).
 func ModelRiskParts(ctx context.Context, parts features.Parts, b *model.Bundle, asOf datasets.Date) (map[string]CustomerRisk, error) {
 	out := map[string]CustomerRisk{}
+	conv := modelConverter(b)
 	err := parts(func(l *datasets.Ledger, whole features.LedgerFacts) error {
-		return addModelRisk(ctx, l, whole, b, asOf, out)
+		return addModelRisk(ctx, l, whole, b, conv, asOf, out)
 	})
+	if err == nil {
+		err = modelConvertErr(b, conv)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
+// modelConverter converts the parts of a ledger to the currency b learned
+// in (nil: b learned in the ledger's own amounts).
+func modelConverter(b *model.Bundle) *datasets.PartConverter {
+	if fx := b.Options.FX; fx != nil {
+		return &datasets.PartConverter{FX: *fx}
+	}
+	return nil
+}
+
+// modelConvertErr is the amounts of every part conv could not convert to
+// b's currency, or nil.
+func modelConvertErr(b *model.Bundle, conv *datasets.PartConverter) error {
+	if conv == nil {
+		return nil
+	}
+	if err := conv.Err(); err != nil {
+		return fmt.Errorf("score with the model: it learned in %s: %w", b.Options.FX.To, err)
+	}
+	return nil
+}
+
 // addModelRisk is ModelRisk over l, a part of a ledger holding whole
 // customers (see Parts), whose risks it adds to out: a customer's risk
 // depends on its own invoices only, so the parts' risks are the whole's.
-func addModelRisk(ctx context.Context, l *datasets.Ledger, whole features.LedgerFacts, b *model.Bundle, asOf datasets.Date, out map[string]CustomerRisk) error {
-	if fx := b.Options.FX; fx != nil {
-		conv, err := l.Convert(*fx)
+func addModelRisk(ctx context.Context, l *datasets.Ledger, whole features.LedgerFacts, b *model.Bundle, conv *datasets.PartConverter, asOf datasets.Date, out map[string]CustomerRisk) error {
+	if conv != nil {
+		c, ok, err := conv.Convert(l)
 		if err != nil {
-			return fmt.Errorf("score with the model: it learned in %s: %w", fx.To, err)
+			return fmt.Errorf("score with the model: it learned in %s: %w", conv.FX.To, err)
 		}
-		l = conv
+		if !ok {
+			return nil // missing rates: modelConvertErr reports every part's
+		}
+		l = c
 	}
 	tab := features.NewEngine(features.NewPartIndex(l, whole), b.Options.Features).OpenInvoices(asOf)
 	sc, err := model.NewScorer(b, tab.Specs)

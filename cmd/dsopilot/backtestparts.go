@@ -40,6 +40,12 @@ func backtestOnStore(ctx context.Context, e env, store string, parts int, tf tra
 		return nil, nil, err
 	}
 	o.Train.FX = pc.fx
+	// One guard from the dates and counts asked of the database to the
+	// last part of the test pass: they must all read one ledger.
+	g := &readGuard{}
+	if err := g.begin(ctx, pl); err != nil {
+		return nil, nil, err
+	}
 	cut, end, err := backtestDates(ctx, pl, o)
 	if err != nil {
 		return nil, nil, err
@@ -57,13 +63,17 @@ func backtestOnStore(ctx context.Context, e env, store string, parts int, tf tra
 	// Each pass reads the ledger part by part, converted as the model
 	// learns it, indexed with the whole ledger's facts.
 	eachIndex := func(add func(*features.Index) error) error {
-		return eachPart(ctx, st, parts, func(l *datasets.Ledger, whole features.LedgerFacts) error {
-			conv, err := pc.convert(l)
-			if err != nil {
-				return err
+		err := eachSampledPart(ctx, st, parts, customerSample{}, g, func(l *datasets.Ledger, whole features.LedgerFacts) error {
+			conv, ok, err := pc.convert(l)
+			if err != nil || !ok {
+				return err // !ok: missing rates, reported once every part is read
 			}
 			return add(features.NewPartIndex(conv, whole))
 		})
+		if err != nil {
+			return err
+		}
+		return pc.err()
 	}
 	if err := eachIndex(d.Add); err != nil {
 		return nil, nil, err

@@ -329,6 +329,47 @@ func TestTrainInPartsRegistersTheWholeLedgersModel(t *testing.T) {
 			}
 		}
 	}
+	// Rates missing for two currencies: the error counts every part's
+	// amounts, as the whole ledger's does.
+	rates, err := os.ReadFile(fx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(rates), "\n")
+	if len(lines) < 4 {
+		t.Fatalf("%s has %d lines", fx, len(lines))
+	}
+	partial := filepath.Join(t.TempDir(), "fx_partial.csv")
+	if err := os.WriteFile(partial, []byte(lines[0]+strings.Join(lines[3:], "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	unrated := func(args ...string) string {
+		t.Helper()
+		_, _, err := call(t, nil, append([]string{"train", "--as-of", "2023-12-31", "--registry", t.TempDir(), "--families", "logistic",
+			"--currency", "EUR", "--fx", partial}, args...)...)
+		if err == nil || !strings.Contains(err.Error(), "no rate to EUR for") {
+			t.Fatalf("train %v with rates missing: %v", args, err)
+		}
+		return err.Error()
+	}
+	wantUnrated := unrated("--store", embedded)
+	kpiUnrated := func(args ...string) string {
+		t.Helper()
+		_, _, err := call(t, nil, append([]string{"kpi", "--from", "2023-07-01", "--to", "2023-12-31", "--currency", "EUR", "--fx", partial}, args...)...)
+		if err == nil || !strings.Contains(err.Error(), "no rate to EUR for") {
+			t.Fatalf("kpi %v with rates missing: %v", args, err)
+		}
+		return strings.TrimPrefix(err.Error(), "kpi: ")
+	}
+	wantKPI := kpiUnrated("--store", embedded)
+	for _, c := range []struct{ store, parts string }{{single, "3"}, {cluster, "2"}} {
+		if got := unrated("--store", c.store, "--parts", c.parts); got != wantUnrated {
+			t.Errorf("train from %s in %s parts with rates missing: %s, want %s", c.store, c.parts, got, wantUnrated)
+		}
+		if got := kpiUnrated("--store", c.store, "--parts", c.parts); got != wantKPI {
+			t.Errorf("kpi from %s in %s parts with rates missing: %s, want %s", c.store, c.parts, got, wantKPI)
+		}
+	}
 	sample := []string{"--families", "logistic", "--sample-customers", "0.5"}
 	want, wantBundle := train(append([]string{"--store", single, "--parts", "1"}, sample...)...)
 	whole, _ := train("--families", "logistic", "--store", single)

@@ -243,17 +243,16 @@ func kpiReport(ctx context.Context, e env, store string, from, to datasets.Date,
 		}
 		return rep, nil, mixed, nil
 	}
-	var (
-		run   *features.KPIRun
-		fx    *datasets.FX
-		mixed []string
-	)
+	pc, err := newReportingConverter(currency, fxPath)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("kpi: %w", err)
+	}
+	var run *features.KPIRun
 	err = eachPart(ctx, st, parts, func(l *datasets.Ledger, whole features.LedgerFacts) error {
-		l, f, m, err := reportingLedger(l, currency, fxPath)
-		if err != nil {
-			return err
+		l, ok, err := pc.convert(l)
+		if err != nil || !ok {
+			return err // !ok: missing rates, counted over every part below
 		}
-		fx, mixed = f, mergeSorted(mixed, m)
 		if run == nil {
 			if run, err = features.NewKPIRun(from, to, o, whole.DisputesKnown); err != nil {
 				return err
@@ -261,6 +260,9 @@ func kpiReport(ctx context.Context, e env, store string, from, to datasets.Date,
 		}
 		return run.Add(features.NewPartIndex(l, whole))
 	})
+	if err == nil {
+		err = pc.err()
+	}
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("kpi: %w", err)
 	}
@@ -268,14 +270,7 @@ func kpiReport(ctx context.Context, e env, store string, from, to datasets.Date,
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("kpi: %w", err)
 	}
-	return rep, fx, mixed, nil
-}
-
-// mergeSorted returns the sorted union of a and b, both sorted.
-func mergeSorted(a, b []string) []string {
-	out := slices.Concat(a, b)
-	slices.Sort(out)
-	return slices.Compact(out)
+	return rep, pc.fx, pc.mixedCurrencies(), nil
 }
 
 // reportingLedger converts l to the reporting currency when asked. It

@@ -78,6 +78,47 @@ type partLoader interface {
 	chsql.Querier
 	LoadPart(ctx context.Context, k, n int) (*datasets.Ledger, error)
 	Counts(ctx context.Context) (datasets.Counts, error)
+	Generation(ctx context.Context) (uint64, error)
+}
+
+// readGuard notices an import that lands while a command reads a store in
+// parts: between two parts, or between two passes of a command that reads
+// its parts more than once (forecast, credit, backtest). Either would mix
+// two versions of the ledger into a result of no ledger that ever was,
+// silently. It compares the store's generation (the newest row version,
+// which every import raises, clocks permitting: chstore takes versions
+// from the writing host's clock, so an import from a host whose clock is
+// behind the newest version goes unnoticed) when the first pass begins
+// and when each pass ends.
+type readGuard struct {
+	gen uint64
+	set bool
+}
+
+// begin notes the generation before the first pass.
+func (g *readGuard) begin(ctx context.Context, pl partLoader) error {
+	if g.set {
+		return nil
+	}
+	gen, err := pl.Generation(ctx)
+	if err != nil {
+		return err
+	}
+	g.gen, g.set = gen, true
+	return nil
+}
+
+// end fails with errLedgerChanged when an import landed since begin.
+func (g *readGuard) end(ctx context.Context, pl partLoader) error {
+	gen, err := pl.Generation(ctx)
+	if err != nil {
+		return err
+	}
+	if gen != g.gen {
+		return fmt.Errorf("%w while it was read in parts (an import landed during the read), so the result would mix two versions of it: run the command again once the import is done",
+			errLedgerChanged)
+	}
+	return nil
 }
 
 // partRecords is the most records a part read by eachPart holds, about:
@@ -97,7 +138,7 @@ func partsFlag(fs *flag.FlagSet) *int {
 // of the whole ledger, which a part alone cannot tell (index a part with
 // features.NewPartIndex).
 func eachPart(ctx context.Context, st datasets.Store, n int, fn func(l *datasets.Ledger, whole features.LedgerFacts) error) error {
-	return eachSampledPart(ctx, st, n, customerSample{}, fn)
+	return eachSampledPart(ctx, st, n, customerSample{}, nil, fn)
 }
 
 // eachSampledPart is eachPart over the customers of sample s only, which
@@ -106,7 +147,11 @@ func eachPart(ctx context.Context, st datasets.Store, n int, fn func(l *datasets
 // parts (n = 0: as many as keep the parts read near partRecords), of which
 // those k with k % s.of < s.share are read; since n·s.of is a multiple of
 // s.of, they hold the customers whose hash % s.of < s.share, whatever n.
-func eachSampledPart(ctx context.Context, st datasets.Store, n int, s customerSample, fn func(l *datasets.Ledger, whole features.LedgerFacts) error) error {
+//
+// g (nil: one of its own) fails the read when an import lands during it;
+// a command that reads its parts more than once passes the same g to
+// every pass.
+func eachSampledPart(ctx context.Context, st datasets.Store, n int, s customerSample, g *readGuard, fn func(l *datasets.Ledger, whole features.LedgerFacts) error) error {
 	if n < 0 {
 		return fmt.Errorf("%w: --parts %d: want 0 or more", errUsage, n)
 	}
@@ -121,6 +166,12 @@ func eachSampledPart(ctx context.Context, st datasets.Store, n int, s customerSa
 			return err
 		}
 		return fn(l, features.FactsOf(l))
+	}
+	if g == nil {
+		g = &readGuard{}
+	}
+	if err := g.begin(ctx, pl); err != nil {
+		return err
 	}
 	whole, err := features.SQLLedgerFacts(ctx, pl)
 	if err != nil {
@@ -148,7 +199,7 @@ func eachSampledPart(ctx context.Context, st datasets.Store, n int, s customerSa
 			return err
 		}
 	}
-	return nil
+	return g.end(ctx, pl)
 }
 
 func writeJSON(w io.Writer, v any) error {

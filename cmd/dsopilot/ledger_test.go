@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
 )
 
 func TestHelpOfHelpIsHelp(t *testing.T) {
@@ -206,6 +208,59 @@ func TestParseCustomerSample(t *testing.T) {
 		}
 		if err != nil || got != c.want {
 			t.Errorf("%q = %+v, %v; want %+v", c.in, got, err, c.want)
+		}
+	}
+}
+
+// An import that lands while a command reads a ClickHouse store in parts
+// fails the read, naming what happened, rather than mixing two versions
+// of the ledger: between two parts of one pass, and between two passes of
+// a command that reads its parts twice. Without an import, both passes
+// read.
+func TestReadingPartsFailsWhenAnImportLands(t *testing.T) {
+	spec := chStore(t)
+	ledger, _ := simulated(t)
+	if _, _, err := call(t, nil, "import", "--store", spec, "--rejects", filepath.Join(t.TempDir(), "r.csv"), ledger); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := openStore(ctx, spec, newLogger(env{stderr: &bytes.Buffer{}, getenv: func(string) string { return "" }}), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	n := 0
+	land := func() error {
+		n++
+		return st.Put(ctx, &datasets.Ledger{Customers: []datasets.Customer{{ID: fmt.Sprintf("ZLATE%d", n), Segment: "retail"}}})
+	}
+	read := func(parts features.Parts, during func() error) error {
+		first := true
+		return parts(func(*datasets.Ledger, features.LedgerFacts) error {
+			if first && during != nil {
+				first = false
+				return during()
+			}
+			return nil
+		})
+	}
+	if err := read(storeParts(ctx, st, 3), land); !errors.Is(err, errLedgerChanged) || !strings.Contains(err.Error(), "run the command again") {
+		t.Errorf("an import between two parts: %v, want the read refused", err)
+	}
+	twice := storeParts(ctx, st, 3)
+	if err := read(twice, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := land(); err != nil {
+		t.Fatal(err)
+	}
+	if err := read(twice, nil); !errors.Is(err, errLedgerChanged) {
+		t.Errorf("an import between two passes: %v, want the second pass refused", err)
+	}
+	quiet := storeParts(ctx, st, 3)
+	for pass := range 2 {
+		if err := read(quiet, nil); err != nil {
+			t.Errorf("pass %d without an import: %v", pass+1, err)
 		}
 	}
 }

@@ -83,6 +83,9 @@ var (
 	errUsage = errors.New("usage")
 	// errHelp is returned after printing help that was asked for.
 	errHelp = errors.New("help requested")
+	// errLedgerChanged: an import landed while a command read the store
+	// in parts (readGuard).
+	errLedgerChanged = errors.New("the ledger changed")
 )
 
 // exitCode maps errors to exit statuses in one place: 0 ok, 2 bad usage,

@@ -112,8 +112,10 @@ func scenarioAndRates(path, fxPath string) (*recommender.Scenarios, datasets.FX,
 // (forecast) does not load it twice.
 func storeParts(ctx context.Context, st datasets.Store, n int) features.Parts {
 	if _, ok := st.(partLoader); ok || n < 0 {
+		// One guard for every pass: the passes must read one ledger.
+		g := &readGuard{}
 		return func(fn func(*datasets.Ledger, features.LedgerFacts) error) error {
-			return eachPart(ctx, st, n, fn)
+			return eachSampledPart(ctx, st, n, customerSample{}, g, fn)
 		}
 	}
 	var l *datasets.Ledger

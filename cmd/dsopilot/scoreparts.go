@@ -25,12 +25,20 @@ func scoreOpenBook(ctx context.Context, e env, store string, parts int, b *model
 		sc    *model.Scorer
 		preds = []model.Prediction{} // an empty book is [] in JSON
 	)
+	var conv *datasets.PartConverter
+	if fx != nil {
+		conv = &datasets.PartConverter{FX: *fx}
+	}
 	err = eachPart(ctx, st, parts, func(l *datasets.Ledger, whole features.LedgerFacts) error {
-		if fx != nil {
-			var err error
-			if l, err = l.Convert(*fx); err != nil {
-				return fmt.Errorf("model %s learned in %s: %w (give --fx with the missing rates)", modelID, fx.To, err)
+		if conv != nil {
+			c, ok, err := conv.Convert(l)
+			if err != nil {
+				return fmt.Errorf("model %s learned in %s: %w", modelID, fx.To, err)
 			}
+			if !ok {
+				return nil // missing rates, counted over every part below
+			}
+			l = c
 		}
 		ix := features.NewPartIndex(l, whole)
 		tab := features.NewEngine(ix, b.Options.Features).OpenInvoices(t)
@@ -47,6 +55,11 @@ func scoreOpenBook(ctx context.Context, e env, store string, parts int, b *model
 		preds = append(preds, out...)
 		return nil
 	})
+	if err == nil && conv != nil {
+		if err = conv.Err(); err != nil {
+			err = fmt.Errorf("model %s learned in %s: %w (give --fx with the missing rates)", modelID, fx.To, err)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("score: %w", err)
 	}

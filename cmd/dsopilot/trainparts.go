@@ -106,12 +106,17 @@ func trainOnStore(ctx context.Context, e env, store string, parts int, s custome
 		return nil, "", err
 	}
 	o.FX = pc.fx
-	convert := pc.convert
 	var (
 		d           *model.TrainingData
 		fingerprint string
 	)
 	if pl, ok := st.(partLoader); ok {
+		// One guard from the count asked of the database to the last
+		// part: they must read one ledger.
+		g := &readGuard{}
+		if err := g.begin(ctx, pl); err != nil {
+			return nil, "", err
+		}
 		from, to := model.TrainingWindow(o)
 		n, err := issuedInWindow(ctx, pl, from, to, s)
 		if err != nil {
@@ -125,16 +130,19 @@ func trainOnStore(ctx context.Context, e env, store string, parts int, s custome
 			return nil, "", err
 		}
 		defer fp.Close()
-		err = eachSampledPart(ctx, st, parts, s, func(l *datasets.Ledger, whole features.LedgerFacts) error {
+		err = eachSampledPart(ctx, st, parts, s, g, func(l *datasets.Ledger, whole features.LedgerFacts) error {
 			if err := fp.Add(l); err != nil {
 				return err
 			}
-			conv, err := convert(l)
-			if err != nil {
+			conv, ok, err := pc.convert(l)
+			if err != nil || !ok {
 				return err
 			}
 			return d.Add(features.NewPartIndex(conv, whole))
 		})
+		if err == nil {
+			err = pc.err()
+		}
 		if err != nil {
 			return nil, "", err
 		}
@@ -150,7 +158,10 @@ func trainOnStore(ctx context.Context, e env, store string, parts int, s custome
 			return nil, "", err
 		}
 		fingerprint = model.Fingerprint(l)
-		conv, err := convert(l)
+		conv, ok, err := pc.convert(l)
+		if err == nil && !ok {
+			err = pc.err()
+		}
 		if err != nil {
 			return nil, "", err
 		}
@@ -182,39 +193,73 @@ func usageIfRequest(err error) error {
 
 // partConverter puts each part through the --currency/--fx conversion, and
 // gathers the currencies left mixed across the parts, which warn names as
-// the whole ledger's conversion (trainFlags.convert) does.
+// the whole ledger's conversion (trainFlags.convert) does. With rates, the
+// amounts without one are counted over every part (datasets.PartConverter)
+// and err reports them once every part is read.
 type partConverter struct {
 	fx    *datasets.FX
+	rates *datasets.PartConverter // nil without rates
 	mixed map[string]bool
 }
 
 func newPartConverter(tf trainFlags) (*partConverter, error) {
-	fx, err := datasets.ReportingFX(*tf.currency, *tf.fx)
+	return newReportingConverter(*tf.currency, *tf.fx)
+}
+
+// newReportingConverter is a partConverter to the reporting currency
+// (empty: none) with the rates in fxPath, read once.
+func newReportingConverter(currency, fxPath string) (*partConverter, error) {
+	fx, err := datasets.ReportingFX(currency, fxPath)
 	if err != nil {
 		return nil, usageIfRequest(err)
 	}
-	return &partConverter{fx: fx, mixed: map[string]bool{}}, nil
+	pc := &partConverter{fx: fx, mixed: map[string]bool{}}
+	if fx != nil && len(fx.Rates) > 0 {
+		pc.rates = &datasets.PartConverter{FX: *fx}
+	}
+	return pc, nil
 }
 
-func (pc *partConverter) convert(l *datasets.Ledger) (*datasets.Ledger, error) {
+// convert converts the part l; ok is false, with no error, when rates are
+// missing in l or an earlier part: the caller skips the part and returns
+// err once every part is read.
+func (pc *partConverter) convert(l *datasets.Ledger) (conv *datasets.Ledger, ok bool, err error) {
+	if pc.rates != nil {
+		return pc.rates.Convert(l)
+	}
 	conv, m, err := l.InCurrency(pc.fx)
 	if err != nil {
-		return nil, usageIfRequest(err)
+		return nil, false, usageIfRequest(err)
 	}
 	for _, c := range m {
 		pc.mixed[c] = true
 	}
-	return conv, nil
+	return conv, true, nil
+}
+
+// err is the amounts of every part converted so far that have no rate, or
+// nil.
+func (pc *partConverter) err() error {
+	if pc.rates == nil {
+		return nil
+	}
+	return pc.rates.Err()
+}
+
+// mixedCurrencies lists, sorted, the currencies left unconverted.
+func (pc *partConverter) mixedCurrencies() []string {
+	var cs []string
+	for c := range pc.mixed {
+		cs = append(cs, c)
+	}
+	slices.Sort(cs)
+	return cs
 }
 
 func (pc *partConverter) warn(e env, cmd string) {
 	if len(pc.mixed) <= 1 {
 		return
 	}
-	cs := make([]string, 0, len(pc.mixed))
-	for c := range pc.mixed {
-		cs = append(cs, c)
-	}
-	slices.Sort(cs)
+	cs := pc.mixedCurrencies()
 	fmt.Fprintf(e.stderr, "dsopilot: warning: %s: amounts in %s are compared unconverted; give --currency and --fx\n", cmd, strings.Join(cs, ", "))
 }

@@ -380,6 +380,25 @@ func (s *Store) Counts(ctx context.Context) (datasets.Counts, error) {
 	return c, nil
 }
 
+// Generation returns the ledger's generation: the newest version of any
+// of its rows, which every Put raises, clocks permitting (see version
+// above; 0 on an empty ledger). A reader
+// that reads the ledger in several queries (parts, passes) compares it
+// before and after to notice an import that landed in between.
+func (s *Store) Generation(ctx context.Context) (uint64, error) {
+	if err := s.ensureSchema(ctx); err != nil {
+		return 0, err
+	}
+	var g uint64
+	if err := s.entry.conn.QueryRow(queryContext(ctx), fmt.Sprintf(ledgerGenerationSQL, s.cfg.Database)).Scan(&g); err != nil {
+		return 0, s.explain(ctx, fmt.Errorf("clickhouse %s: the ledger's generation: %w", s.cfg, err))
+	}
+	return g, nil
+}
+
+//go:embed queries/ledger_generation.sql
+var ledgerGenerationSQL string
+
 // EachID calls fn with the id of every stored record of e. The ids stream
 // from the server; when the connection breaks before the stream ends (a
 // pooled connection closed under it, "use of closed network connection"),

@@ -181,13 +181,29 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 	var (
 		nParts int
 		only   onePart
+		// With rates, every part's amounts without one are counted before
+		// the forecast fails (datasets.PartConverter); without, InCurrency
+		// refuses a part in another currency.
+		repConv *datasets.PartConverter
 	)
+	if fx != nil && len(fx.Rates) > 0 {
+		repConv = &datasets.PartConverter{FX: *fx}
+	}
 	err = parts(func(l *datasets.Ledger, whole features.LedgerFacts) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		h, m, err := ReportingHistory(l, fx)
-		if err != nil {
+		var (
+			h *History
+			m []string
+		)
+		if repConv != nil {
+			rep, ok, err := repConv.Convert(l)
+			if err != nil || !ok {
+				return err // !ok: missing rates, counted over every part below
+			}
+			h = NewHistory(rep, InvoiceCurrencies(l))
+		} else if h, m, err = ReportingHistory(l, fx); err != nil {
 			return err
 		}
 		for _, c := range m {
@@ -206,6 +222,9 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 		}
 		return nil
 	})
+	if err == nil && repConv != nil {
+		err = repConv.Err()
+	}
 	if err != nil {
 		return nil, info, err
 	}
@@ -231,6 +250,10 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 	if err != nil {
 		return nil, info, err
 	}
+	var modelConv *datasets.PartConverter
+	if sfx != nil {
+		modelConv = &datasets.PartConverter{FX: *sfx}
+	}
 	share := float64(o.replaySample) / float64(pf.customers)
 	var (
 		books  []*Inputs
@@ -242,10 +265,15 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 	forecastPart := func(l *datasets.Ledger, whole features.LedgerFacts, h *History) error {
 		h.attach(pf)
 		ml := l
-		if sfx != nil {
-			if ml, err = l.Convert(*sfx); err != nil {
+		if modelConv != nil {
+			c, ok, err := modelConv.Convert(l)
+			if err != nil {
 				return fmt.Errorf("the model learned in %s: %w", sfx.To, err)
 			}
+			if !ok {
+				return nil // missing rates, counted over every part below
+			}
+			ml = c
 		}
 		preds, err := Predict(features.NewPartIndex(ml, whole), b, t)
 		if err != nil {
@@ -279,6 +307,11 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 			sample.add(rep, cur, len(l.Disputes), len(l.Promises))
 			return forecastPart(l, whole, NewHistory(rep, cur))
 		})
+	}
+	if err == nil && modelConv != nil {
+		if err = modelConv.Err(); err != nil {
+			err = fmt.Errorf("the model learned in %s: %w", sfx.To, err)
+		}
 	}
 	if err != nil {
 		return nil, info, err

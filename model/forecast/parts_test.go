@@ -4,11 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"slices"
+	"maps"
 	"testing"
 	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/datasets/storetest"
 	"github.com/dsopilot/dsopilot/datasets/synth"
 	"github.com/dsopilot/dsopilot/features"
 	"github.com/dsopilot/dsopilot/model"
@@ -53,7 +54,7 @@ func TestForecastInPartsIsWhole(t *testing.T) {
 		}
 		return string(out)
 	}
-	strayed := withStrays(l)
+	strayed := storetest.WithStrays(l)
 	for _, c := range []struct {
 		name   string
 		l      *datasets.Ledger
@@ -132,6 +133,26 @@ func TestForecastInPartsIsWhole(t *testing.T) {
 			t.Errorf("as of %s in parts: %v; whole: %v", c.asOf, err, whole)
 		}
 	}
+	// Rates missing for the reporting currency or the model's: one error
+	// counting every part's amounts, the whole ledger's.
+	partial := &datasets.FX{To: fx.To, Rates: maps.Clone(fx.Rates)}
+	for _, r := range synth.FXRates()[:2] {
+		delete(partial.Rates, r.Currency)
+	}
+	unratedModel := *b
+	unratedModel.Options.FX = partial
+	for _, c := range []struct {
+		name string
+		b    *model.Bundle
+		fx   *datasets.FX
+	}{{"reporting", b, partial}, {"model", &unratedModel, nil}} {
+		_, _, err := FromParts(ctx, features.PartsOf(l, 4), c.b, c.fx, Options{AsOf: asOf})
+		_, _, whole := FromLedger(ctx, l, c.b, c.fx, Options{AsOf: asOf})
+		var missing *datasets.MissingRatesError
+		if !errors.As(err, &missing) || len(missing.Amounts) != 2 || whole == nil || err.Error() != whole.Error() {
+			t.Errorf("%s rates missing, in parts: %v; whole: %v", c.name, err, whole)
+		}
+	}
 	if _, _, err := FromParts(ctx, features.PartsOf(&datasets.Ledger{}, 2), b, fx, Options{AsOf: asOf}); !errors.Is(err, ErrEmptyBook) {
 		t.Errorf("an empty ledger in parts: %v", err)
 	}
@@ -142,26 +163,4 @@ func nilIfEmpty(s []string) []string {
 		return nil
 	}
 	return s
-}
-
-// withStrays returns a copy of l in which some payments, disputes and
-// promises name another customer than their invoice's (an invoice moved
-// between accounts, a parent paying for a subsidiary): they then lie in
-// another part than their invoice.
-func withStrays(l *datasets.Ledger) *datasets.Ledger {
-	out := *l
-	out.Payments = slices.Clone(l.Payments)
-	out.Disputes = slices.Clone(l.Disputes)
-	out.Promises = slices.Clone(l.Promises)
-	other := func(i int) string { return l.Customers[(i*7+3)%len(l.Customers)].ID }
-	for i := 0; i < len(out.Payments); i += 50 {
-		out.Payments[i].CustomerID = other(i)
-	}
-	for i := 0; i < len(out.Disputes); i += 3 {
-		out.Disputes[i].CustomerID = other(i)
-	}
-	for i := 0; i < len(out.Promises); i += 3 {
-		out.Promises[i].CustomerID = other(i)
-	}
-	return &out
 }

@@ -97,15 +97,37 @@ func CompareParts(parts features.Parts, fx *datasets.FX, s *datasets.ForecastSna
 	if err != nil {
 		return nil, err
 	}
-	var sum compareSums
+	var (
+		sum compareSums
+		// With rates, every part's amounts without one are counted
+		// before the comparison fails (datasets.PartConverter).
+		conv *datasets.PartConverter
+	)
+	if fx != nil && len(fx.Rates) > 0 {
+		conv = &datasets.PartConverter{FX: *fx}
+	}
 	err = parts(func(l *datasets.Ledger, _ features.LedgerFacts) error {
-		rep, _, err := away.into(l).InCurrency(fx)
-		if err != nil {
+		rep := away.into(l)
+		var err error
+		if conv != nil {
+			var ok bool
+			if rep, ok, err = conv.Convert(rep); err != nil {
+				return fmt.Errorf("snapshot %s is in %s: %w", s.ID, s.Currency, err)
+			}
+			if !ok {
+				return nil // missing rates, counted over every part below
+			}
+		} else if rep, _, err = rep.InCurrency(fx); err != nil {
 			return fmt.Errorf("snapshot %s is in %s: %w", s.ID, s.Currency, err)
 		}
 		sum.add(NewHistory(rep, nil).compareSums(s))
 		return nil
 	})
+	if err == nil && conv != nil {
+		if err = conv.Err(); err != nil {
+			err = fmt.Errorf("snapshot %s is in %s: %w", s.ID, s.Currency, err)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
