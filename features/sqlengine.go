@@ -53,6 +53,16 @@ type SQLEngine struct {
 	mu      sync.Mutex
 	queries sqlQueries
 	split   bool
+	// shards run the whole-ledger queries, each over its own customers
+	// (set with split; one, the engine's Querier, on a single server).
+	shards []shardQueries
+}
+
+// shardQueries are the whole-ledger queries rendered for one shard's
+// tables, and the Querier that runs them there.
+type shardQueries struct {
+	q  chsql.Querier
+	qs sqlQueries
 }
 
 // sqlQueries are the rendered feature queries, by level and whether the
@@ -93,7 +103,11 @@ type sqlWindow struct {
 
 // sqlData is the template data of the feature queries.
 type sqlData struct {
-	DB            string // quoted database name and a dot, or empty
+	DB string // quoted database name and a dot, or empty
+	// AllDB names the database holding the whole ledger, as DB does: on a
+	// cluster DB is one shard's, whose customers' credit notes may sit on
+	// another shard (filed under another customer: credited).
+	AllDB         string
 	Windows       []sqlWindow
 	Short, Long   sqlWindow
 	Filter        bool
@@ -122,6 +136,7 @@ func (e *SQLEngine) render(database string) error {
 	if database != "" {
 		d.DB = quoteIdentifier(database) + "."
 	}
+	d.AllDB = d.DB
 	seen := map[int]bool{}
 	for k, w := range e.opts.Windows {
 		if w <= 0 || seen[w] {
@@ -174,31 +189,36 @@ func renderQueries(d sqlData) (sqlQueries, error) {
 	return out, nil
 }
 
-// splitQueries returns the whole-ledger queries in as many parts as the
-// server runs threads for one query (max_threads, at most maxParts), asking
-// it once; the queries by id stay in one part.
-func (e *SQLEngine) splitQueries(ctx context.Context) (sqlQueries, error) {
+// splitQueries renders the whole-ledger queries for every shard, in as
+// many parts as the server runs threads for one query (max_threads, at
+// most maxParts), asking it once. The queries by id stay in one part, run
+// by the engine's Querier (on a cluster, through the Distributed tables).
+func (e *SQLEngine) splitQueries(ctx context.Context) (sqlQueries, []shardQueries, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.split {
-		return e.queries, nil
+		return e.queries, e.shards, nil
 	}
 	var v string
 	if err := e.q.QueryRow(ctx, "SELECT value FROM system.settings WHERE name = 'max_threads'").Scan(&v); err != nil {
-		return sqlQueries{}, fmt.Errorf("ask the server for max_threads: %w", err)
+		return sqlQueries{}, nil, fmt.Errorf("ask the server for max_threads: %w", err)
 	}
 	d := e.data
 	d.Parts = min(serverThreads(v), maxParts)
-	qs, err := renderQueries(d)
-	if err != nil {
-		return sqlQueries{}, err
+	var shards []shardQueries
+	for _, q := range e.q.Shards() {
+		dd := d
+		if dd.DB = ""; q.Database() != "" {
+			dd.DB = quoteIdentifier(q.Database()) + "."
+		}
+		qs, err := renderQueries(dd)
+		if err != nil {
+			return sqlQueries{}, nil, err
+		}
+		shards = append(shards, shardQueries{q, qs})
 	}
-	// A query for a few named customers gains nothing from parts and
-	// would pay 18.16's analysis of the ledger summary once per part: it
-	// keeps the one-part text rendered at construction.
-	qs.customersByID, qs.openInvoicesByID = e.queries.customersByID, e.queries.openInvoicesByID
-	e.queries, e.split = qs, true
-	return qs, nil
+	e.shards, e.split = shards, true
+	return e.queries, shards, nil
 }
 
 // serverThreads reads the value of the max_threads setting: a number, or
@@ -327,7 +347,7 @@ func (e *SQLEngine) Customers(ctx context.Context, t datasets.Date, ids ...strin
 			return q.customersByID
 		}
 		return q.customers
-	}, e.params(t, ids, disputeBasis{})); err != nil {
+	}, len(ids) > 0, e.params(t, ids, disputeBasis{})); err != nil {
 		return nil, fmt.Errorf("customer features as of %s: %w", t, err)
 	}
 	if len(ids) == 0 {
@@ -355,7 +375,7 @@ func (e *SQLEngine) OpenInvoices(ctx context.Context, t datasets.Date, ids ...st
 			return q.openInvoicesByID
 		}
 		return q.openInvoices
-	}, e.params(t, ids, d)); err != nil {
+	}, len(ids) > 0, e.params(t, ids, d)); err != nil {
 		return nil, fmt.Errorf("open invoice features as of %s: %w", t, err)
 	}
 	if len(ids) == 0 {
@@ -370,27 +390,68 @@ func (e *SQLEngine) OpenInvoices(ctx context.Context, t datasets.Date, ids ...st
 // columns must be customer_id, invoice_id at invoice level, then one per
 // spec, named after it: Float64 for numeric features (nan is a missing value), String for
 // categorical ones.
-func (e *SQLEngine) query(ctx context.Context, tab *Table, pick func(sqlQueries) string, args []any) error {
+//
+// A query by id runs through the engine's Querier. A whole-ledger query
+// runs on every shard at once, over the shard's own tables: a customer's
+// features need only its own records, which live on one shard (credit
+// notes apart, read from the whole ledger: AllDB), so only the features
+// cross the network, not the ledger's rows. The rows come in shard order;
+// the callers sort them.
+func (e *SQLEngine) query(ctx context.Context, tab *Table, pick func(sqlQueries) string, byID bool, args []any) error {
 	if e.err != nil {
 		return e.err
 	}
-	qs, err := e.splitQueries(ctx)
+	qs, shards, err := e.splitQueries(ctx)
 	if err != nil {
 		return err
 	}
-	q := pick(qs)
-	want := tab.Header()
 	ctx = withFeatureSettings(ctx)
 	if err := syncMatch(ctx, e.q); err != nil {
 		return err
 	}
-	rows, err := e.q.Query(ctx, q, args...)
-	if err != nil {
+	if byID {
+		tab.Rows, err = readFeatures(ctx, e.q, pick(qs), args, tab)
 		return err
 	}
+	rows := make([][]Row, len(shards))
+	errs := make([]error, len(shards))
+	var wg sync.WaitGroup
+	for i, sh := range shards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rows[i], errs[i] = readFeatures(ctx, sh.q, pick(sh.qs), args, tab)
+		}()
+	}
+	wg.Wait()
+	n := 0
+	for i := range shards {
+		if errs[i] != nil {
+			if len(shards) == 1 {
+				return errs[i]
+			}
+			return fmt.Errorf("shard %d: %w", i+1, errs[i])
+		}
+		n += len(rows[i])
+	}
+	tab.Rows = make([]Row, 0, n)
+	for _, r := range rows {
+		tab.Rows = append(tab.Rows, r...)
+	}
+	return nil
+}
+
+// readFeatures runs the feature query text on q and returns its rows, read
+// as tab's (tab is only read: shards read at once).
+func readFeatures(ctx context.Context, q chsql.Querier, text string, args []any, tab *Table) ([]Row, error) {
+	rows, err := q.Query(ctx, text, args...)
+	if err != nil {
+		return nil, err
+	}
 	defer rows.Close()
+	want := tab.Header()
 	if got := rows.Columns(); !slices.Equal(got, want) {
-		return fmt.Errorf("query returned columns %v, want %v", got, want)
+		return nil, fmt.Errorf("query returned columns %v, want %v", got, want)
 	}
 	nums, cats := split(tab.Specs)
 	var r Row
@@ -411,17 +472,18 @@ func (e *SQLEngine) query(ctx context.Context, tab *Table, pick func(sqlQueries)
 			ci++
 		}
 	}
+	var out []Row
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
-			return fmt.Errorf("scan features: %w", err)
+			return nil, fmt.Errorf("scan features: %w", err)
 		}
-		tab.Rows = append(tab.Rows, Row{CustomerID: r.CustomerID, InvoiceID: r.InvoiceID, AsOf: tab.AsOf,
+		out = append(out, Row{CustomerID: r.CustomerID, InvoiceID: r.InvoiceID, AsOf: tab.AsOf,
 			Num: slices.Clone(num), Cat: slices.Clone(cat)})
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read features: %w", err)
+		return nil, fmt.Errorf("read features: %w", err)
 	}
-	return nil
+	return out, nil
 }
 
 // sortOpenInvoices puts the open invoices of every customer in the Go

@@ -19,6 +19,7 @@ import (
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/chstore"
 	"github.com/dsopilot/dsopilot/datasets/chstore/chsql"
+	"github.com/dsopilot/dsopilot/datasets/storetest"
 )
 
 // envClickHouse names the server of the SQL engine's integration tests, e.g.
@@ -268,7 +269,6 @@ func stale(l *datasets.Ledger) *datasets.Ledger {
 
 func TestSQLEngineMatchesGoEngine(t *testing.T) {
 	clickHouseServer(t)
-	ctx := context.Background()
 	start := datasets.NewDate(2023, 1, 1)
 	for _, seed := range []uint64{1, 2, 3} {
 		l := oddLedger(randomLedger(seed, 40, start, 540), start)
@@ -278,15 +278,7 @@ func TestSQLEngineMatchesGoEngine(t *testing.T) {
 			sql, gold := sqlEngine(s, o), NewEngine(goIx, o)
 			for _, days := range []int{30, 101, 200, 400, 600} {
 				asOf := start.AddDays(days)
-				name := fmt.Sprintf("seed%d/%v/grace%d/%s", seed, gold.Options().Windows, o.GraceDays, asOf)
-				t.Run(name+"/customers", func(t *testing.T) {
-					got, err := sql.Customers(ctx, asOf)
-					assertSameTables(t, got, err, gold.Customers(asOf))
-				})
-				t.Run(name+"/open-invoices", func(t *testing.T) {
-					got, err := sql.OpenInvoices(ctx, asOf)
-					assertSameTables(t, got, err, gold.OpenInvoices(asOf))
-				})
+				assertEnginesAgree(t, fmt.Sprintf("seed%d/%v/grace%d/%s", seed, gold.Options().Windows, o.GraceDays, asOf), sql, gold, asOf)
 			}
 		}
 	}
@@ -704,4 +696,72 @@ func readFloor(b *testing.B, s *chstore.Store) int {
 		b.Fatal(err)
 	}
 	return rows
+}
+
+// On a two-shard cluster every shard computes the features of its own
+// customers over its own tables; the rows are the Go engine's on the whole
+// ledger, credit notes filed under a customer on another shard than their
+// invoice's included (read from the whole ledger).
+func TestSQLEngineOnClusterMatchesGoEngine(t *testing.T) {
+	ctx := context.Background()
+	start := datasets.NewDate(2023, 1, 1)
+	l := storetest.WithStrays(oddLedger(randomLedger(3, 40, start, 540), start))
+	s := clusterDatabase(t, l)
+	// Some credit note must lie on another shard than its invoice, or the
+	// whole-ledger read of the notes is not exercised.
+	notes, invoices := map[string]int{}, map[string]int{}
+	for i, q := range s.Shards() {
+		for table, at := range map[string]map[string]int{"credit_notes": notes, "invoices": invoices} {
+			rows, err := q.Query(ctx, "SELECT invoice_id FROM "+quoteIdentifier(q.Database())+"."+table+" FINAL")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					t.Fatal(err)
+				}
+				at[id] = i + 1
+			}
+			rows.Close()
+		}
+	}
+	apart := 0
+	for id, shard := range notes {
+		if invoices[id] != 0 && invoices[id] != shard {
+			apart++
+		}
+	}
+	if apart == 0 {
+		t.Fatal("no credit note lies on another shard than its invoice")
+	}
+	ix := NewIndex(l)
+	for _, o := range []Options{{}, {Windows: []int{120, 30, 400}, GraceDays: 5}} {
+		sql, gold := sqlEngine(s, o), NewEngine(ix, o)
+		for _, days := range []int{101, 400, 600} {
+			asOf := start.AddDays(days)
+			name := fmt.Sprintf("%v/grace%d/%s", gold.Options().Windows, o.GraceDays, asOf)
+			assertEnginesAgree(t, name, sql, gold, asOf)
+			t.Run(name+"/by-id", func(t *testing.T) {
+				ids := []string{"ZNOMASTER", "C002", "C001", "ZNOMASTER"}
+				got, err := sql.OpenInvoices(ctx, asOf, ids...)
+				assertSameTables(t, got, err, gold.OpenInvoices(asOf, ids...))
+			})
+		}
+	}
+}
+
+// assertEnginesAgree checks, as subtests named after name, that the SQL
+// engine's customer and open-invoice features as of asOf are gold's.
+func assertEnginesAgree(t *testing.T, name string, sql *SQLEngine, gold *Engine, asOf datasets.Date) {
+	t.Helper()
+	ctx := context.Background()
+	t.Run(name+"/customers", func(t *testing.T) {
+		got, err := sql.Customers(ctx, asOf)
+		assertSameTables(t, got, err, gold.Customers(asOf))
+	})
+	t.Run(name+"/open-invoices", func(t *testing.T) {
+		got, err := sql.OpenInvoices(ctx, asOf)
+		assertSameTables(t, got, err, gold.OpenInvoices(asOf))
+	})
 }

@@ -20,7 +20,8 @@ Query parameters, bound by the driver (never spliced into the text here):
   @ids     the customers asked for (only when .Filter)
 
 Template data: .DB is the quoted database name and a dot (or empty for the
-connection's database), .Windows lists {K, Days, Sfx} per window, .Filter
+connection's database; on a cluster, one shard's local tables), .AllDB the
+same for the tables of the whole ledger (credited), .Windows lists {K, Days, Sfx} per window, .Filter
 says whether @ids restricts the customers, .Unfold whether the customer
 summary also carries each customer's open invoices as arrays (for
 open_invoices.sql), .Parts and .Part in how many parts of the customers
@@ -201,10 +202,12 @@ every payment and promise, which customer_ledger gathers. */}}
 {{end}}
 
 {{/* credited: per invoice id, the credit notes dated by t (linked to their
-invoice by invoice_id alone), in cents. */}}
+invoice by invoice_id alone), in cents. Read from the whole ledger
+(.AllDB): on a cluster a note filed under another customer may sit on
+another shard than its invoice. */}}
 {{define "credited"}}
     SELECT invoice_id, sum({{template "cents" "amount"}}) AS credited_cents
-    FROM {{.DB}}credit_notes FINAL
+    FROM {{.AllDB}}credit_notes FINAL
     WHERE invoice_id != '' AND toInt32(note_date) <= @t
     GROUP BY invoice_id
 {{end}}
