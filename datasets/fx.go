@@ -405,24 +405,42 @@ func (e *MissingRatesError) Error() string {
 func (e *MissingRatesError) Unwrap() error { return ErrFX }
 
 // PartConverter converts the parts of a ledger read in parts of whole
-// customers, and adds up over every part the amounts that have no rate, so
-// that a run failing for want of rates names every currency and counts
-// every part's amounts instead of the first failing part's. The counts
-// are those of Convert on the whole ledger when every record names its
-// invoice's customer; a record naming another customer lies in that
-// customer's part and takes that customer's currency there (the whole
-// ledger gives it its invoice's). FX is the conversion.
+// customers as InCurrency converts a ledger, and adds up over every part
+// the amounts that have no rate, so that a run failing for want of rates
+// names every currency and counts every part's amounts instead of the
+// first failing part's. The counts are those of Convert on the whole
+// ledger when every record names its invoice's customer; a record naming
+// another customer lies in that customer's part and takes that customer's
+// currency there (the whole ledger gives it its invoice's). Without
+// conversion it gathers the currencies the parts' amounts are in (Mixed).
 type PartConverter struct {
-	FX      FX
+	fx      *FX
 	missing *MissingRatesError
+	mixed   map[string]bool
 }
 
-// Convert converts the part l. ok is false, with no error, when a rate is
-// missing in l or in an earlier part: the caller skips the part's work
-// and, once every part is read, Err reports the missing rates. Other
-// conversion errors (an overflow) are returned as they are.
+// NewPartConverter converts parts with fx (nil: not at all).
+func NewPartConverter(fx *FX) *PartConverter {
+	return &PartConverter{fx: fx, mixed: map[string]bool{}}
+}
+
+// Convert converts the part l as l.InCurrency(fx) does. ok is false, with
+// no error, when a rate is missing in l or in an earlier part: the caller
+// skips the part's work and, once every part is read, Err reports the
+// missing rates. Other errors (an overflow, a ledger in other currencies
+// and no rates) are returned as they are.
 func (c *PartConverter) Convert(l *Ledger) (conv *Ledger, ok bool, err error) {
-	conv, err = l.Convert(c.FX)
+	if c.fx == nil || len(c.fx.Rates) == 0 {
+		conv, mixed, err := l.InCurrency(c.fx)
+		if err != nil {
+			return nil, false, err
+		}
+		for _, cur := range mixed {
+			c.mixed[cur] = true
+		}
+		return conv, true, nil
+	}
+	conv, err = l.Convert(*c.fx)
 	var m *MissingRatesError
 	switch {
 	case errors.As(err, &m):
@@ -447,4 +465,15 @@ func (c *PartConverter) Err() error {
 		return nil
 	}
 	return c.missing
+}
+
+// Mixed lists, sorted, the currencies of the parts left unconverted (none
+// when c converts).
+func (c *PartConverter) Mixed() []string {
+	out := make([]string, 0, len(c.mixed))
+	for cur := range c.mixed {
+		out = append(out, cur)
+	}
+	slices.Sort(out)
+	return out
 }

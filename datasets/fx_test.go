@@ -227,7 +227,7 @@ func TestPartConverterCountsEveryPart(t *testing.T) {
 		t.Fatalf("whole ledger: %v, want USD (6 amounts) and CHF (2 amounts) missing", wantErr)
 	}
 	for _, n := range []int{1, 2, 4} {
-		c := &PartConverter{FX: fx}
+		c := NewPartConverter(&fx)
 		for _, p := range l.SplitByCustomer(n) {
 			conv, ok, err := c.Convert(p)
 			if err != nil {
@@ -243,7 +243,7 @@ func TestPartConverterCountsEveryPart(t *testing.T) {
 	}
 	// Every rate known: each part converts, as the whole ledger does.
 	fx.Rates["USD"], fx.Rates["CHF"] = rate("0.92"), rate("1.05")
-	c := &PartConverter{FX: fx}
+	c := NewPartConverter(&fx)
 	for _, p := range l.SplitByCustomer(3) {
 		if _, ok, err := c.Convert(p); !ok || err != nil {
 			t.Fatalf("with every rate: ok %v, %v", ok, err)
@@ -251,5 +251,20 @@ func TestPartConverterCountsEveryPart(t *testing.T) {
 	}
 	if c.Err() != nil {
 		t.Errorf("with every rate: %v", c.Err())
+	}
+	// No conversion: the parts as they are, and their currencies, the
+	// whole ledger's; a currency without rates refuses a part in others.
+	none := NewPartConverter(nil)
+	for _, p := range l.SplitByCustomer(3) {
+		if conv, ok, err := none.Convert(p); conv != p || !ok || err != nil {
+			t.Fatalf("without conversion: %v, %v", ok, err)
+		}
+	}
+	if got, want := strings.Join(none.Mixed(), ","), strings.Join(l.Currencies(), ","); got != want {
+		t.Errorf("currencies of the parts %s, want the ledger's %s", got, want)
+	}
+	var re *RequestError
+	if _, _, err := NewPartConverter(&FX{To: "EUR"}).Convert(l); !errors.As(err, &re) {
+		t.Errorf("a ledger in several currencies, to EUR without rates: %v, want a request error", err)
 	}
 }

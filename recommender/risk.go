@@ -47,7 +47,7 @@ func ModelRiskParts(ctx context.Context, parts features.Parts, b *model.Bundle, 
 // in (nil: b learned in the ledger's own amounts).
 func modelConverter(b *model.Bundle) *datasets.PartConverter {
 	if fx := b.Options.FX; fx != nil {
-		return &datasets.PartConverter{FX: *fx}
+		return datasets.NewPartConverter(fx)
 	}
 	return nil
 }
@@ -71,7 +71,7 @@ func addModelRisk(ctx context.Context, l *datasets.Ledger, whole features.Ledger
 	if conv != nil {
 		c, ok, err := conv.Convert(l)
 		if err != nil {
-			return fmt.Errorf("score with the model: it learned in %s: %w", conv.FX.To, err)
+			return fmt.Errorf("score with the model: it learned in %s: %w", b.Options.FX.To, err)
 		}
 		if !ok {
 			return nil // missing rates: modelConvertErr reports every part's

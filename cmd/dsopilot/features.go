@@ -270,7 +270,7 @@ func kpiReport(ctx context.Context, e env, store string, from, to datasets.Date,
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("kpi: %w", err)
 	}
-	return rep, pc.fx, pc.mixedCurrencies(), nil
+	return rep, pc.fx, pc.pc.Mixed(), nil
 }
 
 // reportingLedger converts l to the reporting currency when asked. It

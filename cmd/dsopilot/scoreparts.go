@@ -27,7 +27,7 @@ func scoreOpenBook(ctx context.Context, e env, store string, parts int, b *model
 	)
 	var conv *datasets.PartConverter
 	if fx != nil {
-		conv = &datasets.PartConverter{FX: *fx}
+		conv = datasets.NewPartConverter(fx)
 	}
 	err = eachPart(ctx, st, parts, func(l *datasets.Ledger, whole features.LedgerFacts) error {
 		if conv != nil {

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -191,15 +190,13 @@ func usageIfRequest(err error) error {
 	return err
 }
 
-// partConverter puts each part through the --currency/--fx conversion, and
-// gathers the currencies left mixed across the parts, which warn names as
-// the whole ledger's conversion (trainFlags.convert) does. With rates, the
-// amounts without one are counted over every part (datasets.PartConverter)
-// and err reports them once every part is read.
+// partConverter puts each part through the --currency/--fx conversion
+// (datasets.PartConverter: the amounts without a rate counted over every
+// part, the currencies left mixed gathered), which warn names as the whole
+// ledger's conversion (trainFlags.convert) does.
 type partConverter struct {
-	fx    *datasets.FX
-	rates *datasets.PartConverter // nil without rates
-	mixed map[string]bool
+	fx *datasets.FX
+	pc *datasets.PartConverter
 }
 
 func newPartConverter(tf trainFlags) (*partConverter, error) {
@@ -213,53 +210,25 @@ func newReportingConverter(currency, fxPath string) (*partConverter, error) {
 	if err != nil {
 		return nil, usageIfRequest(err)
 	}
-	pc := &partConverter{fx: fx, mixed: map[string]bool{}}
-	if fx != nil && len(fx.Rates) > 0 {
-		pc.rates = &datasets.PartConverter{FX: *fx}
-	}
-	return pc, nil
+	return &partConverter{fx: fx, pc: datasets.NewPartConverter(fx)}, nil
 }
 
 // convert converts the part l; ok is false, with no error, when rates are
 // missing in l or an earlier part: the caller skips the part and returns
 // err once every part is read.
 func (pc *partConverter) convert(l *datasets.Ledger) (conv *datasets.Ledger, ok bool, err error) {
-	if pc.rates != nil {
-		return pc.rates.Convert(l)
-	}
-	conv, m, err := l.InCurrency(pc.fx)
-	if err != nil {
-		return nil, false, usageIfRequest(err)
-	}
-	for _, c := range m {
-		pc.mixed[c] = true
-	}
-	return conv, true, nil
+	conv, ok, err = pc.pc.Convert(l)
+	return conv, ok, usageIfRequest(err)
 }
 
 // err is the amounts of every part converted so far that have no rate, or
 // nil.
-func (pc *partConverter) err() error {
-	if pc.rates == nil {
-		return nil
-	}
-	return pc.rates.Err()
-}
-
-// mixedCurrencies lists, sorted, the currencies left unconverted.
-func (pc *partConverter) mixedCurrencies() []string {
-	var cs []string
-	for c := range pc.mixed {
-		cs = append(cs, c)
-	}
-	slices.Sort(cs)
-	return cs
-}
+func (pc *partConverter) err() error { return pc.pc.Err() }
 
 func (pc *partConverter) warn(e env, cmd string) {
-	if len(pc.mixed) <= 1 {
+	cs := pc.pc.Mixed()
+	if len(cs) <= 1 {
 		return
 	}
-	cs := pc.mixedCurrencies()
 	fmt.Fprintf(e.stderr, "dsopilot: warning: %s: amounts in %s are compared unconverted; give --currency and --fx\n", cmd, strings.Join(cs, ", "))
 }

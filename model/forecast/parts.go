@@ -171,7 +171,6 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 	}
 	t := o.AsOf
 	pf := &portfolio{asOf: t, weeks: o.Weeks}
-	mixed := map[string]bool{}
 	away := newStrays()
 	type onePart struct {
 		l     *datasets.Ledger
@@ -181,34 +180,19 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 	var (
 		nParts int
 		only   onePart
-		// With rates, every part's amounts without one are counted before
-		// the forecast fails (datasets.PartConverter); without, InCurrency
-		// refuses a part in another currency.
-		repConv *datasets.PartConverter
+		// Every part's amounts without a rate are counted before the
+		// forecast fails; without conversion it gathers the currencies.
+		repConv = datasets.NewPartConverter(fx)
 	)
-	if fx != nil && len(fx.Rates) > 0 {
-		repConv = &datasets.PartConverter{FX: *fx}
-	}
 	err = parts(func(l *datasets.Ledger, whole features.LedgerFacts) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		var (
-			h *History
-			m []string
-		)
-		if repConv != nil {
-			rep, ok, err := repConv.Convert(l)
-			if err != nil || !ok {
-				return err // !ok: missing rates, counted over every part below
-			}
-			h = NewHistory(rep, InvoiceCurrencies(l))
-		} else if h, m, err = ReportingHistory(l, fx); err != nil {
-			return err
+		rep, ok, err := repConv.Convert(l)
+		if err != nil || !ok {
+			return err // !ok: missing rates, counted over every part below
 		}
-		for _, c := range m {
-			mixed[c] = true
-		}
+		h := NewHistory(rep, InvoiceCurrencies(l))
 		info.LastDay = max(info.LastDay, l.LastDay())
 		pf.add(h)
 		away.collect(l)
@@ -222,7 +206,7 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 		}
 		return nil
 	})
-	if err == nil && repConv != nil {
+	if err == nil {
 		err = repConv.Err()
 	}
 	if err != nil {
@@ -232,19 +216,13 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 		return nil, info, err
 	}
 	pf.finish()
-	switch {
+	switch mixed := repConv.Mixed(); {
 	case fx != nil:
 		o.Currency = fx.To
 	case len(mixed) == 1:
-		for c := range mixed {
-			o.Currency = c
-		}
+		o.Currency = mixed[0]
 	case len(mixed) > 1:
-		info.Mixed = make([]string, 0, len(mixed))
-		for c := range mixed {
-			info.Mixed = append(info.Mixed, c)
-		}
-		slices.Sort(info.Mixed)
+		info.Mixed = mixed
 	}
 	sfx, err := b.ScoringFX(nil)
 	if err != nil {
@@ -252,7 +230,7 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 	}
 	var modelConv *datasets.PartConverter
 	if sfx != nil {
-		modelConv = &datasets.PartConverter{FX: *sfx}
+		modelConv = datasets.NewPartConverter(sfx)
 	}
 	share := float64(o.replaySample) / float64(pf.customers)
 	var (

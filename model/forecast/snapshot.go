@@ -97,33 +97,22 @@ func CompareParts(parts features.Parts, fx *datasets.FX, s *datasets.ForecastSna
 	if err != nil {
 		return nil, err
 	}
-	var (
-		sum compareSums
-		// With rates, every part's amounts without one are counted
-		// before the comparison fails (datasets.PartConverter).
-		conv *datasets.PartConverter
-	)
-	if fx != nil && len(fx.Rates) > 0 {
-		conv = &datasets.PartConverter{FX: *fx}
-	}
+	var sum compareSums
+	// Every part's amounts without a rate are counted before the
+	// comparison fails.
+	conv := datasets.NewPartConverter(fx)
 	err = parts(func(l *datasets.Ledger, _ features.LedgerFacts) error {
-		rep := away.into(l)
-		var err error
-		if conv != nil {
-			var ok bool
-			if rep, ok, err = conv.Convert(rep); err != nil {
-				return fmt.Errorf("snapshot %s is in %s: %w", s.ID, s.Currency, err)
-			}
-			if !ok {
-				return nil // missing rates, counted over every part below
-			}
-		} else if rep, _, err = rep.InCurrency(fx); err != nil {
+		rep, ok, err := conv.Convert(away.into(l))
+		if err != nil {
 			return fmt.Errorf("snapshot %s is in %s: %w", s.ID, s.Currency, err)
+		}
+		if !ok {
+			return nil // missing rates, counted over every part below
 		}
 		sum.add(NewHistory(rep, nil).compareSums(s))
 		return nil
 	})
-	if err == nil && conv != nil {
+	if err == nil {
 		if err = conv.Err(); err != nil {
 			err = fmt.Errorf("snapshot %s is in %s: %w", s.ID, s.Currency, err)
 		}
