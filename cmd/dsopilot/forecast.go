@@ -31,7 +31,7 @@ func runForecast(ctx context.Context, e env, args []string) error {
 		}
 	}
 	fs := newFlags(e, "forecast", "[--store S] --as-of DATE [--weeks 13] [--by currency|segment|customer|country] [--currency CUR --fx FILE] [--model ID] [--parts N] [--json | --format csv]\n"+
-		"       dsopilot forecast backtest --input PATH (--origins D1,D2,... | --from DATE --every DAYS) [--weeks 13] [--json] [--predictions FILE]\n"+
+		"       dsopilot forecast backtest (--input PATH | --store S [--parts N]) (--origins D1,D2,... | --from DATE --every DAYS) [--weeks 13] [--json] [--predictions FILE]\n"+
 		"       dsopilot forecast snapshot [--store S] --as-of DATE [...]\n"+
 		"       dsopilot forecast compare [--store S] [--snapshot ID] [--fx FILE] [--parts N] [--json]",
 		"Forecasts the cash receipts of the weeks after DATE (week k: DATE+7(k-1)+1 ... DATE+7k) for treasury:\n"+
@@ -357,13 +357,20 @@ func runForecastCompare(ctx context.Context, e env, args []string) error {
 }
 
 func runForecastBacktest(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "forecast backtest", "--input PATH [--columns ...] [--date-format FMT] (--origins D1,D2,... | --from DATE --every DAYS [--to DATE]) [--weeks 13] [--json] [--predictions FILE]",
+	fs := newFlags(e, "forecast backtest", "(--input PATH [--columns ...] [--date-format FMT] | --store S [--parts N]) (--origins D1,D2,... | --from DATE --every DAYS [--to DATE]) [--weeks 13] [--json] [--predictions FILE]",
 		"Backtests the cash forecast. PATH (a ledger directory or a cleared-items CSV) is imported into a temporary\n"+
 			"store as dsopilot backtest does. At each origin a model is trained only on what was known then, the open\n"+
 			"book is forecast and compared with what its invoices brought in: WAPE of the P50, bias of the mean, pinball\n"+
 			"losses, P10-P90 coverage and WAPE by week ahead, with the due-date schedule and the customer's average\n"+
-			"delay as baselines on the same weeks. --from/--every step origins from DATE while their horizon fits the data.")
+			"delay as baselines on the same weeks. --from/--every step origins from DATE while their horizon fits the data.\n"+
+			"With --store instead, the ledger of that store; on ClickHouse it is read in parts of whole customers (at each\n"+
+			"origin: the training set, the portfolio's record, each part's book and receipts), its span asked of the database.")
 	in := newInputFlags(fs)
+	// Not storeFlag: without --store the ledger is --input's, whatever
+	// DSOPILOT_STORE says.
+	store := fs.String("store", "", "backtest the ledger of this store instead of --input (a ClickHouse store is read in parts;\n"+
+		"DSOPILOT_STORE does not apply: the source is named every time)")
+	parts := partsFlag(fs)
 	originsFlag := fs.String("origins", "", "comma-separated origins (YYYY-MM-DD)")
 	from := fs.String("from", "", "first origin (with --every)")
 	to := fs.String("to", "", "last origin (with --every; default: the last whose horizon the data cover)")
@@ -375,6 +382,15 @@ func runForecastBacktest(ctx context.Context, e env, args []string) error {
 	predictions := fs.String("predictions", "", "write part,origin,week_start,mean,p10,p50,p90,actual per origin-week")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	if (*in.input == "") == (*store == "") {
+		return fmt.Errorf("%w: forecast backtest: give --input or --store (one of them)", errUsage)
+	}
+	if *store != "" && (len(in.cols) > 0 || *in.dateFormat != "" || *in.decimalComma) {
+		return fmt.Errorf("%w: forecast backtest: --columns, --date-format and --decimal-comma describe an --input file, not a --store", errUsage)
+	}
+	if *parts < 0 || (*parts != 0 && *store == "") {
+		return fmt.Errorf("%w: forecast backtest: --parts %d: want 0 or more, with --store", errUsage, *parts)
 	}
 	if (*originsFlag == "") == (*from == "") {
 		return fmt.Errorf("%w: forecast backtest: give either --origins or --from with --every", errUsage)
@@ -397,28 +413,30 @@ func runForecastBacktest(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	l, err := importTemp(ctx, e, "forecast backtest", in)
-	if err != nil {
-		return err
+	to0.Log = newLogger(e)
+	o := forecast.BacktestOptions{Weeks: *weeks, Paths: *paths, Seed: to0.Seed, Train: to0, Log: newLogger(e)}
+	// The origins given, or stepped up to the ledger's last day.
+	step := func(last datasets.Date) ([]datasets.Date, error) {
+		if *from == "" {
+			return origins, nil
+		}
+		return stepOrigins(last, *from, *to, *every, *weeks)
 	}
-	orig := forecast.InvoiceCurrencies(l)
-	if l, err = tf.convert(e, "forecast backtest", l, &to0); err != nil {
-		return err
-	}
-	if *from != "" {
-		if origins, err = stepOrigins(l, *from, *to, *every, *weeks); err != nil {
+	var (
+		res  *forecast.Backtest
+		rows []forecast.PredictionRow
+	)
+	if *store != "" {
+		res, rows, err = forecastBacktestOnStore(ctx, e, *store, *parts, tf, step, o)
+	} else {
+		var l *datasets.Ledger
+		if l, err = importTemp(ctx, e, "forecast backtest", in); err != nil {
 			return err
 		}
+		res, rows, err = forecastBacktestLedger(ctx, e, l, tf, step, o)
 	}
-	to0.Log = newLogger(e)
-	cur := ""
-	if to0.FX != nil {
-		cur = to0.FX.To
-	}
-	res, rows, err := forecast.RunBacktest(ctx, l, orig, forecast.BacktestOptions{Origins: origins, Weeks: *weeks, Paths: *paths,
-		Seed: to0.Seed, Train: to0, Currency: cur, Log: newLogger(e)})
 	if err != nil {
-		return fmt.Errorf("forecast backtest: %w", err)
+		return err
 	}
 	if *predictions != "" {
 		if err := writeForecastPredictions(*predictions, rows); err != nil {
@@ -431,14 +449,116 @@ func runForecastBacktest(ctx context.Context, e env, args []string) error {
 	return printForecastBacktest(e.stdout, res)
 }
 
+// forecastBacktestLedger backtests the forecast on the whole ledger l in
+// its own currencies, at the origins step gives from its last day.
+func forecastBacktestLedger(ctx context.Context, e env, l *datasets.Ledger, tf trainFlags, step func(last datasets.Date) ([]datasets.Date, error), o forecast.BacktestOptions) (*forecast.Backtest, []forecast.PredictionRow, error) {
+	orig := forecast.InvoiceCurrencies(l)
+	l, err := tf.convert(e, "forecast backtest", l, &o.Train)
+	if err != nil {
+		return nil, nil, err
+	}
+	if o.Train.FX != nil {
+		o.Currency = o.Train.FX.To
+	}
+	_, last := forecast.NewHistory(l, nil).Span()
+	if o.Origins, err = step(last); err != nil {
+		return nil, nil, err
+	}
+	res, rows, err := forecast.RunBacktest(ctx, l, orig, o)
+	if err != nil {
+		return nil, nil, fmt.Errorf("forecast backtest: %w", err)
+	}
+	return res, rows, nil
+}
+
+// forecastBacktestOnStore backtests the forecast on the ledger in store
+// (forecastBacktestFromStore).
+func forecastBacktestOnStore(ctx context.Context, e env, store string, parts int, tf trainFlags, step func(last datasets.Date) ([]datasets.Date, error), o forecast.BacktestOptions) (*forecast.Backtest, []forecast.PredictionRow, error) {
+	st, err := openStore(ctx, store, newLogger(e), false)
+	if err != nil {
+		return nil, nil, fmt.Errorf("forecast backtest: %w", err)
+	}
+	defer st.Close()
+	return forecastBacktestFromStore(ctx, e, st, parts, tf, step, o)
+}
+
+// forecastBacktestFromStore backtests the forecast on the ledger in st. A
+// store that reads parts (ClickHouse) is read in parts of whole customers
+// (forecast.BacktestParts): at each origin to train (as dsopilot train
+// does) and twice to forecast, every read, and the queries for the
+// ledger's span before them, checked by one guard, so that an import landing during the
+// backtest fails it. The rates are read once for every origin. The
+// embedded store's ledger is read whole.
+func forecastBacktestFromStore(ctx context.Context, e env, st datasets.Store, parts int, tf trainFlags, step func(last datasets.Date) ([]datasets.Date, error), o forecast.BacktestOptions) (*forecast.Backtest, []forecast.PredictionRow, error) {
+	fail := func(err error) (*forecast.Backtest, []forecast.PredictionRow, error) {
+		return nil, nil, fmt.Errorf("forecast backtest: %w", err)
+	}
+	pl, ok := st.(partLoader)
+	if !ok {
+		l, err := st.Load(ctx)
+		if err != nil {
+			return fail(err)
+		}
+		return forecastBacktestLedger(ctx, e, l, tf, step, o)
+	}
+	fx, err := reportingFX(*tf.currency, *tf.fx)
+	if err != nil {
+		return fail(err)
+	}
+	// The span and the invoices are asked of the database, under the
+	// guard of every read after them.
+	g := &readGuard{}
+	if err := g.begin(ctx, pl); err != nil {
+		return fail(err)
+	}
+	span, err := storeSpan(ctx, pl)
+	if err != nil {
+		return fail(err)
+	}
+	if span.Invoices == 0 {
+		return fail(fmt.Errorf("%w: the ledger has no invoices", forecast.ErrEmptyBook))
+	}
+	if o.Origins, err = step(span.Last); err != nil {
+		return nil, nil, err
+	}
+	// Currencies left unconverted are warned of once, by the first
+	// origin's training.
+	warnAs := "forecast backtest"
+	train := func(ctx context.Context, asOf datasets.Date) (*model.Bundle, error) {
+		to := o.Train
+		to.AsOf = asOf
+		b, _, err := trainFromStore(ctx, e, warnAs, st, parts, customerSample{}, g, fx, to)
+		warnAs = ""
+		return b, err
+	}
+	res, rows, err := forecast.BacktestParts(ctx, guardedParts(ctx, st, parts, g), train, fx, &span, o)
+	if err != nil {
+		return fail(usageIfRequest(err))
+	}
+	return res, rows, nil
+}
+
+// storeSpan is the span and the invoice count of the ledger in pl, which
+// forecast.SpanOfParts would read every part for.
+func storeSpan(ctx context.Context, pl partLoader) (forecast.LedgerSpan, error) {
+	first, last, err := pl.Span(ctx)
+	if err != nil {
+		return forecast.LedgerSpan{}, err
+	}
+	c, err := pl.Counts(ctx)
+	if err != nil {
+		return forecast.LedgerSpan{}, err
+	}
+	return forecast.LedgerSpan{First: first, Last: last, Invoices: int(c.Invoices)}, nil
+}
+
 // stepOrigins lists origins from, from+every, ... up to to (default: the
-// last whose horizon the ledger covers).
-func stepOrigins(l *datasets.Ledger, from, to string, every, weeks int) ([]datasets.Date, error) {
+// last whose horizon ends by last, the ledger's last day).
+func stepOrigins(last datasets.Date, from, to string, every, weeks int) ([]datasets.Date, error) {
 	f, err := datasets.ParseDate(from)
 	if err != nil {
 		return nil, fmt.Errorf("%w: forecast backtest: --from: %v", errUsage, err)
 	}
-	_, last := forecast.NewHistory(l, nil).Span()
 	end := last.AddDays(-7 * weeks)
 	if to != "" {
 		if end, err = datasets.ParseDate(to); err != nil {

@@ -79,6 +79,7 @@ type partLoader interface {
 	LoadPart(ctx context.Context, k, n int) (*datasets.Ledger, error)
 	Counts(ctx context.Context) (datasets.Counts, error)
 	Generation(ctx context.Context) (uint64, error)
+	Span(ctx context.Context) (first, last datasets.Date, err error)
 }
 
 // readGuard notices an import that lands while a command reads a store in

@@ -111,9 +111,14 @@ func scenarioAndRates(path, fxPath string) (*recommender.Scenarios, datasets.FX,
 // part for every read after: a command that reads its parts twice
 // (forecast) does not load it twice.
 func storeParts(ctx context.Context, st datasets.Store, n int) features.Parts {
+	// One guard for every pass: the passes must read one ledger.
+	return guardedParts(ctx, st, n, &readGuard{})
+}
+
+// guardedParts is storeParts with the guard g, which the caller shares
+// with its other reads of st.
+func guardedParts(ctx context.Context, st datasets.Store, n int, g *readGuard) features.Parts {
 	if _, ok := st.(partLoader); ok || n < 0 {
-		// One guard for every pass: the passes must read one ledger.
-		g := &readGuard{}
 		return func(fn func(*datasets.Ledger, features.LedgerFacts) error) error {
 			return eachSampledPart(ctx, st, n, customerSample{}, g, fn)
 		}

@@ -100,19 +100,28 @@ func trainOnStore(ctx context.Context, e env, store string, parts int, s custome
 		return nil, "", err
 	}
 	defer st.Close()
-	pc, err := newPartConverter(tf)
+	fx, err := reportingFX(*tf.currency, *tf.fx)
 	if err != nil {
 		return nil, "", err
 	}
-	o.FX = pc.fx
+	// One guard from the count asked of the database to the last part:
+	// they must read one ledger.
+	return trainFromStore(ctx, e, "train", st, parts, s, &readGuard{}, fx, o)
+}
+
+// trainFromStore is trainOnStore on the open store st, converting with fx
+// (nil: as recorded), its reads checked by g (which a caller reading the
+// store again shares, so that all its reads are of one ledger). Its
+// warning names cmd; an empty cmd keeps it quiet (a caller training
+// again after a first warning).
+func trainFromStore(ctx context.Context, e env, cmd string, st datasets.Store, parts int, s customerSample, g *readGuard, fx *datasets.FX, o model.TrainOptions) (*model.Bundle, string, error) {
+	pc := newFXConverter(fx)
+	o.FX = fx
 	var (
 		d           *model.TrainingData
 		fingerprint string
 	)
 	if pl, ok := st.(partLoader); ok {
-		// One guard from the count asked of the database to the last
-		// part: they must read one ledger.
-		g := &readGuard{}
 		if err := g.begin(ctx, pl); err != nil {
 			return nil, "", err
 		}
@@ -172,7 +181,9 @@ func trainOnStore(ctx context.Context, e env, store string, parts int, s custome
 			return nil, "", err
 		}
 	}
-	pc.warn(e, "train")
+	if cmd != "" {
+		pc.warn(e, cmd)
+	}
 	d.SampleCustomers(s.fraction())
 	b, err := d.Train(ctx)
 	if err != nil {
@@ -206,11 +217,16 @@ func newPartConverter(tf trainFlags) (*partConverter, error) {
 // newReportingConverter is a partConverter to the reporting currency
 // (empty: none) with the rates in fxPath, read once.
 func newReportingConverter(currency, fxPath string) (*partConverter, error) {
-	fx, err := datasets.ReportingFX(currency, fxPath)
+	fx, err := reportingFX(currency, fxPath)
 	if err != nil {
-		return nil, usageIfRequest(err)
+		return nil, err
 	}
-	return &partConverter{fx: fx, pc: datasets.NewPartConverter(fx)}, nil
+	return newFXConverter(fx), nil
+}
+
+// newFXConverter is a partConverter with the rates fx (nil: none).
+func newFXConverter(fx *datasets.FX) *partConverter {
+	return &partConverter{fx: fx, pc: datasets.NewPartConverter(fx)}
 }
 
 // convert converts the part l; ok is false, with no error, when rates are

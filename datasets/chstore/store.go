@@ -399,6 +399,25 @@ func (s *Store) Generation(ctx context.Context) (uint64, error) {
 //go:embed queries/ledger_generation.sql
 var ledgerGenerationSQL string
 
+// Span returns the first and last days the ledger records: the dates of
+// its invoices (issued, settled), payments, credit notes, disputes
+// (opened, resolved) and promises (made), as the cash forecast's history
+// sees them; zeros on an empty ledger. One query, where reading the
+// ledger in parts for them would read it all.
+func (s *Store) Span(ctx context.Context) (first, last datasets.Date, err error) {
+	if err := s.ensureSchema(ctx); err != nil {
+		return 0, 0, err
+	}
+	var f, l int32
+	if err := s.entry.conn.QueryRow(queryContext(ctx), fmt.Sprintf(ledgerSpanSQL, s.cfg.Database)).Scan(&f, &l); err != nil {
+		return 0, 0, s.explain(ctx, fmt.Errorf("clickhouse %s: the ledger's span: %w", s.cfg, err))
+	}
+	return datasets.Date(f), datasets.Date(l), nil
+}
+
+//go:embed queries/ledger_span.sql
+var ledgerSpanSQL string
+
 // EachID calls fn with the id of every stored record of e. The ids stream
 // from the server; when the connection breaks before the stream ends (a
 // pooled connection closed under it, "use of closed network connection"),

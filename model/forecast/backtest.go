@@ -165,10 +165,14 @@ func pinball(q, f, y float64) float64 {
 // record (or with less than replayHistory days of history, too little to
 // learn from), or with a horizon running past its last record.
 func (h *History) CheckOrigins(origins []datasets.Date, weeks int) error {
+	return checkOrigins(h.first, h.last, origins, weeks)
+}
+
+// checkOrigins is CheckOrigins for a ledger spanning first … last.
+func checkOrigins(first, last datasets.Date, origins []datasets.Date, weeks int) error {
 	if len(origins) == 0 {
 		return fmt.Errorf("%w: no origin", ErrOptions)
 	}
-	first, last := h.Span()
 	for _, o := range origins {
 		if o < first.AddDays(replayHistory) {
 			return fmt.Errorf("%w: origin %s: the data start %s, at least %d days of history are needed before an origin", ErrBeforeData, o, first, replayHistory)
@@ -186,29 +190,15 @@ func (h *History) CheckOrigins(origins []datasets.Date, weeks int) error {
 // weeks. l is the ledger in the reporting currency.
 func RunBacktest(ctx context.Context, l *datasets.Ledger, currency map[string]string, o BacktestOptions) (*Backtest, []PredictionRow, error) {
 	start := time.Now()
-	if o.Weeks == 0 {
-		o.Weeks = DefaultWeeks
-	}
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
-	}
+	o = o.withDefaults()
 	h := NewHistory(l, currency)
 	if err := h.CheckOrigins(o.Origins, o.Weeks); err != nil {
 		return nil, nil, err
 	}
-	origins := slices.Clone(o.Origins)
-	slices.Sort(origins)
 	ix := features.NewIndex(l)
 	W := o.Weeks
-	res := &Backtest{Origins: origins, Weeks: W, Invoices: len(l.Invoices)}
-	model50, mean, timing := newAccumulator(W), newAccumulator(W), newAccumulator(W)
-	due, avg := newAccumulator(W), newAccumulator(W)
-	nw := newAccumulator(W)
-	var pin Pinball
-	var covered, cells, newCovered, newCells, totCovered int
-	var totAbs, totSigned, totActual float64
-	var rows []PredictionRow
-	for _, t := range origins {
+	sc := newBacktestScorer(o.Origins, W, len(l.Invoices), o.Log, start)
+	for _, t := range sc.res.Origins {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
@@ -226,74 +216,154 @@ func RunBacktest(ctx context.Context, l *datasets.Ledger, currency map[string]st
 		if err != nil {
 			return nil, nil, fmt.Errorf("origin %s: %w", t, err)
 		}
-		in, err := h.Prepare(t, W, nil)
-		if err != nil {
+		a := newOriginActuals(W)
+		if err := a.add(h, t); err != nil {
 			return nil, nil, fmt.Errorf("origin %s: %w", t, err)
 		}
-		actOpen := h.bookReceipts(t, in.Book, W)
-		actNew := h.newReceiptsActual(t, W, nil)
-		rates := h.Measure(t)
-		dd := DueDateSchedule(t, in.Book, W)
-		ad := AverageDelaySchedule(t, in.Book, rates, W)
-		tmean := make([]float64, W)
-		for i := range in.Book {
-			for k := range W {
-				tmean[k] += in.Mean[i*W+k]
-			}
-		}
-		for k := range W {
-			wk := fc.Weeks[k]
-			y := float64(actOpen[k])
-			model50.add(k, float64(wk.Open.P50), y)
-			mean.add(k, float64(wk.Open.Mean), y)
-			timing.add(k, tmean[k], y)
-			due.add(k, float64(dd[k]), y)
-			avg.add(k, float64(ad[k]), y)
-			pin.P10 += pinball(0.1, float64(wk.Open.P10), y)
-			pin.P50 += pinball(0.5, float64(wk.Open.P50), y)
-			pin.P90 += pinball(0.9, float64(wk.Open.P90), y)
-			cells++
-			if y >= float64(wk.Open.P10) && y <= float64(wk.Open.P90) {
-				covered++
-			}
-			yn := float64(actNew[k])
-			nw.add(k, float64(wk.New.P50), yn)
-			newCells++
-			if yn >= float64(wk.New.P10) && yn <= float64(wk.New.P90) {
-				newCovered++
-			}
-			rows = append(rows, PredictionRow{Part: "open", Origin: t, WeekStart: wk.Start, Band: wk.Open, Actual: Money(actOpen[k])},
-				PredictionRow{Part: "new", Origin: t, WeekStart: wk.Start, Band: wk.New, Actual: Money(actNew[k])})
-		}
-		var y float64
-		for _, m := range actOpen {
-			y += float64(m)
-		}
-		tot := fc.Total.Open
-		totAbs += math.Abs(float64(tot.P50) - y)
-		totSigned += float64(tot.Mean) - y
-		totActual += y
-		if y >= float64(tot.P10) && y <= float64(tot.P90) {
-			totCovered++
-		}
-		res.PerOrig = append(res.PerOrig, OriginShock{Origin: t, Invoices: len(in.Book), Model: b.Champion, Shocks: fc.Shocks})
-		res.Paths = fc.Paths
-		o.Log.Info("forecast backtest origin", "origin", t, "open_invoices", len(in.Book), "shocks", fc.Shocks, "seconds", time.Since(start).Seconds())
+		sc.add(t, b.Champion, fc, a)
 	}
-	s := model50.score()
-	res.WAPE, res.BiasP50, res.WAPEByWeek = s.WAPE, s.Bias, s.WAPEByWeek
-	res.Mean, res.TimingOnly = mean.score(), timing.score()
-	res.Bias = res.Mean.Bias
-	res.Baselines.DueDate, res.Baselines.AvgDelay = due.score(), avg.score()
-	res.Coverage = ratio(float64(covered), float64(cells))
-	res.Pinball = Pinball{P10: ratio(pin.P10, model50.actual), P50: ratio(pin.P50, model50.actual), P90: ratio(pin.P90, model50.actual)}
-	res.VsBestBaseline = ratio(res.WAPE, min(res.Baselines.DueDate.WAPE, res.Baselines.AvgDelay.WAPE))
-	res.Horizon = PartScore{WAPE: ratio(totAbs, totActual), Bias: ratio(totSigned, totActual), Coverage: ratio(float64(totCovered), float64(len(origins)))}
-	ns := nw.score()
-	res.New = PartScore{WAPE: ns.WAPE, Bias: ns.Bias, Coverage: ratio(float64(newCovered), float64(newCells))}
-	res.Actual = cents(model50.actual)
-	res.Seconds = time.Since(start).Seconds()
+	res, rows := sc.result()
 	return res, rows, nil
+}
+
+func (o BacktestOptions) withDefaults() BacktestOptions {
+	if o.Weeks == 0 {
+		o.Weeks = DefaultWeeks
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// originActuals is what the invoices open at an origin brought in over
+// the weeks after it, what invoices issued after it brought in, and the
+// schedules the forecast is scored against on the same weeks: the
+// due-date and average-delay baselines and the timing record's expected
+// receipts alone. Everything is in whole cents (the timing record's
+// expected receipts rounded per invoice and week), so that the sums over
+// the parts of a ledger are the whole ledger's, exactly.
+type originActuals struct {
+	open, new, due, avg, timing []datasets.Money
+	invoices                    int
+}
+
+func newOriginActuals(weeks int) *originActuals {
+	mk := func() []datasets.Money { return make([]datasets.Money, weeks) }
+	return &originActuals{open: mk(), new: mk(), due: mk(), avg: mk(), timing: mk()}
+}
+
+// add adds the actuals of the customers h holds as of origin t (a whole
+// ledger, or a part attached to the whole portfolio).
+func (a *originActuals) add(h *History, t datasets.Date) error {
+	W := len(a.open)
+	in, err := h.prepare(t, W, nil)
+	if err != nil {
+		return err
+	}
+	r := h.Measure(t)
+	for _, s := range [][2][]datasets.Money{
+		{a.open, h.bookReceipts(t, in.Book, W)},
+		{a.new, h.newReceiptsActual(t, W, nil)},
+		{a.due, DueDateSchedule(t, in.Book, W)},
+		{a.avg, AverageDelaySchedule(t, in.Book, r, W)},
+	} {
+		for k, m := range s[1] {
+			s[0][k] += m
+		}
+	}
+	for i := range in.Book {
+		for k := range W {
+			a.timing[k] += datasets.Money(cents(in.Mean[i*W+k]))
+		}
+	}
+	a.invoices += len(in.Book)
+	return nil
+}
+
+// backtestScorer sums a backtest's errors over its origins, logging each
+// with the time since start.
+type backtestScorer struct {
+	log                             *slog.Logger
+	start                           time.Time
+	res                             *Backtest
+	model50, mean, timing, due, avg *accumulator
+	nw                              *accumulator
+	pin                             Pinball
+	covered, cells, newCovered      int
+	newCells, totCovered            int
+	totAbs, totSigned, totActual    float64
+	rows                            []PredictionRow
+}
+
+func newBacktestScorer(origins []datasets.Date, weeks, invoices int, log *slog.Logger, start time.Time) *backtestScorer {
+	origins = slices.Clone(origins)
+	slices.Sort(origins)
+	return &backtestScorer{log: log, start: start, res: &Backtest{Origins: origins, Weeks: weeks, Invoices: invoices},
+		model50: newAccumulator(weeks), mean: newAccumulator(weeks), timing: newAccumulator(weeks),
+		due: newAccumulator(weeks), avg: newAccumulator(weeks), nw: newAccumulator(weeks)}
+}
+
+// add scores origin t's forecast fc, made with a model whose champion is
+// champion, against a.
+func (s *backtestScorer) add(t datasets.Date, champion string, fc *Result, a *originActuals) {
+	for k := range s.res.Weeks {
+		wk := fc.Weeks[k]
+		y := float64(a.open[k])
+		s.model50.add(k, float64(wk.Open.P50), y)
+		s.mean.add(k, float64(wk.Open.Mean), y)
+		s.timing.add(k, float64(a.timing[k]), y)
+		s.due.add(k, float64(a.due[k]), y)
+		s.avg.add(k, float64(a.avg[k]), y)
+		s.pin.P10 += pinball(0.1, float64(wk.Open.P10), y)
+		s.pin.P50 += pinball(0.5, float64(wk.Open.P50), y)
+		s.pin.P90 += pinball(0.9, float64(wk.Open.P90), y)
+		s.cells++
+		if y >= float64(wk.Open.P10) && y <= float64(wk.Open.P90) {
+			s.covered++
+		}
+		yn := float64(a.new[k])
+		s.nw.add(k, float64(wk.New.P50), yn)
+		s.newCells++
+		if yn >= float64(wk.New.P10) && yn <= float64(wk.New.P90) {
+			s.newCovered++
+		}
+		s.rows = append(s.rows, PredictionRow{Part: "open", Origin: t, WeekStart: wk.Start, Band: wk.Open, Actual: Money(a.open[k])},
+			PredictionRow{Part: "new", Origin: t, WeekStart: wk.Start, Band: wk.New, Actual: Money(a.new[k])})
+	}
+	var y float64
+	for _, m := range a.open {
+		y += float64(m)
+	}
+	tot := fc.Total.Open
+	s.totAbs += math.Abs(float64(tot.P50) - y)
+	s.totSigned += float64(tot.Mean) - y
+	s.totActual += y
+	if y >= float64(tot.P10) && y <= float64(tot.P90) {
+		s.totCovered++
+	}
+	s.res.PerOrig = append(s.res.PerOrig, OriginShock{Origin: t, Invoices: a.invoices, Model: champion, Shocks: fc.Shocks})
+	s.res.Paths = fc.Paths
+	s.log.Info("forecast backtest origin", "origin", t, "open_invoices", a.invoices, "shocks", fc.Shocks, "seconds", time.Since(s.start).Seconds())
+}
+
+// result is the backtest scored over every origin added.
+func (s *backtestScorer) result() (*Backtest, []PredictionRow) {
+	res := s.res
+	m := s.model50.score()
+	res.WAPE, res.BiasP50, res.WAPEByWeek = m.WAPE, m.Bias, m.WAPEByWeek
+	res.Mean, res.TimingOnly = s.mean.score(), s.timing.score()
+	res.Bias = res.Mean.Bias
+	res.Baselines.DueDate, res.Baselines.AvgDelay = s.due.score(), s.avg.score()
+	res.Coverage = ratio(float64(s.covered), float64(s.cells))
+	res.Pinball = Pinball{P10: ratio(s.pin.P10, s.model50.actual), P50: ratio(s.pin.P50, s.model50.actual), P90: ratio(s.pin.P90, s.model50.actual)}
+	res.VsBestBaseline = ratio(res.WAPE, min(res.Baselines.DueDate.WAPE, res.Baselines.AvgDelay.WAPE))
+	res.Horizon = PartScore{WAPE: ratio(s.totAbs, s.totActual), Bias: ratio(s.totSigned, s.totActual), Coverage: ratio(float64(s.totCovered), float64(len(res.Origins)))}
+	ns := s.nw.score()
+	res.New = PartScore{WAPE: ns.WAPE, Bias: ns.Bias, Coverage: ratio(float64(s.newCovered), float64(s.newCells))}
+	res.Actual = cents(s.model50.actual)
+	res.Seconds = time.Since(s.start).Seconds()
+	return res, s.rows
 }
 
 // bookReceipts is what the book's invoices brought in per week after t.

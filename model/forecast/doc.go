@@ -24,7 +24,9 @@
 //     customers (features.Parts), reading it twice: what is the whole
 //     portfolio's first, then each part's book against it (parts.go). It
 //     gives FromLedger's forecast, value for value; CompareParts likewise
-//     gives Compare's comparison.
+//     gives Compare's comparison, and BacktestParts RunBacktest's
+//     backtest (given the same model at each origin), its actuals and
+//     baselines summed over the parts in whole cents.
 //   - Errors. An as-of date before the data, an empty open book, origins
 //     whose horizon runs past the data, predictions of another day and bad
 //     options are errors wrapping this package's sentinels, never a panic

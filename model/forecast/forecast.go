@@ -69,6 +69,9 @@ type Options struct {
 	// replaySample is how many customers the shock replays sample
 	// (default replayCustomers); tests lower it to sample a small ledger.
 	replaySample int
+	// actuals, when set, gathers what each part's open book and new
+	// business brought in after the as-of date (BacktestParts).
+	actuals *originActuals
 }
 
 // Validate returns o with its defaults filled in, or what is wrong with it.

@@ -170,6 +170,14 @@ func NewHistory(l *datasets.Ledger, currency map[string]string) *History {
 	return h
 }
 
+// widen widens the span first … last (zeros: none yet) to cover h's.
+func widen(first, last *datasets.Date, h *History) {
+	if h.first != 0 && (*first == 0 || h.first < *first) {
+		*first = h.first
+	}
+	*last = max(*last, h.last)
+}
+
 func (h *History) see(d datasets.Date) {
 	if d == 0 {
 		return

@@ -50,10 +50,7 @@ type portfolio struct {
 // whole days or counts, exact in any order, so the parts add up to what
 // the whole ledger gives.
 func (pf *portfolio) add(h *History) {
-	if h.first != 0 && (pf.first == 0 || h.first < pf.first) {
-		pf.first = h.first
-	}
-	pf.last = max(pf.last, h.last)
+	widen(&pf.first, &pf.last, h)
 	pf.customers += len(h.cust)
 	pf.disputesKnown = pf.disputesKnown || h.disputesKnown
 	r := h.measure(pf.asOf, nil)
@@ -260,6 +257,11 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 		in, err := h.prepare(t, o.Weeks, preds)
 		if err != nil {
 			return err
+		}
+		if o.actuals != nil {
+			if err := o.actuals.add(h, t); err != nil {
+				return err
+			}
 		}
 		news = append(news, h.newBusiness(t, o.Weeks, in.timing))
 		// The timing record points at the part's whole history: drop it,
