@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,18 +10,24 @@ import (
 )
 
 // newFlags makes a flag set whose --help prints the command's synopsis, its
-// description and every flag.
+// description and every flag. A mistyped flag prints nothing: its one-line
+// error says what is wrong, and stdout stays clean for --json readers.
 func newFlags(e env, name, synopsis, about string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	help := &helpOutput{w: e.stdout}
+	fs.SetOutput(help)
 	fs.Usage = func() {
-		w := e.stdout
-		fmt.Fprintf(w, "Usage: dsopilot %s %s\n\n%s\n\nFlags:\n", name, synopsis, about)
-		fs.SetOutput(w)
+		fmt.Fprintf(help, "Usage: dsopilot %s %s\n\n%s\n\nFlags:\n", name, synopsis, about)
 		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
 	}
 	return fs
+}
+
+// helpOutput holds what the flag package writes, its usage text and its
+// own error lines, until parse knows whether help was asked for.
+type helpOutput struct {
+	bytes.Buffer
+	w io.Writer
 }
 
 // storeFlag adds --store, defaulting to DSOPILOT_STORE and then ./data.
@@ -37,9 +44,17 @@ func storeFlag(fs *flag.FlagSet, e env) *string {
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		err := fs.Parse(args)
+		if h, ok := fs.Output().(*helpOutput); ok {
+			// The flag package has called fs.Usage on --help and on an
+			// error alike: only help asked for is printed.
 			if errors.Is(err, flag.ErrHelp) {
-				// The flag package has already called fs.Usage.
+				h.w.Write(h.Bytes())
+			}
+			h.Reset()
+		}
+		if err != nil {
+			if errors.Is(err, flag.ErrHelp) {
 				return nil, errHelp
 			}
 			return nil, fmt.Errorf("%w: %s: %v (see dsopilot %s --help)", errUsage, fs.Name(), err, fs.Name())

@@ -307,23 +307,11 @@ func TestForecastSnapshotAndCompareOnBothStores(t *testing.T) {
 
 func TestForecastBacktestOnARealFormatExport(t *testing.T) {
 	dir := t.TempDir()
-	e := realformat.Exports()[0] // few customers, %d.%m.%Y, ';', heavy tails
-	path, err := realformat.Write(context.Background(), dir, e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fx, err := realformat.WriteFX(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cols []string
-	for k, v := range e.Columns() {
-		cols = append(cols, k+"="+v)
-	}
+	path, fx, source := realFormatExport(t, dir)
 	pred := filepath.Join(dir, "pred.csv")
-	out, _, err := call(t, nil, "forecast", "backtest", "--input", path, "--columns", strings.Join(cols, ","), "--date-format", e.DateFormat,
+	out, _, err := call(t, nil, append(append([]string{"forecast", "backtest", "--input", path}, source...),
 		"--origins", "2024-06-30,2024-08-31", "--families", "logistic", "--currency", "EUR", "--fx", fx, "--paths", "500",
-		"--json", "--predictions", pred)
+		"--json", "--predictions", pred)...)
 	if err != nil {
 		t.Fatalf("forecast backtest: %v", err)
 	}
@@ -358,8 +346,8 @@ func TestForecastBacktestOnARealFormatExport(t *testing.T) {
 	if len(recs) != 1+2*13*2 {
 		t.Errorf("%d prediction rows, want 2 origins × 13 weeks × 2 parts", len(recs)-1)
 	}
-	text, _, err := call(t, nil, "forecast", "backtest", "--input", path, "--columns", strings.Join(cols, ","), "--date-format", e.DateFormat,
-		"--from", "2024-07-31", "--every", "28", "--families", "logistic", "--paths", "200")
+	text, _, err := call(t, nil, append(append([]string{"forecast", "backtest", "--input", path}, source...),
+		"--from", "2024-07-31", "--every", "28", "--families", "logistic", "--paths", "200")...)
 	if err != nil || !strings.Contains(text, "average delay") || !strings.Contains(text, "coverage") {
 		t.Errorf("forecast backtest text: %v\n%s", err, text)
 	}

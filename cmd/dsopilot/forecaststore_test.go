@@ -28,20 +28,7 @@ import (
 func TestForecastBacktestFromTheStoreInPartsIsWhole(t *testing.T) {
 	single, cluster := chStore(t), chCluster(t)
 	dir := t.TempDir()
-	e := realformat.Exports()[0] // 20 customers, %d.%m.%Y, ';', heavy tails
-	path, err := realformat.Write(context.Background(), dir, e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fx, err := realformat.WriteFX(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cols []string
-	for k, v := range e.Columns() {
-		cols = append(cols, k+"="+v)
-	}
-	source := []string{"--columns", strings.Join(cols, ","), "--date-format", e.DateFormat}
+	path, fx, source := realFormatExport(t, dir)
 	embedded := filepath.Join(dir, "store")
 	for _, spec := range []string{embedded, single, cluster} {
 		args := append([]string{"import", "--store", spec, "--rejects", filepath.Join(t.TempDir(), "r.csv")}, source...)
@@ -96,11 +83,24 @@ func TestForecastBacktestFromTheStoreInPartsIsWhole(t *testing.T) {
 		{[]string{"--store", single, "--origins", "2024-03-31", "--currency", "EUR"}, 2, "--fx"},
 		{[]string{"--store", single, "--origins", "2024-03-31", "--date-format", "%d.%m.%Y"}, 2, "describe an --input file"},
 		{[]string{"--store", single, "--parts", "-1", "--origins", "2024-03-31"}, 2, "want 0 or more"},
-		{append([]string{"--parts", "2", "--origins", "2024-03-31", "--input", path}, source...), 2, "with --store"},
+		{append([]string{"--parts", "2", "--origins", "2024-03-31", "--input", path}, source...), 2, "--parts reads a --store"},
+		{[]string{"--store", single, "--origins", "2024-03-31", "--weeks", "-1"}, 2, "--weeks -1: want 1 to 13"},
+		{[]string{"--store", single, "--origins", "2024-03-31", "--weeks", "14"}, 2, "--weeks 14: want 1 to 13"},
+		{[]string{"--store", single, "--origins", "2024-03-31", "--paths", "50"}, 2, "--paths 50: want at least 100"},
+		{[]string{"--store", single, "--origins", "2024-03-31,2024-06-30,2024-03-31"}, 2, "2024-03-31 is given twice"},
+		{[]string{"--store", single, "--origins", "2024-03-31", "--to", "2024-06-30"}, 2, "--to ends the origins --from steps"},
+		{[]string{"--store", single, "--from", "2024-06-30", "--every", "30", "--to", "2024-03-31"}, 2, "--to 2024-03-31 comes before --from 2024-06-30"},
+		{[]string{"--store", single, "--origins", "2024-03-31", "--bogus"}, 2, "flag provided but not defined: -bogus"},
 	} {
-		_, _, err := call(t, nil, append([]string{"forecast", "backtest", "--families", "logistic", "--paths", "100"}, c.args...)...)
+		// "--paths 100" first, so that a case's own --paths wins.
+		out, _, err := call(t, nil, append([]string{"forecast", "backtest", "--families", "logistic", "--paths", "100"}, c.args...)...)
 		if exitCode(err) != c.code || err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("forecast backtest %v: %v, want exit %d saying %q", c.args, err, c.code, c.want)
+		}
+		// The error is one line on stderr: stdout, which --json readers
+		// parse, stays empty (no usage text after a mistyped flag).
+		if out != "" {
+			t.Errorf("forecast backtest %v printed to stdout:\n%s", c.args, out)
 		}
 	}
 }
@@ -182,30 +182,12 @@ func (s *landingStore) LoadPart(ctx context.Context, k, n int) (*datasets.Ledger
 func TestForecastBacktestFailsWhenAnImportLands(t *testing.T) {
 	spec := chStore(t)
 	dir := t.TempDir()
-	e := realformat.Exports()[0]
-	path, err := realformat.Write(context.Background(), dir, e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cols []string
-	for k, v := range e.Columns() {
-		cols = append(cols, k+"="+v)
-	}
-	if _, _, err := call(t, nil, "import", "--store", spec, "--rejects", filepath.Join(dir, "r.csv"), "--columns", strings.Join(cols, ","),
-		"--date-format", e.DateFormat, path); err != nil {
+	path, _, source := realFormatExport(t, dir)
+	if _, _, err := call(t, nil, append(append([]string{"import", "--store", spec, "--rejects", filepath.Join(dir, "r.csv")}, source...), path)...); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	quiet := env{stderr: &bytes.Buffer{}, getenv: func(string) string { return "" }}
-	st, err := openStore(ctx, spec, newLogger(quiet), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	sp, ok := st.(storeInParts)
-	if !ok {
-		t.Fatalf("%T does not read parts", st)
-	}
+	sp, quiet := openInParts(t, spec)
 	fs := newFlags(quiet, "forecast backtest", "", "")
 	tf := newTrainFlags(fs)
 	if err := fs.Parse([]string{"--families", "logistic"}); err != nil {
@@ -221,7 +203,7 @@ func TestForecastBacktestFailsWhenAnImportLands(t *testing.T) {
 	n := 0
 	land := func() error {
 		n++
-		return st.Put(ctx, &datasets.Ledger{Customers: []datasets.Customer{{ID: fmt.Sprintf("ZLATE%d", n), Segment: "retail"}}})
+		return sp.Put(ctx, &datasets.Ledger{Customers: []datasets.Customer{{ID: fmt.Sprintf("ZLATE%d", n), Segment: "retail"}}})
 	}
 	// Two parts a pass, the span asked of the database before them: the
 	// first origin's training is reads 1-2 and its forecast 3-6; the
@@ -248,16 +230,8 @@ func TestForecastBacktestFailsWhenAnImportLands(t *testing.T) {
 func sameSpan(t *testing.T, spec string) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := openStore(ctx, spec, newLogger(env{stderr: &bytes.Buffer{}, getenv: func(string) string { return "" }}), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	pl, ok := st.(partLoader)
-	if !ok {
-		t.Fatalf("%T does not read parts", st)
-	}
-	got, err := storeSpan(ctx, pl)
+	st, _ := openInParts(t, spec)
+	got, err := storeSpan(ctx, st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,4 +242,41 @@ func sameSpan(t *testing.T, spec string) {
 	if got != want || want.First == 0 || want.Invoices == 0 {
 		t.Errorf("%s: the database gives the span %+v, the parts %+v", spec, got, want)
 	}
+}
+
+// realFormatExport writes the first real-format export (20 customers,
+// %d.%m.%Y, ';', heavy tails) and its rates into dir, and returns their
+// paths and the flags that read the export.
+func realFormatExport(t *testing.T, dir string) (path, fx string, source []string) {
+	t.Helper()
+	e := realformat.Exports()[0]
+	path, err := realformat.Write(context.Background(), dir, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fx, err = realformat.WriteFX(dir); err != nil {
+		t.Fatal(err)
+	}
+	var cols []string
+	for k, v := range e.Columns() {
+		cols = append(cols, k+"="+v)
+	}
+	return path, fx, []string{"--columns", strings.Join(cols, ","), "--date-format", e.DateFormat}
+}
+
+// openInParts opens the store spec, closed when the test ends, which must
+// read parts, with an env whose messages go nowhere.
+func openInParts(t *testing.T, spec string) (storeInParts, env) {
+	t.Helper()
+	quiet := env{stderr: &bytes.Buffer{}, getenv: func(string) string { return "" }}
+	st, err := openStore(context.Background(), spec, newLogger(quiet), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	sp, ok := st.(storeInParts)
+	if !ok {
+		t.Fatalf("%T does not read parts", st)
+	}
+	return sp, quiet
 }

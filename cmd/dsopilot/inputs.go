@@ -27,7 +27,7 @@ type inputFlags struct {
 
 func newInputFlags(fs *flag.FlagSet) inputFlags {
 	f := inputFlags{cols: columnsFlag{}}
-	f.input = fs.String("input", "", "ledger directory or cleared-items CSV (required)")
+	f.input = fs.String("input", "", "ledger directory or cleared-items CSV (or --store)")
 	fs.Var(f.cols, "columns", "map canonical columns to the export's headers: customer_id=KUNNR,...")
 	f.dateFormat = fs.String("date-format", "", "strftime date format of the export")
 	f.decimalComma = fs.Bool("decimal-comma", false, "amounts are written 1.234,56")

@@ -463,7 +463,7 @@ func disputeAfterFlag(fs interface {
 }) *int {
 	return fs.Int("dispute-opened-after-days", -1,
 		"on a ledger without dispute records, assume a flagged invoice's dispute opened this many days after issue\n"+
-			"(default: the undated flag is read only as of the ledger's latest date)")
+			"(-1: assume nothing, so the undated flag is read only as of the ledger's latest date)")
 }
 
 // disputeAfter turns the flag's value into the features option.

@@ -51,9 +51,20 @@ func openNode(ctx context.Context, name string, cfg Config, log *slog.Logger) (*
 		log.Info("clickhouse database does not exist yet", "server", name, "database", cfg.Database)
 	case err != nil:
 		conn.Close()
-		return nil, fmt.Errorf("%s does not answer: %w", name, err)
+		return nil, fmt.Errorf("%s does not answer%s: %w", name, httpPortHint(cfg.Addr), err)
 	}
 	return &node{name: name, cfg: cfg, conn: readRetry{conn}}, nil
+}
+
+// httpPortHint names the likely mistake when addr's port is one of
+// ClickHouse's HTTP ports, which answer the native handshake with a
+// timeout rather than a refusal.
+func httpPortHint(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil || (port != "8123" && port != "8443") {
+		return ""
+	}
+	return fmt.Sprintf(" (port %s is ClickHouse's HTTP interface; dsopilot speaks the native protocol, port 9000 by default)", port)
 }
 
 // discoverShards reads the shards of cfg.Cluster from the remote_servers of

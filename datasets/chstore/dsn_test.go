@@ -117,3 +117,23 @@ func TestReadTimeout(t *testing.T) {
 		}
 	}
 }
+
+// An address on one of ClickHouse's HTTP ports gets a hint in the error of
+// a server that does not answer the native handshake; others get none.
+func TestHTTPPortHint(t *testing.T) {
+	for _, c := range []struct {
+		addr string
+		hint bool
+	}{
+		{"127.0.0.1:8123", true},
+		{"ch.example.com:8443", true},
+		{"127.0.0.1:9000", false},
+		{"[::1]:9440", false},
+		{"no-port", false},
+	} {
+		got := httpPortHint(c.addr)
+		if c.hint != strings.Contains(got, "HTTP interface") || (c.hint && !strings.Contains(got, "port 9000")) {
+			t.Errorf("httpPortHint(%q) = %q, want a hint: %v", c.addr, got, c.hint)
+		}
+	}
+}

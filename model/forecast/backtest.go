@@ -73,8 +73,11 @@ type Backtest struct {
 	Horizon PartScore `json:"total_13w"`
 	// New scores the new-business part (receipts from invoices issued
 	// after each origin).
-	New      PartScore     `json:"new"`
-	Actual   Money         `json:"actual"`
+	New    PartScore `json:"new"`
+	Actual Money     `json:"actual"`
+	// Currency is the amounts' currency; empty when the ledger's were
+	// added unconverted.
+	Currency string        `json:"currency,omitempty"`
 	PerOrig  []OriginShock `json:"per_origin"`
 	Paths    int           `json:"paths"`
 	Seconds  float64       `json:"seconds"`
@@ -343,7 +346,7 @@ func (s *backtestScorer) add(t datasets.Date, champion string, fc *Result, a *or
 		s.totCovered++
 	}
 	s.res.PerOrig = append(s.res.PerOrig, OriginShock{Origin: t, Invoices: a.invoices, Model: champion, Shocks: fc.Shocks})
-	s.res.Paths = fc.Paths
+	s.res.Paths, s.res.Currency = fc.Paths, fc.Currency
 	s.log.Info("forecast backtest origin", "origin", t, "open_invoices", a.invoices, "shocks", fc.Shocks, "seconds", time.Since(s.start).Seconds())
 }
 

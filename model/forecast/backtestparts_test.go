@@ -2,7 +2,6 @@ package forecast
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"testing"
 
@@ -26,14 +25,7 @@ func TestBacktestInPartsIsWhole(t *testing.T) {
 	}
 	fx := simFX()
 	origins := []datasets.Date{d(2024, 3, 31), d(2024, 5, 31)}
-	js := func(v any) string {
-		t.Helper()
-		out, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(out)
-	}
+	js := func(v any) string { return jsonOf(t, v) }
 	for _, c := range []struct {
 		name string
 		l    *datasets.Ledger

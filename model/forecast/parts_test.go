@@ -46,14 +46,7 @@ func TestForecastInPartsIsWhole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	js := func(v any) string {
-		t.Helper()
-		out, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(out)
-	}
+	js := func(v any) string { return jsonOf(t, v) }
 	strayed := storetest.WithStrays(l)
 	for _, c := range []struct {
 		name   string
@@ -156,6 +149,16 @@ func TestForecastInPartsIsWhole(t *testing.T) {
 	if _, _, err := FromParts(ctx, features.PartsOf(&datasets.Ledger{}, 2), b, fx, Options{AsOf: asOf}); !errors.Is(err, ErrEmptyBook) {
 		t.Errorf("an empty ledger in parts: %v", err)
 	}
+}
+
+// jsonOf is v in JSON, for comparing results value for value.
+func jsonOf(t *testing.T, v any) string {
+	t.Helper()
+	out, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
 }
 
 func nilIfEmpty(s []string) []string {
