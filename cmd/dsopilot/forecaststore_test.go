@@ -264,9 +264,9 @@ func realFormatExport(t *testing.T, dir string) (path, fx string, source []strin
 	return path, fx, []string{"--columns", strings.Join(cols, ","), "--date-format", e.DateFormat}
 }
 
-// openInParts opens the store spec, closed when the test ends, which must
-// read parts, with an env whose messages go nowhere.
-func openInParts(t *testing.T, spec string) (storeInParts, env) {
+// openQuiet opens the store spec, closed when the test ends, with an env
+// whose messages go nowhere.
+func openQuiet(t *testing.T, spec string) (datasets.Store, env) {
 	t.Helper()
 	quiet := env{stderr: &bytes.Buffer{}, getenv: func(string) string { return "" }}
 	st, err := openStore(context.Background(), spec, newLogger(quiet), false)
@@ -274,6 +274,13 @@ func openInParts(t *testing.T, spec string) (storeInParts, env) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return st, quiet
+}
+
+// openInParts is openQuiet for a store that must read parts.
+func openInParts(t *testing.T, spec string) (storeInParts, env) {
+	t.Helper()
+	st, quiet := openQuiet(t, spec)
 	sp, ok := st.(storeInParts)
 	if !ok {
 		t.Fatalf("%T does not read parts", st)

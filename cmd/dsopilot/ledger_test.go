@@ -82,12 +82,7 @@ func TestReadersShareTheStore(t *testing.T) {
 	if _, _, err := call(t, nil, "import", "--store", store, csv); err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	held, err := openStore(ctx, store, newLogger(env{stderr: &bytes.Buffer{}, getenv: func(string) string { return "" }}), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer held.Close()
+	openQuiet(t, store) // a reader holding the store until the test ends
 	out, _, err := call(t, nil, "stats", "--store", store)
 	if err != nil || !strings.Contains(out, "invoices  1") {
 		t.Fatalf("stats beside another reader: %v, %q", err, out)
@@ -224,11 +219,7 @@ func TestReadingPartsFailsWhenAnImportLands(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	st, err := openStore(ctx, spec, newLogger(env{stderr: &bytes.Buffer{}, getenv: func(string) string { return "" }}), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, _ := openQuiet(t, spec)
 	n := 0
 	land := func() error {
 		n++
