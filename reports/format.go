@@ -12,38 +12,11 @@ import (
 // the chart script formats what the charts show the same way.
 
 // group inserts thousands separators into a string of digits.
-func group(digits string) string {
-	if len(digits) <= 3 {
-		return digits
-	}
-	var b strings.Builder
-	head := len(digits) % 3
-	if head == 0 {
-		head = 3
-	}
-	b.WriteString(digits[:head])
-	for i := head; i < len(digits); i += 3 {
-		b.WriteByte(',')
-		b.WriteString(digits[i : i+3])
-	}
-	return b.String()
-}
+func group(digits string) string { return datasets.GroupDigits(digits, ",") }
 
 // fmtMoney formats m with thousands separators and two decimals
 // (1,234,567.89).
-func fmtMoney(m datasets.Money) string {
-	v := int64(m)
-	sign := ""
-	if v < 0 {
-		sign = "-"
-	}
-	u := uint64(v)
-	if v < 0 {
-		u = uint64(-v)
-	}
-	cents := u % 100
-	return sign + group(strconv.FormatUint(u/100, 10)) + "." + strconv.FormatUint(cents/10, 10) + strconv.FormatUint(cents%10, 10)
-}
+func fmtMoney(m datasets.Money) string { return m.Grouped() }
 
 // fmtWhole formats m rounded to whole units, half away from zero, with
 // thousands separators (1,234,568): the headline figures.

@@ -10,8 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/model/forecast"
 	"github.com/dsopilot/dsopilot/model/forecast/realformat"
 )
 
@@ -387,5 +389,30 @@ func TestForecastWarnsOfAStaleLedgerAndALookAheadModel(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPrintForecastBacktestSaysNAForAWeekWithoutReceipts: the table shows
+// n/a where a week has no WAPE, and the received total is grouped.
+func TestPrintForecastBacktestSaysNAForAWeekWithoutReceipts(t *testing.T) {
+	o := datasets.NewDate(2024, time.March, 31)
+	r := &forecast.Backtest{Origins: []datasets.Date{o}, Weeks: 4, Paths: 1000, WAPE: 0.25,
+		WAPEByWeek: forecast.Ratios{0.1, math.NaN(), 0.3, 0.4}, Actual: 123_456_789, Currency: "EUR"}
+	var b strings.Builder
+	if err := printForecastBacktest(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.Contains(out, "1 origin 2024-03-31, 4 weeks each, 1000 paths; 1,234,567.89 EUR received") {
+		t.Errorf("header:\n%s", out)
+	}
+	p50 := ""
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "dsopilot P50") {
+			p50 = strings.Join(strings.Fields(line), " ")
+		}
+	}
+	if p50 != "dsopilot P50 0.250 +0.0% 0.100 n/a 0.300 0.400" {
+		t.Errorf("P50 line %q in\n%s", p50, out)
 	}
 }

@@ -290,12 +290,16 @@ func printForecastBacktest(w io.Writer, r *forecast.Backtest) error {
 		span = "1 origin " + r.Origins[0].String()
 	}
 	fmt.Fprintf(w, "%s, %d weeks each, %d paths; %s received from the open books\n",
-		span, r.Weeks, r.Paths, strings.TrimSpace(r.Actual.String()+" "+r.Currency))
+		span, r.Weeks, r.Paths, strings.TrimSpace(r.Actual.Money().Grouped()+" "+r.Currency))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "open book\tWAPE\tbias\tweek 1\tweek 2\tweek 3\tweek 4\t")
 	line := func(name string, s forecast.Score) {
 		fmt.Fprintf(tw, "%s\t%.3f\t%+.1f%%\t", name, s.WAPE, 100*s.Bias)
 		for k := range min(4, len(s.WAPEByWeek)) {
+			if math.IsNaN(s.WAPEByWeek[k]) { // nothing received that week
+				fmt.Fprint(tw, "n/a\t")
+				continue
+			}
 			fmt.Fprintf(tw, "%.3f\t", s.WAPEByWeek[k])
 		}
 		fmt.Fprintln(tw)

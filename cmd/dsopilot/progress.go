@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/dsopilot/dsopilot/datasets"
 )
 
 // progress draws one status line for a long job (import, training,
@@ -86,9 +88,9 @@ func progressLine(stage, unit string, done, total int64, elapsed time.Duration) 
 	var b strings.Builder
 	b.WriteString(stage)
 	b.WriteString("  ")
-	b.WriteString(thousands(done))
+	b.WriteString(datasets.GroupInt(done))
 	if total > 0 {
-		fmt.Fprintf(&b, " of %s %s (%d%%)", thousands(total), unit, min(100, 100*done/total))
+		fmt.Fprintf(&b, " of %s %s (%d%%)", datasets.GroupInt(total), unit, min(100, 100*done/total))
 	} else {
 		b.WriteString(" " + unit)
 	}
@@ -101,24 +103,6 @@ func progressLine(stage, unit string, done, total int64, elapsed time.Duration) 
 		}
 	}
 	return b.String()
-}
-
-// thousands writes n with comma grouping.
-func thousands(n int64) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var out []byte
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	if neg {
-		return "-" + string(out)
-	}
-	return string(out)
 }
 
 // compact writes a rate with k or M.

@@ -378,14 +378,7 @@ func formatAmount(m datasets.Money, decimalComma, thousands bool) string {
 		sep, dec = ".", ","
 	}
 	if thousands {
-		var b strings.Builder
-		for i, ch := range whole {
-			if i > 0 && (len(whole)-i)%3 == 0 {
-				b.WriteString(sep)
-			}
-			b.WriteRune(ch)
-		}
-		whole = b.String()
+		whole = datasets.GroupDigits(whole, sep)
 	}
 	return sign + whole + dec + frac
 }

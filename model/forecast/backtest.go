@@ -2,10 +2,12 @@ package forecast
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -56,7 +58,7 @@ type Backtest struct {
 	Coverage float64         `json:"coverage_p10_p90"`
 	Pinball  Pinball         `json:"pinball"`
 	// WAPEByWeek is the P50's WAPE per week ahead.
-	WAPEByWeek []float64 `json:"wape_by_week"`
+	WAPEByWeek Ratios `json:"wape_by_week"`
 	Baselines  struct {
 		DueDate  Score `json:"due_date"`
 		AvgDelay Score `json:"avg_delay"`
@@ -93,9 +95,53 @@ type Pinball struct {
 
 // Score is a point forecast's accuracy.
 type Score struct {
-	WAPE       float64   `json:"wape"`
-	Bias       float64   `json:"bias"`
-	WAPEByWeek []float64 `json:"wape_by_week"`
+	WAPE       float64 `json:"wape"`
+	Bias       float64 `json:"bias"`
+	WAPEByWeek Ratios  `json:"wape_by_week"`
+}
+
+// Ratios are ratios per week ahead. A week in which nothing was received
+// at any origin has none (its WAPE divides by zero): NaN here, null in
+// JSON, rather than a 0 that would read as a perfect forecast.
+type Ratios []float64
+
+// MarshalJSON writes NaN as null.
+func (r Ratios) MarshalJSON() ([]byte, error) {
+	if r == nil {
+		return []byte("null"), nil
+	}
+	b := []byte{'['}
+	for i, v := range r {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			b = append(b, "null"...)
+			continue
+		}
+		b = strconv.AppendFloat(b, v, 'g', -1, 64)
+	}
+	return append(b, ']'), nil
+}
+
+// UnmarshalJSON reads null as NaN.
+func (r *Ratios) UnmarshalJSON(b []byte) error {
+	var ps []*float64
+	if err := json.Unmarshal(b, &ps); err != nil {
+		return err
+	}
+	if ps == nil {
+		*r = nil
+		return nil
+	}
+	*r = make(Ratios, len(ps))
+	for i, p := range ps {
+		(*r)[i] = math.NaN()
+		if p != nil {
+			(*r)[i] = *p
+		}
+	}
+	return nil
 }
 
 // PartScore is a part's accuracy: the P50's WAPE, the mean's bias and
@@ -143,9 +189,12 @@ func (a *accumulator) add(k int, f, y float64) {
 }
 
 func (a *accumulator) score() Score {
-	s := Score{WAPE: ratio(a.abs, a.actual), Bias: ratio(a.signed, a.actual), WAPEByWeek: make([]float64, len(a.absK))}
+	s := Score{WAPE: ratio(a.abs, a.actual), Bias: ratio(a.signed, a.actual), WAPEByWeek: make(Ratios, len(a.absK))}
 	for k := range a.absK {
-		s.WAPEByWeek[k] = ratio(a.absK[k], a.actualK[k])
+		s.WAPEByWeek[k] = math.NaN()
+		if a.actualK[k] != 0 {
+			s.WAPEByWeek[k] = a.absK[k] / a.actualK[k]
+		}
 	}
 	return s
 }
