@@ -264,12 +264,9 @@ func RunBacktest(ctx context.Context, l *datasets.Ledger, currency map[string]st
 		if err != nil {
 			return nil, nil, fmt.Errorf("origin %s: %w", t, err)
 		}
-		fc, err := Forecast(ctx, h, preds, Options{AsOf: t, Weeks: W, Paths: o.Paths, Seed: o.Seed, Currency: o.Currency, Log: o.Log})
-		if err != nil {
-			return nil, nil, fmt.Errorf("origin %s: %w", t, err)
-		}
 		a := newOriginActuals(W)
-		if err := a.add(h, t); err != nil {
+		fc, err := Forecast(ctx, h, preds, Options{AsOf: t, Weeks: W, Paths: o.Paths, Seed: o.Seed, Currency: o.Currency, Log: o.Log, actuals: a})
+		if err != nil {
 			return nil, nil, fmt.Errorf("origin %s: %w", t, err)
 		}
 		sc.add(t, b.Champion, fc, a)
@@ -306,19 +303,17 @@ func newOriginActuals(weeks int) *originActuals {
 }
 
 // add adds the actuals of the customers h holds as of origin t (a whole
-// ledger, or a part attached to the whole portfolio).
-func (a *originActuals) add(h *History, t datasets.Date) error {
+// ledger, or a part attached to the whole portfolio), in being the
+// forecast's inputs at t prepared from h with the timing record's own
+// expected receipts (prepare's withTiming): the same book and rates, so
+// that the baselines and the record are scored on the forecast's items.
+func (a *originActuals) add(h *History, t datasets.Date, in *Inputs) {
 	W := len(a.open)
-	in, err := h.prepare(t, W, nil)
-	if err != nil {
-		return err
-	}
-	r := h.Measure(t)
 	for _, s := range [][2][]datasets.Money{
 		{a.open, h.bookReceipts(t, in.Book, W)},
 		{a.new, h.newReceiptsActual(t, W, nil)},
 		{a.due, DueDateSchedule(t, in.Book, W)},
-		{a.avg, AverageDelaySchedule(t, in.Book, r, W)},
+		{a.avg, AverageDelaySchedule(t, in.Book, in.rates, W)},
 	} {
 		for k, m := range s[1] {
 			s[0][k] += m
@@ -326,11 +321,10 @@ func (a *originActuals) add(h *History, t datasets.Date) error {
 	}
 	for i := range in.Book {
 		for k := range W {
-			a.timing[k] += datasets.Money(cents(in.Mean[i*W+k]))
+			a.timing[k] += datasets.Money(cents(in.timingMean[i*W+k]))
 		}
 	}
 	a.invoices += len(in.Book)
-	return nil
 }
 
 // backtestScorer sums a backtest's errors over its origins, logging each

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/datasets/synth"
 	"github.com/dsopilot/dsopilot/model"
 )
 
@@ -418,5 +419,58 @@ func TestInvoicesPastTheModelFollowTheRecord(t *testing.T) {
 				t.Fatal("the record expects nothing from B1 either: the case shows nothing")
 			}
 		})
+	}
+}
+
+// TestAWeeksForecastDoesNotDependOnTheWeeksAfterIt: the first weeks of a
+// 13-week forecast are the forecast of fewer weeks, in probabilities and
+// expected receipts, with the model's predictions and without. (The
+// model used to be levelled over the weeks asked for, so a one-week
+// forecast put the model's whole week-1 probability in that week.)
+func TestAWeeksForecastDoesNotDependOnTheWeeksAfterIt(t *testing.T) {
+	l, _, err := synth.Collect(context.Background(), synth.Config{Customers: 60, Months: 15, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := NewHistory(l, nil)
+	asOf := d(2024, 1, 31)
+	record, err := h.Prepare(asOf, DefaultWeeks, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A model curve unlike the record: quick payers and slow ones.
+	preds := make([]model.Prediction, len(record.Book))
+	for j, it := range record.Book {
+		hz := 0.05 + 0.5*float64(j%7)/6
+		paidBy := make([]float64, DefaultWeeks)
+		for k := range paidBy {
+			paidBy[k] = 0.9 * (1 - math.Pow(1-hz, float64(k+1)))
+		}
+		preds[j] = model.Prediction{InvoiceID: it.InvoiceID, CustomerID: it.CustomerID, AsOf: asOf, DueDate: it.DueDate, PaidBy: paidBy}
+	}
+	for _, ps := range [][]model.Prediction{nil, preds} {
+		full, err := h.Prepare(asOf, DefaultWeeks, ps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range []int{1, 2, 4, 12} {
+			in, err := h.Prepare(asOf, w, ps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(in.Book) != len(full.Book) {
+				t.Fatalf("%d weeks: %d items, 13 weeks: %d", w, len(in.Book), len(full.Book))
+			}
+			for i := range in.Book {
+				for k := range w {
+					a, b := in.Q[i*w+k], full.Q[i*DefaultWeeks+k]
+					m, n := in.Mean[i*w+k], full.Mean[i*DefaultWeeks+k]
+					if !near(a, b, 1e-12) || !near(m, n, 1e-6) {
+						t.Fatalf("model %v, %d weeks, %s week %d: q %v mean %v, in 13 weeks q %v mean %v",
+							ps != nil, w, in.Book[i].InvoiceID, k+1, a, m, b, n)
+					}
+				}
+			}
+		}
 	}
 }

@@ -254,14 +254,13 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 		if err != nil {
 			return err
 		}
-		in, err := h.prepare(t, o.Weeks, preds)
+		in, err := h.prepare(t, o.Weeks, preds, o.actuals != nil)
 		if err != nil {
 			return err
 		}
 		if o.actuals != nil {
-			if err := o.actuals.add(h, t); err != nil {
-				return err
-			}
+			o.actuals.add(h, t, in)
+			in.timingMean = nil
 		}
 		news = append(news, h.newBusiness(t, o.Weeks, in.timing))
 		// The timing record points at the part's whole history: drop it,
