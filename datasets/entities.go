@@ -17,7 +17,7 @@ var (
 		TextField("name", func(r *Customer) *string { return &r.Name }),
 		TextField("segment", func(r *Customer) *string { return &r.Segment }),
 		TextField("country", func(r *Customer) *string { return &r.Country }).Upper(),
-		TextField("currency", func(r *Customer) *string { return &r.Currency }).Upper(),
+		TextField("currency", func(r *Customer) *string { return &r.Currency }).Currency(),
 		MoneyField("credit_limit", func(r *Customer) *Money { return &r.CreditLimit }).NotNegative(),
 		TermsField("payment_terms", func(r *Customer) *Terms { return &r.Terms }).In("terms"),
 		TextField("channel", func(r *Customer) *string { return &r.Channel }),
@@ -39,7 +39,7 @@ var (
 		DateField("issue_date", func(r *Invoice) *Date { return &r.IssueDate }).Req(),
 		DateField("due_date", func(r *Invoice) *Date { return &r.DueDate }).Req(),
 		MoneyField("amount", func(r *Invoice) *Money { return &r.Amount }).Req(),
-		TextField("currency", func(r *Invoice) *string { return &r.Currency }).Upper(),
+		TextField("currency", func(r *Invoice) *string { return &r.Currency }).Currency(),
 		DateField("settled_date", func(r *Invoice) *Date { return &r.SettledDate }),
 		BoolField("disputed", func(r *Invoice) *bool { return &r.Disputed }),
 		TextField("country", func(r *Invoice) *string { return &r.Country }).Upper(),
@@ -59,7 +59,7 @@ var (
 		TextField("invoice_id", func(r *Payment) *string { return &r.InvoiceID }),
 		DateField("payment_date", func(r *Payment) *Date { return &r.Date }).Req(),
 		MoneyField("amount", func(r *Payment) *Money { return &r.Amount }).Req(),
-		TextField("currency", func(r *Payment) *string { return &r.Currency }).Upper(),
+		TextField("currency", func(r *Payment) *string { return &r.Currency }).Currency(),
 	)
 
 	creditNotesSchema = NewSchema(EntityCreditNotes, "credit_note_id", "customer_id",

@@ -290,14 +290,18 @@ func (l *Ledger) Currencies() []string {
 func (l *Ledger) Convert(fx FX) (*Ledger, error) {
 	cs := newCurrencies(l)
 	missing := map[string]int{}
+	examples := map[string]RecordRef{}
 	overflow := 0
-	conv := func(m Money, cur string) Money {
+	// conv converts m from cur; kind and id name the record for the error
+	// when cur has no rate.
+	conv := func(m Money, cur string, kind RecordKind, id string) Money {
 		if cur == "" || m == 0 {
 			return m
 		}
 		r, ok := fx.Rate(cur)
 		if !ok {
 			missing[cur]++
+			examples[cur] = firstRef(examples[cur], RecordRef{kind, id})
 			return m
 		}
 		v, ok := m.Convert(r)
@@ -318,14 +322,14 @@ func (l *Ledger) Convert(fx FX) (*Ledger, error) {
 	}
 	for i := range out.Customers {
 		c := &out.Customers[i]
-		c.CreditLimit = conv(c.CreditLimit, cs.cust[c.ID])
+		c.CreditLimit = conv(c.CreditLimit, cs.cust[c.ID], RefCustomer, c.ID)
 		if c.Currency != "" {
 			c.Currency = fx.To
 		}
 	}
 	for i := range out.Invoices {
 		v := &out.Invoices[i]
-		v.Amount = conv(v.Amount, cs.inv[v.ID])
+		v.Amount = conv(v.Amount, cs.inv[v.ID], RefInvoice, v.ID)
 		v.Currency = fx.To
 	}
 	// What was applied to each invoice in its own currency, in date order:
@@ -342,7 +346,7 @@ func (l *Ledger) Convert(fx FX) (*Ledger, error) {
 		if inv, ok := cs.inv[p.InvoiceID]; ok && p.InvoiceID != "" && inv == cur && cur != "" {
 			byInvoice[p.InvoiceID] = append(byInvoice[p.InvoiceID], applied{p.Date, "p" + p.ID, &p.Amount})
 		} else {
-			p.Amount = conv(p.Amount, cur)
+			p.Amount = conv(p.Amount, cur, RefPayment, p.ID)
 		}
 		p.Currency = fx.To
 	}
@@ -351,7 +355,7 @@ func (l *Ledger) Convert(fx FX) (*Ledger, error) {
 		if _, ok := cs.inv[n.InvoiceID]; ok && n.InvoiceID != "" && cs.inv[n.InvoiceID] != "" {
 			byInvoice[n.InvoiceID] = append(byInvoice[n.InvoiceID], applied{n.Date, "n" + n.ID, &n.Amount})
 		} else {
-			n.Amount = conv(n.Amount, cs.of("", n.InvoiceID, n.CustomerID))
+			n.Amount = conv(n.Amount, cs.of("", n.InvoiceID, n.CustomerID), RefCreditNote, n.ID)
 		}
 	}
 	for id, recs := range byInvoice {
@@ -359,26 +363,26 @@ func (l *Ledger) Convert(fx FX) (*Ledger, error) {
 		var raw, done Money
 		for _, r := range recs {
 			raw += *r.amount
-			total := conv(raw, cs.inv[id])
+			total := conv(raw, cs.inv[id], RefInvoice, id)
 			*r.amount = total - done
 			done = total
 		}
 	}
 	for i := range out.Disputes {
 		d := &out.Disputes[i]
-		d.Amount = conv(d.Amount, cs.of("", d.InvoiceID, d.CustomerID))
+		d.Amount = conv(d.Amount, cs.of("", d.InvoiceID, d.CustomerID), RefDispute, d.ID)
 	}
 	for i := range out.Promises {
 		p := &out.Promises[i]
-		p.Amount = conv(p.Amount, cs.of("", p.InvoiceID, p.CustomerID))
+		p.Amount = conv(p.Amount, cs.of("", p.InvoiceID, p.CustomerID), RefPromise, p.ID)
 	}
 	for i := range out.CreditDecisions {
 		d := &out.CreditDecisions[i]
-		d.OldLimit = conv(d.OldLimit, cs.cust[d.CustomerID])
-		d.NewLimit = conv(d.NewLimit, cs.cust[d.CustomerID])
+		d.OldLimit = conv(d.OldLimit, cs.cust[d.CustomerID], RefCreditDecision, d.ID)
+		d.NewLimit = conv(d.NewLimit, cs.cust[d.CustomerID], RefCreditDecision, d.ID)
 	}
 	if len(missing) > 0 {
-		return nil, &MissingRatesError{To: fx.To, Amounts: missing}
+		return nil, &MissingRatesError{To: fx.To, Amounts: missing, Examples: examples}
 	}
 	if overflow > 0 {
 		return nil, fmt.Errorf("%w: %d amounts overflow when converted to %s", ErrFX, overflow, fx.To)
@@ -391,11 +395,53 @@ func (l *Ledger) Convert(fx FX) (*Ledger, error) {
 type MissingRatesError struct {
 	To      string
 	Amounts map[string]int // per currency without a rate, how many amounts
+	// Examples name, per currency, one record with such an amount (the
+	// first of firstRef's order, the same whole or in parts), so that the
+	// error leads to the line that brought it.
+	Examples map[string]RecordRef
+}
+
+// RecordKind names a kind of record in errors.
+type RecordKind string
+
+// The kinds of record with amounts, in the order an example is chosen.
+const (
+	RefInvoice        RecordKind = "invoice"
+	RefPayment        RecordKind = "payment"
+	RefCreditNote     RecordKind = "credit note"
+	RefCustomer       RecordKind = "customer"
+	RefDispute        RecordKind = "dispute"
+	RefPromise        RecordKind = "promise"
+	RefCreditDecision RecordKind = "credit decision"
+)
+
+// RecordRef names one record.
+type RecordRef struct {
+	Kind RecordKind
+	ID   string
+}
+
+func (r RecordRef) String() string { return fmt.Sprintf("%s %q", r.Kind, r.ID) }
+
+// firstRef is the earlier of a (zero: none) and b: by kind in the order
+// above, then id.
+func firstRef(a, b RecordRef) RecordRef {
+	rank := func(k RecordKind) int {
+		return slices.Index([]RecordKind{RefInvoice, RefPayment, RefCreditNote, RefCustomer, RefDispute, RefPromise, RefCreditDecision}, k)
+	}
+	if a.Kind == "" || rank(b.Kind) < rank(a.Kind) || rank(b.Kind) == rank(a.Kind) && b.ID < a.ID {
+		return b
+	}
+	return a
 }
 
 func (e *MissingRatesError) Error() string {
 	parts := make([]string, 0, len(e.Amounts))
 	for c, n := range e.Amounts {
+		if ex, ok := e.Examples[c]; ok {
+			parts = append(parts, fmt.Sprintf("%s (%d amounts, e.g. %s)", c, n, ex))
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("%s (%d amounts)", c, n))
 	}
 	slices.Sort(parts)
@@ -445,10 +491,13 @@ func (c *PartConverter) Convert(l *Ledger) (conv *Ledger, ok bool, err error) {
 	switch {
 	case errors.As(err, &m):
 		if c.missing == nil {
-			c.missing = &MissingRatesError{To: m.To, Amounts: map[string]int{}}
+			c.missing = &MissingRatesError{To: m.To, Amounts: map[string]int{}, Examples: map[string]RecordRef{}}
 		}
 		for cur, n := range m.Amounts {
 			c.missing.Amounts[cur] += n
+			if ex, ok := m.Examples[cur]; ok {
+				c.missing.Examples[cur] = firstRef(c.missing.Examples[cur], ex)
+			}
 		}
 		return nil, false, nil
 	case err != nil:

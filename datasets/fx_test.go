@@ -158,7 +158,7 @@ func TestLedgerConvert(t *testing.T) {
 		t.Errorf("Currencies() = %v", cs)
 	}
 	l.Invoices = append(l.Invoices, Invoice{ID: "I4", CustomerID: "E", Amount: 1, Currency: "USD"})
-	if _, err := l.Convert(FX{To: "EUR", Rates: map[string]Rate{"SEK": sek}}); !errors.Is(err, ErrFX) || !strings.Contains(err.Error(), "USD (1 amounts)") {
+	if _, err := l.Convert(FX{To: "EUR", Rates: map[string]Rate{"SEK": sek}}); !errors.Is(err, ErrFX) || !strings.Contains(err.Error(), `USD (1 amounts, e.g. invoice "I4")`) {
 		t.Errorf("missing USD rate: %v", err)
 	}
 }

@@ -73,6 +73,11 @@ type Column struct {
 	Values []string
 	// NonNegative refuses a negative amount.
 	NonNegative bool
+	// CurrencyCode refuses a text that is not empty or three letters (an
+	// ISO 4217 code): "EURO" or "€" would otherwise be stored as a
+	// currency of its own and fail every conversion later, far from the
+	// line that brought it.
+	CurrencyCode bool
 }
 
 // StoreName is the column's name in the stores' tables.
@@ -155,6 +160,9 @@ func (f Field[T]) OneOf(values ...string) Field[T] {
 // NotNegative refuses negative amounts.
 func (f Field[T]) NotNegative() Field[T] { f.NonNegative = true; return f }
 
+// Currency marks a currency code: upper-cased, empty or three letters.
+func (f Field[T]) Currency() Field[T] { f.Case, f.CurrencyCode = CaseUpper, true; return f }
+
 // Format writes the field of r as a file writes it.
 func (f *Field[T]) Format(r *T) string {
 	switch f.Kind {
@@ -205,7 +213,7 @@ type Schema[T any] struct {
 	rules    Rules[T]
 	// The fields each generic check applies to, found once: Check and
 	// Complete run for every imported row.
-	nonEmpty, enums, checked []int
+	nonEmpty, enums, codes, checked []int
 }
 
 // Rules are an entity's checks beyond each field's own (required, allowed
@@ -246,6 +254,8 @@ func NewSchema[T any](e Entity, idName, customerName string, rows func(*Ledger) 
 			s.nonEmpty = append(s.nonEmpty, i)
 		case f.Kind == KindText && len(f.Values) > 0:
 			s.enums = append(s.enums, i)
+		case f.Kind == KindText && f.CurrencyCode:
+			s.codes = append(s.codes, i)
 		case f.Kind == KindMoney && f.NonNegative, f.Kind == KindProbability, f.Kind == KindNumber:
 			s.checked = append(s.checked, i)
 		}
@@ -360,6 +370,11 @@ func (s *Schema[T]) Check(r *T, bad func(Problem)) {
 	for _, i := range s.enums {
 		if f := &s.fields[i]; !slices.Contains(f.Values, *f.Text(r)) {
 			bad(Problem{Field: f.Name, Value: *f.Text(r), Reason: "want " + orList(f.Values)})
+		}
+	}
+	for _, i := range s.codes {
+		if f := &s.fields[i]; *f.Text(r) != "" && !isCurrencyCode(*f.Text(r)) {
+			bad(Problem{Field: f.Name, Value: *f.Text(r), Reason: "not a currency code: want three letters (ISO 4217), e.g. EUR"})
 		}
 	}
 	for _, i := range s.checked {

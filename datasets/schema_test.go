@@ -115,4 +115,24 @@ func TestCheckAndComplete(t *testing.T) {
 	if got := problems(func(w func(Problem)) { PaymentsSchema().Warn(&p, w) }); len(got) != 1 || got[0].Field != "amount" {
 		t.Errorf("negative payment: warnings %+v", got)
 	}
+	// A currency is empty (its customer's) or three letters.
+	for _, c := range []struct {
+		code string
+		ok   bool
+	}{{"", true}, {"EUR", true}, {"XYZ", true}, {"EURO", false}, {"€", false}, {"E1R", false}, {"eu", false}} {
+		for _, check := range []func(bad func(Problem)){
+			func(bad func(Problem)) {
+				InvoicesSchema().Check(&Invoice{ID: "I", CustomerID: "C", Currency: c.code}, bad)
+			},
+			func(bad func(Problem)) {
+				PaymentsSchema().Check(&Payment{ID: "P", CustomerID: "C", Currency: c.code}, bad)
+			},
+			func(bad func(Problem)) { CustomersSchema().Check(&Customer{ID: "C", Currency: c.code}, bad) },
+		} {
+			got := problems(check)
+			if c.ok != (len(got) == 0) || !c.ok && (got[0].Field != "currency" || got[0].Value != c.code) {
+				t.Errorf("currency %q: problems %+v, want ok=%v", c.code, got, c.ok)
+			}
+		}
+	}
 }

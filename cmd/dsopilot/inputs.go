@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/embedded"
@@ -40,7 +41,7 @@ func importTemp(ctx context.Context, e env, cmd string, f inputFlags) (*datasets
 	if *f.input == "" {
 		return nil, fmt.Errorf("%w: %s: --input is required", errUsage, cmd)
 	}
-	tmp, err := os.MkdirTemp("", "dsopilot-"+filepath.Base(cmd)+"-")
+	tmp, err := os.MkdirTemp("", "dsopilot-"+strings.ReplaceAll(cmd, " ", "-")+"-")
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cmd, err)
 	}
@@ -51,7 +52,10 @@ func importTemp(ctx context.Context, e env, cmd string, f inputFlags) (*datasets
 	}
 	defer st.Close()
 	sum, err := importer.Import(ctx, st, []string{*f.input}, importer.Options{Columns: f.cols, DateFormat: *f.dateFormat,
-		DecimalComma: *f.decimalComma, RejectsPath: filepath.Join(tmp, "rejects.csv"), Log: newLogger(e)})
+		// The rejects go to the importer's default file in the temporary
+		// directory, which outlives the run (tmp does not): the message
+		// names it for the user to open.
+		DecimalComma: *f.decimalComma, Log: newLogger(e)})
 	if errors.Is(err, importer.ErrUsage) {
 		return nil, fmt.Errorf("%w: %s: %v", errUsage, cmd, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -253,5 +254,42 @@ func TestReadingPartsFailsWhenAnImportLands(t *testing.T) {
 		if err := read(quiet, nil); err != nil {
 			t.Errorf("pass %d without an import: %v", pass+1, err)
 		}
+	}
+}
+
+// TestInputRejectsOutliveTheRun: the --input commands import into a
+// temporary store that they delete; the rejects file they name must not go
+// with it, and its name has no space.
+func TestInputRejectsOutliveTheRun(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "invoices.csv")
+	body := "customer_id,invoice_id,issue_date,due_date,amount,currency\n" +
+		"C1,I1,2024-01-01,2024-01-31,100.00,EUR\n" +
+		"C1,I2,2024-01-01,2024-01-31,100.00,EURO\n"
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	e := env{stdout: io.Discard, stderr: &stderr, getenv: func(string) string { return "" }}
+	input, format, comma := path, "", false
+	l, err := importTemp(context.Background(), e, "forecast backtest", inputFlags{input: &input, dateFormat: &format, decimalComma: &comma, cols: columnsFlag{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Invoices) != 1 {
+		t.Fatalf("%d invoices loaded, want 1", len(l.Invoices))
+	}
+	_, file, ok := strings.Cut(stderr.String(), "every reject is in ")
+	file = strings.TrimSpace(file)
+	if !ok || strings.Contains(file, " ") {
+		t.Fatalf("stderr %q: want the rejects file named, without spaces", stderr.String())
+	}
+	t.Cleanup(func() { os.Remove(file) })
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("the rejects file is gone: %v", err)
+	}
+	if !strings.Contains(string(data), "EURO") || !strings.Contains(string(data), "currency") {
+		t.Fatalf("rejects file:\n%s", data)
 	}
 }

@@ -380,42 +380,14 @@ func plainAmount(s string) (m datasets.Money, ok bool) {
 }
 
 // jsonAmount reads a JSON number, whose decimal mark is always a point and
-// which may have an exponent (1.5e3), exactly: the exponent shifts the
-// digits, never through a float.
+// which may have an exponent (1.5e3), exactly (datasets.ExpandExponent).
 func (a *amountParser) jsonAmount(s string) (datasets.Money, error) {
-	mant, exp, hasExp := strings.Cut(strings.ToLower(s), "e")
-	neg := strings.HasPrefix(mant, "-")
-	mant = strings.TrimPrefix(mant, "-")
-	whole, frac, _ := strings.Cut(mant, ".")
-	if whole == "" || !allDigits(whole) || !allDigits(frac) {
-		return 0, fmt.Errorf("not a plain decimal amount")
+	plain, err := datasets.ExpandExponent(s)
+	if err != nil {
+		return 0, err
 	}
-	if hasExp {
-		e := 0
-		sign := 1
-		switch {
-		case strings.HasPrefix(exp, "-"):
-			sign, exp = -1, exp[1:]
-		case strings.HasPrefix(exp, "+"):
-			exp = exp[1:]
-		}
-		if exp == "" || !allDigits(exp) || len(exp) > 3 {
-			return 0, fmt.Errorf("not a plain decimal amount")
-		}
-		for _, d := range exp {
-			e = e*10 + int(d-'0')
-		}
-		digits := whole + frac
-		point := len(whole) + sign*e
-		switch {
-		case point <= 0:
-			whole, frac = "", strings.Repeat("0", -point)+digits
-		case point >= len(digits):
-			whole, frac = digits+strings.Repeat("0", point-len(digits)), ""
-		default:
-			whole, frac = digits[:point], digits[point:]
-		}
-	}
+	neg := strings.HasPrefix(plain, "-")
+	whole, frac, _ := strings.Cut(strings.TrimPrefix(plain, "-"), ".")
 	return a.value(reading{whole: whole, frac: frac, neg: neg, ok: true})
 }
 

@@ -132,7 +132,10 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	}
 	dups := &dupCheck{set: seen, dup: func(line int, id string) {
 		fs.Duplicates++
-		im.opts.Log.Debug("duplicate id: the later row replaces the earlier", "file", in.path, "line", line, "entity", in.entity, "id", id)
+		// A warning with its first line, not only a count: the earlier
+		// row's amounts and dates are replaced, which a user must see.
+		fr.warn("rows repeat the id of an earlier row, which they replace (upsert by id)",
+			fmt.Sprintf("%s:%d %s %q", in.path, line, desc.IDColumn(), clip(id, 80)))
 	}}
 	// Runs before the summary is concluded (defers run last first).
 	defer dups.flush()
@@ -163,6 +166,8 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			return err
 		}
 	}
+	currencyAt, hasCurrency := pos["currency"]
+	hasCurrency = hasCurrency && im.opts.Currency != nil
 	batch := dec.newBatch(im.opts.BatchSize)
 	pending := 0
 	im.progress(in.path, cr.n)
@@ -201,6 +206,17 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		}
 		fs.Read++
 		im.rows++
+		if hasCurrency && currencyAt < len(vals) {
+			if code := strings.ToUpper(trimSpace(vals[currencyAt])); code != "" {
+				if err := im.opts.Currency(code); err != nil {
+					fs.Rejected++
+					fe := fieldError{field: "currency", value: code, reason: err.Error(), kind: "currency"}
+					fr.diag.reject(line, fe)
+					im.rej.add(Reject{File: in.path, Line: line, Field: fe.field, Value: fe.value, Reason: fe.reason})
+					continue
+				}
+			}
+		}
 		p.line, p.errs, p.warns = line, p.errs[:0], p.warns[:0]
 		before := batch.Len()
 		id, cust := dec.decode(vals, batch)

@@ -62,6 +62,11 @@ type Options struct {
 	// RoundAmounts rounds amounts with more than two decimals half away
 	// from zero instead of rejecting them.
 	RoundAmounts bool
+	// Currency, when set, is asked about every row's currency (the
+	// customers', invoices' and payments' currency column, upper-cased,
+	// when not empty); an error rejects the row with it, naming the field.
+	// The API uses it to keep out amounts its rates cannot convert.
+	Currency func(code string) error
 	// Encoding is how bytes that are not UTF-8 are read: "" reads them as
 	// Windows-1252 and warns, "utf-8" rejects their rows, "latin1" or
 	// "windows-1252" reads the whole file so.

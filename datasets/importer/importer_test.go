@@ -229,6 +229,14 @@ func TestDuplicateIDsInOneFileAreCountedAndTheLastWins(t *testing.T) {
 	if sum.Duplicates != 1 || len(l.Customers) != 1 || l.Customers[0].Name != "New" {
 		t.Fatalf("duplicates %d customers %+v, want 1 and C1 named New", sum.Duplicates, l.Customers)
 	}
+	// Not only counted: a warning names the line that replaced the other.
+	var w []Warning
+	for _, f := range sum.Files {
+		w = append(w, f.Warnings...)
+	}
+	if len(w) != 1 || w[0].Count != 1 || !strings.HasSuffix(w[0].Example, `customers.csv:3 customer_id "C1"`) {
+		t.Fatalf("warnings %+v, want one naming customers.csv:3", w)
+	}
 }
 
 func TestBadOptions(t *testing.T) {
