@@ -53,7 +53,7 @@ func BenchmarkTrain(b *testing.B) {
 		b.ReportMetric(bundle.Sample, "invoice-sample")
 		b.ReportMetric(float64(len(l.Invoices)), "invoices")
 		b.ReportMetric(float64(bundle.TrainExample+bundle.ValidExample), "examples")
-		b.ReportMetric(bundle.Validation.AUC, "valid-auc")
+		b.ReportMetric(float64(bundle.Validation.AUC), "valid-auc")
 	}
 }
 

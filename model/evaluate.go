@@ -18,7 +18,7 @@ import (
 type Metrics struct {
 	N               int                     `json:"n"`
 	LateShare       float64                 `json:"late_share"`
-	AUC             float64                 `json:"auc"`
+	AUC             Figure                  `json:"auc"`
 	Brier           float64                 `json:"brier"`
 	LogLoss         float64                 `json:"log_loss"`
 	Accuracy        float64                 `json:"accuracy"`
@@ -42,7 +42,7 @@ func score(p, y []float64, prior float64, daysPred, daysTrue []float64) Metrics 
 		late += v
 	}
 	m.LateShare = late / float64(len(y))
-	m.AUC = metrics.AUC(p, y, nil)
+	m.AUC = Figure(metrics.AUC(p, y, nil))
 	m.Brier = metrics.Brier(p, y)
 	m.LogLoss = metrics.LogLoss(p, y)
 	m.ECE = metrics.ECE(p, y, 10)

@@ -82,7 +82,7 @@ func TestBacktestMatchesTheTruthOnSimulatedLedgers(t *testing.T) {
 		truthAUC := metrics.AUC(tp, y, nil)
 		t.Logf("seed %d: %d test invoices in %.1fs, champion %s: AUC %.3f (truth %.3f), mean |p − truth| %.3f, errors cut %.2f, history baseline AUC %.3f, ECE %.3f",
 			seed, res.NTest, time.Since(start).Seconds(), res.Champion, res.AUC, truthAUC, gap, res.ErrorCutVsNaive, res.Baselines.CustomerHistory.AUC, res.ECE)
-		if res.AUC < truthAUC-0.03 {
+		if float64(res.AUC) < truthAUC-0.03 {
 			t.Errorf("seed %d: AUC %.3f is more than 0.03 below the truth's %.3f", seed, res.AUC, truthAUC)
 		}
 		if gap > 0.07 {

@@ -142,7 +142,7 @@ func (s *Site) modelSections(p *page) {
 		"Champion %s, learned from invoices issued %s to %s; validated on %s held-out invoice snapshots, the most recent ones, after calibration. "+
 			"Late means paid more than %d days after the due date.", m.Champion, m.TrainWindow[0], m.TrainWindow[1], fmtInt(m.ValidExamples), bu.Options.GraceDays),
 		Blocks: []block{{Tiles: []tile{
-			{Label: "AUC", Value: fmtFloat(v.AUC, 3), Sub: "ranks a late invoice above an on-time one"},
+			{Label: "AUC", Value: fmtFloat(float64(v.AUC), 3), Sub: "ranks a late invoice above an on-time one"},
 			{Label: "Brier score", Value: fmtFloat(v.Brier, 3), Sub: "mean squared error of the probability"},
 			{Label: "ECE", Value: fmtFloat(v.ECE, 3), Sub: "calibration error"},
 			{Label: "Accuracy", Value: fmtFloat(100*v.Accuracy, 1), Unit: "%", Sub: "at a 50 % threshold"},
@@ -256,7 +256,10 @@ func (s *Site) baselineChart(p *page, bt *model.Backtest) *chart {
 	names := make([]string, len(rows))
 	auc, brier := make([]float64, len(rows)), make([]float64, len(rows))
 	for i, r := range rows {
-		names[i], auc[i], brier[i] = r.name, round4(r.m.AUC), round4(r.m.Brier)
+		names[i], auc[i], brier[i] = r.name, 0, round4(r.m.Brier)
+		if r.m.AUC.Defined() { // else no bar; the table says n/a
+			auc[i] = round4(float64(r.m.AUC))
+		}
 	}
 	return p.ranking("Against the baselines (backtest)", fmt.Sprintf("trained to %s, tested on %s later invoices: higher AUC and lower Brier are better", bt.Cutoff, fmtInt(bt.NTest)),
 		"score", "num", names, []barSeries{{Name: "AUC", Values: auc, Color: colorMain}, {Name: "Brier score", Values: brier, Color: colorThird}}, false, nil, "")
@@ -268,7 +271,7 @@ func (s *Site) baselineTable(bt *model.Backtest) *table {
 			{Title: "accuracy", Num: true}, {Title: "macro F1", Num: true}, {Title: "ECE", Num: true}, {Title: "errors removed", Num: true}}}
 	for _, r := range baselineRows(bt) {
 		m := r.m
-		t.Rows = append(t.Rows, row{Cells: []cell{txt(r.name), num(fmtFloat(m.AUC, 3)), num(fmtFloat(m.Brier, 3)), num(fmtFloat(m.LogLoss, 3)),
+		t.Rows = append(t.Rows, row{Cells: []cell{txt(r.name), num(fmtFloat(float64(m.AUC), 3)), num(fmtFloat(m.Brier, 3)), num(fmtFloat(m.LogLoss, 3)),
 			num(fmtFloat(m.Accuracy, 3)), num(fmtFloat(m.MacroF1, 3)), num(fmtFloat(m.ECE, 3)), num(fmtFloat(100*m.ErrorCutVsNaive, 0) + " %")}})
 	}
 	return t
@@ -301,7 +304,7 @@ func (s *Site) registrySection(p *page) section {
 			inService = "yes"
 		}
 		t.Rows = append(t.Rows, row{Cells: []cell{txt(m.ID), txt(inService), txt(m.Champion), txt(m.TrainWindow[0] + " – " + m.TrainWindow[1]),
-			num(fmtFloat(m.Validation.AUC, 3)), num(fmtFloat(m.Validation.Brier, 3)), num(fmtFloat(m.Validation.ECE, 3)),
+			num(fmtFloat(float64(m.Validation.AUC), 3)), num(fmtFloat(m.Validation.Brier, 3)), num(fmtFloat(m.Validation.ECE, 3)),
 			num(fmtInt(m.ValidExamples)), num(strconv.FormatUint(m.Seed, 10)), txt(m.BuildVersion)}})
 	}
 	sec := section{ID: "registry", Title: "Registry history"}
@@ -311,7 +314,10 @@ func (s *Site) registrySection(p *page) section {
 		names := make([]string, len(ordered))
 		auc, ece := make([]any, len(ordered)), make([]any, len(ordered))
 		for i, m := range ordered {
-			names[i], auc[i], ece[i] = m.ID, round4(m.Validation.AUC), round4(m.Validation.ECE)
+			names[i], auc[i], ece[i] = m.ID, nil, round4(m.Validation.ECE)
+			if m.Validation.AUC.Defined() { // else a gap in the line
+				auc[i] = round4(float64(m.Validation.AUC))
+			}
 		}
 		sec.Blocks = append(sec.Blocks, block{Charts: []*chart{p.lines("Validation of each registered model", "oldest training window first",
 			"model", "score", "num", names, []lineSeries{{Name: "AUC", Values: auc, Color: colorMain}, {Name: "ECE", Values: ece, Color: colorBad}}, nil, "")}})

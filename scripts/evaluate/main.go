@@ -116,7 +116,7 @@ func one(tw *tabwriter.Writer, seed uint64, customers, months int, split float64
 	}
 	h := res.Baselines.CustomerHistory
 	fmt.Fprintf(tw, "%d\t%d\t%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.0f\t\n",
-		seed, res.NTest, res.Champion, res.AUC, oracle, oracle-res.AUC, gap/float64(len(rows)), res.Accuracy, res.Brier,
+		seed, res.NTest, res.Champion, res.AUC, oracle, oracle-float64(res.AUC), gap/float64(len(rows)), res.Accuracy, res.Brier,
 		h.AUC, h.Accuracy, h.Brier, len(cp), coldAUC, cgap, mean(cp), mean(ctp), time.Since(start).Seconds())
 	return nil
 }
