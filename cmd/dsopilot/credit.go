@@ -247,9 +247,9 @@ func runCreditFlags(ctx context.Context, e env, args []string) error {
 }
 
 func runCreditPropose(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "credit propose", "[--store S] --customer ID --limit AMOUNT|suggested --reason TEXT --by USER --role ROLE [--policy FILE] [--parts N] [--json]",
+	fs := newFlags(e, "credit propose", "[--store S] --customer ID --limit AMOUNT|suggested [--as-of DATE] --reason TEXT --by USER --role ROLE [--policy FILE] [--parts N] [--json]",
 		"Proposes a new credit limit for a customer (in its currency): an amount, or \"suggested\" for the\n"+
-			"suggestion as of yesterday (whose reasons are the reason when --reason is not given); the limit in\n"+
+			"suggestion as of --as-of (default yesterday; whose reasons are the reason when --reason is not given); the limit in\n"+
 			"force proposed again is a renewal, which gives it a new review date once approved. The proposal\n"+
 			"waits for approval by someone else whose role covers the change (credit approve) and expires after\n"+
 			"approval.proposal_days. Prints the proposal; its id is what approve and reject take.")
@@ -260,6 +260,7 @@ func runCreditPropose(ctx context.Context, e env, args []string) error {
 	reason := fs.String("reason", "", "why (required unless --limit suggested)")
 	by := fs.String("by", "", "who proposes it")
 	role := fs.String("role", "", "their role, one of the policy's approval.roles (kept in the audit trail)")
+	asOf := fs.String("as-of", "", "the day the suggestion is computed as of, as credit suggest and flags take it (default yesterday)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -267,6 +268,13 @@ func runCreditPropose(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("%w: credit propose: --customer, --limit and --role are required", errUsage)
 	}
 	req := credit.ProposeRequest{CustomerID: *customer, Reason: *reason, By: *by, Role: strings.TrimSpace(*role), FromSuggestion: *limit == "suggested"}
+	if *asOf != "" {
+		d, err := parseAsOf("as-of", *asOf)
+		if err != nil {
+			return err
+		}
+		req.AsOf = d
+	}
 	if !req.FromSuggestion {
 		m, err := credit.ParseLimit(*limit)
 		if err != nil {

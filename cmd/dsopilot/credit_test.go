@@ -79,7 +79,7 @@ func TestCreditCommands(t *testing.T) {
 	if err != nil || !strings.Contains(out, `"status": "approved"`) {
 		t.Fatalf("approve: %v\n%s", err, out)
 	}
-	if _, _, err := call(t, nil, "credit", "reject", p.ID, "--store", store, "--by", "carl", "--role", "credit_manager"); err == nil || !strings.Contains(err.Error(), "already decided") {
+	if _, _, err := call(t, nil, "credit", "reject", p.ID, "--store", store, "--by", "carl", "--role", "credit_manager"); err == nil || !strings.Contains(err.Error(), "conflict: proposal "+p.ID+" was approved by bob") {
 		t.Fatalf("reject after approval: %v", err)
 	}
 	out, _, err = call(t, nil, "credit", "list", "--store", store, "--status", "approved")

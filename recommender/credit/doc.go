@@ -50,7 +50,7 @@ var (
 	ErrRole = errors.New("role below the approval threshold")
 	// ErrConflict: the proposal is already decided, or the customer's
 	// limit changed since it was read (a concurrent decision).
-	ErrConflict = errors.New("already decided")
+	ErrConflict = errors.New("conflict")
 	// ErrExpired: the proposal was not decided in time.
 	ErrExpired = errors.New("proposal expired")
 	// ErrInvalidAmount: a limit that is negative, not a number or too large.

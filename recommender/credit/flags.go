@@ -118,11 +118,11 @@ func (as *assessment) flags(a *account, sugg *Suggestion) CustomerFlags {
 		}
 		resolution := "review it and propose a limit (dsopilot credit propose --limit suggested --by YOU --role ROLE)"
 		if sugg != nil {
-			resolution = fmt.Sprintf("review it: the suggestion is %s (%s); propose it with dsopilot credit propose --customer %s --limit suggested --by YOU --role ROLE",
-				amt(sugg.Suggested.Money()), boundLabel(sugg.Bound), a.c.ID)
+			resolution = fmt.Sprintf("review it: the suggestion is %s (%s); propose it with dsopilot credit propose --customer %s --limit suggested --as-of %s --by YOU --role ROLE",
+				amt(sugg.Suggested.Money()), boundLabel(sugg.Bound), a.c.ID, t)
 			if sugg.Suggested.Money() == a.limit {
-				resolution = fmt.Sprintf("review it: the suggestion keeps %s (%s); renew it with dsopilot credit propose --customer %s --limit suggested --by YOU --role ROLE",
-					amt(a.limit), boundLabel(sugg.Bound), a.c.ID)
+				resolution = fmt.Sprintf("review it: the suggestion keeps %s (%s); renew it with dsopilot credit propose --customer %s --limit suggested --as-of %s --by YOU --role ROLE",
+					amt(a.limit), boundLabel(sugg.Bound), a.c.ID, t)
 			}
 		}
 		add(FlagExpired, a.limit, reason, resolution)

@@ -104,6 +104,10 @@ type ProposeRequest struct {
 	// Role is the proposer's role (the API key's, or --role), kept in the
 	// audit trail beside the name.
 	Role string
+	// AsOf is the day the suggestion (the limit with FromSuggestion, the
+	// risk class and review date always) is computed as of; zero means
+	// yesterday, the last whole day. It cannot be later than yesterday.
+	AsOf datasets.Date
 }
 
 // DecideRequest is an approver's decision.
@@ -279,7 +283,8 @@ func (s *Service) Flags(ctx context.Context, asOf datasets.Date, customerIDs ...
 
 // Propose records a proposal. The customer's current limit is the stored
 // one; its risk class, and so the new limit's review date, come from its
-// suggestion as of yesterday (the ledger is read for it).
+// suggestion as of req.AsOf, by default yesterday (the ledger is read for
+// it).
 func (s *Service) Propose(ctx context.Context, req ProposeRequest) (Proposal, error) {
 	req.By, req.Role, req.Reason = strings.TrimSpace(req.By), strings.TrimSpace(req.Role), strings.TrimSpace(req.Reason)
 	switch {
@@ -296,7 +301,14 @@ func (s *Service) Propose(ctx context.Context, req ProposeRequest) (Proposal, er
 	}
 	now := s.now()
 	day := datasets.DateOf(now)
-	sugg, err := s.Suggest(ctx, day-1, c.ID)
+	asOf := day - 1
+	if req.AsOf != 0 {
+		if req.AsOf > asOf {
+			return Proposal{}, fmt.Errorf("%w: a suggestion as of %s: the latest whole day is %s", ErrInput, req.AsOf, asOf)
+		}
+		asOf = req.AsOf
+	}
+	sugg, err := s.Suggest(ctx, asOf, c.ID)
 	if err != nil {
 		return Proposal{}, err
 	}
@@ -397,7 +409,7 @@ func (s *Service) decide(ctx context.Context, id string, req DecideRequest, kind
 	if kind == datasets.CreditApproved {
 		class, _ := s.classNamed(p.RiskClass)
 		e.Review = addMonths(day, class.ReviewMonths)
-		e.DecisionID = "CD-" + id
+		e.DecisionID = decisionID(claim, id)
 		d = &datasets.CreditDecision{ID: e.DecisionID, CustomerID: c.ID, Date: day, OldLimit: c.CreditLimit, NewLimit: p.NewLimit,
 			Reason: p.Reason, DecidedBy: req.By}
 	}
@@ -612,6 +624,19 @@ func (s *Service) notFound(err error, format string, args ...any) error {
 		return fmt.Errorf("%w: no %s", ErrNotFound, fmt.Sprintf(format, args...))
 	}
 	return err
+}
+
+// decisionID names the credit decision approving proposal id with the
+// customer's claim. The features take the limit in force from a
+// customer's decisions in (date, id) order, and proposal ids end in
+// random bits, so "CD-"+id put two approvals of one day in a random order
+// (the limit in force could be the one replaced). Each decision of a
+// customer takes the next claim: zero-padded and first, it orders a day's
+// decisions as they were made. (An id of the earlier form, "CD-CP-…",
+// sorts after these: only two decisions of one customer on the day of the
+// upgrade can be out of order.)
+func decisionID(claim int, proposalID string) string {
+	return fmt.Sprintf("CD-%08d-%s", claim, proposalID)
 }
 
 // newProposalID returns a fresh proposal id: the day and 64 random bits.

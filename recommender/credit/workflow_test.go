@@ -13,6 +13,7 @@ import (
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/chstore"
 	"github.com/dsopilot/dsopilot/datasets/embedded"
+	"github.com/dsopilot/dsopilot/features"
 )
 
 // fixedRisk is a RiskSource with known probabilities.
@@ -96,6 +97,17 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
+// openWorkflow opens sc's store with the base ledger, and a clock at 9:00
+// the day after asOf.
+func openWorkflow(t *testing.T, sc storeCase) (testStore, *clock) {
+	t.Helper()
+	st := sc.open(t)
+	if err := st.Put(context.Background(), baseLedger()); err != nil {
+		t.Fatal(err)
+	}
+	return st, &clock{t: asOf.AddDays(1).Time().Add(9 * time.Hour)}
+}
+
 func newService(t *testing.T, st Store, c *clock) *Service {
 	return &Service{Store: st, Policy: DefaultPolicy(), Risk: fixedRisk{"C1": {PD: 0.01, Source: "model"}}, Now: c.now}
 }
@@ -119,11 +131,7 @@ func TestWorkflow(t *testing.T) {
 	for _, sc := range stores(t) {
 		t.Run(sc.name, func(t *testing.T) {
 			ctx := context.Background()
-			st := sc.open(t)
-			if err := st.Put(ctx, baseLedger()); err != nil {
-				t.Fatal(err)
-			}
-			c := &clock{t: asOf.AddDays(1).Time().Add(9 * time.Hour)}
+			st, c := openWorkflow(t, sc)
 			svc := newService(t, st, c)
 
 			// Bad input: each refused with its rule, nothing stored.
@@ -266,11 +274,7 @@ func TestConcurrentApprovals(t *testing.T) {
 	for _, sc := range stores(t) {
 		t.Run(sc.name, func(t *testing.T) {
 			ctx := context.Background()
-			st := sc.open(t)
-			if err := st.Put(ctx, baseLedger()); err != nil {
-				t.Fatal(err)
-			}
-			c := &clock{t: asOf.AddDays(1).Time().Add(9 * time.Hour)}
+			st, c := openWorkflow(t, sc)
 			for round := range 3 {
 				p, err := newService(t, st, c).Propose(ctx, ProposeRequest{CustomerID: "C1", Limit: datasets.Money(60_000_00 + 1_000_00*round),
 					Reason: "race", By: "ann"})
@@ -309,7 +313,7 @@ func TestConcurrentApprovals(t *testing.T) {
 				}
 				decisions := 0
 				for _, d := range l.CreditDecisions {
-					if d.ID == "CD-"+p.ID {
+					if strings.HasSuffix(d.ID, "-"+p.ID) {
 						decisions++
 					}
 				}
@@ -318,5 +322,97 @@ func TestConcurrentApprovals(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSameDayApprovalsTakeEffectInOrder: approvals of one customer on the
+// same day take effect in the order they were made, in the customer
+// master, the credit decisions and the advice's current limit alike.
+// Decision ids were "CD-"+proposal id, whose random tail ordered a day's
+// decisions at random, so the limit in force could be one replaced.
+func TestSameDayApprovalsTakeEffectInOrder(t *testing.T) {
+	for _, sc := range stores(t) {
+		t.Run(sc.name, func(t *testing.T) {
+			ctx := context.Background()
+			st, c := openWorkflow(t, sc)
+			svc := newService(t, st, c)
+			day := asOf.AddDays(1)
+			// Enough approvals that a random order would show, each a
+			// second after the last.
+			limits := []datasets.Money{60_000_00, 55_000_00, 70_000_00, 52_000_00, 65_000_00, 58_000_00, 61_000_00, 54_000_00}
+			for i, lim := range limits {
+				p, err := svc.Propose(ctx, ProposeRequest{CustomerID: "C1", Limit: lim, Reason: fmt.Sprint("step ", i), By: "ann", Role: "credit_manager"})
+				if err != nil {
+					t.Fatalf("propose %d: %v", i, err)
+				}
+				c.t = c.t.Add(time.Second)
+				if _, err := svc.Approve(ctx, p.ID, DecideRequest{By: "bob", Role: "finance_director"}); err != nil {
+					t.Fatalf("approve %d: %v", i, err)
+				}
+				c.t = c.t.Add(time.Second)
+			}
+			want := limits[len(limits)-1]
+			l, err := st.Load(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := l.Customers[0].CreditLimit; got != want {
+				t.Errorf("customer master's limit %s, want %s", got, want)
+			}
+			adv, err := svc.Advice(ctx, day, "C1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := adv[0].Current.Money(); got != want {
+				t.Errorf("advice's current limit %s, want the last approved %s", got, want)
+			}
+			ix := features.NewIndex(l)
+			tab := features.NewEngine(ix, features.Options{}).Customers(day, "C1")
+			col, n := -1, 0 // credit_limit's place among the numeric features
+			for _, s := range tab.Specs {
+				if s.Kind != features.Numeric {
+					continue
+				}
+				if s.Name == "credit_limit" {
+					col = n
+				}
+				n++
+			}
+			if col < 0 || len(tab.Rows) != 1 {
+				t.Fatalf("no credit_limit feature for C1 (%d rows)", len(tab.Rows))
+			}
+			if got := tab.Rows[0].Num[col]; got != want.Float() {
+				t.Errorf("feature credit_limit %v, want %v", got, want.Float())
+			}
+		})
+	}
+}
+
+// TestProposeTheSuggestionAsOfADay: --limit suggested proposes the
+// suggestion as of the day asked for (the day credit flags was run for),
+// not only as of yesterday, and refuses a day not yet over.
+func TestProposeTheSuggestionAsOfADay(t *testing.T) {
+	sc := stores(t)[0] // the embedded store: the workflow is the same on both
+	ctx := context.Background()
+	st, c := openWorkflow(t, sc)
+	c.t = asOf.AddDays(400).Time().Add(9 * time.Hour) // long after the ledger
+	svc := newService(t, st, c)
+	want, err := svc.Suggest(ctx, asOf, "C1")
+	if err != nil || len(want.Rows) != 1 {
+		t.Fatalf("suggest as of %s: %v %+v", asOf, err, want)
+	}
+	p, err := svc.Propose(ctx, ProposeRequest{CustomerID: "C1", FromSuggestion: true, AsOf: asOf, By: "ann", Role: "credit_manager"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.NewLimit != want.Rows[0].Suggested || p.Source != SourceSuggestion {
+		t.Fatalf("proposed %s (%s), want the suggestion as of %s: %s", p.NewLimit, p.Source, asOf, want.Rows[0].Suggested)
+	}
+	today := datasets.DateOf(c.t)
+	if late, err := svc.Suggest(ctx, today-1, "C1"); err != nil || late.Rows[0].Suggested == want.Rows[0].Suggested {
+		t.Fatalf("the suggestion as of yesterday is the same (%v): the test shows nothing", err)
+	}
+	if _, err := svc.Propose(ctx, ProposeRequest{CustomerID: "C1", FromSuggestion: true, AsOf: today, By: "ann", Role: "credit_manager"}); !errors.Is(err, ErrInput) {
+		t.Fatalf("a suggestion as of today, not yet over: %v, want ErrInput", err)
 	}
 }
