@@ -59,6 +59,37 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 	if !strings.Contains(w.Body.String(), `"/v1/invoices/{id}/score"`) {
 		t.Fatal("the served document lacks the score route")
 	}
+	// Amounts in requests are numbers or quoted decimals, not base64
+	// bytes (AmountText is a json.RawMessage); every proposal state is
+	// listed.
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]struct {
+					Type   any    `json:"type"`
+					Format string `json:"format"`
+					OneOf  []struct {
+						Type any `json:"type"`
+					} `json:"oneOf"`
+				} `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(w.Body.String(), `"format":"byte"`) {
+		t.Error("the document has a base64 (format byte) field")
+	}
+	for _, name := range []string{"GivenInvoice", "PromiseInput", "DisputeInput"} {
+		a := doc.Components.Schemas[name].Properties["amount"]
+		if len(a.OneOf) != 2 || fmt.Sprintf("%v %v", a.OneOf[0].Type, a.OneOf[1].Type) != "number string" {
+			t.Errorf("%s.amount: %+v, want a number or a string", name, a)
+		}
+	}
+	if !strings.Contains(w.Body.String(), `"expired"`) {
+		t.Error("the proposals' status filter does not list expired")
+	}
 }
 
 func TestAuthentication(t *testing.T) {
@@ -85,7 +116,9 @@ func TestAuthentication(t *testing.T) {
 		{name: "collector may not propose limits", role: "collector", method: "POST", path: "/v1/credit-proposals", body: `{}`, status: 403},
 		{name: "basic auth with the key as password", header: map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte("x:"+ts.keys["viewer"]))},
 			method: "GET", path: path, status: 200},
+		{name: "the scheme in lower case", header: map[string]string{"Authorization": "bearer " + ts.keys["viewer"]}, method: "GET", path: path, status: 200},
 		{name: "open route needs no key", method: "GET", path: "/healthz", status: 200},
+		{name: "report pages without a key", method: "GET", path: "/reports/index.html", status: 401},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -96,8 +129,16 @@ func TestAuthentication(t *testing.T) {
 			w := ts.do(r)
 			if c.status >= 400 {
 				p := problemOf(t, w, c.status)
-				if c.status == 401 && w.Header().Get("WWW-Authenticate") == "" {
-					t.Fatal("401 without WWW-Authenticate")
+				if c.status == 401 {
+					// A browser asks for credentials only on a Basic
+					// challenge: the report pages send one, the API Bearer.
+					want := `Bearer realm="dsopilot"`
+					if strings.HasPrefix(c.path, "/reports") {
+						want = `Basic realm="dsopilot reports"`
+					}
+					if got := w.Header().Values("WWW-Authenticate"); len(got) != 1 || got[0] != want {
+						t.Fatalf("401 challenges %q, want %q", got, want)
+					}
 				}
 				if strings.Contains(p.Detail, "dso_") {
 					t.Fatalf("a problem quotes a key: %s", p.Detail)
@@ -328,7 +369,7 @@ func TestScoreStored(t *testing.T) {
 		status int
 		want   string
 	}{
-		{"/v1/invoices/" + settled + "/score", 404, "not open"},
+		{"/v1/invoices/" + settled + "/score", 422, "was settled on"},
 		{"/v1/invoices/NOPE/score", 404, "no invoice"},
 		{"/v1/invoices/" + a.InvoiceID + "/score?reasons=99", 422, "reasons"},
 		{"/v1/invoices/" + a.InvoiceID + "/score?reasons=x", 422, "reasons"},
@@ -402,6 +443,7 @@ func TestScoreGiven(t *testing.T) {
 		{"both", `{"invoice_ids":["a"],"invoices":[{"invoice_id":"b"}]}`, "", 422, ""},
 		{"bad fields", `{"invoices":[{"invoice_id":"b","customer_id":"c","issue_date":"2024-01-10","due_date":"2024-01-01","amount":"x"}]}`, "", 422, "/invoices/0/amount"},
 		{"due before issue", `{"invoices":[{"invoice_id":"b","customer_id":"c","issue_date":"2024-01-10","due_date":"2024-01-01","amount":1}]}`, "", 422, "/invoices/0/due_date"},
+		{"owes nothing", `{"invoices":[{"invoice_id":"b","customer_id":"c","issue_date":"2024-01-10","due_date":"2024-02-01","amount":"0.00"}]}`, "", 422, "/invoices/0/amount"},
 		{"issued after as_of", fmt.Sprintf(`{"invoices":[{"invoice_id":"b","customer_id":"c","issue_date":%q,"due_date":%q,"amount":1}]}`, snap.asOf.AddDays(1), snap.asOf.AddDays(9)), "", 422, "/invoices/0/issue_date"},
 		{"duplicate ids", `{"invoices":[{"invoice_id":"b","customer_id":"c","issue_date":"2024-01-10","due_date":"2024-02-01","amount":1},{"invoice_id":"b","customer_id":"c","issue_date":"2024-01-10","due_date":"2024-02-01","amount":1}]}`, "", 422, "/invoices/1/invoice_id"},
 		{"unknown ids", `{"invoice_ids":["nope"]}`, "", 422, "/invoice_ids/0"},
@@ -480,4 +522,25 @@ func TestCustomerAndKPI(t *testing.T) {
 	if k.Currency != "EUR" || len(k.Currencies) != 0 {
 		t.Fatalf("converted kpi %+v", k)
 	}
+}
+
+// A query parameter the route does not take is a 422 naming it, not
+// ignored: POST /v1/score?as_of= used to score as of the served date.
+func TestUnknownQueryParametersAreRefused(t *testing.T) {
+	ts := newTestServer(t, nil)
+	sc := openInvoice(t, ts.srv.snap.Load(), 0)
+	for _, c := range []struct {
+		method, path, body, param, want string
+	}{
+		{"POST", "/v1/score?as_of=2024-02-29", fmt.Sprintf(`{"invoice_ids":[%q]}`, sc.InvoiceID), "query:as_of", "want reasons"},
+		{"GET", "/v1/kpi?from=2024-01-01&to=2024-03-31&foo=1", "", "query:foo", "want from, to, by, currency, monthly"},
+		{"GET", "/v1/invoices/" + sc.InvoiceID + "/score?asof=2024-02-29", "", "query:asof", "want as_of, reasons"},
+	} {
+		p := problemOf(t, ts.do(req{method: c.method, path: c.path, role: "viewer", body: c.body}), 422)
+		if len(p.Errors) != 1 || p.Errors[0].Where() != c.param || !strings.Contains(p.Errors[0].Detail, c.want) ||
+			!strings.Contains(p.Detail, "parameter "+strings.TrimPrefix(c.param, "query:")+": ") {
+			t.Errorf("%s %s: %+v, want one error on %s saying %q", c.method, c.path, p, c.param, c.want)
+		}
+	}
+	expect(t, ts.do(req{method: "GET", path: "/v1/invoices/" + sc.InvoiceID + "/score?reasons=2", role: "viewer"}), 200)
 }

@@ -108,10 +108,19 @@ func (f *fieldErrors) date(pointer string, v DateText, required bool) datasets.D
 	}
 	d, ok := datasets.ParseISO(s)
 	if !ok {
-		f.add(pointer, fmt.Sprintf("%q is not a date: want YYYY-MM-DD", s))
+		f.add(pointer, fmt.Sprintf("%q is not a date: want YYYY-MM-DD, %s to %s", s, datasets.MinDate, datasets.MaxDate))
 		return 0
 	}
 	return d
+}
+
+// happened reports a record's date d later than last, the latest day a
+// record can be of: a record dated in the future would pass for the
+// ledger's latest and hide that it is stale.
+func (f *fieldErrors) happened(pointer string, d, last datasets.Date) {
+	if d > last {
+		f.add(pointer, fmt.Sprintf("%s is in the future: a record is of a day that has begun (%s at the latest)", d, last))
+	}
 }
 
 // amount parses an amount field.
@@ -130,9 +139,14 @@ func (f *fieldErrors) amount(pointer string, v AmountText, required bool) datase
 			return 0
 		}
 		raw = strings.ReplaceAll(strings.TrimSpace(s), ",", "")
-	} else if !json.Valid([]byte(raw)) || raw[0] == '{' || raw[0] == '[' || raw == "true" || raw == "false" {
-		f.add(pointer, "not an amount: want a number or a quoted decimal")
-		return 0
+	} else {
+		// A JSON number, exponent included, read exactly (as ingest does).
+		plain, err := datasets.ExpandExponent(raw)
+		if err != nil {
+			f.add(pointer, "not an amount: want a number or a quoted decimal")
+			return 0
+		}
+		raw = plain
 	}
 	m, err := datasets.ParseMoney(raw)
 	if err != nil {

@@ -163,6 +163,12 @@ const (
 	ProposalExpired  = "expired" // not decided within the policy's days
 )
 
+// proposalStates are the states a proposal can be in, as the route's
+// filter and its documentation list them.
+func proposalStates() []string {
+	return []string{ProposalPending, ProposalApproved, ProposalRejected, ProposalExpired}
+}
+
 // Proposal is a credit-limit change and its decision.
 type Proposal struct {
 	ID            string        `json:"id"`

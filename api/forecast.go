@@ -102,6 +102,11 @@ func forecastError(err error) error {
 	if errors.Is(err, forecast.ErrEmptyBook) {
 		return fmt.Errorf("%w: %v", ErrNotFound, err)
 	}
+	if errors.Is(err, datasets.ErrFX) {
+		// The ledger holds amounts the rates cannot convert: as the
+		// worklist answers it.
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
 	return err
 }
 

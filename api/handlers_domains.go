@@ -126,7 +126,7 @@ func (s *Server) postProposal(c *gin.Context) {
 
 func (s *Server) listProposals(c *gin.Context) {
 	st := c.Query("status")
-	if st != "" && !slices.Contains([]string{ProposalPending, ProposalApproved, ProposalRejected, ProposalExpired}, st) {
+	if st != "" && !slices.Contains(proposalStates(), st) {
 		fail(c, invalid("bad status", fieldAt("query:status", "want pending, approved, rejected or expired")))
 		return
 	}

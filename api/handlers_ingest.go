@@ -134,7 +134,7 @@ func (s *Server) postIngest(c *gin.Context) {
 	body := bodyOf(c)
 	var fe fieldErrors
 	opts := importer.Options{Kind: e, DateFormat: c.Query("date_format"), Log: loggerOf(c).With("entity", string(e)),
-		RejectsPath: body.path + ".rejects"}
+		RejectsPath: body.path + ".rejects", Currency: s.convertible}
 	defer os.Remove(opts.RejectsPath)
 	switch c.Query("decimal_comma") {
 	case "", "false", "0":
@@ -173,10 +173,10 @@ func (s *Server) postIngest(c *gin.Context) {
 	s.kickRebuild()
 	switch {
 	case errors.Is(err, importer.ErrUsage):
-		fail(c, invalid("bad ingest options", fieldAt("query", strings.TrimPrefix(err.Error(), importer.ErrUsage.Error()+": "))))
+		fail(c, invalid("bad ingest options", fieldAt("query", apiWords(strings.TrimPrefix(err.Error(), importer.ErrUsage.Error()+": ")))))
 		return
 	case errors.Is(err, importer.ErrFiles) && sum != nil && len(sum.Files) == 1:
-		fail(c, invalid("the body cannot be read as "+string(e), FieldError{Pointer: "body", Detail: strings.ReplaceAll(sum.Files[0].Error, body.path, "body")}))
+		fail(c, invalid("the body cannot be read as "+string(e), FieldError{Pointer: "body", Detail: apiWords(strings.ReplaceAll(sum.Files[0].Error, body.path, "body"))}))
 		return
 	case errors.Is(err, importer.ErrRejected) && sum != nil:
 		// Most rows were rejected, but the good ones were stored: the
@@ -192,7 +192,7 @@ func (s *Server) postIngest(c *gin.Context) {
 		res.SpoolIDs = []string{}
 	}
 	if len(sum.Files) == 1 {
-		res.Diagnosis = strings.ReplaceAll(sum.Files[0].Diagnosis, body.path, "body")
+		res.Diagnosis = apiWords(strings.ReplaceAll(sum.Files[0].Diagnosis, body.path, "body"))
 		res.Format = sum.Files[0].Format
 		if sum.Files[0].IgnoredColumns != nil {
 			res.IgnoredColumns = sum.Files[0].IgnoredColumns
@@ -220,6 +220,37 @@ func (s *Server) postIngest(c *gin.Context) {
 		status = http.StatusAccepted
 	}
 	ok(c, status, res)
+}
+
+// convertible says whether amounts in currency code can be converted
+// with the rates in service: the model's (its scores, the worklist and
+// the forecast convert with the rates it was trained with) and the
+// server's --fx (KPIs and reports). An amount they cannot convert would
+// take every score, worklist and forecast down with it at the next
+// rebuild, so ingest rejects its row, naming what is missing.
+func (s *Server) convertible(code string) error {
+	if m := s.model.Load(); m != nil && m.fx() != nil {
+		if _, ok := m.fx().Rate(code); !ok {
+			return fmt.Errorf("no rate to %s for %s in the rates model %s was trained with: retrain it with a rates file that has %s and promote it, then send the row again",
+				m.fx().To, code, m.meta.ID, code)
+		}
+	}
+	if fx := s.cfg.FX; fx != nil {
+		if _, ok := fx.Rate(code); !ok {
+			return fmt.Errorf("no rate to %s for %s in the server's rates (--fx): add it and restart serve, then send the row again", fx.To, code)
+		}
+	}
+	return nil
+}
+
+// apiWords rewords the importer's messages for the API: they name the
+// CLI's flags, which are query parameters here (or, for those the API
+// lacks, the CLI's import).
+func apiWords(s string) string {
+	return strings.NewReplacer(
+		"--date-format", "?date_format=", "--columns", "?columns=", "--decimal-comma", "?decimal_comma=true",
+		"--decimal-point", "dsopilot import --decimal-point", "--encoding", "dsopilot import --encoding",
+		"--round-amounts", "dsopilot import --round-amounts", "--kind", "the entity in the path").Replace(s)
 }
 
 // readRejects reads up to maxRejectsListed rejects of the importer's
@@ -253,7 +284,7 @@ func readRejects(path string, n int) ([]IngestReject, bool, error) {
 			break
 		}
 		line, _ := strconv.Atoi(rec[1])
-		out = append(out, IngestReject{Line: line, Field: rec[2], Value: rec[3], Reason: rec[4]})
+		out = append(out, IngestReject{Line: line, Field: rec[2], Value: rec[3], Reason: apiWords(rec[4])})
 	}
 	return out, truncated, nil
 }

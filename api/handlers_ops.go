@@ -108,6 +108,12 @@ func (s *Server) readyz(c *gin.Context, snap *snapshot, lastDay datasets.Date, w
 	if warning != "" {
 		r.Warnings = append(r.Warnings, warning)
 	}
+	if len(snap.ledger.Invoices) == 0 {
+		// Ready (records can be ingested), but a mistyped --store opens
+		// a new, empty store: say so rather than answer nothing quietly.
+		r.Warnings = append(r.Warnings, "the ledger holds no invoices: every answer is empty until a ledger is imported or ingested; "+
+			"if one was, check --store (DSOPILOT_STORE)")
+	}
 	r.Spool.Batches, r.Spool.Rows = s.sink.spool.depth()
 	ok(c, http.StatusOK, r)
 }

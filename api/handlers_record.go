@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -70,6 +71,10 @@ var actionPolicies = []string{"", "manual", "scenario", "recommender", "holdout"
 // disputeOutcomes are the outcomes of a resolved dispute.
 var disputeOutcomes = []string{"credited", "rejected", "withdrawn"}
 
+// actionOutcomes are what an action's outcome can be: what the features
+// and the recommender's learning read ("" while unknown).
+var actionOutcomes = []string{"", "no_response", "promise", "paid", "dispute", "contact_failed"}
+
 func upper(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
 func lower(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
@@ -80,17 +85,34 @@ func newID(prefix string) string {
 	return prefix + hex.EncodeToString(b[:])
 }
 
+// latestDay is the latest day a record can be of: today in the first
+// time zone to reach it (UTC+14), or the served date when later.
+func (s *Server) latestDay() datasets.Date {
+	return max(s.asOf(), datasets.DateOf(s.now().UTC().Add(14*time.Hour)))
+}
+
 // pendingLedgers returns the acknowledged batches not yet in a snapshot.
 func (s *Server) pendingLedgers() []*datasets.Ledger {
+	_, pending := s.view()
+	return pending
+}
+
+// view returns the snapshot in service and the acknowledged batches it
+// does not hold yet, read together: a rebuild swaps the snapshot in and
+// drops the batches it merged under the same lock, so every acknowledged
+// write is in one of the two. (Read apart, a write made during a rebuild
+// was in neither for the rebuild's length: a dispute just opened could
+// not be resolved, one just resolved could be resolved again.)
+func (s *Server) view() (*snapshot, []*datasets.Ledger) {
 	s.pendingMu.Lock()
 	defer s.pendingMu.Unlock()
-	return slices.Clone(s.pending)
+	return s.snap.Load(), slices.Clone(s.pending)
 }
 
 // checkRefs reports a customer unknown to a ledger that has a customer
 // master, and an invoice that is not the customer's.
-func (s *Server) checkRefs(snap *snapshot, fe *fieldErrors, customer, invoice string) {
-	pending := s.pendingLedgers()
+func (s *Server) checkRefs(fe *fieldErrors, customer, invoice string) {
+	snap, pending := s.view()
 	if customer != "" && len(snap.ledger.Customers) > 0 {
 		_, found := findCustomer(snap.ledger, customer)
 		for _, p := range pending {
@@ -147,7 +169,6 @@ func (s *Server) postAction(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	snap := s.snap.Load()
 	var fe fieldErrors
 	a := datasets.Action{ID: strings.TrimSpace(in.ActionID), CustomerID: strings.TrimSpace(in.CustomerID), InvoiceID: strings.TrimSpace(in.InvoiceID),
 		Type: lower(in.Type), Channel: lower(in.Channel), Outcome: lower(in.Outcome), Policy: lower(in.Policy)}
@@ -155,6 +176,10 @@ func (s *Server) postAction(c *gin.Context) {
 		a.ID = newID("act-")
 	}
 	a.Date = fe.date("/action_date", in.ActionDate, true)
+	fe.happened("/action_date", a.Date, s.latestDay())
+	if !slices.Contains(actionOutcomes, a.Outcome) {
+		fe.add("/outcome", fmt.Sprintf("%q: want no_response, promise, paid, dispute or contact_failed (or none while unknown)", in.Outcome))
+	}
 	if !slices.Contains(actionPolicies, a.Policy) {
 		fe.add("/policy", fmt.Sprintf("%q: want manual, scenario, recommender or holdout", in.Policy))
 	}
@@ -169,7 +194,7 @@ func (s *Server) postAction(c *gin.Context) {
 	schema := datasets.ActionsSchema()
 	schema.Complete(&a)
 	schema.Check(&a, fe.problems(""))
-	s.checkRefs(snap, &fe, a.CustomerID, a.InvoiceID)
+	s.checkRefs(&fe, a.CustomerID, a.InvoiceID)
 	if err := fe.err("invalid action"); err != nil {
 		fail(c, err)
 		return
@@ -183,7 +208,6 @@ func (s *Server) postPromise(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	snap := s.snap.Load()
 	var fe fieldErrors
 	p := datasets.Promise{ID: strings.TrimSpace(in.PromiseID), CustomerID: strings.TrimSpace(in.CustomerID), InvoiceID: strings.TrimSpace(in.InvoiceID),
 		Status: lower(in.Status)}
@@ -191,6 +215,7 @@ func (s *Server) postPromise(c *gin.Context) {
 		p.ID = newID("prm-")
 	}
 	p.Made = fe.date("/made_date", in.MadeDate, true)
+	fe.happened("/made_date", p.Made, s.latestDay())
 	p.PromisedDate = fe.date("/promised_date", in.PromisedDate, true)
 	p.Amount = fe.amount("/amount", in.Amount, true)
 	if p.Amount < 0 {
@@ -199,7 +224,7 @@ func (s *Server) postPromise(c *gin.Context) {
 	schema := datasets.PromisesSchema()
 	schema.Complete(&p)
 	schema.Check(&p, fe.problems(""))
-	s.checkRefs(snap, &fe, p.CustomerID, p.InvoiceID)
+	s.checkRefs(&fe, p.CustomerID, p.InvoiceID)
 	if err := fe.err("invalid promise"); err != nil {
 		fail(c, err)
 		return
@@ -213,7 +238,6 @@ func (s *Server) postDispute(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	snap := s.snap.Load()
 	var fe fieldErrors
 	d := datasets.Dispute{ID: strings.TrimSpace(in.DisputeID), CustomerID: strings.TrimSpace(in.CustomerID), InvoiceID: strings.TrimSpace(in.InvoiceID),
 		Reason: strings.TrimSpace(in.Reason), Outcome: lower(in.Outcome)}
@@ -221,7 +245,9 @@ func (s *Server) postDispute(c *gin.Context) {
 		d.ID = newID("dsp-")
 	}
 	d.Opened = fe.date("/opened_date", in.OpenedDate, true)
+	fe.happened("/opened_date", d.Opened, s.latestDay())
 	d.Resolved = fe.date("/resolved_date", in.ResolvedDate, false)
+	fe.happened("/resolved_date", d.Resolved, s.latestDay())
 	d.Amount = fe.amount("/amount", in.Amount, false)
 	if d.Outcome != "" && !slices.Contains(disputeOutcomes, d.Outcome) {
 		fe.add("/outcome", fmt.Sprintf("%q: want credited, rejected or withdrawn", in.Outcome))
@@ -230,7 +256,7 @@ func (s *Server) postDispute(c *gin.Context) {
 	schema.Complete(&d)
 	schema.Check(&d, fe.problems(""))
 	if d.InvoiceID != "" {
-		s.checkRefs(snap, &fe, d.CustomerID, d.InvoiceID)
+		s.checkRefs(&fe, d.CustomerID, d.InvoiceID)
 	}
 	if err := fe.err("invalid dispute"); err != nil {
 		fail(c, err)
@@ -246,12 +272,16 @@ func (s *Server) resolveDispute(c *gin.Context) {
 		return
 	}
 	id := c.Param("id")
-	snap := s.snap.Load()
+	// One resolution at a time: two requests checking the dispute before
+	// either is recorded would both be accepted.
+	s.resolveMu.Lock()
+	defer s.resolveMu.Unlock()
+	snap, pending := s.view()
 	var cur *datasets.Dispute
 	if d, found := findDispute(snap.ledger, id); found {
 		cur = d
 	}
-	for _, p := range s.pendingLedgers() {
+	for _, p := range pending {
 		for i := range p.Disputes {
 			if p.Disputes[i].ID == id {
 				cur = &p.Disputes[i]
@@ -269,6 +299,7 @@ func (s *Server) resolveDispute(c *gin.Context) {
 	var fe fieldErrors
 	d := *cur
 	d.Resolved = fe.date("/resolved_date", in.ResolvedDate, true)
+	fe.happened("/resolved_date", d.Resolved, s.latestDay())
 	d.Outcome = lower(in.Outcome)
 	if !slices.Contains(disputeOutcomes, d.Outcome) {
 		fe.add("/outcome", fmt.Sprintf("%q: want credited, rejected or withdrawn", in.Outcome))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -113,8 +114,9 @@ func (s *Server) getInvoiceScore(c *gin.Context) {
 		return
 	}
 	if len(scores) == 0 {
-		fail(c, fmt.Errorf("%w: invoice %q is not open at the end of %s (issued %s, settled %s): only open invoices are scored",
-			ErrNotFound, id, asOf, v.IssueDate, v.SettledDate))
+		// As POST /v1/score answers it: the invoice exists, the date
+		// is what it cannot be scored on.
+		fail(c, invalid("invoice not open", fieldAt("query:as_of", notOpen(snap, id, asOf)+": only open invoices are scored")))
 		return
 	}
 	s.metrics.scored.WithLabelValues("stored").Inc()
@@ -237,8 +239,10 @@ func notOpen(snap *snapshot, id string, asOf datasets.Date) string {
 		return fmt.Sprintf("unknown invoice %q", id)
 	case v.IssueDate > asOf:
 		return fmt.Sprintf("invoice %q is issued on %s, after %s", id, v.IssueDate, asOf)
+	case v.SettledDate != 0 && v.SettledDate <= asOf:
+		return fmt.Sprintf("invoice %q was settled on %s, by the end of %s", id, v.SettledDate, asOf)
 	default:
-		return fmt.Sprintf("invoice %q is not open at the end of %s", id, asOf)
+		return fmt.Sprintf("invoice %q owes nothing at the end of %s (paid or credited in full)", id, asOf)
 	}
 }
 
@@ -264,6 +268,9 @@ func (s *Server) scoreGiven(snap *snapshot, asOf datasets.Date, reasons int, giv
 		schema.Check(&v, fe.problems(p))
 		if v.IssueDate > asOf {
 			fe.add(p+"/issue_date", fmt.Sprintf("issued %s, after as_of %s: not known at as_of", v.IssueDate, asOf))
+		}
+		if v.Amount == 0 && strings.TrimSpace(string(g.Amount)) != "" {
+			fe.add(p+"/amount", "an invoice of 0.00 owes nothing: there is nothing to score")
 		}
 		if j, dup := seenID[v.ID]; dup && v.ID != "" {
 			fe.add(p+"/invoice_id", fmt.Sprintf("%q repeats /invoices/%d", v.ID, j))

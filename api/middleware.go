@@ -117,12 +117,13 @@ func (s *Server) observe(c *gin.Context) {
 
 // bearer extracts the key from Authorization: Bearer KEY, or from Basic
 // credentials whose password is the key (so that a browser can open
-// /reports/).
+// /reports/). The scheme's name is case-insensitive (RFC 9110, 11.1).
 func bearer(h string) string {
-	if v, ok := strings.CutPrefix(h, "Bearer "); ok {
+	scheme, v, _ := strings.Cut(strings.TrimSpace(h), " ")
+	switch {
+	case strings.EqualFold(scheme, "Bearer"):
 		return strings.TrimSpace(v)
-	}
-	if v, ok := strings.CutPrefix(h, "Basic "); ok {
+	case strings.EqualFold(scheme, "Basic"):
 		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
 		if err != nil {
 			return ""

@@ -22,6 +22,9 @@ import (
 var (
 	dateType   = reflect.TypeFor[datasets.Date]()
 	amountType = reflect.TypeFor[Amount]()
+	// AmountText is a json.RawMessage, which the generator takes for
+	// base64 bytes.
+	amountTextType = reflect.TypeFor[AmountText]()
 )
 
 // schemaCustomizer gives the types with their own JSON encoding their
@@ -34,6 +37,15 @@ func schemaCustomizer(requests bool) openapi3gen.SchemaCustomizerFn {
 			schema.Type, schema.Format = &openapi3.Types{"string"}, ""
 			schema.Pattern = `^(\d{4}-\d{2}-\d{2})?$`
 			schema.Description = "a date, YYYY-MM-DD; empty when unset"
+			schema.Min, schema.Max = nil, nil
+			return nil
+		case amountTextType:
+			schema.Type, schema.Format, schema.Items = nil, "", nil
+			schema.OneOf = openapi3.SchemaRefs{
+				{Value: &openapi3.Schema{Type: &openapi3.Types{"number"}}},
+				{Value: &openapi3.Schema{Type: &openapi3.Types{"string"}}},
+			}
+			schema.Description = `an amount, exact to the cent: a JSON number or a quoted decimal (1234.5, "1234.50", "1,234.50")`
 			schema.Min, schema.Max = nil, nil
 			return nil
 		case amountType:

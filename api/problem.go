@@ -113,7 +113,20 @@ func (e *ValidationError) Error() string {
 	if len(e.Fields) == 0 {
 		return e.Msg
 	}
-	return fmt.Sprintf("%s: %s %s", e.Msg, e.Fields[0].Where(), e.Fields[0].Detail)
+	return fmt.Sprintf("%s: %s: %s", e.Msg, e.Fields[0].label(), e.Fields[0].Detail)
+}
+
+// label is where the field is, as the problem's detail names it.
+func (e FieldError) label() string {
+	switch {
+	case e.Parameter == "*":
+		return "the query"
+	case e.Parameter != "":
+		return "parameter " + e.Parameter
+	case e.Pointer == "":
+		return "the body"
+	}
+	return e.Pointer
 }
 
 func (e *ValidationError) Unwrap() error {
@@ -213,7 +226,9 @@ func fail(c *gin.Context, err error) {
 	if errors.As(err, &ra) {
 		c.Header("Retry-After", strconv.Itoa(max(1, ra.RetryAfterSeconds())))
 	}
-	if p.Status == http.StatusUnauthorized {
+	if p.Status == http.StatusUnauthorized && c.Writer.Header().Get("WWW-Authenticate") == "" {
+		// The report pages set a Basic challenge first: a browser asks
+		// for credentials only on one.
 		c.Header("WWW-Authenticate", `Bearer realm="dsopilot"`)
 	}
 	c.Error(err) //nolint:errcheck // recorded for the access log

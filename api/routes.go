@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -156,7 +157,7 @@ func (s *Server) routeTable() []route {
 				request: ProposalInput{}, responses: []response{{201, "the proposal, pending", Proposal{}, ""}}, errors: []int{404, 503}}},
 		{method: http.MethodGet, path: "/v1/credit-proposals", role: RoleViewer, handle: s.listProposals,
 			doc: routeDoc{id: "creditProposals", tag: "credit", summary: "Credit-limit proposals, newest first",
-				params:    []param{query("status", "string", "only proposals in this state", ProposalPending, ProposalApproved, ProposalRejected)},
+				params:    []param{query("status", "string", "only proposals in this state", proposalStates()...)},
 				responses: []response{{200, "the proposals", ProposalList{}, ""}}, errors: []int{422, 503}}},
 		{method: http.MethodPost, path: "/v1/credit-proposals/:id/approve", role: RoleCreditManager, handle: s.decideProposal(true), media: []string{mediaJSON}, idempotent: true,
 			doc: routeDoc{id: "approveCreditProposal", tag: "credit", summary: "Approve a proposal (within the approver's thresholds); records the new limit",
@@ -242,6 +243,9 @@ func (s *Server) newEngine() *gin.Engine {
 		if r.role != 0 {
 			chain = append(chain, s.authorize(r.role))
 		}
+		if r.role != 0 && r.path != "/reports/*path" {
+			chain = append(chain, knownQuery(r.doc.params))
+		}
 		if len(r.media) > 0 {
 			limit := s.cfg.MaxBodyBytes
 			if r.toFile {
@@ -256,6 +260,41 @@ func (s *Server) newEngine() *gin.Engine {
 		e.Handle(r.method, r.path, chain...)
 	}
 	return e
+}
+
+// knownQuery refuses, with a 422 naming them, query parameters the route
+// does not take: ignored, a parameter sent to the wrong route answered
+// something else than was asked (POST /v1/score?as_of= scored as of the
+// served date). The report pages take any (a browser's own).
+func knownQuery(params []param) gin.HandlerFunc {
+	var names []string
+	for _, p := range params {
+		if p.in == "query" {
+			names = append(names, p.name)
+		}
+	}
+	want := "this route takes no query parameters"
+	if len(names) > 0 {
+		want = "want " + strings.Join(names, ", ")
+	}
+	return func(c *gin.Context) {
+		var unknown []string
+		for k := range c.Request.URL.Query() {
+			if !slices.Contains(names, k) {
+				unknown = append(unknown, k)
+			}
+		}
+		if len(unknown) == 0 {
+			c.Next()
+			return
+		}
+		slices.Sort(unknown)
+		var fe fieldErrors
+		for _, k := range unknown {
+			fe.add("query:"+k, "unknown parameter: "+want)
+		}
+		fail(c, fe.err("unknown query parameters"))
+	}
 }
 
 // openAPIPath turns gin's /v1/invoices/:id/score into /v1/invoices/{id}/score.

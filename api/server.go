@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -121,9 +122,13 @@ type Server struct {
 	snap atomic.Pointer[snapshot]
 	// model is the model in service (nil: none).
 	model atomic.Pointer[servedModel]
-	// pending are acknowledged batches not yet in a snapshot, in order.
+	// pending are acknowledged batches not yet in a snapshot, in order;
+	// a rebuild drops the ones it merged as it swaps its snapshot in,
+	// under pendingMu (see view).
 	pendingMu sync.Mutex
 	pending   []*datasets.Ledger
+	// resolveMu makes resolving a dispute check-and-record in one step.
+	resolveMu sync.Mutex
 	// queued counts the batches ever added to pending; a snapshot's
 	// applied says how many of them it holds (pending is a queue that a
 	// rebuild drains whole), so tests can wait for exactly their writes.
@@ -349,28 +354,22 @@ func (s *Server) pollKeys() {
 // model in service as of today.
 func (s *Server) rebuild(ctx context.Context, full bool) error {
 	start := time.Now()
+	// The batches merged stay in pending until the snapshot holding them
+	// is in service (view reads the two together).
 	s.pendingMu.Lock()
-	deltas := s.pending
-	s.pending = nil
+	deltas := slices.Clone(s.pending)
 	applied := s.queued
 	s.pendingMu.Unlock()
-	putBack := func() {
-		s.pendingMu.Lock()
-		s.pending = append(deltas, s.pending...)
-		s.pendingMu.Unlock()
-	}
 	cur := s.snap.Load()
 	base := cur.ledger
 	if full {
 		st, err := s.store.get(ctx)
 		if err != nil {
-			putBack()
 			return err
 		}
 		l, err := st.Load(ctx)
 		if err != nil {
 			s.store.broken(st)
-			putBack()
 			return fmt.Errorf("load ledger: %w", err)
 		}
 		sortLedger(l)
@@ -382,10 +381,12 @@ func (s *Server) rebuild(ctx context.Context, full bool) error {
 	snap := buildSnapshot(ctx, cur.gen+1, base, s.model.Load(), s.asOf(), s.cfg.MaxReasons, s.cfg.FX)
 	snap.applied = applied
 	if ctx.Err() != nil {
-		putBack()
 		return ctx.Err()
 	}
+	s.pendingMu.Lock()
 	s.snap.Store(snap)
+	s.pending = slices.Clone(s.pending[len(deltas):])
+	s.pendingMu.Unlock()
 	s.follow(snap)
 	if full {
 		s.loaded.Store(true)

@@ -165,7 +165,9 @@ func (s *snapshot) kpiIndex(currency string) (*features.Index, string, []string,
 	if fx != nil {
 		conv, err := l.Convert(*fx)
 		if err != nil {
-			return nil, "", nil, invalid("cannot convert to "+currency, fieldAt("query:currency", err.Error()))
+			// The ledger's amounts, not the query, are at fault (the
+			// currency may be the server's default): no parameter named.
+			return nil, "", nil, fmt.Errorf("%w: cannot convert the ledger to %s: %v", ErrInvalid, currency, err)
 		}
 		l = conv
 	}

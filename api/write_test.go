@@ -11,9 +11,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/embedded"
+	"github.com/dsopilot/dsopilot/recommender"
 )
 
 // flakyStore is a store that can be switched off, as a ClickHouse server
@@ -133,6 +135,7 @@ func TestRecordActionsPromisesDisputes(t *testing.T) {
 		{"/v1/actions", fmt.Sprintf(`{"customer_id":"NOBODY","action_date":%q,"type":"call"}`, snap.asOf), "/customer_id"},
 		{"/v1/actions", fmt.Sprintf(`{"customer_id":%q,"invoice_id":%q,"action_date":%q,"type":"call"}`, a.CustomerID, other.InvoiceID, snap.asOf), "/invoice_id"},
 		{"/v1/actions", fmt.Sprintf(`{"customer_id":%q,"action_date":%q,"type":"call","policy":"holdout"}`, a.CustomerID, snap.asOf), "/propensity"},
+		{"/v1/actions", fmt.Sprintf(`{"customer_id":%q,"action_date":%q,"type":"call","outcome":"maybe"}`, a.CustomerID, snap.asOf), "/outcome"},
 		{"/v1/actions", fmt.Sprintf(`{"customer_id":%q,"action_date":%q,"type":"call","propensity":1.5}`, a.CustomerID, snap.asOf), "/propensity"},
 		{"/v1/actions", fmt.Sprintf(`{"customer_id":%q,"action_date":%q,"type":"call","policy":"whim"}`, a.CustomerID, snap.asOf), "/policy"},
 		{"/v1/promises", fmt.Sprintf(`{"customer_id":%q,"made_date":%q,"promised_date":%q,"amount":5}`, a.CustomerID, snap.asOf, snap.asOf.AddDays(-1)), "/promised_date"},
@@ -266,7 +269,15 @@ func TestIngest(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			problemOf(t, ts.do(req{method: "POST", path: c.path, role: "admin", body: c.body, ctype: c.ctype}), c.status)
+			p := problemOf(t, ts.do(req{method: "POST", path: c.path, role: "admin", body: c.body, ctype: c.ctype}), c.status)
+			// The importer's advice names the CLI's flags; here they are
+			// query parameters.
+			if text := fmt.Sprintf("%+v", p); strings.Contains(text, "--date-format") || strings.Contains(text, "--columns") {
+				t.Errorf("a CLI flag in an API answer: %s", text)
+			}
+			if c.name == "missing column" && !strings.Contains(fmt.Sprintf("%+v", p), "?columns=") {
+				t.Errorf("the missing column's advice does not name ?columns=: %+v", p)
+			}
 		})
 	}
 	small := newTestServer(t, func(c *Config) { c.MaxIngestBytes = 64 })
@@ -383,4 +394,100 @@ func TestSpoolFileDamaged(t *testing.T) {
 		t.Fatalf("quarantine %v", err)
 	}
 	_ = embedded.FileName
+}
+
+// TestIngestRejectsACurrencyTheRatesCannotConvert: a row in a currency the
+// rates in service have no rate for would take every score, worklist and
+// forecast down at the next rebuild; ingest rejects that row, naming its
+// line, field and what is missing, stores the others, and the service
+// stays ready.
+func TestIngestRejectsACurrencyTheRatesCannotConvert(t *testing.T) {
+	fx := recommender.SimFX()
+	ts := newTestServer(t, func(c *Config) { c.FX = &fx })
+	cust := ts.srv.snap.Load().ledger.Customers[0].ID
+	body := "customer_id,invoice_id,issue_date,due_date,amount,currency\n" +
+		cust + ",FX-1,2024-03-01,2024-03-31,100.00,chf\n" +
+		cust + ",FX-2,2024-03-01,2024-03-31,100.00,EUR\n" +
+		cust + ",FX-3,2024-03-01,2024-03-31,100.00,\n"
+	w := ts.do(req{method: "POST", path: "/v1/ingest/invoices", role: "admin", body: body, ctype: "text/csv"})
+	expect(t, w, 200)
+	res := decode[IngestResult](t, w)
+	if res.Read != 3 || res.Loaded != 2 || res.Rejected != 1 || len(res.Rejects) != 1 {
+		t.Fatalf("ingest %+v", res)
+	}
+	r := res.Rejects[0]
+	if r.Line != 2 || r.Field != "currency" || r.Value != "CHF" || !strings.Contains(r.Reason, "no rate to EUR for CHF") {
+		t.Fatalf("reject %+v", r)
+	}
+	ts.settle()
+	l := ts.srv.snap.Load().ledger
+	if _, ok := findInvoice(l, "FX-1"); ok {
+		t.Fatal("the CHF invoice was stored")
+	}
+	if _, ok := findInvoice(l, "FX-2"); !ok {
+		t.Fatal("the EUR invoice was not stored")
+	}
+	expect(t, ts.do(req{method: "GET", path: "/readyz"}), 200)
+	expect(t, ts.do(req{method: "GET", path: "/v1/kpi?from=2024-01-01&to=2024-03-31&currency=EUR", role: "viewer"}), 200)
+
+	// Payments carry a currency too.
+	pay := "payment_id,customer_id,invoice_id,payment_date,amount,currency\nFX-P1," + cust + ",FX-2,2024-03-10,10.00,XAU\n"
+	p := problemOf(t, ts.do(req{method: "POST", path: "/v1/ingest/payments", role: "admin", body: pay, ctype: "text/csv"}), 422)
+	if len(p.Errors) != 1 || !strings.Contains(p.Errors[0].Detail, "no rate to EUR for XAU") {
+		t.Fatalf("payment in XAU: %+v", p)
+	}
+}
+
+// TestAWriteIsReadableThroughARebuild: from its acknowledgement on, a
+// write is in the snapshot or in the batches waiting for the next one,
+// while that snapshot is built too; and a dispute is resolved once
+// however the requests interleave. (The rebuild used to take the waiting
+// batches out before its snapshot was in service, so for its length a
+// dispute just opened was "not found" and one just resolved could be
+// resolved again.)
+func TestAWriteIsReadableThroughARebuild(t *testing.T) {
+	ts := newTestServer(t, nil)
+	ts.settle()
+	snap := ts.srv.snap.Load()
+	a := openInvoice(t, snap, 0)
+	for round := range 4 {
+		id := fmt.Sprintf("D-R%d", round)
+		w := ts.do(req{method: "POST", path: "/v1/disputes", role: "collector",
+			body: fmt.Sprintf(`{"dispute_id":%q,"customer_id":%q,"invoice_id":%q,"opened_date":%q,"reason":"price"}`, id, a.CustomerID, a.InvoiceID, snap.asOf)})
+		expect(t, w, http.StatusCreated)
+		// Until a snapshot holds it, every look finds it waiting.
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			sn, pending := ts.srv.view()
+			_, inSnap := findDispute(sn.ledger, id)
+			waiting := slices.ContainsFunc(pending, func(l *datasets.Ledger) bool {
+				return slices.ContainsFunc(l.Disputes, func(d datasets.Dispute) bool { return d.ID == id })
+			})
+			if !inSnap && !waiting {
+				t.Fatalf("round %d: dispute %s is in neither the snapshot nor the waiting batches", round, id)
+			}
+			if inSnap {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: dispute %s never reached a snapshot", round, id)
+			}
+		}
+		// Two resolutions at once, as soon as it is opened: one wins.
+		codes := make([]int, 2)
+		var wg sync.WaitGroup
+		for i := range codes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				codes[i] = ts.do(req{method: "POST", path: "/v1/disputes/" + id + "/resolve", role: "collector",
+					body: fmt.Sprintf(`{"resolved_date":%q,"outcome":%q}`, snap.asOf, []string{"credited", "rejected"}[i])}).Code
+			}()
+		}
+		wg.Wait()
+		slices.Sort(codes)
+		if codes[0] != http.StatusCreated || codes[1] != http.StatusConflict {
+			t.Fatalf("round %d: two resolutions answered %v, want one 201 and one 409", round, codes)
+		}
+	}
 }

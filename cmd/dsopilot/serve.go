@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -136,6 +139,13 @@ func runServe(ctx context.Context, e env, args []string) error {
 				return fmt.Errorf("serve: %w", err)
 			}
 			fx = &f
+		}
+	}
+	if !strings.HasPrefix(c.store, "clickhouse://") {
+		if _, err := os.Stat(c.store); errors.Is(err, fs.ErrNotExist) {
+			// serve creates it (records can be ingested), but most often
+			// the path is mistyped: the log and /readyz say so.
+			log.Warn("no store at --store: serving a new, empty one there", "store", c.store)
 		}
 	}
 	reg := model.Registry{Dir: c.registry}
