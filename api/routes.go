@@ -278,6 +278,10 @@ func knownQuery(params []param) gin.HandlerFunc {
 		want = "want " + strings.Join(names, ", ")
 	}
 	return func(c *gin.Context) {
+		if c.Request.URL.RawQuery == "" { // most requests: nothing to parse
+			c.Next()
+			return
+		}
 		var unknown []string
 		for k := range c.Request.URL.Query() {
 			if !slices.Contains(names, k) {

@@ -425,14 +425,31 @@ func (r RecordRef) String() string { return fmt.Sprintf("%s %q", r.Kind, r.ID) }
 
 // firstRef is the earlier of a (zero: none) and b: by kind in the order
 // above, then id.
+// It runs once per amount without a rate, so it allocates nothing.
 func firstRef(a, b RecordRef) RecordRef {
-	rank := func(k RecordKind) int {
-		return slices.Index([]RecordKind{RefInvoice, RefPayment, RefCreditNote, RefCustomer, RefDispute, RefPromise, RefCreditDecision}, k)
-	}
-	if a.Kind == "" || rank(b.Kind) < rank(a.Kind) || rank(b.Kind) == rank(a.Kind) && b.ID < a.ID {
+	if a.Kind == "" || b.Kind.rank() < a.Kind.rank() || b.Kind == a.Kind && b.ID < a.ID {
 		return b
 	}
 	return a
+}
+
+// rank is k's place in the order of the constants above.
+func (k RecordKind) rank() int {
+	switch k {
+	case RefInvoice:
+		return 0
+	case RefPayment:
+		return 1
+	case RefCreditNote:
+		return 2
+	case RefCustomer:
+		return 3
+	case RefDispute:
+		return 4
+	case RefPromise:
+		return 5
+	}
+	return 6
 }
 
 func (e *MissingRatesError) Error() string {

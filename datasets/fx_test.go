@@ -268,3 +268,18 @@ func TestPartConverterCountsEveryPart(t *testing.T) {
 		t.Errorf("a ledger in several currencies, to EUR without rates: %v, want a request error", err)
 	}
 }
+
+// The example a missing rate names is the first by kind (invoices first),
+// then id, whatever order the amounts come in: the same whole or in parts.
+func TestFirstRefOrder(t *testing.T) {
+	refs := []RecordRef{{RefPromise, "A"}, {RefPayment, "P2"}, {RefCreditDecision, "D"}, {RefInvoice, "I9"}, {RefPayment, "P1"}, {RefInvoice, "I10"}}
+	for _, order := range [][]int{{0, 1, 2, 3, 4, 5}, {5, 4, 3, 2, 1, 0}, {2, 0, 4, 1, 5, 3}} {
+		var got RecordRef
+		for _, i := range order {
+			got = firstRef(got, refs[i])
+		}
+		if got != (RecordRef{RefInvoice, "I10"}) {
+			t.Errorf("order %v: %v, want invoice I10", order, got)
+		}
+	}
+}
