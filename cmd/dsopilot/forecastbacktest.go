@@ -41,14 +41,11 @@ func runForecastBacktest(ctx context.Context, e env, args []string) error {
 	tf := newTrainFlags(fs)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	predictions := fs.String("predictions", "", "write part,origin,week_start,mean,p10,p50,p90,actual per origin-week")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if (*in.input == "") == (*store == "") {
-		return fmt.Errorf("%w: forecast backtest: give --input or --store (one of them)", errUsage)
-	}
-	if *store != "" && (len(in.cols) > 0 || *in.dateFormat != "" || *in.decimalComma) {
-		return fmt.Errorf("%w: forecast backtest: --columns, --date-format and --decimal-comma describe an --input file, not a --store", errUsage)
+	if err := in.check(fs, "forecast backtest", *store); err != nil {
+		return err
 	}
 	switch {
 	case *parts < 0:

@@ -19,20 +19,80 @@ import (
 // (backtest, forecast backtest) and by those that score with a registered
 // model's currency (score, forecast).
 
-// inputFlags are the flags that say how to read an export.
+// readFlags are the flags that say how to read an export, the same for
+// `import` and for the commands that read one with --input.
+type readFlags struct {
+	cols                   columnsFlag
+	dateFormat, encoding   *string
+	decimalComma, decPoint *bool
+	roundAmounts           *bool
+	maxLine, maxField      *int
+	rejects                *string
+	// defined names the flags above, for commands where they do not apply.
+	defined map[string]bool
+}
+
+func newReadFlags(fs *flag.FlagSet) readFlags {
+	f := readFlags{cols: columnsFlag{}, defined: map[string]bool{}}
+	before := map[string]bool{}
+	fs.VisitAll(func(fl *flag.Flag) { before[fl.Name] = true })
+	defer fs.VisitAll(func(fl *flag.Flag) {
+		if !before[fl.Name] {
+			f.defined[fl.Name] = true
+		}
+	})
+	fs.Var(f.cols, "columns", "map canonical columns to the export's headers: customer_id=KUNNR,amount=DMBTR,...")
+	f.dateFormat = fs.String("date-format", "", "strftime date format of the export, e.g. %d.%m.%Y or %m/%d/%Y (ISO always works)")
+	f.decimalComma = fs.Bool("decimal-comma", false, "every amount's decimal mark is a comma (1.234,56); default: read from each column")
+	f.decPoint = fs.Bool("decimal-point", false, "every amount's decimal mark is a point (1,234.56); default: read from each column")
+	f.roundAmounts = fs.Bool("round-amounts", false, "round amounts with more than two decimals half away from zero instead of rejecting them")
+	f.encoding = fs.String("encoding", "", "utf-8 (reject rows with other bytes), latin1 or windows-1252; default: UTF-8, other bytes read as Windows-1252 with a warning")
+	f.maxLine = fs.Int("max-line-bytes", 16<<20, "longest line read; a CSV file with a longer one is not imported, a longer NDJSON line is rejected")
+	f.maxField = fs.Int("max-field-bytes", 1<<20, "longest field read")
+	f.rejects = fs.String("rejects", "", "rejects file (default: dsopilot-rejects-<time>.csv in the embedded store's directory, or the temporary directory)")
+	return f
+}
+
+// options are the importer options the flags set; the caller adds where
+// the rejects go by default, the batch size and progress.
+func (f readFlags) options() importer.Options {
+	return importer.Options{Columns: f.cols, DateFormat: *f.dateFormat,
+		DecimalComma: *f.decimalComma, DecimalPoint: *f.decPoint, RoundAmounts: *f.roundAmounts, Encoding: *f.encoding,
+		MaxLineBytes: *f.maxLine, MaxFieldBytes: *f.maxField, RejectsPath: *f.rejects}
+}
+
+// inputFlags are --input and how to read it.
 type inputFlags struct {
-	input, dateFormat *string
-	decimalComma      *bool
-	cols              columnsFlag
+	input *string
+	read  readFlags
 }
 
 func newInputFlags(fs *flag.FlagSet) inputFlags {
-	f := inputFlags{cols: columnsFlag{}}
-	f.input = fs.String("input", "", "ledger directory or cleared-items CSV (or --store)")
-	fs.Var(f.cols, "columns", "map canonical columns to the export's headers: customer_id=KUNNR,...")
-	f.dateFormat = fs.String("date-format", "", "strftime date format of the export")
-	f.decimalComma = fs.Bool("decimal-comma", false, "amounts are written 1.234,56")
+	f := inputFlags{input: fs.String("input", "", "ledger directory or cleared-items CSV (or --store)")}
+	f.read = newReadFlags(fs)
 	return f
+}
+
+// check says whether the command was given one ledger: --input or --store
+// (not both, not neither), and the flags that say how to read a file only
+// with --input, where they apply.
+func (f inputFlags) check(fs *flag.FlagSet, cmd, store string) error {
+	if (*f.input == "") == (store == "") {
+		return fmt.Errorf("%w: %s: give --input or --store (one of them)", errUsage, cmd)
+	}
+	if store == "" {
+		return nil
+	}
+	var given []string
+	fs.Visit(func(fl *flag.Flag) {
+		if f.read.defined[fl.Name] {
+			given = append(given, "--"+fl.Name)
+		}
+	})
+	if len(given) > 0 {
+		return fmt.Errorf("%w: %s: %s describe an --input file, not a --store", errUsage, cmd, strings.Join(given, ", "))
+	}
+	return nil
 }
 
 // importTemp imports the export into a temporary embedded store and reads
@@ -51,11 +111,12 @@ func importTemp(ctx context.Context, e env, cmd string, f inputFlags) (*datasets
 		return nil, fmt.Errorf("%s: %w", cmd, err)
 	}
 	defer st.Close()
-	sum, err := importer.Import(ctx, st, []string{*f.input}, importer.Options{Columns: f.cols, DateFormat: *f.dateFormat,
-		// The rejects go to the importer's default file in the temporary
-		// directory, which outlives the run (tmp does not): the message
-		// names it for the user to open.
-		DecimalComma: *f.decimalComma, Log: newLogger(e)})
+	// Without --rejects the rejects go to the importer's default file in
+	// the system's temporary directory, which outlives the run (tmp does
+	// not): the message names it for the user to open.
+	opts := f.read.options()
+	opts.Log = newLogger(e)
+	sum, err := importer.Import(ctx, st, []string{*f.input}, opts)
 	if errors.Is(err, importer.ErrUsage) {
 		return nil, fmt.Errorf("%w: %s: %v", errUsage, cmd, err)
 	}

@@ -221,7 +221,7 @@ func runSynth(ctx context.Context, e env, args []string) error {
 	start := fs.String("start", "2023-01-01", "first day of the simulated period (YYYY-MM-DD)")
 	out := fs.String("out", "", "output directory (required)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {
@@ -255,16 +255,7 @@ func runImport(ctx context.Context, e env, args []string) error {
 			"Exit status 1 when a file could not be read or more than half the rows of one were rejected.")
 	store := storeFlag(fs, e)
 	kind := fs.String("kind", "", "entity of every PATH file ("+entityNames()+"); default from the file name or header")
-	cols := columnsFlag{}
-	fs.Var(cols, "columns", "map canonical columns to the export's headers: customer_id=KUNNR,amount=DMBTR,...")
-	dateFormat := fs.String("date-format", "", "strftime date format of the export, e.g. %d.%m.%Y or %m/%d/%Y (ISO always works)")
-	decimalComma := fs.Bool("decimal-comma", false, "every amount's decimal mark is a comma (1.234,56); default: read from each column")
-	decimalPoint := fs.Bool("decimal-point", false, "every amount's decimal mark is a point (1,234.56); default: read from each column")
-	roundAmounts := fs.Bool("round-amounts", false, "round amounts with more than two decimals half away from zero instead of rejecting them")
-	encoding := fs.String("encoding", "", "utf-8 (reject rows with other bytes), latin1 or windows-1252; default: UTF-8, other bytes read as Windows-1252 with a warning")
-	maxLine := fs.Int("max-line-bytes", 16<<20, "longest line read; a CSV file with a longer one is not imported, a longer NDJSON line is rejected")
-	maxField := fs.Int("max-field-bytes", 1<<20, "longest field read")
-	rejects := fs.String("rejects", "", "rejects file (default: dsopilot-rejects-<time>.csv in the embedded store's directory, or the temporary directory)")
+	read := newReadFlags(fs)
 	batch := fs.Int("batch", 0, "records per store write (default: 1,000,000 for ClickHouse, 100,000 embedded)")
 	asJSON := fs.Bool("json", false, "print the summary as one JSON object")
 	quiet := fs.Bool("quiet", false, "no progress line on the terminal")
@@ -293,13 +284,10 @@ func runImport(ctx context.Context, e env, args []string) error {
 		rejectsDir = *store
 	}
 	bar := newProgress(e, *quiet)
-	sum, err := importer.Import(ctx, st, paths, importer.Options{
-		Kind: datasets.Entity(*kind), Columns: cols, DateFormat: *dateFormat,
-		DecimalComma: *decimalComma, DecimalPoint: *decimalPoint, RoundAmounts: *roundAmounts, Encoding: *encoding,
-		MaxLineBytes: *maxLine, MaxFieldBytes: *maxField,
-		RejectsPath: *rejects, RejectsDir: rejectsDir, RejectsFallback: e.stderr, BatchSize: *batch, Log: log,
-		Progress: importProgress(bar),
-	})
+	opts := read.options()
+	opts.Kind, opts.RejectsDir, opts.RejectsFallback = datasets.Entity(*kind), rejectsDir, e.stderr
+	opts.BatchSize, opts.Log, opts.Progress = *batch, log, importProgress(bar)
+	sum, err := importer.Import(ctx, st, paths, opts)
 	bar.Done()
 	if errors.Is(err, importer.ErrUsage) {
 		return fmt.Errorf("%w: import: %v", errUsage, err)
@@ -415,7 +403,7 @@ func runStats(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "stats", "[--store S] [--json]", "Prints the number of distinct records of each entity in the store.")
 	store := storeFlag(fs, e)
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	st, err := openStore(ctx, *store, newLogger(e), false)
@@ -450,7 +438,7 @@ func runDB(ctx context.Context, e env, args []string) error {
 	if args[0] == "migrate" {
 		rest = args[1:]
 	}
-	if _, err := parse(fs, rest); err != nil {
+	if err := parseFlags(fs, rest); err != nil {
 		return err
 	}
 	if !strings.HasPrefix(*store, "clickhouse://") {

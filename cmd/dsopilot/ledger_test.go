@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -271,8 +272,12 @@ func TestInputRejectsOutliveTheRun(t *testing.T) {
 	}
 	var stderr strings.Builder
 	e := env{stdout: io.Discard, stderr: &stderr, getenv: func(string) string { return "" }}
-	input, format, comma := path, "", false
-	l, err := importTemp(context.Background(), e, "forecast backtest", inputFlags{input: &input, dateFormat: &format, decimalComma: &comma, cols: columnsFlag{}})
+	fs := flag.NewFlagSet("forecast backtest", flag.ContinueOnError)
+	in := newInputFlags(fs)
+	if err := fs.Parse([]string{"--input", path}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := importTemp(context.Background(), e, "forecast backtest", in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,5 +296,66 @@ func TestInputRejectsOutliveTheRun(t *testing.T) {
 	}
 	if !strings.Contains(string(data), "EURO") || !strings.Contains(string(data), "currency") {
 		t.Fatalf("rejects file:\n%s", data)
+	}
+}
+
+// TestInputReadsAsImportDoes: the --input commands take the flags that say
+// how to read an export, as import does, and refuse them with --store,
+// which they cannot describe.
+func TestInputReadsAsImportDoes(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "invoices.csv")
+	// 1,234.565 has three decimals (rounded only with --round-amounts) and
+	// a comma that is a thousands separator only with --decimal-point.
+	body := "customer_id,invoice_id,issue_date,due_date,amount,currency\n" +
+		"C1,I1,2024-01-01,2024-01-31,\"1,234.565\",EUR\n" +
+		"C1,I2,2024-01-02,2024-02-01,\"2,000\",EUR\n"
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rejects := filepath.Join(dir, "rejects.csv")
+	e := env{stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }}
+	fs := flag.NewFlagSet("backtest", flag.ContinueOnError)
+	in := newInputFlags(fs)
+	if err := fs.Parse([]string{"--input", path, "--decimal-point", "--round-amounts", "--rejects", rejects}); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.check(fs, "backtest", ""); err != nil {
+		t.Fatal(err)
+	}
+	l, err := importTemp(context.Background(), e, "backtest", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, inv := range l.Invoices {
+		got[inv.ID] = inv.Amount.String()
+	}
+	want := map[string]string{"I1": "1234.57", "I2": "2000.00"}
+	if len(got) != len(want) || got["I1"] != want["I1"] || got["I2"] != want["I2"] {
+		t.Fatalf("amounts %v, want %v", got, want)
+	}
+	if _, err := os.Stat(rejects); err == nil {
+		t.Errorf("a rejects file was written though no row was rejected")
+	}
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--store", dir, "--encoding", "latin1", "--rejects", rejects}, "--encoding, --rejects describe an --input file"},
+		{[]string{"--input", path, "--store", dir}, "one of them"},
+		{nil, "one of them"},
+	} {
+		fs := flag.NewFlagSet("backtest", flag.ContinueOnError)
+		in := newInputFlags(fs)
+		store := fs.String("store", "", "")
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		err := in.check(fs, "backtest", *store)
+		if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err %v, want a usage error with %q", tc.args, err, tc.want)
+		}
 	}
 }
