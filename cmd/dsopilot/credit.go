@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -117,7 +118,7 @@ func newCreditRead(fs *flag.FlagSet, e env) creditRead {
 
 // open parses args and opens the store for reading.
 func (r creditRead) open(ctx context.Context, e env, args []string) (*credit.Service, datasets.Date, []string, func(), error) {
-	if _, err := parse(r.fs, args); err != nil {
+	if err := parseFlags(r.fs, args); err != nil {
 		return nil, 0, nil, nil, err
 	}
 	day, err := parseAsOf("as-of", *r.asOf)
@@ -261,7 +262,7 @@ func runCreditPropose(ctx context.Context, e env, args []string) error {
 	by := fs.String("by", "", "who proposes it")
 	role := fs.String("role", "", "their role, one of the policy's approval.roles (kept in the audit trail)")
 	asOf := fs.String("as-of", "", "the day the suggestion is computed as of, as credit suggest and flags take it (default yesterday)")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *customer == "" || *limit == "" || strings.TrimSpace(*role) == "" {
@@ -278,7 +279,7 @@ func runCreditPropose(ctx context.Context, e env, args []string) error {
 	if !req.FromSuggestion {
 		m, err := credit.ParseLimit(*limit)
 		if err != nil {
-			return fmt.Errorf("credit propose: --limit: %w", err)
+			return fmt.Errorf("%w: credit propose: --limit: %v", errUsage, err)
 		}
 		req.Limit = m
 	}
@@ -343,7 +344,7 @@ func runCreditList(ctx context.Context, e env, args []string) error {
 	cf := newCreditFlags(fs, e)
 	status := fs.String("status", "", "only these statuses (comma-separated)")
 	customer := fs.String("customer", "", "only this customer's")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	svc, done, err := cf.service(ctx, e, "credit list", false)
@@ -352,6 +353,10 @@ func runCreditList(ctx context.Context, e env, args []string) error {
 	}
 	defer done()
 	ps, err := svc.List(ctx, credit.Filter{Statuses: splitList(*status), CustomerID: *customer})
+	if errors.Is(err, credit.ErrInput) {
+		// A filter comes from the flags only: --status naming no status.
+		return fmt.Errorf("%w: credit list: %v", errUsage, err)
+	}
 	if err != nil {
 		return fmt.Errorf("credit list: %w", err)
 	}
@@ -374,7 +379,7 @@ func runCreditExpire(ctx context.Context, e env, args []string) error {
 			"them as expired in any case).")
 	cf := newCreditFlags(fs, e)
 	by := fs.String("by", "", "who records it (e.g. a scheduler's name)")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	svc, done, err := cf.service(ctx, e, "credit expire", true)

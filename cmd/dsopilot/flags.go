@@ -41,6 +41,20 @@ func storeFlag(fs *flag.FlagSet, e env) *string {
 
 // parse parses args, allowing flags after positional arguments
 // (dsopilot import data/ --json), and returns the positional ones.
+// parseFlags parses a command that takes flags only: an argument that is
+// not a flag (a mistyped flag without its dashes, a value whose flag was
+// forgotten) is a usage error, not ignored.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("%w: %s: unexpected argument %q: this command takes flags only (see dsopilot %s --help)", errUsage, fs.Name(), pos[0], fs.Name())
+	}
+	return nil
+}
+
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {

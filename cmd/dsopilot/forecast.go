@@ -41,7 +41,7 @@ func runForecast(ctx context.Context, e env, args []string) error {
 			"portfolio-wide factor and month-end and holiday weeks shift everyone, the scales estimated from the\n"+
 			"ledger's own past forecasts. The due-date schedule is shown for comparison.")
 	f := newForecastFlags(fs, e)
-	if _, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	res, _, err := f.run(ctx, e, "forecast")
@@ -235,7 +235,7 @@ func runForecastSnapshot(ctx context.Context, e env, args []string) error {
 			"forecast_snapshots table, after applying pending migrations; embedded: its own bucket), so that\n"+
 			"dsopilot forecast compare can later line it up against what was received. Prints the snapshot id.")
 	f := newForecastFlags(fs, e)
-	if _, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *f.by != "" {
@@ -278,7 +278,7 @@ func runForecastCompare(ctx context.Context, e env, args []string) error {
 	list := fs.Bool("list", false, "list the saved snapshots instead")
 	asJSON := fs.Bool("json", false, "print JSON")
 	parts := partsFlag(fs)
-	if _, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	st, err := openStore(ctx, *store, newLogger(e), false)

@@ -83,7 +83,12 @@ func TestUsageErrorsExitWithTwo(t *testing.T) {
 	for _, args := range [][]string{{}, {"bogus"}, {"import"}, {"synth", "--customers", "x"}, {"kpi", "--from", "2024-01-01"}, {"features", "--level", "x", "--as-of", "2024-01-01"},
 		{"train", "--as-of", "2024-01-01", "--families", "gbdt,forest"}, {"train", "--as-of", "2024-01-01", "--very-late-days", "0"},
 		{"backtest", "--input", "x", "--max-invoices", "0"}, {"train", "--as-of", "2024-01-01", "--fx", "rates.csv"},
-		{"kpi", "--from", "2024-01-01", "--to", "2024-02-01", "--currency", "EURO"}} {
+		{"kpi", "--from", "2024-01-01", "--to", "2024-02-01", "--currency", "EURO"},
+		// Each of these ran on, or exited 1, before.
+		{"stats", "extra"}, {"features", "--as-of", "2024-01-01", "customer"}, {"backtest", "--input", "x", "--split", "2"},
+		{"credit", "propose", "--customer", "C1", "--limit", "abc", "--role", "credit_manager"},
+		{"credit", "list", "--status", "weird"}, {"policy", "evaluate", "--customers", "0"},
+		{"backtest", "--store", "x", "--encoding", "latin1"}} {
 		// An existing (empty) store: reading commands refuse a missing one.
 		store := t.TempDir()
 		if _, _, err := call(t, nil, "db", "migrate", "--store", store); err != nil {

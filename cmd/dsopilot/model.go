@@ -115,7 +115,7 @@ func runTrain(ctx context.Context, e env, args []string) error {
 	asJSON := fs.Bool("json", false, "print the registered model's metadata as JSON")
 	parts := partsFlag(fs)
 	sampleFlag := sampleCustomersFlag(fs)
-	if _, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	o, err := tf.options("train")
@@ -262,7 +262,7 @@ func runScore(ctx context.Context, e env, args []string) error {
 	nReasons := fs.Int("reasons", 3, "reasons per invoice")
 	extraFX := fs.String("fx", "", "rates to the model's currency for currencies it did not learn (CSV currency,rate; the model's own rates stay)")
 	parts := partsFlag(fs)
-	if _, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *format != "csv" && *format != "json" {
@@ -340,11 +340,14 @@ func runBacktest(ctx context.Context, e env, args []string) error {
 	jsonOut := fs.String("json-out", "", "also write the result as JSON to this file (for dsopilot report --backtest), whatever is printed")
 	store := fs.String("store", "", "backtest the ledger of this store instead of --input (a ClickHouse store is read in parts)")
 	parts := partsFlag(fs)
-	if _, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if (*in.input == "") == (*store == "") {
-		return fmt.Errorf("%w: backtest: give --input or --store (one of them)", errUsage)
+	if err := in.check(fs, "backtest", *store); err != nil {
+		return err
+	}
+	if *cutoff == "" && (*split <= 0 || *split >= 1) {
+		return fmt.Errorf("%w: backtest: --split %v, want a fraction between 0 and 1 (or give --cutoff)", errUsage, *split)
 	}
 	to, err := tf.options("backtest")
 	if err != nil {

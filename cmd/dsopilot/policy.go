@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -57,7 +58,7 @@ func runPolicyEvaluate(ctx context.Context, e env, args []string) error {
 	creditList := fs.String("credit", "", "credit policies to compare instead (or, with --policies, as well): current,suggested")
 	creditPolicy := fs.String("credit-policy", "", "credit policy file of the suggested policy (default: the built-in one)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg := recommender.EvalConfig{Customers: *customers, Months: *months, TrainMonths: *train, Seed: *seed,
@@ -90,6 +91,10 @@ func runPolicyEvaluate(ctx context.Context, e env, args []string) error {
 		}
 	}
 	rep, err := recommender.Evaluate(ctx, cfg)
+	if errors.Is(err, recommender.ErrInput) {
+		// The configuration is the flags and the files they name.
+		return fmt.Errorf("%w: policy evaluate: %v", errUsage, err)
+	}
 	if err != nil {
 		return fmt.Errorf("policy evaluate: %w", err)
 	}
@@ -162,7 +167,7 @@ func runPolicyOPE(ctx context.Context, e env, args []string) error {
 	seed := fs.Uint64("seed", 1, "bootstrap seed")
 	asJSON := fs.Bool("json", false, "print JSON")
 	parts := partsFlag(fs)
-	if _, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	day, err := parseAsOf("as-of", *asOf)
@@ -178,10 +183,12 @@ func runPolicyOPE(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("policy ope: %w", err)
 	}
 	defer st.Close()
-	res, err := recommender.OPEParts(ctx, storeParts(ctx, st, *parts), day, s, fx, recommender.EffectsOptions{Seed: *seed})
+	var span ledgerSpan
+	res, err := recommender.OPEParts(ctx, span.watch(storeParts(ctx, st, *parts)), day, s, fx, recommender.EffectsOptions{Seed: *seed})
 	if err != nil {
 		return fmt.Errorf("policy ope: %w", err)
 	}
+	span.warnAsOf(e, "policy ope", day)
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")

@@ -87,7 +87,7 @@ func parseServe(e env, args []string) (serveConfig, error) {
 	shutdown := dur("shutdown-timeout", 30*time.Second, "time SIGTERM leaves requests in flight and the spool")
 	accessLog := fs.Bool("access-log", envDefault(e, "DSOPILOT_ACCESS_LOG", "true") == "true", "one JSON log line per request")
 	noReports := fs.Bool("no-reports", e.getenv("DSOPILOT_NO_REPORTS") == "true", "do not build the report site under /reports/")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return c, err
 	}
 	if *asOf != "" {
