@@ -42,7 +42,7 @@ func runFeatures(ctx context.Context, e env, args []string) error {
 	catalogue := fs.Bool("catalogue", false, "print the feature catalogue as Markdown and exit")
 	grace := fs.Int("grace-days", 0, "days after the due date before a settlement counts as late")
 	after := disputeAfterFlag(fs)
-	if _, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	opts := features.Options{GraceDays: *grace}
@@ -92,6 +92,9 @@ func runFeatures(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("features: %w", err)
 		}
+		var span ledgerSpan
+		span.see(l)
+		span.warnAsOf(e, "features", t)
 		eng := features.NewEngine(features.NewIndex(l), opts)
 		if *level == "invoice" {
 			tab = eng.OpenInvoices(t, customers...)
@@ -153,7 +156,7 @@ func runKPI(ctx context.Context, e env, args []string) error {
 	parts := partsFlag(fs)
 	engine := fs.String("engine", "auto", "auto, go or sql: on ClickHouse, auto computes the KPIs in SQL inside the database\n"+
 		"(in Go, part by part, with --currency or --parts); the embedded store has the Go engine only")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *from == "" || *to == "" {
@@ -247,8 +250,12 @@ func kpiReport(ctx context.Context, e env, store string, from, to datasets.Date,
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("kpi: %w", err)
 	}
-	var run *features.KPIRun
+	var (
+		run  *features.KPIRun
+		span ledgerSpan
+	)
 	err = eachPart(ctx, st, parts, func(l *datasets.Ledger, whole features.LedgerFacts) error {
+		span.see(l)
 		l, ok, err := pc.convert(l)
 		if err != nil || !ok {
 			return err // !ok: missing rates, counted over every part below
@@ -269,6 +276,9 @@ func kpiReport(ctx context.Context, e env, store string, from, to datasets.Date,
 	rep, err := run.Report()
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("kpi: %w", err)
+	}
+	if w := span.periodWarning(from, to); w != "" {
+		fmt.Fprintf(e.stderr, "dsopilot: warning: kpi: %s\n", w)
 	}
 	return rep, pc.fx, pc.pc.Mixed(), nil
 }

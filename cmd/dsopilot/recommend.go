@@ -33,7 +33,7 @@ func runRecommend(ctx context.Context, e env, args []string) error {
 	reg := registryFlag(fs, e)
 	modelID := fs.String("model", "", "payment model whose late and 90+ probabilities set risk classes and default hazards (an id, or \"promoted\")")
 	parts := partsFlag(fs)
-	if _, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *format != "csv" && *format != "json" {
@@ -69,11 +69,13 @@ func runRecommend(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("recommend: %w", err)
 	}
 	defer st.Close()
-	w, err := recommender.RecommendParts(ctx, storeParts(ctx, st, *parts), day, recommender.RecommendOptions{Scenarios: s, FX: fx, Capacity: capa,
+	var span ledgerSpan
+	w, err := recommender.RecommendParts(ctx, span.watch(storeParts(ctx, st, *parts)), day, recommender.RecommendOptions{Scenarios: s, FX: fx, Capacity: capa,
 		Collector: *collector, Holdout: *holdout, Seed: *seed, Model: bundle, Log: newLogger(e)})
 	if err != nil {
 		return fmt.Errorf("recommend: %w", err)
 	}
+	span.warnAsOf(e, "recommend", day)
 	if w.Note != "" {
 		fmt.Fprintln(e.stderr, "recommend:", w.Note)
 	}

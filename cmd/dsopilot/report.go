@@ -32,7 +32,7 @@ func runReport(ctx context.Context, e env, args []string) error {
 	backtest := fs.String("backtest", "", "the JSON of dsopilot backtest --json, for the comparison with the baselines")
 	predictions := fs.String("backtest-predictions", "", "the --predictions file of dsopilot backtest, for the ROC and reliability curves")
 	out := fs.String("out", "", "directory to write the site to (required)")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {
@@ -77,6 +77,9 @@ func runReport(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("report: %w", err)
 	}
 	in.Ledger, in.FX = l, fx
+	var span ledgerSpan
+	span.see(l)
+	span.warnAsOf(e, "report", t)
 	promoted, err := promotedModel(*reg, in.Log)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)

@@ -29,7 +29,9 @@ func scoreOpenBook(ctx context.Context, e env, store string, parts int, b *model
 	if fx != nil {
 		conv = datasets.NewPartConverter(fx)
 	}
+	var span ledgerSpan
 	err = eachPart(ctx, st, parts, func(l *datasets.Ledger, whole features.LedgerFacts) error {
+		span.see(l)
 		if conv != nil {
 			c, ok, err := conv.Convert(l)
 			if err != nil {
@@ -63,6 +65,7 @@ func scoreOpenBook(ctx context.Context, e env, store string, parts int, b *model
 	if err != nil {
 		return nil, fmt.Errorf("score: %w", err)
 	}
+	span.warnAsOf(e, "score", t)
 	// Riskiest first: a worklist, not a ledger listing. The order is total
 	// (ties fall to the invoice id), so it does not depend on the parts.
 	model.SortWorklist(preds)
