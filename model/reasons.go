@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -43,10 +44,42 @@ func (fv featureValues) cat(base string) string {
 // amount to one (otherwise each invoice is in its own, which the row does
 // not carry).
 func (fv featureValues) money(v float64) string {
-	if fx := fv.s.b.Options.FX; fx != nil {
-		return fmt.Sprintf("%.2f %s", v, fx.To)
+	// Grouped, as amounts are read (12,345.60); a feature's amount is a
+	// float only as a model input, rounded here to the cent for display.
+	text := fmt.Sprintf("%.2f", v)
+	if math.Abs(v) < 1e15 {
+		text = datasets.Money(math.Round(v * 100)).Grouped()
 	}
-	return fmt.Sprintf("%.2f", v)
+	if fx := fv.s.b.Options.FX; fx != nil {
+		return text + " " + fx.To
+	}
+	return text
+}
+
+// windows are the history windows, shortest first, over which the model
+// has feature base.
+func (fv featureValues) windows(base string) []int {
+	var out []int
+	for _, w := range fv.s.b.Options.Features.WithDefaults().Windows {
+		if _, ok := fv.s.at[specKey{base, w}]; ok {
+			out = append(out, w)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// overWindows joins one phrase per window of base, shortest first
+// ("10 of 12 in the last 90 days, 48 of 62 in the last 365 days"),
+// leaving out the windows for which phrase returns "".
+func (fv featureValues) overWindows(base string, phrase func(w int) string) string {
+	var parts []string
+	for _, w := range fv.windows(base) {
+		if p := phrase(w); p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // openDisputes is what the evidence says is open at the row's date.
@@ -59,6 +92,14 @@ func (fv featureValues) openDisputes(invoiceOnly bool) []datasets.Dispute {
 		inv = fv.r.InvoiceID
 	}
 	return fv.s.evidence.OpenDisputes(fv.r.CustomerID, inv, fv.r.AsOf)
+}
+
+// plural is n and the noun, in the plural unless n is 1 or -1.
+func plural(n int, noun string) string {
+	if n == 1 || n == -1 {
+		return fmt.Sprintf("%d %s", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // longDate formats a date as credit managers write it: "12 March 2024".
@@ -85,7 +126,7 @@ func (s *Scorer) reasons(sc *scratch, p *Prediction, r *features.Row, x []float6
 		// since the factors below only explain what the model would have
 		// said before.
 		p.Reasons = append(p.Reasons, Reason{Feature: "known_late", Text: fmt.Sprintf(
-			"already %d days past its due date of %s: late whatever happens next", int(p.AsOf-p.DueDate), longDate(p.DueDate))})
+			"already %s past its due date of %s: late whatever happens next", plural(int(p.AsOf-p.DueDate), "day"), longDate(p.DueDate))})
 	}
 	if p.ColdStart {
 		p.Reasons = append(p.Reasons, Reason{Feature: "cold_start", Text: s.coldStartText(fv)})
@@ -147,21 +188,26 @@ func topIndices(by []float64, n int, name func(int) string) []int {
 // raise and lower the risk at once.
 func reasonGroup(sp features.Spec) string {
 	if sp.Window > 0 {
+		// One measure over several windows is one reason: the windows are
+		// correlated, so the model may weigh one up and another down, and
+		// quoted apart "48 of the last 62 invoices were paid late" could
+		// be said to lower the risk. Their net contribution is the
+		// measure's effect.
 		switch sp.Base {
 		case "late_ratio", "invoices_settled_late", "invoices_settled", "late_amount_ratio", "amount_settled_late":
-			return fmt.Sprintf("late_share_%dd", sp.Window)
+			return "late_share"
 		case "days_late_mean", "days_late_median", "days_late_p90", "days_late_std":
-			return fmt.Sprintf("days_late_%dd", sp.Window)
+			return "days_late"
 		case "days_to_pay_mean", "days_to_pay_median", "days_to_pay_p90", "days_to_pay_std":
-			return fmt.Sprintf("days_to_pay_%dd", sp.Window)
+			return "days_to_pay"
 		case "disputes_opened", "dispute_rate":
-			return fmt.Sprintf("disputes_%dd", sp.Window)
+			return "disputes"
 		case "dunning_actions", "dunning_response_rate":
-			return fmt.Sprintf("dunning_%dd", sp.Window)
+			return "dunning"
 		case "promises_made", "promises_kept", "promises_broken", "promise_kept_rate":
-			return fmt.Sprintf("promises_%dd", sp.Window)
+			return "promises"
 		}
-		return sp.Name
+		return sp.Base + "_windows"
 	}
 	switch sp.Base {
 	case "overdue_amount", "overdue_invoices", "oldest_overdue_days", "aging_1_30", "aging_31_60", "aging_61_90", "aging_90_plus":
@@ -230,44 +276,71 @@ func sentence(sp features.Spec, c float64, fv featureValues) string {
 	if c > 0 {
 		dir = "raises the risk"
 	}
-	w := sp.Window
-	n := func(base string) float64 { return fv.num(base, w) }
 	missing := func(base string, window int) bool { return math.IsNaN(fv.num(base, window)) }
-	if w > 0 {
+	if sp.Window > 0 {
+		// Every window of the measure, shortest first: the reason is the
+		// measure's, whichever window the model leans on (reasonGroup).
+		longest := fv.s.longest
 		switch sp.Base {
 		case "late_ratio", "invoices_settled_late", "invoices_settled", "late_amount_ratio", "amount_settled_late":
-			if missing("late_ratio", w) || n("invoices_settled") == 0 {
-				return fmt.Sprintf("no invoice settled in the last %d days: little payment history (%s)", w, dir)
+			text := fv.overWindows("invoices_settled", func(w int) string {
+				if missing("late_ratio", w) || fv.num("invoices_settled", w) == 0 {
+					return ""
+				}
+				return fmt.Sprintf("%.0f of %.0f in the last %d days", fv.num("invoices_settled_late", w), fv.num("invoices_settled", w), w)
+			})
+			if text == "" {
+				return fmt.Sprintf("no invoice settled in the last %d days: little payment history (%s)", longest, dir)
 			}
-			return fmt.Sprintf("%.0f of the last %.0f invoices settled in %d days were paid late (%s)",
-				n("invoices_settled_late"), n("invoices_settled"), w, dir)
-		case "days_late_mean", "days_late_median", "days_late_p90", "days_late_std":
-			if missing(sp.Base, w) {
-				return fmt.Sprintf("no settlement in the last %d days (%s)", w, dir)
+			return fmt.Sprintf("settled invoices paid late: %s (%s)", text, dir)
+		case "days_late_mean", "days_late_median", "days_late_p90", "days_late_std",
+			"days_to_pay_mean", "days_to_pay_median", "days_to_pay_p90", "days_to_pay_std":
+			measure, head := "days_late", "days late on average"
+			if strings.HasPrefix(sp.Base, "days_to_pay") {
+				measure, head = "days_to_pay", "days to pay on average"
 			}
-			// Each figure by what it is: the catalogue's mean, median and
-			// 90th percentile.
-			return fmt.Sprintf("over the last %d days paid on average %.0f days late (median %.0f, 90th percentile %.0f) (%s)",
-				w, n("days_late_mean"), n("days_late_median"), n("days_late_p90"), dir)
-		case "days_to_pay_mean", "days_to_pay_median", "days_to_pay_p90", "days_to_pay_std":
-			if missing(sp.Base, w) {
-				return fmt.Sprintf("no settlement in the last %d days (%s)", w, dir)
+			last := 0
+			text := fv.overWindows(measure+"_mean", func(w int) string {
+				if missing(measure+"_mean", w) {
+					return ""
+				}
+				last = w
+				return fmt.Sprintf("%.0f over the last %d days", fv.num(measure+"_mean", w), w)
+			})
+			if text == "" {
+				return fmt.Sprintf("no settlement in the last %d days (%s)", longest, dir)
 			}
-			return fmt.Sprintf("over the last %d days took on average %.0f days to pay (median %.0f, 90th percentile %.0f) (%s)",
-				w, n("days_to_pay_mean"), n("days_to_pay_median"), n("days_to_pay_p90"), dir)
+			// The spread of the longest window that has one.
+			if !missing(measure+"_median", last) && !missing(measure+"_p90", last) {
+				text += fmt.Sprintf(" (median %.0f, 90th percentile %.0f over %d days)", fv.num(measure+"_median", last), fv.num(measure+"_p90", last), last)
+			}
+			return fmt.Sprintf("%s: %s (%s)", head, text, dir)
 		case "disputes_opened", "dispute_rate":
-			return fmt.Sprintf("%.0f disputes opened in the last %d days (%s)", n("disputes_opened"), w, dir)
+			return fmt.Sprintf("disputes opened: %s (%s)", fv.overWindows("disputes_opened", func(w int) string {
+				return fmt.Sprintf("%.0f in the last %d days", fv.num("disputes_opened", w), w)
+			}), dir)
 		case "dunning_actions", "dunning_response_rate":
-			if r := n("dunning_response_rate"); !math.IsNaN(r) && n("dunning_actions") > 0 {
-				return fmt.Sprintf("%.0f dunning actions in the last %d days, %.0f%% answered by payment or promise (%s)", n("dunning_actions"), w, 100*r, dir)
-			}
-			return fmt.Sprintf("%.0f dunning actions in the last %d days (%s)", n("dunning_actions"), w, dir)
+			return fmt.Sprintf("dunning actions: %s (%s)", fv.overWindows("dunning_actions", func(w int) string {
+				n := fv.num("dunning_actions", w)
+				if r := fv.num("dunning_response_rate", w); !math.IsNaN(r) && n > 0 {
+					return fmt.Sprintf("%.0f in the last %d days (%.0f%% answered by payment or promise)", n, w, 100*r)
+				}
+				return fmt.Sprintf("%.0f in the last %d days", n, w)
+			}), dir)
 		case "promises_made", "promises_kept", "promises_broken", "promise_kept_rate":
-			return fmt.Sprintf("%.0f of %.0f promises to pay due in the last %d days were broken (%s)",
-				n("promises_broken"), n("promises_broken")+n("promises_kept"), w, dir)
-		case "partial_payment_share":
-			return fmt.Sprintf("%.0f%% of payments in the last %d days were partial (%s)", 100*n(sp.Base), w, dir)
+			return fmt.Sprintf("promises to pay broken: %s (%s)", fv.overWindows("promises_broken", func(w int) string {
+				return fmt.Sprintf("%.0f of %.0f due in the last %d days", fv.num("promises_broken", w), fv.num("promises_broken", w)+fv.num("promises_kept", w), w)
+			}), dir)
 		}
+		// Any other measure by the catalogue's words, over its windows.
+		what := label(features.Spec{Name: sp.Name, Meaning: sp.Meaning})
+		return fmt.Sprintf("%s: %s (%s)", what, fv.overWindows(sp.Base, func(w int) string {
+			x := fv.num(sp.Base, w)
+			if math.IsNaN(x) {
+				return fmt.Sprintf("unknown in the last %d days", w)
+			}
+			return fmt.Sprintf("%s in the last %d days", fv.value(sp, x), w)
+		}), dir)
 	}
 	v := func(base string) float64 { return fv.num(base, 0) }
 	switch sp.Base {
@@ -354,20 +427,24 @@ func sentence(sp features.Spec, c float64, fv featureValues) string {
 		}
 		return fmt.Sprintf("%s is %q (%s)", what, c, dir)
 	}
-	x := fv.num(sp.Base, w)
+	x := fv.num(sp.Base, 0)
 	if math.IsNaN(x) {
 		return fmt.Sprintf("%s unknown (%s)", what, dir)
 	}
-	val := features.FormatValue(x)
+	return fmt.Sprintf("%s: %s (%s)", what, fv.value(sp, x), dir)
+}
+
+// value formats x, a value of feature sp, in its unit.
+func (fv featureValues) value(sp features.Spec, x float64) string {
 	switch sp.Unit {
 	case features.Money:
-		val = fv.money(x)
+		return fv.money(x)
 	case features.Ratio:
-		val = fmt.Sprintf("%.0f%%", 100*x)
+		return fmt.Sprintf("%.0f%%", 100*x)
 	case features.Days:
-		val = fmt.Sprintf("%.0f days", x)
+		return fmt.Sprintf("%.0f days", x)
 	}
-	return fmt.Sprintf("%s: %s (%s)", what, val, dir)
+	return features.FormatValue(x)
 }
 
 // label is a feature as a reader names it: the catalogue's meaning, with

@@ -117,7 +117,7 @@ func TestReasonsAreTheLargestFactorsAndQuoteDisputes(t *testing.T) {
 			switch rr.Feature {
 			case "known_late":
 				// Stated first, and only for invoices past due + grace.
-				if k != 0 || !p.KnownLate || !strings.Contains(rr.Text, "days past its due date") {
+				if k != 0 || !p.KnownLate || !strings.Contains(rr.Text, " past its due date of ") {
 					t.Fatalf("known-late reason %d %q for %+v", k, rr.Text, p)
 				}
 			case "cold_start", "beyond_horizon":
