@@ -439,6 +439,8 @@ func TestScoreGiven(t *testing.T) {
 		{"two values", `{} {}`, "", 400, ""},
 		{"wrong type", `{"invoice_ids":"x"}`, "", 422, "/invoice_ids"},
 		{"unknown field", `{"invoice_idz":["x"]}`, "", 422, "/invoice_idz"},
+		{"unknown field in an invoice", `{"invoices":[{"invoice_id":"b","customer_id":"c","issue_date":"2024-01-10","due_date":"2024-02-01","amount":1,"colour":"red"}]}`, "", 422, "/invoices/0/colour"},
+		{"wrong type in an invoice", `{"invoices":[{"invoice_id":"b","customer_id":"c","issue_date":"2024-01-10","due_date":"2024-02-01","amount":1,"disputed":"yes"}]}`, "", 422, "/invoices/0/disputed"},
 		{"neither", `{}`, "", 422, ""},
 		{"both", `{"invoice_ids":["a"],"invoices":[{"invoice_id":"b"}]}`, "", 422, ""},
 		{"bad fields", `{"invoices":[{"invoice_id":"b","customer_id":"c","issue_date":"2024-01-10","due_date":"2024-01-01","amount":"x"}]}`, "", 422, "/invoices/0/amount"},
