@@ -24,6 +24,9 @@ var (
 	ErrMalformed = errors.New("malformed request")
 	// ErrUnauthenticated: no key, or a key that is not in the keys file. 401.
 	ErrUnauthenticated = errors.New("missing or unknown API key")
+	// ErrKeyRevoked: the key was revoked (dsopilot keys revoke). 401,
+	// with a problem type of its own.
+	ErrKeyRevoked = errors.New("API key revoked")
 	// ErrForbidden: the key's role does not allow the operation, or the
 	// operation is beyond the role's thresholds. 403.
 	ErrForbidden = errors.New("not allowed for this key's role")
@@ -205,6 +208,7 @@ type statusRule struct {
 var statusRules = [...]statusRule{
 	{ErrMalformed, http.StatusBadRequest, "malformed"},
 	{ErrUnauthenticated, http.StatusUnauthorized, "unauthenticated"},
+	{ErrKeyRevoked, http.StatusUnauthorized, "key-revoked"},
 	{ErrForbidden, http.StatusForbidden, "forbidden"},
 	{credit.ErrFourEyes, http.StatusForbidden, "forbidden"},
 	{credit.ErrRole, http.StatusForbidden, "forbidden"},
