@@ -81,7 +81,9 @@ var ndjsonTypes = []string{mediaNDJSON, "application/ndjson", "application/jsonl
 // routes lists every endpoint of the API.
 func (s *Server) routeTable() []route {
 	asOf := dateQuery("as_of", "date the answer is as of (YYYY-MM-DD; default the server's as-of date)")
-	reasons := query("reasons", "integer", "reasons per score, 0 to the server's maximum (default 3)")
+	reasons := query("reasons", "integer", fmt.Sprintf("the most reasons per score, 0 to the server's maximum (%d; default %d): "+
+		"the list holds first the statements that qualify the score (known_late, cold_start, beyond_horizon), then the model's factors, "+
+		"largest first, and is never longer", s.cfg.MaxReasons, min(defaultReasons, s.cfg.MaxReasons)))
 	ingestMedia := append([]string{mediaCSV}, ndjsonTypes...)
 	return []route{
 		{method: http.MethodGet, path: "/healthz", handle: s.healthz, doc: routeDoc{id: "healthz", tag: "operations",
