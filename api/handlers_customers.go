@@ -75,10 +75,14 @@ type CustomerView struct {
 	KPIs      features.KPIs `json:"kpis"`
 	OpenItems []OpenItem    `json:"open_items"`
 	Scores    ScoreSummary  `json:"scores"`
+	Warnings  []string      `json:"warnings,omitempty" doc:"what makes the answer doubtful: a date more than 7 days after the ledger's latest record (the book is frozen on that day), a period that begins long before its first invoice; absent when nothing does"`
 }
 
-// KPIView answers GET /v1/kpi.
-type KPIView = features.KPIReport
+// KPIView answers GET /v1/kpi: the KPI report and its warnings.
+type KPIView struct {
+	features.KPIReport
+	Warnings []string `json:"warnings,omitempty" doc:"what makes the answer doubtful: a date more than 7 days after the ledger's latest record (the book is frozen on that day), a period that begins long before its first invoice; absent when nothing does"`
+}
 
 func (s *Server) getCustomer(c *gin.Context) {
 	snap := s.snap.Load()
@@ -93,13 +97,25 @@ func (s *Server) getCustomer(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	var fe fieldErrors
+	var warn []string
+	if w := s.asOfDate(snap, &fe, queryDate("as_of"), asOf); w != "" {
+		warn = append(warn, w)
+	}
+	if len(fe) == 0 { // the period's defaults follow as_of: one error, not three
+		warn = append(warn, snap.span.period(&fe, queryDate("from"), queryDate("to"), from, to, to != asOf)...)
+	}
+	if err := fe.err("bad customer query"); err != nil {
+		fail(c, err)
+		return
+	}
 	recs := snap.cust[id]
 	if recs == nil {
 		fail(c, fmt.Errorf("%w: no customer %q", ErrNotFound, id))
 		return
 	}
 	mini := snap.draftLedger([]string{id}, nil, nil)
-	view := CustomerView{AsOf: asOf, Model: snap.modelID(), Customer: CustomerInfo{ID: id}, OpenItems: []OpenItem{}}
+	view := CustomerView{AsOf: asOf, Model: snap.modelID(), Customer: CustomerInfo{ID: id}, OpenItems: []OpenItem{}, Warnings: warn}
 	if cu, found := findCustomer(snap.ledger, id); found {
 		view.Customer = CustomerInfo{ID: cu.ID, Name: cu.Name, Segment: cu.Segment, Country: cu.Country, Currency: cu.Currency,
 			CreditLimit: Amount(cu.CreditLimit), PaymentTerms: cu.Terms.String(), Channel: cu.Channel, Since: cu.Since, Collector: cu.Collector, InMaster: true}
@@ -207,6 +223,7 @@ func (s *Server) getKPI(c *gin.Context) {
 	if currency != "" && (len(currency) != 3 || strings.Trim(currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
 		fe.add("query:currency", fmt.Sprintf("%q: want a 3-letter ISO 4217 code", c.Query("currency")))
 	}
+	warn := snap.span.period(&fe, queryDate("from"), queryDate("to"), from, to, true)
 	if err := fe.err("bad KPI query"); err != nil {
 		fail(c, err)
 		return
@@ -227,7 +244,7 @@ func (s *Server) getKPI(c *gin.Context) {
 		return
 	}
 	rep.Currency, rep.Currencies = label, mixedCur
-	ok(c, http.StatusOK, rep)
+	ok(c, http.StatusOK, KPIView{KPIReport: *rep, Warnings: warn})
 }
 
 // periodParams reads ?from and ?to: to defaults to defTo, from to the 90

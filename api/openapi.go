@@ -54,6 +54,12 @@ func schemaCustomizer(requests bool) openapi3gen.SchemaCustomizerFn {
 			schema.Min, schema.Max = nil, nil
 			return nil
 		}
+		if t.Kind() == reflect.Map && t.Elem().Kind() == reflect.Interface {
+			// Values of any type, null included (a customer's missing
+			// feature): an empty schema is not nullable in OpenAPI 3.0.
+			schema.AdditionalProperties = openapi3.AdditionalProperties{Schema: &openapi3.SchemaRef{Value: &openapi3.Schema{Nullable: true}}}
+			return nil
+		}
 		if t.Kind() != reflect.Struct || schema.Properties == nil {
 			return nil
 		}
