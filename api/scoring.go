@@ -147,8 +147,9 @@ func (m *servedModel) scoreOpen(ix *features.Index, t datasets.Date, reasons int
 }
 
 // customerFeatures returns the customer's features as of t, by name
-// (null for a value that is missing).
-func customerFeatures(ix *features.Index, o features.Options, t datasets.Date, id string) map[string]any {
+// (null for a value that is missing, and with nullMoney for every amount:
+// they would add up several currencies).
+func customerFeatures(ix *features.Index, o features.Options, t datasets.Date, id string, nullMoney bool) map[string]any {
 	tab := features.NewEngine(ix, o).Customers(t, id)
 	if len(tab.Rows) == 0 {
 		return nil
@@ -160,7 +161,7 @@ func customerFeatures(ix *features.Index, o features.Options, t datasets.Date, i
 		if sp.Kind == features.Numeric {
 			v := r.Num[ni]
 			ni++
-			if v != v { // NaN: missing
+			if v != v || nullMoney && sp.Unit == features.Money { // NaN: missing
 				out[sp.Name] = nil
 			} else {
 				out[sp.Name] = v
