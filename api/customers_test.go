@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -20,7 +21,7 @@ func TestCustomerInSeveralCurrencies(t *testing.T) {
 		fx   *datasets.FX
 	}{{"no rates", nil}, {"rates to " + fx.To, &fx}} {
 		t.Run(c.name, func(t *testing.T) {
-			ts := newTestServer(t, func(cfg *Config) { cfg.FX = c.fx })
+			ts := newTestServer(t, func(cfg *Config) { cfg.FX, cfg.Credit = c.fx, &fakeCredit{} })
 			snap := ts.srv.snap.Load()
 			cust := snap.ledger.Customers[0]
 			other := "USD"
@@ -71,6 +72,12 @@ func TestCustomerInSeveralCurrencies(t *testing.T) {
 				if v.KPIs.Receivables != want.Receivables || v.KPIs.Receivables == features.KPIMoney(raw) {
 					t.Fatalf("receivables %v, converted %v, raw sum %v", v.KPIs.Receivables, want.Receivables, raw)
 				}
+			}
+			// The credit advice converts at the customer's currency: its
+			// exposure adds the other currency's invoice unconverted.
+			adv := decode[CreditAdvice](t, ts.do(req{method: "GET", path: "/v1/customers/" + cust.ID + "/credit-limit", role: "viewer"}))
+			if len(adv.Warnings) != 1 || !strings.Contains(adv.Warnings[0], other+", not its currency "+cust.Currency) {
+				t.Fatalf("credit advice warnings %q do not name the %s invoice", adv.Warnings, other)
 			}
 			// The model in service learnt without rates: its amount
 			// features would add the two currencies up.
