@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -384,58 +383,6 @@ func TestScoreStored(t *testing.T) {
 	}
 }
 
-// ?reasons=N bounds the list: the statements that qualify a score
-// (known_late, cold_start, beyond_horizon) count towards N, and come
-// first; the list is N long whenever the score has that many.
-func TestReasonsBoundTheList(t *testing.T) {
-	ts := newTestServer(t, nil)
-	snap := ts.srv.snap.Load()
-	lead := func(r Reason) bool {
-		return r.Feature == "known_late" || r.Feature == "cold_start" || r.Feature == "beyond_horizon"
-	}
-	// An invoice whose full list (the server's maximum) opens with a
-	// statement and has factors after it.
-	var pick *Score
-	for i := range snap.scores {
-		r := snap.scores[i].Reasons
-		if len(r) >= 3 && lead(r[0]) && !lead(r[len(r)-1]) {
-			pick = &snap.scores[i]
-			break
-		}
-	}
-	if pick == nil {
-		t.Fatal("the fixture has no open invoice whose reasons open with a statement and go on with factors")
-	}
-	full := pick.Reasons
-	draft := fmt.Sprintf(`{"invoices":[{"invoice_id":"DRAFT-R","customer_id":"NEW-R","issue_date":%q,"due_date":%q,"amount":500}]}`,
-		snap.asOf, snap.asOf.AddDays(30))
-	for n := 0; n <= ts.srv.cfg.MaxReasons; n++ {
-		lists := map[string][]Reason{}
-		w := ts.do(req{method: "GET", path: fmt.Sprintf("/v1/invoices/%s/score?reasons=%d", pick.InvoiceID, n), role: "viewer"})
-		lists["GET stored"] = decode[InvoiceScore](t, w).Score.Reasons
-		w = ts.do(req{method: "GET", path: fmt.Sprintf("/v1/invoices/%s/score?reasons=%d&as_of=%s", pick.InvoiceID, n, snap.asOf.AddDays(-1)), role: "viewer"})
-		if w.Code == 200 {
-			lists["GET computed"] = decode[InvoiceScore](t, w).Score.Reasons
-		}
-		w = ts.do(req{method: "POST", path: fmt.Sprintf("/v1/score?reasons=%d", n), role: "viewer", body: fmt.Sprintf(`{"invoice_ids":[%q]}`, pick.InvoiceID)})
-		lists["POST ids"] = decode[ScoreResponse](t, w).Scores[0].Reasons
-		w = ts.do(req{method: "POST", path: fmt.Sprintf("/v1/score?reasons=%d", n), role: "viewer", body: draft})
-		cold := decode[ScoreResponse](t, w).Scores[0].Reasons
-		lists["POST cold-start draft"] = cold
-		for route, got := range lists {
-			if len(got) > n {
-				t.Errorf("reasons=%d, %s: %d reasons %v", n, route, len(got), got)
-			}
-		}
-		if got := lists["GET stored"]; len(got) != min(n, len(full)) || n > 0 && got[0].Feature != full[0].Feature {
-			t.Errorf("reasons=%d: %d reasons, want the first %d of %v", n, len(got), min(n, len(full)), full)
-		}
-		if n > 0 && (len(cold) == 0 || cold[0].Feature != "cold_start") {
-			t.Errorf("reasons=%d: a cold-start draft's list does not open with cold_start: %v", n, cold)
-		}
-	}
-}
-
 func TestScoreGiven(t *testing.T) {
 	ts := newTestServer(t, nil)
 	snap := ts.srv.snap.Load()
@@ -598,84 +545,4 @@ func TestUnknownQueryParametersAreRefused(t *testing.T) {
 		}
 	}
 	expect(t, ts.do(req{method: "GET", path: "/v1/invoices/" + sc.InvoiceID + "/score?reasons=2", role: "viewer"}), 200)
-}
-
-// A revoked key is refused by a running server, once it has reread the
-// keys file (every PollEvery), with a problem that says it was revoked;
-// the other keys go on working, and a wrong secret under the revoked
-// key's id learns nothing.
-func TestRevokedKeyIsRefused(t *testing.T) {
-	ts := newTestServer(t, nil)
-	path := "/v1/models"
-	expect(t, ts.do(req{method: "GET", path: path, role: "viewer"}), 200)
-	id, _ := keyID(ts.keys["viewer"])
-	k, already, err := RevokeKey(ts.cfg.KeysPath, id[:6], time.Now())
-	if err != nil || already || k.ID != id || k.Revoked == nil {
-		t.Fatalf("revoke %s: %+v %v %v", id, k, already, err)
-	}
-	waitFor(t, "the server to refuse the revoked key", func() bool {
-		return ts.do(req{method: "GET", path: path, role: "viewer"}).Code == 401
-	})
-	p := problemOf(t, ts.do(req{method: "GET", path: path, role: "viewer"}), 401)
-	if !strings.HasSuffix(p.Type, "/key-revoked") || !strings.Contains(p.Detail, "revoked") || !strings.Contains(p.Detail, id) {
-		t.Fatalf("problem %+v does not say the key %s was revoked", p, id)
-	}
-	expect(t, ts.do(req{method: "GET", path: path, role: "collector"}), 200)
-	wrong := ts.keys["viewer"][:len(ts.keys["viewer"])-2] + "xx"
-	if p := problemOf(t, ts.do(req{method: "GET", path: path, role: wrong}), 401); strings.Contains(p.Detail, "revoked") {
-		t.Fatalf("a wrong secret learns the key was revoked: %s", p.Detail)
-	}
-	// Revoking twice changes nothing; the name can have a new key.
-	if _, already, err := RevokeKey(ts.cfg.KeysPath, id, time.Now()); err != nil || !already {
-		t.Fatalf("second revoke: %v %v", already, err)
-	}
-	if _, _, err := CreateKey(ts.cfg.KeysPath, "test-viewer", RoleViewer, time.Now()); err != nil {
-		t.Fatalf("a new key for a revoked key's name: %v", err)
-	}
-}
-
-func TestRevokeKeyReferences(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "keys.json")
-	var ids []string
-	for _, name := range []string{"a", "b", "c"} {
-		_, k, err := CreateKey(path, name, RoleViewer, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, k.ID)
-	}
-	// Two ids sharing a start, so that the start is ambiguous.
-	f, err := readKeysFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.Keys[1].ID, f.Keys[2].ID = "abcd00000001", "abcd00000002"
-	if err := writeKeysFile(path, f); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
-		ref, want, err string
-	}{
-		{ref: "abc", err: "at least its first 4"},
-		{ref: "abcd", err: "give more of it"},
-		{ref: "ffffffffffff", err: "no key"},
-		{ref: "dso_abcd00000002", want: "abcd00000002"},
-		{ref: "dso_abcd00000001_" + strings.Repeat("A", 43), want: "abcd00000001"},
-		{ref: ids[0][:5], want: ids[0]},
-	} {
-		k, _, err := RevokeKey(path, c.ref, time.Now())
-		switch {
-		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
-			t.Errorf("%q: %v, want an error saying %q", c.ref, err, c.err)
-		case c.err == "" && (err != nil || k.ID != c.want):
-			t.Errorf("%q: revoked %q (%v), want %q", c.ref, k.ID, err, c.want)
-		}
-	}
-	keys, err := LoadKeys(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := keys.Len(); n != 0 {
-		t.Fatalf("%d keys in force after revoking all three", n)
-	}
 }
