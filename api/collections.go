@@ -46,6 +46,7 @@ type Worklist struct {
 	// ExcludedTotal (the rest from /v1/worklist/excluded).
 	Excluded      []ExcludedCustomer `json:"excluded" doc:"the first limit of the customers a rule kept from any contact, with the rule; page with /v1/worklist/excluded"`
 	ExcludedTotal int                `json:"excluded_total" doc:"excluded customers of the query's collector"`
+	Warnings      []string           `json:"warnings,omitempty" doc:"what makes the answer doubtful: a date more than 7 days after the ledger's latest record (the book is frozen on that day), a period that begins long before its first invoice; absent when nothing does"`
 }
 
 // DeferredPage answers GET /v1/worklist/deferred: Limit deferred actions
@@ -60,6 +61,7 @@ type DeferredPage struct {
 	Limit      int           `json:"limit"`
 	Truncated  bool          `json:"truncated" doc:"more follow this page"`
 	NextOffset *int          `json:"next_offset" doc:"offset of the next page; null on the last"`
+	Warnings   []string      `json:"warnings,omitempty" doc:"what makes the answer doubtful: a date more than 7 days after the ledger's latest record (the book is frozen on that day), a period that begins long before its first invoice; absent when nothing does"`
 }
 
 // ExcludedPage answers GET /v1/worklist/excluded, paged as DeferredPage.
@@ -71,6 +73,7 @@ type ExcludedPage struct {
 	Limit      int                `json:"limit"`
 	Truncated  bool               `json:"truncated" doc:"more follow this page"`
 	NextOffset *int               `json:"next_offset" doc:"offset of the next page; null on the last"`
+	Warnings   []string           `json:"warnings,omitempty" doc:"what makes the answer doubtful: a date more than 7 days after the ledger's latest record (the book is frozen on that day), a period that begins long before its first invoice; absent when nothing does"`
 }
 
 // page is where a page lies in its list.
@@ -100,6 +103,7 @@ type NextActionView struct {
 	// Excluded, when set, is the rule that keeps the customer from any
 	// contact (Action is then null).
 	Excluded *ExcludedCustomer `json:"excluded,omitempty"`
+	Warnings []string          `json:"warnings,omitempty" doc:"what makes the answer doubtful: a date more than 7 days after the ledger's latest record (the book is frozen on that day), a period that begins long before its first invoice; absent when nothing does"`
 }
 
 // Paging of the worklist.
@@ -124,25 +128,33 @@ func intParam(c *gin.Context, fe *fieldErrors, name string, def, lo, hi int) int
 
 // worklistQuery reads the worklist routes' query (knownQuery has refused
 // the parameters a route does not take).
-func (s *Server) worklistQuery(c *gin.Context) (WorklistQuery, error) {
+// warn is what makes the day's list doubtful (span.go); a day's plan
+// may be made before the day, so a date ahead is not refused.
+func (s *Server) worklistQuery(c *gin.Context) (q WorklistQuery, warn []string, err error) {
 	var fe fieldErrors
-	q := WorklistQuery{Date: s.snap.Load().asOf, Collector: c.Query("collector"), Channel: strings.ToLower(c.Query("channel"))}
+	snap := s.snap.Load()
+	q = WorklistQuery{Date: snap.asOf, Collector: c.Query("collector"), Channel: strings.ToLower(c.Query("channel"))}
 	if v := c.Query("date"); v != "" {
-		q.Date = fe.date("query:date", DateText(v), false)
+		if q.Date = fe.date("query:date", DateText(v), false); q.Date != 0 {
+			snap.span.known(&fe, queryDate("date"), q.Date)
+		}
 	}
 	q.Limit = intParam(c, &fe, "limit", worklistLimit, 1, worklistMaxLimit)
 	q.Offset = intParam(c, &fe, "offset", 0, 0, math.MaxInt32)
 	if err := fe.err("bad worklist query"); err != nil {
-		return q, err
+		return q, nil, err
 	}
 	if s.cfg.Collections == nil {
-		return q, unavailable("the dunning recommender (worklist)")
+		return q, nil, unavailable("the dunning recommender (worklist)")
 	}
-	return q, nil
+	if w := snap.span.stale(queryDate("date"), q.Date); w != "" {
+		warn = []string{w}
+	}
+	return q, warn, nil
 }
 
 func (s *Server) getWorklist(c *gin.Context) {
-	q, err := s.worklistQuery(c)
+	q, warn, err := s.worklistQuery(c)
 	if err != nil {
 		fail(c, err)
 		return
@@ -165,12 +177,13 @@ func (s *Server) getWorklist(c *gin.Context) {
 	w.DeferredTotal, w.ExcludedTotal = len(w.Deferred), len(w.Excluded)
 	w.Deferred, _ = pageOf(w.Deferred, 0, q.Limit)
 	w.Excluded, _ = pageOf(w.Excluded, 0, q.Limit)
+	w.Warnings = warn
 	ok(c, http.StatusOK, w)
 }
 
 // getWorklistDeferred pages the day's deferred actions.
 func (s *Server) getWorklistDeferred(c *gin.Context) {
-	q, err := s.worklistQuery(c)
+	q, warn, err := s.worklistQuery(c)
 	if err != nil {
 		fail(c, err)
 		return
@@ -182,12 +195,12 @@ func (s *Server) getWorklistDeferred(c *gin.Context) {
 	}
 	items, p := pageOf(w.Deferred, q.Offset, q.Limit)
 	ok(c, http.StatusOK, DeferredPage{Date: q.Date, Basis: w.Basis, Deferred: items, Total: p.total, Offset: p.offset, Limit: p.limit,
-		Truncated: p.next != nil, NextOffset: p.next})
+		Truncated: p.next != nil, NextOffset: p.next, Warnings: warn})
 }
 
 // getWorklistExcluded pages the day's excluded customers.
 func (s *Server) getWorklistExcluded(c *gin.Context) {
-	q, err := s.worklistQuery(c)
+	q, warn, err := s.worklistQuery(c)
 	if err != nil {
 		fail(c, err)
 		return
@@ -199,7 +212,7 @@ func (s *Server) getWorklistExcluded(c *gin.Context) {
 	}
 	items, p := pageOf(w.Excluded, q.Offset, q.Limit)
 	ok(c, http.StatusOK, ExcludedPage{Date: q.Date, Excluded: items, Total: p.total, Offset: p.offset, Limit: p.limit,
-		Truncated: p.next != nil, NextOffset: p.next})
+		Truncated: p.next != nil, NextOffset: p.next, Warnings: warn})
 }
 
 func (s *Server) getNextAction(c *gin.Context) {
@@ -208,7 +221,7 @@ func (s *Server) getNextAction(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	id, date, found := s.customerAt(c, "date")
+	id, date, warn, found := s.customerAt(c, "date", true)
 	if !found {
 		return
 	}
@@ -221,7 +234,7 @@ func (s *Server) getNextAction(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	ok(c, http.StatusOK, NextActionView{CustomerID: id, Date: date, Action: a, Excluded: ex})
+	ok(c, http.StatusOK, NextActionView{CustomerID: id, Date: date, Action: a, Excluded: ex, Warnings: warn})
 }
 
 // Follower is a part of Config (Collections, Credit, Forecast) that works

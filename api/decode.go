@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -42,7 +43,7 @@ func decodeJSON(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
+		return jsonError(body, reflect.TypeOf(v), err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return &ValidationError{Msg: "malformed JSON", Kind: ErrMalformed,
@@ -51,7 +52,10 @@ func decodeJSON(body []byte, v any) error {
 	return nil
 }
 
-func jsonError(err error) error {
+// jsonError turns encoding/json's error about body, decoded into a value
+// of type t, into a ValidationError whose pointer is the field's full
+// RFC 6901 pointer.
+func jsonError(body []byte, t reflect.Type, err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
@@ -63,22 +67,26 @@ func jsonError(err error) error {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return &ValidationError{Msg: "malformed JSON", Kind: ErrMalformed, Fields: []FieldError{{Pointer: "", Detail: "the body ends in the middle of a value"}}}
 	case errors.As(err, &typ):
-		return invalid("wrong JSON type", FieldError{Pointer: pointerOf(typ.Field), Detail: fmt.Sprintf("want %s, got %s", typ.Type, typ.Value)})
+		at, found := locateOffset(body, t, typ.Offset)
+		detail := fmt.Sprintf("want %s, got %s", typ.Type, typ.Value)
+		if !found {
+			// Not expected: say where encoding/json said it was, in words
+			// rather than as a pointer that may lack array indices.
+			at, detail = "", fmt.Sprintf("field %s: %s", typ.Field, detail)
+		}
+		return invalid("wrong JSON type", FieldError{Pointer: at, Detail: detail})
 	}
 	msg := err.Error()
 	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
 		name, _ := strconv.Unquote(f)
-		return invalid("unknown field", FieldError{Pointer: "/" + name, Detail: "unknown field"})
+		at, found := locateUnknownField(body, t)
+		detail := "unknown field"
+		if !found {
+			at, detail = "", fmt.Sprintf("unknown field %q", name)
+		}
+		return invalid("unknown field", FieldError{Pointer: at, Detail: detail})
 	}
 	return &ValidationError{Msg: "malformed JSON", Kind: ErrMalformed, Fields: []FieldError{{Pointer: "", Detail: msg}}}
-}
-
-// pointerOf turns encoding/json's a.b.c into /a/b/c.
-func pointerOf(field string) string {
-	if field == "" {
-		return ""
-	}
-	return "/" + strings.ReplaceAll(field, ".", "/")
 }
 
 // fieldErrors collects the field errors of one request.
@@ -163,6 +171,6 @@ func (f *fieldErrors) problems(prefix string) func(datasets.Problem) {
 		if p.Value != "" {
 			d = fmt.Sprintf("%q: %s", p.Value, p.Reason)
 		}
-		f.add(prefix+"/"+p.Field, d)
+		f.add(ptr(prefix, p.Field), d)
 	}
 }

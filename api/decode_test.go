@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -34,6 +35,55 @@ func TestAmountFields(t *testing.T) {
 			t.Errorf("%s: %v %+v, want %v", c.raw, got, fe, c.want)
 		case c.err != "" && (len(fe) != 1 || !strings.Contains(fe[0].Detail, c.err)):
 			t.Errorf("%s: %+v, want an error saying %q", c.raw, fe, c.err)
+		}
+	}
+}
+
+// Every pointer of a decoding error is the RFC 6901 pointer of the field
+// from the root of the body, array indices and escapes included.
+func TestDecodeErrorPointers(t *testing.T) {
+	inv := `{"invoice_id":"b","customer_id":"c","issue_date":"2024-01-10","due_date":"2024-02-01","amount":1`
+	for _, c := range []struct {
+		name, body, want, detail string
+	}{
+		{"unknown top-level field", `{"invoice_idz":["x"]}`, "/invoice_idz", "unknown field"},
+		{"unknown field in the first invoice", `{"invoices":[` + inv + `,"colour":"red"}]}`, "/invoices/0/colour", "unknown field"},
+		{"unknown field in the third invoice", `{"invoices":[` + inv + `},` + inv + `},` + inv + `,"colour":"red"}]}`, "/invoices/2/colour", "unknown field"},
+		{"a case-insensitive match is known", `{"INVOICES":[` + inv + `,"Colour":1}]}`, "/INVOICES/0/Colour", "unknown field"},
+		{"~ and / escaped", `{"invoices":[` + inv + `,"a/b~c":1}]}`, "/invoices/0/a~1b~0c", "unknown field"},
+		{"an amount takes any JSON", `{"invoices":[` + inv + `},{"amount":{"x":1},"x":1}]}`, "/invoices/1/x", "unknown field"},
+		{"wrong type in the second invoice", `{"invoices":[` + inv + `},` + inv + `,"disputed":"yes"}]}`, "/invoices/1/disputed", "want bool"},
+		{"object for a string", `{"invoices":[` + inv + `,"currency":{"code":"EUR"}}]}`, "/invoices/0/currency", "want string"},
+		{"wrong type in an array of strings", `{"invoice_ids":["a",2]}`, "/invoice_ids/1", "want string"},
+		{"array for an array", `{"invoice_ids":"x"}`, "/invoice_ids", "want []string"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var req ScoreRequest
+			err := decodeJSON([]byte(c.body), &req)
+			var ve *ValidationError
+			if !errors.As(err, &ve) || len(ve.Fields) != 1 {
+				t.Fatalf("%v, want one field error", err)
+			}
+			if f := ve.Fields[0]; f.Pointer != c.want || !strings.Contains(f.Detail, c.detail) {
+				t.Errorf("pointer %q (%s), want %q (%s)", f.Pointer, f.Detail, c.want, c.detail)
+			}
+		})
+	}
+}
+
+func TestPointerEscapes(t *testing.T) {
+	for _, c := range []struct {
+		base   string
+		tokens []string
+		want   string
+	}{
+		{"", []string{"a"}, "/a"},
+		{"/invoices/0", []string{"a/b"}, "/invoices/0/a~1b"},
+		{"", []string{"~1"}, "/~01"},
+		{"", []string{"m~n", ""}, "/m~0n/"},
+	} {
+		if got := ptr(c.base, c.tokens...); got != c.want {
+			t.Errorf("ptr(%q, %q) = %q, want %q", c.base, c.tokens, got, c.want)
 		}
 	}
 }

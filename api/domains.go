@@ -146,6 +146,7 @@ type CreditAdvice struct {
 	BelowExposure string       `json:"below_exposure,omitempty"`
 	Reasons       []string     `json:"reasons"`
 	Flags         []CreditFlag `json:"flags"`
+	Warnings      []string     `json:"warnings,omitempty" doc:"what makes the answer doubtful: a date more than 7 days after the ledger's latest record (the book is frozen on that day), invoices in another currency than the customer's (added to the exposure unconverted); absent when nothing does"`
 }
 
 // ProposalInput is a request to change a customer's credit limit.
@@ -259,6 +260,7 @@ type Forecast struct {
 	Currencies []string        `json:"currencies,omitempty" doc:"currencies added together unconverted: the sums mix them (start the server with --currency and --fx); absent when the amounts are in one currency"`
 	By         string          `json:"by"`
 	Groups     []ForecastGroup `json:"groups"`
+	Warnings   []string        `json:"warnings,omitempty" doc:"what makes the answer doubtful: a date more than 7 days after the ledger's latest record (the book is frozen on that day), a period that begins long before its first invoice; absent when nothing does"`
 }
 
 // Forecaster is the cash forecast (issue 10).

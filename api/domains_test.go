@@ -200,6 +200,7 @@ func TestFieldErrorJSON(t *testing.T) {
 		{"", `{"pointer":"","detail":"d"}`},
 		{"query:limit", `{"parameter":"limit","detail":"d"}`},
 		{"query", `{"parameter":"*","detail":"d"}`},
+		{"header:Idempotency-Key", `{"header":"Idempotency-Key","detail":"d"}`},
 	} {
 		fe := fieldAt(c.where, "d")
 		b, err := json.Marshal(fe)

@@ -12,7 +12,7 @@ import (
 // three to five times faster.
 
 // appendScores writes a ScoreResponse.
-func appendScores(b []byte, model string, asOf string, scores []Score) []byte {
+func appendScores(b []byte, model string, asOf string, scores []Score, warnings []string) []byte {
 	b = append(b, `{"model":`...)
 	b = appendString(b, model)
 	b = append(b, `,"as_of":`...)
@@ -24,7 +24,18 @@ func appendScores(b []byte, model string, asOf string, scores []Score) []byte {
 		}
 		b = scores[i].appendJSON(b)
 	}
-	return append(b, "]}\n"...)
+	b = append(b, ']')
+	if len(warnings) > 0 {
+		b = append(b, `,"warnings":[`...)
+		for i, w := range warnings {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, w)
+		}
+		b = append(b, ']')
+	}
+	return append(b, "}\n"...)
 }
 
 // appendJSON writes s as encoding/json would.

@@ -26,11 +26,14 @@ func TestScoreEncoderMatchesEncodingJSON(t *testing.T) {
 	var want bytes.Buffer
 	enc := json.NewEncoder(&want)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(ScoreResponse{Model: "m", AsOf: datasets.NewDate(2024, 3, 31), Scores: scores}); err != nil {
-		t.Fatal(err)
-	}
-	got := appendScores(nil, "m", "2024-03-31", scores)
-	if !bytes.Equal(got, want.Bytes()) {
-		t.Fatalf("hand-written:\n%s\nencoding/json:\n%s", got, want.Bytes())
+	for _, warnings := range [][]string{nil, {"w\"1", "w2"}} {
+		want.Reset()
+		if err := enc.Encode(ScoreResponse{Model: "m", AsOf: datasets.NewDate(2024, 3, 31), Scores: scores, Warnings: warnings}); err != nil {
+			t.Fatal(err)
+		}
+		got := appendScores(nil, "m", "2024-03-31", scores, warnings)
+		if !bytes.Equal(got, want.Bytes()) {
+			t.Fatalf("hand-written:\n%s\nencoding/json:\n%s", got, want.Bytes())
+		}
 	}
 }

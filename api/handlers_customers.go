@@ -19,8 +19,8 @@ type CustomerInfo struct {
 	Name         string        `json:"name"`
 	Segment      string        `json:"segment"`
 	Country      string        `json:"country"`
-	Currency     string        `json:"currency"`
-	CreditLimit  Amount        `json:"credit_limit"`
+	Currency     string        `json:"currency" doc:"the customer's currency, that of credit_limit"`
+	CreditLimit  Amount        `json:"credit_limit" doc:"in currency"`
 	PaymentTerms string        `json:"payment_terms"`
 	Channel      string        `json:"channel"`
 	Since        datasets.Date `json:"since"`
@@ -68,17 +68,31 @@ type CustomerView struct {
 	Model    string        `json:"model"`
 	// Features are the customer's point-in-time features as of as_of, by
 	// name (docs/features.md); null for a missing value. Amount features
-	// are in the model's currency when it converts.
-	Features map[string]any `json:"features"`
-	// KPIs are the customer's receivables KPIs over [from, to], in its
-	// invoices' own currencies.
-	KPIs      features.KPIs `json:"kpis"`
-	OpenItems []OpenItem    `json:"open_items"`
-	Scores    ScoreSummary  `json:"scores"`
+	// are in FeaturesCurrency; null when that would be a sum of several.
+	Features         map[string]any `json:"features"`
+	FeaturesCurrency string         `json:"features_currency" doc:"the currency of the amount features: the model's when it converts, else the one currency of the customer's records; empty when they are in several, and the amount features are then null (never a sum of unconverted amounts)"`
+	// KPIs are the customer's receivables KPIs over [from, to] in
+	// KPIsCurrency; null when its amounts are in several currencies the
+	// server cannot convert, which KPIsByCurrency then lists one by one.
+	KPIs           *features.KPIs `json:"kpis" doc:"the customer's receivables KPIs over from..to, amounts in kpis_currency; null when they are in several currencies the server has no rates for (see kpis_by_currency)"`
+	KPIsCurrency   string         `json:"kpis_currency" doc:"the currency of the amounts of kpis: the server's reporting currency (--currency) when it has rates, else the one currency of the customer's records; empty when kpis is null"`
+	KPIsByCurrency []CurrencyKPIs `json:"kpis_by_currency,omitempty" doc:"the KPIs of each currency's records, when the customer's amounts are in several currencies the server cannot convert; absent otherwise"`
+	OpenItems      []OpenItem     `json:"open_items"`
+	Scores         ScoreSummary   `json:"scores"`
+	Warnings       []string       `json:"warnings,omitempty" doc:"what makes the answer doubtful: a date more than 7 days after the ledger's latest record (the book is frozen on that day), a period that begins long before its first invoice; absent when nothing does"`
 }
 
-// KPIView answers GET /v1/kpi.
-type KPIView = features.KPIReport
+// CurrencyKPIs are the KPIs of a customer's records in one currency.
+type CurrencyKPIs struct {
+	Currency string `json:"currency"`
+	features.KPIs
+}
+
+// KPIView answers GET /v1/kpi: the KPI report and its warnings.
+type KPIView struct {
+	features.KPIReport
+	Warnings []string `json:"warnings,omitempty" doc:"what makes the answer doubtful: a date more than 7 days after the ledger's latest record (the book is frozen on that day), a period that begins long before its first invoice; absent when nothing does"`
+}
 
 func (s *Server) getCustomer(c *gin.Context) {
 	snap := s.snap.Load()
@@ -93,28 +107,51 @@ func (s *Server) getCustomer(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	var fe fieldErrors
+	var warn []string
+	if w := s.asOfDate(snap, &fe, queryDate("as_of"), asOf); w != "" {
+		warn = append(warn, w)
+	}
+	if len(fe) == 0 { // the period's defaults follow as_of: one error, not three
+		warn = append(warn, snap.span.period(&fe, queryDate("from"), queryDate("to"), from, to, to != asOf)...)
+	}
+	if err := fe.err("bad customer query"); err != nil {
+		fail(c, err)
+		return
+	}
 	recs := snap.cust[id]
 	if recs == nil {
 		fail(c, fmt.Errorf("%w: no customer %q", ErrNotFound, id))
 		return
 	}
 	mini := snap.draftLedger([]string{id}, nil, nil)
-	view := CustomerView{AsOf: asOf, Model: snap.modelID(), Customer: CustomerInfo{ID: id}, OpenItems: []OpenItem{}}
+	view := CustomerView{AsOf: asOf, Model: snap.modelID(), Customer: CustomerInfo{ID: id}, OpenItems: []OpenItem{}, Warnings: warn}
 	if cu, found := findCustomer(snap.ledger, id); found {
 		view.Customer = CustomerInfo{ID: cu.ID, Name: cu.Name, Segment: cu.Segment, Country: cu.Country, Currency: cu.Currency,
 			CreditLimit: Amount(cu.CreditLimit), PaymentTerms: cu.Terms.String(), Channel: cu.Channel, Since: cu.Since, Collector: cu.Collector, InMaster: true}
 	}
 	ix := features.NewIndex(mini)
-	rep, err := features.ComputeKPIs(ix, from, to, "", false)
-	if err != nil {
-		fail(c, invalid("bad period", fieldAt("query:from", err.Error())))
+	currencies := mini.Currencies()
+	if err := customerKPIs(&view, snap.fx, mini, ix, currencies, from, to); err != nil {
+		fail(c, err)
 		return
 	}
-	view.KPIs = rep.KPIs
+	// The model's features are in its currency when it converts; else in
+	// the records' own, which are one currency or a meaningless sum.
+	featIx, opts, featCur := ix, features.Options{}, ""
+	if len(currencies) == 1 {
+		featCur = currencies[0]
+	}
 	if snap.scoreIx != nil {
-		view.Features = customerFeatures(snap.scoreIx, snap.model.bundle.Options.Features, asOf, id)
-	} else {
-		view.Features = customerFeatures(ix, features.Options{}, asOf, id)
+		featIx, opts = snap.scoreIx, snap.model.bundle.Options.Features
+		if fx := snap.model.fx(); fx != nil {
+			featCur = fx.To
+		}
+	}
+	view.Features, view.FeaturesCurrency = customerFeatures(featIx, opts, asOf, id, featCur == ""), featCur
+	if featCur == "" && len(currencies) > 1 {
+		view.Warnings = append(view.Warnings, fmt.Sprintf("the customer's amounts are in %s and the model in service does not convert them: "+
+			"its amount features are null (train with --currency and --fx to have them in one currency)", strings.Join(currencies, ", ")))
 	}
 	scores := map[string]Score{}
 	if snap.scoring() == nil {
@@ -180,6 +217,46 @@ func openItems(l *datasets.Ledger, asOf datasets.Date, scores map[string]Score) 
 	return items, sum
 }
 
+// customerKPIs sets the customer's KPIs: converted to the server's
+// reporting currency when it has rates, as they are when the records are in
+// one currency, else one set per currency (never a sum of unconverted
+// amounts, which every total and ratio of the KPIs would be).
+func customerKPIs(view *CustomerView, fx *datasets.FX, mini *datasets.Ledger, ix *features.Index, currencies []string, from, to datasets.Date) error {
+	bad := func(err error) error { return invalid("bad period", fieldAt("query:from", err.Error())) }
+	kix, label := ix, ""
+	switch {
+	case fx != nil:
+		conv, err := mini.Convert(*fx)
+		if err == nil {
+			kix, label = features.NewIndex(conv), fx.To
+			break
+		}
+		view.Warnings = append(view.Warnings, fmt.Sprintf("the customer's amounts cannot be converted to %s (%v): its KPIs are given per currency", fx.To, err))
+	}
+	if label == "" && len(currencies) <= 1 {
+		label = view.Customer.Currency
+		if len(currencies) == 1 {
+			label = currencies[0]
+		}
+	}
+	if label != "" {
+		rep, err := features.ComputeKPIs(kix, from, to, "", false)
+		if err != nil {
+			return bad(err)
+		}
+		view.KPIs, view.KPIsCurrency = &rep.KPIs, label
+		return nil
+	}
+	rep, err := features.ComputeKPIsWith(ix, from, to, features.KPIOptions{By: "currency"})
+	if err != nil {
+		return bad(err)
+	}
+	for _, g := range rep.Groups {
+		view.KPIsByCurrency = append(view.KPIsByCurrency, CurrencyKPIs{Currency: g.Key, KPIs: g.KPIs})
+	}
+	return nil
+}
+
 // kpiGroupings are the values of ?by.
 var kpiGroupings = []string{"", "segment", "country", "currency", "customer"}
 
@@ -207,6 +284,7 @@ func (s *Server) getKPI(c *gin.Context) {
 	if currency != "" && (len(currency) != 3 || strings.Trim(currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
 		fe.add("query:currency", fmt.Sprintf("%q: want a 3-letter ISO 4217 code", c.Query("currency")))
 	}
+	warn := snap.span.period(&fe, queryDate("from"), queryDate("to"), from, to, true)
 	if err := fe.err("bad KPI query"); err != nil {
 		fail(c, err)
 		return
@@ -227,7 +305,7 @@ func (s *Server) getKPI(c *gin.Context) {
 		return
 	}
 	rep.Currency, rep.Currencies = label, mixedCur
-	ok(c, http.StatusOK, rep)
+	ok(c, http.StatusOK, KPIView{KPIReport: *rep, Warnings: warn})
 }
 
 // periodParams reads ?from and ?to: to defaults to defTo, from to the 90

@@ -48,24 +48,38 @@ func actorOf(c *gin.Context) Actor {
 }
 
 // customerAt reads the customer of the path (404 when unknown) and the
-// date parameter name (default the book's date); ok is false after a
+// date parameter name (default the book's date), refusing a date before
+// the ledger and, unless ahead allows it, one that has not begun; warn
+// says what makes an answer as of the date doubtful. ok is false after a
 // problem was answered.
-func (s *Server) customerAt(c *gin.Context, name string) (id string, date datasets.Date, ok bool) {
+func (s *Server) customerAt(c *gin.Context, name string, ahead bool) (id string, date datasets.Date, warn []string, ok bool) {
 	snap := s.snap.Load()
 	date, err := dateParam(c, name, snap.asOf)
+	if err == nil {
+		var fe fieldErrors
+		at := queryDate(name)
+		snap.span.known(&fe, at, date)
+		if !ahead {
+			begun(&fe, at, date, s.latestDay())
+		}
+		err = fe.err("bad " + name)
+		if w := snap.span.stale(at, date); w != "" {
+			warn = []string{w}
+		}
+	}
 	if err == nil {
 		id = c.Param("id")
 		err = knownCustomer(snap, id)
 	}
 	if err != nil {
 		fail(c, err)
-		return "", 0, false
+		return "", 0, nil, false
 	}
-	return id, date, true
+	return id, date, warn, true
 }
 
 func (s *Server) getCreditLimit(c *gin.Context) {
-	id, asOf, found := s.customerAt(c, "as_of")
+	id, asOf, warn, found := s.customerAt(c, "as_of", false)
 	if !found {
 		return
 	}
@@ -78,7 +92,32 @@ func (s *Server) getCreditLimit(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	ok(c, http.StatusOK, adv)
+	out := *adv
+	out.Warnings = append(warn, foreignInvoices(s.snap.Load(), id)...)
+	ok(c, http.StatusOK, out)
+}
+
+// foreignInvoices warns when some of a customer's invoices are in
+// another currency than the customer's own: the credit advice converts a
+// customer's amounts at its own currency's rate, so its exposure then
+// adds those invoices' amounts in unconverted.
+func foreignInvoices(snap *snapshot, id string) []string {
+	cu, found := findCustomer(snap.ledger, id)
+	if !found || cu.Currency == "" {
+		return nil
+	}
+	var other []string
+	for _, v := range snap.draftLedger([]string{id}, nil, nil).Invoices {
+		if v.Currency != "" && v.Currency != cu.Currency && !slices.Contains(other, v.Currency) {
+			other = append(other, v.Currency)
+		}
+	}
+	if len(other) == 0 {
+		return nil
+	}
+	slices.Sort(other)
+	return []string{fmt.Sprintf("some of the customer's invoices are in %s, not its currency %s: the advice converts its amounts at the rate of %s, "+
+		"so exposure and the amounts quoted add those invoices in unconverted", strings.Join(other, ", "), cu.Currency, cu.Currency)}
 }
 
 func (s *Server) postProposal(c *gin.Context) {
@@ -201,6 +240,7 @@ func (s *Server) getForecast(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	warn := s.asOfDate(snap, &fe, queryDate("as_of"), asOf)
 	q := ForecastQuery{AsOf: asOf, Weeks: 13, By: c.Query("by"), Currency: strings.ToUpper(c.Query("currency"))}
 	if v := c.Query("weeks"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -228,5 +268,9 @@ func (s *Server) getForecast(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	ok(c, http.StatusOK, f)
+	out := *f // the forecaster's cached answer is shared
+	if warn != "" {
+		out.Warnings = []string{warn}
+	}
+	ok(c, http.StatusOK, out)
 }

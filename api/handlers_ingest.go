@@ -176,7 +176,7 @@ func (s *Server) postIngest(c *gin.Context) {
 		fail(c, invalid("bad ingest options", fieldAt("query", apiWords(strings.TrimPrefix(err.Error(), importer.ErrUsage.Error()+": ")))))
 		return
 	case errors.Is(err, importer.ErrFiles) && sum != nil && len(sum.Files) == 1:
-		fail(c, invalid("the body cannot be read as "+string(e), FieldError{Pointer: "body", Detail: apiWords(strings.ReplaceAll(sum.Files[0].Error, body.path, "body"))}))
+		fail(c, invalid("the body cannot be read as "+string(e), FieldError{Pointer: "", Detail: apiWords(strings.ReplaceAll(sum.Files[0].Error, body.path, "body"))}))
 		return
 	case errors.Is(err, importer.ErrRejected) && sum != nil:
 		// Most rows were rejected, but the good ones were stored: the
@@ -210,7 +210,11 @@ func (s *Server) postIngest(c *gin.Context) {
 		// Nothing was stored: the request as a whole failed.
 		var errs []FieldError
 		for _, r := range res.Rejects {
-			errs = append(errs, FieldError{Pointer: fmt.Sprintf("line %d: %s", r.Line, r.Field), Detail: r.Reason})
+			if r.Line <= 0 { // not of one line: the body as a whole
+				errs = append(errs, FieldError{Detail: r.Field + ": " + r.Reason})
+				continue
+			}
+			errs = append(errs, FieldError{Line: r.Line, Column: r.Field, Detail: r.Reason})
 		}
 		fail(c, invalid(fmt.Sprintf("all %d rows were rejected", res.Rejected), errs...))
 		return

@@ -42,15 +42,17 @@ type GivenInvoice struct {
 
 // ScoreResponse answers POST /v1/score.
 type ScoreResponse struct {
-	Model  string        `json:"model"`
-	AsOf   datasets.Date `json:"as_of"`
-	Scores []Score       `json:"scores"`
+	Model    string        `json:"model"`
+	AsOf     datasets.Date `json:"as_of"`
+	Scores   []Score       `json:"scores"`
+	Warnings []string      `json:"warnings,omitempty" doc:"what makes the answer doubtful: a date more than 7 days after the ledger's latest record (the book is frozen on that day), a period that begins long before its first invoice; absent when nothing does"`
 }
 
 // InvoiceScore answers GET /v1/invoices/{id}/score.
 type InvoiceScore struct {
-	Model string `json:"model"`
-	Score Score  `json:"score"`
+	Model    string   `json:"model"`
+	Score    Score    `json:"score"`
+	Warnings []string `json:"warnings,omitempty" doc:"what makes the answer doubtful: a date more than 7 days after the ledger's latest record (the book is frozen on that day), a period that begins long before its first invoice; absent when nothing does"`
 }
 
 // reasonsParam reads ?reasons (0..MaxReasons, default 3).
@@ -91,6 +93,15 @@ func (s *Server) getInvoiceScore(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	var fe fieldErrors
+	var warn []string
+	if w := s.asOfDate(snap, &fe, queryDate("as_of"), asOf); w != "" {
+		warn = []string{w}
+	}
+	if err := fe.err("bad as_of"); err != nil {
+		fail(c, err)
+		return
+	}
 	if err := snap.scoring(); err != nil {
 		fail(c, err)
 		return
@@ -99,7 +110,7 @@ func (s *Server) getInvoiceScore(c *gin.Context) {
 	if asOf == snap.asOf {
 		if i, found := snap.byInvoice[id]; found {
 			s.metrics.scored.WithLabelValues("stored").Inc()
-			ok(c, http.StatusOK, InvoiceScore{Model: snap.modelID(), Score: snap.scores[i].withReasons(reasons)})
+			ok(c, http.StatusOK, InvoiceScore{Model: snap.modelID(), Score: snap.scores[i].withReasons(reasons), Warnings: warn})
 			return
 		}
 	}
@@ -120,7 +131,7 @@ func (s *Server) getInvoiceScore(c *gin.Context) {
 		return
 	}
 	s.metrics.scored.WithLabelValues("stored").Inc()
-	ok(c, http.StatusOK, InvoiceScore{Model: snap.modelID(), Score: scores[0]})
+	ok(c, http.StatusOK, InvoiceScore{Model: snap.modelID(), Score: scores[0], Warnings: warn})
 }
 
 func (s *Server) postScore(c *gin.Context) {
@@ -139,6 +150,10 @@ func (s *Server) postScore(c *gin.Context) {
 	asOf := fe.date("/as_of", req.AsOf, false)
 	if asOf == 0 {
 		asOf = snap.asOf
+	}
+	var warn []string
+	if w := s.asOfDate(snap, &fe, dateAt{"/as_of", "as_of"}, asOf); w != "" {
+		warn = []string{w}
 	}
 	switch n := len(req.Invoices) + len(req.InvoiceIDs); {
 	case len(req.Invoices) > 0 && len(req.InvoiceIDs) > 0:
@@ -169,7 +184,7 @@ func (s *Server) postScore(c *gin.Context) {
 		return
 	}
 	// ScoreResponse, written by hand (encode.go).
-	c.Data(http.StatusOK, mediaJSON, appendScores(make([]byte, 0, 1100*len(scores)+64), snap.modelID(), asOf.String(), scores))
+	c.Data(http.StatusOK, mediaJSON, appendScores(make([]byte, 0, 1100*len(scores)+64), snap.modelID(), asOf.String(), scores, warn))
 }
 
 // scoreStored scores stored invoices by id, in the order given.

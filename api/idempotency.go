@@ -197,7 +197,7 @@ func (s *Server) idempotent(c *gin.Context) {
 		return
 	}
 	if len(ik) > maxIdempotencyKey {
-		fail(c, invalid("bad Idempotency-Key", FieldError{Pointer: "header:Idempotency-Key", Detail: fmt.Sprintf("at most %d characters", maxIdempotencyKey)}))
+		fail(c, invalid("bad Idempotency-Key", FieldError{Header: "Idempotency-Key", Detail: fmt.Sprintf("at most %d characters", maxIdempotencyKey)}))
 		return
 	}
 	keyID := ""
@@ -225,7 +225,7 @@ func (s *Server) idempotent(c *gin.Context) {
 	if rec != nil {
 		if rec.Fingerprint != fp {
 			fail(c, invalid("Idempotency-Key reused with another request",
-				FieldError{Pointer: "header:Idempotency-Key", Detail: "this key was first used at " + rec.At.UTC().Format(time.RFC3339) + " for a different method, path or body; use a new key"}))
+				FieldError{Header: "Idempotency-Key", Detail: "this key was first used at " + rec.At.UTC().Format(time.RFC3339) + " for a different method, path or body; use a new key"}))
 			return
 		}
 		for k, v := range rec.Header {

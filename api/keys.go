@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -56,6 +57,9 @@ type Key struct {
 	Role    string    `json:"role"`
 	SHA256  string    `json:"sha256"`
 	Created time.Time `json:"created"`
+	// Revoked is when dsopilot keys revoke withdrew the key; the entry
+	// stays, so a server can tell its holder why it is refused.
+	Revoked *time.Time `json:"revoked,omitempty"`
 	role    Role
 	sum     []byte
 }
@@ -146,31 +150,49 @@ func readKeysFile(path string) (*keysFile, error) {
 	return &f, nil
 }
 
-// Len is the number of keys.
+// Len is the number of keys in force (not revoked).
 func (k *Keys) Len() int {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
-	return len(k.byID)
+	n := 0
+	for _, key := range k.byID {
+		if key.Revoked == nil {
+			n++
+		}
+	}
+	return n
 }
 
-// Authenticate returns the key that token is, or false. The secret's hash
-// is compared in constant time; the id only selects which hash to compare.
-func (k *Keys) Authenticate(token string) (*Key, bool) {
+// Verify returns the key that token is, or an error wrapping
+// ErrUnauthenticated that says why not. The secret's hash is compared in
+// constant time; the id only selects which hash to compare. Only the
+// holder of a revoked key (the secret matches) learns that it was revoked.
+func (k *Keys) Verify(token string) (*Key, error) {
 	id, ok := keyID(token)
 	if !ok {
-		return nil, false
+		return nil, fmt.Errorf("%w: send Authorization: Bearer <key>", ErrUnauthenticated)
 	}
 	k.mu.RLock()
 	key := k.byID[id]
 	k.mu.RUnlock()
 	if key == nil {
-		return nil, false
+		return nil, fmt.Errorf("%w: send Authorization: Bearer <key>", ErrUnauthenticated)
 	}
 	sum := sha256.Sum256([]byte(token))
 	if subtle.ConstantTimeCompare(sum[:], key.sum) != 1 {
-		return nil, false
+		return nil, fmt.Errorf("%w: send Authorization: Bearer <key>", ErrUnauthenticated)
 	}
-	return key, true
+	if key.Revoked != nil {
+		return nil, fmt.Errorf("%w: key %s (%q) was revoked at %s; ask for a new one (dsopilot keys create)",
+			ErrKeyRevoked, key.ID, key.Name, key.Revoked.UTC().Format(time.RFC3339))
+	}
+	return key, nil
+}
+
+// Authenticate returns the key that token is if it is in force, or false.
+func (k *Keys) Authenticate(token string) (*Key, bool) {
+	key, err := k.Verify(token)
+	return key, err == nil
 }
 
 const keyPrefix = "dso_"
@@ -205,7 +227,7 @@ func CreateKey(path, name string, role Role, now time.Time) (string, Key, error)
 			return "", Key{}, err
 		}
 	}
-	if slices.ContainsFunc(f.Keys, func(k Key) bool { return k.Name == name }) {
+	if slices.ContainsFunc(f.Keys, func(k Key) bool { return k.Name == name && k.Revoked == nil }) {
 		return "", Key{}, fmt.Errorf("%w: %q already has a key in %s", errKeyName, name, path)
 	}
 	var idb [6]byte
@@ -221,14 +243,71 @@ func CreateKey(path, name string, role Role, now time.Time) (string, Key, error)
 	sum := sha256.Sum256([]byte(token))
 	key := Key{ID: id, Name: name, Role: role.String(), SHA256: hex.EncodeToString(sum[:]), Created: now.UTC().Truncate(time.Second)}
 	f.Keys = append(f.Keys, key)
-	data, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
+	if err := writeKeysFile(path, f); err != nil {
 		return "", Key{}, err
 	}
-	if err := writeFileSync(path, append(data, '\n'), 0o600); err != nil {
-		return "", Key{}, fmt.Errorf("keys file: %w", err)
-	}
 	return token, key, nil
+}
+
+func writeKeysFile(path string, f *keysFile) error {
+	data, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return fmt.Errorf("keys file: %w", err)
+	}
+	if err := writeFileSync(path, append(data, '\n'), 0o600); err != nil {
+		return fmt.Errorf("keys file: %w", err)
+	}
+	return nil
+}
+
+// errKeyRef refuses a reference to a key that names none, or several.
+var errKeyRef = errors.New("key reference")
+
+// RevokeKey marks the key ref names as revoked at now in the keys file at
+// path and returns it. ref is the key's id (keys list), an unambiguous
+// start of it (4 characters at least), or the key's visible part
+// dso_<id>; a whole key is read for its id only. The entry stays, so a
+// server answers its holder that the key was revoked. Revoking a revoked
+// key changes nothing and returns it with already set.
+func RevokeKey(path, ref string, now time.Time) (key Key, already bool, err error) {
+	f, err := readKeysFile(path)
+	if err != nil {
+		return Key{}, false, err
+	}
+	id := strings.TrimSpace(ref)
+	if rest, ok := strings.CutPrefix(id, keyPrefix); ok {
+		id, _, _ = strings.Cut(rest, "_")
+	}
+	if len(id) < 4 {
+		return Key{}, false, fmt.Errorf("%w: %q: give the key's id (dsopilot keys list), or at least its first 4 characters", errKeyRef, ref)
+	}
+	found := -1
+	for i := range f.Keys {
+		if !strings.HasPrefix(f.Keys[i].ID, id) {
+			continue
+		}
+		if f.Keys[i].ID == id { // an exact id wins over a prefix
+			found = i
+			break
+		}
+		if found >= 0 {
+			return Key{}, false, fmt.Errorf("%w: %q starts the ids of %s and %s: give more of it", errKeyRef, ref, f.Keys[found].ID, f.Keys[i].ID)
+		}
+		found = i
+	}
+	if found < 0 {
+		return Key{}, false, fmt.Errorf("%w: no key %q in %s (dsopilot keys list shows the ids)", errKeyRef, ref, path)
+	}
+	k := &f.Keys[found]
+	if k.Revoked != nil {
+		return *k, true, nil
+	}
+	at := now.UTC().Truncate(time.Second)
+	k.Revoked = &at
+	if err := writeKeysFile(path, f); err != nil {
+		return Key{}, false, err
+	}
+	return *k, false, nil
 }
 
 // writeFileSync writes data to path through a synced temporary file and a

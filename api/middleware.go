@@ -140,12 +140,12 @@ func bearer(h string) string {
 // applies the key's rate limit.
 func (s *Server) authorize(min Role) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		key, ok := s.keys.Authenticate(bearer(c.GetHeader("Authorization")))
-		if !ok {
+		key, err := s.keys.Verify(bearer(c.GetHeader("Authorization")))
+		if err != nil {
 			if strings.HasPrefix(c.Request.URL.Path, "/reports") {
 				c.Header("WWW-Authenticate", `Basic realm="dsopilot reports"`)
 			}
-			fail(c, fmt.Errorf("%w: send Authorization: Bearer <key>", ErrUnauthenticated))
+			fail(c, err)
 			return
 		}
 		c.Set(ctxKey, key)

@@ -54,6 +54,12 @@ func schemaCustomizer(requests bool) openapi3gen.SchemaCustomizerFn {
 			schema.Min, schema.Max = nil, nil
 			return nil
 		}
+		if t.Kind() == reflect.Map && t.Elem().Kind() == reflect.Interface {
+			// Values of any type, null included (a customer's missing
+			// feature): an empty schema is not nullable in OpenAPI 3.0.
+			schema.AdditionalProperties = openapi3.AdditionalProperties{Schema: &openapi3.SchemaRef{Value: &openapi3.Schema{Nullable: true}}}
+			return nil
+		}
 		if t.Kind() != reflect.Struct || schema.Properties == nil {
 			return nil
 		}
@@ -98,7 +104,8 @@ func buildOpenAPI(rs []route, build string) (*openapi3.T, error) {
 		OpenAPI: "3.0.3",
 		Info: &openapi3.Info{Title: "dsopilot API", Version: "1.0.0 (build " + build + ")",
 			Description: "Scoring, recommendations, credit workflow, forecast, KPIs and ingest for receivables. " +
-				"Send Authorization: Bearer <key> (dsopilot keys create). Errors are RFC 9457 problem documents. " +
+				"Send Authorization: Bearer <key> (dsopilot keys create); a revoked key (dsopilot keys revoke) is a 401 of type " + problemTypeBase + "key-revoked. " +
+				"Errors are RFC 9457 problem documents; their errors place each bad field by an RFC 6901 pointer from the body's root, a query parameter, a header, or an ingest body's line and column. " +
 				"Creating and changing POSTs honour Idempotency-Key. Amounts are numbers with two decimals, exact to the cent; dates YYYY-MM-DD."},
 		Paths:      openapi3.NewPaths(),
 		Components: &openapi3.Components{Schemas: openapi3.Schemas{}, SecuritySchemes: openapi3.SecuritySchemes{}},

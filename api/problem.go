@@ -24,6 +24,9 @@ var (
 	ErrMalformed = errors.New("malformed request")
 	// ErrUnauthenticated: no key, or a key that is not in the keys file. 401.
 	ErrUnauthenticated = errors.New("missing or unknown API key")
+	// ErrKeyRevoked: the key was revoked (dsopilot keys revoke). 401,
+	// with a problem type of its own.
+	ErrKeyRevoked = errors.New("API key revoked")
 	// ErrForbidden: the key's role does not allow the operation, or the
 	// operation is beyond the role's thresholds. 403.
 	ErrForbidden = errors.New("not allowed for this key's role")
@@ -50,20 +53,29 @@ var (
 )
 
 // FieldError is one invalid field, where it is and what is wrong with it.
-// JSON carries "pointer" or, for a query parameter, "parameter" instead:
-// a query parameter has no JSON pointer.
+// JSON carries exactly one locator: "pointer" (into a JSON body),
+// "parameter" (a query parameter), "header" (a request header), or "line"
+// and "column" (a row of a CSV or NDJSON ingest body).
 type FieldError struct {
-	// Pointer is a JSON pointer into the request body (/invoices/3/due_date;
-	// "" for the whole body), or a CSV/NDJSON column with its line.
-	Pointer string `json:"pointer,omitempty" doc:"a JSON pointer into the request body (/invoices/3/due_date, empty for the whole body) or a CSV/NDJSON column with its line; absent when parameter is set"`
+	// Pointer is an RFC 6901 JSON pointer from the root of the request
+	// body (/invoices/3/due_date; "" for the whole body), with ~ and / in
+	// a name escaped as ~0 and ~1.
+	Pointer string `json:"pointer,omitempty" doc:"an RFC 6901 JSON pointer from the root of the request body (/invoices/3/due_date; empty for the whole body); absent when another locator is set"`
 	// Parameter names the query parameter at fault ("*": the query as a
-	// whole); Pointer is then not used.
+	// whole).
 	Parameter string `json:"parameter,omitempty" doc:"the query parameter at fault (* for the query as a whole)"`
-	Detail    string `json:"detail"`
+	// Header names the request header at fault.
+	Header string `json:"header,omitempty" doc:"the request header at fault"`
+	// Line and Column place a rejected row of an ingest body: its line
+	// (1 is the first, the header of a CSV) and the canonical column.
+	Line   int    `json:"line,omitempty" doc:"the line of a CSV or NDJSON ingest body (1 is the first)"`
+	Column string `json:"column,omitempty" doc:"the column (canonical name) on that line"`
+	Detail string `json:"detail"`
 }
 
 // fieldAt builds a FieldError at where: "query:NAME" is the query
-// parameter NAME, "query" the query as a whole, anything else a pointer.
+// parameter NAME, "query" the query as a whole, "header:NAME" the
+// header NAME, anything else a JSON pointer.
 func fieldAt(where, detail string) FieldError {
 	if name, ok := strings.CutPrefix(where, "query:"); ok {
 		return FieldError{Parameter: name, Detail: detail}
@@ -71,28 +83,48 @@ func fieldAt(where, detail string) FieldError {
 	if where == "query" {
 		return FieldError{Parameter: "*", Detail: detail}
 	}
+	if name, ok := strings.CutPrefix(where, "header:"); ok {
+		return FieldError{Header: name, Detail: detail}
+	}
 	return FieldError{Pointer: where, Detail: detail}
 }
 
-// Where is the field's place as fieldAt takes it.
+// Where is the field's place as fieldAt takes it; a row of an ingest
+// body is "line:N:COLUMN".
 func (e FieldError) Where() string {
-	switch e.Parameter {
-	case "":
-		return e.Pointer
-	case "*":
+	switch {
+	case e.Parameter == "*":
 		return "query"
+	case e.Parameter != "":
+		return "query:" + e.Parameter
+	case e.Header != "":
+		return "header:" + e.Header
+	case e.Line > 0:
+		return fmt.Sprintf("line:%d:%s", e.Line, e.Column)
 	}
-	return "query:" + e.Parameter
+	return e.Pointer
 }
 
-// MarshalJSON writes "pointer" (even when "", the whole body) or
-// "parameter", whichever says where the field is, and "detail".
+// MarshalJSON writes one locator ("pointer" even when "", the whole
+// body) and "detail".
 func (e FieldError) MarshalJSON() ([]byte, error) {
-	if e.Parameter != "" {
+	switch {
+	case e.Parameter != "":
 		return json.Marshal(struct {
 			Parameter string `json:"parameter"`
 			Detail    string `json:"detail"`
 		}{e.Parameter, e.Detail})
+	case e.Header != "":
+		return json.Marshal(struct {
+			Header string `json:"header"`
+			Detail string `json:"detail"`
+		}{e.Header, e.Detail})
+	case e.Line > 0:
+		return json.Marshal(struct {
+			Line   int    `json:"line"`
+			Column string `json:"column"`
+			Detail string `json:"detail"`
+		}{e.Line, e.Column, e.Detail})
 	}
 	return json.Marshal(struct {
 		Pointer string `json:"pointer"`
@@ -123,6 +155,10 @@ func (e FieldError) label() string {
 		return "the query"
 	case e.Parameter != "":
 		return "parameter " + e.Parameter
+	case e.Header != "":
+		return "header " + e.Header
+	case e.Line > 0:
+		return fmt.Sprintf("line %d, column %s", e.Line, e.Column)
 	case e.Pointer == "":
 		return "the body"
 	}
@@ -172,6 +208,7 @@ type statusRule struct {
 var statusRules = [...]statusRule{
 	{ErrMalformed, http.StatusBadRequest, "malformed"},
 	{ErrUnauthenticated, http.StatusUnauthorized, "unauthenticated"},
+	{ErrKeyRevoked, http.StatusUnauthorized, "key-revoked"},
 	{ErrForbidden, http.StatusForbidden, "forbidden"},
 	{credit.ErrFourEyes, http.StatusForbidden, "forbidden"},
 	{credit.ErrRole, http.StatusForbidden, "forbidden"},

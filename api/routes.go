@@ -81,8 +81,18 @@ var ndjsonTypes = []string{mediaNDJSON, "application/ndjson", "application/jsonl
 // routes lists every endpoint of the API.
 func (s *Server) routeTable() []route {
 	asOf := dateQuery("as_of", "date the answer is as of (YYYY-MM-DD; default the server's as-of date)")
-	reasons := query("reasons", "integer", "reasons per score, 0 to the server's maximum (default 3)")
+	reasons := query("reasons", "integer", fmt.Sprintf("the most reasons per score, 0 to the server's maximum (%d; default %d): "+
+		"the list holds first the statements that qualify the score (known_late, cold_start, beyond_horizon), then the model's factors, "+
+		"largest first, and is never longer", s.cfg.MaxReasons, min(defaultReasons, s.cfg.MaxReasons)))
 	ingestMedia := append([]string{mediaCSV}, ndjsonTypes...)
+	// What each dated route does with a date far outside the ledger (span.go).
+	asOfRule := fmt.Sprintf(" An as_of before the ledger's first invoice, or after the served date (a day that has not begun), is a 422 naming it; "+
+		"one more than %d days after the ledger's latest record is answered with warnings (the book is frozen on that record's day).", StaleAfterDays)
+	dateRule := fmt.Sprintf(" A date before the ledger's first invoice is a 422 naming it; one more than %d days after the ledger's latest record "+
+		"is answered with warnings (a day's plan may be made ahead of it).", StaleAfterDays)
+	periodRule := fmt.Sprintf(" A period that ends before the ledger's first invoice (to) or begins more than %d days after its latest record (from) is a 422 "+
+		"naming the parameter; one that ends more than %d days after the latest record, or begins more than %d days before the first invoice, "+
+		"is answered with warnings.", StaleAfterDays, StaleAfterDays, StaleAfterDays)
 	return []route{
 		{method: http.MethodGet, path: "/healthz", handle: s.healthz, doc: routeDoc{id: "healthz", tag: "operations",
 			summary: "The process is alive", responses: []response{{200, "alive", health{}, ""}}}},
@@ -100,20 +110,22 @@ func (s *Server) routeTable() []route {
 		{method: http.MethodPost, path: "/v1/score", role: RoleViewer, handle: s.postScore, media: []string{mediaJSON},
 			doc: routeDoc{id: "scoreInvoices", tag: "scoring", summary: "Score up to 10,000 invoices, given in full or by id",
 				description: "Either invoices (drafts or invoices not yet exported, scored as if booked with the customer's stored history) " +
-					"or invoice_ids (stored invoices open at as_of). Scores of stored invoices at the server's as-of date come from the precomputed book.",
+					"or invoice_ids (stored invoices open at as_of). Scores of stored invoices at the server's as-of date come from the precomputed book." +
+					strings.ReplaceAll(asOfRule, "a 422 naming it", "a 422 at /as_of"),
 				params: []param{reasons}, request: ScoreRequest{}, responses: []response{{200, "scores, in the order asked", ScoreResponse{}, ""}}, errors: []int{503}}},
 		{method: http.MethodGet, path: "/v1/invoices/:id/score", role: RoleViewer, handle: s.getInvoiceScore,
-			doc: routeDoc{id: "invoiceScore", tag: "scoring", summary: "Score of one stored open invoice",
+			doc: routeDoc{id: "invoiceScore", tag: "scoring", summary: "Score of one stored open invoice", description: strings.TrimSpace(asOfRule),
 				params: []param{pathID("invoice id"), asOf, reasons}, responses: []response{{200, "the score", InvoiceScore{}, ""}}, errors: []int{404, 422, 503}}},
 		{method: http.MethodGet, path: "/v1/customers/:id", role: RoleViewer, handle: s.getCustomer,
 			doc: routeDoc{id: "customer", tag: "customers", summary: "A customer's master data, features, KPIs, open items and scores",
+				description: strings.TrimSpace(asOfRule + periodRule),
 				params: []param{pathID("customer id"), asOf, dateQuery("from", "first day of the KPI period (default 90 days before as_of)"),
 					dateQuery("to", "last day of the KPI period (default as_of)")},
 				responses: []response{{200, "the customer", CustomerView{}, ""}}, errors: []int{404, 422}}},
 		{method: http.MethodGet, path: "/v1/customers/:id/next-action", role: RoleViewer, handle: s.getNextAction,
 			doc: routeDoc{id: "nextAction", tag: "collections", summary: "The recommender's next dunning action for a customer",
 				description: "The action of the day, or the deferred one (deferred_by names the rule), or the rule that excludes the customer from any contact (excluded). " +
-					"expected_value and uplift are null on a scenario basis. An unknown query parameter is a 422.",
+					"expected_value and uplift are null on a scenario basis. An unknown query parameter is a 422." + dateRule,
 				params:    []param{pathID("customer id"), dateQuery("date", "the day (default the server's as-of date)")},
 				responses: []response{{200, "the action, or null when nothing should be done", NextActionView{}, ""}}, errors: []int{404, 422, 503}}},
 		{method: http.MethodGet, path: "/v1/worklist", role: RoleViewer, handle: s.getWorklist,
@@ -122,7 +134,7 @@ func (s *Server) routeTable() []route {
 					"actions and of the excluded customers of the query and the rule that kept each off the list (deferred_total and excluded_total count them; " +
 					"/v1/worklist/deferred and /v1/worklist/excluded page through them). On a scenario basis (no randomised history to learn " +
 					"effects from; note says so) expected_value and uplift are null. An unknown channel or collector, or an unknown query parameter, is a 422 " +
-					"naming the parameter and the values it may take.",
+					"naming the parameter and the values it may take." + dateRule,
 				params: []param{dateQuery("date", "the day (default the server's as-of date)"),
 					query("collector", "string", "only this collector's accounts (a collector of the ledger's customers)"),
 					query("channel", "string", "only actions on this channel: one of the scenario file's (the built-in: "+
@@ -133,7 +145,7 @@ func (s *Server) routeTable() []route {
 		{method: http.MethodGet, path: "/v1/worklist/deferred", role: RoleViewer, handle: s.getWorklistDeferred,
 			doc: routeDoc{id: "worklistDeferred", tag: "collections", summary: "The day's deferred dunning actions, a page at a time",
 				description: "The actions a rule (quiet_day, capacity, budget; deferred_by) kept off the day's worklist, in the worklist's order, paged like it. " +
-					"An unknown channel or collector, or an unknown query parameter, is a 422.",
+					"An unknown channel or collector, or an unknown query parameter, is a 422." + dateRule,
 				params: []param{dateQuery("date", "the day (default the server's as-of date)"),
 					query("collector", "string", "only this collector's accounts"),
 					query("channel", "string", "only actions on this channel"),
@@ -143,14 +155,14 @@ func (s *Server) routeTable() []route {
 		{method: http.MethodGet, path: "/v1/worklist/excluded", role: RoleViewer, handle: s.getWorklistExcluded,
 			doc: routeDoc{id: "worklistExcluded", tag: "collections", summary: "The customers a rule keeps from any contact today, a page at a time",
 				description: "Customers with open invoices that a rule (promise, contact_cap, hold, default, dispute, ...) keeps from any contact on the day, " +
-					"with the rule and its detail, paged like the worklist. They have no channel: channel is an unknown parameter here (422).",
+					"with the rule and its detail, paged like the worklist. They have no channel: channel is an unknown parameter here (422)." + dateRule,
 				params: []param{dateQuery("date", "the day (default the server's as-of date)"),
 					query("collector", "string", "only this collector's accounts"),
 					query("limit", "integer", "at most this many (1..10000, default 100)"),
 					query("offset", "integer", "skip this many (default 0): the next_offset of the previous page")},
 				responses: []response{{200, "a page of excluded customers", ExcludedPage{}, ""}}, errors: []int{422, 503}}},
 		{method: http.MethodGet, path: "/v1/customers/:id/credit-limit", role: RoleViewer, handle: s.getCreditLimit,
-			doc: routeDoc{id: "creditLimit", tag: "credit", summary: "Suggested credit limit and order-block flags",
+			doc: routeDoc{id: "creditLimit", tag: "credit", summary: "Suggested credit limit and order-block flags", description: strings.TrimSpace(asOfRule),
 				params: []param{pathID("customer id"), asOf}, responses: []response{{200, "the advice", CreditAdvice{}, ""}}, errors: []int{404, 422, 503}}},
 		{method: http.MethodPost, path: "/v1/credit-proposals", role: RoleCreditManager, handle: s.postProposal, media: []string{mediaJSON}, idempotent: true,
 			doc: routeDoc{id: "proposeCreditLimit", tag: "credit", summary: "Propose a new credit limit",
@@ -168,12 +180,13 @@ func (s *Server) routeTable() []route {
 				params: []param{pathID("proposal id")}, request: DecisionInput{}, responses: []response{{200, "the decided proposal", DecidedProposal{}, ""}},
 				errors: []int{404, 409, 503}}},
 		{method: http.MethodGet, path: "/v1/forecast", role: RoleViewer, handle: s.getForecast,
-			doc: routeDoc{id: "forecast", tag: "treasury", summary: "Cash-receipts forecast, week by week",
+			doc: routeDoc{id: "forecast", tag: "treasury", summary: "Cash-receipts forecast, week by week", description: strings.TrimSpace(asOfRule),
 				params: []param{asOf, query("weeks", "integer", "weeks ahead, 1..13 (default 13)"),
 					query("by", "string", "group by", "segment", "country", "currency", "customer"), query("currency", "string", "reporting currency (ISO 4217)")},
 				responses: []response{{200, "the forecast", Forecast{}, ""}}, errors: []int{422, 503}}},
 		{method: http.MethodGet, path: "/v1/kpi", role: RoleViewer, handle: s.getKPI,
 			doc: routeDoc{id: "kpi", tag: "treasury", summary: "Receivables KPIs of a period: DSO, countback DSO, best-possible DSO, ADD, CEI, aging, ...",
+				description: strings.TrimSpace(periodRule),
 				params: []param{dateQuery("from", "first day (default 90 days before to)"), dateQuery("to", "last day (default the server's as-of date)"),
 					query("by", "string", "group by", "segment", "country", "currency", "customer"), query("currency", "string", "reporting currency (ISO 4217); needs the server's rates"),
 					query("monthly", "boolean", "add the KPIs month by month")},

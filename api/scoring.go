@@ -56,17 +56,18 @@ type Score struct {
 	PredictedDaysLate float64       `json:"predicted_days_late"`
 	KnownLate         bool          `json:"known_late"`
 	ColdStart         bool          `json:"cold_start"`
-	Reasons           []Reason      `json:"reasons"`
-	// lead is the number of reasons before the model's factors (known
-	// late, cold start, pay dates beyond the horizon), which every answer
-	// keeps.
-	lead int
+	// Reasons are at most ?reasons= long: first the statements that
+	// qualify the score (known_late, cold_start, beyond_horizon; also in
+	// the fields above), then the model's factors, largest first.
+	Reasons []Reason `json:"reasons" doc:"at most ?reasons= entries: first the statements that qualify the score (feature known_late, cold_start or beyond_horizon, contribution 0; known_late and cold_start are also the fields of those names, beyond_horizon an empty pay_date), then the model's factors with the largest net contributions, largest first"`
 }
 
-// withReasons returns s with the leading reasons and at most n factors.
+// withReasons returns s with its first n reasons: n bounds the list, the
+// leading statements included (they were on top of n, so ?reasons=1
+// could answer three).
 func (s *Score) withReasons(n int) Score {
 	out := *s
-	out.Reasons = s.Reasons[:min(len(s.Reasons), s.lead+n)]
+	out.Reasons = s.Reasons[:min(len(s.Reasons), max(n, 0))]
 	return out
 }
 
@@ -77,21 +78,8 @@ func scoreOf(p *model.Prediction) Score {
 		KnownLate: p.KnownLate, ColdStart: p.ColdStart, Reasons: make([]Reason, len(p.Reasons))}
 	for i, r := range p.Reasons {
 		s.Reasons[i] = Reason{Feature: r.Feature, Contribution: r.Contribution, Text: r.Text}
-		if isLeadReason(r.Feature) {
-			s.lead++
-		}
 	}
 	return s
-}
-
-// isLeadReason reports whether a reason is a statement the model's scorer
-// puts before the factors (model.Scorer's reasons).
-func isLeadReason(feature string) bool {
-	switch feature {
-	case "known_late", "cold_start", "beyond_horizon":
-		return true
-	}
-	return false
 }
 
 // servedModel is a loaded model ready to score.
@@ -145,8 +133,8 @@ func (m *servedModel) scoreOpen(ix *features.Index, t datasets.Date, reasons int
 	}
 	preds := make([]model.Prediction, len(tab.Rows))
 	// The scorer states the leading reasons (known late, cold start, pay
-	// dates beyond the horizon) only with at least one factor; every answer
-	// keeps them, even with ?reasons=0, as the stored book's do.
+	// dates beyond the horizon) only with at least one factor; withReasons
+	// then cuts the list to reasons.
 	if err := m.scorer.WithEvidence(ix).ScoreBatch(tab.Rows, max(reasons, 1), preds); err != nil {
 		return nil, fmt.Errorf("score: %w", err)
 	}
@@ -159,8 +147,9 @@ func (m *servedModel) scoreOpen(ix *features.Index, t datasets.Date, reasons int
 }
 
 // customerFeatures returns the customer's features as of t, by name
-// (null for a value that is missing).
-func customerFeatures(ix *features.Index, o features.Options, t datasets.Date, id string) map[string]any {
+// (null for a value that is missing, and with nullMoney for every amount:
+// they would add up several currencies).
+func customerFeatures(ix *features.Index, o features.Options, t datasets.Date, id string, nullMoney bool) map[string]any {
 	tab := features.NewEngine(ix, o).Customers(t, id)
 	if len(tab.Rows) == 0 {
 		return nil
@@ -172,7 +161,7 @@ func customerFeatures(ix *features.Index, o features.Options, t datasets.Date, i
 		if sp.Kind == features.Numeric {
 			v := r.Num[ni]
 			ni++
-			if v != v { // NaN: missing
+			if v != v || nullMoney && sp.Unit == features.Money { // NaN: missing
 				out[sp.Name] = nil
 			} else {
 				out[sp.Name] = v

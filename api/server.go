@@ -48,8 +48,9 @@ type Config struct {
 	// Timeouts of the HTTP server, and the time SIGTERM leaves in-flight
 	// requests and the spool to finish.
 	ReadTimeout, WriteTimeout, IdleTimeout, ShutdownTimeout time.Duration
-	// PollEvery is how often the registry's promoted model, the keys file,
-	// the date and the spool are checked; ReloadEvery how often the whole
+	// PollEvery is how often the registry's promoted model, the keys file
+	// (a created or revoked key takes effect within it), the date and the
+	// spool are checked; ReloadEvery how often the whole
 	// ledger is reread from the store (0: only at start).
 	PollEvery, ReloadEvery time.Duration
 	// MaxReasons is the most reasons a score may ask for (?reasons=).
@@ -250,6 +251,7 @@ func (s *Server) Start(ctx context.Context) {
 		s.log.Warn("ledger not loaded yet; retrying in the background", "err", err)
 	}
 	go s.sink.replayLoop(ctx, s.cfg.PollEvery)
+	go s.keysLoop(ctx)
 	go s.background(ctx)
 	if s.cfg.Reports != nil {
 		go s.reportsLoop(ctx)
@@ -284,7 +286,6 @@ func (s *Server) background(ctx context.Context) {
 		// acknowledged batches the snapshot already has.
 		full = full && s.sink.spool.empty()
 		s.pollModel()
-		s.pollKeys()
 		cur := s.snap.Load()
 		need := full || s.hasPending() || cur.asOf != s.asOf() || cur.modelID() != s.servedID()
 		// A running ingest's batches wait for its end (or maxMergeDelay),
@@ -339,6 +340,22 @@ func (s *Server) pollModel() {
 	s.model.Store(m)
 	s.metrics.setModel(id)
 	s.log.Info("model promoted", "model", id)
+}
+
+// keysLoop rereads the keys file every PollEvery, on its own: in the
+// background loop a rebuild of a large ledger (minutes) would hold up a
+// revocation as long.
+func (s *Server) keysLoop(ctx context.Context) {
+	t := time.NewTicker(s.cfg.PollEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.pollKeys()
+		}
+	}
 }
 
 func (s *Server) pollKeys() {

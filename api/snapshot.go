@@ -19,6 +19,9 @@ import (
 // state from start to end and no request waits for a rebuild.
 type snapshot struct {
 	gen uint64
+	// span is the days the ledger has records of (dated queries far
+	// outside it are refused or warned of: span.go).
+	span ledgerSpan
 	// applied is how many acknowledged batches (Server.queued) it holds.
 	applied uint64
 	asOf    datasets.Date
@@ -45,7 +48,7 @@ type snapshot struct {
 
 // buildSnapshot scores l's open book as of asOf with m (nil: no model).
 func buildSnapshot(ctx context.Context, gen uint64, l *datasets.Ledger, m *servedModel, asOf datasets.Date, maxReasons int, fx *datasets.FX) *snapshot {
-	s := &snapshot{gen: gen, asOf: asOf, ledger: l, cust: indexCustomers(l), model: m, fx: fx, kpi: map[string]*features.Index{},
+	s := &snapshot{gen: gen, asOf: asOf, ledger: l, span: spanOf(l), cust: indexCustomers(l), model: m, fx: fx, kpi: map[string]*features.Index{},
 		byInvoice: map[string]int32{}, byCustomer: map[string][]int32{}}
 	defer func() { s.built = time.Now() }()
 	if m == nil {

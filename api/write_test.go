@@ -275,6 +275,16 @@ func TestIngest(t *testing.T) {
 			if text := fmt.Sprintf("%+v", p); strings.Contains(text, "--date-format") || strings.Contains(text, "--columns") {
 				t.Errorf("a CLI flag in an API answer: %s", text)
 			}
+			// Every pointer is an RFC 6901 pointer (or empty, the whole
+			// body); a rejected row is placed by line and column.
+			for _, e := range p.Errors {
+				if e.Pointer != "" && !strings.HasPrefix(e.Pointer, "/") {
+					t.Errorf("pointer %q is not an RFC 6901 pointer", e.Pointer)
+				}
+			}
+			if c.name == "every row bad" && !slices.ContainsFunc(p.Errors, func(e FieldError) bool { return e.Line == 2 && e.Column == "issue_date" }) {
+				t.Errorf("the rejected row is not placed at line 2, column issue_date: %+v", p.Errors)
+			}
 			if c.name == "missing column" && !strings.Contains(fmt.Sprintf("%+v", p), "?columns=") {
 				t.Errorf("the missing column's advice does not name ?columns=: %+v", p)
 			}

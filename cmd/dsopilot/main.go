@@ -126,7 +126,7 @@ func commands() []command {
 		{"policy", "dunning policies: policy evaluate (closed-loop simulation) | policy ope (off-policy estimate)", runPolicy},
 		{"report", "write the charts and drill-down pages as a static site", runReport},
 		{"serve", "serve the HTTP API: scoring, customers, KPIs, recording, ingest, reports", runServe},
-		{"keys", "create or list API keys for serve: keys create --name N --role R", runKeys},
+		{"keys", "API keys for serve: keys create --name N --role R | keys list | keys revoke ID", runKeys},
 		{"version", "print the build version", func(_ context.Context, e env, _ []string) error {
 			fmt.Fprintln(e.stdout, "dsopilot", version)
 			return nil

@@ -134,3 +134,48 @@ func TestServeAnswersAndStopsOnSignal(t *testing.T) {
 		t.Fatalf("logs:\n%s", logs)
 	}
 }
+
+func TestKeysRevokeByID(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys.json")
+	var keys []string
+	for _, name := range []string{"erp", "bi"} {
+		out, _, err := call(t, nil, "keys", "create", "--name", name, "--role", "viewer", "--keys", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		keys = append(keys, lines[len(lines)-1])
+	}
+	id := keys[0][len("dso_") : len("dso_")+12]
+	out, _, err := call(t, nil, "keys", "revoke", id, "--keys", path)
+	if err != nil || !strings.Contains(out, "revoked key "+id) {
+		t.Fatalf("keys revoke: %v %q", err, out)
+	}
+	k, err := api.LoadKeys(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := k.Authenticate(keys[0]); ok {
+		t.Fatal("the revoked key still authenticates")
+	}
+	if _, ok := k.Authenticate(keys[1]); !ok {
+		t.Fatal("the other key no longer authenticates")
+	}
+	out, _, err = call(t, nil, "keys", "list", "--keys", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, id) && strings.HasSuffix(strings.TrimSpace(line), "-") {
+			t.Fatalf("keys list does not show the key revoked: %q", line)
+		}
+	}
+	for _, bad := range [][]string{{"keys", "revoke", "--keys", path}, {"keys", "revoke", "a", "b", "--keys", path}, {"keys", "list", "extra", "--keys", path}} {
+		if _, _, err := call(t, nil, bad...); !errors.Is(err, errUsage) {
+			t.Errorf("%v: %v, want a usage error", bad, err)
+		}
+	}
+	if _, _, err := call(t, nil, "keys", "revoke", "ffffffffffff", "--keys", path); err == nil || !strings.Contains(err.Error(), "no key") {
+		t.Fatalf("unknown id: %v", err)
+	}
+}

@@ -1,0 +1,93 @@
+package api
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
+	"github.com/dsopilot/dsopilot/recommender"
+)
+
+// A customer with invoices in two currencies: its KPIs are converted to
+// the server's reporting currency when it has rates, else given per
+// currency; its amount features are labelled with their currency, or
+// null when they would add two up. No amount is a sum of two currencies.
+func TestCustomerInSeveralCurrencies(t *testing.T) {
+	fx := recommender.SimFX()
+	for _, c := range []struct {
+		name string
+		fx   *datasets.FX
+	}{{"no rates", nil}, {"rates to " + fx.To, &fx}} {
+		t.Run(c.name, func(t *testing.T) {
+			ts := newTestServer(t, func(cfg *Config) { cfg.FX, cfg.Credit = c.fx, &fakeCredit{} })
+			snap := ts.srv.snap.Load()
+			cust := snap.ledger.Customers[0]
+			other := "USD"
+			if cust.Currency == other {
+				other = "GBP"
+			}
+			issue := snap.asOf.AddDays(-20)
+			body := fmt.Sprintf("customer_id,invoice_id,issue_date,due_date,amount,currency\n%s,MIX-1,%s,%s,5000.00,%s\n",
+				cust.ID, issue, issue.AddDays(30), other)
+			expect(t, ts.do(req{method: "POST", path: "/v1/ingest/invoices", role: "admin", body: body, ctype: "text/csv"}), 200)
+			ts.settle()
+			v := decode[CustomerView](t, ts.do(req{method: "GET", path: "/v1/customers/" + cust.ID, role: "viewer"}))
+			byCur := map[string]Amount{}
+			for _, o := range v.Scores.Outstanding {
+				byCur[o.Currency] = o.Amount
+			}
+			if len(byCur) != 2 || byCur[other] != 500000 {
+				t.Fatalf("outstanding per currency %+v, want two currencies, 5000.00 %s", v.Scores.Outstanding, other)
+			}
+			if c.fx == nil {
+				if v.KPIs != nil || v.KPIsCurrency != "" || len(v.KPIsByCurrency) != 2 {
+					t.Fatalf("kpis %+v in %q, by currency %+v: want null and two currencies", v.KPIs, v.KPIsCurrency, v.KPIsByCurrency)
+				}
+				// Each currency's receivables at as_of are its open items.
+				for _, k := range v.KPIsByCurrency {
+					if features.KPIMoney(byCur[k.Currency]) != k.Receivables {
+						t.Errorf("%s: receivables %v, open items %v", k.Currency, k.Receivables, byCur[k.Currency])
+					}
+				}
+			} else {
+				conv, err := ts.srv.snap.Load().draftLedger([]string{cust.ID}, nil, nil).Convert(fx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if v.KPIs == nil || v.KPIsCurrency != fx.To || len(v.KPIsByCurrency) != 0 {
+					t.Fatalf("kpis %+v in %q, by currency %+v: want them in %s", v.KPIs, v.KPIsCurrency, v.KPIsByCurrency, fx.To)
+				}
+				// The KPIs are those of the converted records, not of
+				// the raw sum.
+				want, err := features.ComputeKPIs(features.NewIndex(conv), v.AsOf.AddDays(-89), v.AsOf, "", false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var raw datasets.Money
+				for _, a := range byCur {
+					raw += datasets.Money(a)
+				}
+				if v.KPIs.Receivables != want.Receivables || v.KPIs.Receivables == features.KPIMoney(raw) {
+					t.Fatalf("receivables %v, converted %v, raw sum %v", v.KPIs.Receivables, want.Receivables, raw)
+				}
+			}
+			// The credit advice converts at the customer's currency: its
+			// exposure adds the other currency's invoice unconverted.
+			adv := decode[CreditAdvice](t, ts.do(req{method: "GET", path: "/v1/customers/" + cust.ID + "/credit-limit", role: "viewer"}))
+			if len(adv.Warnings) != 1 || !strings.Contains(adv.Warnings[0], other+", not its currency "+cust.Currency) {
+				t.Fatalf("credit advice warnings %q do not name the %s invoice", adv.Warnings, other)
+			}
+			// The model in service learnt without rates: its amount
+			// features would add the two currencies up.
+			if snap.model.fx() == nil {
+				if v.FeaturesCurrency != "" || v.Features["open_amount"] != nil || len(v.Warnings) == 0 {
+					t.Fatalf("features in %q, open_amount %v, warnings %q: want null amounts and a warning", v.FeaturesCurrency, v.Features["open_amount"], v.Warnings)
+				}
+			} else if v.FeaturesCurrency != snap.model.fx().To {
+				t.Fatalf("features in %q, the model converts to %s", v.FeaturesCurrency, snap.model.fx().To)
+			}
+		})
+	}
+}
