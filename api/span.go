@@ -25,25 +25,12 @@ import (
 //     a warning; KPI periods that begin that late are a 422 (nothing in
 //     them is known).
 
-// ledgerSpan is the days a snapshot's ledger has records of: its first
-// invoice's issue date and its latest record (Ledger.LastDay). Zero for
-// an empty ledger, which /readyz warns of instead.
-type ledgerSpan struct {
-	first, last datasets.Date
-}
+// ledgerSpan is the days a snapshot's ledger has records of
+// (datasets.Span). Empty for an empty ledger, which /readyz warns of
+// instead.
+type ledgerSpan struct{ datasets.Span }
 
-func spanOf(l *datasets.Ledger) ledgerSpan {
-	var sp ledgerSpan
-	for i := range l.Invoices {
-		if d := l.Invoices[i].IssueDate; d != 0 && (sp.first == 0 || d < sp.first) {
-			sp.first = d
-		}
-	}
-	sp.last = l.LastDay()
-	return sp
-}
-
-func (sp ledgerSpan) empty() bool { return sp.first == 0 || sp.last == 0 }
+func spanOf(l *datasets.Ledger) ledgerSpan { return ledgerSpan{l.Span()} }
 
 // where names a date for a field error: a query parameter (query:NAME)
 // or a JSON pointer (/as_of); name is how the messages call it.
@@ -53,10 +40,10 @@ func queryDate(name string) dateAt { return dateAt{"query:" + name, name} }
 
 // known refuses d before the ledger's first invoice.
 func (sp ledgerSpan) known(fe *fieldErrors, at dateAt, d datasets.Date) {
-	if sp.empty() || d >= sp.first {
+	if sp.Empty() || d >= sp.First {
 		return
 	}
-	fe.add(at.where, fmt.Sprintf("%s is before the ledger's first invoice (%s): nothing is known of that day", d, sp.first))
+	fe.add(at.where, fmt.Sprintf("%s is before the ledger's first invoice (%s): nothing is known of that day", d, sp.First))
 }
 
 // begun refuses d after latest, the latest day that has begun anywhere
@@ -69,11 +56,11 @@ func begun(fe *fieldErrors, at dateAt, d, latest datasets.Date) {
 
 // stale returns the warning for an answer as of d, or "".
 func (sp ledgerSpan) stale(at dateAt, d datasets.Date) string {
-	if sp.empty() || d-sp.last <= StaleAfterDays {
+	if sp.Empty() || d-sp.Last <= StaleAfterDays {
 		return ""
 	}
 	return fmt.Sprintf("%s %s is %d days after the ledger's latest record (%s): nothing paid, invoiced or recorded since is known, "+
-		"so the answer describes the book frozen on %s", at.name, d, int(d-sp.last), sp.last, sp.last)
+		"so the answer describes the book frozen on %s", at.name, d, int(d-sp.Last), sp.Last, sp.Last)
 }
 
 // asOfDate checks an as-of date (before the ledger: 422; not begun: 422)
@@ -88,19 +75,19 @@ func (s *Server) asOfDate(snap *snapshot, fe *fieldErrors, at dateAt, d datasets
 // staleTo false the caller warns of a late to itself (a customer's
 // period ends on its as_of by default).
 func (sp ledgerSpan) period(fe *fieldErrors, fromAt, toAt dateAt, from, to datasets.Date, staleTo bool) []string {
-	if sp.empty() {
+	if sp.Empty() {
 		return nil
 	}
 	var warn []string
 	switch {
-	case to < sp.first:
-		fe.add(toAt.where, fmt.Sprintf("%s is before the ledger's first invoice (%s): the period holds nothing to measure", to, sp.first))
-	case from-sp.last > StaleAfterDays:
-		fe.add(fromAt.where, fmt.Sprintf("%s is %d days after the ledger's latest record (%s): nothing in the period is known", from, int(from-sp.last), sp.last))
+	case to < sp.First:
+		fe.add(toAt.where, fmt.Sprintf("%s is before the ledger's first invoice (%s): the period holds nothing to measure", to, sp.First))
+	case from-sp.Last > StaleAfterDays:
+		fe.add(fromAt.where, fmt.Sprintf("%s is %d days after the ledger's latest record (%s): nothing in the period is known", from, int(from-sp.Last), sp.Last))
 	default:
-		if sp.first-from > StaleAfterDays {
+		if sp.First-from > StaleAfterDays {
 			warn = append(warn, fmt.Sprintf("%s %s is %d days before the ledger's first invoice (%s): the KPIs cover %d days of records, not %d",
-				fromAt.name, from, int(sp.first-from), sp.first, int(to-sp.first)+1, int(to-from)+1))
+				fromAt.name, from, int(sp.First-from), sp.First, int(to-sp.First)+1, int(to-from)+1))
 		}
 		if w := sp.stale(toAt, to); w != "" && staleTo {
 			warn = append(warn, w)

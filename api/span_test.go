@@ -17,16 +17,16 @@ func TestDatesOutsideTheLedger(t *testing.T) {
 	})
 	snap := ts.srv.snap.Load()
 	sp := snap.span
-	if sp.empty() || sp.last < snap.asOf-StaleAfterDays {
+	if sp.Empty() || sp.Last < snap.asOf-StaleAfterDays {
 		t.Fatalf("the fixture's span %+v does not reach its served date %s", sp, snap.asOf)
 	}
-	before, after, far := sp.first.AddDays(-30), sp.last.AddDays(60), ts.srv.latestDay().AddDays(1)
+	before, after, far := sp.First.AddDays(-30), sp.Last.AddDays(60), ts.srv.latestDay().AddDays(1)
 	inv := openInvoice(t, snap, 0)
 	cust := inv.CustomerID
 	score := "/v1/invoices/" + inv.InvoiceID + "/score"
 	post := func(asOf fmt.Stringer) string {
 		return fmt.Sprintf(`{"as_of":%q,"invoices":[{"invoice_id":"D1","customer_id":%q,"issue_date":%q,"due_date":%q,"amount":10}]}`,
-			asOf, cust, sp.first, sp.first.AddDays(30))
+			asOf, cust, sp.First, sp.First.AddDays(30))
 	}
 	cases := []struct {
 		name, method, path, body string
@@ -34,19 +34,19 @@ func TestDatesOutsideTheLedger(t *testing.T) {
 		where                    string // the field error's place, for a 422
 		warn                     string // in warnings, for a 200; "" for none
 	}{
-		{"kpi in the ledger", "GET", fmt.Sprintf("/v1/kpi?from=%s&to=%s", sp.last.AddDays(-30), sp.last), "", 200, "", ""},
+		{"kpi in the ledger", "GET", fmt.Sprintf("/v1/kpi?from=%s&to=%s", sp.Last.AddDays(-30), sp.Last), "", 200, "", ""},
 		{"kpi far ahead", "GET", fmt.Sprintf("/v1/kpi?from=2099-01-01&to=2099-03-01"), "", 422, "query:from", ""},
 		{"kpi before the ledger", "GET", "/v1/kpi?to=" + before.String(), "", 422, "query:to", ""},
-		{"kpi from long before", "GET", fmt.Sprintf("/v1/kpi?from=%s&to=%s", before, sp.last), "", 200, "", "before the ledger's first invoice"},
-		{"kpi to after the ledger", "GET", fmt.Sprintf("/v1/kpi?from=%s&to=%s", sp.last.AddDays(-30), after), "", 200, "", "after the ledger's latest record"},
+		{"kpi from long before", "GET", fmt.Sprintf("/v1/kpi?from=%s&to=%s", before, sp.Last), "", 200, "", "before the ledger's first invoice"},
+		{"kpi to after the ledger", "GET", fmt.Sprintf("/v1/kpi?from=%s&to=%s", sp.Last.AddDays(-30), after), "", 200, "", "after the ledger's latest record"},
 		{"score before the ledger", "GET", score + "?as_of=" + before.String(), "", 422, "query:as_of", ""},
 		{"score on a day not begun", "GET", score + "?as_of=" + far.String(), "", 422, "query:as_of", ""},
-		{"score after the ledger", "GET", score + "?as_of=" + after.String(), "", 200, "", "frozen on " + sp.last.String()},
+		{"score after the ledger", "GET", score + "?as_of=" + after.String(), "", 200, "", "frozen on " + sp.Last.String()},
 		{"post score before the ledger", "POST", "/v1/score", post(before), 422, "/as_of", ""},
-		{"post score after the ledger", "POST", "/v1/score", post(after), 200, "", "frozen on " + sp.last.String()},
+		{"post score after the ledger", "POST", "/v1/score", post(after), 200, "", "frozen on " + sp.Last.String()},
 		{"customer before the ledger", "GET", "/v1/customers/" + cust + "?as_of=" + before.String(), "", 422, "query:as_of", ""},
 		{"customer on a day not begun", "GET", "/v1/customers/" + cust + "?as_of=" + far.String(), "", 422, "query:as_of", ""},
-		{"customer after the ledger", "GET", "/v1/customers/" + cust + "?as_of=" + after.String(), "", 200, "", "frozen on " + sp.last.String()},
+		{"customer after the ledger", "GET", "/v1/customers/" + cust + "?as_of=" + after.String(), "", 200, "", "frozen on " + sp.Last.String()},
 		{"credit limit on a day not begun", "GET", "/v1/customers/" + cust + "/credit-limit?as_of=" + far.String(), "", 422, "query:as_of", ""},
 		{"credit limit after the ledger", "GET", "/v1/customers/" + cust + "/credit-limit?as_of=" + after.String(), "", 200, "", "frozen on"},
 		{"forecast before the ledger", "GET", "/v1/forecast?as_of=" + before.String(), "", 422, "query:as_of", ""},

@@ -15,25 +15,23 @@ import (
 // invoice then open as unpaid since: both run, and both mislead unless
 // said. The zero value is ready; it is safe for parts read concurrently.
 type ledgerSpan struct {
-	mu          sync.Mutex
-	first, last datasets.Date
+	mu   sync.Mutex
+	span datasets.Span
 }
 
 // see adds part l to the span.
 func (s *ledgerSpan) see(l *datasets.Ledger) {
-	var first datasets.Date
-	for i := range l.Invoices {
-		if d := l.Invoices[i].IssueDate; d != 0 && (first == 0 || d < first) {
-			first = d
-		}
-	}
-	last := l.LastDay()
+	part := l.Span()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if first != 0 && (s.first == 0 || first < s.first) {
-		s.first = first
-	}
-	s.last = max(s.last, last)
+	s.span = s.span.Union(part)
+}
+
+// days is the span seen so far.
+func (s *ledgerSpan) days() datasets.Span {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.span
 }
 
 // watch is p, each part seen by s on its way.
@@ -50,10 +48,8 @@ func (s *ledgerSpan) watch(p features.Parts) features.Parts {
 // within the ledger (or a week past its latest record: an export is
 // usually a day or a weekend behind).
 func (s *ledgerSpan) warning(t datasets.Date) string {
-	s.mu.Lock()
-	first, last := s.first, s.last
-	s.mu.Unlock()
-	return asOfOutside(first, last, t)
+	sp := s.days()
+	return asOfOutside(sp.First, sp.Last, t)
 }
 
 // asOfOutside is ledgerSpan.warning for a ledger whose first invoice is of
@@ -76,9 +72,8 @@ func asOfOutside(first, last, t datasets.Date) string {
 // periodWarning says what is wrong with a report over the days from..to,
 // or "" when the period overlaps the ledger.
 func (s *ledgerSpan) periodWarning(from, to datasets.Date) string {
-	s.mu.Lock()
-	first, last := s.first, s.last
-	s.mu.Unlock()
+	sp := s.days()
+	first, last := sp.First, sp.Last
 	switch {
 	case last == 0:
 		return "the ledger holds no records: every figure is empty"
