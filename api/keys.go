@@ -213,7 +213,15 @@ func keyID(token string) (string, bool) {
 // CreateKey adds a key with name and role to the keys file at path
 // (creating it, mode 0600) and returns the key. The key itself is
 // returned once and never stored.
-func CreateKey(path, name string, role Role, now time.Time) (string, Key, error) {
+func CreateKey(path, name string, role Role, now time.Time) (token string, key Key, err error) {
+	err = withKeysLock(path, func() error {
+		token, key, err = createKey(path, name, role, now)
+		return err
+	})
+	return token, key, err
+}
+
+func createKey(path, name string, role Role, now time.Time) (string, Key, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return "", Key{}, fmt.Errorf("%w: empty", errKeyName)
@@ -270,6 +278,19 @@ var errKeyRef = errors.New("key reference")
 // server answers its holder that the key was revoked. Revoking a revoked
 // key changes nothing and returns it with already set.
 func RevokeKey(path, ref string, now time.Time) (key Key, already bool, err error) {
+	if _, err := os.Stat(path); err != nil {
+		// Before the lock, whose file would otherwise appear next to a
+		// mistyped --keys.
+		return Key{}, false, fmt.Errorf("keys file: %w", err)
+	}
+	err = withKeysLock(path, func() error {
+		key, already, err = revokeKey(path, ref, now)
+		return err
+	})
+	return key, already, err
+}
+
+func revokeKey(path, ref string, now time.Time) (key Key, already bool, err error) {
 	f, err := readKeysFile(path)
 	if err != nil {
 		return Key{}, false, err

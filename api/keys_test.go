@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -84,5 +85,45 @@ func TestRevokeKeyReferences(t *testing.T) {
 	}
 	if n := keys.Len(); n != 0 {
 		t.Fatalf("%d keys in force after revoking all three", n)
+	}
+}
+
+// TestConcurrentKeyChangesAreAllKept: key commands run at the same moment
+// (two operators, or a script) each keep their change: every key created
+// is in the file, and a revocation made meanwhile is not undone.
+func TestConcurrentKeyChangesAreAllKept(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys.json")
+	_, first, err := CreateKey(path, "first", RoleViewer, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 24
+	errs := make(chan error, n+1)
+	for i := range n {
+		go func() {
+			_, _, err := CreateKey(path, fmt.Sprintf("k%02d", i), RoleCollector, time.Now())
+			errs <- err
+		}()
+	}
+	go func() {
+		_, _, err := RevokeKey(path, first.ID, time.Now())
+		errs <- err
+	}()
+	for range n + 1 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys, err := ListKeys(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != n+1 {
+		t.Fatalf("%d keys in the file, want %d: changes made at once were lost", len(keys), n+1)
+	}
+	for _, k := range keys {
+		if k.ID == first.ID && k.Revoked == nil {
+			t.Fatal("the revocation was overwritten by a key created at the same moment")
+		}
 	}
 }
