@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"sync"
 
@@ -32,6 +33,26 @@ func (s *ledgerSpan) days() datasets.Span {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.span
+}
+
+// spanReader is a store that tells its span in one query (chstore.Store),
+// for the commands that compute inside the database and never read the
+// ledger's rows.
+type spanReader interface {
+	Span(ctx context.Context) (first, last datasets.Date, err error)
+}
+
+// ask sets the span from st's own account of it. Its first day is the
+// first record of any kind, which in a ledger is an invoice's issue date.
+func (s *ledgerSpan) ask(ctx context.Context, st spanReader) error {
+	first, last, err := st.Span(ctx)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.span = s.span.Union(datasets.Span{First: first, Last: last})
+	return nil
 }
 
 // watch is p, each part seen by s on its way.

@@ -87,6 +87,13 @@ func runFeatures(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("features: %w", err)
 		}
+		if sr, ok := st.(spanReader); ok {
+			var span ledgerSpan
+			if err := span.ask(ctx, sr); err != nil {
+				return fmt.Errorf("features: %w", err)
+			}
+			span.warnAsOf(e, "features", t)
+		}
 	default:
 		l, err := st.Load(ctx)
 		if err != nil {
@@ -241,8 +248,15 @@ func kpiReport(ctx context.Context, e env, store string, from, to datasets.Date,
 		if err == nil {
 			err = curErr
 		}
+		var span ledgerSpan
+		if sr, ok := st.(spanReader); ok && err == nil {
+			err = span.ask(ctx, sr)
+		}
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("kpi: %w", err)
+		}
+		if w := span.periodWarning(from, to); w != "" && span.days().Last != 0 {
+			fmt.Fprintf(e.stderr, "dsopilot: warning: kpi: %s\n", w)
 		}
 		return rep, nil, mixed, nil
 	}

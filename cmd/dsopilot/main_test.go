@@ -294,6 +294,23 @@ func TestFeaturesAreIdenticalOnClickHouseAndEmbedded(t *testing.T) {
 			t.Fatalf("features %v differ: %d vs %d lines", args, len(el), len(sl))
 		}
 	}
+	// Both engines say when the date lies outside the ledger, the SQL one
+	// from the store's span, without reading the rows.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"features", "--as-of", "1990-01-01"}, "before the ledger's first invoice"},
+		{[]string{"kpi", "--from", "2099-01-01", "--to", "2099-02-01"}, "days after the ledger's latest record"},
+		{[]string{"kpi", "--from", "1990-01-01", "--to", "1990-02-01"}, "ends before the ledger's first invoice"},
+	} {
+		for _, st := range []string{store, ch} {
+			_, stderr, err := call(t, nil, append(append([]string(nil), tc.args...), "--store", st)...)
+			if err != nil || !strings.Contains(stderr, tc.want) {
+				t.Errorf("%v on %s: %v, stderr %q lacks %q", tc.args, st, err, stderr, tc.want)
+			}
+		}
+	}
 }
 
 func TestTrainScoreAndModels(t *testing.T) {
