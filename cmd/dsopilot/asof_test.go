@@ -11,13 +11,7 @@ import (
 // than a week after the latest record is warned about, naming the days to
 // use; a day within the ledger, or a few days after its end, is not.
 func TestAsOfOutsideTheLedgerIsSaid(t *testing.T) {
-	d := func(s string) datasets.Date {
-		v, err := datasets.ParseDate(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
+	d := func(s string) datasets.Date { return mustDay(t, s) }
 	l := &datasets.Ledger{
 		Invoices: []datasets.Invoice{{ID: "I2", IssueDate: d("2024-02-01")}, {ID: "I1", IssueDate: d("2024-01-15"), SettledDate: d("2024-03-01")}},
 		Payments: []datasets.Payment{{ID: "P1", Date: d("2024-03-10")}},
@@ -55,13 +49,7 @@ func TestAsOfOutsideTheLedgerIsSaid(t *testing.T) {
 // invoice, or starting more than a week after the latest record, is warned
 // about; one that overlaps the ledger is not.
 func TestAPeriodOutsideTheLedgerIsSaid(t *testing.T) {
-	d := func(s string) datasets.Date {
-		v, err := datasets.ParseDate(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
+	d := func(s string) datasets.Date { return mustDay(t, s) }
 	var s ledgerSpan
 	s.see(&datasets.Ledger{Invoices: []datasets.Invoice{{ID: "I1", IssueDate: d("2024-01-15"), SettledDate: d("2024-03-01")}}})
 	for _, tc := range []struct {
@@ -78,4 +66,14 @@ func TestAPeriodOutsideTheLedgerIsSaid(t *testing.T) {
 			t.Errorf("%s to %s: %q, want %q", tc.from, tc.to, got, tc.want)
 		}
 	}
+}
+
+// mustDay is the day s (YYYY-MM-DD), for tests.
+func mustDay(t *testing.T, s string) datasets.Date {
+	t.Helper()
+	v, err := datasets.ParseDate(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

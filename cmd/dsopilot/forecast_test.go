@@ -360,13 +360,7 @@ func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
 // A forecast as of long after the ledger's end, or from a model trained
 // after the as-of date, runs but says why its figures are doubtful.
 func TestForecastWarnsOfAStaleLedgerAndALookAheadModel(t *testing.T) {
-	day := func(s string) datasets.Date {
-		d, err := datasets.ParseDate(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
+	day := func(s string) datasets.Date { return mustDay(t, s) }
 	l := &datasets.Ledger{Invoices: []datasets.Invoice{{ID: "I1", CustomerID: "C1", IssueDate: day("2024-06-01"), DueDate: day("2024-07-01")}},
 		Payments: []datasets.Payment{{ID: "P1", CustomerID: "C1", Date: day("2024-06-30")}}}
 	for _, c := range []struct {
