@@ -207,10 +207,10 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		fs.Read++
 		im.rows++
 		if hasCurrency && currencyAt < len(vals) {
-			if code := strings.ToUpper(trimSpace(vals[currencyAt])); code != "" {
-				if err := im.opts.Currency(code); err != nil {
+			if text := trimSpace(vals[currencyAt]); text != "" {
+				if err := im.opts.Currency(strings.ToUpper(text)); err != nil {
 					fs.Rejected++
-					fe := fieldError{field: "currency", value: code, reason: err.Error(), kind: "currency"}
+					fe := fieldError{field: "currency", value: text, reason: err.Error(), kind: "currency"}
 					fr.diag.reject(line, fe)
 					im.rej.add(Reject{File: in.path, Line: line, Field: fe.field, Value: fe.value, Reason: fe.reason})
 					continue

@@ -448,3 +448,51 @@ func TestSummaryJSONHasEveryList(t *testing.T) {
 		t.Errorf("loaded = %s, want 3", back["loaded"])
 	}
 }
+
+// TestRejectsQuoteTheTextAsWritten: a reject names the value as the file
+// wrote it, so the user can find it there: a date the schema finds out of
+// order in the export's own format, an amount with its decimal comma, a
+// currency in its own case, not as they were parsed.
+func TestRejectsQuoteTheTextAsWritten(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	p := writeFile(t, dir, "export.csv", "Kunde;Beleg;Belegdatum;Nettofällig;Betrag;Währung;Ausgleich\n"+
+		"4711;90001;05.01.2024;04.02.2024;1.234,56;EUR;10.02.2024\n"+
+		"4711;90002;06.01.2024;05.02.2024;99,00;EUR;03.01.2024\n"+
+		"4711;90003;07.01.2024;06.02.2024;10,00;euro;\n"+
+		"4711;90004;09.01.2024;01.01.2024;5,00;EUR;\n"+
+		"4711;90005;10.01.2024;09.02.2024;7,00;EUR;\n"+
+		"4711;90006;11.01.2024;10.02.2024;8,00;EUR;\n"+
+		"4711;90007;12.01.2024;11.02.2024;9,00;EUR;\n")
+	o := opts(t)
+	o.Kind = datasets.EntityInvoices
+	o.DateFormat = "%d.%m.%Y"
+	o.DecimalComma = true
+	o.RejectsPath = filepath.Join(dir, "rejects.csv")
+	o.Columns = map[string]string{"customer_id": "Kunde", "invoice_id": "Beleg", "issue_date": "Belegdatum",
+		"due_date": "Nettofällig", "amount": "Betrag", "currency": "Währung", "settled_date": "Ausgleich"}
+	sum, err := Import(ctx, openStore(t), []string{p}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range sum.FirstRejects {
+		got[r.Field] = r.Value
+	}
+	want := map[string]string{"settled_date": "03.01.2024", "currency": "euro", "due_date": "01.01.2024"}
+	if sum.Loaded != 4 || len(got) != len(want) {
+		t.Fatalf("loaded %d, rejects %+v; want 4 loaded and rejects of %v", sum.Loaded, sum.FirstRejects, want)
+	}
+	for f, v := range want {
+		if got[f] != v {
+			t.Errorf("reject of %s quotes %q, want %q as written", f, got[f], v)
+		}
+	}
+	data, err := os.ReadFile(o.RejectsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "03.01.2024") || strings.Contains(string(data), "2024-01-03") {
+		t.Errorf("rejects file:\n%s", data)
+	}
+}

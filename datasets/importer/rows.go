@@ -94,6 +94,23 @@ type decoder[T any] struct {
 	// for other fields).
 	amounts []*amountColumn
 	dates   []*dateSample
+	// row is the row being decoded, and fieldAt each field's index in
+	// fields by name: a problem the schema finds in the parsed record
+	// quotes its field's text as written, not as parsed ("03/01/2024",
+	// not "2024-03-01").
+	row     []string
+	fieldAt map[string]int
+}
+
+// written is the text of field name in the current row as the file has it
+// (trimmed), or parsed when the file has no such column.
+func (d *decoder[T]) written(name, parsed string) string {
+	if i, ok := d.fieldAt[name]; ok {
+		if j := d.at[i]; j >= 0 && j < len(d.row) {
+			return trimSpace(d.row[j])
+		}
+	}
+	return parsed
 }
 
 // newDecoder resolves schema's fields against pos (canonical column name to
@@ -106,10 +123,14 @@ func newDecoder[T any](schema *datasets.Schema[T], pos map[string]int, p *parser
 			kind, _, _ = strings.Cut(pr.Reason, " is before ")
 			kind += " is before another date"
 		}
-		p.errs = append(p.errs, fieldError{field: pr.Field, value: pr.Value, reason: pr.Reason, kind: kind})
+		p.errs = append(p.errs, fieldError{field: pr.Field, value: d.written(pr.Field, pr.Value), reason: pr.Reason, kind: kind})
 	}
 	d.warn = func(pr datasets.Problem) {
-		p.warns = append(p.warns, fieldError{field: pr.Field, value: pr.Value, reason: pr.Reason, kind: pr.Reason})
+		p.warns = append(p.warns, fieldError{field: pr.Field, value: d.written(pr.Field, pr.Value), reason: pr.Reason, kind: pr.Reason})
+	}
+	d.fieldAt = make(map[string]int, len(d.fields))
+	for i := range d.fields {
+		d.fieldAt[d.fields[i].Name] = i
 	}
 	d.at = make([]int, len(d.fields))
 	d.amounts = make([]*amountColumn, len(d.fields))
@@ -168,6 +189,7 @@ func (d *decoder[T]) count(b *datasets.Ledger) int { return d.schema.Len(b) }
 
 func (d *decoder[T]) decode(vals []string, batch *datasets.Ledger) (id, customer string) {
 	p := d.p
+	d.row = vals
 	rows := d.schema.Rows(batch)
 	// Decode in place at the end of the batch: no copy of the record, and
 	// an invalid one is dropped by cutting the slice back. The batch's
