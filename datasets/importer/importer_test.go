@@ -136,12 +136,7 @@ func TestClearedItemsExportWithMappingDateFormatAndDecimalComma(t *testing.T) {
 		"4711;90001;05.01.2024;04.02.2024;1.234,56;EUR;10.02.2024;de\n"+
 		"4711;90002;06.01.2024;05.02.2024;99,00;EUR;;de\n"+
 		"4712;90003;07.01.2024;06.02.2024;10,00-;EUR;;fr\n")
-	o := opts(t)
-	o.Kind = datasets.EntityInvoices
-	o.DateFormat = "%d.%m.%Y"
-	o.DecimalComma = true
-	o.Columns = map[string]string{"customer_id": "Kunde", "invoice_id": "Beleg", "issue_date": "Belegdatum",
-		"due_date": "Nettofällig", "amount": "Betrag", "currency": "Währung", "settled_date": "Ausgleich", "country": "Land"}
+	o := germanExport(t)
 	st := openStore(t)
 	sum, err := Import(ctx, st, []string{p}, o)
 	if err != nil {
@@ -464,13 +459,8 @@ func TestRejectsQuoteTheTextAsWritten(t *testing.T) {
 		"4711;90005;10.01.2024;09.02.2024;7,00;EUR;\n"+
 		"4711;90006;11.01.2024;10.02.2024;8,00;EUR;\n"+
 		"4711;90007;12.01.2024;11.02.2024;9,00;EUR;\n")
-	o := opts(t)
-	o.Kind = datasets.EntityInvoices
-	o.DateFormat = "%d.%m.%Y"
-	o.DecimalComma = true
+	o := germanExport(t)
 	o.RejectsPath = filepath.Join(dir, "rejects.csv")
-	o.Columns = map[string]string{"customer_id": "Kunde", "invoice_id": "Beleg", "issue_date": "Belegdatum",
-		"due_date": "Nettofällig", "amount": "Betrag", "currency": "Währung", "settled_date": "Ausgleich"}
 	sum, err := Import(ctx, openStore(t), []string{p}, o)
 	if err != nil {
 		t.Fatal(err)
@@ -495,4 +485,17 @@ func TestRejectsQuoteTheTextAsWritten(t *testing.T) {
 	if !strings.Contains(string(data), "03.01.2024") || strings.Contains(string(data), "2024-01-03") {
 		t.Errorf("rejects file:\n%s", data)
 	}
+}
+
+// germanExport is how a German ERP's cleared-items invoices file is read:
+// its own column names (Land only when the file has it), day-first dates,
+// decimal commas.
+func germanExport(t *testing.T) Options {
+	o := opts(t)
+	o.Kind = datasets.EntityInvoices
+	o.DateFormat = "%d.%m.%Y"
+	o.DecimalComma = true
+	o.Columns = map[string]string{"customer_id": "Kunde", "invoice_id": "Beleg", "issue_date": "Belegdatum",
+		"due_date": "Nettofällig", "amount": "Betrag", "currency": "Währung", "settled_date": "Ausgleich", "country": "Land"}
+	return o
 }
