@@ -48,6 +48,13 @@ type Options struct {
 	FX datasets.FX
 	// Customers, when not empty, restricts the answer to these.
 	Customers []string
+	// Currency, when set, restricts the answer to the customers in that
+	// currency (a customer's own, the policy's when it has none): a
+	// multi-currency ledger assessed one currency at a time needs rates
+	// only for that currency, and none when it is the policy's. The other
+	// customers still count for what is the portfolio's (the segments'
+	// seasons and fallback rates), which needs no conversion.
+	Currency string
 	// Events are the credit workflow's events (review dates of approved
 	// limits); nil: none.
 	Events []datasets.CreditEvent
@@ -74,7 +81,7 @@ type Suggestion struct {
 	Currency    string            `json:"currency,omitempty"`
 	Current     features.KPIMoney `json:"current_limit"`
 	Exposure    features.KPIMoney `json:"exposure"`
-	Utilisation *float64          `json:"utilisation"` // exposure ÷ current limit; nil without a limit
+	Utilisation *float64          `json:"utilisation"` // exposure ÷ current limit; nil when the limit is 0 (no credit)
 	Suggested   features.KPIMoney `json:"suggested_limit"`
 	Change      features.KPIMoney `json:"change"`
 	// Need is the behaviour-based need; RiskCap and FinancialLimit the
@@ -105,7 +112,13 @@ type Suggestions struct {
 	AsOf   datasets.Date `json:"as_of"`
 	Policy string        `json:"policy"`
 	Rows   []Suggestion  `json:"suggestions"`
-	// Problems lists the customers that got no suggestion, with the reason.
+	// Currency is Options.Currency: only customers in it were assessed;
+	// OtherCurrencies counts the customers left aside by it, by currency.
+	Currency        string         `json:"currency,omitempty"`
+	OtherCurrencies map[string]int `json:"other_currencies,omitempty"`
+	// Problems lists the customers that got no suggestion, with the
+	// reason. Suggest fails instead when a currency has no rate, so it is
+	// empty unless a later rule leaves customers out.
 	Problems []string `json:"problems,omitempty"`
 }
 
@@ -122,7 +135,10 @@ func suggestParts(parts features.Parts, asOf datasets.Date, pol *Policy, o Optio
 	if err != nil {
 		return nil, err
 	}
-	out := &Suggestions{AsOf: asOf, Policy: pol.Source, Rows: []Suggestion{}, Problems: as.problems}
+	if err := as.missingRates(); err != nil {
+		return nil, err
+	}
+	out := &Suggestions{AsOf: asOf, Policy: pol.Source, Rows: []Suggestion{}, Currency: o.Currency, OtherCurrencies: as.other}
 	for _, a := range as.list {
 		out.Rows = append(out.Rows, as.suggest(a))
 	}
@@ -142,11 +158,57 @@ type assessment struct {
 	rate     map[string]float64 // policy currency per unit of the customer's
 	review   map[string]datasets.Date
 	requests map[string]Request
+	// problems says, customer by customer, which could not be assessed
+	// for want of a rate; missing is the same by currency, for the error
+	// of Suggest and Flags, which refuse rather than leave them out.
 	problems []string
+	missing  *MissingRatesError
+	// other counts, by currency, the customers Options.Currency left aside.
+	other map[string]int
 }
 
+// MissingRatesError is customers whose currency has no rate to the
+// policy's: Suggest and Flags refuse to answer without them (a list that
+// silently lacks a third of the customers passes for the whole).
+type MissingRatesError struct {
+	// To is the policy's currency.
+	To string
+	// Customers counts the customers by currency; Examples gives the
+	// first of each (by id), for the user to look up.
+	Customers map[string]int
+	Examples  map[string]string
+}
+
+func (e *MissingRatesError) Error() string {
+	parts := make([]string, 0, len(e.Customers))
+	for _, cur := range sortedIDs(e.Customers) {
+		parts = append(parts, fmt.Sprintf("%s (%s, e.g. customer %s)", cur, plural(e.Customers[cur], "customer"), e.Examples[cur]))
+	}
+	return fmt.Sprintf("%v: no rate to %s for %s", datasets.ErrFX, e.To, strings.Join(parts, ", "))
+}
+
+// Unwrap makes the error a datasets.ErrFX, as the ledger's conversions'.
+func (e *MissingRatesError) Unwrap() error { return datasets.ErrFX }
+
+// Currencies lists the currencies without a rate, sorted.
+func (e *MissingRatesError) Currencies() []string { return sortedIDs(e.Customers) }
+
+// missingRates is the assessment's missing rates as an error, or nil.
+func (as *assessment) missingRates() error {
+	if as.missing == nil {
+		return nil
+	}
+	return as.missing
+}
+
+// currencyOf is the currency a customer's amounts are read in: its own,
+// else the policy's.
+func currencyOf(c *datasets.Customer, pol *Policy) string { return cmp.Or(c.Currency, pol.Currency) }
+
 // assess builds the accounts and settles each one's risk and exchange rate.
-// Customers whose currency has no rate are left out and listed in problems.
+// Customers whose currency has no rate are left out, listed in problems
+// and counted in missing; with Options.Currency, those in another currency
+// are left aside and counted in other.
 func assess(l *datasets.Ledger, asOf datasets.Date, pol *Policy, o Options) (*assessment, error) {
 	return assessParts(features.WholeLedger(l), asOf, pol, o)
 }
@@ -163,20 +225,38 @@ func assessParts(parts features.Parts, asOf datasets.Date, pol *Policy, o Option
 		if byID[id] == nil {
 			return nil, fmt.Errorf("%w: customer %q", ErrNotFound, id)
 		}
+		if cur := currencyOf(&byID[id].c, pol); o.Currency != "" && cur != o.Currency {
+			return nil, fmt.Errorf("%w: customer %s is in %s, not %s", ErrInput, id, cur, o.Currency)
+		}
 	}
 	as := &assessment{pol: pol, asOf: asOf, risk: map[string]Risk{}, rate: map[string]float64{}, review: map[string]datasets.Date{},
 		requests: o.Requests}
+	every := make([]*account, 0, len(byID))
 	for _, id := range sortedIDs(byID) {
 		a := byID[id]
+		every = append(every, a)
+		if cur := currencyOf(&a.c, pol); o.Currency != "" && cur != o.Currency {
+			if as.other == nil {
+				as.other = map[string]int{}
+			}
+			as.other[cur]++
+			continue
+		}
 		r, ok := currencyRate(a.c.Currency, pol.Currency, o.FX)
 		if !ok {
 			as.problems = append(as.problems, fmt.Sprintf("customer %s: no rate from %s to %s (pass the rates with --fx)", id, a.c.Currency, pol.Currency))
+			if as.missing == nil {
+				as.missing = &MissingRatesError{To: pol.Currency, Customers: map[string]int{}, Examples: map[string]string{}}
+			}
+			if as.missing.Customers[a.c.Currency]++; as.missing.Examples[a.c.Currency] == "" {
+				as.missing.Examples[a.c.Currency] = id // ids come sorted: the first
+			}
 			continue
 		}
 		as.rate[id] = r
 		as.list = append(as.list, a)
 	}
-	fallback, err := segmentFallback(parts, asOf, pol, o, as.list)
+	fallback, err := segmentFallback(parts, asOf, pol, o, as.list, every)
 	if err != nil {
 		return nil, err
 	}
@@ -197,13 +277,17 @@ func assessParts(parts features.Parts, asOf datasets.Date, pol *Policy, o Option
 }
 
 // segmentFallback is the PD by segment for customers without their own:
-// from the whole portfolio's accounts, also when only some customers are
-// assessed (a segment's rate taken from the one customer asked about would
-// be that customer's own record). The portfolio's accounts are built only
-// when a selected customer needs the fallback.
-func segmentFallback(parts features.Parts, asOf datasets.Date, pol *Policy, o Options, list []*account) (map[string]float64, error) {
+// from the whole portfolio's accounts (every: those built, the whole
+// portfolio's unless customers were selected), also when only some
+// customers are assessed (a segment's rate taken from the one customer
+// asked about would be that customer's own record) or only one currency
+// (a probability and a count of defaults need no conversion, so a
+// customer's suggestion is the same in a run of its currency alone). The
+// portfolio's accounts are built only when a selected customer needs the
+// fallback.
+func segmentFallback(parts features.Parts, asOf datasets.Date, pol *Policy, o Options, list, every []*account) (map[string]float64, error) {
 	if len(o.Customers) == 0 {
-		return segmentPD(list, o.Risk, asOf), nil
+		return segmentPD(every, o.Risk, asOf), nil
 	}
 	needed := false
 	for _, a := range list {
@@ -219,12 +303,10 @@ func segmentFallback(parts features.Parts, asOf datasets.Date, pol *Policy, o Op
 	if err != nil {
 		return nil, err
 	}
-	// The same accounts as a whole-portfolio run counts: those with a rate.
-	var every []*account
+	// The same accounts as a whole-portfolio run counts: every one.
+	every = every[:0:0]
 	for _, id := range sortedIDs(all) {
-		if _, ok := currencyRate(all[id].c.Currency, pol.Currency, o.FX); ok {
-			every = append(every, all[id])
-		}
+		every = append(every, all[id])
 	}
 	return segmentPD(every, o.Risk, asOf), nil
 }
@@ -303,10 +385,7 @@ func (a *account) needOf(pol *Policy) needCalc {
 // suggest computes one customer's suggestion.
 func (as *assessment) suggest(a *account) Suggestion {
 	pol, id := as.pol, a.c.ID
-	cur := a.c.Currency
-	if cur == "" {
-		cur = pol.Currency
-	}
+	cur := currencyOf(&a.c, pol)
 	amt := func(m datasets.Money) string { return recommender.FormatAmount(m) + " " + cur }
 	risk := as.risk[id]
 	seg, segName := pol.segment(a.c.Segment)
@@ -323,7 +402,8 @@ func (as *assessment) suggest(a *account) Suggestion {
 	if a.limit > 0 {
 		reasons = append(reasons, fmt.Sprintf("owes %s against a limit of %s (%.0f%% used)", amt(a.exposure), amt(a.limit), 100**s.Utilisation))
 	} else {
-		reasons = append(reasons, fmt.Sprintf("owes %s and has no limit", amt(a.exposure)))
+		// A limit of 0 is no credit, not no limit: all it owes is over it.
+		reasons = append(reasons, fmt.Sprintf("owes %s against a limit of %s: no credit, so anything owed is over the limit", amt(a.exposure), amt(0)))
 	}
 	secured := as.secured(id)
 	s.Secured = features.KPIMoney(secured)

@@ -44,6 +44,9 @@ type Service struct {
 	// Now is the clock (nil: time.Now); proposals expire by its day (UTC).
 	Now func() time.Time
 	Log *slog.Logger
+	// Currency, when set, assesses only the customers in it
+	// (Options.Currency), in Suggest, Flags and Advice.
+	Currency string
 	// Parts, when set, reads the store's ledger in parts of whole
 	// customers instead of Store.Load, so that Suggest, Flags and Advice
 	// hold one part at a time and the accounts (a ledger larger than
@@ -169,7 +172,7 @@ func (s *Service) ledger(ctx context.Context) (features.Parts, *datasets.Ledger,
 // options gathers what Suggest and Flags need beyond the ledger, l when
 // it is held whole (nil: read in parts).
 func (s *Service) options(ctx context.Context, parts features.Parts, l *datasets.Ledger, asOf datasets.Date, ids []string) (Options, error) {
-	o := Options{FX: s.FX, Customers: ids}
+	o := Options{FX: s.FX, Customers: ids, Currency: s.Currency}
 	if s.Risk != nil {
 		var (
 			r   map[string]Risk
@@ -194,7 +197,8 @@ func (s *Service) options(ctx context.Context, parts features.Parts, l *datasets
 }
 
 // Suggest suggests limits as of asOf for the given customers (all when none
-// is given).
+// is given). A customer whose currency has no rate fails it with a
+// *MissingRatesError naming every such currency.
 func (s *Service) Suggest(ctx context.Context, asOf datasets.Date, customerIDs ...string) (*Suggestions, error) {
 	parts, l, err := s.ledger(ctx)
 	if err != nil {
@@ -256,7 +260,9 @@ func (s *Service) advice(ctx context.Context, parts features.Parts, l *datasets.
 }
 
 // Flags returns the flagged customers as of asOf (among the given ones, or
-// all), and the customers that could not be assessed with the reason.
+// all), and the customers that could not be assessed with the reason. A
+// customer whose currency has no rate fails it with a
+// *MissingRatesError naming every such currency.
 func (s *Service) Flags(ctx context.Context, asOf datasets.Date, customerIDs ...string) ([]CustomerFlags, []string, error) {
 	parts, l, err := s.ledger(ctx)
 	if err != nil {
@@ -268,6 +274,9 @@ func (s *Service) Flags(ctx context.Context, asOf datasets.Date, customerIDs ...
 	}
 	as, err := assessParts(parts, asOf, s.Policy, o)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := as.missingRates(); err != nil {
 		return nil, nil, err
 	}
 	out := []CustomerFlags{}
