@@ -111,7 +111,7 @@ func (as *assessment) flags(a *account, sugg *Suggestion) CustomerFlags {
 	if r := out.Review; r != 0 && r < t && a.limit > 0 {
 		reason := fmt.Sprintf("the limit of %s set on %s was due for review on %s", amt(a.limit), longDate(a.limitSet), longDate(r))
 		if a.limitSet == 0 { // an approval's review date, its decision not in the ledger read
-			reason = fmt.Sprintf("the limit of %s approved was due for review on %s", amt(a.limit), longDate(r))
+			reason = fmt.Sprintf("the approved limit of %s was due for review on %s", amt(a.limit), longDate(r))
 		}
 		resolution := "review it and propose a limit (dsopilot credit propose --limit suggested --by YOU --role ROLE)"
 		if sugg != nil {
