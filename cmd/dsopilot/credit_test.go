@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -93,39 +94,118 @@ func TestCreditCommands(t *testing.T) {
 	}
 }
 
-// A credit list with customers left out says how many, and fails when
-// they outnumber the customers it covers.
-func TestCreditLeftOutIsCountedAndFailsWhenMost(t *testing.T) {
-	two := []string{"customer A: no rate from GBP to EUR (pass the rates with --fx)", "customer B: no rate from USD to EUR (pass the rates with --fx)"}
-	for _, c := range []struct {
-		name     string
-		problems []string
-		kept     int
-		wantErr  bool
-		wantLast string
-	}{
-		{"none left out", nil, 5, false, ""},
-		{"fewer than kept", two, 3, false, "dsopilot: warning: credit suggest: 2 of 5 customers left out (listed above)"},
-		{"as many as kept", two, 2, false, "dsopilot: warning: credit suggest: 2 of 4 customers left out (listed above)"},
-		{"most left out", two, 1, true, "customer B: no rate from USD to EUR (pass the rates with --fx)"},
-		{"kept unknown", two, -1, false, "dsopilot: warning: credit suggest: 2 customers left out (listed above); the list covers the others"},
+// creditLedger imports a small ledger in three currencies into a fresh
+// embedded store: A1 (EUR) has a master limit of 50,000 and no credit
+// decision since 2015, Z1 (EUR) a limit written 0.00, U1 and U2 are in
+// USD, S1 in CHF; each owes one invoice of 2024.
+func creditLedger(t *testing.T) (dir, store string) {
+	t.Helper()
+	dir = t.TempDir()
+	ledger, store := filepath.Join(dir, "ledger"), filepath.Join(dir, "store")
+	files := map[string]string{
+		"customers.csv": "customer_id,name,segment,country,currency,credit_limit,payment_terms,since\n" +
+			"A1,Alpha GmbH,mid_market,DE,EUR,50000.00,NET30,2015-01-01\n" +
+			"Z1,Zero AG,mid_market,DE,EUR,0.00,NET30,2020-01-01\n" +
+			"U2,Ubar Inc,mid_market,US,USD,9000.00,NET30,2020-01-01\n" +
+			"U1,Ufoo Inc,mid_market,US,USD,9000.00,NET30,2020-01-01\n" +
+			"S1,Suisse SA,mid_market,CH,CHF,9000.00,NET30,2020-01-01\n",
+		"invoices.csv": "customer_id,invoice_id,issue_date,due_date,amount,currency\n" +
+			"A1,IA1,2024-06-01,2024-07-01,1000.00,EUR\n" +
+			"Z1,IZ1,2024-06-01,2024-07-01,500.00,EUR\n" +
+			"U1,IU1,2024-06-01,2024-07-01,700.00,USD\n" +
+			"U2,IU2,2024-06-01,2024-07-01,800.00,USD\n" +
+			"S1,IS1,2024-06-01,2024-07-01,900.00,CHF\n",
+		"fx.csv": "currency,rate\nUSD,0.9\nCHF,1.05\n",
+	}
+	if err := os.MkdirAll(ledger, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(ledger, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := call(t, nil, "import", "--store", store, "--rejects", filepath.Join(dir, "r.csv"), ledger); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	return dir, store
+}
+
+// Customers in a currency without a rate are not left out: credit suggest
+// and flags refuse (exit 1), naming each currency with one of its
+// customers and what to give; --currency assesses one currency alone, and
+// says so. A limit written 0.00 is no credit, and a master limit with no
+// decision on record is never expired.
+func TestCreditCurrenciesAndLimitsInForce(t *testing.T) {
+	dir, store := creditLedger(t)
+	fx := filepath.Join(dir, "ledger", "fx.csv")
+	base := []string{"--store", store, "--as-of", "2024-06-30"}
+	for _, sub := range []string{"suggest", "flags"} {
+		_, _, err := call(t, nil, append([]string{"credit", sub}, base...)...)
+		want := "no rate to EUR for CHF (1 customer, e.g. customer S1), USD (2 customers, e.g. customer U1); " +
+			"give --fx FILE with rates to EUR, or --currency CODE to assess one currency alone"
+		if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), want) {
+			t.Fatalf("%s without rates: %v, want exit 1 and %q", sub, err, want)
+		}
+		_, _, err = call(t, nil, append([]string{"credit", sub, "--currency", "usd"}, base...)...)
+		if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), "no rate to EUR for USD") || !strings.Contains(err.Error(), "the policy's amounts are in EUR") {
+			t.Fatalf("%s --currency usd without rates: %v", sub, err)
+		}
+		if _, _, err := call(t, nil, append([]string{"credit", sub, "--currency", "euro"}, base...)...); exitCode(err) != 2 || !strings.Contains(err.Error(), "--currency") {
+			t.Fatalf("%s --currency euro: %v, want a usage error", sub, err)
+		}
+		if _, _, err := call(t, nil, append([]string{"credit", sub, "--currency", "EUR", "--customer", "U1"}, base...)...); err == nil || !strings.Contains(err.Error(), "customer U1 is in USD, not EUR") {
+			t.Fatalf("%s --currency EUR --customer U1: %v", sub, err)
+		}
+	}
+
+	out, _, err := call(t, nil, append([]string{"credit", "flags", "--currency", "eur"}, base...)...)
+	if err != nil || !strings.HasSuffix(out, "1 customers flagged as of 2024-06-30, customers in EUR only\n") {
+		t.Fatalf("flags --currency eur: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "Z1 (Zero AG): owes 500 EUR, limit 0 — orders held") ||
+		!strings.Contains(out, "owes 500 EUR against a limit of 0 EUR: no credit, so all of it is over the limit") {
+		t.Fatalf("the limit of 0.00 is not no credit:\n%s", out)
+	}
+	if strings.Contains(out, "A1") {
+		t.Fatalf("the master limit with no decision on record is flagged:\n%s", out)
+	}
+	out, _, err = call(t, nil, append([]string{"credit", "suggest", "--currency", "EUR"}, base...)...)
+	if err != nil || !strings.HasPrefix(out, "customers in EUR only (3 customers in CHF, USD not assessed)\n") ||
+		strings.Contains(out, "U1") || !strings.Contains(out, "Z1: owes 500 EUR against a limit of 0 EUR: no credit") {
+		t.Fatalf("suggest --currency EUR: %v\n%s", err, out)
+	}
+	out, _, err = call(t, nil, append([]string{"credit", "suggest", "--currency", "EUR", "--json"}, base...)...)
+	if err != nil || !strings.Contains(out, `"currency": "EUR"`) || !strings.Contains(out, `"other_currencies": {`) {
+		t.Fatalf("suggest --currency EUR --json: %v\n%s", err, out)
+	}
+	// With the rates every customer is assessed.
+	out, _, err = call(t, nil, append([]string{"credit", "flags", "--fx", fx}, base...)...)
+	if err != nil || !strings.Contains(out, "customers flagged as of 2024-06-30\n") || strings.Contains(out, "A1") {
+		t.Fatalf("flags --fx: %v\n%s", err, out)
+	}
+}
+
+// credit suggest and flags warn, as score does, when the as-of date lies
+// outside the ledger: before its first invoice, or long after its latest
+// record.
+func TestCreditWarnsOfAsOfOutsideTheLedger(t *testing.T) {
+	dir, store := creditLedger(t)
+	fx := filepath.Join(dir, "ledger", "fx.csv")
+	for _, c := range []struct{ asOf, want string }{
+		{"2024-06-05", ""},
+		{"2023-01-31", "is before the ledger's first invoice (2024-06-01)"},
+		{"2025-06-30", "the ledger's latest record is of 2024-06-01"},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			var w strings.Builder
-			err := leftOut(&w, "credit suggest", c.problems, c.kept)
-			if (err != nil) != c.wantErr {
-				t.Fatalf("error %v, want one: %v", err, c.wantErr)
+		for _, sub := range []string{"suggest", "flags"} {
+			_, errOut, err := call(t, nil, "credit", sub, "--store", store, "--fx", fx, "--as-of", c.asOf)
+			if err != nil {
+				t.Fatalf("%s as of %s: %v", sub, c.asOf, err)
 			}
-			if err != nil && !strings.Contains(err.Error(), "2 of 3 customers left out") {
-				t.Errorf("error %q does not count them", err)
+			warned := strings.Contains(errOut, "dsopilot: warning: credit "+sub+": ")
+			if c.want == "" && warned || c.want != "" && (!warned || !strings.Contains(errOut, c.want)) {
+				t.Errorf("%s as of %s: stderr %q, want %q", sub, c.asOf, errOut, c.want)
 			}
-			lines := strings.Split(strings.TrimSuffix(w.String(), "\n"), "\n")
-			if got := lines[len(lines)-1]; !strings.HasSuffix(got, c.wantLast) {
-				t.Errorf("last line %q, want %q", got, c.wantLast)
-			}
-			if len(c.problems) > 0 && !strings.Contains(w.String(), "credit suggest: customer A: no rate") {
-				t.Errorf("the problems are not listed:\n%s", w.String())
-			}
-		})
+		}
 	}
 }

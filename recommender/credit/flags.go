@@ -31,7 +31,8 @@ type CustomerFlags struct {
 	Currency   string            `json:"currency,omitempty"`
 	Limit      features.KPIMoney `json:"limit"`
 	Exposure   features.KPIMoney `json:"exposure"`
-	// Review is the day the limit is (or was) due for review.
+	// Review is the day the limit is (or was) due for review; none for the
+	// customer master's limit with no credit decision on record.
 	Review datasets.Date `json:"review_date,omitempty"`
 	Flags  []Flag        `json:"flags"`
 }
@@ -53,6 +54,9 @@ func Flags(l *datasets.Ledger, asOf datasets.Date, pol *Policy, o Options) ([]Cu
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := as.missingRates(); err != nil {
+		return nil, nil, err
+	}
 	out := []CustomerFlags{}
 	for _, a := range as.list {
 		if f := as.flags(a, nil); len(f.Flags) > 0 {
@@ -67,10 +71,7 @@ func Flags(l *datasets.Ledger, asOf datasets.Date, pol *Policy, o Options) ([]Cu
 // (quoted by the resolution of an expired limit).
 func (as *assessment) flags(a *account, sugg *Suggestion) CustomerFlags {
 	pol, t := as.pol, as.asOf
-	cur := a.c.Currency
-	if cur == "" {
-		cur = pol.Currency
-	}
+	cur := currencyOf(&a.c, pol)
 	amt := func(m datasets.Money) string { return recommender.FormatAmount(m) + " " + cur }
 	out := CustomerFlags{CustomerID: a.c.ID, Customer: a.c.Name, Currency: cur, Limit: features.KPIMoney(a.limit),
 		Exposure: features.KPIMoney(a.exposure), Review: as.reviewDate(a), Flags: []Flag{}}
@@ -79,8 +80,8 @@ func (as *assessment) flags(a *account, sugg *Suggestion) CustomerFlags {
 	}
 	if over := a.exposure - a.limit; over > 0 {
 		reason := fmt.Sprintf("owes %s against a limit of %s: %s over", amt(a.exposure), amt(a.limit), amt(over))
-		if a.limit == 0 {
-			reason = fmt.Sprintf("owes %s and has no credit limit", amt(a.exposure))
+		if a.limit == 0 { // no credit: a limit of 0 is not "no limit"
+			reason = fmt.Sprintf("owes %s against a limit of %s: no credit, so all of it is over the limit", amt(a.exposure), amt(0))
 		}
 		add(FlagOverLimit, over, reason, a.underLimit(t, over, amt))
 	}
@@ -105,16 +106,12 @@ func (as *assessment) flags(a *account, sugg *Suggestion) CustomerFlags {
 		}
 		add(FlagOverdue, overdue, reason, overdueResolution(late, amt))
 	}
+	// Only a limit that a decision set can be past its review: one from the
+	// master data with no decision on record has no review date (reviewDate).
 	if r := out.Review; r != 0 && r < t && a.limit > 0 {
 		reason := fmt.Sprintf("the limit of %s set on %s was due for review on %s", amt(a.limit), longDate(a.limitSet), longDate(r))
-		switch {
-		case a.limitSet == 0 && a.start == 0:
-			reason = fmt.Sprintf("the limit of %s on record was due for review on %s", amt(a.limit), longDate(r))
-		case a.limitSet == 0:
-			// No decision on record: the cadence counts from the start
-			// of the relationship (reviewDate), which says so.
-			reason = fmt.Sprintf("the limit of %s in the master data has no credit decision on record; reviewed from the "+
-				"relationship's start (%s) at its class's cadence, it was due for review on %s", amt(a.limit), longDate(a.start), longDate(r))
+		if a.limitSet == 0 { // an approval's review date, its decision not in the ledger read
+			reason = fmt.Sprintf("the approved limit of %s was due for review on %s", amt(a.limit), longDate(r))
 		}
 		resolution := "review it and propose a limit (dsopilot credit propose --limit suggested --by YOU --role ROLE)"
 		if sugg != nil {
@@ -148,20 +145,20 @@ func (as *assessment) flags(a *account, sugg *Suggestion) CustomerFlags {
 }
 
 // reviewDate is the day a customer's limit is due for review: the one an
-// approval recorded, else the class cadence from the decision that set it
-// (or from the relationship's start when no decision is on record).
+// approval recorded, else the class cadence from the decision that set it.
+// A limit with neither, the customer master's (or a first decision's old
+// limit, before that decision), is the limit in force with no review on
+// record: zero, never expired. Counting its cadence from the relationship's
+// start instead made nearly every limit of a fresh import expired, and held
+// those customers' orders, for want of a date no export carries.
 func (as *assessment) reviewDate(a *account) datasets.Date {
 	if r, ok := as.review[a.c.ID]; ok {
 		return r
 	}
-	from := a.limitSet
-	if from == 0 {
-		from = a.start
-	}
-	if from == 0 {
+	if a.limitSet == 0 {
 		return 0
 	}
-	return addMonths(from, as.pol.class(as.risk[a.c.ID].PD).ReviewMonths)
+	return addMonths(a.limitSet, as.pol.class(as.risk[a.c.ID].PD).ReviewMonths)
 }
 
 // underLimit says which payments bring the exposure back under the limit,

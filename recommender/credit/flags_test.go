@@ -119,12 +119,34 @@ func TestFlagsExpiredLimit(t *testing.T) {
 	if err != nil || len(fs) != 0 {
 		t.Fatalf("with a review date in a month: %v %v", fs, err)
 	}
-	// Without a decision on record the cadence counts from the start of
-	// the relationship, and the reason says so rather than naming a
-	// review that never was.
-	l.CreditDecisions = nil
-	ex = flagOf(t, flagsOf(t, l, pol, "C1"), FlagExpired)
-	if !strings.Contains(ex.Reason, "has no credit decision on record") || !strings.Contains(ex.Reason, "relationship's start") {
-		t.Fatalf("expired without a decision: %+v", ex)
+}
+
+// The customer master's limit with no credit decision on record is the
+// limit in force, and never expired, however long the relationship: it
+// was counted from the relationship's start, which held the orders of
+// nearly every customer of a fresh import. Before its first decision, a
+// customer's limit is that decision's old limit, with no review either.
+func TestFlagsMasterLimitWithoutDecisionNeverExpires(t *testing.T) {
+	pol := DefaultPolicy()
+	for _, c := range []struct {
+		name      string
+		decisions func(l *datasets.Ledger)
+	}{
+		{"no decision", func(l *datasets.Ledger) { l.CreditDecisions = nil }},
+		{"decided only after the day", func(l *datasets.Ledger) {
+			l.CreditDecisions[0].Date = asOf.AddDays(10)
+			l.CreditDecisions[0].OldLimit = l.Customers[0].CreditLimit
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l := baseLedger()
+			l.Customers[0].CreditLimit = 1_000_000_00 // not over it
+			l.Customers[0].Since = asOf.AddDays(-3000)
+			c.decisions(l)
+			f := flagsOf(t, l, pol, "C1")
+			if len(f.Flags) != 0 || f.Review != 0 {
+				t.Fatalf("flags %v (review %s), want none", f.Flags, f.Review)
+			}
+		})
 	}
 }

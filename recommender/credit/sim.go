@@ -98,7 +98,7 @@ func (p *SimPolicy) Review(ctx context.Context, obs *synth.Observation) ([]datas
 		rank := classRank(p.Policy, p.Policy.class(as.risk[id].PD).Name)
 		next, known := p.review[id]
 		if !known {
-			next = as.reviewDate(a)
+			next = as.reviewDate(a) // zero, due now, for a limit no decision set
 		}
 		worse := known && rank > p.classRank[id]
 		if _, asked := p.requested[id]; next > day && !worse && !asked {

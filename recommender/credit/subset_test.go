@@ -21,8 +21,9 @@ func TestSuggestForOneCustomerEqualsItsRowInTheWholeRun(t *testing.T) {
 	}
 	pol := DefaultPolicy()
 	asOf := datasets.NewDate(2024, 6, 30)
+	// Without rates, one currency at a time: the policy's.
 	fx := datasets.FX{}
-	all, err := Suggest(l, asOf, pol, Options{FX: fx})
+	all, err := Suggest(l, asOf, pol, Options{FX: fx, Currency: pol.Currency})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +35,7 @@ func TestSuggestForOneCustomerEqualsItsRowInTheWholeRun(t *testing.T) {
 		if want.PDSource == "segment" {
 			segmentRisk++
 		}
-		one, err := Suggest(l, asOf, pol, Options{FX: fx, Customers: []string{want.CustomerID}})
+		one, err := Suggest(l, asOf, pol, Options{FX: fx, Customers: []string{want.CustomerID}, Currency: pol.Currency})
 		if err != nil {
 			t.Fatalf("%s: %v", want.CustomerID, err)
 		}

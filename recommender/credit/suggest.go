@@ -48,6 +48,13 @@ type Options struct {
 	FX datasets.FX
 	// Customers, when not empty, restricts the answer to these.
 	Customers []string
+	// Currency, when set, restricts the answer to the customers in that
+	// currency (a customer's own, the policy's when it has none): a
+	// multi-currency ledger assessed one currency at a time needs rates
+	// only for that currency, and none when it is the policy's. The other
+	// customers still count for what is the portfolio's (the segments'
+	// seasons and fallback rates), which needs no conversion.
+	Currency string
 	// Events are the credit workflow's events (review dates of approved
 	// limits); nil: none.
 	Events []datasets.CreditEvent
@@ -74,7 +81,7 @@ type Suggestion struct {
 	Currency    string            `json:"currency,omitempty"`
 	Current     features.KPIMoney `json:"current_limit"`
 	Exposure    features.KPIMoney `json:"exposure"`
-	Utilisation *float64          `json:"utilisation"` // exposure ÷ current limit; nil without a limit
+	Utilisation *float64          `json:"utilisation"` // exposure ÷ current limit; nil when the limit is 0 (no credit)
 	Suggested   features.KPIMoney `json:"suggested_limit"`
 	Change      features.KPIMoney `json:"change"`
 	// Need is the behaviour-based need; RiskCap and FinancialLimit the
@@ -105,7 +112,13 @@ type Suggestions struct {
 	AsOf   datasets.Date `json:"as_of"`
 	Policy string        `json:"policy"`
 	Rows   []Suggestion  `json:"suggestions"`
-	// Problems lists the customers that got no suggestion, with the reason.
+	// Currency is Options.Currency: only customers in it were assessed;
+	// OtherCurrencies counts the customers left aside by it, by currency.
+	Currency        string         `json:"currency,omitempty"`
+	OtherCurrencies map[string]int `json:"other_currencies,omitempty"`
+	// Problems lists the customers that got no suggestion, with the
+	// reason. Suggest fails instead when a currency has no rate, so it is
+	// empty unless a later rule leaves customers out.
 	Problems []string `json:"problems,omitempty"`
 }
 
@@ -122,7 +135,10 @@ func suggestParts(parts features.Parts, asOf datasets.Date, pol *Policy, o Optio
 	if err != nil {
 		return nil, err
 	}
-	out := &Suggestions{AsOf: asOf, Policy: pol.Source, Rows: []Suggestion{}, Problems: as.problems}
+	if err := as.missingRates(); err != nil {
+		return nil, err
+	}
+	out := &Suggestions{AsOf: asOf, Policy: pol.Source, Rows: []Suggestion{}, Currency: o.Currency, OtherCurrencies: as.other}
 	for _, a := range as.list {
 		out.Rows = append(out.Rows, as.suggest(a))
 	}
@@ -131,133 +147,6 @@ func suggestParts(parts features.Parts, asOf datasets.Date, pol *Policy, o Optio
 			strings.Compare(x.CustomerID, y.CustomerID))
 	})
 	return out, nil
-}
-
-// assessment is the accounts of a ledger with their risk and currency.
-type assessment struct {
-	pol      *Policy
-	asOf     datasets.Date
-	list     []*account // by customer id
-	risk     map[string]Risk
-	rate     map[string]float64 // policy currency per unit of the customer's
-	review   map[string]datasets.Date
-	requests map[string]Request
-	problems []string
-}
-
-// assess builds the accounts and settles each one's risk and exchange rate.
-// Customers whose currency has no rate are left out and listed in problems.
-func assess(l *datasets.Ledger, asOf datasets.Date, pol *Policy, o Options) (*assessment, error) {
-	return assessParts(features.WholeLedger(l), asOf, pol, o)
-}
-
-// assessParts is assess over a ledger read in parts of whole customers
-// (features.Parts); it reads them again when a selected customer needs
-// the segments' fallback rates, which are the whole portfolio's.
-func assessParts(parts features.Parts, asOf datasets.Date, pol *Policy, o Options) (*assessment, error) {
-	byID, err := accountsParts(parts, asOf, pol, o.Customers)
-	if err != nil {
-		return nil, err
-	}
-	for _, id := range o.Customers {
-		if byID[id] == nil {
-			return nil, fmt.Errorf("%w: customer %q", ErrNotFound, id)
-		}
-	}
-	as := &assessment{pol: pol, asOf: asOf, risk: map[string]Risk{}, rate: map[string]float64{}, review: map[string]datasets.Date{},
-		requests: o.Requests}
-	for _, id := range sortedIDs(byID) {
-		a := byID[id]
-		r, ok := currencyRate(a.c.Currency, pol.Currency, o.FX)
-		if !ok {
-			as.problems = append(as.problems, fmt.Sprintf("customer %s: no rate from %s to %s (pass the rates with --fx)", id, a.c.Currency, pol.Currency))
-			continue
-		}
-		as.rate[id] = r
-		as.list = append(as.list, a)
-	}
-	fallback, err := segmentFallback(parts, asOf, pol, o, as.list)
-	if err != nil {
-		return nil, err
-	}
-	for _, a := range as.list {
-		if r, ok := o.Risk[a.c.ID]; ok && r.PD > 0 {
-			as.risk[a.c.ID] = r
-		} else {
-			as.risk[a.c.ID] = Risk{PD: fallback[a.c.Segment], Source: "segment"}
-		}
-	}
-	for i := range o.Events {
-		e := &o.Events[i]
-		if e.Kind == datasets.CreditApproved && e.Review != 0 {
-			as.review[e.CustomerID] = e.Review // events come in proposal order; approvals set limits in claim order
-		}
-	}
-	return as, nil
-}
-
-// segmentFallback is the PD by segment for customers without their own:
-// from the whole portfolio's accounts, also when only some customers are
-// assessed (a segment's rate taken from the one customer asked about would
-// be that customer's own record). The portfolio's accounts are built only
-// when a selected customer needs the fallback.
-func segmentFallback(parts features.Parts, asOf datasets.Date, pol *Policy, o Options, list []*account) (map[string]float64, error) {
-	if len(o.Customers) == 0 {
-		return segmentPD(list, o.Risk, asOf), nil
-	}
-	needed := false
-	for _, a := range list {
-		if r, ok := o.Risk[a.c.ID]; !ok || r.PD <= 0 {
-			needed = true
-			break
-		}
-	}
-	if !needed {
-		return nil, nil
-	}
-	all, err := accountsParts(parts, asOf, pol, nil)
-	if err != nil {
-		return nil, err
-	}
-	// The same accounts as a whole-portfolio run counts: those with a rate.
-	var every []*account
-	for _, id := range sortedIDs(all) {
-		if _, ok := currencyRate(all[id].c.Currency, pol.Currency, o.FX); ok {
-			every = append(every, all[id])
-		}
-	}
-	return segmentPD(every, o.Risk, asOf), nil
-}
-
-func sortedIDs[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
-
-// currencyRate is what one unit of cur is worth in to.
-func currencyRate(cur, to string, fx datasets.FX) (float64, bool) {
-	if cur == "" || cur == to {
-		return 1, true
-	}
-	if fx.To != to {
-		return 0, false
-	}
-	r, ok := fx.Rate(cur)
-	return float64(r) / 1e9, ok
-}
-
-// inPolicy converts a customer's amount to the policy's currency.
-func (as *assessment) inPolicy(id string, m datasets.Money) datasets.Money {
-	return datasets.Money(math.Round(float64(m) * as.rate[id]))
-}
-
-// local converts a policy amount to a customer's currency.
-func (as *assessment) local(id string, m datasets.Money) datasets.Money {
-	return datasets.Money(math.Round(float64(m) / as.rate[id]))
 }
 
 // needCalc is the behaviour-based need and its parts (currency units).
@@ -303,10 +192,7 @@ func (a *account) needOf(pol *Policy) needCalc {
 // suggest computes one customer's suggestion.
 func (as *assessment) suggest(a *account) Suggestion {
 	pol, id := as.pol, a.c.ID
-	cur := a.c.Currency
-	if cur == "" {
-		cur = pol.Currency
-	}
+	cur := currencyOf(&a.c, pol)
 	amt := func(m datasets.Money) string { return recommender.FormatAmount(m) + " " + cur }
 	risk := as.risk[id]
 	seg, segName := pol.segment(a.c.Segment)
@@ -323,7 +209,8 @@ func (as *assessment) suggest(a *account) Suggestion {
 	if a.limit > 0 {
 		reasons = append(reasons, fmt.Sprintf("owes %s against a limit of %s (%.0f%% used)", amt(a.exposure), amt(a.limit), 100**s.Utilisation))
 	} else {
-		reasons = append(reasons, fmt.Sprintf("owes %s and has no limit", amt(a.exposure)))
+		// A limit of 0 is no credit, not no limit: all it owes is over it.
+		reasons = append(reasons, fmt.Sprintf("owes %s against a limit of %s: no credit, so anything owed is over the limit", amt(a.exposure), amt(0)))
 	}
 	secured := as.secured(id)
 	s.Secured = features.KPIMoney(secured)
@@ -459,149 +346,9 @@ func (as *assessment) secured(id string) datasets.Money {
 	return as.local(id, sec.Amount)
 }
 
-// needReason says how the need was sized, with the customer's numbers.
-func needReason(a *account, n needCalc, pol *Policy, amt func(datasets.Money) string) string {
-	m := func(v float64) string { return amt(datasets.Money(math.Round(v * 100))) }
-	var b strings.Builder
-	terms := a.c.Terms.String() + " terms"
-	if a.c.Terms == (datasets.Terms{}) {
-		terms = fmt.Sprintf("%.0f-day terms (from its invoices)", a.termsDays)
-	}
-	fmt.Fprintf(&b, "invoices %s a month (%.1f invoices) on %s and pays %s late on average", m(n.runRate), n.perMonth, terms, plural(int(math.Round(a.daysLate)), "day"))
-	switch {
-	case n.runRate == n.recent && n.recent > n.year*n.season*1.05:
-		// n.year is a monthly mean over the history, not its total.
-		fmt.Fprintf(&b, " (the last 3 months; %s a month on average over the last %s)", m(n.year), plural(int(math.Ceil(a.months)), "month"))
-	case math.Abs(n.season-1) >= 0.05:
-		fmt.Fprintf(&b, " (%s a month on average over the last %s, %+.0f%% for the segment's coming season)", m(n.year), plural(int(math.Ceil(a.months)), "month"), 100*(n.season-1))
-	}
-	fmt.Fprintf(&b, ": about %s of sales are open, %s on average; to hold the exposure on %.0f%% of days with %.0f%% headroom it needs about %s",
-		plural(int(math.Round(n.days)), "day"), m(n.mean), 100*pol.Need.Cover, 100*(pol.Need.Headroom-1), m(n.need))
-	return b.String()
-}
-
-// segmentPD is each segment's probability of 90+ or write-off for customers
-// without their own: the mean of the segment's known ones when at least five
-// customers have one, else the segment's observed yearly default rate, with
-// half a default of prior so that no segment is deemed riskless.
-func segmentPD(list []*account, risk map[string]Risk, asOf datasets.Date) map[string]float64 {
-	type acc struct {
-		known, sum       float64
-		active, defaults float64
-	}
-	by := map[string]*acc{}
-	yearAgo := asOf.AddDays(-365)
-	for _, a := range list {
-		s := by[a.c.Segment]
-		if s == nil {
-			s = &acc{}
-			by[a.c.Segment] = s
-		}
-		if r, ok := risk[a.c.ID]; ok && r.PD > 0 {
-			s.known++
-			s.sum += r.PD
-		}
-		if a.issued > 0 || a.exposure > 0 || a.defaulted > yearAgo {
-			s.active++
-			if a.defaulted > yearAgo {
-				s.defaults++
-			}
-		}
-	}
-	out := make(map[string]float64, len(by))
-	for seg, s := range by {
-		if s.known >= 5 {
-			out[seg] = s.sum / s.known
-		} else {
-			out[seg] = (s.defaults + 0.5) / (s.active + 1)
-		}
-	}
-	return out
-}
-
-func pdSource(source string) string {
-	switch source {
-	case "model":
-		return "the default model"
-	case "payment_model":
-		return "the payment model's 90+ probability"
-	case "default":
-		return "in default"
-	}
-	return "the segment's rate"
-}
-
-func boundLabel(b string) string {
-	switch b {
-	case BoundNeed:
-		return "the need"
-	case BoundRiskAppetite:
-		return "the risk appetite"
-	case BoundFinancials:
-		return "the credit report"
-	case BoundColdStart:
-		return "the starting limit"
-	case BoundRequest:
-		return "the limit request"
-	case BoundExposure:
-		return "the current exposure"
-	}
-	return label(b)
-}
-
-// cutLabel names the rule that cut a limit below the exposure.
-func cutLabel(b string) string {
-	switch b {
-	case BoundRiskAppetite:
-		return "the risk appetite (the expected loss at the exposure exceeds it)"
-	case BoundFinancials:
-		return "the credit report's limit"
-	case BoundDefault:
-		return "the default"
-	case BoundCreditHold:
-		return "the credit hold"
-	case BoundOverdue90:
-		return "debt more than 90 days overdue (the limit is not raised)"
-	}
-	return boundLabel(b)
-}
-
-func segLabel(policySeg, seg string) string {
-	if policySeg == "*" {
-		if seg == "" {
-			return "default segment's"
-		}
-		return label(seg) + " (default)"
-	}
-	return label(seg)
-}
-
-func label(s string) string { return strings.ReplaceAll(s, "_", " ") }
-
-func longDate(d datasets.Date) string { return d.Time().Format("2 January 2006") }
-
-func months(n int) string {
-	switch n {
-	case 1:
-		return "month"
-	case 12:
-		return "year"
-	}
-	return fmt.Sprintf("%d months", n)
-}
-
 // addMonths moves d by n calendar months.
 func addMonths(d datasets.Date, n int) datasets.Date {
 	return datasets.DateOf(d.Time().AddDate(0, n, 0))
-}
-
-// percent writes a probability with one decimal, or two significant
-// digits below 1% (0.034%, not 0.0%).
-func percent(p float64) string {
-	if p < 0.01 {
-		return strconv.FormatFloat(100*p, 'g', 2, 64) + "%"
-	}
-	return strconv.FormatFloat(100*p, 'f', 1, 64) + "%"
 }
 
 func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }

@@ -44,6 +44,9 @@ type Service struct {
 	// Now is the clock (nil: time.Now); proposals expire by its day (UTC).
 	Now func() time.Time
 	Log *slog.Logger
+	// Currency, when set, assesses only the customers in it
+	// (Options.Currency), in Suggest, Flags and Advice.
+	Currency string
 	// Parts, when set, reads the store's ledger in parts of whole
 	// customers instead of Store.Load, so that Suggest, Flags and Advice
 	// hold one part at a time and the accounts (a ledger larger than
@@ -151,134 +154,6 @@ func (s *Service) log() *slog.Logger {
 		return s.Log
 	}
 	return slog.New(slog.DiscardHandler)
-}
-
-// ledger returns the ledger to assess: the store's in parts when s.Parts
-// is set, else loaded whole (l, which a caller holding it passes).
-func (s *Service) ledger(ctx context.Context) (features.Parts, *datasets.Ledger, error) {
-	if s.Parts != nil {
-		return s.Parts, nil, nil
-	}
-	l, err := s.Store.Load(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	return features.WholeLedger(l), l, nil
-}
-
-// options gathers what Suggest and Flags need beyond the ledger, l when
-// it is held whole (nil: read in parts).
-func (s *Service) options(ctx context.Context, parts features.Parts, l *datasets.Ledger, asOf datasets.Date, ids []string) (Options, error) {
-	o := Options{FX: s.FX, Customers: ids}
-	if s.Risk != nil {
-		var (
-			r   map[string]Risk
-			err error
-		)
-		if l != nil {
-			r, err = s.Risk.CustomerRisk(ctx, l, asOf)
-		} else {
-			r, err = riskParts(ctx, s.Risk, parts, asOf)
-		}
-		if err != nil {
-			return o, err
-		}
-		o.Risk = r
-	}
-	ev, err := s.Store.CreditEvents(ctx, "")
-	if err != nil {
-		return o, err
-	}
-	o.Events = ev
-	return o, nil
-}
-
-// Suggest suggests limits as of asOf for the given customers (all when none
-// is given).
-func (s *Service) Suggest(ctx context.Context, asOf datasets.Date, customerIDs ...string) (*Suggestions, error) {
-	parts, l, err := s.ledger(ctx)
-	if err != nil {
-		return nil, err
-	}
-	o, err := s.options(ctx, parts, l, asOf, customerIDs)
-	if err != nil {
-		return nil, err
-	}
-	return suggestParts(parts, asOf, s.Policy, o)
-}
-
-// Advice is a customer's suggestion and flags together: what a customer's
-// page and GET /customers/{id}/credit-limit show.
-type Advice struct {
-	Suggestion
-	// LimitReview is when the current limit is due for review.
-	LimitReview datasets.Date `json:"limit_review_date,omitempty"`
-	Flags       []Flag        `json:"flags"`
-}
-
-// Advice returns the suggestion and flags of the given customers (all when
-// none is given), as of asOf, in customer order; an unknown customer is an
-// error wrapping ErrNotFound.
-func (s *Service) Advice(ctx context.Context, asOf datasets.Date, customerIDs ...string) ([]Advice, error) {
-	parts, l, err := s.ledger(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.advice(ctx, parts, l, asOf, customerIDs)
-}
-
-// AdviceOn is Advice on a ledger the caller holds already (the API's
-// snapshot of the store), with the workflow's events read from the store.
-func (s *Service) AdviceOn(ctx context.Context, l *datasets.Ledger, asOf datasets.Date, customerIDs ...string) ([]Advice, error) {
-	return s.advice(ctx, features.WholeLedger(l), l, asOf, customerIDs)
-}
-
-// advice is Advice on parts (l: the same ledger held whole, or nil).
-func (s *Service) advice(ctx context.Context, parts features.Parts, l *datasets.Ledger, asOf datasets.Date, customerIDs []string) ([]Advice, error) {
-	o, err := s.options(ctx, parts, l, asOf, customerIDs)
-	if err != nil {
-		return nil, err
-	}
-	as, err := assessParts(parts, asOf, s.Policy, o)
-	if err != nil {
-		return nil, err
-	}
-	if len(as.problems) > 0 && len(customerIDs) > 0 {
-		return nil, fmt.Errorf("%w: %s", ErrInput, strings.Join(as.problems, "; "))
-	}
-	out := make([]Advice, 0, len(as.list))
-	for _, a := range as.list {
-		sg := as.suggest(a)
-		f := as.flags(a, &sg)
-		out = append(out, Advice{Suggestion: sg, LimitReview: f.Review, Flags: f.Flags})
-	}
-	return out, nil
-}
-
-// Flags returns the flagged customers as of asOf (among the given ones, or
-// all), and the customers that could not be assessed with the reason.
-func (s *Service) Flags(ctx context.Context, asOf datasets.Date, customerIDs ...string) ([]CustomerFlags, []string, error) {
-	parts, l, err := s.ledger(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	o, err := s.options(ctx, parts, l, asOf, customerIDs)
-	if err != nil {
-		return nil, nil, err
-	}
-	as, err := assessParts(parts, asOf, s.Policy, o)
-	if err != nil {
-		return nil, nil, err
-	}
-	out := []CustomerFlags{}
-	for _, a := range as.list {
-		sg := as.suggest(a)
-		if f := as.flags(a, &sg); len(f.Flags) > 0 {
-			out = append(out, f)
-		}
-	}
-	sortFlags(as, out)
-	return out, as.problems, nil
 }
 
 // Propose records a proposal. The customer's current limit is the stored

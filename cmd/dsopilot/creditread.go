@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/recommender"
+	"github.com/dsopilot/dsopilot/recommender/credit"
+)
+
+// The commands that read the ledger as of a day: credit suggest and flags.
+
+// creditRead is the flags of the commands that read as of a day.
+type creditRead struct {
+	creditFlags
+	fs                       *flag.FlagSet
+	asOf, customer, currency *string
+}
+
+func newCreditRead(fs *flag.FlagSet, e env) creditRead {
+	cf := newCreditFlags(fs, e)
+	cf.parts = partsFlag(fs)
+	return creditRead{creditFlags: cf, fs: fs,
+		asOf:     fs.String("as-of", "", "the day, at its end (YYYY-MM-DD; default today)"),
+		customer: fs.String("customer", "", "only this customer"),
+		currency: fs.String("currency", "", "only the customers in this currency (ISO 4217): no rate needed when it is the policy's")}
+}
+
+// creditRun is what a read command works with: the workflow, the day, the
+// customers asked for, and the ledger's span as the workflow reads it.
+type creditRun struct {
+	svc  *credit.Service
+	day  datasets.Date
+	ids  []string
+	span *ledgerSpan
+}
+
+// open parses args and opens the store for reading.
+func (r creditRead) open(ctx context.Context, e env, args []string) (creditRun, func(), error) {
+	if err := parseFlags(r.fs, args); err != nil {
+		return creditRun{}, nil, err
+	}
+	day, err := parseAsOf("as-of", *r.asOf)
+	if err != nil {
+		return creditRun{}, nil, err
+	}
+	cur := ""
+	if *r.currency != "" {
+		// The code as kpi, train and the others read their --currency.
+		if cur, err = datasets.ParseCurrency(*r.currency); err != nil {
+			return creditRun{}, nil, fmt.Errorf("%w: %s: --%v", errUsage, r.fs.Name(), err)
+		}
+	}
+	svc, done, err := r.service(ctx, e, r.fs.Name(), false)
+	if err != nil {
+		return creditRun{}, nil, err
+	}
+	svc.Currency = cur
+	run := creditRun{svc: svc, day: day, span: &ledgerSpan{}}
+	svc.Parts = run.span.watch(svc.Parts)
+	if *r.customer != "" {
+		run.ids = []string{*r.customer}
+	}
+	return run, done, nil
+}
+
+// failed says what the command needs when it failed for want of rates.
+func (run creditRun) failed(cmd string, err error) error {
+	var m *credit.MissingRatesError
+	if !errors.As(err, &m) {
+		return fmt.Errorf("%s: %w", cmd, err)
+	}
+	pol := run.svc.Policy.Currency
+	if cur := run.svc.Currency; cur != "" {
+		// One currency alone still needs its rate when it is not the
+		// policy's: the starting limits, appetites and approval
+		// thresholds are in the policy's currency.
+		return fmt.Errorf("%s: %w; the policy's amounts are in %s: give --fx FILE with a rate for %s to %s, or --policy FILE with currency %s",
+			cmd, err, pol, cur, pol, cur)
+	}
+	return fmt.Errorf("%s: %w; give --fx FILE with rates to %s, or --currency CODE to assess one currency alone (%s needs no rates)",
+		cmd, err, pol, pol)
+}
+
+// only says which currency alone was assessed ("" for all), with the
+// customers left aside in the others.
+func only(cur string, others map[string]int) string {
+	if cur == "" {
+		return ""
+	}
+	s := "customers in " + cur + " only"
+	if len(others) > 0 {
+		n := 0
+		names := make([]string, 0, len(others))
+		for c, k := range others {
+			n += k
+			names = append(names, c)
+		}
+		slices.Sort(names)
+		s += fmt.Sprintf(" (%s in %s not assessed)", recommender.Plural(n, "customer"), strings.Join(names, ", "))
+	}
+	return s
+}
+
+func runCreditSuggest(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "credit suggest", "[--store S] --as-of DATE [--policy FILE] [--customer ID] [--currency CODE] [--top N] [--fx FILE] [--model ID] [--parts N] [--json]",
+		"Suggests a credit limit for every customer from what was known by the end of DATE: the exposure its\n"+
+			"business needs (run-rate with the season × (terms + days late) / 30 × headroom), capped by the risk\n"+
+			"appetite (PD × LGD × unsecured limit ≤ the segment's maximum expected loss) and by the credit report's\n"+
+			"rule (financials: the lower of shares of tangible net worth and turnover by rating), rounded to the\n"+
+			"grid, with the hard rules (default or credit hold: 0; 90+ debt: no increase; new customers: the\n"+
+			"segment's starting limit). Prints current limit, exposure, utilisation, suggestion, change, risk\n"+
+			"class, review date, the role that may approve it and the reasons, biggest changes first.\n"+
+			"Customers in other currencies than the policy's need --fx (rates to it), or --currency to assess\n"+
+			"one currency alone; without either a ledger with them is refused, naming the currencies.")
+	r := newCreditRead(fs, e)
+	top := fs.Int("top", 0, "print only the N biggest changes (0: all)")
+	run, done, err := r.open(ctx, e, args)
+	if err != nil {
+		return err
+	}
+	defer done()
+	s, err := run.svc.Suggest(ctx, run.day, run.ids...)
+	if err != nil {
+		return run.failed("credit suggest", err)
+	}
+	run.span.warnAsOf(e, "credit suggest", run.day)
+	if len(s.Problems) > 0 { // none is left out without failing
+		return fmt.Errorf("credit suggest: %s", strings.Join(s.Problems, "; "))
+	}
+	if *top > 0 && len(s.Rows) > *top {
+		s.Rows = s.Rows[:*top]
+	}
+	if *r.asJSON {
+		return writeJSON(e.stdout, s)
+	}
+	if o := only(s.Currency, s.OtherCurrencies); o != "" {
+		fmt.Fprintln(e.stdout, o)
+	}
+	printSuggestions(e.stdout, s)
+	return nil
+}
+
+func printSuggestions(w io.Writer, s *credit.Suggestions) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "customer\tsegment\tcurrency\tcurrent\texposure\tused\tsuggested\tchange\tbound\tpd\tclass\treview\tapprover\t")
+	for _, r := range s.Rows {
+		used := "-"
+		if r.Utilisation != nil {
+			used = fmt.Sprintf("%.0f%%", 100**r.Utilisation)
+		}
+		change := recommender.FormatAmount(r.Change.Money())
+		switch m := r.Change.Money(); {
+		case m > 0:
+			change = "+" + change
+		case m < 0: // FormatAmount rounds whole units up, so a negative by its size
+			change = "-" + recommender.FormatAmount(-m)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f%%\t%s\t%s\t%s\t\n", r.CustomerID, r.Segment, r.Currency,
+			recommender.FormatAmount(r.Current.Money()), recommender.FormatAmount(r.Exposure.Money()), used,
+			recommender.FormatAmount(r.Suggested.Money()), change, r.Bound, 100*r.PD, r.RiskClass, r.Review,
+			dash(r.RequiredRole))
+	}
+	tw.Flush()
+	for _, r := range s.Rows {
+		if r.Change.Money() == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "%s: %s\n", r.CustomerID, strings.Join(r.Reasons, "; "))
+	}
+}
+
+func runCreditFlags(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "credit flags", "[--store S] --as-of DATE [--policy FILE] [--customer ID] [--currency CODE] [--fx FILE] [--model ID] [--parts N] [--json]",
+		"Lists the customers whose orders should be held as of the end of DATE: over the limit (a limit of 0\n"+
+			"is no credit), an invoice overdue beyond flags.overdue_days, a limit a credit decision set past its\n"+
+			"review date, or flags.broken_promises broken promises, each with the amount, the reason and the\n"+
+			"expected resolution, most exposed first. Currencies as for credit suggest.")
+	r := newCreditRead(fs, e)
+	run, done, err := r.open(ctx, e, args)
+	if err != nil {
+		return err
+	}
+	defer done()
+	flags, problems, err := run.svc.Flags(ctx, run.day, run.ids...)
+	if err != nil {
+		return run.failed("credit flags", err)
+	}
+	run.span.warnAsOf(e, "credit flags", run.day)
+	if len(problems) > 0 { // none is left out without failing
+		return fmt.Errorf("credit flags: %s", strings.Join(problems, "; "))
+	}
+	if *r.asJSON {
+		out := map[string]any{"as_of": run.day, "customers": flags}
+		if run.svc.Currency != "" {
+			out["currency"] = run.svc.Currency
+		}
+		return writeJSON(e.stdout, out)
+	}
+	for _, c := range flags {
+		held := ""
+		if c.Blocked() {
+			held = " — orders held"
+		}
+		name := c.CustomerID
+		if c.Customer != "" {
+			name += " (" + c.Customer + ")"
+		}
+		fmt.Fprintf(e.stdout, "%s: owes %s %s, limit %s%s\n", name, recommender.FormatAmount(c.Exposure.Money()),
+			c.Currency, recommender.FormatAmount(c.Limit.Money()), held)
+		for _, f := range c.Flags {
+			fmt.Fprintf(e.stdout, "  %-15s %12s  %s\n  %15s %12s  expected: %s\n", f.Kind, recommender.FormatAmount(f.Amount.Money()), f.Reason, "", "", f.Resolution)
+		}
+	}
+	scope := ""
+	if run.svc.Currency != "" {
+		scope = ", customers in " + run.svc.Currency + " only"
+	}
+	fmt.Fprintf(e.stdout, "%d customers flagged as of %s%s\n", len(flags), run.day, scope)
+	return nil
+}

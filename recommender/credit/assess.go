@@ -1,0 +1,248 @@
+package credit
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
+)
+
+// The assessment of a portfolio: every customer's account with its risk
+// and its rate to the policy's currency, which the suggestions and the
+// flags are computed from.
+
+// assessment is the accounts of a ledger with their risk and currency.
+type assessment struct {
+	pol      *Policy
+	asOf     datasets.Date
+	list     []*account // by customer id
+	risk     map[string]Risk
+	rate     map[string]float64 // policy currency per unit of the customer's
+	review   map[string]datasets.Date
+	requests map[string]Request
+	// problems says, customer by customer, which could not be assessed
+	// for want of a rate; missing is the same by currency, for the error
+	// of Suggest and Flags, which refuse rather than leave them out.
+	problems []string
+	missing  *MissingRatesError
+	// other counts, by currency, the customers Options.Currency left aside.
+	other map[string]int
+}
+
+// MissingRatesError is customers whose currency has no rate to the
+// policy's: Suggest and Flags refuse to answer without them (a list that
+// silently lacks a third of the customers passes for the whole).
+type MissingRatesError struct {
+	// To is the policy's currency.
+	To string
+	// Customers counts the customers by currency; Examples gives the
+	// first of each (by id), for the user to look up.
+	Customers map[string]int
+	Examples  map[string]string
+}
+
+func (e *MissingRatesError) Error() string {
+	parts := make([]string, 0, len(e.Customers))
+	for _, cur := range sortedIDs(e.Customers) {
+		parts = append(parts, fmt.Sprintf("%s (%s, e.g. customer %s)", cur, plural(e.Customers[cur], "customer"), e.Examples[cur]))
+	}
+	return fmt.Sprintf("%v: no rate to %s for %s", datasets.ErrFX, e.To, strings.Join(parts, ", "))
+}
+
+// Unwrap makes the error a datasets.ErrFX, as the ledger's conversions'.
+func (e *MissingRatesError) Unwrap() error { return datasets.ErrFX }
+
+// Currencies lists the currencies without a rate, sorted.
+func (e *MissingRatesError) Currencies() []string { return sortedIDs(e.Customers) }
+
+// missingRates is the assessment's missing rates as an error, or nil.
+func (as *assessment) missingRates() error {
+	if as.missing == nil {
+		return nil
+	}
+	return as.missing
+}
+
+// currencyOf is the currency a customer's amounts are read in: its own,
+// else the policy's.
+func currencyOf(c *datasets.Customer, pol *Policy) string { return cmp.Or(c.Currency, pol.Currency) }
+
+// assess builds the accounts and settles each one's risk and exchange rate.
+// Customers whose currency has no rate are left out, listed in problems
+// and counted in missing; with Options.Currency, those in another currency
+// are left aside and counted in other.
+func assess(l *datasets.Ledger, asOf datasets.Date, pol *Policy, o Options) (*assessment, error) {
+	return assessParts(features.WholeLedger(l), asOf, pol, o)
+}
+
+// assessParts is assess over a ledger read in parts of whole customers
+// (features.Parts); it reads them again when a selected customer needs
+// the segments' fallback rates, which are the whole portfolio's.
+func assessParts(parts features.Parts, asOf datasets.Date, pol *Policy, o Options) (*assessment, error) {
+	byID, err := accountsParts(parts, asOf, pol, o.Customers)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range o.Customers {
+		if byID[id] == nil {
+			return nil, fmt.Errorf("%w: customer %q", ErrNotFound, id)
+		}
+		if cur := currencyOf(&byID[id].c, pol); o.Currency != "" && cur != o.Currency {
+			return nil, fmt.Errorf("%w: customer %s is in %s, not %s", ErrInput, id, cur, o.Currency)
+		}
+	}
+	as := &assessment{pol: pol, asOf: asOf, risk: map[string]Risk{}, rate: map[string]float64{}, review: map[string]datasets.Date{},
+		requests: o.Requests}
+	every := make([]*account, 0, len(byID))
+	for _, id := range sortedIDs(byID) {
+		a := byID[id]
+		every = append(every, a)
+		if cur := currencyOf(&a.c, pol); o.Currency != "" && cur != o.Currency {
+			if as.other == nil {
+				as.other = map[string]int{}
+			}
+			as.other[cur]++
+			continue
+		}
+		r, ok := currencyRate(a.c.Currency, pol.Currency, o.FX)
+		if !ok {
+			as.problems = append(as.problems, fmt.Sprintf("customer %s: no rate from %s to %s (pass the rates with --fx)", id, a.c.Currency, pol.Currency))
+			if as.missing == nil {
+				as.missing = &MissingRatesError{To: pol.Currency, Customers: map[string]int{}, Examples: map[string]string{}}
+			}
+			if as.missing.Customers[a.c.Currency]++; as.missing.Examples[a.c.Currency] == "" {
+				as.missing.Examples[a.c.Currency] = id // ids come sorted: the first
+			}
+			continue
+		}
+		as.rate[id] = r
+		as.list = append(as.list, a)
+	}
+	fallback, err := segmentFallback(parts, asOf, pol, o, as.list, every)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range as.list {
+		if r, ok := o.Risk[a.c.ID]; ok && r.PD > 0 {
+			as.risk[a.c.ID] = r
+		} else {
+			as.risk[a.c.ID] = Risk{PD: fallback[a.c.Segment], Source: "segment"}
+		}
+	}
+	for i := range o.Events {
+		e := &o.Events[i]
+		if e.Kind == datasets.CreditApproved && e.Review != 0 {
+			as.review[e.CustomerID] = e.Review // events come in proposal order; approvals set limits in claim order
+		}
+	}
+	return as, nil
+}
+
+// segmentFallback is the PD by segment for customers without their own:
+// from the whole portfolio's accounts (every: those built, the whole
+// portfolio's unless customers were selected), also when only some
+// customers are assessed (a segment's rate taken from the one customer
+// asked about would be that customer's own record) or only one currency
+// (a probability and a count of defaults need no conversion, so a
+// customer's suggestion is the same in a run of its currency alone). The
+// portfolio's accounts are built only when a selected customer needs the
+// fallback.
+func segmentFallback(parts features.Parts, asOf datasets.Date, pol *Policy, o Options, list, every []*account) (map[string]float64, error) {
+	if len(o.Customers) == 0 {
+		return segmentPD(every, o.Risk, asOf), nil
+	}
+	needed := false
+	for _, a := range list {
+		if r, ok := o.Risk[a.c.ID]; !ok || r.PD <= 0 {
+			needed = true
+			break
+		}
+	}
+	if !needed {
+		return nil, nil
+	}
+	all, err := accountsParts(parts, asOf, pol, nil)
+	if err != nil {
+		return nil, err
+	}
+	// The same accounts as a whole-portfolio run counts: every one.
+	every = every[:0:0]
+	for _, id := range sortedIDs(all) {
+		every = append(every, all[id])
+	}
+	return segmentPD(every, o.Risk, asOf), nil
+}
+
+func sortedIDs[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// currencyRate is what one unit of cur is worth in to.
+func currencyRate(cur, to string, fx datasets.FX) (float64, bool) {
+	if cur == "" || cur == to {
+		return 1, true
+	}
+	if fx.To != to {
+		return 0, false
+	}
+	r, ok := fx.Rate(cur)
+	return float64(r) / 1e9, ok
+}
+
+// inPolicy converts a customer's amount to the policy's currency.
+func (as *assessment) inPolicy(id string, m datasets.Money) datasets.Money {
+	return datasets.Money(math.Round(float64(m) * as.rate[id]))
+}
+
+// local converts a policy amount to a customer's currency.
+func (as *assessment) local(id string, m datasets.Money) datasets.Money {
+	return datasets.Money(math.Round(float64(m) / as.rate[id]))
+}
+
+// segmentPD is each segment's probability of 90+ or write-off for customers
+// without their own: the mean of the segment's known ones when at least five
+// customers have one, else the segment's observed yearly default rate, with
+// half a default of prior so that no segment is deemed riskless.
+func segmentPD(list []*account, risk map[string]Risk, asOf datasets.Date) map[string]float64 {
+	type acc struct {
+		known, sum       float64
+		active, defaults float64
+	}
+	by := map[string]*acc{}
+	yearAgo := asOf.AddDays(-365)
+	for _, a := range list {
+		s := by[a.c.Segment]
+		if s == nil {
+			s = &acc{}
+			by[a.c.Segment] = s
+		}
+		if r, ok := risk[a.c.ID]; ok && r.PD > 0 {
+			s.known++
+			s.sum += r.PD
+		}
+		if a.issued > 0 || a.exposure > 0 || a.defaulted > yearAgo {
+			s.active++
+			if a.defaulted > yearAgo {
+				s.defaults++
+			}
+		}
+	}
+	out := make(map[string]float64, len(by))
+	for seg, s := range by {
+		if s.known >= 5 {
+			out[seg] = s.sum / s.known
+		} else {
+			out[seg] = (s.defaults + 0.5) / (s.active + 1)
+		}
+	}
+	return out
+}

@@ -1,0 +1,115 @@
+package credit
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// The words of the suggestions and flags: how the need is told, the names
+// of the rules, dates, durations and probabilities as a credit manager
+// reads them.
+
+// needReason says how the need was sized, with the customer's numbers.
+func needReason(a *account, n needCalc, pol *Policy, amt func(datasets.Money) string) string {
+	m := func(v float64) string { return amt(datasets.Money(math.Round(v * 100))) }
+	var b strings.Builder
+	terms := a.c.Terms.String() + " terms"
+	if a.c.Terms == (datasets.Terms{}) {
+		terms = fmt.Sprintf("%.0f-day terms (from its invoices)", a.termsDays)
+	}
+	fmt.Fprintf(&b, "invoices %s a month (%.1f invoices) on %s and pays %s late on average", m(n.runRate), n.perMonth, terms, plural(int(math.Round(a.daysLate)), "day"))
+	switch {
+	case n.runRate == n.recent && n.recent > n.year*n.season*1.05:
+		// n.year is a monthly mean over the history, not its total.
+		fmt.Fprintf(&b, " (the last 3 months; %s a month on average over the last %s)", m(n.year), plural(int(math.Ceil(a.months)), "month"))
+	case math.Abs(n.season-1) >= 0.05:
+		fmt.Fprintf(&b, " (%s a month on average over the last %s, %+.0f%% for the segment's coming season)", m(n.year), plural(int(math.Ceil(a.months)), "month"), 100*(n.season-1))
+	}
+	fmt.Fprintf(&b, ": about %s of sales are open, %s on average; to hold the exposure on %.0f%% of days with %.0f%% headroom it needs about %s",
+		plural(int(math.Round(n.days)), "day"), m(n.mean), 100*pol.Need.Cover, 100*(pol.Need.Headroom-1), m(n.need))
+	return b.String()
+}
+
+func pdSource(source string) string {
+	switch source {
+	case "model":
+		return "the default model"
+	case "payment_model":
+		return "the payment model's 90+ probability"
+	case "default":
+		return "in default"
+	}
+	return "the segment's rate"
+}
+
+func boundLabel(b string) string {
+	switch b {
+	case BoundNeed:
+		return "the need"
+	case BoundRiskAppetite:
+		return "the risk appetite"
+	case BoundFinancials:
+		return "the credit report"
+	case BoundColdStart:
+		return "the starting limit"
+	case BoundRequest:
+		return "the limit request"
+	case BoundExposure:
+		return "the current exposure"
+	}
+	return label(b)
+}
+
+// cutLabel names the rule that cut a limit below the exposure.
+func cutLabel(b string) string {
+	switch b {
+	case BoundRiskAppetite:
+		return "the risk appetite (the expected loss at the exposure exceeds it)"
+	case BoundFinancials:
+		return "the credit report's limit"
+	case BoundDefault:
+		return "the default"
+	case BoundCreditHold:
+		return "the credit hold"
+	case BoundOverdue90:
+		return "debt more than 90 days overdue (the limit is not raised)"
+	}
+	return boundLabel(b)
+}
+
+func segLabel(policySeg, seg string) string {
+	if policySeg == "*" {
+		if seg == "" {
+			return "default segment's"
+		}
+		return label(seg) + " (default)"
+	}
+	return label(seg)
+}
+
+func label(s string) string { return strings.ReplaceAll(s, "_", " ") }
+
+func longDate(d datasets.Date) string { return d.Time().Format("2 January 2006") }
+
+func months(n int) string {
+	switch n {
+	case 1:
+		return "month"
+	case 12:
+		return "year"
+	}
+	return fmt.Sprintf("%d months", n)
+}
+
+// percent writes a probability with one decimal, or two significant
+// digits below 1% (0.034%, not 0.0%).
+func percent(p float64) string {
+	if p < 0.01 {
+		return strconv.FormatFloat(100*p, 'g', 2, 64) + "%"
+	}
+	return strconv.FormatFloat(100*p, 'f', 1, 64) + "%"
+}
