@@ -78,7 +78,9 @@ type Advice struct {
 
 // Advice returns the suggestion and flags of the given customers (all when
 // none is given), as of asOf, in customer order; an unknown customer is an
-// error wrapping ErrNotFound.
+// error wrapping ErrNotFound, a customer whose currency has no rate one
+// wrapping ErrInput, and, for all customers, any such customer a
+// *MissingRatesError naming every such currency.
 func (s *Service) Advice(ctx context.Context, asOf datasets.Date, customerIDs ...string) ([]Advice, error) {
 	parts, l, err := s.ledger(ctx)
 	if err != nil {
@@ -105,6 +107,12 @@ func (s *Service) advice(ctx context.Context, parts features.Parts, l *datasets.
 	}
 	if len(as.problems) > 0 && len(customerIDs) > 0 {
 		return nil, fmt.Errorf("%w: %s", ErrInput, strings.Join(as.problems, "; "))
+	}
+	// The whole portfolio's advice (a report's credit pages) refuses as
+	// Suggest and Flags do: pages that quietly lack the customers in a
+	// currency without a rate would read as "no suggestion" for them.
+	if err := as.missingRates(); err != nil {
+		return nil, err
 	}
 	out := make([]Advice, 0, len(as.list))
 	for _, a := range as.list {

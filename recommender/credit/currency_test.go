@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -130,5 +131,36 @@ func TestZeroLimitIsNoCredit(t *testing.T) {
 	}
 	if r := s.Rows[0]; r.Utilisation != nil || !strings.Contains(r.Reasons[0], "against a limit of 0 EUR: no credit") {
 		t.Fatalf("suggestion for a limit of 0: utilisation %v, reasons %q", r.Utilisation, r.Reasons)
+	}
+}
+
+// The whole portfolio's advice (what a report's credit pages show) refuses
+// a customer in a currency without a rate as Suggest and Flags do, rather
+// than leaving it out: its page would read "no suggestion" without a why.
+func TestAdviceOnEveryCustomerRefusesMissingRates(t *testing.T) {
+	ctx := context.Background()
+	st := stores(t)[0].open(t) // the embedded store: the ledger is what matters
+	l := baseLedger()
+	l.Customers = append(l.Customers, datasets.Customer{ID: "U1", Segment: "mid_market", Currency: "USD", CreditLimit: 1_000_00})
+	if err := st.Put(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	svc := newService(t, st, &clock{t: asOf.AddDays(1).Time()})
+	_, err := svc.Advice(ctx, asOf)
+	var m *MissingRatesError
+	if !errors.As(err, &m) || !strings.Contains(err.Error(), "no rate to EUR for USD (1 customer, e.g. customer U1)") {
+		t.Fatalf("advice on every customer without a USD rate: %v, want a MissingRatesError naming USD", err)
+	}
+	svc.FX = datasets.FX{To: "EUR", Rates: map[string]datasets.Rate{"USD": 900_000_000}}
+	adv, err := svc.Advice(ctx, asOf)
+	if err != nil {
+		t.Fatalf("with a USD rate: %v", err)
+	}
+	ids := make([]string, len(adv))
+	for i, a := range adv {
+		ids[i] = a.CustomerID
+	}
+	if !slices.Contains(ids, "U1") || len(adv) != len(l.Customers) {
+		t.Fatalf("with a USD rate: advice for %v, want every one of the %d customers", ids, len(l.Customers))
 	}
 }
