@@ -18,6 +18,8 @@ Query parameters, bound by the driver:
   @kept, @broken   the promise statuses that count (datasets.PromiseKept,
                    datasets.PromiseBroken)
   @write_off       the credit note kind of a write-off
+  @payments_known  1 when the ledger has payment records: only then does a
+                   settled invoice imply a write-off (datasets.ImpliedWriteOffs)
 
 Template data: .DB is the quoted database of the shard's tables and a dot,
 .AllDB the database holding the whole ledger (a credit note may sit on
@@ -154,6 +156,18 @@ still owes at bound b is outs[b]. */}}
             greatest(cents
                 - arraySum(arrayMap((d, c) -> if(d <= b, c, toInt64(0)), pay_days, pay_cents))
                 - arraySum(arrayMap((d, c) -> if(d <= b, c, toInt64(0)), cn_days, cn_cents)), toInt64(0))), @bounds) AS outs,
+        -- Settled is not paid (datasets.ImpliedWriteOffs): on a ledger with
+        -- payments, what a settled invoice's payments and credit notes dated
+        -- by its settlement leave uncovered is credited at the settlement,
+        -- as a write-off unless the invoice is flagged disputed. Only the
+        -- recovery reads it: once settled, an invoice owes nothing anyway.
+        -- The payments here are those dated by @to, which holds every one
+        -- dated by a settlement that a period can see.
+        if(@payments_known = 1 AND counted AND settled != 0,
+            greatest(cents
+                - arraySum(arrayMap((d, c) -> if(d <= settled, c, toInt64(0)), pay_days, pay_cents))
+                - arraySum(arrayMap((d, c) -> if(d <= settled, c, toInt64(0)), cn_days, cn_cents)), toInt64(0)),
+            toInt64(0)) AS implied_cents,
         -- AgingBucket of each bound.
         arrayMap(b -> multiIf(b - due <= 0, 0, b - due <= 30, 1, b - due <= 60, 2, b - due <= 90, 3, 4), @bounds) AS buckets,
 
@@ -177,13 +191,16 @@ still owes at bound b is outs[b]. */}}
         arrayMap(k -> toInt64(arrayCount((p, f) -> NOT f AND p >= @pfrom[k + 1] AND p <= @pto[k + 1], prm_promised, prm_kept)), periods) AS v_broken,
         -- Recovery: over invoices more than 90 days past due at the period's
         -- opening, what was owed then, and what was taken off by its close,
-        -- write-offs dated in the period excluded, never below zero.
+        -- write-offs dated in the period excluded (implied ones too), never
+        -- below zero.
         arrayMap(k -> outs[@popen[k + 1] + 1] > 0 AND @bounds[@popen[k + 1] + 1] - due > 90, periods) AS old_debt,
         arrayMap((k, f) -> toDecimal128(if(f, outs[@popen[k + 1] + 1], toInt64(0)), 0), periods, old_debt) AS v_rec_base,
         arrayMap((k, f) -> if(f,
             greatest(toDecimal128(outs[@popen[k + 1] + 1], 0) - toDecimal128(outs[@pclose[k + 1] + 1], 0)
                 - arrayReduce('sum', arrayMap((d, c, w) -> toDecimal128(if(w AND d > @bounds[@popen[k + 1] + 1] AND d <= @bounds[@pclose[k + 1] + 1], c, toInt64(0)), 0),
-                    cn_days, cn_cents, cn_wo)),
+                    cn_days, cn_cents, cn_wo))
+                - toDecimal128(if(NOT disputed AND settled > @bounds[@popen[k + 1] + 1] AND settled <= @bounds[@pclose[k + 1] + 1],
+                    implied_cents, toInt64(0)), 0),
                 toDecimal128(0, 0)),
             toDecimal128(0, 0)), periods, old_debt) AS v_recovered,
         {{- range $q := .Buckets}}
