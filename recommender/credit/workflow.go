@@ -154,7 +154,8 @@ func (s *Service) log() *slog.Logger {
 }
 
 // ledger returns the ledger to assess: the store's in parts when s.Parts
-// is set, else loaded whole (l, which a caller holding it passes).
+// is set, else loaded whole with the write-offs its settlements imply
+// (datasets.ImpliedWriteOffs), l, which a caller holding it passes.
 func (s *Service) ledger(ctx context.Context) (features.Parts, *datasets.Ledger, error) {
 	if s.Parts != nil {
 		return s.Parts, nil, nil
@@ -162,6 +163,11 @@ func (s *Service) ledger(ctx context.Context) (features.Parts, *datasets.Ledger,
 	l, err := s.Store.Load(ctx)
 	if err != nil {
 		return nil, nil, err
+	}
+	// Settled is not paid: a settlement no cash covers is a write-off,
+	// which the exposure and the default history must see.
+	if l, _, err = l.WithImpliedWriteOffs(len(l.Payments) > 0); err != nil {
+		return nil, nil, fmt.Errorf("settled invoices: %w", err)
 	}
 	return features.WholeLedger(l), l, nil
 }
