@@ -1,7 +1,9 @@
 package datasets
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -26,16 +28,23 @@ func (n *CreditNote) Implied() bool {
 	return n.Reason == ImpliedNoteReason && strings.HasPrefix(n.ID, ImpliedNotePrefix)
 }
 
-// ImpliedWriteOffs returns, for each settled invoice of l whose payments
-// and credit notes dated on or before its settlement do not cover its
-// amount, a credit note for the remainder dated at the settlement: of kind
+// ImpliedWriteOffs returns, for each settled invoice of l whose cash and
+// credit dated on or before its settlement do not cover its amount, a
+// credit note for the remainder dated at the settlement: of kind
 // KindCreditNote (a dispute credit) when the invoice is flagged disputed,
-// else KindWriteOff. Payments count when they name the invoice and its
-// customer, credit notes when they name the invoice (as features.Index
-// links them). Only records dated by the settlement count, so the note is
-// what was known on its own date: point-in-time. An invoice already
-// covered, by real credit notes or otherwise, gets none: nothing is
-// counted twice. The notes are in l's invoice order.
+// else KindWriteOff. The notes are in l's invoice order.
+//
+// What covers an invoice: the payments that name it and its customer and
+// the credit notes that name it (by invoice id alone, as features.Index
+// links them), then the customer's unallocated cash: its positive payments
+// that name no invoice of its own (cash on account, matched to invoices
+// later, which a clearing export does not say). That cash goes to the
+// customer's shortfalls in the order of their settlement (then invoice
+// id), each taking what the cash received by its own settlement day leaves
+// after the earlier ones. Only records dated by the settlement count, so
+// the note is what was known on its own date: point-in-time. An invoice
+// already covered, by real credit notes or otherwise, gets none: nothing
+// is counted twice.
 //
 // It assumes that the ledger records payments: on one without any (an
 // invoices-only export) every settled invoice would be written off in
@@ -44,46 +53,53 @@ func (n *CreditNote) Implied() bool {
 // payments.
 func ImpliedWriteOffs(l *Ledger) ([]CreditNote, error) {
 	type key struct{ customer, invoice string }
-	settled := map[key]int{}
+	own := make(map[key]int, len(l.Invoices))
 	byID := map[string][]int{}
 	for i := range l.Invoices {
 		v := &l.Invoices[i]
-		if v.SettledDate == 0 || v.ID == "" {
-			continue
+		own[key{v.CustomerID, v.ID}] = i // a duplicate id: the last counts, once
+		if v.SettledDate != 0 {
+			byID[v.ID] = append(byID[v.ID], i)
 		}
-		settled[key{v.CustomerID, v.ID}] = i
-		byID[v.ID] = append(byID[v.ID], i)
 	}
-	if len(settled) == 0 {
-		return nil, nil
+	settled := func(i int) bool {
+		v := &l.Invoices[i]
+		return v.SettledDate != 0 && own[key{v.CustomerID, v.ID}] == i
 	}
 	covered := make([]MoneySum, len(l.Invoices))
+	pool := map[string][]Payment{}
 	for k := range l.Payments {
 		p := &l.Payments[k]
-		if p.InvoiceID == "" {
+		i, ok := own[key{p.CustomerID, p.InvoiceID}]
+		if !ok || p.InvoiceID == "" {
+			if p.Amount > 0 {
+				pool[p.CustomerID] = append(pool[p.CustomerID], *p)
+			}
 			continue
 		}
-		if i, ok := settled[key{p.CustomerID, p.InvoiceID}]; ok && p.Date <= l.Invoices[i].SettledDate {
+		if settled(i) && p.Date <= l.Invoices[i].SettledDate {
 			covered[i].Add(p.Amount)
 		}
 	}
 	for k := range l.CreditNotes {
 		n := &l.CreditNotes[k]
+		if n.InvoiceID == "" {
+			continue
+		}
 		for _, i := range byID[n.InvoiceID] {
 			if n.Date <= l.Invoices[i].SettledDate {
 				covered[i].Add(n.Amount)
 			}
 		}
 	}
-	var out []CreditNote
+	// The shortfalls, by customer.
+	short := make([]Money, len(l.Invoices))
+	byCustomer := map[string][]int{}
 	for i := range l.Invoices {
-		v := &l.Invoices[i]
-		if v.SettledDate == 0 || v.ID == "" {
+		if !settled(i) {
 			continue
 		}
-		if j := settled[key{v.CustomerID, v.ID}]; j != i {
-			continue // a duplicate id of the customer: the last one counts, once
-		}
+		v := &l.Invoices[i]
 		c, err := covered[i].Total()
 		if err != nil {
 			return nil, fmt.Errorf("implied write-offs: invoice %s of customer %s: payments and credit notes: %w", v.ID, v.CustomerID, err)
@@ -92,16 +108,58 @@ func ImpliedWriteOffs(l *Ledger) ([]CreditNote, error) {
 		if !ok {
 			return nil, fmt.Errorf("implied write-offs: invoice %s of customer %s: amount less payments: %w", v.ID, v.CustomerID, ErrOverflow)
 		}
-		if left <= 0 {
+		if left > 0 {
+			short[i] = left
+			byCustomer[v.CustomerID] = append(byCustomer[v.CustomerID], i)
+		}
+	}
+	// The unallocated cash of each customer covers its shortfalls in the
+	// order they were settled: with received(k) the cash dated by the k-th
+	// settlement and allocated(k) what the first k took, allocated(k) =
+	// min(allocated(k−1) + shortfall(k), received(k)). kpi.sql computes the
+	// same in closed form.
+	for cust, invs := range byCustomer {
+		cash := pool[cust]
+		if len(cash) == 0 {
 			continue
 		}
+		slices.SortFunc(invs, func(a, b int) int {
+			return cmp.Or(cmp.Compare(l.Invoices[a].SettledDate, l.Invoices[b].SettledDate), strings.Compare(l.Invoices[a].ID, l.Invoices[b].ID))
+		})
+		slices.SortFunc(cash, func(a, b Payment) int { return cmp.Compare(a.Date, b.Date) })
+		var received MoneySum
+		var allocated Money
+		next := 0
+		for _, i := range invs {
+			for ; next < len(cash) && cash[next].Date <= l.Invoices[i].SettledDate; next++ {
+				received.Add(cash[next].Amount)
+			}
+			r, err := received.Total()
+			if err != nil {
+				return nil, fmt.Errorf("implied write-offs: unallocated cash of customer %s: %w", cust, err)
+			}
+			upTo, ok := allocated.Add(short[i])
+			if !ok {
+				return nil, fmt.Errorf("implied write-offs: shortfalls of customer %s: %w", cust, ErrOverflow)
+			}
+			now := min(upTo, r)
+			short[i] -= now - allocated // allocated ≤ received then ≤ received now
+			allocated = now
+		}
+	}
+	var out []CreditNote
+	for i := range l.Invoices {
+		if short[i] <= 0 {
+			continue
+		}
+		v := &l.Invoices[i]
 		kind := KindWriteOff
 		if v.Disputed {
 			kind = KindCreditNote
 		}
 		out = append(out, CreditNote{
 			ID: ImpliedNotePrefix + v.CustomerID + "/" + v.ID, CustomerID: v.CustomerID, InvoiceID: v.ID,
-			Date: v.SettledDate, Amount: left, Kind: kind, Reason: ImpliedNoteReason,
+			Date: v.SettledDate, Amount: short[i], Kind: kind, Reason: ImpliedNoteReason,
 		})
 	}
 	return out, nil

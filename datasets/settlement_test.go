@@ -62,6 +62,23 @@ func TestImpliedWriteOffs(t *testing.T) {
 			want: []CreditNote{{ID: "implied:C1/I1", CustomerID: "C1", InvoiceID: "I1", Date: settled, Amount: 100_00, Kind: KindWriteOff, Reason: ImpliedNoteReason}},
 		},
 		{
+			name: "cash on account covers it", paymentsKnown: true,
+			l: Ledger{Invoices: []Invoice{inv("I1", false, settled)},
+				Payments: []Payment{pay("P1", "I1", issue.AddDays(20), 25_00), pay("P2", "", issue.AddDays(30), 75_00)}},
+		},
+		{
+			// 120 on account by the first settlement, 50 more by the
+			// second: the first takes 100, the second 70 of its 100.
+			name: "cash on account goes to the earliest settlement", paymentsKnown: true,
+			l: Ledger{Invoices: []Invoice{inv("I2", false, settled.AddDays(10)), inv("I1", false, settled), inv("I3", false, settled.AddDays(10))},
+				Payments: []Payment{pay("P1", "", issue, 120_00), pay("P2", "NOSUCH", settled.AddDays(1), 50_00),
+					pay("P3", "", settled.AddDays(11), 500_00), pay("P4", "", issue, -30_00)}},
+			want: []CreditNote{
+				{ID: "implied:C1/I2", CustomerID: "C1", InvoiceID: "I2", Date: settled.AddDays(10), Amount: 30_00, Kind: KindWriteOff, Reason: ImpliedNoteReason},
+				{ID: "implied:C1/I3", CustomerID: "C1", InvoiceID: "I3", Date: settled.AddDays(10), Amount: 100_00, Kind: KindWriteOff, Reason: ImpliedNoteReason},
+			},
+		},
+		{
 			name: "not settled", paymentsKnown: true,
 			l: Ledger{Invoices: []Invoice{inv("I1", false, 0)},
 				Payments: []Payment{pay("P1", "I1", issue.AddDays(20), 25_00)}},
