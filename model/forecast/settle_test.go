@@ -33,7 +33,9 @@ func TestReceiptsOfAnImpliedWriteOff(t *testing.T) {
 		{"settled", settled, []datasets.Money{100_00, 0, 0}},
 	} {
 		h := NewHistory(c.l, nil)
-		get := func(id string) *invoice { return &h.inv[slices.IndexFunc(h.inv, func(v invoice) bool { return v.ID == id })] }
+		get := func(id string) *invoice {
+			return &h.inv[slices.IndexFunc(h.inv, func(v invoice) bool { return v.ID == id })]
+		}
 		got := make([]datasets.Money, 3)
 		get("B4").receipts(d(2024, 6, 30), got)
 		if !slices.Equal(got, c.b4) {
