@@ -2,6 +2,7 @@ package features
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -71,6 +72,24 @@ type Parts func(fn func(part *datasets.Ledger, whole LedgerFacts) error) error
 func WholeLedger(l *datasets.Ledger) Parts {
 	return func(fn func(*datasets.Ledger, LedgerFacts) error) error {
 		return fn(l, FactsOf(l))
+	}
+}
+
+// SettledParts is p with each part carrying the write-offs its settlements
+// imply (datasets.Ledger.WithImpliedWriteOffs), when the whole ledger has
+// payments: settled is not paid. The implied notes of a customer depend on
+// its own records and the credit notes on its invoices only, which its
+// part holds, so the parts imply what the whole ledger does. A part that
+// already carries them gets nothing more.
+func SettledParts(p Parts) Parts {
+	return func(fn func(*datasets.Ledger, LedgerFacts) error) error {
+		return p(func(part *datasets.Ledger, whole LedgerFacts) error {
+			s, _, err := part.WithImpliedWriteOffs(whole.PaymentsKnown)
+			if err != nil {
+				return fmt.Errorf("settled invoices: %w", err)
+			}
+			return fn(s, whole)
+		})
 	}
 }
 

@@ -153,12 +153,12 @@ func (s *Service) log() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// ledger returns the ledger to assess: the store's in parts when s.Parts
-// is set, else loaded whole with the write-offs its settlements imply
-// (datasets.ImpliedWriteOffs), l, which a caller holding it passes.
+// ledger returns the ledger to assess, with the write-offs its
+// settlements imply (datasets.ImpliedWriteOffs): the store's in parts when
+// s.Parts is set, else loaded whole (l, which a caller holding it passes).
 func (s *Service) ledger(ctx context.Context) (features.Parts, *datasets.Ledger, error) {
 	if s.Parts != nil {
-		return s.Parts, nil, nil
+		return features.SettledParts(s.Parts), nil, nil
 	}
 	l, err := s.Store.Load(ctx)
 	if err != nil {
