@@ -414,7 +414,10 @@ func (s *Server) rebuild(ctx context.Context, full bool) error {
 	s.metrics.openInv.Set(float64(len(snap.scores)))
 	s.log.Info("snapshot built", "generation", snap.gen, "as_of", snap.asOf.String(), "model", snap.modelID(),
 		"invoices", len(snap.ledger.Invoices), "open_scored", len(snap.scores), "merged_batches", len(deltas), "full_load", full,
-		"seconds", secs, "scoring_error", errString(snap.scoreErr))
+		"seconds", secs, "scoring_error", errString(snap.scoreErr), "implied_write_offs", len(snap.settled.CreditNotes)-len(snap.ledger.CreditNotes))
+	if snap.settleErr != nil {
+		s.log.Warn("settled invoices not covered by cash are read as paid: their implied write-offs could not be summed", "err", snap.settleErr)
+	}
 	if s.cfg.Reports != nil {
 		select {
 		case s.reportsKick <- struct{}{}:
@@ -424,11 +427,12 @@ func (s *Server) rebuild(ctx context.Context, full bool) error {
 	return nil
 }
 
-// follow hands the snapshot's ledger to the parts that work on it.
+// follow hands the snapshot's ledger, with the write-offs its settlements
+// imply, to the parts that work on it.
 func (s *Server) follow(snap *snapshot) {
 	for _, p := range []any{s.cfg.Collections, s.cfg.Credit, s.cfg.Forecast} {
 		if f, ok := p.(Follower); ok {
-			f.Follow(snap.ledger, snap.asOf)
+			f.Follow(snap.settled, snap.asOf)
 		}
 	}
 }
@@ -449,7 +453,7 @@ func (s *Server) reportsLoop(ctx context.Context) {
 		case <-s.reportsKick:
 		}
 		snap := s.snap.Load()
-		if err := s.cfg.Reports.Update(ctx, snap.ledger, snap.asOf); err != nil {
+		if err := s.cfg.Reports.Update(ctx, snap.settled, snap.asOf); err != nil {
 			s.log.Error("report site not rebuilt", "err", err)
 			continue
 		}

@@ -28,7 +28,17 @@ type snapshot struct {
 	built   time.Time
 	// ledger is the ledger in its own currencies, sorted by id.
 	ledger *datasets.Ledger
-	cust   map[string]*customerRecords
+	// settled is ledger with the write-offs its settlements imply
+	// (datasets.ImpliedWriteOffs: settled is not paid), for the parts that
+	// read credit notes themselves (forecast, credit, collections,
+	// reports); the KPI and feature indexes imply them on their own. It is
+	// ledger itself when nothing is implied, or when the implied notes
+	// cannot be summed (settleErr; the KPIs then fail with it too). Ingest
+	// merges into ledger, never into settled, so that a credit note that
+	// arrives later replaces the implied one instead of adding to it.
+	settled   *datasets.Ledger
+	settleErr error
+	cust      map[string]*customerRecords
 	// model is nil when no model is in service; scoreErr says why scores
 	// are missing.
 	model    *servedModel
@@ -51,6 +61,9 @@ func buildSnapshot(ctx context.Context, gen uint64, l *datasets.Ledger, m *serve
 	s := &snapshot{gen: gen, asOf: asOf, ledger: l, span: spanOf(l), cust: indexCustomers(l), model: m, fx: fx, kpi: map[string]*features.Index{},
 		byInvoice: map[string]int32{}, byCustomer: map[string][]int32{}}
 	defer func() { s.built = time.Now() }()
+	if s.settled, _, s.settleErr = l.WithImpliedWriteOffs(len(l.Payments) > 0); s.settleErr != nil {
+		s.settled = l
+	}
 	if m == nil {
 		s.scoreErr = fmt.Errorf("%w: no model is in service (train one and promote it: dsopilot train, dsopilot models promote)", ErrUnavailable)
 		return s

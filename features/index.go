@@ -2,6 +2,7 @@ package features
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -21,6 +22,16 @@ type Index struct {
 	// undated disputed flag describes the ledger as exported, which is at
 	// least that late, so it is only known as of then.
 	flagsAsOf datasets.Date
+	// paymentsKnown is false when the ledger has no payment records at
+	// all: a settled invoice's cash cannot then be told from its credit,
+	// and no write-off is implied (datasets.ImpliedWriteOffs).
+	paymentsKnown bool
+	// impliedErr is why the implied write-offs could not be derived (a sum
+	// that overflows a Money); the KPIs fail with it rather than count
+	// settled invoices as paid.
+	impliedErr error
+	// implied counts the implied write-offs and credits the index added.
+	implied int
 }
 
 // LedgerFacts are what the index of a part of a ledger cannot tell from
@@ -28,15 +39,26 @@ type Index struct {
 // issue or settled date of any of its invoices (from which the invoices'
 // undated disputed flag is known). Features and KPIs read them; every
 // other input is per customer.
+//
+// PaymentsKnown says whether the whole ledger has payment records: only
+// then is a settled invoice that its payments and credit notes do not cover
+// read as partly written off (datasets.ImpliedWriteOffs), since settled is
+// not paid; a ledger without any payments cannot tell.
 type LedgerFacts struct {
 	DisputesKnown bool
 	FlagsAsOf     datasets.Date
+	PaymentsKnown bool
 }
 
 // Facts returns the facts of the ledger ix indexes.
 func (ix *Index) Facts() LedgerFacts {
-	return LedgerFacts{DisputesKnown: ix.disputesKnown, FlagsAsOf: ix.flagsAsOf}
+	return LedgerFacts{DisputesKnown: ix.disputesKnown, FlagsAsOf: ix.flagsAsOf, PaymentsKnown: ix.paymentsKnown}
 }
+
+// ImpliedNotes is how many credit notes the index implied for settled
+// invoices that no payment or credit note covers (see
+// datasets.ImpliedWriteOffs), a note already in the ledger not counted.
+func (ix *Index) ImpliedNotes() int { return ix.implied }
 
 // Parts reads a ledger in parts that each hold whole customers (every record
 // of each of its customers, as chstore's LoadPart reads them): it calls fn
@@ -50,6 +72,24 @@ type Parts func(fn func(part *datasets.Ledger, whole LedgerFacts) error) error
 func WholeLedger(l *datasets.Ledger) Parts {
 	return func(fn func(*datasets.Ledger, LedgerFacts) error) error {
 		return fn(l, FactsOf(l))
+	}
+}
+
+// SettledParts is p with each part carrying the write-offs its settlements
+// imply (datasets.Ledger.WithImpliedWriteOffs), when the whole ledger has
+// payments: settled is not paid. The implied notes of a customer depend on
+// its own records and the credit notes on its invoices only, which its
+// part holds, so the parts imply what the whole ledger does. A part that
+// already carries them gets nothing more.
+func SettledParts(p Parts) Parts {
+	return func(fn func(*datasets.Ledger, LedgerFacts) error) error {
+		return p(func(part *datasets.Ledger, whole LedgerFacts) error {
+			s, _, err := part.WithImpliedWriteOffs(whole.PaymentsKnown)
+			if err != nil {
+				return fmt.Errorf("settled invoices: %w", err)
+			}
+			return fn(s, whole)
+		})
 	}
 }
 
@@ -71,7 +111,7 @@ func PartsOf(l *datasets.Ledger, n int) Parts {
 // FactsOf returns the facts of ledger l without indexing it: what
 // NewIndex(l).Facts() returns.
 func FactsOf(l *datasets.Ledger) LedgerFacts {
-	f := LedgerFacts{DisputesKnown: len(l.Disputes) > 0}
+	f := LedgerFacts{DisputesKnown: len(l.Disputes) > 0, PaymentsKnown: len(l.Payments) > 0}
 	for i := range l.Invoices {
 		f.FlagsAsOf = max(f.FlagsAsOf, l.Invoices[i].IssueDate, l.Invoices[i].SettledDate)
 	}
@@ -83,9 +123,7 @@ func FactsOf(l *datasets.Ledger) LedgerFacts {
 // LoadPart), with the whole ledger's facts, so that its features are those
 // an index of the whole ledger gives for the same customers.
 func NewPartIndex(l *datasets.Ledger, whole LedgerFacts) *Index {
-	ix := NewIndex(l)
-	ix.disputesKnown, ix.flagsAsOf = whole.DisputesKnown, whole.FlagsAsOf
-	return ix
+	return newIndex(l, whole)
 }
 
 type customerIndex struct {
@@ -160,9 +198,18 @@ func (f *followUps) kept(made, by datasets.Date, amount datasets.Money) bool {
 }
 
 // NewIndex arranges l for feature computation. Records of customers missing
-// from l.Customers get a bare customer, so nothing is dropped.
+// from l.Customers get a bare customer, so nothing is dropped. When l has
+// payments, a settled invoice that its payments and credit notes do not
+// cover gets the credit note datasets.ImpliedWriteOffs derives for the
+// remainder: settled is not paid.
 func NewIndex(l *datasets.Ledger) *Index {
-	ix := &Index{byID: make(map[string]*customerIndex, len(l.Customers)), disputesKnown: len(l.Disputes) > 0}
+	return newIndex(l, FactsOf(l))
+}
+
+// newIndex indexes l with the facts of the whole ledger it is (a part of).
+func newIndex(l *datasets.Ledger, whole LedgerFacts) *Index {
+	ix := &Index{byID: make(map[string]*customerIndex, len(l.Customers)),
+		disputesKnown: whole.DisputesKnown, flagsAsOf: whole.FlagsAsOf, paymentsKnown: whole.PaymentsKnown}
 	get := func(id string) *customerIndex {
 		c, ok := ix.byID[id]
 		if !ok {
@@ -177,7 +224,6 @@ func NewIndex(l *datasets.Ledger) *Index {
 	for _, v := range l.Invoices {
 		c := get(v.CustomerID)
 		c.invoices = append(c.invoices, v)
-		ix.flagsAsOf = max(ix.flagsAsOf, v.IssueDate, v.SettledDate)
 	}
 	for _, p := range l.Payments {
 		c := get(p.CustomerID)
@@ -208,15 +254,30 @@ func NewIndex(l *datasets.Ledger) *Index {
 			credits[n.InvoiceID] = append(credits[n.InvoiceID], n)
 		}
 	}
+	// An implied note belongs to its customer's invoice alone (another
+	// customer may use the same invoice id), where a ledger's own notes
+	// follow the invoice id.
+	var implied map[impliedKey]datasets.CreditNote
+	if ix.paymentsKnown {
+		notes, err := datasets.ImpliedWriteOffs(l)
+		ix.impliedErr, ix.implied = err, len(notes)
+		implied = make(map[impliedKey]datasets.CreditNote, len(notes))
+		for _, n := range notes {
+			implied[impliedKey{n.CustomerID, n.InvoiceID}] = n
+		}
+	}
 	for _, c := range ix.byID {
 		ix.customers = append(ix.customers, c)
-		c.finish(credits)
+		c.finish(credits, implied)
 	}
 	slices.SortFunc(ix.customers, func(a, b *customerIndex) int { return cmp.Compare(a.c.ID, b.c.ID) })
 	return ix
 }
 
-func (c *customerIndex) finish(credits map[string][]datasets.CreditNote) {
+// impliedKey is a customer's invoice.
+type impliedKey struct{ customer, invoice string }
+
+func (c *customerIndex) finish(credits map[string][]datasets.CreditNote, implied map[impliedKey]datasets.CreditNote) {
 	slices.SortFunc(c.invoices, func(a, b datasets.Invoice) int {
 		return cmp.Or(cmp.Compare(a.IssueDate, b.IssueDate), cmp.Compare(a.ID, b.ID))
 	})
@@ -239,6 +300,9 @@ func (c *customerIndex) finish(credits map[string][]datasets.CreditNote) {
 	}
 	for i, v := range c.invoices {
 		c.invCredits[i] = credits[v.ID]
+		if n, ok := implied[impliedKey{c.c.ID, v.ID}]; ok && v.SettledDate == n.Date {
+			c.invCredits[i] = append(slices.Clip(c.invCredits[i]), n)
+		}
 	}
 	c.invDisputes = map[int][]datasets.Dispute{}
 	for _, d := range c.disputes {

@@ -117,6 +117,11 @@ type KPIs struct {
 	// the same invoices, Σ max(0, outstanding(From−1) − outstanding(To) −
 	// write-offs linked to the invoice dated in [From, To]): what payments,
 	// settlement or commercial credit notes took off, write-offs excluded.
+	// Settled is not paid: on a ledger with payments, an invoice settled
+	// for more than its payments and credit notes by then cover counts the
+	// remainder as written off at its settlement (datasets.ImpliedWriteOffs;
+	// as a commercial credit note when the invoice is flagged disputed), so
+	// an export without its credit notes does not recover 100% of old debt.
 	// RecoveryRate = Recovered / RecoveryBase; nil when the base is 0.
 	RecoveryRate *float64 `json:"recovery_rate"`
 	// OverdueRatio = OverdueReceivables / Receivables; nil when Receivables

@@ -84,6 +84,9 @@ func (r *KPIRun) Add(ix *Index) error {
 	if ix == nil {
 		return errors.New("kpi: nil index")
 	}
+	if ix.impliedErr != nil {
+		return fmt.Errorf("kpi: %w", ix.impliedErr)
+	}
 	sc := r.sc
 	if r.o.By == "customer" {
 		r.out = slices.Grow(r.out, len(ix.customers))

@@ -69,7 +69,7 @@ func SQLKPIReport(ctx context.Context, q chsql.Querier, from, to datasets.Date, 
 	if q.Database() != "" {
 		d.AllDB = quoteIdentifier(q.Database()) + "."
 	}
-	args := r.p.sqlParams(facts.DisputesKnown)
+	args := r.p.sqlParams(facts)
 	ctx = chsql.WithSettings(ctx, chsql.Settings{"join_use_nulls": 0})
 	// The shards sum their customers at the same time; their sums are
 	// added in shard order, so that the report does not depend on which
@@ -117,7 +117,7 @@ type sqlGroupSums struct {
 }
 
 // sqlParams binds kpi.sql's parameters for plan p.
-func (p *kpiPlan) sqlParams(disputesKnown bool) []any {
+func (p *kpiPlan) sqlParams(facts LedgerFacts) []any {
 	days := func(ds []datasets.Date) []int32 {
 		out := make([]int32, len(ds))
 		for i, d := range ds {
@@ -139,7 +139,8 @@ func (p *kpiPlan) sqlParams(disputesKnown bool) []any {
 		sql.Named("pclose", pclose),
 		sql.Named("hist_start", int32(p.histStart[0])),
 		sql.Named("hist_base", int32(p.histBase)),
-		sql.Named("disputes_known", b2i(disputesKnown)),
+		sql.Named("disputes_known", b2i(facts.DisputesKnown)),
+		sql.Named("payments_known", b2i(facts.PaymentsKnown)),
 		sql.Named("kept", datasets.PromiseKept),
 		sql.Named("broken", datasets.PromiseBroken),
 		sql.Named("write_off", datasets.KindWriteOff),

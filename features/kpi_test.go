@@ -1042,3 +1042,41 @@ func TestPartIndexFeaturesAreWhole(t *testing.T) {
 		}
 	}
 }
+
+// Settled is not paid: a ledger exported without its credit notes recovers
+// what the full ledger does, because the settlements that no cash covers
+// are read as the write-offs they were (datasets.ImpliedWriteOffs). Without
+// payment records nothing is implied.
+func TestKPIRecoveryWithoutCreditNotes(t *testing.T) {
+	l := kpiRandomLedger(1, 60, 40, kd("2023-01-01"), 700)
+	bare := *l
+	bare.CreditNotes = nil
+	from, to := kd("2023-07-10"), kd("2024-02-20")
+	full, err := ComputeKPIs(NewIndex(l), from, to, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ComputeKPIs(NewIndex(&bare), from, to, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full.RecoveryBase == 0 || full.Recovered >= full.RecoveryBase {
+		t.Fatalf("ledger too thin for the test: recovered %s of %s", full.Recovered, full.RecoveryBase)
+	}
+	if got.RecoveryBase != full.RecoveryBase || got.Recovered != full.Recovered {
+		t.Fatalf("without credit notes: recovered %s of %s, want %s of %s (the full ledger's)",
+			got.Recovered, got.RecoveryBase, full.Recovered, full.RecoveryBase)
+	}
+	if n := NewIndex(&bare).ImpliedNotes(); n == 0 {
+		t.Fatal("no implied notes on a ledger without credit notes")
+	}
+	// An index of the full ledger implies none where its notes cover.
+	if n := NewIndex(l).ImpliedNotes(); n != 0 {
+		t.Fatalf("%d implied notes on the full ledger, want 0", n)
+	}
+	noPay := bare
+	noPay.Payments = nil
+	if n := NewIndex(&noPay).ImpliedNotes(); n != 0 {
+		t.Fatalf("%d implied notes on a ledger without payments, want 0", n)
+	}
+}

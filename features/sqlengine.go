@@ -300,6 +300,10 @@ func ledgerFacts(ctx context.Context, q chsql.Querier, always bool) (LedgerFacts
 		return LedgerFacts{}, fmt.Errorf("look for dispute records: %w", err)
 	}
 	f := LedgerFacts{DisputesKnown: n > 0}
+	if err := q.QueryRow(ctx, "SELECT count() FROM (SELECT 1 FROM "+db+"payments FINAL LIMIT 1)").Scan(&n); err != nil {
+		return LedgerFacts{}, fmt.Errorf("look for payment records: %w", err)
+	}
+	f.PaymentsKnown = n > 0
 	if f.DisputesKnown && !always {
 		return f, nil
 	}

@@ -26,7 +26,7 @@ func backtestOnStore(ctx context.Context, e env, store string, parts int, tf tra
 	defer st.Close()
 	pl, ok := st.(partLoader)
 	if !ok {
-		l, err := st.Load(ctx)
+		l, err := loadSettled(ctx, st)
 		if err != nil {
 			return nil, nil, err
 		}

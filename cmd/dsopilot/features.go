@@ -95,7 +95,7 @@ func runFeatures(ctx context.Context, e env, args []string) error {
 			span.warnAsOf(e, "features", t)
 		}
 	default:
-		l, err := st.Load(ctx)
+		l, err := loadSettled(ctx, st)
 		if err != nil {
 			return fmt.Errorf("features: %w", err)
 		}

@@ -183,7 +183,7 @@ func forecastBacktestFromStore(ctx context.Context, e env, st datasets.Store, pa
 	}
 	pl, ok := st.(partLoader)
 	if !ok {
-		l, err := st.Load(ctx)
+		l, err := loadSettled(ctx, st)
 		if err != nil {
 			return fail(err)
 		}

@@ -124,7 +124,7 @@ func importTemp(ctx context.Context, e env, cmd string, f inputFlags) (*datasets
 		return nil, fmt.Errorf("%s: import: %w", cmd, err)
 	}
 	printRejects(e.stderr, sum)
-	l, err := st.Load(ctx)
+	l, err := loadSettled(ctx, st)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cmd, err)
 	}

@@ -64,7 +64,7 @@ func loadLedger(ctx context.Context, e env, spec, cmd string) (*datasets.Ledger,
 		return nil, fmt.Errorf("%s: %w", cmd, err)
 	}
 	defer st.Close()
-	l, err := st.Load(ctx)
+	l, err := loadSettled(ctx, st)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cmd, err)
 	}
@@ -162,7 +162,7 @@ func eachSampledPart(ctx context.Context, st datasets.Store, n int, s customerSa
 		if !s.all() {
 			return fmt.Errorf("%w: --sample-customers needs a ClickHouse store (the embedded store reads the whole ledger)", errUsage)
 		}
-		l, err := st.Load(ctx)
+		l, err := loadSettled(ctx, st)
 		if err != nil {
 			return err
 		}
@@ -194,6 +194,9 @@ func eachSampledPart(ctx context.Context, st datasets.Store, n int, s customerSa
 		}
 		l, err := pl.LoadPart(ctx, k, n)
 		if err != nil {
+			return err
+		}
+		if l, err = settle(l, whole); err != nil {
 			return err
 		}
 		if err := fn(l, whole); err != nil {

@@ -129,7 +129,7 @@ func guardedParts(ctx context.Context, st datasets.Store, n int, g *readGuard) f
 	return func(fn func(*datasets.Ledger, features.LedgerFacts) error) error {
 		if l == nil {
 			var err error
-			if l, err = st.Load(ctx); err != nil {
+			if l, err = loadSettled(ctx, st); err != nil {
 				return err
 			}
 		}

@@ -161,7 +161,7 @@ func trainFromStore(ctx context.Context, e env, cmd string, st datasets.Store, p
 		if !s.all() {
 			return nil, "", fmt.Errorf("%w: --sample-customers needs a ClickHouse store (the embedded store reads the whole ledger; --max-invoices samples invoices)", errUsage)
 		}
-		l, err := st.Load(ctx)
+		l, err := loadSettled(ctx, st)
 		if err != nil {
 			return nil, "", err
 		}

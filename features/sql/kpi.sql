@@ -18,6 +18,8 @@ Query parameters, bound by the driver:
   @kept, @broken   the promise statuses that count (datasets.PromiseKept,
                    datasets.PromiseBroken)
   @write_off       the credit note kind of a write-off
+  @payments_known  1 when the ledger has payment records: only then does a
+                   settled invoice imply a write-off (datasets.ImpliedWriteOffs)
 
 Template data: .DB is the quoted database of the shard's tables and a dot,
 .AllDB the database holding the whole ledger (a credit note may sit on
@@ -142,7 +144,7 @@ still owes at bound b is outs[b]. */}}
         '' AS gkey,
         {{- end}}
         has_inv, issue, due, settled, cents, disputed, issue_month,
-        pay_days, pay_cents, dsp_opened, dsp_resolved, prm_promised, prm_kept, cn_days, cn_cents, cn_wo,
+        pay_days, pay_cents, dsp_opened, dsp_resolved, prm_promised, prm_kept, cn_days, cn_cents, cn_wo, implied_cents,
         has_inv AND issue <= @to AS counted,
         range(length(@pfrom)) AS periods,
         arrayMap(k -> counted AND issue >= @pfrom[k + 1] AND issue <= @pto[k + 1], periods) AS issued_in,
@@ -177,13 +179,16 @@ still owes at bound b is outs[b]. */}}
         arrayMap(k -> toInt64(arrayCount((p, f) -> NOT f AND p >= @pfrom[k + 1] AND p <= @pto[k + 1], prm_promised, prm_kept)), periods) AS v_broken,
         -- Recovery: over invoices more than 90 days past due at the period's
         -- opening, what was owed then, and what was taken off by its close,
-        -- write-offs dated in the period excluded, never below zero.
+        -- write-offs dated in the period excluded (implied ones too), never
+        -- below zero.
         arrayMap(k -> outs[@popen[k + 1] + 1] > 0 AND @bounds[@popen[k + 1] + 1] - due > 90, periods) AS old_debt,
         arrayMap((k, f) -> toDecimal128(if(f, outs[@popen[k + 1] + 1], toInt64(0)), 0), periods, old_debt) AS v_rec_base,
         arrayMap((k, f) -> if(f,
             greatest(toDecimal128(outs[@popen[k + 1] + 1], 0) - toDecimal128(outs[@pclose[k + 1] + 1], 0)
                 - arrayReduce('sum', arrayMap((d, c, w) -> toDecimal128(if(w AND d > @bounds[@popen[k + 1] + 1] AND d <= @bounds[@pclose[k + 1] + 1], c, toInt64(0)), 0),
-                    cn_days, cn_cents, cn_wo)),
+                    cn_days, cn_cents, cn_wo))
+                - toDecimal128(if(NOT disputed AND settled > @bounds[@popen[k + 1] + 1] AND settled <= @bounds[@pclose[k + 1] + 1],
+                    implied_cents, toInt64(0)), 0),
                 toDecimal128(0, 0)),
             toDecimal128(0, 0)), periods, old_debt) AS v_recovered,
         {{- range $q := .Buckets}}
@@ -195,6 +200,99 @@ still owes at bound b is outs[b]. */}}
         arraySlice([toUInt32(issue_month - @hist_base)], 1, in_hist) AS hist_month,
         arraySlice([toDecimal128(cents, 0)], 1, in_hist) AS hist_cents
     FROM ({{template "kpi_rows" .}}) AS rows
+    ANY LEFT JOIN ({{template "kpi_implied" .}}) AS implied
+    USING customer_id, invoice_id
+{{end}}
+
+{{/* kpi_implied: settled is not paid (datasets.ImpliedWriteOffs). On a
+ledger with payments (@payments_known), per customer and settled invoice,
+the credit implied at the settlement: what the invoice's own payments and
+credit notes dated by its settlement leave uncovered (its shortfall), less
+what the customer's unallocated cash (positive payments naming no invoice
+of its own) covers. That cash goes to the shortfalls in the order of their
+settlement (then invoice id): with S(k) the sum of the first k shortfalls
+and P(k) the cash received by the k-th settlement, the first k take
+A(k) = min(A(k−1) + shortfall(k), P(k)), which is min(S(k), min over
+j = 1..k of S(k) − S(j) + P(j)) (no recursion in 18.16's SQL). Only the
+recovery reads it: once settled, an invoice owes nothing anyway. Payments
+are read up to @to, which holds every one dated by a settlement a period
+can see; a later settlement does not change an earlier one's share. */}}
+{{define "kpi_implied"}}
+    SELECT customer_id, invoice_id, implied_cents
+    FROM
+    (
+        SELECT
+            customer_id,
+            arraySort(groupArrayIf((settled, invoice_id, shortfall), has_inv AND settled != 0 AND settled <= @to AND shortfall > 0)) AS short_invs,
+            groupArrayArray(unallocated_days) AS pool_days,
+            groupArrayArray(unallocated_cents) AS pool_cents,
+            arrayMap(x -> tupleElement(x, 3), short_invs) AS shorts,
+            arrayCumSum(shorts) AS cum_short,
+            -- (The lengths in the slices below read outside a lambda what
+            -- a lambda reads, so that 18.16 keeps it: every slice is whole.)
+            arrayMap(x -> arraySum(arrayMap((d, c) -> if(d <= tupleElement(x, 1) AND c > 0, c, toInt64(0)), pool_days, pool_cents)),
+                arraySlice(short_invs, 1, length(pool_days) + length(pool_cents) + length(short_invs))) AS received,
+            arrayMap(x -> toUInt32(x + 1), range(length(short_invs))) AS idx,
+            arrayMap(k -> least(cum_short[k], arrayReduce('min', arrayMap(j -> cum_short[k] - cum_short[j] + received[j], arrayMap(x -> x + 1, range(k))))),
+                arraySlice(idx, 1, length(cum_short) + length(received))) AS taken,
+            arrayMap(k -> shorts[k] - (taken[k] - if(k = 1, toInt64(0), taken[k - 1])),
+                arraySlice(idx, 1, length(shorts) + length(taken))) AS implied
+        FROM
+        (
+            -- Every column read in a lambda is also read outside one
+            -- (18.16 drops the others from the subquery: see kpi).
+            SELECT
+                customer_id, invoice_id, has_inv, settled,
+                if(has_inv, emptyArrayInt32(), pay_days) AS unallocated_days,
+                if(has_inv, emptyArrayInt64(), pay_cents) AS unallocated_cents,
+                if(has_inv AND settled != 0 AND length(cn_days) = length(cn_cents),
+                    cents
+                    - arraySum(arrayMap((d, c) -> if(d <= settled, c, toInt64(0)), pay_days, pay_cents))
+                    - arraySum(arrayMap((d, c) -> if(d <= settled, c, toInt64(0)), cn_days, cn_cents)),
+                    toInt64(0)) AS shortfall
+            FROM
+            (
+                SELECT
+                    customer_id,
+                    invoice_id,
+                    max(kind = 0) AS has_inv,
+                    anyIf(r_settled, kind = 0) AS settled,
+                    anyIf(r_cents, kind = 0) AS cents,
+                    groupArrayIf(r_day, kind = 1) AS pay_days,
+                    groupArrayIf(r_cents, kind = 1) AS pay_cents
+                FROM
+                (
+                    SELECT toUInt8(0) AS kind, customer_id, invoice_id, toInt32(settled_date) AS r_settled,
+                        {{template "cents" "amount"}} AS r_cents, toInt32(0) AS r_day
+                    FROM {{.DB}}invoices FINAL
+                    WHERE @payments_known = 1
+                    UNION ALL
+                    SELECT toUInt8(1) AS kind, customer_id, invoice_id, toInt32(0) AS r_settled,
+                        {{template "cents" "amount"}} AS r_cents, toInt32(payment_date) AS r_day
+                    FROM {{.DB}}payments FINAL
+                    WHERE @payments_known = 1 AND r_day <= @to
+                )
+                GROUP BY customer_id, invoice_id
+            ) AS links
+            ANY LEFT JOIN
+            (
+                SELECT
+                    invoice_id,
+                    groupArray(toInt32(note_date)) AS cn_days,
+                    groupArray({{template "cents" "amount"}}) AS cn_cents
+                FROM {{.AllDB}}credit_notes FINAL
+                WHERE @payments_known = 1 AND invoice_id != ''
+                GROUP BY invoice_id
+            ) AS notes
+            USING invoice_id
+        )
+        GROUP BY customer_id
+        HAVING length(short_invs) > 0
+    )
+    ARRAY JOIN
+        arrayMap(x -> tupleElement(x, 2), short_invs) AS invoice_id,
+        implied AS implied_cents
+    WHERE implied_cents > 0
 {{end}}
 
 {{/* kpi: the sums per group key. Money as text (Decimal128), counts as
@@ -205,7 +303,7 @@ does here (the caller ignores the value). */}}
     SELECT
         gkey,
         max(cityHash64(has_inv, issue, due, settled, cents, disputed, issue_month, pay_days, pay_cents,
-            dsp_opened, dsp_resolved, prm_promised, prm_kept, cn_days, cn_cents, cn_wo)) AS lambda_inputs
+            dsp_opened, dsp_resolved, prm_promised, prm_kept, cn_days, cn_cents, cn_wo, implied_cents)) AS lambda_inputs
         {{- range .Money}},
         arrayMap(x -> toString(x), sumForEach(v_{{.}})) AS sum_{{.}}
         {{- end}}

@@ -68,7 +68,13 @@ type customer struct {
 	disputes []datasets.Dispute
 }
 
-// NewHistory arranges l. currency, when not nil, gives each invoice's
+// NewHistory arranges l. l should carry the write-offs its settlements
+// imply (datasets.Ledger.WithImpliedWriteOffs, as the commands and the
+// server read every ledger): settled is not paid, and a settlement that no
+// payment or credit note explains is otherwise read as cash received at
+// the settlement (receipts), so that written-off money would be forecast
+// and backtested as cash. An implied write-off marks the invoice written
+// off like a real one. currency, when not nil, gives each invoice's
 // currency before conversion, so that breakdowns by currency still name
 // the currency the invoice was issued in; without it the invoice's own
 // currency field is used.

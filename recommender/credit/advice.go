@@ -12,15 +12,21 @@ import (
 // The Service's reading side: the suggestions, flags and advice as of a
 // day, from the store's ledger (whole or in parts) and its workflow events.
 
-// ledger returns the ledger to assess: the store's in parts when s.Parts
-// is set, else loaded whole (l, which a caller holding it passes).
+// ledger returns the ledger to assess, with the write-offs its
+// settlements imply (datasets.ImpliedWriteOffs): the store's in parts when
+// s.Parts is set, else loaded whole (l, which a caller holding it passes).
 func (s *Service) ledger(ctx context.Context) (features.Parts, *datasets.Ledger, error) {
 	if s.Parts != nil {
-		return s.Parts, nil, nil
+		return features.SettledParts(s.Parts), nil, nil
 	}
 	l, err := s.Store.Load(ctx)
 	if err != nil {
 		return nil, nil, err
+	}
+	// Settled is not paid: a settlement no cash covers is a write-off,
+	// which the exposure and the default history must see.
+	if l, _, err = l.WithImpliedWriteOffs(len(l.Payments) > 0); err != nil {
+		return nil, nil, fmt.Errorf("settled invoices: %w", err)
 	}
 	return features.WholeLedger(l), l, nil
 }
