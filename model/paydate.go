@@ -151,6 +151,14 @@ func (s *Scorer) payDate(sc *scratch, p *Prediction, r *features.Row, due datase
 	o := s.b.Options
 	reconcileInvoice(F, []knot{{int(due.AddDays(o.GraceDays) - r.AsOf), p.POnTime}, {int(due.AddDays(o.VeryLateDays) - r.AsOf), 1 - p.PVeryLate}},
 		int(due.AddDays(default90Days)-r.AsOf), p.PDefault90)
+	if ov := s.b.OverdueSurvival; ov != nil {
+		if overdue := int(r.AsOf - due); overdue >= s.overdueFrom && overdue > 0 {
+			K := sc.survival[:len(F)]
+			if ov.conditional(overdue, K) {
+				blendOverdue(F, K, s.overdueW)
+			}
+		}
+	}
 	for k := range p.PaidBy {
 		p.PaidBy[k] = F[7*(k+1)]
 	}
