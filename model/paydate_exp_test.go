@@ -7,9 +7,13 @@
 //
 // PAYDATE_EXP is the simulated ledger (customers, months from 2023-01-01,
 // seed); PAYDATE_ORIGINS the as-of dates a model is trained at and the open
-// book scored at. PAYDATE_FAMILIES (default logistic) picks the classifier
-// families; PAYDATE_NO_SURVIVAL=1 scores without the overdue survival
-// (the bundle as trained before it existed), for the before/after figures.
+// book scored at; PAYDATE_FAMILIES (default logistic) the classifier
+// families. Each origin prints the coverage before (the bundle scored
+// without its overdue survival, as one trained before it existed scores)
+// and after; PAYDATE_TUNE=1 adds the grid the survival's weight and first
+// day were chosen on (seed 3 only: see paydate_overdue.go). A pay date
+// beyond the 13-week horizon counts as after its end; an invoice not
+// settled within the horizon is covered when its P90 is beyond it too.
 package model
 
 import (

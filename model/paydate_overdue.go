@@ -19,7 +19,7 @@ import (
 // that old: a Kaplan–Meier estimate of days past due to settlement, learned
 // from the training invoices only, those still open at the training cut-off
 // right-censored there (so nothing after the cut-off is read). At scoring
-// time an invoice o days overdue is given its conditional curve,
+// time an invoice o > 30 days overdue is given its conditional curve,
 // P(settled within d more days | open after o days past due)
 // = 1 − S(o+d)/S(o): the survival truncated at the days already elapsed
 // and renormalised. The model's own curve is read from the as-of date, so
