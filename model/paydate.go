@@ -38,6 +38,11 @@ import (
 //     trained without a 90+ model (too few such invoices to learn it)
 //     reads such an invoice the same way: its hazard is no more trusted
 //     there for lack of a p_90_plus.
+//   - a bundle with an overdue survival then conditions the curve of an
+//     invoice more than 30 days overdue on its having stayed open so long
+//     (paydate_overdue.go): one 90+ days overdue is timed by how such
+//     debts were settled in training, and the 90+ share of one 31–90
+//     days overdue is read from the conditioned curve.
 //
 // Quantile dates then follow from one curve, so a quantile whose level the
 // curve never reaches within the horizon is "beyond the horizon", never a
@@ -151,6 +156,21 @@ func (s *Scorer) payDate(sc *scratch, p *Prediction, r *features.Row, due datase
 	o := s.b.Options
 	reconcileInvoice(F, []knot{{int(due.AddDays(o.GraceDays) - r.AsOf), p.POnTime}, {int(due.AddDays(o.VeryLateDays) - r.AsOf), 1 - p.PVeryLate}},
 		int(due.AddDays(default90Days)-r.AsOf), p.PDefault90)
+	if ov := s.b.OverdueSurvival; ov != nil {
+		if overdue := int(r.AsOf - due); overdue >= s.overdueFrom && overdue > 0 {
+			K := sc.survival[:len(F)]
+			if ov.conditional(overdue, K) {
+				blendOverdue(F, K, s.overdueW)
+				// The 90+ model was taught on the same snapshots as the
+				// hazard and no more knows the invoice has stayed open:
+				// its share is read from the conditioned curve, so that
+				// the two still agree (see paydate_overdue.go).
+				if d90 := int(due.AddDays(default90Days) - r.AsOf); p.PDefault90 != nil && d90 > 0 && d90 < len(F) {
+					*p.PDefault90 = 1 - F[d90]
+				}
+			}
+		}
+	}
 	for k := range p.PaidBy {
 		p.PaidBy[k] = F[7*(k+1)]
 	}

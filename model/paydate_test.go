@@ -130,8 +130,10 @@ func TestDailyCurveInterpolatesWithinTheWeek(t *testing.T) {
 }
 
 // On a trained model, every open invoice's dates agree with its
-// probabilities; an invoice made 120 days overdue has no date within the
-// horizon and says why.
+// probabilities. An invoice made 120 days overdue is timed by the overdue
+// survival alone (its curve is the survival's, conditioned on 120 days);
+// by a bundle without one (trained before it existed) it has no date
+// within the horizon and says why.
 func TestScoredPayDatesAgreeWithTheProbabilities(t *testing.T) {
 	sc, tab, _ := trainedScorer(t)
 	days := map[int]bool{}
@@ -148,6 +150,23 @@ func TestScoredPayDatesAgreeWithTheProbabilities(t *testing.T) {
 	if len(days) < 3 {
 		t.Fatalf("median pay dates fall on %d days of the week after the as-of date: %v", len(days), days)
 	}
+	if sc.b.Default90 == nil {
+		t.Skip("the model has no 90+ part")
+	}
+	if sc.b.OverdueSurvival == nil {
+		t.Fatal("the model has no overdue survival")
+	}
+	old := *sc.b
+	old.OverdueSurvival = nil
+	without, err := NewScorer(&old, tab.Specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	without = without.WithEvidence(sc.evidence)
+	K := make([]float64, 7*payDatePeriods+1)
+	if !sc.b.OverdueSurvival.conditional(120, K) {
+		t.Fatal("no invoice of the survival was open 120 days past due")
+	}
 	// The same rows made long overdue.
 	dtd, _ := features.Find(tab.Specs, "inv_days_to_due", 0)
 	age, _ := features.Find(tab.Specs, "inv_age_days", 0)
@@ -156,20 +175,42 @@ func TestScoredPayDatesAgreeWithTheProbabilities(t *testing.T) {
 		r.Num = append([]float64(nil), r.Num...)
 		r.Num[age] += 120 + r.Num[dtd]
 		r.Num[dtd] = -120
-		p, err := sc.Score(&r, 3)
+		p, err := without.Score(&r, 3)
 		if err != nil {
 			t.Fatal(err)
 		}
 		checkPrediction(t, &p, sc.b.Options)
-		if sc.b.Default90 == nil {
-			t.Skip("the model has no 90+ part")
-		}
 		if *p.PDefault90 != 1 || p.PayDate != 0 || p.PayDateP10 != 0 || p.PayDateP90 != 0 || p.PaidBy[len(p.PaidBy)-1] != 0 {
 			t.Fatalf("120 days overdue: p90 %v, dates %s %s %s, curve %v", *p.PDefault90, p.PayDateP10, p.PayDate, p.PayDateP90, p.PaidBy)
 		}
 		if !hasReason(&p, "beyond_horizon", "already more than 90 days overdue") {
 			t.Fatalf("no reason says the dates are beyond the horizon: %+v", p.Reasons)
 		}
+		if p, err = sc.Score(&r, 3); err != nil {
+			t.Fatal(err)
+		}
+		checkPrediction(t, &p, sc.b.Options)
+		for k, v := range p.PaidBy {
+			if math.Abs(v-K[7*(k+1)]) > 1e-9 {
+				t.Fatalf("120 days overdue, week %d: paid by %v, the survival says %v", k+1, v, K[7*(k+1)])
+			}
+		}
+		if d := quantileDay(K, 0.5); d > 0 && p.PayDate != p.AsOf.AddDays(d) {
+			t.Fatalf("120 days overdue: median %s, the survival's %s", p.PayDate, p.AsOf.AddDays(d))
+		}
+	}
+	// Made 60 days overdue, a row's 90+ share follows its conditioned
+	// curve, so the two still agree.
+	for i := range tab.Rows[:20] {
+		r := tab.Rows[i]
+		r.Num = append([]float64(nil), r.Num...)
+		r.Num[age] += 60 + r.Num[dtd]
+		r.Num[dtd] = -60
+		p, err := sc.Score(&r, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkPrediction(t, &p, sc.b.Options)
 	}
 }
 

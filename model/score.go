@@ -78,6 +78,10 @@ type Scorer struct {
 	peerOn  bool
 	rr      rowReader
 	peersAt func(datasets.Date) *peers.Set
+	// The overdue survival's use (paydate_overdue.go): the model curve's
+	// weight where its tail is too thin, and from how many days overdue.
+	overdueW    float64
+	overdueFrom int
 }
 
 // specKey names a feature by its base and window.
@@ -109,7 +113,13 @@ func NewScorer(b *Bundle, specs []features.Spec) (*Scorer, error) {
 			return nil, fmt.Errorf("%w: it mixes %s and %s classifiers", ErrBadBundle, b.Late.Family, c.Family)
 		}
 	}
-	s := &Scorer{b: b, daysToDue: -1, settledLong: -1, segment: -1, at: map[specKey]int{}, longest: b.Options.Features.Longest()}
+	if b.OverdueSurvival != nil {
+		if err := b.OverdueSurvival.check(); err != nil {
+			return nil, err
+		}
+	}
+	s := &Scorer{b: b, daysToDue: -1, settledLong: -1, segment: -1, at: map[specKey]int{}, longest: b.Options.Features.Longest(),
+		overdueW: overdueBlend, overdueFrom: overdueFromDays}
 	var nums, cats []string
 	for _, sp := range specs {
 		if sp.Kind == features.Numeric {
@@ -236,6 +246,7 @@ const scoreBlock = 64
 type scratch struct {
 	x, payX               []float64
 	days                  []float64      // the daily pay-date curve
+	survival              []float64      // the overdue survival's curve
 	ext                   []float64      // rows extended by the cold-start prior
 	rows                  []features.Row // the extended rows
 	late, veryLate, def90 []float64
@@ -250,7 +261,7 @@ func (s *Scorer) newScratch(rows int) *scratch {
 		ext:  make([]float64, rows*(s.nNum+1)),
 		rows: make([]features.Row, rows),
 		payX: make([]float64, s.payWidth),
-		days: make([]float64, 7*s.periods+1),
+		days: make([]float64, 7*s.periods+1), survival: make([]float64, 7*s.periods+1),
 		late: make([]float64, rows), veryLate: make([]float64, rows), def90: make([]float64, rows),
 		contrib:   make([]float64, s.width),
 		byFeature: make([]float64, len(s.feats)),

@@ -120,13 +120,17 @@ type Candidate struct {
 // Bundle is a trained model set: late, very late and 90+ classifiers, the
 // pay-date hazard, the encoder and the evidence of how they did.
 type Bundle struct {
-	Encoder     *Encoder           `json:"encoder"`
-	Late        *Classifier        `json:"late"`
-	VeryLate    *Classifier        `json:"very_late"`
-	Default90   *Classifier        `json:"default_90"`
-	PayDate     *linear.Hazard     `json:"pay_date"`
-	PayDateEnc  *Encoder           `json:"pay_date_encoder"`
-	SegmentLate map[string]float64 `json:"segment_late_rate"`
+	Encoder    *Encoder       `json:"encoder"`
+	Late       *Classifier    `json:"late"`
+	VeryLate   *Classifier    `json:"very_late"`
+	Default90  *Classifier    `json:"default_90"`
+	PayDate    *linear.Hazard `json:"pay_date"`
+	PayDateEnc *Encoder       `json:"pay_date_encoder"`
+	// OverdueSurvival conditions the pay dates of overdue invoices on their
+	// having stayed open so long (paydate_overdue.go); nil in bundles
+	// trained before it existed, which score as they did.
+	OverdueSurvival *OverdueSurvival   `json:"overdue_survival,omitempty"`
+	SegmentLate     map[string]float64 `json:"segment_late_rate"`
 	// PortfolioLate is the share of the training invoices paid late, the
 	// prior a customer without history or segment is scored against; nil in
 	// bundles trained before it was kept.
@@ -310,6 +314,11 @@ func (d *TrainingData) Train(ctx context.Context) (*Bundle, error) {
 		}
 	}
 	if b.PayDate, err = trainPayDate(ctx, b.PayDateEnc, payRows, o); err != nil {
+		return nil, fmt.Errorf("train pay-date model: %w", err)
+	}
+	// The overdue survival learns from the same invoices (see
+	// paydate_overdue.go), censored at the cut-off.
+	if b.OverdueSurvival, err = overdueSurvival(payRows); err != nil {
 		return nil, fmt.Errorf("train pay-date model: %w", err)
 	}
 	o.Log.Info("pay-date model", "seconds", time.Since(start).Seconds())

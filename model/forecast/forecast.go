@@ -307,7 +307,10 @@ func (h *History) prepare(t datasets.Date, weeks int, preds []model.Prediction, 
 // the customer's record of paying such invoices forecasts it instead. Left
 // at zero, such invoices made the 13-week totals err low where overdue
 // debts are cleared late (seed 33: 15 of them, all paid within the
-// horizon).
+// horizon). A bundle with an overdue survival (model/paydate_overdue.go)
+// does time such an invoice, but by how the whole training ledger's old
+// debts were settled, not by this customer's habits: the customer's record
+// still forecasts it.
 func pastModel(p *model.Prediction, t datasets.Date) bool {
 	return (p.PDefault90 == nil || *p.PDefault90 >= 1) && t > p.DueDate.AddDays(90)
 }
