@@ -42,7 +42,9 @@ func approvalsOf(events []datasets.CreditEvent) approvals {
 		if out == nil {
 			out = approvals{}
 		}
-		out[e.CustomerID] = append(out[e.CustomerID], approved{day: datasets.DateOf(e.At), limit: e.NewLimit})
+		// Approve dates the decision on the approval's UTC day; a store
+		// may give the time back in another zone.
+		out[e.CustomerID] = append(out[e.CustomerID], approved{day: datasets.DateOf(e.At.UTC()), limit: e.NewLimit})
 	}
 	return out
 }

@@ -17,7 +17,7 @@ func TestSuggestionSaysWhereTheLimitComesFrom(t *testing.T) {
 	pol := DefaultPolicy()
 	approval := func(day datasets.Date, limit datasets.Money) []datasets.CreditEvent {
 		return []datasets.CreditEvent{{ProposalID: "CP-1", Kind: datasets.CreditApproved, CustomerID: "C1",
-			At: day.Time().Add(15 * time.Hour), NewLimit: limit, DecisionID: "CD-00000001-CP-1"}}
+			At: day.Time().Add(15 * time.Hour).In(time.FixedZone("UTC+10", 10*3600)), NewLimit: limit, DecisionID: "CD-00000001-CP-1"}}
 	}
 	d1 := asOf.AddDays(-100) // baseLedger's decision D1 sets C1's 50,000 EUR
 	cases := []struct {
