@@ -110,13 +110,15 @@ func (w *CreditWorkflow) CreditLimit(ctx context.Context, customerID string, asO
 		return nil, fmt.Errorf("%w: customer %q", ErrNotFound, customerID)
 	}
 	a := as[0]
-	out := &CreditAdvice{CustomerID: a.CustomerID, AsOf: asOf, Currency: a.Currency, Current: a.Current, Exposure: a.Exposure,
+	out := &CreditAdvice{CustomerID: a.CustomerID, AsOf: asOf, Currency: a.Currency, Current: a.Current,
+		LimitSource: a.LimitSource, LimitSet: a.LimitSet, Exposure: a.Exposure,
 		Suggested: a.Suggested, RiskClass: a.RiskClass, Review: a.Review, BelowExposure: a.BelowExposure, Reasons: a.Reasons, Flags: []CreditFlag{}}
 	if out.Reasons == nil {
 		out.Reasons = []string{}
 	}
 	for _, f := range a.Flags {
-		out.Flags = append(out.Flags, CreditFlag{Kind: f.Kind, Amount: f.Amount, Reason: f.Reason, Resolution: f.Resolution})
+		out.Flags = append(out.Flags, CreditFlag{Kind: f.Kind, Amount: f.Amount, Reason: f.Reason, Resolution: f.Resolution, BlocksOrders: f.BlocksOrders})
+		out.OrdersHeld = out.OrdersHeld || f.BlocksOrders
 	}
 	return out, nil
 }

@@ -129,6 +129,9 @@ type CreditFlag struct {
 	Amount     Amount `json:"amount"`
 	Reason     string `json:"reason"`
 	Resolution string `json:"resolution"`
+	// BlocksOrders: the credit policy holds orders on this kind of flag
+	// (its flags.block_orders_on); the others are for attention only.
+	BlocksOrders bool `json:"blocks_orders" doc:"true when the credit policy holds the customer's orders on this flag (flags.block_orders_on); false: for attention only"`
 }
 
 // CreditAdvice is a customer's suggested credit limit and flags.
@@ -137,13 +140,19 @@ type CreditAdvice struct {
 	AsOf       datasets.Date `json:"as_of"`
 	Currency   string        `json:"currency"`
 	Current    Amount        `json:"current_limit"`
-	Exposure   Amount        `json:"exposure"`
-	Suggested  Amount        `json:"suggested_limit"`
-	RiskClass  string        `json:"risk_class"`
-	Review     datasets.Date `json:"review_date"`
+	// LimitSource says where Current comes from; LimitSet is the day of
+	// the decision that set it (absent for the master's limit).
+	LimitSource string        `json:"limit_source" doc:"where current_limit comes from: credit_decision (a credit decision of the ledger, e.g. credit_decisions.csv), approval (a proposal approved in the credit workflow), customer_master (the customer master's credit_limit with no credit decision on record: no review date, never expired)"`
+	LimitSet    datasets.Date `json:"limit_set_date,omitempty" doc:"the day the credit decision or approval in force was taken; absent for customer_master"`
+	Exposure    Amount        `json:"exposure"`
+	Suggested   Amount        `json:"suggested_limit"`
+	RiskClass   string        `json:"risk_class"`
+	Review      datasets.Date `json:"review_date"`
 	// BelowExposure, set only when Suggested is below Exposure, says why
 	// the cut is advised (such a limit holds the customer's orders).
+	// OrdersHeld says a flag blocks orders (any flag's BlocksOrders).
 	BelowExposure string       `json:"below_exposure,omitempty"`
+	OrdersHeld    bool         `json:"orders_held" doc:"true when any flag blocks orders (blocks_orders): the customer's orders are held until each blocking flag is resolved"`
 	Reasons       []string     `json:"reasons"`
 	Flags         []CreditFlag `json:"flags"`
 	Warnings      []string     `json:"warnings,omitempty" doc:"what makes the answer doubtful: a date more than 7 days after the ledger's latest record (the book is frozen on that day), invoices in another currency than the customer's (added to the exposure unconverted); absent when nothing does"`

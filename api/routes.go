@@ -162,7 +162,9 @@ func (s *Server) routeTable() []route {
 					query("offset", "integer", "skip this many (default 0): the next_offset of the previous page")},
 				responses: []response{{200, "a page of excluded customers", ExcludedPage{}, ""}}, errors: []int{422, 503}}},
 		{method: http.MethodGet, path: "/v1/customers/:id/credit-limit", role: RoleViewer, handle: s.getCreditLimit,
-			doc: routeDoc{id: "creditLimit", tag: "credit", summary: "Suggested credit limit and order-block flags", description: strings.TrimSpace(asOfRule),
+			doc: routeDoc{id: "creditLimit", tag: "credit", summary: "Suggested credit limit and order-block flags",
+				description: "limit_source says where current_limit comes from (credit_decision, approval or customer_master, the last with no review date), " +
+					"limit_set_date the day its decision was taken; each flag's blocks_orders says whether the policy holds orders on it, orders_held whether any does." + asOfRule,
 				params: []param{pathID("customer id"), asOf}, responses: []response{{200, "the advice", CreditAdvice{}, ""}}, errors: []int{404, 422, 503}}},
 		{method: http.MethodPost, path: "/v1/credit-proposals", role: RoleCreditManager, handle: s.postProposal, media: []string{mediaJSON}, idempotent: true,
 			doc: routeDoc{id: "proposeCreditLimit", tag: "credit", summary: "Propose a new credit limit",

@@ -147,7 +147,7 @@ func runCreditPropose(ctx context.Context, e env, args []string) error {
 	}
 	p, err := svc.Propose(ctx, req)
 	if err != nil {
-		return fmt.Errorf("credit propose: %w", err)
+		return creditFailed("credit propose", svc, err, false)
 	}
 	return printProposal(e.stdout, p, *cf.asJSON)
 }

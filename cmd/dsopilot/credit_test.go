@@ -179,6 +179,14 @@ func TestCreditCurrenciesAndLimitsInForce(t *testing.T) {
 	if err != nil || !strings.Contains(out, `"currency": "EUR"`) || !strings.Contains(out, `"other_currencies": {`) {
 		t.Fatalf("suggest --currency EUR --json: %v\n%s", err, out)
 	}
+	// Where the limit comes from: A1's is the master's, no decision on record.
+	if !strings.Contains(out, `"limit_source": "customer_master"`) || strings.Contains(out, `"limit_set_date"`) {
+		t.Fatalf("suggest --json: want limit_source customer_master and no limit_set_date\n%s", out)
+	}
+	out, _, err = call(t, nil, append([]string{"credit", "suggest", "--currency", "EUR", "--customer", "A1"}, base...)...)
+	if err != nil || !strings.Contains(out, "limit_from") || !strings.Contains(out, "master") {
+		t.Fatalf("suggest --customer A1: want the limit_from column saying master: %v\n%s", err, out)
+	}
 	// With the rates every customer is assessed.
 	out, _, err = call(t, nil, append([]string{"credit", "flags", "--fx", fx}, base...)...)
 	if err != nil || !strings.Contains(out, "customers flagged as of 2024-06-30\n") || strings.Contains(out, "A1") {
@@ -207,5 +215,23 @@ func TestCreditWarnsOfAsOfOutsideTheLedger(t *testing.T) {
 				t.Errorf("%s as of %s: stderr %q, want %q", sub, c.asOf, errOut, c.want)
 			}
 		}
+	}
+}
+
+// credit propose for a customer in a currency without a rate fails as
+// suggest and flags do, saying what to give.
+func TestCreditProposeSaysWhatRatesToGive(t *testing.T) {
+	dir, store := creditLedger(t)
+	propose := []string{"credit", "propose", "--store", store, "--customer", "U1", "--limit", "12000", "--reason", "growth",
+		"--by", "ann", "--role", "credit_analyst", "--as-of", "2024-06-30"}
+	_, _, err := call(t, nil, propose...)
+	want := "credit propose: currency conversion: no rate to EUR for USD (1 customer, e.g. customer U1); " +
+		"the policy's amounts are in EUR: give --fx FILE with a rate for USD to EUR, or --policy FILE with currency USD"
+	if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), want) {
+		t.Fatalf("propose without rates: %v, want exit 1 and %q", err, want)
+	}
+	out, _, err := call(t, nil, append(propose, "--fx", filepath.Join(dir, "ledger", "fx.csv"))...)
+	if err != nil || !strings.Contains(out, "proposed: customer U1, limit 9,000 -> 12,000 USD") {
+		t.Fatalf("propose with the rates: %v\n%s", err, out)
 	}
 }

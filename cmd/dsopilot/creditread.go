@@ -73,17 +73,30 @@ func (r creditRead) open(ctx context.Context, e env, args []string) (creditRun, 
 
 // failed says what the command needs when it failed for want of rates.
 func (run creditRun) failed(cmd string, err error) error {
+	return creditFailed(cmd, run.svc, err, true)
+}
+
+// creditFailed is a credit command's error, cmd's; when it failed for want
+// of rates it says what to give: --fx, or (withCurrency: the command
+// takes --currency) one currency alone. A command that assesses one
+// customer, or one currency, needs that currency's rate: the starting
+// limits, appetites and approval thresholds are in the policy's currency.
+func creditFailed(cmd string, svc *credit.Service, err error, withCurrency bool) error {
 	var m *credit.MissingRatesError
 	if !errors.As(err, &m) {
 		return fmt.Errorf("%s: %w", cmd, err)
 	}
-	pol := run.svc.Policy.Currency
-	if cur := run.svc.Currency; cur != "" {
-		// One currency alone still needs its rate when it is not the
-		// policy's: the starting limits, appetites and approval
-		// thresholds are in the policy's currency.
+	pol := svc.Policy.Currency
+	cur := svc.Currency
+	if cs := m.Currencies(); cur == "" && !withCurrency && len(cs) == 1 {
+		cur = cs[0]
+	}
+	if cur != "" {
 		return fmt.Errorf("%s: %w; the policy's amounts are in %s: give --fx FILE with a rate for %s to %s, or --policy FILE with currency %s",
 			cmd, err, pol, cur, pol, cur)
+	}
+	if !withCurrency {
+		return fmt.Errorf("%s: %w; give --fx FILE with rates to %s", cmd, err, pol)
 	}
 	return fmt.Errorf("%s: %w; give --fx FILE with rates to %s, or --currency CODE to assess one currency alone (%s needs no rates)",
 		cmd, err, pol, pol)
@@ -150,7 +163,7 @@ func runCreditSuggest(ctx context.Context, e env, args []string) error {
 
 func printSuggestions(w io.Writer, s *credit.Suggestions) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "customer\tsegment\tcurrency\tcurrent\texposure\tused\tsuggested\tchange\tbound\tpd\tclass\treview\tapprover\t")
+	fmt.Fprintln(tw, "customer\tsegment\tcurrency\tcurrent\tlimit_from\texposure\tused\tsuggested\tchange\tbound\tpd\tclass\treview\tapprover\t")
 	for _, r := range s.Rows {
 		used := "-"
 		if r.Utilisation != nil {
@@ -163,8 +176,8 @@ func printSuggestions(w io.Writer, s *credit.Suggestions) {
 		case m < 0: // FormatAmount rounds whole units up, so a negative by its size
 			change = "-" + recommender.FormatAmount(-m)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f%%\t%s\t%s\t%s\t\n", r.CustomerID, r.Segment, r.Currency,
-			recommender.FormatAmount(r.Current.Money()), recommender.FormatAmount(r.Exposure.Money()), used,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f%%\t%s\t%s\t%s\t\n", r.CustomerID, r.Segment, r.Currency,
+			recommender.FormatAmount(r.Current.Money()), limitFrom(r), recommender.FormatAmount(r.Exposure.Money()), used,
 			recommender.FormatAmount(r.Suggested.Money()), change, r.Bound, 100*r.PD, r.RiskClass, r.Review,
 			dash(r.RequiredRole))
 	}
@@ -175,6 +188,20 @@ func printSuggestions(w io.Writer, s *credit.Suggestions) {
 		}
 		fmt.Fprintf(w, "%s: %s\n", r.CustomerID, strings.Join(r.Reasons, "; "))
 	}
+}
+
+// limitFrom is where a suggestion's current limit comes from, in a
+// column: master, or the decision's kind and day.
+func limitFrom(r credit.Suggestion) string {
+	switch r.LimitSource {
+	case credit.LimitFromMaster:
+		return "master"
+	case credit.LimitFromDecision:
+		return "decision " + r.LimitSet.String()
+	case credit.LimitFromApproval:
+		return "approval " + r.LimitSet.String()
+	}
+	return dash(r.LimitSource)
 }
 
 func runCreditFlags(ctx context.Context, e env, args []string) error {

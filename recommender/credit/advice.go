@@ -121,8 +121,9 @@ func (s *Service) advice(ctx context.Context, parts features.Parts, l *datasets.
 		return nil, err
 	}
 	out := make([]Advice, 0, len(as.list))
+	ap := approvalsOf(o.Events)
 	for _, a := range as.list {
-		sg := as.suggest(a)
+		sg := as.suggest(a, ap)
 		f := as.flags(a, &sg)
 		out = append(out, Advice{Suggestion: sg, LimitReview: f.Review, Flags: f.Flags})
 	}
@@ -151,7 +152,7 @@ func (s *Service) Flags(ctx context.Context, asOf datasets.Date, customerIDs ...
 	}
 	out := []CustomerFlags{}
 	for _, a := range as.list {
-		sg := as.suggest(a)
+		sg := as.suggest(a, nil) // quoted by the flags, which do not say where the limit comes from
 		if f := as.flags(a, &sg); len(f.Flags) > 0 {
 			out = append(out, f)
 		}

@@ -11,8 +11,11 @@
 // class), rounds it down to a grid, and applies the hard rules: no credit
 // in default or on credit hold, no increase with debt 90+ days overdue, the
 // segment's starting limit for a new customer. Every suggestion says which
-// rule bound it, in sentences with the customer's numbers, and carries a
-// risk class and the review date of its class. Flags lists the customers
+// rule bound it, in sentences with the customer's numbers, where the limit
+// in force comes from (a credit decision of the ledger, one an approval of
+// the workflow recorded, or the customer master's limit with no decision on
+// record: LimitSource), and carries a risk class and the review date of its
+// class. Flags lists the customers
 // over their limit, overdue beyond N days, with an expired limit or with
 // broken promises, each with the amount, the reason and the expected
 // resolution. A Policy (LoadPolicy, DefaultPolicy) holds every number.

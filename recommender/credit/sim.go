@@ -104,7 +104,7 @@ func (p *SimPolicy) Review(ctx context.Context, obs *synth.Observation) ([]datas
 		if _, asked := p.requested[id]; next > day && !worse && !asked {
 			continue
 		}
-		s := as.suggest(a)
+		s := as.suggest(a, nil) // the simulator's decisions are no approvals
 		p.review[id], p.classRank[id] = s.Review, rank
 		if s.Suggested.Money() != a.limit {
 			out = append(out, datasets.CreditDecision{CustomerID: id, NewLimit: s.Suggested.Money(),

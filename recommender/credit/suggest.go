@@ -75,11 +75,16 @@ type Request struct {
 // Suggestion is the suggested credit limit of one customer, with what it
 // rests on. Amounts are in the customer's currency.
 type Suggestion struct {
-	CustomerID  string            `json:"customer_id"`
-	Customer    string            `json:"customer,omitempty"`
-	Segment     string            `json:"segment,omitempty"`
-	Currency    string            `json:"currency,omitempty"`
-	Current     features.KPIMoney `json:"current_limit"`
+	CustomerID string            `json:"customer_id"`
+	Customer   string            `json:"customer,omitempty"`
+	Segment    string            `json:"segment,omitempty"`
+	Currency   string            `json:"currency,omitempty"`
+	Current    features.KPIMoney `json:"current_limit"`
+	// LimitSource says where Current comes from: LimitFromDecision,
+	// LimitFromApproval or LimitFromMaster; LimitSet is the day the
+	// decision was taken (none for the master's limit).
+	LimitSource string            `json:"limit_source"`
+	LimitSet    datasets.Date     `json:"limit_set_date,omitempty"`
 	Exposure    features.KPIMoney `json:"exposure"`
 	Utilisation *float64          `json:"utilisation"` // exposure ÷ current limit; nil when the limit is 0 (no credit)
 	Suggested   features.KPIMoney `json:"suggested_limit"`
@@ -139,8 +144,9 @@ func suggestParts(parts features.Parts, asOf datasets.Date, pol *Policy, o Optio
 		return nil, err
 	}
 	out := &Suggestions{AsOf: asOf, Policy: pol.Source, Rows: []Suggestion{}, Currency: o.Currency, OtherCurrencies: as.other}
+	ap := approvalsOf(o.Events)
 	for _, a := range as.list {
-		out.Rows = append(out.Rows, as.suggest(a))
+		out.Rows = append(out.Rows, as.suggest(a, ap))
 	}
 	slices.SortStableFunc(out.Rows, func(x, y Suggestion) int {
 		return cmp.Or(cmp.Compare(as.inPolicy(y.CustomerID, abs(y.Change.Money())), as.inPolicy(x.CustomerID, abs(x.Change.Money()))),
@@ -189,8 +195,9 @@ func (a *account) needOf(pol *Policy) needCalc {
 	return n
 }
 
-// suggest computes one customer's suggestion.
-func (as *assessment) suggest(a *account) Suggestion {
+// suggest computes one customer's suggestion; ap are the workflow's
+// approvals, which tell the decisions they recorded (nil: none).
+func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 	pol, id := as.pol, a.c.ID
 	cur := currencyOf(&a.c, pol)
 	amt := func(m datasets.Money) string { return recommender.FormatAmount(m) + " " + cur }
@@ -212,6 +219,8 @@ func (as *assessment) suggest(a *account) Suggestion {
 		// A limit of 0 is no credit, not no limit: all it owes is over it.
 		reasons = append(reasons, fmt.Sprintf("owes %s against a limit of %s: no credit, so anything owed is over the limit", amt(a.exposure), amt(0)))
 	}
+	s.LimitSource, s.LimitSet = ap.limitSource(a)
+	reasons = append(reasons, limitSourceReason(s.LimitSource, s.LimitSet, amt(a.limit)))
 	secured := as.secured(id)
 	s.Secured = features.KPIMoney(secured)
 	if secured > 0 {

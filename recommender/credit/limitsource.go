@@ -1,0 +1,81 @@
+package credit
+
+import (
+	"fmt"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// Where the limit in force comes from (Suggestion.LimitSource).
+const (
+	// LimitFromMaster is the customer master's credit_limit, with no
+	// credit decision on record by the as-of day: it has no review date
+	// and never expires.
+	LimitFromMaster = "customer_master"
+	// LimitFromDecision is a credit decision of the ledger
+	// (credit_decisions.csv, or one recorded by another system).
+	LimitFromDecision = "credit_decision"
+	// LimitFromApproval is a decision the credit workflow recorded when it
+	// approved a proposal (Service.Approve).
+	LimitFromApproval = "approval"
+)
+
+// approvals are the workflow's approvals by customer, for telling the
+// decisions they recorded from those imported with the ledger.
+type approvals map[string][]approved
+
+// approved is what an approval recorded: a decision on the day it was made,
+// to that limit.
+type approved struct {
+	day   datasets.Date
+	limit datasets.Money
+}
+
+// approvalsOf indexes the approvals among the workflow's events.
+func approvalsOf(events []datasets.CreditEvent) approvals {
+	var out approvals
+	for i := range events {
+		e := &events[i]
+		if e.Kind != datasets.CreditApproved {
+			continue
+		}
+		if out == nil {
+			out = approvals{}
+		}
+		// Approve dates the decision on the approval's UTC day; a store
+		// may give the time back in another zone.
+		out[e.CustomerID] = append(out[e.CustomerID], approved{day: datasets.DateOf(e.At.UTC()), limit: e.NewLimit})
+	}
+	return out
+}
+
+// limitSource says where a's limit in force comes from, and the day it was
+// set (zero for the master's). The decision in force is the customer's
+// last dated a.limitSet; Approve dates its decision on the day of the
+// approval event and gives it the proposal's limit, so an approval of that
+// day to that limit recorded it. The decision's id would tell it exactly,
+// but the accounts keep only the day (an imported decision of the same day
+// to the same limit is then taken for the approval: the limit and the day
+// shown are the same either way).
+func (ap approvals) limitSource(a *account) (string, datasets.Date) {
+	if a.limitSet == 0 {
+		return LimitFromMaster, 0
+	}
+	for _, x := range ap[a.c.ID] {
+		if x.day == a.limitSet && x.limit == a.limit {
+			return LimitFromApproval, a.limitSet
+		}
+	}
+	return LimitFromDecision, a.limitSet
+}
+
+// limitSourceReason says in words where the limit in force comes from.
+func limitSourceReason(source string, set datasets.Date, limit string) string {
+	switch source {
+	case LimitFromApproval:
+		return fmt.Sprintf("the limit of %s was approved in the credit workflow on %s", limit, longDate(set))
+	case LimitFromDecision:
+		return fmt.Sprintf("the limit of %s was set by a credit decision on %s", limit, longDate(set))
+	}
+	return fmt.Sprintf("the limit of %s is the customer master's, with no credit decision on record: it has no review date", limit)
+}

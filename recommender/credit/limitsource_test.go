@@ -1,0 +1,80 @@
+package credit
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// A suggestion says where the limit in force comes from: a credit decision
+// of the ledger, one the workflow's approval recorded, or the customer
+// master with no decision on record by the as-of day; with the day the
+// decision was taken.
+func TestSuggestionSaysWhereTheLimitComesFrom(t *testing.T) {
+	pol := DefaultPolicy()
+	approval := func(day datasets.Date, limit datasets.Money) []datasets.CreditEvent {
+		return []datasets.CreditEvent{{ProposalID: "CP-1", Kind: datasets.CreditApproved, CustomerID: "C1",
+			At: day.Time().Add(15 * time.Hour).In(time.FixedZone("UTC+10", 10*3600)), NewLimit: limit, DecisionID: "CD-00000001-CP-1"}}
+	}
+	d1 := asOf.AddDays(-100) // baseLedger's decision D1 sets C1's 50,000 EUR
+	cases := []struct {
+		name   string
+		id     string
+		edit   func(*datasets.Ledger)
+		events []datasets.CreditEvent
+		source string
+		set    datasets.Date
+		limit  datasets.Money
+		reason string
+	}{
+		{name: "no decision on record", id: "C2", source: LimitFromMaster, limit: 2_000_00,
+			reason: "the limit of 2,000 EUR is the customer master's, with no credit decision on record: it has no review date"},
+		{name: "a decision of the ledger", id: "C1", source: LimitFromDecision, set: d1, limit: baseLimit,
+			reason: "the limit of 50,000 EUR was set by a credit decision on 22 March 2024"},
+		{name: "the decision an approval recorded", id: "C1", events: approval(d1, baseLimit), source: LimitFromApproval, set: d1, limit: baseLimit,
+			reason: "the limit of 50,000 EUR was approved in the credit workflow on 22 March 2024"},
+		// The approval of that day set another limit: the decision in
+		// force is not the one it recorded.
+		{name: "an approval to another limit", id: "C1", events: approval(d1, 60_000_00), source: LimitFromDecision, set: d1, limit: baseLimit},
+		// An approval after the as-of day is not in force by then.
+		{name: "an approval after the day", id: "C1", source: LimitFromDecision, set: d1, limit: baseLimit,
+			events: approval(asOf.AddDays(1), 70_000_00), edit: func(l *datasets.Ledger) {
+				l.CreditDecisions = append(l.CreditDecisions, datasets.CreditDecision{ID: "CD-00000001-CP-1", CustomerID: "C1",
+					Date: asOf.AddDays(1), OldLimit: baseLimit, NewLimit: 70_000_00, DecidedBy: "bob"})
+			}},
+		// The first decision comes after the day: the limit in force is
+		// its old limit, which no decision on record set.
+		{name: "a decision after the day", id: "C1", source: LimitFromMaster, limit: 30_000_00,
+			edit: func(l *datasets.Ledger) { l.CreditDecisions[0].Date = asOf.AddDays(5) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			l := baseLedger()
+			if tc.edit != nil {
+				tc.edit(l)
+			}
+			s, err := Suggest(l, asOf, pol, Options{Risk: map[string]Risk{tc.id: {PD: 0.01, Source: "model"}}, Customers: []string{tc.id}, Events: tc.events})
+			if err != nil || len(s.Rows) != 1 {
+				t.Fatalf("suggest: %v, %d rows", err, len(s.Rows))
+			}
+			r := s.Rows[0]
+			if r.LimitSource != tc.source || r.LimitSet != tc.set || r.Current.Money() != tc.limit {
+				t.Fatalf("limit %s from %q set on %v, want %s from %q set on %v", r.Current.Money(), r.LimitSource, r.LimitSet, tc.limit, tc.source, tc.set)
+			}
+			if tc.reason != "" && !strings.Contains(strings.Join(r.Reasons, " | "), tc.reason) {
+				t.Fatalf("reasons %q, want %q", r.Reasons, tc.reason)
+			}
+			b, err := json.Marshal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			js := string(b)
+			if !strings.Contains(js, `"limit_source":"`+tc.source+`"`) || strings.Contains(js, `"limit_set_date"`) != (tc.set != 0) {
+				t.Fatalf("JSON %s: want limit_source %s and limit_set_date only with a decision", js, tc.source)
+			}
+		})
+	}
+}
