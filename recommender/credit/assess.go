@@ -21,8 +21,8 @@ type assessment struct {
 	asOf     datasets.Date
 	list     []*account // by customer id
 	risk     map[string]Risk
-	rate     map[string]float64 // policy currency per unit of the customer's
-	review   map[string]datasets.Date
+	rate     map[string]float64        // policy currency per unit of the customer's
+	review   map[string]approvedReview // the latest approval by the as-of day
 	requests map[string]Request
 	// problems says, customer by customer, which could not be assessed
 	// for want of a rate; missing is the same by currency, for the error
@@ -95,7 +95,7 @@ func assessParts(parts features.Parts, asOf datasets.Date, pol *Policy, o Option
 			return nil, fmt.Errorf("%w: customer %s is in %s, not %s", ErrInput, id, cur, o.Currency)
 		}
 	}
-	as := &assessment{pol: pol, asOf: asOf, risk: map[string]Risk{}, rate: map[string]float64{}, review: map[string]datasets.Date{},
+	as := &assessment{pol: pol, asOf: asOf, risk: map[string]Risk{}, rate: map[string]float64{}, review: map[string]approvedReview{},
 		requests: o.Requests}
 	every := make([]*account, 0, len(byID))
 	for _, id := range sortedIDs(byID) {
@@ -133,10 +133,14 @@ func assessParts(parts features.Parts, asOf datasets.Date, pol *Policy, o Option
 			as.risk[a.c.ID] = Risk{PD: fallback[a.c.Segment], Source: "segment"}
 		}
 	}
+	// An approval's review date is known from its day on (Approve dates
+	// its decision on the approval's UTC day), and holds only while the
+	// decision it recorded is the limit in force (reviewDate).
 	for i := range o.Events {
 		e := &o.Events[i]
-		if e.Kind == datasets.CreditApproved && e.Review != 0 {
-			as.review[e.CustomerID] = e.Review // events come in proposal order; approvals set limits in claim order
+		day := datasets.DateOf(e.At.UTC())
+		if e.Kind == datasets.CreditApproved && e.Review != 0 && day <= asOf {
+			as.review[e.CustomerID] = approvedReview{day: day, review: e.Review} // events come in proposal order; approvals set limits in claim order
 		}
 	}
 	return as, nil

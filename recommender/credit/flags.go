@@ -144,21 +144,29 @@ func (as *assessment) flags(a *account, sugg *Suggestion) CustomerFlags {
 	return out
 }
 
-// reviewDate is the day a customer's limit is due for review: the one an
-// approval recorded, else the class cadence from the decision that set it.
+// reviewDate is the day a customer's limit is due for review: the one the
+// approval that set it recorded, else the class cadence from the decision that set it.
 // A limit with neither, the customer master's (or a first decision's old
 // limit, before that decision), is the limit in force with no review on
 // record: zero, never expired. Counting its cadence from the relationship's
 // start instead made nearly every limit of a fresh import expired, and held
 // those customers' orders, for want of a date no export carries.
 func (as *assessment) reviewDate(a *account) datasets.Date {
-	if r, ok := as.review[a.c.ID]; ok {
-		return r
+	// The approval's decision is dated on its day: a decision dated later
+	// replaced it, and its review date went with it.
+	if r, ok := as.review[a.c.ID]; ok && r.day >= a.limitSet {
+		return r.review
 	}
 	if a.limitSet == 0 {
 		return 0
 	}
 	return addMonths(a.limitSet, as.pol.class(as.risk[a.c.ID].PD).ReviewMonths)
+}
+
+// approvedReview is the review date an approval recorded, and the day of
+// the approval.
+type approvedReview struct {
+	day, review datasets.Date
 }
 
 // underLimit says which payments bring the exposure back under the limit,

@@ -3,6 +3,7 @@ package credit
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
 )
@@ -113,9 +114,10 @@ func TestFlagsExpiredLimit(t *testing.T) {
 	if ex.Amount.Money() != 1_000_000_00 || !strings.Contains(ex.Reason, "was due for review on") || f.Review != addMonths(asOf.AddDays(-400), 12) {
 		t.Fatalf("expired: %+v review %s", ex, f.Review)
 	}
-	// An approval's review date replaces the cadence.
+	// The review date of the approval that recorded the decision replaces
+	// the cadence.
 	fs, _, err := Flags(l, asOf, pol, Options{Risk: map[string]Risk{"C1": {PD: 0.01}}, Customers: []string{"C1"},
-		Events: []datasets.CreditEvent{{Kind: datasets.CreditApproved, CustomerID: "C1", Review: asOf.AddDays(30)}}})
+		Events: []datasets.CreditEvent{{Kind: datasets.CreditApproved, CustomerID: "C1", At: asOf.AddDays(-400).Time().Add(9 * time.Hour), Review: asOf.AddDays(30)}}})
 	if err != nil || len(fs) != 0 {
 		t.Fatalf("with a review date in a month: %v %v", fs, err)
 	}

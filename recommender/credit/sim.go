@@ -113,7 +113,12 @@ func (p *SimPolicy) Review(ctx context.Context, obs *synth.Observation) ([]datas
 	}
 	p.requested = map[string]Request{}
 	clear(p.blocked)
-	as.review = p.review
+	// The policy's own schedule stands for the limits it set, whatever
+	// decision the ledger shows last (its decisions are dated by day ≤
+	// asOf).
+	for id, r := range p.review {
+		as.review[id] = approvedReview{day: asOf, review: r}
+	}
 	for _, a := range as.list {
 		for _, f := range as.flags(a, nil).Flags {
 			if f.BlocksOrders && f.Kind != FlagOverLimit {

@@ -1,0 +1,58 @@
+package credit
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// A limit's review date as of a day comes only from what was known by its
+// end: an approval made later (the workflow runs today, the flags are asked
+// for an earlier day) or one a later decision has replaced does not lend
+// its review date to the limit in force.
+func TestReviewDateIsTheLimitInForcesAsOfTheDay(t *testing.T) {
+	pol := DefaultPolicy()
+	approval := func(day datasets.Date, review datasets.Date) datasets.CreditEvent {
+		return datasets.CreditEvent{ProposalID: "CP-1", Kind: datasets.CreditApproved, At: day.Time().Add(10 * time.Hour),
+			CustomerID: "C1", Currency: "EUR", OldLimit: 30_000_00, NewLimit: baseLimit, Review: review, Claim: 1}
+	}
+	for _, c := range []struct {
+		name   string
+		events []datasets.CreditEvent
+		// decide adds the decision the approval recorded, or a later one.
+		decide []datasets.CreditDecision
+	}{
+		{"an approval after the day", []datasets.CreditEvent{approval(asOf.AddDays(10), asOf.AddDays(375))}, nil},
+		{"an approval replaced by a later decision", []datasets.CreditEvent{approval(asOf.AddDays(-200), asOf.AddDays(500))},
+			[]datasets.CreditDecision{{ID: "CD-approval", CustomerID: "C1", Date: asOf.AddDays(-200), OldLimit: 30_000_00, NewLimit: baseLimit, DecidedBy: "ann"}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l := baseLedger() // C1's limit in force: decision D1, 100 days before asOf
+			l.CreditDecisions = append(c.decide, l.CreditDecisions...)
+			want, _, err := Flags(l, asOf, pol, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _, err := Flags(l, asOf, pol, Options{Events: c.events})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("flags with the approval %+v\nwant, as without it, %+v", got, want)
+			}
+			review := func(fs []CustomerFlags) datasets.Date {
+				for _, f := range fs {
+					if f.CustomerID == "C1" {
+						return f.Review
+					}
+				}
+				return 0
+			}
+			if r := review(got); r == c.events[0].Review {
+				t.Errorf("C1's review date %s is the approval's", r)
+			}
+		})
+	}
+}
