@@ -147,16 +147,5 @@ func (s *Service) Flags(ctx context.Context, asOf datasets.Date, customerIDs ...
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := as.missingRates(); err != nil {
-		return nil, nil, err
-	}
-	out := []CustomerFlags{}
-	for _, a := range as.list {
-		sg := as.suggest(a, nil) // quoted by the flags, which do not say where the limit comes from
-		if f := as.flags(a, &sg); len(f.Flags) > 0 {
-			out = append(out, f)
-		}
-	}
-	sortFlags(as, out)
-	return out, as.problems, nil
+	return as.flagged(true)
 }

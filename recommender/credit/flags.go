@@ -54,12 +54,26 @@ func Flags(l *datasets.Ledger, asOf datasets.Date, pol *Policy, o Options) ([]Cu
 	if err != nil {
 		return nil, nil, err
 	}
+	return as.flagged(false)
+}
+
+// flagged is the assessed customers with at least one flag, most exposed
+// first, and the customers that could not be assessed; quote computes each
+// one's suggestion for the flags to quote (the service's flags do; where
+// the limit comes from is not quoted). A customer whose currency has no
+// rate fails it with a *MissingRatesError.
+func (as *assessment) flagged(quote bool) ([]CustomerFlags, []string, error) {
 	if err := as.missingRates(); err != nil {
 		return nil, nil, err
 	}
 	out := []CustomerFlags{}
 	for _, a := range as.list {
-		if f := as.flags(a, nil); len(f.Flags) > 0 {
+		var sg *Suggestion
+		if quote {
+			s := as.suggest(a, nil)
+			sg = &s
+		}
+		if f := as.flags(a, sg); len(f.Flags) > 0 {
 			out = append(out, f)
 		}
 	}
