@@ -111,7 +111,7 @@ func (w *CreditWorkflow) CreditLimit(ctx context.Context, customerID string, asO
 	}
 	a := as[0]
 	out := &CreditAdvice{CustomerID: a.CustomerID, AsOf: asOf, Currency: a.Currency, Current: a.Current,
-		LimitSource: a.LimitSource, LimitSet: a.LimitSet, Exposure: a.Exposure,
+		LimitSource: a.LimitSource, LimitSet: a.LimitSet, LimitReview: a.LimitReview, Exposure: a.Exposure,
 		Suggested: a.Suggested, RiskClass: a.RiskClass, Review: a.Review, BelowExposure: a.BelowExposure, Reasons: a.Reasons, Flags: []CreditFlag{}}
 	if out.Reasons == nil {
 		out.Reasons = []string{}

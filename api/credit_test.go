@@ -70,6 +70,10 @@ func TestCreditAdviceSaysWhereTheLimitComesFromAndWhatHoldsOrders(t *testing.T) 
 		if _, ok := raw["limit_set_date"]; ok != (c.set != 0) {
 			t.Fatalf("customer %s: limit_set_date present %v, want it only with a decision: %v", c.id, ok, raw)
 		}
+		// The current limit's own review date, beside the suggestion's.
+		if _, ok := raw["limit_review_date"]; ok != (c.set != 0) || (c.set != 0 && a.LimitReview <= c.set) {
+			t.Fatalf("customer %s: limit_review_date %v (present %v), want one after the decision of %v, none for the master's limit", c.id, a.LimitReview, ok, c.set)
+		}
 	}
 
 	// Approved in the workflow, the master's limit is the approval's.
@@ -79,7 +83,11 @@ func TestCreditAdviceSaysWhereTheLimitComesFromAndWhatHoldsOrders(t *testing.T) 
 		body: fmt.Sprintf(`{"customer_id":%q,"new_limit":%q,"reason":"growth"}`, master, limit.String())})
 	expect(t, w, 201)
 	p := decode[Proposal](t, w)
-	expect(t, ts.do(req{method: "POST", path: "/v1/credit-proposals/" + p.ID + "/approve", role: "admin", body: `{}`}), 200)
+	aw := ts.do(req{method: "POST", path: "/v1/credit-proposals/" + p.ID + "/approve", role: "admin", body: `{}`})
+	expect(t, aw, 200)
+	approved := decode[struct {
+		Proposal Proposal `json:"proposal"`
+	}](t, aw).Proposal
 	waitFor(t, "the approved limit in the snapshot", func() bool {
 		l := ts.srv.snap.Load().ledger
 		i := slices.IndexFunc(l.CreditDecisions, func(d datasets.CreditDecision) bool { return d.CustomerID == master })
@@ -87,6 +95,8 @@ func TestCreditAdviceSaysWhereTheLimitComesFromAndWhatHoldsOrders(t *testing.T) 
 	})
 	if a, _ := advice(master); a.LimitSource != credit.LimitFromApproval || a.LimitSet != asOf || a.Current.Money() != limit {
 		t.Fatalf("after the approval: limit %s from %q set on %v, want %s from approval on %v", a.Current.Money(), a.LimitSource, a.LimitSet, limit, asOf)
+	} else if a.LimitReview == 0 || a.LimitReview != approved.Review {
+		t.Fatalf("after the approval: limit_review_date %v, want the approval's review date %v", a.LimitReview, approved.Review)
 	}
 
 	// Each flag says whether it holds orders, as the policy has it, and

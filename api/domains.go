@@ -146,8 +146,11 @@ type CreditAdvice struct {
 	LimitSet    datasets.Date `json:"limit_set_date,omitempty" doc:"the day the credit decision or approval in force was taken; absent for customer_master"`
 	Exposure    Amount        `json:"exposure"`
 	Suggested   Amount        `json:"suggested_limit"`
+	// LimitReview is when Current is (or was) due for review: absent for
+	// the master's limit, which no decision set and which never expires.
+	LimitReview datasets.Date `json:"limit_review_date,omitempty" doc:"the day current_limit is (or was) due for review: the approval's review date, else its risk class's cadence from the decision that set it; past it, the limit is flagged expired. Absent for customer_master"`
 	RiskClass   string        `json:"risk_class"`
-	Review      datasets.Date `json:"review_date"`
+	Review      datasets.Date `json:"review_date" doc:"the day suggested_limit, once approved, would be due for review (its risk class's cadence); the current limit's own is limit_review_date"`
 	// BelowExposure, set only when Suggested is below Exposure, says why
 	// the cut is advised (such a limit holds the customer's orders).
 	// OrdersHeld says a flag blocks orders (any flag's BlocksOrders).
