@@ -145,7 +145,7 @@ func TestPromisesDateInvoicesWhoeverMadeThem(t *testing.T) {
 	}
 	strayed := storetest.WithStrays(l)
 	asOf := datasets.NewDate(2024, 10, 31)
-	all, err := accounts(strayed, asOf, DefaultPolicy(), nil)
+	all, err := accounts(strayed, asOf, DefaultPolicy(), datasets.FX{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestPromisesDateInvoicesWhoeverMadeThem(t *testing.T) {
 	for i := range strayed.Promises {
 		if p := &strayed.Promises[i]; p.Made <= asOf && p.PromisedDate >= asOf && owner[p.InvoiceID] != "" && owner[p.InvoiceID] != p.CustomerID {
 			byOther++
-			one, err := accounts(strayed, asOf, DefaultPolicy(), []string{owner[p.InvoiceID]})
+			one, err := accounts(strayed, asOf, DefaultPolicy(), datasets.FX{}, []string{owner[p.InvoiceID]})
 			if err != nil {
 				t.Fatal(err)
 			}
