@@ -122,7 +122,11 @@ func TestRecordsWithoutARateAreRefused(t *testing.T) {
 	}{
 		{"suggest", func(o Options) error { _, err := Suggest(l, asOf, pol, o); return err }},
 		{"flags", func(o Options) error { _, _, err := Flags(l, asOf, pol, o); return err }},
-		{"advice", func(o Options) error { svc.FX, svc.Currency = o.FX, o.Currency; _, err := svc.Advice(ctx, asOf, o.Customers...); return err }},
+		{"advice", func(o Options) error {
+			svc.FX, svc.Currency = o.FX, o.Currency
+			_, err := svc.Advice(ctx, asOf, o.Customers...)
+			return err
+		}},
 	}
 	usdOnly := datasets.FX{To: "EUR", Rates: map[string]datasets.Rate{"USD": usdRate}}
 	for _, r := range runs {
