@@ -146,7 +146,7 @@ type CreditAdvice struct {
 	BelowExposure string       `json:"below_exposure,omitempty"`
 	Reasons       []string     `json:"reasons"`
 	Flags         []CreditFlag `json:"flags"`
-	Warnings      []string     `json:"warnings,omitempty" doc:"what makes the answer doubtful: a date more than 7 days after the ledger's latest record (the book is frozen on that day), invoices in another currency than the customer's (added to the exposure unconverted); absent when nothing does"`
+	Warnings      []string     `json:"warnings,omitempty" doc:"what makes the answer doubtful: a date more than 7 days after the ledger's latest record (the book is frozen on that day); absent when nothing does"`
 }
 
 // ProposalInput is a request to change a customer's credit limit.

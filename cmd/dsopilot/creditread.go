@@ -78,6 +78,12 @@ func (run creditRun) failed(cmd string, err error) error {
 		return fmt.Errorf("%s: %w", cmd, err)
 	}
 	pol := run.svc.Policy.Currency
+	if len(m.Customers) == 0 {
+		// Only records in another currency than their customer's lack
+		// a rate: --currency does not help, the rates do.
+		return fmt.Errorf("%s: %w; give --fx FILE with rates to %s (records in another currency than their customer's are converted to the customer's)",
+			cmd, err, pol)
+	}
 	if cur := run.svc.Currency; cur != "" {
 		// One currency alone still needs its rate when it is not the
 		// policy's: the starting limits, appetites and approval
