@@ -132,8 +132,8 @@ func currencyOf(c *datasets.Customer, pol *Policy) string { return cmp.Or(c.Curr
 // assess builds the accounts and settles each one's risk and exchange rate.
 // Customers whose currency has no rate, or with records in another
 // currency that has none, are left out, listed in problems and counted in
-// missing; with Options.Currency, those in another currency
-// are left aside and counted in other.
+// missing; with Options.Currency, those in another currency are left
+// aside and counted in other (their records need no rate).
 func assess(l *datasets.Ledger, asOf datasets.Date, pol *Policy, o Options) (*assessment, error) {
 	return assessParts(features.WholeLedger(l), asOf, pol, o)
 }
