@@ -87,6 +87,9 @@ func inOwnCurrency(l *datasets.Ledger, pol *Policy, fx datasets.FX) (*datasets.L
 	}
 	// has: the customer is in l (records of others are not read).
 	has := func(c string) bool { _, ok := own[c]; return ok }
+	if oneCurrency(l, own) {
+		return l, nil, nil
+	}
 	// An invoice's currency, and its customer's: what the records on it
 	// are converted to.
 	type invCur struct{ cur, to, customer string }
@@ -211,6 +214,32 @@ func inOwnCurrency(l *datasets.Ledger, pol *Policy, fx datasets.FX) (*datasets.L
 		return nil, nil, fmt.Errorf("%w: credit: %s overflow when converted to their customer's currency", datasets.ErrFX, plural(overflow, "amount"))
 	}
 	return &out, unrated, nil
+}
+
+// oneCurrency reports whether l's customers (own: their currencies) are
+// all in one currency and its invoices and payments in it or unmarked:
+// then nothing is in another currency than its customer's (a credit note
+// is in its invoice's or its customer's), which a single-currency ledger
+// learns without indexing its invoices.
+func oneCurrency(l *datasets.Ledger, own map[string]string) bool {
+	cur := ""
+	for _, c := range own {
+		if cur != "" && c != cur {
+			return false
+		}
+		cur = c
+	}
+	for i := range l.Invoices {
+		if c := l.Invoices[i].Currency; c != "" && c != cur {
+			return false
+		}
+	}
+	for i := range l.Payments {
+		if c := l.Payments[i].Currency; c != "" && c != cur {
+			return false
+		}
+	}
+	return true
 }
 
 // crossConvert returns m × from / into rounded to the cent, halves away
