@@ -2,12 +2,14 @@ package api
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/features"
 	"github.com/dsopilot/dsopilot/recommender"
+	"github.com/dsopilot/dsopilot/recommender/credit"
 )
 
 // A customer with invoices in two currencies: its KPIs are converted to
@@ -73,11 +75,12 @@ func TestCustomerInSeveralCurrencies(t *testing.T) {
 					t.Fatalf("receivables %v, converted %v, raw sum %v", v.KPIs.Receivables, want.Receivables, raw)
 				}
 			}
-			// The credit advice converts at the customer's currency: its
-			// exposure adds the other currency's invoice unconverted.
+			// The credit advice converts the other currency's invoice to
+			// the customer's (TestCreditAdviceConvertsInvoicesInAnotherCurrency):
+			// no warning that it adds it in unconverted.
 			adv := decode[CreditAdvice](t, ts.do(req{method: "GET", path: "/v1/customers/" + cust.ID + "/credit-limit", role: "viewer"}))
-			if len(adv.Warnings) != 1 || !strings.Contains(adv.Warnings[0], other+", not its currency "+cust.Currency) {
-				t.Fatalf("credit advice warnings %q do not name the %s invoice", adv.Warnings, other)
+			if len(adv.Warnings) != 0 {
+				t.Fatalf("credit advice warnings %q, want none", adv.Warnings)
 			}
 			// The model in service learnt without rates: its amount
 			// features would add the two currencies up.
@@ -87,6 +90,56 @@ func TestCustomerInSeveralCurrencies(t *testing.T) {
 				}
 			} else if v.FeaturesCurrency != snap.model.fx().To {
 				t.Fatalf("features in %q, the model converts to %s", v.FeaturesCurrency, snap.model.fx().To)
+			}
+		})
+	}
+}
+
+// The credit advice on a customer with an invoice in another currency
+// than its own converts it to the customer's (it used to add it in
+// unconverted, with a warning saying so): the exposure grows by the
+// converted amount; without a rate for the invoice's currency the advice
+// is refused naming it, as for a customer whose own currency has none.
+func TestCreditAdviceConvertsInvoicesInAnotherCurrency(t *testing.T) {
+	fx := recommender.SimFX()
+	for _, c := range []struct {
+		cur  string
+		rate datasets.Rate // 0: none
+	}{{"USD", fx.Rates["USD"]}, {"JPY", 0}} {
+		t.Run(c.cur, func(t *testing.T) {
+			if _, ok := fx.Rates[c.cur]; ok != (c.rate != 0) || c.cur == fx.To {
+				t.Fatalf("the simulation's rates %v: the case needs %s with rate %v", fx.Rates, c.cur, c.rate)
+			}
+			ts := newTestServer(t, func(cfg *Config) { cfg.Credit = NewCreditWorkflow(credit.DefaultPolicy(), fx, nil, nil, nil) })
+			snap := ts.srv.snap.Load()
+			i := slices.IndexFunc(snap.ledger.Customers, func(cu datasets.Customer) bool { return cu.Currency == fx.To })
+			if i < 0 {
+				t.Fatalf("no customer in %s", fx.To)
+			}
+			cust := snap.ledger.Customers[i]
+			path := "/v1/customers/" + cust.ID + "/credit-limit"
+			before := decode[CreditAdvice](t, ts.do(req{method: "GET", path: path, role: "viewer"}))
+			issue := snap.asOf.AddDays(-20)
+			const amount = datasets.Money(5_000_00)
+			body := fmt.Sprintf("customer_id,invoice_id,issue_date,due_date,amount,currency\n%s,MIX-1,%s,%s,%s,%s\n",
+				cust.ID, issue, issue.AddDays(30), amount, c.cur)
+			expect(t, ts.do(req{method: "POST", path: "/v1/ingest/invoices", role: "admin", body: body, ctype: "text/csv"}), 200)
+			ts.settle()
+			w := ts.do(req{method: "GET", path: path, role: "viewer"})
+			if c.rate == 0 {
+				p := problemOf(t, w, 422)
+				if want := "customer " + cust.ID + ": no rate from " + c.cur + " to " + fx.To + " for 1 invoice"; !strings.Contains(p.Detail, want) {
+					t.Fatalf("problem %q, want it to say %q", p.Detail, want)
+				}
+				return
+			}
+			after := decode[CreditAdvice](t, w)
+			want, ok := amount.Convert(c.rate)
+			if !ok {
+				t.Fatal("overflow")
+			}
+			if got := after.Exposure.Money() - before.Exposure.Money(); got != want || len(after.Warnings) != 0 {
+				t.Fatalf("exposure grew by %s %s (warnings %q), want %s: the %s %s converted", got, after.Currency, after.Warnings, want, amount, c.cur)
 			}
 		})
 	}

@@ -158,7 +158,7 @@ type CreditAdvice struct {
 	OrdersHeld    bool         `json:"orders_held" doc:"true when any flag blocks orders (blocks_orders): the customer's orders are held until each blocking flag is resolved"`
 	Reasons       []string     `json:"reasons"`
 	Flags         []CreditFlag `json:"flags"`
-	Warnings      []string     `json:"warnings,omitempty" doc:"what makes the answer doubtful: a date more than 7 days after the ledger's latest record (the book is frozen on that day), invoices in another currency than the customer's (added to the exposure unconverted); absent when nothing does"`
+	Warnings      []string     `json:"warnings,omitempty" doc:"what makes the answer doubtful: a date more than 7 days after the ledger's latest record (the book is frozen on that day); absent when nothing does"`
 }
 
 // ProposalInput is a request to change a customer's credit limit.

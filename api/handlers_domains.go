@@ -92,32 +92,11 @@ func (s *Server) getCreditLimit(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	// The advice converts a customer's invoices in another currency to
+	// its own (credit refuses without their rate): nothing to warn of.
 	out := *adv
-	out.Warnings = append(warn, foreignInvoices(s.snap.Load(), id)...)
+	out.Warnings = warn
 	ok(c, http.StatusOK, out)
-}
-
-// foreignInvoices warns when some of a customer's invoices are in
-// another currency than the customer's own: the credit advice converts a
-// customer's amounts at its own currency's rate, so its exposure then
-// adds those invoices' amounts in unconverted.
-func foreignInvoices(snap *snapshot, id string) []string {
-	cu, found := findCustomer(snap.ledger, id)
-	if !found || cu.Currency == "" {
-		return nil
-	}
-	var other []string
-	for _, v := range snap.draftLedger([]string{id}, nil, nil).Invoices {
-		if v.Currency != "" && v.Currency != cu.Currency && !slices.Contains(other, v.Currency) {
-			other = append(other, v.Currency)
-		}
-	}
-	if len(other) == 0 {
-		return nil
-	}
-	slices.Sort(other)
-	return []string{fmt.Sprintf("some of the customer's invoices are in %s, not its currency %s: the advice converts its amounts at the rate of %s, "+
-		"so exposure and the amounts quoted add those invoices in unconverted", strings.Join(other, ", "), cu.Currency, cu.Currency)}
 }
 
 func (s *Server) postProposal(c *gin.Context) {

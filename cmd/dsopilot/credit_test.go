@@ -235,3 +235,57 @@ func TestCreditProposeSaysWhatRatesToGive(t *testing.T) {
 		t.Fatalf("propose with the rates: %v\n%s", err, out)
 	}
 }
+
+// An invoice in another currency than its customer's is converted to the
+// customer's: credit suggest and flags used to add 700 USD to A1's
+// exposure as 700 EUR, without a word. Without the rate they refuse, even
+// with --currency EUR, naming the invoice.
+func TestCreditConvertsInvoicesInAnotherCurrency(t *testing.T) {
+	dir := t.TempDir()
+	ledger, store := filepath.Join(dir, "ledger"), filepath.Join(dir, "store")
+	files := map[string]string{
+		"customers.csv": "customer_id,name,segment,country,currency,credit_limit,payment_terms,since\n" +
+			"A1,Alpha GmbH,mid_market,DE,EUR,1000.00,NET30,2020-01-01\n",
+		"invoices.csv": "customer_id,invoice_id,issue_date,due_date,amount,currency\n" +
+			"A1,IA1,2024-06-01,2024-07-01,1000.00,EUR\n" +
+			"A1,IX1,2024-06-02,2024-07-02,700.00,USD\n",
+		"fx.csv": "currency,rate\nUSD,0.9\n",
+	}
+	if err := os.MkdirAll(ledger, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(ledger, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := call(t, nil, "import", "--store", store, "--rejects", filepath.Join(dir, "r.csv"), ledger); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	base := []string{"--store", store, "--as-of", "2024-06-30"}
+	for _, c := range []struct {
+		name string
+		args []string
+		want string // in the error; "" for an answer
+	}{
+		{"no rates", nil, `no rate to EUR for USD (1 invoice not in their customer's currency, e.g. invoice "IX1" of customer A1); give --fx FILE with rates to EUR`},
+		{"EUR alone, no rates", []string{"--currency", "EUR"}, `no rate to EUR for USD (1 invoice not in their customer's currency, e.g. invoice "IX1" of customer A1); give --fx FILE`},
+		{"rates", []string{"--fx", filepath.Join(ledger, "fx.csv")}, ""},
+	} {
+		for _, sub := range []string{"suggest", "flags"} {
+			t.Run(c.name+"/"+sub, func(t *testing.T) {
+				out, _, err := call(t, nil, append(append([]string{"credit", sub, "--json"}, base...), c.args...)...)
+				if c.want != "" {
+					if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), c.want) {
+						t.Fatalf("%v, want exit 1 and %q", err, c.want)
+					}
+					return
+				}
+				// 1000 EUR and 700 USD at 0.9: 1630 EUR, not 1700.
+				if err != nil || !strings.Contains(out, `"exposure": 1630`) {
+					t.Fatalf("%v\n%s\nwant an exposure of 1630 EUR", err, out)
+				}
+			})
+		}
+	}
+}

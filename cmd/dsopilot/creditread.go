@@ -87,11 +87,20 @@ func creditFailed(cmd string, svc *credit.Service, err error, withCurrency bool)
 		return fmt.Errorf("%s: %w", cmd, err)
 	}
 	pol := svc.Policy.Currency
+	if len(m.Customers) == 0 {
+		// Only records in another currency than their customer's lack
+		// a rate: --currency does not help, the rates do.
+		return fmt.Errorf("%s: %w; give --fx FILE with rates to %s (records in another currency than their customer's are converted to the customer's)",
+			cmd, err, pol)
+	}
 	cur := svc.Currency
 	if cs := m.Currencies(); cur == "" && !withCurrency && len(cs) == 1 {
 		cur = cs[0]
 	}
 	if cur != "" {
+		// One currency alone still needs its rate when it is not the
+		// policy's: the starting limits, appetites and approval
+		// thresholds are in the policy's currency.
 		return fmt.Errorf("%s: %w; the policy's amounts are in %s: give --fx FILE with a rate for %s to %s, or --policy FILE with currency %s",
 			cmd, err, pol, cur, pol, cur)
 	}

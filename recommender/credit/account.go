@@ -16,9 +16,14 @@ const daysPerMonth = 365.25 / 12
 // account is one customer as known at the end of the as-of day: only
 // records dated that day or earlier count (features' point-in-time rules:
 // an invoice settled later is open, a payment made later is not made).
-// Amounts are in the customer's currency.
+// Amounts are in the customer's currency: records in another currency are
+// converted to it (inOwnCurrency).
 type account struct {
 	c datasets.Customer
+	// unrated is the customer's records in another currency that could
+	// not be converted for want of a rate (nil: none); the customer is
+	// then not assessed (assess), its amounts being partly unconverted.
+	unrated foreignRecords
 	// limit is the limit in force; limitSet the day its decision was taken
 	// (zero without one).
 	limit    datasets.Money
@@ -72,8 +77,9 @@ type item struct {
 func (it *item) dpd(t datasets.Date) int { return int(t - it.due) }
 
 // accounts describes every customer of l (or those in ids) as of asOf.
-func accounts(l *datasets.Ledger, asOf datasets.Date, pol *Policy, ids []string) (map[string]*account, error) {
-	return accountsParts(features.WholeLedger(l), asOf, pol, ids)
+// Records in another currency than their customer's are converted with fx.
+func accounts(l *datasets.Ledger, asOf datasets.Date, pol *Policy, fx datasets.FX, ids []string) (map[string]*account, error) {
+	return accountsParts(features.WholeLedger(l), asOf, pol, fx, ids)
 }
 
 // accountsParts is accounts over a ledger read in parts of whole customers
@@ -81,12 +87,12 @@ func accounts(l *datasets.Ledger, asOf datasets.Date, pol *Policy, ids []string)
 // season, which is its segment's across the portfolio: each part adds its
 // invoicing to the segments' sums (whole cents, exact in any order), and
 // the seasons are set once every part is read.
-func accountsParts(parts features.Parts, asOf datasets.Date, pol *Policy, ids []string) (map[string]*account, error) {
+func accountsParts(parts features.Parts, asOf datasets.Date, pol *Policy, fx datasets.FX, ids []string) (map[string]*account, error) {
 	byID := map[string]*account{}
 	seg := &segmentInvoicing{months: map[string]*[12]datasets.Money{}, count: map[string]int{}, first: datasets.MaxDate}
 	var promised []promise
 	err := parts(func(l *datasets.Ledger, whole features.LedgerFacts) error {
-		part, p, err := partAccounts(l, whole, asOf, pol, ids, seg)
+		part, p, err := partAccounts(l, whole, asOf, pol, fx, ids, seg)
 		if err != nil {
 			return err
 		}
@@ -122,8 +128,14 @@ type segmentInvoicing struct {
 // partAccounts describes the customers of l, a part of a ledger with the
 // whole's facts, but for their season and their open invoices' promised
 // dates, and adds l's invoicing to seg. It returns l's promises still to
-// come, for datePromises.
-func partAccounts(l *datasets.Ledger, whole features.LedgerFacts, asOf datasets.Date, pol *Policy, ids []string, seg *segmentInvoicing) (map[string]*account, []promise, error) {
+// come, for datePromises. Records in another currency than their
+// customer's are converted to it with fx first, so that every amount below
+// (open items, invoicing) is in its customer's currency.
+func partAccounts(l *datasets.Ledger, whole features.LedgerFacts, asOf datasets.Date, pol *Policy, fx datasets.FX, ids []string, seg *segmentInvoicing) (map[string]*account, []promise, error) {
+	l, unrated, err := inOwnCurrency(l, pol, fx)
+	if err != nil {
+		return nil, nil, err
+	}
 	historyDays := int(math.Round(float64(pol.HistoryMonths) * daysPerMonth))
 	ix := features.NewPartIndex(l, whole)
 	eng := features.NewEngine(ix, features.Options{Windows: []int{historyDays}})
@@ -143,7 +155,7 @@ func partAccounts(l *datasets.Ledger, whole features.LedgerFacts, asOf datasets.
 		if len(ids) > 0 && !want[c.ID] {
 			continue
 		}
-		byID[c.ID] = &account{c: c, termsDays: termsDays(c.Terms), start: c.Since}
+		byID[c.ID] = &account{c: c, termsDays: termsDays(c.Terms), start: c.Since, unrated: unrated[c.ID]}
 	}
 	for _, r := range cust.Rows {
 		a := byID[r.CustomerID]

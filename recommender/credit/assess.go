@@ -34,8 +34,11 @@ type assessment struct {
 }
 
 // MissingRatesError is customers whose currency has no rate to the
-// policy's: Suggest and Flags refuse to answer without them (a list that
-// silently lacks a third of the customers passes for the whole).
+// policy's, and records (invoices, payments, credit notes) in another
+// currency than their customer's that has no rate to convert them to it:
+// Suggest and Flags refuse to answer without them (a list that silently
+// lacks a third of the customers passes for the whole, and an exposure
+// that adds dollars as euros is wrong).
 type MissingRatesError struct {
 	// To is the policy's currency.
 	To string
@@ -43,12 +46,32 @@ type MissingRatesError struct {
 	// first of each (by id), for the user to look up.
 	Customers map[string]int
 	Examples  map[string]string
+	// Records counts by currency, and by kind, the records in another
+	// currency than their customer's that have no rate; RecordExamples
+	// gives one of each currency (the first by kind, then id) with its
+	// customer. Nil when there are none.
+	Records        map[string]map[datasets.RecordKind]int
+	RecordExamples map[string]ForeignRecord
+}
+
+// ForeignRecord is a record in another currency than its customer's.
+type ForeignRecord struct {
+	datasets.RecordRef
+	Customer string
 }
 
 func (e *MissingRatesError) Error() string {
-	parts := make([]string, 0, len(e.Customers))
-	for _, cur := range sortedIDs(e.Customers) {
-		parts = append(parts, fmt.Sprintf("%s (%s, e.g. customer %s)", cur, plural(e.Customers[cur], "customer"), e.Examples[cur]))
+	parts := make([]string, 0, len(e.Customers)+len(e.Records))
+	for _, cur := range e.Currencies() {
+		var what []string
+		if n := e.Customers[cur]; n > 0 {
+			what = append(what, fmt.Sprintf("%s, e.g. customer %s", plural(n, "customer"), e.Examples[cur]))
+		}
+		if kinds := e.Records[cur]; len(kinds) > 0 {
+			ex := e.RecordExamples[cur]
+			what = append(what, fmt.Sprintf("%s not in their customer's currency, e.g. %s of customer %s", describeKinds(kinds), ex.RecordRef, ex.Customer))
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s)", cur, strings.Join(what, "; ")))
 	}
 	return fmt.Sprintf("%v: no rate to %s for %s", datasets.ErrFX, e.To, strings.Join(parts, ", "))
 }
@@ -57,7 +80,42 @@ func (e *MissingRatesError) Error() string {
 func (e *MissingRatesError) Unwrap() error { return datasets.ErrFX }
 
 // Currencies lists the currencies without a rate, sorted.
-func (e *MissingRatesError) Currencies() []string { return sortedIDs(e.Customers) }
+func (e *MissingRatesError) Currencies() []string {
+	seen := map[string]bool{}
+	for cur := range e.Customers {
+		seen[cur] = true
+	}
+	for cur := range e.Records {
+		seen[cur] = true
+	}
+	return sortedIDs(seen)
+}
+
+// addCustomer counts customer id, in currency cur without a rate.
+func (e *MissingRatesError) addCustomer(cur, id string) {
+	if e.Customers[cur]++; e.Examples[cur] == "" || id < e.Examples[cur] {
+		e.Examples[cur] = id
+	}
+}
+
+// addRecords counts customer id's records without a rate.
+func (e *MissingRatesError) addRecords(id string, f foreignRecords) {
+	if e.Records == nil {
+		e.Records, e.RecordExamples = map[string]map[datasets.RecordKind]int{}, map[string]ForeignRecord{}
+	}
+	for cur, c := range f {
+		if e.Records[cur] == nil {
+			e.Records[cur] = map[datasets.RecordKind]int{}
+		}
+		for k, n := range c.kinds {
+			e.Records[cur][k] += n
+		}
+		// ids come sorted: the first customer's first record.
+		if _, ok := e.RecordExamples[cur]; !ok {
+			e.RecordExamples[cur] = ForeignRecord{c.first, id}
+		}
+	}
+}
 
 // missingRates is the assessment's missing rates as an error, or nil.
 func (as *assessment) missingRates() error {
@@ -72,9 +130,10 @@ func (as *assessment) missingRates() error {
 func currencyOf(c *datasets.Customer, pol *Policy) string { return cmp.Or(c.Currency, pol.Currency) }
 
 // assess builds the accounts and settles each one's risk and exchange rate.
-// Customers whose currency has no rate are left out, listed in problems
-// and counted in missing; with Options.Currency, those in another currency
-// are left aside and counted in other.
+// Customers whose currency has no rate, or with records in another
+// currency that has none, are left out, listed in problems and counted in
+// missing; with Options.Currency, those in another currency are left
+// aside and counted in other (their records need no rate).
 func assess(l *datasets.Ledger, asOf datasets.Date, pol *Policy, o Options) (*assessment, error) {
 	return assessParts(features.WholeLedger(l), asOf, pol, o)
 }
@@ -83,7 +142,7 @@ func assess(l *datasets.Ledger, asOf datasets.Date, pol *Policy, o Options) (*as
 // (features.Parts); it reads them again when a selected customer needs
 // the segments' fallback rates, which are the whole portfolio's.
 func assessParts(parts features.Parts, asOf datasets.Date, pol *Policy, o Options) (*assessment, error) {
-	byID, err := accountsParts(parts, asOf, pol, o.Customers)
+	byID, err := accountsParts(parts, asOf, pol, o.FX, o.Customers)
 	if err != nil {
 		return nil, err
 	}
@@ -109,13 +168,27 @@ func assessParts(parts features.Parts, asOf datasets.Date, pol *Policy, o Option
 			continue
 		}
 		r, ok := currencyRate(a.c.Currency, pol.Currency, o.FX)
-		if !ok {
-			as.problems = append(as.problems, fmt.Sprintf("customer %s: no rate from %s to %s (pass the rates with --fx)", id, a.c.Currency, pol.Currency))
+		if !ok || a.unrated != nil {
 			if as.missing == nil {
 				as.missing = &MissingRatesError{To: pol.Currency, Customers: map[string]int{}, Examples: map[string]string{}}
 			}
-			if as.missing.Customers[a.c.Currency]++; as.missing.Examples[a.c.Currency] == "" {
-				as.missing.Examples[a.c.Currency] = id // ids come sorted: the first
+			if !ok {
+				as.problems = append(as.problems, fmt.Sprintf("customer %s: no rate from %s to %s (pass the rates with --fx)", id, a.c.Currency, pol.Currency))
+				as.missing.addCustomer(a.c.Currency, id)
+			}
+			// Its records in other currencies without a rate: its
+			// amounts would add them in unconverted.
+			own := currencyOf(&a.c, pol)
+			for _, cur := range sortedIDs(a.unrated) {
+				what := describeKinds(a.unrated[cur].kinds)
+				if cur == own { // the customer's currency is the one without a rate
+					as.problems = append(as.problems, fmt.Sprintf("customer %s: no rate for %s, its currency, to convert %s in other currencies to it (pass the rates with --fx)", id, cur, what))
+					continue
+				}
+				as.problems = append(as.problems, fmt.Sprintf("customer %s: no rate from %s to %s for %s (pass the rates with --fx)", id, cur, own, what))
+			}
+			if a.unrated != nil {
+				as.missing.addRecords(id, a.unrated)
 			}
 			continue
 		}
@@ -169,7 +242,7 @@ func segmentFallback(parts features.Parts, asOf datasets.Date, pol *Policy, o Op
 	if !needed {
 		return nil, nil
 	}
-	all, err := accountsParts(parts, asOf, pol, nil)
+	all, err := accountsParts(parts, asOf, pol, o.FX, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package credit
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -51,6 +52,38 @@ func TestCreditInPartsIsWhole(t *testing.T) {
 		t.Fatalf("%d write-offs and %d promises to come on an open invoice name another customer: the stray case is not exercised", writeOffs, promises)
 	}
 	t.Run("records on other customers' invoices", func(t *testing.T) { creditInPartsIsWhole(t, strayed, asOf) })
+	// Every fifth invoice, with its payments, in another currency than its
+	// customer's: converted to the customer's alike in parts.
+	mixed := foreignEveryFifth(l)
+	t.Run("invoices in another currency than their customer's", func(t *testing.T) { creditInPartsIsWhole(t, mixed, asOf) })
+}
+
+// foreignEveryFifth is a copy of l with every fifth invoice and its
+// payments in another currency than the invoice's customer's (USD, or GBP
+// for a customer in USD).
+func foreignEveryFifth(l *datasets.Ledger) *datasets.Ledger {
+	out := *l
+	out.Invoices = slices.Clone(l.Invoices)
+	out.Payments = slices.Clone(l.Payments)
+	moved := map[string]string{}
+	for i := range out.Invoices {
+		v := &out.Invoices[i]
+		if i%5 != 0 {
+			continue
+		}
+		if v.Currency == "USD" {
+			v.Currency = "GBP"
+		} else {
+			v.Currency = "USD"
+		}
+		moved[v.ID] = v.Currency
+	}
+	for i := range out.Payments {
+		if cur, ok := moved[out.Payments[i].InvoiceID]; ok {
+			out.Payments[i].Currency = cur
+		}
+	}
+	return &out
 }
 
 func creditInPartsIsWhole(t *testing.T, l *datasets.Ledger, asOf datasets.Date) {
@@ -145,7 +178,7 @@ func TestPromisesDateInvoicesWhoeverMadeThem(t *testing.T) {
 	}
 	strayed := storetest.WithStrays(l)
 	asOf := datasets.NewDate(2024, 10, 31)
-	all, err := accounts(strayed, asOf, DefaultPolicy(), nil)
+	all, err := accounts(strayed, asOf, DefaultPolicy(), datasets.FX{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +190,7 @@ func TestPromisesDateInvoicesWhoeverMadeThem(t *testing.T) {
 	for i := range strayed.Promises {
 		if p := &strayed.Promises[i]; p.Made <= asOf && p.PromisedDate >= asOf && owner[p.InvoiceID] != "" && owner[p.InvoiceID] != p.CustomerID {
 			byOther++
-			one, err := accounts(strayed, asOf, DefaultPolicy(), []string{owner[p.InvoiceID]})
+			one, err := accounts(strayed, asOf, DefaultPolicy(), datasets.FX{}, []string{owner[p.InvoiceID]})
 			if err != nil {
 				t.Fatal(err)
 			}

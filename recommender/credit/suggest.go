@@ -43,15 +43,17 @@ type Risk struct {
 type Options struct {
 	// Risk by customer; a customer without one gets its segment's.
 	Risk map[string]Risk
-	// FX converts the customers' currencies to the policy's; needed only
-	// when a customer's currency differs from it.
+	// FX converts the customers' currencies to the policy's, and records
+	// in another currency than their customer's to the customer's; needed
+	// only when a customer's or a record's currency differs.
 	FX datasets.FX
 	// Customers, when not empty, restricts the answer to these.
 	Customers []string
 	// Currency, when set, restricts the answer to the customers in that
 	// currency (a customer's own, the policy's when it has none): a
 	// multi-currency ledger assessed one currency at a time needs rates
-	// only for that currency, and none when it is the policy's. The other
+	// only for that currency, and none when it is the policy's (but for
+	// those of its customers' records in other currencies). The other
 	// customers still count for what is the portfolio's (the segments'
 	// seasons and fallback rates), which needs no conversion.
 	Currency string
