@@ -69,18 +69,31 @@ func (r *Rate) UnmarshalText(b []byte) error {
 
 // Convert returns m × r rounded to the cent, halves away from zero; ok is
 // false when the result does not fit in Money.
-func (m Money) Convert(r Rate) (Money, bool) {
+func (m Money) Convert(r Rate) (Money, bool) { return m.ConvertVia(r, rateScale) }
+
+// ConvertVia returns m × from / into rounded to the cent, halves away from
+// zero, in one step: from and into are the rates of two currencies to the
+// same third, so m in the first is worth that much in the second (with
+// into the third's own rate, one, it is Convert(from)). ok is false when
+// the result does not fit in Money, from is negative or into is not
+// positive. The product
+// is exact in 128 bits, so the one rounding is the only one.
+func (m Money) ConvertVia(from, into Rate) (Money, bool) {
+	if from < 0 || into <= 0 {
+		return 0, false
+	}
 	neg := m < 0
 	a := uint64(m)
 	if neg {
 		a = uint64(-m) // also right for math.MinInt64
 	}
-	hi, lo := bits.Mul64(a, uint64(r))
-	if hi >= rateScale {
+	hi, lo := bits.Mul64(a, uint64(from))
+	d := uint64(into)
+	if hi >= d {
 		return 0, false
 	}
-	q, rem := bits.Div64(hi, lo, rateScale)
-	if rem >= rateScale/2 {
+	q, rem := bits.Div64(hi, lo, d)
+	if rem >= d-rem { // rem ≥ d/2, exactly: rounds halves away from zero
 		if q == math.MaxUint64 {
 			return 0, false
 		}

@@ -94,6 +94,23 @@ func TestCreditCommands(t *testing.T) {
 	}
 }
 
+// importFiles writes files (name: CSV text) into the ledger directory and
+// imports them into the embedded store at store.
+func importFiles(t *testing.T, ledger, store string, files map[string]string) {
+	t.Helper()
+	if err := os.MkdirAll(ledger, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(ledger, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := call(t, nil, "import", "--store", store, "--rejects", filepath.Join(filepath.Dir(ledger), "r.csv"), ledger); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+}
+
 // creditLedger imports a small ledger in three currencies into a fresh
 // embedded store: A1 (EUR) has a master limit of 50,000 and no credit
 // decision since 2015, Z1 (EUR) a limit written 0.00, U1 and U2 are in
@@ -117,17 +134,7 @@ func creditLedger(t *testing.T) (dir, store string) {
 			"S1,IS1,2024-06-01,2024-07-01,900.00,CHF\n",
 		"fx.csv": "currency,rate\nUSD,0.9\nCHF,1.05\n",
 	}
-	if err := os.MkdirAll(ledger, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(ledger, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, _, err := call(t, nil, "import", "--store", store, "--rejects", filepath.Join(dir, "r.csv"), ledger); err != nil {
-		t.Fatalf("import: %v", err)
-	}
+	importFiles(t, ledger, store, files)
 	return dir, store
 }
 
@@ -251,17 +258,7 @@ func TestCreditConvertsInvoicesInAnotherCurrency(t *testing.T) {
 			"A1,IX1,2024-06-02,2024-07-02,700.00,USD\n",
 		"fx.csv": "currency,rate\nUSD,0.9\n",
 	}
-	if err := os.MkdirAll(ledger, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(ledger, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, _, err := call(t, nil, "import", "--store", store, "--rejects", filepath.Join(dir, "r.csv"), ledger); err != nil {
-		t.Fatalf("import: %v", err)
-	}
+	importFiles(t, ledger, store, files)
 	base := []string{"--store", store, "--as-of", "2024-06-30"}
 	for _, c := range []struct {
 		name string

@@ -3,8 +3,6 @@ package credit
 import (
 	"cmp"
 	"fmt"
-	"math"
-	"math/bits"
 	"slices"
 	"strings"
 
@@ -148,7 +146,7 @@ func inOwnCurrency(l *datasets.Ledger, pol *Policy, fx datasets.FX) (*datasets.L
 			unrated[c].add(missing, ref)
 			return m
 		}
-		v, ok := crossConvert(m, from, into)
+		v, ok := m.ConvertVia(from, into)
 		if !ok {
 			overflow++
 			return m
@@ -240,42 +238,4 @@ func oneCurrency(l *datasets.Ledger, own map[string]string) bool {
 		}
 	}
 	return true
-}
-
-// crossConvert returns m × from / into rounded to the cent, halves away
-// from zero, in one step: from and into are the rates of two currencies to
-// the same third (datasets.Rate), so m in the first is worth that much in
-// the second. With into the rate of FX.To itself (one, in billionths) it
-// is Money.Convert(from). ok is false when the result does not fit in
-// Money.
-func crossConvert(m datasets.Money, from, into datasets.Rate) (datasets.Money, bool) {
-	if from <= 0 || into <= 0 {
-		return 0, false
-	}
-	neg := m < 0
-	a := uint64(m)
-	if neg {
-		a = uint64(-m) // also right for math.MinInt64
-	}
-	hi, lo := bits.Mul64(a, uint64(from))
-	d := uint64(into)
-	if hi >= d {
-		return 0, false
-	}
-	q, rem := bits.Div64(hi, lo, d)
-	if rem >= d-rem { // rem ≥ d/2, exactly: rounds halves away from zero
-		if q == math.MaxUint64 {
-			return 0, false
-		}
-		q++
-	}
-	switch {
-	case neg && q == 1<<63:
-		return math.MinInt64, true
-	case q > math.MaxInt64:
-		return 0, false
-	case neg:
-		return -datasets.Money(q), true
-	}
-	return datasets.Money(q), true
 }

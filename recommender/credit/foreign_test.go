@@ -173,7 +173,7 @@ func TestRecordsWithoutARateAreRefused(t *testing.T) {
 	}
 }
 
-// crossConvert is Money.Convert when converting to FX.To, and exact (one
+// Money.ConvertVia is Money.Convert when converting to FX.To, and exact (one
 // rounding, halves away from zero) across two rates; what does not fit in
 // Money is not ok.
 func TestCrossConvert(t *testing.T) {
@@ -185,7 +185,7 @@ func TestCrossConvert(t *testing.T) {
 		{-99_999_999_99, chfRate, usdRate}, {1, 500_000_000, 1_000_000_000}, {-1, 500_000_000, 1_000_000_000},
 		{5, 1, 10}, {15, 1, 10}, {-25, 1, 10}, {1 << 40, 3_000_000_000, 7_000_000_001},
 	} {
-		got, ok := crossConvert(c.m, c.from, c.into)
+		got, ok := c.m.ConvertVia(c.from, c.into)
 		if want := crossWant(c.m, c.from, c.into); !ok || got != want {
 			t.Errorf("%d × %d / %d = %d (ok %v), want %d", c.m, c.from, c.into, got, ok, want)
 		}
@@ -195,7 +195,7 @@ func TestCrossConvert(t *testing.T) {
 			}
 		}
 	}
-	if _, ok := crossConvert(math.MaxInt64/2, 3_000_000_000, 1_000_000_000); ok {
+	if _, ok := datasets.Money(math.MaxInt64/2).ConvertVia(3_000_000_000, 1_000_000_000); ok {
 		t.Error("an overflow converted")
 	}
 	l := baseLedger()
