@@ -162,7 +162,7 @@ func runCreditDecide(ctx context.Context, e env, args []string, approve bool) er
 			"is still the one it changes. The customer's limit is then changed and a credit decision recorded.\n" +
 			"A refusal names its rule, changes nothing and exits 1; of two approvals at once, one wins."
 	}
-	fs := newFlags(e, name, "PROPOSAL [--store S] --by USER --role ROLE [--comment TEXT] [--policy FILE] [--json]", about)
+	fs := newFlags(e, name, "PROPOSAL [--store S] --by USER --role ROLE [--comment TEXT] [--policy FILE] [--fx FILE] [--json]", about)
 	cf := newCreditFlags(fs, e)
 	by := fs.String("by", "", "who decides")
 	role := fs.String("role", "", "their role, one of the policy's approval.roles")

@@ -241,6 +241,17 @@ func TestCreditProposeSaysWhatRatesToGive(t *testing.T) {
 	if err != nil || !strings.Contains(out, "proposed: customer U1, limit 9,000 -> 12,000 USD") {
 		t.Fatalf("propose with the rates: %v\n%s", err, out)
 	}
+	// Approving weighs the change against thresholds in EUR: it too says
+	// what to give, and takes --fx (its usage used not to show it).
+	id := strings.Fields(out)[0]
+	approve := []string{"credit", "approve", id, "--store", store, "--by", "bob", "--role", "finance_director"}
+	_, _, err = call(t, nil, approve...)
+	if want := "give the rates (--fx FILE) with one for USD"; err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), want) {
+		t.Fatalf("approve without rates: %v, want exit 1 and %q", err, want)
+	}
+	if out, _, err = call(t, nil, append(approve, "--fx", filepath.Join(dir, "ledger", "fx.csv"))...); err != nil || !strings.Contains(out, "approved: customer U1") {
+		t.Fatalf("approve with the rates: %v\n%s", err, out)
+	}
 }
 
 // An invoice in another currency than its customer's is converted to the

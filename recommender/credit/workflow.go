@@ -319,7 +319,7 @@ func (s *Service) nextClaim(ctx context.Context, customerID string) (int, error)
 func (s *Service) mayApprove(p datasets.CreditEvent, role string) error {
 	r, ok := currencyRate(p.Currency, s.Policy.Currency, s.FX)
 	if !ok {
-		return fmt.Errorf("%w: no rate from %s to %s to weigh the change against the approval thresholds (pass the rates)", ErrInput, p.Currency, s.Policy.Currency)
+		return fmt.Errorf("%w: no rate from %s to %s to weigh the change against the approval thresholds: give the rates (--fx FILE) with one for %s", ErrInput, p.Currency, s.Policy.Currency, p.Currency)
 	}
 	delta := unsecuredChange(p, r)
 	need := s.Policy.RequiredRole(delta)
