@@ -18,7 +18,8 @@ var (
 		TextField("segment", func(r *Customer) *string { return &r.Segment }),
 		TextField("country", func(r *Customer) *string { return &r.Country }).Upper(),
 		TextField("currency", func(r *Customer) *string { return &r.Currency }).Currency(),
-		MoneyField("credit_limit", func(r *Customer) *Money { return &r.CreditLimit }).NotNegative(),
+		MoneyField("credit_limit", func(r *Customer) *Money { return &r.CreditLimit }).NotNegative().
+			WarnBlank("credit_limit is empty: read as 0.00, no credit (a blank and 0.00 are one value once stored)"),
 		TermsField("payment_terms", func(r *Customer) *Terms { return &r.Terms }).In("terms"),
 		TextField("channel", func(r *Customer) *string { return &r.Channel }),
 		DateField("since", func(r *Customer) *Date { return &r.Since }),

@@ -78,6 +78,10 @@ type Column struct {
 	// currency of its own and fail every conversion later, far from the
 	// line that brought it.
 	CurrencyCode bool
+	// Blank, when set, is what a row with the column but an empty value
+	// is read as, said as a warning: an empty amount cannot be told from
+	// a written zero once stored, so the reader must hear which it became.
+	Blank string
 }
 
 // StoreName is the column's name in the stores' tables.
@@ -159,6 +163,10 @@ func (f Field[T]) OneOf(values ...string) Field[T] {
 
 // NotNegative refuses negative amounts.
 func (f Field[T]) NotNegative() Field[T] { f.NonNegative = true; return f }
+
+// WarnBlank says what an empty value of the field is read as (see
+// Column.Blank): the importer warns of each such row.
+func (f Field[T]) WarnBlank(readAs string) Field[T] { f.Blank = readAs; return f }
 
 // Currency marks a currency code: upper-cased, empty or three letters.
 func (f Field[T]) Currency() Field[T] { f.Case, f.CurrencyCode = CaseUpper, true; return f }

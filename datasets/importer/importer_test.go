@@ -234,6 +234,42 @@ func TestDuplicateIDsInOneFileAreCountedAndTheLastWins(t *testing.T) {
 	}
 }
 
+// A blank credit limit is stored as 0.00, which means no credit: the
+// import says so, naming the first such line, where a written 0.00 and a
+// file without the column say nothing.
+func TestABlankCreditLimitIsSaidToMeanNoCredit(t *testing.T) {
+	for _, c := range []struct {
+		name, body string
+		warned     int
+	}{
+		{"blank", "customer_id,credit_limit\nC1,5000.00\nC2,\nC3,\n", 2},
+		{"written zero", "customer_id,credit_limit\nC1,0.00\n", 0},
+		{"no column", "customer_id,name\nC1,Alpha\n", 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := writeFile(t, t.TempDir(), "customers.csv", c.body)
+			sum, err := Import(context.Background(), openStore(t), []string{p}, opts(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var w []Warning
+			for _, f := range sum.Files {
+				w = append(w, f.Warnings...)
+			}
+			if c.warned == 0 {
+				if len(w) != 0 {
+					t.Fatalf("warnings %+v, want none", w)
+				}
+				return
+			}
+			if len(w) != 1 || w[0].Count != c.warned || !strings.Contains(w[0].Reason, "no credit") ||
+				!strings.HasSuffix(w[0].Example, `customers.csv:3 credit_limit ""`) {
+				t.Fatalf("warnings %+v, want one of %d rows saying no credit, first customers.csv:3", w, c.warned)
+			}
+		})
+	}
+}
+
 func TestBadOptions(t *testing.T) {
 	dir := t.TempDir()
 	p := writeFile(t, dir, "customers.csv", "customer_id\nC1\n")

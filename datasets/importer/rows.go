@@ -219,6 +219,8 @@ func (d *decoder[T]) decode(vals []string, batch *datasets.Ledger) (id, customer
 			// cannot be told from an unset one afterwards.
 			if f.Required && f.Kind != datasets.KindText {
 				p.fail(f.Name, "", missing(f.Kind))
+			} else if f.Blank != "" && d.at[i] >= 0 {
+				p.warns = append(p.warns, fieldError{field: f.Name, reason: f.Blank, kind: f.Blank})
 			}
 			continue
 		}
