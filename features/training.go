@@ -71,6 +71,14 @@ type Example struct {
 	DaysLate int
 	// DaysToPay is settled − issue; when censored, cutoff − issue (a lower bound).
 	DaysToPay int
+	// WrittenOff: settled by the cut-off mostly by write-off (write-off
+	// notes, recorded or implied, dated by the settlement cover at least
+	// half its amount), so its settlement is no payment; DaysOverdue is
+	// then max(0, cutoff − due), how long it has stayed unpaid. The
+	// labels above still read the settlement (the late-payment models
+	// learn that such an invoice was not paid on time).
+	WrittenOff  bool
+	DaysOverdue int
 }
 
 // TrainingSet builds labelled examples. It describes each snapshot with the
@@ -132,6 +140,9 @@ func (e *Engine) customerExamples(c *customerIndex, specs []Spec, o TrainingOpti
 			continue
 		}
 		ex := label(v, o)
+		if !ex.Censored && writtenOff(v, c.invCredits[i]) {
+			ex.WrittenOff, ex.DaysOverdue = true, max(0, int(o.Cutoff-v.DueDate))
+		}
 		snaps := []datasets.Date{v.IssueDate}
 		for _, n := range o.DaysBeforeDue {
 			if d := v.DueDate.AddDays(-n); d > v.IssueDate && d <= o.Cutoff {
@@ -149,6 +160,21 @@ func (e *Engine) customerExamples(c *customerIndex, specs []Spec, o TrainingOpti
 		}
 	}
 	return out
+}
+
+// writtenOff says whether the settled invoice v was mostly written off:
+// its write-off notes dated by the settlement come to at least half its
+// amount (a small residue written off, bank charges say, leaves it paid).
+func writtenOff(v *datasets.Invoice, notes []datasets.CreditNote) bool {
+	var wo datasets.MoneySum
+	for k := range notes {
+		if n := &notes[k]; n.Kind == datasets.KindWriteOff && n.Date <= v.SettledDate {
+			wo.Add(n.Amount)
+		}
+	}
+	t, err := wo.Total()
+	// An overflowing sum is far more than half of any amount.
+	return err != nil || (t > 0 && t >= v.Amount-v.Amount/2)
 }
 
 func label(v *datasets.Invoice, o TrainingOptions) Example {

@@ -196,7 +196,8 @@ func blendOverdue(F, K []float64, w float64) {
 
 // overdueSurvival learns the survival from the training examples xs (any
 // snapshots of each invoice; each invoice counts once): days past due to
-// settlement, censored at the cut-off for those still open. Settled on or
+// settlement, censored at the cut-off for those still open and for those
+// written off (features.Example.WrittenOff: never paid). Settled on or
 // before the due date is day 0. nil when there are too few invoices.
 func overdueSurvival(xs []features.Example) (*OverdueSurvival, error) {
 	type key struct{ customer, invoice string }
@@ -210,6 +211,13 @@ func overdueSurvival(xs []features.Example) (*OverdueSurvival, error) {
 			continue
 		}
 		seen[k] = true
+		if x.WrittenOff {
+			// A write-off is no payment: the debt has stayed unpaid up to
+			// the cut-off. Read as paid on its write-off, it made the debts
+			// of defaulted customers look about to be paid.
+			times, events = append(times, x.DaysOverdue), append(events, false)
+			continue
+		}
 		times, events = append(times, x.DaysLate), append(events, !x.Censored)
 	}
 	surv, atRisk, err := KaplanMeier(times, events)

@@ -334,3 +334,26 @@ func ExampleKaplanMeier() {
 	// S(0) = 0.70 with 10 at risk, S(5) = 0.40, S(10) = 0.200
 	// open after 5 days: settled within 5 more days 0.500
 }
+
+// A written-off invoice was never paid: it stays at risk up to the cut-off
+// instead of counting as paid on its write-off. Half of 80 invoices paid 10
+// days late and half written off then leave half unpaid after day 10 (all
+// paid, read the old way).
+func TestWriteOffsAreNoPayment(t *testing.T) {
+	var xs []features.Example
+	for i := range 80 {
+		x := features.Example{DaysLate: 10}
+		x.CustomerID, x.InvoiceID = "C1", fmt.Sprintf("I%d", i)
+		if i%2 == 1 {
+			x.WrittenOff, x.DaysOverdue = true, 200
+		}
+		xs = append(xs, x)
+	}
+	o, err := overdueSurvival(xs)
+	if err != nil || o == nil {
+		t.Fatalf("survival %v, %v", o, err)
+	}
+	if got := o.at(11); math.Abs(got-0.5) > 1e-9 {
+		t.Fatalf("S(11) = %v, want 0.5: the written-off half is still unpaid", got)
+	}
+}

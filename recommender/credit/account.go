@@ -249,7 +249,11 @@ func events(l *datasets.Ledger, asOf datasets.Date, pol *Policy, byID map[string
 	owner := l.CreditNoteOwner()
 	for i := range l.CreditNotes {
 		n := &l.CreditNotes[i]
-		if n.Kind != datasets.KindWriteOff || n.Date > asOf {
+		// An implied write-off (datasets.ImpliedWriteOffs) is no record of
+		// a default: a cleared-items export without its credit notes
+		// settles discounts and commercial credits the same way, and read
+		// as defaults they cut healthy customers' limits to 0.
+		if n.Kind != datasets.KindWriteOff || n.Date > asOf || n.Implied() {
 			continue
 		}
 		if a := byID[owner(n)]; a != nil && (a.defaulted == 0 || n.Date < a.defaulted) {

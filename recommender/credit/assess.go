@@ -3,6 +3,7 @@ package credit
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -152,6 +153,17 @@ func assessParts(parts features.Parts, asOf datasets.Date, pol *Policy, o Option
 		}
 		if cur := currencyOf(&byID[id].c, pol); o.Currency != "" && cur != o.Currency {
 			return nil, fmt.Errorf("%w: customer %s is in %s, not %s", ErrInput, id, cur, o.Currency)
+		}
+	}
+	if o.Currency != "" && len(byID) > 0 {
+		// A currency no customer is in (a typo) would answer with an empty
+		// list, which reads as "nothing to do".
+		have := map[string]bool{}
+		for _, a := range byID {
+			have[currencyOf(&a.c, pol)] = true
+		}
+		if !have[o.Currency] {
+			return nil, fmt.Errorf("%w: no customer is in %s (the ledger's customers are in %s)", ErrInput, o.Currency, strings.Join(slices.Sorted(maps.Keys(have)), ", "))
 		}
 	}
 	as := &assessment{pol: pol, asOf: asOf, risk: map[string]Risk{}, rate: map[string]float64{}, review: map[string]approvedReview{},

@@ -164,3 +164,22 @@ func TestAdviceOnEveryCustomerRefusesMissingRates(t *testing.T) {
 		t.Fatalf("with a USD rate: advice for %v, want every one of the %d customers", ids, len(l.Customers))
 	}
 }
+
+// A currency no customer is in (a typo, XYZ for EUR) is refused, naming
+// the ledger's currencies: an empty list would read as "nothing to do".
+func TestACurrencyNoCustomerIsInIsRefused(t *testing.T) {
+	l := baseLedger()
+	l.Customers = append(l.Customers, datasets.Customer{ID: "U1", Segment: "mid_market", Currency: "USD", CreditLimit: 1_000_00})
+	for _, run := range []func(Options) error{
+		func(o Options) error { _, err := Suggest(l, asOf, DefaultPolicy(), o); return err },
+		func(o Options) error { _, _, err := Flags(l, asOf, DefaultPolicy(), o); return err },
+	} {
+		err := run(Options{Currency: "XYZ"})
+		if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "no customer is in XYZ (the ledger's customers are in EUR, USD)") {
+			t.Fatalf("--currency XYZ: %v", err)
+		}
+		if err := run(Options{Currency: "EUR"}); err != nil {
+			t.Fatalf("--currency EUR: %v", err)
+		}
+	}
+}

@@ -79,7 +79,9 @@ func defaultDays(l *datasets.Ledger, asOf datasets.Date) map[string]datasets.Dat
 	}
 	owner := l.CreditNoteOwner()
 	for i := range l.CreditNotes {
-		if n := &l.CreditNotes[i]; n.Kind == datasets.KindWriteOff {
+		// Implied write-offs are no default events (see events in
+		// account.go).
+		if n := &l.CreditNotes[i]; n.Kind == datasets.KindWriteOff && !n.Implied() {
 			note(owner(n), n.Date)
 		}
 	}
