@@ -165,7 +165,9 @@ func (s *Scorer) payDate(sc *scratch, p *Prediction, r *features.Row, due datase
 				// hazard and no more knows the invoice has stayed open:
 				// its share is read from the conditioned curve, so that
 				// the two still agree (see paydate_overdue.go).
-				if d90 := int(due.AddDays(default90Days) - r.AsOf); p.PDefault90 != nil && d90 > 0 && d90 < len(F) {
+				// On due + 90 itself (d90 = 0) the invoice is open 90 days
+				// past due: 1 − F[0] = 1.
+				if d90 := int(due.AddDays(default90Days) - r.AsOf); p.PDefault90 != nil && d90 >= 0 && d90 < len(F) {
 					*p.PDefault90 = 1 - F[d90]
 				}
 			}
