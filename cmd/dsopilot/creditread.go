@@ -242,7 +242,7 @@ func runCreditFlags(ctx context.Context, e env, args []string) error {
 	}
 	for _, c := range flags {
 		held := ""
-		if c.Blocked() {
+		if c.OrdersHeld {
 			held = " — orders held"
 		}
 		name := c.CustomerID
@@ -259,6 +259,12 @@ func runCreditFlags(ctx context.Context, e env, args []string) error {
 	if run.svc.Currency != "" {
 		scope = ", customers in " + run.svc.Currency + " only"
 	}
-	fmt.Fprintf(e.stdout, "%d customers flagged as of %s%s\n", len(flags), run.day, scope)
+	held := 0
+	for i := range flags {
+		if flags[i].OrdersHeld {
+			held++
+		}
+	}
+	fmt.Fprintf(e.stdout, "%d customers flagged as of %s%s: %d with orders held\n", len(flags), run.day, scope, held)
 	return nil
 }

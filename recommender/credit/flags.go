@@ -35,6 +35,9 @@ type CustomerFlags struct {
 	// customer master's limit with no credit decision on record.
 	Review datasets.Date `json:"review_date,omitempty"`
 	Flags  []Flag        `json:"flags"`
+	// OrdersHeld says a flag holds the customer's orders (Blocked), so a
+	// reader of the JSON need not work it out from the flags.
+	OrdersHeld bool `json:"orders_held"`
 }
 
 // Blocked reports whether a flag holds the customer's orders.
@@ -155,6 +158,7 @@ func (as *assessment) flags(a *account, sugg *Suggestion) CustomerFlags {
 		}
 		add(FlagBrokenPromises, sum, reason, resolution)
 	}
+	out.OrdersHeld = out.Blocked()
 	return out
 }
 

@@ -152,3 +152,31 @@ func TestFlagsMasterLimitWithoutDecisionNeverExpires(t *testing.T) {
 		})
 	}
 }
+
+// orders_held is whether any of the customer's flags holds orders, in the
+// JSON, so that a reader counting held customers need not work it out.
+func TestOrdersHeldIsAnyBlockingFlag(t *testing.T) {
+	pol := DefaultPolicy()
+	l := baseLedger()
+	l.Customers[0].CreditLimit = 1_000_00 // C1 far over its limit: held
+	fs, _, err := Flags(l, asOf, pol, Options{Risk: map[string]Risk{"C1": {PD: 0.01}}})
+	if err != nil || len(fs) == 0 {
+		t.Fatalf("flags %v, %v", fs, err)
+	}
+	held := 0
+	for _, f := range fs {
+		blocks := false
+		for _, x := range f.Flags {
+			blocks = blocks || x.BlocksOrders
+		}
+		if f.OrdersHeld != blocks {
+			t.Errorf("%s: orders_held %v, flags %+v", f.CustomerID, f.OrdersHeld, f.Flags)
+		}
+		if f.OrdersHeld {
+			held++
+		}
+	}
+	if held == 0 {
+		t.Fatal("no customer held: the test would not see a wrong orders_held")
+	}
+}
