@@ -345,19 +345,14 @@ func (l *Ledger) Convert(fx FX) (*Ledger, error) {
 		v.Amount = conv(v.Amount, cs.inv[v.ID], RefInvoice, v.ID)
 		v.Currency = fx.To
 	}
-	// What was applied to each invoice in its own currency, in date order:
-	// converted as running totals, each record taking the difference.
-	type applied struct {
-		date   Date
-		id     string
-		amount *Money
-	}
-	byInvoice := map[string][]applied{}
+	// What was applied to each invoice in its own currency: converted as
+	// running totals (ConvertRunning).
+	byInvoice := map[string][]Applied{}
 	for i := range out.Payments {
 		p := &out.Payments[i]
 		cur := cs.of(p.Currency, p.InvoiceID, p.CustomerID)
 		if inv, ok := cs.inv[p.InvoiceID]; ok && p.InvoiceID != "" && inv == cur && cur != "" {
-			byInvoice[p.InvoiceID] = append(byInvoice[p.InvoiceID], applied{p.Date, "p" + p.ID, &p.Amount})
+			byInvoice[p.InvoiceID] = append(byInvoice[p.InvoiceID], Applied{Date: p.Date, Key: "p" + p.ID, Amount: &p.Amount})
 		} else {
 			p.Amount = conv(p.Amount, cur, RefPayment, p.ID)
 		}
@@ -366,19 +361,14 @@ func (l *Ledger) Convert(fx FX) (*Ledger, error) {
 	for i := range out.CreditNotes {
 		n := &out.CreditNotes[i]
 		if _, ok := cs.inv[n.InvoiceID]; ok && n.InvoiceID != "" && cs.inv[n.InvoiceID] != "" {
-			byInvoice[n.InvoiceID] = append(byInvoice[n.InvoiceID], applied{n.Date, "n" + n.ID, &n.Amount})
+			byInvoice[n.InvoiceID] = append(byInvoice[n.InvoiceID], Applied{Date: n.Date, Key: "n" + n.ID, Amount: &n.Amount})
 		} else {
 			n.Amount = conv(n.Amount, cs.of("", n.InvoiceID, n.CustomerID), RefCreditNote, n.ID)
 		}
 	}
 	for id, recs := range byInvoice {
-		slices.SortFunc(recs, func(a, b applied) int { return cmp.Or(cmp.Compare(a.date, b.date), cmp.Compare(a.id, b.id)) })
-		var raw, done Money
-		for _, r := range recs {
-			raw += *r.amount
-			total := conv(raw, cs.inv[id], RefInvoice, id)
-			*r.amount = total - done
-			done = total
+		if !ConvertRunning(recs, func(total Money, _ *Applied) Money { return conv(total, cs.inv[id], RefInvoice, id) }) {
+			overflow++
 		}
 	}
 	for i := range out.Disputes {
@@ -401,6 +391,40 @@ func (l *Ledger) Convert(fx FX) (*Ledger, error) {
 		return nil, fmt.Errorf("%w: %d amounts overflow when converted to %s", ErrFX, overflow, fx.To)
 	}
 	return out, nil
+}
+
+// Applied is an amount applied to an invoice (a payment or a credit note
+// on it) in the invoice's currency, for ConvertRunning: its date, a key
+// that orders records of one date, the record to name in errors, and the
+// amount, converted in place.
+type Applied struct {
+	Date   Date
+	Key    string
+	Ref    RecordRef
+	Amount *Money
+}
+
+// ConvertRunning converts the amounts applied to one invoice as running
+// totals: in date (then key) order, each record takes conv of the running
+// total less what the earlier ones took, so that what settled the invoice
+// in full still settles it in full after rounding (converted one by one,
+// the parts would round apart from the whole). conv gets the running total
+// and the record that brings it there. recs is sorted in place. It reports
+// false, leaving the rest unconverted, when the running total overflows.
+func ConvertRunning(recs []Applied, conv func(total Money, r *Applied) Money) bool {
+	slices.SortFunc(recs, func(a, b Applied) int { return cmp.Or(cmp.Compare(a.Date, b.Date), cmp.Compare(a.Key, b.Key)) })
+	var raw, done Money
+	for i := range recs {
+		r := &recs[i]
+		var ok bool
+		if raw, ok = raw.Add(*r.Amount); !ok {
+			return false
+		}
+		total := conv(raw, r)
+		*r.Amount = total - done
+		done = total
+	}
+	return true
 }
 
 // MissingRatesError is Convert's error when amounts are in currencies

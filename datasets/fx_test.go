@@ -283,3 +283,21 @@ func TestFirstRefOrder(t *testing.T) {
 		}
 	}
 }
+
+// Running totals: the parts add up to the converted whole, in date order,
+// and a total that overflows is reported, not wrapped.
+func TestConvertRunning(t *testing.T) {
+	a, b, c := Money(1_00), Money(1_00), Money(1_00)
+	recs := []Applied{{Date: 3, Key: "c", Amount: &c}, {Date: 1, Key: "a", Amount: &a}, {Date: 2, Key: "b", Amount: &b}}
+	third := func(total Money, _ *Applied) Money { v, _ := total.ConvertVia(1, 3); return v }
+	if !ConvertRunning(recs, third) {
+		t.Fatal("no overflow, yet reported")
+	}
+	if a+b+c != 1_00 || a != 33 || b != 34 || c != 33 {
+		t.Fatalf("parts %d %d %d, want 33 34 33 adding up to 100 (a third of 3.00)", a, b, c)
+	}
+	x, y := Money(math.MaxInt64), Money(1)
+	if ConvertRunning([]Applied{{Date: 1, Amount: &x}, {Date: 2, Amount: &y}}, third) {
+		t.Fatal("an overflowing running total converted")
+	}
+}

@@ -184,3 +184,22 @@ func (l *Ledger) WithImpliedWriteOffs(paymentsKnown bool) (*Ledger, int, error) 
 	out.CreditNotes = append(append(out.CreditNotes, l.CreditNotes...), notes...)
 	return &out, len(notes), nil
 }
+
+// MostlyWrittenOff says whether the settled invoice v was mostly written
+// off rather than paid: its write-off notes among notes (those on v, real
+// or implied) dated by the settlement come to at least half its amount. A
+// small residue written off (bank charges, say) leaves it paid.
+func (v *Invoice) MostlyWrittenOff(notes []CreditNote) bool {
+	if v.SettledDate == 0 {
+		return false
+	}
+	var wo MoneySum
+	for k := range notes {
+		if n := &notes[k]; n.Kind == KindWriteOff && n.Date <= v.SettledDate {
+			wo.Add(n.Amount)
+		}
+	}
+	t, err := wo.Total()
+	// An overflowing sum is far more than half of any amount.
+	return err != nil || (t > 0 && t >= v.Amount-v.Amount/2)
+}

@@ -140,7 +140,7 @@ func (e *Engine) customerExamples(c *customerIndex, specs []Spec, o TrainingOpti
 			continue
 		}
 		ex := label(v, o)
-		if !ex.Censored && writtenOff(v, c.invCredits[i]) {
+		if !ex.Censored && v.MostlyWrittenOff(c.invCredits[i]) {
 			ex.WrittenOff, ex.DaysOverdue = true, max(0, int(o.Cutoff-v.DueDate))
 		}
 		snaps := []datasets.Date{v.IssueDate}
@@ -160,21 +160,6 @@ func (e *Engine) customerExamples(c *customerIndex, specs []Spec, o TrainingOpti
 		}
 	}
 	return out
-}
-
-// writtenOff says whether the settled invoice v was mostly written off:
-// its write-off notes dated by the settlement come to at least half its
-// amount (a small residue written off, bank charges say, leaves it paid).
-func writtenOff(v *datasets.Invoice, notes []datasets.CreditNote) bool {
-	var wo datasets.MoneySum
-	for k := range notes {
-		if n := &notes[k]; n.Kind == datasets.KindWriteOff && n.Date <= v.SettledDate {
-			wo.Add(n.Amount)
-		}
-	}
-	t, err := wo.Total()
-	// An overflowing sum is far more than half of any amount.
-	return err != nil || (t > 0 && t >= v.Amount-v.Amount/2)
 }
 
 func label(v *datasets.Invoice, o TrainingOptions) Example {

@@ -79,25 +79,17 @@ func TestExperimentPayDate(t *testing.T) {
 	l, _ := simulate(t, n[0], n[1], uint64(n[2]))
 	ix := features.NewIndex(l)
 	// The actual pay date is the settlement, but for an invoice settled
-	// mostly by write-off (notes by its settlement covering half of it or
-	// more, as features.Example.WrittenOff reads it): that was never paid.
-	wo := map[string]datasets.MoneySum{}
+	// mostly by write-off (Invoice.MostlyWrittenOff, as training reads
+	// it): that was never paid.
 	settled := map[string]datasets.Date{}
-	for _, v := range l.Invoices {
-		settled[v.ID] = v.SettledDate
-	}
+	notes := map[string][]datasets.CreditNote{}
 	for _, c := range l.CreditNotes {
-		if c.Kind == datasets.KindWriteOff && c.Date <= settled[c.InvoiceID] {
-			s := wo[c.InvoiceID]
-			s.Add(c.Amount)
-			wo[c.InvoiceID] = s
-		}
+		notes[c.InvoiceID] = append(notes[c.InvoiceID], c)
 	}
-	for _, v := range l.Invoices {
-		if s, ok := wo[v.ID]; ok {
-			if t, err := s.Total(); err != nil || t >= v.Amount-v.Amount/2 {
-				settled[v.ID] = 0
-			}
+	for i := range l.Invoices {
+		v := &l.Invoices[i]
+		if !v.MostlyWrittenOff(notes[v.ID]) {
+			settled[v.ID] = v.SettledDate
 		}
 	}
 	families := []string{FamilyLogistic}

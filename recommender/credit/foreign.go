@@ -160,16 +160,9 @@ func inOwnCurrency(l *datasets.Ledger, pol *Policy, fx datasets.FX) (*datasets.L
 			v.Currency = ic.to
 		}
 	}
-	// What was applied to each invoice in the invoice's own currency, in
-	// date order: converted as running totals, each record taking the
-	// difference.
-	type applied struct {
-		date   datasets.Date
-		id     string
-		ref    datasets.RecordRef
-		amount *datasets.Money
-	}
-	byInvoice := map[string][]applied{}
+	// What was applied to each invoice in the invoice's own currency:
+	// converted as running totals (datasets.ConvertRunning).
+	byInvoice := map[string][]datasets.Applied{}
 	for i := range out.Payments {
 		p := &out.Payments[i]
 		cur, to, c, onInvoice := target(p.Currency, p.InvoiceID, p.CustomerID)
@@ -178,7 +171,7 @@ func inOwnCurrency(l *datasets.Ledger, pol *Policy, fx datasets.FX) (*datasets.L
 		}
 		ref := datasets.RecordRef{Kind: datasets.RefPayment, ID: p.ID}
 		if onInvoice && cur == invs[p.InvoiceID].cur {
-			byInvoice[p.InvoiceID] = append(byInvoice[p.InvoiceID], applied{p.Date, "p" + p.ID, ref, &p.Amount})
+			byInvoice[p.InvoiceID] = append(byInvoice[p.InvoiceID], datasets.Applied{Date: p.Date, Key: "p" + p.ID, Ref: ref, Amount: &p.Amount})
 		} else {
 			p.Amount = conv(p.Amount, cur, to, c, ref)
 		}
@@ -192,20 +185,17 @@ func inOwnCurrency(l *datasets.Ledger, pol *Policy, fx datasets.FX) (*datasets.L
 		}
 		ref := datasets.RecordRef{Kind: datasets.RefCreditNote, ID: n.ID}
 		if onInvoice {
-			byInvoice[n.InvoiceID] = append(byInvoice[n.InvoiceID], applied{n.Date, "n" + n.ID, ref, &n.Amount})
+			byInvoice[n.InvoiceID] = append(byInvoice[n.InvoiceID], datasets.Applied{Date: n.Date, Key: "n" + n.ID, Ref: ref, Amount: &n.Amount})
 		} else {
 			n.Amount = conv(n.Amount, cur, to, c, ref)
 		}
 	}
 	for id, recs := range byInvoice {
 		ic := invs[id]
-		slices.SortFunc(recs, func(a, b applied) int { return cmp.Or(cmp.Compare(a.date, b.date), cmp.Compare(a.id, b.id)) })
-		var raw, done datasets.Money
-		for _, r := range recs {
-			raw += *r.amount
-			total := conv(raw, ic.cur, ic.to, ic.customer, r.ref)
-			*r.amount = total - done
-			done = total
+		if !datasets.ConvertRunning(recs, func(total datasets.Money, r *datasets.Applied) datasets.Money {
+			return conv(total, ic.cur, ic.to, ic.customer, r.Ref)
+		}) {
+			overflow++
 		}
 	}
 	if overflow > 0 {
