@@ -215,10 +215,13 @@ func limitFrom(r credit.Suggestion) string {
 
 func runCreditFlags(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "credit flags", "[--store S] --as-of DATE [--policy FILE] [--customer ID] [--currency CODE] [--fx FILE] [--model ID] [--parts N] [--json]",
-		"Lists the customers whose orders should be held as of the end of DATE: over the limit (a limit of 0\n"+
-			"is no credit), an invoice overdue beyond flags.overdue_days, a limit a credit decision set past its\n"+
-			"review date, or flags.broken_promises broken promises, each with the amount, the reason and the\n"+
-			"expected resolution, most exposed first. Currencies as for credit suggest.")
+		"Lists the customers whose orders should be held, or looked at, as of the end of DATE: over the limit\n"+
+			"(a limit of 0 is no credit), an invoice overdue beyond flags.overdue_days, a limit a credit decision\n"+
+			"set past its review date (review_due within flags.review_grace_days, expired after), or\n"+
+			"flags.broken_promises broken promises, each with the amount, the reason and the expected resolution,\n"+
+			"most exposed first; flags.block_orders_on says which hold orders. --json gives each customer's\n"+
+			"limit_source, limit_set_date and limit_review_date (the current limit's) as credit suggest and the\n"+
+			"API do. Currencies as for credit suggest.")
 	r := newCreditRead(fs, e)
 	run, done, err := r.open(ctx, e, args)
 	if err != nil {

@@ -125,7 +125,7 @@ func (s *Service) advice(ctx context.Context, parts features.Parts, l *datasets.
 	for _, a := range as.list {
 		sg := as.suggest(a, ap)
 		f := as.flags(a, &sg)
-		out = append(out, Advice{Suggestion: sg, LimitReview: f.Review, Flags: f.Flags})
+		out = append(out, Advice{Suggestion: sg, LimitReview: f.LimitReview, Flags: f.Flags})
 	}
 	return out, nil
 }

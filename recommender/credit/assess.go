@@ -24,6 +24,7 @@ type assessment struct {
 	risk     map[string]Risk
 	rate     map[string]float64        // policy currency per unit of the customer's
 	review   map[string]approvedReview // the latest approval by the as-of day
+	approved approvals                 // the workflow's approvals, for where a limit comes from
 	requests map[string]Request
 	// problems says, customer by customer, which could not be assessed
 	// for want of a rate; missing is the same by currency, for the error
@@ -167,7 +168,7 @@ func assessParts(parts features.Parts, asOf datasets.Date, pol *Policy, o Option
 		}
 	}
 	as := &assessment{pol: pol, asOf: asOf, risk: map[string]Risk{}, rate: map[string]float64{}, review: map[string]approvedReview{},
-		requests: o.Requests}
+		approved: approvalsOf(o.Events), requests: o.Requests}
 	every := make([]*account, 0, len(byID))
 	for _, id := range sortedIDs(byID) {
 		a := byID[id]

@@ -16,9 +16,12 @@
 // the workflow recorded, or the customer master's limit with no decision on
 // record: LimitSource), and carries a risk class and the review date of its
 // class. Flags lists the customers
-// over their limit, overdue beyond N days, with an expired limit or with
+// over their limit, overdue beyond N days, with a limit past its review
+// date (due for review within the policy's grace, expired past it) or with
 // broken promises, each with the amount, the reason and the expected
-// resolution. A Policy (LoadPolicy, DefaultPolicy) holds every number.
+// resolution, and where the limit comes from with its own review date.
+// A Policy (LoadPolicy, DefaultPolicy) holds every number, including which
+// flags hold orders.
 //
 // Service is the workflow over a store (datasets.CreditStore): proposals,
 // by hand or from the suggestion, are approved or rejected by someone other

@@ -12,9 +12,10 @@ import (
 	"github.com/dsopilot/dsopilot/recommender"
 )
 
-// Flag is a reason to hold a customer's orders: what (Kind), the amount
-// concerned (over the limit, overdue, the limit due for review, the
-// promises broken), why, and how it is expected to be resolved.
+// Flag is a reason to hold a customer's orders, or to look at it: what
+// (Kind), the amount concerned (over the limit, overdue, the limit due for
+// review or expired, the promises broken), why, and how it is expected to
+// be resolved.
 type Flag struct {
 	Kind       string            `json:"kind"`
 	Amount     features.KPIMoney `json:"amount"`
@@ -30,11 +31,17 @@ type CustomerFlags struct {
 	Customer   string            `json:"customer,omitempty"`
 	Currency   string            `json:"currency,omitempty"`
 	Limit      features.KPIMoney `json:"limit"`
-	Exposure   features.KPIMoney `json:"exposure"`
-	// Review is the day the limit is (or was) due for review; none for the
-	// customer master's limit with no credit decision on record.
-	Review datasets.Date `json:"review_date,omitempty"`
-	Flags  []Flag        `json:"flags"`
+	// LimitSource and LimitSet say where Limit comes from and the day its
+	// decision was taken, as a suggestion's (Suggestion.LimitSource).
+	LimitSource string        `json:"limit_source"`
+	LimitSet    datasets.Date `json:"limit_set_date,omitempty"`
+	// LimitReview is the day Limit is (or was) due for review; none for
+	// the customer master's limit with no credit decision on record. It
+	// has the name the API's advice gives it: a suggestion's review_date
+	// is the suggested limit's, which a flag does not have.
+	LimitReview datasets.Date     `json:"limit_review_date,omitempty"`
+	Exposure    features.KPIMoney `json:"exposure"`
+	Flags       []Flag            `json:"flags"`
 	// OrdersHeld says a flag holds the customer's orders (Blocked), so a
 	// reader of the JSON need not work it out from the flags.
 	OrdersHeld bool `json:"orders_held"`
@@ -91,9 +98,19 @@ func (as *assessment) flags(a *account, sugg *Suggestion) CustomerFlags {
 	cur := currencyOf(&a.c, pol)
 	amt := func(m datasets.Money) string { return recommender.FormatAmount(m) + " " + cur }
 	out := CustomerFlags{CustomerID: a.c.ID, Customer: a.c.Name, Currency: cur, Limit: features.KPIMoney(a.limit),
-		Exposure: features.KPIMoney(a.exposure), Review: as.reviewDate(a), Flags: []Flag{}}
+		Exposure: features.KPIMoney(a.exposure), LimitReview: as.reviewDate(a), Flags: []Flag{}}
+	out.LimitSource, out.LimitSet = as.approved.limitSource(a)
 	add := func(kind string, m datasets.Money, reason, resolution string) {
 		out.Flags = append(out.Flags, Flag{Kind: kind, Amount: features.KPIMoney(m), Reason: reason, Resolution: resolution, BlocksOrders: pol.blocks(kind)})
+	}
+	// beforeRelease asks for what a flag's resolution names before orders
+	// are released, when the policy holds orders on that flag: of a flag
+	// that holds none, it would send the reader looking for a hold.
+	beforeRelease := func(kind, what string) string {
+		if pol.blocks(kind) {
+			return what + " before releasing orders"
+		}
+		return what
 	}
 	if over := a.exposure - a.limit; over > 0 {
 		reason := fmt.Sprintf("owes %s against a limit of %s: %s over", amt(a.exposure), amt(a.limit), amt(over))
@@ -121,14 +138,23 @@ func (as *assessment) flags(a *account, sugg *Suggestion) CustomerFlags {
 		if disputed > 0 {
 			reason += fmt.Sprintf("; %s as overdue is in dispute and not counted", amt(disputed))
 		}
-		add(FlagOverdue, overdue, reason, overdueResolution(late, amt))
+		add(FlagOverdue, overdue, reason, overdueResolution(late, amt, beforeRelease(FlagOverdue, "escalate (final notice or collection agency)")))
 	}
 	// Only a limit that a decision set can be past its review: one from the
 	// master data with no decision on record has no review date (reviewDate).
-	if r := out.Review; r != 0 && r < t && a.limit > 0 {
+	// Within the grace it is due for review; past it, expired.
+	if r := out.LimitReview; r != 0 && r < t && a.limit > 0 {
 		reason := fmt.Sprintf("the limit of %s set on %s was due for review on %s", amt(a.limit), longDate(a.limitSet), longDate(r))
 		if a.limitSet == 0 { // an approval's review date, its decision not in the ledger read
 			reason = fmt.Sprintf("the approved limit of %s was due for review on %s", amt(a.limit), longDate(r))
+		}
+		kind, graceEnd := FlagExpired, r.AddDays(pol.Flags.ReviewGraceDays)
+		switch {
+		case t <= graceEnd:
+			kind = FlagReviewDue
+			reason += fmt.Sprintf(" (%s ago; the grace of %s runs to %s, after which it is expired)", plural(int(t-r), "day"), plural(pol.Flags.ReviewGraceDays, "day"), longDate(graceEnd))
+		case pol.Flags.ReviewGraceDays > 0:
+			reason += fmt.Sprintf(" (%s ago; the grace of %s ended on %s)", plural(int(t-r), "day"), plural(pol.Flags.ReviewGraceDays, "day"), longDate(graceEnd))
 		}
 		resolution := "review it and propose a limit (dsopilot credit propose --limit suggested --by YOU --role ROLE)"
 		if sugg != nil {
@@ -139,7 +165,7 @@ func (as *assessment) flags(a *account, sugg *Suggestion) CustomerFlags {
 					amt(a.limit), boundLabel(sugg.Bound), a.c.ID, t)
 			}
 		}
-		add(FlagExpired, a.limit, reason, resolution)
+		add(kind, a.limit, reason, resolution)
 	}
 	if n := len(a.broken); n >= pol.Flags.BrokenPromises {
 		var sum datasets.Money
@@ -149,7 +175,7 @@ func (as *assessment) flags(a *account, sugg *Suggestion) CustomerFlags {
 		last := a.broken[0]
 		reason := fmt.Sprintf("%s to pay broken in the last %s (%s; the latest, %s, was for %s)",
 			plural(n, "promise"), plural(pol.Flags.BrokenPromiseDays, "day"), amt(sum), amt(last.Amount), longDate(last.PromisedDate))
-		resolution := "ask for payment before releasing orders: no promise is open"
+		resolution := beforeRelease(FlagBrokenPromises, "ask for payment") + ": no promise is open"
 		for _, it := range a.open {
 			if it.promised != 0 {
 				resolution = fmt.Sprintf("watch the next promise: the %s due on %s is promised for %s", amt(it.outstanding), longDate(it.due), longDate(it.promised))
@@ -241,8 +267,9 @@ func (a *account) underLimit(t datasets.Date, over datasets.Money, amt func(data
 	return "back under the limit once paid: " + strings.Join(parts, "; ")
 }
 
-// overdueResolution says what is expected of the overdue invoices.
-func overdueResolution(late []item, amt func(datasets.Money) string) string {
+// overdueResolution says what is expected of the overdue invoices;
+// escalate is what to do when none is promised.
+func overdueResolution(late []item, amt func(datasets.Money) string, escalate string) string {
 	var promised []string
 	open := 0
 	for _, it := range late {
@@ -256,7 +283,7 @@ func overdueResolution(late []item, amt func(datasets.Money) string) string {
 	case open == 0:
 		return strings.Join(promised, "; ")
 	case len(promised) == 0:
-		return "no promise to pay: escalate (final notice or collection agency) before releasing orders"
+		return "no promise to pay: " + escalate
 	}
 	return strings.Join(promised, "; ") + fmt.Sprintf("; %s without a promise: escalate", plural(open, "invoice"))
 }

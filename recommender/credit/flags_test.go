@@ -111,8 +111,8 @@ func TestFlagsExpiredLimit(t *testing.T) {
 	l.CreditDecisions[0].NewLimit = 1_000_000_00
 	f := flagsOf(t, l, pol, "C1")
 	ex := flagOf(t, f, FlagExpired)
-	if ex.Amount.Money() != 1_000_000_00 || !strings.Contains(ex.Reason, "was due for review on") || f.Review != addMonths(asOf.AddDays(-400), 12) {
-		t.Fatalf("expired: %+v review %s", ex, f.Review)
+	if ex.Amount.Money() != 1_000_000_00 || !strings.Contains(ex.Reason, "was due for review on") || f.LimitReview != addMonths(asOf.AddDays(-400), 12) {
+		t.Fatalf("expired: %+v review %s", ex, f.LimitReview)
 	}
 	// The review date of the approval that recorded the decision replaces
 	// the cadence.
@@ -146,8 +146,8 @@ func TestFlagsMasterLimitWithoutDecisionNeverExpires(t *testing.T) {
 			l.Customers[0].Since = asOf.AddDays(-3000)
 			c.decisions(l)
 			f := flagsOf(t, l, pol, "C1")
-			if len(f.Flags) != 0 || f.Review != 0 {
-				t.Fatalf("flags %v (review %s), want none", f.Flags, f.Review)
+			if len(f.Flags) != 0 || f.LimitReview != 0 {
+				t.Fatalf("flags %v (review %s), want none", f.Flags, f.LimitReview)
 			}
 		})
 	}
@@ -178,5 +178,128 @@ func TestOrdersHeldIsAnyBlockingFlag(t *testing.T) {
 	}
 	if held == 0 {
 		t.Fatal("no customer held: the test would not see a wrong orders_held")
+	}
+}
+
+// A flag's resolution asks for something "before releasing orders" only
+// when the policy holds orders on that flag: the shipped policy holds none
+// on overdue debt or broken promises, and said so of both.
+func TestFlagResolutionsMentionReleasingOrdersOnlyWhenHeld(t *testing.T) {
+	l := baseLedger()
+	l.CreditDecisions[0].NewLimit = 1_000_000_00 // not over the limit
+	for i := range l.Invoices {
+		if l.Invoices[i].ID == "I0031" {
+			l.Invoices[i].SettledDate = 0
+		}
+	}
+	l.Payments = dropPayment(l.Payments, "PI0031")
+	l.Promises = []datasets.Promise{ // two broken, none open
+		{ID: "PR2", CustomerID: "C1", InvoiceID: "I0031", Made: asOf.AddDays(-40), PromisedDate: asOf.AddDays(-30), Amount: baseAmount, Status: datasets.PromiseBroken},
+		{ID: "PR3", CustomerID: "C1", InvoiceID: "I0031", Made: asOf.AddDays(-25), PromisedDate: asOf.AddDays(-15), Amount: baseAmount, Status: datasets.PromiseBroken},
+	}
+	for _, tc := range []struct {
+		name  string
+		block []string
+	}{
+		{"the shipped policy", nil},
+		{"holding on overdue", []string{FlagOverLimit, FlagExpired, FlagOverdue}},
+		{"holding on broken promises", []string{FlagOverLimit, FlagExpired, FlagBrokenPromises}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pol := DefaultPolicy()
+			if tc.block != nil {
+				pol.Flags.BlockOrdersOn = tc.block
+			}
+			f := flagsOf(t, l, pol, "C1")
+			if got := strings.Join(kinds(f), ","); got != "overdue,broken_promises" {
+				t.Fatalf("flags %s, want overdue,broken_promises", got)
+			}
+			for _, x := range f.Flags {
+				says := strings.Contains(x.Resolution, "releasing orders")
+				if says != x.BlocksOrders || x.BlocksOrders != pol.blocks(x.Kind) {
+					t.Errorf("%s (blocks orders: %v): resolution %q", x.Kind, x.BlocksOrders, x.Resolution)
+				}
+			}
+			if want := map[bool]string{false: "no promise to pay: escalate (final notice or collection agency)",
+				true: "no promise to pay: escalate (final notice or collection agency) before releasing orders"}[pol.blocks(FlagOverdue)]; flagOf(t, f, FlagOverdue).Resolution != want {
+				t.Errorf("overdue resolution %q, want %q", flagOf(t, f, FlagOverdue).Resolution, want)
+			}
+		})
+	}
+}
+
+// A limit past its review date is due for review, listed without holding
+// orders, for the policy's grace (flags.review_grace_days); past the grace
+// it is expired and holds them. Before, every limit a day past its review
+// held the customer's orders.
+func TestFlagsReviewDueWithinTheGrace(t *testing.T) {
+	l := baseLedger()
+	l.CreditDecisions[0].NewLimit = 1_000_000_00 // not over the limit: the review is the only flag
+	d1 := l.CreditDecisions[0].Date
+	for _, tc := range []struct {
+		name      string
+		late      int // days past the review date as of asOf
+		grace     int
+		kind      string
+		held      bool
+		reasonHas string
+	}{
+		{"a day late", 1, 30, FlagReviewDue, false, "(1 day ago; the grace of 30 days runs to 29 July 2024, after which it is expired)"},
+		{"on the grace's last day", 30, 30, FlagReviewDue, false, "the grace of 30 days runs to 30 June 2024"},
+		{"a day past the grace", 31, 30, FlagExpired, true, "(31 days ago; the grace of 30 days ended on 29 June 2024)"},
+		{"no grace", 1, 0, FlagExpired, true, "was due for review on 29 June 2024"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pol := DefaultPolicy()
+			pol.Flags.ReviewGraceDays = tc.grace
+			// The approval that recorded the decision gave its review date.
+			fs, _, err := Flags(l, asOf, pol, Options{Risk: map[string]Risk{"C1": {PD: 0.01}}, Customers: []string{"C1"},
+				Events: []datasets.CreditEvent{{Kind: datasets.CreditApproved, CustomerID: "C1", At: d1.Time().Add(9 * time.Hour), Review: asOf.AddDays(-tc.late)}}})
+			if err != nil || len(fs) != 1 {
+				t.Fatalf("flags %v, %v", fs, err)
+			}
+			f := fs[0]
+			if got := strings.Join(kinds(f), ","); got != tc.kind || f.OrdersHeld != tc.held || f.Flags[0].BlocksOrders != tc.held {
+				t.Fatalf("flags %s, orders held %v; want %s, held %v", got, f.OrdersHeld, tc.kind, tc.held)
+			}
+			if !strings.Contains(f.Flags[0].Reason, tc.reasonHas) {
+				t.Fatalf("reason %q, want it to say %q", f.Flags[0].Reason, tc.reasonHas)
+			}
+		})
+	}
+}
+
+// The shipped cadences are the common practice's, yearly, half-yearly and
+// quarterly by class: a medium-risk limit set four months ago is not due,
+// nor a high-risk one set two months ago; a high-risk one set five months
+// ago is expired. Before (3 and 1 months) all three held orders.
+func TestDefaultReviewCadenceByClass(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		pd   float64
+		set  datasets.Date // the decision's day
+		kind string
+	}{
+		{"medium, four months", 0.05, addMonths(asOf, -4), ""},
+		{"high, two months", 0.3, addMonths(asOf, -2), ""},
+		{"high, five months", 0.3, addMonths(asOf, -5), FlagExpired},
+		{"low, a year and 9 days", 0.01, asOf.AddDays(-375), FlagReviewDue},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := baseLedger()
+			l.CreditDecisions[0].NewLimit = 1_000_000_00
+			l.CreditDecisions[0].Date = tc.set
+			fs, _, err := Flags(l, asOf, DefaultPolicy(), Options{Risk: map[string]Risk{"C1": {PD: tc.pd}}, Customers: []string{"C1"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if len(fs) > 0 {
+				got = strings.Join(kinds(fs[0]), ",")
+			}
+			if got != tc.kind {
+				t.Fatalf("flags %q, want %q", got, tc.kind)
+			}
+		})
 	}
 }

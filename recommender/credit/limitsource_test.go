@@ -75,6 +75,37 @@ func TestSuggestionSaysWhereTheLimitComesFrom(t *testing.T) {
 			if !strings.Contains(js, `"limit_source":"`+tc.source+`"`) || strings.Contains(js, `"limit_set_date"`) != (tc.set != 0) {
 				t.Fatalf("JSON %s: want limit_source %s and limit_set_date only with a decision", js, tc.source)
 			}
+
+			// The customer's flags say it under the same names, and the
+			// current limit's review date under the API's name for it:
+			// review_date is a suggestion's, the suggested limit's.
+			l.Invoices = append(l.Invoices, datasets.Invoice{ID: "J0009", CustomerID: "C2", IssueDate: asOf.AddDays(-3),
+				DueDate: asOf.AddDays(27), Amount: 9_000_00, Currency: "EUR", Segment: "small_business"}) // C2 over its limit, flagged
+			fs, _, err := Flags(l, asOf, pol, Options{Risk: map[string]Risk{tc.id: {PD: 0.01, Source: "model"}}, Customers: []string{tc.id}, Events: tc.events})
+			if err != nil || len(fs) != 1 {
+				t.Fatalf("flags: %v, %d customers", err, len(fs))
+			}
+			b, err = json.Marshal(fs[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got map[string]any
+			if err := json.Unmarshal(b, &got); err != nil {
+				t.Fatal(err)
+			}
+			set, hasSet := got["limit_set_date"]
+			review, hasReview := got["limit_review_date"]
+			_, ambiguous := got["review_date"]
+			switch {
+			case got["limit_source"] != tc.source:
+				t.Fatalf("flags JSON %s: limit_source %v, want %s as the suggestion's", b, got["limit_source"], tc.source)
+			case hasSet != (tc.set != 0) || hasSet && set != tc.set.String():
+				t.Fatalf("flags JSON %s: limit_set_date %v, want %v as the suggestion's", b, set, tc.set)
+			case hasReview != (tc.set != 0) || hasReview && review.(string) <= tc.set.String():
+				t.Fatalf("flags JSON %s: limit_review_date %v, want one after the decision, none for the master's", b, review)
+			case ambiguous:
+				t.Fatalf("flags JSON %s: review_date is the suggested limit's in suggest and the API; the current limit's is limit_review_date", b)
+			}
 		})
 	}
 }

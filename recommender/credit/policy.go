@@ -88,17 +88,28 @@ type RatingShares struct{ NetWorth, Turnover float64 }
 
 // Order-block flag kinds.
 const (
-	FlagOverLimit      = "over_limit"
-	FlagOverdue        = "overdue"
+	FlagOverLimit = "over_limit"
+	FlagOverdue   = "overdue"
+	// FlagReviewDue is a limit past its review date by no more than the
+	// grace (FlagRule.ReviewGraceDays); FlagExpired one past the grace.
+	FlagReviewDue      = "review_due"
 	FlagExpired        = "expired"
 	FlagBrokenPromises = "broken_promises"
 )
+
+// flagKinds are the flag kinds in the order a customer's flags list them.
+var flagKinds = []string{FlagOverLimit, FlagOverdue, FlagReviewDue, FlagExpired, FlagBrokenPromises}
 
 // FlagRule says when a customer's orders are flagged.
 type FlagRule struct {
 	OverdueDays       int
 	BrokenPromises    int
 	BrokenPromiseDays int
+	// ReviewGraceDays is how long after its review date a limit is listed
+	// as due for review (FlagReviewDue) before it is expired (FlagExpired):
+	// a review a few days late is a task for the credit team, not a reason
+	// to hold a good customer's orders.
+	ReviewGraceDays int
 	// BlockOrdersOn lists the flag kinds that block orders.
 	BlockOrdersOn []string
 }
@@ -159,7 +170,7 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 		Need: NeedRule{Headroom: 1.1, Cover: 0.95, MinInvoices: 3}, MinChange: 0.1,
 		Segments: map[string]Segment{}, Secured: map[string]Security{},
 		Financials: FinancialRule{MaxAgeMonths: 18, Ratings: map[string]RatingShares{}},
-		Flags:      FlagRule{OverdueDays: 60, BrokenPromises: 2, BrokenPromiseDays: 90},
+		Flags:      FlagRule{OverdueDays: 60, BrokenPromises: 2, BrokenPromiseDays: 90, ReviewGraceDays: 30},
 		Approval:   Approval{ProposalDays: 30}}
 	root, ok := fp.Root(data)
 	if !ok {
@@ -260,6 +271,37 @@ func (p *Policy) validate(fp *recommender.FileParser, root *yaml.Node) {
 			fp.Errf(root, "financials.ratings", `want a "*" class for other ratings`)
 		}
 	}
+	// A grace as long as a class's review cycle would let its limits go a
+	// whole cycle more unreviewed: the cadence would mean nothing.
+	if len(p.RiskClasses) > 0 {
+		short := slices.MinFunc(p.RiskClasses, func(x, y RiskClass) int { return x.ReviewMonths - y.ReviewMonths })
+		if most := short.ReviewMonths*28 - 1; p.Flags.ReviewGraceDays > most {
+			n := child(root, "flags", "review_grace_days")
+			if n == nil {
+				n = root
+			}
+			fp.Errf(n, "flags.review_grace_days", "%d days is not shorter than the review cycle of class %s (%s, counted at 28 days a month): at most %d",
+				p.Flags.ReviewGraceDays, short.Name, plural(short.ReviewMonths, "month"), most)
+		}
+	}
+}
+
+// child is the value node at a path of mapping keys under n, nil when
+// there is none (the field was left out).
+func child(n *yaml.Node, keys ...string) *yaml.Node {
+	for _, k := range keys {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				next = n.Content[i+1]
+			}
+		}
+		n = next
+	}
+	return n
 }
 
 func eachKey(fp *recommender.FileParser, n *yaml.Node, path string, fn func(key string, v *yaml.Node, kpath string)) {
@@ -344,12 +386,13 @@ func parseFlags(fp *recommender.FileParser, n *yaml.Node, path string, f *FlagRu
 		"overdue_days":        func(n *yaml.Node, path string) { f.OverdueDays = fp.IntIn(n, path, 1, 365) },
 		"broken_promises":     func(n *yaml.Node, path string) { f.BrokenPromises = fp.IntIn(n, path, 1, 100) },
 		"broken_promise_days": func(n *yaml.Node, path string) { f.BrokenPromiseDays = fp.IntIn(n, path, 1, 730) },
+		"review_grace_days":   func(n *yaml.Node, path string) { f.ReviewGraceDays = fp.IntIn(n, path, 0, 365) },
 		"block_orders_on": func(n *yaml.Node, path string) {
 			f.BlockOrdersOn = []string{}
 			for _, item := range fp.Seq(n, path) {
 				k := fp.Str(item, path)
-				if !slices.Contains([]string{FlagOverLimit, FlagOverdue, FlagExpired, FlagBrokenPromises}, k) {
-					fp.Errf(item, path, "unknown flag %q (want over_limit, overdue, expired or broken_promises)", k)
+				if !slices.Contains(flagKinds, k) {
+					fp.Errf(item, path, "unknown flag %q (want over_limit, overdue, review_due, expired or broken_promises)", k)
 				}
 				f.BlockOrdersOn = append(f.BlockOrdersOn, k)
 			}

@@ -2,6 +2,8 @@ package credit
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -66,6 +68,56 @@ approval:
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
+	}
+}
+
+// flags.review_grace_days is a number of days shorter than the shortest
+// review cycle, its errors named by file, line and field like the others';
+// left out, it is the shipped file's.
+func TestParsePolicyReviewGrace(t *testing.T) {
+	p := DefaultPolicy()
+	var cadence []int
+	for _, c := range p.RiskClasses {
+		cadence = append(cadence, c.ReviewMonths)
+	}
+	if p.Flags.ReviewGraceDays != 30 || !slices.Equal(cadence, []int{12, 6, 3}) {
+		t.Fatalf("shipped grace %d days, cadences %v months; want 30 and 12, 6, 3", p.Flags.ReviewGraceDays, cadence)
+	}
+	shipped := string(DefaultPolicyYAML())
+	for _, tc := range []struct {
+		name, from, to, want string
+		grace                int
+	}{
+		{name: "left out", from: "  review_grace_days: 30    # days past the review date before a limit is expired\n", to: "", grace: 30},
+		{name: "none", from: "review_grace_days: 30", to: "review_grace_days: 0", grace: 0},
+		{name: "negative", from: "review_grace_days: 30", to: "review_grace_days: -1", want: "flags.review_grace_days"},
+		{name: "a word", from: "review_grace_days: 30", to: "review_grace_days: month", want: "flags.review_grace_days"},
+		{name: "as long as the quarterly review", from: "review_grace_days: 30", to: "review_grace_days: 84",
+			want: "flags.review_grace_days: 84 days is not shorter than the review cycle of class high (3 months, counted at 28 days a month): at most 83"},
+		{name: "review_due may hold orders", from: "block_orders_on: [over_limit, expired]", to: "block_orders_on: [over_limit, review_due, expired]", grace: 30},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			y := strings.Replace(shipped, tc.from, tc.to, 1)
+			if y == shipped {
+				t.Fatalf("%q is not in the shipped file", tc.from)
+			}
+			p, err := ParsePolicy("pol.yaml", []byte(y))
+			if tc.want == "" {
+				if err != nil || p.Flags.ReviewGraceDays != tc.grace {
+					t.Fatalf("grace %v, %v; want %d days", p, err, tc.grace)
+				}
+				return
+			}
+			line := 0
+			for i, s := range strings.Split(y, "\n") {
+				if strings.Contains(s, tc.to) {
+					line = i + 1
+				}
+			}
+			if want := fmt.Sprintf("pol.yaml:%d: %s", line, tc.want); !errors.Is(err, ErrPolicy) || !strings.Contains(err.Error(), want) {
+				t.Fatalf("error %v, want %q", err, want)
+			}
+		})
 	}
 }
 

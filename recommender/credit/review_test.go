@@ -45,7 +45,7 @@ func TestReviewDateIsTheLimitInForcesAsOfTheDay(t *testing.T) {
 			review := func(fs []CustomerFlags) datasets.Date {
 				for _, f := range fs {
 					if f.CustomerID == "C1" {
-						return f.Review
+						return f.LimitReview
 					}
 				}
 				return 0

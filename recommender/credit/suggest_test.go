@@ -145,8 +145,8 @@ func TestSuggestColdStartAndReviewCadence(t *testing.T) {
 	if s.Bound != BoundColdStart || s.Suggested.Money() != 5_000_00 {
 		t.Fatalf("cold start: bound %s limit %s\n%s", s.Bound, s.Suggested.Money(), strings.Join(s.Reasons, "\n"))
 	}
-	if s.RiskClass != "medium" || s.Review != addMonths(asOf, 3) {
-		t.Fatalf("class %s review %s, want medium and three months on", s.RiskClass, s.Review)
+	if s.RiskClass != "medium" || s.Review != addMonths(asOf, 6) {
+		t.Fatalf("class %s review %s, want medium and six months on", s.RiskClass, s.Review)
 	}
 	if !strings.Contains(strings.Join(s.Reasons, " "), "the small business starting limit of 5,000 EUR") {
 		t.Fatalf("reasons: %v", s.Reasons)
