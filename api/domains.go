@@ -122,8 +122,9 @@ type Collections interface {
 	NextAction(ctx context.Context, customerID string, date datasets.Date) (*NextAction, *ExcludedCustomer, error)
 }
 
-// CreditFlag is an order-block flag: over_limit, overdue, expired,
-// broken_promises, ...
+// CreditFlag is an order-block flag: over_limit, overdue, review_due (a
+// limit past its review date within the policy's grace), expired (past the
+// grace), broken_promises, ...
 type CreditFlag struct {
 	Kind       string `json:"kind"`
 	Amount     Amount `json:"amount"`
@@ -148,7 +149,7 @@ type CreditAdvice struct {
 	Suggested   Amount        `json:"suggested_limit"`
 	// LimitReview is when Current is (or was) due for review: absent for
 	// the master's limit, which no decision set and which never expires.
-	LimitReview datasets.Date `json:"limit_review_date,omitempty" doc:"the day current_limit is (or was) due for review: the approval's review date, else its risk class's cadence from the decision that set it; past it, the limit is flagged expired. Absent for customer_master"`
+	LimitReview datasets.Date `json:"limit_review_date,omitempty" doc:"the day current_limit is (or was) due for review: the approval's review date, else its risk class's cadence from the decision that set it; past it, the limit is flagged review_due for the policy's flags.review_grace_days, then expired. Absent for customer_master"`
 	RiskClass   string        `json:"risk_class"`
 	Review      datasets.Date `json:"review_date" doc:"the day suggested_limit, once approved, would be due for review (its risk class's cadence); the current limit's own is limit_review_date"`
 	// BelowExposure, set only when Suggested is below Exposure, says why

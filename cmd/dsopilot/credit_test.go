@@ -297,3 +297,59 @@ func TestCreditConvertsInvoicesInAnotherCurrency(t *testing.T) {
 		}
 	}
 }
+
+// credit flags --json names where each customer's limit comes from as
+// credit suggest --json does (limit_source, limit_set_date), and its
+// review date as the API does (limit_review_date, the current limit's): it
+// gave that as review_date, which in suggest and the API is the suggested
+// limit's, and lacked the other two.
+func TestCreditFlagsJSONNamesTheLimitAsSuggestDoes(t *testing.T) {
+	ledger, store := simulated(t)
+	base := []string{"--store", store, "--as-of", "2023-12-31", "--fx", filepath.Join(ledger, "fx_rates.csv"), "--json"}
+	out, _, err := call(t, nil, append([]string{"credit", "suggest"}, base...)...)
+	if err != nil {
+		t.Fatalf("suggest: %v", err)
+	}
+	var sg struct {
+		Rows []map[string]any `json:"suggestions"`
+	}
+	if err := json.Unmarshal([]byte(out), &sg); err != nil {
+		t.Fatal(err)
+	}
+	suggested := map[string]map[string]any{}
+	for _, r := range sg.Rows {
+		suggested[r["customer_id"].(string)] = r
+	}
+	out, _, err = call(t, nil, append([]string{"credit", "flags"}, base...)...)
+	if err != nil {
+		t.Fatalf("flags: %v", err)
+	}
+	var fl struct {
+		Customers []map[string]any `json:"customers"`
+	}
+	if err := json.Unmarshal([]byte(out), &fl); err != nil {
+		t.Fatal(err)
+	}
+	decided := 0
+	for _, c := range fl.Customers {
+		id := c["customer_id"].(string)
+		s := suggested[id]
+		set, hasSet := c["limit_set_date"].(string)
+		review, hasReview := c["limit_review_date"].(string)
+		if _, ok := c["review_date"]; ok {
+			t.Errorf("%s: flags give review_date %v, the suggested limit's name in suggest and the API", id, c["review_date"])
+		}
+		if c["limit_source"] == nil || c["limit_source"] != s["limit_source"] || c["limit_set_date"] != s["limit_set_date"] {
+			t.Errorf("%s: flags say limit_source %v set %v, suggest %v set %v", id, c["limit_source"], c["limit_set_date"], s["limit_source"], s["limit_set_date"])
+		}
+		if hasReview != hasSet || hasReview && review <= set {
+			t.Errorf("%s: limit_review_date %q with limit_set_date %q: want one after the decision, none without", id, review, set)
+		}
+		if hasSet {
+			decided++
+		}
+	}
+	if decided == 0 {
+		t.Fatalf("no flagged customer's limit comes from a decision: the test sees nothing\n%s", out)
+	}
+}

@@ -1,6 +1,7 @@
 package credit
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -107,5 +108,45 @@ func TestSuggestionSaysWhereTheLimitComesFrom(t *testing.T) {
 				t.Fatalf("flags JSON %s: review_date is the suggested limit's in suggest and the API; the current limit's is limit_review_date", b)
 			}
 		})
+	}
+}
+
+// The workflow's flags and advice (the CLI's credit flags and the API's
+// credit-limit) give a customer's limit the same source, decision day and
+// review date, before and after an approval recorded its decision.
+func TestFlagsAndAdviceAgreeOnTheLimitInForce(t *testing.T) {
+	ctx := context.Background()
+	st, c := openWorkflow(t, stores(t)[0])
+	svc := newService(t, st, c)
+	check := func(day datasets.Date, source string, set datasets.Date) {
+		t.Helper()
+		fs, _, err := svc.Flags(ctx, day, "C1")
+		if err != nil || len(fs) != 1 {
+			t.Fatalf("flags as of %s: %v, %d customers (C1 owes more than its limit)", day, err, len(fs))
+		}
+		ad, err := svc.Advice(ctx, day, "C1")
+		if err != nil || len(ad) != 1 {
+			t.Fatalf("advice as of %s: %v", day, err)
+		}
+		f, a := fs[0], ad[0]
+		if f.LimitSource != source || f.LimitSet != set || f.LimitReview == 0 ||
+			f.LimitSource != a.LimitSource || f.LimitSet != a.LimitSet || f.LimitReview != a.LimitReview {
+			t.Fatalf("as of %s: flags say the limit comes from %q set %s review %s, advice %q set %s review %s; want %q set %s",
+				day, f.LimitSource, f.LimitSet, f.LimitReview, a.LimitSource, a.LimitSet, a.LimitReview, source, set)
+		}
+	}
+	check(asOf, LimitFromDecision, asOf.AddDays(-100))
+	p, err := svc.Propose(ctx, ProposeRequest{CustomerID: "C1", Limit: 60_000_00, Reason: "more business", By: "ann", Role: "credit_analyst"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ap, err := svc.Approve(ctx, p.ID, DecideRequest{By: "bob", Role: "credit_manager"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := datasets.DateOf(c.now().UTC())
+	check(day, LimitFromApproval, day)
+	if fs, _, _ := svc.Flags(ctx, day, "C1"); fs[0].LimitReview != ap.Review {
+		t.Fatalf("flags' limit_review_date %s, want the approval's review date %s", fs[0].LimitReview, ap.Review)
 	}
 }
