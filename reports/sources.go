@@ -114,9 +114,9 @@ type CollectionsSource interface {
 	Effects(ctx context.Context, asOf datasets.Date) ([]ActionEffect, error)
 }
 
-// CreditFlag is an order-block flag: Kind (over_limit, overdue, expired,
-// broken_promises, ...), the amount concerned, why, and the expected
-// resolution.
+// CreditFlag is an order-block flag: Kind (over_limit, overdue,
+// review_due, expired, broken_promises, ...), the amount concerned, why,
+// and the expected resolution.
 type CreditFlag struct {
 	Kind       string
 	Amount     datasets.Money
