@@ -98,7 +98,9 @@ const (
 )
 
 // flagKinds are the flag kinds in the order a customer's flags list them.
-var flagKinds = []string{FlagOverLimit, FlagOverdue, FlagReviewDue, FlagExpired, FlagBrokenPromises}
+func flagKinds() []string {
+	return []string{FlagOverLimit, FlagOverdue, FlagReviewDue, FlagExpired, FlagBrokenPromises}
+}
 
 // FlagRule says when a customer's orders are flagged.
 type FlagRule struct {
@@ -391,7 +393,7 @@ func parseFlags(fp *recommender.FileParser, n *yaml.Node, path string, f *FlagRu
 			f.BlockOrdersOn = []string{}
 			for _, item := range fp.Seq(n, path) {
 				k := fp.Str(item, path)
-				if !slices.Contains(flagKinds, k) {
+				if !slices.Contains(flagKinds(), k) {
 					fp.Errf(item, path, "unknown flag %q (want over_limit, overdue, review_due, expired or broken_promises)", k)
 				}
 				f.BlockOrdersOn = append(f.BlockOrdersOn, k)
