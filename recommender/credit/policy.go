@@ -166,14 +166,37 @@ func LoadPolicy(path string) (*Policy, error) {
 // A file states a whole policy: segments (with "*"), risk_classes and
 // approval.roles are required; other fields left out take the values the
 // shipped file gives them, except secured and financials.ratings (none).
+//
+// The values of the fields left out are read from the shipped file itself,
+// so the two cannot drift apart (they had: a file without need or
+// block_orders_on got a headroom of 1.1 and held no orders, where the
+// shipped file says 1.5 and holds them on over_limit and expired).
 func ParsePolicy(name string, data []byte) (*Policy, error) {
+	shipped, err := parsePolicy(DefaultPolicyFile, defaultPolicyYAML, builtinPolicy())
+	if err != nil {
+		return nil, fmt.Errorf("the shipped credit policy: %w", err)
+	}
+	return parsePolicy(name, data, shipped)
+}
+
+// builtinPolicy is the base the shipped file is read over: it states every
+// field, so this only fills the required fields' places.
+func builtinPolicy() *Policy {
+	return &Policy{Currency: "EUR", Financials: FinancialRule{MaxAgeMonths: 18}, Approval: Approval{ProposalDays: 30}}
+}
+
+// parsePolicy reads data over base's optional fields: the required ones
+// (segments, risk_classes, approval.roles and decrease_role, which names
+// one of them) and secured and financials.ratings start empty.
+func parsePolicy(name string, data []byte, base *Policy) (*Policy, error) {
 	fp := recommender.NewFileParser(name)
-	p := &Policy{Source: name, Currency: "EUR", LossGivenDefault: 0.6, HistoryMonths: 12,
-		Need: NeedRule{Headroom: 1.1, Cover: 0.95, MinInvoices: 3}, MinChange: 0.1,
+	p := &Policy{Source: name, Currency: base.Currency, LossGivenDefault: base.LossGivenDefault, HistoryMonths: base.HistoryMonths,
+		Need: base.Need, Grid: slices.Clone(base.Grid), MinChange: base.MinChange,
 		Segments: map[string]Segment{}, Secured: map[string]Security{},
-		Financials: FinancialRule{MaxAgeMonths: 18, Ratings: map[string]RatingShares{}},
-		Flags:      FlagRule{OverdueDays: 60, BrokenPromises: 2, BrokenPromiseDays: 90, ReviewGraceDays: 30},
-		Approval:   Approval{ProposalDays: 30}}
+		Financials: FinancialRule{MaxAgeMonths: base.Financials.MaxAgeMonths, Ratings: map[string]RatingShares{}},
+		Flags:      base.Flags,
+		Approval:   Approval{ProposalDays: base.Approval.ProposalDays}}
+	p.Flags.BlockOrdersOn = slices.Clone(base.Flags.BlockOrdersOn)
 	root, ok := fp.Root(data)
 	if !ok {
 		return nil, fp.Err(ErrPolicy)

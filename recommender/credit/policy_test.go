@@ -3,11 +3,13 @@ package credit
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"gopkg.in/yaml.v3"
 )
 
 func TestDefaultPolicyParses(t *testing.T) {
@@ -136,5 +138,77 @@ func TestParsePolicyFinancialsAndSecured(t *testing.T) {
 	}
 	if r := p.shares("C"); r.NetWorth != 0.10 || r.Turnover != 0.05 {
 		t.Fatalf("other ratings %+v", r)
+	}
+}
+
+// A field left out of a policy file takes the shipped file's value, as
+// ParsePolicy promises: each optional field of the shipped file, removed
+// alone, leaves the policy as it was. (The built-in values had drifted: a
+// file without need got a headroom of 1.1 against the shipped 1.5, one
+// without flags.block_orders_on held no orders at all.)
+func TestAFieldLeftOutIsTheShippedFilesValue(t *testing.T) {
+	shipped := DefaultPolicy()
+	var doc yaml.Node
+	if err := yaml.Unmarshal(DefaultPolicyYAML(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	// Required, or none when left out (ParsePolicy's contract).
+	notOptional := map[string]bool{"segments": true, "risk_classes": true, "approval.roles": true, "financials.ratings": true}
+	// Holding one of those: walked into, not removed whole.
+	holdsRequired := map[string]bool{"approval": true, "financials": true}
+	var paths []string
+	var walk func(n *yaml.Node, prefix string)
+	walk = func(n *yaml.Node, prefix string) {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			path := prefix + n.Content[i].Value
+			if notOptional[path] {
+				continue
+			}
+			if !holdsRequired[path] {
+				paths = append(paths, path)
+			}
+			if v := n.Content[i+1]; v.Kind == yaml.MappingNode && path != "secured" {
+				walk(v, path+".")
+			}
+		}
+	}
+	walk(doc.Content[0], "")
+	if len(paths) < 15 {
+		t.Fatalf("found only %d optional fields in the shipped file: %v", len(paths), paths)
+	}
+	for _, path := range paths {
+		t.Run(path, func(t *testing.T) {
+			var d yaml.Node
+			if err := yaml.Unmarshal(DefaultPolicyYAML(), &d); err != nil {
+				t.Fatal(err)
+			}
+			keys := strings.Split(path, ".")
+			n := d.Content[0]
+			for _, k := range keys[:len(keys)-1] {
+				n = child(n, k)
+			}
+			removed := false
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == keys[len(keys)-1] {
+					n.Content = slices.Delete(n.Content, i, i+2)
+					removed = true
+					break
+				}
+			}
+			if !removed {
+				t.Fatalf("%s not found", path)
+			}
+			y, err := yaml.Marshal(&d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := ParsePolicy(DefaultPolicyFile, y)
+			if err != nil {
+				t.Fatalf("without %s: %v", path, err)
+			}
+			if !reflect.DeepEqual(p, shipped) {
+				t.Errorf("without %s the policy differs from the shipped one:\n got %+v\nwant %+v", path, *p, *shipped)
+			}
+		})
 	}
 }
