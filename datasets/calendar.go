@@ -54,3 +54,14 @@ func MonthStart(m int) Date {
 
 // MonthEnd is the last day of d's month.
 func (d Date) MonthEnd() Date { return MonthStart(d.MonthIndex()+1) - 1 }
+
+// AddMonths moves d by n calendar months (n may be negative), keeping its
+// day of the month where the month has it and taking the month's last day
+// where it has not: 31 May + 6 months is 30 November, not 1 December (as
+// time.AddDate would normalise it). A review due "six months after 31 May"
+// is due in November.
+func (d Date) AddMonths(n int) Date {
+	y, m, day := civilFromDays(int(d))
+	idx := y*12 + m - 1 + n
+	return min(MonthStart(idx)+Date(day-1), MonthStart(idx+1)-1)
+}

@@ -25,3 +25,30 @@ func TestCalendarAgreesWithPackageTime(t *testing.T) {
 		t.Errorf("MonthIndex(2024-02-10) = %d, want %d", got, 2024*12+1)
 	}
 }
+
+func TestAddMonthsKeepsTheDayOrTakesTheMonthsLast(t *testing.T) {
+	for _, tc := range []struct {
+		from string
+		n    int
+		want string
+	}{
+		{"2024-05-31", 6, "2024-11-30"},
+		{"2024-01-31", 1, "2024-02-29"},
+		{"2023-01-31", 1, "2023-02-28"},
+		{"2024-02-29", 12, "2025-02-28"},
+		{"2024-03-15", -3, "2023-12-15"},
+		{"2024-03-31", -1, "2024-02-29"},
+		{"2024-12-01", 1, "2025-01-01"},
+		{"2024-08-31", 0, "2024-08-31"},
+		{"1970-01-02", 1, "1970-02-02"},
+	} {
+		from, err := ParseDate(tc.from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := from.AddMonths(tc.n)
+		if got.String() != tc.want {
+			t.Errorf("%s + %d months = %s, want %s", tc.from, tc.n, got, tc.want)
+		}
+	}
+}

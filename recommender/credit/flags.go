@@ -204,7 +204,7 @@ func (as *assessment) reviewDate(a *account) datasets.Date {
 	if a.limitSet == 0 {
 		return 0
 	}
-	return addMonths(a.limitSet, as.pol.class(as.risk[a.c.ID].PD).ReviewMonths)
+	return a.limitSet.AddMonths(as.pol.class(as.risk[a.c.ID].PD).ReviewMonths)
 }
 
 // approvedReview is the review date an approval recorded, and the day of

@@ -111,7 +111,7 @@ func TestFlagsExpiredLimit(t *testing.T) {
 	l.CreditDecisions[0].NewLimit = 1_000_000_00
 	f := flagsOf(t, l, pol, "C1")
 	ex := flagOf(t, f, FlagExpired)
-	if ex.Amount.Money() != 1_000_000_00 || !strings.Contains(ex.Reason, "was due for review on") || f.LimitReview != addMonths(asOf.AddDays(-400), 12) {
+	if ex.Amount.Money() != 1_000_000_00 || !strings.Contains(ex.Reason, "was due for review on") || f.LimitReview != asOf.AddDays(-400).AddMonths(12) {
 		t.Fatalf("expired: %+v review %s", ex, f.LimitReview)
 	}
 	// The review date of the approval that recorded the decision replaces
@@ -280,9 +280,9 @@ func TestDefaultReviewCadenceByClass(t *testing.T) {
 		set  datasets.Date // the decision's day
 		kind string
 	}{
-		{"medium, four months", 0.05, addMonths(asOf, -4), ""},
-		{"high, two months", 0.3, addMonths(asOf, -2), ""},
-		{"high, five months", 0.3, addMonths(asOf, -5), FlagExpired},
+		{"medium, four months", 0.05, asOf.AddMonths(-4), ""},
+		{"high, two months", 0.3, asOf.AddMonths(-2), ""},
+		{"high, five months", 0.3, asOf.AddMonths(-5), FlagExpired},
 		{"low, a year and 9 days", 0.01, asOf.AddDays(-375), FlagReviewDue},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

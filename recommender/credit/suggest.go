@@ -209,7 +209,7 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 	s := Suggestion{CustomerID: id, Customer: a.c.Name, Segment: a.c.Segment, Currency: cur,
 		Current: features.KPIMoney(a.limit), Exposure: features.KPIMoney(a.exposure),
 		PD: round4(risk.PD), PDSource: risk.Source, RiskClass: class.Name,
-		Review: addMonths(as.asOf, class.ReviewMonths)}
+		Review: as.asOf.AddMonths(class.ReviewMonths)}
 	if a.limit > 0 {
 		u := round4(a.exposure.Float() / a.limit.Float())
 		s.Utilisation = &u
@@ -355,11 +355,6 @@ func (as *assessment) secured(id string) datasets.Money {
 		return 0
 	}
 	return as.local(id, sec.Amount)
-}
-
-// addMonths moves d by n calendar months.
-func addMonths(d datasets.Date, n int) datasets.Date {
-	return datasets.DateOf(d.Time().AddDate(0, n, 0))
 }
 
 func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }

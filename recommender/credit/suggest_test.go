@@ -42,7 +42,7 @@ func TestSuggestNeedFromBehaviour(t *testing.T) {
 	if want := exposureOf(l, "C1", asOf); s.Exposure.Money() != want || s.Utilisation == nil || math.Abs(*s.Utilisation-want.Float()/baseLimit.Float()) > 1e-3 {
 		t.Fatalf("exposure %s utilisation %v, want %s", s.Exposure.Money(), s.Utilisation, want)
 	}
-	if s.RiskClass != "low" || s.Review != addMonths(asOf, 12) {
+	if s.RiskClass != "low" || s.Review != asOf.AddMonths(12) {
 		t.Fatalf("class %s review %s, want low and a year on", s.RiskClass, s.Review)
 	}
 	if s.RequiredRole != "finance_director" { // more than 50,000 EUR more
@@ -145,7 +145,7 @@ func TestSuggestColdStartAndReviewCadence(t *testing.T) {
 	if s.Bound != BoundColdStart || s.Suggested.Money() != 5_000_00 {
 		t.Fatalf("cold start: bound %s limit %s\n%s", s.Bound, s.Suggested.Money(), strings.Join(s.Reasons, "\n"))
 	}
-	if s.RiskClass != "medium" || s.Review != addMonths(asOf, 6) {
+	if s.RiskClass != "medium" || s.Review != asOf.AddMonths(6) {
 		t.Fatalf("class %s review %s, want medium and six months on", s.RiskClass, s.Review)
 	}
 	if !strings.Contains(strings.Join(s.Reasons, " "), "the small business starting limit of 5,000 EUR") {

@@ -204,7 +204,7 @@ func (s *Service) Propose(ctx context.Context, req ProposeRequest) (Proposal, er
 	e := datasets.CreditEvent{ProposalID: newProposalID(day), Kind: datasets.CreditProposed, At: now,
 		CustomerID: c.ID, Currency: cmp.Or(c.Currency, s.Policy.Currency), OldLimit: c.CreditLimit, NewLimit: limit,
 		Secured: sg.Secured.Money(), Reason: req.Reason, Source: source, RiskClass: sg.RiskClass,
-		Review: addMonths(day, class.ReviewMonths), Expires: day.AddDays(s.Policy.Approval.ProposalDays), By: req.By, Role: req.Role}
+		Review: day.AddMonths(class.ReviewMonths), Expires: day.AddDays(s.Policy.Approval.ProposalDays), By: req.By, Role: req.Role}
 	if err := s.Store.AddCreditProposal(ctx, e); err != nil {
 		return Proposal{}, err
 	}
@@ -283,7 +283,7 @@ func (s *Service) decide(ctx context.Context, id string, req DecideRequest, kind
 	var d *datasets.CreditDecision
 	if kind == datasets.CreditApproved {
 		class, _ := s.classNamed(p.RiskClass)
-		e.Review = addMonths(day, class.ReviewMonths)
+		e.Review = day.AddMonths(class.ReviewMonths)
 		e.DecisionID = decisionID(claim, id)
 		d = &datasets.CreditDecision{ID: e.DecisionID, CustomerID: c.ID, Date: day, OldLimit: c.CreditLimit, NewLimit: p.NewLimit,
 			Reason: p.Reason, DecidedBy: req.By}

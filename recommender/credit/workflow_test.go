@@ -164,7 +164,7 @@ func TestWorkflow(t *testing.T) {
 				t.Fatal(err)
 			}
 			if p.Status != datasets.CreditProposed || p.RequiredRole != "credit_manager" || p.OldLimit.Money() != baseLimit ||
-				p.Expires != asOf.AddDays(31) || p.Review != addMonths(asOf.AddDays(1), 12) || !strings.HasPrefix(p.ID, "CP-") {
+				p.Expires != asOf.AddDays(31) || p.Review != asOf.AddDays(1).AddMonths(12) || !strings.HasPrefix(p.ID, "CP-") {
 				t.Fatalf("proposal %+v", p)
 			}
 			before = snapshot(t, st)
@@ -254,7 +254,7 @@ func TestWorkflow(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if rn, err = svc.Approve(ctx, rn.ID, DecideRequest{By: "bob", Role: "credit_analyst"}); err != nil || rn.Review != addMonths(datasets.DateOf(c.t), 12) {
+			if rn, err = svc.Approve(ctx, rn.ID, DecideRequest{By: "bob", Role: "credit_analyst"}); err != nil || rn.Review != datasets.DateOf(c.t).AddMonths(12) {
 				t.Fatalf("renewal: %+v %v", rn, err)
 			}
 			if open, _ := svc.List(ctx, Filter{Statuses: []string{datasets.CreditProposed}}); len(open) != 0 {
