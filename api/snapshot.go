@@ -181,8 +181,12 @@ func (s *snapshot) kpiIndex(currency string) (*features.Index, string, []string,
 	if fx != nil {
 		conv, err := l.Convert(*fx)
 		if err != nil {
-			// The ledger's amounts, not the query, are at fault (the
-			// currency may be the server's default): no parameter named.
+			// The ledger's amounts and the server's rates, not the
+			// query, are at fault (the currency may be the server's
+			// default): a missing rate is the server's to mend.
+			if nr := asNoRate(err); nr != nil {
+				return nil, "", nil, fmt.Errorf("cannot convert the ledger to %s: %w", currency, nr)
+			}
 			return nil, "", nil, fmt.Errorf("%w: cannot convert the ledger to %s: %v", ErrInvalid, currency, err)
 		}
 		l = conv
