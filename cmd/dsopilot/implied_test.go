@@ -12,6 +12,7 @@ import (
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/embedded"
+	"github.com/dsopilot/dsopilot/features"
 )
 
 // withoutCreditNotes imports ledger's files but its credit notes into a
@@ -139,20 +140,75 @@ func TestImpliedWriteOffsAreToldOncePerRun(t *testing.T) {
 	if os.Getenv("DSOPILOT_TEST_CLICKHOUSE") == "" {
 		return
 	}
-	ch := chStore(t)
-	if _, _, err := call(t, nil, "import", "--store", ch, "--quiet", filepath.Join(dir, "bare")); err != nil {
-		t.Fatalf("import into ClickHouse: %v", err)
-	}
-	for _, args := range [][]string{append(append(kpi, ch), "--engine", "go", "--parts", "3"), append(append(score, ch), "--parts", "3")} {
-		out, errOut, err := call(t, nil, args...)
-		if err != nil {
-			t.Fatalf("%s: %v", strings.Join(args, " "), err)
+	// The SQL engine (kpi's default on ClickHouse) implies the same
+	// notes inside the database, and counts them there, shard by shard
+	// on a cluster; the Go engine and score read parts.
+	bareDir := filepath.Join(dir, "bare")
+	for _, db := range []struct {
+		name string
+		spec func(*testing.T) string
+	}{{"ClickHouse", chStore}, {"cluster", chCluster}} {
+		spec := db.spec(t)
+		if _, _, err := call(t, nil, "import", "--store", spec, "--quiet", bareDir); err != nil {
+			t.Fatalf("import into %s: %v", db.name, err)
 		}
-		check(args[0]+" in parts", out, errOut, true)
+		for _, c := range []struct {
+			name string
+			args []string
+		}{
+			{"kpi, SQL engine", append(kpi, spec)},
+			{"kpi in parts", append(append(kpi, spec), "--engine", "go", "--parts", "3")},
+			{"score in parts", append(append(score, spec), "--parts", "3")},
+		} {
+			out, errOut, err := call(t, nil, c.args...)
+			if err != nil {
+				t.Fatalf("%s, %s: %v", db.name, c.name, err)
+			}
+			check(db.name+", "+c.name, out, errOut, true)
+		}
 	}
 }
 
 func jsonValid(s string) bool {
 	var v any
 	return json.Unmarshal([]byte(s), &v) == nil
+}
+
+// The tally counts a note once however often a run reads its invoice (a
+// command making two passes over the parts), adds the SQL engine's sums,
+// and says nothing when nothing was implied.
+func TestImpliedTallyCountsEachNoteOnce(t *testing.T) {
+	l := &datasets.Ledger{
+		Customers: []datasets.Customer{{ID: "C1", Currency: "EUR"}, {ID: "C2", Currency: "USD"}},
+		Invoices: []datasets.Invoice{{ID: "I1", CustomerID: "C1"}, {ID: "I2", CustomerID: "C2", Currency: "GBP"},
+			{ID: "I3", CustomerID: "C2", Disputed: true}},
+	}
+	note := func(c, i string, m datasets.Money, kind string) datasets.CreditNote {
+		return datasets.CreditNote{ID: datasets.ImpliedNotePrefix + c + "/" + i, CustomerID: c, InvoiceID: i, Amount: m, Kind: kind}
+	}
+	notes := []datasets.CreditNote{note("C1", "I1", 100_00, datasets.KindWriteOff), note("C2", "I2", 5_50, datasets.KindWriteOff),
+		note("C2", "I3", 20_00, datasets.KindCreditNote)}
+	for _, c := range []struct {
+		name string
+		run  func(*impliedTally)
+		want string
+	}{
+		{"nothing", func(*impliedTally) {}, ""},
+		{"one pass", func(t *impliedTally) { t.add(l, notes) }, "3 settled invoices taken as written off for 100.00 EUR, 5.50 GBP, 20.00 USD (1 of them, flagged disputed, as credited): "},
+		{"two passes", func(t *impliedTally) { t.add(l, notes[:2]); t.add(l, notes) },
+			"3 settled invoices taken as written off for 100.00 EUR, 5.50 GBP, 20.00 USD (1 of them, flagged disputed, as credited): "},
+		{"one note", func(t *impliedTally) { t.add(l, notes[:1]) }, "1 settled invoice taken as written off for 100.00 EUR: "},
+		{"SQL sums", func(t *impliedTally) {
+			t.addSummary(features.ImpliedSummary{Invoices: 4, Amounts: map[string]datasets.Money{"EUR": 1_00, "SEK": 2_00}, TooLarge: []string{"JPY"}})
+		}, "4 settled invoices taken as written off for 1.00 EUR, more than can be summed JPY, 2.00 SEK: "},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, tally := withImpliedTally(context.Background())
+			c.run(tally)
+			got := tally.warning()
+			if c.want == "" && got != "" || !strings.HasPrefix(got, c.want) {
+				t.Fatalf("warning %q, want it to begin %q", got, c.want)
+			}
+		})
+	}
 }

@@ -60,17 +60,20 @@ func loadSettled(ctx context.Context, st datasets.Store) (*datasets.Ledger, erro
 // is counted once however often the run reads its invoice (commands that
 // make several passes over the parts, or read the ledger twice).
 type impliedTally struct {
-	mu       sync.Mutex
-	seen     map[string]bool // note ids
-	credited int             // of them, dispute credits (the invoice flagged disputed)
+	mu   sync.Mutex
+	seen map[string]bool // note ids
+	// summed counts the invoices added as a sum (the SQL KPIs': addSummary).
+	summed   int
+	credited int // of them all, dispute credits (the invoice flagged disputed)
 	sums     map[string]*datasets.MoneySum
+	tooLarge map[string]bool // currencies whose sum overflows
 }
 
 type impliedTallyKey struct{}
 
 // withImpliedTally returns ctx carrying a new tally for a run.
 func withImpliedTally(ctx context.Context) (context.Context, *impliedTally) {
-	t := &impliedTally{seen: map[string]bool{}, sums: map[string]*datasets.MoneySum{}}
+	t := &impliedTally{seen: map[string]bool{}, sums: map[string]*datasets.MoneySum{}, tooLarge: map[string]bool{}}
 	return context.WithValue(ctx, impliedTallyKey{}, t), t
 }
 
@@ -121,27 +124,51 @@ func (t *impliedTally) add(l *datasets.Ledger, notes []datasets.CreditNote) {
 	}
 }
 
+// addSummary counts what the SQL KPI engine implied, summed in the
+// database (features.SQLImpliedWriteOffs).
+func (t *impliedTally) addSummary(s features.ImpliedSummary) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.summed += s.Invoices
+	t.credited += s.Credited
+	for c, m := range s.Amounts {
+		if t.sums[c] == nil {
+			t.sums[c] = &datasets.MoneySum{}
+		}
+		t.sums[c].Add(m)
+	}
+	for _, c := range s.TooLarge {
+		t.tooLarge[c] = true
+	}
+}
+
 // warning is the run's one warning on what it implied ("" for nothing).
 func (t *impliedTally) warning() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(t.seen) == 0 {
+	n := len(t.seen) + t.summed
+	if n == 0 {
 		return ""
 	}
+	cs := maps.Clone(t.tooLarge)
+	for c := range t.sums {
+		cs[c] = true
+	}
 	var amounts []string
-	for _, c := range slices.Sorted(maps.Keys(t.sums)) {
-		s, err := t.sums[c].Total()
-		v := s.String()
-		if err != nil {
-			v = "more than can be summed"
+	for _, c := range slices.Sorted(maps.Keys(cs)) {
+		v := "more than can be summed"
+		if !t.tooLarge[c] { // then in sums
+			if s, err := t.sums[c].Total(); err == nil {
+				v = s.String()
+			}
 		}
 		if c == "" {
 			c = "(no currency)"
 		}
 		amounts = append(amounts, v+" "+c)
 	}
-	invoices := fmt.Sprintf("%d settled invoices", len(t.seen))
-	if len(t.seen) == 1 {
+	invoices := fmt.Sprintf("%d settled invoices", n)
+	if n == 1 {
 		invoices = "1 settled invoice"
 	}
 	disputed := ""
