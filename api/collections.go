@@ -290,7 +290,11 @@ func (rc *RecommenderCollections) worklist(ctx context.Context, day datasets.Dat
 	if err != nil {
 		return nil, err
 	}
-	return rc.daily.Worklist(ctx, l, day)
+	w, err := rc.daily.Worklist(ctx, l, day)
+	if nr := asNoRate(err); nr != nil {
+		return nil, nr
+	}
+	return w, err
 }
 
 // ledgerCollectors lists the collectors of the served ledger's customers.

@@ -99,7 +99,8 @@ func TestCustomerInSeveralCurrencies(t *testing.T) {
 // than its own converts it to the customer's (it used to add it in
 // unconverted, with a warning saying so): the exposure grows by the
 // converted amount; without a rate for the invoice's currency the advice
-// is refused naming it, as for a customer whose own currency has none.
+// is refused naming it, as for a customer whose own currency has none,
+// with a 503 telling the operator to give the server the rate.
 func TestCreditAdviceConvertsInvoicesInAnotherCurrency(t *testing.T) {
 	fx := recommender.SimFX()
 	for _, c := range []struct {
@@ -127,8 +128,10 @@ func TestCreditAdviceConvertsInvoicesInAnotherCurrency(t *testing.T) {
 			ts.settle()
 			w := ts.do(req{method: "GET", path: path, role: "viewer"})
 			if c.rate == 0 {
-				p := problemOf(t, w, 422)
-				if want := "customer " + cust.ID + ": no rate from " + c.cur + " to " + fx.To + " for 1 invoice"; !strings.Contains(p.Detail, want) {
+				// The server's rates lack it: the server's fault (503).
+				p := problemOf(t, w, 503)
+				if want := "customer " + cust.ID + ": no rate from " + c.cur + " to " + fx.To + " for 1 invoice"; !strings.Contains(p.Detail, want) ||
+					!strings.Contains(p.Detail, "--fx FILE holding a rate for "+c.cur) || p.Type != problemTypeBase+"missing-rate" {
 					t.Fatalf("problem %q, want it to say %q", p.Detail, want)
 				}
 				return

@@ -102,9 +102,12 @@ func forecastError(err error) error {
 	if errors.Is(err, forecast.ErrEmptyBook) {
 		return fmt.Errorf("%w: %v", ErrNotFound, err)
 	}
+	if nr := asNoRate(err); nr != nil {
+		// The ledger holds amounts the server's rates cannot convert.
+		return nr
+	}
 	if errors.Is(err, datasets.ErrFX) {
-		// The ledger holds amounts the rates cannot convert: as the
-		// worklist answers it.
+		// Amounts that overflow when converted: the data's.
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	return err

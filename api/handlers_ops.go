@@ -86,17 +86,32 @@ func (s *Server) readyzHandler() gin.HandlerFunc {
 func (s *Server) readyz(c *gin.Context, snap *snapshot, lastDay datasets.Date, warning string) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
+	// Only what is wrong: before the ledger is read, the snapshot in
+	// service is the empty one of the start, which has no model even when
+	// one is loaded (a locked store used to read "no model is in
+	// service" beside the lock); and a store that does not answer is why
+	// the ledger is not read.
 	var why []string
-	if err := s.store.ping(ctx); err != nil {
-		why = append(why, err.Error())
+	storeErr := s.store.ping(ctx)
+	if storeErr != nil {
+		why = append(why, storeErr.Error())
 	}
-	if !s.loaded.Load() {
+	loaded := s.loaded.Load()
+	if !loaded && storeErr == nil {
 		why = append(why, "the ledger has not been read from the store yet")
 	}
-	if err := snap.scoring(); err != nil {
-		why = append(why, err.Error())
+	switch {
+	case loaded:
+		if err := snap.scoring(); err != nil {
+			why = append(why, err.Error())
+		}
+	case s.model.Load() == nil:
+		why = append(why, errNoModelInService.Error())
 	}
 	if len(why) > 0 {
+		for i := range why {
+			why[i] = strings.TrimPrefix(why[i], ErrUnavailable.Error()+": ")
+		}
 		fail(c, fmt.Errorf("%w: not ready: %s", ErrUnavailable, strings.Join(why, "; ")))
 		return
 	}

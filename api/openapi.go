@@ -105,6 +105,8 @@ func buildOpenAPI(rs []route, build string) (*openapi3.T, error) {
 		Info: &openapi3.Info{Title: "dsopilot API", Version: "1.0.0 (build " + build + ")",
 			Description: "Scoring, recommendations, credit workflow, forecast, KPIs and ingest for receivables. " +
 				"Send Authorization: Bearer <key> (dsopilot keys create); a revoked key (dsopilot keys revoke) is a 401 of type " + problemTypeBase + "key-revoked. " +
+				"An answer that needs an exchange rate the server was not given (serve --fx lacks a currency of the ledger) is a 503 of type " + problemTypeBase + "missing-rate naming the currency; " +
+				"a currency the request names without rates on the server is a 422. " +
 				"Errors are RFC 9457 problem documents; their errors place each bad field by an RFC 6901 pointer from the body's root, a query parameter, a header, or an ingest body's line and column. " +
 				"Creating and changing POSTs honour Idempotency-Key. Amounts are numbers with two decimals, exact to the cent; dates YYYY-MM-DD."},
 		Paths:      openapi3.NewPaths(),

@@ -45,6 +45,13 @@ var (
 	ErrRateLimited = errors.New("rate limit exceeded")
 	// ErrUnavailable: not ready (no store, no model) or not in this build. 503.
 	ErrUnavailable = errors.New("service unavailable")
+	// ErrNoRate: the answer needs an exchange rate the server was not
+	// given (serve's --fx lacks a currency of a customer or a record).
+	// 503, with a problem type of its own: as for a missing model, the
+	// server's configuration is at fault, not the request, and only the
+	// operator can mend it; a client-chosen currency without rates (a
+	// ?currency= parameter) stays a 422.
+	ErrNoRate = errors.New("the server has no exchange rate")
 
 	// errKeyName refuses an empty or duplicate key name.
 	errKeyName = errors.New("key name")
@@ -206,6 +213,9 @@ type statusRule struct {
 // first. Errors of other packages that mean the same are listed here so
 // handlers can return them unwrapped.
 var statusRules = [...]statusRule{
+	// First: the adapters wrap a missing rate with the other package's
+	// error, which may be an input error (credit.ErrInput).
+	{ErrNoRate, http.StatusServiceUnavailable, "missing-rate"},
 	{ErrMalformed, http.StatusBadRequest, "malformed"},
 	{ErrUnauthenticated, http.StatusUnauthorized, "unauthenticated"},
 	{ErrKeyRevoked, http.StatusUnauthorized, "key-revoked"},
@@ -258,6 +268,10 @@ func fail(c *gin.Context, err error) {
 	p.Instance = c.Request.URL.Path
 	if p.Status == http.StatusInternalServerError {
 		loggerOf(c).Error("request failed", "err", err)
+	}
+	if errors.Is(err, ErrNoRate) {
+		// The operator, not the client, has to act: say it where they look.
+		loggerOf(c).Warn("request needs an exchange rate the server was not given", "err", err)
 	}
 	var ra retryAfter
 	if errors.As(err, &ra) {

@@ -192,7 +192,7 @@ func (s *Server) routeTable() []route {
 				params: []param{dateQuery("from", "first day (default 90 days before to)"), dateQuery("to", "last day (default the server's as-of date)"),
 					query("by", "string", "group by", "segment", "country", "currency", "customer"), query("currency", "string", "reporting currency (ISO 4217); needs the server's rates"),
 					query("monthly", "boolean", "add the KPIs month by month")},
-				responses: []response{{200, "the KPIs", KPIView{}, ""}}, errors: []int{422}}},
+				responses: []response{{200, "the KPIs", KPIView{}, ""}}, errors: []int{422, 503}}},
 		{method: http.MethodPost, path: "/v1/actions", role: RoleCollector, handle: s.postAction, media: []string{mediaJSON}, idempotent: true,
 			doc: routeDoc{id: "recordAction", tag: "recording", summary: "Record a dunning action taken and its outcome",
 				description: "Policy holdout or recommender with the propensity the recommendation carried, so effects can be measured.",

@@ -56,6 +56,9 @@ type snapshot struct {
 	kpi   map[string]*features.Index
 }
 
+// errNoModelInService is why a snapshot without a model does not score.
+var errNoModelInService = fmt.Errorf("%w: no model is in service (train one and promote it: dsopilot train, dsopilot models promote)", ErrUnavailable)
+
 // buildSnapshot scores l's open book as of asOf with m (nil: no model).
 func buildSnapshot(ctx context.Context, gen uint64, l *datasets.Ledger, m *servedModel, asOf datasets.Date, maxReasons int, fx *datasets.FX) *snapshot {
 	s := &snapshot{gen: gen, asOf: asOf, ledger: l, span: spanOf(l), cust: indexCustomers(l), model: m, fx: fx, kpi: map[string]*features.Index{},
@@ -65,7 +68,7 @@ func buildSnapshot(ctx context.Context, gen uint64, l *datasets.Ledger, m *serve
 		s.settled = l
 	}
 	if m == nil {
-		s.scoreErr = fmt.Errorf("%w: no model is in service (train one and promote it: dsopilot train, dsopilot models promote)", ErrUnavailable)
+		s.scoreErr = errNoModelInService
 		return s
 	}
 	conv, err := m.convert(l)
@@ -181,8 +184,12 @@ func (s *snapshot) kpiIndex(currency string) (*features.Index, string, []string,
 	if fx != nil {
 		conv, err := l.Convert(*fx)
 		if err != nil {
-			// The ledger's amounts, not the query, are at fault (the
-			// currency may be the server's default): no parameter named.
+			// The ledger's amounts and the server's rates, not the
+			// query, are at fault (the currency may be the server's
+			// default): a missing rate is the server's to mend.
+			if nr := asNoRate(err); nr != nil {
+				return nil, "", nil, fmt.Errorf("cannot convert the ledger to %s: %w", currency, nr)
+			}
 			return nil, "", nil, fmt.Errorf("%w: cannot convert the ledger to %s: %v", ErrInvalid, currency, err)
 		}
 		l = conv

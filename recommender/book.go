@@ -2,6 +2,7 @@ package recommender
 
 import (
 	"fmt"
+	"maps"
 	"runtime"
 	"slices"
 	"strings"
@@ -262,11 +263,9 @@ func (c *converter) err() error {
 	if len(c.missing) == 0 {
 		return nil
 	}
-	var cs []string
-	for _, cur := range sortedKeys(c.missing) {
-		cs = append(cs, fmt.Sprintf("%s (%d amounts)", cur, c.missing[cur]))
-	}
-	return fmt.Errorf("%w: no rate to %s for %s: pass the rates (--fx)", ErrInput, c.currency, strings.Join(cs, ", "))
+	// Typed, so that a server can tell its own missing rates (a 503 to
+	// its operator) from a bad request.
+	return fmt.Errorf("%w: %w: pass the rates (--fx)", ErrInput, &datasets.MissingRatesError{To: c.currency, Amounts: maps.Clone(c.missing)})
 }
 
 // ledgerIndex holds each customer's records together, as positions in

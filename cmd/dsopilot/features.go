@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -234,19 +235,31 @@ func kpiReport(ctx context.Context, e env, store string, from, to datasets.Date,
 	if isCH && (engine == "sql" || (engine == "auto" && currency == "" && parts == 0)) {
 		// The currencies (for the mixed-units warning) are read while the
 		// KPIs are summed: two queries the server runs side by side.
+		// So are the write-offs the settlements imply, which the user
+		// is told of (impliedTally), as the Go engine's reads count them.
 		var (
-			mixed  []string
-			curErr error
-			done   = make(chan struct{})
+			mixed   []string
+			implied features.ImpliedSummary
+			curErr  error
+			impErr  error
+			done    = make(chan struct{}, 2)
 		)
 		go func() {
-			defer close(done)
+			defer func() { done <- struct{}{} }()
 			mixed, curErr = features.SQLLedgerCurrencies(ctx, q)
+		}()
+		go func() {
+			defer func() { done <- struct{}{} }()
+			implied, impErr = features.SQLImpliedWriteOffs(ctx, q)
 		}()
 		rep, err := features.SQLKPIReport(ctx, q, from, to, o)
 		<-done
+		<-done
 		if err == nil {
-			err = curErr
+			err = cmp.Or(curErr, impErr)
+		}
+		if t := impliedTallyOf(ctx); t != nil && err == nil {
+			t.addSummary(implied)
 		}
 		var span ledgerSpan
 		if sr, ok := st.(spanReader); ok && err == nil {

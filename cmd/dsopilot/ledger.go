@@ -196,7 +196,7 @@ func eachSampledPart(ctx context.Context, st datasets.Store, n int, s customerSa
 		if err != nil {
 			return err
 		}
-		if l, err = settle(l, whole); err != nil {
+		if l, err = settle(ctx, l, whole); err != nil {
 			return err
 		}
 		if err := fn(l, whole); err != nil {

@@ -155,8 +155,14 @@ func run(ctx context.Context, args []string, e env) error {
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
+			ctx, implied := withImpliedTally(ctx)
 			if err := c.run(ctx, e, args[1:]); err != nil {
 				return tidied{msg: message(args, err), err: err}
+			}
+			// Once per run, whether the ledger was read whole or in
+			// parts, and on stderr: stdout holds the JSON or CSV.
+			if w := implied.warning(); w != "" {
+				fmt.Fprintf(e.stderr, "dsopilot: warning: %s: %s\n", c.name, w)
 			}
 			return nil
 		}

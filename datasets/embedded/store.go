@@ -102,10 +102,16 @@ func open(ctx context.Context, dir string, log *slog.Logger, readOnly bool) (*St
 	})
 	if err != nil {
 		if errors.Is(err, bolt.ErrTimeout) {
-			if readOnly {
-				return nil, fmt.Errorf("open store %s: another dsopilot process is writing to it", path)
+			// Name the holder when the system tells, and what to do.
+			who := ""
+			if h := lockHolder(path); h != "" {
+				who = " (" + h + ")"
 			}
-			return nil, fmt.Errorf("open store %s: locked by another dsopilot process", path)
+			if readOnly {
+				return nil, fmt.Errorf("open store %s: another dsopilot process is writing to it%s: wait until it is done", path, who)
+			}
+			return nil, fmt.Errorf("open store %s: locked by another dsopilot process%s: an embedded store has one writer at a time; "+
+				"stop that process or wait until it is done (several servers share a ClickHouse store, not an embedded one)", path, who)
 		}
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}

@@ -4,10 +4,12 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -65,6 +67,15 @@ func TestSecondOpenOfALockedStoreFailsClearly(t *testing.T) {
 	}
 	if want := "locked by another dsopilot process"; !strings.Contains(err.Error(), want) {
 		t.Fatalf("error %q does not say %q", err, want)
+	}
+	// Which process, and what to do.
+	if runtime.GOOS == "linux" {
+		if want := fmt.Sprintf("(pid %d: ", os.Getpid()); !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name the holder %q", err, want)
+		}
+	}
+	if want := "stop that process or wait until it is done"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say %q", err, want)
 	}
 }
 

@@ -371,3 +371,34 @@ currency anywhere), which the caller drops. */}}
     )
     ORDER BY cur
 {{end}}
+
+{{/* implied_summary: the write-offs kpi_implied implies over the whole
+ledger (@to: the last day a date can be), by currency (the invoice's, else
+its customer's): how many, how many of them on invoices flagged disputed
+(a dispute credit, as datasets.ImpliedWriteOffs makes them), and how much,
+as Decimal128 text. dsopilot kpi tells the user what it took as written
+off; the Go engine counts the notes it adds (cmd/dsopilot's settle). */}}
+{{define "implied_summary"}}
+    SELECT
+        if(inv_cur != '', inv_cur, cust_cur) AS cur,
+        toUInt64(count()) AS n,
+        toUInt64(sum(disputed)) AS credited,
+        toString(sum(toDecimal128(implied_cents, 0))) AS cents
+    FROM
+    (
+        SELECT customer_id, invoice_id, implied_cents, inv_cur, disputed
+        FROM ({{template "kpi_implied" .}}) AS implied
+        ANY LEFT JOIN
+        (
+            SELECT customer_id, invoice_id, currency AS inv_cur, disputed FROM {{.DB}}invoices FINAL
+        ) AS inv
+        USING customer_id, invoice_id
+    ) AS imp
+    ANY LEFT JOIN
+    (
+        SELECT customer_id, any(currency) AS cust_cur FROM {{.DB}}customers FINAL GROUP BY customer_id
+    ) AS cust
+    USING customer_id
+    GROUP BY cur
+    ORDER BY cur
+{{end}}

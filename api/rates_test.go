@@ -1,0 +1,77 @@
+package api
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/recommender"
+	"github.com/dsopilot/dsopilot/recommender/credit"
+)
+
+// TestAMissingServerRateIsTheServersFault: a server whose rates (serve
+// --fx) lack a currency its ledger's customers are in answers the routes
+// that need that rate with a 503 of type missing-rate naming the currency
+// and what the operator has to give (they answered 422, a client error,
+// though no request could mend it), and logs it for the operator; a
+// currency the client names itself without rates stays a 422.
+func TestAMissingServerRateIsTheServersFault(t *testing.T) {
+	full := recommender.SimFX()
+	have := testFixture(t).ledger.Currencies()
+	i := slices.IndexFunc(have, func(c string) bool { _, ok := full.Rates[c]; return ok && c != full.To })
+	if i < 0 {
+		t.Fatalf("the test ledger's currencies %v: the case needs one with a rate to %s", have, full.To)
+	}
+	gone := have[i]
+	fx := datasets.FX{To: full.To, Rates: maps.Clone(full.Rates)}
+	delete(fx.Rates, gone)
+	ts := newTestServer(t, func(c *Config) {
+		c.FX = &fx
+		c.Forecast = NewModelForecaster(c.Models, &fx, 100)
+		c.Collections = NewRecommenderCollections(recommender.NewDaily(recommender.RecommendOptions{FX: fx, Holdout: -1, Seed: 1}))
+		c.Credit = NewCreditWorkflow(credit.DefaultPolicy(), fx, nil, nil, nil)
+	})
+	snap := ts.srv.snap.Load()
+	k := slices.IndexFunc(snap.ledger.Customers, func(c datasets.Customer) bool { return c.Currency == gone })
+	if k < 0 {
+		t.Fatalf("no customer in %s", gone)
+	}
+	cust := snap.ledger.Customers[k].ID
+	for _, tc := range []struct {
+		name, method, path, body string
+	}{
+		{"kpi in the server's currency", "GET", "/v1/kpi?from=2024-01-01&to=2024-03-31", ""},
+		{"kpi naming it", "GET", "/v1/kpi?from=2024-01-01&to=2024-03-31&currency=" + fx.To, ""},
+		{"forecast", "GET", "/v1/forecast?weeks=4", ""},
+		{"worklist", "GET", "/v1/worklist?date=" + snap.asOf.String(), ""},
+		{"credit limit", "GET", "/v1/customers/" + cust + "/credit-limit", ""},
+		{"credit proposal", "POST", "/v1/credit-proposals", fmt.Sprintf(`{"customer_id":%q,"new_limit":1000,"reason":"growth"}`, cust)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			role := "viewer"
+			if tc.method == "POST" {
+				role = "credit_manager"
+			}
+			p := problemOf(t, ts.do(req{method: tc.method, path: tc.path, role: role, body: tc.body}), 503)
+			t.Log(p.Detail)
+			if p.Type != problemTypeBase+"missing-rate" {
+				t.Errorf("type %q, want %smissing-rate", p.Type, problemTypeBase)
+			}
+			if want := "--fx FILE holding a rate for " + gone; !strings.Contains(p.Detail, want) || !strings.HasPrefix(p.Detail, "the server has no exchange rate to "+fx.To+" for "+gone+":") && !strings.Contains(p.Detail, ": the server has no exchange rate to "+fx.To+" for "+gone+":") {
+				t.Errorf("detail %q, want it to name %s and say %q", p.Detail, gone, want)
+			}
+		})
+	}
+	if logs := ts.logs.String(); !strings.Contains(logs, "request needs an exchange rate the server was not given") {
+		t.Errorf("the server's log does not tell the operator:\n%s", logs)
+	}
+	// A currency the client chose, which the server has no rates to: the
+	// request is at fault.
+	p := problemOf(t, ts.do(req{method: "GET", path: "/v1/kpi?from=2024-01-01&to=2024-03-31&currency=JPY", role: "viewer"}), 422)
+	if p.Type != problemTypeBase+"invalid" || len(p.Errors) != 1 || p.Errors[0].Parameter != "currency" {
+		t.Errorf("currency=JPY: %+v", p)
+	}
+}
