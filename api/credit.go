@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -105,7 +104,7 @@ func (w *CreditWorkflow) CreditLimit(ctx context.Context, customerID string, asO
 	}
 	as, err := svc.AdviceOn(ctx, l, asOf, customerID)
 	if err != nil {
-		return nil, w.rateError(err, l, customerID)
+		return nil, rateError(err)
 	}
 	if len(as) == 0 {
 		return nil, fmt.Errorf("%w: customer %q", ErrNotFound, customerID)
@@ -133,10 +132,7 @@ func (w *CreditWorkflow) Propose(ctx context.Context, in ProposalInput, by Actor
 	p, err := svc.Propose(ctx, credit.ProposeRequest{CustomerID: in.CustomerID, Limit: in.NewLimit.Money(), Reason: in.Reason,
 		By: by.Name, Role: w.role(by.Role)})
 	if err != nil {
-		w.mu.RLock()
-		l := w.l
-		w.mu.RUnlock()
-		return nil, w.rateError(err, l, in.CustomerID)
+		return nil, rateError(err)
 	}
 	return proposalOf(&p), nil
 }
@@ -225,19 +221,13 @@ func (w *CreditWorkflow) Advice(ctx context.Context, l *datasets.Ledger, asOf da
 	return as, err
 }
 
-// rateError is err, a refusal of the workflow on customer id, as an
-// ErrNoRate when the server's rates lack a currency of the customer's
-// amounts: the workflow refuses that with an input error (for the CLI, the
-// user's --fx), which on the server is its operator's to mend.
-func (w *CreditWorkflow) rateError(err error, l *datasets.Ledger, id string) error {
+// rateError is err, a refusal of the workflow, as an ErrNoRate when the
+// server's rates lack a currency of the customer's amounts (the workflow's
+// *MissingRatesError, for the CLI the user's --fx), which on the server is
+// its operator's to mend.
+func rateError(err error) error {
 	if nr := asNoRate(err); nr != nil {
 		return nr
-	}
-	if !errors.Is(err, credit.ErrInput) {
-		return err
-	}
-	if curs := unratedCurrencies(l, id, w.policy.Currency, w.fx); len(curs) > 0 {
-		return noRate(err, w.policy.Currency, curs)
 	}
 	return err
 }

@@ -84,9 +84,10 @@ type Advice struct {
 
 // Advice returns the suggestion and flags of the given customers (all when
 // none is given), as of asOf, in customer order; an unknown customer is an
-// error wrapping ErrNotFound, a customer whose currency has no rate one
-// wrapping ErrInput, and, for all customers, any such customer a
-// *MissingRatesError naming every such currency.
+// error wrapping ErrNotFound; a customer whose amounts lack a rate one
+// wrapping ErrInput and a *MissingRatesError, saying what each given
+// customer lacks, and, for all customers, a *MissingRatesError naming
+// every such currency.
 func (s *Service) Advice(ctx context.Context, asOf datasets.Date, customerIDs ...string) ([]Advice, error) {
 	parts, l, err := s.ledger(ctx)
 	if err != nil {
@@ -111,13 +112,16 @@ func (s *Service) advice(ctx context.Context, parts features.Parts, l *datasets.
 	if err != nil {
 		return nil, err
 	}
-	if len(as.problems) > 0 && len(customerIDs) > 0 {
-		return nil, fmt.Errorf("%w: %s", ErrInput, strings.Join(as.problems, "; "))
-	}
-	// The whole portfolio's advice (a report's credit pages) refuses as
-	// Suggest and Flags do: pages that quietly lack the customers in a
-	// currency without a rate would read as "no suggestion" for them.
+	// Refused as Suggest and Flags refuse, with a *MissingRatesError the
+	// caller can tell from bad input (the server answers it as its own
+	// configuration's fault): for the whole portfolio (a report's credit
+	// pages), pages that quietly lack the customers in a currency without
+	// a rate would read as "no suggestion" for them.
 	if err := as.missingRates(); err != nil {
+		if len(customerIDs) > 0 {
+			// The customers asked about, each with what it lacks.
+			return nil, &refusal{msg: ErrInput.Error() + ": " + strings.Join(as.problems, "; "), missing: as.missing}
+		}
 		return nil, err
 	}
 	out := make([]Advice, 0, len(as.list))
@@ -149,3 +153,14 @@ func (s *Service) Flags(ctx context.Context, asOf datasets.Date, customerIDs ...
 	}
 	return as.flagged(true)
 }
+
+// refusal is the advice on given customers refused for want of rates: its
+// message says what each lacks, and it is both an input error (the CLI's
+// --fx) and the *MissingRatesError (the server's own rates, a 503).
+type refusal struct {
+	msg     string
+	missing *MissingRatesError
+}
+
+func (r *refusal) Error() string   { return r.msg }
+func (r *refusal) Unwrap() []error { return []error{ErrInput, r.missing} }
