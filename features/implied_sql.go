@@ -8,7 +8,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"sync"
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/chstore/chsql"
@@ -45,51 +44,33 @@ func SQLImpliedWriteOffs(ctx context.Context, q chsql.Querier) (ImpliedSummary, 
 	}
 	args := []any{sql.Named("to", int32(datasets.MaxDate)), sql.Named("payments_known", 1)}
 	ctx = chsql.WithSettings(ctx, chsql.Settings{"join_use_nulls": 0})
-	shards := q.Shards()
 	type row struct {
 		cur         string
 		n, credited uint64
 		cents       string
 	}
-	rows := make([][]row, len(shards))
-	errs := make([]error, len(shards))
-	var wg sync.WaitGroup
-	for i, shard := range shards {
-		dd := d
-		if shard.Database() != "" {
-			dd.DB = quoteIdentifier(shard.Database()) + "."
-		}
-		text, err := renderSQL("implied_summary", dd)
+	rows, err := onShards(ctx, q, d, "implied_summary", func(ctx context.Context, shard chsql.Querier, text string) ([]row, error) {
+		rs, err := shard.Query(ctx, text, args...)
 		if err != nil {
-			return out, err
+			return nil, err
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rs, err := shard.Query(ctx, text, args...)
-			if err != nil {
-				errs[i] = err
-				return
+		defer rs.Close()
+		var out []row
+		for rs.Next() {
+			var r row
+			if err := rs.Scan(&r.cur, &r.n, &r.credited, &r.cents); err != nil {
+				return nil, fmt.Errorf("scan: %w", err)
 			}
-			defer rs.Close()
-			for rs.Next() {
-				var r row
-				if err := rs.Scan(&r.cur, &r.n, &r.credited, &r.cents); err != nil {
-					errs[i] = fmt.Errorf("scan implied write-offs: %w", err)
-					return
-				}
-				rows[i] = append(rows[i], r)
-			}
-			errs[i] = rs.Err()
-		}()
+			out = append(out, r)
+		}
+		return out, rs.Err()
+	})
+	if err != nil {
+		return out, fmt.Errorf("implied write-offs: %w", err)
 	}
-	wg.Wait()
 	sums := map[string]*datasets.MoneySum{}
-	for i := range shards {
-		if errs[i] != nil {
-			return out, fmt.Errorf("implied write-offs: shard %d: %w", i+1, errs[i])
-		}
-		for _, r := range rows[i] {
+	for _, shard := range rows {
+		for _, r := range shard {
 			out.Invoices += int(r.n)
 			out.Credited += int(r.credited)
 			if sums[r.cur] == nil {

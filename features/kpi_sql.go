@@ -74,34 +74,14 @@ func SQLKPIReport(ctx context.Context, q chsql.Querier, from, to datasets.Date, 
 	// The shards sum their customers at the same time; their sums are
 	// added in shard order, so that the report does not depend on which
 	// answered first.
-	shards := q.Shards()
-	sums := make([][]sqlGroupSums, len(shards))
-	errs := make([]error, len(shards))
-	var wg sync.WaitGroup
-	for i, shard := range shards {
-		dd := d
-		if shard.Database() != "" {
-			dd.DB = quoteIdentifier(shard.Database()) + "."
-		}
-		text, err := renderSQL("kpi", dd)
-		if err != nil {
-			return nil, err
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sums[i], errs[i] = r.p.querySums(ctx, shard, text, args)
-		}()
+	sums, err := onShards(ctx, q, d, "kpi", func(ctx context.Context, shard chsql.Querier, text string) ([]sqlGroupSums, error) {
+		return r.p.querySums(ctx, shard, text, args)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("kpi %s..%s: %w", from, to, err)
 	}
-	wg.Wait()
-	for i := range shards {
-		if errs[i] != nil {
-			if len(shards) == 1 {
-				return nil, fmt.Errorf("kpi %s..%s: %w", from, to, errs[i])
-			}
-			return nil, fmt.Errorf("kpi %s..%s: shard %d: %w", from, to, i+1, errs[i])
-		}
-		for _, g := range sums[i] {
+	for _, shard := range sums {
+		for _, g := range shard {
 			if err := r.addGroup(g.key, g.acc); err != nil {
 				return nil, err
 			}
@@ -309,6 +289,43 @@ func SQLLedgerCurrencies(ctx context.Context, q chsql.Querier) ([]string, error)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("ledger currencies: %w", err)
+	}
+	return out, nil
+}
+
+// onShards renders the template name of d for each shard of q (its own
+// database in d.DB) and runs fn on every shard at once, each over its own
+// customers. The results come in shard order, whichever answered first; an
+// error is the first shard's in that order, naming the shard when there
+// are several.
+func onShards[T any](ctx context.Context, q chsql.Querier, d kpiSQLData, name string, fn func(ctx context.Context, shard chsql.Querier, text string) (T, error)) ([]T, error) {
+	shards := q.Shards()
+	out := make([]T, len(shards))
+	errs := make([]error, len(shards))
+	var wg sync.WaitGroup
+	for i, shard := range shards {
+		dd := d
+		if shard.Database() != "" {
+			dd.DB = quoteIdentifier(shard.Database()) + "."
+		}
+		text, err := renderSQL(name, dd)
+		if err != nil {
+			return nil, err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i], errs[i] = fn(ctx, shard, text)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			if len(shards) == 1 {
+				return nil, err
+			}
+			return nil, fmt.Errorf("shard %d: %w", i+1, err)
+		}
 	}
 	return out, nil
 }

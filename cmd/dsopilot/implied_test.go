@@ -15,9 +15,10 @@ import (
 	"github.com/dsopilot/dsopilot/features"
 )
 
-// withoutCreditNotes imports ledger's files but its credit notes into a
-// new embedded store, as an ERP cleared-items export comes.
-func withoutCreditNotes(t *testing.T, dir, ledger string) string {
+// withoutCreditNotes copies ledger's files but its credit notes to a
+// directory, as an ERP cleared-items export comes, and imports them into a
+// new embedded store: it returns both.
+func withoutCreditNotes(t *testing.T, dir, ledger string) (files, store string) {
 	t.Helper()
 	bare := filepath.Join(dir, "bare")
 	if err := os.MkdirAll(bare, 0o755); err != nil {
@@ -32,11 +33,11 @@ func withoutCreditNotes(t *testing.T, dir, ledger string) string {
 			t.Fatal(err)
 		}
 	}
-	store := filepath.Join(dir, "bare-store")
+	store = filepath.Join(dir, "bare-store")
 	if _, _, err := call(t, nil, "import", "--store", store, "--rejects", filepath.Join(dir, "bare-rejects.csv"), bare); err != nil {
 		t.Fatalf("import: %v", err)
 	}
-	return store
+	return bare, store
 }
 
 // impliedOf is what the ledger in store implies: how many invoices, and
@@ -85,7 +86,7 @@ func impliedOf(t *testing.T, store string) (int, []string) {
 func TestImpliedWriteOffsAreToldOncePerRun(t *testing.T) {
 	full, reg := trained(t, "", "2024-01-31")
 	dir := filepath.Dir(reg)
-	bare := withoutCreditNotes(t, dir, filepath.Join(dir, "ledger"))
+	_, bare := withoutCreditNotes(t, dir, filepath.Join(dir, "ledger"))
 	n, amounts := impliedOf(t, bare)
 	if n < 2 {
 		t.Fatalf("the bare ledger implies %d write-offs: too few to test", n)

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/dsopilot/dsopilot/features"
@@ -15,23 +14,7 @@ import (
 // Go engine and, on ClickHouse, by the SQL one.
 func TestKPIRecoveryOnALedgerWithoutCreditNotes(t *testing.T) {
 	dir, ledger, store := simulatedWith(t, 150, 24, 7)
-	bare := filepath.Join(dir, "bare")
-	if err := os.MkdirAll(bare, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"customers", "invoices", "payments", "disputes", "actions", "promises", "credit_decisions"} {
-		b, err := os.ReadFile(filepath.Join(ledger, f+".csv"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(bare, f+".csv"), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	bareStore := filepath.Join(dir, "bare-store")
-	if _, _, err := call(t, nil, "import", "--store", bareStore, "--rejects", filepath.Join(dir, "r2.csv"), bare); err != nil {
-		t.Fatalf("import: %v", err)
-	}
+	bare, bareStore := withoutCreditNotes(t, dir, ledger)
 	period := []string{"--from", "2024-07-01", "--to", "2024-12-31", "--json"}
 	kpi := func(store string, more ...string) features.KPIReport {
 		t.Helper()
