@@ -176,16 +176,32 @@ func (as *assessment) flags(a *account, sugg *Suggestion) CustomerFlags {
 		reason := fmt.Sprintf("%s to pay broken in the last %s (%s; the latest, %s, was for %s)",
 			plural(n, "promise"), plural(pol.Flags.BrokenPromiseDays, "day"), amt(sum), amt(last.Amount), longDate(last.PromisedDate))
 		resolution := beforeRelease(FlagBrokenPromises, "ask for payment") + ": no promise is open"
-		for _, it := range a.open {
-			if it.promised != 0 {
-				resolution = fmt.Sprintf("watch the next promise: the %s due on %s is promised for %s", amt(it.outstanding), longDate(it.due), longDate(it.promised))
-				break
-			}
+		if it, ok := nextPromise(a.open); ok {
+			resolution = fmt.Sprintf("watch the next promise: the %s due on %s is promised for %s", amt(it.outstanding), longDate(it.due), longDate(it.promised))
 		}
 		add(FlagBrokenPromises, sum, reason, resolution)
 	}
 	out.OrdersHeld = out.Blocked()
 	return out
+}
+
+// nextPromise is the open invoice whose promise falls first: the one to
+// watch after broken promises. The first promised invoice by due date was
+// quoted before, which could name a promise days after one on a later
+// invoice. Of promises on one day, the larger amount (then the smaller
+// invoice id) is quoted, so the choice does not hang on the items' order.
+func nextPromise(open []item) (item, bool) {
+	var best item
+	found := false
+	for _, it := range open {
+		if it.promised == 0 {
+			continue
+		}
+		if !found || cmp.Or(cmp.Compare(it.promised, best.promised), cmp.Compare(best.outstanding, it.outstanding), strings.Compare(it.id, best.id)) < 0 {
+			best, found = it, true
+		}
+	}
+	return best, found
 }
 
 // reviewDate is the day a customer's limit is due for review: the one the

@@ -1,6 +1,7 @@
 package credit
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -299,6 +300,55 @@ func TestDefaultReviewCadenceByClass(t *testing.T) {
 			}
 			if got != tc.kind {
 				t.Fatalf("flags %q, want %q", got, tc.kind)
+			}
+		})
+	}
+}
+
+// After broken promises, the promise to watch is the one that falls first,
+// not the first promised invoice by due date (C000031 of the trial quoted a
+// promise for 2 January though one for 1 January was open); of promises on
+// one day, the larger amount.
+func TestBrokenPromisesWatchTheEarliestPromise(t *testing.T) {
+	pol := DefaultPolicy()
+	l := baseLedger()
+	l.CreditDecisions[0].NewLimit = 1_000_000_00
+	for i := range l.Invoices {
+		if l.Invoices[i].ID == "I0031" {
+			l.Invoices[i].SettledDate = 0
+		}
+	}
+	l.Payments = dropPayment(l.Payments, "PI0031")
+	last := l.Invoices[len(l.Invoices)-2] // C1's last invoice, not yet due
+	if last.CustomerID != "C1" || last.DueDate <= asOf {
+		t.Fatalf("fixture: %+v", last)
+	}
+	broken := []datasets.Promise{
+		{ID: "PR2", CustomerID: "C1", InvoiceID: "I0031", Made: asOf.AddDays(-40), PromisedDate: asOf.AddDays(-30), Amount: baseAmount, Status: datasets.PromiseBroken},
+		{ID: "PR3", CustomerID: "C1", InvoiceID: "I0031", Made: asOf.AddDays(-25), PromisedDate: asOf.AddDays(-15), Amount: baseAmount, Status: datasets.PromiseBroken},
+	}
+	for _, c := range []struct {
+		name             string
+		overdue, notDue  datasets.Date // the promised dates of I0031 and of the last invoice
+		lastAmount       datasets.Money
+		wantDue, wantFor datasets.Date
+		wantAmount       string
+	}{
+		{"the later invoice is promised first", asOf.AddDays(5), asOf.AddDays(3), baseAmount, last.DueDate, asOf.AddDays(3), "10,000"},
+		{"the earlier invoice is promised first", asOf.AddDays(2), asOf.AddDays(3), baseAmount, l.Invoices[30].DueDate, asOf.AddDays(2), "10,000"},
+		{"one day: the larger amount", asOf.AddDays(4), asOf.AddDays(4), 2 * baseAmount, last.DueDate, asOf.AddDays(4), "20,000"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l := *l
+			l.Invoices = append([]datasets.Invoice(nil), l.Invoices...)
+			l.Invoices[len(l.Invoices)-2].Amount = c.lastAmount
+			l.Promises = append(slices.Clone(broken),
+				datasets.Promise{ID: "PR1", CustomerID: "C1", InvoiceID: "I0031", Made: asOf.AddDays(-2), PromisedDate: c.overdue, Amount: baseAmount, Status: datasets.PromiseOpen},
+				datasets.Promise{ID: "PR5", CustomerID: "C1", InvoiceID: last.ID, Made: asOf.AddDays(-1), PromisedDate: c.notDue, Amount: c.lastAmount, Status: datasets.PromiseOpen})
+			bp := flagOf(t, flagsOf(t, &l, pol, "C1"), FlagBrokenPromises)
+			want := "watch the next promise: the " + c.wantAmount + " EUR due on " + longDate(c.wantDue) + " is promised for " + longDate(c.wantFor)
+			if bp.Resolution != want {
+				t.Fatalf("resolution %q, want %q", bp.Resolution, want)
 			}
 		})
 	}
