@@ -301,14 +301,56 @@ func (p *Policy) validate(fp *recommender.FileParser, root *yaml.Node) {
 	if len(p.RiskClasses) > 0 {
 		short := slices.MinFunc(p.RiskClasses, func(x, y RiskClass) int { return x.ReviewMonths - y.ReviewMonths })
 		if most := short.ReviewMonths*28 - 1; p.Flags.ReviewGraceDays > most {
-			n := child(root, "flags", "review_grace_days")
-			if n == nil {
-				n = root
+			if n := child(root, "flags", "review_grace_days"); n != nil {
+				fp.Errf(n, "flags.review_grace_days", "%d days is not shorter than the review cycle of class %s (%s, counted at 28 days a month): at most %d",
+					p.Flags.ReviewGraceDays, short.Name, plural(short.ReviewMonths, "month"), most)
+			} else {
+				// Left out, the grace is the shipped file's: pointing at
+				// line 1 of a file with no flags section named nothing
+				// the user wrote. The class's cadence is what they wrote.
+				n, field := classField(root, short.Name, "review_months")
+				fp.Errf(n, field, "class %s is reviewed every %s (counted at 28 days a month), not longer than the grace of flags.review_grace_days, which is left out and so the shipped file's %d days: give flags.review_grace_days of at most %d, or a longer review_months",
+					short.Name, plural(short.ReviewMonths, "month"), p.Flags.ReviewGraceDays, most)
 			}
-			fp.Errf(n, "flags.review_grace_days", "%d days is not shorter than the review cycle of class %s (%s, counted at 28 days a month): at most %d",
-				p.Flags.ReviewGraceDays, short.Name, plural(short.ReviewMonths, "month"), most)
 		}
 	}
+	// Orders held while a limit is due for review and released once it is
+	// expired would reward the longer wait: review_due holding orders
+	// needs expired to hold them too.
+	if p.blocks(FlagReviewDue) && !p.blocks(FlagExpired) {
+		n := child(root, "flags", "block_orders_on")
+		if n != nil && n.Kind == yaml.SequenceNode {
+			for _, item := range n.Content {
+				if item.Value == FlagReviewDue {
+					n = item
+				}
+			}
+		}
+		if n == nil {
+			n = root
+		}
+		fp.Errf(n, "flags.block_orders_on", "review_due holds orders but expired does not: orders held during the grace would be released once the limit is expired; add expired")
+	}
+}
+
+// classField is the node of a risk class's field and its path
+// (risk_classes[i].field), the class's own node when the field is left
+// out, root when the class is not found.
+func classField(root *yaml.Node, class, field string) (*yaml.Node, string) {
+	n := child(root, "risk_classes")
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return root, "risk_classes"
+	}
+	for i, item := range n.Content {
+		if name := child(item, "name"); name != nil && name.Value == class {
+			path := fmt.Sprintf("risk_classes[%d].%s", i, field)
+			if f := child(item, field); f != nil {
+				return f, path
+			}
+			return item, path
+		}
+	}
+	return n, "risk_classes"
 }
 
 // child is the value node at a path of mapping keys under n, nil when

@@ -212,3 +212,63 @@ func TestAFieldLeftOutIsTheShippedFilesValue(t *testing.T) {
 		})
 	}
 }
+
+// A policy that holds orders on review_due but not on expired would hold
+// them during the grace and release them once the limit is expired: it is
+// refused at the review_due entry. Left out, block_orders_on is the
+// shipped file's, which holds on expired.
+func TestReviewDueHoldingOrdersNeedsExpired(t *testing.T) {
+	shipped := string(DefaultPolicyYAML())
+	for _, tc := range []struct{ to, want string }{
+		{to: "block_orders_on: [over_limit, review_due]", want: "pol.yaml:%d: flags.block_orders_on: review_due holds orders but expired does not"},
+		{to: "block_orders_on:\n    - review_due", want: "pol.yaml:%d: flags.block_orders_on: review_due holds orders but expired does not"},
+		{to: "block_orders_on: [review_due, expired]"},
+		{to: "block_orders_on: [over_limit]"},
+	} {
+		t.Run(tc.to, func(t *testing.T) {
+			y := strings.Replace(shipped, "block_orders_on: [over_limit, expired]", tc.to, 1)
+			_, err := ParsePolicy("pol.yaml", []byte(y))
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			line := 0
+			for i, s := range strings.Split(y, "\n") {
+				if strings.Contains(s, "review_due") && !strings.HasPrefix(strings.TrimSpace(s), "#") {
+					line = i + 1
+				}
+			}
+			if want := fmt.Sprintf(tc.want, line); !errors.Is(err, ErrPolicy) || !strings.Contains(err.Error(), want) {
+				t.Fatalf("error %v, want %q", err, want)
+			}
+		})
+	}
+}
+
+// A grace left out is the shipped file's 30 days; with a class reviewed
+// monthly it is too long, and the error says so at the class's
+// review_months (it pointed at line 1 of a file with no flags section).
+func TestGraceLeftOutTooLongNamesTheClassCadence(t *testing.T) {
+	y := `segments:
+  "*": {starting_limit: 5000, max_expected_loss: 1000}
+risk_classes:
+  - {name: low, max_pd: 0.02, review_months: 12}
+  - name: high
+    review_months: 1
+approval:
+  roles:
+    - {role: clerk, max_increase: 1000}
+`
+	_, err := ParsePolicy("pol.yaml", []byte(y))
+	want := "pol.yaml:6: risk_classes[1].review_months: class high is reviewed every 1 month (counted at 28 days a month), not longer than the grace of flags.review_grace_days, which is left out and so the shipped file's 30 days: give flags.review_grace_days of at most 27, or a longer review_months"
+	if !errors.Is(err, ErrPolicy) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want %q", err, want)
+	}
+	// Given, the grace is named where it is written.
+	y2 := y + "flags:\n  review_grace_days: 30\n"
+	if _, err := ParsePolicy("pol.yaml", []byte(y2)); err == nil || !strings.Contains(err.Error(), "pol.yaml:11: flags.review_grace_days: 30 days is not shorter") {
+		t.Fatalf("error %v", err)
+	}
+}
