@@ -76,10 +76,10 @@ func (s *Service) Suggest(ctx context.Context, asOf datasets.Date, customerIDs .
 // Advice is a customer's suggestion and flags together: what a customer's
 // page and GET /customers/{id}/credit-limit show.
 type Advice struct {
+	// Suggestion carries the current limit's review date (LimitReview),
+	// the flags' own.
 	Suggestion
-	// LimitReview is when the current limit is due for review.
-	LimitReview datasets.Date `json:"limit_review_date,omitempty"`
-	Flags       []Flag        `json:"flags"`
+	Flags []Flag `json:"flags"`
 }
 
 // Advice returns the suggestion and flags of the given customers (all when
@@ -129,7 +129,7 @@ func (s *Service) advice(ctx context.Context, parts features.Parts, l *datasets.
 	for _, a := range as.list {
 		sg := as.suggest(a, ap)
 		f := as.flags(a, &sg)
-		out = append(out, Advice{Suggestion: sg, LimitReview: f.LimitReview, Flags: f.Flags})
+		out = append(out, Advice{Suggestion: sg, Flags: f.Flags})
 	}
 	return out, nil
 }

@@ -150,3 +150,44 @@ func TestFlagsAndAdviceAgreeOnTheLimitInForce(t *testing.T) {
 		t.Fatalf("flags' limit_review_date %s, want the approval's review date %s", fs[0].LimitReview, ap.Review)
 	}
 }
+
+// A suggestion gives the current limit's review date as limit_review_date,
+// the flags' and the API's name for it (its review_date is the suggested
+// limit's); none for the customer master's limit.
+func TestSuggestionGivesTheCurrentLimitsReviewDate(t *testing.T) {
+	pol := DefaultPolicy()
+	l := baseLedger()
+	s, err := Suggest(l, asOf, pol, Options{Risk: map[string]Risk{"C1": {PD: 0.01, Source: "model"}}})
+	if err != nil || len(s.Rows) != 2 {
+		t.Fatalf("suggest: %v, %d rows", err, len(s.Rows))
+	}
+	for _, c := range []struct {
+		id   string
+		want string // limit_review_date in the JSON, "" when absent
+	}{
+		{"C1", asOf.AddDays(-100).AddMonths(12).String()}, // D1's limit, a low-risk class: yearly
+		{"C2", ""}, // the master's limit
+	} {
+		var row Suggestion
+		for _, r := range s.Rows {
+			if r.CustomerID == c.id {
+				row = r
+			}
+		}
+		b, err := json.Marshal(row)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		got, ok := m["limit_review_date"]
+		if c.want == "" && ok || c.want != "" && got != c.want {
+			t.Fatalf("%s: limit_review_date %v (present %v), want %q: %s", c.id, got, ok, c.want, b)
+		}
+		if _, ok := m["review_date"]; !ok {
+			t.Fatalf("%s: no review_date (the suggested limit's): %s", c.id, b)
+		}
+	}
+}

@@ -102,7 +102,11 @@ type Suggestion struct {
 	PD        float64       `json:"pd"`
 	PDSource  string        `json:"pd_source"`
 	RiskClass string        `json:"risk_class"`
-	Review    datasets.Date `json:"review_date"`
+	// Review is the suggested limit's review date, were it set today;
+	// LimitReview the current limit's (CustomerFlags.LimitReview), none for
+	// the customer master's limit with no credit decision on record.
+	Review      datasets.Date `json:"review_date"`
+	LimitReview datasets.Date `json:"limit_review_date,omitempty"`
 	// RequiredRole is the least role that may approve the change (empty
 	// when none may, or nothing changes).
 	RequiredRole string `json:"required_role,omitempty"`
@@ -209,7 +213,7 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 	s := Suggestion{CustomerID: id, Customer: a.c.Name, Segment: a.c.Segment, Currency: cur,
 		Current: features.KPIMoney(a.limit), Exposure: features.KPIMoney(a.exposure),
 		PD: round4(risk.PD), PDSource: risk.Source, RiskClass: class.Name,
-		Review: as.asOf.AddMonths(class.ReviewMonths)}
+		Review: as.asOf.AddMonths(class.ReviewMonths), LimitReview: as.reviewDate(a)}
 	if a.limit > 0 {
 		u := round4(a.exposure.Float() / a.limit.Float())
 		s.Utilisation = &u
