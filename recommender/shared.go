@@ -3,6 +3,7 @@ package recommender
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"gopkg.in/yaml.v3"
 
@@ -88,3 +89,18 @@ func (f *FileParser) Boolean(n *yaml.Node, path string) bool { return f.p.boolea
 // FormatAmount writes an amount in whole currency units with thousands
 // separators (42,000), as the recommender's reasons quote them.
 func FormatAmount(m datasets.Money) string { return money(m) }
+
+// FormatCents writes an amount to the cent with thousands separators
+// (9,586,219.34), for a sum whose cents matter (what the CLI warns of).
+func FormatCents(m datasets.Money) string {
+	v, sign := int64(m), ""
+	if v < 0 {
+		// -MinInt64 overflows, but no Money of the ledger reaches it
+		// (datasets.MaxAmount); it is written as it is, not wrapped.
+		if v == math.MinInt64 {
+			return m.String()
+		}
+		sign, v = "-", -v
+	}
+	return fmt.Sprintf("%s%s.%02d", sign, thousands(v/100), v%100)
+}

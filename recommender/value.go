@@ -292,6 +292,14 @@ func money(m datasets.Money) string {
 	if neg {
 		v = -v
 	}
+	if neg {
+		return "-" + thousands(v)
+	}
+	return thousands(v)
+}
+
+// thousands writes v, not negative, with a comma between each three digits.
+func thousands(v int64) string {
 	s := fmt.Sprint(v)
 	var b strings.Builder
 	for i, ch := range s {
@@ -299,9 +307,6 @@ func money(m datasets.Money) string {
 			b.WriteByte(',')
 		}
 		b.WriteRune(ch)
-	}
-	if neg {
-		return "-" + b.String()
 	}
 	return b.String()
 }

@@ -167,7 +167,7 @@ func TestCreditCurrenciesAndLimitsInForce(t *testing.T) {
 	}
 
 	out, _, err := call(t, nil, append([]string{"credit", "flags", "--currency", "eur"}, base...)...)
-	if err != nil || !strings.HasSuffix(out, "1 customers flagged as of 2024-06-30, customers in EUR only: 1 with orders held\n") {
+	if err != nil || !strings.HasSuffix(out, "1 customer flagged as of 2024-06-30, customers in EUR only: 1 with orders held\n") {
 		t.Fatalf("flags --currency eur: %v\n%s", err, out)
 	}
 	if !strings.Contains(out, "Z1 (Zero AG): owes 500 EUR, limit 0 — orders held") ||
@@ -196,7 +196,7 @@ func TestCreditCurrenciesAndLimitsInForce(t *testing.T) {
 	}
 	// With the rates every customer is assessed.
 	out, _, err = call(t, nil, append([]string{"credit", "flags", "--fx", fx}, base...)...)
-	if err != nil || !strings.Contains(out, "customers flagged as of 2024-06-30: ") || strings.Contains(out, "A1") {
+	if err != nil || !strings.Contains(out, "1 customer flagged as of 2024-06-30: ") || strings.Contains(out, "A1") {
 		t.Fatalf("flags --fx: %v\n%s", err, out)
 	}
 }
@@ -341,6 +341,11 @@ func TestCreditFlagsJSONNamesTheLimitAsSuggestDoes(t *testing.T) {
 		}
 		if c["limit_source"] == nil || c["limit_source"] != s["limit_source"] || c["limit_set_date"] != s["limit_set_date"] {
 			t.Errorf("%s: flags say limit_source %v set %v, suggest %v set %v", id, c["limit_source"], c["limit_set_date"], s["limit_source"], s["limit_set_date"])
+		}
+		// suggest gives the current limit's review date under the same
+		// name (its review_date is the suggested limit's).
+		if c["limit_review_date"] != s["limit_review_date"] {
+			t.Errorf("%s: flags give limit_review_date %v, suggest %v", id, c["limit_review_date"], s["limit_review_date"])
 		}
 		if hasReview != hasSet || hasReview && review <= set {
 			t.Errorf("%s: limit_review_date %q with limit_set_date %q: want one after the decision, none without", id, review, set)

@@ -219,7 +219,9 @@ func runCreditFlags(ctx context.Context, e env, args []string) error {
 			"(a limit of 0 is no credit), an invoice overdue beyond flags.overdue_days, a limit a credit decision\n"+
 			"set past its review date (review_due within flags.review_grace_days, expired after), or\n"+
 			"flags.broken_promises broken promises, each with the amount, the reason and the expected resolution,\n"+
-			"most exposed first; flags.block_orders_on says which hold orders. --json gives each customer's\n"+
+			"most exposed first; flags.block_orders_on says which hold orders. The amount is the part over the\n"+
+			"limit, the overdue debt, the limit itself for review_due and expired (owed or not), the promises\n"+
+			"broken. --json gives each customer's\n"+
 			"limit_source, limit_set_date and limit_review_date (the current limit's) as credit suggest and the\n"+
 			"API do. Currencies as for credit suggest.")
 	r := newCreditRead(fs, e)
@@ -268,6 +270,6 @@ func runCreditFlags(ctx context.Context, e env, args []string) error {
 			held++
 		}
 	}
-	fmt.Fprintf(e.stdout, "%d customers flagged as of %s%s: %d with orders held\n", len(flags), run.day, scope, held)
+	fmt.Fprintf(e.stdout, "%s flagged as of %s%s: %d with orders held\n", recommender.Plural(len(flags), "customer"), run.day, scope, held)
 	return nil
 }

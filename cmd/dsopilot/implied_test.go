@@ -202,6 +202,11 @@ func TestImpliedTallyCountsEachNoteOnce(t *testing.T) {
 		{"SQL sums", func(t *impliedTally) {
 			t.addSummary(features.ImpliedSummary{Invoices: 4, Amounts: map[string]datasets.Money{"EUR": 1_00, "SEK": 2_00}, TooLarge: []string{"JPY"}})
 		}, "4 settled invoices taken as written off for 1.00 EUR, more than can be summed JPY, 2.00 SEK: "},
+		// Thousands separators, as the rest of the CLI's amounts, to the cent
+		// (the trial's warning read "9586219.34 EUR").
+		{"large sums", func(t *impliedTally) {
+			t.addSummary(features.ImpliedSummary{Invoices: 2, Amounts: map[string]datasets.Money{"EUR": 958621934, "USD": 1234_05}})
+		}, "2 settled invoices taken as written off for 9,586,219.34 EUR, 1,234.05 USD: "},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, tally := withImpliedTally(context.Background())

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/features"
+	"github.com/dsopilot/dsopilot/recommender"
 )
 
 // Settled is not paid. Every command reads its ledger through settle (the
@@ -159,7 +160,7 @@ func (t *impliedTally) warning() string {
 		v := "more than can be summed"
 		if !t.tooLarge[c] { // then in sums
 			if s, err := t.sums[c].Total(); err == nil {
-				v = s.String()
+				v = recommender.FormatCents(s)
 			}
 		}
 		if c == "" {

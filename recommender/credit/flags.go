@@ -13,9 +13,12 @@ import (
 )
 
 // Flag is a reason to hold a customer's orders, or to look at it: what
-// (Kind), the amount concerned (over the limit, overdue, the limit due for
-// review or expired, the promises broken), why, and how it is expected to
-// be resolved.
+// (Kind), the amount concerned, why, and how it is expected to be resolved.
+// The amount is, by kind: over_limit the exposure over the limit; overdue
+// the overdue debt not in dispute; review_due and expired the limit under
+// review, whatever is owed (a limit is reviewed, and its lapse holds
+// orders, whether or not anything is owed now: the exposure is the
+// customer's own); broken_promises the sum of the promises broken.
 type Flag struct {
 	Kind       string            `json:"kind"`
 	Amount     features.KPIMoney `json:"amount"`

@@ -98,10 +98,10 @@ type Suggestion struct {
 	FinancialLimit *features.KPIMoney `json:"financial_limit,omitempty"`
 	Secured        features.KPIMoney  `json:"secured,omitempty"`
 	// Bound names the rule that set the suggestion (BoundNeed, ...).
-	Bound     string        `json:"bound"`
-	PD        float64       `json:"pd"`
-	PDSource  string        `json:"pd_source"`
-	RiskClass string        `json:"risk_class"`
+	Bound     string  `json:"bound"`
+	PD        float64 `json:"pd"`
+	PDSource  string  `json:"pd_source"`
+	RiskClass string  `json:"risk_class"`
 	// Review is the suggested limit's review date, were it set today;
 	// LimitReview the current limit's (CustomerFlags.LimitReview), none for
 	// the customer master's limit with no credit decision on record.
