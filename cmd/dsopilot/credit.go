@@ -21,25 +21,26 @@ func runCredit(ctx context.Context, e env, args []string) error {
 		"suggest": runCreditSuggest, "flags": runCreditFlags, "propose": runCreditPropose,
 		"approve": func(ctx context.Context, e env, a []string) error { return runCreditDecide(ctx, e, a, true) },
 		"reject":  func(ctx context.Context, e env, a []string) error { return runCreditDecide(ctx, e, a, false) },
-		"list":    runCreditList, "expire": runCreditExpire,
+		"list":    runCreditList, "expire": runCreditExpire, "policy": runCreditPolicy,
 	}
 	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
-		fmt.Fprintln(e.stdout, "Usage: dsopilot credit suggest|flags|propose|approve|reject|list|expire [flags]\n\n"+
+		fmt.Fprintln(e.stdout, "Usage: dsopilot credit suggest|flags|propose|approve|reject|list|expire|policy [flags]\n\n"+
 			"  suggest   suggested credit limits with their reasons, risk class and review date\n"+
 			"  flags     customers whose orders should be held: over limit, overdue, limit expired, broken promises\n"+
 			"  propose   propose a limit (an amount or the suggestion) for approval\n"+
 			"  approve   approve a proposal (four eyes, role thresholds): writes the credit decision and the limit\n"+
 			"  reject    reject (or withdraw) a proposal\n"+
 			"  list      the proposals and their audit trail\n"+
-			"  expire    record the open proposals past their last day as expired")
+			"  expire    record the open proposals past their last day as expired\n"+
+			"  policy    print the built-in credit policy, to start one's own (--policy FILE)")
 		if len(args) == 0 {
-			return fmt.Errorf("%w: credit: want suggest, flags, propose, approve, reject, list or expire", errUsage)
+			return fmt.Errorf("%w: credit: want suggest, flags, propose, approve, reject, list, expire or policy", errUsage)
 		}
 		return errHelp
 	}
 	run := sub[args[0]]
 	if run == nil {
-		return fmt.Errorf("%w: credit: unknown subcommand %q (want suggest, flags, propose, approve, reject, list or expire)", errUsage, args[0])
+		return fmt.Errorf("%w: credit: unknown subcommand %q (want suggest, flags, propose, approve, reject, list, expire or policy)", errUsage, args[0])
 	}
 	return run(ctx, e, args[1:])
 }
@@ -55,7 +56,7 @@ type creditFlags struct {
 
 func newCreditFlags(fs *flag.FlagSet, e env) creditFlags {
 	return creditFlags{store: storeFlag(fs, e),
-		policy:   fs.String("policy", "", "credit policy file, YAML or JSON (default: the built-in one; see recommender/credit/default_policy.yaml)"),
+		policy:   fs.String("policy", "", "credit policy file, YAML or JSON (default: the built-in one, which dsopilot credit policy prints)"),
 		fx:       fs.String("fx", "", "rates to the policy's currency (CSV currency,rate), needed when customers use other currencies"),
 		model:    fs.String("model", "", "payment model whose 90+ probabilities give the PDs (an id, or \"promoted\"); default: a default model learnt from the ledger"),
 		registry: registryFlag(fs, e),
@@ -282,4 +283,19 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// runCreditPolicy prints the built-in policy: the binary carries it, not
+// the source file the help used to name, so a user starting their own
+// policy gets it from here.
+func runCreditPolicy(_ context.Context, e env, args []string) error {
+	fs := newFlags(e, "credit policy", "",
+		"Prints the built-in credit policy (YAML, with its comments): every number the credit commands use.\n"+
+			"Save it (dsopilot credit policy > policy.yaml), change it and pass it with --policy policy.yaml;\n"+
+			"a field left out takes the built-in value.")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	_, err := e.stdout.Write(credit.DefaultPolicyYAML())
+	return err
 }

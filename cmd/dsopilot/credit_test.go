@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/dsopilot/dsopilot/recommender/credit"
 )
 
 func TestCreditCommands(t *testing.T) {
@@ -356,5 +359,32 @@ func TestCreditFlagsJSONNamesTheLimitAsSuggestDoes(t *testing.T) {
 	}
 	if decided == 0 {
 		t.Fatalf("no flagged customer's limit comes from a decision: the test sees nothing\n%s", out)
+	}
+}
+
+// credit policy prints the built-in policy, which parses as a policy file
+// and is the one the commands use without --policy; the help of --policy
+// points at the command, not at a source path the binary does not ship.
+func TestCreditPolicyPrintsTheBuiltInOne(t *testing.T) {
+	out, _, err := call(t, nil, "credit", "policy")
+	if err != nil || out != string(credit.DefaultPolicyYAML()) {
+		t.Fatalf("credit policy: %v\n%s", err, out)
+	}
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := credit.LoadPolicy(path)
+	if err != nil || !reflect.DeepEqual(p.Flags, credit.DefaultPolicy().Flags) || !reflect.DeepEqual(p.RiskClasses, credit.DefaultPolicy().RiskClasses) {
+		t.Fatalf("the printed policy: %v", err)
+	}
+	if _, _, err := call(t, nil, "credit", "policy", "extra"); exitCode(err) != 2 {
+		t.Fatalf("credit policy extra: %v, want a usage error", err)
+	}
+	for _, args := range [][]string{{"credit", "--help"}, {"credit", "suggest", "--help"}, {"credit", "policy", "--help"}} {
+		out, _, _ := call(t, nil, args...)
+		if strings.Contains(out, "recommender/credit/default_policy.yaml") || !strings.Contains(out, "credit policy") {
+			t.Errorf("%v: want the help to name credit policy, not a source path:\n%s", args, out)
+		}
 	}
 }
