@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -72,7 +73,13 @@ func (f creditFlags) service(ctx context.Context, e env, cmd string, write bool)
 			return nil, nil, fmt.Errorf("%s: %w", cmd, err)
 		}
 	}
-	svc := &credit.Service{Policy: pol, Risk: credit.LearnedRisk{}, Log: newLogger(e)}
+	// Told on stderr, once per run (a command may assess twice), as the
+	// other warnings are: stdout holds the JSON.
+	var once sync.Once
+	warn := func(msg string) {
+		once.Do(func() { fmt.Fprintf(e.stderr, "dsopilot: warning: %s: %s\n", cmd, msg) })
+	}
+	svc := &credit.Service{Policy: pol, Risk: credit.LearnedRisk{Warn: warn}, Log: newLogger(e)}
 	if *f.fx != "" {
 		if svc.FX, err = datasets.ReadFXFile(*f.fx, pol.Currency); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", cmd, err)

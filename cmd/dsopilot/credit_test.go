@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -220,6 +221,7 @@ func TestCreditWarnsOfAsOfOutsideTheLedger(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s as of %s: %v", sub, c.asOf, err)
 			}
+			errOut = withoutPDWarning(errOut) // this ledger has no defaults (TestCreditTellsWhyThePDsAreTheSegments)
 			warned := strings.Contains(errOut, "dsopilot: warning: credit "+sub+": ")
 			if c.want == "" && warned || c.want != "" && (!warned || !strings.Contains(errOut, c.want)) {
 				t.Errorf("%s as of %s: stderr %q, want %q", sub, c.asOf, errOut, c.want)
@@ -385,6 +387,45 @@ func TestCreditPolicyPrintsTheBuiltInOne(t *testing.T) {
 		out, _, _ := call(t, nil, args...)
 		if strings.Contains(out, "recommender/credit/default_policy.yaml") || !strings.Contains(out, "credit policy") {
 			t.Errorf("%v: want the help to name credit policy, not a source path:\n%s", args, out)
+		}
+	}
+}
+
+// pdWarning begins the warning that the default model fell back.
+const pdWarning = "the default model (PD) was not learnt as of "
+
+// withoutPDWarning is stderr without the lines of pdWarning.
+func withoutPDWarning(errOut string) string {
+	var keep []string
+	for _, line := range strings.SplitAfter(errOut, "\n") {
+		if !strings.Contains(line, pdWarning) {
+			keep = append(keep, line)
+		}
+	}
+	return strings.Join(keep, "")
+}
+
+// A default model that falls back to the segments' rates for want of
+// default events says so on stderr, once per run, with the count and what
+// would make it learn: the PDs' source flips risk classes between days.
+// stdout keeps the JSON alone.
+func TestCreditTellsWhyThePDsAreTheSegments(t *testing.T) {
+	dir, store := creditLedger(t)
+	fx := filepath.Join(dir, "ledger", "fx.csv")
+	for _, args := range [][]string{
+		{"credit", "suggest", "--json"}, {"credit", "flags", "--json"}, {"credit", "flags"}, {"credit", "suggest", "--parts", "2"},
+	} {
+		out, errOut, err := call(t, nil, append(args, "--store", store, "--fx", fx, "--as-of", "2024-06-30")...)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		want := "dsopilot: warning: " + args[0] + " " + args[1] + ": " + pdWarning + "2024-06-30: 0 default events in the 12 months to that day"
+		if strings.Count(errOut, pdWarning) != 1 || !strings.Contains(errOut, want) || !strings.Contains(errOut, "it needs 10") ||
+			!strings.Contains(errOut, "--model") || strings.Contains(out, pdWarning) {
+			t.Errorf("%v: stderr %q, want %q once (and stdout without it)", args, errOut, want)
+		}
+		if slices.Contains(args, "--json") && !jsonValid(out) {
+			t.Errorf("%v: stdout is not JSON:\n%s", args, out)
 		}
 	}
 }

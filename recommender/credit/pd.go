@@ -205,7 +205,7 @@ func trainDefaultModel(ctx context.Context, parts features.Parts, asOf datasets.
 		X[i], y[i] = r.x, r.y
 	}
 	if events < pdMinDefaults {
-		return nil, fmt.Errorf("%w: %d default events in the last %d months (want %d)", errTooFewDefaults, events, pdLookbackMonths, pdMinDefaults)
+		return nil, &tooFewDefaults{events: events, asOf: asOf}
 	}
 	m, err := gbdt.Train(ctx, X, y, nil, nil, pdTrees)
 	if err != nil {
@@ -249,11 +249,38 @@ func (dm *DefaultModel) CustomerRiskParts(ctx context.Context, parts features.Pa
 	return out, nil
 }
 
+// tooFewDefaults is errTooFewDefaults with the count that fell short.
+type tooFewDefaults struct {
+	events int
+	asOf   datasets.Date
+}
+
+func (e *tooFewDefaults) Error() string {
+	return fmt.Sprintf("%v: %d default events in the last %d months (want %d)", errTooFewDefaults, e.events, pdLookbackMonths, pdMinDefaults)
+}
+
+func (e *tooFewDefaults) Unwrap() error { return errTooFewDefaults }
+
+// warning says why the model was not learnt, what the customers' PDs are
+// instead and what would make it learn.
+func (e *tooFewDefaults) warning(fallback string) string {
+	return fmt.Sprintf("the default model (PD) was not learnt as of %s: %s in the %d months to that day (write-offs, credit decisions for default or insolvency, credit holds), "+
+		"it needs %d; every customer's PD is %s, so a customer's risk class, and with it its review cadence and an expired flag, can change from one day to another "+
+		"when the count crosses %d, with no decision in between; the model learns once the ledger has %d default events in a year, "+
+		"or give --model ID (a payment model from dsopilot train) for PDs that do not hang on the count",
+		e.asOf, plural(e.events, "default event"), pdLookbackMonths, pdMinDefaults, fallback, pdMinDefaults, pdMinDefaults)
+}
+
 // LearnedRisk is a RiskSource that learns the default model from the
 // ledger it is asked about, and falls back to Fallback (or, when nil, to
 // the segments' rates) when the ledger has too few defaults.
 type LearnedRisk struct {
 	Fallback RiskSource
+	// Warn, when set, is told why when the model falls back: the PDs
+	// change source (pd_source segment instead of model), which can flip
+	// customers' risk classes between days, and a user must not learn it
+	// only from the JSON.
+	Warn func(msg string)
 }
 
 // CustomerRisk learns the default model as of asOf and applies it.
@@ -265,6 +292,13 @@ func (lr LearnedRisk) CustomerRisk(ctx context.Context, l *datasets.Ledger, asOf
 // Fallback must then read parts too.
 func (lr LearnedRisk) CustomerRiskParts(ctx context.Context, parts features.Parts, asOf datasets.Date) (map[string]Risk, error) {
 	dm, err := trainDefaultModel(ctx, parts, asOf)
+	if tf := (*tooFewDefaults)(nil); errors.As(err, &tf) && lr.Warn != nil {
+		fallback := "its segment's observed rate (pd_source segment)"
+		if lr.Fallback != nil {
+			fallback = fmt.Sprintf("the fallback's (%T)", lr.Fallback)
+		}
+		lr.Warn(tf.warning(fallback))
+	}
 	switch {
 	case errors.Is(err, errTooFewDefaults) && lr.Fallback != nil:
 		return riskParts(ctx, lr.Fallback, parts, asOf)

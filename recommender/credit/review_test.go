@@ -1,7 +1,9 @@
 package credit
 
 import (
+	"context"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,5 +56,19 @@ func TestReviewDateIsTheLimitInForcesAsOfTheDay(t *testing.T) {
 				t.Errorf("C1's review date %s is the approval's", r)
 			}
 		})
+	}
+}
+
+// LearnedRisk tells its Warn why it fell back to the segments' rates, once
+// per call, with the count of default events and what would make it learn.
+func TestLearnedRiskSaysWhyItFellBack(t *testing.T) {
+	var got []string
+	lr := LearnedRisk{Warn: func(msg string) { got = append(got, msg) }}
+	if _, err := lr.CustomerRisk(context.Background(), baseLedger(), asOf); err != nil {
+		t.Fatal(err)
+	}
+	want := "the default model (PD) was not learnt as of " + asOf.String() + ": 0 default events in the 12 months to that day (write-offs, credit decisions for default or insolvency, credit holds), it needs 10; every customer's PD is its segment's observed rate (pd_source segment)"
+	if len(got) != 1 || !strings.HasPrefix(got[0], want) {
+		t.Fatalf("warnings %q, want one beginning %q", got, want)
 	}
 }
