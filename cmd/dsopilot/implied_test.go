@@ -13,6 +13,7 @@ import (
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/embedded"
 	"github.com/dsopilot/dsopilot/features"
+	"github.com/dsopilot/dsopilot/recommender"
 )
 
 // withoutCreditNotes copies ledger's files but its credit notes to a
@@ -71,7 +72,7 @@ func impliedOf(t *testing.T, store string) (int, []string) {
 	}
 	var amounts []string
 	for c, m := range sums {
-		amounts = append(amounts, m.String()+" "+c)
+		amounts = append(amounts, recommender.FormatCents(m)+" "+c)
 	}
 	return len(notes), amounts
 }
