@@ -179,7 +179,8 @@ type KPIs struct {
 	// to at least half its amount). They are left out of AvgDaysToPay and
 	// AvgDaysToPayWeighted, kept in LateRate.
 	InvoicesWrittenOff int `json:"invoices_written_off"`
-	// InvoicesSettledLate counts those settled after their due date.
+	// InvoicesSettledLate counts the invoices settled in the period after
+	// their due date, written off or not.
 	InvoicesSettledLate int `json:"invoices_settled_late"`
 	// DisputesOpened counts disputes opened in the period. When the ledger
 	// has no dispute records at all (a cleared-items export), it counts the

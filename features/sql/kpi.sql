@@ -228,9 +228,9 @@ and P(k) the cash received by the k-th settlement, the first k take
 A(k) = min(A(k−1) + shortfall(k), P(k)), which is min(S(k), min over
 j = 1..k of S(k) − S(j) + P(j)) (no recursion in 18.16's SQL). Only the
 recovery and the written-off count read it: once settled, an invoice owes
-nothing anyway. Payments
-are read up to @to, which holds every one dated by a settlement a period
-can see; a later settlement does not change an earlier one's share. */}}
+nothing anyway. Payments are read up to @to, which holds every one dated
+by a settlement a period can see; a later settlement does not change an
+earlier one's share. */}}
 {{define "kpi_implied"}}
     SELECT customer_id, invoice_id, implied_cents
     FROM
