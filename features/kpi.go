@@ -109,7 +109,9 @@ type KPIs struct {
 	// nil when the denominator is not positive.
 	CEI *float64 `json:"cei"`
 	// LateRate = InvoicesSettledLate / InvoicesSettled (a fraction); nil
-	// when none was settled in the period.
+	// when none was settled in the period. Invoices written off count as
+	// settled, and as late when settled after their due date: never paid
+	// is not paid on time.
 	LateRate *float64 `json:"late_rate"`
 	// RecoveryRate is the share of old debt recovered in the period. The
 	// base is RecoveryBase: Σ outstanding(From−1) over invoices more than 90
@@ -128,11 +130,15 @@ type KPIs struct {
 	// is 0.
 	OverdueRatio *float64 `json:"overdue_ratio"`
 	// AvgDaysToPay is the mean of settled date − issue date over the
-	// invoices settled in the period (settled date in [From, To]); nil when
-	// there are none.
+	// invoices paid in the period: settled in it (settled date in [From,
+	// To]) and not mostly written off, that is InvoicesSettled −
+	// InvoicesWrittenOff of them; nil when there are none. A written-off
+	// invoice was never paid: its settled date is the day it was given up
+	// on, which would lengthen the time customers take to pay.
 	AvgDaysToPay *float64 `json:"avg_days_to_pay"`
-	// AvgDaysToPayWeighted is the same mean weighted by invoice amount; nil
-	// unless the settled invoices' amounts sum to more than 0.
+	// AvgDaysToPayWeighted is the same mean over the same invoices,
+	// weighted by invoice amount; nil unless their amounts sum to more
+	// than 0.
 	AvgDaysToPayWeighted *float64 `json:"avg_days_to_pay_weighted"`
 	// DisputeRate = DisputesOpened / InvoicesIssued; nil when no invoice
 	// was issued in the period.
@@ -167,7 +173,14 @@ type KPIs struct {
 	InvoicesIssued int `json:"invoices_issued"`
 	// InvoicesSettled counts invoices whose settled date is in the period.
 	InvoicesSettled int `json:"invoices_settled"`
-	// InvoicesSettledLate counts those settled after their due date.
+	// InvoicesWrittenOff counts those of them settled mostly by write-off
+	// (datasets.Invoice.MostlyWrittenOff: write-off notes on the invoice
+	// dated by its settlement, real or implied as RecoveryRate says, come
+	// to at least half its amount). They are left out of AvgDaysToPay and
+	// AvgDaysToPayWeighted, kept in LateRate.
+	InvoicesWrittenOff int `json:"invoices_written_off"`
+	// InvoicesSettledLate counts the invoices settled in the period after
+	// their due date, written off or not.
 	InvoicesSettledLate int `json:"invoices_settled_late"`
 	// DisputesOpened counts disputes opened in the period. When the ledger
 	// has no dispute records at all (a cleared-items export), it counts the

@@ -31,6 +31,7 @@ type kpiFlow struct {
 	issued, issuedDisputed   int
 	collected                datasets.Money
 	settled, late            int
+	writtenOff               int // settled mostly by write-off: no days to pay
 	payDays                  int64
 	payAmount                datasets.Money
 	payWeighted              float64 // Σ amount (cents) × days to pay
@@ -105,6 +106,7 @@ func (a *kpiAcc) add(b *kpiAcc) {
 		a.addMoney(&f.collected, g.collected)
 		f.settled += g.settled
 		f.late += g.late
+		f.writtenOff += g.writtenOff
 		f.payDays += g.payDays
 		a.addMoney(&f.payAmount, g.payAmount)
 		f.payWeighted += g.payWeighted
@@ -306,11 +308,19 @@ func (p *kpiPlan) invoice(c *customerIndex, i int, a *kpiAcc, out []datasets.Mon
 	if sd := v.SettledDate; sd != 0 {
 		n, ks := p.hits(sd)
 		days := int64(sd - v.IssueDate)
+		// An invoice given up on was never paid: its settlement is the
+		// day of the write-off, not a payment, so it stays out of the
+		// days to pay (still settled, and late when after its due date).
+		writtenOff := n > 0 && v.MostlyWrittenOff(c.invCredits[i])
 		for _, k := range ks[:n] {
 			f := &a.flows[k]
 			f.settled++
 			if sd > v.DueDate {
 				f.late++
+			}
+			if writtenOff {
+				f.writtenOff++
+				continue
 			}
 			f.payDays += days
 			a.addMoney(&f.payAmount, v.Amount)

@@ -306,6 +306,7 @@ func (p *kpiPlan) kpis(a *kpiAcc, k int) (KPIs, error) {
 		Recovered:           KPIMoney(f.recovered),
 		InvoicesIssued:      f.issued,
 		InvoicesSettled:     f.settled,
+		InvoicesWrittenOff:  f.writtenOff,
 		InvoicesSettledLate: f.late,
 		DisputesOpened:      f.disputesOpened,
 		DisputesResolved:    f.resolved,
@@ -350,7 +351,7 @@ func (p *kpiPlan) kpis(a *kpiAcc, k int) (KPIs, error) {
 	r.LateRate = kpiRatio(float64(f.late), float64(f.settled))
 	r.RecoveryRate = kpiRatio(float64(f.recovered), float64(f.recBase))
 	r.OverdueRatio = kpiRatio(float64(overdue), float64(ar))
-	r.AvgDaysToPay = kpiRatio(float64(f.payDays), float64(f.settled))
+	r.AvgDaysToPay = kpiRatio(float64(f.payDays), float64(f.settled-f.writtenOff))
 	if f.payAmount > 0 {
 		r.AvgDaysToPayWeighted = kpiFloat(f.payWeighted / float64(f.payAmount))
 	}

@@ -19,7 +19,7 @@ var (
 	kpiMoneySums = []string{"invoiced", "collected", "pay_amount", "pay_weighted", "rec_base", "recovered",
 		"aging0", "aging1", "aging2", "aging3", "aging4"}
 	kpiCountSums = []string{"issued", "issued_disputed", "settled", "late", "pay_days",
-		"disputes_opened", "resolved", "resolution_days", "kept", "broken"}
+		"disputes_opened", "resolved", "resolution_days", "kept", "broken", "written_off"}
 )
 
 // kpiSQLData is the template data of kpi.sql.
@@ -217,6 +217,7 @@ func (p *kpiPlan) sqlAcc(money [][]string, counts [][]int64, histMonths []uint32
 		f.resolutionDays = counts[7][k]
 		f.kept = int(counts[8][k])
 		f.broken = int(counts[9][k])
+		f.writtenOff = int(counts[10][k])
 	}
 	for j := range a.points {
 		for q := range a.points[j].aging {

@@ -104,6 +104,65 @@ func withoutCreditNotes(l *datasets.Ledger) *datasets.Ledger {
 	return &cp
 }
 
+// withWriteOffEdges returns l with, for every third customer, invoices
+// settled at the edges of datasets.Invoice.MostlyWrittenOff, the rest paid
+// on the settlement day: half of an even amount written off (mostly
+// written off), a cent short of half of an odd one (paid), exactly its
+// larger half (written off), a write-off dated after the settlement (the
+// uncovered part then implied at it, when the ledger has payments), a
+// write-off filed under another customer, a disputed invoice settled for
+// a third of it (a dispute credit is implied: paid), and a cent written
+// off a zero invoice (written off).
+func withWriteOffEdges(l *datasets.Ledger, start datasets.Date) *datasets.Ledger {
+	cp := *l
+	cp.Invoices = append([]datasets.Invoice(nil), l.Invoices...)
+	cp.Payments = append([]datasets.Payment(nil), l.Payments...)
+	cp.CreditNotes = append([]datasets.CreditNote(nil), l.CreditNotes...)
+	for j, c := range l.Customers {
+		if j%3 != 0 {
+			continue
+		}
+		issue := start.AddDays(60 + 37*j%400)
+		settled := issue.AddDays(20 + 13*j%90)
+		other := l.Customers[(j+1)%len(l.Customers)].ID
+		for k, e := range []struct {
+			amount, wo datasets.Money
+			woLate     int // days after the settlement the write-off is dated
+			owner      string
+			disputed   bool
+		}{
+			{amount: 10_000, wo: 5_000},
+			{amount: 10_001, wo: 5_000},
+			{amount: 10_001, wo: 5_001},
+			{amount: 8_000, wo: 6_000, woLate: 3},
+			{amount: 9_000, wo: 4_500, owner: other},
+			{amount: 9_000, disputed: true},
+			{amount: 0, wo: 1},
+		} {
+			id := fmt.Sprintf("%s-edge%d", c.ID, k)
+			v := datasets.Invoice{ID: id, CustomerID: c.ID, IssueDate: issue.AddDays(k), DueDate: issue.AddDays(k + 30),
+				Amount: e.amount, SettledDate: settled.AddDays(k), Disputed: e.disputed}
+			cp.Invoices = append(cp.Invoices, v)
+			paid := e.amount - e.wo
+			if e.disputed {
+				paid = e.amount / 3
+			}
+			if paid > 0 {
+				cp.Payments = append(cp.Payments, datasets.Payment{ID: id + "-p", CustomerID: c.ID, InvoiceID: id, Date: v.SettledDate, Amount: paid})
+			}
+			if e.wo > 0 {
+				owner := c.ID
+				if e.owner != "" {
+					owner = e.owner
+				}
+				cp.CreditNotes = append(cp.CreditNotes, datasets.CreditNote{ID: id + "-w", CustomerID: owner, InvoiceID: id,
+					Date: v.SettledDate.AddDays(e.woLate), Amount: e.wo, Kind: datasets.KindWriteOff})
+			}
+		}
+	}
+	return &cp
+}
+
 // distinctPaymentIDs renames the payments of l whose id an earlier one
 // has (kpiRandomLedger pays twice on one day now and then): a store keeps
 // one record per id, the Go engine both.
@@ -191,6 +250,9 @@ func TestSQLKPIsMatchGoEngine(t *testing.T) {
 	var ledgers []ledgerCase
 	for _, seed := range []uint64{1, 2} {
 		l := distinctPaymentIDs(oddLedger(kpiRandomLedger(seed, 25, 12, start, 540), start))
+		if seed == 2 {
+			l = withWriteOffEdges(l, start)
+		}
 		ledgers = append(ledgers, ledgerCase{fmt.Sprintf("seed%d", seed), l, []*datasets.Ledger{stale(l), l}})
 	}
 	nd := distinctPaymentIDs(withoutDisputeRecords(kpiRandomLedger(3, 20, 10, start, 400)))
@@ -198,11 +260,12 @@ func TestSQLKPIsMatchGoEngine(t *testing.T) {
 	// A cleared-items export: settled invoices, payments, no credit notes.
 	// Both engines imply the write-offs (and, on flagged invoices, the
 	// dispute credits) that the settlements hide.
-	nn := withoutCreditNotes(withoutDisputeRecords(distinctPaymentIDs(kpiRandomLedger(7, 25, 12, start, 540))))
+	nn := withoutCreditNotes(withoutDisputeRecords(distinctPaymentIDs(withWriteOffEdges(kpiRandomLedger(7, 25, 12, start, 540), start))))
 	ledgers = append(ledgers, ledgerCase{"no-credit-notes", nn, []*datasets.Ledger{nn}})
 	for _, lc := range ledgers {
 		s := ledgerDatabase(t, lc.stored...)
 		ix := NewIndex(lc.l)
+		requireWrittenOff(t, lc.name, ix, start)
 		for _, c := range kpiSQLCases() {
 			from, to := kd(c.from), kd(c.to)
 			t.Run(fmt.Sprintf("%s/%s..%s/by=%s/monthly=%v/cb=%d", lc.name, c.from, c.to, c.o.By, c.o.Monthly, c.o.CountbackMonths), func(t *testing.T) {
@@ -217,6 +280,20 @@ func TestSQLKPIsMatchGoEngine(t *testing.T) {
 	}
 }
 
+// requireWrittenOff fails unless, of the invoices of ix settled in the
+// 1,000 days from start, some were mostly written off and some paid: the
+// engines' agreement on the days to pay would otherwise prove little.
+func requireWrittenOff(t *testing.T, name string, ix *Index, start datasets.Date) {
+	t.Helper()
+	rep, err := ComputeKPIs(ix, start, start.AddDays(1000), "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.InvoicesWrittenOff == 0 || rep.InvoicesWrittenOff == rep.InvoicesSettled {
+		t.Fatalf("%s: %d of %d settled invoices written off: the ledger proves little", name, rep.InvoicesWrittenOff, rep.InvoicesSettled)
+	}
+}
+
 // On a two-shard cluster each shard sums its own customers; the report is
 // the Go engine's on the whole ledger.
 func TestSQLKPIsOnClusterMatchGoEngine(t *testing.T) {
@@ -224,11 +301,13 @@ func TestSQLKPIsOnClusterMatchGoEngine(t *testing.T) {
 	start := datasets.NewDate(2023, 1, 1)
 	for _, seed := range []uint64{4, 5} {
 		l := distinctPaymentIDs(oddLedger(kpiRandomLedger(seed, 30, 10, start, 540), start))
+		l = withWriteOffEdges(l, start)
 		if seed == 5 {
 			l = withoutCreditNotes(withoutDisputeRecords(l))
 		}
 		s := clusterDatabase(t, l)
 		ix := NewIndex(l)
+		requireWrittenOff(t, fmt.Sprintf("seed%d", seed), ix, start)
 		if cur, err := SQLLedgerCurrencies(ctx, s); err != nil || strings.Join(cur, ",") != strings.Join(l.Currencies(), ",") {
 			t.Fatalf("currencies on the cluster: %v, %v; want %v", cur, err, l.Currencies())
 		}

@@ -325,6 +325,58 @@ func TestKPIDefinitions(t *testing.T) {
 			},
 		},
 		{
+			// Settled in April 2024 (the period runs from March, monthly,
+			// by customer): A paid after 40 days; W paid 100 of 300, the
+			// rest written off on its settlement after 110 days (a real
+			// note); I (customer C2) paid 100 of 500 and settled after 101
+			// days with no note, so 400 is implied written off; R paid
+			// but for 0.50 written off (a residue: paid) after 21 days; D,
+			// flagged disputed, paid 20 of 100 after 39 days (the implied
+			// 80 is a dispute credit, not a write-off: paid); H paid 50.01
+			// of 100.01 after 71 days and 50.00 written off, a cent short
+			// of half (paid). W and I are left out of both means, kept in
+			// the late rate: A, W, I, D and H were settled late.
+			name: "days to pay leaves written-off invoices out",
+			ledger: &datasets.Ledger{
+				Invoices: []datasets.Invoice{
+					kinv("A", "C1", "2024-03-01", "2024-03-31", 100, "2024-04-10"),
+					kinv("W", "C1", "2024-01-01", "2024-01-31", 300, "2024-04-20"),
+					kinv("I", "C2", "2024-01-15", "2024-02-14", 500, "2024-04-25"),
+					kinv("R", "C1", "2024-03-15", "2024-04-14", 200, "2024-04-05"),
+					{ID: "D", CustomerID: "C1", IssueDate: kd("2024-03-20"), DueDate: kd("2024-04-19"), Amount: km(100), SettledDate: kd("2024-04-28"), Disputed: true},
+					kinv("H", "C1", "2024-02-01", "2024-03-02", 100.01, "2024-04-12"),
+				},
+				Payments: []datasets.Payment{
+					kpay("PA", "C1", "A", "2024-04-10", 100),
+					kpay("PW", "C1", "W", "2024-02-15", 100),
+					kpay("PI", "C2", "I", "2024-02-20", 100),
+					kpay("PR", "C1", "R", "2024-04-05", 199.50),
+					kpay("PD", "C1", "D", "2024-04-28", 20),
+					kpay("PH", "C1", "H", "2024-04-12", 50.01),
+				},
+				CreditNotes: []datasets.CreditNote{
+					{ID: "WW", CustomerID: "C1", InvoiceID: "W", Date: kd("2024-04-20"), Amount: km(200), Kind: datasets.KindWriteOff},
+					{ID: "WR", CustomerID: "C1", InvoiceID: "R", Date: kd("2024-04-05"), Amount: km(0.50), Kind: datasets.KindWriteOff},
+					{ID: "WH", CustomerID: "C1", InvoiceID: "H", Date: kd("2024-04-12"), Amount: km(50), Kind: datasets.KindWriteOff},
+				},
+			},
+			from: "2024-03-01", to: "2024-04-30", opts: KPIOptions{By: "customer", Monthly: true},
+			want: map[string]any{
+				"invoices_settled": 6, "invoices_written_off": 2, "invoices_settled_late": 5, "late_rate": 5.0 / 6,
+				// (40 + 21 + 39 + 71) / 4, and weighted by 100, 200, 100
+				// and 100.01.
+				"avg_days_to_pay":           171.0 / 4,
+				"avg_days_to_pay_weighted":  (100*40 + 200*21 + 100*39 + 100.01*71) / 500.01,
+				"months.0.invoices_settled": 0, "months.0.invoices_written_off": 0, "months.0.avg_days_to_pay": nil,
+				"months.1.invoices_settled": 6, "months.1.invoices_written_off": 2, "months.1.avg_days_to_pay": 171.0 / 4,
+				"groups.0.key": "C1", "groups.0.invoices_settled": 5, "groups.0.invoices_written_off": 1,
+				"groups.0.avg_days_to_pay": 171.0 / 4, "groups.0.months.1.invoices_written_off": 1,
+				// C2's one settlement was a write-off: no days to pay.
+				"groups.1.key": "C2", "groups.1.invoices_settled": 1, "groups.1.invoices_written_off": 1, "groups.1.late_rate": 1.0,
+				"groups.1.avg_days_to_pay": nil, "groups.1.avg_days_to_pay_weighted": nil,
+			},
+		},
+		{
 			// April 2024; more than 90 days past due on 31 March: R1 (121
 			// days), R2 (107), R4, R5, R7; not R3 (exactly 90) nor R6
 			// (settled before).

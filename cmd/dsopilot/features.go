@@ -374,8 +374,11 @@ func printKPIs(w io.Writer, r *features.KPIReport) error {
 		k.Invoiced, k.Collected, k.Receivables, k.CurrentReceivables, k.OverdueReceivables)
 	fmt.Fprintf(w, "  aging: current %s | 1-30 %s | 31-60 %s | 61-90 %s | 90+ %s\n",
 		k.Aging.Current, k.Aging.Days1To30, k.Aging.Days31To60, k.Aging.Days61To90, k.Aging.Over90)
-	fmt.Fprintf(w, "  days to pay %s (amount-weighted %s)   dispute rate %s, resolved in %s   promises kept %s\n",
-		f(k.AvgDaysToPay, "d"), f(k.AvgDaysToPayWeighted, "d"), pct(k.DisputeRate), f(k.DisputeResolutionDays, "d"), pct(k.PromiseKeptRate))
+	// The written-off settlements are no payments: say how many the days
+	// to pay leave out, so that its base is plain.
+	fmt.Fprintf(w, "  days to pay %s (amount-weighted %s; %d of %d settled written off, left out)   dispute rate %s, resolved in %s   promises kept %s\n",
+		f(k.AvgDaysToPay, "d"), f(k.AvgDaysToPayWeighted, "d"), k.InvoicesWrittenOff, k.InvoicesSettled,
+		pct(k.DisputeRate), f(k.DisputeResolutionDays, "d"), pct(k.PromiseKeptRate))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	if len(r.Groups) > 0 {
 		fmt.Fprintf(tw, "%s\tDSO\tbest\tADD\tCEI\tlate rate\treceivables\t\n", r.By)

@@ -166,9 +166,22 @@ still owes at bound b is outs[b]. */}}
             pay_days, pay_cents)), periods) AS v_collected,
         arrayMap(f -> toInt64(f), settled_in) AS v_settled,
         arrayMap(f -> toInt64(f AND settled > due), settled_in) AS v_late,
-        arrayMap(f -> toInt64(if(f, settled - issue, 0)), settled_in) AS v_pay_days,
-        arrayMap(f -> toDecimal128(if(f, cents, toInt64(0)), 0), settled_in) AS v_pay_amount,
-        arrayMap(f -> toDecimal128(if(f, cents, toInt64(0)), 0) * (settled - issue), settled_in) AS v_pay_weighted,
+        -- Mostly written off (datasets.Invoice.MostlyWrittenOff): the
+        -- write-off notes on the invoice dated by its settlement, real or
+        -- implied (a write-off unless the invoice is flagged disputed),
+        -- come to at least half its amount (Go's v.Amount − v.Amount/2;
+        -- intDiv truncates as Go does); a sum that does not fit a Money
+        -- counts, as Go's overflowing sum does. Settled, late when after
+        -- the due date, but never paid: no days to pay.
+        arrayReduce('sum', arrayMap((d, c, w) -> toDecimal128(if(w AND d <= settled, c, toInt64(0)), 0), cn_days, cn_cents, cn_wo))
+            + toDecimal128(if(NOT disputed, implied_cents, toInt64(0)), 0) AS wo_cents,
+        settled != 0 AND (wo_cents > toDecimal128(9223372036854775807, 0) OR wo_cents < toDecimal128(toInt64(-9223372036854775808), 0)
+            OR (wo_cents > toDecimal128(0, 0) AND wo_cents >= toDecimal128(cents - intDiv(cents, 2), 0))) AS written_off,
+        arrayMap(f -> f AND NOT written_off, settled_in) AS paid_in,
+        arrayMap(f -> toInt64(f AND written_off), settled_in) AS v_written_off,
+        arrayMap(f -> toInt64(if(f, settled - issue, 0)), paid_in) AS v_pay_days,
+        arrayMap(f -> toDecimal128(if(f, cents, toInt64(0)), 0), paid_in) AS v_pay_amount,
+        arrayMap(f -> toDecimal128(if(f, cents, toInt64(0)), 0) * (settled - issue), paid_in) AS v_pay_weighted,
         arrayMap(k -> toInt64(arrayCount(o -> o >= @pfrom[k + 1] AND o <= @pto[k + 1], dsp_opened)), periods) AS v_disputes_opened,
         -- A resolution counts when dated on or after the opening.
         arrayMap(k -> toInt64(arrayCount((o, r) -> r >= o AND r >= @pfrom[k + 1] AND r <= @pto[k + 1], dsp_opened, dsp_resolved)),
@@ -214,9 +227,10 @@ settlement (then invoice id): with S(k) the sum of the first k shortfalls
 and P(k) the cash received by the k-th settlement, the first k take
 A(k) = min(A(k−1) + shortfall(k), P(k)), which is min(S(k), min over
 j = 1..k of S(k) − S(j) + P(j)) (no recursion in 18.16's SQL). Only the
-recovery reads it: once settled, an invoice owes nothing anyway. Payments
-are read up to @to, which holds every one dated by a settlement a period
-can see; a later settlement does not change an earlier one's share. */}}
+recovery and the written-off count read it: once settled, an invoice owes
+nothing anyway. Payments are read up to @to, which holds every one dated
+by a settlement a period can see; a later settlement does not change an
+earlier one's share. */}}
 {{define "kpi_implied"}}
     SELECT customer_id, invoice_id, implied_cents
     FROM
