@@ -3,9 +3,13 @@ package features
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/dsopilot/dsopilot/datasets/chstore/chsql"
@@ -16,11 +20,11 @@ import (
 // invoices, not one per invoice: its columns are tab's (customer_id,
 // invoice_id, one per spec, named after it), but invoice_id and the
 // invoice's own features (the InvoiceSpecs before the customer's) are
-// arrays with one element per open invoice, and the customer's features
-// are single values, as readFeatures reads them. Each such row is
-// unfolded here into one row per open invoice, the customer's features
-// copied onto each, the customer's invoices in the Go engine's order
-// (openInvoiceOrder).
+// Strings that pack a list with one item per open invoice (unpackList,
+// unpackFloats); the customer's features are single values, as
+// readFeatures reads them. Each such row is unfolded here into one row per
+// open invoice, the customer's features copied onto each, the customer's
+// invoices in the Go engine's order (openInvoiceOrder).
 //
 // Unfolding on the server sent the customer's features once per open
 // invoice: on the 1M-invoice benchmark ledger 175k rows of 130 columns,
@@ -31,7 +35,7 @@ func (e *SQLEngine) readOpenInvoices(ctx context.Context, q chsql.Querier, text 
 		return nil, errors.New("open invoice features: the table's specs are not the invoice's own, then the customer's")
 	}
 	nums, cats := split(tab.Specs)
-	ownNums, ownCats := split(tab.Specs[:own])
+	ownNums, _ := split(tab.Specs[:own])
 	age, err := ageColumn(ownNums)
 	if err != nil {
 		return nil, fmt.Errorf("order the open invoices: %w", err)
@@ -45,33 +49,23 @@ func (e *SQLEngine) readOpenInvoices(ctx context.Context, q chsql.Querier, text 
 		return nil, fmt.Errorf("query returned columns %v, want %v", got, want)
 	}
 	var (
-		customer string
-		ids      []string
-		invNum   = make([][]float64, len(ownNums))
-		invCat   = make([][]string, len(ownCats))
-		custNum  = make([]float64, len(nums)-len(ownNums))
-		custCat  = make([]string, len(cats)-len(ownCats))
+		customer, packedIDs string
+		packed              = make([]string, own)
+		custNum             = make([]float64, len(nums)-len(ownNums))
+		custCat             = make([]string, len(cats)-(own-len(ownNums)))
 	)
 	dest := make([]any, 0, 2+len(tab.Specs))
-	dest = append(dest, &customer, &ids)
+	dest = append(dest, &customer, &packedIDs)
+	for i := range packed {
+		dest = append(dest, &packed[i])
+	}
 	ni, ci := 0, 0
-	for i, s := range tab.Specs {
-		if i == own {
-			ni, ci = 0, 0
-		}
-		switch {
-		case i < own && s.Kind == Numeric:
-			dest = append(dest, &invNum[ni])
-		case i < own:
-			dest = append(dest, &invCat[ci])
-		case s.Kind == Numeric:
-			dest = append(dest, &custNum[ni])
-		default:
-			dest = append(dest, &custCat[ci])
-		}
+	for _, s := range tab.Specs[own:] {
 		if s.Kind == Numeric {
+			dest = append(dest, &custNum[ni])
 			ni++
 		} else {
+			dest = append(dest, &custCat[ci])
 			ci++
 		}
 	}
@@ -80,17 +74,11 @@ func (e *SQLEngine) readOpenInvoices(ctx context.Context, q chsql.Querier, text 
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("scan features: %w", err)
 		}
+		ids, err := unpackList(packedIDs, nil)
+		if err != nil {
+			return nil, fmt.Errorf("customer %s: invoice_id: %w", customer, err)
+		}
 		n := len(ids)
-		for k, a := range invNum {
-			if len(a) != n {
-				return nil, fmt.Errorf("customer %s: %d open invoices but %d values of %s", customer, n, len(a), ownNums[k].Name)
-			}
-		}
-		for k, a := range invCat {
-			if len(a) != n {
-				return nil, fmt.Errorf("customer %s: %d open invoices but %d values of %s", customer, n, len(a), ownCats[k].Name)
-			}
-		}
 		// One allocation per customer for all its invoices' values; each
 		// row's slice is capped, so that an append to one cannot reach the
 		// next.
@@ -98,25 +86,79 @@ func (e *SQLEngine) readOpenInvoices(ctx context.Context, q chsql.Querier, text 
 		catBuf := make([]string, n*len(cats))
 		first := len(out)
 		for i, id := range ids {
-			num := numBuf[i*len(nums) : (i+1)*len(nums) : (i+1)*len(nums)]
-			for k, a := range invNum {
-				num[k] = a[i]
-			}
-			copy(num[len(invNum):], custNum)
-			cat := catBuf[i*len(cats) : (i+1)*len(cats) : (i+1)*len(cats)]
-			for k, a := range invCat {
-				cat[k] = a[i]
-			}
-			copy(cat[len(invCat):], custCat)
-			out = append(out, Row{CustomerID: customer, InvoiceID: id, AsOf: tab.AsOf, Num: num, Cat: cat})
+			out = append(out, Row{CustomerID: customer, InvoiceID: id, AsOf: tab.AsOf,
+				Num: numBuf[i*len(nums) : (i+1)*len(nums) : (i+1)*len(nums)],
+				Cat: catBuf[i*len(cats) : (i+1)*len(cats) : (i+1)*len(cats)]})
 		}
 		mine := out[first:]
+		ni, ci := 0, 0
+		var items []string
+		for k, s := range tab.Specs[:own] {
+			if s.Kind == Numeric {
+				if err := unpackFloats(packed[k], mine, ni); err != nil {
+					return nil, fmt.Errorf("customer %s: %s: %w", customer, s.Name, err)
+				}
+				ni++
+				continue
+			}
+			if items, err = unpackList(packed[k], items[:0]); err == nil && len(items) != n {
+				err = fmt.Errorf("%d items for %d open invoices", len(items), n)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("customer %s: %s: %w", customer, s.Name, err)
+			}
+			for i, v := range items {
+				mine[i].Cat[ci] = v
+			}
+			ci++
+		}
+		for i := range mine {
+			copy(mine[i].Num[ni:], custNum)
+			copy(mine[i].Cat[ci:], custCat)
+		}
 		slices.SortFunc(mine, func(a, b Row) int { return openInvoiceOrder(a, b, age) })
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read features: %w", err)
 	}
 	return out, nil
+}
+
+// unpackFloats reads a list of numbers packed by the "packed_floats"
+// template of open_invoices.sql (each the hex of its 8 bytes,
+// little-endian) into feature k of rows, one number per row.
+func unpackFloats(packed string, rows []Row, k int) error {
+	if len(packed) != 16*len(rows) {
+		return fmt.Errorf("%d hex digits for %d open invoices, want 16 each", len(packed), len(rows))
+	}
+	var b [8]byte
+	for i := range rows {
+		if _, err := hex.Decode(b[:], []byte(packed[16*i:16*i+16])); err != nil {
+			return fmt.Errorf("number %d: %w", i+1, err)
+		}
+		rows[i].Num[k] = math.Float64frombits(binary.LittleEndian.Uint64(b[:]))
+	}
+	return nil
+}
+
+// unpackList appends to dst the items of a list packed by the "packed"
+// template of open_invoices.sql (each item as its length in bytes, a colon
+// and its bytes) and returns it. The items share the packed string's
+// memory.
+func unpackList(packed string, dst []string) ([]string, error) {
+	for s := packed; s != ""; {
+		colon := strings.IndexByte(s, ':')
+		if colon < 1 {
+			return nil, fmt.Errorf("packed list at byte %d: no item length", len(packed)-len(s))
+		}
+		n, err := strconv.Atoi(s[:colon])
+		if err != nil || n < 0 || n > len(s)-colon-1 {
+			return nil, fmt.Errorf("packed list at byte %d: item length %q is not within the %d bytes left", len(packed)-len(s), s[:colon], len(s)-colon-1)
+		}
+		dst = append(dst, s[colon+1:colon+1+n])
+		s = s[colon+1+n:]
+	}
+	return dst, nil
 }
 
 // ageColumn returns the index of inv_age_days among the numeric specs

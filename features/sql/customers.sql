@@ -2,7 +2,7 @@
 customers.sql: the customer features (CustomerSpecs), one column per feature
 named as the feature and in catalogue order (with .Unfold, only the
 customers with an open invoice, and before the features the open invoices'
-own features as arrays, for open_invoices.sql), from the summaries of
+own features as packed lists, for open_invoices.sql), from the summaries of
 ledger.sql.
 Ratios and statistics over nothing are nan (a missing value); money is
 cents / 100.
