@@ -393,8 +393,8 @@ a lambda uses. */}}
         -- is known only from the other tables (other_customers).
         HAVING max(known) = 1
         {{- if .Unfold}}
-            -- .Unfold: only the customers with an open invoice, whose rows
-            -- open_invoices.sql unfolds (one per open invoice).
+            -- .Unfold: only the customers with an open invoice (the
+            -- engine unfolds each into one row per open invoice).
             AND countIf(outstanding_cents > 0) > 0
         {{- end}}
     )

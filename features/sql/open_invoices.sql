@@ -7,7 +7,7 @@ The query returns one row per customer with an open invoice, not one per
 invoice: the invoice's own features come as lists, one item per open
 invoice of the customer's (invoice_columns, which customer_features puts
 before the customer's features with .Unfold), and the engine unfolds them
-(readOpenInvoices in sqlengine.go). Most of an open invoice's columns are
+(readOpenInvoices in sqlunfold.go). Most of an open invoice's columns are
 its customer's features, the same on each of the customer's invoices:
 unfolded on the server, the 1M-invoice benchmark ledger's 175k open
 invoices came out as 175k rows of 130 columns, which cost the server and
