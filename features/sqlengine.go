@@ -1,11 +1,9 @@
 package features
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -111,7 +109,7 @@ type sqlData struct {
 	Windows       []sqlWindow
 	Short, Long   sqlWindow
 	Filter        bool
-	Unfold        bool // one row per open invoice, with its fields (invoice level)
+	Unfold        bool // the customers with open invoices, and those invoices' own features as arrays (invoice level)
 	CustomerNames []string
 	InvoiceNames  []string
 	// The per-customer ledger summary runs in Parts parts of the customers
@@ -351,7 +349,7 @@ func (e *SQLEngine) Customers(ctx context.Context, t datasets.Date, ids ...strin
 			return q.customersByID
 		}
 		return q.customers
-	}, len(ids) > 0, e.params(t, ids, disputeBasis{})); err != nil {
+	}, readFeatures, len(ids) > 0, e.params(t, ids, disputeBasis{})); err != nil {
 		return nil, fmt.Errorf("customer features as of %s: %w", t, err)
 	}
 	if len(ids) == 0 {
@@ -379,7 +377,7 @@ func (e *SQLEngine) OpenInvoices(ctx context.Context, t datasets.Date, ids ...st
 			return q.openInvoicesByID
 		}
 		return q.openInvoices
-	}, len(ids) > 0, e.params(t, ids, d)); err != nil {
+	}, e.readOpenInvoices, len(ids) > 0, e.params(t, ids, d)); err != nil {
 		return nil, fmt.Errorf("open invoice features as of %s: %w", t, err)
 	}
 	if len(ids) == 0 {
@@ -390,10 +388,8 @@ func (e *SQLEngine) OpenInvoices(ctx context.Context, t datasets.Date, ids ...st
 	return tab, nil
 }
 
-// query runs the query pick chooses and reads its rows into tab. The
-// columns must be customer_id, invoice_id at invoice level, then one per
-// spec, named after it: Float64 for numeric features (nan is a missing value), String for
-// categorical ones.
+// query runs the query pick chooses and reads its rows into tab with
+// read (readFeatures, or readOpenInvoices at invoice level).
 //
 // A query by id runs through the engine's Querier. A whole-ledger query
 // runs on every shard at once, over the shard's own tables: a customer's
@@ -401,7 +397,7 @@ func (e *SQLEngine) OpenInvoices(ctx context.Context, t datasets.Date, ids ...st
 // notes apart, read from the whole ledger: AllDB), so only the features
 // cross the network, not the ledger's rows. The rows come in shard order;
 // the callers sort them.
-func (e *SQLEngine) query(ctx context.Context, tab *Table, pick func(sqlQueries) string, byID bool, args []any) error {
+func (e *SQLEngine) query(ctx context.Context, tab *Table, pick func(sqlQueries) string, read featureReader, byID bool, args []any) error {
 	if e.err != nil {
 		return e.err
 	}
@@ -414,7 +410,7 @@ func (e *SQLEngine) query(ctx context.Context, tab *Table, pick func(sqlQueries)
 		return err
 	}
 	if byID {
-		tab.Rows, err = readFeatures(ctx, e.q, pick(qs), args, tab)
+		tab.Rows, err = read(ctx, e.q, pick(qs), args, tab)
 		return err
 	}
 	rows := make([][]Row, len(shards))
@@ -424,7 +420,7 @@ func (e *SQLEngine) query(ctx context.Context, tab *Table, pick func(sqlQueries)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rows[i], errs[i] = readFeatures(ctx, sh.q, pick(sh.qs), args, tab)
+			rows[i], errs[i] = read(ctx, sh.q, pick(sh.qs), args, tab)
 		}()
 	}
 	wg.Wait()
@@ -445,8 +441,14 @@ func (e *SQLEngine) query(ctx context.Context, tab *Table, pick func(sqlQueries)
 	return nil
 }
 
-// readFeatures runs the feature query text on q and returns its rows, read
+// featureReader runs a feature query text on q and returns its rows, read
 // as tab's (tab is only read: shards read at once).
+type featureReader func(ctx context.Context, q chsql.Querier, text string, args []any, tab *Table) ([]Row, error)
+
+// readFeatures is the featureReader of one row per result row. The columns
+// must be customer_id, invoice_id at invoice level, then one per spec,
+// named after it: Float64 for numeric features (nan is a missing value),
+// String for categorical ones.
 func readFeatures(ctx context.Context, q chsql.Querier, text string, args []any, tab *Table) ([]Row, error) {
 	rows, err := q.Query(ctx, text, args...)
 	if err != nil {
@@ -488,33 +490,6 @@ func readFeatures(ctx context.Context, q chsql.Querier, text string, args []any,
 		return nil, fmt.Errorf("read features: %w", err)
 	}
 	return out, nil
-}
-
-// sortOpenInvoices puts the open invoices of every customer in the Go
-// engine's order: by customer, issue date and invoice id (strings by their
-// bytes, as ClickHouse orders String). The whole-ledger queries leave the
-// order to this: an ORDER BY over every open invoice's 130 columns cost the
-// server 0.45-0.55 s on the 1M-invoice benchmark ledger (175,328 rows), a
-// sort of the rows here a few tens of milliseconds. A customer's or
-// invoice's id is unique in its table, so the order is total.
-func sortOpenInvoices(tab *Table) error {
-	nums, _ := split(tab.Specs)
-	age := slices.IndexFunc(nums, func(s Spec) bool { return s.Name == "inv_age_days" })
-	if age < 0 {
-		return errors.New("sort the open invoices: no inv_age_days feature")
-	}
-	// inv_age_days is t − issue date, exactly (whole days in a float64):
-	// the older invoice first.
-	slices.SortFunc(tab.Rows, func(a, b Row) int {
-		if c := strings.Compare(a.CustomerID, b.CustomerID); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(b.Num[age], a.Num[age]); c != 0 {
-			return c
-		}
-		return strings.Compare(a.InvoiceID, b.InvoiceID)
-	})
-	return nil
 }
 
 // withFeatureSettings sets what the feature queries need of the server.

@@ -1,8 +1,9 @@
 {{/*
 customers.sql: the customer features (CustomerSpecs), one column per feature
-named as the feature and in catalogue order (with .Unfold, one row per
-open invoice of the customer's, with the invoice's own fields after the
-features, for open_invoices.sql), from the summaries of ledger.sql.
+named as the feature and in catalogue order (with .Unfold, only the
+customers with an open invoice, and before the features the open invoices'
+own features as packed lists, for open_invoices.sql), from the summaries of
+ledger.sql.
 Ratios and statistics over nothing are nan (a missing value); money is
 cents / 100.
 
@@ -11,8 +12,14 @@ cents / 100.
 */}}
 
 {{define "customer_features"}}
+    {{- if .Unfold}}
+    WITH {{template "invoice_with" .}}
+    {{- end}}
     SELECT
         customer_id,
+        {{- if .Unfold}}
+        {{template "invoice_columns" .}},
+        {{- end}}
         {{- range .Windows}}
         toFloat64(w{{.K}}_issued) AS invoices_issued_{{.Sfx}},
         w{{.K}}_issued_cents / 100 AS amount_issued_{{.Sfx}},
@@ -72,12 +79,6 @@ cents / 100.
         m_segment AS segment,
         m_country AS country,
         m_channel AS channel
-        {{- if .Unfold}},
-        -- Not features: an open invoice of the customer's (one row each),
-        -- for open_invoices.sql.
-        invoice_id, issue, due, inv_cents, outstanding_cents,
-        toDate('1970-01-01') + due AS inv_due_date, inv_flag_disputed, sale_country, sale_segment, sale_channel
-        {{- end}}
     FROM {{template "summary_source" .}}
 {{end}}
 

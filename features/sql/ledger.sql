@@ -22,8 +22,9 @@ Query parameters, bound by the driver (never spliced into the text here):
 Template data: .DB is the quoted database name and a dot (or empty for the
 connection's database; on a cluster, one shard's local tables), .AllDB the
 same for the tables of the whole ledger (credited), .Windows lists {K, Days, Sfx} per window, .Filter
-says whether @ids restricts the customers, .Unfold whether the customer
-summary also carries each customer's open invoices as arrays (for
+says whether @ids restricts the customers, .Unfold whether the summaries
+are those of the customers with an open invoice only, carrying the open
+invoices as arrays and the invoice ids of the disputes open at t (for
 open_invoices.sql), .Parts and .Part in how many parts of the customers
 the ledger summary runs and which this is (customer_ledger_parts).
 
@@ -391,14 +392,21 @@ a lambda uses. */}}
         -- A customer whose every row was emptied has no record left, and
         -- is known only from the other tables (other_customers).
         HAVING max(known) = 1
+        {{- if .Unfold}}
+            -- .Unfold: only the customers with an open invoice (the
+            -- engine unfolds each into one row per open invoice).
+            AND countIf(outstanding_cents > 0) > 0
+        {{- end}}
     )
 {{end}}
 
 {{define "dispute_columns"}}
         {{- range .Windows}}w{{.K}}_disputes, {{end}}open_disputes, resolved_disputes, resolution_days
+        {{- if .Unfold}}, open_dispute_invoice_ids{{end}}
 {{- end}}
 {{/* disputes: those opened by t, open or resolved at t, and those opened in
-each window. */}}
+each window; with .Unfold also the invoice ids of the disputes open at t,
+for the open invoices' inv_disputed (open_invoices.sql). */}}
 {{define "disputes"}}
     SELECT
         customer_id,
@@ -408,9 +416,12 @@ each window. */}}
         countIf(resolved = 0 OR resolved > @t) AS open_disputes,
         countIf(resolved != 0 AND resolved <= @t) AS resolved_disputes,
         sumIf(resolved - opened, resolved != 0 AND resolved <= @t) AS resolution_days
+        {{- if .Unfold}},
+        groupArrayIf(invoice_id, resolved = 0 OR resolved > @t) AS open_dispute_invoice_ids
+        {{- end}}
     FROM
     (
-        SELECT customer_id, toInt32(opened_date) AS opened, toInt32(resolved_date) AS resolved
+        SELECT customer_id, {{if .Unfold}}invoice_id, {{end}}toInt32(opened_date) AS opened, toInt32(resolved_date) AS resolved
         FROM {{.DB}}disputes FINAL
         WHERE opened <= @t{{template "selected" .}}
     )
@@ -501,20 +512,6 @@ the 1M-invoice benchmark ledger, with the summaries joined one per level
 onto the known customers). A customer absent from customer_facts gets its
 columns' defaults: 0 and '' (join_use_nulls = 0). */}}
 {{define "summary_source"}}({{template "customer_ledger_parts" .}}) AS ledger_sum
-    {{- if .Unfold}}
-    -- .Unfold: one row per open invoice of the customer's, in the same
-    -- SELECT (ARRAY JOIN applies to the left side, before the join).
-    ARRAY JOIN
-        open_invoice_ids AS invoice_id,
-        open_issue_days AS issue,
-        open_due_days AS due,
-        open_inv_cents AS inv_cents,
-        open_amounts AS outstanding_cents,
-        open_flags_disputed AS inv_flag_disputed,
-        open_sale_countries AS sale_country,
-        open_sale_segments AS sale_segment,
-        open_sale_channels AS sale_channel
-    {{- end}}
     ANY LEFT JOIN ({{template "customer_facts" .}}) AS facts
     USING customer_id{{end}}
 

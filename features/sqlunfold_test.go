@@ -1,0 +1,111 @@
+package features
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// The open-invoice query sends one row per customer with open invoices,
+// not one per invoice (its customer's features would repeat on each), and
+// the engine unfolds them into the Go engine's rows, disputed invoices
+// (by dispute records) included.
+func TestSQLEngineSendsOpenInvoicesPerCustomer(t *testing.T) {
+	clickHouseServer(t)
+	ctx := context.Background()
+	start := datasets.NewDate(2023, 1, 1)
+	l := oddLedger(randomLedger(6, 40, start, 540), start)
+	s := ledgerDatabase(t, l)
+	e := sqlEngine(s, Options{})
+	for _, days := range []int{200, 400} {
+		asOf := start.AddDays(days)
+		t.Run(asOf.String(), func(t *testing.T) {
+			want := NewEngine(NewIndex(l), Options{}).OpenInvoices(asOf)
+			customers := map[string]int{}
+			for _, r := range want.Rows {
+				customers[r.CustomerID]++
+			}
+			if len(customers) == len(want.Rows) {
+				t.Fatalf("%d open invoices of as many customers: nothing to unfold", len(want.Rows))
+			}
+			nums, _ := split(want.Specs)
+			disputed := slices.IndexFunc(nums, func(s Spec) bool { return s.Name == "inv_disputed" })
+			if !slices.ContainsFunc(want.Rows, func(r Row) bool { return r.Num[disputed] == 1 }) {
+				t.Fatal("no open invoice is disputed: the dispute records' path goes untested")
+			}
+
+			d, err := e.disputeBasis(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := s.Query(withFeatureSettings(ctx), e.queries.openInvoices, e.params(asOf, nil, d)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sent := 0
+			for rows.Next() {
+				sent++
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			rows.Close()
+			if sent != len(customers) {
+				t.Errorf("the query sent %d rows for %d open invoices of %d customers, want one per customer", sent, len(want.Rows), len(customers))
+			}
+
+			got, err := e.OpenInvoices(ctx, asOf)
+			assertSameTables(t, got, err, want)
+		})
+	}
+}
+
+// sortOpenInvoices orders rows by customer, then the older invoice first,
+// then by invoice id: runs of one customer's rows in order (as
+// readOpenInvoices hands them on) or any rows at all.
+func TestSortOpenInvoices(t *testing.T) {
+	specs := InvoiceSpecs(Options{})
+	nums, cats := split(specs)
+	age := slices.IndexFunc(nums, func(s Spec) bool { return s.Name == "inv_age_days" })
+	row := func(customer, invoice string, days float64) Row {
+		r := Row{CustomerID: customer, InvoiceID: invoice, Num: make([]float64, len(nums)), Cat: make([]string, len(cats))}
+		r.Num[age] = days
+		return r
+	}
+	want := []Row{row("A", "I9", 30), row("A", "I1", 10), row("A", "I2", 10), row("B", "I3", 5), row("C", "I0", 7), row("C", "I4", 1)}
+	for _, c := range []struct {
+		name string
+		rows []Row
+	}{
+		{"in order", slices.Clone(want)},
+		{"runs shuffled", []Row{want[4], want[5], want[0], want[1], want[2], want[3]}},
+		{"a customer in two runs", []Row{want[0], want[1], want[3], want[2], want[4], want[5]}},
+		{"a run out of order", []Row{want[3], want[5], want[4], want[2], want[0], want[1]}},
+		{"none", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tab := &Table{Level: "invoice", Specs: specs, Rows: c.rows}
+			if err := sortOpenInvoices(tab); err != nil {
+				t.Fatal(err)
+			}
+			w := want
+			if c.rows == nil {
+				w = nil
+			}
+			if got, want := ids(tab.Rows), ids(w); !slices.Equal(got, want) {
+				t.Errorf("order %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func ids(rows []Row) []string {
+	var out []string
+	for _, r := range rows {
+		out = append(out, fmt.Sprintf("%s/%s", r.CustomerID, r.InvoiceID))
+	}
+	return out
+}
