@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -77,10 +78,15 @@ func buildSnapshot(ctx context.Context, gen uint64, l *datasets.Ledger, m *serve
 		return s
 	}
 	s.scoreIx = features.NewIndex(conv)
-	if m.fx() == nil {
+	// The KPIs are at the server's rates (--fx), never the model's: the
+	// model's index serves them only when the two convert alike (a model
+	// learned in EUR at other rates, or with a rate the server lacks, gave
+	// the KPIs at its own rates, not those the server was given).
+	switch mfx := m.fx(); {
+	case mfx == nil:
 		s.kpi[""] = s.scoreIx
-	} else {
-		s.kpi[m.fx().To] = s.scoreIx
+	case fx != nil && fx.To == mfx.To && maps.Equal(fx.Rates, mfx.Rates):
+		s.kpi[fx.To] = s.scoreIx
 	}
 	if ctx.Err() != nil {
 		s.scoreErr = ctx.Err()
@@ -163,8 +169,6 @@ func (s *snapshot) kpiIndex(currency string) (*features.Index, string, []string,
 	case currency == "":
 	case s.fx != nil && s.fx.To == currency:
 		fx = s.fx
-	case s.model != nil && s.model.fx() != nil && s.model.fx().To == currency:
-		fx = s.model.fx()
 	case len(have) == 0 || len(have) == 1 && have[0] == currency:
 		// Already in that currency: nothing to convert.
 	default:

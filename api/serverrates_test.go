@@ -1,0 +1,150 @@
+package api
+
+import (
+	"context"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
+	"github.com/dsopilot/dsopilot/model"
+	"github.com/dsopilot/dsopilot/recommender"
+)
+
+var (
+	fxModelOnce sync.Once
+	fxModelDir  string
+	fxModelErr  error
+)
+
+// registryWithFXModel is a copy of the fixture's registry where the
+// promoted model learned in SimFX's currency at SimFX's rates (trained
+// once for the package).
+func registryWithFXModel(t *testing.T) string {
+	t.Helper()
+	f := testFixture(t)
+	fxModelOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "dsopilot-api-fxmodel-")
+		if err != nil {
+			fxModelErr = err
+			return
+		}
+		fxModelDir = filepath.Join(dir, "models")
+		if fxModelErr = os.CopyFS(fxModelDir, os.DirFS(f.registry)); fxModelErr != nil {
+			return
+		}
+		fx := recommender.SimFX()
+		conv, err := f.ledger.Convert(fx)
+		if err != nil {
+			fxModelErr = err
+			return
+		}
+		b, err := model.Train(context.Background(), features.NewIndex(conv), model.TrainOptions{AsOf: f.asOf, Seed: 3,
+			Families: []string{model.FamilyLogistic}, FX: &fx})
+		if err != nil {
+			fxModelErr = err
+			return
+		}
+		reg := model.Registry{Dir: fxModelDir}
+		m, err := reg.Register(b, model.Fingerprint(f.ledger), "test", time.Unix(0, 0))
+		if err != nil {
+			fxModelErr = err
+			return
+		}
+		fxModelErr = reg.Promote(m.ID)
+	})
+	if fxModelErr != nil {
+		t.Fatalf("model learned in %s: %v", recommender.SimFX().To, fxModelErr)
+	}
+	dst := filepath.Join(t.TempDir(), "models")
+	if err := os.CopyFS(dst, os.DirFS(fxModelDir)); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// TestKPIsAreAtTheServersRates: the KPIs in the server's currency are at
+// the server's rates (serve --fx), whatever the promoted model learned
+// at. A model learned in the same currency had its conversion of the
+// ledger cached as the KPIs', so a server whose rates lacked a currency
+// of the ledger answered 200 with the model's figures instead of a 503
+// missing-rate, and one with other rates the model's figures too.
+func TestKPIsAreAtTheServersRates(t *testing.T) {
+	f := testFixture(t)
+	full := recommender.SimFX()
+	have := f.ledger.Currencies()
+	i := slices.IndexFunc(have, func(c string) bool { _, ok := full.Rates[c]; return ok && c != full.To })
+	if i < 0 {
+		t.Fatalf("the test ledger's currencies %v: the case needs one with a rate to %s", have, full.To)
+	}
+	other := have[i]
+	const period = "/v1/kpi?from=2024-01-01&to=2024-03-31"
+	receivables := func(fx datasets.FX) features.KPIMoney {
+		conv, err := f.ledger.Convert(fx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := features.ComputeKPIs(features.NewIndex(conv), datasets.NewDate(2024, time.January, 1), datasets.NewDate(2024, time.March, 31), "", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep.Receivables
+	}
+	lacking := datasets.FX{To: full.To, Rates: maps.Clone(full.Rates)}
+	delete(lacking.Rates, other)
+	higher := datasets.FX{To: full.To, Rates: maps.Clone(full.Rates)}
+	higher.Rates[other] *= 10
+	cases := []struct {
+		name   string
+		fx     *datasets.FX
+		status int
+		want   datasets.FX // the rates of the figures, when 200
+	}{
+		{"the model's rates", &full, 200, full},
+		{"a rate the server lacks", &lacking, 503, datasets.FX{}},
+		{"another rate", &higher, 200, higher},
+		{"no rates on the server", nil, 422, datasets.FX{}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := registryWithFXModel(t)
+			ts := newTestServer(t, func(c *Config) { c.Models, c.FX = model.Registry{Dir: reg}, tc.fx })
+			if m := ts.srv.snap.Load().model; m == nil || m.fx() == nil || m.fx().To != full.To {
+				t.Fatalf("the model in service does not convert to %s", full.To)
+			}
+			for _, path := range []string{period, period + "&currency=" + full.To} {
+				if tc.fx == nil && path == period {
+					continue // amounts as recorded
+				}
+				w := ts.do(req{method: "GET", path: path, role: "viewer"})
+				if tc.status != 200 {
+					p := problemOf(t, w, tc.status)
+					switch tc.status {
+					case 503:
+						if p.Type != problemTypeBase+"missing-rate" || !strings.Contains(p.Detail, "for "+other) {
+							t.Errorf("%s: %+v, want missing-rate naming %s", path, p, other)
+						}
+					case 422:
+						if len(p.Errors) != 1 || p.Errors[0].Parameter != "currency" {
+							t.Errorf("%s: %+v, want the currency refused", path, p)
+						}
+					}
+					continue
+				}
+				k := decode[KPIView](t, w)
+				if want := receivables(tc.want); k.Currency != full.To || k.Receivables != want {
+					t.Errorf("%s: receivables %v %s, want %v %s", path, k.Receivables, k.Currency, want, full.To)
+				}
+			}
+		})
+	}
+	if receivables(full) == receivables(higher) {
+		t.Fatalf("the rate of %s does not move the receivables: the case proves nothing", other)
+	}
+}
