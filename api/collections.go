@@ -280,7 +280,7 @@ func (rc *RecommenderCollections) ledger() (*datasets.Ledger, error) {
 	l := rc.l
 	rc.mu.RUnlock()
 	if l == nil {
-		return nil, unavailable("the dunning recommender (no ledger loaded yet)")
+		return nil, notRead("the dunning recommender")
 	}
 	return l, nil
 }
@@ -302,7 +302,7 @@ func (rc *RecommenderCollections) ledgerCollectors() ([]string, error) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	if rc.l == nil {
-		return nil, unavailable("the dunning recommender (no ledger loaded yet)")
+		return nil, notRead("the dunning recommender")
 	}
 	if rc.collectors == nil {
 		list := []string{}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"os"
 	"path/filepath"
@@ -146,5 +147,85 @@ func TestKPIsAreAtTheServersRates(t *testing.T) {
 	}
 	if receivables(full) == receivables(higher) {
 		t.Fatalf("the rate of %s does not move the receivables: the case proves nothing", other)
+	}
+}
+
+// errLocked stands for the embedded store's lock held by another process.
+var errLocked = errors.New("open store S/ledger.db: locked by another dsopilot process (pid 4242: dsopilot serve --store S)")
+
+// TestNothingIsAnsweredBeforeTheLedgerIsRead: while no ledger was read
+// (the store locked by another process, unreachable), every route that
+// answers from the ledger is a 503 giving the reason /readyz gives. The
+// empty snapshot of the start was served as data: KPIs of nothing (200),
+// "no customer" (404) for every customer, "no model is in service" on a
+// server with the promoted model loaded, and "not available in this
+// build" from the forecast and the worklist.
+func TestNothingIsAnsweredBeforeTheLedgerIsRead(t *testing.T) {
+	f := testFixture(t)
+	ts := newTestServer(t, func(c *Config) {
+		c.OpenStore = func(context.Context) (Store, error) { return nil, errLocked }
+		c.Forecast = NewModelForecaster(c.Models, nil, 100)
+		c.Collections = NewRecommenderCollections(recommender.NewDaily(recommender.RecommendOptions{FX: recommender.SimFX(), Holdout: -1, Seed: 1}))
+		c.Credit = &fakeCredit{}
+	})
+	if ts.srv.model.Load() == nil {
+		t.Fatal("no model loaded: the case needs the promoted one")
+	}
+	cust, inv := f.ledger.Invoices[0].CustomerID, f.ledger.Invoices[0].ID
+	paths := map[string]string{":id": cust, "*path": "index.html", ":entity": "invoices"}
+	n := 0
+	for _, r := range ts.srv.routes {
+		if !r.ledger {
+			continue
+		}
+		n++
+		path := r.path
+		for k, v := range paths {
+			if strings.HasPrefix(path, "/v1/invoices/") && k == ":id" {
+				v = inv
+			}
+			path = strings.Replace(path, k, v, 1)
+		}
+		t.Run(r.method+" "+path, func(t *testing.T) {
+			rq := req{method: r.method, path: path, role: "admin"}
+			if r.method == "POST" {
+				rq.body = "{}"
+			}
+			p := problemOf(t, ts.do(rq), 503)
+			for _, want := range []string{"no ledger has been read from the store yet", "locked by another dsopilot process (pid 4242"} {
+				if !strings.Contains(p.Detail, want) {
+					t.Errorf("detail %q does not say %q", p.Detail, want)
+				}
+			}
+		})
+	}
+	// The trial's answers, whatever marks the routes.
+	for _, path := range []string{"/v1/kpi", "/v1/customers/" + cust, "/v1/customers/" + cust + "/credit-limit", "/v1/customers/" + cust + "/next-action",
+		"/v1/invoices/" + inv + "/score", "/v1/forecast", "/v1/worklist"} {
+		p := problemOf(t, ts.do(req{method: "GET", path: path, role: "viewer"}), 503)
+		if !strings.Contains(p.Detail, "pid 4242") || strings.Contains(p.Detail, "no model") || strings.Contains(p.Detail, "in this build") {
+			t.Errorf("%s: %q, want the lock and its holder", path, p.Detail)
+		}
+	}
+	// What needs no ledger still answers.
+	expect(t, ts.do(req{method: "GET", path: "/v1/models", role: "viewer"}), 200)
+	p := problemOf(t, ts.do(req{method: "GET", path: "/readyz"}), 503)
+	if !strings.Contains(p.Detail, "pid 4242") || strings.Contains(p.Detail, "no model") {
+		t.Errorf("readyz: %q", p.Detail)
+	}
+	t.Logf("%d routes refuse; e.g. %s", n, p.Detail)
+}
+
+// The parts say what they miss before the server hands them a ledger,
+// not that they are not in this build.
+func TestPartsWithoutALedgerSaySo(t *testing.T) {
+	fx := recommender.SimFX()
+	ctx := context.Background()
+	_, err := NewModelForecaster(model.Registry{Dir: t.TempDir()}, nil, 100).Forecast(ctx, ForecastQuery{Weeks: 13})
+	_, werr := NewRecommenderCollections(recommender.NewDaily(recommender.RecommendOptions{FX: fx, Holdout: -1, Seed: 1})).Worklist(ctx, WorklistQuery{Date: datasets.NewDate(2024, time.March, 1), Limit: 10})
+	for _, e := range []error{err, werr} {
+		if !errors.Is(e, ErrUnavailable) || strings.Contains(e.Error(), "in this build") || !strings.Contains(e.Error(), "no ledger has been read") {
+			t.Errorf("%v: want a 503 saying no ledger has been read", e)
+		}
 	}
 }
