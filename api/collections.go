@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -230,6 +231,10 @@ func (s *Server) getNextAction(c *gin.Context) {
 		return
 	}
 	a, ex, err := s.cfg.Collections.NextAction(c.Request.Context(), id, date)
+	if errors.Is(err, ErrNoRate) {
+		// Of a customer whose own amounts may all have a rate: say why.
+		err = fmt.Errorf("the next action is taken from the day's worklist, which ranks every customer's open amounts in one currency: %w", err)
+	}
 	if err != nil {
 		fail(c, err)
 		return
@@ -291,7 +296,7 @@ func (rc *RecommenderCollections) worklist(ctx context.Context, day datasets.Dat
 		return nil, err
 	}
 	w, err := rc.daily.Worklist(ctx, l, day)
-	if nr := asNoRate(err); nr != nil {
+	if nr := asNoRate(withExamples(err, l)); nr != nil {
 		return nil, nr
 	}
 	return w, err

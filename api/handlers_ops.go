@@ -123,6 +123,13 @@ func (s *Server) readyz(c *gin.Context, snap *snapshot, lastDay datasets.Date, w
 	if warning != "" {
 		r.Warnings = append(r.Warnings, warning)
 	}
+	// Ready though rates are missing: scores, customers and the KPIs per
+	// currency still answer, and a 503 here would take them all out of a
+	// load balancer for a fault of the configuration that waiting does not
+	// mend; the routes needing the rate say so (missing-rate).
+	if w := snap.ratesWarning(); w != "" {
+		r.Warnings = append(r.Warnings, w)
+	}
 	if len(snap.ledger.Invoices) == 0 {
 		// Ready (records can be ingested), but a mistyped --store opens
 		// a new, empty store: say so rather than answer nothing quietly.

@@ -429,6 +429,9 @@ func (s *Server) rebuild(ctx context.Context, full bool) error {
 	s.log.Info("snapshot built", "generation", snap.gen, "as_of", snap.asOf.String(), "model", snap.modelID(),
 		"invoices", len(snap.ledger.Invoices), "open_scored", len(snap.scores), "merged_batches", len(deltas), "full_load", full,
 		"seconds", secs, "scoring_error", errString(snap.scoreErr), "implied_write_offs", len(snap.settled.CreditNotes)-len(snap.ledger.CreditNotes))
+	if w := snap.ratesWarning(); w != "" && !slices.Equal(snap.unrated, cur.unrated) {
+		s.log.Warn(w)
+	}
 	if snap.settleErr != nil {
 		s.log.Warn("settled invoices not covered by cash are read as paid: their implied write-offs could not be summed", "err", snap.settleErr)
 	}
