@@ -98,7 +98,14 @@ func (s *Server) readyz(c *gin.Context, snap *snapshot, lastDay datasets.Date, w
 	}
 	loaded := s.loaded.Load()
 	if !loaded && storeErr == nil {
-		why = append(why, "the ledger has not been read from the store yet")
+		w := "the ledger has not been read from the store yet"
+		s.loadMu.Lock()
+		if s.loadErr != nil {
+			// The store answers, but its ledger did not load: say why.
+			w += " (the last attempt: " + s.loadErr.Error() + ")"
+		}
+		s.loadMu.Unlock()
+		why = append(why, w)
 	}
 	switch {
 	case loaded:

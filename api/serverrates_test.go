@@ -229,3 +229,31 @@ func TestPartsWithoutALedgerSaySo(t *testing.T) {
 		}
 	}
 }
+
+// failingLoad is a store that answers but whose ledger does not load.
+type failingLoad struct{ Store }
+
+func (failingLoad) Load(context.Context) (*datasets.Ledger, error) {
+	return nil, errors.New("invoices row 7: amount overflows")
+}
+
+// A store that answers but whose ledger does not load: /readyz and the
+// routes say why, not only that the ledger was not read.
+func TestALedgerThatDoesNotLoadIsNamed(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) {
+		open := c.OpenStore
+		c.OpenStore = func(ctx context.Context) (Store, error) {
+			st, err := open(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return failingLoad{st}, nil
+		}
+	})
+	for _, path := range []string{"/readyz", "/v1/kpi"} {
+		p := problemOf(t, ts.do(req{method: "GET", path: path, role: "viewer"}), 503)
+		if !strings.Contains(p.Detail, "been read from the store yet") || !strings.Contains(p.Detail, "load ledger: invoices row 7: amount overflows") {
+			t.Errorf("%s: %q, want the ledger not read and why", path, p.Detail)
+		}
+	}
+}
