@@ -470,7 +470,7 @@ func (s *Server) unread() error {
 		why = strings.TrimPrefix(err.Error(), ErrUnavailable.Error()+": ")
 	}
 	return fmt.Errorf("%w: no ledger has been read from the store yet, so nothing can be answered from it: %s (the server retries every %s)",
-		ErrUnavailable, why, s.cfg.PollEvery)
+		ErrUnavailable, why, max(s.cfg.PollEvery, reopenEvery))
 }
 
 // follow hands the snapshot's ledger, with the write-offs its settlements
