@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -230,6 +231,10 @@ func (s *Server) getNextAction(c *gin.Context) {
 		return
 	}
 	a, ex, err := s.cfg.Collections.NextAction(c.Request.Context(), id, date)
+	if errors.Is(err, ErrNoRate) {
+		// Of a customer whose own amounts may all have a rate: say why.
+		err = fmt.Errorf("the next action is taken from the day's worklist, which ranks every customer's open amounts in one currency: %w", err)
+	}
 	if err != nil {
 		fail(c, err)
 		return
@@ -280,7 +285,7 @@ func (rc *RecommenderCollections) ledger() (*datasets.Ledger, error) {
 	l := rc.l
 	rc.mu.RUnlock()
 	if l == nil {
-		return nil, unavailable("the dunning recommender (no ledger loaded yet)")
+		return nil, notRead("the dunning recommender")
 	}
 	return l, nil
 }
@@ -291,7 +296,7 @@ func (rc *RecommenderCollections) worklist(ctx context.Context, day datasets.Dat
 		return nil, err
 	}
 	w, err := rc.daily.Worklist(ctx, l, day)
-	if nr := asNoRate(err); nr != nil {
+	if nr := asNoRate(withExamples(err, l)); nr != nil {
 		return nil, nr
 	}
 	return w, err
@@ -302,7 +307,7 @@ func (rc *RecommenderCollections) ledgerCollectors() ([]string, error) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	if rc.l == nil {
-		return nil, unavailable("the dunning recommender (no ledger loaded yet)")
+		return nil, notRead("the dunning recommender")
 	}
 	if rc.collectors == nil {
 		list := []string{}

@@ -100,7 +100,7 @@ func (w *CreditWorkflow) CreditLimit(ctx context.Context, customerID string, asO
 		return nil, err
 	}
 	if l == nil {
-		return nil, unavailable("the credit-limit advice (no ledger loaded yet)")
+		return nil, notRead("the credit-limit advice")
 	}
 	as, err := svc.AdviceOn(ctx, l, asOf, customerID)
 	if err != nil {

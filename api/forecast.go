@@ -62,7 +62,7 @@ func (f *ModelForecaster) Forecast(ctx context.Context, q ForecastQuery) (*Forec
 	f.mu.Lock()
 	defer f.mu.Unlock() // one simulation at a time: each uses every core
 	if f.l == nil {
-		return nil, unavailable("the cash forecast (no ledger loaded yet)")
+		return nil, notRead("the cash forecast")
 	}
 	id, err := f.models.Promoted()
 	if err != nil {

@@ -34,6 +34,13 @@ func unavailable(what string) error {
 	return fmt.Errorf("%w: not available in this build: %s", ErrUnavailable, what)
 }
 
+// notRead is the 503 of a part that was handed no ledger yet: the part is
+// in this build, and the reason is the store's (Server.unread says which;
+// the routes ask it first).
+func notRead(what string) error {
+	return fmt.Errorf("%w: %s: no ledger has been read from the store yet", ErrUnavailable, what)
+}
+
 // knownCustomer reports an unknown customer as 404.
 func knownCustomer(snap *snapshot, id string) error {
 	if snap.cust[id] == nil {

@@ -98,7 +98,14 @@ func (s *Server) readyz(c *gin.Context, snap *snapshot, lastDay datasets.Date, w
 	}
 	loaded := s.loaded.Load()
 	if !loaded && storeErr == nil {
-		why = append(why, "the ledger has not been read from the store yet")
+		w := "the ledger has not been read from the store yet"
+		s.loadMu.Lock()
+		if s.loadErr != nil {
+			// The store answers, but its ledger did not load: say why.
+			w += " (the last attempt: " + s.loadErr.Error() + ")"
+		}
+		s.loadMu.Unlock()
+		why = append(why, w)
 	}
 	switch {
 	case loaded:
@@ -122,6 +129,13 @@ func (s *Server) readyz(c *gin.Context, snap *snapshot, lastDay datasets.Date, w
 	}
 	if warning != "" {
 		r.Warnings = append(r.Warnings, warning)
+	}
+	// Ready though rates are missing: scores, customers and the KPIs per
+	// currency still answer, and a 503 here would take them all out of a
+	// load balancer for a fault of the configuration that waiting does not
+	// mend; the routes needing the rate say so (missing-rate).
+	if w := snap.ratesWarning(); w != "" {
+		r.Warnings = append(r.Warnings, w)
 	}
 	if len(snap.ledger.Invoices) == 0 {
 		// Ready (records can be ingested), but a mistyped --store opens

@@ -219,6 +219,9 @@ func problemStatuses(r route) []int {
 	if r.idempotent {
 		st = append(st, http.StatusConflict, http.StatusUnprocessableEntity)
 	}
+	if r.ledger {
+		st = append(st, http.StatusServiceUnavailable)
+	}
 	st = append(st, r.doc.errors...)
 	slices.Sort(st)
 	return slices.Compact(st)

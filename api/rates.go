@@ -44,3 +44,50 @@ func noRate(cause error, to string, curs []string) error {
 	return fmt.Errorf("%w to %s for %s: its operator must restart dsopilot serve with --currency %s --fx FILE holding a rate for %s; the cause: %s",
 		ErrNoRate, to, list, to, list, what)
 }
+
+// withExamples returns err with, for each currency of its
+// datasets.MissingRatesError that names no record, the invoice of l in
+// that currency with the least id, so that its detail leads to a record
+// as the forecast's does (the recommender counts the amounts it could not
+// convert, naming none); err itself when there is nothing to add.
+func withExamples(err error, l *datasets.Ledger) error {
+	var d *datasets.MissingRatesError
+	if l == nil || !errors.As(err, &d) {
+		return err
+	}
+	want := map[string]bool{}
+	for cur := range d.Amounts {
+		if _, ok := d.Examples[cur]; !ok {
+			want[cur] = true
+		}
+	}
+	if len(want) == 0 {
+		return err
+	}
+	custCur := make(map[string]string, len(l.Customers))
+	for i := range l.Customers {
+		custCur[l.Customers[i].ID] = l.Customers[i].Currency
+	}
+	ex := maps.Clone(d.Examples)
+	if ex == nil {
+		ex = map[string]datasets.RecordRef{}
+	}
+	for i := range l.Invoices {
+		v := &l.Invoices[i]
+		cur := v.Currency
+		if cur == "" {
+			cur = custCur[v.CustomerID]
+		}
+		if !want[cur] {
+			continue
+		}
+		if old, ok := ex[cur]; !ok || v.ID < old.ID {
+			ex[cur] = datasets.RecordRef{Kind: datasets.RefInvoice, ID: v.ID}
+		}
+	}
+	if len(ex) == len(d.Examples) {
+		return err
+	}
+	// A new error: the recommender's may be kept and read concurrently.
+	return &datasets.MissingRatesError{To: d.To, Amounts: d.Amounts, Examples: ex}
+}

@@ -40,6 +40,11 @@ func TestAMissingServerRateIsTheServersFault(t *testing.T) {
 		t.Fatalf("no customer in %s", gone)
 	}
 	cust := snap.ledger.Customers[k].ID
+	k = slices.IndexFunc(snap.ledger.Customers, func(c datasets.Customer) bool { return c.Currency == fx.To })
+	if k < 0 {
+		t.Fatalf("no customer in %s", fx.To)
+	}
+	inTo := snap.ledger.Customers[k].ID
 	for _, tc := range []struct {
 		name, method, path, body string
 	}{
@@ -47,6 +52,7 @@ func TestAMissingServerRateIsTheServersFault(t *testing.T) {
 		{"kpi naming it", "GET", "/v1/kpi?from=2024-01-01&to=2024-03-31&currency=" + fx.To, ""},
 		{"forecast", "GET", "/v1/forecast?weeks=4", ""},
 		{"worklist", "GET", "/v1/worklist?date=" + snap.asOf.String(), ""},
+		{"next action of a customer in " + fx.To, "GET", "/v1/customers/" + inTo + "/next-action", ""},
 		{"credit limit", "GET", "/v1/customers/" + cust + "/credit-limit", ""},
 		{"credit proposal", "POST", "/v1/credit-proposals", fmt.Sprintf(`{"customer_id":%q,"new_limit":1000,"reason":"growth"}`, cust)},
 	} {
@@ -63,10 +69,28 @@ func TestAMissingServerRateIsTheServersFault(t *testing.T) {
 			if want := "--fx FILE holding a rate for " + gone; !strings.Contains(p.Detail, want) || !strings.HasPrefix(p.Detail, "the server has no exchange rate to "+fx.To+" for "+gone+":") && !strings.Contains(p.Detail, ": the server has no exchange rate to "+fx.To+" for "+gone+":") {
 				t.Errorf("detail %q, want it to name %s and say %q", p.Detail, gone, want)
 			}
+			// A record to look at, as the forecast's detail gives (the
+			// worklist's named none: "934 amounts"); the credit advice's
+			// is the customer asked about.
+			if !strings.Contains(p.Detail, "e.g. ") && !strings.Contains(p.Detail, "customer "+cust+":") {
+				t.Errorf("detail %q names no record in %s", p.Detail, gone)
+			}
 		})
 	}
 	if logs := ts.logs.String(); !strings.Contains(logs, "request needs an exchange rate the server was not given") {
 		t.Errorf("the server's log does not tell the operator:\n%s", logs)
+	}
+	// Ready (scores, customers and the other answers stand), but /readyz
+	// and the log at start name the rate missing: it said ready with no
+	// warning while these answers were 503.
+	r := decode[readiness](t, ts.do(req{method: "GET", path: "/readyz"}))
+	if want := "lack " + gone + ", a currency of the ledger"; r.Status != "ready" || !slices.ContainsFunc(r.Warnings, func(w string) bool {
+		return strings.Contains(w, want) && strings.Contains(w, "--fx FILE holding a rate for "+gone)
+	}) {
+		t.Errorf("readyz %+v: want ready, warning %q", r, want)
+	}
+	if logs := ts.logs.String(); !strings.Contains(logs, "lack "+gone+", a currency of the ledger") {
+		t.Errorf("the log does not warn of the rate missing at start:\n%s", logs)
 	}
 	// A currency the client chose, which the server has no rates to: the
 	// request is at fault.

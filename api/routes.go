@@ -25,7 +25,10 @@ type route struct {
 	// idempotent: the route creates or changes something and honours
 	// Idempotency-Key.
 	idempotent bool
-	doc        routeDoc
+	// ledger: the route answers from (or checks against) the ledger, so it
+	// is a 503 until the ledger was read from the store (Server.unread).
+	ledger bool
+	doc    routeDoc
 }
 
 // routeDoc is the OpenAPI side of a route.
@@ -99,7 +102,8 @@ func (s *Server) routeTable() []route {
 		{method: http.MethodGet, path: "/readyz", handle: s.readyzHandler(), doc: routeDoc{id: "readyz", tag: "operations",
 			summary: "The store is reachable and a model is loaded",
 			description: fmt.Sprintf("warnings lists what makes the answers doubtful though the server is ready: a ledger whose latest record "+
-				"(ledger_last_day) is more than %d days before as_of (serve with --as-of).", StaleAfterDays),
+				"(ledger_last_day) is more than %d days before as_of (serve with --as-of); a ledger with no invoices; a currency of the ledger the server's "+
+				"rates (serve --fx) lack, which makes the answers converting to the server's currency 503 missing-rate.", StaleAfterDays),
 			responses: []response{{200, "ready", readiness{}, ""}}, errors: []int{503}}},
 		{method: http.MethodGet, path: "/metrics", handle: s.metricsHandler(), doc: routeDoc{id: "metrics", tag: "operations",
 			summary:   "Prometheus metrics (text exposition format)",
@@ -107,28 +111,28 @@ func (s *Server) routeTable() []route {
 		{method: http.MethodGet, path: "/openapi.json", handle: s.openapi, doc: routeDoc{id: "openapi", tag: "operations",
 			summary: "This document", responses: []response{{200, "the OpenAPI 3 document", nil, ""}}}},
 
-		{method: http.MethodPost, path: "/v1/score", role: RoleViewer, handle: s.postScore, media: []string{mediaJSON},
+		{method: http.MethodPost, path: "/v1/score", ledger: true, role: RoleViewer, handle: s.postScore, media: []string{mediaJSON},
 			doc: routeDoc{id: "scoreInvoices", tag: "scoring", summary: "Score up to 10,000 invoices, given in full or by id",
 				description: "Either invoices (drafts or invoices not yet exported, scored as if booked with the customer's stored history) " +
 					"or invoice_ids (stored invoices open at as_of). Scores of stored invoices at the server's as-of date come from the precomputed book." +
 					strings.ReplaceAll(asOfRule, "a 422 naming it", "a 422 at /as_of"),
 				params: []param{reasons}, request: ScoreRequest{}, responses: []response{{200, "scores, in the order asked", ScoreResponse{}, ""}}, errors: []int{503}}},
-		{method: http.MethodGet, path: "/v1/invoices/:id/score", role: RoleViewer, handle: s.getInvoiceScore,
+		{method: http.MethodGet, path: "/v1/invoices/:id/score", ledger: true, role: RoleViewer, handle: s.getInvoiceScore,
 			doc: routeDoc{id: "invoiceScore", tag: "scoring", summary: "Score of one stored open invoice", description: strings.TrimSpace(asOfRule),
 				params: []param{pathID("invoice id"), asOf, reasons}, responses: []response{{200, "the score", InvoiceScore{}, ""}}, errors: []int{404, 422, 503}}},
-		{method: http.MethodGet, path: "/v1/customers/:id", role: RoleViewer, handle: s.getCustomer,
+		{method: http.MethodGet, path: "/v1/customers/:id", ledger: true, role: RoleViewer, handle: s.getCustomer,
 			doc: routeDoc{id: "customer", tag: "customers", summary: "A customer's master data, features, KPIs, open items and scores",
 				description: strings.TrimSpace(asOfRule + periodRule),
 				params: []param{pathID("customer id"), asOf, dateQuery("from", "first day of the KPI period (default 90 days before as_of)"),
 					dateQuery("to", "last day of the KPI period (default as_of)")},
 				responses: []response{{200, "the customer", CustomerView{}, ""}}, errors: []int{404, 422}}},
-		{method: http.MethodGet, path: "/v1/customers/:id/next-action", role: RoleViewer, handle: s.getNextAction,
+		{method: http.MethodGet, path: "/v1/customers/:id/next-action", ledger: true, role: RoleViewer, handle: s.getNextAction,
 			doc: routeDoc{id: "nextAction", tag: "collections", summary: "The recommender's next dunning action for a customer",
 				description: "The action of the day, or the deferred one (deferred_by names the rule), or the rule that excludes the customer from any contact (excluded). " +
 					"expected_value and uplift are null on a scenario basis. An unknown query parameter is a 422." + dateRule,
 				params:    []param{pathID("customer id"), dateQuery("date", "the day (default the server's as-of date)")},
 				responses: []response{{200, "the action, or null when nothing should be done", NextActionView{}, ""}}, errors: []int{404, 422, 503}}},
-		{method: http.MethodGet, path: "/v1/worklist", role: RoleViewer, handle: s.getWorklist,
+		{method: http.MethodGet, path: "/v1/worklist", ledger: true, role: RoleViewer, handle: s.getWorklist,
 			doc: routeDoc{id: "worklist", tag: "collections", summary: "The day's dunning worklist, highest expected value first",
 				description: "A page of the day's actions (total, truncated and next_offset say when limit cut the list), with the first limit of the deferred " +
 					"actions and of the excluded customers of the query and the rule that kept each off the list (deferred_total and excluded_total count them; " +
@@ -142,7 +146,7 @@ func (s *Server) routeTable() []route {
 					query("limit", "integer", "at most this many actions (1..10000, default 100)"),
 					query("offset", "integer", "skip this many actions (default 0): the next_offset of the previous page")},
 				responses: []response{{200, "the worklist", Worklist{}, ""}}, errors: []int{422, 503}}},
-		{method: http.MethodGet, path: "/v1/worklist/deferred", role: RoleViewer, handle: s.getWorklistDeferred,
+		{method: http.MethodGet, path: "/v1/worklist/deferred", ledger: true, role: RoleViewer, handle: s.getWorklistDeferred,
 			doc: routeDoc{id: "worklistDeferred", tag: "collections", summary: "The day's deferred dunning actions, a page at a time",
 				description: "The actions a rule (quiet_day, capacity, budget; deferred_by) kept off the day's worklist, in the worklist's order, paged like it. " +
 					"An unknown channel or collector, or an unknown query parameter, is a 422." + dateRule,
@@ -152,7 +156,7 @@ func (s *Server) routeTable() []route {
 					query("limit", "integer", "at most this many (1..10000, default 100)"),
 					query("offset", "integer", "skip this many (default 0): the next_offset of the previous page")},
 				responses: []response{{200, "a page of deferred actions", DeferredPage{}, ""}}, errors: []int{422, 503}}},
-		{method: http.MethodGet, path: "/v1/worklist/excluded", role: RoleViewer, handle: s.getWorklistExcluded,
+		{method: http.MethodGet, path: "/v1/worklist/excluded", ledger: true, role: RoleViewer, handle: s.getWorklistExcluded,
 			doc: routeDoc{id: "worklistExcluded", tag: "collections", summary: "The customers a rule keeps from any contact today, a page at a time",
 				description: "Customers with open invoices that a rule (promise, contact_cap, hold, default, dispute, ...) keeps from any contact on the day, " +
 					"with the rule and its detail, paged like the worklist. They have no channel: channel is an unknown parameter here (422)." + dateRule,
@@ -161,52 +165,52 @@ func (s *Server) routeTable() []route {
 					query("limit", "integer", "at most this many (1..10000, default 100)"),
 					query("offset", "integer", "skip this many (default 0): the next_offset of the previous page")},
 				responses: []response{{200, "a page of excluded customers", ExcludedPage{}, ""}}, errors: []int{422, 503}}},
-		{method: http.MethodGet, path: "/v1/customers/:id/credit-limit", role: RoleViewer, handle: s.getCreditLimit,
+		{method: http.MethodGet, path: "/v1/customers/:id/credit-limit", ledger: true, role: RoleViewer, handle: s.getCreditLimit,
 			doc: routeDoc{id: "creditLimit", tag: "credit", summary: "Suggested credit limit and order-block flags",
 				description: "limit_source says where current_limit comes from (credit_decision, approval or customer_master, the last with no review date), " +
 					"limit_set_date the day its decision was taken; each flag's blocks_orders says whether the policy holds orders on it, orders_held whether any does." + asOfRule,
 				params: []param{pathID("customer id"), asOf}, responses: []response{{200, "the advice", CreditAdvice{}, ""}}, errors: []int{404, 422, 503}}},
-		{method: http.MethodPost, path: "/v1/credit-proposals", role: RoleCreditManager, handle: s.postProposal, media: []string{mediaJSON}, idempotent: true,
+		{method: http.MethodPost, path: "/v1/credit-proposals", ledger: true, role: RoleCreditManager, handle: s.postProposal, media: []string{mediaJSON}, idempotent: true,
 			doc: routeDoc{id: "proposeCreditLimit", tag: "credit", summary: "Propose a new credit limit",
 				request: ProposalInput{}, responses: []response{{201, "the proposal, pending", Proposal{}, ""}}, errors: []int{404, 503}}},
-		{method: http.MethodGet, path: "/v1/credit-proposals", role: RoleViewer, handle: s.listProposals,
+		{method: http.MethodGet, path: "/v1/credit-proposals", ledger: true, role: RoleViewer, handle: s.listProposals,
 			doc: routeDoc{id: "creditProposals", tag: "credit", summary: "Credit-limit proposals, newest first",
 				params:    []param{query("status", "string", "only proposals in this state", proposalStates()...)},
 				responses: []response{{200, "the proposals", ProposalList{}, ""}}, errors: []int{422, 503}}},
-		{method: http.MethodPost, path: "/v1/credit-proposals/:id/approve", role: RoleCreditManager, handle: s.decideProposal(true), media: []string{mediaJSON}, idempotent: true,
+		{method: http.MethodPost, path: "/v1/credit-proposals/:id/approve", ledger: true, role: RoleCreditManager, handle: s.decideProposal(true), media: []string{mediaJSON}, idempotent: true,
 			doc: routeDoc{id: "approveCreditProposal", tag: "credit", summary: "Approve a proposal (within the approver's thresholds); records the new limit",
 				params: []param{pathID("proposal id")}, request: DecisionInput{}, responses: []response{{200, "the decided proposal", DecidedProposal{}, ""}, {202, "decided; the new limit waits in the spool", DecidedProposal{}, ""}},
 				errors: []int{404, 409, 503}}},
-		{method: http.MethodPost, path: "/v1/credit-proposals/:id/reject", role: RoleCreditManager, handle: s.decideProposal(false), media: []string{mediaJSON}, idempotent: true,
+		{method: http.MethodPost, path: "/v1/credit-proposals/:id/reject", ledger: true, role: RoleCreditManager, handle: s.decideProposal(false), media: []string{mediaJSON}, idempotent: true,
 			doc: routeDoc{id: "rejectCreditProposal", tag: "credit", summary: "Reject a proposal",
 				params: []param{pathID("proposal id")}, request: DecisionInput{}, responses: []response{{200, "the decided proposal", DecidedProposal{}, ""}},
 				errors: []int{404, 409, 503}}},
-		{method: http.MethodGet, path: "/v1/forecast", role: RoleViewer, handle: s.getForecast,
+		{method: http.MethodGet, path: "/v1/forecast", ledger: true, role: RoleViewer, handle: s.getForecast,
 			doc: routeDoc{id: "forecast", tag: "treasury", summary: "Cash-receipts forecast, week by week", description: strings.TrimSpace(asOfRule),
 				params: []param{asOf, query("weeks", "integer", "weeks ahead, 1..13 (default 13)"),
 					query("by", "string", "group by", "segment", "country", "currency", "customer"), query("currency", "string", "reporting currency (ISO 4217)")},
 				responses: []response{{200, "the forecast", Forecast{}, ""}}, errors: []int{422, 503}}},
-		{method: http.MethodGet, path: "/v1/kpi", role: RoleViewer, handle: s.getKPI,
+		{method: http.MethodGet, path: "/v1/kpi", ledger: true, role: RoleViewer, handle: s.getKPI,
 			doc: routeDoc{id: "kpi", tag: "treasury", summary: "Receivables KPIs of a period: DSO, countback DSO, best-possible DSO, ADD, CEI, aging, ...",
 				description: strings.TrimSpace(periodRule),
 				params: []param{dateQuery("from", "first day (default 90 days before to)"), dateQuery("to", "last day (default the server's as-of date)"),
 					query("by", "string", "group by", "segment", "country", "currency", "customer"), query("currency", "string", "reporting currency (ISO 4217); needs the server's rates"),
 					query("monthly", "boolean", "add the KPIs month by month")},
 				responses: []response{{200, "the KPIs", KPIView{}, ""}}, errors: []int{422, 503}}},
-		{method: http.MethodPost, path: "/v1/actions", role: RoleCollector, handle: s.postAction, media: []string{mediaJSON}, idempotent: true,
+		{method: http.MethodPost, path: "/v1/actions", ledger: true, role: RoleCollector, handle: s.postAction, media: []string{mediaJSON}, idempotent: true,
 			doc: routeDoc{id: "recordAction", tag: "recording", summary: "Record a dunning action taken and its outcome",
 				description: "Policy holdout or recommender with the propensity the recommendation carried, so effects can be measured.",
 				request:     ActionInput{}, responses: recorded(), errors: []int{503}}},
-		{method: http.MethodPost, path: "/v1/promises", role: RoleCollector, handle: s.postPromise, media: []string{mediaJSON}, idempotent: true,
+		{method: http.MethodPost, path: "/v1/promises", ledger: true, role: RoleCollector, handle: s.postPromise, media: []string{mediaJSON}, idempotent: true,
 			doc: routeDoc{id: "recordPromise", tag: "recording", summary: "Record a promise to pay (or its new status: same promise_id)",
 				request: PromiseInput{}, responses: recorded(), errors: []int{503}}},
-		{method: http.MethodPost, path: "/v1/disputes", role: RoleCollector, handle: s.postDispute, media: []string{mediaJSON}, idempotent: true,
+		{method: http.MethodPost, path: "/v1/disputes", ledger: true, role: RoleCollector, handle: s.postDispute, media: []string{mediaJSON}, idempotent: true,
 			doc: routeDoc{id: "openDispute", tag: "recording", summary: "Open a dispute (or record it in full, resolved or not)",
 				request: DisputeInput{}, responses: recorded(), errors: []int{503}}},
-		{method: http.MethodPost, path: "/v1/disputes/:id/resolve", role: RoleCollector, handle: s.resolveDispute, media: []string{mediaJSON}, idempotent: true,
+		{method: http.MethodPost, path: "/v1/disputes/:id/resolve", ledger: true, role: RoleCollector, handle: s.resolveDispute, media: []string{mediaJSON}, idempotent: true,
 			doc: routeDoc{id: "resolveDispute", tag: "recording", summary: "Resolve an open dispute",
 				params: []param{pathID("dispute id")}, request: ResolveInput{}, responses: recorded(), errors: []int{404, 409, 503}}},
-		{method: http.MethodPost, path: "/v1/ingest/:entity", role: RoleAdmin, handle: s.postIngest, media: ingestMedia, toFile: true, idempotent: true,
+		{method: http.MethodPost, path: "/v1/ingest/:entity", ledger: true, role: RoleAdmin, handle: s.postIngest, media: ingestMedia, toFile: true, idempotent: true,
 			doc: routeDoc{id: "ingest", tag: "ingest", summary: "Load ledger records (CSV or NDJSON, the importer's formats and rules)",
 				description: "Upserts by natural id. Bad rows are rejected with their line, field and reason; the good rows load. " +
 					"When the store is unreachable the validated rows are spooled to disk and the answer is 202 with the spool ids.",
@@ -226,7 +230,7 @@ func (s *Server) routeTable() []route {
 		{method: http.MethodPost, path: "/v1/models/:id/promote", role: RoleAdmin, handle: s.promoteModel, media: []string{mediaJSON}, idempotent: true,
 			doc: routeDoc{id: "promoteModel", tag: "models", summary: "Put a registered model in service (scores switch without a failed request)",
 				params: []param{pathID("model id")}, request: struct{}{}, responses: []response{{200, "promoted", ModelPromoted{}, ""}}, errors: []int{404}}},
-		{method: http.MethodGet, path: "/reports/*path", role: RoleViewer, handle: s.reports,
+		{method: http.MethodGet, path: "/reports/*path", ledger: true, role: RoleViewer, handle: s.reports,
 			doc: routeDoc{id: "reports", tag: "reports", summary: "The chart and drill-down pages (HTML); Basic auth with the key as password works for browsers",
 				params:    []param{{name: "path", in: "path", typ: "string", required: true, description: "page, e.g. index.html or customers/C1.html"}},
 				responses: []response{{200, "the page", nil, "text/html"}}, errors: []int{404, 503}}},
@@ -261,6 +265,9 @@ func (s *Server) newEngine() *gin.Engine {
 		if r.role != 0 && r.path != "/reports/*path" {
 			chain = append(chain, knownQuery(r.doc.params))
 		}
+		if r.ledger {
+			chain = append(chain, s.needLedger)
+		}
 		if len(r.media) > 0 {
 			limit := s.cfg.MaxBodyBytes
 			if r.toFile {
@@ -275,6 +282,18 @@ func (s *Server) newEngine() *gin.Engine {
 		e.Handle(r.method, r.path, chain...)
 	}
 	return e
+}
+
+// needLedger answers 503 with the reason while no ledger has been read
+// (a store locked by another process, unreachable): the empty snapshot of
+// the start is no answer. Before the body is read: an ingest body may be
+// large.
+func (s *Server) needLedger(c *gin.Context) {
+	if err := s.unread(); err != nil {
+		fail(c, err)
+		return
+	}
+	c.Next()
 }
 
 // knownQuery refuses, with a 422 naming them, query parameters the route

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -142,8 +143,13 @@ type Server struct {
 	// reloadWanted asks for the ledger to be reread from the store (after
 	// a large ingest), once the spool is empty.
 	reloadWanted atomic.Bool
-	// loaded is set once the ledger was read from the store.
-	loaded atomic.Bool
+	// loaded is set once the ledger was read from the store; until then
+	// the snapshot in service is the empty one of the start, and the
+	// routes that answer from the ledger refuse (unread). loadErr is why
+	// the last full read failed.
+	loaded  atomic.Bool
+	loadMu  sync.Mutex
+	loadErr error
 	// reportsReady is set once the report site was built.
 	reportsReady atomic.Bool
 	reportsKick  chan struct{}
@@ -209,7 +215,12 @@ func New(cfg Config) (*Server, error) {
 	} else {
 		cfg.Log.Warn("no model in service: scoring answers 503 until one is promoted", "err", err)
 	}
-	s.snap.Store(buildSnapshot(context.Background(), 0, &datasets.Ledger{}, nil, s.asOf(), cfg.MaxReasons, cfg.FX))
+	// The empty snapshot until the ledger is read: the routes answering
+	// from the ledger refuse it (unread); should anything read it still,
+	// its scoring error says what is missing, not that no model is.
+	initial := buildSnapshot(context.Background(), 0, &datasets.Ledger{}, nil, s.asOf(), cfg.MaxReasons, cfg.FX)
+	initial.scoreErr = fmt.Errorf("%w: no ledger has been read from the store yet", ErrUnavailable)
+	s.snap.Store(initial)
 	s.engine = s.newEngine()
 	return s, nil
 }
@@ -382,12 +393,15 @@ func (s *Server) rebuild(ctx context.Context, full bool) error {
 	if full {
 		st, err := s.store.get(ctx)
 		if err != nil {
+			s.loadFailed(err)
 			return err
 		}
 		l, err := st.Load(ctx)
 		if err != nil {
 			s.store.broken(st)
-			return fmt.Errorf("load ledger: %w", err)
+			err = fmt.Errorf("load ledger: %w", err)
+			s.loadFailed(err)
+			return err
 		}
 		sortLedger(l)
 		base = l
@@ -415,6 +429,9 @@ func (s *Server) rebuild(ctx context.Context, full bool) error {
 	s.log.Info("snapshot built", "generation", snap.gen, "as_of", snap.asOf.String(), "model", snap.modelID(),
 		"invoices", len(snap.ledger.Invoices), "open_scored", len(snap.scores), "merged_batches", len(deltas), "full_load", full,
 		"seconds", secs, "scoring_error", errString(snap.scoreErr), "implied_write_offs", len(snap.settled.CreditNotes)-len(snap.ledger.CreditNotes))
+	if w := snap.ratesWarning(); w != "" && !slices.Equal(snap.unrated, cur.unrated) {
+		s.log.Warn(w)
+	}
 	if snap.settleErr != nil {
 		s.log.Warn("settled invoices not covered by cash are read as paid: their implied write-offs could not be summed", "err", snap.settleErr)
 	}
@@ -425,6 +442,35 @@ func (s *Server) rebuild(ctx context.Context, full bool) error {
 		}
 	}
 	return nil
+}
+
+// loadFailed keeps why the ledger could not be read, for unread.
+func (s *Server) loadFailed(err error) {
+	s.loadMu.Lock()
+	s.loadErr = err
+	s.loadMu.Unlock()
+}
+
+// unread is nil once the ledger was read from the store; before, it is
+// the 503 every route answering from the ledger gives, with the reason
+// (the store's lock and its holder, the store unreachable, a load that
+// failed), as /readyz says it. The snapshot in service until then is the
+// empty one of the start, built without the model: served as data, it
+// answered KPIs of nothing, "no customer" for every customer and "no
+// model is in service" while the promoted model was loaded.
+func (s *Server) unread() error {
+	if s.loaded.Load() {
+		return nil
+	}
+	s.loadMu.Lock()
+	err := s.loadErr
+	s.loadMu.Unlock()
+	why := "it is being read"
+	if err != nil {
+		why = strings.TrimPrefix(err.Error(), ErrUnavailable.Error()+": ")
+	}
+	return fmt.Errorf("%w: no ledger has been read from the store yet, so nothing can be answered from it: %s (the server retries every %s)",
+		ErrUnavailable, why, max(s.cfg.PollEvery, reopenEvery))
 }
 
 // follow hands the snapshot's ledger, with the write-offs its settlements

@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,6 +52,9 @@ type snapshot struct {
 	byCustomer map[string][]int32
 	// fx is the server's reporting-currency conversion for KPIs (may be nil).
 	fx *datasets.FX
+	// unrated are the ledger's currencies fx has no rate for (none
+	// without fx): /readyz and the log warn of them.
+	unrated []string
 	// kpi holds the KPI indexes built on first use, per currency ("" for
 	// amounts as recorded).
 	kpiMu sync.Mutex
@@ -64,6 +69,13 @@ func buildSnapshot(ctx context.Context, gen uint64, l *datasets.Ledger, m *serve
 	s := &snapshot{gen: gen, asOf: asOf, ledger: l, span: spanOf(l), cust: indexCustomers(l), model: m, fx: fx, kpi: map[string]*features.Index{},
 		byInvoice: map[string]int32{}, byCustomer: map[string][]int32{}}
 	defer func() { s.built = time.Now() }()
+	if fx != nil {
+		for _, c := range l.Currencies() {
+			if _, ok := fx.Rate(c); !ok {
+				s.unrated = append(s.unrated, c)
+			}
+		}
+	}
 	if s.settled, _, s.settleErr = l.WithImpliedWriteOffs(len(l.Payments) > 0); s.settleErr != nil {
 		s.settled = l
 	}
@@ -77,10 +89,15 @@ func buildSnapshot(ctx context.Context, gen uint64, l *datasets.Ledger, m *serve
 		return s
 	}
 	s.scoreIx = features.NewIndex(conv)
-	if m.fx() == nil {
+	// The KPIs are at the server's rates (--fx), never the model's: the
+	// model's index serves them only when the two convert alike (a model
+	// learned in EUR at other rates, or with a rate the server lacks, gave
+	// the KPIs at its own rates, not those the server was given).
+	switch mfx := m.fx(); {
+	case mfx == nil:
 		s.kpi[""] = s.scoreIx
-	} else {
-		s.kpi[m.fx().To] = s.scoreIx
+	case fx != nil && fx.To == mfx.To && maps.Equal(fx.Rates, mfx.Rates):
+		s.kpi[fx.To] = s.scoreIx
 	}
 	if ctx.Err() != nil {
 		s.scoreErr = ctx.Err()
@@ -98,6 +115,18 @@ func buildSnapshot(ctx context.Context, gen uint64, l *datasets.Ledger, m *serve
 		s.byCustomer[c] = append(s.byCustomer[c], int32(i))
 	}
 	return s
+}
+
+// ratesWarning says which of the ledger's currencies the server's rates
+// lack and what that stops; "" when none.
+func (s *snapshot) ratesWarning() string {
+	if len(s.unrated) == 0 {
+		return ""
+	}
+	list := strings.Join(s.unrated, ", ")
+	return fmt.Sprintf("the server's rates to %s (--fx) lack %s, a currency of the ledger: the answers that convert its amounts to %s "+
+		"(the KPIs in %s, the forecast, the worklist and next action, the credit advice, the report pages) are 503 missing-rate; "+
+		"restart dsopilot serve with --currency %s --fx FILE holding a rate for %s", s.fx.To, list, s.fx.To, s.fx.To, s.fx.To, list)
 }
 
 // modelID is the id of the model in service, "" for none.
@@ -163,8 +192,6 @@ func (s *snapshot) kpiIndex(currency string) (*features.Index, string, []string,
 	case currency == "":
 	case s.fx != nil && s.fx.To == currency:
 		fx = s.fx
-	case s.model != nil && s.model.fx() != nil && s.model.fx().To == currency:
-		fx = s.model.fx()
 	case len(have) == 0 || len(have) == 1 && have[0] == currency:
 		// Already in that currency: nothing to convert.
 	default:
