@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/dsopilot/dsopilot/datasets"
-	"github.com/dsopilot/dsopilot/datasets/embedded"
 	"github.com/dsopilot/dsopilot/features"
 	"github.com/dsopilot/dsopilot/recommender"
 )
@@ -45,15 +44,7 @@ func withoutCreditNotes(t *testing.T, dir, ledger string) (files, store string) 
 // the amounts by currency as the warning prints them.
 func impliedOf(t *testing.T, store string) (int, []string) {
 	t.Helper()
-	st, err := embedded.OpenReadOnly(context.Background(), store, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	l, err := st.Load(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := loadStore(t, store)
 	notes, err := datasets.ImpliedWriteOffs(l)
 	if err != nil {
 		t.Fatal(err)
