@@ -280,6 +280,7 @@ func (s *Server) background(ctx context.Context) {
 	defer poll.Stop()
 	lastReload := s.now()
 	lastExpire := time.Time{}
+	var failing rebuildFailures
 	for {
 		select {
 		case <-ctx.Done():
@@ -305,11 +306,16 @@ func (s *Server) background(ctx context.Context) {
 			s.ingesting.Load() > 0 && s.now().Sub(cur.built) < maxMergeDelay
 		if need && !deferred {
 			wanted := s.reloadWanted.Swap(false)
-			if err := s.rebuild(ctx, full); err != nil && ctx.Err() == nil {
+			err := s.rebuild(ctx, full)
+			switch {
+			case err != nil && ctx.Err() == nil:
 				s.reloadWanted.Store(wanted)
-				s.log.Warn("snapshot not rebuilt", "err", err)
-			} else if full {
-				lastReload = s.now()
+				failing.failed(s.log, s.now(), err)
+			case err == nil:
+				failing.rebuilt(s.log)
+				if full {
+					lastReload = s.now()
+				}
 			}
 		}
 		if s.now().Sub(lastExpire) > time.Hour {
@@ -321,6 +327,34 @@ func (s *Server) background(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// rebuildFailures keeps the log of a store that stays unreadable (an
+// embedded store another process holds, a ClickHouse server down) to one
+// line per new error and one a minute while it lasts, instead of one every
+// poll; and says when the snapshot is rebuilt again.
+type rebuildFailures struct {
+	n      int // failed attempts since the last rebuild
+	last   string
+	logged time.Time
+}
+
+// failLogEvery is how often an unchanged rebuild error is logged again.
+const failLogEvery = time.Minute
+
+func (f *rebuildFailures) failed(log *slog.Logger, now time.Time, err error) {
+	f.n++
+	if msg := err.Error(); msg != f.last || now.Sub(f.logged) >= failLogEvery {
+		log.Warn("snapshot not rebuilt", "err", err, "attempts", f.n)
+		f.last, f.logged = msg, now
+	}
+}
+
+func (f *rebuildFailures) rebuilt(log *slog.Logger) {
+	if f.n > 0 {
+		log.Info("snapshot rebuilt", "after_failed_attempts", f.n)
+	}
+	*f = rebuildFailures{}
 }
 
 func (s *Server) hasPending() bool {
