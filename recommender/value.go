@@ -221,10 +221,11 @@ func (r *Recommender) reasons(b *Book, p *planned, k int, rec Recommendation) []
 	for _, it := range c.items {
 		oldest, newest = max(oldest, it.DPD), min(newest, it.DPD)
 	}
+	owed := ownAmounts(c.items, cur, c.value)
 	if oldest > 0 {
-		out = append(out, fmt.Sprintf("owes %s %s on %s in this contact, the oldest %s overdue", money(c.value), cur, Plural(len(c.items), "invoice"), Plural(oldest, "day")))
+		out = append(out, fmt.Sprintf("owes %s on %s in this contact, the oldest %s overdue", owed, Plural(len(c.items), "invoice"), Plural(oldest, "day")))
 	} else {
-		out = append(out, fmt.Sprintf("%s %s falls due within %s on %s", money(c.value), cur, Plural(-newest, "day"), Plural(len(c.items), "invoice")))
+		out = append(out, fmt.Sprintf("%s falls due within %s on %s", owed, Plural(-newest, "day"), Plural(len(c.items), "invoice")))
 	}
 	if share, ok := h.LateShare(); ok {
 		out = append(out, fmt.Sprintf("paid %d of its last %s late (median %s late)", h.Late, Plural(h.Settled, "invoice"), Plural(h.MedianDaysLate(), "day")))
@@ -259,8 +260,8 @@ func (r *Recommender) reasons(b *Book, p *planned, k int, rec Recommendation) []
 		u := rec.Uplift
 		out = append(out, fmt.Sprintf("a %s raises the chance of payment within %s from %.0f%% to %.0f%% (uplift %+.0f points, 95%% interval %+.0f to %+.0f)",
 			label(c.typ.Name), Plural(r.S.HorizonDays, "day"), 100*u.PaidWithinWait, 100*u.PaidWithin, 100*u.Uplift, 100*u.Low, 100*u.High))
-		out = append(out, fmt.Sprintf("brings about %.1f days × %s %s forward: worth %.2f %s net of its %.2f %s cost",
-			u.DaysSaved, money(c.value), cur, *rec.ExpectedValue, cur, rec.Cost, cur))
+		out = append(out, fmt.Sprintf("brings about %.1f days × %s forward: worth %.2f %s net of its %.2f %s cost",
+			u.DaysSaved, owed, *rec.ExpectedValue, cur, rec.Cost, cur))
 	}
 	switch rec.Relation {
 	case "replaces":
@@ -274,6 +275,40 @@ func (r *Recommender) reasons(b *Book, p *planned, k int, rec Recommendation) []
 		out = append(out, fmt.Sprintf("last contacted on %s (%s)", acc.LastContact, label(acc.LastContactType)))
 	}
 	return out
+}
+
+// ownAmounts writes what items owe in the invoices' own currencies, the
+// amounts a collector quotes to the customer ("29,335.34 GBP", or
+// "1,000.00 USD + 250.00 GBP" in the order the currencies first appear).
+// When any is not in the worklist's currency cur, the converted total
+// value the list ranks by follows, labelled as such: a collector must
+// never read a converted figure as the customer's.
+func ownAmounts(items []*Item, cur string, value datasets.Money) string {
+	var order []string
+	sums := map[string]*datasets.MoneySum{}
+	for _, it := range items {
+		c := it.Invoice.Currency
+		if sums[c] == nil {
+			order = append(order, c)
+			sums[c] = &datasets.MoneySum{}
+		}
+		sums[c].Add(it.Outstanding)
+	}
+	parts := make([]string, 0, len(order))
+	for _, c := range order {
+		t, err := sums[c].Total()
+		if err != nil {
+			// Cannot happen for real invoices; say so rather than print a wrong sum.
+			parts = append(parts, "an amount too large to add in "+c)
+			continue
+		}
+		parts = append(parts, t.Grouped()+" "+c)
+	}
+	s := strings.Join(parts, " + ")
+	if len(order) != 1 || order[0] != cur {
+		s += fmt.Sprintf(" (%s %s converted at the worklist's rates)", money(value), cur)
+	}
+	return s
 }
 
 func b2f(b bool) float64 {
