@@ -56,6 +56,25 @@ func (fv featureValues) money(v float64) string {
 	return text
 }
 
+// hasOtherInvoices says whether the customer issued any invoice besides
+// the scored one in the longest window, over which inv_amount_vs_usual
+// takes the customer's usual amount. That window counts the scored invoice
+// too once it is issued (inv_age_days in [0, longest)), so a first invoice
+// is "1.0 times the usual" of itself alone. A model without the counts
+// keeps the benefit of the doubt: true.
+func (fv featureValues) hasOtherInvoices() bool {
+	_, okN := fv.s.at[specKey{"invoices_issued", fv.s.longest}]
+	_, okA := fv.s.at[specKey{"inv_age_days", 0}]
+	if !okN || !okA || fv.s.longest <= 0 {
+		return true
+	}
+	n := fv.num("invoices_issued", fv.s.longest)
+	if age := fv.num("inv_age_days", 0); age >= 0 && age < float64(fv.s.longest) {
+		n-- // the scored invoice itself
+	}
+	return n > 0
+}
+
 // windows are the history windows, shortest first, over which the model
 // has feature base.
 func (fv featureValues) windows(base string) []int {
@@ -394,6 +413,12 @@ func sentence(sp features.Spec, c float64, fv featureValues) string {
 	case "inv_amount", "inv_amount_vs_usual":
 		if missing("inv_amount_vs_usual", 0) {
 			return fmt.Sprintf("invoice of %s (%s)", fv.money(v("inv_amount")), dir)
+		}
+		if !fv.hasOtherInvoices() {
+			// The ratio then compares the invoice with itself: there is no
+			// usual to speak of, whatever the model made of the 1.0.
+			return fmt.Sprintf("invoice of %s, the customer's first in the last %d days: no usual amount to compare it with (%s)",
+				fv.money(v("inv_amount")), fv.s.longest, dir)
 		}
 		return fmt.Sprintf("invoice of %s is %.1f times the customer's usual (%s)", fv.money(v("inv_amount")), v("inv_amount_vs_usual"), dir)
 	case "tenure_days":
