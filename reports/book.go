@@ -75,12 +75,18 @@ type invoiceView struct {
 	// DaysLate is paid − due for a settled invoice, as-of − due for an
 	// open one (negative: days before due).
 	DaysLate int
-	payments []datasets.Payment
-	credits  []datasets.CreditNote
-	disputes []datasets.Dispute
-	promises []datasets.Promise
-	actions  []datasets.Action
-	score    *model.Prediction
+	// WrittenOff is what write-off notes took off a settled invoice that
+	// was mostly written off (datasets.Invoice.MostlyWrittenOff over its
+	// notes, real or implied: the report gets the settled ledger); zero
+	// for one that was paid. Such an invoice is shown written off, never
+	// "paid late".
+	WrittenOff datasets.Money
+	payments   []datasets.Payment
+	credits    []datasets.CreditNote
+	disputes   []datasets.Dispute
+	promises   []datasets.Promise
+	actions    []datasets.Action
+	score      *model.Prediction
 	// risk is Open × the probability of ending 90+ days overdue or written
 	// off (very late when the model has no 90+ part).
 	risk datasets.Money

@@ -14,11 +14,14 @@ import (
 // invoice states on the customer's timeline, in legend order.
 var timelineStates = []struct{ name, color string }{
 	{"paid on time", "#3ba272"}, {"paid late", "#ee6666"}, {"open, not yet due", "#5470c6"}, {"open, overdue", "#fc8452"},
+	{"written off", "#9a60b4"},
 }
 
 // state is an invoice's timeline state (index into timelineStates).
 func (v *invoiceView) state() int {
 	switch {
+	case v.WrittenOff > 0:
+		return 4
 	case v.isOpen() && v.DaysLate > 0:
 		return 3
 	case v.isOpen():
@@ -38,6 +41,8 @@ func (v *invoiceView) status() string {
 		return fmt.Sprintf("open, due in %s d", fmtInt(-v.DaysLate))
 	case 1:
 		return fmt.Sprintf("paid %s d late", fmtInt(v.DaysLate))
+	case 4:
+		return "written off " + fmtMoney(v.WrittenOff)
 	}
 	return "paid on time"
 }
@@ -223,14 +228,16 @@ func (s *Site) timeline(p *page, c *customer) *chart {
 // open ones are so far.
 func (s *Site) daysLate(p *page, c *customer) *chart {
 	b := s.b
-	names := []string{"paid on time or early", "paid late", "open, overdue so far"}
-	colors := []string{"#3ba272", "#ee6666", "#fc8452"}
-	pts := make([][]point, 3)
-	links := make([][]string, 3)
+	names := []string{"paid on time or early", "paid late", "open, overdue so far", "written off"}
+	colors := []string{"#3ba272", "#ee6666", "#fc8452", "#9a60b4"}
+	pts := make([][]point, len(names))
+	links := make([][]string, len(names))
 	for _, v := range c.invoices {
 		k := -1
 		x := v.Paid
 		switch {
+		case v.WrittenOff > 0:
+			k = 3
 		case v.Paid != 0 && v.DaysLate <= 0:
 			k = 0
 		case v.Paid != 0:
@@ -467,11 +474,14 @@ func (s *Site) invoiceSection(p *page, c *customer) section {
 			d = &details{Summary: fmt.Sprintf("%d events", len(h)), Items: h}
 		}
 		st := cell{Text: v.status()}
-		if v.state() == 3 || v.state() == 1 {
+		if v.state() == 3 || v.state() == 1 || v.state() == 4 {
 			st.Class = "bad"
 		}
 		paid := ""
-		if v.Paid != 0 {
+		switch {
+		case v.WrittenOff > 0:
+			paid = "written off " + v.Paid.String()
+		case v.Paid != 0:
 			paid = v.Paid.String()
 		}
 		t.Rows = append(t.Rows, row{ID: invoiceAnchor(v.ID), Cells: []cell{txt(v.ID), txt(v.IssueDate.String()), txt(v.DueDate.String()),

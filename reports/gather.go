@@ -189,6 +189,7 @@ func (c *customer) finish(t datasets.Date) {
 		}
 		if v.Paid != 0 {
 			v.DaysLate = int(v.Paid - v.DueDate)
+			v.WrittenOff = v.writtenOff()
 			if v.SettledDate != 0 && v.SettledDate <= t && v.SettledDate > yearAgo {
 				c.settled12++
 				if v.SettledDate > v.DueDate {
@@ -215,6 +216,27 @@ func (v *invoiceView) outstanding(t datasets.Date) datasets.Money {
 		left -= n.Amount
 	}
 	return max(left, 0)
+}
+
+// writtenOff is the amount written off a settled invoice that was mostly
+// written off, by the one rule the KPIs and training use
+// (datasets.Invoice.MostlyWrittenOff); zero when it was paid. Its credits
+// are those known by the report's date, so no later note counts.
+func (v *invoiceView) writtenOff() datasets.Money {
+	if !v.MostlyWrittenOff(v.credits) {
+		return 0
+	}
+	var sum datasets.MoneySum
+	for _, n := range v.credits {
+		if n.Kind == datasets.KindWriteOff && n.Date <= v.SettledDate {
+			sum.Add(n.Amount)
+		}
+	}
+	t, err := sum.Total()
+	if err != nil {
+		return v.Amount // an overflowing sum: at least all of it
+	}
+	return t
 }
 
 // openDisputes are the disputes among ds still open at the end of day t.

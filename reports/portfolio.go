@@ -48,6 +48,8 @@ func (s *Site) sliceTiles(p *page, sl *slice) []tile {
 			Title: "(opening + invoiced − receivables) ÷ (opening + invoiced − current receivables)"},
 		{Label: "Late rate", Value: fmtShare(k.LateRate), Sub: fmt.Sprintf("%s of %s settled late", fmtInt(k.InvoicesSettledLate), fmtInt(k.InvoicesSettled)),
 			Href: rows + "#settled"},
+		{Label: "Average days to pay", Value: fmtOpt(k.AvgDaysToPay, ""), Unit: "days", Sub: daysToPaySub(&k), Href: rows + "#settled",
+			Title: "Mean of settled date − issue date over the invoices settled in the period, those mostly written off left out"},
 		{Label: "Invoiced", Value: fmtWhole(k.Invoiced.Money()), Unit: cur, Sub: fmtInt(k.InvoicesIssued) + " invoices, " + period, Href: rows + "#issued"},
 		{Label: "Collected", Value: fmtWhole(k.Collected.Money()), Unit: cur, Sub: "payments received, " + period},
 	}
@@ -316,4 +318,15 @@ func (s *Site) notFound(path, text string) *page {
 	p.add(section{Blocks: []block{{Note: &note{Class: "warn", Text: text,
 		Links: []link{{Text: "Back to the portfolio", Href: p.href(pathIndex)}, {Text: "or the customer list", Href: p.href(pathCustomers)}}}}}})
 	return p
+}
+
+// daysToPaySub says which invoices the average days to pay is over: the
+// paid ones, the written-off ones left out (features.KPIs).
+func daysToPaySub(k *features.KPIs) string {
+	paid := k.InvoicesSettled - k.InvoicesWrittenOff
+	s := plural(paid, "invoice", "invoices") + " paid"
+	if k.InvoicesWrittenOff > 0 {
+		s += ", " + plural(k.InvoicesWrittenOff, "written off", "written off") + " left out"
+	}
+	return s
 }

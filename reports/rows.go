@@ -41,7 +41,10 @@ func (s *Site) invoiceRow(p *page, v *invoiceView, withCustomer bool) row {
 		due = fmtInt(v.DaysLate)
 	}
 	paid := ""
-	if v.Paid != 0 {
+	switch {
+	case v.WrittenOff > 0:
+		paid = fmt.Sprintf("written off %s: %s", v.Paid, fmtMoney(v.WrittenOff))
+	case v.Paid != 0:
 		paid = v.Paid.String()
 		if v.DaysLate > 0 {
 			paid += fmt.Sprintf(" (%s d late)", fmtInt(v.DaysLate))
@@ -122,7 +125,8 @@ func (s *Site) rowsPage(sl *slice) *page {
 	p.add(over)
 	p.add(section{ID: "current", Title: "Current (not yet due)", Blocks: []block{{Table: s.invoiceTable(p, "aging-"+bucketIDs[0], "not yet due", byBucket[0], true)}}})
 	p.add(section{ID: "issued", Title: "Issued in " + period, Blocks: []block{{Table: s.invoiceTable(p, "", "", sl.issued, true)}}})
-	p.add(section{ID: "settled", Title: "Settled in " + period, Lead: "Latest first by days late; an invoice settled after its due date counts in the late rate.",
+	p.add(section{ID: "settled", Title: "Settled in " + period, Lead: "Latest first by days late; an invoice settled after its due date counts in the late rate. " +
+		"One mostly written off counts there too but not in the days to pay, and is shown written off, not paid.",
 		Blocks: []block{{Table: s.invoiceTable(p, "", "", sl.settled, true)}}})
 	return p
 }
