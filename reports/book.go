@@ -81,12 +81,15 @@ type invoiceView struct {
 	// for one that was paid. Such an invoice is shown written off, never
 	// "paid late".
 	WrittenOff datasets.Money
-	payments   []datasets.Payment
-	credits    []datasets.CreditNote
-	disputes   []datasets.Dispute
-	promises   []datasets.Promise
-	actions    []datasets.Action
-	score      *model.Prediction
+	// residue is what write-off notes took off a settled invoice that was
+	// mostly paid (a residue, or a part under half): shown beside "paid".
+	residue  datasets.Money
+	payments []datasets.Payment
+	credits  []datasets.CreditNote
+	disputes []datasets.Dispute
+	promises []datasets.Promise
+	actions  []datasets.Action
+	score    *model.Prediction
 	// risk is Open × the probability of ending 90+ days overdue or written
 	// off (very late when the model has no 90+ part).
 	risk datasets.Money

@@ -40,11 +40,20 @@ func (v *invoiceView) status() string {
 	case 2:
 		return fmt.Sprintf("open, due in %s d", fmtInt(-v.DaysLate))
 	case 1:
-		return fmt.Sprintf("paid %s d late", fmtInt(v.DaysLate))
+		return fmt.Sprintf("paid %s d late", fmtInt(v.DaysLate)) + v.residueNote()
 	case 4:
 		return "written off " + fmtMoney(v.WrittenOff)
 	}
-	return "paid on time"
+	return "paid on time" + v.residueNote()
+}
+
+// residueNote says what was written off an invoice counted paid, if
+// anything: its settlement (and so its days late) may be the write-off's.
+func (v *invoiceView) residueNote() string {
+	if v.residue <= 0 {
+		return ""
+	}
+	return ", " + fmtMoney(v.residue) + " written off"
 }
 
 // history lists what happened to an invoice, oldest first.

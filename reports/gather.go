@@ -189,7 +189,11 @@ func (c *customer) finish(t datasets.Date) {
 		}
 		if v.Paid != 0 {
 			v.DaysLate = int(v.Paid - v.DueDate)
-			v.WrittenOff = v.writtenOff()
+			if wo := v.writtenOff(); v.MostlyWrittenOff(v.credits) {
+				v.WrittenOff = wo
+			} else {
+				v.residue = wo
+			}
 			if v.SettledDate != 0 && v.SettledDate <= t && v.SettledDate > yearAgo {
 				c.settled12++
 				if v.SettledDate > v.DueDate {
@@ -218,14 +222,11 @@ func (v *invoiceView) outstanding(t datasets.Date) datasets.Money {
 	return max(left, 0)
 }
 
-// writtenOff is the amount written off a settled invoice that was mostly
-// written off, by the one rule the KPIs and training use
-// (datasets.Invoice.MostlyWrittenOff); zero when it was paid. Its credits
-// are those known by the report's date, so no later note counts.
+// writtenOff is the amount write-off notes took off a settled invoice by
+// its settlement; whether that makes it written off rather than paid is
+// the one rule the KPIs and training use (datasets.Invoice.MostlyWrittenOff).
+// Its credits are those known by the report's date, so no later note counts.
 func (v *invoiceView) writtenOff() datasets.Money {
-	if !v.MostlyWrittenOff(v.credits) {
-		return 0
-	}
 	var sum datasets.MoneySum
 	for _, n := range v.credits {
 		if n.Kind == datasets.KindWriteOff && n.Date <= v.SettledDate {

@@ -49,6 +49,7 @@ func (s *Site) invoiceRow(p *page, v *invoiceView, withCustomer bool) row {
 		if v.DaysLate > 0 {
 			paid += fmt.Sprintf(" (%s d late)", fmtInt(v.DaysLate))
 		}
+		paid += v.residueNote()
 	}
 	cells = append(cells, txt(v.IssueDate.String()), txt(v.DueDate.String()), num(fmtMoney(v.Amount)), num(fmtMoney(v.Open)),
 		cell{Text: due, Class: "num" + map[bool]string{true: " bad"}[v.DaysLate > 30 && v.isOpen()]}, txt(paid))

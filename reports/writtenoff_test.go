@@ -45,8 +45,8 @@ func TestWrittenOffIsNotPaid(t *testing.T) {
 		page, name string
 		want, not  []string
 	}{
-		{cust, "customer", []string{"written off 1,000.00", "written off 2024-12-04", "paid 40 d late", "paid 5 d late"}, []string{"paid 64 d late"}},
-		{rows, "rows", []string{"written off 2024-12-04: 1,000.00", "2024-12-10 (40 d late)", "2024-12-20 (5 d late)"}, []string{"(64 d late)"}},
+		{cust, "customer", []string{"written off 1,000.00", "written off 2024-12-04", "paid 40 d late", "paid 5 d late, 10.00 written off"}, []string{"paid 64 d late"}},
+		{rows, "rows", []string{"written off 2024-12-04: 1,000.00", "2024-12-10 (40 d late)", "2024-12-20 (5 d late), 10.00 written off"}, []string{"(64 d late)"}},
 		// (70 + 35) / 2 days: I1 left out.
 		{index, "portfolio", []string{"Average days to pay", "52.5", "2 invoices paid, 1 written off left out"}, nil},
 	}
