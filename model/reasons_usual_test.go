@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"github.com/dsopilot/dsopilot/datasets"
 	"math"
 	"strings"
 	"testing"
@@ -39,6 +40,46 @@ func TestAmountReasonClaimsNoUsualWithoutHistory(t *testing.T) {
 				if !strings.Contains(got, c.want) || strings.Contains(got, c.not) {
 					t.Errorf("%s: %q, want %q and not %q", f, got, c.want, c.not)
 				}
+			}
+		})
+	}
+}
+
+// The rows the feature engine makes for a brand-new customer's first
+// invoice, issued on the scoring day, read as having no usual: the
+// invoice counts in its own window (what hasOtherInvoices assumes), and a
+// second invoice gives the customer one.
+func TestFirstInvoiceRowHasNoUsual(t *testing.T) {
+	day := datasets.NewDate(2024, 12, 31)
+	inv := func(id string, issued datasets.Date, amount datasets.Money) datasets.Invoice {
+		return datasets.Invoice{ID: id, CustomerID: "N1", IssueDate: issued, DueDate: issued.AddDays(30), Amount: amount, Currency: "EUR"}
+	}
+	cases := []struct {
+		name     string
+		invoices []datasets.Invoice
+		usual    bool
+	}{
+		{"first invoice", []datasets.Invoice{inv("D1", day, 100000)}, false},
+		{"second invoice", []datasets.Invoice{inv("E1", day.AddDays(-40), 50000), inv("D1", day, 100000)}, true},
+	}
+	s, specs := sentenceScorer(&Bundle{})
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			l := &datasets.Ledger{Customers: []datasets.Customer{{ID: "N1", Name: "New AG", Country: "DE", Currency: "EUR", Segment: "smb"}},
+				Invoices: c.invoices}
+			tab := features.NewEngine(features.NewIndex(l), features.Options{}).OpenInvoices(day)
+			var row *features.Row
+			for i := range tab.Rows {
+				if tab.Rows[i].InvoiceID == "D1" {
+					row = &tab.Rows[i]
+				}
+			}
+			if row == nil {
+				t.Fatalf("no row for D1 in %d rows", len(tab.Rows))
+			}
+			got := sentence(specNamed(t, specs, "inv_amount_vs_usual"), 0.2, featureValues{s: s, r: row})
+			if strings.Contains(got, "customer's usual") != c.usual {
+				t.Errorf("%q: claims a usual %v, want %v", got, !c.usual, c.usual)
 			}
 		})
 	}
