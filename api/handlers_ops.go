@@ -130,8 +130,9 @@ func (s *Server) readyz(c *gin.Context, snap *snapshot, lastDay datasets.Date, w
 	if warning != "" {
 		r.Warnings = append(r.Warnings, warning)
 	}
-	// Ready though rates are missing: scores, customers and the KPIs per
-	// currency still answer, and a 503 here would take them all out of a
+	// Ready though rates are missing: the scores and the customers (their
+	// KPIs in their own currencies) still answer, and a 503 here would take
+	// them all out of a
 	// load balancer for a fault of the configuration that waiting does not
 	// mend; the routes needing the rate say so (missing-rate).
 	if w := snap.ratesWarning(); w != "" {
