@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -255,5 +256,30 @@ func TestALedgerThatDoesNotLoadIsNamed(t *testing.T) {
 		if !strings.Contains(p.Detail, "been read from the store yet") || !strings.Contains(p.Detail, "load ledger: invoices row 7: amount overflows") {
 			t.Errorf("%s: %q, want the ledger not read and why", path, p.Detail)
 		}
+	}
+}
+
+// TestDraftInACurrencyTheModelHasNoRateFor: a draft invoice in a currency
+// the model in service has no rate to is the request's fault, placed like
+// every other bad field: a 422 whose errors point at its currency (it was
+// a 422 with no errors at all).
+func TestDraftInACurrencyTheModelHasNoRateFor(t *testing.T) {
+	reg := registryWithFXModel(t)
+	ts := newTestServer(t, func(c *Config) { c.Models = model.Registry{Dir: reg} })
+	snap := ts.srv.snap.Load()
+	if m := snap.model; m == nil || m.fx() == nil {
+		t.Fatal("the model in service does not convert")
+	}
+	if _, ok := snap.model.fx().Rates["JPY"]; ok {
+		t.Fatal("the case needs a currency the model has no rate for")
+	}
+	cust := snap.ledger.Customers[0].ID
+	body := fmt.Sprintf(`{"as_of":%q,"invoices":[
+		{"invoice_id":"DRAFT-1","customer_id":%q,"issue_date":%q,"due_date":%q,"amount":100},
+		{"invoice_id":"DRAFT-2","customer_id":%q,"issue_date":%q,"due_date":%q,"amount":100,"currency":"jpy"}]}`,
+		snap.asOf, cust, snap.asOf, snap.asOf.AddDays(30), cust, snap.asOf, snap.asOf.AddDays(30))
+	p := problemOf(t, ts.do(req{method: "POST", path: "/v1/score", role: "viewer", body: body}), 422)
+	if len(p.Errors) != 1 || p.Errors[0].Where() != "/invoices/1/currency" || !strings.Contains(p.Errors[0].Detail, `"JPY": the model in service learned in `+snap.model.fx().To) {
+		t.Fatalf("problem %+v, want one error at /invoices/1/currency naming JPY", p)
 	}
 }

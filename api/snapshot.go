@@ -140,6 +140,15 @@ func (s *snapshot) modelID() string {
 	return s.model.meta.ID
 }
 
+// modelFX is the in-service model's conversion, nil when there is no
+// model or it learned from amounts as recorded.
+func (s *snapshot) modelFX() *datasets.FX {
+	if s.model == nil {
+		return nil
+	}
+	return s.model.fx()
+}
+
 // scoring reports whether the snapshot can score, and why not.
 func (s *snapshot) scoring() error { return s.scoreErr }
 
