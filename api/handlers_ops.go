@@ -119,7 +119,12 @@ func (s *Server) readyz(c *gin.Context, snap *snapshot, lastDay datasets.Date, w
 		for i := range why {
 			why[i] = strings.TrimPrefix(why[i], ErrUnavailable.Error()+": ")
 		}
-		fail(c, fmt.Errorf("%w: not ready: %s", ErrUnavailable, strings.Join(why, "; ")))
+		err := fmt.Errorf("%w: not ready: %s", ErrUnavailable, strings.Join(why, "; "))
+		if storeErr != nil || !loaded {
+			// The server tries the store again on its own: say when.
+			err = retrying{err, s.retryEvery()}
+		}
+		fail(c, err)
 		return
 	}
 	r := readiness{Status: "ready", Model: snap.modelID(), Generation: snap.gen, AsOf: snap.asOf.String(),

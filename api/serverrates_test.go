@@ -165,6 +165,7 @@ func TestNothingIsAnsweredBeforeTheLedgerIsRead(t *testing.T) {
 	f := testFixture(t)
 	ts := newTestServer(t, func(c *Config) {
 		c.OpenStore = func(context.Context) (Store, error) { return nil, errLocked }
+		c.PollEvery = 3 * time.Second // the retry the 503s announce
 		c.Forecast = NewModelForecaster(c.Models, nil, 100)
 		c.Collections = NewRecommenderCollections(recommender.NewDaily(recommender.RecommendOptions{FX: recommender.SimFX(), Holdout: -1, Seed: 1}))
 		c.Credit = &fakeCredit{}
@@ -192,8 +193,14 @@ func TestNothingIsAnsweredBeforeTheLedgerIsRead(t *testing.T) {
 			if r.method == "POST" {
 				rq.body = "{}"
 			}
-			p := problemOf(t, ts.do(rq), 503)
-			for _, want := range []string{"no ledger has been read from the store yet", "locked by another dsopilot process (pid 4242"} {
+			w := ts.do(rq)
+			p := problemOf(t, w, 503)
+			// The detail says the server retries every 3 s: so does the
+			// header a client acts on.
+			if ra := w.Header().Get("Retry-After"); ra != "3" {
+				t.Errorf("Retry-After %q, want 3 (the server's retry)", ra)
+			}
+			for _, want := range []string{"no ledger has been read from the store yet", "locked by another dsopilot process (pid 4242", "retries every 3s"} {
 				if !strings.Contains(p.Detail, want) {
 					t.Errorf("detail %q does not say %q", p.Detail, want)
 				}
@@ -210,9 +217,10 @@ func TestNothingIsAnsweredBeforeTheLedgerIsRead(t *testing.T) {
 	}
 	// What needs no ledger still answers.
 	expect(t, ts.do(req{method: "GET", path: "/v1/models", role: "viewer"}), 200)
-	p := problemOf(t, ts.do(req{method: "GET", path: "/readyz"}), 503)
-	if !strings.Contains(p.Detail, "pid 4242") || strings.Contains(p.Detail, "no model") {
-		t.Errorf("readyz: %q", p.Detail)
+	w := ts.do(req{method: "GET", path: "/readyz"})
+	p := problemOf(t, w, 503)
+	if !strings.Contains(p.Detail, "pid 4242") || strings.Contains(p.Detail, "no model") || w.Header().Get("Retry-After") != "3" {
+		t.Errorf("readyz: %q, Retry-After %q", p.Detail, w.Header().Get("Retry-After"))
 	}
 	t.Logf("%d routes refuse; e.g. %s", n, p.Detail)
 }
