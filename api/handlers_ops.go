@@ -119,7 +119,12 @@ func (s *Server) readyz(c *gin.Context, snap *snapshot, lastDay datasets.Date, w
 		for i := range why {
 			why[i] = strings.TrimPrefix(why[i], ErrUnavailable.Error()+": ")
 		}
-		fail(c, fmt.Errorf("%w: not ready: %s", ErrUnavailable, strings.Join(why, "; ")))
+		err := fmt.Errorf("%w: not ready: %s", ErrUnavailable, strings.Join(why, "; "))
+		if storeErr != nil || !loaded {
+			// The server tries the store again on its own: say when.
+			err = retrying{err, s.retryEvery()}
+		}
+		fail(c, err)
 		return
 	}
 	r := readiness{Status: "ready", Model: snap.modelID(), Generation: snap.gen, AsOf: snap.asOf.String(),
@@ -130,8 +135,9 @@ func (s *Server) readyz(c *gin.Context, snap *snapshot, lastDay datasets.Date, w
 	if warning != "" {
 		r.Warnings = append(r.Warnings, warning)
 	}
-	// Ready though rates are missing: scores, customers and the KPIs per
-	// currency still answer, and a 503 here would take them all out of a
+	// Ready though rates are missing: the scores and the customers (their
+	// KPIs in their own currencies) still answer, and a 503 here would take
+	// them all out of a
 	// load balancer for a fault of the configuration that waiting does not
 	// mend; the routes needing the rate say so (missing-rate).
 	if w := snap.ratesWarning(); w != "" {

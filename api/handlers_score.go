@@ -2,7 +2,9 @@ package api
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -283,6 +285,16 @@ func (s *Server) scoreGiven(snap *snapshot, asOf datasets.Date, reasons int, giv
 		schema.Check(&v, fe.problems(p))
 		if v.IssueDate > asOf {
 			fe.add(p+"/issue_date", fmt.Sprintf("issued %s, after as_of %s: not known at as_of", v.IssueDate, asOf))
+		}
+		// The model scores in the currency it learned in: a draft in a
+		// currency it has no rate to cannot be scored, and the request
+		// named it (the stored records' currencies were converted when the
+		// snapshot was built).
+		if fx := snap.modelFX(); fx != nil && v.Currency != "" && v.Currency != fx.To {
+			if _, ok := fx.Rates[v.Currency]; !ok {
+				fe.add(p+"/currency", fmt.Sprintf("%q: the model in service learned in %s and has no rate from %s (its rates: %s)",
+					v.Currency, fx.To, v.Currency, strings.Join(slices.Sorted(maps.Keys(fx.Rates)), ", ")))
+			}
 		}
 		if v.Amount == 0 && strings.TrimSpace(string(g.Amount)) != "" {
 			fe.add(p+"/amount", "an invoice of 0.00 owes nothing: there is nothing to score")

@@ -200,6 +200,11 @@ func buildOpenAPI(rs []route, build string) (*openapi3.T, error) {
 				rr.Headers = openapi3.Headers{"Retry-After": &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{
 					Description: "seconds until the key may send again", Schema: &openapi3.SchemaRef{Value: openapi3.NewIntegerSchema()}}}}}
 			}
+			if st == http.StatusServiceUnavailable {
+				rr.Headers = openapi3.Headers{"Retry-After": &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{
+					Description: "seconds until the server has tried the store again, when the answer waits for it (the ledger not read yet); absent otherwise",
+					Schema:      &openapi3.SchemaRef{Value: openapi3.NewIntegerSchema()}}}}}
+			}
 			op.AddResponse(st, rr)
 		}
 		doc.AddOperation(openAPIPath(r.path), r.method, op)

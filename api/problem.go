@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -201,6 +203,18 @@ const problemTypeBase = "https://dsopilot.dev/problems/"
 
 // retryAfter is carried by errors that tell the client when to come back.
 type retryAfter interface{ RetryAfterSeconds() int }
+
+// retrying is an error the server itself retries every after (reading the
+// store, say): its answer tells the client, in Retry-After, when asking
+// again can find it mended.
+type retrying struct {
+	err   error
+	after time.Duration
+}
+
+func (r retrying) Error() string          { return r.err.Error() }
+func (r retrying) Unwrap() error          { return r.err }
+func (r retrying) RetryAfterSeconds() int { return int(math.Ceil(r.after.Seconds())) }
 
 // statusRule maps one error to a status and a problem type.
 type statusRule struct {

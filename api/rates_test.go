@@ -50,6 +50,9 @@ func TestAMissingServerRateIsTheServersFault(t *testing.T) {
 	}{
 		{"kpi in the server's currency", "GET", "/v1/kpi?from=2024-01-01&to=2024-03-31", ""},
 		{"kpi naming it", "GET", "/v1/kpi?from=2024-01-01&to=2024-03-31&currency=" + fx.To, ""},
+		// Grouped by currency the KPIs are still converted (one report,
+		// one unit): the warning must not say they answer.
+		{"kpi by currency", "GET", "/v1/kpi?from=2024-01-01&to=2024-03-31&by=currency", ""},
 		{"forecast", "GET", "/v1/forecast?weeks=4", ""},
 		{"worklist", "GET", "/v1/worklist?date=" + snap.asOf.String(), ""},
 		{"next action of a customer in " + fx.To, "GET", "/v1/customers/" + inTo + "/next-action", ""},
@@ -85,12 +88,20 @@ func TestAMissingServerRateIsTheServersFault(t *testing.T) {
 	// warning while these answers were 503.
 	r := decode[readiness](t, ts.do(req{method: "GET", path: "/readyz"}))
 	if want := "lack " + gone + ", a currency of the ledger"; r.Status != "ready" || !slices.ContainsFunc(r.Warnings, func(w string) bool {
-		return strings.Contains(w, want) && strings.Contains(w, "--fx FILE holding a rate for "+gone)
+		return strings.Contains(w, want) && strings.Contains(w, "--fx FILE holding a rate for "+gone) &&
+			strings.Contains(w, "(the KPIs, by currency too,") &&
+			strings.Contains(w, "the scores and the customers, with their KPIs in their own currencies, still answer")
 	}) {
 		t.Errorf("readyz %+v: want ready, warning %q", r, want)
 	}
 	if logs := ts.logs.String(); !strings.Contains(logs, "lack "+gone+", a currency of the ledger") {
 		t.Errorf("the log does not warn of the rate missing at start:\n%s", logs)
+	}
+	// What the warning says still answers does: the customer in the
+	// currency without a rate, its KPIs unconverted.
+	v := decode[CustomerView](t, ts.do(req{method: "GET", path: "/v1/customers/" + cust + "?from=2024-01-01&to=2024-03-31", role: "viewer"}))
+	if v.KPIs == nil && len(v.KPIsByCurrency) == 0 || v.KPIs != nil && v.KPIsCurrency != gone {
+		t.Errorf("customer %s in %s: kpis %v in %q, by currency %v", cust, gone, v.KPIs, v.KPIsCurrency, v.KPIsByCurrency)
 	}
 	// A currency the client chose, which the server has no rates to: the
 	// request is at fault.

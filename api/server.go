@@ -503,9 +503,14 @@ func (s *Server) unread() error {
 	if err != nil {
 		why = strings.TrimPrefix(err.Error(), ErrUnavailable.Error()+": ")
 	}
-	return fmt.Errorf("%w: no ledger has been read from the store yet, so nothing can be answered from it: %s (the server retries every %s)",
-		ErrUnavailable, why, max(s.cfg.PollEvery, reopenEvery))
+	every := s.retryEvery()
+	return retrying{fmt.Errorf("%w: no ledger has been read from the store yet, so nothing can be answered from it: %s (the server retries every %s)",
+		ErrUnavailable, why, every), every}
 }
+
+// retryEvery is how often the server tries the store again while it cannot
+// read the ledger: the Retry-After of the 503s that waits for it.
+func (s *Server) retryEvery() time.Duration { return max(s.cfg.PollEvery, reopenEvery) }
 
 // follow hands the snapshot's ledger, with the write-offs its settlements
 // imply, to the parts that work on it.

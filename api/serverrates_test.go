@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -164,6 +165,7 @@ func TestNothingIsAnsweredBeforeTheLedgerIsRead(t *testing.T) {
 	f := testFixture(t)
 	ts := newTestServer(t, func(c *Config) {
 		c.OpenStore = func(context.Context) (Store, error) { return nil, errLocked }
+		c.PollEvery = 3 * time.Second // the retry the 503s announce
 		c.Forecast = NewModelForecaster(c.Models, nil, 100)
 		c.Collections = NewRecommenderCollections(recommender.NewDaily(recommender.RecommendOptions{FX: recommender.SimFX(), Holdout: -1, Seed: 1}))
 		c.Credit = &fakeCredit{}
@@ -191,8 +193,14 @@ func TestNothingIsAnsweredBeforeTheLedgerIsRead(t *testing.T) {
 			if r.method == "POST" {
 				rq.body = "{}"
 			}
-			p := problemOf(t, ts.do(rq), 503)
-			for _, want := range []string{"no ledger has been read from the store yet", "locked by another dsopilot process (pid 4242"} {
+			w := ts.do(rq)
+			p := problemOf(t, w, 503)
+			// The detail says the server retries every 3 s: so does the
+			// header a client acts on.
+			if ra := w.Header().Get("Retry-After"); ra != "3" {
+				t.Errorf("Retry-After %q, want 3 (the server's retry)", ra)
+			}
+			for _, want := range []string{"no ledger has been read from the store yet", "locked by another dsopilot process (pid 4242", "retries every 3s"} {
 				if !strings.Contains(p.Detail, want) {
 					t.Errorf("detail %q does not say %q", p.Detail, want)
 				}
@@ -209,9 +217,10 @@ func TestNothingIsAnsweredBeforeTheLedgerIsRead(t *testing.T) {
 	}
 	// What needs no ledger still answers.
 	expect(t, ts.do(req{method: "GET", path: "/v1/models", role: "viewer"}), 200)
-	p := problemOf(t, ts.do(req{method: "GET", path: "/readyz"}), 503)
-	if !strings.Contains(p.Detail, "pid 4242") || strings.Contains(p.Detail, "no model") {
-		t.Errorf("readyz: %q", p.Detail)
+	w := ts.do(req{method: "GET", path: "/readyz"})
+	p := problemOf(t, w, 503)
+	if !strings.Contains(p.Detail, "pid 4242") || strings.Contains(p.Detail, "no model") || w.Header().Get("Retry-After") != "3" {
+		t.Errorf("readyz: %q, Retry-After %q", p.Detail, w.Header().Get("Retry-After"))
 	}
 	t.Logf("%d routes refuse; e.g. %s", n, p.Detail)
 }
@@ -255,5 +264,30 @@ func TestALedgerThatDoesNotLoadIsNamed(t *testing.T) {
 		if !strings.Contains(p.Detail, "been read from the store yet") || !strings.Contains(p.Detail, "load ledger: invoices row 7: amount overflows") {
 			t.Errorf("%s: %q, want the ledger not read and why", path, p.Detail)
 		}
+	}
+}
+
+// TestDraftInACurrencyTheModelHasNoRateFor: a draft invoice in a currency
+// the model in service has no rate to is the request's fault, placed like
+// every other bad field: a 422 whose errors point at its currency (it was
+// a 422 with no errors at all).
+func TestDraftInACurrencyTheModelHasNoRateFor(t *testing.T) {
+	reg := registryWithFXModel(t)
+	ts := newTestServer(t, func(c *Config) { c.Models = model.Registry{Dir: reg} })
+	snap := ts.srv.snap.Load()
+	if m := snap.model; m == nil || m.fx() == nil {
+		t.Fatal("the model in service does not convert")
+	}
+	if _, ok := snap.model.fx().Rates["JPY"]; ok {
+		t.Fatal("the case needs a currency the model has no rate for")
+	}
+	cust := snap.ledger.Customers[0].ID
+	body := fmt.Sprintf(`{"as_of":%q,"invoices":[
+		{"invoice_id":"DRAFT-1","customer_id":%q,"issue_date":%q,"due_date":%q,"amount":100},
+		{"invoice_id":"DRAFT-2","customer_id":%q,"issue_date":%q,"due_date":%q,"amount":100,"currency":"jpy"}]}`,
+		snap.asOf, cust, snap.asOf, snap.asOf.AddDays(30), cust, snap.asOf, snap.asOf.AddDays(30))
+	p := problemOf(t, ts.do(req{method: "POST", path: "/v1/score", role: "viewer", body: body}), 422)
+	if len(p.Errors) != 1 || p.Errors[0].Where() != "/invoices/1/currency" || !strings.Contains(p.Errors[0].Detail, `"JPY": the model in service learned in `+snap.model.fx().To) {
+		t.Fatalf("problem %+v, want one error at /invoices/1/currency naming JPY", p)
 	}
 }

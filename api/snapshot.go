@@ -124,9 +124,12 @@ func (s *snapshot) ratesWarning() string {
 		return ""
 	}
 	list := strings.Join(s.unrated, ", ")
+	// Say what still answers too: the KPIs are always converted, grouped
+	// by currency or not, so only a customer's own answer them unconverted.
 	return fmt.Sprintf("the server's rates to %s (--fx) lack %s, a currency of the ledger: the answers that convert its amounts to %s "+
-		"(the KPIs in %s, the forecast, the worklist and next action, the credit advice, the report pages) are 503 missing-rate; "+
-		"restart dsopilot serve with --currency %s --fx FILE holding a rate for %s", s.fx.To, list, s.fx.To, s.fx.To, s.fx.To, list)
+		"(the KPIs, by currency too, the forecast, the worklist and next action, the credit advice, the report pages) are 503 missing-rate, "+
+		"while the scores and the customers, with their KPIs in their own currencies, still answer; "+
+		"restart dsopilot serve with --currency %s --fx FILE holding a rate for %s", s.fx.To, list, s.fx.To, s.fx.To, list)
 }
 
 // modelID is the id of the model in service, "" for none.
@@ -135,6 +138,15 @@ func (s *snapshot) modelID() string {
 		return ""
 	}
 	return s.model.meta.ID
+}
+
+// modelFX is the in-service model's conversion, nil when there is no
+// model or it learned from amounts as recorded.
+func (s *snapshot) modelFX() *datasets.FX {
+	if s.model == nil {
+		return nil
+	}
+	return s.model.fx()
 }
 
 // scoring reports whether the snapshot can score, and why not.

@@ -375,9 +375,14 @@ func printKPIs(w io.Writer, r *features.KPIReport) error {
 	fmt.Fprintf(w, "  aging: current %s | 1-30 %s | 31-60 %s | 61-90 %s | 90+ %s\n",
 		k.Aging.Current, k.Aging.Days1To30, k.Aging.Days31To60, k.Aging.Days61To90, k.Aging.Over90)
 	// The written-off settlements are no payments: say how many the days
-	// to pay leave out, so that its base is plain.
-	fmt.Fprintf(w, "  days to pay %s (amount-weighted %s; %d of %d settled written off, left out)   dispute rate %s, resolved in %s   promises kept %s\n",
-		f(k.AvgDaysToPay, "d"), f(k.AvgDaysToPayWeighted, "d"), k.InvoicesWrittenOff, k.InvoicesSettled,
+	// to pay leave out, so that its base is plain; when none are, there is
+	// nothing left out to say.
+	leftOut := ""
+	if k.InvoicesWrittenOff > 0 {
+		leftOut = fmt.Sprintf("; %d of %d settled written off, left out", k.InvoicesWrittenOff, k.InvoicesSettled)
+	}
+	fmt.Fprintf(w, "  days to pay %s (amount-weighted %s%s)   dispute rate %s, resolved in %s   promises kept %s\n",
+		f(k.AvgDaysToPay, "d"), f(k.AvgDaysToPayWeighted, "d"), leftOut,
 		pct(k.DisputeRate), f(k.DisputeResolutionDays, "d"), pct(k.PromiseKeptRate))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	if len(r.Groups) > 0 {

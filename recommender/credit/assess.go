@@ -213,7 +213,12 @@ func assessParts(parts features.Parts, asOf datasets.Date, pol *Policy, o Option
 		return nil, err
 	}
 	for _, a := range as.list {
-		if r, ok := o.Risk[a.c.ID]; ok && r.PD > 0 {
+		// A customer in default has defaulted: no model's or segment's
+		// estimate of whether it will applies, and any would make it look
+		// safer than it is (its class, its review cadence).
+		if a.defaulted != 0 {
+			as.risk[a.c.ID] = Risk{PD: 1, Source: "default"}
+		} else if r, ok := o.Risk[a.c.ID]; ok && r.PD > 0 {
 			as.risk[a.c.ID] = r
 		} else {
 			as.risk[a.c.ID] = Risk{PD: fallback[a.c.Segment], Source: "segment"}

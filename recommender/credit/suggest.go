@@ -290,7 +290,9 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 			base, bound = limit, BoundFinancials
 		}
 	}
-	if risk.PD > 0 {
+	// In default, the risk appetite has nothing to size: the default rule
+	// below gives no credit, and says why.
+	if risk.PD > 0 && risk.Source != "default" {
 		appetite, of := as.local(id, seg.MaxExpectedLoss), ""
 		yearly := datasets.Money(math.Round(float64(a.issuedAmt) * 12 / a.months))
 		if share := datasets.Money(math.Round(float64(yearly) * seg.MaxExpectedLossShare)); share > appetite {
@@ -347,7 +349,11 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 	if sugg != a.limit {
 		s.RequiredRole = pol.RequiredRole(as.inPolicy(id, max(0, sugg-secured)-max(0, a.limit-secured)))
 	}
-	reasons = append(reasons, fmt.Sprintf("risk class %s: review by %s (every %s)", class.Name, longDate(s.Review), months(class.ReviewMonths)))
+	inDefault := ""
+	if risk.Source == "default" {
+		inDefault = " (in default: probability of default 100%)"
+	}
+	reasons = append(reasons, fmt.Sprintf("risk class %s%s: review by %s (every %s)", class.Name, inDefault, longDate(s.Review), months(class.ReviewMonths)))
 	s.Reasons = reasons
 	return s
 }

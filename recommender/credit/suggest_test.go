@@ -84,7 +84,13 @@ func TestSuggestRulesAndCaps(t *testing.T) {
 				l.Financials = append(l.Financials, datasets.Financial{ID: "F1", CustomerID: "C1", Date: asOf.AddDays(1),
 					TangibleNetWorth: 1_00, Turnover: 1_00, Rating: "B", Source: "Creditsafe"})
 			}},
-		{name: "default", risk: low, bound: BoundDefault, limit: 0, class: "low", reason: "in default since",
+		// In default, whatever the risk source says: PD 1, the worst class.
+		{name: "default", risk: low, bound: BoundDefault, limit: 0, class: "high", reason: "risk class high (in default: probability of default 100%)",
+			edit: func(l *datasets.Ledger) {
+				l.CreditNotes = append(l.CreditNotes, datasets.CreditNote{ID: "W1", CustomerID: "C1", InvoiceID: "I0001",
+					Date: asOf.AddDays(-3), Amount: 1_00, Kind: datasets.KindWriteOff})
+			}},
+		{name: "default without a risk source (the segment's rate)", bound: BoundDefault, limit: 0, class: "high", reason: "in default since",
 			edit: func(l *datasets.Ledger) {
 				l.CreditNotes = append(l.CreditNotes, datasets.CreditNote{ID: "W1", CustomerID: "C1", InvoiceID: "I0001",
 					Date: asOf.AddDays(-3), Amount: 1_00, Kind: datasets.KindWriteOff})
@@ -120,8 +126,12 @@ func TestSuggestRulesAndCaps(t *testing.T) {
 				t.Fatalf("bound %s limit %s class %s, want %s %s %s\n%s", s.Bound, s.Suggested.Money(), s.RiskClass, tc.bound,
 					tc.limit, tc.class, strings.Join(s.Reasons, "\n"))
 			}
-			if all := strings.Join(s.Reasons, " | "); !strings.Contains(all, tc.reason) {
+			all := strings.Join(s.Reasons, " | ")
+			if !strings.Contains(all, tc.reason) {
 				t.Fatalf("reasons lack %q:\n%s", tc.reason, all)
+			}
+			if tc.bound == BoundDefault && (s.PD != 1 || s.PDSource != "default" || s.RiskCap != nil || strings.Contains(all, "segment's rate")) {
+				t.Fatalf("in default: pd %v from %q, risk cap %v, want 1 from default and none\n%s", s.PD, s.PDSource, s.RiskCap, all)
 			}
 		})
 	}
