@@ -165,10 +165,14 @@ func printForecast(w io.Writer, r *forecast.Result) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	// The total row's percentiles are not the columns' sums: a path's
+	// weeks are summed first, and the sum's P10/P90 are narrower than the
+	// weekly P10/P90 added up. Said here so nobody adds the column.
+	fmt.Fprintf(w, "total row: P10/P50/P90 are percentiles of the %d-week sum over the paths (not the sums of the weekly percentiles above); mean and due dates are sums of the weeks\n", len(r.Weeks))
 	if len(r.Groups) == 0 {
 		return nil
 	}
-	fmt.Fprintf(w, "\nby %s, whole horizon:\n", r.By)
+	fmt.Fprintf(w, "\nby %s, whole horizon (P10/P50/P90 percentiles of each group's %d-week sum, means sums of its weeks):\n", r.By, len(r.Weeks))
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "%s\topen P10\topen P50\topen P90\topen mean\tnew mean\ttotal P50\t\n", r.By)
 	for _, g := range r.Groups {
