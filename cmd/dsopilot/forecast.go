@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -328,10 +330,19 @@ func runForecastCompare(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("forecast compare: %w", usageIfRequest(err))
 	}
+	rates := ""
+	if c.ActualsFX != nil {
+		rates = fxList(c.ActualsFX)
+		fmt.Fprintf(e.stderr, "dsopilot: warning: forecast compare: snapshot %s keeps no exchange rates: what came in since %s is converted to %s at the rates given now (%s: %s), "+
+			"not necessarily those its forecast was made at, so a move in rates counts as forecast error\n", c.Snapshot, c.AsOf, c.Currency, *fxPath, rates)
+	}
 	if *asJSON {
 		return writeJSON(e.stdout, c)
 	}
 	fmt.Fprintf(e.stdout, "snapshot %s: forecast as of %s with model %s, %s; the ledger runs to %s\n", c.Snapshot, c.AsOf, c.Model, c.Currency, c.Through)
+	if c.ActualsFX != nil {
+		fmt.Fprintf(e.stdout, "received amounts converted to %s at the rates of %s given now, not the snapshot's (it keeps none): %s\n", c.Currency, *fxPath, rates)
+	}
 	if c.BookChanged {
 		fmt.Fprintf(e.stdout, "note: the ledger now shows %d open invoices (%s) at %s; the snapshot saw %d (%s): later exports changed history\n",
 			c.BookNow.Invoices, c.BookNow.Outstanding, c.AsOf, snap.Invoices, snap.Outstanding)
@@ -357,6 +368,15 @@ func runForecastCompare(ctx context.Context, e env, args []string) error {
 			c.Complete, c.WAPE, 100*c.Bias, int(100*c.Coverage+0.5))
 	}
 	return nil
+}
+
+// fxList lists fx's rates as "CUR rate", by currency.
+func fxList(fx *datasets.FX) string {
+	cs := slices.Sorted(maps.Keys(fx.Rates))
+	for i, c := range cs {
+		cs[i] = c + " " + fx.Rates[c].String()
+	}
+	return strings.Join(cs, ", ")
 }
 
 // forecastWarnings says what makes a forecast as of t of a ledger whose

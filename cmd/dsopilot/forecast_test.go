@@ -303,6 +303,34 @@ func TestForecastSnapshotAndCompareOnBothStores(t *testing.T) {
 			if err != nil || !strings.Contains(text, "snapshot "+id) || !strings.Contains(text, "complete weeks") {
 				t.Errorf("compare (latest): %v\n%s", err, text)
 			}
+			if strings.Contains(text, "rates") {
+				t.Errorf("compare without conversion speaks of rates:\n%s", text)
+			}
+			// A snapshot in a reporting currency is graded at the rates
+			// given now: the comparison says which, and warns.
+			fxPath := filepath.Join(t.TempDir(), "fx.csv")
+			if err := os.WriteFile(fxPath, []byte("currency,rate\nUSD,0.9\nGBP,1.2\nSEK,0.087\nCHF,1.05\nPLN,0.23\nDKK,0.134\nNOK,0.085\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, _, err = call(t, nil, "forecast", "snapshot", "--store", store, "--registry", reg, "--as-of", "2024-01-31", "--paths", "300", "--currency", "EUR", "--fx", fxPath)
+			if err != nil {
+				t.Fatalf("snapshot in EUR: %v\n%s", err, out)
+			}
+			text, stderr, err := call(t, nil, "forecast", "compare", "--store", store, "--fx", fxPath)
+			if err != nil || !strings.Contains(text, "received amounts converted to EUR at the rates of "+fxPath+" given now") ||
+				!strings.Contains(text, "USD 0.9") || !strings.Contains(stderr, "keeps no exchange rates") {
+				t.Errorf("compare in EUR: %v\n%s\nstderr: %s", err, text, stderr)
+			}
+			js, _, err = call(t, nil, "forecast", "compare", "--store", store, "--fx", fxPath, "--json")
+			var conv struct {
+				FX *struct {
+					To    string
+					Rates map[string]string
+				} `json:"actuals_fx"`
+			}
+			if err != nil || json.Unmarshal([]byte(js), &conv) != nil || conv.FX == nil || conv.FX.To != "EUR" || conv.FX.Rates["USD"] != "0.9" {
+				t.Errorf("compare --json in EUR: %v, actuals_fx %+v", err, conv.FX)
+			}
 		})
 	}
 }

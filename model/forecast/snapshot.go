@@ -52,6 +52,12 @@ type Comparison struct {
 	// history (BookChanged).
 	BookNow     BookSummary `json:"open_book_now"`
 	BookChanged bool        `json:"open_book_changed"`
+	// ActualsFX is the rates the receipts since the as-of date were
+	// converted to Currency at (absent when nothing was converted): the
+	// ones given to the comparison, since a snapshot does not keep the
+	// rates its forecast was made at, so a move in rates between the two
+	// counts as forecast error.
+	ActualsFX *datasets.FX `json:"actuals_fx,omitempty"`
 }
 
 // ComparedWeek is one week of a comparison.
@@ -120,7 +126,11 @@ func CompareParts(parts features.Parts, fx *datasets.FX, s *datasets.ForecastSna
 	if err != nil {
 		return nil, err
 	}
-	return compareFrom(s, sum)
+	c, err := compareFrom(s, sum)
+	if err == nil && fx != nil && len(fx.Rates) > 0 {
+		c.ActualsFX = fx
+	}
+	return c, err
 }
 
 // compareSums is what a comparison adds up over the ledger: the dates it
