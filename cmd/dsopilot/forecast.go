@@ -331,7 +331,8 @@ func runForecastCompare(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("forecast compare: %w", usageIfRequest(err))
 	}
 	rates := ""
-	if c.ActualsFX != nil {
+	if fx != nil && len(fx.Rates) > 0 {
+		c.ActualsFX = fx
 		rates = fxList(c.ActualsFX)
 		fmt.Fprintf(e.stderr, "dsopilot: warning: forecast compare: snapshot %s keeps no exchange rates: what came in since %s is converted to %s at the rates given now (%s: %s), "+
 			"not necessarily those its forecast was made at, so a move in rates counts as forecast error\n", c.Snapshot, c.AsOf, c.Currency, *fxPath, rates)

@@ -53,10 +53,10 @@ type Comparison struct {
 	BookNow     BookSummary `json:"open_book_now"`
 	BookChanged bool        `json:"open_book_changed"`
 	// ActualsFX is the rates the receipts since the as-of date were
-	// converted to Currency at (absent when nothing was converted): the
-	// ones given to the comparison, since a snapshot does not keep the
-	// rates its forecast was made at, so a move in rates between the two
-	// counts as forecast error.
+	// converted to Currency at (absent when nothing was converted), set by
+	// the caller that converted them: the ones given to the comparison,
+	// since a snapshot does not keep the rates its forecast was made at,
+	// so a move in rates between the two counts as forecast error.
 	ActualsFX *datasets.FX `json:"actuals_fx,omitempty"`
 }
 
@@ -126,11 +126,7 @@ func CompareParts(parts features.Parts, fx *datasets.FX, s *datasets.ForecastSna
 	if err != nil {
 		return nil, err
 	}
-	c, err := compareFrom(s, sum)
-	if err == nil && fx != nil && len(fx.Rates) > 0 {
-		c.ActualsFX = fx
-	}
-	return c, err
+	return compareFrom(s, sum)
 }
 
 // compareSums is what a comparison adds up over the ledger: the dates it
