@@ -143,6 +143,17 @@ func (a *Account) Overdue() datasets.Money {
 	return s
 }
 
+// overdueItems lists the account's overdue invoices, those Overdue adds.
+func (a *Account) overdueItems() []*Item {
+	var out []*Item
+	for _, it := range a.Open {
+		if it.DPD > 0 {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
 // Account returns a customer's account, nil when it has nothing open.
 func (b *Book) Account(customerID string) *Account { return b.byID[customerID] }
 

@@ -151,13 +151,30 @@ func (s *Scenarios) candidates(a *assessment, toolbox []string) []candidate {
 		}
 		if t.Escalation && a.overdue < s.Rules.MinEscalationAmount {
 			a.blocked = append(a.blocked, Blocked{Rule: RuleMinEscalation, Action: name,
-				Detail: fmt.Sprintf("overdue %s %s is below the escalation minimum %s", a.overdue, s.Currency, s.Rules.MinEscalationAmount)})
+				Detail: s.belowEscalation(a)})
 			continue
 		}
 		c.typ = t
 		out = append(out, c)
 	}
 	return out
+}
+
+// belowEscalation says why an escalation was ruled out, quoting what the
+// customer owes in its invoices' own currencies (a collector reads it out)
+// and the converted total compared with the minimum.
+func (s *Scenarios) belowEscalation(a *assessment) string {
+	min := s.Rules.MinEscalationAmount.Grouped() + " " + s.Currency
+	items := a.acc.overdueItems()
+	if len(items) == 0 {
+		return "nothing is overdue: escalation needs an overdue total of at least " + min
+	}
+	owed, only := ownSums(items)
+	if only != s.Currency {
+		// Cents shown: the comparison is made on them.
+		owed += fmt.Sprintf(" (%s %s converted at the worklist's rates)", a.overdue.Grouped(), s.Currency)
+	}
+	return fmt.Sprintf("overdue %s is below the escalation minimum %s", owed, min)
 }
 
 // pending returns the scenario step an item is due for: the latest step

@@ -284,6 +284,16 @@ func (r *Recommender) reasons(b *Book, p *planned, k int, rec Recommendation) []
 // value the list ranks by follows, labelled as such: a collector must
 // never read a converted figure as the customer's.
 func ownAmounts(items []*Item, cur string, value datasets.Money) string {
+	s, only := ownSums(items)
+	if only != cur {
+		s += fmt.Sprintf(" (%s %s converted at the worklist's rates)", money(value), cur)
+	}
+	return s
+}
+
+// ownSums adds items' outstanding amounts per currency, written as
+// ownAmounts does; only is the currency when there is just one, else "".
+func ownSums(items []*Item) (s, only string) {
 	var order []string
 	sums := map[string]*datasets.MoneySum{}
 	for _, it := range items {
@@ -304,11 +314,10 @@ func ownAmounts(items []*Item, cur string, value datasets.Money) string {
 		}
 		parts = append(parts, t.Grouped()+" "+c)
 	}
-	s := strings.Join(parts, " + ")
-	if len(order) != 1 || order[0] != cur {
-		s += fmt.Sprintf(" (%s %s converted at the worklist's rates)", money(value), cur)
+	if len(order) == 1 {
+		only = order[0]
 	}
-	return s
+	return strings.Join(parts, " + "), only
 }
 
 func b2f(b bool) float64 {
