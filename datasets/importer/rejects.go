@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // rejects writes rejected rows as CSV (file, line, field, value, reason).
@@ -16,7 +18,11 @@ import (
 // command line) and the summary says so. A write that fails midway moves
 // to the fallback too: a reject is never a reason to stop loading good rows.
 type rejects struct {
-	path     string
+	path string
+	// unique: path is a default name (of the time, to the second) that
+	// another import may have taken; open then picks a free one, never
+	// truncating a file it did not create.
+	unique   bool
 	fallback io.Writer
 	sum      *Summary
 	log      interface{ Warn(string, ...any) }
@@ -29,26 +35,63 @@ type rejects struct {
 }
 
 func newRejects(o Options, sum *Summary) *rejects {
-	path := o.RejectsPath
+	path, unique := o.RejectsPath, false
 	if path == "" {
 		dir := o.RejectsDir
 		if dir == "" {
 			dir = os.TempDir()
 		}
 		path = filepath.Join(dir, "dsopilot-rejects-"+o.Now().UTC().Format("20060102T150405")+".csv")
+		unique = true
 	}
 	fb := o.RejectsFallback
 	if fb == nil {
 		fb = io.Discard
 	}
-	return &rejects{path: path, fallback: fb, sum: sum, log: o.Log}
+	return &rejects{path: path, unique: unique, fallback: fb, sum: sum, log: o.Log}
+}
+
+// maxSuffix bounds the numbered names tried for a default rejects file
+// before a random one.
+const maxSuffix = 100
+
+// create creates the rejects file. A path the user named is theirs to
+// overwrite; a default name is only ever created anew (O_EXCL): when an
+// import of the same second holds it, the next free name-2.csv, name-3.csv
+// ... is taken, so that no import's rejects are lost to another's.
+func (r *rejects) create() (*os.File, error) {
+	if !r.unique {
+		return os.Create(r.path)
+	}
+	base := strings.TrimSuffix(r.path, ".csv")
+	for i := 1; i <= maxSuffix; i++ {
+		p := r.path
+		if i > 1 {
+			p = fmt.Sprintf("%s-%d.csv", base, i)
+		}
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err == nil {
+			r.path = p
+			return f, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, err
+		}
+	}
+	// CreateTemp also creates with O_EXCL, under a random name.
+	f, err := os.CreateTemp(filepath.Dir(r.path), filepath.Base(base)+"-*.csv")
+	if err != nil {
+		return nil, err
+	}
+	r.path = f.Name()
+	return f, nil
 }
 
 var rejectsHeader = []string{"file", "line", "field", "value", "reason"}
 
 // open creates the rejects file, or falls back when it cannot.
 func (r *rejects) open() error {
-	f, err := os.Create(r.path)
+	f, err := r.create()
 	if err != nil {
 		r.log.Warn("rejects file cannot be written: rejects go to stderr", "path", r.path, "err", err)
 		r.note = fmt.Sprintf("stderr (%s could not be written: %v)", r.path, unwrapPath(err))
