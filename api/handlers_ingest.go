@@ -122,6 +122,35 @@ func (st *ingestStore) CustomerIDs(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
+// Customer reads one customer, for the importer to tell a customer master
+// from customers it derived from invoices: from the batches not in the
+// snapshot yet (the newest), the store when it answers, the snapshot.
+func (st *ingestStore) Customer(ctx context.Context, id string) (datasets.Customer, error) {
+	snap, pending := st.s.view()
+	for i := len(pending) - 1; i >= 0; i-- {
+		for j := len(pending[i].Customers) - 1; j >= 0; j-- {
+			if pending[i].Customers[j].ID == id {
+				return pending[i].Customers[j], nil
+			}
+		}
+	}
+	if real, err := st.s.store.get(ctx); err == nil {
+		if r, ok := real.(interface {
+			Customer(ctx context.Context, id string) (datasets.Customer, error)
+		}); ok {
+			if c, err := r.Customer(ctx, id); err == nil {
+				return c, nil
+			}
+		}
+	}
+	for i := range snap.ledger.Customers {
+		if snap.ledger.Customers[i].ID == id {
+			return snap.ledger.Customers[i], nil
+		}
+	}
+	return datasets.Customer{}, fmt.Errorf("customer %q: %w", id, datasets.ErrNotFound)
+}
+
 // BatchHint passes the store's preferred batch size to the importer.
 func (st *ingestStore) BatchHint() int { return st.hint }
 

@@ -145,6 +145,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	// Exports list a customer's rows together: remember the last customer
 	// checked rather than looking every row up.
 	lastCustomer := ""
+	var masterErr error // reading the store to tell whether it holds a master
 	if !im.derive && in.entity != datasets.EntityCustomers {
 		p.knownCustomer = func(id string) bool {
 			if id == lastCustomer {
@@ -154,7 +155,10 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 				lastCustomer = id
 				return true
 			}
-			return false
+			// Derived below when the store holds no master.
+			derive, err := im.deriveUnknown(ctx)
+			masterErr = err
+			return derive
 		}
 	}
 	invoiceAt, refersToInvoices := pos["invoice_id"]
@@ -220,6 +224,9 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		p.line, p.errs, p.warns = line, p.errs[:0], p.warns[:0]
 		before := batch.Len()
 		id, cust := dec.decode(vals, batch)
+		if masterErr != nil {
+			return fail(masterErr)
+		}
 		if len(p.errs) > 0 {
 			fs.Rejected++
 			for _, fe := range p.errs {

@@ -268,6 +268,11 @@ type run struct {
 
 	known  map[string]bool // customer ids in the store or imported now
 	derive bool            // no customer master: derive customers from rows
+	// master is whether the store holds a customer master, looked at
+	// when the import meets a customer it does not hold (master.go), and
+	// storedIDs the store's customer ids, sorted, to look at until then.
+	master    masterState
+	storedIDs []string
 	// seen holds a 64-bit hash of every id imported per entity, to count
 	// duplicates; hashes keep the memory small for ledgers of many millions
 	// (a false duplicate needs a 64-bit collision).
@@ -375,8 +380,19 @@ func (im *run) loadKnown(ctx context.Context, inputs []input) error {
 	for _, id := range ids {
 		im.known[id] = true
 	}
-	hasMaster := len(ids) > 0 || slices.ContainsFunc(inputs, func(in input) bool { return in.entity == datasets.EntityCustomers })
-	im.derive = !hasMaster
+	// A customers file in the import is a master; a store without
+	// customers has none; a store whose customers were all derived from
+	// invoices has none either, which is only looked at when an unknown
+	// customer comes (deriveUnknown).
+	switch {
+	case slices.ContainsFunc(inputs, func(in input) bool { return in.entity == datasets.EntityCustomers }):
+		im.master = masterYes
+	case len(ids) == 0:
+		im.master, im.derive = masterNo, true
+	default:
+		im.storedIDs = slices.Clone(ids)
+		slices.Sort(im.storedIDs)
+	}
 	im.seen = map[datasets.Entity]*hashSet{}
 	im.seenSeed = maphash.MakeSeed()
 	if im.derive {

@@ -230,7 +230,7 @@ func (d *decoder[T]) decode(vals []string, batch *datasets.Ledger) (id, customer
 	d.schema.Check(r, d.bad)
 	id, customer = d.schema.ID(r), d.schema.CustomerID(r)
 	if p.knownCustomer != nil && customer != "" && d.schema.CustomerIndex() != d.schema.IDIndex() && !p.knownCustomer(customer) {
-		p.fail(d.fields[d.schema.CustomerIndex()].Name, customer, "unknown customer (not in the customers file or the store)")
+		p.fail(d.fields[d.schema.CustomerIndex()].Name, customer, unknownCustomer)
 	}
 	if len(p.errs) > 0 {
 		*rows = (*rows)[:len(*rows)-1]
@@ -342,6 +342,10 @@ func trimSpace(s string) string {
 	}
 	return strings.TrimSpace(s)
 }
+
+// unknownCustomer is the reason a row of a customer the customer master
+// does not hold is rejected, with what to do about it.
+const unknownCustomer = "unknown customer: not in the customer master (the customers file or the store); add the customer to the customers file and import that file first, then this one again"
 
 // derivedCustomer builds a customer record from what an invoice row says,
 // for ledgers imported without a customer master (a cleared-items export).
