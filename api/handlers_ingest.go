@@ -207,9 +207,9 @@ func (s *Server) postIngest(c *gin.Context) {
 	case errors.Is(err, importer.ErrFiles) && sum != nil && len(sum.Files) == 1:
 		fail(c, invalid("the body cannot be read as "+string(e), FieldError{Pointer: "", Detail: apiWords(strings.ReplaceAll(sum.Files[0].Error, body.path, "body"))}))
 		return
-	case errors.Is(err, importer.ErrRejected) && sum != nil:
-		// Most rows were rejected, but the good ones were stored: the
-		// answer lists both and names the most common reason.
+	case (errors.Is(err, importer.ErrRejected) || errors.Is(err, importer.ErrDuplicates)) && sum != nil:
+		// Most rows were rejected (or repeated an id of the body), but the
+		// good ones were stored: the answer lists both and says why.
 	case err != nil:
 		fail(c, err)
 		return

@@ -28,6 +28,11 @@ type fileRun struct {
 	order  []string
 	diag   *diagnosis
 	marks  map[string]markScan // the decimal-mark scan, once done
+	// idColumn names the file's id, and seenBefore is how many ids of its
+	// entity earlier files of the import had: at most that many of its
+	// duplicates repeat an earlier file's row rather than one of its own.
+	idColumn   string
+	seenBefore int
 }
 
 // warn counts a warning of the file.
@@ -51,6 +56,26 @@ func (fr *fileRun) conclude() {
 		s.Diagnosis = fr.diag.summary(s.Rejected, s.Read)
 	}
 	s.Failed = s.Error != "" || s.Rejected*2 > s.Read
+	if fr.mostlyDuplicates() {
+		// Not one row per record: the id is mapped to a column that is
+		// no id (a customer's), or the export has several lines per
+		// document, and every row replaced the one before it.
+		msg := fmt.Sprintf("%d of %d rows repeat the %s of an earlier row of the file and replace it: check that %s is mapped to the column that identifies one record (an export of several lines per document keeps only each one's last line)",
+			s.Duplicates, s.Read, fr.idColumn, fr.idColumn)
+		if s.Diagnosis != "" {
+			msg = s.Diagnosis + "; " + msg
+		}
+		s.Diagnosis, s.Failed = msg, true
+	}
+}
+
+// mostlyDuplicates says whether more than half the rows of the file
+// repeat an id of an earlier row of the same file (counted low: a
+// duplicate may repeat an earlier file's row, which a newer export
+// legitimately replaces).
+func (fr *fileRun) mostlyDuplicates() bool {
+	s := &fr.sum
+	return s.Error == "" && (s.Duplicates-fr.seenBefore)*2 > s.Read
 }
 
 // countingReader counts the bytes read through it, for progress.
@@ -110,6 +135,13 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			return fail(fmt.Errorf("cannot tell what %s holds from its header %s: pass --kind or --columns",
 				filepath.Base(in.path), clip(strings.Join(src.header(), ","), 200)))
 		}
+		if like, has, lacks := lookalike(pos, in.entity); like != "" {
+			// An invoice export without its due date would otherwise load
+			// as a customer master of its customer ids.
+			fs.Entity = like
+			return fail(fmt.Errorf("%s looks like %s (it has %s) but lacks %s: map it with --columns %s=<header>, or pass --kind %s if the file holds %s",
+				filepath.Base(in.path), like, strings.Join(has, ", "), strings.Join(lacks, ", "), lacks[0], in.entity, in.entity))
+		}
 	}
 	desc := datasets.Describe(in.entity)
 	fr.count = desc.Count
@@ -130,6 +162,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		seen = newHashSet(hint)
 		im.seen[in.entity] = seen
 	}
+	fr.idColumn, fr.seenBefore = desc.IDColumn(), seen.n
 	dups := &dupCheck{set: seen, dup: func(line int, id string) {
 		fs.Duplicates++
 		// A warning with its first line, not only a count: the earlier
@@ -457,6 +490,31 @@ func (im *run) resolveHeader(head []string) (map[string]int, func(datasets.Entit
 
 // detectEntity picks the entity whose required columns are all present and
 // which has the most of its columns present; ties mean "cannot tell".
+// lookalike returns the entity other than detected the header has at
+// least two required columns of that detected has no use for, with those
+// columns and the required ones it lacks: a file of that entity with a
+// column unmapped, which must not load as detected. "" when none.
+func lookalike(pos map[string]int, detected datasets.Entity) (like datasets.Entity, has, lacks []string) {
+	own := detected.Columns()
+	for _, e := range datasets.Entities() {
+		if e == detected {
+			continue
+		}
+		var h, l []string
+		for _, r := range e.Required() {
+			if _, ok := pos[r]; !ok {
+				l = append(l, r)
+			} else if !slices.Contains(own, r) {
+				h = append(h, r)
+			}
+		}
+		if len(l) > 0 && len(h) >= 2 && len(h) > len(has) {
+			like, has, lacks = e, h, l
+		}
+	}
+	return like, has, lacks
+}
+
 func detectEntity(pos map[string]int) datasets.Entity {
 	var best datasets.Entity
 	bestScore, tie := -1, false

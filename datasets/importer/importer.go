@@ -10,11 +10,15 @@
 // strftime format and is a real day. A file of which more than half the
 // rows were rejected, or that could not be read at all, makes Import return
 // an error (ErrRejected, ErrFiles) with the most common reason and, for
-// dates, a format that would have read them. Suspicious rows that load (a
-// payment to an unknown invoice, a negative payment, bytes that are not
-// UTF-8) are counted as warnings. Loaded counts only rows the store
-// acknowledged. Loading the same files twice changes nothing, because stores
-// upsert by natural id.
+// dates, a format that would have read them; so does a file of which more
+// than half the rows repeat an id of the file (ErrDuplicates: it is not one
+// row per record). Suspicious rows that load (a payment to an unknown
+// invoice, a negative payment, bytes that are not UTF-8) are counted as
+// warnings. Loaded counts only rows the store acknowledged. Loading the
+// same files twice changes nothing, because stores upsert by natural id.
+// Without a customer master (no customers file in the import, none ever
+// loaded into the store: master.go), customers are derived from the rows,
+// on every import; with one, a row of a customer it lacks is rejected.
 package importer
 
 import (
@@ -193,6 +197,11 @@ var (
 	// ErrRejected means more than half the rows of a file, or of the whole
 	// import, were rejected; the good ones loaded.
 	ErrRejected = errors.New("most rows were rejected")
+	// ErrDuplicates means more than half the rows of a file repeated the id
+	// of an earlier row of the file, which they replaced: the file is not
+	// one row per record (a wrong id column, or lines of documents). What
+	// loaded is stored.
+	ErrDuplicates = errors.New("most rows repeat an earlier row's id")
 	// ErrUsage marks bad options.
 	ErrUsage = errors.New("bad import options")
 	// errNotNumber is the reason given for a number field that is not one.
@@ -207,7 +216,8 @@ const (
 
 // Import loads paths (files, or directories of ledger files) into st.
 // It returns an error wrapping ErrFiles when a whole file could not be
-// read and ErrRejected when most rows of one were rejected, after loading
+// read, ErrRejected when most rows of one were rejected and ErrDuplicates
+// when most rows of one repeated an id of the file, after loading
 // everything else; a store error stops the import, and the summary then
 // counts what the store acknowledged.
 func Import(ctx context.Context, st Store, paths []string, opts Options) (*Summary, error) {
@@ -248,8 +258,14 @@ func Import(ctx context.Context, st Store, paths []string, opts Options) (*Summa
 	if len(fileErrs) > 0 {
 		return im.sum, fmt.Errorf("%w: %w", ErrFiles, errors.Join(fileErrs...))
 	}
-	if msg := im.mostlyRejected(); msg != "" {
-		return im.sum, fmt.Errorf("%w: %s", ErrRejected, msg)
+	rejected, duplicates := im.mostlyRejected()
+	switch {
+	case rejected != "" && duplicates != "":
+		return im.sum, fmt.Errorf("%w: %s; %w: %s", ErrRejected, rejected, ErrDuplicates, duplicates)
+	case rejected != "":
+		return im.sum, fmt.Errorf("%w: %s", ErrRejected, rejected)
+	case duplicates != "":
+		return im.sum, fmt.Errorf("%w: %s", ErrDuplicates, duplicates)
 	}
 	return im.sum, nil
 }
@@ -458,19 +474,23 @@ func (im *run) finish() {
 }
 
 // mostlyRejected describes the files of which more than half the rows were
-// rejected, and the import when more than half of all rows were; "" when
-// none.
-func (im *run) mostlyRejected() string {
-	var parts []string
-	for _, f := range im.sum.Files {
-		if f.Failed && f.Error == "" {
-			parts = append(parts, fmt.Sprintf("%s: %s", f.Path, f.Diagnosis))
+// rejected (and the import when more than half of all rows were), and
+// those of which more than half repeat an id of the file; "" when none.
+func (im *run) mostlyRejected() (rejected, duplicates string) {
+	var rej, dup []string
+	for i, f := range im.sum.Files {
+		switch {
+		case !f.Failed || f.Error != "":
+		case f.Rejected*2 > f.Read:
+			rej = append(rej, fmt.Sprintf("%s: %s", f.Path, f.Diagnosis))
+		case im.files[i].mostlyDuplicates():
+			dup = append(dup, fmt.Sprintf("%s: %s", f.Path, f.Diagnosis))
 		}
 	}
-	if len(parts) == 0 && im.sum.Rejected*2 > im.sum.Read {
-		parts = append(parts, fmt.Sprintf("%d of %d rows rejected", im.sum.Rejected, im.sum.Read))
+	if len(rej) == 0 && im.sum.Rejected*2 > im.sum.Read {
+		rej = append(rej, fmt.Sprintf("%d of %d rows rejected", im.sum.Rejected, im.sum.Read))
 	}
-	return strings.Join(parts, "; ")
+	return strings.Join(rej, "; "), strings.Join(dup, "; ")
 }
 
 // progress reports how far the import has come, when asked to.
