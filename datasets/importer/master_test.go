@@ -52,33 +52,35 @@ func TestNewCustomersAreDerivedUntilAMasterIsLoaded(t *testing.T) {
 			{"b.csv", invoices("B"), 0, 0, true},
 		}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx := context.Background()
-			st, dir := openStore(t), t.TempDir()
-			if tc.before != nil {
-				if err := st.Put(ctx, tc.before); err != nil {
-					t.Fatal(err)
-				}
-			}
-			for _, s := range tc.steps {
-				sum, err := Import(ctx, st, []string{writeFile(t, dir, s.name, s.body)}, opts(t))
-				if s.unknown {
-					if !errors.Is(err, ErrRejected) || sum.Rejected != 3 || len(sum.FirstRejects) == 0 {
-						t.Fatalf("%s: %v, %+v; want its 3 rows rejected", s.name, err, sum)
+		for storeName, open := range stores(t) {
+			t.Run(storeName+"/"+tc.name, func(t *testing.T) {
+				ctx := context.Background()
+				st, dir := open(t), t.TempDir()
+				if tc.before != nil {
+					if err := st.Put(ctx, tc.before); err != nil {
+						t.Fatal(err)
 					}
-					if r := sum.FirstRejects[0]; r.Field != "customer_id" || !strings.Contains(r.Reason, "add the customer to the customers file and import that file first") {
-						t.Fatalf("%s: reject %v does not say what to do", s.name, r)
+				}
+				for _, s := range tc.steps {
+					sum, err := Import(ctx, st, []string{writeFile(t, dir, s.name, s.body)}, opts(t))
+					if s.unknown {
+						if !errors.Is(err, ErrRejected) || sum.Rejected != 3 || len(sum.FirstRejects) == 0 {
+							t.Fatalf("%s: %v, %+v; want its 3 rows rejected", s.name, err, sum)
+						}
+						if r := sum.FirstRejects[0]; r.Field != "customer_id" || !strings.Contains(r.Reason, "add the customer to the customers file and import that file first") {
+							t.Fatalf("%s: reject %v does not say what to do", s.name, r)
+						}
+						continue
 					}
-					continue
+					if err != nil {
+						t.Fatalf("%s: %v", s.name, err)
+					}
+					if sum.Loaded != s.loaded || sum.Rejected != 0 || sum.DerivedCustomers != s.derived {
+						t.Fatalf("%s: loaded %d rejected %d derived %d, want %d 0 %d", s.name, sum.Loaded, sum.Rejected, sum.DerivedCustomers, s.loaded, s.derived)
+					}
 				}
-				if err != nil {
-					t.Fatalf("%s: %v", s.name, err)
-				}
-				if sum.Loaded != s.loaded || sum.Rejected != 0 || sum.DerivedCustomers != s.derived {
-					t.Fatalf("%s: loaded %d rejected %d derived %d, want %d 0 %d", s.name, sum.Loaded, sum.Rejected, sum.DerivedCustomers, s.loaded, s.derived)
-				}
-			}
-		})
+			})
+		}
 	}
 }
 
