@@ -488,8 +488,6 @@ func (im *run) resolveHeader(head []string) (map[string]int, func(datasets.Entit
 	return pos, ignored
 }
 
-// detectEntity picks the entity whose required columns are all present and
-// which has the most of its columns present; ties mean "cannot tell".
 // lookalike returns the entity other than detected the header has at
 // least two required columns of that detected has no use for, with those
 // columns and the required ones it lacks: a file of that entity with a
@@ -515,6 +513,8 @@ func lookalike(pos map[string]int, detected datasets.Entity) (like datasets.Enti
 	return like, has, lacks
 }
 
+// detectEntity picks the entity whose required columns are all present and
+// which has the most of its columns present; ties mean "cannot tell".
 func detectEntity(pos map[string]int) datasets.Entity {
 	var best datasets.Entity
 	bestScore, tie := -1, false

@@ -82,9 +82,10 @@ type Options struct {
 	// RejectsPath is where rejected rows are written. Empty means
 	// dsopilot-rejects-<time>.csv in RejectsDir (default: the temporary
 	// directory), or -2.csv, -3.csv ... after it when an import of the same
-	// second holds that name: a default name never overwrites. The file is created before anything loads and removed
-	// when nothing was rejected; when it cannot be written, rejects go to
-	// RejectsFallback and the summary says so.
+	// second holds that name: a default name never overwrites. The file is
+	// created before anything loads and removed when nothing was rejected;
+	// when it cannot be written, rejects go to RejectsFallback and the
+	// summary says so.
 	RejectsPath     string
 	RejectsDir      string
 	RejectsFallback io.Writer
