@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -153,10 +154,19 @@ func runCreditPropose(ctx context.Context, e env, args []string) error {
 	if svc.Policy.RoleRank(req.Role) < 0 {
 		return fmt.Errorf("%w: credit propose: --role %q is not among the policy's approval roles (%s)", errUsage, req.Role, policyRoles(svc.Policy))
 	}
+	// The proposal starts from the suggestion as of its day (yesterday by
+	// default), which on a ledger that ended long before is the book
+	// frozen then: told as credit suggest tells it.
+	now := time.Now().UTC()
+	svc.Now = func() time.Time { return now }
+	day := cmp.Or(req.AsOf, datasets.DateOf(now)-1)
+	var span ledgerSpan
+	svc.Parts = span.watch(svc.Parts)
 	p, err := svc.Propose(ctx, req)
 	if err != nil {
 		return creditFailed("credit propose", svc, err, false)
 	}
+	span.warnAsOf(e, "credit propose", day)
 	return printProposal(e.stdout, p, *cf.asJSON)
 }
 
