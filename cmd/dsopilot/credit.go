@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
-	"github.com/dsopilot/dsopilot/model"
 	"github.com/dsopilot/dsopilot/recommender"
 	"github.com/dsopilot/dsopilot/recommender/credit"
 )
@@ -88,9 +87,9 @@ func (f creditFlags) service(ctx context.Context, e env, cmd string, write bool)
 	}
 	if *f.model != "" {
 		id := strings.TrimPrefix(*f.model, "promoted")
-		b, _, err := (model.Registry{Dir: *f.registry}).Load(id)
+		b, _, err := loadModel(*f.registry, id)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w (train one with dsopilot train)", cmd, err)
+			return nil, nil, fmt.Errorf("%s: %w", cmd, err)
 		}
 		svc.Risk = credit.ModelRisk{Bundle: b}
 	}
