@@ -15,20 +15,20 @@ import (
 
 // CustomerInfo is a customer's master data.
 type CustomerInfo struct {
-	ID           string        `json:"customer_id"`
-	Name         string        `json:"name"`
-	Segment      string        `json:"segment"`
-	Country      string        `json:"country"`
-	Currency     string        `json:"currency" doc:"the customer's currency, that of credit_limit"`
-	CreditLimit  Amount        `json:"credit_limit" doc:"in currency"`
-	PaymentTerms string        `json:"payment_terms" doc:"NET<days> or EOM<days>: the customer master's, else (payment_terms_source invoices) the days from issue to due most of its invoices issued by as_of have; empty when neither tells"`
+	ID           string `json:"customer_id"`
+	Name         string `json:"name"`
+	Segment      string `json:"segment"`
+	Country      string `json:"country"`
+	Currency     string `json:"currency" doc:"the customer's currency, that of credit_limit"`
+	CreditLimit  Amount `json:"credit_limit" doc:"in currency"`
+	PaymentTerms string `json:"payment_terms" doc:"NET<days> or EOM<days>: the customer master's, else (payment_terms_source invoices) the days from issue to due most of its invoices issued by as_of have; empty when neither tells"`
 	// PaymentTermsSource says where PaymentTerms come from: a customer
 	// derived from a cleared-items export has no terms in its master row,
 	// and NET0 would say it pays cash.
-	PaymentTermsSource string `json:"payment_terms_source" doc:"master: the customer master's terms; invoices: the master gives none, and payment_terms are read from its invoices (as the credit suggestions size its need); empty when neither tells"`
-	Channel      string        `json:"channel"`
-	Since        datasets.Date `json:"since"`
-	Collector    string        `json:"collector"`
+	PaymentTermsSource string        `json:"payment_terms_source" doc:"master: the customer master's terms; invoices: the master gives none, and payment_terms are read from its invoices (as the credit suggestions size its need); empty when neither tells"`
+	Channel            string        `json:"channel"`
+	Since              datasets.Date `json:"since"`
+	Collector          string        `json:"collector"`
 	// InMaster is false for a customer known only from its records (no
 	// row in customers).
 	InMaster bool `json:"in_master"`
