@@ -110,7 +110,7 @@ func (f creditFlags) service(ctx context.Context, e env, cmd string, write bool)
 }
 
 func runCreditPropose(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "credit propose", "[--store S] --customer ID --limit AMOUNT|suggested [--as-of DATE] --reason TEXT --by USER --role ROLE [--policy FILE] [--parts N] [--json]",
+	fs := newFlags(e, "credit propose", "[--store S] --customer ID --limit AMOUNT|suggested [--as-of DATE] --reason TEXT --by USER --role ROLE [--policy FILE] [--fx FILE] [--model ID] [--registry DIR] [--parts N] [--json]",
 		"Proposes a new credit limit for a customer (in its currency): an amount, or \"suggested\" for the\n"+
 			"suggestion as of --as-of (default yesterday; whose reasons are the reason when --reason is not given); the limit in\n"+
 			"force proposed again is a renewal, which gives it a new review date once approved. The proposal\n"+
