@@ -147,3 +147,30 @@ func TestCreditAdviceConvertsInvoicesInAnotherCurrency(t *testing.T) {
 		})
 	}
 }
+
+// A customer whose master row gives no terms (one derived from a
+// cleared-items export) shows its invoices' terms, said to be theirs, not
+// NET0; one with terms in the master shows those.
+func TestCustomerTermsFromItsInvoices(t *testing.T) {
+	ts := newTestServer(t, nil)
+	snap := ts.srv.snap.Load()
+	issue := snap.asOf.AddDays(-20)
+	expect(t, ts.do(req{method: "POST", path: "/v1/ingest/customers", role: "admin", ctype: "text/csv",
+		body: "customer_id,name,segment,country,currency\nZDERIVED,,mid_market,DE,EUR\n"}), 200)
+	body := "customer_id,invoice_id,issue_date,due_date,amount,currency\n"
+	for i, id := range []string{"ZDERIVED", "ZDERIVED"} {
+		body += fmt.Sprintf("%s,TERMS-%d,%s,%s,1000.00,EUR\n", id, i, issue.AddDays(i), issue.AddDays(i+60))
+	}
+	expect(t, ts.do(req{method: "POST", path: "/v1/ingest/invoices", role: "admin", body: body, ctype: "text/csv"}), 200)
+	ts.settle()
+	master := ts.srv.snap.Load().ledger.Customers[0]
+	for id, want := range map[string][2]string{
+		"ZDERIVED": {"NET60", "invoices"},
+		master.ID:  {master.Terms.String(), "master"},
+	} {
+		v := decode[CustomerView](t, ts.do(req{method: "GET", path: "/v1/customers/" + id, role: "viewer"}))
+		if got := [2]string{v.Customer.PaymentTerms, v.Customer.PaymentTermsSource}; got != want {
+			t.Errorf("%s: payment terms %q from %q, want %q from %q", id, got[0], got[1], want[0], want[1])
+		}
+	}
+}

@@ -15,16 +15,20 @@ import (
 
 // CustomerInfo is a customer's master data.
 type CustomerInfo struct {
-	ID           string        `json:"customer_id"`
-	Name         string        `json:"name"`
-	Segment      string        `json:"segment"`
-	Country      string        `json:"country"`
-	Currency     string        `json:"currency" doc:"the customer's currency, that of credit_limit"`
-	CreditLimit  Amount        `json:"credit_limit" doc:"in currency"`
-	PaymentTerms string        `json:"payment_terms"`
-	Channel      string        `json:"channel"`
-	Since        datasets.Date `json:"since"`
-	Collector    string        `json:"collector"`
+	ID           string `json:"customer_id"`
+	Name         string `json:"name"`
+	Segment      string `json:"segment"`
+	Country      string `json:"country"`
+	Currency     string `json:"currency" doc:"the customer's currency, that of credit_limit"`
+	CreditLimit  Amount `json:"credit_limit" doc:"in currency"`
+	PaymentTerms string `json:"payment_terms" doc:"NET<days> or EOM<days>: the customer master's, else (payment_terms_source invoices) the days from issue to due most of its invoices issued by as_of have; empty when neither tells"`
+	// PaymentTermsSource says where PaymentTerms come from: a customer
+	// derived from a cleared-items export has no terms in its master row,
+	// and NET0 would say it pays cash.
+	PaymentTermsSource string        `json:"payment_terms_source" doc:"master: the customer master's terms; invoices: the master gives none, and payment_terms are read from its invoices (as the credit suggestions size its need); empty when neither tells"`
+	Channel            string        `json:"channel"`
+	Since              datasets.Date `json:"since"`
+	Collector          string        `json:"collector"`
 	// InMaster is false for a customer known only from its records (no
 	// row in customers).
 	InMaster bool `json:"in_master"`
@@ -126,9 +130,17 @@ func (s *Server) getCustomer(c *gin.Context) {
 	}
 	mini := snap.draftLedger([]string{id}, nil, nil)
 	view := CustomerView{AsOf: asOf, Model: snap.modelID(), Customer: CustomerInfo{ID: id}, OpenItems: []OpenItem{}, Warnings: warn}
-	if cu, found := findCustomer(snap.ledger, id); found {
+	cu, found := findCustomer(snap.ledger, id)
+	if found {
 		view.Customer = CustomerInfo{ID: cu.ID, Name: cu.Name, Segment: cu.Segment, Country: cu.Country, Currency: cu.Currency,
-			CreditLimit: Amount(cu.CreditLimit), PaymentTerms: cu.Terms.String(), Channel: cu.Channel, Since: cu.Since, Collector: cu.Collector, InMaster: true}
+			CreditLimit: Amount(cu.CreditLimit), Channel: cu.Channel, Since: cu.Since, Collector: cu.Collector, InMaster: true}
+	}
+	// Zero terms are none given (a customer derived from its invoices),
+	// as the credit workflow reads them: its invoices tell them.
+	if found && cu.Terms != (datasets.Terms{}) {
+		view.Customer.PaymentTerms, view.Customer.PaymentTermsSource = cu.Terms.String(), "master"
+	} else if t := datasets.TermsOfInvoices(mini.Invoices, asOf); t.N > 0 {
+		view.Customer.PaymentTerms, view.Customer.PaymentTermsSource = datasets.Terms{Days: t.Days}.String(), "invoices"
 	}
 	ix := features.NewIndex(mini)
 	currencies := mini.Currencies()

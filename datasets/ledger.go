@@ -535,10 +535,16 @@ func ParseISO(s string) (Date, bool) {
 // a day or a long weekend behind; a month-old one is a forgotten --as-of.
 const StaleAfterDays = 7
 
-// LastDay is the day of l's latest record: an invoice issued or settled, a
-// payment, a credit note, a dispute opened or resolved, an action, a
-// promise made, a credit decision or a credit report (due and promised
-// dates, which lie ahead, do not count). Zero for an empty ledger.
+// LastDay is the day of l's latest receivables record: an invoice issued
+// or settled, a payment, a credit note, a dispute opened or resolved, or a
+// promise made (due and promised dates, which lie ahead, do not count).
+// Zero for an empty ledger. It is what tells how recent the receivables
+// data is (StaleAfterDays), so it leaves out what says nothing about
+// what was owed or paid: dunning actions, credit decisions and credit
+// reports, which dsopilot itself records today (the recommender's and the
+// API's actions, an approval in the credit workflow) on a ledger whose
+// invoices may end years before. The same records as Store.Span's on
+// ClickHouse and the cash forecast's history.
 func (l *Ledger) LastDay() Date {
 	var d Date
 	for i := range l.Invoices {
@@ -553,17 +559,8 @@ func (l *Ledger) LastDay() Date {
 	for i := range l.Disputes {
 		d = max(d, l.Disputes[i].Opened, l.Disputes[i].Resolved)
 	}
-	for i := range l.Actions {
-		d = max(d, l.Actions[i].Date)
-	}
 	for i := range l.Promises {
 		d = max(d, l.Promises[i].Made)
-	}
-	for i := range l.CreditDecisions {
-		d = max(d, l.CreditDecisions[i].Date)
-	}
-	for i := range l.Financials {
-		d = max(d, l.Financials[i].Date)
 	}
 	return d
 }

@@ -1,10 +1,10 @@
 package datasets
 
 // Span is the days a ledger has records of: its first invoice's issue date
-// and its latest record (Ledger.LastDay). An answer as of a day before
-// First is empty, and one long after Last treats every invoice then open as
-// unpaid since; the commands and the API say so. The zero Span is an empty
-// ledger's.
+// and its latest receivables record (Ledger.LastDay). An answer as of a
+// day before First is empty, and one long after Last treats every invoice
+// then open as unpaid since; the commands and the API say so. The zero
+// Span is an empty ledger's.
 type Span struct {
 	First, Last Date
 }

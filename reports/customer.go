@@ -116,8 +116,11 @@ func (s *Site) customerPage(c *customer) *page {
 		{Label: "segment", Value: keyLabel(c.segment), Href: s.sliceHref(p, kindSegment, c.segment)},
 		{Label: "country", Value: keyLabel(c.country), Href: s.sliceHref(p, kindCountry, c.country)},
 		{Label: "currency", Value: keyLabel(c.Currency), Href: s.sliceHref(p, kindCurrency, c.Currency)},
-		{Label: "payment terms", Value: c.Terms.String()},
+		{Label: "payment terms", Value: c.terms()},
 		{Label: "credit limit", Value: fmtMoney(limits[0]) + " " + b.unit()},
+	}
+	if limits[0] <= 0 {
+		facts[len(facts)-1].Value += " (no credit)"
 	}
 	if c.Collector != "" {
 		facts = append(facts, fact{Label: "collector", Value: c.Collector})
@@ -156,6 +159,24 @@ func (s *Site) sliceHref(p *page, kind, key string) string {
 	return ""
 }
 
+// terms are the customer's payment terms: its master's, or, when the
+// master has none (customers derived from a cleared-items export), its
+// invoices', said to be theirs, as the credit workflow sizes its need on
+// them; NET0 would say it pays cash.
+func (c *customer) terms() string {
+	if c.Terms != (datasets.Terms{}) {
+		return c.Terms.String()
+	}
+	days := make([]int, len(c.invoices))
+	for i, v := range c.invoices {
+		days[i] = int(v.DueDate - v.IssueDate)
+	}
+	if t := datasets.TermsOfDays(days); t.N > 0 {
+		return t.String()
+	}
+	return "none in the customer master"
+}
+
 func (s *Site) customerTiles(p *page, c *customer, limit datasets.Money) []tile {
 	b := s.b
 	kept, broken, pending := 0, 0, 0
@@ -173,7 +194,13 @@ func (s *Site) customerTiles(p *page, c *customer, limit datasets.Money) []tile 
 	if c.settled12 > 0 {
 		late = fmtFloat(100*float64(c.late12)/float64(c.settled12), 1) + " %"
 	}
-	util := "no limit"
+	// A limit of 0, or none in the master, is no credit, as the credit
+	// workflow reads it (all that is owed is over it, and its flags may
+	// hold orders), never "no limit".
+	util := "limit 0: no credit"
+	if c.receivables > 0 {
+		util += ", all of it over the limit"
+	}
 	if limit > 0 {
 		util = fmtFloat(100*float64(c.receivables)/float64(limit), 0) + " % of the credit limit"
 	}

@@ -17,6 +17,12 @@ func (s *Site) forecastSection(p *page, sl *slice) section {
 	case b.notes["forecast"] != "":
 		sec.Blocks = append(sec.Blocks, block{Note: &note{Class: "warn", Text: b.notes["forecast"]}})
 		return sec
+	case b.in.Forecast == nil && b.in.Models != nil && b.ev.bundle == nil && b.scoreErr != "":
+		// The forecast is the promoted model's: when the registry has
+		// none, say so and what to do, not that the forecast is to come.
+		sec.Blocks = append(sec.Blocks, block{Note: &note{Class: "warn", Text: "No cash forecast: it is made with the promoted " +
+			"payment model, and there is none: " + b.scoreErr + "."}})
+		return sec
 	case b.in.Forecast == nil:
 		sec.Blocks = append(sec.Blocks, block{Note: &note{Class: "na", Text: "Not available yet: the 13-week cash-receipts forecast " +
 			"(a P10–P90 band around the expected receipts, against the due-date schedule) appears here once dsopilot's forecast is part of the report."}})

@@ -35,6 +35,9 @@ func (b *book) score(ix *features.Index) {
 		b.scoreErr = "no model in service: " + err.Error()
 		if errors.Is(err, model.ErrNoPromoted) {
 			b.scoreErr = "no model has been trained and promoted yet (dsopilot train)"
+			if err != model.ErrNoPromoted { //nolint:errorlint // wrapped: the registry says where it looked and what to do
+				b.scoreErr = err.Error()
+			}
 		}
 		return
 	}

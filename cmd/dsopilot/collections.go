@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"log/slog"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -38,20 +37,6 @@ func newDaily(c collectionsConfig) (*recommender.Daily, error) {
 	}
 	o := recommender.RecommendOptions{Scenarios: s, FX: fx, Holdout: -1, Seed: 1, Log: c.log, Model: c.model}
 	return recommender.NewDaily(o), nil
-}
-
-// promotedModel loads the registry's promoted model; nil without one.
-func promotedModel(registry string, log *slog.Logger) (*model.Bundle, error) {
-	b, meta, err := model.Registry{Dir: registry}.Load("")
-	switch {
-	case err == nil:
-		log.Info("using the promoted model", "model", meta.ID)
-		return b, nil
-	case errors.Is(err, model.ErrNoPromoted) || errors.Is(err, model.ErrNoModel):
-		log.Info("no promoted model: worklists and credit advice take risk from payment behaviour; no cash forecast")
-		return nil, nil
-	}
-	return nil, err
 }
 
 // creditPart builds the credit workflow of serve and report: the policy

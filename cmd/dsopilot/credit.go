@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -12,7 +13,6 @@ import (
 	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
-	"github.com/dsopilot/dsopilot/model"
 	"github.com/dsopilot/dsopilot/recommender"
 	"github.com/dsopilot/dsopilot/recommender/credit"
 )
@@ -87,9 +87,9 @@ func (f creditFlags) service(ctx context.Context, e env, cmd string, write bool)
 	}
 	if *f.model != "" {
 		id := strings.TrimPrefix(*f.model, "promoted")
-		b, _, err := (model.Registry{Dir: *f.registry}).Load(id)
+		b, _, err := loadModel(*f.registry, id)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w (train one with dsopilot train)", cmd, err)
+			return nil, nil, fmt.Errorf("%s: %w", cmd, err)
 		}
 		svc.Risk = credit.ModelRisk{Bundle: b}
 	}
@@ -110,7 +110,7 @@ func (f creditFlags) service(ctx context.Context, e env, cmd string, write bool)
 }
 
 func runCreditPropose(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "credit propose", "[--store S] --customer ID --limit AMOUNT|suggested [--as-of DATE] --reason TEXT --by USER --role ROLE [--policy FILE] [--parts N] [--json]",
+	fs := newFlags(e, "credit propose", "[--store S] --customer ID --limit AMOUNT|suggested [--as-of DATE] --reason TEXT --by USER --role ROLE [--policy FILE] [--fx FILE] [--model ID] [--registry DIR] [--parts N] [--json]",
 		"Proposes a new credit limit for a customer (in its currency): an amount, or \"suggested\" for the\n"+
 			"suggestion as of --as-of (default yesterday; whose reasons are the reason when --reason is not given); the limit in\n"+
 			"force proposed again is a renewal, which gives it a new review date once approved. The proposal\n"+
@@ -153,10 +153,19 @@ func runCreditPropose(ctx context.Context, e env, args []string) error {
 	if svc.Policy.RoleRank(req.Role) < 0 {
 		return fmt.Errorf("%w: credit propose: --role %q is not among the policy's approval roles (%s)", errUsage, req.Role, policyRoles(svc.Policy))
 	}
+	// The proposal starts from the suggestion as of its day (yesterday by
+	// default), which on a ledger that ended long before is the book
+	// frozen then: told as credit suggest tells it.
+	now := time.Now().UTC()
+	svc.Now = func() time.Time { return now }
+	day := cmp.Or(req.AsOf, datasets.DateOf(now)-1)
+	var span ledgerSpan
+	svc.Parts = span.watch(svc.Parts)
 	p, err := svc.Propose(ctx, req)
 	if err != nil {
 		return creditFailed("credit propose", svc, err, false)
 	}
+	span.warnAsOf(e, "credit propose", day)
 	return printProposal(e.stdout, p, *cf.asJSON)
 }
 

@@ -230,6 +230,40 @@ func TestCreditWarnsOfAsOfOutsideTheLedger(t *testing.T) {
 	}
 }
 
+// credit propose warns, as suggest does, when the suggestion it starts
+// from is as of a day long after the ledger's latest record (by default
+// yesterday: it proposed "limit 0 -> 0" on an old export without a word);
+// and a limit approved today, a credit decision dsopilot records itself,
+// does not make the old ledger look current: suggest as of today warned
+// before the approval and not after.
+func TestCreditWarnsOfAStaleLedgerAfterProposeAndApprove(t *testing.T) {
+	dir, store := creditLedger(t)
+	fx := filepath.Join(dir, "ledger", "fx.csv")
+	stale := "the ledger's latest record is of 2024-06-01"
+	propose := []string{"credit", "propose", "--store", store, "--customer", "A1", "--limit", "60000", "--reason", "growth",
+		"--by", "ann", "--role", "credit_analyst", "--fx", fx}
+	_, errOut, err := call(t, nil, append(propose, "--as-of", "2024-06-05")...)
+	if errOut = withoutPDWarning(errOut); err != nil || strings.Contains(errOut, "warning") {
+		t.Fatalf("propose as of a day in the ledger: %v, stderr %q, want no warning", err, errOut)
+	}
+	out, errOut, err := call(t, nil, propose...)
+	if err != nil || !strings.Contains(errOut, "dsopilot: warning: credit propose: "+stale) {
+		t.Fatalf("propose as of yesterday: %v, stderr %q, want %q", err, errOut, stale)
+	}
+	id := strings.Fields(out)[0]
+	if _, _, err := call(t, nil, "credit", "approve", id, "--store", store, "--by", "bob", "--role", "finance_director", "--fx", fx); err != nil {
+		t.Fatalf("approve: %v", err)
+	}
+	_, errOut, err = call(t, nil, "credit", "suggest", "--store", store, "--fx", fx)
+	if err != nil || !strings.Contains(errOut, "dsopilot: warning: credit suggest: "+stale) {
+		t.Fatalf("suggest as of today after an approval today: %v, stderr %q, want %q", err, errOut, stale)
+	}
+	_, errOut, err = call(t, nil, "features", "--store", store)
+	if err != nil || !strings.Contains(errOut, "dsopilot: warning: features: "+stale) {
+		t.Fatalf("features as of today after an approval today: %v, stderr %q, want %q", err, errOut, stale)
+	}
+}
+
 // credit propose for a customer in a currency without a rate fails as
 // suggest and flags do, saying what to give.
 func TestCreditProposeSaysWhatRatesToGive(t *testing.T) {

@@ -132,7 +132,7 @@ func only(cur string, others map[string]int) string {
 }
 
 func runCreditSuggest(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "credit suggest", "[--store S] --as-of DATE [--policy FILE] [--customer ID] [--currency CODE] [--top N] [--fx FILE] [--model ID] [--parts N] [--json]",
+	fs := newFlags(e, "credit suggest", "[--store S] --as-of DATE [--policy FILE] [--customer ID] [--currency CODE] [--top N] [--fx FILE] [--model ID] [--registry DIR] [--parts N] [--json]",
 		"Suggests a credit limit for every customer from what was known by the end of DATE: the exposure its\n"+
 			"business needs (run-rate with the season × (terms + days late) / 30 × headroom), capped by the risk\n"+
 			"appetite (PD × LGD × unsecured limit ≤ the segment's maximum expected loss) and by the credit report's\n"+
@@ -214,7 +214,7 @@ func limitFrom(r credit.Suggestion) string {
 }
 
 func runCreditFlags(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "credit flags", "[--store S] --as-of DATE [--policy FILE] [--customer ID] [--currency CODE] [--fx FILE] [--model ID] [--parts N] [--json]",
+	fs := newFlags(e, "credit flags", "[--store S] --as-of DATE [--policy FILE] [--customer ID] [--currency CODE] [--fx FILE] [--model ID] [--registry DIR] [--parts N] [--json]",
 		"Lists the customers whose orders should be held, or looked at, as of the end of DATE: over the limit\n"+
 			"(a limit of 0 is no credit), an invoice overdue beyond flags.overdue_days, a limit a credit decision\n"+
 			"set past its review date (review_due within flags.review_grace_days, expired after), or\n"+

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
-	"github.com/dsopilot/dsopilot/model"
 	"github.com/dsopilot/dsopilot/model/forecast"
 )
 
@@ -31,7 +30,7 @@ func runForecast(ctx context.Context, e env, args []string) error {
 			return runForecastCompare(ctx, e, args[1:])
 		}
 	}
-	fs := newFlags(e, "forecast", "[--store S] --as-of DATE [--weeks 13] [--by currency|segment|customer|country] [--currency CUR --fx FILE] [--model ID] [--parts N] [--json | --format csv]\n"+
+	fs := newFlags(e, "forecast", "[--store S] --as-of DATE [--weeks 13] [--by currency|segment|customer|country] [--currency CUR --fx FILE] [--model ID] [--registry DIR] [--parts N] [--json | --format csv]\n"+
 		"       dsopilot forecast backtest (--input PATH | --store S [--parts N]) (--origins D1,D2,... | --from DATE --every DAYS) [--weeks 13] [--json] [--predictions FILE]\n"+
 		"       dsopilot forecast snapshot [--store S] --as-of DATE [...]\n"+
 		"       dsopilot forecast compare [--store S] [--snapshot ID] [--fx FILE] [--parts N] [--json]",
@@ -102,9 +101,9 @@ func (f forecastFlags) run(ctx context.Context, e env, cmd string) (*forecast.Re
 	if _, err := o.Validate(); err != nil {
 		return nil, "", fmt.Errorf("%w: %s: %v", errUsage, cmd, err)
 	}
-	b, meta, err := model.Registry{Dir: *f.registry}.Load(*f.model)
+	b, meta, err := loadModel(*f.registry, *f.model)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: no model to forecast with: %w (train one with dsopilot train)", cmd, err)
+		return nil, "", fmt.Errorf("%s: no model to forecast with: %w", cmd, err)
 	}
 	fx, err := reportingFX(*f.currency, *f.fx)
 	if err != nil {

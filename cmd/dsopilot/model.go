@@ -209,7 +209,7 @@ func runModels(ctx context.Context, e env, args []string) error {
 		if len(pos) == 1 {
 			id = pos[0]
 		}
-		b, meta, err := r.Load(id)
+		b, meta, err := loadModel(*reg, id)
 		if err != nil {
 			return fmt.Errorf("models show: %w", err)
 		}
@@ -225,7 +225,7 @@ func runModels(ctx context.Context, e env, args []string) error {
 			return fmt.Errorf("%w: models promote: want one model id", errUsage)
 		}
 		if err := r.Promote(pos[0]); err != nil {
-			return fmt.Errorf("models promote: %w", err)
+			return fmt.Errorf("models promote: %w", registryError(*reg, err))
 		}
 		fmt.Fprintf(e.stdout, "promoted %s\n", pos[0])
 		return nil
@@ -272,9 +272,9 @@ func runScore(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	b, meta, err := model.Registry{Dir: *reg}.Load(*id)
+	b, meta, err := loadModel(*reg, *id)
 	if err != nil {
-		return fmt.Errorf("score: %w (train one with dsopilot train)", err)
+		return fmt.Errorf("score: %w", err)
 	}
 	if *extraFX != "" && b.Options.FX == nil {
 		return fmt.Errorf("%w: score: model %s learned from unconverted amounts: --fx does not apply", errUsage, meta.ID)

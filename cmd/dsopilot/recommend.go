@@ -11,7 +11,7 @@ import (
 )
 
 func runRecommend(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "recommend", "[--store S] --as-of DATE [--scenario FILE] [--model ID] [--capacity call=40,email=1000] [--collector NAME] [--holdout 0.05] [--fx FILE] [--parts N] [--format csv|json]",
+	fs := newFlags(e, "recommend", "[--store S] --as-of DATE [--scenario FILE] [--model ID] [--registry DIR] [--capacity call=40,email=1000] [--collector NAME] [--holdout 0.05] [--fx FILE] [--parts N] [--format csv|json]",
 		"Prints the day's dunning worklist: for each customer with something to do on DATE, the next action\n"+
 			"(type, channel, date), the invoices it covers and their amount, its expected value (cash brought\n"+
 			"forward × cost of capital + expected loss avoided − the action's cost), the estimated uplift on\n"+
@@ -60,8 +60,8 @@ func runRecommend(ctx context.Context, e env, args []string) error {
 		if id == "promoted" {
 			id = ""
 		}
-		if bundle, _, err = (model.Registry{Dir: *reg}).Load(id); err != nil {
-			return fmt.Errorf("recommend: %w (train one with dsopilot train)", err)
+		if bundle, _, err = loadModel(*reg, id); err != nil {
+			return fmt.Errorf("recommend: %w", err)
 		}
 	}
 	st, err := openStore(ctx, *store, newLogger(e), false)

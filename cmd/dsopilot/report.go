@@ -49,7 +49,7 @@ func runReport(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("report: %w", err)
 	}
 	start := time.Now()
-	in := reports.Input{AsOf: t, Months: *months, Models: model.Registry{Dir: *reg}, Build: version, Log: newLogger(e)}
+	in := reports.Input{AsOf: t, Months: *months, Models: registryAt{model.Registry{Dir: *reg}}, Build: version, Log: newLogger(e)}
 	if *backtest != "" {
 		if in.Backtest, err = readBacktest(*backtest); err != nil {
 			return fmt.Errorf("report: %w", err)
@@ -80,9 +80,15 @@ func runReport(ctx context.Context, e env, args []string) error {
 	var span ledgerSpan
 	span.see(l)
 	span.warnAsOf(e, "report", t)
-	promoted, err := promotedModel(*reg, in.Log)
+	promoted, missing, err := promotedModel(*reg, in.Log)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
+	}
+	if promoted == nil {
+		// The pages say it where the scores, the amount at risk and the
+		// cash forecast would be; a report written without them, exit 0,
+		// must say it where the command was run too.
+		fmt.Fprintf(e.stderr, "dsopilot: warning: report: the invoices' scores, the amount at risk and the cash forecast are left out: %s\n", missing)
 	}
 	daily, err := newDaily(collectionsConfig{scenario: *scenario, fx: fx, model: promoted, log: in.Log})
 	if err != nil {

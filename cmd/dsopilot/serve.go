@@ -157,7 +157,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		}}
 	// The worklist and the credit advice take the model promoted at start;
 	// scoring and the forecast follow promotions.
-	promoted, err := promotedModel(c.registry, log)
+	promoted, _, err := promotedModel(c.registry, log)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -188,7 +188,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		if err := reports.CheckAssets(); err != nil {
 			log.Warn("reports not served", "err", err)
 		} else {
-			cfg.Reports = &reportSite{in: reports.Input{FX: fx, Models: reg, Build: version, Log: log}, daily: daily, credit: cw, model: promoted, log: log}
+			cfg.Reports = &reportSite{in: reports.Input{FX: fx, Models: registryAt{reg}, Build: version, Log: log}, daily: daily, credit: cw, model: promoted, log: log}
 		}
 	}
 	srv, err := api.New(cfg)

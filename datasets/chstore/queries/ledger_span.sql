@@ -1,8 +1,11 @@
 -- The ledger's span (Store.Span): the first and last days, since
 -- 1970-01-01, that its invoices (issued, settled), payments, credit notes,
 -- disputes (opened, resolved) and promises (made) record; 0 and 0 on an
--- empty ledger. A date never set is stored as day 0 and left out. The
--- argument is the database whose tables hold every shard's rows.
+-- empty ledger. Dunning actions, credit decisions and credit reports are
+-- left out, as datasets.Ledger.LastDay leaves them: dsopilot records them
+-- itself, today, whatever the date of the receivables. A date never set
+-- is stored as day 0 and left out. The argument is the database whose
+-- tables hold every shard's rows.
 SELECT toInt32(minIf(d, d > 0)), toInt32(max(d))
 FROM
 (
