@@ -128,7 +128,10 @@ func (as *assessment) limitReview(a *account) limitReview {
 		lr.date, lr.months, lr.ReviewBasis = day.AddMonths(c.ReviewMonths), c.ReviewMonths, ReviewBasis{ReviewFromDecision, c.Name, as.asOf}
 	default:
 		at := lastMonthEnd(day)
-		first = as.history.class[at][id]
+		var ok bool
+		if first, ok = as.history.class[at][id]; !ok { // not read (learnClasses reads every decision's): the as-of day's
+			at, first = as.asOf, pol.classIndex(as.risk[id].PD)
+		}
 		c := pol.RiskClasses[first]
 		lr.date, lr.months, lr.ReviewBasis = day.AddMonths(c.ReviewMonths), c.ReviewMonths, ReviewBasis{ReviewFromDecision, c.Name, at}
 	}
@@ -136,7 +139,11 @@ func (as *assessment) limitReview(a *account) limitReview {
 		return lr
 	}
 	if first < 0 { // an approval's class the policy no longer has: its month-end's
-		first = as.history.class[lastMonthEnd(day)][id]
+		if c, ok := as.history.class[lastMonthEnd(day)][id]; ok {
+			first = c
+		} else {
+			first = pol.classIndex(as.risk[id].PD)
+		}
 	}
 	lr.first, lr.firstDate, lr.firstMonth = lr.ReviewBasis, lr.date, lr.months
 	for _, m := range as.history.ends {
