@@ -154,7 +154,7 @@ type CreditAdvice struct {
 	// class, read on which day, set LimitReview.
 	LimitReviewFrom      string        `json:"limit_review_from,omitempty" doc:"what set limit_review_date: decision_class (the class at the decision), worse_class (a worse class seen later brought it forward), approval (the date the workflow's approval recorded)"`
 	LimitReviewClass     string        `json:"limit_review_class,omitempty" doc:"the risk class whose cadence set limit_review_date"`
-	LimitReviewClassAsOf datasets.Date `json:"limit_review_class_as_of,omitempty" doc:"the month-end limit_review_class was read at: the last one on or before the decision, or the first at which a worse class held; absent for an approval's class"`
+	LimitReviewClassAsOf datasets.Date `json:"limit_review_class_as_of,omitempty" doc:"the month-end limit_review_class was read at: the last one on or before the decision (its month's end when nothing was on record by then), or the first at which a worse class held; absent for an approval's class"`
 	RiskClass            string        `json:"risk_class"`
 	Review               datasets.Date `json:"review_date" doc:"the day suggested_limit, once approved, would be due for review (its risk class's cadence); the current limit's own is limit_review_date"`
 	// BelowExposure, set only when Suggested is below Exposure, says why

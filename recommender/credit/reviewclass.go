@@ -39,8 +39,9 @@ type ReviewBasis struct {
 	// Class is the risk class whose cadence set the review date.
 	Class string `json:"limit_review_class,omitempty"`
 	// ClassAsOf is the day Class was read at: the last month-end on or
-	// before the decision, or the first month-end at which a worse class
-	// held; zero for an approval's class, read for its proposal.
+	// before the decision (its month's end when nothing was on record by
+	// then), or the first month-end at which a worse class held; zero for
+	// an approval's class, read for its proposal.
 	ClassAsOf datasets.Date `json:"limit_review_class_as_of,omitempty"`
 }
 
@@ -95,7 +96,7 @@ func (as *assessment) reviewDate(a *account) datasets.Date { return as.limitRevi
 // limitReview is the day a customer's limit is due for review, and why:
 // the review date the approval that set it recorded, else the cadence of
 // the class the customer had at the decision (the last month-end on or
-// before it); brought forward by a worse class first seen at a later
+// before it, classAt); brought forward by a worse class first seen at a later
 // month-end to its own cadence from the decision, but never to a day
 // before that month-end, so that a review brought forward is due, within
 // the grace, before it is expired. A better class never postpones it.
@@ -127,9 +128,8 @@ func (as *assessment) limitReview(a *account) limitReview {
 		first = classRank(pol, c.Name)
 		lr.date, lr.months, lr.ReviewBasis = day.AddMonths(c.ReviewMonths), c.ReviewMonths, ReviewBasis{ReviewFromDecision, c.Name, as.asOf}
 	default:
-		at := lastMonthEnd(day)
-		var ok bool
-		if first, ok = as.history.class[at][id]; !ok { // not read (learnClasses reads every decision's): the as-of day's
+		at, ok := as.classAt(id, lastMonthEnd(day), day.MonthEnd())
+		if first = as.history.class[at][id]; !ok { // not read (learnClasses reads every decision's): the as-of day's
 			at, first = as.asOf, pol.classIndex(as.risk[id].PD)
 		}
 		c := pol.RiskClasses[first]
@@ -139,10 +139,9 @@ func (as *assessment) limitReview(a *account) limitReview {
 		return lr
 	}
 	if first < 0 { // an approval's class the policy no longer has: its month-end's
-		if c, ok := as.history.class[lastMonthEnd(day)][id]; ok {
-			first = c
-		} else {
-			first = pol.classIndex(as.risk[id].PD)
+		first = pol.classIndex(as.risk[id].PD)
+		if at, ok := as.classAt(id, lastMonthEnd(day), day.MonthEnd()); ok {
+			first = as.history.class[at][id]
 		}
 	}
 	lr.first, lr.firstDate, lr.firstMonth = lr.ReviewBasis, lr.date, lr.months
@@ -163,6 +162,19 @@ func (as *assessment) limitReview(a *account) limitReview {
 		}
 	}
 	return lr
+}
+
+// classAt is the month-end whose class is a customer's at a decision: the
+// last one on or before it, else, with nothing on record by then (a
+// decision in the ledger's first month), the decision's month's end;
+// false when neither was read.
+func (as *assessment) classAt(id string, before, after datasets.Date) (datasets.Date, bool) {
+	for _, m := range []datasets.Date{before, after} {
+		if _, ok := as.history.class[m][id]; ok && m <= as.asOf {
+			return m, true
+		}
+	}
+	return 0, false
 }
 
 // words says where a review date comes from, for a flag's reason.
@@ -243,6 +255,9 @@ func (as *assessment) learnClasses(parts features.Parts, o Options) error {
 		for _, id := range sortedIDs(all) {
 			every = append(every, all[id])
 		}
+		if !anythingOnRecord(every) {
+			continue // before the ledger's first records: no class (limitReview)
+		}
 		fallback := segmentPD(every, risk, m)
 		for _, a := range as.list {
 			if then := all[a.c.ID]; then != nil {
@@ -252,6 +267,19 @@ func (as *assessment) learnClasses(parts features.Parts, o Options) error {
 	}
 	as.history = h
 	return nil
+}
+
+// anythingOnRecord says whether any account has records by its day: before
+// the ledger's first invoice every segment's rate is its prior alone (half a
+// default in one customer: PD 0.5, the worst class), which is no class the
+// customer had.
+func anythingOnRecord(list []*account) bool {
+	for _, a := range list {
+		if a.issued > 0 || a.exposure > 0 || a.defaulted != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // pdOf is a customer's risk from its account: PD 1 in default (no model's

@@ -12,8 +12,8 @@ import (
 // PDs of the shipped policy's classes.
 var classPD = map[string]float64{"low": 0.01, "medium": 0.05, "high": 0.3}
 
-// classesAt gives C1 the class named for each month-end (RiskAt), "" for
-// none; from on, the class is to's.
+// classesAt gives C1 the class before at the month-ends (RiskAt) before
+// from, and the class to from it on.
 func classesAt(from datasets.Date, before, to string) func(datasets.Date) (map[string]Risk, error) {
 	return func(day datasets.Date) (map[string]Risk, error) {
 		if day != day.MonthEnd() {
@@ -66,8 +66,11 @@ func TestReviewDateFollowsTheClassAtTheDecision(t *testing.T) {
 			reasonHas: "was due for review on 1 May 2024 (60 days ago; the grace of 30 days ended on 31 May 2024): 3 months after the decision for risk class high, first seen as of 29 February 2024, worse than its class at the decision, low as of 31 January 2024 (a review on 1 February 2025)"},
 		{name: "class worsens on the as-of day: due that day, not expired", decided: mustDate("2024-02-01"), before: "low", worse: asOf, now: "high",
 			review: asOf, basis: ReviewBasis{ReviewFromWorseClass, "high", asOf}},
+		// The ledger's first invoice is of 25 June 2023: on 31 May nothing
+		// was on record, and the class at the decision is June's.
 		{name: "class worsens once the review is owed: nothing changes", decided: mustDate("2023-06-15"), before: "low", worse: mustDate("2024-06-30"), now: "medium",
-			review: mustDate("2024-06-15"), basis: ReviewBasis{ReviewFromDecision, "low", mustDate("2023-05-31")}, kind: FlagReviewDue},
+			review: mustDate("2024-06-15"), basis: ReviewBasis{ReviewFromDecision, "low", mustDate("2023-06-30")}, kind: FlagReviewDue,
+			reasonHas: "12 months after the decision for risk class low, its class as of 30 June 2023"},
 		{name: "class improves: the owed review is not postponed", decided: mustDate("2024-02-01"), before: "high", worse: mustDate("2024-04-30"), now: "low",
 			review: mustDate("2024-05-01"), basis: ReviewBasis{ReviewFromDecision, "high", mustDate("2024-01-31")}, kind: FlagExpired,
 			reasonHas: "3 months after the decision for risk class high, its class as of 31 January 2024"},
