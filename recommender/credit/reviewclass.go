@@ -53,9 +53,8 @@ type limitReview struct {
 	ReviewBasis
 	// first is the class at the decision (or the approval's) and its review
 	// date, when a worse class brought the review forward.
-	first      ReviewBasis
-	firstDate  datasets.Date
-	firstMonth int
+	first     ReviewBasis
+	firstDate datasets.Date
 }
 
 // classHistory is the customers' risk class (its index in the policy's
@@ -144,7 +143,7 @@ func (as *assessment) limitReview(a *account) limitReview {
 			first = as.history.class[at][id]
 		}
 	}
-	lr.first, lr.firstDate, lr.firstMonth = lr.ReviewBasis, lr.date, lr.months
+	lr.first, lr.firstDate = lr.ReviewBasis, lr.date
 	for _, m := range as.history.ends {
 		if m <= day {
 			continue
