@@ -112,6 +112,7 @@ func (w *CreditWorkflow) CreditLimit(ctx context.Context, customerID string, asO
 	a := as[0]
 	out := &CreditAdvice{CustomerID: a.CustomerID, AsOf: asOf, Currency: a.Currency, Current: a.Current,
 		LimitSource: a.LimitSource, LimitSet: a.LimitSet, LimitReview: a.LimitReview, Exposure: a.Exposure,
+		LimitReviewFrom: a.From, LimitReviewClass: a.Class, LimitReviewClassAsOf: a.ClassAsOf,
 		Suggested: a.Suggested, RiskClass: a.RiskClass, Review: a.Review, BelowExposure: a.BelowExposure, Reasons: a.Reasons, Flags: []CreditFlag{}}
 	if out.Reasons == nil {
 		out.Reasons = []string{}
@@ -232,27 +233,35 @@ func rateError(err error) error {
 	return err
 }
 
-// cachedRisk keeps the last ledger's and day's risks: a learnt default
-// model (credit.LearnedRisk) takes seconds on a large ledger, and every
-// credit-limit request of a snapshot asks for the same.
+// cachedRisk keeps the last ledger's risks by day: a learnt default model
+// (credit.LearnedRisk) takes seconds on a large ledger, every credit-limit
+// request of a snapshot asks for the same day's, and every one asks for
+// the month-ends its limits' review dates look at (the class at each
+// decision, and the classes seen since), the same for every request.
 type cachedRisk struct {
 	src  credit.RiskSource
 	mu   sync.Mutex
 	l    *datasets.Ledger
-	asOf datasets.Date
-	risk map[string]credit.Risk
+	risk map[datasets.Date]map[string]credit.Risk
 }
+
+// maxCachedDays bounds the days kept for one ledger: two years of
+// month-ends and a few days asked about; past it the cache starts again.
+const maxCachedDays = 64
 
 func (c *cachedRisk) CustomerRisk(ctx context.Context, l *datasets.Ledger, asOf datasets.Date) (map[string]credit.Risk, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.risk != nil && c.l == l && c.asOf == asOf {
-		return c.risk, nil
+	if c.l != l || len(c.risk) >= maxCachedDays {
+		c.l, c.risk = l, map[datasets.Date]map[string]credit.Risk{}
+	}
+	if r, ok := c.risk[asOf]; ok {
+		return r, nil
 	}
 	r, err := c.src.CustomerRisk(ctx, l, asOf)
 	if err != nil {
 		return nil, err
 	}
-	c.l, c.asOf, c.risk = l, asOf, r
+	c.risk[asOf] = r
 	return r, nil
 }

@@ -149,9 +149,14 @@ type CreditAdvice struct {
 	Suggested   Amount        `json:"suggested_limit"`
 	// LimitReview is when Current is (or was) due for review: absent for
 	// the master's limit, which no decision set and which never expires.
-	LimitReview datasets.Date `json:"limit_review_date,omitempty" doc:"the day current_limit is (or was) due for review: the approval's review date, else its risk class's cadence from the decision that set it; past it, the limit is flagged review_due for the policy's flags.review_grace_days, then expired. Absent for customer_master"`
-	RiskClass   string        `json:"risk_class"`
-	Review      datasets.Date `json:"review_date" doc:"the day suggested_limit, once approved, would be due for review (its risk class's cadence); the current limit's own is limit_review_date"`
+	LimitReview datasets.Date `json:"limit_review_date,omitempty" doc:"the day current_limit is (or was) due for review: the approval's review date, else the cadence of the risk class the customer had at the decision that set it (the last month-end on or before it), brought forward by a worse class first seen at a later month-end to its own cadence, but not before that month-end; past it, the limit is flagged review_due for the policy's flags.review_grace_days, then expired. Absent for customer_master"`
+	// LimitReviewFrom, LimitReviewClass and LimitReviewClassAsOf say which
+	// class, read on which day, set LimitReview.
+	LimitReviewFrom      string        `json:"limit_review_from,omitempty" doc:"what set limit_review_date: decision_class (the class at the decision), worse_class (a worse class seen later brought it forward), approval (the date the workflow's approval recorded)"`
+	LimitReviewClass     string        `json:"limit_review_class,omitempty" doc:"the risk class whose cadence set limit_review_date"`
+	LimitReviewClassAsOf datasets.Date `json:"limit_review_class_as_of,omitempty" doc:"the month-end limit_review_class was read at: the last one on or before the decision (its month's end when nothing was on record by then), or the first at which a worse class held; absent for an approval's class"`
+	RiskClass            string        `json:"risk_class"`
+	Review               datasets.Date `json:"review_date" doc:"the day suggested_limit, once approved, would be due for review (its risk class's cadence); the current limit's own is limit_review_date"`
 	// BelowExposure, set only when Suggested is below Exposure, says why
 	// the cut is advised (such a limit holds the customer's orders).
 	// OrdersHeld says a flag blocks orders (any flag's BlocksOrders).

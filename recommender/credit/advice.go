@@ -50,12 +50,35 @@ func (s *Service) options(ctx context.Context, parts features.Parts, l *datasets
 		}
 		o.Risk = r
 	}
+	o.RiskAt = s.riskAt(ctx, parts, l)
 	ev, err := s.Store.CreditEvents(ctx, "")
 	if err != nil {
 		return o, err
 	}
 	o.Events = ev
 	return o, nil
+}
+
+// riskAt gives the risk as of the month-ends the review dates look at
+// (Options.RiskAt), from the same source as the as-of day's (nil: the
+// segments' rates, which assess applies). A learnt default model's
+// warning that it fell back is the as-of day's alone: early month-ends of
+// a ledger have too few defaults, and a warning a month would bury it.
+func (s *Service) riskAt(ctx context.Context, parts features.Parts, l *datasets.Ledger) func(datasets.Date) (map[string]Risk, error) {
+	src := s.Risk
+	if lr, ok := src.(LearnedRisk); ok {
+		lr.Warn = nil
+		src = lr
+	}
+	return func(day datasets.Date) (map[string]Risk, error) {
+		switch {
+		case src == nil:
+			return nil, nil
+		case l != nil:
+			return src.CustomerRisk(ctx, l, day)
+		}
+		return riskParts(ctx, src, parts, day)
+	}
 }
 
 // Suggest suggests limits as of asOf for the given customers (all when none

@@ -26,6 +26,9 @@ type assessment struct {
 	review   map[string]approvedReview // the latest approval by the as-of day
 	approved approvals                 // the workflow's approvals, for where a limit comes from
 	requests map[string]Request
+	// history is the customers' classes at the month-ends their limits'
+	// review dates look at (nil without Options.RiskAt: limitReview).
+	history *classHistory
 	// problems says, customer by customer, which could not be assessed
 	// for want of a rate; missing is the same by currency, for the error
 	// of Suggest and Flags, which refuse rather than leave them out.
@@ -213,16 +216,7 @@ func assessParts(parts features.Parts, asOf datasets.Date, pol *Policy, o Option
 		return nil, err
 	}
 	for _, a := range as.list {
-		// A customer in default has defaulted: no model's or segment's
-		// estimate of whether it will applies, and any would make it look
-		// safer than it is (its class, its review cadence).
-		if a.defaulted != 0 {
-			as.risk[a.c.ID] = Risk{PD: 1, Source: "default"}
-		} else if r, ok := o.Risk[a.c.ID]; ok && r.PD > 0 {
-			as.risk[a.c.ID] = r
-		} else {
-			as.risk[a.c.ID] = Risk{PD: fallback[a.c.Segment], Source: "segment"}
-		}
+		as.risk[a.c.ID] = pdOf(a, o.Risk, fallback)
 	}
 	// An approval's review date is known from its day on (Approve dates
 	// its decision on the approval's UTC day), and holds only while the
@@ -231,7 +225,12 @@ func assessParts(parts features.Parts, asOf datasets.Date, pol *Policy, o Option
 		e := &o.Events[i]
 		day := datasets.DateOf(e.At.UTC())
 		if e.Kind == datasets.CreditApproved && e.Review != 0 && day <= asOf {
-			as.review[e.CustomerID] = approvedReview{day: day, review: e.Review} // events come in proposal order; approvals set limits in claim order
+			as.review[e.CustomerID] = approvedReview{day: day, review: e.Review, class: e.RiskClass} // events come in proposal order; approvals set limits in claim order
+		}
+	}
+	if o.RiskAt != nil {
+		if err := as.learnClasses(parts, o); err != nil {
+			return nil, err
 		}
 	}
 	return as, nil

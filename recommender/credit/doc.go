@@ -15,7 +15,11 @@
 // in force comes from (a credit decision of the ledger, one an approval of
 // the workflow recorded, or the customer master's limit with no decision on
 // record: LimitSource), and carries a risk class and the review date of its
-// class. Flags lists the customers
+// class. The limit in force is due for review by the cadence of the class
+// the customer had at its decision (PDs learnt as of the month-end before
+// it, Options.RiskAt), brought forward by a worse class from the month-end
+// it was first seen at, never postponed by a better one
+// (CustomerFlags.ReviewBasis says which). Flags lists the customers
 // over their limit, overdue beyond N days, with a limit past its review
 // date (due for review within the policy's grace, expired past it) or with
 // broken promises, each with the amount, the reason and the expected

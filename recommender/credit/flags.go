@@ -42,9 +42,11 @@ type CustomerFlags struct {
 	// the customer master's limit with no credit decision on record. It
 	// has the name the API's advice gives it: a suggestion's review_date
 	// is the suggested limit's, which a flag does not have.
-	LimitReview datasets.Date     `json:"limit_review_date,omitempty"`
-	Exposure    features.KPIMoney `json:"exposure"`
-	Flags       []Flag            `json:"flags"`
+	LimitReview datasets.Date `json:"limit_review_date,omitempty"`
+	// ReviewBasis says which class, read on which day, set LimitReview.
+	ReviewBasis
+	Exposure features.KPIMoney `json:"exposure"`
+	Flags    []Flag            `json:"flags"`
 	// OrdersHeld says a flag holds the customer's orders (Blocked), so a
 	// reader of the JSON need not work it out from the flags.
 	OrdersHeld bool `json:"orders_held"`
@@ -101,7 +103,9 @@ func (as *assessment) flags(a *account, sugg *Suggestion) CustomerFlags {
 	cur := currencyOf(&a.c, pol)
 	amt := func(m datasets.Money) string { return recommender.FormatAmount(m) + " " + cur }
 	out := CustomerFlags{CustomerID: a.c.ID, Customer: a.c.Name, Currency: cur, Limit: features.KPIMoney(a.limit),
-		Exposure: features.KPIMoney(a.exposure), LimitReview: as.reviewDate(a), Flags: []Flag{}}
+		Exposure: features.KPIMoney(a.exposure), Flags: []Flag{}}
+	lr := as.limitReview(a)
+	out.LimitReview, out.ReviewBasis = lr.date, lr.ReviewBasis
 	out.LimitSource, out.LimitSet = as.approved.limitSource(a)
 	add := func(kind string, m datasets.Money, reason, resolution string) {
 		out.Flags = append(out.Flags, Flag{Kind: kind, Amount: features.KPIMoney(m), Reason: reason, Resolution: resolution, BlocksOrders: pol.blocks(kind)})
@@ -159,6 +163,9 @@ func (as *assessment) flags(a *account, sugg *Suggestion) CustomerFlags {
 		case pol.Flags.ReviewGraceDays > 0:
 			reason += fmt.Sprintf(" (%s ago; the grace of %s ended on %s)", plural(int(t-r), "day"), plural(pol.Flags.ReviewGraceDays, "day"), longDate(graceEnd))
 		}
+		// Which class, read on which day, set the date: a reader can tell a
+		// review brought forward by a worse class from the decision's own.
+		reason += ": " + lr.words()
 		resolution := "review it and propose a limit (dsopilot credit propose --limit suggested --by YOU --role ROLE)"
 		if sugg != nil {
 			resolution = fmt.Sprintf("review it: the suggestion is %s (%s); propose it with dsopilot credit propose --customer %s --limit suggested --as-of %s --by YOU --role ROLE",
@@ -207,29 +214,11 @@ func nextPromise(open []item) (item, bool) {
 	return best, found
 }
 
-// reviewDate is the day a customer's limit is due for review: the one the
-// approval that set it recorded, else the class cadence from the decision that set it.
-// A limit with neither, the customer master's (or a first decision's old
-// limit, before that decision), is the limit in force with no review on
-// record: zero, never expired. Counting its cadence from the relationship's
-// start instead made nearly every limit of a fresh import expired, and held
-// those customers' orders, for want of a date no export carries.
-func (as *assessment) reviewDate(a *account) datasets.Date {
-	// The approval's decision is dated on its day: a decision dated later
-	// replaced it, and its review date went with it.
-	if r, ok := as.review[a.c.ID]; ok && r.day >= a.limitSet {
-		return r.review
-	}
-	if a.limitSet == 0 {
-		return 0
-	}
-	return a.limitSet.AddMonths(as.pol.class(as.risk[a.c.ID].PD).ReviewMonths)
-}
-
 // approvedReview is the review date an approval recorded, and the day of
 // the approval.
 type approvedReview struct {
 	day, review datasets.Date
+	class       string // the risk class it was proposed with
 }
 
 // underLimit says which payments bring the exposure back under the limit,

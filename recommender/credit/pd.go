@@ -265,8 +265,8 @@ func (e *tooFewDefaults) Unwrap() error { return errTooFewDefaults }
 // instead and what would make it learn.
 func (e *tooFewDefaults) warning(fallback string) string {
 	return fmt.Sprintf("the default model (PD) was not learnt as of %s: %s in the %d months to that day (write-offs, credit decisions for default or insolvency, credit holds), "+
-		"it needs %d; every customer's PD but those in default (1, pd_source default) is %s, so a customer's risk class, and with it its review cadence and an expired flag, can change from one day to another "+
-		"when the count crosses %d, with no decision in between; the model learns once the ledger has %d default events in a year, "+
+		"it needs %d; every customer's PD but those in default (1, pd_source default) is %s, so a customer's risk class, and with it its suggestion, can change from one day to another "+
+		"when the count crosses %d, with no decision in between (a limit's review date follows the classes at month-ends, each learnt with its own count); the model learns once the ledger has %d default events in a year, "+
 		"or give --model ID (a payment model from dsopilot train) for PDs that do not hang on the count",
 		e.asOf, plural(e.events, "default event"), pdLookbackMonths, pdMinDefaults, fallback, pdMinDefaults, pdMinDefaults)
 }

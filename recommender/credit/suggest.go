@@ -65,6 +65,13 @@ type Options struct {
 	// customer's currency. The need covers a request, with the headroom;
 	// the caps still apply.
 	Requests map[string]Request
+	// RiskAt gives the risk as of an earlier day, a month-end, for the
+	// class a customer had when its limit was decided and the classes
+	// seen since, which set the limit's review date (limitReview); a
+	// customer without a PD there gets that day's fallback, as in Risk.
+	// Nil: the class on the as-of day sets the review date (the
+	// simulator's policy, which keeps its own review schedule).
+	RiskAt func(day datasets.Date) (map[string]Risk, error)
 }
 
 // Request is a limit request: an order held on Day because the exposure
@@ -107,6 +114,8 @@ type Suggestion struct {
 	// the customer master's limit with no credit decision on record.
 	Review      datasets.Date `json:"review_date"`
 	LimitReview datasets.Date `json:"limit_review_date,omitempty"`
+	// ReviewBasis says which class, read on which day, set LimitReview.
+	ReviewBasis
 	// RequiredRole is the least role that may approve the change (empty
 	// when none may, or nothing changes).
 	RequiredRole string `json:"required_role,omitempty"`
@@ -213,7 +222,9 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 	s := Suggestion{CustomerID: id, Customer: a.c.Name, Segment: a.c.Segment, Currency: cur,
 		Current: features.KPIMoney(a.limit), Exposure: features.KPIMoney(a.exposure),
 		PD: round4(risk.PD), PDSource: risk.Source, RiskClass: class.Name,
-		Review: as.asOf.AddMonths(class.ReviewMonths), LimitReview: as.reviewDate(a)}
+		Review: as.asOf.AddMonths(class.ReviewMonths)}
+	lr := as.limitReview(a)
+	s.LimitReview, s.ReviewBasis = lr.date, lr.ReviewBasis
 	if a.limit > 0 {
 		u := round4(a.exposure.Float() / a.limit.Float())
 		s.Utilisation = &u
