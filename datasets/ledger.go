@@ -288,6 +288,15 @@ type Customer struct {
 	Collector string
 }
 
+// FromMaster says whether c carries what only a customers file gives (a
+// name, payment terms, a start date or a collector): a customer the
+// importer derived from invoices holds only what an invoice row says. The
+// credit limit does not tell, as the credit workflow sets limits on
+// derived customers too.
+func (c *Customer) FromMaster() bool {
+	return c.Name != "" || c.Terms != (Terms{}) || c.Since != 0 || c.Collector != ""
+}
+
 // Invoice is an open or settled receivable. SettledDate is set when the
 // ledger export says the item is cleared (a cleared-items export gives it
 // directly; otherwise it is derived from payments).

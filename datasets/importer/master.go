@@ -38,11 +38,6 @@ type customerReader interface {
 	Customer(ctx context.Context, id string) (datasets.Customer, error)
 }
 
-// fromMaster says whether c carries what only a customers file gives.
-func fromMaster(c *datasets.Customer) bool {
-	return c.Name != "" || c.Terms != (datasets.Terms{}) || c.Since != 0 || c.Collector != ""
-}
-
 // storeHasMaster reads up to masterSample of ids (the store's customers,
 // sorted), spread evenly over them, and says whether one of them came from
 // a customers file. A store that cannot read customers is taken to hold a
@@ -65,7 +60,7 @@ func (im *run) storeHasMaster(ctx context.Context, ids []string) (bool, error) {
 		if err != nil {
 			return false, fmt.Errorf("read customer %q to tell a customer master from derived customers: %w", ids[at], err)
 		}
-		if fromMaster(&c) {
+		if c.FromMaster() {
 			return true, nil
 		}
 	}

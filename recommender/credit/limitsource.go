@@ -70,12 +70,17 @@ func (ap approvals) limitSource(a *account) (string, datasets.Date) {
 }
 
 // limitSourceReason says in words where the limit in force comes from.
-func limitSourceReason(source string, set datasets.Date, limit string) string {
+// derived is a customer the importer derived from invoices, with no
+// customer master: its limit of 0 is no one's decision.
+func limitSourceReason(source string, set datasets.Date, limit string, derived bool) string {
 	switch source {
 	case LimitFromApproval:
 		return fmt.Sprintf("the limit of %s was approved in the credit workflow on %s", limit, longDate(set))
 	case LimitFromDecision:
 		return fmt.Sprintf("the limit of %s was set by a credit decision on %s", limit, longDate(set))
+	}
+	if derived {
+		return fmt.Sprintf("no credit limit is on record: the customer was derived from its invoices, with no customer master and no credit decision, so its limit is %s, no credit, with no review date (credit propose --limit suggested sets one)", limit)
 	}
 	return fmt.Sprintf("the limit of %s is the customer master's, with no credit decision on record: it has no review date", limit)
 }

@@ -33,6 +33,17 @@ func TestSuggestionSaysWhereTheLimitComesFrom(t *testing.T) {
 	}{
 		{name: "no decision on record", id: "C2", source: LimitFromMaster, limit: 2_000_00,
 			reason: "the limit of 2,000 EUR is the customer master's, with no credit decision on record: it has no review date"},
+		// Derived from invoices (a cleared-items export): no master gave
+		// the 0, so the reason must not say the master's.
+		{name: "a customer derived from invoices", id: "C2", source: LimitFromMaster,
+			edit: func(l *datasets.Ledger) {
+				for i := range l.Customers {
+					if c := &l.Customers[i]; c.ID == "C2" {
+						c.Name, c.Terms, c.Since, c.Collector, c.CreditLimit = "", datasets.Terms{}, 0, "", 0
+					}
+				}
+			},
+			reason: "no credit limit is on record: the customer was derived from its invoices, with no customer master and no credit decision, so its limit is 0 EUR, no credit"},
 		{name: "a decision of the ledger", id: "C1", source: LimitFromDecision, set: d1, limit: baseLimit,
 			reason: "the limit of 50,000 EUR was set by a credit decision on 22 March 2024"},
 		{name: "the decision an approval recorded", id: "C1", events: approval(d1, baseLimit), source: LimitFromApproval, set: d1, limit: baseLimit,

@@ -237,7 +237,7 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 		reasons = append(reasons, fmt.Sprintf("owes %s against a limit of %s: no credit, so anything owed is over the limit", amt(a.exposure), amt(0)))
 	}
 	s.LimitSource, s.LimitSet = ap.limitSource(a)
-	reasons = append(reasons, limitSourceReason(s.LimitSource, s.LimitSet, amt(a.limit)))
+	reasons = append(reasons, limitSourceReason(s.LimitSource, s.LimitSet, amt(a.limit), a.limit == 0 && !a.c.FromMaster()))
 	secured := as.secured(id)
 	s.Secured = features.KPIMoney(secured)
 	if secured > 0 {
