@@ -103,8 +103,8 @@ func (s *Server) routeTable() []route {
 			summary: "The store is reachable and a model is loaded",
 			description: fmt.Sprintf("warnings lists what makes the answers doubtful though the server is ready: a ledger whose latest record "+
 				"(ledger_last_day) is more than %d days before as_of (serve with --as-of); a ledger with no invoices; a currency of the ledger the server's "+
-				"rates (serve --fx) lack, which makes the answers converting to the server's currency (the KPIs, by currency too) 503 missing-rate, "+
-				"while the scores and the customers, with their KPIs in their own currencies, still answer.", StaleAfterDays),
+				"rates (serve --fx) lack, which makes the answers converting to the server's currency (the KPIs) 503 missing-rate, "+
+				"while the scores, the customers with their KPIs in their own currencies, and the KPIs grouped by currency (each in its own, unconverted) still answer.", StaleAfterDays),
 			responses: []response{{200, "ready", readiness{}, ""}}, errors: []int{503}}},
 		{method: http.MethodGet, path: "/metrics", handle: s.metricsHandler(), doc: routeDoc{id: "metrics", tag: "operations",
 			summary:   "Prometheus metrics (text exposition format)",
