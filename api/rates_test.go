@@ -66,10 +66,15 @@ func TestAMissingServerRateIsTheServersFault(t *testing.T) {
 			if tc.method == "POST" {
 				role = "credit_manager"
 			}
-			p := problemOf(t, ts.do(req{method: tc.method, path: tc.path, role: role, body: tc.body}), 503)
+			w := ts.do(req{method: tc.method, path: tc.path, role: role, body: tc.body})
+			p := problemOf(t, w, 503)
 			t.Log(p.Detail)
 			if p.Type != problemTypeBase+"missing-rate" {
 				t.Errorf("type %q, want %smissing-rate", p.Type, problemTypeBase)
+			}
+			// When to ask again, as every 503 the server can tell it for.
+			if ra := w.Header().Get("Retry-After"); ra != "300" {
+				t.Errorf("Retry-After %q, want 300", ra)
 			}
 			if want := "--fx FILE holding a rate for " + gone; !strings.Contains(p.Detail, want) || !strings.HasPrefix(p.Detail, "the server has no exchange rate to "+fx.To+" for "+gone+":") && !strings.Contains(p.Detail, ": the server has no exchange rate to "+fx.To+" for "+gone+":") {
 				t.Errorf("detail %q, want it to name %s and say %q", p.Detail, gone, want)
