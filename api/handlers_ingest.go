@@ -320,9 +320,13 @@ func (r *refusedCurrencies) err(res IngestResult) error {
 	if n == 1 {
 		rows = "row"
 	}
+	taken := "stored"
+	if res.Spooled > 0 {
+		taken = "taken (stored, or spooled while the store is away)"
+	}
 	msg := fmt.Sprintf("%s for %s: %d %s in %s not stored, though valid: each row's error says which rates lack %s and what the operator must do; "+
-		"send the body again once it is done (%d of its rows were stored, %d rejected in all; rows are upserts by id, so the stored ones are only written again)",
-		ErrNoRate, strings.Join(curs, ", "), n, rows, strings.Join(curs, ", "), strings.Join(curs, ", "), res.Loaded, res.Rejected)
+		"send the body again once it is done (%d of its rows were %s, %d rejected in all; rows are upserts by id, so those are only written again)",
+		ErrNoRate, strings.Join(curs, ", "), n, rows, strings.Join(curs, ", "), strings.Join(curs, ", "), res.Loaded, taken, res.Rejected)
 	return &ValidationError{Msg: msg, Fields: errs, Kind: ErrNoRate}
 }
 
