@@ -2,6 +2,7 @@ package api
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -301,12 +302,23 @@ func (s *Server) getKPI(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	if currency == "" && snap.fx != nil {
+	named := currency != ""
+	if !named && snap.fx != nil {
 		// The server's reporting currency (--currency) unless asked
 		// otherwise: never a silent sum of several currencies.
 		currency = snap.fx.To
 	}
 	ix, label, mixedCur, err := snap.kpiIndex(currency)
+	if err != nil && errors.Is(err, ErrNoRate) && !named && by == "currency" {
+		// Each currency's KPIs need no rate: grouped by currency they
+		// answer, each group in its own currency, rather than a 503 for a
+		// conversion the client did not ask for. The portfolio's figures
+		// then add currencies up, which currencies and the warning say.
+		ix, label, mixedCur, err = snap.kpiIndex("")
+		warn = append(warn, fmt.Sprintf("not converted to %s: the server's rates (--fx) lack %s, so each currency's KPIs are in that currency "+
+			"and the portfolio's amounts add %s up unconverted; restart dsopilot serve with --currency %s --fx FILE holding a rate for %s to have them converted",
+			snap.fx.To, strings.Join(snap.unrated, ", "), strings.Join(mixedCur, ", "), snap.fx.To, strings.Join(snap.unrated, ", ")))
+	}
 	if err != nil {
 		fail(c, err)
 		return

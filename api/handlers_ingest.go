@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -162,8 +164,9 @@ func (s *Server) postIngest(c *gin.Context) {
 	}
 	body := bodyOf(c)
 	var fe fieldErrors
+	refused := &refusedCurrencies{}
 	opts := importer.Options{Kind: e, DateFormat: c.Query("date_format"), Log: loggerOf(c).With("entity", string(e)),
-		RejectsPath: body.path + ".rejects", Currency: s.convertible}
+		RejectsPath: body.path + ".rejects", Currency: refused.check(s.convertible)}
 	defer os.Remove(opts.RejectsPath)
 	switch c.Query("decimal_comma") {
 	case "", "false", "0":
@@ -235,6 +238,13 @@ func (s *Server) postIngest(c *gin.Context) {
 	s.metrics.ingest.WithLabelValues(string(e), "loaded").Add(float64(res.Loaded))
 	s.metrics.ingest.WithLabelValues(string(e), "rejected").Add(float64(res.Rejected))
 	s.metrics.ingest.WithLabelValues(string(e), "spooled").Add(float64(res.Spooled))
+	if err := refused.err(res); err != nil {
+		// Valid rows the server cannot take yet: its rates are at fault,
+		// so the client is told to send them again (503, Retry-After),
+		// not to mend them (422).
+		fail(c, err)
+		return
+	}
 	if res.Loaded == 0 && res.Rejected > 0 {
 		// Nothing was stored: the request as a whole failed.
 		var errs []FieldError
@@ -259,8 +269,11 @@ func (s *Server) postIngest(c *gin.Context) {
 // with the rates in service: the model's (its scores, the worklist and
 // the forecast convert with the rates it was trained with) and the
 // server's --fx (KPIs and reports). An amount they cannot convert would
-// take every score, worklist and forecast down with it at the next
-// rebuild, so ingest rejects its row, naming what is missing.
+// take, at the next rebuild, every score (the model's rates) or every
+// answer converting to the server's currency (its --fx: the KPIs, the
+// forecast, the worklist, the credit advice, the reports) down with it,
+// for every client, so ingest does not store its row. The row itself is
+// valid: refusedCurrencies turns the refusal into a 503 missing-rate.
 func (s *Server) convertible(code string) error {
 	if m := s.model.Load(); m != nil && m.fx() != nil {
 		if _, ok := m.fx().Rate(code); !ok {
@@ -274,6 +287,76 @@ func (s *Server) convertible(code string) error {
 		}
 	}
 	return nil
+}
+
+// refusedCurrencies gathers, over one ingest, the currencies of rows
+// convertible refused; the importer may ask from several goroutines.
+type refusedCurrencies struct {
+	mu   sync.Mutex
+	rows map[string]int
+}
+
+// check wraps convertible, counting the rows it refuses by currency.
+func (r *refusedCurrencies) check(convertible func(string) error) func(string) error {
+	return func(code string) error {
+		err := convertible(code)
+		if err != nil {
+			r.mu.Lock()
+			if r.rows == nil {
+				r.rows = map[string]int{}
+			}
+			r.rows[code]++
+			r.mu.Unlock()
+		}
+		return err
+	}
+}
+
+// err is the answer to an ingest some of whose rows were refused for
+// want of a rate, nil when none was: a 503 missing-rate (with
+// Retry-After, as every missing-rate answer), since the rows are valid
+// and only the server's configuration keeps them out: a 422 would tell
+// the client to mend rows that need no mending, and a pipeline to set
+// them aside for good. Its errors list every row not stored, the
+// refused ones and any bad ones, by line; the detail counts what was
+// stored, which sending the body again only writes again (upserts by
+// id).
+func (r *refusedCurrencies) err(res IngestResult) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.rows) == 0 {
+		return nil
+	}
+	curs := slices.Sorted(maps.Keys(r.rows))
+	n := 0
+	for _, c := range curs {
+		n += r.rows[c]
+	}
+	// The refused rows first: they are what the detail is about.
+	var refused, bad []FieldError
+	for _, rj := range res.Rejects {
+		switch {
+		case rj.Line <= 0:
+			bad = append(bad, FieldError{Detail: rj.Field + ": " + rj.Reason})
+		case rj.Field == "currency" && r.rows[strings.ToUpper(strings.TrimSpace(rj.Value))] > 0:
+			refused = append(refused, FieldError{Line: rj.Line, Column: rj.Field, Detail: rj.Reason})
+		default:
+			bad = append(bad, FieldError{Line: rj.Line, Column: rj.Field, Detail: rj.Reason})
+		}
+	}
+	errs := append(refused, bad...)
+	rows := "rows"
+	if n == 1 {
+		rows = "row"
+	}
+	taken := "stored"
+	if res.Spooled > 0 {
+		taken = "taken (stored, or spooled while the store is away)"
+	}
+	msg := fmt.Sprintf("%s for %s: %d %s in %s not stored, though valid: each row's error says which rates lack %s and what the operator must do; "+
+		"send the body again once it is done (%d of its rows were %s, %d rejected in all; rows are upserts by id, so those are only written again)",
+		ErrNoRate, strings.Join(curs, ", "), n, rows, strings.Join(curs, ", "), strings.Join(curs, ", "), res.Loaded, taken, res.Rejected)
+	return &ValidationError{Msg: msg, Fields: errs, Kind: ErrNoRate}
 }
 
 // apiWords rewords the importer's messages for the API: they name the

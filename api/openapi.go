@@ -202,7 +202,7 @@ func buildOpenAPI(rs []route, build string) (*openapi3.T, error) {
 			}
 			if st == http.StatusServiceUnavailable {
 				rr.Headers = openapi3.Headers{"Retry-After": &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{
-					Description: "seconds until the server has tried the store again, when the answer waits for it (the ledger not read yet); absent otherwise",
+					Description: "seconds until the server has tried the store again, when the answer waits for it (the ledger not read yet); 300 for a missing-rate, whose mend is the operator's; absent otherwise",
 					Schema:      &openapi3.SchemaRef{Value: openapi3.NewIntegerSchema()}}}}}
 			}
 			op.AddResponse(st, rr)

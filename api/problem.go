@@ -204,6 +204,13 @@ const problemTypeBase = "https://dsopilot.dev/problems/"
 // retryAfter is carried by errors that tell the client when to come back.
 type retryAfter interface{ RetryAfterSeconds() int }
 
+// missingRateRetryAfter is the Retry-After of a missing-rate answer. Its
+// mend is the operator's (serve restarted with the rate, or a model with
+// it trained and promoted, which the server takes up within PollEvery):
+// minutes at best, so a client that asks again sooner, an ingest feed
+// sending its body again say, only gets the same answer.
+const missingRateRetryAfter = 5 * time.Minute
+
 // retrying is an error the server itself retries every after (reading the
 // store, say): its answer tells the client, in Retry-After, when asking
 // again can find it mended.
@@ -288,8 +295,11 @@ func fail(c *gin.Context, err error) {
 		loggerOf(c).Warn("request needs an exchange rate the server was not given", "err", err)
 	}
 	var ra retryAfter
-	if errors.As(err, &ra) {
+	switch {
+	case errors.As(err, &ra):
 		c.Header("Retry-After", strconv.Itoa(max(1, ra.RetryAfterSeconds())))
+	case errors.Is(err, ErrNoRate):
+		c.Header("Retry-After", strconv.Itoa(int(missingRateRetryAfter.Seconds())))
 	}
 	if p.Status == http.StatusUnauthorized && c.Writer.Header().Get("WWW-Authenticate") == "" {
 		// The report pages set a Basic challenge first: a browser asks

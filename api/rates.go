@@ -16,8 +16,10 @@ import (
 // server's configuration at fault, not the request: the answer is a 503
 // (ErrNoRate) whose detail tells the operator which rates to give. A
 // currency the client names itself (?currency=) without rates stays a
-// 422 (snapshot.kpiIndex), as do rows sent in such a currency (ingest's
-// rejects: the row is refused, nothing was answered from it).
+// 422 (snapshot.kpiIndex). An ingested row in a currency the rates in
+// service lack is valid but not stored (it would stop the answers that
+// convert): a 503 too, so that the client sends it again rather than
+// mending it (refusedCurrencies).
 
 // asNoRate is err as an ErrNoRate when it is a conversion that failed for
 // want of rates (datasets' or credit's MissingRatesError), else nil.

@@ -3,11 +3,13 @@ package api
 import (
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
 	"github.com/dsopilot/dsopilot/recommender"
 	"github.com/dsopilot/dsopilot/recommender/credit"
 )
@@ -50,9 +52,9 @@ func TestAMissingServerRateIsTheServersFault(t *testing.T) {
 	}{
 		{"kpi in the server's currency", "GET", "/v1/kpi?from=2024-01-01&to=2024-03-31", ""},
 		{"kpi naming it", "GET", "/v1/kpi?from=2024-01-01&to=2024-03-31&currency=" + fx.To, ""},
-		// Grouped by currency the KPIs are still converted (one report,
-		// one unit): the warning must not say they answer.
-		{"kpi by currency", "GET", "/v1/kpi?from=2024-01-01&to=2024-03-31&by=currency", ""},
+		// Grouped by currency and naming the currency: a conversion asked
+		// for.
+		{"kpi by currency naming it", "GET", "/v1/kpi?from=2024-01-01&to=2024-03-31&by=currency&currency=" + fx.To, ""},
 		{"forecast", "GET", "/v1/forecast?weeks=4", ""},
 		{"worklist", "GET", "/v1/worklist?date=" + snap.asOf.String(), ""},
 		{"next action of a customer in " + fx.To, "GET", "/v1/customers/" + inTo + "/next-action", ""},
@@ -64,10 +66,15 @@ func TestAMissingServerRateIsTheServersFault(t *testing.T) {
 			if tc.method == "POST" {
 				role = "credit_manager"
 			}
-			p := problemOf(t, ts.do(req{method: tc.method, path: tc.path, role: role, body: tc.body}), 503)
+			w := ts.do(req{method: tc.method, path: tc.path, role: role, body: tc.body})
+			p := problemOf(t, w, 503)
 			t.Log(p.Detail)
 			if p.Type != problemTypeBase+"missing-rate" {
 				t.Errorf("type %q, want %smissing-rate", p.Type, problemTypeBase)
+			}
+			// When to ask again, as every 503 the server can tell it for.
+			if ra := w.Header().Get("Retry-After"); ra != "300" {
+				t.Errorf("Retry-After %q, want 300", ra)
 			}
 			if want := "--fx FILE holding a rate for " + gone; !strings.Contains(p.Detail, want) || !strings.HasPrefix(p.Detail, "the server has no exchange rate to "+fx.To+" for "+gone+":") && !strings.Contains(p.Detail, ": the server has no exchange rate to "+fx.To+" for "+gone+":") {
 				t.Errorf("detail %q, want it to name %s and say %q", p.Detail, gone, want)
@@ -89,8 +96,8 @@ func TestAMissingServerRateIsTheServersFault(t *testing.T) {
 	r := decode[readiness](t, ts.do(req{method: "GET", path: "/readyz"}))
 	if want := "lack " + gone + ", a currency of the ledger"; r.Status != "ready" || !slices.ContainsFunc(r.Warnings, func(w string) bool {
 		return strings.Contains(w, want) && strings.Contains(w, "--fx FILE holding a rate for "+gone) &&
-			strings.Contains(w, "(the KPIs, by currency too,") &&
-			strings.Contains(w, "the scores and the customers, with their KPIs in their own currencies, still answer")
+			strings.Contains(w, "(the KPIs, the forecast,") &&
+			strings.Contains(w, "the scores, the customers with their KPIs in their own currencies, and the KPIs grouped by currency (by=currency, each currency in its own, unconverted) still answer")
 	}) {
 		t.Errorf("readyz %+v: want ready, warning %q", r, want)
 	}
@@ -102,6 +109,28 @@ func TestAMissingServerRateIsTheServersFault(t *testing.T) {
 	v := decode[CustomerView](t, ts.do(req{method: "GET", path: "/v1/customers/" + cust + "?from=2024-01-01&to=2024-03-31", role: "viewer"}))
 	if v.KPIs == nil && len(v.KPIsByCurrency) == 0 || v.KPIs != nil && v.KPIsCurrency != gone {
 		t.Errorf("customer %s in %s: kpis %v in %q, by currency %v", cust, gone, v.KPIs, v.KPIsCurrency, v.KPIsByCurrency)
+	}
+	// The KPIs grouped by currency need no rate: they answer, each
+	// currency in its own (they were a 503 for a conversion nobody asked
+	// for), and say why they are not converted.
+	byCur := decode[KPIView](t, ts.do(req{method: "GET", path: "/v1/kpi?from=2024-01-01&to=2024-03-31&by=currency", role: "viewer"}))
+	keys := []string{}
+	for _, g := range byCur.Groups {
+		keys = append(keys, g.Key)
+	}
+	if byCur.Currency != "" || !slices.Contains(keys, gone) || !slices.Contains(keys, fx.To) || !slices.Contains(byCur.Currencies, gone) ||
+		!slices.ContainsFunc(byCur.Warnings, func(w string) bool {
+			return strings.Contains(w, "not converted to "+fx.To+": the server's rates (--fx) lack "+gone) && strings.Contains(w, "--fx FILE holding a rate for "+gone)
+		}) {
+		t.Errorf("kpi by currency without the rate of %s: currency %q, groups %v, currencies %v, warnings %q", gone, byCur.Currency, keys, byCur.Currencies, byCur.Warnings)
+	}
+	// Each group is its own currency's KPIs, the ledger's unconverted.
+	want, err := features.ComputeKPIsWith(features.NewIndex(snap.ledger), datasets.NewDate(2024, 1, 1), datasets.NewDate(2024, 3, 31), features.KPIOptions{By: "currency"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(byCur.Groups, want.Groups) {
+		t.Errorf("groups by currency: %+v\nwant the ledger's unconverted %+v", byCur.Groups, want.Groups)
 	}
 	// A currency the client chose, which the server has no rates to: the
 	// request is at fault.

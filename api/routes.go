@@ -103,8 +103,8 @@ func (s *Server) routeTable() []route {
 			summary: "The store is reachable and a model is loaded",
 			description: fmt.Sprintf("warnings lists what makes the answers doubtful though the server is ready: a ledger whose latest record "+
 				"(ledger_last_day) is more than %d days before as_of (serve with --as-of); a ledger with no invoices; a currency of the ledger the server's "+
-				"rates (serve --fx) lack, which makes the answers converting to the server's currency (the KPIs, by currency too) 503 missing-rate, "+
-				"while the scores and the customers, with their KPIs in their own currencies, still answer.", StaleAfterDays),
+				"rates (serve --fx) lack, which makes the answers converting to the server's currency (the KPIs) 503 missing-rate, "+
+				"while the scores, the customers with their KPIs in their own currencies, and the KPIs grouped by currency (each in its own, unconverted) still answer.", StaleAfterDays),
 			responses: []response{{200, "ready", readiness{}, ""}}, errors: []int{503}}},
 		{method: http.MethodGet, path: "/metrics", handle: s.metricsHandler(), doc: routeDoc{id: "metrics", tag: "operations",
 			summary:   "Prometheus metrics (text exposition format)",
@@ -214,7 +214,10 @@ func (s *Server) routeTable() []route {
 		{method: http.MethodPost, path: "/v1/ingest/:entity", ledger: true, role: RoleAdmin, handle: s.postIngest, media: ingestMedia, toFile: true, idempotent: true,
 			doc: routeDoc{id: "ingest", tag: "ingest", summary: "Load ledger records (CSV or NDJSON, the importer's formats and rules)",
 				description: "Upserts by natural id. Bad rows are rejected with their line, field and reason; the good rows load. " +
-					"When the store is unreachable the validated rows are spooled to disk and the answer is 202 with the spool ids.",
+					"When the store is unreachable the validated rows are spooled to disk and the answer is 202 with the spool ids. " +
+					"A row in a currency the rates in service lack (the promoted model's, the server's --fx) is not stored, since it would stop " +
+					"every score, or every answer converting to the server's currency, for every client: the answer is then a 503 missing-rate " +
+					"with Retry-After, listing the rows not stored; the rest of the body was stored, and sending it again once the rate is given is safe.",
 				params: []param{{name: "entity", in: "path", typ: "string", required: true, description: "what the body holds",
 					enum: entityNames()},
 					query("date_format", "string", "strftime date format of the export, e.g. %d.%m.%Y (ISO always works)"),

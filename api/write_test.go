@@ -15,6 +15,7 @@ import (
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/embedded"
+	"github.com/dsopilot/dsopilot/model"
 	"github.com/dsopilot/dsopilot/recommender"
 )
 
@@ -406,29 +407,40 @@ func TestSpoolFileDamaged(t *testing.T) {
 	_ = embedded.FileName
 }
 
-// TestIngestRejectsACurrencyTheRatesCannotConvert: a row in a currency the
-// rates in service have no rate for would take every score, worklist and
-// forecast down at the next rebuild; ingest rejects that row, naming its
-// line, field and what is missing, stores the others, and the service
-// stays ready.
-func TestIngestRejectsACurrencyTheRatesCannotConvert(t *testing.T) {
+// TestIngestRefusesACurrencyTheRatesCannotConvertAsTheServers: a row in a
+// currency the rates in service have no rate for would stop, at the next
+// rebuild, every answer converting to the server's currency (its --fx) or
+// every score (the model's rates), for every client, so it is not stored;
+// but the row is valid and only the server's configuration keeps it out,
+// so the answer is a 503 missing-rate with Retry-After (it was a 422, or
+// a 200 listing it among the bad rows, which tells a feed to set it aside
+// for good), whose errors place the row and say what the operator must
+// give. The other rows are stored, and the service stays whole.
+func TestIngestRefusesACurrencyTheRatesCannotConvertAsTheServers(t *testing.T) {
 	fx := recommender.SimFX()
 	ts := newTestServer(t, func(c *Config) { c.FX = &fx })
 	cust := ts.srv.snap.Load().ledger.Customers[0].ID
 	body := "customer_id,invoice_id,issue_date,due_date,amount,currency\n" +
 		cust + ",FX-1,2024-03-01,2024-03-31,100.00,chf\n" +
 		cust + ",FX-2,2024-03-01,2024-03-31,100.00,EUR\n" +
-		cust + ",FX-3,2024-03-01,2024-03-31,100.00,\n"
+		cust + ",FX-3,2024-03-01,2024-03-31,100.00,\n" +
+		cust + ",FX-4,2024-13-01,2024-03-31,100.00,EUR\n"
 	w := ts.do(req{method: "POST", path: "/v1/ingest/invoices", role: "admin", body: body, ctype: "text/csv"})
-	expect(t, w, 200)
-	res := decode[IngestResult](t, w)
-	if res.Read != 3 || res.Loaded != 2 || res.Rejected != 1 || len(res.Rejects) != 1 {
-		t.Fatalf("ingest %+v", res)
+	p := problemOf(t, w, 503)
+	if p.Type != problemTypeBase+"missing-rate" || w.Header().Get("Retry-After") != "300" {
+		t.Errorf("type %q, Retry-After %q: want missing-rate, 300", p.Type, w.Header().Get("Retry-After"))
 	}
-	r := res.Rejects[0]
-	// The value as the body wrote it (lower case); the reason names the code.
-	if r.Line != 2 || r.Field != "currency" || r.Value != "chf" || !strings.Contains(r.Reason, "no rate to EUR for CHF") {
-		t.Fatalf("reject %+v", r)
+	// The refused row first, placed and explained; then the bad one.
+	if len(p.Errors) != 2 || p.Errors[0].Line != 2 || p.Errors[0].Column != "currency" ||
+		!strings.Contains(p.Errors[0].Detail, "no rate to EUR for CHF in the server's rates (--fx)") || p.Errors[1].Line != 5 {
+		t.Errorf("errors %+v", p.Errors)
+	}
+	if !strings.HasPrefix(p.Detail, "the server has no exchange rate for CHF: 1 row in CHF not stored, though valid") ||
+		!strings.Contains(p.Detail, "2 of its rows were stored, 2 rejected in all") {
+		t.Errorf("detail %q", p.Detail)
+	}
+	if !strings.Contains(ts.logs.String(), "request needs an exchange rate the server was not given") {
+		t.Errorf("the operator is not told in the log:\n%s", ts.logs.String())
 	}
 	ts.settle()
 	l := ts.srv.snap.Load().ledger
@@ -441,11 +453,34 @@ func TestIngestRejectsACurrencyTheRatesCannotConvert(t *testing.T) {
 	expect(t, ts.do(req{method: "GET", path: "/readyz"}), 200)
 	expect(t, ts.do(req{method: "GET", path: "/v1/kpi?from=2024-01-01&to=2024-03-31&currency=EUR", role: "viewer"}), 200)
 
-	// Payments carry a currency too.
+	// Payments carry a currency too; a body of only such rows is no
+	// client error either.
 	pay := "payment_id,customer_id,invoice_id,payment_date,amount,currency\nFX-P1," + cust + ",FX-2,2024-03-10,10.00,XAU\n"
-	p := problemOf(t, ts.do(req{method: "POST", path: "/v1/ingest/payments", role: "admin", body: pay, ctype: "text/csv"}), 422)
-	if len(p.Errors) != 1 || !strings.Contains(p.Errors[0].Detail, "no rate to EUR for XAU") {
+	p = problemOf(t, ts.do(req{method: "POST", path: "/v1/ingest/payments", role: "admin", body: pay, ctype: "text/csv"}), 503)
+	if p.Type != problemTypeBase+"missing-rate" || len(p.Errors) != 1 || !strings.Contains(p.Errors[0].Detail, "no rate to EUR for XAU") {
 		t.Fatalf("payment in XAU: %+v", p)
+	}
+
+	// The model's rates: a row it has no rate for would stop every score.
+	reg := registryWithFXModel(t)
+	tm := newTestServer(t, func(c *Config) { c.Models = model.Registry{Dir: reg} })
+	m := tm.srv.snap.Load().model
+	if m == nil || m.fx() == nil {
+		t.Fatal("the model in service does not convert")
+	}
+	if _, ok := m.fx().Rate("JPY"); ok {
+		t.Fatal("the case needs a currency the model has no rate for")
+	}
+	jpy := "customer_id,invoice_id,issue_date,due_date,amount,currency\n" + cust + ",FX-J,2024-03-01,2024-03-31,100.00,JPY\n"
+	w = tm.do(req{method: "POST", path: "/v1/ingest/invoices", role: "admin", body: jpy, ctype: "text/csv"})
+	p = problemOf(t, w, 503)
+	if p.Type != problemTypeBase+"missing-rate" || w.Header().Get("Retry-After") == "" || len(p.Errors) != 1 ||
+		!strings.Contains(p.Errors[0].Detail, "no rate to "+m.fx().To+" for JPY in the rates model "+m.meta.ID+" was trained with") {
+		t.Fatalf("invoice in JPY, model without its rate: %+v (Retry-After %q)", p, w.Header().Get("Retry-After"))
+	}
+	tm.settle()
+	if err := tm.srv.snap.Load().scoring(); err != nil {
+		t.Fatalf("scores stopped: %v", err)
 	}
 }
 

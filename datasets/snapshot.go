@@ -3,6 +3,8 @@ package datasets
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -21,6 +23,12 @@ type ForecastSnapshot struct {
 	Invoices    int
 	Outstanding Money
 	Weeks       []SnapshotWeek
+	// FX is the conversion the forecast was made with: the rates to
+	// Currency (FX.To) it converted the ledger at, so that a comparison
+	// converts what came in since at the same rates and a later move in
+	// rates is not counted as forecast error. Nil when amounts were not
+	// converted, and in snapshots saved before snapshots kept their rates.
+	FX *FX `json:",omitempty"`
 }
 
 // SnapshotWeek is one week of a saved forecast: receipts expected from the
@@ -63,6 +71,9 @@ func (s *ForecastSnapshot) Validate() error {
 	case s.Invoices < 0:
 		return fmt.Errorf("%w: forecast snapshot %s: %d invoices", ErrInvalid, s.ID, s.Invoices)
 	}
+	if err := s.validFX(); err != nil {
+		return err
+	}
 	for k, w := range s.Weeks {
 		if w.Start != s.AsOf.AddDays(7*k+1) || w.End != s.AsOf.AddDays(7*k+7) {
 			return fmt.Errorf("%w: forecast snapshot %s: week %d runs %s..%s, want %s..%s", ErrInvalid, s.ID, k+1,
@@ -70,4 +81,48 @@ func (s *ForecastSnapshot) Validate() error {
 		}
 	}
 	return nil
+}
+
+// validFX reports rates that do not convert to the snapshot's currency or
+// that no rates file could give (ReadFX's rules).
+func (s *ForecastSnapshot) validFX() error {
+	if s.FX == nil {
+		return nil
+	}
+	if s.FX.To != s.Currency || !isCurrencyCode(s.FX.To) {
+		return fmt.Errorf("%w: forecast snapshot %s in %q has rates to %q, want rates to its currency", ErrInvalid, s.ID, s.Currency, s.FX.To)
+	}
+	for _, c := range slices.Sorted(maps.Keys(s.FX.Rates)) {
+		r := s.FX.Rates[c]
+		switch {
+		case !isCurrencyCode(c):
+			return fmt.Errorf("%w: forecast snapshot %s: rate of %q, not a 3-letter currency code", ErrInvalid, s.ID, c)
+		case r <= 0:
+			return fmt.Errorf("%w: forecast snapshot %s: rate of %s is %d billionths, want a positive rate", ErrInvalid, s.ID, c, int64(r))
+		case c == s.FX.To && r != rateScale:
+			return fmt.Errorf("%w: forecast snapshot %s: the reporting currency %s has rate %s, want 1", ErrInvalid, s.ID, c, r)
+		}
+	}
+	return nil
+}
+
+// SnapshotFX returns the rates of fx as a snapshot keeps them: a copy
+// without the reporting currency's own rate (always 1) and nil rates when
+// no other currency has one, so that every store gives back the same
+// value. Nil for nil.
+func SnapshotFX(fx *FX) *FX {
+	if fx == nil {
+		return nil
+	}
+	out := &FX{To: fx.To}
+	for c, r := range fx.Rates {
+		if c == fx.To {
+			continue
+		}
+		if out.Rates == nil {
+			out.Rates = map[string]Rate{}
+		}
+		out.Rates[c] = r
+	}
+	return out
 }

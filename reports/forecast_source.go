@@ -3,8 +3,10 @@ package reports
 import (
 	"context"
 	"fmt"
+	"maps"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -138,24 +140,35 @@ func bandOf(b forecast.Band) Band {
 
 // Snapshots implements ForecastSource: the saved forecasts in the report's
 // currency made before asOf, each with what its open book brought in
-// during its weeks that ended by asOf.
+// during its weeks that ended by asOf, converted at the rates the
+// snapshot was made at (forecast.ActualsRates: the report's for a currency
+// it has none for, and for a snapshot saved before snapshots kept rates).
 func (m *modelForecast) Snapshots(ctx context.Context, asOf datasets.Date) ([]ForecastSnapshot, error) {
 	cur := ""
 	if m.fx != nil {
 		cur = m.fx.To
 	}
-	var h *forecast.History
+	// One history per set of rates: snapshots made with one rates file
+	// share it.
+	hs := map[string]*forecast.History{}
 	var out []ForecastSnapshot
 	for i := range m.snaps {
 		s := &m.snaps[i]
 		if s.AsOf >= asOf || s.Currency != cur && cur != "" {
 			continue
 		}
+		fx := m.fx
+		if fx != nil {
+			fx, _, _ = forecast.ActualsRates(s, m.fx)
+		}
+		key := ratesKey(fx)
+		h := hs[key]
 		if h == nil {
 			var err error
-			if h, _, err = forecast.ReportingHistory(m.l, m.fx); err != nil {
-				return nil, err
+			if h, _, err = forecast.ReportingHistory(m.l, fx); err != nil {
+				return nil, fmt.Errorf("snapshot %s: %w", s.ID, err)
 			}
+			hs[key] = h
 		}
 		c, err := forecast.Compare(h, s)
 		if err != nil {
@@ -173,4 +186,18 @@ func (m *modelForecast) Snapshots(ctx context.Context, asOf datasets.Date) ([]Fo
 		out = append(out, fs)
 	}
 	return out, nil
+}
+
+// ratesKey names a set of rates ("" for none), so that equal sets share a
+// history.
+func ratesKey(fx *datasets.FX) string {
+	if fx == nil {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(fx.To)
+	for _, c := range slices.Sorted(maps.Keys(fx.Rates)) {
+		fmt.Fprintf(&b, " %s=%d", c, int64(fx.Rates[c]))
+	}
+	return b.String()
 }

@@ -95,6 +95,40 @@ func TestModelForecastSource(t *testing.T) {
 			t.Fatalf("week %d: actual %v, the comparison says %v", k+1, a, c.Weeks[k].ActualOpen)
 		}
 	}
+	// A snapshot that kept rates other than the report's: its receipts
+	// are converted at its own, those its forecast was made at.
+	kept := *snap
+	kept.ID, kept.FX = "S2", &datasets.FX{To: fx.To, Rates: map[string]datasets.Rate{}}
+	for cur, r := range fx.Rates {
+		if cur != fx.To {
+			kept.FX.Rates[cur] = 2 * r
+		}
+	}
+	if len(kept.FX.Rates) == 0 {
+		t.Fatal("the fixture's rates convert nothing")
+	}
+	snaps, err = ModelForecast(l, b, &fx, []datasets.ForecastSnapshot{kept}, paths).Snapshots(ctx, asOf)
+	if err != nil || len(snaps) != 1 {
+		t.Fatalf("snapshots %+v, %v", snaps, err)
+	}
+	hk, _, err := forecast.ReportingHistory(l, kept.FX)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, err := forecast.Compare(hk, &kept)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := false
+	for k, a := range snaps[0].Actual {
+		if a != ck.Weeks[k].ActualOpen.Money() {
+			t.Fatalf("week %d: actual %v, at the snapshot's rates %v", k+1, a, ck.Weeks[k].ActualOpen)
+		}
+		moved = moved || a != c.Weeks[k].ActualOpen.Money()
+	}
+	if !moved {
+		t.Fatal("the snapshot's rates changed nothing: the case tests nothing")
+	}
 }
 
 // TestCreditSourceConverts checks that the credit part reports in the

@@ -45,7 +45,7 @@ func runForecast(ctx context.Context, e env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	res, _, err := f.run(ctx, e, "forecast")
+	res, _, _, err := f.run(ctx, e, "forecast")
 	if err != nil {
 		return err
 	}
@@ -85,33 +85,34 @@ func newForecastFlags(fs *flag.FlagSet, e env) forecastFlags {
 }
 
 // run loads the model and the ledger and computes the forecast; it
-// returns the model's id too.
-func (f forecastFlags) run(ctx context.Context, e env, cmd string) (*forecast.Result, string, error) {
+// returns the model's id and the rates the ledger was converted at (nil:
+// not converted) too.
+func (f forecastFlags) run(ctx context.Context, e env, cmd string) (*forecast.Result, string, *datasets.FX, error) {
 	if *f.format != "text" && *f.format != "csv" {
-		return nil, "", fmt.Errorf("%w: %s: --format %q, want text or csv", errUsage, cmd, *f.format)
+		return nil, "", nil, fmt.Errorf("%w: %s: --format %q, want text or csv", errUsage, cmd, *f.format)
 	}
 	if *f.fx != "" && *f.currency == "" {
-		return nil, "", fmt.Errorf("%w: %s: --fx needs --currency, the currency its rates convert to", errUsage, cmd)
+		return nil, "", nil, fmt.Errorf("%w: %s: --fx needs --currency, the currency its rates convert to", errUsage, cmd)
 	}
 	t, err := parseAsOf("as-of", *f.asOf)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	o := forecast.Options{AsOf: t, Weeks: *f.weeks, Paths: *f.paths, Seed: *f.seed, By: *f.by, Log: newLogger(e)}
 	if _, err := o.Validate(); err != nil {
-		return nil, "", fmt.Errorf("%w: %s: %v", errUsage, cmd, err)
+		return nil, "", nil, fmt.Errorf("%w: %s: %v", errUsage, cmd, err)
 	}
 	b, meta, err := loadModel(*f.registry, *f.model)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: no model to forecast with: %w", cmd, err)
+		return nil, "", nil, fmt.Errorf("%s: no model to forecast with: %w", cmd, err)
 	}
 	fx, err := reportingFX(*f.currency, *f.fx)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", cmd, err)
+		return nil, "", nil, fmt.Errorf("%s: %w", cmd, err)
 	}
 	st, err := openStore(ctx, *f.store, newLogger(e), false)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", cmd, err)
+		return nil, "", nil, fmt.Errorf("%s: %w", cmd, err)
 	}
 	defer st.Close()
 	// In parts of whole customers (on ClickHouse; the embedded store's
@@ -119,7 +120,7 @@ func (f forecastFlags) run(ctx context.Context, e env, cmd string) (*forecast.Re
 	// part's book against it.
 	res, info, err := forecast.FromParts(ctx, storeParts(ctx, st, *f.parts), b, fx, o)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", cmd, usageIfRequest(err))
+		return nil, "", nil, fmt.Errorf("%s: %w", cmd, usageIfRequest(err))
 	}
 	for _, w := range forecastWarnings(info.LastDay, b.Options.AsOf, o.AsOf) {
 		fmt.Fprintf(e.stderr, "dsopilot: warning: %s: %s\n", cmd, w)
@@ -128,7 +129,7 @@ func (f forecastFlags) run(ctx context.Context, e env, cmd string) (*forecast.Re
 		fmt.Fprintf(e.stderr, "dsopilot: warning: %s: amounts in %s are added unconverted; give --currency and --fx, or --by currency\n",
 			cmd, strings.Join(info.Mixed, ", "))
 	}
-	return res, meta.ID, nil
+	return res, meta.ID, fx, nil
 }
 
 // printForecast prints the forecast as a table a treasurer reads.
@@ -236,9 +237,10 @@ func writeForecastCSV(w io.Writer, r *forecast.Result) error {
 
 func runForecastSnapshot(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "forecast snapshot", "[--store S] --as-of DATE [--weeks 13] [--currency CUR --fx FILE] [--model ID] [--parts N] [--json]",
-		"Computes the forecast as dsopilot forecast does and saves it in the store (ClickHouse: the\n"+
-			"forecast_snapshots table, after applying pending migrations; embedded: its own bucket), so that\n"+
-			"dsopilot forecast compare can later line it up against what was received. Prints the snapshot id.")
+		"Computes the forecast as dsopilot forecast does and saves it in the store with the rates it converted\n"+
+			"at (ClickHouse: the forecast_snapshots and forecast_snapshot_rates tables, after applying pending\n"+
+			"migrations; embedded: its own bucket), so that dsopilot forecast compare can later line it up against\n"+
+			"what was received, converted at the same rates. Prints the snapshot id.")
 	f := newForecastFlags(fs, e)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -246,7 +248,7 @@ func runForecastSnapshot(ctx context.Context, e env, args []string) error {
 	if *f.by != "" {
 		return fmt.Errorf("%w: forecast snapshot: --by does not apply, a snapshot keeps the portfolio's weeks", errUsage)
 	}
-	res, id, err := f.run(ctx, e, "forecast snapshot")
+	res, id, fx, err := f.run(ctx, e, "forecast snapshot")
 	if err != nil {
 		return err
 	}
@@ -261,6 +263,9 @@ func runForecastSnapshot(ctx context.Context, e env, args []string) error {
 	}
 	now := time.Now()
 	snap := res.Snapshot(forecast.SnapshotID(res.AsOf, now), now, id)
+	// The rates go with it, so that compare converts what comes in since
+	// at the rates the forecast was made at.
+	snap.FX = datasets.SnapshotFX(fx)
 	if err := ss.PutSnapshot(ctx, snap); err != nil {
 		return fmt.Errorf("forecast snapshot: %w", err)
 	}
@@ -276,10 +281,11 @@ func runForecastCompare(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "forecast compare", "[--store S] [--snapshot ID] [--fx FILE] [--parts N] [--json]",
 		"Lines a saved forecast (the latest, or --snapshot ID) up against what the store now shows was received,\n"+
 			"week by week: the open book's receipts against its P10/P50/P90, and new business against its forecast.\n"+
-			"Weeks the ledger has not reached yet are pending. With --list, lists the saved snapshots.")
+			"Weeks the ledger has not reached yet are pending. What came in is converted to the snapshot's currency at the\n"+
+			"rates the snapshot was made at, kept with it. With --list, lists the saved snapshots.")
 	store := storeFlag(fs, e)
 	id := fs.String("snapshot", "", "snapshot id (default: the latest saved)")
-	fxPath := fs.String("fx", "", "rates to the snapshot's currency, when the ledger holds others")
+	fxPath := fs.String("fx", "", "rates to the snapshot's currency for the currencies it keeps no rate for (every one, for a snapshot saved before snapshots kept their rates)")
 	list := fs.Bool("list", false, "list the saved snapshots instead")
 	asJSON := fs.Bool("json", false, "print JSON")
 	parts := partsFlag(fs)
@@ -319,29 +325,44 @@ func runForecastCompare(ctx context.Context, e env, args []string) error {
 	default:
 		snap = &all[len(all)-1]
 	}
-	var fx *datasets.FX
+	var given *datasets.FX
 	if snap.Currency != "" {
-		if fx, err = reportingFX(snap.Currency, *fxPath); err != nil {
+		if given, err = reportingFX(snap.Currency, *fxPath); err != nil {
 			return fmt.Errorf("forecast compare: snapshot %s is in %s: %w", snap.ID, snap.Currency, err)
 		}
 	}
+	fx, from, added := forecast.ActualsRates(snap, given)
 	c, err := forecast.CompareParts(storeParts(ctx, st, *parts), fx, snap)
 	if err != nil {
 		return fmt.Errorf("forecast compare: %w", usageIfRequest(err))
 	}
 	rates := ""
 	if fx != nil && len(fx.Rates) > 0 {
-		c.ActualsFX = fx
+		c.ActualsFX, c.ActualsFXFrom, c.ActualsFXGivenFor = fx, from, added
 		rates = fxList(c.ActualsFX)
-		fmt.Fprintf(e.stderr, "dsopilot: warning: forecast compare: snapshot %s keeps no exchange rates: what came in since %s is converted to %s at the rates given now (%s: %s), "+
+	}
+	switch {
+	case c.ActualsFX == nil:
+	case from == forecast.RatesGiven:
+		fmt.Fprintf(e.stderr, "dsopilot: warning: forecast compare: snapshot %s keeps no exchange rates (saved before snapshots kept them): what came in since %s is converted to %s at the rates given now (%s: %s), "+
 			"not necessarily those its forecast was made at, so a move in rates counts as forecast error\n", c.Snapshot, c.AsOf, c.Currency, *fxPath, rates)
+	case len(added) > 0:
+		fmt.Fprintf(e.stderr, "dsopilot: warning: forecast compare: snapshot %s has no rate for %s: what came in since %s in those currencies is converted to %s at the rates of %s given now, "+
+			"not ones its forecast was made at\n", c.Snapshot, strings.Join(added, ", "), c.AsOf, c.Currency, *fxPath)
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, c)
 	}
 	fmt.Fprintf(e.stdout, "snapshot %s: forecast as of %s with model %s, %s; the ledger runs to %s\n", c.Snapshot, c.AsOf, c.Model, c.Currency, c.Through)
-	if c.ActualsFX != nil {
+	switch {
+	case c.ActualsFX == nil:
+	case from == forecast.RatesGiven:
 		fmt.Fprintf(e.stdout, "received amounts converted to %s at the rates of %s given now, not the snapshot's (it keeps none): %s\n", c.Currency, *fxPath, rates)
+	case len(added) > 0:
+		fmt.Fprintf(e.stdout, "received amounts converted to %s at the snapshot's own rates, those its forecast was made at, and for %s at the rates of %s given now: %s\n",
+			c.Currency, strings.Join(added, ", "), *fxPath, rates)
+	default:
+		fmt.Fprintf(e.stdout, "received amounts converted to %s at the snapshot's own rates, those its forecast was made at: %s\n", c.Currency, rates)
 	}
 	if c.BookChanged {
 		fmt.Fprintf(e.stdout, "note: the ledger now shows %d open invoices (%s) at %s; the snapshot saw %d (%s): later exports changed history\n",

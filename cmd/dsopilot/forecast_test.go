@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -306,32 +309,108 @@ func TestForecastSnapshotAndCompareOnBothStores(t *testing.T) {
 			if strings.Contains(text, "rates") {
 				t.Errorf("compare without conversion speaks of rates:\n%s", text)
 			}
-			// A snapshot in a reporting currency is graded at the rates
-			// given now: the comparison says which, and warns.
-			fxPath := filepath.Join(t.TempDir(), "fx.csv")
-			if err := os.WriteFile(fxPath, []byte("currency,rate\nUSD,0.9\nGBP,1.2\nSEK,0.087\nCHF,1.05\nPLN,0.23\nDKK,0.134\nNOK,0.085\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			out, _, err = call(t, nil, "forecast", "snapshot", "--store", store, "--registry", reg, "--as-of", "2024-01-31", "--paths", "300", "--currency", "EUR", "--fx", fxPath)
-			if err != nil {
-				t.Fatalf("snapshot in EUR: %v\n%s", err, out)
-			}
-			text, stderr, err := call(t, nil, "forecast", "compare", "--store", store, "--fx", fxPath)
-			if err != nil || !strings.Contains(text, "received amounts converted to EUR at the rates of "+fxPath+" given now") ||
-				!strings.Contains(text, "USD 0.9") || !strings.Contains(stderr, "keeps no exchange rates") {
-				t.Errorf("compare in EUR: %v\n%s\nstderr: %s", err, text, stderr)
-			}
-			js, _, err = call(t, nil, "forecast", "compare", "--store", store, "--fx", fxPath, "--json")
-			var conv struct {
-				FX *struct {
-					To    string
-					Rates map[string]string
-				} `json:"actuals_fx"`
-			}
-			if err != nil || json.Unmarshal([]byte(js), &conv) != nil || conv.FX == nil || conv.FX.To != "EUR" || conv.FX.Rates["USD"] != "0.9" {
-				t.Errorf("compare --json in EUR: %v, actuals_fx %+v", err, conv.FX)
-			}
+			compareAtTheSnapshotsRates(t, store, reg)
 		})
+	}
+}
+
+// compareAtTheSnapshotsRates checks that a snapshot in a reporting currency
+// is graded at the rates it was made at, whatever the rates given to
+// compare now; that one saved before snapshots kept rates is graded at
+// the rates given now, with a warning; and that the rates given now fill
+// in only a currency the snapshot has no rate for.
+func compareAtTheSnapshotsRates(t *testing.T, store, reg string) {
+	t.Helper()
+	dir := t.TempDir()
+	then, now := filepath.Join(dir, "then.csv"), filepath.Join(dir, "now.csv")
+	if err := os.WriteFile(then, []byte("currency,rate\nUSD,0.9\nGBP,1.2\nSEK,0.087\nCHF,1.05\nPLN,0.23\nDKK,0.134\nNOK,0.085\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(now, []byte("currency,rate\nUSD,1.8\nGBP,2.4\nSEK,0.174\nCHF,2.1\nPLN,0.46\nDKK,0.268\nNOK,0.17\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := call(t, nil, "forecast", "snapshot", "--store", store, "--registry", reg, "--as-of", "2024-01-31", "--paths", "300", "--currency", "EUR", "--fx", then)
+	if err != nil {
+		t.Fatalf("snapshot in EUR: %v\n%s", err, out)
+	}
+	id := strings.Fields(out)[3]
+	type comparison struct {
+		FX *struct {
+			To    string
+			Rates map[string]string
+		} `json:"actuals_fx"`
+		From     string   `json:"actuals_fx_from"`
+		GivenFor []string `json:"actuals_fx_given_for"`
+		Weeks    []struct {
+			ActualOpen float64 `json:"actual_open"`
+			ActualNew  float64 `json:"actual_new"`
+		}
+	}
+	compare := func(id, fx string) (comparison, string) {
+		t.Helper()
+		js, stderr, err := call(t, nil, "forecast", "compare", "--store", store, "--snapshot", id, "--fx", fx, "--json")
+		var c comparison
+		if err != nil || json.Unmarshal([]byte(js), &c) != nil || len(c.Weeks) != 13 {
+			t.Fatalf("compare %s --fx %s: %v\n%s\nstderr: %s", id, fx, err, js, stderr)
+		}
+		return c, stderr
+	}
+	received := func(c comparison) (sum float64) {
+		for _, w := range c.Weeks {
+			sum += w.ActualOpen + w.ActualNew
+		}
+		return sum
+	}
+	// Kept: given other rates now, the comparison still converts at the
+	// snapshot's, says so, and warns of nothing.
+	kept, stderr := compare(id, now)
+	if kept.From != "snapshot" || kept.FX == nil || kept.FX.To != "EUR" || kept.FX.Rates["USD"] != "0.9" || kept.GivenFor != nil ||
+		strings.Contains(stderr, "warning") {
+		t.Errorf("snapshot with its rates, compared with others given: from %q, actuals_fx %+v, given for %v, stderr %q", kept.From, kept.FX, kept.GivenFor, stderr)
+	}
+	text, _, err := call(t, nil, "forecast", "compare", "--store", store, "--snapshot", id, "--fx", now)
+	if err != nil || !strings.Contains(text, "received amounts converted to EUR at the snapshot's own rates, those its forecast was made at: ") ||
+		!strings.Contains(text, "USD 0.9") {
+		t.Errorf("compare in EUR, text: %v\n%s", err, text)
+	}
+	// Saved before snapshots kept rates: the same snapshot without them
+	// is graded at the rates given now, with the warning, and gives the
+	// kept one's figures exactly when given the same rates.
+	ctx := context.Background()
+	st, err := openStore(ctx, store, slog.New(slog.NewTextHandler(io.Discard, nil)), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := st.(datasets.SnapshotStore)
+	snap, err := ss.Snapshot(ctx, id)
+	if err != nil || snap.FX == nil || snap.FX.Rates["USD"] != 900_000_000 {
+		t.Fatalf("the saved snapshot: %v, rates %+v", err, snap)
+	}
+	old, partial := *snap, *snap
+	old.ID, old.FX = "old", nil
+	partial.ID, partial.FX = "partial", datasets.SnapshotFX(snap.FX)
+	delete(partial.FX.Rates, "USD")
+	for _, s := range []*datasets.ForecastSnapshot{&old, &partial} {
+		if err := ss.PutSnapshot(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	atThen, stderr := compare("old", then)
+	if atThen.From != "given" || atThen.FX == nil || atThen.FX.Rates["USD"] != "0.9" || !strings.Contains(stderr, "keeps no exchange rates") {
+		t.Errorf("snapshot without rates: from %q, actuals_fx %+v, stderr %q", atThen.From, atThen.FX, stderr)
+	}
+	atNow, _ := compare("old", now)
+	if received(kept) <= 0 || received(kept) != received(atThen) || received(atNow) <= received(atThen) {
+		t.Errorf("received: %.2f at the kept rates, %.2f at the same given, %.2f at the doubled rates given now",
+			received(kept), received(atThen), received(atNow))
+	}
+	// A currency the snapshot has no rate for takes the rate given now,
+	// named and warned of.
+	filled, stderr := compare("partial", now)
+	if filled.From != "snapshot" || !slices.Equal(filled.GivenFor, []string{"USD"}) || filled.FX.Rates["USD"] != "1.8" || filled.FX.Rates["GBP"] != "1.2" ||
+		!strings.Contains(stderr, "has no rate for USD") {
+		t.Errorf("snapshot without USD: from %q, given for %v, actuals_fx %+v, stderr %q", filled.From, filled.GivenFor, filled.FX, stderr)
 	}
 }
 

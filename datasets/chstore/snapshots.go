@@ -4,6 +4,8 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,10 +20,18 @@ var insertSnapshotSQL string
 //go:embed queries/select_snapshots.sql
 var selectSnapshotsSQL string
 
+//go:embed queries/insert_snapshot_rates.sql
+var insertSnapshotRatesSQL string
+
+//go:embed queries/select_snapshot_rates.sql
+var selectSnapshotRatesSQL string
+
 var _ datasets.SnapshotStore = (*Store)(nil)
 
 // PutSnapshot saves s, one row per week, all with one new version, so
-// that readers see either the whole new snapshot or the old one.
+// that readers see either the whole new snapshot or the old one. Its
+// rates go first, with the same version (migration 0006): weeks whose
+// rates failed to arrive would read as a snapshot that kept none.
 func (s *Store) PutSnapshot(ctx context.Context, snap *datasets.ForecastSnapshot) error {
 	if err := snap.Validate(); err != nil {
 		return err
@@ -42,6 +52,9 @@ func (s *Store) PutSnapshot(ctx context.Context, snap *datasets.ForecastSnapshot
 	// On a cluster, straight to the shard the Distributed table would send
 	// the snapshot to (sharded by snapshot_id), as every other write.
 	n := s.nodeOf(snap.ID)
+	if err := s.putSnapshotRates(ctx, n, snap, version); err != nil {
+		return err
+	}
 	batch, err := n.conn.PrepareBatch(ctx, strings.ReplaceAll(insertSnapshotSQL, "{db}", s.cfg.LocalDatabase()))
 	if err != nil {
 		return fmt.Errorf("prepare forecast snapshot batch%s: %w", s.on(n), err)
@@ -58,6 +71,36 @@ func (s *Store) PutSnapshot(ctx context.Context, snap *datasets.ForecastSnapshot
 	}
 	if err := batch.Send(); err != nil {
 		return fmt.Errorf("send forecast snapshot %s%s: %w", snap.ID, s.on(n), err)
+	}
+	return nil
+}
+
+// putSnapshotRates writes the rates of snap, when it has any, to node n
+// with version: one row per currency, and one for the reporting currency
+// itself at 1, which marks a snapshot that kept its rates even when it
+// needed no other (see migration 0006).
+func (s *Store) putSnapshotRates(ctx context.Context, n *node, snap *datasets.ForecastSnapshot, version uint64) error {
+	if snap.FX == nil {
+		return nil
+	}
+	batch, err := n.conn.PrepareBatch(ctx, strings.ReplaceAll(insertSnapshotRatesSQL, "{db}", s.cfg.LocalDatabase()))
+	if err != nil {
+		return fmt.Errorf("prepare forecast snapshot rates batch%s: %w", s.on(n), err)
+	}
+	defer batch.Close()
+	rates := map[string]datasets.Rate{snap.FX.To: 1_000_000_000}
+	for c, r := range snap.FX.Rates {
+		if c != snap.FX.To {
+			rates[c] = r
+		}
+	}
+	for _, c := range slices.Sorted(maps.Keys(rates)) {
+		if err := batch.Append(snap.ID, c, decimal.New(int64(rates[c]), -9), snap.FX.To, version); err != nil {
+			return fmt.Errorf("append forecast snapshot %s rate of %s: %w", snap.ID, c, err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("send forecast snapshot %s rates%s: %w", snap.ID, s.on(n), err)
 	}
 	return nil
 }
@@ -119,6 +162,59 @@ func (s *Store) snapshots(ctx context.Context, id string) ([]datasets.ForecastSn
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read forecast snapshots: %w", err)
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	fxs, err := s.snapshotRates(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].FX = fxs[out[i].ID]
+	}
+	return out, nil
+}
+
+// snapshotRates reads the rates of the snapshot id (all when empty), by
+// snapshot id; a snapshot saved without rates has none.
+func (s *Store) snapshotRates(ctx context.Context, id string) (map[string]*datasets.FX, error) {
+	rows, err := s.entry.conn.Query(ctx, selectSnapshotRatesSQL, id, id)
+	if err != nil {
+		return nil, fmt.Errorf("query forecast snapshot rates: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]*datasets.FX{}
+	for rows.Next() {
+		var (
+			sid, cur, to string
+			rate         decimal.Decimal
+		)
+		if err := rows.Scan(&sid, &cur, &rate, &to); err != nil {
+			return nil, fmt.Errorf("scan forecast snapshot rate: %w", err)
+		}
+		fx := out[sid]
+		if fx == nil {
+			fx = &datasets.FX{To: to}
+			out[sid] = fx
+		}
+		if fx.To != to {
+			return nil, fmt.Errorf("forecast snapshot %s has rates to both %s and %s", sid, fx.To, to)
+		}
+		if cur == to {
+			continue // the marker: the reporting currency itself, at 1
+		}
+		r := rate.Shift(9)
+		if !r.IsInteger() || !r.IsPositive() || !r.BigInt().IsInt64() {
+			return nil, fmt.Errorf("forecast snapshot %s: rate of %s is %s, not a positive rate in billionths", sid, cur, rate)
+		}
+		if fx.Rates == nil {
+			fx.Rates = map[string]datasets.Rate{}
+		}
+		fx.Rates[cur] = datasets.Rate(r.IntPart())
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read forecast snapshot rates: %w", err)
 	}
 	return out, nil
 }

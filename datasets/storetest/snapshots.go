@@ -16,10 +16,12 @@ import (
 type SnapshotOpener func(t *testing.T) (s datasets.SnapshotStore, reopen func() datasets.SnapshotStore)
 
 // SampleSnapshot returns a snapshot of weeks weeks as of asOf, with
-// amounts that exercise zero, negative-free large values and cents.
+// amounts that exercise zero, negative-free large values and cents, and
+// the rates it was made at (a tiny one, a nine-decimal one, a large one).
 func SampleSnapshot(id string, asOf datasets.Date, weeks int, created time.Time) *datasets.ForecastSnapshot {
 	s := &datasets.ForecastSnapshot{ID: id, AsOf: asOf, CreatedAt: created.UTC().Truncate(time.Second), Currency: "EUR",
-		Model: "m-1", Invoices: 4321, Outstanding: 999_999_999_999_99}
+		Model: "m-1", Invoices: 4321, Outstanding: 999_999_999_999_99,
+		FX: &datasets.FX{To: "EUR", Rates: map[string]datasets.Rate{"JPY": 6_012_345, "USD": 912_345_678, "KWD": 2_987_654_321_987}}}
 	for k := range weeks {
 		m := datasets.Money(1_000_000*(k+1) + 7)
 		s.Weeks = append(s.Weeks, datasets.SnapshotWeek{Start: asOf.AddDays(7*k + 1), End: asOf.AddDays(7*k + 7),
@@ -110,6 +112,45 @@ func RunSnapshots(t *testing.T, open SnapshotOpener) {
 		}
 	})
 
+	t.Run("RatesKeptAsSaved", func(t *testing.T) {
+		// Without rates (saved before snapshots kept them, or not
+		// converted), with the reporting currency's only (a ledger all in
+		// it), and with rates of a save replaced by the next one's.
+		s, _ := open(t)
+		none := SampleSnapshot("S-none", asOf, 2, t0)
+		none.FX = nil
+		own := SampleSnapshot("S-own", asOf, 2, t0.Add(time.Second))
+		own.FX = &datasets.FX{To: "EUR"}
+		resaved := SampleSnapshot("S-resaved", asOf, 2, t0.Add(2*time.Second))
+		if err := s.PutSnapshot(ctx, resaved); err != nil {
+			t.Fatalf("put: %v", err)
+		}
+		resaved = SampleSnapshot("S-resaved", asOf, 2, t0.Add(2*time.Second))
+		resaved.FX.Rates = map[string]datasets.Rate{"USD": 900_000_000}
+		want := []datasets.ForecastSnapshot{*none, *own, *resaved}
+		for i := range want {
+			if err := s.PutSnapshot(ctx, &want[i]); err != nil {
+				t.Fatalf("put %s: %v", want[i].ID, err)
+			}
+		}
+		for i := range want {
+			got, err := s.Snapshot(ctx, want[i].ID)
+			if err != nil {
+				t.Fatalf("get %s: %v", want[i].ID, err)
+			}
+			if !reflect.DeepEqual(got.FX, want[i].FX) {
+				t.Errorf("%s: rates %+v, want %+v", want[i].ID, got.FX, want[i].FX)
+			}
+		}
+		all, err := s.Snapshots(ctx)
+		if err != nil {
+			t.Fatalf("list: %v", err)
+		}
+		if !reflect.DeepEqual(all, want) {
+			t.Fatalf("listed:\n got  %+v\n want %+v", all, want)
+		}
+	})
+
 	t.Run("InvalidIsRefused", func(t *testing.T) {
 		s, _ := open(t)
 		bad := map[string]*datasets.ForecastSnapshot{
@@ -119,6 +160,12 @@ func RunSnapshots(t *testing.T, open SnapshotOpener) {
 		shifted := SampleSnapshot("S", asOf, 2, t0)
 		shifted.Weeks[1].Start++
 		bad["weeks not consecutive"] = shifted
+		elsewhere := SampleSnapshot("S", asOf, 2, t0)
+		elsewhere.FX.To = "USD"
+		bad["rates to another currency"] = elsewhere
+		zero := SampleSnapshot("S", asOf, 2, t0)
+		zero.FX.Rates["GBP"] = 0
+		bad["a zero rate"] = zero
 		for name, snap := range bad {
 			if err := s.PutSnapshot(ctx, snap); !errors.Is(err, datasets.ErrInvalid) {
 				t.Errorf("%s: err = %v, want ErrInvalid", name, err)

@@ -2,6 +2,8 @@ package forecast
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -9,7 +11,8 @@ import (
 )
 
 // Snapshot returns r as a snapshot to save (id, the time it is saved and
-// the model it used).
+// the model it used). The caller sets its FX to the rates r was converted
+// at (datasets.SnapshotFX), which Result does not hold.
 func (r *Result) Snapshot(id string, created time.Time, model string) *datasets.ForecastSnapshot {
 	s := &datasets.ForecastSnapshot{ID: id, AsOf: r.AsOf, CreatedAt: created.UTC().Truncate(time.Second), Currency: r.Currency,
 		Model: model, Invoices: r.Book.Invoices, Outstanding: r.Book.Outstanding.Money()}
@@ -54,10 +57,53 @@ type Comparison struct {
 	BookChanged bool        `json:"open_book_changed"`
 	// ActualsFX is the rates the receipts since the as-of date were
 	// converted to Currency at (absent when nothing was converted), set by
-	// the caller that converted them: the ones given to the comparison,
-	// since a snapshot does not keep the rates its forecast was made at,
-	// so a move in rates between the two counts as forecast error.
-	ActualsFX *datasets.FX `json:"actuals_fx,omitempty"`
+	// the caller that converted them (see ActualsRates). ActualsFXFrom
+	// says whose they are: "snapshot", the rates the forecast was made at,
+	// kept with it, completed by the rates given to the comparison for the
+	// currencies listed in ActualsFXGivenFor; or "given", the rates given
+	// to the comparison, for a snapshot saved before snapshots kept their
+	// rates, so that a move in rates between the two counts as forecast
+	// error.
+	ActualsFX         *datasets.FX `json:"actuals_fx,omitempty"`
+	ActualsFXFrom     string       `json:"actuals_fx_from,omitempty"`
+	ActualsFXGivenFor []string     `json:"actuals_fx_given_for,omitempty"`
+}
+
+// Whose rates a comparison converted the receipts at (ActualsFXFrom).
+const (
+	RatesOfSnapshot = "snapshot"
+	RatesGiven      = "given"
+)
+
+// ActualsRates returns the rates a comparison of s converts what came in
+// since at, whose they are (RatesOfSnapshot, RatesGiven; "" when nothing
+// is converted) and the currencies given's rates were taken for. The
+// snapshot's own rates come first, those its forecast was made at, so a
+// later move in rates is not counted as forecast error; given (the rates
+// given now, to s's currency; may be nil) adds only the currencies the
+// snapshot has no rate for, a currency new since, say. A snapshot saved
+// before snapshots kept rates has only given's.
+func ActualsRates(s *datasets.ForecastSnapshot, given *datasets.FX) (fx *datasets.FX, from string, added []string) {
+	if s.FX == nil {
+		if given == nil {
+			return nil, "", nil
+		}
+		return given, RatesGiven, nil
+	}
+	fx = &datasets.FX{To: s.FX.To, Rates: maps.Clone(s.FX.Rates)}
+	if given != nil && given.To == fx.To {
+		for _, c := range slices.Sorted(maps.Keys(given.Rates)) {
+			if _, ok := fx.Rate(c); ok {
+				continue
+			}
+			if fx.Rates == nil {
+				fx.Rates = map[string]datasets.Rate{}
+			}
+			fx.Rates[c] = given.Rates[c]
+			added = append(added, c)
+		}
+	}
+	return fx, RatesOfSnapshot, added
 }
 
 // ComparedWeek is one week of a comparison.
