@@ -174,3 +174,28 @@ func TestCustomerTermsFromItsInvoices(t *testing.T) {
 		}
 	}
 }
+
+// A customer without payments of its own, on a ledger that records them,
+// has its KPIs as the whole ledger would: collected counts payments (none
+// here), never what its settlements cleared, which only a ledger without
+// any payment records reports.
+func TestCustomerKPIsKnowTheLedgerHasPayments(t *testing.T) {
+	ts := newTestServer(t, nil)
+	snap := ts.srv.snap.Load()
+	if len(snap.ledger.Payments) == 0 {
+		t.Fatal("the test ledger has no payments")
+	}
+	expect(t, ts.do(req{method: "POST", path: "/v1/ingest/customers", role: "admin", body: "customer_id,name,currency\nZNOPAY,No Pay Ltd,EUR\n", ctype: "text/csv"}), 200)
+	issue, settled := snap.asOf.AddDays(-40), snap.asOf.AddDays(-10)
+	body := fmt.Sprintf("customer_id,invoice_id,issue_date,due_date,amount,currency,settled_date\nZNOPAY,ZN-1,%s,%s,1200.00,EUR,%s\n",
+		issue, issue.AddDays(30), settled)
+	expect(t, ts.do(req{method: "POST", path: "/v1/ingest/invoices", role: "admin", body: body, ctype: "text/csv"}), 200)
+	ts.settle()
+	v := decode[CustomerView](t, ts.do(req{method: "GET", path: "/v1/customers/ZNOPAY", role: "viewer"}))
+	if v.KPIs == nil {
+		t.Fatalf("no KPIs: %+v", v)
+	}
+	if v.KPIs.CollectedBasis != features.CollectedPayments || v.KPIs.Collected != 0 || v.KPIs.InvoicesSettled != 1 {
+		t.Fatalf("collected %s (%s), %d settled; want 0.00 (payments), 1 settled", v.KPIs.Collected, v.KPIs.CollectedBasis, v.KPIs.InvoicesSettled)
+	}
+}

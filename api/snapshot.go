@@ -157,7 +157,10 @@ func (s *snapshot) scoring() error { return s.scoreErr }
 // indexed on their own. Features of a customer depend only on that
 // customer's records and on whether the ledger knows disputes at all (with
 // no dispute records the invoices' disputed flags stand in), so a phantom
-// dispute of no customer keeps that choice the same as the whole ledger's.
+// dispute of no customer keeps that choice the same as the whole ledger's;
+// likewise a phantom payment of nothing for whether it knows payments
+// (features.LedgerFacts: settlements imply write-offs, and the KPIs'
+// collected counts payments, only then).
 func (s *snapshot) draftLedger(customers []string, given []datasets.Invoice, disputes []datasets.Dispute) *datasets.Ledger {
 	recs := make([]*customerRecords, 0, len(customers))
 	for _, c := range customers {
@@ -175,6 +178,9 @@ func (s *snapshot) draftLedger(customers []string, given []datasets.Invoice, dis
 	mini.Disputes = append(mini.Disputes, disputes...)
 	if len(s.ledger.Disputes) > 0 && len(mini.Disputes) == 0 {
 		mini.Disputes = append(mini.Disputes, datasets.Dispute{ID: "\x00phantom", CustomerID: "\x00phantom", InvoiceID: "\x00phantom", Opened: datasets.MinDate, Resolved: datasets.MinDate})
+	}
+	if len(s.ledger.Payments) > 0 && len(mini.Payments) == 0 {
+		mini.Payments = append(mini.Payments, datasets.Payment{ID: "\x00phantom", CustomerID: "\x00phantom", Date: datasets.MinDate})
 	}
 	return mini
 }

@@ -28,6 +28,9 @@ func ParseRate(s string) (Rate, error) {
 	s = strings.TrimSpace(s)
 	whole, frac, _ := strings.Cut(s, ".")
 	if whole == "" && frac == "" || !allDigits(whole) || !allDigits(frac) || len(whole) > 9 {
+		if hint := commaHint(s); hint != "" {
+			return 0, fmt.Errorf("rate %q: %s", s, hint)
+		}
 		return 0, fmt.Errorf("rate %q: want a positive decimal number", s)
 	}
 	up := false
@@ -46,6 +49,21 @@ func ParseRate(s string) (Rate, error) {
 		return 0, fmt.Errorf("rate %q: must be positive (at least 0.000000001)", s)
 	}
 	return Rate(r), nil
+}
+
+// commaHint says how to write a rate that holds a comma: rates are read
+// with a decimal point whatever the locale, so "1,16" (a decimal comma) or
+// "1,000.5" (a thousands separator) would otherwise be refused without
+// saying why.
+func commaHint(s string) string {
+	if !strings.Contains(s, ",") {
+		return ""
+	}
+	whole, frac, _ := strings.Cut(s, ",")
+	if whole != "" && frac != "" && allDigits(whole) && allDigits(frac) {
+		return fmt.Sprintf("a decimal comma? write it with a decimal point, %s.%s", whole, frac)
+	}
+	return "want a positive decimal number with a decimal point and no thousands separators"
 }
 
 // String formats r with the decimals it needs.
@@ -129,8 +147,10 @@ func (fx FX) Rate(c string) (Rate, bool) {
 
 // ReadFX reads a rates file: a header naming the columns currency and rate
 // (others are ignored), then one row per currency giving the units of
-// currency to that one unit of it is worth. name is the file name used in
-// errors, which give the line and the field.
+// currency to that one unit of it is worth. A row with more fields than the
+// header is refused, not read by position: it is nearly always a rate typed
+// with a decimal comma. name is the file name used in errors, which give
+// the line and the field.
 func ReadFX(r io.Reader, name, to string) (FX, error) {
 	fx := FX{To: strings.ToUpper(strings.TrimSpace(to)), Rates: map[string]Rate{}}
 	if !isCurrencyCode(fx.To) {
@@ -173,6 +193,13 @@ func ReadFX(r io.Reader, name, to string) (FX, error) {
 			break
 		}
 		line, _ := cr.FieldPos(0)
+		// A row longer than the header is misread whatever its fields
+		// hold: "GBP,1,16" (a decimal comma typed into a comma-separated
+		// file) would otherwise read GBP at 1.
+		if len(rec) > len(head) {
+			errs = append(errs, fmt.Errorf("%s:%d: %d fields, want %s%s", name, line, len(rec), headNames(head), splitRateHint(rec, ri)))
+			continue
+		}
 		if len(rec) <= max(ci, ri) {
 			field := head[ri]
 			if ci > ri {
@@ -207,6 +234,28 @@ func ReadFX(r io.Reader, name, to string) (FX, error) {
 		return fx, fmt.Errorf("%w: %w", ErrFX, errors.Join(errs...))
 	}
 	return fx, nil
+}
+
+// headNames is the header of a rates file as its columns are named.
+func headNames(head []string) string {
+	names := make([]string, len(head))
+	for i, h := range head {
+		names[i] = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+	}
+	return strings.Join(names, ",")
+}
+
+// splitRateHint explains a row one field too long when the rate's field and
+// the next are both digits: a rate written with a decimal comma.
+func splitRateHint(rec []string, ri int) string {
+	if ri+1 >= len(rec) {
+		return ""
+	}
+	whole, frac := strings.TrimSpace(rec[ri]), strings.TrimSpace(rec[ri+1])
+	if whole == "" || frac == "" || !allDigits(whole) || !allDigits(frac) {
+		return ""
+	}
+	return fmt.Sprintf(" (is %s,%s a rate with a decimal comma? write it with a decimal point, %s.%s)", whole, frac, whole, frac)
 }
 
 // isCurrencyCode reports whether c looks like an ISO 4217 code.

@@ -42,6 +42,51 @@ func TestParseRate(t *testing.T) {
 	}
 }
 
+// TestReadFXRefusesExtraFields: a decimal comma typed into a
+// comma-separated rates file splits the rate in two; the row must be
+// refused, never read at its whole part (GBP at 1 for 1.16).
+func TestReadFXRefusesExtraFields(t *testing.T) {
+	cases := []struct {
+		name, file string
+		want       []string // in the error, in order
+	}{
+		{"decimal comma", "currency,rate\nGBP,1,16\nSEK,0.086956522\n",
+			[]string{"fx_comma.csv:2: 3 fields, want currency,rate (is 1,16 a rate with a decimal comma? write it with a decimal point, 1.16)"}},
+		{"decimal comma, extra column", "currency,rate,source\nGBP,1,16,ecb\n",
+			[]string{"fx_comma.csv:2: 4 fields, want currency,rate,source (is 1,16 a rate"}},
+		{"extra field not a split rate", "currency,rate\nSEK,0.086956522\nUSD,0.93,x\n",
+			[]string{"fx_comma.csv:3: 3 fields, want currency,rate"}},
+		{"quoted decimal comma", "currency,rate\nGBP,\"1,16\"\n",
+			[]string{`fx_comma.csv:2: field rate: rate "1,16": a decimal comma? write it with a decimal point, 1.16`}},
+		{"quoted thousands separator", "currency,rate\nJPY,\"1,000.5\"\n",
+			[]string{`fx_comma.csv:2: field rate: rate "1,000.5": want a positive decimal number with a decimal point and no thousands separators`}},
+		{"both rows named", "currency,rate\nGBP,1,16\nUSD,0,93\n",
+			[]string{"fx_comma.csv:2: 3 fields", "fx_comma.csv:3: 3 fields"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fx, err := ReadFX(strings.NewReader(c.file), "fx_comma.csv", "EUR")
+			if !errors.Is(err, ErrFX) {
+				t.Fatalf("read %v, %v; want ErrFX", fx.Rates, err)
+			}
+			msg := err.Error()
+			for _, w := range c.want {
+				i := strings.Index(msg, w)
+				if i < 0 {
+					t.Fatalf("error %q does not say %q", msg, w)
+				}
+				msg = msg[i+len(w):]
+			}
+		})
+	}
+	// Fewer fields than the header is fine when currency and rate are
+	// there: the trailing columns are optional.
+	fx, err := ReadFX(strings.NewReader("currency,rate,source\nGBP,1.16\n"), "r.csv", "EUR")
+	if err != nil || fx.Rates["GBP"] != 1_160_000_000 {
+		t.Errorf("short optional column: %v, %v", fx.Rates, err)
+	}
+}
+
 func TestMoneyConvert(t *testing.T) {
 	half, _ := ParseRate("0.5")
 	third, _ := ParseRate("0.333333333")

@@ -163,8 +163,18 @@ type KPIs struct {
 	OverdueReceivables KPIMoney `json:"overdue_receivables"`
 	// Invoiced is Σ amount of invoices issued in the period.
 	Invoiced KPIMoney `json:"invoiced"`
-	// Collected is Σ payments dated in the period, unallocated cash included.
+	// Collected is Σ payments dated in the period, unallocated cash
+	// included, on a ledger with payment records. On one without any (a
+	// cleared-items export, which gives each invoice its clearing date
+	// only) it is what the settlements in the period cleared: Σ over the
+	// invoices settled in it of their amount less the credit notes linked
+	// to them dated by the settlement, never below zero. That is cash,
+	// credit not exported and write-offs alike, since the export cannot
+	// tell them apart. CollectedBasis says which.
 	Collected KPIMoney `json:"collected"`
+	// CollectedBasis is CollectedPayments or CollectedCleared: what
+	// Collected sums.
+	CollectedBasis string `json:"collected_basis"`
 	// RecoveryBase and Recovered are RecoveryRate's denominator and numerator.
 	RecoveryBase KPIMoney `json:"recovery_base"`
 	Recovered    KPIMoney `json:"recovered"`
@@ -192,6 +202,15 @@ type KPIs struct {
 	PromisesKept   int `json:"promises_kept"`
 	PromisesBroken int `json:"promises_broken"`
 }
+
+// The bases of KPIs.Collected.
+const (
+	// CollectedPayments: the payments dated in the period.
+	CollectedPayments = "payments"
+	// CollectedCleared: the ledger has no payment records; the amounts
+	// its settlements in the period cleared.
+	CollectedCleared = "cleared"
+)
 
 // KPIAging is receivables by days past due (as of − due date): Current ≤ 0,
 // then 1–30, 31–60, 61–90 and more than 90. The buckets sum to Receivables.

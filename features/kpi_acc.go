@@ -312,8 +312,16 @@ func (p *kpiPlan) invoice(c *customerIndex, i int, a *kpiAcc, out []datasets.Mon
 		// day of the write-off, not a payment, so it stays out of the
 		// days to pay (still settled, and late when after its due date).
 		writtenOff := n > 0 && v.MostlyWrittenOff(c.invCredits[i])
+		// Without payment records the clearing is all a ledger says of
+		// the money that came in: what the invoice still owed when it was
+		// cleared counts as collected (KPIs.CollectedBasis).
+		var cleared datasets.Money
+		if n > 0 && !p.paymentsKnown {
+			cleared = c.cleared(i)
+		}
 		for _, k := range ks[:n] {
 			f := &a.flows[k]
+			a.addMoney(&f.collected, cleared)
 			f.settled++
 			if sd > v.DueDate {
 				f.late++
@@ -367,4 +375,25 @@ func (p *kpiPlan) invoice(c *customerIndex, i int, a *kpiAcc, out []datasets.Mon
 		a.addMoney(&f.recBase, open)
 		a.addMoney(&f.recovered, max(0, recovered))
 	}
+}
+
+// cleared is what the settlement of invoice i took off: its amount less the
+// payments and credit notes linked to it dated by its settlement, never
+// below zero (outstanding the day before, less the credit of the day
+// itself). Summed as outstanding is, in Money; kpi.sql does the same in
+// Int64.
+func (c *customerIndex) cleared(i int) datasets.Money {
+	v := &c.invoices[i]
+	left := v.Amount
+	for _, p := range c.invPayments[i] {
+		if p.Date <= v.SettledDate {
+			left -= p.Amount
+		}
+	}
+	for _, n := range c.invCredits[i] {
+		if n.Date <= v.SettledDate {
+			left -= n.Amount
+		}
+	}
+	return max(left, 0)
 }

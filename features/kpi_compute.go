@@ -24,7 +24,7 @@ func ComputeKPIsWith(ix *Index, from, to datasets.Date, o KPIOptions) (*KPIRepor
 	if ix == nil {
 		return nil, errors.New("kpi: nil index")
 	}
-	r, err := NewKPIRun(from, to, o, ix.disputesKnown)
+	r, err := NewKPIRun(from, to, o, ix.Facts())
 	if err != nil {
 		return nil, err
 	}
@@ -51,10 +51,10 @@ type KPIRun struct {
 	sc         *kpiScratch
 }
 
-// NewKPIRun starts a computation of the KPIs of [from, to] with o.
-// disputesKnown says whether the whole ledger has dispute records (a part
-// may have none where others do).
-func NewKPIRun(from, to datasets.Date, o KPIOptions, disputesKnown bool) (*KPIRun, error) {
+// NewKPIRun starts a computation of the KPIs of [from, to] with o. whole
+// are the facts of the whole ledger: whether it has dispute records and
+// payment records at all (a part may have none where others do).
+func NewKPIRun(from, to datasets.Date, o KPIOptions, whole LedgerFacts) (*KPIRun, error) {
 	key, perInvoice, err := kpiKeyFunc(o.By)
 	if err != nil {
 		return nil, err
@@ -73,7 +73,7 @@ func NewKPIRun(from, to datasets.Date, o KPIOptions, disputesKnown bool) (*KPIRu
 	if cb < 1 || cb > maxCountbackMonths {
 		return nil, fmt.Errorf("kpi: countback horizon %d months: want 1..%d", o.CountbackMonths, maxCountbackMonths)
 	}
-	p := newKPIPlan(from, to, o.Monthly, cb, disputesKnown)
+	p := newKPIPlan(from, to, o.Monthly, cb, whole)
 	return &KPIRun{o: o, p: p, key: key, perInvoice: perInvoice, total: p.newAcc(), groups: map[string]*kpiAcc{},
 		sc: &kpiScratch{p: p, out: make([]datasets.Money, len(p.bounds))}}, nil
 }
@@ -176,6 +176,10 @@ type kpiPlan struct {
 	cbMonths  int
 
 	disputesKnown bool
+	// paymentsKnown is false on a ledger without payment records (a
+	// cleared-items export): Collected is then what the settlements
+	// cleared (KPIs.CollectedBasis).
+	paymentsKnown bool
 }
 
 // kpiPeriod is a period and the positions in plan.bounds of its opening
@@ -186,8 +190,9 @@ type kpiPeriod struct {
 	open, close    int
 }
 
-func newKPIPlan(from, to datasets.Date, monthly bool, cbMonths int, disputesKnown bool) *kpiPlan {
-	p := &kpiPlan{from: from, to: to, monthly: monthly, month0: from.MonthIndex(), cbMonths: cbMonths, disputesKnown: disputesKnown}
+func newKPIPlan(from, to datasets.Date, monthly bool, cbMonths int, whole LedgerFacts) *kpiPlan {
+	p := &kpiPlan{from: from, to: to, monthly: monthly, month0: from.MonthIndex(), cbMonths: cbMonths,
+		disputesKnown: whole.DisputesKnown, paymentsKnown: whole.PaymentsKnown}
 	p.bounds = []datasets.Date{from - 1}
 	p.periods = []kpiPeriod{{from: from, to: to}}
 	if monthly {
@@ -302,6 +307,7 @@ func (p *kpiPlan) kpis(a *kpiAcc, k int) (KPIs, error) {
 		OverdueReceivables:  KPIMoney(overdue),
 		Invoiced:            KPIMoney(f.invoiced),
 		Collected:           KPIMoney(f.collected),
+		CollectedBasis:      CollectedPayments,
 		RecoveryBase:        KPIMoney(f.recBase),
 		Recovered:           KPIMoney(f.recovered),
 		InvoicesIssued:      f.issued,
@@ -315,6 +321,9 @@ func (p *kpiPlan) kpis(a *kpiAcc, k int) (KPIs, error) {
 	}
 	if !p.disputesKnown {
 		r.DisputesOpened = f.issuedDisputed
+	}
+	if !p.paymentsKnown {
+		r.CollectedBasis = CollectedCleared
 	}
 	// The defined values share one allocation.
 	vals, used := new([kpiFloats]float64), 0

@@ -48,14 +48,14 @@ func SQLKPIReport(ctx context.Context, q chsql.Querier, from, to datasets.Date, 
 	if q == nil {
 		return nil, errors.New("kpi: no database to query")
 	}
-	if _, err := NewKPIRun(from, to, o, false); err != nil {
+	if _, err := NewKPIRun(from, to, o, LedgerFacts{}); err != nil {
 		return nil, err
 	}
 	facts, err := ledgerFacts(ctx, q, false)
 	if err != nil {
 		return nil, fmt.Errorf("kpi: %w", err)
 	}
-	r, err := NewKPIRun(from, to, o, facts.DisputesKnown)
+	r, err := NewKPIRun(from, to, o, facts)
 	if err != nil {
 		return nil, err
 	}

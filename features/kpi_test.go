@@ -1020,7 +1020,7 @@ func TestKPIRunInPartsIsWhole(t *testing.T) {
 			}
 			wantJSON, _ := json.Marshal(want)
 			for _, n := range []int{1, 2, 7} {
-				r, err := NewKPIRun(from, to, o, len(l.Disputes) > 0)
+				r, err := NewKPIRun(from, to, o, FactsOf(l))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -1130,5 +1130,66 @@ func TestKPIRecoveryWithoutCreditNotes(t *testing.T) {
 	noPay.Payments = nil
 	if n := NewIndex(&noPay).ImpliedNotes(); n != 0 {
 		t.Fatalf("%d implied notes on a ledger without payments, want 0", n)
+	}
+}
+
+// On a ledger without payment records (a cleared-items export) collected
+// is what the settlements in the period cleared, and says so; on one with
+// payments it stays the payments.
+func TestKPICollectedOnClearedItems(t *testing.T) {
+	cn := func(id, inv, date string, amount float64) datasets.CreditNote {
+		return datasets.CreditNote{ID: id, CustomerID: "C1", InvoiceID: inv, Date: kd(date), Amount: km(amount), Kind: datasets.KindCreditNote}
+	}
+	cleared := &datasets.Ledger{
+		Customers: []datasets.Customer{{ID: "C1", Segment: "enterprise"}, {ID: "C2", Segment: "smb"}},
+		Invoices: []datasets.Invoice{
+			kinv("A", "C1", "2024-03-10", "2024-04-09", 1000, "2024-04-15"), // owed at the opening, cleared in April
+			kinv("B", "C1", "2024-04-05", "2024-05-05", 500, "2024-05-10"),  // 100 credited first: 400 cleared in May
+			kinv("C", "C1", "2024-04-10", "2024-05-10", 300, "2024-05-01"),  // credited in full the day it cleared: 0
+			kinv("D", "C2", "2024-05-01", "2024-05-31", 700, ""),            // open
+			kinv("E", "C2", "2024-06-01", "2024-07-01", 200, "2024-07-02"),  // cleared after the period
+			kinv("F", "C2", "2024-06-10", "2024-06-10", -50, "2024-06-10"),  // a credit memo: never below zero
+			kinv("G", "C2", "2024-01-10", "2024-02-09", 80, "2024-03-31"),   // cleared before the period
+		},
+		CreditNotes: []datasets.CreditNote{cn("n1", "B", "2024-04-20", 100), cn("n2", "C", "2024-05-01", 300)},
+	}
+	rep, err := ComputeKPIsWith(NewIndex(cleared), kd("2024-04-01"), kd("2024-06-30"), KPIOptions{By: "segment", Monthly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkKPIs(t, kpiJSON(t, rep), map[string]any{
+		"collected": 1400.0, "collected_basis": "cleared",
+		"opening_receivables": 1000.0, "invoiced": 1650.0, "receivables": 900.0,
+		"months.0.collected": 1000.0, "months.0.collected_basis": "cleared",
+		"months.1.collected": 400.0, "months.2.collected": 0.0, "months.2.collected_basis": "cleared",
+		"groups.0.key": "enterprise", "groups.0.collected": 1400.0, "groups.0.collected_basis": "cleared",
+		"groups.1.key": "smb", "groups.1.collected": 0.0,
+	})
+	// In parts, each without the others' records, the basis is the whole
+	// ledger's.
+	paid := *cleared
+	paid.Payments = []datasets.Payment{kpay("P1", "C2", "G", "2024-03-31", 80)}
+	for _, c := range []struct {
+		name      string
+		l         *datasets.Ledger
+		collected float64
+		basis     string
+	}{{"cleared", cleared, 1400, CollectedCleared}, {"with payments", &paid, 0, CollectedPayments}} {
+		r, err := NewKPIRun(kd("2024-04-01"), kd("2024-06-30"), KPIOptions{}, FactsOf(c.l))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range kpiParts(c.l, 2) {
+			if err := r.Add(NewPartIndex(p, FactsOf(c.l))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := r.Report()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Collected != KPIMoney(km(c.collected)) || got.CollectedBasis != c.basis {
+			t.Errorf("%s, in parts: collected %s (%s), want %.2f (%s)", c.name, got.Collected, got.CollectedBasis, c.collected, c.basis)
+		}
 	}
 }

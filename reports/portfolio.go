@@ -51,13 +51,26 @@ func (s *Site) sliceTiles(p *page, sl *slice) []tile {
 		{Label: "Average days to pay", Value: fmtOpt(k.AvgDaysToPay, ""), Unit: "days", Sub: daysToPaySub(&k), Href: rows + "#settled",
 			Title: "Mean of settled date − issue date over the invoices settled in the period, those mostly written off left out"},
 		{Label: "Invoiced", Value: fmtWhole(k.Invoiced.Money()), Unit: cur, Sub: fmtInt(k.InvoicesIssued) + " invoices, " + period, Href: rows + "#issued"},
-		{Label: "Collected", Value: fmtWhole(k.Collected.Money()), Unit: cur, Sub: "payments received, " + period},
+		collectedTile(k, cur, period),
 	}
 	if b.scores > 0 {
 		tiles = append(tiles, tile{Label: "Amount at risk", Value: fmtWhole(sl.risk), Unit: cur, Sub: "open × P(90+ overdue or written off)",
 			Href: rows + "#open", Title: "Each open invoice's open amount times the model's probability that it ends 90+ days overdue or written off"})
 	}
 	return tiles
+}
+
+// collectedTile is the Collected tile: the payments received, or on a
+// ledger without payment records (a cleared-items export) what the
+// settlements cleared, labelled as such: never a 0 for want of payments.
+func collectedTile(k features.KPIs, cur, period string) tile {
+	t := tile{Label: "Collected", Value: fmtWhole(k.Collected.Money()), Unit: cur, Sub: "payments received, " + period}
+	if k.CollectedBasis == features.CollectedCleared {
+		t.Sub = "cleared by settlements, " + period
+		t.Title = "The ledger has no payment records: the amounts the invoices settled in the period still owed " +
+			"when cleared, whether by cash, credit or write-off"
+	}
+	return t
 }
 
 // trendCharts are a slice's month-by-month charts: DSO, CEI and late

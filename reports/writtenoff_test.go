@@ -63,3 +63,29 @@ func TestWrittenOffIsNotPaid(t *testing.T) {
 		}
 	}
 }
+
+// On a ledger without payment records (a cleared-items export) the
+// Collected tile shows what the settlements cleared, labelled so, never 0
+// "payments received"; with payments it stays the payments received.
+func TestCollectedTileOnClearedItems(t *testing.T) {
+	cleared := writtenOffLedger()
+	cleared.Payments = nil
+	for _, c := range []struct {
+		name string
+		l    *datasets.Ledger
+		want string
+	}{
+		// I1 written off in full clears nothing, I2 500.00, I3 1,000.00
+		// less the 10.00 written off with it.
+		{"cleared", cleared, `<div class="label">Collected</div><div class="value">1,490 <span class="unit">EUR</span></div><div class="sub">cleared by settlements, December 2024</div>`},
+		{"payments", writtenOffLedger(), `<div class="label">Collected</div><div class="value">1,490 <span class="unit">EUR</span></div><div class="sub">payments received, December 2024</div>`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			index := pages(t, newSite(t, Input{Ledger: c.l, AsOf: datasets.NewDate(2024, 12, 31)}))[pathIndex]
+			if !strings.Contains(index, c.want) {
+				i := strings.Index(index, `<div class="label">Collected</div>`)
+				t.Fatalf("the portfolio page lacks %s; it has %.300s", c.want, index[max(i, 0):])
+			}
+		})
+	}
+}

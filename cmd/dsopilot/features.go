@@ -211,7 +211,7 @@ func runKPI(ctx context.Context, e env, args []string) error {
 // and, when not converted, the currencies the amounts are in.
 func kpiReport(ctx context.Context, e env, store string, from, to datasets.Date, o features.KPIOptions,
 	currency, fxPath string, parts int, engine string) (*features.KPIReport, *datasets.FX, []string, error) {
-	if _, err := features.NewKPIRun(from, to, o, false); err != nil {
+	if _, err := features.NewKPIRun(from, to, o, features.LedgerFacts{}); err != nil {
 		return nil, nil, nil, fmt.Errorf("%w: kpi: %v", errUsage, err)
 	}
 	if engine != "auto" && engine != "go" && engine != "sql" {
@@ -288,7 +288,7 @@ func kpiReport(ctx context.Context, e env, store string, from, to datasets.Date,
 			return err // !ok: missing rates, counted over every part below
 		}
 		if run == nil {
-			if run, err = features.NewKPIRun(from, to, o, whole.DisputesKnown); err != nil {
+			if run, err = features.NewKPIRun(from, to, o, whole); err != nil {
 				return err
 			}
 		}
@@ -370,8 +370,14 @@ func printKPIs(w io.Writer, r *features.KPIReport) error {
 		f(k.DSO, "d"), f(k.CountbackDSO, "d"), f(k.BestPossibleDSO, "d"), f(k.ADD, "d"))
 	fmt.Fprintf(w, "  CEI %s   late rate %s   overdue ratio %s   recovery rate %s\n",
 		f(k.CEI, ""), pct(k.LateRate), pct(k.OverdueRatio), pct(k.RecoveryRate))
-	fmt.Fprintf(w, "  invoiced %s   collected %s   receivables %s (current %s, overdue %s)\n",
-		k.Invoiced, k.Collected, k.Receivables, k.CurrentReceivables, k.OverdueReceivables)
+	// Without payment records collected is what the settlements cleared
+	// (cash, credit and write-offs alike): say so next to the figure.
+	basis := ""
+	if k.CollectedBasis == features.CollectedCleared {
+		basis = " (cleared by settlements: no payment records)"
+	}
+	fmt.Fprintf(w, "  invoiced %s   collected %s%s   receivables %s (current %s, overdue %s)\n",
+		k.Invoiced, k.Collected, basis, k.Receivables, k.CurrentReceivables, k.OverdueReceivables)
 	fmt.Fprintf(w, "  aging: current %s | 1-30 %s | 31-60 %s | 61-90 %s | 90+ %s\n",
 		k.Aging.Current, k.Aging.Days1To30, k.Aging.Days31To60, k.Aging.Days61To90, k.Aging.Over90)
 	// The written-off settlements are no payments: say how many the days

@@ -460,6 +460,8 @@ func TestKPICommandReproducesTheWorkedDSOExample(t *testing.T) {
 		DSO             float64 `json:"dso"`
 		BestPossibleDSO float64 `json:"best_possible_dso"`
 		ADD             float64 `json:"add"`
+		Collected       float64 `json:"collected"`
+		CollectedBasis  string  `json:"collected_basis"`
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
@@ -467,6 +469,18 @@ func TestKPICommandReproducesTheWorkedDSOExample(t *testing.T) {
 	// All 40,000 open at the end are not yet due: best possible = DSO, ADD 0.
 	if math.Abs(rep.DSO-12.4) > 1e-9 || math.Abs(rep.BestPossibleDSO-12.4) > 1e-9 || math.Abs(rep.ADD) > 1e-9 {
 		t.Fatalf("dso %v best %v add %v, want 12.4, 12.4, 0", rep.DSO, rep.BestPossibleDSO, rep.ADD)
+	}
+	// A cleared-items file has no payments: collected is what I1's
+	// clearing took off, and says so (never 0.00 for want of payments).
+	if rep.Collected != 60000 || rep.CollectedBasis != "cleared" {
+		t.Fatalf("collected %v (%q), want 60000 (cleared)", rep.Collected, rep.CollectedBasis)
+	}
+	text, _, err := call(t, nil, "kpi", "--store", store, "--from", "2024-01-01", "--to", "2024-01-31")
+	if err != nil {
+		t.Fatalf("kpi: %v", err)
+	}
+	if want := "collected 60000.00 (cleared by settlements: no payment records)"; !strings.Contains(text, want) {
+		t.Fatalf("kpi text lacks %q:\n%s", want, text)
 	}
 }
 
@@ -541,6 +555,14 @@ func TestKPIConvertsToTheReportingCurrency(t *testing.T) {
 	if _, _, err := call(t, nil, append(append([]string(nil), args...), "--currency", "EUR", "--fx", badFX)...); err == nil ||
 		!strings.Contains(err.Error(), "rates.csv:3: field rate") {
 		t.Errorf("bad rates file: %v", err)
+	}
+	// A decimal comma splits the rate in two: refused, never read as 1.
+	if err := os.WriteFile(badFX, []byte("currency,rate\nGBP,1,16\nSEK,0.086956522\nUSD,0.925925926\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := call(t, nil, append(append([]string(nil), args...), "--currency", "EUR", "--fx", badFX)...); err == nil ||
+		!strings.Contains(err.Error(), "rates.csv:2: 3 fields, want currency,rate") {
+		t.Errorf("rate with a decimal comma: %v", err)
 	}
 }
 

@@ -19,7 +19,8 @@ Query parameters, bound by the driver:
                    datasets.PromiseBroken)
   @write_off       the credit note kind of a write-off
   @payments_known  1 when the ledger has payment records: only then does a
-                   settled invoice imply a write-off (datasets.ImpliedWriteOffs)
+                   settled invoice imply a write-off (datasets.ImpliedWriteOffs);
+                   without them collected sums what the settlements cleared
 
 Template data: .DB is the quoted database of the shard's tables and a dot,
 .AllDB the database holding the whole ledger (a credit note may sit on
@@ -162,8 +163,17 @@ still owes at bound b is outs[b]. */}}
         arrayMap(f -> toDecimal128(if(f, cents, toInt64(0)), 0), issued_in) AS v_invoiced,
         arrayMap(f -> toInt64(f), issued_in) AS v_issued,
         arrayMap(f -> toInt64(f AND disputed), issued_in) AS v_issued_disputed,
-        arrayMap(k -> arrayReduce('sum', arrayMap((d, c) -> toDecimal128(if(d >= @pfrom[k + 1] AND d <= @pto[k + 1], c, toInt64(0)), 0),
-            pay_days, pay_cents)), periods) AS v_collected,
+        -- Collected: the payments dated in the period; on a ledger without
+        -- payment records (a cleared-items export), what each settlement in
+        -- the period cleared instead: the amount less the linked payments
+        -- (none) and credit notes dated by the settlement, never below zero
+        -- (customerIndex.cleared, KPIs.CollectedBasis). One of the two
+        -- terms is always zero.
+        greatest(cents
+            - arraySum(arrayMap((d, c) -> if(d <= settled, c, toInt64(0)), pay_days, pay_cents))
+            - arraySum(arrayMap((d, c) -> if(d <= settled, c, toInt64(0)), cn_days, cn_cents)), toInt64(0)) AS cleared_cents,
+        arrayMap((k, f) -> arrayReduce('sum', arrayMap((d, c) -> toDecimal128(if(d >= @pfrom[k + 1] AND d <= @pto[k + 1], c, toInt64(0)), 0),
+            pay_days, pay_cents)) + toDecimal128(if(f AND @payments_known = 0, cleared_cents, toInt64(0)), 0), periods, settled_in) AS v_collected,
         arrayMap(f -> toInt64(f), settled_in) AS v_settled,
         arrayMap(f -> toInt64(f AND settled > due), settled_in) AS v_late,
         -- Mostly written off (datasets.Invoice.MostlyWrittenOff): the
