@@ -3,11 +3,13 @@ package features
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	_ "embed"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -19,6 +21,7 @@ import (
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/chstore"
 	"github.com/dsopilot/dsopilot/datasets/chstore/chsql"
+	"github.com/dsopilot/dsopilot/datasets/chstore/chtest"
 	"github.com/dsopilot/dsopilot/datasets/storetest"
 )
 
@@ -465,13 +468,55 @@ func TestSQLEngineSplitsTheSummaryIntoParts(t *testing.T) {
 		if got := strings.Count(q, "FROM `db`.customers FINAL"); got != 1 {
 			t.Errorf("%d parts: the master read %d times, want once", parts, got)
 		}
-		if got := strings.Count(q, "PREWHERE cityHash64"); parts == 1 && got != 0 {
-			t.Errorf("1 part: %d hash filters, want none", got)
+		if got := strings.Count(q, "PREWHERE customer_id"); parts == 1 && got != 0 {
+			t.Errorf("1 part: %d range filters, want none", got)
 		}
-		for k := range parts {
-			want := fmt.Sprintf("PREWHERE cityHash64(customer_id) %% %d = %d", parts, k)
-			if got := strings.Count(q, want); parts > 1 && got != 1 {
+		if parts == 1 {
+			continue
+		}
+		// Ranges of the match's leading key, which cover every id once.
+		for _, want := range []string{
+			"PREWHERE customer_id < @split1\n",
+			"PREWHERE customer_id >= @split1 AND customer_id < @split2\n",
+			"PREWHERE customer_id >= @split2\n",
+		} {
+			if got := strings.Count(q, want); got != 1 {
 				t.Errorf("%d parts: %q %d times, want once", parts, want, got)
+			}
+		}
+	}
+}
+
+// In any number of parts, the whole-ledger queries give the features of
+// the Go engine: the parts' ranges of customer ids (partBounds) cover every
+// customer once, wherever their bounds fall, on one server and on each
+// shard of a cluster (DSOPILOT_TEST_CLUSTER).
+func TestSQLEngineInPartsMatchesGoEngine(t *testing.T) {
+	clickHouseServer(t)
+	start := datasets.NewDate(2023, 1, 1)
+	l := oddLedger(randomLedger(7, 300, start, 540), start)
+	stores := map[string]chsql.Querier{"server": ledgerDatabase(t, l)}
+	if os.Getenv(chtest.EnvCluster) != "" {
+		stores["cluster"] = clusterDatabase(t, l)
+	}
+	gold := NewEngine(NewIndex(l), Options{})
+	for name, s := range stores {
+		for _, parts := range []int{2, 5, 16} {
+			bounds, err := partBounds(context.Background(), s.Shards()[0], parts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]bool{}
+			for _, b := range bounds {
+				seen[b.(sql.NamedArg).Value.(string)] = true
+			}
+			if parts == 5 && len(seen) < 3 {
+				t.Errorf("%s: %d parts bounded by %d distinct ids, want the customers spread", name, parts, len(seen))
+			}
+			e := NewSQLEngine(s, Options{})
+			e.parts = parts
+			for _, days := range []int{200, 540} {
+				assertEnginesAgree(t, fmt.Sprintf("%s/%d parts/%d days", name, parts, days), e, gold, start.AddDays(days))
 			}
 		}
 	}
@@ -623,11 +668,16 @@ func BenchmarkSQLStages(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		bounds, err := partBounds(ctx, e.q, n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		stageArgs := append(slices.Clip(args), bounds...)
 		q = "SELECT count() FROM (" + q + ") WHERE NOT ignore(*)"
 		b.Run(name, func(b *testing.B) {
 			var rows uint64
 			for range b.N {
-				if err := s.QueryRow(ctx, q, args...).Scan(&rows); err != nil {
+				if err := s.QueryRow(ctx, q, stageArgs...).Scan(&rows); err != nil {
 					b.Fatalf("stage %s: %v", name, err)
 				}
 			}

@@ -26,7 +26,10 @@ says whether @ids restricts the customers, .Unfold whether the summaries
 are those of the customers with an open invoice only, carrying the open
 invoices as arrays and the invoice ids of the disputes open at t (for
 open_invoices.sql), .Parts and .Part in how many parts of the customers
-the ledger summary runs and which this is (customer_ledger_parts).
+the ledger summary runs and which this is (customer_ledger_parts), and
+.From and .To the names of the parameters bounding this part's customer
+ids (from, inclusive, to, exclusive; none below the first part and above
+the last: partBounds in sqlengine.go).
 
 How the customer query is laid out is set by what ClickHouse 18.16 costs,
 measured on the 1M-invoice benchmark ledger (BenchmarkSQLStages,
@@ -181,10 +184,13 @@ every payment and promise, which customer_ledger gathers. */}}
             toUInt8(records > 0) AS known
         FROM {{.DB}}invoice_match FINAL
         {{- if gt .Parts 1}}
-        -- One part of the customers (customer_ledger_parts). PREWHERE runs
+        -- One part of the customers (customer_ledger_parts): a range of
+        -- their ids, the match's leading key, so that the part reads only
+        -- the match's granules in its range (a filter by a hash of the id
+        -- had each part read and decompress the whole match). PREWHERE runs
         -- before FINAL's merge, which is right here: the versions of a row
         -- share its customer.
-        PREWHERE cityHash64(customer_id) % {{.Parts}} = {{.Part}}
+        PREWHERE {{with .From}}customer_id >= @{{.}}{{end}}{{if and .From .To}} AND {{end}}{{with .To}}customer_id < @{{.}}{{end}}
         {{- end}}
         WHERE 1{{template "selected" .}}
         {{- if eq .Part 0}}
@@ -453,7 +459,7 @@ then decision id), and the old limit of the first decision ever. */}}
 {{end}}
 
 {{/* customer_ledger_parts: customer_ledger in .Parts parts of the customers
-by the hash of their id, one SELECT each, put together by UNION ALL, whose
+by ranges of their ids, one SELECT each, put together by UNION ALL, whose
 SELECTs ClickHouse runs in parallel. A read with FINAL is one stream, so
 one SELECT would run the whole scan, match_rows and the GROUP BY on one
 thread, whatever the server's cores. Each part scans the match for its
