@@ -51,6 +51,9 @@ type SQLEngine struct {
 	mu      sync.Mutex
 	queries sqlQueries
 	split   bool
+	// parts, when above 0, is the number of parts instead of the server's
+	// max_threads (tests split a small ledger in many parts).
+	parts int
 	// shards run the whole-ledger queries, each over its own customers
 	// (set with split; one, the engine's Querier, on a single server).
 	shards []shardQueries
@@ -61,6 +64,9 @@ type SQLEngine struct {
 type shardQueries struct {
 	q  chsql.Querier
 	qs sqlQueries
+	// parts is the number of parts of the summary in qs, whose bounds
+	// (partBounds) are asked of the shard with each query.
+	parts int
 }
 
 // sqlQueries are the rendered feature queries, by level and whether the
@@ -70,9 +76,9 @@ type sqlQueries struct {
 	openInvoices, openInvoicesByID string
 }
 
-// maxParts bounds the parts of the per-customer summary: each part reads
-// the invoice match's columns in full (PREWHERE picks its rows), so parts
-// beyond the server's threads only add reading.
+// maxParts bounds the parts of the per-customer summary: the server runs
+// no more at once than its threads, and each part costs a SELECT to
+// analyse and a boundary granule of the match to read.
 const maxParts = 16
 
 // NewSQLEngine returns an engine that reads the ledger tables in
@@ -115,6 +121,10 @@ type sqlData struct {
 	// The per-customer ledger summary runs in Parts parts of the customers
 	// (at least 1), this one being Part (customer_ledger_parts).
 	Part, Parts int
+	// From and To name the query parameters that bound this part's
+	// customer ids (partBounds): From inclusive, To exclusive; empty for
+	// no bound (below the first part, above the last).
+	From, To string
 }
 
 // Split returns the template data of each of d.Parts parts.
@@ -123,6 +133,13 @@ func (d sqlData) Split() []sqlData {
 	for i := range out {
 		out[i] = d
 		out[i].Part = i
+		out[i].From, out[i].To = "", ""
+		if i > 0 {
+			out[i].From = boundName(i)
+		}
+		if i < len(out)-1 {
+			out[i].To = boundName(i + 1)
+		}
 	}
 	return out
 }
@@ -197,12 +214,15 @@ func (e *SQLEngine) splitQueries(ctx context.Context) (sqlQueries, []shardQuerie
 	if e.split {
 		return e.queries, e.shards, nil
 	}
-	var v string
-	if err := e.q.QueryRow(ctx, "SELECT value FROM system.settings WHERE name = 'max_threads'").Scan(&v); err != nil {
-		return sqlQueries{}, nil, fmt.Errorf("ask the server for max_threads: %w", err)
-	}
 	d := e.data
-	d.Parts = min(serverThreads(v), maxParts)
+	d.Parts = e.parts
+	if d.Parts <= 0 {
+		var v string
+		if err := e.q.QueryRow(ctx, "SELECT value FROM system.settings WHERE name = 'max_threads'").Scan(&v); err != nil {
+			return sqlQueries{}, nil, fmt.Errorf("ask the server for max_threads: %w", err)
+		}
+		d.Parts = min(serverThreads(v), maxParts)
+	}
 	var shards []shardQueries
 	for _, q := range e.q.Shards() {
 		dd := d
@@ -213,7 +233,7 @@ func (e *SQLEngine) splitQueries(ctx context.Context) (sqlQueries, []shardQuerie
 		if err != nil {
 			return sqlQueries{}, nil, err
 		}
-		shards = append(shards, shardQueries{q, qs})
+		shards = append(shards, shardQueries{q, qs, d.Parts})
 	}
 	e.shards, e.split = shards, true
 	return e.queries, shards, nil
@@ -395,7 +415,8 @@ func (e *SQLEngine) OpenInvoices(ctx context.Context, t datasets.Date, ids ...st
 // runs on every shard at once, over the shard's own tables: a customer's
 // features need only its own records, which live on one shard (credit
 // notes apart, read from the whole ledger: AllDB), so only the features
-// cross the network, not the ledger's rows. The rows come in shard order;
+// cross the network, not the ledger's rows; the shard is first asked where
+// its parts of the customers begin (partBounds). The rows come in shard order;
 // the callers sort them.
 func (e *SQLEngine) query(ctx context.Context, tab *Table, pick func(sqlQueries) string, read featureReader, byID bool, args []any) error {
 	if e.err != nil {
@@ -420,7 +441,12 @@ func (e *SQLEngine) query(ctx context.Context, tab *Table, pick func(sqlQueries)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rows[i], errs[i] = read(ctx, sh.q, pick(sh.qs), args, tab)
+			bounds, err := partBounds(ctx, sh.q, sh.parts)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			rows[i], errs[i] = read(ctx, sh.q, pick(sh.qs), append(slices.Clip(args), bounds...), tab)
 		}()
 	}
 	wg.Wait()
@@ -508,11 +534,16 @@ func readFeatures(ctx context.Context, q chsql.Querier, text string, args []any,
 // to merge the threads' hash tables in parallel; the feature queries'
 // GROUP BYs are by customer, at most a few hundred thousand keys per
 // server even at 10M invoices, which one thread merges quickly.
+//
+// max_query_size: the query in maxParts parts is longer than the default.
 func withFeatureSettings(ctx context.Context) context.Context {
 	return chsql.WithSettings(ctx, chsql.Settings{
 		"join_use_nulls":                     0,
 		"group_by_two_level_threshold":       0,
 		"group_by_two_level_threshold_bytes": 0,
+		// The text of a whole-ledger query grows with its parts (about
+		// 16 kB each), past the default 256 kB from 15 parts on.
+		"max_query_size": 4 << 20,
 	})
 }
 

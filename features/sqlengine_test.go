@@ -3,11 +3,13 @@ package features
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	_ "embed"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -19,6 +21,7 @@ import (
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/chstore"
 	"github.com/dsopilot/dsopilot/datasets/chstore/chsql"
+	"github.com/dsopilot/dsopilot/datasets/chstore/chtest"
 	"github.com/dsopilot/dsopilot/datasets/storetest"
 )
 
@@ -447,8 +450,8 @@ func TestServerThreads(t *testing.T) {
 }
 
 // Split into parts, the customer summary is one SELECT per part, each
-// reading the match for its own customers; the customers known only from
-// the other tables are read once, in the first part.
+// reading the match and the other tables for its own customers only (a
+// range of their ids), and the match once in all.
 func TestSQLEngineSplitsTheSummaryIntoParts(t *testing.T) {
 	e := NewSQLEngine(namedDatabase("db"), Options{})
 	if e.err != nil {
@@ -462,16 +465,64 @@ func TestSQLEngineSplitsTheSummaryIntoParts(t *testing.T) {
 		if got := strings.Count(q, "GROUP BY customer_id\n        -- A customer whose"); got != parts {
 			t.Errorf("%d parts: %d ledger GROUP BYs, want %d", parts, got, parts)
 		}
-		if got := strings.Count(q, "FROM `db`.customers FINAL"); got != 1 {
-			t.Errorf("%d parts: the master read %d times, want once", parts, got)
+		// The match is read once, by its parts, and the customers known
+		// from the other tables by each part for its own range.
+		if got := strings.Count(q, "FROM `db`.invoice_match FINAL"); got != parts {
+			t.Errorf("%d parts: the match read %d times, want once per part", parts, got)
 		}
-		if got := strings.Count(q, "PREWHERE cityHash64"); parts == 1 && got != 0 {
-			t.Errorf("1 part: %d hash filters, want none", got)
+		if got := strings.Count(q, "FROM `db`.customers"); got != parts {
+			t.Errorf("%d parts: the master read %d times, want once per part", parts, got)
 		}
-		for k := range parts {
-			want := fmt.Sprintf("PREWHERE cityHash64(customer_id) %% %d = %d", parts, k)
-			if got := strings.Count(q, want); parts > 1 && got != 1 {
-				t.Errorf("%d parts: %q %d times, want once", parts, want, got)
+		if got := strings.Count(q, "PREWHERE customer_id"); parts == 1 && got != 0 {
+			t.Errorf("1 part: %d range filters, want none", got)
+		}
+		if parts == 1 {
+			continue
+		}
+		// Ranges of the match's leading key, which cover every id once.
+		for _, want := range []string{
+			"PREWHERE customer_id < @split1\n",
+			"PREWHERE customer_id >= @split1 AND customer_id < @split2\n",
+			"PREWHERE customer_id >= @split2\n",
+		} {
+			// The match, the master, the disputes and the decisions.
+			if got := strings.Count(q, want); got != 4 {
+				t.Errorf("%d parts: %q %d times, want 4", parts, want, got)
+			}
+		}
+	}
+}
+
+// In any number of parts, the whole-ledger queries give the features of
+// the Go engine: the parts' ranges of customer ids (partBounds) cover every
+// customer once, wherever their bounds fall, on one server and on each
+// shard of a cluster (DSOPILOT_TEST_CLUSTER).
+func TestSQLEngineInPartsMatchesGoEngine(t *testing.T) {
+	clickHouseServer(t)
+	start := datasets.NewDate(2023, 1, 1)
+	l := oddLedger(randomLedger(7, 300, start, 540), start)
+	stores := map[string]chsql.Querier{"server": ledgerDatabase(t, l)}
+	if os.Getenv(chtest.EnvCluster) != "" {
+		stores["cluster"] = clusterDatabase(t, l)
+	}
+	gold := NewEngine(NewIndex(l), Options{})
+	for name, s := range stores {
+		for _, parts := range []int{2, 5, 16} {
+			bounds, err := partBounds(context.Background(), s.Shards()[0], parts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]bool{}
+			for _, b := range bounds {
+				seen[b.(sql.NamedArg).Value.(string)] = true
+			}
+			if parts == 5 && len(seen) < 3 {
+				t.Errorf("%s: %d parts bounded by %d distinct ids, want the customers spread", name, parts, len(seen))
+			}
+			e := NewSQLEngine(s, Options{})
+			e.parts = parts
+			for _, days := range []int{200, 540} {
+				assertEnginesAgree(t, fmt.Sprintf("%s/%d parts/%d days", name, parts, days), e, gold, start.AddDays(days))
 			}
 		}
 	}
@@ -586,7 +637,7 @@ func floorSeconds(b *testing.B, s *chstore.Store) float64 {
 // stages are the building blocks of the customer query (ledger.sql), each
 // a per-customer (match_rows: per match row) summary that customer_summary
 // joins; BenchmarkSQLStages prices each alone.
-var stages = []string{"other_customers", "master", "match_rows", "customer_ledger", "customer_ledger_parts",
+var stages = []string{"known_customers", "master", "match_rows", "customer_ledger", "customer_ledger_parts",
 	"disputes", "decisions", "customer_facts", "customer_summary"}
 
 // BenchmarkSQLStages prices each stage of the customer query on the
@@ -623,11 +674,16 @@ func BenchmarkSQLStages(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		bounds, err := partBounds(ctx, e.q, n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		stageArgs := append(slices.Clip(args), bounds...)
 		q = "SELECT count() FROM (" + q + ") WHERE NOT ignore(*)"
 		b.Run(name, func(b *testing.B) {
 			var rows uint64
 			for range b.N {
-				if err := s.QueryRow(ctx, q, args...).Scan(&rows); err != nil {
+				if err := s.QueryRow(ctx, q, stageArgs...).Scan(&rows); err != nil {
 					b.Fatalf("stage %s: %v", name, err)
 				}
 			}

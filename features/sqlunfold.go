@@ -3,8 +3,6 @@ package features
 import (
 	"cmp"
 	"context"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -125,18 +123,16 @@ func (e *SQLEngine) readOpenInvoices(ctx context.Context, q chsql.Querier, text 
 }
 
 // unpackFloats reads a list of numbers packed by the "packed_floats"
-// template of open_invoices.sql (each the hex of its 8 bytes,
-// little-endian) into feature k of rows, one number per row.
+// template of open_invoices.sql (each its 8 bytes, little-endian) into
+// feature k of rows, one number per row.
 func unpackFloats(packed string, rows []Row, k int) error {
-	if len(packed) != 16*len(rows) {
-		return fmt.Errorf("%d hex digits for %d open invoices, want 16 each", len(packed), len(rows))
+	if len(packed) != 8*len(rows) {
+		return fmt.Errorf("%d bytes for %d open invoices, want 8 each", len(packed), len(rows))
 	}
-	var b [8]byte
 	for i := range rows {
-		if _, err := hex.Decode(b[:], []byte(packed[16*i:16*i+16])); err != nil {
-			return fmt.Errorf("number %d: %w", i+1, err)
-		}
-		rows[i].Num[k] = math.Float64frombits(binary.LittleEndian.Uint64(b[:]))
+		s := packed[8*i : 8*i+8]
+		rows[i].Num[k] = math.Float64frombits(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
 	}
 	return nil
 }

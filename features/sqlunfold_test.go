@@ -2,7 +2,9 @@ package features
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 
@@ -108,4 +110,32 @@ func ids(rows []Row) []string {
 		out = append(out, fmt.Sprintf("%s/%s", r.CustomerID, r.InvoiceID))
 	}
 	return out
+}
+
+// unpackFloats reads each number's 8 bytes, little-endian, as the server
+// packs them: the very bits, nan and -0 included, zero bytes kept; a list
+// of the wrong length is an error, not a guess.
+func TestUnpackFloats(t *testing.T) {
+	want := []float64{0, math.Copysign(0, -1), 1.5, -1234.25, math.NaN(), math.Float64frombits(0x7ff8000000000001), math.Inf(1), 1e-310}
+	var packed []byte
+	for _, v := range want {
+		packed = binary.LittleEndian.AppendUint64(packed, math.Float64bits(v))
+	}
+	rows := make([]Row, len(want))
+	for i := range rows {
+		rows[i].Num = make([]float64, 2)
+	}
+	if err := unpackFloats(string(packed), rows, 1); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range want {
+		if got := rows[i].Num[1]; math.Float64bits(got) != math.Float64bits(v) {
+			t.Errorf("number %d: bits %#x, want %#x", i+1, math.Float64bits(got), math.Float64bits(v))
+		}
+	}
+	for _, bad := range []string{string(packed[:len(packed)-1]), string(packed) + "x", ""} {
+		if err := unpackFloats(bad, rows, 1); err == nil {
+			t.Errorf("%d bytes for %d numbers accepted", len(bad), len(rows))
+		}
+	}
 }

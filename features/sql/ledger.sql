@@ -2,7 +2,8 @@
 ledger.sql: the building blocks of the feature queries, as text/template
 definitions. Each block summarises ledger tables per customer (or per
 invoice) as of the end of day t, reading every table with FINAL, so that
-every id counts once, in its newest version.
+every id counts once, in its newest version (known_customers apart, where
+a repeat changes nothing).
 
 Query parameters, bound by the driver (never spliced into the text here):
   @t       the as-of date, as a day number (days since 1970-01-01)
@@ -26,7 +27,10 @@ says whether @ids restricts the customers, .Unfold whether the summaries
 are those of the customers with an open invoice only, carrying the open
 invoices as arrays and the invoice ids of the disputes open at t (for
 open_invoices.sql), .Parts and .Part in how many parts of the customers
-the ledger summary runs and which this is (customer_ledger_parts).
+the ledger summary runs and which this is (customer_ledger_parts), and
+.From and .To the names of the parameters bounding this part's customer
+ids (from, inclusive, to, exclusive; none below the first part and above
+the last: partBounds in sqlengine.go).
 
 How the customer query is laid out is set by what ClickHouse 18.16 costs,
 measured on the 1M-invoice benchmark ledger (BenchmarkSQLStages,
@@ -51,24 +55,35 @@ Decimal128 keeps "* 100" from overflowing Decimal(18, 2). */}}
 {{define "selected"}}{{if .Filter}}
       AND customer_id IN (SELECT arrayJoin(@ids)){{end}}{{end}}
 
-{{/* other_customers: the customers with no record in invoice_match (an
-emptied row has none) but with a master record, a dispute or a credit
-decision, so that a customer missing from the ledger's invoices, payments,
-actions and promises still gets a row (with customer_ledger's defaults).
-Credit notes are left out: the Go engine files them under their invoice,
-not their customer. */}}
-{{define "other_customers"}}
-    SELECT customer_id
-    FROM
-    (
-        SELECT customer_id FROM {{.DB}}customers FINAL WHERE 1{{template "selected" .}}
+{{/* part_range: the PREWHERE clause that keeps the customers of this part
+(customer_ledger_parts): a range of their ids, none in one part. On the
+match, whose leading key the id is, the part reads only the granules in
+its range (a filter by a hash of the id had each part read and decompress
+the whole match). PREWHERE runs before FINAL's merge, which is right: the
+versions of a row share its customer. */}}
+{{define "part_range"}}
+        {{- if gt .Parts 1}}
+        PREWHERE {{with .From}}customer_id >= @{{.}}{{end}}{{if and .From .To}} AND {{end}}{{with .To}}customer_id < @{{.}}{{end}}
+        {{- end}}
+{{- end}}
+
+{{/* known_customers: the customers (of this part) with a master record, a
+dispute or a credit decision, once per such record: so that a customer
+missing from the ledger's invoices, payments, actions and promises, or
+whose rows in invoice_match were all emptied, still gets a row (with
+customer_ledger's defaults). Read without FINAL: an older version of a
+record names the same customer, and the row match_rows makes of each is
+empty, so a repeat adds nothing. Credit notes are left out: the Go engine
+files them under their invoice, not their customer. */}}
+{{define "known_customers"}}
+        SELECT customer_id FROM {{.DB}}customers{{template "part_range" .}}
+        WHERE 1{{template "selected" .}}
         UNION ALL
-        SELECT customer_id FROM {{.DB}}disputes FINAL WHERE 1{{template "selected" .}}
+        SELECT customer_id FROM {{.DB}}disputes{{template "part_range" .}}
+        WHERE 1{{template "selected" .}}
         UNION ALL
-        SELECT customer_id FROM {{.DB}}credit_decisions FINAL WHERE 1{{template "selected" .}}
-    )
-    WHERE customer_id NOT IN (SELECT customer_id FROM {{.DB}}invoice_match FINAL WHERE records > 0{{template "selected" .}})
-    GROUP BY customer_id
+        SELECT customer_id FROM {{.DB}}credit_decisions{{template "part_range" .}}
+        WHERE 1{{template "selected" .}}
 {{end}}
 
 {{define "master_columns"}}m_segment, m_country, m_channel, m_terms_days, m_limit_cents, m_since{{end}}
@@ -91,11 +106,14 @@ which chstore keeps up with the ledger (the engine asks the store to sync
 it before each query): per customer and invoice id, the invoice's days and
 cents and, as arrays, its linked payments, the days of its dunning actions
 and its promises (invoice id '': the customer's records that name no
-invoice); and one empty row for each of other_customers. This is the one
-scan of the match: each row carries both what the invoice history reads
-and what the dunning counts read, and customer_ledger groups them once.
-known says whether the row makes its customer known (has records, or
-stands for one of other_customers).
+invoice); and one empty row for each row of known_customers (whether or
+not the customer has rows in the match: an empty row adds nothing to
+customer_ledger's sums, counts and lists, and finding those without rows
+in the match cost a second read of it with FINAL). This is the one scan
+of the match: each row carries both what the invoice history reads and
+what the dunning counts read, and customer_ledger groups them once. known
+says whether the row makes its customer known (has records, or stands for
+one of known_customers).
 
 The invoice part (at_t: the row is an invoice issued by t): paid_cents, its
 linked payments (by the same customer) dated by t, for what is still owed
@@ -179,26 +197,16 @@ every payment and promise, which customer_ledger gathers. */}}
             {{- if .Unfold}} disputed, country, segment, channel,{{end}}
             pay_days, pay_cents, action_days, promise_days, promised_days, promise_cents,
             toUInt8(records > 0) AS known
-        FROM {{.DB}}invoice_match FINAL
-        {{- if gt .Parts 1}}
-        -- One part of the customers (customer_ledger_parts). PREWHERE runs
-        -- before FINAL's merge, which is right here: the versions of a row
-        -- share its customer.
-        PREWHERE cityHash64(customer_id) % {{.Parts}} = {{.Part}}
-        {{- end}}
+        FROM {{.DB}}invoice_match FINAL{{template "part_range" .}}
         WHERE 1{{template "selected" .}}
-        {{- if eq .Part 0}}
         UNION ALL
-        -- A known customer without records in the match: a row with
-        -- nothing in it (in the first part only, whose other_customers
-        -- read the match once).
+        -- A customer known from the other tables: a row with nothing in it.
         SELECT
             customer_id, '', toUInt8(0), toInt32(0), toInt32(0), toInt32(0), toInt64(0),
             {{- if .Unfold}} toUInt8(0), '', '', '',{{end}}
             emptyArrayInt32(), emptyArrayInt64(), emptyArrayInt32(), emptyArrayInt32(), emptyArrayInt32(), emptyArrayInt64(),
             toUInt8(1)
-        FROM ({{template "other_customers" .}})
-        {{- end}}
+        FROM ({{template "known_customers" .}})
     )
 {{end}}
 
@@ -235,7 +243,7 @@ arrays (customer_ledger with .Unfold), for open_invoices.sql. */}}
         {{- range $i, $w := .Windows}}{{if $i}}, {{end}}w{{.K}}_promises, w{{.K}}_kept, w{{.K}}_broken{{end}}
 {{- end}}
 {{/* customer_ledger: per known customer (every one, with
-other_customers' rows), from one GROUP BY over match_rows,
+known_customers' rows), from one GROUP BY over match_rows,
 (1) the invoice history: the invoice counts, sums and statistics of each
 window, the receivable and its aging at t (what is still owed on an
 invoice: nothing once settled by t, else the amount less the linked
@@ -390,7 +398,7 @@ a lambda uses. */}}
         USING invoice_id
         GROUP BY customer_id
         -- A customer whose every row was emptied has no record left, and
-        -- is known only from the other tables (other_customers).
+        -- is known only from the other tables (known_customers).
         HAVING max(known) = 1
         {{- if .Unfold}}
             -- .Unfold: only the customers with an open invoice (the
@@ -453,7 +461,7 @@ then decision id), and the old limit of the first decision ever. */}}
 {{end}}
 
 {{/* customer_ledger_parts: customer_ledger in .Parts parts of the customers
-by the hash of their id, one SELECT each, put together by UNION ALL, whose
+by ranges of their ids, one SELECT each, put together by UNION ALL, whose
 SELECTs ClickHouse runs in parallel. A read with FINAL is one stream, so
 one SELECT would run the whole scan, match_rows and the GROUP BY on one
 thread, whatever the server's cores. Each part scans the match for its

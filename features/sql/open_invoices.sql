@@ -22,15 +22,17 @@ where it is known.
 {{/* packed: a list of strings (an Array(String) expression) as one
 String: each item as its length in bytes, a colon and its bytes
 (unpackList in sqlunfold.go reads it back). packed_floats: a list of
-Float64 as one String, each number as the hex of its 8 bytes (as stored,
+Float64 as one String, each number as its 8 bytes (as stored,
 little-endian; toFixedString puts back the zero bytes reinterpretAsString
-drops), 16 characters each (unpackFloats): the very bits, nan and -0
-included, and cheaper than the text of a number (writing 1.9M numbers as
-text cost the server 0.2 s). The driver reads an array element by element
-through reflection, which on the 1M-invoice benchmark ledger cost more
-than the rest of the read; a String is one value. */}}
+drops, and concat with '' keeps them in a String, which toString would
+cut), 8 bytes each (unpackFloats): the very bits, nan and -0 included, and
+cheaper than the text of a number (writing 1.9M numbers as text cost the
+server 0.2 s) or its hex (twice the bytes to send and to copy into Go
+strings, and a decoding step). The driver reads an array element by
+element through reflection, which on the 1M-invoice benchmark ledger cost
+more than the rest of the read; a String is one value. */}}
 {{define "packed"}}arrayStringConcat(arrayMap(v -> concat(toString(length(v)), ':', v), {{.}})){{end}}
-{{define "packed_floats"}}arrayStringConcat(arrayMap(x -> hex(toFixedString(reinterpretAsString(x), 8)), {{.}})){{end}}
+{{define "packed_floats"}}arrayStringConcat(arrayMap(x -> concat(toFixedString(reinterpretAsString(x), 8), ''), {{.}})){{end}}
 
 {{/* invoice_with: the WITH clause of customer_features with .Unfold. */}}
 {{define "invoice_with"}}
