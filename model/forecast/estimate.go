@@ -258,7 +258,9 @@ func (h *History) replay(tj datasets.Date, n, weeks int, sample []int) (replay, 
 		r.invPred += v.perDay * season * float64(7*n)
 		for k, m := range h.newReceipts(tm, &sc, ci, tj, n, v.perDay*season) {
 			r.newM[k] += m
-			r.newV[k] += v.bar * m
+			// The invoices' own count and amounts, and the customer's
+			// factor (the run-rate's uncertainty): what simulateNew draws.
+			r.newV[k] += v.bar*m + m*m/float64(len(v.amts))
 		}
 	}
 	r.invAct = h.invoiced(tj, tj.AddDays(7*n), sample)

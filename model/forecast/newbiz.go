@@ -26,22 +26,34 @@ type NewBusiness struct {
 	perDay   map[string]float64 // a customer's expected invoicing per day
 }
 
-// newPart is new business per week: the expected receipts and the
-// variance the invoices' own sizes and timing give them (a compound
-// Poisson sum: the expected receipts times the amount-weighted mean
-// invoice amount).
+// newPart is new business per week: the expected receipts, and the
+// customers whose invoices the simulation draws them from.
 type newPart struct {
-	mean, vari []float64
+	mean  []float64
+	custs []*newCust
+}
+
+// newCust is what the simulation draws a customer's new invoices from:
+// the expected number per week of invoices issued during the horizon and
+// paid in that week, and the amounts of the invoices it issued in the
+// run-rate window, in cents, whose mean times those counts is the
+// expected receipts.
+type newCust struct {
+	id    string
+	count []float64
+	amts  []int64
+	// ea and ea2 are the mean amount and the mean squared amount.
+	ea, ea2 float64
 }
 
 func (p *newPart) add(q newPart) {
 	if p.mean == nil {
-		p.mean, p.vari = make([]float64, len(q.mean)), make([]float64, len(q.mean))
+		p.mean = make([]float64, len(q.mean))
 	}
 	for k := range q.mean {
 		p.mean[k] += q.mean[k]
-		p.vari[k] += q.vari[k]
 	}
+	p.custs = append(p.custs, q.custs...)
 }
 
 // runRateDays is the trailing window of the run-rate: 13 weeks, long
@@ -83,6 +95,7 @@ func (h *History) runRateSums(t datasets.Date, weeks int, custs []int) (rates ma
 	ly := t.AddDays(-364)
 	for _, ci := range h.customers(custs) {
 		var sum, sq float64
+		var amts []int64
 		for _, i := range h.cust[ci].inv {
 			v := &h.inv[i]
 			if v.IssueDate > t {
@@ -92,6 +105,7 @@ func (h *History) runRateSums(t datasets.Date, weeks int, custs []int) (rates ma
 				a := float64(v.Amount)
 				sum += a
 				sq += a * a
+				amts = append(amts, int64(v.Amount))
 			}
 			switch {
 			case v.IssueDate > ly && v.IssueDate <= ly.AddDays(7*weeks):
@@ -101,16 +115,41 @@ func (h *History) runRateSums(t datasets.Date, weeks int, custs []int) (rates ma
 			}
 		}
 		if sum > 0 {
-			rates[ci] = rate{perDay: sum / runRateDays, bar: sq / sum}
+			rates[ci] = rate{perDay: sum / runRateDays, bar: sq / sum, amts: amts}
 		}
 	}
 	return rates, lyH, lyBase
 }
 
-// rate is a customer's invoicing: per day, and the amount-weighted mean
+// rate is a customer's invoicing: per day, the amount-weighted mean
 // invoice amount (Σa²/Σa), which sets the spread of what a given rate
-// brings in.
-type rate struct{ perDay, bar float64 }
+// brings in, and the amounts of the invoices the rate is measured from
+// (in issue order).
+type rate struct {
+	perDay, bar float64
+	amts        []int64
+}
+
+// newCust returns what the simulation draws the customer's new invoices
+// from, given its expected receipts per week m: the counts are m over the
+// mean amount, so that count times mean amount is m exactly.
+func (r rate) newCust(id string, m []float64) *newCust {
+	c := &newCust{id: id, amts: r.amts, count: make([]float64, len(m))}
+	var sq float64
+	for _, a := range r.amts {
+		c.ea += float64(a)
+		sq += float64(a) * float64(a)
+	}
+	n := float64(len(r.amts))
+	c.ea /= n
+	c.ea2 = sq / n
+	if c.ea != 0 {
+		for k, v := range m {
+			c.count[k] = v / c.ea
+		}
+	}
+	return c
+}
 
 // invoiced is what the customers at custs (nil: all) invoiced in (from, to].
 func (h *History) invoiced(from, to datasets.Date, custs []int) float64 {
@@ -199,10 +238,7 @@ func (h *History) newBusiness(t datasets.Date, weeks int, tm *Timing) *NewBusine
 		perDay := r.perDay * season
 		c := &h.cust[ci]
 		m := h.newReceipts(tm, &sc, ci, t, weeks, perDay)
-		p := newPart{mean: m, vari: make([]float64, weeks)}
-		for k, v := range m {
-			p.vari[k] = r.bar * v
-		}
+		p := newPart{mean: m, custs: []*newCust{r.newCust(c.ID, m)}}
 		nb.perCust[c.ID] = p
 		nb.perDay[c.ID] = perDay
 		nb.total.add(p)
@@ -219,7 +255,7 @@ func (h *History) newBusiness(t datasets.Date, weeks int, tm *Timing) *NewBusine
 		nb.labels[c.ID] = Item{CustomerID: c.ID, Currency: last.label.currency, Segment: last.label.segment, Country: last.label.country}
 	}
 	if nb.total.mean == nil {
-		nb.total = newPart{mean: make([]float64, weeks), vari: make([]float64, weeks)}
+		nb.total = newPart{mean: make([]float64, weeks)}
 	}
 	nb.Customers = len(nb.perCust)
 	nb.Invoicing = cents(invoicing)
