@@ -73,8 +73,11 @@ func simulateNew(seed, stream uint64, vol volume, p *newPart, W int, out []float
 		byMean := slices.Clone(custs)
 		exp := func(c *newCust) float64 {
 			s := 0.0
-			for _, x := range c.count {
+			for k, x := range c.count {
 				s += x * c.ea
+				if c.early != nil {
+					s += c.early.count[k] * c.early.ea
+				}
 			}
 			return s
 		}
@@ -83,23 +86,42 @@ func simulateNew(seed, stream uint64, vol volume, p *newPart, W int, out []float
 		slices.SortFunc(explicit, func(a, b *newCust) int { return strings.Compare(a.id, b.id) })
 		pool = byMean[newExplicit:]
 		slices.SortFunc(pool, func(a, b *newCust) int { return strings.Compare(a.id, b.id) })
+		// A pooled customer's early payments are pooled as a customer
+		// of their own.
+		for _, c := range pool[:len(pool):len(pool)] {
+			if c.early != nil {
+				e := *c.early
+				e.n = c.n
+				pool = append(pool, &e)
+			}
+		}
 	}
 	for _, c := range explicit {
 		if len(c.amts) == 0 {
 			continue
 		}
-		n := float64(len(c.amts))
+		n := c.n
 		sd := math.Sqrt(max(c.ea2-c.ea*c.ea, 0))
+		e := c.early
+		var esd float64
+		if e != nil {
+			esd = math.Sqrt(max(e.ea2-e.ea*e.ea, 0))
+		}
 		for path := range P {
-			g := gammaDraw(r, n) / n
+			g := 1.0
+			if n >= 1 {
+				g = gammaDraw(r, n) / n
+			}
 			f := g * vol.factor[path]
 			row := out[path*W : (path+1)*W]
 			for k, m := range c.count {
-				if m <= 0 {
-					continue
+				fw := f * vol.week[path*W+k]
+				if m > 0 {
+					row[k] += c.sum(r, poisson(r, m*fw), sd)
 				}
-				cnt := poisson(r, m*f*vol.week[path*W+k])
-				row[k] += c.sum(r, cnt, sd)
+				if e != nil && e.count[k] > 0 {
+					row[k] += e.sum(r, poisson(r, e.count[k]*fw), esd)
+				}
 			}
 		}
 	}
@@ -131,7 +153,7 @@ func simulatePool(r *rand.Rand, vol volume, pool []*newCust, W int, out []float6
 	// factor squared).
 	lam, mean, v1, v2 := make([]float64, W), make([]float64, W), make([]float64, W), make([]float64, W)
 	for _, c := range pool {
-		n := float64(len(c.amts))
+		n := c.n
 		for k, m := range c.count {
 			if m <= 0 || n == 0 {
 				continue

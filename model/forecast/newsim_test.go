@@ -87,16 +87,27 @@ func newTestPart(nc, weeks int, seed uint64) *newPart {
 			}
 		}
 		rt := rate{amts: amts}
-		p.add(newPart{mean: m, custs: []*newCust{rt.newCust(fmt.Sprintf("C%05d", c), m)}})
+		nc := rt.newCust(fmt.Sprintf("C%05d", c), m)
+		if c%3 == 0 {
+			// Early payments: small, in the first weeks.
+			e := &newCust{id: nc.id, amts: []int64{int64(ea / 10), int64(ea / 4)}, count: make([]float64, weeks)}
+			e.moments()
+			e.count[0], e.count[1] = 0.05, 0.1
+			nc.early = e
+			for k := range m {
+				m[k] += e.count[k] * e.ea
+			}
+		}
+		p.add(newPart{mean: m, custs: []*newCust{nc}})
 	}
 	return p
 }
 
 // The simulated paths average to the expected receipts, spread as the
 // count and amount laws say (with the volume factors off: Σ count·E[a²]
-// for the invoices' own luck plus Σ count²·E[a]²/n for the customers'
-// factors), and hold their bands consistent; drawn customer by customer
-// and, past newAllExplicit customers, with most of them pooled.
+// for the invoices' and early payments' own luck plus Σ mean²/n for the
+// customers' factors), and hold their bands consistent; drawn customer by
+// customer and, past newAllExplicit customers, with most of them pooled.
 func TestSimulatedNewBusinessAveragesToItsMean(t *testing.T) {
 	const W = 6
 	// A rare invoice's weeks are heavy-tailed: their spread needs many
@@ -128,7 +139,7 @@ func TestSimulatedNewBusinessAveragesToItsMean(t *testing.T) {
 				}
 				var v float64
 				for _, c := range p.custs {
-					v += c.count[k]*c.ea2 + c.count[k]*c.count[k]*c.ea*c.ea/float64(len(c.amts))
+					v += c.variance(k)
 				}
 				if want := math.Sqrt(v); math.Abs(sd-want) > 0.1*want {
 					t.Errorf("week %d: paths' sd %.0f, want %.0f", k+1, sd, want)
@@ -147,7 +158,7 @@ func TestSimulatedNewBusinessAveragesToItsMean(t *testing.T) {
 // expected has nothing in any path.
 func TestAnUnlikelyInvoiceShowsInTheTopBand(t *testing.T) {
 	const P = 4000
-	c := &newCust{id: "A", amts: []int64{500_00, 500_00, 500_00, 500_00, 500_00, 500_00, 500_00, 500_00}, count: []float64{0, 0.3}, ea: 500_00, ea2: 500_00 * 500_00}
+	c := &newCust{id: "A", amts: []int64{500_00, 500_00, 500_00, 500_00, 500_00, 500_00, 500_00, 500_00}, count: []float64{0, 0.3}, ea: 500_00, ea2: 500_00 * 500_00, n: 8}
 	p := &newPart{mean: []float64{0, 0.3 * 500_00}, custs: []*newCust{c}}
 	out := make([]float64, P*2)
 	simulateNew(3, 1, newVolume(5, P, 2, 0.1, 0.2), p, 2, out)
