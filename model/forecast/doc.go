@@ -84,7 +84,11 @@
 // uncertainty (a Gamma factor per customer: negative binomial counts) and
 // the path's volume and week factors, each invoice an amount of the
 // customer's recent invoices drawn with replacement, so that the mean and
-// the percentiles describe the same paths.
+// the percentiles describe the same paths. The timing record times an
+// invoice by its settlement; the payments customers make within three
+// weeks of issue while the invoice stays open (deposits, instalments) are
+// drawn the same way from each customer's own, their share taken off the
+// settlements.
 //
 // # Backtest
 //

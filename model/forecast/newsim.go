@@ -30,7 +30,10 @@ import (
 // Each invoice's amount is one of the customer's own invoices of the
 // run-rate window, drawn with replacement, in whole cents: a week with a
 // small expected amount is one in which a few small invoices may come in,
-// not a thin slice of an average one. Past smallCount invoices in a week,
+// not a thin slice of an average one. A customer's early payments
+// (earlyPays: deposits and instalments within three weeks of issue) are a
+// second count of the same kind, with the same factors, each one of the
+// customer's own past early payments. Past smallCount invoices in a week,
 // the sum of the amounts is drawn from its normal law (the mean and
 // variance of the bootstrap sum). The receipts are never negative unless
 // an amount is, and the paths average to the expected receipts.
