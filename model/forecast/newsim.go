@@ -73,18 +73,27 @@ func simulateNew(seed, stream uint64, vol volume, p *newPart, W int, out []float
 	slices.SortFunc(custs, func(a, b *newCust) int { return strings.Compare(a.id, b.id) })
 	explicit, pool := custs, []*newCust(nil)
 	if len(custs) > newAllExplicit {
-		byMean := slices.Clone(custs)
-		exp := func(c *newCust) float64 {
-			s := 0.0
+		// Largest expected receipts first (computed once: a comparator
+		// summing the weeks cost a tenth of a second on 100,000 customers).
+		type ranked struct {
+			c   *newCust
+			exp float64
+		}
+		rk := make([]ranked, len(custs))
+		for i, c := range custs {
+			rk[i].c = c
 			for k, x := range c.count {
-				s += x * c.ea
+				rk[i].exp += x * c.ea
 				if c.early != nil {
-					s += c.early.count[k] * c.early.ea
+					rk[i].exp += c.early.count[k] * c.early.ea
 				}
 			}
-			return s
 		}
-		slices.SortStableFunc(byMean, func(a, b *newCust) int { return cmp.Compare(exp(b), exp(a)) })
+		slices.SortStableFunc(rk, func(a, b ranked) int { return cmp.Compare(b.exp, a.exp) })
+		byMean := make([]*newCust, len(rk))
+		for i := range rk {
+			byMean[i] = rk[i].c
+		}
 		explicit = byMean[:newExplicit]
 		slices.SortFunc(explicit, func(a, b *newCust) int { return strings.Compare(a.id, b.id) })
 		pool = byMean[newExplicit:]
@@ -213,7 +222,15 @@ func poisson(r *rand.Rand, lam float64) int {
 		return 0
 	case lam < 10:
 		u := r.Float64()
-		p := math.Exp(-lam)
+		var p float64
+		if lam < 0.25 {
+			// Most customer-weeks expect a fraction of an invoice: the
+			// series of exp(−λ) to λ⁶ is within 1.2·10⁻⁸ of it relative,
+			// and cheaper.
+			p = 1 - lam*(1-lam/2*(1-lam/3*(1-lam/4*(1-lam/5*(1-lam/6)))))
+		} else {
+			p = math.Exp(-lam)
+		}
 		f := p
 		k := 0
 		for u > f && k < 200 {
