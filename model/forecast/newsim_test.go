@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/synth"
 )
 
@@ -203,5 +204,60 @@ func TestPoissonAndGammaDraws(t *testing.T) {
 		if math.Abs(m-a) > 5*math.Sqrt(a/n) || math.Abs(v-a) > 0.03*a {
 			t.Errorf("Gamma(%g): mean %.4f, variance %.4f", a, m, v)
 		}
+	}
+}
+
+// A customer that pays a tenth of each invoice 5 days after issue and the
+// rest 30 days after its due date: its new invoices bring nothing by
+// settlement within two weeks, but their deposits do. earlyPays finds
+// them (and not the settling payments), and new business expects them in
+// its first weeks, takes their share off the settlements, and keeps the
+// horizon's expectation where it was.
+func TestEarlyPaymentsOfNewBusiness(t *testing.T) {
+	l := &datasets.Ledger{Customers: []datasets.Customer{{ID: "A", Currency: "EUR"}}}
+	for i := range 40 {
+		issue := d(2023, 7, 3).AddDays(7 * i)
+		due := issue.AddDays(30)
+		id := fmt.Sprintf("A%02d", i)
+		settled := due.AddDays(30)
+		l.Invoices = append(l.Invoices, datasets.Invoice{ID: id, CustomerID: "A", IssueDate: issue, DueDate: due, SettledDate: settled, Amount: 1000_00, Currency: "EUR"})
+		l.Payments = append(l.Payments,
+			datasets.Payment{ID: id + "d", CustomerID: "A", InvoiceID: id, Date: issue.AddDays(5), Amount: 100_00, Currency: "EUR"},
+			datasets.Payment{ID: id + "s", CustomerID: "A", InvoiceID: id, Date: settled, Amount: 900_00, Currency: "EUR"})
+	}
+	h := NewHistory(l, nil)
+	asOf := d(2024, 3, 31)
+	lags, amts, seen, share := h.earlyPays(0, asOf)
+	if seen == 0 || len(lags) != seen || slices.ContainsFunc(lags, func(x int32) bool { return x != 5 }) || slices.ContainsFunc(amts, func(a int64) bool { return a != 100_00 }) || !near(share, 0.1, 1e-12) {
+		t.Fatalf("early payments: lags %v, amounts %v of %d invoices, share %v", lags, amts, seen, share)
+	}
+	nb := h.NewBusiness(asOf, 13)
+	c := nb.perCust["A"].custs[0]
+	if c.early == nil || nb.total.mean[0] <= 0 || nb.total.mean[1] <= 0 {
+		t.Fatalf("no early payments in the first weeks: %v", nb.total.mean)
+	}
+	// Week 2 (days 8–14): the deposits of invoices issued on days 3–9, 13
+	// invoices in 91 days each bringing one of 100.00.
+	if got, want := nb.total.mean[1], 7*(13.0/91)*100_00; !near(got, want, 1) {
+		t.Errorf("week 2 expects %.0f cents of deposits, want %.0f", got, want)
+	}
+	var main, early float64
+	for k := range 13 {
+		main += c.count[k] * c.ea
+		early += c.early.count[k] * c.early.ea
+	}
+	if early <= 0 || main <= 0 {
+		t.Fatalf("main %.0f, early %.0f", main, early)
+	}
+	p := &newPart{mean: nb.total.mean, custs: []*newCust{c}}
+	const P = 2000
+	out := make([]float64, P*13)
+	simulateNew(1, 1, newVolume(2, P, 13, 0.1, 0.1), p, 13, out)
+	col := make([]float64, P)
+	for i := range P {
+		col[i] = out[i*13+1]
+	}
+	if b := band(p.mean[1], col); b.P90 <= 0 || consistent(b) != nil {
+		t.Errorf("week 2 of deposits: %+v", b)
 	}
 }
