@@ -78,7 +78,17 @@
 // seasonal factor (the same weeks a year earlier against the 13 weeks
 // before them), is issued evenly over the horizon, due after the customer's
 // terms as its invoices show them (net days or end of month plus days) and
-// paid as its timing record says. It is reported as its own part.
+// paid as its timing record says. It is reported as its own part. Its
+// bands come from paths drawn invoice by invoice (see newsim.go): per
+// customer and week a Poisson count whose rate carries the run-rate's own
+// uncertainty (a Gamma factor per customer: negative binomial counts) and
+// the path's volume and week factors, each invoice an amount of the
+// customer's recent invoices drawn with replacement, so that the mean and
+// the percentiles describe the same paths. The timing record times an
+// invoice by its settlement; the payments customers make within three
+// weeks of issue while the invoice stays open (deposits, instalments) are
+// drawn the same way from each customer's own, their share taken off the
+// settlements.
 //
 // # Backtest
 //

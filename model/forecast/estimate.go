@@ -256,9 +256,12 @@ func (h *History) replay(tj datasets.Date, n, weeks int, sample []int) (replay, 
 	for _, ci := range slices.Sorted(maps.Keys(rr)) {
 		v := rr[ci]
 		r.invPred += v.perDay * season * float64(7*n)
-		for k, m := range h.newReceipts(tm, &sc, ci, tj, n, v.perDay*season) {
-			r.newM[k] += m
-			r.newV[k] += v.bar * m
+		nc, m := h.newCustomer(tm, &sc, ci, tj, n, v, season)
+		for k := range m {
+			r.newM[k] += m[k]
+			// The invoices' own count and amounts, and the customer's
+			// factor (the run-rate's uncertainty): what simulateNew draws.
+			r.newV[k] += nc.variance(k)
 		}
 	}
 	r.invAct = h.invoiced(tj, tj.AddDays(7*n), sample)

@@ -26,22 +26,66 @@ type NewBusiness struct {
 	perDay   map[string]float64 // a customer's expected invoicing per day
 }
 
-// newPart is new business per week: the expected receipts and the
-// variance the invoices' own sizes and timing give them (a compound
-// Poisson sum: the expected receipts times the amount-weighted mean
-// invoice amount).
+// newPart is new business per week: the expected receipts, and the
+// customers whose invoices the simulation draws them from.
 type newPart struct {
-	mean, vari []float64
+	mean  []float64
+	custs []*newCust
+}
+
+// newCust is what the simulation draws a customer's new invoices from:
+// the expected number per week of invoices issued during the horizon and
+// paid in that week, and the amounts of the invoices it issued in the
+// run-rate window, in cents, whose mean times those counts is the
+// expected receipts; and the same of its early payments (see earlyPays).
+type newCust struct {
+	id    string
+	count []float64
+	amts  []int64
+	// ea and ea2 are the mean amount and the mean squared amount.
+	ea, ea2 float64
+	// n is the number of invoices the run-rate was measured from: the
+	// shape of the customer's factor.
+	n     float64
+	early *newCust
+}
+
+// variance is the variance of the customer's new receipts in week k as
+// the simulation draws them without the volume factors: the counts' and
+// amounts' own (Σ count·E[a²]) and the customer factor's.
+func (c *newCust) variance(k int) float64 {
+	v := c.count[k] * c.ea2
+	m := c.count[k] * c.ea
+	if e := c.early; e != nil {
+		v += e.count[k] * e.ea2
+		m += e.count[k] * e.ea
+	}
+	if c.n > 0 {
+		v += m * m / c.n
+	}
+	return v
+}
+
+// moments sets ea and ea2 from amts.
+func (c *newCust) moments() {
+	var s, sq float64
+	for _, a := range c.amts {
+		s += float64(a)
+		sq += float64(a) * float64(a)
+	}
+	if n := float64(len(c.amts)); n > 0 {
+		c.ea, c.ea2 = s/n, sq/n
+	}
 }
 
 func (p *newPart) add(q newPart) {
 	if p.mean == nil {
-		p.mean, p.vari = make([]float64, len(q.mean)), make([]float64, len(q.mean))
+		p.mean = make([]float64, len(q.mean))
 	}
 	for k := range q.mean {
 		p.mean[k] += q.mean[k]
-		p.vari[k] += q.vari[k]
 	}
+	p.custs = append(p.custs, q.custs...)
 }
 
 // runRateDays is the trailing window of the run-rate: 13 weeks, long
@@ -83,6 +127,7 @@ func (h *History) runRateSums(t datasets.Date, weeks int, custs []int) (rates ma
 	ly := t.AddDays(-364)
 	for _, ci := range h.customers(custs) {
 		var sum, sq float64
+		var amts []int64
 		for _, i := range h.cust[ci].inv {
 			v := &h.inv[i]
 			if v.IssueDate > t {
@@ -92,6 +137,7 @@ func (h *History) runRateSums(t datasets.Date, weeks int, custs []int) (rates ma
 				a := float64(v.Amount)
 				sum += a
 				sq += a * a
+				amts = append(amts, int64(v.Amount))
 			}
 			switch {
 			case v.IssueDate > ly && v.IssueDate <= ly.AddDays(7*weeks):
@@ -101,16 +147,34 @@ func (h *History) runRateSums(t datasets.Date, weeks int, custs []int) (rates ma
 			}
 		}
 		if sum > 0 {
-			rates[ci] = rate{perDay: sum / runRateDays, bar: sq / sum}
+			rates[ci] = rate{perDay: sum / runRateDays, bar: sq / sum, amts: amts}
 		}
 	}
 	return rates, lyH, lyBase
 }
 
-// rate is a customer's invoicing: per day, and the amount-weighted mean
+// rate is a customer's invoicing: per day, the amount-weighted mean
 // invoice amount (Σa²/Σa), which sets the spread of what a given rate
-// brings in.
-type rate struct{ perDay, bar float64 }
+// brings in, and the amounts of the invoices the rate is measured from
+// (in issue order).
+type rate struct {
+	perDay, bar float64
+	amts        []int64
+}
+
+// newCust returns what the simulation draws the customer's new invoices
+// from, given its expected receipts per week m: the counts are m over the
+// mean amount, so that count times mean amount is m exactly.
+func (r rate) newCust(id string, m []float64) *newCust {
+	c := &newCust{id: id, amts: r.amts, count: make([]float64, len(m)), n: float64(len(r.amts))}
+	c.moments()
+	if c.ea != 0 {
+		for k, v := range m {
+			c.count[k] = v / c.ea
+		}
+	}
+	return c
+}
 
 // invoiced is what the customers at custs (nil: all) invoiced in (from, to].
 func (h *History) invoiced(from, to datasets.Date, custs []int) float64 {
@@ -198,11 +262,8 @@ func (h *History) newBusiness(t datasets.Date, weeks int, tm *Timing) *NewBusine
 		}
 		perDay := r.perDay * season
 		c := &h.cust[ci]
-		m := h.newReceipts(tm, &sc, ci, t, weeks, perDay)
-		p := newPart{mean: m, vari: make([]float64, weeks)}
-		for k, v := range m {
-			p.vari[k] = r.bar * v
-		}
+		nc, m := h.newCustomer(tm, &sc, ci, t, weeks, r, season)
+		p := newPart{mean: m, custs: []*newCust{nc}}
 		nb.perCust[c.ID] = p
 		nb.perDay[c.ID] = perDay
 		nb.total.add(p)
@@ -219,11 +280,84 @@ func (h *History) newBusiness(t datasets.Date, weeks int, tm *Timing) *NewBusine
 		nb.labels[c.ID] = Item{CustomerID: c.ID, Currency: last.label.currency, Segment: last.label.segment, Country: last.label.country}
 	}
 	if nb.total.mean == nil {
-		nb.total = newPart{mean: make([]float64, weeks), vari: make([]float64, weeks)}
+		nb.total = newPart{mean: make([]float64, weeks)}
 	}
 	nb.Customers = len(nb.perCust)
 	nb.Invoicing = cents(invoicing)
 	return nb
+}
+
+// newCustomer returns what the simulation draws customer ci's new
+// business from (its run-rate r before the seasonal factor) and its
+// expected receipts per week: its invoices paid as its timing record
+// says, less the share its early payments bring in (earlyPays), and those
+// early payments.
+func (h *History) newCustomer(tm *Timing, sc *newScratch, ci int, t datasets.Date, weeks int, r rate, season float64) (*newCust, []float64) {
+	m := h.newReceipts(tm, sc, ci, t, weeks, r.perDay*season)
+	nc := r.newCust(h.cust[ci].ID, m)
+	lags, amts, seen, share := h.earlyPays(ci, t)
+	if len(amts) == 0 || nc.ea == 0 {
+		return nc, m
+	}
+	e := &newCust{id: nc.id, amts: amts, count: make([]float64, weeks)}
+	e.moments()
+	// Invoices issued per day over the horizon, each bringing an early
+	// payment at lag L with probability (payments at L)/seen.
+	perDay := float64(len(r.amts)) / runRateDays * season / float64(seen)
+	for _, L := range lags {
+		for d := int32(1); d <= int32(7*weeks); d++ {
+			if day := d + L; day <= int32(7*weeks) {
+				e.count[(day-1)/7] += perDay
+			}
+		}
+	}
+	nc.early = e
+	for k := range m {
+		nc.count[k] *= 1 - share
+		m[k] = nc.count[k]*nc.ea + e.count[k]*e.ea
+	}
+	return nc, m
+}
+
+// earlyDays is how soon after issue a payment counts as early.
+const earlyDays = 21
+
+// earlyPays returns the early payments on the customer's invoices issued
+// in the year to t−earlyDays (all seen whole by t): payments made within
+// earlyDays of issue while the invoice stayed open, a deposit or an
+// instalment, their lags after issue and amounts, how many invoices were
+// seen, and the share of those invoices' amounts they paid. The timing
+// record times an invoice by its settlement, so without them a new
+// invoice brought nothing before it fell due, while on the simulated
+// ledgers 1.3% of payments (0.5–0.7% of the money, from half the
+// customers, 91% of them partial) come within two weeks of issue: the
+// new part's second week, which its bands then missed.
+func (h *History) earlyPays(ci int, t datasets.Date) (lags []int32, amts []int64, seen int, share float64) {
+	var invoiced, paid float64
+	for _, i := range h.cust[ci].inv {
+		v := &h.inv[i]
+		if v.IssueDate > t-earlyDays {
+			break
+		}
+		if v.IssueDate <= t-timingWindow || v.Amount <= 0 {
+			continue
+		}
+		seen++
+		invoiced += float64(v.Amount)
+		for _, p := range v.pays {
+			lag := int32(p.date - v.IssueDate)
+			if lag < 0 || lag > earlyDays || p.amount <= 0 || (v.SettledDate != 0 && p.date >= v.SettledDate) {
+				continue
+			}
+			lags = append(lags, lag)
+			amts = append(amts, int64(p.amount))
+			paid += float64(p.amount)
+		}
+	}
+	if invoiced > 0 {
+		share = min(paid/invoiced, 1)
+	}
+	return lags, amts, seen, share
 }
 
 // newReceipts is the expected receipts per week of a customer invoicing

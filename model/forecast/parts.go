@@ -470,7 +470,7 @@ func mergeNewBusiness(parts []*NewBusiness, weeks int) *NewBusiness {
 		invoicing += nb.perDay[id] * float64(7*weeks)
 	}
 	if nb.total.mean == nil {
-		nb.total = newPart{mean: make([]float64, weeks), vari: make([]float64, weeks)}
+		nb.total = newPart{mean: make([]float64, weeks)}
 	}
 	nb.Customers = len(nb.perCust)
 	nb.Invoicing = cents(invoicing)

@@ -39,7 +39,9 @@ func (in *Inputs) simulate(ctx context.Context, nb *NewBusiness, s Shocks, o Opt
 	if nb != nil {
 		nw = &nb.total
 	}
-	res.Weeks, res.Total = assemble(in.AsOf, W, draws, vol, open, meanOpen, nw)
+	newPaths := make([]float64, o.Paths*W)
+	simulateNew(o.Seed, 1, vol, nw, W, newPaths)
+	res.Weeks, res.Total = assemble(in.AsOf, W, open, meanOpen, nw, newPaths)
 	res.DueSchedule = in.dueSchedule()
 	if o.By != "" {
 		groups, err := in.breakdown(ctx, o, s, scale, draws, vol, nb, cust)
@@ -51,44 +53,44 @@ func (in *Inputs) simulate(ctx context.Context, nb *NewBusiness, s Shocks, o Opt
 	return res, nil
 }
 
-// volume holds the new business's draws of each path: a volume factor
-// and a factor per week, lognormal with mean 1, and a standard normal per
-// week for the invoices' own sizes and timing.
+// volume holds the new business's draws of each path shared by every
+// customer: a volume factor and a factor per week, lognormal with mean 1.
 type volume struct {
 	factor []float64
 	week   []float64 // paths × weeks
-	noise  []float64 // paths × weeks
 }
 
 func newVolume(seed uint64, paths, weeks int, sigma, weekSigma float64) volume {
 	r := newRand(seed, 0xb12)
-	v := volume{factor: make([]float64, paths), week: make([]float64, paths*weeks), noise: make([]float64, paths*weeks)}
+	v := volume{factor: make([]float64, paths), week: make([]float64, paths*weeks)}
 	for p := range v.factor {
 		v.factor[p] = math.Exp(sigma*r.NormFloat64() - sigma*sigma/2)
 		for k := range weeks {
 			v.week[p*weeks+k] = math.Exp(weekSigma*r.NormFloat64() - weekSigma*weekSigma/2)
-			v.noise[p*weeks+k] = r.NormFloat64()
+			// The standard normal the new business once drew here: kept,
+			// so that the factors stay the draws they were.
+			r.NormFloat64()
 		}
 	}
 	return v
 }
 
-// assemble turns simulated open-book paths and new business (nil: none)
-// into weeks and the horizon total.
-func assemble(t datasets.Date, W int, draws []pathDraws, vol volume, open, meanOpen []float64, nw *newPart) ([]Week, Horizon) {
-	P := len(draws)
+// assemble turns simulated open-book paths and new business (nw nil:
+// none; newPaths its simulated paths, simulateNew's layout) into weeks
+// and the horizon total.
+func assemble(t datasets.Date, W int, open, meanOpen []float64, nw *newPart, newPaths []float64) ([]Week, Horizon) {
+	P := len(open) / W
 	weeks := make([]Week, W)
 	colO, colN, colT := make([]float64, P), make([]float64, P), make([]float64, P)
 	totO, totN, totT := make([]float64, P), make([]float64, P), make([]float64, P)
 	var sumO, sumN float64
 	for k := range W {
-		mn, sd := 0.0, 0.0
+		mn := 0.0
 		if nw != nil {
-			mn, sd = nw.mean[k], math.Sqrt(nw.vari[k])
+			mn = nw.mean[k]
 		}
-		for p := range draws {
-			o := open[p*W+k]
-			n := max(mn*vol.factor[p]*vol.week[p*W+k]+sd*vol.noise[p*W+k], 0)
+		for p := range P {
+			o, n := open[p*W+k], newPaths[p*W+k]
 			colO[p], colN[p], colT[p] = o, n, o+n
 			totO[p] += o
 			totN[p] += n
@@ -222,6 +224,7 @@ func (in *Inputs) breakdown(ctx context.Context, o Options, s Shocks, scale []fl
 	slices.Sort(keys)
 	out := make([]Group, 0, len(keys))
 	paths := make([]float64, len(draws)*W)
+	newPaths := make([]float64, len(draws)*W)
 	for gi, key := range keys {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -238,7 +241,8 @@ func (in *Inputs) breakdown(ctx context.Context, o Options, s Shocks, scale []fl
 			}
 		}
 		g := Group{Key: key}
-		g.Weeks, g.Total = assemble(in.AsOf, W, draws, vol, paths, mean, newBy[key])
+		simulateNew(o.Seed, uint64(gi)+2, vol, newBy[key], W, newPaths)
+		g.Weeks, g.Total = assemble(in.AsOf, W, paths, mean, newBy[key], newPaths)
 		if o.By == ByCustomer {
 			in.listInvoices(pick, g.Weeks)
 		}
