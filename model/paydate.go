@@ -234,13 +234,23 @@ func horizonReason(p *Prediction) string {
 	if p.PayDateP10 == 0 {
 		t = fmt.Sprintf("no pay date within %d weeks (P10, median and P90 all after %s): a %.0f%% chance of no payment by then", weeks, end, 100*unpaid)
 	}
-	if p.PDefault90 == nil && p.DueDate.AddDays(default90Days) < p.AsOf {
-		return t + ", as it is already more than 90 days overdue (not timed within the horizon)"
+	// No "; " inside: reasons are joined with it.
+	if p.DueDate.AddDays(default90Days) < p.AsOf {
+		switch {
+		case unpaid < 1-1e-9:
+			// A bundle's overdue survival timed it (paydate_overdue.go).
+			return t + ", as it is already more than 90 days overdue (timed by how debts that old were settled in training)"
+		case p.PDefault90 == nil:
+			return t + ", as it is already more than 90 days overdue (not timed within the horizon)"
+		default:
+			return t + ", as it is already more than 90 days overdue (counted as not paid within the horizon)"
+		}
 	}
 	if p.PDefault90 != nil && *p.PDefault90 >= unpaid-1e-9 {
-		if p.DueDate.AddDays(default90Days) < p.AsOf {
-			// No "; " inside: reasons are joined with it.
-			return t + ", as it is already more than 90 days overdue (counted as not paid within the horizon)"
+		if *p.PDefault90 > unpaid+0.005 {
+			// Due + 90 days lies within the horizon and part of the 90+
+			// share is paid after it (see above).
+			return t + fmt.Sprintf(", part of its %.0f%% chance of ending 90+ days overdue or written off (the rest paid after due + 90 days, as debts that old were)", 100**p.PDefault90)
 		}
 		return t + ", its chance of ending 90+ days overdue or written off"
 	}

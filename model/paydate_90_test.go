@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -110,6 +111,43 @@ func TestCurveAgreesWithThe90PlusShare(t *testing.T) {
 			}
 			if cold < len(ages)/2 || turns90 < 2*len(ages) {
 				t.Fatalf("%d invoices of %d turn 90+ within the horizon, %d of new customers: too few to test", turns90, len(out), cold)
+			}
+		})
+	}
+}
+
+// The leading reason of a median beyond the horizon quotes the 90+ share
+// as the unpaid chance only when it is that chance, and says an invoice
+// more than 90 days overdue is not timed only when it is not.
+func TestHorizonReasonQuotesThe90PlusShareRightly(t *testing.T) {
+	asOf := datasets.NewDate(2024, 5, 31)
+	curve := func(end float64) []float64 {
+		c := make([]float64, 13)
+		for k := range c {
+			c[k] = end * float64(k+1) / 13
+		}
+		return c
+	}
+	cases := []struct {
+		name      string
+		overdue   int
+		p90       *float64
+		end       float64 // paid by week 13
+		want, not string
+	}{
+		{"90+ share unpaid, due + 90 beyond the horizon", -10, ptr(0.6), 0.4, "a 60% chance of no payment by then, its chance of ending 90+", "part of"},
+		{"part of the 90+ share paid after due + 90", 20, ptr(0.6), 0.45, "a 55% chance of no payment by then, part of its 60% chance of ending 90+ days overdue or written off", ""},
+		{"no 90+ model", 20, nil, 0.45, "a 55% chance of no payment by then", "90+"},
+		{"more than 90 days overdue, not timed", 120, ptr(1), 0, "already more than 90 days overdue (counted as not paid within the horizon)", ""},
+		{"more than 90 days overdue, no 90+ model", 120, nil, 0, "already more than 90 days overdue (not timed within the horizon)", ""},
+		{"more than 90 days overdue, timed by the survival", 120, ptr(1), 0.3, "a 70% chance of no payment by then, as it is already more than 90 days overdue (timed by how debts that old were settled in training)", "counted as not paid"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := Prediction{AsOf: asOf, DueDate: asOf.AddDays(-c.overdue), PDefault90: c.p90, PaidBy: curve(c.end)}
+			got := horizonReason(&p)
+			if !strings.Contains(got, c.want) || c.not != "" && strings.Contains(got, c.not) || strings.Contains(got, "; ") {
+				t.Fatalf("%q: want %q, not %q", got, c.want, c.not)
 			}
 		})
 	}
