@@ -25,11 +25,20 @@ import (
 //     so the curve stays non-decreasing);
 //   - the 90+ model fixes P(paid by due + 90 days) = 1 − p_90_plus: it is
 //     the chance of reaching 90 days overdue unpaid (or being written
-//     off), so when that day lies within the horizon the hazard still
-//     pays part of the 90+ share after it (invoices 60 days overdue often
-//     clear a month later, and a cash forecast that left them unpaid for
-//     the whole horizon erred low by a fifth on small books); when it lies
-//     beyond, the curve ends at 1 − p_90_plus at most.
+//     off). When that day lies beyond the horizon, the curve ends at
+//     1 − p_90_plus at most. When it lies within, part of the 90+ share
+//     is still paid after it (invoices 60 days overdue often clear a month
+//     later, and a cash forecast that left them unpaid for the whole
+//     horizon erred low by a fifth on small books), but not at the
+//     hazard's pace: taught on invoices at most 30 days past due, its tail
+//     that far out is an extrapolation, and a fast one paid the whole 90+
+//     share within days (a curve reaching 1 beside a p_90_plus of 4%). The
+//     share is paid at the pace debts 90 days past due were settled in
+//     training, the bundle's overdue survival conditioned on 90 days
+//     (paydate_overdue.go): P(unpaid at t) = p_90_plus · S(t − due)/S(90),
+//     what the invoice would be given if it were scored on due + 90 days
+//     itself. Without a survival that share is not paid within the
+//     horizon, as an invoice already 90+ days overdue is not timed.
 //   - an invoice already 90+ days overdue has p_90_plus = 1 and no
 //     classifier says whether it will be paid within the horizon; the
 //     hazard, taught on invoices at most 30 days past due and with
@@ -121,8 +130,10 @@ func reconcile(F []float64, knots []knot) {
 
 // reconcileInvoice reconciles F with an invoice's late and very-late knots
 // and its 90+ probability p90 (nil without a 90+ model), whose day is d90
-// (due + 90 days, after the as-of date): see above.
-func reconcileInvoice(F []float64, knots []knot, d90 int, p90 *float64) {
+// (due + 90 days, after the as-of date): see above. after90[d] (of F's
+// length, or nil when the bundle has no overdue survival) is the share of
+// debts open 90 days past due that were settled within d more days.
+func reconcileInvoice(F []float64, knots []knot, d90 int, p90 *float64, after90 []float64) {
 	switch {
 	case d90 <= 0 && (p90 == nil || *p90 >= 1):
 		// Already 90+ days overdue: nothing within the horizon, with or
@@ -133,6 +144,24 @@ func reconcileInvoice(F []float64, knots []knot, d90 int, p90 *float64) {
 		knots = append(knots, knot{d90, 1 - *p90})
 	}
 	reconcile(F, knots)
+	if h := len(F) - 1; p90 != nil && d90 > 0 && d90 < h {
+		payAfter90(F, d90, after90)
+	}
+}
+
+// payAfter90 replaces the curve after day d90 (due + 90 days, within the
+// horizon) by the share still open then, F[d90], paid at the pace of
+// after90 (see reconcileInvoice); nil leaves it unpaid. The curve stays
+// non-decreasing in [0, 1] as after90 is.
+func payAfter90(F []float64, d90 int, after90 []float64) {
+	paid, open := F[d90], 1-F[d90]
+	for d := d90 + 1; d < len(F); d++ {
+		if after90 == nil {
+			F[d] = paid
+		} else {
+			F[d] = paid + open*after90[d-d90]
+		}
+	}
 }
 
 // quantileDay is the first day at which F reaches q; 0 when it does not
@@ -155,7 +184,7 @@ func (s *Scorer) payDate(sc *scratch, p *Prediction, r *features.Row, due datase
 	dailyCurve(p.PaidBy, F)
 	o := s.b.Options
 	reconcileInvoice(F, []knot{{int(due.AddDays(o.GraceDays) - r.AsOf), p.POnTime}, {int(due.AddDays(o.VeryLateDays) - r.AsOf), 1 - p.PVeryLate}},
-		int(due.AddDays(default90Days)-r.AsOf), p.PDefault90)
+		int(due.AddDays(default90Days)-r.AsOf), p.PDefault90, s.after90)
 	if ov := s.b.OverdueSurvival; ov != nil {
 		if overdue := int(r.AsOf - due); overdue >= s.overdueFrom && overdue > 0 {
 			K := sc.survival[:len(F)]
@@ -205,13 +234,23 @@ func horizonReason(p *Prediction) string {
 	if p.PayDateP10 == 0 {
 		t = fmt.Sprintf("no pay date within %d weeks (P10, median and P90 all after %s): a %.0f%% chance of no payment by then", weeks, end, 100*unpaid)
 	}
-	if p.PDefault90 == nil && p.DueDate.AddDays(default90Days) < p.AsOf {
-		return t + ", as it is already more than 90 days overdue (not timed within the horizon)"
+	// No "; " inside: reasons are joined with it.
+	if p.DueDate.AddDays(default90Days) < p.AsOf {
+		switch {
+		case unpaid < 1-1e-9:
+			// A bundle's overdue survival timed it (paydate_overdue.go).
+			return t + ", as it is already more than 90 days overdue (timed by how debts that old were settled in training)"
+		case p.PDefault90 == nil:
+			return t + ", as it is already more than 90 days overdue (not timed within the horizon)"
+		default:
+			return t + ", as it is already more than 90 days overdue (counted as not paid within the horizon)"
+		}
 	}
 	if p.PDefault90 != nil && *p.PDefault90 >= unpaid-1e-9 {
-		if p.DueDate.AddDays(default90Days) < p.AsOf {
-			// No "; " inside: reasons are joined with it.
-			return t + ", as it is already more than 90 days overdue (counted as not paid within the horizon)"
+		if *p.PDefault90 > unpaid+0.005 {
+			// Due + 90 days lies within the horizon and part of the 90+
+			// share is paid after it (see above).
+			return t + fmt.Sprintf(", part of its %.0f%% chance of ending 90+ days overdue or written off (the rest paid after due + 90 days, as debts that old were)", 100**p.PDefault90)
 		}
 		return t + ", its chance of ending 90+ days overdue or written off"
 	}

@@ -41,10 +41,17 @@ func TestReconcileAgreesWithTheClassifiers(t *testing.T) {
 		// hazard that pays it next week.
 		{"long overdue, 90+ known", 0.95, -111, 0.0, -81, 1, ptr(1), [3]bool{false, false, false}},
 		// 80 days overdue: 73% will still be unpaid in 10 days, when it
-		// turns 90+; the hazard pays part of that share after it.
+		// turns 90+; debts that old are still paid, at the survival's
+		// pace, whatever the hazard's.
 		{"defaulting customer, 90+ day within the horizon", 0.5, -80, 0.0, -50, 0.865, ptr(0.73), [3]bool{true, true, true}},
-		{"defaulting customer, slow hazard", 0.02, -80, 0.0, -50, 0.865, ptr(0.73), [3]bool{true, false, false}},
-		{"90+ share above 10%, its day within the horizon", 0.5, -10, 0.0, 20, 0.6, ptr(0.2), [3]bool{true, true, true}},
+		{"defaulting customer, slow hazard", 0.02, -80, 0.0, -50, 0.865, ptr(0.73), [3]bool{true, true, true}},
+		// Due + 90 days is day 80: in the 11 days left, less than half of
+		// the 90+ share is paid, so more than 10% stays unpaid.
+		{"90+ share above 10%, its day within the horizon", 0.5, -10, 0.0, 20, 0.6, ptr(0.2), [3]bool{true, true, false}},
+		// The trial's case: a new customer's invoice 20 days overdue whose
+		// hazard has paid everything by due + 90 days; the 90+ share must
+		// not be paid within days of it.
+		{"hazard all paid by due + 90 days", 0.99, -20, 0.0, 10, 0.14, ptr(0.043), [3]bool{true, true, true}},
 		{"90+ share above 10%, its day beyond the horizon", 0.5, 20, 0.1, 50, 0.6, ptr(0.2), [3]bool{true, true, false}},
 		// A probably late invoice the hazard would pay before its due date.
 		{"probably late, fast hazard", 0.6, 20, 0.2, 50, 0.425, ptr(0.05), [3]bool{true, true, true}},
@@ -59,12 +66,17 @@ func TestReconcileAgreesWithTheClassifiers(t *testing.T) {
 		{"slow hazard, very-late model", 0.02, 30, 0.29, 60, 0.35, ptr(0.13), [3]bool{true, true, false}},
 		{"hazard without mass", 0, 14, 0.7, 44, 0.2, ptr(0.1), [3]bool{true, true, false}},
 	}
+	// Debts 90 days past due settled at 3% a day.
+	after90 := make([]float64, 7*payDatePeriods+1)
+	for d := range after90 {
+		after90[d] = 1 - math.Pow(0.97, float64(d))
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			F := make([]float64, 7*payDatePeriods+1)
 			dailyCurve(weekly(c.hazard), F)
 			d90 := c.vlDay - 30 + default90Days // the cases' very-late days are 30
-			reconcileInvoice(F, []knot{{c.lateDay, c.pOnTime}, {c.vlDay, 1 - c.pVL}}, d90, c.p90)
+			reconcileInvoice(F, []knot{{c.lateDay, c.pOnTime}, {c.vlDay, 1 - c.pVL}}, d90, c.p90, after90)
 			h := len(F) - 1
 			for d := 1; d <= h; d++ {
 				if F[d] < F[d-1]-1e-12 || F[d] < -1e-12 || F[d] > 1+1e-12 {
@@ -88,8 +100,9 @@ func TestReconcileAgreesWithTheClassifiers(t *testing.T) {
 				t.Fatalf("%v unpaid at the horizon, before due + 90 days, below the 90+ share %v", 1-F[h], *c.p90)
 			case d90 > 0 && d90 <= h && math.Abs(F[d90]-(1-*c.p90)) > 1e-9:
 				t.Fatalf("P(paid by due + 90 days) = %v, the 90+ model says %v", F[d90], 1-*c.p90)
-			case d90 > 0 && d90 < h && F[h] <= F[d90]+1e-12 && F[d90] < 1:
-				t.Fatalf("nothing paid after due + 90 days (%v by then): the 90+ share is paid after it too", F[d90])
+			case d90 > 0 && d90 < h && math.Abs(1-F[h]-*c.p90*(1-after90[h-d90])) > 1e-9:
+				t.Fatalf("%v unpaid at the horizon, %d days after due + 90 days: the 90+ share %v is paid at the survival's pace, %v of it unpaid then",
+					1-F[h], h-d90, *c.p90, 1-after90[h-d90])
 			case d90 <= 0 && *c.p90 >= 1 && F[h] != 0:
 				t.Fatalf("%v paid within the horizon of an invoice already 90+ days overdue", F[h])
 			}

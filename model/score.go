@@ -82,6 +82,10 @@ type Scorer struct {
 	// weight where its tail is too thin, and from how many days overdue.
 	overdueW    float64
 	overdueFrom int
+	// after90[d] is the overdue survival's share of debts open 90 days
+	// past due settled within d more days, d = 0 .. 7·periods; nil without
+	// a survival or when none was open that long (paydate.go).
+	after90 []float64
 }
 
 // specKey names a feature by its base and window.
@@ -161,6 +165,14 @@ func NewScorer(b *Bundle, specs []features.Spec) (*Scorer, error) {
 	s.periods = b.PayDate.Periods
 	if len(b.PayDate.Coef) != s.payWidth || len(b.PayDate.Alpha) != s.periods || s.periods < 1 {
 		return nil, fmt.Errorf("%w: the pay-date model reads %d columns over %d weeks, its encoder gives %d columns", ErrBadBundle, len(b.PayDate.Coef), len(b.PayDate.Alpha), s.payWidth)
+	}
+	if ov := b.OverdueSurvival; ov != nil {
+		// Computed once: every invoice that turns 90+ within the horizon
+		// reads it.
+		s.after90 = make([]float64, 7*s.periods+1)
+		if !ov.conditional(default90Days, s.after90) {
+			s.after90 = nil
+		}
 	}
 	for name, c := range map[string]*Classifier{"late": b.Late, "very-late": b.VeryLate, "90+": b.Default90} {
 		if c != nil && c.Family != FamilyPrior {
@@ -386,7 +398,9 @@ func (s *Scorer) scoreRows(sc *scratch, rows []features.Row, reasons int, out []
 			// Ending 90+ days overdue is being very late: the 90+ share
 			// cannot exceed the very-late share.
 			v := math.Min(b.Default90.Calibrate(sc.def90[i]), p.PVeryLate)
-			if overdue > 90 {
+			if overdue >= default90Days {
+				// Open at the end of its 90th day past due, it is paid
+				// more than 90 days late if at all.
 				v = 1
 			}
 			d90[i] = v
