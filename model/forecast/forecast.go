@@ -299,8 +299,8 @@ func (h *History) prepare(t datasets.Date, weeks int, preds []model.Prediction, 
 	return in, nil
 }
 
-// pastModel reports whether p is of an invoice already more than 90 days
-// overdue at t with a certain 90+ probability, or with none because the
+// pastModel reports whether p is of an invoice already 90 days or more
+// overdue at t (the day scoring gives it p_90_plus 1) with a certain 90+ probability, or with none because the
 // model has no 90+ model: the model then leaves it
 // unpaid for the whole horizon (model/paydate.go: its hazard is not
 // trusted that far past due), which says nothing about when it is paid, so
@@ -312,7 +312,7 @@ func (h *History) prepare(t datasets.Date, weeks int, preds []model.Prediction, 
 // debts were settled, not by this customer's habits: the customer's record
 // still forecasts it.
 func pastModel(p *model.Prediction, t datasets.Date) bool {
-	return (p.PDefault90 == nil || *p.PDefault90 >= 1) && t > p.DueDate.AddDays(90)
+	return (p.PDefault90 == nil || *p.PDefault90 >= 1) && t >= p.DueDate.AddDays(90)
 }
 
 // matcher returns, for book item i, its prediction or nil. The feature
