@@ -2,7 +2,6 @@ package api
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -303,21 +302,32 @@ func (s *Server) getKPI(c *gin.Context) {
 		return
 	}
 	named := currency != ""
-	if !named && snap.fx != nil {
+	if by == "currency" && named {
+		// Converted, every invoice would be in that currency and the groups
+		// would fold into one.
+		fe.add("query:currency", fmt.Sprintf("by=currency reports each currency in its own; leave out currency=, or group by segment, country or customer to have amounts converted to %s", currency))
+	}
+	if err := fe.err("bad KPI query"); err != nil {
+		fail(c, err)
+		return
+	}
+	if !named && snap.fx != nil && by != "currency" {
 		// The server's reporting currency (--currency) unless asked
 		// otherwise: never a silent sum of several currencies.
 		currency = snap.fx.To
 	}
+	// Grouped by currency, each group is in its own currency, unconverted
+	// (converted, the groups would fold into one), and needs no rate.
 	ix, label, mixedCur, err := snap.kpiIndex(currency)
-	if err != nil && errors.Is(err, ErrNoRate) && !named && by == "currency" {
-		// Each currency's KPIs need no rate: grouped by currency they
-		// answer, each group in its own currency, rather than a 503 for a
-		// conversion the client did not ask for. The portfolio's figures
-		// then add currencies up, which currencies and the warning say.
-		ix, label, mixedCur, err = snap.kpiIndex("")
-		warn = append(warn, fmt.Sprintf("not converted to %s: the server's rates (--fx) lack %s, so each currency's KPIs are in that currency "+
-			"and the portfolio's amounts add %s up unconverted; restart dsopilot serve with --currency %s --fx FILE holding a rate for %s to have them converted",
-			snap.fx.To, strings.Join(snap.unrated, ", "), strings.Join(mixedCur, ", "), snap.fx.To, strings.Join(snap.unrated, ", ")))
+	if err == nil && by == "currency" && snap.fx != nil && len(mixedCur) > 1 {
+		if len(snap.unrated) > 0 {
+			warn = append(warn, fmt.Sprintf("not converted to %s: the server's rates (--fx) lack %s, so each currency's KPIs are in that currency "+
+				"and the portfolio's amounts add %s up unconverted; restart dsopilot serve with --currency %s --fx FILE holding a rate for %s to have them converted",
+				snap.fx.To, strings.Join(snap.unrated, ", "), strings.Join(mixedCur, ", "), snap.fx.To, strings.Join(snap.unrated, ", ")))
+		} else {
+			warn = append(warn, fmt.Sprintf("grouped by currency, each currency's KPIs are in that currency and the portfolio's amounts add %s up unconverted; "+
+				"ask without by=currency for the portfolio in %s", strings.Join(mixedCur, ", "), snap.fx.To))
+		}
 	}
 	if err != nil {
 		fail(c, err)

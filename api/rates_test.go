@@ -52,9 +52,6 @@ func TestAMissingServerRateIsTheServersFault(t *testing.T) {
 	}{
 		{"kpi in the server's currency", "GET", "/v1/kpi?from=2024-01-01&to=2024-03-31", ""},
 		{"kpi naming it", "GET", "/v1/kpi?from=2024-01-01&to=2024-03-31&currency=" + fx.To, ""},
-		// Grouped by currency and naming the currency: a conversion asked
-		// for.
-		{"kpi by currency naming it", "GET", "/v1/kpi?from=2024-01-01&to=2024-03-31&by=currency&currency=" + fx.To, ""},
 		{"forecast", "GET", "/v1/forecast?weeks=4", ""},
 		{"worklist", "GET", "/v1/worklist?date=" + snap.asOf.String(), ""},
 		{"next action of a customer in " + fx.To, "GET", "/v1/customers/" + inTo + "/next-action", ""},

@@ -181,6 +181,11 @@ func runKPI(ctx context.Context, e env, args []string) error {
 	if _, err := datasets.CheckReporting(*currency, *fxPath); err != nil {
 		return fmt.Errorf("%w: kpi: %v", errUsage, err)
 	}
+	if *by == "currency" && *currency != "" {
+		// Converted first, every invoice would be in the reporting
+		// currency and the groups would fold into one.
+		return fmt.Errorf("%w: kpi: --by currency reports each currency in its own; leave out --currency and --fx, or group by segment, country or customer to have amounts converted to %s", errUsage, *currency)
+	}
 	rep, fx, mixed, err := kpiReport(ctx, e, *store, f, t, features.KPIOptions{By: *by, Monthly: *monthly}, *currency, *fxPath, *parts, *engine)
 	if err != nil {
 		return err

@@ -84,6 +84,8 @@ func TestUsageErrorsExitWithTwo(t *testing.T) {
 		{"train", "--as-of", "2024-01-01", "--families", "gbdt,forest"}, {"train", "--as-of", "2024-01-01", "--very-late-days", "0"},
 		{"backtest", "--input", "x", "--max-invoices", "0"}, {"train", "--as-of", "2024-01-01", "--fx", "rates.csv"},
 		{"kpi", "--from", "2024-01-01", "--to", "2024-02-01", "--currency", "EURO"},
+		// Converted first, the groups by currency folded into one.
+		{"kpi", "--from", "2024-01-01", "--to", "2024-02-01", "--by", "currency", "--currency", "EUR"},
 		// Each of these ran on, or exited 1, before.
 		{"stats", "extra"}, {"features", "--as-of", "2024-01-01", "customer"}, {"backtest", "--input", "x", "--split", "2"},
 		{"credit", "propose", "--customer", "C1", "--limit", "abc", "--role", "credit_manager"},
