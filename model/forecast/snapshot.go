@@ -53,8 +53,8 @@ type Comparison struct {
 	// BookNow is the open book at the as-of date as the ledger shows it
 	// today; it differs from the snapshot's when later exports rewrote
 	// history (BookChanged).
-	BookNow     BookSummary `json:"open_book_now"`
-	BookChanged bool        `json:"open_book_changed"`
+	BookNow     BookCount `json:"open_book_now"`
+	BookChanged bool      `json:"open_book_changed"`
 	// ActualsFX is the rates the receipts since the as-of date were
 	// converted to Currency at (absent when nothing was converted), set by
 	// the caller that converted them (see ActualsRates). ActualsFXFrom
@@ -222,6 +222,17 @@ func (c *compareSums) add(o compareSums) {
 	}
 }
 
+// BookCount is what a comparison counts of the open book at the snapshot's
+// as-of date as the ledger shows it now: the figures a snapshot keeps, to
+// tell whether the book changed since. It is not a BookSummary, whose
+// overdue, disputed and beyond-horizon parts a comparison does not compute
+// (they read 0 there, which the forecast of that day contradicted).
+type BookCount struct {
+	Invoices    int   `json:"invoices"`
+	Customers   int   `json:"customers"`
+	Outstanding Money `json:"outstanding"`
+}
+
 // compareFrom turns the sums into the comparison of snapshot s.
 func compareFrom(s *datasets.ForecastSnapshot, sum compareSums) (*Comparison, error) {
 	first, last := sum.first, sum.last
@@ -233,7 +244,7 @@ func compareFrom(s *datasets.ForecastSnapshot, sum compareSums) (*Comparison, er
 		sum.open, sum.new = make([]datasets.Money, W), make([]datasets.Money, W)
 	}
 	c := &Comparison{Snapshot: s.ID, AsOf: s.AsOf, Currency: s.Currency, Model: s.Model, Through: last}
-	c.BookNow = BookSummary{Invoices: sum.invoices, Customers: sum.customers, Outstanding: Money(sum.outstanding)}
+	c.BookNow = BookCount{Invoices: sum.invoices, Customers: sum.customers, Outstanding: Money(sum.outstanding)}
 	c.BookChanged = sum.invoices != s.Invoices || datasets.Money(sum.outstanding) != s.Outstanding
 	actOpen, actNew := sum.open, sum.new
 	acc := newAccumulator(W)
