@@ -143,7 +143,7 @@ type CreditAdvice struct {
 	Current    Amount        `json:"current_limit"`
 	// LimitSource says where Current comes from; LimitSet is the day of
 	// the decision that set it (absent for the master's limit).
-	LimitSource string        `json:"limit_source" doc:"where current_limit comes from: credit_decision (a credit decision of the ledger, e.g. credit_decisions.csv), approval (a proposal approved in the credit workflow), customer_master (the customer master's credit_limit with no credit decision on record: no review date, never expired)"`
+	LimitSource string        `json:"limit_source" doc:"where current_limit comes from: credit_decision (a credit decision of the ledger, e.g. credit_decisions.csv), approval (a proposal approved in the credit workflow), customer_master (the customer master's credit_limit with no credit decision on record: no review date, never expired), none (a customer derived from invoices, with no customer master and no decision: a limit of 0 no one set, no credit, no review date)"`
 	LimitSet    datasets.Date `json:"limit_set_date,omitempty" doc:"the day the credit decision or approval in force was taken; absent for customer_master"`
 	Exposure    Amount        `json:"exposure"`
 	Suggested   Amount        `json:"suggested_limit"`

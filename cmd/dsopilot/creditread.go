@@ -205,6 +205,8 @@ func limitFrom(r credit.Suggestion) string {
 	switch r.LimitSource {
 	case credit.LimitFromMaster:
 		return "master"
+	case credit.LimitNone:
+		return "none"
 	case credit.LimitFromDecision:
 		return "decision " + r.LimitSet.String()
 	case credit.LimitFromApproval:

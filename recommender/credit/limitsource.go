@@ -12,6 +12,10 @@ const (
 	// credit decision on record by the as-of day: it has no review date
 	// and never expires.
 	LimitFromMaster = "customer_master"
+	// LimitNone is no limit on record at all: a customer the importer
+	// derived from invoices (no customer master) with no decision, whose
+	// limit of 0 no one set. It has no review date.
+	LimitNone = "none"
 	// LimitFromDecision is a credit decision of the ledger
 	// (credit_decisions.csv, or one recorded by another system).
 	LimitFromDecision = "credit_decision"
@@ -59,6 +63,9 @@ func approvalsOf(events []datasets.CreditEvent) approvals {
 // shown are the same either way).
 func (ap approvals) limitSource(a *account) (string, datasets.Date) {
 	if a.limitSet == 0 {
+		if a.limit == 0 && !a.c.FromMaster() {
+			return LimitNone, 0
+		}
 		return LimitFromMaster, 0
 	}
 	for _, x := range ap[a.c.ID] {
@@ -70,17 +77,15 @@ func (ap approvals) limitSource(a *account) (string, datasets.Date) {
 }
 
 // limitSourceReason says in words where the limit in force comes from.
-// derived is a customer the importer derived from invoices, with no
-// customer master: its limit of 0 is no one's decision.
-func limitSourceReason(source string, set datasets.Date, limit string, derived bool) string {
+func limitSourceReason(source string, set datasets.Date, limit string) string {
 	switch source {
 	case LimitFromApproval:
 		return fmt.Sprintf("the limit of %s was approved in the credit workflow on %s", limit, longDate(set))
 	case LimitFromDecision:
 		return fmt.Sprintf("the limit of %s was set by a credit decision on %s", limit, longDate(set))
 	}
-	if derived {
-		return fmt.Sprintf("no credit limit is on record: the customer was derived from its invoices, with no customer master and no credit decision, so its limit is %s, no credit, with no review date (credit propose --limit suggested sets one)", limit)
+	if source == LimitNone {
+		return fmt.Sprintf("no credit limit is on record: the customer was derived from its invoices, with no customer master and no credit decision, so its limit is %s, no credit, with no review date (credit propose sets one)", limit)
 	}
 	return fmt.Sprintf("the limit of %s is the customer master's, with no credit decision on record: it has no review date", limit)
 }

@@ -35,7 +35,7 @@ func TestSuggestionSaysWhereTheLimitComesFrom(t *testing.T) {
 			reason: "the limit of 2,000 EUR is the customer master's, with no credit decision on record: it has no review date"},
 		// Derived from invoices (a cleared-items export): no master gave
 		// the 0, so the reason must not say the master's.
-		{name: "a customer derived from invoices", id: "C2", source: LimitFromMaster,
+		{name: "a customer derived from invoices", id: "C2", source: LimitNone,
 			edit: func(l *datasets.Ledger) {
 				for i := range l.Customers {
 					if c := &l.Customers[i]; c.ID == "C2" {

@@ -90,7 +90,7 @@ type Suggestion struct {
 	Currency   string            `json:"currency,omitempty"`
 	Current    features.KPIMoney `json:"current_limit"`
 	// LimitSource says where Current comes from: LimitFromDecision,
-	// LimitFromApproval or LimitFromMaster; LimitSet is the day the
+	// LimitFromApproval, LimitFromMaster or LimitNone; LimitSet is the day the
 	// decision was taken (none for the master's limit).
 	LimitSource string            `json:"limit_source"`
 	LimitSet    datasets.Date     `json:"limit_set_date,omitempty"`
@@ -237,7 +237,7 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 		reasons = append(reasons, fmt.Sprintf("owes %s against a limit of %s: no credit, so anything owed is over the limit", amt(a.exposure), amt(0)))
 	}
 	s.LimitSource, s.LimitSet = ap.limitSource(a)
-	reasons = append(reasons, limitSourceReason(s.LimitSource, s.LimitSet, amt(a.limit), a.limit == 0 && !a.c.FromMaster()))
+	reasons = append(reasons, limitSourceReason(s.LimitSource, s.LimitSet, amt(a.limit)))
 	secured := as.secured(id)
 	s.Secured = features.KPIMoney(secured)
 	if secured > 0 {
