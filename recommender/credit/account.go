@@ -224,7 +224,14 @@ func partAccounts(l *datasets.Ledger, whole features.LedgerFacts, asOf datasets.
 			a.termsDays = float64(v.DueDate - v.IssueDate)
 		}
 	}
-	for _, a := range byID {
+	for id, a := range byID {
+		if a.start == 0 && !a.c.FromMaster() && a.c.CreditLimit == 0 {
+			// Derived from invoices, none issued by the day: the customer
+			// was not known yet (a later export brought it). A limit on
+			// the record is a master's (or the workflow's) doing.
+			delete(byID, id)
+			continue
+		}
 		if a.issued >= 2 {
 			mean := a.issuedAmt.Float() / float64(a.issued)
 			if mean > 0 {
