@@ -305,7 +305,11 @@ func (as *assessment) local(id string, m datasets.Money) datasets.Money {
 // segmentPD is each segment's probability of 90+ or write-off for customers
 // without their own: the mean of the segment's known ones when at least five
 // customers have one, else the segment's observed yearly default rate, with
-// half a default of prior so that no segment is deemed riskless.
+// half a default of prior so that no segment is deemed riskless. A segment
+// of fewer than minSegmentActive active customers takes the whole
+// portfolio's rate instead: one customer with no default would otherwise
+// be given (0 + 0.5)/(1 + 1), a PD of 25% that is the prior, not an
+// observation (a customer ingested without a segment got it).
 func segmentPD(list []*account, risk map[string]Risk, asOf datasets.Date) map[string]float64 {
 	type acc struct {
 		known, sum       float64
@@ -330,13 +334,25 @@ func segmentPD(list []*account, risk map[string]Risk, asOf datasets.Date) map[st
 			}
 		}
 	}
+	var all acc
+	for _, s := range by {
+		all.active += s.active
+		all.defaults += s.defaults
+	}
 	out := make(map[string]float64, len(by))
 	for seg, s := range by {
-		if s.known >= 5 {
+		switch {
+		case s.known >= 5:
 			out[seg] = s.sum / s.known
-		} else {
+		case s.active < minSegmentActive:
+			out[seg] = (all.defaults + 0.5) / (all.active + 1)
+		default:
 			out[seg] = (s.defaults + 0.5) / (s.active + 1)
 		}
 	}
 	return out
 }
+
+// minSegmentActive is the number of active customers a segment needs for
+// its own default rate: below it the prior's half default decides it.
+const minSegmentActive = 5
