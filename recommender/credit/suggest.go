@@ -352,8 +352,14 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 		if bound == BoundNoChange { // what the rules gave, near the limit kept
 			why = cutLabel(rules) + ", which keeps the current limit"
 		}
-		s.BelowExposure = fmt.Sprintf("the suggestion of %s is below the %s owed now: the cut is advised because of %s; "+
-			"orders will be held until the exposure is back under it", amt(sugg), amt(a.exposure), why)
+		// A cut only where the limit in force is higher: a limit of 0
+		// kept at 0 is no cut.
+		advised := "the cut is advised"
+		if sugg >= a.limit {
+			advised = "no higher limit is advised"
+		}
+		s.BelowExposure = fmt.Sprintf("the suggestion of %s is below the %s owed now: %s because of %s; "+
+			"orders will be held until the exposure is back under it", amt(sugg), amt(a.exposure), advised, why)
 		reasons = append(reasons, s.BelowExposure)
 	}
 	s.Suggested, s.Change, s.Bound = features.KPIMoney(sugg), features.KPIMoney(sugg-a.limit), bound

@@ -37,9 +37,11 @@ func TestSuggestNeverBelowExposureWithoutAReason(t *testing.T) {
 		{name: "exposure over the starting limit", edit: owing(8_000_00), pd: 0.05, bound: BoundExposure,
 			reason: "it owes 9,500 EUR now, more than the starting limit allows: the limit is not set below the exposure"},
 		// With a PD of 50% the appetite (0.75% of the invoicing a year)
-		// allows far less than the 30,000 EUR owed.
+		// allows far less than the 30,000 EUR owed, but more than the
+		// 2,000 EUR limit in force: no cut (it used to say "the cut is
+		// advised"), a limit short of the exposure.
 		{name: "risk cap under the exposure", edit: owing(28_500_00), pd: 0.5, bound: BoundRiskAppetite,
-			below: "the cut is advised because of the risk appetite"},
+			below: "no higher limit is advised because of the risk appetite"},
 		{name: "credit hold", pd: 0.05, bound: BoundCreditHold, below: "the cut is advised because of the credit hold",
 			edit: func(l *datasets.Ledger) {
 				l.Actions = append(l.Actions, datasets.Action{ID: "A1", CustomerID: "C2", Date: asOf.AddDays(-1), Type: "credit_hold", Channel: "letter"})
