@@ -353,10 +353,17 @@ func (c *customerIndex) finish(credits map[string][]datasets.CreditNote, implied
 // once it is settled, else its amount less the payments and credit notes
 // linked to it by then, never below zero. Only defined for issued invoices.
 func (c *customerIndex) outstanding(i int, t datasets.Date) datasets.Money {
-	v := &c.invoices[i]
-	if v.SettledDate != 0 && v.SettledDate <= t {
+	if v := &c.invoices[i]; v.SettledDate != 0 && v.SettledDate <= t {
 		return 0
 	}
+	return c.owedBy(i, t)
+}
+
+// owedBy is invoice i's amount less the payments and credit notes linked
+// to it by the end of day t, never below zero, whether or not it is
+// settled by then.
+func (c *customerIndex) owedBy(i int, t datasets.Date) datasets.Money {
+	v := &c.invoices[i]
 	left := v.Amount
 	for _, p := range c.invPayments[i] {
 		if p.Date <= t {

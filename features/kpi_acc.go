@@ -377,23 +377,10 @@ func (p *kpiPlan) invoice(c *customerIndex, i int, a *kpiAcc, out []datasets.Mon
 	}
 }
 
-// cleared is what the settlement of invoice i took off: its amount less the
-// payments and credit notes linked to it dated by its settlement, never
-// below zero (outstanding the day before, less the credit of the day
-// itself). Summed as outstanding is, in Money; kpi.sql does the same in
-// Int64.
+// cleared is what the settlement of invoice i took off: what it still owed
+// by the end of its settlement day (its amount less the payments and
+// credit notes linked to it by then, never below zero). kpi.sql does the
+// same in Int64.
 func (c *customerIndex) cleared(i int) datasets.Money {
-	v := &c.invoices[i]
-	left := v.Amount
-	for _, p := range c.invPayments[i] {
-		if p.Date <= v.SettledDate {
-			left -= p.Amount
-		}
-	}
-	for _, n := range c.invCredits[i] {
-		if n.Date <= v.SettledDate {
-			left -= n.Amount
-		}
-	}
-	return max(left, 0)
+	return c.owedBy(i, c.invoices[i].SettledDate)
 }
