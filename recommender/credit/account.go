@@ -52,6 +52,9 @@ type account struct {
 	// (1 without a year of history).
 	season    float64
 	termsDays float64
+	// invTerms are the days from issue to due of its invoices by the day,
+	// for a customer whose master gives no terms (datasets.TermsOfDays).
+	invTerms []int
 	// defaulted is the day a default or write-off is on record, hold the
 	// day of a credit hold not lifted since; zero when none.
 	defaulted, hold datasets.Date
@@ -220,8 +223,8 @@ func partAccounts(l *datasets.Ledger, whole features.LedgerFacts, asOf datasets.
 			a.issuedAmt += v.Amount
 			a.sumSq += v.Amount.Float() * v.Amount.Float()
 		}
-		if a.c.Terms == (datasets.Terms{}) && a.termsDays == 0 {
-			a.termsDays = float64(v.DueDate - v.IssueDate)
+		if a.c.Terms == (datasets.Terms{}) {
+			a.invTerms = append(a.invTerms, int(v.DueDate-v.IssueDate))
 		}
 	}
 	for id, a := range byID {
@@ -231,6 +234,11 @@ func partAccounts(l *datasets.Ledger, whole features.LedgerFacts, asOf datasets.
 			// the record is a master's (or the workflow's) doing.
 			delete(byID, id)
 			continue
+		}
+		if a.c.Terms == (datasets.Terms{}) {
+			// The terms most of its invoices have, as the report and the
+			// API show them (it was the first invoice's here).
+			a.termsDays, a.invTerms = float64(datasets.TermsOfDays(a.invTerms).Days), nil
 		}
 		if a.issued >= 2 {
 			mean := a.issuedAmt.Float() / float64(a.issued)
