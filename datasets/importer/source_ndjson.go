@@ -1,0 +1,189 @@
+package importer
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// ndjsonSource reads one JSON object per line. Its header is the key set of
+// the first object plus every canonical name, so that any key can be mapped.
+type ndjsonSource struct {
+	r    *bufio.Reader
+	lim  limits
+	head []string
+	idx  map[string]int
+	line int
+	vals []string
+	nums []bool
+	// queue holds the lines read to find the first object, to be returned
+	// first.
+	queue  []ndjsonItem
+	nTrans int
+}
+
+type ndjsonItem struct {
+	line int
+	obj  map[string]any
+	err  error
+}
+
+func newNDJSONSource(r io.Reader, canonical []string, lim limits) (*ndjsonSource, error) {
+	s := &ndjsonSource{r: bufio.NewReaderSize(r, 64<<10), lim: lim, idx: map[string]int{}}
+	add := func(k string) {
+		if _, ok := s.idx[k]; !ok {
+			s.idx[k] = len(s.head)
+			s.head = append(s.head, k)
+		}
+	}
+	for _, c := range canonical {
+		add(c)
+	}
+	for {
+		b, err := s.readLine()
+		var re *rowError
+		switch {
+		case errors.Is(err, io.EOF):
+			return s, nil
+		case errors.As(err, &re):
+			s.queue = append(s.queue, ndjsonItem{line: s.line, err: err})
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("read line %d: %w", s.line+1, err)
+		case len(b) == 0:
+			continue
+		}
+		obj, err := decodeObject(b)
+		if err != nil {
+			s.queue = append(s.queue, ndjsonItem{line: s.line, err: &rowError{line: s.line, reason: "invalid JSON: " + err.Error()}})
+			continue
+		}
+		for k := range obj {
+			add(k)
+		}
+		s.queue = append(s.queue, ndjsonItem{line: s.line, obj: obj})
+		return s, nil
+	}
+}
+
+// readLine returns the next line, trimmed and made UTF-8, or a *rowError
+// for a line over the limit (which is skipped) or one the encoding refuses.
+func (s *ndjsonSource) readLine() ([]byte, error) {
+	var line []byte
+	tooLong := false
+	for {
+		chunk, err := s.r.ReadSlice('\n')
+		if len(line)+len(chunk) > s.lim.maxLine {
+			tooLong = true
+			line = line[:0]
+		} else if len(chunk) > 0 {
+			line = append(line, chunk...)
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, err
+		}
+		if err != nil && len(line) == 0 && !tooLong {
+			return nil, io.EOF
+		}
+		break
+	}
+	s.line++
+	if tooLong {
+		return nil, &rowError{line: s.line, reason: fmt.Sprintf("line longer than %d bytes (--max-line-bytes raises the limit)", s.lim.maxLine)}
+	}
+	line = bytes.TrimSpace(line)
+	t, trans, ok := s.lim.text(string(line))
+	if !ok {
+		return nil, &rowError{line: s.line, reason: "bytes that are not UTF-8 (pass --encoding latin1 or windows-1252 if the file is in one)"}
+	}
+	if trans {
+		s.nTrans++
+	}
+	return []byte(t), nil
+}
+
+func decodeObject(b []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // keep amounts as written, never through float64
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, errors.New("more than one value on the line")
+	}
+	return obj, nil
+}
+
+func (s *ndjsonSource) header() []string { return s.head }
+func (s *ndjsonSource) transcoded() int  { return s.nTrans }
+func (s *ndjsonSource) numeric(i int) bool {
+	return i < len(s.nums) && s.nums[i]
+}
+
+func (s *ndjsonSource) next() ([]string, int, error) {
+	if len(s.queue) > 0 {
+		it := s.queue[0]
+		s.queue = s.queue[1:]
+		if it.err != nil {
+			return nil, it.line, it.err
+		}
+		return s.fill(it.obj), it.line, nil
+	}
+	for {
+		b, err := s.readLine()
+		if err != nil {
+			return nil, s.line, err
+		}
+		if len(b) == 0 {
+			continue
+		}
+		obj, err := decodeObject(b)
+		if err != nil {
+			return nil, s.line, &rowError{line: s.line, reason: "invalid JSON: " + err.Error()}
+		}
+		return s.fill(obj), s.line, nil
+	}
+}
+
+func (s *ndjsonSource) fill(obj map[string]any) []string {
+	if cap(s.vals) < len(s.head) {
+		s.vals = make([]string, len(s.head))
+		s.nums = make([]bool, len(s.head))
+	}
+	s.vals, s.nums = s.vals[:len(s.head)], s.nums[:len(s.head)]
+	clear(s.vals)
+	clear(s.nums)
+	for k, v := range obj {
+		i, ok := s.idx[k]
+		if !ok {
+			continue // a key first seen after line 1 cannot be mapped; ignored like an extra CSV column
+		}
+		s.vals[i] = jsonString(v)
+		_, s.nums[i] = v.(json.Number)
+	}
+	return s.vals
+}
+
+func jsonString(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	case bool:
+		return strconv.FormatBool(x)
+	default:
+		b, _ := json.Marshal(x)
+		return string(b)
+	}
+}
