@@ -8,6 +8,7 @@ package features
 
 import (
 	"math"
+	"slices"
 
 	"github.com/dsopilot/dsopilot/datasets"
 )
@@ -28,6 +29,36 @@ type Row struct {
 	AsOf       datasets.Date
 	Num        []float64
 	Cat        []string
+}
+
+// DropNotStarted removes, at customer level, the customers whose
+// relationship had not started at t: tenure_days is missing (no start
+// date ≤ t and no invoice issued ≤ t), so every feature of theirs is
+// empty or zero. The engines list every customer of the store at every t,
+// as training wants the same rows at each snapshot; someone reading the
+// features as of t does not expect a customer that did not exist yet,
+// least of all one the importer derived from a later invoice. It returns
+// how many rows it dropped; a table without tenure_days is left alone.
+func (t *Table) DropNotStarted() int {
+	if t.Level != "customer" {
+		return 0
+	}
+	k := -1 // tenure_days's place among the numeric values
+	for i, n := 0, 0; i < len(t.Specs) && k < 0; i++ {
+		switch {
+		case t.Specs[i].Kind == Categorical:
+		case t.Specs[i].Name == "tenure_days":
+			k = n
+		default:
+			n++
+		}
+	}
+	if k < 0 {
+		return 0
+	}
+	n := len(t.Rows)
+	t.Rows = slices.DeleteFunc(t.Rows, func(r Row) bool { return k < len(r.Num) && math.IsNaN(r.Num[k]) })
+	return n - len(t.Rows)
 }
 
 // Engine computes features over an Index in Go.

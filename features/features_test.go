@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -576,5 +577,46 @@ func TestTrainingSetSample(t *testing.T) {
 	share := float64(len(kept)) / float64(len(ids))
 	if math.Abs(share-0.3) > 0.06 {
 		t.Errorf("kept %.3f of %d invoices, want about 0.3", share, len(ids))
+	}
+}
+
+func TestDropNotStartedLeavesOutCustomersNotYetStarted(t *testing.T) {
+	d := datasets.NewDate
+	at := d(2024, 3, 31)
+	l := &datasets.Ledger{
+		Customers: []datasets.Customer{
+			{ID: "MASTER_BEFORE", Name: "a", Since: d(2023, 1, 1)},
+			{ID: "MASTER_AFTER", Name: "b", Since: d(2024, 6, 1)},
+			{ID: "DERIVED_BEFORE"},
+			{ID: "DERIVED_AFTER"},
+			{ID: "NOTHING_YET", Name: "c"},
+		},
+		Invoices: []datasets.Invoice{
+			{ID: "1", CustomerID: "DERIVED_BEFORE", IssueDate: d(2024, 3, 31), DueDate: d(2024, 4, 30), Amount: 100},
+			{ID: "2", CustomerID: "DERIVED_AFTER", IssueDate: d(2024, 4, 1), DueDate: d(2024, 5, 1), Amount: 100},
+			{ID: "3", CustomerID: "MASTER_AFTER", IssueDate: d(2024, 7, 1), DueDate: d(2024, 8, 1), Amount: 100},
+		},
+	}
+	eng := NewEngine(NewIndex(l), Options{Windows: []int{90}})
+	tab := eng.Customers(at)
+	if got := tab.DropNotStarted(); got != 3 {
+		t.Errorf("dropped %d rows, want 3", got)
+	}
+	var kept []string
+	for _, r := range tab.Rows {
+		kept = append(kept, r.CustomerID)
+	}
+	if want := []string{"DERIVED_BEFORE", "MASTER_BEFORE"}; !slices.Equal(kept, want) {
+		t.Errorf("kept %v, want %v", kept, want)
+	}
+	// A day later the derived customer's first invoice is known.
+	tab = eng.Customers(at + 1)
+	tab.DropNotStarted()
+	if len(tab.Rows) != 3 {
+		t.Errorf("as of %s kept %d rows, want 3", at+1, len(tab.Rows))
+	}
+	inv := eng.OpenInvoices(at)
+	if n := inv.DropNotStarted(); n != 0 {
+		t.Errorf("invoice level: dropped %d rows, want none", n)
 	}
 }

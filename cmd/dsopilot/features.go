@@ -29,8 +29,9 @@ func parseAsOf(flagName, s string) (datasets.Date, error) {
 
 func runFeatures(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "features", "[--store S] --as-of DATE [--level customer|invoice] [--customer ID] [--format csv|json]",
-		"Prints point-in-time payment-behaviour features as of the end of day DATE: one row per customer, or\n"+
-			"per invoice open at DATE with --level invoice. On ClickHouse the features are computed inside the\n"+
+		"Prints point-in-time payment-behaviour features as of the end of day DATE: one row per customer (a customer\n"+
+			"with neither a start date nor an invoice by DATE is left out: it did not exist yet), or per invoice\n"+
+			"open at DATE with --level invoice. On ClickHouse the features are computed inside the\n"+
 			"database by SQL; on the embedded store by the Go engine. Both print the same output for the same\n"+
 			"ledger. --catalogue prints the definitions (docs/features.md) instead.")
 	store := storeFlag(fs, e)
@@ -112,6 +113,7 @@ func runFeatures(ctx context.Context, e env, args []string) error {
 	}
 	var unknown []string
 	if *level == "customer" {
+		tab.DropNotStarted()
 		unknown = unknownCustomers(tab, customers)
 		if len(unknown) > 0 && len(unknown) == len(slices.Compact(slices.Sorted(slices.Values(customers)))) {
 			return fmt.Errorf("features: no customer %s known as of %s", strings.Join(unknown, ", "), t)

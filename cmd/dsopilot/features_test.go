@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -48,5 +50,49 @@ func TestKPITextNamesWriteOffsOnlyWhenThereAreSome(t *testing.T) {
 				t.Fatalf("want %q without %q in\n%s", tc.want, tc.wantNot, b.String())
 			}
 		})
+	}
+}
+
+// A customer the importer derived from invoices is not listed at customer
+// level before its first invoice: it did not exist yet, and its row would
+// be all blanks. Asked for by id, it is named as not known then.
+func TestFeaturesLeaveOutCustomersBeforeTheirFirstInvoice(t *testing.T) {
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "invoices.csv")
+	body := "invoice_id,customer_id,issue_date,due_date,amount,currency\n" +
+		"I1,EARLY,2024-01-10,2024-02-09,100.00,EUR\n" +
+		"I2,LATE,2024-03-10,2024-04-09,200.00,EUR\n"
+	if err := os.WriteFile(inv, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := filepath.Join(dir, "store")
+	if _, _, err := call(t, nil, "import", "--store", store, "--rejects", filepath.Join(dir, "r.csv"), inv); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	for _, tc := range []struct {
+		asOf       string
+		want, gone []string
+	}{
+		{"2024-02-28", []string{"\nEARLY,"}, []string{"\nLATE,"}},
+		{"2024-03-10", []string{"\nEARLY,", "\nLATE,"}, nil},
+	} {
+		out, _, err := call(t, nil, "features", "--store", store, "--as-of", tc.asOf)
+		if err != nil {
+			t.Fatalf("as of %s: %v", tc.asOf, err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("as of %s: no row %q in\n%s", tc.asOf, w, out)
+			}
+		}
+		for _, g := range tc.gone {
+			if strings.Contains(out, g) {
+				t.Errorf("as of %s: row %q listed before its first invoice", tc.asOf, g)
+			}
+		}
+	}
+	_, _, err := call(t, nil, "features", "--store", store, "--as-of", "2024-02-28", "--customer", "LATE")
+	if err == nil || !strings.Contains(err.Error(), "no customer LATE known as of 2024-02-28") {
+		t.Errorf("asked for by id before its first invoice: %v", err)
 	}
 }
