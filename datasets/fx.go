@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"math/bits"
+	"slices"
 	"strings"
 )
 
@@ -225,6 +226,24 @@ func ReadFX(r io.Reader, name, to string) (FX, error) {
 			continue
 		}
 		fx.Rates[c] = rate
+	}
+	// A file of rates to another currency reads as rates to fx.To at
+	// par for that currency: "USD,1 CAD,0.72" asked as rates to EUR would
+	// take every dollar for a euro. Its tell is a currency other than
+	// fx.To at rate 1 while fx.To itself is not listed; listing fx.To at
+	// 1 says the file is meant (as for a currency pegged at par).
+	if _, listed := fx.Rates[fx.To]; !listed && len(errs) == 0 {
+		var par []string
+		for c, r := range fx.Rates {
+			if r == rateScale {
+				par = append(par, c)
+			}
+		}
+		if len(par) > 0 {
+			slices.Sort(par)
+			errs = append(errs, fmt.Errorf("%s: %s at rate 1 and no row for %s: the file looks like rates to %s, not to %s; give --currency %s, or add the row %s,1 if these are rates to %s",
+				name, strings.Join(par, " and "), fx.To, par[0], fx.To, par[0], fx.To, fx.To))
+		}
 	}
 	// A wrong rate would silently distort every figure, so a rates file
 	// with any bad row is refused as a whole.

@@ -159,6 +159,32 @@ func TestReadFX(t *testing.T) {
 	}
 }
 
+// A rates file to another currency asked for as rates to EUR is refused:
+// its own currency at rate 1 with no EUR row is the tell. Listing EUR at
+// 1 says the par rate is meant.
+func TestReadFXRefusesRatesToAnotherCurrency(t *testing.T) {
+	for _, tc := range []struct {
+		name, file string
+		want       string // "" when the file is read
+	}{
+		{"rates to USD asked as rates to EUR", "currency,rate\nUSD,1\nCAD,0.72\n",
+			"usd.csv: USD at rate 1 and no row for EUR: the file looks like rates to USD, not to EUR; give --currency USD, or add the row EUR,1"},
+		{"two currencies at par", "currency,rate\nUSD,1\nPAB,1\n", "PAB and USD at rate 1"},
+		{"par rate confirmed by the reporting currency's row", "currency,rate\nUSD,1\nEUR,1\n", ""},
+		{"no par rate", "currency,rate\nUSD,0.92\nCAD,0.68\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ReadFX(strings.NewReader(tc.file), "usd.csv", "EUR")
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.want != "" && (!errors.Is(err, ErrFX) || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("error %v, want ErrFX saying %q", err, tc.want)
+			}
+		})
+	}
+}
+
 func TestLedgerConvert(t *testing.T) {
 	l := &Ledger{
 		Customers: []Customer{{ID: "S", Currency: "SEK", CreditLimit: 11_500_00}, {ID: "E", Currency: "EUR", CreditLimit: 500_00}},
