@@ -58,6 +58,20 @@ func checkECharts(fsys fs.FS) error {
 	return nil
 }
 
+// Failures lists, one line each in the order worklist, credit,
+// forecast, snapshots, the optional parts that failed and left a note on
+// their pages instead of their figures; nil when none did. A part with
+// nothing to show (no measured action effects) is not a failure.
+func (s *Site) Failures() []string {
+	var out []string
+	for _, k := range []string{"worklist", "credit", "forecast", "snapshots"} {
+		if n := s.b.notes[k]; n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // Paths lists every page of the site, in a stable order (assets apart).
 func (s *Site) Paths() []string {
 	out := []string{pathIndex, pathCustomers, pathDisputes, pathCollections, pathModel, pathNotFound}

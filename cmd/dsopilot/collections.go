@@ -32,7 +32,9 @@ func newDaily(c collectionsConfig) (*recommender.Daily, error) {
 		if c.fx.To == s.Currency {
 			fx = *c.fx
 		} else {
-			c.log.Warn("the scenario file's currency differs from --currency: worklists convert no other currency", "scenario", s.Currency, "currency", c.fx.To)
+			c.log.Warn("the scenario's amounts are in its own currency, not --currency's: the worklist fails for invoices in any other currency; "+
+				"give --scenario a copy of the scenario (the built-in one is recommender/default_scenarios.yaml) with currency set to --currency's",
+				"scenario", s.Currency, "currency", c.fx.To)
 		}
 	}
 	o := recommender.RecommendOptions{Scenarios: s, FX: fx, Holdout: -1, Seed: 1, Log: c.log, Model: c.model}
@@ -55,7 +57,9 @@ func creditPart(path string, fx *datasets.FX, log *slog.Logger) (*credit.Policy,
 		if fx.To == pol.Currency {
 			cfx = *fx
 		} else {
-			log.Warn("the credit policy's currency differs from --currency: credit advice converts no other currency", "policy", pol.Currency, "currency", fx.To)
+			log.Warn("the credit policy's amounts are in its own currency, not --currency's: credit advice fails for customers in any other currency; "+
+				"give --credit-policy a copy of the policy (dsopilot credit policy prints the built-in one) with currency set to --currency's",
+				"policy", pol.Currency, "currency", fx.To)
 		}
 	}
 	// The default model learnt from the ledger, as dsopilot credit suggest

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -107,6 +108,11 @@ func runReport(ctx context.Context, e env, args []string) error {
 	}
 	index, _ := filepath.Abs(filepath.Join(*out, "index.html"))
 	fmt.Fprintf(e.stdout, "wrote %d pages in %.1fs: %s\n", len(site.Paths()), time.Since(start).Seconds(), index)
+	// The site is written with notes where a part failed; a scheduled run
+	// must still fail, naming the parts, or nobody reads the notes.
+	if fails := site.Failures(); len(fails) > 0 {
+		return fmt.Errorf("report: %d part(s) of the report failed, their pages say so: %s", len(fails), strings.Join(fails, "; "))
+	}
 	return nil
 }
 

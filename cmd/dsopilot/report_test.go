@@ -50,8 +50,22 @@ func TestReportWritesTheSite(t *testing.T) {
 		}
 	}
 	// A second run replaces the report.
-	if _, _, err := call(t, nil, "report", "--store", store, "--as-of", "2023-08-31", "--out", out); err != nil {
+	if _, _, err := call(t, nil, "report", "--store", store, "--as-of", "2023-08-31", "--currency", "EUR", "--fx", filepath.Join(ledger, "fx_rates.csv"), "--out", out); err != nil {
 		t.Fatalf("second report: %v", err)
+	}
+	// Without rates the worklist and the credit advice cannot convert the
+	// ledger's other currencies: the site is still written, with notes on
+	// those pages, but the run fails naming the parts.
+	if err := os.Remove(index); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = call(t, nil, "report", "--store", store, "--as-of", "2023-08-31", "--out", out)
+	if exitCode(err) != 1 || !strings.Contains(err.Error(), "2 part(s) of the report failed") ||
+		!strings.Contains(err.Error(), "the worklist failed") || !strings.Contains(err.Error(), "the credit-limit suggestions failed") {
+		t.Errorf("report without rates on a ledger in several currencies: %v (exit %d), want exit 1 naming the worklist and the credit advice", err, exitCode(err))
+	}
+	if _, err := os.Stat(index); err != nil {
+		t.Errorf("the site with the failed parts' notes was not written: %v", err)
 	}
 }
 
@@ -63,7 +77,7 @@ func TestReportOnClickHouse(t *testing.T) {
 		t.Fatalf("import: %v", err)
 	}
 	out := filepath.Join(dir, "ch-report")
-	if _, _, err := call(t, nil, "report", "--store", spec, "--as-of", "2023-06-30", "--out", out); err != nil {
+	if _, _, err := call(t, nil, "report", "--store", spec, "--as-of", "2023-06-30", "--currency", "EUR", "--fx", filepath.Join(ledger, "fx_rates.csv"), "--out", out); err != nil {
 		t.Fatalf("report: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(out, "customers", "C000001.html")); err != nil {
