@@ -134,6 +134,18 @@ func TestTrainingIsReproducibleAndReasonsAddUp(t *testing.T) {
 	if err := json.Unmarshal(a, &bundle); err != nil {
 		t.Fatal(err)
 	}
+	// The ledger starts inside the 730-day lookback: the window reported
+	// is the one the ledger fills, from its first invoice.
+	first := l.Invoices[0].IssueDate
+	for _, v := range l.Invoices {
+		first = min(first, v.IssueDate)
+	}
+	if lookback, _ := TrainingWindow(TrainOptions{AsOf: asOf}); first <= lookback {
+		t.Fatalf("the test ledger starts %s, before the lookback's %s", first, lookback)
+	}
+	if bundle.TrainWindow[0] != first.String() {
+		t.Errorf("train window starts %s, want the first invoice's %s", bundle.TrainWindow[0], first)
+	}
 	m1, err := reg.Register(&bundle, Fingerprint(l), "test", time.Now())
 	if err != nil {
 		t.Fatal(err)

@@ -278,7 +278,7 @@ func (d *TrainingData) Train(ctx context.Context) (*Bundle, error) {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	b := &Bundle{Encoder: enc, Options: BundleOptions{AsOf: o.AsOf.String(), GraceDays: o.GraceDays, VeryLateDays: o.VeryLateDays, Features: o.Features, Seed: o.Seed, FX: o.FX},
-		TrainWindow: [2]string{from.String(), o.AsOf.String()}, TrainExample: len(plan.fit), ValidExample: len(plan.report), Sample: share,
+		TrainWindow: [2]string{firstIssue(from, plan.fit, plan.report).String(), o.AsOf.String()}, TrainExample: len(plan.fit), ValidExample: len(plan.report), Sample: share,
 		Folds: len(plan.folds)}
 	b.SegmentLate = segmentRates(specs, plan.fit)
 	b.PortfolioLate = portfolioRate(plan.fit)
@@ -565,3 +565,21 @@ func project(r *features.Row, keep []int) features.Row {
 
 // payDatePeriods is the pay-date horizon in weeks: a 13-week cash forecast.
 const payDatePeriods = 13
+
+// firstIssue is the earliest issue date of the examples learned from,
+// or from when there are none: the training window as the ledger fills
+// it, not the lookback reaching back before its first invoice.
+func firstIssue(from datasets.Date, sets ...[]features.Example) datasets.Date {
+	first := datasets.Date(0)
+	for _, xs := range sets {
+		for i := range xs {
+			if d := xs[i].IssueDate; first == 0 || d < first {
+				first = d
+			}
+		}
+	}
+	if first == 0 || first < from {
+		return from
+	}
+	return first
+}

@@ -144,10 +144,15 @@ func runTrain(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
+	promoted := false
 	if _, perr := r.Promoted(); *promote || errors.Is(perr, model.ErrNoPromoted) {
 		if err := r.Promote(m.ID); err != nil {
 			return fmt.Errorf("train: %w", err)
 		}
+		promoted = true
+	}
+	if w := naiveWarning(m.Validation, promoted); w != "" {
+		fmt.Fprintf(e.stderr, "dsopilot: warning: train: %s\n", w)
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, m)
@@ -155,6 +160,25 @@ func runTrain(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(e.stdout, "registered %s in %s (%.1fs)\n", m.ID, *reg, time.Since(start).Seconds())
 	printEvidence(e.stdout, b, m)
 	return nil
+}
+
+// naiveWarning is the warning for a model whose late/on-time calls on
+// the held-out invoices make more errors than always guessing the
+// training majority, "" otherwise. Its probabilities may still rank and
+// size the risk well (AUC, Brier), which is what scores and the forecast
+// use; its calls are worse than the naive guess, and whoever reads them
+// must be told, above all when the model went into service.
+func naiveWarning(v model.Metrics, promoted bool) string {
+	if v.N == 0 || v.ErrorCutVsNaive >= 0 {
+		return ""
+	}
+	state := "it is registered, not in service"
+	if promoted {
+		state = "it is in service (promoted)"
+	}
+	return fmt.Sprintf("on the %d held-out invoices the model's late/on-time calls make %.0f%% more errors than always guessing the training majority; "+
+		"its probabilities rank at AUC %.3f with Brier %.3f; %s: check it with dsopilot backtest before acting on its calls",
+		v.N, -100*v.ErrorCutVsNaive, float64(v.AUC), v.Brier, state)
 }
 
 // printEvidence says how the champion was chosen and calibrated and how it
@@ -443,7 +467,7 @@ func printModel(w io.Writer, b *model.Bundle, m model.Meta, promoted bool) error
 	if sample == 0 {
 		sample = 1
 	}
-	fmt.Fprintf(w, "learned from invoices issued %s..%s: %d training and %d held-out snapshots, %.0f%% of the invoices, %s\n",
+	fmt.Fprintf(w, "learned from invoices issued %s..%s: %d training and %d held-out snapshots (an invoice is described when issued and again around its due date), %.0f%% of the invoices, %s\n",
 		m.TrainWindow[0], m.TrainWindow[1], m.TrainExamples, m.ValidExamples, 100*sample, cur)
 	fmt.Fprintf(w, "late means paid more than %d days after the due date; very late, more than %d\n", b.Options.GraceDays, b.Options.VeryLateDays)
 	printEvidence(w, b, m)

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dsopilot/dsopilot/model"
 )
 
 // Without a promoted model, every command that needs one names the
@@ -75,5 +77,30 @@ func TestReportWithoutAModelSaysWhereItLooked(t *testing.T) {
 	}
 	if strings.Contains(page, "part of the report") {
 		t.Error("index.html says the forecast is to become part of the report")
+	}
+}
+
+// A model whose calls are worse than the naive guess is flagged, saying
+// whether it went into service; one at or above the naive guess is not.
+func TestNaiveWarning(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		v        model.Metrics
+		promoted bool
+		want     string // "" for no warning
+	}{
+		{"worse than naive, promoted", model.Metrics{N: 834, ErrorCutVsNaive: -0.04, AUC: 0.71, Brier: 0.2},
+			true, "on the 834 held-out invoices the model's late/on-time calls make 4% more errors than always guessing the training majority; its probabilities rank at AUC 0.710 with Brier 0.200; it is in service (promoted)"},
+		{"worse than naive, not promoted", model.Metrics{N: 10, ErrorCutVsNaive: -0.5}, false, "it is registered, not in service"},
+		{"as good as naive", model.Metrics{N: 10, ErrorCutVsNaive: 0}, true, ""},
+		{"better than naive", model.Metrics{N: 10, ErrorCutVsNaive: 0.3}, true, ""},
+		{"nothing held out", model.Metrics{}, true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := naiveWarning(tc.v, tc.promoted)
+			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+				t.Errorf("naiveWarning = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
