@@ -211,7 +211,7 @@ func (s *Site) customerTiles(p *page, c *customer, limit datasets.Money) []tile 
 	tiles := []tile{
 		{Label: "Receivables", Value: fmtWhole(c.receivables), Unit: b.unit(), Sub: fmtInt(len(c.open)) + " open invoices · " + util, Href: open},
 		{Label: "Overdue", Value: fmtWhole(c.overdue), Unit: b.unit(), Href: open},
-		{Label: "Countback DSO", Value: fmtOpt(c.now.CountbackDSO, ""), Unit: "days", Sub: "months of sales the receivables cover", Href: "#invoice-list"},
+		countbackTile(c.now, "#invoice-list"),
 		{Label: "Late rate, 12 months", Value: late, Sub: fmt.Sprintf("%s of %s settled late", fmtInt(c.late12), fmtInt(c.settled12)), Href: "#invoice-list"},
 		{Label: "Open disputes", Value: fmtInt(len(openDisputes(c.disputes, b.asOf))), Sub: fmtInt(len(c.disputes)) + " in all", Href: "#disputes"},
 		{Label: "Promises kept", Value: fmtInt(kept), Sub: fmt.Sprintf("%s broken · %s open", fmtInt(broken), fmtInt(pending)), Href: "#promises"},

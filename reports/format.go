@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
 )
 
 // Numbers on the pages use thousands separators and the reporting currency;
@@ -71,6 +72,18 @@ func fmtOpt(p *float64, unit string) string {
 		return "n/a"
 	}
 	return fmtFloat(*p, 1) + unit
+}
+
+// countbackTile is the countback DSO's tile: a lower bound, marked "≥",
+// when receivables outlast every month counted back.
+func countbackTile(k features.KPIs, href string) tile {
+	t := tile{Label: "Countback DSO", Value: fmtOpt(k.CountbackDSO, ""), Unit: "days", Href: href,
+		Sub: "days of the latest sales the receivables equal"}
+	if k.CountbackCapped && k.CountbackDSO != nil {
+		t.Value = "≥ " + t.Value
+		t.Sub = "at least: receivables exceed every month's sales counted back"
+	}
+	return t
 }
 
 // fmtShare formats a fraction as a percentage with one decimal.

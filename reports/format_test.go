@@ -2,9 +2,11 @@ package reports
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
 )
 
 func TestFormatting(t *testing.T) {
@@ -37,3 +39,25 @@ func TestFormatting(t *testing.T) {
 }
 
 func ptr(v float64) *float64 { return &v }
+
+// The countback tile marks a lower bound with "≥" and says why.
+func TestCountbackTile(t *testing.T) {
+	v := 1096.0
+	for _, tc := range []struct {
+		name          string
+		capped        bool
+		value, subHas string
+	}{
+		{"capped", true, "≥ 1,096.0", "at least"},
+		{"not capped", false, "1,096.0", "days of the latest sales"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var k features.KPIs
+			k.CountbackDSO, k.CountbackCapped = &v, tc.capped
+			got := countbackTile(k, "#x")
+			if got.Value != tc.value || !strings.Contains(got.Sub, tc.subHas) || got.Href != "#x" {
+				t.Errorf("tile %+v, want value %q and a caption with %q", got, tc.value, tc.subHas)
+			}
+		})
+	}
+}

@@ -40,7 +40,7 @@ func (s *Site) sliceTiles(p *page, sl *slice) []tile {
 			Href: rows + "#overdue", Title: "Receivables past their due date"},
 		{Label: "DSO", Value: fmtOpt(k.DSO, ""), Unit: "days", Sub: period, Href: rows + "#open",
 			Title: "Receivables at the period end ÷ invoiced in the period × days"},
-		{Label: "Countback DSO", Value: fmtOpt(k.CountbackDSO, ""), Unit: "days", Sub: "months of sales the receivables cover", Href: rows + "#open"},
+		countbackTile(k, rows+"#open"),
 		{Label: "Best-possible DSO", Value: fmtOpt(k.BestPossibleDSO, ""), Unit: "days", Sub: period, Href: rows + "#current",
 			Title: "Current (not yet due) receivables ÷ invoiced × days"},
 		{Label: "Average days delinquent", Value: fmtOpt(k.ADD, ""), Unit: "days", Sub: "DSO − best-possible DSO", Href: rows + "#overdue"},

@@ -373,8 +373,13 @@ func printKPIs(w io.Writer, r *features.KPIReport) error {
 		unit = ", amounts in " + strings.Join(r.Currencies, " + ") + " added unconverted"
 	}
 	fmt.Fprintf(w, "KPIs %s .. %s (%d days%s)\n", k.From, k.To, k.Days, unit)
+	countback := f(k.CountbackDSO, "d")
+	if k.CountbackCapped && k.CountbackDSO != nil {
+		// Receivables outlast every month counted back: a lower bound.
+		countback = "≥" + countback + " (receivables exceed every month's sales counted back)"
+	}
 	fmt.Fprintf(w, "  DSO %s   countback DSO %s   best-possible DSO %s   ADD %s\n",
-		f(k.DSO, "d"), f(k.CountbackDSO, "d"), f(k.BestPossibleDSO, "d"), f(k.ADD, "d"))
+		f(k.DSO, "d"), countback, f(k.BestPossibleDSO, "d"), f(k.ADD, "d"))
 	fmt.Fprintf(w, "  CEI %s   late rate %s   overdue ratio %s   recovery rate %s\n",
 		f(k.CEI, ""), pct(k.LateRate), pct(k.OverdueRatio), pct(k.RecoveryRate))
 	// Without payment records collected is what the settlements cleared

@@ -53,6 +53,32 @@ func TestKPITextNamesWriteOffsOnlyWhenThereAreSome(t *testing.T) {
 	}
 }
 
+// A countback DSO that ran out of months to count back is a lower bound,
+// and the text says so; an ordinary one is printed as it is.
+func TestKPITextMarksACappedCountback(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		capped bool
+		want   string
+	}{
+		{"capped", true, "countback DSO ≥1096.0d (receivables exceed every month's sales counted back)"},
+		{"not capped", false, "countback DSO 1096.0d   best-possible"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := &features.KPIReport{}
+			v := 1096.0
+			rep.KPIs.CountbackDSO, rep.KPIs.CountbackCapped = &v, tc.capped
+			var b strings.Builder
+			if err := printKPIs(&b, rep); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(b.String(), tc.want) {
+				t.Fatalf("want %q in\n%s", tc.want, b.String())
+			}
+		})
+	}
+}
+
 // A customer the importer derived from invoices is not listed at customer
 // level before its first invoice: it did not exist yet, and its row would
 // be all blanks. Asked for by id, it is named as not known then.
