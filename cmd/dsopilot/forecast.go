@@ -353,7 +353,11 @@ func runForecastCompare(ctx context.Context, e env, args []string) error {
 	if *asJSON {
 		return writeJSON(e.stdout, c)
 	}
-	fmt.Fprintf(e.stdout, "snapshot %s: forecast as of %s with model %s, %s; the ledger runs to %s\n", c.Snapshot, c.AsOf, c.Model, c.Currency, c.Through)
+	unit := "amounts in " + c.Currency
+	if c.Currency == "" {
+		unit = "amounts as recorded, currencies added unconverted"
+	}
+	fmt.Fprintf(e.stdout, "snapshot %s: forecast as of %s with model %s, %s; the ledger runs to %s\n", c.Snapshot, c.AsOf, c.Model, unit, c.Through)
 	switch {
 	case c.ActualsFX == nil:
 	case from == forecast.RatesGiven:

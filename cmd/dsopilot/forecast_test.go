@@ -271,6 +271,12 @@ func TestForecastSnapshotAndCompareOnBothStores(t *testing.T) {
 			if err != nil || !strings.Contains(list, id) {
 				t.Fatalf("compare --list: %v\n%s", err, list)
 			}
+			// Saved without --currency: the text says the amounts are as
+			// recorded, not an empty currency.
+			text, _, err := call(t, nil, "forecast", "compare", "--store", store, "--snapshot", id)
+			if err != nil || !strings.Contains(text, "amounts as recorded, currencies added unconverted; the ledger runs to") {
+				t.Fatalf("compare: %v\n%s", err, text)
+			}
 			js, _, err := call(t, nil, "forecast", "compare", "--store", store, "--snapshot", id, "--json")
 			if err != nil {
 				t.Fatalf("compare: %v", err)
@@ -302,7 +308,7 @@ func TestForecastSnapshotAndCompareOnBothStores(t *testing.T) {
 			if received <= 0 || c.WAPE <= 0 || c.WAPE > 1 || c.Coverage < 0 || c.Coverage > 1 {
 				t.Errorf("received %.2f over the complete weeks, WAPE %.3f, coverage %.2f", received, c.WAPE, c.Coverage)
 			}
-			text, _, err := call(t, nil, "forecast", "compare", "--store", store)
+			text, _, err = call(t, nil, "forecast", "compare", "--store", store)
 			if err != nil || !strings.Contains(text, "snapshot "+id) || !strings.Contains(text, "complete weeks") {
 				t.Errorf("compare (latest): %v\n%s", err, text)
 			}
