@@ -10,16 +10,30 @@ import (
 )
 
 // Holiday is a public holiday rule: a fixed date once (Year set), a month
-// and day every year, or a number of days from Easter Sunday.
+// and day every year, a weekday of a month every year (the n-th, or the
+// last), or a number of days from Easter Sunday.
 type Holiday struct {
 	Year, Month, Day int
 	Easter           bool
 	EasterOffset     int
+	// Weekday is the weekday + 1 of a weekday rule (0: not one); Nth is
+	// its place in the month, 1–5, or -1 for the last.
+	Weekday, Nth int
 }
 
-// ParseHoliday reads YYYY-MM-DD, MM-DD or easter±N.
+const holidayForms = "YYYY-MM-DD, MM-DD, MM-<weekday><n> (11-thu4: the fourth Thursday of November; 05-monlast: the last Monday of May) or easter±N"
+
+var weekdays = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
+	"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
+
+// ParseHoliday reads YYYY-MM-DD, MM-DD, MM-<weekday><n> (n 1–5 or
+// "last": US Thanksgiving is 11-thu4, a UK spring bank holiday 05-monlast)
+// or easter±N.
 func ParseHoliday(s string) (Holiday, error) {
 	s = strings.TrimSpace(strings.ToLower(s))
+	if h, ok, err := parseWeekdayHoliday(s); ok {
+		return h, err
+	}
 	if rest, ok := strings.CutPrefix(s, "easter"); ok {
 		if rest == "" {
 			return Holiday{Easter: true}, nil
@@ -37,7 +51,32 @@ func ParseHoliday(s string) (Holiday, error) {
 	if t, err := time.Parse("01-02", s); err == nil {
 		return Holiday{Month: int(t.Month()), Day: t.Day()}, nil
 	}
-	return Holiday{}, fmt.Errorf("holiday %q: want YYYY-MM-DD, MM-DD or easter±N", s)
+	return Holiday{}, fmt.Errorf("holiday %q: want %s", s, holidayForms)
+}
+
+// parseWeekdayHoliday reads MM-<weekday><n>; ok is false when s is not of
+// that form (it names no weekday after the month).
+func parseWeekdayHoliday(s string) (h Holiday, ok bool, err error) {
+	month, rest, found := strings.Cut(s, "-")
+	if !found || len(rest) < 4 {
+		return h, false, nil
+	}
+	wd, known := weekdays[rest[:3]]
+	if !known {
+		return h, false, nil
+	}
+	m, merr := strconv.Atoi(month)
+	nth := -1
+	if rest[3:] != "last" {
+		var nerr error
+		if nth, nerr = strconv.Atoi(rest[3:]); nerr != nil || nth < 1 || nth > 5 {
+			return h, true, fmt.Errorf("holiday %q: the place of the weekday in the month must be 1 to 5 or last", s)
+		}
+	}
+	if merr != nil || len(month) != 2 || m < 1 || m > 12 {
+		return h, true, fmt.Errorf("holiday %q: month %q: want 01 to 12", s, month)
+	}
+	return Holiday{Month: m, Weekday: int(wd) + 1, Nth: nth}, true, nil
 }
 
 // on reports whether the rule falls on d.
@@ -46,6 +85,14 @@ func (h Holiday) on(d datasets.Date) bool {
 	switch {
 	case h.Easter:
 		return d == easter(y).AddDays(h.EasterOffset)
+	case h.Weekday != 0:
+		if int(m) != h.Month || int(d.Time().Weekday()) != h.Weekday-1 {
+			return false
+		}
+		if h.Nth < 0 { // the last: a week later is next month
+			return d.AddDays(7).Time().Month() != m
+		}
+		return (dd-1)/7+1 == h.Nth
 	case h.Year != 0:
 		return y == h.Year && int(m) == h.Month && dd == h.Day
 	}

@@ -491,9 +491,18 @@ func (e *Effects) UpliftAt(action string, x []float64) Uplift {
 	for b := range d {
 		d[b] = wb[b] - wa[b]
 	}
-	u.Low, u.High = interval(d)
+	u.Low, u.High = intervalAround(u.Uplift, d)
 	u.DaysSaved = expectedDaysUnpaid(cw) - expectedDaysUnpaid(ca)
 	return u
+}
+
+// intervalAround is interval's 95% width centred on est, the uplift of
+// the curves: their monotone step (P(paid within h) never below its value
+// at a shorter h) can move est off the bags' mean, and an interval around
+// that mean could then exclude the estimate it is for.
+func intervalAround(est float64, bags []float64) (lo, hi float64) {
+	l, h := interval(bags)
+	return est - (h-l)/2, est + (h-l)/2
 }
 
 // interval is the normal 95% interval of the bags' mean spread: the bags

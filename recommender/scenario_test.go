@@ -252,3 +252,44 @@ func TestScenarioFailedFieldsCauseNoFollowOnErrors(t *testing.T) {
 		t.Errorf("a bad cost and an offset outside the window: %v", err)
 	}
 }
+
+// Weekday rules fall on the n-th or last weekday of their month, every
+// year: US Thanksgiving and Memorial Day, a UK bank holiday Monday.
+func TestWeekdayHolidays(t *testing.T) {
+	d := datasets.NewDate
+	for _, tc := range []struct {
+		rule    string
+		on, off []datasets.Date
+	}{
+		{"11-thu4", []datasets.Date{d(2024, 11, 28), d(2025, 11, 27), d(2026, 11, 26)}, []datasets.Date{d(2024, 11, 21), d(2024, 11, 29), d(2025, 11, 28)}},
+		{"05-monlast", []datasets.Date{d(2024, 5, 27), d(2025, 5, 26), d(2021, 5, 31)}, []datasets.Date{d(2024, 5, 20), d(2021, 5, 24)}},
+		{"09-mon1", []datasets.Date{d(2024, 9, 2), d(2025, 9, 1)}, []datasets.Date{d(2024, 9, 9), d(2024, 8, 26)}},
+		{"MAR-fri5", nil, nil}, // not a weekday rule: refused below
+	} {
+		h, err := ParseHoliday(tc.rule)
+		if tc.on == nil {
+			if err == nil {
+				t.Errorf("%s: parsed as %+v, want an error", tc.rule, h)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tc.rule, err)
+		}
+		for _, x := range tc.on {
+			if !h.on(x) {
+				t.Errorf("%s does not fall on %s", tc.rule, x)
+			}
+		}
+		for _, x := range tc.off {
+			if h.on(x) {
+				t.Errorf("%s falls on %s", tc.rule, x)
+			}
+		}
+	}
+	for _, bad := range []string{"11-thu6", "13-mon1", "11-thu0", "11-thux", "1-mon1"} {
+		if _, err := ParseHoliday(bad); err == nil || !strings.Contains(err.Error(), bad) {
+			t.Errorf("%s: %v, want an error naming it", bad, err)
+		}
+	}
+}

@@ -149,7 +149,7 @@ func (v *effectsValuer) valuesMany(b *Book, accs []accountCands) [][]actionValue
 				for j := range d {
 					d[j] = bagsH[ar*nb+j] - bagsH[wr*nb+j]
 				}
-				lo, hi := interval(d)
+				lo, hi := intervalAround(curves[ar][e.hIndex]-curves[wr][e.hIndex], d)
 				days := expectedDaysUnpaid(curves[wr]) - expectedDaysUnpaid(curves[ar])
 				o.ev += val * days * rs.perDay
 				w += val
