@@ -457,3 +457,30 @@ func (ix *Index) InvoicesIssued(from, to datasets.Date) int {
 	}
 	return n
 }
+
+// Balance is an open invoice's amount and what is still owed on it, in
+// the currency of the ledger the index was built on (converted, when it
+// was).
+type Balance struct {
+	Amount, Outstanding datasets.Money
+	Currency            string
+}
+
+// OpenBalances returns, by invoice id, the balance at the end of day t of
+// every invoice open then (issued by t, something still owed): the
+// invoices Engine.OpenInvoices describes.
+func (ix *Index) OpenBalances(t datasets.Date) map[string]Balance {
+	out := map[string]Balance{}
+	for _, c := range ix.customers {
+		for i := range c.invoices {
+			v := &c.invoices[i]
+			if v.IssueDate > t {
+				break
+			}
+			if left := c.outstanding(i, t); left > 0 {
+				out[v.ID] = Balance{Amount: v.Amount, Outstanding: left, Currency: v.Currency}
+			}
+		}
+	}
+	return out
+}

@@ -19,6 +19,14 @@ type Prediction struct {
 	InvoiceID  string        `json:"invoice_id"`
 	AsOf       datasets.Date `json:"as_of"`
 	DueDate    datasets.Date `json:"due_date"`
+	// Currency, Amount and Outstanding are the invoice's amount and what
+	// is still owed on it at AsOf, in the currency the model scored in (its
+	// training currency, else the invoice's own): what a treasurer weighs
+	// the probabilities by. The commands that read the ledger set them; a
+	// Scorer scores feature rows only and leaves them out.
+	Currency    string            `json:"currency,omitempty"`
+	Amount      features.KPIMoney `json:"amount,omitempty"`
+	Outstanding features.KPIMoney `json:"outstanding,omitempty"`
 	// PLate is the calibrated probability of payment after due date + grace.
 	PLate      float64 `json:"p_late"`
 	POnTime    float64 `json:"p_on_time"`

@@ -340,13 +340,36 @@ func TestTrainScoreAndModels(t *testing.T) {
 		t.Fatalf("score: %v", err)
 	}
 	lines := strings.Split(strings.TrimSpace(scores), "\n")
-	open := features.NewEngine(features.NewIndex(loadStore(t, store)), features.Options{}).OpenInvoices(datasets.NewDate(2024, 2, 29))
-	if !strings.HasPrefix(lines[0], "customer_id,invoice_id,due_date,p_late") || len(lines)-1 != len(open.Rows) {
+	l := loadStore(t, store)
+	asOf := datasets.NewDate(2024, 2, 29)
+	open := features.NewEngine(features.NewIndex(l), features.Options{}).OpenInvoices(asOf)
+	if !strings.HasPrefix(lines[0], "customer_id,invoice_id,due_date,currency,amount,outstanding,p_late") || len(lines)-1 != len(open.Rows) {
 		t.Fatalf("score printed %d lines, header %q; %d invoices are open", len(lines), lines[0], len(open.Rows))
+	}
+	// Each line's outstanding is the invoice's amount less what was paid
+	// or credited on it by the date, worked out here from the records.
+	owed := map[string]datasets.Money{}
+	cur := map[string]string{}
+	for _, v := range l.Invoices {
+		owed[v.ID], cur[v.ID] = v.Amount, v.Currency
+	}
+	for _, p := range l.Payments {
+		if p.Date <= asOf {
+			owed[p.InvoiceID] -= p.Amount
+		}
+	}
+	for _, n := range l.CreditNotes {
+		if n.Date <= asOf {
+			owed[n.InvoiceID] -= n.Amount
+		}
 	}
 	prev := 2.0
 	for _, line := range lines[1:] {
-		p, err := strconv.ParseFloat(strings.Split(line, ",")[3], 64)
+		f := strings.Split(line, ",")
+		if want := owed[f[1]]; f[5] != want.String() || f[3] != cur[f[1]] {
+			t.Errorf("invoice %s: currency %s, outstanding %s; want %s %s", f[1], f[3], f[5], cur[f[1]], want)
+		}
+		p, err := strconv.ParseFloat(f[6], 64)
 		if err != nil || p < 0 || p > prev {
 			t.Fatalf("p_late %q out of order or range after %v", line, prev)
 		}

@@ -54,6 +54,11 @@ func scoreOpenBook(ctx context.Context, e env, store string, parts int, b *model
 		if err := sc.WithEvidence(ix).ScoreBatch(tab.Rows, nReasons, out); err != nil {
 			return err
 		}
+		bal := ix.OpenBalances(t)
+		for i := range out {
+			b := bal[out[i].InvoiceID]
+			out[i].Currency, out[i].Amount, out[i].Outstanding = b.Currency, features.KPIMoney(b.Amount), features.KPIMoney(b.Outstanding)
+		}
 		preds = append(preds, out...)
 		return nil
 	})
