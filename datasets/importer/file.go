@@ -26,8 +26,12 @@ type fileRun struct {
 	count  func(*datasets.Counts) *uint64
 	warns  map[string]*Warning
 	order  []string
-	diag   *diagnosis
-	marks  map[string]markScan // the decimal-mark scan, once done
+	// notes count the values read by a convention of the export
+	// (conventions.go), in noteOrder.
+	notes     map[string]*Warning
+	noteOrder []string
+	diag      *diagnosis
+	marks     map[string]markScan // the decimal-mark scan, once done
 	// idColumn names the file's id, and seenBefore is how many ids of its
 	// entity earlier files of the import had: at most that many of its
 	// duplicates repeat an earlier file's row rather than one of its own.
@@ -46,11 +50,25 @@ func (fr *fileRun) warn(reason, example string) {
 	w.Count++
 }
 
-// conclude fills the summary's warnings, diagnosis and verdict.
+// note counts a value read by a convention of the export.
+func (fr *fileRun) note(reason, example string) {
+	w := fr.notes[reason]
+	if w == nil {
+		w = &Warning{Reason: reason, Example: example}
+		fr.notes[reason] = w
+		fr.noteOrder = append(fr.noteOrder, reason)
+	}
+	w.Count++
+}
+
+// conclude fills the summary's warnings, notes, diagnosis and verdict.
 func (fr *fileRun) conclude() {
 	s := &fr.sum
 	for _, r := range fr.order {
 		s.Warnings = append(s.Warnings, *fr.warns[r])
+	}
+	for _, r := range fr.noteOrder {
+		s.Notes = append(s.Notes, *fr.notes[r])
 	}
 	if s.Rejected > 0 {
 		s.Diagnosis = fr.diag.summary(s.Rejected, s.Read)
@@ -106,7 +124,7 @@ func (im *run) openSource(r io.Reader, in input) (source, error) {
 // the file as a whole cannot be read; bad rows are rejects.
 func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	fr := &fileRun{sum: FileSummary{Path: in.path, Entity: in.entity, Format: in.format},
-		warns: map[string]*Warning{}, diag: newDiagnosis()}
+		warns: map[string]*Warning{}, notes: map[string]*Warning{}, diag: newDiagnosis()}
 	fs := &fr.sum
 	im.files = append(im.files, fr)
 	defer fr.conclude()
@@ -175,6 +193,38 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	p := &parser{dates: im.dates, amounts: im.amounts, columns: map[string]*amountColumn{}, diag: fr.diag, numeric: src.numeric}
 	p.scan = func(column string) (decimalMark, string) { return im.scanMarks(fr, in, pos, column) }
 	dec := decoderFor(in.entity, pos, p)
+	// The conventions of the export (conventions.go): amend sets flipped
+	// or whose for the row, counted when the row loads.
+	var (
+		flipped  bool
+		whose    string
+		terms    datasets.Terms
+		amendErr error
+	)
+	switch in.entity {
+	case datasets.EntityCreditNotes:
+		amountAt := pos["amount"] // required: the file has it
+		signs, err := im.scanCreditSigns(in, amountAt)
+		if err != nil {
+			return fail(err)
+		}
+		p.amend = func(rec any, vals []string) {
+			flipped = p.amendCreditNote(rec.(*datasets.CreditNote), signs, textAt(vals, amountAt))
+		}
+	case datasets.EntityInvoices:
+		termsAt, rowTerms := pos["payment_terms"]
+		p.derivable = "due_date"
+		p.amend = func(rec any, vals []string) {
+			if !p.blank {
+				return
+			}
+			text := ""
+			if rowTerms {
+				text = textAt(vals, termsAt)
+			}
+			terms, whose, amendErr = p.amendInvoice(ctx, im, rec.(*datasets.Invoice), text)
+		}
+	}
 	// Exports list a customer's rows together: remember the last customer
 	// checked rather than looking every row up.
 	lastCustomer := ""
@@ -254,11 +304,15 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 				}
 			}
 		}
-		p.line, p.errs, p.warns = line, p.errs[:0], p.warns[:0]
+		p.line, p.errs, p.warns, p.blank = line, p.errs[:0], p.warns[:0], false
+		flipped, whose = false, ""
 		before := batch.Len()
 		id, cust := dec.decode(vals, batch)
 		if masterErr != nil {
 			return fail(masterErr)
+		}
+		if amendErr != nil {
+			return fail(amendErr)
 		}
 		if len(p.errs) > 0 {
 			fs.Rejected++
@@ -270,6 +324,16 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		}
 		for _, we := range p.warns {
 			fr.warn(we.reason, fmt.Sprintf("%s:%d %s %q", in.path, line, we.field, clip(we.value, 80)))
+		}
+		switch {
+		case flipped:
+			fs.NegativeCreditNotes++
+			v := &batch.CreditNotes[len(batch.CreditNotes)-1]
+			fr.note(noteNegativeCredits, fmt.Sprintf("%s:%d credit_note_id %q amount %q read as %s", in.path, line, clip(id, 80), clip(textAt(vals, pos["amount"]), 40), v.Amount))
+		case whose != "":
+			fs.DerivedDueDates++
+			v := &batch.Invoices[len(batch.Invoices)-1]
+			fr.note(noteDerivedDue, fmt.Sprintf("%s:%d invoice_id %q issued %s, %s terms %s: due %s", in.path, line, clip(id, 80), v.IssueDate, whose, terms, v.DueDate))
 		}
 		if knownInvoice != nil {
 			if ref := trimSpace(vals[invoiceAt]); ref != "" && !knownInvoice(ref) {
@@ -313,6 +377,14 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	im.progress(in.path, cr.n)
 	// Wait for this file's batches so its summary is final.
 	return w.flush()
+}
+
+// textAt is the trimmed field at of a row, "" when the row is short.
+func textAt(vals []string, at int) string {
+	if at < 0 || at >= len(vals) {
+		return ""
+	}
+	return trimSpace(vals[at])
 }
 
 func rowErrorKind(reason string) string {
@@ -472,7 +544,12 @@ func (im *run) resolveHeader(head []string) (map[string]int, func(datasets.Entit
 	}
 	ignored := func(e datasets.Entity) []string {
 		used := map[int]bool{}
-		for _, c := range e.Columns() {
+		cols := e.Columns()
+		if e == datasets.EntityInvoices {
+			// Read for a blank due date (conventions.go).
+			cols = append(cols, "payment_terms")
+		}
+		for _, c := range cols {
 			if i, ok := pos[c]; ok {
 				used[i] = true
 			}

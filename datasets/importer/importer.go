@@ -143,6 +143,14 @@ type FileSummary struct {
 	Duplicates     int             `json:"duplicates"`
 	IgnoredColumns []string        `json:"ignored_columns,omitempty"`
 	Warnings       []Warning       `json:"warnings,omitempty"`
+	// NegativeCreditNotes counts the credit notes loaded as credits of
+	// their absolute amount because the file writes them negative, and
+	// DerivedDueDates the invoices loaded with a due date derived from
+	// payment terms for a blank one (conventions.go); Notes say each
+	// with its first example.
+	NegativeCreditNotes int       `json:"negative_credit_notes,omitempty"`
+	DerivedDueDates     int       `json:"derived_due_dates,omitempty"`
+	Notes               []Warning `json:"notes,omitempty"`
 	// Diagnosis is the most common reason rows were rejected, with a
 	// remedy when one is clear (a date format that reads them).
 	Diagnosis string `json:"diagnosis,omitempty"`
@@ -160,6 +168,11 @@ type Summary struct {
 	Rejected         int `json:"rejected"`
 	Duplicates       int `json:"duplicates"`
 	DerivedCustomers int `json:"derived_customers"`
+	// NegativeCreditNotes and DerivedDueDates total the files'; Notes
+	// are the files' notes, by reason.
+	NegativeCreditNotes int       `json:"negative_credit_notes"`
+	DerivedDueDates     int       `json:"derived_due_dates"`
+	Notes               []Warning `json:"notes"`
 	// RejectsFile is where the rejects are: a path, or a note that they
 	// went to the fallback writer. Empty when nothing was rejected.
 	RejectsFile   string        `json:"rejects_file,omitempty"`
@@ -181,6 +194,9 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 	c := plain(s)
 	if c.Warnings == nil {
 		c.Warnings = []Warning{}
+	}
+	if c.Notes == nil {
+		c.Notes = []Warning{}
 	}
 	if c.Skipped == nil {
 		c.Skipped = []string{}
@@ -299,6 +315,10 @@ type run struct {
 	// when a file refers to invoices; nil when the store cannot list them.
 	storedInvoices *hashSet
 	invoicesLoaded bool
+	// customerTerms holds the payment terms of the customers of this
+	// import's customers file and of those read from the store, for
+	// invoices with a blank due date (conventions.go).
+	customerTerms map[string]datasets.Terms
 
 	rows, bytesDone, bytesTotal int64 // for Progress
 }
@@ -411,6 +431,7 @@ func (im *run) loadKnown(ctx context.Context, inputs []input) error {
 		slices.Sort(im.storedIDs)
 	}
 	im.seen = map[datasets.Entity]*hashSet{}
+	im.customerTerms = map[string]datasets.Terms{}
 	im.seenSeed = maphash.MakeSeed()
 	if im.derive {
 		im.opts.Log.Info("no customer master in the store or the import: customers are derived from the rows")
@@ -449,9 +470,10 @@ func (im *run) knownInvoice(ctx context.Context) (func(id string) bool, error) {
 func (im *run) finish() {
 	s := im.sum
 	s.Read, s.Loaded, s.Rejected, s.Duplicates = 0, 0, 0, 0
+	s.NegativeCreditNotes, s.DerivedDueDates = 0, 0
 	s.Files = s.Files[:0]
-	byReason := map[string]int{}
-	s.Warnings = nil
+	byReason, byNote := map[string]int{}, map[string]int{}
+	s.Warnings, s.Notes = nil, nil
 	for _, f := range im.files {
 		f.sum.Loaded = int(f.loaded.Load())
 		s.Files = append(s.Files, f.sum)
@@ -459,19 +481,29 @@ func (im *run) finish() {
 		s.Loaded += f.sum.Loaded
 		s.Rejected += f.sum.Rejected
 		s.Duplicates += f.sum.Duplicates
-		for _, w := range f.sum.Warnings {
-			if i, ok := byReason[w.Reason]; ok {
-				s.Warnings[i].Count += w.Count
-				continue
-			}
-			byReason[w.Reason] = len(s.Warnings)
-			s.Warnings = append(s.Warnings, w)
-		}
+		s.NegativeCreditNotes += f.sum.NegativeCreditNotes
+		s.DerivedDueDates += f.sum.DerivedDueDates
+		s.Warnings = mergeWarnings(s.Warnings, f.sum.Warnings, byReason)
+		s.Notes = mergeWarnings(s.Notes, f.sum.Notes, byNote)
 	}
 	s.Seconds = time.Since(im.start).Seconds()
 	if s.Seconds > 0 {
 		s.RowsPerSecond = float64(s.Read) / s.Seconds
 	}
+}
+
+// mergeWarnings adds ws to into, summing the counts of a reason that
+// into has (at its index in at).
+func mergeWarnings(into, ws []Warning, at map[string]int) []Warning {
+	for _, w := range ws {
+		if i, ok := at[w.Reason]; ok {
+			into[i].Count += w.Count
+			continue
+		}
+		at[w.Reason] = len(into)
+		into = append(into, w)
+	}
+	return into
 }
 
 // mostlyRejected describes the files of which more than half the rows were
