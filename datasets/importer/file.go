@@ -145,7 +145,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	if err != nil {
 		return fail(err)
 	}
-	pos, ignored := im.resolveHeader(src.header())
+	pos, ignored := im.resolveHeader(src.header(), in.entity)
 	if in.entity == "" {
 		in.entity = detectEntity(pos)
 		fs.Entity = in.entity
@@ -153,6 +153,8 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			return fail(fmt.Errorf("cannot tell what %s holds from its header %s: pass --kind or --columns",
 				filepath.Base(in.path), clip(strings.Join(src.header(), ","), 200)))
 		}
+		// With the entity known, its own mappings (payments.amount) hold.
+		pos, ignored = im.resolveHeader(src.header(), in.entity)
 		if like, has, lacks := lookalike(pos, in.entity); like != "" {
 			// An invoice export without its due date would otherwise load
 			// as a customer master of its customer ids.
@@ -166,8 +168,8 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	fs.IgnoredColumns = ignored(in.entity)
 	for _, req := range in.entity.Required() {
 		if _, ok := pos[req]; !ok {
-			return fail(fmt.Errorf("missing required column %q for %s (header: %s; map it with --columns %s=<header>)",
-				req, in.entity, clip(strings.Join(src.header(), ","), 200), req))
+			return fail(fmt.Errorf("missing required column %q for %s (looked for the header %q; header: %s; map it with --columns %s=<header>, or %s.%s=<header> for this entity's files only)",
+				req, in.entity, im.header(in.entity, req), clip(strings.Join(src.header(), ","), 200), req, in.entity, req))
 		}
 	}
 	seen := im.seen[in.entity]
@@ -511,18 +513,17 @@ func (im *run) scanFile(in input, pos map[string]int) map[string]markScan {
 func (im *run) sourceNames(e datasets.Entity) []string {
 	var names []string
 	for _, c := range e.Columns() {
-		if m, ok := im.opts.Columns[c]; ok {
-			names = append(names, m)
-		} else {
-			names = append(names, c)
-		}
+		names = append(names, im.header(e, c))
 	}
 	return names
 }
 
 // resolveHeader finds each canonical column in the header, matching names
-// case-insensitively. A mapped column is looked up by its export name only.
-func (im *run) resolveHeader(head []string) (map[string]int, func(datasets.Entity) []string) {
+// case-insensitively. A mapped column is looked up by its export name
+// only. The columns of e (when known) are looked up by e's mappings and
+// only so; the other entities' fill the rest, for detecting the entity
+// and telling a lookalike.
+func (im *run) resolveHeader(head []string, e datasets.Entity) (map[string]int, func(datasets.Entity) []string) {
 	at := map[string]int{}
 	for i, h := range head {
 		k := strings.ToLower(strings.TrimSpace(h))
@@ -531,25 +532,28 @@ func (im *run) resolveHeader(head []string) (map[string]int, func(datasets.Entit
 		}
 	}
 	pos := map[string]int{}
-	for _, e := range datasets.Entities() {
-		for _, c := range e.Columns() {
-			name := c
-			if m, ok := im.opts.Columns[c]; ok {
-				name = m
+	claimed := map[string]bool{}
+	if e != "" {
+		for _, c := range readColumns(e) {
+			claimed[c] = true
+			if i, ok := at[strings.ToLower(strings.TrimSpace(im.header(e, c)))]; ok {
+				pos[c] = i
 			}
-			if i, ok := at[strings.ToLower(strings.TrimSpace(name))]; ok {
+		}
+	}
+	for _, x := range datasets.Entities() {
+		for _, c := range x.Columns() {
+			if _, done := pos[c]; done || claimed[c] {
+				continue
+			}
+			if i, ok := at[strings.ToLower(strings.TrimSpace(im.header(x, c)))]; ok {
 				pos[c] = i
 			}
 		}
 	}
 	ignored := func(e datasets.Entity) []string {
 		used := map[int]bool{}
-		cols := e.Columns()
-		if e == datasets.EntityInvoices {
-			// Read for a blank due date (conventions.go).
-			cols = append(cols, "payment_terms")
-		}
-		for _, c := range cols {
+		for _, c := range readColumns(e) {
 			if i, ok := pos[c]; ok {
 				used[i] = true
 			}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A column mapped twice is a usage error naming both headers (the last
+// used to win silently); mapped per entity, one import reads files that
+// name it differently.
+func TestImportColumnsMappedTwiceOrPerEntity(t *testing.T) {
+	dir := t.TempDir()
+	export := filepath.Join(dir, "export")
+	os.Mkdir(export, 0o755)
+	os.WriteFile(filepath.Join(export, "invoices.csv"), []byte("Account,Invoice No,issue_date,due_date,Total\nC1,I1,2024-01-05,2024-02-04,10.00\n"), 0o644)
+	os.WriteFile(filepath.Join(export, "payments.csv"), []byte("payment_id,Account,Invoice No,payment_date,Amount Received\nP1,C1,I1,2024-02-01,10.00\n"), 0o644)
+	store := filepath.Join(dir, "store")
+	_, _, err := call(t, nil, "import", "--store", store, "--columns", "customer_id=Account,invoice_id=Invoice No,amount=Total,amount=Amount Received", export)
+	if exitCode(err) != 2 {
+		t.Fatalf("exit %d (%v), want 2", exitCode(err), err)
+	}
+	for _, want := range []string{"amount is mapped twice", `"Total"`, `"Amount Received"`, "<entity>.amount=Total,<other entity>.amount=Amount Received"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if _, err := os.Stat(store); err == nil {
+		t.Errorf("a usage error created the store")
+	}
+	out, _, err := call(t, nil, "import", "--store", store, "--columns",
+		"customer_id=Account,invoice_id=Invoice No,invoices.amount=Total,payments.amount=Amount Received", export)
+	if err != nil {
+		t.Fatalf("per entity: %v\n%s", err, out)
+	}
+	l := loadStore(t, store)
+	if len(l.Invoices) != 1 || len(l.Payments) != 1 || l.Invoices[0].Amount != 1000 || l.Payments[0].Amount != 1000 {
+		t.Fatalf("stored %d invoices, %d payments (%+v, %+v), want one of each of 10.00", len(l.Invoices), len(l.Payments), l.Invoices, l.Payments)
+	}
+}

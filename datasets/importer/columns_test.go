@@ -1,0 +1,73 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseColumnsRefusesAKeyMappedTwice(t *testing.T) {
+	for _, c := range []struct {
+		specs []string
+		want  string // "" for no error
+	}{
+		{specs: []string{"amount=Total,customer_id=Account"}},
+		{specs: []string{"amount=Total", "amount=Total"}}, // the same twice says one thing
+		{specs: []string{"amount=Total,payments.amount=Amount Received"}},
+		{specs: []string{"amount=Total,amount=Amount Received"}, want: `amount is mapped twice, to "Total" and to "Amount Received"`},
+		{specs: []string{"amount=Total", "amount=Amount Received"}, want: `amount is mapped twice, to "Total" and to "Amount Received"`},
+		{specs: []string{"payments.amount=A,payments.amount=B"}, want: `payments.amount is mapped twice, to "A" and to "B"`},
+		{specs: []string{"amount"}, want: "want canonical=header"},
+	} {
+		m := map[string]string{}
+		var err error
+		for _, s := range c.specs {
+			if err = ParseColumns(m, s); err != nil {
+				break
+			}
+		}
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%v: %v", c.specs, err)
+		case c.want != "" && (!errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%v: %v, want ErrUsage with %q", c.specs, err, c.want)
+		}
+	}
+}
+
+func TestColumnsPerEntity(t *testing.T) {
+	for _, c := range []struct {
+		cols map[string]string
+		want string // in the error, "" for none
+	}{
+		{cols: map[string]string{"payments.amount": "Amount Received", "invoices.amount": "Total", "customer_id": "Account"}},
+		// The entity's own mapping wins over the plain one.
+		{cols: map[string]string{"payments.amount": "Amount Received", "amount": "Total", "customer_id": "Account"}},
+		{cols: map[string]string{"payment.amount": "X"}, want: `"payment" is no entity`},
+		{cols: map[string]string{"payments.due_date": "X"}, want: `payments has no column "due_date"`},
+		// Only an invoice reads payment_terms (for a blank due date).
+		{cols: map[string]string{"invoices.payment_terms": "Terms", "payments.amount": "Amount Received", "invoices.amount": "Total", "customer_id": "Account"}},
+	} {
+		dir := t.TempDir()
+		writeFile(t, dir, "invoices.csv", "Account,invoice_id,issue_date,due_date,Total,Amount Received\nC1,I1,2024-01-05,2024-02-04,10.00,1.00\n")
+		writeFile(t, dir, "payments.csv", "payment_id,Account,invoice_id,payment_date,Total,Amount Received\nP1,C1,I1,2024-02-01,99.00,10.00\n")
+		st := openStore(t)
+		o := opts(t)
+		o.Columns = c.cols
+		_, err := Import(context.Background(), st, []string{dir}, o)
+		if c.want != "" {
+			if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%v: %v, want ErrUsage with %q", c.cols, err, c.want)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%v: %v", c.cols, err)
+		}
+		l, _ := st.Load(context.Background())
+		if len(l.Invoices) != 1 || len(l.Payments) != 1 || l.Invoices[0].Amount != 1000 || l.Payments[0].Amount != 1000 {
+			t.Errorf("%v: stored %+v and %+v, want both of 10.00", c.cols, l.Invoices, l.Payments)
+		}
+	}
+}
