@@ -98,3 +98,76 @@ func TestCreditNoteSignIsTheFilesConvention(t *testing.T) {
 		})
 	}
 }
+
+// A blank due date is the issue date plus the payment terms, the row's
+// own when the file maps payment_terms, else the customer master's (this
+// import's customers file, else the store's), EOM terms included; each
+// counted. Without terms the row is rejected as before, naming the field.
+func TestABlankDueDateIsDerivedFromPaymentTerms(t *testing.T) {
+	const custs = "customer_id,name,payment_terms\nK1,K one,Net 30\nK2,K two,EOM30\nK3,K three,\n"
+	cases := []struct {
+		name      string
+		stored    bool // the customers were imported before, not now
+		invoices  string
+		due       map[string]string // invoice id -> due date stored
+		derived   int
+		rejectsAt []string // line field
+	}{
+		{name: "from the customer master", invoices: "customer_id,invoice_id,issue_date,due_date,amount\n" +
+			"K1,I1,2025-01-10,,10.00\nK2,I2,2025-01-10,,10.00\nK1,I3,2025-01-10,2025-01-20,10.00\n",
+			due: map[string]string{"I1": "2025-02-09", "I2": "2025-03-02", "I3": "2025-01-20"}, derived: 2},
+		{name: "from the stored master", stored: true, invoices: "customer_id,invoice_id,issue_date,due_date,amount\n" +
+			"K1,I1,2025-01-10,,10.00\nK2,I2,2025-01-10,,10.00\n",
+			due: map[string]string{"I1": "2025-02-09", "I2": "2025-03-02"}, derived: 2},
+		{name: "the row's terms first", invoices: "customer_id,invoice_id,issue_date,due_date,amount,payment_terms\n" +
+			"K1,I1,2025-01-10,,10.00,Net 60\nK1,I2,2025-01-10,,10.00,\nK3,I3,2025-01-10,,10.00,NET15\n",
+			due: map[string]string{"I1": "2025-03-11", "I2": "2025-02-09", "I3": "2025-01-25"}, derived: 3},
+		{name: "no terms", invoices: "customer_id,invoice_id,issue_date,due_date,amount,payment_terms\n" +
+			"K3,I1,2025-01-10,,10.00,\nK1,I2,2025-01-10,,10.00,soon\nK1,I3,,,10.00,\n",
+			due: map[string]string{}, rejectsAt: []string{"2 due_date", "3 payment_terms", "4 issue_date", "4 due_date"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			dir := t.TempDir()
+			st := openStore(t)
+			cp := writeFile(t, t.TempDir(), "customers.csv", custs)
+			paths := []string{writeFile(t, dir, "invoices.csv", tc.invoices)}
+			if tc.stored {
+				if _, err := Import(ctx, st, []string{cp}, opts(t)); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				paths = append(paths, cp)
+			}
+			sum, err := Import(ctx, st, paths, opts(t))
+			if err != nil && len(tc.rejectsAt) == 0 {
+				t.Fatal(err)
+			}
+			l, err := st.Load(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for _, v := range l.Invoices {
+				got[v.ID] = v.DueDate.String()
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.due) {
+				t.Fatalf("due dates %v, want %v", got, tc.due)
+			}
+			if sum.DerivedDueDates != tc.derived || (tc.derived > 0) != (len(sum.Notes) == 1 && sum.Notes[0].Count == tc.derived) {
+				t.Fatalf("derived %d, notes %+v, want %d", sum.DerivedDueDates, sum.Notes, tc.derived)
+			}
+			var at []string
+			for _, r := range sum.FirstRejects {
+				at = append(at, fmt.Sprintf("%d %s", r.Line, r.Field))
+				if r.Field == "due_date" && !strings.HasPrefix(r.Reason, "missing date") {
+					t.Errorf("reject %v, want a missing date", r)
+				}
+			}
+			if fmt.Sprint(at) != fmt.Sprint(tc.rejectsAt) {
+				t.Fatalf("rejects at %v (%v), want %v", at, sum.FirstRejects, tc.rejectsAt)
+			}
+		})
+	}
+}
