@@ -365,6 +365,16 @@ func printImportSummary(w io.Writer, s *importer.Summary) {
 		fmt.Fprintf(w, "; %d customers derived from invoices", s.DerivedCustomers)
 	}
 	fmt.Fprintln(w)
+	// Values read by a convention of the export, and columns not read:
+	// what --json says, said here too.
+	for _, x := range s.Notes {
+		fmt.Fprintf(w, "%d %s (first: %s)\n", x.Count, x.Reason, x.Example)
+	}
+	for _, f := range s.Files {
+		if len(f.IgnoredColumns) > 0 {
+			fmt.Fprintf(w, "ignored columns of %s: %s\n", f.Path, strings.Join(f.IgnoredColumns, ", "))
+		}
+	}
 	for _, f := range s.Files {
 		switch {
 		case f.Error != "":
@@ -380,6 +390,14 @@ func printImportSummary(w io.Writer, s *importer.Summary) {
 func printRejects(w io.Writer, s *importer.Summary) {
 	for _, x := range s.Warnings {
 		fmt.Fprintf(w, "warning: %d× %s (first: %s)\n", x.Count, x.Reason, x.Example)
+	}
+	for _, f := range s.Files {
+		// The first is the warning's example.
+		for i, d := range f.DuplicateRows {
+			if i > 0 {
+				fmt.Fprintf(w, "duplicate: %s\n", d)
+			}
+		}
 	}
 	if len(s.Skipped) > 0 {
 		fmt.Fprintf(w, "skipped, not ledger files by their names: %s\n", strings.Join(s.Skipped, ", "))

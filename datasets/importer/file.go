@@ -37,6 +37,14 @@ type fileRun struct {
 	// duplicates repeat an earlier file's row rather than one of its own.
 	idColumn   string
 	seenBefore int
+	// For describing duplicates (dupdetail.go): the input, the index of
+	// its id column (-1 when it has none), its columns' names, the first
+	// duplicates, and the lines rejected.
+	in            input
+	idAt          int
+	names         []string
+	dups          []DuplicateRow
+	rejectedLines []int
 }
 
 // warn counts a warning of the file.
@@ -124,7 +132,7 @@ func (im *run) openSource(r io.Reader, in input) (source, error) {
 // the file as a whole cannot be read; bad rows are rejects.
 func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	fr := &fileRun{sum: FileSummary{Path: in.path, Entity: in.entity, Format: in.format},
-		warns: map[string]*Warning{}, notes: map[string]*Warning{}, diag: newDiagnosis()}
+		warns: map[string]*Warning{}, notes: map[string]*Warning{}, diag: newDiagnosis(), idAt: -1}
 	fs := &fr.sum
 	im.files = append(im.files, fr)
 	defer fr.conclude()
@@ -183,15 +191,23 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		im.seen[in.entity] = seen
 	}
 	fr.idColumn, fr.seenBefore = desc.IDColumn(), seen.n
+	fr.in, fr.names = in, fieldNames(src.header(), pos, readColumns(in.entity))
+	if at, ok := pos[fr.idColumn]; ok {
+		fr.idAt = at
+	}
 	dups := &dupCheck{set: seen, dup: func(line int, id string) {
 		fs.Duplicates++
 		// A warning with its first line, not only a count: the earlier
-		// row's amounts and dates are replaced, which a user must see.
-		fr.warn("rows repeat the id of an earlier row, which they replace (upsert by id)",
-			fmt.Sprintf("%s:%d %s %q", in.path, line, desc.IDColumn(), clip(id, 80)))
+		// row's amounts and dates are replaced, which a user must see;
+		// the first few are described once the file is read.
+		fr.warn(dupReason, fmt.Sprintf("%s:%d %s %q", in.path, line, desc.IDColumn(), clip(id, 80)))
+		if len(fr.dups) < dupDetails {
+			fr.dups = append(fr.dups, DuplicateRow{File: in.path, Line: line, IDField: fr.idColumn, ID: id})
+		}
 	}}
 	// Runs before the summary is concluded (defers run last first).
 	defer dups.flush()
+
 	p := &parser{dates: im.dates, amounts: im.amounts, columns: map[string]*amountColumn{}, diag: fr.diag, numeric: src.numeric}
 	p.scan = func(column string) (decimalMark, string) { return im.scanMarks(fr, in, pos, column) }
 	dec := decoderFor(in.entity, pos, p)
@@ -259,6 +275,14 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	hasCurrency = hasCurrency && im.opts.Currency != nil
 	batch := dec.newBatch(im.opts.BatchSize)
 	pending := 0
+	// sentDups is the duplicates among the rows sent to the store so far:
+	// a duplicate replaces a record and adds none, so it is not loaded.
+	sentDups := 0
+	send := func() {
+		dups.flush()
+		w.send(batch, fr, dec.count(batch), fs.Duplicates-sentDups)
+		sentDups = fs.Duplicates
+	}
 	im.progress(in.path, cr.n)
 	for n := 1; ; n++ {
 		// Checked every 256 rows: a cancellation or a store failure stops
@@ -284,6 +308,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 				fs.Read++
 				im.rows++
 				fs.Rejected++
+				fr.rejectLine(re.line)
 				fr.diag.reject(re.line, fieldError{reason: re.reason, kind: rowErrorKind(re.reason)})
 				im.rej.add(Reject{File: in.path, Line: re.line, Reason: re.reason})
 				continue
@@ -299,6 +324,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			if text := trimSpace(vals[currencyAt]); text != "" {
 				if err := im.opts.Currency(strings.ToUpper(text)); err != nil {
 					fs.Rejected++
+					fr.rejectLine(line)
 					fe := fieldError{field: "currency", value: text, reason: err.Error(), kind: "currency"}
 					fr.diag.reject(line, fe)
 					im.rej.add(Reject{File: in.path, Line: line, Field: fe.field, Value: fe.value, Reason: fe.reason})
@@ -318,6 +344,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		}
 		if len(p.errs) > 0 {
 			fs.Rejected++
+			fr.rejectLine(line)
 			for _, fe := range p.errs {
 				fr.diag.reject(line, fe)
 				im.rej.add(Reject{File: in.path, Line: line, Field: fe.field, Value: fe.value, Reason: fe.reason})
@@ -360,12 +387,17 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		}
 		pending += batch.Len() - before
 		if pending >= im.opts.BatchSize {
-			w.send(batch, fr, dec.count(batch))
+			send()
 			batch, pending = dec.newBatch(im.opts.BatchSize), 0
 		}
 	}
 	if batch.Len() > 0 {
-		w.send(batch, fr, dec.count(batch))
+		send()
+	}
+	dups.flush()
+	im.describeDuplicates(fr)
+	if len(fs.DuplicateRows) > 0 {
+		fr.warns[dupReason].Example = fs.DuplicateRows[0].String()
 	}
 	if n := src.transcoded(); n > 0 {
 		fs.Warnings = append(fs.Warnings, Warning{Reason: "lines with bytes that are not UTF-8, read as Windows-1252 (pass --encoding to say what the file is in)", Count: n,
@@ -380,6 +412,9 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	// Wait for this file's batches so its summary is final.
 	return w.flush()
 }
+
+// dupReason is the warning of rows that repeat an id.
+const dupReason = "rows repeat the id of an earlier row, which they replace (upsert by id: the later row is kept)"
 
 // textAt is the trimmed field at of a row, "" when the row is short.
 func textAt(vals []string, at int) string {

@@ -14,8 +14,15 @@
 // than half the rows repeat an id of the file (ErrDuplicates: it is not one
 // row per record). Suspicious rows that load (a payment to an unknown
 // invoice, a negative payment, bytes that are not UTF-8) are counted as
-// warnings. Loaded counts only rows the store acknowledged. Loading the
-// same files twice changes nothing, because stores upsert by natural id.
+// warnings. Loaded counts only rows the store acknowledged. A row that
+// repeats the id of an earlier row of the import replaces its record (the
+// later row is kept) and is counted as a duplicate, not as loaded, so that
+// read = loaded + rejected + duplicates and loaded is the records stored;
+// the first few duplicates of a file are described (dupdetail.go). Values
+// read by a convention of the export (credit notes written negative, due
+// dates derived from payment terms) are counted too (conventions.go).
+// Loading the same files twice changes nothing, because stores upsert by
+// natural id.
 // Without a customer master (no customers file in the import, none ever
 // loaded into the store: master.go), customers are derived from the rows,
 // on every import; with one, a row of a customer it lacks is rejected.
@@ -136,15 +143,17 @@ type Warning struct {
 
 // FileSummary is what happened to one file.
 type FileSummary struct {
-	Path           string          `json:"path"`
-	Entity         datasets.Entity `json:"entity"`
-	Format         string          `json:"format"`
-	Read           int             `json:"read"`
-	Loaded         int             `json:"loaded"`
-	Rejected       int             `json:"rejected"`
-	Duplicates     int             `json:"duplicates"`
-	IgnoredColumns []string        `json:"ignored_columns,omitempty"`
-	Warnings       []Warning       `json:"warnings,omitempty"`
+	Path       string          `json:"path"`
+	Entity     datasets.Entity `json:"entity"`
+	Format     string          `json:"format"`
+	Read       int             `json:"read"`
+	Loaded     int             `json:"loaded"`
+	Rejected   int             `json:"rejected"`
+	Duplicates int             `json:"duplicates"`
+	// DuplicateRows describes the first duplicates (dupdetail.go).
+	DuplicateRows  []DuplicateRow `json:"duplicate_rows,omitempty"`
+	IgnoredColumns []string       `json:"ignored_columns,omitempty"`
+	Warnings       []Warning      `json:"warnings,omitempty"`
 	// NegativeCreditNotes counts the credit notes loaded as credits of
 	// their absolute amount because the file writes them negative, and
 	// DerivedDueDates the invoices loaded with a due date derived from
@@ -162,8 +171,9 @@ type FileSummary struct {
 	Error  string `json:"error,omitempty"`
 }
 
-// Summary is what happened to an import. Loaded counts only rows the store
-// acknowledged.
+// Summary is what happened to an import: Read = Loaded + Rejected +
+// Duplicates, in each file and in all. Loaded counts only rows the store
+// acknowledged, and a duplicate not (it replaced an earlier row's record).
 type Summary struct {
 	Read             int `json:"read"`
 	Loaded           int `json:"loaded"`
