@@ -39,3 +39,27 @@ func TestImportColumnsMappedTwiceOrPerEntity(t *testing.T) {
 		t.Fatalf("stored %d invoices, %d payments (%+v, %+v), want one of each of 10.00", len(l.Invoices), len(l.Payments), l.Invoices, l.Payments)
 	}
 }
+
+// The text summary says what --json does: the columns not read, and the
+// values read by a convention of the export, counted.
+func TestImportTextSummaryListsIgnoredColumnsAndConventions(t *testing.T) {
+	dir := t.TempDir()
+	export := filepath.Join(dir, "export")
+	os.Mkdir(export, 0o755)
+	os.WriteFile(filepath.Join(export, "customers.csv"), []byte("customer_id,name,payment_terms\nC1,One,Net 30\n"), 0o644)
+	os.WriteFile(filepath.Join(export, "invoices.csv"), []byte("customer_id,invoice_id,issue_date,due_date,amount,Type\nC1,I1,2024-01-05,,10.00,Invoice\n"), 0o644)
+	os.WriteFile(filepath.Join(export, "credit_notes.csv"), []byte("credit_note_id,customer_id,invoice_id,date,amount\nN1,C1,I1,2024-01-09,-4.00\n"), 0o644)
+	out, _, err := call(t, nil, "import", "--store", filepath.Join(dir, "store"), export)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"ignored columns of " + filepath.Join(export, "invoices.csv") + ": Type",
+		"1 due dates derived from payment terms",
+		"1 credit notes written negative: read as credits of their absolute amount",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+}

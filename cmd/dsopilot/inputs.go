@@ -43,7 +43,7 @@ func newReadFlags(fs *flag.FlagSet) readFlags {
 	})
 	fs.Var(f.cols, "columns", "map canonical columns to the export's headers: customer_id=KUNNR,amount=DMBTR,...;\n"+
 		"entity.column maps one entity's files only, where files name a column differently:\n"+
-		"invoices.amount=Total,payments.amount='Amount Received' (a column mapped twice is an error)")
+		"invoices.amount=Total,payments.amount=Amount Received (a column mapped twice is an error)")
 	f.dateFormat = fs.String("date-format", "", "strftime date format of the export, e.g. %d.%m.%Y or %m/%d/%Y (ISO always works)")
 	f.decimalComma = fs.Bool("decimal-comma", false, "every amount's decimal mark is a comma (1.234,56); default: read from each column")
 	f.decPoint = fs.Bool("decimal-point", false, "every amount's decimal mark is a point (1,234.56); default: read from each column")
