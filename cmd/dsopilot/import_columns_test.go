@@ -63,3 +63,26 @@ func TestImportTextSummaryListsIgnoredColumnsAndConventions(t *testing.T) {
 		}
 	}
 }
+
+// --date-format entity=FORMAT reads one entity's files so: one import of
+// an export whose files write dates differently; a format given twice
+// differently is a usage error.
+func TestImportDateFormatPerEntity(t *testing.T) {
+	dir := t.TempDir()
+	export := filepath.Join(dir, "export")
+	os.Mkdir(export, 0o755)
+	os.WriteFile(filepath.Join(export, "invoices.csv"), []byte("customer_id,invoice_id,issue_date,due_date,amount\nC1,I1,01/05/2024,02/04/2024,10.00\n"), 0o644)
+	os.WriteFile(filepath.Join(export, "payments.csv"), []byte("payment_id,customer_id,invoice_id,payment_date,amount\nP1,C1,I1,01-Feb-2024,10.00\n"), 0o644)
+	store := filepath.Join(dir, "store")
+	if _, _, err := call(t, nil, "import", "--store", store, "--date-format", "%m/%d/%Y", "--date-format", "%d-%b-%Y", export); exitCode(err) != 2 ||
+		!strings.Contains(err.Error(), `given twice, "%m/%d/%Y" and "%d-%b-%Y"`) {
+		t.Fatalf("two formats: exit %d (%v), want 2 naming both", exitCode(err), err)
+	}
+	if out, _, err := call(t, nil, "import", "--store", store, "--date-format", "%m/%d/%Y", "--date-format", "payments=%d-%b-%Y", export); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	l := loadStore(t, store)
+	if len(l.Invoices) != 1 || len(l.Payments) != 1 || l.Invoices[0].IssueDate.String() != "2024-01-05" || l.Payments[0].Date.String() != "2024-02-01" {
+		t.Fatalf("stored %+v and %+v", l.Invoices, l.Payments)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/dsopilot/dsopilot/datasets"
 )
 
 func TestParseColumnsRefusesAKeyMappedTwice(t *testing.T) {
@@ -82,5 +84,22 @@ func TestTheMostCommonReasonQuotesItsFirstRowAsSuch(t *testing.T) {
 	want := `3 of 4 rows rejected; most common reason (3 rows, the first on line 3: amount "(200.00)"): not a plain decimal amount`
 	if d := sum.Files[0].Diagnosis; !strings.HasPrefix(d, want) {
 		t.Fatalf("diagnosis %q, want it to begin %q", d, want)
+	}
+}
+
+func TestDateFormatsPerEntity(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "invoices.csv", "customer_id,invoice_id,issue_date,due_date,amount\nC1,I1,01/05/2024,02/04/2024,10.00\n")
+	writeFile(t, dir, "payments.csv", "payment_id,customer_id,invoice_id,payment_date,amount\nP1,C1,I1,01-Feb-2024,10.00\n")
+	st := openStore(t)
+	o := opts(t)
+	o.DateFormat, o.DateFormats = "%m/%d/%Y", map[datasets.Entity]string{datasets.EntityPayments: "%d-%b-%Y"}
+	sum, err := Import(context.Background(), st, []string{dir}, o)
+	if err != nil || sum.Loaded != 2 {
+		t.Fatalf("%v, %+v", err, sum)
+	}
+	o.DateFormats = map[datasets.Entity]string{"payment": "%d-%b-%Y"}
+	if _, err := Import(context.Background(), st, []string{dir}, o); !errors.Is(err, ErrUsage) {
+		t.Fatalf("an unknown entity's format: %v, want ErrUsage", err)
 	}
 }

@@ -208,7 +208,11 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	// Runs before the summary is concluded (defers run last first).
 	defer dups.flush()
 
-	p := &parser{dates: im.dates, amounts: im.amounts, columns: map[string]*amountColumn{}, diag: fr.diag, numeric: src.numeric}
+	dates, ok := im.datesOf[in.entity]
+	if !ok {
+		dates = im.dates
+	}
+	p := &parser{dates: dates, amounts: im.amounts, columns: map[string]*amountColumn{}, diag: fr.diag, numeric: src.numeric}
 	p.scan = func(column string) (decimalMark, string) { return im.scanMarks(fr, in, pos, column) }
 	dec := decoderFor(in.entity, pos, p)
 	// The conventions of the export (conventions.go): amend sets flipped

@@ -68,7 +68,10 @@ type Options struct {
 	// entity's files only, over the plain key (ParseColumns).
 	Columns map[string]string
 	// DateFormat is a strftime format (%d.%m.%Y); ISO dates always work.
-	DateFormat string
+	// DateFormats overrides it for the files of an entity, for an export
+	// whose files write dates differently.
+	DateFormat  string
+	DateFormats map[datasets.Entity]string
 	// DecimalComma and DecimalPoint force the decimal mark of every amount
 	// column; without either it is read from each column's values.
 	DecimalComma, DecimalPoint bool
@@ -303,6 +306,7 @@ func Import(ctx context.Context, st Store, paths []string, opts Options) (*Summa
 type run struct {
 	opts    Options
 	dates   DateParser
+	datesOf map[datasets.Entity]DateParser // Options.DateFormats
 	amounts *amountParser
 	lim     limits
 	st      Store
@@ -358,6 +362,15 @@ func newRun(st Store, paths []string, opts Options) (*run, []input, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrUsage, err)
 	}
+	datesOf := map[datasets.Entity]DateParser{}
+	for e, f := range opts.DateFormats {
+		if datasets.Describe(e) == nil {
+			return nil, nil, fmt.Errorf("%w: a date format for %q, which is no entity (want one of %s)", ErrUsage, e, entityList())
+		}
+		if datesOf[e], err = NewDateParser(f); err != nil {
+			return nil, nil, fmt.Errorf("%w: %s: %v", ErrUsage, e, err)
+		}
+	}
 	enc, err := parseEncoding(opts.Encoding)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrUsage, err)
@@ -381,7 +394,7 @@ func newRun(st Store, paths []string, opts Options) (*run, []input, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	im := &run{opts: opts, dates: dates, amounts: amounts, st: st, start: time.Now(), sum: &Summary{Skipped: skipped},
+	im := &run{opts: opts, dates: dates, datesOf: datesOf, amounts: amounts, st: st, start: time.Now(), sum: &Summary{Skipped: skipped},
 		lim: limits{maxLine: opts.MaxLineBytes, maxField: opts.MaxFieldBytes, enc: enc}}
 	im.rej = newRejects(opts, im.sum)
 	for _, in := range inputs {
