@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/dsopilot/dsopilot/datasets/importer"
 )
 
 // newFlags makes a flag set whose --help prints the command's synopsis, its
@@ -96,16 +98,11 @@ func (c columnsFlag) String() string {
 	return strings.Join(parts, ",")
 }
 
+// Set adds the pairs of s; a key given twice with two headers, in one
+// flag or two, is an error naming both (importer.ParseColumns).
 func (c columnsFlag) Set(s string) error {
-	for _, pair := range strings.Split(s, ",") {
-		if strings.TrimSpace(pair) == "" {
-			continue
-		}
-		k, v, ok := strings.Cut(pair, "=")
-		if !ok || strings.TrimSpace(k) == "" || strings.TrimSpace(v) == "" {
-			return fmt.Errorf("want canonical=source, got %q", pair)
-		}
-		c[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	if err := importer.ParseColumns(c, s); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), importer.ErrUsage.Error()+": "))
 	}
 	return nil
 }

@@ -23,7 +23,8 @@ import (
 // `import` and for the commands that read one with --input.
 type readFlags struct {
 	cols                   columnsFlag
-	dateFormat, encoding   *string
+	dates                  *dateFormatFlag
+	encoding               *string
 	decimalComma, decPoint *bool
 	roundAmounts           *bool
 	maxLine, maxField      *int
@@ -41,8 +42,12 @@ func newReadFlags(fs *flag.FlagSet) readFlags {
 			f.defined[fl.Name] = true
 		}
 	})
-	fs.Var(f.cols, "columns", "map canonical columns to the export's headers: customer_id=KUNNR,amount=DMBTR,...")
-	f.dateFormat = fs.String("date-format", "", "strftime date format of the export, e.g. %d.%m.%Y or %m/%d/%Y (ISO always works)")
+	fs.Var(f.cols, "columns", "map canonical columns to the export's headers: customer_id=KUNNR,amount=DMBTR,...;\n"+
+		"entity.column maps one entity's files only, where files name a column differently:\n"+
+		"invoices.amount=Total,payments.amount=Amount Received (a column mapped twice is an error)")
+	f.dates = &dateFormatFlag{per: map[datasets.Entity]string{}}
+	fs.Var(f.dates, "date-format", "strftime date format of the export, e.g. %d.%m.%Y or %m/%d/%Y (ISO always works);\n"+
+		"entity=FORMAT applies to one entity's files (repeat the flag): --date-format invoices=%m/%d/%Y --date-format payments=%d-%b-%Y")
 	f.decimalComma = fs.Bool("decimal-comma", false, "every amount's decimal mark is a comma (1.234,56); default: read from each column")
 	f.decPoint = fs.Bool("decimal-point", false, "every amount's decimal mark is a point (1,234.56); default: read from each column")
 	f.roundAmounts = fs.Bool("round-amounts", false, "round amounts with more than two decimals half away from zero instead of rejecting them")
@@ -56,9 +61,43 @@ func newReadFlags(fs *flag.FlagSet) readFlags {
 // options are the importer options the flags set; the caller adds where
 // the rejects go by default, the batch size and progress.
 func (f readFlags) options() importer.Options {
-	return importer.Options{Columns: f.cols, DateFormat: *f.dateFormat,
+	return importer.Options{Columns: f.cols, DateFormat: f.dates.all, DateFormats: f.dates.per,
 		DecimalComma: *f.decimalComma, DecimalPoint: *f.decPoint, RoundAmounts: *f.roundAmounts, Encoding: *f.encoding,
 		MaxLineBytes: *f.maxLine, MaxFieldBytes: *f.maxField, RejectsPath: *f.rejects}
+}
+
+// dateFormatFlag is --date-format: FORMAT for every file, or
+// entity=FORMAT for one entity's files, once per flag (a format may hold
+// a comma: %b %d, %Y). A format given twice differently is an error.
+type dateFormatFlag struct {
+	all string
+	per map[datasets.Entity]string
+}
+
+func (d *dateFormatFlag) String() string {
+	if d == nil {
+		return ""
+	}
+	return d.all
+}
+
+func (d *dateFormatFlag) Set(s string) error {
+	s = strings.TrimSpace(s)
+	target, key := &d.all, "--date-format"
+	if ent, f, ok := strings.Cut(s, "="); ok && datasets.Describe(datasets.Entity(ent)) != nil {
+		e := datasets.Entity(ent)
+		old := d.per[e]
+		if old != "" && old != f {
+			return fmt.Errorf("%s is given twice, %q and %q", e, old, f)
+		}
+		d.per[e] = strings.TrimSpace(f)
+		return nil
+	}
+	if *target != "" && *target != s {
+		return fmt.Errorf("%s is given twice, %q and %q: give entity=FORMAT for files that write dates differently", key, *target, s)
+	}
+	*target = s
+	return nil
 }
 
 // inputFlags are --input and how to read it.

@@ -255,6 +255,12 @@ func runImport(ctx context.Context, e env, args []string) error {
 			"say is rejected, never guessed. Each bad row is reported with file, line, field and reason and\n"+
 			"written to the rejects file; the good rows load. Importing the same data again changes nothing.\n"+
 			"Without a customers file or stored customers, customers are derived from the invoices.\n"+
+			"A credit notes file that writes them negative (small-ERP exports do) is read as credits of their\n"+
+			"absolute amount; a row of the other sign than most of its file is rejected. A blank due date is\n"+
+			"the issue date plus the payment terms (the row's payment_terms, else the customer master's).\n"+
+			"Both are counted on the summary. A row repeating an earlier row's id replaces it (the later is\n"+
+			"kept), is counted as a duplicate, not as loaded (read = loaded + rejected + duplicates), and the\n"+
+			"first few are described: the line they repeat and the fields they change.\n"+
 			"Exit status 1 when a file could not be read or more than half the rows of one were rejected.")
 	store := storeFlag(fs, e)
 	kind := fs.String("kind", "", "entity of every PATH file ("+entityNames()+"); default from the file name or header")
@@ -365,6 +371,16 @@ func printImportSummary(w io.Writer, s *importer.Summary) {
 		fmt.Fprintf(w, "; %d customers derived from invoices", s.DerivedCustomers)
 	}
 	fmt.Fprintln(w)
+	// Values read by a convention of the export, and columns not read:
+	// what --json says, said here too.
+	for _, x := range s.Notes {
+		fmt.Fprintf(w, "%d %s (first: %s)\n", x.Count, x.Reason, x.Example)
+	}
+	for _, f := range s.Files {
+		if len(f.IgnoredColumns) > 0 {
+			fmt.Fprintf(w, "ignored columns of %s: %s\n", f.Path, strings.Join(f.IgnoredColumns, ", "))
+		}
+	}
 	for _, f := range s.Files {
 		switch {
 		case f.Error != "":
@@ -380,6 +396,14 @@ func printImportSummary(w io.Writer, s *importer.Summary) {
 func printRejects(w io.Writer, s *importer.Summary) {
 	for _, x := range s.Warnings {
 		fmt.Fprintf(w, "warning: %d× %s (first: %s)\n", x.Count, x.Reason, x.Example)
+	}
+	for _, f := range s.Files {
+		// The first is the warning's example.
+		for i, d := range f.DuplicateRows {
+			if i > 0 {
+				fmt.Fprintf(w, "duplicate: %s\n", d)
+			}
+		}
 	}
 	if len(s.Skipped) > 0 {
 		fmt.Fprintf(w, "skipped, not ledger files by their names: %s\n", strings.Join(s.Skipped, ", "))

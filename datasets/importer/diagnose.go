@@ -82,11 +82,18 @@ func (d *diagnosis) summary(rejected, read int) string {
 	sort.SliceStable(keys, func(i, j int) bool { return d.reasons[keys[i]].rows > d.reasons[keys[j]].rows })
 	top := d.reasons[keys[0]]
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d of %d rows rejected; most common (%s): ", rejected, read, plural(top.rows, "row"))
-	if top.field != "" {
-		fmt.Fprintf(&b, "%s %q: ", top.field, clip(top.value, 80))
+	// The count is of the rows rejected for the reason, whatever their
+	// values: the value quoted is the first row's only, said so, so that
+	// "(2 rows)" is not read as two rows of that value.
+	first := "line"
+	if top.rows > 1 {
+		first = "the first on line"
 	}
-	fmt.Fprintf(&b, "%s (line %d)", top.reason, top.line)
+	fmt.Fprintf(&b, "%d of %d rows rejected; most common reason (%s, %s %d", rejected, read, plural(top.rows, "row"), first, top.line)
+	if top.field != "" {
+		fmt.Fprintf(&b, ": %s %q", top.field, clip(top.value, 80))
+	}
+	fmt.Fprintf(&b, "): %s", top.reason)
 	if s := d.dates[top.field]; s != nil && len(s.badVals) > 0 {
 		b.WriteString(suggestFormat(s))
 	}

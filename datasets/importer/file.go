@@ -26,13 +26,25 @@ type fileRun struct {
 	count  func(*datasets.Counts) *uint64
 	warns  map[string]*Warning
 	order  []string
-	diag   *diagnosis
-	marks  map[string]markScan // the decimal-mark scan, once done
+	// notes count the values read by a convention of the export
+	// (conventions.go), in noteOrder.
+	notes     map[string]*Warning
+	noteOrder []string
+	diag      *diagnosis
+	marks     map[string]markScan // the decimal-mark scan, once done
 	// idColumn names the file's id, and seenBefore is how many ids of its
 	// entity earlier files of the import had: at most that many of its
 	// duplicates repeat an earlier file's row rather than one of its own.
 	idColumn   string
 	seenBefore int
+	// For describing duplicates (dupdetail.go): the input, the index of
+	// its id column (-1 when it has none), its columns' names, the first
+	// duplicates, and the lines rejected.
+	in            input
+	idAt          int
+	names         []string
+	dups          []DuplicateRow
+	rejectedLines []int
 }
 
 // warn counts a warning of the file.
@@ -46,11 +58,25 @@ func (fr *fileRun) warn(reason, example string) {
 	w.Count++
 }
 
-// conclude fills the summary's warnings, diagnosis and verdict.
+// note counts a value read by a convention of the export.
+func (fr *fileRun) note(reason, example string) {
+	w := fr.notes[reason]
+	if w == nil {
+		w = &Warning{Reason: reason, Example: example}
+		fr.notes[reason] = w
+		fr.noteOrder = append(fr.noteOrder, reason)
+	}
+	w.Count++
+}
+
+// conclude fills the summary's warnings, notes, diagnosis and verdict.
 func (fr *fileRun) conclude() {
 	s := &fr.sum
 	for _, r := range fr.order {
 		s.Warnings = append(s.Warnings, *fr.warns[r])
+	}
+	for _, r := range fr.noteOrder {
+		s.Notes = append(s.Notes, *fr.notes[r])
 	}
 	if s.Rejected > 0 {
 		s.Diagnosis = fr.diag.summary(s.Rejected, s.Read)
@@ -106,7 +132,7 @@ func (im *run) openSource(r io.Reader, in input) (source, error) {
 // the file as a whole cannot be read; bad rows are rejects.
 func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	fr := &fileRun{sum: FileSummary{Path: in.path, Entity: in.entity, Format: in.format},
-		warns: map[string]*Warning{}, diag: newDiagnosis()}
+		warns: map[string]*Warning{}, notes: map[string]*Warning{}, diag: newDiagnosis(), idAt: -1}
 	fs := &fr.sum
 	im.files = append(im.files, fr)
 	defer fr.conclude()
@@ -127,7 +153,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	if err != nil {
 		return fail(err)
 	}
-	pos, ignored := im.resolveHeader(src.header())
+	pos, ignored := im.resolveHeader(src.header(), in.entity)
 	if in.entity == "" {
 		in.entity = detectEntity(pos)
 		fs.Entity = in.entity
@@ -135,6 +161,8 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			return fail(fmt.Errorf("cannot tell what %s holds from its header %s: pass --kind or --columns",
 				filepath.Base(in.path), clip(strings.Join(src.header(), ","), 200)))
 		}
+		// With the entity known, its own mappings (payments.amount) hold.
+		pos, ignored = im.resolveHeader(src.header(), in.entity)
 		if like, has, lacks := lookalike(pos, in.entity); like != "" {
 			// An invoice export without its due date would otherwise load
 			// as a customer master of its customer ids.
@@ -148,8 +176,8 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	fs.IgnoredColumns = ignored(in.entity)
 	for _, req := range in.entity.Required() {
 		if _, ok := pos[req]; !ok {
-			return fail(fmt.Errorf("missing required column %q for %s (header: %s; map it with --columns %s=<header>)",
-				req, in.entity, clip(strings.Join(src.header(), ","), 200), req))
+			return fail(fmt.Errorf("missing required column %q for %s (looked for the header %q; header: %s; map it with --columns %s=<header>, or %s.%s=<header> for this entity's files only)",
+				req, in.entity, im.header(in.entity, req), clip(strings.Join(src.header(), ","), 200), req, in.entity, req))
 		}
 	}
 	seen := im.seen[in.entity]
@@ -163,18 +191,62 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		im.seen[in.entity] = seen
 	}
 	fr.idColumn, fr.seenBefore = desc.IDColumn(), seen.n
+	fr.in, fr.names = in, fieldNames(src.header(), pos, readColumns(in.entity))
+	if at, ok := pos[fr.idColumn]; ok {
+		fr.idAt = at
+	}
 	dups := &dupCheck{set: seen, dup: func(line int, id string) {
 		fs.Duplicates++
 		// A warning with its first line, not only a count: the earlier
-		// row's amounts and dates are replaced, which a user must see.
-		fr.warn("rows repeat the id of an earlier row, which they replace (upsert by id)",
-			fmt.Sprintf("%s:%d %s %q", in.path, line, desc.IDColumn(), clip(id, 80)))
+		// row's amounts and dates are replaced, which a user must see;
+		// the first few are described once the file is read.
+		fr.warn(dupReason, fmt.Sprintf("%s:%d %s %q", in.path, line, desc.IDColumn(), clip(id, 80)))
+		if len(fr.dups) < dupDetails {
+			fr.dups = append(fr.dups, DuplicateRow{File: in.path, Line: line, IDField: fr.idColumn, ID: id})
+		}
 	}}
 	// Runs before the summary is concluded (defers run last first).
 	defer dups.flush()
-	p := &parser{dates: im.dates, amounts: im.amounts, columns: map[string]*amountColumn{}, diag: fr.diag, numeric: src.numeric}
+
+	dates, ok := im.datesOf[in.entity]
+	if !ok {
+		dates = im.dates
+	}
+	p := &parser{dates: dates, amounts: im.amounts, columns: map[string]*amountColumn{}, diag: fr.diag, numeric: src.numeric}
 	p.scan = func(column string) (decimalMark, string) { return im.scanMarks(fr, in, pos, column) }
 	dec := decoderFor(in.entity, pos, p)
+	// The conventions of the export (conventions.go): amend sets flipped
+	// or whose for the row, counted when the row loads.
+	var (
+		flipped  bool
+		whose    string
+		terms    datasets.Terms
+		amendErr error
+	)
+	switch in.entity {
+	case datasets.EntityCreditNotes:
+		amountAt := pos["amount"] // required: the file has it
+		signs, err := im.scanCreditSigns(in, amountAt)
+		if err != nil {
+			return fail(err)
+		}
+		p.amend = func(rec any, vals []string) {
+			flipped = p.amendCreditNote(rec.(*datasets.CreditNote), signs, textAt(vals, amountAt))
+		}
+	case datasets.EntityInvoices:
+		termsAt, rowTerms := pos["payment_terms"]
+		p.derivable = "due_date"
+		p.amend = func(rec any, vals []string) {
+			if !p.blank {
+				return
+			}
+			text := ""
+			if rowTerms {
+				text = textAt(vals, termsAt)
+			}
+			terms, whose, amendErr = p.amendInvoice(ctx, im, rec.(*datasets.Invoice), text)
+		}
+	}
 	// Exports list a customer's rows together: remember the last customer
 	// checked rather than looking every row up.
 	lastCustomer := ""
@@ -207,6 +279,14 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	hasCurrency = hasCurrency && im.opts.Currency != nil
 	batch := dec.newBatch(im.opts.BatchSize)
 	pending := 0
+	// sentDups is the duplicates among the rows sent to the store so far:
+	// a duplicate replaces a record and adds none, so it is not loaded.
+	sentDups := 0
+	send := func() {
+		dups.flush()
+		w.send(batch, fr, dec.count(batch), fs.Duplicates-sentDups)
+		sentDups = fs.Duplicates
+	}
 	im.progress(in.path, cr.n)
 	for n := 1; ; n++ {
 		// Checked every 256 rows: a cancellation or a store failure stops
@@ -232,6 +312,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 				fs.Read++
 				im.rows++
 				fs.Rejected++
+				fr.rejectLine(re.line)
 				fr.diag.reject(re.line, fieldError{reason: re.reason, kind: rowErrorKind(re.reason)})
 				im.rej.add(Reject{File: in.path, Line: re.line, Reason: re.reason})
 				continue
@@ -247,6 +328,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			if text := trimSpace(vals[currencyAt]); text != "" {
 				if err := im.opts.Currency(strings.ToUpper(text)); err != nil {
 					fs.Rejected++
+					fr.rejectLine(line)
 					fe := fieldError{field: "currency", value: text, reason: err.Error(), kind: "currency"}
 					fr.diag.reject(line, fe)
 					im.rej.add(Reject{File: in.path, Line: line, Field: fe.field, Value: fe.value, Reason: fe.reason})
@@ -254,14 +336,19 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 				}
 			}
 		}
-		p.line, p.errs, p.warns = line, p.errs[:0], p.warns[:0]
+		p.line, p.errs, p.warns, p.blank = line, p.errs[:0], p.warns[:0], false
+		flipped, whose = false, ""
 		before := batch.Len()
 		id, cust := dec.decode(vals, batch)
 		if masterErr != nil {
 			return fail(masterErr)
 		}
+		if amendErr != nil {
+			return fail(amendErr)
+		}
 		if len(p.errs) > 0 {
 			fs.Rejected++
+			fr.rejectLine(line)
 			for _, fe := range p.errs {
 				fr.diag.reject(line, fe)
 				im.rej.add(Reject{File: in.path, Line: line, Field: fe.field, Value: fe.value, Reason: fe.reason})
@@ -270,6 +357,16 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		}
 		for _, we := range p.warns {
 			fr.warn(we.reason, fmt.Sprintf("%s:%d %s %q", in.path, line, we.field, clip(we.value, 80)))
+		}
+		switch {
+		case flipped:
+			fs.NegativeCreditNotes++
+			v := &batch.CreditNotes[len(batch.CreditNotes)-1]
+			fr.note(noteNegativeCredits, fmt.Sprintf("%s:%d credit_note_id %q amount %q read as %s", in.path, line, clip(id, 80), clip(textAt(vals, pos["amount"]), 40), v.Amount))
+		case whose != "":
+			fs.DerivedDueDates++
+			v := &batch.Invoices[len(batch.Invoices)-1]
+			fr.note(noteDerivedDue, fmt.Sprintf("%s:%d invoice_id %q issued %s, %s terms %s: due %s", in.path, line, clip(id, 80), v.IssueDate, whose, terms, v.DueDate))
 		}
 		if knownInvoice != nil {
 			if ref := trimSpace(vals[invoiceAt]); ref != "" && !knownInvoice(ref) {
@@ -294,12 +391,17 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		}
 		pending += batch.Len() - before
 		if pending >= im.opts.BatchSize {
-			w.send(batch, fr, dec.count(batch))
+			send()
 			batch, pending = dec.newBatch(im.opts.BatchSize), 0
 		}
 	}
 	if batch.Len() > 0 {
-		w.send(batch, fr, dec.count(batch))
+		send()
+	}
+	dups.flush()
+	im.describeDuplicates(fr)
+	if len(fs.DuplicateRows) > 0 {
+		fr.warns[dupReason].Example = fs.DuplicateRows[0].String()
 	}
 	if n := src.transcoded(); n > 0 {
 		fs.Warnings = append(fs.Warnings, Warning{Reason: "lines with bytes that are not UTF-8, read as Windows-1252 (pass --encoding to say what the file is in)", Count: n,
@@ -313,6 +415,17 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	im.progress(in.path, cr.n)
 	// Wait for this file's batches so its summary is final.
 	return w.flush()
+}
+
+// dupReason is the warning of rows that repeat an id.
+const dupReason = "rows repeat the id of an earlier row, which they replace (upsert by id: the later row is kept)"
+
+// textAt is the trimmed field at of a row, "" when the row is short.
+func textAt(vals []string, at int) string {
+	if at < 0 || at >= len(vals) {
+		return ""
+	}
+	return trimSpace(vals[at])
 }
 
 func rowErrorKind(reason string) string {
@@ -432,118 +545,4 @@ func (im *run) scanFile(in input, pos map[string]int) map[string]markScan {
 	}
 	im.opts.Log.Debug("decimal marks scanned", "file", in.path, "columns", strconv.Itoa(len(out)))
 	return out
-}
-
-// sourceNames lists, for each canonical column of e, the name to look for in
-// the file (the --columns mapping or the canonical name).
-func (im *run) sourceNames(e datasets.Entity) []string {
-	var names []string
-	for _, c := range e.Columns() {
-		if m, ok := im.opts.Columns[c]; ok {
-			names = append(names, m)
-		} else {
-			names = append(names, c)
-		}
-	}
-	return names
-}
-
-// resolveHeader finds each canonical column in the header, matching names
-// case-insensitively. A mapped column is looked up by its export name only.
-func (im *run) resolveHeader(head []string) (map[string]int, func(datasets.Entity) []string) {
-	at := map[string]int{}
-	for i, h := range head {
-		k := strings.ToLower(strings.TrimSpace(h))
-		if _, dup := at[k]; !dup {
-			at[k] = i
-		}
-	}
-	pos := map[string]int{}
-	for _, e := range datasets.Entities() {
-		for _, c := range e.Columns() {
-			name := c
-			if m, ok := im.opts.Columns[c]; ok {
-				name = m
-			}
-			if i, ok := at[strings.ToLower(strings.TrimSpace(name))]; ok {
-				pos[c] = i
-			}
-		}
-	}
-	ignored := func(e datasets.Entity) []string {
-		used := map[int]bool{}
-		for _, c := range e.Columns() {
-			if i, ok := pos[c]; ok {
-				used[i] = true
-			}
-		}
-		var out []string
-		for i, h := range head {
-			if !used[i] {
-				out = append(out, clip(h, 80))
-			}
-		}
-		return out
-	}
-	return pos, ignored
-}
-
-// lookalike returns the entity other than detected the header has at
-// least two required columns of that detected has no use for, with those
-// columns and the required ones it lacks: a file of that entity with a
-// column unmapped, which must not load as detected. "" when none.
-func lookalike(pos map[string]int, detected datasets.Entity) (like datasets.Entity, has, lacks []string) {
-	own := detected.Columns()
-	for _, e := range datasets.Entities() {
-		if e == detected {
-			continue
-		}
-		var h, l []string
-		for _, r := range e.Required() {
-			if _, ok := pos[r]; !ok {
-				l = append(l, r)
-			} else if !slices.Contains(own, r) {
-				h = append(h, r)
-			}
-		}
-		if len(l) > 0 && len(h) >= 2 && len(h) > len(has) {
-			like, has, lacks = e, h, l
-		}
-	}
-	return like, has, lacks
-}
-
-// detectEntity picks the entity whose required columns are all present and
-// which has the most of its columns present; ties mean "cannot tell".
-func detectEntity(pos map[string]int) datasets.Entity {
-	var best datasets.Entity
-	bestScore, tie := -1, false
-	for _, e := range datasets.Entities() {
-		ok := true
-		for _, r := range e.Required() {
-			if _, has := pos[r]; !has {
-				ok = false
-				break
-			}
-		}
-		if !ok {
-			continue
-		}
-		score := 0
-		for _, c := range e.Required() {
-			if _, has := pos[c]; has {
-				score++
-			}
-		}
-		switch {
-		case score > bestScore:
-			best, bestScore, tie = e, score, false
-		case score == bestScore:
-			tie = true
-		}
-	}
-	if tie {
-		return ""
-	}
-	return best
 }

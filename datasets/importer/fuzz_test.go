@@ -164,7 +164,7 @@ func FuzzColumnMapping(f *testing.F) {
 		}
 		head := strings.Split(header, ",")
 		im := &run{opts: Options{Columns: cols}}
-		pos, ignored := im.resolveHeader(head)
+		pos, ignored := im.resolveHeader(head, "")
 		for c, i := range pos {
 			if i < 0 || i >= len(head) {
 				t.Fatalf("%s at %d of a %d-column header", c, i, len(head))

@@ -14,8 +14,15 @@
 // than half the rows repeat an id of the file (ErrDuplicates: it is not one
 // row per record). Suspicious rows that load (a payment to an unknown
 // invoice, a negative payment, bytes that are not UTF-8) are counted as
-// warnings. Loaded counts only rows the store acknowledged. Loading the
-// same files twice changes nothing, because stores upsert by natural id.
+// warnings. Loaded counts only rows the store acknowledged. A row that
+// repeats the id of an earlier row of the import replaces its record (the
+// later row is kept) and is counted as a duplicate, not as loaded, so that
+// read = loaded + rejected + duplicates and loaded is the records stored;
+// the first few duplicates of a file are described (dupdetail.go). Values
+// read by a convention of the export (credit notes written negative, due
+// dates derived from payment terms) are counted too (conventions.go).
+// Loading the same files twice changes nothing, because stores upsert by
+// natural id.
 // Without a customer master (no customers file in the import, none ever
 // loaded into the store: master.go), customers are derived from the rows,
 // on every import; with one, a row of a customer it lacks is rejected.
@@ -56,10 +63,15 @@ type Options struct {
 	// Kind forces the entity of every file given; empty means from the file
 	// name (invoices.csv, Invoices_2024.CSV) or, failing that, the header.
 	Kind datasets.Entity
-	// Columns maps canonical column names to the export's own headers.
+	// Columns maps canonical column names to the export's own headers;
+	// a key entity.column (payments.amount) maps the column in that
+	// entity's files only, over the plain key (ParseColumns).
 	Columns map[string]string
 	// DateFormat is a strftime format (%d.%m.%Y); ISO dates always work.
-	DateFormat string
+	// DateFormats overrides it for the files of an entity, for an export
+	// whose files write dates differently.
+	DateFormat  string
+	DateFormats map[datasets.Entity]string
 	// DecimalComma and DecimalPoint force the decimal mark of every amount
 	// column; without either it is read from each column's values.
 	DecimalComma, DecimalPoint bool
@@ -134,15 +146,25 @@ type Warning struct {
 
 // FileSummary is what happened to one file.
 type FileSummary struct {
-	Path           string          `json:"path"`
-	Entity         datasets.Entity `json:"entity"`
-	Format         string          `json:"format"`
-	Read           int             `json:"read"`
-	Loaded         int             `json:"loaded"`
-	Rejected       int             `json:"rejected"`
-	Duplicates     int             `json:"duplicates"`
-	IgnoredColumns []string        `json:"ignored_columns,omitempty"`
-	Warnings       []Warning       `json:"warnings,omitempty"`
+	Path       string          `json:"path"`
+	Entity     datasets.Entity `json:"entity"`
+	Format     string          `json:"format"`
+	Read       int             `json:"read"`
+	Loaded     int             `json:"loaded"`
+	Rejected   int             `json:"rejected"`
+	Duplicates int             `json:"duplicates"`
+	// DuplicateRows describes the first duplicates (dupdetail.go).
+	DuplicateRows  []DuplicateRow `json:"duplicate_rows,omitempty"`
+	IgnoredColumns []string       `json:"ignored_columns,omitempty"`
+	Warnings       []Warning      `json:"warnings,omitempty"`
+	// NegativeCreditNotes counts the credit notes loaded as credits of
+	// their absolute amount because the file writes them negative, and
+	// DerivedDueDates the invoices loaded with a due date derived from
+	// payment terms for a blank one (conventions.go); Notes say each
+	// with its first example.
+	NegativeCreditNotes int       `json:"negative_credit_notes,omitempty"`
+	DerivedDueDates     int       `json:"derived_due_dates,omitempty"`
+	Notes               []Warning `json:"notes,omitempty"`
 	// Diagnosis is the most common reason rows were rejected, with a
 	// remedy when one is clear (a date format that reads them).
 	Diagnosis string `json:"diagnosis,omitempty"`
@@ -152,14 +174,20 @@ type FileSummary struct {
 	Error  string `json:"error,omitempty"`
 }
 
-// Summary is what happened to an import. Loaded counts only rows the store
-// acknowledged.
+// Summary is what happened to an import: Read = Loaded + Rejected +
+// Duplicates, in each file and in all. Loaded counts only rows the store
+// acknowledged, and a duplicate not (it replaced an earlier row's record).
 type Summary struct {
 	Read             int `json:"read"`
 	Loaded           int `json:"loaded"`
 	Rejected         int `json:"rejected"`
 	Duplicates       int `json:"duplicates"`
 	DerivedCustomers int `json:"derived_customers"`
+	// NegativeCreditNotes and DerivedDueDates total the files'; Notes
+	// are the files' notes, by reason.
+	NegativeCreditNotes int       `json:"negative_credit_notes"`
+	DerivedDueDates     int       `json:"derived_due_dates"`
+	Notes               []Warning `json:"notes"`
 	// RejectsFile is where the rejects are: a path, or a note that they
 	// went to the fallback writer. Empty when nothing was rejected.
 	RejectsFile   string        `json:"rejects_file,omitempty"`
@@ -181,6 +209,9 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 	c := plain(s)
 	if c.Warnings == nil {
 		c.Warnings = []Warning{}
+	}
+	if c.Notes == nil {
+		c.Notes = []Warning{}
 	}
 	if c.Skipped == nil {
 		c.Skipped = []string{}
@@ -275,6 +306,7 @@ func Import(ctx context.Context, st Store, paths []string, opts Options) (*Summa
 type run struct {
 	opts    Options
 	dates   DateParser
+	datesOf map[datasets.Entity]DateParser // Options.DateFormats
 	amounts *amountParser
 	lim     limits
 	st      Store
@@ -299,6 +331,10 @@ type run struct {
 	// when a file refers to invoices; nil when the store cannot list them.
 	storedInvoices *hashSet
 	invoicesLoaded bool
+	// customerTerms holds the payment terms of the customers of this
+	// import's customers file and of those read from the store, for
+	// invoices with a blank due date (conventions.go).
+	customerTerms map[string]datasets.Terms
 
 	rows, bytesDone, bytesTotal int64 // for Progress
 }
@@ -326,6 +362,15 @@ func newRun(st Store, paths []string, opts Options) (*run, []input, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrUsage, err)
 	}
+	datesOf := map[datasets.Entity]DateParser{}
+	for e, f := range opts.DateFormats {
+		if datasets.Describe(e) == nil {
+			return nil, nil, fmt.Errorf("%w: a date format for %q, which is no entity (want one of %s)", ErrUsage, e, entityList())
+		}
+		if datesOf[e], err = NewDateParser(f); err != nil {
+			return nil, nil, fmt.Errorf("%w: %s: %v", ErrUsage, e, err)
+		}
+	}
 	enc, err := parseEncoding(opts.Encoding)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrUsage, err)
@@ -349,7 +394,7 @@ func newRun(st Store, paths []string, opts Options) (*run, []input, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	im := &run{opts: opts, dates: dates, amounts: amounts, st: st, start: time.Now(), sum: &Summary{Skipped: skipped},
+	im := &run{opts: opts, dates: dates, datesOf: datesOf, amounts: amounts, st: st, start: time.Now(), sum: &Summary{Skipped: skipped},
 		lim: limits{maxLine: opts.MaxLineBytes, maxField: opts.MaxFieldBytes, enc: enc}}
 	im.rej = newRejects(opts, im.sum)
 	for _, in := range inputs {
@@ -366,26 +411,6 @@ func entityList() string {
 		names = append(names, string(e))
 	}
 	return strings.Join(names, ", ")
-}
-
-// checkMapping refuses a --columns entry whose canonical side is no
-// column of any entity: a typo there would silently map nothing.
-func checkMapping(m map[string]string) error {
-	known := map[string]bool{}
-	for _, e := range datasets.Entities() {
-		for _, c := range e.Columns() {
-			known[c] = true
-		}
-	}
-	for k, v := range m {
-		if !known[k] {
-			return fmt.Errorf("%w: --columns maps %q, which is not a canonical column", ErrUsage, k)
-		}
-		if strings.TrimSpace(v) == "" {
-			return fmt.Errorf("%w: --columns maps %q to an empty header", ErrUsage, k)
-		}
-	}
-	return nil
 }
 
 func (im *run) loadKnown(ctx context.Context, inputs []input) error {
@@ -411,6 +436,7 @@ func (im *run) loadKnown(ctx context.Context, inputs []input) error {
 		slices.Sort(im.storedIDs)
 	}
 	im.seen = map[datasets.Entity]*hashSet{}
+	im.customerTerms = map[string]datasets.Terms{}
 	im.seenSeed = maphash.MakeSeed()
 	if im.derive {
 		im.opts.Log.Info("no customer master in the store or the import: customers are derived from the rows")
@@ -449,9 +475,10 @@ func (im *run) knownInvoice(ctx context.Context) (func(id string) bool, error) {
 func (im *run) finish() {
 	s := im.sum
 	s.Read, s.Loaded, s.Rejected, s.Duplicates = 0, 0, 0, 0
+	s.NegativeCreditNotes, s.DerivedDueDates = 0, 0
 	s.Files = s.Files[:0]
-	byReason := map[string]int{}
-	s.Warnings = nil
+	byReason, byNote := map[string]int{}, map[string]int{}
+	s.Warnings, s.Notes = nil, nil
 	for _, f := range im.files {
 		f.sum.Loaded = int(f.loaded.Load())
 		s.Files = append(s.Files, f.sum)
@@ -459,19 +486,29 @@ func (im *run) finish() {
 		s.Loaded += f.sum.Loaded
 		s.Rejected += f.sum.Rejected
 		s.Duplicates += f.sum.Duplicates
-		for _, w := range f.sum.Warnings {
-			if i, ok := byReason[w.Reason]; ok {
-				s.Warnings[i].Count += w.Count
-				continue
-			}
-			byReason[w.Reason] = len(s.Warnings)
-			s.Warnings = append(s.Warnings, w)
-		}
+		s.NegativeCreditNotes += f.sum.NegativeCreditNotes
+		s.DerivedDueDates += f.sum.DerivedDueDates
+		s.Warnings = mergeWarnings(s.Warnings, f.sum.Warnings, byReason)
+		s.Notes = mergeWarnings(s.Notes, f.sum.Notes, byNote)
 	}
 	s.Seconds = time.Since(im.start).Seconds()
 	if s.Seconds > 0 {
 		s.RowsPerSecond = float64(s.Read) / s.Seconds
 	}
+}
+
+// mergeWarnings adds ws to into, summing the counts of a reason that
+// into has (at its index in at).
+func mergeWarnings(into, ws []Warning, at map[string]int) []Warning {
+	for _, w := range ws {
+		if i, ok := at[w.Reason]; ok {
+			into[i].Count += w.Count
+			continue
+		}
+		at[w.Reason] = len(into)
+		into = append(into, w)
+	}
+	return into
 }
 
 // mostlyRejected describes the files of which more than half the rows were

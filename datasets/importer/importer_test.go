@@ -229,8 +229,60 @@ func TestDuplicateIDsInOneFileAreCountedAndTheLastWins(t *testing.T) {
 	for _, f := range sum.Files {
 		w = append(w, f.Warnings...)
 	}
-	if len(w) != 1 || w[0].Count != 1 || !strings.HasSuffix(w[0].Example, `customers.csv:3 customer_id "C1"`) {
-		t.Fatalf("warnings %+v, want one naming customers.csv:3", w)
+	if len(w) != 1 || w[0].Count != 1 || !strings.HasSuffix(w[0].Example, `customers.csv:3 customer_id "C1" repeats line 2; line 3 is kept; it changes name "Old" → "New"`) {
+		t.Fatalf("warnings %+v, want one naming customers.csv:3, the line it repeats and what it changes", w)
+	}
+	// The duplicate replaced a record and added none.
+	if sum.Read != 2 || sum.Loaded != 1 || sum.Read != sum.Loaded+sum.Rejected+sum.Duplicates {
+		t.Fatalf("read %d loaded %d rejected %d duplicates %d, want read = loaded + rejected + duplicates = 2", sum.Read, sum.Loaded, sum.Rejected, sum.Duplicates)
+	}
+}
+
+// A duplicate is described: the line it repeats (in its file or an
+// earlier one, never a rejected row), the fields it changes and the row
+// kept; the counts add up to the rows read, and to what the store holds.
+func TestDuplicatesAreDescribedAndNotCountedAsLoaded(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a := writeFile(t, dir, "invoices_2024.csv", "customer_id,invoice_id,issue_date,due_date,amount,settled_date\n"+
+		"C1,I9,2024-01-01,2024-01-31,9.00,\n")
+	b := writeFile(t, dir, "invoices_2025.csv", "customer_id,invoice_id,issue_date,due_date,amount,settled_date\n"+
+		"C1,I1,2024-01-01,2024-01-31,375.03,2024-02-14\n"+ // line 2
+		"C1,I2,2024-01-01,2024-01-31,10.00,\n"+
+		"C1,I1,2024-01-01,2024-01-31,bad,\n"+ // line 4, rejected
+		"C1,I1,2024-01-01,2024-01-31,475.03,\n"+ // line 5 replaces line 2
+		"C1,I2,2024-01-01,2024-01-31,10.00,\n"+ // line 6, the same as line 3
+		"C1,I9,2024-01-01,2024-01-31,9.50,\n") // line 7 replaces the other file's
+	st := openStore(t)
+	sum, err := Import(ctx, st, []string{a, b}, opts(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := sum.Files[1]
+	var got []string
+	for _, d := range f.DuplicateRows {
+		got = append(got, strings.TrimPrefix(d.String(), dir+"/"))
+	}
+	want := []string{
+		`invoices_2025.csv:5 invoice_id "I1" repeats line 2; line 5 is kept; it changes amount "375.03" → "475.03", settled_date "2024-02-14" → ""`,
+		`invoices_2025.csv:6 invoice_id "I2" repeats line 3; line 6 is kept; the rows are the same`,
+		`invoices_2025.csv:7 invoice_id "I9" repeats ` + a + `:2; line 7 is kept; it changes amount "9.00" → "9.50"`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("duplicates described\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if f.Read != 6 || f.Rejected != 1 || f.Duplicates != 3 || f.Loaded != 2 || sum.Loaded != 3 {
+		t.Fatalf("file %+v, import loaded %d; want read 6 = loaded 2 + rejected 1 + duplicates 3, 3 loaded in all", f, sum.Loaded)
+	}
+	c, _ := st.Counts(ctx)
+	if int(c.Invoices) != sum.Loaded {
+		t.Fatalf("the store holds %d invoices, the import says %d loaded", c.Invoices, sum.Loaded)
+	}
+	l, _ := st.Load(ctx)
+	for _, v := range l.Invoices {
+		if v.ID == "I1" && (v.Amount != 47503 || v.SettledDate != 0) {
+			t.Fatalf("I1 stored as %+v, want the kept row's 475.03, unsettled", v)
+		}
 	}
 }
 

@@ -55,6 +55,14 @@ type parser struct {
 	numeric func(i int) bool
 	errs    []fieldError
 	warns   []fieldError
+	// derivable names the required field a blank of which amend may fill
+	// (an invoice's due_date, from payment terms), "" when none; blank
+	// says the current row left it blank.
+	derivable string
+	blank     bool
+	// amend, when set, sees every parsed record before it is checked, with
+	// the row's fields: it applies the file's conventions (conventions.go).
+	amend func(rec any, vals []string)
 }
 
 func (p *parser) fail(field, value, reason string) {
@@ -218,13 +226,20 @@ func (d *decoder[T]) decode(vals []string, batch *datasets.Ledger) (id, customer
 			// Empty text is checked by the schema; an empty date or amount
 			// cannot be told from an unset one afterwards.
 			if f.Required && f.Kind != datasets.KindText {
-				p.fail(f.Name, "", missing(f.Kind))
+				if f.Name == p.derivable {
+					p.blank = true // amend fills it or rejects the row
+				} else {
+					p.fail(f.Name, "", missing(f.Kind))
+				}
 			} else if f.Blank != "" && d.at[i] >= 0 {
 				p.warns = append(p.warns, fieldError{field: f.Name, reason: f.Blank, kind: f.Blank})
 			}
 			continue
 		}
 		d.parse(i, f, r, v)
+	}
+	if p.amend != nil {
+		p.amend(any(r), vals)
 	}
 	d.schema.Complete(r)
 	d.schema.Check(r, d.bad)

@@ -28,6 +28,9 @@ type job struct {
 	file  *fileRun
 	count func(*datasets.Counts) *uint64 // the file's entity in a Counts
 	rows  int                            // rows of the file in batch
+	// dups of the rows replaced a record of an earlier row of the import
+	// and add none: they are not counted as loaded.
+	dups int
 }
 
 func newWriter(ctx context.Context, st Store) *writer {
@@ -46,9 +49,10 @@ func (w *writer) loop() {
 			var pe *datasets.PartialError
 			switch {
 			case err == nil:
-				j.file.loaded.Add(int64(j.rows))
+				j.file.loaded.Add(int64(j.rows - j.dups))
 			case errors.As(err, &pe):
-				j.file.loaded.Add(int64(*j.count(&pe.Stored)))
+				// Which records were stored is not known: counted low.
+				j.file.loaded.Add(int64(max(0, int(*j.count(&pe.Stored))-j.dups)))
 			}
 			if err != nil {
 				w.mu.Lock()
@@ -60,9 +64,9 @@ func (w *writer) loop() {
 	}
 }
 
-func (w *writer) send(b *datasets.Ledger, file *fileRun, rows int) {
+func (w *writer) send(b *datasets.Ledger, file *fileRun, rows, dups int) {
 	w.wg.Add(1)
-	w.jobs <- job{batch: b, file: file, rows: rows, count: file.count}
+	w.jobs <- job{batch: b, file: file, rows: rows, dups: dups, count: file.count}
 }
 
 // flush waits until every batch sent so far is stored.

@@ -1,0 +1,132 @@
+package importer
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// Reading a file's header: which column holds which canonical field
+// (--columns mappings included), and which entity the file holds.
+
+// sourceNames lists, for each canonical column of e, the name to look for in
+// the file (the --columns mapping or the canonical name).
+func (im *run) sourceNames(e datasets.Entity) []string {
+	var names []string
+	for _, c := range e.Columns() {
+		names = append(names, im.header(e, c))
+	}
+	return names
+}
+
+// resolveHeader finds each canonical column in the header, matching names
+// case-insensitively. A mapped column is looked up by its export name
+// only. The columns of e (when known) are looked up by e's mappings and
+// only so; the other entities' fill the rest, for detecting the entity
+// and telling a lookalike.
+func (im *run) resolveHeader(head []string, e datasets.Entity) (map[string]int, func(datasets.Entity) []string) {
+	at := map[string]int{}
+	for i, h := range head {
+		k := strings.ToLower(strings.TrimSpace(h))
+		if _, dup := at[k]; !dup {
+			at[k] = i
+		}
+	}
+	pos := map[string]int{}
+	claimed := map[string]bool{}
+	if e != "" {
+		for _, c := range readColumns(e) {
+			claimed[c] = true
+			if i, ok := at[strings.ToLower(strings.TrimSpace(im.header(e, c)))]; ok {
+				pos[c] = i
+			}
+		}
+	}
+	for _, x := range datasets.Entities() {
+		for _, c := range x.Columns() {
+			if _, done := pos[c]; done || claimed[c] {
+				continue
+			}
+			if i, ok := at[strings.ToLower(strings.TrimSpace(im.header(x, c)))]; ok {
+				pos[c] = i
+			}
+		}
+	}
+	ignored := func(e datasets.Entity) []string {
+		used := map[int]bool{}
+		for _, c := range readColumns(e) {
+			if i, ok := pos[c]; ok {
+				used[i] = true
+			}
+		}
+		var out []string
+		for i, h := range head {
+			if !used[i] {
+				out = append(out, clip(h, 80))
+			}
+		}
+		return out
+	}
+	return pos, ignored
+}
+
+// lookalike returns the entity other than detected the header has at
+// least two required columns of that detected has no use for, with those
+// columns and the required ones it lacks: a file of that entity with a
+// column unmapped, which must not load as detected. "" when none.
+func lookalike(pos map[string]int, detected datasets.Entity) (like datasets.Entity, has, lacks []string) {
+	own := detected.Columns()
+	for _, e := range datasets.Entities() {
+		if e == detected {
+			continue
+		}
+		var h, l []string
+		for _, r := range e.Required() {
+			if _, ok := pos[r]; !ok {
+				l = append(l, r)
+			} else if !slices.Contains(own, r) {
+				h = append(h, r)
+			}
+		}
+		if len(l) > 0 && len(h) >= 2 && len(h) > len(has) {
+			like, has, lacks = e, h, l
+		}
+	}
+	return like, has, lacks
+}
+
+// detectEntity picks the entity whose required columns are all present and
+// which has the most of its columns present; ties mean "cannot tell".
+func detectEntity(pos map[string]int) datasets.Entity {
+	var best datasets.Entity
+	bestScore, tie := -1, false
+	for _, e := range datasets.Entities() {
+		ok := true
+		for _, r := range e.Required() {
+			if _, has := pos[r]; !has {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		score := 0
+		for _, c := range e.Required() {
+			if _, has := pos[c]; has {
+				score++
+			}
+		}
+		switch {
+		case score > bestScore:
+			best, bestScore, tie = e, score, false
+		case score == bestScore:
+			tie = true
+		}
+	}
+	if tie {
+		return ""
+	}
+	return best
+}
