@@ -145,6 +145,10 @@ func TestClearedItemsExportWithMappingDateFormatAndDecimalComma(t *testing.T) {
 	if sum.Loaded != 2 || sum.Rejected != 1 || sum.DerivedCustomers != 1 {
 		t.Fatalf("loaded %d rejected %d derived %d, want 2 1 1 (the credit memo is rejected)", sum.Loaded, sum.Rejected, sum.DerivedCustomers)
 	}
+	// The reject says how to load a credit memo instead.
+	if rj, err := os.ReadFile(o.RejectsPath); err != nil || !strings.Contains(string(rj), "import it as credit notes (--kind credit_notes") {
+		t.Errorf("rejects %q (%v): want the way to load the credit memo", rj, err)
+	}
 	l, err := st.Load(ctx)
 	if err != nil {
 		t.Fatal(err)
