@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/recommender"
 )
 
@@ -303,7 +305,9 @@ func (s *Server) needLedger(c *gin.Context) {
 // knownQuery refuses, with a 422 naming them, query parameters the route
 // does not take: ignored, a parameter sent to the wrong route answered
 // something else than was asked (POST /v1/score?as_of= scored as of the
-// served date). The report pages take any (a browser's own).
+// served date). The report pages take any (a browser's own). The same
+// 422 lists the known parameters whose values their declaration refuses
+// (a date, an integer, a boolean, an enum).
 func knownQuery(params []param) gin.HandlerFunc {
 	var names []string
 	for _, p := range params {
@@ -320,22 +324,58 @@ func knownQuery(params []param) gin.HandlerFunc {
 			c.Next()
 			return
 		}
+		values := c.Request.URL.Query()
 		var unknown []string
-		for k := range c.Request.URL.Query() {
+		for k := range values {
 			if !slices.Contains(names, k) {
 				unknown = append(unknown, k)
 			}
-		}
-		if len(unknown) == 0 {
-			c.Next()
-			return
 		}
 		slices.Sort(unknown)
 		var fe fieldErrors
 		for _, k := range unknown {
 			fe.add("query:"+k, "unknown parameter: "+want)
 		}
-		fail(c, fe.err("unknown query parameters"))
+		// What the declaration of each known parameter says of its value
+		// is checked here, with the unknown ones, rather than by the
+		// handler one parameter after the other: one 422 lists every bad
+		// parameter (the handler checks the rest: a range, a date within
+		// the ledger).
+		for _, p := range params {
+			if p.in == "query" {
+				checkParam(&fe, p, values[p.name])
+			}
+		}
+		if len(fe) > 0 {
+			fail(c, fe.err("bad query parameters"))
+			return
+		}
+		c.Next()
+	}
+}
+
+// checkParam reports the values of query parameter p that its
+// declaration refuses: a date that is not YYYY-MM-DD, an integer that
+// is not one, a value outside its enum.
+func checkParam(fe *fieldErrors, p param, values []string) {
+	for _, v := range values {
+		switch {
+		case v == "":
+		case p.format == "date":
+			if _, ok := datasets.ParseISO(v); !ok {
+				fe.add("query:"+p.name, fmt.Sprintf("%q is not a date: want YYYY-MM-DD, %s to %s", v, datasets.MinDate, datasets.MaxDate))
+			}
+		case p.typ == "integer":
+			if _, err := strconv.Atoi(v); err != nil {
+				fe.add("query:"+p.name, fmt.Sprintf("%q is not an integer", v))
+			}
+		case p.typ == "boolean":
+			if !slices.Contains([]string{"true", "false", "1", "0"}, v) {
+				fe.add("query:"+p.name, "want true or false")
+			}
+		case len(p.enum) > 0 && !slices.Contains(p.enum, v):
+			fe.add("query:"+p.name, fmt.Sprintf("%q: want one of %s", v, strings.Join(p.enum, ", ")))
+		}
 	}
 }
 
