@@ -295,7 +295,9 @@ func readGiven(snap *snapshot, fe *fieldErrors, asOf datasets.Date, checkAsOf bo
 			Country: upper(g.Country), Segment: g.Segment, Channel: g.Channel}
 		v.IssueDate = fe.date(p+"/issue_date", g.IssueDate, true)
 		v.DueDate = fe.date(p+"/due_date", g.DueDate, true)
+		before := len(*fe)
 		v.Amount = fe.amount(p+"/amount", g.Amount, true)
+		amountRead := len(*fe) == before
 		schema.Complete(&v)
 		schema.Check(&v, fe.problems(p))
 		if checkAsOf && v.IssueDate > asOf {
@@ -311,7 +313,7 @@ func readGiven(snap *snapshot, fe *fieldErrors, asOf datasets.Date, checkAsOf bo
 					v.Currency, fx.To, v.Currency, strings.Join(slices.Sorted(maps.Keys(fx.Rates)), ", ")))
 			}
 		}
-		if v.Amount == 0 && strings.TrimSpace(string(g.Amount)) != "" {
+		if v.Amount == 0 && amountRead && strings.TrimSpace(string(g.Amount)) != "" {
 			fe.add(p+"/amount", "an invoice of 0.00 owes nothing: there is nothing to score")
 		}
 		if j, dup := b.seenID[v.ID]; dup && v.ID != "" {

@@ -183,7 +183,13 @@ func (e *ValidationError) Error() string {
 	if len(e.Fields) == 0 {
 		return e.Msg
 	}
-	return fmt.Sprintf("%s: %s: %s", e.Msg, e.Fields[0].label(), e.Fields[0].Detail)
+	msg := fmt.Sprintf("%s: %s: %s", e.Msg, e.Fields[0].label(), e.Fields[0].Detail)
+	if n := len(e.Fields) - 1; n > 0 {
+		// The detail names the first; say the list holds more, or a
+		// client reading the detail alone mends one field at a time.
+		msg += fmt.Sprintf(" (and %s: see errors)", plural(n, "more error", "more errors"))
+	}
+	return msg
 }
 
 // label is where the field is, as the problem's detail names it.
