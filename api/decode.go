@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -48,6 +50,45 @@ func decodeJSON(body []byte, v any) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return &ValidationError{Msg: "malformed JSON", Kind: ErrMalformed,
 			Fields: []FieldError{{Pointer: "", Detail: "more than one JSON value in the body"}}}
+	}
+	return nil
+}
+
+// decodeFields reads body into v as decodeJSON does, but reports the
+// errors of single fields (every unknown field, a value of the wrong
+// type) in fe rather than as an error, so that the handler goes on to
+// check the other fields and answers every error of the body in one
+// 422: an unknown field (a misspelt colour) no longer hides a bad
+// currency. encoding/json fills every other field of v before it
+// reports those. The error is a body that does not parse (400), or of
+// a type the walk cannot place.
+func decodeFields(body []byte, v any, fe *fieldErrors) error {
+	err := decodeJSON(body, v)
+	var ve *ValidationError
+	if err == nil || !errors.As(err, &ve) || ve.Kind != nil {
+		return err // nil, or malformed
+	}
+	t := reflect.TypeOf(v)
+	unknown := locateUnknownFields(body, t)
+	if ve.Msg != "unknown field" || len(unknown) == 0 {
+		// A value of the wrong type (encoding/json names the first only),
+		// or an unknown field the walk did not place.
+		*fe = append(*fe, ve.Fields...)
+	}
+	for _, at := range unknown {
+		fe.add(at, "unknown field")
+	}
+	if ve.Msg == "unknown field" {
+		// encoding/json stopped reporting at the unknown field: a value
+		// of the wrong type after it is found by decoding again, the
+		// unknown fields allowed.
+		dec := json.NewDecoder(bytes.NewReader(body))
+		if err := dec.Decode(reflect.New(t.Elem()).Interface()); err != nil {
+			var te *ValidationError
+			if errors.As(jsonError(body, t, err), &te) && te.Kind == nil {
+				*fe = append(*fe, te.Fields...)
+			}
+		}
 	}
 	return nil
 }
@@ -96,12 +137,23 @@ func (f *fieldErrors) add(pointer, detail string) {
 	*f = append(*f, fieldAt(pointer, detail))
 }
 
-// err is nil when nothing was wrong.
+// err is nil when nothing was wrong. A field whose value was of the
+// wrong JSON type was left unset, and a check of it found it missing:
+// only the type error is reported.
 func (f fieldErrors) err(msg string) error {
 	if len(f) == 0 {
 		return nil
 	}
-	return invalid(msg, f...)
+	out := make([]FieldError, 0, len(f))
+	for _, e := range f {
+		if e.Detail == "missing value" && slices.ContainsFunc(f, func(o FieldError) bool {
+			return o.Where() == e.Where() && strings.HasPrefix(o.Detail, "want ")
+		}) {
+			continue
+		}
+		out = append(out, e)
+	}
+	return invalid(msg, out...)
 }
 
 // date parses an optional date field; ok false means it was bad (and
@@ -140,13 +192,25 @@ func (f *fieldErrors) amount(pointer string, v AmountText, required bool) datase
 		}
 		return 0
 	}
+	sent := raw // as the client wrote it: what an error quotes
 	if strings.HasPrefix(raw, `"`) {
 		s, err := strconv.Unquote(raw)
 		if err != nil {
 			f.add(pointer, "not an amount")
 			return 0
 		}
-		raw = strings.ReplaceAll(strings.TrimSpace(s), ",", "")
+		sent = strings.TrimSpace(s)
+		raw = sent
+		if strings.Contains(raw, ",") {
+			// A comma separates thousands ("1,234.50"), never decimals:
+			// dropped anywhere else, "1,5" would read as 15.00.
+			if !thousandsComma.MatchString(raw) {
+				f.add(pointer, fmt.Sprintf("amount %q is not a plain decimal: want a decimal point, with commas only between thousands (1234.50 or \"1,234.50\")%s",
+					sent, decimalCommaHint(sent)))
+				return 0
+			}
+			raw = strings.ReplaceAll(raw, ",", "")
+		}
 	} else {
 		// A JSON number, exponent included, read exactly (as ingest does).
 		plain, err := datasets.ExpandExponent(raw)
@@ -158,10 +222,36 @@ func (f *fieldErrors) amount(pointer string, v AmountText, required bool) datase
 	}
 	m, err := datasets.ParseMoney(raw)
 	if err != nil {
-		f.add(pointer, err.Error())
+		// ParseMoney quotes what it read (the commas dropped, an exponent
+		// expanded): quote what was sent instead.
+		msg := strings.Replace(err.Error(), fmt.Sprintf("%q", raw), fmt.Sprintf("%q", sent), 1)
+		f.add(pointer, msg+decimalCommaHint(sent))
 		return 0
 	}
 	return m
+}
+
+var (
+	// thousandsComma is a decimal with commas between thousands.
+	thousandsComma = regexp.MustCompile(`^[-+]?\d{1,3}(,\d{3})+(\.\d*)?$`)
+	// decimalComma is a decimal written the continental way: a comma
+	// before the decimals, dots (if any) between thousands.
+	decimalComma = regexp.MustCompile(`^[-+]?(\d{1,3}(\.\d{3})+|\d+),\d+$`)
+	// thousandsDots is an integer with dots between thousands.
+	thousandsDots = regexp.MustCompile(`^[-+]?\d{1,3}(\.\d{3})+$`)
+)
+
+// decimalCommaHint says, of an amount that reads as written with a
+// decimal comma (1.234,50), how to send it; "" for any other.
+func decimalCommaHint(sent string) string {
+	switch {
+	case decimalComma.MatchString(sent):
+		plain := strings.ReplaceAll(strings.ReplaceAll(sent, ".", ""), ",", ".")
+		return fmt.Sprintf("; it looks like a decimal comma with dots between thousands: send %s", plain)
+	case thousandsDots.MatchString(sent):
+		return fmt.Sprintf("; if the dots separate thousands, send %s", strings.ReplaceAll(sent, ".", ""))
+	}
+	return ""
 }
 
 // problems adds a schema's problems with a record at prefix.

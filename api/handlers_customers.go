@@ -25,10 +25,10 @@ type CustomerInfo struct {
 	// PaymentTermsSource says where PaymentTerms come from: a customer
 	// derived from a cleared-items export has no terms in its master row,
 	// and NET0 would say it pays cash.
-	PaymentTermsSource string        `json:"payment_terms_source" doc:"master: the customer master's terms; invoices: the master gives none, and payment_terms are read from its invoices (as the credit suggestions size its need); empty when neither tells"`
-	Channel            string        `json:"channel"`
-	Since              datasets.Date `json:"since"`
-	Collector          string        `json:"collector"`
+	PaymentTermsSource string   `json:"payment_terms_source" doc:"master: the customer master's terms; invoices: the master gives none, and payment_terms are read from its invoices (as the credit suggestions size its need); empty when neither tells"`
+	Channel            string   `json:"channel"`
+	Since              NullDate `json:"since" doc:"the day the customer became one; null when the master does not say"`
+	Collector          string   `json:"collector"`
 	// InMaster is false for a customer known only from its records (no
 	// row in customers).
 	InMaster bool `json:"in_master"`
@@ -133,7 +133,7 @@ func (s *Server) getCustomer(c *gin.Context) {
 	cu, found := findCustomer(snap.ledger, id)
 	if found {
 		view.Customer = CustomerInfo{ID: cu.ID, Name: cu.Name, Segment: cu.Segment, Country: cu.Country, Currency: cu.Currency,
-			CreditLimit: Amount(cu.CreditLimit), Channel: cu.Channel, Since: cu.Since, Collector: cu.Collector, InMaster: true}
+			CreditLimit: Amount(cu.CreditLimit), Channel: cu.Channel, Since: NullDate(cu.Since), Collector: cu.Collector, InMaster: true}
 	}
 	// Zero terms are none given (a customer derived from its invoices),
 	// as the credit workflow reads them: its invoices tell them.

@@ -112,11 +112,11 @@ func (s *Server) postProposal(c *gin.Context) {
 		NewLimit   AmountText `json:"new_limit"`
 		Reason     string     `json:"reason"`
 	}
-	if err := decodeJSON(bodyOf(c).data, &raw); err != nil {
+	var fe fieldErrors
+	if err := decodeFields(bodyOf(c).data, &raw, &fe); err != nil {
 		fail(c, err)
 		return
 	}
-	var fe fieldErrors
 	in := ProposalInput{CustomerID: strings.TrimSpace(raw.CustomerID), Reason: strings.TrimSpace(raw.Reason)}
 	in.NewLimit = Amount(fe.amount("/new_limit", raw.NewLimit, true))
 	if in.NewLimit < 0 {
@@ -174,7 +174,12 @@ func (s *Server) listProposals(c *gin.Context) {
 func (s *Server) decideProposal(approve bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var in DecisionInput
-		if err := decodeJSON(bodyOf(c).data, &in); err != nil {
+		var fe fieldErrors
+		if err := decodeFields(bodyOf(c).data, &in, &fe); err != nil {
+			fail(c, err)
+			return
+		}
+		if err := fe.err("invalid decision"); err != nil {
 			fail(c, err)
 			return
 		}

@@ -44,11 +44,29 @@ type IngestResult struct {
 	IgnoredColumns   []string       `json:"ignored_columns"`
 	Rejects          []IngestReject `json:"rejects"`
 	RejectsTruncated bool           `json:"rejects_truncated"`
+	// Warned counts the warnings of rows that were stored but deserve a
+	// look (a negative payment, a payment of an invoice neither stored nor
+	// in the body), as dsopilot import counts them; Warnings lists them by
+	// kind, each with its count and its first row.
+	Warned            int             `json:"warned" doc:"warnings of stored rows that deserve a look, in all (as dsopilot import counts them)"`
+	Warnings          []IngestWarning `json:"warnings" doc:"the warnings by kind: the reason, how many rows have it, and the first such row (line, field, value); [] for none"`
+	WarningsTruncated bool            `json:"warnings_truncated" doc:"true when warnings does not list every warned row: each kind names its first row only (count says how many), or the list of kinds was cut"`
 	// Diagnosis, when more than half the rows were rejected, names the
 	// most common reason (and a date format that would have read them).
 	Diagnosis     string  `json:"diagnosis,omitempty" doc:"the most common reason when more than half the rows were rejected"`
 	Seconds       float64 `json:"seconds"`
 	RowsPerSecond float64 `json:"rows_per_second"`
+}
+
+// IngestWarning is one kind of warning of an ingest: what it is, how
+// many rows have it, and the first of them (line 0 and no field when the
+// warning is about the body as a whole, a column of mixed formats say).
+type IngestWarning struct {
+	Line   int    `json:"line" doc:"the first row with the warning (0: the body as a whole)"`
+	Field  string `json:"field" doc:"the column of that row the warning is about; empty for the body as a whole"`
+	Value  string `json:"value" doc:"that row's value, as sent"`
+	Reason string `json:"reason"`
+	Count  int    `json:"count" doc:"how many rows have this warning"`
 }
 
 // IngestReject is one bad field of one line of the body.
@@ -153,6 +171,37 @@ func (st *ingestStore) Customer(ctx context.Context, id string) (datasets.Custom
 	return datasets.Customer{}, fmt.Errorf("customer %q: %w", id, datasets.ErrNotFound)
 }
 
+// EachID lists the ids of entity e's records the ingest may refer to, for
+// the importer to warn of a payment or credit note of an invoice neither
+// stored nor in the body (as dsopilot import does; without it the API
+// said nothing of them): the store's when it answers, and, for invoices,
+// the snapshot's and those of the batches not in it yet (written while
+// the store was away, say), which the store may not hold.
+func (st *ingestStore) EachID(ctx context.Context, e datasets.Entity, fn func(id string)) error {
+	if real, err := st.s.store.get(ctx); err == nil {
+		if l, ok := real.(interface {
+			EachID(ctx context.Context, e datasets.Entity, fn func(id string)) error
+		}); ok {
+			if err := l.EachID(ctx, e, fn); err != nil {
+				st.s.log.Warn("ingest: the store's ids cannot be read: the snapshot's stand in", "entity", string(e), "err", err)
+			}
+		}
+	}
+	if e != datasets.EntityInvoices {
+		return nil
+	}
+	snap, pending := st.s.view()
+	for i := range snap.ledger.Invoices {
+		fn(snap.ledger.Invoices[i].ID)
+	}
+	for _, p := range pending {
+		for i := range p.Invoices {
+			fn(p.Invoices[i].ID)
+		}
+	}
+	return nil
+}
+
 // BatchHint passes the store's preferred batch size to the importer.
 func (st *ingestStore) BatchHint() int { return st.hint }
 
@@ -235,6 +284,7 @@ func (s *Server) postIngest(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	res.Warnings, res.Warned, res.WarningsTruncated = ingestWarnings(sum.Warnings, body.path)
 	s.metrics.ingest.WithLabelValues(string(e), "loaded").Add(float64(res.Loaded))
 	s.metrics.ingest.WithLabelValues(string(e), "rejected").Add(float64(res.Rejected))
 	s.metrics.ingest.WithLabelValues(string(e), "spooled").Add(float64(res.Spooled))
@@ -249,13 +299,16 @@ func (s *Server) postIngest(c *gin.Context) {
 		// Nothing was stored: the request as a whole failed.
 		var errs []FieldError
 		for _, r := range res.Rejects {
-			if r.Line <= 0 { // not of one line: the body as a whole
-				errs = append(errs, FieldError{Detail: r.Field + ": " + r.Reason})
-				continue
-			}
-			errs = append(errs, FieldError{Line: r.Line, Column: r.Field, Detail: r.Reason})
+			errs = append(errs, rowError(r))
 		}
-		fail(c, invalid(fmt.Sprintf("all %d rows were rejected", res.Rejected), errs...))
+		msg := fmt.Sprintf("all %s were rejected", plural(res.Rejected, "row", "rows"))
+		if res.Rejected == 1 {
+			msg = "the body's only row was rejected"
+		}
+		if res.RejectsTruncated {
+			msg += fmt.Sprintf(" (errors lists the first %d)", len(errs))
+		}
+		fail(c, invalid(msg, errs...))
 		return
 	}
 	status := http.StatusOK
@@ -332,31 +385,90 @@ func (r *refusedCurrencies) err(res IngestResult) error {
 	for _, c := range curs {
 		n += r.rows[c]
 	}
-	// The refused rows first: they are what the detail is about.
+	// The refused rows first: they are what the detail is about; then
+	// the rows sending the body again will not store.
 	var refused, bad []FieldError
 	for _, rj := range res.Rejects {
-		switch {
-		case rj.Line <= 0:
-			bad = append(bad, FieldError{Detail: rj.Field + ": " + rj.Reason})
-		case rj.Field == "currency" && r.rows[strings.ToUpper(strings.TrimSpace(rj.Value))] > 0:
-			refused = append(refused, FieldError{Line: rj.Line, Column: rj.Field, Detail: rj.Reason})
-		default:
-			bad = append(bad, FieldError{Line: rj.Line, Column: rj.Field, Detail: rj.Reason})
+		if rj.Line > 0 && rj.Field == "currency" && r.rows[strings.ToUpper(strings.TrimSpace(rj.Value))] > 0 {
+			refused = append(refused, rowError(rj))
+		} else {
+			bad = append(bad, rowError(rj))
 		}
 	}
 	errs := append(refused, bad...)
-	rows := "rows"
-	if n == 1 {
-		rows = "row"
-	}
 	taken := "stored"
 	if res.Spooled > 0 {
 		taken = "taken (stored, or spooled while the store is away)"
 	}
-	msg := fmt.Sprintf("%s for %s: %d %s in %s not stored, though valid: each row's error says which rates lack %s and what the operator must do; "+
-		"send the body again once it is done (%d of its rows were %s, %d rejected in all; rows are upserts by id, so those are only written again)",
-		ErrNoRate, strings.Join(curs, ", "), n, rows, strings.Join(curs, ", "), strings.Join(curs, ", "), res.Loaded, taken, res.Rejected)
+	list := strings.Join(curs, ", ")
+	msg := fmt.Sprintf("%s for %s: %s in %s %s not stored, though valid: %s which rates lack %s and what the operator must do; "+
+		"send the body again once it is done. ",
+		ErrNoRate, list, plural(n, "row", "rows"), list, pick(n, "was", "were"), pick(n, "its error says", "each one's error says"), list)
+	if res.Loaded == 0 {
+		msg += "No row was " + taken
+	} else {
+		msg += fmt.Sprintf("%s %s %s (rows are upserts by id: sending the body again only writes %s again)",
+			plural(res.Loaded, "row", "rows"), pick(res.Loaded, "was", "were"), taken, pick(res.Loaded, "it", "them"))
+	}
+	// A row refused for a currency is rejected for that alone: the others
+	// are invalid, and sending them again, however often, stores none.
+	if invalid := res.Rejected - n; invalid > 0 {
+		msg += fmt.Sprintf(". %s %s invalid and will not be stored by sending the body again: mend %s first (errors lists %s after the %s %s)",
+			plural(invalid, "other row", "other rows"), pick(invalid, "is", "are"), pick(invalid, "it", "them"), pick(invalid, "it", "them"),
+			list, pick(len(refused), "row", "rows"))
+	}
+	if res.RejectsTruncated {
+		msg += fmt.Sprintf(" (errors lists the first %d rejects only)", len(errs))
+	}
 	return &ValidationError{Msg: msg, Fields: errs, Kind: ErrNoRate}
+}
+
+// plural is n with the noun's singular or plural form: "1 row", "2 rows",
+// "0 rows".
+func plural(n int, one, many string) string {
+	return strconv.Itoa(n) + " " + pick(n, one, many)
+}
+
+// pick is one when n is 1, many otherwise.
+func pick(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// ingestWarnings turns the importer's warnings, by kind with the first
+// row as "path:line field \"value\"" (or the path alone for the body as a
+// whole), into the answer's: the list (at most maxRejectsListed kinds),
+// the count of warnings in all, and whether the list leaves warned rows
+// out (it names each kind's first row only).
+func ingestWarnings(ws []importer.Warning, path string) ([]IngestWarning, int, bool) {
+	out := []IngestWarning{}
+	total, truncated := 0, false
+	for _, w := range ws {
+		total += w.Count
+		if len(out) == maxRejectsListed {
+			truncated = true
+			continue
+		}
+		iw := IngestWarning{Reason: apiWords(strings.ReplaceAll(w.Reason, path, "body")), Count: w.Count}
+		if rest, ok := strings.CutPrefix(w.Example, path+":"); ok {
+			num, loc, _ := strings.Cut(rest, " ")
+			iw.Line, _ = strconv.Atoi(num)
+			field, quoted, _ := strings.Cut(loc, " ")
+			iw.Field = field
+			if v, err := strconv.Unquote(quoted); err == nil {
+				iw.Value = v
+			} else {
+				iw.Value = quoted
+			}
+		}
+		if w.Count > 1 {
+			truncated = true
+		}
+		out = append(out, iw)
+	}
+	return out, total, truncated
 }
 
 // apiWords rewords the importer's messages for the API: they name the

@@ -29,8 +29,8 @@ type ActionInput struct {
 	CustomerID string   `json:"customer_id" required:"true"`
 	InvoiceID  string   `json:"invoice_id" doc:"the invoice the action was about; empty for the whole account"`
 	ActionDate DateText `json:"action_date" required:"true"`
-	Type       string   `json:"type" required:"true" doc:"courtesy_reminder, reminder, call, final_notice, credit_hold, collection_agency, ..."`
-	Channel    string   `json:"channel" doc:"email, phone, letter, portal"`
+	Type       string   `json:"type" required:"true" doc:"one of the scenario file's action types (the built-in: call, collection_agency, courtesy_reminder, credit_hold, final_notice, reminder), or wait for a holdout's decision to contact no one; any other is a 422 listing them"`
+	Channel    string   `json:"channel" doc:"one of the scenario file's channels (the built-in: email, letter, phone), or empty; any other is a 422 listing them"`
 	Outcome    string   `json:"outcome" doc:"no_response, promise, paid, dispute, contact_failed"`
 	Policy     string   `json:"policy" doc:"manual (default), scenario, recommender or holdout"`
 	Propensity *float64 `json:"propensity" doc:"the probability the policy chose the action with, in (0, 1]; required for recommender and holdout"`
@@ -165,11 +165,11 @@ func (s *Server) record(c *gin.Context, e datasets.Entity, id string, b *dataset
 
 func (s *Server) postAction(c *gin.Context) {
 	var in ActionInput
-	if err := decodeJSON(bodyOf(c).data, &in); err != nil {
+	var fe fieldErrors
+	if err := decodeFields(bodyOf(c).data, &in, &fe); err != nil {
 		fail(c, err)
 		return
 	}
-	var fe fieldErrors
 	a := datasets.Action{ID: strings.TrimSpace(in.ActionID), CustomerID: strings.TrimSpace(in.CustomerID), InvoiceID: strings.TrimSpace(in.InvoiceID),
 		Type: lower(in.Type), Channel: lower(in.Channel), Outcome: lower(in.Outcome), Policy: lower(in.Policy)}
 	if a.ID == "" {
@@ -177,6 +177,7 @@ func (s *Server) postAction(c *gin.Context) {
 	}
 	a.Date = fe.date("/action_date", in.ActionDate, true)
 	fe.happened("/action_date", a.Date, s.latestDay())
+	s.actions.check(&fe, a.Type, a.Channel)
 	if !slices.Contains(actionOutcomes, a.Outcome) {
 		fe.add("/outcome", fmt.Sprintf("%q: want no_response, promise, paid, dispute or contact_failed (or none while unknown)", in.Outcome))
 	}
@@ -204,11 +205,11 @@ func (s *Server) postAction(c *gin.Context) {
 
 func (s *Server) postPromise(c *gin.Context) {
 	var in PromiseInput
-	if err := decodeJSON(bodyOf(c).data, &in); err != nil {
+	var fe fieldErrors
+	if err := decodeFields(bodyOf(c).data, &in, &fe); err != nil {
 		fail(c, err)
 		return
 	}
-	var fe fieldErrors
 	p := datasets.Promise{ID: strings.TrimSpace(in.PromiseID), CustomerID: strings.TrimSpace(in.CustomerID), InvoiceID: strings.TrimSpace(in.InvoiceID),
 		Status: lower(in.Status)}
 	if p.ID == "" {
@@ -234,11 +235,11 @@ func (s *Server) postPromise(c *gin.Context) {
 
 func (s *Server) postDispute(c *gin.Context) {
 	var in DisputeInput
-	if err := decodeJSON(bodyOf(c).data, &in); err != nil {
+	var fe fieldErrors
+	if err := decodeFields(bodyOf(c).data, &in, &fe); err != nil {
 		fail(c, err)
 		return
 	}
-	var fe fieldErrors
 	d := datasets.Dispute{ID: strings.TrimSpace(in.DisputeID), CustomerID: strings.TrimSpace(in.CustomerID), InvoiceID: strings.TrimSpace(in.InvoiceID),
 		Reason: strings.TrimSpace(in.Reason), Outcome: lower(in.Outcome)}
 	if d.ID == "" {
@@ -267,7 +268,8 @@ func (s *Server) postDispute(c *gin.Context) {
 
 func (s *Server) resolveDispute(c *gin.Context) {
 	var in ResolveInput
-	if err := decodeJSON(bodyOf(c).data, &in); err != nil {
+	var fe fieldErrors
+	if err := decodeFields(bodyOf(c).data, &in, &fe); err != nil {
 		fail(c, err)
 		return
 	}
@@ -296,7 +298,6 @@ func (s *Server) resolveDispute(c *gin.Context) {
 		fail(c, fmt.Errorf("%w: dispute %q was resolved on %s (%s)", ErrConflict, id, cur.Resolved, cur.Outcome))
 		return
 	}
-	var fe fieldErrors
 	d := *cur
 	d.Resolved = fe.date("/resolved_date", in.ResolvedDate, true)
 	fe.happened("/resolved_date", d.Resolved, s.latestDay())

@@ -144,11 +144,11 @@ func (s *Server) postScore(c *gin.Context) {
 		return
 	}
 	var req ScoreRequest
-	if err := decodeJSON(bodyOf(c).data, &req); err != nil {
+	var fe fieldErrors
+	if err := decodeFields(bodyOf(c).data, &req, &fe); err != nil {
 		fail(c, err)
 		return
 	}
-	var fe fieldErrors
 	asOf := fe.date("/as_of", req.AsOf, false)
 	if asOf == 0 {
 		asOf = snap.asOf
@@ -157,6 +157,11 @@ func (s *Server) postScore(c *gin.Context) {
 	if w := s.asOfDate(snap, &fe, dateAt{"/as_of", "as_of"}, asOf); w != "" {
 		warn = []string{w}
 	}
+	// A bad as_of leaves the checks of the drafts that need it (issued by
+	// as_of) without a date: they are skipped, the others made, so that
+	// one 422 lists every error of the body.
+	badAsOf := slices.ContainsFunc(fe, func(e FieldError) bool { return e.Pointer == "/as_of" })
+	var given givenBatch
 	switch n := len(req.Invoices) + len(req.InvoiceIDs); {
 	case len(req.Invoices) > 0 && len(req.InvoiceIDs) > 0:
 		fe.add("", "give invoices or invoice_ids, not both")
@@ -164,6 +169,10 @@ func (s *Server) postScore(c *gin.Context) {
 		fe.add("", "give invoices or invoice_ids")
 	case n > maxScoreBatch:
 		fe.add("", fmt.Sprintf("%d invoices: at most %d per request", n, maxScoreBatch))
+	case len(req.Invoices) > 0:
+		// The drafts' own checks need no model: made before the model is
+		// asked for, they are answered with the request's other errors.
+		given = readGiven(snap, &fe, asOf, !badAsOf, req.Invoices)
 	}
 	if err := fe.err("invalid score request"); err != nil {
 		fail(c, err)
@@ -178,7 +187,7 @@ func (s *Server) postScore(c *gin.Context) {
 		scores, err = s.scoreStored(snap, asOf, reasons, req.InvoiceIDs)
 		s.metrics.scored.WithLabelValues("stored").Add(float64(len(scores)))
 	} else {
-		scores, err = s.scoreGiven(snap, asOf, reasons, req.Invoices)
+		scores, err = scoreGiven(snap, asOf, reasons, given)
 		s.metrics.scored.WithLabelValues("given").Add(float64(len(scores)))
 	}
 	if err != nil {
@@ -263,14 +272,20 @@ func notOpen(snap *snapshot, id string, asOf datasets.Date) string {
 	}
 }
 
-// scoreGiven scores invoices described in the request as if booked.
-func (s *Server) scoreGiven(snap *snapshot, asOf datasets.Date, reasons int, given []GivenInvoice) ([]Score, error) {
-	var fe fieldErrors
-	invs := make([]datasets.Invoice, 0, len(given))
-	var disputes []datasets.Dispute
-	ids := make([]string, len(given))
-	seenID := make(map[string]int, len(given))
-	var customers []string
+// givenBatch is the invoices of a POST /v1/score, read and checked.
+type givenBatch struct {
+	invs      []datasets.Invoice
+	disputes  []datasets.Dispute
+	ids       []string
+	seenID    map[string]int
+	customers []string
+}
+
+// readGiven reads and checks the invoices described in the request,
+// reporting each bad field in fe; with checkAsOf false (as_of itself was
+// bad) it skips the check that needs it.
+func readGiven(snap *snapshot, fe *fieldErrors, asOf datasets.Date, checkAsOf bool, given []GivenInvoice) givenBatch {
+	b := givenBatch{invs: make([]datasets.Invoice, 0, len(given)), ids: make([]string, len(given)), seenID: make(map[string]int, len(given))}
 	seenCust := map[string]bool{}
 	schema := datasets.InvoicesSchema()
 	for i := range given {
@@ -280,10 +295,12 @@ func (s *Server) scoreGiven(snap *snapshot, asOf datasets.Date, reasons int, giv
 			Country: upper(g.Country), Segment: g.Segment, Channel: g.Channel}
 		v.IssueDate = fe.date(p+"/issue_date", g.IssueDate, true)
 		v.DueDate = fe.date(p+"/due_date", g.DueDate, true)
+		before := len(*fe)
 		v.Amount = fe.amount(p+"/amount", g.Amount, true)
+		amountRead := len(*fe) == before
 		schema.Complete(&v)
 		schema.Check(&v, fe.problems(p))
-		if v.IssueDate > asOf {
+		if checkAsOf && v.IssueDate > asOf {
 			fe.add(p+"/issue_date", fmt.Sprintf("issued %s, after as_of %s: not known at as_of", v.IssueDate, asOf))
 		}
 		// The model scores in the currency it learned in: a draft in a
@@ -296,31 +313,34 @@ func (s *Server) scoreGiven(snap *snapshot, asOf datasets.Date, reasons int, giv
 					v.Currency, fx.To, v.Currency, strings.Join(slices.Sorted(maps.Keys(fx.Rates)), ", ")))
 			}
 		}
-		if v.Amount == 0 && strings.TrimSpace(string(g.Amount)) != "" {
+		if v.Amount == 0 && amountRead && strings.TrimSpace(string(g.Amount)) != "" {
 			fe.add(p+"/amount", "an invoice of 0.00 owes nothing: there is nothing to score")
 		}
-		if j, dup := seenID[v.ID]; dup && v.ID != "" {
+		if j, dup := b.seenID[v.ID]; dup && v.ID != "" {
 			fe.add(p+"/invoice_id", fmt.Sprintf("%q repeats /invoices/%d", v.ID, j))
 		}
-		seenID[v.ID] = i
-		ids[i] = v.ID
+		b.seenID[v.ID] = i
+		b.ids[i] = v.ID
 		if !seenCust[v.CustomerID] {
 			seenCust[v.CustomerID] = true
-			customers = append(customers, v.CustomerID)
+			b.customers = append(b.customers, v.CustomerID)
 		}
 		if v.Disputed && len(snap.ledger.Disputes) > 0 {
 			// The ledger tracks disputes as records, which then decide
 			// whether an invoice is disputed: give the draft one.
-			disputes = append(disputes, datasets.Dispute{ID: "\x00draft:" + v.ID, CustomerID: v.CustomerID, InvoiceID: v.ID, Opened: v.IssueDate})
+			b.disputes = append(b.disputes, datasets.Dispute{ID: "\x00draft:" + v.ID, CustomerID: v.CustomerID, InvoiceID: v.ID, Opened: v.IssueDate})
 		}
-		invs = append(invs, v)
+		b.invs = append(b.invs, v)
 	}
-	if err := fe.err("invalid invoices"); err != nil {
-		return nil, err
-	}
-	scores, err := snap.scoreCustomers(asOf, reasons, customers, invs, disputes, func(id string) bool { _, ok := seenID[id]; return ok })
+	return b
+}
+
+// scoreGiven scores invoices described in the request (read by
+// readGiven, without errors) as if booked.
+func scoreGiven(snap *snapshot, asOf datasets.Date, reasons int, b givenBatch) ([]Score, error) {
+	scores, err := snap.scoreCustomers(asOf, reasons, b.customers, b.invs, b.disputes, func(id string) bool { _, ok := b.seenID[id]; return ok })
 	if err != nil {
 		return nil, err
 	}
-	return inOrder(snap, ids, scores, asOf, "/invoices/%d")
+	return inOrder(snap, b.ids, scores, asOf, "/invoices/%d")
 }

@@ -22,6 +22,7 @@ import (
 var (
 	dateType   = reflect.TypeFor[datasets.Date]()
 	amountType = reflect.TypeFor[Amount]()
+	nullDate   = reflect.TypeFor[NullDate]()
 	// AmountText is a json.RawMessage, which the generator takes for
 	// base64 bytes.
 	amountTextType = reflect.TypeFor[AmountText]()
@@ -37,6 +38,12 @@ func schemaCustomizer(requests bool) openapi3gen.SchemaCustomizerFn {
 			schema.Type, schema.Format = &openapi3.Types{"string"}, ""
 			schema.Pattern = `^(\d{4}-\d{2}-\d{2})?$`
 			schema.Description = "a date, YYYY-MM-DD; empty when unset"
+			schema.Min, schema.Max = nil, nil
+			return nil
+		case nullDate:
+			schema.Type, schema.Format = &openapi3.Types{"string"}, "date"
+			schema.Nullable = true
+			schema.Description = "a date, YYYY-MM-DD; null when unset"
 			schema.Min, schema.Max = nil, nil
 			return nil
 		case amountTextType:

@@ -43,6 +43,19 @@ type jsonLocator struct {
 	// that stands where a scalar should).
 	unknown bool
 	offset  int64
+	// all, with unknown: gather every unknown key in found rather than
+	// stop at the first.
+	all   bool
+	found []string
+}
+
+// locateUnknownFields returns the pointers of every key of body that t
+// has no field for, in document order (encoding/json names only the
+// first).
+func locateUnknownFields(body []byte, t reflect.Type) []string {
+	l := &jsonLocator{dec: json.NewDecoder(bytes.NewReader(body)), unknown: true, all: true}
+	l.value(t, "")
+	return l.found
 }
 
 // locateUnknownField returns the pointer of the first key of body that t
@@ -103,7 +116,10 @@ func (l *jsonLocator) value(t reflect.Type, p string) (string, bool) {
 			if fields != nil {
 				ft, known := fieldOf(fields, key)
 				if !known && l.unknown {
-					return kp, true
+					if !l.all {
+						return kp, true
+					}
+					l.found = append(l.found, kp)
 				}
 				vt = ft
 			}

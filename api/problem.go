@@ -78,8 +78,25 @@ type FieldError struct {
 	// Line and Column place a rejected row of an ingest body: its line
 	// (1 is the first, the header of a CSV) and the canonical column.
 	Line   int    `json:"line,omitempty" doc:"the line of a CSV or NDJSON ingest body (1 is the first)"`
-	Column string `json:"column,omitempty" doc:"the column (canonical name) on that line"`
+	Column string `json:"column,omitempty" doc:"the column (canonical name) on that line; the same as field"`
+	// Field, Value and Reason repeat a row's error under the names of an
+	// ingest answer's rejects, so that a client reads a row's error the
+	// same way in a 200 (rejects), a 422 and a 503 (errors): field is
+	// Column, reason Detail, and value the text as sent.
+	Field  string `json:"field,omitempty" doc:"on a row of an ingest body: the column, as rejects name it"`
+	Value  string `json:"value,omitempty" doc:"on a row of an ingest body: the value as sent, as rejects carry it"`
+	Reason string `json:"reason,omitempty" doc:"on a row of an ingest body: what is wrong, as rejects say it (the same as detail)"`
 	Detail string `json:"detail"`
+}
+
+// rowError is the FieldError of one rejected row of an ingest body:
+// located by line and column, and carrying the reject's field, value and
+// reason.
+func rowError(r IngestReject) FieldError {
+	if r.Line <= 0 { // not of one line: the body as a whole
+		return FieldError{Detail: r.Field + ": " + r.Reason}
+	}
+	return FieldError{Line: r.Line, Column: r.Field, Field: r.Field, Value: r.Value, Reason: r.Reason, Detail: r.Reason}
 }
 
 // fieldAt builds a FieldError at where: "query:NAME" is the query
@@ -129,11 +146,23 @@ func (e FieldError) MarshalJSON() ([]byte, error) {
 			Detail string `json:"detail"`
 		}{e.Header, e.Detail})
 	case e.Line > 0:
+		// Both namings: line/column/detail, as every problem places its
+		// errors, and field/value/reason, as an ingest answer's rejects.
+		field, reason := e.Field, e.Reason
+		if field == "" {
+			field = e.Column
+		}
+		if reason == "" {
+			reason = e.Detail
+		}
 		return json.Marshal(struct {
 			Line   int    `json:"line"`
 			Column string `json:"column"`
+			Field  string `json:"field"`
+			Value  string `json:"value"`
+			Reason string `json:"reason"`
 			Detail string `json:"detail"`
-		}{e.Line, e.Column, e.Detail})
+		}{e.Line, e.Column, field, e.Value, reason, e.Detail})
 	}
 	return json.Marshal(struct {
 		Pointer string `json:"pointer"`
@@ -154,7 +183,13 @@ func (e *ValidationError) Error() string {
 	if len(e.Fields) == 0 {
 		return e.Msg
 	}
-	return fmt.Sprintf("%s: %s: %s", e.Msg, e.Fields[0].label(), e.Fields[0].Detail)
+	msg := fmt.Sprintf("%s: %s: %s", e.Msg, e.Fields[0].label(), e.Fields[0].Detail)
+	if n := len(e.Fields) - 1; n > 0 {
+		// The detail names the first; say the list holds more, or a
+		// client reading the detail alone mends one field at a time.
+		msg += fmt.Sprintf(" (and %s: see errors)", plural(n, "more error", "more errors"))
+	}
+	return msg
 }
 
 // label is where the field is, as the problem's detail names it.

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/recommender"
 )
 
@@ -200,8 +202,9 @@ func (s *Server) routeTable() []route {
 				responses: []response{{200, "the KPIs", KPIView{}, ""}}, errors: []int{422, 503}}},
 		{method: http.MethodPost, path: "/v1/actions", ledger: true, role: RoleCollector, handle: s.postAction, media: []string{mediaJSON}, idempotent: true,
 			doc: routeDoc{id: "recordAction", tag: "recording", summary: "Record a dunning action taken and its outcome",
-				description: "Policy holdout or recommender with the propensity the recommendation carried, so effects can be measured.",
-				request:     ActionInput{}, responses: recorded(), errors: []int{503}}},
+				description: "Policy holdout or recommender with the propensity the recommendation carried, so effects can be measured. " +
+					"type is one of the scenario file's action types, or wait; channel one of its channels, or none: any other is a 422 at the field listing the values it may take.",
+				request: ActionInput{}, responses: recorded(), errors: []int{503}}},
 		{method: http.MethodPost, path: "/v1/promises", ledger: true, role: RoleCollector, handle: s.postPromise, media: []string{mediaJSON}, idempotent: true,
 			doc: routeDoc{id: "recordPromise", tag: "recording", summary: "Record a promise to pay (or its new status: same promise_id)",
 				request: PromiseInput{}, responses: recorded(), errors: []int{503}}},
@@ -213,11 +216,15 @@ func (s *Server) routeTable() []route {
 				params: []param{pathID("dispute id")}, request: ResolveInput{}, responses: recorded(), errors: []int{404, 409, 503}}},
 		{method: http.MethodPost, path: "/v1/ingest/:entity", ledger: true, role: RoleAdmin, handle: s.postIngest, media: ingestMedia, toFile: true, idempotent: true,
 			doc: routeDoc{id: "ingest", tag: "ingest", summary: "Load ledger records (CSV or NDJSON, the importer's formats and rules)",
-				description: "Upserts by natural id. Bad rows are rejected with their line, field and reason; the good rows load. " +
+				description: "Upserts by natural id. Bad rows are rejected with their line, field, value and reason; the good rows load (200). " +
+					"Rows that load but deserve a look (a negative payment, a payment of an invoice neither stored nor in the body) are counted in warned " +
+					"and listed in warnings by kind, each with its count and first row, as dsopilot import warns of them. " +
+					"A body none of whose rows loads is a 422; its errors carry each row's line, field, value and reason, as rejects do (and column and detail, as other problems place an error). " +
 					"When the store is unreachable the validated rows are spooled to disk and the answer is 202 with the spool ids. " +
 					"A row in a currency the rates in service lack (the promoted model's, the server's --fx) is not stored, since it would stop " +
 					"every score, or every answer converting to the server's currency, for every client: the answer is then a 503 missing-rate " +
-					"with Retry-After, listing the rows not stored; the rest of the body was stored, and sending it again once the rate is given is safe.",
+					"with Retry-After, listing the rows not stored (those refused for the rate first, then any invalid ones, which sending the body again will not store: the detail says how many); " +
+					"the detail counts the rows that were stored, and sending the body again once the rate is given is safe (upserts by id).",
 				params: []param{{name: "entity", in: "path", typ: "string", required: true, description: "what the body holds",
 					enum: entityNames()},
 					query("date_format", "string", "strftime date format of the export, e.g. %d.%m.%Y (ISO always works)"),
@@ -303,7 +310,9 @@ func (s *Server) needLedger(c *gin.Context) {
 // knownQuery refuses, with a 422 naming them, query parameters the route
 // does not take: ignored, a parameter sent to the wrong route answered
 // something else than was asked (POST /v1/score?as_of= scored as of the
-// served date). The report pages take any (a browser's own).
+// served date). The report pages take any (a browser's own). The same
+// 422 lists the known parameters whose values their declaration refuses
+// (a date, an integer, a boolean, an enum).
 func knownQuery(params []param) gin.HandlerFunc {
 	var names []string
 	for _, p := range params {
@@ -320,22 +329,58 @@ func knownQuery(params []param) gin.HandlerFunc {
 			c.Next()
 			return
 		}
+		values := c.Request.URL.Query()
 		var unknown []string
-		for k := range c.Request.URL.Query() {
+		for k := range values {
 			if !slices.Contains(names, k) {
 				unknown = append(unknown, k)
 			}
-		}
-		if len(unknown) == 0 {
-			c.Next()
-			return
 		}
 		slices.Sort(unknown)
 		var fe fieldErrors
 		for _, k := range unknown {
 			fe.add("query:"+k, "unknown parameter: "+want)
 		}
-		fail(c, fe.err("unknown query parameters"))
+		// What the declaration of each known parameter says of its value
+		// is checked here, with the unknown ones, rather than by the
+		// handler one parameter after the other: one 422 lists every bad
+		// parameter (the handler checks the rest: a range, a date within
+		// the ledger).
+		for _, p := range params {
+			if p.in == "query" {
+				checkParam(&fe, p, values[p.name])
+			}
+		}
+		if len(fe) > 0 {
+			fail(c, fe.err("bad query parameters"))
+			return
+		}
+		c.Next()
+	}
+}
+
+// checkParam reports the values of query parameter p that its
+// declaration refuses: a date that is not YYYY-MM-DD, an integer that
+// is not one, a value outside its enum.
+func checkParam(fe *fieldErrors, p param, values []string) {
+	for _, v := range values {
+		switch {
+		case v == "":
+		case p.format == "date":
+			if _, ok := datasets.ParseISO(v); !ok {
+				fe.add("query:"+p.name, fmt.Sprintf("%q is not a date: want YYYY-MM-DD, %s to %s", v, datasets.MinDate, datasets.MaxDate))
+			}
+		case p.typ == "integer":
+			if _, err := strconv.Atoi(v); err != nil {
+				fe.add("query:"+p.name, fmt.Sprintf("%q is not an integer", v))
+			}
+		case p.typ == "boolean":
+			if !slices.Contains([]string{"true", "false", "1", "0"}, v) {
+				fe.add("query:"+p.name, "want true or false")
+			}
+		case len(p.enum) > 0 && !slices.Contains(p.enum, v):
+			fe.add("query:"+p.name, fmt.Sprintf("%q: want one of %s", v, strings.Join(p.enum, ", ")))
+		}
 	}
 }
 

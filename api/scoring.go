@@ -49,17 +49,18 @@ type Score struct {
 	P90Plus *float64 `json:"p_90_plus"`
 	// PaidByWeek[k] is the probability of payment by the end of week k+1.
 	PaidByWeek []float64 `json:"paid_by_week"`
-	// Pay dates: median, P10 and P90; "" when beyond the 13-week horizon.
-	PayDate           datasets.Date `json:"pay_date"`
-	PayDateP10        datasets.Date `json:"pay_date_p10"`
-	PayDateP90        datasets.Date `json:"pay_date_p90"`
-	PredictedDaysLate float64       `json:"predicted_days_late"`
-	KnownLate         bool          `json:"known_late"`
-	ColdStart         bool          `json:"cold_start"`
+	// Pay dates: median, P10 and P90; null when beyond the 13-week
+	// horizon.
+	PayDate           NullDate `json:"pay_date" doc:"the median pay date; null when beyond the 13-week horizon"`
+	PayDateP10        NullDate `json:"pay_date_p10" doc:"the pay date's 10th percentile; null when beyond the 13-week horizon"`
+	PayDateP90        NullDate `json:"pay_date_p90" doc:"the pay date's 90th percentile; null when beyond the 13-week horizon"`
+	PredictedDaysLate float64  `json:"predicted_days_late"`
+	KnownLate         bool     `json:"known_late"`
+	ColdStart         bool     `json:"cold_start"`
 	// Reasons are at most ?reasons= long: first the statements that
 	// qualify the score (known_late, cold_start, beyond_horizon; also in
 	// the fields above), then the model's factors, largest first.
-	Reasons []Reason `json:"reasons" doc:"at most ?reasons= entries: first the statements that qualify the score (feature known_late, cold_start or beyond_horizon, contribution 0; known_late and cold_start are also the fields of those names, beyond_horizon an empty pay_date), then the model's factors with the largest net contributions, largest first"`
+	Reasons []Reason `json:"reasons" doc:"at most ?reasons= entries: first the statements that qualify the score (feature known_late, cold_start or beyond_horizon, contribution 0; known_late and cold_start are also the fields of those names, beyond_horizon a null pay_date), then the model's factors with the largest net contributions, largest first"`
 }
 
 // withReasons returns s with its first n reasons: n bounds the list, the
@@ -74,7 +75,7 @@ func (s *Score) withReasons(n int) Score {
 func scoreOf(p *model.Prediction) Score {
 	s := Score{InvoiceID: p.InvoiceID, CustomerID: p.CustomerID, AsOf: p.AsOf, DueDate: p.DueDate, PLate: p.PLate,
 		POnTime: p.POnTime, PLate1To30: p.PLate1To30, PVeryLate: p.PVeryLate, P90Plus: p.PDefault90, PaidByWeek: p.PaidBy,
-		PayDate: p.PayDate, PayDateP10: p.PayDateP10, PayDateP90: p.PayDateP90, PredictedDaysLate: p.PredictedDaysLate,
+		PayDate: NullDate(p.PayDate), PayDateP10: NullDate(p.PayDateP10), PayDateP90: NullDate(p.PayDateP90), PredictedDaysLate: p.PredictedDaysLate,
 		KnownLate: p.KnownLate, ColdStart: p.ColdStart, Reasons: make([]Reason, len(p.Reasons))}
 	for i, r := range p.Reasons {
 		s.Reasons[i] = Reason{Feature: r.Feature, Contribution: r.Contribution, Text: r.Text}

@@ -120,6 +120,8 @@ type Server struct {
 	engine  *gin.Engine
 	routes  []route
 	now     func() time.Time
+	// actions are the types and channels an action may be recorded with.
+	actions actionVocabulary
 
 	snap atomic.Pointer[snapshot]
 	// model is the model in service (nil: none).
@@ -194,7 +196,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, keys: keys, limiter: newLimiter(cfg.RateLimit, cfg.RateBurst), metrics: newMetrics(),
-		idem: idem, now: cfg.Now, kick: make(chan struct{}, 1), reportsKick: make(chan struct{}, 1), tmpDir: tmp}
+		idem: idem, now: cfg.Now, kick: make(chan struct{}, 1), reportsKick: make(chan struct{}, 1), tmpDir: tmp,
+		actions: newActionVocabulary(cfg.Collections)}
 	s.store = &storeHandle{open: cfg.OpenStore, log: cfg.Log}
 	s.sink = &sink{store: s.store, spool: sp, metrics: s.metrics, log: cfg.Log, acked: s.addPending, wake: make(chan struct{}, 1)}
 	if b, ok := cfg.Credit.(storeBinder); ok {

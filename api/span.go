@@ -86,8 +86,8 @@ func (sp ledgerSpan) period(fe *fieldErrors, fromAt, toAt dateAt, from, to datas
 		fe.add(fromAt.where, fmt.Sprintf("%s is %d days after the ledger's latest record (%s): nothing in the period is known", from, int(from-sp.Last), sp.Last))
 	default:
 		if sp.First-from > StaleAfterDays {
-			warn = append(warn, fmt.Sprintf("%s %s is %d days before the ledger's first invoice (%s): the KPIs cover %d days of records, not %d",
-				fromAt.name, from, int(sp.First-from), sp.First, int(to-sp.First)+1, int(to-from)+1))
+			warn = append(warn, fmt.Sprintf("%s %s is %d days before the ledger's first invoice (%s): the KPIs cover %s of records, not %d",
+				fromAt.name, from, int(sp.First-from), sp.First, plural(int(to-sp.First)+1, "day", "days"), int(to-from)+1))
 		}
 		if w := sp.stale(toAt, to); w != "" && staleTo {
 			warn = append(warn, w)

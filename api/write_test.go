@@ -431,12 +431,19 @@ func TestIngestRefusesACurrencyTheRatesCannotConvertAsTheServers(t *testing.T) {
 		t.Errorf("type %q, Retry-After %q: want missing-rate, 300", p.Type, w.Header().Get("Retry-After"))
 	}
 	// The refused row first, placed and explained; then the bad one.
-	if len(p.Errors) != 2 || p.Errors[0].Line != 2 || p.Errors[0].Column != "currency" ||
-		!strings.Contains(p.Errors[0].Detail, "no rate to EUR for CHF in the server's rates (--fx)") || p.Errors[1].Line != 5 {
+	// Each row's error carries the names of an ingest answer's rejects
+	// too (field, value, reason).
+	if len(p.Errors) != 2 || p.Errors[0].Line != 2 || p.Errors[0].Column != "currency" || p.Errors[0].Field != "currency" || p.Errors[0].Value != "chf" ||
+		!strings.Contains(p.Errors[0].Detail, "no rate to EUR for CHF in the server's rates (--fx)") || p.Errors[0].Reason != p.Errors[0].Detail ||
+		p.Errors[1].Line != 5 || p.Errors[1].Field != "issue_date" || p.Errors[1].Value != "2024-13-01" {
 		t.Errorf("errors %+v", p.Errors)
 	}
-	if !strings.HasPrefix(p.Detail, "the server has no exchange rate for CHF: 1 row in CHF not stored, though valid") ||
-		!strings.Contains(p.Detail, "2 of its rows were stored, 2 rejected in all") {
+	// The detail says how many rows were stored and that the invalid one
+	// will not be by sending the body again (it said "2 of its rows were
+	// stored, 2 rejected in all", leaving a retrying client to find out).
+	if !strings.HasPrefix(p.Detail, "the server has no exchange rate for CHF: 1 row in CHF was not stored, though valid: its error says") ||
+		!strings.Contains(p.Detail, "2 rows were stored (rows are upserts by id") ||
+		!strings.Contains(p.Detail, "1 other row is invalid and will not be stored by sending the body again: mend it first (errors lists it after the CHF row)") {
 		t.Errorf("detail %q", p.Detail)
 	}
 	if !strings.Contains(ts.logs.String(), "request needs an exchange rate the server was not given") {
