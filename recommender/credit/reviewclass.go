@@ -233,6 +233,27 @@ func (as *assessment) learnClasses(parts features.Parts, o Options) error {
 		h.ends = append(h.ends, m)
 	}
 	slices.Sort(h.ends)
+	// Every month-end before the as-of day at once: the ledger is read
+	// and indexed once for all of them (historyAccounts, riskDays).
+	var past []datasets.Date
+	for _, m := range h.ends {
+		if m != as.asOf {
+			past = append(past, m)
+		}
+	}
+	var (
+		risks map[datasets.Date]map[string]Risk
+		accts map[datasets.Date]map[string]*account
+	)
+	if len(past) > 0 {
+		var err error
+		if risks, err = o.riskAtDays(past); err != nil {
+			return fmt.Errorf("the risk classes at the month-ends %s to %s, for the review dates: %w", past[0], past[len(past)-1], err)
+		}
+		if accts, err = historyAccounts(parts, past, pol, o.FX); err != nil {
+			return fmt.Errorf("the accounts at the month-ends %s to %s, for the review dates: %w", past[0], past[len(past)-1], err)
+		}
+	}
 	for _, m := range h.ends {
 		classes := map[string]int{}
 		h.class[m] = classes
@@ -242,14 +263,7 @@ func (as *assessment) learnClasses(parts features.Parts, o Options) error {
 			}
 			continue
 		}
-		risk, err := o.RiskAt(m)
-		if err != nil {
-			return fmt.Errorf("the risk classes as of %s, for the review dates: %w", m, err)
-		}
-		all, err := accountsParts(parts, m, pol, o.FX, nil)
-		if err != nil {
-			return fmt.Errorf("the accounts as of %s, for the review dates: %w", m, err)
-		}
+		risk, all := risks[m], accts[m]
 		every := make([]*account, 0, len(all))
 		for _, id := range sortedIDs(all) {
 			every = append(every, all[id])
