@@ -31,8 +31,11 @@
 // by hand or from the suggestion, are approved or rejected by someone other
 // than the proposer whose role covers the change of the unsecured limit, or
 // expire; an approval records a credit decision and the customer's new
-// limit with its review date; the limit in force proposed again is a
-// renewal, which sets a new review date. Every step is an event in the store's
+// limit with its review date, the cadence of the class the proposal was
+// made with: the customer's at the decision, as of the last month-end whose
+// day is whole by the proposal's day, as for a decision of the ledger
+// (not the class of the day its suggestion is asked about); the limit in
+// force proposed again is a renewal, which sets a new review date. Every step is an event in the store's
 // append-only log, and a proposal is decided once even when approvals race
 // (the stores' DecideCredit). With Service.Parts set, the ledger is read
 // in parts of whole customers (a ledger larger than memory) and the

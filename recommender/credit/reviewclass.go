@@ -254,32 +254,47 @@ func (as *assessment) learnClasses(parts features.Parts, o Options) error {
 			return fmt.Errorf("the accounts at the month-ends %s to %s, for the review dates: %w", past[0], past[len(past)-1], err)
 		}
 	}
+	ids := make([]string, len(as.list))
+	for i, a := range as.list {
+		ids[i] = a.c.ID
+	}
 	for _, m := range h.ends {
-		classes := map[string]int{}
-		h.class[m] = classes
 		if m == as.asOf {
+			classes := map[string]int{}
 			for _, a := range as.list {
 				classes[a.c.ID] = pol.classIndex(as.risk[a.c.ID].PD)
 			}
+			h.class[m] = classes
 			continue
 		}
-		risk, all := risks[m], accts[m]
-		every := make([]*account, 0, len(all))
-		for _, id := range sortedIDs(all) {
-			every = append(every, all[id])
-		}
-		if !anythingOnRecord(every) {
-			continue // before the ledger's first records: no class (limitReview)
-		}
-		fallback := segmentPD(every, risk, m)
-		for _, a := range as.list {
-			if then := all[a.c.ID]; then != nil {
-				classes[a.c.ID] = pol.classIndex(pdOf(then, risk, fallback).PD)
-			}
-		}
+		h.class[m] = monthEndClasses(pol, m, risks[m], accts[m], ids)
 	}
 	as.history = h
 	return nil
+}
+
+// monthEndClasses is the classes of the customers ids at month-end m,
+// from the PDs of that day (risk) and every account as of it (all,
+// historyAccounts): a customer in default by then is in the worst class,
+// one without a PD has its segment's rate among all of them. Empty before
+// the ledger's first records (anythingOnRecord), and without the customers
+// not known by then.
+func monthEndClasses(pol *Policy, m datasets.Date, risk map[string]Risk, all map[string]*account, ids []string) map[string]int {
+	classes := map[string]int{}
+	every := make([]*account, 0, len(all))
+	for _, id := range sortedIDs(all) {
+		every = append(every, all[id])
+	}
+	if !anythingOnRecord(every) {
+		return classes // before the ledger's first records: no class (limitReview)
+	}
+	fallback := segmentPD(every, risk, m)
+	for _, id := range ids {
+		if then := all[id]; then != nil {
+			classes[id] = pol.classIndex(pdOf(then, risk, fallback).PD)
+		}
+	}
+	return classes
 }
 
 // anythingOnRecord says whether any account has records by its day: before

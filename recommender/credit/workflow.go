@@ -107,9 +107,11 @@ type ProposeRequest struct {
 	// Role is the proposer's role (the API key's, or --role), kept in the
 	// audit trail beside the name.
 	Role string
-	// AsOf is the day the suggestion (the limit with FromSuggestion, the
-	// risk class and review date always) is computed as of; zero means
-	// yesterday, the last whole day. It cannot be later than yesterday.
+	// AsOf is the day the suggestion (the limit with FromSuggestion) is
+	// computed as of; zero means yesterday, the last whole day. It cannot
+	// be later than yesterday. The risk class, and with it the review
+	// date, are the customer's at the decision whatever AsOf says
+	// (decisionClass).
 	AsOf datasets.Date
 }
 
@@ -157,9 +159,10 @@ func (s *Service) log() *slog.Logger {
 }
 
 // Propose records a proposal. The customer's current limit is the stored
-// one; its risk class, and so the new limit's review date, come from its
-// suggestion as of req.AsOf, by default yesterday (the ledger is read for
-// it).
+// one; the limit from the suggestion is its suggestion's as of req.AsOf,
+// by default yesterday (the ledger is read for it); its risk class, and so
+// the new limit's review date, are the class at the decision: at the last
+// month-end whose day is whole by the proposal's day (decisionClass).
 func (s *Service) Propose(ctx context.Context, req ProposeRequest) (Proposal, error) {
 	req.By, req.Role, req.Reason = strings.TrimSpace(req.By), strings.TrimSpace(req.Role), strings.TrimSpace(req.Reason)
 	switch {
@@ -200,16 +203,56 @@ func (s *Service) Propose(ctx context.Context, req ProposeRequest) (Proposal, er
 	}
 	// A proposal of the limit in force is a renewal: once approved, the
 	// limit gets a new review date (what clears an expired-limit flag).
-	class, _ := s.classNamed(sg.RiskClass)
+	riskClass, err := s.decisionClass(ctx, c.ID, day, asOf, sg.RiskClass)
+	if err != nil {
+		return Proposal{}, err
+	}
+	class, _ := s.classNamed(riskClass)
 	e := datasets.CreditEvent{ProposalID: newProposalID(day), Kind: datasets.CreditProposed, At: now,
 		CustomerID: c.ID, Currency: cmp.Or(c.Currency, s.Policy.Currency), OldLimit: c.CreditLimit, NewLimit: limit,
-		Secured: sg.Secured.Money(), Reason: req.Reason, Source: source, RiskClass: sg.RiskClass,
+		Secured: sg.Secured.Money(), Reason: req.Reason, Source: source, RiskClass: riskClass,
 		Review: day.AddMonths(class.ReviewMonths), Expires: day.AddDays(s.Policy.Approval.ProposalDays), By: req.By, Role: req.Role}
 	if err := s.Store.AddCreditProposal(ctx, e); err != nil {
 		return Proposal{}, err
 	}
 	s.log().Info("credit limit proposed", "proposal", e.ProposalID, "customer", c.ID, "old", c.CreditLimit, "new", limit, "by", req.By, "role", req.Role)
 	return s.proposal([]datasets.CreditEvent{e}, day)
+}
+
+// decisionClass is the risk class a proposal made on day is made with,
+// which sets the new limit's review date: the customer's class at the
+// decision, read as a recorded decision's is (limitReview), at the last
+// month-end on or before it, here the last one whose day is whole by the
+// proposal (that of day itself is not over yet). It was the class of the
+// day the suggestion is asked about (--as-of), which may be any earlier
+// day, so that a proposal asked about an old day got that day's class and
+// counted its cadence from today; and a class seen only between the
+// month-end and the as-of day set a date no recorded decision would
+// have. With nothing on record by that month-end, or the customer not yet
+// known, it is the as-of day's class (asOfClass), as for a recorded
+// decision without a class at its month-end.
+func (s *Service) decisionClass(ctx context.Context, id string, day, asOf datasets.Date, asOfClass string) (string, error) {
+	m := lastMonthEnd(day - 1)
+	if m == asOf {
+		return asOfClass, nil
+	}
+	parts, l, err := s.ledger(ctx)
+	if err != nil {
+		return "", err
+	}
+	risks, err := s.riskAtDays(ctx, parts, l)([]datasets.Date{m})
+	if err != nil {
+		return "", fmt.Errorf("the risk class as of %s, for the review date: %w", m, err)
+	}
+	accts, err := historyAccounts(parts, []datasets.Date{m}, s.Policy, s.FX)
+	if err != nil {
+		return "", fmt.Errorf("the accounts as of %s, for the review date: %w", m, err)
+	}
+	i, ok := monthEndClasses(s.Policy, m, risks[m], accts[m], []string{id})[id]
+	if !ok {
+		return asOfClass, nil
+	}
+	return s.Policy.RiskClasses[i].Name, nil
 }
 
 // Approve approves a proposal: the approver is not the proposer (four
