@@ -35,7 +35,9 @@
 // made with: the customer's at the decision, as of the last month-end whose
 // day is whole by the proposal's day, as for a decision of the ledger
 // (not the class of the day its suggestion is asked about); the limit in
-// force proposed again is a renewal, which sets a new review date. Every step is an event in the store's
+// force proposed again is a renewal, which sets a new review date (but for
+// a limit of 0, which has none: 0 proposed over 0 is refused as nothing to
+// propose). Every step is an event in the store's
 // append-only log, and a proposal is decided once even when approvals race
 // (the stores' DecideCredit). With Service.Parts set, the ledger is read
 // in parts of whole customers (a ledger larger than memory) and the

@@ -203,6 +203,15 @@ func (s *Service) Propose(ctx context.Context, req ProposeRequest) (Proposal, er
 	}
 	// A proposal of the limit in force is a renewal: once approved, the
 	// limit gets a new review date (what clears an expired-limit flag).
+	// Not of a limit of 0, which has no review date (flags): 0 where the
+	// limit in force is 0 would record a decision that decides nothing.
+	if limit == 0 && c.CreditLimit == 0 {
+		if req.FromSuggestion {
+			return Proposal{}, fmt.Errorf("%w: nothing to propose for customer %s: its limit in force is 0 (no credit) and its suggestion keeps it at 0, set by %s; a limit of 0 has no review date to renew",
+				ErrInput, c.ID, boundLabel(sg.Bound))
+		}
+		return Proposal{}, fmt.Errorf("%w: nothing to propose for customer %s: its limit in force is already 0 (no credit), and a limit of 0 has no review date to renew", ErrInput, c.ID)
+	}
 	riskClass, err := s.decisionClass(ctx, c.ID, day, asOf, sg.RiskClass)
 	if err != nil {
 		return Proposal{}, err
