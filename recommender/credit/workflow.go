@@ -186,7 +186,17 @@ func (s *Service) Propose(ctx context.Context, req ProposeRequest) (Proposal, er
 		}
 		asOf = req.AsOf
 	}
-	sugg, err := s.Suggest(ctx, asOf, c.ID)
+	// The ledger is read once, for the suggestion and the class at the
+	// decision.
+	parts, l, err := s.ledger(ctx)
+	if err != nil {
+		return Proposal{}, err
+	}
+	o, err := s.options(ctx, parts, l, asOf, []string{c.ID})
+	if err != nil {
+		return Proposal{}, err
+	}
+	sugg, err := suggestParts(parts, asOf, s.Policy, o)
 	if err != nil {
 		return Proposal{}, err
 	}
@@ -212,7 +222,7 @@ func (s *Service) Propose(ctx context.Context, req ProposeRequest) (Proposal, er
 		}
 		return Proposal{}, fmt.Errorf("%w: nothing to propose for customer %s: its limit in force is already 0 (no credit), and a limit of 0 has no review date to renew", ErrInput, c.ID)
 	}
-	riskClass, err := s.decisionClass(ctx, c.ID, day, asOf, sg.RiskClass)
+	riskClass, err := s.decisionClass(ctx, parts, l, c.ID, day, asOf, sg.RiskClass)
 	if err != nil {
 		return Proposal{}, err
 	}
@@ -239,15 +249,12 @@ func (s *Service) Propose(ctx context.Context, req ProposeRequest) (Proposal, er
 // month-end and the as-of day set a date no recorded decision would
 // have. With nothing on record by that month-end, or the customer not yet
 // known, it is the as-of day's class (asOfClass), as for a recorded
-// decision without a class at its month-end.
-func (s *Service) decisionClass(ctx context.Context, id string, day, asOf datasets.Date, asOfClass string) (string, error) {
+// decision without a class at its month-end. parts and l are the ledger
+// (Service.ledger).
+func (s *Service) decisionClass(ctx context.Context, parts features.Parts, l *datasets.Ledger, id string, day, asOf datasets.Date, asOfClass string) (string, error) {
 	m := lastMonthEnd(day - 1)
 	if m == asOf {
 		return asOfClass, nil
-	}
-	parts, l, err := s.ledger(ctx)
-	if err != nil {
-		return "", err
 	}
 	risks, err := s.riskAtDays(ctx, parts, l)([]datasets.Date{m})
 	if err != nil {
