@@ -217,8 +217,8 @@ func (s *Service) Propose(ctx context.Context, req ProposeRequest) (Proposal, er
 	// limit in force is 0 would record a decision that decides nothing.
 	if limit == 0 && c.CreditLimit == 0 {
 		if req.FromSuggestion {
-			return Proposal{}, fmt.Errorf("%w: nothing to propose for customer %s: its limit in force is 0 (no credit) and its suggestion keeps it at 0, set by %s; a limit of 0 has no review date to renew",
-				ErrInput, c.ID, boundLabel(sg.Bound))
+			return Proposal{}, fmt.Errorf("%w: nothing to propose for customer %s: its limit in force is 0 (no credit) and its suggestion keeps it at 0 for %s; a limit of 0 has no review date to renew",
+				ErrInput, c.ID, cutLabel(sg.Bound))
 		}
 		return Proposal{}, fmt.Errorf("%w: nothing to propose for customer %s: its limit in force is already 0 (no credit), and a limit of 0 has no review date to renew", ErrInput, c.ID)
 	}
