@@ -17,7 +17,9 @@
 // record: LimitSource), and carries a risk class and the review date of its
 // class. The limit in force is due for review by the cadence of the class
 // the customer had at its decision (PDs learnt as of the month-end before
-// it, Options.RiskAt), brought forward by a worse class from the month-end
+// it, Options.RiskAt; with a payment model, ModelRisk, a month-end before
+// the model's training cut-off gets the default model learnt as of that
+// month-end, not the later model's scores), brought forward by a worse class from the month-end
 // it was first seen at, never postponed by a better one
 // (CustomerFlags.ReviewBasis says which). Flags lists the customers
 // over their limit, overdue beyond N days, with a limit past its review
