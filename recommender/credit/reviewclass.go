@@ -203,10 +203,12 @@ func (lr limitReview) words() string {
 // review dates look at: from the last month-end on or before each decision
 // in force to the as-of day, but none after the latest review a decision
 // could have at its class's longest cadence. The PDs of a month-end are
-// the risk source's as of that day (Options.RiskAt), with the fallbacks of
-// assess as of that day: a customer in default by then is in the worst
-// class, one without a PD has its segment's rate among the whole
-// portfolio's accounts of that day. The as-of day's are the assessment's.
+// the risk source's as of that day (Options.RiskAtDays, or RiskAt a day
+// at a time), with the fallbacks of assess as of that day: a customer in
+// default by then is in the worst class, one without a PD has its
+// segment's rate among the whole portfolio's accounts of that day
+// (monthEndClasses). The as-of day's are the assessment's. Every
+// month-end is read over one read of the ledger (classdays.go).
 func (as *assessment) learnClasses(parts features.Parts, o Options) error {
 	pol := as.pol
 	longest := 0
