@@ -238,39 +238,6 @@ func (s *Service) Propose(ctx context.Context, req ProposeRequest) (Proposal, er
 	return s.proposal([]datasets.CreditEvent{e}, day)
 }
 
-// decisionClass is the risk class a proposal made on day is made with,
-// which sets the new limit's review date: the customer's class at the
-// decision, read as a recorded decision's is (limitReview), at the last
-// month-end on or before it, here the last one whose day is whole by the
-// proposal (that of day itself is not over yet). It was the class of the
-// day the suggestion is asked about (--as-of), which may be any earlier
-// day, so that a proposal asked about an old day got that day's class and
-// counted its cadence from today; and a class seen only between the
-// month-end and the as-of day set a date no recorded decision would
-// have. With nothing on record by that month-end, or the customer not yet
-// known, it is the as-of day's class (asOfClass), as for a recorded
-// decision without a class at its month-end. parts and l are the ledger
-// (Service.ledger).
-func (s *Service) decisionClass(ctx context.Context, parts features.Parts, l *datasets.Ledger, id string, day, asOf datasets.Date, asOfClass string) (string, error) {
-	m := lastMonthEnd(day - 1)
-	if m == asOf {
-		return asOfClass, nil
-	}
-	risks, err := s.riskAtDays(ctx, parts, l)([]datasets.Date{m})
-	if err != nil {
-		return "", fmt.Errorf("the risk class as of %s, for the review date: %w", m, err)
-	}
-	accts, err := historyAccounts(parts, []datasets.Date{m}, s.Policy, s.FX)
-	if err != nil {
-		return "", fmt.Errorf("the accounts as of %s, for the review date: %w", m, err)
-	}
-	i, ok := monthEndClasses(s.Policy, m, risks[m], accts[m], []string{id})[id]
-	if !ok {
-		return asOfClass, nil
-	}
-	return s.Policy.RiskClasses[i].Name, nil
-}
-
 // Approve approves a proposal: the approver is not the proposer (four
 // eyes), their role covers the change of the unsecured limit, the proposal
 // is still open and not expired, and the customer's limit is still the one
