@@ -135,14 +135,43 @@ type segmentInvoicing struct {
 // customer's are converted to it with fx first, so that every amount below
 // (open items, invoicing) is in its customer's currency.
 func partAccounts(l *datasets.Ledger, whole features.LedgerFacts, asOf datasets.Date, pol *Policy, fx datasets.FX, ids []string, seg *segmentInvoicing) (map[string]*account, []promise, error) {
-	l, unrated, err := inOwnCurrency(l, pol, fx)
+	p, err := newAccountPart(l, whole, pol, fx)
 	if err != nil {
 		return nil, nil, err
 	}
+	return p.accounts(asOf, pol, ids, seg, false)
+}
+
+// accountPart is a part of a ledger in its customers' currencies, indexed
+// once for the accounts of any day (the review dates' month-ends read
+// every one over the same index: historyAccounts).
+type accountPart struct {
+	l       *datasets.Ledger
+	unrated map[string]foreignRecords
+	eng     *features.Engine
+}
+
+func newAccountPart(l *datasets.Ledger, whole features.LedgerFacts, pol *Policy, fx datasets.FX) (*accountPart, error) {
+	l, unrated, err := inOwnCurrency(l, pol, fx)
+	if err != nil {
+		return nil, err
+	}
 	historyDays := int(math.Round(float64(pol.HistoryMonths) * daysPerMonth))
-	ix := features.NewPartIndex(l, whole)
-	eng := features.NewEngine(ix, features.Options{Windows: []int{historyDays}})
-	cust := eng.Customers(asOf, ids...)
+	eng := features.NewEngine(features.NewPartIndex(l, whole), features.Options{Windows: []int{historyDays}})
+	return &accountPart{l: l, unrated: unrated, eng: eng}, nil
+}
+
+// accounts is partAccounts as of asOf over the part's index. Without
+// behaviour (noBehaviour: a month-end's class, historyAccounts) the
+// customers' features (the limit, days late, settlements) are not read:
+// the costliest part of an account, which no class needs.
+func (p *accountPart) accounts(asOf datasets.Date, pol *Policy, ids []string, seg *segmentInvoicing, noBehaviour bool) (map[string]*account, []promise, error) {
+	l, unrated, eng := p.l, p.unrated, p.eng
+	historyDays := int(math.Round(float64(pol.HistoryMonths) * daysPerMonth))
+	cust := &features.Table{Specs: features.CustomerSpecs(eng.Options())}
+	if !noBehaviour {
+		cust = eng.Customers(asOf, ids...)
+	}
 	col, err := columns(cust.Specs, "credit_limit", fmt.Sprintf("days_late_mean_%dd", historyDays),
 		fmt.Sprintf("invoices_settled_%dd", historyDays))
 	if err != nil {

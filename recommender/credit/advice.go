@@ -50,7 +50,7 @@ func (s *Service) options(ctx context.Context, parts features.Parts, l *datasets
 		}
 		o.Risk = r
 	}
-	o.RiskAt = s.riskAt(ctx, parts, l)
+	o.RiskAtDays = s.riskAtDays(ctx, parts, l)
 	ev, err := s.Store.CreditEvents(ctx, "")
 	if err != nil {
 		return o, err
@@ -59,25 +59,20 @@ func (s *Service) options(ctx context.Context, parts features.Parts, l *datasets
 	return o, nil
 }
 
-// riskAt gives the risk as of the month-ends the review dates look at
-// (Options.RiskAt), from the same source as the as-of day's (nil: the
-// segments' rates, which assess applies). A learnt default model's
-// warning that it fell back is the as-of day's alone: early month-ends of
-// a ledger have too few defaults, and a warning a month would bury it.
-func (s *Service) riskAt(ctx context.Context, parts features.Parts, l *datasets.Ledger) func(datasets.Date) (map[string]Risk, error) {
+// riskAtDays gives the risk as of the month-ends the review dates look at
+// (Options.RiskAtDays), from the same source as the as-of day's (nil: the
+// segments' rates, which assess applies), over one read of the ledger
+// (riskDays; l is the ledger when held whole). A learnt default model's warning that it fell back is the
+// as-of day's alone: early month-ends of a ledger have too few defaults,
+// and a warning a month would bury it.
+func (s *Service) riskAtDays(ctx context.Context, parts features.Parts, l *datasets.Ledger) func([]datasets.Date) (map[datasets.Date]map[string]Risk, error) {
 	src := s.Risk
 	if lr, ok := src.(LearnedRisk); ok {
 		lr.Warn = nil
 		src = lr
 	}
-	return func(day datasets.Date) (map[string]Risk, error) {
-		switch {
-		case src == nil:
-			return nil, nil
-		case l != nil:
-			return src.CustomerRisk(ctx, l, day)
-		}
-		return riskParts(ctx, src, parts, day)
+	return func(days []datasets.Date) (map[datasets.Date]map[string]Risk, error) {
+		return riskDays(ctx, src, parts, l, days)
 	}
 }
 

@@ -228,7 +228,7 @@ func assessParts(parts features.Parts, asOf datasets.Date, pol *Policy, o Option
 			as.review[e.CustomerID] = approvedReview{day: day, review: e.Review, class: e.RiskClass} // events come in proposal order; approvals set limits in claim order
 		}
 	}
-	if o.RiskAt != nil {
+	if o.RiskAt != nil || o.RiskAtDays != nil {
 		if err := as.learnClasses(parts, o); err != nil {
 			return nil, err
 		}

@@ -17,7 +17,9 @@
 // record: LimitSource), and carries a risk class and the review date of its
 // class. The limit in force is due for review by the cadence of the class
 // the customer had at its decision (PDs learnt as of the month-end before
-// it, Options.RiskAt), brought forward by a worse class from the month-end
+// it, Options.RiskAt; with a payment model, ModelRisk, a month-end before
+// the model's training cut-off gets the default model learnt as of that
+// month-end, not the later model's scores), brought forward by a worse class from the month-end
 // it was first seen at, never postponed by a better one
 // (CustomerFlags.ReviewBasis says which). Flags lists the customers
 // over their limit, overdue beyond N days, with a limit past its review
@@ -31,8 +33,13 @@
 // by hand or from the suggestion, are approved or rejected by someone other
 // than the proposer whose role covers the change of the unsecured limit, or
 // expire; an approval records a credit decision and the customer's new
-// limit with its review date; the limit in force proposed again is a
-// renewal, which sets a new review date. Every step is an event in the store's
+// limit with its review date, the cadence of the class the proposal was
+// made with: the customer's at the decision, as of the last month-end whose
+// day is whole by the proposal's day, as for a decision of the ledger
+// (not the class of the day its suggestion is asked about); the limit in
+// force proposed again is a renewal, which sets a new review date (but for
+// a limit of 0, which has none: 0 proposed over 0 is refused as nothing to
+// propose). Every step is an event in the store's
 // append-only log, and a proposal is decided once even when approvals race
 // (the stores' DecideCredit). With Service.Parts set, the ledger is read
 // in parts of whole customers (a ledger larger than memory) and the

@@ -204,6 +204,12 @@ func trainDefaultModel(ctx context.Context, parts features.Parts, asOf datasets.
 	for i, r := range rows {
 		X[i], y[i] = r.x, r.y
 	}
+	return fitDefaultModel(ctx, X, y, events, asOf)
+}
+
+// fitDefaultModel fits the default model as of asOf on its snapshots,
+// with events default events among them.
+func fitDefaultModel(ctx context.Context, X [][]float64, y []float64, events int, asOf datasets.Date) (*DefaultModel, error) {
 	if events < pdMinDefaults {
 		return nil, &tooFewDefaults{events: events, asOf: asOf}
 	}
@@ -293,11 +299,7 @@ func (lr LearnedRisk) CustomerRisk(ctx context.Context, l *datasets.Ledger, asOf
 func (lr LearnedRisk) CustomerRiskParts(ctx context.Context, parts features.Parts, asOf datasets.Date) (map[string]Risk, error) {
 	dm, err := trainDefaultModel(ctx, parts, asOf)
 	if tf := (*tooFewDefaults)(nil); errors.As(err, &tf) && lr.Warn != nil {
-		fallback := "its segment's observed rate (pd_source segment)"
-		if lr.Fallback != nil {
-			fallback = fmt.Sprintf("the fallback's (%T)", lr.Fallback)
-		}
-		lr.Warn(tf.warning(fallback))
+		lr.Warn(tf.warning(lr.fallbackWords()))
 	}
 	switch {
 	case errors.Is(err, errTooFewDefaults) && lr.Fallback != nil:
@@ -308,4 +310,12 @@ func (lr LearnedRisk) CustomerRiskParts(ctx context.Context, parts features.Part
 		return nil, err
 	}
 	return dm.CustomerRiskParts(ctx, parts, asOf)
+}
+
+// fallbackWords says what the PDs are when the model is not learnt.
+func (lr LearnedRisk) fallbackWords() string {
+	if lr.Fallback != nil {
+		return fmt.Sprintf("the fallback's (%T)", lr.Fallback)
+	}
+	return "its segment's observed rate (pd_source segment)"
 }

@@ -1,6 +1,7 @@
 package credit
 
 import (
+	"context"
 	"fmt"
 	"slices"
 
@@ -203,10 +204,12 @@ func (lr limitReview) words() string {
 // review dates look at: from the last month-end on or before each decision
 // in force to the as-of day, but none after the latest review a decision
 // could have at its class's longest cadence. The PDs of a month-end are
-// the risk source's as of that day (Options.RiskAt), with the fallbacks of
-// assess as of that day: a customer in default by then is in the worst
-// class, one without a PD has its segment's rate among the whole
-// portfolio's accounts of that day. The as-of day's are the assessment's.
+// the risk source's as of that day (Options.RiskAtDays, or RiskAt a day
+// at a time), with the fallbacks of assess as of that day: a customer in
+// default by then is in the worst class, one without a PD has its
+// segment's rate among the whole portfolio's accounts of that day
+// (monthEndClasses). The as-of day's are the assessment's. Every
+// month-end is read over one read of the ledger (classdays.go).
 func (as *assessment) learnClasses(parts features.Parts, o Options) error {
 	pol := as.pol
 	longest := 0
@@ -233,39 +236,68 @@ func (as *assessment) learnClasses(parts features.Parts, o Options) error {
 		h.ends = append(h.ends, m)
 	}
 	slices.Sort(h.ends)
+	// Every month-end before the as-of day at once: the ledger is read
+	// and indexed once for all of them (historyAccounts, riskDays).
+	var past []datasets.Date
 	for _, m := range h.ends {
-		classes := map[string]int{}
-		h.class[m] = classes
+		if m != as.asOf {
+			past = append(past, m)
+		}
+	}
+	var (
+		risks map[datasets.Date]map[string]Risk
+		accts map[datasets.Date]map[string]*account
+	)
+	if len(past) > 0 {
+		var err error
+		if risks, err = o.riskAtDays(past); err != nil {
+			return fmt.Errorf("the risk classes at the month-ends %s to %s, for the review dates: %w", past[0], past[len(past)-1], err)
+		}
+		if accts, err = historyAccounts(parts, past, pol, o.FX); err != nil {
+			return fmt.Errorf("the accounts at the month-ends %s to %s, for the review dates: %w", past[0], past[len(past)-1], err)
+		}
+	}
+	ids := make([]string, len(as.list))
+	for i, a := range as.list {
+		ids[i] = a.c.ID
+	}
+	for _, m := range h.ends {
 		if m == as.asOf {
+			classes := map[string]int{}
 			for _, a := range as.list {
 				classes[a.c.ID] = pol.classIndex(as.risk[a.c.ID].PD)
 			}
+			h.class[m] = classes
 			continue
 		}
-		risk, err := o.RiskAt(m)
-		if err != nil {
-			return fmt.Errorf("the risk classes as of %s, for the review dates: %w", m, err)
-		}
-		all, err := accountsParts(parts, m, pol, o.FX, nil)
-		if err != nil {
-			return fmt.Errorf("the accounts as of %s, for the review dates: %w", m, err)
-		}
-		every := make([]*account, 0, len(all))
-		for _, id := range sortedIDs(all) {
-			every = append(every, all[id])
-		}
-		if !anythingOnRecord(every) {
-			continue // before the ledger's first records: no class (limitReview)
-		}
-		fallback := segmentPD(every, risk, m)
-		for _, a := range as.list {
-			if then := all[a.c.ID]; then != nil {
-				classes[a.c.ID] = pol.classIndex(pdOf(then, risk, fallback).PD)
-			}
-		}
+		h.class[m] = monthEndClasses(pol, m, risks[m], accts[m], ids)
 	}
 	as.history = h
 	return nil
+}
+
+// monthEndClasses is the classes of the customers ids at month-end m,
+// from the PDs of that day (risk) and every account as of it (all,
+// historyAccounts): a customer in default by then is in the worst class,
+// one without a PD has its segment's rate among all of them. Empty before
+// the ledger's first records (anythingOnRecord), and without the customers
+// not known by then.
+func monthEndClasses(pol *Policy, m datasets.Date, risk map[string]Risk, all map[string]*account, ids []string) map[string]int {
+	classes := map[string]int{}
+	every := make([]*account, 0, len(all))
+	for _, id := range sortedIDs(all) {
+		every = append(every, all[id])
+	}
+	if !anythingOnRecord(every) {
+		return classes // before the ledger's first records: no class (limitReview)
+	}
+	fallback := segmentPD(every, risk, m)
+	for _, id := range ids {
+		if then := all[id]; then != nil {
+			classes[id] = pol.classIndex(pdOf(then, risk, fallback).PD)
+		}
+	}
+	return classes
 }
 
 // anythingOnRecord says whether any account has records by its day: before
@@ -292,4 +324,37 @@ func pdOf(a *account, risk map[string]Risk, fallback map[string]float64) Risk {
 		return r
 	}
 	return Risk{PD: fallback[a.c.Segment], Source: "segment"}
+}
+
+// decisionClass is the risk class a proposal made on day is made with,
+// which sets the new limit's review date: the customer's class at the
+// decision, read as a recorded decision's is (limitReview), at the last
+// month-end on or before it, here the last one whose day is whole by the
+// proposal (that of day itself is not over yet). It was the class of the
+// day the suggestion is asked about (--as-of), which may be any earlier
+// day, so that a proposal asked about an old day got that day's class and
+// counted its cadence from today; and a class seen only between the
+// month-end and the as-of day set a date no recorded decision would
+// have. With nothing on record by that month-end, or the customer not yet
+// known, it is the as-of day's class (asOfClass), as for a recorded
+// decision without a class at its month-end. parts and l are the ledger
+// (Service.ledger).
+func (s *Service) decisionClass(ctx context.Context, parts features.Parts, l *datasets.Ledger, id string, day, asOf datasets.Date, asOfClass string) (string, error) {
+	m := lastMonthEnd(day - 1)
+	if m == asOf {
+		return asOfClass, nil
+	}
+	risks, err := s.riskAtDays(ctx, parts, l)([]datasets.Date{m})
+	if err != nil {
+		return "", fmt.Errorf("the risk class as of %s, for the review date: %w", m, err)
+	}
+	accts, err := historyAccounts(parts, []datasets.Date{m}, s.Policy, s.FX)
+	if err != nil {
+		return "", fmt.Errorf("the accounts as of %s, for the review date: %w", m, err)
+	}
+	i, ok := monthEndClasses(s.Policy, m, risks[m], accts[m], []string{id})[id]
+	if !ok {
+		return asOfClass, nil
+	}
+	return s.Policy.RiskClasses[i].Name, nil
 }

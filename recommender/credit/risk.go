@@ -42,6 +42,8 @@ func riskParts(ctx context.Context, src RiskSource, parts features.Parts, asOf d
 // each customer with open invoices, the amount-weighted mean of their
 // probabilities of ending 90+ days overdue or written off. It goes through
 // recommender.ModelRisk, the one place that scores with the model package.
+// For the review dates' month-ends it scores only those at or after the
+// bundle's training cut-off (customerRiskDays).
 type ModelRisk struct{ Bundle *model.Bundle }
 
 var _ RiskSource = ModelRisk{}

@@ -72,6 +72,27 @@ type Options struct {
 	// Nil: the class on the as-of day sets the review date (the
 	// simulator's policy, which keeps its own review schedule).
 	RiskAt func(day datasets.Date) (map[string]Risk, error)
+	// RiskAtDays, when set, is RiskAt for every month-end at once, which a
+	// source answers over one read of the ledger (the Service's); it is
+	// used instead of RiskAt.
+	RiskAtDays func(days []datasets.Date) (map[datasets.Date]map[string]Risk, error)
+}
+
+// riskAtDays is the risk as of each of days, by RiskAtDays or else RiskAt
+// day by day.
+func (o Options) riskAtDays(days []datasets.Date) (map[datasets.Date]map[string]Risk, error) {
+	if o.RiskAtDays != nil {
+		return o.RiskAtDays(days)
+	}
+	out := make(map[datasets.Date]map[string]Risk, len(days))
+	for _, d := range days {
+		r, err := o.RiskAt(d)
+		if err != nil {
+			return nil, fmt.Errorf("as of %s: %w", d, err)
+		}
+		out[d] = r
+	}
+	return out, nil
 }
 
 // Request is a limit request: an order held on Day because the exposure

@@ -107,9 +107,11 @@ type ProposeRequest struct {
 	// Role is the proposer's role (the API key's, or --role), kept in the
 	// audit trail beside the name.
 	Role string
-	// AsOf is the day the suggestion (the limit with FromSuggestion, the
-	// risk class and review date always) is computed as of; zero means
-	// yesterday, the last whole day. It cannot be later than yesterday.
+	// AsOf is the day the suggestion (the limit with FromSuggestion) is
+	// computed as of; zero means yesterday, the last whole day. It cannot
+	// be later than yesterday. The risk class, and with it the review
+	// date, are the customer's at the decision whatever AsOf says
+	// (decisionClass).
 	AsOf datasets.Date
 }
 
@@ -157,9 +159,10 @@ func (s *Service) log() *slog.Logger {
 }
 
 // Propose records a proposal. The customer's current limit is the stored
-// one; its risk class, and so the new limit's review date, come from its
-// suggestion as of req.AsOf, by default yesterday (the ledger is read for
-// it).
+// one; the limit from the suggestion is its suggestion's as of req.AsOf,
+// by default yesterday (the ledger is read for it); its risk class, and so
+// the new limit's review date, are the class at the decision: at the last
+// month-end whose day is whole by the proposal's day (decisionClass).
 func (s *Service) Propose(ctx context.Context, req ProposeRequest) (Proposal, error) {
 	req.By, req.Role, req.Reason = strings.TrimSpace(req.By), strings.TrimSpace(req.Role), strings.TrimSpace(req.Reason)
 	switch {
@@ -183,7 +186,17 @@ func (s *Service) Propose(ctx context.Context, req ProposeRequest) (Proposal, er
 		}
 		asOf = req.AsOf
 	}
-	sugg, err := s.Suggest(ctx, asOf, c.ID)
+	// The ledger is read once, for the suggestion and the class at the
+	// decision.
+	parts, l, err := s.ledger(ctx)
+	if err != nil {
+		return Proposal{}, err
+	}
+	o, err := s.options(ctx, parts, l, asOf, []string{c.ID})
+	if err != nil {
+		return Proposal{}, err
+	}
+	sugg, err := suggestParts(parts, asOf, s.Policy, o)
 	if err != nil {
 		return Proposal{}, err
 	}
@@ -200,10 +213,23 @@ func (s *Service) Propose(ctx context.Context, req ProposeRequest) (Proposal, er
 	}
 	// A proposal of the limit in force is a renewal: once approved, the
 	// limit gets a new review date (what clears an expired-limit flag).
-	class, _ := s.classNamed(sg.RiskClass)
+	// Not of a limit of 0, which has no review date (flags): 0 where the
+	// limit in force is 0 would record a decision that decides nothing.
+	if limit == 0 && c.CreditLimit == 0 {
+		if req.FromSuggestion {
+			return Proposal{}, fmt.Errorf("%w: nothing to propose for customer %s: its limit in force is 0 (no credit) and its suggestion keeps it at 0 for %s; a limit of 0 has no review date to renew",
+				ErrInput, c.ID, cutLabel(sg.Bound))
+		}
+		return Proposal{}, fmt.Errorf("%w: nothing to propose for customer %s: its limit in force is already 0 (no credit), and a limit of 0 has no review date to renew", ErrInput, c.ID)
+	}
+	riskClass, err := s.decisionClass(ctx, parts, l, c.ID, day, asOf, sg.RiskClass)
+	if err != nil {
+		return Proposal{}, err
+	}
+	class, _ := s.classNamed(riskClass)
 	e := datasets.CreditEvent{ProposalID: newProposalID(day), Kind: datasets.CreditProposed, At: now,
 		CustomerID: c.ID, Currency: cmp.Or(c.Currency, s.Policy.Currency), OldLimit: c.CreditLimit, NewLimit: limit,
-		Secured: sg.Secured.Money(), Reason: req.Reason, Source: source, RiskClass: sg.RiskClass,
+		Secured: sg.Secured.Money(), Reason: req.Reason, Source: source, RiskClass: riskClass,
 		Review: day.AddMonths(class.ReviewMonths), Expires: day.AddDays(s.Policy.Approval.ProposalDays), By: req.By, Role: req.Role}
 	if err := s.Store.AddCreditProposal(ctx, e); err != nil {
 		return Proposal{}, err
