@@ -337,3 +337,37 @@ func TestOptionalDatesAreNull(t *testing.T) {
 }
 
 func reflectTypeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
+
+// An ingest answers the conventions the importer read the body by (credit
+// notes written negative, read as credits), and refuses a column mapped
+// twice as the import does, where the last mapping used to win silently.
+func TestIngestAnswersConventionsAndRefusesAColumnMappedTwice(t *testing.T) {
+	ts := newTestServer(t, nil)
+	snap := ts.srv.snap.Load()
+	cust := snap.ledger.Customers[0].ID
+	body := "credit_note_id,customer_id,date,amount\n" +
+		"N-1," + cust + ",2024-03-10,-50.00\n" +
+		"N-2," + cust + ",2024-03-11,-20.00\n"
+	w := ts.do(req{method: "POST", path: "/v1/ingest/credit_notes", role: "admin", body: body, ctype: "text/csv"})
+	expect(t, w, 200)
+	type note struct {
+		Line   int
+		Reason string
+		Count  int
+	}
+	res := decode[struct {
+		Loaded   int
+		Negative int `json:"negative_credit_notes"`
+		Notes    []note
+	}](t, w)
+	if res.Loaded != 2 || res.Negative != 2 || len(res.Notes) != 1 || res.Notes[0].Count != 2 || res.Notes[0].Line != 2 ||
+		!strings.Contains(res.Notes[0].Reason, "written negative") {
+		t.Fatalf("%+v: want 2 loaded, 2 read as credits, one note from line 2\n%s", res, w.Body.String())
+	}
+	w = ts.do(req{method: "POST", path: "/v1/ingest/payments?columns=amount%3DTotal,amount%3DPaid", role: "admin",
+		body: "payment_id,customer_id,payment_date,Total,Paid\nP-1," + cust + ",2024-03-10,5.00,6.00\n", ctype: "text/csv"})
+	expect(t, w, 422)
+	if !strings.Contains(w.Body.String(), `amount is mapped twice, to \"Total\" and to \"Paid\"`) {
+		t.Errorf("a column mapped twice: %s", w.Body.String())
+	}
+}

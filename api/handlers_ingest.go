@@ -32,8 +32,10 @@ const maxRejectsListed = 1000
 type IngestResult struct {
 	Entity datasets.Entity `json:"entity"`
 	Format string          `json:"format"`
-	// Read rows; Loaded were acknowledged (stored, or spooled when Spooled
-	// says so); Rejected had a bad field (listed in Rejects).
+	// Read rows = Loaded + Rejected + Duplicates; Loaded were acknowledged
+	// (stored, or spooled when Spooled says so), a duplicate not (it
+	// replaced an earlier row); Rejected had a bad field (listed in
+	// Rejects).
 	Read             int            `json:"read"`
 	Loaded           int            `json:"loaded"`
 	Rejected         int            `json:"rejected"`
@@ -51,6 +53,13 @@ type IngestResult struct {
 	Warned            int             `json:"warned" doc:"warnings of stored rows that deserve a look, in all (as dsopilot import counts them)"`
 	Warnings          []IngestWarning `json:"warnings" doc:"the warnings by kind: the reason, how many rows have it, and the first such row (line, field, value); [] for none"`
 	WarningsTruncated bool            `json:"warnings_truncated" doc:"true when warnings does not list every warned row: each kind names its first row only (count says how many), or the list of kinds was cut"`
+	// The conventions the importer read the body by, counted: credit
+	// notes written negative read as credits of their absolute amount,
+	// blank due dates derived from payment terms; Notes say each with its
+	// first row, in the shape of Warnings.
+	NegativeCreditNotes int             `json:"negative_credit_notes" doc:"credit notes written negative, read as credits of their absolute amount (the body's convention)"`
+	DerivedDueDates     int             `json:"derived_due_dates" doc:"invoices with a blank due date given the issue date plus their payment terms"`
+	Notes               []IngestWarning `json:"notes" doc:"each convention read, with its count and first row; [] for none"`
 	// Diagnosis, when more than half the rows were rejected, names the
 	// most common reason (and a date format that would have read them).
 	Diagnosis     string  `json:"diagnosis,omitempty" doc:"the most common reason when more than half the rows were rejected"`
@@ -225,14 +234,11 @@ func (s *Server) postIngest(c *gin.Context) {
 		fe.add("query:decimal_comma", "want true or false")
 	}
 	if v := c.Query("columns"); v != "" {
+		// The import's own reading: a name mapped twice is refused, not
+		// the last one silently kept.
 		opts.Columns = map[string]string{}
-		for _, pair := range strings.Split(v, ",") {
-			k, src, ok := strings.Cut(pair, "=")
-			if !ok || strings.TrimSpace(k) == "" || strings.TrimSpace(src) == "" {
-				fe.add("query:columns", fmt.Sprintf("want canonical=source pairs, got %q", pair))
-				continue
-			}
-			opts.Columns[strings.TrimSpace(k)] = strings.TrimSpace(src)
+		if err := importer.ParseColumns(opts.Columns, v); err != nil {
+			fe.add("query:columns", apiWords(strings.TrimPrefix(err.Error(), importer.ErrUsage.Error()+": ")))
 		}
 	}
 	if err := fe.err("bad ingest options"); err != nil {
@@ -285,6 +291,8 @@ func (s *Server) postIngest(c *gin.Context) {
 		return
 	}
 	res.Warnings, res.Warned, res.WarningsTruncated = ingestWarnings(sum.Warnings, body.path)
+	res.NegativeCreditNotes, res.DerivedDueDates = sum.NegativeCreditNotes, sum.DerivedDueDates
+	res.Notes, _, _ = ingestWarnings(sum.Notes, body.path)
 	s.metrics.ingest.WithLabelValues(string(e), "loaded").Add(float64(res.Loaded))
 	s.metrics.ingest.WithLabelValues(string(e), "rejected").Add(float64(res.Rejected))
 	s.metrics.ingest.WithLabelValues(string(e), "spooled").Add(float64(res.Spooled))
