@@ -230,6 +230,13 @@ func (h *History) terms(ci int, t datasets.Date, net, eom *[]int) datasets.Terms
 // mode returns the most frequent value of xs (reordered; the smallest on
 // a tie) and how often it occurs.
 func mode(xs []int) (value, count int) {
+	// Most customers' invoices all have the same terms: no sort then.
+	if !slices.ContainsFunc(xs, func(x int) bool { return x != xs[0] }) {
+		if len(xs) == 0 {
+			return 0, 0
+		}
+		return xs[0], len(xs)
+	}
 	slices.Sort(xs)
 	for i := 0; i < len(xs); {
 		j := i
@@ -369,23 +376,29 @@ func (h *History) newReceipts(tm *Timing, sc *newScratch, ci int, t datasets.Dat
 	// due[d-1]: days from t to the due date of an invoice issued on t+d.
 	sc.due = slices.Grow(sc.due[:0], int(7*W))[:7*W]
 	due := sc.due
+	// The days read below: from the first week end after issue (7·⌈d/7⌉)
+	// to the horizon's end, less the days to the due date.
 	lo, hi := int32(math.MaxInt32), int32(math.MinInt32)
 	for d := int32(1); d <= 7*W; d++ {
 		due[d-1] = int32(terms.DueDate(t.AddDays(int(d))) - t)
-		lo, hi = min(lo, 7-due[d-1]), max(hi, 7*W-due[d-1])
+		lo, hi = min(lo, 7*((d+6)/7)-due[d-1]), max(hi, 7*W-due[d-1])
 	}
 	v := &sc.view
-	tm.view(v, ci, lo, hi)
+	tm.cashView(v, ci, lo, hi)
+	// cashAt's quotients, once per day of the view rather than once per
+	// issue day and week (the same divisions, so the same values).
+	sc.cash = slices.Grow(sc.cash[:0], len(v.cash))[:len(v.cash)]
+	for i, c := range v.cash {
+		sc.cash[i] = c / v.weight
+	}
 	out := make([]float64, weeks)
 	for d := int32(1); d <= 7*W; d++ {
 		prev := 0.0
-		for k := int32(1); k <= W; k++ {
-			// Paid by the end of day t+7k: x ≤ 7k − due, and not before
-			// it is issued.
-			c := 0.0
-			if 7*k >= d {
-				c = v.cashAt(7*k - due[d-1])
-			}
+		// Paid by the end of day t+7k: x ≤ 7k − due, and not before it is
+		// issued; the weeks before the invoice is issued add nothing (an
+		// exact +0 to sums that start at +0), so they are skipped.
+		for k := (d + 6) / 7; k <= W; k++ {
+			c := sc.cash[v.idx(7*k-due[d-1])]
 			out[k-1] += rate * (c - prev)
 			prev = c
 		}
@@ -396,6 +409,7 @@ func (h *History) newReceipts(tm *Timing, sc *newScratch, ci int, t datasets.Dat
 // newScratch is the buffers newReceipts reuses from customer to customer.
 type newScratch struct {
 	view     view
+	cash     []float64 // the view's cashAt by day
 	due      []int32
 	net, eom []int
 }
