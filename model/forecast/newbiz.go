@@ -97,10 +97,11 @@ const runRateDays = 91
 // not a law.
 const seasonalLimit = 2.0
 
-// runRate returns each customer's daily invoicing rate (positions custs,
-// nil for all) known at t, before the seasonal factor, and the seasonal
-// factor for the weeks after t.
-func (h *History) runRate(t datasets.Date, weeks int, custs []int) (map[int]rate, float64) {
+// runRate returns the daily invoicing rate known at t, before the
+// seasonal factor, of each customer at positions custs (nil for all) that
+// has one, in the order of custs, and the seasonal factor for the weeks
+// after t.
+func (h *History) runRate(t datasets.Date, weeks int, custs []int) ([]custRate, float64) {
 	rates, lyH, lyBase := h.runRateSums(t, weeks, custs)
 	if pf := h.portfolioAt(t, custs); pf != nil && pf.weeks == weeks {
 		// A part of a ledger forecast in parts: the whole portfolio's
@@ -120,8 +121,7 @@ func (h *History) runRate(t datasets.Date, weeks int, custs []int) (map[int]rate
 // earlier, and in the 13 weeks before those. The sums add whole cents, so
 // they are exact in any order (below 2⁵³ cents), and a ledger's parts add
 // up to the whole's.
-func (h *History) runRateSums(t datasets.Date, weeks int, custs []int) (rates map[int]rate, lyH, lyBase float64) {
-	rates = map[int]rate{}
+func (h *History) runRateSums(t datasets.Date, weeks int, custs []int) (rates []custRate, lyH, lyBase float64) {
 	// A year is 364 days here, so that last year's weeks start on the
 	// same weekday.
 	ly := t.AddDays(-364)
@@ -147,7 +147,7 @@ func (h *History) runRateSums(t datasets.Date, weeks int, custs []int) (rates ma
 			}
 		}
 		if sum > 0 {
-			rates[ci] = rate{perDay: sum / runRateDays, bar: sq / sum, amts: amts}
+			rates = append(rates, custRate{ci, rate{perDay: sum / runRateDays, bar: sq / sum, amts: amts}})
 		}
 	}
 	return rates, lyH, lyBase
@@ -160,6 +160,12 @@ func (h *History) runRateSums(t datasets.Date, weeks int, custs []int) (rates ma
 type rate struct {
 	perDay, bar float64
 	amts        []int64
+}
+
+// custRate is the rate of the customer at position ci.
+type custRate struct {
+	ci int
+	rate
 }
 
 // newCust returns what the simulation draws the customer's new invoices
@@ -262,11 +268,9 @@ func (h *History) newBusiness(t datasets.Date, weeks int, tm *Timing) *NewBusine
 	nb := &NewBusiness{Seasonal: season, perCust: map[string]newPart{}, labels: map[string]Item{}, perDay: map[string]float64{}}
 	var invoicing float64
 	var sc newScratch
-	for ci := range h.cust {
-		r, ok := rates[ci]
-		if !ok {
-			continue
-		}
+	// In customer order (a slice, where a map's look-ups cost more).
+	for _, cr := range rates {
+		ci, r := cr.ci, cr.rate
 		perDay := r.perDay * season
 		c := &h.cust[ci]
 		nc, m := h.newCustomer(tm, &sc, ci, t, weeks, r, season)

@@ -113,11 +113,25 @@ func (h *History) timingObs(t datasets.Date, custs []int, own func(ci int, obs [
 func newDelayCurve(os []obs) *delayCurve {
 	sortObs(os)
 	c := &delayCurve{n: float64(len(os))}
-	var paid []int32
+	// Sized first: the paid delays, and the steps (the days with an
+	// event: the first observation of a day is an event when any is).
+	nPaid, nSteps := 0, 0
+	for j, o := range os {
+		if o.kind == 1 {
+			nPaid++
+		}
+		if o.kind != 0 && (j == 0 || os[j-1].x != o.x) {
+			nSteps++
+		}
+	}
+	paid := make([]int32, 0, nPaid)
 	for _, o := range os {
 		if o.kind == 1 {
 			paid = append(paid, o.x)
 		}
+	}
+	if nSteps > 0 {
+		c.x, c.cash, c.done = make([]int32, 0, nSteps), make([]float64, 0, nSteps), make([]float64, 0, nSteps)
 	}
 	c.kern = smoothingKernel(bandwidth(paid))
 	atRisk := float64(len(os))
