@@ -3,6 +3,7 @@ package forecast
 import (
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/dsopilot/dsopilot/datasets"
 )
@@ -21,9 +22,16 @@ type NewBusiness struct {
 	// Seasonal is the seasonal factor applied to the run-rates.
 	Seasonal float64 `json:"seasonal_factor"`
 	total    newPart
-	perCust  map[string]newPart
-	labels   map[string]Item    // a customer's labels, from its latest invoice
-	perDay   map[string]float64 // a customer's expected invoicing per day
+	byCust   []custNew // by customer id
+}
+
+// custNew is one customer's new business: its part, its labels (from its
+// latest invoice) and its expected invoicing per day.
+type custNew struct {
+	id     string
+	part   newPart
+	label  Item
+	perDay float64
 }
 
 // newPart is new business per week: the expected receipts, and the
@@ -265,7 +273,7 @@ func (h *History) NewBusiness(t datasets.Date, weeks int) *NewBusiness {
 // newBusiness is NewBusiness with the timing record at t.
 func (h *History) newBusiness(t datasets.Date, weeks int, tm *Timing) *NewBusiness {
 	rates, season := h.runRate(t, weeks, nil)
-	nb := &NewBusiness{Seasonal: season, perCust: map[string]newPart{}, labels: map[string]Item{}, perDay: map[string]float64{}}
+	nb := &NewBusiness{Seasonal: season, byCust: make([]custNew, 0, len(rates))}
 	var invoicing float64
 	var sc newScratch
 	// In customer order (a slice, where a map's look-ups cost more).
@@ -275,8 +283,6 @@ func (h *History) newBusiness(t datasets.Date, weeks int, tm *Timing) *NewBusine
 		c := &h.cust[ci]
 		nc, m := h.newCustomer(tm, &sc, ci, t, weeks, r, season)
 		p := newPart{mean: m, custs: []*newCust{nc}}
-		nb.perCust[c.ID] = p
-		nb.perDay[c.ID] = perDay
 		nb.total.add(p)
 		invoicing += perDay * float64(7*weeks)
 		// Labelled like its latest invoice issued by t (a run-rate means
@@ -288,12 +294,13 @@ func (h *History) newBusiness(t datasets.Date, weeks int, tm *Timing) *NewBusine
 			}
 			last = &h.inv[i]
 		}
-		nb.labels[c.ID] = Item{CustomerID: c.ID, Currency: last.label.currency, Segment: last.label.segment, Country: last.label.country}
+		nb.byCust = append(nb.byCust, custNew{id: c.ID, part: p, perDay: perDay,
+			label: Item{CustomerID: c.ID, Currency: last.label.currency, Segment: last.label.segment, Country: last.label.country}})
 	}
 	if nb.total.mean == nil {
 		nb.total = newPart{mean: make([]float64, weeks)}
 	}
-	nb.Customers = len(nb.perCust)
+	nb.Customers = len(nb.byCust)
 	nb.Invoicing = cents(invoicing)
 	return nb
 }
@@ -421,15 +428,24 @@ type newScratch struct {
 // by sums the new business per breakdown key.
 func (nb *NewBusiness) by(key string) map[string]*newPart {
 	out := map[string]*newPart{}
-	for id, p := range nb.perCust {
-		it := nb.labels[id]
-		k := it.groupKey(key)
+	for i := range nb.byCust {
+		c := &nb.byCust[i]
+		k := c.label.groupKey(key)
 		s := out[k]
 		if s == nil {
 			s = &newPart{}
 			out[k] = s
 		}
-		s.add(p)
+		s.add(c.part)
 	}
 	return out
+}
+
+// customer returns the new business of customer id.
+func (nb *NewBusiness) customer(id string) (newPart, bool) {
+	i, ok := slices.BinarySearchFunc(nb.byCust, id, func(c custNew, id string) int { return strings.Compare(c.id, id) })
+	if !ok {
+		return newPart{}, false
+	}
+	return nb.byCust[i].part, true
 }
