@@ -133,3 +133,29 @@ func TestModeLikeSorting(t *testing.T) {
 		}
 	}
 }
+
+func TestBookCustomersCounted(t *testing.T) {
+	book := func(ids ...string) *Inputs {
+		in := &Inputs{}
+		for _, id := range ids {
+			in.Book = append(in.Book, Item{CustomerID: id})
+		}
+		return in
+	}
+	for _, c := range []struct {
+		in   *Inputs
+		want int
+	}{
+		{book(), 0},
+		{book("A"), 1},
+		{book("A", "A", "B", "C", "C"), 3},
+		// Not listed by customer (a book put together from parts): each
+		// counts once still.
+		{book("B", "A", "B", "C", "A"), 3},
+		{book("A", "B", "A"), 2},
+	} {
+		if got := c.in.customers(); got != c.want {
+			t.Errorf("%v: %d customers, want %d", c.in.Book, got, c.want)
+		}
+	}
+}
