@@ -232,7 +232,8 @@ func TestEarlyPaymentsOfNewBusiness(t *testing.T) {
 		t.Fatalf("early payments: lags %v, amounts %v of %d invoices, share %v", lags, amts, seen, share)
 	}
 	nb := h.NewBusiness(asOf, 13)
-	c := nb.perCust["A"].custs[0]
+	pa, _ := nb.customer("A")
+	c := pa.custs[0]
 	if c.early == nil || nb.total.mean[0] <= 0 || nb.total.mean[1] <= 0 {
 		t.Fatalf("no early payments in the first weeks: %v", nb.total.mean)
 	}
