@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/dsopilot/dsopilot/datasets"
-	"github.com/dsopilot/dsopilot/datasets/synth"
 )
 
 // The forecast is made faster only by computing the same numbers: these
@@ -18,15 +17,7 @@ import (
 // its digest; one that means to must say why and renew them.
 func TestForecastDigestsUnchanged(t *testing.T) {
 	ctx := context.Background()
-	l, _, err := synth.Collect(ctx, synth.Config{Customers: 200, Months: 24, Seed: 61})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conv, err := l.Convert(*simFX())
-	if err != nil {
-		t.Fatal(err)
-	}
-	synthH := NewHistory(conv, nil)
+	synthH := NewHistory(simulatedEUR(t, 200, 24, 61), nil)
 	asOf := datasets.NewDate(2024, 12, 31)
 	bl, preds := bigBook(3000, 30000, asOf)
 	bigH := NewHistory(bl, nil)

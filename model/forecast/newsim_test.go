@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/dsopilot/dsopilot/datasets"
-	"github.com/dsopilot/dsopilot/datasets/synth"
 )
 
 // consistent reports what is wrong with a band of receipts that are never
@@ -32,15 +31,7 @@ func consistent(b Band) error {
 // of each segment, must describe a distribution with the mean reported.
 func TestNewBusinessBandsHoldTheirMean(t *testing.T) {
 	ctx := context.Background()
-	l, _, err := synth.Collect(ctx, synth.Config{Customers: 200, Months: 24, Seed: 61})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conv, err := l.Convert(*simFX())
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := NewHistory(conv, nil)
+	h := NewHistory(simulatedEUR(t, 200, 24, 61), nil)
 	res, err := Forecast(ctx, h, nil, Options{AsOf: d(2024, 12, 31), Paths: 1000, Seed: 1, By: BySegment})
 	if err != nil {
 		t.Fatal(err)
