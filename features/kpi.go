@@ -163,13 +163,21 @@ type KPIs struct {
 	Receivables        KPIMoney `json:"receivables"`
 	CurrentReceivables KPIMoney `json:"current_receivables"`
 	OverdueReceivables KPIMoney `json:"overdue_receivables"`
-	// UnappliedCash is Σ amount of the payments dated by To that name no
-	// invoice of their customer (none, or an id the customer has no
-	// invoice of): cash on account, the pool datasets.ImpliedWriteOffs
-	// draws on, refunds (negative payments) included. It is wider than
-	// the customer feature unallocated_cash, which counts only payments
-	// naming no invoice at all: a payment naming an unknown invoice
-	// reduces nothing either.
+	// UnappliedCash is the cash on account at To: Σ amount of the
+	// payments dated by To that name no invoice of their customer (none,
+	// or an id the customer has no invoice of; refunds, negative, too),
+	// less what of it the invoices settled by To took. That is the pool
+	// datasets.ImpliedWriteOffs matches to settled invoices: an invoice
+	// settled for more than its own payments and credit notes cover took
+	// the rest from the customer's cash on account (what is left is
+	// implied written off), so that cash is applied, not on account. It
+	// is counted in the group of the payments' customer, and what an
+	// invoice took in the invoice's group (--by segment, country or
+	// currency: the two differ only for an invoice carrying its own
+	// attribute; the portfolio's and each customer's are exact). Unlike
+	// the customer feature unallocated_cash (payments naming no invoice
+	// at all, matched or not), it includes a payment naming an unknown
+	// invoice: that reduces nothing either.
 	UnappliedCash KPIMoney `json:"unapplied_cash"`
 	// UnappliedCredits is Σ amount of the credit notes dated by To that
 	// name no invoice of the ledger (none, or an unknown id), of either

@@ -364,6 +364,15 @@ func (p *kpiPlan) invoice(c *customerIndex, i int, a *kpiAcc, out []datasets.Mon
 			a.addMoney(&f.payAmount, v.Amount)
 			f.payWeighted += float64(v.Amount) * float64(days)
 		}
+		// Cash on account matched to the invoice at its settlement
+		// (datasets.ImpliedWriteOffs: what the invoice still owed when
+		// cleared, its implied write-off taken off) is applied from then
+		// on. Without payment records nothing is on account.
+		if p.paymentsKnown && sd <= p.to {
+			if used := c.cleared(i); used != 0 {
+				p.unapplied(a, sd, -used, false)
+			}
+		}
 		if sd <= p.bounds[0] {
 			return // owed nothing at any bound
 		}

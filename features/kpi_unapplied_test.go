@@ -64,6 +64,17 @@ func TestKPIUnapplied(t *testing.T) {
 		{name: "credit balance: net receivables negative", edit: func(l *datasets.Ledger) {
 			l.Payments[0].Amount = km(2000)
 		}, want: map[string]any{"receivables": 1500.0, "unapplied_cash": 2000.0, "net_receivables": -800.0}},
+		{name: "cash on account matched to a settled invoice is applied", edit: func(l *datasets.Ledger) {
+			l.Payments[0].Amount = km(600)
+			l.Invoices[1].SettledDate = kd("2024-03-20")
+		}, want: map[string]any{"receivables": 1000.0, "unapplied_cash": 100.0, "net_receivables": 600.0}},
+		{name: "matched at a settlement after the period end", to: "2024-03-19", edit: func(l *datasets.Ledger) {
+			l.Payments[0].Amount = km(600)
+			l.Invoices[1].SettledDate = kd("2024-03-20")
+		}, want: map[string]any{"receivables": 1500.0, "unapplied_cash": 600.0, "net_receivables": 900.0}},
+		{name: "a settlement beyond the cash on account: the rest written off", edit: func(l *datasets.Ledger) {
+			l.Invoices[1].SettledDate = kd("2024-03-20")
+		}, want: map[string]any{"receivables": 1000.0, "unapplied_cash": 0.0, "net_receivables": 700.0}},
 		{name: "customer known only by a note is a group", edit: func(l *datasets.Ledger) {
 			l.CreditNotes = append(l.CreditNotes, kcn("N2", "ZNOTES", "", "2024-02-01", 7, datasets.KindCreditNote))
 		}, by: "customer", want: map[string]any{
@@ -129,11 +140,13 @@ func TestKPIUnappliedOverflow(t *testing.T) {
 }
 
 // withUnapplied returns l with records on account for every fourth
-// customer: a payment naming an unknown invoice, a refund on account, a
+// customer: an invoice settled without a payment of its own (cash on
+// account covers it, in part), a payment naming an unknown invoice, a refund on account, a
 // credit note and a write-off naming no invoice, one naming an unknown
 // invoice; and a customer known only by a credit note.
 func withUnapplied(l *datasets.Ledger, start datasets.Date) *datasets.Ledger {
 	cp := *l
+	cp.Invoices = append([]datasets.Invoice(nil), l.Invoices...)
 	cp.Payments = append([]datasets.Payment(nil), l.Payments...)
 	cp.CreditNotes = append([]datasets.CreditNote(nil), l.CreditNotes...)
 	for j, c := range l.Customers {
@@ -142,6 +155,10 @@ func withUnapplied(l *datasets.Ledger, start datasets.Date) *datasets.Ledger {
 		}
 		d := start.AddDays(40 + 29*j%300)
 		id := fmt.Sprintf("%s-ua", c.ID)
+		// Settled with no payment of its own: the cash on account takes
+		// what it can, the rest is implied written off.
+		cp.Invoices = append(cp.Invoices, datasets.Invoice{ID: id + "i", CustomerID: c.ID, IssueDate: d.AddDays(-5),
+			DueDate: d.AddDays(25), Amount: datasets.Money(3000 + 7*j), SettledDate: d.AddDays(20)})
 		cp.Payments = append(cp.Payments,
 			datasets.Payment{ID: id + "p1", CustomerID: c.ID, InvoiceID: "UNKNOWN-" + c.ID, Date: d, Amount: datasets.Money(1000 + j)},
 			datasets.Payment{ID: id + "p2", CustomerID: c.ID, Date: d.AddDays(45), Amount: -datasets.Money(300 + j)})

@@ -232,10 +232,15 @@ still owes at bound b is outs[b]. */}}
         arrayMap((o, q) -> toDecimal128(if(q = {{$q}}, o, toInt64(0)), 0), outs, buckets) AS v_aging{{$q}},
         {{- end}}
         -- On account at each bound, reducing no invoice: the payments of a
-        -- row without an invoice (naming none of the customer's) and the
-        -- unapplied credit notes, dated by the bound.
+        -- row without an invoice (naming none of the customer's) dated by
+        -- the bound, less what of them an invoice settled by then took
+        -- (kpi_implied: what it still owed when cleared, its implied
+        -- write-off taken off; only on a ledger with payments), and the
+        -- unapplied credit notes dated by the bound.
         arrayMap(b -> arrayReduce('sum', arrayMap((d, c) -> toDecimal128(if(NOT has_inv AND d <= b, c, toInt64(0)), 0),
-            pay_days, pay_cents)), @bounds) AS v_unapplied_cash,
+            pay_days, pay_cents))
+            - toDecimal128(if(counted AND @payments_known = 1 AND settled != 0 AND settled <= b, cleared_cents - implied_cents, toInt64(0)), 0),
+            @bounds) AS v_unapplied_cash,
         arrayMap(b -> arrayReduce('sum', arrayMap((d, c) -> toDecimal128(if(d <= b, c, toInt64(0)), 0),
             ucn_days, ucn_cents)), @bounds) AS v_unapplied_credits,
         -- The month of the sales histogram the invoice falls in, if any,
