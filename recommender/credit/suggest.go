@@ -203,23 +203,25 @@ type needCalc struct {
 // three months' when higher) over the terms plus the days it pays late,
 // with room for the exposure's swings (a compound-Poisson approximation:
 // invoices arrive at the customer's rate, their amounts vary as they did)
-// so that it holds on pol.Need.Cover of days, times the headroom.
+// so that it holds on pol.Need.Cover of days, times the headroom. An
+// invoice far above the customer's usual counts at the outlier bound in the
+// run-rate and the amounts' spread (winsorise).
 func (a *account) needOf(pol *Policy) needCalc {
 	var n needCalc
 	full := int(math.Ceil(a.months))
 	var sum datasets.MoneySum
 	for k := range min(full, pol.HistoryMonths) {
-		sum.Add(a.monthly[k])
+		sum.Add(a.boundedMonth(k))
 	}
 	total, _ := sum.Total()
 	n.year = total.Float() / a.months
-	n.recent = (a.monthly[0] + a.monthly[1] + a.monthly[2]).Float() / min(3, a.months)
+	n.recent = (a.boundedMonth(0) + a.boundedMonth(1) + a.boundedMonth(2)).Float() / min(3, a.months)
 	n.season = a.season
 	n.runRate = max(n.year*n.season, n.recent)
 	n.perMonth = float64(a.issued) / a.months
 	n.days = a.termsDays + a.daysLate
 	n.mean = n.runRate * n.days / daysPerMonth
-	cv2 := a.cv2
+	cv2 := a.out.cv2
 	if a.issued < 5 {
 		cv2 = max(cv2, 1)
 	}
@@ -279,6 +281,9 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 		reasons = append(reasons, fmt.Sprintf("new or quiet customer (%s issued and %d settled in the last %s): the %s starting limit of %s",
 			plural(a.issued, "invoice"), a.settled, plural(pol.HistoryMonths, "month"), segLabel(segName, a.c.Segment), amt(base)))
 	} else {
+		if r := outlierReason(a.out, a.issued, pol.HistoryMonths, amt); r != "" {
+			reasons = append(reasons, r)
+		}
 		reasons = append(reasons, needReason(a, n, pol, amt))
 	}
 	if r, ok := as.requests[id]; ok {
