@@ -130,11 +130,17 @@ type Suggestion struct {
 	PD        float64 `json:"pd"`
 	PDSource  string  `json:"pd_source"`
 	RiskClass string  `json:"risk_class"`
-	// Review is the suggested limit's review date, were it set today;
-	// LimitReview the current limit's (CustomerFlags.LimitReview), none for
-	// the customer master's limit with no credit decision on record.
-	Review      datasets.Date `json:"review_date"`
-	LimitReview datasets.Date `json:"limit_review_date,omitempty"`
+	// Review is the suggested limit's review date, were it decided on the
+	// as-of day: the cadence of the class at the last month-end on or
+	// before it, ReviewClass read at ReviewClassAsOf when that is not the
+	// as-of day's (suggestionReview), the class a proposal made the next
+	// day is made with; LimitReview the current limit's
+	// (CustomerFlags.LimitReview), none for the customer master's limit
+	// with no credit decision on record.
+	Review          datasets.Date `json:"review_date"`
+	ReviewClass     string        `json:"review_class,omitempty"`
+	ReviewClassAsOf datasets.Date `json:"review_class_as_of,omitempty"`
+	LimitReview     datasets.Date `json:"limit_review_date,omitempty"`
 	// ReviewBasis says which class, read on which day, set LimitReview.
 	ReviewBasis
 	// RequiredRole is the least role that may approve the change (empty
@@ -144,8 +150,12 @@ type Suggestion struct {
 	// customer owes now, says why the cut is advised (a cap of risk or of
 	// the credit report, a default, a hold, 90+ days overdue): such a limit
 	// flags the customer as over it and holds its orders.
-	BelowExposure string   `json:"below_exposure,omitempty"`
-	Reasons       []string `json:"reasons"`
+	BelowExposure string `json:"below_exposure,omitempty"`
+	// PDCaution, set only on an increase whose PD is not the customer's
+	// own (PDSource "segment": no model gave it one, so its risk class and
+	// the risk cap are its segment's), says so; it is among the reasons.
+	PDCaution string   `json:"pd_caution,omitempty"`
+	Reasons   []string `json:"reasons"`
 }
 
 // Suggestions are a ledger's suggestions as of a day.
@@ -244,8 +254,12 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 	class := pol.class(risk.PD)
 	s := Suggestion{CustomerID: id, Customer: a.c.Name, Segment: a.c.Segment, Currency: cur,
 		Current: features.KPIMoney(a.limit), Exposure: features.KPIMoney(a.exposure),
-		PD: round4(risk.PD), PDSource: risk.Source, RiskClass: class.Name,
-		Review: as.asOf.AddMonths(class.ReviewMonths)}
+		PD: round4(risk.PD), PDSource: risk.Source, RiskClass: class.Name}
+	reviewClass, reviewAt := as.suggestionReview(id, class)
+	s.Review = as.asOf.AddMonths(reviewClass.ReviewMonths)
+	if reviewAt != as.asOf {
+		s.ReviewClass, s.ReviewClassAsOf = reviewClass.Name, reviewAt
+	}
 	lr := as.limitReview(a)
 	s.LimitReview, s.ReviewBasis = lr.date, lr.ReviewBasis
 	if a.limit > 0 {
@@ -389,14 +403,26 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 		reasons = append(reasons, s.BelowExposure)
 	}
 	s.Suggested, s.Change, s.Bound = features.KPIMoney(sugg), features.KPIMoney(sugg-a.limit), bound
+	if sugg > a.limit && risk.Source == "segment" {
+		s.PDCaution = fallbackCaution(risk.PD, class.Name, s.RiskCap, amt)
+		reasons = append(reasons, s.PDCaution)
+	}
 	if sugg != a.limit {
 		s.RequiredRole = pol.RequiredRole(as.inPolicy(id, max(0, sugg-secured)-max(0, a.limit-secured)))
 	}
 	inDefault := ""
-	if risk.Source == "default" {
+	switch risk.Source {
+	case "default":
 		inDefault = " (in default: probability of default 100%)"
+	case "segment":
+		inDefault = " (the segment's rate, not the customer's own)"
 	}
-	reasons = append(reasons, fmt.Sprintf("risk class %s%s: review by %s (every %s)", class.Name, inDefault, longDate(s.Review), months(class.ReviewMonths)))
+	if s.ReviewClass != "" && s.ReviewClass != class.Name {
+		reasons = append(reasons, fmt.Sprintf("risk class %s%s; its class as of %s, the last month-end, %s, sets the review date, as it would a proposal's: review by %s (every %s)",
+			class.Name, inDefault, longDate(s.ReviewClassAsOf), s.ReviewClass, longDate(s.Review), months(reviewClass.ReviewMonths)))
+	} else { // the same class, or the as-of day's
+		reasons = append(reasons, fmt.Sprintf("risk class %s%s: review by %s (every %s)", class.Name, inDefault, longDate(s.Review), months(reviewClass.ReviewMonths)))
+	}
 	s.Reasons = reasons
 	return s
 }
