@@ -32,6 +32,10 @@ type Index struct {
 	impliedErr error
 	// implied counts the implied write-offs and credits the index added.
 	implied int
+	// noteOnly are the customers known only by an unapplied credit note
+	// (customerIndex.unappliedCredits): the KPIs count their notes, the
+	// features list no such customer.
+	noteOnly []*customerIndex
 }
 
 // LedgerFacts are what the index of a part of a ledger cannot tell from
@@ -134,10 +138,18 @@ type customerIndex struct {
 	invPayments [][]datasets.Payment
 	invCredits  [][]datasets.CreditNote
 	payments    []datasets.Payment // all of the customer's, by date
-	disputes    []datasets.Dispute
-	actions     []datasets.Action
-	promises    []datasets.Promise
-	decisions   []datasets.CreditDecision // by date, then id
+	// unappliedPays are the payments naming no invoice of the customer
+	// (none, or an id it has no invoice of), by date: cash on account,
+	// which reduces no invoice (KPIs.UnappliedCash).
+	unappliedPays []datasets.Payment
+	// unappliedCredits are the customer's credit notes, of any kind, that
+	// name no invoice of the ledger (none, or an unknown id), in ledger
+	// order: they reduce no invoice (KPIs.UnappliedCredits).
+	unappliedCredits []datasets.CreditNote
+	disputes         []datasets.Dispute
+	actions          []datasets.Action
+	promises         []datasets.Promise
+	decisions        []datasets.CreditDecision // by date, then id
 	// invDisputes maps an invoice position to its disputes.
 	invDisputes map[int][]datasets.Dispute
 	// follow holds the dated events that can answer a dunning action or
@@ -254,6 +266,7 @@ func newIndex(l *datasets.Ledger, whole LedgerFacts) *Index {
 			credits[n.InvoiceID] = append(credits[n.InvoiceID], n)
 		}
 	}
+	ix.fileUnappliedCredits(l)
 	// An implied note belongs to its customer's invoice alone (another
 	// customer may use the same invoice id), where a ledger's own notes
 	// follow the invoice id.
@@ -272,6 +285,42 @@ func newIndex(l *datasets.Ledger, whole LedgerFacts) *Index {
 	}
 	slices.SortFunc(ix.customers, func(a, b *customerIndex) int { return cmp.Compare(a.c.ID, b.c.ID) })
 	return ix
+}
+
+// fileUnappliedCredits files the credit notes of l that name no invoice of
+// l (none, or an id no invoice has) under their customer. A note that
+// names a known invoice is that invoice's (credits, above), whoever's it
+// is; in a part of a ledger such a note sits in its invoice's part
+// (datasets.CreditNoteOwner), so a part tells unapplied notes as the whole
+// ledger does. A customer known only by such notes is kept apart
+// (noteOnly): a bare customer in the index would be listed by the
+// customer features.
+func (ix *Index) fileUnappliedCredits(l *datasets.Ledger) {
+	var known map[string]bool
+	apart := map[string]*customerIndex{}
+	for _, n := range l.CreditNotes {
+		if n.InvoiceID != "" {
+			if known == nil {
+				known = make(map[string]bool, len(l.Invoices))
+				for i := range l.Invoices {
+					known[l.Invoices[i].ID] = true
+				}
+			}
+			if known[n.InvoiceID] {
+				continue
+			}
+		}
+		c, ok := ix.byID[n.CustomerID]
+		if !ok {
+			if c, ok = apart[n.CustomerID]; !ok {
+				c = &customerIndex{c: datasets.Customer{ID: n.CustomerID}}
+				apart[n.CustomerID] = c
+				ix.noteOnly = append(ix.noteOnly, c)
+			}
+		}
+		c.unappliedCredits = append(c.unappliedCredits, n)
+	}
+	slices.SortFunc(ix.noteOnly, func(a, b *customerIndex) int { return cmp.Compare(a.c.ID, b.c.ID) })
 }
 
 // impliedKey is a customer's invoice.
@@ -296,6 +345,8 @@ func (c *customerIndex) finish(credits map[string][]datasets.CreditNote, implied
 	for _, p := range c.payments {
 		if i, ok := pos[p.InvoiceID]; ok && p.InvoiceID != "" {
 			c.invPayments[i] = append(c.invPayments[i], p)
+		} else {
+			c.unappliedPays = append(c.unappliedPays, p)
 		}
 	}
 	for i, v := range c.invoices {

@@ -48,8 +48,8 @@ type KPIReport struct {
 	// period, in order, the first and last clipped to the period.
 	Months []KPIs `json:"months,omitempty"`
 	// Groups holds the KPIs per group key, sorted by key. Only groups with
-	// activity are listed: receivables at the start or at a period end, or
-	// an invoice issued or settled, a payment, dispute or promise in the
+	// activity are listed: receivables, unapplied cash or unapplied
+	// credits at the start or at a period end, or an invoice issued or settled, a payment, dispute or promise in the
 	// period. Groups partition the portfolio, so additive figures (amounts,
 	// counts) of the groups sum to the portfolio's.
 	Groups []KPIGroup `json:"groups,omitempty"`
@@ -73,7 +73,9 @@ type KPIGroup struct {
 // d, outstanding being what Index computes for the features: zero once the
 // invoice is settled, else its amount less the payments and credit notes
 // linked to it by d, never below zero. Unallocated cash and credit notes not
-// linked to an invoice do not reduce receivables. An invoice is current at d
+// linked to an invoice do not reduce receivables (DSO is on gross trade
+// receivables): they are reported beside them, as UnappliedCash and
+// UnappliedCredits, and taken off in NetReceivables. An invoice is current at d
 // when its due date is on or after d, overdue when its due date is before d.
 type KPIs struct {
 	// From and To bound the period (YYYY-MM-DD, inclusive).
@@ -161,6 +163,33 @@ type KPIs struct {
 	Receivables        KPIMoney `json:"receivables"`
 	CurrentReceivables KPIMoney `json:"current_receivables"`
 	OverdueReceivables KPIMoney `json:"overdue_receivables"`
+	// UnappliedCash is the cash on account at To: Σ amount of the
+	// payments dated by To that name no invoice of their customer (none,
+	// or an id the customer has no invoice of; refunds, negative, too),
+	// less what of it the invoices settled by To took. That is the pool
+	// datasets.ImpliedWriteOffs matches to settled invoices: an invoice
+	// settled for more than its own payments and credit notes cover took
+	// the rest from the customer's cash on account (what is left is
+	// implied written off), so that cash is applied, not on account. It
+	// is counted in the group of the payments' customer, and what an
+	// invoice took in the invoice's group (--by segment, country or
+	// currency: the two differ only for an invoice carrying its own
+	// attribute; the portfolio's and each customer's are exact). Unlike
+	// the customer feature unallocated_cash (payments naming no invoice
+	// at all, matched or not), it includes a payment naming an unknown
+	// invoice: that reduces nothing either.
+	UnappliedCash KPIMoney `json:"unapplied_cash"`
+	// UnappliedCredits is Σ amount of the credit notes dated by To that
+	// name no invoice of the ledger (none, or an unknown id), of either
+	// kind: a write-off booked on the account rather than on an invoice
+	// reduces what the customer owes as a commercial credit note does.
+	// A note naming a known invoice reduces that invoice, whoever's it is.
+	UnappliedCredits KPIMoney `json:"unapplied_credits"`
+	// NetReceivables = Receivables − UnappliedCash − UnappliedCredits:
+	// the customers' balance at To. It is negative when they hold more on
+	// account than their invoices owe (a credit balance). The DSO, aging
+	// and other ratios stay on the gross Receivables.
+	NetReceivables KPIMoney `json:"net_receivables"`
 	// Invoiced is Σ amount of invoices issued in the period.
 	Invoiced KPIMoney `json:"invoiced"`
 	// Collected is Σ payments dated in the period, unallocated cash

@@ -4,9 +4,14 @@ import (
 	"github.com/dsopilot/dsopilot/datasets"
 )
 
-// kpiPoint is receivables at one day by aging bucket.
+// kpiPoint is receivables at one day by aging bucket, and what the
+// customers had on account then that reduces no invoice.
 type kpiPoint struct {
 	aging [5]datasets.Money
+	// unappliedCash and unappliedCredits are Σ amount of the unapplied
+	// payments and credit notes dated by the day (KPIs.UnappliedCash,
+	// KPIs.UnappliedCredits).
+	unappliedCash, unappliedCredits datasets.Money
 }
 
 // total is the receivables of every bucket; ok is false when their sum
@@ -97,6 +102,8 @@ func (a *kpiAcc) add(b *kpiAcc) {
 		for k := range a.points[i].aging {
 			a.addMoney(&a.points[i].aging[k], b.points[i].aging[k])
 		}
+		a.addMoney(&a.points[i].unappliedCash, b.points[i].unappliedCash)
+		a.addMoney(&a.points[i].unappliedCredits, b.points[i].unappliedCredits)
 	}
 	for i := range a.flows {
 		f, g := &a.flows[i], &b.flows[i]
@@ -214,6 +221,14 @@ func (s *kpiScratch) scan(c *customerIndex, key kpiKey, perInvoice bool) {
 		}
 		p.payment(base, &c.payments[k], 1)
 	}
+	// What the customer has on account reduces none of its invoices: it
+	// stays in its own group, as its unallocated cash does.
+	for k := range c.unappliedPays {
+		p.unapplied(base, c.unappliedPays[k].Date, c.unappliedPays[k].Amount, false)
+	}
+	for k := range c.unappliedCredits {
+		p.unapplied(base, c.unappliedCredits[k].Date, c.unappliedCredits[k].Amount, true)
+	}
 	if p.disputesKnown {
 		for k := range c.disputes {
 			p.dispute(base, &c.disputes[k], 1)
@@ -256,6 +271,21 @@ func (s *kpiScratch) scan(c *customerIndex, key kpiKey, perInvoice bool) {
 			} else {
 				a.flows[k].broken++
 			}
+		}
+	}
+}
+
+// unapplied adds an unapplied payment (or credit note, when credit) of
+// amount m dated d to a's amounts on account at every bound on or after d.
+func (p *kpiPlan) unapplied(a *kpiAcc, d datasets.Date, m datasets.Money, credit bool) {
+	for j, b := range p.bounds {
+		if d > b {
+			continue
+		}
+		if credit {
+			a.addMoney(&a.points[j].unappliedCredits, m)
+		} else {
+			a.addMoney(&a.points[j].unappliedCash, m)
 		}
 	}
 }
@@ -333,6 +363,15 @@ func (p *kpiPlan) invoice(c *customerIndex, i int, a *kpiAcc, out []datasets.Mon
 			f.payDays += days
 			a.addMoney(&f.payAmount, v.Amount)
 			f.payWeighted += float64(v.Amount) * float64(days)
+		}
+		// Cash on account matched to the invoice at its settlement
+		// (datasets.ImpliedWriteOffs: what the invoice still owed when
+		// cleared, its implied write-off taken off) is applied from then
+		// on. Without payment records nothing is on account.
+		if p.paymentsKnown && sd <= p.to {
+			if used := c.cleared(i); used != 0 {
+				p.unapplied(a, sd, -used, false)
+			}
 		}
 		if sd <= p.bounds[0] {
 			return // owed nothing at any bound

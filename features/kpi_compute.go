@@ -91,7 +91,9 @@ func (r *KPIRun) Add(ix *Index) error {
 	if r.o.By == "customer" {
 		r.out = slices.Grow(r.out, len(ix.customers))
 	}
-	for _, c := range ix.customers {
+	// The customers known only by an unapplied credit note are counted
+	// with the others: their notes are on account.
+	for _, c := range slices.Concat(ix.customers, ix.noteOnly) {
 		sc.scan(c, r.key, r.perInvoice)
 		for j, a := range sc.accs[:sc.n] {
 			// Sales history counts for countback even when nothing else
@@ -290,7 +292,12 @@ func (p *kpiPlan) kpis(a *kpiAcc, k int) (KPIs, error) {
 	// The CEI's numerator and denominator.
 	ceiNum, ok4 := moneySum(opening, f.invoiced, -ar)
 	ceiDen, ok5 := moneySum(opening, f.invoiced, -cur)
-	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 {
+	// Net receivables: what the customers owe once what they have on
+	// account is taken off.
+	net, ok6 := moneySum(ar, -cl.unappliedCash, -cl.unappliedCredits)
+	// −MinInt64 does not fit a Money either.
+	ok6 = ok6 && cl.unappliedCash != math.MinInt64 && cl.unappliedCredits != math.MinInt64
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 {
 		return KPIs{}, fmt.Errorf("%s..%s: %w", per.fromStr, per.toStr, datasets.ErrOverflow)
 	}
 	days := int(per.to - per.from + 1)
@@ -305,6 +312,9 @@ func (p *kpiPlan) kpis(a *kpiAcc, k int) (KPIs, error) {
 		Receivables:         KPIMoney(ar),
 		CurrentReceivables:  KPIMoney(cur),
 		OverdueReceivables:  KPIMoney(overdue),
+		UnappliedCash:       KPIMoney(cl.unappliedCash),
+		UnappliedCredits:    KPIMoney(cl.unappliedCredits),
+		NetReceivables:      KPIMoney(net),
 		Invoiced:            KPIMoney(f.invoiced),
 		Collected:           KPIMoney(f.collected),
 		CollectedBasis:      CollectedPayments,

@@ -250,6 +250,9 @@ func TestSQLKPIsMatchGoEngine(t *testing.T) {
 	var ledgers []ledgerCase
 	for _, seed := range []uint64{1, 2} {
 		l := distinctPaymentIDs(oddLedger(kpiRandomLedger(seed, 25, 12, start, 540), start))
+		if seed == 1 {
+			l = withUnapplied(l, start)
+		}
 		if seed == 2 {
 			l = withWriteOffEdges(l, start)
 		}
@@ -269,6 +272,9 @@ func TestSQLKPIsMatchGoEngine(t *testing.T) {
 	for _, lc := range ledgers {
 		s := ledgerDatabase(t, lc.stored...)
 		ix := NewIndex(lc.l)
+		if lc.name == "seed1" {
+			requireUnapplied(t, ix, start)
+		}
 		if lc.l == ci {
 			requireCleared(t, ix, start)
 		} else {
@@ -350,6 +356,8 @@ func TestSQLKPIsOnClusterMatchGoEngine(t *testing.T) {
 		l := distinctPaymentIDs(oddLedger(kpiRandomLedger(seed, 30, 10, start, 540), start))
 		l = withWriteOffEdges(l, start)
 		switch seed {
+		case 4:
+			l = withUnapplied(l, start)
 		case 5:
 			l = withoutCreditNotes(withoutDisputeRecords(l))
 		case 6:
@@ -357,6 +365,9 @@ func TestSQLKPIsOnClusterMatchGoEngine(t *testing.T) {
 		}
 		s := clusterDatabase(t, l)
 		ix := NewIndex(l)
+		if seed == 4 {
+			requireUnapplied(t, ix, start)
+		}
 		if seed == 6 {
 			requireCleared(t, ix, start)
 		} else {

@@ -716,13 +716,14 @@ func kpiAdditive(k *KPIs) []int64 {
 		int64(k.CurrentReceivables), int64(k.OverdueReceivables),
 		int64(k.Aging.Current), int64(k.Aging.Days1To30), int64(k.Aging.Days31To60), int64(k.Aging.Days61To90), int64(k.Aging.Over90),
 		int64(k.RecoveryBase), int64(k.Recovered),
+		int64(k.UnappliedCash), int64(k.UnappliedCredits), int64(k.NetReceivables),
 		int64(k.InvoicesIssued), int64(k.InvoicesSettled), int64(k.InvoicesSettledLate),
 		int64(k.DisputesOpened), int64(k.DisputesResolved), int64(k.PromisesKept), int64(k.PromisesBroken),
 	}
 }
 
 func TestKPIGroupsSumToPortfolio(t *testing.T) {
-	l := kpiRandomLedger(1, 60, 40, kd("2023-01-01"), 700)
+	l := withUnapplied(kpiRandomLedger(1, 60, 40, kd("2023-01-01"), 700), kd("2023-01-01"))
 	ix := NewIndex(l)
 	from, to := kd("2023-07-10"), kd("2024-02-20")
 	for _, by := range []string{"segment", "country", "currency", "customer"} {
@@ -1008,7 +1009,7 @@ func splitRows[T any](rows []T, part func(string) *datasets.Ledger, customer fun
 // KPIs computed part by part (KPIRun) are those of the whole ledger, for
 // every grouping, monthly or not, in any number of parts.
 func TestKPIRunInPartsIsWhole(t *testing.T) {
-	l := kpiRandomLedger(3, 80, 30, kd("2023-01-01"), 600)
+	l := withUnapplied(kpiRandomLedger(3, 80, 30, kd("2023-01-01"), 600), kd("2023-01-01"))
 	from, to := kd("2023-07-01"), kd("2024-03-31")
 	ix := NewIndex(l)
 	for _, by := range []string{"", "segment", "country", "currency", "customer"} {

@@ -34,8 +34,8 @@ func (s *Site) sliceTiles(p *page, sl *slice) []tile {
 	period := periodLabel(k)
 	cur := b.unit()
 	tiles := []tile{
-		{Label: "Receivables", Value: fmtWhole(k.Receivables.Money()), Unit: cur, Sub: plural(len(sl.open), "open invoice", "open invoices"),
-			Href: rows + "#open", Title: "Everything still owed at the end of " + b.asOf.String()},
+		{Label: "Receivables", Value: fmtWhole(k.Receivables.Money()), Unit: cur, Sub: plural(len(sl.open), "open invoice", "open invoices") + netSub(&k),
+			Href: rows + "#open", Title: "Everything still owed at the end of " + b.asOf.String() + netTitle(&k)},
 		{Label: "Overdue", Value: fmtWhole(k.OverdueReceivables.Money()), Unit: cur, Sub: fmtShare(k.OverdueRatio) + " of receivables",
 			Href: rows + "#overdue", Title: "Receivables past their due date"},
 		{Label: "DSO", Value: fmtOpt(k.DSO, ""), Unit: "days", Sub: period, Href: rows + "#open",
@@ -342,4 +342,22 @@ func daysToPaySub(k *features.KPIs) string {
 		s += ", " + plural(k.InvoicesWrittenOff, "written off", "written off") + " left out"
 	}
 	return s
+}
+
+// netSub is the Receivables tile's note of what the customers hold on
+// account, empty when nothing: receivables are gross (features.KPIs), so
+// the tile says what they owe once that is taken off.
+func netSub(k *features.KPIs) string {
+	if k.UnappliedCash == 0 && k.UnappliedCredits == 0 {
+		return ""
+	}
+	return " · net " + fmtWhole(k.NetReceivables.Money()) + " after unapplied cash and credits"
+}
+
+// netTitle explains netSub in the tile's tooltip.
+func netTitle(k *features.KPIs) string {
+	if k.UnappliedCash == 0 && k.UnappliedCredits == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; not netted: unapplied cash %s and credit notes on no invoice %s", fmtWhole(k.UnappliedCash.Money()), fmtWhole(k.UnappliedCredits.Money()))
 }

@@ -392,6 +392,13 @@ func printKPIs(w io.Writer, r *features.KPIReport) error {
 		k.Invoiced, k.Collected, basis, k.Receivables, k.CurrentReceivables, k.OverdueReceivables)
 	fmt.Fprintf(w, "  aging: current %s | 1-30 %s | 31-60 %s | 61-90 %s | 90+ %s\n",
 		k.Aging.Current, k.Aging.Days1To30, k.Aging.Days31To60, k.Aging.Days61To90, k.Aging.Over90)
+	// Receivables (and the DSO) are gross: cash on account and credit
+	// notes on no invoice reduce none. Say so, with what the customers
+	// owe once they are taken off, whenever there are some.
+	if unapplied(&k) {
+		fmt.Fprintf(w, "  unapplied: cash %s, credits %s not netted in receivables; net receivables %s\n",
+			k.UnappliedCash, k.UnappliedCredits, k.NetReceivables)
+	}
 	// The written-off settlements are no payments: say how many the days
 	// to pay leave out, so that its base is plain; when none are, there is
 	// nothing left out to say.
@@ -402,18 +409,36 @@ func printKPIs(w io.Writer, r *features.KPIReport) error {
 	fmt.Fprintf(w, "  days to pay %s (amount-weighted %s%s)   dispute rate %s, resolved in %s   promises kept %s\n",
 		f(k.AvgDaysToPay, "d"), f(k.AvgDaysToPayWeighted, "d"), leftOut,
 		pct(k.DisputeRate), f(k.DisputeResolutionDays, "d"), pct(k.PromiseKeptRate))
+	// The tables get a net receivables column when a row has something
+	// on account.
+	net := false
+	for i := range r.Groups {
+		net = net || unapplied(&r.Groups[i].KPIs)
+	}
+	for i := range r.Months {
+		net = net || unapplied(&r.Months[i])
+	}
+	head, row := "\t\n", func(k *features.KPIs) string { return "\t\n" }
+	if net {
+		head, row = "\tnet receivables\t\n", func(k *features.KPIs) string { return "\t" + k.NetReceivables.String() + "\t\n" }
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	if len(r.Groups) > 0 {
-		fmt.Fprintf(tw, "%s\tDSO\tbest\tADD\tCEI\tlate rate\treceivables\t\n", r.By)
+		fmt.Fprintf(tw, "%s\tDSO\tbest\tADD\tCEI\tlate rate\treceivables%s", r.By, head)
 		for _, g := range r.Groups {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", g.Key, f(g.DSO, ""), f(g.BestPossibleDSO, ""), f(g.ADD, ""), f(g.CEI, ""), pct(g.LateRate), g.Receivables)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s%s", g.Key, f(g.DSO, ""), f(g.BestPossibleDSO, ""), f(g.ADD, ""), f(g.CEI, ""), pct(g.LateRate), g.Receivables, row(&g.KPIs))
 		}
 	}
 	if len(r.Months) > 0 {
-		fmt.Fprintf(tw, "month\tDSO\tbest\tADD\tCEI\tlate rate\treceivables\t\n")
+		fmt.Fprintf(tw, "month\tDSO\tbest\tADD\tCEI\tlate rate\treceivables%s", head)
 		for _, m := range r.Months {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", m.From[:7], f(m.DSO, ""), f(m.BestPossibleDSO, ""), f(m.ADD, ""), f(m.CEI, ""), pct(m.LateRate), m.Receivables)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s%s", m.From[:7], f(m.DSO, ""), f(m.BestPossibleDSO, ""), f(m.ADD, ""), f(m.CEI, ""), pct(m.LateRate), m.Receivables, row(&m))
 		}
 	}
 	return tw.Flush()
+}
+
+// unapplied reports whether k has cash or credit notes on account.
+func unapplied(k *features.KPIs) bool {
+	return k.UnappliedCash != 0 || k.UnappliedCredits != 0
 }

@@ -122,3 +122,38 @@ func TestFeaturesLeaveOutCustomersBeforeTheirFirstInvoice(t *testing.T) {
 		t.Errorf("asked for by id before its first invoice: %v", err)
 	}
 }
+
+// The KPI text says what is on account and the net receivables only when
+// something is; the group and month tables then get a net column.
+func TestKPITextNamesUnappliedOnlyWhenThereIsSome(t *testing.T) {
+	const line = "unapplied: cash 100.00, credits 300.00 not netted in receivables; net receivables 1100.00"
+	for _, tc := range []struct {
+		name          string
+		cash, credits features.KPIMoney
+		want, wantNot []string
+	}{
+		{"trial example", 10000, 30000, []string{line, "receivables  net receivables", "1100.00"}, nil},
+		{"none", 0, 0, []string{"receivables 1500.00"}, []string{"unapplied", "net receivables"}},
+		{"credit balance", 200000, 0, []string{"unapplied: cash 2000.00, credits 0.00 not netted in receivables; net receivables -500.00"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k := features.KPIs{From: "2024-03-01", To: "2024-03-31", Days: 31, Receivables: 150000,
+				UnappliedCash: tc.cash, UnappliedCredits: tc.credits, NetReceivables: 150000 - tc.cash - tc.credits}
+			rep := &features.KPIReport{By: "customer", KPIs: k, Groups: []features.KPIGroup{{Key: "C1", KPIs: k}}}
+			var b strings.Builder
+			if err := printKPIs(&b, rep); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(b.String(), w) {
+					t.Errorf("want %q in\n%s", w, b.String())
+				}
+			}
+			for _, w := range tc.wantNot {
+				if strings.Contains(b.String(), w) {
+					t.Errorf("want no %q in\n%s", w, b.String())
+				}
+			}
+		})
+	}
+}

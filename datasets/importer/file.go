@@ -48,23 +48,19 @@ type fileRun struct {
 }
 
 // warn counts a warning of the file.
-func (fr *fileRun) warn(reason, example string) {
-	w := fr.warns[reason]
-	if w == nil {
-		w = &Warning{Reason: reason, Example: example}
-		fr.warns[reason] = w
-		fr.order = append(fr.order, reason)
-	}
-	w.Count++
-}
+func (fr *fileRun) warn(reason, example string) { tally(fr.warns, &fr.order, reason, example) }
 
 // note counts a value read by a convention of the export.
-func (fr *fileRun) note(reason, example string) {
-	w := fr.notes[reason]
+func (fr *fileRun) note(reason, example string) { tally(fr.notes, &fr.noteOrder, reason, example) }
+
+// tally counts one more row of reason in byReason, keeping the first
+// row's example and the order reasons were first seen in.
+func tally(byReason map[string]*Warning, order *[]string, reason, example string) {
+	w := byReason[reason]
 	if w == nil {
 		w = &Warning{Reason: reason, Example: example}
-		fr.notes[reason] = w
-		fr.noteOrder = append(fr.noteOrder, reason)
+		byReason[reason] = w
+		*order = append(*order, reason)
 	}
 	w.Count++
 }

@@ -57,7 +57,9 @@ group, as the Go engine files it. */}}
         groupArrayIf(r_day, kind = 2) AS dsp_opened,
         groupArrayIf(r_day2, kind = 2) AS dsp_resolved,
         groupArrayIf(r_day, kind = 3) AS prm_promised,
-        groupArrayIf(r_flag, kind = 3) AS prm_kept
+        groupArrayIf(r_flag, kind = 3) AS prm_kept,
+        groupArrayIf(r_day, kind = 4) AS ucn_days,
+        groupArrayIf(r_cents, kind = 4) AS ucn_cents
     FROM
     (
         SELECT
@@ -91,6 +93,18 @@ group, as the Go engine files it. */}}
             '' AS r_attr, toInt32(promised_date) AS r_day, toInt32(0) AS r_day2
         FROM {{.DB}}promises FINAL
         WHERE toInt32(made_date) <= @to AND status IN (@kept, @broken)
+        UNION ALL
+        -- Unapplied credit notes, of any kind: those naming no invoice of
+        -- the ledger (none, or an unknown id). They sit on their own
+        -- customer's shard, as in the Go engine's part (a note naming a
+        -- known invoice is that invoice's: kpi_rows).
+        SELECT
+            toUInt8(4) AS kind, customer_id, invoice_id,
+            toInt32(0) AS r_issue, toInt32(0) AS r_due, toInt32(0) AS r_settled,
+            {{template "cents" "amount"}} AS r_cents, toUInt8(0) AS r_flag, toInt32(0) AS r_month,
+            '' AS r_attr, toInt32(note_date) AS r_day, toInt32(0) AS r_day2
+        FROM {{.DB}}credit_notes FINAL
+        WHERE r_day <= @to AND (invoice_id = '' OR invoice_id NOT IN (SELECT invoice_id FROM {{.AllDB}}invoices FINAL))
     )
     GROUP BY customer_id, invoice_id
 {{end}}
@@ -101,13 +115,13 @@ customer's grouping attribute. */}}
 {{define "kpi_rows"}}
     SELECT
         customer_id, invoice_id, has_inv, issue, due, settled, cents, disputed, issue_month, inv_attr,
-        pay_days, pay_cents, dsp_opened, dsp_resolved, prm_promised, prm_kept, cn_days, cn_cents, cn_wo
+        pay_days, pay_cents, dsp_opened, dsp_resolved, prm_promised, prm_kept, ucn_days, ucn_cents, cn_days, cn_cents, cn_wo
         {{- if .Attr}}, c_attr{{end}}
     FROM
     (
         SELECT
             customer_id, invoice_id, has_inv, issue, due, settled, cents, disputed, issue_month, inv_attr,
-            pay_days, pay_cents, dsp_opened, dsp_resolved, prm_promised, prm_kept, cn_days, cn_cents, cn_wo
+            pay_days, pay_cents, dsp_opened, dsp_resolved, prm_promised, prm_kept, ucn_days, ucn_cents, cn_days, cn_cents, cn_wo
         FROM ({{template "kpi_links" .}}) AS links
         ANY LEFT JOIN
         (
@@ -145,7 +159,7 @@ still owes at bound b is outs[b]. */}}
         '' AS gkey,
         {{- end}}
         has_inv, issue, due, settled, cents, disputed, issue_month,
-        pay_days, pay_cents, dsp_opened, dsp_resolved, prm_promised, prm_kept, cn_days, cn_cents, cn_wo, implied_cents,
+        pay_days, pay_cents, dsp_opened, dsp_resolved, prm_promised, prm_kept, ucn_days, ucn_cents, cn_days, cn_cents, cn_wo, implied_cents,
         has_inv AND issue <= @to AS counted,
         range(length(@pfrom)) AS periods,
         arrayMap(k -> counted AND issue >= @pfrom[k + 1] AND issue <= @pto[k + 1], periods) AS issued_in,
@@ -217,6 +231,18 @@ still owes at bound b is outs[b]. */}}
         {{- range $q := .Buckets}}
         arrayMap((o, q) -> toDecimal128(if(q = {{$q}}, o, toInt64(0)), 0), outs, buckets) AS v_aging{{$q}},
         {{- end}}
+        -- On account at each bound, reducing no invoice: the payments of a
+        -- row without an invoice (naming none of the customer's) dated by
+        -- the bound, less what of them an invoice settled by then took
+        -- (kpi_implied: what it still owed when cleared, its implied
+        -- write-off taken off; only on a ledger with payments), and the
+        -- unapplied credit notes dated by the bound.
+        arrayMap(b -> arrayReduce('sum', arrayMap((d, c) -> toDecimal128(if(NOT has_inv AND d <= b, c, toInt64(0)), 0),
+            pay_days, pay_cents))
+            - toDecimal128(if(counted AND @payments_known = 1 AND settled != 0 AND settled <= b, cleared_cents - implied_cents, toInt64(0)), 0),
+            @bounds) AS v_unapplied_cash,
+        arrayMap(b -> arrayReduce('sum', arrayMap((d, c) -> toDecimal128(if(d <= b, c, toInt64(0)), 0),
+            ucn_days, ucn_cents)), @bounds) AS v_unapplied_credits,
         -- The month of the sales histogram the invoice falls in, if any,
         -- and its amount: summed by sumMap, one entry per month.
         counted AND issue >= @hist_start AS in_hist,
@@ -327,7 +353,7 @@ does here (the caller ignores the value). */}}
     SELECT
         gkey,
         max(cityHash64(has_inv, issue, due, settled, cents, disputed, issue_month, pay_days, pay_cents,
-            dsp_opened, dsp_resolved, prm_promised, prm_kept, cn_days, cn_cents, cn_wo, implied_cents)) AS lambda_inputs
+            dsp_opened, dsp_resolved, prm_promised, prm_kept, ucn_days, ucn_cents, cn_days, cn_cents, cn_wo, implied_cents)) AS lambda_inputs
         {{- range .Money}},
         arrayMap(x -> toString(x), sumForEach(v_{{.}})) AS sum_{{.}}
         {{- end}}

@@ -3,9 +3,12 @@ package forecast
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"slices"
 	"syscall"
@@ -97,7 +100,8 @@ func BenchmarkForecast1M(b *testing.B) {
 		t1 := time.Now()
 		s := h.EstimateShocks(asOf, 13)
 		t2 := time.Now()
-		res, err := in.simulate(ctx, h.newBusiness(asOf, 13, in.timing), s, Options{AsOf: asOf, Weeks: 13, Paths: 1000, Log: nil})
+		nb := h.newBusiness(asOf, 13, in.timing)
+		res, err := in.simulate(ctx, nb, s, Options{AsOf: asOf, Weeks: 13, Paths: 1000, Log: nil})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -107,5 +111,14 @@ func BenchmarkForecast1M(b *testing.B) {
 		b.ReportMetric(cpu.Seconds(), "cpu-s/forecast")
 		fmt.Printf("forecast with bands, %d open invoices, 1,000 paths, one core: %.2fs wall, %.2fs CPU (book and curves %.2fs, shocks from %d replays %.2fs, new business and simulation %.2fs wall); week 1 open P50 %s\n",
 			len(in.Book), t3.Sub(t0).Seconds(), cpu.Seconds(), t1.Sub(t0).Seconds(), s.Replays, t2.Sub(t1).Seconds(), t3.Sub(t2).Seconds(), res.Weeks[0].Open.P50)
+		if os.Getenv("DSOPILOT_BENCH_DIGEST") != "" {
+			// Untimed: a digest of the result and its exact floats, to
+			// compare two builds' forecasts (the speed-ups keep it).
+			j, err := json.Marshal([]any{res, in.Q, in.Mean, nb.total.mean})
+			if err != nil {
+				b.Fatal(err)
+			}
+			fmt.Printf("forecast digest %x\n", sha256.Sum256(j))
+		}
 	}
 }

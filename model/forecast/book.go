@@ -185,8 +185,27 @@ func (h *History) Book(t datasets.Date, r *Rates) []Item { return h.book(t, r, n
 
 // book is Book for the customers at positions custs (nil: all).
 func (h *History) book(t datasets.Date, r *Rates, custs []int) []Item {
-	var out []Item
-	for _, ci := range h.customers(custs) {
+	cs := h.customers(custs)
+	// Sized first by the invoices issued and not settled by t: a book of a
+	// million items grown by appending cost a third of a second of the
+	// 1M-invoice forecast in copies.
+	n := 0
+	for _, ci := range cs {
+		for _, i := range h.cust[ci].inv {
+			v := &h.inv[i]
+			if v.IssueDate > t {
+				break
+			}
+			if v.SettledDate == 0 || v.SettledDate > t {
+				n++
+			}
+		}
+	}
+	var out []Item // nil when none is open, as before
+	if n > 0 {
+		out = make([]Item, 0, n)
+	}
+	for _, ci := range cs {
 		for _, i := range h.cust[ci].inv {
 			if it, ok := h.openItem(i, t, r); ok {
 				out = append(out, it)

@@ -1,8 +1,8 @@
 package forecast
 
 import (
+	"cmp"
 	"hash/fnv"
-	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -92,6 +92,8 @@ type replayCust struct {
 	// invoices' own luck gives the cumulative receipts by week k and
 	// week k's receipts: Σ e_i²·p(1−p) over its invoices.
 	luck, flowLuck []float64
+	// a[k] is probit(f[k]), which the estimates read many times over.
+	a []float64
 }
 
 // newRand returns a generator for one purpose of a seeded run.
@@ -189,8 +191,9 @@ func (h *History) replay(tj datasets.Date, n, weeks int, sample []int) (replay, 
 		it := &book[i]
 		if i == 0 || book[i-1].CustomerID != it.CustomerID {
 			tm.customerView(&v, book, i, nq)
-			r.custs = append(r.custs, replayCust{f: make([]float64, n), y: make([]float64, n),
-				luck: make([]float64, n), flowLuck: make([]float64, n)})
+			buf := make([]float64, 5*n)
+			r.custs = append(r.custs, replayCust{f: buf[:n:n], y: buf[n : 2*n : 2*n],
+				luck: buf[2*n : 3*n : 3*n], flowLuck: buf[3*n : 4*n : 4*n], a: buf[4*n:]})
 			cur = &r.custs[len(r.custs)-1]
 		}
 		e := float64(it.Expected())
@@ -246,6 +249,7 @@ func (h *History) replay(tj datasets.Date, n, weeks int, sample []int) (replay, 
 			rc.y[k] /= rc.e
 			rc.luck[k] /= rc.e * rc.e
 			rc.flowLuck[k] /= rc.e * rc.e
+			rc.a[k] = probit(rc.f[k])
 		}
 	}
 	rr, season := h.runRate(tj, n, sample)
@@ -253,8 +257,11 @@ func (h *History) replay(tj datasets.Date, n, weeks int, sample []int) (replay, 
 	var sc newScratch
 	// In customer order: summed in a map's order, the same replay gave
 	// estimates that differed in the last bits from run to run.
-	for _, ci := range slices.Sorted(maps.Keys(rr)) {
-		v := rr[ci]
+	if !slices.IsSortedFunc(rr, func(a, b custRate) int { return cmp.Compare(a.ci, b.ci) }) {
+		slices.SortFunc(rr, func(a, b custRate) int { return cmp.Compare(a.ci, b.ci) })
+	}
+	for _, cr := range rr {
+		ci, v := cr.ci, cr.rate
 		r.invPred += v.perDay * season * float64(7*n)
 		nc, m := h.newCustomer(tm, &sc, ci, tj, n, v, season)
 		for k := range m {
@@ -383,7 +390,7 @@ func estimateCustomer(reps []replay, b *bivariate) float64 {
 				f := c.f[k]
 				res := (c.y[k] - f) - (yp - fp)
 				lhs += w * (res*res - c.luck[k])
-				obs = append(obs, ob{w, c.h, f, probit(f)})
+				obs = append(obs, ob{w, c.h, f, c.a[k]})
 			}
 		}
 	}
@@ -406,7 +413,7 @@ func customerVariance(r *replay, tab *phi2Table, k int) float64 {
 	for _, c := range r.custs {
 		w := c.e / r.ep
 		f := c.f[k]
-		a := probit(f)
+		a := c.a[k]
 		v += w * w * (c.luck[k] + (1-c.h)*(tab.at(a, a)-f*f))
 	}
 	return v
@@ -421,9 +428,9 @@ func customerFlowVariance(r *replay, tab *phi2Table, k int) float64 {
 		fp, ap := 0.0, -float64(probitCap)
 		if k > 0 {
 			fp = c.f[k-1]
-			ap = probit(fp)
+			ap = c.a[k-1]
 		}
-		ak := probit(fk)
+		ak := c.a[k]
 		f := max(fk-fp, 0)
 		both := tab.at(ak, ak) - 2*tab.at(ak, ap) + tab.at(ap, ap)
 		v += w * w * (c.flowLuck[k] + (1-c.h)*(both-f*f))

@@ -3,6 +3,7 @@ package forecast
 import (
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/dsopilot/dsopilot/datasets"
 )
@@ -21,9 +22,16 @@ type NewBusiness struct {
 	// Seasonal is the seasonal factor applied to the run-rates.
 	Seasonal float64 `json:"seasonal_factor"`
 	total    newPart
-	perCust  map[string]newPart
-	labels   map[string]Item    // a customer's labels, from its latest invoice
-	perDay   map[string]float64 // a customer's expected invoicing per day
+	byCust   []custNew // by customer id
+}
+
+// custNew is one customer's new business: its part, its labels (from its
+// latest invoice) and its expected invoicing per day.
+type custNew struct {
+	id     string
+	part   newPart
+	label  Item
+	perDay float64
 }
 
 // newPart is new business per week: the expected receipts, and the
@@ -97,10 +105,11 @@ const runRateDays = 91
 // not a law.
 const seasonalLimit = 2.0
 
-// runRate returns each customer's daily invoicing rate (positions custs,
-// nil for all) known at t, before the seasonal factor, and the seasonal
-// factor for the weeks after t.
-func (h *History) runRate(t datasets.Date, weeks int, custs []int) (map[int]rate, float64) {
+// runRate returns the daily invoicing rate known at t, before the
+// seasonal factor, of each customer at positions custs (nil for all) that
+// has one, in the order of custs, and the seasonal factor for the weeks
+// after t.
+func (h *History) runRate(t datasets.Date, weeks int, custs []int) ([]custRate, float64) {
 	rates, lyH, lyBase := h.runRateSums(t, weeks, custs)
 	if pf := h.portfolioAt(t, custs); pf != nil && pf.weeks == weeks {
 		// A part of a ledger forecast in parts: the whole portfolio's
@@ -120,8 +129,7 @@ func (h *History) runRate(t datasets.Date, weeks int, custs []int) (map[int]rate
 // earlier, and in the 13 weeks before those. The sums add whole cents, so
 // they are exact in any order (below 2⁵³ cents), and a ledger's parts add
 // up to the whole's.
-func (h *History) runRateSums(t datasets.Date, weeks int, custs []int) (rates map[int]rate, lyH, lyBase float64) {
-	rates = map[int]rate{}
+func (h *History) runRateSums(t datasets.Date, weeks int, custs []int) (rates []custRate, lyH, lyBase float64) {
 	// A year is 364 days here, so that last year's weeks start on the
 	// same weekday.
 	ly := t.AddDays(-364)
@@ -147,7 +155,7 @@ func (h *History) runRateSums(t datasets.Date, weeks int, custs []int) (rates ma
 			}
 		}
 		if sum > 0 {
-			rates[ci] = rate{perDay: sum / runRateDays, bar: sq / sum, amts: amts}
+			rates = append(rates, custRate{ci, rate{perDay: sum / runRateDays, bar: sq / sum, amts: amts}})
 		}
 	}
 	return rates, lyH, lyBase
@@ -160,6 +168,12 @@ func (h *History) runRateSums(t datasets.Date, weeks int, custs []int) (rates ma
 type rate struct {
 	perDay, bar float64
 	amts        []int64
+}
+
+// custRate is the rate of the customer at position ci.
+type custRate struct {
+	ci int
+	rate
 }
 
 // newCust returns what the simulation draws the customer's new invoices
@@ -230,6 +244,13 @@ func (h *History) terms(ci int, t datasets.Date, net, eom *[]int) datasets.Terms
 // mode returns the most frequent value of xs (reordered; the smallest on
 // a tie) and how often it occurs.
 func mode(xs []int) (value, count int) {
+	// Most customers' invoices all have the same terms: no sort then.
+	if !slices.ContainsFunc(xs, func(x int) bool { return x != xs[0] }) {
+		if len(xs) == 0 {
+			return 0, 0
+		}
+		return xs[0], len(xs)
+	}
 	slices.Sort(xs)
 	for i := 0; i < len(xs); {
 		j := i
@@ -252,20 +273,16 @@ func (h *History) NewBusiness(t datasets.Date, weeks int) *NewBusiness {
 // newBusiness is NewBusiness with the timing record at t.
 func (h *History) newBusiness(t datasets.Date, weeks int, tm *Timing) *NewBusiness {
 	rates, season := h.runRate(t, weeks, nil)
-	nb := &NewBusiness{Seasonal: season, perCust: map[string]newPart{}, labels: map[string]Item{}, perDay: map[string]float64{}}
+	nb := &NewBusiness{Seasonal: season, byCust: make([]custNew, 0, len(rates))}
 	var invoicing float64
 	var sc newScratch
-	for ci := range h.cust {
-		r, ok := rates[ci]
-		if !ok {
-			continue
-		}
+	// In customer order (a slice, where a map's look-ups cost more).
+	for _, cr := range rates {
+		ci, r := cr.ci, cr.rate
 		perDay := r.perDay * season
 		c := &h.cust[ci]
 		nc, m := h.newCustomer(tm, &sc, ci, t, weeks, r, season)
 		p := newPart{mean: m, custs: []*newCust{nc}}
-		nb.perCust[c.ID] = p
-		nb.perDay[c.ID] = perDay
 		nb.total.add(p)
 		invoicing += perDay * float64(7*weeks)
 		// Labelled like its latest invoice issued by t (a run-rate means
@@ -277,12 +294,13 @@ func (h *History) newBusiness(t datasets.Date, weeks int, tm *Timing) *NewBusine
 			}
 			last = &h.inv[i]
 		}
-		nb.labels[c.ID] = Item{CustomerID: c.ID, Currency: last.label.currency, Segment: last.label.segment, Country: last.label.country}
+		nb.byCust = append(nb.byCust, custNew{id: c.ID, part: p, perDay: perDay,
+			label: Item{CustomerID: c.ID, Currency: last.label.currency, Segment: last.label.segment, Country: last.label.country}})
 	}
 	if nb.total.mean == nil {
 		nb.total = newPart{mean: make([]float64, weeks)}
 	}
-	nb.Customers = len(nb.perCust)
+	nb.Customers = len(nb.byCust)
 	nb.Invoicing = cents(invoicing)
 	return nb
 }
@@ -369,23 +387,29 @@ func (h *History) newReceipts(tm *Timing, sc *newScratch, ci int, t datasets.Dat
 	// due[d-1]: days from t to the due date of an invoice issued on t+d.
 	sc.due = slices.Grow(sc.due[:0], int(7*W))[:7*W]
 	due := sc.due
+	// The days read below: from the first week end after issue (7·⌈d/7⌉)
+	// to the horizon's end, less the days to the due date.
 	lo, hi := int32(math.MaxInt32), int32(math.MinInt32)
 	for d := int32(1); d <= 7*W; d++ {
 		due[d-1] = int32(terms.DueDate(t.AddDays(int(d))) - t)
-		lo, hi = min(lo, 7-due[d-1]), max(hi, 7*W-due[d-1])
+		lo, hi = min(lo, 7*((d+6)/7)-due[d-1]), max(hi, 7*W-due[d-1])
 	}
 	v := &sc.view
-	tm.view(v, ci, lo, hi)
+	tm.cashView(v, ci, lo, hi)
+	// cashAt's quotients, once per day of the view rather than once per
+	// issue day and week (the same divisions, so the same values).
+	sc.cash = slices.Grow(sc.cash[:0], len(v.cash))[:len(v.cash)]
+	for i, c := range v.cash {
+		sc.cash[i] = c / v.weight
+	}
 	out := make([]float64, weeks)
 	for d := int32(1); d <= 7*W; d++ {
 		prev := 0.0
-		for k := int32(1); k <= W; k++ {
-			// Paid by the end of day t+7k: x ≤ 7k − due, and not before
-			// it is issued.
-			c := 0.0
-			if 7*k >= d {
-				c = v.cashAt(7*k - due[d-1])
-			}
+		// Paid by the end of day t+7k: x ≤ 7k − due, and not before it is
+		// issued; the weeks before the invoice is issued add nothing (an
+		// exact +0 to sums that start at +0), so they are skipped.
+		for k := (d + 6) / 7; k <= W; k++ {
+			c := sc.cash[v.idx(7*k-due[d-1])]
 			out[k-1] += rate * (c - prev)
 			prev = c
 		}
@@ -396,6 +420,7 @@ func (h *History) newReceipts(tm *Timing, sc *newScratch, ci int, t datasets.Dat
 // newScratch is the buffers newReceipts reuses from customer to customer.
 type newScratch struct {
 	view     view
+	cash     []float64 // the view's cashAt by day
 	due      []int32
 	net, eom []int
 }
@@ -403,15 +428,24 @@ type newScratch struct {
 // by sums the new business per breakdown key.
 func (nb *NewBusiness) by(key string) map[string]*newPart {
 	out := map[string]*newPart{}
-	for id, p := range nb.perCust {
-		it := nb.labels[id]
-		k := it.groupKey(key)
+	for i := range nb.byCust {
+		c := &nb.byCust[i]
+		k := c.label.groupKey(key)
 		s := out[k]
 		if s == nil {
 			s = &newPart{}
 			out[k] = s
 		}
-		s.add(p)
+		s.add(c.part)
 	}
 	return out
+}
+
+// customer returns the new business of customer id.
+func (nb *NewBusiness) customer(id string) (newPart, bool) {
+	i, ok := slices.BinarySearchFunc(nb.byCust, id, func(c custNew, id string) int { return strings.Compare(c.id, id) })
+	if !ok {
+		return newPart{}, false
+	}
+	return nb.byCust[i].part, true
 }

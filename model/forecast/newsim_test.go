@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/dsopilot/dsopilot/datasets"
-	"github.com/dsopilot/dsopilot/datasets/synth"
 )
 
 // consistent reports what is wrong with a band of receipts that are never
@@ -32,15 +31,7 @@ func consistent(b Band) error {
 // of each segment, must describe a distribution with the mean reported.
 func TestNewBusinessBandsHoldTheirMean(t *testing.T) {
 	ctx := context.Background()
-	l, _, err := synth.Collect(ctx, synth.Config{Customers: 200, Months: 24, Seed: 61})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conv, err := l.Convert(*simFX())
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := NewHistory(conv, nil)
+	h := NewHistory(simulatedEUR(t, 200, 24, 61), nil)
 	res, err := Forecast(ctx, h, nil, Options{AsOf: d(2024, 12, 31), Paths: 1000, Seed: 1, By: BySegment})
 	if err != nil {
 		t.Fatal(err)
@@ -232,7 +223,8 @@ func TestEarlyPaymentsOfNewBusiness(t *testing.T) {
 		t.Fatalf("early payments: lags %v, amounts %v of %d invoices, share %v", lags, amts, seen, share)
 	}
 	nb := h.NewBusiness(asOf, 13)
-	c := nb.perCust["A"].custs[0]
+	pa, _ := nb.customer("A")
+	c := pa.custs[0]
 	if c.early == nil || nb.total.mean[0] <= 0 || nb.total.mean[1] <= 0 {
 		t.Fatalf("no early payments in the first weeks: %v", nb.total.mean)
 	}

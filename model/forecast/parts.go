@@ -4,8 +4,8 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"maps"
 	"slices"
+	"strings"
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/features"
@@ -456,23 +456,31 @@ func mergeInputs(t datasets.Date, weeks int, books []*Inputs) *Inputs {
 // mergeNewBusiness puts the parts' new business together, summed in
 // customer order as the whole ledger's is.
 func mergeNewBusiness(parts []*NewBusiness, weeks int) *NewBusiness {
-	nb := &NewBusiness{perCust: map[string]newPart{}, labels: map[string]Item{}, perDay: map[string]float64{}}
+	nb := &NewBusiness{}
 	for _, p := range parts {
 		// Every part's seasonal factor is the portfolio's.
 		nb.Seasonal = p.Seasonal
-		for id, v := range p.perCust {
-			nb.perCust[id], nb.labels[id], nb.perDay[id] = v, p.labels[id], p.perDay[id]
-		}
+		nb.byCust = append(nb.byCust, p.byCust...)
 	}
+	// By id; a customer in two parts counts once, as the later part has it.
+	slices.SortStableFunc(nb.byCust, func(a, b custNew) int { return strings.Compare(a.id, b.id) })
+	uniq := nb.byCust[:0]
+	for i, c := range nb.byCust {
+		if i+1 < len(nb.byCust) && nb.byCust[i+1].id == c.id {
+			continue
+		}
+		uniq = append(uniq, c)
+	}
+	nb.byCust = uniq
 	var invoicing float64
-	for _, id := range slices.Sorted(maps.Keys(nb.perCust)) {
-		nb.total.add(nb.perCust[id])
-		invoicing += nb.perDay[id] * float64(7*weeks)
+	for _, c := range nb.byCust {
+		nb.total.add(c.part)
+		invoicing += c.perDay * float64(7*weeks)
 	}
 	if nb.total.mean == nil {
 		nb.total = newPart{mean: make([]float64, weeks)}
 	}
-	nb.Customers = len(nb.perCust)
+	nb.Customers = len(nb.byCust)
 	nb.Invoicing = cents(invoicing)
 	return nb
 }

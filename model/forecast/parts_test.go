@@ -24,6 +24,21 @@ func simFX() *datasets.FX {
 	return fx
 }
 
+// simulatedEUR simulates a ledger from 2023-01-01 and converts it to EUR
+// at the simulator's rates.
+func simulatedEUR(t *testing.T, customers, months int, seed uint64) *datasets.Ledger {
+	t.Helper()
+	l, _, err := synth.Collect(context.Background(), synth.Config{Customers: customers, Months: months, Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, err := l.Convert(*simFX())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conv
+}
+
 // A forecast read in parts of whole customers is the whole ledger's, value
 // for value: the open book, the bands, the new business and the shocks
 // estimated from the replays, by customer and by currency too, whether

@@ -133,7 +133,6 @@ func cents(x float64) Money {
 // summarise totals the open book exactly.
 func (in *Inputs) summarise(b *BookSummary) error {
 	var out, over, disp, credit, prom, beyond int64
-	custs := map[string]bool{}
 	ok := true
 	add := func(s *int64, m datasets.Money) {
 		v, o := addChecked(*s, int64(m))
@@ -142,7 +141,6 @@ func (in *Inputs) summarise(b *BookSummary) error {
 	W := in.Weeks
 	for i := range in.Book {
 		it := &in.Book[i]
-		custs[it.CustomerID] = true
 		add(&out, it.Outstanding)
 		if it.DueDate < in.AsOf {
 			add(&over, it.Outstanding)
@@ -161,9 +159,29 @@ func (in *Inputs) summarise(b *BookSummary) error {
 	if !ok {
 		return fmt.Errorf("%w: the open book of %d invoices", ErrOverflow, len(in.Book))
 	}
-	*b = BookSummary{Invoices: len(in.Book), Customers: len(custs), Outstanding: Money(out), Overdue: Money(over), Disputed: Money(disp),
+	*b = BookSummary{Invoices: len(in.Book), Customers: in.customers(), Outstanding: Money(out), Overdue: Money(over), Disputed: Money(disp),
 		ExpectedCredit: Money(credit), Promised: Money(prom), Beyond: Money(beyond), Unscored: in.Unscored, PastModel: in.PastModel}
 	return nil
+}
+
+// customers is the number of distinct customers of the book: counted at
+// each change of customer when the book is listed by customer, as Book
+// lists it (a map of a million look-ups cost 0.05 s), else in a map.
+func (in *Inputs) customers() int {
+	n := 0
+	for i := range in.Book {
+		if i == 0 || in.Book[i].CustomerID != in.Book[i-1].CustomerID {
+			if i > 0 && in.Book[i].CustomerID < in.Book[i-1].CustomerID {
+				seen := map[string]bool{}
+				for j := range in.Book {
+					seen[in.Book[j].CustomerID] = true
+				}
+				return len(seen)
+			}
+			n++
+		}
+	}
+	return n
 }
 
 // addChecked adds without wrapping around; ok is false on overflow.

@@ -42,6 +42,11 @@ type account struct {
 	issuedAmt datasets.Money
 	sumSq     float64 // of the amounts in currency units
 	cv2       float64
+	// window is the invoices issued in the window (not read for a
+	// month-end's class), out what bounding their outliers changed
+	// (winsorise): the need counts the bounded amounts.
+	window []windowInvoice
+	out    outliers
 	// monthly[k] is what was invoiced in the k-th month back from the as-of
 	// day (month 0 ends on it), for 24 months.
 	monthly [24]datasets.Money
@@ -244,13 +249,17 @@ func (p *accountPart) accounts(asOf datasets.Date, pol *Policy, ids []string, se
 		if a.start == 0 || v.IssueDate < a.start {
 			a.start = v.IssueDate
 		}
-		if k := int(float64(asOf-v.IssueDate) / daysPerMonth); k < len(a.monthly) {
+		k := int(float64(asOf-v.IssueDate) / daysPerMonth)
+		if k < len(a.monthly) {
 			a.monthly[k] += v.Amount
 		}
 		if v.IssueDate > from {
 			a.issued++
 			a.issuedAmt += v.Amount
 			a.sumSq += v.Amount.Float() * v.Amount.Float()
+			if !noBehaviour {
+				a.window = append(a.window, windowInvoice{month: k, amount: v.Amount})
+			}
 		}
 		if a.c.Terms == (datasets.Terms{}) {
 			a.invTerms = append(a.invTerms, int(v.DueDate-v.IssueDate))
@@ -275,6 +284,8 @@ func (p *accountPart) accounts(asOf datasets.Date, pol *Policy, ids []string, se
 				a.cv2 = max(0, (a.sumSq/float64(a.issued)-mean*mean)*float64(a.issued)/float64(a.issued-1)) / (mean * mean)
 			}
 		}
+		a.winsorise()
+		a.window = nil
 		a.months = min(float64(pol.HistoryMonths), max(1, float64(asOf-a.start)/daysPerMonth))
 		slices.SortFunc(a.open, func(x, y item) int {
 			if x.due != y.due {

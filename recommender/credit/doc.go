@@ -4,7 +4,9 @@
 // Suggest sizes each customer's limit from its behaviour (the exposure its
 // business needs: the invoicing run-rate with its season, over the terms
 // plus the days it pays late, with room for the exposure's swings and for
-// growth), caps it by the risk appetite (probability of 90+ or write-off ×
+// growth; an invoice above 5 × the median of the customer's own invoices
+// counts at that bound, so that one exceptional order does not size the
+// limit on its own, and the reason says so), caps it by the risk appetite (probability of 90+ or write-off ×
 // loss given default × the unsecured limit within the segment's maximum
 // expected loss) and, when a credit report is on file, by the report's rule
 // (the lower of shares of tangible net worth and turnover, by rating
@@ -14,8 +16,11 @@
 // rule bound it, in sentences with the customer's numbers, where the limit
 // in force comes from (a credit decision of the ledger, one an approval of
 // the workflow recorded, or the customer master's limit with no decision on
-// record: LimitSource), and carries a risk class and the review date of its
-// class. The limit in force is due for review by the cadence of the class
+// record: LimitSource), and carries a risk class and its own review date:
+// the cadence of the class at the last month-end on or before the as-of
+// day, the class a proposal made the next day is made with. An increase
+// whose PD is its segment's rate, not one learnt for the customer, carries
+// a caution saying so (PDCaution). The limit in force is due for review by the cadence of the class
 // the customer had at its decision (PDs learnt as of the month-end before
 // it, Options.RiskAt; with a payment model, ModelRisk, a month-end before
 // the model's training cut-off gets the default model learnt as of that

@@ -216,7 +216,9 @@ func (as *assessment) learnClasses(parts features.Parts, o Options) error {
 	for _, c := range pol.RiskClasses {
 		longest = max(longest, c.ReviewMonths)
 	}
-	need := map[datasets.Date]bool{}
+	// The last month-end on or before the as-of day gives every
+	// suggestion's own review date its class (suggestionReview).
+	need := map[datasets.Date]bool{lastMonthEnd(as.asOf): len(as.list) > 0}
 	for _, a := range as.list {
 		day, ap, approved := as.decided(a)
 		if day == 0 {
@@ -232,8 +234,10 @@ func (as *assessment) learnClasses(parts features.Parts, o Options) error {
 		}
 	}
 	h := &classHistory{class: map[datasets.Date]map[string]int{}}
-	for m := range need {
-		h.ends = append(h.ends, m)
+	for m, ok := range need {
+		if ok {
+			h.ends = append(h.ends, m)
+		}
 	}
 	slices.Sort(h.ends)
 	// Every month-end before the as-of day at once: the ledger is read
@@ -357,4 +361,28 @@ func (s *Service) decisionClass(ctx context.Context, parts features.Parts, l *da
 		return asOfClass, nil
 	}
 	return s.Policy.RiskClasses[i].Name, nil
+}
+
+// suggestionReview is the class that sets a suggestion's own review date,
+// the day it is read at, and that date: the limit, were it decided on the
+// as-of day, would be due for review by the cadence of the class a
+// decision of that day is read with (limitReview), the class at the last
+// month-end on or before it, which is also what a proposal made the next
+// day, the first on which the as-of day is whole, is made with
+// (decisionClass); counted from the as-of day, where the proposal counts
+// from its own. It was the as-of day's class, so that a suggestion read
+// between a month-end and the next promised a date its approval would not
+// record. With nothing on record by that month-end, or without a class
+// history (the simulator's policy, Options.RiskAt nil), it is the as-of
+// day's class, as a proposal's is.
+func (as *assessment) suggestionReview(id string, asOfClass RiskClass) (RiskClass, datasets.Date) {
+	at := as.asOf
+	if as.history != nil {
+		if m := lastMonthEnd(as.asOf); m != as.asOf {
+			if i, ok := as.history.class[m][id]; ok {
+				asOfClass, at = as.pol.RiskClasses[i], m
+			}
+		}
+	}
+	return asOfClass, at
 }

@@ -130,11 +130,17 @@ type Suggestion struct {
 	PD        float64 `json:"pd"`
 	PDSource  string  `json:"pd_source"`
 	RiskClass string  `json:"risk_class"`
-	// Review is the suggested limit's review date, were it set today;
-	// LimitReview the current limit's (CustomerFlags.LimitReview), none for
-	// the customer master's limit with no credit decision on record.
-	Review      datasets.Date `json:"review_date"`
-	LimitReview datasets.Date `json:"limit_review_date,omitempty"`
+	// Review is the suggested limit's review date, were it decided on the
+	// as-of day: the cadence of the class at the last month-end on or
+	// before it, ReviewClass read at ReviewClassAsOf when that is not the
+	// as-of day's (suggestionReview), the class a proposal made the next
+	// day is made with; LimitReview the current limit's
+	// (CustomerFlags.LimitReview), none for the customer master's limit
+	// with no credit decision on record.
+	Review          datasets.Date `json:"review_date"`
+	ReviewClass     string        `json:"review_class,omitempty"`
+	ReviewClassAsOf datasets.Date `json:"review_class_as_of,omitempty"`
+	LimitReview     datasets.Date `json:"limit_review_date,omitempty"`
 	// ReviewBasis says which class, read on which day, set LimitReview.
 	ReviewBasis
 	// RequiredRole is the least role that may approve the change (empty
@@ -144,8 +150,12 @@ type Suggestion struct {
 	// customer owes now, says why the cut is advised (a cap of risk or of
 	// the credit report, a default, a hold, 90+ days overdue): such a limit
 	// flags the customer as over it and holds its orders.
-	BelowExposure string   `json:"below_exposure,omitempty"`
-	Reasons       []string `json:"reasons"`
+	BelowExposure string `json:"below_exposure,omitempty"`
+	// PDCaution, set only on an increase whose PD is not the customer's
+	// own (PDSource "segment": no model gave it one, so its risk class and
+	// the risk cap are its segment's), says so; it is among the reasons.
+	PDCaution string   `json:"pd_caution,omitempty"`
+	Reasons   []string `json:"reasons"`
 }
 
 // Suggestions are a ledger's suggestions as of a day.
@@ -203,23 +213,25 @@ type needCalc struct {
 // three months' when higher) over the terms plus the days it pays late,
 // with room for the exposure's swings (a compound-Poisson approximation:
 // invoices arrive at the customer's rate, their amounts vary as they did)
-// so that it holds on pol.Need.Cover of days, times the headroom.
+// so that it holds on pol.Need.Cover of days, times the headroom. An
+// invoice far above the customer's usual counts at the outlier bound in the
+// run-rate and the amounts' spread (winsorise).
 func (a *account) needOf(pol *Policy) needCalc {
 	var n needCalc
 	full := int(math.Ceil(a.months))
 	var sum datasets.MoneySum
 	for k := range min(full, pol.HistoryMonths) {
-		sum.Add(a.monthly[k])
+		sum.Add(a.boundedMonth(k))
 	}
 	total, _ := sum.Total()
 	n.year = total.Float() / a.months
-	n.recent = (a.monthly[0] + a.monthly[1] + a.monthly[2]).Float() / min(3, a.months)
+	n.recent = (a.boundedMonth(0) + a.boundedMonth(1) + a.boundedMonth(2)).Float() / min(3, a.months)
 	n.season = a.season
 	n.runRate = max(n.year*n.season, n.recent)
 	n.perMonth = float64(a.issued) / a.months
 	n.days = a.termsDays + a.daysLate
 	n.mean = n.runRate * n.days / daysPerMonth
-	cv2 := a.cv2
+	cv2 := a.out.cv2
 	if a.issued < 5 {
 		cv2 = max(cv2, 1)
 	}
@@ -242,8 +254,12 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 	class := pol.class(risk.PD)
 	s := Suggestion{CustomerID: id, Customer: a.c.Name, Segment: a.c.Segment, Currency: cur,
 		Current: features.KPIMoney(a.limit), Exposure: features.KPIMoney(a.exposure),
-		PD: round4(risk.PD), PDSource: risk.Source, RiskClass: class.Name,
-		Review: as.asOf.AddMonths(class.ReviewMonths)}
+		PD: round4(risk.PD), PDSource: risk.Source, RiskClass: class.Name}
+	reviewClass, reviewAt := as.suggestionReview(id, class)
+	s.Review = as.asOf.AddMonths(reviewClass.ReviewMonths)
+	if reviewAt != as.asOf {
+		s.ReviewClass, s.ReviewClassAsOf = reviewClass.Name, reviewAt
+	}
 	lr := as.limitReview(a)
 	s.LimitReview, s.ReviewBasis = lr.date, lr.ReviewBasis
 	if a.limit > 0 {
@@ -279,6 +295,9 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 		reasons = append(reasons, fmt.Sprintf("new or quiet customer (%s issued and %d settled in the last %s): the %s starting limit of %s",
 			plural(a.issued, "invoice"), a.settled, plural(pol.HistoryMonths, "month"), segLabel(segName, a.c.Segment), amt(base)))
 	} else {
+		if r := outlierReason(a.out, a.issued, pol.HistoryMonths, amt); r != "" {
+			reasons = append(reasons, r)
+		}
 		reasons = append(reasons, needReason(a, n, pol, amt))
 	}
 	if r, ok := as.requests[id]; ok {
@@ -384,14 +403,26 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 		reasons = append(reasons, s.BelowExposure)
 	}
 	s.Suggested, s.Change, s.Bound = features.KPIMoney(sugg), features.KPIMoney(sugg-a.limit), bound
+	if sugg > a.limit && risk.Source == "segment" {
+		s.PDCaution = fallbackCaution(risk.PD, class.Name, s.RiskCap, amt)
+		reasons = append(reasons, s.PDCaution)
+	}
 	if sugg != a.limit {
 		s.RequiredRole = pol.RequiredRole(as.inPolicy(id, max(0, sugg-secured)-max(0, a.limit-secured)))
 	}
 	inDefault := ""
-	if risk.Source == "default" {
+	switch risk.Source {
+	case "default":
 		inDefault = " (in default: probability of default 100%)"
+	case "segment":
+		inDefault = " (the segment's rate, not the customer's own)"
 	}
-	reasons = append(reasons, fmt.Sprintf("risk class %s%s: review by %s (every %s)", class.Name, inDefault, longDate(s.Review), months(class.ReviewMonths)))
+	if s.ReviewClass != "" && s.ReviewClass != class.Name {
+		reasons = append(reasons, fmt.Sprintf("risk class %s%s; its class as of %s, the last month-end, %s, sets the review date, as it would a proposal's: review by %s (every %s)",
+			class.Name, inDefault, longDate(s.ReviewClassAsOf), s.ReviewClass, longDate(s.Review), months(reviewClass.ReviewMonths)))
+	} else { // the same class, or the as-of day's
+		reasons = append(reasons, fmt.Sprintf("risk class %s%s: review by %s (every %s)", class.Name, inDefault, longDate(s.Review), months(reviewClass.ReviewMonths)))
+	}
 	s.Reasons = reasons
 	return s
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
 )
 
 // The words of the suggestions and flags: how the need is told, the names
@@ -32,6 +33,20 @@ func needReason(a *account, n needCalc, pol *Policy, amt func(datasets.Money) st
 	fmt.Fprintf(&b, ": about %s of sales are open, %s on average; to hold the exposure on %.0f%% of days with %.0f%% headroom it needs about %s",
 		plural(int(math.Round(n.days)), "day"), m(n.mean), 100*pol.Need.Cover, 100*(pol.Need.Headroom-1), m(n.need))
 	return b.String()
+}
+
+// fallbackCaution is the caution of an increase resting on a PD that was
+// not learnt for the customer (its segment's rate): the class and the
+// risk cap (nil when none applied) are the segment's, and nothing on record
+// says this customer is as safe.
+func fallbackCaution(pd float64, class string, riskCap *features.KPIMoney, amt func(datasets.Money) string) string {
+	capped := ""
+	if riskCap != nil {
+		capped = fmt.Sprintf(" and the risk appetite's cap of %s", amt(riskCap.Money()))
+	}
+	return fmt.Sprintf("caution: the increase rests on a probability of default that was not learnt for this customer: %s is its segment's rate "+
+		"(no default model or payment model gave it its own), so its risk class %s%s are the segment's; "+
+		"check its standing (a credit report, references) before approving", percent(pd), class, capped)
 }
 
 func pdSource(source string) string {

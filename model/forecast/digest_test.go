@@ -1,0 +1,73 @@
+package forecast
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// The forecast is made faster only by computing the same numbers: these
+// are the digests of whole results (means, bands, shocks, new business,
+// breakdowns) for fixed seeds, taken from the code before the speed-ups
+// of stop 30 (4eb3472). A change that moves any figure by a bit changes
+// its digest; one that means to must say why and renew them.
+func TestForecastDigestsUnchanged(t *testing.T) {
+	ctx := context.Background()
+	synthH := NewHistory(simulatedEUR(t, 200, 24, 61), nil)
+	asOf := datasets.NewDate(2024, 12, 31)
+	bl, preds := bigBook(3000, 30000, asOf)
+	bigH := NewHistory(bl, nil)
+	cases := []struct {
+		name string
+		h    *History
+		o    Options
+		want string
+	}{
+		{"synthetic ledger by segment", synthH, Options{AsOf: asOf, Paths: 300, Seed: 1, By: BySegment}, "e81067ca65208b1e090cca171091db344f0dca946e31251b21c2bfc4f846014e"},
+		{"synthetic ledger by customer, 5 weeks, sampled replays", synthH, Options{AsOf: datasets.NewDate(2024, 9, 30), Weeks: 5, Paths: 200, Seed: 7, By: ByCustomer, replaySample: 80}, "a225c917fce393b6578eefe4d8471f9f21eee3a15e7059061e60d123263eea9f"},
+		{"big book with predictions, pooled new business", bigH, Options{AsOf: asOf, Paths: 200, Seed: 3, By: ByCountry, replaySample: 500}, "ce29f61a8ce3bb1032444e8acee69a732357ab7868574d1a1c369e73958305cf"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var p = preds
+			if c.h != bigH {
+				p = nil
+			}
+			res, err := Forecast(ctx, c.h, p, c.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The exact floats behind the rounded figures too: each open
+			// invoice's weekly probabilities and expected receipts, and
+			// what new business is drawn from.
+			o, err := c.o.Validate()
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, err := c.h.Prepare(o.AsOf, o.Weeks, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			nb := c.h.newBusiness(o.AsOf, o.Weeks, in.timing)
+			var counts [][]float64
+			for _, nc := range nb.total.custs {
+				counts = append(counts, nc.count, []float64{nc.ea, nc.ea2, nc.n})
+				if nc.early != nil {
+					counts = append(counts, nc.early.count, []float64{nc.early.ea, nc.early.ea2})
+				}
+			}
+			b, err := json.Marshal([]any{res, in.Q, in.Mean, nb.total.mean, counts})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := fmt.Sprintf("%x", sha256.Sum256(b))
+			if got != c.want {
+				t.Errorf("digest %s, want %s (week 1: %+v)", got, c.want, res.Weeks[0])
+			}
+		})
+	}
+}
