@@ -85,6 +85,10 @@ func TestCreditWorkflowOnTheServersStore(t *testing.T) {
 	if adv.CustomerID != cust || adv.RiskClass == "" || len(adv.Reasons) == 0 || adv.AsOf != snap.asOf {
 		t.Fatalf("advice %+v", adv)
 	}
+	// The PD and where it comes from, as credit suggest --json gives them.
+	if adv.PD <= 0 || adv.PD > 1 || (adv.PDSource != "model" && adv.PDSource != "segment" && adv.PDSource != "default") {
+		t.Errorf("advice PD %v from %q: want a probability and its source", adv.PD, adv.PDSource)
+	}
 	propose := func(limit datasets.Money) Proposal {
 		w := ts.do(req{method: "POST", path: "/v1/credit-proposals", role: "credit_manager",
 			body: fmt.Sprintf(`{"customer_id":%q,"new_limit":%q,"reason":"growth"}`, cust, limit.String())})

@@ -113,7 +113,9 @@ func (w *CreditWorkflow) CreditLimit(ctx context.Context, customerID string, asO
 	out := &CreditAdvice{CustomerID: a.CustomerID, AsOf: asOf, Currency: a.Currency, Current: a.Current,
 		LimitSource: a.LimitSource, LimitSet: a.LimitSet, LimitReview: a.LimitReview, Exposure: a.Exposure,
 		LimitReviewFrom: a.From, LimitReviewClass: a.Class, LimitReviewClassAsOf: a.ClassAsOf,
-		Suggested: a.Suggested, RiskClass: a.RiskClass, Review: a.Review, BelowExposure: a.BelowExposure, Reasons: a.Reasons, Flags: []CreditFlag{}}
+		Suggested: a.Suggested, RiskClass: a.RiskClass, PD: a.PD, PDSource: a.PDSource, PDCaution: a.PDCaution,
+		Review: a.Review, ReviewClass: a.ReviewClass, ReviewClassAsOf: a.ReviewClassAsOf,
+		BelowExposure: a.BelowExposure, Reasons: a.Reasons, Flags: []CreditFlag{}}
 	if out.Reasons == nil {
 		out.Reasons = []string{}
 	}

@@ -156,7 +156,12 @@ type CreditAdvice struct {
 	LimitReviewClass     string        `json:"limit_review_class,omitempty" doc:"the risk class whose cadence set limit_review_date"`
 	LimitReviewClassAsOf datasets.Date `json:"limit_review_class_as_of,omitempty" doc:"the month-end limit_review_class was read at: the last one on or before the decision (its month's end when nothing was on record by then), or the first at which a worse class held; absent for an approval's class"`
 	RiskClass            string        `json:"risk_class"`
-	Review               datasets.Date `json:"review_date" doc:"the day suggested_limit, once approved, would be due for review (its risk class's cadence); the current limit's own is limit_review_date"`
+	PD                   float64       `json:"pd" doc:"the customer's probability of default over the policy's horizon"`
+	PDSource             string        `json:"pd_source" doc:"where pd comes from: default (in default: 1), model (a model gave the customer its own), segment (the segment's rate: no model gave it one)"`
+	PDCaution            string        `json:"pd_caution,omitempty" doc:"set on an increase whose pd is the segment's rate, not the customer's own: its risk class and risk cap are the segment's; check its standing before approving"`
+	Review               datasets.Date `json:"review_date" doc:"the day suggested_limit, once approved, would be due for review: the cadence of the risk class at the last month-end on or before as_of (review_class), counted from as_of; the current limit's own is limit_review_date"`
+	ReviewClass          string        `json:"review_class,omitempty" doc:"the class whose cadence set review_date, when it was read at a month-end before as_of (review_class_as_of); absent when it is risk_class"`
+	ReviewClassAsOf      datasets.Date `json:"review_class_as_of,omitempty" doc:"the month-end review_class was read at"`
 	// BelowExposure, set only when Suggested is below Exposure, says why
 	// the cut is advised (such a limit holds the customer's orders).
 	// OrdersHeld says a flag blocks orders (any flag's BlocksOrders).
