@@ -274,7 +274,6 @@ func (h *History) NewBusiness(t datasets.Date, weeks int) *NewBusiness {
 func (h *History) newBusiness(t datasets.Date, weeks int, tm *Timing) *NewBusiness {
 	rates, season := h.runRate(t, weeks, nil)
 	nb := &NewBusiness{Seasonal: season, byCust: make([]custNew, 0, len(rates))}
-	var invoicing float64
 	var sc newScratch
 	// In customer order (a slice, where a map's look-ups cost more).
 	for _, cr := range rates {
@@ -284,7 +283,6 @@ func (h *History) newBusiness(t datasets.Date, weeks int, tm *Timing) *NewBusine
 		nc, m := h.newCustomer(tm, &sc, ci, t, weeks, r, season)
 		p := newPart{mean: m, custs: []*newCust{nc}}
 		nb.total.add(p)
-		invoicing += perDay * float64(7*weeks)
 		// Labelled like its latest invoice issued by t (a run-rate means
 		// there is one).
 		var last *invoice
@@ -301,8 +299,18 @@ func (h *History) newBusiness(t datasets.Date, weeks int, tm *Timing) *NewBusine
 		nb.total = newPart{mean: make([]float64, weeks)}
 	}
 	nb.Customers = len(nb.byCust)
-	nb.Invoicing = cents(invoicing)
+	nb.Invoicing = nb.invoicing(weeks)
 	return nb
+}
+
+// invoicing is the expected amount invoiced over the first weeks weeks
+// of the horizon, summed in customer order.
+func (nb *NewBusiness) invoicing(weeks int) Money {
+	var s float64
+	for i := range nb.byCust {
+		s += nb.byCust[i].perDay * float64(7*weeks)
+	}
+	return cents(s)
 }
 
 // newCustomer returns what the simulation draws customer ci's new

@@ -167,7 +167,9 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 		return nil, info, err
 	}
 	t := o.AsOf
-	pf := &portfolio{asOf: t, weeks: o.Weeks}
+	// Computed over the full horizon, reported over o.Weeks (computedWeeks).
+	H := computedWeeks(o.Weeks)
+	pf := &portfolio{asOf: t, weeks: H}
 	away := newStrays()
 	type onePart struct {
 		l     *datasets.Ledger
@@ -254,7 +256,7 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 		if err != nil {
 			return err
 		}
-		in, err := h.prepare(t, o.Weeks, preds, o.actuals != nil)
+		in, err := h.prepare(t, H, preds, o.actuals != nil)
 		if err != nil {
 			return err
 		}
@@ -262,7 +264,7 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 			o.actuals.add(h, t, in)
 			in.timingMean = nil
 		}
-		news = append(news, h.newBusiness(t, o.Weeks, in.timing))
+		news = append(news, h.newBusiness(t, H, in.timing))
 		// The timing record points at the part's whole history: drop it,
 		// so that only the book's items and curves outlive the part.
 		in.timing = nil
@@ -295,7 +297,7 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 	if err != nil {
 		return nil, info, err
 	}
-	in := mergeInputs(t, o.Weeks, books)
+	in := mergeInputs(t, H, books)
 	if len(in.Book) == 0 {
 		return nil, info, fmt.Errorf("%w at the end of %s", ErrEmptyBook, t)
 	}
@@ -304,13 +306,13 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 	case o.Shocks != nil:
 		s = *o.Shocks
 	case only.h != nil:
-		s = only.h.estimateShocks(t, o.Weeks, o.replaySample)
+		s = only.h.estimateShocks(t, H, o.replaySample)
 	default:
 		sh := NewHistory(sample.finish(), sample.currency)
 		sh.first, sh.last, sh.disputesKnown, sh.population = pf.first, pf.last, pf.disputesKnown, pf.customers
-		s = sh.estimateShocks(t, o.Weeks, o.replaySample)
+		s = sh.estimateShocks(t, H, o.replaySample)
 	}
-	res, err := in.simulate(ctx, mergeNewBusiness(news, o.Weeks), s, o)
+	res, err := in.simulate(ctx, mergeNewBusiness(news, H), s, o)
 	return res, info, err
 }
 
@@ -472,15 +474,13 @@ func mergeNewBusiness(parts []*NewBusiness, weeks int) *NewBusiness {
 		uniq = append(uniq, c)
 	}
 	nb.byCust = uniq
-	var invoicing float64
 	for _, c := range nb.byCust {
 		nb.total.add(c.part)
-		invoicing += c.perDay * float64(7*weeks)
 	}
 	if nb.total.mean == nil {
 		nb.total = newPart{mean: make([]float64, weeks)}
 	}
 	nb.Customers = len(nb.byCust)
-	nb.Invoicing = cents(invoicing)
+	nb.Invoicing = nb.invoicing(weeks)
 	return nb
 }
