@@ -82,8 +82,10 @@
 // # New business
 //
 // Each customer's run-rate over the last 13 weeks, times the portfolio's
-// seasonal factor (the same weeks a year earlier against the 13 weeks
-// before them), is issued evenly over the horizon, due after the customer's
+// seasonal factor (the same weeks a year earlier, and two years earlier
+// when the ledger has them, against the 13 weeks before them, shrunk
+// towards 1 by as much as its own sampling noise explains: season.go),
+// is issued evenly over the horizon, due after the customer's
 // terms as its invoices show them (net days or end of month plus days) and
 // paid as its timing record says. It is reported as its own part. Its
 // bands come from paths drawn invoice by invoice (see newsim.go): per

@@ -38,7 +38,7 @@ type portfolio struct {
 	disputesKnown    bool
 	kept, credited   tally
 	delaySum, delayN float64
-	lyH, lyBase      float64
+	season           seasonSums
 	obs              []obs
 	// curve is the timing curve of obs, laid out in pCash and pDone as
 	// Timing lays out the portfolio's.
@@ -59,9 +59,8 @@ func (pf *portfolio) add(h *History) {
 	pf.delaySum += r.delaySum
 	pf.delayN += r.delayN
 	pf.obs = append(pf.obs, h.timingObs(pf.asOf, nil, nil)...)
-	_, lyH, lyBase := h.runRateSums(pf.asOf, pf.weeks, nil)
-	pf.lyH += lyH
-	pf.lyBase += lyBase
+	_, ss := h.runRateSums(pf.asOf, pf.weeks, nil)
+	pf.season.add(ss)
 }
 
 // finish estimates the portfolio's timing curve once every part is added:
