@@ -70,8 +70,7 @@ func newForecastFlags(fs *flag.FlagSet, e env) forecastFlags {
 	return forecastFlags{
 		store:    storeFlag(fs, e),
 		asOf:     fs.String("as-of", "", "date of the open book (YYYY-MM-DD; default today)"),
-		weeks:    fs.Int("weeks", forecast.DefaultWeeks, "weeks to forecast (at most the model's 13; a shorter horizon estimates its own shocks, bands and seasonal factor,\n"+
-			"so its weeks differ a little from the same weeks of a 13-week forecast)"),
+		weeks:    fs.Int("weeks", forecast.DefaultWeeks, "weeks to report (at most the model's 13; computed over 13, week k the same whatever --weeks)"),
 		by:       fs.String("by", "", "break down by currency, segment, customer (with the invoices behind each week) or country"),
 		currency: fs.String("currency", "", "reporting currency (ISO 4217) to convert every amount to"),
 		fx:       fs.String("fx", "", "exchange rates to the reporting currency: CSV with columns currency,rate"),

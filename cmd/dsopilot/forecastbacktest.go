@@ -36,7 +36,7 @@ func runForecastBacktest(ctx context.Context, e env, args []string) error {
 	from := fs.String("from", "", "first origin (with --every)")
 	to := fs.String("to", "", "last origin (with --every; default: the last whose horizon the data cover)")
 	every := fs.Int("every", 0, "days between origins (with --from)")
-	weeks := fs.Int("weeks", forecast.DefaultWeeks, "weeks to forecast")
+	weeks := fs.Int("weeks", forecast.DefaultWeeks, "weeks to score (each forecast computed over 13, as dsopilot forecast does)")
 	paths := fs.Int("paths", forecast.DefaultPaths, "simulated paths behind the bands")
 	tf := newTrainFlags(fs)
 	asJSON := fs.Bool("json", false, "print the result as JSON")

@@ -319,9 +319,11 @@ func (a *originActuals) add(h *History, t datasets.Date, in *Inputs) {
 			s[0][k] += m
 		}
 	}
+	// in is computed over the full horizon (computedWeeks), a.open over
+	// the weeks reported.
 	for i := range in.Book {
 		for k := range W {
-			a.timing[k] += datasets.Money(cents(in.timingMean[i*W+k]))
+			a.timing[k] += datasets.Money(cents(in.timingMean[i*in.Weeks+k]))
 		}
 	}
 	a.invoices += len(in.Book)

@@ -7,7 +7,14 @@
 //
 //   - Weeks. Week k covers the days AsOf+7(k−1)+1 … AsOf+7k: the as-of day
 //     itself is history. Forecasts run 1 to 13 weeks (the pay-date model's
-//     horizon).
+//     horizon), and are always computed over 13 and reported over the
+//     weeks asked for: week k of a shorter forecast is week k of the
+//     13-week one with the same seed, value for value (the shock scales,
+//     the seasonal factor and the random draws are the 13-week
+//     forecast's). The totals are the percentiles of each path's sum over
+//     the weeks reported; the due schedule, the book's amount beyond the
+//     horizon and the new business's expected invoicing are over them
+//     too. Backtests and snapshots follow the same rule.
 //   - Money. Amounts are datasets.Money (int64 cents) wherever they are
 //     stored or summed; floats appear only inside the simulation and as
 //     model inputs, and every reported amount is rounded to cents once.
@@ -75,8 +82,10 @@
 // # New business
 //
 // Each customer's run-rate over the last 13 weeks, times the portfolio's
-// seasonal factor (the same weeks a year earlier against the 13 weeks
-// before them), is issued evenly over the horizon, due after the customer's
+// seasonal factor (the same weeks a year earlier, and two years earlier
+// when the ledger has them, against the 13 weeks before them, shrunk
+// towards 1 by as much as its own sampling noise explains: season.go),
+// is issued evenly over the horizon, due after the customer's
 // terms as its invoices show them (net days or end of month plus days) and
 // paid as its timing record says. It is reported as its own part. Its
 // bands come from paths drawn invoice by invoice (see newsim.go): per

@@ -11,7 +11,8 @@ import (
 // NewBusiness is the forecast of receipts from invoices still to be
 // issued during the horizon: each customer's invoicing run-rate over the
 // last 13 weeks, times the portfolio's seasonal factor (how the same
-// weeks a year earlier compared with the 13 weeks before them), issued
+// weeks a year or two earlier compared with the 13 weeks before them,
+// shrunk towards 1 by its noise: season.go), issued
 // evenly over the days, due after the customer's usual terms and paid as
 // its timing record says.
 type NewBusiness struct {
@@ -110,32 +111,26 @@ const seasonalLimit = 2.0
 // has one, in the order of custs, and the seasonal factor for the weeks
 // after t.
 func (h *History) runRate(t datasets.Date, weeks int, custs []int) ([]custRate, float64) {
-	rates, lyH, lyBase := h.runRateSums(t, weeks, custs)
+	rates, ss := h.runRateSums(t, weeks, custs)
 	if pf := h.portfolioAt(t, custs); pf != nil && pf.weeks == weeks {
 		// A part of a ledger forecast in parts: the whole portfolio's
 		// season.
-		lyH, lyBase = pf.lyH, pf.lyBase
+		ss = &pf.season
 	}
-	season := 1.0
-	ly := t.AddDays(-364)
-	if lyH > 0 && lyBase > 0 && ly-runRateDays >= h.first {
-		season = min(max((lyH/float64(7*weeks))/(lyBase/runRateDays), 1/seasonalLimit), seasonalLimit)
-	}
-	return rates, season
+	return rates, ss.factor(t, h.first, weeks)
 }
 
 // runRateSums returns runRate's rates and the sums its seasonal factor
-// compares: what the customers invoiced in the horizon's weeks a year
-// earlier, and in the 13 weeks before those. The sums add whole cents, so
-// they are exact in any order (below 2⁵³ cents), and a ledger's parts add
-// up to the whole's.
-func (h *History) runRateSums(t datasets.Date, weeks int, custs []int) (rates []custRate, lyH, lyBase float64) {
-	// A year is 364 days here, so that last year's weeks start on the
-	// same weekday.
-	ly := t.AddDays(-364)
+// compares (season.go): what each customer invoiced in the horizon's
+// weeks a year (and two years) earlier, and in the 13 weeks before those.
+// The sums add whole cents, so they are exact in any order (below 2⁵³
+// cents), and a ledger's parts add up to the whole's.
+func (h *History) runRateSums(t datasets.Date, weeks int, custs []int) (rates []custRate, ss *seasonSums) {
+	ss = &seasonSums{}
 	for _, ci := range h.customers(custs) {
 		var sum, sq float64
 		var amts []int64
+		var wh, wb [seasonYears]int64
 		for _, i := range h.cust[ci].inv {
 			v := &h.inv[i]
 			if v.IssueDate > t {
@@ -147,18 +142,24 @@ func (h *History) runRateSums(t datasets.Date, weeks int, custs []int) (rates []
 				sq += a * a
 				amts = append(amts, int64(v.Amount))
 			}
-			switch {
-			case v.IssueDate > ly && v.IssueDate <= ly.AddDays(7*weeks):
-				lyH += float64(v.Amount)
-			case v.IssueDate > ly-runRateDays && v.IssueDate <= ly:
-				lyBase += float64(v.Amount)
+			for y := range seasonYears {
+				ly := seasonYearStart(t, y)
+				switch {
+				case v.IssueDate > ly && v.IssueDate <= ly.AddDays(7*weeks):
+					wh[y] += int64(v.Amount)
+				case v.IssueDate > ly-runRateDays && v.IssueDate <= ly:
+					wb[y] += int64(v.Amount)
+				}
 			}
+		}
+		for y := range seasonYears {
+			ss.addCustomer(y, wh[y], wb[y])
 		}
 		if sum > 0 {
 			rates = append(rates, custRate{ci, rate{perDay: sum / runRateDays, bar: sq / sum, amts: amts}})
 		}
 	}
-	return rates, lyH, lyBase
+	return rates, ss
 }
 
 // rate is a customer's invoicing: per day, the amount-weighted mean
@@ -274,7 +275,6 @@ func (h *History) NewBusiness(t datasets.Date, weeks int) *NewBusiness {
 func (h *History) newBusiness(t datasets.Date, weeks int, tm *Timing) *NewBusiness {
 	rates, season := h.runRate(t, weeks, nil)
 	nb := &NewBusiness{Seasonal: season, byCust: make([]custNew, 0, len(rates))}
-	var invoicing float64
 	var sc newScratch
 	// In customer order (a slice, where a map's look-ups cost more).
 	for _, cr := range rates {
@@ -284,7 +284,6 @@ func (h *History) newBusiness(t datasets.Date, weeks int, tm *Timing) *NewBusine
 		nc, m := h.newCustomer(tm, &sc, ci, t, weeks, r, season)
 		p := newPart{mean: m, custs: []*newCust{nc}}
 		nb.total.add(p)
-		invoicing += perDay * float64(7*weeks)
 		// Labelled like its latest invoice issued by t (a run-rate means
 		// there is one).
 		var last *invoice
@@ -301,8 +300,18 @@ func (h *History) newBusiness(t datasets.Date, weeks int, tm *Timing) *NewBusine
 		nb.total = newPart{mean: make([]float64, weeks)}
 	}
 	nb.Customers = len(nb.byCust)
-	nb.Invoicing = cents(invoicing)
+	nb.Invoicing = nb.invoicing(weeks)
 	return nb
+}
+
+// invoicing is the expected amount invoiced over the first weeks weeks
+// of the horizon, summed in customer order.
+func (nb *NewBusiness) invoicing(weeks int) Money {
+	var s float64
+	for i := range nb.byCust {
+		s += nb.byCust[i].perDay * float64(7*weeks)
+	}
+	return cents(s)
 }
 
 // newCustomer returns what the simulation draws customer ci's new

@@ -38,7 +38,7 @@ type portfolio struct {
 	disputesKnown    bool
 	kept, credited   tally
 	delaySum, delayN float64
-	lyH, lyBase      float64
+	season           seasonSums
 	obs              []obs
 	// curve is the timing curve of obs, laid out in pCash and pDone as
 	// Timing lays out the portfolio's.
@@ -59,9 +59,8 @@ func (pf *portfolio) add(h *History) {
 	pf.delaySum += r.delaySum
 	pf.delayN += r.delayN
 	pf.obs = append(pf.obs, h.timingObs(pf.asOf, nil, nil)...)
-	_, lyH, lyBase := h.runRateSums(pf.asOf, pf.weeks, nil)
-	pf.lyH += lyH
-	pf.lyBase += lyBase
+	_, ss := h.runRateSums(pf.asOf, pf.weeks, nil)
+	pf.season.add(ss)
 }
 
 // finish estimates the portfolio's timing curve once every part is added:
@@ -167,7 +166,9 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 		return nil, info, err
 	}
 	t := o.AsOf
-	pf := &portfolio{asOf: t, weeks: o.Weeks}
+	// Computed over the full horizon, reported over o.Weeks (computedWeeks).
+	H := computedWeeks(o.Weeks)
+	pf := &portfolio{asOf: t, weeks: H}
 	away := newStrays()
 	type onePart struct {
 		l     *datasets.Ledger
@@ -254,7 +255,7 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 		if err != nil {
 			return err
 		}
-		in, err := h.prepare(t, o.Weeks, preds, o.actuals != nil)
+		in, err := h.prepare(t, H, preds, o.actuals != nil)
 		if err != nil {
 			return err
 		}
@@ -262,7 +263,7 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 			o.actuals.add(h, t, in)
 			in.timingMean = nil
 		}
-		news = append(news, h.newBusiness(t, o.Weeks, in.timing))
+		news = append(news, h.newBusiness(t, H, in.timing))
 		// The timing record points at the part's whole history: drop it,
 		// so that only the book's items and curves outlive the part.
 		in.timing = nil
@@ -295,7 +296,7 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 	if err != nil {
 		return nil, info, err
 	}
-	in := mergeInputs(t, o.Weeks, books)
+	in := mergeInputs(t, H, books)
 	if len(in.Book) == 0 {
 		return nil, info, fmt.Errorf("%w at the end of %s", ErrEmptyBook, t)
 	}
@@ -304,13 +305,13 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 	case o.Shocks != nil:
 		s = *o.Shocks
 	case only.h != nil:
-		s = only.h.estimateShocks(t, o.Weeks, o.replaySample)
+		s = only.h.estimateShocks(t, H, o.replaySample)
 	default:
 		sh := NewHistory(sample.finish(), sample.currency)
 		sh.first, sh.last, sh.disputesKnown, sh.population = pf.first, pf.last, pf.disputesKnown, pf.customers
-		s = sh.estimateShocks(t, o.Weeks, o.replaySample)
+		s = sh.estimateShocks(t, H, o.replaySample)
 	}
-	res, err := in.simulate(ctx, mergeNewBusiness(news, o.Weeks), s, o)
+	res, err := in.simulate(ctx, mergeNewBusiness(news, H), s, o)
 	return res, info, err
 }
 
@@ -472,15 +473,13 @@ func mergeNewBusiness(parts []*NewBusiness, weeks int) *NewBusiness {
 		uniq = append(uniq, c)
 	}
 	nb.byCust = uniq
-	var invoicing float64
 	for _, c := range nb.byCust {
 		nb.total.add(c.part)
-		invoicing += c.perDay * float64(7*weeks)
 	}
 	if nb.total.mean == nil {
 		nb.total = newPart{mean: make([]float64, weeks)}
 	}
 	nb.Customers = len(nb.byCust)
-	nb.Invoicing = cents(invoicing)
+	nb.Invoicing = nb.invoicing(weeks)
 	return nb
 }

@@ -13,15 +13,22 @@ import (
 // Running the simulation and turning its paths into the Result: weeks,
 // the horizon, the book's totals and the breakdowns.
 
-// simulate runs the paths and assembles the result.
+// simulate runs the paths over the inputs' weeks (the computed horizon,
+// computedWeeks) and assembles the result over the first o.Weeks of them:
+// the weeks, the totals (percentiles of each path's sum over the weeks
+// reported), the due schedule, the book's amount beyond them and the new
+// business's invoicing over them. The new business's seasonal factor and
+// the shock scales stay those of the computed horizon.
 func (in *Inputs) simulate(ctx context.Context, nb *NewBusiness, s Shocks, o Options) (*Result, error) {
 	W := in.Weeks
+	R := min(o.Weeks, W)
 	res := &Result{AsOf: in.AsOf, Currency: o.Currency, Shocks: s, Paths: o.Paths, Seed: o.Seed, By: o.By}
-	if err := in.summarise(&res.Book); err != nil {
+	if err := in.summarise(&res.Book, R); err != nil {
 		return nil, err
 	}
 	if nb != nil {
 		res.NewBusiness = *nb
+		res.NewBusiness.Invoicing = nb.invoicing(R)
 	}
 	cust := func(i int) int32 { return in.Book[i].cust }
 	draws := newDraws(o.Seed, o.Paths, W)
@@ -41,10 +48,10 @@ func (in *Inputs) simulate(ctx context.Context, nb *NewBusiness, s Shocks, o Opt
 	}
 	newPaths := make([]float64, o.Paths*W)
 	simulateNew(o.Seed, 1, vol, nw, W, newPaths)
-	res.Weeks, res.Total = assemble(in.AsOf, W, open, meanOpen, nw, newPaths)
-	res.DueSchedule = in.dueSchedule()
+	res.Weeks, res.Total = assemble(in.AsOf, W, R, open, meanOpen, nw, newPaths)
+	res.DueSchedule = in.dueSchedule(R)
 	if o.By != "" {
-		groups, err := in.breakdown(ctx, o, s, scale, draws, vol, nb, cust)
+		groups, err := in.breakdown(ctx, o, R, s, scale, draws, vol, nb, cust)
 		if err != nil {
 			return nil, err
 		}
@@ -76,15 +83,16 @@ func newVolume(seed uint64, paths, weeks int, sigma, weekSigma float64) volume {
 }
 
 // assemble turns simulated open-book paths and new business (nw nil:
-// none; newPaths its simulated paths, simulateNew's layout) into weeks
-// and the horizon total.
-func assemble(t datasets.Date, W int, open, meanOpen []float64, nw *newPart, newPaths []float64) ([]Week, Horizon) {
+// none; newPaths its simulated paths, simulateNew's layout), both of W
+// weeks a path, into the first R weeks and their total: its percentiles
+// are those of each path's sum over those R weeks.
+func assemble(t datasets.Date, W, R int, open, meanOpen []float64, nw *newPart, newPaths []float64) ([]Week, Horizon) {
 	P := len(open) / W
-	weeks := make([]Week, W)
+	weeks := make([]Week, R)
 	colO, colN, colT := make([]float64, P), make([]float64, P), make([]float64, P)
 	totO, totN, totT := make([]float64, P), make([]float64, P), make([]float64, P)
 	var sumO, sumN float64
-	for k := range W {
+	for k := range R {
 		mn := 0.0
 		if nw != nil {
 			mn = nw.mean[k]
@@ -130,8 +138,9 @@ func cents(x float64) Money {
 	return Money(roundHalfAway(x))
 }
 
-// summarise totals the open book exactly.
-func (in *Inputs) summarise(b *BookSummary) error {
+// summarise totals the open book exactly; what it is expected to bring
+// after the first R weeks (the weeks reported) is beyond the horizon.
+func (in *Inputs) summarise(b *BookSummary, R int) error {
 	var out, over, disp, credit, prom, beyond int64
 	ok := true
 	add := func(s *int64, m datasets.Money) {
@@ -151,7 +160,7 @@ func (in *Inputs) summarise(b *BookSummary) error {
 			add(&prom, it.PromiseAmount)
 		}
 		got := 0.0
-		for _, v := range in.Mean[i*W : (i+1)*W] {
+		for _, v := range in.Mean[i*W : i*W+R] {
 			got += v
 		}
 		add(&beyond, datasets.Money(roundHalfAway(float64(it.Expected())-got)))
@@ -193,9 +202,9 @@ func addChecked(a, b int64) (int64, bool) {
 	return s, true
 }
 
-// dueSchedule is the due-date baseline by week.
-func (in *Inputs) dueSchedule() []Scheduled {
-	sch := DueDateSchedule(in.AsOf, in.Book, in.Weeks)
+// dueSchedule is the due-date baseline over the first R weeks.
+func (in *Inputs) dueSchedule(R int) []Scheduled {
+	sch := DueDateSchedule(in.AsOf, in.Book, R)
 	out := make([]Scheduled, len(sch))
 	for k, m := range sch {
 		out[k] = Scheduled{Start: in.AsOf.AddDays(7*k + 1), End: in.AsOf.AddDays(7*k + 7), Amount: Money(m)}
@@ -218,8 +227,9 @@ func (it *Item) groupKey(by string) string {
 
 // breakdown simulates each group on its own, with the portfolio and
 // boundary factors of the whole (so that bad paths are bad for every
-// group), and for customers lists the invoices behind each week.
-func (in *Inputs) breakdown(ctx context.Context, o Options, s Shocks, scale []float64, draws []pathDraws, vol volume, nb *NewBusiness, cust func(int) int32) ([]Group, error) {
+// group), and for customers lists the invoices behind each week; over
+// the inputs' weeks, reported over the first R.
+func (in *Inputs) breakdown(ctx context.Context, o Options, R int, s Shocks, scale []float64, draws []pathDraws, vol volume, nb *NewBusiness, cust func(int) int32) ([]Group, error) {
 	W := in.Weeks
 	members := map[string][]int{}
 	for i := range in.Book {
@@ -260,7 +270,7 @@ func (in *Inputs) breakdown(ctx context.Context, o Options, s Shocks, scale []fl
 		}
 		g := Group{Key: key}
 		simulateNew(o.Seed, uint64(gi)+2, vol, newBy[key], W, newPaths)
-		g.Weeks, g.Total = assemble(in.AsOf, W, paths, mean, newBy[key], newPaths)
+		g.Weeks, g.Total = assemble(in.AsOf, W, R, paths, mean, newBy[key], newPaths)
 		if o.By == ByCustomer {
 			in.listInvoices(pick, g.Weeks)
 		}
@@ -276,7 +286,7 @@ func (in *Inputs) listInvoices(pick []int, weeks []Week) {
 	for _, i := range pick {
 		it := &in.Book[i]
 		e := float64(it.Expected())
-		for k := range W {
+		for k := range weeks {
 			m := in.Mean[i*W+k]
 			if m >= 1 && m >= 0.01*e {
 				weeks[k].Invoices = append(weeks[k].Invoices, InvoiceShare{InvoiceID: it.InvoiceID, DueDate: it.DueDate,

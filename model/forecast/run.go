@@ -35,7 +35,7 @@ type Run struct {
 	currency string
 	// Mixed lists the currencies added unconverted (several, no fx).
 	Mixed  []string
-	shocks map[int]Shocks // by horizon in weeks
+	shocks map[int]Shocks // by computed horizon in weeks (computedWeeks)
 }
 
 // NewRun scores l's open book as of asOf with b and converts the history
@@ -84,15 +84,16 @@ func (r *Run) Forecast(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s, ok := r.shocks[o.Weeks]; ok && o.Shocks == nil {
+	H := computedWeeks(o.Weeks)
+	if s, ok := r.shocks[H]; ok && o.Shocks == nil {
 		o.Shocks = &s
 	}
 	res, err := Forecast(ctx, r.h, r.preds, o)
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := r.shocks[o.Weeks]; !ok {
-		r.shocks[o.Weeks] = res.Shocks
+	if _, ok := r.shocks[H]; !ok {
+		r.shocks[H] = res.Shocks
 	}
 	return res, nil
 }
