@@ -14,7 +14,8 @@ import (
 // The open-invoice query sends one row per customer with open invoices,
 // not one per invoice (its customer's features would repeat on each), and
 // the engine unfolds them into the Go engine's rows, disputed invoices
-// (by dispute records) included.
+// (by dispute records) included; the invoices' own features come in one
+// column, one record per invoice.
 func TestSQLEngineSendsOpenInvoicesPerCustomer(t *testing.T) {
 	clickHouseServer(t)
 	ctx := context.Background()
@@ -46,6 +47,11 @@ func TestSQLEngineSendsOpenInvoicesPerCustomer(t *testing.T) {
 			rows, err := s.Query(withFeatureSettings(ctx), e.queries.openInvoices, e.params(asOf, nil, d)...)
 			if err != nil {
 				t.Fatal(err)
+			}
+			// The invoices' own features in one column (one record per
+			// invoice), not one column each.
+			if got, want := rows.Columns(), append([]string{"customer_id", openRecordColumn}, specNames(CustomerSpecs(Options{}))...); !slices.Equal(got, want) {
+				t.Errorf("columns %v, want %v", got, want)
 			}
 			sent := 0
 			for rows.Next() {
