@@ -460,6 +460,12 @@ func (e *SQLEngine) query(ctx context.Context, tab *Table, pick func(sqlQueries)
 		}
 		n += len(rows[i])
 	}
+	if len(rows) == 1 {
+		// One server: its rows as they are, not copied (175k open
+		// invoices on the 1M-invoice benchmark ledger).
+		tab.Rows = rows[0]
+		return nil
+	}
 	tab.Rows = make([]Row, 0, n)
 	for _, r := range rows {
 		tab.Rows = append(tab.Rows, r...)

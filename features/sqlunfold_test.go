@@ -14,7 +14,8 @@ import (
 // The open-invoice query sends one row per customer with open invoices,
 // not one per invoice (its customer's features would repeat on each), and
 // the engine unfolds them into the Go engine's rows, disputed invoices
-// (by dispute records) included.
+// (by dispute records) included; the invoices' own features come in one
+// column, one record per invoice.
 func TestSQLEngineSendsOpenInvoicesPerCustomer(t *testing.T) {
 	clickHouseServer(t)
 	ctx := context.Background()
@@ -46,6 +47,11 @@ func TestSQLEngineSendsOpenInvoicesPerCustomer(t *testing.T) {
 			rows, err := s.Query(withFeatureSettings(ctx), e.queries.openInvoices, e.params(asOf, nil, d)...)
 			if err != nil {
 				t.Fatal(err)
+			}
+			// The invoices' own features in one column (one record per
+			// invoice), not one column each.
+			if got, want := rows.Columns(), append([]string{"customer_id", openRecordColumn}, specNames(CustomerSpecs(Options{}))...); !slices.Equal(got, want) {
+				t.Errorf("columns %v, want %v", got, want)
 			}
 			sent := 0
 			for rows.Next() {
@@ -112,30 +118,63 @@ func ids(rows []Row) []string {
 	return out
 }
 
-// unpackFloats reads each number's 8 bytes, little-endian, as the server
-// packs them: the very bits, nan and -0 included, zero bytes kept; a list
-// of the wrong length is an error, not a guess.
-func TestUnpackFloats(t *testing.T) {
-	want := []float64{0, math.Copysign(0, -1), 1.5, -1234.25, math.NaN(), math.Float64frombits(0x7ff8000000000001), math.Inf(1), 1e-310}
+// openRecords.unpack reads each record as the server packs it: the
+// numbers' 8 bytes each, little-endian (the very bits, nan and -0
+// included, zero bytes kept), then the id and the categorical values as
+// length, colon, bytes (colons and digits inside an item are bytes like
+// any other); a truncated or malformed record is an error, not a guess.
+func TestUnpackOpenRecords(t *testing.T) {
+	nums := []float64{0, math.Copysign(0, -1), 1.5, -1234.25, math.NaN(), math.Float64frombits(0x7ff8000000000001), math.Inf(1), 1e-310}
+	type record struct {
+		id   string
+		nums []float64
+		cats []string
+	}
+	want := []record{
+		{"INV-1", nums[:4], []string{"", "DE"}},
+		{"12:3", nums[4:], []string{"web:shop", ""}},
+		{"", []float64{0, 0, 0, 0}, []string{"", ""}},
+	}
 	var packed []byte
-	for _, v := range want {
-		packed = binary.LittleEndian.AppendUint64(packed, math.Float64bits(v))
-	}
-	rows := make([]Row, len(want))
-	for i := range rows {
-		rows[i].Num = make([]float64, 2)
-	}
-	if err := unpackFloats(string(packed), rows, 1); err != nil {
-		t.Fatal(err)
-	}
-	for i, v := range want {
-		if got := rows[i].Num[1]; math.Float64bits(got) != math.Float64bits(v) {
-			t.Errorf("number %d: bits %#x, want %#x", i+1, math.Float64bits(got), math.Float64bits(v))
+	for _, r := range want {
+		for _, v := range r.nums {
+			packed = binary.LittleEndian.AppendUint64(packed, math.Float64bits(v))
+		}
+		for _, v := range append([]string{r.id}, r.cats...) {
+			packed = fmt.Appendf(packed, "%d:%s", len(v), v)
 		}
 	}
-	for _, bad := range []string{string(packed[:len(packed)-1]), string(packed) + "x", ""} {
-		if err := unpackFloats(bad, rows, 1); err == nil {
-			t.Errorf("%d bytes for %d numbers accepted", len(bad), len(rows))
+	var got openRecords
+	if err := got.unpack(string(packed), 4, 2); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.ids) != len(want) {
+		t.Fatalf("%d records, want %d", len(got.ids), len(want))
+	}
+	for i, r := range want {
+		if got.ids[i] != r.id {
+			t.Errorf("record %d: id %q, want %q", i+1, got.ids[i], r.id)
+		}
+		for k, v := range r.nums {
+			if g := got.nums[4*i+k]; math.Float64bits(g) != math.Float64bits(v) {
+				t.Errorf("record %d, number %d: bits %#x, want %#x", i+1, k+1, math.Float64bits(g), math.Float64bits(v))
+			}
+		}
+		if g := got.cats[2*i : 2*i+2]; !slices.Equal(g, r.cats) {
+			t.Errorf("record %d: values %q, want %q", i+1, g, r.cats)
+		}
+	}
+	for _, bad := range []string{
+		"",                              // no invoice
+		string(packed[:len(packed)-1]),  // an item cut short
+		string(packed[:len(packed)-3]),  // an item missing
+		string(packed) + "x",            // bytes after the last record
+		string(packed[:20]),             // numbers cut short
+		string(packed[:32]) + "x:INV-1", // no length
+		string(packed[:32]) + "-1:",     // a negative length
+	} {
+		if err := got.unpack(bad, 4, 2); err == nil {
+			t.Errorf("%q accepted", bad)
 		}
 	}
 }

@@ -2,7 +2,7 @@
 customers.sql: the customer features (CustomerSpecs), one column per feature
 named as the feature and in catalogue order (with .Unfold, only the
 customers with an open invoice, and before the features the open invoices'
-own features as packed lists, for open_invoices.sql), from the summaries of
+own features packed in one column, for open_invoices.sql), from the summaries of
 ledger.sql.
 Ratios and statistics over nothing are nan (a missing value); money is
 cents / 100.
@@ -12,9 +12,6 @@ cents / 100.
 */}}
 
 {{define "customer_features"}}
-    {{- if .Unfold}}
-    WITH {{template "invoice_with" .}}
-    {{- end}}
     SELECT
         customer_id,
         {{- if .Unfold}}

@@ -221,9 +221,15 @@ another shard than its invoice. */}}
     GROUP BY invoice_id
 {{end}}
 
-{{/* open_invoice_columns: the open invoices of a customer as parallel
-arrays (customer_ledger with .Unfold), for open_invoices.sql. */}}
-{{define "open_invoice_columns"}}open_invoice_ids, open_issue_days, open_due_days, open_inv_cents, open_amounts, open_flags_disputed, open_sale_countries, open_sale_segments, open_sale_channels{{end}}
+{{/* open_invoice_columns: the open invoices of a customer (customer_ledger
+with .Unfold), for open_invoices.sql: open_invoice_rows, an array with one
+tuple per open invoice (invoice id, issue day, amount in cents, disputed
+flag, sale country, segment, channel), and parallel to it open_due_days and
+open_amounts (what is still owed, in cents), which the customer's features
+read as well. One array of tuples, not seven arrays: seven groupArrayIf
+over the match's 1M rows cost the server about twice one (80 ms against 45
+ms on the benchmark ledger's match). */}}
+{{define "open_invoice_columns"}}open_invoice_rows, open_due_days, open_amounts{{end}}
 {{define "invoice_history_columns"}}
         {{- range .Windows}}
         w{{.K}}_issued, w{{.K}}_issued_cents, w{{.K}}_settled, w{{.K}}_settled_cents, w{{.K}}_late, w{{.K}}_late_cents,
@@ -324,15 +330,7 @@ a lambda uses. */}}
         arraySum(latest_late) + arraySum(tied_late) AS last3_sum,
         {{- if .Unfold}}
         -- The open invoices themselves, for open_invoices.sql.
-        open_invoice_ids,
-        open_issue_days,
-        open_due_days,
-        open_inv_cents,
-        open_amounts,
-        open_flags_disputed,
-        open_sale_countries,
-        open_sale_segments,
-        open_sale_channels,
+        {{template "open_invoice_columns"}},
         {{- end}}
         {{template "payment_columns"}}, {{template "action_columns" .}}, {{template "promise_columns" .}}
     FROM
@@ -352,13 +350,8 @@ a lambda uses. */}}
             groupArrayIf(inv_cents, at_t) AS amounts,
             -- Only an invoice at t has something outstanding.
             {{- if .Unfold}}
-            groupArrayIf(invoice_id, outstanding_cents > 0) AS open_invoice_ids,
-            groupArrayIf(issue, outstanding_cents > 0) AS open_issue_days,
-            groupArrayIf(inv_cents, outstanding_cents > 0) AS open_inv_cents,
-            groupArrayIf(inv_flag_disputed, outstanding_cents > 0) AS open_flags_disputed,
-            groupArrayIf(sale_country, outstanding_cents > 0) AS open_sale_countries,
-            groupArrayIf(sale_segment, outstanding_cents > 0) AS open_sale_segments,
-            groupArrayIf(sale_channel, outstanding_cents > 0) AS open_sale_channels,
+            groupArrayIf((invoice_id, issue, inv_cents, inv_flag_disputed, sale_country, sale_segment, sale_channel),
+                outstanding_cents > 0) AS open_invoice_rows,
             {{- end}}
             groupArrayIf(due, outstanding_cents > 0) AS open_due_days,
             groupArrayIf(outstanding_cents, outstanding_cents > 0) AS open_amounts,
@@ -403,7 +396,7 @@ a lambda uses. */}}
         {{- if .Unfold}}
             -- .Unfold: only the customers with an open invoice (the
             -- engine unfolds each into one row per open invoice).
-            AND countIf(outstanding_cents > 0) > 0
+            AND length(open_amounts) > 0
         {{- end}}
     )
 {{end}}
