@@ -23,8 +23,16 @@ type Holiday struct {
 
 const holidayForms = "YYYY-MM-DD, MM-DD, MM-<weekday><n> (11-thu4: the fourth Thursday of November; 05-monlast: the last Monday of May) or easter±N"
 
-var weekdays = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
-	"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
+// weekdayNamed is the weekday whose English name starts with the three
+// letters abbr (lower case: "thu").
+func weekdayNamed(abbr string) (time.Weekday, bool) {
+	for wd := time.Sunday; wd <= time.Saturday; wd++ {
+		if strings.ToLower(wd.String()[:3]) == abbr {
+			return wd, true
+		}
+	}
+	return 0, false
+}
 
 // ParseHoliday reads YYYY-MM-DD, MM-DD, MM-<weekday><n> (n 1–5 or
 // "last": US Thanksgiving is 11-thu4, a UK spring bank holiday 05-monlast)
@@ -61,7 +69,7 @@ func parseWeekdayHoliday(s string) (h Holiday, ok bool, err error) {
 	if !found || len(rest) < 4 {
 		return h, false, nil
 	}
-	wd, known := weekdays[rest[:3]]
+	wd, known := weekdayNamed(rest[:3])
 	if !known {
 		return h, false, nil
 	}
