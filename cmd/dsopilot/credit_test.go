@@ -242,11 +242,15 @@ func TestCreditWarnsOfAStaleLedgerAfterProposeAndApprove(t *testing.T) {
 	stale := "the ledger's latest record is of 2024-06-01"
 	propose := []string{"credit", "propose", "--store", store, "--customer", "A1", "--limit", "60000", "--reason", "growth",
 		"--by", "ann", "--role", "credit_analyst", "--fx", fx}
-	_, errOut, err := call(t, nil, append(propose, "--as-of", "2024-06-05")...)
+	out, errOut, err := call(t, nil, append(propose, "--as-of", "2024-06-05")...)
 	if errOut = withoutPDWarning(errOut); err != nil || strings.Contains(errOut, "warning") {
 		t.Fatalf("propose as of a day in the ledger: %v, stderr %q, want no warning", err, errOut)
 	}
-	out, errOut, err := call(t, nil, propose...)
+	// One proposal pending per customer: the first is withdrawn.
+	if _, _, err := call(t, nil, "credit", "reject", strings.Fields(out)[0], "--store", store, "--by", "ann", "--role", "credit_analyst", "--fx", fx); err != nil {
+		t.Fatalf("reject the first proposal: %v", err)
+	}
+	out, errOut, err = call(t, nil, propose...)
 	if err != nil || !strings.Contains(errOut, "dsopilot: warning: credit propose: "+stale) {
 		t.Fatalf("propose as of yesterday: %v, stderr %q, want %q", err, errOut, stale)
 	}

@@ -186,6 +186,9 @@ func (s *Service) Propose(ctx context.Context, req ProposeRequest) (Proposal, er
 		}
 		asOf = req.AsOf
 	}
+	if err := s.nonePending(ctx, c.ID, day); err != nil {
+		return Proposal{}, err
+	}
 	// The ledger is read once, for the suggestion and the class at the
 	// decision.
 	parts, l, err := s.ledger(ctx)
@@ -236,6 +239,29 @@ func (s *Service) Propose(ctx context.Context, req ProposeRequest) (Proposal, er
 	}
 	s.log().Info("credit limit proposed", "proposal", e.ProposalID, "customer", c.ID, "old", c.CreditLimit, "new", limit, "by", req.By, "role", req.Role)
 	return s.proposal([]datasets.CreditEvent{e}, day)
+}
+
+// nonePending refuses a proposal for a customer that has one pending on
+// day: two open proposals of one limit are two answers to one question,
+// and approving either would leave the other to fail as stale (its old
+// limit changed) or, approved first, to be overturned. The pending one is
+// decided (or left to expire) first.
+func (s *Service) nonePending(ctx context.Context, customerID string, day datasets.Date) error {
+	evs, err := s.Store.CreditEvents(ctx, customerID)
+	if err != nil {
+		return err
+	}
+	for _, pe := range byProposal(evs) {
+		p, err := s.proposal(pe, day)
+		if err != nil {
+			return err
+		}
+		if p.Status == datasets.CreditProposed {
+			return fmt.Errorf("%w: customer %s already has proposal %s pending (%s to %s, by %s, until %s): approve or reject it first",
+				ErrConflict, customerID, p.ID, recommender.FormatAmount(p.OldLimit.Money()), recommender.FormatAmount(p.NewLimit.Money()), p.ProposedBy, p.Expires)
+		}
+	}
+	return nil
 }
 
 // Approve approves a proposal: the approver is not the proposer (four

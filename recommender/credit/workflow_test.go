@@ -416,3 +416,38 @@ func TestProposeTheSuggestionAsOfADay(t *testing.T) {
 		t.Fatalf("a suggestion as of today, not yet over: %v, want ErrInput", err)
 	}
 }
+
+// One proposal pending per customer: a second is refused (ErrConflict,
+// naming the pending one) and changes nothing; once the first is decided
+// or expired, a new one is taken.
+func TestOneProposalPendingPerCustomer(t *testing.T) {
+	for _, sc := range stores(t) {
+		t.Run(sc.name, func(t *testing.T) {
+			ctx := context.Background()
+			st, c := openWorkflow(t, sc)
+			svc := newService(t, st, c)
+			first, err := svc.Propose(ctx, ProposeRequest{CustomerID: "C1", Limit: 60_000_00, Reason: "growth", By: "ann"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := snapshot(t, st)
+			_, err = svc.Propose(ctx, ProposeRequest{CustomerID: "C1", Limit: 60_000_00, Reason: "growth", By: "bob"})
+			if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), first.ID) {
+				t.Fatalf("a second proposal while %s is pending: %v, want ErrConflict naming it", first.ID, err)
+			}
+			if after := snapshot(t, st); after != before {
+				t.Fatal("the refused proposal changed the store")
+			}
+			if _, err := svc.Reject(ctx, first.ID, DecideRequest{By: "ann", Role: "credit_analyst", Comment: "withdrawn"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.Propose(ctx, ProposeRequest{CustomerID: "C1", Limit: 65_000_00, Reason: "growth", By: "bob"}); err != nil {
+				t.Fatalf("a proposal once the first is rejected: %v", err)
+			}
+			// Another customer is not held up by C1's.
+			if _, err := svc.Propose(ctx, ProposeRequest{CustomerID: "C2", Limit: 10_000_00, Reason: "growth", By: "bob"}); err != nil {
+				t.Fatalf("another customer's proposal: %v", err)
+			}
+		})
+	}
+}
