@@ -9,6 +9,7 @@ import (
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/synth"
 	"github.com/dsopilot/dsopilot/features"
+	"github.com/dsopilot/dsopilot/recommender"
 )
 
 // historyLedger is a simulated ledger of two years with its implied
@@ -23,10 +24,7 @@ func historyLedger(t *testing.T) (*datasets.Ledger, datasets.FX, datasets.Date) 
 	if l, _, err = l.WithImpliedWriteOffs(true); err != nil {
 		t.Fatal(err)
 	}
-	fx := datasets.FX{To: "EUR", Rates: map[string]datasets.Rate{}}
-	for _, r := range synth.FXRates() {
-		fx.Rates[r.Currency] = r.Rate
-	}
+	fx := recommender.SimFX()
 	return l, fx, datasets.NewDate(2024, 12, 31)
 }
 
@@ -57,12 +55,15 @@ func sharedHistory(t *testing.T, parts features.Parts, src RiskSource, fx datase
 func TestSharedClassesAreEachMonthEnds(t *testing.T) {
 	ctx := context.Background()
 	l, fx, asOf := historyLedger(t)
-	pol := DefaultPolicy()
 	for _, n := range []int{1, 3} {
 		t.Run(fmt.Sprintf("%d parts", n), func(t *testing.T) {
 			parts := features.PartsOf(l, n)
 			src := LearnedRisk{}
 			as := sharedHistory(t, parts, src, fx, asOf)
+			ids := make([]string, len(as.list))
+			for i, a := range as.list {
+				ids[i] = a.c.ID
+			}
 			learnt, fellBack, classes := 0, 0, 0
 			for _, m := range as.history.ends {
 				if m == asOf {
@@ -78,23 +79,7 @@ func TestSharedClassesAreEachMonthEnds(t *testing.T) {
 				} else {
 					learnt++
 				}
-				all, err := accountsParts(parts, m, pol, fx, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				every := make([]*account, 0, len(all))
-				for _, id := range sortedIDs(all) {
-					every = append(every, all[id])
-				}
-				want := map[string]int{}
-				if anythingOnRecord(every) {
-					fallback := segmentPD(every, risk, m)
-					for _, a := range as.list {
-						if then := all[a.c.ID]; then != nil {
-							want[a.c.ID] = pol.classIndex(pdOf(then, risk, fallback).PD)
-						}
-					}
-				}
+				want := classesOn(t, parts, risk, fx, m, ids)
 				got := as.history.class[m]
 				if !maps.Equal(got, want) {
 					t.Errorf("classes as of %s over the shared index:\n%v\neach month-end on its own:\n%v", m, got, want)

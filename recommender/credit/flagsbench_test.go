@@ -9,6 +9,7 @@ import (
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/synth"
 	"github.com/dsopilot/dsopilot/features"
+	"github.com/dsopilot/dsopilot/recommender"
 )
 
 // BenchmarkFlagsReviewClasses times the flags of a simulated ledger of 150
@@ -27,10 +28,7 @@ func BenchmarkFlagsReviewClasses(b *testing.B) {
 		b.Fatal(err)
 	}
 	asOf := datasets.NewDate(2024, 12, 31)
-	fx := datasets.FX{To: "EUR", Rates: map[string]datasets.Rate{}}
-	for _, r := range synth.FXRates() {
-		fx.Rates[r.Currency] = r.Rate
-	}
+	fx := recommender.SimFX()
 	parts := features.WholeLedger(l)
 	svc := &Service{Risk: LearnedRisk{}}
 	start := cpuTime()

@@ -17,11 +17,18 @@ import (
 // month-end at a time.
 func monthEndReference(t *testing.T, parts features.Parts, src RiskSource, fx datasets.FX, m datasets.Date, ids []string) map[string]int {
 	t.Helper()
-	pol := DefaultPolicy()
 	risk, err := riskParts(context.Background(), src, parts, m)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return classesOn(t, parts, risk, fx, m, ids)
+}
+
+// classesOn is the class of each of ids as of month-end m given the PDs of
+// that day (nil: the fallbacks), from the accounts as of m alone.
+func classesOn(t *testing.T, parts features.Parts, risk map[string]Risk, fx datasets.FX, m datasets.Date, ids []string) map[string]int {
+	t.Helper()
+	pol := DefaultPolicy()
 	all, err := accountsParts(parts, m, pol, fx, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/dsopilot/dsopilot/datasets/storetest"
 	"github.com/dsopilot/dsopilot/datasets/synth"
 	"github.com/dsopilot/dsopilot/features"
+	"github.com/dsopilot/dsopilot/recommender"
 )
 
 // The credit workflow reading its store in parts of whole customers gives
@@ -100,10 +101,7 @@ func creditInPartsIsWhole(t *testing.T, l *datasets.Ledger, asOf datasets.Date) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	fx := datasets.FX{To: "EUR", Rates: map[string]datasets.Rate{}}
-	for _, r := range synth.FXRates() {
-		fx.Rates[r.Currency] = r.Rate
-	}
+	fx := recommender.SimFX()
 	js := func(v any) string {
 		t.Helper()
 		b, err := json.Marshal(v)
