@@ -28,6 +28,22 @@ func (n *CreditNote) Implied() bool {
 	return n.Reason == ImpliedNoteReason && strings.HasPrefix(n.ID, ImpliedNotePrefix)
 }
 
+// RecordsDefault says whether n is evidence that its customer defaulted: a
+// write-off on record. An implied one (Implied) is not: a cleared-items
+// export settles a cash discount, a short payment or a commercial credit
+// the same way, and read as defaults they took healthy customers off the
+// dunning list and cut their limits to 0.
+func (n *CreditNote) RecordsDefault() bool {
+	return n.Kind == KindWriteOff && !n.Implied()
+}
+
+// RecordsDefault says whether d is evidence that its customer defaulted:
+// the limit cut to 0 for a default or an insolvency.
+func (d *CreditDecision) RecordsDefault() bool {
+	r := strings.ToLower(d.Reason)
+	return d.NewLimit == 0 && (strings.Contains(r, "default") || strings.Contains(r, "insolven"))
+}
+
 // ImpliedWriteOffs returns, for each settled invoice of l whose cash and
 // credit dated on or before its settlement do not cover its amount, a
 // credit note for the remainder dated at the settlement: of kind

@@ -427,18 +427,30 @@ func (c *custRecords) account(l *datasets.Ledger, day datasets.Date, conv *conve
 	// Per invoice of the customer: its open item, or when it was paid.
 	items := make([]*Item, n)
 	settled := make([]datasets.Date, n)
-	written := make([]bool, n)
+	// An invoice settled mostly by write-off is no payment; one short-paid
+	// by a cash discount (an implied write-off of a few per cent) is.
+	var writeOffs [][]datasets.CreditNote
 	for _, cn := range c.creditNotes {
 		r := &l.CreditNotes[cn.rec]
-		if r.Kind == datasets.KindWriteOff && r.Date <= known {
+		if r.Kind != datasets.KindWriteOff || r.Date > known {
+			continue
+		}
+		if r.RecordsDefault() {
 			acc.Defaulted = true
-			if cn.inv >= 0 {
-				written[cn.inv] = true
+		}
+		if cn.inv >= 0 {
+			if writeOffs == nil {
+				writeOffs = make([][]datasets.CreditNote, n)
 			}
+			writeOffs[cn.inv] = append(writeOffs[cn.inv], *r)
 		}
 	}
+	written := make([]bool, n)
+	for pos, notes := range writeOffs {
+		written[pos] = len(notes) > 0 && l.Invoices[c.invoices[pos]].MostlyWrittenOff(notes)
+	}
 	for _, d := range c.decisions {
-		if r := &l.CreditDecisions[d]; r.Date <= known && r.Reason == "default" {
+		if r := &l.CreditDecisions[d]; r.Date <= known && r.RecordsDefault() {
 			acc.Defaulted = true
 		}
 	}

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
+	"strings"
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/features"
@@ -20,6 +22,8 @@ type gathered struct {
 	book *Book
 	rows []decisionRow
 	risk map[string]CustomerRisk
+	// collectors: those of the customer master (with book).
+	collectors map[string]bool
 }
 
 // gather reads the parts for a worklist of day (book: also the accounts;
@@ -53,6 +57,14 @@ func gather(ctx context.Context, parts features.Parts, day datasets.Date, s *Sce
 		g.rows = append(g.rows, rows...)
 		if book {
 			g.book.merge(ix.accounts(day, conv))
+			for i := range l.Customers {
+				if c := l.Customers[i].Collector; c != "" {
+					if g.collectors == nil {
+						g.collectors = map[string]bool{}
+					}
+					g.collectors[c] = true
+				}
+			}
 		}
 		if m != nil {
 			return addModelRisk(ctx, l, whole, m, mconv, day-1, g.risk)
@@ -94,6 +106,16 @@ func RecommendParts(ctx context.Context, parts features.Parts, day datasets.Date
 	g, err := gather(ctx, parts, day, s, o.FX, true, o.Model)
 	if err != nil {
 		return nil, err
+	}
+	// A misspelt collector would get an empty agenda that reads as
+	// "nothing to do".
+	if o.Collector != "" && !g.collectors[o.Collector] {
+		known := slices.Sorted(maps.Keys(g.collectors))
+		want := "no customer has a collector"
+		if len(known) > 0 {
+			want = "want one of " + strings.Join(known, ", ")
+		}
+		return nil, fmt.Errorf("%w: unknown collector %q: %s", ErrInput, o.Collector, want)
 	}
 	r := &Recommender{S: s, FX: o.FX, Capacity: capa, Holdout: o.Holdout, Collector: o.Collector, Customers: o.Customers, Seed: o.Seed, Risk: g.risk}
 	eo := o.Effects

@@ -3,6 +3,8 @@ package recommender
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,4 +97,30 @@ func movedWriteOffs(l, strayed *datasets.Ledger) int {
 		}
 	}
 	return n
+}
+
+// A collector no customer has would get an empty agenda that reads as
+// "nothing to do": it is refused, naming the collectors there are, in
+// whichever number of parts; a known one's agenda is its own customers'.
+func TestRecommendRefusesAnUnknownCollector(t *testing.T) {
+	l := ledgerOf([]int{25, 8}, []datasets.Money{500000, 120000})
+	l.Customers[0].Collector = "Müller"
+	for _, n := range []int{1, 2} {
+		_, err := RecommendParts(context.Background(), features.PartsOf(l, n), d0, RecommendOptions{Collector: "Mueller"})
+		if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), `unknown collector "Mueller": want one of Müller`) {
+			t.Errorf("%d parts: %v, want an unknown collector naming Müller", n, err)
+		}
+		w, err := RecommendParts(context.Background(), features.PartsOf(l, n), d0, RecommendOptions{Collector: "Müller"})
+		if err != nil {
+			t.Fatalf("%d parts: %v", n, err)
+		}
+		if len(w.Recommendations) == 0 {
+			t.Errorf("%d parts: Müller's agenda is empty", n)
+		}
+		for _, r := range w.Recommendations {
+			if r.Collector != "Müller" {
+				t.Errorf("%d parts: %s's action on Müller's agenda", n, r.Collector)
+			}
+		}
+	}
 }

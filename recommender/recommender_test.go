@@ -33,6 +33,14 @@ func ledgerOf(dpd []int, amounts []datasets.Money) *datasets.Ledger {
 	return l
 }
 
+// settledShort adds to l an invoice I0 of C1 settled 40 days before d0
+// with a payment of paid.
+func settledShort(l *datasets.Ledger, amount, paid datasets.Money) {
+	l.Invoices = append(l.Invoices, datasets.Invoice{ID: "I0", CustomerID: "C1", IssueDate: day(-90), DueDate: day(-60),
+		SettledDate: day(-40), Amount: amount, Currency: "EUR"})
+	l.Payments = append(l.Payments, datasets.Payment{ID: "P0", CustomerID: "C1", InvoiceID: "I0", Date: day(-40), Amount: paid, Currency: "EUR"})
+}
+
 func TestAssessAppliesTheGlobalRules(t *testing.T) {
 	s := DefaultScenarios()
 	cases := []struct {
@@ -72,6 +80,23 @@ func TestAssessAppliesTheGlobalRules(t *testing.T) {
 		{"default", func(l *datasets.Ledger, _ *Scenarios) {
 			l.CreditDecisions = append(l.CreditDecisions, datasets.CreditDecision{ID: "CD1", CustomerID: "C1", Date: day(-20), NewLimit: 0, Reason: "default"})
 		}, d0, RuleDefault, nil, 2},
+		{"a write-off on record is a default", func(l *datasets.Ledger, _ *Scenarios) {
+			settledShort(l, 100000, 100000)
+			l.CreditNotes = append(l.CreditNotes, datasets.CreditNote{ID: "W1", CustomerID: "C1", InvoiceID: "I0", Date: day(-40), Amount: 100000, Kind: datasets.KindWriteOff, Reason: "insolvency"})
+		}, d0, RuleDefault, nil, 2},
+		{"a cash discount taken is no default", func(l *datasets.Ledger, _ *Scenarios) {
+			// Paid 98% and cleared: the cleared-items reading implies a
+			// write-off of the 2% (a Skonto), not a default.
+			settledShort(l, 100000, 98000)
+			implied, err := datasets.ImpliedWriteOffs(l)
+			if err != nil || len(implied) != 1 {
+				panic(fmt.Sprint("want one implied write-off: ", implied, err))
+			}
+			l.CreditNotes = append(l.CreditNotes, implied...)
+		}, d0, "", nil, 2},
+		{"a default decision raising nothing to 0 is no default", func(l *datasets.Ledger, _ *Scenarios) {
+			l.CreditDecisions = append(l.CreditDecisions, datasets.CreditDecision{ID: "CD1", CustomerID: "C1", Date: day(-20), NewLimit: 500000, Reason: "default lifted"})
+		}, d0, "", nil, 2},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

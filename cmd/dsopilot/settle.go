@@ -177,6 +177,7 @@ func (t *impliedTally) warning() string {
 		disputed = fmt.Sprintf(" (%d of them, flagged disputed, as credited)", t.credited)
 	}
 	return fmt.Sprintf("%s taken as written off for %s%s: they were settled without payments or credit notes covering them in full, "+
-		"so the part not covered counts as written off at the settlement, not as paid; import the ledger's real credit notes to replace these implied write-offs",
+		"so the part not covered counts as written off at the settlement, not as paid (a cash discount or a short payment reads the same; "+
+		"none of these is taken as a default); import the ledger's real credit notes to replace these implied write-offs",
 		invoices, strings.Join(amounts, ", "), disputed)
 }

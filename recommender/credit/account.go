@@ -308,7 +308,7 @@ func events(l *datasets.Ledger, asOf datasets.Date, pol *Policy, byID map[string
 		// a default: a cleared-items export without its credit notes
 		// settles discounts and commercial credits the same way, and read
 		// as defaults they cut healthy customers' limits to 0.
-		if n.Kind != datasets.KindWriteOff || n.Date > asOf || n.Implied() {
+		if !n.RecordsDefault() || n.Date > asOf {
 			continue
 		}
 		if a := byID[owner(n)]; a != nil && (a.defaulted == 0 || n.Date < a.defaulted) {
@@ -325,8 +325,8 @@ func events(l *datasets.Ledger, asOf datasets.Date, pol *Policy, byID map[string
 		if d.Date >= a.limitSet {
 			a.limitSet = d.Date
 		}
-		switch r := strings.ToLower(d.Reason); {
-		case d.NewLimit == 0 && (strings.Contains(r, "default") || strings.Contains(r, "insolven")):
+		switch {
+		case d.RecordsDefault():
 			if a.defaulted == 0 || d.Date < a.defaulted {
 				a.defaulted, a.defaultWhy = d.Date, "a credit decision for "+d.Reason
 			}

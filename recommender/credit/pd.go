@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/features"
@@ -81,13 +80,13 @@ func defaultDays(l *datasets.Ledger, asOf datasets.Date) map[string]datasets.Dat
 	for i := range l.CreditNotes {
 		// Implied write-offs are no default events (see events in
 		// account.go).
-		if n := &l.CreditNotes[i]; n.Kind == datasets.KindWriteOff && !n.Implied() {
+		if n := &l.CreditNotes[i]; n.RecordsDefault() {
 			note(owner(n), n.Date)
 		}
 	}
 	for i := range l.CreditDecisions {
 		d := &l.CreditDecisions[i]
-		if r := strings.ToLower(d.Reason); d.NewLimit == 0 && (strings.Contains(r, "default") || strings.Contains(r, "insolven")) {
+		if d.RecordsDefault() {
 			note(d.CustomerID, d.Date)
 		}
 	}
@@ -271,7 +270,7 @@ func (e *tooFewDefaults) Unwrap() error { return errTooFewDefaults }
 // instead and what would make it learn.
 func (e *tooFewDefaults) warning(fallback string) string {
 	return fmt.Sprintf("the default model (PD) was not learnt as of %s: %s in the %d months to that day (write-offs, credit decisions for default or insolvency, credit holds), "+
-		"it needs %d; every customer's PD but those in default (1, pd_source default) is %s, so a customer's risk class, and with it its suggestion, can change from one day to another "+
+		"it needs %d; every customer's PD is %s (but for those in default, whose PD is 1.0, pd_source default), so a customer's risk class, and with it its suggestion, can change from one day to another "+
 		"when the count crosses %d, with no decision in between (a limit's review date follows the classes at month-ends, each learnt with its own count); the model learns once the ledger has %d default events in a year, "+
 		"or give --model ID (a payment model from dsopilot train) for PDs that do not hang on the count",
 		e.asOf, plural(e.events, "default event"), pdLookbackMonths, pdMinDefaults, fallback, pdMinDefaults, pdMinDefaults)

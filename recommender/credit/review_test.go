@@ -67,7 +67,7 @@ func TestLearnedRiskSaysWhyItFellBack(t *testing.T) {
 	if _, err := lr.CustomerRisk(context.Background(), baseLedger(), asOf); err != nil {
 		t.Fatal(err)
 	}
-	want := "the default model (PD) was not learnt as of " + asOf.String() + ": 0 default events in the 12 months to that day (write-offs, credit decisions for default or insolvency, credit holds), it needs 10; every customer's PD but those in default (1, pd_source default) is its segment's observed rate (pd_source segment)"
+	want := "the default model (PD) was not learnt as of " + asOf.String() + ": 0 default events in the 12 months to that day (write-offs, credit decisions for default or insolvency, credit holds), it needs 10; every customer's PD is its segment's observed rate (pd_source segment) (but for those in default, whose PD is 1.0, pd_source default)"
 	if len(got) != 1 || !strings.HasPrefix(got[0], want) {
 		t.Fatalf("warnings %q, want one beginning %q", got, want)
 	}
