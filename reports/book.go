@@ -192,6 +192,7 @@ type book struct {
 	forecasts map[Slice]*Forecast
 	snapshots []ForecastSnapshot
 	worklist  []NextAction
+	keptOff   []KeptOff
 	effects   []ActionEffect
 	credit    map[string]*CreditAdvice
 	// notes say what a source failed with, by part.

@@ -38,7 +38,9 @@ func (b *book) sources(ctx context.Context) {
 			if err != nil {
 				note("worklist", "the worklist failed: "+err.Error())
 			}
-			b.worklist = w
+			if w != nil {
+				b.worklist, b.keptOff = w.Actions, w.KeptOff
+			}
 			e, err := c.Effects(ctx, b.asOf)
 			if err != nil {
 				note("effects", "no measured action effects: "+err.Error())
@@ -95,6 +97,17 @@ func (b *book) nextActions(customerID string) []NextAction {
 	for _, a := range b.worklist {
 		if a.CustomerID == customerID {
 			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// keptOffList returns why the rules kept the customer off the worklist.
+func (b *book) keptOffList(customerID string) []KeptOff {
+	var out []KeptOff
+	for _, k := range b.keptOff {
+		if k.CustomerID == customerID {
+			out = append(out, k)
 		}
 	}
 	return out

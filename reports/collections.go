@@ -193,7 +193,10 @@ func (s *Site) worklistSection(p *page) section {
 		}
 		value, uplift := txt("scenario step"), txt("not measured")
 		if a.Valued {
-			value, uplift = num(fmtMoney(a.Value)), num(fmt.Sprintf("%+.1f pts", 100*a.Uplift))
+			value = num(fmtMoney(a.Value))
+		}
+		if a.HasUplift {
+			uplift = num(fmt.Sprintf("%+.1f pts", 100*a.Uplift))
 		}
 		why := a.Blocked
 		for _, r := range a.Reasons {
@@ -206,6 +209,22 @@ func (s *Site) worklistSection(p *page) section {
 			txt(fmt.Sprintf("%d", len(a.InvoiceIDs))), num(fmtMoney(a.Amount)), value, uplift, txt(why)}})
 	}
 	sec.Blocks = append(sec.Blocks, block{Table: t})
+	if len(b.keptOff) > 0 {
+		k := &table{ID: "kept-off-table", Caption: "Kept off the list by a rule (dispute, promise, default, hold, quiet day, contact cap, capacity)",
+			Cols: []col{{Title: "customer"}, {Title: "rule"}, {Title: "deferred action"}, {Title: "amount", Num: true}, {Title: "why"}}}
+		for _, o := range b.keptOff {
+			cust := txt(o.CustomerID)
+			if c := b.custByID[o.CustomerID]; c != nil {
+				cust = ln(customerLabel(c), p.href(customerPath(c.ID)))
+			}
+			action := o.Action
+			if action == "" {
+				action = "none: kept from any contact"
+			}
+			k.Rows = append(k.Rows, row{Cells: []cell{cust, txt(o.Rule), txt(action), num(fmtMoney(o.Amount)), txt(o.Detail)}})
+		}
+		sec.Blocks = append(sec.Blocks, block{Table: k})
+	}
 	return sec
 }
 

@@ -372,7 +372,20 @@ func (s *Site) nextActionSection(c *customer) section {
 	}
 	acts := b.nextActions(c.ID)
 	if len(acts) == 0 {
-		sec.Blocks = append(sec.Blocks, block{Note: &note{Text: "Nothing to do for this customer on " + b.asOf.String() + "."}})
+		kept := b.keptOffList(c.ID)
+		if len(kept) == 0 {
+			sec.Blocks = append(sec.Blocks, block{Note: &note{Text: "Nothing to do for this customer on the next working day after " + b.asOf.String() + "."}})
+			return sec
+		}
+		// Something is overdue, and a rule says why it is not on the list.
+		for _, k := range kept {
+			what := "kept from any contact"
+			if k.Action != "" {
+				what = k.Action + " deferred"
+			}
+			sec.Blocks = append(sec.Blocks, block{Note: &note{Class: "warn", Text: fmt.Sprintf("Not on the next working day's list: %s (%s), %s %s at stake: %s.",
+				what, k.Rule, fmtMoney(k.Amount), b.unit(), k.Detail)}})
+		}
 		return sec
 	}
 	for _, a := range acts {
@@ -386,8 +399,18 @@ func actionFacts(a NextAction, unit string) []fact {
 	f := []fact{
 		{Label: "action", Value: fmt.Sprintf("%s by %s on %s", a.Type, a.Channel, a.Date)},
 		{Label: "invoices", Value: fmt.Sprintf("%s (%s %s)", strings.Join(a.InvoiceIDs, ", "), fmtMoney(a.Amount), unit)},
-		{Label: "expected value", Value: fmtMoney(a.Value) + " " + unit},
-		{Label: "estimated uplift", Value: fmt.Sprintf("%+.1f points (%.1f to %.1f)", 100*a.Uplift, 100*a.UpliftLo, 100*a.UpliftHi)},
+	}
+	// Zeros here would read as "measured, worth nothing": a list that
+	// follows the scenario for want of randomised history has neither.
+	if a.Valued {
+		f = append(f, fact{Label: "expected value", Value: fmtMoney(a.Value) + " " + unit})
+	} else {
+		f = append(f, fact{Label: "expected value", Value: "not measured: the scenario's step"})
+	}
+	if a.HasUplift {
+		f = append(f, fact{Label: "estimated uplift", Value: fmt.Sprintf("%+.1f points (%.1f to %.1f)", 100*a.Uplift, 100*a.UpliftLo, 100*a.UpliftHi)})
+	} else {
+		f = append(f, fact{Label: "estimated uplift", Value: "not measured"})
 	}
 	if a.Step != "" {
 		f = append(f, fact{Label: "scenario step", Value: a.Step})

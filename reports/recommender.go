@@ -30,7 +30,7 @@ func RecommenderCollections(d *recommender.Daily, l *datasets.Ledger, fx *datase
 	return recommenderSource{daily: d, l: l, fx: fx}
 }
 
-func (s recommenderSource) list(ctx context.Context, asOf datasets.Date) (*recommender.Worklist, func(datasets.Money) datasets.Money, error) {
+func (s recommenderSource) list(ctx context.Context, asOf datasets.Date) (*recommender.Worklist, *worklistConv, error) {
 	// The first working day after the report's date where the calendar
 	// lets anyone be contacted: a day on which every contact is deferred
 	// (a holiday in the customers' countries) is skipped, for a week at most.
@@ -46,29 +46,59 @@ func (s recommenderSource) list(ctx context.Context, asOf datasets.Date) (*recom
 		}
 		day = s.daily.NextWorkingDay(day + 1)
 	}
+	c := &worklistConv{from: w.Currency}
 	if s.fx == nil || s.fx.To == w.Currency {
-		return w, func(m datasets.Money) datasets.Money { return m }, nil
+		return w, c, nil
 	}
 	r, ok := s.fx.Rate(w.Currency)
 	if !ok {
 		return nil, nil, fmt.Errorf("the worklist is in %s and the report in %s: the rates have no %s", w.Currency, s.fx.To, w.Currency)
 	}
-	var bad error
-	conv := func(m datasets.Money) datasets.Money {
-		c, ok := m.Convert(r)
-		if !ok && bad == nil {
-			bad = fmt.Errorf("%s %s does not fit in %s", m, w.Currency, s.fx.To)
-		}
-		return c
+	c.to, c.rate = s.fx.To, &r
+	return w, c, nil
+}
+
+// worklistConv converts the worklist's amounts to the report's currency
+// and keeps the first amount that did not fit.
+type worklistConv struct {
+	from, to string
+	rate     *datasets.Rate // nil: as they are
+	err      error
+}
+
+func (c *worklistConv) conv(m datasets.Money) datasets.Money {
+	if c.rate == nil {
+		return m
 	}
-	return w, conv, bad
+	v, ok := m.Convert(*c.rate)
+	if !ok && c.err == nil {
+		c.err = fmt.Errorf("%s %s does not fit in %s", m, c.from, c.to)
+	}
+	return v
 }
 
 // Worklist implements CollectionsSource.
-func (s recommenderSource) Worklist(ctx context.Context, asOf datasets.Date) ([]NextAction, error) {
-	w, conv, err := s.list(ctx, asOf)
+func (s recommenderSource) Worklist(ctx context.Context, asOf datasets.Date) (*Worklist, error) {
+	w, c, err := s.list(ctx, asOf)
 	if err != nil {
 		return nil, err
+	}
+	conv := c.conv
+	var kept []KeptOff
+	for _, e := range w.ExcludedCustomers {
+		kept = append(kept, KeptOff{CustomerID: e.CustomerID, Rule: e.Rule, Detail: e.Detail, Amount: conv(e.Overdue.Money())})
+	}
+	for _, r := range w.Deferred {
+		k := KeptOff{CustomerID: r.CustomerID, Action: r.Action, Amount: conv(r.Amount.Money())}
+		var rules, details []string
+		for _, b := range r.Blocked {
+			if !slices.Contains(rules, b.Rule) {
+				rules = append(rules, b.Rule)
+			}
+			details = append(details, b.Detail)
+		}
+		k.Rule, k.Detail = strings.Join(rules, ", "), strings.Join(details, "; ")
+		kept = append(kept, k)
 	}
 	out := make([]NextAction, 0, len(w.Recommendations))
 	for _, r := range w.Recommendations {
@@ -80,7 +110,7 @@ func (s recommenderSource) Worklist(ctx context.Context, asOf datasets.Date) ([]
 			a.Value = conv(datasets.Money(math.Round(*r.ExpectedValue * 100)))
 		}
 		if u := r.Uplift; u != nil {
-			a.Uplift, a.UpliftLo, a.UpliftHi = u.Uplift, u.Low, u.High
+			a.HasUplift, a.Uplift, a.UpliftLo, a.UpliftHi = true, u.Uplift, u.Low, u.High
 		}
 		var blocked []string
 		for _, b := range r.Blocked {
@@ -89,7 +119,10 @@ func (s recommenderSource) Worklist(ctx context.Context, asOf datasets.Date) ([]
 		a.Blocked = strings.Join(blocked, "; ")
 		out = append(out, a)
 	}
-	return out, nil
+	if c.err != nil {
+		return nil, c.err
+	}
+	return &Worklist{Actions: out, KeptOff: kept}, nil
 }
 
 // Effects implements CollectionsSource: the average uplift of each action

@@ -40,13 +40,16 @@ func TestRecommenderCollectionsSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != len(want.Recommendations) {
-		t.Fatalf("%d actions, want Monday's %d", len(got), len(want.Recommendations))
+	if len(got.Actions) != len(want.Recommendations) {
+		t.Fatalf("%d actions, want Monday's %d", len(got.Actions), len(want.Recommendations))
 	}
-	for i, a := range got {
+	if n := len(want.Deferred) + len(want.ExcludedCustomers); len(got.KeptOff) != n || n == 0 {
+		t.Fatalf("%d kept off the list, want Monday's %d deferred and excluded (the test needs some)", len(got.KeptOff), n)
+	}
+	for i, a := range got.Actions {
 		r := want.Recommendations[i]
 		wantAmt, _ := r.Amount.Money().Convert(usd)
-		if a.CustomerID != r.CustomerID || a.Date != r.Date || a.Amount != wantAmt || a.Valued {
+		if a.CustomerID != r.CustomerID || a.Date != r.Date || a.Amount != wantAmt || a.Valued || a.HasUplift {
 			t.Fatalf("action %d: %+v, want %s on %s for %s (not valued: the list follows the scenario)", i, a, r.CustomerID, r.Date, wantAmt)
 		}
 	}

@@ -82,7 +82,8 @@ type NextAction struct {
 	Valued bool
 	Value  datasets.Money
 	// Uplift is the estimated change in the probability of payment within
-	// the horizon, with its interval.
+	// the horizon, with its interval, when HasUplift.
+	HasUplift                  bool
 	Uplift, UpliftLo, UpliftHi float64
 	// Step is the scenario step the action follows or replaces; Blocked the
 	// rule that kept an alternative off the list (dispute, promise, ...).
@@ -90,6 +91,26 @@ type NextAction struct {
 	// Holdout marks a randomised alternative kept to measure effects.
 	Holdout bool
 	Reasons []string
+}
+
+// Worklist is a day's worklist: the actions on it, and the customers with
+// something overdue that a rule kept off it.
+type Worklist struct {
+	Actions []NextAction
+	KeptOff []KeptOff
+}
+
+// KeptOff is a customer a rule kept off the day's list (a dispute, a
+// promise, a default, a quiet day, the contact cap, capacity).
+type KeptOff struct {
+	CustomerID string
+	Rule       string
+	Detail     string
+	// Action is the action the rule deferred, and Amount what its invoices
+	// owe; for a customer kept from any contact, Action is empty and Amount
+	// its overdue total.
+	Action string
+	Amount datasets.Money
 }
 
 // ActionEffect is the measured effect of one action type: the change in
@@ -110,7 +131,7 @@ type ActionEffect struct {
 // CollectionsSource gives the day's worklist and the measured action
 // effects (issue 11's recommender).
 type CollectionsSource interface {
-	Worklist(ctx context.Context, asOf datasets.Date) ([]NextAction, error)
+	Worklist(ctx context.Context, asOf datasets.Date) (*Worklist, error)
 	Effects(ctx context.Context, asOf datasets.Date) ([]ActionEffect, error)
 }
 

@@ -39,13 +39,15 @@ func (f *fakeSources) Snapshots(_ context.Context, asOf datasets.Date) ([]Foreca
 	return []ForecastSnapshot{{Forecast: *fc, Actual: []datasets.Money{90_000_00, 120_000_00, 95_000_00, 101_000_00}}}, nil
 }
 
-func (f *fakeSources) Worklist(_ context.Context, asOf datasets.Date) ([]NextAction, error) {
+func (f *fakeSources) Worklist(_ context.Context, asOf datasets.Date) (*Worklist, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
-	return []NextAction{{CustomerID: "C000001", Collector: "Ana", Date: asOf.AddDays(1), Type: "call", Channel: "phone",
-		InvoiceIDs: []string{"X1", "X2"}, Amount: 12_345_00, Valued: true, Value: 321_00, Uplift: 0.12, UpliftLo: 0.05, UpliftHi: 0.2,
-		Reasons: []string{"pays within 5 days of a call: 4 of the last 5 times"}}}, nil
+	return &Worklist{Actions: []NextAction{{CustomerID: "C000001", Collector: "Ana", Date: asOf.AddDays(1), Type: "call", Channel: "phone",
+		InvoiceIDs: []string{"X1", "X2"}, Amount: 12_345_00, Valued: true, Value: 321_00, HasUplift: true, Uplift: 0.12, UpliftLo: 0.05, UpliftHi: 0.2,
+		Reasons: []string{"pays within 5 days of a call: 4 of the last 5 times"}}},
+		KeptOff: []KeptOff{{CustomerID: "C000002", Rule: "default", Detail: "the customer is in default (write-off or default decision on record): legal collection, not dunning",
+			Amount: 5_841_61}}}, nil
 }
 
 func (f *fakeSources) Effects(context.Context, datasets.Date) ([]ActionEffect, error) {
@@ -90,9 +92,11 @@ func TestOptionalParts(t *testing.T) {
 	in.Forecast, in.Collections, in.Credit = f, f, f
 	all := pages(t, newSite(t, in))
 	for p, want := range map[string][]string{
-		pathIndex:       {"Cash receipts, next 13 weeks", "Forecast of 2023-06-02 against actual receipts", "1,500,000"},
-		pathCollections: {"worklist-table", "Ana", "pays within 5 days of a call", "+10.0 pts (+4.0 to +16.0), 14 days", "randomised holdouts"},
-		cust:            {"suggested limit", "97,000.00", "over_limit", "payment promised for 20 March", "call by phone on 2023-07-01", "&#43;12.0 points"},
+		pathIndex: {"Cash receipts, next 13 weeks", "Forecast of 2023-06-02 against actual receipts", "1,500,000"},
+		pathCollections: {"worklist-table", "Ana", "pays within 5 days of a call", "+10.0 pts (+4.0 to +16.0), 14 days", "randomised holdouts",
+			"kept-off-table", "none: kept from any contact", "5,841.61"},
+		cust:                    {"suggested limit", "97,000.00", "over_limit", "payment promised for 20 March", "call by phone on 2023-07-01", "&#43;12.0 points"},
+		customerPath("C000002"): {"Not on the next working day", "kept from any contact (default)", "5,841.61", "legal collection, not dunning"},
 	} {
 		for _, w := range want {
 			if !strings.Contains(all[p], w) {
