@@ -506,6 +506,17 @@ func TestCustomerAndKPI(t *testing.T) {
 	if k.From != "2024-01-01" || len(k.Months) != 3 || len(k.Groups) == 0 || len(k.Currencies) < 2 {
 		t.Fatalf("kpi %+v", k)
 	}
+	// By collector (features' tests hold the groups to the Go and SQL
+	// engines): the fixture's customers have no collector, so one group,
+	// "", with the portfolio's KPIs.
+	kc := decode[KPIView](t, ts.do(req{method: "GET", path: "/v1/kpi?from=2024-01-01&to=2024-03-31&by=collector", role: "viewer"}))
+	whole, _ := json.Marshal(kc.KPIs)
+	if len(kc.Groups) != 1 || kc.Groups[0].Key != "" {
+		t.Fatalf("kpi by collector: %d groups, want one, \"\"", len(kc.Groups))
+	}
+	if g, _ := json.Marshal(kc.Groups[0].KPIs); string(g) != string(whole) {
+		t.Fatalf("kpi by collector: the one group's KPIs %s, want the portfolio's %s", g, whole)
+	}
 	for _, q := range []string{"by=planet", "from=2024-04-01&to=2024-01-01", "monthly=maybe", "currency=EURO", "currency=JPY", "to=2024-13-01"} {
 		p := problemOf(t, ts.do(req{method: "GET", path: "/v1/kpi?" + q, role: "viewer"}), 422)
 		if len(p.Errors) == 0 {

@@ -269,8 +269,8 @@ func customerKPIs(view *CustomerView, fx *datasets.FX, mini *datasets.Ledger, ix
 	return nil
 }
 
-// kpiGroupings are the values of ?by.
-var kpiGroupings = []string{"", "segment", "country", "currency", "customer"}
+// forecastGroupings are the values of /v1/forecast's ?by.
+var forecastGroupings = []string{"", "segment", "country", "currency", "customer"}
 
 func (s *Server) getKPI(c *gin.Context) {
 	snap := s.snap.Load()
@@ -281,8 +281,8 @@ func (s *Server) getKPI(c *gin.Context) {
 		return
 	}
 	by := c.Query("by")
-	if !slices.Contains(kpiGroupings, by) {
-		fe.add("query:by", fmt.Sprintf("%q: want segment, country, currency or customer", by))
+	if by != "" && !slices.Contains(features.KPIGroupings(), by) {
+		fe.add("query:by", fmt.Sprintf("%q: want %s", by, strings.Join(features.KPIGroupings(), ", ")))
 	}
 	monthly := false
 	switch c.Query("monthly") {

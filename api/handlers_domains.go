@@ -240,7 +240,7 @@ func (s *Server) getForecast(c *gin.Context) {
 		}
 		q.Weeks = n
 	}
-	if !slices.Contains(kpiGroupings, q.By) {
+	if !slices.Contains(forecastGroupings, q.By) {
 		fe.add("query:by", fmt.Sprintf("%q: want segment, country, currency or customer", q.By))
 	}
 	if q.Currency != "" && (len(q.Currency) != 3 || strings.Trim(q.Currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
 	"github.com/dsopilot/dsopilot/recommender"
 )
 
@@ -197,7 +198,7 @@ func (s *Server) routeTable() []route {
 			doc: routeDoc{id: "kpi", tag: "treasury", summary: "Receivables KPIs of a period: DSO, countback DSO, best-possible DSO, ADD, CEI, aging, ...",
 				description: strings.TrimSpace(periodRule),
 				params: []param{dateQuery("from", "first day (default 90 days before to)"), dateQuery("to", "last day (default the server's as-of date)"),
-					query("by", "string", "group by", "segment", "country", "currency", "customer"), query("currency", "string", "reporting currency (ISO 4217); needs the server's rates"),
+					query("by", "string", "group by", features.KPIGroupings()...), query("currency", "string", "reporting currency (ISO 4217); needs the server's rates"),
 					query("monthly", "boolean", "add the KPIs month by month")},
 				responses: []response{{200, "the KPIs", KPIView{}, ""}}, errors: []int{422, 503}}},
 		{method: http.MethodPost, path: "/v1/actions", ledger: true, role: RoleCollector, handle: s.postAction, media: []string{mediaJSON}, idempotent: true,

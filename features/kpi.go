@@ -16,7 +16,8 @@ const maxCountbackMonths = 1200
 // KPIOptions configure ComputeKPIsWith.
 type KPIOptions struct {
 	// By groups the report: "" (portfolio only), "segment", "country",
-	// "currency" or "customer". Invoices go to the group of their own
+	// "currency", "customer" or "collector" (KPIGroupings). A collector
+	// is the customer's alone. Invoices go to the group of their own
 	// Segment, Country or Currency when set, else to their customer's. A payment, dispute or promise
 	// linked to a known invoice of its customer follows that invoice; one
 	// that is not (unallocated cash, a customer-level dispute or promise)

@@ -142,8 +142,15 @@ func kpiKeyFunc(by string) (key kpiKey, perInvoice bool, err error) {
 		return attributeKey(func(v *datasets.Invoice) string { return v.Country }, func(c *datasets.Customer) string { return c.Country }), true, nil
 	case "currency":
 		return attributeKey(func(v *datasets.Invoice) string { return v.Currency }, func(c *datasets.Customer) string { return c.Currency }), true, nil
+	case "collector":
+		return func(c *customerIndex, _ *datasets.Invoice) string { return c.c.Collector }, false, nil
 	}
-	return nil, false, fmt.Errorf("kpi: unknown grouping %q: want segment, country, currency, customer or nothing", by)
+	return nil, false, fmt.Errorf("kpi: unknown grouping %q: want %s or nothing", by, strings.Join(KPIGroupings(), ", "))
+}
+
+// KPIGroupings are the values of KPIOptions.By but "" (the portfolio alone).
+func KPIGroupings() []string {
+	return []string{"segment", "country", "currency", "customer", "collector"}
 }
 
 // attributeKey groups by an invoice attribute, or its customer's when the

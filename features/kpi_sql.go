@@ -26,6 +26,7 @@ var (
 type kpiSQLData struct {
 	DB, AllDB     string
 	Attr          string
+	CustomerOnly  bool // Attr is the customer master's alone
 	ByCustomer    bool
 	Buckets       []int
 	Money, Counts []string
@@ -65,6 +66,8 @@ func SQLKPIReport(ctx context.Context, q chsql.Querier, from, to datasets.Date, 
 		d.ByCustomer = true
 	case "segment", "country", "currency":
 		d.Attr = o.By
+	case "collector":
+		d.Attr, d.CustomerOnly = o.By, true
 	}
 	if q.Database() != "" {
 		d.AllDB = quoteIdentifier(q.Database()) + "."

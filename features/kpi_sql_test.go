@@ -189,7 +189,7 @@ func kpiSQLCases() []struct {
 		o        KPIOptions
 	}
 	for _, p := range [][2]string{{"2023-07-01", "2023-12-31"}, {"2023-03-15", "2024-02-10"}, {"2023-01-01", "2023-01-31"}, {"2024-06-01", "2024-06-30"}} {
-		for _, by := range []string{"", "segment", "country", "currency", "customer"} {
+		for _, by := range append([]string{""}, KPIGroupings()...) {
 			for _, monthly := range []bool{false, true} {
 				out = append(out, struct {
 					from, to string

@@ -644,6 +644,8 @@ func kpiRandomLedger(seed uint64, customers, invoicesPer int, start datasets.Dat
 		// Currencies are set without drawing from r, so the rest of the
 		// ledger is what it was before they existed.
 		cust.Currency = []string{"EUR", "GBP"}[c%2]
+		// Likewise the collectors; every fifth customer has none.
+		cust.Collector = []string{"Ana", "Ben", "Cleo", "Dirk", ""}[c%5]
 		l.Customers = append(l.Customers, cust)
 		for k := range invoicesPer {
 			id := fmt.Sprintf("%s-%d", cust.ID, k)
@@ -726,7 +728,7 @@ func TestKPIGroupsSumToPortfolio(t *testing.T) {
 	l := withUnapplied(kpiRandomLedger(1, 60, 40, kd("2023-01-01"), 700), kd("2023-01-01"))
 	ix := NewIndex(l)
 	from, to := kd("2023-07-10"), kd("2024-02-20")
-	for _, by := range []string{"segment", "country", "currency", "customer"} {
+	for _, by := range KPIGroupings() {
 		rep, err := ComputeKPIs(ix, from, to, by, true)
 		if err != nil {
 			t.Fatal(err)
@@ -865,7 +867,7 @@ func TestKPIPointInTime(t *testing.T) {
 	if len(l2.Invoices) == len(l.Invoices) || len(l2.Disputes) == len(l.Disputes) {
 		t.Fatal("nothing added after to")
 	}
-	for _, by := range []string{"", "segment", "country", "currency", "customer"} {
+	for _, by := range append([]string{""}, KPIGroupings()...) {
 		a, err := ComputeKPIs(NewIndex(l), from, to, by, true)
 		if err != nil {
 			t.Fatal(err)
@@ -1012,7 +1014,7 @@ func TestKPIRunInPartsIsWhole(t *testing.T) {
 	l := withUnapplied(kpiRandomLedger(3, 80, 30, kd("2023-01-01"), 600), kd("2023-01-01"))
 	from, to := kd("2023-07-01"), kd("2024-03-31")
 	ix := NewIndex(l)
-	for _, by := range []string{"", "segment", "country", "currency", "customer"} {
+	for _, by := range append([]string{""}, KPIGroupings()...) {
 		for _, monthly := range []bool{false, true} {
 			o := KPIOptions{By: by, Monthly: monthly}
 			want, err := ComputeKPIsWith(ix, from, to, o)

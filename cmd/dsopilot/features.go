@@ -158,7 +158,7 @@ func runKPI(ctx context.Context, e env, args []string) error {
 	store := storeFlag(fs, e)
 	from := fs.String("from", "", "first day of the period (YYYY-MM-DD, required)")
 	to := fs.String("to", "", "last day of the period (YYYY-MM-DD, required)")
-	by := fs.String("by", "", "group by segment, country, currency or customer")
+	by := fs.String("by", "", "group by "+strings.Join(features.KPIGroupings(), ", "))
 	currency := fs.String("currency", "", "reporting currency (ISO 4217) to convert every amount to")
 	fxPath := fs.String("fx", "", "exchange rates to the reporting currency: CSV with columns currency,rate")
 	monthly := fs.Bool("monthly", false, "add the same KPIs month by month")

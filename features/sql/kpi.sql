@@ -25,7 +25,8 @@ Query parameters, bound by the driver:
 Template data: .DB is the quoted database of the shard's tables and a dot,
 .AllDB the database holding the whole ledger (a credit note may sit on
 another shard than its invoice: it is sharded by its own customer id),
-.Attr the grouping column (segment, country, currency; empty otherwise),
+.Attr the grouping column (segment, country, currency, collector; empty otherwise),
+.CustomerOnly whether only the customer master has it (collector),
 .ByCustomer whether the groups are customers.
 
 Money is summed as Decimal128 (38 digits, which no ledger fills) and
@@ -67,7 +68,7 @@ group, as the Go engine files it. */}}
             toInt32(issue_date) AS r_issue, toInt32(due_date) AS r_due, toInt32(settled_date) AS r_settled,
             {{template "cents" "amount"}} AS r_cents, toUInt8(disputed) AS r_flag,
             toInt32(toYear(issue_date) * 12 + toMonth(issue_date) - 1) AS r_month,
-            {{if .Attr}}{{.Attr}}{{else}}''{{end}} AS r_attr, toInt32(0) AS r_day, toInt32(0) AS r_day2
+            {{if and .Attr (not .CustomerOnly)}}{{.Attr}}{{else}}''{{end}} AS r_attr, toInt32(0) AS r_day, toInt32(0) AS r_day2
         FROM {{.DB}}invoices FINAL
         UNION ALL
         SELECT
@@ -153,6 +154,8 @@ still owes at bound b is outs[b]. */}}
     SELECT
         {{- if .ByCustomer}}
         customer_id AS gkey,
+        {{- else if .CustomerOnly}}
+        c_attr AS gkey,
         {{- else if .Attr}}
         if(has_inv AND inv_attr != '', inv_attr, c_attr) AS gkey,
         {{- else}}
