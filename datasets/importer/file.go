@@ -167,6 +167,14 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 				filepath.Base(in.path), like, strings.Join(has, ", "), strings.Join(lacks, ", "), lacks[0], in.entity, in.entity))
 		}
 	}
+	if _, scoped := im.opts.Columns[string(datasets.EntityInvoices)+".type"]; scoped && in.entity == datasets.EntityInvoices {
+		// (A plain type= mapping may be an actions file's, and an invoices
+		// file without the column reads as before.)
+		if _, ok := pos["type"]; !ok {
+			return fail(fmt.Errorf("--columns maps the invoices' document type to the header %q, which %s lacks (header: %s)",
+				im.header(in.entity, "type"), filepath.Base(in.path), clip(strings.Join(src.header(), ","), 200)))
+		}
+	}
 	desc := datasets.Describe(in.entity)
 	fr.count = desc.Count
 	fs.IgnoredColumns = ignored(in.entity)
@@ -218,7 +226,13 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		whose    string
 		terms    datasets.Terms
 		amendErr error
+		// credit says an invoices file's row is a credit note by its type
+		// column (doctypes.go); appliesAt is its applies_to column.
+		credit    bool
+		appliesAt = -1
+		credits   = &typedCredits{}
 	)
+	defer credits.flush()
 	switch in.entity {
 	case datasets.EntityCreditNotes:
 		amountAt := pos["amount"] // required: the file has it
@@ -231,8 +245,19 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		}
 	case datasets.EntityInvoices:
 		termsAt, rowTerms := pos["payment_terms"]
+		typeAt, typed := pos["type"]
+		if at, ok := pos["applies_to"]; ok {
+			appliesAt = at
+		}
 		p.derivable = "due_date"
 		p.amend = func(rec any, vals []string) {
+			v := rec.(*datasets.Invoice)
+			if typed {
+				var bad bool
+				if credit, bad = im.amendTyped(p, v, textAt(vals, typeAt)); credit || bad {
+					return
+				}
+			}
 			if !p.blank {
 				return
 			}
@@ -240,7 +265,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			if rowTerms {
 				text = textAt(vals, termsAt)
 			}
-			terms, whose, amendErr = p.amendInvoice(ctx, im, rec.(*datasets.Invoice), text)
+			terms, whose, amendErr = p.amendInvoice(ctx, im, v, text)
 		}
 	}
 	// Exports list a customer's rows together: remember the last customer
@@ -278,9 +303,30 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	// sentDups is the duplicates among the rows sent to the store so far:
 	// a duplicate replaces a record and adds none, so it is not loaded.
 	sentDups := 0
+	if in.entity == datasets.EntityInvoices {
+		// An invoices file's credit-note rows (doctypes.go) are loaded
+		// rows too.
+		fr.count = func(c *datasets.Counts) *uint64 { n := c.Invoices + c.CreditNotes; return &n }
+		cs := im.seen[datasets.EntityCreditNotes]
+		if cs == nil {
+			cs = newHashSet(1024)
+			im.seen[datasets.EntityCreditNotes] = cs
+		}
+		credits.dups = &dupCheck{set: cs, dup: func(line int, id string) {
+			fs.Duplicates++
+			fr.warn(dupReason, fmt.Sprintf("%s:%d credit_note_id %q", in.path, line, clip(id, 80)))
+		}}
+	}
+	rowsOf := func(b *datasets.Ledger) int {
+		if in.entity == datasets.EntityInvoices {
+			return len(b.Invoices) + len(b.CreditNotes)
+		}
+		return dec.count(b)
+	}
 	send := func() {
 		dups.flush()
-		w.send(batch, fr, dec.count(batch), fs.Duplicates-sentDups)
+		credits.flush()
+		w.send(batch, fr, rowsOf(batch), fs.Duplicates-sentDups)
 		sentDups = fs.Duplicates
 	}
 	im.progress(in.path, cr.n)
@@ -333,7 +379,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			}
 		}
 		p.line, p.errs, p.warns, p.blank = line, p.errs[:0], p.warns[:0], false
-		flipped, whose = false, ""
+		flipped, whose, credit = false, "", false
 		before := batch.Len()
 		id, cust := dec.decode(vals, batch)
 		if masterErr != nil {
@@ -354,6 +400,24 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		for _, we := range p.warns {
 			fr.warn(we.reason, fmt.Sprintf("%s:%d %s %q", in.path, line, we.field, clip(we.value, 80)))
 		}
+		if credit {
+			// The row was decoded as an invoice: it is the credit note it
+			// says it is, of that entity's ids (a credit note may share its
+			// number with an invoice).
+			v := &batch.Invoices[len(batch.Invoices)-1]
+			cn := typedCredit(v, textAt(vals, appliesAt))
+			if im.derive && cust != lastCustomer && !im.known[cust] {
+				// Derived below from the invoice's fields, as an invoice row's.
+				credits.customer = derivedCustomer(v)
+			}
+			*v = datasets.Invoice{}
+			batch.Invoices = batch.Invoices[:len(batch.Invoices)-1]
+			batch.CreditNotes = append(batch.CreditNotes, cn)
+			fs.CreditNotesFromInvoices++
+			fr.note(noteTypedCredits, fmt.Sprintf("%s:%d invoice_id %q type %q amount %q: credit note of %s%s", in.path, line, clip(id, 80),
+				clip(textAt(vals, pos["type"]), 40), clip(textAt(vals, pos["amount"]), 40), cn.Amount, credits.linked(cn.InvoiceID)))
+			credits.add(im, line, id, cn.InvoiceID)
+		}
 		switch {
 		case flipped:
 			fs.NegativeCreditNotes++
@@ -370,13 +434,18 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 					fmt.Sprintf("%s:%d invoice_id %q", in.path, line, clip(ref, 80)))
 			}
 		}
-		dups.add(maphash.String(im.seenSeed, id), line, id)
+		if !credit {
+			dups.add(maphash.String(im.seenSeed, id), line, id)
+		}
 		if in.entity == datasets.EntityCustomers {
 			im.known[id] = true
 		} else if im.derive && cust != lastCustomer && !im.known[cust] {
 			im.known[cust] = true
 			c := datasets.Customer{ID: cust}
-			if in.entity == datasets.EntityInvoices {
+			switch {
+			case credit:
+				c = credits.customer
+			case in.entity == datasets.EntityInvoices:
 				c = derivedCustomer(&batch.Invoices[len(batch.Invoices)-1])
 			}
 			batch.Customers = append(batch.Customers, c)
@@ -395,6 +464,10 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		send()
 	}
 	dups.flush()
+	credits.flush()
+	if err := credits.check(ctx, im, fr); err != nil {
+		return err
+	}
 	im.describeDuplicates(fr)
 	if len(fs.DuplicateRows) > 0 {
 		fr.warns[dupReason].Example = fs.DuplicateRows[0].String()

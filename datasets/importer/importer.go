@@ -67,6 +67,11 @@ type Options struct {
 	// a key entity.column (payments.amount) maps the column in that
 	// entity's files only, over the plain key (ParseColumns).
 	Columns map[string]string
+	// DocTypes maps type values of an invoices file's document type
+	// column (normalised: lower case, _ and - as spaces) to invoice or
+	// credit_note, besides the recognised ones (ParseDocTypes,
+	// doctypes.go).
+	DocTypes map[string]string
 	// DateFormat is a strftime format (%d.%m.%Y); ISO dates always work.
 	// DateFormats overrides it for the files of an entity, for an export
 	// whose files write dates differently.
@@ -165,6 +170,9 @@ type FileSummary struct {
 	NegativeCreditNotes int       `json:"negative_credit_notes,omitempty"`
 	DerivedDueDates     int       `json:"derived_due_dates,omitempty"`
 	Notes               []Warning `json:"notes,omitempty"`
+	// CreditNotesFromInvoices counts the rows of an invoices file loaded
+	// as credit notes by its type column (doctypes.go); they are in Loaded.
+	CreditNotesFromInvoices int `json:"credit_notes_from_invoices,omitempty"`
 	// Diagnosis is the most common reason rows were rejected, with a
 	// remedy when one is clear (a date format that reads them).
 	Diagnosis string `json:"diagnosis,omitempty"`
@@ -188,6 +196,8 @@ type Summary struct {
 	NegativeCreditNotes int       `json:"negative_credit_notes"`
 	DerivedDueDates     int       `json:"derived_due_dates"`
 	Notes               []Warning `json:"notes"`
+	// CreditNotesFromInvoices totals the files'.
+	CreditNotesFromInvoices int `json:"credit_notes_from_invoices"`
 	// RejectsFile is where the rejects are: a path, or a note that they
 	// went to the fallback writer. Empty when nothing was rejected.
 	RejectsFile   string        `json:"rejects_file,omitempty"`
@@ -475,7 +485,7 @@ func (im *run) knownInvoice(ctx context.Context) (func(id string) bool, error) {
 func (im *run) finish() {
 	s := im.sum
 	s.Read, s.Loaded, s.Rejected, s.Duplicates = 0, 0, 0, 0
-	s.NegativeCreditNotes, s.DerivedDueDates = 0, 0
+	s.NegativeCreditNotes, s.DerivedDueDates, s.CreditNotesFromInvoices = 0, 0, 0
 	s.Files = s.Files[:0]
 	byReason, byNote := map[string]int{}, map[string]int{}
 	s.Warnings, s.Notes = nil, nil
@@ -488,6 +498,7 @@ func (im *run) finish() {
 		s.Duplicates += f.sum.Duplicates
 		s.NegativeCreditNotes += f.sum.NegativeCreditNotes
 		s.DerivedDueDates += f.sum.DerivedDueDates
+		s.CreditNotesFromInvoices += f.sum.CreditNotesFromInvoices
 		s.Warnings = mergeWarnings(s.Warnings, f.sum.Warnings, byReason)
 		s.Notes = mergeWarnings(s.Notes, f.sum.Notes, byNote)
 	}
