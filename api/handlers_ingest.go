@@ -60,6 +60,10 @@ type IngestResult struct {
 	NegativeCreditNotes int             `json:"negative_credit_notes" doc:"credit notes written negative, read as credits of their absolute amount (the body's convention)"`
 	DerivedDueDates     int             `json:"derived_due_dates" doc:"invoices with a blank due date given the issue date plus their payment terms"`
 	Notes               []IngestWarning `json:"notes" doc:"each convention read, with its count and first row; [] for none"`
+	// CreditNotesFromInvoices counts the rows of an invoices body its
+	// document type column (?columns=invoices.type=...) says are credit
+	// notes, loaded as such (in loaded).
+	CreditNotesFromInvoices int `json:"credit_notes_from_invoices" doc:"rows of an invoices body loaded as credit notes, their type column (?columns=invoices.type=Type) saying so; counted in loaded"`
 	// Diagnosis, when more than half the rows were rejected, names the
 	// most common reason (and a date format that would have read them).
 	Diagnosis     string  `json:"diagnosis,omitempty" doc:"the most common reason when more than half the rows were rejected"`
@@ -241,6 +245,12 @@ func (s *Server) postIngest(c *gin.Context) {
 			fe.add("query:columns", apiWords(strings.TrimPrefix(err.Error(), importer.ErrUsage.Error()+": ")))
 		}
 	}
+	if v := c.Query("doc_types"); v != "" {
+		opts.DocTypes = map[string]string{}
+		if err := importer.ParseDocTypes(opts.DocTypes, v); err != nil {
+			fe.add("query:doc_types", apiWords(strings.TrimPrefix(err.Error(), importer.ErrUsage.Error()+": ")))
+		}
+	}
 	if err := fe.err("bad ingest options"); err != nil {
 		fail(c, err)
 		return
@@ -292,6 +302,7 @@ func (s *Server) postIngest(c *gin.Context) {
 	}
 	res.Warnings, res.Warned, res.WarningsTruncated = ingestWarnings(sum.Warnings, body.path)
 	res.NegativeCreditNotes, res.DerivedDueDates = sum.NegativeCreditNotes, sum.DerivedDueDates
+	res.CreditNotesFromInvoices = sum.CreditNotesFromInvoices
 	res.Notes, _, _ = ingestWarnings(sum.Notes, body.path)
 	s.metrics.ingest.WithLabelValues(string(e), "loaded").Add(float64(res.Loaded))
 	s.metrics.ingest.WithLabelValues(string(e), "rejected").Add(float64(res.Rejected))
@@ -484,7 +495,7 @@ func ingestWarnings(ws []importer.Warning, path string) ([]IngestWarning, int, b
 // lacks, the CLI's import).
 func apiWords(s string) string {
 	return strings.NewReplacer(
-		"--date-format", "?date_format=", "--columns", "?columns=", "--decimal-comma", "?decimal_comma=true",
+		"--date-format", "?date_format=", "--columns", "?columns=", "--doc-types", "?doc_types=", "--decimal-comma", "?decimal_comma=true",
 		"--decimal-point", "dsopilot import --decimal-point", "--encoding", "dsopilot import --encoding",
 		"--round-amounts", "dsopilot import --round-amounts", "--kind", "the entity in the path").Replace(s)
 }

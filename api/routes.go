@@ -229,7 +229,9 @@ func (s *Server) routeTable() []route {
 					enum: entityNames()},
 					query("date_format", "string", "strftime date format of the export, e.g. %d.%m.%Y (ISO always works)"),
 					query("decimal_comma", "boolean", "amounts are written 1.234,56"),
-					query("columns", "string", "map canonical columns to the export's headers: customer_id=KUNNR,amount=DMBTR")},
+					query("columns", "string", "map canonical columns to the export's headers: customer_id=KUNNR,amount=DMBTR; "+
+						"invoices.type=Type reads an invoices body's document type column, whose credit-note rows load as credit notes (applied to the invoice invoices.applies_to names, else unapplied)"),
+					query("doc_types", "string", "type values of that column besides the recognised ones (Invoice, INV, SI; Credit Note, Credit, CN, CRN, SC ...), in any case: invoice=VALUE,credit_note=VALUE")},
 				responses: []response{{200, "stored", IngestResult{}, ""}, {202, "accepted into the spool: the store was unreachable", IngestResult{}, ""}},
 				errors:    []int{404, 503}}},
 		{method: http.MethodGet, path: "/v1/spool/:id", role: RoleViewer, handle: s.getSpool,

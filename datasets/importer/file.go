@@ -178,8 +178,12 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	desc := datasets.Describe(in.entity)
 	fr.count = desc.Count
 	fs.IgnoredColumns = ignored(in.entity)
+	noDue, err := im.dueFromTerms(ctx, in, pos)
+	if err != nil {
+		return fail(err)
+	}
 	for _, req := range in.entity.Required() {
-		if _, ok := pos[req]; !ok {
+		if _, ok := pos[req]; !ok && !(noDue && req == "due_date") {
 			return fail(fmt.Errorf("missing required column %q for %s (looked for the header %q; header: %s; map it with --columns %s=<header>, or %s.%s=<header> for this entity's files only)",
 				req, in.entity, im.header(in.entity, req), clip(strings.Join(src.header(), ","), 200), req, in.entity, req))
 		}
@@ -426,7 +430,11 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		case whose != "":
 			fs.DerivedDueDates++
 			v := &batch.Invoices[len(batch.Invoices)-1]
-			fr.note(noteDerivedDue, fmt.Sprintf("%s:%d invoice_id %q issued %s, %s terms %s: due %s", in.path, line, clip(id, 80), v.IssueDate, whose, terms, v.DueDate))
+			reason := noteDerivedDue
+			if noDue {
+				reason = noteNoDueColumn
+			}
+			fr.note(reason, fmt.Sprintf("%s:%d invoice_id %q issued %s, %s terms %s: due %s", in.path, line, clip(id, 80), v.IssueDate, whose, terms, v.DueDate))
 		}
 		if knownInvoice != nil {
 			if ref := trimSpace(vals[invoiceAt]); ref != "" && !knownInvoice(ref) {
