@@ -48,14 +48,18 @@ type fileRun struct {
 }
 
 // warn counts a warning of the file.
-func (fr *fileRun) warn(reason, example string) { tally(fr.warns, &fr.order, reason, example) }
+func (fr *fileRun) warn(reason, example string) { tally(fr.warns, &fr.order, reason, example, true) }
+
+// warnFile counts a warning about the file as a whole.
+func (fr *fileRun) warnFile(reason string) { tally(fr.warns, &fr.order, reason, fr.sum.Path, false) }
 
 // note counts a value read by a convention of the export.
-func (fr *fileRun) note(reason, example string) { tally(fr.notes, &fr.noteOrder, reason, example) }
+func (fr *fileRun) note(reason, example string) { tally(fr.notes, &fr.noteOrder, reason, example, true) }
 
 // tally counts one more row of reason in byReason, keeping the first
-// row's example and the order reasons were first seen in.
-func tally(byReason map[string]*Warning, order *[]string, reason, example string) {
+// row's example, the first MaxWarningRows rows and the order reasons were
+// first seen in; of a row, when row says the example is one.
+func tally(byReason map[string]*Warning, order *[]string, reason, example string, row bool) {
 	w := byReason[reason]
 	if w == nil {
 		w = &Warning{Reason: reason, Example: example}
@@ -63,6 +67,9 @@ func tally(byReason map[string]*Warning, order *[]string, reason, example string
 		*order = append(*order, reason)
 	}
 	w.Count++
+	if row && len(w.Rows) < MaxWarningRows {
+		w.Rows = append(w.Rows, example)
+	}
 }
 
 // conclude fills the summary's warnings, notes, diagnosis and verdict.
@@ -486,7 +493,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	}
 	for _, name := range slices.Sorted(maps.Keys(p.columns)) {
 		if m := p.columns[name].mixed(); m != "" {
-			fr.warn(m, in.path)
+			fr.warnFile(m)
 		}
 	}
 	im.progress(in.path, cr.n)

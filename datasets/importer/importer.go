@@ -147,7 +147,15 @@ type Warning struct {
 	Reason  string `json:"reason"`
 	Count   int    `json:"count"`
 	Example string `json:"example,omitempty"` // the first: file:line field "value"
+	// Rows are the rows with the warning, file:line field "value" as
+	// Example, in order: every one up to MaxWarningRows of the kind (Count
+	// says how many in all); none for a warning about a file as a whole.
+	Rows []string `json:"rows,omitempty"`
 }
+
+// MaxWarningRows bounds the rows a warning (or a note) lists; its count
+// is always complete.
+const MaxWarningRows = 1000
 
 // FileSummary is what happened to one file.
 type FileSummary struct {
@@ -509,11 +517,15 @@ func (im *run) finish() {
 }
 
 // mergeWarnings adds ws to into, summing the counts of a reason that
-// into has (at its index in at).
+// into has (at its index in at) and listing its rows after into's, up to
+// MaxWarningRows.
 func mergeWarnings(into, ws []Warning, at map[string]int) []Warning {
 	for _, w := range ws {
 		if i, ok := at[w.Reason]; ok {
 			into[i].Count += w.Count
+			if n := MaxWarningRows - len(into[i].Rows); n > 0 {
+				into[i].Rows = append(into[i].Rows, w.Rows[:min(n, len(w.Rows))]...)
+			}
 			continue
 		}
 		at[w.Reason] = len(into)
