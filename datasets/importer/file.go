@@ -54,7 +54,9 @@ func (fr *fileRun) warn(reason, example string) { tally(fr.warns, &fr.order, rea
 func (fr *fileRun) warnFile(reason string) { tally(fr.warns, &fr.order, reason, fr.sum.Path, false) }
 
 // note counts a value read by a convention of the export.
-func (fr *fileRun) note(reason, example string) { tally(fr.notes, &fr.noteOrder, reason, example, true) }
+func (fr *fileRun) note(reason, example string) {
+	tally(fr.notes, &fr.noteOrder, reason, example, true)
+}
 
 // tally counts one more row of reason in byReason, keeping the first
 // row's example, the first MaxWarningRows rows and the order reasons were
