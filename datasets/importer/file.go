@@ -522,4 +522,3 @@ func rowErrorKind(reason string) string {
 	}
 	return reason
 }
-
