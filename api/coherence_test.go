@@ -227,6 +227,11 @@ func TestEveryFieldErrorInOne422(t *testing.T) {
 		{"score, a wrong type too", "POST", "/v1/score", "viewer",
 			fmt.Sprintf(`{"invoices":[{"colour":"red","invoice_id":"D-1","customer_id":%q,"issue_date":"2024-03-01","due_date":"2024-03-31","amount":"1,5","disputed":"yes"}]}`, cust),
 			[]string{"/invoices/0/colour", "/invoices/0/disputed", "/invoices/0/amount"}},
+		{"score, every wrong type", "POST", "/v1/score", "viewer",
+			fmt.Sprintf(`{"invoices":[{"invoice_id":"D-1","customer_id":%[1]q,"issue_date":"2024-03-01","due_date":"2024-03-31","amount":"100.00","disputed":"yes"},`+
+				`{"invoice_id":"D-2","customer_id":%[1]q,"issue_date":"2024-03-01","due_date":"2024-03-31","amount":"100.00"},`+
+				`{"invoice_id":7,"customer_id":%[1]q,"issue_date":"2024-03-01","due_date":"2024-03-31","amount":"100.00","segment":["x"]}]}`, cust),
+			[]string{"/invoices/0/disputed", "/invoices/2/invoice_id", "/invoices/2/segment"}},
 		{"action", "POST", "/v1/actions", "collector",
 			fmt.Sprintf(`{"customer_id":%q,"action_date":"2024-02-30","type":"call","colour":"red","outcome":"maybe"}`, cust),
 			[]string{"/colour", "/action_date", "/outcome"}},
