@@ -17,7 +17,7 @@ import (
 // reference names, else unapplied), counted and noted; a type that is
 // neither is rejected naming the file, line and field. Without the
 // mapping the file reads as before: a negative row is a negative invoice,
-// rejected.
+// rejected. Both stores take the batches of invoices and credit notes.
 func TestInvoicesFileTypeColumnLoadsCreditNotes(t *testing.T) {
 	const sage = "Type,Number,Account,Date,Due Date,Total,Currency,Reference\n" +
 		"Invoice,1001,K1,01/05/2025,02/04/2025,100.00,USD,\n" + // 2
@@ -51,79 +51,81 @@ func TestInvoicesFileTypeColumnLoadsCreditNotes(t *testing.T) {
 			invoices: []string{"1001", "1002", "CN-2"}, rejected: 4, reason: "missing date",
 			rejects: []string{"3 due_date", "3 amount", "5 due_date", "7 due_date", "7 amount", "8 due_date", "8 amount"}},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx := context.Background()
-			st := openStore(t)
-			o := opts(t)
-			o.DateFormat = "%m/%d/%Y"
-			o.Columns = map[string]string{}
-			if err := ParseColumns(o.Columns, tc.columns); err != nil {
-				t.Fatal(err)
-			}
-			if tc.docTypes != "" {
-				o.DocTypes = map[string]string{}
-				if err := ParseDocTypes(o.DocTypes, tc.docTypes); err != nil {
+	for store, open := range stores(t) {
+		for _, tc := range cases {
+			t.Run(store+"/"+tc.name, func(t *testing.T) {
+				ctx := context.Background()
+				st := open(t)
+				o := opts(t)
+				o.DateFormat = "%m/%d/%Y"
+				o.Columns = map[string]string{}
+				if err := ParseColumns(o.Columns, tc.columns); err != nil {
 					t.Fatal(err)
 				}
-			}
-			p := writeFile(t, t.TempDir(), "invoices.csv", sage)
-			sum, err := Import(ctx, st, []string{p}, o)
-			if err != nil && !errors.Is(err, ErrRejected) {
-				t.Fatal(err)
-			}
-			l, err := st.Load(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var inv, cns []string
-			for _, v := range l.Invoices {
-				inv = append(inv, v.ID)
-			}
-			for _, c := range l.CreditNotes {
-				cns = append(cns, fmt.Sprintf("%s %s %s", c.ID, c.Amount, c.InvoiceID))
-				if c.Kind != datasets.KindCreditNote || c.CustomerID != "K1" || c.Date == 0 {
-					t.Errorf("credit note %+v", c)
+				if tc.docTypes != "" {
+					o.DocTypes = map[string]string{}
+					if err := ParseDocTypes(o.DocTypes, tc.docTypes); err != nil {
+						t.Fatal(err)
+					}
 				}
-			}
-			slices.Sort(inv)
-			slices.Sort(cns)
-			if fmt.Sprint(inv) != fmt.Sprint(tc.invoices) || fmt.Sprint(cns) != fmt.Sprint(tc.credits) {
-				t.Fatalf("stored invoices %v credit notes %q, want %v %q", inv, cns, tc.invoices, tc.credits)
-			}
-			if sum.CreditNotesFromInvoices != tc.fromInvoices || sum.Files[0].CreditNotesFromInvoices != tc.fromInvoices {
-				t.Fatalf("credit notes from the invoices file %d, want %d", sum.CreditNotesFromInvoices, tc.fromInvoices)
-			}
-			if sum.Loaded != len(tc.invoices)+len(tc.credits) || sum.Read != 7 || sum.Rejected != tc.rejected || sum.Duplicates != 0 {
-				t.Fatalf("read %d loaded %d rejected %d duplicates %d", sum.Read, sum.Loaded, sum.Rejected, sum.Duplicates)
-			}
-			noted := false
-			for _, n := range sum.Notes {
-				if strings.HasPrefix(n.Reason, "credit notes read from the invoices file") {
-					noted = n.Count == tc.fromInvoices && strings.Contains(n.Example, "invoices.csv:3 invoice_id \"CN-1\"")
+				p := writeFile(t, t.TempDir(), "invoices.csv", sage)
+				sum, err := Import(ctx, st, []string{p}, o)
+				if err != nil && !errors.Is(err, ErrRejected) {
+					t.Fatal(err)
 				}
-			}
-			if noted != (tc.fromInvoices > 0) {
-				t.Fatalf("notes %+v, want %d credit notes read from the invoices file", sum.Notes, tc.fromInvoices)
-			}
-			var at []string
-			for _, r := range sum.FirstRejects {
-				at = append(at, fmt.Sprintf("%d %s", r.Line, r.Field))
-				if !strings.HasSuffix(r.File, "invoices.csv") {
-					t.Errorf("reject %v names no file", r)
+				l, err := st.Load(ctx)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			if fmt.Sprint(at) != fmt.Sprint(tc.rejects) || !strings.Contains(sum.FirstRejects[0].Reason, tc.reason) {
-				t.Fatalf("rejects %v, want at %v: %s", sum.FirstRejects, tc.rejects, tc.reason)
-			}
-			ref := false
-			for _, w := range sum.Warnings {
-				ref = ref || strings.Contains(w.Example, "applies_to \"9999\"")
-			}
-			if ref != tc.unknownRef {
-				t.Fatalf("warnings %+v, want one of the reference to no invoice: %v", sum.Warnings, tc.unknownRef)
-			}
-		})
+				var inv, cns []string
+				for _, v := range l.Invoices {
+					inv = append(inv, v.ID)
+				}
+				for _, c := range l.CreditNotes {
+					cns = append(cns, fmt.Sprintf("%s %s %s", c.ID, c.Amount, c.InvoiceID))
+					if c.Kind != datasets.KindCreditNote || c.CustomerID != "K1" || c.Date == 0 {
+						t.Errorf("credit note %+v", c)
+					}
+				}
+				slices.Sort(inv)
+				slices.Sort(cns)
+				if fmt.Sprint(inv) != fmt.Sprint(tc.invoices) || fmt.Sprint(cns) != fmt.Sprint(tc.credits) {
+					t.Fatalf("stored invoices %v credit notes %q, want %v %q", inv, cns, tc.invoices, tc.credits)
+				}
+				if sum.CreditNotesFromInvoices != tc.fromInvoices || sum.Files[0].CreditNotesFromInvoices != tc.fromInvoices {
+					t.Fatalf("credit notes from the invoices file %d, want %d", sum.CreditNotesFromInvoices, tc.fromInvoices)
+				}
+				if sum.Loaded != len(tc.invoices)+len(tc.credits) || sum.Read != 7 || sum.Rejected != tc.rejected || sum.Duplicates != 0 {
+					t.Fatalf("read %d loaded %d rejected %d duplicates %d", sum.Read, sum.Loaded, sum.Rejected, sum.Duplicates)
+				}
+				noted := false
+				for _, n := range sum.Notes {
+					if strings.HasPrefix(n.Reason, "credit notes read from the invoices file") {
+						noted = n.Count == tc.fromInvoices && strings.Contains(n.Example, "invoices.csv:3 invoice_id \"CN-1\"")
+					}
+				}
+				if noted != (tc.fromInvoices > 0) {
+					t.Fatalf("notes %+v, want %d credit notes read from the invoices file", sum.Notes, tc.fromInvoices)
+				}
+				var at []string
+				for _, r := range sum.FirstRejects {
+					at = append(at, fmt.Sprintf("%d %s", r.Line, r.Field))
+					if !strings.HasSuffix(r.File, "invoices.csv") {
+						t.Errorf("reject %v names no file", r)
+					}
+				}
+				if fmt.Sprint(at) != fmt.Sprint(tc.rejects) || !strings.Contains(sum.FirstRejects[0].Reason, tc.reason) {
+					t.Fatalf("rejects %v, want at %v: %s", sum.FirstRejects, tc.rejects, tc.reason)
+				}
+				ref := false
+				for _, w := range sum.Warnings {
+					ref = ref || strings.Contains(w.Example, "applies_to \"9999\"")
+				}
+				if ref != tc.unknownRef {
+					t.Fatalf("warnings %+v, want one of the reference to no invoice: %v", sum.Warnings, tc.unknownRef)
+				}
+			})
+		}
 	}
 }
 
