@@ -20,7 +20,10 @@
 // read = loaded + rejected + duplicates and loaded is the records stored;
 // the first few duplicates of a file are described (dupdetail.go). Values
 // read by a convention of the export (credit notes written negative, due
-// dates derived from payment terms) are counted too (conventions.go).
+// dates derived from payment terms, an invoices file without a due_date
+// column whose terms give them) are counted too (conventions.go), and so
+// are the credit notes an invoices file lists among its invoices, told by
+// its document type column when that is mapped (doctypes.go).
 // Loading the same files twice changes nothing, because stores upsert by
 // natural id.
 // Without a customer master (no customers file in the import, none ever
