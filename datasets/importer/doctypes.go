@@ -149,6 +149,38 @@ type typedCredits struct {
 	customer datasets.Customer
 	dups     *dupCheck
 	refs     []typedRef
+	// A credit note has no currency of its own: it is read in its
+	// invoice's, or its customer's when unapplied. curOf is the currency
+	// of each customer's invoice rows of the file (mixedCurrencies when
+	// they have several), and curs the credit-note rows that write one,
+	// warned of when it is another than their customer's invoices'.
+	curOf map[string]string
+	curs  []typedCur
+}
+
+type typedCur struct {
+	line               int
+	customer, currency string
+}
+
+// mixedCurrencies marks a customer whose invoice rows are in several
+// currencies.
+const mixedCurrencies = "\x00mixed"
+
+// invoiceRow notes the currency of an invoice row of the file.
+func (c *typedCredits) invoiceRow(customer, currency string) {
+	if currency == "" {
+		return
+	}
+	if c.curOf == nil {
+		c.curOf = map[string]string{}
+	}
+	switch old, ok := c.curOf[customer]; {
+	case !ok:
+		c.curOf[customer] = currency
+	case old != currency:
+		c.curOf[customer] = mixedCurrencies
+	}
 }
 
 type typedRef struct {
@@ -166,10 +198,13 @@ func (c *typedCredits) linked(ref string) string {
 
 // add counts a credit note row's id (c.dups is set up by the file) and
 // keeps its reference.
-func (c *typedCredits) add(im *run, line int, id, ref string) {
+func (c *typedCredits) add(im *run, line int, id, ref, customer, currency string) {
 	c.dups.add(maphash.String(im.seenSeed, id), line, id)
 	if ref != "" {
 		c.refs = append(c.refs, typedRef{line, ref})
+	}
+	if currency != "" {
+		c.curs = append(c.curs, typedCur{line, customer, currency})
 	}
 }
 
@@ -184,6 +219,12 @@ func (c *typedCredits) flush() {
 // in the import, as a credit-notes file's are; the file's own invoices
 // are in the import's ids once its duplicates are flushed.
 func (c *typedCredits) check(ctx context.Context, im *run, fr *fileRun) error {
+	for _, x := range c.curs {
+		if cur, ok := c.curOf[x.customer]; ok && cur != mixedCurrencies && cur != x.currency {
+			fr.warn("credit note in another currency than its customer's invoices in the file: a credit note has no currency of its own and is read in its invoice's (its customer's when unapplied)",
+				fmt.Sprintf("%s:%d currency %q", fr.sum.Path, x.line, clip(x.currency, 20)))
+		}
+	}
 	if len(c.refs) == 0 {
 		return nil
 	}

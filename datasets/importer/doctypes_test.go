@@ -146,3 +146,31 @@ func TestDocTypeMappingErrors(t *testing.T) {
 		}
 	}
 }
+
+// A credit note has no currency of its own: a credit-note row of an
+// invoices file in another currency than its customer's invoices loads
+// with a warning naming the line, not silently in theirs.
+func TestTypedCreditInAnotherCurrencyWarns(t *testing.T) {
+	o := opts(t)
+	o.Columns = map[string]string{"invoices.type": "Type"}
+	p := writeFile(t, t.TempDir(), "invoices.csv", "Type,customer_id,invoice_id,issue_date,due_date,amount,currency\n"+
+		"Credit Note,K1,C0,2025-01-02,,-1.00,CAD\n"+ // 2: before the invoices
+		"Invoice,K1,I1,2025-01-05,2025-02-04,100.00,USD\n"+
+		"Invoice,K2,I2,2025-01-05,2025-02-04,100.00,CAD\n"+
+		"Credit Note,K1,C1,2025-01-06,,-5.00,usd\n"+
+		"Credit Note,K2,C2,2025-01-06,,-5.00,CAD\n"+
+		"Credit Note,K3,C3,2025-01-06,,-5.00,EUR\n") // no invoice of K3: nothing to tell
+	sum, err := Import(context.Background(), openStore(t), []string{p}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, w := range sum.Warnings {
+		if strings.HasPrefix(w.Reason, "credit note in another currency") {
+			rows = w.Rows
+		}
+	}
+	if len(rows) != 1 || !strings.HasSuffix(rows[0], `invoices.csv:2 currency "CAD"`) || sum.CreditNotesFromInvoices != 4 {
+		t.Fatalf("warned rows %q (warnings %+v), credit notes %d: want line 2's", rows, sum.Warnings, sum.CreditNotesFromInvoices)
+	}
+}

@@ -241,6 +241,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		// credit says an invoices file's row is a credit note by its type
 		// column (doctypes.go); appliesAt is its applies_to column.
 		credit    bool
+		typedFile bool
 		appliesAt = -1
 		credits   = &typedCredits{}
 	)
@@ -258,6 +259,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	case datasets.EntityInvoices:
 		termsAt, rowTerms := pos["payment_terms"]
 		typeAt, typed := pos["type"]
+		typedFile = typed
 		if at, ok := pos["applies_to"]; ok {
 			appliesAt = at
 		}
@@ -417,7 +419,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			// says it is, of that entity's ids (a credit note may share its
 			// number with an invoice).
 			v := &batch.Invoices[len(batch.Invoices)-1]
-			cn := typedCredit(v, textAt(vals, appliesAt))
+			cn, cur := typedCredit(v, textAt(vals, appliesAt)), v.Currency
 			if im.derive && cust != lastCustomer && !im.known[cust] {
 				// Derived below from the invoice's fields, as an invoice row's.
 				credits.customer = derivedCustomer(v)
@@ -428,7 +430,9 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			fs.CreditNotesFromInvoices++
 			fr.note(noteTypedCredits, fmt.Sprintf("%s:%d invoice_id %q type %q amount %q: credit note of %s%s", in.path, line, clip(id, 80),
 				clip(textAt(vals, pos["type"]), 40), clip(textAt(vals, pos["amount"]), 40), cn.Amount, credits.linked(cn.InvoiceID)))
-			credits.add(im, line, id, cn.InvoiceID)
+			credits.add(im, line, id, cn.InvoiceID, cust, cur)
+		} else if typedFile {
+			credits.invoiceRow(cust, batch.Invoices[len(batch.Invoices)-1].Currency)
 		}
 		switch {
 		case flipped:
