@@ -50,10 +50,15 @@ func TestIngestAnswersTheImportersWarnings(t *testing.T) {
 		t.Fatalf("no warnings in %s", w.Body.String())
 	}
 	// Read as a client reads it, by the names on the wire.
+	type row struct {
+		Line         int
+		Field, Value string
+	}
 	type warning struct {
 		Line                 int
 		Field, Value, Reason string
 		Count                int
+		Rows                 []row
 	}
 	type answer struct {
 		Loaded, Rejected, Warned int
@@ -61,8 +66,8 @@ func TestIngestAnswersTheImportersWarnings(t *testing.T) {
 		Truncated                bool `json:"warnings_truncated"`
 	}
 	res := decode[answer](t, w)
-	if res.Loaded != 3 || res.Rejected != 0 || res.Warned != 3 || len(res.Warnings) != 2 || !res.Truncated {
-		t.Fatalf("%+v: want 3 loaded, 3 warned in 2 kinds, truncated (each kind names its first row)", res)
+	if res.Loaded != 3 || res.Rejected != 0 || res.Warned != 3 || len(res.Warnings) != 2 || res.Truncated {
+		t.Fatalf("%+v: want 3 loaded, 3 warned in 2 kinds, every row listed", res)
 	}
 	neg := slices.IndexFunc(res.Warnings, func(x warning) bool { return strings.Contains(x.Reason, "negative payment") })
 	ref := slices.IndexFunc(res.Warnings, func(x warning) bool { return strings.Contains(x.Reason, "invoice neither in the store") })
@@ -74,6 +79,27 @@ func TestIngestAnswersTheImportersWarnings(t *testing.T) {
 	}
 	if r := res.Warnings[ref]; r.Line != 3 || r.Field != "invoice_id" || r.Value != "SI-NOPE" || r.Count != 2 {
 		t.Errorf("unknown invoice %+v: want line 3, invoice_id, SI-NOPE, 2", r)
+	}
+	// Every warned row, not each kind's first only (the answer named
+	// line 3 and counted 2).
+	if r := res.Warnings[ref].Rows; fmt.Sprint(r) != "[{3 invoice_id SI-NOPE} {4 invoice_id SI-NOPE}]" {
+		t.Errorf("unknown invoice rows %+v, want lines 3 and 4", r)
+	}
+	if r := res.Warnings[neg].Rows; fmt.Sprint(r) != "[{2 amount -50.00}]" {
+		t.Errorf("negative payment rows %+v, want line 2", r)
+	}
+	// More warned rows than an answer lists: the first 1000, the count of
+	// all, truncated.
+	var many strings.Builder
+	many.WriteString("payment_id,customer_id,invoice_id,payment_date,amount\n")
+	for i := range 1001 {
+		fmt.Fprintf(&many, "WM-%d,%s,,2024-03-10,-1.00\n", i, cust)
+	}
+	w = ts.do(req{method: "POST", path: "/v1/ingest/payments", role: "admin", body: many.String(), ctype: "text/csv"})
+	expect(t, w, 200)
+	if res = decode[answer](t, w); res.Warned != 1001 || len(res.Warnings) != 1 || res.Warnings[0].Count != 1001 ||
+		len(res.Warnings[0].Rows) != 1000 || res.Warnings[0].Rows[999].Line != 1001 || !res.Truncated {
+		t.Errorf("1001 negative payments: warned %d, truncated %v, warnings %d", res.Warned, res.Truncated, len(res.Warnings))
 	}
 	// None: an empty list, never absent, and not truncated.
 	ok := "payment_id,customer_id,payment_date,amount\nW-4," + cust + ",2024-03-10,5.00\n"
@@ -201,6 +227,11 @@ func TestEveryFieldErrorInOne422(t *testing.T) {
 		{"score, a wrong type too", "POST", "/v1/score", "viewer",
 			fmt.Sprintf(`{"invoices":[{"colour":"red","invoice_id":"D-1","customer_id":%q,"issue_date":"2024-03-01","due_date":"2024-03-31","amount":"1,5","disputed":"yes"}]}`, cust),
 			[]string{"/invoices/0/colour", "/invoices/0/disputed", "/invoices/0/amount"}},
+		{"score, every wrong type", "POST", "/v1/score", "viewer",
+			fmt.Sprintf(`{"invoices":[{"invoice_id":"D-1","customer_id":%[1]q,"issue_date":"2024-03-01","due_date":"2024-03-31","amount":"100.00","disputed":"yes"},`+
+				`{"invoice_id":"D-2","customer_id":%[1]q,"issue_date":"2024-03-01","due_date":"2024-03-31","amount":"100.00"},`+
+				`{"invoice_id":7,"customer_id":%[1]q,"issue_date":"2024-03-01","due_date":"2024-03-31","amount":"100.00","segment":["x"]}]}`, cust),
+			[]string{"/invoices/0/disputed", "/invoices/2/invoice_id", "/invoices/2/segment"}},
 		{"action", "POST", "/v1/actions", "collector",
 			fmt.Sprintf(`{"customer_id":%q,"action_date":"2024-02-30","type":"call","colour":"red","outcome":"maybe"}`, cust),
 			[]string{"/colour", "/action_date", "/outcome"}},

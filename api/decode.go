@@ -69,26 +69,21 @@ func decodeFields(body []byte, v any, fe *fieldErrors) error {
 		return err // nil, or malformed
 	}
 	t := reflect.TypeOf(v)
+	// encoding/json names the first error only: every value of the wrong
+	// type and every unknown field are found by walking the body.
+	wrong := locateWrongTypes(body, t.Elem())
 	unknown := locateUnknownFields(body, t)
-	if ve.Msg != "unknown field" || len(unknown) == 0 {
-		// A value of the wrong type (encoding/json names the first only),
-		// or an unknown field the walk did not place.
-		*fe = append(*fe, ve.Fields...)
+	switch {
+	case len(wrong) > 0:
+		*fe = append(*fe, wrong...)
+	case ve.Msg == "wrong JSON type":
+		*fe = append(*fe, ve.Fields...) // a value the walk did not place
+	}
+	if len(unknown) == 0 && ve.Msg == "unknown field" {
+		*fe = append(*fe, ve.Fields...) // a field the walk did not place
 	}
 	for _, at := range unknown {
 		fe.add(at, "unknown field")
-	}
-	if ve.Msg == "unknown field" {
-		// encoding/json stopped reporting at the unknown field: a value
-		// of the wrong type after it is found by decoding again, the
-		// unknown fields allowed.
-		dec := json.NewDecoder(bytes.NewReader(body))
-		if err := dec.Decode(reflect.New(t.Elem()).Interface()); err != nil {
-			var te *ValidationError
-			if errors.As(jsonError(body, t, err), &te) && te.Kind == nil {
-				*fe = append(*fe, te.Fields...)
-			}
-		}
 	}
 	return nil
 }

@@ -87,3 +87,40 @@ func TestPointerEscapes(t *testing.T) {
 		}
 	}
 }
+
+// Every value of the wrong type of a body is named, by its pointer, in
+// the words encoding/json uses for the first (which was all it named):
+// one 422 lists them all, with the unknown fields.
+func TestDecodeFieldsNamesEveryWrongType(t *testing.T) {
+	inv := `{"invoice_id":"b","customer_id":"c","issue_date":"2024-01-10","due_date":"2024-02-01","amount":1`
+	for _, c := range []struct {
+		name, body string
+		want       []string // pointer: detail
+	}{
+		{"one", `{"invoices":[` + inv + `,"disputed":"yes"}]}`, []string{"/invoices/0/disputed: want bool, got string"}},
+		{"several, nested", `{"as_of":7,"invoices":[` + inv + `},` + inv + `,"disputed":"yes"},` + inv + `},` + inv + `,"invoice_id":5,"currency":["EUR"],"disputed":1.5}],"invoice_ids":["a",2,{"x":1}]}`,
+			[]string{"/as_of: want api.DateText, got number", "/invoices/1/disputed: want bool, got string", "/invoices/3/invoice_id: want string, got number",
+				"/invoices/3/currency: want string, got array", "/invoices/3/disputed: want bool, got number",
+				"/invoice_ids/1: want string, got number", "/invoice_ids/2: want string, got object"}},
+		{"with an unknown field before them", `{"invoices":[` + inv + `,"colour":"red"},` + inv + `,"disputed":"no","segment":false}]}`,
+			[]string{"/invoices/1/disputed: want bool, got string", "/invoices/1/segment: want string, got bool", "/invoices/0/colour: unknown field"}},
+		{"an amount takes any JSON, null fits all", `{"as_of":null,"invoices":[{"amount":{"x":[1]},"disputed":null,"segment":true}]}`,
+			[]string{"/invoices/0/segment: want string, got bool"}},
+		{"an array for a struct", `{"invoices":[[1]]}`, []string{"/invoices/0: want api.GivenInvoice, got array"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var req ScoreRequest
+			var fe fieldErrors
+			if err := decodeFields([]byte(c.body), &req, &fe); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, f := range fe {
+				got = append(got, f.Pointer+": "+f.Detail)
+			}
+			if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+				t.Fatalf("errors\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
+			}
+		})
+	}
+}

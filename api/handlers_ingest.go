@@ -49,10 +49,10 @@ type IngestResult struct {
 	// Warned counts the warnings of rows that were stored but deserve a
 	// look (a negative payment, a payment of an invoice neither stored nor
 	// in the body), as dsopilot import counts them; Warnings lists them by
-	// kind, each with its count and its first row.
+	// kind, each with its count, its first row and its rows.
 	Warned            int             `json:"warned" doc:"warnings of stored rows that deserve a look, in all (as dsopilot import counts them)"`
-	Warnings          []IngestWarning `json:"warnings" doc:"the warnings by kind: the reason, how many rows have it, and the first such row (line, field, value); [] for none"`
-	WarningsTruncated bool            `json:"warnings_truncated" doc:"true when warnings does not list every warned row: each kind names its first row only (count says how many), or the list of kinds was cut"`
+	Warnings          []IngestWarning `json:"warnings" doc:"the warnings by kind: the reason, how many rows have it, the first such row (line, field, value) and every such row in rows (up to 1000 rows in all); [] for none"`
+	WarningsTruncated bool            `json:"warnings_truncated" doc:"true when warnings does not list every warned row: more than 1000 rows were warned of (counts say how many of each kind), or the list of kinds was cut"`
 	// The conventions the importer read the body by, counted: credit
 	// notes written negative read as credits of their absolute amount,
 	// blank due dates derived from payment terms; Notes say each with its
@@ -60,6 +60,10 @@ type IngestResult struct {
 	NegativeCreditNotes int             `json:"negative_credit_notes" doc:"credit notes written negative, read as credits of their absolute amount (the body's convention)"`
 	DerivedDueDates     int             `json:"derived_due_dates" doc:"invoices with a blank due date given the issue date plus their payment terms"`
 	Notes               []IngestWarning `json:"notes" doc:"each convention read, with its count and first row; [] for none"`
+	// CreditNotesFromInvoices counts the rows of an invoices body its
+	// document type column (?columns=invoices.type=...) says are credit
+	// notes, loaded as such (in loaded).
+	CreditNotesFromInvoices int `json:"credit_notes_from_invoices" doc:"rows of an invoices body loaded as credit notes, their type column (?columns=invoices.type=Type) saying so; counted in loaded"`
 	// Diagnosis, when more than half the rows were rejected, names the
 	// most common reason (and a date format that would have read them).
 	Diagnosis     string  `json:"diagnosis,omitempty" doc:"the most common reason when more than half the rows were rejected"`
@@ -76,6 +80,16 @@ type IngestWarning struct {
 	Value  string `json:"value" doc:"that row's value, as sent"`
 	Reason string `json:"reason"`
 	Count  int    `json:"count" doc:"how many rows have this warning"`
+	// Rows lists the rows with it, in order: every one, up to 1000 rows
+	// over all the warnings of the answer, as rejects are listed.
+	Rows []IngestWarningRow `json:"rows" doc:"the rows with this warning, in order: every one, or the first when the answer lists 1000 rows of warnings in all (count says how many; warnings_truncated is then true); [] for a warning about the body as a whole"`
+}
+
+// IngestWarningRow is one row with a warning.
+type IngestWarningRow struct {
+	Line  int    `json:"line"`
+	Field string `json:"field"`
+	Value string `json:"value" doc:"the row's value, as sent"`
 }
 
 // IngestReject is one bad field of one line of the body.
@@ -241,6 +255,12 @@ func (s *Server) postIngest(c *gin.Context) {
 			fe.add("query:columns", apiWords(strings.TrimPrefix(err.Error(), importer.ErrUsage.Error()+": ")))
 		}
 	}
+	if v := c.Query("doc_types"); v != "" {
+		opts.DocTypes = map[string]string{}
+		if err := importer.ParseDocTypes(opts.DocTypes, v); err != nil {
+			fe.add("query:doc_types", apiWords(strings.TrimPrefix(err.Error(), importer.ErrUsage.Error()+": ")))
+		}
+	}
 	if err := fe.err("bad ingest options"); err != nil {
 		fail(c, err)
 		return
@@ -292,6 +312,7 @@ func (s *Server) postIngest(c *gin.Context) {
 	}
 	res.Warnings, res.Warned, res.WarningsTruncated = ingestWarnings(sum.Warnings, body.path)
 	res.NegativeCreditNotes, res.DerivedDueDates = sum.NegativeCreditNotes, sum.DerivedDueDates
+	res.CreditNotesFromInvoices = sum.CreditNotesFromInvoices
 	res.Notes, _, _ = ingestWarnings(sum.Notes, body.path)
 	s.metrics.ingest.WithLabelValues(string(e), "loaded").Add(float64(res.Loaded))
 	s.metrics.ingest.WithLabelValues(string(e), "rejected").Add(float64(res.Rejected))
@@ -445,38 +466,55 @@ func pick(n int, one, many string) string {
 	return many
 }
 
-// ingestWarnings turns the importer's warnings, by kind with the first
-// row as "path:line field \"value\"" (or the path alone for the body as a
-// whole), into the answer's: the list (at most maxRejectsListed kinds),
-// the count of warnings in all, and whether the list leaves warned rows
-// out (it names each kind's first row only).
+// ingestWarnings turns the importer's warnings, by kind with their rows
+// as "path:line field \"value\"" (the path alone for the body as a
+// whole), into the answer's: the list (at most maxRejectsListed kinds,
+// and maxRejectsListed rows in all, as rejects), the count of warnings
+// in all, and whether the list leaves warned rows out.
 func ingestWarnings(ws []importer.Warning, path string) ([]IngestWarning, int, bool) {
 	out := []IngestWarning{}
-	total, truncated := 0, false
+	total, truncated, budget := 0, false, maxRejectsListed
 	for _, w := range ws {
 		total += w.Count
 		if len(out) == maxRejectsListed {
 			truncated = true
 			continue
 		}
-		iw := IngestWarning{Reason: apiWords(strings.ReplaceAll(w.Reason, path, "body")), Count: w.Count}
-		if rest, ok := strings.CutPrefix(w.Example, path+":"); ok {
-			num, loc, _ := strings.Cut(rest, " ")
-			iw.Line, _ = strconv.Atoi(num)
-			field, quoted, _ := strings.Cut(loc, " ")
-			iw.Field = field
-			if v, err := strconv.Unquote(quoted); err == nil {
-				iw.Value = v
-			} else {
-				iw.Value = quoted
+		iw := IngestWarning{Reason: apiWords(strings.ReplaceAll(w.Reason, path, "body")), Count: w.Count, Rows: []IngestWarningRow{}}
+		iw.Line, iw.Field, iw.Value = warnedRow(w.Example, path)
+		for _, r := range w.Rows {
+			if budget == 0 {
+				break
 			}
+			line, field, value := warnedRow(r, path)
+			iw.Rows = append(iw.Rows, IngestWarningRow{Line: line, Field: field, Value: value})
+			budget--
 		}
-		if w.Count > 1 {
-			truncated = true
+		switch {
+		case len(w.Rows) > 0 && len(iw.Rows) < w.Count:
+			truncated = true // more rows than the importer or the answer lists
+		case len(w.Rows) == 0 && w.Count > 1:
+			truncated = true // rows the importer does not name (lines not UTF-8)
 		}
 		out = append(out, iw)
 	}
 	return out, total, truncated
+}
+
+// warnedRow reads the importer's "path:line field \"value\"": line 0 and
+// no field for the body as a whole.
+func warnedRow(s, path string) (line int, field, value string) {
+	rest, ok := strings.CutPrefix(s, path+":")
+	if !ok {
+		return 0, "", ""
+	}
+	num, loc, _ := strings.Cut(rest, " ")
+	line, _ = strconv.Atoi(num)
+	field, quoted, _ := strings.Cut(loc, " ")
+	if v, err := strconv.Unquote(quoted); err == nil {
+		return line, field, v
+	}
+	return line, field, quoted
 }
 
 // apiWords rewords the importer's messages for the API: they name the
@@ -484,7 +522,7 @@ func ingestWarnings(ws []importer.Warning, path string) ([]IngestWarning, int, b
 // lacks, the CLI's import).
 func apiWords(s string) string {
 	return strings.NewReplacer(
-		"--date-format", "?date_format=", "--columns", "?columns=", "--decimal-comma", "?decimal_comma=true",
+		"--date-format", "?date_format=", "--columns", "?columns=", "--doc-types", "?doc_types=", "--decimal-comma", "?decimal_comma=true",
 		"--decimal-point", "dsopilot import --decimal-point", "--encoding", "dsopilot import --encoding",
 		"--round-amounts", "dsopilot import --round-amounts", "--kind", "the entity in the path").Replace(s)
 }

@@ -219,7 +219,7 @@ func (s *Server) routeTable() []route {
 			doc: routeDoc{id: "ingest", tag: "ingest", summary: "Load ledger records (CSV or NDJSON, the importer's formats and rules)",
 				description: "Upserts by natural id. Bad rows are rejected with their line, field, value and reason; the good rows load (200). " +
 					"Rows that load but deserve a look (a negative payment, a payment of an invoice neither stored nor in the body) are counted in warned " +
-					"and listed in warnings by kind, each with its count and first row, as dsopilot import warns of them. " +
+					"and listed in warnings by kind, each with its count, its first row and its rows (every warned row, up to 1000 in all, as rejects are listed), as dsopilot import warns of them. " +
 					"A body none of whose rows loads is a 422; its errors carry each row's line, field, value and reason, as rejects do (and column and detail, as other problems place an error). " +
 					"When the store is unreachable the validated rows are spooled to disk and the answer is 202 with the spool ids. " +
 					"A row in a currency the rates in service lack (the promoted model's, the server's --fx) is not stored, since it would stop " +
@@ -230,7 +230,9 @@ func (s *Server) routeTable() []route {
 					enum: entityNames()},
 					query("date_format", "string", "strftime date format of the export, e.g. %d.%m.%Y (ISO always works)"),
 					query("decimal_comma", "boolean", "amounts are written 1.234,56"),
-					query("columns", "string", "map canonical columns to the export's headers: customer_id=KUNNR,amount=DMBTR")},
+					query("columns", "string", "map canonical columns to the export's headers: customer_id=KUNNR,amount=DMBTR; "+
+						"invoices.type=Type reads an invoices body's document type column, whose credit-note rows load as credit notes (applied to the invoice invoices.applies_to names, else unapplied)"),
+					query("doc_types", "string", "type values of that column besides the recognised ones (Invoice, INV, SI; Credit Note, Credit, CN, CRN, SC ...), in any case: invoice=VALUE,credit_note=VALUE")},
 				responses: []response{{200, "stored", IngestResult{}, ""}, {202, "accepted into the spool: the store was unreachable", IngestResult{}, ""}},
 				errors:    []int{404, 503}}},
 		{method: http.MethodGet, path: "/v1/spool/:id", role: RoleViewer, handle: s.getSpool,

@@ -86,3 +86,39 @@ func TestImportDateFormatPerEntity(t *testing.T) {
 		t.Fatalf("stored %+v and %+v", l.Invoices, l.Payments)
 	}
 }
+
+// A Sage-like export: US dates, no due date column but a terms column,
+// credit notes among the invoices told by a Type column (written
+// negative, one by a value --doc-types names), USD and CAD. Mapped, it
+// loads whole: the credit notes as credit notes, the due dates from the
+// terms, each counted in the summary.
+func TestImportSageLikeExport(t *testing.T) {
+	dir := t.TempDir()
+	export := filepath.Join(dir, "export")
+	os.Mkdir(export, 0o755)
+	os.WriteFile(filepath.Join(export, "invoices.csv"), []byte("Type,Number,Account,Date,Terms,Total,Currency,Reference\n"+
+		"Invoice,1001,C1,01/05/2024,Net 30,100.00,USD,\n"+
+		"Invoice,1002,C2,01/06/2024,Net 30,80.00,CAD,\n"+
+		"Credit Note,CN1,C1,01/09/2024,Net 30,-20.00,USD,1001\n"+
+		"Adj Credit,CN2,C2,01/10/2024,,-5.00,CAD,\n"), 0o644)
+	store := filepath.Join(dir, "store")
+	out, _, err := call(t, nil, "import", "--store", store, "--date-format", "%m/%d/%Y", "--doc-types", "credit_note=Adj Credit", "--columns",
+		"invoices.type=Type,invoice_id=Number,customer_id=Account,issue_date=Date,invoices.payment_terms=Terms,amount=Total,invoices.applies_to=Reference", export)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"2 credit notes read from the invoices file", "2 due dates derived from payment terms, the file having no due_date column"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	l := loadStore(t, store)
+	if len(l.Invoices) != 2 || len(l.CreditNotes) != 2 || l.Invoices[0].DueDate.String() != "2024-02-04" {
+		t.Fatalf("stored invoices %+v, credit notes %+v", l.Invoices, l.CreditNotes)
+	}
+	for _, c := range l.CreditNotes {
+		if (c.ID == "CN1") != (c.InvoiceID == "1001") || c.Amount <= 0 {
+			t.Errorf("credit note %+v", c)
+		}
+	}
+}

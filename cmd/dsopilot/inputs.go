@@ -23,6 +23,7 @@ import (
 // `import` and for the commands that read one with --input.
 type readFlags struct {
 	cols                   columnsFlag
+	docTypes               docTypesFlag
 	dates                  *dateFormatFlag
 	encoding               *string
 	decimalComma, decPoint *bool
@@ -34,7 +35,7 @@ type readFlags struct {
 }
 
 func newReadFlags(fs *flag.FlagSet) readFlags {
-	f := readFlags{cols: columnsFlag{}, defined: map[string]bool{}}
+	f := readFlags{cols: columnsFlag{}, docTypes: docTypesFlag{}, defined: map[string]bool{}}
 	before := map[string]bool{}
 	fs.VisitAll(func(fl *flag.Flag) { before[fl.Name] = true })
 	defer fs.VisitAll(func(fl *flag.Flag) {
@@ -45,6 +46,11 @@ func newReadFlags(fs *flag.FlagSet) readFlags {
 	fs.Var(f.cols, "columns", "map canonical columns to the export's headers: customer_id=KUNNR,amount=DMBTR,...;\n"+
 		"entity.column maps one entity's files only, where files name a column differently:\n"+
 		"invoices.amount=Total,payments.amount=Amount Received (a column mapped twice is an error)")
+	inv, cn := importer.DocTypeValues()
+	fs.Var(f.docTypes, "doc-types", "type values of an invoices file's document type column (mapped with --columns invoices.type=Type,\n"+
+		"invoices.applies_to=Reference) besides the recognised ones, in any case: invoice=VALUE,credit_note=VALUE;\n"+
+		"recognised: invoice ("+strings.Join(inv, ", ")+"), credit_note ("+strings.Join(cn, ", ")+");\n"+
+		"credit-note rows load as credit notes of their absolute amount, applied to the applies_to invoice, else unapplied")
 	f.dates = &dateFormatFlag{per: map[datasets.Entity]string{}}
 	fs.Var(f.dates, "date-format", "strftime date format of the export, e.g. %d.%m.%Y or %m/%d/%Y (ISO always works);\n"+
 		"entity=FORMAT applies to one entity's files (repeat the flag): --date-format invoices=%m/%d/%Y --date-format payments=%d-%b-%Y")
@@ -61,7 +67,7 @@ func newReadFlags(fs *flag.FlagSet) readFlags {
 // options are the importer options the flags set; the caller adds where
 // the rejects go by default, the batch size and progress.
 func (f readFlags) options() importer.Options {
-	return importer.Options{Columns: f.cols, DateFormat: f.dates.all, DateFormats: f.dates.per,
+	return importer.Options{Columns: f.cols, DocTypes: f.docTypes, DateFormat: f.dates.all, DateFormats: f.dates.per,
 		DecimalComma: *f.decimalComma, DecimalPoint: *f.decPoint, RoundAmounts: *f.roundAmounts, Encoding: *f.encoding,
 		MaxLineBytes: *f.maxLine, MaxFieldBytes: *f.maxField, RejectsPath: *f.rejects}
 }
@@ -195,4 +201,23 @@ func modelLedger(l *datasets.Ledger, b *model.Bundle, id, extraFX string) (*data
 		return nil, fmt.Errorf("model %s learned in %s: %w (give --fx with the missing rates)", id, fx.To, err)
 	}
 	return conv, nil
+}
+
+// docTypesFlag is --doc-types invoice=VALUE,credit_note=VALUE
+// (importer.ParseDocTypes), repeatable.
+type docTypesFlag map[string]string
+
+func (d docTypesFlag) String() string {
+	var parts []string
+	for v, t := range d {
+		parts = append(parts, t+"="+v)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (d docTypesFlag) Set(s string) error {
+	if err := importer.ParseDocTypes(d, s); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), importer.ErrUsage.Error()+": "))
+	}
+	return nil
 }

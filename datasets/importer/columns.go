@@ -70,11 +70,13 @@ func ParseColumns(m map[string]string, spec string) error {
 
 // readColumns are the canonical columns a file of e is read for: its
 // schema's, and for invoices payment_terms, read for a blank due date
-// (conventions.go).
+// (conventions.go), and type and applies_to, the document type of a file
+// that lists credit notes among its invoices and the invoice such a
+// credit note applies to (doctypes.go: read only when type is mapped).
 func readColumns(e datasets.Entity) []string {
 	cols := e.Columns()
 	if e == datasets.EntityInvoices {
-		cols = append(cols, "payment_terms")
+		cols = append(cols, "payment_terms", "type", "applies_to")
 	}
 	return cols
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -22,13 +23,48 @@ import (
 //   - An invoice export may leave a due date blank where the payment terms
 //     say it: the due date is then the issue date plus the terms (the row's
 //     own payment_terms column when mapped, else the customer master's),
-//     by datasets.Terms.DueDate, which knows EOM terms.
+//     by datasets.Terms.DueDate, which knows EOM terms. An invoices file
+//     without a due_date column at all is read as if every due date were
+//     blank, when terms can give them: the file has a payment_terms
+//     column, or there is a customer master (whose customers without
+//     terms have their rows rejected, as a blank due date's are).
 
 // Notes' reasons.
 const (
 	noteNegativeCredits = "credit notes written negative: read as credits of their absolute amount (the file's convention)"
 	noteDerivedDue      = "due dates derived from payment terms: issue date + the row's payment_terms, else the customer master's"
+	noteNoDueColumn     = "due dates derived from payment terms, the file having no due_date column: issue date + the row's payment_terms, else the customer master's"
 )
+
+// dueFromTerms says whether the file of in is an invoices file without a
+// due_date column whose due dates terms may give: it has a payment_terms
+// column, or the import has a customer master (its customers file, or
+// the store's). With neither, it is an error naming the file and the
+// field: no row could load.
+func (im *run) dueFromTerms(ctx context.Context, in input, pos map[string]int) (bool, error) {
+	if in.entity != datasets.EntityInvoices {
+		return false, nil
+	}
+	if _, ok := pos["due_date"]; ok {
+		return false, nil
+	}
+	if _, ok := pos["payment_terms"]; ok {
+		return true, nil
+	}
+	derive := im.derive
+	if !derive && im.master == masterUnknown {
+		var err error
+		if derive, err = im.deriveUnknown(ctx); err != nil {
+			return false, err
+		}
+	}
+	if !derive {
+		return true, nil
+	}
+	return false, fmt.Errorf("%s has no due_date column (looked for the header %q) and no payment terms to derive due dates from: no payment_terms column and no customer master; "+
+		"map the due date with --columns due_date=<header>, or the terms with --columns invoices.payment_terms=<header>, or import a customers file with payment_terms first",
+		filepath.Base(in.path), im.header(in.entity, "due_date"))
+}
 
 // creditSigns counts the nonzero amounts of each sign in a file of credit
 // notes, read before its rows load: the file's convention is the sign most

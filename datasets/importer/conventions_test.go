@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -167,6 +168,74 @@ func TestABlankDueDateIsDerivedFromPaymentTerms(t *testing.T) {
 			}
 			if fmt.Sprint(at) != fmt.Sprint(tc.rejectsAt) {
 				t.Fatalf("rejects at %v (%v), want %v", at, sum.FirstRejects, tc.rejectsAt)
+			}
+		})
+	}
+}
+
+// A file without a due_date column reads as if every due date were blank
+// when terms can give them (its payment_terms column, or the customer
+// master), counted and noted; without either the file is refused, naming
+// it and the field.
+func TestNoDueDateColumnDerivesFromTerms(t *testing.T) {
+	const custs = "customer_id,name,payment_terms\nK1,K one,Net 30\nK3,K three,\n"
+	cases := []struct {
+		name      string
+		master    bool
+		invoices  string
+		due       map[string]string
+		rejectsAt []string
+		refused   string // in the file's error
+	}{
+		{name: "the row's terms", invoices: "customer_id,invoice_id,issue_date,amount,Terms\nK1,I1,2025-01-10,10.00,Net 30\nK2,I2,2025-01-31,10.00,EOM30\n",
+			due: map[string]string{"I1": "2025-02-09", "I2": "2025-03-02"}},
+		{name: "the master's terms", master: true, invoices: "customer_id,invoice_id,issue_date,amount\nK1,I1,2025-01-10,10.00\nK1,I2,2025-01-11,10.00\nK3,I3,2025-01-10,10.00\n",
+			due: map[string]string{"I1": "2025-02-09", "I2": "2025-02-10"}, rejectsAt: []string{"4 due_date"}},
+		{name: "no terms", invoices: "customer_id,invoice_id,issue_date,amount\nK1,I1,2025-01-10,10.00\n",
+			due: map[string]string{}, refused: `invoices.csv has no due_date column (looked for the header "due_date") and no payment terms`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			st := openStore(t)
+			dir := t.TempDir()
+			paths := []string{writeFile(t, dir, "invoices.csv", tc.invoices)}
+			if tc.master {
+				paths = append(paths, writeFile(t, dir, "customers.csv", custs))
+			}
+			o := opts(t)
+			o.Columns = map[string]string{"invoices.payment_terms": "Terms"}
+			sum, err := Import(ctx, st, paths, o)
+			if tc.refused != "" {
+				if !errors.Is(err, ErrFiles) || !strings.Contains(sum.Files[0].Error, tc.refused) {
+					t.Fatalf("err %v, file %+v, want it refused: %s", err, sum.Files[0], tc.refused)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, err := st.Load(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for _, v := range l.Invoices {
+				got[v.ID] = v.DueDate.String()
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.due) {
+				t.Fatalf("due dates %v, want %v", got, tc.due)
+			}
+			if sum.DerivedDueDates != len(tc.due) || len(sum.Notes) != 1 || sum.Notes[0].Count != len(tc.due) ||
+				!strings.Contains(sum.Notes[0].Reason, "the file having no due_date column") {
+				t.Fatalf("derived %d, notes %+v, want %d", sum.DerivedDueDates, sum.Notes, len(tc.due))
+			}
+			var at []string
+			for _, r := range sum.FirstRejects {
+				at = append(at, fmt.Sprintf("%d %s", r.Line, r.Field))
+			}
+			if fmt.Sprint(at) != fmt.Sprint(tc.rejectsAt) {
+				t.Fatalf("rejects %v, want at %v", sum.FirstRejects, tc.rejectsAt)
 			}
 		})
 	}

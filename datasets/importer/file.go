@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -48,14 +47,20 @@ type fileRun struct {
 }
 
 // warn counts a warning of the file.
-func (fr *fileRun) warn(reason, example string) { tally(fr.warns, &fr.order, reason, example) }
+func (fr *fileRun) warn(reason, example string) { tally(fr.warns, &fr.order, reason, example, true) }
+
+// warnFile counts a warning about the file as a whole.
+func (fr *fileRun) warnFile(reason string) { tally(fr.warns, &fr.order, reason, fr.sum.Path, false) }
 
 // note counts a value read by a convention of the export.
-func (fr *fileRun) note(reason, example string) { tally(fr.notes, &fr.noteOrder, reason, example) }
+func (fr *fileRun) note(reason, example string) {
+	tally(fr.notes, &fr.noteOrder, reason, example, true)
+}
 
 // tally counts one more row of reason in byReason, keeping the first
-// row's example and the order reasons were first seen in.
-func tally(byReason map[string]*Warning, order *[]string, reason, example string) {
+// row's example, the first MaxWarningRows rows and the order reasons were
+// first seen in; of a row, when row says the example is one.
+func tally(byReason map[string]*Warning, order *[]string, reason, example string, row bool) {
 	w := byReason[reason]
 	if w == nil {
 		w = &Warning{Reason: reason, Example: example}
@@ -63,6 +68,9 @@ func tally(byReason map[string]*Warning, order *[]string, reason, example string
 		*order = append(*order, reason)
 	}
 	w.Count++
+	if row && len(w.Rows) < MaxWarningRows {
+		w.Rows = append(w.Rows, example)
+	}
 }
 
 // conclude fills the summary's warnings, notes, diagnosis and verdict.
@@ -167,11 +175,23 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 				filepath.Base(in.path), like, strings.Join(has, ", "), strings.Join(lacks, ", "), lacks[0], in.entity, in.entity))
 		}
 	}
+	if _, scoped := im.opts.Columns[string(datasets.EntityInvoices)+".type"]; scoped && in.entity == datasets.EntityInvoices {
+		// (A plain type= mapping may be an actions file's, and an invoices
+		// file without the column reads as before.)
+		if _, ok := pos["type"]; !ok {
+			return fail(fmt.Errorf("--columns maps the invoices' document type to the header %q, which %s lacks (header: %s)",
+				im.header(in.entity, "type"), filepath.Base(in.path), clip(strings.Join(src.header(), ","), 200)))
+		}
+	}
 	desc := datasets.Describe(in.entity)
 	fr.count = desc.Count
 	fs.IgnoredColumns = ignored(in.entity)
+	noDue, err := im.dueFromTerms(ctx, in, pos)
+	if err != nil {
+		return fail(err)
+	}
 	for _, req := range in.entity.Required() {
-		if _, ok := pos[req]; !ok {
+		if _, ok := pos[req]; !ok && !(noDue && req == "due_date") {
 			return fail(fmt.Errorf("missing required column %q for %s (looked for the header %q; header: %s; map it with --columns %s=<header>, or %s.%s=<header> for this entity's files only)",
 				req, in.entity, im.header(in.entity, req), clip(strings.Join(src.header(), ","), 200), req, in.entity, req))
 		}
@@ -218,7 +238,14 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		whose    string
 		terms    datasets.Terms
 		amendErr error
+		// credit says an invoices file's row is a credit note by its type
+		// column (doctypes.go); appliesAt is its applies_to column.
+		credit    bool
+		typedFile bool
+		appliesAt = -1
+		credits   = &typedCredits{}
 	)
+	defer credits.flush()
 	switch in.entity {
 	case datasets.EntityCreditNotes:
 		amountAt := pos["amount"] // required: the file has it
@@ -231,8 +258,20 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		}
 	case datasets.EntityInvoices:
 		termsAt, rowTerms := pos["payment_terms"]
+		typeAt, typed := pos["type"]
+		typedFile = typed
+		if at, ok := pos["applies_to"]; ok {
+			appliesAt = at
+		}
 		p.derivable = "due_date"
 		p.amend = func(rec any, vals []string) {
+			v := rec.(*datasets.Invoice)
+			if typed {
+				var bad bool
+				if credit, bad = im.amendTyped(p, v, textAt(vals, typeAt)); credit || bad {
+					return
+				}
+			}
 			if !p.blank {
 				return
 			}
@@ -240,7 +279,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			if rowTerms {
 				text = textAt(vals, termsAt)
 			}
-			terms, whose, amendErr = p.amendInvoice(ctx, im, rec.(*datasets.Invoice), text)
+			terms, whose, amendErr = p.amendInvoice(ctx, im, v, text)
 		}
 	}
 	// Exports list a customer's rows together: remember the last customer
@@ -278,9 +317,30 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	// sentDups is the duplicates among the rows sent to the store so far:
 	// a duplicate replaces a record and adds none, so it is not loaded.
 	sentDups := 0
+	if in.entity == datasets.EntityInvoices {
+		// An invoices file's credit-note rows (doctypes.go) are loaded
+		// rows too.
+		fr.count = func(c *datasets.Counts) *uint64 { n := c.Invoices + c.CreditNotes; return &n }
+		cs := im.seen[datasets.EntityCreditNotes]
+		if cs == nil {
+			cs = newHashSet(1024)
+			im.seen[datasets.EntityCreditNotes] = cs
+		}
+		credits.dups = &dupCheck{set: cs, dup: func(line int, id string) {
+			fs.Duplicates++
+			fr.warn(dupReason, fmt.Sprintf("%s:%d credit_note_id %q", in.path, line, clip(id, 80)))
+		}}
+	}
+	rowsOf := func(b *datasets.Ledger) int {
+		if in.entity == datasets.EntityInvoices {
+			return len(b.Invoices) + len(b.CreditNotes)
+		}
+		return dec.count(b)
+	}
 	send := func() {
 		dups.flush()
-		w.send(batch, fr, dec.count(batch), fs.Duplicates-sentDups)
+		credits.flush()
+		w.send(batch, fr, rowsOf(batch), fs.Duplicates-sentDups)
 		sentDups = fs.Duplicates
 	}
 	im.progress(in.path, cr.n)
@@ -333,7 +393,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			}
 		}
 		p.line, p.errs, p.warns, p.blank = line, p.errs[:0], p.warns[:0], false
-		flipped, whose = false, ""
+		flipped, whose, credit = false, "", false
 		before := batch.Len()
 		id, cust := dec.decode(vals, batch)
 		if masterErr != nil {
@@ -354,6 +414,26 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		for _, we := range p.warns {
 			fr.warn(we.reason, fmt.Sprintf("%s:%d %s %q", in.path, line, we.field, clip(we.value, 80)))
 		}
+		if credit {
+			// The row was decoded as an invoice: it is the credit note it
+			// says it is, of that entity's ids (a credit note may share its
+			// number with an invoice).
+			v := &batch.Invoices[len(batch.Invoices)-1]
+			cn, cur := typedCredit(v, textAt(vals, appliesAt)), v.Currency
+			if im.derive && cust != lastCustomer && !im.known[cust] {
+				// Derived below from the invoice's fields, as an invoice row's.
+				credits.customer = derivedCustomer(v)
+			}
+			*v = datasets.Invoice{}
+			batch.Invoices = batch.Invoices[:len(batch.Invoices)-1]
+			batch.CreditNotes = append(batch.CreditNotes, cn)
+			fs.CreditNotesFromInvoices++
+			fr.note(noteTypedCredits, fmt.Sprintf("%s:%d invoice_id %q type %q amount %q: credit note of %s%s", in.path, line, clip(id, 80),
+				clip(textAt(vals, pos["type"]), 40), clip(textAt(vals, pos["amount"]), 40), cn.Amount, credits.linked(cn.InvoiceID)))
+			credits.add(im, line, id, cn.InvoiceID, cust, cur)
+		} else if typedFile {
+			credits.invoiceRow(cust, batch.Invoices[len(batch.Invoices)-1].Currency)
+		}
 		switch {
 		case flipped:
 			fs.NegativeCreditNotes++
@@ -362,7 +442,11 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		case whose != "":
 			fs.DerivedDueDates++
 			v := &batch.Invoices[len(batch.Invoices)-1]
-			fr.note(noteDerivedDue, fmt.Sprintf("%s:%d invoice_id %q issued %s, %s terms %s: due %s", in.path, line, clip(id, 80), v.IssueDate, whose, terms, v.DueDate))
+			reason := noteDerivedDue
+			if noDue {
+				reason = noteNoDueColumn
+			}
+			fr.note(reason, fmt.Sprintf("%s:%d invoice_id %q issued %s, %s terms %s: due %s", in.path, line, clip(id, 80), v.IssueDate, whose, terms, v.DueDate))
 		}
 		if knownInvoice != nil {
 			if ref := trimSpace(vals[invoiceAt]); ref != "" && !knownInvoice(ref) {
@@ -370,13 +454,18 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 					fmt.Sprintf("%s:%d invoice_id %q", in.path, line, clip(ref, 80)))
 			}
 		}
-		dups.add(maphash.String(im.seenSeed, id), line, id)
+		if !credit {
+			dups.add(maphash.String(im.seenSeed, id), line, id)
+		}
 		if in.entity == datasets.EntityCustomers {
 			im.known[id] = true
 		} else if im.derive && cust != lastCustomer && !im.known[cust] {
 			im.known[cust] = true
 			c := datasets.Customer{ID: cust}
-			if in.entity == datasets.EntityInvoices {
+			switch {
+			case credit:
+				c = credits.customer
+			case in.entity == datasets.EntityInvoices:
 				c = derivedCustomer(&batch.Invoices[len(batch.Invoices)-1])
 			}
 			batch.Customers = append(batch.Customers, c)
@@ -395,6 +484,10 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		send()
 	}
 	dups.flush()
+	credits.flush()
+	if err := credits.check(ctx, im, fr); err != nil {
+		return err
+	}
 	im.describeDuplicates(fr)
 	if len(fs.DuplicateRows) > 0 {
 		fr.warns[dupReason].Example = fs.DuplicateRows[0].String()
@@ -405,7 +498,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	}
 	for _, name := range slices.Sorted(maps.Keys(p.columns)) {
 		if m := p.columns[name].mixed(); m != "" {
-			fr.warn(m, in.path)
+			fr.warnFile(m)
 		}
 	}
 	im.progress(in.path, cr.n)
@@ -432,113 +525,4 @@ func rowErrorKind(reason string) string {
 		return "invalid JSON"
 	}
 	return reason
-}
-
-// markScan is what the scan of a file found about one money column.
-type markScan struct {
-	mark                 decimalMark
-	point, comma         int
-	pointEx, commaEx     string
-	pointLine, commaLine int
-}
-
-// scanMarks reads the whole file once (when an amount first reads
-// differently under the two decimal marks) to find each money column's
-// convention, and returns column's: its own, or, when its values show
-// none, the one every other money column of the file shows.
-func (im *run) scanMarks(fr *fileRun, in input, pos map[string]int, column string) (decimalMark, string) {
-	if fr.marks == nil {
-		fr.marks = im.scanFile(in, pos)
-	}
-	own := fr.marks[column]
-	switch own.mark {
-	case markPoint, markComma:
-		return own.mark, ""
-	case markMixed:
-		return markMixed, fmt.Sprintf("mixes decimal marks (%q on line %d, %q on line %d)", own.pointEx, own.pointLine, own.commaEx, own.commaLine)
-	}
-	other := markUnknown
-	for name, m := range fr.marks {
-		if name == column || m.mark == markUnknown {
-			continue
-		}
-		if other != markUnknown && other != m.mark || m.mark == markMixed {
-			return markUnknown, ""
-		}
-		other = m.mark
-	}
-	return other, ""
-}
-
-// scanFile classifies every amount of the file's money columns.
-func (im *run) scanFile(in input, pos map[string]int) map[string]markScan {
-	out := map[string]markScan{}
-	cols := map[string]int{}
-	for _, c := range datasets.Describe(in.entity).Columns() {
-		if i, ok := pos[c.Name]; ok && c.Kind == datasets.KindMoney {
-			cols[c.Name] = i
-		}
-	}
-	f, err := os.Open(in.path)
-	if err != nil {
-		return out
-	}
-	defer f.Close()
-	src, err := im.openSource(f, in)
-	if err != nil {
-		return out
-	}
-	for {
-		vals, line, err := src.next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		var re *rowError
-		if errors.As(err, &re) {
-			continue
-		}
-		if err != nil {
-			break
-		}
-		for name, i := range cols {
-			if i >= len(vals) || src.numeric(i) {
-				continue
-			}
-			v := trimSpace(vals[i])
-			if v == "" {
-				continue
-			}
-			shows, _, _, err := classify(v)
-			if err != nil {
-				continue
-			}
-			m := out[name]
-			switch shows {
-			case markPoint:
-				if m.point == 0 {
-					m.pointEx, m.pointLine = v, line
-				}
-				m.point++
-			case markComma:
-				if m.comma == 0 {
-					m.commaEx, m.commaLine = v, line
-				}
-				m.comma++
-			}
-			out[name] = m
-		}
-	}
-	for name, m := range out {
-		switch {
-		case m.point > 0 && m.comma > 0:
-			m.mark = markMixed
-		case m.point > 0:
-			m.mark = markPoint
-		case m.comma > 0:
-			m.mark = markComma
-		}
-		out[name] = m
-	}
-	im.opts.Log.Debug("decimal marks scanned", "file", in.path, "columns", strconv.Itoa(len(out)))
-	return out
 }

@@ -14,7 +14,7 @@ import (
 // the file (the --columns mapping or the canonical name).
 func (im *run) sourceNames(e datasets.Entity) []string {
 	var names []string
-	for _, c := range e.Columns() {
+	for _, c := range readColumns(e) {
 		names = append(names, im.header(e, c))
 	}
 	return names
@@ -52,6 +52,12 @@ func (im *run) resolveHeader(head []string, e datasets.Entity) (map[string]int, 
 				pos[c] = i
 			}
 		}
+	}
+	if e == datasets.EntityInvoices && !im.typeMapped() {
+		// Without the mapping an invoices file reads as it always has,
+		// a column named type or applies_to included (doctypes.go).
+		delete(pos, "type")
+		delete(pos, "applies_to")
 	}
 	ignored := func(e datasets.Entity) []string {
 		used := map[int]bool{}

@@ -20,7 +20,10 @@
 // read = loaded + rejected + duplicates and loaded is the records stored;
 // the first few duplicates of a file are described (dupdetail.go). Values
 // read by a convention of the export (credit notes written negative, due
-// dates derived from payment terms) are counted too (conventions.go).
+// dates derived from payment terms, an invoices file without a due_date
+// column whose terms give them) are counted too (conventions.go), and so
+// are the credit notes an invoices file lists among its invoices, told by
+// its document type column when that is mapped (doctypes.go).
 // Loading the same files twice changes nothing, because stores upsert by
 // natural id.
 // Without a customer master (no customers file in the import, none ever
@@ -67,6 +70,11 @@ type Options struct {
 	// a key entity.column (payments.amount) maps the column in that
 	// entity's files only, over the plain key (ParseColumns).
 	Columns map[string]string
+	// DocTypes maps type values of an invoices file's document type
+	// column (normalised: lower case, _ and - as spaces) to invoice or
+	// credit_note, besides the recognised ones (ParseDocTypes,
+	// doctypes.go).
+	DocTypes map[string]string
 	// DateFormat is a strftime format (%d.%m.%Y); ISO dates always work.
 	// DateFormats overrides it for the files of an entity, for an export
 	// whose files write dates differently.
@@ -142,7 +150,15 @@ type Warning struct {
 	Reason  string `json:"reason"`
 	Count   int    `json:"count"`
 	Example string `json:"example,omitempty"` // the first: file:line field "value"
+	// Rows are the rows with the warning, file:line field "value" as
+	// Example, in order: every one up to MaxWarningRows of the kind (Count
+	// says how many in all); none for a warning about a file as a whole.
+	Rows []string `json:"rows,omitempty"`
 }
+
+// MaxWarningRows bounds the rows a warning (or a note) lists; its count
+// is always complete.
+const MaxWarningRows = 1000
 
 // FileSummary is what happened to one file.
 type FileSummary struct {
@@ -165,6 +181,9 @@ type FileSummary struct {
 	NegativeCreditNotes int       `json:"negative_credit_notes,omitempty"`
 	DerivedDueDates     int       `json:"derived_due_dates,omitempty"`
 	Notes               []Warning `json:"notes,omitempty"`
+	// CreditNotesFromInvoices counts the rows of an invoices file loaded
+	// as credit notes by its type column (doctypes.go); they are in Loaded.
+	CreditNotesFromInvoices int `json:"credit_notes_from_invoices,omitempty"`
 	// Diagnosis is the most common reason rows were rejected, with a
 	// remedy when one is clear (a date format that reads them).
 	Diagnosis string `json:"diagnosis,omitempty"`
@@ -188,6 +207,8 @@ type Summary struct {
 	NegativeCreditNotes int       `json:"negative_credit_notes"`
 	DerivedDueDates     int       `json:"derived_due_dates"`
 	Notes               []Warning `json:"notes"`
+	// CreditNotesFromInvoices totals the files'.
+	CreditNotesFromInvoices int `json:"credit_notes_from_invoices"`
 	// RejectsFile is where the rejects are: a path, or a note that they
 	// went to the fallback writer. Empty when nothing was rejected.
 	RejectsFile   string        `json:"rejects_file,omitempty"`
@@ -475,7 +496,7 @@ func (im *run) knownInvoice(ctx context.Context) (func(id string) bool, error) {
 func (im *run) finish() {
 	s := im.sum
 	s.Read, s.Loaded, s.Rejected, s.Duplicates = 0, 0, 0, 0
-	s.NegativeCreditNotes, s.DerivedDueDates = 0, 0
+	s.NegativeCreditNotes, s.DerivedDueDates, s.CreditNotesFromInvoices = 0, 0, 0
 	s.Files = s.Files[:0]
 	byReason, byNote := map[string]int{}, map[string]int{}
 	s.Warnings, s.Notes = nil, nil
@@ -488,6 +509,7 @@ func (im *run) finish() {
 		s.Duplicates += f.sum.Duplicates
 		s.NegativeCreditNotes += f.sum.NegativeCreditNotes
 		s.DerivedDueDates += f.sum.DerivedDueDates
+		s.CreditNotesFromInvoices += f.sum.CreditNotesFromInvoices
 		s.Warnings = mergeWarnings(s.Warnings, f.sum.Warnings, byReason)
 		s.Notes = mergeWarnings(s.Notes, f.sum.Notes, byNote)
 	}
@@ -498,11 +520,15 @@ func (im *run) finish() {
 }
 
 // mergeWarnings adds ws to into, summing the counts of a reason that
-// into has (at its index in at).
+// into has (at its index in at) and listing its rows after into's, up to
+// MaxWarningRows.
 func mergeWarnings(into, ws []Warning, at map[string]int) []Warning {
 	for _, w := range ws {
 		if i, ok := at[w.Reason]; ok {
 			into[i].Count += w.Count
+			if n := MaxWarningRows - len(into[i].Rows); n > 0 {
+				into[i].Rows = append(into[i].Rows, w.Rows[:min(n, len(w.Rows))]...)
+			}
 			continue
 		}
 		at[w.Reason] = len(into)

@@ -1,0 +1,270 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"slices"
+	"strings"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// Documents of two types in one invoices file. Small-ERP exports (Sage's
+// "Type" column: Invoice / Credit Note, SI / SC) list credit notes among
+// the invoices, written negative or positive. With the file's document
+// type column mapped (--columns invoices.type=Type), a row whose type is
+// a credit note loads as a credit note of its absolute amount: linked to
+// the invoice the applies_to column names (--columns
+// invoices.applies_to=Reference) when it is mapped and not blank, else
+// unapplied, as a credit-notes file row without an invoice_id loads. Its
+// due and settled dates do not apply to a credit note and are not read
+// into it. A type that is neither rejects the row, naming the field. The
+// type column is read only when it is mapped: without the mapping an
+// invoices file reads as it always has (a negative invoice is rejected,
+// saying how to load it), even when it has a column named type.
+
+// Document types a type value reads as.
+const (
+	docInvoice    = "invoice"
+	docCreditNote = "credit_note"
+)
+
+// defaultDocTypes are the type values recognised without --doc-types,
+// compared after normDocType.
+var defaultDocTypes = map[string]string{
+	"invoice": docInvoice, "inv": docInvoice, "si": docInvoice, "sales invoice": docInvoice, "tax invoice": docInvoice,
+	"credit note": docCreditNote, "creditnote": docCreditNote, "credit": docCreditNote, "credit memo": docCreditNote,
+	"cn": docCreditNote, "crn": docCreditNote, "sc": docCreditNote, "sales credit": docCreditNote, "sales credit note": docCreditNote,
+}
+
+// normDocType is a type value as compared: lower case, with _ and - read
+// as spaces and runs of spaces as one ("Credit_Note", "credit-note" and
+// "CREDIT  NOTE" are one value).
+func normDocType(v string) string {
+	v = strings.ToLower(strings.NewReplacer("_", " ", "-", " ").Replace(v))
+	return strings.Join(strings.Fields(v), " ")
+}
+
+// DocTypeValues lists the recognised type values of each document type,
+// sorted, for help texts and errors.
+func DocTypeValues() (invoice, creditNote []string) {
+	for v, t := range defaultDocTypes {
+		if t == docInvoice {
+			invoice = append(invoice, v)
+		} else {
+			creditNote = append(creditNote, v)
+		}
+	}
+	slices.Sort(invoice)
+	slices.Sort(creditNote)
+	return invoice, creditNote
+}
+
+// ParseDocTypes adds the type=VALUE pairs of spec (comma-separated; type
+// is invoice or credit_note) to m, which maps a type value of an export
+// to its document type: they name the values of an export's type column
+// that the recognised ones miss. A value given twice with two types is an
+// error wrapping ErrUsage.
+func ParseDocTypes(m map[string]string, spec string) error {
+	for _, pair := range strings.Split(spec, ",") {
+		if strings.TrimSpace(pair) == "" {
+			continue
+		}
+		t, v, ok := strings.Cut(pair, "=")
+		t, v = strings.ToLower(strings.TrimSpace(t)), normDocType(v)
+		if !ok || v == "" {
+			return fmt.Errorf("%w: want invoice=VALUE or credit_note=VALUE, got %q", ErrUsage, pair)
+		}
+		if t != docInvoice && t != docCreditNote {
+			return fmt.Errorf("%w: document type %q in %q: want invoice or credit_note", ErrUsage, t, pair)
+		}
+		if old, dup := m[v]; dup && old != t {
+			return fmt.Errorf("%w: the type value %q is given as %s and as %s", ErrUsage, v, old, t)
+		}
+		m[v] = t
+	}
+	return nil
+}
+
+// typeMapped says whether the --columns mapping names the invoices'
+// document type column: only then is it read.
+func (im *run) typeMapped() bool {
+	_, scoped := im.opts.Columns[string(datasets.EntityInvoices)+".type"]
+	_, plain := im.opts.Columns["type"]
+	return scoped || plain
+}
+
+// docType reads a type value: the document type, or a reason to reject
+// the row.
+func (im *run) docType(v string) (string, string) {
+	n := normDocType(v)
+	if n == "" {
+		return "", "missing document type: " + im.docTypeHelp()
+	}
+	if t, ok := im.opts.DocTypes[n]; ok {
+		return t, ""
+	}
+	if t, ok := defaultDocTypes[n]; ok {
+		return t, ""
+	}
+	return "", "unknown document type: " + im.docTypeHelp()
+}
+
+func (im *run) docTypeHelp() string {
+	inv, cn := DocTypeValues()
+	for v, t := range im.opts.DocTypes {
+		if t == docInvoice {
+			inv = append(inv, v)
+		} else {
+			cn = append(cn, v)
+		}
+	}
+	slices.Sort(inv)
+	slices.Sort(cn)
+	return fmt.Sprintf("want an invoice (%s) or a credit note (%s), in any case; name other values with --doc-types invoice=VALUE,credit_note=VALUE",
+		strings.Join(inv, ", "), strings.Join(cn, ", "))
+}
+
+// noteTypedCredits is the note of the rows of an invoices file loaded as
+// credit notes.
+const noteTypedCredits = "credit notes read from the invoices file (their type column says so): loaded as credit notes of their absolute amount, linked to the invoice applies_to names, else unapplied"
+
+// typedCredit turns the invoice decoded from a credit-note row into the
+// credit note it is; ref is the row's applies_to ("" for none).
+func typedCredit(v *datasets.Invoice, ref string) datasets.CreditNote {
+	amt := v.Amount
+	if amt < 0 {
+		amt = -amt
+	}
+	return datasets.CreditNote{ID: v.ID, CustomerID: v.CustomerID, InvoiceID: ref, Date: v.IssueDate, Amount: amt, Kind: datasets.KindCreditNote}
+}
+
+// typedCredits is what an invoices file's credit-note rows need besides
+// the row: the customer to derive from the current row, their duplicates
+// (among the import's credit notes, not its invoices) and their
+// references, checked against the invoices once the file is read (an
+// export may list a credit note before the invoice it credits).
+type typedCredits struct {
+	customer datasets.Customer
+	dups     *dupCheck
+	refs     []typedRef
+	// A credit note has no currency of its own: it is read in its
+	// invoice's, or its customer's when unapplied. curOf is the currency
+	// of each customer's invoice rows of the file (mixedCurrencies when
+	// they have several), and curs the credit-note rows that write one,
+	// warned of when it is another than their customer's invoices'.
+	curOf map[string]string
+	curs  []typedCur
+}
+
+type typedCur struct {
+	line               int
+	customer, currency string
+}
+
+// mixedCurrencies marks a customer whose invoice rows are in several
+// currencies.
+const mixedCurrencies = "\x00mixed"
+
+// invoiceRow notes the currency of an invoice row of the file.
+func (c *typedCredits) invoiceRow(customer, currency string) {
+	if currency == "" {
+		return
+	}
+	if c.curOf == nil {
+		c.curOf = map[string]string{}
+	}
+	switch old, ok := c.curOf[customer]; {
+	case !ok:
+		c.curOf[customer] = currency
+	case old != currency:
+		c.curOf[customer] = mixedCurrencies
+	}
+}
+
+type typedRef struct {
+	line int
+	ref  string
+}
+
+// linked says, for the note, what a credit note applies to.
+func (c *typedCredits) linked(ref string) string {
+	if ref == "" {
+		return ", unapplied"
+	}
+	return fmt.Sprintf(", applied to invoice %q", clip(ref, 80))
+}
+
+// add counts a credit note row's id (c.dups is set up by the file) and
+// keeps its reference.
+func (c *typedCredits) add(im *run, line int, id, ref, customer, currency string) {
+	c.dups.add(maphash.String(im.seenSeed, id), line, id)
+	if ref != "" {
+		c.refs = append(c.refs, typedRef{line, ref})
+	}
+	if currency != "" {
+		c.curs = append(c.curs, typedCur{line, customer, currency})
+	}
+}
+
+// flush counts the duplicates pending.
+func (c *typedCredits) flush() {
+	if c.dups != nil {
+		c.dups.flush()
+	}
+}
+
+// check warns of the references to invoices neither in the store nor
+// in the import, as a credit-notes file's are; the file's own invoices
+// are in the import's ids once its duplicates are flushed.
+func (c *typedCredits) check(ctx context.Context, im *run, fr *fileRun) error {
+	for _, x := range c.curs {
+		if cur, ok := c.curOf[x.customer]; ok && cur != mixedCurrencies && cur != x.currency {
+			fr.warn("credit note in another currency than its customer's invoices in the file: a credit note has no currency of its own and is read in its invoice's (its customer's when unapplied)",
+				fmt.Sprintf("%s:%d currency %q", fr.sum.Path, x.line, clip(x.currency, 20)))
+		}
+	}
+	if len(c.refs) == 0 {
+		return nil
+	}
+	known, err := im.knownInvoice(ctx)
+	if err != nil || known == nil {
+		return err
+	}
+	for _, r := range c.refs {
+		if !known(r.ref) {
+			fr.warn("refers to an invoice neither in the store nor in the import",
+				fmt.Sprintf("%s:%d applies_to %q", fr.sum.Path, r.line, clip(r.ref, 80)))
+		}
+	}
+	return nil
+}
+
+// amendTyped reads the document type of an invoices file's row (its
+// type column is mapped): it rejects the row for a type that is neither
+// an invoice nor a credit note (bad), and says whether it is a credit note,
+// which it readies to pass the invoice checks it is decoded through: its
+// amount made absolute, and its due and settled dates, which a credit
+// note has not, left out.
+func (im *run) amendTyped(p *parser, v *datasets.Invoice, text string) (credit, bad bool) {
+	t, why := im.docType(text)
+	switch {
+	case why != "":
+		// What the row is is not known: its type is its error, not a
+		// blank due date or a negative amount, which would be no error of
+		// a credit note (the row is rejected; its record is dropped).
+		p.errs = append(p.errs, fieldError{field: "type", value: text, reason: why, kind: strings.SplitN(why, ":", 2)[0]})
+		if v.Amount < 0 {
+			v.Amount = -v.Amount
+		}
+		return false, true
+	case t != docCreditNote:
+		return false, false
+	}
+	if v.Amount < 0 {
+		v.Amount = -v.Amount
+	}
+	v.DueDate, v.SettledDate, v.Disputed = v.IssueDate, 0, false
+	return true, false
+}
