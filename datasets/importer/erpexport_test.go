@@ -167,3 +167,22 @@ func TestADirectoryWithoutLedgerNamesListsItsFiles(t *testing.T) {
 		}
 	}
 }
+
+// Terms not read are rejected with their file, line and field and the
+// forms that are read, and counted as one reason however they are
+// written.
+func TestTermsNotReadAreRejectedAsOneReason(t *testing.T) {
+	dir := t.TempDir()
+	c := writeFile(t, dir, "customers.csv", "customer_id;name;payment_terms\nA;Acme;14 Tage 2% Skonto, 30 Tage netto\nB;Beta;Ende Folgemonat\nC;Gamma;30 Tage netto\n")
+	sum, err := Import(context.Background(), openStore(t), []string{c}, opts(t))
+	if !errors.Is(err, ErrRejected) || sum.Rejected != 2 {
+		t.Fatalf("%v, %d rejected; want the 2 rows of A and B rejected", err, sum.Rejected)
+	}
+	if d := sum.Files[0].Diagnosis; !strings.Contains(d, "most common reason (2 rows, the first on line 2") {
+		t.Errorf("diagnosis %q: want both rows counted as one reason", d)
+	}
+	r := sum.FirstRejects[0]
+	if r.Line != 2 || r.Field != "payment_terms" || !strings.Contains(r.Reason, "cash discount") || !strings.Contains(r.Reason, "30 Tage netto, netto 30 Tage") {
+		t.Errorf("reject %v: want line 2, payment_terms, the discount named and the forms read", r)
+	}
+}

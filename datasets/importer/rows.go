@@ -325,7 +325,9 @@ func (d *decoder[T]) parse(i int, f *datasets.Field[T], r *T, v string) {
 	case datasets.KindTerms:
 		t, err := datasets.ParseTerms(v)
 		if err != nil {
-			p.failErr(f.Name, v, err)
+			// One kind for every text not read, so that the diagnosis
+			// counts them together ("30 Tage netto", "14 dagen").
+			p.errs = append(p.errs, fieldError{field: f.Name, value: v, reason: err.Error(), kind: "payment terms not read"})
 		}
 		*f.Terms(r) = t
 	case datasets.KindProbability:
