@@ -26,6 +26,10 @@
 // Without a customer master (no customers file in the import, none ever
 // loaded into the store: master.go), customers are derived from the rows,
 // on every import; with one, a row of a customer it lacks is rejected.
+// A customer whose own row of the import was rejected takes its rows with
+// it: they say so, and Import returns ErrIncomplete (master.go). A date
+// that says something happened (an issue, a payment) after
+// Options.LatestDay is rejected, as the API's record endpoints do.
 package importer
 
 import (
