@@ -104,7 +104,7 @@ func jsonError(body []byte, t reflect.Type, err error) error {
 		return &ValidationError{Msg: "malformed JSON", Kind: ErrMalformed, Fields: []FieldError{{Pointer: "", Detail: "the body ends in the middle of a value"}}}
 	case errors.As(err, &typ):
 		at, found := locateOffset(body, t, typ.Offset)
-		detail := fmt.Sprintf("want %s, got %s", typ.Type, typ.Value)
+		detail := fmt.Sprintf("want %s, got %s", jsonTypeName(typ.Type), typ.Value)
 		if !found {
 			// Not expected: say where encoding/json said it was, in words
 			// rather than as a pointer that may lack array indices.
@@ -123,6 +123,33 @@ func jsonError(body []byte, t reflect.Type, err error) error {
 		return invalid("unknown field", FieldError{Pointer: at, Detail: detail})
 	}
 	return &ValidationError{Msg: "malformed JSON", Kind: ErrMalformed, Fields: []FieldError{{Pointer: "", Detail: msg}}}
+}
+
+// jsonTypeName names the JSON a value of Go type t is read from, in the
+// words of JSON rather than Go's (a body of [] for an object said
+// "want struct { CustomerID string ... }"): an object, string, bool,
+// number, []string, an array.
+func jsonTypeName(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "bool"
+	case reflect.Slice, reflect.Array:
+		if e := jsonTypeName(t.Elem()); e == "string" || e == "bool" || e == "number" {
+			return "[]" + e
+		}
+		return "an array"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "number"
+	}
+	return "a JSON value"
 }
 
 // fieldErrors collects the field errors of one request.
@@ -170,11 +197,10 @@ func (f *fieldErrors) date(pointer string, v DateText, required bool) datasets.D
 }
 
 // happened reports a record's date d later than last, the latest day a
-// record can be of: a record dated in the future would pass for the
-// ledger's latest and hide that it is stale.
+// record can be of (datasets.CheckHappened, which the importer applies too).
 func (f *fieldErrors) happened(pointer string, d, last datasets.Date) {
-	if d > last {
-		f.add(pointer, fmt.Sprintf("%s is in the future: a record is of a day that has begun (%s at the latest)", d, last))
+	if err := datasets.CheckHappened(d, last); err != nil {
+		f.add(pointer, err.Error())
 	}
 }
 

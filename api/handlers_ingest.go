@@ -240,6 +240,7 @@ func (s *Server) postIngest(c *gin.Context) {
 	opts := importer.Options{Kind: e, DateFormat: c.Query("date_format"), Log: loggerOf(c).With("entity", string(e)),
 		RejectsPath: body.path + ".rejects", Currency: refused.check(s.convertible)}
 	defer os.Remove(opts.RejectsPath)
+	opts.LatestDay = s.latestDay() // as the record endpoints: no record dated after it
 	switch c.Query("decimal_comma") {
 	case "", "false", "0":
 	case "true", "1":

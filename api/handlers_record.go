@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -86,9 +85,10 @@ func newID(prefix string) string {
 }
 
 // latestDay is the latest day a record can be of: today in the first
-// time zone to reach it (UTC+14), or the served date when later.
+// time zone to reach it (datasets.LatestRecordDay), or the served date
+// when later.
 func (s *Server) latestDay() datasets.Date {
-	return max(s.asOf(), datasets.DateOf(s.now().UTC().Add(14*time.Hour)))
+	return max(s.asOf(), datasets.LatestRecordDay(s.now()))
 }
 
 // pendingLedgers returns the acknowledged batches not yet in a snapshot.

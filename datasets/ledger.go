@@ -232,7 +232,10 @@ type Terms struct {
 	EOM  bool
 }
 
-// ParseTerms reads "NET30", "net 45", "30", "EOM30" or "EOM+30".
+// ParseTerms reads "NET30", "net 45", "30", "EOM30" or "EOM+30", and
+// terms written in words, in English, German, Dutch or French: "Net 30",
+// "30 Tage netto", "14 dagen", "30 Tage nach Monatsende" (EOM30),
+// "sofort" (NET0); see writtenterms.go for what is refused as ambiguous.
 func ParseTerms(s string) (Terms, error) {
 	u := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), " ", ""))
 	var t Terms
@@ -247,8 +250,11 @@ func ParseTerms(s string) (Terms, error) {
 		return t, nil
 	}
 	n, err := strconv.Atoi(u)
-	if err != nil || n < 0 || n > 365 {
-		return Terms{}, fmt.Errorf("payment terms %q: want NET<days> or EOM<days>", s)
+	if err != nil {
+		return parseWrittenTerms(s)
+	}
+	if n < 0 || n > 365 {
+		return Terms{}, fmt.Errorf("payment terms %q: days are a number from 0 to 365; want %s", s, TermsForms)
 	}
 	t.Days = n
 	return t, nil

@@ -261,7 +261,11 @@ func runImport(ctx context.Context, e env, args []string) error {
 			"Both are counted on the summary. A row repeating an earlier row's id replaces it (the later is\n"+
 			"kept), is counted as a duplicate, not as loaded (read = loaded + rejected + duplicates), and the\n"+
 			"first few are described: the line they repeat and the fields they change.\n"+
-			"Exit status 1 when a file could not be read or more than half the rows of one were rejected.")
+			"Dates that say something happened (issue, settlement, payment, credit note, dispute, action, promise\n"+
+			"made) later than today are rejected, as the API does. Payment terms are NET30, EOM30 or written:\n"+
+			"Net 30, 30 days net, 30 Tage netto, 14 dagen, 30 jours net, 30 Tage nach Monatsende, sofort.\n"+
+			"Exit status 1 when a file could not be read, more than half the rows of one were rejected, or rows\n"+
+			"were rejected because their customer's own row was (the data loaded is incomplete; the good rows load).")
 	store := storeFlag(fs, e)
 	kind := fs.String("kind", "", "entity of every PATH file ("+entityNames()+"); default from the file name or header")
 	read := newReadFlags(fs)
@@ -375,6 +379,9 @@ func printImportSummary(w io.Writer, s *importer.Summary) {
 	// what --json says, said here too.
 	for _, x := range s.Notes {
 		fmt.Fprintf(w, "%d %s (first: %s)\n", x.Count, x.Reason, x.Example)
+	}
+	if s.Cascade != "" {
+		fmt.Fprintf(w, "INCOMPLETE: %s\n", s.Cascade)
 	}
 	for _, f := range s.Files {
 		if len(f.IgnoredColumns) > 0 {

@@ -16,6 +16,10 @@ type input struct {
 	path   string
 	entity datasets.Entity // "" until detected from the header
 	format string          // csv or ndjson
+	// guess is the entity its header says, read before the import starts
+	// for a file whose entity is "" (guessEntities): for the load order
+	// and to know whether the import holds a customer master.
+	guess datasets.Entity
 }
 
 // expand turns paths into files in load order. A directory contributes the
@@ -42,7 +46,7 @@ func expand(paths []string, kind datasets.Entity) ([]input, []string, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w: %v", ErrUsage, err)
 		}
-		found := 0
+		found, skippedHere := 0, len(skipped)
 		for _, de := range entries {
 			name := de.Name()
 			if de.IsDir() || strings.HasPrefix(name, ".") {
@@ -58,17 +62,24 @@ func expand(paths []string, kind datasets.Entity) ([]input, []string, error) {
 			found++
 		}
 		if found == 0 {
-			return nil, nil, fmt.Errorf("%w: directory %s holds no ledger file (%s.csv, invoices_2024.csv, ...)", ErrUsage, p, datasets.EntityInvoices)
+			return nil, nil, fmt.Errorf("%w: directory %s holds no ledger file (%s.csv, invoices_2024.csv, ...)%s", ErrUsage, p, datasets.EntityInvoices,
+				skippedList(skipped[skippedHere:]))
 		}
 	}
-	// Load customers first so that later files can be checked against them.
+	sortInputs(out)
+	return out, skipped, nil
+}
+
+// sortInputs puts in in load order: customers first, so that later files
+// can be checked against them.
+func sortInputs(in []input) {
 	order := map[datasets.Entity]int{}
 	for i, e := range datasets.Entities() {
 		order[e] = i
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		oi, oki := order[out[i].entity]
-		oj, okj := order[out[j].entity]
+	sort.SliceStable(in, func(i, j int) bool {
+		oi, oki := order[in[i].known()]
+		oj, okj := order[in[j].known()]
 		if !oki {
 			oi = 1 // undetected files are most often invoice exports
 		}
@@ -77,7 +88,34 @@ func expand(paths []string, kind datasets.Entity) ([]input, []string, error) {
 		}
 		return oi < oj
 	})
-	return out, skipped, nil
+}
+
+// known is the entity the file holds as far as is known before reading
+// it: by --kind, its name or its header.
+func (in input) known() datasets.Entity {
+	if in.entity != "" {
+		return in.entity
+	}
+	return in.guess
+}
+
+// skippedList says which files a directory without ledger files holds,
+// and how to import one of them all the same.
+func skippedList(files []string) string {
+	if len(files) == 0 {
+		return ": it holds no file"
+	}
+	names := make([]string, 0, min(len(files), 10))
+	for _, f := range files[:min(len(files), 10)] {
+		names = append(names, filepath.Base(f))
+	}
+	more := ""
+	if len(files) > 10 {
+		more = fmt.Sprintf(" and %d more", len(files)-10)
+	}
+	return fmt.Sprintf("; skipped, as their names say no entity: %s%s. Name the files after what they hold (customers.csv, invoices.csv, payments.csv, ...), "+
+		"or import each file on its own with --kind (--kind customers Kunden.csv) or with --columns mapping its headers, from which the entity is told",
+		strings.Join(names, ", "), more)
 }
 
 func isLedgerExt(name string) bool {

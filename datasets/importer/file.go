@@ -228,7 +228,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	if !ok {
 		dates = im.dates
 	}
-	p := &parser{dates: dates, amounts: im.amounts, columns: map[string]*amountColumn{}, diag: fr.diag, numeric: src.numeric}
+	p := &parser{dates: dates, amounts: im.amounts, latest: im.opts.LatestDay, columns: map[string]*amountColumn{}, diag: fr.diag, numeric: src.numeric}
 	p.scan = func(column string) (decimalMark, string) { return im.scanMarks(fr, in, pos, column) }
 	dec := decoderFor(in.entity, pos, p)
 	// The conventions of the export (conventions.go): amend sets flipped
@@ -300,6 +300,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			masterErr = err
 			return derive
 		}
+		p.whyUnknown = im.whyUnknown
 	}
 	invoiceAt, refersToInvoices := pos["invoice_id"]
 	var knownInvoice func(string) bool
@@ -405,6 +406,11 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		if len(p.errs) > 0 {
 			fs.Rejected++
 			fr.rejectLine(line)
+			if in.entity == datasets.EntityCustomers {
+				im.rejectedCustomer(id, in.path, line)
+			} else if im.cascade(p.errs, cust) {
+				fs.Cascaded++
+			}
 			for _, fe := range p.errs {
 				fr.diag.reject(line, fe)
 				im.rej.add(Reject{File: in.path, Line: line, Field: fe.field, Value: fe.value, Reason: fe.reason})

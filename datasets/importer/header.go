@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"os"
 	"slices"
 	"strings"
 
@@ -135,4 +136,44 @@ func detectEntity(pos map[string]int) datasets.Entity {
 		return ""
 	}
 	return best
+}
+
+// guessEntities reads the header of each CSV file whose entity neither
+// --kind nor its name gives, and notes the entity it shows (input.guess),
+// so that a customers file recognised by its header is loaded first and
+// counts as the import's customer master, as one named customers.csv
+// does. A file that cannot be read or told is left to importFile, which
+// reports it.
+func (im *run) guessEntities(inputs []input) {
+	for i := range inputs {
+		in := &inputs[i]
+		if in.entity != "" || in.format != "csv" {
+			continue
+		}
+		in.guess = im.headerEntity(in.path)
+	}
+}
+
+// headerEntity is the entity the header of CSV file path shows, "" when it
+// cannot be read or told (or looks like another entity's, see lookalike).
+func (im *run) headerEntity(path string) datasets.Entity {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	src, err := newCSVSource(f, im.lim)
+	if err != nil {
+		return ""
+	}
+	pos, _ := im.resolveHeader(src.header(), "")
+	e := detectEntity(pos)
+	if e == "" {
+		return ""
+	}
+	pos, _ = im.resolveHeader(src.header(), e)
+	if like, _, _ := lookalike(pos, e); like != "" {
+		return ""
+	}
+	return e
 }

@@ -29,6 +29,10 @@
 // Without a customer master (no customers file in the import, none ever
 // loaded into the store: master.go), customers are derived from the rows,
 // on every import; with one, a row of a customer it lacks is rejected.
+// A customer whose own row of the import was rejected takes its rows with
+// it: they say so, and Import returns ErrIncomplete (master.go). A date
+// that says something happened (an issue, a payment) after
+// Options.LatestDay is rejected, as the API's record endpoints do.
 package importer
 
 import (
@@ -116,8 +120,13 @@ type Options struct {
 	// thousand rows and at the end of each file.
 	Progress func(Progress)
 	Log      *slog.Logger
-	// Now is the clock, for the default rejects file name.
+	// Now is the clock, for the default rejects file name and LatestDay.
 	Now func() time.Time
+	// LatestDay is the latest day a record can be of: a row dated later
+	// where its date says something happened (an invoice issued, a
+	// payment received, a dispute opened: datasets.HappenedColumns) is
+	// rejected. Zero means datasets.LatestRecordDay(Now()).
+	LatestDay datasets.Date
 }
 
 // Progress is how far an import has come.
@@ -184,6 +193,9 @@ type FileSummary struct {
 	// CreditNotesFromInvoices counts the rows of an invoices file loaded
 	// as credit notes by its type column (doctypes.go); they are in Loaded.
 	CreditNotesFromInvoices int `json:"credit_notes_from_invoices,omitempty"`
+	// Cascaded counts the rows rejected only because their customer's own
+	// row, in a customers file of the same import, was rejected.
+	Cascaded int `json:"cascaded,omitempty"`
 	// Diagnosis is the most common reason rows were rejected, with a
 	// remedy when one is clear (a date format that reads them).
 	Diagnosis string `json:"diagnosis,omitempty"`
@@ -209,6 +221,12 @@ type Summary struct {
 	Notes               []Warning `json:"notes"`
 	// CreditNotesFromInvoices totals the files'.
 	CreditNotesFromInvoices int `json:"credit_notes_from_invoices"`
+	// Cascaded totals the files' rows rejected only because their
+	// customer's own row was rejected in this import, and Cascade says so
+	// with the first of those customers' rows; the import then ends in
+	// ErrIncomplete.
+	Cascaded int    `json:"cascaded"`
+	Cascade  string `json:"cascade,omitempty"`
 	// RejectsFile is where the rejects are: a path, or a note that they
 	// went to the fallback writer. Empty when nothing was rejected.
 	RejectsFile   string        `json:"rejects_file,omitempty"`
@@ -255,6 +273,11 @@ var (
 	// one row per record (a wrong id column, or lines of documents). What
 	// loaded is stored.
 	ErrDuplicates = errors.New("most rows repeat an earlier row's id")
+	// ErrIncomplete means rows were rejected only because their
+	// customer's own row in the import was rejected (Summary.Cascade):
+	// fewer than half, else ErrRejected, but what loaded is known to lack
+	// them. The good rows loaded.
+	ErrIncomplete = errors.New("rows were rejected because their customer's row was rejected: the data loaded is incomplete")
 	// ErrUsage marks bad options.
 	ErrUsage = errors.New("bad import options")
 	// errNotNumber is the reason given for a number field that is not one.
@@ -319,6 +342,8 @@ func Import(ctx context.Context, st Store, paths []string, opts Options) (*Summa
 		return im.sum, fmt.Errorf("%w: %s", ErrRejected, rejected)
 	case duplicates != "":
 		return im.sum, fmt.Errorf("%w: %s", ErrDuplicates, duplicates)
+	case im.sum.Cascade != "":
+		return im.sum, fmt.Errorf("%w: %s", ErrIncomplete, im.sum.Cascade)
 	}
 	return im.sum, nil
 }
@@ -356,6 +381,13 @@ type run struct {
 	// import's customers file and of those read from the store, for
 	// invoices with a blank due date (conventions.go).
 	customerTerms map[string]datasets.Terms
+	// rejectedCustomers is where the rejected row of each customer of
+	// this import's customers files is (file:line), for the rows of that
+	// customer then rejected; cascades lists those customers in the order
+	// met, once each.
+	rejectedCustomers map[string]string
+	cascades          []string
+	cascaded          map[string]bool
 
 	rows, bytesDone, bytesTotal int64 // for Progress
 }
@@ -372,6 +404,9 @@ func newRun(st Store, paths []string, opts Options) (*run, []input, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.LatestDay == 0 {
+		opts.LatestDay = datasets.LatestRecordDay(opts.Now())
 	}
 	if opts.MaxLineBytes <= 0 {
 		opts.MaxLineBytes = defaultMaxLine
@@ -417,6 +452,8 @@ func newRun(st Store, paths []string, opts Options) (*run, []input, error) {
 	}
 	im := &run{opts: opts, dates: dates, datesOf: datesOf, amounts: amounts, st: st, start: time.Now(), sum: &Summary{Skipped: skipped},
 		lim: limits{maxLine: opts.MaxLineBytes, maxField: opts.MaxFieldBytes, enc: enc}}
+	im.guessEntities(inputs)
+	sortInputs(inputs)
 	im.rej = newRejects(opts, im.sum)
 	for _, in := range inputs {
 		if fi, err := os.Stat(in.path); err == nil {
@@ -448,7 +485,7 @@ func (im *run) loadKnown(ctx context.Context, inputs []input) error {
 	// invoices has none either, which is only looked at when an unknown
 	// customer comes (deriveUnknown).
 	switch {
-	case slices.ContainsFunc(inputs, func(in input) bool { return in.entity == datasets.EntityCustomers }):
+	case slices.ContainsFunc(inputs, func(in input) bool { return in.known() == datasets.EntityCustomers }):
 		im.master = masterYes
 	case len(ids) == 0:
 		im.master, im.derive = masterNo, true
@@ -458,6 +495,7 @@ func (im *run) loadKnown(ctx context.Context, inputs []input) error {
 	}
 	im.seen = map[datasets.Entity]*hashSet{}
 	im.customerTerms = map[string]datasets.Terms{}
+	im.rejectedCustomers, im.cascaded = map[string]string{}, map[string]bool{}
 	im.seenSeed = maphash.MakeSeed()
 	if im.derive {
 		im.opts.Log.Info("no customer master in the store or the import: customers are derived from the rows")
@@ -496,7 +534,7 @@ func (im *run) knownInvoice(ctx context.Context) (func(id string) bool, error) {
 func (im *run) finish() {
 	s := im.sum
 	s.Read, s.Loaded, s.Rejected, s.Duplicates = 0, 0, 0, 0
-	s.NegativeCreditNotes, s.DerivedDueDates, s.CreditNotesFromInvoices = 0, 0, 0
+	s.NegativeCreditNotes, s.DerivedDueDates, s.CreditNotesFromInvoices, s.Cascaded = 0, 0, 0, 0
 	s.Files = s.Files[:0]
 	byReason, byNote := map[string]int{}, map[string]int{}
 	s.Warnings, s.Notes = nil, nil
@@ -510,9 +548,11 @@ func (im *run) finish() {
 		s.NegativeCreditNotes += f.sum.NegativeCreditNotes
 		s.DerivedDueDates += f.sum.DerivedDueDates
 		s.CreditNotesFromInvoices += f.sum.CreditNotesFromInvoices
+		s.Cascaded += f.sum.Cascaded
 		s.Warnings = mergeWarnings(s.Warnings, f.sum.Warnings, byReason)
 		s.Notes = mergeWarnings(s.Notes, f.sum.Notes, byNote)
 	}
+	s.Cascade = im.cascadeText()
 	s.Seconds = time.Since(im.start).Seconds()
 	if s.Seconds > 0 {
 		s.RowsPerSecond = float64(s.Read) / s.Seconds

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/dsopilot/dsopilot/datasets"
 )
@@ -88,4 +89,76 @@ func (im *run) deriveUnknown(ctx context.Context) (bool, error) {
 		im.storedIDs = nil // not needed any more
 	}
 	return im.master == masterNo, nil
+}
+
+// A customer whose row in the import's customers file is rejected is not
+// loaded, and with a master every later row of it is rejected as of an
+// unknown customer: one bad credit limit can take dozens of invoices with
+// it. Those rows say whose row it was, the summary counts them
+// (Summary.Cascade), and the import ends in ErrIncomplete, since what
+// loaded is known to lack them.
+
+// cascadeKind is the reason of such a row without the place, for the
+// diagnosis's counts.
+const cascadeKind = "unknown customer: its own row in the customers file was rejected"
+
+// rejectedCustomer notes that the row at file:line of customer id was
+// rejected, unless the customer is known (stored, or loaded from an
+// earlier row).
+func (im *run) rejectedCustomer(id, file string, line int) {
+	if id == "" || im.known[id] {
+		return
+	}
+	if _, ok := im.rejectedCustomers[id]; !ok {
+		im.rejectedCustomers[id] = fmt.Sprintf("%s:%d", file, line)
+	}
+}
+
+// whyUnknown is the reason a row of customer id, not known, is rejected.
+func (im *run) whyUnknown(id string) fieldError {
+	if at, ok := im.rejectedCustomers[id]; ok {
+		return fieldError{value: id, kind: cascadeKind,
+			reason: fmt.Sprintf("unknown customer: its own row was rejected at %s; fix that row and import both files again", at)}
+	}
+	return fieldError{value: id, kind: unknownCustomer, reason: unknownCustomer}
+}
+
+// cascade counts a row rejected when all of errs are cascadeKind; it says
+// whether it was.
+func (im *run) cascade(errs []fieldError, customer string) bool {
+	for _, fe := range errs {
+		if fe.kind != cascadeKind {
+			return false
+		}
+	}
+	if len(errs) == 0 {
+		return false
+	}
+	if !im.cascaded[customer] {
+		im.cascaded[customer] = true
+		im.cascades = append(im.cascades, customer)
+	}
+	return true
+}
+
+// cascadeText says how many rows were rejected because their customer's
+// row was, naming the first of those rows; "" when none.
+func (im *run) cascadeText() string {
+	n := 0
+	for _, f := range im.files {
+		n += f.sum.Cascaded
+	}
+	if n == 0 {
+		return ""
+	}
+	var at []string
+	for _, id := range im.cascades[:min(len(im.cascades), 3)] {
+		at = append(at, fmt.Sprintf("%s (%s)", im.rejectedCustomers[id], id))
+	}
+	more := ""
+	if k := len(im.cascades) - len(at); k > 0 {
+		more = fmt.Sprintf(" and %d more customers' rows", k)
+	}
+	return fmt.Sprintf("%d rows rejected because their customer's own row was rejected at %s%s: what loaded lacks them; fix those customers' rows and import the files again (rows already loaded are not loaded twice)",
+		n, strings.Join(at, ", "), more)
 }

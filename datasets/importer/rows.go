@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -41,6 +42,9 @@ type rowDecoder interface {
 type parser struct {
 	dates   DateParser
 	amounts *amountParser
+	// latest is the latest day a record can be of: a later date of a
+	// column that says something happened is refused (datasets.CheckHappened).
+	latest datasets.Date
 	// columns reads each money column of the file; scan looks at the whole
 	// file for a column's decimal mark.
 	columns map[string]*amountColumn
@@ -49,6 +53,9 @@ type parser struct {
 	// knownCustomer, when set, rejects rows whose customer is not in the
 	// customer master; it is nil when customers are derived from invoices.
 	knownCustomer func(id string) bool
+	// whyUnknown, when set, is the problem of a row whose customer is not
+	// known (its own row may have been rejected: master.go).
+	whyUnknown func(id string) fieldError
 	// The current row: its line, which of its fields were JSON numbers,
 	// and its problems.
 	line    int
@@ -102,6 +109,9 @@ type decoder[T any] struct {
 	// for other fields).
 	amounts []*amountColumn
 	dates   []*dateSample
+	// happened says which fields are of a day something happened on,
+	// which cannot be after the parser's latest.
+	happened []bool
 	// row is the row being decoded, and fieldAt each field's index in
 	// fields by name: a problem the schema finds in the parsed record
 	// quotes its field's text as written, not as parsed ("03/01/2024",
@@ -143,8 +153,11 @@ func newDecoder[T any](schema *datasets.Schema[T], pos map[string]int, p *parser
 	d.at = make([]int, len(d.fields))
 	d.amounts = make([]*amountColumn, len(d.fields))
 	d.dates = make([]*dateSample, len(d.fields))
+	d.happened = make([]bool, len(d.fields))
+	happened := datasets.HappenedColumns(schema.Entity())
 	for i := range d.fields {
 		f := &d.fields[i]
+		d.happened[i] = slices.Contains(happened, f.Name)
 		d.at[i] = -1
 		j, ok := pos[f.Name]
 		if !ok {
@@ -245,7 +258,12 @@ func (d *decoder[T]) decode(vals []string, batch *datasets.Ledger) (id, customer
 	d.schema.Check(r, d.bad)
 	id, customer = d.schema.ID(r), d.schema.CustomerID(r)
 	if p.knownCustomer != nil && customer != "" && d.schema.CustomerIndex() != d.schema.IDIndex() && !p.knownCustomer(customer) {
-		p.fail(d.fields[d.schema.CustomerIndex()].Name, customer, unknownCustomer)
+		fe := fieldError{value: customer, reason: unknownCustomer, kind: unknownCustomer}
+		if p.whyUnknown != nil {
+			fe = p.whyUnknown(customer)
+		}
+		fe.field = d.fields[d.schema.CustomerIndex()].Name
+		p.errs = append(p.errs, fe)
 	}
 	if len(p.errs) > 0 {
 		*rows = (*rows)[:len(*rows)-1]
@@ -274,9 +292,16 @@ func (d *decoder[T]) parse(i int, f *datasets.Field[T], r *T, v string) {
 		if err != nil {
 			p.failErr(f.Name, v, err)
 			s.bad(v)
-		} else if s.goodN < sampleSize {
-			s.good = append(s.good, v)
-			s.goodN++
+		} else {
+			if d.happened[i] {
+				if err := datasets.CheckHappened(t, p.latest); err != nil {
+					p.errs = append(p.errs, fieldError{field: f.Name, value: v, reason: err.Error(), kind: "a date in the future"})
+				}
+			}
+			if s.goodN < sampleSize {
+				s.good = append(s.good, v)
+				s.goodN++
+			}
 		}
 		*f.Date(r) = t
 	case datasets.KindMoney:
@@ -300,7 +325,9 @@ func (d *decoder[T]) parse(i int, f *datasets.Field[T], r *T, v string) {
 	case datasets.KindTerms:
 		t, err := datasets.ParseTerms(v)
 		if err != nil {
-			p.failErr(f.Name, v, err)
+			// One kind for every text not read, so that the diagnosis
+			// counts them together ("30 Tage netto", "14 dagen").
+			p.errs = append(p.errs, fieldError{field: f.Name, value: v, reason: err.Error(), kind: "payment terms not read"})
 		}
 		*f.Terms(r) = t
 	case datasets.KindProbability:

@@ -1,0 +1,176 @@
+package datasets
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// Payment terms as ERPs write them in words ("30 Tage netto", "14 dagen",
+// "Net 30", "sofort"), read by ParseTerms after the canonical forms. A
+// form is read only when it says one thing: one number of days, words
+// from the vocabulary below and nothing else. Two forms are refused
+// rather than guessed at:
+//   - a cash discount ("14 Tage 2% Skonto, 30 Tage netto", "2/10 net 30"):
+//     dsopilot models no discount, and which days the customer keeps to is
+//     not in the text; the net terms are to be written instead;
+//   - days and the end of the month without "after" ("30 jours fin de
+//     mois", "Net 30 EOM"): read either as 30 days after the end of the
+//     month or as the end of the month 30 days after the issue date.
+//     "30 Tage nach Monatsende", "30 days after end of month" and EOM30
+//     say the first.
+
+// TermsForms lists the accepted forms, for error messages and help.
+const TermsForms = "NET<days> or EOM<days>, or written: Net 30, 30 days net, 30 Tage netto, netto 30 Tage, 30 dagen, 30 jours net; " +
+	"30 Tage nach Monatsende, 30 days after end of month, 30 dagen na einde maand (EOM30); sofort, immediately, due on receipt, à réception (NET0)"
+
+// termsWords classifies the words of written terms.
+const (
+	wordNet       = iota + 1 // net, netto: says nothing beyond the days
+	wordDays                 // days, Tage, dagen, jours
+	wordFiller               // after the invoice date, payable within ...
+	wordAfter                // after, nach, na, après: before an end of month
+	wordImmediate            // sofort, immediately, receipt
+	wordDiscount             // Skonto, discount, escompte, korting
+	wordNot                  // ohne, zonder, sans, without: "ohne Abzug"
+)
+
+var termsWords = map[string]int{
+	"net": wordNet, "netto": wordNet, "nett": wordNet, "rein": wordNet, "abzug": wordNet, "aftrek": wordNet,
+
+	"days": wordDays, "day": wordDays, "d": wordDays, "tage": wordDays, "tagen": wordDays, "tag": wordDays, "tg": wordDays,
+	"dagen": wordDays, "dag": wordDays, "dgn": wordDays, "jours": wordDays, "jour": wordDays, "j": wordDays,
+
+	"within": wordFiller, "in": wordFiller, "innerhalb": wordFiller, "binnen": wordFiller, "sous": wordFiller, "dans": wordFiller,
+	"from": wordFiller, "of": wordFiller, "the": wordFiller, "ab": wordFiller, "vanaf": wordFiller, "van": wordFiller,
+	"de": wordFiller, "du": wordFiller, "la": wordFiller, "le": wordFiller, "des": wordFiller, "dem": wordFiller, "der": wordFiller,
+	"date": wordFiller, "invoice": wordFiller, "rechnungsdatum": wordFiller, "rechnungseingang": wordFiller, "rechnung": wordFiller,
+	"factuurdatum": wordFiller, "factuur": wordFiller, "facture": wordFiller, "datum": wordFiller,
+	"payable": wordFiller, "zahlbar": wordFiller, "zahlungsziel": wordFiller, "betaalbaar": wordFiller, "betaling": wordFiller,
+	"due": wordFiller, "fällig": wordFiller, "on": wordFiller, "upon": wordFiller, "bei": wordFiller, "bij": wordFiller,
+	"per": wordFiller, "à": wordFiller, "a": wordFiller, "terms": wordFiller, "payment": wordFiller,
+
+	"after": wordAfter, "nach": wordAfter, "na": wordAfter, "après": wordAfter, "apres": wordAfter,
+
+	"sofort": wordImmediate, "immediately": wordImmediate, "immediate": wordImmediate, "receipt": wordImmediate,
+	"erhalt": wordImmediate, "onmiddellijk": wordImmediate, "direct": wordImmediate, "ontvangst": wordImmediate,
+	"réception": wordImmediate, "reception": wordImmediate, "comptant": wordImmediate,
+
+	"skonto": wordDiscount, "discount": wordDiscount, "escompte": wordDiscount, "korting": wordDiscount, "rabatt": wordDiscount,
+
+	"ohne": wordNot, "zonder": wordNot, "sans": wordNot, "without": wordNot, "no": wordNot,
+}
+
+// endOfMonth are the phrases that say "the end of the month", as words.
+var endOfMonth = [][]string{
+	{"end", "of", "the", "month"}, {"end", "of", "month"}, {"month", "end"},
+	{"ende", "des", "monats"}, {"monatsende"}, {"monatsletzten"},
+	{"het", "einde", "van", "de", "maand"}, {"einde", "van", "de", "maand"}, {"einde", "maand"},
+	{"fin", "de", "mois"}, {"fin", "du", "mois"}, {"eom"},
+}
+
+// parseWrittenTerms reads terms written in words (see above); s is as
+// written, for the error.
+func parseWrittenTerms(s string) (Terms, error) {
+	bad := func(why string) (Terms, error) {
+		if why != "" {
+			why += "; "
+		}
+		return Terms{}, fmt.Errorf("payment terms %q: %swant %s", s, why, TermsForms)
+	}
+	for i := 1; i < len(s); i++ {
+		if (s[i-1] == '-' || s[i-1] == '+') && s[i] >= '0' && s[i] <= '9' {
+			return bad("days are a number from 0 to 365, without a sign")
+		}
+	}
+	if strings.ContainsAny(s, "%/") {
+		return bad("a cash discount (Skonto) is not read: write the net terms alone (30 Tage netto)")
+	}
+	// Words and numbers, split where letters meet digits (NET30, 30T).
+	var toks []string
+	var cur []rune
+	kind := 0 // 1 letters, 2 digits
+	flush := func() {
+		if len(cur) > 0 {
+			toks = append(toks, string(cur))
+			cur = cur[:0]
+		}
+	}
+	for _, r := range strings.ToLower(s) {
+		k := 0
+		switch {
+		case unicode.IsLetter(r):
+			k = 1
+		case unicode.IsDigit(r):
+			k = 2
+		}
+		if k != kind {
+			flush()
+		}
+		kind = k
+		if k != 0 {
+			cur = append(cur, r)
+		}
+	}
+	flush()
+	// The end of the month, as one word "eom"; whether "after" came just
+	// before it.
+	eom, eomAfter, eomFirst := false, false, false
+	for i := 0; i < len(toks); i++ {
+		for _, ph := range endOfMonth {
+			if i+len(ph) > len(toks) || !slices.Equal(toks[i:i+len(ph)], ph) {
+				continue
+			}
+			if eom {
+				return bad("the end of the month twice")
+			}
+			eom, eomFirst = true, i == 0 && ph[0] == "eom"
+			j := i - 1
+			for j >= 0 && slices.Contains([]string{"the", "het", "dem", "le", "la"}, toks[j]) {
+				j-- // after the end of the month
+			}
+			eomAfter = j >= 0 && termsWords[toks[j]] == wordAfter
+			toks = slices.Replace(toks, i, i+len(ph), "eom")
+			break
+		}
+	}
+	days, numbers, immediate := 0, 0, false
+	for i, t := range toks {
+		if t == "eom" {
+			continue
+		}
+		if t[0] >= '0' && t[0] <= '9' {
+			n, err := strconv.Atoi(t)
+			if err != nil || n > 365 {
+				return bad(fmt.Sprintf("%s days is not a number of days from 0 to 365", t))
+			}
+			days, numbers = n, numbers+1
+			continue
+		}
+		switch termsWords[t] {
+		case 0:
+			return bad(fmt.Sprintf("the word %q is not read", t))
+		case wordDiscount:
+			if i == 0 || termsWords[toks[i-1]] != wordNot {
+				return bad("a cash discount (Skonto) is not read: write the net terms alone (30 Tage netto)")
+			}
+		case wordImmediate:
+			immediate = true
+		}
+	}
+	switch {
+	case numbers > 1:
+		return bad("more than one number of days")
+	case immediate && (numbers > 0 || eom):
+		return bad("both immediate and a number of days")
+	case immediate:
+		return Terms{}, nil
+	case eom && !eomAfter && !(eomFirst && numbers <= 1):
+		return bad("days and the end of the month without \"after\" read two ways (after the end of the month, or the end of the month after the days): write EOM<days> for days after the end of the issue month")
+	case numbers == 0 && !eom:
+		return bad("no number of days")
+	}
+	return Terms{Days: days, EOM: eom}, nil
+}

@@ -1,0 +1,57 @@
+package datasets
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseTermsWritten(t *testing.T) {
+	net := func(d int) Terms { return Terms{Days: d} }
+	eom := func(d int) Terms { return Terms{Days: d, EOM: true} }
+	cases := []struct {
+		text string
+		want Terms
+	}{
+		{"NET30", net(30)}, {"Net 30", net(30)}, {"EOM+30", eom(30)}, {"EOM 30", eom(30)},
+		{"30 days net", net(30)}, {"30 Days", net(30)}, {"net 30 days", net(30)},
+		{"30 Tage netto", net(30)}, {"netto 30 Tage", net(30)}, {"30 Tage netto ohne Abzug", net(30)},
+		{"Zahlbar innerhalb 14 Tagen", net(14)}, {"30 Tage ab Rechnungsdatum", net(30)},
+		{"14 dagen", net(14)}, {"30 dagen netto", net(30)}, {"binnen 30 dagen na factuurdatum", net(30)},
+		{"30 jours net", net(30)}, {"45 jours", net(45)}, {"30j", net(30)},
+		{"sofort", net(0)}, {"Sofort ohne Abzug", net(0)}, {"immediately", net(0)}, {"Due on receipt", net(0)},
+		{"à réception", net(0)}, {"per direct", net(0)},
+		{"30 Tage nach Monatsende", eom(30)}, {"30 days after end of month", eom(30)},
+		{"30 days after the end of the month", eom(30)}, {"30 dagen na einde maand", eom(30)},
+		{"30 jours après fin de mois", eom(30)},
+	}
+	for _, c := range cases {
+		got, err := ParseTerms(c.text)
+		if err != nil || got != c.want {
+			t.Errorf("ParseTerms(%q) = %v, %v; want %v", c.text, got, err, c.want)
+		}
+	}
+	refused := []struct{ text, why string }{
+		{"14 Tage 2% Skonto, 30 Tage netto", "cash discount"},
+		{"2/10 net 30", "cash discount"},
+		{"30 Tage Skonto", "cash discount"},
+		{"30 jours fin de mois", "two ways"},
+		{"Net 30 EOM", "two ways"},
+		{"30 oder 60 Tage", `"oder"`},
+		{"Tage netto", "no number"},
+		{"30 Tage, 60 Tage", "more than one"},
+		{"sofort 30 Tage", "immediate"},
+		{"400 Tage", "0 to 365"},
+		{"netto -30", "without a sign"},
+		{"NETX", `"netx"`},
+	}
+	for _, c := range refused {
+		_, err := ParseTerms(c.text)
+		if err == nil {
+			t.Errorf("ParseTerms(%q) succeeded", c.text)
+			continue
+		}
+		if msg := err.Error(); !strings.Contains(msg, c.why) || !strings.Contains(msg, "30 Tage netto") || !strings.Contains(msg, "NET<days>") {
+			t.Errorf("ParseTerms(%q): %v; want it to say %s and list the accepted forms", c.text, err, c.why)
+		}
+	}
+}
