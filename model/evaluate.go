@@ -16,17 +16,22 @@ import (
 // Metrics measure late-payment predictions against outcomes. A prediction
 // counts as "late" when its calibrated probability is at least 0.5.
 type Metrics struct {
-	N               int                     `json:"n"`
-	LateShare       float64                 `json:"late_share"`
-	AUC             Figure                  `json:"auc"`
-	Brier           float64                 `json:"brier"`
-	LogLoss         float64                 `json:"log_loss"`
-	Accuracy        float64                 `json:"accuracy"`
-	MacroF1         float64                 `json:"macro_f1"`
-	ECE             float64                 `json:"ece"`
-	MAEDaysLate     float64                 `json:"mae_days_late"`
-	ErrorCutVsNaive float64                 `json:"error_cut_vs_naive"`
-	Confusion       metrics.ConfusionMatrix `json:"confusion"`
+	N           int     `json:"n"`
+	LateShare   float64 `json:"late_share"`
+	AUC         Figure  `json:"auc"`
+	Brier       float64 `json:"brier"`
+	LogLoss     float64 `json:"log_loss"`
+	Accuracy    float64 `json:"accuracy"`
+	MacroF1     float64 `json:"macro_f1"`
+	ECE         float64 `json:"ece"`
+	MAEDaysLate float64 `json:"mae_days_late"`
+	// MAEDaysLateOfLate is the same error over the invoices paid late
+	// (NLate of them): most invoices are paid on time and predicted 0
+	// days late, so the mean over all hides the error where it matters.
+	MAEDaysLateOfLate float64                 `json:"mae_days_late_of_late"`
+	NLate             int                     `json:"n_late"`
+	ErrorCutVsNaive   float64                 `json:"error_cut_vs_naive"`
+	Confusion         metrics.ConfusionMatrix `json:"confusion"`
 }
 
 // score computes Metrics of probabilities p for outcomes y; prior is the
@@ -65,6 +70,15 @@ func score(p, y []float64, prior float64, daysPred, daysTrue []float64) Metrics 
 	}
 	if len(daysPred) > 0 {
 		m.MAEDaysLate = metrics.MAE(daysPred, daysTrue)
+		var lp, lt []float64
+		for i, d := range daysTrue {
+			if d > 0 {
+				lp, lt = append(lp, daysPred[i]), append(lt, d)
+			}
+		}
+		if m.NLate = len(lt); m.NLate > 0 {
+			m.MAEDaysLateOfLate = metrics.MAE(lp, lt)
+		}
 	}
 	return m
 }

@@ -138,17 +138,22 @@ func (s *Site) modelSections(p *page) {
 	ev := &b.ev
 	m, bu := ev.meta, ev.bundle
 	v := m.Validation
+	tiles := []tile{
+		{Label: "AUC", Value: fmtFloat(float64(v.AUC), 3), Sub: "ranks a late invoice above an on-time one"},
+		{Label: "Brier score", Value: fmtFloat(v.Brier, 3), Sub: "mean squared error of the probability"},
+		{Label: "ECE", Value: fmtFloat(v.ECE, 3), Sub: "calibration error"},
+		{Label: "Accuracy", Value: fmtFloat(100*v.Accuracy, 1), Unit: "%", Sub: "at a 50 % threshold"},
+		{Label: "Errors removed", Value: fmtFloat(100*v.ErrorCutVsNaive, 0), Unit: "%", Sub: "of the naive guess's errors"},
+		{Label: "Days late, mean abs. error", Value: fmtFloat(v.MAEDaysLate, 1), Unit: "days", Sub: "over the settled invoices"},
+	}
+	if v.NLate > 0 { // bundles trained before it was measured have none
+		tiles = append(tiles, tile{Label: "Days late of late payers", Value: fmtFloat(v.MAEDaysLateOfLate, 1), Unit: "days",
+			Sub: "mean abs. error over the " + fmtInt(v.NLate) + " paid after their due date"})
+	}
 	p.add(section{ID: "validation", Title: "Model " + m.ID + " (in service)", Lead: fmt.Sprintf(
 		"Champion %s, learned from invoices issued %s to %s; validated on %s held-out invoice snapshots, the most recent ones, after calibration. "+
 			"Late means paid more than %d days after the due date.", m.Champion, m.TrainWindow[0], m.TrainWindow[1], fmtInt(m.ValidExamples), bu.Options.GraceDays),
-		Blocks: []block{{Tiles: []tile{
-			{Label: "AUC", Value: fmtFloat(float64(v.AUC), 3), Sub: "ranks a late invoice above an on-time one"},
-			{Label: "Brier score", Value: fmtFloat(v.Brier, 3), Sub: "mean squared error of the probability"},
-			{Label: "ECE", Value: fmtFloat(v.ECE, 3), Sub: "calibration error"},
-			{Label: "Accuracy", Value: fmtFloat(100*v.Accuracy, 1), Unit: "%", Sub: "at a 50 % threshold"},
-			{Label: "Errors removed", Value: fmtFloat(100*v.ErrorCutVsNaive, 0), Unit: "%", Sub: "of the naive guess's errors"},
-			{Label: "Days late, mean abs. error", Value: fmtFloat(v.MAEDaysLate, 1), Unit: "days"},
-		}}}})
+		Blocks: []block{{Tiles: tiles}}})
 	var cs []*chart
 	rows := b.in.BacktestRows
 	if len(rows) > 0 {

@@ -435,7 +435,8 @@ func runBacktest(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "cold start (no settled invoice in the history window): %d test invoices, AUC %.3f, Brier %.3f, accuracy %.3f; the prior: Brier %.3f, accuracy %.3f\n",
 			c.Model.N, c.Model.AUC, c.Model.Brier, c.Model.Accuracy, c.Prior.Brier, c.Prior.Accuracy)
 	}
-	fmt.Fprintf(e.stdout, "mean absolute error of days late: %.1f\n", res.MAEDaysLate)
+	fmt.Fprintf(e.stdout, "mean absolute error of days late: %.1f over the settled test invoices; %.1f over the %d paid after their due date\n",
+		res.MAEDaysLate, res.MAEDaysLateOfLate, res.NLate)
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/features"
 	"github.com/dsopilot/dsopilot/model"
+	"github.com/dsopilot/dsopilot/recommender"
 )
 
 // scoreOpenBook scores the invoices open at the end of t in the ledger of
@@ -30,8 +31,16 @@ func scoreOpenBook(ctx context.Context, e env, store string, parts int, b *model
 		conv = datasets.NewPartConverter(fx)
 	}
 	var span ledgerSpan
+	flagged := 0 // open invoices whose undated disputed flag the model cannot use
 	err = eachPart(ctx, st, parts, func(l *datasets.Ledger, whole features.LedgerFacts) error {
 		span.see(l)
+		if used, _ := features.NewPartIndex(l, whole).DisputeFlags(); used && b.Options.Features.DisputeOpenedAfterDays == nil {
+			for i := range l.Invoices {
+				if v := &l.Invoices[i]; v.Disputed && v.IssueDate <= t && (v.SettledDate.IsZero() || v.SettledDate > t) {
+					flagged++
+				}
+			}
+		}
 		if conv != nil {
 			c, ok, err := conv.Convert(l)
 			if err != nil {
@@ -71,6 +80,14 @@ func scoreOpenBook(ctx context.Context, e env, store string, parts int, b *model
 		return nil, fmt.Errorf("score: %w", err)
 	}
 	span.warnAsOf(e, "score", t)
+	if flagged > 0 {
+		// Training reads the flag only as of the ledger's latest date, after
+		// every outcome it learns from: the model never saw a disputed
+		// invoice, so its scores are the same with the flag or without.
+		fmt.Fprintf(e.stderr, "dsopilot: warning: score: %s flagged disputed, but the ledger has no dispute records and the flag carries no date: model %s never saw it "+
+			"before an outcome, so these scores ignore it; train with --dispute-opened-after-days N (disputes assumed open N days after issue) "+
+			"for a model that learns what a dispute means\n", recommender.Plural(flagged, "open invoice"), modelID)
+	}
 	// Riskiest first: a worklist, not a ledger listing. The order is total
 	// (ties fall to the invoice id), so it does not depend on the parts.
 	model.SortWorklist(preds)
