@@ -363,5 +363,5 @@ func parseBool(s string) (bool, error) {
 	case "1", "true", "t", "yes", "y", "x":
 		return true, nil
 	}
-	return false, fmt.Errorf("not a yes/no value (true/false, 1/0, yes/no, X)")
+	return false, fmt.Errorf("not a yes/no value (true/false, t/f, 1/0, yes/no, y/n, X or empty)")
 }
