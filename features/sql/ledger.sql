@@ -26,11 +26,14 @@ same for the tables of the whole ledger (credited), .Windows lists {K, Days, Sfx
 says whether @ids restricts the customers, .Unfold whether the summaries
 are those of the customers with an open invoice only, carrying the open
 invoices as arrays and the invoice ids of the disputes open at t (for
-open_invoices.sql), .Parts and .Part in how many parts of the customers
-the ledger summary runs and which this is (customer_ledger_parts), and
-.From and .To the names of the parameters bounding this part's customer
-ids (from, inclusive, to, exclusive; none below the first part and above
-the last: partBounds in sqlengine.go).
+open_invoices.sql), .Parts in how many parts the customers are cut by
+ranges of their ids, .Lo to .Hi-1 the parts this query covers (the engine
+runs the whole-ledger queries as several, side by side: queryData in
+sqlengine.go), each a SELECT of the ledger summary (customer_ledger_parts),
+.Part which part a block is, and .From and .To the names of the
+parameters bounding the customer ids of the query, or of the part (from,
+inclusive, to, exclusive; none below the first part and above the last:
+partBounds in sqlparts.go).
 
 How the customer query is laid out is set by what ClickHouse 18.16 costs,
 measured on the 1M-invoice benchmark ledger (BenchmarkSQLStages,
@@ -56,13 +59,14 @@ Decimal128 keeps "* 100" from overflowing Decimal(18, 2). */}}
       AND customer_id IN (SELECT arrayJoin(@ids)){{end}}{{end}}
 
 {{/* part_range: the PREWHERE clause that keeps the customers of this part
-(customer_ledger_parts): a range of their ids, none in one part. On the
+(customer_ledger_parts) or query: a range of their ids, none when the
+query covers every customer. On the
 match, whose leading key the id is, the part reads only the granules in
 its range (a filter by a hash of the id had each part read and decompress
 the whole match). PREWHERE runs before FINAL's merge, which is right: the
 versions of a row share its customer. */}}
 {{define "part_range"}}
-        {{- if gt .Parts 1}}
+        {{- if or .From .To}}
         PREWHERE {{with .From}}customer_id >= @{{.}}{{end}}{{if and .From .To}} AND {{end}}{{with .To}}customer_id < @{{.}}{{end}}
         {{- end}}
 {{- end}}
@@ -97,7 +101,7 @@ files them under their invoice, not their customer. */}}
         toInt64(terms_days) AS m_terms_days,
         {{template "cents" "credit_limit"}} AS m_limit_cents,
         toInt32(since) AS m_since
-    FROM {{.DB}}customers FINAL
+    FROM {{.DB}}customers FINAL{{template "part_range" .}}
     WHERE 1{{template "selected" .}}
 {{end}}
 
@@ -423,7 +427,7 @@ for the open invoices' inv_disputed (open_invoices.sql). */}}
     FROM
     (
         SELECT customer_id, {{if .Unfold}}invoice_id, {{end}}toInt32(opened_date) AS opened, toInt32(resolved_date) AS resolved
-        FROM {{.DB}}disputes FINAL
+        FROM {{.DB}}disputes FINAL{{template "part_range" .}}
         WHERE opened <= @t{{template "selected" .}}
     )
     GROUP BY customer_id
@@ -447,15 +451,15 @@ then decision id), and the old limit of the first decision ever. */}}
             toInt32(decision_date) AS decided,
             {{template "cents" "new_limit"}} AS new_cents,
             {{template "cents" "old_limit"}} AS old_cents
-        FROM {{.DB}}credit_decisions FINAL
+        FROM {{.DB}}credit_decisions FINAL{{template "part_range" .}}
         WHERE 1{{template "selected" .}}
     )
     GROUP BY customer_id
 {{end}}
 
-{{/* customer_ledger_parts: customer_ledger in .Parts parts of the customers
-by ranges of their ids, one SELECT each, put together by UNION ALL, whose
-SELECTs ClickHouse runs in parallel. A read with FINAL is one stream, so
+{{/* customer_ledger_parts: customer_ledger in the parts .Lo to .Hi-1 of the
+customers (ranges of their ids), one SELECT each, put together by UNION
+ALL, whose SELECTs ClickHouse runs in parallel. A read with FINAL is one stream, so
 one SELECT would run the whole scan, match_rows and the GROUP BY on one
 thread, whatever the server's cores. Each part scans the match for its
 own customers only; they are disjoint, so no customer needs merging. */}}
@@ -470,7 +474,10 @@ own customers only; they are disjoint, so no customer needs merging. */}}
 {{define "ledger_columns"}}{{template "invoice_history_columns" .}}, {{template "payment_columns"}}, {{template "action_columns" .}}, {{template "promise_columns" .}}{{end}}
 {{/* customer_facts: the small per-customer summaries (master, disputes,
 credit decisions) of every customer found in one of them, joined among
-themselves, one join per SELECT as ClickHouse 18.16 requires. */}}
+themselves, one join per SELECT as ClickHouse 18.16 requires; of the
+customers of this query's range only (part_range), which are those of its
+ledger summary: the right side of a join is built before its left side
+runs, on one thread, so each query builds its own share. */}}
 {{define "customer_facts"}}
     SELECT customer_id, {{template "master_columns"}}, {{template "dispute_columns" .}}, {{template "decision_columns"}}
     FROM
@@ -484,11 +491,11 @@ themselves, one join per SELECT as ClickHouse 18.16 requires. */}}
                 SELECT customer_id
                 FROM
                 (
-                    SELECT customer_id FROM {{.DB}}customers FINAL WHERE 1{{template "selected" .}}
+                    SELECT customer_id FROM {{.DB}}customers FINAL{{template "part_range" .}} WHERE 1{{template "selected" .}}
                     UNION ALL
-                    SELECT customer_id FROM {{.DB}}disputes FINAL WHERE 1{{template "selected" .}}
+                    SELECT customer_id FROM {{.DB}}disputes FINAL{{template "part_range" .}} WHERE 1{{template "selected" .}}
                     UNION ALL
-                    SELECT customer_id FROM {{.DB}}credit_decisions FINAL WHERE 1{{template "selected" .}}
+                    SELECT customer_id FROM {{.DB}}credit_decisions FINAL{{template "part_range" .}} WHERE 1{{template "selected" .}}
                 )
                 GROUP BY customer_id
             ) AS fact_ids
