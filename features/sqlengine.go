@@ -115,11 +115,7 @@ type sqlWindow struct {
 
 // sqlData is the template data of the feature queries.
 type sqlData struct {
-	DB string // quoted database name and a dot, or empty
-	// AllDB names the database holding the whole ledger, as DB does: on a
-	// cluster DB is one shard's, whose customers' credit notes may sit on
-	// another shard (filed under another customer: credited).
-	AllDB         string
+	DB            string // quoted database name and a dot, or empty
 	Windows       []sqlWindow
 	Short, Long   sqlWindow
 	Filter        bool
@@ -187,7 +183,6 @@ func (e *SQLEngine) render(database string) error {
 	if database != "" {
 		d.DB = quoteIdentifier(database) + "."
 	}
-	d.AllDB = d.DB
 	seen := map[int]bool{}
 	for k, w := range e.opts.Windows {
 		if w <= 0 || seen[w] {
@@ -454,8 +449,9 @@ func (e *SQLEngine) OpenInvoices(ctx context.Context, t datasets.Date, ids ...st
 //
 // A query by id runs through the engine's Querier. A whole-ledger query
 // runs on every shard at once, over the shard's own tables: a customer's
-// features need only its own records, which live on one shard (credit
-// notes apart, read from the whole ledger: AllDB), so only the features
+// features need only its own records, which live on one shard (with the
+// credit notes on their invoices, which chstore's match carries from the
+// whole ledger), so only the features
 // cross the network, not the ledger's rows; the shard is first asked where
 // its parts of the customers begin (partBounds), then runs the queries of
 // its slices of them side by side (queryData). The rows come in shard and

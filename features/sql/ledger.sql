@@ -21,8 +21,8 @@ Query parameters, bound by the driver (never spliced into the text here):
   @ids     the customers asked for (only when .Filter)
 
 Template data: .DB is the quoted database name and a dot (or empty for the
-connection's database; on a cluster, one shard's local tables), .AllDB the
-same for the tables of the whole ledger (credited), .Windows lists {K, Days, Sfx} per window, .Filter
+connection's database; on a cluster, one shard's local tables), .Windows
+lists {K, Days, Sfx} per window, .Filter
 says whether @ids restricts the customers, .Unfold whether the summaries
 are those of the customers with an open invoice only, carrying the open
 invoices as arrays and the invoice ids of the disputes open at t (for
@@ -120,8 +120,10 @@ says whether the row makes its customer known (has records, or stands for
 one of known_customers).
 
 The invoice part (at_t: the row is an invoice issued by t): paid_cents, its
-linked payments (by the same customer) dated by t, for what is still owed
-(customer_ledger, with the credit notes); window_pay_days and pay_partial
+linked payments (by the same customer) dated by t, and credited_cents, the
+credit notes dated by t that name the invoice (whoever's: chstore puts in
+each row those of its invoice id, read from the whole ledger), for what is
+still owed (customer_ledger); window_pay_days and pay_partial
 its linked payments in the longest window, for the partial-payment share
 (partial: smaller than the invoice). Rows that are no invoice at t carry an
 empty invoice part. Only the numbers the features need travel through it,
@@ -160,6 +162,8 @@ every payment and promise, which customer_ledger gathers. */}}
         channel AS sale_channel,
         {{- end}}
         arraySum(arrayFilter((c, d) -> d <= @t, pay_cents, pay_days)) AS paid_cents,
+        -- The credit notes naming the invoice, dated by t.
+        arraySum(arrayFilter((c, d) -> d <= @t, credit_cents, credit_days)) AS credited_cents,
         if(at_t, arrayFilter(d -> d != 0 AND d > @t - @wmax AND d <= @t, pay_days), emptyArrayInt32()) AS window_pay_days,
         if(at_t, arrayFilter((c, d) -> d != 0 AND d > @t - @wmax AND d <= @t, pay_cents, pay_days), emptyArrayInt64()) AS window_pay_cents,
         -- Partial: a linked payment smaller than the invoice.
@@ -199,7 +203,7 @@ every payment and promise, which customer_ledger gathers. */}}
         SELECT
             customer_id, invoice_id, invoice, issue_day, due_day, settled_day, cents,
             {{- if .Unfold}} disputed, country, segment, channel,{{end}}
-            pay_days, pay_cents, action_days, promise_days, promised_days, promise_cents,
+            pay_days, pay_cents, action_days, promise_days, promised_days, promise_cents, credit_days, credit_cents,
             toUInt8(records > 0) AS known
         FROM {{.DB}}invoice_match FINAL{{template "part_range" .}}
         WHERE 1{{template "selected" .}}
@@ -209,20 +213,10 @@ every payment and promise, which customer_ledger gathers. */}}
             customer_id, '', toUInt8(0), toInt32(0), toInt32(0), toInt32(0), toInt64(0),
             {{- if .Unfold}} toUInt8(0), '', '', '',{{end}}
             emptyArrayInt32(), emptyArrayInt64(), emptyArrayInt32(), emptyArrayInt32(), emptyArrayInt32(), emptyArrayInt64(),
+            emptyArrayInt32(), emptyArrayInt64(),
             toUInt8(1)
         FROM ({{template "known_customers" .}})
     )
-{{end}}
-
-{{/* credited: per invoice id, the credit notes dated by t (linked to their
-invoice by invoice_id alone), in cents. Read from the whole ledger
-(.AllDB): on a cluster a note filed under another customer may sit on
-another shard than its invoice. */}}
-{{define "credited"}}
-    SELECT invoice_id, sum({{template "cents" "amount"}}) AS credited_cents
-    FROM {{.AllDB}}credit_notes FINAL
-    WHERE invoice_id != '' AND toInt32(note_date) <= @t
-    GROUP BY invoice_id
 {{end}}
 
 {{/* open_invoice_columns: the open invoices of a customer (customer_ledger
@@ -391,8 +385,6 @@ a lambda uses. */}}
             sum(row_w{{.K}}_broken) + arrayCount((d, u) -> d > @t - @w{{.K}} AND u < @t, own_made, own_until) - own_w{{.K}}_kept AS w{{.K}}_broken
             {{- end}}
         FROM ({{template "match_rows" .}}) AS match_rows
-        ANY LEFT JOIN ({{template "credited" .}}) AS credited
-        USING invoice_id
         GROUP BY customer_id
         -- A customer whose every row was emptied has no record left, and
         -- is known only from the other tables (known_customers).
