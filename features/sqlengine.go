@@ -77,6 +77,9 @@ type shardQueries struct {
 type sqlQueries struct {
 	customers, customersByID       string
 	openInvoices, openInvoicesByID string
+	// openInvoicesNoSale is openInvoices for a match without sale fields
+	// (sqlData.NoSale).
+	openInvoicesNoSale string
 }
 
 // maxParts bounds the parts of the per-customer summary: the server runs
@@ -115,11 +118,15 @@ type sqlWindow struct {
 
 // sqlData is the template data of the feature queries.
 type sqlData struct {
-	DB            string // quoted database name and a dot, or empty
-	Windows       []sqlWindow
-	Short, Long   sqlWindow
-	Filter        bool
-	Unfold        bool // the customers with open invoices, and those invoices' own features as arrays (invoice level)
+	DB          string // quoted database name and a dot, or empty
+	Windows     []sqlWindow
+	Short, Long sqlWindow
+	Filter      bool
+	Unfold      bool // the customers with open invoices, and those invoices' own features as arrays (invoice level)
+	// NoSale: with Unfold, the invoices' own sale fields (country,
+	// segment, channel) are read as '' instead of from the match, which
+	// holds none (saleFieldsEmpty).
+	NoSale        bool
 	CustomerNames []string
 	InvoiceNames  []string
 	// The customers are cut in Parts parts (at least 1) by ranges of
@@ -219,16 +226,17 @@ func renderQueries(d sqlData) (sqlQueries, error) {
 	var out sqlQueries
 	var err error
 	for _, q := range []struct {
-		out            *string
-		name           string
-		filter, unfold bool
+		out                    *string
+		name                   string
+		filter, unfold, noSale bool
 	}{
-		{&out.customers, "customers", false, false},
-		{&out.customersByID, "customers", true, false},
-		{&out.openInvoices, "open_invoices", false, true},
-		{&out.openInvoicesByID, "open_invoices", true, true},
+		{&out.customers, "customers", false, false, false},
+		{&out.customersByID, "customers", true, false, false},
+		{&out.openInvoices, "open_invoices", false, true, false},
+		{&out.openInvoicesByID, "open_invoices", true, true, false},
+		{&out.openInvoicesNoSale, "open_invoices", false, true, true},
 	} {
-		d.Filter, d.Unfold = q.filter, q.unfold
+		d.Filter, d.Unfold, d.NoSale = q.filter, q.unfold, q.noSale
 		if *q.out, err = renderSQL(q.name, d); err != nil {
 			return sqlQueries{}, err
 		}
@@ -336,6 +344,26 @@ func (e *SQLEngine) disputeBasis(ctx context.Context) (disputeBasis, error) {
 	return disputeBasis{has: f.DisputesKnown, from: f.FlagsAsOf}, err
 }
 
+// saleFieldsEmpty says whether no row of the invoice match, in any of its
+// versions, has a sale field (country, segment, channel): then the rows
+// FINAL reads have none either, and the open-invoice query need not carry
+// them (sqlData.NoSale). Read without FINAL, which reads every version on
+// every shard and stops at the first such row; the match is synced first.
+func (e *SQLEngine) saleFieldsEmpty(ctx context.Context) (bool, error) {
+	if err := syncMatch(ctx, e.q); err != nil {
+		return false, err
+	}
+	db := ""
+	if e.q.Database() != "" {
+		db = quoteIdentifier(e.q.Database()) + "."
+	}
+	var n uint64
+	if err := e.q.QueryRow(ctx, "SELECT count() FROM (SELECT 1 FROM "+db+"invoice_match WHERE country != '' OR segment != '' OR channel != '' LIMIT 1)").Scan(&n); err != nil {
+		return false, fmt.Errorf("look for the invoices' own sale fields: %w", err)
+	}
+	return n == 0, nil
+}
+
 // SQLLedgerFacts returns the facts of the ledger in q's database, for
 // indexes of its parts (NewPartIndex).
 func SQLLedgerFacts(ctx context.Context, q chsql.Querier) (LedgerFacts, error) {
@@ -428,9 +456,18 @@ func (e *SQLEngine) OpenInvoices(ctx context.Context, t datasets.Date, ids ...st
 	if err != nil {
 		return nil, fmt.Errorf("open invoice features as of %s: %w", t, err)
 	}
+	noSale := false
+	if len(ids) == 0 {
+		if noSale, err = e.saleFieldsEmpty(ctx); err != nil {
+			return nil, fmt.Errorf("open invoice features as of %s: %w", t, err)
+		}
+	}
 	if err := e.query(ctx, tab, func(q sqlQueries) string {
-		if len(ids) > 0 {
+		switch {
+		case len(ids) > 0:
 			return q.openInvoicesByID
+		case noSale:
+			return q.openInvoicesNoSale
 		}
 		return q.openInvoices
 	}, e.readOpenInvoices, len(ids) > 0, e.params(t, ids, d)); err != nil {

@@ -132,3 +132,41 @@ func TestQueryDataCoversEveryPartOnce(t *testing.T) {
 		}
 	}
 }
+
+// The open-invoice query reads the invoices' own sale fields (country,
+// segment, channel) only when some match row has one: a ledger whose
+// invoices have none gets the query that takes them as ”, with the Go
+// engine's features all the same.
+func TestSQLEngineReadsSaleFieldsOnlyWhenTheLedgerHasThem(t *testing.T) {
+	clickHouseServer(t)
+	start := datasets.NewDate(2023, 1, 1)
+	asOf := start.AddDays(400)
+	plain := randomLedger(13, 150, start, 540)
+	for _, v := range plain.Invoices {
+		if v.Country+v.Segment+v.Channel != "" {
+			t.Fatal("the test needs a ledger whose invoices have no sale fields")
+		}
+	}
+	for _, tc := range []struct {
+		name     string
+		l        *datasets.Ledger
+		readSale bool
+	}{
+		{"without sale fields", plain, false},
+		{"with sale fields", oddLedger(randomLedger(13, 150, start, 540), start), true},
+	} {
+		s := &recordingStore{Store: ledgerDatabase(t, tc.l)}
+		e := NewSQLEngine(s, Options{})
+		e.parts = 2
+		gold := NewEngine(NewIndex(tc.l), Options{})
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := e.OpenInvoices(context.Background(), asOf)
+			assertSameTables(t, got, err, gold.OpenInvoices(asOf))
+		})
+		for i, q := range s.featureQueries() {
+			if reads := strings.Contains(q, "country AS sale_country"); reads != tc.readSale {
+				t.Errorf("%s: query %d reads the sale fields %v, want %v", tc.name, i, reads, tc.readSale)
+			}
+		}
+	}
+}
