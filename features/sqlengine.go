@@ -45,9 +45,9 @@ type SQLEngine struct {
 	// err is set when the options cannot be expressed in SQL.
 	err error
 
-	// queries are the rendered queries: in one part until the server has
-	// said how many threads a query may use (split), then in as many parts
-	// (customer_ledger_parts in ledger.sql).
+	// queries are the rendered queries, in one part; the whole-ledger ones
+	// run as shards' queries once the server has said how many threads a
+	// query may use (split).
 	mu      sync.Mutex
 	queries sqlQueries
 	split   bool
@@ -62,9 +62,12 @@ type SQLEngine struct {
 // shardQueries are the whole-ledger queries rendered for one shard's
 // tables, and the Querier that runs them there.
 type shardQueries struct {
-	q  chsql.Querier
-	qs sqlQueries
-	// parts is the number of parts of the summary in qs, whose bounds
+	q chsql.Querier
+	// qs are the whole-ledger queries of each of the shard's slices of
+	// the customers, run side by side (queryData): together they cover
+	// its customers once.
+	qs []sqlQueries
+	// parts is the number of parts of the summary, whose bounds
 	// (partBounds) are asked of the shard with each query.
 	parts int
 }
@@ -74,12 +77,20 @@ type shardQueries struct {
 type sqlQueries struct {
 	customers, customersByID       string
 	openInvoices, openInvoicesByID string
+	// openInvoicesNoSale is openInvoices for a match without sale fields
+	// (sqlData.NoSale).
+	openInvoicesNoSale string
 }
 
 // maxParts bounds the parts of the per-customer summary: the server runs
 // no more at once than its threads, and each part costs a SELECT to
 // analyse and a boundary granule of the match to read.
 const maxParts = 16
+
+// maxQueries bounds how many queries a whole-ledger query runs as on one
+// server, side by side (queryData): few enough to leave the store's pool
+// of connections (10 per server by default) room for others.
+const maxQueries = 4
 
 // NewSQLEngine returns an engine that reads the ledger tables in
 // q.Database() (the connection's default database when empty) through q.
@@ -107,39 +118,67 @@ type sqlWindow struct {
 
 // sqlData is the template data of the feature queries.
 type sqlData struct {
-	DB string // quoted database name and a dot, or empty
-	// AllDB names the database holding the whole ledger, as DB does: on a
-	// cluster DB is one shard's, whose customers' credit notes may sit on
-	// another shard (filed under another customer: credited).
-	AllDB         string
-	Windows       []sqlWindow
-	Short, Long   sqlWindow
-	Filter        bool
-	Unfold        bool // the customers with open invoices, and those invoices' own features as arrays (invoice level)
+	DB          string // quoted database name and a dot, or empty
+	Windows     []sqlWindow
+	Short, Long sqlWindow
+	Filter      bool
+	Unfold      bool // the customers with open invoices, and those invoices' own features as arrays (invoice level)
+	// NoSale: with Unfold, the invoices' own sale fields (country,
+	// segment, channel) are read as '' instead of from the match, which
+	// holds none (saleFieldsEmpty).
+	NoSale        bool
 	CustomerNames []string
 	InvoiceNames  []string
-	// The per-customer ledger summary runs in Parts parts of the customers
-	// (at least 1), this one being Part (customer_ledger_parts).
+	// The customers are cut in Parts parts (at least 1) by ranges of
+	// their ids (partBounds); a query covers parts Lo to Hi-1, which the
+	// per-customer ledger summary runs as one SELECT each
+	// (customer_ledger_parts), this one being Part.
 	Part, Parts int
-	// From and To name the query parameters that bound this part's
-	// customer ids (partBounds): From inclusive, To exclusive; empty for
-	// no bound (below the first part, above the last).
+	Lo, Hi      int
+	// From and To name the query parameters that bound the customer ids
+	// of this query (or of its part Part): From inclusive, To exclusive;
+	// empty for no bound (below the first part, above the last).
 	From, To string
 }
 
-// Split returns the template data of each of d.Parts parts.
+// Span returns the template data of the query over parts lo to hi-1 of
+// d.Parts.
+func (d sqlData) Span(lo, hi int) sqlData {
+	d.Lo, d.Hi, d.Part = lo, hi, lo
+	d.From, d.To = "", ""
+	if lo > 0 {
+		d.From = boundName(lo)
+	}
+	if hi < max(d.Parts, 1) {
+		d.To = boundName(hi)
+	}
+	return d
+}
+
+// Split returns the template data of each of the parts d covers.
 func (d sqlData) Split() []sqlData {
-	out := make([]sqlData, max(d.Parts, 1))
-	for i := range out {
-		out[i] = d
-		out[i].Part = i
-		out[i].From, out[i].To = "", ""
-		if i > 0 {
-			out[i].From = boundName(i)
-		}
-		if i < len(out)-1 {
-			out[i].To = boundName(i + 1)
-		}
+	out := make([]sqlData, 0, max(d.Hi-d.Lo, 1))
+	for i := d.Lo; i < max(d.Hi, d.Lo+1); i++ {
+		out = append(out, d.Span(i, i+1))
+	}
+	return out
+}
+
+// queryData returns the template data of the queries that together cover
+// every customer of d.Parts parts: at most maxQueries, each over a run of
+// neighbouring parts. The engine runs them side by side, as separate
+// queries, rather than as one: ClickHouse 18.16 analyses a query on one
+// thread before it runs any of it, about 0.15 s per part of the
+// open-invoice query, and builds the right side of its outer join
+// (customer_facts) before the parts start; as separate queries each is
+// analysed, joined and read (by the engine, in Go) on a thread of its own.
+// Within each, the parts still run in parallel (customer_ledger_parts).
+func (d sqlData) queryData() []sqlData {
+	parts := max(d.Parts, 1)
+	n := min(parts, maxQueries)
+	out := make([]sqlData, n)
+	for j := range out {
+		out[j] = d.Span(j*parts/n, (j+1)*parts/n)
 	}
 	return out
 }
@@ -151,7 +190,6 @@ func (e *SQLEngine) render(database string) error {
 	if database != "" {
 		d.DB = quoteIdentifier(database) + "."
 	}
-	d.AllDB = d.DB
 	seen := map[int]bool{}
 	for k, w := range e.opts.Windows {
 		if w <= 0 || seen[w] {
@@ -176,6 +214,7 @@ func (e *SQLEngine) render(database string) error {
 		}
 	}
 	d.Parts = 1
+	d = d.Span(0, 1)
 	e.data = d
 	var err error
 	e.queries, err = renderQueries(d)
@@ -187,16 +226,17 @@ func renderQueries(d sqlData) (sqlQueries, error) {
 	var out sqlQueries
 	var err error
 	for _, q := range []struct {
-		out            *string
-		name           string
-		filter, unfold bool
+		out                    *string
+		name                   string
+		filter, unfold, noSale bool
 	}{
-		{&out.customers, "customers", false, false},
-		{&out.customersByID, "customers", true, false},
-		{&out.openInvoices, "open_invoices", false, true},
-		{&out.openInvoicesByID, "open_invoices", true, true},
+		{&out.customers, "customers", false, false, false},
+		{&out.customersByID, "customers", true, false, false},
+		{&out.openInvoices, "open_invoices", false, true, false},
+		{&out.openInvoicesByID, "open_invoices", true, true, false},
+		{&out.openInvoicesNoSale, "open_invoices", false, true, true},
 	} {
-		d.Filter, d.Unfold = q.filter, q.unfold
+		d.Filter, d.Unfold, d.NoSale = q.filter, q.unfold, q.noSale
 		if *q.out, err = renderSQL(q.name, d); err != nil {
 			return sqlQueries{}, err
 		}
@@ -229,11 +269,15 @@ func (e *SQLEngine) splitQueries(ctx context.Context) (sqlQueries, []shardQuerie
 		if dd.DB = ""; q.Database() != "" {
 			dd.DB = quoteIdentifier(q.Database()) + "."
 		}
-		qs, err := renderQueries(dd)
-		if err != nil {
-			return sqlQueries{}, nil, err
+		sh := shardQueries{q: q, parts: d.Parts}
+		for _, qd := range dd.queryData() {
+			qs, err := renderQueries(qd)
+			if err != nil {
+				return sqlQueries{}, nil, err
+			}
+			sh.qs = append(sh.qs, qs)
 		}
-		shards = append(shards, shardQueries{q, qs, d.Parts})
+		shards = append(shards, sh)
 	}
 	e.shards, e.split = shards, true
 	return e.queries, shards, nil
@@ -259,8 +303,8 @@ func (e *SQLEngine) stageSQL(name string, parts int) (string, error) {
 		return "", e.err
 	}
 	d := e.data
-	d.Parts = parts
-	return renderSQL(name, d)
+	d.Parts = max(parts, 1)
+	return renderSQL(name, d.Span(0, d.Parts))
 }
 
 func renderSQL(name string, d any) (string, error) {
@@ -298,6 +342,26 @@ type disputeBasis struct {
 func (e *SQLEngine) disputeBasis(ctx context.Context) (disputeBasis, error) {
 	f, err := ledgerFacts(ctx, e.q, false)
 	return disputeBasis{has: f.DisputesKnown, from: f.FlagsAsOf}, err
+}
+
+// saleFieldsEmpty says whether no row of the invoice match, in any of its
+// versions, has a sale field (country, segment, channel): then the rows
+// FINAL reads have none either, and the open-invoice query need not carry
+// them (sqlData.NoSale). Read without FINAL, which reads every version on
+// every shard and stops at the first such row; the match is synced first.
+func (e *SQLEngine) saleFieldsEmpty(ctx context.Context) (bool, error) {
+	if err := syncMatch(ctx, e.q); err != nil {
+		return false, err
+	}
+	db := ""
+	if e.q.Database() != "" {
+		db = quoteIdentifier(e.q.Database()) + "."
+	}
+	var n uint64
+	if err := e.q.QueryRow(ctx, "SELECT count() FROM (SELECT 1 FROM "+db+"invoice_match WHERE country != '' OR segment != '' OR channel != '' LIMIT 1)").Scan(&n); err != nil {
+		return false, fmt.Errorf("look for the invoices' own sale fields: %w", err)
+	}
+	return n == 0, nil
 }
 
 // SQLLedgerFacts returns the facts of the ledger in q's database, for
@@ -392,9 +456,18 @@ func (e *SQLEngine) OpenInvoices(ctx context.Context, t datasets.Date, ids ...st
 	if err != nil {
 		return nil, fmt.Errorf("open invoice features as of %s: %w", t, err)
 	}
+	noSale := false
+	if len(ids) == 0 {
+		if noSale, err = e.saleFieldsEmpty(ctx); err != nil {
+			return nil, fmt.Errorf("open invoice features as of %s: %w", t, err)
+		}
+	}
 	if err := e.query(ctx, tab, func(q sqlQueries) string {
-		if len(ids) > 0 {
+		switch {
+		case len(ids) > 0:
 			return q.openInvoicesByID
+		case noSale:
+			return q.openInvoicesNoSale
 		}
 		return q.openInvoices
 	}, e.readOpenInvoices, len(ids) > 0, e.params(t, ids, d)); err != nil {
@@ -413,11 +486,13 @@ func (e *SQLEngine) OpenInvoices(ctx context.Context, t datasets.Date, ids ...st
 //
 // A query by id runs through the engine's Querier. A whole-ledger query
 // runs on every shard at once, over the shard's own tables: a customer's
-// features need only its own records, which live on one shard (credit
-// notes apart, read from the whole ledger: AllDB), so only the features
+// features need only its own records, which live on one shard (with the
+// credit notes on their invoices, which chstore's match carries from the
+// whole ledger), so only the features
 // cross the network, not the ledger's rows; the shard is first asked where
-// its parts of the customers begin (partBounds). The rows come in shard order;
-// the callers sort them.
+// its parts of the customers begin (partBounds), then runs the queries of
+// its slices of them side by side (queryData). The rows come in shard and
+// slice order; the callers sort them.
 func (e *SQLEngine) query(ctx context.Context, tab *Table, pick func(sqlQueries) string, read featureReader, byID bool, args []any) error {
 	if e.err != nil {
 		return e.err
@@ -434,22 +509,16 @@ func (e *SQLEngine) query(ctx context.Context, tab *Table, pick func(sqlQueries)
 		tab.Rows, err = read(ctx, e.q, pick(qs), args, tab)
 		return err
 	}
-	rows := make([][]Row, len(shards))
+	rows := make([][][]Row, len(shards))
 	errs := make([]error, len(shards))
 	var wg sync.WaitGroup
 	for i, sh := range shards {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			bounds, err := partBounds(ctx, sh.q, sh.parts)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			rows[i], errs[i] = read(ctx, sh.q, pick(sh.qs), append(slices.Clip(args), bounds...), tab)
-		}()
+		wg.Go(func() {
+			rows[i], errs[i] = readShard(ctx, sh, pick, read, args, tab)
+		})
 	}
 	wg.Wait()
+	var all [][]Row
 	n := 0
 	for i := range shards {
 		if errs[i] != nil {
@@ -458,19 +527,53 @@ func (e *SQLEngine) query(ctx context.Context, tab *Table, pick func(sqlQueries)
 			}
 			return fmt.Errorf("shard %d: %w", i+1, errs[i])
 		}
-		n += len(rows[i])
+		for _, r := range rows[i] {
+			n += len(r)
+			all = append(all, r)
+		}
 	}
-	if len(rows) == 1 {
-		// One server: its rows as they are, not copied (175k open
+	if len(all) == 1 {
+		// One query: its rows as they are, not copied (175k open
 		// invoices on the 1M-invoice benchmark ledger).
-		tab.Rows = rows[0]
+		tab.Rows = all[0]
 		return nil
 	}
 	tab.Rows = make([]Row, 0, n)
-	for _, r := range rows {
+	for _, r := range all {
 		tab.Rows = append(tab.Rows, r...)
 	}
 	return nil
+}
+
+// readShard runs a whole-ledger query on one shard: it asks where the
+// shard's parts of the customers begin (partBounds), then runs the
+// queries of its slices side by side and returns each one's rows.
+func readShard(ctx context.Context, sh shardQueries, pick func(sqlQueries) string, read featureReader, args []any, tab *Table) ([][]Row, error) {
+	bounds, err := partBounds(ctx, sh.q, sh.parts)
+	if err != nil {
+		return nil, err
+	}
+	args = append(slices.Clip(args), bounds...)
+	// The first failure stops the other queries, and is the one told: a
+	// shard that is down fails them all alike.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rows := make([][]Row, len(sh.qs))
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+	)
+	for j, qs := range sh.qs {
+		wg.Go(func() {
+			var err error
+			if rows[j], err = read(ctx, sh.q, pick(qs), args, tab); err != nil {
+				once.Do(func() { first = err; cancel() })
+			}
+		})
+	}
+	wg.Wait()
+	return rows, first
 }
 
 // featureReader runs a feature query text on q and returns its rows, read

@@ -49,9 +49,20 @@ import (
 // server groups within a few hundred MB.
 const matchRebuildCustomers = 16384
 
-// matchMigration is the schema version that creates the match: migrating
-// to it builds the match of the ledger already stored.
-const matchMigration = 5
+// matchMigration is the schema version that creates the match, and
+// matchCreditsMigration the one that adds the credit notes to it:
+// migrating to either builds the match of the ledger already stored.
+const (
+	matchMigration        = 5
+	matchCreditsMigration = 7
+)
+
+// matchFormat names the layout of the match rows this build writes, as
+// the mark of a sync records it (match_mark.sql): a match marked in no
+// layout or an earlier one (before the credit notes, matchCreditsMigration)
+// reads as not built, and the next sync rebuilds it whole, even after a
+// migration whose own rebuild was interrupted.
+const matchFormat = "credits"
 
 //go:embed queries/match_rebuild.sql
 var matchRebuildSQL string
@@ -71,7 +82,7 @@ var matchMarkSQL string
 // matchSources are the tables the match is built from: a batch without
 // any of their records leaves it as it is.
 func matchSources(l *datasets.Ledger) bool {
-	return len(l.Invoices)+len(l.Payments)+len(l.Actions)+len(l.Promises) > 0
+	return len(l.Invoices)+len(l.Payments)+len(l.Actions)+len(l.Promises)+len(l.CreditNotes) > 0
 }
 
 // notePending records that a Put reserved version since for rows the
@@ -166,7 +177,7 @@ func (s *Store) syncMatch(ctx context.Context) error {
 // customers it rebuilt.
 func (s *Store) syncMatchOn(ctx context.Context, n *node, pending, latest, version uint64, touchedQ, rebuildQ, markQ string) (int, error) {
 	var built uint64
-	if err := n.conn.QueryRow(ctx, fmt.Sprintf(matchBuiltSQL, s.cfg.LocalDatabase())).Scan(&built); err != nil {
+	if err := n.conn.QueryRow(ctx, fmt.Sprintf(matchBuiltSQL, s.cfg.LocalDatabase()), clickhouse.Named("format", matchFormat)).Scan(&built); err != nil {
 		return 0, fmt.Errorf("how far the match is built: %w", err)
 	}
 	if pending == 0 && latest <= built {
@@ -185,7 +196,7 @@ func (s *Store) syncMatchOn(ctx context.Context, n *node, pending, latest, versi
 	if err != nil {
 		return count, err
 	}
-	if err := n.conn.Exec(ctx, markQ, clickhouse.Named("mark", max(version, latest))); err != nil {
+	if err := n.conn.Exec(ctx, markQ, clickhouse.Named("mark", max(version, latest)), clickhouse.Named("format", matchFormat)); err != nil {
 		return count, fmt.Errorf("record how far the match is built: %w", err)
 	}
 	return count, nil
@@ -228,7 +239,10 @@ func (s *Store) rebuildMatchOn(ctx context.Context, n *node, touchedQ, q string,
 		if err != nil {
 			return 0, fmt.Errorf("customers touched: %w", err)
 		}
-		cctx := clickhouse.Context(ctx, clickhouse.WithExternalTable(touched))
+		// join_use_nulls 0: a row without credit notes gets empty
+		// arrays (match_rebuild.sql), whatever the user's profile says.
+		cctx := clickhouse.Context(ctx, clickhouse.WithExternalTable(touched),
+			clickhouse.WithSettings(clickhouse.Settings{"join_use_nulls": 0}))
 		if err := n.conn.Exec(cctx, q, args...); err != nil {
 			return 0, fmt.Errorf("rebuild customers %s … %s (%d of %d): %w", chunk[0], chunk[len(chunk)-1], len(chunk), len(ids), err)
 		}

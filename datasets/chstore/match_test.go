@@ -21,11 +21,13 @@ type matchRow struct {
 	Disputed               bool
 	Sale                   string // country/segment/channel
 	Pays, Actions, Promise []string
+	Credits                []string // the credit notes naming the invoice id: "day/cents/id"
 }
 
 // wantMatch is the match of ledger l, built in Go: each invoice, payment,
 // action (but a holdout's wait) and promise under its customer and the
-// invoice id it names.
+// invoice id it names; and in every row of an invoice id, the credit
+// notes naming it, whoever's they are.
 func wantMatch(l *datasets.Ledger) map[[2]string]matchRow {
 	out := map[[2]string]matchRow{}
 	get := func(c, i string) matchRow { return out[[2]string{c, i}] }
@@ -52,8 +54,16 @@ func wantMatch(l *datasets.Ledger) map[[2]string]matchRow {
 		r.Promise = append(r.Promise, fmt.Sprintf("%d/%d/%d", int32(p.Made), int32(p.PromisedDate), int64(p.Amount)))
 		out[[2]string{p.CustomerID, p.InvoiceID}] = r
 	}
+	for _, n := range l.CreditNotes {
+		for k, r := range out {
+			if n.InvoiceID != "" && k[1] == n.InvoiceID {
+				r.Credits = append(r.Credits, fmt.Sprintf("%d/%d/%s", int32(n.Date), int64(n.Amount), n.ID))
+				out[k] = r
+			}
+		}
+	}
 	for k, r := range out {
-		for _, a := range [][]string{r.Pays, r.Actions, r.Promise} {
+		for _, a := range [][]string{r.Pays, r.Actions, r.Promise, r.Credits} {
 			sort.Strings(a)
 		}
 		out[k] = r
@@ -70,7 +80,8 @@ func storedMatch(t *testing.T, s *Store) map[[2]string]matchRow {
 			if(invoice = 1, concat(country, '/', segment, '/', channel), ''),
 			arrayMap((d, c) -> concat(toString(d), '/', toString(c)), pay_days, pay_cents),
 			arrayMap(d -> toString(d), action_days),
-			arrayMap((d, u, c) -> concat(toString(d), '/', toString(u), '/', toString(c)), promise_days, promised_days, promise_cents)
+			arrayMap((d, u, c) -> concat(toString(d), '/', toString(u), '/', toString(c)), promise_days, promised_days, promise_cents),
+			arrayMap((d, c, id) -> concat(toString(d), '/', toString(c), '/', id), credit_days, credit_cents, credit_ids)
 		FROM invoice_match FINAL
 		WHERE invoice = 1 OR notEmpty(source_ids)`)
 	if err != nil {
@@ -85,11 +96,11 @@ func storedMatch(t *testing.T, s *Store) map[[2]string]matchRow {
 			disp uint8
 			r    matchRow
 		)
-		if err := rows.Scan(&c, &i, &inv, &r.Issue, &r.Due, &r.Settled, &r.Cents, &disp, &r.Sale, &r.Pays, &r.Actions, &r.Promise); err != nil {
+		if err := rows.Scan(&c, &i, &inv, &r.Issue, &r.Due, &r.Settled, &r.Cents, &disp, &r.Sale, &r.Pays, &r.Actions, &r.Promise, &r.Credits); err != nil {
 			t.Fatal(err)
 		}
 		r.Invoice, r.Disputed = inv == 1, disp == 1
-		for _, a := range []*[]string{&r.Pays, &r.Actions, &r.Promise} {
+		for _, a := range []*[]string{&r.Pays, &r.Actions, &r.Promise, &r.Credits} {
 			if len(*a) == 0 {
 				*a = nil
 			}
@@ -170,6 +181,17 @@ func matchLedger() *datasets.Ledger {
 	}
 	// A parent company pays a subsidiary's invoice.
 	l.Payments = append(l.Payments, datasets.Payment{ID: "PX", CustomerID: "C0", InvoiceID: "I1-3", Date: d.AddDays(80), Amount: 7, Currency: "EUR"})
+	// Credit notes: on a customer's own invoice (two), on an invoice a
+	// parent company also paid, filed under another customer than the
+	// invoice's, naming no invoice, and naming one the ledger lacks.
+	l.CreditNotes = []datasets.CreditNote{
+		{ID: "N1", CustomerID: "C1", InvoiceID: "I1-0", Date: d.AddDays(20), Amount: 100},
+		{ID: "N2", CustomerID: "C1", InvoiceID: "I1-0", Date: d.AddDays(40), Amount: 50},
+		{ID: "N3", CustomerID: "C1", InvoiceID: "I1-3", Date: d.AddDays(35), Amount: 60},
+		{ID: "N4", CustomerID: "C5", InvoiceID: "I2-2", Date: d.AddDays(30), Amount: 70},
+		{ID: "N5", CustomerID: "C3", Date: d.AddDays(30), Amount: 80},
+		{ID: "N6", CustomerID: "C4", InvoiceID: "I9-9", Date: d.AddDays(30), Amount: 90},
+	}
 	return l
 }
 
@@ -187,7 +209,7 @@ func TestInvoiceMatchFollowsImports(t *testing.T) {
 			s.matchChunk = 2
 			l := matchLedger()
 			// One table at a time, as the importer sends files.
-			for _, b := range []*datasets.Ledger{{Invoices: l.Invoices}, {Payments: l.Payments}, {Actions: l.Actions, Promises: l.Promises}} {
+			for _, b := range []*datasets.Ledger{{Invoices: l.Invoices}, {Payments: l.Payments}, {Actions: l.Actions, Promises: l.Promises}, {CreditNotes: l.CreditNotes}} {
 				if err := s.Put(ctx, b); err != nil {
 					t.Fatal(err)
 				}
@@ -224,6 +246,24 @@ func TestInvoiceMatchFollowsImports(t *testing.T) {
 				t.Fatal(err)
 			}
 			assertMatch(t, s, merged)
+			// Credit notes alone: a new one on an old invoice, one moved
+			// to another invoice (and another customer), one that now
+			// names an invoice, one that no longer does.
+			notes := &datasets.Ledger{CreditNotes: []datasets.CreditNote{
+				{ID: "N7", CustomerID: "C0", InvoiceID: "I0-0", Date: datasets.NewDate(2024, 3, 3), Amount: 5},
+				{ID: "N1", CustomerID: "C4", InvoiceID: "I4-1", Date: datasets.NewDate(2024, 1, 21), Amount: 100},
+				{ID: "N5", CustomerID: "C3", InvoiceID: "I3-2", Date: datasets.NewDate(2024, 1, 31), Amount: 80},
+				{ID: "N3", CustomerID: "C1", Date: datasets.NewDate(2024, 2, 5), Amount: 60},
+			}}
+			for range 2 { // and again: nothing changes
+				if err := s.Put(ctx, notes); err != nil {
+					t.Fatal(err)
+				}
+				if merged, err = s.Load(ctx); err != nil {
+					t.Fatal(err)
+				}
+				assertMatch(t, s, merged)
+			}
 		})
 	}
 }

@@ -21,16 +21,19 @@ Query parameters, bound by the driver (never spliced into the text here):
   @ids     the customers asked for (only when .Filter)
 
 Template data: .DB is the quoted database name and a dot (or empty for the
-connection's database; on a cluster, one shard's local tables), .AllDB the
-same for the tables of the whole ledger (credited), .Windows lists {K, Days, Sfx} per window, .Filter
+connection's database; on a cluster, one shard's local tables), .Windows
+lists {K, Days, Sfx} per window, .Filter
 says whether @ids restricts the customers, .Unfold whether the summaries
 are those of the customers with an open invoice only, carrying the open
 invoices as arrays and the invoice ids of the disputes open at t (for
-open_invoices.sql), .Parts and .Part in how many parts of the customers
-the ledger summary runs and which this is (customer_ledger_parts), and
-.From and .To the names of the parameters bounding this part's customer
-ids (from, inclusive, to, exclusive; none below the first part and above
-the last: partBounds in sqlengine.go).
+open_invoices.sql), .Parts in how many parts the customers are cut by
+ranges of their ids, .Lo to .Hi-1 the parts this query covers (the engine
+runs the whole-ledger queries as several, side by side: queryData in
+sqlengine.go), each a SELECT of the ledger summary (customer_ledger_parts),
+.Part which part a block is, and .From and .To the names of the
+parameters bounding the customer ids of the query, or of the part (from,
+inclusive, to, exclusive; none below the first part and above the last:
+partBounds in sqlparts.go).
 
 How the customer query is laid out is set by what ClickHouse 18.16 costs,
 measured on the 1M-invoice benchmark ledger (BenchmarkSQLStages,
@@ -56,13 +59,14 @@ Decimal128 keeps "* 100" from overflowing Decimal(18, 2). */}}
       AND customer_id IN (SELECT arrayJoin(@ids)){{end}}{{end}}
 
 {{/* part_range: the PREWHERE clause that keeps the customers of this part
-(customer_ledger_parts): a range of their ids, none in one part. On the
+(customer_ledger_parts) or query: a range of their ids, none when the
+query covers every customer. On the
 match, whose leading key the id is, the part reads only the granules in
 its range (a filter by a hash of the id had each part read and decompress
 the whole match). PREWHERE runs before FINAL's merge, which is right: the
 versions of a row share its customer. */}}
 {{define "part_range"}}
-        {{- if gt .Parts 1}}
+        {{- if or .From .To}}
         PREWHERE {{with .From}}customer_id >= @{{.}}{{end}}{{if and .From .To}} AND {{end}}{{with .To}}customer_id < @{{.}}{{end}}
         {{- end}}
 {{- end}}
@@ -97,7 +101,7 @@ files them under their invoice, not their customer. */}}
         toInt64(terms_days) AS m_terms_days,
         {{template "cents" "credit_limit"}} AS m_limit_cents,
         toInt32(since) AS m_since
-    FROM {{.DB}}customers FINAL
+    FROM {{.DB}}customers FINAL{{template "part_range" .}}
     WHERE 1{{template "selected" .}}
 {{end}}
 
@@ -116,12 +120,18 @@ says whether the row makes its customer known (has records, or stands for
 one of known_customers).
 
 The invoice part (at_t: the row is an invoice issued by t): paid_cents, its
-linked payments (by the same customer) dated by t, for what is still owed
-(customer_ledger, with the credit notes); window_pay_days and pay_partial
+linked payments (by the same customer) dated by t, and credited_cents, the
+credit notes dated by t that name the invoice (whoever's: chstore puts in
+each row those of its invoice id, read from the whole ledger), for what is
+still owed (customer_ledger); window_pay_days and pay_partial
 its linked payments in the longest window, for the partial-payment share
 (partial: smaller than the invoice). Rows that are no invoice at t carry an
 empty invoice part. Only the numbers the features need travel through it,
-and the fields of its own an open invoice's features read (.Unfold).
+and the fields of its own an open invoice's features read (.Unfold; its
+sale's country, segment and channel as '' without reading them when no
+version of any match row has one, .NoSale: carried through FINAL they
+cost the open-invoice query about 0.1 s of server CPU on the 1M-invoice
+benchmark ledger, whose invoices have none).
 
 The dunning part: the row's actions and promises, and the events that can
 answer or keep them, none after t: the row's payments, and its invoice's
@@ -151,11 +161,20 @@ every payment and promise, which customer_ledger gathers. */}}
         known,
         {{- if .Unfold}}
         disputed AS inv_flag_disputed,
+        {{- if .NoSale}}
+        -- No match row has a sale field (.NoSale): none read.
+        '' AS sale_country,
+        '' AS sale_segment,
+        '' AS sale_channel,
+        {{- else}}
         country AS sale_country,
         segment AS sale_segment,
         channel AS sale_channel,
         {{- end}}
+        {{- end}}
         arraySum(arrayFilter((c, d) -> d <= @t, pay_cents, pay_days)) AS paid_cents,
+        -- The credit notes naming the invoice, dated by t.
+        arraySum(arrayFilter((c, d) -> d <= @t, credit_cents, credit_days)) AS credited_cents,
         if(at_t, arrayFilter(d -> d != 0 AND d > @t - @wmax AND d <= @t, pay_days), emptyArrayInt32()) AS window_pay_days,
         if(at_t, arrayFilter((c, d) -> d != 0 AND d > @t - @wmax AND d <= @t, pay_cents, pay_days), emptyArrayInt64()) AS window_pay_cents,
         -- Partial: a linked payment smaller than the invoice.
@@ -194,8 +213,8 @@ every payment and promise, which customer_ledger gathers. */}}
     (
         SELECT
             customer_id, invoice_id, invoice, issue_day, due_day, settled_day, cents,
-            {{- if .Unfold}} disputed, country, segment, channel,{{end}}
-            pay_days, pay_cents, action_days, promise_days, promised_days, promise_cents,
+            {{- if .Unfold}} disputed,{{if not .NoSale}} country, segment, channel,{{end}}{{end}}
+            pay_days, pay_cents, action_days, promise_days, promised_days, promise_cents, credit_days, credit_cents,
             toUInt8(records > 0) AS known
         FROM {{.DB}}invoice_match FINAL{{template "part_range" .}}
         WHERE 1{{template "selected" .}}
@@ -203,22 +222,12 @@ every payment and promise, which customer_ledger gathers. */}}
         -- A customer known from the other tables: a row with nothing in it.
         SELECT
             customer_id, '', toUInt8(0), toInt32(0), toInt32(0), toInt32(0), toInt64(0),
-            {{- if .Unfold}} toUInt8(0), '', '', '',{{end}}
+            {{- if .Unfold}} toUInt8(0),{{if not .NoSale}} '', '', '',{{end}}{{end}}
             emptyArrayInt32(), emptyArrayInt64(), emptyArrayInt32(), emptyArrayInt32(), emptyArrayInt32(), emptyArrayInt64(),
+            emptyArrayInt32(), emptyArrayInt64(),
             toUInt8(1)
         FROM ({{template "known_customers" .}})
     )
-{{end}}
-
-{{/* credited: per invoice id, the credit notes dated by t (linked to their
-invoice by invoice_id alone), in cents. Read from the whole ledger
-(.AllDB): on a cluster a note filed under another customer may sit on
-another shard than its invoice. */}}
-{{define "credited"}}
-    SELECT invoice_id, sum({{template "cents" "amount"}}) AS credited_cents
-    FROM {{.AllDB}}credit_notes FINAL
-    WHERE invoice_id != '' AND toInt32(note_date) <= @t
-    GROUP BY invoice_id
 {{end}}
 
 {{/* open_invoice_columns: the open invoices of a customer (customer_ledger
@@ -387,8 +396,6 @@ a lambda uses. */}}
             sum(row_w{{.K}}_broken) + arrayCount((d, u) -> d > @t - @w{{.K}} AND u < @t, own_made, own_until) - own_w{{.K}}_kept AS w{{.K}}_broken
             {{- end}}
         FROM ({{template "match_rows" .}}) AS match_rows
-        ANY LEFT JOIN ({{template "credited" .}}) AS credited
-        USING invoice_id
         GROUP BY customer_id
         -- A customer whose every row was emptied has no record left, and
         -- is known only from the other tables (known_customers).
@@ -423,7 +430,7 @@ for the open invoices' inv_disputed (open_invoices.sql). */}}
     FROM
     (
         SELECT customer_id, {{if .Unfold}}invoice_id, {{end}}toInt32(opened_date) AS opened, toInt32(resolved_date) AS resolved
-        FROM {{.DB}}disputes FINAL
+        FROM {{.DB}}disputes FINAL{{template "part_range" .}}
         WHERE opened <= @t{{template "selected" .}}
     )
     GROUP BY customer_id
@@ -447,15 +454,15 @@ then decision id), and the old limit of the first decision ever. */}}
             toInt32(decision_date) AS decided,
             {{template "cents" "new_limit"}} AS new_cents,
             {{template "cents" "old_limit"}} AS old_cents
-        FROM {{.DB}}credit_decisions FINAL
+        FROM {{.DB}}credit_decisions FINAL{{template "part_range" .}}
         WHERE 1{{template "selected" .}}
     )
     GROUP BY customer_id
 {{end}}
 
-{{/* customer_ledger_parts: customer_ledger in .Parts parts of the customers
-by ranges of their ids, one SELECT each, put together by UNION ALL, whose
-SELECTs ClickHouse runs in parallel. A read with FINAL is one stream, so
+{{/* customer_ledger_parts: customer_ledger in the parts .Lo to .Hi-1 of the
+customers (ranges of their ids), one SELECT each, put together by UNION
+ALL, whose SELECTs ClickHouse runs in parallel. A read with FINAL is one stream, so
 one SELECT would run the whole scan, match_rows and the GROUP BY on one
 thread, whatever the server's cores. Each part scans the match for its
 own customers only; they are disjoint, so no customer needs merging. */}}
@@ -470,7 +477,10 @@ own customers only; they are disjoint, so no customer needs merging. */}}
 {{define "ledger_columns"}}{{template "invoice_history_columns" .}}, {{template "payment_columns"}}, {{template "action_columns" .}}, {{template "promise_columns" .}}{{end}}
 {{/* customer_facts: the small per-customer summaries (master, disputes,
 credit decisions) of every customer found in one of them, joined among
-themselves, one join per SELECT as ClickHouse 18.16 requires. */}}
+themselves, one join per SELECT as ClickHouse 18.16 requires; of the
+customers of this query's range only (part_range), which are those of its
+ledger summary: the right side of a join is built before its left side
+runs, on one thread, so each query builds its own share. */}}
 {{define "customer_facts"}}
     SELECT customer_id, {{template "master_columns"}}, {{template "dispute_columns" .}}, {{template "decision_columns"}}
     FROM
@@ -484,11 +494,11 @@ themselves, one join per SELECT as ClickHouse 18.16 requires. */}}
                 SELECT customer_id
                 FROM
                 (
-                    SELECT customer_id FROM {{.DB}}customers FINAL WHERE 1{{template "selected" .}}
+                    SELECT customer_id FROM {{.DB}}customers FINAL{{template "part_range" .}} WHERE 1{{template "selected" .}}
                     UNION ALL
-                    SELECT customer_id FROM {{.DB}}disputes FINAL WHERE 1{{template "selected" .}}
+                    SELECT customer_id FROM {{.DB}}disputes FINAL{{template "part_range" .}} WHERE 1{{template "selected" .}}
                     UNION ALL
-                    SELECT customer_id FROM {{.DB}}credit_decisions FINAL WHERE 1{{template "selected" .}}
+                    SELECT customer_id FROM {{.DB}}credit_decisions FINAL{{template "part_range" .}} WHERE 1{{template "selected" .}}
                 )
                 GROUP BY customer_id
             ) AS fact_ids

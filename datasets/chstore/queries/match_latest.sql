@@ -11,4 +11,6 @@ FROM
     SELECT max(version) AS version FROM %[1]s.actions
     UNION ALL
     SELECT max(version) AS version FROM %[1]s.promises
+    UNION ALL
+    SELECT max(version) AS version FROM %[1]s.credit_notes
 )

@@ -8,8 +8,20 @@
 -- touched is an external table of the customers to rebuild
 -- (match_touched.sql). Their every row is written again: the match of
 -- their records, and an empty row for a row they had and no longer have.
+--
+-- Each row also carries the credit notes that name its invoice id
+-- (migrations/0007_invoice_match_credits.sql), from the whole ledger (%[2]s):
+-- a note is linked to its invoice by invoice_id alone, whatever customer it
+-- is filed under, which on a cluster may live on another shard.
 INSERT INTO %[1]s.invoice_match (customer_id, invoice_id, invoice, issue_day, due_day, settled_day, cents,
-    disputed, country, segment, channel, pay_days, pay_cents, action_days, promise_days, promised_days, promise_cents, source_ids, records, version)
+    disputed, country, segment, channel, pay_days, pay_cents, action_days, promise_days, promised_days, promise_cents, source_ids, records,
+    credit_days, credit_cents, credit_ids, version)
+SELECT
+    customer_id, invoice_id, invoice, issue_day, due_day, settled_day, cents,
+    disputed, country, segment, channel, pay_days, pay_cents, action_days, promise_days, promised_days, promise_cents, source_ids, records,
+    credit_days, credit_cents, credit_ids, version
+FROM
+(
 SELECT
     customer_id,
     invoice_id,
@@ -69,3 +81,18 @@ FROM
     WHERE customer_id IN (SELECT customer_id FROM touched)
 )
 GROUP BY customer_id, invoice_id
+) AS rebuilt
+-- join_use_nulls is 0 (the default): a row without credit notes gets
+-- empty arrays.
+ANY LEFT JOIN
+(
+    SELECT
+        invoice_id,
+        groupArray(toInt32(note_date)) AS credit_days,
+        groupArray(toInt64(toDecimal128(amount, 2) * 100)) AS credit_cents,
+        groupArray(credit_note_id) AS credit_ids
+    FROM %[2]s.credit_notes FINAL
+    WHERE invoice_id != ''
+    GROUP BY invoice_id
+) AS credits
+USING invoice_id

@@ -4,6 +4,11 @@
 -- to another customer, perhaps on another shard). The first argument is
 -- the database of this server's tables, the second the one whose tables
 -- hold every shard's rows.
+--
+-- A credit note written since touches the customers whose match rows name
+-- its invoice id now, and those whose rows hold its id (it named another
+-- invoice before): the rows carry the notes of their invoice id
+-- (match_rebuild.sql), whoever's the note is and wherever it is stored.
 SELECT DISTINCT customer_id
 FROM
 (
@@ -26,4 +31,10 @@ FROM
             UNION ALL
             SELECT promise_id FROM %[2]s.promises WHERE version >= @since
         )
+        UNION ALL
+        SELECT customer_id FROM %[1]s.invoice_match
+        WHERE invoice_id != '' AND invoice_id IN (SELECT invoice_id FROM %[2]s.credit_notes WHERE version >= @since)
+        UNION ALL
+        SELECT customer_id FROM %[1]s.invoice_match ARRAY JOIN credit_ids AS credit_id
+        WHERE credit_id IN (SELECT credit_note_id FROM %[2]s.credit_notes WHERE version >= @since)
 )
