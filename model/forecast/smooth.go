@@ -37,10 +37,9 @@ import "math"
 // 0.203; synth seeds 33, 19, 61, 7 0.240 → 0.240, 0.132 → 0.132, 0.141
 // → 0.135, 0.120 → 0.121; the mean's bias unchanged. But weekly coverage
 // rose on 8 of the 14 ledgers (by 1–5 origin-weeks of 117), and on synth
-// seed 61 (100
-// customers, 24 months) from 105 to 109 of 117 (0.897 → 0.932), out of
-// the 0.70–0.90: the bands, whose scales are fitted to replays
-// of the curves, would need looking at first.
+// seed 61 (100 customers, 24 months) from 105 to 109 of 117 (0.897 →
+// 0.932), out of the 0.70–0.90: the bands, whose scales are
+// fitted to replays of the curves, would need looking at first.
 
 // maxBandwidth is the widest smoothing, in days (the standard deviation
 // of the kernel): the earlier fixed ±3-day moving average, which a record
