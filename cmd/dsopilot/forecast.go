@@ -132,6 +132,15 @@ func (f forecastFlags) run(ctx context.Context, e env, cmd string) (*forecast.Re
 	return res, meta.ID, fx, nil
 }
 
+// dueSum is a due schedule's total over its weeks.
+func dueSum(due []forecast.Scheduled) forecast.Money {
+	var sum forecast.Money
+	for _, d := range due {
+		sum += d.Amount
+	}
+	return sum
+}
+
 // printForecast prints the forecast as a table a treasurer reads.
 func printForecast(w io.Writer, r *forecast.Result) error {
 	cur := r.Currency
@@ -139,7 +148,7 @@ func printForecast(w io.Writer, r *forecast.Result) error {
 		cur = "mixed currencies"
 	}
 	b := r.Book
-	fmt.Fprintf(w, "cash receipts forecast as of %s, %s; %d paths\n", r.AsOf, cur, r.Paths)
+	fmt.Fprintf(w, "cash receipts forecast as of %s, %s; %d weeks (the total sums them), %d paths\n", r.AsOf, cur, len(r.Weeks), r.Paths)
 	fmt.Fprintf(w, "open book: %d invoices of %d customers, %s outstanding (%s overdue); disputed %s, expected credit %s; promised %s; expected after the horizon or never %s\n",
 		b.Invoices, b.Customers, b.Outstanding, b.Overdue, b.Disputed, b.ExpectedCredit, b.Promised, b.Beyond)
 	fmt.Fprintf(w, "new business: %d customers expected to invoice %s over the horizon (seasonal factor %.2f)\n",
@@ -158,11 +167,8 @@ func printForecast(w io.Writer, r *forecast.Result) error {
 			wk.Open.Mean, wk.New.Mean, wk.Total.P10, wk.Total.P50, wk.Total.P90, r.DueSchedule[k].Amount)
 	}
 	t := r.Total
-	var due forecast.Money
-	for _, d := range r.DueSchedule {
-		due += d.Amount
-	}
-	fmt.Fprintf(tw, "total\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Weeks[0].Start, r.Weeks[len(r.Weeks)-1].End,
+	due := dueSum(r.DueSchedule)
+	fmt.Fprintf(tw, "total %d wk\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", len(r.Weeks), r.Weeks[0].Start, r.Weeks[len(r.Weeks)-1].End,
 		t.Open.P10, t.Open.P50, t.Open.P90, t.Open.Mean, t.New.Mean, t.Total.P10, t.Total.P50, t.Total.P90, due)
 	if err := tw.Flush(); err != nil {
 		return err
@@ -174,19 +180,21 @@ func printForecast(w io.Writer, r *forecast.Result) error {
 	if len(r.Groups) == 0 {
 		return nil
 	}
-	fmt.Fprintf(w, "\nby %s, whole horizon (P10/P50/P90 percentiles of each group's %d-week sum, means sums of its weeks):\n", r.By, len(r.Weeks))
+	fmt.Fprintf(w, "\nby %s, whole horizon of %d weeks (P10/P50/P90 percentiles of each group's %d-week sum, means and due dates sums of its weeks; the groups' due dates add up to the total row's):\n", r.By, len(r.Weeks), len(r.Weeks))
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%s\topen P10\topen P50\topen P90\topen mean\tnew mean\ttotal P50\t\n", r.By)
+	fmt.Fprintf(tw, "%s\topen P10\topen P50\topen P90\topen mean\tnew mean\ttotal P50\tdue dates\t\n", r.By)
 	for _, g := range r.Groups {
 		t := g.Total
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", g.Key, t.Open.P10, t.Open.P50, t.Open.P90, t.Open.Mean, t.New.Mean, t.Total.P50)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", g.Key, t.Open.P10, t.Open.P50, t.Open.P90, t.Open.Mean, t.New.Mean, t.Total.P50, dueSum(g.DueSchedule))
 	}
 	return tw.Flush()
 }
 
 // writeForecastCSV writes one row per week (and group), then the horizon
-// total, each with the open, new and total bands and the due-date
-// schedule.
+// total (its week_start and week_end say which weeks it sums; the period
+// stays "total" for the readers that key on it), each with the open, new
+// and total bands and the due-date schedule (each group's own in a
+// breakdown).
 func writeForecastCSV(w io.Writer, r *forecast.Result) error {
 	cw := csv.NewWriter(w)
 	head := []string{"period", "week_start", "week_end"}
@@ -229,7 +237,7 @@ func writeForecastCSV(w io.Writer, r *forecast.Result) error {
 		emit("", r.Weeks, r.Total, r.DueSchedule)
 	}
 	for _, g := range r.Groups {
-		emit(g.Key, g.Weeks, g.Total, nil)
+		emit(g.Key, g.Weeks, g.Total, g.DueSchedule)
 	}
 	cw.Flush()
 	return cw.Error()

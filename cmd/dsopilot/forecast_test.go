@@ -48,10 +48,13 @@ func TestForecastPrintsTheIssuesJSONAndCSV(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("forecast --json: %v\n%s", err, out)
 	}
-	for _, k := range []string{"as_of", "currency", "weeks", "total_13w", "due_schedule"} {
+	for _, k := range []string{"as_of", "currency", "weeks", "total_13w", "total_weeks", "due_schedule"} {
 		if _, ok := res[k]; !ok {
 			t.Errorf("JSON lacks %q", k)
 		}
+	}
+	if string(res["total_weeks"]) != "13" {
+		t.Errorf("total_weeks %s, want 13", res["total_weeks"])
 	}
 	type band struct{ Mean, P10, P50, P90 *float64 }
 	var weeks []struct{ Open, New band }
@@ -88,6 +91,11 @@ func TestForecastPrintsTheIssuesJSONAndCSV(t *testing.T) {
 	}
 	if got := strings.Join(recs[0], ","); !strings.HasPrefix(got, "segment,period,week_start,week_end,open_mean,open_p10,open_p50,open_p90,new_mean") {
 		t.Errorf("csv header %q", got)
+	}
+	for _, rec := range recs[1:] {
+		if rec[len(rec)-1] == "" {
+			t.Errorf("csv row %v: a group's due_schedule is empty", rec)
+		}
 	}
 
 	js, _, err := call(t, nil, "forecast", "--store", store, "--registry", reg, "--as-of", "2024-01-31", "--by", "customer", "--json", "--paths", "200")
@@ -554,6 +562,96 @@ func TestForecastTextSaysWhatTheTotalRowIs(t *testing.T) {
 		}
 		if by != "" && !strings.Contains(b.String(), "percentiles of each group's 2-week sum") {
 			t.Errorf("by %q: group table does not say what its percentiles are:\n%s", by, b.String())
+		}
+	}
+}
+
+// Each group of a breakdown carries its own due-date schedule, in the
+// JSON, the CSV (the due_schedule column of its rows, empty for groups
+// until stop 31) and the text's group table; and every output says how
+// many weeks the total sums (total_weeks; "total 2 wk"), since the JSON
+// key stays total_13w whatever --weeks says.
+func TestForecastOutputsGiveEachGroupItsDueDates(t *testing.T) {
+	asOf, err := datasets.ParseDate("2024-12-31")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &forecast.Result{AsOf: asOf, Currency: "EUR", Paths: 10, TotalWeeks: 2, By: "segment"}
+	groups := []forecast.Group{{Key: "enterprise"}, {Key: "smb"}}
+	due := [][]forecast.Money{{100_00, 250_00}, {7_00, 0}}
+	for k := range 2 {
+		wk := forecast.Week{Start: asOf.AddDays(7*k + 1), End: asOf.AddDays(7*k + 7)}
+		r.Weeks = append(r.Weeks, wk)
+		r.DueSchedule = append(r.DueSchedule, forecast.Scheduled{Start: wk.Start, End: wk.End, Amount: due[0][k] + due[1][k]})
+		for g := range groups {
+			groups[g].Weeks = append(groups[g].Weeks, wk)
+			groups[g].DueSchedule = append(groups[g].DueSchedule, forecast.Scheduled{Start: wk.Start, End: wk.End, Amount: due[g][k]})
+		}
+	}
+	r.Groups = groups
+
+	var js strings.Builder
+	if err := writeJSON(&js, r); err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		TotalWeeks *int `json:"total_weeks"`
+		Groups     []struct {
+			Key         string
+			DueSchedule []struct{ Amount float64 } `json:"due_schedule"`
+		}
+	}
+	if err := json.Unmarshal([]byte(js.String()), &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.TotalWeeks == nil || *back.TotalWeeks != 2 {
+		t.Errorf("JSON total_weeks %v, want 2:\n%s", back.TotalWeeks, js.String())
+	}
+	if len(back.Groups) != 2 || len(back.Groups[0].DueSchedule) != 2 || back.Groups[0].DueSchedule[1].Amount != 250 {
+		t.Errorf("JSON groups' due schedules %+v", back.Groups)
+	}
+
+	var c strings.Builder
+	if err := writeForecastCSV(&c, r); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(strings.NewReader(c.String())).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := slices.Index(recs[0], "due_schedule")
+	want := map[string]string{"enterprise/week 1": "100.00", "enterprise/week 2": "250.00", "enterprise/total": "350.00",
+		"smb/week 1": "7.00", "smb/week 2": "0.00", "smb/total": "7.00"}
+	for _, rec := range recs[1:] {
+		k := rec[0] + "/" + rec[1]
+		if rec[col] != want[k] {
+			t.Errorf("CSV %s: due_schedule %q, want %q", k, rec[col], want[k])
+		}
+		delete(want, k)
+	}
+	if len(want) > 0 {
+		t.Errorf("CSV lacks rows %v:\n%s", want, c.String())
+	}
+
+	var txt strings.Builder
+	if err := printForecast(&txt, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(txt.String(), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case strings.HasPrefix(line, "cash receipts forecast"):
+			if !strings.Contains(line, "; 2 weeks (the total sums them)") {
+				t.Errorf("header %q does not say the forecast runs 2 weeks", line)
+			}
+		case len(f) > 1 && f[0] == "total" && f[1] != "row:":
+			if len(f) < 3 || f[1] != "2" || f[2] != "wk" {
+				t.Errorf("total row %q does not say it sums 2 weeks", line)
+			}
+		case len(f) > 0 && (f[0] == "enterprise" || f[0] == "smb"):
+			if last := map[string]string{"enterprise": "350.00", "smb": "7.00"}[f[0]]; f[len(f)-1] != last {
+				t.Errorf("group row %q: due dates %q, want %s", line, f[len(f)-1], last)
+			}
 		}
 	}
 }

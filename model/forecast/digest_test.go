@@ -68,6 +68,14 @@ func TestForecastDigestsUnchanged(t *testing.T) {
 					counts = append(counts, nc.early.count, []float64{nc.early.ea, nc.early.ea2})
 				}
 			}
+			// The fields added at stop 31 (the total's weeks, each
+			// group's due schedule) are checked by
+			// TestGroupsHaveTheirOwnDueSchedule; left out here, the
+			// digests still prove every earlier figure unchanged.
+			res.TotalWeeks = 0
+			for i := range res.Groups {
+				res.Groups[i].DueSchedule = nil
+			}
 			b, err := json.Marshal([]any{res, in.Q, in.Mean, nb.total.mean, counts})
 			if err != nil {
 				t.Fatal(err)

@@ -181,22 +181,31 @@ type Group struct {
 	Key   string  `json:"key"`
 	Weeks []Week  `json:"weeks"`
 	Total Horizon `json:"total_13w"`
+	// DueSchedule is what the due dates alone say of the group's open
+	// invoices, week by week, so that a group's forecast can be set
+	// against its own; the groups' schedules add up to the portfolio's.
+	DueSchedule []Scheduled `json:"due_schedule,omitempty"`
 }
 
 // Result is a cash-receipts forecast.
 type Result struct {
-	AsOf        datasets.Date `json:"as_of"`
-	Currency    string        `json:"currency"`
-	Weeks       []Week        `json:"weeks"`
-	Total       Horizon       `json:"total_13w"`
-	DueSchedule []Scheduled   `json:"due_schedule"`
-	Book        BookSummary   `json:"open_book"`
-	NewBusiness NewBusiness   `json:"new_business"`
-	Shocks      Shocks        `json:"shocks"`
-	Paths       int           `json:"paths"`
-	Seed        uint64        `json:"seed"`
-	By          string        `json:"by,omitempty"`
-	Groups      []Group       `json:"groups,omitempty"`
+	AsOf     datasets.Date `json:"as_of"`
+	Currency string        `json:"currency"`
+	Weeks    []Week        `json:"weeks"`
+	Total    Horizon       `json:"total_13w"`
+	// TotalWeeks is how many weeks Total (and each group's) sums: the
+	// weeks reported, 13 unless fewer were asked for. The key total_13w
+	// stays for the readers that know it. (Never 0 in a forecast: omitted
+	// only when unset, so that a result without it encodes as before.)
+	TotalWeeks  int         `json:"total_weeks,omitempty"`
+	DueSchedule []Scheduled `json:"due_schedule"`
+	Book        BookSummary `json:"open_book"`
+	NewBusiness NewBusiness `json:"new_business"`
+	Shocks      Shocks      `json:"shocks"`
+	Paths       int         `json:"paths"`
+	Seed        uint64      `json:"seed"`
+	By          string      `json:"by,omitempty"`
+	Groups      []Group     `json:"groups,omitempty"`
 }
 
 // Inputs are a forecast's ingredients at one date, before simulation:

@@ -49,6 +49,7 @@ func (in *Inputs) simulate(ctx context.Context, nb *NewBusiness, s Shocks, o Opt
 	newPaths := make([]float64, o.Paths*W)
 	simulateNew(o.Seed, 1, vol, nw, W, newPaths)
 	res.Weeks, res.Total = assemble(in.AsOf, W, R, open, meanOpen, nw, newPaths)
+	res.TotalWeeks = R
 	res.DueSchedule = in.dueSchedule(R)
 	if o.By != "" {
 		groups, err := in.breakdown(ctx, o, R, s, scale, draws, vol, nb, cust)
@@ -204,7 +205,24 @@ func addChecked(a, b int64) (int64, bool) {
 
 // dueSchedule is the due-date baseline over the first R weeks.
 func (in *Inputs) dueSchedule(R int) []Scheduled {
-	sch := DueDateSchedule(in.AsOf, in.Book, R)
+	return in.scheduled(DueDateSchedule(in.AsOf, in.Book, R))
+}
+
+// groupDueSchedule is the due-date baseline of the items pick selects
+// (none: a group with only new business) over the first R weeks: summed
+// over a breakdown's groups, the portfolio's.
+func (in *Inputs) groupDueSchedule(pick []int, R int) []Scheduled {
+	sch := make(Schedule, R)
+	for _, i := range pick {
+		if k := weekOf(in.AsOf, in.Book[i].DueDate, R); k >= 0 {
+			sch[k] += in.Book[i].Outstanding
+		}
+	}
+	return in.scheduled(sch)
+}
+
+// scheduled dates a schedule's weeks.
+func (in *Inputs) scheduled(sch Schedule) []Scheduled {
 	out := make([]Scheduled, len(sch))
 	for k, m := range sch {
 		out[k] = Scheduled{Start: in.AsOf.AddDays(7*k + 1), End: in.AsOf.AddDays(7*k + 7), Amount: Money(m)}
@@ -268,7 +286,7 @@ func (in *Inputs) breakdown(ctx context.Context, o Options, R int, s Shocks, sca
 				}
 			}
 		}
-		g := Group{Key: key}
+		g := Group{Key: key, DueSchedule: in.groupDueSchedule(pick, R)}
 		simulateNew(o.Seed, uint64(gi)+2, vol, newBy[key], W, newPaths)
 		g.Weeks, g.Total = assemble(in.AsOf, W, R, paths, mean, newBy[key], newPaths)
 		if o.By == ByCustomer {
