@@ -45,8 +45,21 @@ func TestModelForecasterServesTheForecast(t *testing.T) {
 		}
 	}
 	seg := decode[Forecast](t, ts.do(req{method: "GET", path: "/v1/forecast?by=segment&weeks=4", role: "viewer"}))
-	if len(seg.Groups) < 2 || seg.Groups[0].Key != "" || len(seg.Groups[1].Weeks) != 4 || seg.Groups[1].Weeks[0].Due != nil {
+	if len(seg.Groups) < 2 || seg.Groups[0].Key != "" || len(seg.Groups[1].Weeks) != 4 {
 		t.Fatalf("by segment: %d groups %+v", len(seg.Groups), seg.Groups)
+	}
+	// Each group has its own due dates, and they add up to the portfolio's.
+	for k := range 4 {
+		var sum Amount
+		for _, g := range seg.Groups[1:] {
+			if g.Weeks[k].Due == nil {
+				t.Fatalf("by segment: group %q week %d has no due dates", g.Key, k+1)
+			}
+			sum += *g.Weeks[k].Due
+		}
+		if p := seg.Groups[0].Weeks[k].Due; p == nil || *p != sum {
+			t.Fatalf("by segment, week %d: the groups' due dates add to %v, the portfolio's %v", k+1, sum, p)
+		}
 	}
 	problemOf(t, ts.do(req{method: "GET", path: "/v1/forecast?currency=USD", role: "viewer"}), 422)
 	if len(got.Currencies) != 0 {

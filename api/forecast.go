@@ -131,7 +131,7 @@ func forecastOf(r *forecast.Result, by string) *Forecast {
 	out := &Forecast{AsOf: r.AsOf, Currency: r.Currency, By: by,
 		Groups: []ForecastGroup{{Key: "", Weeks: weeks(r.Weeks, r.DueSchedule), Total: band(r.Total.Total)}}}
 	for _, g := range r.Groups {
-		out.Groups = append(out.Groups, ForecastGroup{Key: g.Key, Weeks: weeks(g.Weeks, nil), Total: band(g.Total.Total)})
+		out.Groups = append(out.Groups, ForecastGroup{Key: g.Key, Weeks: weeks(g.Weeks, g.DueSchedule), Total: band(g.Total.Total)})
 	}
 	return out
 }
