@@ -123,7 +123,7 @@ func (f creditFlags) service(ctx context.Context, e env, cmd string, write bool)
 }
 
 func runCreditPropose(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "credit propose", "[--store S] --customer ID --limit AMOUNT|suggested [--as-of DATE] --reason TEXT --by USER --role ROLE [--policy FILE] [--fx FILE] [--model ID] [--registry DIR] [--parts N] [--json]",
+	fs := newFlags(e, "credit propose", "[--store S] --customer ID --limit AMOUNT|suggested [--as-of DATE] --reason TEXT --by USER --role ROLE [--policy FILE | --currency CODE] [--fx FILE] [--model ID] [--registry DIR] [--parts N] [--json]",
 		"Proposes a new credit limit for a customer (in its currency): an amount, or \"suggested\" for the\n"+
 			"suggestion as of --as-of (default yesterday; whose reasons are the reason when --reason is not given); the limit in\n"+
 			"force proposed again is a renewal, which gives it a new review date once approved. The proposal\n"+
@@ -192,7 +192,7 @@ func runCreditDecide(ctx context.Context, e env, args []string, approve bool) er
 			"is still the one it changes. The customer's limit is then changed and a credit decision recorded.\n" +
 			"A refusal names its rule, changes nothing and exits 1; of two approvals at once, one wins."
 	}
-	fs := newFlags(e, name, "PROPOSAL [--store S] --by USER --role ROLE [--comment TEXT] [--policy FILE] [--fx FILE] [--json]", about)
+	fs := newFlags(e, name, "PROPOSAL [--store S] --by USER --role ROLE [--comment TEXT] [--policy FILE | --currency CODE] [--fx FILE] [--json]", about)
 	cf := newCreditFlags(fs, e)
 	by := fs.String("by", "", "who decides")
 	role := fs.String("role", "", "their role, one of the policy's approval.roles")
