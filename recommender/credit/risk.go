@@ -61,6 +61,11 @@ func (m ModelRisk) CustomerRiskParts(ctx context.Context, parts features.Parts, 
 	if err := recommender.CheckModelKnownBy(m.Bundle, asOf); err != nil {
 		return nil, err
 	}
+	return m.scoreParts(ctx, parts, asOf)
+}
+
+// scoreParts is CustomerRiskParts without the check of the cut-off.
+func (m ModelRisk) scoreParts(ctx context.Context, parts features.Parts, asOf datasets.Date) (map[string]Risk, error) {
 	rs, err := recommender.ModelRiskParts(ctx, parts, m.Bundle, asOf)
 	if err != nil {
 		return nil, err
