@@ -112,6 +112,7 @@ func (w *CreditWorkflow) CreditLimit(ctx context.Context, customerID string, asO
 	a := as[0]
 	out := &CreditAdvice{CustomerID: a.CustomerID, AsOf: asOf, Currency: a.Currency, Current: a.Current,
 		LimitSource: a.LimitSource, LimitSet: a.LimitSet, LimitReview: a.LimitReview, Exposure: a.Exposure,
+		GrossExposure: a.GrossExposure, UnappliedCash: a.UnappliedCash, UnappliedCredits: a.UnappliedCredits,
 		LimitReviewFrom: a.From, LimitReviewClass: a.Class, LimitReviewClassAsOf: a.ClassAsOf,
 		Suggested: a.Suggested, RiskClass: a.RiskClass, PD: a.PD, PDSource: a.PDSource, PDCaution: a.PDCaution,
 		Review: a.Review, ReviewClass: a.ReviewClass, ReviewClassAsOf: a.ReviewClassAsOf,

@@ -145,8 +145,13 @@ type CreditAdvice struct {
 	// the decision that set it (absent for the master's limit).
 	LimitSource string        `json:"limit_source" doc:"where current_limit comes from: credit_decision (a credit decision of the ledger, e.g. credit_decisions.csv), approval (a proposal approved in the credit workflow), customer_master (the customer master's credit_limit with no credit decision on record: no review date, never expired), none (a customer derived from invoices, with no customer master and no decision: a limit of 0 no one set, no credit, no review date)"`
 	LimitSet    datasets.Date `json:"limit_set_date,omitempty" doc:"the day the credit decision or approval in force was taken; absent for customer_master"`
-	Exposure    Amount        `json:"exposure"`
-	Suggested   Amount        `json:"suggested_limit"`
+	Exposure    Amount        `json:"exposure" doc:"what the customer owes, net: gross_exposure less unapplied_cash and unapplied_credits, never below 0; the flags, utilisation and suggestion read it"`
+	// GrossExposure, UnappliedCash and UnappliedCredits say how Exposure
+	// nets (credit.ExposureBasis).
+	GrossExposure    Amount `json:"gross_exposure" doc:"the customer's open invoices' outstanding at as_of"`
+	UnappliedCash    Amount `json:"unapplied_cash" doc:"cash on account at as_of: payments naming no invoice of the customer, less what its settled invoices took from them (the KPIs' unapplied_cash for the customer)"`
+	UnappliedCredits Amount `json:"unapplied_credits" doc:"credit notes dated by as_of naming no invoice of the ledger (the KPIs' unapplied_credits for the customer)"`
+	Suggested        Amount `json:"suggested_limit"`
 	// LimitReview is when Current is (or was) due for review: absent for
 	// the master's limit, which no decision set and which never expires.
 	LimitReview datasets.Date `json:"limit_review_date,omitempty" doc:"the day current_limit is (or was) due for review: the approval's review date, else the cadence of the risk class the customer had at the decision that set it (the last month-end on or before it), brought forward by a worse class first seen at a later month-end to its own cadence, but not before that month-end; past it, the limit is flagged review_due for the policy's flags.review_grace_days, then expired. Absent for customer_master"`

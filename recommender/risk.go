@@ -115,3 +115,48 @@ func addModelRisk(ctx context.Context, l *datasets.Ledger, whole features.Ledger
 	}
 	return nil
 }
+
+// ModelCutoff is the last day bundle b learnt from (its training cut-off,
+// model.BundleOptions.AsOf); zero for a bundle that does not say.
+func ModelCutoff(b *model.Bundle) (datasets.Date, error) {
+	if b == nil || b.Options.AsOf == "" {
+		return 0, nil
+	}
+	d, err := datasets.ParseDate(b.Options.AsOf)
+	if err != nil {
+		return 0, fmt.Errorf("%w: the model's training cut-off %q: %w", ErrInput, b.Options.AsOf, err)
+	}
+	return d, nil
+}
+
+// ModelCutoffError refuses to score with a model what was known by a day
+// before its training cut-off: the model learnt how the ledger went on
+// after that day (which invoices ended late or written off), so its
+// scores would say what was not known then, a point-in-time leak. It
+// wraps ErrInput: the day or the model asked for is the fault.
+type ModelCutoffError struct {
+	// Known is the last day the answer may know of; Cutoff the model's.
+	Known, Cutoff datasets.Date
+}
+
+func (e *ModelCutoffError) Error() string {
+	return fmt.Sprintf("the model was trained on what was known by %s (its training cut-off), after %s, the last day this answer may know of: "+
+		"it has seen what happened in between", e.Cutoff, e.Known)
+}
+
+func (e *ModelCutoffError) Unwrap() error { return ErrInput }
+
+// CheckModelKnownBy is nil when b may score what was known by the end of
+// day known (its cut-off is on or before it), else a *ModelCutoffError.
+// It is the one check of the commands and services that score with a
+// model bundle as of a day (recommend, the credit limits).
+func CheckModelKnownBy(b *model.Bundle, known datasets.Date) error {
+	cut, err := ModelCutoff(b)
+	if err != nil {
+		return err
+	}
+	if cut != 0 && known < cut {
+		return &ModelCutoffError{Known: known, Cutoff: cut}
+	}
+	return nil
+}

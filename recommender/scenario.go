@@ -29,6 +29,20 @@ func DefaultScenarios() *Scenarios {
 	return s
 }
 
+// DefaultScenariosIn is the shipped scenarios with their amounts stated
+// in currency cur (the reporting currency; "" keeps the file's EUR): the
+// same round figures (a courtesy reminder from 10,000), not converted from
+// euros, as credit.DefaultPolicyIn states the credit policy's. Source
+// names the currency.
+func DefaultScenariosIn(cur string) *Scenarios {
+	s := DefaultScenarios()
+	if cur != "" && cur != s.Currency {
+		s.Currency = cur
+		s.Source = fmt.Sprintf("%s (amounts in %s)", s.Source, cur)
+	}
+	return s
+}
+
 // DefaultScenariosYAML returns the text of the shipped file, to start one's
 // own from.
 func DefaultScenariosYAML() []byte { return slices.Clone(defaultScenariosYAML) }

@@ -23,7 +23,12 @@ type collectionsConfig struct {
 // that currency and gives each other currency's request a clear error) and
 // the model, when there is one, for risk classes.
 func newDaily(c collectionsConfig) (*recommender.Daily, error) {
-	s, _, err := scenarioAndRates(c.scenario, "")
+	// The built-in scenario's amounts are stated in the reporting currency.
+	cur := ""
+	if c.fx != nil {
+		cur = c.fx.To
+	}
+	s, _, err := scenarioAndRates(c.scenario, "", cur)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +50,12 @@ func newDaily(c collectionsConfig) (*recommender.Daily, error) {
 // file (the built-in one when empty), the command's rates when they convert
 // to the policy's currency, and the default model learnt from the ledger.
 func creditPart(path string, fx *datasets.FX, log *slog.Logger) (*credit.Policy, datasets.FX, credit.RiskSource, error) {
-	pol := credit.DefaultPolicy()
+	// The built-in policy's amounts are stated in the reporting currency.
+	cur := ""
+	if fx != nil {
+		cur = fx.To
+	}
+	pol := credit.DefaultPolicyIn(cur)
 	if path != "" {
 		var err error
 		if pol, err = credit.LoadPolicy(path); err != nil {

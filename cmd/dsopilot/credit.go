@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -48,8 +49,11 @@ func runCredit(ctx context.Context, e env, args []string) error {
 
 // creditFlags are the flags every credit command shares.
 type creditFlags struct {
-	store, policy, fx, model, registry *string
-	asJSON                             *bool
+	// currency is the reporting currency: the built-in policy's amounts
+	// are stated in it (credit.DefaultPolicyIn); a --policy file keeps its
+	// own.
+	store, policy, fx, model, registry, currency *string
+	asJSON                                       *bool
 	// parts is --parts of the commands that read the ledger (nil for the
 	// others): it is then read in parts of whole customers.
 	parts *int
@@ -61,12 +65,21 @@ func newCreditFlags(fs *flag.FlagSet, e env) creditFlags {
 		fx:       fs.String("fx", "", "rates to the policy's currency (CSV currency,rate), needed when customers use other currencies"),
 		model:    fs.String("model", "", "payment model whose 90+ probabilities give the PDs (an id, or \"promoted\"); default: a default model learnt from the ledger"),
 		registry: registryFlag(fs, e),
+		currency: fs.String("currency", "", "reporting currency (ISO 4217): the built-in policy's amounts are stated in it (default EUR); a --policy file keeps its own"),
 		asJSON:   fs.Bool("json", false, "print JSON")}
 }
 
 // service opens the store (for writing with write) and builds the workflow.
 func (f creditFlags) service(ctx context.Context, e env, cmd string, write bool) (*credit.Service, func(), error) {
-	pol := credit.DefaultPolicy()
+	cur := ""
+	if *f.currency != "" {
+		c, err := datasets.ParseCurrency(*f.currency)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: %s: --%v", errUsage, cmd, err)
+		}
+		cur = c
+	}
+	pol := credit.DefaultPolicyIn(cur)
 	var err error
 	if *f.policy != "" {
 		if pol, err = credit.LoadPolicy(*f.policy); err != nil {
@@ -110,7 +123,7 @@ func (f creditFlags) service(ctx context.Context, e env, cmd string, write bool)
 }
 
 func runCreditPropose(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "credit propose", "[--store S] --customer ID --limit AMOUNT|suggested [--as-of DATE] --reason TEXT --by USER --role ROLE [--policy FILE] [--fx FILE] [--model ID] [--registry DIR] [--parts N] [--json]",
+	fs := newFlags(e, "credit propose", "[--store S] --customer ID --limit AMOUNT|suggested [--as-of DATE] --reason TEXT --by USER --role ROLE [--policy FILE | --currency CODE] [--fx FILE] [--model ID] [--registry DIR] [--parts N] [--json]",
 		"Proposes a new credit limit for a customer (in its currency): an amount, or \"suggested\" for the\n"+
 			"suggestion as of --as-of (default yesterday; whose reasons are the reason when --reason is not given); the limit in\n"+
 			"force proposed again is a renewal, which gives it a new review date once approved. The proposal\n"+
@@ -179,7 +192,7 @@ func runCreditDecide(ctx context.Context, e env, args []string, approve bool) er
 			"is still the one it changes. The customer's limit is then changed and a credit decision recorded.\n" +
 			"A refusal names its rule, changes nothing and exits 1; of two approvals at once, one wins."
 	}
-	fs := newFlags(e, name, "PROPOSAL [--store S] --by USER --role ROLE [--comment TEXT] [--policy FILE] [--fx FILE] [--json]", about)
+	fs := newFlags(e, name, "PROPOSAL [--store S] --by USER --role ROLE [--comment TEXT] [--policy FILE | --currency CODE] [--fx FILE] [--json]", about)
 	cf := newCreditFlags(fs, e)
 	by := fs.String("by", "", "who decides")
 	role := fs.String("role", "", "their role, one of the policy's approval.roles")
@@ -305,13 +318,27 @@ func dash(s string) string {
 // the source file the help used to name, so a user starting their own
 // policy gets it from here.
 func runCreditPolicy(_ context.Context, e env, args []string) error {
-	fs := newFlags(e, "credit policy", "",
+	fs := newFlags(e, "credit policy", "[--currency CODE]",
 		"Prints the built-in credit policy (YAML, with its comments): every number the credit commands use.\n"+
 			"Save it (dsopilot credit policy > policy.yaml), change it and pass it with --policy policy.yaml;\n"+
-			"a field left out takes the built-in value.")
+			"a field left out takes the built-in value. With --currency, its amounts are stated in that currency,\n"+
+			"as the credit commands state them with --currency and no --policy.")
+	currency := fs.String("currency", "", "state the amounts in this currency (ISO 4217): the same figures, not converted (default EUR)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	_, err := e.stdout.Write(credit.DefaultPolicyYAML())
+	text := credit.DefaultPolicyYAML()
+	if *currency != "" {
+		cur, err := datasets.ParseCurrency(*currency)
+		if err != nil {
+			return fmt.Errorf("%w: credit policy: --%v", errUsage, err)
+		}
+		const line = "\ncurrency: EUR\n"
+		if !bytes.Contains(text, []byte(line)) {
+			return fmt.Errorf("credit policy: the built-in policy has no line %q to restate", strings.TrimSpace(line))
+		}
+		text = bytes.Replace(text, []byte(line), []byte("\ncurrency: "+cur+"\n"), 1)
+	}
+	_, err := e.stdout.Write(text)
 	return err
 }

@@ -151,6 +151,10 @@ func TestCreditCurrenciesAndLimitsInForce(t *testing.T) {
 	dir, store := creditLedger(t)
 	fx := filepath.Join(dir, "ledger", "fx.csv")
 	base := []string{"--store", store, "--as-of", "2024-06-30"}
+	eurPolicy := filepath.Join(dir, "policy.yaml")
+	if err := os.WriteFile(eurPolicy, credit.DefaultPolicyYAML(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, sub := range []string{"suggest", "flags"} {
 		_, _, err := call(t, nil, append([]string{"credit", sub}, base...)...)
 		want := "no rate to EUR for CHF (1 customer, e.g. customer S1), USD (2 customers, e.g. customer U1); " +
@@ -158,9 +162,12 @@ func TestCreditCurrenciesAndLimitsInForce(t *testing.T) {
 		if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), want) {
 			t.Fatalf("%s without rates: %v, want exit 1 and %q", sub, err, want)
 		}
-		_, _, err = call(t, nil, append([]string{"credit", sub, "--currency", "usd"}, base...)...)
+		// The built-in policy's amounts are stated in the reporting
+		// currency: USD alone needs no rate (TestBuiltInPolicyAndScenarioFollowTheReportingCurrency).
+		// A policy file keeps its own currency: USD alone needs its rate.
+		_, _, err = call(t, nil, append([]string{"credit", sub, "--currency", "usd", "--policy", eurPolicy}, base...)...)
 		if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), "no rate to EUR for USD") || !strings.Contains(err.Error(), "the policy's amounts are in EUR") {
-			t.Fatalf("%s --currency usd without rates: %v", sub, err)
+			t.Fatalf("%s --currency usd --policy (EUR) without rates: %v", sub, err)
 		}
 		if _, _, err := call(t, nil, append([]string{"credit", sub, "--currency", "euro"}, base...)...); exitCode(err) != 2 || !strings.Contains(err.Error(), "--currency") {
 			t.Fatalf("%s --currency euro: %v, want a usage error", sub, err)

@@ -27,10 +27,12 @@ type creditRead struct {
 func newCreditRead(fs *flag.FlagSet, e env) creditRead {
 	cf := newCreditFlags(fs, e)
 	cf.parts = partsFlag(fs)
+	fs.Lookup("currency").Usage = "only the customers in this currency (ISO 4217), the reporting currency: the built-in policy's amounts are stated in it; " +
+		"no rate needed when it is the policy's"
 	return creditRead{creditFlags: cf, fs: fs,
 		asOf:     fs.String("as-of", "", "the day, at its end (YYYY-MM-DD; default today)"),
 		customer: fs.String("customer", "", "only this customer"),
-		currency: fs.String("currency", "", "only the customers in this currency (ISO 4217): no rate needed when it is the policy's")}
+		currency: cf.currency}
 }
 
 // creditRun is what a read command works with: the workflow, the day, the
@@ -82,6 +84,9 @@ func (run creditRun) failed(cmd string, err error) error {
 // customer, or one currency, needs that currency's rate: the starting
 // limits, appetites and approval thresholds are in the policy's currency.
 func creditFailed(cmd string, svc *credit.Service, err error, withCurrency bool) error {
+	if u := modelCutoffUsage(cmd, 0, err); u != nil {
+		return u
+	}
 	var m *credit.MissingRatesError
 	if !errors.As(err, &m) {
 		return fmt.Errorf("%s: %w", cmd, err)
@@ -241,7 +246,7 @@ func runCreditFlags(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("credit flags: %s", strings.Join(problems, "; "))
 	}
 	if *r.asJSON {
-		out := map[string]any{"as_of": run.day, "customers": flags}
+		out := map[string]any{"as_of": run.day, "customers": flags, "policy": run.svc.Policy.Source, "policy_currency": run.svc.Policy.Currency}
 		if run.svc.Currency != "" {
 			out["currency"] = run.svc.Currency
 		}
@@ -256,8 +261,14 @@ func runCreditFlags(ctx context.Context, e env, args []string) error {
 		if c.Customer != "" {
 			name += " (" + c.Customer + ")"
 		}
-		fmt.Fprintf(e.stdout, "%s: owes %s %s, limit %s%s\n", name, recommender.FormatAmount(c.Exposure.Money()),
-			c.Currency, recommender.FormatAmount(c.Limit.Money()), held)
+		net := ""
+		if c.UnappliedCash != 0 || c.UnappliedCredits != 0 {
+			// Why it owes less than its open invoices: what it has on account.
+			net = fmt.Sprintf(" net (open %s, unapplied cash %s, unapplied credits %s)", recommender.FormatAmount(c.GrossExposure.Money()),
+				recommender.FormatAmount(c.UnappliedCash.Money()), recommender.FormatAmount(c.UnappliedCredits.Money()))
+		}
+		fmt.Fprintf(e.stdout, "%s: owes %s %s%s, limit %s%s\n", name, recommender.FormatAmount(c.Exposure.Money()),
+			c.Currency, net, recommender.FormatAmount(c.Limit.Money()), held)
 		for _, f := range c.Flags {
 			fmt.Fprintf(e.stdout, "  %-15s %12s  %s\n  %15s %12s  expected: %s\n", f.Kind, recommender.FormatAmount(f.Amount.Money()), f.Reason, "", "", f.Resolution)
 		}

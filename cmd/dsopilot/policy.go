@@ -174,7 +174,7 @@ func runPolicyOPE(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, fx, err := scenarioAndRates(*scenario, *fxPath)
+	s, fx, err := scenarioAndRates(*scenario, *fxPath, "")
 	if err != nil {
 		return fmt.Errorf("policy ope: %w", err)
 	}

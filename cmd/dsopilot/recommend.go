@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -11,7 +12,7 @@ import (
 )
 
 func runRecommend(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "recommend", "[--store S] --as-of DATE [--scenario FILE] [--model ID] [--registry DIR] [--capacity call=40,email=1000] [--collector NAME] [--holdout 0.05] [--fx FILE] [--parts N] [--format csv|json]",
+	fs := newFlags(e, "recommend", "[--store S] --as-of DATE [--scenario FILE | --currency CODE] [--model ID] [--registry DIR] [--capacity call=40,email=1000] [--collector NAME] [--holdout 0.05] [--fx FILE] [--parts N] [--format csv|json]",
 		"Prints the day's dunning worklist: for each customer with something to do on DATE, the next action\n"+
 			"(type, channel, date), the invoices it covers and their amount, its expected value (cash brought\n"+
 			"forward × cost of capital + expected loss avoided − the action's cost), the estimated uplift on\n"+
@@ -27,7 +28,8 @@ func runRecommend(ctx context.Context, e env, args []string) error {
 	capacity := fs.String("capacity", "", "contacts a day per channel or action type, e.g. call=40,email=1000 (overrides the file)")
 	collector := fs.String("collector", "", "only this collector's agenda")
 	holdout := fs.Float64("holdout", -1, "share of recommendations replaced by a random alternative (default: the file's, 0.05)")
-	fxPath := fs.String("fx", "", "rates to the scenario file's currency (CSV currency,rate), needed when invoices are in other currencies")
+	fxPath := fs.String("fx", "", "rates to the scenario's currency (CSV currency,rate), needed when invoices are in other currencies")
+	currency := fs.String("currency", "", "reporting currency (ISO 4217): the built-in scenario's amounts are stated in it (default EUR); a --scenario file keeps its own")
 	format := fs.String("format", "csv", "csv or json")
 	seed := fs.Uint64("seed", 1, "seed of the holdout's draws and of the bootstrap")
 	reg := registryFlag(fs, e)
@@ -50,9 +52,21 @@ func runRecommend(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: recommend: --capacity: %v", errUsage, err)
 	}
-	s, fx, err := scenarioAndRates(*scenario, *fxPath)
+	cur := ""
+	if *currency != "" {
+		if cur, err = datasets.ParseCurrency(*currency); err != nil {
+			return fmt.Errorf("%w: recommend: --%v", errUsage, err)
+		}
+	}
+	s, fx, err := scenarioAndRates(*scenario, *fxPath, cur)
 	if err != nil {
 		return fmt.Errorf("recommend: %w", err)
+	}
+	if cur != "" && s.Currency != cur {
+		// A file states its own currency: --fx converts to it, and a
+		// reporting currency beside it would say the amounts are in another.
+		return fmt.Errorf("%w: recommend: --currency %s, but the scenario file %s states its amounts in %s: leave --currency out (--fx then gives rates to %s) or set currency: %s in the file",
+			errUsage, cur, s.Source, s.Currency, s.Currency, cur)
 	}
 	var bundle *model.Bundle
 	if *modelID != "" {
@@ -61,6 +75,14 @@ func runRecommend(ctx context.Context, e env, args []string) error {
 			id = ""
 		}
 		if bundle, _, err = loadModel(*reg, id); err != nil {
+			return fmt.Errorf("recommend: %w", err)
+		}
+		// The worklist of day knows what was known by the end of the day
+		// before: a model trained later has seen what came after.
+		if err := recommender.CheckModelKnownBy(bundle, day.AddDays(-1)); err != nil {
+			if u := modelCutoffUsage("recommend", 1, err); u != nil {
+				return u
+			}
 			return fmt.Errorf("recommend: %w", err)
 		}
 	}
@@ -89,9 +111,10 @@ func runRecommend(ctx context.Context, e env, args []string) error {
 }
 
 // scenarioAndRates loads the scenario file (the built-in one when path is
-// empty) and, when fxPath is set, the rates to its currency.
-func scenarioAndRates(path, fxPath string) (*recommender.Scenarios, datasets.FX, error) {
-	s := recommender.DefaultScenarios()
+// empty, its amounts stated in the reporting currency cur: "" for EUR)
+// and, when fxPath is set, the rates to its currency.
+func scenarioAndRates(path, fxPath, cur string) (*recommender.Scenarios, datasets.FX, error) {
+	s := recommender.DefaultScenariosIn(cur)
 	var fx datasets.FX
 	var err error
 	if path != "" {
@@ -135,4 +158,24 @@ func guardedParts(ctx context.Context, st datasets.Store, n int, g *readGuard) f
 		}
 		return fn(l, features.FactsOf(l))
 	}
+}
+
+// modelCutoffUsage is err, when it refuses a --model bundle trained after
+// the last day the command's answer may know of
+// (recommender.ModelCutoffError), as a one-line usage error naming the
+// --as-of day and the cut-off; nil for any other error. lag is how many
+// days --as-of comes after that last day (recommend's worklist knows the
+// day before its own; the credit commands know their --as-of day).
+func modelCutoffUsage(cmd string, lag int, err error) error {
+	var mc *recommender.ModelCutoffError
+	if !errors.As(err, &mc) {
+		return nil
+	}
+	asOf, known := mc.Known.AddDays(lag), ""
+	if lag != 0 {
+		known = fmt.Sprintf(" (what was known by the end of %s)", mc.Known)
+	}
+	return fmt.Errorf("%w: %s: --as-of %s%s is before the --model bundle's training cut-off %s: the model learnt from what happened after it "+
+		"(a point-in-time leak); give --as-of %s or later, a model trained by %s, or no --model",
+		errUsage, cmd, asOf, known, mc.Cutoff, mc.Cutoff.AddDays(lag), mc.Known)
 }

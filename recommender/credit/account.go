@@ -28,8 +28,15 @@ type account struct {
 	// (zero without one).
 	limit    datasets.Money
 	limitSet datasets.Date
-	exposure datasets.Money
-	open     []item // open invoices, oldest due date first
+	// exposure is what the customer owes, net: gross (its open invoices'
+	// outstanding) less what it holds on account, its unapplied cash and
+	// credit notes (onAccount), never below 0 (a credit balance owes
+	// nothing). A month-end's account (historyAccounts, which reads no
+	// behaviour) leaves the unapplied amounts out: there it only tells an
+	// active customer, which the gross tells as well.
+	exposure, gross                 datasets.Money
+	unappliedCash, unappliedCredits datasets.Money
+	open                            []item // open invoices, oldest due date first
 	// overdue90 is what is more than 90 days past due.
 	overdue90 datasets.Money
 	// daysLate is the mean days late (0 when on time) of the invoices
@@ -153,6 +160,8 @@ func partAccounts(l *datasets.Ledger, whole features.LedgerFacts, asOf datasets.
 type accountPart struct {
 	l       *datasets.Ledger
 	unrated map[string]foreignRecords
+	ix      *features.Index
+	whole   features.LedgerFacts
 	eng     *features.Engine
 }
 
@@ -162,8 +171,9 @@ func newAccountPart(l *datasets.Ledger, whole features.LedgerFacts, pol *Policy,
 		return nil, err
 	}
 	historyDays := int(math.Round(float64(pol.HistoryMonths) * daysPerMonth))
-	eng := features.NewEngine(features.NewPartIndex(l, whole), features.Options{Windows: []int{historyDays}})
-	return &accountPart{l: l, unrated: unrated, eng: eng}, nil
+	ix := features.NewPartIndex(l, whole)
+	eng := features.NewEngine(ix, features.Options{Windows: []int{historyDays}})
+	return &accountPart{l: l, unrated: unrated, ix: ix, whole: whole, eng: eng}, nil
 }
 
 // accounts is partAccounts as of asOf over the part's index. Without
@@ -218,10 +228,18 @@ func (p *accountPart) accounts(asOf datasets.Date, pol *Policy, ids []string, se
 		it := item{id: r.InvoiceID, outstanding: datasets.Money(math.Round(r.Num[icol[0]] * 100)),
 			due: asOf.AddDays(int(r.Num[icol[1]])), issue: asOf.AddDays(-int(r.Num[icol[2]])), disputed: r.Num[icol[3]] == 1}
 		a.open = append(a.open, it)
-		a.exposure += it.outstanding
+		a.gross += it.outstanding
 		if it.dpd(asOf) > 90 {
 			a.overdue90 += it.outstanding
 		}
+	}
+	if !noBehaviour {
+		if err := p.onAccount(asOf, byID); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, a := range byID {
+		a.exposure = max(0, a.gross-a.unappliedCash-a.unappliedCredits)
 	}
 	from := asOf.AddDays(-historyDays)
 	segOf := make(map[string]string, len(l.Customers))
@@ -295,6 +313,35 @@ func (p *accountPart) accounts(asOf datasets.Date, pol *Policy, ids []string, se
 		})
 	}
 	return byID, events(l, asOf, pol, byID), nil
+}
+
+// onAccount sets the unapplied cash and credit notes of the accounts as
+// of asOf, as the KPIs count them for each customer (features.KPIs'
+// UnappliedCash and UnappliedCredits, read through one customer-level KPI
+// run over the part's index, in the customers' currencies): a payment
+// naming no invoice of its customer, less what its settled invoices took
+// from it, and a credit note naming no invoice of the ledger. Both reduce
+// what the customer owes though no invoice shows it: 10,000 open with
+// 3,000 of cash on account is 7,000 of exposure.
+func (p *accountPart) onAccount(asOf datasets.Date, byID map[string]*account) error {
+	run, err := features.NewKPIRun(asOf, asOf, features.KPIOptions{By: "customer"}, p.whole)
+	if err != nil {
+		return fmt.Errorf("credit: unapplied cash as of %s: %w", asOf, err)
+	}
+	if err := run.Add(p.ix); err != nil {
+		return fmt.Errorf("credit: unapplied cash as of %s: %w", asOf, err)
+	}
+	rep, err := run.Report()
+	if err != nil {
+		return fmt.Errorf("credit: unapplied cash as of %s: %w", asOf, err)
+	}
+	for i := range rep.Groups {
+		g := &rep.Groups[i]
+		if a := byID[g.Key]; a != nil {
+			a.unappliedCash, a.unappliedCredits = g.UnappliedCash.Money(), g.UnappliedCredits.Money()
+		}
+	}
+	return nil
 }
 
 // events reads the records that change a customer's standing: defaults,

@@ -4,12 +4,12 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"slices"
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/features"
+	"github.com/dsopilot/dsopilot/recommender"
 )
 
 // The review dates read the customers' classes at many month-ends (every
@@ -302,12 +302,5 @@ func (m ModelRisk) customerRiskDays(ctx context.Context, parts features.Parts, d
 // cutoff is the last day the bundle learnt from (its as-of day); zero for
 // a bundle that does not say (none is before it).
 func (m ModelRisk) cutoff() (datasets.Date, error) {
-	if m.Bundle == nil || m.Bundle.Options.AsOf == "" {
-		return 0, nil
-	}
-	d, err := datasets.ParseDate(m.Bundle.Options.AsOf)
-	if err != nil {
-		return 0, fmt.Errorf("%w: the model's training cut-off %q: %w", ErrInput, m.Bundle.Options.AsOf, err)
-	}
-	return d, nil
+	return recommender.ModelCutoff(m.Bundle)
 }

@@ -26,13 +26,17 @@
 // the model's training cut-off gets the default model learnt as of that
 // month-end, not the later model's scores), brought forward by a worse class from the month-end
 // it was first seen at, never postponed by a better one
-// (CustomerFlags.ReviewBasis says which). Flags lists the customers
+// (CustomerFlags.ReviewBasis says which). The exposure is what the
+// customer owes net of what it holds on account: its open invoices less
+// its unapplied cash and credit notes, as the KPIs count them for the
+// customer (ExposureBasis shows the three). Flags lists the customers
 // over their limit, overdue beyond N days, with a limit past its review
 // date (due for review within the policy's grace, expired past it) or with
 // broken promises, each with the amount, the reason and the expected
 // resolution, and where the limit comes from with its own review date.
 // A Policy (LoadPolicy, DefaultPolicy) holds every number, including which
-// flags hold orders.
+// flags hold orders; DefaultPolicyIn states the shipped figures in a
+// reporting currency.
 //
 // Service is the workflow over a store (datasets.CreditStore): proposals,
 // by hand or from the suggestion, are approved or rejected by someone other

@@ -45,11 +45,48 @@ type CustomerFlags struct {
 	LimitReview datasets.Date `json:"limit_review_date,omitempty"`
 	// ReviewBasis says which class, read on which day, set LimitReview.
 	ReviewBasis
+	// Exposure is what the customer owes, net of what it holds on account
+	// (ExposureBasis says how).
 	Exposure features.KPIMoney `json:"exposure"`
-	Flags    []Flag            `json:"flags"`
+	ExposureBasis
+	Flags []Flag `json:"flags"`
 	// OrdersHeld says a flag holds the customer's orders (Blocked), so a
 	// reader of the JSON need not work it out from the flags.
 	OrdersHeld bool `json:"orders_held"`
+}
+
+// ExposureBasis is what an exposure nets: Exposure = GrossExposure −
+// UnappliedCash − UnappliedCredits, never below 0. GrossExposure is the
+// open invoices' outstanding; UnappliedCash the payments on account (naming
+// no invoice of the customer) less what its settled invoices took from
+// them, UnappliedCredits its credit notes naming no invoice, by the as-of
+// day: what features.KPIs reports for the customer. A credit manager sees
+// why a customer owing 10,000 on its invoices is 7,000 exposed.
+type ExposureBasis struct {
+	GrossExposure    features.KPIMoney `json:"gross_exposure"`
+	UnappliedCash    features.KPIMoney `json:"unapplied_cash"`
+	UnappliedCredits features.KPIMoney `json:"unapplied_credits"`
+}
+
+func (a *account) exposureBasis() ExposureBasis {
+	return ExposureBasis{GrossExposure: features.KPIMoney(a.gross), UnappliedCash: features.KPIMoney(a.unappliedCash),
+		UnappliedCredits: features.KPIMoney(a.unappliedCredits)}
+}
+
+// owes says what the customer owes for a reason: the exposure, and when
+// anything is on account, how it nets (amt formats an amount).
+func (a *account) owes(amt func(datasets.Money) string) string {
+	if a.unappliedCash == 0 && a.unappliedCredits == 0 {
+		return amt(a.exposure)
+	}
+	var less []string
+	if a.unappliedCash != 0 {
+		less = append(less, amt(a.unappliedCash)+" of unapplied cash")
+	}
+	if a.unappliedCredits != 0 {
+		less = append(less, amt(a.unappliedCredits)+" of unapplied credit notes")
+	}
+	return fmt.Sprintf("%s net (%s open on its invoices less %s)", amt(a.exposure), amt(a.gross), strings.Join(less, " and "))
 }
 
 // Blocked reports whether a flag holds the customer's orders.
@@ -103,7 +140,7 @@ func (as *assessment) flags(a *account, sugg *Suggestion) CustomerFlags {
 	cur := currencyOf(&a.c, pol)
 	amt := func(m datasets.Money) string { return recommender.FormatAmount(m) + " " + cur }
 	out := CustomerFlags{CustomerID: a.c.ID, Customer: a.c.Name, Currency: cur, Limit: features.KPIMoney(a.limit),
-		Exposure: features.KPIMoney(a.exposure), Flags: []Flag{}}
+		Exposure: features.KPIMoney(a.exposure), ExposureBasis: a.exposureBasis(), Flags: []Flag{}}
 	lr := as.limitReview(a)
 	out.LimitReview, out.ReviewBasis = lr.date, lr.ReviewBasis
 	out.LimitSource, out.LimitSet = as.approved.limitSource(a)
@@ -120,9 +157,9 @@ func (as *assessment) flags(a *account, sugg *Suggestion) CustomerFlags {
 		return what
 	}
 	if over := a.exposure - a.limit; over > 0 {
-		reason := fmt.Sprintf("owes %s against a limit of %s: %s over", amt(a.exposure), amt(a.limit), amt(over))
+		reason := fmt.Sprintf("owes %s against a limit of %s: %s over", a.owes(amt), amt(a.limit), amt(over))
 		if a.limit == 0 { // no credit: a limit of 0 is not "no limit"
-			reason = fmt.Sprintf("owes %s against a limit of %s: no credit, so all of it is over the limit", amt(a.exposure), amt(0))
+			reason = fmt.Sprintf("owes %s against a limit of %s: no credit, so all of it is over the limit", a.owes(amt), amt(0))
 		}
 		add(FlagOverLimit, over, reason, a.underLimit(t, over, amt))
 	}

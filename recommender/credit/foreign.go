@@ -109,9 +109,21 @@ func inOwnCurrency(l *datasets.Ledger, pol *Policy, fx datasets.FX) (*datasets.L
 		to = own[customerID]
 		return cmp.Or(ownCur, to), to, customerID, false
 	}
+	// payTarget is target for a payment. One naming another customer's
+	// invoice reduces neither that invoice nor any of the payer's: it is
+	// the payer's cash on account (features, KPIs.UnappliedCash), which
+	// nets the payer's exposure, so it is in the payer's currency, as it
+	// is in the payer's part of a ledger read in parts (the invoice is in
+	// its own customer's part).
+	payTarget := func(p *datasets.Payment) (cur, to, customer string, onInvoice bool) {
+		if ic, ok := invs[p.InvoiceID]; ok && ic.customer != p.CustomerID {
+			return target(p.Currency, "", p.CustomerID)
+		}
+		return target(p.Currency, p.InvoiceID, p.CustomerID)
+	}
 	for i := range l.Payments {
 		p := &l.Payments[i]
-		cur, to, c, _ := target(p.Currency, p.InvoiceID, p.CustomerID)
+		cur, to, c, _ := payTarget(p)
 		foreign = foreign || has(c) && cur != to
 	}
 	for i := range l.CreditNotes {
@@ -165,7 +177,7 @@ func inOwnCurrency(l *datasets.Ledger, pol *Policy, fx datasets.FX) (*datasets.L
 	byInvoice := map[string][]datasets.Applied{}
 	for i := range out.Payments {
 		p := &out.Payments[i]
-		cur, to, c, onInvoice := target(p.Currency, p.InvoiceID, p.CustomerID)
+		cur, to, c, onInvoice := payTarget(p)
 		if !has(c) || cur == to {
 			continue
 		}

@@ -148,6 +148,24 @@ func DefaultPolicy() *Policy {
 	return p
 }
 
+// DefaultPolicyIn is the shipped policy with its amounts stated in
+// currency cur (the reporting currency; "" keeps the file's EUR): the same
+// round figures (starting limits, appetites' floors, approval thresholds,
+// the grid), not converted from euros. The figures are a starting point
+// sized for a business in EUR, USD, GBP, CHF or CAD alike, where a
+// conversion would give odd amounts (a 25,000 EUR threshold as 27,312.50
+// USD) for no better reason; in a currency of another magnitude (JPY,
+// SEK) they are too small, and a policy file states one's own. Source
+// names the currency ("default_policy.yaml (amounts in USD)").
+func DefaultPolicyIn(cur string) *Policy {
+	p := DefaultPolicy()
+	if cur != "" && cur != p.Currency {
+		p.Currency = cur
+		p.Source = fmt.Sprintf("%s (amounts in %s)", p.Source, cur)
+	}
+	return p
+}
+
 // DefaultPolicyYAML returns the text of the shipped policy, to start one's
 // own from.
 func DefaultPolicyYAML() []byte { return slices.Clone(defaultPolicyYAML) }

@@ -54,7 +54,18 @@ func (m ModelRisk) CustomerRisk(ctx context.Context, l *datasets.Ledger, asOf da
 }
 
 // CustomerRiskParts is CustomerRisk over a ledger read in parts.
+// A day before the bundle's training cut-off is refused
+// (recommender.CheckModelKnownBy): the model has seen how that day's
+// customers went on.
 func (m ModelRisk) CustomerRiskParts(ctx context.Context, parts features.Parts, asOf datasets.Date) (map[string]Risk, error) {
+	if err := recommender.CheckModelKnownBy(m.Bundle, asOf); err != nil {
+		return nil, err
+	}
+	return m.scoreParts(ctx, parts, asOf)
+}
+
+// scoreParts is CustomerRiskParts without the check of the cut-off.
+func (m ModelRisk) scoreParts(ctx context.Context, parts features.Parts, asOf datasets.Date) (map[string]Risk, error) {
 	rs, err := recommender.ModelRiskParts(ctx, parts, m.Bundle, asOf)
 	if err != nil {
 		return nil, err

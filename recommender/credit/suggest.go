@@ -113,9 +113,13 @@ type Suggestion struct {
 	// LimitSource says where Current comes from: LimitFromDecision,
 	// LimitFromApproval, LimitFromMaster or LimitNone; LimitSet is the day the
 	// decision was taken (none for the master's limit).
-	LimitSource string            `json:"limit_source"`
-	LimitSet    datasets.Date     `json:"limit_set_date,omitempty"`
-	Exposure    features.KPIMoney `json:"exposure"`
+	LimitSource string        `json:"limit_source"`
+	LimitSet    datasets.Date `json:"limit_set_date,omitempty"`
+	// Exposure is what the customer owes, net of what it holds on account
+	// (ExposureBasis says how); the need's floor, the utilisation and the
+	// flags read it.
+	Exposure features.KPIMoney `json:"exposure"`
+	ExposureBasis
 	Utilisation *float64          `json:"utilisation"` // exposure ÷ current limit; nil when the limit is 0 (no credit)
 	Suggested   features.KPIMoney `json:"suggested_limit"`
 	Change      features.KPIMoney `json:"change"`
@@ -162,7 +166,11 @@ type Suggestion struct {
 type Suggestions struct {
 	AsOf   datasets.Date `json:"as_of"`
 	Policy string        `json:"policy"`
-	Rows   []Suggestion  `json:"suggestions"`
+	// PolicyCurrency is the currency of the policy's amounts (starting
+	// limits, thresholds): the built-in policy's is the reporting
+	// currency it was asked in (DefaultPolicyIn).
+	PolicyCurrency string       `json:"policy_currency"`
+	Rows           []Suggestion `json:"suggestions"`
 	// Currency is Options.Currency: only customers in it were assessed;
 	// OtherCurrencies counts the customers left aside by it, by currency.
 	Currency        string         `json:"currency,omitempty"`
@@ -189,7 +197,7 @@ func suggestParts(parts features.Parts, asOf datasets.Date, pol *Policy, o Optio
 	if err := as.missingRates(); err != nil {
 		return nil, err
 	}
-	out := &Suggestions{AsOf: asOf, Policy: pol.Source, Rows: []Suggestion{}, Currency: o.Currency, OtherCurrencies: as.other}
+	out := &Suggestions{AsOf: asOf, Policy: pol.Source, PolicyCurrency: pol.Currency, Rows: []Suggestion{}, Currency: o.Currency, OtherCurrencies: as.other}
 	ap := approvalsOf(o.Events)
 	for _, a := range as.list {
 		out.Rows = append(out.Rows, as.suggest(a, ap))
@@ -253,7 +261,7 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 	seg, segName := pol.segment(a.c.Segment)
 	class := pol.class(risk.PD)
 	s := Suggestion{CustomerID: id, Customer: a.c.Name, Segment: a.c.Segment, Currency: cur,
-		Current: features.KPIMoney(a.limit), Exposure: features.KPIMoney(a.exposure),
+		Current: features.KPIMoney(a.limit), Exposure: features.KPIMoney(a.exposure), ExposureBasis: a.exposureBasis(),
 		PD: round4(risk.PD), PDSource: risk.Source, RiskClass: class.Name}
 	reviewClass, reviewAt := as.suggestionReview(id, class)
 	s.Review = as.asOf.AddMonths(reviewClass.ReviewMonths)
@@ -268,10 +276,10 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 	}
 	var reasons []string
 	if a.limit > 0 {
-		reasons = append(reasons, fmt.Sprintf("owes %s against a limit of %s (%.0f%% used)", amt(a.exposure), amt(a.limit), 100**s.Utilisation))
+		reasons = append(reasons, fmt.Sprintf("owes %s against a limit of %s (%.0f%% used)", a.owes(amt), amt(a.limit), 100**s.Utilisation))
 	} else {
 		// A limit of 0 is no credit, not no limit: all it owes is over it.
-		reasons = append(reasons, fmt.Sprintf("owes %s against a limit of %s: no credit, so anything owed is over the limit", amt(a.exposure), amt(0)))
+		reasons = append(reasons, fmt.Sprintf("owes %s against a limit of %s: no credit, so anything owed is over the limit", a.owes(amt), amt(0)))
 	}
 	s.LimitSource, s.LimitSet = ap.limitSource(a)
 	reasons = append(reasons, limitSourceReason(s.LimitSource, s.LimitSet, amt(a.limit)))

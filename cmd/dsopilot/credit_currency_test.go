@@ -1,0 +1,82 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A company reporting in USD uses the built-in credit policy and dunning
+// scenario with --currency USD: their amounts are stated in USD (the same
+// round figures), so a ledger in USD needs no rates and the output names
+// the currency. A file given keeps its own currency. Before, the built-in
+// ones were in EUR whatever the reporting currency: a USD ledger needed
+// rates to EUR, or copies of both files with currency: USD.
+func TestBuiltInPolicyAndScenarioFollowTheReportingCurrency(t *testing.T) {
+	dir, store := creditLedger(t)
+	base := []string{"--store", store, "--as-of", "2024-06-30"}
+	for _, sub := range []string{"suggest", "flags"} {
+		out, _, err := call(t, nil, append([]string{"credit", sub, "--currency", "USD", "--json"}, base...)...)
+		if err != nil || !strings.Contains(out, `"policy_currency": "USD"`) || !strings.Contains(out, `"policy": "default_policy.yaml (amounts in USD)"`) ||
+			sub == "suggest" && !strings.Contains(out, `"U1"`) {
+			t.Fatalf("credit %s --currency USD: %v\n%s", sub, err, out)
+		}
+	}
+	// The starting limit is the file's 5,000... stated in USD: U2, a new
+	// customer by the policy's count, is suggested the same figure as an
+	// EUR customer would be.
+	usd, _, err := call(t, nil, append([]string{"credit", "suggest", "--currency", "USD", "--customer", "U2", "--json"}, base...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eur, _, err := call(t, nil, append([]string{"credit", "suggest", "--currency", "EUR", "--customer", "A1", "--json"}, base...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := field(t, usd, "suggested_limit"), field(t, eur, "suggested_limit"); got != want {
+		t.Fatalf("U2's suggestion in USD %s, A1's in EUR %s: want the same round figure", got, want)
+	}
+	out, _, err := call(t, nil, "credit", "policy", "--currency", "usd")
+	if err != nil || !strings.Contains(out, "\ncurrency: USD\n") || strings.Contains(out, "currency: EUR") {
+		t.Fatalf("credit policy --currency usd: %v\n%s", err, out)
+	}
+
+	// recommend: the built-in scenario in USD, no rates for a USD ledger.
+	usdOnly := filepath.Join(dir, "usd")
+	importFiles(t, filepath.Join(dir, "usdledger"), usdOnly, map[string]string{
+		"customers.csv": "customer_id,name,segment,country,currency,credit_limit,payment_terms,since\n" +
+			"U1,Ufoo Inc,mid_market,US,USD,9000.00,NET30,2020-01-01\n",
+		"invoices.csv": "customer_id,invoice_id,issue_date,due_date,amount,currency\n" +
+			"U1,IU1,2024-05-01,2024-05-31,700.00,USD\n",
+	})
+	rec := []string{"recommend", "--store", usdOnly, "--as-of", "2024-06-10", "--format", "json"}
+	if _, _, err := call(t, nil, rec...); err == nil || !strings.Contains(err.Error(), "USD") {
+		t.Fatalf("recommend on a USD ledger, built-in scenario in EUR, no rates: %v, want refused for want of a rate", err)
+	}
+	out, _, err = call(t, nil, append(rec, "--currency", "USD")...)
+	if err != nil || !strings.Contains(out, `"currency": "USD"`) || !strings.Contains(out, `"IU1"`) {
+		t.Fatalf("recommend --currency USD: %v\n%s", err, out)
+	}
+	scen := filepath.Join(dir, "scenario.yaml")
+	if b, err := os.ReadFile(filepath.Join("..", "..", "recommender", "default_scenarios.yaml")); err != nil {
+		t.Fatal(err)
+	} else if err := os.WriteFile(scen, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = call(t, nil, append(rec, "--currency", "USD", "--scenario", scen)...)
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "--currency USD, but the scenario file") || !strings.Contains(err.Error(), "states its amounts in EUR") {
+		t.Fatalf("recommend --currency USD with a scenario file in EUR: %v, want a usage error", err)
+	}
+}
+
+// field is the first value of "name": in a JSON text.
+func field(t *testing.T, js, name string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(js, `"`+name+`": `)
+	if !ok {
+		t.Fatalf("no %s in\n%s", name, js)
+	}
+	v, _, _ := strings.Cut(rest, ",")
+	return strings.TrimSpace(v)
+}
