@@ -34,6 +34,24 @@ func TestModelTrainedAfterTheAsOfIsRefused(t *testing.T) {
 			t.Errorf("%v: %v (exit %d), want a one-line usage error with %q", c.args, err, exitCode(err), c.want)
 		}
 	}
+	// score (the promoted model: it always scores with one) knows what was
+	// known by the end of its --as-of. (forecast warns instead, so that a
+	// snapshot's track record can be rebuilt, saying it is flattered.)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"score", "--as-of", "2023-10-19"}, "score: --as-of 2023-10-19 is before the --model bundle's training cut-off 2023-10-20"},
+		{[]string{"score", "--as-of", "2023-06-30"}, "give --as-of 2023-10-20 or later, a model trained by 2023-06-30"},
+	} {
+		_, _, err := call(t, nil, append(c.args, "--store", store, "--registry", reg)...)
+		if exitCode(err) != 2 || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "no --model") {
+			t.Errorf("%v: %v (exit %d), want a one-line usage error with %q", c.args, err, exitCode(err), c.want)
+		}
+	}
+	if _, stderr, err := call(t, nil, "score", "--as-of", "2023-10-20", "--store", store, "--registry", reg); err != nil {
+		t.Errorf("score on the cut-off: %v\n%s", err, stderr)
+	}
 	// From the cut-off on (recommend: the day after), the model scores.
 	for _, args := range [][]string{{"recommend", "--as-of", "2023-10-21"}, {"credit", "flags", "--as-of", "2023-10-20"}} {
 		if _, stderr, err := call(t, nil, append(args, "--store", store, "--fx", fx, "--registry", reg, "--model", "promoted")...); err != nil {

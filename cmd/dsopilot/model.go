@@ -13,6 +13,7 @@ import (
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/model"
+	"github.com/dsopilot/dsopilot/recommender"
 )
 
 func registryFlag(fs interface {
@@ -298,6 +299,14 @@ func runScore(ctx context.Context, e env, args []string) error {
 	}
 	b, meta, err := loadModel(*reg, *id)
 	if err != nil {
+		return fmt.Errorf("score: %w", err)
+	}
+	// The open book as of t is what was known by the end of t: a model
+	// trained later has seen how it ended.
+	if err := recommender.CheckModelKnownBy(b, t); err != nil {
+		if u := modelCutoffUsageOr("score", 0, "", err); u != nil {
+			return u
+		}
 		return fmt.Errorf("score: %w", err)
 	}
 	if *extraFX != "" && b.Options.FX == nil {

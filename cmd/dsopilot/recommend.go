@@ -167,6 +167,12 @@ func guardedParts(ctx context.Context, st datasets.Store, n int, g *readGuard) f
 // days --as-of comes after that last day (recommend's worklist knows the
 // day before its own; the credit commands know their --as-of day).
 func modelCutoffUsage(cmd string, lag int, err error) error {
+	return modelCutoffUsageOr(cmd, lag, ", or no --model", err)
+}
+
+// modelCutoffUsageOr is modelCutoffUsage whose remedies end with or
+// (", or no --model" where the command can do without one).
+func modelCutoffUsageOr(cmd string, lag int, or string, err error) error {
 	var mc *recommender.ModelCutoffError
 	if !errors.As(err, &mc) {
 		return nil
@@ -176,6 +182,6 @@ func modelCutoffUsage(cmd string, lag int, err error) error {
 		known = fmt.Sprintf(" (what was known by the end of %s)", mc.Known)
 	}
 	return fmt.Errorf("%w: %s: --as-of %s%s is before the --model bundle's training cut-off %s: the model learnt from what happened after it "+
-		"(a point-in-time leak); give --as-of %s or later, a model trained by %s, or no --model",
-		errUsage, cmd, asOf, known, mc.Cutoff, mc.Cutoff.AddDays(lag), mc.Known)
+		"(a point-in-time leak); give --as-of %s or later, a model trained by %s%s",
+		errUsage, cmd, asOf, known, mc.Cutoff, mc.Cutoff.AddDays(lag), mc.Known, or)
 }
