@@ -93,21 +93,20 @@ func (b *book) forecastSources(ctx context.Context, f ForecastSource, note func(
 
 // nextActions returns the worklist's actions for one customer.
 func (b *book) nextActions(customerID string) []NextAction {
-	var out []NextAction
-	for _, a := range b.worklist {
-		if a.CustomerID == customerID {
-			out = append(out, a)
-		}
-	}
-	return out
+	return ofCustomer(b.worklist, customerID, func(a *NextAction) string { return a.CustomerID })
 }
 
 // keptOffList returns why the rules kept the customer off the worklist.
 func (b *book) keptOffList(customerID string) []KeptOff {
-	var out []KeptOff
-	for _, k := range b.keptOff {
-		if k.CustomerID == customerID {
-			out = append(out, k)
+	return ofCustomer(b.keptOff, customerID, func(k *KeptOff) string { return k.CustomerID })
+}
+
+// ofCustomer returns the elements of xs whose customer (id) is customerID.
+func ofCustomer[T any](xs []T, customerID string, id func(*T) string) []T {
+	var out []T
+	for i := range xs {
+		if id(&xs[i]) == customerID {
+			out = append(out, xs[i])
 		}
 	}
 	return out

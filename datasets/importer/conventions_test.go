@@ -145,17 +145,7 @@ func TestABlankDueDateIsDerivedFromPaymentTerms(t *testing.T) {
 			if err != nil && len(tc.rejectsAt) == 0 {
 				t.Fatal(err)
 			}
-			l, err := st.Load(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := map[string]string{}
-			for _, v := range l.Invoices {
-				got[v.ID] = v.DueDate.String()
-			}
-			if fmt.Sprint(got) != fmt.Sprint(tc.due) {
-				t.Fatalf("due dates %v, want %v", got, tc.due)
-			}
+			checkDueDates(t, st, tc.due)
 			if sum.DerivedDueDates != tc.derived || (tc.derived > 0) != (len(sum.Notes) == 1 && sum.Notes[0].Count == tc.derived) {
 				t.Fatalf("derived %d, notes %+v, want %d", sum.DerivedDueDates, sum.Notes, tc.derived)
 			}
@@ -215,17 +205,7 @@ func TestNoDueDateColumnDerivesFromTerms(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			l, err := st.Load(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := map[string]string{}
-			for _, v := range l.Invoices {
-				got[v.ID] = v.DueDate.String()
-			}
-			if fmt.Sprint(got) != fmt.Sprint(tc.due) {
-				t.Fatalf("due dates %v, want %v", got, tc.due)
-			}
+			checkDueDates(t, st, tc.due)
 			if sum.DerivedDueDates != len(tc.due) || len(sum.Notes) != 1 || sum.Notes[0].Count != len(tc.due) ||
 				!strings.Contains(sum.Notes[0].Reason, "the file having no due_date column") {
 				t.Fatalf("derived %d, notes %+v, want %d", sum.DerivedDueDates, sum.Notes, len(tc.due))
@@ -238,5 +218,24 @@ func TestNoDueDateColumnDerivesFromTerms(t *testing.T) {
 				t.Fatalf("rejects %v, want at %v", sum.FirstRejects, tc.rejectsAt)
 			}
 		})
+	}
+}
+
+// checkDueDates fails t unless the invoices of st have the due dates want
+// (invoice id to date).
+func checkDueDates(t *testing.T, st interface {
+	Load(context.Context) (*datasets.Ledger, error)
+}, want map[string]string) {
+	t.Helper()
+	l, err := st.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, v := range l.Invoices {
+		got[v.ID] = v.DueDate.String()
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("due dates %v, want %v", got, want)
 	}
 }

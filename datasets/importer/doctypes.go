@@ -49,11 +49,19 @@ func normDocType(v string) string {
 // DocTypeValues lists the recognised type values of each document type,
 // sorted, for help texts and errors.
 func DocTypeValues() (invoice, creditNote []string) {
-	for v, t := range defaultDocTypes {
-		if t == docInvoice {
-			invoice = append(invoice, v)
-		} else {
-			creditNote = append(creditNote, v)
+	return docTypeValues(defaultDocTypes)
+}
+
+// docTypeValues lists the values of the mappings ms (value to document
+// type) by document type, sorted.
+func docTypeValues(ms ...map[string]string) (invoice, creditNote []string) {
+	for _, m := range ms {
+		for v, t := range m {
+			if t == docInvoice {
+				invoice = append(invoice, v)
+			} else {
+				creditNote = append(creditNote, v)
+			}
 		}
 	}
 	slices.Sort(invoice)
@@ -112,16 +120,7 @@ func (im *run) docType(v string) (string, string) {
 }
 
 func (im *run) docTypeHelp() string {
-	inv, cn := DocTypeValues()
-	for v, t := range im.opts.DocTypes {
-		if t == docInvoice {
-			inv = append(inv, v)
-		} else {
-			cn = append(cn, v)
-		}
-	}
-	slices.Sort(inv)
-	slices.Sort(cn)
+	inv, cn := docTypeValues(defaultDocTypes, im.opts.DocTypes)
 	return fmt.Sprintf("want an invoice (%s) or a credit note (%s), in any case; name other values with --doc-types invoice=VALUE,credit_note=VALUE",
 		strings.Join(inv, ", "), strings.Join(cn, ", "))
 }
