@@ -34,7 +34,9 @@ func scoreOpenBook(ctx context.Context, e env, store string, parts int, b *model
 	flagged := 0 // open invoices whose undated disputed flag the model cannot use
 	err = eachPart(ctx, st, parts, func(l *datasets.Ledger, whole features.LedgerFacts) error {
 		span.see(l)
-		if used, _ := features.NewPartIndex(l, whole).DisputeFlags(); used && b.Options.Features.DisputeOpenedAfterDays == nil {
+		// The flag stands in for dispute records only when the whole ledger
+		// has none (features.Index.DisputeFlags).
+		if !whole.DisputesKnown && b.Options.Features.DisputeOpenedAfterDays == nil {
 			for i := range l.Invoices {
 				if v := &l.Invoices[i]; v.Disputed && v.IssueDate <= t && (v.SettledDate.IsZero() || v.SettledDate > t) {
 					flagged++

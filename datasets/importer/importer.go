@@ -572,6 +572,9 @@ func mergeWarnings(into, ws []Warning, at map[string]int) []Warning {
 			continue
 		}
 		at[w.Reason] = len(into)
+		// Rows appended to the merged warning must not land in the spare
+		// capacity of the file's own.
+		w.Rows = slices.Clip(w.Rows)
 		into = append(into, w)
 	}
 	return into

@@ -77,11 +77,17 @@ type Schedule []datasets.Money
 func DueDateSchedule(t datasets.Date, book []Item, weeks int) Schedule {
 	out := make(Schedule, weeks)
 	for i := range book {
-		if k := weekOf(t, book[i].DueDate, weeks); k >= 0 {
-			out[k] += book[i].Outstanding
-		}
+		out.addDue(t, &book[i])
 	}
 	return out
+}
+
+// addDue adds it's outstanding to the week of its due date as of t (week
+// 1 when already due), when that week is one of s's.
+func (s Schedule) addDue(t datasets.Date, it *Item) {
+	if k := weekOf(t, it.DueDate, len(s)); k >= 0 {
+		s[k] += it.Outstanding
+	}
 }
 
 // AverageDelaySchedule is the second baseline: each open invoice's

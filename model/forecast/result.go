@@ -214,9 +214,7 @@ func (in *Inputs) dueSchedule(R int) []Scheduled {
 func (in *Inputs) groupDueSchedule(pick []int, R int) []Scheduled {
 	sch := make(Schedule, R)
 	for _, i := range pick {
-		if k := weekOf(in.AsOf, in.Book[i].DueDate, R); k >= 0 {
-			sch[k] += in.Book[i].Outstanding
-		}
+		sch.addDue(in.AsOf, &in.Book[i])
 	}
 	return in.scheduled(sch)
 }

@@ -239,7 +239,9 @@ func (p *accountPart) accounts(asOf datasets.Date, pol *Policy, ids []string, se
 		}
 	}
 	for _, a := range byID {
-		a.exposure = max(0, a.gross-a.unappliedCash-a.unappliedCredits)
+		if err := a.netExposure(); err != nil {
+			return nil, nil, err
+		}
 	}
 	from := asOf.AddDays(-historyDays)
 	segOf := make(map[string]string, len(l.Customers))
@@ -323,6 +325,22 @@ func (p *accountPart) accounts(asOf datasets.Date, pol *Policy, ids []string, se
 // from it, and a credit note naming no invoice of the ledger. Both reduce
 // what the customer owes though no invoice shows it: 10,000 open with
 // 3,000 of cash on account is 7,000 of exposure.
+// netExposure sets a.exposure: what its open invoices owe less its cash and
+// credit notes on account, never below 0. Unapplied cash below 0 (a refund
+// naming no invoice, of an overpayment an invoice absorbed) nets nothing:
+// it would raise the exposure above what the invoices owe.
+func (a *account) netExposure() error {
+	var on datasets.MoneySum
+	on.Add(max(0, a.unappliedCash))
+	on.Add(max(0, a.unappliedCredits))
+	off, err := on.Total()
+	if err != nil {
+		return fmt.Errorf("credit: customer %s: cash and credit notes on account: %w", a.c.ID, err)
+	}
+	a.exposure = max(0, a.gross-min(off, a.gross))
+	return nil
+}
+
 func (p *accountPart) onAccount(asOf datasets.Date, byID map[string]*account) error {
 	run, err := features.NewKPIRun(asOf, asOf, features.KPIOptions{By: "customer"}, p.whole)
 	if err != nil {

@@ -327,7 +327,7 @@ func segmentPD(list []*account, risk map[string]Risk, asOf datasets.Date) map[st
 			s.known++
 			s.sum += r.PD
 		}
-		if a.issued > 0 || a.exposure > 0 || a.defaulted > yearAgo {
+		if a.issued > 0 || a.gross > 0 || a.defaulted > yearAgo {
 			s.active++
 			if a.defaulted > yearAgo {
 				s.defaults++

@@ -87,7 +87,7 @@ func historyAccounts(parts features.Parts, days []datasets.Date, pol *Policy, fx
 				return err
 			}
 			for id, a := range part {
-				out[d][id] = &account{c: datasets.Customer{ID: a.c.ID, Segment: a.c.Segment}, issued: a.issued, exposure: a.exposure, defaulted: a.defaulted}
+				out[d][id] = &account{c: datasets.Customer{ID: a.c.ID, Segment: a.c.Segment}, issued: a.issued, exposure: a.exposure, gross: a.gross, defaulted: a.defaulted}
 			}
 		}
 		return nil

@@ -76,14 +76,16 @@ func (a *account) exposureBasis() ExposureBasis {
 // owes says what the customer owes for a reason: the exposure, and when
 // anything is on account, how it nets (amt formats an amount).
 func (a *account) owes(amt func(datasets.Money) string) string {
-	if a.unappliedCash == 0 && a.unappliedCredits == 0 {
+	// Only what is on account nets (netExposure): a refund naming no
+	// invoice, below 0, does not.
+	if a.unappliedCash <= 0 && a.unappliedCredits <= 0 {
 		return amt(a.exposure)
 	}
 	var less []string
-	if a.unappliedCash != 0 {
+	if a.unappliedCash > 0 {
 		less = append(less, amt(a.unappliedCash)+" of unapplied cash")
 	}
-	if a.unappliedCredits != 0 {
+	if a.unappliedCredits > 0 {
 		less = append(less, amt(a.unappliedCredits)+" of unapplied credit notes")
 	}
 	return fmt.Sprintf("%s net (%s open on its invoices less %s)", amt(a.exposure), amt(a.gross), strings.Join(less, " and "))

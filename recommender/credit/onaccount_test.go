@@ -45,6 +45,11 @@ func TestExposureIsNetOfWhatIsOnAccount(t *testing.T) {
 		{name: "1,500 cash: still over, by less", pays: []datasets.Payment{onAccount("PA", asOf.AddDays(-3), 1_500_00)},
 			net: 8_500_00, cash: 1_500_00, over: 500_00,
 			reasonHas: "owes 8,500 EUR net (10,000 EUR open on its invoices less 1,500 EUR of unapplied cash) against a limit of 8,000 EUR: 500 EUR over"},
+		// A refund naming no invoice (of an overpayment an invoice took)
+		// is unapplied cash below 0: it nets nothing, and must not raise
+		// the exposure above what the invoices owe.
+		{name: "a refund on account nets nothing", pays: []datasets.Payment{onAccount("RF", asOf.AddDays(-3), -2_000_00)},
+			net: 10_000_00, cash: -2_000_00, over: 2_000_00, reasonNo: "net"},
 		{name: "cash paid the day after", pays: []datasets.Payment{onAccount("PA", asOf.AddDays(1), 3_000_00)},
 			net: 10_000_00, over: 2_000_00},
 		// An invoice settled with no payment of its own took the cash on

@@ -310,7 +310,7 @@ func monthEndClasses(pol *Policy, m datasets.Date, risk map[string]Risk, all map
 // customer had.
 func anythingOnRecord(list []*account) bool {
 	for _, a := range list {
-		if a.issued > 0 || a.exposure > 0 || a.defaulted != 0 {
+		if a.issued > 0 || a.gross > 0 || a.defaulted != 0 {
 			return true
 		}
 	}
