@@ -147,7 +147,7 @@ func unknownCustomers(tab *features.Table, asked []string) []string {
 }
 
 func runKPI(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "kpi", "[--store S] --from DATE --to DATE [--by segment|country|currency|customer] [--monthly] [--currency CUR --fx FILE] [--json] [--parts N] [--engine auto|go|sql]",
+	fs := newFlags(e, "kpi", "[--store S] --from DATE --to DATE [--by "+strings.Join(features.KPIGroupings(), "|")+"] [--monthly] [--currency CUR --fx FILE] [--json] [--parts N] [--engine auto|go|sql]",
 		"Prints receivables KPIs for the period [from, to]: DSO, countback DSO, best-possible DSO, ADD, CEI,\n"+
 			"aging, overdue ratio, late rate, recovery rate, days to pay, dispute and promise figures;\n"+
 			"per group with --by and month by month with --monthly. With --currency and --fx (a CSV of\n"+
