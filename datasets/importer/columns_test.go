@@ -79,9 +79,9 @@ func TestColumnsPerEntity(t *testing.T) {
 func TestTheMostCommonReasonQuotesItsFirstRowAsSuch(t *testing.T) {
 	dir := t.TempDir()
 	p := writeFile(t, dir, "invoices.csv", "customer_id,invoice_id,issue_date,due_date,amount\n"+
-		"K1,I1,2024-03-05,2024-04-04,1.00\nK1,I2,2024-03-05,2024-04-04,(200.00)\nK1,I3,2024-03-05,2024-04-04,$99.00\nK1,I4,2024-03-05,2024-04-04,x\n")
+		"K1,I1,2024-03-05,2024-04-04,1.00\nK1,I2,2024-03-05,2024-04-04,2OO.00\nK1,I3,2024-03-05,2024-04-04,99.00 €uro\nK1,I4,2024-03-05,2024-04-04,x\n")
 	sum, _ := Import(context.Background(), openStore(t), []string{p}, opts(t))
-	want := `3 of 4 rows rejected; most common reason (3 rows, the first on line 3: amount "(200.00)"): not a plain decimal amount`
+	want := `3 of 4 rows rejected; most common reason (3 rows, the first on line 3: amount "2OO.00"): not a plain decimal amount`
 	if d := sum.Files[0].Diagnosis; !strings.HasPrefix(d, want) {
 		t.Fatalf("diagnosis %q, want it to begin %q", d, want)
 	}

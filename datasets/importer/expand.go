@@ -133,7 +133,11 @@ func formatOf(path string) string {
 // entityFromName recognises a file by the entity its name starts with,
 // whatever the case, followed by its extension or a mark that is no letter:
 // invoices.csv, Invoices.CSV, invoices_2024.csv, INVOICES-Q1.csv, but not
-// invoicesfoo.csv. The longest matching entity wins.
+// invoicesfoo.csv. The longest matching entity wins. A name that starts
+// with none is recognised by the one entity it names as a word of its
+// own further on (AR_Invoices.csv, 2024-payments.csv, as ERPs and
+// accounting packages name their exports); one naming two entities
+// (invoices_and_payments.csv) or none is not recognised.
 func entityFromName(path string) datasets.Entity {
 	base := strings.ToLower(filepath.Base(path))
 	var best datasets.Entity
@@ -142,9 +146,33 @@ func entityFromName(path string) datasets.Entity {
 		if !ok || len(e) <= len(best) {
 			continue
 		}
-		if rest == "" || !(rest[0] >= 'a' && rest[0] <= 'z') {
+		if rest == "" || !isLetter(rest[0]) {
 			best = e
 		}
 	}
-	return best
+	if best != "" {
+		return best
+	}
+	stem := strings.TrimSuffix(base, filepath.Ext(base))
+	var named []datasets.Entity
+	for _, e := range datasets.Entities() {
+		for i := 0; ; {
+			j := strings.Index(stem[i:], string(e))
+			if j < 0 {
+				break
+			}
+			at, end := i+j, i+j+len(e)
+			if (at == 0 || !isLetter(stem[at-1])) && (end == len(stem) || !isLetter(stem[end])) {
+				named = append(named, e)
+				break
+			}
+			i = at + 1
+		}
+	}
+	if len(named) == 1 {
+		return named[0]
+	}
+	return ""
 }
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' }

@@ -118,6 +118,16 @@ type decoder[T any] struct {
 	// not "2024-03-01").
 	row     []string
 	fieldAt map[string]int
+	// currency is the index in fields of the record's currency code, -1
+	// when it has none; signs are the currencies the current row's
+	// amounts were written with, checked against it (accounting.go).
+	currency int
+	signs    []writtenSign
+}
+
+// writtenSign is an amount of the current row written with a currency.
+type writtenSign struct {
+	field, value, sign string
 }
 
 // written is the text of field name in the current row as the file has it
@@ -147,8 +157,12 @@ func newDecoder[T any](schema *datasets.Schema[T], pos map[string]int, p *parser
 		p.warns = append(p.warns, fieldError{field: pr.Field, value: d.written(pr.Field, pr.Value), reason: pr.Reason, kind: pr.Reason})
 	}
 	d.fieldAt = make(map[string]int, len(d.fields))
+	d.currency = -1
 	for i := range d.fields {
 		d.fieldAt[d.fields[i].Name] = i
+		if d.fields[i].CurrencyCode && d.currency < 0 {
+			d.currency = i
+		}
 	}
 	d.at = make([]int, len(d.fields))
 	d.amounts = make([]*amountColumn, len(d.fields))
@@ -211,6 +225,7 @@ func (d *decoder[T]) count(b *datasets.Ledger) int { return d.schema.Len(b) }
 func (d *decoder[T]) decode(vals []string, batch *datasets.Ledger) (id, customer string) {
 	p := d.p
 	d.row = vals
+	d.signs = d.signs[:0]
 	rows := d.schema.Rows(batch)
 	// Decode in place at the end of the batch: no copy of the record, and
 	// an invalid one is dropped by cutting the slice back. The batch's
@@ -255,6 +270,7 @@ func (d *decoder[T]) decode(vals []string, batch *datasets.Ledger) (id, customer
 		p.amend(any(r), vals)
 	}
 	d.schema.Complete(r)
+	d.checkSigns(r)
 	d.schema.Check(r, d.bad)
 	id, customer = d.schema.ID(r), d.schema.CustomerID(r)
 	if p.knownCustomer != nil && customer != "" && d.schema.CustomerIndex() != d.schema.IDIndex() && !p.knownCustomer(customer) {
@@ -310,7 +326,13 @@ func (d *decoder[T]) parse(i int, f *datasets.Field[T], r *T, v string) {
 		if p.numeric != nil && p.numeric(d.at[i]) {
 			m, err = p.amounts.jsonAmount(v)
 		} else {
-			m, err = d.amounts[i].parse(v, p.line)
+			body, sign, aerr := accountingAmount(v)
+			if err = aerr; err == nil {
+				m, err = d.amounts[i].parse(body, p.line)
+			}
+			if sign != "" {
+				d.signs = append(d.signs, writtenSign{field: f.Name, value: v, sign: sign})
+			}
 		}
 		if err != nil {
 			p.failErr(f.Name, v, err)
@@ -393,4 +415,23 @@ const unknownCustomer = "unknown customer: not in the customer master (the custo
 // for ledgers imported without a customer master (a cleared-items export).
 func derivedCustomer(v *datasets.Invoice) datasets.Customer {
 	return datasets.Customer{ID: v.CustomerID, Segment: v.Segment, Country: v.Country, Currency: v.Currency, Channel: v.Channel}
+}
+
+// checkSigns refuses the amounts of r written in another currency than
+// its own. A record without a currency field, or with it blank, has
+// nothing to check them against: they are read as written.
+func (d *decoder[T]) checkSigns(r *T) {
+	if len(d.signs) == 0 || d.currency < 0 {
+		return
+	}
+	cur := *d.fields[d.currency].Text(r)
+	if cur == "" {
+		return
+	}
+	for _, w := range d.signs {
+		if !signMatches(w.sign, cur) {
+			d.p.errs = append(d.p.errs, fieldError{field: w.field, value: w.value, reason: signMismatch(w.sign, cur),
+				kind: "amount written in another currency than the row's"})
+		}
+	}
 }

@@ -1,0 +1,121 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+func TestAccountingAmount(t *testing.T) {
+	for _, tc := range []struct {
+		in, body, sign string
+		err            error
+	}{
+		{"1234.50", "1234.50", "", nil},
+		{"12.50-", "12.50-", "", nil},
+		{"(361.95)", "-361.95", "", nil},
+		{"($361.95)", "-361.95", "$", nil},
+		{"$2,278.48", "2,278.48", "$", nil},
+		{"-$12.00", "-12.00", "$", nil},
+		{"$-12.00", "-12.00", "$", nil},
+		{"US$ 5", "5", "US$", nil},
+		{"€ 12,50", "12,50", "€", nil},
+		{"1.234,56 €", "1.234,56", "€", nil},
+		{"£1,000", "1,000", "£", nil},
+		{"EUR 12,50", "12,50", "EUR", nil},
+		{"12.50 GBP", "12.50", "GBP", nil},
+		{"(EUR 7)", "-7", "EUR", nil},
+		{"(-12.00)", "(-12.00)", "", errSignInParentheses},
+		{"TBD", "TBD", "", nil},       // left to the amount parser, which refuses it
+		{"12 Eur", "12 Eur", "", nil}, // not a code: refused by the amount parser
+	} {
+		body, sign, err := accountingAmount(tc.in)
+		if body != tc.body || sign != tc.sign || !errors.Is(err, tc.err) {
+			t.Errorf("accountingAmount(%q) = %q, %q, %v; want %q, %q, %v", tc.in, body, sign, err, tc.body, tc.sign, tc.err)
+		}
+	}
+}
+
+// A QuickBooks-style export: dollar signs, thousands separators and credit
+// memos in parentheses are read; an amount written in another currency
+// than its row's is refused, naming the file, line and field.
+func TestAccountingExportImports(t *testing.T) {
+	ctx := context.Background()
+	p := writeFile(t, t.TempDir(), "invoices.csv", "Type,customer_id,invoice_id,issue_date,due_date,amount,currency\n"+
+		"Invoice,K1,I1,01/05/2024,02/04/2024,\"$2,278.48\",USD\n"+
+		"Credit Memo,K1,CM1,01/09/2024,01/09/2024,($361.95),USD\n"+
+		"Invoice,K2,I2,01/06/2024,02/05/2024,\"£1,000.00\",GBP\n"+
+		"Invoice,K2,I3,01/06/2024,02/05/2024,£12.00,USD\n"+
+		"Invoice,K2,I4,01/06/2024,02/05/2024,(-3.00),GBP\n")
+	st := openStore(t)
+	o := opts(t)
+	o.DateFormat = "%m/%d/%Y"
+	o.Columns = map[string]string{}
+	if err := ParseColumns(o.Columns, "invoices.type=Type"); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Import(ctx, st, []string{p}, o)
+	if err != nil && !errors.Is(err, ErrRejected) {
+		t.Fatal(err)
+	}
+	l, err := st.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	amounts := map[string]datasets.Money{}
+	for _, v := range l.Invoices {
+		amounts[v.ID] = v.Amount
+	}
+	for _, c := range l.CreditNotes {
+		amounts[c.ID] = -c.Amount
+	}
+	want := map[string]datasets.Money{"I1": 227848, "CM1": -36195, "I2": 100000}
+	if len(amounts) != len(want) {
+		t.Fatalf("stored %v, want %v", amounts, want)
+	}
+	for id, m := range want {
+		if amounts[id] != m {
+			t.Errorf("%s stored %s, want %s", id, amounts[id], m)
+		}
+	}
+	if sum.Rejected != 2 {
+		t.Fatalf("rejected %d, want 2 (I3 in pounds on a dollar row, I4 signed twice)", sum.Rejected)
+	}
+	rj, err := os.ReadFile(o.RejectsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rejects := string(rj)
+	for _, w := range []string{",5,", "amount", "written in £, but the row's currency is USD", ",6,", "a sign inside parentheses"} {
+		if !strings.Contains(rejects, w) {
+			t.Errorf("rejects %q lack %q", rejects, w)
+		}
+	}
+}
+
+func TestEntityFromName(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		want datasets.Entity
+	}{
+		{"invoices.csv", datasets.EntityInvoices},
+		{"Invoices_2024.CSV", datasets.EntityInvoices},
+		{"invoicesfoo.csv", ""},
+		{"AR_Invoices.csv", datasets.EntityInvoices},
+		{"2024-payments.csv", datasets.EntityPayments},
+		{"sap_credit_notes_q1.csv", datasets.EntityCreditNotes},
+		{"customer_invoices.csv", datasets.EntityInvoices}, // "customer" is no entity
+		{"invoices_and_payments.csv", datasets.EntityInvoices},
+		{"open_invoices_and_payments.csv", ""}, // names two
+		{"fx_rates.csv", ""},
+		{"myinvoices.csv", ""},
+	} {
+		if got := entityFromName("/x/" + tc.name); got != tc.want {
+			t.Errorf("entityFromName(%q) = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
