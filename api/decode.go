@@ -160,15 +160,17 @@ func (f *fieldErrors) add(pointer, detail string) {
 }
 
 // err is nil when nothing was wrong. A field whose value was of the
-// wrong JSON type was left unset, and a check of it found it missing:
-// only the type error is reported.
+// wrong JSON type was left unset, and a check of it then judged its zero
+// value ("missing value", "a probability in (0, 1]"; for a body of the
+// wrong type, "give invoices or invoice_ids"): only the type error is
+// reported.
 func (f fieldErrors) err(msg string) error {
 	if len(f) == 0 {
 		return nil
 	}
 	out := make([]FieldError, 0, len(f))
 	for _, e := range f {
-		if e.Detail == "missing value" && slices.ContainsFunc(f, func(o FieldError) bool {
+		if !strings.HasPrefix(e.Detail, "want ") && slices.ContainsFunc(f, func(o FieldError) bool {
 			return o.Where() == e.Where() && strings.HasPrefix(o.Detail, "want ")
 		}) {
 			continue

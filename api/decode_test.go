@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -101,14 +102,14 @@ func TestDecodeFieldsNamesEveryWrongType(t *testing.T) {
 	}{
 		{"one", `{"invoices":[` + inv + `,"disputed":"yes"}]}`, []string{"/invoices/0/disputed: want bool, got string"}},
 		{"several, nested", `{"as_of":7,"invoices":[` + inv + `},` + inv + `,"disputed":"yes"},` + inv + `},` + inv + `,"invoice_id":5,"currency":["EUR"],"disputed":1.5}],"invoice_ids":["a",2,{"x":1}]}`,
-			[]string{"/as_of: want api.DateText, got number", "/invoices/1/disputed: want bool, got string", "/invoices/3/invoice_id: want string, got number",
+			[]string{"/as_of: want string, got number", "/invoices/1/disputed: want bool, got string", "/invoices/3/invoice_id: want string, got number",
 				"/invoices/3/currency: want string, got array", "/invoices/3/disputed: want bool, got number",
 				"/invoice_ids/1: want string, got number", "/invoice_ids/2: want string, got object"}},
 		{"with an unknown field before them", `{"invoices":[` + inv + `,"colour":"red"},` + inv + `,"disputed":"no","segment":false}]}`,
 			[]string{"/invoices/1/disputed: want bool, got string", "/invoices/1/segment: want string, got bool", "/invoices/0/colour: unknown field"}},
 		{"an amount takes any JSON, null fits all", `{"as_of":null,"invoices":[{"amount":{"x":[1]},"disputed":null,"segment":true}]}`,
 			[]string{"/invoices/0/segment: want string, got bool"}},
-		{"an array for a struct", `{"invoices":[[1]]}`, []string{"/invoices/0: want api.GivenInvoice, got array"}},
+		{"an array for a struct", `{"invoices":[[1]]}`, []string{"/invoices/0: want an object, got array"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var req ScoreRequest
@@ -122,6 +123,40 @@ func TestDecodeFieldsNamesEveryWrongType(t *testing.T) {
 			}
 			if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
 				t.Fatalf("errors\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
+			}
+		})
+	}
+}
+
+// Errors speak JSON, not Go, and a value of the wrong type is reported
+// once: the checks of the zero value it left behind add nothing.
+func TestWrongTypesAreReportedOnceInJSONWords(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		want       []string
+	}{
+		{"an array for the body", `[]`, []string{": want an object, got array"}},
+		{"a string for a number", `{"invoice_ids":["I1"],"as_of":7}`, []string{"/as_of: want string, got number"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var req ScoreRequest
+			var fe fieldErrors
+			if err := decodeFields([]byte(tc.body), &req, &fe); err != nil {
+				t.Fatal(err)
+			}
+			if len(req.InvoiceIDs) == 0 && len(req.Invoices) == 0 {
+				fe.add("", "give invoices or invoice_ids")
+			}
+			var ve *ValidationError
+			if err := fe.err("invalid score request"); !errors.As(err, &ve) {
+				t.Fatalf("%v, want a ValidationError", err)
+			}
+			var got []string
+			for _, f := range ve.Fields {
+				got = append(got, f.Pointer+": "+f.Detail)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("errors %q, want %q", got, tc.want)
 			}
 		})
 	}

@@ -13,7 +13,7 @@ import (
 // (it leaves the others unset and goes on): a client mending that one
 // would be told of the next at the next request. locateWrongTypes walks
 // the body alongside the type it is decoded into and names every one, by
-// its pointer, in the words encoding/json uses ("want bool, got string").
+// its pointer, in the words of JSON ("want bool, got string").
 
 var textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
 
@@ -55,7 +55,13 @@ func (w *typeWalk) value(t reflect.Type, p string) bool {
 		}
 	}
 	wrong := func(got string) {
-		w.found = append(w.found, FieldError{Pointer: p, Detail: fmt.Sprintf("want %s, got %s", t, got)})
+		// In the words of JSON, not Go's ("want an object", not "want
+		// api.ScoreRequest"); a type read from a string says string.
+		want := "string"
+		if !text {
+			want = jsonTypeName(t)
+		}
+		w.found = append(w.found, FieldError{Pointer: p, Detail: fmt.Sprintf("want %s, got %s", want, got)})
 	}
 	switch tok := tok.(type) {
 	case json.Delim:
