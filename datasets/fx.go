@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"bufio"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -155,7 +156,12 @@ func ReadFX(r io.Reader, name, to string) (FX, error) {
 	if !isCurrencyCode(fx.To) {
 		return fx, fmt.Errorf("%w: reporting currency %q: want a 3-letter ISO 4217 code", ErrFX, to)
 	}
-	cr := csv.NewReader(r)
+	// The delimiter is the header's, as the importer reads it: a
+	// spreadsheet in a decimal-comma locale saves "currency;rate".
+	br := bufio.NewReader(r)
+	first, _ := br.Peek(4096)
+	cr := csv.NewReader(br)
+	cr.Comma = fxDelimiter(first)
 	cr.FieldsPerRecord = -1
 	head, err := cr.Read()
 	if err == io.EOF {
@@ -251,6 +257,20 @@ func ReadFX(r io.Reader, name, to string) (FX, error) {
 		return fx, fmt.Errorf("%w: %w", ErrFX, errors.Join(errs...))
 	}
 	return fx, nil
+}
+
+// fxDelimiter is the delimiter of a rates file whose first bytes are
+// start: the one of ',', ';', tab and '|' that parts its header's first
+// line most often, ',' when none does.
+func fxDelimiter(start []byte) rune {
+	line, _, _ := strings.Cut(string(start), "\n")
+	best, n := ',', 0
+	for _, d := range []rune{',', ';', '\t', '|'} {
+		if c := strings.Count(line, string(d)); c > n {
+			best, n = d, c
+		}
+	}
+	return best
 }
 
 // headNames is the header of a rates file as its columns are named.

@@ -372,3 +372,31 @@ func TestConvertRunning(t *testing.T) {
 		t.Fatal("an overflowing running total converted")
 	}
 }
+
+// A rates file is read with its header's delimiter, as the importer reads
+// a ledger: a spreadsheet in a decimal-comma locale saves "currency;rate"
+// (a new-user trial's was refused for lacking the columns). Its rates
+// still take a decimal point, and a decimal comma is refused saying so.
+func TestReadFXDelimiters(t *testing.T) {
+	for _, tc := range []struct {
+		name, body, err string
+	}{
+		{"semicolon", "currency;rate\nSEK;0.086956522\nEUR;1\n", ""},
+		{"tab", "currency\trate\nSEK\t0.086956522\n", ""},
+		{"pipe with a BOM", "\ufeffcurrency|rate\nSEK|0.086956522\n", ""},
+		{"semicolon, decimal comma", "currency;rate\nSEK;0,086956522\n", `r.csv:2: field rate: rate "0,086956522": a decimal comma? write it with a decimal point, 0.086956522`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fx, err := ReadFX(strings.NewReader(tc.body), "r.csv", "EUR")
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("%v, want an error saying %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || fx.Rates["SEK"] != 86_956_522 {
+				t.Fatalf("%v, rates %v", err, fx.Rates)
+			}
+		})
+	}
+}
