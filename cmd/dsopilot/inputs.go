@@ -108,12 +108,28 @@ func (d *dateFormatFlag) Set(s string) error {
 
 // inputFlags are --input and how to read it.
 type inputFlags struct {
-	input *string
+	input *pathsFlag
 	read  readFlags
 }
 
+// pathsFlag is a repeatable path flag: each use adds one, as import
+// takes several paths (a trial's second --input replaced its first, and
+// the backtest then blamed the data for the invoices it had dropped).
+type pathsFlag []string
+
+func (p *pathsFlag) String() string { return strings.Join(*p, ",") }
+
+func (p *pathsFlag) Set(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return errors.New("empty path")
+	}
+	*p = append(*p, s)
+	return nil
+}
+
 func newInputFlags(fs *flag.FlagSet) inputFlags {
-	f := inputFlags{input: fs.String("input", "", "ledger directory or cleared-items CSV (or --store)")}
+	f := inputFlags{input: &pathsFlag{}}
+	fs.Var(f.input, "input", "ledger directory or cleared-items CSV (or --store); repeat it for the files of one ledger (--input invoices.csv --input payments.csv)")
 	f.read = newReadFlags(fs)
 	return f
 }
@@ -122,7 +138,7 @@ func newInputFlags(fs *flag.FlagSet) inputFlags {
 // (not both, not neither), and the flags that say how to read a file only
 // with --input, where they apply.
 func (f inputFlags) check(fs *flag.FlagSet, cmd, store string) error {
-	if (*f.input == "") == (store == "") {
+	if (len(*f.input) == 0) == (store == "") {
 		return fmt.Errorf("%w: %s: give --input or --store (one of them)", errUsage, cmd)
 	}
 	if store == "" {
@@ -143,7 +159,7 @@ func (f inputFlags) check(fs *flag.FlagSet, cmd, store string) error {
 // importTemp imports the export into a temporary embedded store and reads
 // it back, as the backtests do; rejected rows are reported on stderr.
 func importTemp(ctx context.Context, e env, cmd string, f inputFlags) (*datasets.Ledger, error) {
-	if *f.input == "" {
+	if len(*f.input) == 0 {
 		return nil, fmt.Errorf("%w: %s: --input is required", errUsage, cmd)
 	}
 	tmp, err := os.MkdirTemp("", "dsopilot-"+strings.ReplaceAll(cmd, " ", "-")+"-")
@@ -161,7 +177,7 @@ func importTemp(ctx context.Context, e env, cmd string, f inputFlags) (*datasets
 	// not): the message names it for the user to open.
 	opts := f.read.options()
 	opts.Log = newLogger(e)
-	sum, err := importer.Import(ctx, st, []string{*f.input}, opts)
+	sum, err := importer.Import(ctx, st, *f.input, opts)
 	if errors.Is(err, importer.ErrUsage) {
 		return nil, fmt.Errorf("%w: %s: %v", errUsage, cmd, err)
 	}
