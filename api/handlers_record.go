@@ -126,23 +126,33 @@ func (s *Server) checkRefs(fe *fieldErrors, customer, invoice string) {
 	if invoice == "" {
 		return
 	}
-	owner, found := "", false
-	if v, ok := findInvoice(snap.ledger, invoice); ok {
-		owner, found = v.CustomerID, true
-	}
-	for _, p := range pending {
-		for i := range p.Invoices {
-			if p.Invoices[i].ID == invoice {
-				owner, found = p.Invoices[i].CustomerID, true
-			}
-		}
-	}
+	v, found := s.invoiceOf(invoice)
+	owner := v.CustomerID
 	switch {
 	case !found:
 		fe.add("/invoice_id", fmt.Sprintf("unknown invoice %q", invoice))
 	case owner != customer:
 		fe.add("/invoice_id", fmt.Sprintf("invoice %q belongs to customer %q, not %q", invoice, owner, customer))
 	}
+}
+
+// invoiceOf returns the invoice id as served: the snapshot's, or a
+// pending write's when one replaced or added it.
+func (s *Server) invoiceOf(id string) (datasets.Invoice, bool) {
+	snap, pending := s.view()
+	var inv datasets.Invoice
+	found := false
+	if v, ok := findInvoice(snap.ledger, id); ok {
+		inv, found = *v, true
+	}
+	for _, p := range pending {
+		for i := range p.Invoices {
+			if p.Invoices[i].ID == id {
+				inv, found = p.Invoices[i], true
+			}
+		}
+	}
+	return inv, found
 }
 
 // record writes b through the sink and answers 201 or 202.
@@ -226,6 +236,12 @@ func (s *Server) postPromise(c *gin.Context) {
 	schema.Complete(&p)
 	schema.Check(&p, fe.problems(""))
 	s.checkRefs(&fe, p.CustomerID, p.InvoiceID)
+	// A promise on an invoice of more than the invoice (a trial's
+	// 999,999,999 on one of 16,551.45 was recorded) is a typing error:
+	// the forecast would move that much cash to the promised week.
+	if inv, ok := s.invoiceOf(p.InvoiceID); ok && p.InvoiceID != "" && p.Amount > inv.Amount {
+		fe.add("/amount", fmt.Sprintf("%s is more than invoice %q's amount, %s %s", p.Amount, inv.ID, inv.Amount, inv.Currency))
+	}
 	if err := fe.err("invalid promise"); err != nil {
 		fail(c, err)
 		return

@@ -142,6 +142,8 @@ func TestRecordActionsPromisesDisputes(t *testing.T) {
 		{"/v1/promises", fmt.Sprintf(`{"customer_id":%q,"made_date":%q,"promised_date":%q,"amount":5}`, a.CustomerID, snap.asOf, snap.asOf.AddDays(-1)), "/promised_date"},
 		{"/v1/promises", fmt.Sprintf(`{"customer_id":%q,"made_date":%q,"promised_date":%q}`, a.CustomerID, snap.asOf, snap.asOf), "/amount"},
 		{"/v1/promises", fmt.Sprintf(`{"customer_id":%q,"made_date":%q,"promised_date":%q,"amount":5,"status":"maybe"}`, a.CustomerID, snap.asOf, snap.asOf), "/status"},
+		// More than the invoice: a typing error the forecast would believe.
+		{"/v1/promises", fmt.Sprintf(`{"customer_id":%q,"invoice_id":%q,"made_date":%q,"promised_date":%q,"amount":"999999999"}`, a.CustomerID, a.InvoiceID, snap.asOf, snap.asOf), "/amount"},
 		{"/v1/disputes", fmt.Sprintf(`{"customer_id":%q,"opened_date":%q}`, a.CustomerID, snap.asOf), "/invoice_id"},
 		{"/v1/disputes", fmt.Sprintf(`{"customer_id":%q,"invoice_id":%q,"opened_date":%q,"resolved_date":%q}`, a.CustomerID, a.InvoiceID, snap.asOf, snap.asOf.AddDays(-3)), "/resolved_date"},
 		{"/v1/disputes", fmt.Sprintf(`{"customer_id":%q,"invoice_id":%q,"opened_date":%q,"outcome":"won"}`, a.CustomerID, a.InvoiceID, snap.asOf), "/outcome"},
