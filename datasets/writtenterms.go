@@ -71,6 +71,11 @@ var endOfMonth = [][]string{
 	{"fin", "de", "mois"}, {"fin", "du", "mois"}, {"eom"},
 }
 
+// discountNotRead is why terms with a cash discount are refused, with
+// examples in more than one language (a US trial was told "30 Tage
+// netto").
+const discountNotRead = "a cash discount (2/10 net 30, 2% 10 Net 30, Skonto) is not read: write the net terms alone (Net 30, 30 Tage netto, 30 dagen)"
+
 // parseWrittenTerms reads terms written in words (see above); s is as
 // written, for the error.
 func parseWrittenTerms(s string) (Terms, error) {
@@ -86,7 +91,7 @@ func parseWrittenTerms(s string) (Terms, error) {
 		}
 	}
 	if strings.ContainsAny(s, "%/") {
-		return bad("a cash discount (Skonto) is not read: write the net terms alone (30 Tage netto)")
+		return bad(discountNotRead)
 	}
 	// Words and numbers, split where letters meet digits (NET30, 30T).
 	var toks []string
@@ -154,7 +159,7 @@ func parseWrittenTerms(s string) (Terms, error) {
 			return bad(fmt.Sprintf("the word %q is not read", t))
 		case wordDiscount:
 			if i == 0 || termsWords[toks[i-1]] != wordNot {
-				return bad("a cash discount (Skonto) is not read: write the net terms alone (30 Tage netto)")
+				return bad(discountNotRead)
 			}
 		case wordImmediate:
 			immediate = true

@@ -33,6 +33,7 @@ func TestParseTermsWritten(t *testing.T) {
 	refused := []struct{ text, why string }{
 		{"14 Tage 2% Skonto, 30 Tage netto", "cash discount"},
 		{"2/10 net 30", "cash discount"},
+		{"2% 10 Net 30", "write the net terms alone (Net 30,"}, // in English too
 		{"30 Tage Skonto", "cash discount"},
 		{"30 jours fin de mois", "two ways"},
 		{"Net 30 EOM", "two ways"},
