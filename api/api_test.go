@@ -445,6 +445,7 @@ func TestScoreGiven(t *testing.T) {
 		{"both", `{"invoice_ids":["a"],"invoices":[{"invoice_id":"b"}]}`, "", 422, ""},
 		{"bad fields", `{"invoices":[{"invoice_id":"b","customer_id":"c","issue_date":"2024-01-10","due_date":"2024-01-01","amount":"x"}]}`, "", 422, "/invoices/0/amount"},
 		{"due before issue", `{"invoices":[{"invoice_id":"b","customer_id":"c","issue_date":"2024-01-10","due_date":"2024-01-01","amount":1}]}`, "", 422, "/invoices/0/due_date"},
+		{"negative", `{"invoices":[{"invoice_id":"b","customer_id":"c","issue_date":"2024-01-10","due_date":"2024-02-01","amount":"-5.00"}]}`, "", 422, "/invoices/0/amount"},
 		{"owes nothing", `{"invoices":[{"invoice_id":"b","customer_id":"c","issue_date":"2024-01-10","due_date":"2024-02-01","amount":"0.00"}]}`, "", 422, "/invoices/0/amount"},
 		{"issued after as_of", fmt.Sprintf(`{"invoices":[{"invoice_id":"b","customer_id":"c","issue_date":%q,"due_date":%q,"amount":1}]}`, snap.asOf.AddDays(1), snap.asOf.AddDays(9)), "", 422, "/invoices/0/issue_date"},
 		{"duplicate ids", `{"invoices":[{"invoice_id":"b","customer_id":"c","issue_date":"2024-01-10","due_date":"2024-02-01","amount":1},{"invoice_id":"b","customer_id":"c","issue_date":"2024-01-10","due_date":"2024-02-01","amount":1}]}`, "", 422, "/invoices/1/invoice_id"},
@@ -457,6 +458,11 @@ func TestScoreGiven(t *testing.T) {
 			p := problemOf(t, ts.do(req{method: "POST", path: "/v1/score", role: "viewer", body: c.body, ctype: c.ctype}), c.status)
 			if c.pointer != "" && !slices.ContainsFunc(p.Errors, func(e FieldError) bool { return e.Where() == c.pointer }) {
 				t.Fatalf("errors %+v lack %s", p.Errors, c.pointer)
+			}
+			// The API reads no files: no advice of flags (a trial's
+			// negative draft was told to pass --columns).
+			if strings.Contains(p.Detail, "--") || slices.ContainsFunc(p.Errors, func(e FieldError) bool { return strings.Contains(e.Detail, "--") }) {
+				t.Fatalf("a command-line flag in an API error: %+v", p)
 			}
 		})
 	}

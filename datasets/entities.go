@@ -32,7 +32,8 @@ var (
 			notBefore(bad, "due_date", v.DueDate, "issue_date", v.IssueDate)
 			notBefore(bad, "settled_date", v.SettledDate, "issue_date", v.IssueDate)
 			if v.Amount < 0 {
-				bad(Problem{Field: "amount", Value: v.Amount.String(), Reason: "negative invoice amount: a credit memo? if the file has a document type column, map it (--columns invoices.type=<header>) and its credit-note rows load as credit notes; else put such rows in a file of their own and import it as credit notes (--kind credit_notes; credit notes written negative are read as credits)"})
+				bad(Problem{Field: "amount", Value: v.Amount.String(), Reason: "negative invoice amount: a credit memo? record it as a credit note",
+					FileHint: "(if the file has a document type column, map it (--columns invoices.type=<header>) and its credit-note rows load as credit notes; else put such rows in a file of their own and import it as credit notes (--kind credit_notes; credit notes written negative are read as credits))"})
 			}
 		}},
 		TextField("customer_id", func(r *Invoice) *string { return &r.CustomerID }).Req(),

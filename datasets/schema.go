@@ -205,6 +205,10 @@ func (f *Field[T]) Format(r *T) string {
 // a record.
 type Problem struct {
 	Field, Value, Reason string
+	// FileHint, when set, says how to mend the problem in a file import
+	// (a flag to pass): the importer appends it to Reason; the API,
+	// which reads no files, leaves it out.
+	FileHint string
 }
 
 // Schema describes an entity's record type T: its fields in file order,

@@ -146,6 +146,9 @@ func (d *decoder[T]) written(name, parsed string) string {
 func newDecoder[T any](schema *datasets.Schema[T], pos map[string]int, p *parser) *decoder[T] {
 	d := &decoder[T]{schema: schema, fields: schema.Fields(), p: p}
 	d.bad = func(pr datasets.Problem) {
+		if pr.FileHint != "" {
+			pr.Reason += " " + pr.FileHint
+		}
 		kind := pr.Reason
 		if strings.Contains(pr.Reason, " is before ") {
 			kind, _, _ = strings.Cut(pr.Reason, " is before ")
@@ -154,6 +157,9 @@ func newDecoder[T any](schema *datasets.Schema[T], pos map[string]int, p *parser
 		p.errs = append(p.errs, fieldError{field: pr.Field, value: d.written(pr.Field, pr.Value), reason: pr.Reason, kind: kind})
 	}
 	d.warn = func(pr datasets.Problem) {
+		if pr.FileHint != "" {
+			pr.Reason += " " + pr.FileHint
+		}
 		p.warns = append(p.warns, fieldError{field: pr.Field, value: d.written(pr.Field, pr.Value), reason: pr.Reason, kind: pr.Reason})
 	}
 	d.fieldAt = make(map[string]int, len(d.fields))
