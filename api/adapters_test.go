@@ -40,9 +40,17 @@ func TestModelForecasterServesTheForecast(t *testing.T) {
 	for k, w := range got.Groups[0].Weeks {
 		ww := want.Weeks[k]
 		if w.Open.Mean != ww.Open.Mean || w.Open.P10 != ww.Open.P10 || w.Open.P90 != ww.Open.P90 || w.New.P50 != ww.New.P50 ||
+			w.Total != (Band{Mean: ww.Total.Mean, P10: ww.Total.P10, P50: ww.Total.P50, P90: ww.Total.P90}) ||
 			w.Due == nil || *w.Due != want.DueSchedule[k].Amount || w.Start != ww.Start {
 			t.Fatalf("week %d: served %+v, forecast %+v (due %v)", k+1, w, ww, want.DueSchedule[k].Amount)
 		}
+	}
+	// The horizon's parts and the open book, as the CLI gives them.
+	g := got.Groups[0]
+	if g.TotalOpen.P50 != want.Total.Open.P50 || g.TotalNew.P90 != want.Total.New.P90 || g.Total.P10 != want.Total.Total.P10 ||
+		got.Weeks != len(want.Weeks) || got.OpenBook.Outstanding != want.Book.Outstanding || got.OpenBook.Beyond != want.Book.Beyond ||
+		got.OpenBook.Invoices != want.Book.Invoices || got.OpenBook.Invoices == 0 {
+		t.Fatalf("served totals %+v and book %+v, forecast %+v and %+v", g, got.OpenBook, want.Total, want.Book)
 	}
 	seg := decode[Forecast](t, ts.do(req{method: "GET", path: "/v1/forecast?by=segment&weeks=4", role: "viewer"}))
 	if len(seg.Groups) < 2 || seg.Groups[0].Key != "" || len(seg.Groups[1].Weeks) != 4 {

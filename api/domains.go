@@ -268,14 +268,43 @@ type ForecastWeek struct {
 	End   datasets.Date `json:"end"`
 	Open  Band          `json:"open"`
 	New   Band          `json:"new"`
-	Due   *Amount       `json:"due,omitempty"`
+	// Total is the week's open and new receipts together, banded from the
+	// same simulated paths: percentiles do not add, so a client cannot
+	// make it from Open and New (a trial's integrator could not).
+	Total Band    `json:"total" doc:"open and new together, from the same simulated paths (the parts' percentiles do not add up to it)"`
+	Due   *Amount `json:"due,omitempty"`
 }
 
 // ForecastGroup is the forecast of one group (Key "" for the portfolio).
 type ForecastGroup struct {
 	Key   string         `json:"key"`
 	Weeks []ForecastWeek `json:"weeks"`
-	Total Band           `json:"total"`
+	// Total is the horizon's receipts, TotalOpen and TotalNew its parts,
+	// each banded over the simulated paths.
+	Total     Band `json:"total"`
+	TotalOpen Band `json:"total_open" doc:"the horizon's receipts from invoices open at as_of"`
+	TotalNew  Band `json:"total_new" doc:"the horizon's receipts from invoices still to be issued"`
+}
+
+// ForecastBook is the open book the forecast starts from, in the
+// forecast's currency.
+type ForecastBook struct {
+	Invoices    int    `json:"invoices"`
+	Customers   int    `json:"customers"`
+	Outstanding Amount `json:"outstanding"`
+	Overdue     Amount `json:"overdue"`
+	Disputed    Amount `json:"disputed"`
+	// ExpectedCredit is what open disputes are expected to be credited,
+	// Promised the amount under open promises to pay.
+	ExpectedCredit Amount `json:"expected_credit"`
+	Promised       Amount `json:"promised"`
+	// Beyond is the expected part of the book not received within the
+	// horizon: paid later, or never.
+	Beyond Amount `json:"beyond_horizon" doc:"expected part of the open book not received within the horizon (paid later, or never)"`
+	// Unscored and PastModel count open invoices forecast by their
+	// timing record alone: the model gave none, or only "90+ days late".
+	Unscored  int `json:"unscored"`
+	PastModel int `json:"past_model"`
 }
 
 // Forecast is a cash-receipts forecast made at AsOf.
@@ -285,10 +314,14 @@ type Forecast struct {
 	// Currencies lists the currencies whose amounts were added together
 	// unconverted (a multi-currency ledger on a server started without
 	// --currency and --fx); absent when the amounts are in one currency.
-	Currencies []string        `json:"currencies,omitempty" doc:"currencies added together unconverted: the sums mix them (start the server with --currency and --fx); absent when the amounts are in one currency"`
-	By         string          `json:"by"`
-	Groups     []ForecastGroup `json:"groups"`
-	Warnings   []string        `json:"warnings,omitempty" doc:"what makes the answer doubtful: a date more than 7 days after the ledger's latest record (the book is frozen on that day), a period that begins long before its first invoice; absent when nothing does"`
+	Currencies []string `json:"currencies,omitempty" doc:"currencies added together unconverted: the sums mix them (start the server with --currency and --fx); absent when the amounts are in one currency"`
+	By         string   `json:"by"`
+	// Weeks is how many weeks are reported and the totals sum.
+	Weeks int `json:"weeks"`
+	// OpenBook is the portfolio's open book at AsOf.
+	OpenBook ForecastBook    `json:"open_book"`
+	Groups   []ForecastGroup `json:"groups"`
+	Warnings []string        `json:"warnings,omitempty" doc:"what makes the answer doubtful: a date more than 7 days after the ledger's latest record (the book is frozen on that day), a period that begins long before its first invoice; absent when nothing does"`
 }
 
 // Forecaster is the cash forecast (issue 10).

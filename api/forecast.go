@@ -120,7 +120,7 @@ func forecastOf(r *forecast.Result, by string) *Forecast {
 	weeks := func(ws []forecast.Week, due []forecast.Scheduled) []ForecastWeek {
 		out := make([]ForecastWeek, len(ws))
 		for k, w := range ws {
-			out[k] = ForecastWeek{Start: w.Start, End: w.End, Open: band(w.Open), New: band(w.New)}
+			out[k] = ForecastWeek{Start: w.Start, End: w.End, Open: band(w.Open), New: band(w.New), Total: band(w.Total)}
 			if k < len(due) {
 				d := due[k].Amount
 				out[k].Due = &d
@@ -128,10 +128,16 @@ func forecastOf(r *forecast.Result, by string) *Forecast {
 		}
 		return out
 	}
-	out := &Forecast{AsOf: r.AsOf, Currency: r.Currency, By: by,
-		Groups: []ForecastGroup{{Key: "", Weeks: weeks(r.Weeks, r.DueSchedule), Total: band(r.Total.Total)}}}
+	group := func(key string, ws []forecast.Week, due []forecast.Scheduled, h forecast.Horizon) ForecastGroup {
+		return ForecastGroup{Key: key, Weeks: weeks(ws, due), Total: band(h.Total), TotalOpen: band(h.Open), TotalNew: band(h.New)}
+	}
+	b := r.Book
+	out := &Forecast{AsOf: r.AsOf, Currency: r.Currency, By: by, Weeks: len(r.Weeks),
+		OpenBook: ForecastBook{Invoices: b.Invoices, Customers: b.Customers, Outstanding: b.Outstanding, Overdue: b.Overdue, Disputed: b.Disputed,
+			ExpectedCredit: b.ExpectedCredit, Promised: b.Promised, Beyond: b.Beyond, Unscored: b.Unscored, PastModel: b.PastModel},
+		Groups: []ForecastGroup{group("", r.Weeks, r.DueSchedule, r.Total)}}
 	for _, g := range r.Groups {
-		out.Groups = append(out.Groups, ForecastGroup{Key: g.Key, Weeks: weeks(g.Weeks, g.DueSchedule), Total: band(g.Total.Total)})
+		out.Groups = append(out.Groups, group(g.Key, g.Weeks, g.DueSchedule, g.Total))
 	}
 	return out
 }
