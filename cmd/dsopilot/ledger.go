@@ -246,7 +246,7 @@ func runSynth(ctx context.Context, e env, args []string) error {
 }
 
 func runImport(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "import", "[--store S] [--kind K] [--columns canonical=source,...] [--doc-types invoice=V,credit_note=V] [--date-format FMT] [--json] PATH...",
+	fs := newFlags(e, "import", "[--store S] [--kind K] [--columns canonical=source,...] [--doc-types invoice=V,credit_note=V] [--date-format FMT] [--dunning-levels T,T,... | --scenario FILE] [--json] PATH...",
 		"Loads ledger files into the store. PATH is a file or a directory of ledger files named after what\n"+
 			"they hold (customers, invoices, payments, credit_notes, disputes, actions, promises,\n"+
 			"credit_decisions, financials; Invoices_2024.CSV counts; .csv, .ndjson or .jsonl). CSV delimiters\n"+
@@ -264,6 +264,9 @@ func runImport(ctx context.Context, e env, args []string) error {
 			"Dates that say something happened (issue, settlement, payment, credit note, dispute, action, promise\n"+
 			"made) later than today are rejected, as the API does. Payment terms are NET30, EOM30 or written:\n"+
 			"Net 30, 30 days net, 30 Tage netto, 14 dagen, 30 jours net, 30 Tage nach Monatsende, sofort.\n"+
+			"An invoices file's ERP dunning level (--columns invoices.dunning_level=Mahnstufe,invoices.last_dunning_date=Mahndatum)\n"+
+			"loads as one action per dunned invoice (policy erp_dunning): level N is the scenario's Nth step after the due date\n"+
+			"(--dunning-levels to name them), dated by the last dunning date, else, with a warning, by the step's day.\n"+
 			"Exit status 1 when a file could not be read, more than half the rows of one were rejected, or rows\n"+
 			"were rejected because their customer's own row was (the data loaded is incomplete; the good rows load).")
 	store := storeFlag(fs, e)
@@ -272,6 +275,7 @@ func runImport(ctx context.Context, e env, args []string) error {
 	batch := fs.Int("batch", 0, "records per store write (default: 1,000,000 for ClickHouse, 100,000 embedded)")
 	asJSON := fs.Bool("json", false, "print the summary as one JSON object")
 	quiet := fs.Bool("quiet", false, "no progress line on the terminal")
+	scenario := fs.String("scenario", "", "scenario file whose steps after the due date the ERP's dunning levels are, in order (default: the built-in one)")
 	paths, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -286,6 +290,10 @@ func runImport(ctx context.Context, e env, args []string) error {
 			return fmt.Errorf("%w: import: %v", errUsage, err)
 		}
 	}
+	levels, err := read.dunningLevels(*scenario)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
 	log := newLogger(e)
 	st, err := openStore(ctx, *store, log, true)
 	if err != nil {
@@ -298,6 +306,7 @@ func runImport(ctx context.Context, e env, args []string) error {
 	}
 	bar := newProgress(e, *quiet)
 	opts := read.options()
+	opts.DunningLevels = levels
 	opts.Kind, opts.RejectsDir, opts.RejectsFallback = datasets.Entity(*kind), rejectsDir, e.stderr
 	opts.BatchSize, opts.Log, opts.Progress = *batch, log, importProgress(bar)
 	sum, err := importer.Import(ctx, st, paths, opts)

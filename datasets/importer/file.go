@@ -228,6 +228,11 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	if !ok {
 		dates = im.dates
 	}
+	dc, err := im.dunningColumns(in, pos, dates)
+	if err != nil {
+		return fail(err)
+	}
+	var drow dunningRow
 	p := &parser{dates: dates, amounts: im.amounts, latest: im.opts.LatestDay, columns: map[string]*amountColumn{}, diag: fr.diag, numeric: src.numeric}
 	p.scan = func(column string) (decimalMark, string) { return im.scanMarks(fr, in, pos, column) }
 	dec := decoderFor(in.entity, pos, p)
@@ -272,14 +277,14 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 					return
 				}
 			}
-			if !p.blank {
-				return
+			if p.blank {
+				text := ""
+				if rowTerms {
+					text = textAt(vals, termsAt)
+				}
+				terms, whose, amendErr = p.amendInvoice(ctx, im, v, text)
 			}
-			text := ""
-			if rowTerms {
-				text = textAt(vals, termsAt)
-			}
-			terms, whose, amendErr = p.amendInvoice(ctx, im, v, text)
+			im.readDunning(p, dc, vals, v, &drow)
 		}
 	}
 	// Exports list a customer's rows together: remember the last customer
@@ -394,7 +399,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			}
 		}
 		p.line, p.errs, p.warns, p.blank = line, p.errs[:0], p.warns[:0], false
-		flipped, whose, credit = false, "", false
+		flipped, whose, credit, drow = false, "", false, dunningRow{}
 		before := batch.Len()
 		id, cust := dec.decode(vals, batch)
 		if masterErr != nil {
@@ -439,6 +444,9 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			credits.add(im, line, id, cn.InvoiceID, cust, cur)
 		} else if typedFile {
 			credits.invoiceRow(cust, batch.Invoices[len(batch.Invoices)-1].Currency)
+		}
+		if dc.mapped() {
+			im.loadDunning(fr, dc, batch, line, vals, credit, &drow)
 		}
 		switch {
 		case flipped:

@@ -122,6 +122,9 @@ type Options struct {
 	Log      *slog.Logger
 	// Now is the clock, for the default rejects file name and LatestDay.
 	Now func() time.Time
+	// DunningLevels maps the dunning levels of an invoices file's
+	// dunning_level column: level N is DunningLevels[N-1] (dunning.go).
+	DunningLevels []DunningLevel
 	// LatestDay is the latest day a record can be of: a row dated later
 	// where its date says something happened (an invoice issued, a
 	// payment received, a dispute opened: datasets.HappenedColumns) is
@@ -193,6 +196,9 @@ type FileSummary struct {
 	// CreditNotesFromInvoices counts the rows of an invoices file loaded
 	// as credit notes by its type column (doctypes.go); they are in Loaded.
 	CreditNotesFromInvoices int `json:"credit_notes_from_invoices,omitempty"`
+	// DunningActions counts the actions loaded from the file's dunning
+	// levels (dunning.go); they are not rows, and not in Loaded.
+	DunningActions int `json:"dunning_actions,omitempty"`
 	// Cascaded counts the rows rejected only because their customer's own
 	// row, in a customers file of the same import, was rejected.
 	Cascaded int `json:"cascaded,omitempty"`
@@ -221,6 +227,8 @@ type Summary struct {
 	Notes               []Warning `json:"notes"`
 	// CreditNotesFromInvoices totals the files'.
 	CreditNotesFromInvoices int `json:"credit_notes_from_invoices"`
+	// DunningActions totals the files'.
+	DunningActions int `json:"dunning_actions"`
 	// Cascaded totals the files' rows rejected only because their
 	// customer's own row was rejected in this import, and Cascade says so
 	// with the first of those customers' rows; the import then ends in
@@ -534,7 +542,7 @@ func (im *run) knownInvoice(ctx context.Context) (func(id string) bool, error) {
 func (im *run) finish() {
 	s := im.sum
 	s.Read, s.Loaded, s.Rejected, s.Duplicates = 0, 0, 0, 0
-	s.NegativeCreditNotes, s.DerivedDueDates, s.CreditNotesFromInvoices, s.Cascaded = 0, 0, 0, 0
+	s.NegativeCreditNotes, s.DerivedDueDates, s.CreditNotesFromInvoices, s.Cascaded, s.DunningActions = 0, 0, 0, 0, 0
 	s.Files = s.Files[:0]
 	byReason, byNote := map[string]int{}, map[string]int{}
 	s.Warnings, s.Notes = nil, nil
@@ -548,6 +556,7 @@ func (im *run) finish() {
 		s.NegativeCreditNotes += f.sum.NegativeCreditNotes
 		s.DerivedDueDates += f.sum.DerivedDueDates
 		s.CreditNotesFromInvoices += f.sum.CreditNotesFromInvoices
+		s.DunningActions += f.sum.DunningActions
 		s.Cascaded += f.sum.Cascaded
 		s.Warnings = mergeWarnings(s.Warnings, f.sum.Warnings, byReason)
 		s.Notes = mergeWarnings(s.Notes, f.sum.Notes, byNote)
