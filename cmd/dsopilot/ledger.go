@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -391,6 +392,16 @@ func printImportSummary(w io.Writer, s *importer.Summary) {
 	}
 	if s.Cascade != "" {
 		fmt.Fprintf(w, "INCOMPLETE: %s\n", s.Cascade)
+	}
+	if s.AbsentText != "" {
+		// Rows of customers an earlier import may have rejected: the
+		// import fails when most rows were (importer.ErrRejected).
+		failed := s.Rejected*2 > s.Read || slices.ContainsFunc(s.Files, func(f importer.FileSummary) bool { return f.Failed })
+		if failed {
+			fmt.Fprintf(w, "INCOMPLETE: %s\n", s.AbsentText)
+		} else {
+			fmt.Fprintf(w, "note: %s\n", s.AbsentText)
+		}
 	}
 	for _, f := range s.Files {
 		if len(f.IgnoredColumns) > 0 {

@@ -183,6 +183,9 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 				im.header(in.entity, "type"), filepath.Base(in.path), clip(strings.Join(src.header(), ","), 200)))
 		}
 	}
+	if in.entity == datasets.EntityCustomers {
+		im.noCustomersFile = false // told by its header
+	}
 	desc := datasets.Describe(in.entity)
 	fr.count = desc.Count
 	fs.IgnoredColumns = ignored(in.entity)
@@ -415,6 +418,8 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 				im.rejectedCustomer(id, in.path, line)
 			} else if im.cascade(p.errs, cust) {
 				fs.Cascaded++
+			} else if im.absentRow(p.errs, cust, in.path, line) {
+				fs.Absent++
 			}
 			for _, fe := range p.errs {
 				fr.diag.reject(line, fe)
