@@ -418,11 +418,35 @@ func printImportSummary(w io.Writer, s *importer.Summary) {
 	}
 }
 
+// warningRows is how many rows of a warning the terminal lists; --json
+// has them all (up to importer.MaxWarningRows).
+const warningRows = 5
+
+// printWarning prints a warning of the import: its count and reason,
+// and its first rows, file:line field "value", one a line, or the file
+// it is about.
+func printWarning(w io.Writer, x importer.Warning) {
+	if len(x.Rows) == 0 {
+		fmt.Fprintf(w, "warning: %d× %s (%s)\n", x.Count, x.Reason, x.Example)
+		return
+	}
+	fmt.Fprintf(w, "warning: %d× %s:\n", x.Count, x.Reason)
+	for i, r := range x.Rows[:min(len(x.Rows), warningRows)] {
+		if i == 0 && x.Example != "" {
+			r = x.Example // a duplicate's example says what it changes
+		}
+		fmt.Fprintf(w, "  %s\n", r)
+	}
+	if n := x.Count - min(len(x.Rows), warningRows); n > 0 {
+		fmt.Fprintf(w, "  … and %d more (see --json)\n", n)
+	}
+}
+
 // printRejects prints on stderr what deserves a look: the first rejects,
 // where the others are, the warnings and the files skipped.
 func printRejects(w io.Writer, s *importer.Summary) {
 	for _, x := range s.Warnings {
-		fmt.Fprintf(w, "warning: %d× %s (first: %s)\n", x.Count, x.Reason, x.Example)
+		printWarning(w, x)
 	}
 	for _, f := range s.Files {
 		// The first is the warning's example.
