@@ -79,6 +79,19 @@ type dunningCols struct {
 
 func (c dunningCols) mapped() bool { return c.level >= 0 }
 
+// dunningMapped says whether the --columns mapping names a dunning
+// column of invoices.
+func (im *run) dunningMapped() bool {
+	for _, c := range []string{"dunning_level", "last_dunning_date"} {
+		_, scoped := im.opts.Columns[string(datasets.EntityInvoices)+"."+c]
+		_, plain := im.opts.Columns[c]
+		if scoped || plain {
+			return true
+		}
+	}
+	return false
+}
+
 // levelNames lists the mapping for messages: 1=reminder, 2=call, ...
 func levelNames(levels []DunningLevel) string {
 	var b strings.Builder
@@ -134,7 +147,7 @@ func (im *run) readDunning(p *parser, c dunningCols, vals []string, v *datasets.
 		return
 	}
 	if err := datasets.CheckHappened(t, p.latest); err != nil {
-		p.errs = append(p.errs, fieldError{field: "last_dunning_date", value: d.written, reason: err.Error(), kind: "a date in the future"})
+		p.errs = append(p.errs, fieldError{field: "last_dunning_date", value: d.written, reason: p.asWritten(err.Error(), t, d.written), kind: "a date in the future"})
 		return
 	}
 	if v.IssueDate != 0 && t < v.IssueDate {

@@ -465,7 +465,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			if noDue {
 				reason = noteNoDueColumn
 			}
-			fr.note(reason, fmt.Sprintf("%s:%d invoice_id %q issued %s, %s terms %s: due %s", in.path, line, clip(id, 80), v.IssueDate, whose, terms, v.DueDate))
+			fr.note(reason, fmt.Sprintf("%s:%d invoice_id %q issued %s, %s terms %s: due %s", in.path, line, clip(id, 80), dates.Write(v.IssueDate), whose, terms, dates.Write(v.DueDate)))
 		}
 		if knownInvoice != nil {
 			if ref := trimSpace(vals[invoiceAt]); ref != "" && !knownInvoice(ref) {
