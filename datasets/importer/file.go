@@ -448,7 +448,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 				clip(textAt(vals, pos["type"]), 40), clip(textAt(vals, pos["amount"]), 40), cn.Amount, credits.linked(cn.InvoiceID)))
 			credits.add(im, line, id, cn.InvoiceID, cust, cur)
 		} else if typedFile {
-			credits.invoiceRow(cust, batch.Invoices[len(batch.Invoices)-1].Currency)
+			credits.invoiceRow(id, cust, batch.Invoices[len(batch.Invoices)-1].Currency)
 		}
 		if dc.mapped() {
 			im.loadDunning(fr, dc, batch, line, vals, credit, &drow)
