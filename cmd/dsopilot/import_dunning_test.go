@@ -96,3 +96,58 @@ func TestImportedDunningLevelsContinueTheScenario(t *testing.T) {
 		}
 	}
 }
+
+// The levels are the built-in scenario's steps after the due date, those
+// of --scenario, or the types --dunning-levels names; a type the
+// scenario lacks is a usage error naming it.
+func TestImportDunningLevelMapping(t *testing.T) {
+	dir := t.TempDir()
+	scenario := filepath.Join(dir, "mahnwesen.yaml")
+	os.WriteFile(scenario, []byte("currency: EUR\naction_types:\n"+
+		"  mahnung1: {channel: email, cost: 0.50, dpd: [1, 365]}\n"+
+		"  mahnung2: {channel: letter, cost: 2.00, after: [mahnung1], dpd: [10, 365]}\n"+
+		"  anruf: {channel: phone, cost: 8.00, personal: true, dpd: [10, 365]}\n"+
+		"  mahnung3: {channel: letter, cost: 3.00, after: [mahnung2], dpd: [20, 365]}\n"+
+		"scenarios:\n  - name: standard\n    steps:\n"+
+		"      - {offset: 7, action: mahnung1}\n      - {offset: 21, action: mahnung2}\n"+
+		"      - {offset: 28, action: anruf}\n      - {offset: 35, action: mahnung3}\n"), 0o644)
+	invoices := filepath.Join(dir, "Rechnungen.csv")
+	os.WriteFile(invoices, []byte("Kundennummer;Belegnummer;Belegdatum;Fälligkeit;Betrag;Mahnstufe;Mahndatum\n"+
+		"A;R1;31.01.2026;02.03.2026;5.000,00;3;10.04.2026\n"), 0o644)
+	cases := []struct {
+		name  string
+		flags []string
+		want  string // type channel, or the usage error
+	}{
+		{name: "built-in", want: "final_notice letter"},
+		{name: "the scenario file's steps", flags: []string{"--scenario", scenario}, want: "anruf phone"},
+		{name: "named levels", flags: []string{"--scenario", scenario, "--dunning-levels", "mahnung1, Mahnung2,mahnung3"}, want: "mahnung3 letter"},
+		{name: "a type the scenario lacks", flags: []string{"--dunning-levels", "reminder,mahnung2"},
+			want: `--dunning-levels: level 2's type "mahnung2" is no action type of the scenario`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			store := filepath.Join(t.TempDir(), "store")
+			args := append([]string{"import", "--store", store, "--kind", "invoices", "--date-format", "%d.%m.%Y", "--columns",
+				"customer_id=Kundennummer,invoice_id=Belegnummer,issue_date=Belegdatum,due_date=Fälligkeit,amount=Betrag,invoices.dunning_level=Mahnstufe,invoices.last_dunning_date=Mahndatum"},
+				tc.flags...)
+			out, _, err := call(t, nil, append(args, invoices)...)
+			if strings.HasPrefix(tc.want, "--") {
+				if exitCode(err) != 2 || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("exit %d (%v), want 2: %s", exitCode(err), err, tc.want)
+				}
+				if _, serr := os.Stat(store); serr == nil {
+					t.Errorf("a usage error left a store behind")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			l := loadStore(t, store)
+			if len(l.Actions) != 1 || l.Actions[0].Type+" "+l.Actions[0].Channel != tc.want || l.Actions[0].Policy != "erp_dunning" {
+				t.Fatalf("actions %+v, want one %s", l.Actions, tc.want)
+			}
+		})
+	}
+}
