@@ -265,9 +265,10 @@ func runImport(ctx context.Context, e env, args []string) error {
 			"Dates that say something happened (issue, settlement, payment, credit note, dispute, action, promise\n"+
 			"made) later than today are rejected, as the API does. Payment terms are NET30, EOM30 or written:\n"+
 			"Net 30, 30 days net, 30 Tage netto, 14 dagen, 30 jours net, 30 Tage nach Monatsende, sofort.\n"+
-			"An invoices file's ERP dunning level (--columns invoices.dunning_level=Mahnstufe,invoices.last_dunning_date=Mahndatum)\n"+
-			"loads as one action per dunned invoice (policy erp_dunning): level N is the scenario's Nth step after the due date\n"+
-			"(--dunning-levels to name them), dated by the last dunning date, else, with a warning, by the step's day.\n"+
+			"An invoices file's ERP dunning level (--columns invoices.dunning_level=Mahnstufe,\n"+
+			"invoices.last_dunning_date=Mahndatum) loads as one action per dunned invoice (policy erp_dunning):\n"+
+			"level N is the scenario's Nth step after the due date (--dunning-levels names them), dated by the\n"+
+			"last dunning date, else, with a warning, by the step's day.\n"+
 			"Exit status 1 when a file could not be read, more than half the rows of one were rejected, or rows\n"+
 			"were rejected because their customer's own row was (the data loaded is incomplete; the good rows load).")
 	store := storeFlag(fs, e)
