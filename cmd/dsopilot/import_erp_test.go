@@ -45,9 +45,9 @@ func TestLaterImportOfRowsOfARejectedCustomer(t *testing.T) {
 		line     string
 	}{
 		{name: "most rows", invoices: "B;I1;2024-01-05;2024-02-04;10,00\nB;I2;2024-01-05;2024-02-04;10,00\nA;I3;2024-01-05;2024-02-04;10,00\n",
-			exit: 1, line: "INCOMPLETE: 2 rows of 1 customers rejected because the store's customer master lacks their customer, first at "},
+			exit: 1, line: "INCOMPLETE: 2 rows of 1 customer rejected because the store's customer master lacks their customer, first at "},
 		{name: "few rows", invoices: "A;I1;2024-01-05;2024-02-04;10,00\nB;I2;2024-01-05;2024-02-04;10,00\nA;I3;2024-01-05;2024-02-04;10,00\n",
-			exit: 0, line: "note: 1 rows of 1 customers rejected because the store's customer master lacks their customer, first at "},
+			exit: 0, line: "note: 1 row of 1 customer rejected because the store's customer master lacks their customer, first at "},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -67,7 +67,7 @@ func TestLaterImportOfRowsOfARejectedCustomer(t *testing.T) {
 			if !strings.Contains(out, tc.line+invoices+":") {
 				t.Errorf("summary lacks %q:\n%s", tc.line, out)
 			}
-			if !strings.Contains(stderr, `the store's customer master (1 customers) lacks "B" and this import has no customers file`) {
+			if !strings.Contains(stderr, `the store's customer master (1 customer) lacks "B" and this import has no customers file`) {
 				t.Errorf("rejects do not say the customer is absent from the store's master:\n%s", stderr)
 			}
 		})

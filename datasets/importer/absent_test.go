@@ -25,11 +25,11 @@ func TestRowsOfCustomersAbsentFromTheStoresMaster(t *testing.T) {
 	}{
 		{name: "a later run, most rows absent", files: map[string]string{"invoices.csv": "customer_id,invoice_id,issue_date,due_date,amount\n" +
 			"B,I1,2024-01-05,2024-02-04,10.00\nB,I2,2024-01-05,2024-02-04,10.00\nA,I3,2024-01-05,2024-02-04,10.00\n"},
-			absent: 2, rejected: true, reason: `unknown customer: the store's customer master (1 customers) lacks "B" and this import has no customers file; if an earlier import rejected its row`,
-			text: "2 rows of 1 customers rejected because the store's customer master lacks their customer, first at "},
+			absent: 2, rejected: true, reason: `unknown customer: the store's customer master (1 customer) lacks "B" and this import has no customers file; if an earlier import rejected its row`,
+			text: "2 rows of 1 customer rejected because the store's customer master lacks their customer, first at "},
 		{name: "a later run, few rows absent", files: map[string]string{"invoices.csv": "customer_id,invoice_id,issue_date,due_date,amount\n" +
 			"A,I1,2024-01-05,2024-02-04,10.00\nB,I2,2024-01-05,2024-02-04,10.00\nA,I3,2024-01-05,2024-02-04,10.00\n"},
-			absent: 1, reason: "the store's customer master (1 customers) lacks \"B\"", text: "invoices.csv:3 (B)"},
+			absent: 1, reason: "the store's customer master (1 customer) lacks \"B\"", text: "invoices.csv:3 (B)"},
 		{name: "with a customers file that lacks it", files: map[string]string{"customers.csv": "customer_id,name\nA,Acme\n",
 			"invoices.csv": "customer_id,invoice_id,issue_date,due_date,amount\nA,I1,2024-01-05,2024-02-04,10.00\nB,I2,2024-01-05,2024-02-04,10.00\nA,I3,2024-01-05,2024-02-04,10.00\n"},
 			reason: unknownCustomer},

@@ -123,8 +123,8 @@ func (im *run) whyUnknown(id string) fieldError {
 	}
 	if im.noCustomersFile {
 		return fieldError{value: id, kind: absentKind, reason: fmt.Sprintf(
-			"unknown customer: the store's customer master (%d customers) lacks %q and this import has no customers file; if an earlier import rejected its row of the customers file (that import's rejects file names it), fix the row; add the customer to the customers file and import that file first, then this one again",
-			len(im.known), clip(id, 80))}
+			"unknown customer: the store's customer master (%s) lacks %q and this import has no customers file; if an earlier import rejected its row of the customers file (that import's rejects file names it), fix the row; add the customer to the customers file and import that file first, then this one again",
+			counted(len(im.known), "customer"), clip(id, 80))}
 	}
 	return fieldError{value: id, kind: unknownCustomer, reason: unknownCustomer}
 }
@@ -162,8 +162,8 @@ func (im *run) absentText(n int) string {
 	if k := len(im.absent) - len(at); k > 0 {
 		more = fmt.Sprintf(" and %d more customers' rows", k)
 	}
-	return fmt.Sprintf("%d rows of %d customers rejected because the store's customer master lacks their customer, first at %s%s: what loaded lacks them; if an earlier import rejected those customers' rows of the customers file (its rejects file names them), fix the rows and import the customers file first, then this file again (rows already loaded are not loaded twice)",
-		n, len(im.absent), strings.Join(at, ", "), more)
+	return fmt.Sprintf("%s of %s rejected because the store's customer master lacks their customer, first at %s%s: what loaded lacks them; if an earlier import rejected those customers' rows of the customers file (its rejects file names them), fix the rows and import the customers file first, then this file again (rows already loaded are not loaded twice)",
+		counted(n, "row"), counted(len(im.absent), "customer"), strings.Join(at, ", "), more)
 }
 
 // cascade counts a row rejected when all of errs are cascadeKind; it says
@@ -204,4 +204,12 @@ func (im *run) cascadeText() string {
 	}
 	return fmt.Sprintf("%d rows rejected because their customer's own row was rejected at %s%s: what loaded lacks them; fix those customers' rows and import the files again (rows already loaded are not loaded twice)",
 		n, strings.Join(at, ", "), more)
+}
+
+// counted is n and the word, plural unless n is 1.
+func counted(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
