@@ -13,6 +13,7 @@ import (
 	"github.com/dsopilot/dsopilot/datasets/embedded"
 	"github.com/dsopilot/dsopilot/datasets/importer"
 	"github.com/dsopilot/dsopilot/model"
+	"github.com/dsopilot/dsopilot/recommender"
 )
 
 // Helpers shared by commands that read an export into a temporary store
@@ -30,6 +31,7 @@ type readFlags struct {
 	roundAmounts           *bool
 	maxLine, maxField      *int
 	rejects                *string
+	dunning                *string
 	// defined names the flags above, for commands where they do not apply.
 	defined map[string]bool
 }
@@ -60,6 +62,7 @@ func newReadFlags(fs *flag.FlagSet) readFlags {
 	f.encoding = fs.String("encoding", "", "utf-8 (reject rows with other bytes), latin1 or windows-1252; default: UTF-8, other bytes read as Windows-1252 with a warning")
 	f.maxLine = fs.Int("max-line-bytes", 16<<20, "longest line read; a CSV file with a longer one is not imported, a longer NDJSON line is rejected")
 	f.maxField = fs.Int("max-field-bytes", 1<<20, "longest field read")
+	f.dunning = fs.String("dunning-levels", "", dunningHelp)
 	f.rejects = fs.String("rejects", "", "rejects file (default: dsopilot-rejects-<time>.csv in the embedded store's directory, or the temporary directory)")
 	return f
 }
@@ -70,6 +73,24 @@ func (f readFlags) options() importer.Options {
 	return importer.Options{Columns: f.cols, DocTypes: f.docTypes, DateFormat: f.dates.all, DateFormats: f.dates.per,
 		DecimalComma: *f.decimalComma, DecimalPoint: *f.decPoint, RoundAmounts: *f.roundAmounts, Encoding: *f.encoding,
 		MaxLineBytes: *f.maxLine, MaxFieldBytes: *f.maxField, RejectsPath: *f.rejects}
+}
+
+// dunningLevels maps the ERP's dunning levels to the action types of
+// --dunning-levels, else to the steps of the scenario file (the built-in
+// one when path is empty).
+func (f readFlags) dunningLevels(path string) ([]importer.DunningLevel, error) {
+	s := recommender.DefaultScenarios()
+	if path != "" {
+		var err error
+		if s, err = recommender.LoadScenarios(path); err != nil {
+			return nil, err
+		}
+	}
+	lv, err := dunningLevels(s, *f.dunning)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return lv, nil
 }
 
 // dateFormatFlag is --date-format: FORMAT for every file, or
@@ -177,6 +198,9 @@ func importTemp(ctx context.Context, e env, cmd string, f inputFlags) (*datasets
 	// not): the message names it for the user to open.
 	opts := f.read.options()
 	opts.Log = newLogger(e)
+	if opts.DunningLevels, err = f.read.dunningLevels(""); err != nil {
+		return nil, fmt.Errorf("%s: %w", cmd, err)
+	}
 	sum, err := importer.Import(ctx, st, *f.input, opts)
 	if errors.Is(err, importer.ErrUsage) {
 		return nil, fmt.Errorf("%w: %s: %v", errUsage, cmd, err)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -246,7 +247,7 @@ func runSynth(ctx context.Context, e env, args []string) error {
 }
 
 func runImport(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "import", "[--store S] [--kind K] [--columns canonical=source,...] [--doc-types invoice=V,credit_note=V] [--date-format FMT] [--json] PATH...",
+	fs := newFlags(e, "import", "[--store S] [--kind K] [--columns canonical=source,...] [--doc-types invoice=V,credit_note=V] [--date-format FMT] [--dunning-levels T,T,... | --scenario FILE] [--json] PATH...",
 		"Loads ledger files into the store. PATH is a file or a directory of ledger files named after what\n"+
 			"they hold (customers, invoices, payments, credit_notes, disputes, actions, promises,\n"+
 			"credit_decisions, financials; Invoices_2024.CSV counts; .csv, .ndjson or .jsonl). CSV delimiters\n"+
@@ -264,6 +265,10 @@ func runImport(ctx context.Context, e env, args []string) error {
 			"Dates that say something happened (issue, settlement, payment, credit note, dispute, action, promise\n"+
 			"made) later than today are rejected, as the API does. Payment terms are NET30, EOM30 or written:\n"+
 			"Net 30, 30 days net, 30 Tage netto, 14 dagen, 30 jours net, 30 Tage nach Monatsende, sofort.\n"+
+			"An invoices file's ERP dunning level (--columns invoices.dunning_level=Mahnstufe,\n"+
+			"invoices.last_dunning_date=Mahndatum) loads as one action per dunned invoice (policy erp_dunning):\n"+
+			"level N is the scenario's Nth step after the due date (--dunning-levels names them), dated by the\n"+
+			"last dunning date, else, with a warning, by the step's day.\n"+
 			"Exit status 1 when a file could not be read, more than half the rows of one were rejected, or rows\n"+
 			"were rejected because their customer's own row was (the data loaded is incomplete; the good rows load).")
 	store := storeFlag(fs, e)
@@ -272,6 +277,7 @@ func runImport(ctx context.Context, e env, args []string) error {
 	batch := fs.Int("batch", 0, "records per store write (default: 1,000,000 for ClickHouse, 100,000 embedded)")
 	asJSON := fs.Bool("json", false, "print the summary as one JSON object")
 	quiet := fs.Bool("quiet", false, "no progress line on the terminal")
+	scenario := fs.String("scenario", "", "scenario file whose steps after the due date the ERP's dunning levels are, in order (default: the built-in one)")
 	paths, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -286,6 +292,10 @@ func runImport(ctx context.Context, e env, args []string) error {
 			return fmt.Errorf("%w: import: %v", errUsage, err)
 		}
 	}
+	levels, err := read.dunningLevels(*scenario)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
 	log := newLogger(e)
 	st, err := openStore(ctx, *store, log, true)
 	if err != nil {
@@ -298,6 +308,7 @@ func runImport(ctx context.Context, e env, args []string) error {
 	}
 	bar := newProgress(e, *quiet)
 	opts := read.options()
+	opts.DunningLevels = levels
 	opts.Kind, opts.RejectsDir, opts.RejectsFallback = datasets.Entity(*kind), rejectsDir, e.stderr
 	opts.BatchSize, opts.Log, opts.Progress = *batch, log, importProgress(bar)
 	sum, err := importer.Import(ctx, st, paths, opts)
@@ -383,6 +394,16 @@ func printImportSummary(w io.Writer, s *importer.Summary) {
 	if s.Cascade != "" {
 		fmt.Fprintf(w, "INCOMPLETE: %s\n", s.Cascade)
 	}
+	if s.AbsentText != "" {
+		// Rows of customers an earlier import may have rejected: the
+		// import fails when most rows were (importer.ErrRejected).
+		failed := s.Rejected*2 > s.Read || slices.ContainsFunc(s.Files, func(f importer.FileSummary) bool { return f.Failed })
+		if failed {
+			fmt.Fprintf(w, "INCOMPLETE: %s\n", s.AbsentText)
+		} else {
+			fmt.Fprintf(w, "note: %s\n", s.AbsentText)
+		}
+	}
 	for _, f := range s.Files {
 		if len(f.IgnoredColumns) > 0 {
 			fmt.Fprintf(w, "ignored columns of %s: %s\n", f.Path, strings.Join(f.IgnoredColumns, ", "))
@@ -398,11 +419,35 @@ func printImportSummary(w io.Writer, s *importer.Summary) {
 	}
 }
 
+// warningRows is how many rows of a warning the terminal lists; --json
+// has them all (up to importer.MaxWarningRows).
+const warningRows = 5
+
+// printWarning prints a warning of the import: its count and reason,
+// and its first rows, file:line field "value", one a line, or the file
+// it is about.
+func printWarning(w io.Writer, x importer.Warning) {
+	if len(x.Rows) == 0 {
+		fmt.Fprintf(w, "warning: %d× %s (%s)\n", x.Count, x.Reason, x.Example)
+		return
+	}
+	fmt.Fprintf(w, "warning: %d× %s:\n", x.Count, x.Reason)
+	for i, r := range x.Rows[:min(len(x.Rows), warningRows)] {
+		if i == 0 && x.Example != "" {
+			r = x.Example // a duplicate's example says what it changes
+		}
+		fmt.Fprintf(w, "  %s\n", r)
+	}
+	if n := x.Count - min(len(x.Rows), warningRows); n > 0 {
+		fmt.Fprintf(w, "  … and %d more (see --json)\n", n)
+	}
+}
+
 // printRejects prints on stderr what deserves a look: the first rejects,
 // where the others are, the warnings and the files skipped.
 func printRejects(w io.Writer, s *importer.Summary) {
 	for _, x := range s.Warnings {
-		fmt.Fprintf(w, "warning: %d× %s (first: %s)\n", x.Count, x.Reason, x.Example)
+		printWarning(w, x)
 	}
 	for _, f := range s.Files {
 		// The first is the warning's example.

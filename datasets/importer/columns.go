@@ -72,11 +72,13 @@ func ParseColumns(m map[string]string, spec string) error {
 // schema's, and for invoices payment_terms, read for a blank due date
 // (conventions.go), and type and applies_to, the document type of a file
 // that lists credit notes among its invoices and the invoice such a
-// credit note applies to (doctypes.go: read only when type is mapped).
+// credit note applies to (doctypes.go: read only when type is mapped),
+// and dunning_level and last_dunning_date, the ERP's dunning of the
+// invoice, read as actions (dunning.go).
 func readColumns(e datasets.Entity) []string {
 	cols := e.Columns()
 	if e == datasets.EntityInvoices {
-		cols = append(cols, "payment_terms", "type", "applies_to")
+		cols = append(cols, "payment_terms", "type", "applies_to", "dunning_level", "last_dunning_date")
 	}
 	return cols
 }

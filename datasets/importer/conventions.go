@@ -218,7 +218,7 @@ func (p *parser) amendInvoice(ctx context.Context, im *run, v *datasets.Invoice,
 	}
 	due := t.DueDate(v.IssueDate)
 	if due > datasets.MaxDate {
-		p.fail("due_date", "", fmt.Sprintf("missing date, and the issue date %s + %s is past %s", v.IssueDate, t, datasets.MaxDate.String()))
+		p.fail("due_date", "", fmt.Sprintf("missing date, and the issue date %s + %s is past %s", p.dates.Write(v.IssueDate), t, p.dates.Write(datasets.MaxDate)))
 		return t, "", nil
 	}
 	v.DueDate = due

@@ -365,3 +365,39 @@ func parseBool(s string) (bool, error) {
 	}
 	return false, fmt.Errorf("not a yes/no value (true/false, t/f, 1/0, yes/no, y/n, X or empty)")
 }
+
+// Write writes d as the parser's format does (ISO without one), so that a
+// message quotes a date the way the user's file writes dates; a time of
+// day in the format is written as midnight.
+func (p DateParser) Write(d datasets.Date) string {
+	if p.format == "" || d == 0 {
+		return d.String()
+	}
+	y, m, day := d.Time().Date()
+	var b strings.Builder
+	for _, it := range p.items {
+		switch it.verb {
+		case 0:
+			b.WriteString(it.lit)
+		case 'Y':
+			fmt.Fprintf(&b, "%04d", y)
+		case 'y':
+			fmt.Fprintf(&b, "%02d", y%100)
+		case 'm':
+			fmt.Fprintf(&b, "%02d", int(m))
+		case 'd':
+			fmt.Fprintf(&b, "%02d", day)
+		case 'e':
+			fmt.Fprintf(&b, "%2d", day)
+		case 'b', 'h':
+			b.WriteString(m.String()[:3])
+		case 'B':
+			b.WriteString(m.String())
+		case 'j':
+			fmt.Fprintf(&b, "%03d", d.Time().YearDay())
+		case 'H', 'M', 'S':
+			b.WriteString("00")
+		}
+	}
+	return b.String()
+}

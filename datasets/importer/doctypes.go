@@ -155,11 +155,14 @@ type typedCredits struct {
 	// warned of when it is another than their customer's invoices'.
 	curOf map[string]string
 	curs  []typedCur
+	// invCur is the currency of each invoice row of the file, for a
+	// credit note that applies to one of them.
+	invCur map[string]string
 }
 
 type typedCur struct {
-	line               int
-	customer, currency string
+	line                    int
+	customer, currency, ref string
 }
 
 // mixedCurrencies marks a customer whose invoice rows are in several
@@ -167,13 +170,14 @@ type typedCur struct {
 const mixedCurrencies = "\x00mixed"
 
 // invoiceRow notes the currency of an invoice row of the file.
-func (c *typedCredits) invoiceRow(customer, currency string) {
+func (c *typedCredits) invoiceRow(id, customer, currency string) {
 	if currency == "" {
 		return
 	}
 	if c.curOf == nil {
-		c.curOf = map[string]string{}
+		c.curOf, c.invCur = map[string]string{}, map[string]string{}
 	}
+	c.invCur[id] = currency
 	switch old, ok := c.curOf[customer]; {
 	case !ok:
 		c.curOf[customer] = currency
@@ -203,7 +207,7 @@ func (c *typedCredits) add(im *run, line int, id, ref, customer, currency string
 		c.refs = append(c.refs, typedRef{line, ref})
 	}
 	if currency != "" {
-		c.curs = append(c.curs, typedCur{line, customer, currency})
+		c.curs = append(c.curs, typedCur{line, customer, currency, ref})
 	}
 }
 
@@ -218,7 +222,23 @@ func (c *typedCredits) flush() {
 // in the import, as a credit-notes file's are; the file's own invoices
 // are in the import's ids once its duplicates are flushed.
 func (c *typedCredits) check(ctx context.Context, im *run, fr *fileRun) error {
+	stored, err := im.storedCurrencies(ctx, c)
+	if err != nil {
+		return err
+	}
 	for _, x := range c.curs {
+		if cur, ok := c.invCur[x.ref]; ok && x.ref != "" {
+			if cur != x.currency {
+				fr.warn(warnCreditCurrencyInvoice, fmt.Sprintf("%s:%d currency %q (invoice %q of the file is in %s)", fr.sum.Path, x.line, clip(x.currency, 20), clip(x.ref, 80), cur))
+			}
+			continue
+		}
+		if cur, ok := stored[x.ref]; ok && x.ref != "" {
+			if cur != x.currency {
+				fr.warn(warnCreditCurrencyInvoice, fmt.Sprintf("%s:%d currency %q (invoice %q in the store is in %s)", fr.sum.Path, x.line, clip(x.currency, 20), clip(x.ref, 80), cur))
+			}
+			continue
+		}
 		if cur, ok := c.curOf[x.customer]; ok && cur != mixedCurrencies && cur != x.currency {
 			fr.warn("credit note in another currency than its customer's invoices in the file: a credit note has no currency of its own and is read in its invoice's (its customer's when unapplied)",
 				fmt.Sprintf("%s:%d currency %q", fr.sum.Path, x.line, clip(x.currency, 20)))

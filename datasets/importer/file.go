@@ -183,6 +183,9 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 				im.header(in.entity, "type"), filepath.Base(in.path), clip(strings.Join(src.header(), ","), 200)))
 		}
 	}
+	if in.entity == datasets.EntityCustomers {
+		im.noCustomersFile = false // told by its header
+	}
 	desc := datasets.Describe(in.entity)
 	fr.count = desc.Count
 	fs.IgnoredColumns = ignored(in.entity)
@@ -228,6 +231,11 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	if !ok {
 		dates = im.dates
 	}
+	dc, err := im.dunningColumns(in, pos, dates)
+	if err != nil {
+		return fail(err)
+	}
+	var drow dunningRow
 	p := &parser{dates: dates, amounts: im.amounts, latest: im.opts.LatestDay, columns: map[string]*amountColumn{}, diag: fr.diag, numeric: src.numeric}
 	p.scan = func(column string) (decimalMark, string) { return im.scanMarks(fr, in, pos, column) }
 	dec := decoderFor(in.entity, pos, p)
@@ -272,14 +280,14 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 					return
 				}
 			}
-			if !p.blank {
-				return
+			if p.blank {
+				text := ""
+				if rowTerms {
+					text = textAt(vals, termsAt)
+				}
+				terms, whose, amendErr = p.amendInvoice(ctx, im, v, text)
 			}
-			text := ""
-			if rowTerms {
-				text = textAt(vals, termsAt)
-			}
-			terms, whose, amendErr = p.amendInvoice(ctx, im, v, text)
+			im.readDunning(p, dc, vals, v, &drow)
 		}
 	}
 	// Exports list a customer's rows together: remember the last customer
@@ -394,7 +402,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			}
 		}
 		p.line, p.errs, p.warns, p.blank = line, p.errs[:0], p.warns[:0], false
-		flipped, whose, credit = false, "", false
+		flipped, whose, credit, drow = false, "", false, dunningRow{}
 		before := batch.Len()
 		id, cust := dec.decode(vals, batch)
 		if masterErr != nil {
@@ -410,6 +418,8 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 				im.rejectedCustomer(id, in.path, line)
 			} else if im.cascade(p.errs, cust) {
 				fs.Cascaded++
+			} else if im.absentRow(p.errs, cust, in.path, line) {
+				fs.Absent++
 			}
 			for _, fe := range p.errs {
 				fr.diag.reject(line, fe)
@@ -438,7 +448,10 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 				clip(textAt(vals, pos["type"]), 40), clip(textAt(vals, pos["amount"]), 40), cn.Amount, credits.linked(cn.InvoiceID)))
 			credits.add(im, line, id, cn.InvoiceID, cust, cur)
 		} else if typedFile {
-			credits.invoiceRow(cust, batch.Invoices[len(batch.Invoices)-1].Currency)
+			credits.invoiceRow(id, cust, batch.Invoices[len(batch.Invoices)-1].Currency)
+		}
+		if dc.mapped() {
+			im.loadDunning(fr, dc, batch, line, vals, credit, &drow)
 		}
 		switch {
 		case flipped:
@@ -452,7 +465,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			if noDue {
 				reason = noteNoDueColumn
 			}
-			fr.note(reason, fmt.Sprintf("%s:%d invoice_id %q issued %s, %s terms %s: due %s", in.path, line, clip(id, 80), v.IssueDate, whose, terms, v.DueDate))
+			fr.note(reason, fmt.Sprintf("%s:%d invoice_id %q issued %s, %s terms %s: due %s", in.path, line, clip(id, 80), dates.Write(v.IssueDate), whose, terms, dates.Write(v.DueDate)))
 		}
 		if knownInvoice != nil {
 			if ref := trimSpace(vals[invoiceAt]); ref != "" && !knownInvoice(ref) {

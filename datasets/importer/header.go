@@ -60,6 +60,12 @@ func (im *run) resolveHeader(head []string, e datasets.Entity) (map[string]int, 
 		delete(pos, "type")
 		delete(pos, "applies_to")
 	}
+	if e == datasets.EntityInvoices && len(im.opts.DunningLevels) == 0 && !im.dunningMapped() {
+		// Without levels to read them by, and not asked to, dunning
+		// columns are not read (listed as ignored).
+		delete(pos, "dunning_level")
+		delete(pos, "last_dunning_date")
+	}
 	ignored := func(e datasets.Entity) []string {
 		used := map[int]bool{}
 		for _, c := range readColumns(e) {

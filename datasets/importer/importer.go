@@ -122,6 +122,9 @@ type Options struct {
 	Log      *slog.Logger
 	// Now is the clock, for the default rejects file name and LatestDay.
 	Now func() time.Time
+	// DunningLevels maps the dunning levels of an invoices file's
+	// dunning_level column: level N is DunningLevels[N-1] (dunning.go).
+	DunningLevels []DunningLevel
 	// LatestDay is the latest day a record can be of: a row dated later
 	// where its date says something happened (an invoice issued, a
 	// payment received, a dispute opened: datasets.HappenedColumns) is
@@ -193,9 +196,16 @@ type FileSummary struct {
 	// CreditNotesFromInvoices counts the rows of an invoices file loaded
 	// as credit notes by its type column (doctypes.go); they are in Loaded.
 	CreditNotesFromInvoices int `json:"credit_notes_from_invoices,omitempty"`
+	// DunningActions counts the actions loaded from the file's dunning
+	// levels (dunning.go); they are not rows, and not in Loaded.
+	DunningActions int `json:"dunning_actions,omitempty"`
 	// Cascaded counts the rows rejected only because their customer's own
 	// row, in a customers file of the same import, was rejected.
 	Cascaded int `json:"cascaded,omitempty"`
+	// Absent counts the rows rejected only because their customer is
+	// absent from the store's customer master in an import without a
+	// customers file (master.go).
+	Absent int `json:"absent_customer_rows,omitempty"`
 	// Diagnosis is the most common reason rows were rejected, with a
 	// remedy when one is clear (a date format that reads them).
 	Diagnosis string `json:"diagnosis,omitempty"`
@@ -221,12 +231,22 @@ type Summary struct {
 	Notes               []Warning `json:"notes"`
 	// CreditNotesFromInvoices totals the files'.
 	CreditNotesFromInvoices int `json:"credit_notes_from_invoices"`
+	// DunningActions totals the files'.
+	DunningActions int `json:"dunning_actions"`
 	// Cascaded totals the files' rows rejected only because their
 	// customer's own row was rejected in this import, and Cascade says so
 	// with the first of those customers' rows; the import then ends in
 	// ErrIncomplete.
 	Cascaded int    `json:"cascaded"`
 	Cascade  string `json:"cascade,omitempty"`
+	// Absent totals the files' rows rejected only because their
+	// customer is absent from the store's customer master, in an import
+	// without a customers file (its row may have been rejected by an
+	// earlier import), and AbsentText says so with the first of them and
+	// what to do. It is no error of its own: a file most of whose rows it
+	// rejects is, as any (ErrRejected).
+	Absent     int    `json:"absent_customer_rows"`
+	AbsentText string `json:"absent_customers,omitempty"`
 	// RejectsFile is where the rejects are: a path, or a note that they
 	// went to the fallback writer. Empty when nothing was rejected.
 	RejectsFile   string        `json:"rejects_file,omitempty"`
@@ -388,6 +408,12 @@ type run struct {
 	rejectedCustomers map[string]string
 	cascades          []string
 	cascaded          map[string]bool
+	// noCustomersFile says the import has no customers file: a customer
+	// the store's master lacks is absent from it (master.go), and absent
+	// lists such customers with their first row, in the order met.
+	noCustomersFile bool
+	absent          []string
+	absentAt        map[string]string
 
 	rows, bytesDone, bytesTotal int64 // for Progress
 }
@@ -490,12 +516,13 @@ func (im *run) loadKnown(ctx context.Context, inputs []input) error {
 	case len(ids) == 0:
 		im.master, im.derive = masterNo, true
 	default:
+		im.noCustomersFile = true
 		im.storedIDs = slices.Clone(ids)
 		slices.Sort(im.storedIDs)
 	}
 	im.seen = map[datasets.Entity]*hashSet{}
 	im.customerTerms = map[string]datasets.Terms{}
-	im.rejectedCustomers, im.cascaded = map[string]string{}, map[string]bool{}
+	im.rejectedCustomers, im.cascaded, im.absentAt = map[string]string{}, map[string]bool{}, map[string]string{}
 	im.seenSeed = maphash.MakeSeed()
 	if im.derive {
 		im.opts.Log.Info("no customer master in the store or the import: customers are derived from the rows")
@@ -528,81 +555,4 @@ func (im *run) knownInvoice(ctx context.Context) (func(id string) bool, error) {
 		s := im.seen[datasets.EntityInvoices]
 		return s != nil && s.contains(h)
 	}, nil
-}
-
-// finish totals the per-file figures.
-func (im *run) finish() {
-	s := im.sum
-	s.Read, s.Loaded, s.Rejected, s.Duplicates = 0, 0, 0, 0
-	s.NegativeCreditNotes, s.DerivedDueDates, s.CreditNotesFromInvoices, s.Cascaded = 0, 0, 0, 0
-	s.Files = s.Files[:0]
-	byReason, byNote := map[string]int{}, map[string]int{}
-	s.Warnings, s.Notes = nil, nil
-	for _, f := range im.files {
-		f.sum.Loaded = int(f.loaded.Load())
-		s.Files = append(s.Files, f.sum)
-		s.Read += f.sum.Read
-		s.Loaded += f.sum.Loaded
-		s.Rejected += f.sum.Rejected
-		s.Duplicates += f.sum.Duplicates
-		s.NegativeCreditNotes += f.sum.NegativeCreditNotes
-		s.DerivedDueDates += f.sum.DerivedDueDates
-		s.CreditNotesFromInvoices += f.sum.CreditNotesFromInvoices
-		s.Cascaded += f.sum.Cascaded
-		s.Warnings = mergeWarnings(s.Warnings, f.sum.Warnings, byReason)
-		s.Notes = mergeWarnings(s.Notes, f.sum.Notes, byNote)
-	}
-	s.Cascade = im.cascadeText()
-	s.Seconds = time.Since(im.start).Seconds()
-	if s.Seconds > 0 {
-		s.RowsPerSecond = float64(s.Read) / s.Seconds
-	}
-}
-
-// mergeWarnings adds ws to into, summing the counts of a reason that
-// into has (at its index in at) and listing its rows after into's, up to
-// MaxWarningRows.
-func mergeWarnings(into, ws []Warning, at map[string]int) []Warning {
-	for _, w := range ws {
-		if i, ok := at[w.Reason]; ok {
-			into[i].Count += w.Count
-			if n := MaxWarningRows - len(into[i].Rows); n > 0 {
-				into[i].Rows = append(into[i].Rows, w.Rows[:min(n, len(w.Rows))]...)
-			}
-			continue
-		}
-		at[w.Reason] = len(into)
-		// Rows appended to the merged warning must not land in the spare
-		// capacity of the file's own.
-		w.Rows = slices.Clip(w.Rows)
-		into = append(into, w)
-	}
-	return into
-}
-
-// mostlyRejected describes the files of which more than half the rows were
-// rejected (and the import when more than half of all rows were), and
-// those of which more than half repeat an id of the file; "" when none.
-func (im *run) mostlyRejected() (rejected, duplicates string) {
-	var rej, dup []string
-	for i, f := range im.sum.Files {
-		switch {
-		case !f.Failed || f.Error != "":
-		case f.Rejected*2 > f.Read:
-			rej = append(rej, fmt.Sprintf("%s: %s", f.Path, f.Diagnosis))
-		case im.files[i].mostlyDuplicates():
-			dup = append(dup, fmt.Sprintf("%s: %s", f.Path, f.Diagnosis))
-		}
-	}
-	if len(rej) == 0 && im.sum.Rejected*2 > im.sum.Read {
-		rej = append(rej, fmt.Sprintf("%d of %d rows rejected", im.sum.Rejected, im.sum.Read))
-	}
-	return strings.Join(rej, "; "), strings.Join(dup, "; ")
-}
-
-// progress reports how far the import has come, when asked to.
-func (im *run) progress(file string, bytes int64) {
-	if im.opts.Progress != nil {
-		im.opts.Progress(Progress{File: file, Rows: im.rows, Bytes: im.bytesDone + bytes, TotalBytes: im.bytesTotal})
-	}
 }

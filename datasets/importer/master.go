@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -120,7 +121,49 @@ func (im *run) whyUnknown(id string) fieldError {
 		return fieldError{value: id, kind: cascadeKind,
 			reason: fmt.Sprintf("unknown customer: its own row was rejected at %s; fix that row and import both files again", at)}
 	}
+	if im.noCustomersFile {
+		return fieldError{value: id, kind: absentKind, reason: fmt.Sprintf(
+			"unknown customer: the store's customer master (%s) lacks %q and this import has no customers file; if an earlier import rejected its row of the customers file (that import's rejects file names it), fix the row; add the customer to the customers file and import that file first, then this one again",
+			counted(len(im.known), "customer"), clip(id, 80))}
+	}
 	return fieldError{value: id, kind: unknownCustomer, reason: unknownCustomer}
+}
+
+// absentKind is the reason of a row of a customer absent from the store's
+// master, in an import without a customers file, without the id.
+const absentKind = "unknown customer: absent from the store's customer master"
+
+// absentRow counts a row rejected only because its customer is absent
+// from the store's master (whyUnknown), noting the customer's first row;
+// it says whether it was.
+func (im *run) absentRow(errs []fieldError, customer, file string, line int) bool {
+	if len(errs) == 0 || slices.ContainsFunc(errs, func(fe fieldError) bool { return fe.kind != absentKind }) {
+		return false
+	}
+	if _, ok := im.absentAt[customer]; !ok {
+		im.absentAt[customer] = fmt.Sprintf("%s:%d", file, line)
+		im.absent = append(im.absent, customer)
+	}
+	return true
+}
+
+// absentText says how many rows were rejected because their customer is
+// absent from the store's customer master, naming the first customers'
+// first rows and what to do; "" when none.
+func (im *run) absentText(n int) string {
+	if n == 0 {
+		return ""
+	}
+	var at []string
+	for _, id := range im.absent[:min(len(im.absent), 3)] {
+		at = append(at, fmt.Sprintf("%s (%s)", im.absentAt[id], clip(id, 80)))
+	}
+	more := ""
+	if k := len(im.absent) - len(at); k > 0 {
+		more = fmt.Sprintf(" and %d more customers' rows", k)
+	}
+	return fmt.Sprintf("%s of %s rejected because the store's customer master lacks their customer, first at %s%s: what loaded lacks them; if an earlier import rejected those customers' rows of the customers file (its rejects file names them), fix the rows and import the customers file first, then this file again (rows already loaded are not loaded twice)",
+		counted(n, "row"), counted(len(im.absent), "customer"), strings.Join(at, ", "), more)
 }
 
 // cascade counts a row rejected when all of errs are cascadeKind; it says
@@ -161,4 +204,12 @@ func (im *run) cascadeText() string {
 	}
 	return fmt.Sprintf("%d rows rejected because their customer's own row was rejected at %s%s: what loaded lacks them; fix those customers' rows and import the files again (rows already loaded are not loaded twice)",
 		n, strings.Join(at, ", "), more)
+}
+
+// counted is n and the word, plural unless n is 1.
+func counted(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

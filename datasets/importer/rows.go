@@ -149,12 +149,15 @@ func newDecoder[T any](schema *datasets.Schema[T], pos map[string]int, p *parser
 		if pr.FileHint != "" {
 			pr.Reason += " " + pr.FileHint
 		}
-		kind := pr.Reason
-		if strings.Contains(pr.Reason, " is before ") {
-			kind, _, _ = strings.Cut(pr.Reason, " is before ")
-			kind += " is before another date"
+		kind, reason := pr.Reason, pr.Reason
+		if later, earlier, ok := strings.Cut(pr.Reason, " is before "); ok {
+			kind = later + " is before another date"
+			// The other date as the file writes it, not as parsed.
+			if name, iso, ok := strings.Cut(earlier, " "); ok {
+				reason = later + " is before " + name + " " + d.written(name, iso)
+			}
 		}
-		p.errs = append(p.errs, fieldError{field: pr.Field, value: d.written(pr.Field, pr.Value), reason: pr.Reason, kind: kind})
+		p.errs = append(p.errs, fieldError{field: pr.Field, value: d.written(pr.Field, pr.Value), reason: reason, kind: kind})
 	}
 	d.warn = func(pr datasets.Problem) {
 		if pr.FileHint != "" {
@@ -317,7 +320,7 @@ func (d *decoder[T]) parse(i int, f *datasets.Field[T], r *T, v string) {
 		} else {
 			if d.happened[i] {
 				if err := datasets.CheckHappened(t, p.latest); err != nil {
-					p.errs = append(p.errs, fieldError{field: f.Name, value: v, reason: err.Error(), kind: "a date in the future"})
+					p.errs = append(p.errs, fieldError{field: f.Name, value: v, reason: p.asWritten(err.Error(), t, v), kind: "a date in the future"})
 				}
 			}
 			if s.goodN < sampleSize {
@@ -376,6 +379,13 @@ func (d *decoder[T]) parse(i int, f *datasets.Field[T], r *T, v string) {
 		}
 		*f.Float(r), *f.Known(r) = x, err == nil
 	}
+}
+
+// asWritten is msg, which quotes the dates t (written v in the row) and
+// the latest day in ISO, with them as the file writes dates.
+func (p *parser) asWritten(msg string, t datasets.Date, v string) string {
+	msg = strings.ReplaceAll(msg, t.String(), v)
+	return strings.ReplaceAll(msg, p.latest.String(), p.dates.Write(p.latest))
 }
 
 func missing(k datasets.Kind) string {
