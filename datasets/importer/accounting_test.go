@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -117,5 +119,35 @@ func TestEntityFromName(t *testing.T) {
 		if got := entityFromName("/x/" + tc.name); got != tc.want {
 			t.Errorf("entityFromName(%q) = %q, want %q", tc.name, got, tc.want)
 		}
+	}
+}
+
+// A directory's file naming an entity further on is read only when no
+// file is named after that entity: a simulator's truth_customers.csv
+// beside customers.csv is skipped, an ERP's AR_Invoices.csv beside
+// customers.csv is read.
+func TestDirectoryReadsFilesNamingAnEntityOnlyWhereNoneStartsWithIt(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"customers.csv", "truth_customers.csv", "AR_Invoices.csv", "notes.txt"} {
+		writeFile(t, dir, n, "x\n")
+	}
+	in, skipped, err := expand([]string{dir}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range in {
+		got = append(got, filepath.Base(f.path)+"="+string(f.entity))
+	}
+	var skip []string
+	for _, f := range skipped {
+		skip = append(skip, filepath.Base(f))
+	}
+	slices.Sort(skip)
+	if want := []string{"customers.csv=customers", "AR_Invoices.csv=invoices"}; !slices.Equal(got, want) {
+		t.Errorf("read %q, want %q", got, want)
+	}
+	if want := []string{"notes.txt", "truth_customers.csv"}; !slices.Equal(skip, want) {
+		t.Errorf("skipped %q, want %q", skip, want)
 	}
 }

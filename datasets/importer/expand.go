@@ -47,6 +47,16 @@ func expand(paths []string, kind datasets.Entity) ([]input, []string, error) {
 			return nil, nil, fmt.Errorf("%w: %v", ErrUsage, err)
 		}
 		found, skippedHere := 0, len(skipped)
+		// A file named after its entity (invoices.csv) is read; one that
+		// names it further on (AR_Invoices.csv) only when no file of the
+		// directory is named after it: a simulator's truth_customers.csv
+		// beside customers.csv is not a second customer master.
+		byStart := map[datasets.Entity]bool{}
+		for _, de := range entries {
+			if e := entityFromStart(de.Name()); e != "" && !de.IsDir() && isLedgerExt(de.Name()) {
+				byStart[e] = true
+			}
+		}
 		for _, de := range entries {
 			name := de.Name()
 			if de.IsDir() || strings.HasPrefix(name, ".") {
@@ -54,7 +64,7 @@ func expand(paths []string, kind datasets.Entity) ([]input, []string, error) {
 			}
 			f := filepath.Join(p, name)
 			e := entityFromName(name)
-			if e == "" || !isLedgerExt(name) {
+			if e == "" || !isLedgerExt(name) || entityFromStart(name) == "" && byStart[e] {
 				skipped = append(skipped, f)
 				continue
 			}
@@ -139,20 +149,10 @@ func formatOf(path string) string {
 // accounting packages name their exports); one naming two entities
 // (invoices_and_payments.csv) or none is not recognised.
 func entityFromName(path string) datasets.Entity {
+	if e := entityFromStart(path); e != "" {
+		return e
+	}
 	base := strings.ToLower(filepath.Base(path))
-	var best datasets.Entity
-	for _, e := range datasets.Entities() {
-		rest, ok := strings.CutPrefix(base, string(e))
-		if !ok || len(e) <= len(best) {
-			continue
-		}
-		if rest == "" || !isLetter(rest[0]) {
-			best = e
-		}
-	}
-	if best != "" {
-		return best
-	}
 	stem := strings.TrimSuffix(base, filepath.Ext(base))
 	var named []datasets.Entity
 	for _, e := range datasets.Entities() {
@@ -173,6 +173,23 @@ func entityFromName(path string) datasets.Entity {
 		return named[0]
 	}
 	return ""
+}
+
+// entityFromStart is the entity a file's name starts with (see
+// entityFromName), "" when none.
+func entityFromStart(path string) datasets.Entity {
+	base := strings.ToLower(filepath.Base(path))
+	var best datasets.Entity
+	for _, e := range datasets.Entities() {
+		rest, ok := strings.CutPrefix(base, string(e))
+		if !ok || len(e) <= len(best) {
+			continue
+		}
+		if rest == "" || !isLetter(rest[0]) {
+			best = e
+		}
+	}
+	return best
 }
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' }
