@@ -66,7 +66,13 @@ type IngestResult struct {
 	CreditNotesFromInvoices int `json:"credit_notes_from_invoices" doc:"rows of an invoices body loaded as credit notes, their type column (?columns=invoices.type=Type) saying so; counted in loaded"`
 	// Diagnosis, when more than half the rows were rejected, names the
 	// most common reason (and a date format that would have read them).
-	Diagnosis     string  `json:"diagnosis,omitempty" doc:"the most common reason when more than half the rows were rejected"`
+	Diagnosis string `json:"diagnosis,omitempty" doc:"the most common reason when more than half the rows were rejected"`
+	// Incomplete is true when more than half the rows were rejected but
+	// some were stored: what dsopilot import calls INCOMPLETE and exits 1
+	// for. The answer stays a 2xx because the loaded rows are stored (a
+	// retry stores them again, harmlessly); a client that checks the
+	// status alone would miss it, so it is said in one field.
+	Incomplete    bool    `json:"incomplete" doc:"true when more than half the rows were rejected while some were stored (the CLI's INCOMPLETE, exit 1); the loaded rows are stored"`
 	Seconds       float64 `json:"seconds"`
 	RowsPerSecond float64 `json:"rows_per_second"`
 }
@@ -341,6 +347,7 @@ func (s *Server) postIngest(c *gin.Context) {
 		fail(c, invalid(msg, errs...))
 		return
 	}
+	res.Incomplete = 2*res.Rejected > res.Read
 	status := http.StatusOK
 	if res.Spooled > 0 {
 		status = http.StatusAccepted

@@ -233,11 +233,14 @@ func TestIngest(t *testing.T) {
 	if res.Diagnosis == "" || strings.Contains(res.Diagnosis, os.TempDir()) {
 		t.Fatalf("diagnosis %q: want the most common reason, without the server's temp path", res.Diagnosis)
 	}
+	if !res.Incomplete {
+		t.Fatal("three of four rows rejected: not said incomplete")
+	}
 	nd := fmt.Sprintf(`{"payment_id":"ING-P1","customer_id":%q,"invoice_id":"ING-1","payment_date":"2024-03-20","amount":"40,00"}`+"\n"+
 		`{"payment_id":"ING-P2","customer_id":%q,"payment_date":"20.03.2024","amount":"1.234,50"}`+"\n", cust, cust)
 	w = ts.do(req{method: "POST", path: "/v1/ingest/payments?date_format=%25d.%25m.%25Y&decimal_comma=true", role: "admin", body: nd, ctype: "application/x-ndjson"})
 	res = decode[IngestResult](t, w)
-	if w.Code != 200 || res.Loaded != 2 || res.Format != "ndjson" {
+	if w.Code != 200 || res.Loaded != 2 || res.Format != "ndjson" || res.Incomplete {
 		t.Fatalf("ndjson %d %+v", w.Code, res)
 	}
 	ts.settle()
