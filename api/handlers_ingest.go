@@ -532,7 +532,8 @@ func apiWords(s string) string {
 	return strings.NewReplacer(
 		"--date-format", "?date_format=", "--columns", "?columns=", "--doc-types", "?doc_types=", "--decimal-comma", "?decimal_comma=true",
 		"--decimal-point", "dsopilot import --decimal-point", "--encoding", "dsopilot import --encoding",
-		"--round-amounts", "dsopilot import --round-amounts", "--kind", "the entity in the path").Replace(s)
+		"--round-amounts", "dsopilot import --round-amounts", "--kind", "the entity in the path",
+		"--dunning-levels", "dsopilot import --dunning-levels").Replace(s)
 }
 
 // readRejects reads up to maxRejectsListed rejects of the importer's

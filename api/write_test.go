@@ -549,3 +549,19 @@ func TestAWriteIsReadableThroughARebuild(t *testing.T) {
 		}
 	}
 }
+
+// The API reads no dunning levels (the command line maps them to the
+// scenario's steps): a body mapping them is refused, pointing to the
+// import rather than to a flag the API lacks.
+func TestIngestOfDunningLevelsPointsToTheImport(t *testing.T) {
+	ts := newTestServer(t, nil)
+	cust := ts.srv.snap.Load().ledger.Customers[0].ID
+	body := "customer_id,invoice_id,issue_date,due_date,amount,Level\n" + cust + ",DL-1,2024-03-01,2024-03-31,100.00,2\n"
+	w := ts.do(req{method: "POST", path: "/v1/ingest/invoices?columns=invoices.dunning_level=Level", role: "admin", body: body, ctype: "text/csv"})
+	if w.Code < 400 {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	if b := w.Body.String(); !strings.Contains(b, "dsopilot import --dunning-levels") || strings.Contains(strings.ReplaceAll(b, "dsopilot import --dunning-levels", ""), "--dunning-levels") {
+		t.Fatalf("answer %s: want the import named, no bare flag", b)
+	}
+}
