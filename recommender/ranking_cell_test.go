@@ -115,6 +115,20 @@ func TestRankingOnASimulatedHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Wait records the scenario's planned invoices, so every wait is
+	// planned; a random alternative covers its own, some of them not.
+	unplanned := 0
+	for _, r := range eff.rows {
+		if r.arm == ActionWait && !r.planned {
+			t.Fatalf("a wait about %s on %s not in the scenario's plan", r.invoice, r.day)
+		}
+		if !r.planned {
+			unplanned++
+		}
+	}
+	if unplanned == 0 {
+		t.Error("no decision outside the scenario's plan")
+	}
 	rows, sum := upliftRanking(eff, env, rand.New(rand.NewPCG(3, 0x4a2c)))
 	measured := 0
 	for _, r := range rows {

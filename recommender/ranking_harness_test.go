@@ -54,9 +54,9 @@ func TestRankingHarness(t *testing.T) {
 		rows, sum := upliftRanking(eff, env, rand.New(rand.NewPCG(seed, 0x4a2c)))
 		fmt.Printf("seed %d (%.0fs): %s\n", seed, time.Since(t0).Seconds(), sum)
 		for _, r := range rows {
-			fmt.Printf("  %-14s %-18s h=%2d truth %.3f replayed %.3f model %+.3f [%+.3f,%+.3f] dr %+.3f [%+.3f,%+.3f] measured %-5v decisions %d taken %d waited %d\n",
+			fmt.Printf("  %-14s %-18s h=%2d truth %.3f replayed %.3f model %+.3f [%+.3f,%+.3f] dr %+.3f [%+.3f,%+.3f] measured %-5v decisions %d unplanned %d taken %d waited %d\n",
 				r.Behaviour, r.Action, r.HorizonDays, r.PRespond, r.Replayed, r.Response, r.Low, r.High, r.DR.Mean, r.DR.Low, r.DR.High,
-				r.Measured, r.Situations, r.Taken, r.Waited)
+				r.Measured, r.Situations, r.Unplanned, r.Taken, r.Waited)
 		}
 	}
 }
