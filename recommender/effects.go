@@ -99,6 +99,13 @@ type decisionRow struct {
 	feasible          []string             // arms the rules allowed for the account
 	allowed           []string             // of those, the types whose window and earlier steps fit this invoice
 	value             datasets.Money       // the invoice's outstanding value
+	// planned is true when the scenario's own contact of the day covered
+	// the invoice: only then would every arm of the scenario's logging
+	// policy, wait included, have recorded a decision about it (an
+	// alternative drawn at random records the invoices it may cover, wait
+	// the plan's), so only those rows compare the arms on the same
+	// invoices.
+	planned bool
 }
 
 // featureNames lists the learner's inputs, in featurize's order.
@@ -212,6 +219,7 @@ func (ix *ledgerIndex) decisions(ctx context.Context, cutoff datasets.Date, s *S
 		var a *assessment
 		var feasible []string
 		var cands []candidate
+		var plan map[string]bool
 		accDay := datasets.Date(0)
 		for _, al := range c.actions {
 			act := &l.Actions[al.rec]
@@ -227,6 +235,14 @@ func (ix *ledgerIndex) decisions(ctx context.Context, cutoff datasets.Date, s *S
 				cands = s.candidates(a, toolbox)
 				for _, cand := range cands {
 					feasible = append(feasible, cand.typ.Name)
+				}
+				plan = map[string]bool{}
+				if a.stop.Rule == "" {
+					if pc, _, ok := s.scenarioPlan(a); ok {
+						for _, it := range pc.items {
+							plan[it.Invoice.ID] = true
+						}
+					}
 				}
 			}
 			inv := &l.Invoices[c.invoices[al.inv]]
@@ -249,7 +265,7 @@ func (ix *ledgerIndex) decisions(ctx context.Context, cutoff datasets.Date, s *S
 				}
 			}
 			r := decisionRow{customer: c.id, invoice: inv.ID, day: act.Date, arm: act.Type, propensity: act.Propensity,
-				x: featurize(acc, it, act.Date), feasible: feasible, allowed: allowed, value: it.Value}
+				x: featurize(acc, it, act.Date), feasible: feasible, allowed: allowed, value: it.Value, planned: plan[inv.ID]}
 			paid := inv.SettledDate
 			if written[inv.ID] || paid > cutoff {
 				paid = 0

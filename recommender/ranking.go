@@ -3,7 +3,6 @@ package recommender
 import (
 	"cmp"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"slices"
 
@@ -11,28 +10,38 @@ import (
 )
 
 // RankingRow compares, for one true behaviour of the simulator and one
-// action type, the learnt effects with truth_action_effects.csv. It holds
-// two estimates of the truth's p_respond (the chance that the action, taken
-// on an unpaid invoice, triggers a payment within its lag window,
-// lag_min..lag_max days later, whatever the invoice would have done
-// otherwise):
+// action type, the learnt effects with truth_action_effects.csv. The
+// truth's p_respond is the chance that the action, taken on an unpaid
+// invoice of a customer not in default, triggers a payment within its lag
+// window (lag_min..lag_max days later) whatever the invoice would have done
+// otherwise. Over the decisions where the type was allowed, that is the
+// share of the invoices unpaid at h days under wait that the type gets
+// paid within them, (P_a(h) − P_w(h)) / (1 − P_w(h)), for any h at or
+// beyond lag_max: h is lag_max rounded up to a point of the payment curve
+// (7 days for courtesy reminders and reminders, 14 for calls and final
+// notices, 30 for the agency). The row holds three estimates of it:
 //
-// Response30, the ranking check as first built: the mean over every
-// logged decision about customers of the behaviour, the type allowed or
-// not, of the share of the invoices still unpaid at 30 days under wait
-// that the type gets paid within them, (P_a − P_wait) / (1 − P_wait) at 30
-// days.
+// Response, the effects model's: Σ (P̂_a(h) − P̂_w(h)) / Σ (1 − P̂_w(h))
+// over the decisions about customers of the behaviour where the rules
+// allowed the type for the invoice (its days-past-due window, the step it
+// must follow). This is what the recommender acts on.
 //
-// Response, on the truth's own terms: Σ (P_a(h) − P_wait(h)) / Σ (1 −
-// P_wait(h)), with h the truth's lag_max rounded up to a point of the
-// payment curve (7 days for courtesy reminders and reminders, 14 for calls
-// and final notices, 30 for the agency), summed over the logged decisions
-// about customers of the behaviour where the rules allowed the type for
-// the invoice (its days-past-due window, the step it must follow). At a
-// common 30 days the payments the process's next steps bring and the
-// invoices paid anyway (nearly every prompt payer's) blur the differences,
-// and a type evaluated where the rules never allow it (an agency before
-// due) is extrapolated.
+// DR, what the randomised decisions measure: the same ratio with
+// doubly-robust means (ratio in ranking_cell.go) and a 95% interval from
+// resampling customers, over the decisions every arm would have logged
+// (Unplanned below). Measured is false when fewer than
+// minRankingEvidence decisions took the type or waited: the cell is then
+// "not measured" and its pairs are not ranked on it.
+//
+// Response30, the ranking check as first built: the model's mean over
+// every logged decision about customers of the behaviour, the type allowed
+// or not, of (P_a − P_w) / (1 − P_w) at 30 days.
+//
+// Replayed is the estimand itself, from the simulator: each decision of
+// the cell replayed with the same random draws after the type alone and
+// after no contact. It differs from p_respond only by what the definition
+// leaves out (a customer who defaults before paying; an invoice disputed
+// before the contact), so it bounds what any estimator can reach.
 type RankingRow struct {
 	Behaviour   string `json:"behaviour"`
 	Action      string `json:"action"`
@@ -40,25 +49,30 @@ type RankingRow struct {
 	// Response is the effects' estimate, with the 95% interval of the
 	// bootstrap bags where the curve's point has them (the horizon; else
 	// Low and High are Response).
-	Response float64 `json:"response"`
-	Low      float64 `json:"low"`
-	High     float64 `json:"high"`
-	// DR is the same ratio with a doubly-robust numerator (the model's
-	// uplift corrected by the inverse-propensity-weighted residuals of the
-	// decisions that took the type or waited) over the model's margin,
-	// with a bootstrap interval over customers: what the randomisation
-	// supports beyond the model's smoothing.
+	Response   float64  `json:"response"`
+	Low        float64  `json:"low"`
+	High       float64  `json:"high"`
 	DR         Estimate `json:"dr_response"`
+	Measured   bool     `json:"measured"`
+	Replayed   float64  `json:"replayed"`
 	Response30 float64  `json:"response_30d_all"`
-	// Situations counts the decisions Response averages over, Taken those
-	// of them that took the type, Waited those that waited.
+	// Situations counts the decisions Response averages over. DR and
+	// Replayed leave out the Unplanned ones, about invoices the scenario's
+	// own contact of the day did not cover (decisionRow.planned): those
+	// are logged only when a random alternative covers them, never under
+	// wait, so they would weigh the type's payments on invoices the wait
+	// arm never shows (chronic late payers' courtesy reminders came out
+	// at 0.09–0.25 against a truth of 0.05 with them). Taken and Waited
+	// count the planned decisions that took the type and that waited.
 	Situations int     `json:"situations"` // zero: not estimable (the type never allowed for such customers)
+	Unplanned  int     `json:"unplanned"`
 	Taken      int     `json:"taken"`
 	Waited     int     `json:"waited"`
 	PRespond   float64 `json:"truth_p_respond"`
 	RankEst    int     `json:"rank_estimated"` // 1 = largest Response
 	RankTruth  int     `json:"rank_truth"`     // 1 = largest PRespond
 	bags       []float64
+	drReps     []float64 // DR on the behaviour's paired resamples
 }
 
 // RankingPair is one pair of action types within a behaviour.
@@ -80,6 +94,12 @@ type RankingPair struct {
 	// customers of the behaviour in the logged history (their pair counts
 	// as not ordered correctly).
 	Estimable bool `json:"estimable"`
+	// Measured: both cells measured. DRDiff is the DR ratio of Better
+	// less Worse's, with the interval of the paired resamples.
+	Measured bool    `json:"measured"`
+	DRDiff   float64 `json:"dr_diff"`
+	DRLow    float64 `json:"dr_low"`
+	DRHigh   float64 `json:"dr_high"`
 }
 
 // RankingSummary counts the pairs of action types within a behaviour that
@@ -102,8 +122,21 @@ type RankingSummary struct {
 	// behaviour's customers.
 	Unestimable int `json:"unestimable"`
 	// Correct30 counts the pairs that Response30 orders as the truth.
-	Correct30 int           `json:"correct_30d_all"`
-	List      []RankingPair `json:"list"`
+	Correct30 int `json:"correct_30d_all"`
+	// Measured counts the pairs whose two cells are measured (enough
+	// decisions took each type and waited); MeasuredCorrect those of them
+	// Response orders as the truth, DRCorrect those DR does; DRResolved
+	// those whose paired DR interval excludes zero, DRWrong those of them
+	// ordered against the truth.
+	Measured        int `json:"measured_pairs"`
+	MeasuredCorrect int `json:"measured_correct"`
+	DRCorrect       int `json:"dr_correct"`
+	DRResolved      int `json:"dr_resolved"`
+	DRWrong         int `json:"dr_resolved_wrong"`
+	// ReplayedCorrect counts the pairs (of all of them) that the replayed
+	// estimand orders as the truth.
+	ReplayedCorrect int           `json:"replayed_correct"`
+	List            []RankingPair `json:"list"`
 }
 
 // minRankingMargin keeps the ratio of a behaviour whose invoices are all
@@ -117,15 +150,13 @@ func upliftRanking(e *Effects, env *synth.Env, rng *rand.Rand) ([]RankingRow, Ra
 		truth[[2]string{t.Behaviour, t.Action}] = t
 	}
 	type cell struct {
-		row        RankingRow
-		k          int
-		num, den   []float64 // per bag: Σ uplift, Σ margin
-		nb         int
-		customers  map[string]int
-		drNum      [][2]float64 // per customer: Σ ψ_a − ψ_w, Σ 1 − ψ_w
-		sumN, sumD float64
+		row      RankingRow
+		k        int
+		num, den []float64 // per bag: Σ uplift, Σ margin
+		nb       int
 	}
 	cells := map[[2]string]*cell{}
+	byBehaviour := map[string]*behaviourCells{}
 	wb, ab := make([]float64, e.bags(e.hIndex)), make([]float64, e.bags(e.hIndex))
 	for i := range e.rows {
 		r := &e.rows[i]
@@ -141,7 +172,7 @@ func upliftRanking(e *Effects, env *synth.Env, rng *rand.Rand) ([]RankingRow, Ra
 				k := horizonAtLeast(t.LagMaxDays)
 				nb := e.bags(k)
 				c = &cell{row: RankingRow{Behaviour: b, Action: a, HorizonDays: curveDays[k], PRespond: t.PRespond},
-					k: k, nb: nb, num: make([]float64, nb), den: make([]float64, nb), customers: map[string]int{}}
+					k: k, nb: nb, num: make([]float64, nb), den: make([]float64, nb)}
 				cells[key] = c
 			}
 			if r.paid[c.k] < 0 {
@@ -157,27 +188,27 @@ func upliftRanking(e *Effects, env *synth.Env, rng *rand.Rand) ([]RankingRow, Ra
 				mw += wb[j] / float64(nb)
 				ma += ab[j] / float64(nb)
 			}
-			y := float64(r.paid[c.k])
-			psiW, psiA := mw, ma
+			c.row.Situations++
+			if !r.planned {
+				c.row.Unplanned++
+				continue
+			}
 			switch r.arm {
 			case ActionWait:
-				psiW += min(maxWeight, 1/r.propensity) * (y - mw)
 				c.row.Waited++
 			case a:
-				psiA += min(maxWeight, 1/r.propensity) * (y - ma)
 				c.row.Taken++
 			}
-			ci, ok := c.customers[r.customer]
-			if !ok {
-				ci = len(c.drNum)
-				c.customers[r.customer] = ci
-				c.drNum = append(c.drNum, [2]float64{})
+			until := r.day.AddDays(curveDays[c.k])
+			paidA, _ := env.Replay(r.invoice, r.day, until, []synth.Contact{{Day: r.day, Type: a}})
+			paidW, _ := env.Replay(r.invoice, r.day, until, nil)
+			bc := byBehaviour[b]
+			if bc == nil {
+				bc = &behaviourCells{}
+				byBehaviour[b] = bc
 			}
-			c.drNum[ci][0] += psiA - psiW
-			c.drNum[ci][1] += 1 - mw
-			c.sumN += psiA - psiW
-			c.sumD += 1 - mw
-			c.row.Situations++
+			bc.add(r.customer, cellObs{arm: r.arm, action: a, propensity: r.propensity, paid: float64(r.paid[c.k]),
+				muA: ma, muW: mw, replayA: paidA != 0, replayW: paidW != 0})
 		}
 	}
 	behaviours := map[string]bool{}
@@ -201,6 +232,15 @@ func upliftRanking(e *Effects, env *synth.Env, rng *rand.Rand) ([]RankingRow, Ra
 				PRespond: t.PRespond}}
 		}
 	}
+	names := make([]string, 0, len(byBehaviour))
+	for b := range byBehaviour {
+		names = append(names, b)
+	}
+	slices.Sort(names) // the resamples must not depend on map order
+	reps := map[string]map[string][]float64{}
+	for _, b := range names {
+		reps[b] = byBehaviour[b].bootstrap(rankingReps, rng)
+	}
 	var out []RankingRow
 	for key, c := range cells {
 		if v := all[key]; v[1] > 0 {
@@ -216,14 +256,27 @@ func upliftRanking(e *Effects, env *synth.Env, rng *rand.Rand) ([]RankingRow, Ra
 		}
 		c.row.Response = mean(c.row.bags)
 		c.row.Low, c.row.High = interval(c.row.bags)
-		c.row.DR = ratioBootstrap(c.drNum, c.sumN, c.sumD, rng)
+		bc := byBehaviour[key[0]]
+		if bc == nil {
+			out = append(out, c.row) // every decision unplanned: nothing measured
+			continue
+		}
+		tot := bc.total(key[1])
+		c.row.DR = Estimate{Mean: tot.ratio(), N: len(bc.customers)}
+		c.row.drReps = reps[key[0]][key[1]]
+		c.row.DR.Low, c.row.DR.High = percentiles(slices.Clone(c.row.drReps))
+		c.row.Replayed = tot.replayed()
+		c.row.Measured = c.row.Taken >= minRankingEvidence && c.row.Waited >= minRankingEvidence
 		out = append(out, c.row)
 	}
 	slices.SortFunc(out, func(a, b RankingRow) int {
 		if c := cmp.Compare(a.Behaviour, b.Behaviour); c != 0 {
 			return c
 		}
-		return cmp.Compare(b.PRespond, a.PRespond)
+		if c := cmp.Compare(b.PRespond, a.PRespond); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Action, b.Action)
 	})
 	for i := 0; i < len(out); {
 		j := i
@@ -277,6 +330,32 @@ func summarizeRanking(rows []RankingRow) RankingSummary {
 			if a.Response30 > b.Response30 {
 				s.Correct30++
 			}
+			if p.Estimable && a.Replayed > b.Replayed {
+				s.ReplayedCorrect++
+			}
+			if p.Measured = a.Measured && b.Measured; p.Measured {
+				s.Measured++
+				p.DRDiff = a.DR.Mean - b.DR.Mean
+				if p.Correct {
+					s.MeasuredCorrect++
+				}
+				if p.DRDiff > 0 {
+					s.DRCorrect++
+				}
+				if len(a.drReps) == len(b.drReps) && len(a.drReps) > 1 {
+					d := make([]float64, len(a.drReps))
+					for x := range d {
+						d[x] = a.drReps[x] - b.drReps[x]
+					}
+					p.DRLow, p.DRHigh = percentiles(d)
+					if p.DRLow > 0 || p.DRHigh < 0 {
+						s.DRResolved++
+						if p.DRDiff <= 0 {
+							s.DRWrong++
+						}
+					}
+				}
+			}
 			if !p.Estimable {
 				s.Unestimable++
 				p.Diff, p.Low, p.High = 0, 0, 0
@@ -308,7 +387,12 @@ func (s RankingSummary) String() string {
 	return fmt.Sprintf("%d of %d action pairs ordered as the truth's response probabilities at 30 days over all logged situations; "+
 		"within each type's lag window where the rules allow it %d of %d (%d of %d whose true responses differ by 5 points or more, "+
 		"%d pairs not estimable: a type never allowed for the behaviour's customers; %d resolved by 95%% intervals, %d of them wrongly)",
-		s.Correct30, s.Pairs, s.Correct, s.Pairs, s.Correct5, s.Pairs5, s.Unestimable, s.Resolved, s.Wrong)
+		s.Correct30, s.Pairs, s.Correct, s.Pairs, s.Correct5, s.Pairs5, s.Unestimable, s.Resolved, s.Wrong) +
+		fmt.Sprintf("; %d pairs measured (both types with at least %d logged decisions taking it and %d waiting; the other %d not measured): "+
+			"the effects model orders %d of them as the truth, the randomised decisions' doubly-robust ratios %d (%d resolved by 95%% intervals, %d of them wrongly); "+
+			"the estimand replayed in the simulator orders %d of %d",
+			s.Measured, minRankingEvidence, minRankingEvidence, s.Pairs-s.Measured, s.MeasuredCorrect, s.DRCorrect, s.DRResolved, s.DRWrong,
+			s.ReplayedCorrect, s.Pairs)
 }
 
 // horizonAtLeast is the first point of the payment curve at or after d
@@ -320,33 +404,6 @@ func horizonAtLeast(d int) int {
 		}
 	}
 	return len(curveDays) - 1
-}
-
-// ratioBootstrap is Σnum/Σden with a percentile interval from resampling
-// the clusters (customers) 200 times.
-func ratioBootstrap(clusters [][2]float64, num, den float64, rng *rand.Rand) Estimate {
-	est := Estimate{N: len(clusters), Mean: num / max(minRankingMargin, den)}
-	if len(clusters) < 2 {
-		est.Low, est.High = est.Mean, est.Mean
-		return est
-	}
-	const reps = 200
-	v := make([]float64, reps)
-	for b := range v {
-		n, d := 0.0, 0.0
-		for range clusters {
-			c := clusters[rng.IntN(len(clusters))]
-			n += c[0]
-			d += c[1]
-		}
-		v[b] = n / max(minRankingMargin, d)
-	}
-	slices.Sort(v)
-	est.Low, est.High = v[reps*25/1000], v[reps*975/1000-1]
-	if math.IsNaN(est.Mean) {
-		est.Mean = 0
-	}
-	return est
 }
 
 func mean(v []float64) float64 {

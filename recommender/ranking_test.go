@@ -41,3 +41,47 @@ func TestSummarizeRanking(t *testing.T) {
 		})
 	}
 }
+
+func TestSummarizeRankingMeasuredPairs(t *testing.T) {
+	row := func(a string, truth, model, dr, replayed float64, measured bool, reps ...float64) RankingRow {
+		return RankingRow{Behaviour: "p", Action: a, PRespond: truth, Response: model, Situations: 100, Measured: measured,
+			DR: Estimate{Mean: dr}, Replayed: replayed, drReps: reps}
+	}
+	type counts struct{ measured, modelOK, drOK, resolved, wrong, replayedOK int }
+	tests := []struct {
+		name string
+		rows []RankingRow
+		want counts
+	}{
+		{"a cell with too little evidence leaves its pairs unmeasured",
+			[]RankingRow{row("call", 0.8, 0.5, 0.7, 0.8, true), row("reminder", 0.6, 0.4, 0.5, 0.6, true), row("agency", 0.9, 0.1, 0, 0.9, false)},
+			counts{measured: 1, modelOK: 1, drOK: 1, replayedOK: 3}},
+		{"paired resamples resolve a pair",
+			[]RankingRow{row("call", 0.8, 0.5, 0.7, 0.8, true, 0.7, 0.72, 0.68, 0.71), row("reminder", 0.6, 0.6, 0.5, 0.7, true, 0.5, 0.52, 0.48, 0.51)},
+			counts{measured: 1, drOK: 1, resolved: 1, replayedOK: 1}},
+		{"resolved the wrong way",
+			[]RankingRow{row("call", 0.8, 0.5, 0.4, 0.8, true, 0.4, 0.41, 0.39), row("reminder", 0.6, 0.4, 0.6, 0.6, true, 0.6, 0.61, 0.59)},
+			counts{measured: 1, modelOK: 1, resolved: 1, wrong: 1, replayedOK: 1}},
+		{"overlapping resamples do not resolve",
+			[]RankingRow{row("call", 0.8, 0.5, 0.6, 0.8, true, 0.4, 0.8, 0.6), row("reminder", 0.6, 0.4, 0.5, 0.6, true, 0.6, 0.4, 0.5)},
+			counts{measured: 1, modelOK: 1, drOK: 1, replayedOK: 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := summarizeRanking(tc.rows)
+			got := counts{s.Measured, s.MeasuredCorrect, s.DRCorrect, s.DRResolved, s.DRWrong, s.ReplayedCorrect}
+			if got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+			n := 0
+			for _, p := range s.List {
+				if p.Measured {
+					n++
+				}
+			}
+			if n != s.Measured {
+				t.Errorf("%d pairs listed as measured, %d counted", n, s.Measured)
+			}
+		})
+	}
+}

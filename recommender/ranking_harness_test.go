@@ -1,0 +1,76 @@
+package recommender
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/dsopilot/dsopilot/datasets/synth"
+)
+
+// TestRankingHarness prints the uplift ranking, cell by cell, for the
+// training months of `policy evaluate` (the same history and effects as
+// its uplift_ranking, without the policies' months):
+//
+//	DSOPILOT_RANKING_SEEDS=11,12 go test ./recommender -run TestRankingHarness -v
+//
+// DSOPILOT_RANKING_CUSTOMERS (default 1000) and DSOPILOT_RANKING_MONTHS
+// (training months, default 12; the environment runs 6 more, as the
+// evaluation's default does, so that the history is the evaluation's).
+func TestRankingHarness(t *testing.T) {
+	seeds := os.Getenv("DSOPILOT_RANKING_SEEDS")
+	if seeds == "" {
+		t.Skip("DSOPILOT_RANKING_SEEDS not set")
+	}
+	customers, months := 1000, 12
+	if v, err := strconv.Atoi(os.Getenv("DSOPILOT_RANKING_CUSTOMERS")); err == nil {
+		customers = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("DSOPILOT_RANKING_MONTHS")); err == nil {
+		months = v
+	}
+	for _, f := range splitComma(seeds) {
+		seed, _ := strconv.ParseUint(f, 10, 64)
+		t0 := time.Now()
+		ctx := context.Background()
+		s := DefaultScenarios()
+		capa := ScaledCapacity(customers)
+		env, err := synth.NewEnv(synth.EnvConfig{Config: synth.Config{Customers: customers, Months: months + 6, Seed: seed}, Capacity: capa})
+		if err != nil {
+			t.Fatal(err)
+		}
+		end := env.MonthStart(months)
+		if err := env.RunUntil(ctx, end, NewScenarioPolicy(s, SimFX(), capa, 0.1, seed^0x10661)); err != nil {
+			t.Fatal(err)
+		}
+		eff, err := LearnEffects(ctx, env.Ledger(), end-1, s, SimFX(), EffectsOptions{Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, sum := upliftRanking(eff, env, rand.New(rand.NewPCG(seed, 0x4a2c)))
+		fmt.Printf("seed %d (%.0fs): %s\n", seed, time.Since(t0).Seconds(), sum)
+		for _, r := range rows {
+			fmt.Printf("  %-14s %-18s h=%2d truth %.3f replayed %.3f model %+.3f [%+.3f,%+.3f] dr %+.3f [%+.3f,%+.3f] measured %-5v decisions %d unplanned %d taken %d waited %d\n",
+				r.Behaviour, r.Action, r.HorizonDays, r.PRespond, r.Replayed, r.Response, r.Low, r.High, r.DR.Mean, r.DR.Low, r.DR.High,
+				r.Measured, r.Situations, r.Unplanned, r.Taken, r.Waited)
+		}
+	}
+}
+
+func splitComma(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ',' {
+			if i > start {
+				out = append(out, s[start:i])
+			}
+			start = i + 1
+		}
+	}
+	return out
+}
