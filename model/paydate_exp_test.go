@@ -36,41 +36,6 @@ import (
 	"github.com/dsopilot/dsopilot/features"
 )
 
-// expBucket names an invoice's overdue bucket at the origin.
-func expBucket(overdue int) string {
-	switch {
-	case overdue <= 0:
-		return "not due"
-	case overdue <= 30:
-		return "1-30"
-	case overdue <= 60:
-		return "31-60"
-	case overdue <= 90:
-		return "61-90"
-	}
-	return "90+"
-}
-
-// expCount is one bucket's tally.
-type expCount struct{ n, covered, below, above, paidIn int }
-
-// covers reports whether the settled date s (0: never within the ledger)
-// falls in [p10, p90], a zero quantile meaning beyond the horizon's end:
-// p10 beyond wants s beyond, p90 beyond has no upper bound.
-func covers(s, p10, p90, end datasets.Date) (below, above bool) {
-	beyond := s == 0 || s > end
-	if p10 == 0 {
-		return !beyond, false
-	}
-	if !beyond && s < p10 {
-		return true, false
-	}
-	if p90 != 0 && (beyond || s > p90) {
-		return false, true
-	}
-	return false, false
-}
-
 // expLedger is one ledger of the experiment and its name in the output.
 type expLedger struct {
 	name string
@@ -134,20 +99,7 @@ func TestExperimentPayDate(t *testing.T) {
 func expLedgerRun(t *testing.T, el expLedger, families []string) {
 	l := el.l
 	ix := features.NewIndex(l)
-	// The actual pay date is the settlement, but for an invoice settled
-	// mostly by write-off (Invoice.MostlyWrittenOff, as training reads
-	// it): that was never paid.
-	settled := map[string]datasets.Date{}
-	notes := map[string][]datasets.CreditNote{}
-	for _, c := range l.CreditNotes {
-		notes[c.InvoiceID] = append(notes[c.InvoiceID], c)
-	}
-	for i := range l.Invoices {
-		v := &l.Invoices[i]
-		if !v.MostlyWrittenOff(notes[v.ID]) {
-			settled[v.ID] = v.SettledDate
-		}
-	}
+	settled := settledDates(l)
 	sum := map[string]expTally{}
 	var names []string
 	add := func(name string, c expTally) {
@@ -176,23 +128,23 @@ func expLedgerRun(t *testing.T, el expLedger, families []string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Before: the bundle without its survival, as one trained before
-		// it existed scores.
-		old := *b
-		old.OverdueSurvival = nil
-		before, err := NewScorer(&old, tab.Specs)
-		if err != nil {
-			t.Fatal(err)
+		// The bundle without its survival, as one trained before it
+		// existed scores, and without its strata (one survival for the
+		// ledger), as one trained before they existed scores.
+		none, pooled := *b, *b
+		none.OverdueSurvival, none.OverdueScaled, pooled.OverdueScaled = nil, nil, nil
+		runs := []expVariant{{"no overdue survival", nil}, {"one overdue survival", nil}}
+		for i, v := range []*Bundle{&none, &pooled} {
+			if runs[i].sc, err = NewScorer(v, tab.Specs); err != nil {
+				t.Fatal(err)
+			}
 		}
-		runs := []struct {
-			name string
-			sc   *Scorer
-		}{{"no overdue survival", before}, {"with overdue survival", sc}}
-		for _, v := range expVariants(sc) {
-			runs = append(runs, struct {
-				name string
-				sc   *Scorer
-			}{v.name, v.sc})
+		if b.OverdueScaled != nil {
+			runs = append(runs, expVariant{"overdue survival scaled by customer lateness", sc})
+		}
+		runs = append(runs, expVariants(runs[1].sc, "one survival")...)
+		if b.OverdueScaled != nil {
+			runs = append(runs, expVariants(sc, "scaled")...)
 		}
 		for _, r := range runs {
 			c := expCoverage(t, r.sc, tab.Rows, settled, origin)
@@ -203,43 +155,6 @@ func expLedgerRun(t *testing.T, el expLedger, families []string) {
 	for _, name := range names {
 		expPrint(fmt.Sprintf("%s ALL ORIGINS: %s", el.name, name), sum[name])
 	}
-}
-
-// expOrder is the bands in print order.
-var expOrder = []string{"not due", "1-30", "31-60", "61-90", "90+"}
-
-// expTally is the count per band.
-type expTally map[string]expCount
-
-// expCoverage scores rows with sc and tallies the P10–P90 coverage by
-// overdue band against the settled dates.
-func expCoverage(t *testing.T, sc *Scorer, rows []features.Row, settled map[string]datasets.Date, origin datasets.Date) expTally {
-	preds := make([]Prediction, len(rows))
-	if err := sc.ScoreBatch(rows, 0, preds); err != nil {
-		t.Fatal(err)
-	}
-	end := origin.AddDays(7 * payDatePeriods)
-	by := expTally{}
-	for _, p := range preds {
-		k := expBucket(int(origin - p.DueDate))
-		c := by[k]
-		s := settled[p.InvoiceID]
-		below, above := covers(s, p.PayDateP10, p.PayDateP90, end)
-		c.n++
-		if s != 0 && s <= end {
-			c.paidIn++
-		}
-		switch {
-		case below:
-			c.below++
-		case above:
-			c.above++
-		default:
-			c.covered++
-		}
-		by[k] = c
-	}
-	return by
 }
 
 // expPrint prints a tally, with the overdue bands summed.
@@ -271,7 +186,7 @@ type expVariant struct {
 }
 
 // expVariants is the tuning grid, with PAYDATE_TUNE set.
-func expVariants(sc *Scorer) []expVariant {
+func expVariants(sc *Scorer, what string) []expVariant {
 	if os.Getenv("PAYDATE_TUNE") == "" {
 		return nil
 	}
@@ -280,7 +195,7 @@ func expVariants(sc *Scorer) []expVariant {
 		for _, w := range []float64{0, 0.25, 0.5, 0.75} {
 			v := *sc
 			v.overdueW, v.overdueFrom = w, from
-			out = append(out, expVariant{fmt.Sprintf("tune weight %.2f from %d days", w, from), &v})
+			out = append(out, expVariant{fmt.Sprintf("tune %s weight %.2f from %d days", what, w, from), &v})
 		}
 	}
 	return out
