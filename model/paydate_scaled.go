@@ -13,8 +13,9 @@ import (
 // were given the same curve. On an analyst's cleared-items export
 // (independent generator, 120 customers, some drifting toward default)
 // invoices overdue at the as-of date were paid after their P90 date 28–31%
-// of the time, three times the 10% the interval allows; two thirds of them
-// were the drifting customers', whose debts are settled later every month.
+// of the time, three times the 10% the interval allows; most of them (57
+// of 74 on the generator's seed 33) were the drifting customers', whose
+// debts are settled later every month.
 // Cutting the ledger into strata of customer lateness, each with its own
 // survival, did not help (still 24–35% after P90): each stratum's past is
 // faster than its present for a customer drifting toward default.
