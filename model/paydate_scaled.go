@@ -17,7 +17,7 @@ import (
 // of 74 on the generator's seed 33) were the drifting customers', whose
 // debts are settled later every month.
 // Cutting the ledger into strata of customer lateness, each with its own
-// survival, did not help (still 24–35% after P90): each stratum's past is
+// survival, did not help (still 24–37% after P90): each stratum's past is
 // faster than its present for a customer drifting toward default.
 //
 // OverdueScaled reads days past due in units of the customer's own
