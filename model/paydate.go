@@ -48,10 +48,12 @@ import (
 //     reads such an invoice the same way: its hazard is no more trusted
 //     there for lack of a p_90_plus.
 //   - a bundle with an overdue survival then conditions the curve of an
-//     invoice more than 30 days overdue on its having stayed open so long
-//     (paydate_overdue.go): one 90+ days overdue is timed by how such
-//     debts were settled in training, and the 90+ share of one 31–90
-//     days overdue is read from the conditioned curve.
+//     overdue invoice on its having stayed open so long (paydate_overdue.go;
+//     from day 1, at the pace of its customer's lateness, with the scaled
+//     survival of paydate_scaled.go, more than 30 days overdue without):
+//     one 90+ days overdue is timed by how such debts were settled in
+//     training, and the 90+ share of one less overdue is read from the
+//     conditioned curve.
 //
 // Quantile dates then follow from one curve, so a quantile whose level the
 // curve never reaches within the horizon is "beyond the horizon", never a
@@ -185,10 +187,10 @@ func (s *Scorer) payDate(sc *scratch, p *Prediction, r *features.Row, due datase
 	o := s.b.Options
 	reconcileInvoice(F, []knot{{int(due.AddDays(o.GraceDays) - r.AsOf), p.POnTime}, {int(due.AddDays(o.VeryLateDays) - r.AsOf), 1 - p.PVeryLate}},
 		int(due.AddDays(default90Days)-r.AsOf), p.PDefault90, s.after90)
-	if ov := s.b.OverdueSurvival; ov != nil {
+	if s.b.OverdueSurvival != nil || s.b.OverdueScaled != nil {
 		if overdue := int(r.AsOf - due); overdue >= s.overdueFrom && overdue > 0 {
 			K := sc.survival[:len(F)]
-			if ov.conditional(overdue, K) {
+			if s.overdueCurve(r, overdue, K) {
 				blendOverdue(F, K, s.overdueW)
 				// The 90+ model was taught on the same snapshots as the
 				// hazard and no more knows the invoice has stayed open:
@@ -199,6 +201,16 @@ func (s *Scorer) payDate(sc *scratch, p *Prediction, r *features.Row, due datase
 				if d90 := int(due.AddDays(default90Days) - r.AsOf); p.PDefault90 != nil && d90 >= 0 && d90 < len(F) {
 					*p.PDefault90 = 1 - F[d90]
 				}
+				// So are the late and very-late shares of an invoice
+				// conditioned before due + grace or due + the very-late
+				// days (from day 1 with the scaled survival).
+				if dl := int(due.AddDays(o.GraceDays) - r.AsOf); dl >= 0 && dl < len(F) {
+					p.POnTime, p.PLate = F[dl], 1-F[dl]
+				}
+				if dv := int(due.AddDays(o.VeryLateDays) - r.AsOf); dv >= 0 && dv < len(F) {
+					p.PVeryLate = 1 - F[dv]
+				}
+				p.PLate1To30 = math.Max(0, p.PLate-p.PVeryLate)
 			}
 		}
 	}
@@ -219,6 +231,23 @@ func (s *Scorer) payDate(sc *scratch, p *Prediction, r *features.Row, due datase
 		d = r.AsOf.AddDays(len(F) - 1)
 	}
 	p.PredictedDaysLate = math.Max(0, float64(d-due))
+}
+
+// overdueCurve writes to K the conditional curve of a row open overdue
+// days past due: of its customer's scale when the bundle has a scaled
+// survival and the customer a lateness, of the whole ledger's survival
+// otherwise. false when there is none (no survival, or none survived so
+// long).
+func (s *Scorer) overdueCurve(r *features.Row, overdue int, K []float64) bool {
+	if st := s.b.OverdueScaled; st != nil && s.scaleAt >= 0 && s.scaleAt < len(r.Num) {
+		if c, ok := st.scale(r.Num[s.scaleAt]); ok {
+			return st.conditional(overdue, c, K)
+		}
+	}
+	if ov := s.b.OverdueSurvival; ov != nil {
+		return ov.conditional(overdue, K)
+	}
+	return false
 }
 
 // horizonReason says which pay dates lie beyond the horizon and why, or

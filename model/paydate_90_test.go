@@ -37,8 +37,12 @@ func withOverdueInvoices(l *datasets.Ledger, asOf datasets.Date, ages []int) *da
 // 1 − p_90_plus · S(t − due)/S(90), t the week's end, S the overdue
 // survival ov (days past due to settlement) — before due + 90 days that is
 // 1 − p_90_plus. Without a survival (ov nil) the 90+ share is not paid
-// within the horizon at all.
-func curveAgainst90(p *Prediction, ov *OverdueSurvival) error {
+// within the horizon at all. An invoice conditioned on its customer's
+// scaled survival (sv, its scale c; paydate_scaled.go) has its curve
+// blended of the model's, paid after due + 90 at ov's pace, and the
+// customer's: the 90+ share is then paid no faster than the faster of
+// the two.
+func curveAgainst90(p *Prediction, ov *OverdueSurvival, sv *OverdueScaled, c float64) error {
 	if p.PDefault90 == nil {
 		return nil
 	}
@@ -48,6 +52,9 @@ func curveAgainst90(p *Prediction, ov *OverdueSurvival) error {
 		still := 1.0 // of the 90+ share, unpaid at end
 		if od := int(end - p.DueDate); od > default90Days && ov != nil && ov.at(default90Days) > 0 {
 			still = ov.at(od) / ov.at(default90Days)
+		}
+		if od := int(end - p.DueDate); od > default90Days && sv != nil && sv.at(default90Days, c) > 0 {
+			still = min(still, sv.at(float64(od), c)/sv.at(default90Days, c))
 		}
 		if floor := p90 * still; 1-paid < floor-1e-9 {
 			return fmt.Errorf("%s %s (due %s, as of %s, cold start %v): paid by week %d %.6f, but P(90+) %.4f and %.4f of debts 90 days past due were still unpaid %d days past due: at most %.6f\ncurve %.4f",
@@ -74,7 +81,7 @@ func TestCurveAgreesWithThe90PlusShare(t *testing.T) {
 	ix := features.NewIndex(withOverdueInvoices(l, asOf, ages))
 	rows := features.NewEngine(ix, sc.b.Options.Features).OpenInvoices(asOf).Rows
 	old := *sc.b
-	old.OverdueSurvival = nil
+	old.OverdueSurvival, old.OverdueScaled = nil, nil
 	without, err := NewScorer(&old, tab.Specs)
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +99,17 @@ func TestCurveAgreesWithThe90PlusShare(t *testing.T) {
 			bad := map[bool]int{} // by cold start
 			for i := range out {
 				p := &out[i]
-				if err := curveAgainst90(p, c.s.b.OverdueSurvival); err != nil {
+				// The customer's scaled survival, when the invoice was
+				// conditioned on it.
+				var sv *OverdueScaled
+				var scale float64
+				if st := c.s.b.OverdueScaled; st != nil && int(p.AsOf-p.DueDate) >= c.s.overdueFrom {
+					var ok bool
+					if scale, ok = st.scale(rows[i].Num[c.s.scaleAt]); ok {
+						sv = st
+					}
+				}
+				if err := curveAgainst90(p, c.s.b.OverdueSurvival, sv, scale); err != nil {
 					if bad[false]+bad[true] < 3 {
 						t.Error(err)
 					}

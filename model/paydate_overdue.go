@@ -19,7 +19,10 @@ import (
 // that old: a Kaplan–Meier estimate of days past due to settlement, learned
 // from the training invoices only, those still open at the training cut-off
 // right-censored there (so nothing after the cut-off is read). At scoring
-// time an invoice o > 30 days overdue is given its conditional curve,
+// time an overdue invoice (from day 1 with the scaled survival of
+// paydate_scaled.go, which reads the same table in units of the customer's
+// lateness; more than 30 days overdue in bundles without it) is given its
+// conditional curve,
 // P(settled within d more days | open after o days past due)
 // = 1 − S(o+d)/S(o): the survival truncated at the days already elapsed
 // and renormalised. The model's own curve is read from the as-of date, so
@@ -54,17 +57,32 @@ const overdueTailDays = 60
 
 // overdueBlend is the model curve's weight where its tail is thinner than
 // the survival's, and overdueFromDays the fewest days overdue at which the
-// survival conditions the curve: the hazard was taught on snapshots up to
-// 30 days past due, and within them its intervals held (P10–P90 coverage
-// 0.81–0.84 by itself, 0.86–0.88 with the survival from day 1). Both were
-// chosen on seed 3 of the pay-date experiment (paydate_exp_test.go;
-// origins 2024-03-31, 2024-06-30, 2024-09-30) as the coverage nearest the
-// nominal 0.80: at weight 0.25, 0.5 and 0.75 invoices 31–60 days overdue
-// were covered 0.87, 0.82 and 0.76 of the time (0.67 without it). Never
-// chosen on the seeds reported.
+// survival conditions the curve, for a bundle with the ledger's survival
+// only (one trained before the scaled survival, paydate_scaled.go,
+// existed): they are kept so that such a bundle scores as it did. They
+// were chosen on ONE simulated seed (seed 3 of the pay-date experiment,
+// paydate_exp_test.go, origins 2024-03-31, 2024-06-30, 2024-09-30) and
+// did not carry over: on an analyst's cleared-items export invoices
+// overdue at the as-of date were covered by their P10–P90 interval 0.62–
+// 0.66 of the time, on a 25-customer simulated ledger 0.57.
+//
+// overdueScaledBlend and overdueScaledFromDays are the same for a bundle
+// with the scaled survival. They were chosen on the choosing ledgers only,
+// as the P10–P90 coverage of all overdue invoices nearest 0.80 (grid:
+// weight 0, 0.25, 0.5, 0.75; from day 1 or 31): simulated seed 3 (400
+// customers) and seed 4 (25 customers, 2,483 invoices), origins as above,
+// and the trial generator's seeds 33 and 34 (its gen.py, origins
+// 2025-12-31, 2026-03-31, 2026-06-30). At weight 0.5 from day 1 they were
+// covered 0.90, 0.80, 0.85, 0.88 of the time; at 0.75 from day 1 0.87,
+// 0.78, 0.76, 0.79; from day 31 the 1–30 days overdue stayed at 0.64–0.82.
+// The figures reported (README) are of other seeds and of the trial's own
+// exports (seeds 31 and 32), never of these. The scale's feature, offset
+// and grid (paydate_scaled.go) were set before measuring and not tuned.
 const (
-	overdueBlend    = 0.5
-	overdueFromDays = 31
+	overdueBlend          = 0.5
+	overdueFromDays       = 31
+	overdueScaledBlend    = 0.75
+	overdueScaledFromDays = 1
 )
 
 // KaplanMeier estimates the survival of durations: times[i] ≥ 0 is a

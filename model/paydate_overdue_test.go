@@ -251,7 +251,10 @@ func TestOldBundlesScoreWithoutTheSurvival(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(b.OverdueSurvival, sc.b.OverdueSurvival) {
+	if sc.b.OverdueScaled == nil {
+		t.Fatal("the trained bundle has no scaled overdue survival")
+	}
+	if !reflect.DeepEqual(b.OverdueSurvival, sc.b.OverdueSurvival) || !reflect.DeepEqual(b.OverdueScaled, sc.b.OverdueScaled) {
 		t.Fatal("the survival did not survive the registry")
 	}
 	// The same entry as an older build wrote it.
@@ -265,6 +268,7 @@ func TestOldBundlesScoreWithoutTheSurvival(t *testing.T) {
 		t.Fatal(err)
 	}
 	delete(raw, "overdue_survival")
+	delete(raw, "overdue_scaled")
 	if body, err = json.Marshal(raw); err != nil {
 		t.Fatal(err)
 	}
@@ -275,26 +279,26 @@ func TestOldBundlesScoreWithoutTheSurvival(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if old.OverdueSurvival != nil {
+	if old.OverdueSurvival != nil || old.OverdueScaled != nil {
 		t.Fatal("an old bundle loads with a survival")
 	}
 	without := *sc.b
-	without.OverdueSurvival = nil
+	without.OverdueSurvival, without.OverdueScaled = nil, nil
 	got, want := scoreAll(t, old, tab), scoreAll(t, &without, tab)
 	if !reflect.DeepEqual(got, want) {
 		t.Fatal("the old bundle scores otherwise than the bundle without its survival")
 	}
-	// And the survival does change the pay dates of old debts, or the
-	// comparison says nothing. Of an invoice less overdue it changes only
-	// the weeks after due + 90 days, when the 90+ share is paid at its
-	// pace (paydate.go).
+	// And the survival does change the pay dates of overdue invoices, or
+	// the comparison says nothing. Of an invoice not yet due it changes
+	// only the weeks after due + 90 days, when the 90+ share is paid at
+	// its pace (paydate.go).
 	with := scoreAll(t, sc.b, tab)
 	changed := 0
 	for i := range with {
 		if !reflect.DeepEqual(with[i].PaidBy, want[i].PaidBy) {
 			changed++
 		}
-		if overdue := int(with[i].AsOf - with[i].DueDate); overdue < overdueFromDays {
+		if overdue := int(with[i].AsOf - with[i].DueDate); overdue < overdueScaledFromDays {
 			for k := range with[i].PaidBy {
 				if end := with[i].AsOf.AddDays(7 * (k + 1)); end <= with[i].DueDate.AddDays(default90Days) && with[i].PaidBy[k] != want[i].PaidBy[k] {
 					t.Fatalf("invoice %s, %d days overdue, changed by the survival in week %d, before due + 90 days", with[i].InvoiceID, overdue, k+1)

@@ -144,7 +144,8 @@ func TestDailyCurveInterpolatesWithinTheWeek(t *testing.T) {
 
 // On a trained model, every open invoice's dates agree with its
 // probabilities. An invoice made 120 days overdue is timed by the overdue
-// survival alone (its curve is the survival's, conditioned on 120 days);
+// survival alone (its curve is the survival's, conditioned on 120 days, at
+// its customer's pace with the scaled survival);
 // by a bundle without one (trained before it existed) it has no date
 // within the horizon and says why.
 func TestScoredPayDatesAgreeWithTheProbabilities(t *testing.T) {
@@ -170,16 +171,13 @@ func TestScoredPayDatesAgreeWithTheProbabilities(t *testing.T) {
 		t.Fatal("the model has no overdue survival")
 	}
 	old := *sc.b
-	old.OverdueSurvival = nil
+	old.OverdueSurvival, old.OverdueScaled = nil, nil
 	without, err := NewScorer(&old, tab.Specs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	without = without.WithEvidence(sc.evidence)
 	K := make([]float64, 7*payDatePeriods+1)
-	if !sc.b.OverdueSurvival.conditional(120, K) {
-		t.Fatal("no invoice of the survival was open 120 days past due")
-	}
 	// The same rows made long overdue.
 	dtd, _ := features.Find(tab.Specs, "inv_days_to_due", 0)
 	age, _ := features.Find(tab.Specs, "inv_age_days", 0)
@@ -201,6 +199,10 @@ func TestScoredPayDatesAgreeWithTheProbabilities(t *testing.T) {
 		}
 		if p, err = sc.Score(&r, 3); err != nil {
 			t.Fatal(err)
+		}
+		// The customer's survival (its scale's, or the ledger's).
+		if !sc.overdueCurve(&r, 120, K) {
+			t.Fatal("no invoice of the survival was open 120 days past due")
 		}
 		checkPrediction(t, &p, sc.b.Options)
 		for k, v := range p.PaidBy {

@@ -90,6 +90,9 @@ type Scorer struct {
 	// weight where its tail is too thin, and from how many days overdue.
 	overdueW    float64
 	overdueFrom int
+	// scaleAt is the position of the scaled overdue survival's feature
+	// among the numeric values; −1 without one.
+	scaleAt int
 	// after90[d] is the overdue survival's share of debts open 90 days
 	// past due settled within d more days, d = 0 .. 7·periods; nil without
 	// a survival or when none was open that long (paydate.go).
@@ -130,8 +133,13 @@ func NewScorer(b *Bundle, specs []features.Spec) (*Scorer, error) {
 			return nil, err
 		}
 	}
+	if b.OverdueScaled != nil {
+		if err := b.OverdueScaled.check(); err != nil {
+			return nil, err
+		}
+	}
 	s := &Scorer{b: b, daysToDue: -1, settledLong: -1, segment: -1, at: map[specKey]int{}, longest: b.Options.Features.Longest(),
-		overdueW: overdueBlend, overdueFrom: overdueFromDays}
+		overdueW: overdueBlend, overdueFrom: overdueFromDays, scaleAt: -1}
 	var nums, cats []string
 	for _, sp := range specs {
 		if sp.Kind == features.Numeric {
@@ -191,6 +199,14 @@ func NewScorer(b *Bundle, specs []features.Spec) (*Scorer, error) {
 	}
 	if h := b.Late.History; h != nil && (h.Late < 0 || h.Late >= s.width || h.Settled < 0 || h.Settled >= s.width) {
 		return nil, fmt.Errorf("%w: the late model's history stack reads columns %d and %d of %d", ErrBadBundle, h.Late, h.Settled, s.width)
+	}
+	if st := b.OverdueScaled; st != nil {
+		s.overdueW, s.overdueFrom = overdueScaledBlend, overdueScaledFromDays
+		i, ok := features.Find(specs, st.Base, st.Window)
+		if !ok {
+			return nil, fmt.Errorf("%w: the scaled overdue survival reads %s at %d days, which the feature specs lack", ErrBadBundle, st.Base, st.Window)
+		}
+		s.scaleAt = i
 	}
 	var ok bool
 	if s.daysToDue, ok = features.Find(specs, "inv_days_to_due", 0); !ok {

@@ -129,8 +129,12 @@ type Bundle struct {
 	// OverdueSurvival conditions the pay dates of overdue invoices on their
 	// having stayed open so long (paydate_overdue.go); nil in bundles
 	// trained before it existed, which score as they did.
-	OverdueSurvival *OverdueSurvival   `json:"overdue_survival,omitempty"`
-	SegmentLate     map[string]float64 `json:"segment_late_rate"`
+	OverdueSurvival *OverdueSurvival `json:"overdue_survival,omitempty"`
+	// OverdueScaled is the same survival in units of the customer's
+	// lateness (paydate_scaled.go); nil in bundles trained before it
+	// existed, which condition on OverdueSurvival alone.
+	OverdueScaled *OverdueScaled     `json:"overdue_scaled,omitempty"`
+	SegmentLate   map[string]float64 `json:"segment_late_rate"`
 	// PortfolioLate is the share of the training invoices paid late, the
 	// prior a customer without history or segment is scored against; nil in
 	// bundles trained before it was kept.
@@ -319,6 +323,9 @@ func (d *TrainingData) Train(ctx context.Context) (*Bundle, error) {
 	// The overdue survival learns from the same invoices (see
 	// paydate_overdue.go), censored at the cut-off.
 	if b.OverdueSurvival, err = overdueSurvival(payRows); err != nil {
+		return nil, fmt.Errorf("train pay-date model: %w", err)
+	}
+	if b.OverdueScaled, err = overdueScaled(payRows, specs, overdueScaleBase, 0, overdueScaleOffset, overdueScaleStep); err != nil {
 		return nil, fmt.Errorf("train pay-date model: %w", err)
 	}
 	o.Log.Info("pay-date model", "seconds", time.Since(start).Seconds())
