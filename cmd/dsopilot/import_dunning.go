@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/dsopilot/dsopilot/datasets/importer"
@@ -38,21 +37,52 @@ func dunningLevels(s *recommender.Scenarios, spec string) ([]importer.DunningLev
 		}
 	}
 	out := make([]importer.DunningLevel, 0, len(types))
+	seen := map[string]int{}
 	for i, t := range types {
 		typ := s.Type(t)
 		if typ == nil {
 			return nil, fmt.Errorf("--dunning-levels: level %d's type %q is no action type of the scenario %s (it has %s)", i+1, t, s.Source, strings.Join(s.ActionTypes(), ", "))
 		}
 		lv := importer.DunningLevel{Type: t, Channel: typ.Channel}
-		if j := slices.IndexFunc(sc.Steps, func(st recommender.Step) bool { return st.Action == t }); j >= 0 {
-			lv.Offset, lv.HasOffset = sc.Steps[j].Offset, true
-			if sc.Steps[j].Channel != "" {
-				lv.Channel = sc.Steps[j].Channel
+		// The k-th level of a type is the scenario's k-th step of it: a
+		// scenario reminding twice (days 7 and 21) dates its second
+		// reminder level by day 21, not by the first reminder's day.
+		k := seen[t]
+		seen[t]++
+		if st := nthStep(sc.Steps, t, k); st != nil {
+			lv.Offset, lv.HasOffset = st.Offset, true
+			if st.Channel != "" {
+				lv.Channel = st.Channel
 			}
 		}
 		out = append(out, lv)
 	}
 	return out, nil
+}
+
+// nthStep is the k-th (from 0) of steps after the due date of type t,
+// else the last such step of it, else the first of any offset, nil when
+// the scenario has none.
+func nthStep(steps []recommender.Step, t string, k int) *recommender.Step {
+	var after, any []*recommender.Step
+	for i := range steps {
+		if steps[i].Action != t {
+			continue
+		}
+		any = append(any, &steps[i])
+		if steps[i].Offset > 0 {
+			after = append(after, &steps[i])
+		}
+	}
+	switch {
+	case k < len(after):
+		return after[k]
+	case len(after) > 0:
+		return after[len(after)-1]
+	case len(any) > 0:
+		return any[0]
+	}
+	return nil
 }
 
 // defaultScenario is the scenario of customers no selector picks: the

@@ -33,6 +33,10 @@ var currencySigns = []struct {
 	{"₹", []string{"INR"}},
 }
 
+// warnSignUnchecked is the warning kind of an amount written with a
+// currency on a row that names none to check it against.
+const warnSignUnchecked = "amount written with a currency, on a row that names none to check it against: read as written, never converted"
+
 // errSignInParentheses is an amount negative twice over: "(-12.00)".
 var errSignInParentheses = errors.New("a sign inside parentheses: write (12.00) or -12.00")
 
@@ -93,6 +97,14 @@ func cutCurrencySign(s string) (rest, sign string) {
 	return s, ""
 }
 
+// amountCodes are the ISO 4217 codes an amount may be written with
+// ("EUR 12,50"): three capital letters alone are not enough ("ABC123"
+// would read as 123), and an export writes the currencies it trades in.
+// A code missing here leaves the amount to the amount parser, which
+// refuses it with its line and field.
+var amountCodes = strings.Fields(`AED ARS AUD BGN BHD BRL CAD CHF CLP CNY COP CZK DKK EGP EUR GBP HKD HUF IDR ILS INR ISK JPY
+	KES KRW KWD MAD MXN MYR NGN NOK NZD PEN PHP PKR PLN QAR RON RSD RUB SAR SEK SGD THB TND TRY TWD UAH USD UYU VND XAF XOF ZAR`)
+
 // signMatches says whether an amount written with sign may be in
 // currency (an upper-case ISO code).
 func signMatches(sign, currency string) bool {
@@ -112,11 +124,4 @@ func signMismatch(sign, currency string) string {
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-func isCode(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 'A' || s[i] > 'Z' {
-			return false
-		}
-	}
-	return len(s) == 3
-}
+func isCode(s string) bool { return slices.Contains(amountCodes, s) }

@@ -34,6 +34,8 @@ func TestAccountingAmount(t *testing.T) {
 		{"(-12.00)", "(-12.00)", "", errSignInParentheses},
 		{"TBD", "TBD", "", nil},       // left to the amount parser, which refuses it
 		{"12 Eur", "12 Eur", "", nil}, // not a code: refused by the amount parser
+		{"ABC123", "ABC123", "", nil}, // three capitals are no currency: refused likewise
+		{"XYZ 5", "XYZ 5", "", nil},
 	} {
 		body, sign, err := accountingAmount(tc.in)
 		if body != tc.body || sign != tc.sign || !errors.Is(err, tc.err) {
@@ -149,5 +151,26 @@ func TestDirectoryReadsFilesNamingAnEntityOnlyWhereNoneStartsWithIt(t *testing.T
 	}
 	if want := []string{"notes.txt", "truth_customers.csv"}; !slices.Equal(skip, want) {
 		t.Errorf("skipped %q, want %q", skip, want)
+	}
+}
+
+// A currency written on a row that names none (a credit note) cannot be
+// checked: the amount is read as written and the row warned of.
+func TestCurrencySignOnARowWithoutCurrencyIsWarned(t *testing.T) {
+	ctx := context.Background()
+	p := writeFile(t, t.TempDir(), "credit_notes.csv", "credit_note_id,customer_id,date,amount\nN1,K1,2024-01-09,£12.00\nN2,K1,2024-01-09,5.00\n")
+	st := openStore(t)
+	sum, err := Import(ctx, st, []string{p}, opts(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Loaded != 2 {
+		t.Fatalf("loaded %d, want 2", sum.Loaded)
+	}
+	warned := slices.ContainsFunc(sum.Warnings, func(w Warning) bool {
+		return w.Reason == warnSignUnchecked && w.Count == 1 && slices.ContainsFunc(w.Rows, func(r string) bool { return strings.Contains(r, "credit_notes.csv:2") })
+	})
+	if !warned {
+		t.Fatalf("warnings %+v: want line 2's unchecked currency", sum.Warnings)
 	}
 }

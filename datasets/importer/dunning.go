@@ -55,7 +55,7 @@ type DunningLevel struct {
 const (
 	noteDunning = "dunning levels read from the invoices file: each loaded as one action of the level's step type (policy " +
 		PolicyERPDunning + "), dated by its last dunning date, else by its step's day (warned)"
-	warnDunningAssumed = "dunning level without a date: the action is dated the day the scenario takes that step (due date + the step's offset), or the settlement or today when earlier (map the ERP's date with --columns invoices.last_dunning_date=<header>)"
+	warnDunningAssumed = "dunning level without a date: the action is dated the day the scenario takes that step (due date + the step's offset), or the settlement or yesterday when earlier (map the ERP's date with --columns invoices.last_dunning_date=<header>)"
 	warnDunningNoLevel = "last dunning date without a dunning level: not read (no action loaded)"
 	warnDunningCredit  = "dunning level on a credit-note row: not read (a credit note is not dunned)"
 )
@@ -133,7 +133,11 @@ func (im *run) readDunning(p *parser, c dunningCols, vals []string, v *datasets.
 			if c.date < 0 {
 				field = "dunning_level"
 			}
-			p.fail(field, textAt(vals, c.date), fmt.Sprintf("dunning level %d (%s) has no date, and the scenario has no step of type %s to take its day from: map the ERP's date with --columns invoices.last_dunning_date=<header>", d.level, lv.Type, lv.Type))
+			value := textAt(vals, c.date)
+			if c.date < 0 {
+				value = d.text
+			}
+			p.fail(field, value, fmt.Sprintf("dunning level %d (%s) has no date, and the scenario has no step of type %s to take its day from: map the ERP's date with --columns invoices.last_dunning_date=<header>", d.level, lv.Type, lv.Type))
 		}
 		return
 	}
@@ -177,7 +181,12 @@ func (im *run) dunningAction(d *dunningRow, v *datasets.Invoice) (a datasets.Act
 		if v.SettledDate != 0 && v.SettledDate < date {
 			date = v.SettledDate
 		}
-		date = min(date, im.opts.LatestDay)
+		// Never later than yesterday (UTC): the ERP dunned the invoice
+		// before it exported the file, and an action dated today or later
+		// is one a worklist as of today cannot see (it knows the days
+		// before its own), so it would send the step again. LatestDay (the
+		// day that has begun somewhere, UTC+14) was tomorrow from 10:00 UTC.
+		date = min(date, im.opts.LatestDay, datasets.DateOf(im.opts.Now().UTC()).AddDays(-1))
 		date = max(date, v.IssueDate)
 	}
 	return datasets.Action{ID: fmt.Sprintf("%s-dunning-%d-%s", PolicyERPDunning, d.level, v.ID), CustomerID: v.CustomerID, InvoiceID: v.ID,

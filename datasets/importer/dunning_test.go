@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
 )
@@ -206,5 +207,33 @@ func TestDunningColumnsOfAFile(t *testing.T) {
 				t.Errorf("warnings %+v lack %q", sum.Warnings, tc.warn)
 			}
 		})
+	}
+}
+
+// A level whose step's day is still ahead is dated yesterday, never today
+// or later: the ERP dunned before it exported, and a worklist as of today
+// sees only the days before it. At 12:00 UTC the latest record day
+// (UTC+14) is already tomorrow.
+func TestAssumedDunningDateIsNeverLaterThanYesterday(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	p := writeFile(t, t.TempDir(), "Rechnungen.csv", "Kunde;Beleg;Datum;Fällig;Betrag;Ausgleich;Mahnstufe;Mahndatum\n"+
+		"K1;R1;01.03.2026;31.03.2026;1.100,00;;2;\n")
+	o := opts(t)
+	o.Kind, o.DateFormat, o.DunningLevels = datasets.EntityInvoices, "%d.%m.%Y", testLevels
+	o.Now = func() time.Time { return time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC) }
+	o.Columns = map[string]string{}
+	if err := ParseColumns(o.Columns, dunningColumns); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Import(ctx, st, []string{p}, o); err != nil {
+		t.Fatal(err)
+	}
+	l, err := st.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Actions) != 1 || l.Actions[0].Date.String() != "2026-04-09" {
+		t.Fatalf("actions %+v, want one call dated 2026-04-09 (the step's day, 2026-04-21, is ahead)", l.Actions)
 	}
 }

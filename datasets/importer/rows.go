@@ -434,14 +434,22 @@ func derivedCustomer(v *datasets.Invoice) datasets.Customer {
 }
 
 // checkSigns refuses the amounts of r written in another currency than
-// its own. A record without a currency field, or with it blank, has
-// nothing to check them against: they are read as written.
+// its own. A record without a currency field (a credit note, a promise),
+// or with it blank, has nothing to check them against: they are read as
+// written, and each row is warned of, so that a "£12.00" on a euro
+// invoice's credit note is not taken for 12 euros unseen.
 func (d *decoder[T]) checkSigns(r *T) {
-	if len(d.signs) == 0 || d.currency < 0 {
+	if len(d.signs) == 0 {
 		return
 	}
-	cur := *d.fields[d.currency].Text(r)
+	cur := ""
+	if d.currency >= 0 {
+		cur = *d.fields[d.currency].Text(r)
+	}
 	if cur == "" {
+		for _, w := range d.signs {
+			d.p.warns = append(d.p.warns, fieldError{field: w.field, value: w.value, kind: warnSignUnchecked, reason: warnSignUnchecked})
+		}
 		return
 	}
 	for _, w := range d.signs {
