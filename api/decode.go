@@ -142,7 +142,7 @@ func jsonTypeName(t reflect.Type) string {
 		return "bool"
 	case reflect.Slice, reflect.Array:
 		if e := jsonTypeName(t.Elem()); e == "string" || e == "bool" || e == "number" {
-			return "[]" + e
+			return "an array of " + e + "s"
 		}
 		return "an array"
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,

@@ -56,7 +56,7 @@ func TestDecodeErrorPointers(t *testing.T) {
 		{"wrong type in the second invoice", `{"invoices":[` + inv + `},` + inv + `,"disputed":"yes"}]}`, "/invoices/1/disputed", "want bool"},
 		{"object for a string", `{"invoices":[` + inv + `,"currency":{"code":"EUR"}}]}`, "/invoices/0/currency", "want string"},
 		{"wrong type in an array of strings", `{"invoice_ids":["a",2]}`, "/invoice_ids/1", "want string"},
-		{"array for an array", `{"invoice_ids":"x"}`, "/invoice_ids", "want []string"},
+		{"array for an array", `{"invoice_ids":"x"}`, "/invoice_ids", "want an array of strings"},
 		{"an array for the body names no Go type", `[]`, "", "want an object, got array"},
 		{"a string for an array of objects", `{"invoices":"x"}`, "/invoices", "want an array, got string"},
 	} {

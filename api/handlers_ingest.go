@@ -68,11 +68,11 @@ type IngestResult struct {
 	// most common reason (and a date format that would have read them).
 	Diagnosis string `json:"diagnosis,omitempty" doc:"the most common reason when more than half the rows were rejected"`
 	// Incomplete is true when more than half the rows were rejected but
-	// some were stored: what dsopilot import calls INCOMPLETE and exits 1
-	// for. The answer stays a 2xx because the loaded rows are stored (a
+	// some were stored: where dsopilot import exits 1 saying most rows
+	// were rejected. The answer stays a 2xx because the loaded rows are stored (a
 	// retry stores them again, harmlessly); a client that checks the
 	// status alone would miss it, so it is said in one field.
-	Incomplete    bool    `json:"incomplete" doc:"true when more than half the rows were rejected while some were stored (the CLI's INCOMPLETE, exit 1); the loaded rows are stored"`
+	Incomplete    bool    `json:"incomplete" doc:"true when more than half the rows were rejected while some were stored (where dsopilot import exits 1); the loaded rows are stored"`
 	Seconds       float64 `json:"seconds"`
 	RowsPerSecond float64 `json:"rows_per_second"`
 }

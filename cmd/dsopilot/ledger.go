@@ -247,7 +247,7 @@ func runSynth(ctx context.Context, e env, args []string) error {
 }
 
 func runImport(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "import", "[--store S] [--kind K] [--columns canonical=source,...] [--doc-types invoice=V,credit_note=V] [--date-format FMT] [--dunning-levels T,T,... | --scenario FILE] [--json] PATH...",
+	fs := newFlags(e, "import", "[--store S] [--kind K] [--columns canonical=source,...] [--doc-types invoice=V,credit_note=V] [--date-format FMT] [--dunning-levels T,T,...] [--scenario FILE] [--json] PATH...",
 		"Loads ledger files into the store. PATH is a file or a directory of ledger files named after what\n"+
 			"they hold (customers, invoices, payments, credit_notes, disputes, actions, promises,\n"+
 			"credit_decisions, financials; Invoices_2024.CSV counts; .csv, .ndjson or .jsonl). CSV delimiters\n"+
