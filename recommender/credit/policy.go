@@ -45,6 +45,10 @@ type NeedRule struct {
 	Headroom    float64 // multiplier for growth, ≥ 1
 	Cover       float64 // share of days whose exposure the need holds, in [0.5, 0.999]
 	MinInvoices int     // fewer invoices in the history: cold start
+	// LateToleranceDays is the most days late on average the need counts
+	// beyond the terms: a customer paying later does not earn a larger
+	// limit for it.
+	LateToleranceDays float64
 }
 
 // GridStep rounds amounts below Below (0: any) down to multiples of Step,
@@ -233,6 +237,9 @@ func parsePolicy(name string, data []byte, base *Policy) (*Policy, error) {
 				"headroom":     func(n *yaml.Node, path string) { p.Need.Headroom = fp.Fraction(n, path, 1, 5) },
 				"cover":        func(n *yaml.Node, path string) { p.Need.Cover = fp.Fraction(n, path, 0.5, 0.999) },
 				"min_invoices": func(n *yaml.Node, path string) { p.Need.MinInvoices = fp.IntIn(n, path, 1, 100) },
+				"late_tolerance_days": func(n *yaml.Node, path string) {
+					p.Need.LateToleranceDays = float64(fp.IntIn(n, path, 0, 90))
+				},
 			})
 		},
 		"grid":       func(n *yaml.Node, path string) { p.Grid = parseGrid(fp, n, path) },
