@@ -114,7 +114,7 @@ func (w *CreditWorkflow) CreditLimit(ctx context.Context, customerID string, asO
 		LimitSource: a.LimitSource, LimitSet: a.LimitSet, LimitReview: a.LimitReview, Exposure: a.Exposure,
 		GrossExposure: a.GrossExposure, UnappliedCash: a.UnappliedCash, UnappliedCredits: a.UnappliedCredits,
 		LimitReviewFrom: a.From, LimitReviewClass: a.Class, LimitReviewClassAsOf: a.ClassAsOf,
-		Suggested: a.Suggested, RiskClass: a.RiskClass, PD: a.PD, PDSource: a.PDSource, PDCaution: a.PDCaution,
+		Suggested: a.Suggested, CreditRiskClass: a.CreditRiskClass, RiskClass: a.CreditRiskClass, PD: a.PD, PDSource: a.PDSource, PDCaution: a.PDCaution,
 		Review: a.Review, ReviewClass: a.ReviewClass, ReviewClassAsOf: a.ReviewClassAsOf,
 		BelowExposure: a.BelowExposure, Reasons: a.Reasons, Flags: []CreditFlag{}}
 	if out.Reasons == nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,6 +70,15 @@ func TestCreditAdviceSaysWhereTheLimitComesFromAndWhatHoldsOrders(t *testing.T) 
 		}
 		if _, ok := raw["limit_set_date"]; ok != (c.set != 0) {
 			t.Fatalf("customer %s: limit_set_date present %v, want it only with a decision: %v", c.id, ok, raw)
+		}
+		// The class is named as the credit policy's class of the PD,
+		// apart from the worklist's class of lateness; risk_class stays,
+		// the same value, for its readers.
+		if cls, _ := raw["credit_risk_class"].(string); cls == "" || raw["risk_class"] != cls || a.CreditRiskClass != cls {
+			t.Fatalf("customer %s: credit_risk_class %v, risk_class %v: want one class under both names", c.id, raw["credit_risk_class"], raw["risk_class"])
+		}
+		if !slices.ContainsFunc(a.Reasons, func(r string) bool { return strings.Contains(r, "credit risk class "+a.CreditRiskClass) }) {
+			t.Fatalf("customer %s: no reason names the credit risk class: %q", c.id, a.Reasons)
 		}
 		// The current limit's own review date, beside the suggestion's.
 		if _, ok := raw["limit_review_date"]; ok != (c.set != 0) || (c.set != 0 && a.LimitReview <= c.set) {

@@ -160,8 +160,9 @@ type CreditAdvice struct {
 	LimitReviewFrom      string        `json:"limit_review_from,omitempty" doc:"what set limit_review_date: decision_class (the class at the decision), worse_class (a worse class seen later brought it forward), approval (the date the workflow's approval recorded)"`
 	LimitReviewClass     string        `json:"limit_review_class,omitempty" doc:"the risk class whose cadence set limit_review_date"`
 	LimitReviewClassAsOf datasets.Date `json:"limit_review_class_as_of,omitempty" doc:"the month-end limit_review_class was read at: the last one on or before the decision (its month's end when nothing was on record by then), or the first at which a worse class held; absent for an approval's class"`
-	RiskClass            string        `json:"risk_class"`
-	PD                   float64       `json:"pd" doc:"the customer's probability of default over the policy's horizon"`
+	CreditRiskClass      string        `json:"credit_risk_class" doc:"the credit policy's risk class (low, medium, high by its risk_classes) of pd, the probability of default within a year; not the collections worklist's risk_class, which classes the probability of paying late: a customer paying every invoice late but never defaulting can be low here and high there"`
+	RiskClass            string        `json:"risk_class" doc:"deprecated: credit_risk_class under its older name, the same value (it is not the worklist's risk_class of lateness)"`
+	PD                   float64       `json:"pd" doc:"the customer's probability of default within a year, which sets credit_risk_class"`
 	PDSource             string        `json:"pd_source" doc:"where pd comes from: default (in default: 1), model (a model gave the customer its own), segment (the segment's rate: no model gave it one)"`
 	PDCaution            string        `json:"pd_caution,omitempty" doc:"set on an increase whose pd is the segment's rate, not the customer's own: its risk class and risk cap are the segment's; check its standing before approving"`
 	Review               datasets.Date `json:"review_date" doc:"the day suggested_limit, once approved, would be due for review: the cadence of the risk class at the last month-end on or before as_of (review_class), counted from as_of; the current limit's own is limit_review_date"`

@@ -27,7 +27,7 @@ func runCredit(ctx context.Context, e env, args []string) error {
 	}
 	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
 		fmt.Fprintln(e.stdout, "Usage: dsopilot credit suggest|flags|propose|approve|reject|list|expire|policy [flags]\n\n"+
-			"  suggest   suggested credit limits with their reasons, risk class and review date\n"+
+			"  suggest   suggested credit limits with their reasons, credit risk class (by PD) and review date\n"+
 			"  flags     customers whose orders should be held: over limit, overdue, limit expired, broken promises\n"+
 			"  propose   propose a limit (an amount or the suggestion) for approval\n"+
 			"  approve   approve a proposal (four eyes, role thresholds): writes the credit decision and the limit\n"+

@@ -130,10 +130,17 @@ type Suggestion struct {
 	FinancialLimit *features.KPIMoney `json:"financial_limit,omitempty"`
 	Secured        features.KPIMoney  `json:"secured,omitempty"`
 	// Bound names the rule that set the suggestion (BoundNeed, ...).
-	Bound     string  `json:"bound"`
-	PD        float64 `json:"pd"`
-	PDSource  string  `json:"pd_source"`
-	RiskClass string  `json:"risk_class"`
+	Bound    string  `json:"bound"`
+	PD       float64 `json:"pd"`
+	PDSource string  `json:"pd_source"`
+	// CreditRiskClass is the policy's class of PD, the probability of
+	// default within a year: not the worklist's class of the probability
+	// of paying late (recommend's risk_class), which may well differ (a
+	// customer paying every invoice late but never defaulting is low here,
+	// high there). RiskClass is the same value under its older name, kept
+	// for readers of it (deprecated).
+	CreditRiskClass string `json:"credit_risk_class"`
+	RiskClass       string `json:"risk_class"`
 	// Review is the suggested limit's review date, were it decided on the
 	// as-of day: the cadence of the class at the last month-end on or
 	// before it, ReviewClass read at ReviewClassAsOf when that is not the
@@ -278,7 +285,7 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 	class := pol.class(risk.PD)
 	s := Suggestion{CustomerID: id, Customer: a.c.Name, Segment: a.c.Segment, Currency: cur,
 		Current: features.KPIMoney(a.limit), Exposure: features.KPIMoney(a.exposure), ExposureBasis: a.exposureBasis(),
-		PD: round4(risk.PD), PDSource: risk.Source, RiskClass: class.Name}
+		PD: round4(risk.PD), PDSource: risk.Source, CreditRiskClass: class.Name, RiskClass: class.Name}
 	reviewClass, reviewAt := as.suggestionReview(id, class)
 	s.Review = as.asOf.AddMonths(reviewClass.ReviewMonths)
 	if reviewAt != as.asOf {
@@ -456,10 +463,10 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 		inDefault = " (the segment's rate, not the customer's own)"
 	}
 	if s.ReviewClass != "" && s.ReviewClass != class.Name {
-		reasons = append(reasons, fmt.Sprintf("risk class %s%s; its class as of %s, the last month-end, %s, sets the review date, as it would a proposal's: review by %s (every %s)",
+		reasons = append(reasons, fmt.Sprintf("credit risk class %s%s (by the probability of default within a year, not of paying late); its class as of %s, the last month-end, %s, sets the review date, as it would a proposal's: review by %s (every %s)",
 			class.Name, inDefault, longDate(s.ReviewClassAsOf), s.ReviewClass, longDate(s.Review), months(reviewClass.ReviewMonths)))
 	} else { // the same class, or the as-of day's
-		reasons = append(reasons, fmt.Sprintf("risk class %s%s: review by %s (every %s)", class.Name, inDefault, longDate(s.Review), months(reviewClass.ReviewMonths)))
+		reasons = append(reasons, fmt.Sprintf("credit risk class %s%s (by the probability of default within a year, not of paying late): review by %s (every %s)", class.Name, inDefault, longDate(s.Review), months(reviewClass.ReviewMonths)))
 	}
 	s.Reasons = reasons
 	return s
