@@ -122,9 +122,10 @@ type Collections interface {
 	NextAction(ctx context.Context, customerID string, date datasets.Date) (*NextAction, *ExcludedCustomer, error)
 }
 
-// CreditFlag is an order-block flag: over_limit, overdue, review_due (a
-// limit past its review date within the policy's grace), expired (past the
-// grace), broken_promises, ...
+// CreditFlag is an order-block flag: over_limit, no_limit (debt with no
+// limit recorded: a blank credit_limit), overdue, review_due (a limit past
+// its review date within the policy's grace), expired (past the grace),
+// broken_promises, ...
 type CreditFlag struct {
 	Kind       string `json:"kind"`
 	Amount     Amount `json:"amount"`
@@ -143,7 +144,7 @@ type CreditAdvice struct {
 	Current    Amount        `json:"current_limit"`
 	// LimitSource says where Current comes from; LimitSet is the day of
 	// the decision that set it (absent for the master's limit).
-	LimitSource string        `json:"limit_source" doc:"where current_limit comes from: credit_decision (a credit decision of the ledger, e.g. credit_decisions.csv), approval (a proposal approved in the credit workflow), customer_master (the customer master's credit_limit with no credit decision on record: no review date, never expired), none (a customer derived from invoices, with no customer master and no decision: a limit of 0 no one set, no credit, no review date)"`
+	LimitSource string        `json:"limit_source" doc:"where current_limit comes from: credit_decision (a credit decision of the ledger, e.g. credit_decisions.csv), approval (a proposal approved in the credit workflow), customer_master (the customer master's credit_limit with no credit decision on record: no review date, never expired), none (a customer derived from invoices, with no customer master and no decision: a limit of 0 no one set, no credit, no review date), not_recorded (the customer master's credit_limit is blank and no decision is on record: no limit recorded, which is not 0, no credit; current_limit is then 0.00 and means nothing, utilisation is absent and debt is flagged no_limit, not over_limit)"`
 	LimitSet    datasets.Date `json:"limit_set_date,omitempty" doc:"the day the credit decision or approval in force was taken; absent for customer_master"`
 	Exposure    Amount        `json:"exposure" doc:"what the customer owes, net: gross_exposure less unapplied_cash and unapplied_credits, never below 0; the flags, utilisation and suggestion read it"`
 	// GrossExposure, UnappliedCash and UnappliedCredits say how Exposure

@@ -193,7 +193,7 @@ func printSuggestions(w io.Writer, s *credit.Suggestions) {
 			change = "-" + recommender.FormatAmount(-m)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f%%\t%s\t%s\t%s\t\n", r.CustomerID, r.Segment, r.Currency,
-			recommender.FormatAmount(r.Current.Money()), limitFrom(r), recommender.FormatAmount(r.Exposure.Money()), used,
+			current(r), limitFrom(r), recommender.FormatAmount(r.Exposure.Money()), used,
 			recommender.FormatAmount(r.Suggested.Money()), change, r.Bound, 100*r.PD, r.CreditRiskClass, r.Review,
 			dash(r.RequiredRole))
 	}
@@ -206,6 +206,15 @@ func printSuggestions(w io.Writer, s *credit.Suggestions) {
 	}
 }
 
+// current is a suggestion's current limit in a column: "-" when none is
+// recorded (a blank in the customer master is not a limit of 0).
+func current(r credit.Suggestion) string {
+	if r.LimitSource == credit.LimitNotRecorded {
+		return "-"
+	}
+	return recommender.FormatAmount(r.Current.Money())
+}
+
 // limitFrom is where a suggestion's current limit comes from, in a
 // column: master, or the decision's kind and day.
 func limitFrom(r credit.Suggestion) string {
@@ -214,6 +223,8 @@ func limitFrom(r credit.Suggestion) string {
 		return "master"
 	case credit.LimitNone:
 		return "none"
+	case credit.LimitNotRecorded:
+		return "blank"
 	case credit.LimitFromDecision:
 		return "decision " + r.LimitSet.String()
 	case credit.LimitFromApproval:
@@ -225,7 +236,8 @@ func limitFrom(r credit.Suggestion) string {
 func runCreditFlags(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "credit flags", "[--store S] --as-of DATE [--policy FILE] [--customer ID] [--currency CODE] [--fx FILE] [--model ID] [--registry DIR] [--parts N] [--json]",
 		"Lists the customers whose orders should be held, or looked at, as of the end of DATE: over the limit\n"+
-			"(a limit of 0 is no credit), an invoice overdue beyond flags.overdue_days, a limit a credit decision\n"+
+			"(a limit of 0 is no credit), debt with no limit recorded (no_limit: a blank credit_limit),\n"+
+			"an invoice overdue beyond flags.overdue_days, a limit a credit decision\n"+
 			"set past its review date (review_due within flags.review_grace_days, expired after), or\n"+
 			"flags.broken_promises broken promises, each with the amount, the reason and the expected resolution,\n"+
 			"most exposed first; flags.block_orders_on says which hold orders. The amount is the part over the\n"+

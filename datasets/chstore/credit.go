@@ -304,7 +304,7 @@ func (s *Store) project(ctx context.Context, p claimPayload) error {
 		if err != nil {
 			return err
 		}
-		c.CreditLimit = d.NewLimit
+		c.CreditLimit, c.CreditLimitBlank = d.NewLimit, false
 		t, err := s.customersTable()
 		if err != nil {
 			return err

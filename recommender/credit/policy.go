@@ -99,11 +99,15 @@ const (
 	FlagReviewDue      = "review_due"
 	FlagExpired        = "expired"
 	FlagBrokenPromises = "broken_promises"
+	// FlagNoLimit is debt of a customer with no limit recorded (its
+	// master's credit_limit blank, no decision since): listed, not over a
+	// limit of 0; the shipped policy holds no orders on it.
+	FlagNoLimit = "no_limit"
 )
 
 // flagKinds are the flag kinds in the order a customer's flags list them.
 func flagKinds() []string {
-	return []string{FlagOverLimit, FlagOverdue, FlagReviewDue, FlagExpired, FlagBrokenPromises}
+	return []string{FlagOverLimit, FlagNoLimit, FlagOverdue, FlagReviewDue, FlagExpired, FlagBrokenPromises}
 }
 
 // FlagRule says when a customer's orders are flagged.
@@ -484,7 +488,7 @@ func parseFlags(fp *recommender.FileParser, n *yaml.Node, path string, f *FlagRu
 			for _, item := range fp.Seq(n, path) {
 				k := fp.Str(item, path)
 				if !slices.Contains(flagKinds(), k) {
-					fp.Errf(item, path, "unknown flag %q (want over_limit, overdue, review_due, expired or broken_promises)", k)
+					fp.Errf(item, path, "unknown flag %q (want over_limit, no_limit, overdue, review_due, expired or broken_promises)", k)
 				}
 				f.BlockOrdersOn = append(f.BlockOrdersOn, k)
 			}

@@ -298,9 +298,13 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 		s.Utilisation = &u
 	}
 	var reasons []string
-	if a.limit > 0 {
+	switch {
+	case a.limit > 0:
 		reasons = append(reasons, fmt.Sprintf("owes %s against a limit of %s (%.0f%% used)", a.owes(amt), amt(a.limit), 100**s.Utilisation))
-	} else {
+	case a.notRecorded():
+		// Blank is not 0: nothing is over a limit that was never set.
+		reasons = append(reasons, fmt.Sprintf("owes %s with no credit limit recorded", a.owes(amt)))
+	default:
 		// A limit of 0 is no credit, not no limit: all it owes is over it.
 		reasons = append(reasons, fmt.Sprintf("owes %s against a limit of %s: no credit, so anything owed is over the limit", a.owes(amt), amt(0)))
 	}

@@ -218,7 +218,8 @@ func (s *Service) Propose(ctx context.Context, req ProposeRequest) (Proposal, er
 	// limit gets a new review date (what clears an expired-limit flag).
 	// Not of a limit of 0, which has no review date (flags): 0 where the
 	// limit in force is 0 would record a decision that decides nothing.
-	if limit == 0 && c.CreditLimit == 0 {
+	// A blank limit is none recorded: 0 then records no credit.
+	if limit == 0 && c.CreditLimit == 0 && !c.CreditLimitBlank {
 		if req.FromSuggestion {
 			return Proposal{}, fmt.Errorf("%w: nothing to propose for customer %s: its limit in force is 0 (no credit) and its suggestion keeps it at 0 for %s; a limit of 0 has no review date to renew",
 				ErrInput, c.ID, cutLabel(sg.Bound))
