@@ -210,11 +210,12 @@ type Proposal struct {
 	Reason        string        `json:"reason"`
 	Status        string        `json:"status"`
 	ProposedBy    Actor         `json:"proposed_by"`
-	ProposedAt    time.Time     `json:"proposed_at"`
+	ProposedAt    time.Time     `json:"proposed_at" doc:"the wall-clock time the proposal was made (the audit trail's); proposed_on is its business day"`
+	ProposedOn    datasets.Date `json:"proposed_on" doc:"the business day of the proposal: the server's --as-of when it serves a fixed day, else proposed_at's UTC day; its review and expiry count from it"`
 	DecidedBy     *Actor        `json:"decided_by"`
-	DecidedAt     *time.Time    `json:"decided_at"`
+	DecidedAt     *time.Time    `json:"decided_at" doc:"the wall-clock time of the decision (the audit trail's); effective_date is its business day"`
 	DecisionNote  string        `json:"decision_note"`
-	Effective     datasets.Date `json:"effective_date"`
+	Effective     datasets.Date `json:"effective_date" doc:"the business day of the decision, the credit decision's date: the server's --as-of when it serves a fixed day, else decided_at's UTC day"`
 	// DecisionID is the credit decision an approval wrote, when the
 	// workflow records it itself (then the API records nothing more).
 	DecisionID string `json:"decision_id,omitempty"`

@@ -51,9 +51,8 @@ func approvalsOf(events []datasets.CreditEvent) approvals {
 		if out == nil {
 			out = approvals{}
 		}
-		// Approve dates the decision on the approval's UTC day; a store
-		// may give the time back in another zone.
-		out[e.CustomerID] = append(out[e.CustomerID], approved{day: datasets.DateOf(e.At.UTC()), limit: e.NewLimit})
+		// Approve dates the decision on the approval's business day.
+		out[e.CustomerID] = append(out[e.CustomerID], approved{day: e.BusinessDay(), limit: e.NewLimit})
 	}
 	return out
 }
