@@ -64,6 +64,11 @@ type CreditEvent struct {
 	// workflow runs on another day (a server's fixed --as-of). Zero: At's
 	// UTC day (events stored before it was kept).
 	Day Date `json:"day,omitempty"`
+	// PolicyCurrency is the currency the credit policy's amounts (the
+	// approval thresholds) were stated in when the proposal was made: its
+	// decision is taken under the same. Empty in events stored before it
+	// was kept.
+	PolicyCurrency string `json:"policy_currency,omitempty"`
 }
 
 // BusinessDay is the day e counts on: Day, else At's UTC day.

@@ -477,7 +477,7 @@ func (s *Store) readCreditEvents(ctx context.Context, customerID string) ([]data
 				claim                     uint32
 			)
 			if err := rows.Scan(&id, &e.ProposalID, &e.CustomerID, &e.Kind, &at, &e.Currency, &oldLimit, &newLimit, &cover,
-				&e.Reason, &e.Source, &e.RiskClass, &review, &expires, &e.By, &e.Role, &e.Comment, &e.DecisionID, &claim, &day); err != nil {
+				&e.Reason, &e.Source, &e.RiskClass, &review, &expires, &e.By, &e.Role, &e.Comment, &e.DecisionID, &claim, &day, &e.PolicyCurrency); err != nil {
 				return err
 			}
 			e.At = at.UTC()
@@ -527,7 +527,7 @@ func (s *Store) sendCreditEvents(ctx context.Context, n *node, insert string, ev
 	for _, e := range events {
 		if err := batch.Append(e.ID(), e.ProposalID, e.CustomerID, e.Kind, e.At, e.Currency,
 			money(e.OldLimit), money(e.NewLimit), money(e.Secured), e.Reason, e.Source, e.RiskClass,
-			e.Review.Time(), e.Expires.Time(), e.By, e.Role, e.Comment, e.DecisionID, uint32(e.Claim), e.Day.Time(), s.reserveVersions(1)); err != nil {
+			e.Review.Time(), e.Expires.Time(), e.By, e.Role, e.Comment, e.DecisionID, uint32(e.Claim), e.Day.Time(), e.PolicyCurrency, s.reserveVersions(1)); err != nil {
 			return fmt.Errorf("append credit event %s: %w", e.ID(), err)
 		}
 	}

@@ -30,7 +30,8 @@ const Racers = 12
 func proposal(id, customer string, at time.Time, old, next datasets.Money) datasets.CreditEvent {
 	return datasets.CreditEvent{ProposalID: id, Kind: datasets.CreditProposed, At: at, CustomerID: customer, Currency: "EUR",
 		OldLimit: old, NewLimit: next, Secured: 1_000_00, Reason: "needs 'more' \\ room\nsecond line: Jörg's €", Source: "manual",
-		RiskClass: "medium", Review: datasets.NewDate(2024, 9, 30), Expires: datasets.NewDate(2024, 4, 30), By: "ann", Role: "credit_analyst"}
+		RiskClass: "medium", Review: datasets.NewDate(2024, 9, 30), Expires: datasets.NewDate(2024, 4, 30), By: "ann", Role: "credit_analyst",
+		PolicyCurrency: "USD"}
 }
 
 // decision returns the terminal event of p.

@@ -244,7 +244,7 @@ func (s *Service) Propose(ctx context.Context, req ProposeRequest) (Proposal, er
 		return Proposal{}, err
 	}
 	class, _ := s.classNamed(riskClass)
-	e := datasets.CreditEvent{ProposalID: newProposalID(day), Kind: datasets.CreditProposed, At: now, Day: day,
+	e := datasets.CreditEvent{ProposalID: newProposalID(day), Kind: datasets.CreditProposed, At: now, Day: day, PolicyCurrency: s.Policy.Currency,
 		CustomerID: c.ID, Currency: cmp.Or(c.Currency, s.Policy.Currency), OldLimit: c.CreditLimit, NewLimit: limit,
 		Secured: sg.Secured.Money(), Reason: req.Reason, Source: source, RiskClass: riskClass,
 		Review: day.AddMonths(class.ReviewMonths), Expires: day.AddDays(s.Policy.Approval.ProposalDays), By: req.By, Role: req.Role}
@@ -321,6 +321,13 @@ func (s *Service) decide(ctx context.Context, id string, req DecideRequest, kind
 		return cur, fmt.Errorf("%w: proposal %s was %s by %s on %s", ErrConflict, id, cur.Status, cur.DecidedBy, cur.DecidedAt.Format(time.DateOnly))
 	case datasets.CreditExpired:
 		return cur, fmt.Errorf("%w: proposal %s expired on %s (proposals are decided within %s): propose again", ErrExpired, id, p.Expires, plural(s.Policy.Approval.ProposalDays, "day"))
+	}
+	// The thresholds the proposal was checked against are in the policy's
+	// currency of the day it was made: another one would apply other
+	// amounts (the built-in policy states the same figures in any).
+	if p.PolicyCurrency != "" && p.PolicyCurrency != s.Policy.Currency {
+		return cur, fmt.Errorf("%w: proposal %s was made under a credit policy in %s, this one is in %s: decide it under the same (the built-in policy with --currency %s, or the same --policy)",
+			ErrInput, id, p.PolicyCurrency, s.Policy.Currency, p.PolicyCurrency)
 	}
 	if kind == datasets.CreditApproved {
 		if strings.EqualFold(req.By, p.By) {
@@ -478,6 +485,16 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Proposal, error) {
 		return cmp.Or(y.ProposedAt.Compare(x.ProposedAt), strings.Compare(x.ID, y.ID))
 	})
 	return out, nil
+}
+
+// PolicyCurrency is the currency of the policy proposal id was made under
+// ("" when its event predates it being kept).
+func (s *Service) PolicyCurrency(ctx context.Context, id string) (string, error) {
+	_, p, err := s.find(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return p.PolicyCurrency, nil
 }
 
 // find returns the events of proposal id and its proposal event.
