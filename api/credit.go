@@ -23,10 +23,13 @@ type CreditWorkflow struct {
 	roles  map[string]string
 	log    *slog.Logger
 
-	// Now is the workflow's clock (proposal and decision times, expiry,
-	// review dates); nil: the wall clock. A server serving a fixed --as-of
-	// sets it to that day, so that decisions fall on the day it serves.
+	// Now is the workflow's clock, the audit times of proposals and
+	// decisions (nil: the wall clock); Day the business day (nil: Now's
+	// UTC day), which decisions are dated on and expiry and review dates
+	// count from. A server serving a fixed --as-of sets Day to that day:
+	// decisions fall on the day it serves, at the time they were made.
 	Now func() time.Time
+	Day func() datasets.Date
 
 	mu    sync.RWMutex
 	l     *datasets.Ledger
@@ -90,7 +93,7 @@ func (w *CreditWorkflow) service(ctx context.Context) (*credit.Service, *dataset
 	if !ok {
 		return nil, nil, unavailable(fmt.Sprintf("the credit-limit workflow (a %T keeps no credit events)", st))
 	}
-	return &credit.Service{Store: cs, Policy: w.policy, Risk: w.risk, FX: w.fx, Now: w.Now, Log: w.log}, l, nil
+	return &credit.Service{Store: cs, Policy: w.policy, Risk: w.risk, FX: w.fx, Now: w.Now, Day: w.Day, Log: w.log}, l, nil
 }
 
 // CreditLimit implements Credit.
@@ -114,7 +117,7 @@ func (w *CreditWorkflow) CreditLimit(ctx context.Context, customerID string, asO
 		LimitSource: a.LimitSource, LimitSet: a.LimitSet, LimitReview: a.LimitReview, Exposure: a.Exposure,
 		GrossExposure: a.GrossExposure, UnappliedCash: a.UnappliedCash, UnappliedCredits: a.UnappliedCredits,
 		LimitReviewFrom: a.From, LimitReviewClass: a.Class, LimitReviewClassAsOf: a.ClassAsOf,
-		Suggested: a.Suggested, RiskClass: a.RiskClass, PD: a.PD, PDSource: a.PDSource, PDCaution: a.PDCaution,
+		Suggested: a.Suggested, CreditRiskClass: a.CreditRiskClass, RiskClass: a.CreditRiskClass, PD: a.PD, PDSource: a.PDSource, PDCaution: a.PDCaution,
 		Review: a.Review, ReviewClass: a.ReviewClass, ReviewClassAsOf: a.ReviewClassAsOf,
 		BelowExposure: a.BelowExposure, Reasons: a.Reasons, Flags: []CreditFlag{}}
 	if out.Reasons == nil {
@@ -197,7 +200,7 @@ func (w *CreditWorkflow) role(keyRole string) string {
 // proposalOf maps the workflow's proposal onto the API's.
 func proposalOf(p *credit.Proposal) *Proposal {
 	out := &Proposal{ID: p.ID, CustomerID: p.CustomerID, Currency: p.Currency, CurrentLimit: p.OldLimit, ProposedLimit: p.NewLimit,
-		Reason: p.Reason, Status: p.Status, ProposedBy: Actor{Name: p.ProposedBy, Role: p.ProposedRole}, ProposedAt: p.ProposedAt,
+		Reason: p.Reason, Status: p.Status, ProposedBy: Actor{Name: p.ProposedBy, Role: p.ProposedRole}, ProposedAt: p.ProposedAt, ProposedOn: p.ProposedOn,
 		DecisionNote: p.Comment, DecisionID: p.DecisionID, Review: p.Review, Expires: p.Expires}
 	if p.Status == datasets.CreditProposed {
 		out.Status = ProposalPending
@@ -206,7 +209,7 @@ func proposalOf(p *credit.Proposal) *Proposal {
 		out.DecidedBy = &Actor{Name: p.DecidedBy, Role: p.DecidedRole}
 		at := p.DecidedAt
 		out.DecidedAt = &at
-		out.Effective = datasets.DateOf(at)
+		out.Effective = p.DecidedOn
 	}
 	return out
 }

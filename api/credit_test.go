@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,8 +22,9 @@ func TestCreditAdviceSaysWhereTheLimitComesFromAndWhatHoldsOrders(t *testing.T) 
 	asOf := testFixture(t).asOf
 	ts := newTestServer(t, func(c *Config) {
 		w := NewCreditWorkflow(pol, recommender.SimFX(), nil, map[string]string{"admin": "finance_director"}, nil)
-		// Decisions fall on the served day, as with a server's --as-of.
-		w.Now = func() time.Time { return asOf.Time().Add(12 * time.Hour) }
+		// Decisions fall on the served day, as with a server's --as-of;
+		// their audit times are the wall clock's.
+		w.Day = func() datasets.Date { return asOf }
 		c.Credit = w
 	})
 	l := ts.srv.snap.Load().ledger
@@ -70,14 +72,27 @@ func TestCreditAdviceSaysWhereTheLimitComesFromAndWhatHoldsOrders(t *testing.T) 
 		if _, ok := raw["limit_set_date"]; ok != (c.set != 0) {
 			t.Fatalf("customer %s: limit_set_date present %v, want it only with a decision: %v", c.id, ok, raw)
 		}
+		// The class is named as the credit policy's class of the PD,
+		// apart from the worklist's class of lateness; risk_class stays,
+		// the same value, for its readers.
+		if cls, _ := raw["credit_risk_class"].(string); cls == "" || raw["risk_class"] != cls || a.CreditRiskClass != cls {
+			t.Fatalf("customer %s: credit_risk_class %v, risk_class %v: want one class under both names", c.id, raw["credit_risk_class"], raw["risk_class"])
+		}
+		if !slices.ContainsFunc(a.Reasons, func(r string) bool { return strings.Contains(r, "credit risk class "+a.CreditRiskClass) }) {
+			t.Fatalf("customer %s: no reason names the credit risk class: %q", c.id, a.Reasons)
+		}
 		// The current limit's own review date, beside the suggestion's.
 		if _, ok := raw["limit_review_date"]; ok != (c.set != 0) || (c.set != 0 && a.LimitReview <= c.set) {
 			t.Fatalf("customer %s: limit_review_date %v (present %v), want one after the decision of %v, none for the master's limit", c.id, a.LimitReview, ok, c.set)
 		}
 	}
 
-	// Approved in the workflow, the master's limit is the approval's.
+	// Approved in the workflow, the master's limit is the approval's, at
+	// once: the advice lays the approval over the snapshot, which reloads
+	// only every few seconds (it showed the old limit beside the
+	// approval's review date until then).
 	i := slices.IndexFunc(l.Customers, func(c datasets.Customer) bool { return c.ID == master })
+	started := time.Now().Add(-time.Second)
 	limit := l.Customers[i].CreditLimit + 5_000_00
 	w := ts.do(req{method: "POST", path: "/v1/credit-proposals", role: "credit_manager",
 		body: fmt.Sprintf(`{"customer_id":%q,"new_limit":%q,"reason":"growth"}`, master, limit.String())})
@@ -88,11 +103,13 @@ func TestCreditAdviceSaysWhereTheLimitComesFromAndWhatHoldsOrders(t *testing.T) 
 	approved := decode[struct {
 		Proposal Proposal `json:"proposal"`
 	}](t, aw).Proposal
-	waitFor(t, "the approved limit in the snapshot", func() bool {
-		l := ts.srv.snap.Load().ledger
-		i := slices.IndexFunc(l.CreditDecisions, func(d datasets.CreditDecision) bool { return d.CustomerID == master })
-		return i >= 0
-	})
+	// The business day is the served day, the audit times the wall
+	// clock's (they were the served day's, at the clock's time of day).
+	if approved.Effective != asOf || approved.ProposedOn != asOf || approved.DecidedAt == nil ||
+		approved.ProposedAt.Before(started) || approved.DecidedAt.Before(started) || time.Since(*approved.DecidedAt) > time.Minute {
+		t.Fatalf("approved proposal: proposed %v on %v, decided %v effective %v: want the wall clock's times, on the served day %v",
+			approved.ProposedAt, approved.ProposedOn, approved.DecidedAt, approved.Effective, asOf)
+	}
 	if a, _ := advice(master); a.LimitSource != credit.LimitFromApproval || a.LimitSet != asOf || a.Current.Money() != limit {
 		t.Fatalf("after the approval: limit %s from %q set on %v, want %s from approval on %v", a.Current.Money(), a.LimitSource, a.LimitSet, limit, asOf)
 	} else if a.LimitReview == 0 || a.LimitReview != approved.Review {

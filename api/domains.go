@@ -122,9 +122,10 @@ type Collections interface {
 	NextAction(ctx context.Context, customerID string, date datasets.Date) (*NextAction, *ExcludedCustomer, error)
 }
 
-// CreditFlag is an order-block flag: over_limit, overdue, review_due (a
-// limit past its review date within the policy's grace), expired (past the
-// grace), broken_promises, ...
+// CreditFlag is an order-block flag: over_limit, no_limit (debt with no
+// limit recorded: a blank credit_limit), overdue, review_due (a limit past
+// its review date within the policy's grace), expired (past the grace),
+// broken_promises, ...
 type CreditFlag struct {
 	Kind       string `json:"kind"`
 	Amount     Amount `json:"amount"`
@@ -143,7 +144,7 @@ type CreditAdvice struct {
 	Current    Amount        `json:"current_limit"`
 	// LimitSource says where Current comes from; LimitSet is the day of
 	// the decision that set it (absent for the master's limit).
-	LimitSource string        `json:"limit_source" doc:"where current_limit comes from: credit_decision (a credit decision of the ledger, e.g. credit_decisions.csv), approval (a proposal approved in the credit workflow), customer_master (the customer master's credit_limit with no credit decision on record: no review date, never expired), none (a customer derived from invoices, with no customer master and no decision: a limit of 0 no one set, no credit, no review date)"`
+	LimitSource string        `json:"limit_source" doc:"where current_limit comes from: credit_decision (a credit decision of the ledger, e.g. credit_decisions.csv), approval (a proposal approved in the credit workflow), customer_master (the customer master's credit_limit with no credit decision on record: no review date, never expired), none (a customer derived from invoices, with no customer master and no decision: a limit of 0 no one set, no credit, no review date), not_recorded (the customer master's credit_limit is blank and no decision is on record: no limit recorded, which is not 0, no credit; current_limit is then 0.00 and means nothing, utilisation is absent and debt is flagged no_limit, not over_limit)"`
 	LimitSet    datasets.Date `json:"limit_set_date,omitempty" doc:"the day the credit decision or approval in force was taken; absent for customer_master"`
 	Exposure    Amount        `json:"exposure" doc:"what the customer owes, net: gross_exposure less unapplied_cash and unapplied_credits, never below 0; the flags, utilisation and suggestion read it"`
 	// GrossExposure, UnappliedCash and UnappliedCredits say how Exposure
@@ -160,8 +161,9 @@ type CreditAdvice struct {
 	LimitReviewFrom      string        `json:"limit_review_from,omitempty" doc:"what set limit_review_date: decision_class (the class at the decision), worse_class (a worse class seen later brought it forward), approval (the date the workflow's approval recorded)"`
 	LimitReviewClass     string        `json:"limit_review_class,omitempty" doc:"the risk class whose cadence set limit_review_date"`
 	LimitReviewClassAsOf datasets.Date `json:"limit_review_class_as_of,omitempty" doc:"the month-end limit_review_class was read at: the last one on or before the decision (its month's end when nothing was on record by then), or the first at which a worse class held; absent for an approval's class"`
-	RiskClass            string        `json:"risk_class"`
-	PD                   float64       `json:"pd" doc:"the customer's probability of default over the policy's horizon"`
+	CreditRiskClass      string        `json:"credit_risk_class" doc:"the credit policy's risk class (low, medium, high by its risk_classes) of pd, the probability of default within a year; not the collections worklist's risk_class, which classes the probability of paying late: a customer paying every invoice late but never defaulting can be low here and high there"`
+	RiskClass            string        `json:"risk_class" doc:"deprecated: credit_risk_class under its older name, the same value (it is not the worklist's risk_class of lateness)"`
+	PD                   float64       `json:"pd" doc:"the customer's probability of default within a year, which sets credit_risk_class"`
 	PDSource             string        `json:"pd_source" doc:"where pd comes from: default (in default: 1), model (a model gave the customer its own), segment (the segment's rate: no model gave it one)"`
 	PDCaution            string        `json:"pd_caution,omitempty" doc:"set on an increase whose pd is the segment's rate, not the customer's own: its risk class and risk cap are the segment's; check its standing before approving"`
 	Review               datasets.Date `json:"review_date" doc:"the day suggested_limit, once approved, would be due for review: the cadence of the risk class at the last month-end on or before as_of (review_class), counted from as_of; the current limit's own is limit_review_date"`
@@ -208,11 +210,12 @@ type Proposal struct {
 	Reason        string        `json:"reason"`
 	Status        string        `json:"status"`
 	ProposedBy    Actor         `json:"proposed_by"`
-	ProposedAt    time.Time     `json:"proposed_at"`
+	ProposedAt    time.Time     `json:"proposed_at" doc:"the wall-clock time the proposal was made (the audit trail's); proposed_on is its business day"`
+	ProposedOn    datasets.Date `json:"proposed_on" doc:"the business day of the proposal: the server's --as-of when it serves a fixed day, else proposed_at's UTC day; its review and expiry count from it"`
 	DecidedBy     *Actor        `json:"decided_by"`
-	DecidedAt     *time.Time    `json:"decided_at"`
+	DecidedAt     *time.Time    `json:"decided_at" doc:"the wall-clock time of the decision (the audit trail's); effective_date is its business day"`
 	DecisionNote  string        `json:"decision_note"`
-	Effective     datasets.Date `json:"effective_date"`
+	Effective     datasets.Date `json:"effective_date" doc:"the business day of the decision, the credit decision's date: the server's --as-of when it serves a fixed day, else decided_at's UTC day"`
 	// DecisionID is the credit decision an approval wrote, when the
 	// workflow records it itself (then the API records nothing more).
 	DecisionID string `json:"decision_id,omitempty"`

@@ -58,6 +58,25 @@ type CreditEvent struct {
 	// Claim numbers a customer's terminal events 1, 2, ...: the n-th
 	// proposal of a customer to be decided has Claim n. Zero for proposals.
 	Claim int `json:"claim,omitempty"`
+	// Day is the business day the event counts on: an approval's decision
+	// date, the day a proposal's review and expiry count from. At stays
+	// the wall clock of the action (the audit trail's time) when the
+	// workflow runs on another day (a server's fixed --as-of). Zero: At's
+	// UTC day (events stored before it was kept).
+	Day Date `json:"day,omitempty"`
+	// PolicyCurrency is the currency the credit policy's amounts (the
+	// approval thresholds) were stated in when the proposal was made: its
+	// decision is taken under the same. Empty in events stored before it
+	// was kept.
+	PolicyCurrency string `json:"policy_currency,omitempty"`
+}
+
+// BusinessDay is the day e counts on: Day, else At's UTC day.
+func (e *CreditEvent) BusinessDay() Date {
+	if e.Day != 0 {
+		return e.Day
+	}
+	return DateOf(e.At.UTC())
 }
 
 // ID is the event's natural id: the proposal's id, then 1 for the proposal

@@ -12,18 +12,27 @@ package datasets
 var (
 	customersSchema = NewSchema(EntityCustomers, "customer_id", "customer_id",
 		func(l *Ledger) *[]Customer { return &l.Customers }, func(c *Counts) *uint64 { return &c.Customers },
-		Rules[Customer]{},
+		Rules[Customer]{Check: func(c *Customer, bad func(Problem)) {
+			if c.CreditLimitBlank && c.CreditLimit != 0 {
+				bad(Problem{Field: "credit_limit_blank", Value: "true",
+					Reason: "credit_limit " + c.CreditLimit.String() + " is not blank: a limit is either recorded or blank"})
+			}
+		}},
 		TextField("customer_id", func(r *Customer) *string { return &r.ID }).Req(),
 		TextField("name", func(r *Customer) *string { return &r.Name }),
 		TextField("segment", func(r *Customer) *string { return &r.Segment }),
 		TextField("country", func(r *Customer) *string { return &r.Country }).Upper(),
 		TextField("currency", func(r *Customer) *string { return &r.Currency }).Currency(),
 		MoneyField("credit_limit", func(r *Customer) *Money { return &r.CreditLimit }).NotNegative().
-			WarnBlank("credit_limit is empty: read as 0.00, no credit (a blank and 0.00 are one value once stored)"),
+			WarnBlank("credit_limit is empty: no credit limit recorded (kept apart from 0.00, which is no credit)").
+			BlankSets(func(r *Customer) *bool { return &r.CreditLimitBlank }),
 		TermsField("payment_terms", func(r *Customer) *Terms { return &r.Terms }).In("terms"),
 		TextField("channel", func(r *Customer) *string { return &r.Channel }),
 		DateField("since", func(r *Customer) *Date { return &r.Since }),
 		TextField("collector", func(r *Customer) *string { return &r.Collector }),
+		// Set by an empty credit_limit (BlankSets) or read back from a
+		// file dsopilot wrote: a blank and 0.00 must stay two values.
+		BoolField("credit_limit_blank", func(r *Customer) *bool { return &r.CreditLimitBlank }),
 	)
 
 	invoicesSchema = NewSchema(EntityInvoices, "invoice_id", "customer_id",

@@ -292,6 +292,10 @@ type Customer struct {
 	// Collector is the person or team that works the account; empty when
 	// the ledger does not say. The recommender's agendas are per collector.
 	Collector string
+	// CreditLimitBlank says the customer file left credit_limit empty: no
+	// limit is recorded, which is not a limit of 0 (no credit). CreditLimit
+	// is then 0. A credit decision sets a limit and clears it.
+	CreditLimitBlank bool
 }
 
 // FromMaster says whether c carries what only a customers file gives (a

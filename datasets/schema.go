@@ -105,6 +105,9 @@ type Field[T any] struct {
 	Terms func(*T) *Terms
 	Float func(*T) *float64
 	Known func(*T) *bool
+	// BlankFlag, when set, is the flag an importer sets when the field's
+	// column is there but its value is empty (BlankSets).
+	BlankFlag func(*T) *bool
 }
 
 // TextField describes a string field.
@@ -167,6 +170,11 @@ func (f Field[T]) NotNegative() Field[T] { f.NonNegative = true; return f }
 // WarnBlank says what an empty value of the field is read as (see
 // Column.Blank): the importer warns of each such row.
 func (f Field[T]) WarnBlank(readAs string) Field[T] { f.Blank = readAs; return f }
+
+// BlankSets names the flag an empty value of the field sets on import, so
+// that a blank is kept apart from what it is read as (a blank credit limit
+// is no limit recorded, 0.00 is no credit). The flag is a field of its own.
+func (f Field[T]) BlankSets(flag func(*T) *bool) Field[T] { f.BlankFlag = flag; return f }
 
 // Currency marks a currency code: upper-cased, empty or three letters.
 func (f Field[T]) Currency() Field[T] { f.Case, f.CurrencyCode = CaseUpper, true; return f }

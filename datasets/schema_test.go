@@ -70,7 +70,13 @@ func TestRecordFormatsEveryKind(t *testing.T) {
 		t.Errorf("unknown score written as %q, want empty", got)
 	}
 	c := Customer{ID: "C1", Terms: Terms{Days: 45, EOM: true}, CreditLimit: 5, Collector: "ann"}
-	if got, want := c.Record(), []string{"C1", "", "", "", "", "0.05", "EOM45", "", "", "ann"}; !slices.Equal(got, want) {
+	if got, want := c.Record(), []string{"C1", "", "", "", "", "0.05", "EOM45", "", "", "ann", "false"}; !slices.Equal(got, want) {
+		t.Errorf("customer record %q, want %q", got, want)
+	}
+	// A blank limit is written as 0.00 with its flag: read back, it is
+	// blank again, not a limit of 0 (no credit).
+	c = Customer{ID: "C2", CreditLimitBlank: true}
+	if got, want := c.Record(), []string{"C2", "", "", "", "", "0.00", "NET0", "", "", "", "true"}; !slices.Equal(got, want) {
 		t.Errorf("customer record %q, want %q", got, want)
 	}
 }

@@ -444,7 +444,7 @@ func (s *Site) creditSection(p *page, c *customer) section {
 		f := []fact{{Label: "current limit", Value: fmtMoney(adv.Current) + " " + b.unit()},
 			{Label: "exposure", Value: fmtMoney(adv.Exposure) + " " + b.unit()},
 			{Label: "suggested limit", Value: fmtMoney(adv.Suggested) + " " + b.unit()},
-			{Label: "risk class", Value: adv.RiskClass}}
+			{Label: "credit risk class (by the probability of default within a year)", Value: adv.RiskClass}}
 		if adv.Review != 0 {
 			f = append(f, fact{Label: "review by", Value: adv.Review.String()})
 		}

@@ -27,7 +27,7 @@ func runCredit(ctx context.Context, e env, args []string) error {
 	}
 	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
 		fmt.Fprintln(e.stdout, "Usage: dsopilot credit suggest|flags|propose|approve|reject|list|expire|policy [flags]\n\n"+
-			"  suggest   suggested credit limits with their reasons, risk class and review date\n"+
+			"  suggest   suggested credit limits with their reasons, credit risk class (by PD) and review date\n"+
 			"  flags     customers whose orders should be held: over limit, overdue, limit expired, broken promises\n"+
 			"  propose   propose a limit (an amount or the suggestion) for approval\n"+
 			"  approve   approve a proposal (four eyes, role thresholds): writes the credit decision and the limit\n"+
@@ -209,6 +209,9 @@ func runCreditDecide(ctx context.Context, e env, args []string, approve bool) er
 		return err
 	}
 	defer done()
+	if err := cf.proposalsCurrency(ctx, svc, pos[0]); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
 	req := credit.DecideRequest{By: *by, Role: *role, Comment: *comment}
 	var p credit.Proposal
 	if approve {
@@ -220,6 +223,29 @@ func runCreditDecide(ctx context.Context, e env, args []string, approve bool) er
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return printProposal(e.stdout, p, *cf.asJSON)
+}
+
+// proposalsCurrency states the built-in policy in the currency the
+// proposal was made under, when neither --currency nor --policy is given:
+// approve reads it from the proposal, so that propose and approve need not
+// be given the same --currency (a proposal made with --currency GBP was
+// decided against the thresholds in EUR, or refused for want of a GBP
+// rate). Given either, the service refuses a proposal made under another.
+func (f creditFlags) proposalsCurrency(ctx context.Context, svc *credit.Service, id string) error {
+	if *f.currency != "" || *f.policy != "" {
+		return nil
+	}
+	cur, err := svc.PolicyCurrency(ctx, id)
+	if err != nil || cur == "" || cur == svc.Policy.Currency {
+		return err
+	}
+	svc.Policy = credit.DefaultPolicyIn(cur)
+	if *f.fx != "" {
+		if svc.FX, err = datasets.ReadFXFile(*f.fx, cur); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func runCreditList(ctx context.Context, e env, args []string) error {

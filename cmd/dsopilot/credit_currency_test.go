@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,4 +80,28 @@ func field(t *testing.T, js, name string) string {
 	}
 	v, _, _ := strings.Cut(rest, ",")
 	return strings.TrimSpace(v)
+}
+
+// approve reads the currency a proposal was made under: a proposal made
+// with --currency USD (the built-in policy's thresholds in USD, no rates
+// needed) is approved without it, against the same thresholds; an approval
+// given another currency is refused, naming the proposal's. Before, approve
+// needed the same --currency: without it the policy was in EUR and the USD
+// proposal was refused for want of a rate to EUR.
+func TestApproveReadsTheProposalsCurrency(t *testing.T) {
+	_, store := creditLedger(t)
+	out, _, err := call(t, nil, "credit", "propose", "--store", store, "--customer", "U1", "--limit", "15000", "--as-of", "2024-06-30",
+		"--reason", "growth", "--by", "ann", "--role", "credit_analyst", "--currency", "USD", "--json")
+	if err != nil {
+		t.Fatalf("propose --currency USD: %v\n%s", err, out)
+	}
+	id := strings.Trim(field(t, out, "id"), `"`)
+	_, _, err = call(t, nil, "credit", "approve", id, "--store", store, "--by", "bob", "--role", "credit_manager", "--currency", "EUR")
+	if exitCode(err) == 0 || !strings.Contains(fmt.Sprint(err), "made under a credit policy in USD") || !strings.Contains(fmt.Sprint(err), "--currency USD") {
+		t.Fatalf("approve --currency EUR of a proposal made in USD: %v, want a refusal naming USD", err)
+	}
+	out, stderr, err := call(t, nil, "credit", "approve", id, "--store", store, "--by", "bob", "--role", "credit_manager", "--json")
+	if err != nil || !strings.Contains(out, `"status": "approved"`) {
+		t.Fatalf("approve without --currency: %v\n%s%s", err, out, stderr)
+	}
 }

@@ -49,6 +49,22 @@ func TestModelTrainedAfterTheAsOfIsRefused(t *testing.T) {
 			t.Errorf("%v: %v (exit %d), want a one-line usage error with %q", c.args, err, exitCode(err), c.want)
 		}
 	}
+	// serve's worklist (of the served day, knowing the day before) and
+	// report's pages (knowing their --as-of) take the promoted model: they
+	// refuse it the same way. They used to serve and write with it.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"report", "--as-of", "2023-10-19", "--out", filepath.Join(dir, "site")}, "report: --as-of 2023-10-19 is before the --model bundle's training cut-off 2023-10-20"},
+		{[]string{"serve", "--as-of", "2023-10-20", "--addr", "127.0.0.1:0", "--state", filepath.Join(dir, "state"), "--keys", filepath.Join(dir, "keys.json")},
+			"serve: --as-of 2023-10-20 (what was known by the end of 2023-10-19) is before the --model bundle's training cut-off 2023-10-20"},
+	} {
+		_, _, err := call(t, nil, append(c.args, "--store", store, "--registry", reg)...)
+		if exitCode(err) != 2 || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v: %v (exit %d), want a one-line usage error with %q", c.args, err, exitCode(err), c.want)
+		}
+	}
 	if _, stderr, err := call(t, nil, "score", "--as-of", "2023-10-20", "--store", store, "--registry", reg); err != nil {
 		t.Errorf("score on the cut-off: %v\n%s", err, stderr)
 	}

@@ -27,6 +27,7 @@ func TestCreditCommands(t *testing.T) {
 			Current    float64  `json:"current_limit"`
 			Suggested  float64  `json:"suggested_limit"`
 			RiskClass  string   `json:"risk_class"`
+			CreditRisk string   `json:"credit_risk_class"`
 			Review     string   `json:"review_date"`
 			Reasons    []string `json:"reasons"`
 		} `json:"suggestions"`
@@ -38,6 +39,11 @@ func TestCreditCommands(t *testing.T) {
 	for _, r := range sg.Rows {
 		if r.RiskClass == "" || r.Review == "" || len(r.Reasons) < 2 {
 			t.Fatalf("suggestion without class, review date or reasons: %+v", r)
+		}
+		// The credit class by PD has a name of its own (not the
+		// worklist's lateness class); risk_class is kept, the same value.
+		if r.CreditRisk != r.RiskClass {
+			t.Fatalf("credit_risk_class %q, risk_class %q: want the same class under both names", r.CreditRisk, r.RiskClass)
 		}
 		if customer == "" && r.Currency == "EUR" && r.Current > 0 {
 			customer, limit = r.CustomerID, r.Current

@@ -139,12 +139,14 @@ func only(cur string, others map[string]int) string {
 func runCreditSuggest(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "credit suggest", "[--store S] --as-of DATE [--policy FILE] [--customer ID] [--currency CODE] [--top N] [--fx FILE] [--model ID] [--registry DIR] [--parts N] [--json]",
 		"Suggests a credit limit for every customer from what was known by the end of DATE: the exposure its\n"+
-			"business needs (run-rate with the season × (terms + days late) / 30 × headroom), capped by the risk\n"+
+			"business needs (run-rate with the season × (terms + days late up to the policy's\n"+
+			"need.late_tolerance_days) / 30 × headroom), capped by the risk\n"+
 			"appetite (PD × LGD × unsecured limit ≤ the segment's maximum expected loss) and by the credit report's\n"+
 			"rule (financials: the lower of shares of tangible net worth and turnover by rating), rounded to the\n"+
 			"grid, with the hard rules (default or credit hold: 0; 90+ debt: no increase; new customers: the\n"+
-			"segment's starting limit). Prints current limit, exposure, utilisation, suggestion, change, risk\n"+
-			"class, review date, the role that may approve it and the reasons, biggest changes first.\n"+
+			"segment's starting limit). Prints current limit, exposure, utilisation, suggestion, change, PD\n"+
+			"(pd_12m, within a year) and its credit risk class (credit_class; not the worklist's class of\n"+
+			"lateness), review date, the role that may approve it and the reasons, biggest changes first.\n"+
 			"Customers in other currencies than the policy's need --fx (rates to it), or --currency to assess\n"+
 			"one currency alone; without either a ledger with them is refused, naming the currencies.")
 	r := newCreditRead(fs, e)
@@ -177,7 +179,7 @@ func runCreditSuggest(ctx context.Context, e env, args []string) error {
 
 func printSuggestions(w io.Writer, s *credit.Suggestions) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "customer\tsegment\tcurrency\tcurrent\tlimit_from\texposure\tused\tsuggested\tchange\tbound\tpd\tclass\treview\tapprover\t")
+	fmt.Fprintln(tw, "customer\tsegment\tcurrency\tcurrent\tlimit_from\texposure\tused\tsuggested\tchange\tbound\tpd_12m\tcredit_class\treview\tapprover\t")
 	for _, r := range s.Rows {
 		used := "-"
 		if r.Utilisation != nil {
@@ -191,8 +193,8 @@ func printSuggestions(w io.Writer, s *credit.Suggestions) {
 			change = "-" + recommender.FormatAmount(-m)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f%%\t%s\t%s\t%s\t\n", r.CustomerID, r.Segment, r.Currency,
-			recommender.FormatAmount(r.Current.Money()), limitFrom(r), recommender.FormatAmount(r.Exposure.Money()), used,
-			recommender.FormatAmount(r.Suggested.Money()), change, r.Bound, 100*r.PD, r.RiskClass, r.Review,
+			current(r), limitFrom(r), recommender.FormatAmount(r.Exposure.Money()), used,
+			recommender.FormatAmount(r.Suggested.Money()), change, r.Bound, 100*r.PD, r.CreditRiskClass, r.Review,
 			dash(r.RequiredRole))
 	}
 	tw.Flush()
@@ -204,6 +206,15 @@ func printSuggestions(w io.Writer, s *credit.Suggestions) {
 	}
 }
 
+// current is a suggestion's current limit in a column: "-" when none is
+// recorded (a blank in the customer master is not a limit of 0).
+func current(r credit.Suggestion) string {
+	if r.LimitSource == credit.LimitNotRecorded {
+		return "-"
+	}
+	return recommender.FormatAmount(r.Current.Money())
+}
+
 // limitFrom is where a suggestion's current limit comes from, in a
 // column: master, or the decision's kind and day.
 func limitFrom(r credit.Suggestion) string {
@@ -212,6 +223,8 @@ func limitFrom(r credit.Suggestion) string {
 		return "master"
 	case credit.LimitNone:
 		return "none"
+	case credit.LimitNotRecorded:
+		return "blank"
 	case credit.LimitFromDecision:
 		return "decision " + r.LimitSet.String()
 	case credit.LimitFromApproval:
@@ -223,7 +236,8 @@ func limitFrom(r credit.Suggestion) string {
 func runCreditFlags(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "credit flags", "[--store S] --as-of DATE [--policy FILE] [--customer ID] [--currency CODE] [--fx FILE] [--model ID] [--registry DIR] [--parts N] [--json]",
 		"Lists the customers whose orders should be held, or looked at, as of the end of DATE: over the limit\n"+
-			"(a limit of 0 is no credit), an invoice overdue beyond flags.overdue_days, a limit a credit decision\n"+
+			"(a limit of 0 is no credit), debt with no limit recorded (no_limit: a blank credit_limit),\n"+
+			"an invoice overdue beyond flags.overdue_days, a limit a credit decision\n"+
 			"set past its review date (review_due within flags.review_grace_days, expired after), or\n"+
 			"flags.broken_promises broken promises, each with the amount, the reason and the expected resolution,\n"+
 			"most exposed first; flags.block_orders_on says which hold orders. The amount is the part over the\n"+

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/model"
+	"github.com/dsopilot/dsopilot/recommender"
 	"github.com/dsopilot/dsopilot/recommender/credit"
 	"github.com/dsopilot/dsopilot/reports"
 )
@@ -84,6 +85,17 @@ func runReport(ctx context.Context, e env, args []string) error {
 	promoted, missing, err := promotedModel(*reg, in.Log)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
+	}
+	if promoted != nil {
+		// The pages know what was known by the end of --as-of (the
+		// worklist is the next working day's), as score does: a model
+		// trained later has seen what came after.
+		if err := recommender.CheckModelKnownBy(promoted, t); err != nil {
+			if u := modelCutoffUsageOr("report", 0, "", err); u != nil {
+				return u
+			}
+			return fmt.Errorf("report: %w", err)
+		}
 	}
 	if promoted == nil {
 		// The pages say it where the scores, the amount at risk and the

@@ -161,6 +161,16 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	if promoted != nil && c.asOf != 0 {
+		// The worklist of the served day knows the day before, as
+		// recommend's: a model trained later has seen what came after.
+		if err := recommender.CheckModelKnownBy(promoted, c.asOf.AddDays(-1)); err != nil {
+			if u := modelCutoffUsageOr("serve", 1, "", err); u != nil {
+				return u
+			}
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
 	daily, err := newDaily(collectionsConfig{scenario: c.scenario, fx: fx, model: promoted, log: log})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -175,13 +185,11 @@ func runServe(ctx context.Context, e env, args []string) error {
 	roles := map[string]string{"admin": pol.Approval.Roles[len(pol.Approval.Roles)-1].Name}
 	cw := api.NewCreditWorkflow(pol, cfx, risk, roles, log)
 	if c.asOf != 0 {
-		// A server living on a fixed day decides on that day (at the
-		// clock's time of day), so a decision counts in that day's advice.
+		// A server living on a fixed day decides on that day, so a
+		// decision counts in that day's advice; its audit times stay the
+		// wall clock of each action.
 		day := c.asOf
-		cw.Now = func() time.Time {
-			t := time.Now().UTC()
-			return day.Time().Add(t.Sub(t.Truncate(24 * time.Hour)))
-		}
+		cw.Day = func() datasets.Date { return day }
 	}
 	cfg.Credit = cw
 	if c.reports {

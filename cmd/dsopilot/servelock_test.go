@@ -48,7 +48,7 @@ func TestServeOnALockedStoreSaysOnlyThatItIsLocked(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--store", store, "--registry", reg, "--keys", keys, "--addr", addr,
-			"--state", filepath.Join(dir, "state"), "--as-of", "2024-01-31"}, e)
+			"--state", filepath.Join(dir, "state"), "--as-of", "2024-02-01"}, e) // the day after the model's cut-off (its worklist knows 2024-01-31)
 	}()
 	// The first load fails after the store's 2 s lock timeout; ask until
 	// the server answers.

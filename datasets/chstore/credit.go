@@ -304,7 +304,7 @@ func (s *Store) project(ctx context.Context, p claimPayload) error {
 		if err != nil {
 			return err
 		}
-		c.CreditLimit = d.NewLimit
+		c.CreditLimit, c.CreditLimitBlank = d.NewLimit, false
 		t, err := s.customersTable()
 		if err != nil {
 			return err
@@ -472,17 +472,17 @@ func (s *Store) readCreditEvents(ctx context.Context, customerID string) ([]data
 			var (
 				e                         datasets.CreditEvent
 				id                        string
-				at, review, expires       time.Time
+				at, review, expires, day  time.Time
 				oldLimit, newLimit, cover decimal.Decimal
 				claim                     uint32
 			)
 			if err := rows.Scan(&id, &e.ProposalID, &e.CustomerID, &e.Kind, &at, &e.Currency, &oldLimit, &newLimit, &cover,
-				&e.Reason, &e.Source, &e.RiskClass, &review, &expires, &e.By, &e.Role, &e.Comment, &e.DecisionID, &claim); err != nil {
+				&e.Reason, &e.Source, &e.RiskClass, &review, &expires, &e.By, &e.Role, &e.Comment, &e.DecisionID, &claim, &day, &e.PolicyCurrency); err != nil {
 				return err
 			}
 			e.At = at.UTC()
 			e.OldLimit, e.NewLimit, e.Secured = cents(oldLimit), cents(newLimit), cents(cover)
-			e.Review, e.Expires = datasets.DateOf(review), datasets.DateOf(expires)
+			e.Review, e.Expires, e.Day = datasets.DateOf(review), datasets.DateOf(expires), datasets.DateOf(day)
 			e.Claim = int(claim)
 			out = append(out, e)
 		}
@@ -527,7 +527,7 @@ func (s *Store) sendCreditEvents(ctx context.Context, n *node, insert string, ev
 	for _, e := range events {
 		if err := batch.Append(e.ID(), e.ProposalID, e.CustomerID, e.Kind, e.At, e.Currency,
 			money(e.OldLimit), money(e.NewLimit), money(e.Secured), e.Reason, e.Source, e.RiskClass,
-			e.Review.Time(), e.Expires.Time(), e.By, e.Role, e.Comment, e.DecisionID, uint32(e.Claim), s.reserveVersions(1)); err != nil {
+			e.Review.Time(), e.Expires.Time(), e.By, e.Role, e.Comment, e.DecisionID, uint32(e.Claim), e.Day.Time(), e.PolicyCurrency, s.reserveVersions(1)); err != nil {
 			return fmt.Errorf("append credit event %s: %w", e.ID(), err)
 		}
 	}

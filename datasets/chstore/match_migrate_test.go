@@ -3,7 +3,6 @@ package chstore
 import (
 	"context"
 	"fmt"
-	"slices"
 	"testing"
 	"time"
 )
@@ -65,8 +64,9 @@ func TestMigrationAddsTheCreditNotesToTheMatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(applied, []int{matchCreditsMigration}) {
-		t.Fatalf("migrate applied %v, want [%d]", applied, matchCreditsMigration)
+	// The later migrations find their columns there (ADD COLUMN applied).
+	if len(applied) == 0 || applied[0] != matchCreditsMigration {
+		t.Fatalf("migrate applied %v, want [%d …]", applied, matchCreditsMigration)
 	}
 	// Read before any other sync: the migration built it.
 	if got := storedMatch(t, upgraded); len(got[[2]string{"C1", "I1-0"}].Credits) != 2 {

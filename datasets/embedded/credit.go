@@ -153,7 +153,7 @@ func (s *Store) DecideCredit(ctx context.Context, e datasets.CreditEvent, decisi
 		if !found {
 			return fmt.Errorf("%w: customer %s", datasets.ErrNotFound, decision.CustomerID)
 		}
-		c.CreditLimit = decision.NewLimit
+		c.CreditLimit, c.CreditLimitBlank = decision.NewLimit, false
 		// The ledger's own buckets, through the same code as Put.
 		batch := &datasets.Ledger{Customers: []datasets.Customer{c}, CreditDecisions: []datasets.CreditDecision{*decision}}
 		var a arena

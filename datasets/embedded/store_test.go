@@ -187,7 +187,7 @@ func v1Store(t *testing.T) string {
 func v1Sample() *datasets.Ledger {
 	l := storetest.Sample()
 	for i := range l.Customers {
-		l.Customers[i].Collector = ""
+		l.Customers[i].Collector, l.Customers[i].CreditLimitBlank = "", false
 	}
 	for i := range l.Actions {
 		l.Actions[i].Policy, l.Actions[i].Propensity = "", 0

@@ -270,6 +270,9 @@ func (d *decoder[T]) decode(vals []string, batch *datasets.Ledger) (id, customer
 				}
 			} else if f.Blank != "" && d.at[i] >= 0 {
 				p.warns = append(p.warns, fieldError{field: f.Name, reason: f.Blank, kind: f.Blank})
+				if f.BlankFlag != nil {
+					*f.BlankFlag(r) = true
+				}
 			}
 			continue
 		}

@@ -30,13 +30,16 @@ const Racers = 12
 func proposal(id, customer string, at time.Time, old, next datasets.Money) datasets.CreditEvent {
 	return datasets.CreditEvent{ProposalID: id, Kind: datasets.CreditProposed, At: at, CustomerID: customer, Currency: "EUR",
 		OldLimit: old, NewLimit: next, Secured: 1_000_00, Reason: "needs 'more' \\ room\nsecond line: Jörg's €", Source: "manual",
-		RiskClass: "medium", Review: datasets.NewDate(2024, 9, 30), Expires: datasets.NewDate(2024, 4, 30), By: "ann", Role: "credit_analyst"}
+		RiskClass: "medium", Review: datasets.NewDate(2024, 9, 30), Expires: datasets.NewDate(2024, 4, 30), By: "ann", Role: "credit_analyst",
+		PolicyCurrency: "USD"}
 }
 
 // decision returns the terminal event of p.
 func decision(p datasets.CreditEvent, kind string, claim int, by string, at time.Time) datasets.CreditEvent {
 	d := p
 	d.Kind, d.Claim, d.By, d.Role, d.Comment, d.At = kind, claim, by, "credit_manager", "ok by "+by, at
+	// A business day apart from the time: the stores keep both.
+	d.Day = datasets.NewDate(2024, 3, 29)
 	if kind == datasets.CreditApproved {
 		d.DecisionID = "CD-" + p.ProposalID
 	}

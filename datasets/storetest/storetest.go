@@ -25,7 +25,7 @@ func Sample() *datasets.Ledger {
 			{ID: "C1", Name: "Acme, \"the\" Ltd", Segment: "enterprise", Country: "DE", Currency: "EUR",
 				CreditLimit: 5_000_000, Terms: datasets.Terms{Days: 30}, Channel: "direct", Since: d(2019, 3, 1), Collector: "Jörg M."},
 			{ID: "C2", Name: "Zeta", Segment: "small_business", Country: "FR", Currency: "EUR",
-				Terms: datasets.Terms{Days: 45, EOM: true}},
+				Terms: datasets.Terms{Days: 45, EOM: true}, CreditLimitBlank: true},
 		},
 		Invoices: []datasets.Invoice{
 			{ID: "I1", CustomerID: "C1", IssueDate: d(2024, 1, 5), DueDate: d(2024, 2, 4), Amount: 123_456,

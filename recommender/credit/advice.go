@@ -1,8 +1,10 @@
 package credit
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -116,8 +118,58 @@ func (s *Service) Advice(ctx context.Context, asOf datasets.Date, customerIDs ..
 
 // AdviceOn is Advice on a ledger the caller holds already (the API's
 // snapshot of the store), with the workflow's events read from the store.
+// An approval the snapshot does not hold yet (it is reloaded every few
+// seconds) counts at once: its decision is laid over the snapshot, as the
+// store recorded it, so the limit approved is the limit shown beside the
+// review date the approval set.
 func (s *Service) AdviceOn(ctx context.Context, l *datasets.Ledger, asOf datasets.Date, customerIDs ...string) ([]Advice, error) {
+	ev, err := s.Store.CreditEvents(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	l = withApprovals(l, ev)
 	return s.advice(ctx, features.WholeLedger(l), l, asOf, customerIDs)
+}
+
+// withApprovals is l with the decisions of the approvals among events that
+// l does not hold (by decision id), and their customers' limits set as
+// DecideCredit sets them in the store; l itself when it holds them all.
+// The approvals come in the order they were made (by time, then claim), so
+// the last one of a customer sets its limit.
+func withApprovals(l *datasets.Ledger, events []datasets.CreditEvent) *datasets.Ledger {
+	have := make(map[string]bool, len(l.CreditDecisions))
+	for i := range l.CreditDecisions {
+		have[l.CreditDecisions[i].ID] = true
+	}
+	var missing []datasets.CreditEvent
+	for _, e := range events {
+		if e.Kind == datasets.CreditApproved && e.DecisionID != "" && !have[e.DecisionID] {
+			missing = append(missing, e)
+		}
+	}
+	if len(missing) == 0 {
+		return l
+	}
+	slices.SortStableFunc(missing, func(x, y datasets.CreditEvent) int {
+		return cmp.Or(x.At.Compare(y.At), cmp.Compare(x.Claim, y.Claim))
+	})
+	out := *l
+	out.CreditDecisions = slices.Clone(l.CreditDecisions)
+	out.Customers = slices.Clone(l.Customers)
+	at := make(map[string]int, len(out.Customers))
+	for i := range out.Customers {
+		at[out.Customers[i].ID] = i
+	}
+	for _, e := range missing {
+		i, ok := at[e.CustomerID]
+		if !ok {
+			continue // a customer the snapshot does not know yet: nothing to show it on
+		}
+		out.CreditDecisions = append(out.CreditDecisions, datasets.CreditDecision{ID: e.DecisionID, CustomerID: e.CustomerID,
+			Date: e.BusinessDay(), OldLimit: e.OldLimit, NewLimit: e.NewLimit, Reason: e.Reason, DecidedBy: e.By})
+		out.Customers[i].CreditLimit, out.Customers[i].CreditLimitBlank = e.NewLimit, false
+	}
+	return &out
 }
 
 // advice is Advice on parts (l: the same ledger held whole, or nil).

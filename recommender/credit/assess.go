@@ -223,7 +223,7 @@ func assessParts(parts features.Parts, asOf datasets.Date, pol *Policy, o Option
 	// decision it recorded is the limit in force (reviewDate).
 	for i := range o.Events {
 		e := &o.Events[i]
-		day := datasets.DateOf(e.At.UTC())
+		day := e.BusinessDay()
 		if e.Kind == datasets.CreditApproved && e.Review != 0 && day <= asOf {
 			as.review[e.CustomerID] = approvedReview{day: day, review: e.Review, class: e.RiskClass} // events come in proposal order; approvals set limits in claim order
 		}

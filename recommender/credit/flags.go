@@ -158,7 +158,12 @@ func (as *assessment) flags(a *account, sugg *Suggestion) CustomerFlags {
 		}
 		return what
 	}
-	if over := a.exposure - a.limit; over > 0 {
+	if a.notRecorded() {
+		if a.exposure > 0 {
+			add(FlagNoLimit, a.exposure, fmt.Sprintf("owes %s with no credit limit recorded: the customer master's credit_limit is blank (not 0.00, which would be no credit)", a.owes(amt)),
+				beforeRelease(FlagNoLimit, fmt.Sprintf("set a limit (credit propose --customer %s --limit suggested, or 0 for no credit)", a.c.ID)))
+		}
+	} else if over := a.exposure - a.limit; over > 0 {
 		reason := fmt.Sprintf("owes %s against a limit of %s: %s over", a.owes(amt), amt(a.limit), amt(over))
 		if a.limit == 0 { // no credit: a limit of 0 is not "no limit"
 			reason = fmt.Sprintf("owes %s against a limit of %s: no credit, so all of it is over the limit", a.owes(amt), amt(0))

@@ -16,6 +16,11 @@ const (
 	// derived from invoices (no customer master) with no decision, whose
 	// limit of 0 no one set. It has no review date.
 	LimitNone = "none"
+	// LimitNotRecorded is a customer master whose credit_limit was left
+	// blank, with no decision since: no limit is recorded, which is not a
+	// limit of 0 (no credit). It is not over a limit it does not have; its
+	// debt is flagged no_limit instead, and it has no review date.
+	LimitNotRecorded = "not_recorded"
 	// LimitFromDecision is a credit decision of the ledger
 	// (credit_decisions.csv, or one recorded by another system).
 	LimitFromDecision = "credit_decision"
@@ -46,9 +51,8 @@ func approvalsOf(events []datasets.CreditEvent) approvals {
 		if out == nil {
 			out = approvals{}
 		}
-		// Approve dates the decision on the approval's UTC day; a store
-		// may give the time back in another zone.
-		out[e.CustomerID] = append(out[e.CustomerID], approved{day: datasets.DateOf(e.At.UTC()), limit: e.NewLimit})
+		// Approve dates the decision on the approval's business day.
+		out[e.CustomerID] = append(out[e.CustomerID], approved{day: e.BusinessDay(), limit: e.NewLimit})
 	}
 	return out
 }
@@ -63,6 +67,9 @@ func approvalsOf(events []datasets.CreditEvent) approvals {
 // shown are the same either way).
 func (ap approvals) limitSource(a *account) (string, datasets.Date) {
 	if a.limitSet == 0 {
+		if a.notRecorded() {
+			return LimitNotRecorded, 0
+		}
 		if a.limit == 0 && !a.c.FromMaster() {
 			return LimitNone, 0
 		}
@@ -76,6 +83,12 @@ func (ap approvals) limitSource(a *account) (string, datasets.Date) {
 	return LimitFromDecision, a.limitSet
 }
 
+// notRecorded says no limit is recorded for a: the master's credit_limit
+// was blank and no decision has set one by the day.
+func (a *account) notRecorded() bool {
+	return a.c.CreditLimitBlank && a.limitSet == 0 && a.limit == 0
+}
+
 // limitSourceReason says in words where the limit in force comes from.
 func limitSourceReason(source string, set datasets.Date, limit string) string {
 	switch source {
@@ -83,6 +96,9 @@ func limitSourceReason(source string, set datasets.Date, limit string) string {
 		return fmt.Sprintf("the limit of %s was approved in the credit workflow on %s", limit, longDate(set))
 	case LimitFromDecision:
 		return fmt.Sprintf("the limit of %s was set by a credit decision on %s", limit, longDate(set))
+	}
+	if source == LimitNotRecorded {
+		return "no credit limit is recorded: the customer master's credit_limit is blank (not 0.00, which would be no credit) and no credit decision is on record, so it has no review date (credit propose sets one)"
 	}
 	if source == LimitNone {
 		return fmt.Sprintf("no credit limit is on record: the customer was derived from its invoices, with no customer master and no credit decision, so its limit is %s, no credit, with no review date (credit propose sets one)", limit)

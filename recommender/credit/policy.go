@@ -45,6 +45,10 @@ type NeedRule struct {
 	Headroom    float64 // multiplier for growth, ≥ 1
 	Cover       float64 // share of days whose exposure the need holds, in [0.5, 0.999]
 	MinInvoices int     // fewer invoices in the history: cold start
+	// LateToleranceDays is the most days late on average the need counts
+	// beyond the terms: a customer paying later does not earn a larger
+	// limit for it.
+	LateToleranceDays float64
 }
 
 // GridStep rounds amounts below Below (0: any) down to multiples of Step,
@@ -95,11 +99,15 @@ const (
 	FlagReviewDue      = "review_due"
 	FlagExpired        = "expired"
 	FlagBrokenPromises = "broken_promises"
+	// FlagNoLimit is debt of a customer with no limit recorded (its
+	// master's credit_limit blank, no decision since): listed, not over a
+	// limit of 0; the shipped policy holds no orders on it.
+	FlagNoLimit = "no_limit"
 )
 
 // flagKinds are the flag kinds in the order a customer's flags list them.
 func flagKinds() []string {
-	return []string{FlagOverLimit, FlagOverdue, FlagReviewDue, FlagExpired, FlagBrokenPromises}
+	return []string{FlagOverLimit, FlagNoLimit, FlagOverdue, FlagReviewDue, FlagExpired, FlagBrokenPromises}
 }
 
 // FlagRule says when a customer's orders are flagged.
@@ -233,6 +241,9 @@ func parsePolicy(name string, data []byte, base *Policy) (*Policy, error) {
 				"headroom":     func(n *yaml.Node, path string) { p.Need.Headroom = fp.Fraction(n, path, 1, 5) },
 				"cover":        func(n *yaml.Node, path string) { p.Need.Cover = fp.Fraction(n, path, 0.5, 0.999) },
 				"min_invoices": func(n *yaml.Node, path string) { p.Need.MinInvoices = fp.IntIn(n, path, 1, 100) },
+				"late_tolerance_days": func(n *yaml.Node, path string) {
+					p.Need.LateToleranceDays = float64(fp.IntIn(n, path, 0, 90))
+				},
 			})
 		},
 		"grid":       func(n *yaml.Node, path string) { p.Grid = parseGrid(fp, n, path) },
@@ -477,7 +488,7 @@ func parseFlags(fp *recommender.FileParser, n *yaml.Node, path string, f *FlagRu
 			for _, item := range fp.Seq(n, path) {
 				k := fp.Str(item, path)
 				if !slices.Contains(flagKinds(), k) {
-					fp.Errf(item, path, "unknown flag %q (want over_limit, overdue, review_due, expired or broken_promises)", k)
+					fp.Errf(item, path, "unknown flag %q (want over_limit, no_limit, overdue, review_due, expired or broken_promises)", k)
 				}
 				f.BlockOrdersOn = append(f.BlockOrdersOn, k)
 			}

@@ -130,10 +130,17 @@ type Suggestion struct {
 	FinancialLimit *features.KPIMoney `json:"financial_limit,omitempty"`
 	Secured        features.KPIMoney  `json:"secured,omitempty"`
 	// Bound names the rule that set the suggestion (BoundNeed, ...).
-	Bound     string  `json:"bound"`
-	PD        float64 `json:"pd"`
-	PDSource  string  `json:"pd_source"`
-	RiskClass string  `json:"risk_class"`
+	Bound    string  `json:"bound"`
+	PD       float64 `json:"pd"`
+	PDSource string  `json:"pd_source"`
+	// CreditRiskClass is the policy's class of PD, the probability of
+	// default within a year: not the worklist's class of the probability
+	// of paying late (recommend's risk_class), which may well differ (a
+	// customer paying every invoice late but never defaulting is low here,
+	// high there). RiskClass is the same value under its older name, kept
+	// for readers of it (deprecated).
+	CreditRiskClass string `json:"credit_risk_class"`
+	RiskClass       string `json:"risk_class"`
 	// Review is the suggested limit's review date, were it decided on the
 	// as-of day: the cadence of the class at the last month-end on or
 	// before it, ReviewClass read at ReviewClassAsOf when that is not the
@@ -214,16 +221,23 @@ type needCalc struct {
 	runRate, year, recent, season float64
 	perMonth, days, mean, sd      float64
 	need                          float64
+	// late is the days late counted (the customer's mean, at most the
+	// policy's tolerance); lateNeed the need had every day it pays late
+	// counted, which paying late must not earn (0 when within tolerance).
+	late, lateNeed float64
 }
 
 // needOf sizes the exposure a customer's business needs: the monthly
 // run-rate (the history's, adjusted for its segment's coming season, or the last
-// three months' when higher) over the terms plus the days it pays late,
-// with room for the exposure's swings (a compound-Poisson approximation:
-// invoices arrive at the customer's rate, their amounts vary as they did)
-// so that it holds on pol.Need.Cover of days, times the headroom. An
-// invoice far above the customer's usual counts at the outlier bound in the
-// run-rate and the amounts' spread (winsorise).
+// three months' when higher) over the terms plus the days it pays late, up
+// to the policy's tolerance (pol.Need.LateToleranceDays), with room for the
+// exposure's swings (a compound-Poisson approximation: invoices arrive at
+// the customer's rate, their amounts vary as they did) so that it holds on
+// pol.Need.Cover of days, times the headroom. An invoice far above the
+// customer's usual counts at the outlier bound in the run-rate and the
+// amounts' spread (winsorise). The days late beyond the tolerance are not
+// counted: the exposure they add is the customer's debt past due, and a
+// limit sized on it would grow the later the customer pays.
 func (a *account) needOf(pol *Policy) needCalc {
 	var n needCalc
 	full := int(math.Ceil(a.months))
@@ -237,18 +251,27 @@ func (a *account) needOf(pol *Policy) needCalc {
 	n.season = a.season
 	n.runRate = max(n.year*n.season, n.recent)
 	n.perMonth = float64(a.issued) / a.months
-	n.days = a.termsDays + a.daysLate
-	n.mean = n.runRate * n.days / daysPerMonth
+	n.late = min(a.daysLate, pol.Need.LateToleranceDays)
+	n.days, n.mean, n.sd, n.need = a.needFor(pol, n.runRate, n.perMonth, a.termsDays+n.late)
+	if a.daysLate > n.late {
+		_, _, _, n.lateNeed = a.needFor(pol, n.runRate, n.perMonth, a.termsDays+a.daysLate)
+	}
+	return n
+}
+
+// needFor is the need of a run-rate and an invoice rate (a month) over
+// days of open sales: the mean exposure, its spread and the need.
+func (a *account) needFor(pol *Policy, runRate, perMonth, days float64) (d, mean, sd, need float64) {
+	mean = runRate * days / daysPerMonth
 	cv2 := a.out.cv2
 	if a.issued < 5 {
 		cv2 = max(cv2, 1)
 	}
-	if count := n.perMonth * n.days / daysPerMonth; count > 0 {
-		n.sd = n.mean * math.Sqrt((1+cv2)/count)
+	if count := perMonth * days / daysPerMonth; count > 0 {
+		sd = mean * math.Sqrt((1+cv2)/count)
 	}
 	z := distuv.UnitNormal.Quantile(pol.Need.Cover)
-	n.need = (n.mean + z*n.sd) * pol.Need.Headroom
-	return n
+	return days, mean, sd, (mean + z*sd) * pol.Need.Headroom
 }
 
 // suggest computes one customer's suggestion; ap are the workflow's
@@ -262,7 +285,7 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 	class := pol.class(risk.PD)
 	s := Suggestion{CustomerID: id, Customer: a.c.Name, Segment: a.c.Segment, Currency: cur,
 		Current: features.KPIMoney(a.limit), Exposure: features.KPIMoney(a.exposure), ExposureBasis: a.exposureBasis(),
-		PD: round4(risk.PD), PDSource: risk.Source, RiskClass: class.Name}
+		PD: round4(risk.PD), PDSource: risk.Source, CreditRiskClass: class.Name, RiskClass: class.Name}
 	reviewClass, reviewAt := as.suggestionReview(id, class)
 	s.Review = as.asOf.AddMonths(reviewClass.ReviewMonths)
 	if reviewAt != as.asOf {
@@ -275,9 +298,13 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 		s.Utilisation = &u
 	}
 	var reasons []string
-	if a.limit > 0 {
+	switch {
+	case a.limit > 0:
 		reasons = append(reasons, fmt.Sprintf("owes %s against a limit of %s (%.0f%% used)", a.owes(amt), amt(a.limit), 100**s.Utilisation))
-	} else {
+	case a.notRecorded():
+		// Blank is not 0: nothing is over a limit that was never set.
+		reasons = append(reasons, fmt.Sprintf("owes %s with no credit limit recorded", a.owes(amt)))
+	default:
 		// A limit of 0 is no credit, not no limit: all it owes is over it.
 		reasons = append(reasons, fmt.Sprintf("owes %s against a limit of %s: no credit, so anything owed is over the limit", a.owes(amt), amt(0)))
 	}
@@ -322,15 +349,25 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 	// so the exposure, with the headroom, floors them. The caps of risk and
 	// of the credit report below may still cut under it: they are reasons
 	// to, and the suggestion then says so (BelowExposure).
-	if floor := datasets.Money(math.Round(float64(a.exposure) * pol.Need.Headroom)); a.exposure > 0 && floor > base &&
+	// Debt overdue beyond the lateness tolerance is left out of that
+	// floor: a limit raised to hold it would grow the later the customer
+	// pays, as the need would with every day late counted.
+	arrears := a.arrears(as.asOf, pol.Need.LateToleranceDays)
+	held := max(0, a.exposure-arrears)
+	if floor := datasets.Money(math.Round(float64(held) * pol.Need.Headroom)); held > 0 && floor > base &&
 		(bound == BoundNeed || bound == BoundColdStart) {
 		was := "the need"
 		if bound == BoundColdStart {
 			was = "the starting limit"
 		}
 		base, bound = floor, BoundExposure
-		reasons = append(reasons, fmt.Sprintf("it owes %s now, more than %s allows: the limit is not set below the exposure; with %.0f%% headroom that is %s",
-			amt(a.exposure), was, 100*(pol.Need.Headroom-1), amt(floor)))
+		if arrears > 0 {
+			reasons = append(reasons, fmt.Sprintf("it owes %s now, %s of it not overdue by more than %s, more than %s allows: the limit is not set below that; with %.0f%% headroom that is %s",
+				amt(a.exposure), amt(held), plural(int(pol.Need.LateToleranceDays), "day"), was, 100*(pol.Need.Headroom-1), amt(floor)))
+		} else {
+			reasons = append(reasons, fmt.Sprintf("it owes %s now, more than %s allows: the limit is not set below the exposure; with %.0f%% headroom that is %s",
+				amt(a.exposure), was, 100*(pol.Need.Headroom-1), amt(floor)))
+		}
 	}
 	if fin := a.fin; fin != nil {
 		sh := pol.shares(fin.Rating)
@@ -400,6 +437,10 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 		if bound == BoundNoChange { // what the rules gave, near the limit kept
 			why = cutLabel(rules) + ", which keeps the current limit"
 		}
+		if arrears > 0 && (rules == BoundNeed || rules == BoundColdStart || rules == BoundExposure) {
+			why += fmt.Sprintf(", which does not cover the %s overdue by more than %s (paying late does not earn a larger limit)",
+				amt(arrears), plural(int(pol.Need.LateToleranceDays), "day"))
+		}
 		// A cut only where the limit in force is higher: a limit of 0
 		// kept at 0 is no cut.
 		advised := "the cut is advised"
@@ -426,13 +467,25 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 		inDefault = " (the segment's rate, not the customer's own)"
 	}
 	if s.ReviewClass != "" && s.ReviewClass != class.Name {
-		reasons = append(reasons, fmt.Sprintf("risk class %s%s; its class as of %s, the last month-end, %s, sets the review date, as it would a proposal's: review by %s (every %s)",
+		reasons = append(reasons, fmt.Sprintf("credit risk class %s%s (by the probability of default within a year, not of paying late); its class as of %s, the last month-end, %s, sets the review date, as it would a proposal's: review by %s (every %s)",
 			class.Name, inDefault, longDate(s.ReviewClassAsOf), s.ReviewClass, longDate(s.Review), months(reviewClass.ReviewMonths)))
 	} else { // the same class, or the as-of day's
-		reasons = append(reasons, fmt.Sprintf("risk class %s%s: review by %s (every %s)", class.Name, inDefault, longDate(s.Review), months(reviewClass.ReviewMonths)))
+		reasons = append(reasons, fmt.Sprintf("credit risk class %s%s (by the probability of default within a year, not of paying late): review by %s (every %s)", class.Name, inDefault, longDate(s.Review), months(reviewClass.ReviewMonths)))
 	}
 	s.Reasons = reasons
 	return s
+}
+
+// arrears is what the customer owes on invoices overdue by more than
+// tolerance days on day t, disputed ones aside (not a credit matter).
+func (a *account) arrears(t datasets.Date, tolerance float64) datasets.Money {
+	var m datasets.Money
+	for i := range a.open {
+		if it := &a.open[i]; !it.disputed && float64(it.dpd(t)) > tolerance {
+			m += it.outstanding
+		}
+	}
+	return m
 }
 
 // secured is the customer's secured part in force, in its currency.

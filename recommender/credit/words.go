@@ -30,8 +30,15 @@ func needReason(a *account, n needCalc, pol *Policy, amt func(datasets.Money) st
 	case math.Abs(n.season-1) >= 0.05:
 		fmt.Fprintf(&b, " (%s a month on average over the last %s, %+.0f%% for the segment's coming season)", m(n.year), plural(int(math.Ceil(a.months)), "month"), 100*(n.season-1))
 	}
+	if n.lateNeed > 0 {
+		fmt.Fprintf(&b, "; %s late counted, the policy's tolerance", plural(int(math.Round(n.late)), "day"))
+	}
 	fmt.Fprintf(&b, ": about %s of sales are open, %s on average; to hold the exposure on %.0f%% of days with %.0f%% headroom it needs about %s",
 		plural(int(math.Round(n.days)), "day"), m(n.mean), 100*pol.Need.Cover, 100*(pol.Need.Headroom-1), m(n.need))
+	if n.lateNeed > 0 {
+		fmt.Fprintf(&b, " (every day late counted, it would need %s, %s more: paying late does not earn a larger limit)",
+			m(n.lateNeed), m(n.lateNeed-n.need))
+	}
 	return b.String()
 }
 

@@ -41,8 +41,13 @@ type Service struct {
 	Risk RiskSource
 	// FX converts customers' currencies to the policy's.
 	FX datasets.FX
-	// Now is the clock (nil: time.Now); proposals expire by its day (UTC).
+	// Now is the clock (nil: time.Now): the events' times, the audit
+	// trail's. Day is the business day (nil: Now's UTC day): what the
+	// proposals' review and expiry count from, the day decisions are
+	// dated and proposals expire by; a server on a fixed --as-of sets it to
+	// that day, its audit times staying the wall clock of each action.
 	Now func() time.Time
+	Day func() datasets.Date
 	Log *slog.Logger
 	// Currency, when set, assesses only the customers in it
 	// (Options.Currency), in Suggest, Flags and Advice.
@@ -85,12 +90,16 @@ type Proposal struct {
 	ProposedBy   string    `json:"proposed_by"`
 	ProposedRole string    `json:"proposed_role,omitempty"`
 	ProposedAt   time.Time `json:"proposed_at"`
-	DecidedBy    string    `json:"decided_by,omitempty"`
-	DecidedRole  string    `json:"decided_role,omitempty"`
-	DecidedAt    time.Time `json:"decided_at,omitzero"`
-	Comment      string    `json:"comment,omitempty"`
-	DecisionID   string    `json:"decision_id,omitempty"`
-	History      []Step    `json:"history"`
+	// ProposedOn and DecidedOn are the business days (the events' Day),
+	// ProposedAt and DecidedAt the wall clock of the actions.
+	ProposedOn  datasets.Date `json:"proposed_on"`
+	DecidedBy   string        `json:"decided_by,omitempty"`
+	DecidedRole string        `json:"decided_role,omitempty"`
+	DecidedAt   time.Time     `json:"decided_at,omitzero"`
+	DecidedOn   datasets.Date `json:"decided_on,omitempty"`
+	Comment     string        `json:"comment,omitempty"`
+	DecisionID  string        `json:"decision_id,omitempty"`
+	History     []Step        `json:"history"`
 }
 
 // ProposeRequest asks for a limit change.
@@ -149,7 +158,12 @@ func (s *Service) now() time.Time {
 	return time.Now().UTC().Truncate(time.Second)
 }
 
-func (s *Service) today() datasets.Date { return datasets.DateOf(s.now()) }
+func (s *Service) today() datasets.Date {
+	if s.Day != nil {
+		return s.Day()
+	}
+	return datasets.DateOf(s.now())
+}
 
 func (s *Service) log() *slog.Logger {
 	if s.Log != nil {
@@ -177,8 +191,7 @@ func (s *Service) Propose(ctx context.Context, req ProposeRequest) (Proposal, er
 	if err != nil {
 		return Proposal{}, s.notFound(err, "customer %q", req.CustomerID)
 	}
-	now := s.now()
-	day := datasets.DateOf(now)
+	now, day := s.now(), s.today()
 	asOf := day - 1
 	if req.AsOf != 0 {
 		if req.AsOf > asOf {
@@ -218,7 +231,8 @@ func (s *Service) Propose(ctx context.Context, req ProposeRequest) (Proposal, er
 	// limit gets a new review date (what clears an expired-limit flag).
 	// Not of a limit of 0, which has no review date (flags): 0 where the
 	// limit in force is 0 would record a decision that decides nothing.
-	if limit == 0 && c.CreditLimit == 0 {
+	// A blank limit is none recorded: 0 then records no credit.
+	if limit == 0 && c.CreditLimit == 0 && !c.CreditLimitBlank {
 		if req.FromSuggestion {
 			return Proposal{}, fmt.Errorf("%w: nothing to propose for customer %s: its limit in force is 0 (no credit) and its suggestion keeps it at 0 for %s; a limit of 0 has no review date to renew",
 				ErrInput, c.ID, cutLabel(sg.Bound))
@@ -230,7 +244,7 @@ func (s *Service) Propose(ctx context.Context, req ProposeRequest) (Proposal, er
 		return Proposal{}, err
 	}
 	class, _ := s.classNamed(riskClass)
-	e := datasets.CreditEvent{ProposalID: newProposalID(day), Kind: datasets.CreditProposed, At: now,
+	e := datasets.CreditEvent{ProposalID: newProposalID(day), Kind: datasets.CreditProposed, At: now, Day: day, PolicyCurrency: s.Policy.Currency,
 		CustomerID: c.ID, Currency: cmp.Or(c.Currency, s.Policy.Currency), OldLimit: c.CreditLimit, NewLimit: limit,
 		Secured: sg.Secured.Money(), Reason: req.Reason, Source: source, RiskClass: riskClass,
 		Review: day.AddMonths(class.ReviewMonths), Expires: day.AddDays(s.Policy.Approval.ProposalDays), By: req.By, Role: req.Role}
@@ -297,8 +311,7 @@ func (s *Service) decide(ctx context.Context, id string, req DecideRequest, kind
 	if err != nil {
 		return Proposal{}, err
 	}
-	now := s.now()
-	day := datasets.DateOf(now)
+	now, day := s.now(), s.today()
 	cur, err := s.proposal(events, day)
 	if err != nil {
 		return Proposal{}, err
@@ -308,6 +321,13 @@ func (s *Service) decide(ctx context.Context, id string, req DecideRequest, kind
 		return cur, fmt.Errorf("%w: proposal %s was %s by %s on %s", ErrConflict, id, cur.Status, cur.DecidedBy, cur.DecidedAt.Format(time.DateOnly))
 	case datasets.CreditExpired:
 		return cur, fmt.Errorf("%w: proposal %s expired on %s (proposals are decided within %s): propose again", ErrExpired, id, p.Expires, plural(s.Policy.Approval.ProposalDays, "day"))
+	}
+	// The thresholds the proposal was checked against are in the policy's
+	// currency of the day it was made: another one would apply other
+	// amounts (the built-in policy states the same figures in any).
+	if p.PolicyCurrency != "" && p.PolicyCurrency != s.Policy.Currency {
+		return cur, fmt.Errorf("%w: proposal %s was made under a credit policy in %s, this one is in %s: decide it under the same (the built-in policy with --currency %s, or the same --policy)",
+			ErrInput, id, p.PolicyCurrency, s.Policy.Currency, p.PolicyCurrency)
 	}
 	if kind == datasets.CreditApproved {
 		if strings.EqualFold(req.By, p.By) {
@@ -330,7 +350,7 @@ func (s *Service) decide(ctx context.Context, id string, req DecideRequest, kind
 		return cur, err
 	}
 	e := p
-	e.Kind, e.At, e.By, e.Role, e.Comment, e.Claim = kind, now, req.By, req.Role, strings.TrimSpace(req.Comment), claim
+	e.Kind, e.At, e.Day, e.By, e.Role, e.Comment, e.Claim = kind, now, day, req.By, req.Role, strings.TrimSpace(req.Comment), claim
 	e.OldLimit = c.CreditLimit
 	var d *datasets.CreditDecision
 	if kind == datasets.CreditApproved {
@@ -420,7 +440,7 @@ func (s *Service) Expire(ctx context.Context, by string) (int, error) {
 			return n, err
 		}
 		e := evs[0]
-		e.Kind, e.At, e.By, e.Role, e.Comment, e.Claim = datasets.CreditExpired, s.now(), strings.TrimSpace(by), "", "not decided by "+e.Expires.String(), claim
+		e.Kind, e.At, e.Day, e.By, e.Role, e.Comment, e.Claim = datasets.CreditExpired, s.now(), day, strings.TrimSpace(by), "", "not decided by "+e.Expires.String(), claim
 		if err := s.Store.DecideCredit(ctx, e, nil); err != nil && !errors.Is(err, datasets.ErrConflict) {
 			return n, err
 		} else if err == nil {
@@ -467,6 +487,16 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Proposal, error) {
 	return out, nil
 }
 
+// PolicyCurrency is the currency of the policy proposal id was made under
+// ("" when its event predates it being kept).
+func (s *Service) PolicyCurrency(ctx context.Context, id string) (string, error) {
+	_, p, err := s.find(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return p.PolicyCurrency, nil
+}
+
 // find returns the events of proposal id and its proposal event.
 func (s *Service) find(ctx context.Context, id string) ([]datasets.CreditEvent, datasets.CreditEvent, error) {
 	all, err := s.Store.CreditEvents(ctx, "")
@@ -494,7 +524,7 @@ func (s *Service) proposal(events []datasets.CreditEvent, day datasets.Date) (Pr
 	p := Proposal{ID: e.ProposalID, CustomerID: e.CustomerID, Currency: e.Currency, Status: datasets.CreditProposed,
 		OldLimit: features.KPIMoney(e.OldLimit), NewLimit: features.KPIMoney(e.NewLimit), Secured: features.KPIMoney(e.Secured),
 		Reason: e.Reason, Source: e.Source, RiskClass: e.RiskClass, Review: e.Review, Expires: e.Expires,
-		ProposedBy: e.By, ProposedRole: e.Role, ProposedAt: e.At}
+		ProposedBy: e.By, ProposedRole: e.Role, ProposedAt: e.At, ProposedOn: e.BusinessDay()}
 	if r, ok := currencyRate(e.Currency, s.Policy.Currency, s.FX); ok {
 		p.RequiredRole = s.Policy.RequiredRole(unsecuredChange(e, r))
 	}
@@ -502,6 +532,7 @@ func (s *Service) proposal(events []datasets.CreditEvent, day datasets.Date) (Pr
 		p.History = append(p.History, Step{At: x.At, Kind: x.Kind, By: x.By, Role: x.Role, Comment: x.Comment})
 		if x.Terminal() {
 			p.Status, p.DecidedBy, p.DecidedRole, p.DecidedAt, p.Comment, p.DecisionID = x.Kind, x.By, x.Role, x.At, x.Comment, x.DecisionID
+			p.DecidedOn = x.BusinessDay()
 			if x.Kind == datasets.CreditApproved {
 				p.Review, p.OldLimit = x.Review, features.KPIMoney(x.OldLimit)
 			}
