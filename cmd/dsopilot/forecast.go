@@ -1,8 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/csv"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -119,6 +121,11 @@ func (f forecastFlags) run(ctx context.Context, e env, cmd string) (*forecast.Re
 	// ledger is one part), read twice: the portfolio's record, then each
 	// part's book against it.
 	res, info, err := forecast.FromParts(ctx, storeParts(ctx, st, *f.parts), b, fx, o)
+	if errors.Is(err, forecast.ErrOptions) {
+		// Options the model cannot meet (--weeks 14 of a 13-week model)
+		// are the command line's, as a bad flag value is: exit 2.
+		return nil, "", nil, fmt.Errorf("%w: %s: %v", errUsage, cmd, err)
+	}
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("%s: %w", cmd, usageIfRequest(err))
 	}
@@ -148,11 +155,15 @@ func printForecast(w io.Writer, r *forecast.Result) error {
 		cur = "mixed currencies"
 	}
 	b := r.Book
+	// Amounts as a treasurer reads them, with thousands separators (a
+	// trial's treasurer read 508197.83); the CSV and JSON keep plain
+	// decimals.
+	g := func(m forecast.Money) string { return m.Money().Grouped() }
 	fmt.Fprintf(w, "cash receipts forecast as of %s, %s; %d weeks (the total sums them), %d paths\n", r.AsOf, cur, len(r.Weeks), r.Paths)
 	fmt.Fprintf(w, "open book: %d invoices of %d customers, %s outstanding (%s overdue); disputed %s, expected credit %s; promised %s; expected after the horizon or never %s\n",
-		b.Invoices, b.Customers, b.Outstanding, b.Overdue, b.Disputed, b.ExpectedCredit, b.Promised, b.Beyond)
+		b.Invoices, b.Customers, g(b.Outstanding), g(b.Overdue), g(b.Disputed), g(b.ExpectedCredit), g(b.Promised), g(b.Beyond))
 	fmt.Fprintf(w, "new business: %d customers expected to invoice %s over the horizon (seasonal factor %.2f)\n",
-		r.NewBusiness.Customers, r.NewBusiness.Invoicing, r.NewBusiness.Seasonal)
+		r.NewBusiness.Customers, g(r.NewBusiness.Invoicing), r.NewBusiness.Seasonal)
 	s := r.Shocks
 	how := "estimated from " + strconv.Itoa(s.Replays) + " past weekly forecasts"
 	if !s.Estimated {
@@ -163,13 +174,13 @@ func printForecast(w io.Writer, r *forecast.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "week\tfrom\tto\topen P10\topen P50\topen P90\topen mean\tnew mean\ttotal P10\ttotal P50\ttotal P90\tdue dates\t")
 	for k, wk := range r.Weeks {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", k+1, wk.Start, wk.End, wk.Open.P10, wk.Open.P50, wk.Open.P90,
-			wk.Open.Mean, wk.New.Mean, wk.Total.P10, wk.Total.P50, wk.Total.P90, r.DueSchedule[k].Amount)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", k+1, wk.Start, wk.End, g(wk.Open.P10), g(wk.Open.P50), g(wk.Open.P90),
+			g(wk.Open.Mean), g(wk.New.Mean), g(wk.Total.P10), g(wk.Total.P50), g(wk.Total.P90), g(r.DueSchedule[k].Amount))
 	}
 	t := r.Total
 	due := dueSum(r.DueSchedule)
 	fmt.Fprintf(tw, "total %d wk\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", len(r.Weeks), r.Weeks[0].Start, r.Weeks[len(r.Weeks)-1].End,
-		t.Open.P10, t.Open.P50, t.Open.P90, t.Open.Mean, t.New.Mean, t.Total.P10, t.Total.P50, t.Total.P90, due)
+		g(t.Open.P10), g(t.Open.P50), g(t.Open.P90), g(t.Open.Mean), g(t.New.Mean), g(t.Total.P10), g(t.Total.P50), g(t.Total.P90), g(due))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -180,12 +191,27 @@ func printForecast(w io.Writer, r *forecast.Result) error {
 	if len(r.Groups) == 0 {
 		return nil
 	}
-	fmt.Fprintf(w, "\nby %s, whole horizon of %d weeks (P10/P50/P90 percentiles of each group's %d-week sum, means and due dates sums of its weeks; the groups' due dates add up to the total row's):\n", r.By, len(r.Weeks), len(r.Weeks))
+	in := ""
+	if r.By == "currency" && r.Currency != "" {
+		// The groups are the invoices' own currencies; the amounts are
+		// converted (a trial read GBP's row as pounds).
+		in = fmt.Sprintf(", amounts in %s: each row is the invoices written in its currency, converted", r.Currency)
+	}
+	order := ""
+	groups := r.Groups
+	if r.By == "customer" {
+		// The largest first: a treasurer reads the customers that carry
+		// the cash, not the ids in order.
+		groups = slices.Clone(r.Groups)
+		slices.SortStableFunc(groups, func(a, b forecast.Group) int { return cmp.Compare(b.Total.Total.Mean, a.Total.Total.Mean) })
+		order = ", the largest total first"
+	}
+	fmt.Fprintf(w, "\nby %s, whole horizon of %d weeks (P10/P50/P90 percentiles of each group's %d-week sum, means and due dates sums of its weeks; the groups' due dates add up to the total row's%s%s):\n", r.By, len(r.Weeks), len(r.Weeks), in, order)
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "%s\topen P10\topen P50\topen P90\topen mean\tnew mean\ttotal P50\tdue dates\t\n", r.By)
-	for _, g := range r.Groups {
-		t := g.Total
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", g.Key, t.Open.P10, t.Open.P50, t.Open.P90, t.Open.Mean, t.New.Mean, t.Total.P50, dueSum(g.DueSchedule))
+	for _, gr := range groups {
+		t := gr.Total
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", gr.Key, g(t.Open.P10), g(t.Open.P50), g(t.Open.P90), g(t.Open.Mean), g(t.New.Mean), g(t.Total.P50), g(dueSum(gr.DueSchedule)))
 	}
 	return tw.Flush()
 }

@@ -241,7 +241,7 @@ func TestForecastBadInputFailsInOneLine(t *testing.T) {
 		{"no model", []string{"forecast", "--store", store, "--registry", empty, "--as-of", "2024-01-31"}, "no model"},
 		{"as-of before the data", []string{"forecast", "--store", store, "--registry", reg, "--as-of", "2019-06-30"}, "before the first record"},
 		{"empty open book", []string{"forecast", "--store", settled, "--registry", reg, "--as-of", "2023-06-30"}, "no invoice is open"},
-		{"weeks past the model", []string{"forecast", "--store", store, "--registry", reg, "--as-of", "2024-01-31", "--weeks", "20"}, "13 weeks"},
+		{"weeks past the model", []string{"forecast", "--store", store, "--registry", reg, "--as-of", "2024-01-31", "--weeks", "14"}, "13 weeks"},
 		{"unknown breakdown", []string{"forecast", "--store", store, "--registry", reg, "--as-of", "2024-01-31", "--by", "planet"}, "by \"planet\""},
 		{"compare without snapshots", []string{"forecast", "compare", "--store", store}, "no forecast snapshot"},
 		{"backtest origin past the data", backtest("--origins", "2024-06-30,2024-12-01"), "after the last record"},
@@ -257,6 +257,11 @@ func TestForecastBadInputFailsInOneLine(t *testing.T) {
 			msg := err.Error()
 			if strings.Contains(msg, "\n") || !strings.Contains(msg, c.want) {
 				t.Errorf("error %q: want one line saying %q", msg, c.want)
+			}
+			// A flag value the model cannot meet is a usage error, exit 2
+			// as the README says (it exited 1).
+			if c.name == "weeks past the model" && exitCode(err) != 2 {
+				t.Errorf("exit %d, want 2", exitCode(err))
 			}
 		})
 	}
@@ -546,10 +551,11 @@ func TestForecastTextSaysWhatTheTotalRowIs(t *testing.T) {
 		r.Weeks = append(r.Weeks, wk)
 		r.DueSchedule = append(r.DueSchedule, forecast.Scheduled{Start: wk.Start, End: wk.End})
 	}
-	for _, by := range []string{"", "segment"} {
+	r.Weeks[0].Open.P50 = 1234567_89 // cents: read with separators
+	for _, by := range []string{"", "segment", "customer", "currency"} {
 		r.By, r.Groups = by, nil
 		if by != "" {
-			r.Groups = []forecast.Group{{Key: "smb"}}
+			r.Groups = []forecast.Group{{Key: "small"}, {Key: "big", Total: forecast.Horizon{Total: forecast.Band{Mean: 5_00}}}}
 		}
 		var b strings.Builder
 		if err := printForecast(&b, r); err != nil {
@@ -562,6 +568,18 @@ func TestForecastTextSaysWhatTheTotalRowIs(t *testing.T) {
 		}
 		if by != "" && !strings.Contains(b.String(), "percentiles of each group's 2-week sum") {
 			t.Errorf("by %q: group table does not say what its percentiles are:\n%s", by, b.String())
+		}
+		if !strings.Contains(b.String(), "1,234,567.89") {
+			t.Errorf("by %q: amounts without thousands separators:\n%s", by, b.String())
+		}
+		// Customers the largest first; currencies say the amounts are
+		// converted (a trial read GBP's row as pounds).
+		tab := b.String()[max(0, strings.Index(b.String(), "\nby ")):]
+		if big, small := strings.Index(tab, " big "), strings.Index(tab, " small "); by == "customer" && (big < 0 || small < big) {
+			t.Errorf("by customer: not the largest first:\n%s", b.String())
+		}
+		if by == "currency" && !strings.Contains(b.String(), "amounts in EUR: each row is the invoices written in its currency, converted") {
+			t.Errorf("by currency: the table does not say its amounts are in EUR:\n%s", b.String())
 		}
 	}
 }
