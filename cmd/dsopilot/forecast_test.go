@@ -535,6 +535,15 @@ func TestPrintForecastBacktestSaysNAForAWeekWithoutReceipts(t *testing.T) {
 	if p50 != "dsopilot P50 0.250 +0.0% 0.100 n/a 0.300 0.400" {
 		t.Errorf("P50 line %q in\n%s", p50, out)
 	}
+	// The weeks' whole receipts against the treasurer's own baseline.
+	r.Total = forecast.TotalScore{PartScore: forecast.PartScore{WAPE: 0.3, Bias: -0.02, Coverage: 0.8}, RunRate: forecast.Score{WAPE: 0.25, Bias: 0.01}, VsRunRate: 1.2}
+	b.Reset()
+	if err := printForecastBacktest(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if want := "all receipts (open book and new business): WAPE 0.300, bias -2.0%, coverage 80.0%; the run rate (each week the mean of the 13 weeks before the origin): WAPE 0.250, bias +1.0%; 1.20 of the run rate's WAPE"; !strings.Contains(b.String(), want) {
+		t.Errorf("no run-rate line %q in\n%s", want, b.String())
+	}
 }
 
 // The text's total row holds percentiles of the horizon's sum beside

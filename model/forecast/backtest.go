@@ -75,8 +75,15 @@ type Backtest struct {
 	Horizon PartScore `json:"total_13w"`
 	// New scores the new-business part (receipts from invoices issued
 	// after each origin).
-	New    PartScore `json:"new"`
-	Actual Money     `json:"actual"`
+	New PartScore `json:"new"`
+	// Total scores the weeks' whole receipts, open book and new business
+	// together (the total band's P50, the mean's bias, the weekly P10–P90
+	// coverage), against the baseline a treasurer already has: the run
+	// rate, every week the mean weekly receipts of the 13 weeks before
+	// the origin (a trial's treasurer found dsopilot's total no better
+	// than it on a ledger of steady invoicing).
+	Total  TotalScore `json:"total_receipts"`
+	Actual Money      `json:"actual"`
 	// Currency is the amounts' currency; empty when the ledger's were
 	// added unconverted.
 	Currency string        `json:"currency,omitempty"`
@@ -151,6 +158,17 @@ type PartScore struct {
 	Bias     float64 `json:"bias"`
 	Coverage float64 `json:"coverage_p10_p90"`
 }
+
+// TotalScore is the accuracy of the weeks' whole receipts and of the run
+// rate on the same weeks; VsRunRate is WAPE over the run rate's WAPE.
+type TotalScore struct {
+	PartScore
+	RunRate   Score   `json:"run_rate"`
+	VsRunRate float64 `json:"wape_vs_run_rate"`
+}
+
+// runRateWeeks is how many weeks before an origin the run rate averages.
+const runRateWeeks = 13
 
 // OriginShock records what each origin's forecast rested on.
 type OriginShock struct {
@@ -295,6 +313,9 @@ func (o BacktestOptions) withDefaults() BacktestOptions {
 type originActuals struct {
 	open, new, due, avg, timing []datasets.Money
 	invoices                    int
+	// before is what every invoice brought in over the runRateWeeks
+	// weeks up to the origin: the run rate's ground.
+	before datasets.Money
 }
 
 func newOriginActuals(weeks int) *originActuals {
@@ -319,6 +340,7 @@ func (a *originActuals) add(h *History, t datasets.Date, in *Inputs) {
 			s[0][k] += m
 		}
 	}
+	a.before += h.receiptsBefore(t, runRateWeeks)
 	// in is computed over the full horizon (computedWeeks), a.open over
 	// the weeks reported.
 	for i := range in.Book {
@@ -336,7 +358,8 @@ type backtestScorer struct {
 	start                           time.Time
 	res                             *Backtest
 	model50, mean, timing, due, avg *accumulator
-	nw                              *accumulator
+	nw, total, totalMean, runRate   *accumulator
+	totalCovered                    int
 	pin                             Pinball
 	covered, cells, newCovered      int
 	newCells, totCovered            int
@@ -349,7 +372,8 @@ func newBacktestScorer(origins []datasets.Date, weeks, invoices int, log *slog.L
 	slices.Sort(origins)
 	return &backtestScorer{log: log, start: start, res: &Backtest{Origins: origins, Weeks: weeks, Invoices: invoices},
 		model50: newAccumulator(weeks), mean: newAccumulator(weeks), timing: newAccumulator(weeks),
-		due: newAccumulator(weeks), avg: newAccumulator(weeks), nw: newAccumulator(weeks)}
+		due: newAccumulator(weeks), avg: newAccumulator(weeks), nw: newAccumulator(weeks),
+		total: newAccumulator(weeks), totalMean: newAccumulator(weeks), runRate: newAccumulator(weeks)}
 }
 
 // add scores origin t's forecast fc, made with a model whose champion is
@@ -375,6 +399,13 @@ func (s *backtestScorer) add(t datasets.Date, champion string, fc *Result, a *or
 		s.newCells++
 		if yn >= float64(wk.New.P10) && yn <= float64(wk.New.P90) {
 			s.newCovered++
+		}
+		yt := y + yn
+		s.total.add(k, float64(wk.Total.P50), yt)
+		s.totalMean.add(k, float64(wk.Total.Mean), yt)
+		s.runRate.add(k, float64(a.before)/runRateWeeks, yt)
+		if yt >= float64(wk.Total.P10) && yt <= float64(wk.Total.P90) {
+			s.totalCovered++
 		}
 		s.rows = append(s.rows, PredictionRow{Part: "open", Origin: t, WeekStart: wk.Start, Band: wk.Open, Actual: Money(a.open[k])},
 			PredictionRow{Part: "new", Origin: t, WeekStart: wk.Start, Band: wk.New, Actual: Money(a.new[k])})
@@ -409,6 +440,9 @@ func (s *backtestScorer) result() (*Backtest, []PredictionRow) {
 	res.Horizon = PartScore{WAPE: ratio(s.totAbs, s.totActual), Bias: ratio(s.totSigned, s.totActual), Coverage: ratio(float64(s.totCovered), float64(len(res.Origins)))}
 	ns := s.nw.score()
 	res.New = PartScore{WAPE: ns.WAPE, Bias: ns.Bias, Coverage: ratio(float64(s.newCovered), float64(s.newCells))}
+	ts, rr := s.total.score(), s.runRate.score()
+	res.Total = TotalScore{PartScore: PartScore{WAPE: ts.WAPE, Bias: s.totalMean.score().Bias, Coverage: ratio(float64(s.totalCovered), float64(s.newCells))},
+		RunRate: rr, VsRunRate: ratio(ts.WAPE, rr.WAPE)}
 	res.Actual = cents(s.model50.actual)
 	res.Seconds = time.Since(s.start).Seconds()
 	return res, s.rows
@@ -421,6 +455,23 @@ func (h *History) bookReceipts(t datasets.Date, book []Item, weeks int) []datase
 		h.inv[book[i].pos].receipts(t, out)
 	}
 	return out
+}
+
+// receiptsBefore is what every invoice of h brought in over the weeks
+// weeks up to and including day t: payments, and what a settlement
+// without them cleared, as the actuals count receipts.
+func (h *History) receiptsBefore(t datasets.Date, weeks int) datasets.Money {
+	prior := make([]datasets.Money, weeks)
+	for _, ci := range h.customers(nil) {
+		for _, i := range h.cust[ci].inv {
+			h.inv[i].receipts(t.AddDays(-7*weeks), prior)
+		}
+	}
+	var sum datasets.Money
+	for _, m := range prior {
+		sum += m
+	}
+	return sum
 }
 
 // newReceiptsActual is what invoices issued after t brought in per week,

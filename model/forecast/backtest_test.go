@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"math"
 	"testing"
+
+	"github.com/dsopilot/dsopilot/datasets"
 )
 
 // TestWeekWithoutReceiptsHasNoWAPE: a week in which nothing was received
@@ -39,5 +41,30 @@ func TestWeekWithoutReceiptsHasNoWAPE(t *testing.T) {
 	}
 	if b, _ := json.Marshal(Score{}); string(b) != `{"wape":0,"bias":0,"wape_by_week":null}` {
 		t.Errorf("empty score %s", b)
+	}
+}
+
+// The run rate's ground is what came in over the 13 weeks up to the
+// origin: payments dated in them and what a settlement in them cleared,
+// nothing before or after.
+func TestReceiptsBeforeTheOrigin(t *testing.T) {
+	o := datasets.NewDate(2024, 6, 30)
+	l := &datasets.Ledger{
+		Customers: []datasets.Customer{{ID: "C1"}},
+		Invoices: []datasets.Invoice{
+			{ID: "I1", CustomerID: "C1", IssueDate: o.AddDays(-200), DueDate: o.AddDays(-170), Amount: 500_00, Currency: "EUR"},
+			// Cleared without payment records, 5 days before the origin.
+			{ID: "I2", CustomerID: "C1", IssueDate: o.AddDays(-60), DueDate: o.AddDays(-30), Amount: 30_00, Currency: "EUR", SettledDate: o.AddDays(-5)},
+		},
+		Payments: []datasets.Payment{
+			{ID: "P1", CustomerID: "C1", InvoiceID: "I1", Date: o.AddDays(-10), Amount: 100_00, Currency: "EUR"}, // in
+			{ID: "P2", CustomerID: "C1", InvoiceID: "I1", Date: o.AddDays(-91), Amount: 7_00, Currency: "EUR"},   // the day before the 13 weeks
+			{ID: "P3", CustomerID: "C1", InvoiceID: "I1", Date: o.AddDays(-90), Amount: 11_00, Currency: "EUR"},  // their first day
+			{ID: "P4", CustomerID: "C1", InvoiceID: "I1", Date: o.AddDays(1), Amount: 50_00, Currency: "EUR"},    // after the origin
+		},
+	}
+	h := NewHistory(l, nil)
+	if got, want := h.receiptsBefore(o, 13), datasets.Money(100_00+11_00+30_00); got != want {
+		t.Fatalf("receipts of the 13 weeks to %s: %s, want %s", o, got, want)
 	}
 }
