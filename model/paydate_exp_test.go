@@ -182,7 +182,7 @@ func expPrint(title string, by expTally) {
 		}
 		line(k, c)
 		if k != "not due" && k != expOld {
-			all.n, all.covered, all.below, all.above, all.paidIn = all.n+c.n, all.covered+c.covered, all.below+c.below, all.above+c.above, all.paidIn+c.paidIn
+			all.n, all.covered, all.below, all.above, all.paidIn, all.pIn = all.n+c.n, all.covered+c.covered, all.below+c.below, all.above+c.above, all.paidIn+c.paidIn, all.pIn+c.pIn
 		}
 	}
 	line("overdue", all)
