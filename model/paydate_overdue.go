@@ -50,13 +50,15 @@ type OverdueSurvival struct {
 	// as Tail·T/t on day t (S(t) = S(T)·(T/t)^(Tail·T), a Pareto tail)
 	// when set, Tail every day in a bundle trained before it existed.
 	// Held at its late-table level, the hazard paid a debt far beyond the
-	// table's evidence within weeks: a prompt payer's invoice 477 days
-	// overdue (95 of its units of lateness, the table ending near 10) was
-	// dated 11 days ahead, and 26 invoices over 180 days overdue on the
-	// trial's ledger, none of them ever paid, were expected to bring 92%
-	// of their amount within 13 weeks. A hazard falling as 1/t says what
-	// the ledger does: the longer a debt has stayed open past anything
-	// seen, the less likely each next day is to settle it.
+	// table's evidence within weeks: on a trial's ledger a prompt payer's
+	// invoice 477 days overdue (95 of its units of lateness, the scaled
+	// table ending at 8.4) was dated 11 days ahead, paid within 13 weeks
+	// with probability 0.998, and the 26 invoices over 180 days overdue,
+	// none of them ever paid, were expected to bring 82% of their amount
+	// within 13 weeks (45% with the decaying hazard). A hazard falling as
+	// 1/t is the least the ledger says: the longer a debt has stayed open
+	// past anything seen, the less likely each next day is to settle it;
+	// it has no constant to choose.
 	Decays bool `json:"tail_decays,omitempty"`
 }
 
