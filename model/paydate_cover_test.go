@@ -26,8 +26,16 @@ func expBucket(overdue int) string {
 	return "90+"
 }
 
-// expCount is one bucket's tally.
-type expCount struct{ n, covered, below, above, paidIn int }
+// expCount is one bucket's tally; pIn sums the predicted probabilities of
+// payment within the horizon, to set against paidIn.
+type expCount struct {
+	n, covered, below, above, paidIn int
+	pIn                              float64
+}
+
+// expOld is the band, a subset of 90+ and printed apart from the bands,
+// whose calibration the tail beyond the survival's table decides.
+const expOld = "180+ of 90+"
 
 // covers reports whether the settled date s (0: never within the ledger)
 // falls in [p10, p90], a zero quantile meaning beyond the horizon's end:
@@ -47,7 +55,7 @@ func covers(s, p10, p90, end datasets.Date) (below, above bool) {
 }
 
 // expOrder is the bands in print order.
-var expOrder = []string{"not due", "1-30", "31-60", "61-90", "90+"}
+var expOrder = []string{"not due", "1-30", "31-60", "61-90", "90+", expOld}
 
 // expTally is the count per band.
 type expTally map[string]expCount
@@ -67,8 +75,12 @@ func expCoverage(t *testing.T, sc *Scorer, rows []features.Row, settled map[stri
 		s := settled[p.InvoiceID]
 		below, above := covers(s, p.PayDateP10, p.PayDateP90, end)
 		c.n++
-		if s != 0 && s <= end {
+		paid := s != 0 && s <= end
+		if paid {
 			c.paidIn++
+		}
+		if n := len(p.PaidBy); n > 0 {
+			c.pIn += p.PaidBy[n-1]
 		}
 		switch {
 		case below:
@@ -79,8 +91,25 @@ func expCoverage(t *testing.T, sc *Scorer, rows []features.Row, settled map[stri
 			c.covered++
 		}
 		by[k] = c
+		if int(origin-p.DueDate) > 180 {
+			o := by[expOld]
+			o.n, o.covered, o.below, o.above = o.n+1, o.covered+b2i(!below && !above), o.below+b2i(below), o.above+b2i(above)
+			o.paidIn += b2i(paid)
+			if n := len(p.PaidBy); n > 0 {
+				o.pIn += p.PaidBy[n-1]
+			}
+			by[expOld] = o
+		}
 	}
 	return by
+}
+
+// b2i is 1 for true.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // settledDates is each invoice's actual pay date: its settlement, but for
@@ -133,6 +162,9 @@ func TestOverdueIntervalsCoverSmallLedgers(t *testing.T) {
 				t.Fatal(err)
 			}
 			for k, v := range expCoverage(t, sc, tab.Rows, settled, origin) {
+				if k == expOld { // counted in 90+ already
+					continue
+				}
 				x := &overdue
 				if k == "not due" {
 					x = &due

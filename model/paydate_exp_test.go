@@ -110,7 +110,7 @@ func expLedgerRun(t *testing.T, el expLedger, families []string) {
 		s := sum[name]
 		for k, v := range c {
 			x := s[k]
-			x.n, x.covered, x.below, x.above, x.paidIn = x.n+v.n, x.covered+v.covered, x.below+v.below, x.above+v.above, x.paidIn+v.paidIn
+			x.n, x.covered, x.below, x.above, x.paidIn, x.pIn = x.n+v.n, x.covered+v.covered, x.below+v.below, x.above+v.above, x.paidIn+v.paidIn, x.pIn+v.pIn
 			s[k] = x
 		}
 	}
@@ -142,6 +142,15 @@ func expLedgerRun(t *testing.T, el expLedger, families []string) {
 		if b.OverdueScaled != nil {
 			runs = append(runs, expVariant{"overdue survival scaled by customer lateness", sc})
 		}
+		// The bundle with the constant hazard beyond the survivals'
+		// tables, as one trained before the decaying tail scores.
+		if flat := constantTail(b); flat != nil {
+			v, err := NewScorer(flat, tab.Specs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runs = append(runs, expVariant{"constant tail hazard", v})
+		}
 		runs = append(runs, expVariants(runs[1].sc, "one survival")...)
 		if b.OverdueScaled != nil {
 			runs = append(runs, expVariants(sc, "scaled")...)
@@ -163,8 +172,8 @@ func expPrint(title string, by expTally) {
 	var all expCount
 	line := func(k string, c expCount) {
 		f := func(v int) float64 { return float64(v) / float64(max(1, c.n)) }
-		fmt.Printf("  %-8s n %4d  coverage %.2f  below P10 %.2f (%d)  above P90 %.2f (%d)  paid within %d weeks %.2f\n",
-			k, c.n, f(c.covered), f(c.below), c.below, f(c.above), c.above, payDatePeriods, f(c.paidIn))
+		fmt.Printf("  %-8s n %4d  coverage %.2f  below P10 %.2f (%d)  above P90 %.2f (%d)  paid within %d weeks %.2f (%d, predicted %.1f)\n",
+			k, c.n, f(c.covered), f(c.below), c.below, f(c.above), c.above, payDatePeriods, f(c.paidIn), c.paidIn, c.pIn)
 	}
 	for _, k := range expOrder {
 		c, ok := by[k]
@@ -172,11 +181,33 @@ func expPrint(title string, by expTally) {
 			continue
 		}
 		line(k, c)
-		if k != "not due" {
-			all.n, all.covered, all.below, all.above, all.paidIn = all.n+c.n, all.covered+c.covered, all.below+c.below, all.above+c.above, all.paidIn+c.paidIn
+		if k != "not due" && k != expOld {
+			all.n, all.covered, all.below, all.above, all.paidIn, all.pIn = all.n+c.n, all.covered+c.covered, all.below+c.below, all.above+c.above, all.paidIn+c.paidIn, all.pIn+c.pIn
 		}
 	}
 	line("overdue", all)
+}
+
+// constantTail is a copy of b whose survivals keep their late-table
+// hazard beyond the table, as a bundle trained before the decaying tail
+// scores; nil when b has no survival.
+func constantTail(b *Bundle) *Bundle {
+	if b.OverdueSurvival == nil && b.OverdueScaled == nil {
+		return nil
+	}
+	c := *b
+	if b.OverdueSurvival != nil {
+		o := *b.OverdueSurvival
+		o.Decays = false
+		c.OverdueSurvival = &o
+	}
+	if b.OverdueScaled != nil {
+		st := *b.OverdueScaled
+		o := *st.Survival
+		o.Decays = false
+		st.Survival, c.OverdueScaled = &o, &st
+	}
+	return &c
 }
 
 // expVariant is a scorer with other settings, printed beside the others.

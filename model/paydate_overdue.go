@@ -43,9 +43,23 @@ type OverdueSurvival struct {
 	// (settled at t or later, or censored at t or later): the evidence
 	// behind Surv[t].
 	AtRisk []int `json:"at_risk"`
-	// Tail is the daily settlement hazard beyond the table, the mean over
-	// its last overdueTailDays days.
+	// Tail is the daily settlement hazard at the table's end, the mean
+	// over its last overdueTailDays days.
 	Tail float64 `json:"tail_hazard"`
+	// Decays tells how the hazard goes on beyond the table's last day T:
+	// as Tail·T/t on day t (S(t) = S(T)·(T/t)^(Tail·T), a Pareto tail)
+	// when set, Tail every day in a bundle trained before it existed.
+	// Held at its late-table level, the hazard paid a debt far beyond the
+	// table's evidence within weeks: on a trial's ledger a prompt payer's
+	// invoice 477 days overdue (95 of its units of lateness, the scaled
+	// table ending at 8.4) was dated 11 days ahead, paid within 13 weeks
+	// with probability 0.998, and the 26 invoices over 180 days overdue,
+	// none of them ever paid, were expected to bring 82% of their amount
+	// within 13 weeks (45% with the decaying hazard). A hazard falling as
+	// 1/t is the least the ledger says: the longer a debt has stayed open
+	// past anything seen, the less likely each next day is to settle it;
+	// it has no constant to choose.
+	Decays bool `json:"tail_decays,omitempty"`
 }
 
 // overdueMinAtRisk is the fewest open invoices a day of the survival is
@@ -140,7 +154,7 @@ func NewOverdueSurvival(surv []float64, atRisk []int, minAtRisk, tailDays int) *
 	if n == 0 {
 		return nil
 	}
-	o := &OverdueSurvival{Surv: append([]float64(nil), surv[:n]...), AtRisk: append([]int(nil), atRisk[:n]...)}
+	o := &OverdueSurvival{Surv: append([]float64(nil), surv[:n]...), AtRisk: append([]int(nil), atRisk[:n]...), Decays: true}
 	from := max(0, n-1-tailDays)
 	if a, b := o.Surv[from], o.Surv[n-1]; n-1 > from && a > 0 {
 		o.Tail = 1 - math.Pow(b/a, 1/float64(n-1-from))
@@ -154,6 +168,13 @@ func (o *OverdueSurvival) at(t int) float64 {
 		return o.Surv[t]
 	}
 	last := len(o.Surv) - 1
+	if o.Decays {
+		if last == 0 {
+			// No day of evidence to decay from: a hazard of Tail·0/t.
+			return o.Surv[0]
+		}
+		return o.Surv[last] * math.Pow(float64(last)/float64(t), o.Tail*float64(last))
+	}
 	return o.Surv[last] * math.Pow(1-o.Tail, float64(t-last))
 }
 

@@ -84,7 +84,7 @@ func geometric(h float64, n int) ([]float64, []int) {
 
 // The table is cut where fewer than the minimum are at risk; its tail
 // hazard is the mean over its last days, so a constant hazard is found
-// again and the survival beyond the table continues it.
+// again; beyond the table the hazard decays from it as 1/t.
 func TestNewOverdueSurvival(t *testing.T) {
 	s, r := geometric(0.02, 200)
 	cases := []struct {
@@ -112,12 +112,73 @@ func TestNewOverdueSurvival(t *testing.T) {
 			if err := o.check(); err != nil {
 				t.Fatal(err)
 			}
+			if !o.Decays {
+				t.Fatal("a new survival keeps a constant hazard beyond its table")
+			}
+			last := len(o.Surv) - 1
 			for _, d := range []int{0, 100, 199, 250, 400} {
-				if got, want := o.at(d), math.Pow(0.98, float64(d+1)); math.Abs(got-want) > 1e-9 {
+				want := math.Pow(0.98, float64(d+1))
+				if d > last {
+					want = math.Pow(0.98, float64(last+1)) * math.Pow(float64(last)/float64(d), 0.02*float64(last))
+				}
+				if got := o.at(d); math.Abs(got-want) > 1e-9 {
 					t.Fatalf("S(%d) = %v, want %v", d, got, want)
 				}
 			}
 		})
+	}
+}
+
+// Issue s32: beyond the table's last day T the hazard is not held at its
+// late-table level but falls as Tail·T/t, so a debt open far longer than
+// anything the table saw is not dated weeks ahead; a bundle trained before
+// (Decays unset) keeps the constant hazard and scores as it did. Table:
+// 100 days at a daily hazard of 0.02 (T = 99).
+func TestOverdueTailDecaysBeyondTheTable(t *testing.T) {
+	s, r := geometric(0.02, 100)
+	cases := []struct {
+		name    string
+		old     bool
+		overdue int
+		want    float64 // P(settled within 91 more days)
+	}{
+		// Within the table and the horizon's reach, both agree.
+		{"within the table", false, 0, 1 - math.Pow(0.98, 91)},
+		{"within the table, old bundle", true, 0, 1 - math.Pow(0.98, 91)},
+		// Ten times the table's length overdue: 1 − (1000/1091)^(0.02·99)
+		// = 0.16, not the 0.84 of the constant hazard.
+		{"ten times beyond", false, 1000, 1 - math.Pow(1000.0/1091, 0.02*99)},
+		{"ten times beyond, old bundle", true, 1000, 1 - math.Pow(0.98, 91)},
+		// Just past the table's end the hazard is still Tail: continuous.
+		{"at the end", false, 99, 1 - math.Pow(99.0/190, 0.02*99)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := NewOverdueSurvival(s, r, 1, 60)
+			o.Decays = !c.old
+			K := make([]float64, 92)
+			if !o.conditional(c.overdue, K) {
+				t.Fatal("no conditional curve")
+			}
+			if math.Abs(K[91]-c.want) > 1e-9 {
+				t.Fatalf("P(settled within 91 days | open %d days) = %v, want %v", c.overdue, K[91], c.want)
+			}
+		})
+	}
+	// The daily hazard beyond the table is Tail at T and falls after it.
+	o := NewOverdueSurvival(s, r, 1, 60)
+	prev := 1.0
+	for d := 99; d < 2000; d++ {
+		h := 1 - o.at(d+1)/o.at(d)
+		if h > prev+1e-12 || d == 99 && math.Abs(h-0.02) > 1e-3 {
+			t.Fatalf("hazard %v on day %d after %v", h, d, prev)
+		}
+		prev = h
+	}
+	// A bundle's JSON without the flag reads as an old bundle.
+	var old OverdueSurvival
+	if err := json.Unmarshal([]byte(`{"survival":[0.5],"at_risk":[40],"tail_hazard":0.1}`), &old); err != nil || old.Decays {
+		t.Fatalf("old bundle read as %+v, %v", old, err)
 	}
 }
 

@@ -142,7 +142,9 @@ func overdueScaled(xs []features.Example, specs []features.Spec, base string, wi
 	if err != nil {
 		return nil, fmt.Errorf("scaled overdue survival: %w", err)
 	}
-	// The tail hazard is averaged over the last unit of u.
+	// The tail hazard is averaged over the last unit of u; beyond the
+	// table it decays as 1/u (OverdueSurvival.Decays), so a prompt payer's
+	// debt many units overdue is not paid at the late-table pace.
 	if s.Survival = NewOverdueSurvival(surv, atRisk, overdueMinAtRisk, max(1, int(math.Round(1/step)))); s.Survival == nil {
 		return nil, nil
 	}
