@@ -239,10 +239,27 @@ func blendOverdue(F, K []float64, w float64) {
 // written off (features.Example.WrittenOff: never paid). Settled on or
 // before the due date is day 0. nil when there are too few invoices.
 func overdueSurvival(xs []features.Example) (*OverdueSurvival, error) {
-	type key struct{ customer, invoice string }
-	seen := make(map[key]bool, len(xs))
 	var times []int
 	var events []bool
+	eachOverdueDuration(xs, func(_ *features.Example, days int, event bool) {
+		times, events = append(times, days), append(events, event)
+	})
+	surv, atRisk, err := KaplanMeier(times, events)
+	if err != nil {
+		return nil, fmt.Errorf("overdue survival: %w", err)
+	}
+	return NewOverdueSurvival(surv, atRisk, overdueMinAtRisk, overdueTailDays), nil
+}
+
+// eachOverdueDuration calls f once per invoice of the training examples
+// xs (at its first example: an invoice has several snapshots) with its
+// days past due to settlement and whether it ended there (false: still
+// open at the cut-off). A written-off invoice is no payment: it has stayed
+// unpaid up to the cut-off (read as paid on its write-off, it made the
+// debts of defaulted customers look about to be paid).
+func eachOverdueDuration(xs []features.Example, f func(x *features.Example, days int, event bool)) {
+	type key struct{ customer, invoice string }
+	seen := make(map[key]bool, len(xs))
 	for i := range xs {
 		x := &xs[i]
 		k := key{x.CustomerID, x.InvoiceID}
@@ -251,17 +268,9 @@ func overdueSurvival(xs []features.Example) (*OverdueSurvival, error) {
 		}
 		seen[k] = true
 		if x.WrittenOff {
-			// A write-off is no payment: the debt has stayed unpaid up to
-			// the cut-off. Read as paid on its write-off, it made the debts
-			// of defaulted customers look about to be paid.
-			times, events = append(times, x.DaysOverdue), append(events, false)
+			f(x, x.DaysOverdue, false)
 			continue
 		}
-		times, events = append(times, x.DaysLate), append(events, !x.Censored)
+		f(x, x.DaysLate, !x.Censored)
 	}
-	surv, atRisk, err := KaplanMeier(times, events)
-	if err != nil {
-		return nil, fmt.Errorf("overdue survival: %w", err)
-	}
-	return NewOverdueSurvival(surv, atRisk, overdueMinAtRisk, overdueTailDays), nil
 }

@@ -111,33 +111,20 @@ func overdueScaled(xs []features.Example, specs []features.Spec, base string, wi
 		return nil, nil
 	}
 	s := &OverdueScaled{Base: base, Window: window, Offset: offset, Step: step}
-	type key struct{ customer, invoice string }
-	seen := make(map[key]bool, len(xs))
 	var times []int
 	var events []bool
-	for i := range xs {
-		x := &xs[i]
-		k := key{x.CustomerID, x.InvoiceID}
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
+	eachOverdueDuration(xs, func(x *features.Example, days int, event bool) {
 		if pos >= len(x.Num) {
-			continue
+			return
 		}
 		sc, ok := s.scale(x.Num[pos])
 		if !ok {
-			continue
-		}
-		days, event := x.DaysLate, !x.Censored
-		if x.WrittenOff {
-			// No payment: unpaid up to the cut-off (see overdueSurvival).
-			days, event = x.DaysOverdue, false
+			return
 		}
 		// Rounded down: an invoice is counted open at u only while its
 		// days past due reached it.
 		times, events = append(times, int(float64(days)/sc/step)), append(events, event)
-	}
+	})
 	surv, atRisk, err := KaplanMeier(times, events)
 	if err != nil {
 		return nil, fmt.Errorf("scaled overdue survival: %w", err)
