@@ -160,8 +160,9 @@ func ReadFX(r io.Reader, name, to string) (FX, error) {
 	// spreadsheet in a decimal-comma locale saves "currency;rate".
 	br := bufio.NewReader(r)
 	first, _ := br.Peek(4096)
+	line, _, _ := strings.Cut(string(first), "\n")
 	cr := csv.NewReader(br)
-	cr.Comma = fxDelimiter(first)
+	cr.Comma = GuessDelimiter(line)
 	cr.FieldsPerRecord = -1
 	head, err := cr.Read()
 	if err == io.EOF {
@@ -257,20 +258,6 @@ func ReadFX(r io.Reader, name, to string) (FX, error) {
 		return fx, fmt.Errorf("%w: %w", ErrFX, errors.Join(errs...))
 	}
 	return fx, nil
-}
-
-// fxDelimiter is the delimiter of a rates file whose first bytes are
-// start: the one of ',', ';', tab and '|' that parts its header's first
-// line most often, ',' when none does.
-func fxDelimiter(start []byte) rune {
-	line, _, _ := strings.Cut(string(start), "\n")
-	best, n := ',', 0
-	for _, d := range []rune{',', ';', '\t', '|'} {
-		if c := strings.Count(line, string(d)); c > n {
-			best, n = d, c
-		}
-	}
-	return best
 }
 
 // headNames is the header of a rates file as its columns are named.

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/csv"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -121,11 +120,6 @@ func (f forecastFlags) run(ctx context.Context, e env, cmd string) (*forecast.Re
 	// ledger is one part), read twice: the portfolio's record, then each
 	// part's book against it.
 	res, info, err := forecast.FromParts(ctx, storeParts(ctx, st, *f.parts), b, fx, o)
-	if errors.Is(err, forecast.ErrOptions) {
-		// Options the model cannot meet (--weeks 14 of a 13-week model)
-		// are the command line's, as a bad flag value is: exit 2.
-		return nil, "", nil, fmt.Errorf("%w: %s: %v", errUsage, cmd, err)
-	}
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("%s: %w", cmd, usageIfRequest(err))
 	}

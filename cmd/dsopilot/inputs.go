@@ -86,7 +86,7 @@ func (f readFlags) dunningLevels(path string) ([]importer.DunningLevel, error) {
 			return nil, err
 		}
 	}
-	lv, err := dunningLevels(s, *f.dunning)
+	lv, err := s.DunningLevels(*f.dunning)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/dsopilot/dsopilot/datasets/chstore/chsql"
 	"github.com/dsopilot/dsopilot/features"
 	"github.com/dsopilot/dsopilot/model"
+	"github.com/dsopilot/dsopilot/model/forecast"
 )
 
 // customerSample is share customers of every of, chosen by the hash that
@@ -192,10 +193,11 @@ func trainFromStore(ctx context.Context, e env, cmd string, st datasets.Store, p
 	return b, fingerprint, nil
 }
 
-// usageIfRequest makes a bad request (a currency without rates) a usage
-// error.
+// usageIfRequest makes a bad request a usage error (exit 2): a currency
+// without rates, or forecast options the model cannot meet (--weeks 14 of
+// a 13-week model, which exited 1).
 func usageIfRequest(err error) error {
-	if re := (*datasets.RequestError)(nil); errors.As(err, &re) {
+	if re := (*datasets.RequestError)(nil); errors.As(err, &re) || errors.Is(err, forecast.ErrOptions) {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	return err

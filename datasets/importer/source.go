@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/dsopilot/dsopilot/datasets"
 )
 
 // source yields the rows of one file as string fields aligned with header.
@@ -176,7 +178,7 @@ func newCSVSource(r io.Reader, lim limits) (*csvSource, error) {
 	if i := strings.IndexByte(first, '\n'); i >= 0 {
 		first = first[:i]
 	}
-	s.comma = byte(guessDelimiter(first))
+	s.comma = byte(datasets.GuessDelimiter(first))
 	head, _, err := s.read()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
@@ -194,25 +196,6 @@ func newCSVSource(r io.Reader, lim limits) (*csvSource, error) {
 	}
 	s.head, s.n = head, len(head)
 	return s, nil
-}
-
-func guessDelimiter(line string) rune {
-	best, bestN := ',', 0
-	for _, d := range []rune{',', ';', '\t', '|'} {
-		n, quoted := 0, false
-		for _, c := range line {
-			switch {
-			case c == '"':
-				quoted = !quoted
-			case c == d && !quoted:
-				n++
-			}
-		}
-		if n > bestN {
-			best, bestN = d, n
-		}
-	}
-	return best
 }
 
 func (s *csvSource) header() []string { return s.head }
