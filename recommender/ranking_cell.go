@@ -1,6 +1,7 @@
 package recommender
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 )
@@ -84,12 +85,16 @@ func (s *cellSums) plus(o *cellSums) {
 // 0.7); self-normalising the weights also keeps a cell's few clipped
 // weights of 50 from swinging the means.
 func (s *cellSums) ratio() float64 {
-	if s.n == 0 || s.wA <= 0 || s.wW <= 0 {
+	if !s.defined() {
 		return 0
 	}
 	pa, pw := s.mA/s.n+s.rA/s.wA, s.mW/s.n+s.rW/s.wW
 	return (pa - pw) / max(minRankingMargin, 1-pw)
 }
+
+// defined reports whether the ratio has both arms to stand on: decisions
+// that took the type and decisions that waited.
+func (s *cellSums) defined() bool { return s.n > 0 && s.wA > 0 && s.wW > 0 }
 
 // replayed is the same ratio from the simulator's replays.
 func (s *cellSums) replayed() float64 {
@@ -134,7 +139,11 @@ func (b *behaviourCells) total(action string) cellSums {
 }
 
 // bootstrap returns, per type, the ratio on reps resamples of the
-// behaviour's customers, the same resamples for every type.
+// behaviour's customers, the same resamples for every type. A resample
+// that drew no decision of one arm has no ratio: it is NaN, not 0, which
+// would pull the interval toward "no effect" for rarely taken types;
+// percentiles leaves the NaNs out, and a paired difference with a NaN
+// side is NaN too, so the pairs stay aligned.
 func (b *behaviourCells) bootstrap(reps int, rng *rand.Rand) map[string][]float64 {
 	out := map[string][]float64{}
 	n := len(b.customers)
@@ -162,14 +171,19 @@ func (b *behaviourCells) bootstrap(reps int, rng *rand.Rand) map[string][]float6
 					s.plus(&v[ci])
 				}
 			}
-			out[a][r] = s.ratio()
+			out[a][r] = math.NaN()
+			if s.defined() {
+				out[a][r] = s.ratio()
+			}
 		}
 	}
 	return out
 }
 
-// percentiles is the 95% percentile interval of v (sorted in place).
+// percentiles is the 95% percentile interval of v's numbers, NaNs left
+// out (v is reordered in place).
 func percentiles(v []float64) (lo, hi float64) {
+	v = slices.DeleteFunc(v, math.IsNaN)
 	if len(v) == 0 {
 		return 0, 0
 	}

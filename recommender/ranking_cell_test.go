@@ -150,3 +150,37 @@ func TestRankingOnASimulatedHistory(t *testing.T) {
 		t.Errorf("%d measured cells; summary %s", measured, sum)
 	}
 }
+
+// TestBootstrapLeavesOutResamplesWithoutAnArm: when waits are rare (one
+// customer in twelve waited) many resamples draw no wait at all. Those
+// resamples have no ratio; counting them as 0 put the interval's low end
+// at "no effect" although every customer who was called paid and the one
+// who waited did not.
+func TestBootstrapLeavesOutResamplesWithoutAnArm(t *testing.T) {
+	var b behaviourCells
+	for i := range 12 {
+		cust := string(rune('a' + i))
+		o := cellObs{action: "call", arm: "call", propensity: 0.9, paid: 1, muA: 0.6, muW: 0.3}
+		if i == 0 {
+			o.arm, o.propensity, o.paid = ActionWait, 0.1, 0
+		}
+		b.add(cust, o)
+	}
+	reps := b.bootstrap(400, rand.New(rand.NewPCG(3, 4)))["call"]
+	nan := 0
+	for _, v := range reps {
+		if math.IsNaN(v) {
+			nan++
+		} else if v <= 0 {
+			t.Fatalf("a resample with both arms gave ratio %v, want > 0", v)
+		}
+	}
+	// P(no draw of the one waiting customer in 12) = (11/12)^12 ≈ 0.35.
+	if nan < 100 || nan > 180 {
+		t.Errorf("%d of 400 resamples without a wait, want about 140", nan)
+	}
+	lo, hi := percentiles(reps)
+	if lo <= 0 || hi < lo {
+		t.Errorf("interval [%v, %v]: the resamples without a wait must not pull it to 0", lo, hi)
+	}
+}
