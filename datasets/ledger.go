@@ -32,6 +32,9 @@ var (
 	// ErrConflict means a conditional write lost: what it depended on
 	// changed (a credit proposal already decided).
 	ErrConflict = errors.New("conflict")
+	// ErrTermsTwoWays marks payment terms with days and an end of month
+	// but no "after" ("60 jours fin de mois"): they read two ways.
+	ErrTermsTwoWays = errors.New("days and the end of the month without \"after\" read two ways")
 )
 
 // Date is a calendar day counted from 1970-01-01 (day 0). The zero value means

@@ -9,7 +9,7 @@ import (
 )
 
 // Payment terms as ERPs write them in words ("30 Tage netto", "14 dagen",
-// "Net 30", "sofort"), read by ParseTerms after the canonical forms. A
+// "Net 30", "sofort", "90 días fecha factura", "60 giorni data fattura"), read by ParseTerms after the canonical forms. A
 // form is read only when it says one thing: one number of days, words
 // from the vocabulary below and nothing else. Two forms are refused
 // rather than guessed at:
@@ -24,7 +24,9 @@ import (
 
 // TermsForms lists the accepted forms, for error messages and help.
 const TermsForms = "NET<days> or EOM<days>, or written: Net 30, 30 days net, 30 Tage netto, netto 30 Tage, 30 dagen, 30 jours net; " +
-	"30 Tage nach Monatsende, 30 days after end of month, 30 dagen na einde maand (EOM30); sofort, immediately, due on receipt, à réception (NET0)"
+	"90 días fecha factura, 60 giorni data fattura; " +
+	"30 Tage nach Monatsende, 30 days after end of month, 30 dagen na einde maand, 30 días después de fin de mes (EOM30); " +
+	"sofort, immediately, due on receipt, à réception, al contado (NET0)"
 
 // termsWords classifies the words of written terms.
 const (
@@ -42,6 +44,9 @@ var termsWords = map[string]int{
 
 	"days": wordDays, "day": wordDays, "d": wordDays, "tage": wordDays, "tagen": wordDays, "tag": wordDays, "tg": wordDays,
 	"dagen": wordDays, "dag": wordDays, "dgn": wordDays, "jours": wordDays, "jour": wordDays, "j": wordDays,
+	// Spanish, Portuguese, Italian (a Spanish SAP export writes "90 días
+	// fecha factura"; its whole master was refused on "días").
+	"días": wordDays, "dias": wordDays, "día": wordDays, "dia": wordDays, "giorni": wordDays, "gg": wordDays,
 
 	"within": wordFiller, "in": wordFiller, "innerhalb": wordFiller, "binnen": wordFiller, "sous": wordFiller, "dans": wordFiller,
 	"from": wordFiller, "of": wordFiller, "the": wordFiller, "ab": wordFiller, "vanaf": wordFiller, "van": wordFiller,
@@ -51,16 +56,25 @@ var termsWords = map[string]int{
 	"payable": wordFiller, "zahlbar": wordFiller, "zahlungsziel": wordFiller, "betaalbaar": wordFiller, "betaling": wordFiller,
 	"due": wordFiller, "fällig": wordFiller, "on": wordFiller, "upon": wordFiller, "bei": wordFiller, "bij": wordFiller,
 	"per": wordFiller, "à": wordFiller, "a": wordFiller, "terms": wordFiller, "payment": wordFiller,
+	"fecha": wordFiller, "factura": wordFiller, "emisión": wordFiller, "emision": wordFiller, "desde": wordFiller,
+	"del": wordFiller, "el": wordFiller, "al": wordFiller, "pago": wordFiller, "plazo": wordFiller, "vencimiento": wordFiller,
+	"data": wordFiller, "fattura": wordFiller, "dalla": wordFiller, "dal": wordFiller, "di": wordFiller, "da": wordFiller,
+	"pagamento": wordFiller, "do": wordFiller, "fatura": wordFiller, "emissão": wordFiller, "emissao": wordFiller,
+	"neto": wordNet, "netos": wordNet, "netti": wordNet, "líquido": wordNet, "liquido": wordNet,
 
 	"after": wordAfter, "nach": wordAfter, "na": wordAfter, "après": wordAfter, "apres": wordAfter,
+	"después": wordAfter, "despues": wordAfter, "dopo": wordAfter, "após": wordAfter, "apos": wordAfter,
 
 	"sofort": wordImmediate, "immediately": wordImmediate, "immediate": wordImmediate, "receipt": wordImmediate,
 	"erhalt": wordImmediate, "onmiddellijk": wordImmediate, "direct": wordImmediate, "ontvangst": wordImmediate,
 	"réception": wordImmediate, "reception": wordImmediate, "comptant": wordImmediate,
+	"contado": wordImmediate, "recepción": wordImmediate, "recepcion": wordImmediate, "vista": wordImmediate,
+	"rimessa": wordImmediate, "diretta": wordImmediate, "ricevimento": wordImmediate,
 
 	"skonto": wordDiscount, "discount": wordDiscount, "escompte": wordDiscount, "korting": wordDiscount, "rabatt": wordDiscount,
+	"descuento": wordDiscount, "sconto": wordDiscount, "desconto": wordDiscount, "pronto": wordDiscount,
 
-	"ohne": wordNot, "zonder": wordNot, "sans": wordNot, "without": wordNot, "no": wordNot,
+	"ohne": wordNot, "zonder": wordNot, "sans": wordNot, "without": wordNot, "no": wordNot, "sin": wordNot, "senza": wordNot, "sem": wordNot,
 }
 
 // endOfMonth are the phrases that say "the end of the month", as words.
@@ -68,7 +82,9 @@ var endOfMonth = [][]string{
 	{"end", "of", "the", "month"}, {"end", "of", "month"}, {"month", "end"},
 	{"ende", "des", "monats"}, {"monatsende"}, {"monatsletzten"},
 	{"het", "einde", "van", "de", "maand"}, {"einde", "van", "de", "maand"}, {"einde", "maand"},
-	{"fin", "de", "mois"}, {"fin", "du", "mois"}, {"eom"},
+	{"fin", "de", "mois"}, {"fin", "du", "mois"},
+	{"fin", "de", "mes"}, {"fin", "del", "mes"}, {"final", "de", "mes"}, {"fine", "mese"}, {"fim", "do", "mês"}, {"fim", "do", "mes"},
+	{"eom"},
 }
 
 // discountNotRead is why terms with a cash discount are refused, with
@@ -133,7 +149,7 @@ func parseWrittenTerms(s string) (Terms, error) {
 			}
 			eom, eomFirst = true, i == 0 && ph[0] == "eom"
 			j := i - 1
-			for j >= 0 && slices.Contains([]string{"the", "het", "dem", "le", "la"}, toks[j]) {
+			for j >= 0 && slices.Contains([]string{"the", "het", "dem", "le", "la", "de", "del", "el", "do", "da", "di"}, toks[j]) {
 				j-- // after the end of the month
 			}
 			eomAfter = j >= 0 && termsWords[toks[j]] == wordAfter
@@ -173,7 +189,8 @@ func parseWrittenTerms(s string) (Terms, error) {
 	case immediate:
 		return Terms{}, nil
 	case eom && !eomAfter && !(eomFirst && numbers <= 1):
-		return bad("days and the end of the month without \"after\" read two ways (after the end of the month, or the end of the month after the days): write EOM<days> for days after the end of the issue month")
+		return Terms{}, fmt.Errorf("payment terms %q: %w (after the end of the month, or the end of the month after the days): "+
+			"write EOM<days> for days after the end of the issue month; want %s", s, ErrTermsTwoWays, TermsForms)
 	case numbers == 0 && !eom:
 		return bad("no number of days")
 	}

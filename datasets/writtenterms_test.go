@@ -23,6 +23,12 @@ func TestParseTermsWritten(t *testing.T) {
 		{"30 Tage nach Monatsende", eom(30)}, {"30 days after end of month", eom(30)},
 		{"30 days after the end of the month", eom(30)}, {"30 dagen na einde maand", eom(30)},
 		{"30 jours après fin de mois", eom(30)},
+		// Spanish, Italian, Portuguese, as a Spanish SAP master writes them.
+		{"90 días fecha factura", net(90)}, {"30 días neto", net(30)}, {"60 dias", net(60)},
+		{"60 giorni data fattura", net(60)}, {"30 gg", net(30)}, {"30 dias líquido", net(30)},
+		{"al contado", net(0)}, {"rimessa diretta", net(0)},
+		{"30 días después de fin de mes", eom(30)}, {"30 giorni dopo fine mese", eom(30)},
+		{"30 dias após fim do mês", eom(30)},
 	}
 	for _, c := range cases {
 		got, err := ParseTerms(c.text)
@@ -36,6 +42,9 @@ func TestParseTermsWritten(t *testing.T) {
 		{"2% 10 Net 30", "write the net terms alone (Net 30,"}, // in English too
 		{"30 Tage Skonto", "cash discount"},
 		{"30 jours fin de mois", "two ways"},
+		{"60 días fin de mes", "two ways"},
+		{"30 gg fine mese", "two ways"},
+		{"30 días 2% descuento", "cash discount"},
 		{"Net 30 EOM", "two ways"},
 		{"30 oder 60 Tage", `"oder"`},
 		{"Tage netto", "no number"},

@@ -211,7 +211,7 @@ func (p *parser) amendInvoice(ctx context.Context, im *run, v *datasets.Invoice,
 			return t, "", err
 		} else if !ok {
 			p.errs = append(p.errs, fieldError{field: "due_date", kind: missing(datasets.KindDate),
-				reason: "missing date, and no payment terms to derive it from (the row has no payment_terms and the customer master gives none)"})
+				reason: "missing date, and no payment terms to derive it from (the row has no payment_terms and the customer master gives none, or gave terms that were not read: see the warnings)"})
 			return t, "", nil
 		}
 		whose = "the customer master's"

@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -71,6 +72,17 @@ type parser struct {
 	// the row's fields: it applies the file's conventions (conventions.go).
 	amend func(rec any, vals []string)
 }
+
+// warnTermsNotRead and warnTermsTwoWays are the warnings of payment terms
+// that could not be read: the row is loaded with its terms blank. One
+// kind each whatever the text, so that the summary counts them together
+// ("30 Tage netto", "14 dagen"); the rows list the texts.
+const (
+	termsLoadedBlank = "loaded without terms (due dates are then taken from the invoices; an invoice of this customer without one is rejected)"
+	warnTermsNotRead = "payment terms not read (" + datasets.TermsForms + "; a cash discount is not read: write the net terms): " + termsLoadedBlank
+	warnTermsTwoWays = "payment terms with days and the end of the month but no \"after\" (60 jours fin de mois, 60 días fin de mes) read two ways, " +
+		"after the end of the month or the end of the month after the days (write EOM60 for 60 days after the end of the issue month): " + termsLoadedBlank
+)
 
 func (p *parser) fail(field, value, reason string) {
 	p.errs = append(p.errs, fieldError{field: field, value: value, reason: reason, kind: reason})
@@ -359,9 +371,20 @@ func (d *decoder[T]) parse(i int, f *datasets.Field[T], r *T, v string) {
 	case datasets.KindTerms:
 		t, err := datasets.ParseTerms(v)
 		if err != nil {
-			// One kind for every text not read, so that the diagnosis
-			// counts them together ("30 Tage netto", "14 dagen").
-			p.errs = append(p.errs, fieldError{field: f.Name, value: v, reason: err.Error(), kind: "payment terms not read"})
+			// A warning, not a reject: the terms are an optional field
+			// and invoices carry their own due dates, so refusing the
+			// row lost a Spanish master's customers and, with them, 78%
+			// of the ledger. The terms are left blank (as a master
+			// without them), which the warning says; an invoice of the
+			// customer without a due date is then rejected for it. One
+			// kind for every text not read, so that the diagnosis counts
+			// them together ("30 Tage netto", "14 dagen").
+			kind := warnTermsNotRead
+			if errors.Is(err, datasets.ErrTermsTwoWays) {
+				kind = warnTermsTwoWays
+			}
+			p.warns = append(p.warns, fieldError{field: f.Name, value: v, kind: kind, reason: kind})
+			t = datasets.Terms{}
 		}
 		*f.Terms(r) = t
 	case datasets.KindProbability:
