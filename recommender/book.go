@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
 )
 
 // responseWindowDays is how soon after a contact a payment counts as its
@@ -70,6 +71,9 @@ type Item struct {
 	DPD         int            // days past due on the book's day (negative before due)
 	Disputed    bool           // a dispute is open
 	DisputeOpen datasets.Date
+	// DisputeFlag says the dispute is the invoice's disputed flag (a
+	// ledger without dispute records), which carries no opening date.
+	DisputeFlag bool
 	// PromisedUntil is the latest promised date of a promise on the invoice
 	// not known to be broken, zero when none.
 	PromisedUntil datasets.Date
@@ -195,7 +199,7 @@ func (ix *ledgerIndex) accounts(day datasets.Date, conv *converter) *Book {
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(ix.customers); i += workers {
-				acc, r, c := ix.customers[i].account(ix.l, day, convs[w])
+				acc, r, c := ix.customers[i].account(ix.l, ix.facts, day, convs[w])
 				out[i] = built{acc, r, c}
 			}
 		}()
@@ -289,6 +293,11 @@ type ledgerIndex struct {
 	customers []*custRecords // by id
 	byID      map[string]*custRecords
 	seen      datasets.Counts // records indexed so far, per entity
+	// facts are the whole ledger's (features.FactsOf): kept up by sync,
+	// or set to the whole's when l is a part. Without dispute records the
+	// invoices' disputed flags stand in for them on the days the flags
+	// are known (the features' rule: from the ledger's own date on).
+	facts features.LedgerFacts
 }
 
 type custRecords struct {
@@ -340,6 +349,7 @@ func (ix *ledgerIndex) sync(l *datasets.Ledger) {
 		get(l.Customers[i].ID).master = i
 	}
 	for i := int(ix.seen.Invoices); i < len(l.Invoices); i++ {
+		ix.facts.FlagsAsOf = max(ix.facts.FlagsAsOf, l.Invoices[i].IssueDate, l.Invoices[i].SettledDate)
 		c := get(l.Invoices[i].CustomerID)
 		c.local[l.Invoices[i].ID] = int32(len(c.invoices))
 		c.invoices = append(c.invoices, int32(i))
@@ -385,6 +395,7 @@ func (ix *ledgerIndex) sync(l *datasets.Ledger) {
 		}
 		c.creditNotes = append(c.creditNotes, link(c, n.InvoiceID, i))
 	}
+	ix.facts.DisputesKnown = ix.facts.DisputesKnown || len(l.Disputes) > 0
 	for i := int(ix.seen.Disputes); i < len(l.Disputes); i++ {
 		c := get(l.Disputes[i].CustomerID)
 		c.disputes = append(c.disputes, link(c, l.Disputes[i].InvoiceID, i))
@@ -416,7 +427,7 @@ func (ix *ledgerIndex) sync(l *datasets.Ledger) {
 
 // account is the customer's account on the morning of day, with the number
 // of randomised actions and of contacts known by then.
-func (c *custRecords) account(l *datasets.Ledger, day datasets.Date, conv *converter) (acc *Account, randomised, contacts int) {
+func (c *custRecords) account(l *datasets.Ledger, facts features.LedgerFacts, day datasets.Date, conv *converter) (acc *Account, randomised, contacts int) {
 	known := day - 1
 	acc = &Account{Customer: datasets.Customer{ID: c.id}}
 	if c.master >= 0 {
@@ -504,6 +515,17 @@ func (c *custRecords) account(l *datasets.Ledger, day datasets.Date, conv *conve
 			it.Disputed = true
 			if it.DisputeOpen.IsZero() || d.Opened < it.DisputeOpen {
 				it.DisputeOpen = d.Opened
+			}
+		}
+	}
+	if !facts.DisputesKnown && known >= facts.FlagsAsOf {
+		// An ERP's "disputed" flag on the invoice, undated: known as of
+		// the export, so on the worklist of its day (a trial's worklist
+		// called about invoices its ERP marked Litigio), never on a past
+		// day's, which would read today's disputes into history.
+		for _, it := range items {
+			if it != nil && it.Invoice.Disputed {
+				it.Disputed, it.DisputeFlag = true, true
 			}
 		}
 	}

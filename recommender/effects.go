@@ -227,7 +227,7 @@ func (ix *ledgerIndex) decisions(ctx context.Context, cutoff datasets.Date, s *S
 				continue
 			}
 			if act.Date != accDay {
-				acc, _, _ = c.account(l, act.Date, conv)
+				acc, _, _ = c.account(l, ix.facts, act.Date, conv)
 				accDay = act.Date
 				b := &Book{Day: act.Date, Currency: conv.currency}
 				a = s.assess(b, acc)

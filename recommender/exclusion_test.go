@@ -30,6 +30,24 @@ func TestExcludedCustomersNameTheirRule(t *testing.T) {
 			l.Disputes = append(l.Disputes, datasets.Dispute{ID: "D1", CustomerID: "C1", InvoiceID: "I1", Opened: day(-10)})
 			l.Promises = append(l.Promises, datasets.Promise{ID: "P1", CustomerID: "C1", InvoiceID: "I2", Made: day(-2), PromisedDate: day(5), Amount: 1, Status: datasets.PromiseOpen})
 		}, RuleDispute, "(dispute: 1 invoice, promise: 1 invoice)"},
+		// An ERP export without dispute records flags its disputed
+		// invoices: known as of the ledger's own date, so on its
+		// worklist (a trial's worklist called about invoices flagged
+		// Litigio)...
+		{"every invoice flagged disputed, no dispute records", func(l *datasets.Ledger) {
+			l.Invoices[0].Disputed, l.Invoices[1].Disputed = true, true
+		}, RuleDispute, "every open invoice is blocked (dispute: 2 invoices)"},
+		// ...but not on a day before it: the flag is today's, and a
+		// past worklist reading it would know the future.
+		{"flags not yet known on a day before the ledger's date", func(l *datasets.Ledger) {
+			l.Invoices[0].Disputed, l.Invoices[1].Disputed = true, true
+			l.Invoices = append(l.Invoices, datasets.Invoice{ID: "I9", CustomerID: "C1", IssueDate: day(10), DueDate: day(40), Amount: 5_00, Currency: "EUR"})
+		}, "", ""},
+		// Dispute records, where the ledger has them, are the truth.
+		{"flags beside dispute records", func(l *datasets.Ledger) {
+			l.Invoices[1].Disputed = true
+			l.Disputes = append(l.Disputes, datasets.Dispute{ID: "D1", CustomerID: "C1", InvoiceID: "I1", Opened: day(-10)})
+		}, "", ""},
 		{"contact cap", func(l *datasets.Ledger) {
 			l.Actions = append(l.Actions, datasets.Action{ID: "A1", CustomerID: "C1", InvoiceID: "I1", Date: day(-3), Type: ActionReminder, Channel: "email"})
 		}, RuleContactCap, "one contact per 7 days"},

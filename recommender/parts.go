@@ -50,6 +50,7 @@ func gather(ctx context.Context, parts features.Parts, day datasets.Date, s *Sce
 		}
 		ix := &ledgerIndex{}
 		ix.sync(l)
+		ix.facts = whole // the part's own would miss other parts' disputes and dates
 		rows, err := ix.decisions(ctx, day-1, s, conv)
 		if err != nil {
 			return err

@@ -81,6 +81,9 @@ func (s *Scenarios) assess(b *Book, acc *Account) *assessment {
 	}
 	for _, it := range acc.Open {
 		switch {
+		case it.Disputed && it.DisputeFlag:
+			a.blocked = append(a.blocked, Blocked{Rule: RuleDispute, InvoiceID: it.Invoice.ID,
+				Detail: "marked disputed in the ledger (the invoice's flag; no dispute records): routed to dispute handling"})
 		case it.Disputed:
 			a.blocked = append(a.blocked, Blocked{Rule: RuleDispute, InvoiceID: it.Invoice.ID,
 				Detail: fmt.Sprintf("open dispute since %s: routed to dispute handling", it.DisputeOpen)})
