@@ -97,9 +97,12 @@ type invoiceView struct {
 	segment, country, currency string
 }
 
-func (v *invoiceView) isOpen() bool   { return v.Open > 0 }
-func (v *invoiceView) bucket() int    { return features.AgingBucket(v.DaysLate) }
-func (v *invoiceView) disputed() bool { return len(openDisputes(v.disputes, v.cust.b.asOf)) > 0 }
+func (v *invoiceView) isOpen() bool { return v.Open > 0 }
+func (v *invoiceView) bucket() int  { return features.AgingBucket(v.DaysLate) }
+
+// flaggedOnly says the invoice is open and disputed by its flag alone
+// (see book.flagged).
+func (v *invoiceView) flaggedOnly() bool { return v.cust.b.flagged && v.Invoice.Disputed && v.isOpen() }
 
 var bucketNames = [5]string{"current", "1–30 days", "31–60 days", "61–90 days", "over 90 days"}
 var bucketIDs = [5]string{"current", "d1-30", "d31-60", "d61-90", "d90"}
@@ -184,6 +187,11 @@ type book struct {
 
 	disputes []datasets.Dispute // opened by the report's date
 	actions  []datasets.Action  // taken by the report's date
+	// flagged says the invoices' disputed flags stand in for dispute
+	// records: the ledger has none, and the report's date is the
+	// ledger's own or later (the flags are undated: a past report must
+	// not read today's disputes into its day).
+	flagged bool
 
 	scores   int    // open invoices scored
 	scoreErr string // why there are no scores

@@ -108,15 +108,41 @@ func (s *Site) disputesPage() *page {
 	if len(resolved) > 0 {
 		avg = fmtFloat(float64(resDays)/float64(len(resolved)), 1)
 	}
+	// Without dispute records, the open invoices flagged disputed.
+	var flagged []*invoiceView
+	var sum datasets.Money
+	for _, c := range b.customers {
+		for _, v := range c.open {
+			if v.flaggedOnly() {
+				flagged = append(flagged, v)
+				sum += v.Open
+			}
+		}
+	}
+	openTile := tile{Label: "Open disputes", Value: fmtInt(len(open)), Sub: fmtWhole(openSum) + " " + b.unit() + " contested", Href: "#open"}
+	if len(flagged) > 0 {
+		openTile = tile{Label: "Open invoices flagged disputed", Value: fmtInt(len(flagged)), Sub: fmtWhole(sum) + " " + b.unit() + " open", Href: "#open"}
+	}
 	k := b.portfolio.now
 	p.add(section{ID: "figures", Blocks: []block{{Tiles: []tile{
-		{Label: "Open disputes", Value: fmtInt(len(open)), Sub: fmtWhole(openSum) + " " + b.unit() + " contested", Href: "#open"},
+		openTile,
 		{Label: "Resolved, last 12 months", Value: fmtInt(len(resolved)), Href: "#resolved"},
 		{Label: "Days to resolve", Value: avg, Unit: "days", Sub: "mean over the last 12 months", Href: "#resolved"},
 		{Label: "Dispute rate", Value: fmtShare(k.DisputeRate), Sub: "disputes opened per invoice issued, " + periodLabel(k)},
 	}}}})
 	if len(b.disputes) == 0 {
-		p.add(section{Blocks: []block{{Note: &note{Class: "na", Text: "The ledger records no dispute by " + t.String() + "."}}}})
+		if len(flagged) == 0 {
+			p.add(section{Blocks: []block{{Note: &note{Class: "na", Text: "The ledger records no dispute by " + t.String() + "."}}}})
+			return p
+		}
+		// An ERP export flags disputed invoices without dispute records:
+		// no dates or reasons, but the worklist routes them to dispute
+		// handling, so the page lists them rather than saying "none".
+		p.add(section{ID: "open", Title: "Open invoices flagged disputed", Blocks: []block{
+			{Note: &note{Text: fmt.Sprintf("The ledger records no dispute, but its invoices carry a disputed flag: %s open, %s %s. "+
+				"The flag has no date or reason, so the figures above that need them stay empty; the worklist routes these invoices to dispute handling.",
+				plural(len(flagged), "invoice", "invoices"), fmtMoney(sum), b.unit())}},
+			{Table: s.invoiceTable(p, "flagged", "open invoices flagged disputed, by customer", flagged, true)}}})
 		return p
 	}
 	// By reason: open and resolved amounts.

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
 )
 
 // gather groups what was known at the report's date by customer and invoice.
@@ -85,6 +86,8 @@ func (b *book) gather(l *datasets.Ledger) {
 			c.decisions = append(c.decisions, d)
 		})
 	}
+	f := features.FactsOf(l)
+	b.flagged = !f.DisputesKnown && t >= f.FlagsAsOf
 	for _, c := range b.custByID {
 		if len(c.invoices) == 0 && len(c.payments) == 0 && len(c.disputes) == 0 && len(c.actions) == 0 {
 			if c.Since == 0 || c.Since > t {

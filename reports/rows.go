@@ -65,6 +65,8 @@ func (s *Site) invoiceRow(p *page, v *invoiceView, withCustomer bool) row {
 		disp = "open: " + open[0].Reason
 	} else if len(v.disputes) > 0 {
 		disp = "resolved"
+	} else if v.flaggedOnly() {
+		disp = "flagged in the ledger"
 	}
 	return row{Cells: append(cells, txt(disp))}
 }

@@ -18,6 +18,7 @@ import (
 	"testing/fstest"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
 )
 
 // needECharts skips a test that draws charts when the build has no
@@ -455,5 +456,57 @@ func TestUnconvertedCurrenciesAreFlagged(t *testing.T) {
 		if !strings.Contains(all[p], "added together unconverted") {
 			t.Errorf("%s does not warn that currencies are mixed", p)
 		}
+	}
+}
+
+// An export without dispute records flags its disputed invoices: from
+// the ledger's own date the disputes page lists the open ones flagged
+// (the worklist routes them to dispute handling), and an invoice row says
+// so; a report of an earlier day does not read today's flags into it.
+func TestDisputeFlagsStandInOnTheLedgersDate(t *testing.T) {
+	l, fx := simulated(t, 40, 12, 3)
+	flagged := *l
+	flagged.Disputes = nil
+	flagged.Invoices = append([]datasets.Invoice(nil), l.Invoices...)
+	facts := features.FactsOf(&flagged)
+	var ids []string
+	for i := range flagged.Invoices {
+		v := &flagged.Invoices[i]
+		v.Disputed = false
+		if (v.SettledDate == 0 || v.SettledDate > facts.FlagsAsOf) && len(ids) < 3 {
+			v.Disputed = true
+			ids = append(ids, v.ID)
+		}
+	}
+	if len(ids) < 3 {
+		t.Fatalf("only %d open invoices", len(ids))
+	}
+	cases := []struct {
+		name   string
+		asOf   datasets.Date
+		listed bool
+	}{
+		{"on the ledger's date", facts.FlagsAsOf, true},
+		{"a month before it", facts.FlagsAsOf.AddDays(-30), false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			all := pages(t, newSite(t, Input{Ledger: &flagged, FX: fx, AsOf: tc.asOf, Build: "test"}))
+			page := all[pathDisputes]
+			if got := strings.Contains(page, "Open invoices flagged disputed"); got != tc.listed {
+				t.Fatalf("flagged invoices listed %v, want %v", got, tc.listed)
+			}
+			if !tc.listed {
+				if !strings.Contains(page, "The ledger records no dispute") {
+					t.Error("the page does not say the ledger records no dispute")
+				}
+				return
+			}
+			for _, id := range ids {
+				if !strings.Contains(page, ">"+id+"<") {
+					t.Errorf("flagged invoice %s not listed", id)
+				}
+			}
+		})
 	}
 }
