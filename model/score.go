@@ -27,6 +27,13 @@ type Prediction struct {
 	Currency    string            `json:"currency,omitempty"`
 	Amount      features.KPIMoney `json:"amount,omitempty"`
 	Outstanding features.KPIMoney `json:"outstanding,omitempty"`
+	// InvoiceCurrency, InvoiceAmount and InvoiceOutstanding are the same
+	// in the invoice's own currency, set only when it is not Currency: a
+	// collector quotes the customer's 11,591.92 GBP, not the model's
+	// 13,330.71 EUR.
+	InvoiceCurrency    string            `json:"invoice_currency,omitempty"`
+	InvoiceAmount      features.KPIMoney `json:"invoice_amount,omitempty"`
+	InvoiceOutstanding features.KPIMoney `json:"invoice_outstanding,omitempty"`
 	// PLate is the calibrated probability of payment after due date + grace.
 	PLate      float64 `json:"p_late"`
 	POnTime    float64 `json:"p_on_time"`

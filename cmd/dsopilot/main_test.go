@@ -343,7 +343,7 @@ func TestTrainScoreAndModels(t *testing.T) {
 	l := loadStore(t, store)
 	asOf := datasets.NewDate(2024, 2, 29)
 	open := features.NewEngine(features.NewIndex(l), features.Options{}).OpenInvoices(asOf)
-	if !strings.HasPrefix(lines[0], "customer_id,invoice_id,due_date,currency,amount,outstanding,p_late") || len(lines)-1 != len(open.Rows) {
+	if !strings.HasPrefix(lines[0], "customer_id,invoice_id,due_date,currency,amount,outstanding,invoice_currency,invoice_amount,invoice_outstanding,p_late") || len(lines)-1 != len(open.Rows) {
 		t.Fatalf("score printed %d lines, header %q; %d invoices are open", len(lines), lines[0], len(open.Rows))
 	}
 	// Each line's outstanding is the invoice's amount less what was paid
@@ -366,10 +366,10 @@ func TestTrainScoreAndModels(t *testing.T) {
 	prev := 2.0
 	for _, line := range lines[1:] {
 		f := strings.Split(line, ",")
-		if want := owed[f[1]]; f[5] != want.String() || f[3] != cur[f[1]] {
+		if want := owed[f[1]]; f[5] != want.String() || f[3] != cur[f[1]] || f[6] != "" {
 			t.Errorf("invoice %s: currency %s, outstanding %s; want %s %s", f[1], f[3], f[5], cur[f[1]], want)
 		}
-		p, err := strconv.ParseFloat(f[6], 64)
+		p, err := strconv.ParseFloat(f[9], 64)
 		if err != nil || p < 0 || p > prev {
 			t.Fatalf("p_late %q out of order or range after %v", line, prev)
 		}
@@ -620,9 +620,14 @@ func TestTrainInOneCurrencyScoresInIt(t *testing.T) {
 	}
 	type scored struct {
 		Invoices []struct {
-			CustomerID string  `json:"customer_id"`
-			InvoiceID  string  `json:"invoice_id"`
-			PLate      float64 `json:"p_late"`
+			CustomerID      string      `json:"customer_id"`
+			InvoiceID       string      `json:"invoice_id"`
+			PLate           float64     `json:"p_late"`
+			Currency        string      `json:"currency"`
+			Amount          json.Number `json:"amount"`
+			InvoiceCurrency string      `json:"invoice_currency"`
+			InvoiceAmount   json.Number `json:"invoice_amount"`
+			InvoiceOwed     json.Number `json:"invoice_outstanding"`
 		}
 	}
 	scoreJSON := func(extra ...string) scored {
@@ -666,7 +671,14 @@ func TestTrainInOneCurrencyScoresInIt(t *testing.T) {
 	sawCHF := false
 	for _, p := range after.Invoices {
 		if p.InvoiceID == "CHF-1" {
+			// Scored in the model's euros, and quoted in the invoice's own
+			// francs, as the collector tells the customer.
 			sawCHF = true
+			if p.Currency != "EUR" || p.Amount.String() != "105.00" || p.InvoiceCurrency != "CHF" || p.InvoiceAmount.String() != "100.00" || p.InvoiceOwed.String() != "100.00" {
+				t.Errorf("CHF-1: %s %s, invoice's own %s %s (owed %s); want EUR 105.00 (at the rate 1.05) and CHF 100.00", p.Currency, p.Amount, p.InvoiceCurrency, p.InvoiceAmount, p.InvoiceOwed)
+			}
+		} else if p.InvoiceCurrency != "" && p.InvoiceCurrency == p.Currency {
+			t.Errorf("invoice %s: own currency %s repeated", p.InvoiceID, p.InvoiceCurrency)
 		}
 		// Other customers' scores, SEK ones included, do not move: the
 		// file's SEK rate does not replace the model's.

@@ -338,7 +338,7 @@ func runScore(ctx context.Context, e env, args []string) error {
 
 func writePredictionsCSV(w io.Writer, id string, preds []model.Prediction) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"customer_id", "invoice_id", "due_date", "currency", "amount", "outstanding", "p_late", "p_on_time", "p_late_1_30", "p_very_late", "p_90_plus",
+	cw.Write([]string{"customer_id", "invoice_id", "due_date", "currency", "amount", "outstanding", "invoice_currency", "invoice_amount", "invoice_outstanding", "p_late", "p_on_time", "p_late_1_30", "p_very_late", "p_90_plus",
 		"pay_date", "pay_date_p10", "pay_date_p90", "known_late", "cold_start", "reasons", "model"})
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
 	for _, p := range preds {
@@ -350,7 +350,11 @@ func writePredictionsCSV(w io.Writer, id string, preds []model.Prediction) error
 		for _, r := range p.Reasons {
 			rs = append(rs, r.Text)
 		}
-		cw.Write([]string{p.CustomerID, p.InvoiceID, p.DueDate.String(), p.Currency, p.Amount.String(), p.Outstanding.String(), f(p.PLate), f(p.POnTime), f(p.PLate1To30), f(p.PVeryLate), d90,
+		own := []string{"", "", ""}
+		if p.InvoiceCurrency != "" {
+			own = []string{p.InvoiceCurrency, p.InvoiceAmount.String(), p.InvoiceOutstanding.String()}
+		}
+		cw.Write([]string{p.CustomerID, p.InvoiceID, p.DueDate.String(), p.Currency, p.Amount.String(), p.Outstanding.String(), own[0], own[1], own[2], f(p.PLate), f(p.POnTime), f(p.PLate1To30), f(p.PVeryLate), d90,
 			p.PayDate.String(), p.PayDateP10.String(), p.PayDateP90.String(), strconv.FormatBool(p.KnownLate), strconv.FormatBool(p.ColdStart), strings.Join(rs, "; "), id})
 	}
 	cw.Flush()

@@ -43,6 +43,7 @@ func scoreOpenBook(ctx context.Context, e env, store string, parts int, b *model
 				}
 			}
 		}
+		own := l
 		if conv != nil {
 			c, ok, err := conv.Convert(l)
 			if err != nil {
@@ -66,9 +67,18 @@ func scoreOpenBook(ctx context.Context, e env, store string, parts int, b *model
 			return err
 		}
 		bal := ix.OpenBalances(t)
+		var ownBal map[string]features.Balance
+		if own != l {
+			// Converted: the invoices' own amounts too, from the part as
+			// recorded (a second index, built only for a converted book).
+			ownBal = features.NewPartIndex(own, whole).OpenBalances(t)
+		}
 		for i := range out {
 			b := bal[out[i].InvoiceID]
 			out[i].Currency, out[i].Amount, out[i].Outstanding = b.Currency, features.KPIMoney(b.Amount), features.KPIMoney(b.Outstanding)
+			if ob, ok := ownBal[out[i].InvoiceID]; ok && ob.Currency != b.Currency {
+				out[i].InvoiceCurrency, out[i].InvoiceAmount, out[i].InvoiceOutstanding = ob.Currency, features.KPIMoney(ob.Amount), features.KPIMoney(ob.Outstanding)
+			}
 		}
 		preds = append(preds, out...)
 		return nil
