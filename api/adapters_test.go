@@ -107,7 +107,7 @@ func TestCreditWorkflowOnTheServersStore(t *testing.T) {
 		t.Fatalf("advice %+v", adv)
 	}
 	// The PD and where it comes from, as credit suggest --json gives them.
-	if adv.PD <= 0 || adv.PD > 1 || (adv.PDSource != "model" && adv.PDSource != "segment" && adv.PDSource != "default") {
+	if adv.PD <= 0 || adv.PD > 1 || (adv.PDSource != "model" && adv.PDSource != "payment_model" && adv.PDSource != "segment" && adv.PDSource != "default") {
 		t.Errorf("advice PD %v from %q: want a probability and its source", adv.PD, adv.PDSource)
 	}
 	propose := func(limit datasets.Money) Proposal {

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -63,7 +64,7 @@ func newCreditFlags(fs *flag.FlagSet, e env) creditFlags {
 	return creditFlags{store: storeFlag(fs, e),
 		policy:   fs.String("policy", "", "credit policy file, YAML or JSON (default: the built-in one, which dsopilot credit policy prints)"),
 		fx:       fs.String("fx", "", "rates to the policy's currency (CSV currency,rate), needed when customers use other currencies"),
-		model:    fs.String("model", "", "payment model whose 90+ probabilities give the PDs (an id, or \"promoted\"); default: a default model learnt from the ledger"),
+		model:    fs.String("model", "", "payment model whose 90+ probabilities give the PDs (an id, or \"promoted\"); default: a default model learnt from the ledger, or the promoted model where the ledger has too few defaults"),
 		registry: registryFlag(fs, e),
 		currency: fs.String("currency", "", "reporting currency (ISO 4217): the built-in policy's amounts are stated in it (default EUR); a --policy file keeps its own"),
 		asJSON:   fs.Bool("json", false, "print JSON")}
@@ -105,6 +106,21 @@ func (f creditFlags) service(ctx context.Context, e env, cmd string, write bool)
 			return nil, nil, fmt.Errorf("%s: %w", cmd, err)
 		}
 		svc.Risk = credit.ModelRisk{Bundle: b}
+	} else {
+		// Without --model the default model learnt from the ledger gives
+		// the PDs; where the ledger has too few defaults to learn it, the
+		// registry's model in service does (as serve's advice), not the
+		// segments' rates alone: those rated a trial's every customer
+		// "medium" and suggested a 5× limit to one paying 40–83 days late.
+		// Not logged: without a model the fallback warning says what the
+		// PDs are and how to get better ones.
+		b, _, err := promotedModel(*f.registry, slog.New(slog.DiscardHandler))
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", cmd, err)
+		}
+		if b != nil {
+			svc.Risk = credit.LearnedRisk{Warn: warn, Fallback: credit.ModelRisk{Bundle: b}}
+		}
 	}
 	st, err := openStore(ctx, *f.store, newLogger(e), write)
 	if err != nil {

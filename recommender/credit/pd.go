@@ -11,6 +11,7 @@ import (
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/features"
 	"github.com/dsopilot/dsopilot/model/gbdt"
+	"github.com/dsopilot/dsopilot/recommender"
 )
 
 // errTooFewDefaults: the ledger has too few defaults to learn a default
@@ -302,7 +303,14 @@ func (lr LearnedRisk) CustomerRiskParts(ctx context.Context, parts features.Part
 	}
 	switch {
 	case errors.Is(err, errTooFewDefaults) && lr.Fallback != nil:
-		return riskParts(ctx, lr.Fallback, parts, asOf)
+		r, err := riskParts(ctx, lr.Fallback, parts, asOf)
+		if ce := (*recommender.ModelCutoffError)(nil); errors.As(err, &ce) {
+			// A payment model trained after asOf has seen how its
+			// customers went on: the segments' rates instead, as for the
+			// review dates' month-ends before its cut-off.
+			return nil, nil
+		}
+		return r, err
 	case errors.Is(err, errTooFewDefaults):
 		return nil, nil
 	case err != nil:
@@ -313,6 +321,10 @@ func (lr LearnedRisk) CustomerRiskParts(ctx context.Context, parts features.Part
 
 // fallbackWords says what the PDs are when the model is not learnt.
 func (lr LearnedRisk) fallbackWords() string {
+	if _, ok := lr.Fallback.(ModelRisk); ok {
+		return "the payment model's probability of its open invoices ending 90+ days overdue or written off (pd_source model; " +
+			"its segment's observed rate for a customer with nothing open, or on a day before the model's training cut-off)"
+	}
 	if lr.Fallback != nil {
 		return fmt.Sprintf("the fallback's (%T)", lr.Fallback)
 	}

@@ -2,12 +2,16 @@ package credit
 
 import (
 	"context"
+	"errors"
+	"maps"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
+	"github.com/dsopilot/dsopilot/recommender"
 )
 
 // A limit's review date as of a day comes only from what was known by its
@@ -70,5 +74,52 @@ func TestLearnedRiskSaysWhyItFellBack(t *testing.T) {
 	want := "the default model (PD) was not learnt as of " + asOf.String() + ": 0 default events in the 12 months to that day (write-offs, credit decisions for default or insolvency, credit holds), it needs 10; every customer's PD is its segment's observed rate (pd_source segment) (but for those in default, whose PD is 1.0, pd_source default)"
 	if len(got) != 1 || !strings.HasPrefix(got[0], want) {
 		t.Fatalf("warnings %q, want one beginning %q", got, want)
+	}
+}
+
+// answerRisk answers every day with its map, or its error.
+type answerRisk struct {
+	r   map[string]Risk
+	err error
+}
+
+func (f answerRisk) CustomerRisk(ctx context.Context, l *datasets.Ledger, asOf datasets.Date) (map[string]Risk, error) {
+	return f.CustomerRiskParts(ctx, features.WholeLedger(l), asOf)
+}
+
+func (f answerRisk) CustomerRiskParts(context.Context, features.Parts, datasets.Date) (map[string]Risk, error) {
+	return f.r, f.err
+}
+
+// Where the ledger has too few defaults to learn the default model, the
+// fallback (the registry's payment model, for the credit commands) gives
+// the PDs; one trained after the day asked about has seen how it went on,
+// so the segments' rates (nil) answer instead of an error; any other
+// error is the command's.
+func TestLearnedRiskFallsBackToItsFallback(t *testing.T) {
+	model := map[string]Risk{"C1": {PD: 0.9, Source: "payment_model"}}
+	cases := []struct {
+		name    string
+		fb      answerRisk
+		want    map[string]Risk
+		wantErr bool
+	}{
+		{"the fallback's PDs", answerRisk{r: model}, model, false},
+		{"a model trained after the day: the segments' rates", answerRisk{err: &recommender.ModelCutoffError{Known: asOf, Cutoff: asOf.AddDays(30)}}, nil, false},
+		{"another error", answerRisk{err: errors.New("disk on fire")}, nil, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := LearnedRisk{Fallback: tc.fb}.CustomerRisk(context.Background(), baseLedger(), asOf)
+			if (err != nil) != tc.wantErr || !maps.Equal(got, tc.want) {
+				t.Fatalf("%v, %v; want %v (error %v)", got, err, tc.want, tc.wantErr)
+			}
+		})
+	}
+	var said []string
+	lr := LearnedRisk{Warn: func(msg string) { said = append(said, msg) }, Fallback: ModelRisk{}}
+	lr.Warn(lr.fallbackWords())
+	if len(said) != 1 || !strings.Contains(said[0], "the payment model's probability") || strings.Contains(said[0], "credit.ModelRisk") {
+		t.Fatalf("fallback named %q; want it in words", said)
 	}
 }

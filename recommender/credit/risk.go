@@ -73,7 +73,7 @@ func (m ModelRisk) scoreParts(ctx context.Context, parts features.Parts, asOf da
 	out := make(map[string]Risk, len(rs))
 	for id, r := range rs {
 		if r.PDefault90 > 0 {
-			out[id] = Risk{PD: r.PDefault90, Source: "model"}
+			out[id] = Risk{PD: r.PDefault90, Source: "payment_model"}
 		}
 	}
 	return out, nil

@@ -33,9 +33,11 @@ const (
 type Risk struct {
 	// PD is the probability of ending 90+ days overdue or written off.
 	PD float64
-	// Source says where it comes from: "model" (the payment model's
-	// amount-weighted mean over the open invoices) or "segment" (the mean
-	// of the segment's customers, or its observed default rate).
+	// Source says where it comes from: "model" (the default model learnt
+	// from the ledger), "payment_model" (a payment model's amount-weighted
+	// mean over the open invoices: ModelRisk), "default" (in default: 1)
+	// or "segment" (the mean of the segment's customers, or its observed
+	// default rate).
 	Source string
 }
 
