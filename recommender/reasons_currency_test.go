@@ -58,3 +58,36 @@ func TestReasonsQuoteTheInvoicesOwnCurrency(t *testing.T) {
 		})
 	}
 }
+
+// TestReasonsNameTheRestOfTheOverdueAccount: a contact covers the
+// invoices due for its step; what else the account owes overdue is named
+// beside it (a trial's agency handover covered 1,742.46 of a defaulter's
+// 60,947 with nothing said of the rest), and nothing is said when the
+// contact covers all of it.
+func TestReasonsNameTheRestOfTheOverdueAccount(t *testing.T) {
+	cases := []struct {
+		name string
+		dpd  []int
+		want string // "" : no such reason
+	}{
+		{"one invoice at the reminder, one just overdue", []int{7, 2}, "the account owes 500.00 EUR more on 1 other overdue invoice"},
+		{"both at the reminder", []int{7, 7}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			l := ledgerOf(tc.dpd, []datasets.Money{1_000_00, 500_00})
+			w, err := Recommend(context.Background(), l, d0, RecommendOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec, ok := w.For("C1")
+			if !ok {
+				t.Fatalf("no recommendation for C1: %+v", w)
+			}
+			all := strings.Join(rec.Reasons, "; ")
+			if got := strings.Contains(all, "more on"); got != (tc.want != "") || (tc.want != "" && !strings.Contains(all, tc.want)) {
+				t.Fatalf("reasons %q; want %q", all, tc.want)
+			}
+		})
+	}
+}

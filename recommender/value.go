@@ -227,6 +227,18 @@ func (r *Recommender) reasons(b *Book, p *planned, k int, rec Recommendation) []
 	} else {
 		out = append(out, fmt.Sprintf("%s falls due within %s on %s", owed, Plural(-newest, "day"), Plural(len(c.items), "invoice")))
 	}
+	if others := otherOverdue(acc, c.items); len(others) > 0 {
+		// The contact covers the invoices due for its step; the rest of
+		// what the account owes overdue is named, so that a collector
+		// handing one invoice to an agency sees the whole debt (a trial's
+		// defaulter owed 60,947, the agency's invoice 1,742).
+		var v datasets.Money
+		for _, it := range others {
+			v += it.Value
+		}
+		out = append(out, fmt.Sprintf("the account owes %s more on %s not in this contact (each invoice escalates at its own step; a dispute or a promise keeps one off)",
+			ownAmounts(others, cur, v), Plural(len(others), "other overdue invoice")))
+	}
 	if share, ok := h.LateShare(); ok {
 		out = append(out, fmt.Sprintf("paid %d of its last %s late (median %s late)", h.Late, Plural(h.Settled, "invoice"), Plural(h.MedianDaysLate(), "day")))
 		_ = share
@@ -273,6 +285,17 @@ func (r *Recommender) reasons(b *Book, p *planned, k int, rec Recommendation) []
 	}
 	if acc.LastContact != 0 {
 		out = append(out, fmt.Sprintf("last contacted on %s (%s)", acc.LastContact, label(acc.LastContactType)))
+	}
+	return out
+}
+
+// otherOverdue are the account's overdue invoices that items leave out.
+func otherOverdue(acc *Account, items []*Item) []*Item {
+	var out []*Item
+	for _, it := range acc.overdueItems() {
+		if !slices.Contains(items, it) {
+			out = append(out, it)
+		}
 	}
 	return out
 }
