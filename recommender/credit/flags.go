@@ -265,6 +265,11 @@ type approvedReview struct {
 	class       string // the risk class it was proposed with
 }
 
+// staleBeyondDays is how many days beyond its usual lateness (and beyond
+// twice it) an overdue invoice must be for the customer's average no
+// longer to date its other invoices.
+const staleBeyondDays = 30
+
 // underLimit says which payments bring the exposure back under the limit,
 // in the order they are expected: promised ones on their date, those not
 // yet due on their due date plus the customer's usual days late; overdue
@@ -277,10 +282,22 @@ func (a *account) underLimit(t datasets.Date, over datasets.Money, amt func(data
 	}
 	var dated, undated []exp
 	late := int(math.Round(a.daysLate))
+	// An invoice overdue far beyond the customer's usual lateness says
+	// the average no longer holds (a trial's defaulter, 13 invoices over
+	// 60 days overdue, had its next invoices "expected" 17 days after
+	// due): then nothing unpromised is dated.
+	stale := 0
+	for _, it := range a.open {
+		if it.promised == 0 && it.due < t && it.dpd(t) > max(2*late, late+staleBeyondDays) {
+			stale++
+		}
+	}
 	for _, it := range a.open {
 		switch {
 		case it.promised != 0:
 			dated = append(dated, exp{it, it.promised, "promised for " + longDate(it.promised)})
+		case it.due >= t && stale > 0:
+			undated = append(undated, exp{it, 0, fmt.Sprintf("not dated: it pays %s late on average, with %s overdue well beyond that", plural(late, "day"), plural(stale, "invoice"))})
 		case it.due >= t:
 			on := it.due.AddDays(late)
 			note := "expected on its due date"

@@ -353,3 +353,23 @@ func TestBrokenPromisesWatchTheEarliestPromise(t *testing.T) {
 		})
 	}
 }
+
+// An invoice overdue far beyond the customer's usual lateness (101 days
+// against 10) and not promised: the invoices not yet due are no longer
+// dated by the average (a trial's defaulter, 13 invoices over 60 days
+// overdue, had its next ones "expected about" 17 days after due).
+func TestOverLimitDatesNothingBeyondTheUsualLateness(t *testing.T) {
+	pol := DefaultPolicy()
+	l := baseLedger()
+	for i := range l.Invoices {
+		if l.Invoices[i].ID == "I0031" {
+			l.Invoices[i].SettledDate = 0
+		}
+	}
+	l.Payments = dropPayment(l.Payments, "PI0031")
+	over := flagOf(t, flagsOf(t, l, pol, "C1"), FlagOverLimit)
+	if strings.Contains(over.Resolution, "expected about") || strings.Contains(over.Resolution, "back under the limit by") ||
+		!strings.Contains(over.Resolution, "not dated: it pays 10 days late on average, with 1 invoice overdue well beyond that") {
+		t.Fatalf("resolution %q: want the invoices not yet due left undated", over.Resolution)
+	}
+}
