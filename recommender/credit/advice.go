@@ -166,7 +166,7 @@ func withApprovals(l *datasets.Ledger, events []datasets.CreditEvent) *datasets.
 			continue // a customer the snapshot does not know yet: nothing to show it on
 		}
 		out.CreditDecisions = append(out.CreditDecisions, datasets.CreditDecision{ID: e.DecisionID, CustomerID: e.CustomerID,
-			Date: e.BusinessDay(), OldLimit: e.OldLimit, NewLimit: e.NewLimit, Reason: e.Reason, DecidedBy: e.By})
+			Date: e.BusinessDay(), OldLimit: e.OldLimit, NewLimit: e.NewLimit, Reason: e.Reason, DecidedBy: e.By, OldLimitBlank: e.OldLimitBlank})
 		out.Customers[i].CreditLimit, out.Customers[i].CreditLimitBlank = e.NewLimit, false
 	}
 	return &out

@@ -76,11 +76,14 @@ type Proposal struct {
 	Currency   string            `json:"currency,omitempty"`
 	Status     string            `json:"status"` // proposed, approved, rejected or expired
 	OldLimit   features.KPIMoney `json:"old_limit"`
-	NewLimit   features.KPIMoney `json:"new_limit"`
-	Secured    features.KPIMoney `json:"secured"`
-	Reason     string            `json:"reason"`
-	Source     string            `json:"source"`
-	RiskClass  string            `json:"risk_class,omitempty"`
+	// OldLimitBlank says no limit was recorded before (a blank master
+	// credit_limit): OldLimit is then 0.00 and means nothing.
+	OldLimitBlank bool              `json:"old_limit_blank,omitempty"`
+	NewLimit      features.KPIMoney `json:"new_limit"`
+	Secured       features.KPIMoney `json:"secured"`
+	Reason        string            `json:"reason"`
+	Source        string            `json:"source"`
+	RiskClass     string            `json:"risk_class,omitempty"`
 	// Review is when the new limit, once approved, is due for review.
 	Review datasets.Date `json:"review_date,omitempty"`
 	// Expires is the last day the proposal may be decided.
@@ -245,7 +248,7 @@ func (s *Service) Propose(ctx context.Context, req ProposeRequest) (Proposal, er
 	}
 	class, _ := s.classNamed(riskClass)
 	e := datasets.CreditEvent{ProposalID: newProposalID(day), Kind: datasets.CreditProposed, At: now, Day: day, PolicyCurrency: s.Policy.Currency,
-		CustomerID: c.ID, Currency: cmp.Or(c.Currency, s.Policy.Currency), OldLimit: c.CreditLimit, NewLimit: limit,
+		CustomerID: c.ID, Currency: cmp.Or(c.Currency, s.Policy.Currency), OldLimit: c.CreditLimit, OldLimitBlank: c.CreditLimitBlank, NewLimit: limit,
 		Secured: sg.Secured.Money(), Reason: req.Reason, Source: source, RiskClass: riskClass,
 		Review: day.AddMonths(class.ReviewMonths), Expires: day.AddDays(s.Policy.Approval.ProposalDays), By: req.By, Role: req.Role}
 	if err := s.Store.AddCreditProposal(ctx, e); err != nil {
@@ -351,14 +354,16 @@ func (s *Service) decide(ctx context.Context, id string, req DecideRequest, kind
 	}
 	e := p
 	e.Kind, e.At, e.Day, e.By, e.Role, e.Comment, e.Claim = kind, now, day, req.By, req.Role, strings.TrimSpace(req.Comment), claim
-	e.OldLimit = c.CreditLimit
+	// The blank goes on the event and the decision: the decision clears the
+	// master's, and the days before it still had no limit recorded.
+	e.OldLimit, e.OldLimitBlank = c.CreditLimit, c.CreditLimitBlank
 	var d *datasets.CreditDecision
 	if kind == datasets.CreditApproved {
 		class, _ := s.classNamed(p.RiskClass)
 		e.Review = day.AddMonths(class.ReviewMonths)
 		e.DecisionID = decisionID(claim, id)
 		d = &datasets.CreditDecision{ID: e.DecisionID, CustomerID: c.ID, Date: day, OldLimit: c.CreditLimit, NewLimit: p.NewLimit,
-			Reason: p.Reason, DecidedBy: req.By}
+			Reason: p.Reason, DecidedBy: req.By, OldLimitBlank: c.CreditLimitBlank}
 	}
 	if err := s.Store.DecideCredit(ctx, e, d); err != nil {
 		if errors.Is(err, datasets.ErrConflict) {
@@ -522,7 +527,7 @@ func (s *Service) proposal(events []datasets.CreditEvent, day datasets.Date) (Pr
 	}
 	e := events[0]
 	p := Proposal{ID: e.ProposalID, CustomerID: e.CustomerID, Currency: e.Currency, Status: datasets.CreditProposed,
-		OldLimit: features.KPIMoney(e.OldLimit), NewLimit: features.KPIMoney(e.NewLimit), Secured: features.KPIMoney(e.Secured),
+		OldLimit: features.KPIMoney(e.OldLimit), OldLimitBlank: e.OldLimitBlank, NewLimit: features.KPIMoney(e.NewLimit), Secured: features.KPIMoney(e.Secured),
 		Reason: e.Reason, Source: e.Source, RiskClass: e.RiskClass, Review: e.Review, Expires: e.Expires,
 		ProposedBy: e.By, ProposedRole: e.Role, ProposedAt: e.At, ProposedOn: e.BusinessDay()}
 	if r, ok := currencyRate(e.Currency, s.Policy.Currency, s.FX); ok {
@@ -534,7 +539,7 @@ func (s *Service) proposal(events []datasets.CreditEvent, day datasets.Date) (Pr
 			p.Status, p.DecidedBy, p.DecidedRole, p.DecidedAt, p.Comment, p.DecisionID = x.Kind, x.By, x.Role, x.At, x.Comment, x.DecisionID
 			p.DecidedOn = x.BusinessDay()
 			if x.Kind == datasets.CreditApproved {
-				p.Review, p.OldLimit = x.Review, features.KPIMoney(x.OldLimit)
+				p.Review, p.OldLimit, p.OldLimitBlank = x.Review, features.KPIMoney(x.OldLimit), x.OldLimitBlank
 			}
 		}
 	}
