@@ -21,7 +21,8 @@ import (
 // When the risk was asked about the snapshot with the approval laid over
 // it (a ledger new on each call, which the server's risk cache could not
 // know), every call learnt the portfolio's risk again until the snapshot
-// reloaded.
+// reloaded: 510 ms/op; asked about the snapshot (its cache serving every
+// call), 136 ms/op (2 shared cores, -benchtime 5x).
 func BenchmarkCreditAdviceAfterApproval(b *testing.B) {
 	ctx := context.Background()
 	l, _, err := synth.Collect(ctx, synth.Config{Customers: 150, Months: 24, Seed: 42, Start: datasets.NewDate(2023, 1, 1)})
