@@ -15,13 +15,15 @@ import (
 
 // CustomerInfo is a customer's master data.
 type CustomerInfo struct {
-	ID           string `json:"customer_id"`
-	Name         string `json:"name"`
-	Segment      string `json:"segment"`
-	Country      string `json:"country"`
-	Currency     string `json:"currency" doc:"the customer's currency, that of credit_limit"`
-	CreditLimit  Amount `json:"credit_limit" doc:"in currency"`
-	PaymentTerms string `json:"payment_terms" doc:"NET<days> or EOM<days>: the customer master's, else (payment_terms_source invoices) the days from issue to due most of its invoices issued by as_of have; empty when neither tells"`
+	ID       string `json:"customer_id"`
+	Name     string `json:"name"`
+	Segment  string `json:"segment"`
+	Country  string `json:"country"`
+	Currency string `json:"currency" doc:"the customer's currency, that of credit_limit"`
+	// CreditLimit is nil when the customer master's credit_limit is blank:
+	// no limit recorded, which is not 0.00 (no credit).
+	CreditLimit  *Amount `json:"credit_limit" doc:"in currency; null when the customer master's credit_limit is blank: no limit recorded, which is not 0.00 (no credit), its debt flagged no_limit (the credit-limit advice's limit_source not_recorded)"`
+	PaymentTerms string  `json:"payment_terms" doc:"NET<days> or EOM<days>: the customer master's, else (payment_terms_source invoices) the days from issue to due most of its invoices issued by as_of have; empty when neither tells"`
 	// PaymentTermsSource says where PaymentTerms come from: a customer
 	// derived from a cleared-items export has no terms in its master row,
 	// and NET0 would say it pays cash.
@@ -129,11 +131,13 @@ func (s *Server) getCustomer(c *gin.Context) {
 		return
 	}
 	mini := snap.draftLedger([]string{id}, nil, nil)
-	view := CustomerView{AsOf: asOf, Model: snap.modelID(), Customer: CustomerInfo{ID: id}, OpenItems: []OpenItem{}, Warnings: warn}
+	// A customer known only from its records has a limit of 0 no one set
+	// (no credit, as the credit workflow reads it: limit_source none).
+	view := CustomerView{AsOf: asOf, Model: snap.modelID(), Customer: CustomerInfo{ID: id, CreditLimit: new(Amount)}, OpenItems: []OpenItem{}, Warnings: warn}
 	cu, found := findCustomer(snap.ledger, id)
 	if found {
 		view.Customer = CustomerInfo{ID: cu.ID, Name: cu.Name, Segment: cu.Segment, Country: cu.Country, Currency: cu.Currency,
-			CreditLimit: Amount(cu.CreditLimit), Channel: cu.Channel, Since: NullDate(cu.Since), Collector: cu.Collector, InMaster: true}
+			CreditLimit: masterLimit(cu), Channel: cu.Channel, Since: NullDate(cu.Since), Collector: cu.Collector, InMaster: true}
 	}
 	// Zero terms are none given (a customer derived from its invoices),
 	// as the credit workflow reads them: its invoices tell them.
@@ -355,4 +359,14 @@ func periodParams(c *gin.Context, defTo datasets.Date) (from, to datasets.Date, 
 		return 0, 0, invalid("bad period", fieldAt("query:from", fmt.Sprintf("%s is after to %s", from, to)))
 	}
 	return from, to, nil
+}
+
+// masterLimit is the customer master's credit limit, nil when it is blank
+// (no limit recorded): 0.00 would read as no credit.
+func masterLimit(cu *datasets.Customer) *Amount {
+	if cu.CreditLimitBlank {
+		return nil
+	}
+	a := Amount(cu.CreditLimit)
+	return &a
 }

@@ -40,12 +40,16 @@ type CreditEvent struct {
 	// OldLimit is the limit in force when the event happened; NewLimit the
 	// proposed limit; Secured the part covered by credit insurance or
 	// guarantees, to which no approval threshold applies.
-	OldLimit  Money  `json:"old_limit"`
-	NewLimit  Money  `json:"new_limit"`
-	Secured   Money  `json:"secured,omitempty"`
-	Reason    string `json:"reason,omitempty"`
-	Source    string `json:"source,omitempty"` // "suggestion" or "manual" (proposals)
-	RiskClass string `json:"risk_class,omitempty"`
+	OldLimit Money `json:"old_limit"`
+	NewLimit Money `json:"new_limit"`
+	// OldLimitBlank says no limit was recorded when the event happened
+	// (the customer master's credit_limit was blank): OldLimit is then 0
+	// and means nothing. False in events stored before it was kept.
+	OldLimitBlank bool   `json:"old_limit_blank,omitempty"`
+	Secured       Money  `json:"secured,omitempty"`
+	Reason        string `json:"reason,omitempty"`
+	Source        string `json:"source,omitempty"` // "suggestion" or "manual" (proposals)
+	RiskClass     string `json:"risk_class,omitempty"`
 	// Review is the day the limit, once approved, is due for review (its
 	// expiry); Expires the last day on which the proposal may be decided.
 	Review  Date   `json:"review_date,omitempty"`

@@ -138,6 +138,9 @@ var (
 		MoneyField("new_limit", func(r *CreditDecision) *Money { return &r.NewLimit }).Req().NotNegative(),
 		TextField("reason", func(r *CreditDecision) *string { return &r.Reason }),
 		TextField("decided_by", func(r *CreditDecision) *string { return &r.DecidedBy }),
+		// No limit recorded before the decision (the workflow's approval of
+		// a blank master limit), kept apart from an old limit of 0.00.
+		BoolField("old_limit_blank", func(r *CreditDecision) *bool { return &r.OldLimitBlank }),
 	)
 
 	financialsSchema = NewSchema(EntityFinancials, "financial_id", "customer_id",

@@ -421,6 +421,13 @@ type CreditDecision struct {
 	NewLimit   Money
 	Reason     string
 	DecidedBy  string
+	// OldLimitBlank says no limit was recorded before the decision (the
+	// customer master's credit_limit was blank, Customer.CreditLimitBlank):
+	// OldLimit is then 0 and means nothing. The decision clears the
+	// master's flag, so only this keeps the blank for the days before it.
+	// False in decisions stored before it was kept: their old limit reads
+	// as recorded.
+	OldLimitBlank bool
 }
 
 // Financial is what a credit-information provider reported about a

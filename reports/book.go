@@ -121,8 +121,11 @@ type customer struct {
 	actions   []datasets.Action
 	promises  []datasets.Promise
 	decisions []datasets.CreditDecision
-	months    []features.KPIs // per month of the history; nil when inactive
-	now       features.KPIs
+	// next is the first credit decision after the report's date (by date,
+	// then id), nil when none: its old limit is the limit in force then.
+	next   *datasets.CreditDecision
+	months []features.KPIs // per month of the history; nil when inactive
+	now    features.KPIs
 	// receivables, overdue and risk at the report's date.
 	receivables, overdue, risk datasets.Money
 	// settled12, late12: invoices settled in the last 12 months, and late.

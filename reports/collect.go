@@ -114,20 +114,27 @@ func ofCustomer[T any](xs []T, customerID string, id func(*T) string) []T {
 
 // creditLimits is the limit in force at the end of each day in days: the
 // newest decision by then; before the first decision, that decision's old
-// limit; with none, the customer master's limit.
-func (c *customer) creditLimits(days []datasets.Date) []datasets.Money {
-	out := make([]datasets.Money, len(days))
+// limit (the first decision after the report's date when none is by
+// then); with none, the customer master's limit. blank[i] says none was
+// recorded on days[i] (the master's blank credit_limit, or, before the
+// first decision, that decision's OldLimitBlank: an approval clears the
+// master's flag), where the limit of 0 is not one.
+func (c *customer) creditLimits(days []datasets.Date) (limits []datasets.Money, blank []bool) {
+	limits, blank = make([]datasets.Money, len(days)), make([]bool, len(days))
 	j := 0
-	limit := c.CreditLimit
-	if len(c.decisions) > 0 {
-		limit = c.decisions[0].OldLimit
+	limit, none := c.CreditLimit, c.CreditLimitBlank
+	switch {
+	case len(c.decisions) > 0:
+		limit, none = c.decisions[0].OldLimit, c.decisions[0].OldLimitBlank
+	case c.next != nil:
+		limit, none = c.next.OldLimit, c.next.OldLimitBlank
 	}
 	for i, d := range days {
 		for j < len(c.decisions) && c.decisions[j].Date <= d {
-			limit = c.decisions[j].NewLimit
+			limit, none = c.decisions[j].NewLimit, false
 			j++
 		}
-		out[i] = limit
+		limits[i], blank[i] = limit, none
 	}
-	return out
+	return limits, blank
 }

@@ -39,7 +39,8 @@ func (c creditSource) Credit(ctx context.Context, asOf datasets.Date, customerID
 			return nil, fmt.Errorf("customer %s: %w", a.CustomerID, err)
 		}
 		v := CreditAdvice{CustomerID: a.CustomerID, Current: conv(a.Current.Money()), Exposure: conv(a.Exposure.Money()),
-			Suggested: conv(a.Suggested.Money()), RiskClass: a.RiskClass, Review: a.Review, Reasons: a.Reasons}
+			Suggested: conv(a.Suggested.Money()), RiskClass: a.RiskClass, Review: a.Review, Reasons: a.Reasons,
+			LimitNotRecorded: a.LimitSource == credit.LimitNotRecorded}
 		for _, f := range a.Flags {
 			v.Flags = append(v.Flags, CreditFlag{Kind: f.Kind, Amount: conv(f.Amount.Money()), Reason: f.Reason, Resolution: f.Resolution})
 		}

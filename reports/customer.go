@@ -111,7 +111,7 @@ func (s *Site) customerPage(c *customer) *page {
 		p.Crumbs = append(p.Crumbs, link{Text: sl.label(), Href: p.href(slicePath(sl.Slice))})
 	}
 	p.Crumbs = append(p.Crumbs, link{Text: c.ID})
-	limits := c.creditLimits([]datasets.Date{b.asOf})
+	limits, blank := c.creditLimits([]datasets.Date{b.asOf})
 	facts := []fact{
 		{Label: "segment", Value: keyLabel(c.segment), Href: s.sliceHref(p, kindSegment, c.segment)},
 		{Label: "country", Value: keyLabel(c.country), Href: s.sliceHref(p, kindCountry, c.country)},
@@ -119,7 +119,11 @@ func (s *Site) customerPage(c *customer) *page {
 		{Label: "payment terms", Value: c.terms()},
 		{Label: "credit limit", Value: fmtMoney(limits[0]) + " " + b.unit()},
 	}
-	if limits[0] <= 0 {
+	switch {
+	case blank[0]:
+		// A blank in the master is no limit recorded, not 0.00 (no credit).
+		facts[len(facts)-1].Value = noneRecorded
+	case limits[0] <= 0:
 		facts[len(facts)-1].Value += " (no credit)"
 	}
 	if c.Collector != "" {
@@ -131,7 +135,7 @@ func (s *Site) customerPage(c *customer) *page {
 	if c.Since != 0 {
 		facts = append(facts, fact{Label: "customer since", Value: c.Since.String()})
 	}
-	p.add(section{Blocks: []block{{Facts: facts}, {Tiles: s.customerTiles(p, c, limits[0])}}})
+	p.add(section{Blocks: []block{{Facts: facts}, {Tiles: s.customerTiles(p, c, limits[0], blank[0])}}})
 	var cs []*chart
 	if len(c.invoices) > 0 {
 		cs = append(cs, s.timeline(p, c), s.daysLate(p, c))
@@ -177,7 +181,11 @@ func (c *customer) terms() string {
 	return "none in the customer master"
 }
 
-func (s *Site) customerTiles(p *page, c *customer, limit datasets.Money) []tile {
+// noneRecorded is a blank credit limit in words (no limit recorded): 0.00
+// would read as no credit.
+const noneRecorded = "none recorded"
+
+func (s *Site) customerTiles(p *page, c *customer, limit datasets.Money, blank bool) []tile {
 	b := s.b
 	kept, broken, pending := 0, 0, 0
 	for _, pr := range c.promises {
@@ -201,7 +209,12 @@ func (s *Site) customerTiles(p *page, c *customer, limit datasets.Money) []tile 
 	if c.receivables > 0 {
 		util += ", all of it over the limit"
 	}
-	if limit > 0 {
+	switch {
+	case blank:
+		// No limit recorded: nothing is used of it, nothing over it (its
+		// debt is flagged no_limit).
+		util = "credit limit " + noneRecorded
+	case limit > 0:
 		util = fmtFloat(100*float64(c.receivables)/float64(limit), 0) + " % of the credit limit"
 	}
 	open := "#invoice-list"
@@ -310,7 +323,7 @@ func (s *Site) exposure(p *page, c *customer) *chart {
 			ends[i] = b.asOf
 		}
 	}
-	limits := c.creditLimits(ends)
+	limits, blank := c.creditLimits(ends)
 	rec, over, lim := make([]any, n), make([]any, n), make([]any, n)
 	off := n - len(c.months)
 	for i := range ends {
@@ -318,7 +331,9 @@ func (s *Site) exposure(p *page, c *customer) *chart {
 		if j := i - off; c.months != nil && j >= 0 {
 			rec[i], over[i] = units(c.months[j].Receivables.Money()), units(c.months[j].OverdueReceivables.Money())
 		}
-		lim[i] = units(limits[i])
+		if !blank[i] { // no limit recorded: no line, not one at 0
+			lim[i] = units(limits[i])
+		}
 	}
 	series := []lineSeries{{Name: "exposure (receivables)", Values: rec, Color: colorMain}, {Name: "of which overdue", Values: over, Color: colorBad},
 		{Name: "credit limit", Values: lim, Color: colorMuted, Dashed: true}}
@@ -441,7 +456,11 @@ func (s *Site) creditSection(p *page, c *customer) section {
 	case adv == nil:
 		sec.Blocks = append(sec.Blocks, block{Note: &note{Text: "No credit-limit suggestion for this customer."}})
 	default:
-		f := []fact{{Label: "current limit", Value: fmtMoney(adv.Current) + " " + b.unit()},
+		current := fmtMoney(adv.Current) + " " + b.unit()
+		if adv.LimitNotRecorded {
+			current = noneRecorded
+		}
+		f := []fact{{Label: "current limit", Value: current},
 			{Label: "exposure", Value: fmtMoney(adv.Exposure) + " " + b.unit()},
 			{Label: "suggested limit", Value: fmtMoney(adv.Suggested) + " " + b.unit()},
 			{Label: "credit risk class (by the probability of default within a year)", Value: adv.RiskClass}}
@@ -461,7 +480,11 @@ func (s *Site) creditSection(p *page, c *customer) section {
 	t := &table{Caption: "Credit decisions", Empty: "no decision recorded", Cols: []col{{Title: "date"}, {Title: "old limit", Num: true},
 		{Title: "new limit", Num: true}, {Title: "reason"}, {Title: "decided by"}}}
 	for _, d := range c.decisions {
-		t.Rows = append(t.Rows, row{Cells: []cell{txt(d.Date.String()), num(fmtMoney(d.OldLimit)), num(fmtMoney(d.NewLimit)), txt(d.Reason), txt(d.DecidedBy)}})
+		old := num(fmtMoney(d.OldLimit))
+		if d.OldLimitBlank {
+			old = txt(noneRecorded)
+		}
+		t.Rows = append(t.Rows, row{Cells: []cell{txt(d.Date.String()), old, num(fmtMoney(d.NewLimit)), txt(d.Reason), txt(d.DecidedBy)}})
 	}
 	sec.Blocks = append(sec.Blocks, block{Table: t})
 	return sec

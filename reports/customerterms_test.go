@@ -40,3 +40,43 @@ func TestDerivedCustomerShowsItsInvoicesTermsAndNoCredit(t *testing.T) {
 		}
 	}
 }
+
+// A blank credit_limit in the customer master is no limit recorded: the
+// customer page says "none recorded", not 0.00 (no credit) with all it owes
+// over it; so does the page as of a day before an approval that set a
+// limit (the decision keeps the blank: the approval cleared the master's),
+// and the decisions table gives its old limit as none recorded. (All read
+// 0.00, no credit.)
+func TestTheCustomerPageShowsABlankLimitAsNoneRecorded(t *testing.T) {
+	d := datasets.NewDate
+	inv := func(id, cust string) datasets.Invoice {
+		return datasets.Invoice{ID: id, CustomerID: cust, IssueDate: d(2024, 6, 1), DueDate: d(2024, 7, 1), Amount: 100000, Currency: "EUR"}
+	}
+	l := &datasets.Ledger{
+		Customers: []datasets.Customer{{ID: "B1", Currency: "EUR", Name: "Blank", Segment: "x", CreditLimitBlank: true},
+			{ID: "A1", Currency: "EUR", Name: "Approved", Segment: "x", CreditLimit: 2000000}},
+		Invoices:        []datasets.Invoice{inv("I1", "B1"), inv("I2", "A1")},
+		CreditDecisions: []datasets.CreditDecision{{ID: "CD1", CustomerID: "A1", Date: d(2024, 7, 5), NewLimit: 2000000, OldLimitBlank: true, DecidedBy: "bob"}},
+	}
+	for _, c := range []struct {
+		asOf      datasets.Date
+		id        string
+		want, not []string
+	}{
+		{d(2024, 6, 30), "B1", []string{"none recorded", "credit limit none recorded"}, []string{"(no credit)", "limit 0: no credit"}},
+		{d(2024, 6, 30), "A1", []string{"none recorded"}, []string{"(no credit)", "limit 0: no credit"}},
+		{d(2024, 7, 31), "A1", []string{"20,000.00 EUR", "% of the credit limit"}, []string{"(no credit)", "credit limit none recorded"}},
+	} {
+		page := pages(t, newSite(t, Input{Ledger: l, AsOf: c.asOf}))[customerPath(c.id)]
+		for _, w := range c.want {
+			if !strings.Contains(page, w) {
+				t.Errorf("%s's page as of %s lacks %q", c.id, c.asOf, w)
+			}
+		}
+		for _, w := range c.not {
+			if strings.Contains(page, w) {
+				t.Errorf("%s's page as of %s says %q", c.id, c.asOf, w)
+			}
+		}
+	}
+}

@@ -85,6 +85,13 @@ func (b *book) gather(l *datasets.Ledger) {
 		attach(b, d, d.Date, d.CustomerID, "", func(c *customer, _ *invoiceView, d datasets.CreditDecision) {
 			c.decisions = append(c.decisions, d)
 		})
+		// The first decision after t is not shown, but its old limit was
+		// the one in force at t (the master holds the limit it set), as
+		// the features and the credit workflow read it.
+		if c := b.custByID[d.CustomerID]; c != nil && d.Date > t &&
+			(c.next == nil || d.Date < c.next.Date || d.Date == c.next.Date && d.ID < c.next.ID) {
+			c.next = d
+		}
 	}
 	f := features.FactsOf(l)
 	b.flagged = !f.DisputesKnown && t >= f.FlagsAsOf

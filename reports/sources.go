@@ -149,12 +149,15 @@ type CreditFlag struct {
 type CreditAdvice struct {
 	CustomerID string
 	Current    datasets.Money
-	Exposure   datasets.Money
-	Suggested  datasets.Money
-	RiskClass  string
-	Review     datasets.Date
-	Reasons    []string
-	Flags      []CreditFlag
+	// LimitNotRecorded says no limit is recorded (credit's limit_source
+	// not_recorded): Current is then 0 and means nothing.
+	LimitNotRecorded bool
+	Exposure         datasets.Money
+	Suggested        datasets.Money
+	RiskClass        string
+	Review           datasets.Date
+	Reasons          []string
+	Flags            []CreditFlag
 }
 
 // CreditSource gives credit-limit suggestions and flags (issue 12).

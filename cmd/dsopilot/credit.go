@@ -293,7 +293,7 @@ func runCreditList(ctx context.Context, e env, args []string) error {
 	fmt.Fprintln(tw, "id\tcustomer\tstatus\told\tnew\tproposed_by\tproposed_at\tneeds\tdecided_by\texpires\treview")
 	for _, p := range ps {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.ID, p.CustomerID, p.Status,
-			recommender.FormatAmount(p.OldLimit.Money()), recommender.FormatAmount(p.NewLimit.Money()), p.ProposedBy,
+			limitText(p.OldLimit.Money(), p.OldLimitBlank), recommender.FormatAmount(p.NewLimit.Money()), p.ProposedBy,
 			p.ProposedAt.Format(time.DateOnly), dash(p.RequiredRole), dash(p.DecidedBy), p.Expires, p.Review)
 	}
 	return tw.Flush()
@@ -339,7 +339,7 @@ func printProposal(w io.Writer, p credit.Proposal, asJSON bool) error {
 		by += " (" + p.ProposedRole + ")"
 	}
 	fmt.Fprintf(w, "%s %s: customer %s, limit %s -> %s %s, proposed by %s, needs %s, expires %s\n", p.ID, p.Status, p.CustomerID,
-		recommender.FormatAmount(p.OldLimit.Money()), recommender.FormatAmount(p.NewLimit.Money()), p.Currency, by,
+		limitText(p.OldLimit.Money(), p.OldLimitBlank), recommender.FormatAmount(p.NewLimit.Money()), p.Currency, by,
 		dash(p.RequiredRole), p.Expires)
 	if p.DecidedBy != "" {
 		fmt.Fprintf(w, "  %s by %s (%s) on %s; decision %s; review by %s\n", p.Status, p.DecidedBy, p.DecidedRole,

@@ -215,6 +215,15 @@ func current(r credit.Suggestion) string {
 	return recommender.FormatAmount(r.Current.Money())
 }
 
+// limitText is a limit in words: "none recorded" for a blank in the
+// customer master (no limit recorded), which 0 would misread as no credit.
+func limitText(m datasets.Money, blank bool) string {
+	if blank {
+		return "none recorded"
+	}
+	return recommender.FormatAmount(m)
+}
+
 // limitFrom is where a suggestion's current limit comes from, in a
 // column: master, or the decision's kind and day.
 func limitFrom(r credit.Suggestion) string {
@@ -282,7 +291,7 @@ func runCreditFlags(ctx context.Context, e env, args []string) error {
 				recommender.FormatAmount(c.UnappliedCash.Money()), recommender.FormatAmount(c.UnappliedCredits.Money()))
 		}
 		fmt.Fprintf(e.stdout, "%s: owes %s %s%s, limit %s%s\n", name, recommender.FormatAmount(c.Exposure.Money()),
-			c.Currency, net, recommender.FormatAmount(c.Limit.Money()), held)
+			c.Currency, net, limitText(c.Limit.Money(), c.LimitSource == credit.LimitNotRecorded), held)
 		for _, f := range c.Flags {
 			fmt.Fprintf(e.stdout, "  %-15s %12s  %s\n  %15s %12s  expected: %s\n", f.Kind, recommender.FormatAmount(f.Amount.Money()), f.Reason, "", "", f.Resolution)
 		}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/model"
-	"github.com/dsopilot/dsopilot/recommender"
 	"github.com/dsopilot/dsopilot/recommender/credit"
 	"github.com/dsopilot/dsopilot/reports"
 )
@@ -86,16 +85,11 @@ func runReport(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	if promoted != nil {
-		// The pages know what was known by the end of --as-of (the
-		// worklist is the next working day's), as score does: a model
-		// trained later has seen what came after.
-		if err := recommender.CheckModelKnownBy(promoted, t); err != nil {
-			if u := modelCutoffUsageOr("report", 0, "", err); u != nil {
-				return u
-			}
-			return fmt.Errorf("report: %w", err)
-		}
+	// The pages know what was known by the end of --as-of (the worklist
+	// is the next working day's), as score does: a model trained later
+	// has seen what came after.
+	if err := checkPromotedCutoff("report", promoted, t, 0, 0); err != nil {
+		return err
 	}
 	if promoted == nil {
 		// The pages say it where the scores, the amount at risk and the

@@ -161,15 +161,11 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	if promoted != nil && c.asOf != 0 {
-		// The worklist of the served day knows the day before, as
-		// recommend's: a model trained later has seen what came after.
-		if err := recommender.CheckModelKnownBy(promoted, c.asOf.AddDays(-1)); err != nil {
-			if u := modelCutoffUsageOr("serve", 1, "", err); u != nil {
-				return u
-			}
-			return fmt.Errorf("serve: %w", err)
-		}
+	// The worklist of the served day (--as-of, else today) knows the day
+	// before, as recommend's: a model trained later has seen what came
+	// after.
+	if err := checkPromotedCutoff("serve", promoted, c.asOf, 1, datasets.DateOf(time.Now().UTC())); err != nil {
+		return err
 	}
 	daily, err := newDaily(collectionsConfig{scenario: c.scenario, fx: fx, model: promoted, log: log})
 	if err != nil {

@@ -475,15 +475,16 @@ func (s *Store) readCreditEvents(ctx context.Context, customerID string) ([]data
 				at, review, expires, day  time.Time
 				oldLimit, newLimit, cover decimal.Decimal
 				claim                     uint32
+				oldBlank                  uint8
 			)
 			if err := rows.Scan(&id, &e.ProposalID, &e.CustomerID, &e.Kind, &at, &e.Currency, &oldLimit, &newLimit, &cover,
-				&e.Reason, &e.Source, &e.RiskClass, &review, &expires, &e.By, &e.Role, &e.Comment, &e.DecisionID, &claim, &day, &e.PolicyCurrency); err != nil {
+				&e.Reason, &e.Source, &e.RiskClass, &review, &expires, &e.By, &e.Role, &e.Comment, &e.DecisionID, &claim, &day, &e.PolicyCurrency, &oldBlank); err != nil {
 				return err
 			}
 			e.At = at.UTC()
 			e.OldLimit, e.NewLimit, e.Secured = cents(oldLimit), cents(newLimit), cents(cover)
 			e.Review, e.Expires, e.Day = datasets.DateOf(review), datasets.DateOf(expires), datasets.DateOf(day)
-			e.Claim = int(claim)
+			e.Claim, e.OldLimitBlank = int(claim), oldBlank == 1
 			out = append(out, e)
 		}
 		return rows.Err()
@@ -527,7 +528,7 @@ func (s *Store) sendCreditEvents(ctx context.Context, n *node, insert string, ev
 	for _, e := range events {
 		if err := batch.Append(e.ID(), e.ProposalID, e.CustomerID, e.Kind, e.At, e.Currency,
 			money(e.OldLimit), money(e.NewLimit), money(e.Secured), e.Reason, e.Source, e.RiskClass,
-			e.Review.Time(), e.Expires.Time(), e.By, e.Role, e.Comment, e.DecisionID, uint32(e.Claim), e.Day.Time(), e.PolicyCurrency, s.reserveVersions(1)); err != nil {
+			e.Review.Time(), e.Expires.Time(), e.By, e.Role, e.Comment, e.DecisionID, uint32(e.Claim), e.Day.Time(), e.PolicyCurrency, flag(e.OldLimitBlank), s.reserveVersions(1)); err != nil {
 			return fmt.Errorf("append credit event %s: %w", e.ID(), err)
 		}
 	}
@@ -581,6 +582,14 @@ func (s *Store) Customer(ctx context.Context, id string) (datasets.Customer, err
 		return datasets.Customer{}, fmt.Errorf("customer %q: %w", id, datasets.ErrNotFound)
 	}
 	return c, nil
+}
+
+// flag is a bool as 18.16 keeps it (UInt8: no Bool type).
+func flag(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func money(m datasets.Money) decimal.Decimal { return decimal.New(int64(m), -datasets.MoneyScale) }

@@ -182,6 +182,39 @@ func RunCredit(t *testing.T, open CreditOpener) {
 		}
 	})
 
+	// C2's master limit is blank: an approval records a limit and clears
+	// the blank, and the event and the decision keep that there was none
+	// before (the days before the approval still had none recorded).
+	t.Run("BlankOldLimitRoundTrip", func(t *testing.T) {
+		s, _ := open(t)
+		seed(t, s)
+		p := proposal("PB", "C2", at, 0, 2_000_000)
+		p.OldLimitBlank = true
+		if err := s.AddCreditProposal(ctx, p); err != nil {
+			t.Fatalf("propose: %v", err)
+		}
+		d := decision(p, datasets.CreditApproved, 1, "bob", at.Add(time.Hour))
+		cd := datasets.CreditDecision{ID: d.DecisionID, CustomerID: "C2", Date: d.Day, NewLimit: 2_000_000, DecidedBy: "bob", OldLimitBlank: true}
+		if err := s.DecideCredit(ctx, d, &cd); err != nil {
+			t.Fatalf("approve: %v", err)
+		}
+		got, err := s.CreditEvents(ctx, "C2")
+		if err != nil || len(got) != 2 || !reflect.DeepEqual(got[0], p) || !reflect.DeepEqual(got[1], d) {
+			t.Fatalf("events %+v, %v; want %+v and %+v", got, err, p, d)
+		}
+		l, err := s.Load(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !containsDecision(l.CreditDecisions, cd) {
+			t.Fatalf("decision %+v not among %+v", cd, l.CreditDecisions)
+		}
+		c, err := s.Customer(ctx, "C2")
+		if err != nil || c.CreditLimitBlank || c.CreditLimit != 2_000_000 {
+			t.Fatalf("Customer(C2) = %+v, %v: want a recorded limit of 20000.00", c, err)
+		}
+	})
+
 	t.Run("ConcurrentApprovalsOneWins", func(t *testing.T) {
 		s, another := open(t)
 		seed(t, s)

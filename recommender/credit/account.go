@@ -28,6 +28,14 @@ type account struct {
 	// (zero without one).
 	limit    datasets.Money
 	limitSet datasets.Date
+	// blank says no limit was recorded at the day's end when no decision
+	// has set one by then: the master's blank flag with no decision on
+	// record, else the first later decision's OldLimitBlank (an approval
+	// clears the master's flag; the days before it still had none).
+	blank bool
+	// next is the first decision after the day (by date, then id), whose
+	// old limit was the one in force; nil when none.
+	next *datasets.CreditDecision
 	// exposure is what the customer owes, net: gross (its open invoices'
 	// outstanding) less what it holds on account, its unapplied cash and
 	// credit notes (onAccount), never below 0 (a credit balance owes
@@ -384,7 +392,15 @@ func events(l *datasets.Ledger, asOf datasets.Date, pol *Policy, byID map[string
 	for i := range l.CreditDecisions {
 		d := &l.CreditDecisions[i]
 		a := byID[d.CustomerID]
-		if a == nil || d.Date > asOf {
+		if a == nil {
+			continue
+		}
+		if d.Date > asOf {
+			// The features take the limit before the first decision from
+			// its old limit (by date, then id): so does the blank.
+			if a.next == nil || d.Date < a.next.Date || d.Date == a.next.Date && d.ID < a.next.ID {
+				a.next = d
+			}
 			continue
 		}
 		if d.Date >= a.limitSet {
@@ -400,6 +416,12 @@ func events(l *datasets.Ledger, asOf datasets.Date, pol *Policy, byID map[string
 				lifted = map[string]datasets.Date{}
 			}
 			lifted[d.CustomerID] = max(lifted[d.CustomerID], d.Date)
+		}
+	}
+	for _, a := range byID {
+		a.blank = a.c.CreditLimitBlank
+		if a.next != nil {
+			a.blank = a.next.OldLimitBlank
 		}
 	}
 	for i := range l.Actions {

@@ -36,6 +36,25 @@ func (s *Service) ledger(ctx context.Context) (features.Parts, *datasets.Ledger,
 // options gathers what Suggest and Flags need beyond the ledger, l when
 // it is held whole (nil: read in parts).
 func (s *Service) options(ctx context.Context, parts features.Parts, l *datasets.Ledger, asOf datasets.Date, ids []string) (Options, error) {
+	return s.optionsOn(ctx, riskBasis{parts: parts, l: l}, asOf, ids, nil)
+}
+
+// riskBasis is the ledger the risk is computed on: l when held whole, else
+// parts.
+type riskBasis struct {
+	parts features.Parts
+	l     *datasets.Ledger
+}
+
+// optionsOn is options with the risk computed on rb, and events the
+// workflow's events when the caller read them already (nil: read here).
+// AdviceOn computes the risk on the snapshot it was given, not on the
+// snapshot with its approvals laid over it: a cache of the snapshot's
+// risks (the server's) then serves every call until the snapshot reloads,
+// instead of a ledger new on each call being learnt again (seconds a
+// call).
+func (s *Service) optionsOn(ctx context.Context, rb riskBasis, asOf datasets.Date, ids []string, events []datasets.CreditEvent) (Options, error) {
+	parts, l := rb.parts, rb.l
 	o := Options{FX: s.FX, Customers: ids, Currency: s.Currency}
 	if s.Risk != nil {
 		var (
@@ -53,11 +72,13 @@ func (s *Service) options(ctx context.Context, parts features.Parts, l *datasets
 		o.Risk = r
 	}
 	o.RiskAtDays = s.riskAtDays(ctx, parts, l)
-	ev, err := s.Store.CreditEvents(ctx, "")
-	if err != nil {
-		return o, err
+	if events == nil {
+		var err error
+		if events, err = s.Store.CreditEvents(ctx, ""); err != nil {
+			return o, err
+		}
 	}
-	o.Events = ev
+	o.Events = events
 	return o, nil
 }
 
@@ -127,15 +148,23 @@ func (s *Service) AdviceOn(ctx context.Context, l *datasets.Ledger, asOf dataset
 	if err != nil {
 		return nil, err
 	}
-	l = withApprovals(l, ev)
-	return s.advice(ctx, features.WholeLedger(l), l, asOf, customerIDs)
+	// The events are read once, for the overlay and the limits' sources;
+	// the risk is the snapshot's (optionsOn): an approval changes limits,
+	// and the PDs follow once the snapshot holds it.
+	over := withApprovals(l, ev)
+	o, err := s.optionsOn(ctx, riskBasis{parts: features.WholeLedger(l), l: l}, asOf, customerIDs, ev)
+	if err != nil {
+		return nil, err
+	}
+	return s.adviceWith(features.WholeLedger(over), asOf, customerIDs, o)
 }
 
 // withApprovals is l with the decisions of the approvals among events that
 // l does not hold (by decision id), and their customers' limits set as
 // DecideCredit sets them in the store; l itself when it holds them all.
-// The approvals come in the order they were made (by time, then claim), so
-// the last one of a customer sets its limit.
+// A customer's approvals come in the order the store settled them (their
+// claims), so the last one decided sets its limit, whatever the clocks of
+// the callers said.
 func withApprovals(l *datasets.Ledger, events []datasets.CreditEvent) *datasets.Ledger {
 	have := make(map[string]bool, len(l.CreditDecisions))
 	for i := range l.CreditDecisions {
@@ -151,7 +180,7 @@ func withApprovals(l *datasets.Ledger, events []datasets.CreditEvent) *datasets.
 		return l
 	}
 	slices.SortStableFunc(missing, func(x, y datasets.CreditEvent) int {
-		return cmp.Or(x.At.Compare(y.At), cmp.Compare(x.Claim, y.Claim))
+		return cmp.Or(strings.Compare(x.CustomerID, y.CustomerID), cmp.Compare(x.Claim, y.Claim))
 	})
 	out := *l
 	out.CreditDecisions = slices.Clone(l.CreditDecisions)
@@ -166,7 +195,7 @@ func withApprovals(l *datasets.Ledger, events []datasets.CreditEvent) *datasets.
 			continue // a customer the snapshot does not know yet: nothing to show it on
 		}
 		out.CreditDecisions = append(out.CreditDecisions, datasets.CreditDecision{ID: e.DecisionID, CustomerID: e.CustomerID,
-			Date: e.BusinessDay(), OldLimit: e.OldLimit, NewLimit: e.NewLimit, Reason: e.Reason, DecidedBy: e.By})
+			Date: e.BusinessDay(), OldLimit: e.OldLimit, NewLimit: e.NewLimit, Reason: e.Reason, DecidedBy: e.By, OldLimitBlank: e.OldLimitBlank})
 		out.Customers[i].CreditLimit, out.Customers[i].CreditLimitBlank = e.NewLimit, false
 	}
 	return &out
@@ -178,6 +207,11 @@ func (s *Service) advice(ctx context.Context, parts features.Parts, l *datasets.
 	if err != nil {
 		return nil, err
 	}
+	return s.adviceWith(parts, asOf, customerIDs, o)
+}
+
+// adviceWith is advice on parts with the options gathered.
+func (s *Service) adviceWith(parts features.Parts, asOf datasets.Date, customerIDs []string, o Options) ([]Advice, error) {
 	as, err := assessParts(parts, asOf, s.Policy, o)
 	if err != nil {
 		return nil, err

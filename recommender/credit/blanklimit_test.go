@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
 )
@@ -84,6 +85,80 @@ func TestAProposalOfZeroRecordsNoCreditOverABlank(t *testing.T) {
 			cu, err := st.Customer(ctx, "C1")
 			if err != nil || cu.CreditLimitBlank || cu.CreditLimit != 0 {
 				t.Fatalf("after the approval: %+v, %v: want a recorded limit of 0", cu, err)
+			}
+		})
+	}
+}
+
+// An approval over a blank limit clears the master's blank, yet the days
+// before it still had no limit recorded: as of the day before the
+// approval the customer reads not_recorded (its debt no_limit, orders not
+// held), as of the approval's day the approved limit. (The day before read
+// a limit of 0: over it, orders held.) Through the store, then again on
+// the snapshot taken before the approval (AdviceOn's overlay).
+func TestTheDaysBeforeAnApprovalKeepTheBlank(t *testing.T) {
+	ctx := context.Background()
+	for _, sc := range stores(t) {
+		t.Run(sc.name, func(t *testing.T) {
+			st := sc.open(t)
+			if err := st.Put(ctx, blankLedger(true)); err != nil {
+				t.Fatal(err)
+			}
+			before, err := st.Load(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := &clock{t: asOf.AddDays(1).Time().Add(9 * time.Hour)}
+			svc := newService(t, st, c)
+			p, err := svc.Propose(ctx, ProposeRequest{CustomerID: "C1", Limit: 20_000_00, Reason: "first limit", By: "ann", Role: "credit_analyst"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !p.OldLimitBlank {
+				t.Fatalf("proposal %+v: want old_limit_blank", p)
+			}
+			if _, err := svc.Approve(ctx, p.ID, DecideRequest{By: "bob", Role: "credit_manager"}); err != nil {
+				t.Fatal(err)
+			}
+			check := func(t *testing.T, get func(day datasets.Date) Advice) {
+				t.Helper()
+				a := get(asOf)
+				if a.LimitSource != LimitNotRecorded || len(a.Flags) == 0 || a.Flags[0].Kind != FlagNoLimit || a.Flags[0].BlocksOrders {
+					t.Errorf("as of %s (before the approval): limit_source %q, flags %+v: want not_recorded, no_limit not holding orders", asOf, a.LimitSource, a.Flags)
+				}
+				a = get(asOf.AddDays(1))
+				if a.LimitSource != LimitFromApproval || a.Current.Money() != 20_000_00 {
+					t.Errorf("as of %s (the approval's day): limit_source %q, limit %s: want the approval's 20000.00", asOf.AddDays(1), a.LimitSource, a.Current.Money())
+				}
+			}
+			t.Run("store", func(t *testing.T) {
+				check(t, func(day datasets.Date) Advice {
+					out, err := svc.Advice(ctx, day, "C1")
+					if err != nil || len(out) != 1 {
+						t.Fatalf("advice as of %s: %v %v", day, out, err)
+					}
+					return out[0]
+				})
+			})
+			t.Run("snapshot", func(t *testing.T) {
+				check(t, func(day datasets.Date) Advice {
+					out, err := svc.AdviceOn(ctx, before, day, "C1")
+					if err != nil || len(out) != 1 {
+						t.Fatalf("advice as of %s: %v %v", day, out, err)
+					}
+					return out[0]
+				})
+			})
+			l, err := st.Load(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(l.CreditDecisions) != 1 || !l.CreditDecisions[0].OldLimitBlank {
+				t.Fatalf("stored decisions %+v: want one with old_limit_blank", l.CreditDecisions)
+			}
+			ev, err := st.CreditEvents(ctx, "C1")
+			if err != nil || len(ev) != 2 || !ev[0].OldLimitBlank || !ev[1].OldLimitBlank {
+				t.Fatalf("stored events %+v, %v: want both with old_limit_blank", ev, err)
 			}
 		})
 	}

@@ -84,9 +84,10 @@ func (ap approvals) limitSource(a *account) (string, datasets.Date) {
 }
 
 // notRecorded says no limit is recorded for a: the master's credit_limit
-// was blank and no decision has set one by the day.
+// was blank and no decision has set one by the day (a.blank: as of a day
+// before an approval that set one, its decision's OldLimitBlank).
 func (a *account) notRecorded() bool {
-	return a.c.CreditLimitBlank && a.limitSet == 0 && a.limit == 0
+	return a.blank && a.limitSet == 0 && a.limit == 0
 }
 
 // limitSourceReason says in words where the limit in force comes from.

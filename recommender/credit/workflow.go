@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"slices"
 	"strings"
 	"time"
 
@@ -76,11 +75,14 @@ type Proposal struct {
 	Currency   string            `json:"currency,omitempty"`
 	Status     string            `json:"status"` // proposed, approved, rejected or expired
 	OldLimit   features.KPIMoney `json:"old_limit"`
-	NewLimit   features.KPIMoney `json:"new_limit"`
-	Secured    features.KPIMoney `json:"secured"`
-	Reason     string            `json:"reason"`
-	Source     string            `json:"source"`
-	RiskClass  string            `json:"risk_class,omitempty"`
+	// OldLimitBlank says no limit was recorded before (a blank master
+	// credit_limit): OldLimit is then 0.00 and means nothing.
+	OldLimitBlank bool              `json:"old_limit_blank,omitempty"`
+	NewLimit      features.KPIMoney `json:"new_limit"`
+	Secured       features.KPIMoney `json:"secured"`
+	Reason        string            `json:"reason"`
+	Source        string            `json:"source"`
+	RiskClass     string            `json:"risk_class,omitempty"`
 	// Review is when the new limit, once approved, is due for review.
 	Review datasets.Date `json:"review_date,omitempty"`
 	// Expires is the last day the proposal may be decided.
@@ -245,7 +247,7 @@ func (s *Service) Propose(ctx context.Context, req ProposeRequest) (Proposal, er
 	}
 	class, _ := s.classNamed(riskClass)
 	e := datasets.CreditEvent{ProposalID: newProposalID(day), Kind: datasets.CreditProposed, At: now, Day: day, PolicyCurrency: s.Policy.Currency,
-		CustomerID: c.ID, Currency: cmp.Or(c.Currency, s.Policy.Currency), OldLimit: c.CreditLimit, NewLimit: limit,
+		CustomerID: c.ID, Currency: cmp.Or(c.Currency, s.Policy.Currency), OldLimit: c.CreditLimit, OldLimitBlank: c.CreditLimitBlank, NewLimit: limit,
 		Secured: sg.Secured.Money(), Reason: req.Reason, Source: source, RiskClass: riskClass,
 		Review: day.AddMonths(class.ReviewMonths), Expires: day.AddDays(s.Policy.Approval.ProposalDays), By: req.By, Role: req.Role}
 	if err := s.Store.AddCreditProposal(ctx, e); err != nil {
@@ -351,14 +353,16 @@ func (s *Service) decide(ctx context.Context, id string, req DecideRequest, kind
 	}
 	e := p
 	e.Kind, e.At, e.Day, e.By, e.Role, e.Comment, e.Claim = kind, now, day, req.By, req.Role, strings.TrimSpace(req.Comment), claim
-	e.OldLimit = c.CreditLimit
+	// The blank goes on the event and the decision: the decision clears the
+	// master's, and the days before it still had no limit recorded.
+	e.OldLimit, e.OldLimitBlank = c.CreditLimit, c.CreditLimitBlank
 	var d *datasets.CreditDecision
 	if kind == datasets.CreditApproved {
 		class, _ := s.classNamed(p.RiskClass)
 		e.Review = day.AddMonths(class.ReviewMonths)
 		e.DecisionID = decisionID(claim, id)
 		d = &datasets.CreditDecision{ID: e.DecisionID, CustomerID: c.ID, Date: day, OldLimit: c.CreditLimit, NewLimit: p.NewLimit,
-			Reason: p.Reason, DecidedBy: req.By}
+			Reason: p.Reason, DecidedBy: req.By, OldLimitBlank: c.CreditLimitBlank}
 	}
 	if err := s.Store.DecideCredit(ctx, e, d); err != nil {
 		if errors.Is(err, datasets.ErrConflict) {
@@ -448,114 +452,6 @@ func (s *Service) Expire(ctx context.Context, by string) (int, error) {
 		}
 	}
 	return n, nil
-}
-
-// Get returns one proposal.
-func (s *Service) Get(ctx context.Context, id string) (Proposal, error) {
-	events, _, err := s.find(ctx, id)
-	if err != nil {
-		return Proposal{}, err
-	}
-	return s.proposal(events, s.today())
-}
-
-// List returns the proposals that pass f, newest first.
-func (s *Service) List(ctx context.Context, f Filter) ([]Proposal, error) {
-	for _, st := range f.Statuses {
-		if !slices.Contains([]string{datasets.CreditProposed, datasets.CreditApproved, datasets.CreditRejected, datasets.CreditExpired}, st) {
-			return nil, fmt.Errorf("%w: status %q (want proposed, approved, rejected or expired)", ErrInput, st)
-		}
-	}
-	all, err := s.Store.CreditEvents(ctx, f.CustomerID)
-	if err != nil {
-		return nil, err
-	}
-	day := s.today()
-	out := []Proposal{}
-	for _, evs := range byProposal(all) {
-		p, err := s.proposal(evs, day)
-		if err != nil {
-			return nil, err
-		}
-		if len(f.Statuses) == 0 || slices.Contains(f.Statuses, p.Status) {
-			out = append(out, p)
-		}
-	}
-	slices.SortStableFunc(out, func(x, y Proposal) int {
-		return cmp.Or(y.ProposedAt.Compare(x.ProposedAt), strings.Compare(x.ID, y.ID))
-	})
-	return out, nil
-}
-
-// PolicyCurrency is the currency of the policy proposal id was made under
-// ("" when its event predates it being kept).
-func (s *Service) PolicyCurrency(ctx context.Context, id string) (string, error) {
-	_, p, err := s.find(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	return p.PolicyCurrency, nil
-}
-
-// find returns the events of proposal id and its proposal event.
-func (s *Service) find(ctx context.Context, id string) ([]datasets.CreditEvent, datasets.CreditEvent, error) {
-	all, err := s.Store.CreditEvents(ctx, "")
-	if err != nil {
-		return nil, datasets.CreditEvent{}, err
-	}
-	var out []datasets.CreditEvent
-	for _, e := range all {
-		if e.ProposalID == id {
-			out = append(out, e)
-		}
-	}
-	if len(out) == 0 || out[0].Kind != datasets.CreditProposed {
-		return nil, datasets.CreditEvent{}, fmt.Errorf("%w: no credit proposal %q", ErrNotFound, id)
-	}
-	return out, out[0], nil
-}
-
-// proposal builds a proposal's state from its events as of day.
-func (s *Service) proposal(events []datasets.CreditEvent, day datasets.Date) (Proposal, error) {
-	if len(events) == 0 || events[0].Kind != datasets.CreditProposed {
-		return Proposal{}, fmt.Errorf("%w: events without their proposal", ErrNotFound)
-	}
-	e := events[0]
-	p := Proposal{ID: e.ProposalID, CustomerID: e.CustomerID, Currency: e.Currency, Status: datasets.CreditProposed,
-		OldLimit: features.KPIMoney(e.OldLimit), NewLimit: features.KPIMoney(e.NewLimit), Secured: features.KPIMoney(e.Secured),
-		Reason: e.Reason, Source: e.Source, RiskClass: e.RiskClass, Review: e.Review, Expires: e.Expires,
-		ProposedBy: e.By, ProposedRole: e.Role, ProposedAt: e.At, ProposedOn: e.BusinessDay()}
-	if r, ok := currencyRate(e.Currency, s.Policy.Currency, s.FX); ok {
-		p.RequiredRole = s.Policy.RequiredRole(unsecuredChange(e, r))
-	}
-	for _, x := range events {
-		p.History = append(p.History, Step{At: x.At, Kind: x.Kind, By: x.By, Role: x.Role, Comment: x.Comment})
-		if x.Terminal() {
-			p.Status, p.DecidedBy, p.DecidedRole, p.DecidedAt, p.Comment, p.DecisionID = x.Kind, x.By, x.Role, x.At, x.Comment, x.DecisionID
-			p.DecidedOn = x.BusinessDay()
-			if x.Kind == datasets.CreditApproved {
-				p.Review, p.OldLimit = x.Review, features.KPIMoney(x.OldLimit)
-			}
-		}
-	}
-	if p.Status == datasets.CreditProposed && day > p.Expires {
-		p.Status = datasets.CreditExpired
-	}
-	return p, nil
-}
-
-// byProposal groups events by proposal, in proposal id order.
-func byProposal(all []datasets.CreditEvent) [][]datasets.CreditEvent {
-	var out [][]datasets.CreditEvent
-	for i := 0; i < len(all); {
-		j := i + 1
-		for j < len(all) && all[j].ProposalID == all[i].ProposalID {
-			j++
-		}
-		out = append(out, all[i:j])
-		i = j
-	}
-	return out
 }
 
 // classNamed returns the policy's class of that name, or its last class.
