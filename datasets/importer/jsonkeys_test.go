@@ -1,0 +1,39 @@
+package importer
+
+import "testing"
+
+func TestDuplicateKey(t *testing.T) {
+	for _, tc := range []struct {
+		body, want string
+	}{
+		{`{"a":1,"b":2}`, ""},
+		{`{"a":1,"a":2}`, "/a"},
+		{`{"a":{"x":1},"b":{"x":2}}`, ""},
+		{`{"invoices":[{"amount":1},{"amount":2},{"id":"x"},{"amount":"1","id":"y","amount":3}]}`, "/invoices/3/amount"},
+		{`{"a":{"b":{"c":1,"d":{"e":[1,2]},"c":2}}}`, "/a/b/c"},
+		{`{"a\u0062":1,"ab":2}`, "/ab"},
+		{`{"a/b":1,"a/b":2}`, "/a~1b"},
+		{`{"s":"a\",\"s\":1","t":1}`, ""},
+		{`{"v":["a","a"],"w":{"a":"a"}}`, ""},
+		{`[{"k":1},{"k":1,"k":2}]`, "/1/k"},
+		{`[[1,2],{"q":1},{"x":{},"x":[]}]`, "/2/x"},
+	} {
+		got, found := DuplicateKey([]byte(tc.body))
+		if got != tc.want || found != (tc.want != "") {
+			t.Errorf("DuplicateKey(%s) = %q, %v; want %q", tc.body, got, found, tc.want)
+		}
+	}
+	// An object of many keys (looked up in a map past manyKeys).
+	b := []byte(`{`)
+	for i := range 100 {
+		b = append(b, []byte(`"k`+string(rune('a'+i%26))+string(rune('a'+i/26))+`":1,`)...)
+	}
+	ok := append(append([]byte{}, b[:len(b)-1]...), '}')
+	if p, found := DuplicateKey(ok); found {
+		t.Errorf("many distinct keys: %q", p)
+	}
+	dup := append(append([]byte{}, b...), []byte(`"kab":2}`)...)
+	if p, found := DuplicateKey(dup); !found || p != "/kab" {
+		t.Errorf("many keys, one repeated: %q %v", p, found)
+	}
+}
