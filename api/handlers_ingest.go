@@ -347,7 +347,7 @@ func (s *Server) postIngest(c *gin.Context) {
 		fail(c, invalid(msg, errs...))
 		return
 	}
-	res.Incomplete = 2*res.Rejected > res.Read
+	res.Incomplete = importer.MostlyRejected(res.Rejected, res.Read)
 	status := http.StatusOK
 	if res.Spooled > 0 {
 		status = http.StatusAccepted

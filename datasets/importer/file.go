@@ -85,7 +85,7 @@ func (fr *fileRun) conclude() {
 	if s.Rejected > 0 {
 		s.Diagnosis = fr.diag.summary(s.Rejected, s.Read)
 	}
-	s.Failed = s.Error != "" || s.Rejected*2 > s.Read
+	s.Failed = s.Error != "" || MostlyRejected(s.Rejected, s.Read)
 	if fr.mostlyDuplicates() {
 		// Not one row per record: the id is mapped to a column that is
 		// no id (a customer's), or the export has several lines per

@@ -37,3 +37,16 @@ func TestDuplicateKey(t *testing.T) {
 		t.Errorf("many keys, one repeated: %q %v", p, found)
 	}
 }
+
+// MostlyRejected is the one rule of a failed file, a failed import and an
+// incomplete API ingest: more than half the rows rejected.
+func TestMostlyRejected(t *testing.T) {
+	for _, c := range []struct {
+		rejected, read int
+		want           bool
+	}{{0, 0, false}, {1, 2, false}, {2, 3, true}, {1, 1, true}, {50, 100, false}, {51, 100, true}} {
+		if got := MostlyRejected(c.rejected, c.read); got != c.want {
+			t.Errorf("MostlyRejected(%d, %d) = %v", c.rejected, c.read, got)
+		}
+	}
+}
