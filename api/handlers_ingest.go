@@ -231,6 +231,50 @@ func (st *ingestStore) EachID(ctx context.Context, e datasets.Entity, fn func(id
 	return nil
 }
 
+// InvoiceRecords reads, for the importer's checks (a credit note's
+// currency against its invoice's, a promise's amount, an open balance's
+// payments), the stored invoices of ids and what is applied to them: the
+// store's when it answers, else none (the snapshot stands in for
+// invoices the store does not hold yet).
+func (st *ingestStore) InvoiceRecords(ctx context.Context, ids []string) (*datasets.Ledger, error) {
+	out := &datasets.Ledger{}
+	if real, err := st.s.store.get(ctx); err == nil {
+		if r, ok := real.(interface {
+			InvoiceRecords(ctx context.Context, ids []string) (*datasets.Ledger, error)
+		}); ok {
+			l, err := r.InvoiceRecords(ctx, ids)
+			if err != nil {
+				return nil, err
+			}
+			out = l
+		}
+	}
+	// Invoices of the snapshot or of batches not in the store yet.
+	have := map[string]bool{}
+	for i := range out.Invoices {
+		have[out.Invoices[i].ID] = true
+	}
+	want := map[string]bool{}
+	for _, id := range ids {
+		if !have[id] {
+			want[id] = true
+		}
+	}
+	if len(want) == 0 {
+		return out, nil
+	}
+	snap, pending := st.s.view()
+	for _, l := range append([]*datasets.Ledger{snap.ledger}, pending...) {
+		for i := range l.Invoices {
+			if v := l.Invoices[i]; want[v.ID] {
+				out.Invoices = append(out.Invoices, v)
+				delete(want, v.ID)
+			}
+		}
+	}
+	return out, nil
+}
+
 // BatchHint passes the store's preferred batch size to the importer.
 func (st *ingestStore) BatchHint() int { return st.hint }
 

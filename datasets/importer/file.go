@@ -444,9 +444,12 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			batch.Invoices = batch.Invoices[:len(batch.Invoices)-1]
 			batch.CreditNotes = append(batch.CreditNotes, cn)
 			fs.CreditNotesFromInvoices++
-			fr.note(noteTypedCredits, fmt.Sprintf("%s:%d invoice_id %q type %q amount %q: credit note of %s%s", in.path, line, clip(id, 80),
-				clip(textAt(vals, pos["type"]), 40), clip(textAt(vals, pos["amount"]), 40), cn.Amount, credits.linked(cn.InvoiceID)))
+			note := fmt.Sprintf("%s:%d invoice_id %q type %q amount %q: credit note of %s%s", in.path, line, clip(id, 80),
+				clip(textAt(vals, pos["type"]), 40), clip(textAt(vals, pos["amount"]), 40), cn.Amount, credits.linked(cn.InvoiceID))
 			credits.add(im, line, id, cn.InvoiceID, cust, cur)
+			if !credits.hold(batch, cur, note) {
+				fr.note(noteTypedCredits, note)
+			}
 		} else if typedFile {
 			credits.invoiceRow(id, cust, batch.Invoices[len(batch.Invoices)-1].Currency)
 		}
@@ -499,6 +502,11 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			batch, pending = dec.newBatch(im.opts.BatchSize), 0
 		}
 	}
+	held, err := credits.resolve(ctx, im, fr)
+	if err != nil {
+		return err
+	}
+	batch.CreditNotes = append(batch.CreditNotes, held...)
 	if batch.Len() > 0 {
 		send()
 	}
