@@ -97,6 +97,7 @@ func (c *typedCredits) resolve(ctx context.Context, im *run, fr *fileRun) ([]dat
 		if want == "" || strings.EqualFold(want, x.currency) {
 			keep = append(keep, x.cn)
 			fr.note(noteTypedCredits, x.note)
+			im.openBal.credit(&x.cn)
 			continue
 		}
 		fr.rejectLate(im, x.line, fieldError{field: "currency", value: x.currency, kind: rejectCreditCurrency,

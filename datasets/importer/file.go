@@ -236,6 +236,22 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		return fail(err)
 	}
 	var drow dunningRow
+	// An invoices file's open balances are as of its export date
+	// (openbalance.go).
+	obAt, hasOB := pos["open_balance"]
+	hasOB = hasOB && in.entity == datasets.EntityInvoices
+	var orow openBalanceRow
+	var exportDate datasets.Date
+	if hasOB {
+		var how string
+		if exportDate, how, err = im.exportDateOf(in, pos, dates); err != nil {
+			return fail(err)
+		}
+		fr.note(noteExportDate, fmt.Sprintf("%s: %s, %s", in.path, dates.Write(exportDate), how))
+		if im.openBal == nil {
+			im.openBal = &openBalances{cands: map[string]*openCandidate{}, credits: map[string]map[string]datasets.Money{}}
+		}
+	}
 	p := &parser{dates: dates, amounts: im.amounts, latest: im.opts.LatestDay, columns: map[string]*amountColumn{}, diag: fr.diag, numeric: src.numeric}
 	p.scan = func(column string) (decimalMark, string) { return im.scanMarks(fr, in, pos, column) }
 	dec := decoderFor(in.entity, pos, p)
@@ -288,6 +304,9 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 				terms, whose, amendErr = p.amendInvoice(ctx, im, v, text)
 			}
 			im.readDunning(p, dc, vals, v, &drow)
+			if hasOB {
+				im.readOpenBalance(p, textAt(vals, obAt), src.numeric(obAt), v, exportDate, &orow)
+			}
 		}
 	}
 	// Exports list a customer's rows together: remember the last customer
@@ -402,7 +421,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			}
 		}
 		p.line, p.errs, p.warns, p.blank = line, p.errs[:0], p.warns[:0], false
-		flipped, whose, credit, drow = false, "", false, dunningRow{}
+		flipped, whose, credit, drow, orow = false, "", false, dunningRow{}, openBalanceRow{}
 		before := batch.Len()
 		id, cust := dec.decode(vals, batch)
 		if masterErr != nil {
@@ -449,9 +468,18 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			credits.add(im, line, id, cn.InvoiceID, cust, cur)
 			if !credits.hold(batch, cur, note) {
 				fr.note(noteTypedCredits, note)
+				im.openBal.credit(&cn)
 			}
 		} else if typedFile {
 			credits.invoiceRow(id, cust, batch.Invoices[len(batch.Invoices)-1].Currency)
+		}
+		switch {
+		case hasOB && !credit:
+			im.openBal.noteRow(fr, line, &batch.Invoices[len(batch.Invoices)-1], &orow, exportDate, dates)
+		case in.entity == datasets.EntityPayments && im.openBal != nil:
+			im.openBal.payment(&batch.Payments[len(batch.Payments)-1])
+		case in.entity == datasets.EntityCreditNotes && im.openBal != nil:
+			im.openBal.credit(&batch.CreditNotes[len(batch.CreditNotes)-1])
 		}
 		if dc.mapped() {
 			im.loadDunning(fr, dc, batch, line, vals, credit, &drow)
