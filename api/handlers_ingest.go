@@ -64,6 +64,11 @@ type IngestResult struct {
 	// document type column (?columns=invoices.type=...) says are credit
 	// notes, loaded as such (in loaded).
 	CreditNotesFromInvoices int `json:"credit_notes_from_invoices" doc:"rows of an invoices body loaded as credit notes, their type column (?columns=invoices.type=Type) saying so; counted in loaded"`
+	// DerivedPayments and DerivedCredits count the records an invoices
+	// body's open balances (?columns=invoices.open_balance=<header>)
+	// imply: not rows, not in loaded; warnings lists each.
+	DerivedPayments int `json:"derived_payments" doc:"payments derived from an invoices body's open balances (the difference no payment or credit note covers, dated the body's newest date); not rows, not in loaded"`
+	DerivedCredits  int `json:"derived_credits" doc:"the same, derived as credit notes in a ledger without payment records"`
 	// Diagnosis, when more than half the rows were rejected, names the
 	// most common reason (and a date format that would have read them).
 	Diagnosis string `json:"diagnosis,omitempty" doc:"the most common reason when more than half the rows were rejected"`
@@ -275,6 +280,29 @@ func (st *ingestStore) InvoiceRecords(ctx context.Context, ids []string) (*datas
 	return out, nil
 }
 
+// Counts tells the importer what the ledger holds (whether it has payment
+// records: an open balance's difference is then derived as a payment):
+// the store's counts when it answers, else the snapshot's.
+func (st *ingestStore) Counts(ctx context.Context) (datasets.Counts, error) {
+	if real, err := st.s.store.get(ctx); err == nil {
+		if c, ok := real.(interface {
+			Counts(ctx context.Context) (datasets.Counts, error)
+		}); ok {
+			if n, err := c.Counts(ctx); err == nil {
+				return n, nil
+			}
+		}
+	}
+	snap, pending := st.s.view()
+	var n datasets.Counts
+	for _, l := range append([]*datasets.Ledger{snap.ledger}, pending...) {
+		n.Invoices += uint64(len(l.Invoices))
+		n.Payments += uint64(len(l.Payments))
+		n.CreditNotes += uint64(len(l.CreditNotes))
+	}
+	return n, nil
+}
+
 // BatchHint passes the store's preferred batch size to the importer.
 func (st *ingestStore) BatchHint() int { return st.hint }
 
@@ -364,6 +392,7 @@ func (s *Server) postIngest(c *gin.Context) {
 	res.Warnings, res.Warned, res.WarningsTruncated = ingestWarnings(sum.Warnings, body.path)
 	res.NegativeCreditNotes, res.DerivedDueDates = sum.NegativeCreditNotes, sum.DerivedDueDates
 	res.CreditNotesFromInvoices = sum.CreditNotesFromInvoices
+	res.DerivedPayments, res.DerivedCredits = sum.DerivedPayments, sum.DerivedCredits
 	res.Notes, _, _ = ingestWarnings(sum.Notes, body.path)
 	s.metrics.ingest.WithLabelValues(string(e), "loaded").Add(float64(res.Loaded))
 	s.metrics.ingest.WithLabelValues(string(e), "rejected").Add(float64(res.Rejected))

@@ -208,6 +208,9 @@ type FileSummary struct {
 	// DerivedPayments counts the payments derived from the file's open
 	// balances (openbalance.go); they are not rows, and not in Loaded.
 	DerivedPayments int `json:"derived_payments,omitempty"`
+	// DerivedCredits counts the credit notes derived so in a ledger
+	// without payment records.
+	DerivedCredits int `json:"derived_credits,omitempty"`
 	// Cascaded counts the rows rejected only because their customer's own
 	// row, in a customers file of the same import, was rejected.
 	Cascaded int `json:"cascaded,omitempty"`
@@ -244,6 +247,7 @@ type Summary struct {
 	DunningActions int `json:"dunning_actions"`
 	// DerivedPayments totals the files' (openbalance.go).
 	DerivedPayments int `json:"derived_payments"`
+	DerivedCredits  int `json:"derived_credits"`
 	// Cascaded totals the files' rows rejected only because their
 	// customer's own row was rejected in this import, and Cascade says so
 	// with the first of those customers' rows; the import then ends in

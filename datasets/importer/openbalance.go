@@ -37,6 +37,17 @@ import (
 //   - below 0, above the amount, or above 0 on a settled invoice: the row
 //     is rejected, naming the field;
 //
+// A ledger without any payment records (a cleared-items export, no
+// payments file in the import or the store) reads a settlement as the
+// invoice's cash, and the first payment record would end that reading for
+// every invoice (features' PaymentsKnown: a settled invoice its payments
+// do not cover becomes an implied write-off). There the difference is
+// loaded as a credit note instead, of reason OpenBalanceReason, the id a
+// payment's would have: it lowers what is owed from the export date on,
+// as the payment would, without turning the ledger's settlements into
+// write-offs; and a balance of 0 only settles the invoice (a settlement
+// is that ledger's cash). The summary counts them apart (DerivedCredits).
+//
 // The export date is --export-date (Options.ExportDate) when given, else
 // the newest date of the file (an issue, settlement or dunning date),
 // the latest day it is known to have been taken on; the summary says
@@ -48,6 +59,10 @@ import (
 // balance: the store's payments have no field to mark one derived, and
 // the id is what a reader (and a re-import) can tell them by.
 const OpenBalancePrefix = "open-balance:"
+
+// OpenBalanceReason is the Reason of a credit note derived from an open
+// balance in a ledger without payment records.
+const OpenBalanceReason = "open balance: paid or credited by the export date (a ledger without payment records)"
 
 // OpenBalancePayment says whether p was derived from an open balance
 // rather than read from a payments file.
@@ -65,9 +80,10 @@ func openBalanceID(invoice string, date datasets.Date) string {
 // Summary texts of open balances.
 const (
 	warnOpenBalancePaid = "open balance below the amount, with no payment or credit note in the import or the store for the difference: a payment of the difference derived, dated the export date (when it was paid is not known; see the note on the export date)"
-	warnOpenBalanceZero = "open balance 0 without a settled date: settled on the export date (the day it was known by), the difference derived as a payment on that date"
+	warnOpenBalanceZero = "open balance 0 without a settled date: settled on the export date (the day it was known by); what its payments and credit notes do not cover is derived on that date as for a balance below the amount (in a ledger without payment records, the settlement is its cash)"
 	warnOpenBalanceOver = "payments and credit notes of the invoice are more than its amount less its open balance: no payment derived"
 	noteExportDate      = "open balances read as of the export date"
+	warnOpenBalanceNote = "open balance below the amount, in a ledger without payment records (no payments file in the import or the store): the difference loaded as a credit note dated the export date, reason \"" + OpenBalanceReason + "\" (a payment would turn every settled invoice without payments into an implied write-off)"
 )
 
 // exportDateOf is the export date of an invoices file and how it was
@@ -234,6 +250,14 @@ func (im *run) deriveOpenBalances(ctx context.Context, w *writer) error {
 	if err != nil {
 		return fmt.Errorf("read the payments of the invoices whose open balance is below their amount: %w", err)
 	}
+	// Derived now as a payment, or in a ledger without payment records as
+	// a credit note: a record of that kind with its id is the one derived
+	// again (an earlier import of the file); one of the other kind (an
+	// earlier import without payment records) covers its part.
+	paymentsKnown, err := im.paymentsKnown(ctx, stored)
+	if err != nil {
+		return err
+	}
 	for id, m := range ob.credits {
 		if cand := ob.cands[id]; cand != nil {
 			for k, v := range m {
@@ -244,7 +268,7 @@ func (im *run) deriveOpenBalances(ctx context.Context, w *writer) error {
 	if stored != nil {
 		for _, p := range stored.Payments {
 			cand := ob.cands[p.InvoiceID]
-			if cand == nil || p.ID == openBalanceID(cand.inv.ID, cand.date) {
+			if cand == nil || paymentsKnown && p.ID == openBalanceID(cand.inv.ID, cand.date) {
 				continue // its own derived payment, derived again now
 			}
 			if _, ok := cand.paid[p.ID]; !ok {
@@ -252,7 +276,7 @@ func (im *run) deriveOpenBalances(ctx context.Context, w *writer) error {
 			}
 		}
 		for _, c := range stored.CreditNotes {
-			if cand := ob.cands[c.InvoiceID]; cand != nil {
+			if cand := ob.cands[c.InvoiceID]; cand != nil && (paymentsKnown || c.ID != openBalanceID(cand.inv.ID, cand.date)) {
 				if _, ok := cand.credited[c.ID]; !ok {
 					cand.credited[c.ID] = c.Amount
 				}
@@ -280,11 +304,20 @@ func (im *run) deriveOpenBalances(ctx context.Context, w *writer) error {
 		missing := cand.inv.Amount - cand.open - covered
 		at := fmt.Sprintf("%s:%d invoice_id %q amount %s open_balance %q", cand.fr.sum.Path, cand.line, clip(id, 80), cand.inv.Amount, clip(cand.text, 40))
 		switch {
+		case missing > 0 && !paymentsKnown && cand.open == 0:
+			// Settled on the export date: that ledger's cash.
 		case missing > 0:
 			b := byFile[cand.fr]
 			if b == nil {
 				b = &datasets.Ledger{}
 				byFile[cand.fr] = b
+			}
+			if !paymentsKnown {
+				b.CreditNotes = append(b.CreditNotes, datasets.CreditNote{ID: openBalanceID(id, cand.date), CustomerID: cand.inv.CustomerID, InvoiceID: id,
+					Date: cand.date, Amount: missing, Kind: datasets.KindCreditNote, Reason: OpenBalanceReason})
+				cand.fr.sum.DerivedCredits++
+				warn(cand.fr, warnOpenBalanceNote, fmt.Sprintf("%s: credit note of %s derived on %s", at, missing, cand.dates.Write(cand.date)))
+				continue
 			}
 			b.Payments = append(b.Payments, datasets.Payment{ID: openBalanceID(id, cand.date), CustomerID: cand.inv.CustomerID, InvoiceID: id,
 				Date: cand.date, Amount: missing, Currency: cand.inv.Currency})
@@ -305,4 +338,33 @@ func (im *run) deriveOpenBalances(ctx context.Context, w *writer) error {
 		}
 	}
 	return nil
+}
+
+// paymentsKnown says whether the ledger has payment records: rows of a
+// payments file of the import, or the store's (stored holds those of the
+// candidates; else the store's counts say).
+func (im *run) paymentsKnown(ctx context.Context, stored *datasets.Ledger) (bool, error) {
+	for _, fr := range im.files {
+		if fr.sum.Entity == datasets.EntityPayments && fr.loaded.Load() > 0 {
+			return true, nil
+		}
+	}
+	if stored != nil {
+		for i := range stored.Payments {
+			if !OpenBalancePayment(&stored.Payments[i]) {
+				return true, nil
+			}
+		}
+	}
+	c, ok := im.st.(interface {
+		Counts(ctx context.Context) (datasets.Counts, error)
+	})
+	if !ok {
+		return false, nil
+	}
+	n, err := c.Counts(ctx)
+	if err != nil {
+		return false, fmt.Errorf("count the stored payments: %w", err)
+	}
+	return n.Payments > 0, nil
 }

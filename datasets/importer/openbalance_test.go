@@ -114,6 +114,44 @@ func TestOpenBalanceDerivesThePaymentsItImplies(t *testing.T) {
 	}
 }
 
+// In a ledger without payment records (a cleared-items export: no
+// payments file in the import or the store) a payment derived from an
+// open balance would be the ledger's first, turning every settled invoice
+// into an implied write-off (the KPIs of the trial's export took 2,821 of
+// them as written off): the difference is a credit note of
+// OpenBalanceReason instead, and a balance of 0 only settles the invoice.
+func TestOpenBalanceWithoutPaymentRecordsDerivesCreditNotes(t *testing.T) {
+	const invoices = "invoice_id,customer_id,issue_date,due_date,amount,currency,settled_date,Open Balance\n" +
+		"I1,K1,2025-01-02,2025-02-01,100.00,USD,2025-01-20,0.00\n" + // settled: its cash
+		"I2,K1,2025-01-02,2025-02-01,100.00,USD,,60.00\n" + // 40 paid or credited
+		"I5,K1,2025-01-02,2025-02-01,100.00,USD,,0.00\n" // settled on the export date
+	ctx := context.Background()
+	st := openStore(t)
+	o := opts(t)
+	o.Columns = map[string]string{"invoices.open_balance": "Open Balance"}
+	for pass := 1; pass <= 2; pass++ {
+		sum, err := Import(ctx, st, []string{writeFile(t, t.TempDir(), "invoices.csv", invoices)}, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.DerivedPayments != 0 || sum.DerivedCredits != 1 {
+			t.Fatalf("pass %d: derived %d payments, %d credit notes; want 0, 1", pass, sum.DerivedPayments, sum.DerivedCredits)
+		}
+	}
+	l, err := st.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	export, _ := datasets.ParseDate("2025-01-20")
+	if len(l.Payments) != 0 || len(l.CreditNotes) != 1 || l.CreditNotes[0].Amount != 4000 || l.CreditNotes[0].Reason != OpenBalanceReason ||
+		l.CreditNotes[0].Date != export || l.CreditNotes[0].InvoiceID != "I2" {
+		t.Fatalf("payments %+v, credit notes %+v", l.Payments, l.CreditNotes)
+	}
+	if v, _ := findInvoice(l, "I5"); v.SettledDate != export {
+		t.Fatalf("I5 settled %s, want %s", v.SettledDate, export)
+	}
+}
+
 func findInvoice(l *datasets.Ledger, id string) (datasets.Invoice, bool) {
 	for _, v := range l.Invoices {
 		if v.ID == id {
