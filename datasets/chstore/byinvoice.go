@@ -11,11 +11,12 @@ import (
 // invoiceChunk bounds the ids of one IN list.
 const invoiceChunk = 1000
 
-// InvoiceRecords reads the stored invoices of ids and the payments and
-// credit notes applied to them (their invoice_id one of ids), each slice
-// sorted by id within a chunk of ids. The importer checks a file against
-// the few invoices it names (a credit note's currency, a promise's amount,
-// an open balance's payments) without loading the whole ledger.
+// InvoiceRecords reads the stored invoices of ids and the payments,
+// credit notes and actions of them (their invoice_id one of ids), each
+// slice sorted by id within a chunk of ids. The importer checks a file
+// against the invoices it names (a credit note's currency, a promise's
+// amount, an open balance's payments, the assumed date of a dunning level
+// already stored) without loading the whole ledger.
 func (s *Store) InvoiceRecords(ctx context.Context, ids []string) (*datasets.Ledger, error) {
 	if err := s.ensureSchema(ctx); err != nil {
 		return nil, err
@@ -37,6 +38,8 @@ func (s *Store) InvoiceRecords(ctx context.Context, ids []string) (*datasets.Led
 				err = loadWhere(ctx, s, t, in, &l.Payments)
 			case *table[datasets.CreditNote]:
 				err = loadWhere(ctx, s, t, in, &l.CreditNotes)
+			case *table[datasets.Action]:
+				err = loadWhere(ctx, s, t, in, &l.Actions)
 			}
 			if err != nil {
 				return nil, s.explain(ctx, err)

@@ -10,10 +10,11 @@ import (
 )
 
 // InvoiceRecords reads the stored invoices of ids (by key) and the
-// payments and credit notes applied to them (a scan of those two buckets
-// only). The importer checks a file against the few invoices it names (a
-// credit note's currency, a promise's amount, an open balance's payments)
-// without loading the whole ledger.
+// payments, credit notes and actions of them (a scan of those buckets
+// only). The importer checks a file against the invoices it names (a
+// credit note's currency, a promise's amount, an open balance's payments,
+// the assumed date of a dunning level already stored) without loading the
+// whole ledger.
 func (s *Store) InvoiceRecords(ctx context.Context, ids []string) (*datasets.Ledger, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -33,6 +34,8 @@ func (s *Store) InvoiceRecords(ctx context.Context, ids []string) (*datasets.Led
 				l.Payments, err = filtered(tx, t, func(p *datasets.Payment) bool { return want[p.InvoiceID] })
 			case *table[datasets.CreditNote]:
 				l.CreditNotes, err = filtered(tx, t, func(c *datasets.CreditNote) bool { return want[c.InvoiceID] })
+			case *table[datasets.Action]:
+				l.Actions, err = filtered(tx, t, func(a *datasets.Action) bool { return want[a.InvoiceID] })
 			}
 			if err != nil {
 				return err

@@ -44,6 +44,9 @@ type fileRun struct {
 	names         []string
 	dups          []DuplicateRow
 	rejectedLines []int
+	// assumed are the dunning actions of the file whose date is
+	// assumed, dated once it is read (dunning.go).
+	assumed []assumedAction
 }
 
 // warn counts a warning of the file.
@@ -535,6 +538,11 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		return err
 	}
 	batch.CreditNotes = append(batch.CreditNotes, held...)
+	dunned, err := im.assumedDunning(ctx, fr, dc)
+	if err != nil {
+		return err
+	}
+	batch.Actions = append(batch.Actions, dunned...)
 	if batch.Len() > 0 {
 		send()
 	}
