@@ -226,6 +226,7 @@ func (c *typedCredits) hold(batch *datasets.Ledger, currency, note string) bool 
 	n := len(batch.CreditNotes) - 1
 	x := &c.curs[len(c.curs)-1]
 	x.cn, x.note = batch.CreditNotes[n], note
+	batch.CreditNotes[n] = datasets.CreditNote{}
 	batch.CreditNotes = batch.CreditNotes[:n]
 	return true
 }

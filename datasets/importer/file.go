@@ -47,6 +47,9 @@ type fileRun struct {
 	// assumed are the dunning actions of the file whose date is
 	// assumed, dated once it is read (dunning.go).
 	assumed []assumedAction
+	// promises are the file's promises of an invoice, checked against
+	// it once the file is read (promises.go).
+	promises []heldPromise
 }
 
 // warn counts a warning of the file.
@@ -476,6 +479,9 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		} else if typedFile {
 			credits.invoiceRow(id, cust, batch.Invoices[len(batch.Invoices)-1].Currency)
 		}
+		if in.entity == datasets.EntityPromises {
+			fr.holdPromise(batch, line, textAt(vals, pos["amount"]))
+		}
 		switch {
 		case hasOB && !credit:
 			im.openBal.noteRow(fr, line, &batch.Invoices[len(batch.Invoices)-1], &orow, exportDate, dates)
@@ -543,6 +549,11 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		return err
 	}
 	batch.Actions = append(batch.Actions, dunned...)
+	promised, err := im.checkPromises(ctx, fr)
+	if err != nil {
+		return err
+	}
+	batch.Promises = append(batch.Promises, promised...)
 	if batch.Len() > 0 {
 		send()
 	}
