@@ -424,3 +424,38 @@ func wrkThreads() int {
 	}
 	return 2
 }
+
+// BenchmarkDecodeScoreBody times decoding a POST /v1/score body of 10,000
+// invoices given in full (decodeJSON: encoding/json, then the duplicate
+// key scan), and the scan alone, to show what the scan adds.
+func BenchmarkDecodeScoreBody(b *testing.B) {
+	var given strings.Builder
+	given.WriteString(`{"invoices":[`)
+	for i := range maxScoreBatch {
+		if i > 0 {
+			given.WriteByte(',')
+		}
+		fmt.Fprintf(&given, `{"invoice_id":"B-%d","customer_id":"C-%d","issue_date":"2024-01-%02d","due_date":"2024-02-%02d","amount":"%d.50"}`,
+			i, i%300, 1+i%28, 1+i%28, 100+i%5000)
+	}
+	given.WriteString("]}")
+	body := []byte(given.String())
+	b.Run("decode", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		for range b.N {
+			var req ScoreRequest
+			if err := decodeJSON(body, &req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("scan", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for range b.N {
+			if at, dup := importer.DuplicateKey(body); dup {
+				b.Fatal(at)
+			}
+		}
+	})
+}

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/datasets/importer"
 )
 
 // DateText is a date in a request: YYYY-MM-DD. It is read as text and
@@ -51,6 +52,16 @@ func decodeJSON(body []byte, v any) error {
 		return &ValidationError{Msg: "malformed JSON", Kind: ErrMalformed,
 			Fields: []FieldError{{Pointer: "", Detail: "more than one JSON value in the body"}}}
 	}
+	return duplicateKey(body)
+}
+
+// duplicateKey refuses a body with a key twice in one object (a 422 at
+// the second): encoding/json keeps the last without a word, and which of
+// the two values the client meant is not known.
+func duplicateKey(body []byte) error {
+	if at, dup := importer.DuplicateKey(body); dup {
+		return invalid("duplicate key", FieldError{Pointer: at, Detail: "duplicate key"})
+	}
 	return nil
 }
 
@@ -84,6 +95,9 @@ func decodeFields(body []byte, v any, fe *fieldErrors) error {
 	}
 	for _, at := range unknown {
 		fe.add(at, "unknown field")
+	}
+	if at, dup := importer.DuplicateKey(body); dup {
+		fe.add(at, "duplicate key")
 	}
 	return nil
 }

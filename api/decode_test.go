@@ -104,7 +104,8 @@ func TestDecodeFieldsNamesEveryWrongType(t *testing.T) {
 		{"several, nested", `{"as_of":7,"invoices":[` + inv + `},` + inv + `,"disputed":"yes"},` + inv + `},` + inv + `,"invoice_id":5,"currency":["EUR"],"disputed":1.5}],"invoice_ids":["a",2,{"x":1}]}`,
 			[]string{"/as_of: want string, got number", "/invoices/1/disputed: want bool, got string", "/invoices/3/invoice_id: want string, got number",
 				"/invoices/3/currency: want string, got array", "/invoices/3/disputed: want bool, got number",
-				"/invoice_ids/1: want string, got number", "/invoice_ids/2: want string, got object"}},
+				"/invoice_ids/1: want string, got number", "/invoice_ids/2: want string, got object",
+				"/invoices/3/invoice_id: duplicate key"}}, // inv has an invoice_id already
 		{"with an unknown field before them", `{"invoices":[` + inv + `,"colour":"red"},` + inv + `,"disputed":"no","segment":false}]}`,
 			[]string{"/invoices/1/disputed: want bool, got string", "/invoices/1/segment: want string, got bool", "/invoices/0/colour: unknown field"}},
 		{"an amount takes any JSON, null fits all", `{"as_of":null,"invoices":[{"amount":{"x":[1]},"disputed":null,"segment":true}]}`,

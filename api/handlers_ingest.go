@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -64,6 +63,11 @@ type IngestResult struct {
 	// document type column (?columns=invoices.type=...) says are credit
 	// notes, loaded as such (in loaded).
 	CreditNotesFromInvoices int `json:"credit_notes_from_invoices" doc:"rows of an invoices body loaded as credit notes, their type column (?columns=invoices.type=Type) saying so; counted in loaded"`
+	// DerivedPayments and DerivedCredits count the records an invoices
+	// body's open balances (?columns=invoices.open_balance=<header>)
+	// imply: not rows, not in loaded; warnings lists each.
+	DerivedPayments int `json:"derived_payments" doc:"payments derived from an invoices body's open balances (the difference no payment or credit note covers, dated the body's newest date); not rows, not in loaded"`
+	DerivedCredits  int `json:"derived_credits" doc:"the same, derived as credit notes in a ledger without payment records"`
 	// Diagnosis, when more than half the rows were rejected, names the
 	// most common reason (and a date format that would have read them).
 	Diagnosis string `json:"diagnosis,omitempty" doc:"the most common reason when more than half the rows were rejected"`
@@ -113,126 +117,6 @@ func entityNames() []string {
 	}
 	return out
 }
-
-// ingestStore is the store the importer writes to: every batch goes
-// through the sink (store or spool), and customer ids come from the store
-// when it answers and from the snapshot and pending batches in any case.
-type ingestStore struct {
-	s *Server
-	// quiet: the batches are not kept for the snapshot, which rereads the
-	// store after the request instead (large bodies: holding a million
-	// records in memory while the importer runs slows it down).
-	quiet   bool
-	mu      sync.Mutex
-	spooled int
-	ids     []string
-	hint    int
-}
-
-func (st *ingestStore) Put(ctx context.Context, b *datasets.Ledger) error {
-	acked := st.s.sink.acked
-	if st.quiet {
-		acked = nil
-	}
-	e, err := st.s.sink.writeAck(ctx, b, acked)
-	if err != nil {
-		return err
-	}
-	if e != nil {
-		st.mu.Lock()
-		st.spooled += e.Rows
-		st.ids = append(st.ids, e.ID)
-		st.mu.Unlock()
-	}
-	return nil
-}
-
-func (st *ingestStore) CustomerIDs(ctx context.Context) ([]string, error) {
-	seen := map[string]bool{}
-	if real, err := st.s.store.get(ctx); err == nil {
-		if ids, err := real.CustomerIDs(ctx); err == nil {
-			for _, id := range ids {
-				seen[id] = true
-			}
-		}
-	}
-	for i := range st.s.snap.Load().ledger.Customers {
-		seen[st.s.snap.Load().ledger.Customers[i].ID] = true
-	}
-	for _, p := range st.s.pendingLedgers() {
-		for i := range p.Customers {
-			seen[p.Customers[i].ID] = true
-		}
-	}
-	out := make([]string, 0, len(seen))
-	for id := range seen {
-		out = append(out, id)
-	}
-	return out, nil
-}
-
-// Customer reads one customer, for the importer to tell a customer master
-// from customers it derived from invoices: from the batches not in the
-// snapshot yet (the newest), the store when it answers, the snapshot.
-func (st *ingestStore) Customer(ctx context.Context, id string) (datasets.Customer, error) {
-	snap, pending := st.s.view()
-	for i := len(pending) - 1; i >= 0; i-- {
-		for j := len(pending[i].Customers) - 1; j >= 0; j-- {
-			if pending[i].Customers[j].ID == id {
-				return pending[i].Customers[j], nil
-			}
-		}
-	}
-	if real, err := st.s.store.get(ctx); err == nil {
-		if r, ok := real.(interface {
-			Customer(ctx context.Context, id string) (datasets.Customer, error)
-		}); ok {
-			if c, err := r.Customer(ctx, id); err == nil {
-				return c, nil
-			}
-		}
-	}
-	for i := range snap.ledger.Customers {
-		if snap.ledger.Customers[i].ID == id {
-			return snap.ledger.Customers[i], nil
-		}
-	}
-	return datasets.Customer{}, fmt.Errorf("customer %q: %w", id, datasets.ErrNotFound)
-}
-
-// EachID lists the ids of entity e's records the ingest may refer to, for
-// the importer to warn of a payment or credit note of an invoice neither
-// stored nor in the body (as dsopilot import does; without it the API
-// said nothing of them): the store's when it answers, and, for invoices,
-// the snapshot's and those of the batches not in it yet (written while
-// the store was away, say), which the store may not hold.
-func (st *ingestStore) EachID(ctx context.Context, e datasets.Entity, fn func(id string)) error {
-	if real, err := st.s.store.get(ctx); err == nil {
-		if l, ok := real.(interface {
-			EachID(ctx context.Context, e datasets.Entity, fn func(id string)) error
-		}); ok {
-			if err := l.EachID(ctx, e, fn); err != nil {
-				st.s.log.Warn("ingest: the store's ids cannot be read: the snapshot's stand in", "entity", string(e), "err", err)
-			}
-		}
-	}
-	if e != datasets.EntityInvoices {
-		return nil
-	}
-	snap, pending := st.s.view()
-	for i := range snap.ledger.Invoices {
-		fn(snap.ledger.Invoices[i].ID)
-	}
-	for _, p := range pending {
-		for i := range p.Invoices {
-			fn(p.Invoices[i].ID)
-		}
-	}
-	return nil
-}
-
-// BatchHint passes the store's preferred batch size to the importer.
-func (st *ingestStore) BatchHint() int { return st.hint }
 
 func (s *Server) postIngest(c *gin.Context) {
 	e := datasets.Entity(c.Param("entity"))
@@ -320,6 +204,7 @@ func (s *Server) postIngest(c *gin.Context) {
 	res.Warnings, res.Warned, res.WarningsTruncated = ingestWarnings(sum.Warnings, body.path)
 	res.NegativeCreditNotes, res.DerivedDueDates = sum.NegativeCreditNotes, sum.DerivedDueDates
 	res.CreditNotesFromInvoices = sum.CreditNotesFromInvoices
+	res.DerivedPayments, res.DerivedCredits = sum.DerivedPayments, sum.DerivedCredits
 	res.Notes, _, _ = ingestWarnings(sum.Notes, body.path)
 	s.metrics.ingest.WithLabelValues(string(e), "loaded").Add(float64(res.Loaded))
 	s.metrics.ingest.WithLabelValues(string(e), "rejected").Add(float64(res.Rejected))
@@ -347,7 +232,7 @@ func (s *Server) postIngest(c *gin.Context) {
 		fail(c, invalid(msg, errs...))
 		return
 	}
-	res.Incomplete = 2*res.Rejected > res.Read
+	res.Incomplete = importer.MostlyRejected(res.Rejected, res.Read)
 	status := http.StatusOK
 	if res.Spooled > 0 {
 		status = http.StatusAccepted

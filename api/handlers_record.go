@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/datasets/importer"
 )
 
 // Recorded answers a recording POST: 201 when the store has the record,
@@ -236,11 +237,12 @@ func (s *Server) postPromise(c *gin.Context) {
 	schema.Complete(&p)
 	schema.Check(&p, fe.problems(""))
 	s.checkRefs(&fe, p.CustomerID, p.InvoiceID)
-	// A promise on an invoice of more than the invoice (a trial's
-	// 999,999,999 on one of 16,551.45 was recorded) is a typing error:
-	// the forecast would move that much cash to the promised week.
-	if inv, ok := s.invoiceOf(p.InvoiceID); ok && p.InvoiceID != "" && p.Amount > inv.Amount {
-		fe.add("/amount", fmt.Sprintf("%s is more than invoice %q's amount, %s %s", p.Amount, inv.ID, inv.Amount, inv.Currency))
+	// A promise of more than its invoice: the import's check
+	// (importer.CheckPromiseAmount), one rule for both.
+	if inv, ok := s.invoiceOf(p.InvoiceID); ok {
+		if err := importer.CheckPromiseAmount(&p, &inv); err != nil {
+			fe.add("/amount", err.Error())
+		}
 	}
 	if err := fe.err("invalid promise"); err != nil {
 		fail(c, err)

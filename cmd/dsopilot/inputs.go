@@ -32,6 +32,7 @@ type readFlags struct {
 	maxLine, maxField      *int
 	rejects                *string
 	dunning                *string
+	exportDate             *exportDateFlag
 	// defined names the flags above, for commands where they do not apply.
 	defined map[string]bool
 }
@@ -63,6 +64,9 @@ func newReadFlags(fs *flag.FlagSet) readFlags {
 	f.maxLine = fs.Int("max-line-bytes", 16<<20, "longest line read; a CSV file with a longer one is not imported, a longer NDJSON line is rejected")
 	f.maxField = fs.Int("max-field-bytes", 1<<20, "longest field read")
 	f.dunning = fs.String("dunning-levels", "", dunningHelp)
+	f.exportDate = &exportDateFlag{}
+	fs.Var(f.exportDate, "export-date", "the day the export was taken (YYYY-MM-DD): an invoices file's open balances (--columns invoices.open_balance=<header>)\n"+
+		"are as of it, and the payments they imply are dated it; default: the newest date of the invoices file")
 	f.rejects = fs.String("rejects", "", "rejects file (default: dsopilot-rejects-<time>.csv in the embedded store's directory, or the temporary directory)")
 	return f
 }
@@ -72,7 +76,26 @@ func newReadFlags(fs *flag.FlagSet) readFlags {
 func (f readFlags) options() importer.Options {
 	return importer.Options{Columns: f.cols, DocTypes: f.docTypes, DateFormat: f.dates.all, DateFormats: f.dates.per,
 		DecimalComma: *f.decimalComma, DecimalPoint: *f.decPoint, RoundAmounts: *f.roundAmounts, Encoding: *f.encoding,
-		MaxLineBytes: *f.maxLine, MaxFieldBytes: *f.maxField, RejectsPath: *f.rejects}
+		MaxLineBytes: *f.maxLine, MaxFieldBytes: *f.maxField, RejectsPath: *f.rejects, ExportDate: f.exportDate.d}
+}
+
+// exportDateFlag is --export-date YYYY-MM-DD.
+type exportDateFlag struct{ d datasets.Date }
+
+func (x *exportDateFlag) String() string {
+	if x == nil || x.d == 0 {
+		return ""
+	}
+	return x.d.String()
+}
+
+func (x *exportDateFlag) Set(s string) error {
+	d, ok := datasets.ParseISO(strings.TrimSpace(s))
+	if !ok {
+		return fmt.Errorf("%q is not a date: want YYYY-MM-DD", s)
+	}
+	x.d = d
+	return nil
 }
 
 // dunningLevels maps the ERP's dunning levels to the action types of

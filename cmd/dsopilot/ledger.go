@@ -397,7 +397,7 @@ func printImportSummary(w io.Writer, s *importer.Summary) {
 	if s.AbsentText != "" {
 		// Rows of customers an earlier import may have rejected: the
 		// import fails when most rows were (importer.ErrRejected).
-		failed := s.Rejected*2 > s.Read || slices.ContainsFunc(s.Files, func(f importer.FileSummary) bool { return f.Failed })
+		failed := importer.MostlyRejected(s.Rejected, s.Read) || slices.ContainsFunc(s.Files, func(f importer.FileSummary) bool { return f.Failed })
 		if failed {
 			fmt.Fprintf(w, "INCOMPLETE: %s\n", s.AbsentText)
 		} else {

@@ -74,11 +74,12 @@ func ParseColumns(m map[string]string, spec string) error {
 // that lists credit notes among its invoices and the invoice such a
 // credit note applies to (doctypes.go: read only when type is mapped),
 // and dunning_level and last_dunning_date, the ERP's dunning of the
-// invoice, read as actions (dunning.go).
+// invoice, read as actions (dunning.go), and open_balance, what is still
+// owed on it as of the export (openbalance.go).
 func readColumns(e datasets.Entity) []string {
 	cols := e.Columns()
 	if e == datasets.EntityInvoices {
-		cols = append(cols, "payment_terms", "type", "applies_to", "dunning_level", "last_dunning_date")
+		cols = append(cols, "payment_terms", "type", "applies_to", "dunning_level", "last_dunning_date", "open_balance")
 	}
 	return cols
 }

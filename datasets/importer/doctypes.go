@@ -163,6 +163,11 @@ type typedCredits struct {
 type typedCur struct {
 	line                    int
 	customer, currency, ref string
+	// cn is the credit note, held out of the batches until its currency
+	// is checked against its invoice's, once the file is read (resolve).
+	cn datasets.CreditNote
+	// note is the row's note, counted once it loads.
+	note string
 }
 
 // mixedCurrencies marks a customer whose invoice rows are in several
@@ -207,8 +212,23 @@ func (c *typedCredits) add(im *run, line int, id, ref, customer, currency string
 		c.refs = append(c.refs, typedRef{line, ref})
 	}
 	if currency != "" {
-		c.curs = append(c.curs, typedCur{line, customer, currency, ref})
+		c.curs = append(c.curs, typedCur{line: line, customer: customer, currency: currency, ref: ref})
 	}
+}
+
+// hold takes the credit note just added to batch out of it when its row
+// writes a currency, and says so: it loads, and its note is counted,
+// once resolve has checked that currency.
+func (c *typedCredits) hold(batch *datasets.Ledger, currency, note string) bool {
+	if currency == "" {
+		return false
+	}
+	n := len(batch.CreditNotes) - 1
+	x := &c.curs[len(c.curs)-1]
+	x.cn, x.note = batch.CreditNotes[n], note
+	batch.CreditNotes[n] = datasets.CreditNote{}
+	batch.CreditNotes = batch.CreditNotes[:n]
+	return true
 }
 
 // flush counts the duplicates pending.
@@ -220,30 +240,9 @@ func (c *typedCredits) flush() {
 
 // check warns of the references to invoices neither in the store nor
 // in the import, as a credit-notes file's are; the file's own invoices
-// are in the import's ids once its duplicates are flushed.
+// are in the import's ids once its duplicates are flushed. (Currencies:
+// resolve.)
 func (c *typedCredits) check(ctx context.Context, im *run, fr *fileRun) error {
-	stored, err := im.storedCurrencies(ctx, c)
-	if err != nil {
-		return err
-	}
-	for _, x := range c.curs {
-		if cur, ok := c.invCur[x.ref]; ok && x.ref != "" {
-			if cur != x.currency {
-				fr.warn(warnCreditCurrencyInvoice, fmt.Sprintf("%s:%d currency %q (invoice %q of the file is in %s)", fr.sum.Path, x.line, clip(x.currency, 20), clip(x.ref, 80), cur))
-			}
-			continue
-		}
-		if cur, ok := stored[x.ref]; ok && x.ref != "" {
-			if cur != x.currency {
-				fr.warn(warnCreditCurrencyInvoice, fmt.Sprintf("%s:%d currency %q (invoice %q in the store is in %s)", fr.sum.Path, x.line, clip(x.currency, 20), clip(x.ref, 80), cur))
-			}
-			continue
-		}
-		if cur, ok := c.curOf[x.customer]; ok && cur != mixedCurrencies && cur != x.currency {
-			fr.warn("credit note in another currency than its customer's invoices in the file: a credit note has no currency of its own and is read in its invoice's (its customer's when unapplied)",
-				fmt.Sprintf("%s:%d currency %q", fr.sum.Path, x.line, clip(x.currency, 20)))
-		}
-	}
 	if len(c.refs) == 0 {
 		return nil
 	}

@@ -39,8 +39,9 @@ func TestInvoicesFileTypeColumnLoadsCreditNotes(t *testing.T) {
 		unknownRef              bool
 	}{
 		{name: "typed", columns: base + ",invoices.type=Type,invoices.applies_to=Reference", docTypes: "credit_note=credit adj",
-			invoices: []string{"1001", "1002"}, credits: []string{"1001 5.00 1002", "CN-1 20.00 1001", "CN-2 15.00 ", "CN-3 1.00 9999"},
-			fromInvoices: 4, rejected: 1, rejects: []string{"5 type"}, reason: "unknown document type: want an invoice (", unknownRef: true},
+			// Line 7, in USD, applies to 1002, in CAD: rejected (creditcurrency.go).
+			invoices: []string{"1001", "1002"}, credits: []string{"CN-1 20.00 1001", "CN-2 15.00 ", "CN-3 1.00 9999"},
+			fromInvoices: 3, rejected: 2, rejects: []string{"5 type", "7 currency"}, reason: "unknown document type: want an invoice (", unknownRef: true},
 		{name: "Credit Adj unknown without --doc-types", columns: base + ",invoices.type=Type,invoices.applies_to=Reference",
 			invoices: []string{"1001", "1002"}, credits: []string{"CN-1 20.00 1001", "CN-2 15.00 ", "CN-3 1.00 9999"},
 			fromInvoices: 3, rejected: 2, rejects: []string{"5 type", "7 type"}, reason: "unknown document type", unknownRef: true},
@@ -148,9 +149,10 @@ func TestDocTypeMappingErrors(t *testing.T) {
 }
 
 // A credit note has no currency of its own: a credit-note row of an
-// invoices file in another currency than its customer's invoices loads
-// with a warning naming the line, not silently in theirs.
-func TestTypedCreditInAnotherCurrencyWarns(t *testing.T) {
+// invoices file in another currency than its customer's invoices (it is
+// unapplied) is rejected naming the line and field, not read in theirs
+// (it loaded with a warning: creditcurrency.go says why one rule).
+func TestTypedCreditInAnotherCurrencyIsRejected(t *testing.T) {
 	o := opts(t)
 	o.Columns = map[string]string{"invoices.type": "Type"}
 	p := writeFile(t, t.TempDir(), "invoices.csv", "Type,customer_id,invoice_id,issue_date,due_date,amount,currency\n"+
@@ -164,13 +166,8 @@ func TestTypedCreditInAnotherCurrencyWarns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rows []string
-	for _, w := range sum.Warnings {
-		if strings.HasPrefix(w.Reason, "credit note in another currency") {
-			rows = w.Rows
-		}
-	}
-	if len(rows) != 1 || !strings.HasSuffix(rows[0], `invoices.csv:2 currency "CAD"`) || sum.CreditNotesFromInvoices != 4 {
-		t.Fatalf("warned rows %q (warnings %+v), credit notes %d: want line 2's", rows, sum.Warnings, sum.CreditNotesFromInvoices)
+	if sum.Rejected != 1 || len(sum.FirstRejects) != 1 || sum.FirstRejects[0].Line != 2 || sum.FirstRejects[0].Field != "currency" ||
+		!strings.Contains(sum.FirstRejects[0].Reason, `credit note in CAD, but customer "K1"'s invoices of the file`) || sum.CreditNotesFromInvoices != 3 || sum.Loaded != 5 {
+		t.Fatalf("rejects %+v, credit notes %d, loaded %d: want line 2's", sum.FirstRejects, sum.CreditNotesFromInvoices, sum.Loaded)
 	}
 }

@@ -1,7 +1,9 @@
 package importer
 
 import (
+	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -55,7 +57,7 @@ type DunningLevel struct {
 const (
 	noteDunning = "dunning levels read from the invoices file: each loaded as one action of the level's step type (policy " +
 		PolicyERPDunning + "), dated by its last dunning date, else by its step's day (warned)"
-	warnDunningAssumed = "dunning level without a date: the action is dated the day the scenario takes that step (due date + the step's offset), or the settlement or yesterday when earlier (map the ERP's date with --columns invoices.last_dunning_date=<header>)"
+	warnDunningAssumed = "dunning level without a date: the action is dated the day the scenario takes that step (due date + the step's offset), or the settlement or yesterday when earlier, or the date an earlier import assumed when earlier (map the ERP's date with --columns invoices.last_dunning_date=<header>)"
 	warnDunningNoLevel = "last dunning date without a dunning level: not read (no action loaded)"
 	warnDunningCredit  = "dunning level on a credit-note row: not read (a credit note is not dunned)"
 )
@@ -238,11 +240,65 @@ func (im *run) loadDunning(fr *fileRun, c dunningCols, batch *datasets.Ledger, l
 	}
 	v := &batch.Invoices[len(batch.Invoices)-1]
 	a, assumed := im.dunningAction(d, v)
-	batch.Actions = append(batch.Actions, a)
 	fr.sum.DunningActions++
-	fr.note(noteDunning, fmt.Sprintf("%s:%d invoice_id %q dunning_level %q: %s on %s", path, line, clip(v.ID, 80), clip(d.text, 20), a.Type, c.format.Write(a.Date)))
 	if assumed {
-		fr.warn(warnDunningAssumed, fmt.Sprintf("%s:%d dunning_level %q: %s assumed on %s (due %s)", path, line, clip(d.text, 20), a.Type,
-			c.format.Write(a.Date), c.format.Write(v.DueDate)))
+		// Dated once the file is read (assumedDunning).
+		fr.assumed = append(fr.assumed, assumedAction{a: a, line: line, level: d.text, due: v.DueDate})
+		return
 	}
+	batch.Actions = append(batch.Actions, a)
+	fr.note(noteDunning, fmt.Sprintf("%s:%d invoice_id %q dunning_level %q: %s on %s", path, line, clip(v.ID, 80), clip(d.text, 20), a.Type, c.format.Write(a.Date)))
+}
+
+// assumedAction is a dunning level's action whose date is assumed, held
+// until the file is read.
+type assumedAction struct {
+	a     datasets.Action
+	line  int
+	level string
+	due   datasets.Date
+}
+
+// assumedDunning returns the actions of the file's dunning levels without
+// a date, each dated as assumed, or as the store already has it when
+// earlier: the assumption's cap is yesterday, which moves, and importing
+// the same file again on a later day moved the dates it had assumed. The
+// stored action of the same id (the same invoice and level) keeps its
+// date, so a re-import changes nothing; an earlier settlement still
+// moves it earlier. Only the file's invoices are read from the store.
+func (im *run) assumedDunning(ctx context.Context, fr *fileRun, c dunningCols) ([]datasets.Action, error) {
+	if len(fr.assumed) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, 0, len(fr.assumed))
+	for i := range fr.assumed {
+		ids = append(ids, fr.assumed[i].a.InvoiceID)
+	}
+	slices.Sort(ids)
+	stored, err := im.storedRecords(ctx, slices.Compact(ids))
+	if err != nil {
+		return nil, fmt.Errorf("read the stored dunning of the file's invoices: %w", err)
+	}
+	before := map[string]datasets.Date{}
+	if stored != nil {
+		for _, a := range stored.Actions {
+			if a.Policy == PolicyERPDunning && a.Date != 0 {
+				before[a.ID] = a.Date
+			}
+		}
+	}
+	out := make([]datasets.Action, 0, len(fr.assumed))
+	path := fr.sum.Path
+	for _, x := range fr.assumed {
+		a := x.a
+		if d, ok := before[a.ID]; ok && d < a.Date {
+			a.Date = d
+		}
+		out = append(out, a)
+		fr.note(noteDunning, fmt.Sprintf("%s:%d invoice_id %q dunning_level %q: %s on %s", path, x.line, clip(a.InvoiceID, 80), clip(x.level, 20), a.Type, c.format.Write(a.Date)))
+		fr.warn(warnDunningAssumed, fmt.Sprintf("%s:%d dunning_level %q: %s assumed on %s (due %s)", path, x.line, clip(x.level, 20), a.Type,
+			c.format.Write(a.Date), c.format.Write(x.due)))
+	}
+	fr.assumed = nil
+	return out, nil
 }

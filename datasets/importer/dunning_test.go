@@ -237,3 +237,54 @@ func TestAssumedDunningDateIsNeverLaterThanYesterday(t *testing.T) {
 		t.Fatalf("actions %+v, want one call dated 2026-04-09 (the step's day, 2026-04-21, is ahead)", l.Actions)
 	}
 }
+
+// Importing the same file again on a later day assumed a later date for a
+// level whose step's day was capped at yesterday (2026-04-09 on the 10th,
+// 2026-04-14 on the 15th): the stored action moved. Now the date an
+// earlier import assumed is kept (same file, same dates), in both stores;
+// a level whose step day has passed keeps its own day.
+func TestReimportKeepsTheAssumedDunningDates(t *testing.T) {
+	for storeName, open := range stores(t) {
+		t.Run(storeName, func(t *testing.T) {
+			ctx := context.Background()
+			st := open(t)
+			p := writeFile(t, t.TempDir(), "Rechnungen.csv", "Kunde;Beleg;Datum;Fällig;Betrag;Ausgleich;Mahnstufe;Mahndatum\n"+
+				"K1;R1;01.03.2026;31.03.2026;1.100,00;;2;\n"+
+				"K1;R2;01.01.2026;31.01.2026;500,00;;1;\n")
+			var got []string
+			for _, day := range []int{10, 15, 30} {
+				o := opts(t)
+				o.Kind, o.DateFormat, o.DunningLevels = datasets.EntityInvoices, "%d.%m.%Y", testLevels
+				o.Now = func() time.Time { return time.Date(2026, 4, day, 12, 0, 0, 0, time.UTC) }
+				o.Columns = map[string]string{}
+				if err := ParseColumns(o.Columns, dunningColumns); err != nil {
+					t.Fatal(err)
+				}
+				sum, err := Import(ctx, st, []string{p}, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if sum.DunningActions != 2 {
+					t.Fatalf("day %d: %d dunning actions", day, sum.DunningActions)
+				}
+				l, err := st.Load(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var dates []string
+				for _, a := range l.Actions {
+					dates = append(dates, a.InvoiceID+" "+a.Date.String())
+				}
+				slices.Sort(dates)
+				if got == nil {
+					got = dates
+				} else if !slices.Equal(got, dates) {
+					t.Fatalf("imported again on April %d: actions %v, first %v", day, dates, got)
+				}
+			}
+			if got[0] != "R1 2026-04-09" {
+				t.Fatalf("actions %v: want R1's call on 2026-04-09", got)
+			}
+		})
+	}
+}

@@ -44,6 +44,12 @@ type fileRun struct {
 	names         []string
 	dups          []DuplicateRow
 	rejectedLines []int
+	// assumed are the dunning actions of the file whose date is
+	// assumed, dated once it is read (dunning.go).
+	assumed []assumedAction
+	// promises are the file's promises of an invoice, checked against
+	// it once the file is read (promises.go).
+	promises []heldPromise
 }
 
 // warn counts a warning of the file.
@@ -85,7 +91,7 @@ func (fr *fileRun) conclude() {
 	if s.Rejected > 0 {
 		s.Diagnosis = fr.diag.summary(s.Rejected, s.Read)
 	}
-	s.Failed = s.Error != "" || s.Rejected*2 > s.Read
+	s.Failed = s.Error != "" || MostlyRejected(s.Rejected, s.Read)
 	if fr.mostlyDuplicates() {
 		// Not one row per record: the id is mapped to a column that is
 		// no id (a customer's), or the export has several lines per
@@ -236,6 +242,22 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		return fail(err)
 	}
 	var drow dunningRow
+	// An invoices file's open balances are as of its export date
+	// (openbalance.go).
+	obAt, hasOB := pos["open_balance"]
+	hasOB = hasOB && in.entity == datasets.EntityInvoices
+	var orow openBalanceRow
+	var exportDate datasets.Date
+	if hasOB {
+		var how string
+		if exportDate, how, err = im.exportDateOf(in, pos, dates); err != nil {
+			return fail(err)
+		}
+		fr.note(noteExportDate, fmt.Sprintf("%s: %s, %s", in.path, dates.Write(exportDate), how))
+		if im.openBal == nil {
+			im.openBal = &openBalances{cands: map[string]*openCandidate{}, credits: map[string]map[string]datasets.Money{}}
+		}
+	}
 	p := &parser{dates: dates, amounts: im.amounts, latest: im.opts.LatestDay, columns: map[string]*amountColumn{}, diag: fr.diag, numeric: src.numeric}
 	p.scan = func(column string) (decimalMark, string) { return im.scanMarks(fr, in, pos, column) }
 	dec := decoderFor(in.entity, pos, p)
@@ -288,6 +310,9 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 				terms, whose, amendErr = p.amendInvoice(ctx, im, v, text)
 			}
 			im.readDunning(p, dc, vals, v, &drow)
+			if hasOB {
+				im.readOpenBalance(p, textAt(vals, obAt), src.numeric(obAt), v, exportDate, &orow)
+			}
 		}
 	}
 	// Exports list a customer's rows together: remember the last customer
@@ -402,7 +427,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			}
 		}
 		p.line, p.errs, p.warns, p.blank = line, p.errs[:0], p.warns[:0], false
-		flipped, whose, credit, drow = false, "", false, dunningRow{}
+		flipped, whose, credit, drow, orow = false, "", false, dunningRow{}, openBalanceRow{}
 		before := batch.Len()
 		id, cust := dec.decode(vals, batch)
 		if masterErr != nil {
@@ -444,11 +469,26 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			batch.Invoices = batch.Invoices[:len(batch.Invoices)-1]
 			batch.CreditNotes = append(batch.CreditNotes, cn)
 			fs.CreditNotesFromInvoices++
-			fr.note(noteTypedCredits, fmt.Sprintf("%s:%d invoice_id %q type %q amount %q: credit note of %s%s", in.path, line, clip(id, 80),
-				clip(textAt(vals, pos["type"]), 40), clip(textAt(vals, pos["amount"]), 40), cn.Amount, credits.linked(cn.InvoiceID)))
+			note := fmt.Sprintf("%s:%d invoice_id %q type %q amount %q: credit note of %s%s", in.path, line, clip(id, 80),
+				clip(textAt(vals, pos["type"]), 40), clip(textAt(vals, pos["amount"]), 40), cn.Amount, credits.linked(cn.InvoiceID))
 			credits.add(im, line, id, cn.InvoiceID, cust, cur)
+			if !credits.hold(batch, cur, note) {
+				fr.note(noteTypedCredits, note)
+				im.openBal.credit(&cn)
+			}
 		} else if typedFile {
 			credits.invoiceRow(id, cust, batch.Invoices[len(batch.Invoices)-1].Currency)
+		}
+		if in.entity == datasets.EntityPromises {
+			fr.holdPromise(batch, line, textAt(vals, pos["amount"]))
+		}
+		switch {
+		case hasOB && !credit:
+			im.openBal.noteRow(fr, line, &batch.Invoices[len(batch.Invoices)-1], &orow, exportDate, dates)
+		case in.entity == datasets.EntityPayments && im.openBal != nil:
+			im.openBal.payment(&batch.Payments[len(batch.Payments)-1])
+		case in.entity == datasets.EntityCreditNotes && im.openBal != nil:
+			im.openBal.credit(&batch.CreditNotes[len(batch.CreditNotes)-1])
 		}
 		if dc.mapped() {
 			im.loadDunning(fr, dc, batch, line, vals, credit, &drow)
@@ -499,6 +539,21 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			batch, pending = dec.newBatch(im.opts.BatchSize), 0
 		}
 	}
+	held, err := credits.resolve(ctx, im, fr)
+	if err != nil {
+		return err
+	}
+	batch.CreditNotes = append(batch.CreditNotes, held...)
+	dunned, err := im.assumedDunning(ctx, fr, dc)
+	if err != nil {
+		return err
+	}
+	batch.Actions = append(batch.Actions, dunned...)
+	promised, err := im.checkPromises(ctx, fr)
+	if err != nil {
+		return err
+	}
+	batch.Promises = append(batch.Promises, promised...)
 	if batch.Len() > 0 {
 		send()
 	}

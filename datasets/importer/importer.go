@@ -130,6 +130,12 @@ type Options struct {
 	// payment received, a dispute opened: datasets.HappenedColumns) is
 	// rejected. Zero means datasets.LatestRecordDay(Now()).
 	LatestDay datasets.Date
+	// ExportDate is the day the export was taken: an invoices file's open
+	// balances are as of it (payments derived from them are dated it:
+	// openbalance.go), and a dunning level without a date is assumed
+	// before it (dunning.go). Zero means the newest date of each such
+	// file. It cannot be after LatestDay.
+	ExportDate datasets.Date
 }
 
 // Progress is how far an import has come.
@@ -199,6 +205,12 @@ type FileSummary struct {
 	// DunningActions counts the actions loaded from the file's dunning
 	// levels (dunning.go); they are not rows, and not in Loaded.
 	DunningActions int `json:"dunning_actions,omitempty"`
+	// DerivedPayments counts the payments derived from the file's open
+	// balances (openbalance.go); they are not rows, and not in Loaded.
+	DerivedPayments int `json:"derived_payments,omitempty"`
+	// DerivedCredits counts the credit notes derived so in a ledger
+	// without payment records.
+	DerivedCredits int `json:"derived_credits,omitempty"`
 	// Cascaded counts the rows rejected only because their customer's own
 	// row, in a customers file of the same import, was rejected.
 	Cascaded int `json:"cascaded,omitempty"`
@@ -233,6 +245,9 @@ type Summary struct {
 	CreditNotesFromInvoices int `json:"credit_notes_from_invoices"`
 	// DunningActions totals the files'.
 	DunningActions int `json:"dunning_actions"`
+	// DerivedPayments totals the files' (openbalance.go).
+	DerivedPayments int `json:"derived_payments"`
+	DerivedCredits  int `json:"derived_credits"`
 	// Cascaded totals the files' rows rejected only because their
 	// customer's own row was rejected in this import, and Cascade says so
 	// with the first of those customers' rows; the import then ends in
@@ -338,6 +353,11 @@ func Import(ctx context.Context, st Store, paths []string, opts Options) (*Summa
 			fileErrs = append(fileErrs, err)
 		}
 	}
+	if w.failed() == nil && ctx.Err() == nil {
+		if err := im.deriveOpenBalances(ctx, w); err != nil {
+			fileErrs = append(fileErrs, err)
+		}
+	}
 	werr := w.close()
 	rerr := im.rej.close()
 	im.finish()
@@ -416,6 +436,9 @@ type run struct {
 	absentAt        map[string]string
 
 	rows, bytesDone, bytesTotal int64 // for Progress
+	// openBal holds the invoices whose open balance is below their
+	// amount, once an invoices file maps open_balance (openbalance.go).
+	openBal *openBalances
 }
 
 func newRun(st Store, paths []string, opts Options) (*run, []input, error) {
@@ -439,6 +462,9 @@ func newRun(st Store, paths []string, opts Options) (*run, []input, error) {
 	}
 	if opts.MaxFieldBytes <= 0 {
 		opts.MaxFieldBytes = defaultMaxField
+	}
+	if opts.ExportDate > opts.LatestDay {
+		return nil, nil, fmt.Errorf("%w: the export date %s is after %s, the latest day a record can be of", ErrUsage, opts.ExportDate, opts.LatestDay)
 	}
 	dates, err := NewDateParser(opts.DateFormat)
 	if err != nil {

@@ -119,6 +119,10 @@ func decodeObject(b []byte) (map[string]any, error) {
 	if dec.More() {
 		return nil, errors.New("more than one value on the line")
 	}
+	if at, dup := DuplicateKey(b); dup {
+		// encoding/json kept the last: which was meant is not known.
+		return nil, fmt.Errorf("%s: duplicate key", at)
+	}
 	return obj, nil
 }
 

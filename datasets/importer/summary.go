@@ -13,7 +13,7 @@ import (
 func (im *run) finish() {
 	s := im.sum
 	s.Read, s.Loaded, s.Rejected, s.Duplicates = 0, 0, 0, 0
-	s.NegativeCreditNotes, s.DerivedDueDates, s.CreditNotesFromInvoices, s.Cascaded, s.DunningActions, s.Absent = 0, 0, 0, 0, 0, 0
+	s.NegativeCreditNotes, s.DerivedDueDates, s.CreditNotesFromInvoices, s.Cascaded, s.DunningActions, s.Absent, s.DerivedPayments, s.DerivedCredits = 0, 0, 0, 0, 0, 0, 0, 0
 	s.Files = s.Files[:0]
 	byReason, byNote := map[string]int{}, map[string]int{}
 	s.Warnings, s.Notes = nil, nil
@@ -28,6 +28,8 @@ func (im *run) finish() {
 		s.DerivedDueDates += f.sum.DerivedDueDates
 		s.CreditNotesFromInvoices += f.sum.CreditNotesFromInvoices
 		s.DunningActions += f.sum.DunningActions
+		s.DerivedPayments += f.sum.DerivedPayments
+		s.DerivedCredits += f.sum.DerivedCredits
 		s.Cascaded += f.sum.Cascaded
 		s.Absent += f.sum.Absent
 		s.Warnings = mergeWarnings(s.Warnings, f.sum.Warnings, byReason)
@@ -62,6 +64,12 @@ func mergeWarnings(into, ws []Warning, at map[string]int) []Warning {
 	return into
 }
 
+// MostlyRejected says whether rejected of read rows is most of them
+// (more than half): the one rule by which a file (FileSummary.Failed), an
+// import (ErrRejected: dsopilot import exits 1) and an API ingest
+// (IngestResult.Incomplete) are said to have failed.
+func MostlyRejected(rejected, read int) bool { return 2*rejected > read }
+
 // mostlyRejected describes the files of which more than half the rows were
 // rejected (and the import when more than half of all rows were), and
 // those of which more than half repeat an id of the file; "" when none.
@@ -70,13 +78,13 @@ func (im *run) mostlyRejected() (rejected, duplicates string) {
 	for i, f := range im.sum.Files {
 		switch {
 		case !f.Failed || f.Error != "":
-		case f.Rejected*2 > f.Read:
+		case MostlyRejected(f.Rejected, f.Read):
 			rej = append(rej, fmt.Sprintf("%s: %s", f.Path, f.Diagnosis))
 		case im.files[i].mostlyDuplicates():
 			dup = append(dup, fmt.Sprintf("%s: %s", f.Path, f.Diagnosis))
 		}
 	}
-	if len(rej) == 0 && im.sum.Rejected*2 > im.sum.Read {
+	if len(rej) == 0 && MostlyRejected(im.sum.Rejected, im.sum.Read) {
 		rej = append(rej, fmt.Sprintf("%d of %d rows rejected", im.sum.Rejected, im.sum.Read))
 	}
 	return strings.Join(rej, "; "), strings.Join(dup, "; ")

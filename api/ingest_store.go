@@ -1,0 +1,196 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// ingestStore is the store the importer writes to: every batch goes
+// through the sink (store or spool), and customer ids come from the store
+// when it answers and from the snapshot and pending batches in any case.
+type ingestStore struct {
+	s *Server
+	// quiet: the batches are not kept for the snapshot, which rereads the
+	// store after the request instead (large bodies: holding a million
+	// records in memory while the importer runs slows it down).
+	quiet   bool
+	mu      sync.Mutex
+	spooled int
+	ids     []string
+	hint    int
+}
+
+func (st *ingestStore) Put(ctx context.Context, b *datasets.Ledger) error {
+	acked := st.s.sink.acked
+	if st.quiet {
+		acked = nil
+	}
+	e, err := st.s.sink.writeAck(ctx, b, acked)
+	if err != nil {
+		return err
+	}
+	if e != nil {
+		st.mu.Lock()
+		st.spooled += e.Rows
+		st.ids = append(st.ids, e.ID)
+		st.mu.Unlock()
+	}
+	return nil
+}
+
+func (st *ingestStore) CustomerIDs(ctx context.Context) ([]string, error) {
+	seen := map[string]bool{}
+	if real, err := st.s.store.get(ctx); err == nil {
+		if ids, err := real.CustomerIDs(ctx); err == nil {
+			for _, id := range ids {
+				seen[id] = true
+			}
+		}
+	}
+	for i := range st.s.snap.Load().ledger.Customers {
+		seen[st.s.snap.Load().ledger.Customers[i].ID] = true
+	}
+	for _, p := range st.s.pendingLedgers() {
+		for i := range p.Customers {
+			seen[p.Customers[i].ID] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for id := range seen {
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// Customer reads one customer, for the importer to tell a customer master
+// from customers it derived from invoices: from the batches not in the
+// snapshot yet (the newest), the store when it answers, the snapshot.
+func (st *ingestStore) Customer(ctx context.Context, id string) (datasets.Customer, error) {
+	snap, pending := st.s.view()
+	for i := len(pending) - 1; i >= 0; i-- {
+		for j := len(pending[i].Customers) - 1; j >= 0; j-- {
+			if pending[i].Customers[j].ID == id {
+				return pending[i].Customers[j], nil
+			}
+		}
+	}
+	if real, err := st.s.store.get(ctx); err == nil {
+		if r, ok := real.(interface {
+			Customer(ctx context.Context, id string) (datasets.Customer, error)
+		}); ok {
+			if c, err := r.Customer(ctx, id); err == nil {
+				return c, nil
+			}
+		}
+	}
+	for i := range snap.ledger.Customers {
+		if snap.ledger.Customers[i].ID == id {
+			return snap.ledger.Customers[i], nil
+		}
+	}
+	return datasets.Customer{}, fmt.Errorf("customer %q: %w", id, datasets.ErrNotFound)
+}
+
+// EachID lists the ids of entity e's records the ingest may refer to, for
+// the importer to warn of a payment or credit note of an invoice neither
+// stored nor in the body (as dsopilot import does; without it the API
+// said nothing of them): the store's when it answers, and, for invoices,
+// the snapshot's and those of the batches not in it yet (written while
+// the store was away, say), which the store may not hold.
+func (st *ingestStore) EachID(ctx context.Context, e datasets.Entity, fn func(id string)) error {
+	if real, err := st.s.store.get(ctx); err == nil {
+		if l, ok := real.(interface {
+			EachID(ctx context.Context, e datasets.Entity, fn func(id string)) error
+		}); ok {
+			if err := l.EachID(ctx, e, fn); err != nil {
+				st.s.log.Warn("ingest: the store's ids cannot be read: the snapshot's stand in", "entity", string(e), "err", err)
+			}
+		}
+	}
+	if e != datasets.EntityInvoices {
+		return nil
+	}
+	snap, pending := st.s.view()
+	for i := range snap.ledger.Invoices {
+		fn(snap.ledger.Invoices[i].ID)
+	}
+	for _, p := range pending {
+		for i := range p.Invoices {
+			fn(p.Invoices[i].ID)
+		}
+	}
+	return nil
+}
+
+// InvoiceRecords reads, for the importer's checks (a credit note's
+// currency against its invoice's, a promise's amount, an open balance's
+// payments), the stored invoices of ids and what is applied to them: the
+// store's when it answers, else none (the snapshot stands in for
+// invoices the store does not hold yet).
+func (st *ingestStore) InvoiceRecords(ctx context.Context, ids []string) (*datasets.Ledger, error) {
+	out := &datasets.Ledger{}
+	if real, err := st.s.store.get(ctx); err == nil {
+		if r, ok := real.(interface {
+			InvoiceRecords(ctx context.Context, ids []string) (*datasets.Ledger, error)
+		}); ok {
+			l, err := r.InvoiceRecords(ctx, ids)
+			if err != nil {
+				return nil, err
+			}
+			out = l
+		}
+	}
+	// Invoices of the snapshot or of batches not in the store yet.
+	have := map[string]bool{}
+	for i := range out.Invoices {
+		have[out.Invoices[i].ID] = true
+	}
+	want := map[string]bool{}
+	for _, id := range ids {
+		if !have[id] {
+			want[id] = true
+		}
+	}
+	if len(want) == 0 {
+		return out, nil
+	}
+	snap, pending := st.s.view()
+	for _, l := range append([]*datasets.Ledger{snap.ledger}, pending...) {
+		for i := range l.Invoices {
+			if v := l.Invoices[i]; want[v.ID] {
+				out.Invoices = append(out.Invoices, v)
+				delete(want, v.ID)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Counts tells the importer what the ledger holds (whether it has payment
+// records: an open balance's difference is then derived as a payment):
+// the store's counts when it answers, else the snapshot's.
+func (st *ingestStore) Counts(ctx context.Context) (datasets.Counts, error) {
+	if real, err := st.s.store.get(ctx); err == nil {
+		if c, ok := real.(interface {
+			Counts(ctx context.Context) (datasets.Counts, error)
+		}); ok {
+			if n, err := c.Counts(ctx); err == nil {
+				return n, nil
+			}
+		}
+	}
+	snap, pending := st.s.view()
+	var n datasets.Counts
+	for _, l := range append([]*datasets.Ledger{snap.ledger}, pending...) {
+		n.Invoices += uint64(len(l.Invoices))
+		n.Payments += uint64(len(l.Payments))
+		n.CreditNotes += uint64(len(l.CreditNotes))
+	}
+	return n, nil
+}
+
+// BatchHint passes the store's preferred batch size to the importer.
+func (st *ingestStore) BatchHint() int { return st.hint }

@@ -1,0 +1,84 @@
+package chstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// invoiceChunk bounds the ids of one IN list.
+const invoiceChunk = 1000
+
+// InvoiceRecords reads the stored invoices of ids and the payments,
+// credit notes and actions of them (their invoice_id one of ids), each
+// slice sorted by id within a chunk of ids. The importer checks a file
+// against the invoices it names (a credit note's currency, a promise's
+// amount, an open balance's payments, the assumed date of a dunning level
+// already stored) without loading the whole ledger.
+func (s *Store) InvoiceRecords(ctx context.Context, ids []string) (*datasets.Ledger, error) {
+	if err := s.ensureSchema(ctx); err != nil {
+		return nil, err
+	}
+	l := &datasets.Ledger{}
+	for start := 0; start < len(ids); start += invoiceChunk {
+		chunk := ids[start:min(start+invoiceChunk, len(ids))]
+		quoted := make([]string, len(chunk))
+		for i, id := range chunk {
+			quoted[i] = quoteString(id)
+		}
+		in := "invoice_id IN (" + strings.Join(quoted, ", ") + ")"
+		for _, t := range s.tables {
+			var err error
+			switch t := t.(type) {
+			case *table[datasets.Invoice]:
+				err = loadWhere(ctx, s, t, in, &l.Invoices)
+			case *table[datasets.Payment]:
+				err = loadWhere(ctx, s, t, in, &l.Payments)
+			case *table[datasets.CreditNote]:
+				err = loadWhere(ctx, s, t, in, &l.CreditNotes)
+			case *table[datasets.Action]:
+				err = loadWhere(ctx, s, t, in, &l.Actions)
+			}
+			if err != nil {
+				return nil, s.explain(ctx, err)
+			}
+		}
+	}
+	return l, nil
+}
+
+// loadWhere appends the deduplicated rows of t that meet cond to out.
+func loadWhere[T any](ctx context.Context, s *Store, t *table[T], cond string, out *[]T) error {
+	q := strings.Replace(t.selectSQL, " FINAL ", " FINAL WHERE "+cond+" ", 1)
+	return s.retryBroken(func() error {
+		n := len(*out)
+		rows, err := s.entry.conn.Query(ctx, q)
+		if err != nil {
+			return fmt.Errorf("query %s: %w", t.name, err)
+		}
+		defer rows.Close()
+		dests := make([]any, len(t.cols))
+		sets := make([]func(*T), len(t.cols))
+		for i, c := range t.cols {
+			dests[i], sets[i] = c.scan()
+		}
+		for rows.Next() {
+			if err := rows.Scan(dests...); err != nil {
+				*out = (*out)[:n] // a retry reads them all again
+				return fmt.Errorf("scan %s: %w", t.name, err)
+			}
+			var r T
+			for _, set := range sets {
+				set(&r)
+			}
+			*out = append(*out, r)
+		}
+		if err := rows.Err(); err != nil {
+			*out = (*out)[:n]
+			return fmt.Errorf("read %s: %w", t.name, err)
+		}
+		return nil
+	})
+}
