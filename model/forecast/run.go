@@ -34,13 +34,18 @@ type Run struct {
 	preds    []model.Prediction
 	currency string
 	// Mixed lists the currencies added unconverted (several, no fx).
-	Mixed  []string
-	shocks map[int]Shocks // by computed horizon in weeks (computedWeeks)
+	Mixed []string
+	// unconverted is what was left out for want of a rate (nil: nothing).
+	unconverted *Unconverted
+	shocks      map[int]Shocks // by computed horizon in weeks (computedWeeks)
 }
 
 // NewRun scores l's open book as of asOf with b and converts the history
-// with fx (nil: as recorded).
+// with fx (nil: as recorded). Amounts fx has no rate for are left out and
+// named in the forecasts' Unconverted, unless they are most of the open
+// book (Unconverted.check).
 func NewRun(l *datasets.Ledger, b *model.Bundle, fx *datasets.FX, asOf datasets.Date) (*Run, error) {
+	l, u := leaveOutUnconverted(l, fx, asOf)
 	h, mixed, err := ReportingHistory(l, fx)
 	if err != nil {
 		return nil, err
@@ -48,7 +53,10 @@ func NewRun(l *datasets.Ledger, b *model.Bundle, fx *datasets.FX, asOf datasets.
 	if err := h.CheckAsOf(asOf); err != nil {
 		return nil, err
 	}
-	r := &Run{asOf: asOf, h: h, shocks: map[int]Shocks{}}
+	if err := u.check(h.openInvoices(asOf)); err != nil {
+		return nil, err
+	}
+	r := &Run{asOf: asOf, h: h, shocks: map[int]Shocks{}, unconverted: u}
 	switch {
 	case fx != nil:
 		r.currency = fx.To
@@ -95,6 +103,7 @@ func (r *Run) Forecast(ctx context.Context, o Options) (*Result, error) {
 	if _, ok := r.shocks[H]; !ok {
 		r.shocks[H] = res.Shocks
 	}
+	res.Unconverted = r.unconverted
 	return res, nil
 }
 
