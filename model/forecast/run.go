@@ -16,7 +16,7 @@ import (
 // one currency). mixed lists the currencies added unconverted when there
 // are several and no fx.
 func FromLedger(ctx context.Context, l *datasets.Ledger, b *model.Bundle, fx *datasets.FX, o Options) (res *Result, mixed []string, err error) {
-	r, err := NewRun(l, b, fx, o.AsOf)
+	r, err := newRun(l, b, fx, o.AsOf, true)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -41,11 +41,22 @@ type Run struct {
 }
 
 // NewRun scores l's open book as of asOf with b and converts the history
-// with fx (nil: as recorded). Amounts fx has no rate for are left out and
-// named in the forecasts' Unconverted, unless they are most of the open
-// book (Unconverted.check).
+// with fx (nil: as recorded). An amount fx has no rate for fails it: its
+// callers (the report's pages) do not yet show what a forecast leaves out,
+// and leaving it out unsaid would drop it silently. FromLedger and
+// FromParts leave such amounts out and name them (Result.Unconverted).
 func NewRun(l *datasets.Ledger, b *model.Bundle, fx *datasets.FX, asOf datasets.Date) (*Run, error) {
-	l, u := leaveOutUnconverted(l, fx, asOf)
+	return newRun(l, b, fx, asOf, false)
+}
+
+// newRun is NewRun; with leaveOut, amounts fx has no rate for are left out
+// and named in the forecasts' Unconverted, unless they are most of the
+// open book (Unconverted.check).
+func newRun(l *datasets.Ledger, b *model.Bundle, fx *datasets.FX, asOf datasets.Date, leaveOut bool) (*Run, error) {
+	var u *Unconverted
+	if leaveOut {
+		l, u = leaveOutUnconverted(l, fx, asOf)
+	}
 	h, mixed, err := ReportingHistory(l, fx)
 	if err != nil {
 		return nil, err

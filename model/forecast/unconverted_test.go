@@ -111,6 +111,11 @@ func TestAStrayCurrencyIsLeftOutAndNamed(t *testing.T) {
 	if err == nil || perr == nil || perr.Error() != err.Error() {
 		t.Errorf("in parts: %v; whole: %v", perr, err)
 	}
+	// NewRun, behind the report's pages, which do not show what is left
+	// out, still fails rather than leave it out unsaid.
+	if _, err := NewRun(&withStray, b, fx, asOf); !errors.As(err, &missing) {
+		t.Errorf("NewRun with a stray currency: %v, want the missing rate", err)
+	}
 }
 
 // A breakdown by customer names each customer as the master does.
