@@ -69,6 +69,23 @@ func TestModelForecasterServesTheForecast(t *testing.T) {
 			t.Fatalf("by segment, week %d: the groups' due dates add to %v, the portfolio's %v", k+1, sum, p)
 		}
 	}
+	// By customer, each named as the customer master names it.
+	names := map[string]string{}
+	for _, c := range snap.ledger.Customers {
+		names[c.ID] = c.Name
+	}
+	byCust := decode[Forecast](t, ts.do(req{method: "GET", path: "/v1/forecast?by=customer&weeks=2", role: "viewer"}))
+	if len(byCust.Groups) < 3 || byCust.Groups[0].Name != "" {
+		t.Fatalf("by customer: %d groups, the portfolio's named %q", len(byCust.Groups), byCust.Groups[0].Name)
+	}
+	for _, g := range byCust.Groups[1:] {
+		if g.Name == "" || g.Name != names[g.Key] {
+			t.Errorf("by customer: %s named %q, the master says %q", g.Key, g.Name, names[g.Key])
+		}
+	}
+	if got.Unconverted != nil {
+		t.Errorf("every rate given, yet %+v left out", got.Unconverted)
+	}
 	problemOf(t, ts.do(req{method: "GET", path: "/v1/forecast?currency=USD", role: "viewer"}), 422)
 	if len(got.Currencies) != 0 {
 		t.Errorf("a converted forecast lists %v as added unconverted", got.Currencies)

@@ -280,7 +280,10 @@ type ForecastWeek struct {
 
 // ForecastGroup is the forecast of one group (Key "" for the portfolio).
 type ForecastGroup struct {
-	Key   string         `json:"key"`
+	Key string `json:"key"`
+	// Name is the customer's name from the customer master in a breakdown
+	// by customer.
+	Name  string         `json:"name,omitempty" doc:"the customer's name from the customer master, in a breakdown by customer; absent when the master has none"`
 	Weeks []ForecastWeek `json:"weeks"`
 	// Total is the horizon's receipts, TotalOpen and TotalNew its parts,
 	// each banded over the simulated paths.
@@ -325,6 +328,9 @@ type Forecast struct {
 	OpenBook ForecastBook    `json:"open_book"`
 	Groups   []ForecastGroup `json:"groups"`
 	Warnings []string        `json:"warnings,omitempty" doc:"what makes the answer doubtful: a date more than 7 days after the ledger's latest record (the book is frozen on that day), a period that begins long before its first invoice; absent when nothing does"`
+	// Unconverted is what the forecast left out for want of a rate to
+	// Currency (see ForecastUnconverted).
+	Unconverted *ForecastUnconverted `json:"unconverted,omitempty" doc:"invoices and records left out of the forecast because the server's rates (--fx) have no rate for their currency, per currency; absent when nothing was left out"`
 }
 
 // Forecaster is the cash forecast (issue 10).

@@ -88,6 +88,7 @@ func (f *ModelForecaster) Forecast(ctx context.Context, q ForecastQuery) (*Forec
 	}
 	out := forecastOf(res, q.By)
 	out.Currencies = mixed
+	out.Unconverted = unconvertedOf(res.Unconverted)
 	f.cache[q] = out
 	return out, nil
 }
@@ -128,16 +129,52 @@ func forecastOf(r *forecast.Result, by string) *Forecast {
 		}
 		return out
 	}
-	group := func(key string, ws []forecast.Week, due []forecast.Scheduled, h forecast.Horizon) ForecastGroup {
-		return ForecastGroup{Key: key, Weeks: weeks(ws, due), Total: band(h.Total), TotalOpen: band(h.Open), TotalNew: band(h.New)}
+	group := func(key, name string, ws []forecast.Week, due []forecast.Scheduled, h forecast.Horizon) ForecastGroup {
+		return ForecastGroup{Key: key, Name: name, Weeks: weeks(ws, due), Total: band(h.Total), TotalOpen: band(h.Open), TotalNew: band(h.New)}
 	}
 	b := r.Book
 	out := &Forecast{AsOf: r.AsOf, Currency: r.Currency, By: by, Weeks: len(r.Weeks),
 		OpenBook: ForecastBook{Invoices: b.Invoices, Customers: b.Customers, Outstanding: b.Outstanding, Overdue: b.Overdue, Disputed: b.Disputed,
 			ExpectedCredit: b.ExpectedCredit, Promised: b.Promised, Beyond: b.Beyond, Unscored: b.Unscored, PastModel: b.PastModel},
-		Groups: []ForecastGroup{group("", r.Weeks, r.DueSchedule, r.Total)}}
+		Groups: []ForecastGroup{group("", "", r.Weeks, r.DueSchedule, r.Total)}}
 	for _, g := range r.Groups {
-		out.Groups = append(out.Groups, group(g.Key, g.Weeks, g.DueSchedule, g.Total))
+		out.Groups = append(out.Groups, group(g.Key, g.Name, g.Weeks, g.DueSchedule, g.Total))
+	}
+	return out
+}
+
+// ForecastUnconverted is what a forecast left out for want of a rate to its
+// currency: the forecast covers the rest. (A forecast that would leave
+// out more than half the open invoices fails with ErrNoRate instead.)
+type ForecastUnconverted struct {
+	// OpenInvoices are the open invoices left out, BookInvoices those
+	// forecast.
+	OpenInvoices int                           `json:"open_invoices" doc:"open invoices left out, over every currency"`
+	BookInvoices int                           `json:"book_invoices" doc:"open invoices forecast"`
+	Currencies   []ForecastUnconvertedCurrency `json:"currencies"`
+}
+
+// ForecastUnconvertedCurrency is what a forecast left out of one currency.
+type ForecastUnconvertedCurrency struct {
+	Currency     string `json:"currency"`
+	OpenInvoices int    `json:"open_invoices"`
+	// Outstanding is in Currency: there is no rate to convert it.
+	Outstanding  Amount   `json:"outstanding" doc:"what the open invoices left out still owed at as_of, in their own currency (there is no rate to convert it)"`
+	Customers    int      `json:"customers" doc:"customers of the open invoices left out"`
+	Invoices     int      `json:"invoices" doc:"every invoice in the currency left out, open or settled (missing from the timing records and run-rates too)"`
+	OtherRecords int      `json:"other_records" doc:"other amounts in the currency on no invoice left out (payments, credit notes, credit limits), left out too"`
+	Examples     []string `json:"examples" doc:"up to three ids of the invoices left out, open ones first"`
+}
+
+// unconvertedOf maps the forecast's Unconverted (nil: nothing left out).
+func unconvertedOf(u *forecast.Unconverted) *ForecastUnconverted {
+	if u == nil {
+		return nil
+	}
+	out := &ForecastUnconverted{OpenInvoices: u.OpenInvoices, BookInvoices: u.BookInvoices}
+	for _, c := range u.Currencies {
+		out.Currencies = append(out.Currencies, ForecastUnconvertedCurrency{Currency: c.Currency, OpenInvoices: c.OpenInvoices,
+			Outstanding: c.Outstanding, Customers: c.Customers, Invoices: c.Invoices, OtherRecords: c.OtherRecords, Examples: c.Examples})
 	}
 	return out
 }

@@ -127,7 +127,8 @@ func (s *snapshot) ratesWarning() string {
 	// Say what still answers too: what needs no conversion, the KPIs
 	// grouped by currency among them (each in its own: getKPI).
 	return fmt.Sprintf("the server's rates to %s (--fx) lack %s, a currency of the ledger: the answers that convert its amounts to %s "+
-		"(the KPIs, the forecast, the worklist and next action, the credit advice, the report pages) are 503 missing-rate, "+
+		"(the KPIs, the worklist and next action, the credit advice, the report pages) are 503 missing-rate, "+
+		"the forecast leaves them out and names them (503 when they are most of its open book), "+
 		"while the scores, the customers with their KPIs in their own currencies, and the KPIs grouped by currency (by=currency, each currency in its own, unconverted) still answer; "+
 		"restart dsopilot serve with --currency %s --fx FILE holding a rate for %s", s.fx.To, list, s.fx.To, s.fx.To, list)
 }

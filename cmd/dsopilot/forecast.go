@@ -126,6 +126,11 @@ func (f forecastFlags) run(ctx context.Context, e env, cmd string) (*forecast.Re
 	for _, w := range forecastWarnings(info.LastDay, b.Options.AsOf, o.AsOf) {
 		fmt.Fprintf(e.stderr, "dsopilot: warning: %s: %s\n", cmd, w)
 	}
+	if res.Unconverted != nil {
+		// Said on stderr too, so that a script reading the CSV or JSON
+		// sees it in its log.
+		fmt.Fprintf(e.stderr, "dsopilot: warning: %s: %s\n", cmd, res.Unconverted)
+	}
 	if len(info.Mixed) > 1 {
 		fmt.Fprintf(e.stderr, "dsopilot: warning: %s: amounts in %s are added unconverted; give --currency and --fx, or --by currency\n",
 			cmd, strings.Join(info.Mixed, ", "))
@@ -158,6 +163,9 @@ func printForecast(w io.Writer, r *forecast.Result) error {
 		b.Invoices, b.Customers, g(b.Outstanding), g(b.Overdue), g(b.Disputed), g(b.ExpectedCredit), g(b.Promised), g(b.Beyond))
 	fmt.Fprintf(w, "new business: %d customers expected to invoice %s over the horizon (seasonal factor %.2f)\n",
 		r.NewBusiness.Customers, g(r.NewBusiness.Invoicing), r.NewBusiness.Seasonal)
+	if r.Unconverted != nil {
+		fmt.Fprintf(w, "NOT IN THIS FORECAST: %s\n", r.Unconverted)
+	}
 	s := r.Shocks
 	how := "estimated from " + strconv.Itoa(s.Replays) + " past weekly forecasts"
 	if !s.Estimated {
@@ -202,10 +210,16 @@ func printForecast(w io.Writer, r *forecast.Result) error {
 	}
 	fmt.Fprintf(w, "\nby %s, whole horizon of %d weeks (P10/P50/P90 percentiles of each group's %d-week sum, means and due dates sums of its weeks; the groups' due dates add up to the total row's%s%s):\n", r.By, len(r.Weeks), len(r.Weeks), in, order)
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%s\topen P10\topen P50\topen P90\topen mean\tnew mean\ttotal P50\tdue dates\t\n", r.By)
+	name, nameHead := func(forecast.Group) string { return "" }, ""
+	if r.By == forecast.ByCustomer {
+		// The master's name beside the id: a treasurer knows customers by
+		// name.
+		name, nameHead = func(gr forecast.Group) string { return gr.Name + "\t" }, "name\t"
+	}
+	fmt.Fprintf(tw, "%s\t%sopen P10\topen P50\topen P90\topen mean\tnew mean\ttotal P50\tdue dates\t\n", r.By, nameHead)
 	for _, gr := range groups {
 		t := gr.Total
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", gr.Key, g(t.Open.P10), g(t.Open.P50), g(t.Open.P90), g(t.Open.Mean), g(t.New.Mean), g(t.Total.P50), g(dueSum(gr.DueSchedule)))
+		fmt.Fprintf(tw, "%s\t%s%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", gr.Key, name(gr), g(t.Open.P10), g(t.Open.P50), g(t.Open.P90), g(t.Open.Mean), g(t.New.Mean), g(t.Total.P50), g(dueSum(gr.DueSchedule)))
 	}
 	return tw.Flush()
 }
@@ -214,7 +228,11 @@ func printForecast(w io.Writer, r *forecast.Result) error {
 // total (its week_start and week_end say which weeks it sums; the period
 // stays "total" for the readers that key on it), each with the open, new
 // and total bands and the due-date schedule (each group's own in a
-// breakdown).
+// breakdown). A breakdown by customer has the customer's name after its
+// id. When amounts were left out for want of a rate, a last column
+// "unconverted" says what on every row (it is absent otherwise, so that
+// the usual file is unchanged): a reader of any row sees that the figures
+// leave it out.
 func writeForecastCSV(w io.Writer, r *forecast.Result) error {
 	cw := csv.NewWriter(w)
 	head := []string{"period", "week_start", "week_end"}
@@ -222,22 +240,35 @@ func writeForecastCSV(w io.Writer, r *forecast.Result) error {
 		head = append(head, p+"_mean", p+"_p10", p+"_p50", p+"_p90")
 	}
 	head = append(head, "due_schedule")
-	if r.By != "" {
+	byName := r.By == forecast.ByCustomer
+	switch {
+	case byName:
+		head = append([]string{r.By, "name"}, head...)
+	case r.By != "":
 		head = append([]string{r.By}, head...)
 	}
+	if r.Unconverted != nil {
+		head = append(head, "unconverted")
+	}
 	cw.Write(head)
-	row := func(key, period string, from, to datasets.Date, open, nw, tot forecast.Band, due string) {
+	row := func(key, name, period string, from, to datasets.Date, open, nw, tot forecast.Band, due string) {
 		rec := []string{period, from.String(), to.String()}
 		for _, b := range []forecast.Band{open, nw, tot} {
 			rec = append(rec, b.Mean.String(), b.P10.String(), b.P50.String(), b.P90.String())
 		}
 		rec = append(rec, due)
-		if r.By != "" {
+		switch {
+		case byName:
+			rec = append([]string{key, name}, rec...)
+		case r.By != "":
 			rec = append([]string{key}, rec...)
+		}
+		if r.Unconverted != nil {
+			rec = append(rec, r.Unconverted.String())
 		}
 		cw.Write(rec)
 	}
-	emit := func(key string, weeks []forecast.Week, total forecast.Horizon, due []forecast.Scheduled) {
+	emit := func(key, name string, weeks []forecast.Week, total forecast.Horizon, due []forecast.Scheduled) {
 		var sum forecast.Money
 		for k, wk := range weeks {
 			d := ""
@@ -245,19 +276,19 @@ func writeForecastCSV(w io.Writer, r *forecast.Result) error {
 				d = due[k].Amount.String()
 				sum += due[k].Amount
 			}
-			row(key, "week "+strconv.Itoa(k+1), wk.Start, wk.End, wk.Open, wk.New, wk.Total, d)
+			row(key, name, "week "+strconv.Itoa(k+1), wk.Start, wk.End, wk.Open, wk.New, wk.Total, d)
 		}
 		d := ""
 		if due != nil {
 			d = sum.String()
 		}
-		row(key, "total", weeks[0].Start, weeks[len(weeks)-1].End, total.Open, total.New, total.Total, d)
+		row(key, name, "total", weeks[0].Start, weeks[len(weeks)-1].End, total.Open, total.New, total.Total, d)
 	}
 	if r.By == "" {
-		emit("", r.Weeks, r.Total, r.DueSchedule)
+		emit("", "", r.Weeks, r.Total, r.DueSchedule)
 	}
 	for _, g := range r.Groups {
-		emit(g.Key, g.Weeks, g.Total, g.DueSchedule)
+		emit(g.Key, g.Name, g.Weeks, g.Total, g.DueSchedule)
 	}
 	cw.Flush()
 	return cw.Error()

@@ -682,3 +682,126 @@ func TestForecastOutputsGiveEachGroupItsDueDates(t *testing.T) {
 		}
 	}
 }
+
+// A currency the --fx file lacks no longer fails the forecast: what is in
+// it is left out and named on stderr, in the text, the JSON (unconverted)
+// and every CSV row, and the rest is forecast. A breakdown by customer
+// names each customer as the master does.
+func TestForecastLeavesOutWhatItCannotConvertAndNamesCustomers(t *testing.T) {
+	store, reg := trained(t, "", "2024-01-31")
+	dir := filepath.Dir(store)
+	b, err := os.ReadFile(filepath.Join(dir, "ledger", "fx_rates.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(strings.NewReader(string(b))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The currency with the fewest customers, left out of the rates.
+	custs, err := os.ReadFile(filepath.Join(dir, "ledger", "customers.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	crecs, err := csv.NewReader(strings.NewReader(string(custs))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci, ni := slices.Index(crecs[0], "currency"), slices.Index(crecs[0], "name")
+	if ci < 0 || ni < 0 {
+		t.Fatalf("customers.csv header %v", crecs[0])
+	}
+	count := map[string]int{}
+	names := map[string]string{}
+	for _, r := range crecs[1:] {
+		count[r[ci]]++
+		names[r[0]] = r[ni]
+	}
+	gone, n := "", 0
+	for _, r := range recs[1:] {
+		if c := count[r[0]]; c > 0 && (gone == "" || c < n) {
+			gone, n = r[0], c
+		}
+	}
+	if gone == "" {
+		t.Fatalf("no currency of the rates %v among the customers' %v", recs, count)
+	}
+	var fx strings.Builder
+	fx.WriteString("currency,rate\n")
+	for _, r := range recs[1:] {
+		if r[0] != gone {
+			fx.WriteString(r[0] + "," + r[1] + "\n")
+		}
+	}
+	fxPath := filepath.Join(t.TempDir(), "fx.csv")
+	if err := os.WriteFile(fxPath, []byte(fx.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"forecast", "--store", store, "--registry", reg, "--as-of", "2024-01-31", "--paths", "200", "--currency", "EUR", "--fx", fxPath, "--by", "customer"}
+	out, errOut, err := call(t, nil, append(args, "--json")...)
+	if err != nil {
+		t.Fatalf("a currency without a rate failed the forecast: %v", err)
+	}
+	if !strings.Contains(errOut, "left out for want of a rate to EUR") || !strings.Contains(errOut, gone+" ") {
+		t.Errorf("stderr %q does not say what was left out", errOut)
+	}
+	var res struct {
+		Unconverted *struct {
+			OpenInvoices int `json:"open_invoices"`
+			Currencies   []struct {
+				Currency     string
+				OpenInvoices int `json:"open_invoices"`
+				Outstanding  float64
+				Examples     []string
+			}
+		}
+		Groups []struct{ Key, Name string }
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	u := res.Unconverted
+	if u == nil || len(u.Currencies) != 1 || u.Currencies[0].Currency != gone || u.Currencies[0].OpenInvoices == 0 ||
+		u.Currencies[0].Outstanding <= 0 || len(u.Currencies[0].Examples) == 0 {
+		t.Fatalf("JSON unconverted %+v, want the open invoices in %s", u, gone)
+	}
+	if len(res.Groups) < 10 {
+		t.Fatalf("%d customers", len(res.Groups))
+	}
+	for _, g := range res.Groups {
+		if g.Name == "" || g.Name != names[g.Key] {
+			t.Errorf("customer %s named %q in the JSON, the master says %q", g.Key, g.Name, names[g.Key])
+		}
+	}
+	txt, _, err := call(t, nil, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(txt, "NOT IN THIS FORECAST: left out for want of a rate to EUR") || !strings.Contains(txt, strconv.Quote(u.Currencies[0].Examples[0])) {
+		t.Errorf("the text does not name what was left out:\n%s", txt)
+	}
+	k := res.Groups[0]
+	if !slices.ContainsFunc(strings.Split(txt, "\n"), func(l string) bool {
+		f := strings.Fields(l)
+		return len(f) > 1 && f[0] == k.Key && strings.Contains(l, k.Name)
+	}) {
+		t.Errorf("the text's row of %s does not name it %q:\n%s", k.Key, k.Name, txt)
+	}
+	c, _, err := call(t, nil, append(args, "--format", "csv")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(c)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows[0]) < 3 || rows[0][0] != "customer" || rows[0][1] != "name" || rows[0][len(rows[0])-1] != "unconverted" {
+		t.Fatalf("CSV header %v: want customer, name first and unconverted last", rows[0])
+	}
+	for _, r := range rows[1:] {
+		if r[1] != names[r[0]] || !strings.Contains(r[len(r)-1], gone+" ") {
+			t.Errorf("CSV row %v: name %q (master %q), unconverted %q", r[:3], r[1], names[r[0]], r[len(r)-1])
+			break
+		}
+	}
+}

@@ -313,7 +313,8 @@ func printForecastBacktest(w io.Writer, r *forecast.Backtest) error {
 		r.VsBestBaseline, 100*r.Coverage, r.Pinball.P10, r.Pinball.P50, r.Pinball.P90)
 	fmt.Fprintf(w, "whole horizon (open book): WAPE %.3f, bias %+.1f%%, %d of %d origins within P10-P90\n",
 		r.Horizon.WAPE, 100*r.Horizon.Bias, int(math.Round(r.Horizon.Coverage*float64(len(r.Origins)))), len(r.Origins))
-	fmt.Fprintf(w, "new business: WAPE %.3f, bias %+.1f%%, coverage %.1f%%\n", r.New.WAPE, 100*r.New.Bias, 100*r.New.Coverage)
+	fmt.Fprintf(w, "new business: WAPE %.3f, bias %+.1f%% (the P50's %+.1f%%: below the mean by design), coverage %.1f%%\n",
+		r.New.WAPE, 100*r.New.Bias, 100*r.New.BiasP50, 100*r.New.Coverage)
 	fmt.Fprintf(w, "all receipts (open book and new business): WAPE %.3f, bias %+.1f%%, coverage %.1f%%; the run rate (each week the mean of the 13 weeks before the origin): WAPE %.3f, bias %+.1f%%; %.2f of the run rate's WAPE\n",
 		r.Total.WAPE, 100*r.Total.Bias, 100*r.Total.Coverage, r.Total.RunRate.WAPE, 100*r.Total.RunRate.Bias, r.Total.VsRunRate)
 	return nil

@@ -20,7 +20,11 @@
 //     model inputs, and every reported amount is rounded to cents once.
 //     The History must already be in the reporting currency
 //     (datasets.Ledger.Convert); NewHistory takes the invoices' original
-//     currencies for breakdowns by currency.
+//     currencies for breakdowns by currency. FromLedger and FromParts
+//     leave out the invoices (with what is on them) and other amounts in
+//     a currency the rates lack, forecast the rest and name what they
+//     left out in Result.Unconverted; they fail only when that is more
+//     than half the open invoices (unconverted.go).
 //   - Point in time. Everything a forecast as of t uses (the open book,
 //     disputes and promises, the customers' promise-kept and dispute-credit
 //     rates, their timing records, the run-rates and the shock scales) is

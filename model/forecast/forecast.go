@@ -178,7 +178,11 @@ type BookSummary struct {
 
 // Group is one line of a breakdown.
 type Group struct {
-	Key   string  `json:"key"`
+	Key string `json:"key"`
+	// Name is the customer's name in the customer master, in a breakdown
+	// by customer (empty when the master has none): a treasurer reads
+	// names, not ids.
+	Name  string  `json:"name,omitempty"`
 	Weeks []Week  `json:"weeks"`
 	Total Horizon `json:"total_13w"`
 	// DueSchedule is what the due dates alone say of the group's open
@@ -206,6 +210,9 @@ type Result struct {
 	Seed        uint64      `json:"seed"`
 	By          string      `json:"by,omitempty"`
 	Groups      []Group     `json:"groups,omitempty"`
+	// Unconverted is what was left out of the forecast for want of a rate
+	// to Currency; absent when nothing was.
+	Unconverted *Unconverted `json:"unconverted,omitempty"`
 }
 
 // Inputs are a forecast's ingredients at one date, before simulation:
@@ -226,6 +233,9 @@ type Inputs struct {
 	// record alone, before the model levels it.
 	rates      *Rates
 	timingMean []float64
+	// names are the customers' names from the customer master (those
+	// with one), for the breakdown by customer.
+	names map[string]string
 }
 
 // Prepare builds the inputs of a forecast at t: the open book, each
@@ -265,7 +275,8 @@ func (h *History) prepare(t datasets.Date, weeks int, preds []model.Prediction, 
 		}
 	}
 	predOf := matcher(book, preds)
-	in := &Inputs{AsOf: t, Weeks: weeks, Book: book, Q: make([]float64, len(book)*weeks), Mean: make([]float64, len(book)*weeks), rates: r}
+	in := &Inputs{AsOf: t, Weeks: weeks, Book: book, Q: make([]float64, len(book)*weeks), Mean: make([]float64, len(book)*weeks), rates: r,
+		names: h.customerNames()}
 	if withTiming {
 		in.timingMean = make([]float64, len(book)*weeks)
 	}

@@ -228,6 +228,17 @@ func InvoiceCurrencies(l *datasets.Ledger) map[string]string {
 	return out
 }
 
+// customerNames maps the customers with a name in the master to it.
+func (h *History) customerNames() map[string]string {
+	out := map[string]string{}
+	for i := range h.cust {
+		if c := &h.cust[i]; c.Name != "" {
+			out[c.ID] = c.Name
+		}
+	}
+	return out
+}
+
 // Invoices is the number of invoices in the history.
 func (h *History) Invoices() int { return len(h.inv) }
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -178,6 +179,10 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 	var (
 		nParts int
 		only   onePart
+		// unconv is what was left out for want of a rate, bookOpen the
+		// open invoices kept.
+		unconv   *Unconverted
+		bookOpen int
 		// Every part's amounts without a rate are counted before the
 		// forecast fails; without conversion it gathers the currencies.
 		repConv = datasets.NewPartConverter(fx)
@@ -186,12 +191,17 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		// What has no rate is left out, part by part (whole customers:
+		// each part's is its own), and counted over every part.
+		info.LastDay = max(info.LastDay, l.LastDay())
+		l, u := leaveOutUnconverted(l, fx, t)
+		unconv = unconv.add(u)
 		rep, ok, err := repConv.Convert(l)
 		if err != nil || !ok {
 			return err // !ok: missing rates, counted over every part below
 		}
 		h := NewHistory(rep, InvoiceCurrencies(l))
-		info.LastDay = max(info.LastDay, l.LastDay())
+		bookOpen += h.openInvoices(t)
 		pf.add(h)
 		away.collect(l)
 		// A ledger read as one part (the embedded store's) is kept with
@@ -206,6 +216,9 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 	})
 	if err == nil {
 		err = repConv.Err()
+	}
+	if err == nil {
+		err = unconv.check(bookOpen)
 	}
 	if err != nil {
 		return nil, info, err
@@ -279,6 +292,7 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 			}
 			// Converted with the strays, which take their invoice's
 			// currency as in the whole ledger.
+			l, _ = leaveOutUnconverted(l, fx, t)
 			rep, _, err := away.into(l).InCurrency(fx)
 			if err != nil {
 				return err
@@ -312,7 +326,11 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 		s = sh.estimateShocks(t, H, o.replaySample)
 	}
 	res, err := in.simulate(ctx, mergeNewBusiness(news, H), s, o)
-	return res, info, err
+	if err != nil {
+		return nil, info, err
+	}
+	res.Unconverted = unconv
+	return res, info, nil
 }
 
 // replaySample gathers, part by part, the records of the customers the
@@ -423,8 +441,9 @@ func (rs *replaySample) finish() *datasets.Ledger {
 func mergeInputs(t datasets.Date, weeks int, books []*Inputs) *Inputs {
 	type ref struct{ part, i int }
 	var order []ref
-	out := &Inputs{AsOf: t, Weeks: weeks}
+	out := &Inputs{AsOf: t, Weeks: weeks, names: map[string]string{}}
 	for p, in := range books {
+		maps.Copy(out.names, in.names)
 		for i := range in.Book {
 			order = append(order, ref{p, i})
 		}

@@ -288,6 +288,7 @@ func (in *Inputs) breakdown(ctx context.Context, o Options, R int, s Shocks, sca
 		simulateNew(o.Seed, uint64(gi)+2, vol, newBy[key], W, newPaths)
 		g.Weeks, g.Total = assemble(in.AsOf, W, R, paths, mean, newBy[key], newPaths)
 		if o.By == ByCustomer {
+			g.Name = in.names[key]
 			in.listInvoices(pick, g.Weeks)
 		}
 		out = append(out, g)

@@ -16,7 +16,7 @@ import (
 // one currency). mixed lists the currencies added unconverted when there
 // are several and no fx.
 func FromLedger(ctx context.Context, l *datasets.Ledger, b *model.Bundle, fx *datasets.FX, o Options) (res *Result, mixed []string, err error) {
-	r, err := NewRun(l, b, fx, o.AsOf)
+	r, err := newRun(l, b, fx, o.AsOf, true)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -34,13 +34,29 @@ type Run struct {
 	preds    []model.Prediction
 	currency string
 	// Mixed lists the currencies added unconverted (several, no fx).
-	Mixed  []string
-	shocks map[int]Shocks // by computed horizon in weeks (computedWeeks)
+	Mixed []string
+	// unconverted is what was left out for want of a rate (nil: nothing).
+	unconverted *Unconverted
+	shocks      map[int]Shocks // by computed horizon in weeks (computedWeeks)
 }
 
 // NewRun scores l's open book as of asOf with b and converts the history
-// with fx (nil: as recorded).
+// with fx (nil: as recorded). An amount fx has no rate for fails it: its
+// callers (the report's pages) do not yet show what a forecast leaves out,
+// and leaving it out unsaid would drop it silently. FromLedger and
+// FromParts leave such amounts out and name them (Result.Unconverted).
 func NewRun(l *datasets.Ledger, b *model.Bundle, fx *datasets.FX, asOf datasets.Date) (*Run, error) {
+	return newRun(l, b, fx, asOf, false)
+}
+
+// newRun is NewRun; with leaveOut, amounts fx has no rate for are left out
+// and named in the forecasts' Unconverted, unless they are most of the
+// open book (Unconverted.check).
+func newRun(l *datasets.Ledger, b *model.Bundle, fx *datasets.FX, asOf datasets.Date, leaveOut bool) (*Run, error) {
+	var u *Unconverted
+	if leaveOut {
+		l, u = leaveOutUnconverted(l, fx, asOf)
+	}
 	h, mixed, err := ReportingHistory(l, fx)
 	if err != nil {
 		return nil, err
@@ -48,7 +64,10 @@ func NewRun(l *datasets.Ledger, b *model.Bundle, fx *datasets.FX, asOf datasets.
 	if err := h.CheckAsOf(asOf); err != nil {
 		return nil, err
 	}
-	r := &Run{asOf: asOf, h: h, shocks: map[int]Shocks{}}
+	if err := u.check(h.openInvoices(asOf)); err != nil {
+		return nil, err
+	}
+	r := &Run{asOf: asOf, h: h, shocks: map[int]Shocks{}, unconverted: u}
 	switch {
 	case fx != nil:
 		r.currency = fx.To
@@ -95,6 +114,7 @@ func (r *Run) Forecast(ctx context.Context, o Options) (*Result, error) {
 	if _, ok := r.shocks[H]; !ok {
 		r.shocks[H] = res.Shocks
 	}
+	res.Unconverted = r.unconverted
 	return res, nil
 }
 

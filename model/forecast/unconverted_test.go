@@ -1,0 +1,162 @@
+package forecast
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/datasets/synth"
+	"github.com/dsopilot/dsopilot/features"
+	"github.com/dsopilot/dsopilot/model"
+)
+
+// An invoice in a currency the rates lack (one CAD invoice of a EUR
+// customer) no longer fails the forecast: it is left out with its
+// payments, the rest is forecast exactly as if it had never been there,
+// and the result names it (currency, count, outstanding in its own
+// currency, the invoice). In parts, the same. Only when most of the open
+// book has no rate does the forecast fail, naming the rates to add.
+func TestAStrayCurrencyIsLeftOutAndNamed(t *testing.T) {
+	ctx := context.Background()
+	l, _, err := synth.Collect(ctx, synth.Config{Customers: 60, Months: 18, Seed: 5, Start: d(2023, 1, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	asOf := d(2024, 5, 31)
+	fx := simFX()
+	conv, err := l.Convert(*fx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := model.Train(ctx, features.NewIndex(conv), model.TrainOptions{AsOf: asOf, Families: []string{model.FamilyLogistic}, FX: fx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := fx.Rates["CAD"]; ok {
+		t.Fatal("the simulator has a CAD rate: pick another stray currency")
+	}
+	// The stray: an open invoice of a EUR customer, re-issued in CAD, with
+	// a partial payment on it.
+	h := NewHistory(l, nil)
+	cur := InvoiceCurrencies(l)
+	k := slices.IndexFunc(l.Invoices, func(v datasets.Invoice) bool {
+		i := slices.IndexFunc(h.inv, func(x invoice) bool { return x.ID == v.ID })
+		return cur[v.ID] == "EUR" && h.inv[i].outstanding(asOf) == v.Amount && v.DueDate < asOf
+	})
+	if k < 0 {
+		t.Fatal("no open EUR invoice")
+	}
+	stray := l.Invoices[k]
+	withStray := *l
+	withStray.Invoices = slices.Clone(l.Invoices)
+	withStray.Invoices[k].Currency = "CAD"
+	withStray.Payments = append(slices.Clone(l.Payments), datasets.Payment{ID: "P-stray", CustomerID: stray.CustomerID, InvoiceID: stray.ID,
+		Date: asOf.AddDays(-3), Amount: 1000, Currency: "CAD"})
+	// The same ledger without it, as if it had never been issued.
+	without := *l
+	without.Invoices = slices.Delete(slices.Clone(l.Invoices), k, k+1)
+	without.Payments = slices.DeleteFunc(slices.Clone(l.Payments), func(p datasets.Payment) bool { return p.InvoiceID == stray.ID })
+	without.CreditNotes = slices.DeleteFunc(slices.Clone(l.CreditNotes), func(n datasets.CreditNote) bool { return n.InvoiceID == stray.ID })
+	without.Disputes = slices.DeleteFunc(slices.Clone(l.Disputes), func(d datasets.Dispute) bool { return d.InvoiceID == stray.ID })
+	without.Promises = slices.DeleteFunc(slices.Clone(l.Promises), func(p datasets.Promise) bool { return p.InvoiceID == stray.ID })
+
+	o := Options{AsOf: asOf, Paths: 200, Seed: 3, By: ByCustomer}
+	got, _, err := FromLedger(ctx, &withStray, b, fx, o)
+	if err != nil {
+		t.Fatalf("a stray CAD invoice failed the forecast: %v", err)
+	}
+	want, _, err := FromLedger(ctx, &without, b, fx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := got.Unconverted
+	if u == nil {
+		t.Fatal("nothing named as left out")
+	}
+	wantU := UnconvertedCurrency{Currency: "CAD", OpenInvoices: 1, Outstanding: Money(stray.Amount - 1000), Customers: 1, Invoices: 1,
+		Examples: []string{stray.ID}}
+	if u.To != "EUR" || u.OpenInvoices != 1 || u.BookInvoices != want.Book.Invoices || len(u.Currencies) != 1 ||
+		jsonOf(t, u.Currencies[0]) != jsonOf(t, wantU) {
+		t.Errorf("left out %s, want 1 open invoice of %d, %s", jsonOf(t, u), want.Book.Invoices+1, jsonOf(t, wantU))
+	}
+	if s := u.String(); !strings.Contains(s, "CAD 1 open") || !strings.Contains(s, `"`+stray.ID+`"`) {
+		t.Errorf("text %q: want the currency, the count and the invoice", s)
+	}
+	got.Unconverted = nil
+	if g, w := jsonOf(t, got), jsonOf(t, want); g != w {
+		t.Errorf("the forecast without the stray is not the ledger's without it:\n%s\n%s", g, w)
+	}
+	got.Unconverted = u
+	for _, n := range []int{1, 4} {
+		parts, _, err := FromParts(ctx, features.PartsOf(&withStray, n), b, fx, o)
+		if err != nil {
+			t.Fatalf("%d parts: %v", n, err)
+		}
+		if g, w := jsonOf(t, parts), jsonOf(t, got); g != w {
+			t.Errorf("%d parts:\n%s\nwhole:\n%s", n, g, w)
+		}
+	}
+	// Most of the book without a rate: an error naming the currencies,
+	// whole and in parts, wrapping the conversion's error.
+	thin := &datasets.FX{To: "CHF", Rates: map[string]datasets.Rate{"CAD": fx.Rates["USD"]}}
+	_, _, err = FromLedger(ctx, &withStray, b, thin, o)
+	var missing *datasets.MissingRatesError
+	if !errors.As(err, &missing) || !errors.Is(err, datasets.ErrFX) || !strings.Contains(err.Error(), "more than the 50%") || missing.Amounts["EUR"] == 0 || missing.Amounts["CAD"] != 0 {
+		t.Errorf("most of the book without a rate: %v", err)
+	}
+	_, _, perr := FromParts(ctx, features.PartsOf(&withStray, 3), b, thin, o)
+	if err == nil || perr == nil || perr.Error() != err.Error() {
+		t.Errorf("in parts: %v; whole: %v", perr, err)
+	}
+	// NewRun, behind the report's pages, which do not show what is left
+	// out, still fails rather than leave it out unsaid.
+	if _, err := NewRun(&withStray, b, fx, asOf); !errors.As(err, &missing) {
+		t.Errorf("NewRun with a stray currency: %v, want the missing rate", err)
+	}
+}
+
+// A breakdown by customer names each customer as the master does.
+func TestTheCustomerBreakdownCarriesNames(t *testing.T) {
+	ctx := context.Background()
+	l := simulatedEUR(t, 40, 15, 8)
+	asOf := d(2024, 2, 29)
+	b, err := model.Train(ctx, features.NewIndex(l), model.TrainOptions{AsOf: asOf, Families: []string{model.FamilyLogistic}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]string{}
+	for _, c := range l.Customers {
+		names[c.ID] = c.Name
+	}
+	o := Options{AsOf: asOf, Paths: 100, Seed: 1, By: ByCustomer}
+	res, _, err := FromLedger(ctx, l, b, nil, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts, _, err := FromParts(ctx, features.PartsOf(l, 3), b, nil, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*Result{res, parts} {
+		if len(r.Groups) < 10 {
+			t.Fatalf("%d groups", len(r.Groups))
+		}
+		for _, g := range r.Groups {
+			if g.Name == "" || g.Name != names[g.Key] {
+				t.Errorf("customer %s named %q, the master says %q", g.Key, g.Name, names[g.Key])
+			}
+		}
+	}
+	// Other breakdowns carry none.
+	o.By = ByCurrency
+	cur, _, err := FromLedger(ctx, l, b, nil, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.IndexFunc(cur.Groups, func(g Group) bool { return g.Name != "" }); i >= 0 {
+		t.Errorf("by currency, group %s named %q", cur.Groups[i].Key, cur.Groups[i].Name)
+	}
+}
