@@ -57,6 +57,14 @@ type UnconvertedCurrency struct {
 	// payment, a credit limit or decision): left out too (a credit limit
 	// counts as not recorded).
 	OtherRecords int `json:"other_records"`
+	// Applied counts the invoices in other currencies left out because a
+	// payment or credit note on them is in Currency: kept without it, the
+	// invoice would read as still owed (a EUR invoice paid in full by a CAD
+	// payment, with no CAD rate, was forecast as 1,000 EUR to come);
+	// AppliedOpen those of them not settled by the as-of date. Their
+	// amounts mix two currencies, so they are not in Outstanding.
+	Applied     int `json:"applied_to_invoices"`
+	AppliedOpen int `json:"applied_to_open_invoices"`
 	// Examples are up to three of the open invoices (the settled ones
 	// when none is open), least id first.
 	Examples []string `json:"examples"`
@@ -71,7 +79,11 @@ func (u *Unconverted) String() string {
 	if u == nil {
 		return ""
 	}
-	s := fmt.Sprintf("left out for want of a rate to %s: %d of the %d open invoices", u.To, u.OpenInvoices, u.OpenInvoices+u.BookInvoices)
+	s := fmt.Sprintf("left out for want of a rate to %s: %d open invoices", u.To, u.OpenInvoices)
+	if u.BookInvoices > 0 {
+		// Set by check, which the forecasts call before anything prints.
+		s = fmt.Sprintf("left out for want of a rate to %s: %d of the %d open invoices", u.To, u.OpenInvoices, u.OpenInvoices+u.BookInvoices)
+	}
 	for i, c := range u.Currencies {
 		sep := "; "
 		if i > 0 {
@@ -79,6 +91,9 @@ func (u *Unconverted) String() string {
 		}
 		s += fmt.Sprintf("%s%s %d open (%s %s outstanding, %d customers), %d invoices in all, %d other records",
 			sep, c.Currency, c.OpenInvoices, c.Outstanding.Money().Grouped(), c.Currency, c.Customers, c.Invoices, c.OtherRecords)
+		if c.Applied > 0 {
+			s += fmt.Sprintf(", %d invoices in other currencies with a payment or credit note in %s (%d open)", c.Applied, c.Currency, c.AppliedOpen)
+		}
 		if len(c.Examples) > 0 {
 			s += fmt.Sprintf(", e.g. invoice %q", c.Examples[0])
 			for _, id := range c.Examples[1:] {
@@ -109,6 +124,8 @@ func (u *Unconverted) add(o *Unconverted) *Unconverted {
 		m.Customers += c.Customers
 		m.Invoices += c.Invoices
 		m.OtherRecords += c.OtherRecords
+		m.Applied += c.Applied
+		m.AppliedOpen += c.AppliedOpen
 		m.Examples = append(m.Examples, c.Examples...)
 		slices.Sort(m.Examples)
 		m.Examples = m.Examples[:min(len(m.Examples), maxUnconvertedExamples)]
@@ -175,11 +192,32 @@ func leaveOutUnconverted(l *datasets.Ledger, fx *datasets.FX, t datasets.Date) (
 			bad[v.ID] = cur
 		}
 	}
+	// An invoice with a payment or credit note in a currency without a
+	// rate goes too: kept without it, it would read as still owed.
+	applied := map[string]string{} // invoice id → the record's currency
+	onInvoice := func(invoice, cur string, m datasets.Money) {
+		if _, ok := cs.inv[invoice]; ok && m != 0 && !rated(cur) {
+			if _, gone := bad[invoice]; !gone {
+				applied[invoice] = cur
+			}
+		}
+	}
+	for _, p := range l.Payments {
+		onInvoice(p.InvoiceID, cs.of(p.Currency, p.InvoiceID, p.CustomerID), p.Amount)
+	}
+	for _, n := range l.CreditNotes {
+		onInvoice(n.InvoiceID, cs.of("", n.InvoiceID, n.CustomerID), n.Amount)
+	}
+	gone := func(invoice string) bool {
+		_, b := bad[invoice]
+		_, a := applied[invoice]
+		return invoice != "" && (b || a)
+	}
 	others := map[string]int{} // per currency, the other records left out
 	// keep says whether to keep a record on invoice (maybe "") whose amount
 	// m is in cur, counting it when not.
 	keep := func(invoice, cur string, m datasets.Money) bool {
-		if _, ok := bad[invoice]; ok && invoice != "" {
+		if gone(invoice) {
 			return false
 		}
 		if m != 0 && !rated(cur) {
@@ -189,7 +227,7 @@ func leaveOutUnconverted(l *datasets.Ledger, fx *datasets.FX, t datasets.Date) (
 		return true
 	}
 	out := *l
-	out.Invoices = slices.DeleteFunc(slices.Clone(l.Invoices), func(v datasets.Invoice) bool { _, ok := bad[v.ID]; return ok })
+	out.Invoices = slices.DeleteFunc(slices.Clone(l.Invoices), func(v datasets.Invoice) bool { return gone(v.ID) })
 	out.Payments = slices.DeleteFunc(slices.Clone(l.Payments), func(p datasets.Payment) bool {
 		return !keep(p.InvoiceID, cs.of(p.Currency, p.InvoiceID, p.CustomerID), p.Amount)
 	})
@@ -212,7 +250,7 @@ func leaveOutUnconverted(l *datasets.Ledger, fx *datasets.FX, t datasets.Date) (
 			c.CreditLimit, c.CreditLimitBlank = 0, true
 		}
 	}
-	if len(bad) == 0 && len(others) == 0 {
+	if len(bad) == 0 && len(others) == 0 && len(applied) == 0 {
 		return l, nil
 	}
 	// What the invoices left out owed at t, by the history's own rule.
@@ -242,11 +280,27 @@ func leaveOutUnconverted(l *datasets.Ledger, fx *datasets.FX, t datasets.Date) (
 	for cur, n := range others {
 		get(cur).OtherRecords = n
 	}
+	appliedOpen := 0
+	for _, v := range l.Invoices {
+		cur, ok := applied[v.ID]
+		if !ok || v.IssueDate > t {
+			continue
+		}
+		c := get(cur)
+		c.Applied++
+		if v.SettledDate == 0 || v.SettledDate > t {
+			c.AppliedOpen++
+			appliedOpen++
+		}
+	}
 	h := NewHistory(left, nil)
 	custs := map[string]map[string]bool{}
 	closed := map[string][]string{}
 	for i := range h.inv {
 		v := &h.inv[i]
+		if v.IssueDate > t {
+			continue // not issued by t: not part of its book
+		}
 		cur := bad[v.ID]
 		c := get(cur)
 		c.Invoices++
@@ -263,7 +317,7 @@ func leaveOutUnconverted(l *datasets.Ledger, fx *datasets.FX, t datasets.Date) (
 		}
 		custs[cur][v.CustomerID] = true
 	}
-	u := &Unconverted{To: fx.To}
+	u := &Unconverted{To: fx.To, OpenInvoices: appliedOpen}
 	for _, cur := range slices.Sorted(maps.Keys(by)) {
 		c := by[cur]
 		c.Customers = len(custs[cur])

@@ -160,3 +160,36 @@ func TestTheCustomerBreakdownCarriesNames(t *testing.T) {
 		t.Errorf("by currency, group %s named %q", cur.Groups[i].Key, cur.Groups[i].Name)
 	}
 }
+
+// A payment in a currency without a rate, on an invoice whose own
+// currency has one, takes the invoice with it: kept alone, the invoice
+// would read as still owed in full and its money be forecast again. It
+// is named as applied to an invoice of another currency; an invoice
+// issued after the as-of date is not named at all.
+func TestAnInvoicePaidInAnUnconvertedCurrencyIsLeftOut(t *testing.T) {
+	asOf := d(2024, 5, 31)
+	fx := &datasets.FX{To: "EUR", Rates: map[string]datasets.Rate{"USD": 1}}
+	l := &datasets.Ledger{
+		Customers: []datasets.Customer{{ID: "C1", Currency: "EUR"}},
+		Invoices: []datasets.Invoice{
+			{ID: "I1", CustomerID: "C1", IssueDate: d(2024, 4, 1), DueDate: d(2024, 5, 1), SettledDate: d(2024, 5, 10), Amount: 1_000_00, Currency: "EUR"},
+			{ID: "I2", CustomerID: "C1", IssueDate: d(2024, 5, 1), DueDate: d(2024, 6, 30), Amount: 500_00, Currency: "EUR"},
+			{ID: "I3", CustomerID: "C1", IssueDate: d(2024, 6, 5), DueDate: d(2024, 7, 5), Amount: 700_00, Currency: "CAD"},
+		},
+		Payments: []datasets.Payment{{ID: "P1", CustomerID: "C1", InvoiceID: "I1", Date: d(2024, 5, 10), Amount: 1_400_00, Currency: "CAD"}},
+	}
+	out, u := leaveOutUnconverted(l, fx, asOf)
+	if len(out.Invoices) != 1 || out.Invoices[0].ID != "I2" || len(out.Payments) != 0 {
+		t.Fatalf("kept invoices %v, payments %v: want I2 alone", out.Invoices, out.Payments)
+	}
+	if u == nil || len(u.Currencies) != 1 {
+		t.Fatalf("left out %+v: want CAD named", u)
+	}
+	c := u.Currencies[0]
+	if c.Currency != "CAD" || c.Applied != 1 || c.AppliedOpen != 0 || c.Invoices != 0 || slices.Contains(c.Examples, "I3") {
+		t.Fatalf("CAD %+v: want I1 counted as applied (settled), I3 (issued after the as-of date) not named", c)
+	}
+	if s := u.String(); !strings.Contains(s, "1 invoices in other currencies with a payment or credit note in CAD (0 open)") || !strings.HasPrefix(s, "left out for want of a rate to EUR: 0 open invoices") {
+		t.Fatalf("said %q", s)
+	}
+}
