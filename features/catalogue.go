@@ -9,7 +9,7 @@ import (
 )
 
 // CatalogueVersion changes whenever a definition changes; models record it.
-const CatalogueVersion = "2"
+const CatalogueVersion = "3"
 
 // Kind says how a feature is encoded.
 type Kind int
@@ -149,11 +149,11 @@ func CustomerSpecs(o Options) []Spec {
 				func(s *custStats, _ *invoiceCtx) float64 { return float64(ws(s).issued) }),
 			num("amount_issued"+sfx, "history", Money, "amount invoiced", "sum of amount of invoices with issue_date "+win,
 				func(s *custStats, _ *invoiceCtx) float64 { return ws(s).issuedAmt.Float() }),
-			num("invoices_settled"+sfx, "history", Count, "invoices settled", "count of invoices with settled_date "+win,
+			num("invoices_settled"+sfx, "history", Count, "invoices paid", "count of invoices with settled_date "+win+" that were not written off (see invoices_written_off); the payment-timing features below read these only",
 				func(s *custStats, _ *invoiceCtx) float64 { return float64(ws(s).settled) }),
-			num("amount_settled"+sfx, "history", Money, "amount settled", "sum of amount of invoices with settled_date "+win,
+			num("amount_settled"+sfx, "history", Money, "amount settled", "sum of amount of those invoices",
 				func(s *custStats, _ *invoiceCtx) float64 { return ws(s).settledAmt.Float() }),
-			num("invoices_settled_late"+sfx, "history", Count, "invoices settled late", "count of invoices with settled_date "+win+" and settled_date > due_date + grace",
+			num("invoices_settled_late"+sfx, "history", Count, "invoices settled late", "count of invoices_settled with settled_date > due_date + grace",
 				func(s *custStats, _ *invoiceCtx) float64 { return float64(ws(s).late) }),
 			num("amount_settled_late"+sfx, "history", Money, "amount settled late", "sum of amount of those invoices",
 				func(s *custStats, _ *invoiceCtx) float64 { return ws(s).lateAmt.Float() }),
@@ -163,7 +163,13 @@ func CustomerSpecs(o Options) []Spec {
 				func(s *custStats, _ *invoiceCtx) float64 {
 					return ratio(ws(s).lateAmt.Float(), ws(s).settledAmt.Float())
 				}),
-			num("days_late_mean"+sfx, "history", Days, "mean days late", "mean of max(0, settled_date − due_date) over invoices settled "+win+"; missing when none",
+			num("invoices_written_off"+sfx, "history", Count, "invoices written off", "count of invoices with settled_date "+win+" settled mostly by write-off: write-off notes on the invoice dated by the settlement, and what of its amount its payments, its credit notes and the customer's cash on account dated by the settlement do not cover (on a ledger with payments; the implied write-off, whatever the undated disputed flag), come to at least half its amount. A write-off is no payment: these are in none of the payment-timing features",
+				func(s *custStats, _ *invoiceCtx) float64 { return float64(ws(s).writtenOff) }),
+			num("write_off_rate"+sfx, "history", Ratio, "share of settlements that were write-offs", "invoices_written_off / (invoices_settled + invoices_written_off); missing when none",
+				func(s *custStats, _ *invoiceCtx) float64 {
+					return ratio(float64(ws(s).writtenOff), float64(ws(s).settled+ws(s).writtenOff))
+				}),
+			num("days_late_mean"+sfx, "history", Days, "mean days late", "mean of max(0, settled_date − due_date) over invoices_settled; missing when none",
 				func(s *custStats, _ *invoiceCtx) float64 { return mean(ws(s).daysLate) }),
 			num("days_late_median"+sfx, "history", Days, "median days late", "exact quantile 0.5 (element floor(0.5·n) of the sorted values) of the same",
 				func(s *custStats, _ *invoiceCtx) float64 { return quantile(ws(s).daysLate, 0.5) }),
@@ -171,7 +177,7 @@ func CustomerSpecs(o Options) []Spec {
 				func(s *custStats, _ *invoiceCtx) float64 { return quantile(ws(s).daysLate, 0.9) }),
 			num("days_late_std"+sfx, "history", Days, "spread of days late", "population standard deviation of the same",
 				func(s *custStats, _ *invoiceCtx) float64 { return stddev(ws(s).daysLate) }),
-			num("days_to_pay_mean"+sfx, "history", Days, "mean days to pay", "mean of settled_date − issue_date over invoices settled "+win,
+			num("days_to_pay_mean"+sfx, "history", Days, "mean days to pay", "mean of settled_date − issue_date over invoices_settled",
 				func(s *custStats, _ *invoiceCtx) float64 { return mean(ws(s).daysToPay) }),
 			num("days_to_pay_median"+sfx, "history", Days, "median days to pay", "exact quantile 0.5 of the same",
 				func(s *custStats, _ *invoiceCtx) float64 { return quantile(ws(s).daysToPay, 0.5) }),
@@ -224,7 +230,7 @@ func CustomerSpecs(o Options) []Spec {
 				return mean(s.win[short].daysLate) - mean(s.win[long].daysLate)
 			}),
 		num("last3_days_late_mean", "history", Days, "days late of the latest settlements",
-			"mean days late of the 3 most recent settlements by settled_date ≤ t (ties: higher invoice_id first); missing when none",
+			"mean days late of the 3 most recent settlements by settled_date ≤ t that were not written off (ties: higher invoice_id first); missing when none",
 			func(s *custStats, _ *invoiceCtx) float64 { return mean(s.last3DaysLate) }),
 		num("last3_vs_window", "history", Days, "latest settlements against the long window",
 			fmt.Sprintf("last3_days_late_mean − days_late_mean_%dd", o.Longest()),
@@ -277,7 +283,7 @@ func CustomerSpecs(o Options) []Spec {
 				}
 				return float64(s.t - s.lastPayment)
 			}),
-		num("unallocated_cash", "relationship", Money, "cash received but not matched to an invoice", "sum of amount of payments with no invoice_id and payment_date ≤ t",
+		num("unallocated_cash", "relationship", Money, "cash on account at t, matched to no invoice", "sum of amount of the payments dated ≤ t that name no invoice of the customer (none, or an id it has no invoice of; refunds too), less what of that cash the invoices settled ≤ t took: what each still owed at its settlement, its implied write-off taken off (on a ledger with payments). The customer's KPI unapplied_cash at t",
 			func(s *custStats, _ *invoiceCtx) float64 { return s.unallocatedCash.Float() }),
 		num("terms_days", "relationship", Days, "the customer's payment terms in days", "the customer master's terms days (EOM terms count from month end)",
 			func(s *custStats, _ *invoiceCtx) float64 { return float64(s.c.c.Terms.Days) }),

@@ -26,6 +26,8 @@ cents / 100.
         w{{.K}}_late_cents / 100 AS amount_settled_late_{{.Sfx}},
         if(w{{.K}}_settled = 0, nan, w{{.K}}_late / w{{.K}}_settled) AS late_ratio_{{.Sfx}},
         if(w{{.K}}_settled_cents = 0, nan, (w{{.K}}_late_cents / 100) / (w{{.K}}_settled_cents / 100)) AS late_amount_ratio_{{.Sfx}},
+        toFloat64(w{{.K}}_written_off) AS invoices_written_off_{{.Sfx}},
+        if(w{{.K}}_settled + w{{.K}}_written_off = 0, nan, w{{.K}}_written_off / (w{{.K}}_settled + w{{.K}}_written_off)) AS write_off_rate_{{.Sfx}},
         if(w{{.K}}_settled = 0, nan, w{{.K}}_dl_sum / w{{.K}}_settled) AS days_late_mean_{{.Sfx}},
         if(w{{.K}}_settled = 0, nan, toFloat64(w{{.K}}_dl_p50)) AS days_late_median_{{.Sfx}},
         if(w{{.K}}_settled = 0, nan, toFloat64(w{{.K}}_dl_p90)) AS days_late_p90_{{.Sfx}},
