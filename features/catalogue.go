@@ -52,6 +52,12 @@ type Spec struct {
 	Group      string
 	Meaning    string
 	Definition string
+	// Core marks the compact set of features a model that cannot read
+	// the whole catalogue reads (the pay-date hazard, fitted on millions
+	// of invoice-weeks): the customer's payment timing, the invoice's age
+	// and terms, the state of the customer's open book and what holds
+	// payment back. Models pick it by this flag, never by name.
+	Core bool
 	num        func(s *custStats, iv *invoiceCtx) float64
 	cat        func(s *custStats, iv *invoiceCtx) string
 }
@@ -255,6 +261,15 @@ func CustomerSpecs(o Options) []Spec {
 			func(s *custStats, _ *invoiceCtx) float64 { return s.aging[4].Float() }),
 		num("oldest_overdue_days", "exposure", Days, "age of the oldest overdue item", "max of t − due_date over open overdue invoices; 0 when none",
 			func(s *custStats, _ *invoiceCtx) float64 { return float64(s.oldestOverdue) }),
+		// A customer drifting toward default leaves invoices open past
+		// due: the settled history does not show it until they settle (or
+		// are written off), the open book does at once.
+		num("overdue_share", "exposure", Ratio, "share of the receivable overdue", "overdue_amount / open_amount; missing when nothing is open",
+			func(s *custStats, _ *invoiceCtx) float64 { return ratio(s.overdueAmt.Float(), s.openAmt.Float()) }),
+		num("overdue_days_weighted", "exposure", Days, "days overdue of the receivable, weighted by amount", "Σ outstanding × max(0, t − due_date) / Σ outstanding over the open invoices; missing when nothing is open",
+			func(s *custStats, _ *invoiceCtx) float64 {
+				return ratio(float64(s.overdueCentDays), float64(s.openAmt))
+			}),
 		num("credit_limit", "exposure", Money, "credit limit in force at t", "new_limit of the latest credit decision ≤ t; before the first decision its old_limit; without decisions the customer's credit_limit",
 			func(s *custStats, _ *invoiceCtx) float64 { return s.limit.Float() }),
 		num("credit_utilisation", "exposure", Ratio, "share of the limit in use", "open_amount / credit_limit; missing when the limit is 0",
@@ -294,7 +309,33 @@ func CustomerSpecs(o Options) []Spec {
 		Spec{Name: "channel", Base: "channel", Kind: Categorical, Unit: Level, Group: "relationship", Meaning: "delivery channel", Definition: "the customer master's channel",
 			cat: func(s *custStats, _ *invoiceCtx) string { return s.c.c.Channel }},
 	)
+	return markCore(specs, o.Longest())
+}
+
+// markCore sets Core on the compact set (see Spec.Core).
+func markCore(specs []Spec, longest int) []Spec {
+	for i := range specs {
+		if sp := &specs[i]; sp.Kind == Numeric {
+			sp.Core = isCore(sp.Base, sp.Window, longest)
+		}
+	}
 	return specs
+}
+
+// isCore says whether the feature base over window is in the compact set.
+func isCore(base string, window, longest int) bool {
+	switch base {
+	case "late_ratio", "days_late_mean", "days_late_p90", "days_to_pay_mean", "days_to_pay_median", "invoices_settled", "dunning_response_rate":
+		return window > 0
+	case "promise_kept_rate":
+		return window == longest
+	case "last3_days_late_mean", "inv_days_to_due", "inv_age_days", "inv_terms_days", "inv_amount",
+		"inv_amount_vs_usual", "inv_outstanding", "inv_disputed", "inv_due_month_end",
+		"overdue_amount", "oldest_overdue_days", "overdue_share", "overdue_days_weighted",
+		"disputes_open", "credit_utilisation", "days_since_last_payment", "tenure_days":
+		return window == 0
+	}
+	return false
 }
 
 // InvoiceSpecs lists the invoice features, then the customer's.
@@ -343,7 +384,7 @@ func InvoiceSpecs(o Options) []Spec {
 		Spec{Name: "inv_segment", Base: "inv_segment", Kind: Categorical, Unit: Level, Group: "invoice", Meaning: "segment of the buyer", Definition: "the invoice's segment, else the customer's",
 			cat: func(s *custStats, iv *invoiceCtx) string { return or(iv.v.Segment, s.c.c.Segment) }},
 	}
-	return append(specs, CustomerSpecs(o)...)
+	return append(markCore(specs, o.Longest()), CustomerSpecs(o)...)
 }
 
 func or(a, b string) string {

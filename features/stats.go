@@ -34,6 +34,9 @@ type custStats struct {
 	openAmt, overdueAmt     datasets.Money
 	aging                   [5]datasets.Money // current, 1–30, 31–60, 61–90, 90+
 	oldestOverdue           int
+	// overdueCentDays is Σ outstanding cents × days overdue over the open
+	// invoices (0 for those not yet due), exact in Int64 as in SQL.
+	overdueCentDays int64
 	limit                   datasets.Money
 
 	disputesOpen      int
@@ -125,6 +128,7 @@ func computeCustomer(ix *Index, c *customerIndex, t datasets.Date, o Options) *c
 				s.overdueCount++
 				s.overdueAmt += left
 				s.oldestOverdue = max(s.oldestOverdue, over)
+				s.overdueCentDays += int64(left) * int64(over)
 			}
 		}
 		// Partial payments: linked payments in the window smaller than the invoice.

@@ -63,6 +63,8 @@ cents / 100.
         aging3_cents / 100 AS aging_61_90,
         aging4_cents / 100 AS aging_90_plus,
         toFloat64(oldest_overdue) AS oldest_overdue_days,
+        if(open_cents = 0, nan, (overdue_cents / 100) / (open_cents / 100)) AS overdue_share,
+        if(open_cents = 0, nan, toFloat64(overdue_cent_days) / toFloat64(open_cents)) AS overdue_days_weighted,
         -- The latest decision by t; before the first decision its old limit;
         -- without decisions the master's limit.
         multiIf(decisions_by_t > 0, limit_by_t_cents, decisions > 0, limit_before_first_cents, m_limit_cents) / 100 AS credit_limit,

@@ -273,7 +273,7 @@ ms on the benchmark ledger's match). */}}
         w{{.K}}_linked, w{{.K}}_partial,
         {{- end}}
         open_count, open_cents, overdue_count, overdue_cents,
-        aging0_cents, aging1_cents, aging2_cents, aging3_cents, aging4_cents, oldest_overdue,
+        aging0_cents, aging1_cents, aging2_cents, aging3_cents, aging4_cents, oldest_overdue, overdue_cent_days,
         first_issue, last3_count, last3_sum
         {{- if .Unfold}}, {{template "open_invoice_columns"}}{{end}}
 {{- end}}
@@ -405,6 +405,8 @@ a lambda uses. */}}
         arraySum((c, d) -> if(@t - d BETWEEN 61 AND 90, c, 0), open_amounts, open_due_days) AS aging3_cents,
         arraySum((c, d) -> if(@t - d > 90, c, 0), open_amounts, open_due_days) AS aging4_cents,
         arrayReduce('max', arrayMap(d -> greatest(@t - d, 0), open_due_days)) AS oldest_overdue,
+        -- Σ outstanding cents × days overdue, exact in Int64 as in Go.
+        arraySum((c, d) -> c * toInt64(greatest(@t - d, 0)), open_amounts, open_due_days) AS overdue_cent_days,
         arrayReduce('min', arrayFilter(i -> i != 0, issue_days)) AS first_issue,
         length(latest_late) + length(tied_late) AS last3_count,
         arraySum(latest_late) + arraySum(tied_late) AS last3_sum,
