@@ -58,8 +58,8 @@ type Spec struct {
 	// and terms, the state of the customer's open book and what holds
 	// payment back. Models pick it by this flag, never by name.
 	Core bool
-	num        func(s *custStats, iv *invoiceCtx) float64
-	cat        func(s *custStats, iv *invoiceCtx) string
+	num  func(s *custStats, iv *invoiceCtx) float64
+	cat  func(s *custStats, iv *invoiceCtx) string
 }
 
 // invoiceCtx is the invoice being described, for invoice-level features.

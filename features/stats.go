@@ -37,7 +37,7 @@ type custStats struct {
 	// overdueCentDays is Σ outstanding cents × days overdue over the open
 	// invoices (0 for those not yet due), exact in Int64 as in SQL.
 	overdueCentDays int64
-	limit                   datasets.Money
+	limit           datasets.Money
 
 	disputesOpen      int
 	resolvedDisputes  int
