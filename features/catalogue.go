@@ -214,7 +214,7 @@ func CustomerSpecs(o Options) []Spec {
 				func(s *custStats, _ *invoiceCtx) float64 {
 					return ratio(float64(ws(s).kept), float64(ws(s).kept+ws(s).broken))
 				}),
-			num("partial_payment_share"+sfx, "relationship", Ratio, "share of invoice payments that were partial", "payments linked to an invoice with payment_date "+win+" and amount < the invoice amount / all such linked payments; missing when none",
+			num("partial_payment_share"+sfx, "relationship", Ratio, "share of invoice payments that were partial", "the customer's payments linked to one of its invoices with payment_date "+win+" and amount < the invoice amount / all such linked payments; missing when none",
 				func(s *custStats, _ *invoiceCtx) float64 {
 					return ratio(float64(ws(s).partialPays), float64(ws(s).linkedPayments))
 				}),
@@ -291,7 +291,7 @@ func CustomerSpecs(o Options) []Spec {
 				}
 				return float64(s.t - start)
 			}),
-		num("days_since_last_payment", "relationship", Days, "days since cash last came in", "t − the latest payment_date ≤ t; missing when none",
+		num("days_since_last_payment", "relationship", Days, "days since cash last came in", "t − the latest payment_date ≤ t of the payments filed under the customer (a payment filed under another customer is that customer's, whichever invoice it names); missing when none",
 			func(s *custStats, _ *invoiceCtx) float64 {
 				if s.lastPayment == 0 {
 					return nan()
