@@ -164,8 +164,14 @@ func writeOffLedger(seed uint64) *datasets.Ledger {
 		case ok && k%5 == 1: // implied write-off
 			continue
 		case ok && k%5 == 2: // recorded write-off at the settlement
-			l.CreditNotes = append(l.CreditNotes, datasets.CreditNote{ID: "WO" + p.ID, CustomerID: v.CustomerID, InvoiceID: v.ID,
-				Date: v.SettledDate, Amount: p.Amount, Kind: datasets.KindWriteOff})
+			n := datasets.CreditNote{ID: "WO" + p.ID, CustomerID: v.CustomerID, InvoiceID: v.ID,
+				Date: v.SettledDate, Amount: p.Amount, Kind: datasets.KindWriteOff}
+			if k%10 == 7 {
+				// filed under another customer: on a cluster, maybe on
+				// another shard than its invoice
+				n.CustomerID = l.Customers[k%len(l.Customers)].ID
+			}
+			l.CreditNotes = append(l.CreditNotes, n)
 			continue
 		case ok && k%13 == 4: // written off after the settlement: paid
 			l.CreditNotes = append(l.CreditNotes, datasets.CreditNote{ID: "WL" + p.ID, CustomerID: v.CustomerID, InvoiceID: v.ID,
@@ -195,6 +201,19 @@ func TestWriteOffLedgerHasWriteOffs(t *testing.T) {
 	}
 	if wo == 0 || cash == 0 {
 		t.Fatalf("written off %v, cash on account %v: the ledger tests nothing", wo, cash)
+	}
+	owner := map[string]string{}
+	for _, v := range l.Invoices {
+		owner[v.ID] = v.CustomerID
+	}
+	elsewhere := 0
+	for _, n := range l.CreditNotes {
+		if n.Kind == datasets.KindWriteOff && owner[n.InvoiceID] != "" && owner[n.InvoiceID] != n.CustomerID {
+			elsewhere++
+		}
+	}
+	if elsewhere == 0 {
+		t.Fatal("no write-off note filed under another customer than its invoice's")
 	}
 }
 
