@@ -9,7 +9,7 @@ import (
 )
 
 // CatalogueVersion changes whenever a definition changes; models record it.
-const CatalogueVersion = "2"
+const CatalogueVersion = "3"
 
 // Kind says how a feature is encoded.
 type Kind int
@@ -52,8 +52,14 @@ type Spec struct {
 	Group      string
 	Meaning    string
 	Definition string
-	num        func(s *custStats, iv *invoiceCtx) float64
-	cat        func(s *custStats, iv *invoiceCtx) string
+	// Core marks the compact set of features a model that cannot read
+	// the whole catalogue reads (the pay-date hazard, fitted on millions
+	// of invoice-weeks): the customer's payment timing, the invoice's age
+	// and terms, the state of the customer's open book and what holds
+	// payment back. Models pick it by this flag, never by name.
+	Core bool
+	num  func(s *custStats, iv *invoiceCtx) float64
+	cat  func(s *custStats, iv *invoiceCtx) string
 }
 
 // invoiceCtx is the invoice being described, for invoice-level features.
@@ -149,11 +155,11 @@ func CustomerSpecs(o Options) []Spec {
 				func(s *custStats, _ *invoiceCtx) float64 { return float64(ws(s).issued) }),
 			num("amount_issued"+sfx, "history", Money, "amount invoiced", "sum of amount of invoices with issue_date "+win,
 				func(s *custStats, _ *invoiceCtx) float64 { return ws(s).issuedAmt.Float() }),
-			num("invoices_settled"+sfx, "history", Count, "invoices settled", "count of invoices with settled_date "+win,
+			num("invoices_settled"+sfx, "history", Count, "invoices paid", "count of invoices with settled_date "+win+" that were not written off (see invoices_written_off); the payment-timing features below read these only",
 				func(s *custStats, _ *invoiceCtx) float64 { return float64(ws(s).settled) }),
-			num("amount_settled"+sfx, "history", Money, "amount settled", "sum of amount of invoices with settled_date "+win,
+			num("amount_settled"+sfx, "history", Money, "amount settled", "sum of amount of those invoices",
 				func(s *custStats, _ *invoiceCtx) float64 { return ws(s).settledAmt.Float() }),
-			num("invoices_settled_late"+sfx, "history", Count, "invoices settled late", "count of invoices with settled_date "+win+" and settled_date > due_date + grace",
+			num("invoices_settled_late"+sfx, "history", Count, "invoices settled late", "count of invoices_settled with settled_date > due_date + grace",
 				func(s *custStats, _ *invoiceCtx) float64 { return float64(ws(s).late) }),
 			num("amount_settled_late"+sfx, "history", Money, "amount settled late", "sum of amount of those invoices",
 				func(s *custStats, _ *invoiceCtx) float64 { return ws(s).lateAmt.Float() }),
@@ -163,7 +169,13 @@ func CustomerSpecs(o Options) []Spec {
 				func(s *custStats, _ *invoiceCtx) float64 {
 					return ratio(ws(s).lateAmt.Float(), ws(s).settledAmt.Float())
 				}),
-			num("days_late_mean"+sfx, "history", Days, "mean days late", "mean of max(0, settled_date − due_date) over invoices settled "+win+"; missing when none",
+			num("invoices_written_off"+sfx, "history", Count, "invoices written off", "count of invoices with settled_date "+win+" settled mostly by write-off: write-off notes on the invoice dated by the settlement, and what of its amount its payments, its credit notes and the customer's cash on account dated by the settlement do not cover (on a ledger with payments; the implied write-off, whatever the undated disputed flag), come to at least half its amount. A write-off is no payment: these are in none of the payment-timing features",
+				func(s *custStats, _ *invoiceCtx) float64 { return float64(ws(s).writtenOff) }),
+			num("write_off_rate"+sfx, "history", Ratio, "share of settlements that were write-offs", "invoices_written_off / (invoices_settled + invoices_written_off); missing when none",
+				func(s *custStats, _ *invoiceCtx) float64 {
+					return ratio(float64(ws(s).writtenOff), float64(ws(s).settled+ws(s).writtenOff))
+				}),
+			num("days_late_mean"+sfx, "history", Days, "mean days late", "mean of max(0, settled_date − due_date) over invoices_settled; missing when none",
 				func(s *custStats, _ *invoiceCtx) float64 { return mean(ws(s).daysLate) }),
 			num("days_late_median"+sfx, "history", Days, "median days late", "exact quantile 0.5 (element floor(0.5·n) of the sorted values) of the same",
 				func(s *custStats, _ *invoiceCtx) float64 { return quantile(ws(s).daysLate, 0.5) }),
@@ -171,7 +183,7 @@ func CustomerSpecs(o Options) []Spec {
 				func(s *custStats, _ *invoiceCtx) float64 { return quantile(ws(s).daysLate, 0.9) }),
 			num("days_late_std"+sfx, "history", Days, "spread of days late", "population standard deviation of the same",
 				func(s *custStats, _ *invoiceCtx) float64 { return stddev(ws(s).daysLate) }),
-			num("days_to_pay_mean"+sfx, "history", Days, "mean days to pay", "mean of settled_date − issue_date over invoices settled "+win,
+			num("days_to_pay_mean"+sfx, "history", Days, "mean days to pay", "mean of settled_date − issue_date over invoices_settled",
 				func(s *custStats, _ *invoiceCtx) float64 { return mean(ws(s).daysToPay) }),
 			num("days_to_pay_median"+sfx, "history", Days, "median days to pay", "exact quantile 0.5 of the same",
 				func(s *custStats, _ *invoiceCtx) float64 { return quantile(ws(s).daysToPay, 0.5) }),
@@ -202,7 +214,7 @@ func CustomerSpecs(o Options) []Spec {
 				func(s *custStats, _ *invoiceCtx) float64 {
 					return ratio(float64(ws(s).kept), float64(ws(s).kept+ws(s).broken))
 				}),
-			num("partial_payment_share"+sfx, "relationship", Ratio, "share of invoice payments that were partial", "payments linked to an invoice with payment_date "+win+" and amount < the invoice amount / all such linked payments; missing when none",
+			num("partial_payment_share"+sfx, "relationship", Ratio, "share of invoice payments that were partial", "the customer's payments linked to one of its invoices with payment_date "+win+" and amount < the invoice amount / all such linked payments; missing when none",
 				func(s *custStats, _ *invoiceCtx) float64 {
 					return ratio(float64(ws(s).partialPays), float64(ws(s).linkedPayments))
 				}),
@@ -224,7 +236,7 @@ func CustomerSpecs(o Options) []Spec {
 				return mean(s.win[short].daysLate) - mean(s.win[long].daysLate)
 			}),
 		num("last3_days_late_mean", "history", Days, "days late of the latest settlements",
-			"mean days late of the 3 most recent settlements by settled_date ≤ t (ties: higher invoice_id first); missing when none",
+			"mean days late of the 3 most recent settlements by settled_date ≤ t that were not written off (ties: higher invoice_id first); missing when none",
 			func(s *custStats, _ *invoiceCtx) float64 { return mean(s.last3DaysLate) }),
 		num("last3_vs_window", "history", Days, "latest settlements against the long window",
 			fmt.Sprintf("last3_days_late_mean − days_late_mean_%dd", o.Longest()),
@@ -249,6 +261,15 @@ func CustomerSpecs(o Options) []Spec {
 			func(s *custStats, _ *invoiceCtx) float64 { return s.aging[4].Float() }),
 		num("oldest_overdue_days", "exposure", Days, "age of the oldest overdue item", "max of t − due_date over open overdue invoices; 0 when none",
 			func(s *custStats, _ *invoiceCtx) float64 { return float64(s.oldestOverdue) }),
+		// A customer drifting toward default leaves invoices open past
+		// due: the settled history does not show it until they settle (or
+		// are written off), the open book does at once.
+		num("overdue_share", "exposure", Ratio, "share of the receivable overdue", "overdue_amount / open_amount; missing when nothing is open",
+			func(s *custStats, _ *invoiceCtx) float64 { return ratio(s.overdueAmt.Float(), s.openAmt.Float()) }),
+		num("overdue_days_weighted", "exposure", Days, "days overdue of the receivable, weighted by amount", "Σ outstanding × max(0, t − due_date) / Σ outstanding over the open invoices; missing when nothing is open",
+			func(s *custStats, _ *invoiceCtx) float64 {
+				return ratio(float64(s.overdueCentDays), float64(s.openAmt))
+			}),
 		num("credit_limit", "exposure", Money, "credit limit in force at t", "new_limit of the latest credit decision ≤ t; before the first decision its old_limit; without decisions the customer's credit_limit",
 			func(s *custStats, _ *invoiceCtx) float64 { return s.limit.Float() }),
 		num("credit_utilisation", "exposure", Ratio, "share of the limit in use", "open_amount / credit_limit; missing when the limit is 0",
@@ -270,14 +291,14 @@ func CustomerSpecs(o Options) []Spec {
 				}
 				return float64(s.t - start)
 			}),
-		num("days_since_last_payment", "relationship", Days, "days since cash last came in", "t − the latest payment_date ≤ t; missing when none",
+		num("days_since_last_payment", "relationship", Days, "days since cash last came in", "t − the latest payment_date ≤ t of the payments filed under the customer (a payment filed under another customer is that customer's, whichever invoice it names); missing when none",
 			func(s *custStats, _ *invoiceCtx) float64 {
 				if s.lastPayment == 0 {
 					return nan()
 				}
 				return float64(s.t - s.lastPayment)
 			}),
-		num("unallocated_cash", "relationship", Money, "cash received but not matched to an invoice", "sum of amount of payments with no invoice_id and payment_date ≤ t",
+		num("unallocated_cash", "relationship", Money, "cash on account at t, matched to no invoice", "sum of amount of the payments dated ≤ t that name no invoice of the customer (none, or an id it has no invoice of; refunds too), less what of that cash the invoices settled ≤ t took: what each still owed at its settlement, its implied write-off taken off (on a ledger with payments). The customer's KPI unapplied_cash at t",
 			func(s *custStats, _ *invoiceCtx) float64 { return s.unallocatedCash.Float() }),
 		num("terms_days", "relationship", Days, "the customer's payment terms in days", "the customer master's terms days (EOM terms count from month end)",
 			func(s *custStats, _ *invoiceCtx) float64 { return float64(s.c.c.Terms.Days) }),
@@ -288,7 +309,33 @@ func CustomerSpecs(o Options) []Spec {
 		Spec{Name: "channel", Base: "channel", Kind: Categorical, Unit: Level, Group: "relationship", Meaning: "delivery channel", Definition: "the customer master's channel",
 			cat: func(s *custStats, _ *invoiceCtx) string { return s.c.c.Channel }},
 	)
+	return markCore(specs, o.Longest())
+}
+
+// markCore sets Core on the compact set (see Spec.Core).
+func markCore(specs []Spec, longest int) []Spec {
+	for i := range specs {
+		if sp := &specs[i]; sp.Kind == Numeric {
+			sp.Core = isCore(sp.Base, sp.Window, longest)
+		}
+	}
 	return specs
+}
+
+// isCore says whether the feature base over window is in the compact set.
+func isCore(base string, window, longest int) bool {
+	switch base {
+	case "late_ratio", "days_late_mean", "days_late_p90", "days_to_pay_mean", "days_to_pay_median", "invoices_settled", "dunning_response_rate":
+		return window > 0
+	case "promise_kept_rate":
+		return window == longest
+	case "last3_days_late_mean", "inv_days_to_due", "inv_age_days", "inv_terms_days", "inv_amount",
+		"inv_amount_vs_usual", "inv_outstanding", "inv_disputed", "inv_due_month_end",
+		"overdue_amount", "oldest_overdue_days", "overdue_share", "overdue_days_weighted",
+		"disputes_open", "credit_utilisation", "days_since_last_payment", "tenure_days":
+		return window == 0
+	}
+	return false
 }
 
 // InvoiceSpecs lists the invoice features, then the customer's.
@@ -337,7 +384,7 @@ func InvoiceSpecs(o Options) []Spec {
 		Spec{Name: "inv_segment", Base: "inv_segment", Kind: Categorical, Unit: Level, Group: "invoice", Meaning: "segment of the buyer", Definition: "the invoice's segment, else the customer's",
 			cat: func(s *custStats, iv *invoiceCtx) string { return or(iv.v.Segment, s.c.c.Segment) }},
 	}
-	return append(specs, CustomerSpecs(o)...)
+	return append(markCore(specs, o.Longest()), CustomerSpecs(o)...)
 }
 
 func or(a, b string) string {

@@ -384,6 +384,10 @@ func TestCustomerFeaturesByHand(t *testing.T) {
 			{ID: "D", CustomerID: "C1", IssueDate: d(2024, 4, 1), DueDate: d(2024, 5, 1), Amount: 1},
 		},
 		Payments: []datasets.Payment{
+			// A and B paid in full on their settlement days (settled
+			// without cash they would be written off: settled is not paid)
+			{ID: "pA", CustomerID: "C1", InvoiceID: "A", Date: d(2024, 2, 10), Amount: 10_000},
+			{ID: "pB", CustomerID: "C1", InvoiceID: "B", Date: d(2024, 2, 26), Amount: 30_000},
 			{ID: "p1", CustomerID: "C1", InvoiceID: "C", Date: d(2024, 3, 1), Amount: 20_000},
 			{ID: "p2", CustomerID: "C1", Date: d(2024, 3, 5), Amount: 500},
 		},
@@ -395,7 +399,8 @@ func TestCustomerFeaturesByHand(t *testing.T) {
 		"days_late_mean_90d": 5, "days_late_median_90d": 10, "days_late_p90_90d": 10, "days_late_std_90d": 5,
 		"days_to_pay_mean_90d": 32.5, "open_invoices": 1, "open_amount": 300, "overdue_amount": 300, "aging_1_30": 300,
 		"oldest_overdue_days": 9, "credit_limit": 1000, "credit_utilisation": 0.3, "tenure_days": 454,
-		"days_since_last_payment": 25, "unallocated_cash": 5, "partial_payment_share_90d": 1,
+		"days_since_last_payment": 25, "unallocated_cash": 5, "partial_payment_share_90d": 1.0 / 3,
+		"invoices_written_off_90d": 0, "write_off_rate_90d": 0,
 		"last3_days_late_mean": 5, "dispute_rate_90d": 0, "promise_kept_rate_90d": math.NaN(),
 	}
 	nums, _ := split(tab.Specs)

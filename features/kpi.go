@@ -175,10 +175,10 @@ type KPIs struct {
 	// is counted in the group of the payments' customer, and what an
 	// invoice took in the invoice's group (--by segment, country or
 	// currency: the two differ only for an invoice carrying its own
-	// attribute; the portfolio's and each customer's are exact). Unlike
-	// the customer feature unallocated_cash (payments naming no invoice
-	// at all, matched or not), it includes a payment naming an unknown
-	// invoice: that reduces nothing either.
+	// attribute; the portfolio's and each customer's are exact). A payment
+	// naming an unknown invoice is included: that reduces nothing either.
+	// The customer feature unallocated_cash is the same sum for one
+	// customer as of its date.
 	UnappliedCash KPIMoney `json:"unapplied_cash"`
 	// UnappliedCredits is Σ amount of the credit notes dated by To that
 	// name no invoice of the ledger (none, or an unknown id), of either

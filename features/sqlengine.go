@@ -118,7 +118,12 @@ type sqlWindow struct {
 
 // sqlData is the template data of the feature queries.
 type sqlData struct {
-	DB          string // quoted database name and a dot, or empty
+	DB string // quoted database name and a dot, or empty
+	// AllDB is the database holding the whole ledger (quoted, with a
+	// dot, or empty): on a cluster a shard's query reads its own tables
+	// (DB), but a credit note sits on its own customer's shard, not
+	// necessarily its invoice's.
+	AllDB       string
 	Windows     []sqlWindow
 	Short, Long sqlWindow
 	Filter      bool
@@ -190,6 +195,7 @@ func (e *SQLEngine) render(database string) error {
 	if database != "" {
 		d.DB = quoteIdentifier(database) + "."
 	}
+	d.AllDB = d.DB
 	seen := map[int]bool{}
 	for k, w := range e.opts.Windows {
 		if w <= 0 || seen[w] {
@@ -266,6 +272,7 @@ func (e *SQLEngine) splitQueries(ctx context.Context) (sqlQueries, []shardQuerie
 	var shards []shardQueries
 	for _, q := range e.q.Shards() {
 		dd := d
+		dd.AllDB = e.data.AllDB
 		if dd.DB = ""; q.Database() != "" {
 			dd.DB = quoteIdentifier(q.Database()) + "."
 		}
@@ -331,17 +338,20 @@ func specNames(specs []Spec) []string {
 
 // disputeBasis says how open_invoices.sql reads disputes: whether the
 // ledger has dispute records and, when it has none, from which date the
-// invoices' undated disputed flag is known (as Index.DisputeFlags).
+// invoices' undated disputed flag is known (as Index.DisputeFlags); and
+// whether it has payment records, without which no settlement implies a
+// write-off (LedgerFacts.PaymentsKnown).
 type disputeBasis struct {
-	has  bool
-	from datasets.Date
+	has      bool
+	from     datasets.Date
+	payments bool
 }
 
 // disputeBasis asks the database what Index.DisputeFlags computes in Go.
 // The latest date is only looked up when the flag is needed.
 func (e *SQLEngine) disputeBasis(ctx context.Context) (disputeBasis, error) {
 	f, err := ledgerFacts(ctx, e.q, false)
-	return disputeBasis{has: f.DisputesKnown, from: f.FlagsAsOf}, err
+	return disputeBasis{has: f.DisputesKnown, from: f.FlagsAsOf, payments: f.PaymentsKnown}, err
 }
 
 // saleFieldsEmpty says whether no row of the invoice match, in any of its
@@ -413,6 +423,8 @@ func (e *SQLEngine) params(t datasets.Date, ids []string, d disputeBasis) []any 
 		sql.Named("flags_from", int32(d.from)),
 		sql.Named("disp_after", after),
 		sql.Named("wait", datasets.ActionWait),
+		sql.Named("write_off", datasets.KindWriteOff),
+		sql.Named("payments_known", b2i(d.payments)),
 	}
 	for k, w := range e.opts.Windows {
 		args = append(args, sql.Named(fmt.Sprintf("w%d", k), w))
@@ -428,12 +440,19 @@ func (e *SQLEngine) params(t datasets.Date, ids []string, d disputeBasis) []any 
 // included, unknown ids left out) when ids are given.
 func (e *SQLEngine) Customers(ctx context.Context, t datasets.Date, ids ...string) (*Table, error) {
 	tab := &Table{Level: "customer", AsOf: t, Specs: CustomerSpecs(e.opts)}
+	if e.err != nil {
+		return nil, e.err
+	}
+	d, err := e.disputeBasis(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("customer features as of %s: %w", t, err)
+	}
 	if err := e.query(ctx, tab, func(q sqlQueries) string {
 		if len(ids) > 0 {
 			return q.customersByID
 		}
 		return q.customers
-	}, readFeatures, len(ids) > 0, e.params(t, ids, disputeBasis{})); err != nil {
+	}, readFeatures, len(ids) > 0, e.params(t, ids, d)); err != nil {
 		return nil, fmt.Errorf("customer features as of %s: %w", t, err)
 	}
 	if len(ids) == 0 {

@@ -13,6 +13,7 @@ import (
 type winStats struct {
 	days                        int
 	issued, settled, late       int
+	writtenOff                  int // settled in the window mostly by write-off: not in settled
 	issuedAmt, settledAmt       datasets.Money
 	lateAmt                     datasets.Money
 	daysLate, daysToPay         []int // per settled invoice in the window
@@ -33,7 +34,10 @@ type custStats struct {
 	openAmt, overdueAmt     datasets.Money
 	aging                   [5]datasets.Money // current, 1–30, 31–60, 61–90, 90+
 	oldestOverdue           int
-	limit                   datasets.Money
+	// overdueCentDays is Σ outstanding cents × days overdue over the open
+	// invoices (0 for those not yet due), exact in Int64 as in SQL.
+	overdueCentDays int64
+	limit           datasets.Money
 
 	disputesOpen      int
 	resolvedDisputes  int
@@ -71,6 +75,13 @@ func computeCustomer(ix *Index, c *customerIndex, t datasets.Date, o Options) *c
 			s.firstIssue = v.IssueDate
 		}
 		settled := v.SettledDate != 0 && v.SettledDate <= t
+		// An invoice given up on was never paid: its settlement is the day
+		// of the write-off, not a payment, so it stays out of the payment
+		// timing (settled counts, lateness, days to pay) and is counted
+		// apart. Only notes dated by the settlement count, so a
+		// write-off dated after t is not seen at t.
+		writtenOff := settled && writtenOffAt(v, c.invCredits[i])
+		settled = settled && !writtenOff
 		dl, dtp := 0, 0
 		if settled {
 			dl = max(0, int(v.SettledDate-v.DueDate))
@@ -82,6 +93,9 @@ func computeCustomer(ix *Index, c *customerIndex, t datasets.Date, o Options) *c
 			if inWindow(v.IssueDate, t, ws.days) {
 				ws.issued++
 				ws.issuedAmt += v.Amount
+			}
+			if writtenOff && inWindow(v.SettledDate, t, ws.days) {
+				ws.writtenOff++
 			}
 			if settled && inWindow(v.SettledDate, t, ws.days) {
 				ws.settled++
@@ -114,6 +128,7 @@ func computeCustomer(ix *Index, c *customerIndex, t datasets.Date, o Options) *c
 				s.overdueCount++
 				s.overdueAmt += left
 				s.oldestOverdue = max(s.oldestOverdue, over)
+				s.overdueCentDays += int64(left) * int64(over)
 			}
 		}
 		// Partial payments: linked payments in the window smaller than the invoice.
@@ -137,10 +152,8 @@ func computeCustomer(ix *Index, c *customerIndex, t datasets.Date, o Options) *c
 			break
 		}
 		s.lastPayment = p.Date
-		if p.InvoiceID == "" {
-			s.unallocatedCash += p.Amount
-		}
 	}
+	s.unallocatedCash = c.unallocatedAt(t, ix.paymentsKnown)
 	for _, d := range c.disputes {
 		if d.Opened > t {
 			continue
@@ -197,6 +210,56 @@ func computeCustomer(ix *Index, c *customerIndex, t datasets.Date, o Options) *c
 		}
 	}
 	return s
+}
+
+// writtenOffAt says whether the settled invoice v was settled mostly by
+// write-off, as datasets.Invoice.MostlyWrittenOff does (write-off notes
+// dated by the settlement come to at least half its amount) but with
+// every implied note counted, whatever the invoice's disputed flag: the
+// flag carries no date (an export writes it as seen at its own date), so
+// a feature as of t cannot read it, and a settlement that no cash and no
+// credit on record covers was not paid either way. The KPIs and the
+// training labels call an implied note on a flagged invoice a dispute
+// credit (they describe the ledger as exported).
+func writtenOffAt(v *datasets.Invoice, notes []datasets.CreditNote) bool {
+	var wo datasets.MoneySum
+	for k := range notes {
+		if n := &notes[k]; (n.Kind == datasets.KindWriteOff || n.Implied()) && n.Date <= v.SettledDate {
+			wo.Add(n.Amount)
+		}
+	}
+	t, err := wo.Total()
+	// An overflowing sum is far more than half of any amount.
+	return err != nil || (t > 0 && t >= v.Amount-v.Amount/2)
+}
+
+// unallocatedAt is the customer's cash on account at the end of day t, as
+// KPIs.UnappliedCash counts it for one customer: its payments dated by t
+// that name no invoice of its own (none, or an id it has no invoice of;
+// refunds too), less what of that cash the invoices settled by t took
+// (cleared: what each still owed when cleared, its implied write-off taken
+// off; datasets.ImpliedWriteOffs matches the cash to them). Without
+// payment records nothing is on account and nothing is matched.
+func (c *customerIndex) unallocatedAt(t datasets.Date, paymentsKnown bool) datasets.Money {
+	var sum datasets.Money
+	for _, p := range c.unappliedPays {
+		if p.Date <= t {
+			sum += p.Amount
+		}
+	}
+	if !paymentsKnown {
+		return sum
+	}
+	for i := range c.invoices {
+		v := &c.invoices[i]
+		if v.IssueDate > t {
+			break
+		}
+		if v.SettledDate != 0 && v.SettledDate <= t {
+			sum -= c.cleared(i)
+		}
+	}
+	return sum
 }
 
 // nan marks a missing value: a ratio over nothing, a statistic of no data.

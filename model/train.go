@@ -301,7 +301,7 @@ func (d *TrainingData) Train(ctx context.Context) (*Bundle, error) {
 	o.Log.Info("late-payment champion", "family", b.Champion, "setting", ch.cv.s.name, "folds", len(plan.folds), "candidates", b.Candidates, "seconds", time.Since(start).Seconds())
 
 	o.progress("pay-date model", 2, stages)
-	if b.PayDateEnc, err = payDateEncoder(specs, rows, o.Features); err != nil {
+	if b.PayDateEnc, err = payDateEncoder(specs, rows); err != nil {
 		return nil, fmt.Errorf("train pay-date model: %w", err)
 	}
 	// The pay-date model learns from every snapshot but those of the
@@ -514,28 +514,17 @@ func trainPayDate(ctx context.Context, enc *Encoder, xs []features.Example, o Tr
 }
 
 // forPayDate reports whether the pay-date hazard reads feature sp: the
-// customer's payment timing over every history window the bundle has, the
-// invoice's age and terms, and what holds payment back. A compact set keeps
-// the hazard fit fast on millions of invoice-weeks.
-func forPayDate(sp features.Spec, longest int) bool {
-	if sp.Kind != features.Numeric {
-		return false
-	}
-	switch sp.Base {
-	case "late_ratio", "days_late_mean", "days_late_p90", "days_to_pay_mean", "days_to_pay_median", "invoices_settled", "dunning_response_rate":
-		return sp.Window > 0
-	case "promise_kept_rate":
-		return sp.Window == longest
-	case "last3_days_late_mean", "inv_days_to_due", "inv_age_days", "inv_terms_days", "inv_amount",
-		"inv_amount_vs_usual", "inv_outstanding", "inv_disputed", "inv_due_month_end", "overdue_amount", "oldest_overdue_days",
-		"disputes_open", "credit_utilisation", "days_since_last_payment", "tenure_days":
-		return sp.Window == 0
-	}
-	return false
+// catalogue's compact set (features.Spec.Core: the customer's payment
+// timing over every history window the bundle has, the invoice's age and
+// terms, the state of the open book, and what holds payment back), which
+// keeps the hazard fit fast on millions of invoice-weeks. A feature the
+// catalogue adds to the set is read without a change here.
+func forPayDate(sp features.Spec) bool {
+	return sp.Kind == features.Numeric && sp.Core
 }
 
 // payDateEncoder fits the linear encoding of the pay-date features.
-func payDateEncoder(specs []features.Spec, rows []features.Row, o features.Options) (*Encoder, error) {
+func payDateEncoder(specs []features.Spec, rows []features.Row) (*Encoder, error) {
 	var sub []features.Spec
 	var keep []int
 	ni := 0
@@ -543,7 +532,7 @@ func payDateEncoder(specs []features.Spec, rows []features.Row, o features.Optio
 		if s.Kind != features.Numeric {
 			continue
 		}
-		if forPayDate(s, o.Longest()) {
+		if forPayDate(s) {
 			sub = append(sub, s)
 			keep = append(keep, ni)
 		}

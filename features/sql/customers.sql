@@ -26,6 +26,8 @@ cents / 100.
         w{{.K}}_late_cents / 100 AS amount_settled_late_{{.Sfx}},
         if(w{{.K}}_settled = 0, nan, w{{.K}}_late / w{{.K}}_settled) AS late_ratio_{{.Sfx}},
         if(w{{.K}}_settled_cents = 0, nan, (w{{.K}}_late_cents / 100) / (w{{.K}}_settled_cents / 100)) AS late_amount_ratio_{{.Sfx}},
+        toFloat64(w{{.K}}_written_off) AS invoices_written_off_{{.Sfx}},
+        if(w{{.K}}_settled + w{{.K}}_written_off = 0, nan, w{{.K}}_written_off / (w{{.K}}_settled + w{{.K}}_written_off)) AS write_off_rate_{{.Sfx}},
         if(w{{.K}}_settled = 0, nan, w{{.K}}_dl_sum / w{{.K}}_settled) AS days_late_mean_{{.Sfx}},
         if(w{{.K}}_settled = 0, nan, toFloat64(w{{.K}}_dl_p50)) AS days_late_median_{{.Sfx}},
         if(w{{.K}}_settled = 0, nan, toFloat64(w{{.K}}_dl_p90)) AS days_late_p90_{{.Sfx}},
@@ -61,6 +63,8 @@ cents / 100.
         aging3_cents / 100 AS aging_61_90,
         aging4_cents / 100 AS aging_90_plus,
         toFloat64(oldest_overdue) AS oldest_overdue_days,
+        if(open_cents = 0, nan, (overdue_cents / 100) / (open_cents / 100)) AS overdue_share,
+        if(open_cents = 0, nan, toFloat64(overdue_cent_days) / toFloat64(open_cents)) AS overdue_days_weighted,
         -- The latest decision by t; before the first decision its old limit;
         -- without decisions the master's limit.
         multiIf(decisions_by_t > 0, limit_by_t_cents, decisions > 0, limit_before_first_cents, m_limit_cents) / 100 AS credit_limit,

@@ -159,8 +159,8 @@ every payment and promise, which customer_ledger gathers. */}}
         settled != 0 AND settled <= @t AS is_settled,
         cents AS inv_cents,
         known,
-        {{- if .Unfold}}
         disputed AS inv_flag_disputed,
+        {{- if .Unfold}}
         {{- if .NoSale}}
         -- No match row has a sale field (.NoSale): none read.
         '' AS sale_country,
@@ -188,7 +188,20 @@ every payment and promise, which customer_ledger gathers. */}}
         arrayFilter((c, d) -> d != 0 AND d <= @t, promise_cents, promise_days) AS owed,
         -- Payment dates are never negative: 0 stands for none.
         arrayReduce('max', arrayPushBack(ev_pay_days, toInt32(0))) AS row_last_payment,
-        if(invoice_id = '', arraySum(ev_pay_cents), toInt64(0)) AS row_unallocated,
+        -- Cash on account: the payments of a row that is none of the
+        -- customer's invoices (naming none, or an id it has no invoice of).
+        if(invoice = 0, arraySum(ev_pay_cents), toInt64(0)) AS row_unallocated,
+        if(invoice = 0, ev_pay_days, emptyArrayInt32()) AS pool_pay_days,
+        if(invoice = 0, ev_pay_cents, emptyArrayInt64()) AS pool_pay_cents,
+        -- A settled invoice's shortfall (datasets.ImpliedWriteOffs): its
+        -- amount less its payments and credit notes dated by the
+        -- settlement; and its recorded write-off notes dated by the
+        -- settlement. Both only read records dated by the settlement,
+        -- which is by t.
+        if(at_t AND is_settled, inv_cents
+            - arraySum(arrayFilter((c, d) -> d <= settled, pay_cents, pay_days))
+            - arraySum(arrayFilter((c, d) -> d <= settled, credit_cents, credit_days)), toInt64(0)) AS shortfall,
+        if(at_t AND is_settled, arraySum(arrayFilter((c, d) -> d <= settled, wo_note_cents, wo_note_days)), toInt64(0)) AS wo_recorded,
         -- Per action, whether it was answered by t, and per promise
         -- whether it was kept (its promised date before t): once, for
         -- every window to count.
@@ -212,8 +225,8 @@ every payment and promise, which customer_ledger gathers. */}}
     FROM
     (
         SELECT
-            customer_id, invoice_id, invoice, issue_day, due_day, settled_day, cents,
-            {{- if .Unfold}} disputed,{{if not .NoSale}} country, segment, channel,{{end}}{{end}}
+            customer_id, invoice_id, invoice, issue_day, due_day, settled_day, cents, disputed,
+            {{- if .Unfold}}{{if not .NoSale}} country, segment, channel,{{end}}{{end}}
             pay_days, pay_cents, action_days, promise_days, promised_days, promise_cents, credit_days, credit_cents,
             toUInt8(records > 0) AS known
         FROM {{.DB}}invoice_match FINAL{{template "part_range" .}}
@@ -221,13 +234,27 @@ every payment and promise, which customer_ledger gathers. */}}
         UNION ALL
         -- A customer known from the other tables: a row with nothing in it.
         SELECT
-            customer_id, '', toUInt8(0), toInt32(0), toInt32(0), toInt32(0), toInt64(0),
-            {{- if .Unfold}} toUInt8(0),{{if not .NoSale}} '', '', '',{{end}}{{end}}
+            customer_id, '', toUInt8(0), toInt32(0), toInt32(0), toInt32(0), toInt64(0), toUInt8(0),
+            {{- if .Unfold}}{{if not .NoSale}} '', '', '',{{end}}{{end}}
             emptyArrayInt32(), emptyArrayInt64(), emptyArrayInt32(), emptyArrayInt32(), emptyArrayInt32(), emptyArrayInt64(),
             emptyArrayInt32(), emptyArrayInt64(),
             toUInt8(1)
         FROM ({{template "known_customers" .}})
-    )
+    ) AS match_and_known
+    -- The recorded write-off notes on each invoice id, whoever's they are
+    -- (as the Go index files credit notes), from the whole ledger: the
+    -- match's credit notes carry no kind.
+    ANY LEFT JOIN
+    (
+        SELECT
+            invoice_id,
+            groupArray(toInt32(note_date)) AS wo_note_days,
+            groupArray({{template "cents" "amount"}}) AS wo_note_cents
+        FROM {{.AllDB}}credit_notes FINAL
+        WHERE kind = @write_off AND invoice_id != ''
+        GROUP BY invoice_id
+    ) AS write_off_notes
+    USING invoice_id
 {{end}}
 
 {{/* open_invoice_columns: the open invoices of a customer (customer_ledger
@@ -241,12 +268,12 @@ ms on the benchmark ledger's match). */}}
 {{define "open_invoice_columns"}}open_invoice_rows, open_due_days, open_amounts{{end}}
 {{define "invoice_history_columns"}}
         {{- range .Windows}}
-        w{{.K}}_issued, w{{.K}}_issued_cents, w{{.K}}_settled, w{{.K}}_settled_cents, w{{.K}}_late, w{{.K}}_late_cents,
+        w{{.K}}_issued, w{{.K}}_issued_cents, w{{.K}}_settled, w{{.K}}_settled_cents, w{{.K}}_late, w{{.K}}_late_cents, w{{.K}}_written_off,
         w{{.K}}_dl_sum, w{{.K}}_dl_sq, w{{.K}}_dl_p50, w{{.K}}_dl_p90, w{{.K}}_dtp_sum, w{{.K}}_dtp_sq, w{{.K}}_dtp_p50, w{{.K}}_dtp_p90,
         w{{.K}}_linked, w{{.K}}_partial,
         {{- end}}
         open_count, open_cents, overdue_count, overdue_cents,
-        aging0_cents, aging1_cents, aging2_cents, aging3_cents, aging4_cents, oldest_overdue,
+        aging0_cents, aging1_cents, aging2_cents, aging3_cents, aging4_cents, oldest_overdue, overdue_cent_days,
         first_issue, last3_count, last3_sum
         {{- if .Unfold}}, {{template "open_invoice_columns"}}{{end}}
 {{- end}}
@@ -279,7 +306,50 @@ their own SELECT: ClickHouse 18.16 does not see a subquery column that only
 a lambda uses. */}}
 {{define "customer_ledger"}}
     WITH
-        -- Per invoice, meaningful once settled by t (settled_days != 0).
+        -- Settled is not paid (datasets.ImpliedWriteOffs, as the Go index
+        -- implies the notes on a ledger with payments): the customer's
+        -- cash on account (pool_days, pool_cents: positive payments)
+        -- covers the shortfalls of its settled invoices in the order of
+        -- their settlement, then invoice id; what is left of each is
+        -- implied written off (a dispute credit when the invoice is
+        -- flagged disputed). Closed form as in kpi.sql's kpi_implied: with
+        -- S(k) the sum of the first k shortfalls and P(k) the cash
+        -- received by the k-th settlement, the first k take
+        -- min(S(k), min over j ≤ k of S(k) − S(j) + P(j)). Only invoices
+        -- settled by t are in settled_rows, and a later settlement never
+        -- changes an earlier one's share.
+        arraySort(settled_rows) AS srows,
+        arrayFilter(x -> tupleElement(x, 3) > 0, srows) AS short_rows,
+        arrayMap(x -> tupleElement(x, 3), short_rows) AS shorts,
+        arrayCumSum(shorts) AS cum_short,
+        -- (The lengths in the slices below read outside a lambda what a
+        -- lambda reads, so that 18.16 keeps it: every slice is whole.)
+        arrayMap(x -> arraySum(arrayMap((d, c) -> if(d <= tupleElement(x, 1) AND c > 0, c, toInt64(0)), pool_days, pool_cents)),
+            arraySlice(short_rows, 1, length(pool_days) + length(pool_cents) + length(short_rows))) AS received,
+        arrayMap(x -> toUInt32(x + 1), range(length(short_rows))) AS short_idx,
+        arrayMap(k -> least(cum_short[k], arrayReduce('min', arrayMap(j -> cum_short[k] - cum_short[j] + received[j], arrayMap(x -> x + 1, range(k))))),
+            arraySlice(short_idx, 1, length(cum_short) + length(received))) AS taken,
+        arrayMap(k -> if(@payments_known = 1, shorts[k] - (taken[k] - if(k = 1, toInt64(0), taken[k - 1])), toInt64(0)),
+            arraySlice(short_idx, 1, length(shorts) + length(taken))) AS implied,
+        -- Mostly written off (writtenOffAt in stats.go): the recorded
+        -- write-off notes dated by the settlement and the implied note,
+        -- whatever the undated disputed flag, come to at least half the
+        -- amount (Go's v.Amount − v.Amount/2; intDiv truncates as Go does).
+        arrayFilter((x, m) -> tupleElement(x, 4) + m > 0
+            AND tupleElement(x, 4) + m >= tupleElement(x, 5) - intDiv(tupleElement(x, 5), 2),
+            short_rows, implied) AS short_written_off,
+        arrayFilter(x -> tupleElement(x, 3) <= 0 AND tupleElement(x, 4) > 0 AND tupleElement(x, 4) >= tupleElement(x, 5) - intDiv(tupleElement(x, 5), 2),
+            srows) AS covered_written_off,
+        arrayConcat(arrayMap(x -> tupleElement(x, 2), short_written_off), arrayMap(x -> tupleElement(x, 2), covered_written_off)) AS written_off_ids,
+        arrayConcat(arrayMap(x -> tupleElement(x, 1), short_written_off), arrayMap(x -> tupleElement(x, 1), covered_written_off)) AS written_off_days,
+        -- A write-off is no payment: the invoices written off are out of
+        -- the payment timing (settled_days 0, as if not settled).
+        arrayMap((s, id) -> if(s != 0 AND has(written_off_ids, id), 0, s), settled_or_0, invoice_ids) AS settled_days,
+        -- On account at t: the cash of the rows that are no invoice of the
+        -- customer, less what the settled invoices took of it (what each
+        -- still owed when cleared, its implied write-off taken off).
+        pool_sum_cents - if(@payments_known = 1, arraySum(shorts) - arraySum(implied), toInt64(0)) AS unallocated_cents,
+        -- Per invoice, meaningful once paid by t (settled_days != 0).
         arrayMap((s, d) -> greatest(0, s - d), settled_days, due_days) AS late_by,
         arrayMap((s, i) -> s - i, settled_days, issue_days) AS took,
         {{- range .Windows}}
@@ -311,6 +381,7 @@ a lambda uses. */}}
         arraySum((f, c) -> f * c, settled_in_w{{.K}}, amounts) AS w{{.K}}_settled_cents,
         arrayCount(late_in_w{{.K}}) AS w{{.K}}_late,
         arraySum((f, c) -> f * c, late_in_w{{.K}}, amounts) AS w{{.K}}_late_cents,
+        arrayCount(d -> d > @t - @w{{.K}}, written_off_days) AS w{{.K}}_written_off,
         arraySum(late_by_w{{.K}}) AS w{{.K}}_dl_sum,
         arraySum(x -> x * x, late_by_w{{.K}}) AS w{{.K}}_dl_sq,
         -- Exact quantile: element floor(level·n) (from 0) of the sorted
@@ -334,6 +405,8 @@ a lambda uses. */}}
         arraySum((c, d) -> if(@t - d BETWEEN 61 AND 90, c, 0), open_amounts, open_due_days) AS aging3_cents,
         arraySum((c, d) -> if(@t - d > 90, c, 0), open_amounts, open_due_days) AS aging4_cents,
         arrayReduce('max', arrayMap(d -> greatest(@t - d, 0), open_due_days)) AS oldest_overdue,
+        -- Σ outstanding cents × days overdue, exact in Int64 as in Go.
+        arraySum((c, d) -> c * toInt64(greatest(@t - d, 0)), open_amounts, open_due_days) AS overdue_cent_days,
         arrayReduce('min', arrayFilter(i -> i != 0, issue_days)) AS first_issue,
         length(latest_late) + length(tied_late) AS last3_count,
         arraySum(latest_late) + arraySum(tied_late) AS last3_sum,
@@ -355,7 +428,12 @@ a lambda uses. */}}
             groupArrayIf(issue, at_t) AS issue_days,
             groupArrayIf(due, at_t) AS due_days,
             -- The settled date, or 0 when not settled by t.
-            groupArrayIf(if(is_settled, settled, 0), at_t) AS settled_days,
+            groupArrayIf(if(is_settled, settled, 0), at_t) AS settled_or_0,
+            -- The invoices settled by t, for the write-offs and the cash
+            -- on account: sorted by settlement and invoice id.
+            groupArrayIf((settled, invoice_id, shortfall, wo_recorded, inv_cents), at_t AND is_settled) AS settled_rows,
+            groupArrayArray(pool_pay_days) AS pool_days,
+            groupArrayArray(pool_pay_cents) AS pool_cents,
             groupArrayIf(inv_cents, at_t) AS amounts,
             -- Only an invoice at t has something outstanding.
             {{- if .Unfold}}
@@ -375,7 +453,7 @@ a lambda uses. */}}
             groupArrayArray(if(invoice_id = '', until, emptyArrayInt32())) AS own_until,
             groupArrayArray(if(invoice_id = '', owed, emptyArrayInt64())) AS own_owed,
             max(row_last_payment) AS last_payment,
-            sum(row_unallocated) AS unallocated_cents,
+            sum(row_unallocated) AS pool_sum_cents,
             -- The actions and promises of invoice id '', answered and kept
             -- as in match_rows, against all the customer's payments and
             -- promises.
