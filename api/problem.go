@@ -281,6 +281,7 @@ var statusRules = [...]statusRule{
 	{ErrNotFound, http.StatusNotFound, "not-found"},
 	{datasets.ErrNotFound, http.StatusNotFound, "not-found"},
 	{model.ErrNoModel, http.StatusNotFound, "not-found"},
+	{model.ErrStaleModel, http.StatusConflict, "conflict"},
 	{ErrConflict, http.StatusConflict, "conflict"},
 	{credit.ErrConflict, http.StatusConflict, "conflict"},
 	{credit.ErrExpired, http.StatusConflict, "conflict"},

@@ -16,6 +16,9 @@ var (
 	ErrNoModel = errors.New("no such model")
 	// ErrNoPromoted means no model has been promoted yet.
 	ErrNoPromoted = errors.New("no model has been promoted")
+	// ErrStaleModel means a model trained on another version of the
+	// feature catalogue: its features' definitions have changed since.
+	ErrStaleModel = errors.New("model trained on another feature catalogue")
 	// ErrBadModelID means a model id that cannot name a registry entry.
 	ErrBadModelID = errors.New("not a model id")
 )

@@ -259,6 +259,14 @@ func (r Registry) Load(id string) (*Bundle, Meta, error) {
 	if err != nil {
 		return nil, Meta{}, err
 	}
+	if m.CatalogueVersion != features.CatalogueVersion {
+		// Its features would be computed by the new definitions (version
+		// 3: invoices_settled counts paid invoices, a write-off no longer
+		// counts as late) and scored by weights learnt on the old: wrong
+		// numbers, with nothing to say so.
+		return nil, Meta{}, fmt.Errorf("%w: model %s was trained on feature catalogue version %q, this build computes version %q: "+
+			"train a new model (dsopilot train) and promote it", ErrStaleModel, id, m.CatalogueVersion, features.CatalogueVersion)
+	}
 	body, err := os.ReadFile(filepath.Join(r.Dir, id, "bundle.json"))
 	if err != nil {
 		return nil, Meta{}, fmt.Errorf("read model %s: %w", id, err)

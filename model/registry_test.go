@@ -4,8 +4,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/dsopilot/dsopilot/features"
 )
 
 // An id that is not one directory name inside the registry is refused, for
@@ -65,5 +68,36 @@ func TestRegisterIsWholeOrNothing(t *testing.T) {
 	left, _ := filepath.Glob(filepath.Join(dir, ".*"))
 	if len(left) != 1 { // only the stale one planted above
 		t.Errorf("temporary directories left behind: %v", left)
+	}
+}
+
+// A model trained on another version of the feature catalogue does not
+// load: its weights were learnt on definitions this build no longer
+// computes (version 3 changed invoices_settled and the late counts), so
+// its scores would be wrong with nothing to say so.
+func TestAModelOfAnotherCatalogueDoesNotLoad(t *testing.T) {
+	dir := t.TempDir()
+	r := Registry{Dir: dir}
+	m, err := r.Register(&Bundle{Champion: "gbdt", Options: BundleOptions{AsOf: "2024-01-31"}}, "abc", "test", time.Unix(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.Load(m.ID); err != nil {
+		t.Fatalf("this build's model: %v", err)
+	}
+	path := filepath.Join(dir, m.ID, "meta.json")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := strings.Replace(string(raw), `"catalogue_version": "`+features.CatalogueVersion+`"`, `"catalogue_version": "2"`, 1)
+	if old == string(raw) {
+		t.Fatalf("meta.json %s has no catalogue_version %q", raw, features.CatalogueVersion)
+	}
+	if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.Load(m.ID); !errors.Is(err, ErrStaleModel) || !strings.Contains(err.Error(), `version "2"`) {
+		t.Fatalf("a version-2 model loads: %v", err)
 	}
 }
