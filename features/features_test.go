@@ -340,6 +340,37 @@ func TestDisputedFlagIsKnownOnlyWhereItIsCurrent(t *testing.T) {
 	}
 }
 
+// The flag is known as of the ledger's last day, whichever record gives it:
+// payments three weeks past the last invoice put it three weeks later (it
+// was the latest issue or settled date alone, so a worklist or report of
+// those three weeks read the export's flags early).
+func TestDisputedFlagWaitsForTheLedgersLastRecord(t *testing.T) {
+	d := datasets.NewDate
+	l := &datasets.Ledger{
+		Invoices: []datasets.Invoice{
+			{ID: "F", CustomerID: "C", IssueDate: d(2024, 3, 1), DueDate: d(2024, 4, 30), Amount: 100, Disputed: true},
+			{ID: "G", CustomerID: "C", IssueDate: d(2024, 3, 20), DueDate: d(2024, 4, 19), Amount: 100},
+		},
+		Payments: []datasets.Payment{{ID: "P", CustomerID: "C", InvoiceID: "G", Date: d(2024, 4, 10), Amount: 40}},
+	}
+	if used, from := NewIndex(l).DisputeFlags(); !used || from != d(2024, 4, 10) {
+		t.Fatalf("DisputeFlags() = %v, %s; want true, 2024-04-10 (the payment)", used, from)
+	}
+	f := FactsOf(l)
+	for _, c := range []struct {
+		t    datasets.Date
+		want bool
+	}{{d(2024, 3, 20), false}, {d(2024, 4, 9), false}, {d(2024, 4, 10), true}} {
+		if got := f.FlagsStandIn(c.t); got != c.want {
+			t.Errorf("FlagsStandIn(%s) = %v, want %v", c.t, got, c.want)
+		}
+	}
+	l.Disputes = []datasets.Dispute{{ID: "D", CustomerID: "C", InvoiceID: "G", Opened: d(2024, 4, 1)}}
+	if FactsOf(l).FlagsStandIn(d(2025, 1, 1)) {
+		t.Error("flags stand in beside dispute records")
+	}
+}
+
 // FactsOf tells what an index of the ledger tells, without indexing it:
 // whether disputes are recorded, and the latest date an invoice records
 // (the date an undated disputed flag stands as of).

@@ -18,9 +18,12 @@ type Index struct {
 	// (a cleared-items export); the invoices' disputed flag then stands in
 	// for the dispute history, but only where it is known (see flagsAsOf).
 	disputesKnown bool
-	// flagsAsOf is the latest issue or settled date of any invoice: the
-	// undated disputed flag describes the ledger as exported, which is at
-	// least that late, so it is only known as of then.
+	// flagsAsOf is the ledger's last day (datasets.Ledger.LastDay: the
+	// latest day any invoice, payment, credit note, dispute or promise
+	// gives): the undated disputed flag describes the ledger as exported,
+	// which is at least that late, so it is only known as of then. (It was
+	// the latest issue or settled date alone: an export whose payments ran
+	// three weeks past its last invoice read its flags three weeks early.)
 	flagsAsOf datasets.Date
 	// paymentsKnown is false when the ledger has no payment records at
 	// all: a settled invoice's cash cannot then be told from its credit,
@@ -39,9 +42,9 @@ type Index struct {
 }
 
 // LedgerFacts are what the index of a part of a ledger cannot tell from
-// the part: whether the whole ledger has dispute records, and the latest
-// issue or settled date of any of its invoices (from which the invoices'
-// undated disputed flag is known). Features and KPIs read them; every
+// the part: whether the whole ledger has dispute records, and its last
+// day (from which the invoices' undated disputed flag is known:
+// FlagsStandIn). Features and KPIs read them; every
 // other input is per customer.
 //
 // PaymentsKnown says whether the whole ledger has payment records: only
@@ -115,12 +118,15 @@ func PartsOf(l *datasets.Ledger, n int) Parts {
 // FactsOf returns the facts of ledger l without indexing it: what
 // NewIndex(l).Facts() returns.
 func FactsOf(l *datasets.Ledger) LedgerFacts {
-	f := LedgerFacts{DisputesKnown: len(l.Disputes) > 0, PaymentsKnown: len(l.Payments) > 0}
-	for i := range l.Invoices {
-		f.FlagsAsOf = max(f.FlagsAsOf, l.Invoices[i].IssueDate, l.Invoices[i].SettledDate)
-	}
-	return f
+	return LedgerFacts{DisputesKnown: len(l.Disputes) > 0, PaymentsKnown: len(l.Payments) > 0, FlagsAsOf: l.LastDay()}
 }
+
+// FlagsStandIn reports whether, on day t, the invoices' disputed flags
+// stand in for dispute records without an assumption: the ledger has no
+// dispute records and t is its last day or later (the flags are undated:
+// known as of the export, which is at least the latest day any record
+// gives; an earlier day must not read them).
+func (f LedgerFacts) FlagsStandIn(t datasets.Date) bool { return !f.DisputesKnown && t >= f.FlagsAsOf }
 
 // NewPartIndex indexes l, a part of a ledger holding whole customers (every
 // record of each, and the credit notes on their invoices: chstore's
@@ -437,7 +443,7 @@ func (c *customerIndex) owedBy(i int, t datasets.Date) datasets.Money {
 func (ix *Index) disputedAt(c *customerIndex, i int, t datasets.Date, openedAfter *int) bool {
 	if !ix.disputesKnown {
 		v := &c.invoices[i]
-		return v.Disputed && (t >= ix.flagsAsOf || (openedAfter != nil && t >= v.IssueDate.AddDays(*openedAfter)))
+		return v.Disputed && (ix.Facts().FlagsStandIn(t) || (openedAfter != nil && t >= v.IssueDate.AddDays(*openedAfter)))
 	}
 	for _, d := range c.invDisputes[i] {
 		if d.Opened <= t && (d.Resolved == 0 || d.Resolved > t) {

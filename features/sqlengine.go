@@ -399,9 +399,17 @@ func ledgerFacts(ctx context.Context, q chsql.Querier, always bool) (LedgerFacts
 	if f.DisputesKnown && !always {
 		return f, nil
 	}
+	// The ledger's last day, as datasets.Ledger.LastDay (and the store's
+	// span) counts it: the latest day any receivables record gives.
 	var from int32
-	if err := q.QueryRow(ctx, "SELECT toInt32(max(greatest(toInt32(issue_date), toInt32(settled_date)))) FROM "+db+"invoices FINAL").Scan(&from); err != nil {
-		return LedgerFacts{}, fmt.Errorf("latest invoice date: %w", err)
+	last := "SELECT toInt32(max(d)) FROM (" +
+		"SELECT greatest(toInt32(issue_date), toInt32(settled_date)) AS d FROM " + db + "invoices FINAL" +
+		" UNION ALL SELECT toInt32(payment_date) AS d FROM " + db + "payments FINAL" +
+		" UNION ALL SELECT toInt32(note_date) AS d FROM " + db + "credit_notes FINAL" +
+		" UNION ALL SELECT greatest(toInt32(opened_date), toInt32(resolved_date)) AS d FROM " + db + "disputes FINAL" +
+		" UNION ALL SELECT toInt32(made_date) AS d FROM " + db + "promises FINAL)"
+	if err := q.QueryRow(ctx, last).Scan(&from); err != nil {
+		return LedgerFacts{}, fmt.Errorf("the ledger's last day: %w", err)
 	}
 	f.FlagsAsOf = datasets.Date(from)
 	return f, nil

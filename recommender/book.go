@@ -349,7 +349,6 @@ func (ix *ledgerIndex) sync(l *datasets.Ledger) {
 		get(l.Customers[i].ID).master = i
 	}
 	for i := int(ix.seen.Invoices); i < len(l.Invoices); i++ {
-		ix.facts.FlagsAsOf = max(ix.facts.FlagsAsOf, l.Invoices[i].IssueDate, l.Invoices[i].SettledDate)
 		c := get(l.Invoices[i].CustomerID)
 		c.local[l.Invoices[i].ID] = int32(len(c.invoices))
 		c.invoices = append(c.invoices, int32(i))
@@ -395,7 +394,6 @@ func (ix *ledgerIndex) sync(l *datasets.Ledger) {
 		}
 		c.creditNotes = append(c.creditNotes, link(c, n.InvoiceID, i))
 	}
-	ix.facts.DisputesKnown = ix.facts.DisputesKnown || len(l.Disputes) > 0
 	for i := int(ix.seen.Disputes); i < len(l.Disputes); i++ {
 		c := get(l.Disputes[i].CustomerID)
 		c.disputes = append(c.disputes, link(c, l.Disputes[i].InvoiceID, i))
@@ -423,6 +421,7 @@ func (ix *ledgerIndex) sync(l *datasets.Ledger) {
 		}
 	}
 	ix.seen = l.Counts()
+	ix.facts = features.FactsOf(l) // the whole ledger's; gather sets a part's to the whole's
 }
 
 // account is the customer's account on the morning of day, with the number
@@ -518,7 +517,7 @@ func (c *custRecords) account(l *datasets.Ledger, facts features.LedgerFacts, da
 			}
 		}
 	}
-	if !facts.DisputesKnown && known >= facts.FlagsAsOf {
+	if facts.FlagsStandIn(known) {
 		// An ERP's "disputed" flag on the invoice, undated: known as of
 		// the export, so on the worklist of its day (a trial's worklist
 		// called about invoices its ERP marked Litigio), never on a past

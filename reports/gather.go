@@ -93,8 +93,7 @@ func (b *book) gather(l *datasets.Ledger) {
 			c.next = d
 		}
 	}
-	f := features.FactsOf(l)
-	b.flagged = !f.DisputesKnown && t >= f.FlagsAsOf
+	b.flagged = features.FactsOf(l).FlagsStandIn(t)
 	for _, c := range b.custByID {
 		if len(c.invoices) == 0 && len(c.payments) == 0 && len(c.disputes) == 0 && len(c.actions) == 0 {
 			if c.Since == 0 || c.Since > t {
