@@ -66,7 +66,7 @@ func newReadFlags(fs *flag.FlagSet) readFlags {
 	f.dunning = fs.String("dunning-levels", "", dunningHelp)
 	f.exportDate = &exportDateFlag{}
 	fs.Var(f.exportDate, "export-date", "the day the export was taken (YYYY-MM-DD): an invoices file's open balances (--columns invoices.open_balance=<header>)\n"+
-		"are as of it, and the payments they imply are dated it; default: the newest date of the invoices file")
+		"are as of it, and the payments they imply are dated it; default: the import's day (never before the export)")
 	f.rejects = fs.String("rejects", "", "rejects file (default: dsopilot-rejects-<time>.csv in the embedded store's directory, or the temporary directory)")
 	return f
 }

@@ -250,9 +250,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	var exportDate datasets.Date
 	if hasOB {
 		var how string
-		if exportDate, how, err = im.exportDateOf(in, pos, dates); err != nil {
-			return fail(err)
-		}
+		exportDate, how = im.exportDateOf()
 		fr.note(noteExportDate, fmt.Sprintf("%s: %s, %s", in.path, dates.Write(exportDate), how))
 		if im.openBal == nil {
 			im.openBal = &openBalances{cands: map[string]*openCandidate{}, credits: map[string]map[string]datasets.Money{}}

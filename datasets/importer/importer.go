@@ -133,8 +133,8 @@ type Options struct {
 	// ExportDate is the day the export was taken: an invoices file's open
 	// balances are as of it (payments derived from them are dated it:
 	// openbalance.go), and a dunning level without a date is assumed
-	// before it (dunning.go). Zero means the newest date of each such
-	// file. It cannot be after LatestDay.
+	// before it (dunning.go). Zero means the import's day (UTC). It
+	// cannot be after LatestDay.
 	ExportDate datasets.Date
 }
 

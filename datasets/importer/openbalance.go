@@ -87,30 +87,17 @@ const (
 )
 
 // exportDateOf is the export date of an invoices file and how it was
-// found: Options.ExportDate, else the newest date of the file (read in a
-// first pass over it).
-func (im *run) exportDateOf(in input, pos map[string]int, dates DateParser) (datasets.Date, string, error) {
+// found: Options.ExportDate, else the import's own day (UTC). Not the
+// newest date in the file: an open-items export taken on the 20th whose
+// newest invoice is of the 30th before would date a payment of the 15th on
+// the 30th, and a backtest of the days between would see it early; the
+// import's day is never before the export.
+func (im *run) exportDateOf() (datasets.Date, string) {
 	if im.opts.ExportDate != 0 {
-		return im.opts.ExportDate, "--export-date", nil
+		return im.opts.ExportDate, "--export-date"
 	}
-	var cols []int
-	for _, c := range []string{"issue_date", "settled_date", "last_dunning_date"} {
-		if at, ok := pos[c]; ok {
-			cols = append(cols, at)
-		}
-	}
-	var newest datasets.Date
-	err := im.eachRow(in, func(vals []string, _ int) {
-		for _, at := range cols {
-			if t, err := dates.Parse(textAt(vals, at)); err == nil && t <= im.opts.LatestDay && t > newest {
-				newest = t
-			}
-		}
-	})
-	if err != nil {
-		return 0, "", err
-	}
-	return newest, "the newest date of the file (pass --export-date to give the export's own)", nil
+	return min(datasets.DateOf(im.opts.Now().UTC()), im.opts.LatestDay),
+		"the import's day (pass --export-date to give the export's own, so that backtests see the derived records from then)"
 }
 
 // openBalanceRow is what the current invoice row says of its open balance.

@@ -39,11 +39,11 @@ func TestOpenBalanceDerivesThePaymentsItImplies(t *testing.T) {
 	const credits = "credit_note_id,customer_id,invoice_id,date,amount\nC1,K1,I11,2025-03-10,30.00\n"
 	for _, tc := range []struct {
 		name       string
-		exportDate string // "" for none: the newest date of the file
+		exportDate string // "" for none: the import's day
 		want       string
 		how        string
 	}{
-		{name: "newest date of the file", want: "2025-03-03", how: "the newest date of the file"},
+		{name: "the import's day", want: "2025-06-01", how: "the import's day"},
 		{name: "--export-date", exportDate: "2025-03-31", want: "2025-03-31", how: "--export-date"},
 	} {
 		for storeName, open := range stores(t) {
@@ -129,6 +129,7 @@ func TestOpenBalanceWithoutPaymentRecordsDerivesCreditNotes(t *testing.T) {
 	st := openStore(t)
 	o := opts(t)
 	o.Columns = map[string]string{"invoices.open_balance": "Open Balance"}
+	o.Now = func() time.Time { return time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC) } // the export date: the import's day
 	for pass := 1; pass <= 2; pass++ {
 		sum, err := Import(ctx, st, []string{writeFile(t, t.TempDir(), "invoices.csv", invoices)}, o)
 		if err != nil {
@@ -142,7 +143,7 @@ func TestOpenBalanceWithoutPaymentRecordsDerivesCreditNotes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	export, _ := datasets.ParseDate("2025-01-20")
+	export, _ := datasets.ParseDate("2025-06-01")
 	if len(l.Payments) != 0 || len(l.CreditNotes) != 1 || l.CreditNotes[0].Amount != 4000 || l.CreditNotes[0].Reason != OpenBalanceReason ||
 		l.CreditNotes[0].Date != export || l.CreditNotes[0].InvoiceID != "I2" {
 		t.Fatalf("payments %+v, credit notes %+v", l.Payments, l.CreditNotes)
