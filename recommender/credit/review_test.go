@@ -11,6 +11,7 @@ import (
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/features"
+	"github.com/dsopilot/dsopilot/model"
 	"github.com/dsopilot/dsopilot/recommender"
 )
 
@@ -97,14 +98,14 @@ func (f answerRisk) CustomerRiskParts(context.Context, features.Parts, datasets.
 // so the segments' rates (nil) answer instead of an error; any other
 // error is the command's.
 func TestLearnedRiskFallsBackToItsFallback(t *testing.T) {
-	model := map[string]Risk{"C1": {PD: 0.9, Source: "payment_model"}}
+	scored := map[string]Risk{"C1": {PD: 0.9, Source: "payment_model"}}
 	cases := []struct {
 		name    string
 		fb      answerRisk
 		want    map[string]Risk
 		wantErr bool
 	}{
-		{"the fallback's PDs", answerRisk{r: model}, model, false},
+		{"the fallback's PDs", answerRisk{r: scored}, scored, false},
 		{"a model trained after the day: the segments' rates", answerRisk{err: &recommender.ModelCutoffError{Known: asOf, Cutoff: asOf.AddDays(30)}}, nil, false},
 		{"another error", answerRisk{err: errors.New("disk on fire")}, nil, true},
 	}
@@ -116,9 +117,15 @@ func TestLearnedRiskFallsBackToItsFallback(t *testing.T) {
 			}
 		})
 	}
+	// The warning names a payment model in words; one trained after the
+	// day gives the segments' rates, with no error.
 	var said []string
-	lr := LearnedRisk{Warn: func(msg string) { said = append(said, msg) }, Fallback: ModelRisk{}}
-	lr.Warn(lr.fallbackWords())
+	later := &model.Bundle{Options: model.BundleOptions{AsOf: asOf.AddDays(30).String()}}
+	lr := LearnedRisk{Warn: func(msg string) { said = append(said, msg) }, Fallback: ModelRisk{Bundle: later}}
+	got, err := lr.CustomerRisk(context.Background(), baseLedger(), asOf)
+	if err != nil || got != nil {
+		t.Fatalf("a payment model trained after the day: %v, %v; want the segments' rates (nil)", got, err)
+	}
 	if len(said) != 1 || !strings.Contains(said[0], "the payment model's probability") || strings.Contains(said[0], "credit.ModelRisk") {
 		t.Fatalf("fallback named %q; want it in words", said)
 	}
