@@ -27,17 +27,21 @@ func TestANonCurrencyIsTheClientsFault(t *testing.T) {
 	}
 	cust := snap.ledger.Customers[0].ID
 	notCode := "not a currency code"
-	for _, c := range []struct{ entity, body string }{
-		{"invoices", "customer_id,invoice_id,issue_date,due_date,amount,currency\n" + cust + ",CUR-1,2024-03-01,2024-03-31,100.00,EURO\n"},
-		{"payments", "payment_id,customer_id,invoice_id,payment_date,amount,currency\nCUR-P1," + cust + ",CUR-1,2024-03-10,10.00,Euro\n"},
-		{"customers", "customer_id,segment,country,currency\nCUR-C1,smb,DE,EU\n"},
+	for _, c := range []struct {
+		entity, body, ctype string
+		line                int
+	}{
+		{"invoices", "customer_id,invoice_id,issue_date,due_date,amount,currency\n" + cust + ",CUR-1,2024-03-01,2024-03-31,100.00,EURO\n", "text/csv", 2},
+		{"payments", "payment_id,customer_id,invoice_id,payment_date,amount,currency\nCUR-P1," + cust + ",CUR-1,2024-03-10,10.00,Euro\n", "text/csv", 2},
+		{"customers", "customer_id,segment,country,currency\nCUR-C1,smb,DE,EU\n", "text/csv", 2},
+		{"invoices", `{"customer_id":"` + cust + `","invoice_id":"CUR-J1","issue_date":"2024-03-01","due_date":"2024-03-31","amount":100,"currency":"EURO"}` + "\n", "application/x-ndjson", 1},
 	} {
-		t.Run(c.entity, func(t *testing.T) {
-			w := ts.do(req{method: "POST", path: "/v1/ingest/" + c.entity, role: "admin", body: c.body, ctype: "text/csv"})
+		t.Run(c.entity+" "+c.ctype, func(t *testing.T) {
+			w := ts.do(req{method: "POST", path: "/v1/ingest/" + c.entity, role: "admin", body: c.body, ctype: c.ctype})
 			p := problemOf(t, w, 422)
 			if w.Header().Get("Retry-After") != "" || strings.HasSuffix(p.Type, "missing-rate") || len(p.Errors) != 1 ||
-				p.Errors[0].Line != 2 || p.Errors[0].Field != "currency" || !strings.Contains(p.Errors[0].Detail, notCode) {
-				t.Fatalf("type %q, Retry-After %q, errors %+v: want a 422 at line 2's currency, %q", p.Type, w.Header().Get("Retry-After"), p.Errors, notCode)
+				p.Errors[0].Line != c.line || p.Errors[0].Field != "currency" || !strings.Contains(p.Errors[0].Detail, notCode) {
+				t.Fatalf("type %q, Retry-After %q, errors %+v: want a 422 at line %d's currency, %q", p.Type, w.Header().Get("Retry-After"), p.Errors, c.line, notCode)
 			}
 		})
 	}
