@@ -42,8 +42,8 @@ func noActionOf(l *datasets.Ledger, pending []*datasets.Ledger, id string, date 
 	if l != nil {
 		if today := customerDated(l, id, func(d datasets.Date) bool { return d >= date }); len(today) > 0 {
 			return &NoAction{Reason: NoActionKnownTomorrow, Detail: fmt.Sprintf("%s of the customer %s dated on or after %s: the worklist of %s knows the ledger up to %s, "+
-				"so %s count from the worklist of %s on (ask with date=%s)",
-				listed(today), pick(len(today), "is", "are"), date, date, date.AddDays(-1), pick(len(today), "it", "they"), date.AddDays(1), date.AddDays(1))}
+				"so %s from the worklist of %s on (ask with date=%s)",
+				listed(today), pick(len(today), "is", "are"), date, date, date.AddDays(-1), pick(len(today), "it counts", "they count"), date.AddDays(1), date.AddDays(1))}
 		}
 	}
 	return &NoAction{Reason: NoActionNothingDue, Detail: fmt.Sprintf("nothing to do on %s: no open invoice of the customer reaches a dunning step, and no rule (dispute, promise, hold, contact cap) excludes the customer", date)}

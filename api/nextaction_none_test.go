@@ -87,7 +87,7 @@ func TestNoActionNamesTheWritesNotYetInTheWorklist(t *testing.T) {
 		detail  string
 	}{
 		{"waiting", pending, "C1", NoActionPending, `dispute "D2" (opened 2026-11-30) of the customer was written since the worklist was computed`},
-		{"same day", nil, "C1", NoActionKnownTomorrow, `dispute "D1" (opened 2026-12-01) of the customer is dated on or after 2026-12-01`},
+		{"same day", nil, "C1", NoActionKnownTomorrow, `dispute "D1" (opened 2026-12-01) of the customer is dated on or after 2026-12-01: the worklist of 2026-12-01 knows the ledger up to 2026-11-30, so it counts from the worklist of 2026-12-02 on`},
 		{"nothing", pending, "C3", NoActionNothingDue, "nothing to do on 2026-12-01"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
