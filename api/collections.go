@@ -104,7 +104,9 @@ type NextActionView struct {
 	// Excluded, when set, is the rule that keeps the customer from any
 	// contact (Action is then null).
 	Excluded *ExcludedCustomer `json:"excluded,omitempty"`
-	Warnings []string          `json:"warnings,omitempty" doc:"what makes the answer doubtful: a date more than 7 days after the ledger's latest record (the book is frozen on that day), a period that begins long before its first invoice; absent when nothing does"`
+	// NoAction, when Action and Excluded are both null, says why.
+	NoAction *NoAction `json:"no_action,omitempty" doc:"why action is null when no rule excludes the customer (excluded absent); absent otherwise"`
+	Warnings []string  `json:"warnings,omitempty" doc:"what makes the answer doubtful: a date more than 7 days after the ledger's latest record (the book is frozen on that day), a period that begins long before its first invoice; absent when nothing does"`
 }
 
 // Paging of the worklist.
@@ -239,7 +241,16 @@ func (s *Server) getNextAction(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	ok(c, http.StatusOK, NextActionView{CustomerID: id, Date: date, Action: a, Excluded: ex, Warnings: warn})
+	v := NextActionView{CustomerID: id, Date: date, Action: a, Excluded: ex, Warnings: warn}
+	if a == nil && ex == nil {
+		snap, pending := s.view()
+		var l *datasets.Ledger
+		if snap != nil {
+			l = snap.ledger
+		}
+		v.NoAction = noActionOf(l, pending, id, date)
+	}
+	ok(c, http.StatusOK, v)
 }
 
 // Follower is a part of Config (Collections, Credit, Forecast) that works

@@ -296,9 +296,15 @@ func (s *Server) getKPI(c *gin.Context) {
 	default:
 		fe.add("query:monthly", "want true or false")
 	}
-	currency := strings.ToUpper(c.Query("currency"))
-	if currency != "" && (len(currency) != 3 || strings.Trim(currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
-		fe.add("query:currency", fmt.Sprintf("%q: want a 3-letter ISO 4217 code", c.Query("currency")))
+	currency := c.Query("currency")
+	if currency != "" {
+		// The importer's check of a currency code, so that a value it
+		// rejects is never taken here.
+		if code, err := datasets.ParseCurrency(currency); err != nil {
+			fe.add("query:currency", fmt.Sprintf("%q: want a 3-letter ISO 4217 code", currency))
+		} else {
+			currency = code
+		}
 	}
 	warn := snap.span.period(&fe, queryDate("from"), queryDate("to"), from, to, true)
 	if err := fe.err("bad KPI query"); err != nil {

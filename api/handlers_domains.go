@@ -243,8 +243,13 @@ func (s *Server) getForecast(c *gin.Context) {
 	if !slices.Contains(forecastGroupings, q.By) {
 		fe.add("query:by", fmt.Sprintf("%q: want segment, country, currency or customer", q.By))
 	}
-	if q.Currency != "" && (len(q.Currency) != 3 || strings.Trim(q.Currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
-		fe.add("query:currency", "want a 3-letter ISO 4217 code")
+	if q.Currency != "" {
+		// The importer's check of a currency code.
+		if code, err := datasets.ParseCurrency(q.Currency); err != nil {
+			fe.add("query:currency", fmt.Sprintf("%q: want a 3-letter ISO 4217 code", c.Query("currency")))
+		} else {
+			q.Currency = code
+		}
 	}
 	if err := fe.err("bad forecast query"); err != nil {
 		fail(c, err)

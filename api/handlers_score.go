@@ -307,7 +307,10 @@ func readGiven(snap *snapshot, fe *fieldErrors, asOf datasets.Date, checkAsOf bo
 		// currency it has no rate to cannot be scored, and the request
 		// named it (the stored records' currencies were converted when the
 		// snapshot was built).
-		if fx := snap.modelFX(); fx != nil && v.Currency != "" && v.Currency != fx.To {
+		// Only a currency code has a rate to look up: a value that is none
+		// ("EURO") was refused by the schema above, as the importer does.
+		_, notCode := datasets.ParseCurrency(v.Currency)
+		if fx := snap.modelFX(); fx != nil && v.Currency != "" && notCode == nil && v.Currency != fx.To {
 			if _, ok := fx.Rates[v.Currency]; !ok {
 				fe.add(p+"/currency", fmt.Sprintf("%q: the model in service learned in %s and has no rate from %s (its rates: %s)",
 					v.Currency, fx.To, v.Currency, strings.Join(slices.Sorted(maps.Keys(fx.Rates)), ", ")))

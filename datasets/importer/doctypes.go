@@ -267,6 +267,16 @@ func (c *typedCredits) check(ctx context.Context, im *run, fr *fileRun) error {
 // note has not, left out.
 func (im *run) amendTyped(p *parser, v *datasets.Invoice, text string) (credit, bad bool) {
 	t, why := im.docType(text)
+	p.typedInvoice = ""
+	if t == docInvoice {
+		p.typedInvoice = text
+		if p.creditTypes == nil {
+			// The values the user named, else the recognised ones.
+			if _, p.creditTypes = docTypeValues(im.opts.DocTypes); len(p.creditTypes) == 0 {
+				_, p.creditTypes = docTypeValues(defaultDocTypes)
+			}
+		}
+	}
 	switch {
 	case why != "":
 		// What the row is is not known: its type is its error, not a
@@ -285,4 +295,14 @@ func (im *run) amendTyped(p *parser, v *datasets.Invoice, text string) (credit, 
 	}
 	v.DueDate, v.SettledDate, v.Disputed = v.IssueDate, 0, false
 	return true, false
+}
+
+// negativeTypedInvoiceHint says how to load a negative row of an invoices
+// file whose type column is mapped and reads its type, written, as an
+// invoice: its type is to be a credit note's (one of creditTypes, the
+// values read as credit notes), or its amount is wrong.
+func negativeTypedInvoiceHint(written string, creditTypes []string) string {
+	return fmt.Sprintf("(the row's type %q reads as an invoice, and an invoice is not negative; if the row is a credit note, its type should say so "+
+		"(read as credit notes: %s): name the file's credit-note type with --doc-types credit_note=<value>; else its amount is wrong)",
+		written, strings.Join(creditTypes, ", "))
 }

@@ -171,3 +171,62 @@ func TestTypedCreditInAnotherCurrencyIsRejected(t *testing.T) {
 		t.Fatalf("rejects %+v, credit notes %d, loaded %d: want line 2's", sum.FirstRejects, sum.CreditNotesFromInvoices, sum.Loaded)
 	}
 }
+
+// TestNegativeInvoiceWithItsTypeMappedSaysWhichType: a negative row whose
+// mapped type column reads as an invoice (a "Factura" of -10.00) is
+// rejected saying which type it has and how to name the credit-note one
+// (--doc-types credit_note=...), not to map the type column, which is
+// mapped; without the mapping the advice to map it stays.
+func TestNegativeInvoiceWithItsTypeMappedSaysWhichType(t *testing.T) {
+	const file = "Clase,invoice_id,customer_id,issue_date,due_date,amount,currency\n" +
+		"Factura,F1,K1,2025-01-05,2025-02-04,100.00,EUR\n" +
+		"Factura,F2,K1,2025-01-06,2025-02-05,-10.00,EUR\n" +
+		"Abono,A1,K1,2025-01-07,,-5.00,EUR\n"
+	for _, c := range []struct {
+		name, columns, docTypes string
+		want, notWant           []string
+	}{
+		{"type mapped", "invoices.type=Clase", "invoice=Factura,credit_note=Abono",
+			[]string{`the row's type "Factura" reads as an invoice`, "--doc-types credit_note=<value>", "(read as credit notes: abono)"}, []string{"--columns"}},
+		{"type mapped, recognised values", "invoices.type=Clase", "invoice=Factura",
+			[]string{`the row's type "Factura" reads as an invoice`, "credit note, creditnote"}, []string{"--columns"}},
+		{"type not mapped", "", "",
+			[]string{"map it (--columns invoices.type=<header>)"}, []string{"reads as an invoice"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o := opts(t)
+			if c.columns != "" {
+				o.Columns = map[string]string{}
+				if err := ParseColumns(o.Columns, c.columns); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if c.docTypes != "" {
+				o.DocTypes = map[string]string{}
+				if err := ParseDocTypes(o.DocTypes, c.docTypes); err != nil {
+					t.Fatal(err)
+				}
+			}
+			p := writeFile(t, t.TempDir(), "invoices.csv", file)
+			sum, err := Import(context.Background(), openStore(t), []string{p}, o)
+			if err != nil && !errors.Is(err, ErrRejected) {
+				t.Fatal(err)
+			}
+			i := slices.IndexFunc(sum.FirstRejects, func(r Reject) bool { return r.Line == 3 && r.Field == "amount" })
+			if i < 0 {
+				t.Fatalf("rejects %+v: want line 3's amount", sum.FirstRejects)
+			}
+			reason := sum.FirstRejects[i].Reason
+			for _, w := range c.want {
+				if !strings.Contains(reason, w) {
+					t.Errorf("reason %q lacks %q", reason, w)
+				}
+			}
+			for _, w := range c.notWant {
+				if strings.Contains(reason, w) {
+					t.Errorf("reason %q has %q", reason, w)
+				}
+			}
+		})
+	}
+}

@@ -413,8 +413,12 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		fs.Read++
 		im.rows++
 		if hasCurrency && currencyAt < len(vals) {
-			if text := trimSpace(vals[currencyAt]); text != "" {
-				if err := im.opts.Currency(strings.ToUpper(text)); err != nil {
+			// Only a currency code is asked about: a value that is none
+			// ("EURO") is the row's fault, rejected below by the schema
+			// as the CLI rejects it, never a rate the server lacks.
+			if code, err := datasets.ParseCurrency(trimSpace(vals[currencyAt])); err == nil {
+				if err := im.opts.Currency(code); err != nil {
+					text := trimSpace(vals[currencyAt])
 					fs.Rejected++
 					fr.rejectLine(line)
 					fe := fieldError{field: "currency", value: text, reason: err.Error(), kind: "currency"}

@@ -71,6 +71,14 @@ type parser struct {
 	// amend, when set, sees every parsed record before it is checked, with
 	// the row's fields: it applies the file's conventions (conventions.go).
 	amend func(rec any, vals []string)
+	// typedInvoice is the current row's document type as written when
+	// the file's type column is mapped and it reads as an invoice, ""
+	// otherwise: a negative amount then needs another mapping of types
+	// than of columns.
+	typedInvoice string
+	// creditTypes are the type values read as credit notes (the
+	// --doc-types ones first), for that advice.
+	creditTypes []string
 }
 
 // warnTermsNotRead and warnTermsTwoWays are the warnings of payment terms
@@ -158,7 +166,11 @@ func (d *decoder[T]) written(name, parsed string) string {
 func newDecoder[T any](schema *datasets.Schema[T], pos map[string]int, p *parser) *decoder[T] {
 	d := &decoder[T]{schema: schema, fields: schema.Fields(), p: p}
 	d.bad = func(pr datasets.Problem) {
-		if pr.FileHint != "" {
+		switch {
+		case pr.FileHint != "" && p.typedInvoice != "" && pr.Field == "amount":
+			// The type column is mapped already: mapping it is no advice.
+			pr.Reason += " " + negativeTypedInvoiceHint(p.typedInvoice, p.creditTypes)
+		case pr.FileHint != "":
 			pr.Reason += " " + pr.FileHint
 		}
 		kind, reason := pr.Reason, pr.Reason

@@ -34,13 +34,50 @@
 
   function axes(a) { return a ? (Array.isArray(a) ? a : [a]) : []; }
 
-  function setAxisFormat(list, name) {
+  // moneyScale is the unit and decimals of a money axis, chosen once for
+  // the whole axis from its extent and tick interval, so that one axis
+  // reads 0, 0.5 M, 1.0 M, 1.5 M or 0, 250,000, 500,000 (a label's own
+  // size chose it, and one axis read "500,000" next to "1.0 M"). Null
+  // when the axis is not drawn yet.
+  function moneyScale(chart, dim, index) {
+    var scale;
+    try {
+      scale = chart.getModel().getComponent(dim, index).axis.scale;
+    } catch (e) {
+      return null;
+    }
+    if (!scale || !scale.getExtent) { return null; }
+    var ext = scale.getExtent();
+    var top = Math.max(Math.abs(ext[0]), Math.abs(ext[1]));
+    if (!isNum(top)) { return null; }
+    var unit = top >= 1e9 ? 1e9 : top >= 1e6 ? 1e6 : 1;
+    if (unit === 1) { return { unit: 1, suffix: '', fmt: whole }; }
+    var step = scale.getInterval ? scale.getInterval() : 0;
+    var digits = 1;
+    // Enough decimals for the ticks to differ: 0.25 M, not 0.3 M.
+    while (isNum(step) && step > 0 && digits < 3 && Math.abs(step / unit * Math.pow(10, digits) - Math.round(step / unit * Math.pow(10, digits))) > 1e-6) {
+      digits++;
+    }
+    return { unit: unit, suffix: unit === 1e9 ? ' bn' : ' M',
+      fmt: new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) };
+  }
+
+  // setAxisFormat sets the label formatter of the value axes of list; a
+  // money axis's reads the chart (ref.chart, set once it exists) for the
+  // axis's scale.
+  function setAxisFormat(list, name, dim, ref) {
     var f = formats[name + 'Axis'] || formats[name];
     if (!f) { return; }
-    axes(list).forEach(function (ax) {
+    axes(list).forEach(function (ax, i) {
       if (ax.type === 'category' || ax.type === 'time') { return; }
       ax.axisLabel = ax.axisLabel || {};
       ax.axisLabel.formatter = f;
+      if (name !== 'money') { return; }
+      ax.axisLabel.formatter = function (v) {
+        var m = ref.chart && isNum(v) ? moneyScale(ref.chart, dim, i) : null;
+        if (!m) { return f(v); }
+        return v === 0 ? '0' : m.fmt.format(v / m.unit) + m.suffix;
+      };
     });
   }
 
@@ -91,8 +128,9 @@
     axes(opt.yAxis).forEach(function (ax) {
       if (ax.name && ax.nameLocation === 'end' && !ax.nameTextStyle) { ax.nameTextStyle = { align: 'left' }; }
     });
-    if (spec.x) { setAxisFormat(opt.xAxis, spec.x); }
-    if (spec.y) { setAxisFormat(opt.yAxis, spec.y); }
+    var ref = { chart: null };
+    if (spec.x) { setAxisFormat(opt.xAxis, spec.x, 'xAxis', ref); }
+    if (spec.y) { setAxisFormat(opt.yAxis, spec.y, 'yAxis', ref); }
     if (spec.tip && formats[spec.tip]) {
       opt.tooltip = opt.tooltip || {};
       opt.tooltip.valueFormatter = formats[spec.tip];
@@ -105,6 +143,7 @@
     });
     var dpr = Math.max(2, window.devicePixelRatio || 1);
     var chart = echarts.init(el, null, { renderer: 'canvas', devicePixelRatio: dpr });
+    ref.chart = chart;
     chart.setOption(opt);
     if (spec.links) {
       el.classList.add('drill');
