@@ -20,9 +20,10 @@ type CustomerInfo struct {
 	Segment  string `json:"segment"`
 	Country  string `json:"country"`
 	Currency string `json:"currency" doc:"the customer's currency, that of credit_limit"`
-	// CreditLimit is nil when the customer master's credit_limit is blank:
-	// no limit recorded, which is not 0.00 (no credit).
-	CreditLimit  *Amount `json:"credit_limit" doc:"in currency; null when the customer master's credit_limit is blank: no limit recorded, which is not 0.00 (no credit), its debt flagged no_limit (the credit-limit advice's limit_source not_recorded)"`
+	// CreditLimit is the limit in force at as_of (a credit decision's,
+	// else the master's), nil when none is recorded, which is not 0.00 (no
+	// credit).
+	CreditLimit  *Amount `json:"credit_limit" doc:"in currency; the limit in force at as_of (the newest credit decision by then; before the first, its old limit; else the customer master's); null when no limit is recorded (a blank credit_limit), which is not 0.00 (no credit), its debt flagged no_limit (the credit-limit advice's limit_source not_recorded)"`
 	PaymentTerms string  `json:"payment_terms" doc:"NET<days> or EOM<days>: the customer master's, else (payment_terms_source invoices) the days from issue to due most of its invoices issued by as_of have; empty when neither tells"`
 	// PaymentTermsSource says where PaymentTerms come from: a customer
 	// derived from a cleared-items export has no terms in its master row,
@@ -137,7 +138,7 @@ func (s *Server) getCustomer(c *gin.Context) {
 	cu, found := findCustomer(snap.ledger, id)
 	if found {
 		view.Customer = CustomerInfo{ID: cu.ID, Name: cu.Name, Segment: cu.Segment, Country: cu.Country, Currency: cu.Currency,
-			CreditLimit: masterLimit(cu), Channel: cu.Channel, Since: NullDate(cu.Since), Collector: cu.Collector, InMaster: true}
+			CreditLimit: limitAt(cu, mini.CreditDecisions, asOf), Channel: cu.Channel, Since: NullDate(cu.Since), Collector: cu.Collector, InMaster: true}
 	}
 	// Zero terms are none given (a customer derived from its invoices),
 	// as the credit workflow reads them: its invoices tell them.
@@ -367,12 +368,16 @@ func periodParams(c *gin.Context, defTo datasets.Date) (from, to datasets.Date, 
 	return from, to, nil
 }
 
-// masterLimit is the customer master's credit limit, nil when it is blank
-// (no limit recorded): 0.00 would read as no credit.
-func masterLimit(cu *datasets.Customer) *Amount {
-	if cu.CreditLimitBlank {
+// limitAt is the customer's credit limit in force at the end of asOf
+// (datasets.CreditLimitAt: a decision's, else the master's), nil when it
+// is blank: no limit recorded. The master alone gave today's limit at any
+// as_of (an approval of 20,000 on 1 December read 20,000 on 15 November,
+// where the advice and the report said not recorded).
+func limitAt(cu *datasets.Customer, ds []datasets.CreditDecision, asOf datasets.Date) *Amount {
+	limit, blank := datasets.CreditLimitAt(cu, ds, asOf)
+	if blank {
 		return nil
 	}
-	a := Amount(cu.CreditLimit)
+	a := Amount(limit)
 	return &a
 }

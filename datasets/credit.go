@@ -169,3 +169,34 @@ type CreditStore interface {
 	// ErrNotFound.
 	Customer(ctx context.Context, id string) (Customer, error)
 }
+
+// CreditLimitAt is customer c's credit limit in force at the end of day t,
+// and whether it is blank (no limit recorded), from its credit decisions
+// ds (any order; other customers' are ignored): the newest decision by t
+// (by date, then id); before the first decision, that decision's old limit
+// and OldLimitBlank (an approval clears the master's blank, so only the
+// decision keeps it); with no decisions, the customer master's. The
+// features' and the credit workflow's reading of the limit of a past day.
+func CreditLimitAt(c *Customer, ds []CreditDecision, t Date) (limit Money, blank bool) {
+	var last, next *CreditDecision
+	for i := range ds {
+		d := &ds[i]
+		if d.CustomerID != c.ID {
+			continue
+		}
+		if d.Date <= t {
+			if last == nil || d.Date > last.Date || (d.Date == last.Date && d.ID > last.ID) {
+				last = d
+			}
+		} else if next == nil || d.Date < next.Date || (d.Date == next.Date && d.ID < next.ID) {
+			next = d
+		}
+	}
+	switch {
+	case last != nil:
+		return last.NewLimit, false
+	case next != nil:
+		return next.OldLimit, next.OldLimitBlank
+	}
+	return c.CreditLimit, c.CreditLimitBlank
+}
