@@ -8,16 +8,19 @@ import (
 	"strings"
 )
 
-// currencies works out the currency of every amount of a ledger: a
-// record's own, else its invoice's, else its customer's; a customer's is
-// its master record's, else that of its first invoice that has one.
-type currencies struct {
+// AmountCurrencies gives each amount of a ledger the currency Convert
+// converts it from: a record's own, else its invoice's, else its
+// customer's; a customer's is its master record's, else that of its first
+// invoice that has one. What Convert converts, and what a forecast left
+// without a rate leaves out (model/forecast), read it alike.
+type AmountCurrencies struct {
 	cust map[string]string
 	inv  map[string]string
 }
 
-func newCurrencies(l *Ledger) currencies {
-	c := currencies{cust: make(map[string]string, len(l.Customers)), inv: make(map[string]string, len(l.Invoices))}
+// NewAmountCurrencies works out the currencies of l's amounts.
+func NewAmountCurrencies(l *Ledger) AmountCurrencies {
+	c := AmountCurrencies{cust: make(map[string]string, len(l.Customers)), inv: make(map[string]string, len(l.Invoices))}
 	for _, m := range l.Customers {
 		if m.Currency != "" {
 			c.cust[m.ID] = m.Currency
@@ -34,9 +37,9 @@ func newCurrencies(l *Ledger) currencies {
 	return c
 }
 
-// of returns the currency of a record with its own currency (may be
+// Of returns the currency of a record with its own currency (may be
 // empty), invoice and customer.
-func (c currencies) of(own, invoiceID, customerID string) string {
+func (c AmountCurrencies) Of(own, invoiceID, customerID string) string {
 	if own != "" {
 		return own
 	}
@@ -45,6 +48,16 @@ func (c currencies) of(own, invoiceID, customerID string) string {
 	}
 	return c.cust[customerID]
 }
+
+// Invoice returns the currency of invoice id's amount; ok is false for an
+// invoice not in the ledger.
+func (c AmountCurrencies) Invoice(id string) (cur string, ok bool) {
+	cur, ok = c.inv[id]
+	return cur, ok
+}
+
+// Customer returns the currency of customer id's credit limits.
+func (c AmountCurrencies) Customer(id string) string { return c.cust[id] }
 
 func currencyOf(own, fallback string) string {
 	if own != "" {
@@ -56,7 +69,7 @@ func currencyOf(own, fallback string) string {
 // Currencies lists the currencies of l's amounts (invoices, payments and
 // credit limits), sorted.
 func (l *Ledger) Currencies() []string {
-	cs := newCurrencies(l)
+	cs := NewAmountCurrencies(l)
 	seen := map[string]bool{}
 	for _, m := range l.Customers {
 		if m.CreditLimit != 0 {
@@ -67,7 +80,7 @@ func (l *Ledger) Currencies() []string {
 		seen[cs.inv[v.ID]] = true
 	}
 	for _, p := range l.Payments {
-		seen[cs.of(p.Currency, p.InvoiceID, p.CustomerID)] = true
+		seen[cs.Of(p.Currency, p.InvoiceID, p.CustomerID)] = true
 	}
 	delete(seen, "")
 	out := make([]string, 0, len(seen))
@@ -87,7 +100,7 @@ func (l *Ledger) Currencies() []string {
 // amount overflows; the error names the currency and how many amounts use
 // it.
 func (l *Ledger) Convert(fx FX) (*Ledger, error) {
-	cs := newCurrencies(l)
+	cs := NewAmountCurrencies(l)
 	missing := map[string]int{}
 	examples := map[string]RecordRef{}
 	overflow := 0
@@ -136,7 +149,7 @@ func (l *Ledger) Convert(fx FX) (*Ledger, error) {
 	byInvoice := map[string][]Applied{}
 	for i := range out.Payments {
 		p := &out.Payments[i]
-		cur := cs.of(p.Currency, p.InvoiceID, p.CustomerID)
+		cur := cs.Of(p.Currency, p.InvoiceID, p.CustomerID)
 		if inv, ok := cs.inv[p.InvoiceID]; ok && p.InvoiceID != "" && inv == cur && cur != "" {
 			byInvoice[p.InvoiceID] = append(byInvoice[p.InvoiceID], Applied{Date: p.Date, Key: "p" + p.ID, Amount: &p.Amount})
 		} else {
@@ -149,7 +162,7 @@ func (l *Ledger) Convert(fx FX) (*Ledger, error) {
 		if _, ok := cs.inv[n.InvoiceID]; ok && n.InvoiceID != "" && cs.inv[n.InvoiceID] != "" {
 			byInvoice[n.InvoiceID] = append(byInvoice[n.InvoiceID], Applied{Date: n.Date, Key: "n" + n.ID, Amount: &n.Amount})
 		} else {
-			n.Amount = conv(n.Amount, cs.of("", n.InvoiceID, n.CustomerID), RefCreditNote, n.ID)
+			n.Amount = conv(n.Amount, cs.Of("", n.InvoiceID, n.CustomerID), RefCreditNote, n.ID)
 		}
 	}
 	for id, recs := range byInvoice {
@@ -159,11 +172,11 @@ func (l *Ledger) Convert(fx FX) (*Ledger, error) {
 	}
 	for i := range out.Disputes {
 		d := &out.Disputes[i]
-		d.Amount = conv(d.Amount, cs.of("", d.InvoiceID, d.CustomerID), RefDispute, d.ID)
+		d.Amount = conv(d.Amount, cs.Of("", d.InvoiceID, d.CustomerID), RefDispute, d.ID)
 	}
 	for i := range out.Promises {
 		p := &out.Promises[i]
-		p.Amount = conv(p.Amount, cs.of("", p.InvoiceID, p.CustomerID), RefPromise, p.ID)
+		p.Amount = conv(p.Amount, cs.Of("", p.InvoiceID, p.CustomerID), RefPromise, p.ID)
 	}
 	for i := range out.CreditDecisions {
 		d := &out.CreditDecisions[i]

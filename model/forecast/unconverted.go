@@ -181,14 +181,14 @@ func leaveOutUnconverted(l *datasets.Ledger, fx *datasets.FX, t datasets.Date) (
 	if fx == nil || len(fx.Rates) == 0 {
 		return l, nil
 	}
-	cs := ledgerCurrencies(l)
+	cs := datasets.NewAmountCurrencies(l)
 	rated := func(cur string) bool {
 		_, ok := fx.Rate(cur)
 		return cur == "" || ok
 	}
 	bad := map[string]string{} // invoice id → its currency
 	for _, v := range l.Invoices {
-		if cur := cs.inv[v.ID]; !rated(cur) {
+		if cur, _ := cs.Invoice(v.ID); !rated(cur) {
 			bad[v.ID] = cur
 		}
 	}
@@ -196,17 +196,17 @@ func leaveOutUnconverted(l *datasets.Ledger, fx *datasets.FX, t datasets.Date) (
 	// rate goes too: kept without it, it would read as still owed.
 	applied := map[string]string{} // invoice id → the record's currency
 	onInvoice := func(invoice, cur string, m datasets.Money) {
-		if _, ok := cs.inv[invoice]; ok && m != 0 && !rated(cur) {
+		if _, ok := cs.Invoice(invoice); ok && m != 0 && !rated(cur) {
 			if _, gone := bad[invoice]; !gone {
 				applied[invoice] = cur
 			}
 		}
 	}
 	for _, p := range l.Payments {
-		onInvoice(p.InvoiceID, cs.of(p.Currency, p.InvoiceID, p.CustomerID), p.Amount)
+		onInvoice(p.InvoiceID, cs.Of(p.Currency, p.InvoiceID, p.CustomerID), p.Amount)
 	}
 	for _, n := range l.CreditNotes {
-		onInvoice(n.InvoiceID, cs.of("", n.InvoiceID, n.CustomerID), n.Amount)
+		onInvoice(n.InvoiceID, cs.Of("", n.InvoiceID, n.CustomerID), n.Amount)
 	}
 	gone := func(invoice string) bool {
 		_, b := bad[invoice]
@@ -229,24 +229,24 @@ func leaveOutUnconverted(l *datasets.Ledger, fx *datasets.FX, t datasets.Date) (
 	out := *l
 	out.Invoices = slices.DeleteFunc(slices.Clone(l.Invoices), func(v datasets.Invoice) bool { return gone(v.ID) })
 	out.Payments = slices.DeleteFunc(slices.Clone(l.Payments), func(p datasets.Payment) bool {
-		return !keep(p.InvoiceID, cs.of(p.Currency, p.InvoiceID, p.CustomerID), p.Amount)
+		return !keep(p.InvoiceID, cs.Of(p.Currency, p.InvoiceID, p.CustomerID), p.Amount)
 	})
 	out.CreditNotes = slices.DeleteFunc(slices.Clone(l.CreditNotes), func(n datasets.CreditNote) bool {
-		return !keep(n.InvoiceID, cs.of("", n.InvoiceID, n.CustomerID), n.Amount)
+		return !keep(n.InvoiceID, cs.Of("", n.InvoiceID, n.CustomerID), n.Amount)
 	})
 	out.Disputes = slices.DeleteFunc(slices.Clone(l.Disputes), func(d datasets.Dispute) bool {
-		return !keep(d.InvoiceID, cs.of("", d.InvoiceID, d.CustomerID), d.Amount)
+		return !keep(d.InvoiceID, cs.Of("", d.InvoiceID, d.CustomerID), d.Amount)
 	})
 	out.Promises = slices.DeleteFunc(slices.Clone(l.Promises), func(p datasets.Promise) bool {
-		return !keep(p.InvoiceID, cs.of("", p.InvoiceID, p.CustomerID), p.Amount)
+		return !keep(p.InvoiceID, cs.Of("", p.InvoiceID, p.CustomerID), p.Amount)
 	})
 	out.CreditDecisions = slices.DeleteFunc(slices.Clone(l.CreditDecisions), func(d datasets.CreditDecision) bool {
-		return !keep("", cs.cust[d.CustomerID], cmp.Or(d.OldLimit, d.NewLimit))
+		return !keep("", cs.Customer(d.CustomerID), cmp.Or(d.OldLimit, d.NewLimit))
 	})
 	out.Customers = slices.Clone(l.Customers)
 	for i := range out.Customers {
 		c := &out.Customers[i]
-		if !keep("", cs.cust[c.ID], c.CreditLimit) {
+		if !keep("", cs.Customer(c.ID), c.CreditLimit) {
 			c.CreditLimit, c.CreditLimitBlank = 0, true
 		}
 	}
@@ -330,40 +330,4 @@ func leaveOutUnconverted(l *datasets.Ledger, fx *datasets.FX, t datasets.Date) (
 		u.Currencies = append(u.Currencies, *c)
 	}
 	return &out, u
-}
-
-// amountCurrencies gives each amount of a ledger the currency
-// datasets.Ledger.Convert converts it from: a record's own, else its
-// invoice's, else its customer's; a customer's is its master record's,
-// else that of its first invoice that names one.
-type amountCurrencies struct {
-	cust, inv map[string]string
-}
-
-func ledgerCurrencies(l *datasets.Ledger) amountCurrencies {
-	c := amountCurrencies{cust: make(map[string]string, len(l.Customers)), inv: make(map[string]string, len(l.Invoices))}
-	for _, m := range l.Customers {
-		if m.Currency != "" {
-			c.cust[m.ID] = m.Currency
-		}
-	}
-	for _, v := range l.Invoices {
-		if _, ok := c.cust[v.CustomerID]; !ok && v.Currency != "" {
-			c.cust[v.CustomerID] = v.Currency
-		}
-	}
-	for _, v := range l.Invoices {
-		c.inv[v.ID] = cmp.Or(v.Currency, c.cust[v.CustomerID])
-	}
-	return c
-}
-
-func (c amountCurrencies) of(own, invoiceID, customerID string) string {
-	if own != "" {
-		return own
-	}
-	if cur, ok := c.inv[invoiceID]; ok && invoiceID != "" {
-		return cur
-	}
-	return c.cust[customerID]
 }
