@@ -2,7 +2,6 @@ package chstore
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -52,33 +51,5 @@ func (s *Store) InvoiceRecords(ctx context.Context, ids []string) (*datasets.Led
 // loadWhere appends the deduplicated rows of t that meet cond to out.
 func loadWhere[T any](ctx context.Context, s *Store, t *table[T], cond string, out *[]T) error {
 	q := strings.Replace(t.selectSQL, " FINAL ", " FINAL WHERE "+cond+" ", 1)
-	return s.retryBroken(func() error {
-		n := len(*out)
-		rows, err := s.entry.conn.Query(ctx, q)
-		if err != nil {
-			return fmt.Errorf("query %s: %w", t.name, err)
-		}
-		defer rows.Close()
-		dests := make([]any, len(t.cols))
-		sets := make([]func(*T), len(t.cols))
-		for i, c := range t.cols {
-			dests[i], sets[i] = c.scan()
-		}
-		for rows.Next() {
-			if err := rows.Scan(dests...); err != nil {
-				*out = (*out)[:n] // a retry reads them all again
-				return fmt.Errorf("scan %s: %w", t.name, err)
-			}
-			var r T
-			for _, set := range sets {
-				set(&r)
-			}
-			*out = append(*out, r)
-		}
-		if err := rows.Err(); err != nil {
-			*out = (*out)[:n]
-			return fmt.Errorf("read %s: %w", t.name, err)
-		}
-		return nil
-	})
+	return s.retryBroken(func() error { return t.query(ctx, s, q, nil, out) })
 }

@@ -442,6 +442,19 @@ func (t *table[T]) load(ctx context.Context, s *Store, l *datasets.Ledger, part 
 	if part != nil {
 		q, args = t.partSQL, []any{clickhouse.Named("parts", uint64(part.n)), clickhouse.Named("part", uint64(part.k))}
 	}
+	var out []T
+	if err := t.query(ctx, s, q, args, &out); err != nil {
+		return err
+	}
+	*t.schema.Rows(l) = out
+	return nil
+}
+
+// query appends the rows q (with args) selects from t to out, scanned by
+// t's columns; on an error out is as it was, so that a retry reads them
+// all again.
+func (t *table[T]) query(ctx context.Context, s *Store, q string, args []any, out *[]T) error {
+	n := len(*out)
 	rows, err := s.entry.conn.Query(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("query %s: %w", t.name, err)
@@ -452,20 +465,20 @@ func (t *table[T]) load(ctx context.Context, s *Store, l *datasets.Ledger, part 
 	for i, c := range t.cols {
 		dests[i], sets[i] = c.scan()
 	}
-	var out []T
 	for rows.Next() {
 		if err := rows.Scan(dests...); err != nil {
+			*out = (*out)[:n]
 			return fmt.Errorf("scan %s: %w", t.name, err)
 		}
 		var r T
 		for _, set := range sets {
 			set(&r)
 		}
-		out = append(out, r)
+		*out = append(*out, r)
 	}
 	if err := rows.Err(); err != nil {
+		*out = (*out)[:n]
 		return fmt.Errorf("read %s: %w", t.name, err)
 	}
-	*t.schema.Rows(l) = out
 	return nil
 }
