@@ -389,7 +389,9 @@ func (d *TrainingData) Train(ctx context.Context) (*Bundle, error) {
 		}
 	}
 	d90 := func(x *features.Example) bool { return x.DaysLate > default90Days }
-	if b.Default90, why, err = fitOutcome(ctx, enc, secondary, xknown90, d90, o); err != nil {
+	// Calibrated on customers held out, not on time-series folds: see
+	// default90.go.
+	if b.Default90, why, err = fitDefault90(ctx, enc, secondary, xknown90, d90, o); err != nil {
 		return nil, fmt.Errorf("train 90+ model: %w", err)
 	}
 	if b.Default90 == nil {

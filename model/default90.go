@@ -1,0 +1,216 @@
+package model
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"math"
+
+	"github.com/dsopilot/dsopilot/features"
+	"github.com/dsopilot/dsopilot/model/calib"
+)
+
+// The 90+ model learns from few positives, and on a small ledger they come
+// from a handful of customers: the ones that stopped paying and a few
+// disputed invoices. Its time-series folds then put most of them in the last
+// fold, where a booster that has learned "this is one of those customers"
+// from their account features looks perfect, and Platt scaling on those
+// out-of-fold margins grows steep: on the trial33 ledger (60 customers, 29
+// positives from 10 of them, 16 from 4 defaulters) it had slope 7.6, and
+// customers who pay 35–90 days late, whose account features resemble a
+// defaulter's on its way out but none of whose 238 settled invoices ever
+// went past 90 days, were given 0.90.
+//
+// What the 90+ model must know is how it does on customers it has not
+// seen. fitDefault90 therefore fits the model as before and then calibrates
+// it on customer-grouped out-of-fold margins: the customers are cut into
+// default90Groups groups by a hash of their id, and each group is scored
+// by the setting fitted on the others. The calibrated model is kept only
+// when, on those held-out customers, it beats the simplest reference,
+// the training share of 90+ invoices; otherwise the bundle carries that
+// share (a prior), and the scorer still sets 1 for an invoice open 90 days
+// past due and reads the overdue survival for one overdue more than a month.
+
+// default90Groups is the number of customer groups of the 90+ model's
+// grouped validation.
+const default90Groups = 3
+
+// fitDefault90 fits the 90+ model on xs (see above). It returns nil and
+// why when there are too few positives to learn from, as fitOutcome does.
+func fitDefault90(ctx context.Context, enc *Encoder, s setting, xs []features.Example, label func(*features.Example) bool, o TrainOptions) (*Classifier, string, error) {
+	d := encodeDesign(enc, s.family, xs, label)
+	p := positives(d.y)
+	if p < max(1, o.MinEach/2) || len(xs)-p < max(1, o.MinEach/2) {
+		return nil, fmt.Sprintf("%d of %d invoices", p, len(xs)), nil
+	}
+	folds := planFolds(xs)
+	cols := enc.columns(s.family)
+	cv, err := crossValidate(ctx, s, d, folds, cols, o)
+	if err != nil {
+		if isTooLittle(err) {
+			return nil, fmt.Sprintf("%d of %d invoices, too few in the time-series folds", p, len(xs)), nil
+		}
+		return nil, "", err
+	}
+	c, err := cv.final(ctx, d, len(folds), nil, cols, o)
+	if err != nil {
+		return nil, "", err
+	}
+	gs := s
+	if gs.family == FamilyGBDT {
+		// Each group's booster grows as many rounds as the folds kept on
+		// average: no group stops early on the customers it is scored on.
+		gs.gbdt.EarlyStopping = 0
+		if len(cv.trees) > 0 {
+			sum := 0
+			for _, t := range cv.trees {
+				sum += t
+			}
+			gs.gbdt.Trees = max(1, (sum+len(cv.trees)/2)/len(cv.trees))
+		}
+	}
+	margins, y, rows, err := groupedMargins(ctx, gs, d, customerGroups(xs, default90Groups), cols, o)
+	if err != nil {
+		return nil, "", err
+	}
+	pr := priorClassifier(p, len(xs))
+	if positives(y) == 0 || positives(y) == len(y) {
+		o.Log.Info("90+ model: no customer-grouped validation holds both outcomes; it predicts the training share", "positives", p, "examples", len(xs))
+		return pr, "", nil
+	}
+	cust := make([]string, len(rows))
+	for i, r := range rows {
+		cust[i] = xs[r].CustomerID
+	}
+	// As trained: calibrated on the time-series folds.
+	if g := heldOutGain(margins, y, cust, c.Calibrate, pr.Base); g.holds() {
+		o.Log.Info("90+ model holds on customers held out", "gain", g)
+		return c, "", nil
+	} else {
+		o.Log.Info("90+ model as calibrated on the time-series folds does not hold on customers held out", "gain", g)
+	}
+	// Recalibrated on the customers held out, when that ranks them at all.
+	if pl, err := calib.FitPlatt(margins, y, nil); err == nil && pl.A > 0 {
+		g := heldOutGain(margins, y, cust, pl.ApplyMargin, pr.Base)
+		o.Log.Info("90+ model recalibrated on customers held out", "gain", g)
+		if g.holds() {
+			c.Platt, c.History, c.Isotonic = &pl, nil, nil
+			c.Calibration = len(y)
+			return c, "", nil
+		}
+	}
+	o.Log.Info("90+ model: no better than the training share on customers it has not seen; it predicts that share", "share", pr.Base)
+	return pr, "", nil
+}
+
+// default90Z is how many standard errors the 90+ model's gain over the
+// training share must exceed on the customers held out. The error is the
+// spread among customers: a gain that rests on two customers' invoices is
+// not evidence that the model knows the next one.
+const default90Z = 2
+
+// gain90 is a 90+ model's log loss and the training share's on the
+// customers held out, and the standard error of the difference among
+// customers (each customer's summed difference is one draw).
+type gain90 struct {
+	N         int     `json:"n"`
+	Customers int     `json:"customers"`
+	LogLoss   float64 `json:"log_loss"`
+	Reference float64 `json:"reference_log_loss"`
+	SE        float64 `json:"se"`
+}
+
+// holds reports whether the model beats the reference by more than
+// default90Z standard errors.
+func (g gain90) holds() bool {
+	return g.Customers > 1 && g.Reference-g.LogLoss > default90Z*g.SE
+}
+
+// heldOutGain compares the probabilities prob gives margins with the
+// constant base against y, rows of customers cust.
+func heldOutGain(margins, y []float64, cust []string, prob func(float64) float64, base float64) gain90 {
+	ll := func(p, y float64) float64 {
+		p = min(max(p, 1e-12), 1-1e-12)
+		return -(y*math.Log(p) + (1-y)*math.Log(1-p))
+	}
+	by := map[string]float64{}
+	var g gain90
+	for i, m := range margins {
+		lm, lr := ll(prob(m), y[i]), ll(base, y[i])
+		g.LogLoss += lm
+		g.Reference += lr
+		by[cust[i]] += lr - lm
+	}
+	g.N, g.Customers = len(y), len(by)
+	if g.N == 0 {
+		return g
+	}
+	g.LogLoss /= float64(g.N)
+	g.Reference /= float64(g.N)
+	if g.Customers > 1 {
+		var sum, sq float64
+		for _, v := range by {
+			sum += v
+		}
+		mean := sum / float64(g.Customers)
+		for _, v := range by {
+			sq += (v - mean) * (v - mean)
+		}
+		// The standard error of the total over customers, per row.
+		g.SE = math.Sqrt(float64(g.Customers)*sq/float64(g.Customers-1)) / float64(g.N)
+	}
+	return g
+}
+
+// customerGroups assigns each example to one of k groups by a hash of its
+// customer id, so that a customer's invoices are all in one group.
+func customerGroups(xs []features.Example, k int) []int {
+	g := make([]int, len(xs))
+	memo := map[string]int{}
+	for i := range xs {
+		id := xs[i].CustomerID
+		v, ok := memo[id]
+		if !ok {
+			h := fnv.New32a()
+			h.Write([]byte(id))
+			v = int(h.Sum32() % uint32(k))
+			memo[id] = v
+		}
+		g[i] = v
+	}
+	return g
+}
+
+// groupedMargins scores each group's rows of d by s fitted on the other
+// groups' rows. A group is skipped when the rest lack either class; the
+// margins, labels and row indices returned are those of the groups scored.
+func groupedMargins(ctx context.Context, s setting, d design, group []int, cols []string, o TrainOptions) (margins, y []float64, rows []int, err error) {
+	k := 0
+	for _, g := range group {
+		k = max(k, g+1)
+	}
+	for g := 0; g < k; g++ {
+		var X, VX [][]float64
+		var ty, vy []float64
+		var vr []int
+		for i, gi := range group {
+			if gi == g {
+				VX, vy, vr = append(VX, d.X[i]), append(vy, d.y[i]), append(vr, i)
+			} else {
+				X, ty = append(X, d.X[i]), append(ty, d.y[i])
+			}
+		}
+		if len(VX) == 0 || positives(ty) == 0 || positives(ty) == len(ty) {
+			continue
+		}
+		c, err := trainClassifier(ctx, s, X, ty, nil, nil, cols, o.Seed)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("90+ model, customer group %d: %w", g, err)
+		}
+		for i := range VX {
+			margins = append(margins, c.Margin(VX[i]))
+		}
+		y, rows = append(y, vy...), append(rows, vr...)
+	}
+	return margins, y, rows, nil
+}
