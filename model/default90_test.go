@@ -119,7 +119,7 @@ func TestDefault90IsNotOverconfidentOnFewDefaulters(t *testing.T) {
 			map[string]group{"D": {12, stopsPaying(payBetween(20, 40), stop)}}, late, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			groups := map[string]group{"P": {16, onTime}, "S": {8, payBetween(10, 28)}, "L": {6, tc.latePay}}
+			groups := map[string]group{"P": {16, onTime}, "S": {8, payBetween(10, 28)}, "L": {10, tc.latePay}}
 			for k, v := range tc.defaulters {
 				groups[k] = v
 			}
