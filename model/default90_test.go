@@ -169,3 +169,40 @@ func TestDefault90IsNotOverconfidentOnFewDefaulters(t *testing.T) {
 		})
 	}
 }
+
+// The gain over the training share holds only when it is spread over
+// customers: the same log-loss gain resting on one customer's invoices is
+// within the noise among customers.
+func TestHeldOutGainNeedsManyCustomers(t *testing.T) {
+	const base = 0.1
+	identity := func(m float64) float64 { return sigmoid(m) }
+	for _, tc := range []struct {
+		name string
+		// positives per customer, each customer with 9 negatives
+		pos  []int
+		hold bool
+	}{
+		{"positives from twenty customers", []int{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, true},
+		{"positives from one customer", []int{20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var margins, y []float64
+			var cust []string
+			for c, p := range tc.pos {
+				for i := 0; i < p+9; i++ {
+					// The model is right on every positive (0.9) and on
+					// the customer's negatives (0.02).
+					m, v := -3.9, 0.0
+					if i < p {
+						m, v = 2.2, 1
+					}
+					margins, y, cust = append(margins, m), append(y, v), append(cust, fmt.Sprintf("C%02d", c))
+				}
+			}
+			g := heldOutGain(margins, y, cust, identity, base)
+			if g.holds() != tc.hold || !(g.LogLoss < g.Reference) {
+				t.Errorf("gain %+v: holds %v, want %v (and a lower log loss than the share's)", g, g.holds(), tc.hold)
+			}
+		})
+	}
+}
