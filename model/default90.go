@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"math"
+	"slices"
 
 	"github.com/dsopilot/dsopilot/features"
 	"github.com/dsopilot/dsopilot/model/calib"
@@ -189,13 +191,16 @@ func heldOutGain(margins, y []float64, cust []string, prob func(float64) float64
 	g.LogLoss /= float64(g.N)
 	g.Reference /= float64(g.N)
 	if g.Customers > 1 {
+		// In the customers' order, so that training is reproducible to
+		// the bit.
+		ids := slices.Sorted(maps.Keys(by))
 		var sum, sq float64
-		for _, v := range by {
-			sum += v
+		for _, id := range ids {
+			sum += by[id]
 		}
 		mean := sum / float64(g.Customers)
-		for _, v := range by {
-			sq += (v - mean) * (v - mean)
+		for _, id := range ids {
+			sq += (by[id] - mean) * (by[id] - mean)
 		}
 		// The standard error of the total over customers, per row.
 		g.SE = math.Sqrt(float64(g.Customers)*sq/float64(g.Customers-1)) / float64(g.N)
