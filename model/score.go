@@ -129,7 +129,7 @@ func NewScorer(b *Bundle, specs []features.Spec) (*Scorer, error) {
 		}
 	}
 	if r := b.Default90OfVeryLate; r != nil && (b.Default90 == nil || !(*r >= 0 && *r <= 1)) {
-		return nil, fmt.Errorf("%w: the 90+ share of the very-late probability is %v, with 90+ model %v", ErrBadBundle, *r, b.Default90 != nil)
+		return nil, fmt.Errorf("%w: the 90+ share of the very-late probability is %v (want 0 to 1, beside a 90+ prior)", ErrBadBundle, *r)
 	}
 	if b.OverdueSurvival != nil {
 		if err := b.OverdueSurvival.check(); err != nil {

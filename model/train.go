@@ -394,8 +394,8 @@ func (d *TrainingData) Train(ctx context.Context) (*Bundle, error) {
 		}
 	}
 	d90 := func(x *features.Example) bool { return x.DaysLate > default90Days }
-	// Calibrated on customers held out, not on time-series folds: see
-	// default90.go.
+	// Kept only when it holds on customers held out, else a share of the
+	// very-late probability: see default90.go.
 	if b.Default90, b.Default90OfVeryLate, why, err = fitDefault90(ctx, enc, secondary, xknown90, d90, o); err != nil {
 		return nil, fmt.Errorf("train 90+ model: %w", err)
 	}
