@@ -135,6 +135,9 @@ func NewScorer(b *Bundle, specs []features.Spec) (*Scorer, error) {
 			return nil, fmt.Errorf("%w: it mixes %s and %s classifiers", ErrBadBundle, b.Late.Family, c.Family)
 		}
 	}
+	if r := b.Default90OfVeryLate; r != nil && (b.Default90 == nil || !(*r >= 0 && *r <= 1)) {
+		return nil, fmt.Errorf("%w: the 90+ share of the very-late probability is %v (want 0 to 1, beside a 90+ prior)", ErrBadBundle, *r)
+	}
 	if b.OverdueSurvival != nil {
 		if err := b.OverdueSurvival.check(); err != nil {
 			return nil, err
@@ -429,6 +432,9 @@ func (s *Scorer) scoreRows(sc *scratch, rows []features.Row, reasons int, out []
 			// Ending 90+ days overdue is being very late: the 90+ share
 			// cannot exceed the very-late share.
 			v := math.Min(b.Default90.Calibrate(sc.def90[i]), p.PVeryLate)
+			if r := b.Default90OfVeryLate; r != nil {
+				v = math.Min(math.Max(b.Default90.Base, *r*p.PVeryLate), p.PVeryLate)
+			}
 			if overdue >= default90Days {
 				// Open at the end of its 90th day past due, it is paid
 				// more than 90 days late if at all.

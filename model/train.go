@@ -169,6 +169,11 @@ type Bundle struct {
 	// outcome too rare in the window); a skipped very-late model predicts
 	// its training rate, a skipped 90+ model nothing.
 	Skipped []string `json:"skipped,omitempty"`
+	// Default90OfVeryLate, when set, is the share of the very-late
+	// probability that is 90+: the 90+ model did not hold on customers it
+	// had not seen and is then a prior (default90.go). Nil in bundles
+	// trained before it existed and when the 90+ model held.
+	Default90OfVeryLate *float64 `json:"default_90_of_very_late,omitempty"`
 }
 
 // Assumptions names, for a credit manager, how the features read statuses
@@ -389,7 +394,9 @@ func (d *TrainingData) Train(ctx context.Context) (*Bundle, error) {
 		}
 	}
 	d90 := func(x *features.Example) bool { return x.DaysLate > default90Days }
-	if b.Default90, why, err = fitOutcome(ctx, enc, secondary, xknown90, d90, o); err != nil {
+	// Kept only when it holds on customers held out, else a share of the
+	// very-late probability: see default90.go.
+	if b.Default90, b.Default90OfVeryLate, why, err = fitDefault90(ctx, enc, secondary, xknown90, d90, o); err != nil {
 		return nil, fmt.Errorf("train 90+ model: %w", err)
 	}
 	if b.Default90 == nil {
