@@ -134,7 +134,9 @@ var (
 		TextField("decision_id", func(r *CreditDecision) *string { return &r.ID }).Req(),
 		TextField("customer_id", func(r *CreditDecision) *string { return &r.CustomerID }).Req(),
 		DateField("decision_date", func(r *CreditDecision) *Date { return &r.Date }).Req(),
-		MoneyField("old_limit", func(r *CreditDecision) *Money { return &r.OldLimit }).NotNegative(),
+		MoneyField("old_limit", func(r *CreditDecision) *Money { return &r.OldLimit }).NotNegative().
+			WarnBlank("old_limit is empty: no limit recorded before the decision (kept apart from 0.00, which is no credit)").
+			BlankSets(func(r *CreditDecision) *bool { return &r.OldLimitBlank }),
 		MoneyField("new_limit", func(r *CreditDecision) *Money { return &r.NewLimit }).Req().NotNegative(),
 		TextField("reason", func(r *CreditDecision) *string { return &r.Reason }),
 		TextField("decided_by", func(r *CreditDecision) *string { return &r.DecidedBy }),

@@ -216,3 +216,33 @@ func TestTermsNotReadLoadTheCustomerWithAWarning(t *testing.T) {
 		}
 	}
 }
+
+// A credit decision whose old limit is blank was made over no recorded
+// limit: it keeps the blank (as an approval of the workflow does), so a
+// view of a day before it reads "not recorded", not a limit of 0.00 (no
+// credit); each such row is warned of.
+func TestADecisionsBlankOldLimitIsNoLimitRecorded(t *testing.T) {
+	dir := t.TempDir()
+	c := writeFile(t, dir, "customers.csv", "customer_id,name,credit_limit\nA,Acme,\nB,Beta,0.00\n")
+	d := writeFile(t, dir, "credit_decisions.csv", "decision_id,customer_id,decision_date,old_limit,new_limit\nD1,A,2024-03-01,,20000.00\nD2,B,2024-03-01,0.00,5000.00\n")
+	st := openStore(t)
+	sum, err := Import(context.Background(), st, []string{c, d}, opts(t))
+	if err != nil || sum.Rejected != 0 {
+		t.Fatalf("%v, %d rejected", err, sum.Rejected)
+	}
+	warned := slices.ContainsFunc(sum.Warnings, func(w Warning) bool {
+		return strings.HasPrefix(w.Reason, "old_limit is empty") && w.Count == 1 && strings.Contains(w.Rows[0], "credit_decisions.csv:2")
+	})
+	if !warned {
+		t.Errorf("warnings %+v: want line 2's blank old limit", sum.Warnings)
+	}
+	l, err := st.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range l.CreditDecisions {
+		if want := x.ID == "D1"; x.OldLimitBlank != want {
+			t.Errorf("decision %s: old limit blank %v, want %v", x.ID, x.OldLimitBlank, want)
+		}
+	}
+}
