@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/dsopilot/dsopilot/model"
 	"io"
 	"log/slog"
 	"strings"
@@ -115,7 +116,13 @@ func (f creditFlags) service(ctx context.Context, e env, cmd string, write bool)
 		// Not logged: without a model the fallback warning says what the
 		// PDs are and how to get better ones.
 		b, _, err := promotedModel(*f.registry, slog.New(slog.DiscardHandler))
-		if err != nil {
+		switch {
+		case errors.Is(err, model.ErrStaleModel):
+			// The credit commands need no model: an old one is passed
+			// over, said, rather than fail what worked without it.
+			fmt.Fprintf(e.stderr, "dsopilot: warning: %s: the promoted model is not used for PDs: %v\n", cmd, err)
+			b = nil
+		case err != nil:
 			return nil, nil, fmt.Errorf("%s: %w", cmd, err)
 		}
 		if b != nil {

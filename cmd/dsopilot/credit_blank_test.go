@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,5 +34,32 @@ func TestCreditTextSaysABlankLimitIsNoneRecorded(t *testing.T) {
 	out, _, err = call(t, nil, "credit", "list", "--store", store)
 	if err != nil || !strings.Contains(out, "none recorded") {
 		t.Fatalf("list: %v; want the old limit none recorded\n%s", err, out)
+	}
+}
+
+// The credit commands need no model; a promoted one of another feature
+// catalogue (which does not load) is passed over with a warning, not a
+// failure of a command that worked without it.
+func TestCreditPassesOverAStaleModel(t *testing.T) {
+	dir := t.TempDir()
+	ledger, store, reg := filepath.Join(dir, "ledger"), filepath.Join(dir, "store"), filepath.Join(dir, "models")
+	importFiles(t, ledger, store, map[string]string{
+		"customers.csv": "customer_id,name,segment,country,currency,credit_limit,payment_terms,since\nB1,Blank AG,mid_market,DE,EUR,1000.00,NET30,2020-01-01\n",
+		"invoices.csv":  "customer_id,invoice_id,issue_date,due_date,amount,currency\nB1,IB1,2024-06-01,2024-07-01,500.00,EUR\n",
+	})
+	id := "2024-05-31-0123456789"
+	if err := os.MkdirAll(filepath.Join(reg, id), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	meta := `{"id":"` + id + `","champion":"gbdt","catalogue_version":"2","train_window":["2023-01-01","2024-05-31"],"data_fingerprint":"ab"}`
+	if err := os.WriteFile(filepath.Join(reg, id, "meta.json"), []byte(meta), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(reg, "PROMOTED"), []byte(id+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err := call(t, nil, "credit", "flags", "--store", store, "--as-of", "2024-06-30", "--registry", reg)
+	if err != nil || !strings.Contains(errOut, "the promoted model is not used for PDs") || !strings.Contains(errOut, `version "2"`) {
+		t.Fatalf("flags: %v; stderr %q, stdout %q: want it to run and say why the model is not used", err, errOut, out)
 	}
 }
