@@ -28,6 +28,10 @@ type sqlStage struct {
 	// (sqlData.NoWriteOffNotes), so that the same block with and without
 	// it prices the join the write-off features added.
 	bare bool
+	// unfold: the open-invoice query's form of the block (sqlData.Unfold),
+	// without the sale fields when the match holds none, as the engine
+	// picks it (saleFieldsEmpty).
+	unfold bool
 }
 
 // sqlStages are the stages BenchmarkSQLStages prices, each a per-customer
@@ -51,19 +55,23 @@ var sqlStages = []sqlStage{
 	{name: "customer_summary/no-write-off-notes", template: "customer_summary", staged: true, bare: true},
 	{name: "customers", template: "customers", staged: true},
 	{name: "customers/no-write-off-notes", template: "customers", staged: true, bare: true},
+	{name: "open_invoices", template: "open_invoices", staged: true, unfold: true},
+	{name: "open_invoices/no-write-off-notes", template: "open_invoices", staged: true, bare: true, unfold: true},
 }
 
 // stageQueries renders stage st of e's customer query over every
 // customer in parts parts: one query per slice of the parts the engine
 // would run side by side (queryData), or one query over every part when
-// the stage is not staged.
-func (e *SQLEngine) stageQueries(st sqlStage, parts int) ([]string, error) {
+// the stage is not staged. noSale says the match holds no sale fields
+// (saleFieldsEmpty), for the open-invoice stages.
+func (e *SQLEngine) stageQueries(st sqlStage, parts int, noSale bool) ([]string, error) {
 	if e.err != nil {
 		return nil, e.err
 	}
 	d := e.data
 	d.Parts = max(parts, 1)
 	d.NoWriteOffNotes = st.bare
+	d.Unfold, d.NoSale = st.unfold, st.unfold && noSale
 	spans := []sqlData{d.Span(0, d.Parts)}
 	if st.staged {
 		spans = d.queryData()
@@ -113,15 +121,17 @@ func BenchmarkSQLStages(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("staged stages in %d parts as %d queries side by side (max_threads %s)", parts, min(parts, maxQueries), threads)
-	// Each run's queries carry a marker, for their CPU in the query log.
-	run := time.Now().UnixNano()
-	for i, st := range sqlStages {
+	noSale, err := e.saleFieldsEmpty(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("staged stages in %d parts as %d queries side by side (max_threads %s); sale fields in the match: %v", parts, min(parts, maxQueries), threads, !noSale)
+	for _, st := range sqlStages {
 		n := 1 // a building block alone: every customer in one part
 		if st.staged {
 			n = parts
 		}
-		qs, err := e.stageQueries(st, n)
+		qs, err := e.stageQueries(st, n, noSale)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -129,14 +139,23 @@ func BenchmarkSQLStages(b *testing.B) {
 		if n > 1 {
 			stageArgs = append(stageArgs, bounds...)
 		}
-		marker := fmt.Sprintf("/* dsopilot-bench-stage %d-%d */ ", run, i)
 		for j, q := range qs {
-			qs[j] = marker + "SELECT count() FROM (" + q + ") WHERE NOT ignore(*)"
+			qs[j] = "SELECT count() FROM (" + q + ") WHERE NOT ignore(*)"
 		}
 		b.Run(st.name, func(b *testing.B) {
-			var rows uint64
+			// Each run's queries carry a marker of their own (-count
+			// runs a stage again), for their CPU in the query log.
+			marker := fmt.Sprintf("/* dsopilot-bench-stage %d */ ", time.Now().UnixNano())
+			marked := make([]string, len(qs))
+			for j, q := range qs {
+				marked[j] = marker + q
+			}
+			var (
+				rows uint64
+				err  error
+			)
 			for range b.N {
-				if rows, err = countSideBySide(ctx, s, qs, stageArgs); err != nil {
+				if rows, err = countSideBySide(ctx, s, marked, stageArgs); err != nil {
 					b.Fatalf("stage %s: %v", st.name, err)
 				}
 			}
@@ -205,9 +224,9 @@ func serverCPU(ctx context.Context, s *chstore.Store, marker string, want int) (
 }
 
 // The staged stages are the queries the engine sends: BenchmarkSQLStages's
-// customers, in 3 parts, is each of the engine's side-by-side customer
-// queries, and its no-write-off-notes twin is the same without the join
-// of the write-off notes, which the others keep.
+// customers and open_invoices, in 3 parts, are each of the engine's
+// side-by-side queries, and their no-write-off-notes twins the same
+// without the join of the write-off notes, which the others keep.
 func TestStageQueriesAreTheEngines(t *testing.T) {
 	e := NewSQLEngine(namedDatabase("db"), Options{})
 	e.parts = 3
@@ -215,20 +234,31 @@ func TestStageQueriesAreTheEngines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want []string
+	want := map[string][]string{}
 	for _, qs := range shards[0].qs {
-		want = append(want, qs.customers)
+		want["customers"] = append(want["customers"], qs.customers)
+		want["open_invoices"] = append(want["open_invoices"], qs.openInvoices)
+		want["open_invoices/no-sale"] = append(want["open_invoices/no-sale"], qs.openInvoicesNoSale)
 	}
 	const join = "ANY LEFT JOIN (\n        SELECT\n            invoice_id,\n            groupArray(toInt32(note_date)) AS wo_note_days"
 	for _, st := range sqlStages {
-		qs, err := e.stageQueries(st, 3)
+		qs, err := e.stageQueries(st, 3, false)
 		if err != nil {
 			t.Fatalf("%s: %v", st.name, err)
 		}
+		if st.name == "open_invoices" {
+			noSaleQs, err := e.stageQueries(st, 3, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(noSaleQs, want["open_invoices/no-sale"]) {
+				t.Fatalf("the benchmark's open-invoice queries without sale fields are not the engine's")
+			}
+		}
 		switch {
-		case st.name == "customers":
-			if !slices.Equal(qs, want) {
-				t.Fatalf("the benchmark's customer queries are not the engine's:\n%s\nwant\n%s", strings.Join(qs, "\n;\n"), strings.Join(want, "\n;\n"))
+		case want[st.name] != nil:
+			if !slices.Equal(qs, want[st.name]) {
+				t.Fatalf("the benchmark's %s queries are not the engine's:\n%s\nwant\n%s", st.name, strings.Join(qs, "\n;\n"), strings.Join(want[st.name], "\n;\n"))
 			}
 		case st.staged && len(qs) != min(3, maxQueries):
 			t.Errorf("%s: %d queries, want %d side by side", st.name, len(qs), min(3, maxQueries))
@@ -239,7 +269,8 @@ func TestStageQueriesAreTheEngines(t *testing.T) {
 		for _, q := range qs {
 			joins += strings.Count(q, join)
 		}
-		reads := st.template == "match_rows" || st.template == "customer_ledger" || st.template == "customer_summary" || st.template == "customers"
+		reads := st.template == "match_rows" || st.template == "customer_ledger" || st.template == "customer_summary" ||
+			st.template == "customers" || st.template == "open_invoices"
 		switch {
 		case st.bare && joins != 0:
 			t.Errorf("%s: %d joins of the write-off notes, want none", st.name, joins)
