@@ -90,10 +90,11 @@ func (e *SQLEngine) stageQueries(st sqlStage, parts int, noSale bool) ([]string,
 // BenchmarkSQLStages prices each stage of the customer query on the
 // benchmark ledger: every column of the stage's rows is computed
 // (ignore(*) keeps ClickHouse from pruning any) and counted on the server.
-// It reports the wall time as a multiple of the floor (x-floor) and the
-// server's CPU (user and system time of the stage's queries, from
+// It reports the wall time as a multiple of the floor's (x-floor), and
+// the server's CPU (user and system time of the stage's queries, from
 // system.query_log: a figure the load of a shared machine sways less than
-// the wall time) per run. A stage and its no-write-off-notes twin differ
+// the wall time) per run, in seconds and as a multiple of the floor's
+// (cpu-x-floor). A stage and its no-write-off-notes twin differ
 // by match_rows' join of the write-off notes alone: what the write-off
 // features cost the query.
 //
@@ -106,7 +107,11 @@ func BenchmarkSQLStages(b *testing.B) {
 		b.Fatal(err)
 	}
 	floor := floorSeconds(b, s)
-	b.Logf("floor (one GROUP BY customer_id over the invoices): %.3f s", floor)
+	floorCPU, err := floorServerCPU(ctx, s, 3)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("floor (one GROUP BY customer_id over the invoices): %.3f s, %.3f s of server CPU", floor, floorCPU)
 	d, err := e.disputeBasis(ctx)
 	if err != nil {
 		b.Fatal(err)
@@ -168,8 +173,29 @@ func BenchmarkSQLStages(b *testing.B) {
 			b.ReportMetric(float64(rows), "rows")
 			b.ReportMetric(perOp/floor, "x-floor")
 			b.ReportMetric(cpu/float64(b.N), "server-cpu-s")
+			b.ReportMetric(cpu/float64(b.N)/floorCPU, "cpu-x-floor")
 		})
 	}
+}
+
+// floorServerCPU is the server CPU of the floor query (bench_floor.sql,
+// its rows counted on the server as the stages' are), the mean of runs
+// runs: the unit of the stages' cpu-x-floor, which the load of a shared
+// machine sways less than the wall-time ratio x-floor.
+func floorServerCPU(ctx context.Context, s *chstore.Store, runs int) (float64, error) {
+	marker := fmt.Sprintf("/* dsopilot-bench-stage floor %d */ ", time.Now().UnixNano())
+	q := marker + "SELECT count() FROM (" + benchFloorSQL + ") WHERE NOT ignore(*)"
+	for range runs {
+		var n uint64
+		if err := s.QueryRow(ctx, q).Scan(&n); err != nil {
+			return 0, fmt.Errorf("floor: %w", err)
+		}
+	}
+	cpu, err := serverCPU(ctx, s, marker, runs)
+	if err != nil {
+		return 0, fmt.Errorf("floor: %w", err)
+	}
+	return cpu / float64(runs), nil
 }
 
 // countSideBySide runs the count queries qs at once, as the engine runs
