@@ -38,6 +38,13 @@ const envBenchInvoices = "DSOPILOT_BENCH_INVOICES"
 // with different schemas keep apart.
 const envBenchDatabase = "DSOPILOT_BENCH_DATABASE"
 
+// envBenchWriteOffs gives the benchmark ledger write-off notes: one on
+// every Nth invoice settled, for a tenth of its amount at its settlement
+// (N = the variable's value; default none, as randomLedger makes none),
+// so that the join of the write-off notes (match_rows) has notes to join.
+// The default database's name then ends in _wo<N>.
+const envBenchWriteOffs = "DSOPILOT_BENCH_WRITE_OFFS"
+
 var sqlTestDatabases atomic.Int64
 
 // clickHouseServer returns the configured server or skips tb.
@@ -553,6 +560,14 @@ func benchLedger(b *testing.B) (*chstore.Store, int) {
 	// on a loaded machine takes longer than the default read timeout.
 	cfg := clickHouseServer(b)
 	database := fmt.Sprintf("dsopilot_bench_features_%d", n)
+	every := 0
+	if v := os.Getenv(envBenchWriteOffs); v != "" {
+		var err error
+		if every, err = strconv.Atoi(v); err != nil || every <= 0 {
+			b.Fatalf("%s=%q: want a positive number", envBenchWriteOffs, v)
+		}
+		database += fmt.Sprintf("_wo%d", every)
+	}
 	if v := os.Getenv(envBenchDatabase); v != "" {
 		database = v
 	}
@@ -569,6 +584,9 @@ func benchLedger(b *testing.B) (*chstore.Store, int) {
 		b.Fatal(err)
 	}
 	l := randomLedger(99, n*2/39, datasets.NewDate(2021, 1, 1), 1500)
+	if every > 0 {
+		l = withBenchWriteOffs(l, every)
+	}
 	if have != uint64(len(l.Invoices)) {
 		b.Logf("loading %d invoices, %d records in all", len(l.Invoices), l.Len())
 		for _, table := range benchTables {
@@ -595,6 +613,24 @@ func benchLedger(b *testing.B) (*chstore.Store, int) {
 		b.Logf("loaded in %v", time.Since(start))
 	}
 	return s, len(l.Invoices)
+}
+
+// withBenchWriteOffs returns l with a write-off note on every Nth settled
+// invoice (N = every), for a tenth of its amount, dated at its settlement.
+func withBenchWriteOffs(l *datasets.Ledger, every int) *datasets.Ledger {
+	cp := *l
+	cp.CreditNotes = slices.Clone(l.CreditNotes)
+	k := 0
+	for _, v := range l.Invoices {
+		if v.SettledDate == 0 {
+			continue
+		}
+		if k++; k%every == 0 {
+			cp.CreditNotes = append(cp.CreditNotes, datasets.CreditNote{ID: "W" + v.ID, CustomerID: v.CustomerID, InvoiceID: v.ID,
+				Date: v.SettledDate, Amount: v.Amount / 10, Kind: datasets.KindWriteOff})
+		}
+	}
+	return &cp
 }
 
 // benchSQLTable times one SQL engine query over the whole benchmark ledger
@@ -640,66 +676,6 @@ func floorSeconds(b *testing.B, s *chstore.Store) float64 {
 	start := time.Now()
 	readFloor(b, s)
 	return time.Since(start).Seconds()
-}
-
-// stages are the building blocks of the customer query (ledger.sql), each
-// a per-customer (match_rows: per match row) summary that customer_summary
-// joins; BenchmarkSQLStages prices each alone.
-var stages = []string{"known_customers", "master", "match_rows", "customer_ledger", "customer_ledger_parts",
-	"disputes", "decisions", "customer_facts", "customer_summary"}
-
-// BenchmarkSQLStages prices each stage of the customer query on the
-// benchmark ledger, as a multiple of the floor: every column of the
-// stage's rows is computed (ignore(*) keeps ClickHouse from pruning any)
-// and counted on the server. The stages overlap (customer_ledger contains
-// match_rows, customer_summary all of them), so they do not add up; the
-// whole customer query is BenchmarkSQLCustomers.
-//
-//	DSOPILOT_TEST_CLICKHOUSE=clickhouse://127.0.0.1:9000 go test ./features -run '^$' -bench SQLStages -benchtime 1x
-func BenchmarkSQLStages(b *testing.B) {
-	s, _ := benchLedger(b)
-	e := sqlEngine(s, Options{})
-	ctx := withFeatureSettings(context.Background())
-	floor := floorSeconds(b, s)
-	b.Logf("floor (one GROUP BY customer_id over the invoices): %.3f s", floor)
-	d, err := e.disputeBasis(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	args := e.params(benchAsOf, nil, d)
-	var threads string
-	if err := s.QueryRow(ctx, "SELECT value FROM system.settings WHERE name = 'max_threads'").Scan(&threads); err != nil {
-		b.Fatal(err)
-	}
-	parts := min(serverThreads(threads), maxParts)
-	b.Logf("customer_ledger_parts and customer_summary in %d parts (max_threads %s)", parts, threads)
-	for _, name := range stages {
-		n := 1 // a building block alone: every customer in one part
-		if name == "customer_ledger_parts" || name == "customer_summary" {
-			n = parts
-		}
-		q, err := e.stageSQL(name, n)
-		if err != nil {
-			b.Fatal(err)
-		}
-		bounds, err := partBounds(ctx, e.q, n)
-		if err != nil {
-			b.Fatal(err)
-		}
-		stageArgs := append(slices.Clip(args), bounds...)
-		q = "SELECT count() FROM (" + q + ") WHERE NOT ignore(*)"
-		b.Run(name, func(b *testing.B) {
-			var rows uint64
-			for range b.N {
-				if err := s.QueryRow(ctx, q, stageArgs...).Scan(&rows); err != nil {
-					b.Fatalf("stage %s: %v", name, err)
-				}
-			}
-			perOp := b.Elapsed().Seconds() / float64(b.N)
-			b.ReportMetric(float64(rows), "rows")
-			b.ReportMetric(perOp/floor, "x-floor")
-		})
-	}
 }
 
 // BenchmarkSQLCustomers times the customer features of the whole benchmark

@@ -201,7 +201,11 @@ every payment and promise, which customer_ledger gathers. */}}
         if(at_t AND is_settled, inv_cents
             - arraySum(arrayFilter((c, d) -> d <= settled, pay_cents, pay_days))
             - arraySum(arrayFilter((c, d) -> d <= settled, credit_cents, credit_days)), toInt64(0)) AS shortfall,
+        {{- if .NoWriteOffNotes}}
+        toInt64(0) AS wo_recorded,
+        {{- else}}
         if(at_t AND is_settled, arraySum(arrayFilter((c, d) -> d <= settled, wo_note_cents, wo_note_days)), toInt64(0)) AS wo_recorded,
+        {{- end}}
         -- Per action, whether it was answered by t, and per promise
         -- whether it was kept (its promised date before t): once, for
         -- every window to count.
@@ -241,11 +245,22 @@ every payment and promise, which customer_ledger gathers. */}}
             toUInt8(1)
         FROM ({{template "known_customers" .}})
     ) AS match_and_known
+    {{- if not .NoWriteOffNotes}}
     -- The recorded write-off notes on each invoice id, whoever's they are
     -- (as the Go index files credit notes), from the whole ledger: the
     -- match's credit notes carry no kind.
-    ANY LEFT JOIN
-    (
+    ANY LEFT JOIN ({{template "write_off_notes" .}}) AS write_off_notes
+    USING invoice_id
+    {{- end}}
+{{end}}
+
+{{/* write_off_notes: the recorded write-off notes (kind @write_off) per
+invoice id, their days and cents, from the whole ledger (.AllDB): the
+right side of match_rows' one join. BenchmarkSQLStages prices it alone,
+and match_rows and the customer summary without it (.NoWriteOffNotes, a
+benchmark's switch: the write-off features are then wrong), which is what
+the join costs. */}}
+{{define "write_off_notes"}}
         SELECT
             invoice_id,
             groupArray(toInt32(note_date)) AS wo_note_days,
@@ -253,8 +268,6 @@ every payment and promise, which customer_ledger gathers. */}}
         FROM {{.AllDB}}credit_notes FINAL
         WHERE kind = @write_off AND invoice_id != ''
         GROUP BY invoice_id
-    ) AS write_off_notes
-    USING invoice_id
 {{end}}
 
 {{/* open_invoice_columns: the open invoices of a customer (customer_ledger
