@@ -253,7 +253,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		exportDate, how = im.exportDateOf()
 		fr.note(noteExportDate, fmt.Sprintf("%s: %s, %s", in.path, dates.Write(exportDate), how))
 		if im.openBal == nil {
-			im.openBal = &openBalances{cands: map[string]*openCandidate{}, credits: map[string]map[string]datasets.Money{}}
+			im.openBal = &openBalances{cands: map[string]*openCandidate{}, credits: map[string]map[string]applied{}}
 		}
 	}
 	p := &parser{dates: dates, amounts: im.amounts, latest: im.opts.LatestDay, columns: map[string]*amountColumn{}, diag: fr.diag, numeric: src.numeric}
@@ -311,6 +311,13 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			if hasOB {
 				im.readOpenBalance(p, textAt(vals, obAt), src.numeric(obAt), v, exportDate, &orow)
 			}
+		}
+	}
+	if in.entity == datasets.EntityPayments || in.entity == datasets.EntityCreditNotes || typedFile {
+		// Before any row is sent: what the store held before the import
+		// is what the file's payments and credit notes are new against.
+		if err := im.scanDerived(ctx); err != nil {
+			return err
 		}
 	}
 	// Exports list a customer's rows together: remember the last customer
@@ -477,6 +484,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			if !credits.hold(batch, cur, note) {
 				fr.note(noteTypedCredits, note)
 				im.openBal.credit(&cn)
+				im.sup.credit(fr, &cn)
 			}
 		} else if typedFile {
 			credits.invoiceRow(id, cust, batch.Invoices[len(batch.Invoices)-1].Currency)
@@ -491,6 +499,12 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			im.openBal.payment(&batch.Payments[len(batch.Payments)-1])
 		case in.entity == datasets.EntityCreditNotes && im.openBal != nil:
 			im.openBal.credit(&batch.CreditNotes[len(batch.CreditNotes)-1])
+		}
+		switch in.entity {
+		case datasets.EntityPayments:
+			im.sup.payment(fr, &batch.Payments[len(batch.Payments)-1])
+		case datasets.EntityCreditNotes:
+			im.sup.credit(fr, &batch.CreditNotes[len(batch.CreditNotes)-1])
 		}
 		if dc.mapped() {
 			im.loadDunning(fr, dc, batch, line, vals, credit, &drow)
@@ -545,18 +559,30 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	if err != nil {
 		return err
 	}
-	batch.CreditNotes = append(batch.CreditNotes, held...)
 	dunned, err := im.assumedDunning(ctx, fr, dc)
 	if err != nil {
 		return err
 	}
-	batch.Actions = append(batch.Actions, dunned...)
 	promised, err := im.checkPromises(ctx, fr)
 	if err != nil {
 		return err
 	}
-	batch.Promises = append(batch.Promises, promised...)
 	if batch.Len() > 0 {
+		send()
+	}
+	// The rows held to the end of the file go in batches of the batch
+	// size as the others do: a file of a million promises is not one
+	// batch of a million.
+	for chunk := range slices.Chunk(held, im.opts.BatchSize) {
+		batch = &datasets.Ledger{CreditNotes: chunk}
+		send()
+	}
+	for chunk := range slices.Chunk(dunned, im.opts.BatchSize) {
+		batch = &datasets.Ledger{Actions: chunk}
+		send()
+	}
+	for chunk := range slices.Chunk(promised, im.opts.BatchSize) {
+		batch = &datasets.Ledger{Promises: chunk}
 		send()
 	}
 	dups.flush()
