@@ -249,6 +249,11 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	var orow openBalanceRow
 	var exportDate datasets.Date
 	if hasOB {
+		// Before any row is sent: a store that cannot read the invoices'
+		// payments in full fails the file whole, not after its rows.
+		if err := im.recordsComplete(ctx); err != nil {
+			return err
+		}
 		var how string
 		exportDate, how = im.exportDateOf()
 		fr.note(noteExportDate, fmt.Sprintf("%s: %s, %s", in.path, dates.Write(exportDate), how))

@@ -253,6 +253,9 @@ func (im *run) deriveOpenBalances(ctx context.Context, w *writer) error {
 	if ob == nil || len(ob.cands) == 0 {
 		return nil
 	}
+	if err := im.recordsComplete(ctx); err != nil {
+		return err
+	}
 	ids := slices.Sorted(maps.Keys(ob.cands))
 	stored, err := im.storedRecords(ctx, ids)
 	if err != nil {
@@ -370,6 +373,26 @@ func (im *run) deriveOpenBalances(ctx context.Context, w *writer) error {
 		}
 	}
 	late.add(im.files)
+	return nil
+}
+
+// partialRecords is a store whose InvoiceRecords may answer from a copy
+// that lacks records (the API's, from its snapshot while its store is
+// away): RecordsComplete says why it cannot read them in full, nil when
+// it can.
+type partialRecords interface {
+	RecordsComplete(ctx context.Context) error
+}
+
+// recordsComplete fails when the store cannot read every payment and
+// credit note of an invoice: an open balance derived from part of them
+// would derive again what the others pay.
+func (im *run) recordsComplete(ctx context.Context) error {
+	if p, ok := im.st.(partialRecords); ok {
+		if err := p.RecordsComplete(ctx); err != nil {
+			return fmt.Errorf("open balances cannot be read: %w", err)
+		}
+	}
 	return nil
 }
 
