@@ -280,31 +280,3 @@ func (im *run) supersede(w *writer, rederive map[string]bool) {
 	}
 	late.add(im.files)
 }
-
-// lateWarnings are warnings of files already concluded (their summaries
-// are final once read), counted once every file is read.
-type lateWarnings struct {
-	warns  map[*fileRun]map[string]*Warning
-	orders map[*fileRun]*[]string
-}
-
-func (l *lateWarnings) warn(fr *fileRun, reason, example string) {
-	if l.warns == nil {
-		l.warns, l.orders = map[*fileRun]map[string]*Warning{}, map[*fileRun]*[]string{}
-	}
-	if l.warns[fr] == nil {
-		l.warns[fr], l.orders[fr] = map[string]*Warning{}, &[]string{}
-	}
-	tally(l.warns[fr], l.orders[fr], reason, example, true)
-}
-
-// add appends the warnings to the files' summaries.
-func (l *lateWarnings) add(files []*fileRun) {
-	for _, fr := range files {
-		if o := l.orders[fr]; o != nil {
-			for _, r := range *o {
-				fr.sum.Warnings = append(fr.sum.Warnings, *l.warns[fr][r])
-			}
-		}
-	}
-}
