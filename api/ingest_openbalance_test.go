@@ -75,3 +75,42 @@ func TestIngestInvoiceRecordsHoldThePendingPayments(t *testing.T) {
 		t.Fatalf("records of %s: %d invoices, payments %+v, credit notes %+v", v.ID, len(l.Invoices), l.Payments, l.CreditNotes)
 	}
 }
+
+// A payment derived from an invoices body's open balance is superseded
+// by the real payment a later body sends, while the store is away too
+// (the snapshot then stands in for it): lowered, said in the answer, and
+// stored so once the spool drains.
+func TestIngestPaymentsSupersedeTheDerivedOne(t *testing.T) {
+	var down atomic.Bool
+	var puts atomic.Int64
+	ts := newTestServer(t, withFlakyStore(&down, &puts))
+	cust := ts.srv.snap.Load().ledger.Customers[0].ID
+	inv := fmt.Sprintf("customer_id,invoice_id,issue_date,due_date,amount,Open Balance\n%s,OB-2,2024-03-01,2024-03-31,100.00,60.00\n", cust)
+	res := decode[IngestResult](t, ts.do(req{method: "POST", path: "/v1/ingest/invoices?columns=invoices.open_balance=Open%20Balance", role: "admin", body: inv, ctype: "text/csv"}))
+	if res.DerivedPayments != 1 {
+		t.Fatalf("invoices: %+v", res)
+	}
+	ts.settle()
+	down.Store(true)
+	pay := fmt.Sprintf("payment_id,customer_id,invoice_id,payment_date,amount\nPOB-2,%s,OB-2,2024-03-10,40.00\n", cust)
+	w := ts.do(req{method: "POST", path: "/v1/ingest/payments", role: "admin", body: pay, ctype: "text/csv"})
+	res = decode[IngestResult](t, w)
+	if w.Code != http.StatusAccepted || res.SupersededDerived != 1 || !strings.Contains(fmt.Sprint(res.Warnings), "now 0.00, replaced by POB-2 40.00") {
+		t.Fatalf("payments while the store is away: %d %+v", w.Code, res)
+	}
+	down.Store(false)
+	waitFor(t, "the spool to drain", func() bool { return ts.srv.sink.spool.empty() })
+	l, err := ts.srv.store.st.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	paid := datasets.Money(0)
+	for _, p := range l.Payments {
+		if p.InvoiceID == "OB-2" {
+			paid += p.Amount
+		}
+	}
+	if paid != 4000 {
+		t.Fatalf("OB-2 paid %s in the store, want 40.00 (the derived payment superseded)", paid)
+	}
+}

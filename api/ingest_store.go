@@ -97,9 +97,11 @@ func (st *ingestStore) Customer(ctx context.Context, id string) (datasets.Custom
 // EachID lists the ids of entity e's records the ingest may refer to, for
 // the importer to warn of a payment or credit note of an invoice neither
 // stored nor in the body (as dsopilot import does; without it the API
-// said nothing of them): the store's when it answers, and, for invoices,
-// the snapshot's and those of the batches not in it yet (written while
-// the store was away, say), which the store may not hold.
+// said nothing of them), and to find the payments and credit notes
+// derived from open balances: the store's when it answers, and, for
+// invoices, payments and credit notes, the snapshot's and those of the
+// batches not in it yet (written while the store was away, say), which
+// the store may not hold.
 func (st *ingestStore) EachID(ctx context.Context, e datasets.Entity, fn func(id string)) error {
 	if real, err := st.s.store.get(ctx); err == nil {
 		if l, ok := real.(interface {
@@ -110,16 +112,29 @@ func (st *ingestStore) EachID(ctx context.Context, e datasets.Entity, fn func(id
 			}
 		}
 	}
-	if e != datasets.EntityInvoices {
-		return nil
-	}
 	snap, pending := st.s.view()
-	for i := range snap.ledger.Invoices {
-		fn(snap.ledger.Invoices[i].ID)
-	}
-	for _, p := range pending {
-		for i := range p.Invoices {
-			fn(p.Invoices[i].ID)
+	switch e {
+	case datasets.EntityInvoices:
+		for _, l := range append([]*datasets.Ledger{snap.ledger}, pending...) {
+			for i := range l.Invoices {
+				fn(l.Invoices[i].ID)
+			}
+		}
+	case datasets.EntityPayments, datasets.EntityCreditNotes:
+		// The importer lists them for the records derived from open
+		// balances that a body's payments and credit notes supersede
+		// (importer's supersede.go): those the store does not hold yet
+		// too, and the snapshot's while the store is away.
+		for _, l := range append([]*datasets.Ledger{snap.ledger}, pending...) {
+			if e == datasets.EntityPayments {
+				for i := range l.Payments {
+					fn(l.Payments[i].ID)
+				}
+				continue
+			}
+			for i := range l.CreditNotes {
+				fn(l.CreditNotes[i].ID)
+			}
 		}
 	}
 	return nil

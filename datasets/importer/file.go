@@ -390,7 +390,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			if !credits.hold(batch, cur, note) {
 				fr.note(noteTypedCredits, note)
 				im.openBal.credit(&cn)
-				im.sup.credit(fr, &cn)
+				im.sup.credit(fr, line, &cn)
 			}
 		} else if typedFile {
 			credits.invoiceRow(id, cust, batch.Invoices[len(batch.Invoices)-1].Currency)
@@ -408,9 +408,9 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		}
 		switch in.entity {
 		case datasets.EntityPayments:
-			im.sup.payment(fr, &batch.Payments[len(batch.Payments)-1])
+			im.sup.payment(fr, line, &batch.Payments[len(batch.Payments)-1])
 		case datasets.EntityCreditNotes:
-			im.sup.credit(fr, &batch.CreditNotes[len(batch.CreditNotes)-1])
+			im.sup.credit(fr, line, &batch.CreditNotes[len(batch.CreditNotes)-1])
 		}
 		if dc.mapped() {
 			im.loadDunning(fr, dc, batch, line, vals, credit, &drow)

@@ -92,9 +92,9 @@ type superseding struct {
 	derived map[string][]derivedRecord
 	before  map[string]map[string]applied
 	after   map[string]map[string]applied
-	// by is the file whose record of the invoice came first, warned of
-	// what its records replaced.
-	by map[string]*fileRun
+	// by is the file (and line) whose record of the invoice came first,
+	// warned of what its records replaced.
+	by map[string]recordAt
 	// lowered is the new amount of each derived record lowered, for the
 	// open balances derived after (openbalance.go).
 	lowered map[string]datasets.Money
@@ -135,7 +135,7 @@ func (im *run) scanDerived(ctx context.Context) error {
 		return err
 	}
 	s.derived, s.before, s.after = map[string][]derivedRecord{}, map[string]map[string]applied{}, map[string]map[string]applied{}
-	s.by, s.lowered = map[string]*fileRun{}, map[string]datasets.Money{}
+	s.by, s.lowered = map[string]recordAt{}, map[string]datasets.Money{}
 	for i := range stored.Payments {
 		p := &stored.Payments[i]
 		if OpenBalancePayment(p) {
@@ -184,25 +184,31 @@ func (s *superseding) record(m map[string]map[string]applied, key, invoice strin
 	r[key] = a
 }
 
-// payment notes a payment of the import (fr's row).
-func (s *superseding) payment(fr *fileRun, p *datasets.Payment) {
+// recordAt is where a record of the import was read.
+type recordAt struct {
+	fr   *fileRun
+	line int
+}
+
+// payment notes a payment of the import (fr's row at line).
+func (s *superseding) payment(fr *fileRun, line int, p *datasets.Payment) {
 	if s.derived[p.InvoiceID] == nil || OpenBalancePayment(p) {
 		return
 	}
 	s.record(s.after, "p:"+p.ID, p.InvoiceID, applied{p.Amount, p.Date})
-	if s.by[p.InvoiceID] == nil {
-		s.by[p.InvoiceID] = fr
+	if _, ok := s.by[p.InvoiceID]; !ok {
+		s.by[p.InvoiceID] = recordAt{fr, line}
 	}
 }
 
-// credit notes a credit note of the import (fr's row).
-func (s *superseding) credit(fr *fileRun, c *datasets.CreditNote) {
+// credit notes a credit note of the import (fr's row at line).
+func (s *superseding) credit(fr *fileRun, line int, c *datasets.CreditNote) {
 	if s.derived[c.InvoiceID] == nil || strings.HasPrefix(c.ID, OpenBalancePrefix) {
 		return
 	}
 	s.record(s.after, "c:"+c.ID, c.InvoiceID, applied{c.Amount, c.Date})
-	if s.by[c.InvoiceID] == nil {
-		s.by[c.InvoiceID] = fr
+	if _, ok := s.by[c.InvoiceID]; !ok {
+		s.by[c.InvoiceID] = recordAt{fr, line}
 	}
 }
 
@@ -251,7 +257,8 @@ func (im *run) supersede(w *writer, rederive map[string]bool) {
 				continue
 			}
 			absorbed += take
-			fr := s.by[inv]
+			at := s.by[inv]
+			fr := at.fr
 			b := byFile[fr]
 			if b == nil {
 				b = &datasets.Ledger{}
@@ -269,7 +276,7 @@ func (im *run) supersede(w *writer, rederive map[string]bool) {
 			}
 			s.lowered[d.id()] = now
 			fr.sum.SupersededDerived++
-			late.warn(fr, warnSuperseded, fmt.Sprintf("invoice_id %q: derived %s %q of %s dated %s now %s, replaced by %s", clip(inv, 80), d.kind(), clip(d.id(), 120),
+			late.warn(fr, warnSuperseded, fmt.Sprintf("%s:%d invoice_id %q: derived %s %q of %s dated %s now %s, replaced by %s", fr.sum.Path, at.line, clip(inv, 80), d.kind(), clip(d.id(), 120),
 				d.amount(), d.date(), now, clip(strings.Join(by, ", "), 300)))
 		}
 	}
