@@ -219,7 +219,8 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			}
 		}
 	}
-	if in.entity == datasets.EntityPayments || in.entity == datasets.EntityCreditNotes || typedFile {
+	_, refs := pos["invoice_id"]
+	if (in.entity == datasets.EntityPayments || in.entity == datasets.EntityCreditNotes) && refs || typedFile && appliesAt >= 0 {
 		// Before any row is sent: what the store held before the import
 		// is what the file's payments and credit notes are new against.
 		if err := im.scanDerived(ctx); err != nil {

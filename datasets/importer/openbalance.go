@@ -81,7 +81,7 @@ func openBalanceID(invoice string, date datasets.Date) string {
 const (
 	warnOpenBalancePaid = "open balance below the amount, with no payment or credit note in the import or the store for the difference: a payment of the difference derived, dated the export date (when it was paid is not known; see the note on the export date)"
 	warnOpenBalanceZero = "open balance 0 without a settled date: settled on the export date (the day it was known by); what its payments and credit notes do not cover is derived on that date as for a balance below the amount (in a ledger without payment records, the settlement is its cash)"
-	warnOpenBalanceOver = "payments and credit notes of the invoice are more than its amount less its open balance: no payment derived"
+	warnOpenBalanceOver = "payments and credit notes of the invoice dated by the export date are more than its amount less its open balance: no payment derived"
 	noteExportDate      = "open balances read as of the export date"
 	warnOpenBalanceNote = "open balance below the amount, in a ledger without payment records (no payments file in the import or the store): the difference loaded as a credit note dated the export date, reason \"" + OpenBalanceReason + "\" (a payment would turn every settled invoice without payments into an implied write-off)"
 )

@@ -37,10 +37,12 @@ import (
 // or before the derived one: a payment after the export date is not part
 // of the balance the export gave.
 //
-// Only an import whose store holds derived records pays for this: their
-// ids are listed once (EachID of payments and credit notes, matched by
-// OpenBalancePrefix), and the records of the import kept are only those
-// of their invoices.
+// What it costs: a file of payments or credit notes that name invoices
+// (or an invoices file whose credit-note rows do) lists the stored ids of
+// payments and credit notes once per import (EachID, matched by
+// OpenBalancePrefix), as the check of the invoices they name lists the
+// invoices' ids; only when the store holds derived records are the
+// records of their invoices read and the import's kept, and only those.
 
 // applied is one payment or credit note of an invoice, as far as it
 // covers a derived record.
