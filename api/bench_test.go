@@ -453,6 +453,17 @@ func BenchmarkDecodeScoreBody(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		b.ReportAllocs()
 		for range b.N {
+			if at, _, dup := importer.DuplicateKeyFold(body); dup {
+				b.Fatal(at)
+			}
+		}
+	})
+	// The scan of exact keys alone (the NDJSON reader's), for comparison:
+	// what comparing keys regardless of case costs.
+	b.Run("scan-exact", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for range b.N {
 			if at, dup := importer.DuplicateKey(body); dup {
 				b.Fatal(at)
 			}

@@ -57,12 +57,34 @@ func decodeJSON(body []byte, v any) error {
 
 // duplicateKey refuses a body with a key twice in one object (a 422 at
 // the second): encoding/json keeps the last without a word, and which of
-// the two values the client meant is not known.
+// the two values the client meant is not known. Keys that differ only in
+// case are the same key: encoding/json matches a key to a field
+// regardless of case, so "Amount" and "amount" fill one field.
 func duplicateKey(body []byte) error {
-	if at, dup := importer.DuplicateKey(body); dup {
-		return invalid("duplicate key", FieldError{Pointer: at, Detail: "duplicate key"})
+	if at, detail, dup := duplicateKeyAt(body); dup {
+		return invalid("duplicate key", FieldError{Pointer: at, Detail: detail})
 	}
 	return nil
+}
+
+// duplicateKeyAt is the pointer of body's first repeated key (regardless
+// of case) and what to say of it.
+func duplicateKeyAt(body []byte) (at, detail string, dup bool) {
+	at, earlier, dup := importer.DuplicateKeyFold(body)
+	if !dup {
+		return "", "", false
+	}
+	detail = "duplicate key"
+	if key := pointerKey(at); key != earlier {
+		detail = fmt.Sprintf("duplicate key: %q earlier in the object names the same field (keys are matched regardless of case)", earlier)
+	}
+	return at, detail, true
+}
+
+// pointerKey is the last key of an RFC 6901 pointer, unescaped.
+func pointerKey(at string) string {
+	k := at[strings.LastIndexByte(at, '/')+1:]
+	return strings.ReplaceAll(strings.ReplaceAll(k, "~1", "/"), "~0", "~")
 }
 
 // decodeFields reads body into v as decodeJSON does, but reports the
@@ -96,8 +118,8 @@ func decodeFields(body []byte, v any, fe *fieldErrors) error {
 	for _, at := range unknown {
 		fe.add(at, "unknown field")
 	}
-	if at, dup := importer.DuplicateKey(body); dup {
-		fe.add(at, "duplicate key")
+	if at, detail, dup := duplicateKeyAt(body); dup {
+		fe.add(at, detail)
 	}
 	return nil
 }

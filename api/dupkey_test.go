@@ -32,6 +32,25 @@ func TestDuplicateKeyIsRefused(t *testing.T) {
 			}
 		})
 	}
+	// Keys that differ only in case: encoding/json reads both into one
+	// field (the last kept), so they are the same key twice.
+	for _, c := range []struct {
+		name, path, role, body, pointer string
+	}{
+		{"score: in the second invoice", "/v1/score", "viewer",
+			`{"invoices":[` + inv + `,{"invoice_id":"d","customer_id":"c","issue_date":"2024-01-10","due_date":"2024-02-01","amount":1,"Amount":1000}]}`, "/invoices/1/Amount"},
+		{"promise", "/v1/promises", "collector", fmt.Sprintf(`{"customer_id":%q,"invoice_id":%q,"made_date":%q,"promised_date":%q,"AMOUNT":5,"amount":7}`,
+			a.CustomerID, a.InvoiceID, snap.asOf, snap.asOf), "/amount"},
+	} {
+		t.Run("case/"+c.name, func(t *testing.T) {
+			p := problemOf(t, ts.do(req{method: "POST", path: c.path, role: c.role, body: c.body}), 422)
+			if !slices.ContainsFunc(p.Errors, func(e FieldError) bool {
+				return e.Where() == c.pointer && strings.HasPrefix(e.Detail, "duplicate key: ") && strings.Contains(e.Detail, "regardless of case")
+			}) {
+				t.Fatalf("errors %+v lack %s: duplicate key regardless of case", p.Errors, c.pointer)
+			}
+		})
+	}
 	// Ingest: the line with a key twice is rejected (the others load),
 	// its reason naming the key's pointer in the line.
 	cust := snap.ledger.Customers[0].ID

@@ -66,8 +66,12 @@ type IngestResult struct {
 	// DerivedPayments and DerivedCredits count the records an invoices
 	// body's open balances (?columns=invoices.open_balance=<header>)
 	// imply: not rows, not in loaded; warnings lists each.
-	DerivedPayments int `json:"derived_payments" doc:"payments derived from an invoices body's open balances (the difference no payment or credit note covers, dated the body's newest date); not rows, not in loaded"`
+	DerivedPayments int `json:"derived_payments" doc:"payments derived from an invoices body's open balances (the difference no payment or credit note dated by then covers, dated the day of the ingest); not rows, not in loaded"`
 	DerivedCredits  int `json:"derived_credits" doc:"the same, derived as credit notes in a ledger without payment records"`
+	// SupersededDerived counts the records derived from open balances
+	// earlier that the body's payments and credit notes now cover,
+	// lowered (warnings lists each with what replaced it).
+	SupersededDerived int `json:"superseded_derived" doc:"payments (or credit notes) derived from an open balance earlier, lowered because the body's payments and credit notes dated by then cover them; each is in warnings with its old and new amount"`
 	// Diagnosis, when more than half the rows were rejected, names the
 	// most common reason (and a date format that would have read them).
 	Diagnosis string `json:"diagnosis,omitempty" doc:"the most common reason when more than half the rows were rejected"`
@@ -173,6 +177,11 @@ func (s *Server) postIngest(c *gin.Context) {
 	case errors.Is(err, importer.ErrUsage):
 		fail(c, invalid("bad ingest options", fieldAt("query", apiWords(strings.TrimPrefix(err.Error(), importer.ErrUsage.Error()+": ")))))
 		return
+	case errors.Is(err, ErrUnavailable):
+		// The store is away and the body needs it in full (an open
+		// balance): 503, to send again.
+		fail(c, err)
+		return
 	case errors.Is(err, importer.ErrFiles) && sum != nil && len(sum.Files) == 1:
 		fail(c, invalid("the body cannot be read as "+string(e), FieldError{Pointer: "", Detail: apiWords(strings.ReplaceAll(sum.Files[0].Error, body.path, "body"))}))
 		return
@@ -204,7 +213,7 @@ func (s *Server) postIngest(c *gin.Context) {
 	res.Warnings, res.Warned, res.WarningsTruncated = ingestWarnings(sum.Warnings, body.path)
 	res.NegativeCreditNotes, res.DerivedDueDates = sum.NegativeCreditNotes, sum.DerivedDueDates
 	res.CreditNotesFromInvoices = sum.CreditNotesFromInvoices
-	res.DerivedPayments, res.DerivedCredits = sum.DerivedPayments, sum.DerivedCredits
+	res.DerivedPayments, res.DerivedCredits, res.SupersededDerived = sum.DerivedPayments, sum.DerivedCredits, sum.SupersededDerived
 	res.Notes, _, _ = ingestWarnings(sum.Notes, body.path)
 	s.metrics.ingest.WithLabelValues(string(e), "loaded").Add(float64(res.Loaded))
 	s.metrics.ingest.WithLabelValues(string(e), "rejected").Add(float64(res.Rejected))

@@ -97,9 +97,11 @@ func (st *ingestStore) Customer(ctx context.Context, id string) (datasets.Custom
 // EachID lists the ids of entity e's records the ingest may refer to, for
 // the importer to warn of a payment or credit note of an invoice neither
 // stored nor in the body (as dsopilot import does; without it the API
-// said nothing of them): the store's when it answers, and, for invoices,
-// the snapshot's and those of the batches not in it yet (written while
-// the store was away, say), which the store may not hold.
+// said nothing of them), and to find the payments and credit notes
+// derived from open balances: the store's when it answers, and, for
+// invoices, payments and credit notes, the snapshot's and those of the
+// batches not in it yet (written while the store was away, say), which
+// the store may not hold.
 func (st *ingestStore) EachID(ctx context.Context, e datasets.Entity, fn func(id string)) error {
 	if real, err := st.s.store.get(ctx); err == nil {
 		if l, ok := real.(interface {
@@ -110,16 +112,29 @@ func (st *ingestStore) EachID(ctx context.Context, e datasets.Entity, fn func(id
 			}
 		}
 	}
-	if e != datasets.EntityInvoices {
-		return nil
-	}
 	snap, pending := st.s.view()
-	for i := range snap.ledger.Invoices {
-		fn(snap.ledger.Invoices[i].ID)
-	}
-	for _, p := range pending {
-		for i := range p.Invoices {
-			fn(p.Invoices[i].ID)
+	switch e {
+	case datasets.EntityInvoices:
+		for _, l := range append([]*datasets.Ledger{snap.ledger}, pending...) {
+			for i := range l.Invoices {
+				fn(l.Invoices[i].ID)
+			}
+		}
+	case datasets.EntityPayments, datasets.EntityCreditNotes:
+		// The importer lists them for the records derived from open
+		// balances that a body's payments and credit notes supersede
+		// (importer's supersede.go): those the store does not hold yet
+		// too, and the snapshot's while the store is away.
+		for _, l := range append([]*datasets.Ledger{snap.ledger}, pending...) {
+			if e == datasets.EntityPayments {
+				for i := range l.Payments {
+					fn(l.Payments[i].ID)
+				}
+				continue
+			}
+			for i := range l.CreditNotes {
+				fn(l.CreditNotes[i].ID)
+			}
 		}
 	}
 	return nil
@@ -127,11 +142,21 @@ func (st *ingestStore) EachID(ctx context.Context, e datasets.Entity, fn func(id
 
 // InvoiceRecords reads, for the importer's checks (a credit note's
 // currency against its invoice's, a promise's amount, an open balance's
-// payments), the stored invoices of ids and what is applied to them: the
-// store's when it answers, else none (the snapshot stands in for
-// invoices the store does not hold yet).
+// payments), the stored invoices of ids and what is applied to them:
+// the store's when it answers, with those of the snapshot it lacks (a
+// spooled batch merged into the snapshot before the store took it), else
+// the snapshot's; and over either the records of the batches not in the
+// snapshot yet (written while the store was away, say), a later one
+// replacing an earlier of the same id. Of
+// every kind, not the invoices alone: an invoice read without its
+// payments looks unpaid, and its open balance would derive again what
+// they already pay. An open balance is derived only when the store
+// answers (RecordsComplete): the snapshot may lack what was stored since
+// it was read.
 func (st *ingestStore) InvoiceRecords(ctx context.Context, ids []string) (*datasets.Ledger, error) {
 	out := &datasets.Ledger{}
+	snap, pending := st.s.view()
+	stored := false
 	if real, err := st.s.store.get(ctx); err == nil {
 		if r, ok := real.(interface {
 			InvoiceRecords(ctx context.Context, ids []string) (*datasets.Ledger, error)
@@ -140,33 +165,62 @@ func (st *ingestStore) InvoiceRecords(ctx context.Context, ids []string) (*datas
 			if err != nil {
 				return nil, err
 			}
-			out = l
+			out, stored = l, true
 		}
 	}
-	// Invoices of the snapshot or of batches not in the store yet.
-	have := map[string]bool{}
-	for i := range out.Invoices {
-		have[out.Invoices[i].ID] = true
-	}
-	want := map[string]bool{}
+	want := make(map[string]bool, len(ids))
 	for _, id := range ids {
-		if !have[id] {
-			want[id] = true
-		}
+		want[id] = true
 	}
-	if len(want) == 0 {
-		return out, nil
-	}
-	snap, pending := st.s.view()
-	for _, l := range append([]*datasets.Ledger{snap.ledger}, pending...) {
-		for i := range l.Invoices {
-			if v := l.Invoices[i]; want[v.ID] {
-				out.Invoices = append(out.Invoices, v)
-				delete(want, v.ID)
-			}
-		}
+	for i, l := range append([]*datasets.Ledger{snap.ledger}, pending...) {
+		// The store's record is newer than the snapshot's; a pending one
+		// newer than both.
+		replace := i > 0 || !stored
+		overlay(&out.Invoices, l.Invoices, want, replace, func(v *datasets.Invoice) (string, string) { return v.ID, v.ID })
+		overlay(&out.Payments, l.Payments, want, replace, func(p *datasets.Payment) (string, string) { return p.ID, p.InvoiceID })
+		overlay(&out.CreditNotes, l.CreditNotes, want, replace, func(c *datasets.CreditNote) (string, string) { return c.ID, c.InvoiceID })
+		overlay(&out.Actions, l.Actions, want, replace, func(a *datasets.Action) (string, string) { return a.ID, a.InvoiceID })
 	}
 	return out, nil
+}
+
+// overlay adds to out the records of src whose invoice is wanted; one of
+// an id out has replaces it when replace says src is the newer.
+func overlay[T any](out *[]T, src []T, want map[string]bool, replace bool, keys func(*T) (id, invoice string)) {
+	var at map[string]int
+	for i := range src {
+		id, inv := keys(&src[i])
+		if !want[inv] {
+			continue
+		}
+		if at == nil {
+			at = make(map[string]int, len(*out))
+			for j := range *out {
+				k, _ := keys(&(*out)[j])
+				at[k] = j
+			}
+		}
+		if j, ok := at[id]; ok {
+			if replace {
+				(*out)[j] = src[i]
+			}
+			continue
+		}
+		at[id] = len(*out)
+		*out = append(*out, src[i])
+	}
+}
+
+// RecordsComplete says whether InvoiceRecords reads every record of an
+// invoice: only when the store answers. The importer derives no open
+// balance otherwise (a payment the snapshot lacks would be derived again
+// beside it), and the ingest is a 503 to send again.
+func (st *ingestStore) RecordsComplete(ctx context.Context) error {
+	if _, err := st.s.store.get(ctx); err != nil {
+		return retrying{fmt.Errorf("%w: the store does not answer (%v), and an open balance is derived from every payment and credit note of its invoice, which only the store holds in full: send the body again once it is back (rows are upserted by id, so sending them again is harmless)",
+			ErrUnavailable, err), st.s.retryEvery()}
+	}
+	return nil
 }
 
 // Counts tells the importer what the ledger holds (whether it has payment

@@ -11,108 +11,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
 
 	"github.com/dsopilot/dsopilot/datasets"
 )
-
-// fileRun is the state of one file of an import.
-type fileRun struct {
-	sum FileSummary
-	// loaded is credited by the writer goroutine with the rows the store
-	// acknowledged; read into sum once the writer has stopped.
-	loaded atomic.Int64
-	count  func(*datasets.Counts) *uint64
-	warns  map[string]*Warning
-	order  []string
-	// notes count the values read by a convention of the export
-	// (conventions.go), in noteOrder.
-	notes     map[string]*Warning
-	noteOrder []string
-	diag      *diagnosis
-	marks     map[string]markScan // the decimal-mark scan, once done
-	// idColumn names the file's id, and seenBefore is how many ids of its
-	// entity earlier files of the import had: at most that many of its
-	// duplicates repeat an earlier file's row rather than one of its own.
-	idColumn   string
-	seenBefore int
-	// For describing duplicates (dupdetail.go): the input, the index of
-	// its id column (-1 when it has none), its columns' names, the first
-	// duplicates, and the lines rejected.
-	in            input
-	idAt          int
-	names         []string
-	dups          []DuplicateRow
-	rejectedLines []int
-	// assumed are the dunning actions of the file whose date is
-	// assumed, dated once it is read (dunning.go).
-	assumed []assumedAction
-	// promises are the file's promises of an invoice, checked against
-	// it once the file is read (promises.go).
-	promises []heldPromise
-}
-
-// warn counts a warning of the file.
-func (fr *fileRun) warn(reason, example string) { tally(fr.warns, &fr.order, reason, example, true) }
-
-// warnFile counts a warning about the file as a whole.
-func (fr *fileRun) warnFile(reason string) { tally(fr.warns, &fr.order, reason, fr.sum.Path, false) }
-
-// note counts a value read by a convention of the export.
-func (fr *fileRun) note(reason, example string) {
-	tally(fr.notes, &fr.noteOrder, reason, example, true)
-}
-
-// tally counts one more row of reason in byReason, keeping the first
-// row's example, the first MaxWarningRows rows and the order reasons were
-// first seen in; of a row, when row says the example is one.
-func tally(byReason map[string]*Warning, order *[]string, reason, example string, row bool) {
-	w := byReason[reason]
-	if w == nil {
-		w = &Warning{Reason: reason, Example: example}
-		byReason[reason] = w
-		*order = append(*order, reason)
-	}
-	w.Count++
-	if row && len(w.Rows) < MaxWarningRows {
-		w.Rows = append(w.Rows, example)
-	}
-}
-
-// conclude fills the summary's warnings, notes, diagnosis and verdict.
-func (fr *fileRun) conclude() {
-	s := &fr.sum
-	for _, r := range fr.order {
-		s.Warnings = append(s.Warnings, *fr.warns[r])
-	}
-	for _, r := range fr.noteOrder {
-		s.Notes = append(s.Notes, *fr.notes[r])
-	}
-	if s.Rejected > 0 {
-		s.Diagnosis = fr.diag.summary(s.Rejected, s.Read)
-	}
-	s.Failed = s.Error != "" || MostlyRejected(s.Rejected, s.Read)
-	if fr.mostlyDuplicates() {
-		// Not one row per record: the id is mapped to a column that is
-		// no id (a customer's), or the export has several lines per
-		// document, and every row replaced the one before it.
-		msg := fmt.Sprintf("%d of %d rows repeat the %s of an earlier row of the file and replace it: check that %s is mapped to the column that identifies one record (an export of several lines per document keeps only each one's last line)",
-			s.Duplicates, s.Read, fr.idColumn, fr.idColumn)
-		if s.Diagnosis != "" {
-			msg = s.Diagnosis + "; " + msg
-		}
-		s.Diagnosis, s.Failed = msg, true
-	}
-}
-
-// mostlyDuplicates says whether more than half the rows of the file
-// repeat an id of an earlier row of the same file (counted low: a
-// duplicate may repeat an earlier file's row, which a newer export
-// legitimately replaces).
-func (fr *fileRun) mostlyDuplicates() bool {
-	s := &fr.sum
-	return s.Error == "" && (s.Duplicates-fr.seenBefore)*2 > s.Read
-}
 
 // countingReader counts the bytes read through it, for progress.
 type countingReader struct {
@@ -249,11 +150,16 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	var orow openBalanceRow
 	var exportDate datasets.Date
 	if hasOB {
+		// Before any row is sent: a store that cannot read the invoices'
+		// payments in full fails the file whole, not after its rows.
+		if err := im.recordsComplete(ctx); err != nil {
+			return err
+		}
 		var how string
 		exportDate, how = im.exportDateOf()
 		fr.note(noteExportDate, fmt.Sprintf("%s: %s, %s", in.path, dates.Write(exportDate), how))
 		if im.openBal == nil {
-			im.openBal = &openBalances{cands: map[string]*openCandidate{}, credits: map[string]map[string]datasets.Money{}}
+			im.openBal = &openBalances{cands: map[string]*openCandidate{}, credits: map[string]map[string]applied{}}
 		}
 	}
 	p := &parser{dates: dates, amounts: im.amounts, latest: im.opts.LatestDay, columns: map[string]*amountColumn{}, diag: fr.diag, numeric: src.numeric}
@@ -311,6 +217,14 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			if hasOB {
 				im.readOpenBalance(p, textAt(vals, obAt), src.numeric(obAt), v, exportDate, &orow)
 			}
+		}
+	}
+	_, refs := pos["invoice_id"]
+	if (in.entity == datasets.EntityPayments || in.entity == datasets.EntityCreditNotes) && refs || typedFile && appliesAt >= 0 {
+		// Before any row is sent: what the store held before the import
+		// is what the file's payments and credit notes are new against.
+		if err := im.scanDerived(ctx); err != nil {
+			return err
 		}
 	}
 	// Exports list a customer's rows together: remember the last customer
@@ -477,6 +391,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			if !credits.hold(batch, cur, note) {
 				fr.note(noteTypedCredits, note)
 				im.openBal.credit(&cn)
+				im.sup.credit(fr, line, &cn)
 			}
 		} else if typedFile {
 			credits.invoiceRow(id, cust, batch.Invoices[len(batch.Invoices)-1].Currency)
@@ -491,6 +406,12 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			im.openBal.payment(&batch.Payments[len(batch.Payments)-1])
 		case in.entity == datasets.EntityCreditNotes && im.openBal != nil:
 			im.openBal.credit(&batch.CreditNotes[len(batch.CreditNotes)-1])
+		}
+		switch in.entity {
+		case datasets.EntityPayments:
+			im.sup.payment(fr, line, &batch.Payments[len(batch.Payments)-1])
+		case datasets.EntityCreditNotes:
+			im.sup.credit(fr, line, &batch.CreditNotes[len(batch.CreditNotes)-1])
 		}
 		if dc.mapped() {
 			im.loadDunning(fr, dc, batch, line, vals, credit, &drow)
@@ -545,18 +466,30 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	if err != nil {
 		return err
 	}
-	batch.CreditNotes = append(batch.CreditNotes, held...)
 	dunned, err := im.assumedDunning(ctx, fr, dc)
 	if err != nil {
 		return err
 	}
-	batch.Actions = append(batch.Actions, dunned...)
 	promised, err := im.checkPromises(ctx, fr)
 	if err != nil {
 		return err
 	}
-	batch.Promises = append(batch.Promises, promised...)
 	if batch.Len() > 0 {
+		send()
+	}
+	// The rows held to the end of the file go in batches of the batch
+	// size as the others do: a file of a million promises is not one
+	// batch of a million.
+	for chunk := range slices.Chunk(held, im.opts.BatchSize) {
+		batch = &datasets.Ledger{CreditNotes: chunk}
+		send()
+	}
+	for chunk := range slices.Chunk(dunned, im.opts.BatchSize) {
+		batch = &datasets.Ledger{Actions: chunk}
+		send()
+	}
+	for chunk := range slices.Chunk(promised, im.opts.BatchSize) {
+		batch = &datasets.Ledger{Promises: chunk}
 		send()
 	}
 	dups.flush()
@@ -581,9 +514,6 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	// Wait for this file's batches so its summary is final.
 	return w.flush()
 }
-
-// dupReason is the warning of rows that repeat an id.
-const dupReason = "rows repeat the id of an earlier row, which they replace (upsert by id: the later row is kept)"
 
 // textAt is the trimmed field at of a row, "" when the row is short.
 func textAt(vals []string, at int) string {

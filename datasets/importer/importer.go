@@ -211,6 +211,10 @@ type FileSummary struct {
 	// DerivedCredits counts the credit notes derived so in a ledger
 	// without payment records.
 	DerivedCredits int `json:"derived_credits,omitempty"`
+	// SupersededDerived counts the records derived from an open balance
+	// by an earlier import that the file's payments and credit notes
+	// lowered (supersede.go); warned of each.
+	SupersededDerived int `json:"superseded_derived,omitempty"`
 	// Cascaded counts the rows rejected only because their customer's own
 	// row, in a customers file of the same import, was rejected.
 	Cascaded int `json:"cascaded,omitempty"`
@@ -248,6 +252,8 @@ type Summary struct {
 	// DerivedPayments totals the files' (openbalance.go).
 	DerivedPayments int `json:"derived_payments"`
 	DerivedCredits  int `json:"derived_credits"`
+	// SupersededDerived totals the files' (supersede.go).
+	SupersededDerived int `json:"superseded_derived"`
 	// Cascaded totals the files' rows rejected only because their
 	// customer's own row was rejected in this import, and Cascade says so
 	// with the first of those customers' rows; the import then ends in
@@ -354,6 +360,9 @@ func Import(ctx context.Context, st Store, paths []string, opts Options) (*Summa
 		}
 	}
 	if w.failed() == nil && ctx.Err() == nil {
+		// Superseded first: the open balances of the import are derived
+		// with what the lowered records still cover.
+		im.supersede(w, im.openBal.rederived())
 		if err := im.deriveOpenBalances(ctx, w); err != nil {
 			fileErrs = append(fileErrs, err)
 		}
@@ -439,6 +448,9 @@ type run struct {
 	// openBal holds the invoices whose open balance is below their
 	// amount, once an invoices file maps open_balance (openbalance.go).
 	openBal *openBalances
+	// sup holds the stored records derived from open balances that the
+	// import's payments and credit notes may supersede (supersede.go).
+	sup superseding
 }
 
 func newRun(st Store, paths []string, opts Options) (*run, []input, error) {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // DuplicateKey returns the RFC 6901 pointer of the first key of body that
@@ -21,6 +23,18 @@ import (
 // called after a decode succeeded); on anything else it returns false.
 func DuplicateKey(body []byte) (string, bool) {
 	s := keyScanner{b: body}
+	at, _, dup := s.run()
+	return at, dup
+}
+
+// DuplicateKeyFold is DuplicateKey with keys compared regardless of case,
+// as encoding/json matches a key to a struct's field ("Amount" and
+// "amount" both fill Amount, the last kept): for a body decoded into a
+// struct, two keys that differ only in case are the same field given
+// twice. It returns the earlier key too, as written. (The NDJSON reader
+// keeps DuplicateKey: it reads a line into a map, whose keys are exact.)
+func DuplicateKeyFold(body []byte) (at, earlier string, dup bool) {
+	s := keyScanner{b: body, fold: true}
 	return s.run()
 }
 
@@ -32,7 +46,8 @@ type keyFrame struct {
 	index  int
 	key    []byte
 	keys   [][]byte
-	set    map[string]struct{} // an object of many keys: keys moves here
+	hashes []uint64          // the keys' foldHash, when compared regardless of case
+	set    map[string][]byte // an object of many keys: keys moves here (folded when so compared: the key as written)
 }
 
 // manyKeys is the key count above which an object's keys are looked up
@@ -43,9 +58,12 @@ type keyScanner struct {
 	b     []byte
 	i     int
 	stack []keyFrame
+	fold  bool   // keys compared regardless of case (bytes.EqualFold)
+	buf   []byte // for folding a key of a set
 }
 
-func (s *keyScanner) run() (string, bool) {
+// run returns the pointer of the first repeated key and the earlier key.
+func (s *keyScanner) run() (string, string, bool) {
 	for s.i < len(s.b) {
 		c := s.b[s.i]
 		switch c {
@@ -57,7 +75,7 @@ func (s *keyScanner) run() (string, bool) {
 			s.i++
 		case '}', ']':
 			if len(s.stack) == 0 {
-				return "", false
+				return "", "", false
 			}
 			s.stack = s.stack[:len(s.stack)-1]
 			s.i++
@@ -70,7 +88,7 @@ func (s *keyScanner) run() (string, bool) {
 			start := s.i
 			end, escaped, ok := s.skipString()
 			if !ok {
-				return "", false
+				return "", "", false
 			}
 			s.i = end
 			if n := len(s.stack); n > 0 && s.stack[n-1].object && s.nextIsColon() {
@@ -78,54 +96,123 @@ func (s *keyScanner) run() (string, bool) {
 				if escaped {
 					var u string
 					if json.Unmarshal(s.b[start:end], &u) != nil {
-						return "", false
+						return "", "", false
 					}
 					key = []byte(u)
 				}
-				if s.add(&s.stack[n-1], key) {
-					return s.pointer(), true
+				if earlier, dup := s.add(&s.stack[n-1], key); dup {
+					return s.pointer(), string(earlier), true
 				}
 			}
 		default:
 			s.i++
 		}
 	}
-	return "", false
+	return "", "", false
 }
 
 func (s *keyScanner) push(object bool) {
 	if len(s.stack) < cap(s.stack) {
 		s.stack = s.stack[:len(s.stack)+1]
 		f := &s.stack[len(s.stack)-1]
-		*f = keyFrame{object: object, keys: f.keys[:0]} // reuse the keys' array
+		*f = keyFrame{object: object, keys: f.keys[:0], hashes: f.hashes[:0]} // reuse the keys' arrays
 		return
 	}
 	s.stack = append(s.stack, keyFrame{object: object})
 }
 
-// add records key in f and reports whether f already held it.
-func (s *keyScanner) add(f *keyFrame, key []byte) bool {
+// add records key in f and reports whether f already held it, with the
+// key it held.
+func (s *keyScanner) add(f *keyFrame, key []byte) ([]byte, bool) {
 	f.key = key
 	if f.set != nil {
-		if _, dup := f.set[string(key)]; dup {
-			return true
+		k := s.setKey(key)
+		if earlier, dup := f.set[string(k)]; dup {
+			return earlier, true
 		}
-		f.set[string(key)] = struct{}{}
-		return false
+		f.set[string(k)] = key
+		return nil, false
 	}
-	for _, k := range f.keys {
-		if bytes.Equal(k, key) {
-			return true
+	if s.fold {
+		h := foldHash(key)
+		for j, kh := range f.hashes {
+			if kh == h && bytes.EqualFold(f.keys[j], key) {
+				return f.keys[j], true
+			}
+		}
+		f.hashes = append(f.hashes, h)
+	} else {
+		for _, k := range f.keys {
+			if bytes.Equal(k, key) {
+				return k, true
+			}
 		}
 	}
 	f.keys = append(f.keys, key)
 	if len(f.keys) > manyKeys {
-		f.set = make(map[string]struct{}, 2*manyKeys)
+		f.set = make(map[string][]byte, 2*manyKeys)
 		for _, k := range f.keys {
-			f.set[string(k)] = struct{}{}
+			f.set[string(s.setKey(k))] = k
 		}
 	}
-	return false
+	return nil, false
+}
+
+// foldHash is a hash of key that two keys bytes.EqualFold finds equal
+// share: compared first, it spares folding every pair of keys of an
+// object (the scan costs little beside the decoding it guards).
+func foldHash(key []byte) uint64 {
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(key); {
+		c := key[i]
+		if c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			h = (h ^ uint64(c)) * prime
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(key[i:])
+		h = (h ^ uint64(foldRune(r))) * prime
+		i += n
+	}
+	return h
+}
+
+// setKey is key as a set holds it: folded when keys are compared
+// regardless of case, so that two keys bytes.EqualFold finds equal have
+// one (in s.buf, valid until the next call).
+func (s *keyScanner) setKey(key []byte) []byte {
+	if !s.fold {
+		return key
+	}
+	s.buf = s.buf[:0]
+	for i := 0; i < len(key); {
+		if c := key[i]; c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			s.buf = append(s.buf, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(key[i:])
+		s.buf = utf8.AppendRune(s.buf, foldRune(r))
+		i += n
+	}
+	return s.buf
+}
+
+// foldRune is the least rune of r's case-folding orbit: two runes
+// bytes.EqualFold finds equal have the same.
+func foldRune(r rune) rune {
+	least := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		least = min(least, f)
+	}
+	return least
 }
 
 // skipString returns the index just past the string starting at s.i and

@@ -81,7 +81,7 @@ func openBalanceID(invoice string, date datasets.Date) string {
 const (
 	warnOpenBalancePaid = "open balance below the amount, with no payment or credit note in the import or the store for the difference: a payment of the difference derived, dated the export date (when it was paid is not known; see the note on the export date)"
 	warnOpenBalanceZero = "open balance 0 without a settled date: settled on the export date (the day it was known by); what its payments and credit notes do not cover is derived on that date as for a balance below the amount (in a ledger without payment records, the settlement is its cash)"
-	warnOpenBalanceOver = "payments and credit notes of the invoice are more than its amount less its open balance: no payment derived"
+	warnOpenBalanceOver = "payments and credit notes of the invoice dated by the export date are more than its amount less its open balance: no payment derived"
 	noteExportDate      = "open balances read as of the export date"
 	warnOpenBalanceNote = "open balance below the amount, in a ledger without payment records (no payments file in the import or the store): the difference loaded as a credit note dated the export date, reason \"" + OpenBalanceReason + "\" (a payment would turn every settled invoice without payments into an implied write-off)"
 )
@@ -166,7 +166,20 @@ type openBalances struct {
 	cands map[string]*openCandidate
 	// credits are the credit notes of the invoices files by the invoice
 	// they apply to (a credit-note row may come before its invoice's).
-	credits map[string]map[string]datasets.Money
+	credits map[string]map[string]applied
+}
+
+// rederived is the ids of the records the import derives again itself
+// (nil for none): superseding leaves them to it.
+func (ob *openBalances) rederived() map[string]bool {
+	if ob == nil {
+		return nil
+	}
+	out := make(map[string]bool, len(ob.cands))
+	for id, cand := range ob.cands {
+		out[openBalanceID(id, cand.date)] = true
+	}
+	return out
 }
 
 // openCandidate is one invoice whose open balance is below its amount.
@@ -177,8 +190,8 @@ type openCandidate struct {
 	fr       *fileRun
 	line     int
 	text     string
-	paid     map[string]datasets.Money // payment id: amount
-	credited map[string]datasets.Money // credit note id: amount
+	paid     map[string]applied // payment id: amount and date
+	credited map[string]applied // credit note id: amount and date
 	dates    DateParser
 }
 
@@ -191,7 +204,7 @@ func (ob *openBalances) noteRow(fr *fileRun, line int, v *datasets.Invoice, o *o
 		return
 	}
 	ob.cands[v.ID] = &openCandidate{inv: *v, open: o.open, date: date, fr: fr, line: line, text: o.text, dates: dates,
-		paid: map[string]datasets.Money{}, credited: map[string]datasets.Money{}}
+		paid: map[string]applied{}, credited: map[string]applied{}}
 	if o.settledAtExport {
 		fr.warn(warnOpenBalanceZero, fmt.Sprintf("%s:%d invoice_id %q open_balance %q: settled on %s", fr.sum.Path, line, clip(v.ID, 80), clip(o.text, 40), dates.Write(date)))
 	}
@@ -203,15 +216,15 @@ func (ob *openBalances) credit(c *datasets.CreditNote) {
 		return
 	}
 	if cand := ob.cands[c.InvoiceID]; cand != nil {
-		cand.credited[c.ID] = c.Amount
+		cand.credited[c.ID] = applied{c.Amount, c.Date}
 		return
 	}
 	m := ob.credits[c.InvoiceID]
 	if m == nil {
-		m = map[string]datasets.Money{}
+		m = map[string]applied{}
 		ob.credits[c.InvoiceID] = m
 	}
-	m[c.ID] = c.Amount
+	m[c.ID] = applied{c.Amount, c.Date}
 }
 
 // payment records a payment of the import.
@@ -220,17 +233,28 @@ func (ob *openBalances) payment(p *datasets.Payment) {
 		return
 	}
 	if cand := ob.cands[p.InvoiceID]; cand != nil {
-		cand.paid[p.ID] = p.Amount
+		cand.paid[p.ID] = applied{p.Amount, p.Date}
 	}
 }
 
 // deriveOpenBalances loads, once every file is read, a payment of what
 // each candidate's payments and credit notes (the import's, else the
-// store's) leave of its amount less its open balance.
+// store's) dated by the export date leave of its amount less its open
+// balance. Only those dated by then: the balance says what was paid by
+// the export date, and a payment after it is not part of that (it would
+// otherwise cover money the balance says was paid before it). The record
+// it derived in an earlier import of the same export (the same id) is
+// derived again: upserted with the new difference, and lowered to 0,
+// warned of, when the records now cover it (a payments file imported
+// since), so that an invoices file imported again never leaves a derived
+// payment beside the real ones it duplicates.
 func (im *run) deriveOpenBalances(ctx context.Context, w *writer) error {
 	ob := im.openBal
 	if ob == nil || len(ob.cands) == 0 {
 		return nil
+	}
+	if err := im.recordsComplete(ctx); err != nil {
+		return err
 	}
 	ids := slices.Sorted(maps.Keys(ob.cands))
 	stored, err := im.storedRecords(ctx, ids)
@@ -252,76 +276,121 @@ func (im *run) deriveOpenBalances(ctx context.Context, w *writer) error {
 			}
 		}
 	}
+	// own is the amount of each candidate's own derived record as stored.
+	own := map[string]datasets.Money{}
 	if stored != nil {
 		for _, p := range stored.Payments {
 			cand := ob.cands[p.InvoiceID]
-			if cand == nil || paymentsKnown && p.ID == openBalanceID(cand.inv.ID, cand.date) {
+			if cand == nil {
+				continue
+			}
+			if now, ok := im.sup.lowered[p.ID]; ok {
+				p.Amount = now // lowered by this import's payments (supersede.go)
+			}
+			if paymentsKnown && p.ID == openBalanceID(cand.inv.ID, cand.date) {
+				own[cand.inv.ID] = p.Amount
 				continue // its own derived payment, derived again now
 			}
 			if _, ok := cand.paid[p.ID]; !ok {
-				cand.paid[p.ID] = p.Amount
+				cand.paid[p.ID] = applied{p.Amount, p.Date}
 			}
 		}
 		for _, c := range stored.CreditNotes {
-			if cand := ob.cands[c.InvoiceID]; cand != nil && (paymentsKnown || c.ID != openBalanceID(cand.inv.ID, cand.date)) {
-				if _, ok := cand.credited[c.ID]; !ok {
-					cand.credited[c.ID] = c.Amount
-				}
+			cand := ob.cands[c.InvoiceID]
+			if cand == nil {
+				continue
+			}
+			if now, ok := im.sup.lowered[c.ID]; ok {
+				c.Amount = now
+			}
+			if !paymentsKnown && c.ID == openBalanceID(cand.inv.ID, cand.date) {
+				own[cand.inv.ID] = c.Amount
+				continue
+			}
+			if _, ok := cand.credited[c.ID]; !ok {
+				cand.credited[c.ID] = applied{c.Amount, c.Date}
 			}
 		}
 	}
 	byFile := map[*fileRun]*datasets.Ledger{}
-	warns := map[*fileRun]map[string]*Warning{}
-	orders := map[*fileRun]*[]string{}
-	warn := func(fr *fileRun, reason, example string) {
-		if warns[fr] == nil {
-			warns[fr], orders[fr] = map[string]*Warning{}, &[]string{}
-		}
-		tally(warns[fr], orders[fr], reason, example, true)
-	}
+	late := lateWarnings{}
 	for _, id := range ids {
 		cand := ob.cands[id]
 		covered := datasets.Money(0)
-		for _, m := range cand.paid {
-			covered += m
+		for _, a := range cand.paid {
+			if a.date <= cand.date {
+				covered += a.amount
+			}
 		}
-		for _, m := range cand.credited {
-			covered += m
+		for _, a := range cand.credited {
+			if a.date <= cand.date {
+				covered += a.amount
+			}
 		}
 		missing := cand.inv.Amount - cand.open - covered
 		at := fmt.Sprintf("%s:%d invoice_id %q amount %s open_balance %q", cand.fr.sum.Path, cand.line, clip(id, 80), cand.inv.Amount, clip(cand.text, 40))
+		b := byFile[cand.fr]
+		if b == nil {
+			b = &datasets.Ledger{}
+			byFile[cand.fr] = b
+		}
 		switch {
 		case missing > 0 && !paymentsKnown && cand.open == 0:
 			// Settled on the export date: that ledger's cash.
 		case missing > 0:
-			b := byFile[cand.fr]
-			if b == nil {
-				b = &datasets.Ledger{}
-				byFile[cand.fr] = b
-			}
 			if !paymentsKnown {
 				b.CreditNotes = append(b.CreditNotes, datasets.CreditNote{ID: openBalanceID(id, cand.date), CustomerID: cand.inv.CustomerID, InvoiceID: id,
 					Date: cand.date, Amount: missing, Kind: datasets.KindCreditNote, Reason: OpenBalanceReason})
 				cand.fr.sum.DerivedCredits++
-				warn(cand.fr, warnOpenBalanceNote, fmt.Sprintf("%s: credit note of %s derived on %s", at, missing, cand.dates.Write(cand.date)))
+				late.warn(cand.fr, warnOpenBalanceNote, fmt.Sprintf("%s: credit note of %s derived on %s", at, missing, cand.dates.Write(cand.date)))
 				continue
 			}
 			b.Payments = append(b.Payments, datasets.Payment{ID: openBalanceID(id, cand.date), CustomerID: cand.inv.CustomerID, InvoiceID: id,
 				Date: cand.date, Amount: missing, Currency: cand.inv.Currency})
 			cand.fr.sum.DerivedPayments++
-			warn(cand.fr, warnOpenBalancePaid, fmt.Sprintf("%s: payment of %s derived on %s", at, missing, cand.dates.Write(cand.date)))
+			late.warn(cand.fr, warnOpenBalancePaid, fmt.Sprintf("%s: payment of %s derived on %s", at, missing, cand.dates.Write(cand.date)))
+			continue
 		case missing < 0:
-			warn(cand.fr, warnOpenBalanceOver, fmt.Sprintf("%s: %s paid or credited", at, covered))
+			late.warn(cand.fr, warnOpenBalanceOver, fmt.Sprintf("%s: %s paid or credited by the export date", at, covered))
+		}
+		if was := own[id]; was > 0 {
+			// Derived by an earlier import of the export; the records now
+			// cover it: kept (the stores cannot delete) at 0.
+			rid := openBalanceID(id, cand.date)
+			if paymentsKnown {
+				b.Payments = append(b.Payments, datasets.Payment{ID: rid, CustomerID: cand.inv.CustomerID, InvoiceID: id, Date: cand.date, Currency: cand.inv.Currency})
+			} else {
+				b.CreditNotes = append(b.CreditNotes, datasets.CreditNote{ID: rid, CustomerID: cand.inv.CustomerID, InvoiceID: id,
+					Date: cand.date, Kind: datasets.KindCreditNote, Reason: OpenBalanceReason})
+			}
+			cand.fr.sum.SupersededDerived++
+			late.warn(cand.fr, warnSuperseded, fmt.Sprintf("%s: derived %q of %s dated %s now %s, its payments and credit notes by then covering %s", at, clip(rid, 120), was, cand.dates.Write(cand.date), datasets.Money(0), covered))
 		}
 	}
 	for _, fr := range im.files {
-		if b := byFile[fr]; b != nil {
+		if b := byFile[fr]; b != nil && b.Len() > 0 {
 			w.send(b, fr, 0, 0) // not rows of the file: counted in DerivedPayments
 		}
-		if o := orders[fr]; o != nil {
-			for _, r := range *o {
-				fr.sum.Warnings = append(fr.sum.Warnings, *warns[fr][r])
-			}
+	}
+	late.add(im.files)
+	return nil
+}
+
+// partialRecords is a store whose InvoiceRecords may answer from a copy
+// that lacks records (the API's, from its snapshot while its store is
+// away): RecordsComplete says why it cannot read them in full, nil when
+// it can.
+type partialRecords interface {
+	RecordsComplete(ctx context.Context) error
+}
+
+// recordsComplete fails when the store cannot read every payment and
+// credit note of an invoice: an open balance derived from part of them
+// would derive again what the others pay.
+func (im *run) recordsComplete(ctx context.Context) error {
+	if p, ok := im.st.(partialRecords); ok {
+		if err := p.RecordsComplete(ctx); err != nil {
+			return fmt.Errorf("open balances cannot be read: %w", err)
 		}
 	}
 	return nil
