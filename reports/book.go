@@ -14,6 +14,7 @@ import (
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/features"
 	"github.com/dsopilot/dsopilot/model"
+	"github.com/dsopilot/dsopilot/model/forecast"
 )
 
 // Sentinel errors of the package.
@@ -173,6 +174,12 @@ type book struct {
 	asOf     datasets.Date
 	currency string   // reporting currency; "" when not converted
 	mixed    []string // currencies added unconverted, when more than one
+	// ledger is Input.Ledger without what FX has no rate for, and
+	// unconverted what that is (nil: nothing), by the cash forecast's rule
+	// (forecast.LeaveOutUnconverted), so that every page reads the book
+	// the forecast pages forecast, and says what it left out.
+	ledger      *datasets.Ledger
+	unconverted *forecast.Unconverted
 	// months of the history: first days and labels (2024-01).
 	monthStart []datasets.Date
 	monthLabel []string
@@ -275,13 +282,22 @@ func newBook(ctx context.Context, in Input) (*book, error) {
 
 // reportingLedger converts the ledger when asked, keeping every invoice's
 // and customer's own currency as its label so that "by currency" still
-// groups by the currency the invoice was issued in.
+// groups by the currency the invoice was issued in. An amount in a
+// currency the rates lack is left out with its invoice, as the cash
+// forecast leaves it out (named on every page); more than half the open
+// invoices without a rate fail the report, as they fail the forecast.
 func (b *book) reportingLedger() (*datasets.Ledger, error) {
 	l := b.in.Ledger
+	b.ledger = l
 	if b.in.FX == nil {
 		b.mixed = l.Currencies()
 		return l, nil
 	}
+	l, u, err := forecast.LeaveOutUnconverted(l, b.in.FX, b.asOf)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInput, err)
+	}
+	b.ledger, b.unconverted = l, u
 	conv, err := l.Convert(*b.in.FX)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInput, err)

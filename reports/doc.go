@@ -13,8 +13,12 @@
 //     same date says the same thing.
 //   - Amounts are in one reporting currency when the caller converted the
 //     ledger (Input.Currency); otherwise every page says which currencies
-//     were added unconverted. Sums are exact (datasets.Money); floats are
-//     only what the charts draw.
+//     were added unconverted. An amount in a currency the rates lack is
+//     left out with its invoice by the cash forecast's rule
+//     (forecast.LeaveOutUnconverted), every page with amounts and the
+//     forecast sections say what was left out, and more than half the open
+//     invoices without a rate fail the report. Sums are exact
+//     (datasets.Money); floats are only what the charts draw.
 //   - Paths are stable: index.html, segments/<name>.html,
 //     countries/<code>.html, currencies/<code>.html, customers/<id>.html
 //     (each invoice at the anchor #inv-<id> of its customer's page),

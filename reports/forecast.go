@@ -42,6 +42,9 @@ func (s *Site) forecastSection(p *page, sl *slice) section {
 		{Label: "Expected over the horizon", Value: fmtWhole(fc.Total.Mean), Unit: b.unit(), Sub: "open and new invoices"},
 		{Label: "P10 – P90", Value: fmtWhole(fc.Total.P10) + " – " + fmtWhole(fc.Total.P90), Unit: b.unit()},
 	}})
+	if fc.LeftOut != "" {
+		sec.Blocks = append(sec.Blocks, block{Note: &note{Class: "warn", Text: "Not in this forecast: " + fc.LeftOut + "."}})
+	}
 	if n := b.notes["snapshots"]; n != "" {
 		sec.Blocks = append(sec.Blocks, block{Note: &note{Class: "warn", Text: n}})
 	}

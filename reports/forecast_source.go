@@ -111,15 +111,22 @@ func (m *modelForecast) Forecast(ctx context.Context, asOf datasets.Date, s Slic
 	if err != nil {
 		return nil, err
 	}
+	var f *Forecast
 	if s.Kind == "" {
-		return forecastView(r.AsOf, r.Weeks, r.DueSchedule, r.Total.Total), nil
-	}
-	for _, g := range r.Groups {
-		if g.Key == s.Key {
-			return forecastView(r.AsOf, g.Weeks, nil, g.Total.Total), nil
+		f = forecastView(r.AsOf, r.Weeks, r.DueSchedule, r.Total.Total)
+	} else {
+		for _, g := range r.Groups {
+			if g.Key == s.Key {
+				f = forecastView(r.AsOf, g.Weeks, nil, g.Total.Total)
+				break
+			}
 		}
 	}
-	return nil, nil // nothing open or expected for this slice
+	if f == nil {
+		return nil, nil // nothing open or expected for this slice
+	}
+	f.LeftOut = r.Unconverted.String()
+	return f, nil
 }
 
 func forecastView(asOf datasets.Date, ws []forecast.Week, due []forecast.Scheduled, total forecast.Band) *Forecast {
@@ -164,8 +171,13 @@ func (m *modelForecast) Snapshots(ctx context.Context, asOf datasets.Date) ([]Fo
 		key := ratesKey(fx)
 		h := hs[key]
 		if h == nil {
-			var err error
-			if h, _, err = forecast.ReportingHistory(m.l, fx); err != nil {
+			// What the rates lack is left out as the forecasts leave it
+			// out (the ledger kept is the same at any date).
+			l, _, err := forecast.LeaveOutUnconverted(m.l, fx, s.AsOf)
+			if err != nil {
+				return nil, fmt.Errorf("snapshot %s: %w", s.ID, err)
+			}
+			if h, _, err = forecast.ReportingHistory(l, fx); err != nil {
 				return nil, fmt.Errorf("snapshot %s: %w", s.ID, err)
 			}
 			hs[key] = h

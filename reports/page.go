@@ -236,13 +236,28 @@ func (b *book) unitLabel() string {
 }
 
 // mixedNote warns, on every page with amounts, that currencies were added
-// unconverted.
+// unconverted, or that amounts without a rate to the reporting currency
+// were left out.
 func (b *book) mixedNote() []note {
-	if b.currency != "" || len(b.mixed) < 2 {
-		return nil
+	var out []note
+	if u := b.unconverted; u != nil {
+		out = append(out, note{Class: "warn", Text: capitalize(u.String()) +
+			": they are in none of this report's totals, charts or tables, nor in its cash forecast. Add their rates to the --fx file to include them."})
 	}
-	return []note{{Class: "warn", Text: fmt.Sprintf("Amounts in %s are added together unconverted, so the totals mix currencies. "+
-		"Run dsopilot report with --currency and --fx to convert them to one reporting currency.", joinList(b.mixed))}}
+	if b.currency != "" || len(b.mixed) < 2 {
+		return out
+	}
+	return append(out, note{Class: "warn", Text: fmt.Sprintf("Amounts in %s are added together unconverted, so the totals mix currencies. "+
+		"Run dsopilot report with --currency and --fx to convert them to one reporting currency.", joinList(b.mixed))})
+}
+
+// capitalize upper-cases s's first letter (ASCII: the sentences it
+// starts are the package's own).
+func capitalize(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
 }
 
 func joinList(xs []string) string {

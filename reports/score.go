@@ -42,7 +42,7 @@ func (b *book) score(ix *features.Index) {
 		return
 	}
 	b.ev.bundle, b.ev.meta = bundle, meta
-	l := b.in.Ledger
+	l := b.ledger // without what the report's rates lack
 	switch fx := bundle.Options.FX; {
 	case fx == nil && b.in.FX == nil:
 		l = nil // the report's own ledger and index

@@ -44,6 +44,9 @@ type Forecast struct {
 	HasDue bool
 	// Total is the whole horizon, open and new together.
 	Total Band
+	// LeftOut says what the forecast left out for want of an exchange
+	// rate ("": nothing).
+	LeftOut string
 }
 
 // ForecastSnapshot is a forecast made at an earlier date lined up against

@@ -71,9 +71,14 @@ func runReport(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	// reportingLedger checks the flags and reads the rates; the report
-	// converts the ledger itself, keeping each invoice's own currency.
-	_, fx, _, err := reportingLedger(l, *currency, *fxPath)
+	// The report converts the ledger itself, keeping each invoice's own
+	// currency, and leaves out what the rates lack as the forecast does
+	// (named on its pages); --currency without rates still needs a ledger
+	// in that currency alone.
+	fx, err := reportingFX(*currency, *fxPath)
+	if err == nil && fx != nil && len(fx.Rates) == 0 {
+		_, _, _, err = reportingLedger(l, *currency, *fxPath)
+	}
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}

@@ -20,8 +20,9 @@
 //     model inputs, and every reported amount is rounded to cents once.
 //     The History must already be in the reporting currency
 //     (datasets.Ledger.Convert); NewHistory takes the invoices' original
-//     currencies for breakdowns by currency. FromLedger and FromParts
-//     leave out the invoices (with what is on them) and other amounts in
+//     currencies for breakdowns by currency. FromLedger, FromParts and
+//     NewRun (the report's pages; LeaveOutUnconverted for the rest of a
+//     report) leave out the invoices (with what is on them) and other amounts in
 //     a currency the rates lack, forecast the rest and name what they
 //     left out in Result.Unconverted; they fail only when that is more
 //     than half the open invoices (unconverted.go).

@@ -16,7 +16,7 @@ import (
 // one currency). mixed lists the currencies added unconverted when there
 // are several and no fx.
 func FromLedger(ctx context.Context, l *datasets.Ledger, b *model.Bundle, fx *datasets.FX, o Options) (res *Result, mixed []string, err error) {
-	r, err := newRun(l, b, fx, o.AsOf, true)
+	r, err := NewRun(l, b, fx, o.AsOf)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -41,22 +41,12 @@ type Run struct {
 }
 
 // NewRun scores l's open book as of asOf with b and converts the history
-// with fx (nil: as recorded). An amount fx has no rate for fails it: its
-// callers (the report's pages) do not yet show what a forecast leaves out,
-// and leaving it out unsaid would drop it silently. FromLedger and
-// FromParts leave such amounts out and name them (Result.Unconverted).
+// with fx (nil: as recorded). Amounts fx has no rate for are left out and
+// named in the forecasts' Unconverted, as FromLedger and FromParts do,
+// unless they are most of the open book (LeaveOutUnconverted): the
+// report's pages say what was left out.
 func NewRun(l *datasets.Ledger, b *model.Bundle, fx *datasets.FX, asOf datasets.Date) (*Run, error) {
-	return newRun(l, b, fx, asOf, false)
-}
-
-// newRun is NewRun; with leaveOut, amounts fx has no rate for are left out
-// and named in the forecasts' Unconverted, unless they are most of the
-// open book (Unconverted.check).
-func newRun(l *datasets.Ledger, b *model.Bundle, fx *datasets.FX, asOf datasets.Date, leaveOut bool) (*Run, error) {
-	var u *Unconverted
-	if leaveOut {
-		l, u = leaveOutUnconverted(l, fx, asOf)
-	}
+	l, u := leaveOutUnconverted(l, fx, asOf)
 	h, mixed, err := ReportingHistory(l, fx)
 	if err != nil {
 		return nil, err

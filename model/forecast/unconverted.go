@@ -168,6 +168,24 @@ func (h *History) openInvoices(t datasets.Date) int {
 	return n
 }
 
+// LeaveOutUnconverted applies a forecast's rule for amounts fx has no
+// rate for to l as of t, for a caller that reads the ledger beside a
+// forecast (the report's pages): l without those amounts and what was left
+// out (nil, and l itself, when nothing is, or when fx is nil or has no
+// rates), or the error of a forecast when they are more than
+// MaxUnconvertedShare of the open invoices at t. The ledger kept does not
+// depend on t; what was left out is counted at t.
+func LeaveOutUnconverted(l *datasets.Ledger, fx *datasets.FX, t datasets.Date) (*datasets.Ledger, *Unconverted, error) {
+	kept, u := leaveOutUnconverted(l, fx, t)
+	if u == nil {
+		return kept, nil, nil
+	}
+	if err := u.check(NewHistory(kept, nil).openInvoices(t)); err != nil {
+		return nil, nil, err
+	}
+	return kept, u, nil
+}
+
 // leaveOutUnconverted returns l without the amounts fx has no rate for, and
 // what it left out as of t (nil, and l itself, when nothing is; and when
 // fx is nil or has no rates, whose errors stay InCurrency's). An invoice
