@@ -272,6 +272,8 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		typedFile bool
 		appliesAt = -1
 		credits   = &typedCredits{}
+		// disc is the row's cash discount (discount.go).
+		disc datasets.Money
 	)
 	defer credits.flush()
 	switch in.entity {
@@ -283,6 +285,13 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		}
 		p.amend = func(rec any, vals []string) {
 			flipped = p.amendCreditNote(rec.(*datasets.CreditNote), signs, textAt(vals, amountAt))
+		}
+	case datasets.EntityPayments:
+		// A payment's cash discount (discount.go).
+		if at, ok := pos["discount"]; ok {
+			p.amend = func(rec any, vals []string) {
+				disc = im.readDiscount(p, textAt(vals, at), src.numeric(at), rec.(*datasets.Payment))
+			}
 		}
 	case datasets.EntityInvoices:
 		termsAt, rowTerms := pos["payment_terms"]
@@ -430,6 +439,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		}
 		p.line, p.errs, p.warns, p.blank = line, p.errs[:0], p.warns[:0], false
 		flipped, whose, credit, drow, orow = false, "", false, dunningRow{}, openBalanceRow{}
+		disc = 0
 		before := batch.Len()
 		id, cust := dec.decode(vals, batch)
 		if masterErr != nil {
@@ -477,6 +487,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			if !credits.hold(batch, cur, note) {
 				fr.note(noteTypedCredits, note)
 				im.openBal.credit(&cn)
+				im.cover.named(fr, cn.InvoiceID)
 			}
 		} else if typedFile {
 			credits.invoiceRow(id, cust, batch.Invoices[len(batch.Invoices)-1].Currency)
@@ -491,6 +502,17 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			im.openBal.payment(&batch.Payments[len(batch.Payments)-1])
 		case in.entity == datasets.EntityCreditNotes && im.openBal != nil:
 			im.openBal.credit(&batch.CreditNotes[len(batch.CreditNotes)-1])
+		}
+		if before < batch.Len() {
+			im.cover.noteRow(fr, in.entity, batch, credit)
+		}
+		if disc > 0 {
+			pay := &batch.Payments[len(batch.Payments)-1]
+			cn := discountNote(pay, disc)
+			batch.CreditNotes = append(batch.CreditNotes, cn)
+			fs.DerivedDiscounts++
+			fr.note(noteDiscount, fmt.Sprintf("%s:%d payment_id %q invoice_id %q discount %q: credit note of %s", in.path, line, clip(id, 80), clip(pay.InvoiceID, 80), clip(textAt(vals, pos["discount"]), 40), disc))
+			im.openBal.credit(&cn)
 		}
 		if dc.mapped() {
 			im.loadDunning(fr, dc, batch, line, vals, credit, &drow)

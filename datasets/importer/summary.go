@@ -13,7 +13,7 @@ import (
 func (im *run) finish() {
 	s := im.sum
 	s.Read, s.Loaded, s.Rejected, s.Duplicates = 0, 0, 0, 0
-	s.NegativeCreditNotes, s.DerivedDueDates, s.CreditNotesFromInvoices, s.Cascaded, s.DunningActions, s.Absent, s.DerivedPayments, s.DerivedCredits = 0, 0, 0, 0, 0, 0, 0, 0
+	s.NegativeCreditNotes, s.DerivedDueDates, s.CreditNotesFromInvoices, s.Cascaded, s.DunningActions, s.Absent, s.DerivedPayments, s.DerivedCredits, s.SettledByRecords, s.DerivedDiscounts = 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
 	s.Files = s.Files[:0]
 	byReason, byNote := map[string]int{}, map[string]int{}
 	s.Warnings, s.Notes = nil, nil
@@ -30,6 +30,8 @@ func (im *run) finish() {
 		s.DunningActions += f.sum.DunningActions
 		s.DerivedPayments += f.sum.DerivedPayments
 		s.DerivedCredits += f.sum.DerivedCredits
+		s.SettledByRecords += f.sum.SettledByRecords
+		s.DerivedDiscounts += f.sum.DerivedDiscounts
 		s.Cascaded += f.sum.Cascaded
 		s.Absent += f.sum.Absent
 		s.Warnings = mergeWarnings(s.Warnings, f.sum.Warnings, byReason)

@@ -1,0 +1,229 @@
+package importer
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"hash/maphash"
+	"maps"
+	"slices"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
+
+// Invoices settled by their records. An export of open items with a
+// payments file (the payments naming their invoices) often has no
+// clearing date: the ERP clears an item when its payments cover it, and
+// the open-items list simply leaves it out. Read as written, such an
+// invoice never settles: it stays overdue on every worklist however much
+// was paid on it, no invoice of the ledger has an outcome to learn from,
+// and the late rate is "n/a". So after the files are stored, an invoice
+// without a settled date whose payments (those naming it and its
+// customer) and credit notes (those naming it) cover its amount is
+// settled on the day they first covered it for good (a refund that
+// uncovers it starts the count again), never before its issue date, and
+// stored again with that date. It is what the export would have said had
+// it carried the clearing date, and what was known on that day, no
+// earlier: point-in-time. Each such invoice is counted
+// (SettledByRecords) and noted with its first rows; an invoice its
+// records do not cover (a partial payment, a cash discount taken with no
+// credit note for it) stays open, as before.
+//
+// Which invoices are looked at: the invoice rows of the import without a
+// settled date, and the invoices that the import's payments and credit
+// notes name, unless the import itself gave them a settled date (a
+// cleared-items export with its payments, where nothing needs deriving).
+// They are read by id from the store once everything is stored
+// (InvoiceRecords, never the whole ledger), in chunks of coverChunk.
+
+// noteSettledByRecords is the note of an invoice settled so.
+const noteSettledByRecords = "invoice(s) without a settled date covered by their payments and credit notes: settled on the day those first covered the amount (the export gives no clearing date for them)"
+
+// coverChunk is how many invoice ids one InvoiceRecords call reads.
+const coverChunk = 20_000
+
+// coverCheck holds what the import needs to settle invoices by their
+// records once it is stored.
+type coverCheck struct {
+	seed maphash.Seed
+	// settled holds the hashes of the ids of the import's invoice rows
+	// with a settled date; cands the ids to look at, with the file whose
+	// row made each one (its summary counts and notes it).
+	settled *hashSet
+	cands   map[string]*fileRun
+}
+
+func newCoverCheck(seed maphash.Seed) *coverCheck {
+	return &coverCheck{seed: seed, settled: newHashSet(1024), cands: map[string]*fileRun{}}
+}
+
+// invoiceRow records an accepted invoice row of fr.
+func (c *coverCheck) invoiceRow(fr *fileRun, v *datasets.Invoice) {
+	if v.SettledDate != 0 {
+		c.settled.add(maphash.String(c.seed, v.ID))
+		delete(c.cands, v.ID)
+		return
+	}
+	c.cands[v.ID] = fr
+}
+
+// named records that a payment or credit note of fr names invoice id.
+func (c *coverCheck) named(fr *fileRun, id string) {
+	if id == "" {
+		return
+	}
+	if _, ok := c.cands[id]; ok || c.settled.contains(maphash.String(c.seed, id)) {
+		return
+	}
+	c.cands[id] = fr
+}
+
+// noteRow records the record the last row of fr added to batch.
+func (c *coverCheck) noteRow(fr *fileRun, e datasets.Entity, batch *datasets.Ledger, credit bool) {
+	switch {
+	case e == datasets.EntityInvoices && !credit && len(batch.Invoices) > 0:
+		c.invoiceRow(fr, &batch.Invoices[len(batch.Invoices)-1])
+	case e == datasets.EntityPayments && len(batch.Payments) > 0:
+		c.named(fr, batch.Payments[len(batch.Payments)-1].InvoiceID)
+	case e == datasets.EntityCreditNotes && len(batch.CreditNotes) > 0:
+		c.named(fr, batch.CreditNotes[len(batch.CreditNotes)-1].InvoiceID)
+	}
+}
+
+// settleCovered stores again, with their settled date, the candidate
+// invoices their stored records cover. Everything sent to w is stored
+// first, so that the records read are the import's too.
+func (im *run) settleCovered(ctx context.Context, w *writer) error {
+	c := im.cover
+	if c == nil || len(c.cands) == 0 {
+		return nil
+	}
+	if _, ok := im.st.(invoiceReader); !ok {
+		return nil
+	}
+	if err := w.flush(); err != nil {
+		return err
+	}
+	ids := slices.Sorted(maps.Keys(c.cands))
+	notes := map[*fileRun]map[string]*Warning{}
+	orders := map[*fileRun]*[]string{}
+	for start := 0; start < len(ids); start += coverChunk {
+		chunk := ids[start:min(start+coverChunk, len(ids))]
+		recs, err := im.storedRecords(ctx, chunk)
+		if err != nil {
+			return fmt.Errorf("read the payments and credit notes of the invoices without a settled date: %w", err)
+		}
+		if recs == nil {
+			continue
+		}
+		byFile := map[*fileRun]*datasets.Ledger{}
+		for _, s := range SettledByRecords(recs) {
+			fr := c.cands[s.Invoice.ID]
+			if fr == nil {
+				continue
+			}
+			b := byFile[fr]
+			if b == nil {
+				b = &datasets.Ledger{}
+				byFile[fr] = b
+			}
+			b.Invoices = append(b.Invoices, s.Invoice)
+			fr.sum.SettledByRecords++
+			if notes[fr] == nil {
+				notes[fr], orders[fr] = map[string]*Warning{}, &[]string{}
+			}
+			tally(notes[fr], orders[fr], noteSettledByRecords, fmt.Sprintf("invoice_id %q of customer %q, amount %s: settled on %s by %s",
+				clip(s.Invoice.ID, 80), clip(s.Invoice.CustomerID, 80), s.Invoice.Amount, s.Invoice.SettledDate, s.By), true)
+		}
+		for _, fr := range im.files {
+			if b := byFile[fr]; b != nil {
+				w.send(b, fr, 0, 0) // not rows of the file: counted in SettledByRecords
+			}
+		}
+	}
+	for _, fr := range im.files {
+		if o := orders[fr]; o != nil {
+			for _, r := range *o {
+				fr.sum.Notes = append(fr.sum.Notes, *notes[fr][r])
+			}
+		}
+	}
+	return nil
+}
+
+// Settlement is an invoice settled by its records, and the record that
+// completed its cover.
+type Settlement struct {
+	Invoice datasets.Invoice // with its SettledDate
+	By      string           // "payment P" or "credit note N"
+}
+
+// SettledByRecords returns the invoices of l without a settled date that
+// l's payments (naming the invoice and its customer) and credit notes
+// (naming the invoice) cover, each with the settled date they imply: the
+// day of the record after which the cover never fell below the amount,
+// not before the issue date. Records of one day count together (a
+// payment and its same-day refund do not settle). Invoices of an amount
+// of 0 or less, and those already settled, are left out; the result is
+// in l's invoice order.
+func SettledByRecords(l *datasets.Ledger) []Settlement {
+	type rec struct {
+		date   datasets.Date
+		amount datasets.Money
+		by     string
+	}
+	type key struct{ customer, invoice string }
+	byInv := map[key][]rec{}
+	byID := map[string][]rec{}
+	for i := range l.Payments {
+		p := &l.Payments[i]
+		if p.InvoiceID != "" {
+			k := key{p.CustomerID, p.InvoiceID}
+			byInv[k] = append(byInv[k], rec{p.Date, p.Amount, "payment " + p.ID})
+		}
+	}
+	for i := range l.CreditNotes {
+		n := &l.CreditNotes[i]
+		if n.InvoiceID != "" {
+			byID[n.InvoiceID] = append(byID[n.InvoiceID], rec{n.Date, n.Amount, "credit note " + n.ID})
+		}
+	}
+	var out []Settlement
+	for i := range l.Invoices {
+		v := l.Invoices[i]
+		if v.SettledDate != 0 || v.Amount <= 0 {
+			continue
+		}
+		rs := append(slices.Clone(byInv[key{v.CustomerID, v.ID}]), byID[v.ID]...)
+		if len(rs) == 0 {
+			continue
+		}
+		slices.SortStableFunc(rs, func(a, b rec) int { return cmp.Compare(a.date, b.date) })
+		var sum datasets.MoneySum
+		var on datasets.Date
+		by := ""
+		for j := 0; j < len(rs); {
+			d := rs[j].date
+			last := ""
+			for ; j < len(rs) && rs[j].date == d; j++ {
+				sum.Add(rs[j].amount)
+				last = rs[j].by
+			}
+			// An overflowing sum (amounts no ledger holds) settles nothing.
+			t, err := sum.Total()
+			covered := err == nil && t >= v.Amount
+			switch {
+			case covered && on == 0:
+				on, by = d, last
+			case !covered:
+				on, by = 0, ""
+			}
+		}
+		if on == 0 {
+			continue
+		}
+		v.SettledDate = max(on, v.IssueDate)
+		out = append(out, Settlement{Invoice: v, By: by})
+	}
+	return out
+}
