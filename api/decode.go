@@ -238,6 +238,16 @@ func (f *fieldErrors) amount(pointer string, v AmountText, required bool) datase
 		}
 		sent = strings.TrimSpace(s)
 		raw = sent
+		if thousandsDots.MatchString(raw) && strings.Count(raw, ".") == 1 && strings.HasSuffix(raw, "0") {
+			// "1.500" is 1.50 with a decimal point and 1500 with a dot
+			// between thousands, as a German or Spanish ERP writes it;
+			// read as 1.50 it was a silent factor of 1,000 (import
+			// refuses it as ambiguous too). "1.234" is refused below:
+			// it has no reading with cents.
+			f.add(pointer, fmt.Sprintf("amount %q is ambiguous: %s with a decimal point, or %s with a dot between thousands; send a JSON number, or a decimal with its cents (\"%s.00\" or \"%s\")",
+				sent, strings.TrimRight(strings.TrimRight(raw, "0"), "."), strings.ReplaceAll(raw, ".", ""), strings.ReplaceAll(raw, ".", ""), raw[:strings.IndexByte(raw, '.')+3]))
+			return 0
+		}
 		if strings.Contains(raw, ",") {
 			// A comma separates thousands ("1,234.50"), never decimals:
 			// dropped anywhere else, "1,5" would read as 15.00.
@@ -258,6 +268,12 @@ func (f *fieldErrors) amount(pointer string, v AmountText, required bool) datase
 		raw = plain
 	}
 	m, err := datasets.ParseMoney(raw)
+	if err == nil && (m > datasets.MaxAmount || m < -datasets.MaxAmount) {
+		// The bound import applies (datasets.MaxAmount): one record's
+		// amount no ledger holds, whose sums could overflow.
+		f.add(pointer, fmt.Sprintf("amount %q is too large: above %s", sent, datasets.MaxAmount))
+		return 0
+	}
 	if err != nil {
 		// ParseMoney quotes what it read (the commas dropped, an exponent
 		// expanded): quote what was sent instead.
