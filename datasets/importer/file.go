@@ -244,6 +244,8 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	var drow dunningRow
 	// An invoices file's open balances are as of its export date
 	// (openbalance.go).
+	creditAt, hasCredit := pos["credit_amount"]
+	hasCredit = hasCredit && in.entity == datasets.EntityInvoices
 	obAt, hasOB := pos["open_balance"]
 	hasOB = hasOB && in.entity == datasets.EntityInvoices
 	var orow openBalanceRow
@@ -421,6 +423,17 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		}
 		fs.Read++
 		im.rows++
+		if hasCredit {
+			// A debit and credit pair of columns (debitcredit.go).
+			if why := debitCredit(vals, pos["amount"], creditAt); why != "" {
+				fs.Rejected++
+				fr.rejectLine(line)
+				fe := fieldError{field: "credit_amount", value: trimSpace(vals[creditAt]), reason: why, kind: why}
+				fr.diag.reject(line, fe)
+				im.rej.add(Reject{File: in.path, Line: line, Field: fe.field, Value: fe.value, Reason: fe.reason})
+				continue
+			}
+		}
 		if hasCurrency && currencyAt < len(vals) {
 			// Only a currency code is asked about: a value that is none
 			// ("EURO") is the row's fault, rejected below by the schema
