@@ -517,7 +517,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			im.openBal.credit(&batch.CreditNotes[len(batch.CreditNotes)-1])
 		}
 		if before < batch.Len() {
-			im.cover.noteRow(fr, in.entity, batch, credit)
+			im.cover.noteRow(fr, line, in.entity, batch, credit)
 		}
 		if disc > 0 {
 			pay := &batch.Payments[len(batch.Payments)-1]

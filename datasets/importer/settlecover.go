@@ -43,7 +43,8 @@ const noteSettledByRecords = "invoice(s) without a settled date covered by their
 const coverChunk = 20_000
 
 // coverCheck holds what the import needs to settle invoices by their
-// records once it is stored.
+// records once it is stored, and to tell a payment that names another
+// customer's invoice.
 type coverCheck struct {
 	seed maphash.Seed
 	// settled holds the hashes of the ids of the import's invoice rows
@@ -51,16 +52,38 @@ type coverCheck struct {
 	// row made each one (its summary counts and notes it).
 	settled *hashSet
 	cands   map[string]*fileRun
+	// owner is the hash of the customer of each invoice row of the
+	// import, by the hash of its id; payers the first payment of each
+	// customer of the import naming each invoice the import has no row
+	// of, to check against the stored invoice's customer.
+	owner  map[uint64]uint64
+	payers map[string][]payer
 }
 
+// payer is a payment row: its customer, and where it is.
+type payer struct {
+	customer string
+	fr       *fileRun
+	at       string // file:line payment_id
+}
+
+// warnOtherCustomer is the warning of a payment naming another customer's
+// invoice. Every engine matches a payment to an invoice by customer and
+// invoice, so the invoice stays owed and the payment is its payer's cash
+// on account: a parent paying a subsidiary's invoice, or a customer id
+// mistyped.
+const warnOtherCustomer = "payment names an invoice of another customer: it is not applied to that invoice (which stays owed) but counted as its payer's unallocated cash; if the invoice's customer paid, correct the payment's customer_id"
+
 func newCoverCheck(seed maphash.Seed) *coverCheck {
-	return &coverCheck{seed: seed, settled: newHashSet(1024), cands: map[string]*fileRun{}}
+	return &coverCheck{seed: seed, settled: newHashSet(1024), cands: map[string]*fileRun{}, owner: map[uint64]uint64{}, payers: map[string][]payer{}}
 }
 
 // invoiceRow records an accepted invoice row of fr.
 func (c *coverCheck) invoiceRow(fr *fileRun, v *datasets.Invoice) {
+	h := maphash.String(c.seed, v.ID)
+	c.owner[h] = maphash.String(c.seed, v.CustomerID)
 	if v.SettledDate != 0 {
-		c.settled.add(maphash.String(c.seed, v.ID))
+		c.settled.add(h)
 		delete(c.cands, v.ID)
 		return
 	}
@@ -78,13 +101,33 @@ func (c *coverCheck) named(fr *fileRun, id string) {
 	c.cands[id] = fr
 }
 
-// noteRow records the record the last row of fr added to batch.
-func (c *coverCheck) noteRow(fr *fileRun, e datasets.Entity, batch *datasets.Ledger, credit bool) {
+// paid records payment p of fr's row line, warning now when it names an
+// invoice of the import of another customer.
+func (c *coverCheck) paid(fr *fileRun, line int, p *datasets.Payment) {
+	if p.InvoiceID == "" {
+		return
+	}
+	c.named(fr, p.InvoiceID)
+	at := fmt.Sprintf("%s:%d payment_id %q customer_id %q invoice_id %q", fr.sum.Path, line, clip(p.ID, 80), clip(p.CustomerID, 80), clip(p.InvoiceID, 80))
+	if o, ok := c.owner[maphash.String(c.seed, p.InvoiceID)]; ok {
+		if o != maphash.String(c.seed, p.CustomerID) {
+			fr.warn(warnOtherCustomer, at)
+		}
+		return
+	}
+	ps := c.payers[p.InvoiceID]
+	if !slices.ContainsFunc(ps, func(x payer) bool { return x.customer == p.CustomerID }) {
+		c.payers[p.InvoiceID] = append(ps, payer{customer: p.CustomerID, fr: fr, at: at})
+	}
+}
+
+// noteRow records the record the last row (line) of fr added to batch.
+func (c *coverCheck) noteRow(fr *fileRun, line int, e datasets.Entity, batch *datasets.Ledger, credit bool) {
 	switch {
 	case e == datasets.EntityInvoices && !credit && len(batch.Invoices) > 0:
 		c.invoiceRow(fr, &batch.Invoices[len(batch.Invoices)-1])
 	case e == datasets.EntityPayments && len(batch.Payments) > 0:
-		c.named(fr, batch.Payments[len(batch.Payments)-1].InvoiceID)
+		c.paid(fr, line, &batch.Payments[len(batch.Payments)-1])
 	case e == datasets.EntityCreditNotes && len(batch.CreditNotes) > 0:
 		c.named(fr, batch.CreditNotes[len(batch.CreditNotes)-1].InvoiceID)
 	}
@@ -105,8 +148,8 @@ func (im *run) settleCovered(ctx context.Context, w *writer) error {
 		return err
 	}
 	ids := slices.Sorted(maps.Keys(c.cands))
-	notes := map[*fileRun]map[string]*Warning{}
-	orders := map[*fileRun]*[]string{}
+	notes, warns := map[*fileRun]map[string]*Warning{}, map[*fileRun]map[string]*Warning{}
+	orders, worder := map[*fileRun]*[]string{}, map[*fileRun]*[]string{}
 	for start := 0; start < len(ids); start += coverChunk {
 		chunk := ids[start:min(start+coverChunk, len(ids))]
 		recs, err := im.storedRecords(ctx, chunk)
@@ -115,6 +158,18 @@ func (im *run) settleCovered(ctx context.Context, w *writer) error {
 		}
 		if recs == nil {
 			continue
+		}
+		for i := range recs.Invoices {
+			v := &recs.Invoices[i]
+			for _, p := range c.payers[v.ID] {
+				if p.customer == v.CustomerID {
+					continue
+				}
+				if warns[p.fr] == nil {
+					warns[p.fr], worder[p.fr] = map[string]*Warning{}, &[]string{}
+				}
+				tally(warns[p.fr], worder[p.fr], warnOtherCustomer, p.at, true)
+			}
 		}
 		byFile := map[*fileRun]*datasets.Ledger{}
 		for _, s := range SettledByRecords(recs) {
@@ -145,6 +200,11 @@ func (im *run) settleCovered(ctx context.Context, w *writer) error {
 		if o := orders[fr]; o != nil {
 			for _, r := range *o {
 				fr.sum.Notes = append(fr.sum.Notes, *notes[fr][r])
+			}
+		}
+		if o := worder[fr]; o != nil {
+			for _, r := range *o {
+				fr.sum.Warnings = append(fr.sum.Warnings, *warns[fr][r])
 			}
 		}
 	}

@@ -167,3 +167,49 @@ func TestInvoicesCoveredByTheirRecordsAreSettled(t *testing.T) {
 		})
 	}
 }
+
+// A payment of one customer naming another's invoice loaded with no word
+// (a French trial's integrator sent one): the invoice stays owed and the
+// payment is its payer's cash on account, so the views that match by
+// invoice alone disagreed. It is now warned of, naming the row, whether
+// the invoice is in the import or only in the store.
+func TestAPaymentNamingAnotherCustomersInvoiceIsWarnedOf(t *testing.T) {
+	const invoices = "invoice_id,customer_id,issue_date,due_date,amount,currency\n" +
+		"I1,K1,2025-01-02,2025-02-01,100.00,EUR\nI2,K1,2025-01-02,2025-02-01,100.00,EUR\n"
+	const payments = "payment_id,customer_id,invoice_id,payment_date,amount\n" +
+		"P1,K2,I1,2025-02-03,100.00\n" + // 2: K1's invoice, in the import
+		"P2,K1,I2,2025-02-03,40.00\n" // 3: its own
+	const later = "payment_id,customer_id,invoice_id,payment_date,amount\nP4,K1,I2,2025-03-01,60.00\nP3,K2,I2,2025-03-01,60.00\n"
+	for storeName, open := range stores(t) {
+		t.Run(storeName, func(t *testing.T) {
+			ctx := context.Background()
+			st := open(t)
+			if err := st.Put(ctx, &datasets.Ledger{Customers: []datasets.Customer{{ID: "K1", Name: "K", Currency: "EUR"}, {ID: "K2", Name: "L", Currency: "EUR"}}}); err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			warned := func(sum *Summary) []string {
+				for _, w := range sum.Warnings {
+					if w.Reason == warnOtherCustomer {
+						return w.Rows
+					}
+				}
+				return nil
+			}
+			sum, err := Import(ctx, st, []string{writeFile(t, dir, "invoices.csv", invoices), writeFile(t, dir, "payments.csv", payments)}, opts(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rows := warned(sum); len(rows) != 1 || !strings.Contains(rows[0], "payments.csv:2 payment_id \"P1\"") {
+				t.Errorf("same import: warned %q", rows)
+			}
+			sum, err = Import(ctx, st, []string{writeFile(t, dir, "later.csv", later)}, opts(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rows := warned(sum); len(rows) != 1 || !strings.Contains(rows[0], "later.csv:3 payment_id \"P3\"") {
+				t.Errorf("later import: warned %q", rows)
+			}
+		})
+	}
+}
