@@ -98,7 +98,7 @@ func (c *typedCredits) resolve(ctx context.Context, im *run, fr *fileRun) ([]dat
 			keep = append(keep, x.cn)
 			fr.note(noteTypedCredits, x.note)
 			im.openBal.credit(&x.cn)
-			im.cover.named(fr, x.cn.InvoiceID)
+			im.cover.name(fr, x.cn.InvoiceID)
 			continue
 		}
 		fr.rejectLate(im, x.line, fieldError{field: "currency", value: x.currency, kind: rejectCreditCurrency,

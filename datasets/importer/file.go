@@ -500,7 +500,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			if !credits.hold(batch, cur, note) {
 				fr.note(noteTypedCredits, note)
 				im.openBal.credit(&cn)
-				im.cover.named(fr, cn.InvoiceID)
+				im.cover.name(fr, cn.InvoiceID)
 			}
 		} else if typedFile {
 			credits.invoiceRow(id, cust, batch.Invoices[len(batch.Invoices)-1].Currency)

@@ -568,7 +568,10 @@ func (im *run) loadKnown(ctx context.Context, inputs []input) error {
 	im.customerTerms = map[string]datasets.Terms{}
 	im.rejectedCustomers, im.cascaded, im.absentAt = map[string]string{}, map[string]bool{}, map[string]string{}
 	im.seenSeed = maphash.MakeSeed()
-	im.cover = newCoverCheck(im.seenSeed)
+	im.cover = newCoverCheck(im.seenSeed, func(h uint64) bool {
+		s := im.seen[datasets.EntityInvoices]
+		return s != nil && s.contains(h)
+	})
 	if im.derive {
 		im.opts.Log.Info("no customer master in the store or the import: customers are derived from the rows")
 	}
