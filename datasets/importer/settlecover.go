@@ -75,11 +75,12 @@ type payer struct {
 }
 
 // warnOtherCustomer is the warning of a payment naming another customer's
-// invoice. Every engine matches a payment to an invoice by customer and
-// invoice, so the invoice stays owed and the payment is its payer's cash
-// on account: a parent paying a subsidiary's invoice, or a customer id
-// mistyped.
-const warnOtherCustomer = "payment names an invoice of another customer: it is not applied to that invoice (which stays owed) but counted as its payer's unallocated cash; if the invoice's customer paid, correct the payment's customer_id"
+// invoice: a parent paying a subsidiary's invoice, or a customer id
+// mistyped. The KPIs, features, worklist and credit match a payment to an
+// invoice by customer and invoice (the store splits the ledger by
+// customer), while the cash forecast applies it to the invoice it names;
+// the views then disagree by its amount, which the user must be told.
+const warnOtherCustomer = "payment names an invoice of another customer: the KPIs, features, worklist and credit limits count it as its payer's unallocated cash and the invoice as still owed, while the cash forecast applies it to the invoice; if the invoice's customer paid, correct the payment's customer_id"
 
 func newCoverCheck(seed maphash.Seed, imported func(h uint64) bool) *coverCheck {
 	return &coverCheck{seed: seed, settled: newHashSet(1024), cands: map[string]*fileRun{}, named: map[string]bool{},
