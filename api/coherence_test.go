@@ -291,7 +291,8 @@ func TestAmountErrorsQuoteWhatWasSent(t *testing.T) {
 		{`"1.500"`, 0, []string{`"1.500"`, "ambiguous", "1500", "1.50"}},
 		{`"-12.000"`, 0, []string{`"-12.000"`, "ambiguous"}},
 		{`"1.50"`, 150, nil},
-		{`1.500`, 150, nil}, // a JSON number's point is a decimal point
+		{`"0.500"`, 50, nil}, // no thousands separator before a 0
+		{`1.500`, 150, nil},  // a JSON number's point is a decimal point
 		// Above the bound import applies, as import refuses it.
 		{`1e15`, 0, []string{"too large"}},
 		{`"10000000000000.00"`, 0, []string{"too large"}},

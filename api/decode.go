@@ -238,7 +238,7 @@ func (f *fieldErrors) amount(pointer string, v AmountText, required bool) datase
 		}
 		sent = strings.TrimSpace(s)
 		raw = sent
-		if thousandsDots.MatchString(raw) && strings.Count(raw, ".") == 1 && strings.HasSuffix(raw, "0") {
+		if oneThousandsDot.MatchString(raw) {
 			// "1.500" is 1.50 with a decimal point and 1500 with a dot
 			// between thousands, as a German or Spanish ERP writes it;
 			// read as 1.50 it was a silent factor of 1,000 (import
@@ -290,6 +290,11 @@ var (
 	// decimalComma is a decimal written the continental way: a comma
 	// before the decimals, dots (if any) between thousands.
 	decimalComma = regexp.MustCompile(`^[-+]?(\d{1,3}(\.\d{3})+|\d+),\d+$`)
+	// oneThousandsDot is a number that reads as a thousand and more with
+	// a dot between thousands and as a decimal with its cents (1.500,
+	// -12.340; not 0.500, whose dot is no thousands separator, nor 1.234,
+	// which has no reading with cents).
+	oneThousandsDot = regexp.MustCompile(`^[-+]?[1-9]\d{0,2}\.\d{2}0$`)
 	// thousandsDots is an integer with dots between thousands.
 	thousandsDots = regexp.MustCompile(`^[-+]?\d{1,3}(\.\d{3})+$`)
 )

@@ -23,11 +23,7 @@ func (e *RequestError) Error() string { return e.msg }
 func ParseCurrency(s string) (string, error) {
 	c := strings.ToUpper(strings.TrimSpace(s))
 	if !isCurrencyCode(c) {
-		msg := fmt.Sprintf("currency %q: want a 3-letter ISO 4217 code", s)
-		if threeCapitals(c) {
-			msg += " (" + c + " is none, current or withdrawn since 2000)"
-		}
-		return "", &RequestError{msg}
+		return "", &RequestError{fmt.Sprintf("currency %q: want a 3-letter ISO 4217 code", s)}
 	}
 	return c, nil
 }

@@ -393,7 +393,7 @@ func (s *Schema[T]) Check(r *T, bad func(Problem)) {
 		}
 	}
 	for _, i := range s.codes {
-		if f := &s.fields[i]; *f.Text(r) != "" && !isCurrencyCode(*f.Text(r)) {
+		if f := &s.fields[i]; *f.Text(r) != "" && !isISOCurrency(*f.Text(r)) {
 			bad(Problem{Field: f.Name, Value: *f.Text(r), Reason: currencyProblem(*f.Text(r))})
 		}
 	}

@@ -138,6 +138,11 @@ func netOfDiscount(s string, bad func(string) (Terms, error)) (Terms, error) {
 		if c == "" || CashDiscount(c) || discountPercent.MatchString(c) {
 			continue
 		}
+		// The net terms name their days: "2/10 EOM" read EOM0 (due at
+		// the end of the issue month, before the discount days end).
+		if !strings.ContainsAny(c, "0123456789") {
+			return bad(discountNotRead)
+		}
 		t, err := parseWrittenTerms(c)
 		if err != nil {
 			return bad(discountNotRead)

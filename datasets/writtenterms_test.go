@@ -45,6 +45,7 @@ func TestParseTermsWritten(t *testing.T) {
 		{"30 Tage Skonto", "cash discount"},
 		{"2% 10 Tage", "write the net terms with it"}, // in English too: "(Net 30,"
 		{"2/10 net 30, 60 Tage netto", "cash discount"},
+		{"2/10 EOM", "cash discount"}, {"2/10, EOM", "cash discount"}, {"2/10 sofort", "cash discount"},
 		{"30 jours fin de mois", "two ways"},
 		{"60 días fin de mes", "two ways"},
 		{"30 gg fine mese", "two ways"},

@@ -1,10 +1,6 @@
 package importer
 
-import (
-	"fmt"
-
-	"github.com/dsopilot/dsopilot/datasets"
-)
+import "github.com/dsopilot/dsopilot/datasets"
 
 // Cash discounts taken with a payment. Terms such as "14 Tage 2% Skonto,
 // 30 Tage netto" or "2/10 net 30" let a customer pay 98% within the
@@ -20,9 +16,11 @@ import (
 // implies no write-off). Without it the discount would stay owed: 2% of
 // every invoice of a customer who pays within the discount days, overdue
 // in every worklist, in the 90+ bucket, in DSO. Blank or 0: no discount.
-// Rejected, naming the field: below 0, on a payment that names no
-// invoice (the discount is credited to the invoice it settles), on a
-// refund (a negative payment), or written with another currency's sign.
+// Not an amount, or written with another currency's sign: the row is
+// rejected, naming the field. Below 0, on a payment that names no invoice
+// (the discount is credited to the invoice it settles) or on a refund (a
+// negative payment): the payment loads, its cash being real, and the
+// discount is left out with a warning naming the row.
 // Counted (DerivedDiscounts) and noted with the first rows.
 
 // DiscountPrefix starts the id of a credit note derived from a payment's
@@ -31,6 +29,13 @@ import (
 const (
 	DiscountPrefix = "discount:"
 	DiscountReason = "cash discount taken with the payment"
+)
+
+// Warnings of a discount left out, its payment loaded.
+const (
+	warnDiscountBelowZero = "discount below zero left out (a discount is what the customer did not have to pay; write a charge as an invoice): the payment is loaded without it"
+	warnDiscountNoInvoice = "discount on a payment that names no invoice left out (a cash discount is credited to the invoice the payment settles: give its invoice_id): the payment is loaded without it"
+	warnDiscountRefund    = "discount on a refund (a negative payment) left out (a discount goes with a payment): the refund is loaded without it"
 )
 
 // noteDiscount is the note of a discount loaded so.
@@ -63,17 +68,15 @@ func (im *run) readDiscount(p *parser, text string, numeric bool, pay *datasets.
 		p.failErr("discount", text, err)
 		return 0
 	case m < 0:
-		p.fail("discount", text, "a discount below zero: a discount is what the customer did not have to pay, at least 0 (write a charge as an invoice)")
+		p.warns = append(p.warns, fieldError{field: "discount", value: text, kind: warnDiscountBelowZero, reason: warnDiscountBelowZero})
 		return 0
 	case m == 0:
 		return 0
 	case pay.InvoiceID == "":
-		p.errs = append(p.errs, fieldError{field: "discount", value: text, kind: "discount on a payment that names no invoice",
-			reason: "a cash discount is credited to the invoice the payment settles, and this payment names none: give its invoice_id"})
+		p.warns = append(p.warns, fieldError{field: "discount", value: text, kind: warnDiscountNoInvoice, reason: warnDiscountNoInvoice})
 		return 0
 	case pay.Amount < 0:
-		p.errs = append(p.errs, fieldError{field: "discount", value: text, kind: "discount on a refund",
-			reason: fmt.Sprintf("a cash discount on a refund (amount %s): a discount goes with a payment", pay.Amount)})
+		p.warns = append(p.warns, fieldError{field: "discount", value: text, kind: warnDiscountRefund, reason: warnDiscountRefund})
 		return 0
 	}
 	return m

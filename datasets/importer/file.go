@@ -244,6 +244,9 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	var drow dunningRow
 	// An invoices file's open balances are as of its export date
 	// (openbalance.go).
+	// A file with a settled_date column is a cleared-items export: its
+	// blanks are taken as written (settlecover.go).
+	_, cleared := pos["settled_date"]
 	creditAt, hasCredit := pos["credit_amount"]
 	hasCredit = hasCredit && in.entity == datasets.EntityInvoices
 	obAt, hasOB := pos["open_balance"]
@@ -517,7 +520,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			im.openBal.credit(&batch.CreditNotes[len(batch.CreditNotes)-1])
 		}
 		if before < batch.Len() {
-			im.cover.noteRow(fr, line, in.entity, batch, credit)
+			im.cover.noteRow(fr, line, in.entity, batch, credit, cleared)
 		}
 		if disc > 0 {
 			pay := &batch.Payments[len(batch.Payments)-1]
