@@ -286,6 +286,17 @@ func TestAmountErrorsQuoteWhatWasSent(t *testing.T) {
 		{`1.234`, 0, []string{`"1.234"`, "more than 2 decimals"}},
 		{`"1.23456"`, 0, []string{`"1.23456"`, "more than 2 decimals"}},
 		{`"1,234,567.891"`, 0, []string{`"1,234,567.891"`, "more than 2 decimals"}},
+		// The German trial's ERP client sent "1.500" for 1,500 euros: read
+		// as 1.50, silently; import and ingest refuse it as ambiguous.
+		{`"1.500"`, 0, []string{`"1.500"`, "ambiguous", "1500", "1.50"}},
+		{`"-12.000"`, 0, []string{`"-12.000"`, "ambiguous"}},
+		{`"1.50"`, 150, nil},
+		{`"0.500"`, 50, nil}, // no thousands separator before a 0
+		{`1.500`, 150, nil},  // a JSON number's point is a decimal point
+		// Above the bound import applies, as import refuses it.
+		{`1e15`, 0, []string{"too large"}},
+		{`"10000000000000.00"`, 0, []string{"too large"}},
+		{`"9999999999999.99"`, 999999999999999, nil},
 		{`"1,234.50"`, 123450, nil},
 		{`"-1,234"`, -123400, nil},
 		{`1234.5`, 123450, nil},

@@ -260,6 +260,16 @@ func (f *fieldErrors) amount(pointer string, v AmountText, required bool) datase
 		}
 		sent = strings.TrimSpace(s)
 		raw = sent
+		if oneThousandsDot.MatchString(raw) {
+			// "1.500" is 1.50 with a decimal point and 1500 with a dot
+			// between thousands, as a German or Spanish ERP writes it;
+			// read as 1.50 it was a silent factor of 1,000 (import
+			// refuses it as ambiguous too). "1.234" is refused below:
+			// it has no reading with cents.
+			f.add(pointer, fmt.Sprintf("amount %q is ambiguous: %s with a decimal point, or %s with a dot between thousands; send a JSON number, or a decimal with its cents (\"%s.00\" or \"%s\")",
+				sent, strings.TrimRight(strings.TrimRight(raw, "0"), "."), strings.ReplaceAll(raw, ".", ""), strings.ReplaceAll(raw, ".", ""), raw[:strings.IndexByte(raw, '.')+3]))
+			return 0
+		}
 		if strings.Contains(raw, ",") {
 			// A comma separates thousands ("1,234.50"), never decimals:
 			// dropped anywhere else, "1,5" would read as 15.00.
@@ -280,6 +290,12 @@ func (f *fieldErrors) amount(pointer string, v AmountText, required bool) datase
 		raw = plain
 	}
 	m, err := datasets.ParseMoney(raw)
+	if err == nil && (m > datasets.MaxAmount || m < -datasets.MaxAmount) {
+		// The bound import applies (datasets.MaxAmount): one record's
+		// amount no ledger holds, whose sums could overflow.
+		f.add(pointer, fmt.Sprintf("amount %q is too large: above %s", sent, datasets.MaxAmount))
+		return 0
+	}
 	if err != nil {
 		// ParseMoney quotes what it read (the commas dropped, an exponent
 		// expanded): quote what was sent instead.
@@ -296,6 +312,11 @@ var (
 	// decimalComma is a decimal written the continental way: a comma
 	// before the decimals, dots (if any) between thousands.
 	decimalComma = regexp.MustCompile(`^[-+]?(\d{1,3}(\.\d{3})+|\d+),\d+$`)
+	// oneThousandsDot is a number that reads as a thousand and more with
+	// a dot between thousands and as a decimal with its cents (1.500,
+	// -12.340; not 0.500, whose dot is no thousands separator, nor 1.234,
+	// which has no reading with cents).
+	oneThousandsDot = regexp.MustCompile(`^[-+]?[1-9]\d{0,2}\.\d{2}0$`)
 	// thousandsDots is an integer with dots between thousands.
 	thousandsDots = regexp.MustCompile(`^[-+]?\d{1,3}(\.\d{3})+$`)
 )

@@ -72,6 +72,11 @@ type IngestResult struct {
 	// earlier that the body's payments and credit notes now cover,
 	// lowered (warnings lists each with what replaced it).
 	SupersededDerived int `json:"superseded_derived" doc:"payments (or credit notes) derived from an open balance earlier, lowered because the body's payments and credit notes dated by then cover them; each is in warnings with its old and new amount"`
+	// SettledByRecords and DerivedDiscounts count the invoices the body's
+	// records settled and the cash discounts loaded as credit notes, as
+	// the import's summary does.
+	SettledByRecords int `json:"settled_by_records" doc:"invoices without a settled date that their payments and credit notes now cover: stored again, settled on the day they were covered; not rows, not in loaded"`
+	DerivedDiscounts int `json:"derived_discounts" doc:"cash discounts of the body's payments (a discount column) loaded as credit notes on the invoices they pay; not rows, not in loaded"`
 	// Diagnosis, when more than half the rows were rejected, names the
 	// most common reason (and a date format that would have read them).
 	Diagnosis string `json:"diagnosis,omitempty" doc:"the most common reason when more than half the rows were rejected"`
@@ -214,6 +219,7 @@ func (s *Server) postIngest(c *gin.Context) {
 	res.NegativeCreditNotes, res.DerivedDueDates = sum.NegativeCreditNotes, sum.DerivedDueDates
 	res.CreditNotesFromInvoices = sum.CreditNotesFromInvoices
 	res.DerivedPayments, res.DerivedCredits, res.SupersededDerived = sum.DerivedPayments, sum.DerivedCredits, sum.SupersededDerived
+	res.SettledByRecords, res.DerivedDiscounts = sum.SettledByRecords, sum.DerivedDiscounts
 	res.Notes, _, _ = ingestWarnings(sum.Notes, body.path)
 	s.metrics.ingest.WithLabelValues(string(e), "loaded").Add(float64(res.Loaded))
 	s.metrics.ingest.WithLabelValues(string(e), "rejected").Add(float64(res.Rejected))

@@ -282,15 +282,26 @@ func splitRateHint(rec []string, ri int) string {
 	return fmt.Sprintf(" (is %s,%s a rate with a decimal comma? write it with a decimal point, %s.%s)", whole, frac, whole, frac)
 }
 
-// isCurrencyCode reports whether c looks like an ISO 4217 code.
-func isCurrencyCode(c string) bool {
-	if len(c) != 3 {
-		return false
+// isCurrencyCode reports whether c looks like a currency code: three
+// capitals. Rates files, stored snapshots and the currency a user asks
+// for are held to this: a store may hold records of a code the ISO list
+// refuses now (loaded before it was checked), and its rates must still
+// convert them. New records are held to the list (isISOCurrency).
+func isCurrencyCode(c string) bool { return threeCapitals(c) }
+
+// isISOCurrency reports whether c is an ISO 4217 code, in capitals
+// (iso4217.go): what a record's currency must be.
+func isISOCurrency(c string) bool { return isoCurrencies[c] }
+
+// currencyProblem says why c, not a currency code, is not.
+func currencyProblem(c string) string {
+	if threeCapitals(c) {
+		return "not a currency code: " + c + " is no ISO 4217 currency, current or withdrawn since 2000 (e.g. EUR)"
 	}
-	for i := 0; i < 3; i++ {
-		if c[i] < 'A' || c[i] > 'Z' {
-			return false
-		}
-	}
-	return true
+	return "not a currency code: want three letters (ISO 4217), e.g. EUR"
+}
+
+// threeCapitals reports whether c is three letters A to Z.
+func threeCapitals(c string) bool {
+	return len(c) == 3 && strings.IndexFunc(c, func(r rune) bool { return r < 'A' || r > 'Z' }) < 0
 }

@@ -393,8 +393,8 @@ func (s *Schema[T]) Check(r *T, bad func(Problem)) {
 		}
 	}
 	for _, i := range s.codes {
-		if f := &s.fields[i]; *f.Text(r) != "" && !isCurrencyCode(*f.Text(r)) {
-			bad(Problem{Field: f.Name, Value: *f.Text(r), Reason: "not a currency code: want three letters (ISO 4217), e.g. EUR"})
+		if f := &s.fields[i]; *f.Text(r) != "" && !isISOCurrency(*f.Text(r)) {
+			bad(Problem{Field: f.Name, Value: *f.Text(r), Reason: currencyProblem(*f.Text(r))})
 		}
 	}
 	for _, i := range s.checked {

@@ -125,7 +125,7 @@ func TestCheckAndComplete(t *testing.T) {
 	for _, c := range []struct {
 		code string
 		ok   bool
-	}{{"", true}, {"EUR", true}, {"XYZ", true}, {"EURO", false}, {"€", false}, {"E1R", false}, {"eu", false}} {
+	}{{"", true}, {"EUR", true}, {"XYZ", false}, {"XEU", false}, {"HRK", true}, {"CHF", true}, {"DEM", true}, {"EURO", false}, {"€", false}, {"E1R", false}, {"eu", false}} {
 		for _, check := range []func(bad func(Problem)){
 			func(bad func(Problem)) {
 				InvoicesSchema().Check(&Invoice{ID: "I", CustomerID: "C", Currency: c.code}, bad)

@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,9 +14,14 @@ import (
 // form is read only when it says one thing: one number of days, words
 // from the vocabulary below and nothing else. Two forms are refused
 // rather than guessed at:
-//   - a cash discount ("14 Tage 2% Skonto, 30 Tage netto", "2/10 net 30"):
-//     dsopilot models no discount, and which days the customer keeps to is
-//     not in the text; the net terms are to be written instead;
+//   - a cash discount with no net terms beside it ("30 Tage Skonto"):
+//     which days are the due date is not in the text. With net terms
+//     beside it ("14 Tage 2% Skonto, 30 Tage netto", "2/10 net 30", "2%
+//     10 Net 30") the net terms are read: they are when the invoice is
+//     due, and paying within the discount days is paying early. The
+//     discount itself is not in the terms dsopilot keeps: a discount
+//     taken is read from the payments (the importer's discount column),
+//     and CashDiscount tells the importer to say so;
 //   - days and the end of the month without "after" ("30 jours fin de
 //     mois", "Net 30 EOM"): read either as 30 days after the end of the
 //     month or as the end of the month 30 days after the issue date.
@@ -90,7 +96,64 @@ var endOfMonth = [][]string{
 // discountNotRead is why terms with a cash discount are refused, with
 // examples in more than one language (a US trial was told "30 Tage
 // netto").
-const discountNotRead = "a cash discount (2/10 net 30, 2% 10 Net 30, Skonto) is not read: write the net terms alone (Net 30, 30 Tage netto, 30 dagen)"
+const discountNotRead = "a cash discount without net terms beside it (30 Tage Skonto) is not read: write the net terms with it (14 Tage 2% Skonto, 30 Tage netto; 2/10 net 30) or alone (Net 30, 30 Tage netto, 30 dagen)"
+
+var (
+	// discountRate is a discount and its days written as a fraction
+	// ("2/10"), and discountPercent a percentage ("2%", "2,5 %").
+	discountRate    = regexp.MustCompile(`\d+(?:[.,]\d+)?\s*/\s*\d+`)
+	discountPercent = regexp.MustCompile(`\d+(?:[.,]\d+)?\s*%`)
+	// netThen is a net word followed by its days ("Net 30"): where the
+	// net terms begin in "2% 10 Net 30".
+	netThen = regexp.MustCompile(`(?i)\b(?:net|netto|neto)\s+\d`)
+)
+
+// CashDiscount reports whether written terms s grant a cash discount
+// ("14 Tage 2% Skonto, 30 Tage netto", "2/10 net 30"): a percentage, a
+// rate over days, or a discount word not negated ("ohne Skonto").
+func CashDiscount(s string) bool {
+	if strings.Contains(s, "%") || discountRate.MatchString(s) {
+		return true
+	}
+	words := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) })
+	for i, w := range words {
+		if termsWords[w] == wordDiscount && (i == 0 || termsWords[words[i-1]] != wordNot) {
+			return true
+		}
+	}
+	return false
+}
+
+// netOfDiscount reads the net terms of terms s with a cash discount: the
+// one clause (split at commas, semicolons, a discount's "2/10", and
+// before "net <days>") that grants no discount.
+func netOfDiscount(s string, bad func(string) (Terms, error)) (Terms, error) {
+	marked := discountRate.ReplaceAllString(s, "|")
+	if loc := netThen.FindStringIndex(marked); loc != nil {
+		marked = marked[:loc[0]] + "|" + marked[loc[0]:]
+	}
+	var found []Terms
+	for _, c := range strings.FieldsFunc(marked, func(r rune) bool { return r == ',' || r == ';' || r == '|' }) {
+		c = strings.TrimSpace(c)
+		if c == "" || CashDiscount(c) || discountPercent.MatchString(c) {
+			continue
+		}
+		// The net terms name their days: "2/10 EOM" read EOM0 (due at
+		// the end of the issue month, before the discount days end).
+		if !strings.ContainsAny(c, "0123456789") {
+			return bad(discountNotRead)
+		}
+		t, err := parseWrittenTerms(c)
+		if err != nil {
+			return bad(discountNotRead)
+		}
+		found = append(found, t)
+	}
+	if len(found) != 1 {
+		return bad(discountNotRead)
+	}
+	return found[0], nil
+}
 
 // parseWrittenTerms reads terms written in words (see above); s is as
 // written, for the error.
@@ -106,8 +169,8 @@ func parseWrittenTerms(s string) (Terms, error) {
 			return bad("days are a number from 0 to 365, without a sign")
 		}
 	}
-	if strings.ContainsAny(s, "%/") {
-		return bad(discountNotRead)
+	if CashDiscount(s) {
+		return netOfDiscount(s, bad)
 	}
 	// Words and numbers, split where letters meet digits (NET30, 30T).
 	var toks []string

@@ -29,6 +29,11 @@ func TestParseTermsWritten(t *testing.T) {
 		{"al contado", net(0)}, {"rimessa diretta", net(0)},
 		{"30 días después de fin de mes", eom(30)}, {"30 giorni dopo fine mese", eom(30)},
 		{"30 dias após fim do mês", eom(30)},
+		// A cash discount with its net terms: the net terms are the due
+		// date (the German trial's master was loaded without terms).
+		{"14 Tage 2% Skonto, 30 Tage netto", net(30)}, {"2/10 net 30", net(30)}, {"2% 10 Net 30", net(30)},
+		{"10 Tage 3 % Skonto; 60 Tage ohne Abzug", net(60)}, {"30 Tage netto, 8 Tage 2% Skonto", net(30)},
+		{"2,5/14 netto 45 Tage", net(45)}, {"30 Tage ohne Skonto", net(30)},
 	}
 	for _, c := range cases {
 		got, err := ParseTerms(c.text)
@@ -37,10 +42,10 @@ func TestParseTermsWritten(t *testing.T) {
 		}
 	}
 	refused := []struct{ text, why string }{
-		{"14 Tage 2% Skonto, 30 Tage netto", "cash discount"},
-		{"2/10 net 30", "cash discount"},
-		{"2% 10 Net 30", "write the net terms alone (Net 30,"}, // in English too
 		{"30 Tage Skonto", "cash discount"},
+		{"2% 10 Tage", "write the net terms with it"}, // in English too: "(Net 30,"
+		{"2/10 net 30, 60 Tage netto", "cash discount"},
+		{"2/10 EOM", "cash discount"}, {"2/10, EOM", "cash discount"}, {"2/10 sofort", "cash discount"},
 		{"30 jours fin de mois", "two ways"},
 		{"60 días fin de mes", "two ways"},
 		{"30 gg fine mese", "two ways"},

@@ -7,12 +7,15 @@ import (
 	"github.com/dsopilot/dsopilot/datasets"
 )
 
-// invoiceChunk bounds the ids of one IN list.
-const invoiceChunk = 1000
+// inListBytes bounds the text of one IN list: well under the server's
+// max_query_size (256 KiB by default, the query's text beside it). Lists
+// of 1,000 ids cost the settling of an export of 356,000 invoices 356
+// rounds of four full scans (datasets/importer/settlecover.go).
+const inListBytes = 200_000
 
 // InvoiceRecords reads the stored invoices of ids and the payments,
 // credit notes and actions of them (their invoice_id one of ids), each
-// slice sorted by id within a chunk of ids. The importer checks a file
+// slice sorted by id within a chunk of ids (of inListBytes). The importer checks a file
 // against the invoices it names (a credit note's currency, a promise's
 // amount, an open balance's payments, the assumed date of a dunning level
 // already stored) without loading the whole ledger.
@@ -21,11 +24,13 @@ func (s *Store) InvoiceRecords(ctx context.Context, ids []string) (*datasets.Led
 		return nil, err
 	}
 	l := &datasets.Ledger{}
-	for start := 0; start < len(ids); start += invoiceChunk {
-		chunk := ids[start:min(start+invoiceChunk, len(ids))]
-		quoted := make([]string, len(chunk))
-		for i, id := range chunk {
-			quoted[i] = quoteString(id)
+	for start := 0; start < len(ids); {
+		var quoted []string
+		size := 0
+		for ; start < len(ids) && (len(quoted) == 0 || size < inListBytes); start++ {
+			q := quoteString(ids[start])
+			quoted = append(quoted, q)
+			size += len(q) + 2
 		}
 		in := "invoice_id IN (" + strings.Join(quoted, ", ") + ")"
 		for _, t := range s.tables {

@@ -99,6 +99,7 @@ func (c *typedCredits) resolve(ctx context.Context, im *run, fr *fileRun) ([]dat
 			fr.note(noteTypedCredits, x.note)
 			im.openBal.credit(&x.cn)
 			im.sup.credit(fr, x.line, &x.cn)
+			im.cover.name(fr, x.cn.InvoiceID)
 			continue
 		}
 		fr.rejectLate(im, x.line, fieldError{field: "currency", value: x.currency, kind: rejectCreditCurrency,

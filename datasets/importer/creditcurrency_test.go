@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -120,7 +121,9 @@ func TestCreditCurrencyReadsOnlyTheInvoicesNamed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if fmt.Sprint(st.asked) != "[S2 S3]" || sum.Rejected != 1 || sum.FirstRejects[0].Line != 2 || sum.Loaded != 1 {
+			// The credit notes' check reads S2 and S3; the settling of covered
+			// invoices (settlecover.go) reads S3 again, the one loaded.
+			if fmt.Sprint(slices.Compact(slices.Sorted(slices.Values(st.asked)))) != "[S2 S3]" || sum.Rejected != 1 || sum.FirstRejects[0].Line != 2 || sum.Loaded != 1 {
 				t.Fatalf("asked for %v; rejected %d %+v, loaded %d", st.asked, sum.Rejected, sum.FirstRejects, sum.Loaded)
 			}
 		})

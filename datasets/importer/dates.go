@@ -357,13 +357,16 @@ func isTimeOfDay(rest string) bool {
 
 // parseBool reads the flag spellings of ERP exports; SAP marks with "X".
 func parseBool(s string) (bool, error) {
+	// Yes and no in the languages of the exports met (a French
+	// "Litige: Oui/Non" column rejected every invoice of a trial's
+	// export).
 	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "", "0", "false", "f", "no", "n":
+	case "", "0", "false", "f", "no", "n", "non", "nein", "nee", "não", "nao", "faux", "falsch", "falso", "onwaar":
 		return false, nil
-	case "1", "true", "t", "yes", "y", "x":
+	case "1", "true", "t", "yes", "y", "x", "oui", "ja", "j", "si", "sí", "sì", "sim", "vrai", "wahr", "verdadero", "vero", "waar":
 		return true, nil
 	}
-	return false, fmt.Errorf("not a yes/no value (true/false, t/f, 1/0, yes/no, y/n, X or empty)")
+	return false, fmt.Errorf("not a yes/no value (true/false, t/f, 1/0, yes/no, y/n, X or empty; oui/non, ja/nein, ja/nee, sí/no, sim/não)")
 }
 
 // Write writes d as the parser's format does (ISO without one), so that a

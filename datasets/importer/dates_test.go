@@ -72,7 +72,9 @@ func TestDateParser(t *testing.T) {
 }
 
 func TestParseBool(t *testing.T) {
-	for in, want := range map[string]bool{"": false, "X": true, "yes": true, "0": false, "TRUE": true, "n": false} {
+	for in, want := range map[string]bool{"": false, "X": true, "yes": true, "0": false, "TRUE": true, "n": false,
+		// A French export's Litige column (Oui/Non) rejected every invoice row.
+		"Oui": true, "NON": false, "ja": true, "Nein": false, "nee": false, "Sí": true, "não": false, "vrai": true} {
 		got, err := parseBool(in)
 		if err != nil || got != want {
 			t.Errorf("parseBool(%q) = %v, %v; want %v", in, got, err, want)

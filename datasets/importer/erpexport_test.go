@@ -169,51 +169,56 @@ func TestADirectoryWithoutLedgerNamesListsItsFiles(t *testing.T) {
 	}
 }
 
-// Terms not read are rejected with their file, line and field and the
-// forms that are read, and counted as one reason however they are
-// written.
 // TestTermsNotReadLoadTheCustomerWithAWarning: payment terms that cannot
 // be read leave the customer loaded without terms and warned of, all as
 // one kind; the customer's invoices with a due date load, one without is
 // rejected for it. Rejecting the customer row instead lost a Spanish
-// master's customers and, with them, every one of their invoices.
+// master's customers and, with them, every one of their invoices. Terms
+// with a cash discount and net terms beside it are read as the net terms
+// (the German trial's master was loaded without them) and warned of, so
+// that the discount column is mapped; a discount alone is not read.
 func TestTermsNotReadLoadTheCustomerWithAWarning(t *testing.T) {
 	dir := t.TempDir()
-	c := writeFile(t, dir, "customers.csv", "customer_id;name;payment_terms\nA;Acme;14 Tage 2% Skonto, 30 Tage netto\nB;Beta;Ende Folgemonat\nC;Gamma;30 Tage netto\nD;Delta;60 días fin de mes\n")
+	c := writeFile(t, dir, "customers.csv", "customer_id;name;payment_terms\nA;Acme;14 Tage 2% Skonto, 30 Tage netto\nB;Beta;Ende Folgemonat\nC;Gamma;30 Tage netto\nD;Delta;60 días fin de mes\nE;Epsilon;30 Tage Skonto\n")
 	inv := writeFile(t, dir, "invoices.csv", "invoice_id;customer_id;issue_date;due_date;amount;currency\n"+
-		"I1;A;2024-01-02;2024-02-01;100.00;EUR\nI2;A;2024-01-02;;100.00;EUR\nI3;C;2024-01-02;;100.00;EUR\n")
+		"I1;A;2024-01-02;2024-02-01;100.00;EUR\nI2;A;2024-01-02;;100.00;EUR\nI3;C;2024-01-02;;100.00;EUR\nI4;E;2024-01-02;;100.00;EUR\n")
 	st := openStore(t)
 	sum, err := Import(context.Background(), st, []string{c, inv}, opts(t))
-	if err != nil || sum.Rejected != 1 || sum.Loaded != 6 {
-		t.Fatalf("%v, %d loaded, %d rejected; want the 4 customers, I1 and I3 loaded and I2 rejected", err, sum.Loaded, sum.Rejected)
+	if err != nil || sum.Rejected != 1 || sum.Loaded != 8 {
+		t.Fatalf("%v, %d loaded, %d rejected; want the 5 customers, I1, I2 and I3 loaded and I4 rejected", err, sum.Loaded, sum.Rejected)
 	}
 	r := sum.FirstRejects[0]
-	if r.Line != 3 || r.Field != "due_date" || !strings.Contains(r.Reason, "not read: see the warnings") {
-		t.Errorf("reject %+v: want I2's missing due date, pointing at the terms not read", r)
+	if r.Line != 5 || r.Field != "due_date" || !strings.Contains(r.Reason, "not read: see the warnings") {
+		t.Errorf("reject %+v: want I4's missing due date, pointing at the terms not read", r)
 	}
-	var w *Warning
-	for i := range sum.Warnings {
-		if sum.Warnings[i].Reason == warnTermsNotRead {
-			w = &sum.Warnings[i]
+	kind := func(reason string) *Warning {
+		for i := range sum.Warnings {
+			if sum.Warnings[i].Reason == reason {
+				return &sum.Warnings[i]
+			}
 		}
+		return nil
 	}
-	if w == nil || w.Count != 2 || len(w.Rows) != 2 || !strings.Contains(w.Rows[0], "customers.csv:2") || !strings.Contains(w.Rows[1], "customers.csv:3") {
-		t.Fatalf("warnings %+v: want lines 2 and 3 as one kind", sum.Warnings)
+	if w := kind(warnTermsNotRead); w == nil || w.Count != 2 || len(w.Rows) != 2 || !strings.Contains(w.Rows[0], "customers.csv:3") || !strings.Contains(w.Rows[1], "customers.csv:6") {
+		t.Fatalf("warnings %+v: want lines 3 and 6 as one kind", sum.Warnings)
 	}
-	twoWays := slices.ContainsFunc(sum.Warnings, func(w Warning) bool {
-		return w.Reason == warnTermsTwoWays && w.Count == 1 && strings.Contains(w.Rows[0], "customers.csv:5")
-	})
-	if !twoWays {
+	if w := kind(warnTermsTwoWays); w == nil || w.Count != 1 || !strings.Contains(w.Rows[0], "customers.csv:5") {
 		t.Errorf("warnings %+v: want line 5's end of month without \"after\" as its own kind", sum.Warnings)
+	}
+	if w := kind(warnTermsDiscount); w == nil || w.Count != 1 || !strings.Contains(w.Rows[0], "customers.csv:2") {
+		t.Errorf("warnings %+v: want line 2's cash discount as its own kind", sum.Warnings)
 	}
 	l, err := st.Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, cu := range l.Customers {
-		if want := (cu.ID == "C"); (cu.Terms != datasets.Terms{}) != want {
+		if want := (cu.ID == "A" || cu.ID == "C"); (cu.Terms != datasets.Terms{}) != want {
 			t.Errorf("customer %s terms %v: want blank unless read", cu.ID, cu.Terms)
 		}
+	}
+	if v, _ := findInvoice(l, "I2"); v.DueDate.String() != "2024-02-01" {
+		t.Errorf("I2 due %s, want 2024-02-01 (net 30 of the Skonto terms)", v.DueDate)
 	}
 }
 

@@ -145,6 +145,11 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	var drow dunningRow
 	// An invoices file's open balances are as of its export date
 	// (openbalance.go).
+	// A file with a settled_date column is a cleared-items export: its
+	// blanks are taken as written (settlecover.go).
+	_, cleared := pos["settled_date"]
+	creditAt, hasCredit := pos["credit_amount"]
+	hasCredit = hasCredit && in.entity == datasets.EntityInvoices
 	obAt, hasOB := pos["open_balance"]
 	hasOB = hasOB && in.entity == datasets.EntityInvoices
 	var orow openBalanceRow
@@ -178,6 +183,8 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		typedFile bool
 		appliesAt = -1
 		credits   = &typedCredits{}
+		// disc is the row's cash discount (discount.go).
+		disc datasets.Money
 	)
 	defer credits.flush()
 	switch in.entity {
@@ -189,6 +196,13 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		}
 		p.amend = func(rec any, vals []string) {
 			flipped = p.amendCreditNote(rec.(*datasets.CreditNote), signs, textAt(vals, amountAt))
+		}
+	case datasets.EntityPayments:
+		// A payment's cash discount (discount.go).
+		if at, ok := pos["discount"]; ok {
+			p.amend = func(rec any, vals []string) {
+				disc = im.readDiscount(p, textAt(vals, at), src.numeric(at), rec.(*datasets.Payment))
+			}
 		}
 	case datasets.EntityInvoices:
 		termsAt, rowTerms := pos["payment_terms"]
@@ -326,6 +340,17 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		}
 		fs.Read++
 		im.rows++
+		if hasCredit {
+			// A debit and credit pair of columns (debitcredit.go).
+			if why := debitCredit(vals, pos["amount"], creditAt); why != "" {
+				fs.Rejected++
+				fr.rejectLine(line)
+				fe := fieldError{field: "credit_amount", value: trimSpace(vals[creditAt]), reason: why, kind: why}
+				fr.diag.reject(line, fe)
+				im.rej.add(Reject{File: in.path, Line: line, Field: fe.field, Value: fe.value, Reason: fe.reason})
+				continue
+			}
+		}
 		if hasCurrency && currencyAt < len(vals) {
 			// Only a currency code is asked about: a value that is none
 			// ("EURO") is the row's fault, rejected below by the schema
@@ -344,6 +369,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		}
 		p.line, p.errs, p.warns, p.blank = line, p.errs[:0], p.warns[:0], false
 		flipped, whose, credit, drow, orow = false, "", false, dunningRow{}, openBalanceRow{}
+		disc = 0
 		before := batch.Len()
 		id, cust := dec.decode(vals, batch)
 		if masterErr != nil {
@@ -392,6 +418,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 				fr.note(noteTypedCredits, note)
 				im.openBal.credit(&cn)
 				im.sup.credit(fr, line, &cn)
+				im.cover.name(fr, cn.InvoiceID)
 			}
 		} else if typedFile {
 			credits.invoiceRow(id, cust, batch.Invoices[len(batch.Invoices)-1].Currency)
@@ -412,6 +439,18 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			im.sup.payment(fr, line, &batch.Payments[len(batch.Payments)-1])
 		case datasets.EntityCreditNotes:
 			im.sup.credit(fr, line, &batch.CreditNotes[len(batch.CreditNotes)-1])
+		}
+		if before < batch.Len() {
+			im.cover.noteRow(fr, line, in.entity, batch, credit, cleared)
+		}
+		if disc > 0 {
+			pay := &batch.Payments[len(batch.Payments)-1]
+			cn := discountNote(pay, disc)
+			batch.CreditNotes = append(batch.CreditNotes, cn)
+			fs.DerivedDiscounts++
+			fr.note(noteDiscount, fmt.Sprintf("%s:%d payment_id %q invoice_id %q discount %q: credit note of %s", in.path, line, clip(id, 80), clip(pay.InvoiceID, 80), clip(textAt(vals, pos["discount"]), 40), disc))
+			im.openBal.credit(&cn)
+			im.sup.credit(fr, line, &cn)
 		}
 		if dc.mapped() {
 			im.loadDunning(fr, dc, batch, line, vals, credit, &drow)

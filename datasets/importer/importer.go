@@ -215,6 +215,14 @@ type FileSummary struct {
 	// by an earlier import that the file's payments and credit notes
 	// lowered (supersede.go); warned of each.
 	SupersededDerived int `json:"superseded_derived,omitempty"`
+	// SettledByRecords counts the invoices without a settled date that
+	// the file's rows made the import look at and their payments and
+	// credit notes cover: stored again, settled (settlecover.go); they
+	// are not rows, and not in Loaded.
+	SettledByRecords int `json:"settled_by_records,omitempty"`
+	// DerivedDiscounts counts the credit notes loaded from the cash
+	// discounts of a payments file (discount.go); not rows, not in Loaded.
+	DerivedDiscounts int `json:"derived_discounts,omitempty"`
 	// Cascaded counts the rows rejected only because their customer's own
 	// row, in a customers file of the same import, was rejected.
 	Cascaded int `json:"cascaded,omitempty"`
@@ -254,6 +262,10 @@ type Summary struct {
 	DerivedCredits  int `json:"derived_credits"`
 	// SupersededDerived totals the files' (supersede.go).
 	SupersededDerived int `json:"superseded_derived"`
+	// SettledByRecords totals the files' (settlecover.go).
+	SettledByRecords int `json:"settled_by_records"`
+	// DerivedDiscounts totals the files' (discount.go).
+	DerivedDiscounts int `json:"derived_discounts"`
 	// Cascaded totals the files' rows rejected only because their
 	// customer's own row was rejected in this import, and Cascade says so
 	// with the first of those customers' rows; the import then ends in
@@ -366,6 +378,9 @@ func Import(ctx context.Context, st Store, paths []string, opts Options) (*Summa
 		if err := im.deriveOpenBalances(ctx, w); err != nil {
 			fileErrs = append(fileErrs, err)
 		}
+		if err := im.settleCovered(ctx, w); err != nil {
+			fileErrs = append(fileErrs, err)
+		}
 	}
 	werr := w.close()
 	rerr := im.rej.close()
@@ -451,6 +466,9 @@ type run struct {
 	// sup holds the stored records derived from open balances that the
 	// import's payments and credit notes may supersede (supersede.go).
 	sup superseding
+	// cover holds the invoices to settle by their records once stored
+	// (settlecover.go).
+	cover *coverCheck
 }
 
 func newRun(st Store, paths []string, opts Options) (*run, []input, error) {
@@ -562,6 +580,10 @@ func (im *run) loadKnown(ctx context.Context, inputs []input) error {
 	im.customerTerms = map[string]datasets.Terms{}
 	im.rejectedCustomers, im.cascaded, im.absentAt = map[string]string{}, map[string]bool{}, map[string]string{}
 	im.seenSeed = maphash.MakeSeed()
+	im.cover = newCoverCheck(im.seenSeed, func(h uint64) bool {
+		s := im.seen[datasets.EntityInvoices]
+		return s != nil && s.contains(h)
+	})
 	if im.derive {
 		im.opts.Log.Info("no customer master in the store or the import: customers are derived from the rows")
 	}

@@ -87,7 +87,11 @@ type parser struct {
 // ("30 Tage netto", "14 dagen"); the rows list the texts.
 const (
 	termsLoadedBlank = "loaded without terms (due dates are then taken from the invoices; an invoice of this customer without one is rejected)"
-	warnTermsNotRead = "payment terms not read (" + datasets.TermsForms + "; a cash discount is not read: write the net terms): " + termsLoadedBlank
+	warnTermsNotRead = "payment terms not read (" + datasets.TermsForms + "; a cash discount without net terms beside it is not read: write the net terms): " + termsLoadedBlank
+	// warnTermsDiscount is a warning so that it is seen: a discount
+	// taken is owed money unless the payments say it was granted.
+	warnTermsDiscount = "payment terms with a cash discount (14 Tage 2% Skonto, 30 Tage netto; 2/10 net 30): the net terms are read, the due date; " +
+		"a discount taken is read from the payments file's discount column (--columns payments.discount=<header>): without it the discount stays owed on the invoice"
 	warnTermsTwoWays = "payment terms with days and the end of the month but no \"after\" (60 jours fin de mois, 60 días fin de mes) read two ways, " +
 		"after the end of the month or the end of the month after the days (write EOM60 for 60 days after the end of the issue month): " + termsLoadedBlank
 )
@@ -397,6 +401,8 @@ func (d *decoder[T]) parse(i int, f *datasets.Field[T], r *T, v string) {
 			}
 			p.warns = append(p.warns, fieldError{field: f.Name, value: v, kind: kind, reason: kind})
 			t = datasets.Terms{}
+		} else if datasets.CashDiscount(v) {
+			p.warns = append(p.warns, fieldError{field: f.Name, value: v, kind: warnTermsDiscount, reason: warnTermsDiscount})
 		}
 		*f.Terms(r) = t
 	case datasets.KindProbability:

@@ -14,6 +14,7 @@ func (im *run) finish() {
 	s := im.sum
 	s.Read, s.Loaded, s.Rejected, s.Duplicates = 0, 0, 0, 0
 	s.NegativeCreditNotes, s.DerivedDueDates, s.CreditNotesFromInvoices, s.Cascaded, s.DunningActions, s.Absent, s.DerivedPayments, s.DerivedCredits, s.SupersededDerived = 0, 0, 0, 0, 0, 0, 0, 0, 0
+	s.NegativeCreditNotes, s.DerivedDueDates, s.CreditNotesFromInvoices, s.Cascaded, s.DunningActions, s.Absent, s.DerivedPayments, s.DerivedCredits, s.SettledByRecords, s.DerivedDiscounts = 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
 	s.Files = s.Files[:0]
 	byReason, byNote := map[string]int{}, map[string]int{}
 	s.Warnings, s.Notes = nil, nil
@@ -31,6 +32,8 @@ func (im *run) finish() {
 		s.DerivedPayments += f.sum.DerivedPayments
 		s.DerivedCredits += f.sum.DerivedCredits
 		s.SupersededDerived += f.sum.SupersededDerived
+		s.SettledByRecords += f.sum.SettledByRecords
+		s.DerivedDiscounts += f.sum.DerivedDiscounts
 		s.Cascaded += f.sum.Cascaded
 		s.Absent += f.sum.Absent
 		s.Warnings = mergeWarnings(s.Warnings, f.sum.Warnings, byReason)
