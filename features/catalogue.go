@@ -9,7 +9,7 @@ import (
 )
 
 // CatalogueVersion changes whenever a definition changes; models record it.
-const CatalogueVersion = "3"
+const CatalogueVersion = "4"
 
 // Kind says how a feature is encoded.
 type Kind int
@@ -241,6 +241,20 @@ func CustomerSpecs(o Options) []Spec {
 		num("last3_vs_window", "history", Days, "latest settlements against the long window",
 			fmt.Sprintf("last3_days_late_mean − days_late_mean_%dd", o.Longest()),
 			func(s *custStats, _ *invoiceCtx) float64 { return mean(s.last3DaysLate) - mean(s.win[long].daysLate) }),
+		// A customer that has already let invoices go 90+ past due is the
+		// likeliest to do it again; the settled history shows it only once
+		// they are paid or written off, the aging only while they are open.
+		num("invoices_past_90", "history", Count, "invoices that went more than 90 days past due", "count of invoices issued ≤ t whose 90-day mark (due_date + 90) is ≤ t and that were still outstanding at the end of it (outstanding as in open_invoices, at the mark): paid, if ever, more than 90 days past due, settled or written off by t or still open. An invoice whose mark is after t is not counted",
+			func(s *custStats, _ *invoiceCtx) float64 { return float64(s.past90) }),
+		num("past_90_rate", "history", Ratio, "share of invoices that went more than 90 days past due", "invoices_past_90 / count of invoices issued ≤ t whose 90-day mark is ≤ t; missing when none",
+			func(s *custStats, _ *invoiceCtx) float64 { return ratio(float64(s.past90), float64(s.matured90)) }),
+		num("days_since_past_90", "history", Days, "days since an invoice last went more than 90 days past due", "t − the latest 90-day mark of invoices_past_90; missing when none",
+			func(s *custStats, _ *invoiceCtx) float64 {
+				if s.lastPast90 == 0 {
+					return nan()
+				}
+				return float64(s.t - s.lastPast90)
+			}),
 		num("open_invoices", "exposure", Count, "invoices open at t", "count of invoices issued ≤ t with outstanding > 0, where outstanding = 0 once settled_date ≤ t, else amount − linked payments ≤ t − linked credit notes ≤ t, floored at 0",
 			func(s *custStats, _ *invoiceCtx) float64 { return float64(s.openCount) }),
 		num("open_amount", "exposure", Money, "receivable at t", "sum of outstanding at t",

@@ -43,11 +43,23 @@ type custStats struct {
 	resolvedDisputes  int
 	resolutionDaysSum int
 
+	// The invoices whose 90-day mark (due_date + 90) is by t: matured90
+	// of them, past90 of those still owed something at the end of their
+	// mark (paid, if ever, more than 90 days past due), the latest such
+	// mark lastPast90.
+	matured90, past90 int
+	lastPast90        datasets.Date
+
 	firstIssue      datasets.Date
 	lastPayment     datasets.Date
 	unallocatedCash datasets.Money
 	last3DaysLate   []int // days late of the three most recent settlements
 }
+
+// past90Days: an invoice still owed something at the end of this many
+// days past its due date went 90+ (it is paid, if ever, more than 90 days
+// late: the outcome the 90+ model predicts).
+const past90Days = 90
 
 // lateAfter is the day after which an invoice counts as paid late.
 func lateAfter(v *datasets.Invoice, grace int) datasets.Date { return v.DueDate.AddDays(grace) }
@@ -106,6 +118,16 @@ func computeCustomer(ix *Index, c *customerIndex, t datasets.Date, o Options) *c
 					ws.late++
 					ws.lateAmt += v.Amount
 				}
+			}
+		}
+		// What the invoice owed at the end of its 90-day mark is known at
+		// t once the mark is by t; an invoice that crosses it after t is
+		// not seen.
+		if mark := v.DueDate.AddDays(past90Days); mark <= t {
+			s.matured90++
+			if c.outstanding(i, mark) > 0 {
+				s.past90++
+				s.lastPast90 = max(s.lastPast90, mark)
 			}
 		}
 		if left := c.outstanding(i, t); left > 0 {

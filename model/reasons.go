@@ -233,6 +233,8 @@ func reasonGroup(sp features.Spec) string {
 		return "overdue"
 	case "days_late_trend", "last3_days_late_mean", "last3_vs_window":
 		return "recent_lateness"
+	case "invoices_past_90", "past_90_rate", "days_since_past_90":
+		return "past_90"
 	case "inv_amount", "inv_amount_vs_usual":
 		return "amount"
 	case "inv_days_to_due", "inv_age_days", "inv_terms_days", "terms_days":
@@ -386,6 +388,17 @@ func sentence(sp features.Spec, c float64, fv featureValues) string {
 			return "nothing overdue on the account (" + dir + ")"
 		}
 		return fmt.Sprintf("%.0f invoices overdue on the account, the oldest by %.0f days (%s)", v("overdue_invoices"), v("oldest_overdue_days"), dir)
+	case "invoices_past_90", "past_90_rate", "days_since_past_90":
+		n := v("invoices_past_90")
+		if missing("past_90_rate", 0) {
+			return "no invoice 90 days past its due date yet (" + dir + ")"
+		}
+		if n == 0 {
+			return "no invoice went more than 90 days past due (" + dir + ")"
+		}
+		// past_90_rate is n over the invoices 90 days past their due date.
+		return fmt.Sprintf("%.0f of %.0f invoices went more than 90 days past due, the latest %.0f days ago (%s)",
+			n, math.Round(n/v("past_90_rate")), v("days_since_past_90"), dir)
 	case PriorPeers.name():
 		if missing(sp.Base, 0) {
 			return "too few established customers to compare with (" + dir + ")"

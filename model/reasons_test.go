@@ -67,7 +67,8 @@ func TestSentencesNameTheirStatistic(t *testing.T) {
 		"days_late_mean_365d": 13.0, "days_late_median_365d": 10.0, "days_late_p90_365d": 44.0,
 		"days_to_pay_mean_90d": math.NaN(), "days_to_pay_mean_180d": 41.0, "days_to_pay_median_180d": 35.0, "days_to_pay_p90_180d": 70.0,
 		"days_to_pay_mean_365d": 38.0, "days_to_pay_median_365d": 30.0, "days_to_pay_p90_365d": 65.0,
-		"last3_days_late_mean": 21.0, "days_late_mean_365d_": 0.0, "inv_days_to_due": -12.0, "inv_terms_days": 30.0}
+		"last3_days_late_mean": 21.0, "days_late_mean_365d_": 0.0, "inv_days_to_due": -12.0, "inv_terms_days": 30.0,
+		"invoices_past_90": 3.0, "past_90_rate": 0.25, "days_since_past_90": 31.0}
 	r := s.row(specs, vals)
 	fv := featureValues{s: s, r: r}
 	cases := []struct {
@@ -85,6 +86,9 @@ func TestSentencesNameTheirStatistic(t *testing.T) {
 			[]string{"90 days", "average: 35"}},
 		{"last3_days_late_mean", []string{"last 3 settlements were on average 21 days late", "against 13 days on average over the last 365 days"}, nil},
 		{"inv_days_to_due", []string{"overdue by 12 days"}, []string{"due in -12"}},
+		// The customer's own 90+ history: how many, of how many, how lately.
+		{"past_90_rate", []string{"3 of 12 invoices went more than 90 days past due, the latest 31 days ago"}, nil},
+		{"days_since_past_90", []string{"3 of 12 invoices went more than 90 days past due"}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.feature, func(t *testing.T) {
@@ -133,6 +137,8 @@ func TestFeaturesOfOneSentenceAreOneReason(t *testing.T) {
 		{"late_ratio_90d", "invoices_settled_90d"},
 		{"overdue_amount", "oldest_overdue_days"},
 		{"inv_days_to_due", "inv_age_days"},
+		{"invoices_past_90", "past_90_rate"},
+		{"invoices_past_90", "days_since_past_90"},
 	}
 	for _, p := range same {
 		if a, b := reasonGroup(specNamed(t, specs, p[0])), reasonGroup(specNamed(t, specs, p[1])); a != b {

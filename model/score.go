@@ -87,7 +87,10 @@ type Scorer struct {
 	nNum, nCat int             // feature row shape
 	// feature positions used at scoring time
 	daysToDue, settledLong, segment int
-	longest                         int
+	// past90 is the position of invoices_past_90 when the bundle has a
+	// 90+ share by the customer's 90+ history.
+	past90  int
+	longest int
 	// With a cold-start prior, rows are extended by it (after the catalogue's
 	// features) before encoding; peersAt gives the peers known at a date.
 	peerOn  bool
@@ -137,6 +140,9 @@ func NewScorer(b *Bundle, specs []features.Spec) (*Scorer, error) {
 	}
 	if r := b.Default90OfVeryLate; r != nil && (b.Default90 == nil || !(*r >= 0 && *r <= 1)) {
 		return nil, fmt.Errorf("%w: the 90+ share of the very-late probability is %v (want 0 to 1, beside a 90+ prior)", ErrBadBundle, *r)
+	}
+	if r := b.Default90OfVeryLatePast90; r != nil && (b.Default90OfVeryLate == nil || !(*r >= 0 && *r <= 1)) {
+		return nil, fmt.Errorf("%w: the 90+ share of the very-late probability after a 90+ invoice is %v (want 0 to 1, beside the others' share)", ErrBadBundle, *r)
 	}
 	if b.OverdueSurvival != nil {
 		if err := b.OverdueSurvival.check(); err != nil {
@@ -227,6 +233,11 @@ func NewScorer(b *Bundle, specs []features.Spec) (*Scorer, error) {
 	}
 	if i, ok := features.Find(specs, "inv_segment", 0); ok {
 		s.segment = i
+	}
+	if b.Default90OfVeryLatePast90 != nil {
+		if s.past90, ok = features.Find(specs, "invoices_past_90", 0); !ok {
+			return nil, fmt.Errorf("%w: the 90+ share by the customer's 90+ history reads invoices_past_90, which the feature specs lack", ErrBadBundle)
+		}
 	}
 	byName := map[string]features.Spec{}
 	for _, sp := range specs {
@@ -433,6 +444,9 @@ func (s *Scorer) scoreRows(sc *scratch, rows []features.Row, reasons int, out []
 			// cannot exceed the very-late share.
 			v := math.Min(b.Default90.Calibrate(sc.def90[i]), p.PVeryLate)
 			if r := b.Default90OfVeryLate; r != nil {
+				if h := b.Default90OfVeryLatePast90; h != nil && rows[i].Num[s.past90] > 0 {
+					r = h
+				}
 				v = math.Min(math.Max(b.Default90.Base, *r*p.PVeryLate), p.PVeryLate)
 			}
 			if overdue >= default90Days {

@@ -174,6 +174,12 @@ type Bundle struct {
 	// had not seen and is then a prior (default90.go). Nil in bundles
 	// trained before it existed and when the 90+ model held.
 	Default90OfVeryLate *float64 `json:"default_90_of_very_late,omitempty"`
+	// Default90OfVeryLatePast90, when set beside Default90OfVeryLate, is
+	// the share for the invoices of customers that had already let an
+	// invoice go 90+ by the date scored (feature invoices_past_90 > 0);
+	// Default90OfVeryLate is then the share for the others' invoices
+	// (ofVeryLateByHistory in default90.go).
+	Default90OfVeryLatePast90 *float64 `json:"default_90_of_very_late_past_90,omitempty"`
 }
 
 // Assumptions names, for a credit manager, how the features read statuses
@@ -398,6 +404,19 @@ func (d *TrainingData) Train(ctx context.Context) (*Bundle, error) {
 	// very-late probability: see default90.go.
 	if b.Default90, b.Default90OfVeryLate, why, err = fitDefault90(ctx, enc, secondary, xknown90, d90, o); err != nil {
 		return nil, fmt.Errorf("train 90+ model: %w", err)
+	}
+	if b.Default90OfVeryLate != nil {
+		past90, ok := features.Find(specs, "invoices_past_90", 0)
+		if !ok {
+			past90 = -1
+		}
+		r, h := ofVeryLateByHistory(xknown90, d90, o.VeryLateDays, o.MinEach, past90)
+		b.Default90OfVeryLate, b.Default90OfVeryLatePast90 = &r, h
+		if h != nil {
+			o.Log.Info("90+ share of the very-late probability by the customer's own 90+ history", "without", r, "with", *h)
+		} else {
+			o.Log.Info("90+ share of the very-late probability: one for every customer", "share", r)
+		}
 	}
 	if b.Default90 == nil {
 		b.Skipped = append(b.Skipped, fmt.Sprintf("90+ model: %s ended more than 90 days late, too few to learn from; scores carry no 90+ probability", why))

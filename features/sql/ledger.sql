@@ -179,6 +179,16 @@ every payment and promise, which customer_ledger gathers. */}}
         if(at_t, arrayFilter((c, d) -> d != 0 AND d > @t - @wmax AND d <= @t, pay_cents, pay_days), emptyArrayInt64()) AS window_pay_cents,
         -- Partial: a linked payment smaller than the invoice.
         arrayMap(c -> c < inv_cents, window_pay_cents) AS pay_partial,
+        -- The 90-day mark (past90Days in stats.go): due + 90. Once it is
+        -- by t, whether the invoice was still owed something at its end
+        -- is known: nothing once settled by the mark, else the amount
+        -- less the payments and credit notes dated by the mark
+        -- (outstanding at the mark, as at t in customer_ledger).
+        due + 90 AS mark90,
+        at_t AND mark90 <= @t AS matured90,
+        matured90 AND NOT (settled != 0 AND settled <= mark90)
+            AND inv_cents - arraySum(arrayFilter((c, d) -> d <= mark90, pay_cents, pay_days))
+                - arraySum(arrayFilter((c, d) -> d <= mark90, credit_cents, credit_days)) > 0 AS past90,
         if(invoice = 1, settled_day, 0) AS ev_settled,
         arrayFilter(d -> d <= @t, pay_days) AS ev_pay_days,
         arrayFilter((c, d) -> d <= @t, pay_cents, pay_days) AS ev_pay_cents,
@@ -287,7 +297,7 @@ ms on the benchmark ledger's match). */}}
         {{- end}}
         open_count, open_cents, overdue_count, overdue_cents,
         aging0_cents, aging1_cents, aging2_cents, aging3_cents, aging4_cents, oldest_overdue, overdue_cent_days,
-        first_issue, last3_count, last3_sum
+        first_issue, last3_count, last3_sum, matured90_count, past90_count, last_past90
         {{- if .Unfold}}, {{template "open_invoice_columns"}}{{end}}
 {{- end}}
 {{define "payment_columns"}}last_payment, unallocated_cents{{end}}
@@ -423,6 +433,7 @@ a lambda uses. */}}
         arrayReduce('min', arrayFilter(i -> i != 0, issue_days)) AS first_issue,
         length(latest_late) + length(tied_late) AS last3_count,
         arraySum(latest_late) + arraySum(tied_late) AS last3_sum,
+        matured90_count, past90_count, last_past90,
         {{- if .Unfold}}
         -- The open invoices themselves, for open_invoices.sql.
         {{template "open_invoice_columns"}},
@@ -448,6 +459,9 @@ a lambda uses. */}}
             groupArrayArray(pool_pay_days) AS pool_days,
             groupArrayArray(pool_pay_cents) AS pool_cents,
             groupArrayIf(inv_cents, at_t) AS amounts,
+            countIf(matured90) AS matured90_count,
+            countIf(past90) AS past90_count,
+            maxIf(mark90, past90) AS last_past90,
             -- Only an invoice at t has something outstanding.
             {{- if .Unfold}}
             groupArrayIf((invoice_id, issue, inv_cents, inv_flag_disputed, sale_country, sale_segment, sale_channel),
