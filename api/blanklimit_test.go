@@ -3,8 +3,12 @@ package api
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/dsopilot/dsopilot/datasets"
+	"net/http/httptest"
 	"testing"
+
+	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/recommender"
+	"github.com/dsopilot/dsopilot/recommender/credit"
 )
 
 // A customer master's blank credit_limit is no limit recorded: the
@@ -91,4 +95,67 @@ func undecidedCustomers(l *datasets.Ledger) []string {
 		}
 	}
 	return out
+}
+
+// A blank credit_limit is no limit recorded: the credit-limit advice, the
+// proposal made over it and the proposals' list give current_limit null,
+// as the customer view's credit_limit, not 0.00 (no credit), which a
+// written 0.00 still gives. (All three gave 0.00 beside limit_source
+// not_recorded.)
+func TestCreditResponsesGiveABlankLimitAsNull(t *testing.T) {
+	asOf := testFixture(t).asOf
+	ts := newTestServer(t, func(c *Config) {
+		w := NewCreditWorkflow(credit.DefaultPolicy(), recommender.SimFX(), nil, map[string]string{"admin": "finance_director"}, nil)
+		w.Day = func() datasets.Date { return asOf }
+		c.Credit = w
+	})
+	undecided := undecidedCustomers(ts.srv.snap.Load().ledger)
+	if len(undecided) < 2 {
+		t.Fatal("the fixture has fewer than two customers without credit decisions")
+	}
+	blank, zero := undecided[0], undecided[1]
+	body := fmt.Sprintf("customer_id,name,credit_limit\n%s,Blank Ltd,\n%s,Zero Ltd,0.00\n", blank, zero)
+	expect(t, ts.do(req{method: "POST", path: "/v1/ingest/customers", role: "admin", body: body, ctype: "text/csv"}), 200)
+	ts.settle()
+	raw := func(w *httptest.ResponseRecorder) map[string]json.RawMessage {
+		t.Helper()
+		var v map[string]json.RawMessage
+		if err := json.Unmarshal(w.Body.Bytes(), &v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, c := range []struct{ id, want, source string }{
+		{blank, "null", credit.LimitNotRecorded}, {zero, "0.00", credit.LimitFromMaster},
+	} {
+		w := ts.do(req{method: "GET", path: "/v1/customers/" + c.id + "/credit-limit", role: "viewer"})
+		expect(t, w, 200)
+		v := raw(w)
+		if got, src := string(v["current_limit"]), string(v["limit_source"]); got != c.want || src != `"`+c.source+`"` {
+			t.Errorf("advice of %s: current_limit %s from %s, want %s from %s", c.id, got, src, c.want, c.source)
+		}
+		w = ts.do(req{method: "POST", path: "/v1/credit-proposals", role: "credit_manager",
+			body: fmt.Sprintf(`{"customer_id":%q,"new_limit":"1000.00","reason":"first limit"}`, c.id)})
+		expect(t, w, 201)
+		if got := string(raw(w)["current_limit"]); got != c.want {
+			t.Errorf("proposal for %s: current_limit %s, want %s", c.id, got, c.want)
+		}
+	}
+	w := ts.do(req{method: "GET", path: "/v1/credit-proposals", role: "viewer"})
+	expect(t, w, 200)
+	var list struct {
+		Proposals []map[string]json.RawMessage `json:"proposals"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &list); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, p := range list.Proposals {
+		var id string
+		_ = json.Unmarshal(p["customer_id"], &id)
+		got[id] = string(p["current_limit"])
+	}
+	if got[blank] != "null" || got[zero] != "0.00" {
+		t.Errorf("proposals' current_limit %v, want null for %s, 0.00 for %s", got, blank, zero)
+	}
 }

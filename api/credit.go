@@ -113,7 +113,7 @@ func (w *CreditWorkflow) CreditLimit(ctx context.Context, customerID string, asO
 		return nil, fmt.Errorf("%w: customer %q", ErrNotFound, customerID)
 	}
 	a := as[0]
-	out := &CreditAdvice{CustomerID: a.CustomerID, AsOf: asOf, Currency: a.Currency, Current: a.Current,
+	out := &CreditAdvice{CustomerID: a.CustomerID, AsOf: asOf, Currency: a.Currency, Current: limitOrNull(a.Current, a.LimitSource == credit.LimitNotRecorded),
 		LimitSource: a.LimitSource, LimitSet: a.LimitSet, LimitReview: a.LimitReview, Exposure: a.Exposure,
 		GrossExposure: a.GrossExposure, UnappliedCash: a.UnappliedCash, UnappliedCredits: a.UnappliedCredits,
 		LimitReviewFrom: a.From, LimitReviewClass: a.Class, LimitReviewClassAsOf: a.ClassAsOf,
@@ -199,7 +199,7 @@ func (w *CreditWorkflow) role(keyRole string) string {
 
 // proposalOf maps the workflow's proposal onto the API's.
 func proposalOf(p *credit.Proposal) *Proposal {
-	out := &Proposal{ID: p.ID, CustomerID: p.CustomerID, Currency: p.Currency, CurrentLimit: p.OldLimit, ProposedLimit: p.NewLimit,
+	out := &Proposal{ID: p.ID, CustomerID: p.CustomerID, Currency: p.Currency, CurrentLimit: limitOrNull(p.OldLimit, p.OldLimitBlank), ProposedLimit: p.NewLimit,
 		Reason: p.Reason, Status: p.Status, ProposedBy: Actor{Name: p.ProposedBy, Role: p.ProposedRole}, ProposedAt: p.ProposedAt, ProposedOn: p.ProposedOn,
 		DecisionNote: p.Comment, DecisionID: p.DecisionID, Review: p.Review, Expires: p.Expires}
 	if p.Status == datasets.CreditProposed {
@@ -212,6 +212,16 @@ func proposalOf(p *credit.Proposal) *Proposal {
 		out.Effective = p.DecidedOn
 	}
 	return out
+}
+
+// limitOrNull is a limit as the API gives it: nil (null) when none is
+// recorded (notRecorded: a blank credit_limit), which 0.00 would misread as
+// no credit.
+func limitOrNull(m Amount, notRecorded bool) *Amount {
+	if notRecorded {
+		return nil
+	}
+	return &m
 }
 
 // Advice is the workflow's advice on ledger l (the report site's), with

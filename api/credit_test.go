@@ -110,8 +110,8 @@ func TestCreditAdviceSaysWhereTheLimitComesFromAndWhatHoldsOrders(t *testing.T) 
 		t.Fatalf("approved proposal: proposed %v on %v, decided %v effective %v: want the wall clock's times, on the served day %v",
 			approved.ProposedAt, approved.ProposedOn, approved.DecidedAt, approved.Effective, asOf)
 	}
-	if a, _ := advice(master); a.LimitSource != credit.LimitFromApproval || a.LimitSet != asOf || a.Current.Money() != limit {
-		t.Fatalf("after the approval: limit %s from %q set on %v, want %s from approval on %v", a.Current.Money(), a.LimitSource, a.LimitSet, limit, asOf)
+	if a, _ := advice(master); a.LimitSource != credit.LimitFromApproval || a.LimitSet != asOf || a.Current == nil || a.Current.Money() != limit {
+		t.Fatalf("after the approval: limit %v from %q set on %v, want %s from approval on %v", a.Current, a.LimitSource, a.LimitSet, limit, asOf)
 	} else if a.LimitReview == 0 || a.LimitReview != approved.Review {
 		t.Fatalf("after the approval: limit_review_date %v, want the approval's review date %v", a.LimitReview, approved.Review)
 	}

@@ -141,10 +141,12 @@ type CreditAdvice struct {
 	CustomerID string        `json:"customer_id"`
 	AsOf       datasets.Date `json:"as_of"`
 	Currency   string        `json:"currency"`
-	Current    Amount        `json:"current_limit"`
+	// Current is nil when no limit is recorded (LimitSource not_recorded):
+	// 0.00 would read as no credit.
+	Current *Amount `json:"current_limit" doc:"the limit in force at as_of, in currency; null when no limit is recorded (limit_source not_recorded: a blank credit_limit), which is not 0.00 (no credit), as the customer view's credit_limit"`
 	// LimitSource says where Current comes from; LimitSet is the day of
 	// the decision that set it (absent for the master's limit).
-	LimitSource string        `json:"limit_source" doc:"where current_limit comes from: credit_decision (a credit decision of the ledger, e.g. credit_decisions.csv), approval (a proposal approved in the credit workflow), customer_master (the customer master's credit_limit with no credit decision on record: no review date, never expired), none (a customer derived from invoices, with no customer master and no decision: a limit of 0 no one set, no credit, no review date), not_recorded (the customer master's credit_limit is blank and no decision is on record: no limit recorded, which is not 0, no credit; current_limit is then 0.00 and means nothing, utilisation is absent and debt is flagged no_limit, not over_limit)"`
+	LimitSource string        `json:"limit_source" doc:"where current_limit comes from: credit_decision (a credit decision of the ledger, e.g. credit_decisions.csv), approval (a proposal approved in the credit workflow), customer_master (the customer master's credit_limit with no credit decision on record: no review date, never expired), none (a customer derived from invoices, with no customer master and no decision: a limit of 0 no one set, no credit, no review date), not_recorded (the customer master's credit_limit is blank and no decision is on record: no limit recorded, which is not 0, no credit; current_limit is then null, utilisation is absent and debt is flagged no_limit, not over_limit)"`
 	LimitSet    datasets.Date `json:"limit_set_date,omitempty" doc:"the day the credit decision or approval in force was taken; absent for customer_master"`
 	Exposure    Amount        `json:"exposure" doc:"what the customer owes, net: gross_exposure less unapplied_cash and unapplied_credits, never below 0; the flags, utilisation and suggestion read it"`
 	// GrossExposure, UnappliedCash and UnappliedCredits say how Exposure
@@ -205,7 +207,7 @@ type Proposal struct {
 	ID            string        `json:"id"`
 	CustomerID    string        `json:"customer_id"`
 	Currency      string        `json:"currency"`
-	CurrentLimit  Amount        `json:"current_limit"`
+	CurrentLimit  *Amount       `json:"current_limit" doc:"the limit in force when the proposal was made, in currency; null when none was recorded (a blank credit_limit: limit_source not_recorded), which is not 0.00 (no credit)"`
 	ProposedLimit Amount        `json:"proposed_limit"`
 	Reason        string        `json:"reason"`
 	Status        string        `json:"status"`

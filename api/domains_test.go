@@ -51,14 +51,14 @@ type fakeCredit struct {
 }
 
 func (f *fakeCredit) CreditLimit(_ context.Context, id string, asOf datasets.Date) (*CreditAdvice, error) {
-	return &CreditAdvice{CustomerID: id, AsOf: asOf, Currency: "EUR", Current: 100000, Suggested: 150000, RiskClass: "B",
+	return &CreditAdvice{CustomerID: id, AsOf: asOf, Currency: "EUR", Current: new(Amount(100000)), Suggested: 150000, RiskClass: "B",
 		Reasons: []string{"pays on time"}, Flags: []CreditFlag{}}, nil
 }
 
 func (f *fakeCredit) Propose(_ context.Context, in ProposalInput, by Actor) (*Proposal, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	p := Proposal{ID: fmt.Sprintf("CP-%d", len(f.props)+1), CustomerID: in.CustomerID, Currency: "EUR", CurrentLimit: 100000,
+	p := Proposal{ID: fmt.Sprintf("CP-%d", len(f.props)+1), CustomerID: in.CustomerID, Currency: "EUR", CurrentLimit: new(Amount(100000)),
 		ProposedLimit: in.NewLimit, Reason: in.Reason, Status: ProposalPending, ProposedBy: by, ProposedAt: time.Unix(1700000000, 0).UTC()}
 	f.props = append(f.props, p)
 	return &p, nil

@@ -206,8 +206,13 @@ func (s *Server) decideProposal(approve bool) gin.HandlerFunc {
 			if date == 0 {
 				date = datasets.DateOf(s.now().UTC())
 			}
-			d := datasets.CreditDecision{ID: "proposal-" + p.ID, CustomerID: p.CustomerID, Date: date, OldLimit: datasets.Money(p.CurrentLimit),
+			d := datasets.CreditDecision{ID: "proposal-" + p.ID, CustomerID: p.CustomerID, Date: date,
 				NewLimit: datasets.Money(p.ProposedLimit), Reason: p.Reason, DecidedBy: by.Name}
+			if p.CurrentLimit != nil {
+				d.OldLimit = datasets.Money(*p.CurrentLimit)
+			} else {
+				d.OldLimitBlank = true // none was recorded: not a limit of 0
+			}
 			spooled, err := s.sink.write(c.Request.Context(), &datasets.Ledger{CreditDecisions: []datasets.CreditDecision{d}})
 			if err != nil {
 				fail(c, fmt.Errorf("proposal %s approved but the new limit was not recorded: %w", p.ID, err))

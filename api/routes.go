@@ -171,7 +171,8 @@ func (s *Server) routeTable() []route {
 				responses: []response{{200, "a page of excluded customers", ExcludedPage{}, ""}}, errors: []int{422, 503}}},
 		{method: http.MethodGet, path: "/v1/customers/:id/credit-limit", ledger: true, role: RoleViewer, handle: s.getCreditLimit,
 			doc: routeDoc{id: "creditLimit", tag: "credit", summary: "Suggested credit limit and order-block flags",
-				description: "limit_source says where current_limit comes from (credit_decision, approval, customer_master or none, the last two with no review date), " +
+				description: "limit_source says where current_limit comes from (credit_decision, approval, customer_master, none or not_recorded, the last three with no review date; " +
+					"current_limit is null when not_recorded: no limit is recorded, which is not 0.00, no credit), " +
 					"limit_set_date the day its decision was taken; each flag's blocks_orders says whether the policy holds orders on it, orders_held whether any does." + asOfRule,
 				params: []param{pathID("customer id"), asOf}, responses: []response{{200, "the advice", CreditAdvice{}, ""}}, errors: []int{404, 422, 503}}},
 		{method: http.MethodPost, path: "/v1/credit-proposals", ledger: true, role: RoleCreditManager, handle: s.postProposal, media: []string{mediaJSON}, idempotent: true,

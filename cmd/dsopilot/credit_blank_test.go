@@ -21,7 +21,17 @@ func TestCreditTextSaysABlankLimitIsNoneRecorded(t *testing.T) {
 			"B1,IB1,2024-06-01,2024-07-01,500.00,EUR\n" +
 			"Z1,IZ1,2024-06-01,2024-07-01,500.00,EUR\n",
 	})
-	out, _, err := call(t, nil, "credit", "flags", "--store", store, "--as-of", "2024-06-30")
+	out, _, err := call(t, nil, "credit", "suggest", "--store", store, "--as-of", "2024-06-30")
+	if b1 := lineOf(out, "B1 "); err != nil || !strings.Contains(b1, " none recorded ") || !strings.Contains(b1, " blank ") {
+		t.Fatalf("suggest: %v; want B1's current limit none recorded (it was -)\n%s", err, out)
+	}
+	for _, c := range []struct{ cmd, field string }{{"suggest", "current_limit"}, {"flags", "limit"}} {
+		js, _, err := call(t, nil, "credit", c.cmd, "--store", store, "--as-of", "2024-06-30", "--customer", "B1", "--json")
+		if err != nil || !strings.Contains(js, `"`+c.field+`": null`) {
+			t.Fatalf("%s --json: %v; want B1's %s null (it was 0.00)\n%s", c.cmd, err, c.field, js)
+		}
+	}
+	out, _, err = call(t, nil, "credit", "flags", "--store", store, "--as-of", "2024-06-30")
 	if err != nil || !strings.Contains(out, "B1 (Blank AG): owes 500 EUR, limit none recorded\n") ||
 		!strings.Contains(out, "Z1 (Zero AG): owes 500 EUR, limit 0 — orders held\n") {
 		t.Fatalf("flags: %v; want B1's limit none recorded, Z1's 0\n%s", err, out)
@@ -35,6 +45,16 @@ func TestCreditTextSaysABlankLimitIsNoneRecorded(t *testing.T) {
 	if err != nil || !strings.Contains(out, "none recorded") {
 		t.Fatalf("list: %v; want the old limit none recorded\n%s", err, out)
 	}
+}
+
+// lineOf is the first line of out starting with prefix (after its indent) ("" when none does).
+func lineOf(out, prefix string) string {
+	for line := range strings.Lines(out) {
+		if strings.HasPrefix(strings.TrimLeft(line, " "), prefix) {
+			return line
+		}
+	}
+	return ""
 }
 
 // The credit commands need no model; a promoted one of another feature

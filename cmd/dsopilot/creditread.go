@@ -206,13 +206,11 @@ func printSuggestions(w io.Writer, s *credit.Suggestions) {
 	}
 }
 
-// current is a suggestion's current limit in a column: "-" when none is
-// recorded (a blank in the customer master is not a limit of 0).
+// current is a suggestion's current limit in a column: "none recorded",
+// as flags, propose and list say it, when none is (a blank in the customer
+// master is not a limit of 0).
 func current(r credit.Suggestion) string {
-	if r.LimitSource == credit.LimitNotRecorded {
-		return "-"
-	}
-	return recommender.FormatAmount(r.Current.Money())
+	return limitText(r.Current.Money(), r.LimitSource == credit.LimitNotRecorded)
 }
 
 // limitText is a limit in words: "none recorded" for a blank in the

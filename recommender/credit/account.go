@@ -51,6 +51,14 @@ type account struct {
 	// settled in the history window, settled how many.
 	daysLate float64
 	settled  int
+	// recentLate is the mean days late of the invoices settled in the
+	// last recentDays, recentSettled how many (0: none, or a history no
+	// longer than that): what tells a customer whose lateness drifted
+	// from its average (drifted).
+	recentLate    float64
+	recentSettled int
+	// historyMonths is the policy's history window, for the words.
+	historyMonths int
 	// issued is the invoices issued in the window, issuedAmt their amount,
 	// cv2 the squared coefficient of variation of their amounts.
 	issued    int
@@ -180,7 +188,7 @@ func newAccountPart(l *datasets.Ledger, whole features.LedgerFacts, pol *Policy,
 	}
 	historyDays := int(math.Round(float64(pol.HistoryMonths) * daysPerMonth))
 	ix := features.NewPartIndex(l, whole)
-	eng := features.NewEngine(ix, features.Options{Windows: []int{historyDays}})
+	eng := features.NewEngine(ix, features.Options{Windows: lateWindows(historyDays)})
 	return &accountPart{l: l, unrated: unrated, ix: ix, whole: whole, eng: eng}, nil
 }
 
@@ -210,7 +218,11 @@ func (p *accountPart) accounts(asOf datasets.Date, pol *Policy, ids []string, se
 		if len(ids) > 0 && !want[c.ID] {
 			continue
 		}
-		byID[c.ID] = &account{c: c, termsDays: termsDays(c.Terms), start: c.Since, unrated: unrated[c.ID]}
+		byID[c.ID] = &account{c: c, termsDays: termsDays(c.Terms), start: c.Since, unrated: unrated[c.ID], historyMonths: pol.HistoryMonths}
+	}
+	recent, err := recentColumns(cust.Specs, historyDays)
+	if err != nil {
+		return nil, nil, err
 	}
 	for _, r := range cust.Rows {
 		a := byID[r.CustomerID]
@@ -222,6 +234,11 @@ func (p *accountPart) accounts(asOf datasets.Date, pol *Policy, ids []string, se
 			a.daysLate = v
 		}
 		a.settled = int(r.Num[col[2]])
+		if recent != nil {
+			if v := r.Num[recent[0]]; !math.IsNaN(v) {
+				a.recentLate, a.recentSettled = v, int(r.Num[recent[1]])
+			}
+		}
 	}
 	inv := eng.OpenInvoices(asOf, ids...)
 	icol, err := columns(inv.Specs, "inv_outstanding", "inv_days_to_due", "inv_age_days", "inv_disputed")

@@ -3,7 +3,6 @@ package credit
 import (
 	"cmp"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 
@@ -275,13 +274,19 @@ const staleBeyondDays = 30
 // yet due on their due date plus the customer's usual days late; overdue
 // ones without a promise have no date.
 func (a *account) underLimit(t datasets.Date, over datasets.Money, amt func(datasets.Money) string) string {
+	// byLate marks a note resting on the customer's lateness, which the
+	// text says once, after the invoices.
 	type exp struct {
-		it   item
-		on   datasets.Date
-		note string
+		it     item
+		on     datasets.Date
+		note   string
+		byLate bool
 	}
 	var dated, undated []exp
-	late := int(math.Round(a.daysLate))
+	// The usual lateness is the recent one when it drifted from the
+	// history's average (a customer paying later and later had its next
+	// invoices dated by the year's average).
+	late := a.usualLate()
 	// An invoice overdue far beyond the customer's usual lateness says
 	// the average no longer holds (a trial's defaulter, 13 invoices over
 	// 60 days overdue, had its next invoices "expected" 17 days after
@@ -295,28 +300,29 @@ func (a *account) underLimit(t datasets.Date, over datasets.Money, amt func(data
 	for _, it := range a.open {
 		switch {
 		case it.promised != 0:
-			dated = append(dated, exp{it, it.promised, "promised for " + longDate(it.promised)})
+			dated = append(dated, exp{it, it.promised, "promised for " + longDate(it.promised), false})
 		case it.due >= t && stale > 0:
-			undated = append(undated, exp{it, 0, fmt.Sprintf("not dated: it pays %s late on average, with %s overdue well beyond that", plural(late, "day"), plural(stale, "invoice"))})
+			undated = append(undated, exp{it, 0, "not dated", true})
 		case it.due >= t:
 			on := it.due.AddDays(late)
-			note := "expected on its due date"
-			if late > 0 {
-				note = fmt.Sprintf("expected about %s (pays %s late on average)", longDate(on), plural(late, "day"))
+			if late == 0 {
+				dated = append(dated, exp{it, on, "expected on its due date", false})
+				break
 			}
-			dated = append(dated, exp{it, on, note})
+			dated = append(dated, exp{it, on, "expected about " + longDate(on), true})
 		default:
-			undated = append(undated, exp{it, 0, plural(it.dpd(t), "day") + " overdue with no promise to pay"})
+			undated = append(undated, exp{it, 0, plural(it.dpd(t), "day") + " overdue with no promise to pay", false})
 		}
 	}
 	slices.SortStableFunc(dated, func(x, y exp) int { return int(x.on - y.on) })
 	var parts []string
 	var paid datasets.Money
-	when, allDated := datasets.Date(0), true
+	when, allDated, byLate := datasets.Date(0), true, false
 	for _, e := range append(dated, undated...) {
 		parts = append(parts, fmt.Sprintf("the %s due on %s is %s", amt(e.it.outstanding), longDate(e.it.due), e.note))
 		paid += e.it.outstanding
 		when, allDated = max(when, e.on), allDated && e.on != 0
+		byLate = byLate || e.byLate
 		if paid >= over {
 			break
 		}
@@ -327,13 +333,20 @@ func (a *account) underLimit(t datasets.Date, over datasets.Money, amt func(data
 	if len(parts) > 3 {
 		parts = append(parts[:3:3], fmt.Sprintf("%d more", len(parts)-3))
 	}
+	list := strings.Join(parts, "; ")
+	switch {
+	case byLate && stale > 0: // only the undated are then byLate
+		list += fmt.Sprintf(" (not dated: it %s, with %s overdue well beyond that)", a.lateNote(), plural(stale, "invoice"))
+	case byLate:
+		list += " (it " + a.lateNote() + ")"
+	}
 	switch {
 	case paid < over:
-		return "even with every open invoice paid it stays over the limit: " + strings.Join(parts, "; ")
+		return "even with every open invoice paid it stays over the limit: " + list
 	case allDated:
-		return fmt.Sprintf("back under the limit by %s: %s", longDate(when), strings.Join(parts, "; "))
+		return fmt.Sprintf("back under the limit by %s: %s", longDate(when), list)
 	}
-	return "back under the limit once paid: " + strings.Join(parts, "; ")
+	return "back under the limit once paid: " + list
 }
 
 // overdueResolution says what is expected of the overdue invoices;

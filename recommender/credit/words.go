@@ -22,7 +22,7 @@ func needReason(a *account, n needCalc, pol *Policy, amt func(datasets.Money) st
 	if a.c.Terms == (datasets.Terms{}) {
 		terms = fmt.Sprintf("%.0f-day terms (from its invoices)", a.termsDays)
 	}
-	fmt.Fprintf(&b, "invoices %s a month (%.1f invoices) on %s and pays %s late on average", m(n.runRate), n.perMonth, terms, plural(int(math.Round(a.daysLate)), "day"))
+	fmt.Fprintf(&b, "invoices %s a month (%.1f invoices) on %s and %s", m(n.runRate), n.perMonth, terms, a.lateReason())
 	switch {
 	case n.runRate == n.recent && n.recent > n.year*n.season*1.05:
 		// n.year is a monthly mean over the history, not its total.

@@ -76,7 +76,8 @@ type Proposal struct {
 	Status     string            `json:"status"` // proposed, approved, rejected or expired
 	OldLimit   features.KPIMoney `json:"old_limit"`
 	// OldLimitBlank says no limit was recorded before (a blank master
-	// credit_limit): OldLimit is then 0.00 and means nothing.
+	// credit_limit): OldLimit is then 0.00 and means nothing (null in the
+	// JSON).
 	OldLimitBlank bool              `json:"old_limit_blank,omitempty"`
 	NewLimit      features.KPIMoney `json:"new_limit"`
 	Secured       features.KPIMoney `json:"secured"`
