@@ -89,3 +89,51 @@ func TestSuggestionReviewFollowsTheProposalsClass(t *testing.T) {
 		})
 	}
 }
+
+// On a PD not learnt for the customer (its segment's rate) the German
+// trial's suggestions raised 33 of 34 customers, the cash-strapped ones
+// whose orders the flags held for overdue debt among them (24,000 →
+// 185,000 at 543% used), and one with a single large order not yet due
+// from 50,000 to 995,000 through the exposure floor. On the segment's
+// rate a customer with debt overdue beyond the flags' days is not
+// raised, and the exposure floor does not size the suggestion; on a
+// learnt PD both stay as they were.
+func TestAnUnlearntPDRaisesNoOverdueCustomerNorFloorsAtTheExposure(t *testing.T) {
+	pol := DefaultPolicy()
+	overdue := func(l *datasets.Ledger) {
+		l.Invoices = append(l.Invoices, datasets.Invoice{ID: "LATE", CustomerID: "C1", IssueDate: asOf.AddDays(-baseTerms - pol.Flags.OverdueDays - 20),
+			DueDate: asOf.AddDays(-pol.Flags.OverdueDays - 20), Amount: baseAmount, Currency: "EUR", Segment: "mid_market"})
+	}
+	bigOrder := func(l *datasets.Ledger) {
+		l.Invoices = append(l.Invoices, datasets.Invoice{ID: "BIG", CustomerID: "C1", IssueDate: asOf.AddDays(-2),
+			DueDate: asOf.AddDays(baseTerms - 2), Amount: 40 * baseLimit, Currency: "EUR", Segment: "mid_market"})
+	}
+	for _, tc := range []struct {
+		name   string
+		source string
+		change func(*datasets.Ledger)
+		bound  string // "" for any but the ones named below
+		raised bool
+	}{
+		{"overdue debt on the segment's rate", "segment", overdue, BoundUnlearnt, false},
+		{"overdue debt on a learnt PD", "model", overdue, "", true},
+		{"a large order on the segment's rate", "segment", bigOrder, "", true},
+		{"a large order on a learnt PD", "model", bigOrder, BoundExposure, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := baseLedger()
+			tc.change(l)
+			s := suggestOne(t, l, pol, map[string]Risk{"C1": {PD: 0.004, Source: tc.source}}, "C1")
+			all := strings.Join(s.Reasons, " | ")
+			if raised := s.Change.Money() > 0; raised != tc.raised {
+				t.Fatalf("change %s (bound %s), want raised %v:\n%s", s.Change.Money(), s.Bound, tc.raised, all)
+			}
+			switch {
+			case tc.bound != "" && s.Bound != tc.bound:
+				t.Fatalf("bound %s, want %s:\n%s", s.Bound, tc.bound, all)
+			case tc.bound == "" && (s.Bound == BoundUnlearnt || s.Bound == BoundExposure):
+				t.Fatalf("bound %s:\n%s", s.Bound, all)
+			}
+		})
+	}
+}

@@ -17,16 +17,17 @@ import (
 
 // What bound a suggestion.
 const (
-	BoundNeed         = "need"          // the exposure the relationship needs
-	BoundRiskAppetite = "risk_appetite" // expected loss at the segment's maximum
-	BoundFinancials   = "financials"    // the credit report's limit
-	BoundColdStart    = "cold_start"    // the segment's starting limit
-	BoundRequest      = "request"       // a limit request (an order held)
-	BoundDefault      = "default"       // in default: no credit
-	BoundCreditHold   = "credit_hold"   // on credit hold: no credit
-	BoundOverdue90    = "overdue_90"    // 90+ days overdue debt: no increase
-	BoundNoChange     = "no_change"     // within min_change of the current limit
-	BoundExposure     = "exposure"      // what the customer owes now, with the headroom
+	BoundNeed         = "need"             // the exposure the relationship needs
+	BoundRiskAppetite = "risk_appetite"    // expected loss at the segment's maximum
+	BoundFinancials   = "financials"       // the credit report's limit
+	BoundColdStart    = "cold_start"       // the segment's starting limit
+	BoundRequest      = "request"          // a limit request (an order held)
+	BoundDefault      = "default"          // in default: no credit
+	BoundCreditHold   = "credit_hold"      // on credit hold: no credit
+	BoundOverdue90    = "overdue_90"       // 90+ days overdue debt: no increase
+	BoundUnlearnt     = "unlearnt_overdue" // overdue debt, a PD not learnt for the customer: no increase
+	BoundNoChange     = "no_change"        // within min_change of the current limit
+	BoundExposure     = "exposure"         // what the customer owes now, with the headroom
 )
 
 // Risk is what is known about a customer's risk of loss.
@@ -356,7 +357,14 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 	// pays, as the need would with every day late counted.
 	arrears := a.arrears(as.asOf, pol.Need.LateToleranceDays)
 	held := max(0, a.exposure-arrears)
-	if floor := datasets.Money(math.Round(float64(held) * pol.Need.Headroom)); held > 0 && floor > base &&
+	// With a PD not learnt for the customer (its segment's rate) nothing
+	// says its exposure is safe to hold: the floor would raise a customer
+	// who let one order or its arrears run far past its limit to 1.5
+	// times them (the German trial's suggestions raised 33 of 34
+	// customers, a cash-strapped one at 543% of its limit from 24,000 to
+	// 185,000, all at the segment's 1.2%). The need alone sizes it then.
+	unlearnt := risk.Source == "segment"
+	if floor := datasets.Money(math.Round(float64(held) * pol.Need.Headroom)); held > 0 && floor > base && !unlearnt &&
 		(bound == BoundNeed || bound == BoundColdStart) {
 		was := "the need"
 		if bound == BoundColdStart {
@@ -426,6 +434,13 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 	case a.overdue90 > 0 && sugg > a.limit:
 		sugg, bound = a.limit, BoundOverdue90
 		reasons = append(reasons, fmt.Sprintf("%s is more than 90 days overdue: the limit is not raised", amt(a.overdue90)))
+	case unlearnt && sugg > a.limit && a.arrears(as.asOf, float64(pol.Flags.OverdueDays)) > 0:
+		// The flags hold its orders and escalate; raising it on a rate
+		// that is not its own would say the opposite.
+		over := a.arrears(as.asOf, float64(pol.Flags.OverdueDays))
+		sugg, bound = a.limit, BoundUnlearnt
+		reasons = append(reasons, fmt.Sprintf("%s is more than %s overdue and its probability of default is its segment's rate, not learnt for it: the limit is not raised (the rules gave %s)",
+			amt(over), plural(pol.Flags.OverdueDays, "day"), amt(pol.round(base))))
 	case a.limit > 0 && math.Abs(float64(sugg-a.limit)) < pol.MinChange*float64(a.limit):
 		reasons = append(reasons, fmt.Sprintf("the rules give %s (%s), within %.0f%% of the current limit: no change", amt(sugg), boundLabel(bound), 100*pol.MinChange))
 		sugg, bound = a.limit, BoundNoChange

@@ -99,6 +99,8 @@ func cutLabel(b string) string {
 		return "the credit hold"
 	case BoundOverdue90:
 		return "debt more than 90 days overdue (the limit is not raised)"
+	case BoundUnlearnt:
+		return "overdue debt with a probability of default not learnt for the customer (the limit is not raised)"
 	}
 	return boundLabel(b)
 }
