@@ -48,24 +48,9 @@ func (im *run) readDiscount(p *parser, text string, numeric bool, pay *datasets.
 	if text == "" {
 		return 0
 	}
-	var m datasets.Money
-	var err error
-	if numeric {
-		m, err = p.amounts.jsonAmount(text)
-	} else {
-		body, sign, aerr := accountingAmount(text)
-		if err = aerr; err == nil {
-			m, err = p.column("discount").parse(body, p.line)
-		}
-		if err == nil && sign != "" && pay.Currency != "" && !signMatches(sign, pay.Currency) {
-			p.errs = append(p.errs, fieldError{field: "discount", value: text, reason: signMismatch(sign, pay.Currency),
-				kind: "amount written in another currency than the row's"})
-			return 0
-		}
-	}
+	m, ok := p.rowAmount("discount", text, numeric, pay.Currency)
 	switch {
-	case err != nil:
-		p.failErr("discount", text, err)
+	case !ok:
 		return 0
 	case m < 0:
 		p.warns = append(p.warns, fieldError{field: "discount", value: text, kind: warnDiscountBelowZero, reason: warnDiscountBelowZero})

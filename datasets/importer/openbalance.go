@@ -110,6 +110,32 @@ type openBalanceRow struct {
 	settledAtExport bool
 }
 
+// rowAmount reads an amount column beside a row's own (text as written;
+// numeric when an NDJSON number) in the row's currency, rejecting it in p
+// when it is no amount or is written with another currency's sign (ok
+// false): an open balance, a payment's discount.
+func (p *parser) rowAmount(field, text string, numeric bool, currency string) (m datasets.Money, ok bool) {
+	var err error
+	if numeric {
+		m, err = p.amounts.jsonAmount(text)
+	} else {
+		body, sign, aerr := accountingAmount(text)
+		if err = aerr; err == nil {
+			m, err = p.column(field).parse(body, p.line)
+		}
+		if err == nil && sign != "" && currency != "" && !signMatches(sign, currency) {
+			p.errs = append(p.errs, fieldError{field: field, value: text, reason: signMismatch(sign, currency),
+				kind: "amount written in another currency than the row's"})
+			return 0, false
+		}
+	}
+	if err != nil {
+		p.failErr(field, text, err)
+		return 0, false
+	}
+	return m, true
+}
+
 // readOpenBalance reads the row's open balance (text as written; numeric
 // when an NDJSON number) of invoice v into o, rejecting it in p when it
 // cannot be: not an amount, below 0, above the amount, or above 0 on a
@@ -119,24 +145,9 @@ func (im *run) readOpenBalance(p *parser, text string, numeric bool, v *datasets
 	if text == "" {
 		return
 	}
-	var m datasets.Money
-	var err error
-	if numeric {
-		m, err = p.amounts.jsonAmount(text)
-	} else {
-		body, sign, aerr := accountingAmount(text)
-		if err = aerr; err == nil {
-			m, err = p.column("open_balance").parse(body, p.line)
-		}
-		if err == nil && sign != "" && v.Currency != "" && !signMatches(sign, v.Currency) {
-			p.errs = append(p.errs, fieldError{field: "open_balance", value: text, reason: signMismatch(sign, v.Currency),
-				kind: "amount written in another currency than the row's"})
-			return
-		}
-	}
+	m, ok := p.rowAmount("open_balance", text, numeric, v.Currency)
 	switch {
-	case err != nil:
-		p.failErr("open_balance", text, err)
+	case !ok:
 		return
 	case m < 0:
 		p.fail("open_balance", text, "an open balance below zero: what is owed on an invoice is at least 0 (an overpayment is a payment, not a balance)")
