@@ -1,13 +1,152 @@
 package importer
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/dsopilot/dsopilot/datasets"
 )
 
 // The summary of an import: the files' figures totalled, and the verdict.
+
+// FileSummary is what happened to one file.
+type FileSummary struct {
+	Path       string          `json:"path"`
+	Entity     datasets.Entity `json:"entity"`
+	Format     string          `json:"format"`
+	Read       int             `json:"read"`
+	Loaded     int             `json:"loaded"`
+	Rejected   int             `json:"rejected"`
+	Duplicates int             `json:"duplicates"`
+	// DuplicateRows describes the first duplicates (dupdetail.go).
+	DuplicateRows  []DuplicateRow `json:"duplicate_rows,omitempty"`
+	IgnoredColumns []string       `json:"ignored_columns,omitempty"`
+	Warnings       []Warning      `json:"warnings,omitempty"`
+	// NegativeCreditNotes counts the credit notes loaded as credits of
+	// their absolute amount because the file writes them negative, and
+	// DerivedDueDates the invoices loaded with a due date derived from
+	// payment terms for a blank one (conventions.go); Notes say each
+	// with its first example.
+	NegativeCreditNotes int       `json:"negative_credit_notes,omitempty"`
+	DerivedDueDates     int       `json:"derived_due_dates,omitempty"`
+	Notes               []Warning `json:"notes,omitempty"`
+	// CreditNotesFromInvoices counts the rows of an invoices file loaded
+	// as credit notes by its type column (doctypes.go); they are in Loaded.
+	CreditNotesFromInvoices int `json:"credit_notes_from_invoices,omitempty"`
+	// DunningActions counts the actions loaded from the file's dunning
+	// levels (dunning.go); they are not rows, and not in Loaded.
+	DunningActions int `json:"dunning_actions,omitempty"`
+	// DerivedPayments counts the payments derived from the file's open
+	// balances (openbalance.go); they are not rows, and not in Loaded.
+	DerivedPayments int `json:"derived_payments,omitempty"`
+	// DerivedCredits counts the credit notes derived so in a ledger
+	// without payment records.
+	DerivedCredits int `json:"derived_credits,omitempty"`
+	// SupersededDerived counts the records derived from an open balance
+	// by an earlier import that the file's payments and credit notes
+	// lowered (supersede.go); warned of each.
+	SupersededDerived int `json:"superseded_derived,omitempty"`
+	// SettledByRecords counts the invoices without a settled date that
+	// the file's rows made the import look at and their payments and
+	// credit notes cover: stored again, settled (settlecover.go); they
+	// are not rows, and not in Loaded.
+	SettledByRecords int `json:"settled_by_records,omitempty"`
+	// DerivedDiscounts counts the credit notes loaded from the cash
+	// discounts of a payments file (discount.go); not rows, not in Loaded.
+	DerivedDiscounts int `json:"derived_discounts,omitempty"`
+	// Cascaded counts the rows rejected only because their customer's own
+	// row, in a customers file of the same import, was rejected.
+	Cascaded int `json:"cascaded,omitempty"`
+	// Absent counts the rows rejected only because their customer is
+	// absent from the store's customer master in an import without a
+	// customers file (master.go).
+	Absent int `json:"absent_customer_rows,omitempty"`
+	// Diagnosis is the most common reason rows were rejected, with a
+	// remedy when one is clear (a date format that reads them).
+	Diagnosis string `json:"diagnosis,omitempty"`
+	// Failed says the file did not import as it should: it could not be
+	// read (Error), or more than half its rows were rejected.
+	Failed bool   `json:"failed,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// Summary is what happened to an import: Read = Loaded + Rejected +
+// Duplicates, in each file and in all. Loaded counts only rows the store
+// acknowledged, and a duplicate not (it replaced an earlier row's record).
+type Summary struct {
+	Read             int `json:"read"`
+	Loaded           int `json:"loaded"`
+	Rejected         int `json:"rejected"`
+	Duplicates       int `json:"duplicates"`
+	DerivedCustomers int `json:"derived_customers"`
+	// NegativeCreditNotes and DerivedDueDates total the files'; Notes
+	// are the files' notes, by reason.
+	NegativeCreditNotes int       `json:"negative_credit_notes"`
+	DerivedDueDates     int       `json:"derived_due_dates"`
+	Notes               []Warning `json:"notes"`
+	// CreditNotesFromInvoices totals the files'.
+	CreditNotesFromInvoices int `json:"credit_notes_from_invoices"`
+	// DunningActions totals the files'.
+	DunningActions int `json:"dunning_actions"`
+	// DerivedPayments totals the files' (openbalance.go).
+	DerivedPayments int `json:"derived_payments"`
+	DerivedCredits  int `json:"derived_credits"`
+	// SupersededDerived totals the files' (supersede.go).
+	SupersededDerived int `json:"superseded_derived"`
+	// SettledByRecords totals the files' (settlecover.go).
+	SettledByRecords int `json:"settled_by_records"`
+	// DerivedDiscounts totals the files' (discount.go).
+	DerivedDiscounts int `json:"derived_discounts"`
+	// Cascaded totals the files' rows rejected only because their
+	// customer's own row was rejected in this import, and Cascade says so
+	// with the first of those customers' rows; the import then ends in
+	// ErrIncomplete.
+	Cascaded int    `json:"cascaded"`
+	Cascade  string `json:"cascade,omitempty"`
+	// Absent totals the files' rows rejected only because their
+	// customer is absent from the store's customer master, in an import
+	// without a customers file (its row may have been rejected by an
+	// earlier import), and AbsentText says so with the first of them and
+	// what to do. It is no error of its own: a file most of whose rows it
+	// rejects is, as any (ErrRejected).
+	Absent     int    `json:"absent_customer_rows"`
+	AbsentText string `json:"absent_customers,omitempty"`
+	// RejectsFile is where the rejects are: a path, or a note that they
+	// went to the fallback writer. Empty when nothing was rejected.
+	RejectsFile   string        `json:"rejects_file,omitempty"`
+	Warnings      []Warning     `json:"warnings"`
+	Seconds       float64       `json:"seconds"`
+	RowsPerSecond float64       `json:"rows_per_second"`
+	Files         []FileSummary `json:"files"`
+	// Skipped are files of a directory that hold no ledger entity by
+	// their names (truth.csv, notes.txt).
+	Skipped []string `json:"skipped"`
+	// FirstRejects holds up to 20 rejects, for printing.
+	FirstRejects []Reject `json:"first_rejects,omitempty"`
+}
+
+// MarshalJSON writes the summary with its lists always there, [] for
+// none, so that a reader need not tell "none" from "not reported".
+func (s Summary) MarshalJSON() ([]byte, error) {
+	type plain Summary // without this method
+	c := plain(s)
+	if c.Warnings == nil {
+		c.Warnings = []Warning{}
+	}
+	if c.Notes == nil {
+		c.Notes = []Warning{}
+	}
+	if c.Skipped == nil {
+		c.Skipped = []string{}
+	}
+	if c.Files == nil {
+		c.Files = []FileSummary{}
+	}
+	return json.Marshal(c)
+}
 
 // finish totals the per-file figures.
 func (im *run) finish() {
