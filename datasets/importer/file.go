@@ -146,8 +146,11 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	// An invoices file's open balances are as of its export date
 	// (openbalance.go).
 	// A file with a settled_date column is a cleared-items export: its
-	// blanks are taken as written (settlecover.go).
+	// blanks are taken as written (settlecover.go). Not an NDJSON body:
+	// its reader lists every canonical column whether a line carries it
+	// or not, so a blank there is no ERP's word that the invoice is open.
 	_, cleared := pos["settled_date"]
+	cleared = cleared && in.format != "ndjson"
 	creditAt, hasCredit := pos["credit_amount"]
 	hasCredit = hasCredit && in.entity == datasets.EntityInvoices
 	obAt, hasOB := pos["open_balance"]

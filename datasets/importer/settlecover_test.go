@@ -225,3 +225,28 @@ func TestAPaymentNamingAnotherCustomersInvoiceIsWarnedOf(t *testing.T) {
 		})
 	}
 }
+
+// An NDJSON body (the API's ingest) lists every canonical column whether
+// a line carries it or not: its blank settled date is no cleared-items
+// export's word, and its invoices covered by their records are settled.
+func TestAnNDJSONBodysInvoicesAreSettledByTheirRecords(t *testing.T) {
+	const invoices = `{"invoice_id":"I1","customer_id":"K1","issue_date":"2025-01-02","due_date":"2025-02-01","amount":"100.00","currency":"EUR"}` + "\n"
+	const payments = `{"payment_id":"P1","customer_id":"K1","invoice_id":"I1","payment_date":"2025-02-03","amount":"100.00"}` + "\n"
+	ctx := context.Background()
+	st := openStore(t)
+	if err := st.Put(ctx, &datasets.Ledger{Customers: []datasets.Customer{{ID: "K1", Name: "K", Currency: "EUR"}}}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	sum, err := Import(ctx, st, []string{writeFile(t, dir, "invoices.ndjson", invoices), writeFile(t, dir, "payments.ndjson", payments)}, opts(t))
+	if err != nil || sum.SettledByRecords != 1 {
+		t.Fatalf("%v, settled %d", err, sum.SettledByRecords)
+	}
+	l, err := st.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := findInvoice(l, "I1"); v.SettledDate.String() != "2025-02-03" {
+		t.Errorf("I1 settled %q, want 2025-02-03", v.SettledDate)
+	}
+}
