@@ -95,7 +95,18 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	}
 	desc := datasets.Describe(in.entity)
 	fr.count = desc.Count
-	fs.IgnoredColumns = ignored(in.entity)
+	// carried says whether the file carries canonical column c: a CSV's
+	// header names it; an NDJSON body's first object has its key (its
+	// reader lists every canonical key, for later lines that carry more).
+	// The file-level readings (a cleared-items export, open balances) and
+	// the columns said to be ignored go by what the file carries: an
+	// ingest body was told of columns it never sent.
+	carrier, _ := src.(interface{ carries(string) bool })
+	carried := func(c string) bool {
+		i, ok := pos[c]
+		return ok && (carrier == nil || carrier.carries(src.header()[i]))
+	}
+	fs.IgnoredColumns = slices.DeleteFunc(ignored(in.entity), func(h string) bool { return carrier != nil && !carrier.carries(h) })
 	noDue, err := im.dueFromTerms(ctx, in, pos)
 	if err != nil {
 		return fail(err)
@@ -146,15 +157,12 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	// An invoices file's open balances are as of its export date
 	// (openbalance.go).
 	// A file with a settled_date column is a cleared-items export: its
-	// blanks are taken as written (settlecover.go). Not an NDJSON body:
-	// its reader lists every canonical column whether a line carries it
-	// or not, so a blank there is no ERP's word that the invoice is open.
-	_, cleared := pos["settled_date"]
-	cleared = cleared && in.format != "ndjson"
+	// blanks are taken as written (settlecover.go).
+	cleared := carried("settled_date")
 	creditAt, hasCredit := pos["credit_amount"]
 	hasCredit = hasCredit && in.entity == datasets.EntityInvoices
-	obAt, hasOB := pos["open_balance"]
-	hasOB = hasOB && in.entity == datasets.EntityInvoices
+	obAt := pos["open_balance"]
+	hasOB := carried("open_balance") && in.entity == datasets.EntityInvoices
 	var orow openBalanceRow
 	var exportDate datasets.Date
 	if hasOB {

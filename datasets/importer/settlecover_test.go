@@ -250,3 +250,29 @@ func TestAnNDJSONBodysInvoicesAreSettledByTheirRecords(t *testing.T) {
 		t.Errorf("I1 settled %q, want 2025-02-03", v.SettledDate)
 	}
 }
+
+// An NDJSON body's reader lists every canonical key, for the lines after
+// the first that carry more; the file-level readings went by that list: an
+// ingest of invoices was told of open balances read "as of the export
+// date" and of ignored columns it never sent. They now go by the keys the
+// body carries, as a CSV's header says.
+func TestAnNDJSONBodyIsReadForTheKeysItCarries(t *testing.T) {
+	const invoices = `{"invoice_id":"I1","customer_id":"K1","issue_date":"2025-01-02","due_date":"2025-02-01","amount":"100.00","currency":"EUR","colour":"red"}` + "\n"
+	ctx := context.Background()
+	st := openStore(t)
+	if err := st.Put(ctx, &datasets.Ledger{Customers: []datasets.Customer{{ID: "K1", Name: "K", Currency: "EUR"}}}); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Import(ctx, st, []string{writeFile(t, t.TempDir(), "invoices.ndjson", invoices)}, opts(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range sum.Notes {
+		if n.Reason == noteExportDate {
+			t.Errorf("note %q on a body without open balances", n.Reason)
+		}
+	}
+	if got := fmt.Sprint(sum.Files[0].IgnoredColumns); got != "[colour]" {
+		t.Errorf("ignored columns %s, want [colour]", got)
+	}
+}

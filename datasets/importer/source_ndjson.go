@@ -17,9 +17,13 @@ type ndjsonSource struct {
 	lim  limits
 	head []string
 	idx  map[string]int
-	line int
-	vals []string
-	nums []bool
+	// first holds the keys of the first object: what the body carries,
+	// as a CSV's header says it (head lists every canonical key too, for
+	// the lines after that carry more).
+	first map[string]bool
+	line  int
+	vals  []string
+	nums  []bool
 	// queue holds the lines read to find the first object, to be returned
 	// first.
 	queue  []ndjsonItem
@@ -62,8 +66,10 @@ func newNDJSONSource(r io.Reader, canonical []string, lim limits) (*ndjsonSource
 			s.queue = append(s.queue, ndjsonItem{line: s.line, err: &rowError{line: s.line, reason: "invalid JSON: " + err.Error()}})
 			continue
 		}
+		s.first = make(map[string]bool, len(obj))
 		for k := range obj {
 			add(k)
+			s.first[k] = true
 		}
 		s.queue = append(s.queue, ndjsonItem{line: s.line, obj: obj})
 		return s, nil
@@ -127,7 +133,10 @@ func decodeObject(b []byte) (map[string]any, error) {
 }
 
 func (s *ndjsonSource) header() []string { return s.head }
-func (s *ndjsonSource) transcoded() int  { return s.nTrans }
+
+// carries reports whether the body's first object has key name.
+func (s *ndjsonSource) carries(name string) bool { return s.first[name] }
+func (s *ndjsonSource) transcoded() int          { return s.nTrans }
 func (s *ndjsonSource) numeric(i int) bool {
 	return i < len(s.nums) && s.nums[i]
 }
