@@ -112,6 +112,7 @@ var (
 // ("14 Tage 2% Skonto, 30 Tage netto", "2/10 net 30"): a percentage, a
 // rate over days, or a discount word not negated ("ohne Skonto").
 func CashDiscount(s string) bool {
+	s, _ = withoutCharges(s) // "Net 30, 1.5% interest": no discount
 	if strings.Contains(s, "%") || discountRate.MatchString(s) {
 		return true
 	}
@@ -158,12 +159,14 @@ func netOfDiscount(s string, bad func(string) (Terms, error)) (Terms, error) {
 // parseWrittenTerms reads terms written in words (see above); s is as
 // written, for the error.
 func parseWrittenTerms(s string) (Terms, error) {
+	written := s
 	bad := func(why string) (Terms, error) {
 		if why != "" {
 			why += "; "
 		}
-		return Terms{}, fmt.Errorf("payment terms %q: %swant %s", s, why, TermsForms)
+		return Terms{}, fmt.Errorf("payment terms %q: %swant %s", written, why, TermsForms)
 	}
+	s, _ = withoutCharges(s) // latecharge.go; the errors quote the terms as written
 	for i := 1; i < len(s); i++ {
 		if (s[i-1] == '-' || s[i-1] == '+') && s[i] >= '0' && s[i] <= '9' {
 			return bad("days are a number from 0 to 365, without a sign")
@@ -253,7 +256,7 @@ func parseWrittenTerms(s string) (Terms, error) {
 		return Terms{}, nil
 	case eom && !eomAfter && !(eomFirst && numbers <= 1):
 		return Terms{}, fmt.Errorf("payment terms %q: %w (after the end of the month, or the end of the month after the days): "+
-			"write EOM<days> for days after the end of the issue month; want %s", s, ErrTermsTwoWays, TermsForms)
+			"write EOM<days> for days after the end of the issue month; want %s", written, ErrTermsTwoWays, TermsForms)
 	case numbers == 0 && !eom:
 		return bad("no number of days")
 	}
