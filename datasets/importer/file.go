@@ -178,7 +178,20 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			im.openBal = &openBalances{cands: map[string]*openCandidate{}, credits: map[string]map[string]applied{}}
 		}
 	}
-	p := &parser{dates: dates, amounts: im.amounts, latest: im.opts.LatestDay, columns: map[string]*amountColumn{}, diag: fr.diag, numeric: src.numeric}
+	// creditMoved: the row's credit amount moved to its amount column
+	// (debitcredit.go), read as its own field was written.
+	creditMoved := false
+	numeric := src.numeric
+	if hasCredit {
+		amountAt := pos["amount"]
+		numeric = func(i int) bool {
+			if creditMoved && i == amountAt {
+				return src.numeric(creditAt)
+			}
+			return src.numeric(i)
+		}
+	}
+	p := &parser{dates: dates, amounts: im.amounts, latest: im.opts.LatestDay, columns: map[string]*amountColumn{}, diag: fr.diag, numeric: numeric}
 	p.scan = func(column string) (decimalMark, string) { return im.scanMarks(fr, in, pos, column) }
 	dec := decoderFor(in.entity, pos, p)
 	// The conventions of the export (conventions.go): amend sets flipped
@@ -353,7 +366,8 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		im.rows++
 		if hasCredit {
 			// A debit and credit pair of columns (debitcredit.go).
-			if why := debitCredit(vals, pos["amount"], creditAt); why != "" {
+			var why string
+			if creditMoved, why = debitCredit(vals, pos["amount"], creditAt); why != "" {
 				fs.Rejected++
 				fr.rejectLine(line)
 				fe := fieldError{field: "credit_amount", value: trimSpace(vals[creditAt]), reason: why, kind: why}
