@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -112,5 +113,32 @@ func TestParseTermsLateCharge(t *testing.T) {
 	_, err := ParseTerms("interest 2% per month")
 	if err == nil || !strings.Contains(err.Error(), `"interest 2% per month"`) || !strings.Contains(err.Error(), "no number of days") {
 		t.Errorf("ParseTerms of a charge alone: %v; want no number of days, quoting the terms as written", err)
+	}
+}
+
+// --eom-after states that days with an end of the month but no "after"
+// are days after the end of the issue month; everything else reads as
+// without it.
+func TestParseTermsEOMAfter(t *testing.T) {
+	cases := []struct {
+		text string
+		want Terms
+	}{
+		{"30 days end of month", Terms{Days: 30, EOM: true}}, {"Net 30 EOM", Terms{Days: 30, EOM: true}},
+		{"60 jours fin de mois", Terms{Days: 60, EOM: true}}, {"30 days EOM", Terms{Days: 30, EOM: true}},
+		{"Net 30", Terms{Days: 30}}, {"30 days after end of month", Terms{Days: 30, EOM: true}},
+		{"2/10 net 30 EOM", Terms{Days: 30, EOM: true}},
+	}
+	for _, c := range cases {
+		got, err := ParseTermsEOMAfter(c.text)
+		if err != nil || got != c.want {
+			t.Errorf("ParseTermsEOMAfter(%q) = %v, %v; want %v", c.text, got, err, c.want)
+		}
+	}
+	if _, err := ParseTerms("30 days end of month"); !errors.Is(err, ErrTermsTwoWays) {
+		t.Errorf("ParseTerms without the assumption: %v; want ErrTermsTwoWays", err)
+	}
+	if _, err := ParseTermsEOMAfter("30 oder 60 Tage"); err == nil {
+		t.Error("ParseTermsEOMAfter read terms it should refuse")
 	}
 }

@@ -191,7 +191,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			return src.numeric(i)
 		}
 	}
-	p := &parser{dates: dates, amounts: im.amounts, latest: im.opts.LatestDay, columns: map[string]*amountColumn{}, diag: fr.diag, numeric: numeric}
+	p := &parser{dates: dates, amounts: im.amounts, latest: im.opts.LatestDay, columns: map[string]*amountColumn{}, diag: fr.diag, numeric: numeric, eomAfter: im.opts.EOMAfter}
 	p.scan = func(column string) (decimalMark, string) { return im.scanMarks(fr, in, pos, column) }
 	dec := decoderFor(in.entity, pos, p)
 	// The conventions of the export (conventions.go): amend sets flipped
@@ -496,8 +496,14 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		}
 		if knownInvoice != nil {
 			if ref := trimSpace(vals[invoiceAt]); ref != "" && !knownInvoice(ref) {
-				fr.warn("refers to an invoice neither in the store nor in the import",
-					fmt.Sprintf("%s:%d invoice_id %q", in.path, line, clip(ref, 80)))
+				if in.entity == datasets.EntityPayments && len(batch.Payments) > 0 {
+					pay := &batch.Payments[len(batch.Payments)-1]
+					fr.unknownInvoiceCash(pay)
+					fr.warn(warnPaymentUnknownInvoice, fmt.Sprintf("%s:%d invoice_id %q, amount %s %s", in.path, line, clip(ref, 80), pay.Amount, pay.Currency))
+				} else {
+					fr.warn("refers to an invoice neither in the store nor in the import",
+						fmt.Sprintf("%s:%d invoice_id %q", in.path, line, clip(ref, 80)))
+				}
 			}
 		}
 		if !credit {
