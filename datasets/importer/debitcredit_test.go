@@ -28,15 +28,7 @@ func TestDebitAndCreditColumns(t *testing.T) {
 		t.Run(storeName, func(t *testing.T) {
 			ctx := context.Background()
 			st := open(t)
-			o := opts(t)
-			o.Columns = map[string]string{"invoice_id": "Belegnummer", "customer_id": "Kundennummer", "invoices.type": "Belegart", "issue_date": "Belegdatum",
-				"due_date": "Fälligkeit", "invoices.amount": "Soll", "invoices.credit_amount": "Haben", "invoices.applies_to": "Bezug"}
-			o.DocTypes = map[string]string{}
-			if err := ParseDocTypes(o.DocTypes, "invoice=RE,credit_note=GS"); err != nil {
-				t.Fatal(err)
-			}
-			o.DateFormat = "%d.%m.%Y"
-			o.Kind = "invoices"
+			o := oposOptions(t)
 			sum, err := Import(ctx, st, []string{writeFile(t, t.TempDir(), "OPOS.csv", opos)}, o)
 			if err != nil {
 				t.Fatal(err)
@@ -79,15 +71,7 @@ func TestDebitAndCreditNumericNDJSON(t *testing.T) {
 		t.Run(storeName, func(t *testing.T) {
 			ctx := context.Background()
 			st := open(t)
-			o := opts(t)
-			o.Columns = map[string]string{"invoice_id": "Belegnummer", "customer_id": "Kundennummer", "invoices.type": "Belegart", "issue_date": "Belegdatum",
-				"due_date": "Fälligkeit", "invoices.amount": "Soll", "invoices.credit_amount": "Haben", "invoices.applies_to": "Bezug"}
-			o.DocTypes = map[string]string{}
-			if err := ParseDocTypes(o.DocTypes, "invoice=RE,credit_note=GS"); err != nil {
-				t.Fatal(err)
-			}
-			o.DateFormat = "%d.%m.%Y"
-			o.Kind = "invoices"
+			o := oposOptions(t)
 			sum, err := Import(ctx, st, []string{writeFile(t, t.TempDir(), "opos.ndjson", body)}, o)
 			if err != nil {
 				t.Fatal(err)
@@ -109,4 +93,19 @@ func TestDebitAndCreditNumericNDJSON(t *testing.T) {
 			}
 		})
 	}
+}
+
+// oposOptions map a German OPOS list: Soll and Haben, RE and GS.
+func oposOptions(t *testing.T) Options {
+	t.Helper()
+	o := opts(t)
+	o.Columns = map[string]string{"invoice_id": "Belegnummer", "customer_id": "Kundennummer", "invoices.type": "Belegart", "issue_date": "Belegdatum",
+		"due_date": "Fälligkeit", "invoices.amount": "Soll", "invoices.credit_amount": "Haben", "invoices.applies_to": "Bezug"}
+	o.DocTypes = map[string]string{}
+	if err := ParseDocTypes(o.DocTypes, "invoice=RE,credit_note=GS"); err != nil {
+		t.Fatal(err)
+	}
+	o.DateFormat = "%d.%m.%Y"
+	o.Kind = "invoices"
+	return o
 }
