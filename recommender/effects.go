@@ -29,6 +29,8 @@ type EffectsOptions struct {
 	MinRandomised int     // fewer randomised decisions: ErrNoRandomisation (default 50)
 	Seed          uint64  // bootstrap and tree seeds
 	Learner       Learner // default DefaultLearner()
+	// Meta is the meta-learner (default MetaS; see tlearner.go).
+	Meta MetaLearner
 }
 
 func (o EffectsOptions) withDefaults() EffectsOptions {
@@ -46,6 +48,9 @@ func (o EffectsOptions) withDefaults() EffectsOptions {
 	}
 	if o.Learner == nil {
 		o.Learner = DefaultLearner()
+	}
+	if o.Meta == "" {
+		o.Meta = MetaS
 	}
 	return o
 }
@@ -315,6 +320,14 @@ func learnRows(ctx context.Context, rows []decisionRow, cutoff datasets.Date, s 
 		return nil, fmt.Errorf("%w: %d randomised decisions by %s (at least %d needed)", ErrNoRandomisation, e.Randomised, cutoff, o.MinRandomised)
 	}
 	e.hIndex = horizonIndex(s.HorizonDays)
+	fit := e.fitBags
+	switch o.Meta {
+	case MetaS:
+	case MetaT:
+		fit = e.fitTBags
+	default:
+		return nil, fmt.Errorf("learn effects: unknown meta-learner %q (want %q or %q)", o.Meta, MetaS, MetaT)
+	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0xeffec7))
 	e.models = make([][]Predictor, len(curveDays))
 	for k := range curveDays {
@@ -330,7 +343,7 @@ func learnRows(ctx context.Context, rows []decisionRow, cutoff datasets.Date, s 
 		if k == e.hIndex {
 			nbags = o.Bags
 		}
-		bags, err := e.fitBags(ctx, known, k, nbags, o, rng, o.Seed+uint64(k))
+		bags, err := fit(ctx, known, k, nbags, o, rng, o.Seed+uint64(k))
 		if err != nil {
 			return nil, fmt.Errorf("learn effects at %d days: %w", curveDays[k], err)
 		}

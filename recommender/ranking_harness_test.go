@@ -26,7 +26,9 @@ import (
 //
 // DSOPILOT_RANKING_CUSTOMERS (default 1000) and DSOPILOT_RANKING_MONTHS
 // (training months, default 12; the environment runs 6 more, as the
-// evaluation's default does, so that the history is the evaluation's).
+// evaluation's default does, so that the history is the evaluation's);
+// DSOPILOT_RANKING_META the meta-learners, comma-separated (s, the
+// default, or t), each learnt on the same history.
 func TestRankingHarness(t *testing.T) {
 	seeds := os.Getenv("DSOPILOT_RANKING_SEEDS")
 	if seeds == "" {
@@ -38,6 +40,10 @@ func TestRankingHarness(t *testing.T) {
 	}
 	if v, err := strconv.Atoi(os.Getenv("DSOPILOT_RANKING_MONTHS")); err == nil {
 		months = v
+	}
+	metas := splitComma(os.Getenv("DSOPILOT_RANKING_META"))
+	if len(metas) == 0 {
+		metas = []string{string(MetaS)}
 	}
 	for _, f := range splitComma(seeds) {
 		seed, _ := strconv.ParseUint(f, 10, 64)
@@ -53,17 +59,24 @@ func TestRankingHarness(t *testing.T) {
 		if err := env.RunUntil(ctx, end, NewScenarioPolicy(s, SimFX(), capa, 0.1, seed^0x10661)); err != nil {
 			t.Fatal(err)
 		}
-		eff, err := LearnEffects(ctx, env.Ledger(), end-1, s, SimFX(), EffectsOptions{Seed: seed})
-		if err != nil {
-			t.Fatal(err)
+		for _, meta := range metas {
+			eff, err := LearnEffects(ctx, env.Ledger(), end-1, s, SimFX(), EffectsOptions{Seed: seed, Meta: MetaLearner(meta)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, sum := upliftRanking(eff, env, rand.New(rand.NewPCG(seed, 0x4a2c)))
+			fmt.Printf("seed %d meta %s (%.0fs): %s\n", seed, meta, time.Since(t0).Seconds(), sum)
+			printRanking(rows)
+			t0 = time.Now()
 		}
-		rows, sum := upliftRanking(eff, env, rand.New(rand.NewPCG(seed, 0x4a2c)))
-		fmt.Printf("seed %d (%.0fs): %s\n", seed, time.Since(t0).Seconds(), sum)
-		for _, r := range rows {
-			fmt.Printf("  %-14s %-18s h=%2d truth %.3f replayed %.3f model %+.3f [%+.3f,%+.3f] dr %+.3f [%+.3f,%+.3f] measured %-5v decisions %d unplanned %d taken %d waited %d\n",
-				r.Behaviour, r.Action, r.HorizonDays, r.PRespond, r.Replayed, r.Response, r.Low, r.High, r.DR.Mean, r.DR.Low, r.DR.High,
-				r.Measured, r.Situations, r.Unplanned, r.Taken, r.Waited)
-		}
+	}
+}
+
+func printRanking(rows []RankingRow) {
+	for _, r := range rows {
+		fmt.Printf("  %-14s %-18s h=%2d truth %.3f replayed %.3f model %+.3f [%+.3f,%+.3f] dr %+.3f [%+.3f,%+.3f] measured %-5v decisions %d unplanned %d taken %d waited %d\n",
+			r.Behaviour, r.Action, r.HorizonDays, r.PRespond, r.Replayed, r.Response, r.Low, r.High, r.DR.Mean, r.DR.Low, r.DR.High,
+			r.Measured, r.Situations, r.Unplanned, r.Taken, r.Waited)
 	}
 }
 
