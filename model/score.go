@@ -216,6 +216,9 @@ func NewScorer(b *Bundle, specs []features.Spec) (*Scorer, error) {
 	if h := b.Late.History; h != nil && (h.Late < 0 || h.Late >= s.width || h.Settled < 0 || h.Settled >= s.width) {
 		return nil, fmt.Errorf("%w: the late model's history stack reads columns %d and %d of %d", ErrBadBundle, h.Late, h.Settled, s.width)
 	}
+	if h := b.Late.History; h != nil && h.FlagWeight != 0 && (h.Flag < 0 || h.Flag >= s.width) {
+		return nil, fmt.Errorf("%w: the late model's history stack weighs column %d of %d as a flag", ErrBadBundle, h.Flag, s.width)
+	}
 	if st := b.OverdueScaled; st != nil {
 		s.overdueW, s.overdueFrom = overdueScaledBlend, overdueScaledFromDays
 		i, ok := features.Find(specs, st.Base, st.Window)

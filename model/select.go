@@ -272,8 +272,9 @@ func refit(ctx context.Context, s setting, trees []int, d design, margins, y []f
 // stackInput is what a history stack is fitted on beside the margins: its
 // columns and training rate, and each margin's customer-history log-odds.
 type stackInput struct {
-	tmpl HistoryStack
-	hist []float64
+	tmpl  HistoryStack
+	hist  []float64
+	flags []float64 // nil when the stack weighs no flag
 }
 
 // bag replaces booster c, fitted on d with o.Seed, by the average of it and
@@ -308,7 +309,7 @@ func calibrate(c *Classifier, s setting, margins, y []float64, st *stackInput, o
 	c.Platt, c.History = nil, nil
 	if st != nil {
 		h := st.tmpl
-		err := h.fit(margins, st.hist, y)
+		err := h.fit(margins, st.hist, st.flags, y)
 		if err == nil {
 			c.History = &h
 			return
@@ -342,11 +343,27 @@ func (cv *cvFit) stackInput(hs *HistoryStack, d design, more [][]float64) *stack
 		return nil
 	}
 	st := &stackInput{tmpl: *hs}
+	var own [][]float64
 	for _, i := range cv.rows {
 		st.hist = append(st.hist, hs.history(d.X[i]))
+		own = append(own, d.X[i])
 	}
 	st.hist = append(st.hist, hs.histories(more)...)
+	if hs.withFlag {
+		st.flags = append(hs.flags(own), hs.flags(more)...)
+	}
 	return st
+}
+
+// stackFlag is the invoice flag the history stack weighs: the disputed
+// flag when the user stated when an undated one is known (on a ledger
+// without dispute records it is then the one trace of a dispute; with
+// them, disputes_open and the rates say more than a rare invoice flag).
+func stackFlag(o features.Options) string {
+	if o.DisputeOpenedAfterDays == nil {
+		return ""
+	}
+	return "inv_disputed"
 }
 
 // chosen is the outcome of the champion's selection: the winning setting
@@ -399,7 +416,7 @@ func champion(ctx context.Context, enc *Encoder, plan windowPlan, label func(*fe
 	}
 	ch := &chosen{cv: best, d: designs[treeEncoded(best.s.family)], cols: enc.columns(best.s.family)}
 	if plan.grid {
-		if hs, ok := newHistoryStack(enc, o.Features.Longest(), float64(positives(ch.d.y))/float64(len(ch.d.y))); ok {
+		if hs, ok := newHistoryStack(enc, o.Features.Longest(), float64(positives(ch.d.y))/float64(len(ch.d.y)), stackFlag(o.Features)); ok {
 			ch.hs = &hs
 		}
 	}

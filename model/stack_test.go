@@ -48,7 +48,7 @@ func TestNewtonLogisticRecoversWeights(t *testing.T) {
 					y[i] = 1
 				}
 			}
-			got := newtonLogistic([][]float64{a, b}, y, 0)
+			got := newtonLogistic([][]float64{a, b}, y, []float64{0, 0})
 			for j := range got {
 				if math.Abs(got[j]-tc.beta[j]) > 0.08 {
 					t.Errorf("fitted %v, want %v ± 0.08", got, tc.beta)
@@ -85,7 +85,7 @@ func TestHistoryStackFitsOnlyWhatAdds(t *testing.T) {
 				}
 			}
 			s := h
-			err := s.fit(margins, hist, y)
+			err := s.fit(margins, hist, nil, y)
 			if (err == nil) != tc.wantStacked {
 				t.Fatalf("fit error %v, want stacked %v", err, tc.wantStacked)
 			}
@@ -97,8 +97,53 @@ func TestHistoryStackFitsOnlyWhatAdds(t *testing.T) {
 			}
 		})
 	}
+	// A rare flag (2% of rows) with a weight of its own in the truth: the
+	// stack recovers it; with fewer than minFlagged flagged rows it is left
+	// out (weight zero), however the few rows fell.
+	for _, tc := range []struct {
+		name   string
+		share  float64
+		weight float64 // in the truth
+		tol    float64
+	}{
+		{"flag adds", 0.02, 1.5, 0.35}, // 3 standard errors on 400 flagged rows
+		{"flag adds, other way", 0.02, -1.2, 0.35},
+		{"too few flagged", float64(minFlagged-1) / n, 3, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			margins, hist, flags, y := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+			flagged := 0
+			for i := range y {
+				settled := float64(rng.IntN(8))
+				late := float64(rng.IntN(int(settled) + 1))
+				margins[i] = rng.NormFloat64()
+				hist[i] = h.history([]float64{late, settled})
+				if flagged < minFlagged-1 || tc.share > float64(minFlagged)/n {
+					if rng.Float64() < tc.share {
+						flags[i] = 1
+						flagged++
+					}
+				}
+				if rng.Float64() < sigmoid(0.9*margins[i]+0.7*hist[i]+tc.weight*flags[i]+0.1) {
+					y[i] = 1
+				}
+			}
+			s := h
+			s.withFlag = true
+			if err := s.fit(margins, hist, flags, y); err != nil {
+				t.Fatal(err)
+			}
+			want := tc.weight
+			if flagged < minFlagged {
+				want = 0
+			}
+			if math.Abs(s.FlagWeight-want) > tc.tol {
+				t.Errorf("%d flagged rows: flag weight %v, want %v (± %v)", flagged, s.FlagWeight, want, tc.tol)
+			}
+		})
+	}
 	s := h
-	if err := s.fit([]float64{1, 2}, []float64{0, 0}, []float64{1, 1}); err == nil {
+	if err := s.fit([]float64{1, 2}, []float64{0, 0}, nil, []float64{1, 1}); err == nil {
 		t.Error("a stack fitted on one class")
 	}
 }
@@ -128,7 +173,8 @@ func TestStackedClassifierMarginAndContributions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.History = &HistoryStack{Late: 0, Settled: 1, Shrink: 2, Base: 0.4, Model: 0.6, History: 0.5, Intercept: -0.1}
+	// Column 2 stands in for a flag too: the formula only multiplies it.
+	c.History = &HistoryStack{Late: 0, Settled: 1, Shrink: 2, Base: 0.4, Model: 0.6, History: 0.5, Intercept: -0.1, Flag: 2, FlagWeight: 0.8}
 	raw, err := json.Marshal(c)
 	if err != nil {
 		t.Fatal(err)
@@ -153,7 +199,7 @@ func TestStackedClassifierMarginAndContributions(t *testing.T) {
 				late, settled = 0, 0
 			}
 			// The shrunk ratio (late + 0.8) / (settled + 2) as log-odds.
-			want := -0.1 + 0.6*cl.rawMargin(x) + 0.5*math.Log((late+0.8)/(settled+2-late-0.8))
+			want := -0.1 + 0.6*cl.rawMargin(x) + 0.5*math.Log((late+0.8)/(settled+2-late-0.8)) + 0.8*x[2]
 			if got := cl.Margin(x); math.Abs(got-want) > 1e-9 {
 				t.Fatalf("row %d: margin %v, want %v", i, got, want)
 			}
@@ -192,9 +238,14 @@ func TestTrainedSmallWindowStacksOrPlatts(t *testing.T) {
 	}
 	b := *sc.b
 	bad := *late
-	bad.History = &HistoryStack{Late: sc.width, Settled: 0, Shrink: 2, Base: 0.5, Model: 1, History: 1}
-	b.Late = &bad
-	if _, err := NewScorer(&b, tab.Specs); !errors.Is(err, ErrBadBundle) {
-		t.Fatalf("NewScorer of a stack past the columns: %v, want ErrBadBundle", err)
+	for _, h := range []HistoryStack{
+		{Late: sc.width, Settled: 0, Shrink: 2, Base: 0.5, Model: 1, History: 1},
+		{Late: 0, Settled: 0, Shrink: 2, Base: 0.5, Model: 1, History: 1, Flag: sc.width, FlagWeight: 1},
+	} {
+		bad.History = &h
+		b.Late = &bad
+		if _, err := NewScorer(&b, tab.Specs); !errors.Is(err, ErrBadBundle) {
+			t.Fatalf("NewScorer of a stack past the columns (%+v): %v, want ErrBadBundle", h, err)
+		}
 	}
 }

@@ -14,7 +14,8 @@ import (
 // latest day, after every outcome it learns from: the model never sees it
 // and its scores ignore it. A trial found that silent (a disputed invoice
 // of a prompt payer scored 0.13 against a true 0.63): score now says so,
-// and does not once the model was trained under a stated assumption.
+// and does not once the model was trained under a stated assumption; it
+// names that assumption instead, since the scores rest on it.
 func TestScoreWarnsThatAnUndatedDisputeFlagIsIgnored(t *testing.T) {
 	dir := t.TempDir()
 	ledger, cleared := filepath.Join(dir, "ledger"), filepath.Join(dir, "cleared")
@@ -54,6 +55,7 @@ func TestScoreWarnsThatAnUndatedDisputeFlagIsIgnored(t *testing.T) {
 		t.Fatalf("import: %v", err)
 	}
 	want := fmt.Sprintf("score: %d open invoices flagged disputed, but the ledger has no dispute records", flagged)
+	named := fmt.Sprintf("score: assumption: %d open invoices flagged disputed scored as disputed since 0 days after issue", flagged)
 	for _, c := range []struct {
 		name  string
 		train []string
@@ -72,6 +74,10 @@ func TestScoreWarnsThatAnUndatedDisputeFlagIsIgnored(t *testing.T) {
 		}
 		if got := strings.Contains(stderr, want); got != c.warns {
 			t.Errorf("%s: warns %v, want %v (%q):\n%s", c.name, got, c.warns, want, stderr)
+		}
+		// Under the assumption the scores rest on it: score names it.
+		if got := strings.Contains(stderr, named); got == c.warns {
+			t.Errorf("%s: names the assumption %v, want %v (%q):\n%s", c.name, got, !c.warns, named, stderr)
 		}
 	}
 }

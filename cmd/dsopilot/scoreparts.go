@@ -32,15 +32,22 @@ func scoreOpenBook(ctx context.Context, e env, store string, parts int, b *model
 	}
 	var span ledgerSpan
 	flagged := 0 // open invoices whose undated disputed flag the model cannot use
+	assumed := 0 // open invoices whose undated disputed flag the model reads under its stated assumption
 	err = eachPart(ctx, st, parts, func(l *datasets.Ledger, whole features.LedgerFacts) error {
 		span.see(l)
 		// The flag stands in for dispute records only when the whole ledger
 		// has none (features.Index.DisputeFlags).
-		if !whole.DisputesKnown && b.Options.Features.DisputeOpenedAfterDays == nil {
+		if !whole.DisputesKnown {
+			n := 0
 			for i := range l.Invoices {
 				if v := &l.Invoices[i]; v.Disputed && v.IssueDate <= t && (v.SettledDate.IsZero() || v.SettledDate > t) {
-					flagged++
+					n++
 				}
+			}
+			if b.Options.Features.DisputeOpenedAfterDays == nil {
+				flagged += n
+			} else {
+				assumed += n
 			}
 		}
 		own := l
@@ -99,6 +106,12 @@ func scoreOpenBook(ctx context.Context, e env, store string, parts int, b *model
 		fmt.Fprintf(e.stderr, "dsopilot: warning: score: %s flagged disputed, but the ledger has no dispute records and the flag carries no date: model %s never saw it "+
 			"before an outcome, so these scores ignore it; train with --dispute-opened-after-days N (disputes assumed open N days after issue) "+
 			"for a model that learns what a dispute means\n", recommender.Plural(flagged, "open invoice"), modelID)
+	}
+	if n := b.Options.Features.DisputeOpenedAfterDays; n != nil && assumed > 0 {
+		// The scores of these invoices rest on the user's word, not on a
+		// date in the ledger: say so where the scores are read.
+		fmt.Fprintf(e.stderr, "dsopilot: score: assumption: %s flagged disputed scored as disputed since %d days after issue (model %s trained with --dispute-opened-after-days %d; the ledger has no dispute records)\n",
+			recommender.Plural(assumed, "open invoice"), *n, modelID, *n)
 	}
 	// Riskiest first: a worklist, not a ledger listing. The order is total
 	// (ties fall to the invoice id), so it does not depend on the parts.
