@@ -345,6 +345,11 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		vals, line, err := src.next()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
+				if u, ok := src.(interface{ unreadKeys() []unreadKey }); ok {
+					for _, k := range u.unreadKeys() {
+						fr.warn(warnUnreadKey, fmt.Sprintf("%s:%d key %q", in.path, k.line, clip(k.key, 80)))
+					}
+				}
 				break
 			}
 			var re *rowError

@@ -106,3 +106,31 @@ func summaryTexts(s *Summary) []string {
 	}
 	return out
 }
+
+// A key that a later NDJSON object carries and the first does not, and
+// that is no canonical name, is not read: a trial's misspelt
+// "setled_date" left its invoice open with no warning. It is warned of
+// with the line it was first seen on.
+func TestNDJSONLaterUnknownKeyIsWarnedOf(t *testing.T) {
+	const body = `{"invoice_id":"N1","customer_id":"C1","issue_date":"2025-01-02","due_date":"2025-02-01","amount":"100.00"}
+{"invoice_id":"N2","customer_id":"C1","issue_date":"2025-01-02","due_date":"2025-02-01","amount":"100.00","settled_date":"2025-02-03"}
+{"invoice_id":"N3","customer_id":"C1","issue_date":"2025-01-02","due_date":"2025-02-01","amount":"100.00","setled_date":"2025-02-03"}
+{"invoice_id":"N4","customer_id":"C1","issue_date":"2025-01-02","due_date":"2025-02-01","amount":"100.00","setled_date":"2025-02-04"}
+`
+	st := openStore(t)
+	sum, err := Import(context.Background(), st, []string{writeFile(t, t.TempDir(), "invoices.ndjson", body)}, opts(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range sum.Files {
+		for _, w := range f.Warnings {
+			if w.Reason == warnUnreadKey {
+				got = append(got, w.Rows...)
+			}
+		}
+	}
+	if len(got) != 1 || !strings.HasSuffix(got[0], `invoices.ndjson:3 key "setled_date"`) {
+		t.Errorf("unread-key warnings %q; want one, for line 3's setled_date", got)
+	}
+}
