@@ -16,7 +16,20 @@ import (
 //go:embed sql/*.sql
 var sqlFiles embed.FS
 
-var sqlTemplates = template.Must(template.New("features").ParseFS(sqlFiles, "sql/*.sql"))
+var sqlTemplates = template.Must(template.New("features").Funcs(template.FuncMap{"fx": fxSQL}).ParseFS(sqlFiles, "sql/*.sql"))
+
+// fxSQL is the SQL of amount m (an Int64 of cents) converted at the rate of
+// currency cur (a String; '' leaves m as it is) as datasets.Money.Convert
+// converts it: m times the rate in billionths, exact in Decimal128, rounded
+// to the cent, halves away from zero (Decimal division truncates). The
+// rates are kpi_fx.sql's @fx_currencies and @fx_rates.
+func fxSQL(m, cur string) string {
+	rate := fmt.Sprintf("if(%[1]s = '', toInt64(1000000000), @fx_rates[indexOf(@fx_currencies, %[1]s)])", cur)
+	half := func(v string) string {
+		return fmt.Sprintf("toInt64((toDecimal128(%s, 0) * toDecimal128(%s, 0) + toDecimal128(500000000, 0)) / toDecimal128(1000000000, 0))", v, rate)
+	}
+	return fmt.Sprintf("if(%[1]s >= 0, %[2]s, -%[3]s)", m, half(m), half("-"+m))
+}
 
 // sqlWindow is one history window as the templates see it: K numbers its
 // parameter (@w<K>) and its intermediate columns, Sfx ends its feature names.
