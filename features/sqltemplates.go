@@ -19,7 +19,7 @@ var sqlFiles embed.FS
 var sqlTemplates = template.Must(template.New("features").Funcs(template.FuncMap{"fx": fxSQL}).ParseFS(sqlFiles, "sql/*.sql"))
 
 // fxSQL is the SQL of amount m (an Int64 of cents) converted at the rate of
-// currency cur (a String; '' leaves m as it is) as datasets.Money.Convert
+// currency cur (a String; the empty one leaves m as it is) as datasets.Money.Convert
 // converts it: m times the rate in billionths, exact in Decimal128, rounded
 // to the cent, halves away from zero (Decimal division truncates). The
 // rates are kpi_fx.sql's @fx_currencies and @fx_rates.
