@@ -50,7 +50,10 @@ CGO_ENABLED=0 go build -o "$bin" ./cmd/dsopilot
 
 "$bin" synth --customers "$customers" --months "$months" --seed 21 --start 2023-01-01 --out "$work/ledger" >/dev/null
 "$bin" import --store "$store" --rejects "$work/rejects.csv" "$work/ledger" >/dev/null 2>"$work/import.err"
-"$bin" stats --store "$store" | head -3
+# (Whole, then cut: under pipefail, head closing the pipe early would fail
+# the script with stats' SIGPIPE.)
+"$bin" stats --store "$store" >"$work/stats.txt"
+head -3 "$work/stats.txt"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 limited() {
