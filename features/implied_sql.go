@@ -30,6 +30,17 @@ type ImpliedSummary struct {
 // (kpi.sql's kpi_implied), on each shard over its own customers: what the
 // SQL KPI engine took as written off, for the user to be told.
 func SQLImpliedWriteOffs(ctx context.Context, q chsql.Querier) (ImpliedSummary, error) {
+	return sqlImpliedWriteOffs(ctx, q, nil)
+}
+
+// SQLImpliedWriteOffsIn is SQLImpliedWriteOffs on the ledger converted to
+// fx.To (SQLKPIReportIn's notes, implied from the converted amounts): every
+// amount is then in fx.To, as every converted invoice is.
+func SQLImpliedWriteOffsIn(ctx context.Context, q chsql.Querier, fx datasets.FX) (ImpliedSummary, error) {
+	return sqlImpliedWriteOffs(ctx, q, &fx)
+}
+
+func sqlImpliedWriteOffs(ctx context.Context, q chsql.Querier, fx *datasets.FX) (ImpliedSummary, error) {
 	out := ImpliedSummary{Amounts: map[string]datasets.Money{}}
 	facts, err := ledgerFacts(ctx, q, false)
 	if err != nil {
@@ -43,6 +54,14 @@ func SQLImpliedWriteOffs(ctx context.Context, q chsql.Querier) (ImpliedSummary, 
 		d.AllDB = quoteIdentifier(q.Database()) + "."
 	}
 	args := []any{sql.Named("to", int32(datasets.MaxDate)), sql.Named("payments_known", 1)}
+	if fx != nil {
+		// kpi_fx_rows reads the records kpi_rows reads, with its
+		// parameters; only the notes' kinds matter here.
+		d.FX = true
+		args = append(args, fxParams(*fx)...)
+		args = append(args, sql.Named("disputes_known", b2i(facts.DisputesKnown)), sql.Named("kept", datasets.PromiseKept),
+			sql.Named("broken", datasets.PromiseBroken), sql.Named("write_off", datasets.KindWriteOff))
+	}
 	ctx = chsql.WithSettings(ctx, chsql.Settings{"join_use_nulls": 0})
 	type row struct {
 		cur         string
@@ -71,6 +90,9 @@ func SQLImpliedWriteOffs(ctx context.Context, q chsql.Querier) (ImpliedSummary, 
 	sums := map[string]*datasets.MoneySum{}
 	for _, shard := range rows {
 		for _, r := range shard {
+			if fx != nil {
+				r.cur = fx.To // the invoices' currency once converted
+			}
 			out.Invoices += int(r.n)
 			out.Credited += int(r.credited)
 			if sums[r.cur] == nil {

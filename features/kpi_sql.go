@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -28,6 +30,7 @@ type kpiSQLData struct {
 	Attr          string
 	CustomerOnly  bool // Attr is the customer master's alone
 	ByCustomer    bool
+	FX            bool // amounts converted to one currency (kpi_fx.sql)
 	Buckets       []int
 	Money, Counts []string
 }
@@ -43,9 +46,23 @@ type kpiSQLData struct {
 // without leaving the database: what comes back is one row per group (per
 // customer with By "customer").
 //
-// Amounts are in the ledger's own units: a report in one currency from a
-// ledger in several needs the Go engine (the conversion is Go's).
+// Amounts are in the ledger's own units; SQLKPIReportIn converts them.
 func SQLKPIReport(ctx context.Context, q chsql.Querier, from, to datasets.Date, o KPIOptions) (*KPIReport, error) {
+	return sqlKPIReport(ctx, q, from, to, o, nil)
+}
+
+// SQLKPIReportIn is SQLKPIReport with every amount converted to fx.To
+// first, as the Go engine reports on l.Convert(fx): each record converted
+// in the database (kpi_fx.sql), then the write-offs implied from the
+// converted amounts, then summed. The caller makes sure first that every
+// currency has a rate (SQLRatesCover): an amount in a currency without
+// one would be taken as zero. Report.Currency is left to the caller, as
+// for the Go engine.
+func SQLKPIReportIn(ctx context.Context, q chsql.Querier, from, to datasets.Date, o KPIOptions, fx datasets.FX) (*KPIReport, error) {
+	return sqlKPIReport(ctx, q, from, to, o, &fx)
+}
+
+func sqlKPIReport(ctx context.Context, q chsql.Querier, from, to datasets.Date, o KPIOptions, fx *datasets.FX) (*KPIReport, error) {
 	if q == nil {
 		return nil, errors.New("kpi: no database to query")
 	}
@@ -73,6 +90,10 @@ func SQLKPIReport(ctx context.Context, q chsql.Querier, from, to datasets.Date, 
 		d.AllDB = quoteIdentifier(q.Database()) + "."
 	}
 	args := r.p.sqlParams(facts)
+	if fx != nil {
+		d.FX = true
+		args = append(args, fxParams(*fx)...)
+	}
 	ctx = chsql.WithSettings(ctx, chsql.Settings{"join_use_nulls": 0})
 	// The shards sum their customers at the same time; their sums are
 	// added in shard order, so that the report does not depend on which
@@ -334,4 +355,59 @@ func onShards[T any](ctx context.Context, q chsql.Querier, d kpiSQLData, name st
 		}
 	}
 	return out, nil
+}
+
+// fxParams binds kpi_fx.sql's rates: the currencies of fx, sorted, the
+// reporting currency among them at 1, and their rates in billionths.
+func fxParams(fx datasets.FX) []any {
+	one, _ := fx.Rate(fx.To) // the reporting currency's own: 1
+	rates := map[string]int64{fx.To: int64(one)}
+	for c, r := range fx.Rates {
+		rates[c] = int64(r)
+	}
+	curs := slices.Sorted(maps.Keys(rates))
+	vals := make([]int64, len(curs))
+	for i, c := range curs {
+		vals[i] = rates[c]
+	}
+	return []any{sql.Named("fx_currencies", curs), sql.Named("fx_rates", vals)}
+}
+
+// SQLRatesCover reports whether fx has a rate for every currency an amount
+// of the ledger in q's database can be in (the records' own currencies and
+// the customers' masters': Convert's are among them), and lists those
+// without one. When it reports false, Convert may still convert the
+// ledger (a currency without a rate may be on no amount): the caller
+// converts in Go, which names what lacks a rate, or reports.
+func SQLRatesCover(ctx context.Context, q chsql.Querier, fx datasets.FX) (bool, []string, error) {
+	if q == nil {
+		return false, nil, errors.New("rates: no database to query")
+	}
+	d := kpiSQLData{}
+	if q.Database() != "" {
+		d.AllDB = quoteIdentifier(q.Database()) + "."
+	}
+	text, err := renderSQL("fx_currencies", d)
+	if err != nil {
+		return false, nil, err
+	}
+	rows, err := q.Query(ctx, text)
+	if err != nil {
+		return false, nil, fmt.Errorf("the ledger's currencies: %w", err)
+	}
+	defer rows.Close()
+	var missing []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return false, nil, fmt.Errorf("the ledger's currencies: %w", err)
+		}
+		if _, ok := fx.Rate(c); !ok {
+			missing = append(missing, c)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return false, nil, fmt.Errorf("the ledger's currencies: %w", err)
+	}
+	return len(missing) == 0, missing, nil
 }

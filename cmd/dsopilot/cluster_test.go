@@ -226,13 +226,14 @@ func TestClusterShardDownFailsCommandsByName(t *testing.T) {
 	}
 }
 
-// On ClickHouse, kpi computes the KPIs in SQL inside the database; it
-// prints, byte for byte and warnings included, what the Go engine prints
-// from the embedded store, from the same server (--engine go) and on a
-// two-shard cluster.
+// On ClickHouse, kpi computes the KPIs in SQL inside the database, also
+// converted to one currency (--currency, --fx); it prints, byte for byte
+// and warnings included, what the Go engine prints from the embedded
+// store, from the same server (--engine go) and on a two-shard cluster.
 func TestKPIInSQLPrintsWhatTheGoEnginePrints(t *testing.T) {
 	single, cluster := chStore(t), chCluster(t)
 	ledger, embedded := simulated(t)
+	fx := filepath.Join(ledger, "fx_rates.csv")
 	for _, spec := range []string{single, cluster} {
 		if _, _, err := call(t, nil, "import", "--store", spec, "--rejects", filepath.Join(t.TempDir(), "r.csv"), ledger); err != nil {
 			t.Fatalf("import into %s: %v", spec, err)
@@ -247,6 +248,9 @@ func TestKPIInSQLPrintsWhatTheGoEnginePrints(t *testing.T) {
 		{"kpi", "--from", "2023-06-01", "--to", "2023-11-30", "--by", "currency", "--monthly", "--json"},
 		{"kpi", "--from", "2023-06-01", "--to", "2023-11-30", "--by", "customer", "--json"},
 		{"kpi", "--from", "2023-12-01", "--to", "2023-12-31", "--by", "customer"},
+		{"kpi", "--from", "2023-07-01", "--to", "2023-12-31", "--currency", "EUR", "--fx", fx},
+		{"kpi", "--from", "2023-01-01", "--to", "2023-12-31", "--by", "segment", "--monthly", "--json", "--currency", "EUR", "--fx", fx},
+		{"kpi", "--from", "2023-06-01", "--to", "2023-11-30", "--by", "customer", "--json", "--currency", "EUR", "--fx", fx},
 	} {
 		want, wantErr, err := call(t, nil, append(args, "--store", embedded)...)
 		if err != nil {
@@ -275,8 +279,8 @@ func TestKPIInSQLPrintsWhatTheGoEnginePrints(t *testing.T) {
 		want string
 	}{
 		{[]string{"--store", embedded, "--engine", "sql"}, "needs a ClickHouse store"},
-		{[]string{"--store", single, "--engine", "sql", "--currency", "EUR"}, "--currency and --parts need --engine go"},
-		{[]string{"--store", single, "--engine", "sql", "--parts", "2"}, "--currency and --parts need --engine go"},
+		{[]string{"--store", single, "--engine", "sql", "--currency", "EUR"}, "give --fx rates to EUR"},
+		{[]string{"--store", single, "--engine", "sql", "--parts", "2"}, "--parts needs --engine go"},
 		{[]string{"--store", single, "--engine", "fast"}, `--engine "fast"`},
 	} {
 		_, _, err := call(t, nil, append([]string{"kpi", "--from", "2023-07-01", "--to", "2023-12-31"}, c.args...)...)

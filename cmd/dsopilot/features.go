@@ -153,8 +153,9 @@ func runKPI(ctx context.Context, e env, args []string) error {
 			"per group with --by and month by month with --monthly. With --currency and --fx (a CSV of\n"+
 			"currency,rate: units of CUR one unit of currency is worth) every amount is converted to CUR first;\n"+
 			"without them a ledger in several currencies is summed unconverted, and a warning says so.\n"+
-			"On ClickHouse the KPIs are summed inside the database by SQL, on each shard of a cluster; with\n"+
-			"--currency, --parts or --engine go, and on the embedded store, by the Go engine. Both print the same.")
+			"On ClickHouse the KPIs are summed inside the database by SQL, on each shard of a cluster, converted\n"+
+			"there too with --currency; with --parts or --engine go, and on the embedded store, by the Go engine.\n"+
+			"Both print the same.")
 	store := storeFlag(fs, e)
 	from := fs.String("from", "", "first day of the period (YYYY-MM-DD, required)")
 	to := fs.String("to", "", "last day of the period (YYYY-MM-DD, required)")
@@ -165,7 +166,8 @@ func runKPI(ctx context.Context, e env, args []string) error {
 	asJSON := fs.Bool("json", false, "print JSON (the only format for now besides a short text summary)")
 	parts := partsFlag(fs)
 	engine := fs.String("engine", "auto", "auto, go or sql: on ClickHouse, auto computes the KPIs in SQL inside the database\n"+
-		"(in Go, part by part, with --currency or --parts); the embedded store has the Go engine only")
+		"(in Go, part by part, with --parts, or with --currency when a currency of the ledger has no rate);\n"+
+		"the embedded store has the Go engine only")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -224,11 +226,15 @@ func kpiReport(ctx context.Context, e env, store string, from, to datasets.Date,
 	if engine != "auto" && engine != "go" && engine != "sql" {
 		return nil, nil, nil, fmt.Errorf("%w: kpi: --engine %q, want auto, go or sql", errUsage, engine)
 	}
-	if engine == "sql" && (currency != "" || parts != 0) {
-		// The conversion to a reporting currency is the Go engine's, and
-		// parts are how the Go engine reads a large ledger.
-		return nil, nil, nil, fmt.Errorf("%w: kpi: --engine sql reports in the ledger's own units, inside the database: "+
-			"--currency and --parts need --engine go", errUsage)
+	if engine == "sql" && parts != 0 {
+		// Parts are how the Go engine reads a large ledger.
+		return nil, nil, nil, fmt.Errorf("%w: kpi: --engine sql sums inside the database: --parts needs --engine go", errUsage)
+	}
+	// The rates are read, and a bad rates file refused, before the store
+	// is opened, whichever engine runs.
+	fx, err := reportingFX(currency, fxPath)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("kpi: %w", err)
 	}
 	st, err := openStore(ctx, store, newLogger(e), false)
 	if err != nil {
@@ -239,9 +245,27 @@ func kpiReport(ctx context.Context, e env, store string, from, to datasets.Date,
 	if engine == "sql" && !isCH {
 		return nil, nil, nil, fmt.Errorf("%w: kpi: --engine sql needs a ClickHouse store", errUsage)
 	}
-	if isCH && (engine == "sql" || (engine == "auto" && currency == "" && parts == 0)) {
-		// The currencies (for the mixed-units warning) are read while the
-		// KPIs are summed: two queries the server runs side by side.
+	inSQL := isCH && (engine == "sql" || (engine == "auto" && parts == 0))
+	convert := fx != nil && len(fx.Rates) > 0
+	if inSQL && convert {
+		// Converted in the database when every currency the ledger's
+		// amounts can be in has a rate. Otherwise the Go engine
+		// converts, which names each currency without a rate, how many
+		// amounts and one record with one (or finds none lacking).
+		ok, missing, err := features.SQLRatesCover(ctx, q, *fx)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("kpi: %w", err)
+		}
+		if !ok && engine == "sql" {
+			return nil, nil, nil, fmt.Errorf("kpi: %w: no rate to %s for %s (the ledger has amounts or customers in it); --engine go names the records",
+				datasets.ErrFX, fx.To, strings.Join(missing, ", "))
+		}
+		inSQL = ok
+	}
+	if inSQL {
+		// The currencies (for the mixed-units warning, or to check that a
+		// report in one currency without rates needs none) are read while
+		// the KPIs are summed: two queries the server runs side by side.
 		// So are the write-offs the settlements imply, which the user
 		// is told of (impliedTally), as the Go engine's reads count them.
 		var (
@@ -253,17 +277,42 @@ func kpiReport(ctx context.Context, e env, store string, from, to datasets.Date,
 		)
 		go func() {
 			defer func() { done <- struct{}{} }()
-			mixed, curErr = features.SQLLedgerCurrencies(ctx, q)
+			if !convert {
+				mixed, curErr = features.SQLLedgerCurrencies(ctx, q)
+			}
 		}()
 		go func() {
 			defer func() { done <- struct{}{} }()
+			if convert {
+				implied, impErr = features.SQLImpliedWriteOffsIn(ctx, q, *fx)
+				return
+			}
 			implied, impErr = features.SQLImpliedWriteOffs(ctx, q)
 		}()
-		rep, err := features.SQLKPIReport(ctx, q, from, to, o)
+		var rep *features.KPIReport
+		if convert {
+			rep, err = features.SQLKPIReportIn(ctx, q, from, to, o, *fx)
+		} else {
+			rep, err = features.SQLKPIReport(ctx, q, from, to, o)
+		}
 		<-done
 		<-done
 		if err == nil {
 			err = cmp.Or(curErr, impErr)
+		}
+		if err == nil && fx != nil && !convert {
+			// A reporting currency without rates: the ledger must be
+			// in it already (datasets.Ledger.InCurrency).
+			// The Go engine's refusal, word for word: InCurrency on a
+			// ledger of one invoice per currency the ledger has.
+			probe := &datasets.Ledger{}
+			for _, c := range mixed {
+				probe.Invoices = append(probe.Invoices, datasets.Invoice{ID: c, Currency: c})
+			}
+			if _, _, err := probe.InCurrency(fx); err != nil {
+				return nil, nil, nil, fmt.Errorf("kpi: %w", usageIfRequest(err))
+			}
+			mixed = nil
 		}
 		if t := impliedTallyOf(ctx); t != nil && err == nil {
 			t.addSummary(implied)
@@ -278,22 +327,22 @@ func kpiReport(ctx context.Context, e env, store string, from, to datasets.Date,
 		if w := span.periodWarning(from, to); w != "" && span.days().Last != 0 {
 			fmt.Fprintf(e.stderr, "dsopilot: warning: kpi: %s\n", w)
 		}
-		return rep, nil, mixed, nil
+		return rep, fx, mixed, nil
 	}
-	pc, err := newReportingConverter(currency, fxPath)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("kpi: %w", err)
-	}
+	pc := newFXConverter(fx)
 	var (
 		run  *features.KPIRun
 		span ledgerSpan
 	)
-	err = eachPart(ctx, st, parts, func(l *datasets.Ledger, whole features.LedgerFacts) error {
+	// Each part is converted before the write-offs its settlements imply
+	// are added (convert, then imply), as the SQL engine does: implied
+	// from the amounts in their own currencies and then converted, a
+	// note could round a cent apart from the converted shortfall.
+	convertPart := func(l *datasets.Ledger) (*datasets.Ledger, bool, error) {
 		span.see(l)
-		l, ok, err := pc.convert(l)
-		if err != nil || !ok {
-			return err // !ok: missing rates, counted over every part below
-		}
+		return pc.convert(l) // !ok: missing rates, counted over every part below
+	}
+	err = eachPartConverted(ctx, st, parts, convertPart, func(l *datasets.Ledger, whole features.LedgerFacts) error {
 		if run == nil {
 			if run, err = features.NewKPIRun(from, to, o, whole); err != nil {
 				return err

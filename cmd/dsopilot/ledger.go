@@ -154,6 +154,35 @@ func eachPart(ctx context.Context, st datasets.Store, n int, fn func(l *datasets
 // a command that reads its parts more than once passes the same g to
 // every pass.
 func eachSampledPart(ctx context.Context, st datasets.Store, n int, s customerSample, g *readGuard, fn func(l *datasets.Ledger, whole features.LedgerFacts) error) error {
+	return eachSampledPartWith(ctx, st, n, s, g, nil, fn)
+}
+
+// eachPartConverted is eachPart with each part put through conv before the
+// write-offs its settlements imply are added (settle): implied from the
+// converted amounts, as the SQL KPIs imply them. conv's ok false skips the
+// part (missing rates, which the caller reports once every part is read).
+func eachPartConverted(ctx context.Context, st datasets.Store, n int, conv func(l *datasets.Ledger) (*datasets.Ledger, bool, error),
+	fn func(l *datasets.Ledger, whole features.LedgerFacts) error) error {
+	return eachSampledPartWith(ctx, st, n, customerSample{}, nil, conv, fn)
+}
+
+// eachSampledPartWith is eachSampledPart with conv (nil: none) run on each
+// part before it is settled.
+func eachSampledPartWith(ctx context.Context, st datasets.Store, n int, s customerSample, g *readGuard,
+	conv func(l *datasets.Ledger) (*datasets.Ledger, bool, error), fn func(l *datasets.Ledger, whole features.LedgerFacts) error) error {
+	// prepare converts part l when asked, then settles it; ok false
+	// skips it.
+	prepare := func(l *datasets.Ledger, whole features.LedgerFacts) (*datasets.Ledger, bool, error) {
+		if conv != nil {
+			c, ok, err := conv(l)
+			if err != nil || !ok {
+				return nil, false, err
+			}
+			l = c
+		}
+		l, err := settle(ctx, l, whole)
+		return l, err == nil, err
+	}
 	if n < 0 {
 		return fmt.Errorf("%w: --parts %d: want 0 or more", errUsage, n)
 	}
@@ -163,8 +192,19 @@ func eachSampledPart(ctx context.Context, st datasets.Store, n int, s customerSa
 		if !s.all() {
 			return fmt.Errorf("%w: --sample-customers needs a ClickHouse store (the embedded store reads the whole ledger)", errUsage)
 		}
-		l, err := loadSettled(ctx, st)
+		if conv == nil {
+			l, err := loadSettled(ctx, st)
+			if err != nil {
+				return err
+			}
+			return fn(l, features.FactsOf(l))
+		}
+		l, err := st.Load(ctx)
 		if err != nil {
+			return err
+		}
+		l, ok, err := prepare(l, features.FactsOf(l))
+		if err != nil || !ok {
 			return err
 		}
 		return fn(l, features.FactsOf(l))
@@ -197,8 +237,12 @@ func eachSampledPart(ctx context.Context, st datasets.Store, n int, s customerSa
 		if err != nil {
 			return err
 		}
-		if l, err = settle(ctx, l, whole); err != nil {
+		l, ok, err := prepare(l, whole)
+		if err != nil {
 			return err
+		}
+		if !ok {
+			continue
 		}
 		if err := fn(l, whole); err != nil {
 			return err

@@ -61,6 +61,11 @@ group, as the Go engine files it. */}}
         groupArrayIf(r_flag, kind = 3) AS prm_kept,
         groupArrayIf(r_day, kind = 4) AS ucn_days,
         groupArrayIf(r_cents, kind = 4) AS ucn_cents
+        {{- if .FX}},
+        anyIf(r_cur, kind = 0) AS inv_own_cur,
+        groupArrayIf(r_id, kind = 1) AS pay_ids,
+        groupArrayIf(r_cur, kind = 1) AS pay_curs
+        {{- end}}
     FROM
     (
         SELECT
@@ -68,14 +73,14 @@ group, as the Go engine files it. */}}
             toInt32(issue_date) AS r_issue, toInt32(due_date) AS r_due, toInt32(settled_date) AS r_settled,
             {{template "cents" "amount"}} AS r_cents, toUInt8(disputed) AS r_flag,
             toInt32(toYear(issue_date) * 12 + toMonth(issue_date) - 1) AS r_month,
-            {{if and .Attr (not .CustomerOnly)}}{{.Attr}}{{else}}''{{end}} AS r_attr, toInt32(0) AS r_day, toInt32(0) AS r_day2
+            {{if and .Attr (not .CustomerOnly)}}{{.Attr}}{{else}}''{{end}} AS r_attr, toInt32(0) AS r_day, toInt32(0) AS r_day2{{if .FX}}, currency AS r_cur, invoice_id AS r_id{{end}}
         FROM {{.DB}}invoices FINAL
         UNION ALL
         SELECT
             toUInt8(1) AS kind, customer_id, invoice_id,
             toInt32(0) AS r_issue, toInt32(0) AS r_due, toInt32(0) AS r_settled,
             {{template "cents" "amount"}} AS r_cents, toUInt8(0) AS r_flag, toInt32(0) AS r_month,
-            '' AS r_attr, toInt32(payment_date) AS r_day, toInt32(0) AS r_day2
+            '' AS r_attr, toInt32(payment_date) AS r_day, toInt32(0) AS r_day2{{if .FX}}, currency AS r_cur, payment_id AS r_id{{end}}
         FROM {{.DB}}payments FINAL
         WHERE r_day <= @to
         UNION ALL
@@ -83,7 +88,7 @@ group, as the Go engine files it. */}}
             toUInt8(2) AS kind, customer_id, invoice_id,
             toInt32(0) AS r_issue, toInt32(0) AS r_due, toInt32(0) AS r_settled,
             toInt64(0) AS r_cents, toUInt8(0) AS r_flag, toInt32(0) AS r_month,
-            '' AS r_attr, toInt32(opened_date) AS r_day, toInt32(resolved_date) AS r_day2
+            '' AS r_attr, toInt32(opened_date) AS r_day, toInt32(resolved_date) AS r_day2{{if .FX}}, '' AS r_cur, '' AS r_id{{end}}
         FROM {{.DB}}disputes FINAL
         WHERE @disputes_known = 1 AND r_day != 0 AND r_day <= @to
         UNION ALL
@@ -91,7 +96,7 @@ group, as the Go engine files it. */}}
             toUInt8(3) AS kind, customer_id, invoice_id,
             toInt32(0) AS r_issue, toInt32(0) AS r_due, toInt32(0) AS r_settled,
             toInt64(0) AS r_cents, toUInt8(status = @kept) AS r_flag, toInt32(0) AS r_month,
-            '' AS r_attr, toInt32(promised_date) AS r_day, toInt32(0) AS r_day2
+            '' AS r_attr, toInt32(promised_date) AS r_day, toInt32(0) AS r_day2{{if .FX}}, '' AS r_cur, '' AS r_id{{end}}
         FROM {{.DB}}promises FINAL
         WHERE toInt32(made_date) <= @to AND status IN (@kept, @broken)
         UNION ALL
@@ -103,7 +108,7 @@ group, as the Go engine files it. */}}
             toUInt8(4) AS kind, customer_id, invoice_id,
             toInt32(0) AS r_issue, toInt32(0) AS r_due, toInt32(0) AS r_settled,
             {{template "cents" "amount"}} AS r_cents, toUInt8(0) AS r_flag, toInt32(0) AS r_month,
-            '' AS r_attr, toInt32(note_date) AS r_day, toInt32(0) AS r_day2
+            '' AS r_attr, toInt32(note_date) AS r_day, toInt32(0) AS r_day2{{if .FX}}, '' AS r_cur, '' AS r_id{{end}}
         FROM {{.DB}}credit_notes FINAL
         WHERE r_day <= @to AND (invoice_id = '' OR invoice_id NOT IN (SELECT invoice_id FROM {{.AllDB}}invoices FINAL))
     )
@@ -118,11 +123,13 @@ customer's grouping attribute. */}}
         customer_id, invoice_id, has_inv, issue, due, settled, cents, disputed, issue_month, inv_attr,
         pay_days, pay_cents, dsp_opened, dsp_resolved, prm_promised, prm_kept, ucn_days, ucn_cents, cn_days, cn_cents, cn_wo
         {{- if .Attr}}, c_attr{{end}}
+        {{- if .FX}}, inv_own_cur, pay_ids, pay_curs, cn_ids{{end}}
     FROM
     (
         SELECT
             customer_id, invoice_id, has_inv, issue, due, settled, cents, disputed, issue_month, inv_attr,
             pay_days, pay_cents, dsp_opened, dsp_resolved, prm_promised, prm_kept, ucn_days, ucn_cents, cn_days, cn_cents, cn_wo
+            {{- if .FX}}, inv_own_cur, pay_ids, pay_curs, cn_ids{{end}}
         FROM ({{template "kpi_links" .}}) AS links
         ANY LEFT JOIN
         (
@@ -130,7 +137,8 @@ customer's grouping attribute. */}}
                 invoice_id,
                 groupArray(toInt32(note_date)) AS cn_days,
                 groupArray({{template "cents" "amount"}}) AS cn_cents,
-                groupArray(toUInt8(kind = @write_off)) AS cn_wo
+                groupArray(toUInt8(kind = @write_off)) AS cn_wo{{if .FX}},
+                groupArray(credit_note_id) AS cn_ids{{end}}
             FROM {{.AllDB}}credit_notes FINAL
             WHERE invoice_id != ''
             GROUP BY invoice_id
@@ -251,7 +259,7 @@ still owes at bound b is outs[b]. */}}
         counted AND issue >= @hist_start AS in_hist,
         arraySlice([toUInt32(issue_month - @hist_base)], 1, in_hist) AS hist_month,
         arraySlice([toDecimal128(cents, 0)], 1, in_hist) AS hist_cents
-    FROM ({{template "kpi_rows" .}}) AS rows
+    FROM ({{if .FX}}{{template "kpi_fx_rows" .}}{{else}}{{template "kpi_rows" .}}{{end}}) AS rows
     ANY LEFT JOIN ({{template "kpi_implied" .}}) AS implied
     USING customer_id, invoice_id
 {{end}}
@@ -303,6 +311,12 @@ earlier one's share. */}}
                     - arraySum(arrayMap((d, c) -> if(d <= settled, c, toInt64(0)), pay_days, pay_cents))
                     - arraySum(arrayMap((d, c) -> if(d <= settled, c, toInt64(0)), cn_days, cn_cents)),
                     toInt64(0)) AS shortfall
+            {{- if .FX}}
+            -- Converted first (kpi_fx_rows), then implied: the rows hold
+            -- the same records as the links and notes below.
+            FROM ({{template "kpi_fx_rows" .}}) AS fx_rows
+            WHERE @payments_known = 1
+            {{- else}}
             FROM
             (
                 SELECT
@@ -338,6 +352,7 @@ earlier one's share. */}}
                 GROUP BY invoice_id
             ) AS notes
             USING invoice_id
+            {{- end}}
         )
         GROUP BY customer_id
         HAVING length(short_invs) > 0
