@@ -138,6 +138,17 @@ func (f forecastFlags) run(ctx context.Context, e env, cmd string) (*forecast.Re
 	return res, meta.ID, fx, nil
 }
 
+// boundedText says which of a customer's invoices the new business's
+// run-rate counted at the outlier bound, and what that took off.
+func boundedText(b forecast.Bounded, g func(forecast.Money) string) string {
+	what, each := fmt.Sprintf("one invoice of %s", g(b.Largest)), ""
+	if b.Invoices > 1 {
+		what, each = fmt.Sprintf("%d invoices (the largest %s)", b.Invoices, g(b.Largest)), " each"
+	}
+	return fmt.Sprintf("customer %s's run-rate counts %s at %s%s, %d× its median invoice of %s (%s less invoiced in the last 13 weeks): expected invoicing lowered by %s",
+		b.CustomerID, what, g(b.Bound), each, forecast.OutlierFactor, g(b.Median), g(b.Excess), g(b.Lowered))
+}
+
 // dueSum is a due schedule's total over its weeks.
 func dueSum(due []forecast.Scheduled) forecast.Money {
 	var sum forecast.Money
@@ -163,6 +174,11 @@ func printForecast(w io.Writer, r *forecast.Result) error {
 		b.Invoices, b.Customers, g(b.Outstanding), g(b.Overdue), g(b.Disputed), g(b.ExpectedCredit), g(b.Promised), g(b.Beyond))
 	fmt.Fprintf(w, "new business: %d customers expected to invoice %s over the horizon (seasonal factor %.2f)\n",
 		r.NewBusiness.Customers, g(r.NewBusiness.Invoicing), r.NewBusiness.Seasonal)
+	// A run-rate that counted an exceptional invoice at the outlier bound
+	// says so: the projection was lowered, not silently changed.
+	for _, b := range r.NewBusiness.Bounded {
+		fmt.Fprintf(w, "new business: %s\n", boundedText(b, g))
+	}
 	if r.Unconverted != nil {
 		fmt.Fprintf(w, "NOT IN THIS FORECAST: %s\n", r.Unconverted)
 	}
