@@ -145,8 +145,8 @@ func boundedText(b forecast.Bounded, g func(forecast.Money) string) string {
 	if b.Invoices > 1 {
 		what, each = fmt.Sprintf("%d invoices (the largest %s)", b.Invoices, g(b.Largest)), " each"
 	}
-	return fmt.Sprintf("customer %s's run-rate counts %s at %s%s, %d× its median invoice of %s (%s less invoiced in the last 13 weeks): expected invoicing lowered by %s",
-		b.CustomerID, what, g(b.Bound), each, forecast.OutlierFactor, g(b.Median), g(b.Excess), g(b.Lowered))
+	return fmt.Sprintf("customer %s's run-rate counts %s at %s%s, %d× its median invoice of %s (%s less invoiced in the last 13 weeks; the year's %s above the bound spread over the year): expected invoicing lowered by %s",
+		b.CustomerID, what, g(b.Bound), each, forecast.OutlierFactor, g(b.Median), g(b.Excess), g(b.YearExcess), g(b.Lowered))
 }
 
 // dueSum is a due schedule's total over its weeks.

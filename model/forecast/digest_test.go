@@ -27,7 +27,10 @@ import (
 // came to count an invoice above 5× the customer's median at that bound
 // (outlier.go): its expected receipts and draws, the replays' new-business
 // errors behind its shock scales, and the result's list of bounded
-// customers changed on purpose.
+// customers changed on purpose; and renewed again the same day, when what
+// the year's invoices invoiced above the bound came back into the
+// run-rate spread over the year (newbiz.go: the bound alone biased the
+// new business 3-4 points low on ledgers whose large invoices recur).
 func TestForecastDigestsUnchanged(t *testing.T) {
 	ctx := context.Background()
 	synthH := NewHistory(simulatedEUR(t, 200, 24, 61), nil)
@@ -40,9 +43,9 @@ func TestForecastDigestsUnchanged(t *testing.T) {
 		o    Options
 		want string
 	}{
-		{"synthetic ledger by segment", synthH, Options{AsOf: asOf, Paths: 300, Seed: 1, By: BySegment}, "978a22ea6e6b15f8c20224b6dea5f0f20e4507d6d0be92e335a21f709a6f2beb"},
-		{"synthetic ledger by customer, 5 weeks, sampled replays", synthH, Options{AsOf: datasets.NewDate(2024, 9, 30), Weeks: 5, Paths: 200, Seed: 7, By: ByCustomer, replaySample: 80}, "f733e3b4783d92029dd5a6cf65cb1d798354763e966efc3405783d8a6d0c3603"},
-		{"big book with predictions, pooled new business", bigH, Options{AsOf: asOf, Paths: 200, Seed: 3, By: ByCountry, replaySample: 500}, "738f1a7ac1b791823951d5c40054f82c8ff0d7343e21fe44cfa7ed64e5c8e819"},
+		{"synthetic ledger by segment", synthH, Options{AsOf: asOf, Paths: 300, Seed: 1, By: BySegment}, "ff6991f2ab3aea102ac676f5210107725c19ff6407daf8fceebc60f89a275a5b"},
+		{"synthetic ledger by customer, 5 weeks, sampled replays", synthH, Options{AsOf: datasets.NewDate(2024, 9, 30), Weeks: 5, Paths: 200, Seed: 7, By: ByCustomer, replaySample: 80}, "ad75eacf25559906d5aa655b3cd17eb285f24c4c1e31f1d7d20d92dbc6b1f6d9"},
+		{"big book with predictions, pooled new business", bigH, Options{AsOf: asOf, Paths: 200, Seed: 3, By: ByCountry, replaySample: 500}, "3a8150d088a225567b4d0bca64c40dc6498dc7e33e733d851d5da29cf31bc123"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -64,10 +64,13 @@ type Bounded struct {
 	Bound  Money `json:"bound"`
 	// Excess is what the window's invoicing was lowered by (the amounts
 	// above the bound, summed); Lowered what the expected invoicing over
-	// the weeks reported was lowered by (Excess's share of the run-rate,
-	// with the seasonal factor).
-	Excess  Money `json:"window_excess"`
-	Lowered Money `json:"expected_invoicing_lowered"`
+	// the weeks reported was lowered by (Excess's share of the run-rate
+	// less YearExcess's share of a year's, with the seasonal factor).
+	Excess Money `json:"window_excess"`
+	// YearExcess is what the year's invoices to t invoiced above the
+	// bound (the window's among them), counted back spread over the year.
+	YearExcess Money `json:"year_excess"`
+	Lowered    Money `json:"expected_invoicing_lowered"`
 }
 
 // runRateBound returns the bound of customer ci's run-rate window at t
