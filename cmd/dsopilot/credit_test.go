@@ -470,7 +470,7 @@ func TestCreditTellsWhyThePDsAreTheSegments(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v: %v", args, err)
 		}
-		want := "dsopilot: warning: " + args[0] + " " + args[1] + ": " + pdWarning + "2024-06-30: 0 default events in the 12 months to that day"
+		want := "dsopilot: warning: " + args[0] + " " + args[1] + ": " + pdWarning + "2024-06-30: 0 default events in the last 12 months"
 		if strings.Count(errOut, pdWarning) != 1 || !strings.Contains(errOut, want) || !strings.Contains(errOut, "it needs 10") ||
 			!strings.Contains(errOut, "--model") || strings.Contains(out, pdWarning) {
 			t.Errorf("%v: stderr %q, want %q once (and stdout without it)", args, errOut, want)
