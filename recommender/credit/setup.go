@@ -1,9 +1,11 @@
 package credit
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/features"
 	"github.com/dsopilot/dsopilot/model"
 )
 
@@ -79,4 +81,32 @@ func AdviceRisk(b *model.Bundle, chosen bool, warn func(string)) RiskSource {
 		lr.Fallback = ModelRisk{Bundle: b}
 	}
 	return lr
+}
+
+// CustomerCurrencies lists the currencies the store's customers are in,
+// sorted (a customer with none stated is not counted): a command given no
+// reporting currency takes the ledger's one currency, as a user reporting
+// in it expects, rather than the built-in policy's EUR.
+func (s *Service) CustomerCurrencies(ctx context.Context) ([]string, error) {
+	seen := map[string]bool{}
+	add := func(l *datasets.Ledger) {
+		for i := range l.Customers {
+			if c := l.Customers[i].Currency; c != "" {
+				seen[c] = true
+			}
+		}
+	}
+	if s.Parts != nil {
+		err := s.Parts(func(l *datasets.Ledger, _ features.LedgerFacts) error { add(l); return ctx.Err() })
+		if err != nil {
+			return nil, err
+		}
+		return sortedIDs(seen), nil
+	}
+	l, err := s.Store.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	add(l)
+	return sortedIDs(seen), nil
 }

@@ -445,7 +445,7 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 		sugg, bound = a.limit, BoundOverdue
 		reasons = append(reasons, fmt.Sprintf("%s of the %s it owes is more than %s overdue (the overdue flag's threshold): the limit is not raised until it is paid (the rules gave %s)",
 			amt(flagged), amt(a.exposure), plural(pol.Flags.OverdueDays, "day"), amt(pol.round(base))))
-	case sugg > a.limit && !a.notRecorded() && a.exposure > a.limit && arrears > 0:
+	case sugg > a.limit && !a.notRecorded() && a.exposure > a.limit && material(arrears, a.exposure, pol.MinChange):
 		// Over its limit because it pays late, not because its business
 		// grew: the headroom of a raise would finance its arrears.
 		sugg, bound = a.limit, BoundOverLimit
@@ -522,7 +522,8 @@ func (a *account) arrears(t datasets.Date, tolerance float64) datasets.Money {
 	return m
 }
 
-// material says whether debt overdue beyond the overdue flag's days
+// material says whether overdue debt (beyond the overdue flag's days, or
+// beyond the lateness tolerance for a customer over its limit)
 // blocks a raise: when it is at least minChange of what the customer
 // owes, the policy's own measure of a change too small to act on (a
 // stray small invoice of a large customer is a query, not a reason).
