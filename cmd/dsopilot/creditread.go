@@ -101,7 +101,7 @@ func (r creditRead) ledgerCurrency(ctx context.Context, svc *credit.Service) err
 		// Which currency to report in is the user's to say: the policy's
 		// EUR named in the refusal read as a currency the ledger is in.
 		return fmt.Errorf("%w: %s: the customers are in %s: give --currency CODE, the reporting currency, with --fx FILE of rates to it "+
-			"(without --fx only the customers in it are assessed)", errUsage, r.fs.Name(), strings.Join(cs, " and "))
+			"(without --fx only the customers in it are assessed)", errUsage, r.fs.Name(), strings.Join(cs, ", "))
 	}
 	if len(cs) != 1 || cs[0] == svc.Policy.Currency {
 		return nil
