@@ -247,7 +247,7 @@ func assessParts(parts features.Parts, asOf datasets.Date, pol *Policy, o Option
 // fallback.
 func segmentFallback(parts features.Parts, asOf datasets.Date, pol *Policy, o Options, list, every []*account) (segmentRates, error) {
 	if len(o.Customers) == 0 {
-		return segmentPD(every, o.Risk, asOf, pol.Need.LateToleranceDays), nil
+		return segmentPD(every, o.Risk, asOf), nil
 	}
 	needed := false
 	for _, a := range list {
@@ -268,7 +268,7 @@ func segmentFallback(parts features.Parts, asOf datasets.Date, pol *Policy, o Op
 	for _, id := range sortedIDs(all) {
 		every = append(every, all[id])
 	}
-	return segmentPD(every, o.Risk, asOf, pol.Need.LateToleranceDays), nil
+	return segmentPD(every, o.Risk, asOf), nil
 }
 
 func sortedIDs[V any](m map[string]V) []string {
@@ -310,7 +310,7 @@ func (as *assessment) local(id string, m datasets.Money) datasets.Money {
 // portfolio's rate instead: one customer with no default would otherwise
 // be given (0 + 0.5)/(1 + 1), a PD of 25% that is the prior, not an
 // observation (a customer ingested without a segment got it).
-func segmentPD(list []*account, risk map[string]Risk, asOf datasets.Date, tolerance float64) segmentRates {
+func segmentPD(list []*account, risk map[string]Risk, asOf datasets.Date) segmentRates {
 	type acc struct {
 		known, sum       float64
 		active, defaults float64
@@ -345,7 +345,7 @@ func segmentPD(list []*account, risk map[string]Risk, asOf datasets.Date, tolera
 		all.active += s.active
 		all.defaults += s.defaults
 	}
-	out := segmentRates{rate: make(map[string]float64, len(by)), observed: make(map[string]float64, len(by)), tolerance: tolerance}
+	out := segmentRates{rate: make(map[string]float64, len(by)), observed: make(map[string]float64, len(by))}
 	for seg, s := range by {
 		observed := (s.defaults + 0.5) / (s.active + 1)
 		if s.active < minSegmentActive {
@@ -361,25 +361,24 @@ func segmentPD(list []*account, risk map[string]Risk, asOf datasets.Date, tolera
 
 // segmentRates are the PDs of customers without their own, by segment:
 // rate is segmentPD's; observed the segment's observed yearly default
-// rate, which a customer with a clean history gets (cleanHistory).
+// rate, which a customer with nothing open gets (cleanHistory).
 type segmentRates struct {
 	rate, observed map[string]float64
-	// tolerance is the days late on average a clean history may show
-	// (the policy's need.late_tolerance_days).
-	tolerance float64
 }
 
-// cleanHistory says whether a customer with nothing open paid what it
-// settled in the history window within the policy's lateness tolerance:
-// what its payments say of it is good, and the mean of its segment's
-// scored PDs is the mean of customers who owe (the payment model's
+// cleanHistory says whether a customer has nothing open (and is not in
+// default): the payment model has nothing of its own to score, and the
+// mean of its segment's scored PDs is the mean of customers who owe (the
 // probabilities of their open invoices ending 90+ days overdue, which the
 // segment's customers drifting toward default raise); the segment's
-// observed default rate is the estimate that is not about other
-// customers' open invoices (a trial's prompt payers with nothing owed
-// were given 21-24% and classed high).
+// observed default rate is the estimate of a default within a year that
+// is not about other customers' open invoices (a trial's prompt payers
+// with nothing owed were given 21-24% and classed high). How it paid
+// shows in its need (the lateness counted); a month-end's account
+// (historyAccounts) reads no behaviour, so none is read here either, and
+// a class at a month-end is the one the day would give.
 func (r segmentRates) cleanHistory(a *account) bool {
-	return a.gross == 0 && a.defaulted == 0 && a.hold == 0 && a.settled > 0 && a.daysLate <= r.tolerance
+	return a.gross == 0 && a.defaulted == 0
 }
 
 // minSegmentActive is the number of active customers a segment needs for

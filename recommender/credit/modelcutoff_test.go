@@ -50,7 +50,7 @@ func classesOn(t *testing.T, parts features.Parts, risk map[string]Risk, fx data
 	if !anythingOnRecord(every) {
 		return want
 	}
-	fallback := segmentPD(every, risk, m, pol.Need.LateToleranceDays)
+	fallback := segmentPD(every, risk, m)
 	for _, id := range ids {
 		if then := all[id]; then != nil {
 			want[id] = pol.classIndex(pdOf(then, risk, fallback).PD)

@@ -60,12 +60,10 @@ func TestNoRaiseOverdueOrOverLimitInArrears(t *testing.T) {
 	}
 }
 
-// A customer with nothing open and a clean history (paid within the
-// lateness tolerance) gets its segment's observed default rate, not the
-// mean of the PDs the payment model gave the segment's customers who owe;
-// one with nothing open that paid late still gets that mean. Before, both
-// got the mean: a trial's prompt payers with nothing owed were rated
-// 21-24%, "high".
+// A customer with nothing open gets its segment's observed default rate,
+// not the mean of the PDs the payment model gave the segment's customers
+// who owe; a scored customer keeps its own. Before, it got that mean: a
+// trial's prompt payers with nothing owed were rated 21-24%, "high".
 func TestCleanHistoryGetsTheObservedRate(t *testing.T) {
 	l := &datasets.Ledger{}
 	risk := map[string]Risk{}
@@ -108,7 +106,7 @@ func TestCleanHistoryGetsTheObservedRate(t *testing.T) {
 	if got := pd["CLEAN"]; math.Abs(got.PD-round4(observed)) > 1e-9 || got.PDSource != "segment" || got.CreditRiskClass == "high" {
 		t.Errorf("CLEAN: PD %v (%s, %s), want the observed rate %.4f", got.PD, got.PDSource, got.CreditRiskClass, observed)
 	}
-	if got := pd["LATE"]; math.Abs(got.PD-0.3) > 1e-9 {
-		t.Errorf("LATE: PD %v, want the scored peers' mean 0.3", got.PD)
+	if got := pd["P0"]; math.Abs(got.PD-0.3) > 1e-9 || got.PDSource != "payment_model" {
+		t.Errorf("P0: PD %v (%s), want its own 0.3", got.PD, got.PDSource)
 	}
 }

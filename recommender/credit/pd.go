@@ -278,7 +278,7 @@ func (e *tooFewDefaults) Unwrap() error { return errTooFewDefaults }
 // change between days when the count of default events crosses the
 // minimum).
 func (e *tooFewDefaults) warning(fallback string) string {
-	return fmt.Sprintf("the default model (PD) was not learnt as of %s: %s in the last %d months, it needs %d; PDs are %s. Give --model ID to choose the payment model.",
+	return fmt.Sprintf("the default model (PD) was not learnt as of %s: %s in the last %d months, it needs %d; PDs are %s; --model ID gives a model's",
 		e.asOf, plural(e.events, "default event"), pdLookbackMonths, pdMinDefaults, fallback)
 }
 
@@ -327,7 +327,7 @@ func (lr LearnedRisk) CustomerRiskParts(ctx context.Context, parts features.Part
 // fallbackWords says what the PDs are when the model is not learnt.
 func (lr LearnedRisk) fallbackWords() string {
 	if _, ok := lr.Fallback.(ModelRisk); ok {
-		return "the payment model's (pd_source payment_model)"
+		return "the payment model's probability of 90+ (pd_source payment_model)"
 	}
 	if lr.Fallback != nil {
 		return fmt.Sprintf("the fallback's (%T)", lr.Fallback)

@@ -72,7 +72,7 @@ func TestLearnedRiskSaysWhyItFellBack(t *testing.T) {
 	if _, err := lr.CustomerRisk(context.Background(), baseLedger(), asOf); err != nil {
 		t.Fatal(err)
 	}
-	want := "the default model (PD) was not learnt as of " + asOf.String() + ": 0 default events in the last 12 months, it needs 10; PDs are the segments' observed rates (pd_source segment)."
+	want := "the default model (PD) was not learnt as of " + asOf.String() + ": 0 default events in the last 12 months, it needs 10; PDs are the segments' observed rates (pd_source segment); --model ID gives a model's"
 	if len(got) != 1 || !strings.HasPrefix(got[0], want) {
 		t.Fatalf("warnings %q, want one beginning %q", got, want)
 	}

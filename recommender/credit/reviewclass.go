@@ -295,7 +295,7 @@ func monthEndClasses(pol *Policy, m datasets.Date, risk map[string]Risk, all map
 	if !anythingOnRecord(every) {
 		return classes // before the ledger's first records: no class (limitReview)
 	}
-	fallback := segmentPD(every, risk, m, pol.Need.LateToleranceDays)
+	fallback := segmentPD(every, risk, m)
 	for _, id := range ids {
 		if then := all[id]; then != nil {
 			classes[id] = pol.classIndex(pdOf(then, risk, fallback).PD)
