@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -180,6 +181,10 @@ type book struct {
 	// the forecast pages forecast, and says what it left out.
 	ledger      *datasets.Ledger
 	unconverted *forecast.Unconverted
+	// leftOut is the customers with invoices left out for want of a
+	// rate (leftOutCustomers), computed once.
+	leftOut     []leftOutCustomer
+	leftOutOnce sync.Once
 	// months of the history: first days and labels (2024-01).
 	monthStart []datasets.Date
 	monthLabel []string

@@ -209,6 +209,9 @@ func (s *Site) worklistSection(p *page) section {
 			txt(fmt.Sprintf("%d", len(a.InvoiceIDs))), num(fmtMoney(a.Amount)), value, uplift, txt(why)}})
 	}
 	sec.Blocks = append(sec.Blocks, block{Table: t})
+	if lt := s.leftOutTable(p, "worklist-left-out", "Not on the list for want of a rate: these customers' invoices are left out of the worklist and its amounts"); lt != nil {
+		sec.Blocks = append(sec.Blocks, block{Table: lt})
+	}
 	if len(b.keptOff) > 0 {
 		k := &table{ID: "kept-off-table", Caption: "Kept off the list by a rule (dispute, promise, default, hold, quiet day, contact cap, capacity)",
 			Cols: []col{{Title: "customer"}, {Title: "rule"}, {Title: "deferred action"}, {Title: "amount", Num: true}, {Title: "why"}}}

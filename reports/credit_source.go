@@ -2,6 +2,7 @@ package reports
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -35,6 +36,14 @@ func (c creditSource) Credit(ctx context.Context, asOf datasets.Date, customerID
 	out := make([]CreditAdvice, 0, len(as))
 	for _, a := range as {
 		conv, overflow, err := c.converter(a.Currency)
+		if errors.Is(err, errNoRate) {
+			// Its figures cannot be converted: the customer is listed
+			// with the missing rate, not summed in the wrong currency,
+			// and the rest of the report stands (one unrated currency
+			// failed every customer's advice).
+			out = append(out, CreditAdvice{CustomerID: a.CustomerID, NoRate: a.Currency})
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("customer %s: %w", a.CustomerID, err)
 		}
@@ -52,6 +61,9 @@ func (c creditSource) Credit(ctx context.Context, asOf datasets.Date, customerID
 	return out, nil
 }
 
+// errNoRate is a converter's error for a currency the rates lack.
+var errNoRate = errors.New("no exchange rate")
+
 // converter converts amounts of currency cur to the report's currency;
 // overflow is set when one did not fit.
 func (c creditSource) converter(cur string) (func(datasets.Money) datasets.Money, *bool, error) {
@@ -61,7 +73,7 @@ func (c creditSource) converter(cur string) (func(datasets.Money) datasets.Money
 	}
 	r, ok := c.fx.Rate(cur)
 	if !ok {
-		return nil, nil, fmt.Errorf("advice in %s and the report in %s: the rates have no %s", cur, c.fx.To, cur)
+		return nil, nil, fmt.Errorf("%w: advice in %s and the report in %s: the rates have no %s", errNoRate, cur, c.fx.To, cur)
 	}
 	return func(m datasets.Money) datasets.Money {
 		v, ok := m.Convert(r)

@@ -93,7 +93,16 @@ func (s *Site) creditSection(p *page, c *customer) section {
 			"order-block flags appear here once dsopilot's credit suggestions are part of the report. The limit's history is below."}})
 	case adv == nil:
 		sec.Blocks = append(sec.Blocks, block{Note: &note{Text: "No credit-limit suggestion for this customer."}})
+	case adv.NoRate != "":
+		sec.Blocks = append(sec.Blocks, block{Note: &note{Class: "warn", Text: fmt.Sprintf("No credit figures: this customer's limit and exposure are in %s, "+
+			"and the report's rates have no %s to %s. Add that rate to the --fx file to see them.", adv.NoRate, adv.NoRate, b.unit())}})
 	default:
+		if lo := b.leftOutOf(c.ID); lo != nil {
+			// Advised on what the report kept: the invoices without a
+			// rate are in none of these figures.
+			sec.Blocks = append(sec.Blocks, block{Note: &note{Class: "warn", Text: fmt.Sprintf("These figures leave out this customer's invoices in %s "+
+				"(%d open, %s): the report's rates have no %s to %s.", joinList(lo.Currencies), lo.Open, lo.amounts(), joinList(lo.Currencies), b.unit())}})
+		}
 		current := fmtMoney(adv.Current) + " " + b.unit()
 		if adv.LimitNotRecorded {
 			current = noneRecorded

@@ -113,7 +113,7 @@ func (s *Site) exposure(p *page, c *customer) *chart {
 	}
 	series := []lineSeries{{Name: "exposure (receivables)", Values: rec, Color: colorMain}, {Name: "of which overdue", Values: over, Color: colorBad},
 		{Name: "credit limit", Values: lim, Color: colorMuted, Dashed: true}}
-	if adv := s.b.credit[c.ID]; adv != nil {
+	if adv := s.b.credit[c.ID]; adv != nil && adv.NoRate == "" {
 		sug := make([]any, n)
 		sug[n-1] = units(adv.Suggested)
 		series = append(series, lineSeries{Name: "suggested limit", Values: sug, Color: colorSecond})

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/model/forecast"
 	"github.com/dsopilot/dsopilot/recommender"
 )
 
@@ -35,10 +36,23 @@ func (s recommenderSource) list(ctx context.Context, asOf datasets.Date) (*recom
 	// lets anyone be contacted: a day on which every contact is deferred
 	// (a holiday in the customers' countries) is skipped, for a week at most.
 	day := s.daily.NextWorkingDay(asOf + 1)
+	// The customers' invoices in a currency the rates lack are left out,
+	// by the cash forecast's rule and as every page of the report leaves
+	// them out (the collections page lists them): one unrated currency
+	// failed the whole worklist. The report's rates are the recommender's
+	// when they convert to the scenario's currency (dsopilot report and
+	// serve give it them then); other rates only convert its list.
+	l := s.l
+	if sc := s.daily.Scenarios(); s.fx != nil && sc != nil && sc.Currency == s.fx.To {
+		var err error
+		if l, _, err = forecast.LeaveOutUnconverted(s.l, s.fx, asOf); err != nil {
+			return nil, nil, err
+		}
+	}
 	var w *recommender.Worklist
 	for i := 0; i < 7; i++ {
 		var err error
-		if w, err = s.daily.Worklist(ctx, s.l, day); err != nil {
+		if w, err = s.daily.Worklist(ctx, l, day); err != nil {
 			return nil, nil, err
 		}
 		if len(w.Recommendations) > 0 || len(w.Deferred) == 0 {

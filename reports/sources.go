@@ -161,6 +161,10 @@ type CreditAdvice struct {
 	Review           datasets.Date
 	Reasons          []string
 	Flags            []CreditFlag
+	// NoRate is the currency of the customer's advice when the report's
+	// rates have none for it: its amounts are then left out (zero), and
+	// its page says so.
+	NoRate string
 }
 
 // CreditSource gives credit-limit suggestions and flags (issue 12).

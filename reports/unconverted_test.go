@@ -8,7 +8,10 @@ import (
 	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/datasets/synth"
 	"github.com/dsopilot/dsopilot/model/forecast"
+	"github.com/dsopilot/dsopilot/recommender"
+	"github.com/dsopilot/dsopilot/recommender/credit"
 )
 
 // inCurrency returns a copy of l in which the invoices, payments and
@@ -119,5 +122,90 @@ func TestReportLeavesOutUnratedCurrency(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The worklist and the credit advice leave out what the rates lack, as
+// the rest of the report does, instead of failing the whole report: the
+// worklist is made without the unrated customer's invoices, the
+// collections page lists that customer and the missing rate, a
+// customer's advice in a currency without a rate says so on its page, and
+// the report has no failed part.
+func TestWorklistAndCreditLeaveOutUnratedCurrency(t *testing.T) {
+	needECharts(t)
+	ctx := context.Background()
+	asOf := datasets.NewDate(2023, time.November, 30)
+	l0, _, err := synth.Collect(ctx, synth.Config{Customers: 60, Months: 14, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx := recommender.SimFX()
+	// The customer with the most invoices open at asOf moves to XTS,
+	// which fx has no rate for; another stays as it was.
+	open := map[string]int{}
+	for _, v := range l0.Invoices {
+		if v.IssueDate <= asOf && (v.SettledDate == 0 || v.SettledDate > asOf) {
+			open[v.CustomerID]++
+		}
+	}
+	var moved string
+	for _, c := range l0.Customers {
+		if moved == "" || open[c.ID] > open[moved] {
+			moved = c.ID
+		}
+	}
+	l, _ := inCurrency(l0, "XTS", func(_ int, id string) bool { return id == moved })
+	other := l.Customers[0].ID
+	if other == moved {
+		other = l.Customers[1].ID
+	}
+	d := recommender.NewDaily(recommender.RecommendOptions{FX: fx, Holdout: -1, Seed: 1})
+	// The worklist on the raw ledger fails on the missing rate: what the
+	// report did before.
+	if _, err := d.Worklist(ctx, l, d.NextWorkingDay(asOf+1)); err == nil {
+		t.Fatal("the recommender converts a ledger with XTS without a rate: the case tests nothing")
+	}
+	advise := func(_ context.Context, _ datasets.Date, _ ...string) ([]credit.Advice, error) {
+		return []credit.Advice{
+			{Suggestion: credit.Suggestion{CustomerID: moved, Currency: "XTS", Current: 9_000_00, Exposure: 1_000_00, Suggested: 12_000_00, RiskClass: "low"}},
+			{Suggestion: credit.Suggestion{CustomerID: other, Currency: "EUR", Current: 5_000_00, Exposure: 1_000_00, Suggested: 7_000_00, RiskClass: "low"}},
+		}, nil
+	}
+	in := Input{Ledger: l, FX: &fx, AsOf: asOf, Build: "test",
+		Collections: RecommenderCollections(d, l, &fx), Credit: CreditFrom(advise, &fx)}
+	s, err := New(ctx, in)
+	if err != nil {
+		t.Fatalf("report: %v", err)
+	}
+	if f := s.Failures(); len(f) != 0 {
+		t.Fatalf("failed parts: %v", f)
+	}
+	if len(s.b.worklist)+len(s.b.keptOff) == 0 {
+		t.Fatal("an empty worklist: the case tests nothing")
+	}
+	for _, a := range s.b.worklist {
+		if a.CustomerID == moved {
+			t.Errorf("the worklist has an action for %s, whose invoices have no rate: %+v", moved, a)
+		}
+	}
+	for _, k := range s.b.keptOff {
+		if k.CustomerID == moved {
+			t.Errorf("the kept-off list counts %s, whose invoices have no rate: %+v", moved, k)
+		}
+	}
+	ps := pages(t, s)
+	coll := ps[pathCollections]
+	if !strings.Contains(coll, "worklist-left-out") || !strings.Contains(coll, "XTS to EUR") || !strings.Contains(coll, moved) {
+		t.Errorf("the collections page does not list %s and the missing XTS rate", moved)
+	}
+	if p := ps[customerPath(moved)]; !strings.Contains(p, "No credit figures") || !strings.Contains(p, "no XTS to EUR") {
+		t.Errorf("%s's page does not say its credit figures lack a rate", moved)
+	}
+	if p := ps[customerPath(other)]; strings.Contains(p, "No credit figures") || !strings.Contains(p, "7,000.00") {
+		t.Errorf("%s's page lacks its converted suggestion", other)
+	}
+	// The advice is listed, not summed: the XTS customer's figures are zero.
+	if a := s.b.credit[moved]; a == nil || a.NoRate != "XTS" || a.Suggested != 0 || a.Exposure != 0 {
+		t.Errorf("advice of %s: %+v", moved, a)
 	}
 }

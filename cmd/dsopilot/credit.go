@@ -81,54 +81,46 @@ func (f creditFlags) service(ctx context.Context, e env, cmd string, write bool)
 		}
 		cur = c
 	}
-	pol := credit.DefaultPolicyIn(cur)
-	var err error
-	if *f.policy != "" {
-		if pol, err = credit.LoadPolicy(*f.policy); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", cmd, err)
-		}
-	}
 	// Told on stderr, once per run (a command may assess twice), as the
 	// other warnings are: stdout holds the JSON.
 	var once sync.Once
 	warn := func(msg string) {
 		once.Do(func() { fmt.Fprintf(e.stderr, "dsopilot: warning: %s: %s\n", cmd, msg) })
 	}
-	svc := &credit.Service{Policy: pol, Risk: credit.LearnedRisk{Warn: warn}, Log: newLogger(e)}
+	setup := credit.Setup{PolicyFile: *f.policy, Currency: cur, ModelChosen: *f.model != "", Warn: warn, Log: newLogger(e)}
 	if *f.fx != "" {
-		if svc.FX, err = datasets.ReadFXFile(*f.fx, pol.Currency); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", cmd, err)
+		setup.Rates = func(to string) (*datasets.FX, error) {
+			fx, err := datasets.ReadFXFile(*f.fx, to)
+			return &fx, err
 		}
 	}
 	if *f.model != "" {
-		id := strings.TrimPrefix(*f.model, "promoted")
-		b, _, err := loadModel(*f.registry, id)
+		b, _, err := loadModel(*f.registry, strings.TrimPrefix(*f.model, "promoted"))
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", cmd, err)
 		}
-		svc.Risk = credit.ModelRisk{Bundle: b}
+		setup.Model = b
 	} else {
-		// Without --model the default model learnt from the ledger gives
-		// the PDs; where the ledger has too few defaults to learn it, the
-		// registry's model in service does (as serve's advice), not the
-		// segments' rates alone: those rated a trial's every customer
-		// "medium" and suggested a 5× limit to one paying 40–83 days late.
-		// Not logged: without a model the fallback warning says what the
-		// PDs are and how to get better ones.
+		// Without --model the registry's promoted model stands in where
+		// the ledger has too few defaults to learn the default model, as
+		// in the API's and the report's advice (credit.Setup).
 		b, _, err := promotedModel(*f.registry, slog.New(slog.DiscardHandler))
 		switch {
 		case errors.Is(err, model.ErrStaleModel):
 			// The credit commands need no model: an old one is passed
 			// over, said, rather than fail what worked without it.
 			fmt.Fprintf(e.stderr, "dsopilot: warning: %s: the promoted model is not used for PDs: %v\n", cmd, err)
-			b = nil
 		case err != nil:
 			return nil, nil, fmt.Errorf("%s: %w", cmd, err)
-		}
-		if b != nil {
-			svc.Risk = credit.LearnedRisk{Warn: warn, Fallback: credit.ModelRisk{Bundle: b}}
+		default:
+			setup.Model = b
 		}
 	}
+	pol, fx, risk, err := setup.Build()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", cmd, err)
+	}
+	svc := &credit.Service{Policy: pol, FX: fx, Risk: risk, Log: newLogger(e)}
 	st, err := openStore(ctx, *f.store, newLogger(e), write)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", cmd, err)

@@ -105,3 +105,31 @@ func TestApproveReadsTheProposalsCurrency(t *testing.T) {
 		t.Fatalf("approve without --currency: %v\n%s%s", err, out, stderr)
 	}
 }
+
+// The reporting currency of credit suggest and flags: without --currency,
+// the customers' one currency (a GBP ledger was assessed against the
+// policy in EUR and refused for want of a rate to EUR); with --currency
+// and --fx, every customer converted to it, as kpi, forecast and
+// recommend convert theirs (the customers in other currencies were "not
+// assessed").
+func TestCreditReportingCurrency(t *testing.T) {
+	dir, store := creditLedger(t)
+	fx := filepath.Join(dir, "ledger", "fx.csv")
+	out, _, err := call(t, nil, "credit", "suggest", "--store", store, "--as-of", "2024-06-30", "--currency", "EUR", "--fx", fx, "--json")
+	if err != nil || strings.Contains(out, `"other_currencies"`) || !strings.Contains(out, `"U1"`) || !strings.Contains(out, `"S1"`) {
+		t.Fatalf("suggest --currency EUR --fx: %v, want every customer assessed\n%s", err, out)
+	}
+	usd := filepath.Join(dir, "usd")
+	importFiles(t, filepath.Join(dir, "usdledger"), usd, map[string]string{
+		"customers.csv": "customer_id,name,segment,country,currency,credit_limit,payment_terms,since\n" +
+			"U1,Ufoo Inc,mid_market,US,USD,9000.00,NET30,2020-01-01\n",
+		"invoices.csv": "customer_id,invoice_id,issue_date,due_date,amount,currency\n" +
+			"U1,IU1,2024-05-01,2024-05-31,700.00,USD\n",
+	})
+	for _, sub := range []string{"suggest", "flags"} {
+		out, stderr, err := call(t, nil, "credit", sub, "--store", usd, "--as-of", "2024-06-30", "--json")
+		if err != nil || !strings.Contains(out, `"policy_currency": "USD"`) {
+			t.Fatalf("credit %s on a USD ledger without --currency: %v, want the policy in USD\n%s%s", sub, err, out, stderr)
+		}
+	}
+}

@@ -157,16 +157,26 @@ func TestCreditCurrenciesAndLimitsInForce(t *testing.T) {
 	dir, store := creditLedger(t)
 	fx := filepath.Join(dir, "ledger", "fx.csv")
 	base := []string{"--store", store, "--as-of", "2024-06-30"}
+	if err := os.WriteFile(filepath.Join(dir, "usd_only.csv"), []byte("currency,rate\nUSD,0.9\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	eurPolicy := filepath.Join(dir, "policy.yaml")
 	if err := os.WriteFile(eurPolicy, credit.DefaultPolicyYAML(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, sub := range []string{"suggest", "flags"} {
+		// Customers in several currencies, no --currency: which one to
+		// report in is the user's to say (credit_currency_test.go).
 		_, _, err := call(t, nil, append([]string{"credit", sub}, base...)...)
-		want := "no rate to EUR for CHF (1 customer, e.g. customer S1), USD (2 customers, e.g. customer U1); " +
-			"give --fx FILE with rates to EUR, or --currency CODE to assess one currency alone"
+		want := "the customers are in CHF, EUR, USD: give --currency CODE"
+		if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), want) {
+			t.Fatalf("%s without rates: %v, want exit 2 and %q", sub, err, want)
+		}
+		// With --currency and rates lacking a currency: refused, naming it.
+		_, _, err = call(t, nil, append([]string{"credit", sub, "--currency", "EUR", "--fx", filepath.Join(dir, "usd_only.csv")}, base...)...)
+		want = "no rate to EUR for CHF (1 customer, e.g. customer S1)"
 		if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), want) {
-			t.Fatalf("%s without rates: %v, want exit 1 and %q", sub, err, want)
+			t.Fatalf("%s --currency EUR --fx (no CHF rate): %v, want exit 1 and %q", sub, err, want)
 		}
 		// The built-in policy's amounts are stated in the reporting
 		// currency: USD alone needs no rate (TestBuiltInPolicyAndScenarioFollowTheReportingCurrency).
@@ -470,7 +480,7 @@ func TestCreditTellsWhyThePDsAreTheSegments(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v: %v", args, err)
 		}
-		want := "dsopilot: warning: " + args[0] + " " + args[1] + ": " + pdWarning + "2024-06-30: 0 default events in the 12 months to that day"
+		want := "dsopilot: warning: " + args[0] + " " + args[1] + ": " + pdWarning + "2024-06-30: 0 default events in the last 12 months"
 		if strings.Count(errOut, pdWarning) != 1 || !strings.Contains(errOut, want) || !strings.Contains(errOut, "it needs 10") ||
 			!strings.Contains(errOut, "--model") || strings.Contains(out, pdWarning) {
 			t.Errorf("%v: stderr %q, want %q once (and stdout without it)", args, errOut, want)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"text/tabwriter"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -27,8 +28,8 @@ type creditRead struct {
 func newCreditRead(fs *flag.FlagSet, e env) creditRead {
 	cf := newCreditFlags(fs, e)
 	cf.parts = partsFlag(fs)
-	fs.Lookup("currency").Usage = "only the customers in this currency (ISO 4217), the reporting currency: the built-in policy's amounts are stated in it; " +
-		"no rate needed when it is the policy's"
+	fs.Lookup("currency").Usage = "the reporting currency (ISO 4217): the built-in policy's amounts are stated in it and, with --fx, every customer's are converted to it; " +
+		"without --fx only the customers in it are assessed (default: the customers' one currency when they are all in one, else EUR)"
 	return creditRead{creditFlags: cf, fs: fs,
 		asOf:     fs.String("as-of", "", "the day, at its end (YYYY-MM-DD; default today)"),
 		customer: fs.String("customer", "", "only this customer"),
@@ -64,13 +65,69 @@ func (r creditRead) open(ctx context.Context, e env, args []string) (creditRun, 
 	if err != nil {
 		return creditRun{}, nil, err
 	}
-	svc.Currency = cur
+	// The ledger is read again by the assessment: once is enough.
+	svc.Store = &loadOnce{Store: svc.Store}
+	if cur == "" && *r.policy == "" {
+		if err := r.ledgerCurrency(ctx, svc); err != nil {
+			done()
+			return creditRun{}, nil, err
+		}
+	}
+	// --currency with rates is the reporting currency every customer is
+	// converted to, as kpi, forecast and recommend convert theirs; without
+	// rates, only the customers in it are assessed (none needs a rate).
+	if *r.fx == "" {
+		svc.Currency = cur
+	}
 	run := creditRun{svc: svc, day: day, span: &ledgerSpan{}}
 	svc.Parts = run.span.watch(svc.Parts)
 	if *r.customer != "" {
 		run.ids = []string{*r.customer}
 	}
 	return run, done, nil
+}
+
+// ledgerCurrency states the built-in policy in the ledger's currency when
+// its customers are all in one (a GBP ledger was assessed against the
+// policy in EUR and refused for want of a rate to EUR); a ledger in
+// several needs --currency, but with --fx alone, whose rates are then to
+// the built-in policy's EUR.
+func (r creditRead) ledgerCurrency(ctx context.Context, svc *credit.Service) error {
+	cs, err := svc.CustomerCurrencies(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", r.fs.Name(), err)
+	}
+	if len(cs) > 1 && *r.fx == "" {
+		// Which currency to report in is the user's to say: the policy's
+		// EUR named in the refusal read as a currency the ledger is in.
+		return fmt.Errorf("%w: %s: the customers are in %s: give --currency CODE, the reporting currency, with --fx FILE of rates to it "+
+			"(without --fx only the customers in it are assessed)", errUsage, r.fs.Name(), strings.Join(cs, ", "))
+	}
+	if len(cs) != 1 || cs[0] == svc.Policy.Currency {
+		return nil
+	}
+	svc.Policy = credit.DefaultPolicyIn(cs[0])
+	svc.FX = datasets.FX{To: cs[0]}
+	if *r.fx != "" {
+		if svc.FX, err = datasets.ReadFXFile(*r.fx, cs[0]); err != nil {
+			return fmt.Errorf("%s: %w", r.fs.Name(), err)
+		}
+	}
+	return nil
+}
+
+// loadOnce is a store whose ledger is loaded once: the currency the
+// ledger is in and its assessment read the same ledger.
+type loadOnce struct {
+	credit.Store
+	once sync.Once
+	l    *datasets.Ledger
+	err  error
+}
+
+func (s *loadOnce) Load(ctx context.Context) (*datasets.Ledger, error) {
+	s.once.Do(func() { s.l, s.err = s.Store.Load(ctx) })
+	return s.l, s.err
 }
 
 // failed says what the command needs when it failed for want of rates.

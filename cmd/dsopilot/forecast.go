@@ -138,6 +138,17 @@ func (f forecastFlags) run(ctx context.Context, e env, cmd string) (*forecast.Re
 	return res, meta.ID, fx, nil
 }
 
+// boundedText says which of a customer's invoices the new business's
+// run-rate counted at the outlier bound, and what that took off.
+func boundedText(b forecast.Bounded, g func(forecast.Money) string) string {
+	what, each := fmt.Sprintf("one invoice of %s", g(b.Largest)), ""
+	if b.Invoices > 1 {
+		what, each = fmt.Sprintf("%d invoices (the largest %s)", b.Invoices, g(b.Largest)), " each"
+	}
+	return fmt.Sprintf("customer %s's run-rate counts %s at %s%s, %d× its median invoice of %s (%s less invoiced in the last 13 weeks; the year's %s above the bound spread over the year): expected invoicing lowered by %s",
+		b.CustomerID, what, g(b.Bound), each, forecast.OutlierFactor, g(b.Median), g(b.Excess), g(b.YearExcess), g(b.Lowered))
+}
+
 // dueSum is a due schedule's total over its weeks.
 func dueSum(due []forecast.Scheduled) forecast.Money {
 	var sum forecast.Money
@@ -163,6 +174,11 @@ func printForecast(w io.Writer, r *forecast.Result) error {
 		b.Invoices, b.Customers, g(b.Outstanding), g(b.Overdue), g(b.Disputed), g(b.ExpectedCredit), g(b.Promised), g(b.Beyond))
 	fmt.Fprintf(w, "new business: %d customers expected to invoice %s over the horizon (seasonal factor %.2f)\n",
 		r.NewBusiness.Customers, g(r.NewBusiness.Invoicing), r.NewBusiness.Seasonal)
+	// A run-rate that counted an exceptional invoice at the outlier bound
+	// says so: the projection was lowered, not silently changed.
+	for _, b := range r.NewBusiness.Bounded {
+		fmt.Fprintf(w, "new business: %s\n", boundedText(b, g))
+	}
 	if r.Unconverted != nil {
 		fmt.Fprintf(w, "NOT IN THIS FORECAST: %s\n", r.Unconverted)
 	}
@@ -432,7 +448,10 @@ func runForecastCompare(ctx context.Context, e env, args []string) error {
 			c.BookNow.Invoices, c.BookNow.Outstanding, c.AsOf, snap.Invoices, snap.Outstanding)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "week\tfrom\tto\tstatus\topen P10\topen P50\topen P90\treceived\twithin\tnew mean\tnew received\t")
+	// Every receipt of the week has a column, so that the row adds up to
+	// the cash the ledger records (a trial's compare left out the cash on
+	// account and on invoices the snapshot did not know).
+	fmt.Fprintln(tw, "week\tfrom\tto\tstatus\topen P10\topen P50\topen P90\topen received\twithin\tnew mean\tnew received\tclosed invoices\tunapplied\tall received\t")
 	for k, w := range c.Weeks {
 		within := ""
 		if w.Status == "complete" {
@@ -441,15 +460,19 @@ func runForecastCompare(ctx context.Context, e env, args []string) error {
 				within = "yes"
 			}
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", k+1, w.Start, w.End, w.Status, w.Open.P10, w.Open.P50, w.Open.P90,
-			w.ActualOpen, within, w.New.Mean, w.ActualNew)
+		r := w.Received
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", k+1, w.Start, w.End, w.Status, w.Open.P10, w.Open.P50, w.Open.P90,
+			w.ActualOpen, within, w.New.Mean, w.ActualNew, r.Closed, r.Unapplied, r.Total)
 	}
+	r := c.Received
+	fmt.Fprintf(tw, "received\t\t\t\t\t\t\t%s\t\t\t%s\t%s\t%s\t%s\t\n", r.Open, r.New, r.Closed, r.Unapplied, r.Total)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	fmt.Fprintf(e.stdout, "received row: the complete and partial weeks; all received = open + new + closed invoices (paid after they were settled or credited by %s) + unapplied (payments naming no invoice the ledger holds)\n", c.AsOf)
 	if c.Complete > 0 {
-		fmt.Fprintf(e.stdout, "over %d complete weeks: WAPE %.3f, bias %+.1f%%, %d%% of weeks within P10-P90\n",
-			c.Complete, c.WAPE, 100*c.Bias, int(100*c.Coverage+0.5))
+		fmt.Fprintf(e.stdout, "over %d complete weeks: WAPE %.3f, bias %+.1f%%, %d%% of weeks within P10-P90; new business (mean against invoices issued after %s): WAPE %.3f, bias %+.1f%%\n",
+			c.Complete, c.WAPE, 100*c.Bias, int(100*c.Coverage+0.5), c.AsOf, c.NewWAPE, 100*c.NewBias)
 	}
 	return nil
 }

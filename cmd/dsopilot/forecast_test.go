@@ -304,6 +304,10 @@ func TestForecastSnapshotAndCompareOnBothStores(t *testing.T) {
 				Weeks       []struct {
 					Status     string
 					ActualOpen float64 `json:"actual_open"`
+					ActualNew  float64 `json:"actual_new"`
+					Received   struct {
+						Open, New, Closed, Unapplied, Total float64
+					}
 				}
 			}
 			if err := json.Unmarshal([]byte(js), &c); err != nil {
@@ -316,14 +320,24 @@ func TestForecastSnapshotAndCompareOnBothStores(t *testing.T) {
 				t.Fatalf("comparison %+v", c)
 			}
 			received := 0.0
-			for _, w := range c.Weeks[:8] {
+			for k, w := range c.Weeks[:8] {
 				received += w.ActualOpen
+				// Every week's lines add up to all the cash received, and
+				// the new part is lined up against the new invoices'.
+				r := w.Received
+				if r.Open != w.ActualOpen || r.New != w.ActualNew || math.Abs(r.Open+r.New+r.Closed+r.Unapplied-r.Total) > 0.001 || r.Total < r.Open {
+					t.Errorf("week %d received %+v, actual open %.2f, new %.2f", k+1, r, w.ActualOpen, w.ActualNew)
+				}
+			}
+			if c.Weeks[7].ActualNew <= 0 {
+				t.Errorf("week 8 received nothing from invoices issued after the snapshot: %+v", c.Weeks[7])
 			}
 			if received <= 0 || c.WAPE <= 0 || c.WAPE > 1 || c.Coverage < 0 || c.Coverage > 1 {
 				t.Errorf("received %.2f over the complete weeks, WAPE %.3f, coverage %.2f", received, c.WAPE, c.Coverage)
 			}
 			text, _, err = call(t, nil, "forecast", "compare", "--store", store)
-			if err != nil || !strings.Contains(text, "snapshot "+id) || !strings.Contains(text, "complete weeks") {
+			if err != nil || !strings.Contains(text, "snapshot "+id) || !strings.Contains(text, "complete weeks") ||
+				!strings.Contains(text, "all received") || !strings.Contains(text, "unapplied") || !strings.Contains(text, "new business (mean against invoices issued after 2024-01-31)") {
 				t.Errorf("compare (latest): %v\n%s", err, text)
 			}
 			if strings.Contains(text, "rates") {

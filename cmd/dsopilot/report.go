@@ -11,6 +11,7 @@ import (
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/model"
+	"github.com/dsopilot/dsopilot/model/forecast"
 	"github.com/dsopilot/dsopilot/recommender/credit"
 	"github.com/dsopilot/dsopilot/reports"
 )
@@ -172,7 +173,16 @@ func reportStoreParts(ctx context.Context, e env, spec, policy string, l *datase
 	}
 	svc := &credit.Service{Store: cs, Policy: pol, Risk: risk, FX: cfx, Log: in.Log}
 	in.Credit = reports.CreditFrom(func(ctx context.Context, asOf datasets.Date, ids ...string) ([]credit.Advice, error) {
-		return svc.AdviceOn(ctx, l, asOf, ids...)
+		// Advised on what the report keeps: the invoices in a currency
+		// the rates lack are left out, by the cash forecast's rule, as
+		// every page leaves them out (their customers' pages say so);
+		// one unrated currency failed every customer's advice. More than
+		// half the open invoices without a rate fail the report itself.
+		kept, _, err := forecast.LeaveOutUnconverted(l, fx, asOf)
+		if err != nil {
+			return nil, err
+		}
+		return svc.AdviceOn(ctx, kept, asOf, ids...)
 	}, fx)
 	return nil
 }

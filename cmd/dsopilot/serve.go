@@ -173,7 +173,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	cfg.Collections = &staleWatch{RecommenderCollections: api.NewRecommenderCollections(daily), log: log, fixed: c.asOf != 0}
 	cfg.Forecast = api.NewModelForecaster(reg, fx, 0)
-	pol, cfx, risk, err := creditPart(c.creditPolicy, fx, log)
+	pol, cfx, risk, err := creditAdvice(c.creditPolicy, fx, promoted, log)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

@@ -23,6 +23,14 @@ import (
 // renewed again when the new business's seasonal factor came to be shrunk
 // towards 1 by its noise (season.go): their ledger has no season in its
 // invoicing, and the factor now says so (the big book's is unchanged).
+// All three were renewed at stop 35, when the new business's run-rate
+// came to count an invoice above 5× the customer's median at that bound
+// (outlier.go): its expected receipts and draws, the replays' new-business
+// errors behind its shock scales, and the result's list of bounded
+// customers changed on purpose; and renewed again the same day, when what
+// the year's invoices invoiced above the bound came back into the
+// run-rate spread over the year (newbiz.go: the bound alone biased the
+// new business 3-4 points low on ledgers whose large invoices recur).
 func TestForecastDigestsUnchanged(t *testing.T) {
 	ctx := context.Background()
 	synthH := NewHistory(simulatedEUR(t, 200, 24, 61), nil)
@@ -35,9 +43,9 @@ func TestForecastDigestsUnchanged(t *testing.T) {
 		o    Options
 		want string
 	}{
-		{"synthetic ledger by segment", synthH, Options{AsOf: asOf, Paths: 300, Seed: 1, By: BySegment}, "1f9dbf56d727a2430f4de7bb5692b1a2077e6e7a8c55f8516e0aa0291f6becbc"},
-		{"synthetic ledger by customer, 5 weeks, sampled replays", synthH, Options{AsOf: datasets.NewDate(2024, 9, 30), Weeks: 5, Paths: 200, Seed: 7, By: ByCustomer, replaySample: 80}, "ab8516d2f8cd0808bf8d63c8a05abb19d714c77640d10672f6a232f7ae637213"},
-		{"big book with predictions, pooled new business", bigH, Options{AsOf: asOf, Paths: 200, Seed: 3, By: ByCountry, replaySample: 500}, "ce29f61a8ce3bb1032444e8acee69a732357ab7868574d1a1c369e73958305cf"},
+		{"synthetic ledger by segment", synthH, Options{AsOf: asOf, Paths: 300, Seed: 1, By: BySegment}, "ff6991f2ab3aea102ac676f5210107725c19ff6407daf8fceebc60f89a275a5b"},
+		{"synthetic ledger by customer, 5 weeks, sampled replays", synthH, Options{AsOf: datasets.NewDate(2024, 9, 30), Weeks: 5, Paths: 200, Seed: 7, By: ByCustomer, replaySample: 80}, "ad75eacf25559906d5aa655b3cd17eb285f24c4c1e31f1d7d20d92dbc6b1f6d9"},
+		{"big book with predictions, pooled new business", bigH, Options{AsOf: asOf, Paths: 200, Seed: 3, By: ByCountry, replaySample: 500}, "3a8150d088a225567b4d0bca64c40dc6498dc7e33e733d851d5da29cf31bc123"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -30,6 +30,10 @@ type History struct {
 	// both are unset for a whole ledger.
 	pf         *portfolio
 	population int
+	// unapplied are the payments that name no invoice, unknown those
+	// naming an invoice h does not hold (another part's, or none at all),
+	// by date: cash a comparison counts beside the invoices' (Compare).
+	unapplied, unknown []flow
 }
 
 // portfolioAt returns the whole portfolio's quantities when h is a part of
@@ -124,8 +128,14 @@ func NewHistory(l *datasets.Ledger, currency map[string]string) *History {
 	}
 	for _, p := range l.Payments {
 		h.see(p.Date)
-		if i, ok := pos[p.InvoiceID]; ok && p.InvoiceID != "" {
+		i, ok := pos[p.InvoiceID]
+		switch {
+		case p.InvoiceID == "":
+			h.unapplied = append(h.unapplied, flow{p.Date, p.Amount})
+		case ok:
 			h.inv[i].pays = append(h.inv[i].pays, flow{p.Date, p.Amount})
+		default:
+			h.unknown = append(h.unknown, flow{p.Date, p.Amount})
 		}
 	}
 	for _, n := range l.CreditNotes {

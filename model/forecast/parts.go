@@ -499,6 +499,6 @@ func mergeNewBusiness(parts []*NewBusiness, weeks int) *NewBusiness {
 		nb.total = newPart{mean: make([]float64, weeks)}
 	}
 	nb.Customers = len(nb.byCust)
-	nb.Invoicing = nb.invoicing(weeks)
+	nb.setInvoicing(weeks)
 	return nb
 }

@@ -28,7 +28,7 @@ func (in *Inputs) simulate(ctx context.Context, nb *NewBusiness, s Shocks, o Opt
 	}
 	if nb != nil {
 		res.NewBusiness = *nb
-		res.NewBusiness.Invoicing = nb.invoicing(R)
+		res.NewBusiness.setInvoicing(R)
 	}
 	cust := func(i int) int32 { return in.Book[i].cust }
 	draws := newDraws(o.Seed, o.Paths, W)

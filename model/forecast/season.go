@@ -134,6 +134,11 @@ func (s *seasonSums) factor(t, first datasets.Date, weeks int) float64 {
 		sw += w
 		swr += w * r[y]
 	}
+	if sw == 0 {
+		// Every year's variance is infinite (one customer): its ratio
+		// cannot be told from noise, and 0/0 made the factor NaN.
+		return 1
+	}
 	rbar, vbar := swr/sw, 1/sw
 	if m == 2 {
 		if q := (r[0] - r[1]) * (r[0] - r[1]) / max(v[0]+v[1], 1e-12); q > 1 {

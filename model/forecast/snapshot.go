@@ -3,6 +3,7 @@ package forecast
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"time"
 
@@ -50,6 +51,15 @@ type Comparison struct {
 	WAPE     float64 `json:"wape"`
 	Bias     float64 `json:"bias"`
 	Coverage float64 `json:"coverage_p10_p90"`
+	// NewWAPE and NewBias score the new-business mean against what the
+	// invoices issued after the as-of date brought in, over the complete
+	// weeks (Σ|mean − actual| / Σ actual, Σ(mean − actual) / Σ actual).
+	NewWAPE float64 `json:"new_wape"`
+	NewBias float64 `json:"new_bias"`
+	// Received sums the weeks' receipts, by line, over the weeks shown
+	// (complete and partial): its Total is all the cash the ledger
+	// records in them.
+	Received Received `json:"received"`
 	// BookNow is the open book at the as-of date as the ledger shows it
 	// today; it differs from the snapshot's when later exports rewrote
 	// history (BookChanged).
@@ -117,9 +127,47 @@ type ComparedWeek struct {
 	// invoices issued after the as-of date brought in (so far).
 	ActualOpen Money `json:"actual_open"`
 	ActualNew  Money `json:"actual_new"`
+	// Received is all the cash the ledger records in the week, by line:
+	// its Open and New are ActualOpen and ActualNew.
+	Received Received `json:"received"`
 	// Within reports whether ActualOpen lies within the open P10–P90
 	// (complete weeks only).
 	Within bool `json:"within_p10_p90"`
+}
+
+// Received is the cash received in a week (or a comparison's weeks), by
+// what it paid: the lines add up to Total, all the cash the ledger
+// records then, so that a comparison reconciles to the bank and no
+// receipt is silently left out. Cash counts as the forecast's actuals do
+// (invoice.receipts): each payment on its date, and an invoice settled
+// with more owed than its payments and credit notes explain at its
+// settlement (a cleared-items export records no payments). A payment
+// received on account and later matched by a settlement that names no
+// payment counts at both, as the unapplied cash it was and as the
+// settlement that cleared the invoice: the ledger does not say they are
+// the same money.
+type Received struct {
+	// Open is what the invoices open at the as-of date (the ledger's book
+	// now) brought in, the snapshot's open part; New what the invoices
+	// issued after it brought in, its new part.
+	Open Money `json:"open"`
+	New  Money `json:"new"`
+	// Closed is what invoices issued by the as-of date but not open then
+	// brought in (a payment after the invoice was settled or credited:
+	// an overpayment, a late-recorded one); the snapshot expected none.
+	Closed Money `json:"closed"`
+	// Unapplied is the payments that name no invoice, or one the ledger
+	// does not hold: cash on account, which neither part forecast.
+	Unapplied Money `json:"unapplied"`
+	Total     Money `json:"total"`
+}
+
+func (r *Received) add(o Received) {
+	r.Open += o.Open
+	r.New += o.New
+	r.Closed += o.Closed
+	r.Unapplied += o.Unapplied
+	r.Total += o.Total
 }
 
 // Compare lines snapshot s up against the history h, which must be in the
@@ -128,7 +176,11 @@ func Compare(h *History, s *datasets.ForecastSnapshot) (*Comparison, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	return compareFrom(s, h.compareSums(s))
+	sum := h.compareSums(s)
+	// A whole ledger: a payment naming an invoice h lacks names one the
+	// ledger lacks.
+	flowsByWeek(h.unknown, s.AsOf, sum.unapplied)
+	return compareFrom(s, sum)
 }
 
 // CompareParts is Compare over a ledger read in parts of whole customers
@@ -150,10 +202,18 @@ func CompareParts(parts features.Parts, fx *datasets.FX, s *datasets.ForecastSna
 		return nil, err
 	}
 	var sum compareSums
+	// A payment naming an invoice of no part is unapplied cash; one
+	// naming another part's invoice is that part's (away.into).
+	delivered := map[string]bool{}
 	// Every part's amounts without a rate are counted before the
 	// comparison fails.
 	conv := datasets.NewPartConverter(fx)
 	err = parts(func(l *datasets.Ledger, _ features.LedgerFacts) error {
+		for i := range l.Invoices {
+			if id := l.Invoices[i].ID; len(away.payments[id]) > 0 {
+				delivered[id] = true
+			}
+		}
 		rep, ok, err := conv.Convert(away.into(l))
 		if err != nil {
 			return fmt.Errorf("snapshot %s is in %s: %w", s.ID, s.Currency, err)
@@ -164,6 +224,11 @@ func CompareParts(parts features.Parts, fx *datasets.FX, s *datasets.ForecastSna
 		sum.add(NewHistory(rep, nil).compareSums(s))
 		return nil
 	})
+	if err == nil && conv.Err() == nil {
+		if err = sum.addUndelivered(away, delivered, fx, s); err != nil {
+			err = fmt.Errorf("snapshot %s is in %s: %w", s.ID, s.Currency, err)
+		}
+	}
 	if err == nil {
 		if err = conv.Err(); err != nil {
 			err = fmt.Errorf("snapshot %s is in %s: %w", s.ID, s.Currency, err)
@@ -184,6 +249,7 @@ type compareSums struct {
 	invoices, customers int
 	outstanding         int64
 	open, new           []datasets.Money
+	closed, unapplied   []datasets.Money
 }
 
 func (h *History) compareSums(s *datasets.ForecastSnapshot) compareSums {
@@ -201,7 +267,68 @@ func (h *History) compareSums(s *datasets.ForecastSnapshot) compareSums {
 	c.invoices, c.customers = len(book), len(custs)
 	c.open = h.bookReceipts(s.AsOf, book, W)
 	c.new = h.newReceiptsActual(s.AsOf, W, nil)
+	// What the invoices not in the book and not new brought in: every
+	// invoice issued by the date, less the book's.
+	c.closed = make([]datasets.Money, W)
+	for _, ci := range h.customers(nil) {
+		for _, i := range h.cust[ci].inv {
+			if h.inv[i].IssueDate > s.AsOf {
+				break
+			}
+			h.inv[i].receipts(s.AsOf, c.closed)
+		}
+	}
+	for k := range c.closed {
+		c.closed[k] -= c.open[k]
+	}
+	c.unapplied = make([]datasets.Money, W)
+	flowsByWeek(h.unapplied, s.AsOf, c.unapplied)
 	return c
+}
+
+// flowsByWeek adds to out[k] the flows dated in week k+1 after t.
+func flowsByWeek(fs []flow, t datasets.Date, out []datasets.Money) {
+	end := t.AddDays(7 * len(out))
+	for _, f := range fs {
+		if f.date > t && f.date <= end {
+			out[int(f.date-t-1)/7] += f.amount
+		}
+	}
+}
+
+// addUndelivered adds the payments of the parts read that name an invoice
+// no part holds (those away.into handed to no part: the ids not in
+// delivered) as unapplied cash, converted with fx as their parts were.
+func (c *compareSums) addUndelivered(away *strays, delivered map[string]bool, fx *datasets.FX, s *datasets.ForecastSnapshot) error {
+	var pays []datasets.Payment
+	for _, id := range slices.Sorted(maps.Keys(away.payments)) {
+		if !delivered[id] {
+			pays = append(pays, away.payments[id]...)
+		}
+	}
+	if len(pays) == 0 {
+		return nil
+	}
+	l := &datasets.Ledger{Payments: pays}
+	if fx != nil {
+		rep, ok, err := datasets.NewPartConverter(fx).Convert(l)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("no rate for the currency of a payment naming an invoice no part holds")
+		}
+		l = rep
+	}
+	fs := make([]flow, len(l.Payments))
+	for i, p := range l.Payments {
+		fs[i] = flow{p.Date, p.Amount}
+	}
+	if c.unapplied == nil {
+		c.unapplied = make([]datasets.Money, len(s.Weeks))
+	}
+	flowsByWeek(fs, s.AsOf, c.unapplied)
+	return nil
 }
 
 // add adds the sums of other customers.
@@ -215,10 +342,16 @@ func (c *compareSums) add(o compareSums) {
 	c.outstanding += o.outstanding
 	if c.open == nil {
 		c.open, c.new = make([]datasets.Money, len(o.open)), make([]datasets.Money, len(o.new))
+		c.closed = make([]datasets.Money, len(o.open))
+	}
+	if c.unapplied == nil {
+		c.unapplied = make([]datasets.Money, len(o.open))
 	}
 	for k := range o.open {
 		c.open[k] += o.open[k]
 		c.new[k] += o.new[k]
+		c.closed[k] += o.closed[k]
+		c.unapplied[k] += o.unapplied[k]
 	}
 }
 
@@ -240,24 +373,39 @@ func compareFrom(s *datasets.ForecastSnapshot, sum compareSums) (*Comparison, er
 		return nil, fmt.Errorf("%w: snapshot %s is as of %s, before the first record (%s)", ErrBeforeData, s.ID, s.AsOf, first)
 	}
 	W := len(s.Weeks)
-	if sum.open == nil {
-		sum.open, sum.new = make([]datasets.Money, W), make([]datasets.Money, W)
+	fill := func(m *[]datasets.Money) {
+		if *m == nil {
+			*m = make([]datasets.Money, W)
+		}
 	}
+	fill(&sum.open)
+	fill(&sum.new)
+	fill(&sum.closed)
+	fill(&sum.unapplied)
 	c := &Comparison{Snapshot: s.ID, AsOf: s.AsOf, Currency: s.Currency, Model: s.Model, Through: last}
 	c.BookNow = BookCount{Invoices: sum.invoices, Customers: sum.customers, Outstanding: Money(sum.outstanding)}
 	c.BookChanged = sum.invoices != s.Invoices || datasets.Money(sum.outstanding) != s.Outstanding
 	actOpen, actNew := sum.open, sum.new
 	acc := newAccumulator(W)
-	var mean, covered float64
+	var mean, covered, newAbs, newErr, newAct float64
 	for k, w := range s.Weeks {
 		cw := ComparedWeek{Start: w.Start, End: w.End, Open: bandOf(w.Open), New: bandOf(w.New),
 			ActualOpen: Money(actOpen[k]), ActualNew: Money(actNew[k])}
+		cw.Received = Received{Open: Money(actOpen[k]), New: Money(actNew[k]), Closed: Money(sum.closed[k]), Unapplied: Money(sum.unapplied[k])}
+		cw.Received.Total = cw.Received.Open + cw.Received.New + cw.Received.Closed + cw.Received.Unapplied
+		if w.Start <= last {
+			c.Received.add(cw.Received)
+		}
 		switch {
 		case w.End <= last:
 			cw.Status = "complete"
 			y := float64(actOpen[k])
 			acc.add(k, float64(w.Open.P50), y)
 			mean += float64(w.Open.Mean) - y
+			yn := float64(actNew[k])
+			newAbs += math.Abs(float64(w.New.Mean) - yn)
+			newErr += float64(w.New.Mean) - yn
+			newAct += yn
 			cw.Within = actOpen[k] >= w.Open.P10 && actOpen[k] <= w.Open.P90
 			if cw.Within {
 				covered++
@@ -274,6 +422,7 @@ func compareFrom(s *datasets.ForecastSnapshot, sum compareSums) (*Comparison, er
 		c.WAPE = ratio(acc.abs, acc.actual)
 		c.Bias = ratio(mean, acc.actual)
 		c.Coverage = covered / float64(c.Complete)
+		c.NewWAPE, c.NewBias = ratio(newAbs, newAct), ratio(newErr, newAct)
 	}
 	return c, nil
 }

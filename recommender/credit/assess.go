@@ -245,7 +245,7 @@ func assessParts(parts features.Parts, asOf datasets.Date, pol *Policy, o Option
 // customer's suggestion is the same in a run of its currency alone). The
 // portfolio's accounts are built only when a selected customer needs the
 // fallback.
-func segmentFallback(parts features.Parts, asOf datasets.Date, pol *Policy, o Options, list, every []*account) (map[string]float64, error) {
+func segmentFallback(parts features.Parts, asOf datasets.Date, pol *Policy, o Options, list, every []*account) (segmentRates, error) {
 	if len(o.Customers) == 0 {
 		return segmentPD(every, o.Risk, asOf), nil
 	}
@@ -257,11 +257,11 @@ func segmentFallback(parts features.Parts, asOf datasets.Date, pol *Policy, o Op
 		}
 	}
 	if !needed {
-		return nil, nil
+		return segmentRates{}, nil
 	}
 	all, err := accountsParts(parts, asOf, pol, o.FX, nil)
 	if err != nil {
-		return nil, err
+		return segmentRates{}, err
 	}
 	// The same accounts as a whole-portfolio run counts: every one.
 	every = every[:0:0]
@@ -303,14 +303,14 @@ func (as *assessment) local(id string, m datasets.Money) datasets.Money {
 }
 
 // segmentPD is each segment's probability of 90+ or write-off for customers
-// without their own: the mean of the segment's known ones when at least five
-// customers have one, else the segment's observed yearly default rate, with
+// without their own: the mean of the known ones of the segment's customers
+// with nothing overdue on asOf when at least five have one, else the segment's observed yearly default rate, with
 // half a default of prior so that no segment is deemed riskless. A segment
 // of fewer than minSegmentActive active customers takes the whole
 // portfolio's rate instead: one customer with no default would otherwise
 // be given (0 + 0.5)/(1 + 1), a PD of 25% that is the prior, not an
 // observation (a customer ingested without a segment got it).
-func segmentPD(list []*account, risk map[string]Risk, asOf datasets.Date) map[string]float64 {
+func segmentPD(list []*account, risk map[string]Risk, asOf datasets.Date) segmentRates {
 	type acc struct {
 		known, sum       float64
 		active, defaults float64
@@ -323,7 +323,13 @@ func segmentPD(list []*account, risk map[string]Risk, asOf datasets.Date) map[st
 			s = &acc{}
 			by[a.c.Segment] = s
 		}
-		if r, ok := risk[a.c.ID]; ok && r.PD > 0 {
+		// Peers alike: a customer without a PD of its own has nothing
+		// open for the payment model to score, so nothing overdue; the
+		// mean of every scored customer's PD, those in arrears included,
+		// rated the prompt payers of a trial with nothing owed 21-24%,
+		// "high" (the segment's customers drifting toward default owe the
+		// most invoices, all of them scored).
+		if r, ok := risk[a.c.ID]; ok && r.PD > 0 && a.arrears(asOf, 0) == 0 {
 			s.known++
 			s.sum += r.PD
 		}
@@ -339,18 +345,40 @@ func segmentPD(list []*account, risk map[string]Risk, asOf datasets.Date) map[st
 		all.active += s.active
 		all.defaults += s.defaults
 	}
-	out := make(map[string]float64, len(by))
+	out := segmentRates{rate: make(map[string]float64, len(by)), observed: make(map[string]float64, len(by))}
 	for seg, s := range by {
-		switch {
-		case s.known >= 5:
-			out[seg] = s.sum / s.known
-		case s.active < minSegmentActive:
-			out[seg] = (all.defaults + 0.5) / (all.active + 1)
-		default:
-			out[seg] = (s.defaults + 0.5) / (s.active + 1)
+		observed := (s.defaults + 0.5) / (s.active + 1)
+		if s.active < minSegmentActive {
+			observed = (all.defaults + 0.5) / (all.active + 1)
+		}
+		out.observed[seg], out.rate[seg] = observed, observed
+		if s.known >= 5 {
+			out.rate[seg] = s.sum / s.known
 		}
 	}
 	return out
+}
+
+// segmentRates are the PDs of customers without their own, by segment:
+// rate is segmentPD's; observed the segment's observed yearly default
+// rate, which a customer with nothing open gets (cleanHistory).
+type segmentRates struct {
+	rate, observed map[string]float64
+}
+
+// cleanHistory says whether a customer has nothing open (and is not in
+// default): the payment model has nothing of its own to score, and the
+// mean of its segment's scored PDs is the mean of customers who owe (the
+// probabilities of their open invoices ending 90+ days overdue, which the
+// segment's customers drifting toward default raise); the segment's
+// observed default rate is the estimate of a default within a year that
+// is not about other customers' open invoices (a trial's prompt payers
+// with nothing owed were given 21-24% and classed high). How it paid
+// shows in its need (the lateness counted); a month-end's account
+// (historyAccounts) reads no behaviour, so none is read here either, and
+// a class at a month-end is the one the day would give.
+func (r segmentRates) cleanHistory(a *account) bool {
+	return a.gross == 0 && a.defaulted == 0
 }
 
 // minSegmentActive is the number of active customers a segment needs for

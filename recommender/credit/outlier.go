@@ -2,9 +2,9 @@ package credit
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/model/forecast"
 )
 
 // outlierFactor bounds the invoice amounts the need counts: an invoice
@@ -13,16 +13,15 @@ import (
 // amounts' spread (winsorised). The need sizes the relationship's usual
 // exposure; one exceptional order (a one-off project, a year-end stock-up)
 // would otherwise set it alone, through the run-rate and, squared, through
-// the spread. Five: for amounts lognormal with a coefficient of variation
-// up to 0.75 (σ ≈ 0.67) fewer than 1% of the invoices exceed 5 × the
-// median (ln 5 / 0.67 ≈ 2.4 σ), so ordinary unevenness is left alone; the
-// factor was chosen before the effect was measured, not tuned on it.
-const outlierFactor = 5
+// the spread. The rule is the one the cash forecast's new business bounds
+// its run-rates by (forecast.OutlierBound, where the factor's choice is
+// explained), so credit and treasury count a customer's invoicing alike.
+const outlierFactor = forecast.OutlierFactor
 
 // minOutlierInvoices is the fewest invoices in the window whose median
 // bounds the others: with fewer the median estimates nothing, and the
 // need already takes the amounts' spread as at least 1 (needOf).
-const minOutlierInvoices = 5
+const minOutlierInvoices = forecast.MinOutlierInvoices
 
 // windowInvoice is an invoice of the history window: the month back from
 // the as-of day it falls in (account.monthly) and its amount.
@@ -56,16 +55,12 @@ func (a *account) winsorise() {
 	for i, w := range a.window {
 		amts[i] = w.amount
 	}
-	slices.Sort(amts)
 	n := len(amts)
-	med := amts[n/2]
-	if n%2 == 0 {
-		med = (amts[n/2-1] + amts[n/2]) / 2
-	}
-	if med <= 0 {
+	med, bound := forecast.OutlierBound(amts)
+	if bound <= 0 {
 		return
 	}
-	a.out.median, a.out.bound = med, outlierFactor*med
+	a.out.median, a.out.bound = med, bound
 	var sum, sumSq float64
 	for _, w := range a.window {
 		v := w.amount

@@ -1,10 +1,12 @@
 package credit
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/model/forecast"
 )
 
 // One invoice far above the customer's usual is counted at 5 × the median
@@ -94,5 +96,33 @@ func TestWinsoriseNeedsFiveInvoices(t *testing.T) {
 				t.Fatalf("excess %s, want %s", a.out.excess[0], want)
 			}
 		})
+	}
+}
+
+// The credit need and the cash forecast's new business bound a
+// customer's invoices by one rule: winsorise's bound is
+// forecast.OutlierBound's for the same amounts, and the window's amounts
+// are left in their order (OutlierBound sorts its argument).
+func TestWinsoriseIsTheForecastsRule(t *testing.T) {
+	for _, amounts := range [][]datasets.Money{
+		{500_00, 480_00, 40_000_00, 510_00, 495_00, 505_00},
+		{100, 100, 100, 100},
+		{0, 0, 0, 1, 5},
+		{9, 1, 7, 3, 5, 2, 8},
+	} {
+		a := &account{}
+		for k, m := range amounts {
+			a.window = append(a.window, windowInvoice{month: k, amount: m})
+		}
+		a.winsorise()
+		_, want := forecast.OutlierBound(slices.Clone(amounts))
+		if a.out.bound != want {
+			t.Errorf("%v: credit bounds at %s, the forecast at %s", amounts, a.out.bound, want)
+		}
+		for k, w := range a.window {
+			if w.amount != amounts[k] || w.month != k {
+				t.Fatalf("%v: window reordered: %v", amounts, a.window)
+			}
+		}
 	}
 }

@@ -272,14 +272,14 @@ func (e *tooFewDefaults) Error() string {
 
 func (e *tooFewDefaults) Unwrap() error { return errTooFewDefaults }
 
-// warning says why the model was not learnt, what the customers' PDs are
-// instead and what would make it learn.
+// warning says, in a line, that the model was not learnt, what the PDs
+// are instead and what would change that. It was 700 characters, printed
+// on every run; the README's credit section says the rest (a class can
+// change between days when the count of default events crosses the
+// minimum).
 func (e *tooFewDefaults) warning(fallback string) string {
-	return fmt.Sprintf("the default model (PD) was not learnt as of %s: %s in the %d months to that day (write-offs, credit decisions for default or insolvency, credit holds), "+
-		"it needs %d; every customer's PD is %s (but for those in default, whose PD is 1.0, pd_source default), so a customer's risk class, and with it its suggestion, can change from one day to another "+
-		"when the count crosses %d, with no decision in between (a limit's review date follows the classes at month-ends, each learnt with its own count); the model learns once the ledger has %d default events in a year, "+
-		"or give --model ID (a payment model from dsopilot train) for PDs that do not hang on the count",
-		e.asOf, plural(e.events, "default event"), pdLookbackMonths, pdMinDefaults, fallback, pdMinDefaults, pdMinDefaults)
+	return fmt.Sprintf("the default model (PD) was not learnt as of %s: %s in the last %d months, it needs %d; PDs are %s; --model ID gives a model's",
+		e.asOf, plural(e.events, "default event"), pdLookbackMonths, pdMinDefaults, fallback)
 }
 
 // LearnedRisk is a RiskSource that learns the default model from the
@@ -327,11 +327,10 @@ func (lr LearnedRisk) CustomerRiskParts(ctx context.Context, parts features.Part
 // fallbackWords says what the PDs are when the model is not learnt.
 func (lr LearnedRisk) fallbackWords() string {
 	if _, ok := lr.Fallback.(ModelRisk); ok {
-		return "the payment model's probability of its open invoices ending 90+ days overdue or written off (pd_source model; " +
-			"its segment's observed rate for a customer with nothing open, or on a day before the model's training cut-off)"
+		return "the payment model's probability of 90+ (pd_source payment_model)"
 	}
 	if lr.Fallback != nil {
 		return fmt.Sprintf("the fallback's (%T)", lr.Fallback)
 	}
-	return "its segment's observed rate (pd_source segment)"
+	return "the segments' observed rates (pd_source segment)"
 }

@@ -72,9 +72,14 @@ func TestLearnedRiskSaysWhyItFellBack(t *testing.T) {
 	if _, err := lr.CustomerRisk(context.Background(), baseLedger(), asOf); err != nil {
 		t.Fatal(err)
 	}
-	want := "the default model (PD) was not learnt as of " + asOf.String() + ": 0 default events in the 12 months to that day (write-offs, credit decisions for default or insolvency, credit holds), it needs 10; every customer's PD is its segment's observed rate (pd_source segment) (but for those in default, whose PD is 1.0, pd_source default)"
+	want := "the default model (PD) was not learnt as of " + asOf.String() + ": 0 default events in the last 12 months, it needs 10; PDs are the segments' observed rates (pd_source segment); --model ID gives a model's"
 	if len(got) != 1 || !strings.HasPrefix(got[0], want) {
 		t.Fatalf("warnings %q, want one beginning %q", got, want)
+	}
+	// One line a user reads on every run, not a paragraph (it was 700
+	// characters).
+	if n := len(got[0]); n > 200 {
+		t.Errorf("the warning is %d characters long, want at most 200: %q", n, got[0])
 	}
 }
 

@@ -320,14 +320,17 @@ func anythingOnRecord(list []*account) bool {
 // pdOf is a customer's risk from its account: PD 1 in default (no model's
 // or segment's estimate of whether it will default applies, and any would
 // make it look safer than it is), else its own PD, else its segment's.
-func pdOf(a *account, risk map[string]Risk, fallback map[string]float64) Risk {
+func pdOf(a *account, risk map[string]Risk, fallback segmentRates) Risk {
 	if a.defaulted != 0 {
 		return Risk{PD: 1, Source: "default"}
 	}
 	if r, ok := risk[a.c.ID]; ok && r.PD > 0 {
 		return r
 	}
-	return Risk{PD: fallback[a.c.Segment], Source: "segment"}
+	if fallback.cleanHistory(a) {
+		return Risk{PD: fallback.observed[a.c.Segment], Source: "segment"}
+	}
+	return Risk{PD: fallback.rate[a.c.Segment], Source: "segment"}
 }
 
 // decisionClass is the risk class a proposal made on day is made with,

@@ -24,7 +24,7 @@ func TestATinySegmentTakesThePortfoliosRate(t *testing.T) {
 		list = append(list, a)
 	}
 	list = append(list, &account{c: datasets.Customer{ID: "Z1"}, issued: 1})
-	got := segmentPD(list, nil, asOf)
+	got := segmentPD(list, nil, asOf).rate
 	cases := []struct {
 		seg  string
 		want float64

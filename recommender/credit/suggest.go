@@ -26,6 +26,8 @@ const (
 	BoundCreditHold   = "credit_hold"      // on credit hold: no credit
 	BoundOverdue90    = "overdue_90"       // 90+ days overdue debt: no increase
 	BoundUnlearnt     = "unlearnt_overdue" // overdue debt, a PD not learnt for the customer: no increase
+	BoundOverdue      = "overdue"          // material debt overdue beyond the overdue flag's days: no increase
+	BoundOverLimit    = "over_limit"       // over the limit with debt overdue beyond the lateness tolerance: no increase
 	BoundNoChange     = "no_change"        // within min_change of the current limit
 	BoundExposure     = "exposure"         // what the customer owes now, with the headroom
 )
@@ -356,6 +358,7 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 	// floor: a limit raised to hold it would grow the later the customer
 	// pays, as the need would with every day late counted.
 	arrears := a.arrears(as.asOf, pol.Need.LateToleranceDays)
+	flagged := a.arrears(as.asOf, float64(pol.Flags.OverdueDays))
 	held := max(0, a.exposure-arrears)
 	// With a PD not learnt for the customer (its segment's rate) nothing
 	// says its exposure is safe to hold: the floor would raise a customer
@@ -434,6 +437,20 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 	case a.overdue90 > 0 && sugg > a.limit:
 		sugg, bound = a.limit, BoundOverdue90
 		reasons = append(reasons, fmt.Sprintf("%s is more than 90 days overdue: the limit is not raised", amt(a.overdue90)))
+	case sugg > a.limit && material(flagged, a.exposure, pol.MinChange):
+		// The flags list it as overdue (and escalate it): a raise would
+		// say the opposite. The trial's customers drifting toward default
+		// were raised on the exposure they could not pay (one owing
+		// 44,404 against 2,687, 43,210 of it 64 days overdue, +4,813).
+		sugg, bound = a.limit, BoundOverdue
+		reasons = append(reasons, fmt.Sprintf("%s of the %s it owes is more than %s overdue (the overdue flag's threshold): the limit is not raised until it is paid (the rules gave %s)",
+			amt(flagged), amt(a.exposure), plural(pol.Flags.OverdueDays, "day"), amt(pol.round(base))))
+	case sugg > a.limit && !a.notRecorded() && a.exposure > a.limit && material(arrears, a.exposure, pol.MinChange):
+		// Over its limit because it pays late, not because its business
+		// grew: the headroom of a raise would finance its arrears.
+		sugg, bound = a.limit, BoundOverLimit
+		reasons = append(reasons, fmt.Sprintf("it owes %s, over its limit of %s, and %s of it is overdue by more than %s: the limit is not raised while it is over it in arrears (the rules gave %s)",
+			amt(a.exposure), amt(a.limit), amt(arrears), plural(int(pol.Need.LateToleranceDays), "day"), amt(pol.round(base))))
 	case unlearnt && sugg > a.limit && a.arrears(as.asOf, float64(pol.Flags.OverdueDays)) > 0:
 		// The flags hold its orders and escalate; raising it on a rate
 		// that is not its own would say the opposite.
@@ -503,6 +520,15 @@ func (a *account) arrears(t datasets.Date, tolerance float64) datasets.Money {
 		}
 	}
 	return m
+}
+
+// material says whether overdue debt (beyond the overdue flag's days, or
+// beyond the lateness tolerance for a customer over its limit)
+// blocks a raise: when it is at least minChange of what the customer
+// owes, the policy's own measure of a change too small to act on (a
+// stray small invoice of a large customer is a query, not a reason).
+func material(overdue, exposure datasets.Money, minChange float64) bool {
+	return overdue > 0 && float64(overdue) >= minChange*float64(exposure)
 }
 
 // secured is the customer's secured part in force, in its currency.

@@ -101,6 +101,10 @@ func cutLabel(b string) string {
 		return "debt more than 90 days overdue (the limit is not raised)"
 	case BoundUnlearnt:
 		return "overdue debt with a probability of default not learnt for the customer (the limit is not raised)"
+	case BoundOverdue:
+		return "debt overdue beyond the overdue flag's days (the limit is not raised)"
+	case BoundOverLimit:
+		return "debt over the limit in arrears (the limit is not raised)"
 	}
 	return boundLabel(b)
 }
