@@ -239,7 +239,17 @@ type Terms struct {
 // terms written in words, in English, German, Dutch or French: "Net 30",
 // "30 Tage netto", "14 dagen", "30 Tage nach Monatsende" (EOM30),
 // "sofort" (NET0); see writtenterms.go for what is refused as ambiguous.
-func ParseTerms(s string) (Terms, error) {
+func ParseTerms(s string) (Terms, error) { return parseTerms(s, false) }
+
+// ParseTermsEOMAfter reads s as ParseTerms does, except that days with an
+// end of the month but no "after" ("30 days end of month", "Net 30 EOM",
+// "30 jours fin de mois"), which ParseTerms refuses as readable two ways
+// (ErrTermsTwoWays), are read as days after the end of the issue month
+// (EOM30): the common reading in the UK and the US, which the user states
+// (the importer's --eom-after).
+func ParseTermsEOMAfter(s string) (Terms, error) { return parseTerms(s, true) }
+
+func parseTerms(s string, eomAfter bool) (Terms, error) {
 	u := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), " ", ""))
 	var t Terms
 	switch {
@@ -254,7 +264,7 @@ func ParseTerms(s string) (Terms, error) {
 	}
 	n, err := strconv.Atoi(u)
 	if err != nil {
-		return parseWrittenTerms(s)
+		return parseWrittenTerms(s, eomAfter)
 	}
 	if n < 0 || n > 365 {
 		return Terms{}, fmt.Errorf("payment terms %q: days are a number from 0 to 365; want %s", s, TermsForms)

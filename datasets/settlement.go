@@ -68,44 +68,40 @@ func (d *CreditDecision) RecordsDefault() bool {
 // Ledger.WithImpliedWriteOffs, which only applies when told the ledger has
 // payments.
 func ImpliedWriteOffs(l *Ledger) ([]CreditNote, error) {
-	type key struct{ customer, invoice string }
-	own := make(map[key]int, len(l.Invoices))
-	byID := map[string][]int{}
+	own := make(map[coverKey]int, len(l.Invoices))
 	for i := range l.Invoices {
 		v := &l.Invoices[i]
-		own[key{v.CustomerID, v.ID}] = i // a duplicate id: the last counts, once
-		if v.SettledDate != 0 {
-			byID[v.ID] = append(byID[v.ID], i)
-		}
+		own[coverKey{v.CustomerID, v.ID}] = i // a duplicate id: the last counts, once
 	}
 	settled := func(i int) bool {
 		v := &l.Invoices[i]
-		return v.SettledDate != 0 && own[key{v.CustomerID, v.ID}] == i
+		return v.SettledDate != 0 && own[coverKey{v.CustomerID, v.ID}] == i
 	}
+	idx := NewCoverIndex(l, nil)
 	covered := make([]MoneySum, len(l.Invoices))
+	for i := range l.Invoices {
+		v := &l.Invoices[i]
+		if !settled(i) {
+			continue
+		}
+		for _, k := range idx.Payments(v.CustomerID, v.ID) {
+			if p := &l.Payments[k]; p.Date <= v.SettledDate {
+				covered[i].Add(p.Amount)
+			}
+		}
+		for _, k := range idx.Notes(v.ID) {
+			if n := &l.CreditNotes[k]; n.Date <= v.SettledDate {
+				covered[i].Add(n.Amount)
+			}
+		}
+	}
+	// The customers' unallocated cash: positive payments that name no
+	// invoice of their own.
 	pool := map[string][]Payment{}
 	for k := range l.Payments {
 		p := &l.Payments[k]
-		i, ok := own[key{p.CustomerID, p.InvoiceID}]
-		if !ok || p.InvoiceID == "" {
-			if p.Amount > 0 {
-				pool[p.CustomerID] = append(pool[p.CustomerID], *p)
-			}
-			continue
-		}
-		if settled(i) && p.Date <= l.Invoices[i].SettledDate {
-			covered[i].Add(p.Amount)
-		}
-	}
-	for k := range l.CreditNotes {
-		n := &l.CreditNotes[k]
-		if n.InvoiceID == "" {
-			continue
-		}
-		for _, i := range byID[n.InvoiceID] {
-			if n.Date <= l.Invoices[i].SettledDate {
-				covered[i].Add(n.Amount)
-			}
+		if _, ok := own[coverKey{p.CustomerID, p.InvoiceID}]; (!ok || p.InvoiceID == "") && p.Amount > 0 {
+			pool[p.CustomerID] = append(pool[p.CustomerID], *p)
 		}
 	}
 	// The shortfalls, by customer.

@@ -29,10 +29,9 @@ import (
 //     say the first.
 
 // TermsForms lists the accepted forms, for error messages and help.
-const TermsForms = "NET<days> or EOM<days>, or written: Net 30, 30 days net, 30 Tage netto, netto 30 Tage, 30 dagen, 30 jours net; " +
-	"90 días fecha factura, 60 giorni data fattura; " +
-	"30 Tage nach Monatsende, 30 days after end of month, 30 dagen na einde maand, 30 días después de fin de mes (EOM30); " +
-	"sofort, immediately, due on receipt, à réception, al contado (NET0)"
+// It is short: an import repeats it in every reject of the form.
+const TermsForms = "NET<days>, EOM<days>, or written (Net 30, 30 Tage netto, 30 jours net, 90 días fecha factura; " +
+	"30 days after end of month = EOM30; due on receipt = NET0; the README's payment_terms lists them all)"
 
 // termsWords classifies the words of written terms.
 const (
@@ -112,6 +111,7 @@ var (
 // ("14 Tage 2% Skonto, 30 Tage netto", "2/10 net 30"): a percentage, a
 // rate over days, or a discount word not negated ("ohne Skonto").
 func CashDiscount(s string) bool {
+	s, _ = withoutCharges(s) // "Net 30, 1.5% interest": no discount
 	if strings.Contains(s, "%") || discountRate.MatchString(s) {
 		return true
 	}
@@ -127,7 +127,7 @@ func CashDiscount(s string) bool {
 // netOfDiscount reads the net terms of terms s with a cash discount: the
 // one clause (split at commas, semicolons, a discount's "2/10", and
 // before "net <days>") that grants no discount.
-func netOfDiscount(s string, bad func(string) (Terms, error)) (Terms, error) {
+func netOfDiscount(s string, eomAfter bool, bad func(string) (Terms, error)) (Terms, error) {
 	marked := discountRate.ReplaceAllString(s, "|")
 	if loc := netThen.FindStringIndex(marked); loc != nil {
 		marked = marked[:loc[0]] + "|" + marked[loc[0]:]
@@ -143,7 +143,7 @@ func netOfDiscount(s string, bad func(string) (Terms, error)) (Terms, error) {
 		if !strings.ContainsAny(c, "0123456789") {
 			return bad(discountNotRead)
 		}
-		t, err := parseWrittenTerms(c)
+		t, err := parseWrittenTerms(c, eomAfter)
 		if err != nil {
 			return bad(discountNotRead)
 		}
@@ -157,20 +157,22 @@ func netOfDiscount(s string, bad func(string) (Terms, error)) (Terms, error) {
 
 // parseWrittenTerms reads terms written in words (see above); s is as
 // written, for the error.
-func parseWrittenTerms(s string) (Terms, error) {
+func parseWrittenTerms(s string, eomAfter bool) (Terms, error) {
+	written := s
 	bad := func(why string) (Terms, error) {
 		if why != "" {
 			why += "; "
 		}
-		return Terms{}, fmt.Errorf("payment terms %q: %swant %s", s, why, TermsForms)
+		return Terms{}, fmt.Errorf("payment terms %q: %swant %s", written, why, TermsForms)
 	}
+	s, _ = withoutCharges(s) // latecharge.go; the errors quote the terms as written
 	for i := 1; i < len(s); i++ {
 		if (s[i-1] == '-' || s[i-1] == '+') && s[i] >= '0' && s[i] <= '9' {
 			return bad("days are a number from 0 to 365, without a sign")
 		}
 	}
 	if CashDiscount(s) {
-		return netOfDiscount(s, bad)
+		return netOfDiscount(s, eomAfter, bad)
 	}
 	// Words and numbers, split where letters meet digits (NET30, 30T).
 	var toks []string
@@ -201,6 +203,7 @@ func parseWrittenTerms(s string) (Terms, error) {
 	flush()
 	// The end of the month, as one word "eom"; whether "after" came just
 	// before it.
+	readAfter := eomAfter // the caller reads the end of the month as "after" it
 	eom, eomAfter, eomFirst := false, false, false
 	for i := 0; i < len(toks); i++ {
 		for _, ph := range endOfMonth {
@@ -251,9 +254,9 @@ func parseWrittenTerms(s string) (Terms, error) {
 		return bad("both immediate and a number of days")
 	case immediate:
 		return Terms{}, nil
-	case eom && !eomAfter && !(eomFirst && numbers <= 1):
+	case eom && !eomAfter && !(eomFirst && numbers <= 1) && !readAfter:
 		return Terms{}, fmt.Errorf("payment terms %q: %w (after the end of the month, or the end of the month after the days): "+
-			"write EOM<days> for days after the end of the issue month; want %s", s, ErrTermsTwoWays, TermsForms)
+			"write EOM<days> for days after the end of the issue month; want %s", written, ErrTermsTwoWays, TermsForms)
 	case numbers == 0 && !eom:
 		return bad("no number of days")
 	}

@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -68,5 +69,76 @@ func TestParseTermsWritten(t *testing.T) {
 		if msg := err.Error(); !strings.Contains(msg, c.why) || !strings.Contains(msg, "30 Tage netto") || !strings.Contains(msg, "NET<days>") {
 			t.Errorf("ParseTerms(%q): %v; want it to say %s and list the accepted forms", c.text, err, c.why)
 		}
+	}
+}
+
+// A late-payment charge in the terms says nothing of the due date and is
+// no cash discount: the terms are read without it.
+func TestParseTermsLateCharge(t *testing.T) {
+	net := func(d int) Terms { return Terms{Days: d} }
+	cases := []struct {
+		text     string
+		want     Terms
+		discount bool
+	}{
+		{"Net 30, 1.5% interest per month on overdue balances", net(30), false},
+		{"Net 30 2% late fee", net(30), false},
+		{"Net 30 late fee 2%", net(30), false},
+		{"Net 30. Interest charged under the Late Payment Act at 8% above base rate", net(30), false},
+		{"30 Tage netto, Verzugszinsen 9% über Basiszins", net(30), false},
+		{"30 jours net; pénalités de retard 3 fois le taux légal", net(30), false},
+		{"Net 30, +1.5% per month interest", net(30), false},
+		{"2/10 net 30, late fee 1.5%", net(30), true},
+		{"14 Tage 2% Skonto, 30 Tage netto, Verzugszinsen 5%", net(30), true},
+	}
+	for _, c := range cases {
+		got, err := ParseTerms(c.text)
+		if err != nil || got != c.want {
+			t.Errorf("ParseTerms(%q) = %v, %v; want %v", c.text, got, err, c.want)
+		}
+		if d := CashDiscount(c.text); d != c.discount {
+			t.Errorf("CashDiscount(%q) = %v, want %v", c.text, d, c.discount)
+		}
+		if !LateCharge(c.text) {
+			t.Errorf("LateCharge(%q) = false, want true", c.text)
+		}
+	}
+	for _, s := range []string{"Net 30", "14 Tage 2% Skonto, 30 Tage netto", "2/10 net 30"} {
+		if LateCharge(s) {
+			t.Errorf("LateCharge(%q) = true, want false", s)
+		}
+	}
+	// The charge left out, what remains must still be terms; the error
+	// quotes them as written.
+	_, err := ParseTerms("interest 2% per month")
+	if err == nil || !strings.Contains(err.Error(), `"interest 2% per month"`) || !strings.Contains(err.Error(), "no number of days") {
+		t.Errorf("ParseTerms of a charge alone: %v; want no number of days, quoting the terms as written", err)
+	}
+}
+
+// --eom-after states that days with an end of the month but no "after"
+// are days after the end of the issue month; everything else reads as
+// without it.
+func TestParseTermsEOMAfter(t *testing.T) {
+	cases := []struct {
+		text string
+		want Terms
+	}{
+		{"30 days end of month", Terms{Days: 30, EOM: true}}, {"Net 30 EOM", Terms{Days: 30, EOM: true}},
+		{"60 jours fin de mois", Terms{Days: 60, EOM: true}}, {"30 days EOM", Terms{Days: 30, EOM: true}},
+		{"Net 30", Terms{Days: 30}}, {"30 days after end of month", Terms{Days: 30, EOM: true}},
+		{"2/10 net 30 EOM", Terms{Days: 30, EOM: true}},
+	}
+	for _, c := range cases {
+		got, err := ParseTermsEOMAfter(c.text)
+		if err != nil || got != c.want {
+			t.Errorf("ParseTermsEOMAfter(%q) = %v, %v; want %v", c.text, got, err, c.want)
+		}
+	}
+	if _, err := ParseTerms("30 days end of month"); !errors.Is(err, ErrTermsTwoWays) {
+		t.Errorf("ParseTerms without the assumption: %v; want ErrTermsTwoWays", err)
+	}
+	if _, err := ParseTermsEOMAfter("30 oder 60 Tage"); err == nil {
+		t.Error("ParseTermsEOMAfter read terms it should refuse")
 	}
 }

@@ -60,3 +60,37 @@ func TestEscalationMinimumQuotesTheCustomersAmount(t *testing.T) {
 		})
 	}
 }
+
+// TestEscalationWithoutHistorySaysWhy: on a ledger without dunning
+// history a debt long overdue cannot take a final notice or the agency
+// (each needs an earlier step on record); the block must say so and how to
+// carry the ERP's history on, not leave a credit manager wondering why a
+// 695-day debt gets a call.
+func TestEscalationWithoutHistorySaysWhy(t *testing.T) {
+	// The default types: final notices from 1 to 365 days overdue, the
+	// agency from 30 to 730.
+	l := ledgerOf([]int{695, 200}, []datasets.Money{5_000_00, 2_000_00})
+	b, err := NewBook(l, d0, "EUR", SimFX())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := DefaultScenarios()
+	a := sc.assess(b, b.Account("C1"))
+	sc.candidates(a, sc.ActionTypes())
+	found := map[string]string{}
+	for _, x := range a.blocked {
+		if x.Rule == RuleAfter {
+			found[x.Action] = x.Detail
+		}
+	}
+	for _, typ := range []string{"final_notice", "collection_agency"} {
+		d, ok := found[typ]
+		if !ok {
+			t.Errorf("no %s block for %s in %+v", RuleAfter, typ, a.blocked)
+			continue
+		}
+		if !strings.Contains(d, "on record first") || !strings.Contains(d, "dunning_level") {
+			t.Errorf("%s: detail %q does not say that nothing is on record and how to import the history", typ, d)
+		}
+	}
+}

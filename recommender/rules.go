@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/dsopilot/dsopilot/datasets"
 )
@@ -147,8 +148,13 @@ func (s *Scenarios) candidates(a *assessment, toolbox []string) []candidate {
 		}
 		if len(c.items) == 0 {
 			if needsEarlier {
+				// Said in full: a new user whose ledger holds no dunning
+				// history saw calls on debts 695 days overdue and did
+				// not know why nothing escalated.
 				a.blocked = append(a.blocked, Blocked{Rule: RuleAfter, Action: name,
-					Detail: fmt.Sprintf("%s needs one of %v first", name, t.After)})
+					Detail: fmt.Sprintf("%s needs %s on record first, and these invoices have none: escalation starts at the first step "+
+						"(import the ERP's dunning history, or its dunning levels with --columns invoices.dunning_level=..., to carry it on)",
+						name, strings.Join(t.After, " or "))})
 			}
 			continue
 		}

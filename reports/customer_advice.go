@@ -49,8 +49,16 @@ func (s *Site) nextActionSection(c *customer) section {
 
 // actionFacts describes a recommended action.
 func actionFacts(a NextAction, unit string) []fact {
+	// A wait has no channel: "wait by  on" read as a broken page.
+	what := fmt.Sprintf("%s by %s on %s", a.Type, a.Channel, a.Date)
+	if a.Channel == "" {
+		what = fmt.Sprintf("%s on %s", a.Type, a.Date)
+	}
+	if a.Holdout {
+		what += " (a randomised holdout, kept to measure what contacts change)"
+	}
 	f := []fact{
-		{Label: "action", Value: fmt.Sprintf("%s by %s on %s", a.Type, a.Channel, a.Date)},
+		{Label: "action", Value: what},
 		{Label: "invoices", Value: fmt.Sprintf("%s (%s %s)", strings.Join(a.InvoiceIDs, ", "), fmtMoney(a.Amount), unit)},
 	}
 	// Zeros here would read as "measured, worth nothing": a list that

@@ -6,7 +6,6 @@ import (
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/model"
 	"github.com/dsopilot/dsopilot/recommender"
-	"github.com/dsopilot/dsopilot/recommender/credit"
 )
 
 // collectionsConfig is what serve and report need to show worklists.
@@ -44,38 +43,4 @@ func newDaily(c collectionsConfig) (*recommender.Daily, error) {
 	}
 	o := recommender.RecommendOptions{Scenarios: s, FX: fx, Holdout: -1, Seed: 1, Log: c.log, Model: c.model}
 	return recommender.NewDaily(o), nil
-}
-
-// creditPart builds the credit workflow of serve and report: the policy
-// file (the built-in one when empty), the command's rates when they convert
-// to the policy's currency, and the default model learnt from the ledger.
-func creditPart(path string, fx *datasets.FX, log *slog.Logger) (*credit.Policy, datasets.FX, credit.RiskSource, error) {
-	// The built-in policy's amounts are stated in the reporting currency.
-	cur := ""
-	if fx != nil {
-		cur = fx.To
-	}
-	pol := credit.DefaultPolicyIn(cur)
-	if path != "" {
-		var err error
-		if pol, err = credit.LoadPolicy(path); err != nil {
-			return nil, datasets.FX{}, nil, err
-		}
-	}
-	cfx := datasets.FX{To: pol.Currency}
-	if fx != nil {
-		if fx.To == pol.Currency {
-			cfx = *fx
-		} else {
-			log.Warn("the credit policy's amounts are in its own currency, not --currency's: credit advice fails for customers in any other currency; "+
-				"give --credit-policy a copy of the policy (dsopilot credit policy prints the built-in one) with currency set to --currency's",
-				"policy", pol.Currency, "currency", fx.To)
-		}
-	}
-	// The default model learnt from the ledger, as dsopilot credit suggest
-	// uses by default: the payment model's 90+ probability is of one
-	// invoice's lateness, far below a customer's chance of default
-	// (0.5% against 33% for a distressed simulated customer), and the
-	// advice must not differ between the command, the API and the report.
-	return pol, cfx, credit.LearnedRisk{}, nil
 }

@@ -28,6 +28,7 @@ type readFlags struct {
 	dates                  *dateFormatFlag
 	encoding               *string
 	decimalComma, decPoint *bool
+	eomAfter               *bool
 	roundAmounts           *bool
 	maxLine, maxField      *int
 	rejects                *string
@@ -57,6 +58,7 @@ func newReadFlags(fs *flag.FlagSet) readFlags {
 	f.dates = &dateFormatFlag{per: map[datasets.Entity]string{}}
 	fs.Var(f.dates, "date-format", "strftime date format of the export, e.g. %d.%m.%Y or %m/%d/%Y (ISO always works);\n"+
 		"entity=FORMAT applies to one entity's files (repeat the flag): --date-format invoices=%m/%d/%Y --date-format payments=%d-%b-%Y")
+	f.eomAfter = fs.Bool("eom-after", false, "read payment terms of days with an end of month but no \"after\" (30 days end of month, Net 30 EOM) as days after the end of the issue month (EOM30), warned of; refused without it as readable two ways")
 	f.decimalComma = fs.Bool("decimal-comma", false, "every amount's decimal mark is a comma (1.234,56); default: read from each column")
 	f.decPoint = fs.Bool("decimal-point", false, "every amount's decimal mark is a point (1,234.56); default: read from each column")
 	f.roundAmounts = fs.Bool("round-amounts", false, "round amounts with more than two decimals half away from zero instead of rejecting them")
@@ -75,7 +77,7 @@ func newReadFlags(fs *flag.FlagSet) readFlags {
 // the rejects go by default, the batch size and progress.
 func (f readFlags) options() importer.Options {
 	return importer.Options{Columns: f.cols, DocTypes: f.docTypes, DateFormat: f.dates.all, DateFormats: f.dates.per,
-		DecimalComma: *f.decimalComma, DecimalPoint: *f.decPoint, RoundAmounts: *f.roundAmounts, Encoding: *f.encoding,
+		DecimalComma: *f.decimalComma, DecimalPoint: *f.decPoint, EOMAfter: *f.eomAfter, RoundAmounts: *f.roundAmounts, Encoding: *f.encoding,
 		MaxLineBytes: *f.maxLine, MaxFieldBytes: *f.maxField, RejectsPath: *f.rejects, ExportDate: f.exportDate.d}
 }
 

@@ -417,7 +417,13 @@ func printImportSummary(w io.Writer, s *importer.Summary) {
 		for _, x := range f.Warnings {
 			n += x.Count
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t\n", f.Path, f.Entity, f.Read, f.Loaded, f.Rejected, f.Duplicates, n)
+		entity := string(f.Entity)
+		if f.CreditNotesFromInvoices > 0 {
+			// Loaded counts them: a trial read "loaded 2745" invoices
+			// where stats then said 2,735.
+			entity += fmt.Sprintf(" (%d of them credit notes)", f.CreditNotesFromInvoices)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t\n", f.Path, entity, f.Read, f.Loaded, f.Rejected, f.Duplicates, n)
 	}
 	n := 0
 	for _, x := range s.Warnings {
@@ -502,7 +508,7 @@ func printRejects(w io.Writer, s *importer.Summary) {
 		}
 	}
 	if len(s.Skipped) > 0 {
-		fmt.Fprintf(w, "skipped, not ledger files by their names: %s\n", strings.Join(s.Skipped, ", "))
+		fmt.Fprintf(w, "skipped, neither their names nor their headers say what they hold (import one with --kind to read it): %s\n", strings.Join(s.Skipped, ", "))
 	}
 	if s.Rejected == 0 {
 		return

@@ -167,7 +167,7 @@ func reportStoreParts(ctx context.Context, e env, spec, policy string, l *datase
 	if !ok {
 		return nil
 	}
-	pol, cfx, risk, err := creditPart(policy, fx, in.Log)
+	pol, cfx, risk, err := creditAdvice(policy, fx, b, in.Log)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/dsopilot/dsopilot/api"
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/model"
+	"github.com/dsopilot/dsopilot/model/forecast"
 	"github.com/dsopilot/dsopilot/recommender"
 	"github.com/dsopilot/dsopilot/recommender/credit"
 	"github.com/dsopilot/dsopilot/reports"
@@ -265,7 +266,12 @@ func (r *reportSite) Update(ctx context.Context, l *datasets.Ledger, asOf datase
 	in.Ledger, in.AsOf = l, asOf
 	in.Collections = reports.RecommenderCollections(r.daily, l, in.FX)
 	in.Credit = reports.CreditFrom(func(ctx context.Context, asOf datasets.Date, ids ...string) ([]credit.Advice, error) {
-		return r.credit.Advice(ctx, l, asOf, ids...)
+		// As dsopilot report advises: on the invoices the rates convert.
+		kept, _, err := forecast.LeaveOutUnconverted(l, in.FX, asOf)
+		if err != nil {
+			return nil, err
+		}
+		return r.credit.Advice(ctx, kept, asOf, ids...)
 	}, in.FX)
 	if r.model != nil {
 		in.Forecast = reports.ModelForecast(l, r.model, in.FX, nil, 0) // saved snapshots: dsopilot report

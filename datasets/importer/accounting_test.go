@@ -133,7 +133,7 @@ func TestDirectoryReadsFilesNamingAnEntityOnlyWhereNoneStartsWithIt(t *testing.T
 	for _, n := range []string{"customers.csv", "truth_customers.csv", "AR_Invoices.csv", "notes.txt"} {
 		writeFile(t, dir, n, "x\n")
 	}
-	in, skipped, err := expand([]string{dir}, "")
+	in, skipped, err := expand([]string{dir}, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -201,8 +201,12 @@ func (p *parser) amendInvoice(ctx context.Context, im *run, v *datasets.Invoice,
 	}
 	whose = "the row's"
 	if termsText != "" {
-		if t, err = datasets.ParseTerms(termsText); err != nil {
-			p.fail("payment_terms", termsText, err.Error()+" (read because due_date is blank)")
+		if t, err = p.terms(termsText); err != nil {
+			hint := ""
+			if errors.Is(err, datasets.ErrTermsTwoWays) {
+				hint = "; --eom-after reads them as days after the end of the issue month"
+			}
+			p.fail("payment_terms", termsText, err.Error()+" (read because due_date is blank"+hint+")")
 			return t, "", nil
 		}
 	} else {

@@ -1,6 +1,10 @@
 package importer
 
-import "github.com/dsopilot/dsopilot/datasets"
+import (
+	"strings"
+
+	"github.com/dsopilot/dsopilot/datasets"
+)
 
 // Cash discounts taken with a payment. Terms such as "14 Tage 2% Skonto,
 // 30 Tage netto" or "2/10 net 30" let a customer pay 98% within the
@@ -36,6 +40,7 @@ const (
 	warnDiscountBelowZero = "discount below zero left out (a discount is what the customer did not have to pay; write a charge as an invoice): the payment is loaded without it"
 	warnDiscountNoInvoice = "discount on a payment that names no invoice left out (a cash discount is credited to the invoice the payment settles: give its invoice_id): the payment is loaded without it"
 	warnDiscountRefund    = "discount on a refund (a negative payment) left out (a discount goes with a payment): the refund is loaded without it"
+	warnDiscountRate      = "discount written as a rate (2%), not an amount, left out (map the column that holds the discount amount, Skontobetrag): the payment is loaded without it"
 )
 
 // noteDiscount is the note of a discount loaded so.
@@ -46,6 +51,10 @@ const noteDiscount = "cash discount(s) of payments loaded as credit notes on the
 // cannot be one; 0 when there is none.
 func (im *run) readDiscount(p *parser, text string, numeric bool, pay *datasets.Payment) datasets.Money {
 	if text == "" {
+		return 0
+	}
+	if !numeric && strings.HasSuffix(strings.TrimSpace(text), "%") {
+		p.warns = append(p.warns, fieldError{field: "discount", value: text, kind: warnDiscountRate, reason: warnDiscountRate})
 		return 0
 	}
 	m, ok := p.rowAmount("discount", text, numeric, pay.Currency)

@@ -24,9 +24,12 @@ type input struct {
 
 // expand turns paths into files in load order. A directory contributes the
 // files whose names say which entity they hold (invoices.csv,
-// Invoices_2024.CSV, payments-jan.ndjson); its other files are returned as
-// skipped. kind applies to the files named, not to directories.
-func expand(paths []string, kind datasets.Entity) ([]input, []string, error) {
+// Invoices_2024.CSV, payments-jan.ndjson), and a CSV file whose name says
+// none but whose header does (detect: a Sage export's sales_day_book.csv,
+// its headers mapped with --columns) when no file of the directory is
+// named after that entity; its other files are returned as skipped. kind
+// applies to the files named, not to directories. detect may be nil.
+func expand(paths []string, kind datasets.Entity, detect func(path string) datasets.Entity) ([]input, []string, error) {
 	var out []input
 	var skipped []string
 	for _, p := range paths {
@@ -51,10 +54,16 @@ func expand(paths []string, kind datasets.Entity) ([]input, []string, error) {
 		// names it further on (AR_Invoices.csv) only when no file of the
 		// directory is named after it: a simulator's truth_customers.csv
 		// beside customers.csv is not a second customer master.
-		byStart := map[datasets.Entity]bool{}
+		byStart, named := map[datasets.Entity]bool{}, map[datasets.Entity]bool{}
 		for _, de := range entries {
-			if e := entityFromStart(de.Name()); e != "" && !de.IsDir() && isLedgerExt(de.Name()) {
+			if de.IsDir() || !isLedgerExt(de.Name()) {
+				continue
+			}
+			if e := entityFromStart(de.Name()); e != "" {
 				byStart[e] = true
+			}
+			if e := entityFromName(de.Name()); e != "" {
+				named[e] = true
 			}
 		}
 		for _, de := range entries {
@@ -64,6 +73,15 @@ func expand(paths []string, kind datasets.Entity) ([]input, []string, error) {
 			}
 			f := filepath.Join(p, name)
 			e := entityFromName(name)
+			if e == "" && isLedgerExt(name) && formatOf(name) == "csv" && detect != nil {
+				// Its header may say what it holds; the reader tells the
+				// entity again from the header (entity "").
+				if g := detect(f); g != "" && !named[g] {
+					out = append(out, input{path: f, format: "csv", guess: g})
+					found++
+					continue
+				}
+			}
 			if e == "" || !isLedgerExt(name) || entityFromStart(name) == "" && byStart[e] {
 				skipped = append(skipped, f)
 				continue

@@ -178,7 +178,20 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			im.openBal = &openBalances{cands: map[string]*openCandidate{}, credits: map[string]map[string]applied{}}
 		}
 	}
-	p := &parser{dates: dates, amounts: im.amounts, latest: im.opts.LatestDay, columns: map[string]*amountColumn{}, diag: fr.diag, numeric: src.numeric}
+	// creditMoved: the row's credit amount moved to its amount column
+	// (debitcredit.go), read as its own field was written.
+	creditMoved := false
+	numeric := src.numeric
+	if hasCredit {
+		amountAt := pos["amount"]
+		numeric = func(i int) bool {
+			if creditMoved && i == amountAt {
+				return src.numeric(creditAt)
+			}
+			return src.numeric(i)
+		}
+	}
+	p := &parser{dates: dates, amounts: im.amounts, latest: im.opts.LatestDay, columns: map[string]*amountColumn{}, diag: fr.diag, numeric: numeric, eomAfter: im.opts.EOMAfter}
 	p.scan = func(column string) (decimalMark, string) { return im.scanMarks(fr, in, pos, column) }
 	dec := decoderFor(in.entity, pos, p)
 	// The conventions of the export (conventions.go): amend sets flipped
@@ -332,6 +345,11 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		vals, line, err := src.next()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
+				if u, ok := src.(interface{ unreadKeys() []unreadKey }); ok {
+					for _, k := range u.unreadKeys() {
+						fr.warn(warnUnreadKey, fmt.Sprintf("%s:%d key %q", in.path, k.line, clip(k.key, 80)))
+					}
+				}
 				break
 			}
 			var re *rowError
@@ -353,7 +371,8 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		im.rows++
 		if hasCredit {
 			// A debit and credit pair of columns (debitcredit.go).
-			if why := debitCredit(vals, pos["amount"], creditAt); why != "" {
+			var why string
+			if creditMoved, why = debitCredit(vals, pos["amount"], creditAt); why != "" {
 				fs.Rejected++
 				fr.rejectLine(line)
 				fe := fieldError{field: "credit_amount", value: trimSpace(vals[creditAt]), reason: why, kind: why}
@@ -482,8 +501,14 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		}
 		if knownInvoice != nil {
 			if ref := trimSpace(vals[invoiceAt]); ref != "" && !knownInvoice(ref) {
-				fr.warn("refers to an invoice neither in the store nor in the import",
-					fmt.Sprintf("%s:%d invoice_id %q", in.path, line, clip(ref, 80)))
+				if in.entity == datasets.EntityPayments && len(batch.Payments) > 0 {
+					pay := &batch.Payments[len(batch.Payments)-1]
+					fr.unknownInvoiceCash(pay)
+					fr.warn(warnPaymentUnknownInvoice, fmt.Sprintf("%s:%d invoice_id %q, amount %s %s", in.path, line, clip(ref, 80), pay.Amount, pay.Currency))
+				} else {
+					fr.warn("refers to an invoice neither in the store nor in the import",
+						fmt.Sprintf("%s:%d invoice_id %q", in.path, line, clip(ref, 80)))
+				}
 			}
 		}
 		if !credit {

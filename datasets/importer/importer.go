@@ -86,6 +86,12 @@ type Options struct {
 	// DecimalComma and DecimalPoint force the decimal mark of every amount
 	// column; without either it is read from each column's values.
 	DecimalComma, DecimalPoint bool
+	// EOMAfter reads payment terms of days with an end of the month but
+	// no "after" (30 days end of month, Net 30 EOM), refused otherwise as
+	// readable two ways, as days after the end of the issue month (EOM30;
+	// datasets.ParseTermsEOMAfter). Each read so is warned of, naming the
+	// assumption.
+	EOMAfter bool
 	// RoundAmounts rounds amounts with more than two decimals half away
 	// from zero instead of rejecting them.
 	RoundAmounts bool
@@ -391,12 +397,13 @@ func newRun(st Store, paths []string, opts Options) (*run, []input, error) {
 	if opts.Kind != "" && datasets.Describe(opts.Kind) == nil {
 		return nil, nil, fmt.Errorf("%w: unknown kind %q (want one of %s)", ErrUsage, opts.Kind, entityList())
 	}
-	inputs, skipped, err := expand(paths, opts.Kind)
+	im := &run{opts: opts, dates: dates, datesOf: datesOf, amounts: amounts, st: st, start: time.Now(), sum: &Summary{},
+		lim: limits{maxLine: opts.MaxLineBytes, maxField: opts.MaxFieldBytes, enc: enc}}
+	inputs, skipped, err := expand(paths, opts.Kind, im.headerEntity)
 	if err != nil {
 		return nil, nil, err
 	}
-	im := &run{opts: opts, dates: dates, datesOf: datesOf, amounts: amounts, st: st, start: time.Now(), sum: &Summary{Skipped: skipped},
-		lim: limits{maxLine: opts.MaxLineBytes, maxField: opts.MaxFieldBytes, enc: enc}}
+	im.sum.Skipped = skipped
 	im.guessEntities(inputs)
 	sortInputs(inputs)
 	im.rej = newRejects(opts, im.sum)

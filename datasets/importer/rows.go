@@ -51,6 +51,8 @@ type parser struct {
 	columns map[string]*amountColumn
 	scan    func(column string) (decimalMark, string)
 	diag    *diagnosis
+	// eomAfter: Options.EOMAfter.
+	eomAfter bool
 	// knownCustomer, when set, rejects rows whose customer is not in the
 	// customer master; it is nil when customers are derived from invoices.
 	knownCustomer func(id string) bool
@@ -93,7 +95,9 @@ const (
 	warnTermsDiscount = "payment terms with a cash discount (14 Tage 2% Skonto, 30 Tage netto; 2/10 net 30): the net terms are read, the due date; " +
 		"a discount taken is read from the payments file's discount column (--columns payments.discount=<header>): without it the discount stays owed on the invoice"
 	warnTermsTwoWays = "payment terms with days and the end of the month but no \"after\" (60 jours fin de mois, 60 días fin de mes) read two ways, " +
-		"after the end of the month or the end of the month after the days (write EOM60 for 60 days after the end of the issue month): " + termsLoadedBlank
+		"after the end of the month or the end of the month after the days (write EOM60 for 60 days after the end of the issue month, or import with --eom-after to read them all so): " + termsLoadedBlank
+	// warnTermsEOMAfter names the assumption --eom-after states.
+	warnTermsEOMAfter = "payment terms with days and the end of the month but no \"after\" (30 days end of month, Net 30 EOM) read as days after the end of the issue month (EOM30), as --eom-after says"
 )
 
 func (p *parser) fail(field, value, reason string) {
@@ -385,7 +389,7 @@ func (d *decoder[T]) parse(i int, f *datasets.Field[T], r *T, v string) {
 		}
 		*f.Bool(r) = b
 	case datasets.KindTerms:
-		t, err := datasets.ParseTerms(v)
+		t, err := p.terms(v)
 		if err != nil {
 			// A warning, not a reject: the terms are an optional field
 			// and invoices carry their own due dates, so refusing the
@@ -502,4 +506,17 @@ func (d *decoder[T]) checkSigns(r *T) {
 				kind: "amount written in another currency than the row's"})
 		}
 	}
+}
+
+// terms reads payment terms v: as --eom-after says when set, warning of
+// each terms read so.
+func (p *parser) terms(v string) (datasets.Terms, error) {
+	t, err := datasets.ParseTerms(v)
+	if err == nil || !p.eomAfter || !errors.Is(err, datasets.ErrTermsTwoWays) {
+		return t, err
+	}
+	if t, err = datasets.ParseTermsEOMAfter(v); err == nil {
+		p.warns = append(p.warns, fieldError{field: "payment_terms", value: v, kind: warnTermsEOMAfter, reason: warnTermsEOMAfter})
+	}
+	return t, err
 }

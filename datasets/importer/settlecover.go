@@ -266,9 +266,6 @@ func SettledByRecords(l *datasets.Ledger) []Settlement {
 		amount datasets.Money
 		by     string
 	}
-	type key struct{ customer, invoice string }
-	byInv := map[key][]rec{}
-	byID := map[string][]rec{}
 	// An open balance's derived record (openbalance.go) stands for
 	// payments the export did not list: once an invoice has payments on
 	// record, it would count them twice and date the cover at the
@@ -279,29 +276,24 @@ func SettledByRecords(l *datasets.Ledger) []Settlement {
 			real[p.InvoiceID] = true
 		}
 	}
-	derived := func(invoice, id string) bool {
+	idx := datasets.NewCoverIndex(l, func(invoice, id string) bool {
 		return real[invoice] && strings.HasPrefix(id, OpenBalancePrefix)
-	}
-	for i := range l.Payments {
-		p := &l.Payments[i]
-		if p.InvoiceID != "" && !derived(p.InvoiceID, p.ID) {
-			k := key{p.CustomerID, p.InvoiceID}
-			byInv[k] = append(byInv[k], rec{p.Date, p.Amount, "payment " + p.ID})
-		}
-	}
-	for i := range l.CreditNotes {
-		n := &l.CreditNotes[i]
-		if n.InvoiceID != "" && !derived(n.InvoiceID, n.ID) {
-			byID[n.InvoiceID] = append(byID[n.InvoiceID], rec{n.Date, n.Amount, "credit note " + n.ID})
-		}
-	}
+	})
 	var out []Settlement
 	for i := range l.Invoices {
 		v := l.Invoices[i]
 		if v.SettledDate != 0 || v.Amount <= 0 {
 			continue
 		}
-		rs := append(slices.Clone(byInv[key{v.CustomerID, v.ID}]), byID[v.ID]...)
+		var rs []rec
+		for _, k := range idx.Payments(v.CustomerID, v.ID) {
+			p := &l.Payments[k]
+			rs = append(rs, rec{p.Date, p.Amount, "payment " + p.ID})
+		}
+		for _, k := range idx.Notes(v.ID) {
+			n := &l.CreditNotes[k]
+			rs = append(rs, rec{n.Date, n.Amount, "credit note " + n.ID})
+		}
 		if len(rs) == 0 {
 			continue
 		}

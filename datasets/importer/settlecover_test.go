@@ -95,8 +95,8 @@ func TestSettledByRecordsDatesTheCover(t *testing.T) {
 // settled dates derives nothing; importing again changes nothing. A
 // payments file's discount column loads each cash discount as a credit
 // note on the invoice, so that a Skonto payment of 98% settles it; a
-// discount below 0, on a payment without an invoice or on a refund is
-// left out with a warning, its payment loaded.
+// discount below 0, on a payment without an invoice or on a refund, or
+// written as a rate, is left out with a warning, its payment loaded.
 func TestInvoicesCoveredByTheirRecordsAreSettled(t *testing.T) {
 	const invoices = "invoice_id,customer_id,issue_date,due_date,amount,currency\n" +
 		"I1,K1,2025-01-02,2025-02-01,100.00,EUR\n" + // paid in full
@@ -109,7 +109,8 @@ func TestInvoicesCoveredByTheirRecordsAreSettled(t *testing.T) {
 		"P3,K1,I3,2025-02-10,50.00,0\n" +
 		"P4,K1,I3,2025-02-11,10.00,-1.00\n" + // 5: the discount left out, warned of
 		"P5,K1,,2025-02-11,10.00,1.00\n" + // 6: the same
-		"P6,K1,I3,2025-02-12,-10.00,1.00\n" // 7: the same
+		"P6,K1,I3,2025-02-12,-10.00,1.00\n" + // 7: the same
+		"P8,K1,I3,2025-02-13,5.00,\"2,5 %\"\n" // 8: a rate, not an amount: the same
 	const later = "payment_id,customer_id,invoice_id,payment_date,amount\nP7,K1,I4,2025-03-01,100.00\n"
 	for storeName, open := range stores(t) {
 		t.Run(storeName, func(t *testing.T) {
@@ -137,7 +138,7 @@ func TestInvoicesCoveredByTheirRecordsAreSettled(t *testing.T) {
 						warned += w.Count
 					}
 				}
-				if len(rejects) != 0 || warned != 3 || sum.Loaded != 10 || sum.SettledByRecords != 2 || sum.DerivedDiscounts != 1 {
+				if len(rejects) != 0 || warned != 4 || sum.Loaded != 11 || sum.SettledByRecords != 2 || sum.DerivedDiscounts != 1 {
 					t.Fatalf("pass %d: rejects %v, discounts warned of %d, loaded %d, settled %d, discounts %d", pass, rejects, warned, sum.Loaded, sum.SettledByRecords, sum.DerivedDiscounts)
 				}
 				if len(sum.Notes) == 0 || !strings.Contains(fmt.Sprint(sum.Notes), "settled on 2025-02-03 by payment P1") {

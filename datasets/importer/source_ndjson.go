@@ -3,11 +3,14 @@ package importer
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // ndjsonSource reads one JSON object per line. Its header is the key set of
@@ -28,6 +31,11 @@ type ndjsonSource struct {
 	// first.
 	queue  []ndjsonItem
 	nTrans int
+	// unread are the keys first seen after the first object that are
+	// no canonical name, with the line each was first seen on: not read,
+	// and said (a later object's "setled_date" left its invoice open with
+	// no word).
+	unread map[string]int
 }
 
 type ndjsonItem struct {
@@ -177,7 +185,15 @@ func (s *ndjsonSource) fill(obj map[string]any) []string {
 	for k, v := range obj {
 		i, ok := s.idx[k]
 		if !ok {
-			continue // a key first seen after line 1 cannot be mapped; ignored like an extra CSV column
+			// A key first seen after line 1 cannot be mapped: not read,
+			// and listed (unreadKeys).
+			if _, seen := s.unread[k]; !seen {
+				if s.unread == nil {
+					s.unread = map[string]int{}
+				}
+				s.unread[k] = s.line
+			}
+			continue
 		}
 		s.vals[i] = jsonString(v)
 		_, s.nums[i] = v.(json.Number)
@@ -199,4 +215,25 @@ func jsonString(v any) string {
 		b, _ := json.Marshal(x)
 		return string(b)
 	}
+}
+
+// unreadKeys lists the keys not read because first seen after the first
+// object, each with the line it was first seen on, in line order.
+func (s *ndjsonSource) unreadKeys() []unreadKey {
+	out := make([]unreadKey, 0, len(s.unread))
+	for k, line := range s.unread {
+		out = append(out, unreadKey{key: k, line: line})
+	}
+	slices.SortFunc(out, func(a, b unreadKey) int { return cmp.Or(cmp.Compare(a.line, b.line), strings.Compare(a.key, b.key)) })
+	return out
+}
+
+// warnUnreadKey is a key of a later object, no canonical name and not on
+// the first object, so not mapped.
+const warnUnreadKey = "key not read: first seen after the first object, and no canonical name (a body's keys are those of its first object and the canonical ones: put every mapped key on the first object, or check its spelling)"
+
+// unreadKey is a key of a later NDJSON object that was not read.
+type unreadKey struct {
+	key  string
+	line int
 }

@@ -122,7 +122,7 @@ type Summary struct {
 	RowsPerSecond float64       `json:"rows_per_second"`
 	Files         []FileSummary `json:"files"`
 	// Skipped are files of a directory that hold no ledger entity by
-	// their names (truth.csv, notes.txt).
+	// their names or their headers (truth.csv, notes.txt).
 	Skipped []string `json:"skipped"`
 	// FirstRejects holds up to 20 rejects, for printing.
 	FirstRejects []Reject `json:"first_rejects,omitempty"`
