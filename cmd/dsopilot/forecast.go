@@ -145,8 +145,47 @@ func boundedText(b forecast.Bounded, g func(forecast.Money) string) string {
 	if b.Invoices > 1 {
 		what, each = fmt.Sprintf("%d invoices (the largest %s)", b.Invoices, g(b.Largest)), " each"
 	}
-	return fmt.Sprintf("customer %s's run-rate counts %s at %s%s, %d× its median invoice of %s (%s less invoiced in the last 13 weeks; the year's %s above the bound spread over the year): expected invoicing lowered by %s",
-		b.CustomerID, what, g(b.Bound), each, forecast.OutlierFactor, g(b.Median), g(b.Excess), g(b.YearExcess), g(b.Lowered))
+	return fmt.Sprintf("customer %s's run-rate counts %s at %s%s, %d× its median invoice of %s (%s less invoiced in the last 13 weeks; the year's %s above the bound spread over the year): expected invoicing %s",
+		b.CustomerID, what, g(b.Bound), each, forecast.OutlierFactor, g(b.Median), g(b.Excess), g(b.YearExcess), loweredText(b.Lowered, g))
+}
+
+// loweredText says what the bound changed the expected invoicing by: a
+// year's large invoices spread over it can count for more than the last 13
+// weeks' did, which raises it.
+func loweredText(m forecast.Money, g func(forecast.Money) string) string {
+	if m < 0 {
+		return "raised by " + g(-m)
+	}
+	return "lowered by " + g(m)
+}
+
+// boundedShown is how many bounded customers the text names, the largest
+// changes first; --json lists them all (new_business.bounded). The demo
+// ledger bounds 150 of 559 customers: a line each buried the forecast.
+const boundedShown = 3
+
+// printBounded says how many customers' run-rates the outlier bound
+// changed, by how much in all, and names the largest changes.
+func printBounded(w io.Writer, bs []forecast.Bounded, g func(forecast.Money) string) {
+	if len(bs) == 0 {
+		return
+	}
+	var net forecast.Money
+	for _, b := range bs {
+		net += b.Lowered
+	}
+	fmt.Fprintf(w, "new business: %d customers' run-rates count invoices above %d× their median at that bound, the year's excess spread over the year: expected invoicing %s in all",
+		len(bs), forecast.OutlierFactor, loweredText(net, g))
+	if len(bs) > boundedShown {
+		fmt.Fprintf(w, " (the %d largest changes below; all in --json, new_business.bounded)", boundedShown)
+	}
+	fmt.Fprintln(w)
+	top := slices.Clone(bs)
+	abs := func(m forecast.Money) forecast.Money { return max(m, -m) }
+	slices.SortStableFunc(top, func(a, b forecast.Bounded) int { return cmp.Compare(abs(b.Lowered), abs(a.Lowered)) })
+	for _, b := range top[:min(len(top), boundedShown)] {
+		fmt.Fprintf(w, "new business: %s\n", boundedText(b, g))
+	}
 }
 
 // dueSum is a due schedule's total over its weeks.
@@ -176,9 +215,7 @@ func printForecast(w io.Writer, r *forecast.Result) error {
 		r.NewBusiness.Customers, g(r.NewBusiness.Invoicing), r.NewBusiness.Seasonal)
 	// A run-rate that counted an exceptional invoice at the outlier bound
 	// says so: the projection was lowered, not silently changed.
-	for _, b := range r.NewBusiness.Bounded {
-		fmt.Fprintf(w, "new business: %s\n", boundedText(b, g))
-	}
+	printBounded(w, r.NewBusiness.Bounded, g)
 	if r.Unconverted != nil {
 		fmt.Fprintf(w, "NOT IN THIS FORECAST: %s\n", r.Unconverted)
 	}

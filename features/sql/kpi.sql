@@ -393,15 +393,20 @@ customer's currency is its master record's, else that of its invoice with
 the lowest id that has one. It reads the whole ledger (.AllDB): an invoice
 id is looked up across customers. The result may hold '' (amounts with no
 currency anywhere), which the caller drops. */}}
-{{define "kpi_customer_currency"}}
+{{define "kpi_customer_currency"}}{{template "customer_currency_in" .AllDB}}{{end}}
+
+{{/* customer_currency_in: each customer's currency, from the tables of
+the database prefix it is given (dot: .AllDB for the whole ledger, .DB for
+one shard's). */}}
+{{define "customer_currency_in"}}
     SELECT customer_id, if(m_cur != '', m_cur, i_cur) AS cust_cur
     FROM
     (
-        SELECT customer_id, any(currency) AS m_cur FROM {{.AllDB}}customers FINAL WHERE currency != '' GROUP BY customer_id
+        SELECT customer_id, any(currency) AS m_cur FROM {{.}}customers FINAL WHERE currency != '' GROUP BY customer_id
     ) AS m
     ANY FULL OUTER JOIN
     (
-        SELECT customer_id, argMin(currency, invoice_id) AS i_cur FROM {{.AllDB}}invoices FINAL WHERE currency != '' GROUP BY customer_id
+        SELECT customer_id, argMin(currency, invoice_id) AS i_cur FROM {{.}}invoices FINAL WHERE currency != '' GROUP BY customer_id
     ) AS i
     USING customer_id
 {{end}}

@@ -124,18 +124,7 @@ currency (its own, else its customer's), wherever it is. Usually empty. */}}
 
 {{/* kpi_shard_customer_currency: kpi_customer_currency over this shard's
 tables, which hold every invoice and master record of its customers. */}}
-{{define "kpi_shard_customer_currency"}}
-    SELECT customer_id, if(m_cur != '', m_cur, i_cur) AS cust_cur
-    FROM
-    (
-        SELECT customer_id, any(currency) AS m_cur FROM {{.DB}}customers FINAL WHERE currency != '' GROUP BY customer_id
-    ) AS m
-    ANY FULL OUTER JOIN
-    (
-        SELECT customer_id, argMin(currency, invoice_id) AS i_cur FROM {{.DB}}invoices FINAL WHERE currency != '' GROUP BY customer_id
-    ) AS i
-    USING customer_id
-{{end}}
+{{define "kpi_shard_customer_currency"}}{{template "customer_currency_in" .DB}}{{end}}
 
 {{/* fx_currencies: every currency an amount of the ledger can be in: the
 records' own, the customers' masters'. Convert's currencies are among them;
