@@ -231,6 +231,13 @@ func (s *Server) postIngest(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	if res.Read == 0 {
+		// An empty body, or a header alone, stores nothing: answered 200
+		// "read 0, loaded 0", a client that sent the wrong file heard
+		// that all went well.
+		fail(c, invalid("the body holds no rows", FieldError{Pointer: "", Detail: "nothing to store: send at least one row (a CSV header and its rows, or NDJSON objects)"}))
+		return
+	}
 	if res.Loaded == 0 && res.Rejected > 0 {
 		// Nothing was stored: the request as a whole failed.
 		var errs []FieldError
