@@ -413,3 +413,22 @@ func TestIngestAnswersConventionsAndRefusesAColumnMappedTwice(t *testing.T) {
 		t.Errorf("a column mapped twice: %s", w.Body.String())
 	}
 }
+
+// An empty body, or a header alone, stores nothing and says so (422), not
+// 200 "read 0, loaded 0": a client that sent the wrong file must hear it.
+func TestIngestOfNoRowsIsRefused(t *testing.T) {
+	ts := newTestServer(t, nil)
+	for _, c := range []struct{ name, body, ctype, want string }{
+		{"empty CSV (a blank line)", "\n", "text/csv", "cannot be read as invoices"},
+		{"a header alone", "customer_id,invoice_id,issue_date,due_date,amount\n", "text/csv", "no rows"},
+		{"empty NDJSON (a blank line)", "\n", "application/x-ndjson", "no rows"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := ts.do(req{method: "POST", path: "/v1/ingest/invoices", role: "admin", body: c.body, ctype: c.ctype})
+			p := problemOf(t, w, 422)
+			if !strings.Contains(p.Detail, c.want) {
+				t.Errorf("detail %q, want %q", p.Detail, c.want)
+			}
+		})
+	}
+}

@@ -231,6 +231,13 @@ func (s *Server) postIngest(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	if res.Read == 0 {
+		// An empty body, or a header alone, stores nothing: answered 200
+		// "read 0, loaded 0", a client that sent the wrong file heard
+		// that all went well.
+		fail(c, invalid("the body holds no rows", FieldError{Pointer: "", Detail: "nothing to store: send at least one row (a CSV header and its rows, or NDJSON objects)"}))
+		return
+	}
 	if res.Loaded == 0 && res.Rejected > 0 {
 		// Nothing was stored: the request as a whole failed.
 		var errs []FieldError
@@ -409,8 +416,9 @@ func ingestWarnings(ws []importer.Warning, path string) ([]IngestWarning, int, b
 	return out, total, truncated
 }
 
-// warnedRow reads the importer's "path:line field \"value\"": line 0 and
-// no field for the body as a whole.
+// warnedRow reads the importer's "path:line field \"value\"" (and what
+// follows the value, which it leaves out): line 0 and no field for the
+// body as a whole.
 func warnedRow(s, path string) (line int, field, value string) {
 	rest, ok := strings.CutPrefix(s, path+":")
 	if !ok {
@@ -419,8 +427,11 @@ func warnedRow(s, path string) (line int, field, value string) {
 	num, loc, _ := strings.Cut(rest, " ")
 	line, _ = strconv.Atoi(num)
 	field, quoted, _ := strings.Cut(loc, " ")
-	if v, err := strconv.Unquote(quoted); err == nil {
-		return line, field, v
+	// The value may be followed by more of the row ("…", amount 10.00).
+	if q, err := strconv.QuotedPrefix(quoted); err == nil {
+		if v, err := strconv.Unquote(q); err == nil {
+			return line, field, v
+		}
 	}
 	return line, field, quoted
 }

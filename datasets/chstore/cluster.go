@@ -2,10 +2,13 @@ package chstore
 
 import (
 	"context"
+	"database/sql"
 	_ "embed"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -219,4 +222,30 @@ func (s *Store) explain(ctx context.Context, err error) error {
 		return err
 	}
 	return fmt.Errorf("%w: %s of cluster %s not answering: %w", ErrShardDown, strings.Join(down, ", "), s.cfg.Cluster, err)
+}
+
+// distributedArgs reads the cluster out of a Distributed table's
+// engine_full: Distributed('NAME', 'db_local', 'table', key).
+var distributedArgs = regexp.MustCompile(`^Distributed\('((?:[^'\\]|\\.)*)'`)
+
+// refuseClusterDatabase fails a single-server store whose database holds
+// a cluster's Distributed tables (a DSN without ?cluster= over a sharded
+// ledger): its import wrote through the Distributed tables, where 18.16
+// answered "Cannot find column version in source stream", and its reads
+// named no shard when one was down. The error says which cluster to name.
+func (s *Store) refuseClusterDatabase(ctx context.Context) error {
+	var full string
+	q := "SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = 'invoices' AND engine = 'Distributed'"
+	switch err := s.entry.conn.QueryRow(ctx, q).Scan(&full); {
+	case errors.Is(err, sql.ErrNoRows), hasCode(err, codeUnknownDatabase):
+		return nil
+	case err != nil:
+		return fmt.Errorf("read the tables of %s: %w", s.cfg.Database, err)
+	}
+	name := "NAME"
+	if m := distributedArgs.FindStringSubmatch(full); m != nil {
+		name = m[1]
+	}
+	return fmt.Errorf("%w: database %q holds the Distributed tables of cluster %q (a sharded ledger): give the store as %s?cluster=%s",
+		ErrCluster, s.cfg.Database, name, s.cfg.String(), name)
 }

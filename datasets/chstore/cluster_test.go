@@ -429,3 +429,17 @@ func TestClusterMovedID(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterDatabaseWithoutClusterIsRefused: a sharded ledger's database
+// opened as a single server's (the DSN without ?cluster=) is refused at
+// open, naming the cluster to give: a trial's import through it failed
+// with "Cannot find column version in source stream".
+func TestClusterDatabaseWithoutClusterIsRefused(t *testing.T) {
+	s, dsn := openMigratedCluster(t)
+	plain, _, _ := strings.Cut(dsn, "?")
+	_, err := Open(context.Background(), plain, nil)
+	want := fmt.Sprintf("?cluster=%s", s.cfg.Cluster)
+	if !errors.Is(err, ErrCluster) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("open %s: %v; want ErrCluster saying %s", plain, err, want)
+	}
+}

@@ -203,6 +203,12 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	}
 	s := &Store{entry: entry, cfg: cfg, log: log, tables: tables, chunkRows: defaultChunkRows, inserters: defaultInserters,
 		matchChunk: matchRebuildCustomers}
+	if cfg.Cluster == "" {
+		if err := s.refuseClusterDatabase(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	if cfg.Cluster != "" {
 		if s.shards, err = discoverShards(ctx, cfg, entry, log); err == nil {
 			s.slots, err = slotMap(s.shards)
