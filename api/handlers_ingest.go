@@ -416,9 +416,8 @@ func ingestWarnings(ws []importer.Warning, path string) ([]IngestWarning, int, b
 	return out, total, truncated
 }
 
-// warnedRow reads the importer's "path:line field \"value\"" (and what
-// follows the value, which it leaves out): line 0 and no field for the
-// body as a whole.
+// warnedRow reads the importer's "path:line field \"value\"": line 0 and
+// no field for the body as a whole.
 func warnedRow(s, path string) (line int, field, value string) {
 	rest, ok := strings.CutPrefix(s, path+":")
 	if !ok {
@@ -427,11 +426,8 @@ func warnedRow(s, path string) (line int, field, value string) {
 	num, loc, _ := strings.Cut(rest, " ")
 	line, _ = strconv.Atoi(num)
 	field, quoted, _ := strings.Cut(loc, " ")
-	// The value may be followed by more of the row ("…", amount 10.00).
-	if q, err := strconv.QuotedPrefix(quoted); err == nil {
-		if v, err := strconv.Unquote(q); err == nil {
-			return line, field, v
-		}
+	if v, err := strconv.Unquote(quoted); err == nil {
+		return line, field, v
 	}
 	return line, field, quoted
 }

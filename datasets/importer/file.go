@@ -504,7 +504,9 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 				if in.entity == datasets.EntityPayments && len(batch.Payments) > 0 {
 					pay := &batch.Payments[len(batch.Payments)-1]
 					fr.unknownInvoiceCash(pay)
-					fr.warn(warnPaymentUnknownInvoice, fmt.Sprintf("%s:%d invoice_id %q, amount %s %s", in.path, line, clip(ref, 80), pay.Amount, pay.Currency))
+					// The row as every warning names one (the API reads it
+					// so); the amounts are totalled in the file's note.
+					fr.warn(warnPaymentUnknownInvoice, fmt.Sprintf("%s:%d invoice_id %q", in.path, line, clip(ref, 80)))
 				} else {
 					fr.warn("refers to an invoice neither in the store nor in the import",
 						fmt.Sprintf("%s:%d invoice_id %q", in.path, line, clip(ref, 80)))
