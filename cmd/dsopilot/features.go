@@ -200,11 +200,15 @@ func runKPI(ctx context.Context, e env, args []string) error {
 	if len(mixed) > 1 {
 		rep.Currencies = mixed
 		hint := "give --currency and --fx, or --by currency"
-		if *by == "currency" {
+		if *by == "currency" && !*monthly {
+			// The text prints the currencies' lines only; the JSON's
+			// kpis still add them, and the warning is for it.
 			hint = "each currency's own line is in that currency"
 		}
-		fmt.Fprintf(e.stderr, "dsopilot: warning: kpi: the portfolio totals add amounts in %s unconverted; %s\n",
-			strings.Join(mixed, ", "), hint)
+		if *by != "currency" || *monthly || *asJSON {
+			fmt.Fprintf(e.stderr, "dsopilot: warning: kpi: the portfolio totals add amounts in %s unconverted; %s\n",
+				strings.Join(mixed, ", "), hint)
+		}
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, rep)
@@ -414,6 +418,13 @@ func printKPIs(w io.Writer, r *features.KPIReport) error {
 		return fmt.Sprintf("%.1f%%", *p*100)
 	}
 	k := r.KPIs
+	if r.By == "currency" && r.Currency == "" && len(r.Currencies) > 1 && len(r.Months) == 0 {
+		// Each currency's line is in its own unit; a portfolio line would
+		// add EUR to SEK. Only the table is meaningful, so only it is shown.
+		fmt.Fprintf(w, "KPIs %s .. %s (%d days, each currency in its own; no portfolio line: %s are not added. "+
+			"For one, run kpi without --by, with --currency and --fx)\n", k.From, k.To, k.Days, strings.Join(r.Currencies, ", "))
+		return printKPITables(w, r, f, pct)
+	}
 	unit := ""
 	switch {
 	case r.Currency != "":
@@ -458,6 +469,12 @@ func printKPIs(w io.Writer, r *features.KPIReport) error {
 	fmt.Fprintf(w, "  days to pay %s (amount-weighted %s%s)   dispute rate %s, resolved in %s   promises kept %s\n",
 		f(k.AvgDaysToPay, "d"), f(k.AvgDaysToPayWeighted, "d"), leftOut,
 		pct(k.DisputeRate), f(k.DisputeResolutionDays, "d"), pct(k.PromiseKeptRate))
+	return printKPITables(w, r, f, pct)
+}
+
+// printKPITables prints the groups' and the months' tables of r, with f
+// and pct formatting days and rates as the headline does.
+func printKPITables(w io.Writer, r *features.KPIReport, f func(*float64, string) string, pct func(*float64) string) error {
 	// The tables get a net receivables column when a row has something
 	// on account.
 	net := false
