@@ -449,15 +449,15 @@ func printKPIs(w io.Writer, r *features.KPIReport) error {
 		basis = " (cleared by settlements: no payment records)"
 	}
 	fmt.Fprintf(w, "  invoiced %s   collected %s%s   receivables %s (current %s, overdue %s)\n",
-		k.Invoiced, k.Collected, basis, k.Receivables, k.CurrentReceivables, k.OverdueReceivables)
+		money(k.Invoiced), money(k.Collected), basis, money(k.Receivables), money(k.CurrentReceivables), money(k.OverdueReceivables))
 	fmt.Fprintf(w, "  aging: current %s | 1-30 %s | 31-60 %s | 61-90 %s | 90+ %s\n",
-		k.Aging.Current, k.Aging.Days1To30, k.Aging.Days31To60, k.Aging.Days61To90, k.Aging.Over90)
+		money(k.Aging.Current), money(k.Aging.Days1To30), money(k.Aging.Days31To60), money(k.Aging.Days61To90), money(k.Aging.Over90))
 	// Receivables (and the DSO) are gross: cash on account and credit
 	// notes on no invoice reduce none. Say so, with what the customers
 	// owe once they are taken off, whenever there are some.
 	if unapplied(&k) {
 		fmt.Fprintf(w, "  unapplied: cash %s, credits %s not netted in receivables; net receivables %s\n",
-			k.UnappliedCash, k.UnappliedCredits, k.NetReceivables)
+			money(k.UnappliedCash), money(k.UnappliedCredits), money(k.NetReceivables))
 	}
 	// The written-off settlements are no payments: say how many the days
 	// to pay leave out, so that its base is plain; when none are, there is
@@ -486,23 +486,27 @@ func printKPITables(w io.Writer, r *features.KPIReport, f func(*float64, string)
 	}
 	head, row := "\t\n", func(k *features.KPIs) string { return "\t\n" }
 	if net {
-		head, row = "\tnet receivables\t\n", func(k *features.KPIs) string { return "\t" + k.NetReceivables.String() + "\t\n" }
+		head, row = "\tnet receivables\t\n", func(k *features.KPIs) string { return "\t" + money(k.NetReceivables) + "\t\n" }
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	if len(r.Groups) > 0 {
 		fmt.Fprintf(tw, "%s\tDSO\tbest\tADD\tCEI\tlate rate\treceivables%s", r.By, head)
 		for _, g := range r.Groups {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s%s", g.Key, f(g.DSO, ""), f(g.BestPossibleDSO, ""), f(g.ADD, ""), f(g.CEI, ""), pct(g.LateRate), g.Receivables, row(&g.KPIs))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s%s", g.Key, f(g.DSO, ""), f(g.BestPossibleDSO, ""), f(g.ADD, ""), f(g.CEI, ""), pct(g.LateRate), money(g.Receivables), row(&g.KPIs))
 		}
 	}
 	if len(r.Months) > 0 {
 		fmt.Fprintf(tw, "month\tDSO\tbest\tADD\tCEI\tlate rate\treceivables%s", head)
 		for _, m := range r.Months {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s%s", m.From[:7], f(m.DSO, ""), f(m.BestPossibleDSO, ""), f(m.ADD, ""), f(m.CEI, ""), pct(m.LateRate), m.Receivables, row(&m))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s%s", m.From[:7], f(m.DSO, ""), f(m.BestPossibleDSO, ""), f(m.ADD, ""), f(m.CEI, ""), pct(m.LateRate), money(m.Receivables), row(&m))
 		}
 	}
 	return tw.Flush()
 }
+
+// money formats a KPI amount for the text: digits grouped, as the
+// forecast prints them (the JSON keeps the plain decimal).
+func money(m features.KPIMoney) string { return m.Money().Grouped() }
 
 // unapplied reports whether k has cash or credit notes on account.
 func unapplied(k *features.KPIs) bool {
