@@ -21,7 +21,7 @@ var (
 		TextField("customer_id", func(r *Customer) *string { return &r.ID }).Req(),
 		TextField("name", func(r *Customer) *string { return &r.Name }),
 		TextField("segment", func(r *Customer) *string { return &r.Segment }),
-		TextField("country", func(r *Customer) *string { return &r.Country }).Upper(),
+		TextField("country", func(r *Customer) *string { return &r.Country }).Country(),
 		TextField("currency", func(r *Customer) *string { return &r.Currency }).Currency(),
 		MoneyField("credit_limit", func(r *Customer) *Money { return &r.CreditLimit }).NotNegative().
 			WarnBlank("credit_limit is empty: no credit limit recorded (kept apart from 0.00, which is no credit)").
@@ -53,7 +53,7 @@ var (
 		TextField("currency", func(r *Invoice) *string { return &r.Currency }).Currency(),
 		DateField("settled_date", func(r *Invoice) *Date { return &r.SettledDate }),
 		BoolField("disputed", func(r *Invoice) *bool { return &r.Disputed }),
-		TextField("country", func(r *Invoice) *string { return &r.Country }).Upper(),
+		TextField("country", func(r *Invoice) *string { return &r.Country }).Country(),
 		TextField("segment", func(r *Invoice) *string { return &r.Segment }),
 		TextField("channel", func(r *Invoice) *string { return &r.Channel }),
 	)

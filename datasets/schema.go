@@ -78,6 +78,10 @@ type Column struct {
 	// currency of its own and fail every conversion later, far from the
 	// line that brought it.
 	CurrencyCode bool
+	// CountryCode reads a country's name or alpha-3 code as its alpha-2
+	// code (CountryCode), which the importer warns of, as it warns of a
+	// value that is no code at all.
+	CountryCode bool
 	// Blank, when set, is what a row with the column but an empty value
 	// is read as, said as a warning: an empty amount cannot be told from
 	// a written zero once stored, so the reader must hear which it became.
@@ -177,6 +181,10 @@ func (f Field[T]) WarnBlank(readAs string) Field[T] { f.Blank = readAs; return f
 func (f Field[T]) BlankSets(flag func(*T) *bool) Field[T] { f.BlankFlag = flag; return f }
 
 // Currency marks a currency code: upper-cased, empty or three letters.
+// Country marks a country field: stored as an ISO 3166-1 alpha-2 code
+// (CountryCode), upper-cased.
+func (f Field[T]) Country() Field[T] { f.Case, f.CountryCode = CaseUpper, true; return f }
+
 func (f Field[T]) Currency() Field[T] { f.Case, f.CurrencyCode = CaseUpper, true; return f }
 
 // Format writes the field of r as a file writes it.

@@ -200,11 +200,15 @@ func runKPI(ctx context.Context, e env, args []string) error {
 	if len(mixed) > 1 {
 		rep.Currencies = mixed
 		hint := "give --currency and --fx, or --by currency"
-		if *by == "currency" {
+		if *by == "currency" && !*monthly {
+			// The text prints the currencies' lines only; the JSON's
+			// kpis still add them, and the warning is for it.
 			hint = "each currency's own line is in that currency"
 		}
-		fmt.Fprintf(e.stderr, "dsopilot: warning: kpi: the portfolio totals add amounts in %s unconverted; %s\n",
-			strings.Join(mixed, ", "), hint)
+		if *by != "currency" || *monthly || *asJSON {
+			fmt.Fprintf(e.stderr, "dsopilot: warning: kpi: the portfolio totals add amounts in %s unconverted; %s\n",
+				strings.Join(mixed, ", "), hint)
+		}
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, rep)
@@ -414,6 +418,13 @@ func printKPIs(w io.Writer, r *features.KPIReport) error {
 		return fmt.Sprintf("%.1f%%", *p*100)
 	}
 	k := r.KPIs
+	if r.By == "currency" && r.Currency == "" && len(r.Currencies) > 1 && len(r.Months) == 0 {
+		// Each currency's line is in its own unit; a portfolio line would
+		// add EUR to SEK. Only the table is meaningful, so only it is shown.
+		fmt.Fprintf(w, "KPIs %s .. %s (%d days, each currency in its own; no portfolio line: %s are not added. "+
+			"For one, run kpi without --by, with --currency and --fx)\n", k.From, k.To, k.Days, strings.Join(r.Currencies, ", "))
+		return printKPITables(w, r, f, pct)
+	}
 	unit := ""
 	switch {
 	case r.Currency != "":
@@ -438,15 +449,15 @@ func printKPIs(w io.Writer, r *features.KPIReport) error {
 		basis = " (cleared by settlements: no payment records)"
 	}
 	fmt.Fprintf(w, "  invoiced %s   collected %s%s   receivables %s (current %s, overdue %s)\n",
-		k.Invoiced, k.Collected, basis, k.Receivables, k.CurrentReceivables, k.OverdueReceivables)
+		money(k.Invoiced), money(k.Collected), basis, money(k.Receivables), money(k.CurrentReceivables), money(k.OverdueReceivables))
 	fmt.Fprintf(w, "  aging: current %s | 1-30 %s | 31-60 %s | 61-90 %s | 90+ %s\n",
-		k.Aging.Current, k.Aging.Days1To30, k.Aging.Days31To60, k.Aging.Days61To90, k.Aging.Over90)
+		money(k.Aging.Current), money(k.Aging.Days1To30), money(k.Aging.Days31To60), money(k.Aging.Days61To90), money(k.Aging.Over90))
 	// Receivables (and the DSO) are gross: cash on account and credit
 	// notes on no invoice reduce none. Say so, with what the customers
 	// owe once they are taken off, whenever there are some.
 	if unapplied(&k) {
 		fmt.Fprintf(w, "  unapplied: cash %s, credits %s not netted in receivables; net receivables %s\n",
-			k.UnappliedCash, k.UnappliedCredits, k.NetReceivables)
+			money(k.UnappliedCash), money(k.UnappliedCredits), money(k.NetReceivables))
 	}
 	// The written-off settlements are no payments: say how many the days
 	// to pay leave out, so that its base is plain; when none are, there is
@@ -458,6 +469,12 @@ func printKPIs(w io.Writer, r *features.KPIReport) error {
 	fmt.Fprintf(w, "  days to pay %s (amount-weighted %s%s)   dispute rate %s, resolved in %s   promises kept %s\n",
 		f(k.AvgDaysToPay, "d"), f(k.AvgDaysToPayWeighted, "d"), leftOut,
 		pct(k.DisputeRate), f(k.DisputeResolutionDays, "d"), pct(k.PromiseKeptRate))
+	return printKPITables(w, r, f, pct)
+}
+
+// printKPITables prints the groups' and the months' tables of r, with f
+// and pct formatting days and rates as the headline does.
+func printKPITables(w io.Writer, r *features.KPIReport, f func(*float64, string) string, pct func(*float64) string) error {
 	// The tables get a net receivables column when a row has something
 	// on account.
 	net := false
@@ -469,23 +486,27 @@ func printKPIs(w io.Writer, r *features.KPIReport) error {
 	}
 	head, row := "\t\n", func(k *features.KPIs) string { return "\t\n" }
 	if net {
-		head, row = "\tnet receivables\t\n", func(k *features.KPIs) string { return "\t" + k.NetReceivables.String() + "\t\n" }
+		head, row = "\tnet receivables\t\n", func(k *features.KPIs) string { return "\t" + money(k.NetReceivables) + "\t\n" }
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	if len(r.Groups) > 0 {
 		fmt.Fprintf(tw, "%s\tDSO\tbest\tADD\tCEI\tlate rate\treceivables%s", r.By, head)
 		for _, g := range r.Groups {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s%s", g.Key, f(g.DSO, ""), f(g.BestPossibleDSO, ""), f(g.ADD, ""), f(g.CEI, ""), pct(g.LateRate), g.Receivables, row(&g.KPIs))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s%s", g.Key, f(g.DSO, ""), f(g.BestPossibleDSO, ""), f(g.ADD, ""), f(g.CEI, ""), pct(g.LateRate), money(g.Receivables), row(&g.KPIs))
 		}
 	}
 	if len(r.Months) > 0 {
 		fmt.Fprintf(tw, "month\tDSO\tbest\tADD\tCEI\tlate rate\treceivables%s", head)
 		for _, m := range r.Months {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s%s", m.From[:7], f(m.DSO, ""), f(m.BestPossibleDSO, ""), f(m.ADD, ""), f(m.CEI, ""), pct(m.LateRate), m.Receivables, row(&m))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s%s", m.From[:7], f(m.DSO, ""), f(m.BestPossibleDSO, ""), f(m.ADD, ""), f(m.CEI, ""), pct(m.LateRate), money(m.Receivables), row(&m))
 		}
 	}
 	return tw.Flush()
 }
+
+// money formats a KPI amount for the text: digits grouped, as the
+// forecast prints them (the JSON keeps the plain decimal).
+func money(m features.KPIMoney) string { return m.Money().Grouped() }
 
 // unapplied reports whether k has cash or credit notes on account.
 func unapplied(k *features.KPIs) bool {

@@ -126,15 +126,15 @@ func TestFeaturesLeaveOutCustomersBeforeTheirFirstInvoice(t *testing.T) {
 // The KPI text says what is on account and the net receivables only when
 // something is; the group and month tables then get a net column.
 func TestKPITextNamesUnappliedOnlyWhenThereIsSome(t *testing.T) {
-	const line = "unapplied: cash 100.00, credits 300.00 not netted in receivables; net receivables 1100.00"
+	const line = "unapplied: cash 100.00, credits 300.00 not netted in receivables; net receivables 1,100.00"
 	for _, tc := range []struct {
 		name          string
 		cash, credits features.KPIMoney
 		want, wantNot []string
 	}{
-		{"trial example", 10000, 30000, []string{line, "receivables  net receivables", "1100.00"}, nil},
-		{"none", 0, 0, []string{"receivables 1500.00"}, []string{"unapplied", "net receivables"}},
-		{"credit balance", 200000, 0, []string{"unapplied: cash 2000.00, credits 0.00 not netted in receivables; net receivables -500.00"}, nil},
+		{"trial example", 10000, 30000, []string{line, "receivables  net receivables", "1,100.00"}, nil},
+		{"none", 0, 0, []string{"receivables 1,500.00"}, []string{"unapplied", "net receivables"}},
+		{"credit balance", 200000, 0, []string{"unapplied: cash 2,000.00, credits 0.00 not netted in receivables; net receivables -500.00"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			k := features.KPIs{From: "2024-03-01", To: "2024-03-31", Days: 31, Receivables: 150000,

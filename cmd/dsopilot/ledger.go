@@ -516,8 +516,17 @@ func printRejects(w io.Writer, s *importer.Summary) {
 	for _, r := range s.FirstRejects {
 		fmt.Fprintln(w, "rejected", r)
 	}
+	// A file's most common reason says what its many rejects share; when
+	// every one of them is listed above, it only says one again.
+	shown := map[string]map[int]bool{}
+	for _, r := range s.FirstRejects {
+		if shown[r.File] == nil {
+			shown[r.File] = map[int]bool{}
+		}
+		shown[r.File][r.Line] = true
+	}
 	for _, f := range s.Files {
-		if f.Diagnosis != "" && !f.Failed {
+		if f.Diagnosis != "" && !f.Failed && f.Rejected > len(shown[f.Path]) {
 			fmt.Fprintf(w, "%s: %s\n", f.Path, f.Diagnosis)
 		}
 	}

@@ -506,7 +506,7 @@ func TestKPICommandReproducesTheWorkedDSOExample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("kpi: %v", err)
 	}
-	if want := "collected 60000.00 (cleared by settlements: no payment records)"; !strings.Contains(text, want) {
+	if want := "collected 60,000.00 (cleared by settlements: no payment records)"; !strings.Contains(text, want) {
 		t.Fatalf("kpi text lacks %q:\n%s", want, text)
 	}
 }

@@ -3,6 +3,8 @@ package chstore
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/datasets/chstore/chsql"
+	"github.com/dsopilot/dsopilot/datasets/chstore/chtest"
 	"github.com/dsopilot/dsopilot/datasets/storetest"
 )
 
@@ -36,8 +39,21 @@ func TestClusterShardDown(t *testing.T) {
 		t.Fatalf("load: %v", err)
 	}
 	down := "shard 2 (" + c.Addr(1) + ")"
+	// The pid file names the running server (for whoever stops a shard by
+	// hand, as this test does), and goes with it.
+	pidFile := chtest.PIDFile(c.ServerDir(1))
+	pid, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatalf("shard 2 runs without its pid file: %v", err)
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/%s", strings.TrimSpace(string(pid)))); err != nil {
+		t.Fatalf("pid file %s says %q, no such process: %v", pidFile, pid, err)
+	}
 	if err := c.Kill(1); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(pidFile); !os.IsNotExist(err) {
+		t.Errorf("shard 2 was killed, its pid file %s is still there (%v)", pidFile, err)
 	}
 	more := &datasets.Ledger{}
 	for _, id := range []string{"N1", "N2", "N3", "N4", "N5", "N6", "N7", "N8"} {

@@ -108,7 +108,15 @@ func open(ctx context.Context, dir string, log *slog.Logger, readOnly bool) (*St
 				who = " (" + h + ")"
 			}
 			if readOnly {
-				return nil, fmt.Errorf("open store %s: another dsopilot process is writing to it%s: wait until it is done", path, who)
+				wait := "wait until it is done"
+				if isServe(who) {
+					// A server holds its store for as long as it runs: a
+					// treasurer's kpi or forecast beside it would wait for
+					// ever. Say where the same answers are.
+					wait = "a server holds its embedded store while it runs: ask it (GET /v1/kpi, /v1/forecast, /v1/worklist, POST /v1/score), " +
+						"or stop it; a ClickHouse store is shared by servers and commands alike"
+				}
+				return nil, fmt.Errorf("open store %s: another dsopilot process is writing to it%s: %s", path, who, wait)
 			}
 			return nil, fmt.Errorf("open store %s: locked by another dsopilot process%s: an embedded store has one writer at a time; "+
 				"stop that process or wait until it is done (several servers share a ClickHouse store, not an embedded one)", path, who)
@@ -127,6 +135,18 @@ func open(ctx context.Context, dir string, log *slog.Logger, readOnly bool) (*St
 	}
 	log.Debug("embedded store opened", "path", path, "read_only", readOnly)
 	return s, nil
+}
+
+// isServe says whether the lock holder's command line (lockHolder's
+// "pid N: dsopilot serve ...") is a dsopilot server.
+func isServe(holder string) bool {
+	f := strings.Fields(holder)
+	for i, w := range f {
+		if w == "serve" && i > 0 && strings.Contains(f[i-1], "dsopilot") {
+			return true
+		}
+	}
+	return false
 }
 
 // checkVersion refuses a store written by a newer build.

@@ -22,9 +22,12 @@ var currencySigns = []struct {
 	sign       string
 	currencies []string
 }{
-	// Longest first: "US$" before "$".
+	// Longest first: "US$" before "$". CA$, AU$, MX$, NT$, R$ and CN¥ are
+	// how an en-US ledger (NetSuite, QuickBooks) writes the foreign ones.
 	{"US$", []string{"USD"}}, {"NZ$", []string{"NZD"}}, {"HK$", []string{"HKD"}},
-	{"C$", []string{"CAD"}}, {"A$", []string{"AUD"}}, {"S$", []string{"SGD"}},
+	{"CA$", []string{"CAD"}}, {"AU$", []string{"AUD"}}, {"MX$", []string{"MXN"}}, {"NT$", []string{"TWD"}},
+	{"CN¥", []string{"CNY"}},
+	{"C$", []string{"CAD"}}, {"A$", []string{"AUD"}}, {"S$", []string{"SGD"}}, {"R$", []string{"BRL"}},
 	{"$", []string{"USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN", "TWD", "BSD", "BBD", "BZD", "BMD", "BND", "KYD",
 		"FJD", "GYD", "JMD", "LRD", "NAD", "SBD", "SRD", "TTD", "XCD", "CLP", "COP", "ARS", "UYU"}},
 	{"£", []string{"GBP", "GIP", "FKP", "SHP"}},

@@ -165,10 +165,14 @@ func (im *run) eachRow(in input, fn func(vals []string, line int)) error {
 
 // terms returns customer id's payment terms from the customer master:
 // this import's customers file, else the store; false when neither gives
-// any. Zero terms (NET0) count as none: the store keeps a customer without
-// terms as NET0, so a blank due date of theirs is rejected, not set to
-// the issue date by a guess.
+// any. Zero terms (NET0) count as none unless this import's customers
+// file wrote them (Due on receipt, NET0: noteDueOnReceipt): the store
+// keeps a customer without terms as NET0, so a blank due date of theirs
+// is rejected, not set to the issue date by a guess.
 func (im *run) terms(ctx context.Context, id string) (datasets.Terms, bool, error) {
+	if im.dueOnReceipt[id] {
+		return datasets.Terms{}, true, nil
+	}
 	if t, ok := im.customerTerms[id]; ok {
 		return t, t != (datasets.Terms{}), nil
 	}
@@ -185,6 +189,20 @@ func (im *run) terms(ctx context.Context, id string) (datasets.Terms, bool, erro
 	}
 	im.customerTerms[id] = t
 	return t, t != (datasets.Terms{}), nil
+}
+
+// noteDueOnReceipt remembers customer c when its terms text, as its
+// customers file wrote it, reads as due on receipt: a blank due date of
+// its invoices is then the issue date (the trial's "Due on receipt"
+// customer lost its invoice with a blank due date, rejected as one
+// without terms). Blank or unread terms are none, as before.
+func (im *run) noteDueOnReceipt(c *datasets.Customer, text string) {
+	if c.ID == "" || c.Terms != (datasets.Terms{}) || strings.TrimSpace(text) == "" {
+		return
+	}
+	if t, err := datasets.ParseTerms(text); err == nil && t == (datasets.Terms{}) {
+		im.dueOnReceipt[c.ID] = true
+	}
 }
 
 // amendInvoice derives invoice v's blank due date from payment terms: the
@@ -215,7 +233,8 @@ func (p *parser) amendInvoice(ctx context.Context, im *run, v *datasets.Invoice,
 			return t, "", err
 		} else if !ok {
 			p.errs = append(p.errs, fieldError{field: "due_date", kind: missing(datasets.KindDate),
-				reason: "missing date, and no payment terms to derive it from (the row has no payment_terms and the customer master gives none, or gave terms that were not read: see the warnings)"})
+				reason: "missing date, and no payment terms to derive it from (the row has no payment_terms and the customer master gives none, or gave terms that were not read: see the warnings; " +
+					"a master's Due on receipt is read when its customers file is imported with the invoices, the store keeping it as it keeps blank terms)"})
 			return t, "", nil
 		}
 		whose = "the customer master's"

@@ -105,7 +105,7 @@ func TestCreditNoteSignIsTheFilesConvention(t *testing.T) {
 // import's customers file, else the store's), EOM terms included; each
 // counted. Without terms the row is rejected as before, naming the field.
 func TestABlankDueDateIsDerivedFromPaymentTerms(t *testing.T) {
-	const custs = "customer_id,name,payment_terms\nK1,K one,Net 30\nK2,K two,EOM30\nK3,K three,\n"
+	const custs = "customer_id,name,payment_terms\nK1,K one,Net 30\nK2,K two,EOM30\nK3,K three,\nK4,K four,Due on receipt\nK5,K five,NET0\n"
 	cases := []struct {
 		name      string
 		stored    bool // the customers were imported before, not now
@@ -117,6 +117,15 @@ func TestABlankDueDateIsDerivedFromPaymentTerms(t *testing.T) {
 		{name: "from the customer master", invoices: "customer_id,invoice_id,issue_date,due_date,amount\n" +
 			"K1,I1,2025-01-10,,10.00\nK2,I2,2025-01-10,,10.00\nK1,I3,2025-01-10,2025-01-20,10.00\n",
 			due: map[string]string{"I1": "2025-02-09", "I2": "2025-03-02", "I3": "2025-01-20"}, derived: 2},
+		// Written due on receipt in this import's master: the issue date.
+		// The store keeps it as it keeps blank terms (K3), so a master
+		// imported before cannot say it (below).
+		{name: "due on receipt in the customer master", invoices: "customer_id,invoice_id,issue_date,due_date,amount\n" +
+			"K4,I1,2025-01-10,,10.00\nK5,I2,2025-01-11,,10.00\nK3,I3,2025-01-10,,10.00\n",
+			due: map[string]string{"I1": "2025-01-10", "I2": "2025-01-11"}, derived: 2, rejectsAt: []string{"4 due_date"}},
+		{name: "due on receipt in the stored master", stored: true, invoices: "customer_id,invoice_id,issue_date,due_date,amount\n" +
+			"K4,I1,2025-01-10,,10.00\n",
+			due: map[string]string{}, rejectsAt: []string{"2 due_date"}},
 		{name: "from the stored master", stored: true, invoices: "customer_id,invoice_id,issue_date,due_date,amount\n" +
 			"K1,I1,2025-01-10,,10.00\nK2,I2,2025-01-10,,10.00\n",
 			due: map[string]string{"I1": "2025-02-09", "I2": "2025-03-02"}, derived: 2},

@@ -212,6 +212,10 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	)
 	defer credits.flush()
 	switch in.entity {
+	case datasets.EntityCustomers:
+		if at, ok := pos["payment_terms"]; ok {
+			p.amend = func(rec any, vals []string) { im.noteDueOnReceipt(rec.(*datasets.Customer), textAt(vals, at)) }
+		}
 	case datasets.EntityCreditNotes:
 		amountAt := pos["amount"] // required: the file has it
 		signs, err := im.scanCreditSigns(in, amountAt)

@@ -29,7 +29,7 @@ func (im *run) sourceNames(e datasets.Entity) []string {
 func (im *run) resolveHeader(head []string, e datasets.Entity) (map[string]int, func(datasets.Entity) []string) {
 	at := map[string]int{}
 	for i, h := range head {
-		k := strings.ToLower(strings.TrimSpace(h))
+		k := headerKey(h)
 		if _, dup := at[k]; !dup {
 			at[k] = i
 		}
@@ -39,7 +39,7 @@ func (im *run) resolveHeader(head []string, e datasets.Entity) (map[string]int, 
 	if e != "" {
 		for _, c := range readColumns(e) {
 			claimed[c] = true
-			if i, ok := at[strings.ToLower(strings.TrimSpace(im.header(e, c)))]; ok {
+			if i, ok := at[headerKey(im.header(e, c))]; ok {
 				pos[c] = i
 			}
 		}
@@ -49,7 +49,7 @@ func (im *run) resolveHeader(head []string, e datasets.Entity) (map[string]int, 
 			if _, done := pos[c]; done || claimed[c] {
 				continue
 			}
-			if i, ok := at[strings.ToLower(strings.TrimSpace(im.header(x, c)))]; ok {
+			if i, ok := at[headerKey(im.header(x, c))]; ok {
 				pos[c] = i
 			}
 		}
@@ -82,6 +82,28 @@ func (im *run) resolveHeader(head []string, e datasets.Entity) (map[string]int, 
 		return out
 	}
 	return pos, ignored
+}
+
+// headerKey is what a header name is matched by: case, the spaces around
+// it and the separators inside it aside, so that an ERP's "Customer ID",
+// "Due Date" or "payment-terms" is the column customer_id, due_date or
+// payment_terms without a --columns mapping for each (a trial's NetSuite
+// export needed 17).
+func headerKey(h string) string {
+	var b strings.Builder
+	sep := false
+	for _, r := range strings.ToLower(strings.TrimSpace(h)) {
+		if r == ' ' || r == '_' || r == '-' || r == '.' || r == '\t' {
+			sep = b.Len() > 0
+			continue
+		}
+		if sep {
+			b.WriteByte('_')
+			sep = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // lookalike returns the entity other than detected the header has at

@@ -314,6 +314,11 @@ type run struct {
 	// import's customers file and of those read from the store, for
 	// invoices with a blank due date (conventions.go).
 	customerTerms map[string]datasets.Terms
+	// dueOnReceipt holds the customers of this import's customers files
+	// whose terms are written and say due on receipt (NET0): the store
+	// keeps them as it keeps blank terms, so only the file tells them
+	// apart (conventions.go).
+	dueOnReceipt map[string]bool
 	// rejectedCustomers is where the rejected row of each customer of
 	// this import's customers files is (file:line), for the rows of that
 	// customer then rejected; cascades lists those customers in the order
@@ -448,6 +453,7 @@ func (im *run) loadKnown(ctx context.Context, inputs []input) error {
 	}
 	im.seen = map[datasets.Entity]*hashSet{}
 	im.customerTerms = map[string]datasets.Terms{}
+	im.dueOnReceipt = map[string]bool{}
 	im.rejectedCustomers, im.cascaded, im.absentAt = map[string]string{}, map[string]bool{}, map[string]string{}
 	im.seenSeed = maphash.MakeSeed()
 	im.cover = newCoverCheck(im.seenSeed, func(h uint64) bool {

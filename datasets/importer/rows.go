@@ -334,11 +334,34 @@ func (d *decoder[T]) decode(vals []string, batch *datasets.Ledger) (id, customer
 	return id, customer
 }
 
+// Warnings of a country not written as an ISO code.
+const (
+	warnCountryRead    = "country written as a name or a three-letter code, read as its ISO 3166 code (United States: US)"
+	warnCountryNotCode = "country not an ISO 3166 code, nor a name read as one: kept as written, upper-cased (no country's public holidays apply to it, and it is a group of its own)"
+)
+
+// country reads a country field's text v as its ISO code, warning of a
+// name read so and of a text that is no code.
+func (p *parser) country(field, v string) string {
+	code, read, ok := datasets.CountryCode(v)
+	switch {
+	case read:
+		p.warns = append(p.warns, fieldError{field: field, value: v, kind: warnCountryRead, reason: warnCountryRead})
+	case !ok:
+		p.warns = append(p.warns, fieldError{field: field, value: v, kind: warnCountryNotCode, reason: warnCountryNotCode})
+	}
+	return code
+}
+
 // parse sets field f (the i-th) of r from the non-empty text v.
 func (d *decoder[T]) parse(i int, f *datasets.Field[T], r *T, v string) {
 	p := d.p
 	switch f.Kind {
 	case datasets.KindText:
+		if f.CountryCode {
+			*f.Text(r) = p.country(f.Name, v)
+			return
+		}
 		switch f.Case {
 		case datasets.CaseUpper:
 			v = strings.ToUpper(v)

@@ -42,6 +42,10 @@ func main() {
 	defer c.Close()
 	dsn := c.DSN("")
 	fmt.Printf("chcluster: %d shards of cluster %s: %s\n", c.Shards(), *name, dsn)
+	for i := range c.Shards() {
+		// To take shard i down and up by hand: kill the pid; restart chcluster.
+		fmt.Printf("chcluster: shard %d on %s, pid file %s\n", i+1, c.Addr(i), chtest.PIDFile(c.ServerDir(i)))
+	}
 	if *dsnFile != "" {
 		// Written whole under another name, then renamed: a reader polling
 		// for the file never sees half of it.

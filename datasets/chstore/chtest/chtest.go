@@ -163,6 +163,13 @@ func (c *Cluster) DSN(db string, params ...string) string {
 	return u.String()
 }
 
+// PIDFile is the file holding the process id of the server whose
+// directory is dir (DIR/shardN of Start), while it runs.
+func PIDFile(dir string) string { return filepath.Join(dir, "clickhouse.pid") }
+
+// ServerDir returns the directory of server i: its data, logs and pid file.
+func (c *Cluster) ServerDir(i int) string { return c.servers[i].dir }
+
 // ServerDSN returns the DSN of database db on server i alone.
 func (c *Cluster) ServerDSN(i int, db string) string {
 	return (&url.URL{Scheme: "clickhouse", Host: c.Addr(i), Path: "/" + db}).String()
@@ -189,8 +196,18 @@ func (c *Cluster) Start(ctx context.Context, i int) error {
 		return fmt.Errorf("chtest: start clickhouse-server %d: %w", i, err)
 	}
 	s.cmd, s.exited = cmd, make(chan struct{})
+	// The pid file lets whoever runs the cluster by hand (chcluster)
+	// stop one shard to see a command fail and recover, as the tests do
+	// with Stop: kill $(cat DIR/shardN/clickhouse.pid). It goes when the
+	// server exits.
+	pidFile := PIDFile(s.dir)
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644); err != nil {
+		cmd.Process.Kill()
+		return fmt.Errorf("chtest: server %d: %w", i, err)
+	}
 	go func(exited chan struct{}) {
 		cmd.Wait()
+		os.Remove(pidFile)
 		close(exited)
 	}(s.exited)
 	if err := s.wait(ctx, c.Addr(i)); err != nil {
