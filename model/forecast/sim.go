@@ -50,6 +50,14 @@ type simItem struct {
 	pAmt  float64
 	pWeek int
 	pThr  float64
+	// A member of a payment run (runs.go; run is 1 + the run's index, 0
+	// for none): in a path where the run takes it along (probability
+	// runPi) it pays on the run's draw, shared by the run's members,
+	// against the run's thresholds runThr; otherwise on its own draw
+	// against thr.
+	run    int32
+	runThr []float64
+	runPi  float64
 }
 
 // Tier sizes. Groups up to allExplicit invoices are drawn invoice by
@@ -79,6 +87,9 @@ type engine struct {
 	total    float64
 	// level is the scale of the collection-level factor (Shocks.Level).
 	level float64
+	// runPi is the run share of each payment run among the explicit
+	// items, which carry its index in run.
+	runPi []float64
 }
 
 // unit is a set of invoices summed conditionally on one factor value s:
@@ -114,26 +125,50 @@ func newEngine(items []simItem, weeks int, s Shocks, scale []float64) *engine {
 		}
 		return v
 	}
+	runs := map[int32]int32{}
+	explicit := func(it simItem) {
+		it.cust = id(it.cust)
+		if it.run > 0 {
+			v, ok := runs[it.run]
+			if !ok {
+				v = int32(len(e.runPi)) + 1
+				runs[it.run] = v
+				e.runPi = append(e.runPi, it.runPi)
+			}
+			it.run = v
+		}
+		e.explicit = append(e.explicit, it)
+	}
 	if len(items) <= allExplicit {
 		for _, it := range items {
-			it.cust = id(it.cust)
-			e.explicit = append(e.explicit, it)
+			explicit(it)
 		}
 		e.nCust = len(dense)
 		return e
 	}
 	// The largest invoices (those above the explicitItems-th amount, and
 	// as many at it as fit) and those with a promise are drawn one by one.
+	// So are the members of payment runs, up to runExplicit of them:
+	// only drawn one by one do they share a run's draw. The others pay
+	// on their mixture curve (the same mean) in their customer's table.
 	cut, atCut := largest(items, explicitItems)
 	rest := make([]simItem, 0, len(items)-explicitItems)
+	inRuns := 0
 	for _, it := range items {
 		big := it.amt > cut || (it.amt == cut && atCut > 0)
 		if it.amt == cut && big {
 			atCut--
 		}
+		if it.run > 0 && !big && it.pAmt <= 0 {
+			if inRuns < runExplicit {
+				inRuns++
+				big = true
+			} else {
+				it = it.alone()
+			}
+		}
 		if big || it.pAmt > 0 {
-			it.cust = id(it.cust)
-			e.explicit = append(e.explicit, it)
+			explicit(it)
 		} else {
 			rest = append(rest, it)
 		}
@@ -179,6 +214,25 @@ func newEngine(items []simItem, weeks int, s Shocks, scale []float64) *engine {
 	}
 	e.nCust = len(dense)
 	return e
+}
+
+// runExplicit is the most members of payment runs a large book draws one
+// by one beyond its largest invoices: a few thousand cost a few
+// milliseconds per thousand paths.
+const runExplicit = 4096
+
+// alone returns it without its run, on the mixture of its own and its
+// run's curves (what its expected receipts are).
+func (it simItem) alone() simItem {
+	if it.run == 0 {
+		return it
+	}
+	thr := make([]float64, len(it.thr))
+	for k := range thr {
+		thr[k] = probit(it.runPi*phi(it.runThr[k]) + (1-it.runPi)*phi(it.thr[k]))
+	}
+	it.thr, it.run, it.runThr, it.runPi = thr, 0, nil, 0
+	return it
 }
 
 // largest returns the k-th largest amount of items (k ≤ len(items),
@@ -457,6 +511,14 @@ func (e *engine) run(seed, stream uint64, draws []pathDraws, out []float64) {
 	r := rand.New(rand.NewPCG(seed, stream))
 	W := e.weeks
 	z := make([]float64, e.nCust)
+	// The runs' draws have their own stream, so that a book without runs
+	// keeps the draws it had before runs were modelled.
+	var rr *rand.Rand
+	together := make([]bool, len(e.runPi))
+	shared := make([]float64, len(e.runPi))
+	if len(e.runPi) > 0 {
+		rr = rand.New(rand.NewPCG(seed, stream^0x72756e73))
+	}
 	cum := make([]float64, W)
 	moved := make([]float64, W)
 	for p, d := range draws {
@@ -466,6 +528,10 @@ func (e *engine) run(seed, stream uint64, draws []pathDraws, out []float64) {
 			z[c] = r.NormFloat64()
 		}
 		base := e.sqP * d.g
+		for j, pi := range e.runPi {
+			together[j] = rr.Float64() < pi
+			shared[j] = rr.NormFloat64()
+		}
 		for i := range e.explicit {
 			it := &e.explicit[i]
 			s := base + e.sqC*z[it.cust]
@@ -476,8 +542,12 @@ func (e *engine) run(seed, stream uint64, draws []pathDraws, out []float64) {
 					row[it.pWeek] += it.pAmt
 				}
 			}
-			y := s + e.sRes*r.NormFloat64()
-			for k, a := range it.thr {
+			eps, thr := r.NormFloat64(), it.thr
+			if it.run > 0 && together[it.run-1] {
+				eps, thr = shared[it.run-1], it.runThr
+			}
+			y := s + e.sRes*eps
+			for k, a := range thr {
 				if y <= a {
 					row[k] += amt
 					break
