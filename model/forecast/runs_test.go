@@ -164,3 +164,60 @@ func TestRunPayersLandTogether(t *testing.T) {
 		t.Errorf("a run payer's invoices land in one week in %.3f of the paths, one paying alone's in %.3f", together[true], together[false])
 	}
 }
+
+// TestRunsMergeAcrossParts: a forecast read in parts carries each part's
+// payment runs into the merged book with the same invoices, whatever the
+// parts' order, so that FromParts draws them together as FromLedger does.
+func TestRunsMergeAcrossParts(t *testing.T) {
+	asOf := datasets.NewDate(2024, 1, 10)
+	renamed := func(id string, settle func(due datasets.Date, run, own int) datasets.Date) *datasets.Ledger {
+		l := runLedger(4, settle)
+		l.Customers[0].ID = id
+		for i := range l.Invoices {
+			l.Invoices[i].CustomerID = id
+			l.Invoices[i].ID = id + l.Invoices[i].ID
+		}
+		return l
+	}
+	parts := map[string]*Inputs{}
+	for _, c := range []struct {
+		id     string
+		settle func(due datasets.Date, run, own int) datasets.Date
+	}{{"A", alone}, {"R", inRun}, {"S", inRun}} {
+		in, err := NewHistory(renamed(c.id, c.settle), nil).Prepare(asOf, 13, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts[c.id] = in
+	}
+	for _, order := range [][]string{{"A", "R", "S"}, {"S", "A", "R"}} {
+		t.Run(fmt.Sprint(order), func(t *testing.T) {
+			books := make([]*Inputs, len(order))
+			for i, id := range order {
+				books[i] = parts[id]
+			}
+			m := mergeInputs(asOf, 13, books)
+			if len(m.runs) != 2 {
+				t.Fatalf("%d runs merged, want R's and S's", len(m.runs))
+			}
+			for g, r := range m.runs {
+				cust := m.Book[r.members[0]].CustomerID
+				part := parts[cust]
+				if len(part.runs) != 1 || len(r.members) != len(part.runs[0].members) {
+					t.Fatalf("run %d of %s: %d members, the part's %d", g, cust, len(r.members), len(part.runs[0].members))
+				}
+				for j, i := range r.members {
+					want := part.Book[part.runs[0].members[j]].InvoiceID
+					if got := m.Book[i].InvoiceID; got != want || m.runOf[i] != int32(g) {
+						t.Errorf("run %d member %d: %s in run %d, want %s in run %d", g, j, got, m.runOf[i], want, g)
+					}
+				}
+			}
+			for i := range m.Book {
+				if m.Book[i].CustomerID == "A" && m.runOf[i] != -1 {
+					t.Errorf("%s of A (pays alone) is in run %d", m.Book[i].InvoiceID, m.runOf[i])
+				}
+			}
+		})
+	}
+}
