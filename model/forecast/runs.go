@@ -206,17 +206,13 @@ func (h *History) applyRuns(in *Inputs) {
 	W := in.Weeks
 	var scratch []settledRec
 	var idx []int
+	var clusters [][2]int
 	for lo := 0; lo < len(in.Book); {
 		hi := lo + 1
 		for hi < len(in.Book) && in.Book[hi].CustomerID == in.Book[lo].CustomerID {
 			hi++
 		}
 		if hi-lo < 2 {
-			lo = hi
-			continue
-		}
-		pi := h.runShare(int(in.Book[lo].cust), in.AsOf, &scratch)
-		if pi <= 0 {
 			lo = hi
 			continue
 		}
@@ -227,16 +223,28 @@ func (h *History) applyRuns(in *Inputs) {
 			}
 		}
 		slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(in.Book[a].DueDate, in.Book[b].DueDate) })
-		before := len(in.runs)
+		// The due clusters first: a customer without two open invoices
+		// due together has no run to draw, and its record is not read.
+		clusters = clusters[:0]
 		for a := 0; a < len(idx); {
 			b := a + 1
 			for b < len(idx) && in.Book[idx[b]].DueDate-in.Book[idx[a]].DueDate <= runSpan {
 				b++
 			}
 			if b-a >= 2 {
-				in.addRun(pi, slices.Clone(idx[a:b]), W)
+				clusters = append(clusters, [2]int{a, b})
 			}
 			a = b
+		}
+		pi := 0.0
+		if len(clusters) > 0 {
+			pi = h.runShare(int(in.Book[lo].cust), in.AsOf, &scratch)
+		}
+		before := len(in.runs)
+		for _, c := range clusters {
+			if pi > 0 {
+				in.addRun(pi, slices.Clone(idx[c[0]:c[1]]), W)
+			}
 		}
 		if len(in.runs) > before {
 			in.RunPayers++
