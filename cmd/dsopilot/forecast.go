@@ -211,6 +211,11 @@ func printForecast(w io.Writer, r *forecast.Result) error {
 	fmt.Fprintf(w, "cash receipts forecast as of %s, %s; %d weeks (the total sums them), %d paths\n", r.AsOf, cur, len(r.Weeks), r.Paths)
 	fmt.Fprintf(w, "open book: %d invoices of %d customers, %s outstanding (%s overdue); disputed %s, expected credit %s; promised %s; expected after the horizon or never %s\n",
 		b.Invoices, b.Customers, g(b.Outstanding), g(b.Overdue), g(b.Disputed), g(b.ExpectedCredit), g(b.Promised), g(b.Beyond))
+	if b.RunPayers > 0 {
+		// Invoices moved together widen the bands where they fall: the
+		// treasurer is told why.
+		fmt.Fprintf(w, "payment runs: %d customers settle invoices of one due date on one day; %d of their open invoices move together\n", b.RunPayers, b.RunInvoices)
+	}
 	fmt.Fprintf(w, "new business: %d customers expected to invoice %s over the horizon (seasonal factor %.2f)\n",
 		r.NewBusiness.Customers, g(r.NewBusiness.Invoicing), r.NewBusiness.Seasonal)
 	// A run-rate that counted an exceptional invoice at the outlier bound

@@ -84,6 +84,15 @@
 // luck (see estimate.go). With fewer than 8 past origins DefaultShocks
 // stand and Shocks.Estimated says so.
 //
+// Payment runs: a customer whose record (the year before the as-of date)
+// settles invoices of one due date (or due dates up to 3 days apart) on
+// one day more often than its own delays explain by chance pays its open
+// invoices of such a due cluster together: with the measured excess share
+// π (shrunk towards none on a short record) a cluster takes one shared
+// draw on the members' mean curve in a path, else each invoice its own;
+// the expected receipts are the same mixture (see runs.go). Open book
+// summary: run_payers, run_invoices.
+//
 // # New business
 //
 // Each customer's run-rate over the last 13 weeks, times the portfolio's

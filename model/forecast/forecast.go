@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -174,6 +175,11 @@ type BookSummary struct {
 	// the model says only that they are 90+ (not whether they will be paid
 	// within the horizon), so their timing record alone forecasts them too.
 	PastModel int `json:"past_model,omitempty"`
+	// RunPayers counts the customers measured to pay in runs (several
+	// invoices of one due date settled on one day, beyond chance: see
+	// runs.go), RunInvoices their open invoices that move together.
+	RunPayers   int `json:"run_payers,omitempty"`
+	RunInvoices int `json:"run_invoices,omitempty"`
 }
 
 // Group is one line of a breakdown.
@@ -227,6 +233,12 @@ type Inputs struct {
 	Q, Mean   []float64
 	Unscored  int
 	PastModel int
+	// RunPayers counts the customers with open invoices measured to pay
+	// in runs (runs.go); runs are their due clusters of open invoices and
+	// runOf each book item's cluster (-1: none; nil when there is none).
+	RunPayers int
+	runs      []runGroup
+	runOf     []int32
 	timing    *Timing
 	// rates are the customers' rates the book was built with; timingMean,
 	// when asked for (a backtest's actuals), is Mean from the timing
@@ -316,6 +328,7 @@ func (h *History) prepare(t datasets.Date, weeks int, preds []model.Prediction, 
 		copy(q, ql)
 		it.expectedWeeks(t, q, in.Mean[i*weeks:(i+1)*weeks])
 	}
+	h.applyRuns(in)
 	return in, nil
 }
 
@@ -416,6 +429,8 @@ func (in *Inputs) simItems(pick []int, cust func(i int) int32) []simItem {
 	}
 	thr := make([]float64, len(pick)*W)
 	out := make([]simItem, 0, len(pick))
+	// A run's mean curve, as thresholds, once per run.
+	runThr := map[int32][]float64{}
 	for n, i := range pick {
 		it := &in.Book[i]
 		e := float64(it.Expected())
@@ -423,12 +438,23 @@ func (in *Inputs) simItems(pick []int, cust func(i int) int32) []simItem {
 			continue
 		}
 		t := thr[n*W : (n+1)*W : (n+1)*W]
-		c := 0.0
-		for k, v := range in.Q[i*W : (i+1)*W] {
-			c += v
-			t[k] = probit(c)
-		}
 		s := simItem{amt: e, thr: t, cust: cust(i), pWeek: -1}
+		if g := in.runOf; g != nil && g[i] >= 0 {
+			// A run's member draws its own curve when the run does not
+			// take it along, the run's when it does (sim.go); in.Q holds
+			// the mixture of the two.
+			r := &in.runs[g[i]]
+			thresholds(r.own[slices.Index(r.members, i)], t)
+			rt, ok := runThr[g[i]]
+			if !ok {
+				rt = make([]float64, W)
+				thresholds(r.mean, rt)
+				runThr[g[i]] = rt
+			}
+			s.run, s.runThr, s.runPi = g[i]+1, rt, r.pi
+		} else {
+			thresholds(in.Q[i*W:(i+1)*W], t)
+		}
 		if p, w := it.promise(in.AsOf, W); p > 0 {
 			s.pAmt, s.pWeek, s.pThr = p, w, probit(it.KeptRate)
 		}

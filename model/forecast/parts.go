@@ -449,6 +449,7 @@ func mergeInputs(t datasets.Date, weeks int, books []*Inputs) *Inputs {
 		}
 		out.Unscored += in.Unscored
 		out.PastModel += in.PastModel
+		out.RunPayers += in.RunPayers
 	}
 	slices.SortStableFunc(order, func(a, b ref) int {
 		return cmp.Compare(books[a.part].Book[a.i].CustomerID, books[b.part].Book[b.i].CustomerID)
@@ -470,7 +471,44 @@ func mergeInputs(t datasets.Date, weeks int, books []*Inputs) *Inputs {
 		out.Q = append(out.Q, in.Q[r.i*weeks:(r.i+1)*weeks]...)
 		out.Mean = append(out.Mean, in.Mean[r.i*weeks:(r.i+1)*weeks]...)
 	}
+	mergeRuns(out, books, func(n int) (int, int) { return order[n].part, order[n].i })
 	return out
+}
+
+// mergeRuns carries the parts' payment runs (runs.go) into the merged
+// book out, whose item n is item i of part p (at(n)): the runs in part
+// order, their members renumbered to the merged positions.
+func mergeRuns(out *Inputs, books []*Inputs, at func(n int) (p, i int)) {
+	base := make([]int32, len(books))
+	pos := make([][]int, len(books))
+	for p, in := range books {
+		base[p] = int32(len(out.runs))
+		pos[p] = make([]int, len(in.Book))
+		for _, g := range in.runs {
+			g.members = slices.Clone(g.members)
+			out.runs = append(out.runs, g)
+		}
+	}
+	if len(out.runs) == 0 {
+		return
+	}
+	out.runOf = make([]int32, len(out.Book))
+	for n := range out.Book {
+		p, i := at(n)
+		pos[p][i] = n
+		out.runOf[n] = -1
+		if r := books[p].runOf; r != nil && r[i] >= 0 {
+			out.runOf[n] = base[p] + r[i]
+		}
+	}
+	for p, in := range books {
+		for g := range in.runs {
+			m := out.runs[int(base[p])+g].members
+			for j, i := range m {
+				m[j] = pos[p][i]
+			}
+		}
+	}
 }
 
 // mergeNewBusiness puts the parts' new business together, summed in

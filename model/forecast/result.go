@@ -171,6 +171,10 @@ func (in *Inputs) summarise(b *BookSummary, R int) error {
 	}
 	*b = BookSummary{Invoices: len(in.Book), Customers: in.customers(), Outstanding: Money(out), Overdue: Money(over), Disputed: Money(disp),
 		ExpectedCredit: Money(credit), Promised: Money(prom), Beyond: Money(beyond), Unscored: in.Unscored, PastModel: in.PastModel}
+	b.RunPayers = in.RunPayers
+	for _, g := range in.runs {
+		b.RunInvoices += len(g.members)
+	}
 	return nil
 }
 

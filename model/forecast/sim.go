@@ -50,6 +50,14 @@ type simItem struct {
 	pAmt  float64
 	pWeek int
 	pThr  float64
+	// A member of a payment run (runs.go; run is 1 + the run's index, 0
+	// for none): in a path where the run takes it along (probability
+	// runPi) it pays on the run's draw, shared by the run's members,
+	// against the run's thresholds runThr; otherwise on its own draw
+	// against thr.
+	run    int32
+	runThr []float64
+	runPi  float64
 }
 
 // Tier sizes. Groups up to allExplicit invoices are drawn invoice by
@@ -79,6 +87,9 @@ type engine struct {
 	total    float64
 	// level is the scale of the collection-level factor (Shocks.Level).
 	level float64
+	// runPi is the run share of each payment run among the explicit
+	// items, which carry its index in run.
+	runPi []float64
 }
 
 // unit is a set of invoices summed conditionally on one factor value s:
@@ -114,26 +125,50 @@ func newEngine(items []simItem, weeks int, s Shocks, scale []float64) *engine {
 		}
 		return v
 	}
+	runs := map[int32]int32{}
+	explicit := func(it simItem) {
+		it.cust = id(it.cust)
+		if it.run > 0 {
+			v, ok := runs[it.run]
+			if !ok {
+				v = int32(len(e.runPi)) + 1
+				runs[it.run] = v
+				e.runPi = append(e.runPi, it.runPi)
+			}
+			it.run = v
+		}
+		e.explicit = append(e.explicit, it)
+	}
 	if len(items) <= allExplicit {
 		for _, it := range items {
-			it.cust = id(it.cust)
-			e.explicit = append(e.explicit, it)
+			explicit(it)
 		}
 		e.nCust = len(dense)
 		return e
 	}
 	// The largest invoices (those above the explicitItems-th amount, and
 	// as many at it as fit) and those with a promise are drawn one by one.
+	// So are the members of payment runs, up to runExplicit of them:
+	// only drawn one by one do they share a run's draw. The others pay
+	// on their mixture curve (the same mean) in their customer's table.
 	cut, atCut := largest(items, explicitItems)
 	rest := make([]simItem, 0, len(items)-explicitItems)
+	inRuns := 0
 	for _, it := range items {
 		big := it.amt > cut || (it.amt == cut && atCut > 0)
 		if it.amt == cut && big {
 			atCut--
 		}
+		if it.run > 0 && !big && it.pAmt <= 0 {
+			if inRuns < runExplicit {
+				inRuns++
+				big = true
+			} else {
+				it = it.alone()
+			}
+		}
 		if big || it.pAmt > 0 {
-			it.cust = id(it.cust)
-			e.explicit = append(e.explicit, it)
+			explicit(it)
 		} else {
 			rest = append(rest, it)
 		}
@@ -179,6 +214,25 @@ func newEngine(items []simItem, weeks int, s Shocks, scale []float64) *engine {
 	}
 	e.nCust = len(dense)
 	return e
+}
+
+// runExplicit is the most members of payment runs a large book draws one
+// by one beyond its largest invoices: a few thousand cost a few
+// milliseconds per thousand paths.
+const runExplicit = 4096
+
+// alone returns it without its run, on the mixture of its own and its
+// run's curves (what its expected receipts are).
+func (it simItem) alone() simItem {
+	if it.run == 0 {
+		return it
+	}
+	thr := make([]float64, len(it.thr))
+	for k := range thr {
+		thr[k] = probit(it.runPi*phi(it.runThr[k]) + (1-it.runPi)*phi(it.thr[k]))
+	}
+	it.thr, it.run, it.runThr, it.runPi = thr, 0, nil, 0
+	return it
 }
 
 // largest returns the k-th largest amount of items (k ≤ len(items),
@@ -237,150 +291,6 @@ func clampLoadings(rp, rc float64) (float64, float64) {
 		rp, rc = rp*f, rc*f
 	}
 	return rp, rc
-}
-
-// newUnit lays out a table over factor values ±gridSpan·sd.
-func (e *engine) newUnit(items []simItem, cust int32, sd float64) unit {
-	u := unit{cust: cust, mean: make([]float64, gridPoints*e.weeks), extra: make([]float64, e.weeks)}
-	var sq float64
-	for _, it := range items {
-		u.total += it.amt
-		sq += it.amt * it.amt
-	}
-	if u.total > 0 {
-		u.bar = sq / u.total
-	}
-	u.lo, u.step = -gridSpan*sd, 2*gridSpan*sd/(gridPoints-1)
-	return u
-}
-
-// customerUnit tabulates a customer's invoices against its factor value
-// s = √ρp·G + √ρc·Z_c.
-func (e *engine) customerUnit(items []simItem, cust int32) unit {
-	u := e.newUnit(items, cust, math.Hypot(e.sqP, e.sqC))
-	if len(items) > histBins/4 {
-		e.fill(&u, histogram(items, e.weeks), e.sRes)
-		return u
-	}
-	// Few invoices: sum them directly, cheaper than a histogram.
-	for g := range gridPoints {
-		x := u.lo + float64(g)*u.step
-		row := u.mean[g*e.weeks : (g+1)*e.weeks]
-		for _, it := range items {
-			for k, a := range it.thr {
-				row[k] += it.amt * phi((a-x)/e.sRes)
-			}
-		}
-	}
-	return u
-}
-
-// poolUnit tabulates the pooled invoices against s = √ρp·G, their
-// customer factors averaged out, and adds to each week the variance
-// the customer factors leave (to first order in their loading: the square
-// of each customer's sensitivity, summed over customers).
-func (e *engine) poolUnit(items []simItem) *unit {
-	u := e.newUnit(items, -1, e.sqP)
-	resid := math.Sqrt(1 - e.sqP*e.sqP)
-	e.fill(&u, histogram(items, e.weeks), resid)
-	if e.sqC > 0 {
-		cur := make([]float64, e.weeks)
-		flush := func() {
-			for k := range cur {
-				d := cur[k]
-				if k > 0 {
-					d -= cur[k-1]
-				}
-				u.extra[k] += e.sqC * e.sqC * d * d
-			}
-			clear(cur)
-		}
-		for i, it := range items {
-			if i > 0 && items[i-1].cust != it.cust {
-				flush()
-			}
-			for k, a := range it.thr {
-				cur[k] += it.amt * density(a/resid) / resid
-			}
-		}
-		flush()
-	}
-	return &u
-}
-
-// hist is an amount-weighted histogram of thresholds, per week.
-type hist [][]float64
-
-// histogram bins items' thresholds, each amount split between the two
-// nearest bin centres.
-func histogram(items []simItem, weeks int) hist {
-	h := make(hist, weeks)
-	for k := range h {
-		h[k] = make([]float64, histBins)
-	}
-	for _, it := range items {
-		for k, a := range it.thr {
-			x := (a - histLo) / histStep
-			j := int(x)
-			if j >= histBins-1 {
-				h[k][histBins-1] += it.amt
-				continue
-			}
-			if j < 0 {
-				h[k][0] += it.amt
-				continue
-			}
-			f := x - float64(j)
-			h[k][j] += it.amt * (1 - f)
-			h[k][j+1] += it.amt * f
-		}
-	}
-	return h
-}
-
-// fill tabulates the expected cumulative receipts at each factor value x:
-// Σ mass·Φ((a − x)/resid), a the bins' thresholds.
-func (e *engine) fill(u *unit, h hist, resid float64) {
-	for g := range gridPoints {
-		x := u.lo + float64(g)*u.step
-		for k := range e.weeks {
-			u.mean[g*e.weeks+k] = sumPhi(h[k], x, resid)
-		}
-	}
-}
-
-func sumPhi(bins []float64, x, resid float64) float64 {
-	var v float64
-	for j, m := range bins {
-		if m != 0 {
-			v += m * phi((histLo+float64(j)*histStep-x)/resid)
-		}
-	}
-	return v
-}
-
-// at writes the unit's expected cumulative receipts at factor value s,
-// interpolating the table.
-func (u *unit) at(s float64, weeks int, cum []float64) {
-	if u.step == 0 {
-		copy(cum, u.mean[:weeks])
-		return
-	}
-	p := (s - u.lo) / u.step
-	g := int(math.Floor(p))
-	switch {
-	case g < 0:
-		copy(cum, u.mean[:weeks])
-		return
-	case g >= gridPoints-1:
-		copy(cum, u.mean[(gridPoints-1)*weeks:])
-		return
-	}
-	f := p - float64(g)
-	a, b := u.mean[g*weeks:(g+1)*weeks], u.mean[(g+1)*weeks:(g+2)*weeks]
-	for k := range cum {
-		cum[k] = a[k] + f*(b[k]-a[k])
-	}
 }
 
 // boundaryShare is the share of the smaller of two neighbouring weeks'
@@ -457,6 +367,14 @@ func (e *engine) run(seed, stream uint64, draws []pathDraws, out []float64) {
 	r := rand.New(rand.NewPCG(seed, stream))
 	W := e.weeks
 	z := make([]float64, e.nCust)
+	// The runs' draws have their own stream, so that a book without runs
+	// keeps the draws it had before runs were modelled.
+	var rr *rand.Rand
+	together := make([]bool, len(e.runPi))
+	shared := make([]float64, len(e.runPi))
+	if len(e.runPi) > 0 {
+		rr = rand.New(rand.NewPCG(seed, stream^0x72756e73))
+	}
 	cum := make([]float64, W)
 	moved := make([]float64, W)
 	for p, d := range draws {
@@ -466,6 +384,10 @@ func (e *engine) run(seed, stream uint64, draws []pathDraws, out []float64) {
 			z[c] = r.NormFloat64()
 		}
 		base := e.sqP * d.g
+		for j, pi := range e.runPi {
+			together[j] = rr.Float64() < pi
+			shared[j] = rr.NormFloat64()
+		}
 		for i := range e.explicit {
 			it := &e.explicit[i]
 			s := base + e.sqC*z[it.cust]
@@ -476,8 +398,12 @@ func (e *engine) run(seed, stream uint64, draws []pathDraws, out []float64) {
 					row[it.pWeek] += it.pAmt
 				}
 			}
-			y := s + e.sRes*r.NormFloat64()
-			for k, a := range it.thr {
+			eps, thr := r.NormFloat64(), it.thr
+			if it.run > 0 && together[it.run-1] {
+				eps, thr = shared[it.run-1], it.runThr
+			}
+			y := s + e.sRes*eps
+			for k, a := range thr {
 				if y <= a {
 					row[k] += amt
 					break
@@ -519,75 +445,5 @@ func (e *engine) applyLevel(row []float64, l float64) {
 	f := min(max(1+e.level*l, 0), e.total/paid)
 	for k := range row {
 		row[k] *= f
-	}
-}
-
-// addFlows adds a unit's weekly receipts given its cumulative expectation.
-// The invoices' own luck makes a week's receipts a sum of whole invoices:
-// the unit counts as n = total/bar invoices of equal size (bar = Σa²/Σa,
-// the amount-weighted mean amount, so that the variance Σa²·p(1−p) is
-// kept), each still unpaid one paying in week k with the probability its
-// expectation gives, a binomial draw per week. The mean is exact, nothing
-// is ever negative and the unit never pays more than its total. The pool
-// adds a normal term for its customer factors.
-func (u *unit) addFlows(cum, row []float64, r *rand.Rand) {
-	n := 1
-	if u.bar > 0 {
-		n = max(1, int(math.Round(u.total/u.bar)))
-	}
-	size := u.total / float64(n)
-	left := n
-	prev := 0.0
-	for k, c := range cum {
-		m := max(c-prev, 0)
-		rest := u.total - prev
-		prev = max(c, prev)
-		x := 0.0
-		if m > 0 && rest > 0 && left > 0 {
-			d := binomial(r, left, min(m/rest, 1))
-			left -= d
-			x = float64(d) * size
-		}
-		if v := u.extra[k]; v > 0 {
-			x = max(x+math.Sqrt(v)*r.NormFloat64(), 0)
-		}
-		row[k] += x
-	}
-}
-
-// binomial draws the number of successes of n trials of probability p:
-// trial by trial for a handful, from the normal approximation when the
-// variance is large enough for it (≥ 9), else by skipping from success
-// to success with geometric waiting times (cost ∝ the count drawn).
-func binomial(r *rand.Rand, n int, p float64) int {
-	switch {
-	case n <= 0 || p <= 0:
-		return 0
-	case p >= 1:
-		return n
-	case n <= 8:
-		c := 0
-		for range n {
-			if r.Float64() < p {
-				c++
-			}
-		}
-		return c
-	}
-	if v := float64(n) * p * (1 - p); v >= 9 {
-		x := math.Round(float64(n)*p + math.Sqrt(v)*r.NormFloat64())
-		return int(min(max(x, 0), float64(n)))
-	}
-	if p > 0.5 {
-		return n - binomial(r, n, 1-p)
-	}
-	lq := math.Log1p(-p)
-	c, i := 0, 0
-	for {
-		i += int(math.Log(1-r.Float64())/lq) + 1
-		if i > n {
-			return c
-		}
-		c++
 	}
 }
