@@ -182,3 +182,23 @@ func TestOPEOnRestrictedRandomisation(t *testing.T) {
 	t.Logf("DR %.0f (%.0f..%.0f), replayed %.0f, IPS %.0f, DM %.0f on %d decisions; %d left out (%d the policy would change)",
 		res.Estimate.Mean, res.Estimate.Low, res.Estimate.High, res.Simulated, res.IPS, res.DirectMethod, res.Decisions, res.NotRandomised, res.NotRandomisedDiffer)
 }
+
+// The summary on stderr counts the actions the holdout may not touch.
+func TestSummaryCountsHoldoutExempt(t *testing.T) {
+	for _, c := range []struct {
+		exempt []string
+		want   string
+	}{
+		{[]string{"", ""}, ""},
+		{[]string{"over its credit limit", "", "an invoice is 95 days past due (90 or more)"}, "; 2 of the actions on severe accounts, never randomised"},
+	} {
+		w := &Worklist{}
+		for _, e := range c.exempt {
+			w.Recommendations = append(w.Recommendations, Recommendation{HoldoutExempt: e})
+		}
+		got := w.Summary()
+		if c.want == "" && strings.Contains(got, "severe") || !strings.Contains(got, c.want) {
+			t.Errorf("%d exempt of %d: summary %q", len(c.exempt), len(w.Recommendations), got)
+		}
+	}
+}
