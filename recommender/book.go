@@ -61,6 +61,25 @@ type Account struct {
 	History       History
 	// Risk is the payment model's view, when the worklist was given one.
 	Risk *CustomerRisk
+	// CreditLimit is the credit limit in force on the book's day (the
+	// latest credit decision known by then, else the limit the first
+	// later decision replaced, else the master's), in the book's
+	// currency; zero when none is recorded (blank, or a customer the
+	// importer derived from invoices).
+	CreditLimit datasets.Money
+	// CreditHoldDay is the day of the latest customer-level credit hold
+	// (a credit_hold action naming no invoice), zero when none.
+	CreditHoldDay datasets.Date
+}
+
+// Exposure is what the account owes on its open invoices, due or not, in
+// the book's currency.
+func (a *Account) Exposure() datasets.Money {
+	var s datasets.Money
+	for _, it := range a.Open {
+		s += it.Value
+	}
+	return s
 }
 
 // Item is an open invoice on the book's day.
@@ -318,10 +337,37 @@ func (c *custRecords) account(l *datasets.Ledger, facts features.LedgerFacts, da
 	for pos, notes := range writeOffs {
 		written[pos] = len(notes) > 0 && l.Invoices[c.invoices[pos]].MostlyWrittenOff(notes)
 	}
+	// The limit in force on the day: the latest decision known by then,
+	// else what the first later one replaced (the master holds today's).
+	// Decisions need not be stored in date order.
+	limit, blank := acc.Customer.CreditLimit, acc.Customer.CreditLimitBlank || c.master < 0
+	var before, after *datasets.CreditDecision
 	for _, d := range c.decisions {
-		if r := &l.CreditDecisions[d]; r.Date <= known && r.RecordsDefault() {
-			acc.Defaulted = true
+		r := &l.CreditDecisions[d]
+		switch {
+		case r.Date <= known:
+			if r.RecordsDefault() {
+				acc.Defaulted = true
+			}
+			if before == nil || r.Date >= before.Date {
+				before = r
+			}
+		case after == nil || r.Date < after.Date:
+			after = r
 		}
+	}
+	switch {
+	case before != nil:
+		limit, blank = before.NewLimit, false
+	case after != nil:
+		limit, blank = after.OldLimit, after.OldLimitBlank
+	}
+	if !blank && limit > 0 {
+		cur := acc.Customer.Currency
+		if cur == "" && len(c.invoices) > 0 {
+			cur = l.Invoices[c.invoices[0]].Currency
+		}
+		acc.CreditLimit = conv.value(limit, cur)
 	}
 	since := acc.Customer.Since
 	for pos, idx := range c.invoices {
@@ -407,6 +453,9 @@ func (c *custRecords) account(l *datasets.Ledger, facts features.LedgerFacts, da
 				}
 				it.Attempts[a.Type]++
 			}
+		}
+		if a.Type == ActionCreditHold && al.inv < 0 {
+			acc.CreditHoldDay = max(acc.CreditHoldDay, a.Date)
 		}
 		if wait || a.Type == ActionCreditHold {
 			continue

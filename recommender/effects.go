@@ -557,8 +557,8 @@ func interval(v []float64) (lo, hi float64) {
 }
 
 // doublyRobust estimates each type's average uplift over wait on P(paid
-// within the horizon), over the logged decisions where the type was allowed
-// and the outcome is known: ψ(a) = μ̂_a(x) + 1{A=a}/p · (Y − μ̂_a(x)), the
+// within the horizon), over the randomisable logged decisions (propensity
+// below 1) where the type was allowed and the outcome is known: ψ(a) = μ̂_a(x) + 1{A=a}/p · (Y − μ̂_a(x)), the
 // mean of ψ(a) − ψ(wait), with a bootstrap interval (200 resamples).
 func (e *Effects) doublyRobust(rng *rand.Rand) map[string]Estimate {
 	out := map[string]Estimate{}
@@ -567,7 +567,9 @@ func (e *Effects) doublyRobust(rng *rand.Rand) map[string]Estimate {
 		var diffs []float64
 		for i := range e.rows {
 			r := &e.rows[i]
-			if r.paid[k] < 0 || !slices.Contains(r.feasible, arm) {
+			// A decision made with propensity 1 (a severe account, never
+			// randomised) has no support for any other arm (positivity).
+			if r.paid[k] < 0 || r.propensity >= 1 || !slices.Contains(r.feasible, arm) {
 				continue
 			}
 			diffs = append(diffs, e.psi(r, arm)-e.psi(r, ActionWait))

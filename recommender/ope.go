@@ -34,6 +34,29 @@ type OPEResult struct {
 	// Simulated is the true mean reward under the policy, replayed in the
 	// simulator with the same random draws (evaluation only; 0 otherwise).
 	Simulated float64 `json:"simulated,omitempty"`
+	// NotRandomised counts the logged decisions made with propensity 1
+	// (severe accounts, which the holdout leaves alone): only that one
+	// action was ever logged in their situations, so neither IPS nor the
+	// correction of DR can say what another would have done there
+	// (positivity). They are left out of every figure above, Simulated
+	// included; the policy would act otherwise on NotRandomisedDiffer of
+	// them, and NotRandomisedDM is the direct method's mean reward there,
+	// the effects model's word alone. Note says so in a sentence.
+	NotRandomised       int     `json:"not_randomised"`
+	NotRandomisedDiffer int     `json:"not_randomised_differ"`
+	NotRandomisedDM     float64 `json:"not_randomised_direct_method,omitempty"`
+	Note                string  `json:"note,omitempty"`
+}
+
+// note says what the estimate leaves out.
+func (res *OPEResult) note() string {
+	if res.NotRandomised == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s made with propensity 1 (severe accounts: 90+ days past due, over the limit, on credit hold "+
+		"or at the final notice or beyond, never randomised) are left out: no other action was logged there, so "+
+		"IPS and DR cannot evaluate one (positivity); the policy would act otherwise on %d of them, where only the "+
+		"direct method speaks (mean reward %.2f)", Plural(res.NotRandomised, "logged decision"), res.NotRandomisedDiffer, res.NotRandomisedDM)
 }
 
 // OPE estimates, on the logged decisions of a ledger up to cutoff, the
@@ -70,18 +93,26 @@ func crossFitOPE(ctx context.Context, rows []decisionRow, cutoff datasets.Date, 
 		res.IPS += part.IPS * n
 		agree += part.Agreement * n
 		res.Horizon = part.Horizon
+		res.NotRandomisedDM += part.NotRandomisedDM * float64(part.NotRandomised)
+		res.NotRandomised += part.NotRandomised
+		res.NotRandomisedDiffer += part.NotRandomisedDiffer
 		scores = append(scores, sc...)
 		all = append(all, out...)
 	}
 	n := float64(len(scores))
 	res.Decisions = len(scores)
 	if n == 0 {
-		return nil, nil, fmt.Errorf("%w: no logged decision with a propensity and a known outcome by %s", ErrNoRandomisation, cutoff)
+		return nil, nil, fmt.Errorf("%w: no logged decision with a propensity below 1 and a known outcome by %s (%d made with propensity 1, never randomised)",
+			ErrNoRandomisation, cutoff, res.NotRandomised)
 	}
 	res.Logged /= n
 	res.DirectMethod /= n
 	res.IPS /= n
 	res.Agreement = agree / n
+	if res.NotRandomised > 0 {
+		res.NotRandomisedDM /= float64(res.NotRandomised)
+	}
+	res.Note = res.note()
 	res.Estimate = bootstrapMean(scores, rand.New(rand.NewPCG(o.Seed, 0x0be)))
 	return res, all, nil
 }
@@ -133,6 +164,15 @@ func opeScores(rows []decisionRow, e *Effects, s *Scenarios) (*OPEResult, []opeR
 		}
 		reward := val*float64(r.paid[k]) - cost(r.arm)
 		dm := qhat[choice]
+		if r.propensity >= 1 {
+			// Not randomised: no support for any other action here.
+			res.NotRandomised++
+			res.NotRandomisedDM += dm
+			if r.arm != choice {
+				res.NotRandomisedDiffer++
+			}
+			continue
+		}
 		ips := 0.0
 		dr := dm
 		if r.arm == choice {
@@ -149,6 +189,9 @@ func opeScores(rows []decisionRow, e *Effects, s *Scenarios) (*OPEResult, []opeR
 	}
 	n := float64(len(scores))
 	res.Decisions = len(scores)
+	if res.NotRandomised > 0 {
+		res.NotRandomisedDM /= float64(res.NotRandomised)
+	}
 	if n == 0 {
 		return res, nil, nil
 	}

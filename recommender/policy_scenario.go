@@ -65,7 +65,7 @@ func (p *ScenarioPolicy) Decide(_ context.Context, obs *synth.Observation) ([]sy
 	var out []synth.Decision
 	for _, pl := range plans {
 		if p.Explore > 0 {
-			p.randomise(&pl, toolbox)
+			p.randomise(&pl, toolbox, obs.Day)
 		}
 		if !pl.wait {
 			if ok, _ := capa.fits(pl.c.typ, pl.c.typ.Channel, pl.a.acc.Customer.Collector, pl.c.typ.Cost); !ok {
@@ -99,8 +99,12 @@ func (s *Scenarios) scenarioPlans(b *Book) []plannedContact {
 
 // randomise replaces the plan, with probability Explore, by an alternative
 // drawn uniformly from wait and the other allowed types, and records the
-// propensity of what is done.
-func (p *ScenarioPolicy) randomise(pl *plannedContact, toolbox []string) {
+// propensity of what is done. Severe accounts (holdoutExempt) are left
+// alone, as the recommender's holdout leaves them.
+func (p *ScenarioPolicy) randomise(pl *plannedContact, toolbox []string, day datasets.Date) {
+	if p.S.holdoutExempt(pl.a, day, pl.c.typ.Name, "") != "" {
+		return // propensity 1: a severe account is never randomised
+	}
 	alts := []candidate{{}} // wait
 	for _, c := range p.S.candidates(pl.a, toolbox) {
 		if c.typ != pl.c.typ {

@@ -193,6 +193,11 @@ func upliftRanking(e *Effects, env *synth.Env, rng *rand.Rand) ([]RankingRow, Ra
 				c.row.Unplanned++
 				continue
 			}
+			if r.propensity >= 1 {
+				// Never randomised (a severe account): waiting was never
+				// possible there, so it cannot inform the ratio (positivity).
+				continue
+			}
 			switch r.arm {
 			case ActionWait:
 				c.row.Waited++

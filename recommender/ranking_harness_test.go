@@ -28,7 +28,8 @@ import (
 // (training months, default 12; the environment runs 6 more, as the
 // evaluation's default does, so that the history is the evaluation's);
 // DSOPILOT_RANKING_META the meta-learners, comma-separated (s, the
-// default, or t), each learnt on the same history.
+// default, or t), each learnt on the same history; DSOPILOT_RANKING_TREES
+// the trees of the default learner's GBDT (default 80).
 func TestRankingHarness(t *testing.T) {
 	seeds := os.Getenv("DSOPILOT_RANKING_SEEDS")
 	if seeds == "" {
@@ -60,7 +61,13 @@ func TestRankingHarness(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, meta := range metas {
-			eff, err := LearnEffects(ctx, env.Ledger(), end-1, s, SimFX(), EffectsOptions{Seed: seed, Meta: MetaLearner(meta)})
+			eo := EffectsOptions{Seed: seed, Meta: MetaLearner(meta)}
+			if v, err := strconv.Atoi(os.Getenv("DSOPILOT_RANKING_TREES")); err == nil {
+				l := DefaultLearner().(GBDTLearner)
+				l.Params.Trees = v
+				eo.Learner = l
+			}
+			eff, err := LearnEffects(ctx, env.Ledger(), end-1, s, SimFX(), eo)
 			if err != nil {
 				t.Fatal(err)
 			}

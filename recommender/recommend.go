@@ -114,6 +114,15 @@ func (w *Worklist) Summary() string {
 	if n := len(w.ExcludedCustomers); n > 0 {
 		s += fmt.Sprintf("; %s kept from any contact (%s)", Plural(n, "customer"), byRule(w.Excluded))
 	}
+	exempt := 0
+	for _, r := range w.Recommendations {
+		if r.HoldoutExempt != "" {
+			exempt++
+		}
+	}
+	if exempt > 0 {
+		s += fmt.Sprintf("; %d of the actions on severe accounts, never randomised by the holdout (holdout_exempt says why)", exempt)
+	}
 	return s
 }
 

@@ -51,6 +51,10 @@ type Recommendation struct {
 	Reasons    []string  `json:"reasons"`
 	Policy     string    `json:"policy"`
 	Propensity float64   `json:"propensity"`
+	// HoldoutExempt says why the randomised holdout may not touch this
+	// account (severe: 90+ days past due, over its limit, on credit hold,
+	// at the final notice or beyond); empty when it may.
+	HoldoutExempt string `json:"holdout_exempt,omitempty"`
 }
 
 // Worklist is the day's recommendations, most valuable first.
@@ -532,8 +536,18 @@ func (r *Recommender) allocate(plans []*planned, basis string) []int {
 
 // randomise replaces a recommendation, with probability hold, by an
 // alternative drawn uniformly from wait and the account's other options
-// that fit the capacity left, recording the propensity.
+// that fit the capacity left, recording the propensity. A severe account
+// (holdoutExempt) keeps the recommendation, with propensity 1.
 func (r *Recommender) randomise(rec *Recommendation, b *Book, p *planned, chosen int, capa *capacity, hold float64) {
+	step := ""
+	if p.hasStep {
+		step = p.scenario.typ.Name
+	}
+	if why := r.S.holdoutExempt(p.a, b.Day, rec.Action, step); why != "" {
+		rec.Propensity, rec.HoldoutExempt = 1, why
+		rec.Reasons = append(rec.Reasons, "not eligible for the randomised holdout: "+why)
+		return
+	}
 	alts := []int{-1} // wait
 	for j, c := range p.cands {
 		if j == chosen {

@@ -327,7 +327,11 @@ func TestLearntEffectsDriveTheWorklist(t *testing.T) {
 			}
 			continue
 		}
-		if rec.ExpectedValue == nil || *rec.ExpectedValue <= 0 || rec.Uplift == nil || math.Abs(rec.Propensity-0.8) > 1e-9 {
+		want := 0.8 // 1 − the holdout; 1 where the holdout may not go
+		if rec.HoldoutExempt != "" {
+			want = 1
+		}
+		if rec.ExpectedValue == nil || *rec.ExpectedValue <= 0 || rec.Uplift == nil || math.Abs(rec.Propensity-want) > 1e-9 {
 			t.Errorf("recommendation %d lacks a positive value, an uplift or its propensity: %+v", i, rec)
 		}
 		if rec.Uplift != nil && (rec.Uplift.Low > rec.Uplift.Uplift+1e-9 || rec.Uplift.High < rec.Uplift.Uplift-1e-9) {

@@ -12,7 +12,8 @@ import (
 
 // CustomerRisk is what a payment model says about a customer's open
 // invoices: the amount-weighted mean probability of paying late and of
-// ending 90+ days overdue or written off.
+// ending 90+ days overdue or written off (for an invoice already past 90
+// days, of staying unpaid: see defaultForecast).
 type CustomerRisk struct {
 	PLate      float64
 	PDefault90 float64 // 0 when the model has no 90+ classifier
@@ -107,13 +108,39 @@ func addModelRisk(ctx context.Context, l *datasets.Ledger, whole features.Ledger
 		a.w += w
 		a.late += w * p.PLate
 		if p.PDefault90 != nil {
-			a.d90 += w * *p.PDefault90
+			a.d90 += w * defaultForecast(&p)
 		}
 	}
 	for id, a := range sums {
 		out[id] = CustomerRisk{PLate: a.late / a.w, PDefault90: a.d90 / a.w}
 	}
 	return nil
+}
+
+// default90Days is the days past due from which an open invoice has ended
+// 90+ days overdue whatever happens next (the model's label).
+const default90Days = 90
+
+// defaultForecast is an open invoice's share in its customer's probability
+// of default: its probability of ending 90+ days overdue, except for an
+// invoice already open 90 days past due. For that one the model says 1,
+// which is no forecast but the label's definition met: taken as the
+// customer's PD it made a prompt payer with one stray invoice at 92 days
+// (40 paid on time, one that was to be paid at day 95) a PD of 1, its
+// only open invoice, or 0.75 and more beside a few small ones, and a
+// default hazard of 7.7% a day. What is still uncertain is whether it
+// will be paid at all: the model's chance that it is still unpaid at the
+// end of its horizon (13 weeks on, from the overdue survival: 0.07 for
+// that invoice in TestModelRiskOfAPromptPayerWithOneStrayInvoice). That
+// survival reads the days overdue, not the customer: a customer unpaid
+// for seven months gets 0.20 from the ages of its invoices (was 1), the
+// same 0.07 as the prompt payer for its youngest one.
+func defaultForecast(p *model.Prediction) float64 {
+	d := *p.PDefault90
+	if int(p.AsOf-p.DueDate) >= default90Days && len(p.PaidBy) > 0 {
+		d = 1 - p.PaidBy[len(p.PaidBy)-1]
+	}
+	return min(1, max(0, d))
 }
 
 // ModelCutoff is the last day bundle b learnt from (its training cut-off,

@@ -148,6 +148,9 @@ func printEvaluation(w io.Writer, rep *recommender.EvalReport, order []string) {
 	if o := rep.OPE; o != nil {
 		fmt.Fprintf(w, "OPE on %d logged decisions: DR estimate %.0f EUR per decision (95%% %.0f..%.0f), simulated %.0f, logged %.0f\n",
 			o.Decisions, o.Estimate.Mean, o.Estimate.Low, o.Estimate.High, o.Simulated, o.Logged)
+		if o.Note != "" {
+			fmt.Fprintf(w, "OPE: %s\n", o.Note)
+		}
 	}
 	if rep.RankingSum != nil {
 		fmt.Fprintf(w, "uplift ranking: %s\n", rep.RankingSum)
@@ -196,5 +199,8 @@ func runPolicyOPE(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "%d logged decisions by %s: the recommender's rule is worth %.2f %s per decision (95%% %.2f..%.2f; direct method %.2f, IPS %.2f); the logged policy achieved %.2f; they agree on %.0f%% of decisions\n",
 		res.Decisions, day, res.Estimate.Mean, s.Currency, res.Estimate.Low, res.Estimate.High, res.DirectMethod, res.IPS, res.Logged, 100*res.Agreement)
+	if res.Note != "" {
+		fmt.Fprintf(e.stdout, "%s\n", res.Note)
+	}
 	return nil
 }

@@ -21,7 +21,9 @@ func runRecommend(ctx context.Context, e env, args []string) error {
 			"before DATE counts. Effects are learnt from the ledger's randomised actions (actions.policy and\n"+
 			"actions.propensity); without them the list follows the scenario and says so. A share of the\n"+
 			"recommendations (--holdout) is replaced by a random alternative, with its propensity, so that\n"+
-			"effects can be measured; record the policy and propensity columns with the actions taken.")
+			"effects can be measured; record the policy and propensity columns with the actions taken. Severe\n"+
+			"accounts (90+ days past due, over the credit limit, on credit hold, at the final notice or beyond)\n"+
+			"are never randomised: they get the recommended action with propensity 1, and the row says why.")
 	store := storeFlag(fs, e)
 	asOf := fs.String("as-of", "", "the day the actions are for (YYYY-MM-DD; default today)")
 	scenario := fs.String("scenario", "", "scenario file, YAML or JSON (default: the built-in standard scenario)")
