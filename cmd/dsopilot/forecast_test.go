@@ -245,7 +245,7 @@ func TestForecastBadInputFailsInOneLine(t *testing.T) {
 		{"weeks past the model", []string{"forecast", "--store", store, "--registry", reg, "--as-of", "2024-01-31", "--weeks", "14"}, "13 weeks"},
 		{"unknown breakdown", []string{"forecast", "--store", store, "--registry", reg, "--as-of", "2024-01-31", "--by", "planet"}, "by \"planet\""},
 		{"compare without snapshots", []string{"forecast", "compare", "--store", store}, "no forecast snapshot"},
-		{"backtest origin past the data", backtest("--origins", "2024-06-30,2024-12-01"), "after the last record"},
+		{"backtest origin past the data", backtest("--origins", "2024-06-30,2024-12-01"), "after the data (the last record"},
 		{"backtest origin before the data", backtest("--origins", "2019-01-31"), "days of history are needed"},
 		{"backtest steps past the data", backtest("--from", "2025-06-01", "--every", "7"), "run past them"},
 		{"backtest without origins", backtest(), "--origins or --from"},

@@ -256,7 +256,7 @@ func stepOrigins(last datasets.Date, from, to string, every, weeks int) ([]datas
 	if err != nil {
 		return nil, fmt.Errorf("%w: forecast backtest: --from: %v", errUsage, err)
 	}
-	end := last.AddDays(-7 * weeks)
+	end := forecast.DataThrough(last).AddDays(-7 * weeks)
 	if to != "" {
 		if end, err = datasets.ParseDate(to); err != nil {
 			return nil, fmt.Errorf("%w: forecast backtest: --to: %v", errUsage, err)

@@ -78,7 +78,7 @@ func TestForecastBacktestFromTheStoreInPartsIsWhole(t *testing.T) {
 	}{
 		{[]string{"--input", path, "--store", single, "--origins", "2024-03-31"}, 2, "give --input or --store"},
 		{[]string{"--store", single, "--parts", "2", "--origins", "2022-01-31"}, 1, "before"},
-		{[]string{"--store", single, "--parts", "2", "--origins", "2030-01-31"}, 1, "after the last record"},
+		{[]string{"--store", single, "--parts", "2", "--origins", "2030-01-31"}, 1, "after the data (the last record"},
 		{[]string{"--store", single, "--from", "2030-01-31", "--every", "30"}, 1, "no origin from 2030-01-31"},
 		{[]string{"--store", single, "--origins", "2024-03-31", "--currency", "EUR"}, 2, "--fx"},
 		{[]string{"--store", single, "--origins", "2024-03-31", "--date-format", "%d.%m.%Y"}, 2, "describe an --input file"},

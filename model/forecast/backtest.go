@@ -247,15 +247,41 @@ func checkOrigins(first, last datasets.Date, origins []datasets.Date, weeks int)
 	if len(origins) == 0 {
 		return fmt.Errorf("%w: no origin", ErrOptions)
 	}
+	through := DataThrough(last)
 	for _, o := range origins {
 		if o < first.AddDays(replayHistory) {
 			return fmt.Errorf("%w: origin %s: the data start %s, at least %d days of history are needed before an origin", ErrBeforeData, o, first, replayHistory)
 		}
-		if end := o.AddDays(7 * weeks); end > last {
-			return fmt.Errorf("%w: origin %s: its %d weeks end %s, after the last record (%s)", ErrAfterData, o, weeks, end, last)
+		if end := o.AddDays(7 * weeks); end > through {
+			return fmt.Errorf("%w: origin %s: its %d weeks end %s, after the data (the last record %s%s); the latest origin whose weeks it holds is %s",
+				ErrAfterData, o, weeks, end, last, throughNote(last, through), through.AddDays(-7*weeks))
 		}
 	}
 	return nil
+}
+
+// DataThrough is the last day a ledger whose latest record is dated last
+// tells what was received on: last, or the Sunday after it when last is a
+// Friday or a Saturday. Receipts are bank postings, which a weekend has
+// none of, so an export taken on a Friday holds that weekend's cash too:
+// a trial's backtest origin whose 13 weeks ended on the Sunday after its
+// Friday export was refused as running past the data.
+func DataThrough(last datasets.Date) datasets.Date {
+	switch last.Time().Weekday() {
+	case time.Friday:
+		return last.AddDays(2)
+	case time.Saturday:
+		return last.AddDays(1)
+	}
+	return last
+}
+
+// throughNote says the weekend DataThrough added, if any.
+func throughNote(last, through datasets.Date) string {
+	if through == last {
+		return ""
+	}
+	return fmt.Sprintf(", a %s, with the weekend after it through %s", last.Time().Weekday(), through)
 }
 
 // RunBacktest trains a model at each origin on what was known then,
