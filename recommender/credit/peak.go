@@ -89,15 +89,17 @@ func (p *accountPart) peaks(asOf datasets.Date, historyDays int, byID map[string
 // peakBound is the most a raise may reach without more evidence than the
 // customer's own year: Need.PeakMultiple times its highest exposure, times
 // the run-rate the need counts against the year's mean when that is
-// higher (the business grew, or its season is coming); 0 when it has
-// no peak to read (nothing owed in the window).
+// higher by more than 5% (the business grew, or its season is coming);
+// 0 when it has no peak to read (nothing owed in the window).
 func (a *account) peakBound(pol *Policy, n needCalc) (bound datasets.Money, growth float64) {
 	if a.peak <= 0 || pol.Need.PeakMultiple <= 0 {
 		return 0, 1
 	}
+	// Within 5% of the year's mean is no growth (the threshold at which
+	// the reasons call the last three months' rate higher: needReason).
 	growth = 1
-	if n.year > 0 {
-		growth = max(1, n.runRate/n.year)
+	if n.year > 0 && n.runRate > n.year*1.05 {
+		growth = n.runRate / n.year
 	}
 	return datasets.Money(math.Round(float64(a.peak) * pol.Need.PeakMultiple * growth)), growth
 }
