@@ -81,6 +81,13 @@ func (f creditFlags) service(ctx context.Context, e env, cmd string, write bool)
 		}
 		cur = c
 	}
+	// With neither --currency nor --policy, a rates file that states its
+	// target (the one currency it lists at rate 1) is the reporting
+	// currency, as the ledger's one currency is for credit suggest: a
+	// USD rates file failed propose and approve with "give --currency USD".
+	if cur == "" && *f.policy == "" && *f.fx != "" {
+		cur = ratesTarget(*f.fx)
+	}
 	// Told on stderr, once per run (a command may assess twice), as the
 	// other warnings are: stdout holds the JSON.
 	var once sync.Once
@@ -137,6 +144,27 @@ func (f creditFlags) service(ctx context.Context, e env, cmd string, write bool)
 	return svc, func() { st.Close() }, nil
 }
 
+// ratesTarget is the currency a rates file states its rates to: the one
+// currency it lists at rate 1 and reads cleanly as rates to; "" when none
+// or several do (the user says which with --currency).
+func ratesTarget(path string) string {
+	// A probe to a currency no file lists, for the currencies it lists;
+	// each is then read as the target in its own right.
+	probe, _ := datasets.ReadFXFile(path, "XXX")
+	var found []string
+	for c := range probe.Rates {
+		if fx, err := datasets.ReadFXFile(path, c); err == nil {
+			if _, listed := fx.Rates[c]; listed {
+				found = append(found, c)
+			}
+		}
+	}
+	if len(found) != 1 {
+		return ""
+	}
+	return found[0]
+}
+
 func runCreditPropose(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "credit propose", "[--store S] --customer ID --limit AMOUNT|suggested [--as-of DATE] --reason TEXT --by USER --role ROLE [--policy FILE | --currency CODE] [--fx FILE] [--model ID] [--registry DIR] [--parts N] [--json]",
 		"Proposes a new credit limit for a customer (in its currency): an amount, or \"suggested\" for the\n"+
@@ -178,6 +206,12 @@ func runCreditPropose(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer done()
+	if *cf.currency == "" && *cf.policy == "" {
+		// The ledger's one currency, as credit suggest takes it.
+		if err := oneLedgerCurrency(ctx, svc, *cf.fx); err != nil {
+			return fmt.Errorf("credit propose: %w", err)
+		}
+	}
 	if svc.Policy.RoleRank(req.Role) < 0 {
 		return fmt.Errorf("%w: credit propose: --role %q is not among the policy's approval roles (%s)", errUsage, req.Role, policyRoles(svc.Policy))
 	}

@@ -103,15 +103,38 @@ func (r creditRead) ledgerCurrency(ctx context.Context, svc *credit.Service) err
 		return fmt.Errorf("%w: %s: the customers are in %s: give --currency CODE, the reporting currency, with --fx FILE of rates to it "+
 			"(without --fx only the customers in it are assessed)", errUsage, r.fs.Name(), strings.Join(cs, ", "))
 	}
+	if err := inCurrencyOf(svc, cs, *r.fx); err != nil {
+		return fmt.Errorf("%s: %w", r.fs.Name(), err)
+	}
+	return nil
+}
+
+// oneLedgerCurrency states the built-in policy in the ledger's currency
+// when its customers are all in one (ledgerCurrency, for a command that
+// needs no refusal of a ledger in several: one customer's proposal).
+func oneLedgerCurrency(ctx context.Context, svc *credit.Service, fxPath string) error {
+	cs, err := svc.CustomerCurrencies(ctx)
+	if err != nil {
+		return err
+	}
+	return inCurrencyOf(svc, cs, fxPath)
+}
+
+// inCurrencyOf restates svc's built-in policy in cs's one currency, with
+// the rates of fxPath to it; nothing when cs is not one currency or is the
+// policy's.
+func inCurrencyOf(svc *credit.Service, cs []string, fxPath string) error {
 	if len(cs) != 1 || cs[0] == svc.Policy.Currency {
 		return nil
 	}
 	svc.Policy = credit.DefaultPolicyIn(cs[0])
 	svc.FX = datasets.FX{To: cs[0]}
-	if *r.fx != "" {
-		if svc.FX, err = datasets.ReadFXFile(*r.fx, cs[0]); err != nil {
-			return fmt.Errorf("%s: %w", r.fs.Name(), err)
+	if fxPath != "" {
+		fx, err := datasets.ReadFXFile(fxPath, cs[0])
+		if err != nil {
+			return err
 		}
+		svc.FX = fx
 	}
 	return nil
 }

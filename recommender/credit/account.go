@@ -76,8 +76,13 @@ type account struct {
 	// months is how many of the history months the customer was active
 	// (since its start or first invoice).
 	months float64
-	// season is the segment's seasonal index of the coming three months
-	// (1 without a year of history).
+	// peak is the highest gross exposure at a day's end within the
+	// history window, first reached on peakDay (peak.go; not read for a
+	// month-end's class).
+	peak    datasets.Money
+	peakDay datasets.Date
+	// season is the segment's seasonal factor of the coming three months
+	// against the last three (season.go; 1 without the history for it).
 	season    float64
 	termsDays float64
 	// invTerms are the days from issue to due of its invoices by the day,
@@ -120,7 +125,7 @@ func accounts(l *datasets.Ledger, asOf datasets.Date, pol *Policy, fx datasets.F
 // the seasons are set once every part is read.
 func accountsParts(parts features.Parts, asOf datasets.Date, pol *Policy, fx datasets.FX, ids []string) (map[string]*account, error) {
 	byID := map[string]*account{}
-	seg := &segmentInvoicing{months: map[string]*[12]datasets.Money{}, count: map[string]int{}, first: datasets.MaxDate}
+	seg := newSegmentInvoicing()
 	var promised []promise
 	err := parts(func(l *datasets.Ledger, whole features.LedgerFacts) error {
 		part, p, err := partAccounts(l, whole, asOf, pol, fx, ids, seg)
@@ -137,23 +142,10 @@ func accountsParts(parts features.Parts, asOf datasets.Date, pol *Policy, fx dat
 		return nil, err
 	}
 	datePromises(byID, promised)
-	full := seg.first <= asOf.AddDays(-365)
 	for _, a := range byID {
-		a.season = 1
-		if m := seg.months[a.c.Segment]; full && m != nil && seg.count[a.c.Segment] >= minSeasonInvoices {
-			a.season = seasonOf(m)
-		}
+		a.season = seg.season(a.c.Segment, asOf)
 	}
 	return byID, nil
-}
-
-// segmentInvoicing is what the segments invoiced in each of the last
-// twelve months (month 0 ends on the as-of day), how many invoices, and
-// the first issue date by then.
-type segmentInvoicing struct {
-	months map[string]*[12]datasets.Money
-	count  map[string]int
-	first  datasets.Date
 }
 
 // partAccounts describes the customers of l, a part of a ledger with the
@@ -273,19 +265,23 @@ func (p *accountPart) accounts(asOf datasets.Date, pol *Policy, ids []string, se
 	for i := range l.Customers {
 		segOf[l.Customers[i].ID] = l.Customers[i].Segment
 	}
+	seasonOf := map[string]*[2]int64{} // each customer's invoicing in the season's windows
 	for i := range l.Invoices {
 		v := &l.Invoices[i]
 		if v.IssueDate > asOf {
 			continue
 		}
 		seg.first = min(seg.first, v.IssueDate)
-		if k := int(float64(asOf-v.IssueDate) / daysPerMonth); k < 12 {
-			s := segOf[v.CustomerID]
-			if seg.months[s] == nil {
-				seg.months[s] = &[12]datasets.Money{}
+		if float64(asOf-v.IssueDate) < 12*daysPerMonth {
+			seg.count[segOf[v.CustomerID]]++
+		}
+		if w := seasonWindow(asOf, v.IssueDate); w >= 0 {
+			sw := seasonOf[v.CustomerID]
+			if sw == nil {
+				sw = &[2]int64{}
+				seasonOf[v.CustomerID] = sw
 			}
-			seg.months[s][k] += v.Amount
-			seg.count[s]++
+			sw[w] += int64(v.Amount)
 		}
 		a := byID[v.CustomerID]
 		if a == nil {
@@ -309,6 +305,9 @@ func (p *accountPart) accounts(asOf datasets.Date, pol *Policy, ids []string, se
 		if a.c.Terms == (datasets.Terms{}) {
 			a.invTerms = append(a.invTerms, int(v.DueDate-v.IssueDate))
 		}
+	}
+	for id, w := range seasonOf {
+		seg.addCustomer(segOf[id], *w)
 	}
 	for id, a := range byID {
 		if a.start == 0 && !a.c.FromMaster() && a.c.CreditLimit == 0 {
@@ -338,6 +337,9 @@ func (p *accountPart) accounts(asOf datasets.Date, pol *Policy, ids []string, se
 			}
 			return strings.Compare(x.id, y.id)
 		})
+	}
+	if !noBehaviour {
+		p.peaks(asOf, historyDays, byID)
 	}
 	return byID, events(l, asOf, pol, byID), nil
 }
@@ -512,29 +514,6 @@ func datePromises(byID map[string]*account, promised []promise) {
 			it.promised = p.date
 		}
 	}
-}
-
-// minSeasonInvoices is how many invoices a segment needs in the last year
-// for its season to count: with a handful of customers and heavy-tailed
-// amounts (a real export of a small book), three months against the year
-// vary by chance by half or more, which is not a season.
-const minSeasonInvoices = 200
-
-// seasonOf is the seasonal index of the coming three months from a
-// segment's invoicing in the last twelve (m[k]: k months back): the same
-// three months a year earlier against the year's mean, within 0.5..2.
-// Seasonality is read per segment, not per customer: a customer's own
-// three months of invoices vary too much by chance (uneven amounts) to say
-// anything about its season.
-func seasonOf(m *[12]datasets.Money) float64 {
-	var year datasets.Money
-	for _, v := range m {
-		year += v
-	}
-	if year <= 0 {
-		return 1
-	}
-	return min(2, max(0.5, (m[9]+m[10]+m[11]).Float()/3/(year.Float()/12)))
 }
 
 // columns finds the positions of the named numeric features among specs.

@@ -81,7 +81,7 @@ func historyAccounts(parts features.Parts, days []datasets.Date, pol *Policy, fx
 		}
 		for _, d := range days {
 			// The segments' invoicing is for the season, which no class reads.
-			seg := &segmentInvoicing{months: map[string]*[12]datasets.Money{}, count: map[string]int{}, first: datasets.MaxDate}
+			seg := newSegmentInvoicing()
 			part, _, err := p.accounts(d, pol, nil, seg, true)
 			if err != nil {
 				return err

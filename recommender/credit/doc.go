@@ -6,7 +6,9 @@
 // plus the days it pays late, with room for the exposure's swings and for
 // growth; an invoice above 5 × the median of the customer's own invoices
 // counts at that bound, so that one exceptional order does not size the
-// limit on its own, and the reason says so), caps it by the risk appetite (probability of 90+ or write-off ×
+// limit on its own, and the reason says so; a raise held to
+// Need.PeakMultiple × the highest exposure of the history window, grown
+// with the run-rate when it grew: peak.go), caps it by the risk appetite (probability of 90+ or write-off ×
 // loss given default × the unsecured limit within the segment's maximum
 // expected loss) and, when a credit report is on file, by the report's rule
 // (the lower of shares of tangible net worth and turnover, by rating

@@ -59,7 +59,7 @@ func TestSuggestionReviewFollowsTheProposalsClass(t *testing.T) {
 		asOf      datasets.Date
 		wantClass string // the class that sets the review
 	}{
-		{"a worse class seen after the month-end", dayRisk{datasets.NewDate(2024, 6, 10), "low", "high"}, datasets.NewDate(2024, 6, 15), "low"},
+		{"a worse class seen after the month-end", dayRisk{datasets.NewDate(2024, 6, 10), "low", "high"}, datasets.NewDate(2024, 6, 15), "high"},
 		{"a better class seen after the month-end", dayRisk{datasets.NewDate(2024, 6, 10), "high", "low"}, datasets.NewDate(2024, 6, 15), "high"},
 		{"the as-of day a month-end", dayRisk{datasets.NewDate(2024, 5, 31), "low", "medium"}, datasets.NewDate(2024, 5, 31), "medium"},
 	}

@@ -44,6 +44,10 @@ type NeedRule struct {
 	// beyond the terms: a customer paying later does not earn a larger
 	// limit for it.
 	LateToleranceDays float64
+	// PeakMultiple is the most a raise may reach, as a multiple of the
+	// customer's highest exposure in the history window, unless its
+	// run-rate grew (peak.go); 0: no bound.
+	PeakMultiple float64
 }
 
 // GridStep rounds amounts below Below (0: any) down to multiples of Step,

@@ -75,9 +75,10 @@ func parsePolicy(name string, data []byte, base *Policy) (*Policy, error) {
 		"history_months":     func(n *yaml.Node, path string) { p.HistoryMonths = fp.IntIn(n, path, 3, 24) },
 		"need": func(n *yaml.Node, path string) {
 			fp.Mapping(n, path, map[string]func(*yaml.Node, string){
-				"headroom":     func(n *yaml.Node, path string) { p.Need.Headroom = fp.Fraction(n, path, 1, 5) },
-				"cover":        func(n *yaml.Node, path string) { p.Need.Cover = fp.Fraction(n, path, 0.5, 0.999) },
-				"min_invoices": func(n *yaml.Node, path string) { p.Need.MinInvoices = fp.IntIn(n, path, 1, 100) },
+				"headroom":      func(n *yaml.Node, path string) { p.Need.Headroom = fp.Fraction(n, path, 1, 5) },
+				"cover":         func(n *yaml.Node, path string) { p.Need.Cover = fp.Fraction(n, path, 0.5, 0.999) },
+				"min_invoices":  func(n *yaml.Node, path string) { p.Need.MinInvoices = fp.IntIn(n, path, 1, 100) },
+				"peak_multiple": func(n *yaml.Node, path string) { p.Need.PeakMultiple = fp.Fraction(n, path, 0, 10) },
 				"late_tolerance_days": func(n *yaml.Node, path string) {
 					p.Need.LateToleranceDays = float64(fp.IntIn(n, path, 0, 90))
 				},

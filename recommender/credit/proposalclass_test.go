@@ -37,7 +37,9 @@ func TestProposalReviewFollowsTheClassAtTheDecision(t *testing.T) {
 		wantClass  string
 		wantReview datasets.Date
 	}{
-		{"a worse class seen after the month-end", dayRisk{datasets.NewDate(2024, 6, 10), "low", "high"}, 0, "low", day.AddMonths(12)},
+		// The worse of the month-end's and the suggestion's (yesterday's):
+		// a customer turned high since is not given a low class's year.
+		{"a worse class seen after the month-end", dayRisk{datasets.NewDate(2024, 6, 10), "low", "high"}, 0, "high", day.AddMonths(3)},
 		{"a better class seen after the month-end", dayRisk{datasets.NewDate(2024, 6, 10), "high", "low"}, 0, "high", day.AddMonths(3)},
 		{"the suggestion asked about an earlier day", dayRisk{datasets.NewDate(2024, 4, 1), "high", "medium"}, datasets.NewDate(2024, 3, 31), "medium", day.AddMonths(6)},
 		{"the class on the month-end and since", dayRisk{datasets.NewDate(2024, 1, 1), "low", "medium"}, 0, "medium", day.AddMonths(6)},

@@ -344,7 +344,10 @@ func pdOf(a *account, risk map[string]Risk, fallback segmentRates) Risk {
 // month-end and the as-of day set a date no recorded decision would
 // have. With nothing on record by that month-end, or the customer not yet
 // known, it is the as-of day's class (asOfClass), as for a recorded
-// decision without a class at its month-end. parts and l are the ledger
+// decision without a class at its month-end; and when the suggestion's
+// class (asOfClass), read after that month-end, is worse, it is that one, as the suggestion's review
+// date reads it (suggestionReview): a customer turned high since the
+// month-end is not given a low class's year. parts and l are the ledger
 // (Service.ledger).
 func (s *Service) decisionClass(ctx context.Context, parts features.Parts, l *datasets.Ledger, id string, day, asOf datasets.Date, asOfClass string) (string, error) {
 	m := lastMonthEnd(day - 1)
@@ -360,29 +363,33 @@ func (s *Service) decisionClass(ctx context.Context, parts features.Parts, l *da
 		return "", fmt.Errorf("the accounts as of %s, for the review date: %w", m, err)
 	}
 	i, ok := monthEndClasses(s.Policy, m, risks[m], accts[m], []string{id})[id]
-	if !ok {
+	if !ok || asOf > m && i <= classRank(s.Policy, asOfClass) {
+		// The suggestion's class when it is as bad or worse and read
+		// after the month-end (newer than it): the review date its
+		// suggestion promised (suggestionReview). An older as-of day's
+		// class is not the customer's now.
 		return asOfClass, nil
 	}
 	return s.Policy.RiskClasses[i].Name, nil
 }
 
-// suggestionReview is the class that sets a suggestion's own review date,
-// the day it is read at, and that date: the limit, were it decided on the
-// as-of day, would be due for review by the cadence of the class a
-// decision of that day is read with (limitReview), the class at the last
-// month-end on or before it, which is also what a proposal made the next
-// day, the first on which the as-of day is whole, is made with
-// (decisionClass); counted from the as-of day, where the proposal counts
-// from its own. It was the as-of day's class, so that a suggestion read
-// between a month-end and the next promised a date its approval would not
-// record. With nothing on record by that month-end, or without a class
-// history (the simulator's policy, Options.RiskAt nil), it is the as-of
-// day's class, as a proposal's is.
+// suggestionReview is the class that sets a suggestion's own review date
+// and the day it is read at: the worse of the class at the last month-end
+// on or before the as-of day and the as-of day's own. The month-end's is
+// what a proposal made the next day reads for a recorded decision
+// (decisionClass), but alone it gave a customer that turned high since a
+// year's review: C1021 on trial36, PD 44.5% and 434% of its limit used,
+// read "review by 30 August 2027 (every year)" as of 30 August for its
+// class low at 31 July, where the API, a day later at the month-end, said
+// 30 November 2026. A worse class now brings the date forward in both; a
+// better one never postpones it (as for a limit in force, limitReview).
+// With nothing on record by that month-end, or without a class history
+// (the simulator's policy, Options.RiskAt nil), it is the as-of day's.
 func (as *assessment) suggestionReview(id string, asOfClass RiskClass) (RiskClass, datasets.Date) {
 	at := as.asOf
 	if as.history != nil {
 		if m := lastMonthEnd(as.asOf); m != as.asOf {
-			if i, ok := as.history.class[m][id]; ok {
+			if i, ok := as.history.class[m][id]; ok && i > classRank(as.pol, asOfClass.Name) {
 				asOfClass, at = as.pol.RiskClasses[i], m
 			}
 		}

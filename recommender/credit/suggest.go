@@ -30,6 +30,7 @@ const (
 	BoundOverLimit    = "over_limit"       // over the limit with debt overdue beyond the lateness tolerance: no increase
 	BoundNoChange     = "no_change"        // within min_change of the current limit
 	BoundExposure     = "exposure"         // what the customer owes now, with the headroom
+	BoundPeak         = "peak_exposure"    // the need held to a multiple of the year's highest exposure
 )
 
 // Risk is what is known about a customer's risk of loss.
@@ -233,8 +234,8 @@ type needCalc struct {
 }
 
 // needOf sizes the exposure a customer's business needs: the monthly
-// run-rate (the history's, adjusted for its segment's coming season, or the last
-// three months' when higher) over the terms plus the days it pays late, up
+// run-rate (the last three months' adjusted for its segment's coming
+// season, season.go, or the history's when higher) over the terms plus the days it pays late, up
 // to the policy's tolerance (pol.Need.LateToleranceDays), with room for the
 // exposure's swings (a compound-Poisson approximation: invoices arrive at
 // the customer's rate, their amounts vary as they did) so that it holds on
@@ -254,7 +255,10 @@ func (a *account) needOf(pol *Policy) needCalc {
 	n.year = total.Float() / a.months
 	n.recent = (a.boundedMonth(0) + a.boundedMonth(1) + a.boundedMonth(2)).Float() / min(3, a.months)
 	n.season = a.season
-	n.runRate = max(n.year*n.season, n.recent)
+	// The season moves the last three months' rate into the coming three,
+	// as the forecast moves its last 13 weeks'; the year's mean, which
+	// already holds a year's high and low months, is the floor.
+	n.runRate = max(n.year, n.recent*n.season)
 	n.perMonth = float64(a.issued) / a.months
 	n.late = min(a.daysLate, pol.Need.LateToleranceDays)
 	n.days, n.mean, n.sd, n.need = a.needFor(pol, n.runRate, n.perMonth, a.termsDays+n.late)
@@ -339,6 +343,13 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 			reasons = append(reasons, r)
 		}
 		reasons = append(reasons, needReason(a, n, pol, amt))
+		// A raise beyond what the customer ever used, with headroom, needs
+		// evidence of more business (peak.go); a limit in force above the
+		// bound is not cut by it.
+		if pb, growth := a.peakBound(pol, n); pb > 0 && base > pb && base > a.limit {
+			reasons = append(reasons, peakReason(a, pol, n, pb, growth, base, amt))
+			base, bound = max(pb, a.limit), BoundPeak
+		}
 	}
 	if r, ok := as.requests[id]; ok {
 		if req := datasets.Money(math.Round(float64(r.Exposure) * pol.Need.Headroom)); req > base {
@@ -368,7 +379,7 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 	// 185,000, all at the segment's 1.2%). The need alone sizes it then.
 	unlearnt := risk.Source == "segment"
 	if floor := datasets.Money(math.Round(float64(held) * pol.Need.Headroom)); held > 0 && floor > base && !unlearnt &&
-		(bound == BoundNeed || bound == BoundColdStart) {
+		(bound == BoundNeed || bound == BoundPeak || bound == BoundColdStart) {
 		was := "the need"
 		if bound == BoundColdStart {
 			was = "the starting limit"
@@ -471,7 +482,7 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 		if bound == BoundNoChange { // what the rules gave, near the limit kept
 			why = cutLabel(rules) + ", which keeps the current limit"
 		}
-		if arrears > 0 && (rules == BoundNeed || rules == BoundColdStart || rules == BoundExposure) {
+		if arrears > 0 && (rules == BoundNeed || rules == BoundPeak || rules == BoundColdStart || rules == BoundExposure) {
 			why += fmt.Sprintf(", which does not cover the %s overdue by more than %s (paying late does not earn a larger limit)",
 				amt(arrears), plural(int(pol.Need.LateToleranceDays), "day"))
 		}

@@ -14,6 +14,9 @@ import (
 // the headroom: recomputed here from the ledger's own parameters.
 func TestSuggestNeedFromBehaviour(t *testing.T) {
 	pol := DefaultPolicy()
+	// The need alone: the bound of the year's highest exposure (1.5 ×
+	// about 100,000 here) would hold it (TestARaiseIsBoundedByThePeakExposure).
+	pol.Need.PeakMultiple = 0
 	l := baseLedger()
 	s := suggestOne(t, l, pol, map[string]Risk{"C1": {PD: 0.01, Source: "model"}}, "C1")
 
@@ -79,7 +82,7 @@ func TestSuggestRulesAndCaps(t *testing.T) {
 					TangibleNetWorth: 800_000_00, Turnover: 2_000_000_00, Rating: "B", Source: "Creditsafe"})
 			},
 			reason: "the Creditsafe report of 21 May 2024, rating B allows 80,000 EUR: the lower of 10% of the tangible net worth (800,000 EUR) and 5% of the turnover (2,000,000 EUR)"},
-		{name: "financials issued after asOf are not known", risk: low, bound: BoundNeed, limit: -1, class: "low",
+		{name: "financials issued after asOf are not known", risk: low, bound: BoundPeak, limit: -1, class: "low",
 			edit: func(l *datasets.Ledger) {
 				l.Financials = append(l.Financials, datasets.Financial{ID: "F1", CustomerID: "C1", Date: asOf.AddDays(1),
 					TangibleNetWorth: 1_00, Turnover: 1_00, Rating: "B", Source: "Creditsafe"})
@@ -95,7 +98,7 @@ func TestSuggestRulesAndCaps(t *testing.T) {
 				l.CreditNotes = append(l.CreditNotes, datasets.CreditNote{ID: "W1", CustomerID: "C1", InvoiceID: "I0001",
 					Date: asOf.AddDays(-3), Amount: 1_00, Kind: datasets.KindWriteOff})
 			}},
-		{name: "write-off after asOf is not known", risk: low, bound: BoundNeed, limit: -1, class: "low",
+		{name: "write-off after asOf is not known", risk: low, bound: BoundPeak, limit: -1, class: "low",
 			edit: func(l *datasets.Ledger) {
 				l.CreditNotes = append(l.CreditNotes, datasets.CreditNote{ID: "W1", CustomerID: "C1", InvoiceID: "I0001",
 					Date: asOf.AddDays(1), Amount: 1_00, Kind: datasets.KindWriteOff})

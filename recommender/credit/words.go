@@ -23,12 +23,14 @@ func needReason(a *account, n needCalc, pol *Policy, amt func(datasets.Money) st
 		terms = fmt.Sprintf("%.0f-day terms (from its invoices)", a.termsDays)
 	}
 	fmt.Fprintf(&b, "invoices %s a month (%.1f invoices) on %s and %s", m(n.runRate), n.perMonth, terms, a.lateReason())
+	// n.year is a monthly mean over the history, not its total.
 	switch {
-	case n.runRate == n.recent && n.recent > n.year*n.season*1.05:
-		// n.year is a monthly mean over the history, not its total.
+	case n.runRate == n.year:
+	case math.Abs(n.season-1) >= 0.005:
+		fmt.Fprintf(&b, " (the last 3 months' %s a month, %+.0f%% for the segment's coming season: what it invoiced in the same weeks a year earlier against the weeks before them; %s a month on average over the last %s)",
+			m(n.recent), 100*(n.season-1), m(n.year), plural(int(math.Ceil(a.months)), "month"))
+	case n.recent > n.year*1.05:
 		fmt.Fprintf(&b, " (the last 3 months; %s a month on average over the last %s)", m(n.year), plural(int(math.Ceil(a.months)), "month"))
-	case math.Abs(n.season-1) >= 0.05:
-		fmt.Fprintf(&b, " (%s a month on average over the last %s, %+.0f%% for the segment's coming season)", m(n.year), plural(int(math.Ceil(a.months)), "month"), 100*(n.season-1))
 	}
 	if n.lateNeed > 0 {
 		fmt.Fprintf(&b, "; %s late counted, the policy's tolerance", plural(int(math.Round(n.late)), "day"))
@@ -82,6 +84,8 @@ func boundLabel(b string) string {
 		return "the limit request"
 	case BoundExposure:
 		return "the current exposure"
+	case BoundPeak:
+		return "the year's highest exposure"
 	}
 	return label(b)
 }
