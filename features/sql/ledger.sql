@@ -125,11 +125,12 @@ credit notes dated by t that name the invoice (whoever's: chstore puts in
 each row those of its invoice id, read from the whole ledger), for what is
 still owed (customer_ledger); window_pay_days and pay_partial
 its linked payments in the longest window, for the partial-payment share
-(partial: smaller than the invoice). Rows that are no invoice at t carry an
-empty invoice part. Only the numbers the features need travel through it,
-and the fields of its own an open invoice's features read (.Unfold; its
-sale's country, segment and channel as '' without reading them when no
-version of any match row has one, .NoSale: carried through FINAL they
+(partial: smaller than the invoice). customer_ledger reads the invoice
+part of the rows that are an invoice at t only (at_t). Only the numbers
+the features need travel through it, and the fields of its own an open
+invoice's features read (.Unfold; its sale's country, segment and
+channel as '' without reading them when no version of any match row has
+one, .NoSale: carried through FINAL they
 cost the open-invoice query about 0.1 s of server CPU on the 1M-invoice
 benchmark ledger, whose invoices have none).
 
@@ -175,8 +176,11 @@ every payment and promise, which customer_ledger gathers. */}}
         arraySum(arrayFilter((c, d) -> d <= @t, pay_cents, pay_days)) AS paid_cents,
         -- The credit notes naming the invoice, dated by t.
         arraySum(arrayFilter((c, d) -> d <= @t, credit_cents, credit_days)) AS credited_cents,
-        if(at_t, arrayFilter(d -> d != 0 AND d > @t - @wmax AND d <= @t, pay_days), emptyArrayInt32()) AS window_pay_days,
-        if(at_t, arrayFilter((c, d) -> d != 0 AND d > @t - @wmax AND d <= @t, pay_cents, pay_days), emptyArrayInt64()) AS window_pay_cents,
+        -- Of an invoice at t only: customer_ledger gathers them with
+        -- groupArrayArrayIf(..., at_t), which skips the other rows (an
+        -- if(at_t, ..., emptyArray) here built an array per row).
+        arrayFilter(d -> d != 0 AND d > @t - @wmax AND d <= @t, pay_days) AS window_pay_days,
+        arrayFilter((c, d) -> d != 0 AND d > @t - @wmax AND d <= @t, pay_cents, pay_days) AS window_pay_cents,
         -- Partial: a linked payment smaller than the invoice.
         arrayMap(c -> c < inv_cents, window_pay_cents) AS pay_partial,
         -- The 90-day mark (past90Days in stats.go): due + 90. Once it is
@@ -201,8 +205,9 @@ every payment and promise, which customer_ledger gathers. */}}
         -- Cash on account: the payments of a row that is none of the
         -- customer's invoices (naming none, or an id it has no invoice of).
         if(invoice = 0, arraySum(ev_pay_cents), toInt64(0)) AS row_unallocated,
-        if(invoice = 0, ev_pay_days, emptyArrayInt32()) AS pool_pay_days,
-        if(invoice = 0, ev_pay_cents, emptyArrayInt64()) AS pool_pay_cents,
+        -- customer_ledger's pool of cash on account: ev_pay_days and
+        -- ev_pay_cents of these rows.
+        invoice = 0 AS pooled,
         -- A settled invoice's shortfall (datasets.ImpliedWriteOffs): its
         -- amount less its payments and credit notes dated by the
         -- settlement; and its recorded write-off notes dated by the
@@ -454,10 +459,16 @@ a lambda uses. */}}
             -- The settled date, or 0 when not settled by t.
             groupArrayIf(if(is_settled, settled, 0), at_t) AS settled_or_0,
             -- The invoices settled by t, for the write-offs and the cash
-            -- on account: sorted by settlement and invoice id.
-            groupArrayIf((settled, invoice_id, shortfall, wo_recorded, inv_cents), at_t AND is_settled) AS settled_rows,
-            groupArrayArray(pool_pay_days) AS pool_days,
-            groupArrayArray(pool_pay_cents) AS pool_cents,
+            -- on account (sorted by settlement and invoice id): only those
+            -- with a shortfall or a recorded write-off, the only ones
+            -- customer_ledger's write-off steps read (short_rows,
+            -- covered_written_off). An array of tuples is the dearest
+            -- state of this GROUP BY (each element copied field by field),
+            -- and most settled invoices have neither.
+            groupArrayIf((settled, invoice_id, shortfall, wo_recorded, inv_cents),
+                at_t AND is_settled AND (shortfall > 0 OR wo_recorded > 0)) AS settled_rows,
+            groupArrayArrayIf(ev_pay_days, pooled) AS pool_days,
+            groupArrayArrayIf(ev_pay_cents, pooled) AS pool_cents,
             groupArrayIf(inv_cents, at_t) AS amounts,
             countIf(matured90) AS matured90_count,
             countIf(past90) AS past90_count,
@@ -469,16 +480,16 @@ a lambda uses. */}}
             {{- end}}
             groupArrayIf(due, outstanding_cents > 0) AS open_due_days,
             groupArrayIf(outstanding_cents, outstanding_cents > 0) AS open_amounts,
-            -- Empty for a row that is no invoice at t.
-            groupArrayArray(window_pay_days) AS linked_pay_days,
-            groupArrayArray(pay_partial) AS linked_pay_partial,
+            -- The linked payments of the invoices at t.
+            groupArrayArrayIf(window_pay_days, at_t) AS linked_pay_days,
+            groupArrayArrayIf(pay_partial, at_t) AS linked_pay_partial,
             groupArrayArray(ev_pay_days) AS all_pay_days,
             groupArrayArray(ev_pay_cents) AS all_pay_cents,
             groupArrayArray(made) AS all_made,
-            groupArrayArray(if(invoice_id = '', acts, emptyArrayInt32())) AS own_acts,
-            groupArrayArray(if(invoice_id = '', made, emptyArrayInt32())) AS own_made,
-            groupArrayArray(if(invoice_id = '', until, emptyArrayInt32())) AS own_until,
-            groupArrayArray(if(invoice_id = '', owed, emptyArrayInt64())) AS own_owed,
+            groupArrayArrayIf(acts, invoice_id = '') AS own_acts,
+            groupArrayArrayIf(made, invoice_id = '') AS own_made,
+            groupArrayArrayIf(until, invoice_id = '') AS own_until,
+            groupArrayArrayIf(owed, invoice_id = '') AS own_owed,
             max(row_last_payment) AS last_payment,
             sum(row_unallocated) AS pool_sum_cents,
             -- The actions and promises of invoice id '', answered and kept
