@@ -248,6 +248,9 @@ func printForecast(w io.Writer, r *forecast.Result) error {
 	// weeks are summed first, and the sum's P10/P90 are narrower than the
 	// weekly P10/P90 added up. Said here so nobody adds the column.
 	fmt.Fprintf(w, "total row: P10/P50/P90 are percentiles of the %d-week sum over the paths (not the sums of the weekly percentiles above); mean and due dates are sums of the weeks\n", len(r.Weeks))
+	// The baseline puts what is already overdue in week 1: a trial's
+	// treasurer read week 1's due dates as due that week.
+	fmt.Fprintf(w, "due dates: each open invoice in the week it falls due, those already overdue (%s) in week 1\n", g(b.Overdue))
 	if len(r.Groups) == 0 {
 		return nil
 	}
