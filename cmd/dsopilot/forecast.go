@@ -493,6 +493,9 @@ func runForecastCompare(ctx context.Context, e env, args []string) error {
 			c.BookNow.Invoices, c.BookNow.Outstanding, c.AsOf, snap.Invoices, snap.Outstanding)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	// Grouped digits, as the forecast prints them (a trial found the
+	// compare's plain 1153830.00 beside the forecast's 1,153,830.00).
+	g := func(m forecast.Money) string { return m.Money().Grouped() }
 	// Every receipt of the week has a column, so that the row adds up to
 	// the cash the ledger records (a trial's compare left out the cash on
 	// account and on invoices the snapshot did not know).
@@ -506,11 +509,11 @@ func runForecastCompare(ctx context.Context, e env, args []string) error {
 			}
 		}
 		r := w.Received
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", k+1, w.Start, w.End, w.Status, w.Open.P10, w.Open.P50, w.Open.P90,
-			w.ActualOpen, within, w.New.Mean, w.ActualNew, r.Closed, r.Unapplied, r.Total)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", k+1, w.Start, w.End, w.Status, g(w.Open.P10), g(w.Open.P50), g(w.Open.P90),
+			g(w.ActualOpen), within, g(w.New.Mean), g(w.ActualNew), g(r.Closed), g(r.Unapplied), g(r.Total))
 	}
 	r := c.Received
-	fmt.Fprintf(tw, "received\t\t\t\t\t\t\t%s\t\t\t%s\t%s\t%s\t%s\t\n", r.Open, r.New, r.Closed, r.Unapplied, r.Total)
+	fmt.Fprintf(tw, "received\t\t\t\t\t\t\t%s\t\t\t%s\t%s\t%s\t%s\t\n", g(r.Open), g(r.New), g(r.Closed), g(r.Unapplied), g(r.Total))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
