@@ -75,8 +75,25 @@ func TestEscalationWithoutHistorySaysWhy(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc := DefaultScenarios()
-	a := sc.assess(b, b.Account("C1"))
-	sc.candidates(a, sc.ActionTypes())
+	for _, basis := range []string{"value", BasisScenario} {
+		t.Run(basis, func(t *testing.T) {
+			a := sc.assess(b, b.Account("C1"))
+			if basis == BasisScenario {
+				// The scenario-based list (a ledger without randomised
+				// history) plans the step itself, and says it as well.
+				if c, _, ok := sc.scenarioPlan(a); !ok || c.typ.Name != "call" {
+					t.Fatalf("scenario plan %+v (%v), want the call the rules allow", c.typ, ok)
+				}
+			} else {
+				sc.candidates(a, sc.ActionTypes())
+			}
+			checkAfterBlocks(t, a)
+		})
+	}
+}
+
+func checkAfterBlocks(t *testing.T, a *assessment) {
+	t.Helper()
 	found := map[string]string{}
 	for _, x := range a.blocked {
 		if x.Rule == RuleAfter {

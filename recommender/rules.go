@@ -151,10 +151,7 @@ func (s *Scenarios) candidates(a *assessment, toolbox []string) []candidate {
 				// Said in full: a new user whose ledger holds no dunning
 				// history saw calls on debts 695 days overdue and did
 				// not know why nothing escalated.
-				a.blocked = append(a.blocked, Blocked{Rule: RuleAfter, Action: name,
-					Detail: fmt.Sprintf("%s needs %s on record first, and these invoices have none: escalation starts at the first step "+
-						"(import the ERP's dunning history, or its dunning levels with --columns invoices.dunning_level=..., to carry it on)",
-						name, strings.Join(t.After, " or "))})
+				a.blocked = append(a.blocked, afterBlock(t))
 			}
 			continue
 		}
@@ -167,6 +164,15 @@ func (s *Scenarios) candidates(a *assessment, toolbox []string) []candidate {
 		out = append(out, c)
 	}
 	return out
+}
+
+// afterBlock is the block of type t on invoices without the earlier
+// step it needs on record.
+func afterBlock(t *ActionType) Blocked {
+	return Blocked{Rule: RuleAfter, Action: t.Name,
+		Detail: fmt.Sprintf("%s needs %s on record first, and these invoices have none: escalation starts at the first step "+
+			"(import the ERP's dunning history, or its dunning levels with --columns invoices.dunning_level=..., to carry it on)",
+			t.Name, strings.Join(t.After, " or "))}
 }
 
 // belowEscalation says why an escalation was ruled out, quoting what the
@@ -227,6 +233,22 @@ func (s *Scenarios) scenarioPlan(a *assessment) (candidate, int, bool) {
 	}
 	st := &a.scenario.Steps[best]
 	t := s.Types[st.Action]
+	// A later step whose day has come but that needs an earlier one on
+	// record is said, as the value-based list says it: a trial's customer
+	// 147 days overdue, with no dunning history in the export, got "call at
+	// due+21" with no word of why not the final notice that credit flags
+	// asked for.
+	for j := best + 1; j < len(a.scenario.Steps); j++ {
+		lt := s.Types[a.scenario.Steps[j].Action]
+		if lt == nil || len(lt.After) == 0 || slices.ContainsFunc(a.blocked, func(b Blocked) bool { return b.Rule == RuleAfter && b.Action == lt.Name }) {
+			continue
+		}
+		if slices.ContainsFunc(a.eligible, func(it *Item) bool {
+			return a.scenario.Steps[j].Offset <= it.DPD && it.DPD >= lt.MinDPD && it.DPD <= lt.MaxDPD && !lt.feasible(it)
+		}) {
+			a.blocked = append(a.blocked, afterBlock(lt))
+		}
+	}
 	c := candidate{typ: t}
 	for i, it := range a.eligible {
 		if pend[i] >= 0 && t.feasible(it) {

@@ -248,6 +248,9 @@ func printForecast(w io.Writer, r *forecast.Result) error {
 	// weeks are summed first, and the sum's P10/P90 are narrower than the
 	// weekly P10/P90 added up. Said here so nobody adds the column.
 	fmt.Fprintf(w, "total row: P10/P50/P90 are percentiles of the %d-week sum over the paths (not the sums of the weekly percentiles above); mean and due dates are sums of the weeks\n", len(r.Weeks))
+	// The baseline puts what is already overdue in week 1: a trial's
+	// treasurer read week 1's due dates as due that week.
+	fmt.Fprintf(w, "due dates: each open invoice in the week it falls due, those already overdue (%s) in week 1\n", g(b.Overdue))
 	if len(r.Groups) == 0 {
 		return nil
 	}
@@ -490,6 +493,9 @@ func runForecastCompare(ctx context.Context, e env, args []string) error {
 			c.BookNow.Invoices, c.BookNow.Outstanding, c.AsOf, snap.Invoices, snap.Outstanding)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	// Grouped digits, as the forecast prints them (a trial found the
+	// compare's plain 1153830.00 beside the forecast's 1,153,830.00).
+	g := func(m forecast.Money) string { return m.Money().Grouped() }
 	// Every receipt of the week has a column, so that the row adds up to
 	// the cash the ledger records (a trial's compare left out the cash on
 	// account and on invoices the snapshot did not know).
@@ -503,11 +509,11 @@ func runForecastCompare(ctx context.Context, e env, args []string) error {
 			}
 		}
 		r := w.Received
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", k+1, w.Start, w.End, w.Status, w.Open.P10, w.Open.P50, w.Open.P90,
-			w.ActualOpen, within, w.New.Mean, w.ActualNew, r.Closed, r.Unapplied, r.Total)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", k+1, w.Start, w.End, w.Status, g(w.Open.P10), g(w.Open.P50), g(w.Open.P90),
+			g(w.ActualOpen), within, g(w.New.Mean), g(w.ActualNew), g(r.Closed), g(r.Unapplied), g(r.Total))
 	}
 	r := c.Received
-	fmt.Fprintf(tw, "received\t\t\t\t\t\t\t%s\t\t\t%s\t%s\t%s\t%s\t\n", r.Open, r.New, r.Closed, r.Unapplied, r.Total)
+	fmt.Fprintf(tw, "received\t\t\t\t\t\t\t%s\t\t\t%s\t%s\t%s\t%s\t\n", g(r.Open), g(r.New), g(r.Closed), g(r.Unapplied), g(r.Total))
 	if err := tw.Flush(); err != nil {
 		return err
 	}

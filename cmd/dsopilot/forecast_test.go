@@ -559,6 +559,15 @@ func TestPrintForecastBacktestSaysNAForAWeekWithoutReceipts(t *testing.T) {
 	if want := "all receipts (open book and new business): WAPE 0.300, bias -2.0%, coverage 80.0%; the run rate (each week the mean of the 13 weeks before the origin): WAPE 0.250, bias +1.0%; 1.20 of the run rate's WAPE"; !strings.Contains(b.String(), want) {
 		t.Errorf("no run-rate line %q in\n%s", want, b.String())
 	}
+	// The horizon's line names which band each figure is of.
+	r.Horizon = forecast.PartScore{WAPE: 0.001, Bias: -0.009, Coverage: 1}
+	b.Reset()
+	if err := printForecastBacktest(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if want := "whole horizon (open book, each origin's 4-week total): WAPE of the P50 0.001, bias of the mean -0.9%, 1 of 1 origins within P10-P90"; !strings.Contains(b.String(), want) {
+		t.Errorf("no horizon line %q in\n%s", want, b.String())
+	}
 }
 
 // The text's total row holds percentiles of the horizon's sum beside
@@ -576,6 +585,7 @@ func TestForecastTextSaysWhatTheTotalRowIs(t *testing.T) {
 		r.DueSchedule = append(r.DueSchedule, forecast.Scheduled{Start: wk.Start, End: wk.End})
 	}
 	r.Weeks[0].Open.P50 = 1234567_89 // cents: read with separators
+	r.Book.Overdue = 4321_00
 	for _, by := range []string{"", "segment", "customer", "currency"} {
 		r.By, r.Groups = by, nil
 		if by != "" {
@@ -585,7 +595,8 @@ func TestForecastTextSaysWhatTheTotalRowIs(t *testing.T) {
 		if err := printForecast(&b, r); err != nil {
 			t.Fatal(err)
 		}
-		for _, want := range []string{"total row: P10/P50/P90 are percentiles of the 2-week sum", "mean and due dates are sums of the weeks"} {
+		for _, want := range []string{"total row: P10/P50/P90 are percentiles of the 2-week sum", "mean and due dates are sums of the weeks",
+			"those already overdue (4,321.00) in week 1"} {
 			if !strings.Contains(b.String(), want) {
 				t.Errorf("by %q: text lacks %q:\n%s", by, want, b.String())
 			}

@@ -311,7 +311,9 @@ func printForecastBacktest(w io.Writer, r *forecast.Backtest) error {
 	}
 	fmt.Fprintf(w, "P50 WAPE is %.2f of the better baseline's; P10-P90 coverage %.1f%%; pinball P10 %.4f P50 %.4f P90 %.4f (scaled by receipts)\n",
 		r.VsBestBaseline, 100*r.Coverage, r.Pinball.P10, r.Pinball.P50, r.Pinball.P90)
-	fmt.Fprintf(w, "whole horizon (open book): WAPE %.3f, bias %+.1f%%, %d of %d origins within P10-P90\n",
+	// Named in full: the P50's error and the mean's bias can differ in
+	// size and sign (a trial read "WAPE 0.001, bias -0.9%" as one figure).
+	fmt.Fprintf(w, "whole horizon (open book, each origin's %d-week total): WAPE of the P50 %.3f, bias of the mean %+.1f%%, %d of %d origins within P10-P90\n", r.Weeks,
 		r.Horizon.WAPE, 100*r.Horizon.Bias, int(math.Round(r.Horizon.Coverage*float64(len(r.Origins)))), len(r.Origins))
 	fmt.Fprintf(w, "new business: WAPE %.3f, bias %+.1f%% (the P50's %+.1f%%: below the mean by design), coverage %.1f%%\n",
 		r.New.WAPE, 100*r.New.Bias, 100*r.New.BiasP50, 100*r.New.Coverage)
