@@ -139,7 +139,7 @@ func chooseThreshold(p, y []float64, fold []int) thresholdChoice {
 // 41 is z = 3.0). Without the gates (this and every fold's), on the eight
 // small real-format draws of scripts/smallledgers.sh (seeds 0 and 7) the
 // folds chose 0.41-0.70 and the expected accuracy under the simulator's
-// true probabilities fell on six of them, by up to 0.025: on a few hundred
+// true probabilities fell on six of them, by up to 0.031: on a few hundred
 // issue-date predictions the best threshold is mostly noise, and where it
 // is not, drift between the folds. With z = 2 and every fold's gate, one
 // still moved (fbl5n-de, 0.41: 0.8276 to 0.8250).
