@@ -47,14 +47,19 @@ type Bundle struct {
 	// PortfolioLate is the share of the training invoices paid late, the
 	// prior a customer without history or segment is scored against; nil in
 	// bundles trained before it was kept.
-	PortfolioLate *float64      `json:"portfolio_late_rate,omitempty"`
-	Champion      string        `json:"champion"`
-	Candidates    []Candidate   `json:"candidates"`
-	Validation    Metrics       `json:"validation"`
-	Options       BundleOptions `json:"options"`
-	TrainWindow   [2]string     `json:"train_window"`
-	TrainExample  int           `json:"train_examples"`
-	ValidExample  int           `json:"valid_examples"`
+	PortfolioLate *float64    `json:"portfolio_late_rate,omitempty"`
+	Champion      string      `json:"champion"`
+	Candidates    []Candidate `json:"candidates"`
+	Validation    Metrics     `json:"validation"`
+	// LateThreshold is the p_late at or above which an invoice is called
+	// late (see threshold.go; 0 in bundles from before it was chosen, which
+	// call at 0.5), chosen on ThresholdExamples out-of-sample predictions.
+	LateThreshold     float64       `json:"late_threshold,omitempty"`
+	ThresholdExamples int           `json:"late_threshold_examples,omitempty"`
+	Options           BundleOptions `json:"options"`
+	TrainWindow       [2]string     `json:"train_window"`
+	TrainExample      int           `json:"train_examples"`
+	ValidExample      int           `json:"valid_examples"`
 	// Importance is the late-payment model's global explanation: each
 	// feature's mean absolute contribution to the score on the held-out
 	// invoices, as a share of the total, largest first.

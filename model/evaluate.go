@@ -14,14 +14,20 @@ import (
 )
 
 // Metrics measure late-payment predictions against outcomes. A prediction
-// counts as "late" when its calibrated probability is at least 0.5.
+// counts as "late" when its calibrated probability is at least the
+// threshold the metrics were computed at (the bundle's, see threshold.go;
+// 0.5 for the baselines).
 type Metrics struct {
-	N           int     `json:"n"`
-	LateShare   float64 `json:"late_share"`
-	AUC         Figure  `json:"auc"`
-	Brier       float64 `json:"brier"`
-	LogLoss     float64 `json:"log_loss"`
-	Accuracy    float64 `json:"accuracy"`
+	N         int     `json:"n"`
+	LateShare float64 `json:"late_share"`
+	AUC       Figure  `json:"auc"`
+	Brier     float64 `json:"brier"`
+	LogLoss   float64 `json:"log_loss"`
+	Accuracy  float64 `json:"accuracy"`
+	// Threshold is the probability at or above which a prediction was
+	// called late: accuracy, macro F1, the confusion matrix and the errors
+	// cut are at it.
+	Threshold   float64 `json:"threshold"`
 	MacroF1     float64 `json:"macro_f1"`
 	ECE         float64 `json:"ece"`
 	MAEDaysLate float64 `json:"mae_days_late"`
@@ -34,11 +40,12 @@ type Metrics struct {
 	Confusion         metrics.ConfusionMatrix `json:"confusion"`
 }
 
-// score computes Metrics of probabilities p for outcomes y; prior is the
-// training share of late invoices, whose majority class is the naive guess.
+// score computes Metrics of probabilities p for outcomes y, calling late
+// at p ≥ threshold; prior is the training share of late invoices, whose
+// majority class is the naive guess.
 // daysPred and daysTrue, when given, measure the days-late error.
-func score(p, y []float64, prior float64, daysPred, daysTrue []float64) Metrics {
-	m := Metrics{N: len(p)}
+func score(p, y []float64, prior, threshold float64, daysPred, daysTrue []float64) Metrics {
+	m := Metrics{N: len(p), Threshold: threshold}
 	if len(p) == 0 {
 		return m
 	}
@@ -51,7 +58,7 @@ func score(p, y []float64, prior float64, daysPred, daysTrue []float64) Metrics 
 	m.Brier = metrics.Brier(p, y)
 	m.LogLoss = metrics.LogLoss(p, y)
 	m.ECE = metrics.ECE(p, y, 10)
-	m.Confusion = metrics.Confusion(p, y, 0.5)
+	m.Confusion = metrics.Confusion(p, y, threshold)
 	m.Accuracy = m.Confusion.Accuracy()
 	m.MacroF1 = m.Confusion.MacroF1()
 	naive := 0.0 // the majority class of training
@@ -87,10 +94,17 @@ func score(p, y []float64, prior float64, daysPred, daysTrue []float64) Metrics 
 // with the peers of each example's date when the bundle reads a cold-start
 // prior (h, which training keeps).
 func evaluate(b *Bundle, valid []features.Example, h *peerHistory) (Metrics, error) {
+	m, _, _, err := evaluatePredictions(b, valid, h)
+	return m, err
+}
+
+// evaluatePredictions is evaluate with the probabilities and outcomes it
+// measured.
+func evaluatePredictions(b *Bundle, valid []features.Example, h *peerHistory) (Metrics, []float64, []float64, error) {
 	specs := features.InvoiceSpecs(b.Options.Features)
 	sc, err := NewScorer(b, specs)
 	if err != nil {
-		return Metrics{}, err
+		return Metrics{}, nil, nil, err
 	}
 	if sc.peerOn && h != nil {
 		sc.peersAt = h.at
@@ -105,7 +119,7 @@ func evaluate(b *Bundle, valid []features.Example, h *peerHistory) (Metrics, err
 	}
 	preds := make([]Prediction, len(rows))
 	if err := sc.ScoreBatch(rows, 0, preds); err != nil {
-		return Metrics{}, err
+		return Metrics{}, nil, nil, err
 	}
 	for i, x := range xs {
 		pr := &preds[i]
@@ -115,7 +129,7 @@ func evaluate(b *Bundle, valid []features.Example, h *peerHistory) (Metrics, err
 			dp, dt = append(dp, pr.PredictedDaysLate), append(dt, float64(x.DaysLate))
 		}
 	}
-	return score(p, y, b.Late.Base, dp, dt), nil
+	return score(p, y, b.Late.Base, b.Threshold(), dp, dt), p, y, nil
 }
 
 // BacktestOptions configure a backtest.
@@ -143,6 +157,8 @@ type Backtest struct {
 	Candidates []Candidate `json:"candidates"`
 	// Assumptions are the trained bundle's (see Bundle.Assumptions).
 	Assumptions []string `json:"assumptions,omitempty"`
+	// Metrics are the model's, at the threshold chosen in training (see
+	// threshold.go).
 	Metrics
 	Baselines struct {
 		Prior           Metrics `json:"prior"`
@@ -169,6 +185,8 @@ type PredictionRow struct {
 	ActualLate        bool
 	// ColdStart: the customer had no settled invoice in the history window.
 	ColdStart bool
+	// Late is the model's call: PLate at or above the bundle's threshold.
+	Late bool
 	// PVeryLate is the predicted probability of paying very late; DaysLate
 	// the days late (a lower bound when Censored: still open at the end).
 	PVeryLate float64
@@ -305,16 +323,19 @@ func (t *BacktestTest) Result() (*Backtest, []PredictionRow, error) {
 		if !x.Censored {
 			dp, dt = append(dp, pr.PredictedDaysLate), append(dt, float64(x.DaysLate))
 		}
-		rows = append(rows, PredictionRow{InvoiceID: x.InvoiceID, PLate: pr.PLate, PredictedDaysLate: pr.PredictedDaysLate, ActualLate: x.Late, ColdStart: pr.ColdStart,
+		rows = append(rows, PredictionRow{InvoiceID: x.InvoiceID, PLate: pr.PLate, PredictedDaysLate: pr.PredictedDaysLate, ActualLate: x.Late, ColdStart: pr.ColdStart, Late: pr.Late,
 			PVeryLate: pr.PVeryLate, DaysLate: x.DaysLate, Censored: x.Censored})
 	}
 	if len(p) == 0 {
 		return nil, nil, fmt.Errorf("backtest: %w: no invoice issued from %s on has a known outcome", ErrTooLittleData, cut)
 	}
 	res.NTest = len(p)
-	res.Metrics = score(p, y, b.Late.Base, dp, dt)
-	res.Baselines.Prior = score(prior, y, b.Late.Base, nil, nil)
-	res.Baselines.CustomerHistory = score(hist, y, b.Late.Base, nil, nil)
+	// The model calls late at its own threshold; the baselines call a
+	// rate of one half late, as a customer's own record would be read.
+	th := b.Threshold()
+	res.Metrics = score(p, y, b.Late.Base, th, dp, dt)
+	res.Baselines.Prior = score(prior, y, b.Late.Base, defaultThreshold, nil, nil)
+	res.Baselines.CustomerHistory = score(hist, y, b.Late.Base, defaultThreshold, nil, nil)
 	var cp, cy, cprior []float64
 	for i, r := range rows {
 		if r.ColdStart {
@@ -322,7 +343,7 @@ func (t *BacktestTest) Result() (*Backtest, []PredictionRow, error) {
 		}
 	}
 	if len(cp) > 0 {
-		res.ColdStart = &ColdStartMetrics{Model: score(cp, cy, b.Late.Base, nil, nil), Prior: score(cprior, cy, b.Late.Base, nil, nil)}
+		res.ColdStart = &ColdStartMetrics{Model: score(cp, cy, b.Late.Base, th, nil, nil), Prior: score(cprior, cy, b.Late.Base, defaultThreshold, nil, nil)}
 	}
 	return res, rows, nil
 }

@@ -11,7 +11,7 @@ import (
 // written as JSON with that AUC null, and read back as NaN; it used to
 // fail "json: unsupported value: NaN" and leave an empty --json-out file.
 func TestMetricsWithAnUndefinedFigureRoundTrip(t *testing.T) {
-	m := score([]float64{0.2, 0.7, 0.9}, []float64{1, 1, 1}, 0.3, nil, nil)
+	m := score([]float64{0.2, 0.7, 0.9}, []float64{1, 1, 1}, 0.3, 0.5, nil, nil)
 	if !math.IsNaN(float64(m.AUC)) {
 		t.Fatalf("AUC of one class %v, want NaN", m.AUC)
 	}
@@ -51,7 +51,7 @@ func TestDaysLateErrorOverTheLateInvoices(t *testing.T) {
 	for _, c := range cases {
 		p := make([]float64, len(c.pred))
 		y := make([]float64, len(c.pred))
-		m := score(p, y, 0.3, c.pred, c.actual)
+		m := score(p, y, 0.3, 0.5, c.pred, c.actual)
 		if math.Abs(m.MAEDaysLate-c.all) > 1e-12 || math.Abs(m.MAEDaysLateOfLate-c.ofLate) > 1e-12 || m.NLate != c.nLate {
 			t.Errorf("%s: all %v, of late %v over %d; want %v, %v over %d", c.name, m.MAEDaysLate, m.MAEDaysLateOfLate, m.NLate, c.all, c.ofLate, c.nLate)
 		}

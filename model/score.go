@@ -53,6 +53,9 @@ type Prediction struct {
 	PredictedDaysLate float64 `json:"predicted_days_late"`
 	// KnownLate: already past due + grace at the as-of date.
 	KnownLate bool `json:"known_late"`
+	// Late is the model's call: PLate at or above the bundle's threshold
+	// (chosen in training, see threshold.go; always so when KnownLate).
+	Late bool `json:"late"`
 	// ColdStart: the customer has no settled invoice in the history window,
 	// so the score rests on segment, country and invoice behaviour.
 	ColdStart bool     `json:"cold_start"`
@@ -143,6 +146,9 @@ func NewScorer(b *Bundle, specs []features.Spec) (*Scorer, error) {
 	}
 	if r := b.Default90OfVeryLatePast90; r != nil && (b.Default90OfVeryLate == nil || !(*r >= 0 && *r <= 1)) {
 		return nil, fmt.Errorf("%w: the 90+ share of the very-late probability after a 90+ invoice is %v (want 0 to 1, beside the others' share)", ErrBadBundle, *r)
+	}
+	if t := b.LateThreshold; !(t >= 0 && t < 1) {
+		return nil, fmt.Errorf("%w: the late threshold is %v (want 0 to 1)", ErrBadBundle, t)
 	}
 	if b.OverdueSurvival != nil {
 		if err := b.OverdueSurvival.check(); err != nil {
@@ -428,6 +434,7 @@ func (s *Scorer) scoreRows(sc *scratch, rows []features.Row, reasons int, out []
 	if b.Default90 != nil {
 		d90 = make([]float64, n)
 	}
+	threshold := b.Threshold()
 	for i := range rows {
 		r := &rows[i]
 		p := &out[i]
@@ -439,6 +446,7 @@ func (s *Scorer) scoreRows(sc *scratch, rows []features.Row, reasons int, out []
 		if overdue > b.Options.GraceDays {
 			p.KnownLate, p.PLate = true, 1
 		}
+		p.Late = p.PLate >= threshold
 		if overdue > b.Options.VeryLateDays {
 			p.PVeryLate = 1
 		}

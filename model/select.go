@@ -164,6 +164,7 @@ type cvFit struct {
 	margins, y     []float64 // out of fold, folds in order
 	rows           []int     // the design's rows they are of
 	trees          []int     // boosting rounds kept per fold
+	ends           []int     // where each fold's margins end
 	last           *Classifier
 	folds, skipped int
 }
@@ -194,6 +195,7 @@ func crossValidate(ctx context.Context, s setting, d design, folds []fold, cols 
 		}
 		cv.last = c
 		cv.folds++
+		cv.ends = append(cv.ends, len(cv.margins))
 	}
 	if cv.folds == 0 {
 		return nil, fmt.Errorf("%w: %s: no time-series fold of %d examples holds both outcomes (%d positive)", ErrTooLittleData, s.family, len(d.y), positives(d.y))

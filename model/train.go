@@ -203,6 +203,12 @@ func (d *TrainingData) Train(ctx context.Context) (*Bundle, error) {
 	}
 	b.Candidates, b.Champion = cands, ch.cv.s.family
 	o.Log.Info("late-payment champion", "family", b.Champion, "setting", ch.cv.s.name, "folds", len(plan.folds), "candidates", b.Candidates, "seconds", time.Since(start).Seconds())
+	// The threshold the validation calls late at: chosen on the folds'
+	// issue-date predictions, calibrated across folds (threshold.go).
+	foldP, foldY, foldOf := issueDateRows(xplan.fit, ch.cv.rows, ch.crossCalibrated(o), ch.cv.y, ch.cv.ends)
+	tc := chooseThreshold(foldP, foldY, foldOf)
+	b.LateThreshold, b.ThresholdExamples = tc.T, tc.N
+	o.Log.Info("late threshold on the folds", "threshold", tc.T, "predictions", tc.N, "accuracy", tc.Acc, "accuracy_at_0.5", tc.AccHalf)
 
 	o.progress("pay-date model", 2, stages)
 	if b.PayDateEnc, err = payDateEncoder(specs, rows); err != nil {
@@ -239,9 +245,21 @@ func (d *TrainingData) Train(ctx context.Context) (*Bundle, error) {
 	// calibration saw.
 	o.progress("validation", 3, stages)
 	b.Late, b.VeryLate = ch.model, priorClassifier(0, 1)
-	if b.Validation, err = evaluate(b, plan.report, peerHist); err != nil {
+	var reportP, reportY []float64
+	if b.Validation, reportP, reportY, err = evaluatePredictions(b, plan.report, peerHist); err != nil {
 		return nil, fmt.Errorf("train: validate: %w", err)
 	}
+	// The bundle's threshold is chosen again with the held-out invoices'
+	// predictions, out of sample as the folds' are, as the bundle's model
+	// learns from them too.
+	// The held-out invoices count as one more fold.
+	reportFold := make([]int, len(reportP))
+	for i := range reportFold {
+		reportFold[i] = len(ch.cv.ends)
+	}
+	tc = chooseThreshold(append(foldP, reportP...), append(foldY, reportY...), append(foldOf, reportFold...))
+	b.LateThreshold, b.ThresholdExamples = tc.T, tc.N
+	o.Log.Info("late threshold", "threshold", tc.T, "predictions", tc.N, "accuracy", tc.Acc, "accuracy_at_0.5", tc.AccHalf)
 	// The bundle's model then learns from the held-out invoices too.
 	if b.Late, err = ch.bundleModel(ctx, enc, xplan.report, len(plan.folds), late, o); err != nil {
 		return nil, fmt.Errorf("train late model: %w", err)

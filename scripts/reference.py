@@ -15,7 +15,17 @@ known the day before it (due plus grace before then); test invoices are those
 issued from the cut-off on whose outcome is known at the end of the data,
 exactly as dsopilot's RunBacktest chooses them. With --predictions (the file
 `dsopilot backtest --predictions` writes) dsopilot's own figures are computed
-here on the same invoices, so the table compares like with like.
+here on the same invoices, so the table compares like with like; its
+accuracy is that of its own late/on-time calls (the file's `late` column, at
+the threshold chosen in training), the others' at p >= 0.5.
+
+With --truth (the truth.csv datasets/realformat writes beside an export: each
+invoice's simulated probability of paying late) every model is also scored
+against the true probabilities rather than the one outcome drawn from them:
+expected accuracy (the mean of p_true where a model calls late, 1 - p_true
+where it calls on time) and expected Brier (mean (p - p_true)^2 + p_true(1 -
+p_true)). On a few hundred test invoices the drawn outcomes move accuracy by
+one or two points either way; the expected figures do not depend on the draw.
 
 Not part of `make test`; Debian's python3-sklearn and python3-xgboost are
 enough:
@@ -51,6 +61,7 @@ def parse_args():
     ap.add_argument("--split", type=float, default=0.7)
     ap.add_argument("--grace-days", type=int, default=0)
     ap.add_argument("--predictions", help="dsopilot backtest --predictions file, scored on the same invoices")
+    ap.add_argument("--truth", help="truth.csv: invoice_id,p_late (true probabilities) for expected accuracy and Brier")
     ap.add_argument("--seed", type=int, default=1)
     return ap.parse_args()
 
@@ -153,9 +164,18 @@ def matrix(ids, feats, levels):
     return np.array(X, dtype=float)
 
 
-def metrics(p, y):
+def metrics(p, y, truth=None, call=None):
+    """AUC, accuracy and Brier of p against outcomes y; call is the late/on-time
+    call (default p >= 0.5); with truth (true probabilities) also the expected
+    accuracy and Brier."""
     p, y = np.asarray(p, float), np.asarray(y, float)
-    return dict(auc=roc_auc_score(y, p), accuracy=float(np.mean((p >= 0.5) == (y == 1))), brier=brier_score_loss(y, p), n=len(y))
+    call = p >= 0.5 if call is None else np.asarray(call, bool)
+    m = dict(auc=roc_auc_score(y, p), accuracy=float(np.mean(call == (y == 1))), brier=brier_score_loss(y, p), n=len(y))
+    if truth is not None:
+        t = np.asarray(truth, float)
+        m["exp_accuracy"] = float(np.mean(np.where(call, t, 1 - t)))
+        m["exp_brier"] = float(np.mean((p - t) ** 2 + t * (1 - t)))
+    return m
 
 
 def main():
@@ -190,34 +210,51 @@ def main():
     Xtr, ytr = matrix([i for i, _ in train], feats, levels), np.array([float(l) for _, l in train])
     Xte, yte = matrix([i for i, _ in test], feats, levels), np.array([float(l) for _, l in test])
     prior = ytr.mean()
+    ids = [i for i, _ in test]
+    truth = None
+    if a.truth:
+        with open(a.truth, newline="") as f:
+            tp = {r["invoice_id"]: float(r["p_late"]) for r in csv.DictReader(f)}
+        missing = [i for i in ids if i not in tp]
+        if missing:
+            sys.exit("reference: %s: no true probability for %d test invoices (first %s)" % (a.truth, len(missing), missing[0]))
+        truth = np.array([tp[i] for i in ids])
     results = []
     if a.predictions:
-        pred = {}
+        pred, late = {}, {}
         with open(a.predictions, newline="") as f:
             for r in csv.DictReader(f):
                 pred[r["invoice_id"]] = float(r["p_late"])
-        ids = [i for i, _ in test]
+                if r.get("late", "") != "":
+                    late[r["invoice_id"]] = r["late"] == "1"
         missing = [i for i in ids if i not in pred]
         if missing or len(pred) != len(ids):
             print("warning: dsopilot tested %d invoices, this split %d (%d not in dsopilot's)" % (len(pred), len(ids), len(missing)), file=sys.stderr)
         keep = [k for k, i in enumerate(ids) if i in pred]
-        results.append(("dsopilot", metrics([pred[ids[k]] for k in keep], yte[keep])))
+        call = [late[ids[k]] for k in keep] if late else None
+        results.append(("dsopilot", metrics([pred[ids[k]] for k in keep], yte[keep], None if truth is None else truth[keep], call)))
     hgb = HistGradientBoostingClassifier(random_state=a.seed).fit(Xtr, ytr)
-    results.append(("sklearn hist GBDT", metrics(hgb.predict_proba(Xte)[:, 1], yte)))
+    results.append(("sklearn hist GBDT", metrics(hgb.predict_proba(Xte)[:, 1], yte, truth)))
     lr = make_pipeline(SimpleImputer(strategy="mean", add_indicator=True), StandardScaler(), LogisticRegression(max_iter=2000))
     lr.fit(Xtr, ytr)
-    results.append(("sklearn logistic", metrics(lr.predict_proba(Xte)[:, 1], yte)))
+    results.append(("sklearn logistic", metrics(lr.predict_proba(Xte)[:, 1], yte, truth)))
     xgb = xgboost.XGBClassifier(n_estimators=200, max_depth=4, learning_rate=0.1, tree_method="hist", random_state=a.seed)
     xgb.fit(Xtr, ytr)
-    results.append(("xgboost", metrics(xgb.predict_proba(Xte)[:, 1], yte)))
+    results.append(("xgboost", metrics(xgb.predict_proba(Xte)[:, 1], yte, truth)))
     k = NUMERIC.index("late_ratio")
     hist = np.where(np.isnan(Xte[:, k]), prior, Xte[:, k])
-    results.append(("customer history", metrics(hist, yte)))
-    results.append(("prior", metrics(np.full(len(yte), prior), yte)))
+    results.append(("customer history", metrics(hist, yte, truth)))
+    results.append(("prior", metrics(np.full(len(yte), prior), yte, truth)))
     print("cut-off %s: %d training, %d test invoices, %.1f%% late in training" % (cut, len(train), len(test), 100 * prior))
-    print("%-18s %6s %9s %6s %6s" % ("", "AUC", "accuracy", "Brier", "n"))
+    head = "%-18s %6s %9s %6s %6s" % ("", "AUC", "accuracy", "Brier", "n")
+    if truth is not None:
+        head += " %9s %9s" % ("exp. acc", "exp. Brier")
+    print(head)
     for name, m in results:
-        print("%-18s %6.3f %9.3f %6.3f %6d" % (name, m["auc"], m["accuracy"], m["brier"], m["n"]))
+        line = "%-18s %6.3f %9.3f %6.3f %6d" % (name, m["auc"], m["accuracy"], m["brier"], m["n"])
+        if truth is not None:
+            line += " %9.4f %9.4f" % (m["exp_accuracy"], m["exp_brier"])
+        print(line)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,9 @@
 # peers: what the segment's rate adds, and what golearn's neighbours add to
 # it) and with the invoices' undated disputed flag read as known from the
 # issue date (--dispute-opened-after-days 0: what that leak was worth).
+# Every model is also scored against the simulator's true probabilities
+# (truth.csv beside each export): expected accuracy and Brier, which do not
+# move with the one outcome a few hundred test invoices happened to draw.
 #
 #   scripts/smallledgers.sh [OUT_DIR] [SEED]   # SEED replaces every variant's seed
 #
@@ -22,7 +25,7 @@ go run ./scripts/realformat -out "$out" -seed "$seed" > "$out/variants.tsv"
 while IFS="$(printf '\t')" read -r name invoices customers cold path flags; do
 	echo "== $name: $invoices, $customers, $cold"
 	eval "\"$out/dsopilot\" backtest --input \"$path\" $flags --split 0.7 --predictions \"$out/$name/predictions.csv\"" > "$out/$name/backtest.txt" 2> "$out/$name/backtest.log"
-	grep -E "cut-off|assumption|skipped|dsopilot|cold start" "$out/$name/backtest.txt" || true
+	grep -E "cut-off|threshold|assumption|skipped|dsopilot|cold start" "$out/$name/backtest.txt" || true
 	if [ "${QUICK:-0}" != 1 ]; then
 		for v in "--peer-prior off" "--peer-prior segment" "--peer-prior peers" "--dispute-opened-after-days 0"; do
 			echo "-- $v"
@@ -31,5 +34,5 @@ while IFS="$(printf '\t')" read -r name invoices customers cold path flags; do
 		done
 	fi
 	cut=$(sed -n 's/^cut-off \([0-9-]*\):.*/\1/p' "$out/$name/backtest.txt")
-	eval "/usr/bin/python3 scripts/reference.py --export \"$path\" $flags --cutoff $cut --predictions \"$out/$name/predictions.csv\""
+	eval "/usr/bin/python3 scripts/reference.py --export \"$path\" $flags --cutoff $cut --predictions \"$out/$name/predictions.csv\" --truth \"$(dirname "$path")/truth.csv\""
 done < "$out/variants.tsv"

@@ -442,7 +442,7 @@ func TestBacktestOnAClearedItemsCSVWithMapping(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("backtest json: %v\n%s", err, out)
 	}
-	for _, k := range []string{"n_train", "n_test", "auc", "brier", "log_loss", "accuracy", "macro_f1", "ece", "mae_days_late", "error_cut_vs_naive", "confusion", "champion", "baselines"} {
+	for _, k := range []string{"n_train", "n_test", "auc", "brier", "log_loss", "accuracy", "macro_f1", "ece", "mae_days_late", "error_cut_vs_naive", "confusion", "champion", "baselines", "threshold"} {
 		if _, ok := res[k]; !ok {
 			t.Errorf("backtest JSON lacks %q", k)
 		}
@@ -451,7 +451,7 @@ func TestBacktestOnAClearedItemsCSVWithMapping(t *testing.T) {
 		t.Errorf("auc %.3f on a cleared-items export: the model learned nothing", auc)
 	}
 	p, err := os.ReadFile(preds)
-	if err != nil || !strings.HasPrefix(string(p), "invoice_id,p_late,predicted_days_late,actual_late,cold_start\n") {
+	if err != nil || !strings.HasPrefix(string(p), "invoice_id,p_late,predicted_days_late,actual_late,cold_start,late\n") {
 		t.Fatalf("predictions file: %v %q", err, string(p[:min(len(p), 80)]))
 	}
 }
