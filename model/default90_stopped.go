@@ -270,8 +270,12 @@ func (st *StoppedPaying) Notes(b *Bundle) []string {
 		out = append(out, fmt.Sprintf("90+ model: no better than the training share on customers it had not seen; p_90_plus is %.3f of p_very_late (at least the training share %.3f)", *b.Default90OfVeryLate, b.Default90.Base))
 	}
 	if st != nil {
-		out = append(out, fmt.Sprintf("customers that stopped paying (an invoice %d+ days past due, nothing paid for %d+ days): p_90_plus at least %.2f, learned from %d invoices of %d such customers, %d of them 90+",
-			st.OverdueDays, st.SilentDays, st.Share, st.Invoices, st.Customers, st.Positives))
+		who := "such customers"
+		if st.Customers == 1 {
+			who = "such customer"
+		}
+		out = append(out, fmt.Sprintf("customers that stopped paying (an invoice %d+ days past due, nothing paid for %d+ days): p_90_plus at least %.2f, learned from %d invoices of %d %s, %d of them 90+",
+			st.OverdueDays, st.SilentDays, st.Share, st.Invoices, st.Customers, who, st.Positives))
 	} else {
 		out = append(out, fmt.Sprintf("customers that stopped paying (an invoice %d+ days past due, nothing paid for %d+ days): none in the training window's history, so their p_90_plus is the model's own and may be far too low: check the customers with days_since_last_payment ≥ %d",
 			stoppedOverdueDays, stoppedSilentDays, stoppedSilentDays))

@@ -312,6 +312,9 @@ func TestStoppedNotes(t *testing.T) {
 			[]string{"0.200 of p_very_late for customers with an invoice gone 90+", "at least 0.75, learned from 9 invoices of 2"}},
 		{"model held", Bundle{Default90: &Classifier{Family: FamilyGBDT, Base: 0.02}}, nil,
 			[]string{"kept as it beat the training share (0.020)", "none in the training window's history"}},
+		{"stop learned from one customer", Bundle{Default90: priorClassifier(5, 100), Default90OfVeryLate: &share},
+			&StoppedPaying{OverdueDays: 90, SilentDays: 60, Share: 2.0 / 3, Customers: 1, Invoices: 5, Positives: 5},
+			[]string{"at least 0.67, learned from 5 invoices of 1 such customer, 5 of them 90+"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := strings.Join(tc.st.Notes(&tc.b), "\n")
