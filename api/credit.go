@@ -21,6 +21,7 @@ type CreditWorkflow struct {
 	policy *credit.Policy
 	fx     datasets.FX
 	risk   credit.RiskSource
+	cache  *cachedRisk // risk, when set
 	roles  map[string]string
 	log    *slog.Logger
 
@@ -58,10 +59,12 @@ func NewCreditWorkflow(pol *credit.Policy, fx datasets.FX, risk credit.RiskSourc
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	var cache *cachedRisk
 	if risk != nil {
-		risk = &cachedRisk{src: risk}
+		cache = &cachedRisk{src: risk}
+		risk = cache
 	}
-	return &CreditWorkflow{policy: pol, fx: fx, risk: risk, roles: roles, log: log}
+	return &CreditWorkflow{policy: pol, fx: fx, risk: risk, cache: cache, roles: roles, log: log}
 }
 
 // Follow implements Follower: the advice on the new snapshot is prepared

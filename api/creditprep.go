@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/model"
 	"github.com/dsopilot/dsopilot/recommender/credit"
 )
 
@@ -26,11 +27,18 @@ import (
 // creditPrep is the advice of every customer on one snapshot's ledger as
 // of its day, being prepared or prepared.
 type creditPrep struct {
-	l       *datasets.Ledger
-	asOf    datasets.Date
-	started time.Time
-	cancel  context.CancelFunc
-	done    chan struct{}
+	l    *datasets.Ledger
+	asOf datasets.Date
+	// prev is the preparation it follows (nil: none), whose advice it
+	// takes over when its ledger holds the same records (fingerprint):
+	// serve rereads the store every --reload (10 minutes), and learning
+	// the month-ends' models again each time kept a large ledger's advice
+	// forever in preparation.
+	prev        *creditPrep
+	fingerprint string
+	started     time.Time
+	cancel      context.CancelFunc
+	done        chan struct{}
 
 	// Set before done closes.
 	advice map[string]credit.Advice
@@ -83,12 +91,9 @@ func (w *CreditWorkflow) prepare(l *datasets.Ledger, asOf datasets.Date) {
 	}
 	if w.prep != nil {
 		w.prep.cancel()
-		if p := w.prep; p.took > 0 {
-			w.lastTook = p.took
-		}
 	}
 	ctx, cancel := context.WithCancel(w.bg)
-	p := &creditPrep{l: l, asOf: asOf, started: time.Now(), cancel: cancel, done: make(chan struct{})}
+	p := &creditPrep{l: l, asOf: asOf, prev: w.prep, started: time.Now(), cancel: cancel, done: make(chan struct{})}
 	w.prep = p
 	go w.runPrep(ctx, p)
 }
@@ -100,6 +105,24 @@ func (w *CreditWorkflow) prepare(l *datasets.Ledger, asOf datasets.Date) {
 func (w *CreditWorkflow) runPrep(ctx context.Context, p *creditPrep) {
 	defer close(p.done)
 	defer p.cancel()
+	prev := p.prev
+	p.prev = nil // not kept: a chain of snapshots
+	p.fingerprint = model.Fingerprint(p.l)
+	if prev != nil && prev.asOf == p.asOf {
+		select {
+		case <-prev.done:
+			if prev.err == nil && prev.fingerprint == p.fingerprint {
+				p.advice, p.events, p.left = prev.advice, prev.events, prev.left
+				if w.cache != nil {
+					w.cache.adopt(prev.l, p.l)
+				}
+				p.took = time.Since(p.started)
+				w.log.Info("credit-limit advice taken over: the new snapshot holds the same records", "as_of", p.asOf.String(), "seconds", p.took.Seconds())
+				return
+			}
+		default: // cancelled halfway: learnt again
+		}
+	}
 	p.advice, p.events, p.left, p.err = w.prepareAll(ctx, p.l, p.asOf)
 	p.took = time.Since(p.started)
 	switch {

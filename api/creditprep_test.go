@@ -251,3 +251,62 @@ func TestAnswerPastTheWriteTimeoutIsLoggedUndelivered(t *testing.T) {
 		t.Errorf("access log %v: want status 0, error level, not delivered", line)
 	}
 }
+
+// The prepared advice is the snapshot's: an ingest's rebuild prepares it
+// again, the risks learnt again on the new records (the exposure answered
+// holds the new invoice), while a reload of an unchanged store takes the
+// prepared advice and its risks over instead of learning every month-end
+// again.
+func TestPreparedAdviceFollowsTheSnapshot(t *testing.T) {
+	gate := newGatedRisk()
+	gate.release()
+	fx := recommender.SimFX()
+	w := NewCreditWorkflow(credit.DefaultPolicy(), fx, gate, nil, nil)
+	ts := newTestServer(t, func(c *Config) { c.Credit = w })
+	snap := ts.srv.snap.Load()
+	var cust datasets.Customer
+	for _, c := range snap.ledger.Customers {
+		if c.Currency == fx.To {
+			cust = c
+			break
+		}
+	}
+	path := "/v1/customers/" + cust.ID + "/credit-limit"
+	before := decode[CreditAdvice](t, ts.do(req{method: "GET", path: path, role: "viewer"}))
+	asked := func() int {
+		gate.mu.Lock()
+		defer gate.mu.Unlock()
+		return gate.asked[snap.asOf]
+	}
+	if n := asked(); n != 1 {
+		t.Fatalf("the as-of day's risks learnt %d times, want once", n)
+	}
+
+	// An unchanged reload: a new ledger of the same records.
+	gen := ts.srv.Generation()
+	ts.srv.reloadWanted.Store(true)
+	ts.srv.kickRebuild()
+	if err := ts.srv.WaitSnapshot(context.Background(), gen+1); err != nil {
+		t.Fatal(err)
+	}
+	ts.creditPrepared()
+	if ts.srv.snap.Load().settled == snap.settled {
+		t.Fatal("the reload kept the ledger: the test needs a new one")
+	}
+	if again := decode[CreditAdvice](t, ts.do(req{method: "GET", path: path, role: "viewer"})); again.Exposure != before.Exposure || asked() != 1 {
+		t.Errorf("after an unchanged reload: exposure %s (was %s), as-of day learnt %d times: want the advice taken over", again.Exposure, before.Exposure, asked())
+	}
+
+	issue := snap.asOf.AddDays(-20)
+	const amount = datasets.Money(7_000_00)
+	body := fmt.Sprintf("customer_id,invoice_id,issue_date,due_date,amount,currency\n%s,PREP-1,%s,%s,%s,%s\n", cust.ID, issue, issue.AddDays(30), amount, fx.To)
+	expect(t, ts.do(req{method: "POST", path: "/v1/ingest/invoices", role: "admin", body: body, ctype: "text/csv"}), 200)
+	ts.settle()
+	after := decode[CreditAdvice](t, ts.do(req{method: "GET", path: path, role: "viewer"}))
+	if got := after.Exposure.Money() - before.Exposure.Money(); got != amount {
+		t.Errorf("exposure grew by %s after the ingest, want %s", got, amount)
+	}
+	if asked() != 2 {
+		t.Errorf("the as-of day's risks learnt %d times after the ingest, want again (2)", asked())
+	}
+}

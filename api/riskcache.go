@@ -83,3 +83,13 @@ func (c *cachedRisk) CustomerRisk(ctx context.Context, l *datasets.Ledger, asOf 
 		// under this one's.
 	}
 }
+
+// adopt keeps the risks learnt on from for to, a ledger holding the same
+// records (a reload of an unchanged store): they are its risks too.
+func (c *cachedRisk) adopt(from, to *datasets.Ledger) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.l == from {
+		c.l = to
+	}
+}
