@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 
 	"github.com/dsopilot/dsopilot/datasets"
@@ -37,50 +38,100 @@ type riskDay struct {
 	err  error
 }
 
-// maxCachedDays bounds the days kept for one ledger: five years of
+// maxCachedDays bounds the days kept for one ledger: a decade of
 // month-ends and a few days asked about; past it the cache starts again.
 // The background preparation asks for every month-end the review dates
-// look at, which a bound of two years dropped halfway on a long ledger.
-const maxCachedDays = 80
+// look at at once, which a bound of two years dropped on a long ledger.
+const maxCachedDays = 160
+
+var _ credit.LedgerDaysRisk = (*cachedRisk)(nil)
 
 func (c *cachedRisk) CustomerRisk(ctx context.Context, l *datasets.Ledger, asOf datasets.Date) (map[string]credit.Risk, error) {
-	for {
-		c.mu.Lock()
-		if c.l != l || len(c.risk) >= maxCachedDays && c.risk[asOf] == nil {
-			c.l, c.risk = l, map[datasets.Date]*riskDay{}
-		}
-		d, ok := c.risk[asOf]
-		if !ok {
-			d = &riskDay{done: make(chan struct{})}
-			c.risk[asOf] = d
-			c.mu.Unlock()
-			d.r, d.err = c.src.CustomerRisk(ctx, l, asOf)
-			if d.err != nil {
-				// Not kept: a failure of this asker's (its deadline) is
-				// not the day's answer for the next one.
-				c.mu.Lock()
-				if c.risk[asOf] == d {
-					delete(c.risk, asOf)
-				}
-				c.mu.Unlock()
+	out, err := c.CustomerRiskDaysOf(ctx, l, []datasets.Date{asOf})
+	if err != nil {
+		return nil, err
+	}
+	return out[asOf], nil
+}
+
+// CustomerRiskDaysOf implements credit.LedgerDaysRisk: the days not learnt
+// yet, nor being learnt, are learnt here over one read of l
+// (credit.RiskDays); those another asker is learning are waited for.
+func (c *cachedRisk) CustomerRiskDaysOf(ctx context.Context, l *datasets.Ledger, days []datasets.Date) (map[datasets.Date]map[string]credit.Risk, error) {
+	out := make(map[datasets.Date]map[string]credit.Risk, len(days))
+	for len(days) > 0 {
+		mine, theirs := c.claim(l, days)
+		if len(mine) > 0 {
+			ds := make([]datasets.Date, 0, len(mine))
+			for d := range mine {
+				ds = append(ds, d)
 			}
-			close(d.done)
-			return d.r, d.err
+			slices.Sort(ds)
+			r, err := credit.RiskDays(ctx, c.src, l, ds)
+			c.settle(l, mine, r, err)
+			if err != nil {
+				return nil, err
+			}
+			for _, d := range ds {
+				out[d] = r[d]
+			}
 		}
-		c.mu.Unlock()
-		select {
-		case <-d.done:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		// Wait for the others' days; those whose asker gave up (its
+		// context ended) are claimed again, under this one's.
+		days = days[:0:0]
+		for d, e := range theirs {
+			select {
+			case <-e.done:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			switch {
+			case e.err == nil:
+				out[d] = e.r
+			case errors.Is(e.err, context.Canceled) || errors.Is(e.err, context.DeadlineExceeded):
+				days = append(days, d)
+			default:
+				return nil, e.err
+			}
 		}
-		if d.err == nil {
-			return d.r, nil
+	}
+	return out, nil
+}
+
+// claim splits days into those this asker learns (entries it created)
+// and those being learnt or learnt already.
+func (c *cachedRisk) claim(l *datasets.Ledger, days []datasets.Date) (mine, theirs map[datasets.Date]*riskDay) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.l != l || len(c.risk)+len(days) > maxCachedDays {
+		c.l, c.risk = l, map[datasets.Date]*riskDay{}
+	}
+	mine, theirs = map[datasets.Date]*riskDay{}, map[datasets.Date]*riskDay{}
+	for _, d := range days {
+		if e, ok := c.risk[d]; ok {
+			theirs[d] = e
+			continue
 		}
-		if !errors.Is(d.err, context.Canceled) && !errors.Is(d.err, context.DeadlineExceeded) {
-			return nil, d.err
+		e := &riskDay{done: make(chan struct{})}
+		c.risk[d], mine[d] = e, e
+	}
+	return mine, theirs
+}
+
+// settle records the days this asker learnt (r, or err for all of them)
+// and wakes their waiters. A failed day is not kept: a failure of this
+// asker's (its deadline) is not the day's answer for the next one.
+func (c *cachedRisk) settle(l *datasets.Ledger, mine map[datasets.Date]*riskDay, r map[datasets.Date]map[string]credit.Risk, err error) {
+	c.mu.Lock()
+	for d, e := range mine {
+		e.r, e.err = r[d], err
+		if err != nil && c.l == l && c.risk[d] == e {
+			delete(c.risk, d)
 		}
-		// The asker that learnt it gave up (its context ended): learn it
-		// under this one's.
+	}
+	c.mu.Unlock()
+	for _, e := range mine {
+		close(e.done)
 	}
 }
 
