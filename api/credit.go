@@ -42,6 +42,9 @@ type CreditWorkflow struct {
 	bg       context.Context
 	prep     *creditPrep
 	lastTook time.Duration
+	// refreshing is prep prepared again after the credit events changed
+	// (nil: not), which replaces it once done.
+	refreshing *creditPrep
 }
 
 var (

@@ -92,6 +92,10 @@ func (w *CreditWorkflow) prepare(l *datasets.Ledger, asOf datasets.Date) {
 	if w.prep != nil {
 		w.prep.cancel()
 	}
+	if w.refreshing != nil {
+		w.refreshing.cancel()
+		w.refreshing = nil
+	}
 	ctx, cancel := context.WithCancel(w.bg)
 	p := &creditPrep{l: l, asOf: asOf, prev: w.prep, started: time.Now(), cancel: cancel, done: make(chan struct{})}
 	w.prep = p
@@ -107,7 +111,9 @@ func (w *CreditWorkflow) runPrep(ctx context.Context, p *creditPrep) {
 	defer p.cancel()
 	prev := p.prev
 	p.prev = nil // not kept: a chain of snapshots
-	p.fingerprint = model.Fingerprint(p.l)
+	if p.fingerprint == "" {
+		p.fingerprint = model.Fingerprint(p.l)
+	}
 	if prev != nil && prev.asOf == p.asOf {
 		select {
 		case <-prev.done:
@@ -135,10 +141,35 @@ func (w *CreditWorkflow) runPrep(ctx context.Context, p *creditPrep) {
 			"invoices", len(p.l.Invoices), "seconds", p.took.Seconds())
 	}
 	w.mu.Lock()
-	if w.prep == p && p.err == nil {
+	switch {
+	case w.prep == p && p.err == nil:
 		w.lastTook = p.took
+	case w.refreshing == p:
+		w.refreshing = nil
+		if cur := w.prep; p.err == nil && cur != nil && cur.l == p.l && cur.asOf == p.asOf {
+			w.prep = p
+		}
 	}
 	w.mu.Unlock()
+}
+
+// refresh prepares p's advice again, in the background, after the credit
+// events changed (a proposal, a decision): until it is done the prepared
+// advice stays in service for the customers it still holds for, and the
+// others' requests compute their own. Without it, the first proposal
+// sent every later request to compute its own until the ledger changed.
+// The risks are the snapshot's, learnt already: only the accounts are
+// read again.
+func (w *CreditWorkflow) refresh(p *creditPrep) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.bg == nil || w.prep != p || w.refreshing != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(w.bg)
+	r := &creditPrep{l: p.l, asOf: p.asOf, fingerprint: p.fingerprint, started: time.Now(), cancel: cancel, done: make(chan struct{})}
+	w.refreshing = r
+	go w.runPrep(ctx, r)
 }
 
 // prepareAll is the advice of every customer on l as of asOf by id, the
@@ -226,8 +257,12 @@ func (w *CreditWorkflow) prepared(ctx context.Context, cs credit.Store, l *datas
 		return credit.Advice{}, false, err
 	}
 	key, err := eventsKey(ev)
-	if err != nil || key != p.events {
+	if err != nil {
 		return credit.Advice{}, false, err
+	}
+	if key != p.events {
+		w.refresh(p)
+		return credit.Advice{}, false, nil
 	}
 	return a, true, nil
 }

@@ -297,6 +297,25 @@ func TestPreparedAdviceFollowsTheSnapshot(t *testing.T) {
 		t.Errorf("after an unchanged reload: exposure %s (was %s), as-of day learnt %d times: want the advice taken over", again.Exposure, before.Exposure, asked())
 	}
 
+	// A proposal changes the credit events: the request computes its own
+	// answer, and the advice is prepared again in the background, which
+	// then answers the same.
+	w.mu.RLock()
+	prepared := w.prep
+	w.mu.RUnlock()
+	expect(t, ts.do(req{method: "POST", path: "/v1/credit-proposals", role: "credit_manager",
+		body: fmt.Sprintf(`{"customer_id":%q,"new_limit":%q,"reason":"growth"}`, cust.ID, (before.Suggested.Money() + 1_000_00).String())}), 201)
+	own := ts.do(req{method: "GET", path: path, role: "viewer"})
+	expect(t, own, http.StatusOK)
+	waitFor(t, "the advice to be prepared again", func() bool {
+		w.mu.RLock()
+		defer w.mu.RUnlock()
+		return w.prep != prepared && w.refreshing == nil
+	})
+	if again := ts.do(req{method: "GET", path: path, role: "viewer"}); again.Body.String() != own.Body.String() {
+		t.Errorf("after the proposal, the advice prepared again:\n%s\nthe request's own:\n%s", again.Body.String(), own.Body.String())
+	}
+
 	issue := snap.asOf.AddDays(-20)
 	const amount = datasets.Money(7_000_00)
 	body := fmt.Sprintf("customer_id,invoice_id,issue_date,due_date,amount,currency\n%s,PREP-1,%s,%s,%s,%s\n", cust.ID, issue, issue.AddDays(30), amount, fx.To)
@@ -306,7 +325,7 @@ func TestPreparedAdviceFollowsTheSnapshot(t *testing.T) {
 	if got := after.Exposure.Money() - before.Exposure.Money(); got != amount {
 		t.Errorf("exposure grew by %s after the ingest, want %s", got, amount)
 	}
-	if asked() != 2 {
-		t.Errorf("the as-of day's risks learnt %d times after the ingest, want again (2)", asked())
+	if asked() < 2 {
+		t.Errorf("the as-of day's risks learnt %d times after the ingest, want learnt again on the new records", asked())
 	}
 }
