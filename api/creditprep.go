@@ -175,9 +175,10 @@ func (w *CreditWorkflow) refresh(p *creditPrep) {
 // prepareAll is the advice of every customer on l as of asOf by id, the
 // fingerprint of the credit events read before it, and how many
 // customers were left out for want of a rate: the advice of all customers
-// fails on the first currency without one, so it is prepared again
-// without the customers in those currencies (theirs answer 503
-// missing-rate on request, as before).
+// fails when any lacks one, so it is prepared again without the
+// customers in those currencies or with records in them (theirs answer
+// 503 missing-rate on request, as before). Should that fail too, the
+// preparation fails and every request computes its own.
 func (w *CreditWorkflow) prepareAll(ctx context.Context, l *datasets.Ledger, asOf datasets.Date) (map[string]credit.Advice, string, int, error) {
 	svc, _, err := w.service(ctx)
 	if err != nil {
@@ -199,9 +200,22 @@ func (w *CreditWorkflow) prepareAll(ctx context.Context, l *datasets.Ledger, asO
 		for _, c := range mr.Currencies() {
 			missing[c] = true
 		}
+		// A customer in such a currency, or with an invoice or a payment
+		// in one (converted to the customer's: credit refuses it too).
+		skip := map[string]bool{}
+		for i := range l.Invoices {
+			if missing[l.Invoices[i].Currency] {
+				skip[l.Invoices[i].CustomerID] = true
+			}
+		}
+		for i := range l.Payments {
+			if missing[l.Payments[i].Currency] {
+				skip[l.Payments[i].CustomerID] = true
+			}
+		}
 		var ids []string
 		for i := range l.Customers {
-			if missing[l.Customers[i].Currency] {
+			if c := &l.Customers[i]; missing[c.Currency] || skip[c.ID] {
 				left++
 				continue
 			}
