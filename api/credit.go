@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -20,6 +21,7 @@ type CreditWorkflow struct {
 	policy *credit.Policy
 	fx     datasets.FX
 	risk   credit.RiskSource
+	cache  *cachedRisk // risk, when set
 	roles  map[string]string
 	log    *slog.Logger
 
@@ -34,6 +36,15 @@ type CreditWorkflow struct {
 	mu    sync.RWMutex
 	l     *datasets.Ledger
 	store func(context.Context) (Store, error)
+	// bg is the server's context the advice is prepared under (nil: not
+	// prepared, creditprep.go), prep the snapshot's preparation and
+	// lastTook how long the last one took (for Retry-After).
+	bg       context.Context
+	prep     *creditPrep
+	lastTook time.Duration
+	// refreshing is prep prepared again after the credit events changed
+	// (nil: not), which replaces it once done.
+	refreshing *creditPrep
 }
 
 var (
@@ -51,16 +62,20 @@ func NewCreditWorkflow(pol *credit.Policy, fx datasets.FX, risk credit.RiskSourc
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	var cache *cachedRisk
 	if risk != nil {
-		risk = &cachedRisk{src: risk}
+		cache = &cachedRisk{src: risk}
+		risk = cache
 	}
-	return &CreditWorkflow{policy: pol, fx: fx, risk: risk, roles: roles, log: log}
+	return &CreditWorkflow{policy: pol, fx: fx, risk: risk, cache: cache, roles: roles, log: log}
 }
 
-// Follow implements Follower.
-func (w *CreditWorkflow) Follow(l *datasets.Ledger, _ datasets.Date) {
+// Follow implements Follower: the advice on the new snapshot is prepared
+// in the background (creditprep.go).
+func (w *CreditWorkflow) Follow(l *datasets.Ledger, asOf datasets.Date) {
 	w.mu.Lock()
 	w.l = l
+	w.prepare(l, asOf)
 	w.mu.Unlock()
 }
 
@@ -105,14 +120,30 @@ func (w *CreditWorkflow) CreditLimit(ctx context.Context, customerID string, asO
 	if l == nil {
 		return nil, notRead("the credit-limit advice")
 	}
-	as, err := svc.AdviceOn(ctx, l, asOf, customerID)
+	a, ok, err := w.prepared(ctx, svc.Store, l, asOf, customerID)
 	if err != nil {
-		return nil, rateError(err)
+		return nil, err
 	}
-	if len(as) == 0 {
-		return nil, fmt.Errorf("%w: customer %q", ErrNotFound, customerID)
+	if !ok {
+		// Computed here, under the request's deadline (Config.RequestDeadline):
+		// past it, a 503 rather than an answer after the write timeout.
+		as, err := svc.AdviceOn(ctx, l, asOf, customerID)
+		if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, overDeadline(ctx, customerID, asOf)
+		}
+		if err != nil {
+			return nil, rateError(err)
+		}
+		if len(as) == 0 {
+			return nil, fmt.Errorf("%w: customer %q", ErrNotFound, customerID)
+		}
+		a = as[0]
 	}
-	a := as[0]
+	return adviceOf(a, asOf), nil
+}
+
+// adviceOf is the API's answer of the workflow's advice a as of asOf.
+func adviceOf(a credit.Advice, asOf datasets.Date) *CreditAdvice {
 	out := &CreditAdvice{CustomerID: a.CustomerID, AsOf: asOf, Currency: a.Currency, Current: limitOrNull(a.Current, a.LimitSource == credit.LimitNotRecorded),
 		LimitSource: a.LimitSource, LimitSet: a.LimitSet, LimitReview: a.LimitReview, Exposure: a.Exposure,
 		GrossExposure: a.GrossExposure, UnappliedCash: a.UnappliedCash, UnappliedCredits: a.UnappliedCredits,
@@ -127,7 +158,7 @@ func (w *CreditWorkflow) CreditLimit(ctx context.Context, customerID string, asO
 		out.Flags = append(out.Flags, CreditFlag{Kind: f.Kind, Amount: f.Amount, Reason: f.Reason, Resolution: f.Resolution, BlocksOrders: f.BlocksOrders})
 		out.OrdersHeld = out.OrdersHeld || f.BlocksOrders
 	}
-	return out, nil
+	return out
 }
 
 // Propose implements Credit.
@@ -247,37 +278,4 @@ func rateError(err error) error {
 		return nr
 	}
 	return err
-}
-
-// cachedRisk keeps the last ledger's risks by day: a learnt default model
-// (credit.LearnedRisk) takes seconds on a large ledger, every credit-limit
-// request of a snapshot asks for the same day's, and every one asks for
-// the month-ends its limits' review dates look at (the class at each
-// decision, and the classes seen since), the same for every request.
-type cachedRisk struct {
-	src  credit.RiskSource
-	mu   sync.Mutex
-	l    *datasets.Ledger
-	risk map[datasets.Date]map[string]credit.Risk
-}
-
-// maxCachedDays bounds the days kept for one ledger: two years of
-// month-ends and a few days asked about; past it the cache starts again.
-const maxCachedDays = 64
-
-func (c *cachedRisk) CustomerRisk(ctx context.Context, l *datasets.Ledger, asOf datasets.Date) (map[string]credit.Risk, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.l != l || len(c.risk) >= maxCachedDays {
-		c.l, c.risk = l, map[datasets.Date]map[string]credit.Risk{}
-	}
-	if r, ok := c.risk[asOf]; ok {
-		return r, nil
-	}
-	r, err := c.src.CustomerRisk(ctx, l, asOf)
-	if err != nil {
-		return nil, err
-	}
-	c.risk[asOf] = r
-	return r, nil
 }

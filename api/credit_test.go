@@ -93,6 +93,7 @@ func TestCreditAdviceSaysWhereTheLimitComesFromAndWhatHoldsOrders(t *testing.T) 
 	// approval's review date until then).
 	i := slices.IndexFunc(l.Customers, func(c datasets.Customer) bool { return c.ID == master })
 	started := time.Now().Add(-time.Second)
+	gen := ts.srv.Generation()
 	limit := l.Customers[i].CreditLimit + 5_000_00
 	w := ts.do(req{method: "POST", path: "/v1/credit-proposals", role: "credit_manager",
 		body: fmt.Sprintf(`{"customer_id":%q,"new_limit":%q,"reason":"growth"}`, master, limit.String())})
@@ -115,6 +116,10 @@ func TestCreditAdviceSaysWhereTheLimitComesFromAndWhatHoldsOrders(t *testing.T) 
 	} else if a.LimitReview == 0 || a.LimitReview != approved.Review {
 		t.Fatalf("after the approval: limit_review_date %v, want the approval's review date %v", a.LimitReview, approved.Review)
 	}
+	// The approval rereads the store: the advice of the new snapshot is
+	// prepared anew (503 until then).
+	waitFor(t, "the snapshot to reread the store", func() bool { return ts.srv.Generation() > gen })
+	ts.creditPrepared()
 
 	// Each flag says whether it holds orders, as the policy has it, and
 	// orders_held whether any does: a customer with a blocking flag and,

@@ -117,6 +117,9 @@ type testServer struct {
 	logs   *syncBuffer
 	router routers.Router
 	cancel context.CancelFunc
+	// creditUnprepared: start does not wait for the credit advice to be
+	// prepared (the tests of its preparation).
+	creditUnprepared bool
 }
 
 // testRoles are the keys every test server has.
@@ -126,9 +129,21 @@ var testRoles = []Role{RoleViewer, RoleCollector, RoleCreditManager, RoleAdmin}
 // ledger; mod adjusts its config.
 func newTestServer(t testing.TB, mod func(*Config)) *testServer {
 	t.Helper()
+	return newTestServerWith(t, mod, false)
+}
+
+// newTestServerUnprepared is newTestServer without waiting for the
+// credit advice to be prepared.
+func newTestServerUnprepared(t testing.TB, mod func(*Config)) *testServer {
+	t.Helper()
+	return newTestServerWith(t, mod, true)
+}
+
+func newTestServerWith(t testing.TB, mod func(*Config), creditUnprepared bool) *testServer {
+	t.Helper()
 	f := testFixture(t)
 	dir := t.TempDir()
-	ts := &testServer{t: t, dir: dir, keys: map[string]string{}, logs: &syncBuffer{}}
+	ts := &testServer{t: t, dir: dir, keys: map[string]string{}, logs: &syncBuffer{}, creditUnprepared: creditUnprepared}
 	reg := filepath.Join(dir, "models")
 	if err := os.CopyFS(reg, os.DirFS(f.registry)); err != nil {
 		t.Fatal(err)
@@ -188,6 +203,38 @@ func (ts *testServer) start() {
 	if ts.router, err = gorillamux.NewRouter(doc); err != nil {
 		t.Fatal(err)
 	}
+	if !ts.creditUnprepared {
+		ts.creditPrepared()
+	}
+}
+
+// creditPrepared waits until the credit advice of the snapshot in service
+// is prepared (or failed: requests then compute their own), as a client
+// waits for /readyz's credit: before, the credit-limit route answers 503.
+func (ts *testServer) creditPrepared() {
+	ts.t.Helper()
+	w, ok := ts.cfg.Credit.(*CreditWorkflow)
+	if !ok {
+		return
+	}
+	waitFor(ts.t, "the credit advice to be prepared", func() bool {
+		if !ts.srv.loaded.Load() {
+			return true // nothing followed yet: nothing is prepared
+		}
+		snap := ts.srv.snap.Load()
+		w.mu.RLock()
+		p := w.prep
+		w.mu.RUnlock()
+		if p == nil || p.l != snap.settled || p.asOf != snap.asOf {
+			return false
+		}
+		select {
+		case <-p.done:
+			return true
+		default:
+			return false
+		}
+	})
 }
 
 // stop ends the server (idempotent).
@@ -215,6 +262,7 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 func (ts *testServer) settle() {
 	ts.t.Helper()
 	waitFor(ts.t, "the snapshot to take the acknowledged writes", ts.srv.Settled)
+	ts.creditPrepared()
 }
 
 // req is a test request.

@@ -37,6 +37,12 @@ type readiness struct {
 		Batches int `json:"batches"`
 		Rows    int `json:"rows"`
 	} `json:"spool"`
+	// Credit is the preparation of the credit-limit advice of the
+	// snapshot in service (absent without the credit routes): until it
+	// is ready, GET /v1/customers/{id}/credit-limit answers 503 with
+	// Retry-After. The server is ready meanwhile: every other route
+	// answers.
+	Credit *CreditPrepStatus `json:"credit,omitempty"`
 }
 
 func (s *Server) healthz(c *gin.Context) { ok(c, http.StatusOK, health{Status: "ok"}) }
@@ -150,6 +156,12 @@ func (s *Server) readyz(c *gin.Context, snap *snapshot, lastDay datasets.Date, w
 			"if one was, check --store (DSOPILOT_STORE)")
 	}
 	r.Spool.Batches, r.Spool.Rows = s.sink.spool.depth()
+	if ps, isPrep := s.cfg.Credit.(prepStatus); isPrep {
+		if r.Credit = ps.PrepStatus(); r.Credit != nil && r.Credit.Status == "preparing" {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("the credit-limit advice as of %s is being prepared (%.0f s so far): the credit-limit route answers 503 with Retry-After until it is ready",
+				r.Credit.AsOf, r.Credit.Seconds))
+		}
+	}
 	ok(c, http.StatusOK, r)
 }
 

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -24,6 +25,7 @@ const (
 	ctxRequestID = "dsopilot.request_id"
 	ctxLogger    = "dsopilot.logger"
 	ctxKey       = "dsopilot.key"
+	ctxDeadline  = "dsopilot.deadline"
 )
 
 // requestID returns the request's id (set by withRequestID).
@@ -91,6 +93,18 @@ func (s *Server) observe(c *gin.Context) {
 		}
 		status := c.Writer.Status()
 		d := time.Since(start)
+		// An answer finished after WriteTimeout is not delivered: the
+		// connection's write deadline (set before the handler ran) has
+		// passed, and the client gets the connection closed. Logged as
+		// the 200 the handler wrote, a trial's 11-minute credit request
+		// looked answered. Status 0 says nothing was sent; the status
+		// written stays in the line. (Only under Serve, whose
+		// http.Server has this WriteTimeout.)
+		written := status
+		lost := s.cfg.WriteTimeout > 0 && d >= s.cfg.WriteTimeout
+		if lost {
+			status = 0
+		}
 		st := strconv.Itoa(status)
 		s.metrics.requests.WithLabelValues(route, c.Request.Method, st).Inc()
 		s.metrics.latency.WithLabelValues(route, c.Request.Method, st).Observe(d.Seconds())
@@ -106,12 +120,28 @@ func (s *Server) observe(c *gin.Context) {
 		if len(c.Errors) > 0 {
 			attrs = append(attrs, slog.String("err", c.Errors.Last().Error()))
 		}
+		if lost {
+			attrs = append(attrs, slog.Int("status_written", written), slog.String("err",
+				fmt.Sprintf("not delivered: the answer took %s, past the server's write timeout (%s), and the client's connection was closed", d.Round(time.Millisecond), s.cfg.WriteTimeout)))
+		}
 		level := slog.LevelInfo
-		if status >= 500 {
+		if status >= 500 || lost {
 			level = slog.LevelError
 		}
 		log.LogAttrs(c.Request.Context(), level, "request", attrs...)
 	}()
+	c.Next()
+}
+
+// withDeadline bounds the request's context by Config.RequestDeadline,
+// which handlers pass to what they compute: past it they answer 503
+// (fail) in time to be written, where an answer after WriteTimeout is
+// lost.
+func (s *Server) withDeadline(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.RequestDeadline)
+	defer cancel()
+	c.Request = c.Request.WithContext(ctx)
+	c.Set(ctxDeadline, s.cfg.RequestDeadline)
 	c.Next()
 }
 

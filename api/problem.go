@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -318,8 +319,23 @@ func problemFor(err error) Problem {
 	return p
 }
 
+// deadlineRetryAfter is the Retry-After of a request that ran out of its
+// deadline: what it computed is mostly kept (the credit risks learnt),
+// so asking again goes on from there.
+const deadlineRetryAfter = 30 * time.Second
+
 // fail answers c with err's problem and stops the handler chain.
 func fail(c *gin.Context, err error) {
+	var ra retryAfter
+	if errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrUnavailable) {
+		// A computation cut short by the request's deadline
+		// (withDeadline) is a 503 saying so, through the one mapping.
+		d := "its deadline"
+		if v, ok := c.Get(ctxDeadline); ok {
+			d = fmt.Sprintf("its deadline (%s)", v)
+		}
+		err = retrying{fmt.Errorf("%w: the answer was still being computed when the request reached %s: %w", ErrUnavailable, d, err), deadlineRetryAfter}
+	}
 	p := problemFor(err)
 	p.RequestID = requestID(c)
 	p.Instance = c.Request.URL.Path
@@ -330,7 +346,6 @@ func fail(c *gin.Context, err error) {
 		// The operator, not the client, has to act: say it where they look.
 		loggerOf(c).Warn("request needs an exchange rate the server was not given", "err", err)
 	}
-	var ra retryAfter
 	switch {
 	case errors.As(err, &ra):
 		c.Header("Retry-After", strconv.Itoa(max(1, ra.RetryAfterSeconds())))

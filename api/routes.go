@@ -173,7 +173,9 @@ func (s *Server) routeTable() []route {
 			doc: routeDoc{id: "creditLimit", tag: "credit", summary: "Suggested credit limit and order-block flags",
 				description: "limit_source says where current_limit comes from (credit_decision, approval, customer_master, none or not_recorded, the last three with no review date; " +
 					"current_limit is null when not_recorded: no limit is recorded, which is not 0.00, no credit), " +
-					"limit_set_date the day its decision was taken; each flag's blocks_orders says whether the policy holds orders on it, orders_held whether any does." + asOfRule,
+					"limit_set_date the day its decision was taken; each flag's blocks_orders says whether the policy holds orders on it, orders_held whether any does. " +
+					"The advice of every customer is prepared in the background for each new snapshot (/readyz's credit says how far): until it is ready, and when " +
+					"a request's own computation (another as_of, proposals since) outlasts the server's request deadline, the answer is 503 with Retry-After." + asOfRule,
 				params: []param{pathID("customer id"), asOf}, responses: []response{{200, "the advice", CreditAdvice{}, ""}}, errors: []int{404, 422, 503}}},
 		{method: http.MethodPost, path: "/v1/credit-proposals", ledger: true, role: RoleCreditManager, handle: s.postProposal, media: []string{mediaJSON}, idempotent: true,
 			doc: routeDoc{id: "proposeCreditLimit", tag: "credit", summary: "Propose a new credit limit",
@@ -274,6 +276,12 @@ func (s *Server) newEngine() *gin.Engine {
 	s.routes = s.routeTable()
 	for _, r := range s.routes {
 		var chain []gin.HandlerFunc
+		if !r.toFile && !r.idempotent {
+			// Reads and computations; an ingest's or a write's context
+			// is left whole: cut short, a stored batch or decision would
+			// answer 503 and be sent again.
+			chain = append(chain, s.withDeadline)
+		}
 		if r.role != 0 {
 			chain = append(chain, s.authorize(r.role))
 		}

@@ -49,6 +49,13 @@ type Config struct {
 	// Timeouts of the HTTP server, and the time SIGTERM leaves in-flight
 	// requests and the spool to finish.
 	ReadTimeout, WriteTimeout, IdleTimeout, ShutdownTimeout time.Duration
+	// RequestDeadline bounds the computation behind a read (the context
+	// of every route but ingest and the idempotent writes): past it the
+	// answer is a 503 with Retry-After. It must leave the answer time to
+	// be written before WriteTimeout closes the connection, after which
+	// the client got nothing at all; 0 (or one not below WriteTimeout) is
+	// WriteTimeout less a tenth, at most 30 s less.
+	RequestDeadline time.Duration
 	// PollEvery is how often the registry's promoted model, the keys file
 	// (a created or revoked key takes effect within it), the date and the
 	// spool are checked; ReloadEvery how often the whole
@@ -88,6 +95,9 @@ func (c Config) withDefaults() Config {
 	def(&c.WriteTimeout, 5*time.Minute)
 	def(&c.IdleTimeout, 2*time.Minute)
 	def(&c.ShutdownTimeout, 30*time.Second)
+	if c.RequestDeadline <= 0 || c.RequestDeadline >= c.WriteTimeout {
+		c.RequestDeadline = c.WriteTimeout - min(c.WriteTimeout/10, 30*time.Second)
+	}
 	def(&c.PollEvery, 2*time.Second)
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = 16 << 20
@@ -261,6 +271,11 @@ func (s *Server) kickRebuild() {
 // returns once the first load was tried; a store that is not reachable
 // yet is retried in the background.
 func (s *Server) Start(ctx context.Context) {
+	// Before the first snapshot: following it starts preparing the
+	// credit advice, under ctx.
+	if p, ok := s.cfg.Credit.(prepStarter); ok {
+		p.startPrep(ctx)
+	}
 	if err := s.rebuild(ctx, true); err != nil {
 		s.log.Warn("ledger not loaded yet; retrying in the background", "err", err)
 	}
@@ -330,34 +345,6 @@ func (s *Server) background(ctx context.Context) {
 			}
 		}
 	}
-}
-
-// rebuildFailures keeps the log of a store that stays unreadable (an
-// embedded store another process holds, a ClickHouse server down) to one
-// line per new error and one a minute while it lasts, instead of one every
-// poll; and says when the snapshot is rebuilt again.
-type rebuildFailures struct {
-	n      int // failed attempts since the last rebuild
-	last   string
-	logged time.Time
-}
-
-// failLogEvery is how often an unchanged rebuild error is logged again.
-const failLogEvery = time.Minute
-
-func (f *rebuildFailures) failed(log *slog.Logger, now time.Time, err error) {
-	f.n++
-	if msg := err.Error(); msg != f.last || now.Sub(f.logged) >= failLogEvery {
-		log.Warn("snapshot not rebuilt", "err", err, "attempts", f.n)
-		f.last, f.logged = msg, now
-	}
-}
-
-func (f *rebuildFailures) rebuilt(log *slog.Logger) {
-	if f.n > 0 {
-		log.Info("snapshot rebuilt", "after_failed_attempts", f.n)
-	}
-	*f = rebuildFailures{}
 }
 
 func (s *Server) hasPending() bool {
@@ -523,13 +510,6 @@ func (s *Server) follow(snap *snapshot) {
 			f.Follow(snap.settled, snap.asOf)
 		}
 	}
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }
 
 // reportsLoop rebuilds the report site after snapshots, one at a time.

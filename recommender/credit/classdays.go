@@ -34,12 +34,31 @@ var (
 	_ daysRisk = ModelRisk{}
 )
 
+// LedgerDaysRisk is a risk source that answers for several days of a
+// ledger held whole at once: the API's cache of a snapshot's risks, which
+// keeps them by day and learns the days it lacks over one read of the
+// ledger (RiskDays). Asked a day at a time, it indexed the whole ledger
+// again for each month-end, most of a first credit-limit request's time.
+type LedgerDaysRisk interface {
+	CustomerRiskDaysOf(ctx context.Context, l *datasets.Ledger, days []datasets.Date) (map[datasets.Date]map[string]Risk, error)
+}
+
+// RiskDays is src's risk as of each of days on l, over one read of l when
+// src can (as the review dates' month-ends are read).
+func RiskDays(ctx context.Context, src RiskSource, l *datasets.Ledger, days []datasets.Date) (map[datasets.Date]map[string]Risk, error) {
+	return riskDays(ctx, src, features.WholeLedger(l), l, days)
+}
+
 // riskDays is src's risk as of each of days: over one read of the parts
-// when src can (daysRisk), else one day at a time, from l when the ledger
-// is held whole (nil: read in parts).
+// when src can (daysRisk, or LedgerDaysRisk with the ledger held whole),
+// else one day at a time, from l when the ledger is held whole (nil: read
+// in parts).
 func riskDays(ctx context.Context, src RiskSource, parts features.Parts, l *datasets.Ledger, days []datasets.Date) (map[datasets.Date]map[string]Risk, error) {
 	if src == nil {
 		return map[datasets.Date]map[string]Risk{}, nil
+	}
+	if ds, ok := src.(LedgerDaysRisk); ok && l != nil {
+		return ds.CustomerRiskDaysOf(ctx, l, days)
 	}
 	if ds, ok := src.(daysRisk); ok {
 		return ds.customerRiskDays(ctx, parts, days)
