@@ -61,6 +61,10 @@ import (
 // went 90+ only after every outcome the window knows, so the customers
 // with a 90+ history it learns from are the disputers). Simulated seeds
 // 19 and 7 keep one share (their two were within the noise).
+//
+// Neither the model nor the share knows a customer that has stopped
+// paying: default90_stopped.go learns what that state means from the
+// ledger's history and sets a floor under its invoices' 90+ probability.
 
 // default90Groups is the number of customer groups of the 90+ model's
 // grouped validation.
