@@ -94,6 +94,11 @@ type Bundle struct {
 	// Default90OfVeryLate is then the share for the others' invoices
 	// (ofVeryLateByHistory in default90.go).
 	Default90OfVeryLatePast90 *float64 `json:"default_90_of_very_late_past_90,omitempty"`
+	// Default90Stopped, when set, is the 90+ probability learned for the
+	// invoices of customers that have stopped paying (default90_stopped.go);
+	// nil in bundles trained before it existed and when the training
+	// window's history holds no such customer.
+	Default90Stopped *StoppedPaying `json:"default_90_stopped,omitempty"`
 }
 
 // Assumptions names, for a credit manager, how the features read statuses

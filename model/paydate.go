@@ -214,6 +214,7 @@ func (s *Scorer) payDate(sc *scratch, p *Prediction, r *features.Row, due datase
 			}
 		}
 	}
+	s.b.Default90Stopped.holdCurve(F, r.Num, int(due.AddDays(default90Days)-r.AsOf), p, s.after90)
 	for k := range p.PaidBy {
 		p.PaidBy[k] = F[7*(k+1)]
 	}

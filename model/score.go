@@ -147,6 +147,14 @@ func NewScorer(b *Bundle, specs []features.Spec) (*Scorer, error) {
 	if r := b.Default90OfVeryLatePast90; r != nil && (b.Default90OfVeryLate == nil || !(*r >= 0 && *r <= 1)) {
 		return nil, fmt.Errorf("%w: the 90+ share of the very-late probability after a 90+ invoice is %v (want 0 to 1, beside the others' share)", ErrBadBundle, *r)
 	}
+	if st := b.Default90Stopped; st != nil {
+		if b.Default90 == nil {
+			return nil, fmt.Errorf("%w: a stopped-paying 90+ share without a 90+ model", ErrBadBundle)
+		}
+		if err := st.prepare(specs); err != nil {
+			return nil, err
+		}
+	}
 	if t := b.LateThreshold; !(t >= 0 && t < 1) {
 		return nil, fmt.Errorf("%w: the late threshold is %v (want 0 to 1)", ErrBadBundle, t)
 	}
@@ -467,6 +475,10 @@ func (s *Scorer) scoreRows(sc *scratch, rows []features.Row, reasons int, out []
 			}
 			d90[i] = v
 			p.PDefault90 = &d90[i]
+			// A stopped payer's invoice is raised to the share its
+			// state learnt (default90_stopped.go), p_late with it.
+			b.Default90Stopped.raise(p, r.Num, overdue)
+			p.Late = p.PLate >= threshold
 		}
 		p.POnTime = 1 - p.PLate
 		p.PLate1To30 = math.Max(0, p.PLate-p.PVeryLate)

@@ -329,6 +329,14 @@ func (d *TrainingData) Train(ctx context.Context) (*Bundle, error) {
 			o.Log.Info("90+ share of the very-late probability: one for every customer", "share", r)
 		}
 	}
+	if b.Default90 != nil {
+		// A customer that has stopped paying: see default90_stopped.go.
+		if b.Default90Stopped = fitStopped(all, specs, d90, o.AsOf); b.Default90Stopped != nil {
+			o.Log.Info("90+ share of customers that stopped paying", "share", b.Default90Stopped.Share, "customers", b.Default90Stopped.Customers, "invoices", b.Default90Stopped.Invoices, "positives", b.Default90Stopped.Positives)
+		} else {
+			o.Log.Warn("90+: no customer stopped paying in the training window's history; such customers' 90+ probabilities are the model's own")
+		}
+	}
 	if b.Default90 == nil {
 		b.Skipped = append(b.Skipped, fmt.Sprintf("90+ model: %s ended more than 90 days late, too few to learn from; scores carry no 90+ probability", why))
 		o.Log.Warn("90+ model not trained", "why", why)

@@ -160,6 +160,11 @@ func runTrain(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "registered %s in %s (%.1fs)\n", m.ID, *reg, time.Since(start).Seconds())
 	printEvidence(e.stdout, b, m)
+	// Said at training only: a bundle trained before the stopped-paying
+	// share existed has none and would be misdescribed by models show.
+	for _, s := range b.Default90Stopped.Notes(b) {
+		fmt.Fprintln(e.stdout, s)
+	}
 	return nil
 }
 
