@@ -313,6 +313,10 @@ type ForecastBook struct {
 	// timing record alone: the model gave none, or only "90+ days late".
 	Unscored  int `json:"unscored"`
 	PastModel int `json:"past_model"`
+	// RunPayers counts the customers measured to pay invoices of one due
+	// date together, RunInvoices their open invoices that move together.
+	RunPayers   int `json:"run_payers" doc:"customers measured to settle invoices of one due date on one day (payment runs): their invoices move together in the bands"`
+	RunInvoices int `json:"run_invoices" doc:"the run payers' open invoices that move together"`
 }
 
 // Forecast is a cash-receipts forecast made at AsOf.

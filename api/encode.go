@@ -85,6 +85,8 @@ func (s *Score) appendJSON(b []byte) []byte {
 	b = appendFloat(b, s.PredictedDaysLate)
 	b = append(b, `,"known_late":`...)
 	b = strconv.AppendBool(b, s.KnownLate)
+	b = append(b, `,"late":`...)
+	b = strconv.AppendBool(b, s.Late)
 	b = append(b, `,"cold_start":`...)
 	b = strconv.AppendBool(b, s.ColdStart)
 	b = append(b, `,"reasons":`...)

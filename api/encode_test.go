@@ -16,7 +16,7 @@ func TestScoreEncoderMatchesEncodingJSON(t *testing.T) {
 		{InvoiceID: `IN"V\1`, CustomerID: "C\u00e9\n\t\x01<&>\u2028", AsOf: datasets.NewDate(2024, 3, 31), DueDate: datasets.NewDate(2024, 4, 30),
 			PLate: 0.9072281636013272, POnTime: 0.0927718363986728, PLate1To30: 1, PVeryLate: 0, P90Plus: &p90,
 			PaidByWeek: []float64{0.16, 1e-7, 0.9999999999994, 1}, PayDate: NullDate(datasets.NewDate(2024, 5, 1)), PredictedDaysLate: 12.5,
-			KnownLate: true, ColdStart: false, Reasons: []Reason{{Feature: "late_ratio_365d", Contribution: -1.6e-9, Text: "19 of the last 22 – “late”"}}},
+			KnownLate: true, Late: true, ColdStart: false, Reasons: []Reason{{Feature: "late_ratio_365d", Contribution: -1.6e-9, Text: "19 of the last 22 – “late”"}}},
 		{InvoiceID: "x", Reasons: []Reason{}, PaidByWeek: nil, PredictedDaysLate: 1e22},
 		{InvoiceID: "bad utf8 \xff"},
 	}

@@ -56,7 +56,10 @@ type Score struct {
 	PayDateP90        NullDate `json:"pay_date_p90" doc:"the pay date's 90th percentile; null when beyond the 13-week horizon"`
 	PredictedDaysLate float64  `json:"predicted_days_late"`
 	KnownLate         bool     `json:"known_late"`
-	ColdStart         bool     `json:"cold_start"`
+	// Late is the model's call: p_late at or above its late threshold,
+	// chosen in training (models show prints it).
+	Late      bool `json:"late" doc:"the model's late call: p_late at or above the bundle's late threshold (chosen on the training folds; 0.5 unless another beat it clearly)"`
+	ColdStart bool `json:"cold_start"`
 	// Reasons are at most ?reasons= long: first the statements that
 	// qualify the score (known_late, cold_start, beyond_horizon; also in
 	// the fields above), then the model's factors, largest first.
@@ -76,7 +79,7 @@ func scoreOf(p *model.Prediction) Score {
 	s := Score{InvoiceID: p.InvoiceID, CustomerID: p.CustomerID, AsOf: p.AsOf, DueDate: p.DueDate, PLate: p.PLate,
 		POnTime: p.POnTime, PLate1To30: p.PLate1To30, PVeryLate: p.PVeryLate, P90Plus: p.PDefault90, PaidByWeek: p.PaidBy,
 		PayDate: NullDate(p.PayDate), PayDateP10: NullDate(p.PayDateP10), PayDateP90: NullDate(p.PayDateP90), PredictedDaysLate: p.PredictedDaysLate,
-		KnownLate: p.KnownLate, ColdStart: p.ColdStart, Reasons: make([]Reason, len(p.Reasons))}
+		KnownLate: p.KnownLate, Late: p.Late, ColdStart: p.ColdStart, Reasons: make([]Reason, len(p.Reasons))}
 	for i, r := range p.Reasons {
 		s.Reasons[i] = Reason{Feature: r.Feature, Contribution: r.Contribution, Text: r.Text}
 	}

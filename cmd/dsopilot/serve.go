@@ -56,7 +56,8 @@ func parseServe(e env, args []string) (serveConfig, error) {
 	fs.StringVar(&c.keys, "keys", envDefault(e, "DSOPILOT_KEYS", "./keys.json"), "keys file made by dsopilot keys create (env DSOPILOT_KEYS)")
 	fs.StringVar(&c.addr, "addr", envDefault(e, "DSOPILOT_ADDR", "127.0.0.1:8080"), "listen address (env DSOPILOT_ADDR)")
 	fs.StringVar(&c.state, "state", envDefault(e, "DSOPILOT_STATE", "./serve-state"), "directory for the spool and the idempotency keys (env DSOPILOT_STATE)")
-	asOf := fs.String("as-of", e.getenv("DSOPILOT_AS_OF"), "score the book as of this date (default today, rolling; env DSOPILOT_AS_OF)")
+	asOf := fs.String("as-of", e.getenv("DSOPILOT_AS_OF"), "the served day (default today, rolling; env DSOPILOT_AS_OF): answers know what happened by the end of the day before, "+
+		"as the morning's worklist does, so a model trained as of D serves from D+1 (score --as-of D knows D itself)")
 	fs.StringVar(&c.currency, "currency", e.getenv("DSOPILOT_CURRENCY"), "reporting currency for KPIs and reports (env DSOPILOT_CURRENCY)")
 	fs.StringVar(&c.fx, "fx", e.getenv("DSOPILOT_FX"), "rates to --currency: CSV currency,rate (env DSOPILOT_FX)")
 	fs.StringVar(&c.creditPolicy, "credit-policy", e.getenv("DSOPILOT_CREDIT_POLICY"), "credit policy file for the credit routes, YAML or JSON (default the built-in one; env DSOPILOT_CREDIT_POLICY)")
