@@ -63,35 +63,21 @@ func (s *u128) add(o u128) {
 
 func (s u128) float() float64 { return float64(s.hi)*0x1p64 + float64(s.lo) }
 
-// yearSums are one year's sums: what the customers invoiced in the
-// horizon's weeks that year (h) and in the 13 weeks before them (base),
-// in cents, and per customer (each customer's sums taken at 0 when
-// negative) the sums of squares and products and how many invoiced in
-// either window.
-type yearSums struct {
+// SeasonYear is one year's sums of a seasonal factor: what the customers
+// invoiced in the coming weeks' window that year (h) and in the window
+// before it (base), in cents, and per customer (each customer's sums taken
+// at 0 when negative) the sums of squares and products and how many
+// invoiced in either window. The credit limits' segment season
+// (recommender/credit) is estimated with it too, over the same windows,
+// so that the two never read one ledger's season two ways.
+type SeasonYear struct {
 	h, base    float64
 	hh, bb, hb u128
 	n          int
 }
 
-// seasonSums are the seasonal factor's sums, one year ago first.
-type seasonSums [seasonYears]yearSums
-
-func (s *seasonSums) add(o *seasonSums) {
-	for y := range s {
-		a, b := &s[y], &o[y]
-		a.h += b.h
-		a.base += b.base
-		a.hh.add(b.hh)
-		a.bb.add(b.bb)
-		a.hb.add(b.hb)
-		a.n += b.n
-	}
-}
-
-// addCustomer adds one customer's invoicing in year y's two windows.
-func (s *seasonSums) addCustomer(y int, h, base int64) {
-	ys := &s[y]
+// AddCustomer adds one customer's invoicing in the two windows (cents).
+func (ys *SeasonYear) AddCustomer(h, base int64) {
 	ys.h += float64(h)
 	ys.base += float64(base)
 	hp, bp := uint64(max(h, 0)), uint64(max(base, 0))
@@ -103,6 +89,49 @@ func (s *seasonSums) addCustomer(y int, h, base int64) {
 	ys.hb.addProduct(hp, bp)
 	ys.n++
 }
+
+// Add adds o's sums.
+func (ys *SeasonYear) Add(o *SeasonYear) {
+	ys.h += o.h
+	ys.base += o.base
+	ys.hh.add(o.hh)
+	ys.bb.add(o.bb)
+	ys.hb.add(o.hb)
+	ys.n += o.n
+}
+
+// LogRatio is the log-ratio of the two windows' daily rates (the windows
+// hDays and baseDays long) and its sampling variance (variance); ok is
+// false when either window invoiced nothing.
+func (ys *SeasonYear) LogRatio(hDays, baseDays int) (r, v float64, ok bool) {
+	if ys.h <= 0 || ys.base <= 0 {
+		return 0, 0, false
+	}
+	return math.Log((ys.h / float64(hDays)) / (ys.base / float64(baseDays))), ys.variance(), true
+}
+
+// ShrunkFactor is exp of the log-ratio r shrunk by the share of r² its
+// variance v does not explain, max(0, 1 − v/r²), within 1/limit..limit: 1
+// for a ratio within one standard error of 1 (or of infinite variance).
+func ShrunkFactor(r, v, limit float64) float64 {
+	shrink := 0.0
+	if r != 0 {
+		shrink = max(0, 1-v/(r*r))
+	}
+	return min(max(math.Exp(shrink*r), 1/limit), limit)
+}
+
+// seasonSums are the seasonal factor's sums, one year ago first.
+type seasonSums [seasonYears]SeasonYear
+
+func (s *seasonSums) add(o *seasonSums) {
+	for y := range s {
+		s[y].Add(&o[y])
+	}
+}
+
+// addCustomer adds one customer's invoicing in year y's two windows.
+func (s *seasonSums) addCustomer(y int, h, base int64) { s[y].AddCustomer(h, base) }
 
 // seasonYearStart is ly, where year y's (0: a year ago) horizon window
 // (ly, ly+7·weeks] and base window (ly−runRateDays, ly] meet. A year is
@@ -117,12 +146,11 @@ func (s *seasonSums) factor(t, first datasets.Date, weeks int) float64 {
 	var r, v [seasonYears]float64
 	m := 0
 	for y := range s {
-		ys := &s[y]
-		if ys.h <= 0 || ys.base <= 0 || seasonYearStart(t, y)-runRateDays < first {
+		ry, vy, ok := s[y].LogRatio(7*weeks, runRateDays)
+		if !ok || seasonYearStart(t, y)-runRateDays < first {
 			break // an earlier year cannot be whole either
 		}
-		r[m] = math.Log((ys.h / float64(7*weeks)) / (ys.base / runRateDays))
-		v[m] = ys.variance()
+		r[m], v[m] = ry, vy
 		m++
 	}
 	if m == 0 {
@@ -145,17 +173,13 @@ func (s *seasonSums) factor(t, first datasets.Date, weeks int) float64 {
 			vbar *= q
 		}
 	}
-	shrink := 0.0
-	if rbar != 0 {
-		shrink = max(0, 1-vbar/(rbar*rbar))
-	}
-	return min(max(math.Exp(shrink*rbar), 1/seasonalLimit), seasonalLimit)
+	return ShrunkFactor(rbar, vbar, seasonalLimit)
 }
 
 // variance is the sampling variance of the year's log-ratio with the
 // customers as the sampled units: n/(n−1)·Σ_c (H_c/H − B_c/B)²; +Inf
 // with fewer than two customers.
-func (ys *yearSums) variance() float64 {
+func (ys *SeasonYear) variance() float64 {
 	if ys.n < 2 {
 		return math.Inf(1)
 	}

@@ -1,10 +1,8 @@
 package credit
 
 import (
-	"math"
-	"math/bits"
-
 	"github.com/dsopilot/dsopilot/datasets"
+	"github.com/dsopilot/dsopilot/model/forecast"
 )
 
 // The segment's season is estimated as the cash forecast estimates the new
@@ -44,24 +42,13 @@ const minSeasonInvoices = 200
 // invoices it issued in the last year, and the first issue date by the
 // as-of day.
 type segmentInvoicing struct {
-	sums  map[string]*seasonSums
+	sums  map[string]*forecast.SeasonYear
 	count map[string]int
 	first datasets.Date
 }
 
 func newSegmentInvoicing() *segmentInvoicing {
-	return &segmentInvoicing{sums: map[string]*seasonSums{}, count: map[string]int{}, first: datasets.MaxDate}
-}
-
-// seasonSums are one segment's sums: what its customers invoiced in the
-// year-ago coming window (h) and the window before it (b), in cents, and
-// per customer (each sum taken at 0 when negative) the sums of squares and
-// products, and how many invoiced in either window. Whole cents, squares in
-// 128 bits: a ledger read in parts adds up to the whole's exactly.
-type seasonSums struct {
-	h, b       int64
-	hh, bb, hb u128
-	n          int
+	return &segmentInvoicing{sums: map[string]*forecast.SeasonYear{}, count: map[string]int{}, first: datasets.MaxDate}
 }
 
 // seasonWindow says which of the season's windows as of asOf an invoice
@@ -82,19 +69,10 @@ func seasonWindow(asOf, day datasets.Date) int {
 func (si *segmentInvoicing) addCustomer(segment string, w [2]int64) {
 	s := si.sums[segment]
 	if s == nil {
-		s = &seasonSums{}
+		s = &forecast.SeasonYear{}
 		si.sums[segment] = s
 	}
-	s.h += w[0]
-	s.b += w[1]
-	hp, bp := uint64(max(w[0], 0)), uint64(max(w[1], 0))
-	if hp == 0 && bp == 0 {
-		return
-	}
-	s.hh.addProduct(hp, hp)
-	s.bb.addProduct(bp, bp)
-	s.hb.addProduct(hp, bp)
-	s.n++
+	s.AddCustomer(w[0], w[1])
 }
 
 // season is a segment's seasonal factor as of asOf: 1 when the ledger does
@@ -105,36 +83,16 @@ func (si *segmentInvoicing) season(segment string, asOf datasets.Date) float64 {
 	if s == nil || si.first > asOf.AddDays(-seasonYearDays-seasonDays+1) || si.count[segment] < minSeasonInvoices {
 		return 1
 	}
-	return s.factor()
+	return seasonFactor(s)
 }
 
-// factor is the shrunk ratio of the two windows' daily rates (the windows
-// are of equal length): exp(shrink·r), r the log-ratio and shrink the share
-// of r² its sampling variance v does not explain, max(0, 1 − v/r²); within
-// 1/seasonLimit..seasonLimit.
-func (s *seasonSums) factor() float64 {
-	if s.h <= 0 || s.b <= 0 || s.n < 2 {
-		return 1 // one customer: its ratio cannot be told from noise
+// seasonFactor is the segment's shrunk ratio of the two windows' daily
+// rates (forecast.ShrunkFactor), within 1/seasonLimit..seasonLimit; 1 when
+// a window invoiced nothing.
+func seasonFactor(s *forecast.SeasonYear) float64 {
+	r, v, ok := s.LogRatio(seasonDays, seasonDays)
+	if !ok {
+		return 1
 	}
-	h, b := float64(s.h), float64(s.b)
-	r := math.Log(h / b)
-	v := max(0, s.hh.float()/(h*h)-2*s.hb.float()/(h*b)+s.bb.float()/(b*b)) * float64(s.n) / float64(s.n-1)
-	shrink := 0.0
-	if r != 0 {
-		shrink = max(0, 1-v/(r*r))
-	}
-	return min(max(math.Exp(shrink*r), 1/seasonLimit), seasonLimit)
+	return forecast.ShrunkFactor(r, v, seasonLimit)
 }
-
-// u128 is an unsigned 128-bit sum: exact in any order.
-type u128 struct{ hi, lo uint64 }
-
-// addProduct adds a·b.
-func (s *u128) addProduct(a, b uint64) {
-	hi, lo := bits.Mul64(a, b)
-	var c uint64
-	s.lo, c = bits.Add64(s.lo, lo, 0)
-	s.hi += hi + c
-}
-
-func (s u128) float() float64 { return float64(s.hi)*0x1p64 + float64(s.lo) }

@@ -40,7 +40,7 @@ func TestSeasonFactorShrinksWhatNoiseExplains(t *testing.T) {
 			for _, c := range tc.custs {
 				si.addCustomer("s", c)
 			}
-			if f := si.sums["s"].factor(); f < tc.lo || f > tc.hi {
+			if f := seasonFactor(si.sums["s"]); f < tc.lo || f > tc.hi {
 				t.Errorf("factor %.4f, want %.2f..%.2f", f, tc.lo, tc.hi)
 			}
 		})
