@@ -2,11 +2,9 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -41,38 +39,13 @@ func TestServePreparedCreditAdviceAgreesWithCreditSuggest(t *testing.T) {
 		t.Fatalf("credit suggest --json: %v, %d rows", err, len(cli.Rows))
 	}
 
-	keys := filepath.Join(dir, "keys.json")
-	kout, _, err := call(t, nil, "keys", "create", "--name", "ops", "--role", "viewer", "--keys", keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := strings.TrimSpace(kout[strings.LastIndex(strings.TrimSpace(kout), "\n")+1:])
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	var logs bytes.Buffer
-	go func() {
-		e := env{stdout: &bytes.Buffer{}, stderr: &logs, getenv: func(string) string { return "" }}
-		done <- run(ctx, []string{"serve", "--store", store, "--registry", reg, "--keys", keys, "--addr", addr,
-			"--state", filepath.Join(dir, "state"), "--as-of", asOf, "--currency", "EUR", "--fx", fx, "--no-reports", "--access-log"}, e)
-	}()
+	srv := startServe(t, dir, "--store", store, "--registry", reg, "--as-of", asOf, "--currency", "EUR", "--fx", fx, "--no-reports", "--access-log")
 	defer func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
+		if err := srv.stop(); err != nil {
+			t.Errorf("serve: %v", err)
 		}
 	}()
-	base := "http://" + addr
+	base, key := srv.base, srv.key
 
 	// /readyz says when the credit advice is ready (a client's wait).
 	var credit struct {

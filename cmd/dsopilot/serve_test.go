@@ -2,9 +2,7 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -74,27 +72,8 @@ func TestServeConfigFromFlagsAndEnvironment(t *testing.T) {
 
 func TestServeAnswersAndStopsOnSignal(t *testing.T) {
 	dir, _, store := simulatedWith(t, 40, 12, 3)
-	keys := filepath.Join(dir, "keys.json")
-	out, _, err := call(t, nil, "keys", "create", "--name", "ops", "--role", "viewer", "--keys", keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	var stderr bytes.Buffer
-	go func() {
-		e := env{stdout: &bytes.Buffer{}, stderr: &stderr, getenv: func(string) string { return "" }}
-		done <- run(ctx, []string{"serve", "--store", store, "--registry", filepath.Join(dir, "models"), "--keys", keys, "--addr", addr,
-			"--state", filepath.Join(dir, "state"), "--as-of", "2023-12-31", "--no-reports"}, e)
-	}()
-	base := "http://" + addr
+	srv := startServe(t, dir, "--store", store, "--registry", filepath.Join(dir, "models"), "--as-of", "2023-12-31", "--no-reports")
+	base, key, stderr := srv.base, srv.key, srv.logs
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := http.Get(base + "/healthz")
@@ -115,19 +94,13 @@ func TestServeAnswersAndStopsOnSignal(t *testing.T) {
 	}
 	r, _ := http.NewRequest("GET", base+"/v1/kpi?from=2023-10-01&to=2023-12-31", nil)
 	r.Header.Set("Authorization", "Bearer "+key)
-	resp, err = http.DefaultClient.Do(r)
+	resp, err := http.DefaultClient.Do(r)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("kpi: %v %v", err, resp)
 	}
 	resp.Body.Close()
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop")
+	if err := srv.stop(); err != nil {
+		t.Fatalf("serve: %v", err)
 	}
 	logs := stderr.String()
 	if !strings.Contains(logs, `"msg":"shutting down`) || !strings.Contains(logs, `"request_id"`) || strings.Contains(logs, key) {

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -31,31 +29,15 @@ func TestServeOnALockedStoreSaysOnlyThatItIsLocked(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer held.Close()
-	keys := filepath.Join(dir, "keys.json")
-	if _, _, err := call(t, nil, "keys", "create", "--name", "ops", "--role", "viewer", "--keys", keys); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	var stderr bytes.Buffer
-	e := env{stdout: &bytes.Buffer{}, stderr: &stderr, getenv: func(string) string { return "" }}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--store", store, "--registry", reg, "--keys", keys, "--addr", addr,
-			"--state", filepath.Join(dir, "state"), "--as-of", "2024-02-01"}, e) // the day after the model's cut-off (its worklist knows 2024-01-31)
-	}()
+	srv := startServe(t, dir, "--store", store, "--registry", reg,
+		"--as-of", "2024-02-01") // the day after the model's cut-off (its worklist knows 2024-01-31)
+	stderr := srv.logs
 	// The first load fails after the store's 2 s lock timeout; ask until
 	// the server answers.
 	var body string
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
+		resp, err := http.Get(srv.base + "/readyz")
 		if err == nil {
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
@@ -70,8 +52,7 @@ func TestServeOnALockedStoreSaysOnlyThatItIsLocked(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := srv.stop(); err != nil {
 		t.Fatalf("serve: %v", err)
 	}
 	logs := stderr.String()
