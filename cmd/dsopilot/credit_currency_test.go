@@ -44,13 +44,7 @@ func TestBuiltInPolicyAndScenarioFollowTheReportingCurrency(t *testing.T) {
 	}
 
 	// recommend: the built-in scenario in USD, no rates for a USD ledger.
-	usdOnly := filepath.Join(dir, "usd")
-	importFiles(t, filepath.Join(dir, "usdledger"), usdOnly, map[string]string{
-		"customers.csv": "customer_id,name,segment,country,currency,credit_limit,payment_terms,since\n" +
-			"U1,Ufoo Inc,mid_market,US,USD,9000.00,NET30,2020-01-01\n",
-		"invoices.csv": "customer_id,invoice_id,issue_date,due_date,amount,currency\n" +
-			"U1,IU1,2024-05-01,2024-05-31,700.00,USD\n",
-	})
+	usdOnly := usdLedger(t, dir)
 	rec := []string{"recommend", "--store", usdOnly, "--as-of", "2024-06-10", "--format", "json"}
 	if _, _, err := call(t, nil, rec...); err == nil || !strings.Contains(err.Error(), "USD") {
 		t.Fatalf("recommend on a USD ledger, built-in scenario in EUR, no rates: %v, want refused for want of a rate", err)
@@ -119,17 +113,25 @@ func TestCreditReportingCurrency(t *testing.T) {
 	if err != nil || strings.Contains(out, `"other_currencies"`) || !strings.Contains(out, `"U1"`) || !strings.Contains(out, `"S1"`) {
 		t.Fatalf("suggest --currency EUR --fx: %v, want every customer assessed\n%s", err, out)
 	}
-	usd := filepath.Join(dir, "usd")
-	importFiles(t, filepath.Join(dir, "usdledger"), usd, map[string]string{
-		"customers.csv": "customer_id,name,segment,country,currency,credit_limit,payment_terms,since\n" +
-			"U1,Ufoo Inc,mid_market,US,USD,9000.00,NET30,2020-01-01\n",
-		"invoices.csv": "customer_id,invoice_id,issue_date,due_date,amount,currency\n" +
-			"U1,IU1,2024-05-01,2024-05-31,700.00,USD\n",
-	})
+	usd := usdLedger(t, dir)
 	for _, sub := range []string{"suggest", "flags"} {
 		out, stderr, err := call(t, nil, "credit", sub, "--store", usd, "--as-of", "2024-06-30", "--json")
 		if err != nil || !strings.Contains(out, `"policy_currency": "USD"`) {
 			t.Fatalf("credit %s on a USD ledger without --currency: %v, want the policy in USD\n%s%s", sub, err, out, stderr)
 		}
 	}
+}
+
+// usdLedger imports, under dir, a one-customer ledger in USD alone (U1, an
+// invoice IU1 of 700.00) into a store of its own, and returns the store.
+func usdLedger(t *testing.T, dir string) string {
+	t.Helper()
+	store := filepath.Join(dir, "usd")
+	importFiles(t, filepath.Join(dir, "usdledger"), store, map[string]string{
+		"customers.csv": "customer_id,name,segment,country,currency,credit_limit,payment_terms,since\n" +
+			"U1,Ufoo Inc,mid_market,US,USD,9000.00,NET30,2020-01-01\n",
+		"invoices.csv": "customer_id,invoice_id,issue_date,due_date,amount,currency\n" +
+			"U1,IU1,2024-05-01,2024-05-31,700.00,USD\n",
+	})
+	return store
 }

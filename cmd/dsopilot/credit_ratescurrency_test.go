@@ -18,13 +18,7 @@ func TestProposeAndApproveTakeTheRatesFilesCurrency(t *testing.T) {
 	if err := os.WriteFile(usdRates, []byte("currency,rate\nUSD,1\nEUR,1.1\nCHF,1.15\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	usd := filepath.Join(dir, "usd")
-	importFiles(t, filepath.Join(dir, "usdledger"), usd, map[string]string{
-		"customers.csv": "customer_id,name,segment,country,currency,credit_limit,payment_terms,since\n" +
-			"U1,Ufoo Inc,mid_market,US,USD,9000.00,NET30,2020-01-01\n",
-		"invoices.csv": "customer_id,invoice_id,issue_date,due_date,amount,currency\n" +
-			"U1,IU1,2024-05-01,2024-05-31,700.00,USD\n",
-	})
+	usd := usdLedger(t, dir)
 	cases := []struct {
 		name  string
 		store string

@@ -12,8 +12,6 @@ import (
 	"testing"
 
 	"github.com/dsopilot/dsopilot/datasets"
-	"github.com/dsopilot/dsopilot/datasets/embedded"
-	"github.com/dsopilot/dsopilot/datasets/importer"
 	"github.com/dsopilot/dsopilot/features"
 	"github.com/dsopilot/dsopilot/model"
 	"github.com/dsopilot/dsopilot/model/forecast/realformat"
@@ -43,19 +41,7 @@ func TestExperimentDiag(t *testing.T) {
 			e = x
 		}
 	}
-	st, err := embedded.Open(ctx, filepath.Join(t.TempDir(), "store"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := importer.Import(ctx, st, []string{filepath.Join(dir, e.Name)}, importer.Options{Kind: datasets.EntityInvoices,
-		Columns: e.Columns(), DateFormat: e.DateFormat, RejectsPath: filepath.Join(t.TempDir(), "rejects.csv")}); err != nil {
-		t.Fatal(err)
-	}
-	l, err := st.Load(ctx)
-	st.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := loadExport(t, dir, e)
 	f, err := os.Open(filepath.Join(dir, "fx_rates.csv"))
 	if err != nil {
 		t.Fatal(err)

@@ -6,14 +6,11 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/dsopilot/dsopilot/datasets"
-	"github.com/dsopilot/dsopilot/datasets/embedded"
-	"github.com/dsopilot/dsopilot/datasets/importer"
 	"github.com/dsopilot/dsopilot/datasets/synth"
 	"github.com/dsopilot/dsopilot/model/forecast/realformat"
 )
@@ -45,20 +42,7 @@ func TestExperimentRuns(t *testing.T) {
 		if dir == "" {
 			continue
 		}
-		e := realformat.Exports()[0]
-		st, err := embedded.Open(ctx, filepath.Join(t.TempDir(), "store"), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := importer.Import(ctx, st, []string{filepath.Join(dir, e.Name)}, importer.Options{Kind: datasets.EntityInvoices,
-			Columns: e.Columns(), DateFormat: e.DateFormat, RejectsPath: filepath.Join(t.TempDir(), "rejects.csv")}); err != nil {
-			t.Fatal(err)
-		}
-		l, err := st.Load(ctx)
-		st.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		l := loadExport(t, dir, realformat.Exports()[0])
 		hs, names = append(hs, NewHistory(l, nil)), append(names, dir)
 	}
 	for n, h := range hs {
