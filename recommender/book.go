@@ -337,31 +337,17 @@ func (c *custRecords) account(l *datasets.Ledger, facts features.LedgerFacts, da
 	for pos, notes := range writeOffs {
 		written[pos] = len(notes) > 0 && l.Invoices[c.invoices[pos]].MostlyWrittenOff(notes)
 	}
-	// The limit in force on the day: the latest decision known by then,
-	// else what the first later one replaced (the master holds today's).
-	// Decisions need not be stored in date order.
-	limit, blank := acc.Customer.CreditLimit, acc.Customer.CreditLimitBlank || c.master < 0
-	var before, after *datasets.CreditDecision
+	// The limit in force on the day, read as the credit workflow and the
+	// features read a past day's (datasets.CreditLimitAt).
+	own := make([]datasets.CreditDecision, 0, len(c.decisions))
 	for _, d := range c.decisions {
 		r := &l.CreditDecisions[d]
-		switch {
-		case r.Date <= known:
-			if r.RecordsDefault() {
-				acc.Defaulted = true
-			}
-			if before == nil || r.Date >= before.Date {
-				before = r
-			}
-		case after == nil || r.Date < after.Date:
-			after = r
+		if r.Date <= known && r.RecordsDefault() {
+			acc.Defaulted = true
 		}
+		own = append(own, *r)
 	}
-	switch {
-	case before != nil:
-		limit, blank = before.NewLimit, false
-	case after != nil:
-		limit, blank = after.OldLimit, after.OldLimitBlank
-	}
+	limit, blank := datasets.CreditLimitAt(&acc.Customer, own, known)
 	if !blank && limit > 0 {
 		cur := acc.Customer.Currency
 		if cur == "" && len(c.invoices) > 0 {
