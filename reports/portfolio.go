@@ -19,10 +19,15 @@ func periodLabel(k features.KPIs) string {
 	if err1 != nil || err2 != nil {
 		return k.From + " – " + k.To
 	}
-	if from.Day() == 1 && to.AddDate(0, 0, 1).Day() == 1 {
+	switch {
+	case from.Day() == 1 && to.AddDate(0, 0, 1).Day() == 1 && from.Month() == to.Month() && from.Year() == to.Year():
 		return to.Format("January 2006")
+	case from.Month() == to.Month() && from.Year() == to.Year():
+		return fmt.Sprintf("%d–%d %s", from.Day(), to.Day(), to.Format("January 2006"))
+	case from.Year() == to.Year():
+		return fmt.Sprintf("%s – %s", from.Format("2 January"), to.Format("2 January 2006"))
 	}
-	return fmt.Sprintf("%d–%d %s", from.Day(), to.Day(), to.Format("January 2006"))
+	return fmt.Sprintf("%s – %s", from.Format("2 January 2006"), to.Format("2 January 2006"))
 }
 
 // sliceTiles are a slice's headline figures, each linked to the rows
