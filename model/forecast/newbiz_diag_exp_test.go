@@ -8,24 +8,29 @@
 //     invoiced in the horizons, with and without the seasonal factor
 //     (season.go), and the share of the invoicing expected collected
 //     within the horizon against the share that was (the pay-date side);
+//
 //   - what customers without a run-rate (new, or back after 13 weeks)
 //     invoiced, against what the run-rate expected from customers that
 //     invoiced nothing in the horizon (churn);
+//
 //   - per origin, the invoicing the horizon brought over the run-rate's
 //     (before the season), the trend of the last half-year against the
 //     one before (its square root: 91 days of it; shrunk as the season);
+//
 //   - per origin, the receipts' bias, its spread and the bias's standard
 //     error, the horizons of monthly origins overlapping (about
 //     (span + 91) / 91 of them independent);
+//
 //   - what the customers that had stopped paying at the origin (an
 //     invoice 90+ days past due, nothing paid or settled for 60 days)
 //     were expected to bring and brought;
+//
 //   - the seasonal factor with its noise shrinkage's effect variance
 //     pooled over the year's weekly windows (the mean of r² − v over the
 //     log-ratios of 13 weeks against the 13 before, s = t−91 … t−364)
 //     instead of estimated from the one year-ago ratio, and the bias then.
 //
-//	NBD_SPEC=FILE go test -tags forecastexp ./model/forecast -run ExperimentNewBusinessDiag -v
+//     NBD_SPEC=FILE go test -tags forecastexp ./model/forecast -run ExperimentNewBusinessDiag -v
 //
 // FILE has a line per ledger: NAME STORE FX|- CUR|- ORIGIN,ORIGIN,...
 // (STORE an embedded store: dsopilot import --store STORE ...).
