@@ -25,6 +25,9 @@
 //     invoice 90+ days past due, nothing paid or settled for 60 days)
 //     were expected to bring and brought;
 //
+//   - a drift factor: what 13 weeks brought against the 13 before them,
+//     summed over the year's weekly windows (s = t−91 … t−364), raw and
+//     shrunk as the season, and the bias with it instead of the season;
 //   - the seasonal factor with its noise shrinkage's effect variance
 //     pooled over the year's weekly windows (the mean of r² − v over the
 //     log-ratios of 13 weeks against the 13 before, s = t−91 … t−364)
@@ -87,6 +90,8 @@ func TestExperimentNewBusinessDiag(t *testing.T) {
 		var seasons, trends, taus []string
 		var perOrigin []float64
 		var firstOrigin, lastOrigin datasets.Date
+		var drifts []string
+		var eRecDrift, eRecDriftS float64
 		var eRecNew, eRecStopped, aRecStopped float64
 		stopped := 0
 		for _, o := range strings.Split(f[4], ",") {
@@ -122,6 +127,27 @@ func TestExperimentNewBusinessDiag(t *testing.T) {
 					m++
 				}
 			}
+			// The run-rate's own record over the year: what 13 weeks
+			// brought against the 13 before them, summed over the
+			// windows, per customer (growth, arrivals and churn together).
+			var drift SeasonYear
+			for ci := range h.cust {
+				var hc, bc int64
+				for j := 13; j <= 52; j++ {
+					sd := tt.AddDays(-7 * j)
+					if sd-91 < h.first {
+						continue
+					}
+					hc += int64(h.invoiced(sd, sd+91, []int{ci}))
+					bc += int64(h.invoiced(sd-91, sd, []int{ci}))
+				}
+				drift.AddCustomer(hc, bc)
+			}
+			fd, fds := 1.0, 1.0
+			if rd, vd, ok := drift.LogRatio(91, 91); ok {
+				fd, fds = math.Exp(rd), ShrunkFactor(rd, vd, 2)
+			}
+			drifts = append(drifts, fmt.Sprintf("%.2f/%.2f", fd, fds))
 			tau2 := 0.0
 			if m > 0 {
 				tau2 = max(0, sum/float64(m))
@@ -145,6 +171,8 @@ func TestExperimentNewBusinessDiag(t *testing.T) {
 			}
 			lastOrigin = tt
 			eRecNew += recOrigin * fNew / nb.Seasonal
+			eRecDrift += recOrigin * fd
+			eRecDriftS += recOrigin * fds
 			taus = append(taus, fmt.Sprintf("%.3f:%.2f", math.Sqrt(tau2), fNew))
 			trends = append(trends, fmt.Sprintf("%.2f/%.2f(%.2f)", h.invoiced(tt, tt+91, nil)/nsb, math.Sqrt(g), ShrunkFactor(r/2, v/4, 2)))
 			seasons = append(seasons, fmt.Sprintf("%.2f", nb.Seasonal))
@@ -209,6 +237,7 @@ func TestExperimentNewBusinessDiag(t *testing.T) {
 		}
 		fmt.Printf("   per origin %s: sd %.1f%%, about %.1f independent horizons, standard error of the bias %.1f%%\n", strings.Join(po, " "), 100*sd, nEff, 100*sd/math.Sqrt(nEff))
 		fmt.Printf("   stopped customers (customer-origins %d): expected %.1f%% of actual new receipts, brought %.1f%%; without them bias %+.1f%%\n", stopped, 100*eRecStopped/aRec, 100*aRecStopped/aRec, 100*((eRec-eRecStopped)/aRec-1))
+		fmt.Printf("   drift raw/shrunk %s: bias with it %+.1f%% / %+.1f%%\n", strings.Join(drifts, " "), 100*(eRecDrift/aRec-1), 100*(eRecDriftS/aRec-1))
 		fmt.Printf("   pooled tau:factor %s; receipts bias with it %+.1f%%\n", strings.Join(taus, " "), 100*(eRecNew/aRec-1))
 	}
 }
