@@ -28,6 +28,7 @@
 //   - a drift factor: what 13 weeks brought against the 13 before them,
 //     summed over the year's weekly windows (s = t−91 … t−364), raw and
 //     shrunk as the season, and the bias with it instead of the season;
+//
 //   - the seasonal factor with its noise shrinkage's effect variance
 //     pooled over the year's weekly windows (the mean of r² − v over the
 //     log-ratios of 13 weeks against the 13 before, s = t−91 … t−364)
