@@ -63,6 +63,10 @@ import (
 // Neither the model nor the share knows a customer that has stopped
 // paying: default90_stopped.go learns what that state means from the
 // ledger's history and sets a floor under its invoices' 90+ probability.
+//
+// A share of the customer's own, from its row as of the date scored and
+// shrunk toward the ledger's, replaces the ledger's when it beats it on the
+// time-series folds: default90_customer.go.
 
 // default90Groups is the number of customer groups of the 90+ model's
 // grouped validation.
