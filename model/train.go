@@ -197,7 +197,7 @@ func (d *TrainingData) Train(ctx context.Context) (*Bundle, error) {
 
 	o.progress("late-payment model", 1, stages)
 	late := func(x *features.Example) bool { return x.Late }
-	ch, cands, err := champion(ctx, enc, xplan, late, o)
+	ch, cands, err := champion(ctx, enc, modelSpecs, xplan, late, o)
 	if err != nil {
 		return nil, fmt.Errorf("train late model: %w", err)
 	}
