@@ -29,8 +29,12 @@ type EffectsOptions struct {
 	MinRandomised int     // fewer randomised decisions: ErrNoRandomisation (default 50)
 	Seed          uint64  // bootstrap and tree seeds
 	Learner       Learner // default DefaultLearner()
-	// Meta is the meta-learner (default MetaS; see tlearner.go).
+	// Meta is the meta-learner (default MetaS; see tlearner.go and
+	// drlearner.go).
 	Meta MetaLearner
+	// DRLearner regresses the DR-learner's pseudo-outcomes (default
+	// DefaultDRLearner()).
+	DRLearner Learner
 }
 
 func (o EffectsOptions) withDefaults() EffectsOptions {
@@ -51,6 +55,9 @@ func (o EffectsOptions) withDefaults() EffectsOptions {
 	}
 	if o.Meta == "" {
 		o.Meta = MetaS
+	}
+	if o.DRLearner == nil {
+		o.DRLearner = DefaultDRLearner()
 	}
 	return o
 }
@@ -79,8 +86,12 @@ type Effects struct {
 	// ATE is the doubly-robust average uplift of each type over wait on
 	// P(paid within Horizon days), over the logged decisions where the type
 	// was allowed, with a bootstrap interval.
-	ATE    map[string]Estimate `json:"ate"`
-	models [][]Predictor       // per horizon, the bags
+	ATE map[string]Estimate `json:"ate"`
+	// Meta is the meta-learner the models are; Choice, with MetaAuto,
+	// how it was chosen.
+	Meta   MetaLearner   `json:"meta"`
+	Choice *MetaChoice   `json:"meta_choice,omitempty"`
+	models [][]Predictor // per horizon, the bags
 	hIndex int
 	rows   []decisionRow
 }
@@ -320,30 +331,59 @@ func learnRows(ctx context.Context, rows []decisionRow, cutoff datasets.Date, s 
 		return nil, fmt.Errorf("%w: %d randomised decisions by %s (at least %d needed)", ErrNoRandomisation, e.Randomised, cutoff, o.MinRandomised)
 	}
 	e.hIndex = horizonIndex(s.HorizonDays)
-	fit := e.fitBags
-	switch o.Meta {
-	case MetaS:
-	case MetaT:
-		fit = e.fitTBags
-	default:
-		return nil, fmt.Errorf("learn effects: unknown meta-learner %q (want %q or %q)", o.Meta, MetaS, MetaT)
-	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0xeffec7))
-	e.models = make([][]Predictor, len(curveDays))
+	// The DR-learner's own draws come from a stream of their own, so that
+	// the S-learner's bags are the same whether or not it is fitted.
+	drRng := rand.New(rand.NewPCG(o.Seed, 0xd12))
+	known := make([][]int, len(curveDays))
 	for k := range curveDays {
-		var known []int
 		for i := range rows {
 			if rows[i].paid[k] >= 0 {
-				known = append(known, i)
+				known[k] = append(known[k], i)
 			}
 		}
+	}
+	e.Meta = o.Meta
+	var pre *drFit // the pseudo-outcomes at the horizon MetaAuto chose on
+	switch o.Meta {
+	case MetaS, MetaT, MetaDR:
+	case MetaAuto:
+		var err error
+		if len(known[e.hIndex]) >= o.MinRows {
+			pre, err = e.crossFit(ctx, known[e.hIndex], e.hIndex, o, drRng, o.Seed+uint64(e.hIndex))
+		}
+		if err != nil || pre == nil {
+			e.Choice = &MetaChoice{Chosen: MetaS, Note: "too few decisions to cross-fit the DR-learner: the S-learner is kept"}
+		} else if e.Choice, err = e.chooseMeta(ctx, known[e.hIndex], e.hIndex, pre, o, drRng, o.Seed); err != nil {
+			return nil, fmt.Errorf("learn effects: %w", err)
+		}
+		e.Meta = e.Choice.Chosen
+	default:
+		return nil, fmt.Errorf("learn effects: unknown meta-learner %q (want %q, %q, %q or %q)", o.Meta, MetaS, MetaT, MetaDR, MetaAuto)
+	}
+	e.models = make([][]Predictor, len(curveDays))
+	for k := range curveDays {
 		// Bootstrap bags at the horizon give the uplift its interval; the
 		// other points of the curve need only their mean, one model each.
 		nbags := 1
 		if k == e.hIndex {
 			nbags = o.Bags
 		}
-		bags, err := fit(ctx, known, k, nbags, o, rng, o.Seed+uint64(k))
+		var bags []Predictor
+		var err error
+		seed := o.Seed + uint64(k)
+		switch e.Meta {
+		case MetaT:
+			bags, err = e.fitTBags(ctx, known[k], k, nbags, o, rng, seed)
+		case MetaDR:
+			var p *drFit
+			if k == e.hIndex {
+				p = pre
+			}
+			bags, err = e.fitDRBags(ctx, known[k], k, nbags, o, rng, drRng, seed, p)
+		default:
+			bags, err = e.fitBags(ctx, known[k], k, nbags, o, rng, seed)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("learn effects at %d days: %w", curveDays[k], err)
 		}

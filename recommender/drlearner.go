@@ -1,0 +1,397 @@
+package recommender
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+const (
+	// MetaDR is the doubly-robust learner (Kennedy's DR-learner): per
+	// arm, a model of the uplift over wait fitted on cross-fitted
+	// doubly-robust pseudo-outcomes (see drModel).
+	MetaDR MetaLearner = "dr"
+	// MetaAuto fits the DR-learner and keeps it only when it beats the
+	// S-learner on held-out customers (see chooseMeta); otherwise the
+	// S-learner's models, fitted on the way, are the effects.
+	MetaAuto MetaLearner = "auto"
+)
+
+// drScale bounds a pseudo-outcome: |μ_a − μ_w| ≤ 1 and each inverse-
+// propensity correction is at most maxWeight, so |φ| ≤ maxWeight + 1.
+const drScale = maxWeight + 1
+
+// drModel is the DR-learner's model at one point of the curve, read in
+// armInput's layout like the S-learner's: wait's payment probability is the
+// S-learner's (base), an arm's is wait's plus the arm's uplift model tau,
+// clipped to [0, 1].
+//
+// Why: the S-learner shares its trees between arms and splits on an arm's
+// one-hot only where the arm explains more than the payment history does,
+// so the differences between types come out compressed; the T-learner's
+// uplift is the difference of two models' errors. The DR-learner fits the
+// uplift itself, on pseudo-outcomes whose mean given x is the true uplift
+// whatever the outcome model's errors, because the propensities are the
+// logged ones (the randomised holdout), not estimates.
+type drModel struct {
+	nf   int
+	base Predictor   // the S-learner at this point of the curve
+	tau  []Predictor // per arm (wait's nil): P(z = 1 | x), z the pseudo-outcome mapped to [0, 1]
+}
+
+var _ Predictor = drModel{}
+
+// armIndex is the index of the one-hot set in row xa (0, wait, when none).
+func armIndex(xa []float64, nf, arms int) int {
+	for i := range arms {
+		if xa[nf+i] == 1 {
+			return i
+		}
+	}
+	return 0
+}
+
+// fromUnit maps a model's [0, 1] output back to an uplift.
+func fromUnit(z float64) float64 { return drScale * (2*z - 1) }
+
+// toUnit maps a pseudo-outcome to [0, 1], where the binary learners fit its
+// conditional mean (cross-entropy on soft labels is minimised by the mean).
+func toUnit(phi float64) float64 { return min(1, max(0, (phi+drScale)/(2*drScale))) }
+
+// Predict implements Predictor.
+func (d drModel) Predict(xa []float64) float64 {
+	a := armIndex(xa, d.nf, len(d.tau))
+	xw := make([]float64, len(xa))
+	copy(xw, xa)
+	for i := range d.tau {
+		xw[d.nf+i] = 0
+	}
+	xw[d.nf] = 1
+	pw := d.base.Predict(xw)
+	if a == 0 {
+		return pw
+	}
+	return min(1, max(0, pw+fromUnit(d.tau[a].Predict(xa[:d.nf]))))
+}
+
+// PredictFlat implements Predictor: wait's probabilities for every row at
+// once, then each arm's uplift for its rows at once.
+func (d drModel) PredictFlat(X []float64, stride int, out []float64) {
+	n := len(out)
+	xw := make([]float64, n*stride)
+	copy(xw, X[:n*stride])
+	groups := make([][]int, len(d.tau))
+	for r := range n {
+		row := xw[r*stride : (r+1)*stride]
+		a := armIndex(row, d.nf, len(d.tau))
+		groups[a] = append(groups[a], r)
+		for i := range d.tau {
+			row[d.nf+i] = 0
+		}
+		row[d.nf] = 1
+	}
+	d.base.PredictFlat(xw, stride, out)
+	var buf, res []float64
+	for a, rows := range groups {
+		if a == 0 || len(rows) == 0 {
+			continue
+		}
+		buf = buf[:0]
+		for _, r := range rows {
+			buf = append(buf, X[r*stride:(r+1)*stride]...)
+		}
+		res = append(res[:0], make([]float64, len(rows))...)
+		d.tau[a].PredictFlat(buf, stride, res)
+		for i, r := range rows {
+			out[r] = min(1, max(0, out[r]+fromUnit(res[i])))
+		}
+	}
+}
+
+// pseudoRow is one decision's doubly-robust pseudo-outcome for one arm.
+type pseudoRow struct {
+	row int     // index into Effects.rows
+	phi float64 // the pseudo-outcome of the arm's uplift over wait
+	fit float64 // the outcome model's own uplift μ_a − μ_w (the S-learner's answer)
+}
+
+// crossFold is the fold (0 or 1) of a customer: a hash of its id and salt,
+// so that every decision of a customer falls in the same fold.
+func crossFold(customer string, salt byte) int {
+	h := fnv.New64a()
+	h.Write([]byte{salt})
+	h.Write([]byte(customer))
+	// FNV-1a's lowest bit is the parity of the bytes' lowest bits, so a
+	// salt would only swap the folds: mix first (murmur3's finaliser).
+	x := h.Sum64()
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	return int(x % 2)
+}
+
+// pseudoOutcomes computes, cross-fitted over two folds of customers, the
+// pseudo-outcomes at point k of the curve of every arm but wait on the rows
+// idx:
+//
+//	φ_a = μ_a(x) − μ_w(x) + 1{A=a}/p·(Y − μ_a(x)) − 1{A=wait}/p·(Y − μ_w(x)),
+//
+// μ the S-learner fitted on the other fold's customers, so that no
+// decision's pseudo-outcome uses a model trained on it. Only decisions
+// where the arm had support enter: the scenario's own contact covered the
+// invoice (only then would wait have been logged for it, see
+// decisionRow.planned), it was randomised (propensity below 1) and the rules
+// allowed the type for the invoice. It also returns the fold of each row of
+// idx and the two outcome models (models[f] scores fold f).
+func (e *Effects) pseudoOutcomes(ctx context.Context, idx []int, k int, o EffectsOptions, rng *rand.Rand, seed uint64, salt byte) ([][]pseudoRow, map[int]int, [2]Predictor, error) {
+	var models [2]Predictor
+	fold := make(map[int]int, len(idx))
+	var byFold [2][]int
+	for _, i := range idx {
+		f := crossFold(e.rows[i].customer, salt)
+		fold[i] = f
+		byFold[f] = append(byFold[f], i)
+	}
+	for f := range models {
+		m, err := e.fitBags(ctx, byFold[1-f], k, 1, o, rng, seed*7+uint64(f)+uint64(salt)*97)
+		if err != nil {
+			return nil, nil, models, fmt.Errorf("cross-fitted outcome model for fold %d: %w", f, err)
+		}
+		models[f] = m[0]
+	}
+	out := make([][]pseudoRow, len(e.Arms))
+	buf := make([]float64, 0, len(e.Features)+len(e.Arms))
+	for _, i := range idx {
+		r := &e.rows[i]
+		if !r.planned || r.propensity >= 1 {
+			continue
+		}
+		m := models[fold[i]]
+		buf = e.armInput(r.x, ActionWait, buf)
+		muW := m.Predict(buf)
+		y := float64(r.paid[k])
+		w := min(maxWeight, 1/r.propensity)
+		for a := 1; a < len(e.Arms); a++ {
+			arm := e.Arms[a]
+			if !slices.Contains(r.allowed, arm) {
+				continue
+			}
+			buf = e.armInput(r.x, arm, buf)
+			muA := m.Predict(buf)
+			phi := muA - muW
+			switch r.arm {
+			case arm:
+				phi += w * (y - muA)
+			case ActionWait:
+				phi -= w * (y - muW)
+			}
+			out[a] = append(out[a], pseudoRow{row: i, phi: phi, fit: muA - muW})
+		}
+	}
+	return out, fold, models, nil
+}
+
+// fitTau regresses an arm's pseudo-outcomes on the features with
+// o.DRLearner: each row becomes a positive and a negative example weighted
+// by its mapped pseudo-outcome z and 1 − z (times its count in a customer
+// bootstrap, mult; nil counts every row once). Too few rows: the mean.
+func (e *Effects) fitTau(ctx context.Context, ps []pseudoRow, mult map[string]float64, o EffectsOptions, seed uint64) (Predictor, error) {
+	var X [][]float64
+	var y, w []float64
+	sum, n := 0.0, 0.0
+	for _, p := range ps {
+		r := &e.rows[p.row]
+		m := 1.0
+		if mult != nil {
+			m = mult[r.customer]
+		}
+		if m == 0 {
+			continue
+		}
+		z := toUnit(p.phi)
+		X = append(X, r.x, r.x)
+		y = append(y, 1, 0)
+		w = append(w, m*z, m*(1-z))
+		sum += m * z
+		n += m
+	}
+	if n < minArmRows {
+		if n == 0 {
+			return constant(0.5), nil // no support: no uplift
+		}
+		return constant(sum / n), nil
+	}
+	return o.DRLearner.Fit(ctx, X, y, w, seed)
+}
+
+// customerBootstrap draws the customers of the pseudo-outcomes with
+// replacement: the multiplicity of each.
+func customerBootstrap(ps [][]pseudoRow, rows []decisionRow, rng *rand.Rand) map[string]float64 {
+	seen := map[string]bool{}
+	var ids []string
+	for _, arm := range ps {
+		for _, p := range arm {
+			if c := rows[p.row].customer; !seen[c] {
+				seen[c] = true
+				ids = append(ids, c)
+			}
+		}
+	}
+	mult := make(map[string]float64, len(ids))
+	for range ids {
+		mult[ids[rng.IntN(len(ids))]]++
+	}
+	return mult
+}
+
+// fitDRBags fits the DR-learner at point k of the curve: nbags S-learner
+// bags as wait's model (fitBags) and, per bag, each arm's uplift model on
+// the cross-fitted pseudo-outcomes of a bootstrap of the customers (the
+// pseudo-outcomes themselves when nbags is 1), so that the bags' spread is
+// the uplift's interval. It also returns the pseudo-outcomes and the
+// cross-fitted outcome models, which chooseMeta reads.
+//
+// The S-learner's bags draw from rng exactly as MetaS's do, and everything
+// else from drRng, so that MetaAuto reproduces the S-learner when it keeps
+// it. pre, when not nil, holds the pseudo-outcomes already computed at k.
+func (e *Effects) fitDRBags(ctx context.Context, idx []int, k, nbags int, o EffectsOptions, rng, drRng *rand.Rand, seed uint64, pre *drFit) ([]Predictor, error) {
+	base, err := e.fitBags(ctx, idx, k, nbags, o, rng, seed)
+	if err != nil {
+		return nil, err
+	}
+	if pre == nil {
+		if pre, err = e.crossFit(ctx, idx, k, o, drRng, seed); err != nil {
+			return nil, err
+		}
+	}
+	ps := pre.ps
+	bags := make([]Predictor, nbags)
+	for b := range bags {
+		var mult map[string]float64
+		if nbags > 1 {
+			mult = customerBootstrap(ps, e.rows, drRng)
+		}
+		d := drModel{nf: len(e.Features), base: base[b], tau: make([]Predictor, len(e.Arms))}
+		for a := 1; a < len(e.Arms); a++ {
+			if d.tau[a], err = e.fitTau(ctx, ps[a], mult, o, seed*131+uint64(b)*17+uint64(a)); err != nil {
+				return nil, fmt.Errorf("DR-learner, arm %s: %w", e.Arms[a], err)
+			}
+		}
+		bags[b] = d
+	}
+	return bags, nil
+}
+
+// drFit holds the cross-fitted pseudo-outcomes at one point of the curve
+// and the fold of each decision.
+type drFit struct {
+	ps   [][]pseudoRow
+	fold map[int]int
+}
+
+// crossFit is pseudoOutcomes over the folds of salt 0.
+func (e *Effects) crossFit(ctx context.Context, idx []int, k int, o EffectsOptions, rng *rand.Rand, seed uint64) (*drFit, error) {
+	ps, fold, _, err := e.pseudoOutcomes(ctx, idx, k, o, rng, seed, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &drFit{ps: ps, fold: fold}, nil
+}
+
+// MetaChoice records how MetaAuto chose between the S-learner and the
+// DR-learner: their held-out doubly-robust losses (mean squared distance
+// of each randomised decision's pseudo-outcome to the candidate's uplift, at
+// the horizon, summed over the arms the rules allowed), the standard error
+// of the difference over customers, and the choice.
+type MetaChoice struct {
+	LossS     float64     `json:"loss_s"`
+	LossDR    float64     `json:"loss_dr"`
+	Gain      float64     `json:"gain"` // LossS − LossDR
+	GainSE    float64     `json:"gain_se"`
+	Customers int         `json:"customers"`
+	Decisions int         `json:"decisions"`
+	Chosen    MetaLearner `json:"chosen"`
+	Note      string      `json:"note,omitempty"`
+}
+
+// chooseMeta compares the S-learner with the DR-learner on held-out
+// customers at point k of the curve (the horizon), two-fold: for each fold
+// f, the S-learner is the outcome model fitted on the other fold (fit's
+// models[f]), the DR-learner is fitted on the other fold alone (its own
+// pseudo-outcomes cross-fitted within that fold), and both are scored on
+// fold f's pseudo-outcomes, whose outcome model saw neither fold f's
+// outcomes. Because the propensities are the logged ones, a pseudo-outcome's
+// mean given x is the true uplift, so the difference of two candidates'
+// mean squared distances to it estimates the difference of their squared
+// errors against the truth without looking at the truth (the pseudo-
+// outcomes' own noise is the same for both and cancels).
+//
+// The rule: the DR-learner replaces the S-learner only when its loss is
+// lower by at least one standard error of the difference (per-customer
+// sums, so that a customer's decisions count as one draw). The S-learner is
+// the incumbent whose policy figures are measured; a noisy tie keeps it.
+func (e *Effects) chooseMeta(ctx context.Context, idx []int, k int, fit *drFit, o EffectsOptions, rng *rand.Rand, seed uint64) (*MetaChoice, error) {
+	perCustomer := map[string]float64{}
+	var lossS, lossDR float64
+	n := 0
+	for f := range 2 {
+		var train []int
+		for _, i := range idx {
+			if fit.fold[i] != f {
+				train = append(train, i)
+			}
+		}
+		inner, _, _, err := e.pseudoOutcomes(ctx, train, k, o, rng, seed+uint64(f)*1009, 1)
+		if err != nil {
+			return nil, fmt.Errorf("held-out choice, fold %d: %w", f, err)
+		}
+		for a := 1; a < len(e.Arms); a++ {
+			tau, err := e.fitTau(ctx, inner[a], nil, o, seed*131+uint64(f)*7+uint64(a))
+			if err != nil {
+				return nil, fmt.Errorf("held-out choice, fold %d, arm %s: %w", f, e.Arms[a], err)
+			}
+			for _, p := range fit.ps[a] {
+				if fit.fold[p.row] != f {
+					continue
+				}
+				r := &e.rows[p.row]
+				// models[f], the S-learner fitted on the other fold, gave
+				// p.fit for rows of fold f.
+				ds := (p.phi - p.fit) * (p.phi - p.fit)
+				dr := p.phi - fromUnit(tau.Predict(r.x))
+				dd := dr * dr
+				lossS += ds
+				lossDR += dd
+				perCustomer[r.customer] += ds - dd
+				n++
+			}
+		}
+	}
+	c := &MetaChoice{Customers: len(perCustomer), Decisions: n, Chosen: MetaS}
+	if n == 0 || len(perCustomer) < 2 {
+		c.Note = "no randomised decision to compare the learners on: the S-learner is kept"
+		return c, nil
+	}
+	c.LossS, c.LossDR = lossS/float64(n), lossDR/float64(n)
+	c.Gain = c.LossS - c.LossDR
+	// The standard error of the mean gain per decision from the per-
+	// customer sums: n_c customers, gain total G = Σ g_c, Var(G) ≈ n_c·s²_g.
+	nc := float64(len(perCustomer))
+	mean := 0.0
+	for _, g := range perCustomer {
+		mean += g
+	}
+	mean /= nc
+	ss := 0.0
+	for _, g := range perCustomer {
+		ss += (g - mean) * (g - mean)
+	}
+	c.GainSE = math.Sqrt(nc*ss/(nc-1)) / float64(n)
+	if c.Gain >= c.GainSE && c.Gain > 0 {
+		c.Chosen = MetaDR
+	}
+	return c, nil
+}
