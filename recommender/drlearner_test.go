@@ -176,6 +176,18 @@ func TestMetaAutoChoice(t *testing.T) {
 	if math.Abs(c.Gain-(c.LossS-c.LossDR)) > 1e-9 || c.Gain < c.GainSE {
 		t.Errorf("choice %+v: gain is not LossS − LossDR, or below its standard error", c)
 	}
+	dr, err := learnRows(context.Background(), rows, 0, DefaultScenarios(), EffectsOptions{Seed: 4, Bags: 2, Meta: MetaDR, Learner: blind}.withDefaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dr.Choice == nil || *dr.Choice != *c {
+		t.Errorf("MetaDR records choice %+v, MetaAuto made %+v", dr.Choice, c)
+	}
+	for i := 0; i < len(rows); i += 97 {
+		if ua, ud := e.UpliftAt(ActionCall, rows[i].x), dr.UpliftAt(ActionCall, rows[i].x); ua != ud {
+			t.Fatalf("row %d: auto chose the DR-learner but estimates %+v, MetaDR %+v", i, ua, ud)
+		}
+	}
 
 	none := map[string]float64{}
 	rows = spreadRows(6000, none, 7, 300)

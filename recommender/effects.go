@@ -332,9 +332,11 @@ func learnRows(ctx context.Context, rows []decisionRow, cutoff datasets.Date, s 
 	}
 	e.hIndex = horizonIndex(s.HorizonDays)
 	rng := rand.New(rand.NewPCG(o.Seed, 0xeffec7))
-	// The DR-learner's own draws come from a stream of their own, so that
-	// the S-learner's bags are the same whether or not it is fitted.
-	drRng := rand.New(rand.NewPCG(o.Seed, 0xd12))
+	// The DR-learner's own draws come from streams of their own, one per
+	// point of the curve and one for the held-out choice, so that the
+	// S-learner's bags are the same whether or not the DR-learner is
+	// fitted, and MetaAuto's DR-learner is MetaDR's.
+	drRng := func(k int) *rand.Rand { return rand.New(rand.NewPCG(o.Seed, 0xd12+uint64(k))) }
 	known := make([][]int, len(curveDays))
 	for k := range curveDays {
 		for i := range rows {
@@ -344,20 +346,27 @@ func learnRows(ctx context.Context, rows []decisionRow, cutoff datasets.Date, s 
 		}
 	}
 	e.Meta = o.Meta
-	var pre *drFit // the pseudo-outcomes at the horizon MetaAuto chose on
+	var pre *drFit // the pseudo-outcomes at the horizon the choice read
+	var hRng *rand.Rand
 	switch o.Meta {
-	case MetaS, MetaT, MetaDR:
-	case MetaAuto:
+	case MetaS, MetaT:
+	case MetaDR, MetaAuto:
+		// MetaDR records what MetaAuto would have chosen, and keeps the
+		// DR-learner.
 		var err error
+		hRng = drRng(e.hIndex)
 		if len(known[e.hIndex]) >= o.MinRows {
-			pre, err = e.crossFit(ctx, known[e.hIndex], e.hIndex, o, drRng, o.Seed+uint64(e.hIndex))
+			pre, err = e.crossFit(ctx, known[e.hIndex], e.hIndex, o, hRng, o.Seed+uint64(e.hIndex))
 		}
 		if err != nil || pre == nil {
 			e.Choice = &MetaChoice{Chosen: MetaS, Note: "too few decisions to cross-fit the DR-learner: the S-learner is kept"}
-		} else if e.Choice, err = e.chooseMeta(ctx, known[e.hIndex], e.hIndex, pre, o, drRng, o.Seed); err != nil {
+			pre = nil
+		} else if e.Choice, err = e.chooseMeta(ctx, known[e.hIndex], e.hIndex, pre, o, rand.New(rand.NewPCG(o.Seed, 0xc40)), o.Seed); err != nil {
 			return nil, fmt.Errorf("learn effects: %w", err)
 		}
-		e.Meta = e.Choice.Chosen
+		if o.Meta == MetaAuto {
+			e.Meta = e.Choice.Chosen
+		}
 	default:
 		return nil, fmt.Errorf("learn effects: unknown meta-learner %q (want %q, %q, %q or %q)", o.Meta, MetaS, MetaT, MetaDR, MetaAuto)
 	}
@@ -376,11 +385,11 @@ func learnRows(ctx context.Context, rows []decisionRow, cutoff datasets.Date, s 
 		case MetaT:
 			bags, err = e.fitTBags(ctx, known[k], k, nbags, o, rng, seed)
 		case MetaDR:
-			var p *drFit
-			if k == e.hIndex {
-				p = pre
+			r, p := drRng(k), (*drFit)(nil)
+			if k == e.hIndex && pre != nil {
+				r, p = hRng, pre
 			}
-			bags, err = e.fitDRBags(ctx, known[k], k, nbags, o, rng, drRng, seed, p)
+			bags, err = e.fitDRBags(ctx, known[k], k, nbags, o, rng, r, seed, p)
 		default:
 			bags, err = e.fitBags(ctx, known[k], k, nbags, o, rng, seed)
 		}
