@@ -77,6 +77,7 @@ func TestRecommendRefusesBadInput(t *testing.T) {
 		{"recommend", "--store", dir, "--holdout", "0.9"},
 		{"policy", "simulate"},
 		{"policy", "evaluate", "--explore", "0"},
+		{"policy", "evaluate", "--meta", "x"},
 	} {
 		if _, _, err := call(t, nil, args...); exitCode(err) != 2 {
 			t.Errorf("%v: exit %d (%v), want 2", args, exitCode(err), err)
