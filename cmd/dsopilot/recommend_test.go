@@ -75,6 +75,7 @@ func TestRecommendRefusesBadInput(t *testing.T) {
 		{"recommend", "--store", dir, "--capacity", "call"},
 		{"recommend", "--store", dir, "--format", "xml"},
 		{"recommend", "--store", dir, "--holdout", "0.9"},
+		{"recommend", "--store", dir, "--meta", "x"},
 		{"policy", "simulate"},
 		{"policy", "evaluate", "--explore", "0"},
 		{"policy", "evaluate", "--meta", "x"},
