@@ -138,9 +138,9 @@ func crossFold(customer string, salt byte) int {
 // invoice (only then would wait have been logged for it, see
 // decisionRow.planned), it was randomised (propensity below 1) and the rules
 // allowed the type for the invoice. It also returns the fold of each row of
-// idx and the two outcome models (models[f] scores fold f).
-func (e *Effects) pseudoOutcomes(ctx context.Context, idx []int, k int, o EffectsOptions, rng *rand.Rand, seed uint64, salt byte) ([][]pseudoRow, map[int]int, [2]Predictor, error) {
-	var models [2]Predictor
+// idx.
+func (e *Effects) pseudoOutcomes(ctx context.Context, idx []int, k int, o EffectsOptions, rng *rand.Rand, seed uint64, salt byte) ([][]pseudoRow, map[int]int, error) {
+	var models [2]Predictor // models[f], fitted on the other fold, scores fold f
 	fold := make(map[int]int, len(idx))
 	var byFold [2][]int
 	for _, i := range idx {
@@ -151,7 +151,7 @@ func (e *Effects) pseudoOutcomes(ctx context.Context, idx []int, k int, o Effect
 	for f := range models {
 		m, err := e.fitBags(ctx, byFold[1-f], k, 1, o, rng, seed*7+uint64(f)+uint64(salt)*97)
 		if err != nil {
-			return nil, nil, models, fmt.Errorf("cross-fitted outcome model for fold %d: %w", f, err)
+			return nil, nil, fmt.Errorf("cross-fitted outcome model for fold %d: %w", f, err)
 		}
 		models[f] = m[0]
 	}
@@ -184,14 +184,14 @@ func (e *Effects) pseudoOutcomes(ctx context.Context, idx []int, k int, o Effect
 			out[a] = append(out[a], pseudoRow{row: i, phi: phi, fit: muA - muW})
 		}
 	}
-	return out, fold, models, nil
+	return out, fold, nil
 }
 
 // fitTau regresses an arm's corrections, pseudo-outcome less the outcome
 // model's uplift, on the features with o.DRLearner: each row becomes a
 // positive and a negative example weighted by its mapped correction z and
-// 1 − z (times its count in a customer
-// bootstrap, mult; nil counts every row once). Too few rows: the mean.
+// 1 − z (times its count in a customer bootstrap, mult; nil counts every
+// row once). Too few rows: the mean.
 func (e *Effects) fitTau(ctx context.Context, ps []pseudoRow, mult map[string]float64, o EffectsOptions, seed uint64) (Predictor, error) {
 	var X [][]float64
 	var y, w []float64
@@ -287,7 +287,7 @@ type drFit struct {
 
 // crossFit is pseudoOutcomes over the folds of salt 0.
 func (e *Effects) crossFit(ctx context.Context, idx []int, k int, o EffectsOptions, rng *rand.Rand, seed uint64) (*drFit, error) {
-	ps, fold, _, err := e.pseudoOutcomes(ctx, idx, k, o, rng, seed, 0)
+	ps, fold, err := e.pseudoOutcomes(ctx, idx, k, o, rng, seed, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -338,7 +338,7 @@ func (e *Effects) chooseMeta(ctx context.Context, idx []int, k int, fit *drFit, 
 				train = append(train, i)
 			}
 		}
-		inner, _, _, err := e.pseudoOutcomes(ctx, train, k, o, rng, seed+uint64(f)*1009, 1)
+		inner, _, err := e.pseudoOutcomes(ctx, train, k, o, rng, seed+uint64(f)*1009, 1)
 		if err != nil {
 			return nil, fmt.Errorf("held-out choice, fold %d: %w", f, err)
 		}

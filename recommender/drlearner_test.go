@@ -116,7 +116,7 @@ func TestPseudoOutcomesAreCrossFitted(t *testing.T) {
 		for i := range idx {
 			idx[i] = i
 		}
-		ps, fold, _, err := e.pseudoOutcomes(context.Background(), idx, 1, o, rand.New(rand.NewPCG(1, 1)), 1, 0)
+		ps, fold, err := e.pseudoOutcomes(context.Background(), idx, 1, o, rand.New(rand.NewPCG(1, 1)), 1, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
