@@ -391,3 +391,43 @@ func (e *Effects) chooseMeta(ctx context.Context, idx []int, k int, fit *drFit, 
 	}
 	return c, nil
 }
+
+// drRng is the DR-learner's own stream at point k of the curve: its draws
+// come from streams of their own, one per point of the curve and one for
+// the held-out choice, so that the S-learner's bags are the same whether or
+// not the DR-learner is fitted, and MetaAuto's DR-learner is MetaDR's.
+func drRng(seed uint64, k int) *rand.Rand { return rand.New(rand.NewPCG(seed, 0xd12+uint64(k))) }
+
+// prepareMeta sets e.Meta from o.Meta. For MetaDR and MetaAuto it cross-
+// fits the pseudo-outcomes at the horizon and makes the held-out choice
+// (chooseMeta): MetaAuto takes the learner chosen, MetaDR records the
+// choice and keeps the DR-learner. It returns those pseudo-outcomes and the
+// stream they were drawn from, for fitDRBags to go on with at the horizon.
+func (e *Effects) prepareMeta(ctx context.Context, known [][]int, o EffectsOptions) (*drFit, *rand.Rand, error) {
+	e.Meta = o.Meta
+	var pre *drFit
+	var hRng *rand.Rand
+	switch o.Meta {
+	case MetaS, MetaT:
+	case MetaDR, MetaAuto:
+		// MetaDR records what MetaAuto would have chosen, and keeps the
+		// DR-learner.
+		var err error
+		hRng = drRng(o.Seed, e.hIndex)
+		if len(known[e.hIndex]) >= o.MinRows {
+			pre, err = e.crossFit(ctx, known[e.hIndex], e.hIndex, o, hRng, o.Seed+uint64(e.hIndex))
+		}
+		if err != nil || pre == nil {
+			e.Choice = &MetaChoice{Chosen: MetaS, Note: "too few decisions to cross-fit the DR-learner: the S-learner is kept"}
+			pre = nil
+		} else if e.Choice, err = e.chooseMeta(ctx, known[e.hIndex], e.hIndex, pre, o, rand.New(rand.NewPCG(o.Seed, 0xc40)), o.Seed); err != nil {
+			return nil, nil, fmt.Errorf("learn effects: %w", err)
+		}
+		if o.Meta == MetaAuto {
+			e.Meta = e.Choice.Chosen
+		}
+	default:
+		return nil, nil, fmt.Errorf("learn effects: unknown meta-learner %q (want %q, %q, %q or %q)", o.Meta, MetaS, MetaT, MetaDR, MetaAuto)
+	}
+	return pre, hRng, nil
+}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
-	"sort"
 
 	"gonum.org/v1/gonum/floats"
 
@@ -332,11 +330,6 @@ func learnRows(ctx context.Context, rows []decisionRow, cutoff datasets.Date, s 
 	}
 	e.hIndex = horizonIndex(s.HorizonDays)
 	rng := rand.New(rand.NewPCG(o.Seed, 0xeffec7))
-	// The DR-learner's own draws come from streams of their own, one per
-	// point of the curve and one for the held-out choice, so that the
-	// S-learner's bags are the same whether or not the DR-learner is
-	// fitted, and MetaAuto's DR-learner is MetaDR's.
-	drRng := func(k int) *rand.Rand { return rand.New(rand.NewPCG(o.Seed, 0xd12+uint64(k))) }
 	known := make([][]int, len(curveDays))
 	for k := range curveDays {
 		for i := range rows {
@@ -345,30 +338,9 @@ func learnRows(ctx context.Context, rows []decisionRow, cutoff datasets.Date, s 
 			}
 		}
 	}
-	e.Meta = o.Meta
-	var pre *drFit // the pseudo-outcomes at the horizon the choice read
-	var hRng *rand.Rand
-	switch o.Meta {
-	case MetaS, MetaT:
-	case MetaDR, MetaAuto:
-		// MetaDR records what MetaAuto would have chosen, and keeps the
-		// DR-learner.
-		var err error
-		hRng = drRng(e.hIndex)
-		if len(known[e.hIndex]) >= o.MinRows {
-			pre, err = e.crossFit(ctx, known[e.hIndex], e.hIndex, o, hRng, o.Seed+uint64(e.hIndex))
-		}
-		if err != nil || pre == nil {
-			e.Choice = &MetaChoice{Chosen: MetaS, Note: "too few decisions to cross-fit the DR-learner: the S-learner is kept"}
-			pre = nil
-		} else if e.Choice, err = e.chooseMeta(ctx, known[e.hIndex], e.hIndex, pre, o, rand.New(rand.NewPCG(o.Seed, 0xc40)), o.Seed); err != nil {
-			return nil, fmt.Errorf("learn effects: %w", err)
-		}
-		if o.Meta == MetaAuto {
-			e.Meta = e.Choice.Chosen
-		}
-	default:
-		return nil, fmt.Errorf("learn effects: unknown meta-learner %q (want %q, %q, %q or %q)", o.Meta, MetaS, MetaT, MetaDR, MetaAuto)
+	pre, hRng, err := e.prepareMeta(ctx, known, o)
+	if err != nil {
+		return nil, err
 	}
 	e.models = make([][]Predictor, len(curveDays))
 	for k := range curveDays {
@@ -385,7 +357,7 @@ func learnRows(ctx context.Context, rows []decisionRow, cutoff datasets.Date, s 
 		case MetaT:
 			bags, err = e.fitTBags(ctx, known[k], k, nbags, o, rng, seed)
 		case MetaDR:
-			r, p := drRng(k), (*drFit)(nil)
+			r, p := drRng(o.Seed, k), (*drFit)(nil)
 			if k == e.hIndex && pre != nil {
 				r, p = hRng, pre
 			}
@@ -603,61 +575,4 @@ func interval(v []float64) (lo, hi float64) {
 		sd = math.Sqrt(ss / float64(len(v)-1))
 	}
 	return mean - 1.96*sd, mean + 1.96*sd
-}
-
-// doublyRobust estimates each type's average uplift over wait on P(paid
-// within the horizon), over the randomisable logged decisions (propensity
-// below 1) where the type was allowed and the outcome is known: ψ(a) = μ̂_a(x) + 1{A=a}/p · (Y − μ̂_a(x)), the
-// mean of ψ(a) − ψ(wait), with a bootstrap interval (200 resamples).
-func (e *Effects) doublyRobust(rng *rand.Rand) map[string]Estimate {
-	out := map[string]Estimate{}
-	k := e.hIndex
-	for _, arm := range e.Arms[1:] {
-		var diffs []float64
-		for i := range e.rows {
-			r := &e.rows[i]
-			// A decision made with propensity 1 (a severe account, never
-			// randomised) has no support for any other arm (positivity).
-			if r.paid[k] < 0 || r.propensity >= 1 || !slices.Contains(r.feasible, arm) {
-				continue
-			}
-			diffs = append(diffs, e.psi(r, arm)-e.psi(r, ActionWait))
-		}
-		out[arm] = bootstrapMean(diffs, rng)
-	}
-	return out
-}
-
-// psi is the doubly-robust score of an arm for one logged decision.
-func (e *Effects) psi(r *decisionRow, arm string) float64 {
-	k := e.hIndex
-	mu := e.curve(arm, r.x, nil)[k]
-	if r.arm != arm {
-		return mu
-	}
-	return mu + min(maxWeight, 1/r.propensity)*(float64(r.paid[k])-mu)
-}
-
-// bootstrapMean is the mean of v with a percentile bootstrap interval.
-func bootstrapMean(v []float64, rng *rand.Rand) Estimate {
-	est := Estimate{N: len(v)}
-	if len(v) == 0 {
-		return est
-	}
-	for _, x := range v {
-		est.Mean += x
-	}
-	est.Mean /= float64(len(v))
-	const reps = 200
-	means := make([]float64, reps)
-	for b := range means {
-		s := 0.0
-		for range v {
-			s += v[rng.IntN(len(v))]
-		}
-		means[b] = s / float64(len(v))
-	}
-	sort.Float64s(means)
-	est.Low, est.High = means[reps*25/1000], means[reps*975/1000-1]
-	return est
 }
