@@ -479,9 +479,11 @@ func (in *Inputs) simItems(pick []int, cust func(i int) int32) []simItem {
 			continue
 		}
 		t := thr[n*W : (n+1)*W : (n+1)*W]
-		s := simItem{amt: e, thr: t, cust: cust(i), pWeek: -1, live: 1}
+		s := simItem{amt: e, thr: t, cust: cust(i), pWeek: -1}
+		live := 1.0
 		if in.live != nil {
-			s.live = in.live[i]
+			live = in.live[i]
+			s.quiet = 1 - live
 		}
 		if g := in.runOf; g != nil && g[i] >= 0 {
 			// A run's member draws its own curve when the run does not
@@ -496,12 +498,12 @@ func (in *Inputs) simItems(pick []int, cust func(i int) int32) []simItem {
 				runThr[g[i]] = rt
 			}
 			s.run, s.runThr, s.runPi = g[i]+1, rt, r.pi
-		} else if s.live < 1 {
+		} else if live > 0 && live < 1 {
 			// A silent customer's item pays on its curve when the customer
 			// pays at all (probability live): in.Q is live times it.
 			q := make([]float64, W)
 			for k := range q {
-				q[k] = in.Q[i*W+k] / s.live
+				q[k] = in.Q[i*W+k] / live
 			}
 			clampCurve(q)
 			thresholds(q, t)

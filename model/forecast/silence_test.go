@@ -183,11 +183,10 @@ func TestASilentCustomerPaysAllOrNothingInAPath(t *testing.T) {
 			const f = 0.3
 			var quiet float64
 			for i := range items {
-				items[i].live = 1
 				if items[i].cust == 7 {
 					// Paid within the horizon for sure when the customer pays.
 					items[i].thr[W-1] = probit(1)
-					items[i].live = f
+					items[i].quiet = 1 - f
 					quiet += items[i].amt
 				}
 			}
@@ -197,7 +196,7 @@ func TestASilentCustomerPaysAllOrNothingInAPath(t *testing.T) {
 				prev := 0.0
 				for k, a := range it.thr {
 					c := phi(a)
-					mean[k] += it.live * it.amt * (c - prev)
+					mean[k] += (1 - it.quiet) * it.amt * (c - prev)
 					prev = c
 				}
 			}

@@ -58,9 +58,10 @@ type simItem struct {
 	run    int32
 	runThr []float64
 	runPi  float64
-	// live is the probability that its customer pays at all in a path
-	// (silence.go): one draw per customer and path; 1 for most.
-	live float64
+	// quiet is the probability that its customer pays nothing at all in
+	// a path (silence.go): one draw per customer and path; 0 for most,
+	// so that an item built without it pays as it always did.
+	quiet float64
 }
 
 // Tier sizes. Groups up to allExplicit invoices are drawn invoice by
@@ -93,9 +94,9 @@ type engine struct {
 	// runPi is the run share of each payment run among the explicit
 	// items, which carry its index in run.
 	runPi []float64
-	// live is, per dense customer, the probability that it pays at all
-	// in a path (nil when every customer does: silence.go).
-	live []float64
+	// quiet is, per dense customer, the probability that it pays
+	// nothing in a path (nil when every customer pays: silence.go).
+	quiet []float64
 }
 
 // unit is a set of invoices summed conditionally on one factor value s:
@@ -143,11 +144,11 @@ func newEngine(items []simItem, weeks int, s Shocks, scale []float64) *engine {
 			}
 			it.run = v
 		}
-		if it.live < 1 {
-			for len(e.live) <= int(it.cust) {
-				e.live = append(e.live, 1)
+		if it.quiet > 0 {
+			for len(e.quiet) <= int(it.cust) {
+				e.quiet = append(e.quiet, 0)
 			}
-			e.live[it.cust] = it.live
+			e.quiet[it.cust] = it.quiet
 		}
 		e.explicit = append(e.explicit, it)
 	}
@@ -183,7 +184,7 @@ func newEngine(items []simItem, weeks int, s Shocks, scale []float64) *engine {
 		// runExplicit of them: only drawn one by one do they share their
 		// customer's draw of paying at all; the others pay on their
 		// discounted curve (the same mean).
-		if it.live < 1 && !big && it.pAmt <= 0 {
+		if it.quiet > 0 && !big && it.pAmt <= 0 {
 			if silent < runExplicit {
 				silent++
 				big = true
@@ -260,16 +261,16 @@ func (it simItem) alone() simItem {
 }
 
 // discounted returns it without its customer's draw of paying at all, on
-// its curve times live (what its expected receipts are).
+// its curve times 1 − quiet (what its expected receipts are).
 func (it simItem) discounted() simItem {
-	if it.live >= 1 {
+	if it.quiet <= 0 {
 		return it
 	}
 	thr := make([]float64, len(it.thr))
 	for k := range thr {
-		thr[k] = probit(it.live * phi(it.thr[k]))
+		thr[k] = probit((1 - it.quiet) * phi(it.thr[k]))
 	}
-	it.thr, it.live = thr, 1
+	it.thr, it.quiet = thr, 0
 	return it
 }
 
@@ -415,8 +416,8 @@ func (e *engine) run(seed, stream uint64, draws []pathDraws, out []float64) {
 	}
 	// Whether each silent customer pays at all: its own stream too.
 	var rl *rand.Rand
-	alive := make([]bool, len(e.live))
-	if len(e.live) > 0 {
+	alive := make([]bool, len(e.quiet))
+	if len(e.quiet) > 0 {
 		rl = rand.New(rand.NewPCG(seed, stream^0x73696c65))
 	}
 	cum := make([]float64, W)
@@ -432,8 +433,8 @@ func (e *engine) run(seed, stream uint64, draws []pathDraws, out []float64) {
 			together[j] = rr.Float64() < pi
 			shared[j] = rr.NormFloat64()
 		}
-		for c, l := range e.live {
-			alive[c] = l >= 1 || rl.Float64() < l
+		for c, q := range e.quiet {
+			alive[c] = q <= 0 || rl.Float64() >= q
 		}
 		for i := range e.explicit {
 			it := &e.explicit[i]
@@ -449,7 +450,7 @@ func (e *engine) run(seed, stream uint64, draws []pathDraws, out []float64) {
 			if it.run > 0 && together[it.run-1] {
 				eps, thr = shared[it.run-1], it.runThr
 			}
-			if it.live < 1 && !alive[it.cust] {
+			if it.quiet > 0 && !alive[it.cust] {
 				continue // the customer pays nothing in this path
 			}
 			y := s + e.sRes*eps
