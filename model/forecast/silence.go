@@ -63,11 +63,12 @@ type SilenceCell struct {
 	// horizon the forecast keeps for such customers.
 	Factor float64 `json:"factor"`
 	// Raw is the cell's own factor, before pooling and the cap at 1;
-	// Expected and Received are what it rests on, per customer averaged
-	// over its origins (the added customer included in Expected).
+	// Expected and Received are what it rests on, each customer's
+	// averaged over its origins (the added customer included in
+	// Expected), rounded to cents for the report.
 	Raw         float64 `json:"raw_factor"`
-	Expected    float64 `json:"expected"`
-	Received    float64 `json:"received"`
+	Expected    Money   `json:"expected"`
+	Received    Money   `json:"received"`
 	raw, weight float64
 }
 
@@ -197,7 +198,8 @@ func (h *History) learnSilence(t datasets.Date, weeks, n int) *Silence {
 				tm = h.timing(o, sample)
 			}
 			tm.customerView(&v, book, lo, weeks)
-			var e, a float64
+			var e float64
+			var a datasets.Money // received: exact cents
 			for i := lo; i < hi; i++ {
 				it := &book[i]
 				x := float64(it.Expected())
@@ -213,7 +215,7 @@ func (h *History) learnSilence(t datasets.Date, weeks, n int) *Silence {
 				clear(act)
 				h.inv[it.pos].receipts(o, act)
 				for _, m := range act {
-					a += float64(m)
+					a += m
 				}
 			}
 			c := per[cell][ci]
@@ -221,7 +223,7 @@ func (h *History) learnSilence(t datasets.Date, weeks, n int) *Silence {
 				c = &acc{}
 				per[cell][ci] = c
 			}
-			c.e, c.a, c.n = c.e+e, c.a+a, c.n+1
+			c.e, c.a, c.n = c.e+e, c.a+float64(a), c.n+1
 			lo = hi
 		}
 	}
@@ -246,7 +248,7 @@ func (h *History) learnSilence(t datasets.Date, weeks, n int) *Silence {
 			cell.raw = (sa + bar) / (se + bar)
 			cell.weight = se + bar
 			cell.Customers = k
-			cell.Raw, cell.Expected, cell.Received = cell.raw, cell.weight, sa
+			cell.Raw, cell.Expected, cell.Received = cell.raw, Money(roundHalfAway(cell.weight)), Money(roundHalfAway(sa))
 		}
 		out.Cells[c] = cell
 	}
