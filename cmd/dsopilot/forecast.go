@@ -216,6 +216,14 @@ func printForecast(w io.Writer, r *forecast.Result) error {
 		// treasurer is told why.
 		fmt.Fprintf(w, "payment runs: %d customers settle invoices of one due date on one day; %d of their open invoices move together\n", b.RunPayers, b.RunInvoices)
 	}
+	if b.SilentByRecord > 0 {
+		// The model does not read a customer's silence: the treasurer is
+		// told whose invoices its level was kept off.
+		fmt.Fprintf(w, "silent customers: %d open invoices of customers that have paid nothing for 60 days or more while owing overdue money are forecast by their own record, not the model\n", b.SilentByRecord)
+	}
+	if b.Silent > 0 {
+		fmt.Fprintf(w, "silent customers: %d customers, silent as long as customers that paid less than their record expected at the ledger's past origins, are expected to bring %s less within the horizon (each pays all or nothing in a path)\n", b.Silent, g(b.SilentHeld))
+	}
 	fmt.Fprintf(w, "new business: %d customers expected to invoice %s over the horizon (seasonal factor %.2f)\n",
 		r.NewBusiness.Customers, g(r.NewBusiness.Invoicing), r.NewBusiness.Seasonal)
 	// A run-rate that counted an exceptional invoice at the outlier bound

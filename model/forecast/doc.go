@@ -93,6 +93,19 @@
 // the expected receipts are the same mixture (see runs.go). Open book
 // summary: run_payers, run_invoices.
 //
+// Silent customers: a customer that owes overdue money and has paid
+// nothing for 60 days or more (the scorer's stopped-paying rule) has its
+// open invoices forecast by its own record alone, which has never waited
+// that long, not leveled by the pay-date model, which does not read the
+// silence. And at past origins over the year whose 13 weeks are known at
+// the as-of date, the forecast measures what customers silent 30–59,
+// 60–119 and 120+ days paid of what their record expected (each customer
+// once, one paying customer added, non-increasing, at most 1): a cell's
+// factor f scales its customers' expected receipts, and in the paths
+// such a customer pays at all with probability f, all its invoices
+// together (see silence.go). Open book summary: silent_by_record,
+// silent_customers, silent_held; the factors in Result.Silence.
+//
 // # New business
 //
 // Each customer's run-rate over the last 13 weeks, times the portfolio's

@@ -180,6 +180,16 @@ type BookSummary struct {
 	// runs.go), RunInvoices their open invoices that move together.
 	RunPayers   int `json:"run_payers,omitempty"`
 	RunInvoices int `json:"run_invoices,omitempty"`
+	// Silent counts the customers owing overdue money that have paid
+	// nothing for long enough that the ledger's past says such customers
+	// pay less than their record expects (silence.go); SilentHeld is what
+	// that took off their expected receipts within the horizon.
+	Silent     int   `json:"silent_customers,omitempty"`
+	SilentHeld Money `json:"silent_held,omitempty"`
+	// SilentByRecord counts the open invoices of customers silent 60 days
+	// or more that their timing record forecasts without the model's
+	// level (forecast.go, silentByRecord).
+	SilentByRecord int `json:"silent_by_record,omitempty"`
 }
 
 // Group is one line of a breakdown.
@@ -216,6 +226,9 @@ type Result struct {
 	Seed        uint64      `json:"seed"`
 	By          string      `json:"by,omitempty"`
 	Groups      []Group     `json:"groups,omitempty"`
+	// Silence is what the forecast learned of customers that have gone
+	// quiet (silence.go).
+	Silence *Silence `json:"silence,omitempty"`
 	// Unconverted is what was left out of the forecast for want of a rate
 	// to Currency; absent when nothing was.
 	Unconverted *Unconverted `json:"unconverted,omitempty"`
@@ -233,6 +246,9 @@ type Inputs struct {
 	Q, Mean   []float64
 	Unscored  int
 	PastModel int
+	// SilentByRecord counts the items of long-silent customers the
+	// timing record forecasts alone (silentByRecord).
+	SilentByRecord int
 	// RunPayers counts the customers with open invoices measured to pay
 	// in runs (runs.go); runs are their due clusters of open invoices and
 	// runOf each book item's cluster (-1: none; nil when there is none).
@@ -248,6 +264,13 @@ type Inputs struct {
 	// names are the customers' names from the customer master (those
 	// with one), for the breakdown by customer.
 	names map[string]string
+	// silence is each item's customer's days of silence at AsOf (-1: no
+	// overdue invoice; silence.go); live, once the silence factors are
+	// applied, the probability that the customer pays at all (nil when
+	// every customer does), and silence the factors applied.
+	silence []int32
+	live    []float64
+	quiet   *Silence
 }
 
 // Prepare builds the inputs of a forecast at t: the open book, each
@@ -304,10 +327,14 @@ func (h *History) prepare(t datasets.Date, weeks int, preds []model.Prediction, 
 	qm := make([]float64, lw)
 	ql := make([]float64, lw)
 	var v view
+	in.silence = make([]int32, len(book))
 	for i := range book {
 		it := &book[i]
 		if i == 0 || book[i-1].CustomerID != it.CustomerID {
 			tm.customerView(&v, book, i, lw)
+			in.silence[i] = h.silence(int(it.cust), t)
+		} else {
+			in.silence[i] = in.silence[i-1]
 		}
 		// clampCurve caps the running sum, so the first weeks of a longer
 		// curve are the shorter curve.
@@ -319,6 +346,8 @@ func (h *History) prepare(t datasets.Date, weeks int, preds []model.Prediction, 
 		switch p := predOf(i); {
 		case p != nil && pastModel(p, t):
 			in.PastModel++
+		case p != nil && silenceCell(in.silence[i]) >= silentByRecord:
+			in.SilentByRecord++
 		case p != nil:
 			WeeklyFromPaidBy(p.PaidBy, qm)
 			level(ql, qm)
@@ -347,6 +376,18 @@ func (h *History) prepare(t datasets.Date, weeks int, preds []model.Prediction, 
 func pastModel(p *model.Prediction, t datasets.Date) bool {
 	return (p.PDefault90 == nil || *p.PDefault90 >= 1) && t >= p.DueDate.AddDays(90)
 }
+
+// silentByRecord is the first silence cell (silence.go) whose customers'
+// open invoices the timing record forecasts alone, not leveled by the
+// model: 60 days without a payment while owing overdue money, the
+// scorer's stopped-paying rule. The pay-date model does not read a
+// customer's silence: on the stop-36 trial as of 2026-08-30 it expected
+// 74–95% of the overdue invoices of C1021 (paid nothing for 131 days,
+// nothing after) within the 13 weeks, where the customer's own record,
+// which never waited that long, expected under 3%; the record's
+// expectation for such customers is what the silence factors check
+// against what they paid at the ledger's past origins, and scale.
+var silentByRecord = 1
 
 // matcher returns, for book item i, its prediction or nil. The feature
 // engine lists open invoices in the book's order (customer, issue date,
@@ -439,6 +480,11 @@ func (in *Inputs) simItems(pick []int, cust func(i int) int32) []simItem {
 		}
 		t := thr[n*W : (n+1)*W : (n+1)*W]
 		s := simItem{amt: e, thr: t, cust: cust(i), pWeek: -1}
+		live := 1.0
+		if in.live != nil {
+			live = in.live[i]
+			s.quiet = 1 - live
+		}
 		if g := in.runOf; g != nil && g[i] >= 0 {
 			// A run's member draws its own curve when the run does not
 			// take it along, the run's when it does (sim.go); in.Q holds
@@ -452,6 +498,15 @@ func (in *Inputs) simItems(pick []int, cust func(i int) int32) []simItem {
 				runThr[g[i]] = rt
 			}
 			s.run, s.runThr, s.runPi = g[i]+1, rt, r.pi
+		} else if live > 0 && live < 1 {
+			// A silent customer's item pays on its curve when the customer
+			// pays at all (probability live): in.Q is live times it.
+			q := make([]float64, W)
+			for k := range q {
+				q[k] = in.Q[i*W+k] / live
+			}
+			clampCurve(q)
+			thresholds(q, t)
 		} else {
 			thresholds(in.Q[i*W:(i+1)*W], t)
 		}
@@ -493,7 +548,8 @@ func Forecast(ctx context.Context, h *History, preds []model.Prediction, o Optio
 	} else {
 		s = h.estimateShocks(o.AsOf, H, o.replaySample)
 	}
-	o.Log.Debug("forecast inputs", "invoices", len(in.Book), "shocks", s, "seconds", time.Since(start).Seconds())
+	in.applySilence(h.learnSilence(o.AsOf, H, o.replaySample))
+	o.Log.Debug("forecast inputs", "invoices", len(in.Book), "shocks", s, "silence", in.quiet, "seconds", time.Since(start).Seconds())
 	nb := h.newBusiness(o.AsOf, H, in.timing)
 	res, err := in.simulate(ctx, nb, s, o)
 	if err != nil {

@@ -370,6 +370,9 @@ func TestInvoicesPastTheModelFollowTheRecord(t *testing.T) {
 	// B once cleared an invoice 120 days after its due date: its record
 	// expects something of a long-overdue one.
 	l.Invoices = append(l.Invoices, datasets.Invoice{ID: "B0", CustomerID: "B", IssueDate: d(2023, 11, 1), DueDate: d(2023, 12, 1), SettledDate: d(2024, 3, 30), Amount: 400_00})
+	// B paid something on B1 lately: not a silent customer, whose record
+	// would stand whatever the model says (silence.go).
+	l.Payments = append(l.Payments, datasets.Payment{ID: "PB", CustomerID: "B", InvoiceID: "B1", Date: d(2024, 9, 20), Amount: 1})
 	h := NewHistory(l, nil)
 	asOf := d(2024, 9, 30) // B1, due 31 May and never paid, is 122 days overdue
 	one := func(v float64) *float64 { return &v }

@@ -314,17 +314,20 @@ func FromParts(ctx context.Context, parts features.Parts, b *model.Bundle, fx *d
 	if len(in.Book) == 0 {
 		return nil, info, fmt.Errorf("%w at the end of %s", ErrEmptyBook, t)
 	}
-	var s Shocks
-	switch {
-	case o.Shocks != nil:
-		s = *o.Shocks
-	case only.h != nil:
-		s = only.h.estimateShocks(t, H, o.replaySample)
-	default:
-		sh := NewHistory(sample.finish(), sample.currency)
-		sh.first, sh.last, sh.disputesKnown, sh.population = pf.first, pf.last, pf.disputesKnown, pf.customers
-		s = sh.estimateShocks(t, H, o.replaySample)
+	// The shocks are estimated, and the silence factors learned, from the
+	// replays' customers: those a forecast of the whole ledger samples.
+	rh := only.h
+	if rh == nil {
+		rh = NewHistory(sample.finish(), sample.currency)
+		rh.first, rh.last, rh.disputesKnown, rh.population = pf.first, pf.last, pf.disputesKnown, pf.customers
 	}
+	var s Shocks
+	if o.Shocks != nil {
+		s = *o.Shocks
+	} else {
+		s = rh.estimateShocks(t, H, o.replaySample)
+	}
+	in.applySilence(rh.learnSilence(t, H, o.replaySample))
 	res, err := in.simulate(ctx, mergeNewBusiness(news, H), s, o)
 	if err != nil {
 		return nil, info, err
@@ -449,6 +452,7 @@ func mergeInputs(t datasets.Date, weeks int, books []*Inputs) *Inputs {
 		}
 		out.Unscored += in.Unscored
 		out.PastModel += in.PastModel
+		out.SilentByRecord += in.SilentByRecord
 		out.RunPayers += in.RunPayers
 	}
 	slices.SortStableFunc(order, func(a, b ref) int {
@@ -469,6 +473,7 @@ func mergeInputs(t datasets.Date, weeks int, books []*Inputs) *Inputs {
 		it.cust, it.pos = cust, -1
 		out.Book[n] = it
 		out.Q = append(out.Q, in.Q[r.i*weeks:(r.i+1)*weeks]...)
+		out.silence = append(out.silence, in.silence[r.i])
 		out.Mean = append(out.Mean, in.Mean[r.i*weeks:(r.i+1)*weeks]...)
 	}
 	mergeRuns(out, books, func(n int) (int, int) { return order[n].part, order[n].i })

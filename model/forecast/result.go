@@ -22,7 +22,7 @@ import (
 func (in *Inputs) simulate(ctx context.Context, nb *NewBusiness, s Shocks, o Options) (*Result, error) {
 	W := in.Weeks
 	R := min(o.Weeks, W)
-	res := &Result{AsOf: in.AsOf, Currency: o.Currency, Shocks: s, Paths: o.Paths, Seed: o.Seed, By: o.By}
+	res := &Result{AsOf: in.AsOf, Currency: o.Currency, Shocks: s, Paths: o.Paths, Seed: o.Seed, By: o.By, Silence: in.quiet}
 	if err := in.summarise(&res.Book, R); err != nil {
 		return nil, err
 	}
@@ -172,6 +172,8 @@ func (in *Inputs) summarise(b *BookSummary, R int) error {
 	*b = BookSummary{Invoices: len(in.Book), Customers: in.customers(), Outstanding: Money(out), Overdue: Money(over), Disputed: Money(disp),
 		ExpectedCredit: Money(credit), Promised: Money(prom), Beyond: Money(beyond), Unscored: in.Unscored, PastModel: in.PastModel}
 	b.RunPayers = in.RunPayers
+	n, held := in.silentSummary(R)
+	b.Silent, b.SilentHeld, b.SilentByRecord = n, Money(roundHalfAway(held)), in.SilentByRecord
 	for _, g := range in.runs {
 		b.RunInvoices += len(g.members)
 	}

@@ -58,6 +58,10 @@ type simItem struct {
 	run    int32
 	runThr []float64
 	runPi  float64
+	// quiet is the probability that its customer pays nothing at all in
+	// a path (silence.go): one draw per customer and path; 0 for most,
+	// so that an item built without it pays as it always did.
+	quiet float64
 }
 
 // Tier sizes. Groups up to allExplicit invoices are drawn invoice by
@@ -90,6 +94,9 @@ type engine struct {
 	// runPi is the run share of each payment run among the explicit
 	// items, which carry its index in run.
 	runPi []float64
+	// quiet is, per dense customer, the probability that it pays
+	// nothing in a path (nil when every customer pays: silence.go).
+	quiet []float64
 }
 
 // unit is a set of invoices summed conditionally on one factor value s:
@@ -137,6 +144,12 @@ func newEngine(items []simItem, weeks int, s Shocks, scale []float64) *engine {
 			}
 			it.run = v
 		}
+		if it.quiet > 0 {
+			for len(e.quiet) <= int(it.cust) {
+				e.quiet = append(e.quiet, 0)
+			}
+			e.quiet[it.cust] = it.quiet
+		}
 		e.explicit = append(e.explicit, it)
 	}
 	if len(items) <= allExplicit {
@@ -153,7 +166,7 @@ func newEngine(items []simItem, weeks int, s Shocks, scale []float64) *engine {
 	// on their mixture curve (the same mean) in their customer's table.
 	cut, atCut := largest(items, explicitItems)
 	rest := make([]simItem, 0, len(items)-explicitItems)
-	inRuns := 0
+	inRuns, silent := 0, 0
 	for _, it := range items {
 		big := it.amt > cut || (it.amt == cut && atCut > 0)
 		if it.amt == cut && big {
@@ -165,6 +178,18 @@ func newEngine(items []simItem, weeks int, s Shocks, scale []float64) *engine {
 				big = true
 			} else {
 				it = it.alone()
+			}
+		}
+		// So are the items of silent customers (silence.go), up to
+		// runExplicit of them: only drawn one by one do they share their
+		// customer's draw of paying at all; the others pay on their
+		// discounted curve (the same mean).
+		if it.quiet > 0 && !big && it.pAmt <= 0 {
+			if silent < runExplicit {
+				silent++
+				big = true
+			} else {
+				it = it.discounted()
 			}
 		}
 		if big || it.pAmt > 0 {
@@ -232,6 +257,20 @@ func (it simItem) alone() simItem {
 		thr[k] = probit(it.runPi*phi(it.runThr[k]) + (1-it.runPi)*phi(it.thr[k]))
 	}
 	it.thr, it.run, it.runThr, it.runPi = thr, 0, nil, 0
+	return it
+}
+
+// discounted returns it without its customer's draw of paying at all, on
+// its curve times 1 − quiet (what its expected receipts are).
+func (it simItem) discounted() simItem {
+	if it.quiet <= 0 {
+		return it
+	}
+	thr := make([]float64, len(it.thr))
+	for k := range thr {
+		thr[k] = probit((1 - it.quiet) * phi(it.thr[k]))
+	}
+	it.thr, it.quiet = thr, 0
 	return it
 }
 
@@ -375,6 +414,12 @@ func (e *engine) run(seed, stream uint64, draws []pathDraws, out []float64) {
 	if len(e.runPi) > 0 {
 		rr = rand.New(rand.NewPCG(seed, stream^0x72756e73))
 	}
+	// Whether each silent customer pays at all: its own stream too.
+	var rl *rand.Rand
+	alive := make([]bool, len(e.quiet))
+	if len(e.quiet) > 0 {
+		rl = rand.New(rand.NewPCG(seed, stream^0x73696c65))
+	}
 	cum := make([]float64, W)
 	moved := make([]float64, W)
 	for p, d := range draws {
@@ -387,6 +432,9 @@ func (e *engine) run(seed, stream uint64, draws []pathDraws, out []float64) {
 		for j, pi := range e.runPi {
 			together[j] = rr.Float64() < pi
 			shared[j] = rr.NormFloat64()
+		}
+		for c, q := range e.quiet {
+			alive[c] = q <= 0 || rl.Float64() >= q
 		}
 		for i := range e.explicit {
 			it := &e.explicit[i]
@@ -401,6 +449,9 @@ func (e *engine) run(seed, stream uint64, draws []pathDraws, out []float64) {
 			eps, thr := r.NormFloat64(), it.thr
 			if it.run > 0 && together[it.run-1] {
 				eps, thr = shared[it.run-1], it.runThr
+			}
+			if it.quiet > 0 && !alive[it.cust] {
+				continue // the customer pays nothing in this path
 			}
 			y := s + e.sRes*eps
 			for k, a := range thr {
