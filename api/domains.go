@@ -320,6 +320,12 @@ type ForecastBook struct {
 	// date together, RunInvoices their open invoices that move together.
 	RunPayers   int `json:"run_payers" doc:"customers measured to settle invoices of one due date on one day (payment runs): their invoices move together in the bands"`
 	RunInvoices int `json:"run_invoices" doc:"the run payers' open invoices that move together"`
+	// SilentCustomers, SilentHeld and SilentByRecord say what the
+	// forecast did about customers that owe overdue money and have paid
+	// nothing for a while (model/forecast's silence.go).
+	SilentCustomers int    `json:"silent_customers" doc:"customers owing overdue money that have paid nothing for long enough (30 days or more) that the ledger's past says such customers pay less than their timing record expects"`
+	SilentHeld      Amount `json:"silent_held" doc:"what that took off the silent customers' expected receipts within the horizon"`
+	SilentByRecord  int    `json:"silent_by_record" doc:"open invoices of customers silent 60 days or more, forecast by their own timing record without the pay-date model's level (which does not read how long a customer has paid nothing)"`
 }
 
 // Forecast is a cash-receipts forecast made at AsOf.

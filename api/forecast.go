@@ -136,7 +136,7 @@ func forecastOf(r *forecast.Result, by string) *Forecast {
 	out := &Forecast{AsOf: r.AsOf, Currency: r.Currency, By: by, Weeks: len(r.Weeks),
 		OpenBook: ForecastBook{Invoices: b.Invoices, Customers: b.Customers, Outstanding: b.Outstanding, Overdue: b.Overdue, Disputed: b.Disputed,
 			ExpectedCredit: b.ExpectedCredit, Promised: b.Promised, Beyond: b.Beyond, Unscored: b.Unscored, PastModel: b.PastModel,
-			RunPayers: b.RunPayers, RunInvoices: b.RunInvoices},
+			RunPayers: b.RunPayers, RunInvoices: b.RunInvoices, SilentCustomers: b.Silent, SilentHeld: b.SilentHeld, SilentByRecord: b.SilentByRecord},
 		Groups: []ForecastGroup{group("", "", r.Weeks, r.DueSchedule, r.Total)}}
 	for _, g := range r.Groups {
 		out.Groups = append(out.Groups, group(g.Key, g.Name, g.Weeks, g.DueSchedule, g.Total))
