@@ -78,6 +78,14 @@ type Options struct {
 	// credit_note, besides the recognised ones (ParseDocTypes,
 	// doctypes.go).
 	DocTypes map[string]string
+	// TermsKeys maps an ERP's payment-terms keys (upper case: ZB30) to
+	// the terms they stand for, read before any other form of terms
+	// (datasets.ParseTermsKeys: --terms ZB30=30,ZN60=60).
+	TermsKeys map[string]datasets.Terms
+	// DisputeReasons, when not empty, are the values of an invoices
+	// file's dispute_reason column that flag an invoice disputed; empty,
+	// any value not blank does (disputereason.go).
+	DisputeReasons []string
 	// DateFormat is a strftime format (%d.%m.%Y); ISO dates always work.
 	// DateFormats overrides it for the files of an entity, for an export
 	// whose files write dates differently.
