@@ -153,9 +153,12 @@ func (fr *fileRun) conclude() {
 	s.Failed = s.Error != "" || MostlyRejected(s.Rejected, s.Read)
 	if u := fr.unmapped(); u != "" && s.Error == "" {
 		// A kind of document the user has not named: the file did not
-		// import as it should, whatever share of its rows it is.
-		if s.Diagnosis != "" {
+		// import as it should, whatever share of its rows it is. The
+		// most common reason is said too when it is another.
+		if s.Diagnosis != "" && 2*fr.unknownCount() <= s.Rejected {
 			u += "; " + s.Diagnosis
+		} else if other := s.Rejected - fr.unknownCount(); other > 0 {
+			u += fmt.Sprintf("; %d other rows rejected", other)
 		}
 		s.Diagnosis, s.Failed = u, true
 	}

@@ -12,7 +12,9 @@
 // an error (ErrRejected, ErrFiles) with the most common reason and, for
 // dates, a format that would have read them; so does a file of which more
 // than half the rows repeat an id of the file (ErrDuplicates: it is not one
-// row per record). Suspicious rows that load (a payment to an unknown
+// row per record), and so does one of which more than 1% of the rows are
+// of document types no mapping names (ErrDocTypes, an ErrRejected:
+// typedpay.go). Suspicious rows that load (a payment to an unknown
 // invoice, a negative payment, bytes that are not UTF-8) are counted as
 // warnings. Loaded counts only rows the store acknowledged. A row that
 // repeats the id of an earlier row of the import replaces its record (the
@@ -275,7 +277,13 @@ func Import(ctx context.Context, st Store, paths []string, opts Options) (*Summa
 	if len(fileErrs) > 0 {
 		return im.sum, fmt.Errorf("%w: %w", ErrFiles, errors.Join(fileErrs...))
 	}
-	rejected, duplicates := im.mostlyRejected()
+	rejected, duplicates, docTypes := im.mostlyRejected()
+	switch {
+	case docTypes != "" && rejected == "" && duplicates == "":
+		return im.sum, fmt.Errorf("%w: %s", ErrDocTypes, docTypes)
+	case docTypes != "":
+		rejected = strings.Join(slices.DeleteFunc([]string{rejected, docTypes}, func(s string) bool { return s == "" }), "; ")
+	}
 	switch {
 	case rejected != "" && duplicates != "":
 		return im.sum, fmt.Errorf("%w: %s; %w: %s", ErrRejected, rejected, ErrDuplicates, duplicates)

@@ -235,15 +235,18 @@ func mergeWarnings(into, ws []Warning, at map[string]int) []Warning {
 func MostlyRejected(rejected, read int) bool { return 2*rejected > read }
 
 // mostlyRejected describes the files of which more than half the rows were
-// rejected (and the import when more than half of all rows were), and
-// those of which more than half repeat an id of the file; "" when none.
-func (im *run) mostlyRejected() (rejected, duplicates string) {
-	var rej, dup []string
+// rejected (and the import when more than half of all rows were), those
+// of which more than half repeat an id of the file, and the others with
+// rows of document types no mapping names (ErrDocTypes); "" when none.
+func (im *run) mostlyRejected() (rejected, duplicates, docTypes string) {
+	var rej, dup, types []string
 	for i, f := range im.sum.Files {
 		switch {
 		case !f.Failed || f.Error != "":
-		case MostlyRejected(f.Rejected, f.Read) || im.files[i].unmapped() != "":
+		case MostlyRejected(f.Rejected, f.Read):
 			rej = append(rej, fmt.Sprintf("%s: %s", f.Path, f.Diagnosis))
+		case im.files[i].unmapped() != "":
+			types = append(types, fmt.Sprintf("%s: %s", f.Path, f.Diagnosis))
 		case im.files[i].mostlyDuplicates():
 			dup = append(dup, fmt.Sprintf("%s: %s", f.Path, f.Diagnosis))
 		}
@@ -251,7 +254,7 @@ func (im *run) mostlyRejected() (rejected, duplicates string) {
 	if len(rej) == 0 && MostlyRejected(im.sum.Rejected, im.sum.Read) {
 		rej = append(rej, fmt.Sprintf("%d of %d rows rejected", im.sum.Rejected, im.sum.Read))
 	}
-	return strings.Join(rej, "; "), strings.Join(dup, "; ")
+	return strings.Join(rej, "; "), strings.Join(dup, "; "), strings.Join(types, "; ")
 }
 
 // progress reports how far the import has come, when asked to.

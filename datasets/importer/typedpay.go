@@ -206,6 +206,30 @@ func (fr *fileRun) unknownType(text string) {
 	fr.unknownTypes[text]++
 }
 
+// unknownCount is the number of rows rejected for a type no mapping names.
+func (fr *fileRun) unknownCount() int {
+	n := 0
+	for _, c := range fr.unknownTypes {
+		n += c
+	}
+	return n
+}
+
+// ErrDocTypes means rows of a file were rejected for document types no
+// mapping names, more than 1% of its rows (unmapped): a kind of document
+// the user has not said how to read. It is an ErrRejected (errors.Is),
+// which the API and the CLI treat as such, though the rows may be fewer
+// than half.
+var ErrDocTypes error = docTypesError{}
+
+type docTypesError struct{}
+
+func (docTypesError) Error() string {
+	return "rows of document types --doc-types does not name were rejected"
+}
+
+func (docTypesError) Is(target error) bool { return target == ErrRejected }
+
 // typeCounts writes counts by type value, most first: DZ 5704, AB 3.
 func typeCounts(m map[string]int) string {
 	keys := slices.Collect(maps.Keys(m))
@@ -237,10 +261,7 @@ const unmappedShare = 0.01
 // no mapping names when they are more than unmappedShare of its rows
 // read, "" otherwise.
 func (fr *fileRun) unmapped() string {
-	n := 0
-	for _, c := range fr.unknownTypes {
-		n += c
-	}
+	n := fr.unknownCount()
 	if n == 0 || float64(n) <= unmappedShare*float64(fr.sum.Read) {
 		return ""
 	}
