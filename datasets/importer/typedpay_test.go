@@ -187,3 +187,42 @@ func TestParseDocTypesPaymentAndSkip(t *testing.T) {
 		}
 	}
 }
+
+// Rows skipped by their type are not read: an import whose other rows
+// are mostly rejected fails however many rows were skipped, where
+// counting them as read (or loaded) would have hidden it.
+func TestSkippedRowsDoNotHideRejects(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("Account;Document Number;Document Type;Document Date;Net due date;Amount in doc. curr.\n")
+	for i := range 10 {
+		fmt.Fprintf(&b, "K1;9%03d;AB;02.03.2026;02.03.2026;0,00\n", i)
+	}
+	b.WriteString("K1;A1;RV;02.03.2026;01.04.2026;100,00\nK1;A2;RV;02.03.2026;01.04.2026;100,00\n")
+	b.WriteString("K1;A3;RV;31.02.2026;01.04.2026;100,00\nK1;A4;RV;02.03.2026;;100,00\nK1;A5;RV;02.03.2026;01.04.2026;hundert\n")
+	cases := []struct {
+		docTypes string
+		read     int
+		skipped  int
+		failed   bool
+	}{
+		{docTypes: "invoice=RV,skip=AB", read: 5, skipped: 10, failed: true},
+		{docTypes: "invoice=RV,invoice=AB", read: 15},
+	}
+	for _, tc := range cases {
+		st := openStore(t)
+		o := opts(t)
+		o.Kind, o.DateFormat = datasets.EntityInvoices, "%d.%m.%Y"
+		o.Columns, o.DocTypes = map[string]string{}, map[string]string{}
+		if err := ParseColumns(o.Columns, "customer_id=Account,invoice_id=Document Number,issue_date=Document Date,due_date=Net due date,amount=Amount in doc. curr.,invoices.type=Document Type"); err != nil {
+			t.Fatal(err)
+		}
+		if err := ParseDocTypes(o.DocTypes, tc.docTypes); err != nil {
+			t.Fatal(err)
+		}
+		sum, err := Import(context.Background(), st, []string{writeFile(t, t.TempDir(), "fbl5n.csv", b.String())}, o)
+		if errors.Is(err, ErrRejected) != tc.failed || sum.Read != tc.read || sum.SkippedByType != tc.skipped || sum.Rejected != 3 || sum.Files[0].Failed != tc.failed {
+			t.Errorf("%s: err %v, read %d skipped %d rejected %d failed %v; want read %d skipped %d failed %v",
+				tc.docTypes, err, sum.Read, sum.SkippedByType, sum.Rejected, sum.Files[0].Failed, tc.read, tc.skipped, tc.failed)
+		}
+	}
+}
