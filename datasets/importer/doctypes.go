@@ -226,6 +226,30 @@ func (c *typedCredits) linked(ref string) string {
 	return fmt.Sprintf(", applied to invoice %q", clip(ref, 80))
 }
 
+// row loads the credit-note row r, decoded as the last invoice of
+// batch; derive says its customer is to be derived from it.
+func (c *typedCredits) row(im *run, fr *fileRun, batch *datasets.Ledger, r typedRow, derive bool) {
+	v := &batch.Invoices[len(batch.Invoices)-1]
+	cn, cur := typedCredit(v, textAt(r.vals, r.appliesAt)), v.Currency
+	if derive {
+		// Derived by the file from the invoice's fields, as an invoice row's.
+		c.customer = derivedCustomer(v)
+	}
+	*v = datasets.Invoice{}
+	batch.Invoices = batch.Invoices[:len(batch.Invoices)-1]
+	batch.CreditNotes = append(batch.CreditNotes, cn)
+	fr.sum.CreditNotesFromInvoices++
+	note := fmt.Sprintf("%s:%d invoice_id %q type %q amount %q: credit note of %s%s", fr.sum.Path, r.line, clip(r.id, 80),
+		clip(textAt(r.vals, r.typeAt), 40), clip(textAt(r.vals, r.amountAt), 40), cn.Amount, c.linked(cn.InvoiceID))
+	c.add(im, r.line, r.id, cn.InvoiceID, r.customer, cur)
+	if !c.hold(batch, cur, note) {
+		fr.note(noteTypedCredits, note)
+		im.openBal.credit(&cn)
+		im.sup.credit(fr, r.line, &cn)
+		im.cover.name(fr, cn.InvoiceID)
+	}
+}
+
 // add counts a credit note row's id (c.dups is set up by the file) and
 // keeps its reference.
 func (c *typedCredits) add(im *run, line int, id, ref, customer, currency string) {

@@ -331,24 +331,8 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		// An invoices file's credit-note and payment rows (doctypes.go,
 		// typedpay.go) are loaded rows too.
 		fr.count = func(c *datasets.Counts) *uint64 { n := c.Invoices + c.CreditNotes + c.Payments; return &n }
-		cs := im.seen[datasets.EntityCreditNotes]
-		if cs == nil {
-			cs = newHashSet(1024)
-			im.seen[datasets.EntityCreditNotes] = cs
-		}
-		credits.dups = &dupCheck{set: cs, dup: func(line int, id string) {
-			fs.Duplicates++
-			fr.warn(dupReason, fmt.Sprintf("%s:%d credit_note_id %q", in.path, line, clip(id, 80)))
-		}}
-		ps := im.seen[datasets.EntityPayments]
-		if ps == nil {
-			ps = newHashSet(1024)
-			im.seen[datasets.EntityPayments] = ps
-		}
-		pays.dups = &dupCheck{set: ps, dup: func(line int, id string) {
-			fs.Duplicates++
-			fr.warn(dupReason, fmt.Sprintf("%s:%d payment_id %q", in.path, line, clip(id, 80)))
-		}}
+		credits.dups = im.typedDups(fr, datasets.EntityCreditNotes)
+		pays.dups = im.typedDups(fr, datasets.EntityPayments)
 	}
 	rowsOf := func(b *datasets.Ledger) int {
 		if in.entity == datasets.EntityInvoices {
@@ -472,37 +456,14 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		for _, we := range p.warns {
 			fr.warn(we.reason, fmt.Sprintf("%s:%d %s %q", in.path, line, we.field, clip(we.value, 80)))
 		}
+		row := typedRow{line: line, id: id, customer: cust, vals: vals, typeAt: typeAt, amountAt: pos["amount"], appliesAt: appliesAt}
 		if credit {
 			// The row was decoded as an invoice: it is the credit note it
 			// says it is, of that entity's ids (a credit note may share its
 			// number with an invoice).
-			v := &batch.Invoices[len(batch.Invoices)-1]
-			cn, cur := typedCredit(v, textAt(vals, appliesAt)), v.Currency
-			if im.derive && cust != lastCustomer && !im.known[cust] {
-				// Derived below from the invoice's fields, as an invoice row's.
-				credits.customer = derivedCustomer(v)
-			}
-			*v = datasets.Invoice{}
-			batch.Invoices = batch.Invoices[:len(batch.Invoices)-1]
-			batch.CreditNotes = append(batch.CreditNotes, cn)
-			fs.CreditNotesFromInvoices++
-			note := fmt.Sprintf("%s:%d invoice_id %q type %q amount %q: credit note of %s%s", in.path, line, clip(id, 80),
-				clip(textAt(vals, pos["type"]), 40), clip(textAt(vals, pos["amount"]), 40), cn.Amount, credits.linked(cn.InvoiceID))
-			credits.add(im, line, id, cn.InvoiceID, cust, cur)
-			if !credits.hold(batch, cur, note) {
-				fr.note(noteTypedCredits, note)
-				im.openBal.credit(&cn)
-				im.sup.credit(fr, line, &cn)
-				im.cover.name(fr, cn.InvoiceID)
-			}
+			credits.row(im, fr, batch, row, im.derive && cust != lastCustomer && !im.known[cust])
 		} else if paid {
-			pay, how := pays.payment(p, batch, vals, textAt(vals, appliesAt))
-			note := fmt.Sprintf("%s:%d invoice_id %q type %q amount %q: payment of %s, %s", in.path, line, clip(id, 80),
-				clip(textAt(vals, typeAt), 40), clip(textAt(vals, pos["amount"]), 40), pay.Amount, how)
-			pays.loaded(im, fr, line, pay, strings.HasPrefix(how, "on account: clearing"), note)
-			if pay.Amount < 0 {
-				fr.warn(warnReversal, fmt.Sprintf("%s:%d amount %q", in.path, line, clip(textAt(vals, pos["amount"]), 40)))
-			}
+			pays.row(im, fr, p, batch, row)
 		} else if typedFile {
 			credits.invoiceRow(id, cust, batch.Invoices[len(batch.Invoices)-1].Currency)
 		}

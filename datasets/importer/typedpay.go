@@ -142,6 +142,41 @@ func (tp *typedPayments) payment(p *parser, batch *datasets.Ledger, vals []strin
 	return &batch.Payments[len(batch.Payments)-1], how
 }
 
+// typedRow is what the typed rows' handling needs of the row of an
+// invoices file just decoded.
+type typedRow struct {
+	line                        int
+	id, customer                string
+	vals                        []string
+	typeAt, amountAt, appliesAt int
+}
+
+// typedDups is the duplicate check of the rows of an invoices file of
+// entity e (a credit note's, a payment's), against the import's ids of e.
+func (im *run) typedDups(fr *fileRun, e datasets.Entity) *dupCheck {
+	set := im.seen[e]
+	if set == nil {
+		set = newHashSet(1024)
+		im.seen[e] = set
+	}
+	idColumn := datasets.Describe(e).IDColumn()
+	return &dupCheck{set: set, dup: func(line int, id string) {
+		fr.sum.Duplicates++
+		fr.warn(dupReason, fmt.Sprintf("%s:%d %s %q", fr.sum.Path, line, idColumn, clip(id, 80)))
+	}}
+}
+
+// row loads the payment row r, decoded as the last invoice of batch.
+func (tp *typedPayments) row(im *run, fr *fileRun, p *parser, batch *datasets.Ledger, r typedRow) {
+	pay, how := tp.payment(p, batch, r.vals, textAt(r.vals, r.appliesAt))
+	note := fmt.Sprintf("%s:%d invoice_id %q type %q amount %q: payment of %s, %s", fr.sum.Path, r.line, clip(r.id, 80),
+		clip(textAt(r.vals, r.typeAt), 40), clip(textAt(r.vals, r.amountAt), 40), pay.Amount, how)
+	tp.loaded(im, fr, r.line, pay, strings.HasPrefix(how, "on account: clearing"), note)
+	if pay.Amount < 0 {
+		fr.warn(warnReversal, fmt.Sprintf("%s:%d amount %q", fr.sum.Path, r.line, clip(textAt(r.vals, r.amountAt), 40)))
+	}
+}
+
 // loaded counts payment pay of fr's row at line, loaded, and hands it to
 // what follows the import's payments: the open balances, the records
 // derived from them (supersede.go) and the invoices settled by records.
