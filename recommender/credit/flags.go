@@ -342,12 +342,30 @@ func (a *account) underLimit(t datasets.Date, over datasets.Money, amt func(data
 		parts = append(parts[:3:3], fmt.Sprintf("%d more", len(parts)-3))
 	}
 	list := strings.Join(parts, "; ")
+	// A dispute among the invoices not quoted is still named: the reader
+	// must know that part of the debt waits on it, not on the customer.
+	var disputed datasets.Money
+	var oldest *item
+	for i := range a.open {
+		if it := &a.open[i]; it.disputed && it.due < t && !strings.Contains(list, amt(it.outstanding)+" due on "+longDate(it.due)) {
+			disputed += it.outstanding
+			if oldest == nil {
+				oldest = it
+			}
+		}
+	}
+	disputeNote := ""
+	if disputed > 0 {
+		disputeNote = fmt.Sprintf("; %s overdue is in dispute (the oldest, %s of %s, %s overdue): not expected before the dispute is resolved",
+			amt(disputed), oldest.id, amt(oldest.outstanding), plural(oldest.dpd(t), "day"))
+	}
 	switch {
 	case byLate && stale > 0: // only the undated are then byLate
 		list += fmt.Sprintf(" (not dated: it %s, with %s overdue well beyond that)", a.lateNote(), plural(stale, "invoice"))
 	case byLate:
 		list += " (it " + a.lateNote() + ")"
 	}
+	list += disputeNote
 	switch {
 	case paid < over:
 		return "even with every open invoice paid it stays over the limit: " + list
