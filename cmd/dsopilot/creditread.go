@@ -429,8 +429,12 @@ func printNoLimit(w io.Writer, cs []credit.CustomerFlags, day datasets.Date) {
 	if n := len(cs) - len(ids); n > 0 {
 		more = fmt.Sprintf(" and %d more", n)
 	}
-	fmt.Fprintf(w, "no_limit: %s owing %s have no credit limit on record (no customer master limit and no credit decision: %s%s); "+
-		"their orders are not held. dsopilot credit suggest --as-of %s gives each a first limit; credit propose --limit suggested sets it; "+
+	have, their := "have", "their"
+	if len(cs) == 1 {
+		have, their = "has", "its"
+	}
+	fmt.Fprintf(w, "no_limit: %s owing %s %s no credit limit on record (a blank credit_limit, or derived from invoices, and no credit decision: %s%s); "+
+		"%s orders are not held. dsopilot credit suggest --as-of %s gives each a first limit; credit propose --limit suggested sets it; "+
 		"--json lists them one by one\n",
-		recommender.Plural(len(cs), "customer"), strings.Join(sums, ", "), strings.Join(ids, ", "), more, day)
+		recommender.Plural(len(cs), "customer"), strings.Join(sums, ", "), have, strings.Join(ids, ", "), more, their, day)
 }
