@@ -323,7 +323,8 @@ func limitFrom(r credit.Suggestion) string {
 func runCreditFlags(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "credit flags", "[--store S] --as-of DATE [--policy FILE] [--customer ID] [--currency CODE] [--fx FILE] [--model ID] [--registry DIR] [--parts N] [--json]",
 		"Lists the customers whose orders should be held, or looked at, as of the end of DATE: over the limit\n"+
-			"(a limit of 0 is no credit), debt with no limit recorded (no_limit: a blank credit_limit),\n"+
+			"(a limit of 0 is no credit), debt with no limit recorded (no_limit: a blank credit_limit, or a customer\n"+
+			"derived from invoices with no decision; told in one line, --json lists them),\n"+
 			"an invoice overdue beyond flags.overdue_days, a limit a credit decision\n"+
 			"set past its review date (review_due within flags.review_grace_days, expired after), or\n"+
 			"flags.broken_promises broken promises, each with the amount, the reason and the expected resolution,\n"+
@@ -353,7 +354,15 @@ func runCreditFlags(ctx context.Context, e env, args []string) error {
 		}
 		return writeJSON(e.stdout, out)
 	}
+	// Customers with no limit on record and no other flag are told once,
+	// not one by one: a ledger imported without limits has every customer
+	// there, and 120 entries saying the same hid the rest.
+	var noLimit []credit.CustomerFlags
 	for _, c := range flags {
+		if onlyNoLimit(c) {
+			noLimit = append(noLimit, c)
+			continue
+		}
 		held := ""
 		if c.OrdersHeld {
 			held = " — orders held"
@@ -384,6 +393,48 @@ func runCreditFlags(ctx context.Context, e env, args []string) error {
 			held++
 		}
 	}
+	if len(noLimit) > 0 {
+		printNoLimit(e.stdout, noLimit, run.day)
+	}
 	fmt.Fprintf(e.stdout, "%s flagged as of %s%s: %d with orders held\n", recommender.Plural(len(flags), "customer"), run.day, scope, held)
 	return nil
+}
+
+// onlyNoLimit says c's one flag is no_limit, holding no orders.
+func onlyNoLimit(c credit.CustomerFlags) bool {
+	return len(c.Flags) == 1 && c.Flags[0].Kind == credit.FlagNoLimit && !c.OrdersHeld
+}
+
+// printNoLimit tells once that the customers of cs have no limit on
+// record: how many, what they owe by currency, the first few, and what to
+// do (credit suggest gives each a first limit, credit propose sets it).
+func printNoLimit(w io.Writer, cs []credit.CustomerFlags, day datasets.Date) {
+	owed := map[string]datasets.Money{}
+	var curs, ids []string
+	for _, c := range cs {
+		if _, ok := owed[c.Currency]; !ok {
+			curs = append(curs, c.Currency)
+		}
+		owed[c.Currency] += c.Exposure.Money()
+		if len(ids) < 5 {
+			ids = append(ids, c.CustomerID)
+		}
+	}
+	slices.Sort(curs)
+	var sums []string
+	for _, cur := range curs {
+		sums = append(sums, recommender.FormatAmount(owed[cur])+" "+cur)
+	}
+	more := ""
+	if n := len(cs) - len(ids); n > 0 {
+		more = fmt.Sprintf(" and %d more", n)
+	}
+	have, their := "have", "their"
+	if len(cs) == 1 {
+		have, their = "has", "its"
+	}
+	fmt.Fprintf(w, "no_limit: %s owing %s %s no credit limit on record (a blank credit_limit, or derived from invoices, and no credit decision: %s%s); "+
+		"%s orders are not held. dsopilot credit suggest --as-of %s gives each a first limit; credit propose --limit suggested sets it; "+
+		"--json lists them one by one\n",
+		recommender.Plural(len(cs), "customer"), strings.Join(sums, ", "), have, strings.Join(ids, ", "), more, their, day)
 }

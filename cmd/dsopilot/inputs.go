@@ -34,6 +34,8 @@ type readFlags struct {
 	rejects                *string
 	dunning                *string
 	exportDate             *exportDateFlag
+	terms                  *termsFlag
+	disputeReasons         *string
 	// defined names the flags above, for commands where they do not apply.
 	defined map[string]bool
 }
@@ -50,11 +52,14 @@ func newReadFlags(fs *flag.FlagSet) readFlags {
 	fs.Var(f.cols, "columns", "map canonical columns to the export's headers: customer_id=KUNNR,amount=DMBTR,...;\n"+
 		"entity.column maps one entity's files only, where files name a column differently:\n"+
 		"invoices.amount=Total,payments.amount=Amount Received (a column mapped twice is an error)")
-	inv, cn := importer.DocTypeValues()
+	inv, cn, pay := importer.DocTypeValues()
 	fs.Var(f.docTypes, "doc-types", "type values of an invoices file's document type column (mapped with --columns invoices.type=Type,\n"+
-		"invoices.applies_to=Reference) besides the recognised ones, in any case: invoice=VALUE,credit_note=VALUE;\n"+
-		"recognised: invoice ("+strings.Join(inv, ", ")+"), credit_note ("+strings.Join(cn, ", ")+");\n"+
-		"credit-note rows load as credit notes of their absolute amount, applied to the applies_to invoice, else unapplied")
+		"invoices.applies_to=Reference) besides the recognised ones, in any case: invoice=RV,credit_note=DG,payment=DZ,skip=AB;\n"+
+		"recognised: invoice ("+strings.Join(inv, ", ")+"), credit_note ("+strings.Join(cn, ", ")+"), payment ("+strings.Join(pay, ", ")+");\n"+
+		"credit-note rows load as credit notes of their absolute amount, applied to the applies_to invoice, else unapplied;\n"+
+		"payment rows (written negative, as SAP does) load as payments of the invoice their clearing cleared\n"+
+		"(--columns invoices.clearing_document=<header>), else the applies_to one, else on account;\n"+
+		"skip rows (clearing lines) are counted, not loaded; more than 1% of rows of an unnamed type fails the import")
 	f.dates = &dateFormatFlag{per: map[datasets.Entity]string{}}
 	fs.Var(f.dates, "date-format", "strftime date format of the export, e.g. %d.%m.%Y or %m/%d/%Y (ISO always works);\n"+
 		"entity=FORMAT applies to one entity's files (repeat the flag): --date-format invoices=%m/%d/%Y --date-format payments=%d-%b-%Y")
@@ -69,6 +74,11 @@ func newReadFlags(fs *flag.FlagSet) readFlags {
 	f.exportDate = &exportDateFlag{}
 	fs.Var(f.exportDate, "export-date", "the day the export was taken (YYYY-MM-DD): an invoices file's open balances (--columns invoices.open_balance=<header>)\n"+
 		"are as of it, and the payments they imply are dated it; default: the import's day (never before the export)")
+	f.terms = &termsFlag{m: map[string]datasets.Terms{}}
+	fs.Var(f.terms, "terms", "what an ERP's payment-terms keys mean, for blank due dates (and a customer master's terms):\n"+
+		"KEY=DAYS or KEY=TERMS, comma-separated (ZB30=30,ZN60=60,0001=0, Z045=EOM45), or a file of KEY;TERMS lines")
+	f.disputeReasons = fs.String("dispute-reasons", "", "with --columns invoices.dispute_reason=<header> (a reason-code column): the codes that flag an invoice\n"+
+		"disputed, comma-separated (Z1,Z2,Z3); default: any code not blank")
 	f.rejects = fs.String("rejects", "", "rejects file (default: dsopilot-rejects-<time>.csv in the embedded store's directory, or the temporary directory)")
 	return f
 }
@@ -78,7 +88,36 @@ func newReadFlags(fs *flag.FlagSet) readFlags {
 func (f readFlags) options() importer.Options {
 	return importer.Options{Columns: f.cols, DocTypes: f.docTypes, DateFormat: f.dates.all, DateFormats: f.dates.per,
 		DecimalComma: *f.decimalComma, DecimalPoint: *f.decPoint, EOMAfter: *f.eomAfter, RoundAmounts: *f.roundAmounts, Encoding: *f.encoding,
-		MaxLineBytes: *f.maxLine, MaxFieldBytes: *f.maxField, RejectsPath: *f.rejects, ExportDate: f.exportDate.d}
+		MaxLineBytes: *f.maxLine, MaxFieldBytes: *f.maxField, RejectsPath: *f.rejects, ExportDate: f.exportDate.d,
+		TermsKeys: f.terms.m, DisputeReasons: splitList(*f.disputeReasons)}
+}
+
+// termsFlag is --terms KEY=TERMS,... or a file of such lines
+// (datasets.ParseTermsKeys, ReadTermsKeys), repeatable.
+type termsFlag struct{ m map[string]datasets.Terms }
+
+func (t *termsFlag) String() string {
+	if t == nil {
+		return ""
+	}
+	var parts []string
+	for k, v := range t.m {
+		parts = append(parts, k+"="+v.String())
+	}
+	return strings.Join(parts, ",")
+}
+
+func (t *termsFlag) Set(s string) error {
+	var err error
+	if fi, serr := os.Stat(s); serr == nil && !fi.IsDir() {
+		err = datasets.ReadTermsKeys(t.m, s)
+	} else {
+		err = datasets.ParseTermsKeys(t.m, s)
+	}
+	if err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), datasets.ErrTermsKeys.Error()+": "))
+	}
+	return nil
 }
 
 // exportDateFlag is --export-date YYYY-MM-DD.
@@ -219,10 +258,12 @@ func importTemp(ctx context.Context, e env, cmd string, f inputFlags) (*datasets
 	}
 	defer st.Close()
 	// Without --rejects the rejects go to the importer's default file in
-	// the system's temporary directory, which outlives the run (tmp does
-	// not): the message names it for the user to open.
+	// the current directory, as import's go beside its store (a trial
+	// found them in /tmp, where the temporary store's are not kept): the
+	// message names it for the user to open.
 	opts := f.read.options()
 	opts.Log = newLogger(e)
+	opts.RejectsDir = "."
 	if opts.DunningLevels, err = f.read.dunningLevels(""); err != nil {
 		return nil, fmt.Errorf("%s: %w", cmd, err)
 	}

@@ -76,13 +76,18 @@ func ParseColumns(m map[string]string, spec string) error {
 // and dunning_level and last_dunning_date, the ERP's dunning of the
 // invoice, read as actions (dunning.go), and open_balance, what is still
 // owed on it as of the export (openbalance.go), and credit_amount, the
-// credit of a debit and credit pair of columns (debitcredit.go); for
+// credit of a debit and credit pair of columns (debitcredit.go), and
+// clearing_document, the clearing that links a payment row to the
+// invoices it paid (typedpay.go: read only when type is mapped), and
+// dispute_reason, a reason code that flags the invoice disputed
+// (disputereason.go); for
 // payments discount,
 // the cash discount taken with the payment (discount.go).
 func readColumns(e datasets.Entity) []string {
 	cols := e.Columns()
 	if e == datasets.EntityInvoices {
-		cols = append(cols, "payment_terms", "type", "applies_to", "dunning_level", "last_dunning_date", "open_balance", "credit_amount")
+		cols = append(cols, "payment_terms", "type", "applies_to", "dunning_level", "last_dunning_date", "open_balance", "credit_amount",
+			"clearing_document", "dispute_reason")
 	}
 	if e == datasets.EntityPayments {
 		cols = append(cols, "discount")

@@ -200,7 +200,13 @@ func (im *run) noteDueOnReceipt(c *datasets.Customer, text string) {
 	if c.ID == "" || c.Terms != (datasets.Terms{}) || strings.TrimSpace(text) == "" {
 		return
 	}
-	if t, err := datasets.ParseTerms(text); err == nil && t == (datasets.Terms{}) {
+	t, ok := datasets.LookupTermsKey(im.opts.TermsKeys, text)
+	if !ok {
+		var err error
+		t, err = datasets.ParseTerms(text)
+		ok = err == nil
+	}
+	if ok && t == (datasets.Terms{}) {
 		im.dueOnReceipt[c.ID] = true
 	}
 }
@@ -220,7 +226,7 @@ func (p *parser) amendInvoice(ctx context.Context, im *run, v *datasets.Invoice,
 	whose = "the row's"
 	if termsText != "" {
 		if t, err = p.terms(termsText); err != nil {
-			hint := ""
+			hint := "; an ERP's terms key (ZB30) is named with --terms ZB30=30"
 			if errors.Is(err, datasets.ErrTermsTwoWays) {
 				hint = "; --eom-after reads them as days after the end of the issue month"
 			}

@@ -24,10 +24,14 @@ import (
 // invoices file reads as it always has (a negative invoice is rejected,
 // saying how to load it), even when it has a column named type.
 
-// Document types a type value reads as.
+// Document types a type value reads as. A payment row (SAP's DZ) loads
+// as a payment of its customer (typedpay.go); a skipped row (a clearing
+// line, SAP's AB) is counted by its type and not read at all.
 const (
 	docInvoice    = "invoice"
 	docCreditNote = "credit_note"
+	docPayment    = "payment"
+	docSkip       = "skip"
 )
 
 // defaultDocTypes are the type values recognised without --doc-types,
@@ -36,6 +40,7 @@ var defaultDocTypes = map[string]string{
 	"invoice": docInvoice, "inv": docInvoice, "si": docInvoice, "sales invoice": docInvoice, "tax invoice": docInvoice,
 	"credit note": docCreditNote, "creditnote": docCreditNote, "credit": docCreditNote, "credit memo": docCreditNote,
 	"cn": docCreditNote, "crn": docCreditNote, "sc": docCreditNote, "sales credit": docCreditNote, "sales credit note": docCreditNote,
+	"payment": docPayment, "customer payment": docPayment, "receipt": docPayment, "sales receipt": docPayment,
 }
 
 // normDocType is a type value as compared: lower case, with _ and - read
@@ -48,32 +53,42 @@ func normDocType(v string) string {
 
 // DocTypeValues lists the recognised type values of each document type,
 // sorted, for help texts and errors.
-func DocTypeValues() (invoice, creditNote []string) {
-	return docTypeValues(defaultDocTypes)
+func DocTypeValues() (invoice, creditNote, payment []string) {
+	v := docTypeValuesOf(defaultDocTypes)
+	return v[docInvoice], v[docCreditNote], v[docPayment]
 }
 
 // docTypeValues lists the values of the mappings ms (value to document
-// type) by document type, sorted.
+// type) of invoices and credit notes, sorted.
 func docTypeValues(ms ...map[string]string) (invoice, creditNote []string) {
+	v := docTypeValuesOf(ms...)
+	return v[docInvoice], v[docCreditNote]
+}
+
+// docTypeValuesOf lists the values of the mappings ms by document type,
+// sorted.
+func docTypeValuesOf(ms ...map[string]string) map[string][]string {
+	out := map[string][]string{}
 	for _, m := range ms {
 		for v, t := range m {
-			if t == docInvoice {
-				invoice = append(invoice, v)
-			} else {
-				creditNote = append(creditNote, v)
+			if !slices.Contains(out[t], v) {
+				out[t] = append(out[t], v)
 			}
 		}
 	}
-	slices.Sort(invoice)
-	slices.Sort(creditNote)
-	return invoice, creditNote
+	for _, vs := range out {
+		slices.Sort(vs)
+	}
+	return out
 }
 
 // ParseDocTypes adds the type=VALUE pairs of spec (comma-separated; type
-// is invoice or credit_note) to m, which maps a type value of an export
-// to its document type: they name the values of an export's type column
-// that the recognised ones miss. A value given twice with two types is an
-// error wrapping ErrUsage.
+// is invoice, credit_note, payment or skip) to m, which maps a type value
+// of an export to its document type: they name the values of an export's
+// type column that the recognised ones miss (SAP's RV, DG, DZ), and the
+// values whose rows are not ledger documents and are skipped (SAP's AB
+// clearing lines). A value given twice with two types is an error
+// wrapping ErrUsage.
 func ParseDocTypes(m map[string]string, spec string) error {
 	for _, pair := range strings.Split(spec, ",") {
 		if strings.TrimSpace(pair) == "" {
@@ -82,10 +97,13 @@ func ParseDocTypes(m map[string]string, spec string) error {
 		t, v, ok := strings.Cut(pair, "=")
 		t, v = strings.ToLower(strings.TrimSpace(t)), normDocType(v)
 		if !ok || v == "" {
-			return fmt.Errorf("%w: want invoice=VALUE or credit_note=VALUE, got %q", ErrUsage, pair)
+			return fmt.Errorf("%w: want invoice=VALUE, credit_note=VALUE, payment=VALUE or skip=VALUE, got %q", ErrUsage, pair)
 		}
-		if t != docInvoice && t != docCreditNote {
-			return fmt.Errorf("%w: document type %q in %q: want invoice or credit_note", ErrUsage, t, pair)
+		if t == "credit note" || t == "credit-note" {
+			t = docCreditNote
+		}
+		if t != docInvoice && t != docCreditNote && t != docPayment && t != docSkip {
+			return fmt.Errorf("%w: document type %q in %q: want invoice, credit_note, payment or skip", ErrUsage, t, pair)
 		}
 		if old, dup := m[v]; dup && old != t {
 			return fmt.Errorf("%w: the type value %q is given as %s and as %s", ErrUsage, v, old, t)
@@ -120,9 +138,13 @@ func (im *run) docType(v string) (string, string) {
 }
 
 func (im *run) docTypeHelp() string {
-	inv, cn := docTypeValues(defaultDocTypes, im.opts.DocTypes)
-	return fmt.Sprintf("want an invoice (%s) or a credit note (%s), in any case; name other values with --doc-types invoice=VALUE,credit_note=VALUE",
-		strings.Join(inv, ", "), strings.Join(cn, ", "))
+	v := docTypeValuesOf(defaultDocTypes, im.opts.DocTypes)
+	skip := ""
+	if len(v[docSkip]) > 0 {
+		skip = ", or one skipped (" + strings.Join(v[docSkip], ", ") + ")"
+	}
+	return fmt.Sprintf("want an invoice (%s), a credit note (%s) or a payment (%s)%s, in any case; name other values with --doc-types invoice=VALUE,credit_note=VALUE,payment=VALUE, or skip=VALUE for rows that are no ledger document (a clearing line)",
+		strings.Join(v[docInvoice], ", "), strings.Join(v[docCreditNote], ", "), strings.Join(v[docPayment], ", "), skip)
 }
 
 // noteTypedCredits is the note of the rows of an invoices file loaded as
@@ -204,6 +226,30 @@ func (c *typedCredits) linked(ref string) string {
 	return fmt.Sprintf(", applied to invoice %q", clip(ref, 80))
 }
 
+// row loads the credit-note row r, decoded as the last invoice of
+// batch; derive says its customer is to be derived from it.
+func (c *typedCredits) row(im *run, fr *fileRun, batch *datasets.Ledger, r typedRow, derive bool) {
+	v := &batch.Invoices[len(batch.Invoices)-1]
+	cn, cur := typedCredit(v, textAt(r.vals, r.appliesAt)), v.Currency
+	if derive {
+		// Derived by the file from the invoice's fields, as an invoice row's.
+		c.customer = derivedCustomer(v)
+	}
+	*v = datasets.Invoice{}
+	batch.Invoices = batch.Invoices[:len(batch.Invoices)-1]
+	batch.CreditNotes = append(batch.CreditNotes, cn)
+	fr.sum.CreditNotesFromInvoices++
+	note := fmt.Sprintf("%s:%d invoice_id %q type %q amount %q: credit note of %s%s", fr.sum.Path, r.line, clip(r.id, 80),
+		clip(textAt(r.vals, r.typeAt), 40), clip(textAt(r.vals, r.amountAt), 40), cn.Amount, c.linked(cn.InvoiceID))
+	c.add(im, r.line, r.id, cn.InvoiceID, r.customer, cur)
+	if !c.hold(batch, cur, note) {
+		fr.note(noteTypedCredits, note)
+		im.openBal.credit(&cn)
+		im.sup.credit(fr, r.line, &cn)
+		im.cover.name(fr, cn.InvoiceID)
+	}
+}
+
 // add counts a credit note row's id (c.dups is set up by the file) and
 // keeps its reference.
 func (c *typedCredits) add(im *run, line int, id, ref, customer, currency string) {
@@ -260,14 +306,18 @@ func (c *typedCredits) check(ctx context.Context, im *run, fr *fileRun) error {
 }
 
 // amendTyped reads the document type of an invoices file's row (its
-// type column is mapped): it rejects the row for a type that is neither
-// an invoice nor a credit note (bad), and says whether it is a credit note,
-// which it readies to pass the invoice checks it is decoded through: its
-// amount made absolute, and its due and settled dates, which a credit
-// note has not, left out.
-func (im *run) amendTyped(p *parser, v *datasets.Invoice, text string) (credit, bad bool) {
+// type column is mapped): it rejects the row for a type that is none of
+// those named (bad), and says which document the row is (docInvoice,
+// docCreditNote or docPayment), readying a credit note or a payment to
+// pass the invoice checks it is decoded through: a credit note's amount
+// made absolute, a payment's negated (the customer account is credited
+// by a payment: SAP writes it negative; a row of the other sign is a
+// reversal, negative payment, warned of as the payments file's are), and
+// the due date, which neither has, set to the issue date. A payment keeps
+// its settled date (its clearing) to be checked against its issue date.
+func (im *run) amendTyped(p *parser, v *datasets.Invoice, text string) (doc string, bad bool) {
 	t, why := im.docType(text)
-	p.typedInvoice = ""
+	p.typedInvoice, p.reversal = "", false
 	if t == docInvoice {
 		p.typedInvoice = text
 		if p.creditTypes == nil {
@@ -278,23 +328,44 @@ func (im *run) amendTyped(p *parser, v *datasets.Invoice, text string) (credit, 
 		}
 	}
 	switch {
-	case why != "":
+	case why != "" || t == docSkip:
 		// What the row is is not known: its type is its error, not a
 		// blank due date or a negative amount, which would be no error of
-		// a credit note (the row is rejected; its record is dropped).
+		// a credit note (the row is rejected; its record is dropped). A
+		// skipped type's row is never decoded (file.go): here it is one
+		// of a store row, refused alike.
+		if why == "" {
+			why = "unknown document type: " + im.docTypeHelp()
+		}
 		p.errs = append(p.errs, fieldError{field: "type", value: text, reason: why, kind: strings.SplitN(why, ":", 2)[0]})
 		if v.Amount < 0 {
 			v.Amount = -v.Amount
 		}
-		return false, true
+		return "", true
+	case t == docPayment:
+		// Checked as an invoice of the absolute amount; the sign is
+		// applied once it is a payment (typedpay.go).
+		p.reversal = v.Amount > 0
+		if v.Amount < 0 {
+			v.Amount = -v.Amount
+		}
+		v.DueDate, v.Disputed = v.IssueDate, false
+		return docPayment, false
 	case t != docCreditNote:
-		return false, false
+		return docInvoice, false
 	}
 	if v.Amount < 0 {
 		v.Amount = -v.Amount
 	}
 	v.DueDate, v.SettledDate, v.Disputed = v.IssueDate, 0, false
-	return true, false
+	return docCreditNote, false
+}
+
+// skipType says whether type value text names a document type the
+// import skips (--doc-types skip=VALUE).
+func (im *run) skipType(text string) bool {
+	n := normDocType(text)
+	return n != "" && im.opts.DocTypes[n] == docSkip
 }
 
 // negativeTypedInvoiceHint says how to load a negative row of an invoices

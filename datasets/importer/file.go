@@ -191,7 +191,8 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			return src.numeric(i)
 		}
 	}
-	p := &parser{dates: dates, amounts: im.amounts, latest: im.opts.LatestDay, columns: map[string]*amountColumn{}, diag: fr.diag, numeric: numeric, eomAfter: im.opts.EOMAfter}
+	p := &parser{dates: dates, amounts: im.amounts, latest: im.opts.LatestDay, columns: map[string]*amountColumn{}, diag: fr.diag, numeric: numeric, eomAfter: im.opts.EOMAfter,
+		termsKeys: im.opts.TermsKeys}
 	p.scan = func(column string) (decimalMark, string) { return im.scanMarks(fr, in, pos, column) }
 	dec := decoderFor(in.entity, pos, p)
 	// The conventions of the export (conventions.go): amend sets flipped
@@ -207,10 +208,20 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		typedFile bool
 		appliesAt = -1
 		credits   = &typedCredits{}
+		// paid says the row is a payment by its type column, and pays
+		// holds the file's payment rows (typedpay.go); typeAt is the
+		// type column.
+		paid   bool
+		pays   = &typedPayments{clearAt: -1}
+		typeAt = -1
+		// reason is the row's dispute reason when it flags the invoice
+		// disputed (disputereason.go).
+		reason string
 		// disc is the row's cash discount (discount.go).
 		disc datasets.Money
 	)
 	defer credits.flush()
+	defer pays.flush()
 	switch in.entity {
 	case datasets.EntityCustomers:
 		if at, ok := pos["payment_terms"]; ok {
@@ -234,19 +245,30 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		}
 	case datasets.EntityInvoices:
 		termsAt, rowTerms := pos["payment_terms"]
-		typeAt, typed := pos["type"]
+		var typed bool
+		typeAt, typed = pos["type"]
 		typedFile = typed
 		if at, ok := pos["applies_to"]; ok {
 			appliesAt = at
 		}
+		if at, ok := pos["clearing_document"]; ok && typed {
+			pays.clearAt = at
+			if pays.clears, err = im.scanClearings(in, pos); err != nil {
+				return fail(err)
+			}
+		}
+		reasonAt, hasReason := pos["dispute_reason"]
 		p.derivable = "due_date"
 		p.amend = func(rec any, vals []string) {
 			v := rec.(*datasets.Invoice)
 			if typed {
-				var bad bool
-				if credit, bad = im.amendTyped(p, v, textAt(vals, typeAt)); credit || bad {
+				doc, bad := im.amendTyped(p, v, textAt(vals, typeAt))
+				if credit, paid = doc == docCreditNote, doc == docPayment; credit || paid || bad {
 					return
 				}
+			}
+			if hasReason {
+				reason = im.disputeReason(p, v, textAt(vals, reasonAt))
 			}
 			if p.blank {
 				text := ""
@@ -262,7 +284,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		}
 	}
 	_, refs := pos["invoice_id"]
-	if (in.entity == datasets.EntityPayments || in.entity == datasets.EntityCreditNotes) && refs || typedFile && appliesAt >= 0 {
+	if (in.entity == datasets.EntityPayments || in.entity == datasets.EntityCreditNotes) && refs || typedFile {
 		// Before any row is sent: what the store held before the import
 		// is what the file's payments and credit notes are new against.
 		if err := im.scanDerived(ctx); err != nil {
@@ -306,28 +328,22 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	// a duplicate replaces a record and adds none, so it is not loaded.
 	sentDups := 0
 	if in.entity == datasets.EntityInvoices {
-		// An invoices file's credit-note rows (doctypes.go) are loaded
-		// rows too.
-		fr.count = func(c *datasets.Counts) *uint64 { n := c.Invoices + c.CreditNotes; return &n }
-		cs := im.seen[datasets.EntityCreditNotes]
-		if cs == nil {
-			cs = newHashSet(1024)
-			im.seen[datasets.EntityCreditNotes] = cs
-		}
-		credits.dups = &dupCheck{set: cs, dup: func(line int, id string) {
-			fs.Duplicates++
-			fr.warn(dupReason, fmt.Sprintf("%s:%d credit_note_id %q", in.path, line, clip(id, 80)))
-		}}
+		// An invoices file's credit-note and payment rows (doctypes.go,
+		// typedpay.go) are loaded rows too.
+		fr.count = func(c *datasets.Counts) *uint64 { n := c.Invoices + c.CreditNotes + c.Payments; return &n }
+		credits.dups = im.typedDups(fr, datasets.EntityCreditNotes)
+		pays.dups = im.typedDups(fr, datasets.EntityPayments)
 	}
 	rowsOf := func(b *datasets.Ledger) int {
 		if in.entity == datasets.EntityInvoices {
-			return len(b.Invoices) + len(b.CreditNotes)
+			return len(b.Invoices) + len(b.CreditNotes) + len(b.Payments)
 		}
 		return dec.count(b)
 	}
 	send := func() {
 		dups.flush()
 		credits.flush()
+		pays.flush()
 		w.send(batch, fr, rowsOf(batch), fs.Duplicates-sentDups)
 		sentDups = fs.Duplicates
 	}
@@ -371,6 +387,12 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			}
 			return fail(fmt.Errorf("read line %d: %w", line, err))
 		}
+		if typedFile && im.skipType(textAt(vals, typeAt)) {
+			// Not a document of the ledger: counted by its type, not read.
+			fr.skip(textAt(vals, typeAt))
+			im.rows++
+			continue
+		}
 		fs.Read++
 		im.rows++
 		if hasCredit {
@@ -402,7 +424,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			}
 		}
 		p.line, p.errs, p.warns, p.blank = line, p.errs[:0], p.warns[:0], false
-		flipped, whose, credit, drow, orow = false, "", false, dunningRow{}, openBalanceRow{}
+		flipped, whose, credit, paid, reason, drow, orow = false, "", false, false, "", dunningRow{}, openBalanceRow{}
 		disc = 0
 		before := batch.Len()
 		id, cust := dec.decode(vals, batch)
@@ -423,6 +445,9 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 				fs.Absent++
 			}
 			for _, fe := range p.errs {
+				if fe.field == "type" && fe.kind == "unknown document type" {
+					fr.unknownType(fe.value)
+				}
 				fr.diag.reject(line, fe)
 				im.rej.add(Reject{File: in.path, Line: line, Field: fe.field, Value: fe.value, Reason: fe.reason})
 			}
@@ -431,37 +456,25 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		for _, we := range p.warns {
 			fr.warn(we.reason, fmt.Sprintf("%s:%d %s %q", in.path, line, we.field, clip(we.value, 80)))
 		}
+		row := typedRow{line: line, id: id, customer: cust, vals: vals, typeAt: typeAt, amountAt: pos["amount"], appliesAt: appliesAt}
 		if credit {
 			// The row was decoded as an invoice: it is the credit note it
 			// says it is, of that entity's ids (a credit note may share its
 			// number with an invoice).
-			v := &batch.Invoices[len(batch.Invoices)-1]
-			cn, cur := typedCredit(v, textAt(vals, appliesAt)), v.Currency
-			if im.derive && cust != lastCustomer && !im.known[cust] {
-				// Derived below from the invoice's fields, as an invoice row's.
-				credits.customer = derivedCustomer(v)
-			}
-			*v = datasets.Invoice{}
-			batch.Invoices = batch.Invoices[:len(batch.Invoices)-1]
-			batch.CreditNotes = append(batch.CreditNotes, cn)
-			fs.CreditNotesFromInvoices++
-			note := fmt.Sprintf("%s:%d invoice_id %q type %q amount %q: credit note of %s%s", in.path, line, clip(id, 80),
-				clip(textAt(vals, pos["type"]), 40), clip(textAt(vals, pos["amount"]), 40), cn.Amount, credits.linked(cn.InvoiceID))
-			credits.add(im, line, id, cn.InvoiceID, cust, cur)
-			if !credits.hold(batch, cur, note) {
-				fr.note(noteTypedCredits, note)
-				im.openBal.credit(&cn)
-				im.sup.credit(fr, line, &cn)
-				im.cover.name(fr, cn.InvoiceID)
-			}
+			credits.row(im, fr, batch, row, im.derive && cust != lastCustomer && !im.known[cust])
+		} else if paid {
+			pays.row(im, fr, p, batch, row)
 		} else if typedFile {
 			credits.invoiceRow(id, cust, batch.Invoices[len(batch.Invoices)-1].Currency)
+		}
+		if reason != "" {
+			fr.disputed(reason)
 		}
 		if in.entity == datasets.EntityPromises {
 			fr.holdPromise(batch, line, textAt(vals, pos["amount"]))
 		}
 		switch {
-		case hasOB && !credit:
+		case hasOB && !credit && !paid:
 			im.openBal.noteRow(fr, line, &batch.Invoices[len(batch.Invoices)-1], &orow, exportDate, dates)
 		case in.entity == datasets.EntityPayments && im.openBal != nil:
 			im.openBal.payment(&batch.Payments[len(batch.Payments)-1])
@@ -474,7 +487,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 		case datasets.EntityCreditNotes:
 			im.sup.credit(fr, line, &batch.CreditNotes[len(batch.CreditNotes)-1])
 		}
-		if before < batch.Len() {
+		if before < batch.Len() && !paid {
 			im.cover.noteRow(fr, line, in.entity, batch, credit, cleared)
 		}
 		if disc > 0 {
@@ -486,7 +499,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			im.openBal.credit(&cn)
 			im.sup.credit(fr, line, &cn)
 		}
-		if dc.mapped() {
+		if dc.mapped() && !paid {
 			im.loadDunning(fr, dc, batch, line, vals, credit, &drow)
 		}
 		switch {
@@ -517,7 +530,7 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 				}
 			}
 		}
-		if !credit {
+		if !credit && !paid {
 			dups.add(maphash.String(im.seenSeed, id), line, id)
 		}
 		if in.entity == datasets.EntityCustomers {
@@ -528,6 +541,8 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 			switch {
 			case credit:
 				c = credits.customer
+			case paid:
+				c = pays.customer
 			case in.entity == datasets.EntityInvoices:
 				c = derivedCustomer(&batch.Invoices[len(batch.Invoices)-1])
 			}
@@ -575,7 +590,11 @@ func (im *run) importFile(ctx context.Context, w *writer, in input) error {
 	}
 	dups.flush()
 	credits.flush()
+	pays.flush()
 	if err := credits.check(ctx, im, fr); err != nil {
+		return err
+	}
+	if err := pays.check(ctx, im, fr); err != nil {
 		return err
 	}
 	im.describeDuplicates(fr)

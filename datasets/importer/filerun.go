@@ -51,6 +51,13 @@ type fileRun struct {
 	// promises are the file's promises of an invoice, checked against
 	// it once the file is read (promises.go).
 	promises []heldPromise
+	// skipped counts the rows skipped by each type value, and
+	// unknownTypes those rejected for a type value no mapping names
+	// (typedpay.go).
+	skipped, unknownTypes map[string]int
+	// reasons counts the invoices flagged disputed by each reason
+	// (disputereason.go).
+	reasons map[string]int
 }
 
 // warn counts a warning of the file.
@@ -62,6 +69,12 @@ func (fr *fileRun) warnFile(reason string) { tally(fr.warns, &fr.order, reason, 
 // note counts a value read by a convention of the export.
 func (fr *fileRun) note(reason, example string) {
 	tally(fr.notes, &fr.noteOrder, reason, example, true)
+}
+
+// noteCounted notes n rows of the file at once, described by example.
+func (fr *fileRun) noteCounted(reason, example string, n int) {
+	tally(fr.notes, &fr.noteOrder, reason, example, false)
+	fr.notes[reason].Count += n - 1
 }
 
 // tally counts one more row of reason in byReason, keeping the first
@@ -120,6 +133,14 @@ func (fr *fileRun) conclude() {
 		}
 		tally(fr.notes, &fr.noteOrder, noteUnknownInvoiceCash, fmt.Sprintf("%s: %s in all", s.Path, strings.Join(parts, ", ")), false)
 	}
+	// Counted by value: the note's count is the rows', its example the
+	// values' counts.
+	if len(fr.skipped) > 0 {
+		fr.noteCounted(noteSkippedTypes, fmt.Sprintf("%s: %s", s.Path, typeCounts(fr.skipped)), s.SkippedByType)
+	}
+	if len(fr.reasons) > 0 {
+		fr.noteCounted(noteDisputeReasons, fmt.Sprintf("%s: %s", s.Path, typeCounts(fr.reasons)), s.DisputedByReason)
+	}
 	for _, r := range fr.order {
 		s.Warnings = append(s.Warnings, *fr.warns[r])
 	}
@@ -130,6 +151,17 @@ func (fr *fileRun) conclude() {
 		s.Diagnosis = fr.diag.summary(s.Rejected, s.Read)
 	}
 	s.Failed = s.Error != "" || MostlyRejected(s.Rejected, s.Read)
+	if u := fr.unmapped(); u != "" && s.Error == "" {
+		// A kind of document the user has not named: the file did not
+		// import as it should, whatever share of its rows it is. The
+		// most common reason is said too when it is another.
+		if s.Diagnosis != "" && 2*fr.unknownCount() <= s.Rejected {
+			u += "; " + s.Diagnosis
+		} else if other := s.Rejected - fr.unknownCount(); other > 0 {
+			u += fmt.Sprintf("; %d other rows rejected", other)
+		}
+		s.Diagnosis, s.Failed = u, true
+	}
 	if fr.mostlyDuplicates() {
 		// Not one row per record: the id is mapped to a column that is
 		// no id (a customer's), or the export has several lines per

@@ -41,6 +41,19 @@ func (im *run) resolveHeader(head []string, e datasets.Entity) (map[string]int, 
 			claimed[c] = true
 			if i, ok := at[headerKey(im.header(e, c))]; ok {
 				pos[c] = i
+				continue
+			}
+			if im.header(e, c) != c {
+				continue // mapped: looked up by its mapping only
+			}
+			if _, level := pos["dunning_level"]; c == "last_dunning_date" && !level {
+				continue // a date alone is not read: no level to date
+			}
+			for _, a := range headerAliases[c] {
+				if i, ok := at[a]; ok {
+					pos[c] = i
+					break
+				}
 			}
 		}
 	}
@@ -59,6 +72,7 @@ func (im *run) resolveHeader(head []string, e datasets.Entity) (map[string]int, 
 		// a column named type or applies_to included (doctypes.go).
 		delete(pos, "type")
 		delete(pos, "applies_to")
+		delete(pos, "clearing_document")
 	}
 	if e == datasets.EntityInvoices && len(im.opts.DunningLevels) == 0 && !im.dunningMapped() {
 		// Without levels to read them by, and not asked to, dunning
@@ -82,6 +96,18 @@ func (im *run) resolveHeader(head []string, e datasets.Entity) (map[string]int, 
 		return out
 	}
 	return pos, ignored
+}
+
+// headerAliases are the names, as headerKey writes them, other than its
+// own that a column is found by without a --columns mapping: the names
+// ERPs give a column that is read together with another one found
+// already. An SAP FBL5N export's "Dunning level" is the dunning_level
+// column by its name; its "Last dunned" was not the date beside it, and a
+// backtest read 1,819 levels without their dates. The date is looked for
+// only beside a level found or mapped (resolveHeader).
+var headerAliases = map[string][]string{
+	"last_dunning_date": {"last_dunned", "last_dunning", "dunning_date", "last_dunning_notice", "date_of_last_dunning_notice",
+		"last_dunning_notice_date", "mahndatum", "letzte_mahnung", "datum_letzte_mahnung", "datum_der_letzten_mahnung"},
 }
 
 // headerKey is what a header name is matched by: case, the spaces around

@@ -12,7 +12,9 @@
 // an error (ErrRejected, ErrFiles) with the most common reason and, for
 // dates, a format that would have read them; so does a file of which more
 // than half the rows repeat an id of the file (ErrDuplicates: it is not one
-// row per record). Suspicious rows that load (a payment to an unknown
+// row per record), and so does one of which more than 1% of the rows are
+// of document types no mapping names (ErrDocTypes, an ErrRejected:
+// typedpay.go). Suspicious rows that load (a payment to an unknown
 // invoice, a negative payment, bytes that are not UTF-8) are counted as
 // warnings. Loaded counts only rows the store acknowledged. A row that
 // repeats the id of an earlier row of the import replaces its record (the
@@ -78,6 +80,14 @@ type Options struct {
 	// credit_note, besides the recognised ones (ParseDocTypes,
 	// doctypes.go).
 	DocTypes map[string]string
+	// TermsKeys maps an ERP's payment-terms keys (upper case: ZB30) to
+	// the terms they stand for, read before any other form of terms
+	// (datasets.ParseTermsKeys: --terms ZB30=30,ZN60=60).
+	TermsKeys map[string]datasets.Terms
+	// DisputeReasons, when not empty, are the values of an invoices
+	// file's dispute_reason column that flag an invoice disputed; empty,
+	// any value not blank does (disputereason.go).
+	DisputeReasons []string
 	// DateFormat is a strftime format (%d.%m.%Y); ISO dates always work.
 	// DateFormats overrides it for the files of an entity, for an export
 	// whose files write dates differently.
@@ -267,7 +277,13 @@ func Import(ctx context.Context, st Store, paths []string, opts Options) (*Summa
 	if len(fileErrs) > 0 {
 		return im.sum, fmt.Errorf("%w: %w", ErrFiles, errors.Join(fileErrs...))
 	}
-	rejected, duplicates := im.mostlyRejected()
+	rejected, duplicates, docTypes := im.mostlyRejected()
+	switch {
+	case docTypes != "" && rejected == "" && duplicates == "":
+		return im.sum, fmt.Errorf("%w: %s", ErrDocTypes, docTypes)
+	case docTypes != "":
+		rejected = strings.Join(slices.DeleteFunc([]string{rejected, docTypes}, func(s string) bool { return s == "" }), "; ")
+	}
 	switch {
 	case rejected != "" && duplicates != "":
 		return im.sum, fmt.Errorf("%w: %s; %w: %s", ErrRejected, rejected, ErrDuplicates, duplicates)

@@ -81,6 +81,13 @@ type parser struct {
 	// creditTypes are the type values read as credit notes (the
 	// --doc-types ones first), for that advice.
 	creditTypes []string
+	// reversal says the current row is a payment by its type written
+	// positive, a debit on the customer's account: a reversed payment,
+	// loaded negative (typedpay.go).
+	reversal bool
+	// termsKeys are the ERP's terms keys the import was told of
+	// (Options.TermsKeys), read before any other form.
+	termsKeys map[string]datasets.Terms
 }
 
 // warnTermsNotRead and warnTermsTwoWays are the warnings of payment terms
@@ -534,6 +541,9 @@ func (d *decoder[T]) checkSigns(r *T) {
 // terms reads payment terms v: as --eom-after says when set, warning of
 // each terms read so.
 func (p *parser) terms(v string) (datasets.Terms, error) {
+	if t, ok := datasets.LookupTermsKey(p.termsKeys, v); ok {
+		return t, nil
+	}
 	t, err := datasets.ParseTerms(v)
 	if err == nil || !p.eomAfter || !errors.Is(err, datasets.ErrTermsTwoWays) {
 		return t, err

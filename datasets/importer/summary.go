@@ -36,6 +36,15 @@ type FileSummary struct {
 	// CreditNotesFromInvoices counts the rows of an invoices file loaded
 	// as credit notes by its type column (doctypes.go); they are in Loaded.
 	CreditNotesFromInvoices int `json:"credit_notes_from_invoices,omitempty"`
+	// PaymentsFromInvoices counts the rows of an invoices file loaded as
+	// payments by their type column (typedpay.go); they are in Loaded.
+	PaymentsFromInvoices int `json:"payments_from_invoices,omitempty"`
+	// SkippedByType counts the rows of an invoices file skipped by their
+	// type (--doc-types skip=VALUE): not in Read (typedpay.go).
+	SkippedByType int `json:"skipped_by_type,omitempty"`
+	// DisputedByReason counts the invoices flagged disputed by their
+	// dispute_reason column (disputereason.go).
+	DisputedByReason int `json:"disputed_by_reason,omitempty"`
 	// DunningActions counts the actions loaded from the file's dunning
 	// levels (dunning.go); they are not rows, and not in Loaded.
 	DunningActions int `json:"dunning_actions,omitempty"`
@@ -87,8 +96,12 @@ type Summary struct {
 	NegativeCreditNotes int       `json:"negative_credit_notes"`
 	DerivedDueDates     int       `json:"derived_due_dates"`
 	Notes               []Warning `json:"notes"`
-	// CreditNotesFromInvoices totals the files'.
+	// CreditNotesFromInvoices, PaymentsFromInvoices, SkippedByType and
+	// DisputedByReason total the files'.
 	CreditNotesFromInvoices int `json:"credit_notes_from_invoices"`
+	PaymentsFromInvoices    int `json:"payments_from_invoices"`
+	SkippedByType           int `json:"skipped_by_type"`
+	DisputedByReason        int `json:"disputed_by_reason"`
 	// DunningActions totals the files'.
 	DunningActions int `json:"dunning_actions"`
 	// DerivedPayments totals the files' (openbalance.go).
@@ -154,6 +167,7 @@ func (im *run) finish() {
 	s.Read, s.Loaded, s.Rejected, s.Duplicates = 0, 0, 0, 0
 	s.NegativeCreditNotes, s.DerivedDueDates, s.CreditNotesFromInvoices, s.Cascaded, s.DunningActions, s.Absent, s.DerivedPayments, s.DerivedCredits, s.SupersededDerived = 0, 0, 0, 0, 0, 0, 0, 0, 0
 	s.NegativeCreditNotes, s.DerivedDueDates, s.CreditNotesFromInvoices, s.Cascaded, s.DunningActions, s.Absent, s.DerivedPayments, s.DerivedCredits, s.SettledByRecords, s.DerivedDiscounts = 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+	s.PaymentsFromInvoices, s.SkippedByType, s.DisputedByReason = 0, 0, 0
 	s.Files = s.Files[:0]
 	byReason, byNote := map[string]int{}, map[string]int{}
 	s.Warnings, s.Notes = nil, nil
@@ -167,6 +181,9 @@ func (im *run) finish() {
 		s.NegativeCreditNotes += f.sum.NegativeCreditNotes
 		s.DerivedDueDates += f.sum.DerivedDueDates
 		s.CreditNotesFromInvoices += f.sum.CreditNotesFromInvoices
+		s.PaymentsFromInvoices += f.sum.PaymentsFromInvoices
+		s.SkippedByType += f.sum.SkippedByType
+		s.DisputedByReason += f.sum.DisputedByReason
 		s.DunningActions += f.sum.DunningActions
 		s.DerivedPayments += f.sum.DerivedPayments
 		s.DerivedCredits += f.sum.DerivedCredits
@@ -210,19 +227,26 @@ func mergeWarnings(into, ws []Warning, at map[string]int) []Warning {
 // MostlyRejected says whether rejected of read rows is most of them
 // (more than half): the one rule by which a file (FileSummary.Failed), an
 // import (ErrRejected: dsopilot import exits 1) and an API ingest
-// (IngestResult.Incomplete) are said to have failed.
+// (IngestResult.Incomplete) are said to have failed. Rows skipped by
+// their type are not read (typedpay.go): skipping a kind of document
+// does not hide the rejects of the others. A file fails too, and the
+// import with ErrRejected, when more than 1% of its rows are of document
+// types no mapping names (typedpay.go: unmapped).
 func MostlyRejected(rejected, read int) bool { return 2*rejected > read }
 
 // mostlyRejected describes the files of which more than half the rows were
-// rejected (and the import when more than half of all rows were), and
-// those of which more than half repeat an id of the file; "" when none.
-func (im *run) mostlyRejected() (rejected, duplicates string) {
-	var rej, dup []string
+// rejected (and the import when more than half of all rows were), those
+// of which more than half repeat an id of the file, and the others with
+// rows of document types no mapping names (ErrDocTypes); "" when none.
+func (im *run) mostlyRejected() (rejected, duplicates, docTypes string) {
+	var rej, dup, types []string
 	for i, f := range im.sum.Files {
 		switch {
 		case !f.Failed || f.Error != "":
 		case MostlyRejected(f.Rejected, f.Read):
 			rej = append(rej, fmt.Sprintf("%s: %s", f.Path, f.Diagnosis))
+		case im.files[i].unmapped() != "":
+			types = append(types, fmt.Sprintf("%s: %s", f.Path, f.Diagnosis))
 		case im.files[i].mostlyDuplicates():
 			dup = append(dup, fmt.Sprintf("%s: %s", f.Path, f.Diagnosis))
 		}
@@ -230,7 +254,7 @@ func (im *run) mostlyRejected() (rejected, duplicates string) {
 	if len(rej) == 0 && MostlyRejected(im.sum.Rejected, im.sum.Read) {
 		rej = append(rej, fmt.Sprintf("%d of %d rows rejected", im.sum.Rejected, im.sum.Read))
 	}
-	return strings.Join(rej, "; "), strings.Join(dup, "; ")
+	return strings.Join(rej, "; "), strings.Join(dup, "; "), strings.Join(types, "; ")
 }
 
 // progress reports how far the import has come, when asked to.

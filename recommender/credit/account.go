@@ -45,8 +45,12 @@ type account struct {
 	exposure, gross                 datasets.Money
 	unappliedCash, unappliedCredits datasets.Money
 	open                            []item // open invoices, oldest due date first
-	// overdue90 is what is more than 90 days past due.
-	overdue90 datasets.Money
+	// overdue90 is what is more than 90 days past due and not in dispute,
+	// disputed90 what is in dispute: a disputed invoice unpaid is a
+	// query about the goods or the price, not the customer's credit (a
+	// trial's good payer had its limit frozen by one disputed invoice of
+	// 124 EUR).
+	overdue90, disputed90 datasets.Money
 	// daysLate is the mean days late (0 when on time) of the invoices
 	// settled in the history window, settled how many.
 	daysLate float64
@@ -246,7 +250,11 @@ func (p *accountPart) accounts(asOf datasets.Date, pol *Policy, ids []string, se
 			due: asOf.AddDays(int(r.Num[icol[1]])), issue: asOf.AddDays(-int(r.Num[icol[2]])), disputed: r.Num[icol[3]] == 1}
 		a.open = append(a.open, it)
 		a.gross += it.outstanding
-		if it.dpd(asOf) > 90 {
+		switch {
+		case it.dpd(asOf) <= 90:
+		case it.disputed:
+			a.disputed90 += it.outstanding
+		default:
 			a.overdue90 += it.outstanding
 		}
 	}

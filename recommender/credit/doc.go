@@ -13,8 +13,10 @@
 // expected loss) and, when a credit report is on file, by the report's rule
 // (the lower of shares of tangible net worth and turnover, by rating
 // class), rounds it down to a grid, and applies the hard rules: no credit
-// in default or on credit hold, no increase with debt 90+ days overdue, the
-// segment's starting limit for a new customer. Every suggestion says which
+// in default or on credit hold, no increase with debt 90+ days overdue
+// (debt in dispute aside: a dispute is a query, not a default), no
+// increase while payments slip, and then a cut to what the customer owes
+// (slip.go), the segment's starting limit for a new customer. Every suggestion says which
 // rule bound it, in sentences with the customer's numbers, where the limit
 // in force comes from (a credit decision of the ledger, one an approval of
 // the workflow recorded, or the customer master's limit with no decision on

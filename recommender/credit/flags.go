@@ -159,7 +159,11 @@ func (as *assessment) flags(a *account, sugg *Suggestion) CustomerFlags {
 	}
 	if a.notRecorded() {
 		if a.exposure > 0 {
-			add(FlagNoLimit, a.exposure, fmt.Sprintf("owes %s with no credit limit recorded: the customer master's credit_limit is blank (not 0.00, which would be no credit)", a.owes(amt)),
+			why := "the customer master's credit_limit is blank (not 0.00, which would be no credit)"
+			if a.derivedNoLimit() {
+				why = "the customer was derived from its invoices, with no customer master and no credit decision"
+			}
+			add(FlagNoLimit, a.exposure, fmt.Sprintf("owes %s with no credit limit recorded: %s", a.owes(amt), why),
 				beforeRelease(FlagNoLimit, fmt.Sprintf("set a limit (credit propose --customer %s --limit suggested, or 0 for no credit)", a.c.ID)))
 		}
 	} else if over := a.exposure - a.limit; over > 0 {
@@ -293,7 +297,7 @@ func (a *account) underLimit(t datasets.Date, over datasets.Money, amt func(data
 	// due): then nothing unpromised is dated.
 	stale := 0
 	for _, it := range a.open {
-		if it.promised == 0 && it.due < t && it.dpd(t) > max(2*late, late+staleBeyondDays) {
+		if it.promised == 0 && !it.disputed && it.due < t && it.dpd(t) > max(2*late, late+staleBeyondDays) {
 			stale++
 		}
 	}
@@ -310,6 +314,10 @@ func (a *account) underLimit(t datasets.Date, over datasets.Money, amt func(data
 				break
 			}
 			dated = append(dated, exp{it, on, "expected about " + longDate(on), true})
+		case it.disputed:
+			// A dispute, not a missing promise, holds it: the reader
+			// must not chase the customer for it.
+			undated = append(undated, exp{it, 0, plural(it.dpd(t), "day") + " overdue and in dispute (not expected before the dispute is resolved)", false})
 		default:
 			undated = append(undated, exp{it, 0, plural(it.dpd(t), "day") + " overdue with no promise to pay", false})
 		}
@@ -334,12 +342,30 @@ func (a *account) underLimit(t datasets.Date, over datasets.Money, amt func(data
 		parts = append(parts[:3:3], fmt.Sprintf("%d more", len(parts)-3))
 	}
 	list := strings.Join(parts, "; ")
+	// A dispute among the invoices not quoted is still named: the reader
+	// must know that part of the debt waits on it, not on the customer.
+	var disputed datasets.Money
+	var oldest *item
+	for i := range a.open {
+		if it := &a.open[i]; it.disputed && it.due < t && !strings.Contains(list, amt(it.outstanding)+" due on "+longDate(it.due)) {
+			disputed += it.outstanding
+			if oldest == nil {
+				oldest = it
+			}
+		}
+	}
+	disputeNote := ""
+	if disputed > 0 {
+		disputeNote = fmt.Sprintf("; %s overdue is in dispute (the oldest, %s of %s, %s overdue): not expected before the dispute is resolved",
+			amt(disputed), oldest.id, amt(oldest.outstanding), plural(oldest.dpd(t), "day"))
+	}
 	switch {
 	case byLate && stale > 0: // only the undated are then byLate
 		list += fmt.Sprintf(" (not dated: it %s, with %s overdue well beyond that)", a.lateNote(), plural(stale, "invoice"))
 	case byLate:
 		list += " (it " + a.lateNote() + ")"
 	}
+	list += disputeNote
 	switch {
 	case paid < over:
 		return "even with every open invoice paid it stays over the limit: " + list

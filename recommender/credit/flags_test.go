@@ -231,8 +231,9 @@ func TestFlagResolutionsMentionReleasingOrdersOnlyWhenHeld(t *testing.T) {
 
 // A limit past its review date is due for review, listed without holding
 // orders, for the policy's grace (flags.review_grace_days); past the grace
-// it is expired and holds them. Before, every limit a day past its review
-// held the customer's orders.
+// it is expired, which holds them when the policy lists expired in
+// block_orders_on (the shipped one no longer does: nolimit_test.go).
+// Before, every limit a day past its review held the customer's orders.
 func TestFlagsReviewDueWithinTheGrace(t *testing.T) {
 	l := baseLedger()
 	l.CreditDecisions[0].NewLimit = 1_000_000_00 // not over the limit: the review is the only flag
@@ -253,6 +254,7 @@ func TestFlagsReviewDueWithinTheGrace(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			pol := DefaultPolicy()
 			pol.Flags.ReviewGraceDays = tc.grace
+			pol.Flags.BlockOrdersOn = []string{FlagOverLimit, FlagExpired}
 			// The approval that recorded the decision gave its review date.
 			fs, _, err := Flags(l, asOf, pol, Options{Risk: map[string]Risk{"C1": {PD: 0.01}}, Customers: []string{"C1"},
 				Events: []datasets.CreditEvent{{Kind: datasets.CreditApproved, CustomerID: "C1", At: d1.Time().Add(9 * time.Hour), Review: asOf.AddDays(-tc.late)}}})

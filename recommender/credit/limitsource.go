@@ -14,7 +14,10 @@ const (
 	LimitFromMaster = "customer_master"
 	// LimitNone is no limit on record at all: a customer the importer
 	// derived from invoices (no customer master) with no decision, whose
-	// limit of 0 no one set. It has no review date.
+	// 0 no one set. Like a blank master's (LimitNotRecorded) it is no
+	// limit, not a limit of 0 (no credit): its debt is flagged no_limit,
+	// not over_limit (a trial's ledger without limits had all 120
+	// customers' orders held on its first day). It has no review date.
 	LimitNone = "none"
 	// LimitNotRecorded is a customer master whose credit_limit was left
 	// blank, with no decision since: no limit is recorded, which is not a
@@ -67,11 +70,11 @@ func approvalsOf(events []datasets.CreditEvent) approvals {
 // shown are the same either way).
 func (ap approvals) limitSource(a *account) (string, datasets.Date) {
 	if a.limitSet == 0 {
+		if a.derivedNoLimit() {
+			return LimitNone, 0
+		}
 		if a.notRecorded() {
 			return LimitNotRecorded, 0
-		}
-		if a.limit == 0 && !a.c.FromMaster() {
-			return LimitNone, 0
 		}
 		return LimitFromMaster, 0
 	}
@@ -87,7 +90,13 @@ func (ap approvals) limitSource(a *account) (string, datasets.Date) {
 // was blank and no decision has set one by the day (a.blank: as of a day
 // before an approval that set one, its decision's OldLimitBlank).
 func (a *account) notRecorded() bool {
-	return a.blank && a.limitSet == 0 && a.limit == 0
+	return (a.blank || a.derivedNoLimit()) && a.limitSet == 0 && a.limit == 0
+}
+
+// derivedNoLimit says a is a customer derived from invoices (no master)
+// with no limit set by the day: no decision, and a 0 nobody wrote.
+func (a *account) derivedNoLimit() bool {
+	return !a.c.FromMaster() && !a.blank && a.limitSet == 0 && a.limit == 0
 }
 
 // limitSourceReason says in words where the limit in force comes from.
@@ -102,7 +111,7 @@ func limitSourceReason(source string, set datasets.Date, limit string) string {
 		return "no credit limit is recorded: the customer master's credit_limit is blank (not 0.00, which would be no credit) and no credit decision is on record, so it has no review date (credit propose sets one)"
 	}
 	if source == LimitNone {
-		return fmt.Sprintf("no credit limit is on record: the customer was derived from its invoices, with no customer master and no credit decision, so its limit is %s, no credit, with no review date (credit propose sets one)", limit)
+		return "no credit limit is on record: the customer was derived from its invoices, with no customer master and no credit decision, so no limit is set (not a limit of 0, which would be no credit) and it has no review date (credit propose sets one)"
 	}
 	return fmt.Sprintf("the limit of %s is the customer master's, with no credit decision on record: it has no review date", limit)
 }

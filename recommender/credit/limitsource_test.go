@@ -43,7 +43,7 @@ func TestSuggestionSaysWhereTheLimitComesFrom(t *testing.T) {
 					}
 				}
 			},
-			reason: "no credit limit is on record: the customer was derived from its invoices, with no customer master and no credit decision, so its limit is 0 EUR, no credit"},
+			reason: "no credit limit is on record: the customer was derived from its invoices, with no customer master and no credit decision, so no limit is set (not a limit of 0, which would be no credit)"},
 		{name: "a decision of the ledger", id: "C1", source: LimitFromDecision, set: d1, limit: baseLimit,
 			reason: "the limit of 50,000 EUR was set by a credit decision on 22 March 2024"},
 		{name: "the decision an approval recorded", id: "C1", events: approval(d1, baseLimit), source: LimitFromApproval, set: d1, limit: baseLimit,

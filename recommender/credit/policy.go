@@ -23,6 +23,7 @@ type Policy struct {
 	LossGivenDefault float64
 	HistoryMonths    int
 	Need             NeedRule
+	Slipping         SlipRule
 	Grid             []GridStep
 	MinChange        float64
 	// Segments by name; "*" applies to any other segment.
@@ -48,6 +49,20 @@ type NeedRule struct {
 	// customer's highest exposure in the history window, unless its
 	// run-rate grew (peak.go); 0: no bound.
 	PeakMultiple float64
+}
+
+// SlipRule says when a customer's payments are slipping (slip.go): the
+// lateness of the last 3 months, open overdue invoices counted at their
+// days overdue so far, at least Days and Share × the history's mean above
+// that mean and beyond Need.LateToleranceDays, on at least MinInvoices
+// invoices. A slipping customer's limit is not raised, and with
+// CutToExposure it is cut to what it owes, rounded up to the grid. Days 0:
+// no such rule.
+type SlipRule struct {
+	Days          float64
+	Share         float64
+	MinInvoices   int
+	CutToExposure bool
 }
 
 // GridStep rounds amounts below Below (0: any) down to multiples of Step,

@@ -96,7 +96,7 @@ func TestParsePolicyReviewGrace(t *testing.T) {
 		{name: "a word", from: "review_grace_days: 30", to: "review_grace_days: month", want: "flags.review_grace_days"},
 		{name: "as long as the quarterly review", from: "review_grace_days: 30", to: "review_grace_days: 84",
 			want: "flags.review_grace_days: 84 days is not shorter than the review cycle of class high (3 months, counted at 28 days a month): at most 83"},
-		{name: "review_due may hold orders", from: "block_orders_on: [over_limit, expired]", to: "block_orders_on: [over_limit, review_due, expired]", grace: 30},
+		{name: "review_due may hold orders", from: "block_orders_on: [over_limit]", to: "block_orders_on: [over_limit, review_due, expired]", grace: 30},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			y := strings.Replace(shipped, tc.from, tc.to, 1)
@@ -223,10 +223,10 @@ func TestReviewDueHoldingOrdersNeedsExpired(t *testing.T) {
 		{to: "block_orders_on: [over_limit, review_due]", want: "pol.yaml:%d: flags.block_orders_on: review_due holds orders but expired does not"},
 		{to: "block_orders_on:\n    - review_due", want: "pol.yaml:%d: flags.block_orders_on: review_due holds orders but expired does not"},
 		{to: "block_orders_on: [review_due, expired]"},
-		{to: "block_orders_on: [over_limit]"},
+		{to: "block_orders_on: [over_limit, expired]"},
 	} {
 		t.Run(tc.to, func(t *testing.T) {
-			y := strings.Replace(shipped, "block_orders_on: [over_limit, expired]", tc.to, 1)
+			y := strings.Replace(shipped, "block_orders_on: [over_limit]", tc.to, 1)
 			_, err := ParsePolicy("pol.yaml", []byte(y))
 			if tc.want == "" {
 				if err != nil {

@@ -54,7 +54,7 @@ func builtinPolicy() *Policy {
 func parsePolicy(name string, data []byte, base *Policy) (*Policy, error) {
 	fp := recommender.NewFileParser(name)
 	p := &Policy{Source: name, Currency: base.Currency, LossGivenDefault: base.LossGivenDefault, HistoryMonths: base.HistoryMonths,
-		Need: base.Need, Grid: slices.Clone(base.Grid), MinChange: base.MinChange,
+		Need: base.Need, Slipping: base.Slipping, Grid: slices.Clone(base.Grid), MinChange: base.MinChange,
 		Segments: map[string]Segment{}, Secured: map[string]Security{},
 		Financials: FinancialRule{MaxAgeMonths: base.Financials.MaxAgeMonths, Ratings: map[string]RatingShares{}},
 		Flags:      base.Flags,
@@ -81,6 +81,16 @@ func parsePolicy(name string, data []byte, base *Policy) (*Policy, error) {
 				"peak_multiple": func(n *yaml.Node, path string) { p.Need.PeakMultiple = fp.Fraction(n, path, 0, 10) },
 				"late_tolerance_days": func(n *yaml.Node, path string) {
 					p.Need.LateToleranceDays = float64(fp.IntIn(n, path, 0, 90))
+				},
+			})
+		},
+		"slipping": func(n *yaml.Node, path string) {
+			fp.Mapping(n, path, map[string]func(*yaml.Node, string){
+				"days":         func(n *yaml.Node, path string) { p.Slipping.Days = float64(fp.IntIn(n, path, 0, 365)) },
+				"share":        func(n *yaml.Node, path string) { p.Slipping.Share = fp.Fraction(n, path, 0, 10) },
+				"min_invoices": func(n *yaml.Node, path string) { p.Slipping.MinInvoices = fp.IntIn(n, path, 1, 100) },
+				"cut_to_exposure": func(n *yaml.Node, path string) {
+					p.Slipping.CutToExposure = fp.Boolean(n, path)
 				},
 			})
 		},

@@ -3,6 +3,7 @@ package credit
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/features"
@@ -64,9 +65,15 @@ func (m ModelRisk) CustomerRiskParts(ctx context.Context, parts features.Parts, 
 	return m.scoreParts(ctx, parts, asOf)
 }
 
-// scoreParts is CustomerRiskParts without the check of the cut-off.
+// scoreParts is CustomerRiskParts without the check of the cut-off. The
+// invoices in dispute at asOf are left out (undisputed): a disputed
+// invoice unpaid is a query about the goods or the price, not a sign that
+// the customer will not pay, and as the mean's only or largest open item it
+// set the customer's PD (a trial's good payer, one disputed invoice of 206
+// EUR open, had a PD of 40.5%, the model's chance that invoice stays
+// unpaid).
 func (m ModelRisk) scoreParts(ctx context.Context, parts features.Parts, asOf datasets.Date) (map[string]Risk, error) {
-	rs, err := recommender.ModelRiskParts(ctx, parts, m.Bundle, asOf)
+	rs, err := recommender.ModelRiskParts(ctx, undisputed(parts, m.Bundle.Options.Features, asOf), m.Bundle, asOf)
 	if err != nil {
 		return nil, err
 	}
@@ -77,4 +84,45 @@ func (m ModelRisk) scoreParts(ctx context.Context, parts features.Parts, asOf da
 		}
 	}
 	return out, nil
+}
+
+// undisputed is parts with the invoices in dispute at the end of asOf
+// taken out of each part, with the records naming them (payments, credit
+// notes, disputes, actions, promises): the customer is scored as though
+// they were not there. In dispute is what the features say (inv_disputed:
+// a dispute record open at asOf, or the invoice's disputed flag as the
+// features date it, opt), so the credit rules and the PD agree on it.
+func undisputed(parts features.Parts, opt features.Options, asOf datasets.Date) features.Parts {
+	return func(fn func(*datasets.Ledger, features.LedgerFacts) error) error {
+		return parts(func(l *datasets.Ledger, whole features.LedgerFacts) error {
+			tab := features.NewEngine(features.NewPartIndex(l, whole), opt).OpenInvoices(asOf)
+			col, err := columns(tab.Specs, "inv_disputed")
+			if err != nil {
+				return err
+			}
+			out := map[string]bool{}
+			for _, r := range tab.Rows {
+				if r.Num[col[0]] == 1 {
+					out[r.InvoiceID] = true
+				}
+			}
+			if len(out) == 0 {
+				return fn(l, whole)
+			}
+			return fn(withoutInvoices(l, out), whole)
+		})
+	}
+}
+
+// withoutInvoices is a shallow copy of l without the invoices in drop and
+// the records that name them.
+func withoutInvoices(l *datasets.Ledger, drop map[string]bool) *datasets.Ledger {
+	c := *l
+	c.Invoices = slices.DeleteFunc(slices.Clone(l.Invoices), func(v datasets.Invoice) bool { return drop[v.ID] })
+	c.Payments = slices.DeleteFunc(slices.Clone(l.Payments), func(p datasets.Payment) bool { return drop[p.InvoiceID] })
+	c.CreditNotes = slices.DeleteFunc(slices.Clone(l.CreditNotes), func(n datasets.CreditNote) bool { return drop[n.InvoiceID] })
+	c.Disputes = slices.DeleteFunc(slices.Clone(l.Disputes), func(d datasets.Dispute) bool { return drop[d.InvoiceID] })
+	c.Actions = slices.DeleteFunc(slices.Clone(l.Actions), func(a datasets.Action) bool { return drop[a.InvoiceID] })
+	c.Promises = slices.DeleteFunc(slices.Clone(l.Promises), func(p datasets.Promise) bool { return drop[p.InvoiceID] })
+	return &c
 }

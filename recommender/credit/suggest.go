@@ -31,6 +31,7 @@ const (
 	BoundNoChange     = "no_change"        // within min_change of the current limit
 	BoundExposure     = "exposure"         // what the customer owes now, with the headroom
 	BoundPeak         = "peak_exposure"    // the need held to a multiple of the year's highest exposure
+	BoundSlipping     = "slipping"         // payments slipping: no increase, cut to the exposure (slip.go)
 )
 
 // Risk is what is known about a customer's risk of loss.
@@ -438,6 +439,16 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 	if bound == BoundExposure {
 		sugg = pol.roundUp(base) // rounding down could fall under the exposure again
 	}
+	sl, slipping := a.slipping(as.asOf, pol)
+	slipCut := datasets.Money(math.MaxInt64)
+	if slipping && pol.Slipping.CutToExposure && a.exposure > 0 {
+		// Nothing owed, nothing to freeze: a customer that paid up, late,
+		// keeps its limit (and gets no raise).
+		slipCut = pol.roundUp(a.exposure)
+	}
+	if a.disputed90 > 0 && a.overdue90 == 0 {
+		reasons = append(reasons, fmt.Sprintf("%s more than 90 days overdue is in dispute: not counted against its credit (the dispute is a query, not a default)", amt(a.disputed90)))
+	}
 	switch {
 	case a.defaulted != 0:
 		sugg, bound = 0, BoundDefault
@@ -445,9 +456,38 @@ func (as *assessment) suggest(a *account, ap approvals) Suggestion {
 	case a.hold != 0:
 		sugg, bound = 0, BoundCreditHold
 		reasons = append(reasons, fmt.Sprintf("on credit hold since %s: no credit until it is lifted", longDate(a.hold)))
+	case slipping && (sugg > a.limit || slipCut < sugg):
+		// The slip shows before a model's PD or the year's mean lateness
+		// does: no raise, and with the policy's cut no room for new
+		// orders beyond what it owes until it pays.
+		was := sugg
+		to := min(sugg, a.limit)
+		if a.notRecorded() { // no limit to keep: the rules' suggestion is the ceiling
+			to = sugg
+		}
+		cut := slipCut < to
+		if cut {
+			to = slipCut
+		}
+		switch {
+		case cut && a.limit > 0 && !a.notRecorded() && math.Abs(float64(to-a.limit)) < pol.MinChange*float64(a.limit):
+			reasons = append(reasons, fmt.Sprintf("%s: the limit is not raised, and the cut to the %s it owes would be within %.0f%% of the current limit: no change (the rules gave %s)",
+				sl.words(), amt(a.exposure), 100*pol.MinChange, amt(was)))
+			to = a.limit
+		case cut:
+			reasons = append(reasons, fmt.Sprintf("%s: the limit is not raised, and is cut to the %s it owes, rounded up to %s: its orders wait until it pays (the rules gave %s)",
+				sl.words(), amt(a.exposure), amt(to), amt(was)))
+		default:
+			reasons = append(reasons, fmt.Sprintf("%s: the limit is not raised (the rules gave %s)", sl.words(), amt(was)))
+		}
+		sugg, bound = to, BoundSlipping
 	case a.overdue90 > 0 && sugg > a.limit:
 		sugg, bound = a.limit, BoundOverdue90
-		reasons = append(reasons, fmt.Sprintf("%s is more than 90 days overdue: the limit is not raised", amt(a.overdue90)))
+		why := fmt.Sprintf("%s is more than 90 days overdue: the limit is not raised", amt(a.overdue90))
+		if a.disputed90 > 0 {
+			why += fmt.Sprintf(" (a further %s more than 90 days overdue is in dispute and not counted)", amt(a.disputed90))
+		}
+		reasons = append(reasons, why)
 	case sugg > a.limit && material(flagged, a.exposure, pol.MinChange):
 		// The flags list it as overdue (and escalate it): a raise would
 		// say the opposite. The trial's customers drifting toward default

@@ -86,6 +86,8 @@ func boundLabel(b string) string {
 		return "the current exposure"
 	case BoundPeak:
 		return "the year's highest exposure"
+	case BoundSlipping:
+		return "payments slipping"
 	}
 	return label(b)
 }
@@ -109,6 +111,8 @@ func cutLabel(b string) string {
 		return "debt overdue beyond the overdue flag's days (the limit is not raised)"
 	case BoundOverLimit:
 		return "debt over the limit in arrears (the limit is not raised)"
+	case BoundSlipping:
+		return "payments slipping (the limit is not raised)"
 	}
 	return boundLabel(b)
 }
