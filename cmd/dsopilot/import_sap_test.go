@@ -41,7 +41,7 @@ func TestImportSAPExportWithPaymentsTermsAndReasons(t *testing.T) {
 		disputed []string
 	}{
 		{name: "named", args: []string{"--doc-types", "invoice=RV,credit_note=DG,payment=DZ,skip=AB", "--terms", "ZB30=30,ZN60=60"},
-			out: []string{"1 payments read from the invoices file", "1 rows skipped by their document type", `fbl5n.csv: "AB" 1`,
+			out: []string{"1 payments read from the invoices file", "1 rows skipped by their document type", `fbl5n.csv: "AB" 1`, "invoices (of them 1 credit notes, 1 payments)",
 				"1 due dates derived from payment terms", `"Z2" 1`},
 			payments: []string{"1400000001 1800000001"}, due: "2026-05-04", disputed: []string{"1800000002"}},
 		{name: "terms from a file, one reason listed", args: []string{"--doc-types", "invoice=RV,credit_note=DG,payment=DZ,skip=AB", "--terms", "FILE", "--dispute-reasons", "Z9"},

@@ -291,7 +291,7 @@ func runSynth(ctx context.Context, e env, args []string) error {
 }
 
 func runImport(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "import", "[--store S] [--kind K] [--columns canonical=source,...] [--doc-types invoice=V,credit_note=V] [--date-format FMT] [--dunning-levels T,T,...] [--scenario FILE] [--json] PATH...",
+	fs := newFlags(e, "import", "[--store S] [--kind K] [--columns canonical=source,...] [--doc-types invoice=V,credit_note=V,payment=V,skip=V] [--terms KEY=TERMS,...] [--dispute-reasons R,...] [--date-format FMT] [--dunning-levels T,T,...] [--scenario FILE] [--json] PATH...",
 		"Loads ledger files into the store. PATH is a file or a directory of ledger files named after what\n"+
 			"they hold (customers, invoices, payments, credit_notes, disputes, actions, promises,\n"+
 			"credit_decisions, financials; Invoices_2024.CSV counts; .csv, .ndjson or .jsonl). CSV delimiters\n"+
@@ -313,8 +313,9 @@ func runImport(ctx context.Context, e env, args []string) error {
 			"invoices.last_dunning_date=Mahndatum) loads as one action per dunned invoice (policy erp_dunning):\n"+
 			"level N is the scenario's Nth step after the due date (--dunning-levels names them), dated by the\n"+
 			"last dunning date, else, with a warning, by the step's day.\n"+
-			"Exit status 1 when a file could not be read, more than half the rows of one were rejected, or rows\n"+
-			"were rejected because their customer's own row was (the data loaded is incomplete; the good rows load).")
+			"Exit status 1 when a file could not be read, more than half the rows of one were rejected, more than\n"+
+			"1% of a file's rows are of document types --doc-types does not name, or rows were rejected because\n"+
+			"their customer's own row was (the data loaded is incomplete; the good rows load).")
 	store := storeFlag(fs, e)
 	kind := fs.String("kind", "", "entity of every PATH file ("+entityNames()+"); default from the file name or header")
 	read := newReadFlags(fs)
@@ -418,10 +419,17 @@ func printImportSummary(w io.Writer, s *importer.Summary) {
 			n += x.Count
 		}
 		entity := string(f.Entity)
+		// Loaded counts them: a trial read "loaded 2745" invoices where
+		// stats then said 2,735.
+		var of []string
 		if f.CreditNotesFromInvoices > 0 {
-			// Loaded counts them: a trial read "loaded 2745" invoices
-			// where stats then said 2,735.
-			entity += fmt.Sprintf(" (%d of them credit notes)", f.CreditNotesFromInvoices)
+			of = append(of, fmt.Sprintf("%d credit notes", f.CreditNotesFromInvoices))
+		}
+		if f.PaymentsFromInvoices > 0 {
+			of = append(of, fmt.Sprintf("%d payments", f.PaymentsFromInvoices))
+		}
+		if len(of) > 0 {
+			entity += " (of them " + strings.Join(of, ", ") + ")"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t\n", f.Path, entity, f.Read, f.Loaded, f.Rejected, f.Duplicates, n)
 	}
