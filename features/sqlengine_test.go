@@ -41,7 +41,7 @@ const envBenchDatabase = "DSOPILOT_BENCH_DATABASE"
 // envBenchWriteOffs gives the benchmark ledger write-off notes: one on
 // every Nth invoice settled, for a tenth of its amount at its settlement
 // (N = the variable's value; default none, as randomLedger makes none),
-// so that the join of the write-off notes (match_rows) has notes to join.
+// so that customer_match carries write-off notes for the queries to read.
 // The default database's name then ends in _wo<N>.
 const envBenchWriteOffs = "DSOPILOT_BENCH_WRITE_OFFS"
 
@@ -537,7 +537,7 @@ func TestSQLEngineInPartsMatchesGoEngine(t *testing.T) {
 
 // benchTables are the tables benchLedger empties and merges: the ledger's
 // and the invoice match chstore maintains from it.
-var benchTables = []string{"customers", "invoices", "payments", "credit_notes", "disputes", "actions", "promises", "credit_decisions", "invoice_match"}
+var benchTables = []string{"customers", "invoices", "payments", "credit_notes", "disputes", "actions", "promises", "credit_decisions", "invoice_match", "customer_match"}
 
 //go:embed sql/bench_floor.sql
 var benchFloorSQL string
