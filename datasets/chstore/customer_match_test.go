@@ -31,7 +31,7 @@ func customerMatchRows(t *testing.T, s *Store) (map[[2]string]matchRow, map[[2]s
 		ARRAY JOIN r_invoice_id, r_invoice, r_issue, r_due, r_settled, r_cents, r_disputed, r_country, r_segment, r_channel,
 			r_pay_days, r_pay_cents, r_action_days, r_promise_days, r_promised_days, r_promise_cents,
 			r_credit_days, r_credit_cents, r_wo_days, r_wo_cents
-		WHERE (customer_id, version) IN (
+		WHERE (customer_id, version) GLOBAL IN (
 			SELECT customer_id, max(version) FROM customer_match GROUP BY customer_id HAVING argMax(known, version) = 1)`)
 	if err != nil {
 		t.Fatal(err)
