@@ -45,6 +45,10 @@ type CreditWorkflow struct {
 	// refreshing is prep prepared again after the credit events changed
 	// (nil: not), which replaces it once done.
 	refreshing *creditPrep
+	// served is the last preparation that finished without error, which
+	// answers customers whose records a newer snapshot left untouched
+	// while that one's is prepared (previous).
+	served *creditPrep
 }
 
 var (
@@ -120,11 +124,11 @@ func (w *CreditWorkflow) CreditLimit(ctx context.Context, customerID string, asO
 	if l == nil {
 		return nil, notRead("the credit-limit advice")
 	}
-	a, ok, err := w.prepared(ctx, svc.Store, l, asOf, customerID)
+	a, basis, err := w.prepared(ctx, svc.Store, l, asOf, customerID)
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
+	if basis == computeOwn {
 		// Computed here, under the request's deadline (Config.RequestDeadline):
 		// past it, a 503 rather than an answer after the write timeout.
 		as, err := svc.AdviceOn(ctx, l, asOf, customerID)
@@ -139,7 +143,13 @@ func (w *CreditWorkflow) CreditLimit(ctx context.Context, customerID string, asO
 		}
 		a = as[0]
 	}
-	return adviceOf(a, asOf), nil
+	out := adviceOf(a, asOf)
+	if basis == previousSnapshot {
+		out.PreviousSnapshot = true
+		out.Warnings = append(out.Warnings, "prepared on the snapshot before the one in service, which holds the same records of this customer and whose own advice is still being prepared (/readyz); "+
+			"the month-end default models behind its risk class may shift slightly once they are learnt on the new snapshot's records of other customers")
+	}
+	return out, nil
 }
 
 // adviceOf is the API's answer of the workflow's advice a as of asOf.

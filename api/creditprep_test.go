@@ -329,3 +329,96 @@ func TestPreparedAdviceFollowsTheSnapshot(t *testing.T) {
 		t.Errorf("the as-of day's risks learnt %d times after the ingest, want learnt again on the new records", asked())
 	}
 }
+
+// While an ingest's snapshot has its advice prepared, a customer whose
+// records the ingest left untouched is answered at once from the advice
+// prepared on the snapshot before, marked previous_snapshot with a
+// warning, and the same otherwise; the customer the ingest touched is a
+// 503 until the new advice is ready, and is then answered on its new
+// records. Before, both were a 503 for the whole preparation.
+func TestUntouchedCustomersKeepTheirAdviceWhileTheNewSnapshotIsPrepared(t *testing.T) {
+	gate := newGatedRisk()
+	gate.release()
+	fx := recommender.SimFX()
+	w := NewCreditWorkflow(credit.DefaultPolicy(), fx, gate, nil, nil)
+	ts := newTestServer(t, func(c *Config) { c.Credit = w })
+	defer gate.release()
+	snap := ts.srv.snap.Load()
+	var same, touched string
+	for _, c := range snap.ledger.Customers {
+		if c.Currency != fx.To {
+			continue
+		}
+		if same == "" {
+			same = c.ID
+		} else if touched == "" {
+			touched = c.ID
+		}
+	}
+	if touched == "" {
+		t.Fatal("the fixture needs two customers in the policy's currency")
+	}
+	path := func(id string) string { return "/v1/customers/" + id + "/credit-limit" }
+	before := ts.do(req{method: "GET", path: path(same), role: "viewer"})
+	expect(t, before, http.StatusOK)
+	touchedBefore := decode[CreditAdvice](t, ts.do(req{method: "GET", path: path(touched), role: "viewer"}))
+
+	gate.shut() // the new snapshot's risks wait
+	issue := snap.asOf.AddDays(-10)
+	const amount = datasets.Money(3_000_00)
+	body := fmt.Sprintf("customer_id,invoice_id,issue_date,due_date,amount,currency\n%s,PREV-1,%s,%s,%s,%s\n", touched, issue, issue.AddDays(30), amount, fx.To)
+	expect(t, ts.do(req{method: "POST", path: "/v1/ingest/invoices", role: "admin", body: body, ctype: "text/csv"}), 200)
+	waitFor(t, "the snapshot to take the ingest", ts.srv.Settled)
+	waitFor(t, "the new snapshot's customers to be keyed", func() bool {
+		w.mu.RLock()
+		p := w.prep
+		w.mu.RUnlock()
+		if p == nil || p.l != ts.srv.snap.Load().settled {
+			return false
+		}
+		select {
+		case <-p.keyed:
+			return true
+		default:
+			return false
+		}
+	})
+
+	during := ts.do(req{method: "GET", path: path(same), role: "viewer"})
+	expect(t, during, http.StatusOK)
+	var was, now map[string]any
+	if err := json.Unmarshal(before.Body.Bytes(), &was); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(during.Body.Bytes(), &now); err != nil {
+		t.Fatal(err)
+	}
+	if now["previous_snapshot"] != true {
+		t.Errorf("previous_snapshot %v during the preparation, want true", now["previous_snapshot"])
+	}
+	if ws, _ := now["warnings"].([]any); len(ws) == 0 || !strings.Contains(fmt.Sprint(ws), "snapshot before") {
+		t.Errorf("warnings %v: want one naming the snapshot before", now["warnings"])
+	}
+	delete(now, "previous_snapshot")
+	delete(now, "warnings")
+	delete(was, "warnings")
+	wasJSON, _ := json.Marshal(was)
+	nowJSON, _ := json.Marshal(now)
+	if string(wasJSON) != string(nowJSON) {
+		t.Errorf("the untouched customer's advice during the preparation differs from before:\n got %s\nwant %s", nowJSON, wasJSON)
+	}
+	problemOf(t, ts.do(req{method: "GET", path: path(touched), role: "viewer"}), http.StatusServiceUnavailable)
+
+	gate.release()
+	ts.creditPrepared()
+	after := decode[CreditAdvice](t, ts.do(req{method: "GET", path: path(touched), role: "viewer"}))
+	if after.PreviousSnapshot {
+		t.Error("the touched customer's advice after the preparation is marked previous_snapshot")
+	}
+	if got := after.Exposure.Money() - touchedBefore.Exposure.Money(); got != amount {
+		t.Errorf("the touched customer's exposure grew by %s, want the ingested %s", got, amount)
+	}
+	if again := decode[CreditAdvice](t, ts.do(req{method: "GET", path: path(same), role: "viewer"})); again.PreviousSnapshot {
+		t.Error("the untouched customer's advice is still marked previous_snapshot once the new one is prepared")
+	}
+}

@@ -178,7 +178,10 @@ type CreditAdvice struct {
 	OrdersHeld    bool         `json:"orders_held" doc:"true when any flag blocks orders (blocks_orders): the customer's orders are held until each blocking flag is resolved"`
 	Reasons       []string     `json:"reasons"`
 	Flags         []CreditFlag `json:"flags"`
-	Warnings      []string     `json:"warnings,omitempty" doc:"what makes the answer doubtful: a date more than 7 days after the ledger's latest record (the book is frozen on that day); absent when nothing does"`
+	Warnings      []string     `json:"warnings,omitempty" doc:"what makes the answer doubtful: a date more than 7 days after the ledger's latest record (the book is frozen on that day), an answer prepared on the snapshot before (previous_snapshot); absent when nothing does"`
+	// PreviousSnapshot is set on advice prepared on the snapshot before
+	// the one in service (creditprep.go's previous).
+	PreviousSnapshot bool `json:"previous_snapshot,omitempty" doc:"true when the advice was prepared on the snapshot before the one in service: the new snapshot (an ingest, a reload) holds the same records of this customer and its own advice is still being prepared; absent otherwise. A customer whose records changed is a 503 with Retry-After until then"`
 }
 
 // ProposalInput is a request to change a customer's credit limit.

@@ -102,7 +102,7 @@ func (s *Server) getCreditLimit(c *gin.Context) {
 	// The advice converts a customer's invoices in another currency to
 	// its own (credit refuses without their rate): nothing to warn of.
 	out := *adv
-	out.Warnings = warn
+	out.Warnings = append(warn, adv.Warnings...)
 	ok(c, http.StatusOK, out)
 }
 

@@ -46,7 +46,36 @@ func noActionOf(l *datasets.Ledger, pending []*datasets.Ledger, id string, date 
 				listed(today), pick(len(today), "is", "are"), date, date, date.AddDays(-1), pick(len(today), "it counts", "they count"), date.AddDays(1), date.AddDays(1))}
 		}
 	}
+	if l != nil {
+		// A trial's customer whose one open invoice was in dispute (too
+		// small for any step) read "no rule (dispute, ...) excludes the
+		// customer", which sounded as if its dispute were unknown.
+		if disputed := openDisputes(l, id, date.AddDays(-1)); len(disputed) > 0 {
+			return &NoAction{Reason: NoActionNothingDue, Detail: fmt.Sprintf("nothing to do on %s: no open invoice of the customer reaches a dunning step that no rule holds back; "+
+				"%s, handled as %s and not dunned", date, listed(disputed), pick(len(disputed), "a dispute", "disputes"))}
+		}
+	}
 	return &NoAction{Reason: NoActionNothingDue, Detail: fmt.Sprintf("nothing to do on %s: no open invoice of the customer reaches a dunning step, and no rule (dispute, promise, hold, contact cap) excludes the customer", date)}
+}
+
+// openDisputes names customer id's disputes open at the end of day t on
+// invoices not settled by then, as the worklist of the day after knows
+// them.
+func openDisputes(l *datasets.Ledger, id string, t datasets.Date) []string {
+	settled := map[string]bool{}
+	for i := range l.Invoices {
+		if v := &l.Invoices[i]; v.CustomerID == id && v.SettledDate != 0 && v.SettledDate <= t {
+			settled[v.ID] = true
+		}
+	}
+	var out []string
+	for i := range l.Disputes {
+		d := &l.Disputes[i]
+		if d.CustomerID == id && d.Opened <= t && (d.Resolved == 0 || d.Resolved > t) && !settled[d.InvoiceID] {
+			out = append(out, fmt.Sprintf("invoice %q is in dispute (dispute %q opened %s)", d.InvoiceID, d.ID, d.Opened))
+		}
+	}
+	return out
 }
 
 // customerDated names the disputes, promises and actions of customer

@@ -77,7 +77,9 @@ func TestNoActionNamesTheWritesNotYetInTheWorklist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &datasets.Ledger{Disputes: []datasets.Dispute{{ID: "D1", CustomerID: "C1", Opened: day}}}
+	l := &datasets.Ledger{Disputes: []datasets.Dispute{{ID: "D1", CustomerID: "C1", Opened: day},
+		{ID: "D4", CustomerID: "C4", InvoiceID: "I4", Opened: day.AddDays(-29)},
+		{ID: "D5", CustomerID: "C5", InvoiceID: "I5", Opened: day.AddDays(-29), Resolved: day.AddDays(-3)}}}
 	pending := []*datasets.Ledger{{Disputes: []datasets.Dispute{{ID: "D2", CustomerID: "C1", Opened: day.AddDays(-1)}, {ID: "D3", CustomerID: "C2", Opened: day.AddDays(-1)}}}}
 	for _, c := range []struct {
 		name    string
@@ -88,7 +90,9 @@ func TestNoActionNamesTheWritesNotYetInTheWorklist(t *testing.T) {
 	}{
 		{"waiting", pending, "C1", NoActionPending, `dispute "D2" (opened 2026-11-30) of the customer was written since the worklist was computed`},
 		{"same day", nil, "C1", NoActionKnownTomorrow, `dispute "D1" (opened 2026-12-01) of the customer is dated on or after 2026-12-01: the worklist of 2026-12-01 knows the ledger up to 2026-11-30, so it counts from the worklist of 2026-12-02 on`},
-		{"nothing", pending, "C3", NoActionNothingDue, "nothing to do on 2026-12-01"},
+		{"nothing", pending, "C3", NoActionNothingDue, "nothing to do on 2026-12-01: no open invoice of the customer reaches a dunning step, and no rule"},
+		{"only disputed", nil, "C4", NoActionNothingDue, `nothing to do on 2026-12-01: no open invoice of the customer reaches a dunning step that no rule holds back; invoice "I4" is in dispute (dispute "D4" opened 2026-11-02), handled as a dispute and not dunned`},
+		{"dispute resolved", nil, "C5", NoActionNothingDue, "and no rule (dispute, promise, hold, contact cap) excludes the customer"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got := noActionOf(l, c.pending, c.cust, day)

@@ -23,6 +23,12 @@ type ForecastSnapshot struct {
 	Invoices    int
 	Outstanding Money
 	Weeks       []SnapshotWeek
+	// Total is the band of the cumulative total over Weeks: the
+	// percentiles of each simulated path's sum, which the weeks' bands do
+	// not give (the P90 of a sum is not the sum of the P90s). Nil in
+	// snapshots saved before snapshots kept it: a comparison then says so
+	// rather than reading zeros as the band.
+	Total *SnapshotTotal `json:",omitempty"`
 	// FX is the conversion the forecast was made with: the rates to
 	// Currency (FX.To) it converted the ledger at, so that a comparison
 	// converts what came in since at the same rates and a later move in
@@ -42,6 +48,17 @@ type SnapshotWeek struct {
 type SnapshotBand struct {
 	Mean, P10, P50, P90 Money
 }
+
+// SnapshotTotal is the band of a saved forecast's total over its weeks:
+// from the open book, from invoices still to be issued, and both
+// together (All: its percentiles are those of the paths' sums, not the
+// two parts' added).
+type SnapshotTotal struct {
+	Open, New, All SnapshotBand
+}
+
+// ordered reports whether the band's percentiles are in order.
+func (b SnapshotBand) ordered() bool { return b.P10 <= b.P50 && b.P50 <= b.P90 }
 
 // SnapshotStore keeps saved forecasts. Both stores implement it; the
 // conformance suite is storetest.RunSnapshots.
@@ -73,6 +90,17 @@ func (s *ForecastSnapshot) Validate() error {
 	}
 	if err := s.validFX(); err != nil {
 		return err
+	}
+	if t := s.Total; t != nil {
+		for _, b := range []struct {
+			name string
+			band SnapshotBand
+		}{{"open", t.Open}, {"new", t.New}, {"all", t.All}} {
+			if !b.band.ordered() {
+				return fmt.Errorf("%w: forecast snapshot %s: total band %s has P10 %s, P50 %s, P90 %s, want them in order",
+					ErrInvalid, s.ID, b.name, b.band.P10, b.band.P50, b.band.P90)
+			}
+		}
 	}
 	for k, w := range s.Weeks {
 		if w.Start != s.AsOf.AddDays(7*k+1) || w.End != s.AsOf.AddDays(7*k+7) {

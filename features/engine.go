@@ -4,6 +4,13 @@
 // after t change nothing. The same definitions run as ClickHouse SQL (see
 // SQLEngine) so that large ledgers never leave the database; tests hold the
 // two engines equal.
+//
+// The KPIs (KPIs, ComputeKPIs) report two balances: gross receivables, the
+// open invoices' balances, and what the customers hold on account (payments
+// and credit notes on no invoice, and what overpaid invoices leave); net
+// receivables is the first less the second. DSO, the aging and the other
+// ratios use the gross receivables, as their definitions do: they measure
+// how long invoices stay open, and money on account is no invoice paid.
 package features
 
 import (

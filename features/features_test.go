@@ -656,3 +656,28 @@ func TestDropNotStartedLeavesOutCustomersNotYetStarted(t *testing.T) {
 		t.Errorf("invoice level: dropped %d rows, want none", n)
 	}
 }
+
+// Without dispute records and without any invoice flagged disputed there
+// is no flag to stand in for them, so nothing is assumed about it; one
+// flagged invoice is enough for the flag to stand in.
+func TestDisputeFlagsAreUsedOnlyWhenSomeInvoiceIsFlagged(t *testing.T) {
+	d := datasets.NewDate
+	ledger := func(flag bool) *datasets.Ledger {
+		return &datasets.Ledger{Invoices: []datasets.Invoice{
+			{ID: "F", CustomerID: "C", IssueDate: d(2024, 3, 1), DueDate: d(2024, 4, 30), Amount: 100},
+			{ID: "G", CustomerID: "D", IssueDate: d(2024, 3, 20), DueDate: d(2024, 4, 19), Amount: 100, Disputed: flag},
+		}}
+	}
+	for _, c := range []struct {
+		flagged, want bool
+	}{{false, false}, {true, true}} {
+		if used, _ := NewIndex(ledger(c.flagged)).DisputeFlags(); used != c.want {
+			t.Errorf("an invoice flagged %v: DisputeFlags() used = %v, want %v", c.flagged, used, c.want)
+		}
+	}
+	withRecords := ledger(true)
+	withRecords.Disputes = []datasets.Dispute{{ID: "X", CustomerID: "D", InvoiceID: "G", Opened: d(2024, 3, 25)}}
+	if used, _ := NewIndex(withRecords).DisputeFlags(); used {
+		t.Error("a ledger with dispute records: DisputeFlags() used = true, want the records read instead")
+	}
+}

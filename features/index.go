@@ -454,11 +454,23 @@ func (ix *Index) disputedAt(c *customerIndex, i int, t datasets.Date, openedAfte
 }
 
 // DisputeFlags reports whether the invoices' disputed flag stands in for
-// dispute records (the ledger has none), and the date from which the flag is
-// known without an assumption: the latest issue or settled date of any
-// invoice.
+// dispute records (the ledger has none, and some invoice carries the
+// flag: a ledger with neither has nothing to assume, and a trial's
+// training summary named an assumption about a column its file did not
+// have), and the date from which the flag is known without an
+// assumption: the latest issue or settled date of any invoice.
 func (ix *Index) DisputeFlags() (used bool, knownFrom datasets.Date) {
-	return !ix.disputesKnown, ix.flagsAsOf
+	if ix.disputesKnown {
+		return false, ix.flagsAsOf
+	}
+	for _, c := range ix.byID {
+		for i := range c.invoices {
+			if c.invoices[i].Disputed {
+				return true, ix.flagsAsOf
+			}
+		}
+	}
+	return false, ix.flagsAsOf
 }
 
 // creditLimitAt is the limit in force at the end of day t: the newest

@@ -49,9 +49,9 @@ type KPIReport struct {
 	// period, in order, the first and last clipped to the period.
 	Months []KPIs `json:"months,omitempty"`
 	// Groups holds the KPIs per group key, sorted by key. Only groups with
-	// activity are listed: receivables, unapplied cash or unapplied
-	// credits at the start or at a period end, or an invoice issued or settled, a payment, dispute or promise in the
-	// period. Groups partition the portfolio, so additive figures (amounts,
+	// activity are listed: receivables or anything on account (OnAccount)
+	// at the start or at a period end, or an invoice issued or settled, a
+	// payment, dispute or promise in the period. Groups partition the portfolio, so additive figures (amounts,
 	// counts) of the groups sum to the portfolio's.
 	Groups []KPIGroup `json:"groups,omitempty"`
 }
@@ -70,14 +70,30 @@ type KPIGroup struct {
 // zero) are nil and encode as JSON null. Amounts are KPIMoney, exact cents
 // that encode as JSON numbers with two decimals.
 //
-// Receivables at d are Σ outstanding(i, d) over invoices issued on or before
-// d, outstanding being what Index computes for the features: zero once the
-// invoice is settled, else its amount less the payments and credit notes
-// linked to it by d, never below zero. Unallocated cash and credit notes not
-// linked to an invoice do not reduce receivables (DSO is on gross trade
-// receivables): they are reported beside them, as UnappliedCash and
-// UnappliedCredits, and taken off in NetReceivables. An invoice is current at d
-// when its due date is on or after d, overdue when its due date is before d.
+// Two balances, as a credit manager reads an aged ledger:
+//
+//   - Gross receivables (Receivables) at d are Σ outstanding(i, d) over
+//     invoices issued on or before d: zero once the invoice is settled,
+//     else its amount less its cover by d, never below zero. An invoice's
+//     cover by d is what its own records dated by d took off it: the
+//     payments naming it and its customer and the credit notes naming it
+//     (by id alone), a cash discount and a credit note of the same amount
+//     on it counted once (see Overpayments).
+//   - Cash on account (OnAccount) at d is what the customers hold against
+//     their invoices that reduces none of them: payments naming no invoice
+//     of their customer (UnappliedCash), credit notes naming no invoice
+//     (UnappliedCredits), and what an invoice's own records dated by d
+//     cover beyond its amount (Overpayments). NetReceivables = gross − on
+//     account, the customers' balance, per group and for the portfolio.
+//
+// DSO, countback DSO, best-possible DSO, ADD, the CEI, the aging, the
+// overdue ratio and the recovery rate stay on the gross receivables, as
+// their usual definitions have them: they measure how long invoices stay
+// open, and money on account is not an invoice collected. Netting it would
+// let one customer's overpayment shorten another's days and hide overdue
+// invoices behind a credit balance that a collector cannot spend on them
+// until it is applied. An invoice is current at d when its due date is on
+// or after d, overdue when its due date is before d.
 type KPIs struct {
 	// From and To bound the period (YYYY-MM-DD, inclusive).
 	From string `json:"from"`
@@ -186,10 +202,36 @@ type KPIs struct {
 	// reduces what the customer owes as a commercial credit note does.
 	// A note naming a known invoice reduces that invoice, whoever's it is.
 	UnappliedCredits KPIMoney `json:"unapplied_credits"`
-	// NetReceivables = Receivables − UnappliedCash − UnappliedCredits:
-	// the customers' balance at To. It is negative when they hold more on
-	// account than their invoices owe (a credit balance). The DSO, aging
-	// and other ratios stay on the gross Receivables.
+	// Overpayments is Σ over invoices of what their own records dated by
+	// To cover beyond their amount: max(0, payments naming the invoice and
+	// its customer + credit notes naming it − its amount), the invoice
+	// settled or not. An invoice paid 1,100.00 for 1,000.00 owes nothing
+	// and leaves 100.00 on account from the day of the payment that
+	// overpaid it (never before: a surplus exists at To only from records
+	// dated by To). A payment naming an invoice issued after To is all on
+	// account at To (a prepayment); an invoice of a negative amount (a
+	// credit written as an invoice) is on account from its issue. The write-offs this engine implies for
+	// an invoice settled short (datasets.ImpliedWriteOffs) are no cover
+	// here: they are what no record explains, and a late payment on an
+	// invoice given up on is recovered debt, not the customer's credit.
+	//
+	// A cash discount the importer derived from a payment's discount
+	// column (a credit note whose id starts importer.DiscountPrefix, with
+	// importer.DiscountReason) and a ledger credit note of the same amount
+	// on the same invoice are one credit booked twice (the ERP's credit
+	// memo for the discount taken): the pair counts once, from the earlier
+	// of its two dates; with k discounts and m notes of one amount on an
+	// invoice by d, max(k, m) of them count. The credit note, the ERP's
+	// own document, is what remains once both are dated; the ledger keeps
+	// both records. Counted in the invoice's group.
+	Overpayments KPIMoney `json:"overpayments"`
+	// OnAccount = UnappliedCash + UnappliedCredits + Overpayments: all the
+	// customers hold on account at To.
+	OnAccount KPIMoney `json:"on_account"`
+	// NetReceivables = Receivables − OnAccount: the customers' balance at
+	// To. It is negative when they hold more on account than their
+	// invoices owe (a credit balance). The DSO, aging and other ratios stay
+	// on the gross Receivables.
 	NetReceivables KPIMoney `json:"net_receivables"`
 	// Invoiced is Σ amount of invoices issued in the period.
 	Invoiced KPIMoney `json:"invoiced"`

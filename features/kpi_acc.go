@@ -10,8 +10,9 @@ type kpiPoint struct {
 	aging [5]datasets.Money
 	// unappliedCash and unappliedCredits are Σ amount of the unapplied
 	// payments and credit notes dated by the day (KPIs.UnappliedCash,
-	// KPIs.UnappliedCredits).
-	unappliedCash, unappliedCredits datasets.Money
+	// KPIs.UnappliedCredits); overpaid is what invoices' own records
+	// cover beyond their amounts (KPIs.Overpayments).
+	unappliedCash, unappliedCredits, overpaid datasets.Money
 }
 
 // total is the receivables of every bucket; ok is false when their sum
@@ -104,6 +105,7 @@ func (a *kpiAcc) add(b *kpiAcc) {
 		}
 		a.addMoney(&a.points[i].unappliedCash, b.points[i].unappliedCash)
 		a.addMoney(&a.points[i].unappliedCredits, b.points[i].unappliedCredits)
+		a.addMoney(&a.points[i].overpaid, b.points[i].overpaid)
 	}
 	for i := range a.flows {
 		f, g := &a.flows[i], &b.flows[i]
@@ -206,12 +208,15 @@ func (s *kpiScratch) scan(c *customerIndex, key kpiKey, perInvoice bool) {
 		}
 	}
 	for i := range c.invoices {
-		if c.invoices[i].IssueDate > p.to {
-			break // sorted by issue date: nothing later is known at to
-		}
 		a := base
 		if !single {
 			a = s.invAcc[i]
+		}
+		if c.invoices[i].IssueDate > p.to {
+			// Not known at to, but what was paid or credited on it by
+			// then is on account (a prepayment).
+			p.overpaid(c, i, a)
+			continue
 		}
 		p.invoice(c, i, a, s.out)
 	}
@@ -374,15 +379,17 @@ func (p *kpiPlan) invoice(c *customerIndex, i int, a *kpiAcc, out []datasets.Mon
 			}
 		}
 		if sd <= p.bounds[0] {
+			p.overpaid(c, i, a)
 			return // owed nothing at any bound
 		}
 	}
+	p.overpaid(c, i, a)
 	for j, b := range p.bounds {
 		out[j] = 0
 		if v.IssueDate > b {
 			continue
 		}
-		left := c.outstanding(i, b)
+		left := c.kpiOutstanding(i, b)
 		out[j] = left
 		if left != 0 {
 			a.addMoney(&a.points[j].aging[AgingBucket(int(b-v.DueDate))], left)

@@ -301,10 +301,11 @@ func (p *kpiPlan) kpis(a *kpiAcc, k int) (KPIs, error) {
 	ceiDen, ok5 := moneySum(opening, f.invoiced, -cur)
 	// Net receivables: what the customers owe once what they have on
 	// account is taken off.
-	net, ok6 := moneySum(ar, -cl.unappliedCash, -cl.unappliedCredits)
+	onAccount, ok6 := moneySum(cl.unappliedCash, cl.unappliedCredits, cl.overpaid)
+	net, ok7 := moneySum(ar, -onAccount)
 	// −MinInt64 does not fit a Money either.
-	ok6 = ok6 && cl.unappliedCash != math.MinInt64 && cl.unappliedCredits != math.MinInt64
-	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 {
+	ok7 = ok7 && onAccount != math.MinInt64
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || !ok7 {
 		return KPIs{}, fmt.Errorf("%s..%s: %w", per.fromStr, per.toStr, datasets.ErrOverflow)
 	}
 	days := int(per.to - per.from + 1)
@@ -321,6 +322,8 @@ func (p *kpiPlan) kpis(a *kpiAcc, k int) (KPIs, error) {
 		OverdueReceivables:  KPIMoney(overdue),
 		UnappliedCash:       KPIMoney(cl.unappliedCash),
 		UnappliedCredits:    KPIMoney(cl.unappliedCredits),
+		Overpayments:        KPIMoney(cl.overpaid),
+		OnAccount:           KPIMoney(onAccount),
 		NetReceivables:      KPIMoney(net),
 		Invoiced:            KPIMoney(f.invoiced),
 		Collected:           KPIMoney(f.collected),

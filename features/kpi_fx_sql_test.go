@@ -78,7 +78,7 @@ func TestSQLKPIsInCurrencyMatchGoEngine(t *testing.T) {
 		l := distinctPaymentIDs(withPaymentCurrencies(oddLedger(kpiRandomLedger(seed, 25, 12, start, 540), start), start))
 		switch seed {
 		case 1:
-			l = withUnapplied(l, start)
+			l = withOverCover(withUnapplied(l, start), start)
 		case 2:
 			l = withWriteOffEdges(l, start)
 		}
@@ -88,7 +88,7 @@ func TestSQLKPIsInCurrencyMatchGoEngine(t *testing.T) {
 	ledgers = append(ledgers, ledgerCase{"no-credit-notes", nn, false})
 	ci := clearedItems(withWriteOffEdges(kpiRandomLedger(8, 25, 12, start, 540), start))
 	ledgers = append(ledgers, ledgerCase{"cleared-items", ci, false})
-	cl := distinctPaymentIDs(withWriteOffEdges(withUnapplied(withPaymentCurrencies(oddLedger(kpiRandomLedger(4, 30, 10, start, 540), start), start), start), start))
+	cl := distinctPaymentIDs(withWriteOffEdges(withOverCover(withUnapplied(withPaymentCurrencies(oddLedger(kpiRandomLedger(4, 30, 10, start, 540), start), start), start), start), start))
 	ledgers = append(ledgers, ledgerCase{"cluster", cl, true})
 	for _, lc := range ledgers {
 		conv, err := lc.l.Convert(fx)

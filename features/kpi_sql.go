@@ -15,11 +15,11 @@ import (
 )
 
 // kpiMoneySums and kpiCountSums name the columns of kpi.sql, per period
-// (flows) or bound (aging0..4, unapplied_cash, unapplied_credits), in the order sqlAcc reads them; the
+// (flows) or bound (aging0..4, unapplied_cash, unapplied_credits, overpaid), in the order sqlAcc reads them; the
 // sales histogram follows as months and amounts.
 var (
 	kpiMoneySums = []string{"invoiced", "collected", "pay_amount", "pay_weighted", "rec_base", "recovered",
-		"aging0", "aging1", "aging2", "aging3", "aging4", "unapplied_cash", "unapplied_credits"}
+		"aging0", "aging1", "aging2", "aging3", "aging4", "unapplied_cash", "unapplied_credits", "overpaid"}
 	kpiCountSums = []string{"issued", "issued_disputed", "settled", "late", "pay_days",
 		"disputes_opened", "resolved", "resolution_days", "kept", "broken", "written_off"}
 )
@@ -201,7 +201,7 @@ func (p *kpiPlan) sqlAcc(money [][]string, counts [][]int64, histMonths []uint32
 		return nil, fmt.Errorf("sales histogram: %d months, %d amounts", len(histMonths), len(hist))
 	}
 	for i, want := range []int{len(p.periods), len(p.periods), len(p.periods), len(p.periods), len(p.periods), len(p.periods),
-		len(p.bounds), len(p.bounds), len(p.bounds), len(p.bounds), len(p.bounds), len(p.bounds), len(p.bounds)} {
+		len(p.bounds), len(p.bounds), len(p.bounds), len(p.bounds), len(p.bounds), len(p.bounds), len(p.bounds), len(p.bounds)} {
 		if len(money[i]) != want {
 			return nil, fmt.Errorf("%s: %d sums, want %d", kpiMoneySums[i], len(money[i]), want)
 		}
@@ -249,6 +249,7 @@ func (p *kpiPlan) sqlAcc(money [][]string, counts [][]int64, histMonths []uint32
 		}
 		a.points[j].unappliedCash = cents(money[11][j])
 		a.points[j].unappliedCredits = cents(money[12][j])
+		a.points[j].overpaid = cents(money[13][j])
 	}
 	for i, m := range histMonths {
 		if int(m) >= len(a.hist) {

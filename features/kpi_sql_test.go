@@ -251,7 +251,7 @@ func TestSQLKPIsMatchGoEngine(t *testing.T) {
 	for _, seed := range []uint64{1, 2} {
 		l := distinctPaymentIDs(oddLedger(kpiRandomLedger(seed, 25, 12, start, 540), start))
 		if seed == 1 {
-			l = withUnapplied(l, start)
+			l = withOverCover(withUnapplied(l, start), start)
 		}
 		if seed == 2 {
 			l = withWriteOffEdges(l, start)
@@ -274,6 +274,7 @@ func TestSQLKPIsMatchGoEngine(t *testing.T) {
 		ix := NewIndex(lc.l)
 		if lc.name == "seed1" {
 			requireUnapplied(t, ix, start)
+			requireOverpaid(t, ix, start)
 		}
 		if lc.l == ci {
 			requireCleared(t, ix, start)
@@ -357,7 +358,7 @@ func TestSQLKPIsOnClusterMatchGoEngine(t *testing.T) {
 		l = withWriteOffEdges(l, start)
 		switch seed {
 		case 4:
-			l = withUnapplied(l, start)
+			l = withOverCover(withUnapplied(l, start), start)
 		case 5:
 			l = withoutCreditNotes(withoutDisputeRecords(l))
 		case 6:
@@ -367,6 +368,7 @@ func TestSQLKPIsOnClusterMatchGoEngine(t *testing.T) {
 		ix := NewIndex(l)
 		if seed == 4 {
 			requireUnapplied(t, ix, start)
+			requireOverpaid(t, ix, start)
 		}
 		if seed == 6 {
 			requireCleared(t, ix, start)

@@ -94,6 +94,11 @@ type Bundle struct {
 	// Default90OfVeryLate is then the share for the others' invoices
 	// (ofVeryLateByHistory in default90.go).
 	Default90OfVeryLatePast90 *float64 `json:"default_90_of_very_late_past_90,omitempty"`
+	// Default90Customer, when set beside Default90OfVeryLate, is the
+	// per-customer share tried (default90_customer.go); when Kept it
+	// replaces the ledger's (and the split by 90+ history). Nil in bundles
+	// trained before it existed, which score with the ledger share.
+	Default90Customer *Customer90 `json:"default_90_customer,omitempty"`
 	// Default90Stopped, when set, is the 90+ probability learned for the
 	// invoices of customers that have stopped paying (default90_stopped.go);
 	// nil in bundles trained before it existed and when the training

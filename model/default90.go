@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
-	"maps"
 	"math"
-	"slices"
 
 	"github.com/dsopilot/dsopilot/features"
 	"github.com/dsopilot/dsopilot/model/calib"
@@ -65,6 +63,10 @@ import (
 // Neither the model nor the share knows a customer that has stopped
 // paying: default90_stopped.go learns what that state means from the
 // ledger's history and sets a floor under its invoices' 90+ probability.
+//
+// A share of the customer's own, from its row as of the date scored and
+// shrunk toward the ledger's, replaces the ledger's when it beats it on the
+// time-series folds: default90_customer.go.
 
 // default90Groups is the number of customer groups of the 90+ model's
 // grouped validation.
@@ -235,40 +237,11 @@ func (g gain90) holds() bool {
 // heldOutGain compares the probabilities prob gives margins with the
 // constant base against y, rows of customers cust.
 func heldOutGain(margins, y []float64, cust []string, prob func(float64) float64, base float64) gain90 {
-	ll := func(p, y float64) float64 {
-		p = min(max(p, 1e-12), 1-1e-12)
-		return -(y*math.Log(p) + (1-y)*math.Log(1-p))
-	}
-	by := map[string]float64{}
-	var g gain90
+	p, ref := make([]float64, len(margins)), make([]float64, len(margins))
 	for i, m := range margins {
-		lm, lr := ll(prob(m), y[i]), ll(base, y[i])
-		g.LogLoss += lm
-		g.Reference += lr
-		by[cust[i]] += lr - lm
+		p[i], ref[i] = prob(m), base
 	}
-	g.N, g.Customers = len(y), len(by)
-	if g.N == 0 {
-		return g
-	}
-	g.LogLoss /= float64(g.N)
-	g.Reference /= float64(g.N)
-	if g.Customers > 1 {
-		// In the customers' order, so that training is reproducible to
-		// the bit.
-		ids := slices.Sorted(maps.Keys(by))
-		var sum, sq float64
-		for _, id := range ids {
-			sum += by[id]
-		}
-		mean := sum / float64(g.Customers)
-		for _, id := range ids {
-			sq += (by[id] - mean) * (by[id] - mean)
-		}
-		// The standard error of the total over customers, per row.
-		g.SE = math.Sqrt(float64(g.Customers)*sq/float64(g.Customers-1)) / float64(g.N)
-	}
-	return g
+	return gainOver(p, ref, y, cust)
 }
 
 // customerGroups assigns each example to one of k groups by a hash of its

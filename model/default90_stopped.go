@@ -263,11 +263,19 @@ func (st *StoppedPaying) Notes(b *Bundle) []string {
 	switch {
 	case b.Default90OfVeryLate == nil:
 		out = append(out, fmt.Sprintf("90+ model: %s, kept as it beat the training share (%.3f) on customers held out", b.Default90.Family, b.Default90.Base))
+	case b.Default90Customer != nil && b.Default90Customer.Kept:
+		c := b.Default90Customer
+		out = append(out, fmt.Sprintf("90+ model: no better than the training share on customers it had not seen; p_90_plus is each customer's own share of p_very_late, from its 90+ history, silence while overdue and lateness as of the date scored, shrunk toward the ledger's %.3f (at least the training share %.3f): it beat the ledger share on the time-series folds, log loss %.4f against %.4f (± %.4f, %d snapshots of %d customers)",
+			c.Share, b.Default90.Base, c.Gain.LogLoss, c.Gain.Reference, c.Gain.SE, c.Gain.N, c.Gain.Customers))
 	case b.Default90OfVeryLatePast90 != nil:
 		out = append(out, fmt.Sprintf("90+ model: no better than the training share on customers it had not seen; p_90_plus is %.3f of p_very_late for customers with an invoice gone 90+ before, %.3f for the others (at least the training share %.3f)",
 			*b.Default90OfVeryLatePast90, *b.Default90OfVeryLate, b.Default90.Base))
 	default:
 		out = append(out, fmt.Sprintf("90+ model: no better than the training share on customers it had not seen; p_90_plus is %.3f of p_very_late (at least the training share %.3f)", *b.Default90OfVeryLate, b.Default90.Base))
+	}
+	if c := b.Default90Customer; c != nil && !c.Kept {
+		out = append(out, fmt.Sprintf("90+ share per customer: not used, it did not beat the ledger share by %d standard errors on the time-series folds (log loss %.4f against %.4f, ± %.4f, %d snapshots of %d customers)",
+			default90Z, c.Gain.LogLoss, c.Gain.Reference, c.Gain.SE, c.Gain.N, c.Gain.Customers))
 	}
 	if st != nil {
 		who := "such customers"

@@ -147,6 +147,14 @@ func NewScorer(b *Bundle, specs []features.Spec) (*Scorer, error) {
 	if r := b.Default90OfVeryLatePast90; r != nil && (b.Default90OfVeryLate == nil || !(*r >= 0 && *r <= 1)) {
 		return nil, fmt.Errorf("%w: the 90+ share of the very-late probability after a 90+ invoice is %v (want 0 to 1, beside the others' share)", ErrBadBundle, *r)
 	}
+	if c := b.Default90Customer; c != nil {
+		if b.Default90OfVeryLate == nil {
+			return nil, fmt.Errorf("%w: a per-customer 90+ share without the ledger's", ErrBadBundle)
+		}
+		if err := c.prepare(specs); err != nil {
+			return nil, err
+		}
+	}
 	if st := b.Default90Stopped; st != nil {
 		if b.Default90 == nil {
 			return nil, fmt.Errorf("%w: a stopped-paying 90+ share without a 90+ model", ErrBadBundle)
@@ -463,10 +471,13 @@ func (s *Scorer) scoreRows(sc *scratch, rows []features.Row, reasons int, out []
 			// cannot exceed the very-late share.
 			v := math.Min(b.Default90.Calibrate(sc.def90[i]), p.PVeryLate)
 			if r := b.Default90OfVeryLate; r != nil {
-				if h := b.Default90OfVeryLatePast90; h != nil && rows[i].Num[s.past90] > 0 {
-					r = h
+				share := *r
+				if c := b.Default90Customer; c != nil && c.Kept {
+					share = c.share(rows[i].Num)
+				} else if h := b.Default90OfVeryLatePast90; h != nil && rows[i].Num[s.past90] > 0 {
+					share = *h
 				}
-				v = math.Min(math.Max(b.Default90.Base, *r*p.PVeryLate), p.PVeryLate)
+				v = math.Min(math.Max(b.Default90.Base, share*p.PVeryLate), p.PVeryLate)
 			}
 			if overdue >= default90Days {
 				// Open at the end of its 90th day past due, it is paid

@@ -361,11 +361,11 @@ func (cv *cvFit) stackInput(hs *HistoryStack, d design, more [][]float64) *stack
 // flag when the user stated when an undated one is known (on a ledger
 // without dispute records it is then the one trace of a dispute; with
 // them, disputes_open and the rates say more than a rare invoice flag).
-func stackFlag(o features.Options) string {
+func stackFlag(o features.Options) *specKey {
 	if o.DisputeOpenedAfterDays == nil {
-		return ""
+		return nil
 	}
-	return "inv_disputed"
+	return &specKey{base: "inv_disputed"}
 }
 
 // chosen is the outcome of the champion's selection: the winning setting
@@ -383,7 +383,7 @@ type chosen struct {
 // champion cross-validates every setting of every family on the fit window
 // and returns the best (by out-of-fold AUC, ties to the lower log loss) as
 // the fit window's calibrated model, with each family's best candidate.
-func champion(ctx context.Context, enc *Encoder, plan windowPlan, label func(*features.Example) bool, o TrainOptions) (*chosen, []Candidate, error) {
+func champion(ctx context.Context, enc *Encoder, specs []features.Spec, plan windowPlan, label func(*features.Example) bool, o TrainOptions) (*chosen, []Candidate, error) {
 	designs := map[bool]design{}
 	var best *cvFit
 	var bestC Candidate
@@ -418,7 +418,7 @@ func champion(ctx context.Context, enc *Encoder, plan windowPlan, label func(*fe
 	}
 	ch := &chosen{cv: best, d: designs[treeEncoded(best.s.family)], cols: enc.columns(best.s.family)}
 	if plan.grid {
-		if hs, ok := newHistoryStack(enc, o.Features.Longest(), float64(positives(ch.d.y))/float64(len(ch.d.y)), stackFlag(o.Features)); ok {
+		if hs, ok := newHistoryStack(specs, o.Features.Longest(), float64(positives(ch.d.y))/float64(len(ch.d.y)), stackFlag(o.Features)); ok {
 			ch.hs = &hs
 		}
 	}

@@ -3,8 +3,8 @@ package model
 import (
 	"fmt"
 	"math"
-	"slices"
 
+	"github.com/dsopilot/dsopilot/features"
 	"github.com/dsopilot/dsopilot/model/calib"
 )
 
@@ -55,21 +55,41 @@ const minFlagged = 10
 // ratio is shrunk by toward the training rate.
 const historyShrink = 2
 
-// newHistoryStack is the stack's input for enc, without weights: the
-// columns of the customer's settled and settled-late counts over the
-// longest history window, and the training rate base. ok is false when the
-// encoding lacks them.
+// newHistoryStack is the stack's input for an encoding of specs (the
+// numeric specs are the encoded row's first columns, in order: Encoder),
+// without weights: the columns of the customer's settled and settled-late
+// counts over the longest history window, and the training rate base. ok
+// is false when the encoding lacks them.
 //
-// flag names the invoice's flag column the stack weighs too (empty: none):
+// flag is the invoice's flag feature the stack weighs too (nil: none):
 // the disputed flag when the user stated when an undated one is known.
-func newHistoryStack(enc *Encoder, longest int, base float64, flag string) (HistoryStack, bool) {
-	late := slices.Index(enc.Numeric, fmt.Sprintf("invoices_settled_late_%dd", longest))
-	settled := slices.Index(enc.Numeric, fmt.Sprintf("invoices_settled_%dd", longest))
+// Features are found by their spec (base statistic and window), not by
+// a name formatted here: a catalogue renaming a window's suffix could not
+// leave the stack silently without its columns.
+func newHistoryStack(specs []features.Spec, longest int, base float64, flag *specKey) (HistoryStack, bool) {
+	late, okLate := numericPos(specs, specKey{"invoices_settled_late", longest})
+	settled, okSettled := numericPos(specs, specKey{"invoices_settled", longest})
 	h := HistoryStack{Late: late, Settled: settled, Shrink: historyShrink, Base: base}
-	if j := slices.Index(enc.Numeric, flag); flag != "" && j >= 0 {
-		h.Flag, h.withFlag = j, true
+	if flag != nil {
+		if j, ok := numericPos(specs, *flag); ok {
+			h.Flag, h.withFlag = j, true
+		}
 	}
-	return h, late >= 0 && settled >= 0
+	return h, okLate && okSettled
+}
+
+// numericPos is the column of the numeric feature k in a row encoded from
+// specs; ok is false when specs lack it or hold it as categorical.
+func numericPos(specs []features.Spec, k specKey) (int, bool) {
+	for _, s := range specs {
+		if s.Base == k.base && s.Window == k.window {
+			if s.Kind != features.Numeric {
+				return -1, false
+			}
+			return features.Find(specs, k.base, k.window)
+		}
+	}
+	return -1, false
 }
 
 // flag is the flag term of encoded row x: zero without a weight, and for

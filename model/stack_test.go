@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/dsopilot/dsopilot/features"
 	"github.com/dsopilot/dsopilot/model/gbdt"
 )
 
@@ -247,5 +249,50 @@ func TestTrainedSmallWindowStacksOrPlatts(t *testing.T) {
 		if _, err := NewScorer(&b, tab.Specs); !errors.Is(err, ErrBadBundle) {
 			t.Fatalf("NewScorer of a stack past the columns (%+v): %v, want ErrBadBundle", h, err)
 		}
+	}
+}
+
+// The stack finds its columns by spec, whatever windows the catalogue is
+// given: with custom windows the longest one's counts are read, a flag
+// only when asked for and numeric, and an encoding without the longest
+// window's counts has no stack.
+func TestHistoryStackFindsItsColumnsBySpec(t *testing.T) {
+	flag := &specKey{base: "inv_disputed"}
+	for _, c := range []struct {
+		name     string
+		windows  []int
+		longest  int
+		flag     *specKey
+		ok, with bool
+	}{
+		{"default windows", nil, 365, flag, true, true},
+		{"custom windows", []int{60, 120}, 120, flag, true, true},
+		{"no flag asked", nil, 365, nil, true, false},
+		{"window not encoded", []int{60, 120}, 365, flag, false, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			specs := features.InvoiceSpecs(features.Options{Windows: c.windows})
+			h, ok := newHistoryStack(specs, c.longest, 0.3, c.flag)
+			if ok != c.ok || h.withFlag != c.with {
+				t.Fatalf("ok %v, flag %v; want %v, %v", ok, h.withFlag, c.ok, c.with)
+			}
+			var names []string
+			for _, s := range specs {
+				if s.Kind == features.Numeric {
+					names = append(names, s.Name)
+				}
+			}
+			if ok {
+				if got, want := names[h.Late], fmt.Sprintf("invoices_settled_late_%dd", c.longest); got != want {
+					t.Errorf("late column %q, want %q", got, want)
+				}
+				if got, want := names[h.Settled], fmt.Sprintf("invoices_settled_%dd", c.longest); got != want {
+					t.Errorf("settled column %q, want %q", got, want)
+				}
+			}
+			if h.withFlag && names[h.Flag] != "inv_disputed" {
+				t.Errorf("flag column %q, want inv_disputed", names[h.Flag])
+			}
+		})
 	}
 }

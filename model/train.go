@@ -197,7 +197,7 @@ func (d *TrainingData) Train(ctx context.Context) (*Bundle, error) {
 
 	o.progress("late-payment model", 1, stages)
 	late := func(x *features.Example) bool { return x.Late }
-	ch, cands, err := champion(ctx, enc, xplan, late, o)
+	ch, cands, err := champion(ctx, enc, modelSpecs, xplan, late, o)
 	if err != nil {
 		return nil, fmt.Errorf("train late model: %w", err)
 	}
@@ -327,6 +327,17 @@ func (d *TrainingData) Train(ctx context.Context) (*Bundle, error) {
 			o.Log.Info("90+ share of the very-late probability by the customer's own 90+ history", "without", r, "with", *h)
 		} else {
 			o.Log.Info("90+ share of the very-late probability: one for every customer", "share", r)
+		}
+		// The customer's own share, kept when it wins on the folds: see
+		// default90_customer.go.
+		if c := fitCustomer90(all, specs, d90, o.VeryLateDays, o.AsOf); c != nil {
+			b.Default90Customer = c
+			o.Log.Info("90+ share of the very-late probability per customer", "kept", c.Kept, "gain", c.Gain, "intercept", c.Intercept, "weights", c.Coef, "prior_mean", c.PriorMean, "prior_strength", c.PriorStrength)
+		}
+	}
+	if b.Default90 != nil && b.Default90OfVeryLate == nil {
+		if c := fitCustomer90(all, specs, d90, o.VeryLateDays, o.AsOf); c != nil {
+			o.Log.Info("DIAG 90+ share per customer, model held", "kept", c.Kept, "gain", c.Gain, "intercept", c.Intercept, "weights", c.Coef, "prior_mean", c.PriorMean, "prior_strength", c.PriorStrength)
 		}
 	}
 	if b.Default90 != nil {

@@ -96,8 +96,12 @@ func (d *TrainingData) Add(ix *features.Index) error {
 	}
 	d.specs = specs
 	d.all = append(d.all, xs...)
-	// The facts the assumptions read are the whole ledger's in every part.
-	d.assumptions = Assumptions(ix, o.Features)
+	// The facts the assumptions read are the whole ledger's in every part,
+	// but the flagged invoices are the part's: any part with one makes
+	// the assumption (DisputeFlags).
+	if a := Assumptions(ix, o.Features); len(a) > 0 {
+		d.assumptions = a
+	}
 	for i, t := range d.peerDates {
 		ps, err := peerRowsAt(eng, t)
 		if err != nil {

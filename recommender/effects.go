@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
-	"sort"
 
 	"gonum.org/v1/gonum/floats"
 
@@ -29,8 +27,12 @@ type EffectsOptions struct {
 	MinRandomised int     // fewer randomised decisions: ErrNoRandomisation (default 50)
 	Seed          uint64  // bootstrap and tree seeds
 	Learner       Learner // default DefaultLearner()
-	// Meta is the meta-learner (default MetaS; see tlearner.go).
+	// Meta is the meta-learner (default MetaS; see tlearner.go and
+	// drlearner.go).
 	Meta MetaLearner
+	// DRLearner regresses the DR-learner's pseudo-outcomes (default
+	// DefaultDRLearner()).
+	DRLearner Learner
 }
 
 func (o EffectsOptions) withDefaults() EffectsOptions {
@@ -51,6 +53,9 @@ func (o EffectsOptions) withDefaults() EffectsOptions {
 	}
 	if o.Meta == "" {
 		o.Meta = MetaS
+	}
+	if o.DRLearner == nil {
+		o.DRLearner = DefaultDRLearner()
 	}
 	return o
 }
@@ -79,8 +84,12 @@ type Effects struct {
 	// ATE is the doubly-robust average uplift of each type over wait on
 	// P(paid within Horizon days), over the logged decisions where the type
 	// was allowed, with a bootstrap interval.
-	ATE    map[string]Estimate `json:"ate"`
-	models [][]Predictor       // per horizon, the bags
+	ATE map[string]Estimate `json:"ate"`
+	// Meta is the meta-learner the models are; Choice, with MetaAuto,
+	// how it was chosen.
+	Meta   MetaLearner   `json:"meta"`
+	Choice *MetaChoice   `json:"meta_choice,omitempty"`
+	models [][]Predictor // per horizon, the bags
 	hIndex int
 	rows   []decisionRow
 }
@@ -320,30 +329,42 @@ func learnRows(ctx context.Context, rows []decisionRow, cutoff datasets.Date, s 
 		return nil, fmt.Errorf("%w: %d randomised decisions by %s (at least %d needed)", ErrNoRandomisation, e.Randomised, cutoff, o.MinRandomised)
 	}
 	e.hIndex = horizonIndex(s.HorizonDays)
-	fit := e.fitBags
-	switch o.Meta {
-	case MetaS:
-	case MetaT:
-		fit = e.fitTBags
-	default:
-		return nil, fmt.Errorf("learn effects: unknown meta-learner %q (want %q or %q)", o.Meta, MetaS, MetaT)
-	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0xeffec7))
-	e.models = make([][]Predictor, len(curveDays))
+	known := make([][]int, len(curveDays))
 	for k := range curveDays {
-		var known []int
 		for i := range rows {
 			if rows[i].paid[k] >= 0 {
-				known = append(known, i)
+				known[k] = append(known[k], i)
 			}
 		}
+	}
+	pre, hRng, err := e.prepareMeta(ctx, known, o)
+	if err != nil {
+		return nil, err
+	}
+	e.models = make([][]Predictor, len(curveDays))
+	for k := range curveDays {
 		// Bootstrap bags at the horizon give the uplift its interval; the
 		// other points of the curve need only their mean, one model each.
 		nbags := 1
 		if k == e.hIndex {
 			nbags = o.Bags
 		}
-		bags, err := fit(ctx, known, k, nbags, o, rng, o.Seed+uint64(k))
+		var bags []Predictor
+		var err error
+		seed := o.Seed + uint64(k)
+		switch e.Meta {
+		case MetaT:
+			bags, err = e.fitTBags(ctx, known[k], k, nbags, o, rng, seed)
+		case MetaDR:
+			r, p := drRng(o.Seed, k), (*drFit)(nil)
+			if k == e.hIndex && pre != nil {
+				r, p = hRng, pre
+			}
+			bags, err = e.fitDRBags(ctx, known[k], k, nbags, o, rng, r, seed, p)
+		default:
+			bags, err = e.fitBags(ctx, known[k], k, nbags, o, rng, seed)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("learn effects at %d days: %w", curveDays[k], err)
 		}
@@ -554,61 +575,4 @@ func interval(v []float64) (lo, hi float64) {
 		sd = math.Sqrt(ss / float64(len(v)-1))
 	}
 	return mean - 1.96*sd, mean + 1.96*sd
-}
-
-// doublyRobust estimates each type's average uplift over wait on P(paid
-// within the horizon), over the randomisable logged decisions (propensity
-// below 1) where the type was allowed and the outcome is known: ψ(a) = μ̂_a(x) + 1{A=a}/p · (Y − μ̂_a(x)), the
-// mean of ψ(a) − ψ(wait), with a bootstrap interval (200 resamples).
-func (e *Effects) doublyRobust(rng *rand.Rand) map[string]Estimate {
-	out := map[string]Estimate{}
-	k := e.hIndex
-	for _, arm := range e.Arms[1:] {
-		var diffs []float64
-		for i := range e.rows {
-			r := &e.rows[i]
-			// A decision made with propensity 1 (a severe account, never
-			// randomised) has no support for any other arm (positivity).
-			if r.paid[k] < 0 || r.propensity >= 1 || !slices.Contains(r.feasible, arm) {
-				continue
-			}
-			diffs = append(diffs, e.psi(r, arm)-e.psi(r, ActionWait))
-		}
-		out[arm] = bootstrapMean(diffs, rng)
-	}
-	return out
-}
-
-// psi is the doubly-robust score of an arm for one logged decision.
-func (e *Effects) psi(r *decisionRow, arm string) float64 {
-	k := e.hIndex
-	mu := e.curve(arm, r.x, nil)[k]
-	if r.arm != arm {
-		return mu
-	}
-	return mu + min(maxWeight, 1/r.propensity)*(float64(r.paid[k])-mu)
-}
-
-// bootstrapMean is the mean of v with a percentile bootstrap interval.
-func bootstrapMean(v []float64, rng *rand.Rand) Estimate {
-	est := Estimate{N: len(v)}
-	if len(v) == 0 {
-		return est
-	}
-	for _, x := range v {
-		est.Mean += x
-	}
-	est.Mean /= float64(len(v))
-	const reps = 200
-	means := make([]float64, reps)
-	for b := range means {
-		s := 0.0
-		for range v {
-			s += v[rng.IntN(len(v))]
-		}
-		means[b] = s / float64(len(v))
-	}
-	sort.Float64s(means)
-	est.Low, est.High = means[reps*25/1000], means[reps*975/1000-1]
-	return est
 }

@@ -108,6 +108,9 @@ type EffectsSummary struct {
 	Randomised int                 `json:"randomised"`
 	ATE        map[string]Estimate `json:"ate"`
 	Explore    float64             `json:"explore,omitempty"`
+	// Meta is the meta-learner of the effects; Choice how MetaAuto chose.
+	Meta   MetaLearner `json:"meta"`
+	Choice *MetaChoice `json:"meta_choice,omitempty"`
 }
 
 // Evaluate simulates TrainMonths under the scenario with randomised
@@ -169,8 +172,12 @@ func Evaluate(ctx context.Context, cfg EvalConfig) (*EvalReport, error) {
 		if err != nil {
 			return nil, err
 		}
-		rep.Effects = &EffectsSummary{Horizon: eff.Horizon, Rows: eff.Rows, Randomised: eff.Randomised, ATE: eff.ATE, Explore: cfg.Explore}
-		cfg.Log.Info("effects learnt", "decisions", len(eff.rows), "randomised", eff.Randomised, "seconds", time.Since(t1).Seconds())
+		rep.Effects = &EffectsSummary{Horizon: eff.Horizon, Rows: eff.Rows, Randomised: eff.Randomised, ATE: eff.ATE, Explore: cfg.Explore,
+			Meta: eff.Meta, Choice: eff.Choice}
+		cfg.Log.Info("effects learnt", "decisions", len(eff.rows), "randomised", eff.Randomised, "meta", eff.Meta, "seconds", time.Since(t1).Seconds())
+		// The off-policy estimate scores the recommender's rule with the
+		// meta-learner it runs on, not a second choice on each half.
+		eo.Meta = eff.Meta
 		rk, sum := upliftRanking(eff, train, rand.New(rand.NewPCG(cfg.Seed, 0x4a2c)))
 		rep.Ranking, rep.RankingSum = rk, &sum
 		ope, err := evaluateOPE(ctx, eff, train, s, eo)

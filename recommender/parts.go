@@ -137,7 +137,8 @@ func RecommendParts(ctx context.Context, parts features.Parts, day datasets.Date
 	}
 	w := r.worklist(g.book)
 	if r.Effects != nil {
-		w.Effects = &EffectsSummary{Horizon: r.Effects.Horizon, Rows: r.Effects.Rows, Randomised: r.Effects.Randomised, ATE: r.Effects.ATE}
+		w.Effects = &EffectsSummary{Horizon: r.Effects.Horizon, Rows: r.Effects.Rows, Randomised: r.Effects.Randomised, ATE: r.Effects.ATE,
+			Meta: r.Effects.Meta, Choice: r.Effects.Choice}
 	}
 	return w, nil
 }

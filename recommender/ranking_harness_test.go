@@ -28,8 +28,10 @@ import (
 // (training months, default 12; the environment runs 6 more, as the
 // evaluation's default does, so that the history is the evaluation's);
 // DSOPILOT_RANKING_META the meta-learners, comma-separated (s, the
-// default, or t), each learnt on the same history; DSOPILOT_RANKING_TREES
-// the trees of the default learner's GBDT (default 80).
+// default, t, dr or auto), each learnt on the same history;
+// DSOPILOT_RANKING_TREES the trees of the default learner's GBDT (default
+// 80); DSOPILOT_RANKING_DR2=logistic regresses the DR-learner's
+// pseudo-outcomes with the logistic family instead of the default GBDT.
 func TestRankingHarness(t *testing.T) {
 	seeds := os.Getenv("DSOPILOT_RANKING_SEEDS")
 	if seeds == "" {
@@ -67,12 +69,18 @@ func TestRankingHarness(t *testing.T) {
 				l.Params.Trees = v
 				eo.Learner = l
 			}
+			if os.Getenv("DSOPILOT_RANKING_DR2") == "logistic" {
+				eo.DRLearner = LogisticLearner{L2: 1e-3}
+			}
 			eff, err := LearnEffects(ctx, env.Ledger(), end-1, s, SimFX(), eo)
 			if err != nil {
 				t.Fatal(err)
 			}
 			rows, sum := upliftRanking(eff, env, rand.New(rand.NewPCG(seed, 0x4a2c)))
 			fmt.Printf("seed %d meta %s (%.0fs): %s\n", seed, meta, time.Since(t0).Seconds(), sum)
+			if eff.Choice != nil {
+				fmt.Printf("  choice: %+v\n", *eff.Choice)
+			}
 			printRanking(rows)
 			t0 = time.Now()
 		}

@@ -32,6 +32,14 @@ var (
 // DefaultMonths is how many calendar months of history the trend charts show.
 const DefaultMonths = 24
 
+// DefaultPeriodDays is the length of the headline period, the days ending
+// on the report's date whose figures the pages lead with. It was the
+// report date's month so far: a trial's report as of 4 September led with
+// 1–4 September (CEI 17.9 %, DSO 38.8 days, GB DSO 367.8 days), figures
+// nobody reads a portfolio by. Thirty days is the month a DSO is most
+// often quoted over, whatever the day.
+const DefaultPeriodDays = 30
+
 // Input is what a report is made from.
 type Input struct {
 	// Ledger is the ledger as loaded from the store, amounts in their own
@@ -45,6 +53,9 @@ type Input struct {
 	AsOf datasets.Date
 	// Months of history in the trend charts (default DefaultMonths).
 	Months int
+	// PeriodDays is the headline period's length in days, ending on AsOf
+	// (default DefaultPeriodDays).
+	PeriodDays int
 	// Models is the model registry; nil or empty leaves the scores and the
 	// model evidence out, saying so.
 	Models Models
@@ -252,6 +263,12 @@ func newBook(ctx context.Context, in Input) (*book, error) {
 	if in.Months < 1 || in.Months > 120 {
 		return nil, fmt.Errorf("%w: %d months of history: want 1..120", ErrInput, in.Months)
 	}
+	if in.PeriodDays == 0 {
+		in.PeriodDays = DefaultPeriodDays
+	}
+	if in.PeriodDays < 1 || in.PeriodDays > 366 {
+		return nil, fmt.Errorf("%w: a headline period of %d days: want 1..366", ErrInput, in.PeriodDays)
+	}
 	if in.Log == nil {
 		in.Log = slog.New(slog.DiscardHandler)
 	}
@@ -336,7 +353,7 @@ func (b *book) layMonths(l *datasets.Ledger) {
 	y, m, _ := b.asOf.Time().Date()
 	from := datasets.NewDate(y, m-time.Month(b.in.Months-1), 1)
 	from = max(from, monthOf(first))
-	b.periodFrom = monthOf(b.asOf)
+	b.periodFrom = b.asOf.AddDays(-(b.in.PeriodDays - 1))
 	for d := from; d <= b.asOf; {
 		b.monthStart = append(b.monthStart, d)
 		b.monthLabel = append(b.monthLabel, d.Time().Format("2006-01"))
@@ -354,29 +371,57 @@ func (b *book) kpis(ix *features.Index) error {
 	if err != nil {
 		return fmt.Errorf("report: KPIs: %w", err)
 	}
-	b.portfolio = &slice{months: rep.Months, now: rep.Months[len(rep.Months)-1]}
+	// The headline period's figures (periodFrom to the report's date),
+	// beside the months of the trends.
+	head, err := features.ComputeKPIsWith(ix, b.periodFrom, b.asOf, features.KPIOptions{})
+	if err != nil {
+		return fmt.Errorf("report: KPIs of the headline period: %w", err)
+	}
+	b.portfolio = &slice{months: rep.Months, now: head.KPIs}
 	for _, kind := range []string{kindSegment, kindCountry, kindCurrency, kindCustomer} {
 		o.By = kind
 		rep, err := features.ComputeKPIsWith(ix, from, b.asOf, o)
 		if err != nil {
 			return fmt.Errorf("report: KPIs by %s: %w", kind, err)
 		}
+		heads, err := features.ComputeKPIsWith(ix, b.periodFrom, b.asOf, features.KPIOptions{By: kind})
+		if err != nil {
+			return fmt.Errorf("report: KPIs of the headline period by %s: %w", kind, err)
+		}
+		now := headlines(head.KPIs, heads)
 		if kind == kindCustomer {
 			for _, g := range rep.Groups {
 				if c := b.custByID[g.Key]; c != nil {
-					c.months, c.now = g.Months, g.Months[len(g.Months)-1]
+					c.months, c.now = g.Months, now(g.Key)
 				}
 			}
 			continue
 		}
 		b.byName[kind] = map[string]*slice{}
 		for _, g := range rep.Groups {
-			s := &slice{Slice: Slice{Kind: kind, Key: g.Key}, months: g.Months, now: g.Months[len(g.Months)-1]}
+			s := &slice{Slice: Slice{Kind: kind, Key: g.Key}, months: g.Months, now: now(g.Key)}
 			b.dims[kind] = append(b.dims[kind], s)
 			b.byName[kind][PathName(g.Key)] = s
 		}
 	}
 	return nil
+}
+
+// headlines looks a group's headline-period KPIs up in rep by key: a group
+// the period's report does not list had no activity in the period (no
+// receivables, nothing issued, settled or paid), so its figures are the
+// empty ones of the portfolio's period.
+func headlines(portfolio features.KPIs, rep *features.KPIReport) func(key string) features.KPIs {
+	by := make(map[string]features.KPIs, len(rep.Groups))
+	for _, g := range rep.Groups {
+		by[g.Key] = g.KPIs
+	}
+	return func(key string) features.KPIs {
+		if k, ok := by[key]; ok {
+			return k
+		}
+		return features.KPIs{From: portfolio.From, To: portfolio.To, Days: portfolio.Days}
+	}
 }
 
 // slices puts the invoices and customers into their slices.

@@ -19,10 +19,15 @@ func periodLabel(k features.KPIs) string {
 	if err1 != nil || err2 != nil {
 		return k.From + " – " + k.To
 	}
-	if from.Day() == 1 && to.AddDate(0, 0, 1).Day() == 1 {
+	switch {
+	case from.Day() == 1 && to.AddDate(0, 0, 1).Day() == 1 && from.Month() == to.Month() && from.Year() == to.Year():
 		return to.Format("January 2006")
+	case from.Month() == to.Month() && from.Year() == to.Year():
+		return fmt.Sprintf("%d–%d %s", from.Day(), to.Day(), to.Format("January 2006"))
+	case from.Year() == to.Year():
+		return fmt.Sprintf("%s – %s", from.Format("2 January"), to.Format("2 January 2006"))
 	}
-	return fmt.Sprintf("%d–%d %s", from.Day(), to.Day(), to.Format("January 2006"))
+	return fmt.Sprintf("%s – %s", from.Format("2 January 2006"), to.Format("2 January 2006"))
 }
 
 // sliceTiles are a slice's headline figures, each linked to the rows
@@ -348,16 +353,17 @@ func daysToPaySub(k *features.KPIs) string {
 // account, empty when nothing: receivables are gross (features.KPIs), so
 // the tile says what they owe once that is taken off.
 func netSub(k *features.KPIs) string {
-	if k.UnappliedCash == 0 && k.UnappliedCredits == 0 {
+	if k.OnAccount == 0 {
 		return ""
 	}
-	return " · net " + fmtWhole(k.NetReceivables.Money()) + " after unapplied cash and credits"
+	return " · net " + fmtWhole(k.NetReceivables.Money()) + " after what customers hold on account"
 }
 
 // netTitle explains netSub in the tile's tooltip.
 func netTitle(k *features.KPIs) string {
-	if k.UnappliedCash == 0 && k.UnappliedCredits == 0 {
+	if k.OnAccount == 0 {
 		return ""
 	}
-	return fmt.Sprintf("; not netted: unapplied cash %s and credit notes on no invoice %s", fmtWhole(k.UnappliedCash.Money()), fmtWhole(k.UnappliedCredits.Money()))
+	return fmt.Sprintf("; not netted: on account %s (unapplied cash %s, credit notes on no invoice %s, overpaid invoices %s)", fmtWhole(k.OnAccount.Money()),
+		fmtWhole(k.UnappliedCash.Money()), fmtWhole(k.UnappliedCredits.Money()), fmtWhole(k.Overpayments.Money()))
 }

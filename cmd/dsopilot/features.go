@@ -452,12 +452,13 @@ func printKPIs(w io.Writer, r *features.KPIReport) error {
 		money(k.Invoiced), money(k.Collected), basis, money(k.Receivables), money(k.CurrentReceivables), money(k.OverdueReceivables))
 	fmt.Fprintf(w, "  aging: current %s | 1-30 %s | 31-60 %s | 61-90 %s | 90+ %s\n",
 		money(k.Aging.Current), money(k.Aging.Days1To30), money(k.Aging.Days31To60), money(k.Aging.Days61To90), money(k.Aging.Over90))
-	// Receivables (and the DSO) are gross: cash on account and credit
-	// notes on no invoice reduce none. Say so, with what the customers
-	// owe once they are taken off, whenever there are some.
+	// Receivables (and the DSO) are gross: cash on account, credit notes
+	// on no invoice and what overpaid invoices leave reduce none. Say so,
+	// with what the customers owe once they are taken off, whenever there
+	// are some.
 	if unapplied(&k) {
-		fmt.Fprintf(w, "  unapplied: cash %s, credits %s not netted in receivables; net receivables %s\n",
-			money(k.UnappliedCash), money(k.UnappliedCredits), money(k.NetReceivables))
+		fmt.Fprintf(w, "  on account %s (unapplied cash %s, credits %s, overpaid invoices %s) not netted in receivables; net receivables %s\n",
+			money(k.OnAccount), money(k.UnappliedCash), money(k.UnappliedCredits), money(k.Overpayments), money(k.NetReceivables))
 	}
 	// The written-off settlements are no payments: say how many the days
 	// to pay leave out, so that its base is plain; when none are, there is
@@ -508,7 +509,8 @@ func printKPITables(w io.Writer, r *features.KPIReport, f func(*float64, string)
 // forecast prints them (the JSON keeps the plain decimal).
 func money(m features.KPIMoney) string { return m.Money().Grouped() }
 
-// unapplied reports whether k has cash or credit notes on account.
+// unapplied reports whether k has anything on account: cash, credit
+// notes or overpaid invoices.
 func unapplied(k *features.KPIs) bool {
-	return k.UnappliedCash != 0 || k.UnappliedCredits != 0
+	return k.UnappliedCash != 0 || k.UnappliedCredits != 0 || k.Overpayments != 0
 }

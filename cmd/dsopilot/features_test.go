@@ -126,19 +126,21 @@ func TestFeaturesLeaveOutCustomersBeforeTheirFirstInvoice(t *testing.T) {
 // The KPI text says what is on account and the net receivables only when
 // something is; the group and month tables then get a net column.
 func TestKPITextNamesUnappliedOnlyWhenThereIsSome(t *testing.T) {
-	const line = "unapplied: cash 100.00, credits 300.00 not netted in receivables; net receivables 1,100.00"
+	const line = "on account 400.00 (unapplied cash 100.00, credits 300.00, overpaid invoices 0.00) not netted in receivables; net receivables 1,100.00"
 	for _, tc := range []struct {
-		name          string
-		cash, credits features.KPIMoney
-		want, wantNot []string
+		name                string
+		cash, credits, over features.KPIMoney
+		want, wantNot       []string
 	}{
-		{"trial example", 10000, 30000, []string{line, "receivables  net receivables", "1,100.00"}, nil},
-		{"none", 0, 0, []string{"receivables 1,500.00"}, []string{"unapplied", "net receivables"}},
-		{"credit balance", 200000, 0, []string{"unapplied: cash 2,000.00, credits 0.00 not netted in receivables; net receivables -500.00"}, nil},
+		{"trial example", 10000, 30000, 0, []string{line, "receivables  net receivables", "1,100.00"}, nil},
+		{"none", 0, 0, 0, []string{"receivables 1,500.00"}, []string{"on account", "net receivables"}},
+		{"credit balance", 200000, 0, 0, []string{"on account 2,000.00 (unapplied cash 2,000.00, credits 0.00, overpaid invoices 0.00) not netted in receivables; net receivables -500.00"}, nil},
+		{"overpaid invoice only", 0, 0, 10000, []string{"on account 100.00 (unapplied cash 0.00, credits 0.00, overpaid invoices 100.00) not netted in receivables; net receivables 1,400.00", "receivables  net receivables"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			on := tc.cash + tc.credits + tc.over
 			k := features.KPIs{From: "2024-03-01", To: "2024-03-31", Days: 31, Receivables: 150000,
-				UnappliedCash: tc.cash, UnappliedCredits: tc.credits, NetReceivables: 150000 - tc.cash - tc.credits}
+				UnappliedCash: tc.cash, UnappliedCredits: tc.credits, Overpayments: tc.over, OnAccount: on, NetReceivables: 150000 - on}
 			rep := &features.KPIReport{By: "customer", KPIs: k, Groups: []features.KPIGroup{{Key: "C1", KPIs: k}}}
 			var b strings.Builder
 			if err := printKPIs(&b, rep); err != nil {

@@ -400,7 +400,9 @@ func runForecastSnapshot(ctx context.Context, e env, args []string) error {
 func runForecastCompare(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "forecast compare", "[--store S] [--snapshot ID] [--fx FILE] [--parts N] [--json]",
 		"Lines a saved forecast (the latest, or --snapshot ID) up against what the store now shows was received,\n"+
-			"week by week: the open book's receipts against its P10/P50/P90, and new business against its forecast.\n"+
+			"week by week: the open book's receipts against its P10/P50/P90, and new business against its forecast;\n"+
+			"then the total over the weeks against the snapshot's band of it (open book, new business, both), judged\n"+
+			"within P10-P90 or not once every week is complete.\n"+
 			"Weeks the ledger has not reached yet are pending. What came in is converted to the snapshot's currency at the\n"+
 			"rates the snapshot was made at, kept with it. With --list, lists the saved snapshots.")
 	store := storeFlag(fs, e)
@@ -522,7 +524,7 @@ func runForecastCompare(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "over %d complete weeks: WAPE %.3f, bias %+.1f%%, %d%% of weeks within P10-P90; new business (mean against invoices issued after %s): WAPE %.3f, bias %+.1f%%\n",
 			c.Complete, c.WAPE, 100*c.Bias, int(100*c.Coverage+0.5), c.AsOf, c.NewWAPE, 100*c.NewBias)
 	}
-	return nil
+	return printCompareTotal(e.stdout, c, g)
 }
 
 // fxList lists fx's rates as "CUR rate", by currency.

@@ -57,12 +57,19 @@ func runPolicyEvaluate(ctx context.Context, e env, args []string) error {
 	scenario := fs.String("scenario", "", "scenario file (default: the built-in standard scenario)")
 	creditList := fs.String("credit", "", "credit policies to compare instead (or, with --policies, as well): current,suggested")
 	creditPolicy := fs.String("credit-policy", "", "credit policy file of the suggested policy (default: the built-in one)")
+	meta := fs.String("meta", "s", "the effects' meta-learner: s (one model, the arm an input), t (one model per arm), dr (doubly-robust learner of the uplift) or auto (dr only if it beats s on held-out customers)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg := recommender.EvalConfig{Customers: *customers, Months: *months, TrainMonths: *train, Seed: *seed,
-		Policies: splitList(*policies), Explore: *explore, Holdout: *holdout, Log: newLogger(e)}
+		Policies: splitList(*policies), Explore: *explore, Holdout: *holdout, Log: newLogger(e),
+		Effects: recommender.EffectsOptions{Meta: recommender.MetaLearner(*meta)}}
+	switch cfg.Effects.Meta {
+	case recommender.MetaS, recommender.MetaT, recommender.MetaDR, recommender.MetaAuto:
+	default:
+		return fmt.Errorf("%w: policy evaluate: --meta %q, want s, t, dr or auto", errUsage, *meta)
+	}
 	if *creditList != "" {
 		if !flagSet(fs, "policies") {
 			cfg.Policies = nil // the credit comparison alone
@@ -154,6 +161,14 @@ func printEvaluation(w io.Writer, rep *recommender.EvalReport, order []string) {
 	}
 	if rep.RankingSum != nil {
 		fmt.Fprintf(w, "uplift ranking: %s\n", rep.RankingSum)
+	}
+	if ef := rep.Effects; ef != nil && ef.Choice != nil {
+		c := ef.Choice
+		fmt.Fprintf(w, "meta-learner: %s; held-out doubly-robust loss S-learner %.4f, DR-learner %.4f (gain %+.4f, standard error %.4f, %d decisions of %d customers)\n",
+			c.Chosen, c.LossS, c.LossDR, c.Gain, c.GainSE, c.Decisions, c.Customers)
+		if c.Note != "" {
+			fmt.Fprintf(w, "meta-learner: %s\n", c.Note)
+		}
 	}
 }
 

@@ -37,8 +37,14 @@ func runRecommend(ctx context.Context, e env, args []string) error {
 	reg := registryFlag(fs, e)
 	modelID := fs.String("model", "", "payment model whose late and 90+ probabilities set risk classes and default hazards (an id, or \"promoted\")")
 	parts := partsFlag(fs)
+	meta := fs.String("meta", "s", "the effects' meta-learner: s, t, dr (doubly-robust learner of the uplift) or auto (dr only if it beats s on held-out customers)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	switch recommender.MetaLearner(*meta) {
+	case recommender.MetaS, recommender.MetaT, recommender.MetaDR, recommender.MetaAuto:
+	default:
+		return fmt.Errorf("%w: recommend: --meta %q, want s, t, dr or auto", errUsage, *meta)
 	}
 	if *format != "csv" && *format != "json" {
 		return fmt.Errorf("%w: recommend: --format %q, want csv or json", errUsage, *format)
@@ -95,7 +101,7 @@ func runRecommend(ctx context.Context, e env, args []string) error {
 	defer st.Close()
 	var span ledgerSpan
 	w, err := recommender.RecommendParts(ctx, span.watch(storeParts(ctx, st, *parts)), day, recommender.RecommendOptions{Scenarios: s, FX: fx, Capacity: capa,
-		Collector: *collector, Holdout: *holdout, Seed: *seed, Model: bundle, Log: newLogger(e)})
+		Collector: *collector, Holdout: *holdout, Seed: *seed, Model: bundle, Log: newLogger(e), Effects: recommender.EffectsOptions{Meta: recommender.MetaLearner(*meta)}})
 	if err != nil {
 		return fmt.Errorf("recommend: %w", err)
 	}

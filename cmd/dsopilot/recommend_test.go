@@ -75,8 +75,10 @@ func TestRecommendRefusesBadInput(t *testing.T) {
 		{"recommend", "--store", dir, "--capacity", "call"},
 		{"recommend", "--store", dir, "--format", "xml"},
 		{"recommend", "--store", dir, "--holdout", "0.9"},
+		{"recommend", "--store", dir, "--meta", "x"},
 		{"policy", "simulate"},
 		{"policy", "evaluate", "--explore", "0"},
+		{"policy", "evaluate", "--meta", "x"},
 	} {
 		if _, _, err := call(t, nil, args...); exitCode(err) != 2 {
 			t.Errorf("%v: exit %d (%v), want 2", args, exitCode(err), err)

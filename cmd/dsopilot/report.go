@@ -31,6 +31,7 @@ func runReport(ctx context.Context, e env, args []string) error {
 	scenario := fs.String("scenario", "", "dunning scenario file for the collections page's worklist (default: the built-in one)")
 	creditPolicy := fs.String("credit-policy", "", "credit policy file for the credit-limit advice (default: the built-in one)")
 	months := fs.Int("months", reports.DefaultMonths, "months of history in the trend charts")
+	periodDays := fs.Int("period-days", reports.DefaultPeriodDays, "length in days of the headline period, ending on --as-of, whose figures (DSO, CEI, invoiced, collected) the pages lead with")
 	backtest := fs.String("backtest", "", "the JSON of dsopilot backtest --json, for the comparison with the baselines")
 	predictions := fs.String("backtest-predictions", "", "the --predictions file of dsopilot backtest, for the ROC and reliability curves")
 	out := fs.String("out", "", "directory to write the site to (required)")
@@ -51,7 +52,7 @@ func runReport(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("report: %w", err)
 	}
 	start := time.Now()
-	in := reports.Input{AsOf: t, Months: *months, Models: registryAt{model.Registry{Dir: *reg}}, Build: version, Log: newLogger(e)}
+	in := reports.Input{AsOf: t, Months: *months, PeriodDays: *periodDays, Models: registryAt{model.Registry{Dir: *reg}}, Build: version, Log: newLogger(e)}
 	if *backtest != "" {
 		if in.Backtest, err = readBacktest(*backtest); err != nil {
 			return fmt.Errorf("report: %w", err)

@@ -29,7 +29,8 @@ var selectSnapshotRatesSQL string
 var _ datasets.SnapshotStore = (*Store)(nil)
 
 // PutSnapshot saves s, one row per week, all with one new version, so
-// that readers see either the whole new snapshot or the old one. Its
+// that readers see either the whole new snapshot or the old one; its total
+// band repeats on each row (migration 0011). Its
 // rates go first, with the same version (migration 0006): weeks whose
 // rates failed to arrive would read as a snapshot that kept none.
 func (s *Store) PutSnapshot(ctx context.Context, snap *datasets.ForecastSnapshot) error {
@@ -40,6 +41,17 @@ func (s *Store) PutSnapshot(ctx context.Context, snap *datasets.ForecastSnapshot
 	for _, w := range snap.Weeks {
 		money = append(money, w.Open.Mean, w.Open.P10, w.Open.P50, w.Open.P90, w.New.Mean, w.New.P10, w.New.P50, w.New.P90)
 	}
+	// The total band (migration 0011): zeros with total_kept 0 when the
+	// snapshot has none.
+	var kept uint8
+	var total datasets.SnapshotTotal
+	if snap.Total != nil {
+		kept, total = 1, *snap.Total
+	}
+	totals := []datasets.Money{total.Open.Mean, total.Open.P10, total.Open.P50, total.Open.P90,
+		total.New.Mean, total.New.P10, total.New.P50, total.New.P90,
+		total.All.Mean, total.All.P10, total.All.P50, total.All.P90}
+	money = append(money, totals...)
 	for _, m := range money {
 		if m > maxMoney || m < -maxMoney {
 			return fmt.Errorf("forecast snapshot %s: %w: amount %v exceeds Decimal(18, 2)", snap.ID, datasets.ErrInvalid, m)
@@ -61,11 +73,16 @@ func (s *Store) PutSnapshot(ctx context.Context, snap *datasets.ForecastSnapshot
 	}
 	defer batch.Close()
 	dec := func(m datasets.Money) decimal.Decimal { return decimal.New(int64(m), -datasets.MoneyScale) }
+	row := make([]any, 0, 19+len(totals)+1)
 	for k, w := range snap.Weeks {
-		if err := batch.Append(snap.ID, uint16(k+1), snap.AsOf.Time(), snap.CreatedAt.UTC().Truncate(time.Second), snap.Currency, snap.Model,
+		row = append(row[:0], snap.ID, uint16(k+1), snap.AsOf.Time(), snap.CreatedAt.UTC().Truncate(time.Second), snap.Currency, snap.Model,
 			uint32(snap.Invoices), dec(snap.Outstanding), w.Start.Time(), w.End.Time(),
 			dec(w.Open.Mean), dec(w.Open.P10), dec(w.Open.P50), dec(w.Open.P90),
-			dec(w.New.Mean), dec(w.New.P10), dec(w.New.P50), dec(w.New.P90), version); err != nil {
+			dec(w.New.Mean), dec(w.New.P10), dec(w.New.P50), dec(w.New.P90), kept)
+		for _, m := range totals {
+			row = append(row, dec(m))
+		}
+		if err := batch.Append(append(row, version)...); err != nil {
 			return fmt.Errorf("append forecast snapshot %s week %d: %w", snap.ID, k+1, err)
 		}
 	}
@@ -146,14 +163,28 @@ func (s *Store) snapshots(ctx context.Context, id string) ([]datasets.ForecastSn
 			outstanding       decimal.Decimal
 			om, o10, o50, o90 decimal.Decimal
 			nm, n10, n50, n90 decimal.Decimal
+			kept              uint8
+			tot               [12]decimal.Decimal // open, new, all: mean, P10, P50, P90
 		)
-		if err := rows.Scan(&sid, &week, &asOf, &created, &cur, &model, &invoices, &outstanding, &start, &end,
-			&om, &o10, &o50, &o90, &nm, &n10, &n50, &n90); err != nil {
+		dest := []any{&sid, &week, &asOf, &created, &cur, &model, &invoices, &outstanding, &start, &end,
+			&om, &o10, &o50, &o90, &nm, &n10, &n50, &n90, &kept}
+		for i := range tot {
+			dest = append(dest, &tot[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("scan forecast snapshot: %w", err)
 		}
 		if len(out) == 0 || out[len(out)-1].ID != sid {
 			out = append(out, datasets.ForecastSnapshot{ID: sid, AsOf: datasets.DateOf(asOf), CreatedAt: created.UTC(),
 				Currency: cur, Model: model, Invoices: int(invoices), Outstanding: cents(outstanding)})
+			// A snapshot saved before migration 0011 reads total_kept 0
+			// and zeros: no band, not a band of zeros.
+			if kept != 0 {
+				band := func(i int) datasets.SnapshotBand {
+					return datasets.SnapshotBand{Mean: cents(tot[i]), P10: cents(tot[i+1]), P50: cents(tot[i+2]), P90: cents(tot[i+3])}
+				}
+				out[len(out)-1].Total = &datasets.SnapshotTotal{Open: band(0), New: band(4), All: band(8)}
+			}
 		}
 		snap := &out[len(out)-1]
 		snap.Weeks = append(snap.Weeks, datasets.SnapshotWeek{Start: datasets.DateOf(start), End: datasets.DateOf(end),

@@ -15,7 +15,10 @@ import (
 
 // snapshotBucket holds saved forecasts keyed by snapshot id. It is created
 // by the first PutSnapshot, so stores written by earlier builds need no
-// migration: a store without it simply has no snapshots.
+// migration: a store without it simply has no snapshots. Fields added to
+// a snapshot since (its rates, its total band) are absent from the JSON of
+// records written before and decode as nil, which the comparison reads as
+// not kept: such records need no migration either.
 const snapshotBucket = "forecast_snapshots"
 
 var _ datasets.SnapshotStore = (*Store)(nil)

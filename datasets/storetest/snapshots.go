@@ -28,6 +28,13 @@ func SampleSnapshot(id string, asOf datasets.Date, weeks int, created time.Time)
 			Open: datasets.SnapshotBand{Mean: m, P10: m - 500_000, P50: m - 1, P90: m + 700_001},
 			New:  datasets.SnapshotBand{Mean: datasets.Money(k * 3), P10: 0, P50: datasets.Money(k), P90: datasets.Money(k * 9)}})
 	}
+	// The total band: the all band's percentiles are not the parts'
+	// added (they are of the paths' sums), and the open mean has cents.
+	s.Total = &datasets.SnapshotTotal{
+		Open: datasets.SnapshotBand{Mean: 123_456_789_01, P10: 100_000_000_00, P50: 120_000_000_99, P90: 150_000_000_00},
+		New:  datasets.SnapshotBand{Mean: datasets.Money(weeks * 7), P10: 0, P50: datasets.Money(weeks), P90: datasets.Money(weeks * 20)},
+		All:  datasets.SnapshotBand{Mean: 123_456_789_01 + datasets.Money(weeks*7), P10: 100_000_000_05, P50: 120_000_001_00, P90: 150_000_000_37},
+	}
 	return s
 }
 
@@ -151,6 +158,39 @@ func RunSnapshots(t *testing.T, open SnapshotOpener) {
 		}
 	})
 
+	t.Run("TotalBandKeptOrNot", func(t *testing.T) {
+		// A snapshot without a total band (saved before snapshots kept
+		// one) reads back without one, not with a band of zeros; one with
+		// a band of zeros keeps it; saving again without a band drops the
+		// earlier save's.
+		s, _ := open(t)
+		none := SampleSnapshot("S-none", asOf, 3, t0)
+		none.Total = nil
+		zeros := SampleSnapshot("S-zeros", asOf, 3, t0.Add(time.Second))
+		zeros.Total = &datasets.SnapshotTotal{}
+		dropped := SampleSnapshot("S-dropped", asOf, 3, t0.Add(2*time.Second))
+		if err := s.PutSnapshot(ctx, dropped); err != nil {
+			t.Fatalf("put: %v", err)
+		}
+		dropped = SampleSnapshot("S-dropped", asOf, 3, t0.Add(2*time.Second))
+		dropped.Total = nil
+		want := []*datasets.ForecastSnapshot{none, zeros, dropped}
+		for _, w := range want {
+			if err := s.PutSnapshot(ctx, w); err != nil {
+				t.Fatalf("put %s: %v", w.ID, err)
+			}
+		}
+		for _, w := range want {
+			got, err := s.Snapshot(ctx, w.ID)
+			if err != nil {
+				t.Fatalf("get %s: %v", w.ID, err)
+			}
+			if !reflect.DeepEqual(got.Total, w.Total) {
+				t.Errorf("%s: total band %+v, want %+v", w.ID, got.Total, w.Total)
+			}
+		}
+	})
+
 	t.Run("InvalidIsRefused", func(t *testing.T) {
 		s, _ := open(t)
 		bad := map[string]*datasets.ForecastSnapshot{
@@ -166,6 +206,9 @@ func RunSnapshots(t *testing.T, open SnapshotOpener) {
 		zero := SampleSnapshot("S", asOf, 2, t0)
 		zero.FX.Rates["GBP"] = 0
 		bad["a zero rate"] = zero
+		crossed := SampleSnapshot("S", asOf, 2, t0)
+		crossed.Total.All.P10 = crossed.Total.All.P90 + 1
+		bad["a total band whose P10 is above its P90"] = crossed
 		for name, snap := range bad {
 			if err := s.PutSnapshot(ctx, snap); !errors.Is(err, datasets.ErrInvalid) {
 				t.Errorf("%s: err = %v, want ErrInvalid", name, err)

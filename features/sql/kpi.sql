@@ -121,14 +121,14 @@ customer's grouping attribute. */}}
 {{define "kpi_rows"}}
     SELECT
         customer_id, invoice_id, has_inv, issue, due, settled, cents, disputed, issue_month, inv_attr,
-        pay_days, pay_cents, dsp_opened, dsp_resolved, prm_promised, prm_kept, ucn_days, ucn_cents, cn_days, cn_cents, cn_wo
+        pay_days, pay_cents, dsp_opened, dsp_resolved, prm_promised, prm_kept, ucn_days, ucn_cents, cn_days, cn_cents, cn_wo, cn_disc
         {{- if .Attr}}, c_attr{{end}}
         {{- if .FX}}, inv_own_cur, pay_ids, pay_curs, cn_ids{{end}}
     FROM
     (
         SELECT
             customer_id, invoice_id, has_inv, issue, due, settled, cents, disputed, issue_month, inv_attr,
-            pay_days, pay_cents, dsp_opened, dsp_resolved, prm_promised, prm_kept, ucn_days, ucn_cents, cn_days, cn_cents, cn_wo
+            pay_days, pay_cents, dsp_opened, dsp_resolved, prm_promised, prm_kept, ucn_days, ucn_cents, cn_days, cn_cents, cn_wo, cn_disc
             {{- if .FX}}, inv_own_cur, pay_ids, pay_curs, cn_ids{{end}}
         FROM ({{template "kpi_links" .}}) AS links
         ANY LEFT JOIN
@@ -137,7 +137,12 @@ customer's grouping attribute. */}}
                 invoice_id,
                 groupArray(toInt32(note_date)) AS cn_days,
                 groupArray({{template "cents" "amount"}}) AS cn_cents,
-                groupArray(toUInt8(kind = @write_off)) AS cn_wo{{if .FX}},
+                groupArray(toUInt8(kind = @write_off)) AS cn_wo,
+                -- A cash discount the importer derived from a payment's
+                -- discount column (importer.DiscountPrefix and
+                -- DiscountReason; features.derivedDiscount).
+                groupArray(toUInt8(substring(credit_note_id, 1, 9) = 'discount:'
+                    AND reason = 'cash discount taken with the payment')) AS cn_disc{{if .FX}},
                 groupArray(credit_note_id) AS cn_ids{{end}}
             FROM {{.AllDB}}credit_notes FINAL
             WHERE invoice_id != ''
@@ -170,18 +175,40 @@ still owes at bound b is outs[b]. */}}
         '' AS gkey,
         {{- end}}
         has_inv, issue, due, settled, cents, disputed, issue_month,
-        pay_days, pay_cents, dsp_opened, dsp_resolved, prm_promised, prm_kept, ucn_days, ucn_cents, cn_days, cn_cents, cn_wo, implied_cents,
+        pay_days, pay_cents, dsp_opened, dsp_resolved, prm_promised, prm_kept, ucn_days, ucn_cents, cn_days, cn_cents, cn_wo, cn_disc, implied_cents,
         has_inv AND issue <= @to AS counted,
         range(length(@pfrom)) AS periods,
         arrayMap(k -> counted AND issue >= @pfrom[k + 1] AND issue <= @pto[k + 1], periods) AS issued_in,
         arrayMap(k -> counted AND settled != 0 AND settled >= @pfrom[k + 1] AND settled <= @pto[k + 1], periods) AS settled_in,
+        -- What of the credit notes dated by each bound counts twice
+        -- (customerIndex.coverOverlap): a discount derived from a payment
+        -- and a ledger note of the same amount are one credit. Each
+        -- discount of amount c > 0 dated by the bound, the k-th of its
+        -- amount in the array, duplicates a note when at least k ledger
+        -- notes of that amount are dated by it: min(discounts, notes) of
+        -- each amount, in Int64 as Go's Money.
+        arrayEnumerate(cn_days) AS cn_idx,
+        arrayMap(b -> arraySum(arrayMap((d, c, x, k) -> if(x = 1 AND d <= b AND c > 0
+                AND arrayCount((d2, c2, x2, k2) -> x2 = 1 AND d2 <= b AND c2 = c AND k2 <= k, cn_days, cn_cents, cn_disc, cn_idx)
+                    <= arrayCount((d2, c2, x2) -> x2 = 0 AND d2 <= b AND c2 = c, cn_days, cn_cents, cn_disc),
+                c, toInt64(0)), cn_days, cn_cents, cn_disc, cn_idx)), @bounds) AS ovl,
         -- What the invoice owes at each bound: nothing once settled, else its
-        -- amount less the linked payments and credit notes by then, never
-        -- below zero (customerIndex.outstanding).
-        arrayMap(b -> if(NOT counted OR issue > b OR (settled != 0 AND settled <= b), toInt64(0),
-            greatest(cents
+        -- amount less the linked payments and credit notes by then, what
+        -- counts twice counted once, never below zero
+        -- (customerIndex.kpiOutstanding).
+        arrayMap((b, o) -> if(NOT counted OR issue > b OR (settled != 0 AND settled <= b), toInt64(0),
+            greatest(cents + o
                 - arraySum(arrayMap((d, c) -> if(d <= b, c, toInt64(0)), pay_days, pay_cents))
-                - arraySum(arrayMap((d, c) -> if(d <= b, c, toInt64(0)), cn_days, cn_cents)), toInt64(0))), @bounds) AS outs,
+                - arraySum(arrayMap((d, c) -> if(d <= b, c, toInt64(0)), cn_days, cn_cents)), toInt64(0))), @bounds, ovl) AS outs,
+        -- What the invoice's own records dated by each bound cover beyond
+        -- its amount (its amount once issued by then: all of it is on
+        -- account before), settled or not, exactly (kpiPlan.overpaid). The
+        -- implied write-offs are no cover: they are not among the notes.
+        arrayMap((b, o) -> if(has_inv, greatest(
+            arrayReduce('sum', arrayMap((d, c) -> toDecimal128(if(d <= b, c, toInt64(0)), 0), pay_days, pay_cents))
+            + arrayReduce('sum', arrayMap((d, c) -> toDecimal128(if(d <= b, c, toInt64(0)), 0), cn_days, cn_cents))
+            - toDecimal128(o, 0) - toDecimal128(if(issue <= b, cents, toInt64(0)), 0), toDecimal128(0, 0)), toDecimal128(0, 0)),
+            @bounds, ovl) AS v_overpaid,
         -- AgingBucket of each bound.
         arrayMap(b -> multiIf(b - due <= 0, 0, b - due <= 30, 1, b - due <= 60, 2, b - due <= 90, 3, 4), @bounds) AS buckets,
 
@@ -371,7 +398,7 @@ does here (the caller ignores the value). */}}
     SELECT
         gkey,
         max(cityHash64(has_inv, issue, due, settled, cents, disputed, issue_month, pay_days, pay_cents,
-            dsp_opened, dsp_resolved, prm_promised, prm_kept, ucn_days, ucn_cents, cn_days, cn_cents, cn_wo, implied_cents)) AS lambda_inputs
+            dsp_opened, dsp_resolved, prm_promised, prm_kept, ucn_days, ucn_cents, cn_days, cn_cents, cn_wo, cn_disc, implied_cents)) AS lambda_inputs
         {{- range .Money}},
         arrayMap(x -> toString(x), sumForEach(v_{{.}})) AS sum_{{.}}
         {{- end}}

@@ -75,7 +75,7 @@ currency (its own, else its customer's), wherever it is. Usually empty. */}}
 {{define "kpi_fx_rows"}}
     SELECT
         customer_id, invoice_id, has_inv, issue, due, settled, disputed, issue_month, inv_attr,
-        pay_days, dsp_opened, dsp_resolved, prm_promised, prm_kept, ucn_days, cn_days, cn_wo
+        pay_days, dsp_opened, dsp_resolved, prm_promised, prm_kept, ucn_days, cn_days, cn_wo, cn_disc
         {{- if .Attr}}, c_attr{{end}},
         if(inv_own_cur != '', inv_own_cur, cust_cur) AS inv_cur,
         if(has_inv, inv_cur, if(x_known = 1, x_cur, cust_cur)) AS pay_fallback,
@@ -102,7 +102,7 @@ currency (its own, else its customer's), wherever it is. Usually empty. */}}
     (
         SELECT
             customer_id, invoice_id, has_inv, issue, due, settled, disputed, issue_month, inv_attr,
-            pay_days, dsp_opened, dsp_resolved, prm_promised, prm_kept, ucn_days, cn_days, cn_wo
+            pay_days, dsp_opened, dsp_resolved, prm_promised, prm_kept, ucn_days, cn_days, cn_wo, cn_disc
             {{- if .Attr}}, c_attr{{end}},
             cents AS raw_cents, pay_cents AS raw_pay, cn_cents AS raw_cn, ucn_cents AS raw_ucn,
             inv_own_cur, pay_ids, pay_curs, cn_ids, cust_cur, x_known, x_cur
@@ -110,7 +110,7 @@ currency (its own, else its customer's), wherever it is. Usually empty. */}}
         (
             SELECT
                 customer_id, invoice_id, has_inv, issue, due, settled, cents, disputed, issue_month, inv_attr,
-                pay_days, pay_cents, dsp_opened, dsp_resolved, prm_promised, prm_kept, ucn_days, ucn_cents, cn_days, cn_cents, cn_wo
+                pay_days, pay_cents, dsp_opened, dsp_resolved, prm_promised, prm_kept, ucn_days, ucn_cents, cn_days, cn_cents, cn_wo, cn_disc
                 {{- if .Attr}}, c_attr{{end}},
                 inv_own_cur, pay_ids, pay_curs, cn_ids, cust_cur
             FROM ({{template "kpi_rows" .}}) AS kr

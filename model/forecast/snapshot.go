@@ -23,6 +23,11 @@ func (r *Result) Snapshot(id string, created time.Time, model string) *datasets.
 	for _, w := range r.Weeks {
 		s.Weeks = append(s.Weeks, datasets.SnapshotWeek{Start: w.Start, End: w.End, Open: band(w.Open), New: band(w.New)})
 	}
+	// The total's band is over the weeks reported, those the snapshot
+	// keeps (simulate's TotalWeeks).
+	if r.TotalWeeks == len(r.Weeks) {
+		s.Total = &datasets.SnapshotTotal{Open: band(r.Total.Open), New: band(r.Total.New), All: band(r.Total.Total)}
+	}
 	return s
 }
 
@@ -56,6 +61,12 @@ type Comparison struct {
 	// weeks (Σ|mean − actual| / Σ actual, Σ(mean − actual) / Σ actual).
 	NewWAPE float64 `json:"new_wape"`
 	NewBias float64 `json:"new_bias"`
+	// Total lines what the weeks brought in, in all, up against the
+	// snapshot's band of its total over them; nil when the snapshot kept
+	// no total band (saved before snapshots kept one), which TotalKept
+	// says: its weeks' bands do not give the total's.
+	Total     *ComparedTotal `json:"total,omitempty"`
+	TotalKept bool           `json:"total_band_kept"`
 	// Received sums the weeks' receipts, by line, over the weeks shown
 	// (complete and partial): its Total is all the cash the ledger
 	// records in them.
@@ -133,6 +144,59 @@ type ComparedWeek struct {
 	// Within reports whether ActualOpen lies within the open P10–P90
 	// (complete weeks only).
 	Within bool `json:"within_p10_p90"`
+}
+
+// ComparedTotal is a comparison's total over the snapshot's weeks.
+type ComparedTotal struct {
+	// Status is complete when every week is, partial when the ledger has
+	// reached the first week but not the end of the last (the amounts
+	// received are so far), pending before.
+	Status string `json:"status"`
+	// Weeks is how many weeks the total spans, Complete how many of them
+	// are complete.
+	Weeks    int `json:"weeks"`
+	Complete int `json:"complete_weeks"`
+	// Open is the open book's total, New the new business's, All both
+	// together (the forecast's lines: cash on closed invoices and
+	// unapplied cash are in neither).
+	Open ComparedLine `json:"open"`
+	New  ComparedLine `json:"new"`
+	All  ComparedLine `json:"all"`
+}
+
+// ComparedLine is a total's band and what came in against it.
+type ComparedLine struct {
+	Band   Band  `json:"band"`
+	Actual Money `json:"actual"`
+	// Within reports whether Actual lies within the band's P10–P90, and
+	// Position where it lies (within, below_p10 or above_p90); both only
+	// once the total is complete (Position empty before).
+	Within   bool   `json:"within_p10_p90"`
+	Position string `json:"position,omitempty"`
+}
+
+// Positions of a complete total against its band (ComparedLine.Position).
+const (
+	PositionWithin = "within"
+	PositionBelow  = "below_p10"
+	PositionAbove  = "above_p90"
+)
+
+// line returns the total band b against actual, judged when complete.
+func line(b datasets.SnapshotBand, actual Money, complete bool) ComparedLine {
+	l := ComparedLine{Band: bandOf(b), Actual: actual}
+	if !complete {
+		return l
+	}
+	switch {
+	case actual.Money() < b.P10:
+		l.Position = PositionBelow
+	case actual.Money() > b.P90:
+		l.Position = PositionAbove
+	default:
+		l.Within, l.Position = true, PositionWithin
+	}
+	return l
 }
 
 // Received is the cash received in a week (or a comparison's weeks), by
@@ -417,6 +481,26 @@ func compareFrom(s *datasets.ForecastSnapshot, sum compareSums) (*Comparison, er
 			cw.Status = "pending"
 		}
 		c.Weeks = append(c.Weeks, cw)
+	}
+	if t := s.Total; t != nil {
+		c.TotalKept = true
+		var open, nw Money
+		for k := range s.Weeks {
+			open += Money(actOpen[k])
+			nw += Money(actNew[k])
+		}
+		ct := &ComparedTotal{Weeks: W, Complete: c.Complete}
+		done := c.Complete == W
+		switch {
+		case done:
+			ct.Status = "complete"
+		case s.Weeks[0].Start <= last:
+			ct.Status = "partial"
+		default:
+			ct.Status = "pending"
+		}
+		ct.Open, ct.New, ct.All = line(t.Open, open, done), line(t.New, nw, done), line(t.All, open+nw, done)
+		c.Total = ct
 	}
 	if c.Complete > 0 {
 		c.WAPE = ratio(acc.abs, acc.actual)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/dsopilot/dsopilot/datasets"
 	"github.com/dsopilot/dsopilot/features"
@@ -136,5 +137,101 @@ func TestCompareReconcilesToAllCashReceived(t *testing.T) {
 			}
 			check(t, c)
 		})
+	}
+}
+
+// A snapshot keeps the band of the forecast's total over its weeks (the
+// paths' sums, which the weeks' bands do not give), and a comparison
+// lines the total received up against it once every week is complete:
+// within P10–P90, below or above. A snapshot saved before snapshots kept
+// the band has none, and the comparison says so rather than judging the
+// total against zeros.
+func TestCompareTotalAgainstItsBand(t *testing.T) {
+	asOf := d(2024, 6, 30)
+	inv := func(id string, issue datasets.Date, amt datasets.Money, settled datasets.Date) datasets.Invoice {
+		return datasets.Invoice{ID: id, CustomerID: "A", IssueDate: issue, DueDate: issue.AddDays(30), SettledDate: settled, Amount: amt, Currency: "EUR"}
+	}
+	// Open 1,000 + 500 paid in weeks 2 and 3; new 700 paid in week 4;
+	// the ledger's last record is 2024-09-01, the end of week 9.
+	l := &datasets.Ledger{
+		Customers: []datasets.Customer{{ID: "A", Currency: "EUR"}},
+		Invoices: []datasets.Invoice{
+			inv("OPEN1", d(2024, 6, 1), 1000_00, d(2024, 7, 9)),
+			inv("OPEN2", d(2024, 6, 10), 500_00, d(2024, 7, 20)),
+			inv("NEW1", d(2024, 7, 3), 700_00, d(2024, 7, 25)),
+			inv("LATER", d(2024, 9, 1), 100_00, 0),
+		},
+	}
+	band := func(p10, p50, p90 datasets.Money) datasets.SnapshotBand {
+		return datasets.SnapshotBand{Mean: p50 + 1, P10: p10, P50: p50, P90: p90}
+	}
+	snap := func(asOf datasets.Date, weeks int, total *datasets.SnapshotTotal) *datasets.ForecastSnapshot {
+		s := &datasets.ForecastSnapshot{ID: "S", AsOf: asOf, Currency: "EUR", Invoices: 2, Outstanding: 1500_00, Total: total}
+		for k := range weeks {
+			s.Weeks = append(s.Weeks, datasets.SnapshotWeek{Start: asOf.AddDays(7*k + 1), End: asOf.AddDays(7*k + 7)})
+		}
+		return s
+	}
+	// Open within, new above its P90, all below its P10.
+	mixed := &datasets.SnapshotTotal{Open: band(1400_00, 1500_00, 1600_00), New: band(0, 300_00, 600_00), All: band(2300_00, 2500_00, 2700_00)}
+	line := func(b datasets.SnapshotBand, actual Money, pos string) ComparedLine {
+		return ComparedLine{Band: bandOf(b), Actual: actual, Within: pos == PositionWithin, Position: pos}
+	}
+	for _, tt := range []struct {
+		name string
+		snap *datasets.ForecastSnapshot
+		want *ComparedTotal
+	}{
+		{"no band kept", snap(asOf, 6, nil), nil},
+		{"complete", snap(asOf, 6, mixed), &ComparedTotal{Status: "complete", Weeks: 6, Complete: 6,
+			Open: line(mixed.Open, 1500_00, PositionWithin), New: line(mixed.New, 700_00, PositionAbove), All: line(mixed.All, 2200_00, PositionBelow)}},
+		{"on its edges", snap(asOf, 6, &datasets.SnapshotTotal{Open: band(1500_00, 1500_00, 1500_00), New: band(700_00, 700_00, 800_00), All: band(0, 0, 2200_00)}),
+			&ComparedTotal{Status: "complete", Weeks: 6, Complete: 6,
+				Open: line(band(1500_00, 1500_00, 1500_00), 1500_00, PositionWithin), New: line(band(700_00, 700_00, 800_00), 700_00, PositionWithin),
+				All: line(band(0, 0, 2200_00), 2200_00, PositionWithin)}},
+		{"partial: not judged", snap(asOf, 10, mixed), &ComparedTotal{Status: "partial", Weeks: 10, Complete: 9,
+			Open: line(mixed.Open, 1500_00, ""), New: line(mixed.New, 700_00, ""), All: line(mixed.All, 2200_00, "")}},
+		{"pending", snap(d(2024, 9, 5), 4, mixed), &ComparedTotal{Status: "pending", Weeks: 4,
+			Open: line(mixed.Open, 0, ""), New: line(mixed.New, 0, ""), All: line(mixed.All, 0, "")}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Compare(NewHistory(l, nil), tt.snap)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.TotalKept != (tt.snap.Total != nil) || !reflect.DeepEqual(c.Total, tt.want) {
+				t.Errorf("total kept %v, compared %+v\nwant %+v", c.TotalKept, c.Total, tt.want)
+			}
+			// In parts the same.
+			p, err := CompareParts(features.PartsOf(l, 1), nil, tt.snap)
+			if err != nil || !reflect.DeepEqual(p.Total, c.Total) || p.TotalKept != c.TotalKept {
+				t.Errorf("in parts: %+v, %v; whole %+v", p.Total, err, c.Total)
+			}
+		})
+	}
+}
+
+// Result.Snapshot keeps the total's band when it spans the weeks kept.
+func TestSnapshotKeepsTheTotalBand(t *testing.T) {
+	asOf := d(2024, 6, 30)
+	b := func(x Money) Band { return Band{Mean: x + 1, P10: x - 10, P50: x, P90: x + 20} }
+	r := &Result{AsOf: asOf, Total: Horizon{Open: b(1000), New: b(200), Total: b(1250)}, TotalWeeks: 2}
+	for k := range 2 {
+		r.Weeks = append(r.Weeks, Week{Start: asOf.AddDays(7*k + 1), End: asOf.AddDays(7*k + 7), Open: b(500), New: b(100)})
+	}
+	s := r.Snapshot("S", time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC), "M")
+	sb := func(x datasets.Money) datasets.SnapshotBand {
+		return datasets.SnapshotBand{Mean: x + 1, P10: x - 10, P50: x, P90: x + 20}
+	}
+	want := &datasets.SnapshotTotal{Open: sb(1000), New: sb(200), All: sb(1250)}
+	if !reflect.DeepEqual(s.Total, want) {
+		t.Errorf("total band %+v, want %+v", s.Total, want)
+	}
+	if err := s.Validate(); err != nil {
+		t.Errorf("the snapshot does not validate: %v", err)
+	}
+	r.TotalWeeks = 3
+	if s := r.Snapshot("S", time.Now(), "M"); s.Total != nil {
+		t.Errorf("a total over other weeks than those kept was kept: %+v", s.Total)
 	}
 }
