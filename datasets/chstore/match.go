@@ -57,7 +57,7 @@ const matchRebuildCustomers = 16384
 const (
 	matchMigration         = 5
 	matchCreditsMigration  = 7
-	customerMatchMigration = 11
+	customerMatchMigration = 12
 )
 
 // matchFormat names the layout of the match rows this build writes, as

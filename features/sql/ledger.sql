@@ -125,7 +125,7 @@ tables GLOBAL IN is IN. */}}
 {{- end}}
 
 {{/* customer_rows: one row per known customer (of this part), from
-customer_match (migrations/0011_customer_match.sql), which chstore keeps up
+customer_match (migrations/0012_customer_match.sql), which chstore keeps up
 with the ledger (the engine asks the store to sync it before each query):
 per customer, its invoice match rows as parallel arrays, one element per
 row (the row's invoice id, days and cents, and as nested arrays its linked

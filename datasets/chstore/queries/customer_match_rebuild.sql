@@ -1,4 +1,4 @@
--- The customer_match rows (migrations/0011_customer_match.sql) of the
+-- The customer_match rows (migrations/0012_customer_match.sql) of the
 -- customers a sync rebuilt, from their invoice_match rows, just rewritten
 -- with the same @version (match.go). A format string: its first argument
 -- is the database of the tables written (a shard's local database on a

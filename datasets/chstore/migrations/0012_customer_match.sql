@@ -1,4 +1,4 @@
--- 0011: customer_match, the invoice match (0005, 0007) gathered per
+-- 0012: customer_match, the invoice match (0005, 0007) gathered per
 -- customer, so that the SQL feature engine reads one row per customer
 -- instead of grouping the match's rows by customer at every query
 -- (features/sql/ledger.sql; on the 1M-invoice benchmark ledger that GROUP
