@@ -41,7 +41,7 @@ const envBenchDatabase = "DSOPILOT_BENCH_DATABASE"
 // envBenchWriteOffs gives the benchmark ledger write-off notes: one on
 // every Nth invoice settled, for a tenth of its amount at its settlement
 // (N = the variable's value; default none, as randomLedger makes none),
-// so that the join of the write-off notes (match_rows) has notes to join.
+// so that customer_match carries write-off notes for the queries to read.
 // The default database's name then ends in _wo<N>.
 const envBenchWriteOffs = "DSOPILOT_BENCH_WRITE_OFFS"
 
@@ -430,8 +430,8 @@ func TestSQLEngineQueriesAreParameterised(t *testing.T) {
 				t.Errorf("query contains %q", bad)
 			}
 		}
-		if !bytes.Contains([]byte(q), []byte("`weird\\`db`.invoice_match FINAL")) {
-			t.Errorf("query does not read the quoted database's invoice match with FINAL")
+		if !bytes.Contains([]byte(q), []byte("`weird\\`db`.customer_match")) {
+			t.Errorf("query does not read the quoted database's per-customer match")
 		}
 	}
 }
@@ -469,13 +469,19 @@ func TestSQLEngineSplitsTheSummaryIntoParts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := strings.Count(q, "GROUP BY customer_id\n        -- A customer whose"); got != parts {
-			t.Errorf("%d parts: %d ledger GROUP BYs, want %d", parts, got, parts)
+		if got := strings.Count(q, ") AS customer_match_rows"); got != parts {
+			t.Errorf("%d parts: %d ledger summaries, want %d", parts, got, parts)
 		}
-		// The match is read once, by its parts, and the customers known
-		// from the other tables by each part for its own range.
-		if got := strings.Count(q, "FROM `db`.invoice_match FINAL"); got != parts {
-			t.Errorf("%d parts: the match read %d times, want once per part", parts, got)
+		// The per-customer match is read by its parts (its rows, and the
+		// newest version of each customer's twice: for the rows, and for
+		// the customers known from the other tables alone), never the
+		// invoice match, and the customers known from the other tables by
+		// each part for its own range.
+		if got := strings.Count(q, "FROM `db`.customer_match"); got != 3*parts {
+			t.Errorf("%d parts: customer_match read %d times, want three times per part", parts, got)
+		}
+		if strings.Contains(q, "invoice_match") {
+			t.Errorf("%d parts: the invoice match read, which customer_match gathers", parts)
 		}
 		if got := strings.Count(q, "FROM `db`.customers"); got != parts {
 			t.Errorf("%d parts: the master read %d times, want once per part", parts, got)
@@ -492,9 +498,10 @@ func TestSQLEngineSplitsTheSummaryIntoParts(t *testing.T) {
 			"PREWHERE customer_id >= @split1 AND customer_id < @split2\n",
 			"PREWHERE customer_id >= @split2\n",
 		} {
-			// The match, the master, the disputes and the decisions.
-			if got := strings.Count(q, want); got != 4 {
-				t.Errorf("%d parts: %q %d times, want 4", parts, want, got)
+			// customer_match three times, the master, the disputes and
+			// the decisions.
+			if got := strings.Count(q, want); got != 6 {
+				t.Errorf("%d parts: %q %d times, want 6", parts, want, got)
 			}
 		}
 	}
@@ -537,7 +544,7 @@ func TestSQLEngineInPartsMatchesGoEngine(t *testing.T) {
 
 // benchTables are the tables benchLedger empties and merges: the ledger's
 // and the invoice match chstore maintains from it.
-var benchTables = []string{"customers", "invoices", "payments", "credit_notes", "disputes", "actions", "promises", "credit_decisions", "invoice_match"}
+var benchTables = []string{"customers", "invoices", "payments", "credit_notes", "disputes", "actions", "promises", "credit_decisions", "invoice_match", "customer_match"}
 
 //go:embed sql/bench_floor.sql
 var benchFloorSQL string

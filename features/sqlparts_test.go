@@ -32,13 +32,14 @@ func (r *recordingStore) Query(ctx context.Context, query string, args ...any) (
 func (r *recordingStore) Shards() []chsql.Querier { return []chsql.Querier{r} }
 
 // featureQueries returns the recorded feature queries (those that read
-// the invoice match) and forgets every recorded query.
+// the per-customer match, customer_match) and forgets every recorded
+// query.
 func (r *recordingStore) featureQueries() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []string
 	for _, q := range r.texts {
-		if strings.Contains(q, "invoice_match FINAL") {
+		if strings.Contains(q, ") AS customer_match_rows") {
 			out = append(out, q)
 		}
 	}
@@ -62,7 +63,7 @@ func TestSQLEngineRunsThePartsAsSeparateQueries(t *testing.T) {
 	factRead := regexp.MustCompile("FROM `[^`]+`\\.(customers|disputes|credit_decisions) FINAL(\\s+PREWHERE [^\\n]*)?")
 	for _, tc := range []struct {
 		parts, queries int
-		perQuery       []int // ledger GROUP BYs (parts) per query
+		perQuery       []int // ledger summaries (parts) per query
 	}{
 		{1, 1, []int{1}},
 		{2, 2, []int{1, 1}},
@@ -83,7 +84,7 @@ func TestSQLEngineRunsThePartsAsSeparateQueries(t *testing.T) {
 		for tbl := range 2 {
 			var got []int
 			for _, q := range qs[tbl*tc.queries : (tbl+1)*tc.queries] {
-				got = append(got, strings.Count(q, "GROUP BY customer_id\n        -- A customer whose"))
+				got = append(got, strings.Count(q, ") AS customer_match_rows"))
 			}
 			slices.Sort(got)
 			if !slices.Equal(got, tc.perQuery) {

@@ -24,10 +24,6 @@ type sqlStage struct {
 	// queries side by side (queryData, readShard), timed until the last
 	// is done; otherwise one query with every customer in one part.
 	staged bool
-	// bare: without match_rows' join of the recorded write-off notes
-	// (sqlData.NoWriteOffNotes), so that the same block with and without
-	// it prices the join the write-off features added.
-	bare bool
 	// unfold: the open-invoice query's form of the block (sqlData.Unfold),
 	// without the sale fields when the match holds none, as the engine
 	// picks it (saleFieldsEmpty).
@@ -40,29 +36,23 @@ type sqlStage struct {
 }
 
 // sqlStages are the stages BenchmarkSQLStages prices, each a per-customer
-// (match_rows: per match row; write_off_notes: per invoice id) summary of
-// the customer query, and the customer query itself (customers) as the
-// engine sends it. The stages overlap (customer_ledger contains
-// match_rows, customer_summary all of them), so they do not add up.
+// summary of the customer query, and the customer query itself
+// (customers) as the engine sends it. The stages overlap (customer_ledger
+// contains customer_rows, customer_summary all of them), so they do not
+// add up.
 var sqlStages = []sqlStage{
 	{name: "known_customers", template: "known_customers"},
 	{name: "master", template: "master"},
-	{name: "write_off_notes", template: "write_off_notes"},
-	{name: "match_rows", template: "match_rows"},
-	{name: "match_rows/no-write-off-notes", template: "match_rows", bare: true},
+	{name: "customer_rows", template: "customer_rows"},
 	{name: "customer_ledger", template: "customer_ledger"},
-	{name: "customer_ledger/no-write-off-notes", template: "customer_ledger", bare: true},
 	{name: "customer_ledger_parts", template: "customer_ledger_parts", staged: true},
 	{name: "disputes", template: "disputes"},
 	{name: "decisions", template: "decisions"},
 	{name: "customer_facts", template: "customer_facts"},
 	{name: "customer_summary", template: "customer_summary", staged: true},
-	{name: "customer_summary/no-write-off-notes", template: "customer_summary", staged: true, bare: true},
 	{name: "customers", template: "customers", staged: true},
-	{name: "customers/no-write-off-notes", template: "customers", staged: true, bare: true},
 	{name: "customers/no-rows", template: "customers", empty: true},
 	{name: "open_invoices", template: "open_invoices", staged: true, unfold: true},
-	{name: "open_invoices/no-write-off-notes", template: "open_invoices", staged: true, bare: true, unfold: true},
 	{name: "open_invoices/no-rows", template: "open_invoices", unfold: true, empty: true},
 }
 
@@ -77,7 +67,6 @@ func (e *SQLEngine) stageQueries(st sqlStage, parts int, noSale bool) ([]string,
 	}
 	d := e.data
 	d.Parts = max(parts, 1)
-	d.NoWriteOffNotes = st.bare
 	d.Unfold, d.NoSale = st.unfold, st.unfold && noSale
 	spans := []sqlData{d.Span(0, d.Parts)}
 	switch {
@@ -106,9 +95,7 @@ func (e *SQLEngine) stageQueries(st sqlStage, parts int, noSale bool) ([]string,
 // the server's CPU (user and system time of the stage's queries, from
 // system.query_log: a figure the load of a shared machine sways less than
 // the wall time) per run, in seconds and as a multiple of the floor's
-// (cpu-x-floor). A stage and its no-write-off-notes twin differ
-// by match_rows' join of the write-off notes alone: what the write-off
-// features cost the query.
+// (cpu-x-floor).
 //
 //	DSOPILOT_TEST_CLICKHOUSE=clickhouse://127.0.0.1:9000 go test ./features -run '^$' -bench SQLStages -benchtime 1x
 func BenchmarkSQLStages(b *testing.B) {
@@ -270,8 +257,9 @@ func serverCPU(ctx context.Context, s *chstore.Store, marker string, want int) (
 
 // The staged stages are the queries the engine sends: BenchmarkSQLStages's
 // customers and open_invoices, in 3 parts, are each of the engine's
-// side-by-side queries, and their no-write-off-notes twins the same
-// without the join of the write-off notes, which the others keep.
+// side-by-side queries; and every stage over the ledger reads the
+// per-customer match (customer_match), never the ledger's credit notes,
+// whose write-off notes chstore put in it.
 func TestStageQueriesAreTheEngines(t *testing.T) {
 	e := NewSQLEngine(namedDatabase("db"), Options{})
 	e.parts = 3
@@ -285,7 +273,6 @@ func TestStageQueriesAreTheEngines(t *testing.T) {
 		want["open_invoices"] = append(want["open_invoices"], qs.openInvoices)
 		want["open_invoices/no-sale"] = append(want["open_invoices/no-sale"], qs.openInvoicesNoSale)
 	}
-	const join = "ANY LEFT JOIN (\n        SELECT\n            invoice_id,\n            groupArray(toInt32(note_date)) AS wo_note_days"
 	for _, st := range sqlStages {
 		qs, err := e.stageQueries(st, 3, false)
 		if err != nil {
@@ -325,18 +312,15 @@ func TestStageQueriesAreTheEngines(t *testing.T) {
 		case !st.staged && len(qs) != 1:
 			t.Errorf("%s: %d queries, want 1", st.name, len(qs))
 		}
-		joins := 0
-		for _, q := range qs {
-			joins += strings.Count(q, join)
-		}
-		reads := st.template == "match_rows" || st.template == "customer_ledger" || st.template == "customer_summary" ||
+		reads := st.template == "customer_rows" || st.template == "customer_ledger" || st.template == "customer_summary" ||
 			st.template == "customers" || st.template == "open_invoices"
-		switch {
-		case st.bare && joins != 0:
-			t.Errorf("%s: %d joins of the write-off notes, want none", st.name, joins)
-		case !st.bare && reads && joins != len(qs):
-			// In 3 parts as 3 queries, or in one: one part each.
-			t.Errorf("%s: %d joins of the write-off notes in %d queries, want one each", st.name, joins, len(qs))
+		for _, q := range qs {
+			if reads && !strings.Contains(q, "customer_match") {
+				t.Errorf("%s: a query that does not read customer_match", st.name)
+			}
+			if strings.Contains(q, "credit_notes") || strings.Contains(q, "invoice_match") {
+				t.Errorf("%s: a query reads the credit notes or the invoice match, which customer_match holds", st.name)
+			}
 		}
 	}
 }

@@ -54,13 +54,9 @@ type sqlData struct {
 	// NoSale: with Unfold, the invoices' own sale fields (country,
 	// segment, channel) are read as '' instead of from the match, which
 	// holds none (saleFieldsEmpty).
-	NoSale bool
-	// NoWriteOffNotes leaves out match_rows' join of the recorded
-	// write-off notes (write_off_notes): set only by BenchmarkSQLStages,
-	// to price the join; the write-off features are then wrong.
-	NoWriteOffNotes bool
-	CustomerNames   []string
-	InvoiceNames    []string
+	NoSale        bool
+	CustomerNames []string
+	InvoiceNames  []string
 	// The customers are cut in Parts parts (at least 1) by ranges of
 	// their ids (partBounds); a query covers parts Lo to Hi-1, which the
 	// per-customer ledger summary runs as one SELECT each

@@ -49,23 +49,30 @@ import (
 // server groups within a few hundred MB.
 const matchRebuildCustomers = 16384
 
-// matchMigration is the schema version that creates the match, and
-// matchCreditsMigration the one that adds the credit notes to it:
-// migrating to either builds the match of the ledger already stored.
+// matchMigration is the schema version that creates the match,
+// matchCreditsMigration the one that adds the credit notes to it, and
+// customerMatchMigration the one that gathers it per customer
+// (customer_match): migrating to any builds the match of the ledger
+// already stored.
 const (
-	matchMigration        = 5
-	matchCreditsMigration = 7
+	matchMigration         = 5
+	matchCreditsMigration  = 7
+	customerMatchMigration = 12
 )
 
 // matchFormat names the layout of the match rows this build writes, as
 // the mark of a sync records it (match_mark.sql): a match marked in no
-// layout or an earlier one (before the credit notes, matchCreditsMigration)
-// reads as not built, and the next sync rebuilds it whole, even after a
-// migration whose own rebuild was interrupted.
-const matchFormat = "credits"
+// layout or an earlier one (before the credit notes, matchCreditsMigration;
+// before customer_match, customerMatchMigration) reads as not built, and
+// the next sync rebuilds it whole, even after a migration whose own
+// rebuild was interrupted.
+const matchFormat = "customers"
 
 //go:embed queries/match_rebuild.sql
 var matchRebuildSQL string
+
+//go:embed queries/customer_match_rebuild.sql
+var customerMatchRebuildSQL string
 
 //go:embed queries/match_touched.sql
 var matchTouchedSQL string
@@ -136,7 +143,7 @@ func (s *Store) syncMatch(ctx context.Context) error {
 		}
 	}
 	touchedQ := fmt.Sprintf(matchTouchedSQL, local, all)
-	rebuildQ := fmt.Sprintf(matchRebuildSQL, local, all)
+	rebuildQ := []string{fmt.Sprintf(matchRebuildSQL, local, all), fmt.Sprintf(customerMatchRebuildSQL, local, all)}
 	markQ := fmt.Sprintf(matchMarkSQL, local)
 	errs := make([]error, len(nodes))
 	rebuilt := make([]int, len(nodes))
@@ -147,8 +154,12 @@ func (s *Store) syncMatch(ctx context.Context) error {
 			rebuilt[i], err = s.syncMatchOn(ctx, n, pending, latest, version, touchedQ, rebuildQ, markQ)
 			if err != nil && brokenConnection(err) && ctx.Err() == nil {
 				// A pooled connection closed under it; the rebuild writes
-				// the same rows with the same version again, harmlessly.
-				rebuilt[i], err = s.syncMatchOn(ctx, n, pending, latest, version, touchedQ, rebuildQ, markQ)
+				// the rows again with a version of their own: the feature
+				// queries take a customer's customer_match row of its
+				// highest version without FINAL (features/sql/ledger.sql,
+				// latest_customer_rows), so no two of its rows may share
+				// one.
+				rebuilt[i], err = s.syncMatchOn(ctx, n, pending, latest, s.reserveVersions(1), touchedQ, rebuildQ, markQ)
 			}
 			if err != nil {
 				errs[i] = s.unreachable(n, fmt.Errorf("clickhouse %s: bring the invoice match up to the ledger%s: %w", s.cfg, s.on(n), err))
@@ -175,7 +186,7 @@ func (s *Store) syncMatch(ctx context.Context) error {
 // ledger (and to pending, the first version this process wrote unsynced,
 // when not 0), writing its rows with version; it returns how many
 // customers it rebuilt.
-func (s *Store) syncMatchOn(ctx context.Context, n *node, pending, latest, version uint64, touchedQ, rebuildQ, markQ string) (int, error) {
+func (s *Store) syncMatchOn(ctx context.Context, n *node, pending, latest, version uint64, touchedQ string, rebuildQ []string, markQ string) (int, error) {
 	var built uint64
 	if err := n.conn.QueryRow(ctx, fmt.Sprintf(matchBuiltSQL, s.cfg.LocalDatabase()), clickhouse.Named("format", matchFormat)).Scan(&built); err != nil {
 		return 0, fmt.Errorf("how far the match is built: %w", err)
@@ -191,6 +202,7 @@ func (s *Store) syncMatchOn(ctx context.Context, n *node, pending, latest, versi
 		clickhouse.Named("since", since),
 		clickhouse.Named("version", version),
 		clickhouse.Named("wait", datasets.ActionWait),
+		clickhouse.Named("write_off", datasets.KindWriteOff),
 	}
 	count, err := s.rebuildMatchOn(ctx, n, touchedQ, rebuildQ, args)
 	if err != nil {
@@ -204,8 +216,9 @@ func (s *Store) syncMatchOn(ctx context.Context, n *node, pending, latest, versi
 
 // rebuildMatchOn rebuilds the match rows on server n: it asks which
 // customers the batch touched there (touchedQ), once, and hands them to
-// the rebuild (q) as the external table touched.
-func (s *Store) rebuildMatchOn(ctx context.Context, n *node, touchedQ, q string, args []any) (int, error) {
+// each rebuild statement of qs in turn (the invoice match's rows, then
+// the customer rows gathered from them) as the external table touched.
+func (s *Store) rebuildMatchOn(ctx context.Context, n *node, touchedQ string, qs []string, args []any) (int, error) {
 	rows, err := n.conn.Query(ctx, touchedQ, args...)
 	if err != nil {
 		return 0, fmt.Errorf("customers touched: %w", err)
@@ -232,19 +245,21 @@ func (s *Store) rebuildMatchOn(ctx context.Context, n *node, touchedQ, q string,
 	// so a run of sorted ids reads only its own granules.
 	slices.Sort(ids)
 	for chunk := range slices.Chunk(ids, s.matchChunk) {
-		touched, err := ext.NewTable("touched", ext.Column("customer_id", "String"))
-		if err == nil {
-			_, err = touched.Block().Columns[0].Append(chunk)
-		}
-		if err != nil {
-			return 0, fmt.Errorf("customers touched: %w", err)
-		}
-		// join_use_nulls 0: a row without credit notes gets empty
-		// arrays (match_rebuild.sql), whatever the user's profile says.
-		cctx := clickhouse.Context(ctx, clickhouse.WithExternalTable(touched),
-			clickhouse.WithSettings(clickhouse.Settings{"join_use_nulls": 0}))
-		if err := n.conn.Exec(cctx, q, args...); err != nil {
-			return 0, fmt.Errorf("rebuild customers %s … %s (%d of %d): %w", chunk[0], chunk[len(chunk)-1], len(chunk), len(ids), err)
+		for _, q := range qs {
+			touched, err := ext.NewTable("touched", ext.Column("customer_id", "String"))
+			if err == nil {
+				_, err = touched.Block().Columns[0].Append(chunk)
+			}
+			if err != nil {
+				return 0, fmt.Errorf("customers touched: %w", err)
+			}
+			// join_use_nulls 0: a row without credit notes gets empty
+			// arrays (match_rebuild.sql), whatever the user's profile says.
+			cctx := clickhouse.Context(ctx, clickhouse.WithExternalTable(touched),
+				clickhouse.WithSettings(clickhouse.Settings{"join_use_nulls": 0}))
+			if err := n.conn.Exec(cctx, q, args...); err != nil {
+				return 0, fmt.Errorf("rebuild customers %s … %s (%d of %d): %w", chunk[0], chunk[len(chunk)-1], len(chunk), len(ids), err)
+			}
 		}
 	}
 	return len(ids), nil

@@ -135,6 +135,7 @@ func assertMatch(t *testing.T, s *Store, l *datasets.Ledger) {
 	}
 	want, got := withoutWaitOnly(wantMatch(l)), storedMatch(t, s)
 	if reflect.DeepEqual(got, want) {
+		assertCustomerMatch(t, s, l)
 		return
 	}
 	var diff []string
@@ -254,6 +255,8 @@ func TestInvoiceMatchFollowsImports(t *testing.T) {
 				{ID: "N1", CustomerID: "C4", InvoiceID: "I4-1", Date: datasets.NewDate(2024, 1, 21), Amount: 100},
 				{ID: "N5", CustomerID: "C3", InvoiceID: "I3-2", Date: datasets.NewDate(2024, 1, 31), Amount: 80},
 				{ID: "N3", CustomerID: "C1", Date: datasets.NewDate(2024, 2, 5), Amount: 60},
+				// A write-off note, which customer_match carries apart.
+				{ID: "W1", CustomerID: "C0", InvoiceID: "I0-0", Date: datasets.NewDate(2024, 3, 4), Amount: 7, Kind: datasets.KindWriteOff},
 			}}
 			for range 2 { // and again: nothing changes
 				if err := s.Put(ctx, notes); err != nil {

@@ -169,10 +169,11 @@ func (s *Store) Migrate(ctx context.Context) (applied []int, err error) {
 			applied = append(applied, m.version)
 		}
 	}
-	if slices.Contains(applied, matchMigration) || slices.Contains(applied, matchCreditsMigration) {
-		// The match of a ledger stored before it existed, or before it
-		// held the credit notes (matchFormat makes this sync rebuild it
-		// whole).
+	if slices.Contains(applied, matchMigration) || slices.Contains(applied, matchCreditsMigration) ||
+		slices.Contains(applied, customerMatchMigration) {
+		// The match of a ledger stored before it existed, before it
+		// held the credit notes, or before it was gathered per customer
+		// (matchFormat makes this sync rebuild it whole).
 		if err := s.syncMatch(ctx); err != nil {
 			return applied, err
 		}

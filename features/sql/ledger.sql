@@ -37,8 +37,9 @@ partBounds in sqlparts.go).
 
 How the customer query is laid out is set by what ClickHouse 18.16 costs,
 measured on the 1M-invoice benchmark ledger (BenchmarkSQLStages,
-docs/scaling.md): the invoice match is read once (match_rows) and grouped
-once (customer_ledger); the large per-customer summary stays on the left of
+docs/scaling.md): the invoice match is read once, already gathered per
+customer at import (customer_match, read by customer_rows), so that no
+GROUP BY runs over its rows at query time; the large per-customer summary stays on the left of
 the one join that adds the small ones (summary_source) and is nested in
 as few SELECTs as possible, since 18.16 analyses a subquery again for
 every SELECT above it; and the engine keeps GROUP BYs single-level
@@ -76,8 +77,8 @@ dispute or a credit decision, once per such record: so that a customer
 missing from the ledger's invoices, payments, actions and promises, or
 whose rows in invoice_match were all emptied, still gets a row (with
 customer_ledger's defaults). Read without FINAL: an older version of a
-record names the same customer, and the row match_rows makes of each is
-empty, so a repeat adds nothing. Credit notes are left out: the Go engine
+record names the same customer, and customer_rows takes each such
+customer once. Credit notes are left out: the Go engine
 files them under their invoice, not their customer. */}}
 {{define "known_customers"}}
         SELECT customer_id FROM {{.DB}}customers{{template "part_range" .}}
@@ -105,184 +106,233 @@ files them under their invoice, not their customer. */}}
     WHERE 1{{template "selected" .}}
 {{end}}
 
-{{/* match_rows: one row per row of invoice_match (migrations/0005_invoice_match.sql),
-which chstore keeps up with the ledger (the engine asks the store to sync
-it before each query): per customer and invoice id, the invoice's days and
-cents and, as arrays, its linked payments, the days of its dunning actions
-and its promises (invoice id '': the customer's records that name no
-invoice); and one empty row for each row of known_customers (whether or
-not the customer has rows in the match: an empty row adds nothing to
-customer_ledger's sums, counts and lists, and finding those without rows
-in the match cost a second read of it with FINAL). This is the one scan
-of the match: each row carries both what the invoice history reads and
-what the dunning counts read, and customer_ledger groups them once. known
-says whether the row makes its customer known (has records, or stands for
-one of known_customers).
+{{/* latest_customer_rows: the customer id and version of each customer's
+newest row in customer_match, when that row has records (known = 1): the
+rows FINAL would read, found without FINAL. chstore writes a customer's
+row once per version (a retried sync takes a new one, match.go), so the
+pair names one row. FINAL's merge, single-stream, copied every array of
+every customer (about 0.3 s of CPU on the 1M-invoice benchmark ledger);
+this reads two small columns. customer_rows takes it with GLOBAL IN: a
+query by id runs on a cluster's Distributed tables, where a plain IN over
+another Distributed table is refused (distributed_product_mode); on local
+tables GLOBAL IN is IN. */}}
+{{define "latest_customer_rows"}}
+                SELECT customer_id, max(version)
+                FROM {{.DB}}customer_match{{template "part_range" .}}
+                WHERE 1{{template "selected" .}}
+                GROUP BY customer_id
+                HAVING argMax(known, version) = 1
+{{- end}}
 
-The invoice part (at_t: the row is an invoice issued by t): paid_cents, its
-linked payments (by the same customer) dated by t, and credited_cents, the
-credit notes dated by t that name the invoice (whoever's: chstore puts in
-each row those of its invoice id, read from the whole ledger), for what is
-still owed (customer_ledger); window_pay_days and pay_partial
-its linked payments in the longest window, for the partial-payment share
-(partial: smaller than the invoice). customer_ledger reads the invoice
-part of the rows that are an invoice at t only (at_t). Only the numbers
-the features need travel through it, and the fields of its own an open
-invoice's features read (.Unfold; its sale's country, segment and
-channel as '' without reading them when no version of any match row has
-one, .NoSale: carried through FINAL they
-cost the open-invoice query about 0.1 s of server CPU on the 1M-invoice
-benchmark ledger, whose invoices have none).
+{{/* customer_rows: one row per known customer (of this part), from
+customer_match (migrations/0012_customer_match.sql), which chstore keeps up
+with the ledger (the engine asks the store to sync it before each query):
+per customer, its invoice match rows as parallel arrays, one element per
+row (the row's invoice id, days and cents, and as nested arrays its linked
+payments, the days of its dunning actions and its promises, the credit
+notes and the recorded write-off notes naming its invoice id; invoice id
+'': the customer's records that name no invoice). Nothing there is a state
+as of a date: this SELECT filters every date by t, row by row with
+lambdas over the rows' arrays, and gathers what customer_ledger reads. It
+replaced a GROUP BY by customer over the match's rows (about 1.2M on the
+1M-invoice benchmark ledger) read with FINAL, whose aggregate states and
+single-stream merge cost the customer query about 0.9 s of the server's
+CPU; customer_match has one row per customer, read without FINAL
+(latest_customer_rows).
 
-The dunning part: the row's actions and promises, and the events that can
-answer or keep them, none after t: the row's payments, and its invoice's
-settled date. Actions in each window, and those answered by t: a payment
-linked to the action's invoice (any of the customer's when it names none)
-or that invoice's settlement dated in (action_day, action_day + @respond],
-or a promise made in [action_day, action_day + @respond] (about the same
-invoice; any of the customer's when it names none). A holdout's wait
-contacted no one: the match holds no dunning action for it (chstore leaves
-out datasets.ActionWait, which @wait also names). Promises made in each
-window and, of those whose promised date is before t, the kept and the
-broken. Kept: the invoice settled by the promised date, or the payments
-linked to it (any of the customer's when it names none) dated in [made,
-promised] add up to the amount (at least a cent). Rows of named invoices
-are counted here, row by row; those of invoice id '' need the customer's
-every payment and promise, which customer_ledger gathers. */}}
-{{define "match_rows"}}
+The customers known only from the other tables (known_customers: the
+master, disputes, credit decisions) and without a row of known = 1 come in
+as rows with no elements, which give customer_ledger's defaults; a customer
+whose every match row was emptied (known = 0) and who is not among them has
+no row.
+
+Per row (arrays over the customer's rows; at_t: the row is an invoice
+issued by t): paid and credited, its linked payments (by the same
+customer) and the credit notes naming its invoice (whoever's: chstore puts
+in each row those of its invoice id, from the whole ledger) dated by t, for
+what is still owed (outstanding); window_pay_days and the partial flags of
+the linked payments in the longest window (partial: smaller than the
+invoice). The 90-day mark (past90Days in stats.go): due + 90; once it is by
+t, whether the invoice was still owed something at its end is known:
+nothing once settled by the mark, else the amount less the payments and
+credit notes dated by the mark. A settled invoice's shortfall
+(datasets.ImpliedWriteOffs): its amount less its payments and credit notes
+dated by the settlement; and its recorded write-off notes dated by the
+settlement (settled_rows keeps only the invoices settled by t with either,
+the only ones customer_ledger's write-off steps read). Cash on account:
+the payments dated by t of a row that is none of the customer's invoices
+(naming none, or an id it has no invoice of): pool_days, pool_cents,
+pool_sum_cents. The open invoices' fields (.Unfold; the sale's country,
+segment and channel as '' without reading them when no version of any
+match row has one, .NoSale).
+
+The dunning counts: the row's actions and promises, and the events that
+can answer or keep them, none after t: the row's payments, and its
+invoice's settled date. Actions in each window, and those answered by t: a
+payment linked to the action's invoice or that invoice's settlement dated
+in (action_day, action_day + @respond], or a promise made in [action_day,
+action_day + @respond] about the same invoice. A holdout's wait contacted
+no one: the match holds no dunning action for it (chstore leaves out
+datasets.ActionWait, which @wait also names). Promises made in each window
+and, of those whose promised date is before t, the kept and the broken.
+Kept: the invoice settled by the promised date, or the payments linked to
+it dated in [made, promised] add up to the amount (at least a cent). Rows
+of named invoices are counted row by row (named); the actions and promises
+of invoice id '' (own_*) are read against all the customer's payments and
+promises.
+
+Types follow those of the GROUP BY this replaced (Int32 days, Int64 cents),
+so that every feature is the same to the bit. */}}
+{{define "customer_rows"}}
     SELECT
         customer_id,
-        invoice_id,
-        invoice = 1 AND issue_day <= @t AS at_t,
-        issue_day AS issue,
-        due_day AS due,
-        settled_day AS settled,
-        settled != 0 AND settled <= @t AS is_settled,
-        cents AS inv_cents,
-        known,
-        disputed AS inv_flag_disputed,
+        arrayFilter((x, a) -> a, r_invoice_id, at_t) AS invoice_ids,
+        arrayFilter((x, a) -> a, r_issue, at_t) AS issue_days,
+        arrayFilter((x, a) -> a, r_due, at_t) AS due_days,
+        -- The settled date, or 0 when not settled by t.
+        arrayFilter((x, a) -> a, arrayMap((s, st) -> if(st, s, 0), r_settled, is_settled), at_t) AS settled_or_0,
+        arrayFilter((x, a) -> a, r_cents, at_t) AS amounts,
+        arrayMap((a, m) -> a AND m <= @t, at_t, mark90s) AS matured90,
+        arrayMap((mt, s, m, c, pc, pd, cc, cd) -> mt AND NOT (s != 0 AND s <= m)
+            AND c - arraySum(arrayFilter((x, d) -> d <= m, pc, pd)) - arraySum(arrayFilter((x, d) -> d <= m, cc, cd)) > 0,
+            matured90, r_settled, mark90s, r_cents, r_pay_cents, r_pay_days, r_credit_cents, r_credit_days) AS past90,
+        arrayCount(matured90) AS matured90_count,
+        arrayCount(past90) AS past90_count,
+        arrayReduce('max', arrayFilter((m, p) -> p, mark90s, past90)) AS last_past90,
+        -- The invoices settled by t with a shortfall or a recorded
+        -- write-off (customer_ledger sorts them by settlement and invoice
+        -- id).
+        arrayFilter((x, a, st, sh, w) -> a AND st AND (sh > 0 OR w > 0),
+            arrayMap((s, id, sh, w, c) -> tuple(s, id, sh, w, c), r_settled, r_invoice_id, shortfall, wo_recorded, r_cents),
+            at_t, is_settled, shortfall, wo_recorded) AS settled_rows,
+        arrayReduce('groupArrayArray', arrayFilter((x, v) -> v = 0, ev_pay_days, r_invoice)) AS pool_days,
+        arrayReduce('groupArrayArray', arrayFilter((x, v) -> v = 0, ev_pay_cents, r_invoice)) AS pool_cents,
+        arraySum(arrayMap((x, v) -> if(v = 0, arraySum(x), toInt64(0)), ev_pay_cents, r_invoice)) AS pool_sum_cents,
         {{- if .Unfold}}
-        {{- if .NoSale}}
-        -- No match row has a sale field (.NoSale): none read.
-        '' AS sale_country,
-        '' AS sale_segment,
-        '' AS sale_channel,
-        {{- else}}
-        country AS sale_country,
-        segment AS sale_segment,
-        channel AS sale_channel,
+        arrayFilter((x, o) -> o > 0,
+            {{- if .NoSale}}
+            -- No match row has a sale field (.NoSale): none read.
+            arrayMap((id, i, c, f) -> tuple(id, i, c, f, '', '', ''), r_invoice_id, r_issue, r_cents, r_disputed),
+            {{- else}}
+            arrayMap((id, i, c, f, co, se, ch) -> tuple(id, i, c, f, co, se, ch), r_invoice_id, r_issue, r_cents, r_disputed, r_country, r_segment, r_channel),
+            {{- end}}
+            outstanding) AS open_invoice_rows,
         {{- end}}
-        {{- end}}
-        arraySum(arrayFilter((c, d) -> d <= @t, pay_cents, pay_days)) AS paid_cents,
-        -- The credit notes naming the invoice, dated by t.
-        arraySum(arrayFilter((c, d) -> d <= @t, credit_cents, credit_days)) AS credited_cents,
-        -- Of an invoice at t only: customer_ledger gathers them with
-        -- groupArrayArrayIf(..., at_t), which skips the other rows (an
-        -- if(at_t, ..., emptyArray) here built an array per row).
-        arrayFilter(d -> d != 0 AND d > @t - @wmax AND d <= @t, pay_days) AS window_pay_days,
-        arrayFilter((c, d) -> d != 0 AND d > @t - @wmax AND d <= @t, pay_cents, pay_days) AS window_pay_cents,
-        -- Partial: a linked payment smaller than the invoice.
-        arrayMap(c -> c < inv_cents, window_pay_cents) AS pay_partial,
-        -- The 90-day mark (past90Days in stats.go): due + 90. Once it is
-        -- by t, whether the invoice was still owed something at its end
-        -- is known: nothing once settled by the mark, else the amount
-        -- less the payments and credit notes dated by the mark
-        -- (outstanding at the mark, as at t in customer_ledger).
-        due + 90 AS mark90,
-        at_t AND mark90 <= @t AS matured90,
-        matured90 AND NOT (settled != 0 AND settled <= mark90)
-            AND inv_cents - arraySum(arrayFilter((c, d) -> d <= mark90, pay_cents, pay_days))
-                - arraySum(arrayFilter((c, d) -> d <= mark90, credit_cents, credit_days)) > 0 AS past90,
-        if(invoice = 1, settled_day, 0) AS ev_settled,
-        arrayFilter(d -> d <= @t, pay_days) AS ev_pay_days,
-        arrayFilter((c, d) -> d <= @t, pay_cents, pay_days) AS ev_pay_cents,
-        arrayFilter(d -> d != 0 AND d <= @t, action_days) AS acts,
-        arrayFilter(d -> d != 0 AND d <= @t, promise_days) AS made,
-        arrayFilter((u, d) -> d != 0 AND d <= @t, promised_days, promise_days) AS until,
-        arrayFilter((c, d) -> d != 0 AND d <= @t, promise_cents, promise_days) AS owed,
+        arrayFilter((d, o) -> o > 0, r_due, outstanding) AS open_due_days,
+        arrayFilter(o -> o > 0, outstanding) AS open_amounts,
+        -- The linked payments of the invoices at t in the longest window.
+        arrayReduce('groupArrayArray', arrayFilter((x, a) -> a,
+            arrayMap(pd -> arrayFilter(d -> d != 0 AND d > @t - @wmax AND d <= @t, pd), r_pay_days), at_t)) AS linked_pay_days,
+        arrayReduce('groupArrayArray', arrayFilter((x, a) -> a,
+            arrayMap((pc, pd, c) -> arrayMap(y -> y < c, arrayFilter((y, d) -> d != 0 AND d > @t - @wmax AND d <= @t, pc, pd)),
+                r_pay_cents, r_pay_days, r_cents), at_t)) AS linked_pay_partial,
         -- Payment dates are never negative: 0 stands for none.
-        arrayReduce('max', arrayPushBack(ev_pay_days, toInt32(0))) AS row_last_payment,
-        -- Cash on account: the payments of a row that is none of the
-        -- customer's invoices (naming none, or an id it has no invoice of).
-        if(invoice = 0, arraySum(ev_pay_cents), toInt64(0)) AS row_unallocated,
-        -- customer_ledger's pool of cash on account: ev_pay_days and
-        -- ev_pay_cents of these rows.
-        invoice = 0 AS pooled,
-        -- A settled invoice's shortfall (datasets.ImpliedWriteOffs): its
-        -- amount less its payments and credit notes dated by the
-        -- settlement; and its recorded write-off notes dated by the
-        -- settlement. Both only read records dated by the settlement,
-        -- which is by t.
-        if(at_t AND is_settled, inv_cents
-            - arraySum(arrayFilter((c, d) -> d <= settled, pay_cents, pay_days))
-            - arraySum(arrayFilter((c, d) -> d <= settled, credit_cents, credit_days)), toInt64(0)) AS shortfall,
-        {{- if .NoWriteOffNotes}}
-        toInt64(0) AS wo_recorded,
-        {{- else}}
-        if(at_t AND is_settled, arraySum(arrayFilter((c, d) -> d <= settled, wo_note_cents, wo_note_days)), toInt64(0)) AS wo_recorded,
-        {{- end}}
-        -- Per action, whether it was answered by t, and per promise
-        -- whether it was kept (its promised date before t): once, for
-        -- every window to count.
-        arrayMap(d -> (ev_settled > d AND ev_settled <= least(d + @respond, @t))
-            OR arrayExists(p -> p > d AND p <= least(d + @respond, @t), ev_pay_days)
-            OR arrayExists(m -> m >= d AND m <= least(d + @respond, @t), made), acts) AS answered,
-        arrayMap((d, u, c) -> u < @t AND (
-            (ev_settled != 0 AND ev_settled <= u)
-            OR arraySum(arrayMap((p, pc) -> if(p >= d AND p <= u, pc, toInt64(0)), ev_pay_days, ev_pay_cents)) >= greatest(c, toInt64(1))),
-            made, until, owed) AS kept
+        arrayReduce('max', arrayPushBack(arrayMap(x -> arrayReduce('max', arrayPushBack(x, toInt32(0))), ev_pay_days), toInt32(0))) AS last_payment,
+        -- Per action of a row, whether it was answered by t, and per
+        -- promise whether it was kept (its promised date before t).
+        arrayMap((a, es, ep, m) -> arrayMap(d -> (es > d AND es <= least(d + @respond, @t))
+                OR arrayExists(p -> p > d AND p <= least(d + @respond, @t), ep)
+                OR arrayExists(x -> x >= d AND x <= least(d + @respond, @t), m), a),
+            acts, ev_settled, ev_pay_days, made) AS answered,
+        arrayMap((m, u, o, es, ep, epc) -> arrayMap((d, uu, c) -> uu < @t AND ((es != 0 AND es <= uu)
+                OR arraySum(arrayMap((p, pc) -> if(p >= d AND p <= uu, pc, toInt64(0)), ep, epc)) >= greatest(c, toInt64(1))), m, u, o),
+            made, until, owed, ev_settled, ev_pay_days, ev_pay_cents) AS kept,
+        -- The actions and promises of invoice id '', answered and kept
+        -- against all the customer's payments and promises.
+        arrayReduce('groupArrayArray', ev_pay_days) AS all_pay_days,
+        arrayReduce('groupArrayArray', ev_pay_cents) AS all_pay_cents,
+        arrayReduce('groupArrayArray', made) AS all_made,
+        arrayReduce('groupArrayArray', arrayFilter((x, n) -> NOT n, acts, named)) AS own_acts,
+        arrayReduce('groupArrayArray', arrayFilter((x, n) -> NOT n, made, named)) AS own_made,
+        arrayReduce('groupArrayArray', arrayFilter((x, n) -> NOT n, until, named)) AS own_until,
+        arrayReduce('groupArrayArray', arrayFilter((x, n) -> NOT n, owed, named)) AS own_owed,
+        arrayMap(d -> arrayExists(p -> p > d AND p <= least(d + @respond, @t), all_pay_days)
+            OR arrayExists(m -> m >= d AND m <= least(d + @respond, @t), all_made), own_acts) AS own_answered,
+        arrayMap((d, u, c) -> u < @t AND
+            arraySum(arrayMap((p, pc) -> if(p >= d AND p <= u, pc, toInt64(0)), all_pay_days, all_pay_cents)) >= greatest(c, toInt64(1)),
+            own_made, own_until, own_owed) AS own_kept
         {{- range .Windows}},
-        -- ignore(...) is 0: it makes what the lambdas read required
-        -- columns, which 18.16 would otherwise not read.
-        if(invoice_id = '', 0, arrayCount(d -> d > @t - @w{{.K}}, acts))
-            + ignore(ev_settled, ev_pay_days, ev_pay_cents, acts, made, until, owed, answered, kept) AS row_w{{.K}}_actions,
-        if(invoice_id = '', 0, arrayCount((d, a) -> a AND d > @t - @w{{.K}}, acts, answered)) AS row_w{{.K}}_responses,
-        if(invoice_id = '', 0, arrayCount(d -> d > @t - @w{{.K}}, made)) AS row_w{{.K}}_promises,
-        if(invoice_id = '', 0, arrayCount((d, k) -> k AND d > @t - @w{{.K}}, made, kept)) AS row_w{{.K}}_kept,
-        if(invoice_id = '', 0, arrayCount((d, u) -> d > @t - @w{{.K}} AND u < @t, made, until)) - row_w{{.K}}_kept AS row_w{{.K}}_broken
+        arraySum(arrayMap((n, a) -> if(n, arrayCount(d -> d > @t - @w{{.K}}, a), 0), named, acts))
+            + arrayCount(d -> d > @t - @w{{.K}}, own_acts) AS w{{.K}}_actions,
+        arraySum(arrayMap((n, a, an) -> if(n, arrayCount((d, x) -> x AND d > @t - @w{{.K}}, a, an), 0), named, acts, answered))
+            + arrayCount((d, x) -> x AND d > @t - @w{{.K}}, own_acts, own_answered) AS w{{.K}}_responses,
+        arraySum(arrayMap((n, m) -> if(n, arrayCount(d -> d > @t - @w{{.K}}, m), 0), named, made))
+            + arrayCount(d -> d > @t - @w{{.K}}, own_made) AS w{{.K}}_promises,
+        arraySum(arrayMap((n, m, k) -> if(n, arrayCount((d, x) -> x AND d > @t - @w{{.K}}, m, k), 0), named, made, kept))
+            + arrayCount((d, x) -> x AND d > @t - @w{{.K}}, own_made, own_kept) AS w{{.K}}_kept,
+        -- Those whose promised date is before t, less the kept.
+        arraySum(arrayMap((n, m, u) -> if(n, arrayCount((d, x) -> d > @t - @w{{.K}} AND x < @t, m, u), 0), named, made, until))
+            + arrayCount((d, x) -> d > @t - @w{{.K}} AND x < @t, own_made, own_until) - w{{.K}}_kept AS w{{.K}}_broken
         {{- end}}
     FROM
     (
+        -- Row by row, what the gathering above reads more than once, as
+        -- columns: 18.16 writes an alias out in full wherever it is used,
+        -- and analysed those of one SELECT at about 0.2 s per query.
         SELECT
-            customer_id, invoice_id, invoice, issue_day, due_day, settled_day, cents, disputed,
-            {{- if .Unfold}}{{if not .NoSale}} country, segment, channel,{{end}}{{end}}
-            pay_days, pay_cents, action_days, promise_days, promised_days, promise_cents, credit_days, credit_cents,
-            toUInt8(records > 0) AS known
-        FROM {{.DB}}invoice_match FINAL{{template "part_range" .}}
-        WHERE 1{{template "selected" .}}
-        UNION ALL
-        -- A customer known from the other tables: a row with nothing in it.
-        SELECT
-            customer_id, '', toUInt8(0), toInt32(0), toInt32(0), toInt32(0), toInt64(0), toUInt8(0),
-            {{- if .Unfold}}{{if not .NoSale}} '', '', '',{{end}}{{end}}
-            emptyArrayInt32(), emptyArrayInt64(), emptyArrayInt32(), emptyArrayInt32(), emptyArrayInt32(), emptyArrayInt64(),
-            emptyArrayInt32(), emptyArrayInt64(),
-            toUInt8(1)
-        FROM ({{template "known_customers" .}})
-    ) AS match_and_known
-    {{- if not .NoWriteOffNotes}}
-    -- The recorded write-off notes on each invoice id, whoever's they are
-    -- (as the Go index files credit notes), from the whole ledger: the
-    -- match's credit notes carry no kind.
-    ANY LEFT JOIN ({{template "write_off_notes" .}}) AS write_off_notes
-    USING invoice_id
+            customer_id, r_invoice_id, r_invoice, r_issue, r_due, r_settled, r_cents, r_disputed,
+            {{- if .Unfold}}{{if not .NoSale}} r_country, r_segment, r_channel,{{end}}{{end}}
+            r_pay_days, r_pay_cents, r_credit_days, r_credit_cents,
+            arrayMap((v, d) -> v = 1 AND d <= @t, r_invoice, r_issue) AS at_t,
+            arrayMap(s -> s != 0 AND s <= @t, r_settled) AS is_settled,
+            arrayMap((pc, pd) -> arraySum(arrayFilter((c, d) -> d <= @t, pc, pd)), r_pay_cents, r_pay_days) AS paid,
+            arrayMap((cc, cd) -> arraySum(arrayFilter((c, d) -> d <= @t, cc, cd)), r_credit_cents, r_credit_days) AS credited,
+            -- What is still owed at t on an invoice issued by t: nothing once
+            -- settled by t, else the amount less the linked payments and the
+            -- credit notes dated by t, never below zero.
+            arrayMap((a, s, c, p, cr) -> if(a AND NOT s, greatest(c - p - cr, toInt64(0)), toInt64(0)),
+                at_t, is_settled, r_cents, paid, credited) AS outstanding,
+            arrayMap(d -> d + 90, r_due) AS mark90s,
+            arrayMap((a, st, c, s, pc, pd, cc, cd) -> if(a AND st,
+                    c - arraySum(arrayFilter((x, d) -> d <= s, pc, pd)) - arraySum(arrayFilter((x, d) -> d <= s, cc, cd)), toInt64(0)),
+                at_t, is_settled, r_cents, r_settled, r_pay_cents, r_pay_days, r_credit_cents, r_credit_days) AS shortfall,
+            arrayMap((a, st, s, wc, wd) -> if(a AND st, arraySum(arrayFilter((x, d) -> d <= s, wc, wd)), toInt64(0)),
+                at_t, is_settled, r_settled, r_wo_cents, r_wo_days) AS wo_recorded,
+            arrayMap(pd -> arrayFilter(d -> d <= @t, pd), r_pay_days) AS ev_pay_days,
+            arrayMap((pc, pd) -> arrayFilter((c, d) -> d <= @t, pc, pd), r_pay_cents, r_pay_days) AS ev_pay_cents,
+            arrayMap(x -> arrayFilter(d -> d != 0 AND d <= @t, x), r_action_days) AS acts,
+            arrayMap(x -> arrayFilter(d -> d != 0 AND d <= @t, x), r_promise_days) AS made,
+            arrayMap((u, p) -> arrayFilter((x, d) -> d != 0 AND d <= @t, u, p), r_promised_days, r_promise_days) AS until,
+            arrayMap((o, p) -> arrayFilter((x, d) -> d != 0 AND d <= @t, o, p), r_promise_cents, r_promise_days) AS owed,
+            arrayMap((v, s) -> if(v = 1, s, 0), r_invoice, r_settled) AS ev_settled,
+            arrayMap(id -> id != '', r_invoice_id) AS named
+        FROM
+        (
+            SELECT
+                customer_id, r_invoice_id, r_invoice, r_issue, r_due, r_settled, r_cents, r_disputed,
+                {{- if .Unfold}}{{if not .NoSale}} r_country, r_segment, r_channel,{{end}}{{end}}
+                r_pay_days, r_pay_cents, r_action_days, r_promise_days, r_promised_days, r_promise_cents,
+                r_credit_days, r_credit_cents, r_wo_days, r_wo_cents
+            FROM {{.DB}}customer_match{{template "part_range" .}}
+            WHERE (customer_id, version) GLOBAL IN ({{template "latest_customer_rows" .}}){{template "selected" .}}
+            UNION ALL
+            -- A customer known from the other tables only: a row with no
+            -- elements.
+            SELECT
+                customer_id, CAST('[]' AS Array(String)), CAST('[]' AS Array(UInt8)), CAST('[]' AS Array(Int32)),
+                CAST('[]' AS Array(Int32)), CAST('[]' AS Array(Int32)), CAST('[]' AS Array(Int64)), CAST('[]' AS Array(UInt8)),
+                {{- if .Unfold}}{{if not .NoSale}} CAST('[]' AS Array(String)), CAST('[]' AS Array(String)), CAST('[]' AS Array(String)),{{end}}{{end}}
+                CAST('[]' AS Array(Array(Int32))), CAST('[]' AS Array(Array(Int64))), CAST('[]' AS Array(Array(Int32))),
+                CAST('[]' AS Array(Array(Int32))), CAST('[]' AS Array(Array(Int32))), CAST('[]' AS Array(Array(Int64))),
+                CAST('[]' AS Array(Array(Int32))), CAST('[]' AS Array(Array(Int64))), CAST('[]' AS Array(Array(Int32))),
+                CAST('[]' AS Array(Array(Int64)))
+            FROM
+            (
+                SELECT customer_id
+                FROM ({{template "known_customers" .}})
+                WHERE customer_id GLOBAL NOT IN
+                (
+                    SELECT customer_id FROM ({{template "latest_customer_rows" .}})
+                )
+                GROUP BY customer_id
+            )
+        ) AS customer_match_rows
+    ) AS customer_row_dates
+    {{- if .Unfold}}
+    -- .Unfold: only the customers with an open invoice (the engine
+    -- unfolds each into one row per open invoice).
+    WHERE length(open_amounts) > 0
     {{- end}}
-{{end}}
-
-{{/* write_off_notes: the recorded write-off notes (kind @write_off) per
-invoice id, their days and cents, from the whole ledger (.AllDB): the
-right side of match_rows' one join. BenchmarkSQLStages prices it alone,
-and match_rows and the customer summary without it (.NoWriteOffNotes, a
-benchmark's switch: the write-off features are then wrong), which is what
-the join costs. */}}
-{{define "write_off_notes"}}
-        SELECT
-            invoice_id,
-            groupArray(toInt32(note_date)) AS wo_note_days,
-            groupArray({{template "cents" "amount"}}) AS wo_note_cents
-        FROM {{.AllDB}}credit_notes FINAL
-        WHERE kind = @write_off AND invoice_id != ''
-        GROUP BY invoice_id
 {{end}}
 
 {{/* open_invoice_columns: the open invoices of a customer (customer_ledger
@@ -313,7 +363,7 @@ ms on the benchmark ledger's match). */}}
         {{- range $i, $w := .Windows}}{{if $i}}, {{end}}w{{.K}}_promises, w{{.K}}_kept, w{{.K}}_broken{{end}}
 {{- end}}
 {{/* customer_ledger: per known customer (every one, with
-known_customers' rows), from one GROUP BY over match_rows,
+known_customers' rows), from its row of customer_rows,
 (1) the invoice history: the invoice counts, sums and statistics of each
 window, the receivable and its aging at t (what is still owed on an
 invoice: nothing once settled by t, else the amount less the linked
@@ -326,57 +376,12 @@ invoice id '' read against all the customer's payments and promises;
 the cash received by t that is linked to no invoice (every payment is in
 the match, under its invoice id or '').
 
-The GROUP BY only gathers each customer's invoices into parallel arrays
-(one state per column instead of one per window and statistic, which is
-what costs in ClickHouse); the statistics are then array functions over
-each customer's arrays. Lambdas capture nothing but constants and aliases of
+customer_rows hands on each customer's invoices at t as parallel arrays;
+the statistics are array functions over them. Lambdas capture nothing but constants and aliases of
 their own SELECT: ClickHouse 18.16 does not see a subquery column that only
 a lambda uses. */}}
 {{define "customer_ledger"}}
     WITH
-        -- Settled is not paid (datasets.ImpliedWriteOffs, as the Go index
-        -- implies the notes on a ledger with payments): the customer's
-        -- cash on account (pool_days, pool_cents: positive payments)
-        -- covers the shortfalls of its settled invoices in the order of
-        -- their settlement, then invoice id; what is left of each is
-        -- implied written off (a dispute credit when the invoice is
-        -- flagged disputed). Closed form as in kpi.sql's kpi_implied: with
-        -- S(k) the sum of the first k shortfalls and P(k) the cash
-        -- received by the k-th settlement, the first k take
-        -- min(S(k), min over j ≤ k of S(k) − S(j) + P(j)). Only invoices
-        -- settled by t are in settled_rows, and a later settlement never
-        -- changes an earlier one's share.
-        arraySort(settled_rows) AS srows,
-        arrayFilter(x -> tupleElement(x, 3) > 0, srows) AS short_rows,
-        arrayMap(x -> tupleElement(x, 3), short_rows) AS shorts,
-        arrayCumSum(shorts) AS cum_short,
-        -- (The lengths in the slices below read outside a lambda what a
-        -- lambda reads, so that 18.16 keeps it: every slice is whole.)
-        arrayMap(x -> arraySum(arrayMap((d, c) -> if(d <= tupleElement(x, 1) AND c > 0, c, toInt64(0)), pool_days, pool_cents)),
-            arraySlice(short_rows, 1, length(pool_days) + length(pool_cents) + length(short_rows))) AS received,
-        arrayMap(x -> toUInt32(x + 1), range(length(short_rows))) AS short_idx,
-        arrayMap(k -> least(cum_short[k], arrayReduce('min', arrayMap(j -> cum_short[k] - cum_short[j] + received[j], arrayMap(x -> x + 1, range(k))))),
-            arraySlice(short_idx, 1, length(cum_short) + length(received))) AS taken,
-        arrayMap(k -> if(@payments_known = 1, shorts[k] - (taken[k] - if(k = 1, toInt64(0), taken[k - 1])), toInt64(0)),
-            arraySlice(short_idx, 1, length(shorts) + length(taken))) AS implied,
-        -- Mostly written off (writtenOffAt in stats.go): the recorded
-        -- write-off notes dated by the settlement and the implied note,
-        -- whatever the undated disputed flag, come to at least half the
-        -- amount (Go's v.Amount − v.Amount/2; intDiv truncates as Go does).
-        arrayFilter((x, m) -> tupleElement(x, 4) + m > 0
-            AND tupleElement(x, 4) + m >= tupleElement(x, 5) - intDiv(tupleElement(x, 5), 2),
-            short_rows, implied) AS short_written_off,
-        arrayFilter(x -> tupleElement(x, 3) <= 0 AND tupleElement(x, 4) > 0 AND tupleElement(x, 4) >= tupleElement(x, 5) - intDiv(tupleElement(x, 5), 2),
-            srows) AS covered_written_off,
-        arrayConcat(arrayMap(x -> tupleElement(x, 2), short_written_off), arrayMap(x -> tupleElement(x, 2), covered_written_off)) AS written_off_ids,
-        arrayConcat(arrayMap(x -> tupleElement(x, 1), short_written_off), arrayMap(x -> tupleElement(x, 1), covered_written_off)) AS written_off_days,
-        -- A write-off is no payment: the invoices written off are out of
-        -- the payment timing (settled_days 0, as if not settled).
-        arrayMap((s, id) -> if(s != 0 AND has(written_off_ids, id), 0, s), settled_or_0, invoice_ids) AS settled_days,
-        -- On account at t: the cash of the rows that are no invoice of the
-        -- customer, less what the settled invoices took of it (what each
-        -- still owed when cleared, its implied write-off taken off).
-        pool_sum_cents - if(@payments_known = 1, arraySum(shorts) - arraySum(implied), toInt64(0)) AS unallocated_cents,
         -- Per invoice, meaningful once paid by t (settled_days != 0).
         arrayMap((s, d) -> greatest(0, s - d), settled_days, due_days) AS late_by,
         arrayMap((s, i) -> s - i, settled_days, issue_days) AS took,
@@ -446,82 +451,60 @@ a lambda uses. */}}
         {{template "payment_columns"}}, {{template "action_columns" .}}, {{template "promise_columns" .}}
     FROM
     (
+        -- The write-offs in a SELECT of their own: 18.16 writes an alias
+        -- out in full wherever it is used, and settled_days, which they
+        -- make, is used by most of the features above (about 0.1 s of
+        -- analysis per query).
         WITH
-            -- What is still owed at t on an invoice issued by t: nothing
-            -- once settled by t, else the amount less the linked payments
-            -- and the credit notes dated by t, never below zero.
-            if(at_t AND NOT is_settled, greatest(inv_cents - paid_cents - credited_cents, toInt64(0)), toInt64(0)) AS outstanding_cents
+            -- Settled is not paid (datasets.ImpliedWriteOffs, as the Go index
+            -- implies the notes on a ledger with payments): the customer's
+            -- cash on account (pool_days, pool_cents: positive payments)
+            -- covers the shortfalls of its settled invoices in the order of
+            -- their settlement, then invoice id; what is left of each is
+            -- implied written off (a dispute credit when the invoice is
+            -- flagged disputed). Closed form as in kpi.sql's kpi_implied: with
+            -- S(k) the sum of the first k shortfalls and P(k) the cash
+            -- received by the k-th settlement, the first k take
+            -- min(S(k), min over j ≤ k of S(k) − S(j) + P(j)). Only invoices
+            -- settled by t are in settled_rows, and a later settlement never
+            -- changes an earlier one's share.
+            arraySort(settled_rows) AS srows,
+            arrayFilter(x -> tupleElement(x, 3) > 0, srows) AS short_rows,
+            arrayMap(x -> tupleElement(x, 3), short_rows) AS shorts,
+            arrayCumSum(shorts) AS cum_short,
+            -- (The lengths in the slices below read outside a lambda what a
+            -- lambda reads, so that 18.16 keeps it: every slice is whole.)
+            arrayMap(x -> arraySum(arrayMap((d, c) -> if(d <= tupleElement(x, 1) AND c > 0, c, toInt64(0)), pool_days, pool_cents)),
+                arraySlice(short_rows, 1, length(pool_days) + length(pool_cents) + length(short_rows))) AS received,
+            arrayMap(x -> toUInt32(x + 1), range(length(short_rows))) AS short_idx,
+            arrayMap(k -> least(cum_short[k], arrayReduce('min', arrayMap(j -> cum_short[k] - cum_short[j] + received[j], arrayMap(x -> x + 1, range(k))))),
+                arraySlice(short_idx, 1, length(cum_short) + length(received))) AS taken,
+            arrayMap(k -> if(@payments_known = 1, shorts[k] - (taken[k] - if(k = 1, toInt64(0), taken[k - 1])), toInt64(0)),
+                arraySlice(short_idx, 1, length(shorts) + length(taken))) AS implied,
+            -- Mostly written off (writtenOffAt in stats.go): the recorded
+            -- write-off notes dated by the settlement and the implied note,
+            -- whatever the undated disputed flag, come to at least half the
+            -- amount (Go's v.Amount − v.Amount/2; intDiv truncates as Go does).
+            arrayFilter((x, m) -> tupleElement(x, 4) + m > 0
+                AND tupleElement(x, 4) + m >= tupleElement(x, 5) - intDiv(tupleElement(x, 5), 2),
+                short_rows, implied) AS short_written_off,
+            arrayFilter(x -> tupleElement(x, 3) <= 0 AND tupleElement(x, 4) > 0 AND tupleElement(x, 4) >= tupleElement(x, 5) - intDiv(tupleElement(x, 5), 2),
+                srows) AS covered_written_off,
+            arrayConcat(arrayMap(x -> tupleElement(x, 2), short_written_off), arrayMap(x -> tupleElement(x, 2), covered_written_off)) AS written_off_ids,
+            arrayConcat(arrayMap(x -> tupleElement(x, 1), short_written_off), arrayMap(x -> tupleElement(x, 1), covered_written_off)) AS written_off_days,
+            -- A write-off is no payment: the invoices written off are out of
+            -- the payment timing (settled_days 0, as if not settled).
+            arrayMap((s, id) -> if(s != 0 AND has(written_off_ids, id), 0, s), settled_or_0, invoice_ids) AS settled_days,
+            -- On account at t: the cash of the rows that are no invoice of the
+            -- customer, less what the settled invoices took of it (what each
+            -- still owed when cleared, its implied write-off taken off).
+            pool_sum_cents - if(@payments_known = 1, arraySum(shorts) - arraySum(implied), toInt64(0)) AS unallocated_cents
         SELECT
-            customer_id,
-            groupArrayIf(invoice_id, at_t) AS invoice_ids,
-            groupArrayIf(issue, at_t) AS issue_days,
-            groupArrayIf(due, at_t) AS due_days,
-            -- The settled date, or 0 when not settled by t.
-            groupArrayIf(if(is_settled, settled, 0), at_t) AS settled_or_0,
-            -- The invoices settled by t, for the write-offs and the cash
-            -- on account (sorted by settlement and invoice id): only those
-            -- with a shortfall or a recorded write-off, the only ones
-            -- customer_ledger's write-off steps read (short_rows,
-            -- covered_written_off). An array of tuples is the dearest
-            -- state of this GROUP BY (each element copied field by field),
-            -- and most settled invoices have neither.
-            groupArrayIf((settled, invoice_id, shortfall, wo_recorded, inv_cents),
-                at_t AND is_settled AND (shortfall > 0 OR wo_recorded > 0)) AS settled_rows,
-            groupArrayArrayIf(ev_pay_days, pooled) AS pool_days,
-            groupArrayArrayIf(ev_pay_cents, pooled) AS pool_cents,
-            groupArrayIf(inv_cents, at_t) AS amounts,
-            countIf(matured90) AS matured90_count,
-            countIf(past90) AS past90_count,
-            maxIf(mark90, past90) AS last_past90,
-            -- Only an invoice at t has something outstanding.
-            {{- if .Unfold}}
-            groupArrayIf((invoice_id, issue, inv_cents, inv_flag_disputed, sale_country, sale_segment, sale_channel),
-                outstanding_cents > 0) AS open_invoice_rows,
-            {{- end}}
-            groupArrayIf(due, outstanding_cents > 0) AS open_due_days,
-            groupArrayIf(outstanding_cents, outstanding_cents > 0) AS open_amounts,
-            -- The linked payments of the invoices at t.
-            groupArrayArrayIf(window_pay_days, at_t) AS linked_pay_days,
-            groupArrayArrayIf(pay_partial, at_t) AS linked_pay_partial,
-            groupArrayArray(ev_pay_days) AS all_pay_days,
-            groupArrayArray(ev_pay_cents) AS all_pay_cents,
-            groupArrayArray(made) AS all_made,
-            groupArrayArrayIf(acts, invoice_id = '') AS own_acts,
-            groupArrayArrayIf(made, invoice_id = '') AS own_made,
-            groupArrayArrayIf(until, invoice_id = '') AS own_until,
-            groupArrayArrayIf(owed, invoice_id = '') AS own_owed,
-            max(row_last_payment) AS last_payment,
-            sum(row_unallocated) AS pool_sum_cents,
-            -- The actions and promises of invoice id '', answered and kept
-            -- as in match_rows, against all the customer's payments and
-            -- promises.
-            arrayMap(d -> arrayExists(p -> p > d AND p <= least(d + @respond, @t), all_pay_days)
-                OR arrayExists(m -> m >= d AND m <= least(d + @respond, @t), all_made), own_acts) AS own_answered,
-            arrayMap((d, u, c) -> u < @t AND
-                arraySum(arrayMap((p, pc) -> if(p >= d AND p <= u, pc, toInt64(0)), all_pay_days, all_pay_cents)) >= greatest(c, toInt64(1)),
-                own_made, own_until, own_owed) AS own_kept
-            {{- range .Windows}},
-            -- ignore(...) is 0: it makes the arrays the lambdas read required
-            -- columns, which 18.16 would otherwise drop from match_rows.
-            sum(row_w{{.K}}_actions) + arrayCount(d -> d > @t - @w{{.K}}, own_acts)
-                + ignore(all_pay_days, all_pay_cents, all_made, own_acts, own_made, own_until, own_owed, own_answered, own_kept) AS w{{.K}}_actions,
-            sum(row_w{{.K}}_responses) + arrayCount((d, a) -> a AND d > @t - @w{{.K}}, own_acts, own_answered) AS w{{.K}}_responses,
-            sum(row_w{{.K}}_promises) + arrayCount(d -> d > @t - @w{{.K}}, own_made) AS w{{.K}}_promises,
-            arrayCount((d, k) -> k AND d > @t - @w{{.K}}, own_made, own_kept) AS own_w{{.K}}_kept,
-            sum(row_w{{.K}}_kept) + own_w{{.K}}_kept AS w{{.K}}_kept,
-            sum(row_w{{.K}}_broken) + arrayCount((d, u) -> d > @t - @w{{.K}} AND u < @t, own_made, own_until) - own_w{{.K}}_kept AS w{{.K}}_broken
-            {{- end}}
-        FROM ({{template "match_rows" .}}) AS match_rows
-        GROUP BY customer_id
-        -- A customer whose every row was emptied has no record left, and
-        -- is known only from the other tables (known_customers).
-        HAVING max(known) = 1
-        {{- if .Unfold}}
-            -- .Unfold: only the customers with an open invoice (the
-            -- engine unfolds each into one row per open invoice).
-            AND length(open_amounts) > 0
-        {{- end}}
-    )
+            customer_id, settled_days, written_off_days, unallocated_cents, issue_days, due_days, invoice_ids, amounts,
+            linked_pay_days, linked_pay_partial, open_due_days, open_amounts,{{if .Unfold}} open_invoice_rows,{{end}}
+            matured90_count, past90_count, last_past90, last_payment, {{template "action_columns" .}}, {{template "promise_columns" .}}
+        FROM ({{template "customer_rows" .}}) AS customer_rows
+    ) AS written_off
 {{end}}
 
 {{define "dispute_columns"}}
@@ -579,9 +562,9 @@ then decision id), and the old limit of the first decision ever. */}}
 {{/* customer_ledger_parts: customer_ledger in the parts .Lo to .Hi-1 of the
 customers (ranges of their ids), one SELECT each, put together by UNION
 ALL, whose SELECTs ClickHouse runs in parallel. A read with FINAL is one stream, so
-one SELECT would run the whole scan, match_rows and the GROUP BY on one
-thread, whatever the server's cores. Each part scans the match for its
-own customers only; they are disjoint, so no customer needs merging. */}}
+one SELECT would run the whole work of customer_rows on one thread,
+whatever the server's cores. Each part reads the match for its own
+customers only; they are disjoint, so no customer needs merging. */}}
 {{define "customer_ledger_parts"}}
     {{- range $i, $p := .Split}}
     {{- if $i}}
