@@ -63,6 +63,13 @@ type IngestResult struct {
 	// document type column (?columns=invoices.type=...) says are credit
 	// notes, loaded as such (in loaded).
 	CreditNotesFromInvoices int `json:"credit_notes_from_invoices" doc:"rows of an invoices body loaded as credit notes, their type column (?columns=invoices.type=Type) saying so; counted in loaded"`
+	// PaymentsFromInvoices, SkippedByType and DisputedByReason count what
+	// an ERP's open-items body's type and reason columns made of its rows
+	// (?doc_types=payment=DZ,skip=AB, ?columns=invoices.dispute_reason=...),
+	// as the import's summary does.
+	PaymentsFromInvoices int `json:"payments_from_invoices" doc:"rows of an invoices body loaded as payments, their type column naming a type ?doc_types= maps to payment (SAP's DZ); counted in loaded"`
+	SkippedByType        int `json:"skipped_by_type" doc:"rows of an invoices body skipped by their type (?doc_types=skip=AB): not stored, not rejected, not counted in read"`
+	DisputedByReason     int `json:"disputed_by_reason" doc:"invoices flagged disputed by their reason-code column (?columns=invoices.dispute_reason=<header>, the codes ?dispute_reasons= lists, else any)"`
 	// DerivedPayments and DerivedCredits count the records an invoices
 	// body's open balances (?columns=invoices.open_balance=<header>)
 	// imply: not rows, not in loaded; warnings lists each.
@@ -85,7 +92,7 @@ type IngestResult struct {
 	// were rejected. The answer stays a 2xx because the loaded rows are stored (a
 	// retry stores them again, harmlessly); a client that checks the
 	// status alone would miss it, so it is said in one field.
-	Incomplete    bool    `json:"incomplete" doc:"true when more than half the rows were rejected while some were stored (where dsopilot import exits 1); the loaded rows are stored"`
+	Incomplete    bool    `json:"incomplete" doc:"true when more than half the rows were rejected, or more than 1% are of document types ?doc_types= does not name, while some were stored (where dsopilot import exits 1); the loaded rows are stored"`
 	Seconds       float64 `json:"seconds"`
 	RowsPerSecond float64 `json:"rows_per_second"`
 }
@@ -161,6 +168,19 @@ func (s *Server) postIngest(c *gin.Context) {
 			fe.add("query:doc_types", apiWords(strings.TrimPrefix(err.Error(), importer.ErrUsage.Error()+": ")))
 		}
 	}
+	if v := c.Query("terms"); v != "" {
+		opts.TermsKeys = map[string]datasets.Terms{}
+		if err := datasets.ParseTermsKeys(opts.TermsKeys, v); err != nil {
+			fe.add("query:terms", apiWords(strings.TrimPrefix(err.Error(), datasets.ErrTermsKeys.Error()+": ")))
+		}
+	}
+	if v := c.Query("dispute_reasons"); v != "" {
+		for _, r := range strings.Split(v, ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				opts.DisputeReasons = append(opts.DisputeReasons, r)
+			}
+		}
+	}
 	if err := fe.err("bad ingest options"); err != nil {
 		fail(c, err)
 		return
@@ -178,6 +198,7 @@ func (s *Server) postIngest(c *gin.Context) {
 		s.reloadWanted.Store(true)
 	}
 	s.kickRebuild()
+	unnamedTypes := errors.Is(err, importer.ErrDocTypes)
 	switch {
 	case errors.Is(err, importer.ErrUsage):
 		fail(c, invalid("bad ingest options", fieldAt("query", apiWords(strings.TrimPrefix(err.Error(), importer.ErrUsage.Error()+": ")))))
@@ -218,6 +239,7 @@ func (s *Server) postIngest(c *gin.Context) {
 	res.Warnings, res.Warned, res.WarningsTruncated = ingestWarnings(sum.Warnings, body.path)
 	res.NegativeCreditNotes, res.DerivedDueDates = sum.NegativeCreditNotes, sum.DerivedDueDates
 	res.CreditNotesFromInvoices = sum.CreditNotesFromInvoices
+	res.PaymentsFromInvoices, res.SkippedByType, res.DisputedByReason = sum.PaymentsFromInvoices, sum.SkippedByType, sum.DisputedByReason
 	res.DerivedPayments, res.DerivedCredits, res.SupersededDerived = sum.DerivedPayments, sum.DerivedCredits, sum.SupersededDerived
 	res.SettledByRecords, res.DerivedDiscounts = sum.SettledByRecords, sum.DerivedDiscounts
 	res.Notes, _, _ = ingestWarnings(sum.Notes, body.path)
@@ -254,7 +276,10 @@ func (s *Server) postIngest(c *gin.Context) {
 		fail(c, invalid(msg, errs...))
 		return
 	}
-	res.Incomplete = importer.MostlyRejected(res.Rejected, res.Read)
+	// The body failed as dsopilot import's file would (rows of types no
+	// mapping names, under half of them): its stored rows stand, and the
+	// client is told.
+	res.Incomplete = importer.MostlyRejected(res.Rejected, res.Read) || unnamedTypes
 	status := http.StatusOK
 	if res.Spooled > 0 {
 		status = http.StatusAccepted
@@ -440,7 +465,7 @@ func apiWords(s string) string {
 		"--date-format", "?date_format=", "--columns", "?columns=", "--doc-types", "?doc_types=", "--decimal-comma", "?decimal_comma=true",
 		"--decimal-point", "dsopilot import --decimal-point", "--encoding", "dsopilot import --encoding",
 		"--round-amounts", "dsopilot import --round-amounts", "--kind", "the entity in the path",
-		"--dunning-levels", "dsopilot import --dunning-levels").Replace(s)
+		"--dunning-levels", "dsopilot import --dunning-levels", "--terms", "?terms=", "--dispute-reasons", "?dispute_reasons=").Replace(s)
 }
 
 // readRejects reads up to maxRejectsListed rejects of the importer's

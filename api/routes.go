@@ -235,7 +235,9 @@ func (s *Server) routeTable() []route {
 					query("decimal_comma", "boolean", "amounts are written 1.234,56"),
 					query("columns", "string", "map canonical columns to the export's headers: customer_id=KUNNR,amount=DMBTR; "+
 						"invoices.type=Type reads an invoices body's document type column, whose credit-note rows load as credit notes (applied to the invoice invoices.applies_to names, else unapplied)"),
-					query("doc_types", "string", "type values of that column besides the recognised ones (Invoice, INV, SI; Credit Note, Credit, CN, CRN, SC ...), in any case: invoice=VALUE,credit_note=VALUE")},
+					query("doc_types", "string", "type values of that column besides the recognised ones (Invoice, INV, SI; Credit Note, Credit, CN, CRN, SC; Payment, Receipt ...), in any case: invoice=VALUE,credit_note=VALUE,payment=VALUE (SAP's DZ: loaded as a payment of the customer, paying the invoice its clearing document (invoices.clearing_document) cleared, else the one invoices.applies_to names, else on account),skip=VALUE (rows that are no ledger document: not stored, not rejected)"),
+					query("terms", "string", "what an ERP's payment-terms keys mean, for blank due dates: ZB30=30,ZN60=60,0001=0 (days, or any terms form: Z045=EOM45)"),
+					query("dispute_reasons", "string", "with columns invoices.dispute_reason=<header>: the reason codes that flag an invoice disputed (Z1,Z3); absent, any non-blank code does")},
 				responses: []response{{200, "stored", IngestResult{}, ""}, {202, "accepted into the spool: the store was unreachable", IngestResult{}, ""}},
 				errors:    []int{404, 503}}},
 		{method: http.MethodGet, path: "/v1/spool/:id", role: RoleViewer, handle: s.getSpool,
