@@ -198,9 +198,20 @@ func TestCreditLimitPastTheRequestDeadlineIs503(t *testing.T) {
 		t.Errorf("access log %v: want status 503 at error level", last)
 	}
 
-	// The day's risks come: asked again, the request is answered.
+	// The day's risks come: asked again, the request is answered. On a
+	// loaded machine the rest of the computation may itself outlast the
+	// 300 ms deadline (a CI run did): what was learnt is kept, so asking
+	// again goes on, as the 503 says, and ends in the answer.
 	gate.release()
-	expect(t, ts.do(req{method: "GET", path: "/v1/customers/" + cust + "/credit-limit?as_of=" + other.String(), role: "viewer"}), http.StatusOK)
+	for i := 0; ; i++ {
+		resp := ts.do(req{method: "GET", path: "/v1/customers/" + cust + "/credit-limit?as_of=" + other.String(), role: "viewer"})
+		if resp.Code == http.StatusOK {
+			break
+		}
+		if resp.Code != http.StatusServiceUnavailable || i == 30 {
+			t.Fatalf("asked again %d times after the risks came: status %d, want 200 in the end: %s", i+1, resp.Code, resp.Body.String())
+		}
+	}
 }
 
 // An answer finished after the write timeout reaches nobody: the access
