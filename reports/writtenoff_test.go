@@ -75,13 +75,14 @@ func TestCollectedTileOnClearedItems(t *testing.T) {
 		l    *datasets.Ledger
 		want string
 	}{
+		// A headline period of 31 days ending on 31 December is December.
 		// I1 written off in full clears nothing, I2 500.00, I3 1,000.00
 		// less the 10.00 written off with it.
 		{"cleared", cleared, `<div class="label">Collected</div><div class="value">1,490 <span class="unit">EUR</span></div><div class="sub">cleared by settlements, December 2024</div>`},
 		{"payments", writtenOffLedger(), `<div class="label">Collected</div><div class="value">1,490 <span class="unit">EUR</span></div><div class="sub">payments received, December 2024</div>`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			index := pages(t, newSite(t, Input{Ledger: c.l, AsOf: datasets.NewDate(2024, 12, 31)}))[pathIndex]
+			index := pages(t, newSite(t, Input{Ledger: c.l, AsOf: datasets.NewDate(2024, 12, 31), PeriodDays: 31}))[pathIndex]
 			if !strings.Contains(index, c.want) {
 				i := strings.Index(index, `<div class="label">Collected</div>`)
 				t.Fatalf("the portfolio page lacks %s; it has %.300s", c.want, index[max(i, 0):])
