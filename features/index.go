@@ -419,9 +419,14 @@ func (c *customerIndex) outstanding(i int, t datasets.Date) datasets.Money {
 // owedBy is invoice i's amount less the payments and credit notes linked
 // to it by the end of day t, never below zero, whether or not it is
 // settled by then.
-func (c *customerIndex) owedBy(i int, t datasets.Date) datasets.Money {
+func (c *customerIndex) owedBy(i int, t datasets.Date) datasets.Money { return c.owedWith(i, t, 0) }
+
+// owedWith is owedBy with back added to the amount before the records are
+// taken off: what a discount and a credit note of one amount covered
+// twice (the KPIs' coverOverlap).
+func (c *customerIndex) owedWith(i int, t datasets.Date, back datasets.Money) datasets.Money {
 	v := &c.invoices[i]
-	left := v.Amount
+	left := v.Amount + back
 	for _, p := range c.invPayments[i] {
 		if p.Date <= t {
 			left -= p.Amount

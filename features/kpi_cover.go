@@ -62,22 +62,10 @@ func (c *customerIndex) coverOverlap(i int, t datasets.Date) datasets.Money {
 // once (coverOverlap), never below zero. Without such a pair it is
 // outstanding, what the features read.
 func (c *customerIndex) kpiOutstanding(i int, t datasets.Date) datasets.Money {
-	v := &c.invoices[i]
-	if v.SettledDate != 0 && v.SettledDate <= t {
+	if v := &c.invoices[i]; v.SettledDate != 0 && v.SettledDate <= t {
 		return 0
 	}
-	left := v.Amount + c.coverOverlap(i, t)
-	for _, p := range c.invPayments[i] {
-		if p.Date <= t {
-			left -= p.Amount
-		}
-	}
-	for _, n := range c.invCredits[i] {
-		if n.Date <= t {
-			left -= n.Amount
-		}
-	}
-	return max(left, 0)
+	return c.owedWith(i, t, c.coverOverlap(i, t))
 }
 
 // overpaid adds to a, at every bound, what invoice i's own records dated
