@@ -335,11 +335,6 @@ func (d *TrainingData) Train(ctx context.Context) (*Bundle, error) {
 			o.Log.Info("90+ share of the very-late probability per customer", "kept", c.Kept, "gain", c.Gain, "intercept", c.Intercept, "weights", c.Coef, "prior_mean", c.PriorMean, "prior_strength", c.PriorStrength)
 		}
 	}
-	if b.Default90 != nil && b.Default90OfVeryLate == nil {
-		if c := fitCustomer90(all, specs, d90, o.VeryLateDays, o.AsOf); c != nil {
-			o.Log.Info("DIAG 90+ share per customer, model held", "kept", c.Kept, "gain", c.Gain, "intercept", c.Intercept, "weights", c.Coef, "prior_mean", c.PriorMean, "prior_strength", c.PriorStrength)
-		}
-	}
 	if b.Default90 != nil {
 		// A customer that has stopped paying: see default90_stopped.go.
 		if b.Default90Stopped = fitStopped(all, specs, d90, o.AsOf); b.Default90Stopped != nil {
